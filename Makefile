@@ -1,0 +1,33 @@
+# creditsim: `make run` (install, baseline Monte Carlo, dashboard) and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PATHS ?= 200
+WORKERS ?= 2
+
+.PHONY: run test install bench lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/creditsim run configs/baseline.yaml --paths $(PATHS) --workers $(WORKERS)
+
+test: install
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python benchmarks/engine.py
+
+lint: install
+	$(BIN)/ruff check sim dashboard tests benchmarks
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache .hypothesis

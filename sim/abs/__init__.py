@@ -1,0 +1,45 @@
+"""Securitisation: deal terms, the payment waterfall and tranche metrics (pure, no SimPy).
+
+A pool of receivables is sold to a vehicle that funds itself with notes of different seniority;
+each month its collections are paid out through a waterfall, and the order of that waterfall
+decides which note absorbs the pool's losses.
+"""
+
+from sim.abs.deal import Deal, as_deal
+from sim.abs.metrics import (
+    IDEALISED_EL_5Y,
+    implied_rating,
+    irr_annual,
+    note_metrics,
+    tranche_summary,
+    trigger_metrics,
+    wal_years,
+)
+from sim.abs.waterfall import (
+    Step,
+    Verb,
+    WaterfallResult,
+    build_steps,
+    result_to_frame,
+    run_waterfall,
+    waterfall_arrays,
+)
+
+__all__ = [
+    "IDEALISED_EL_5Y",
+    "Deal",
+    "Step",
+    "Verb",
+    "WaterfallResult",
+    "as_deal",
+    "build_steps",
+    "implied_rating",
+    "irr_annual",
+    "note_metrics",
+    "result_to_frame",
+    "run_waterfall",
+    "tranche_summary",
+    "trigger_metrics",
+    "wal_years",
+    "waterfall_arrays",
+]

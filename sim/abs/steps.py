@@ -1,0 +1,300 @@
+"""The verbs of the waterfall: what each step of the priority of payments does.
+
+A deal's priority of payments is an ordered tuple of `Step`s (a `Verb` and, for note steps, the
+note) built by `build_steps`; each verb has one handler that pays from the period's cash for all
+Monte Carlo paths at once and reports what it paid. Principal is shared between notes
+sequentially (most senior first) or pro rata (in proportion to their balances).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import NamedTuple
+
+import numpy as np
+
+from sim.abs.deal import Deal, as_deal
+from sim.abs.triggers import safe_ratio
+
+__all__ = [
+    "HANDLERS",
+    "DealState",
+    "PeriodContext",
+    "Step",
+    "Terms",
+    "Verb",
+    "allocate_pro_rata",
+    "allocate_sequential",
+    "build_steps",
+]
+
+
+class Verb(StrEnum):
+    """The closed set of things a waterfall step can do."""
+
+    PAY_FEES = "pay_fees"
+    PAY_SWAP = "pay_swap"
+    PAY_INTEREST = "pay_interest"
+    CLEAR_PDL = "clear_pdl"
+    PAY_PRINCIPAL = "pay_principal"
+    FUND_RESERVE = "fund_reserve"
+    PAY_RESIDUAL = "pay_residual"
+
+
+class Step(NamedTuple):
+    """One line of the priority of payments: a verb, and the note it applies to if any."""
+
+    verb: Verb
+    note: int | None = None
+
+
+def build_steps(deal: Deal | dict) -> tuple[Step, ...]:
+    """Return the deal's priority of payments as an ordered tuple of steps.
+
+    Args:
+        deal: Deal terms.
+
+    Returns:
+        Steps in payment order: fees, swap (if any), for each note its interest and, with a PDL,
+        the clearing of its ledger, then principal, reserve and residual.
+    """
+    deal = as_deal(deal)
+    steps = [Step(Verb.PAY_FEES)]
+    if deal.swap is not None:
+        steps.append(Step(Verb.PAY_SWAP))
+    for i in range(len(deal.notes)):
+        steps.append(Step(Verb.PAY_INTEREST, i))
+        if deal.pdl:
+            steps.append(Step(Verb.CLEAR_PDL, i))
+    steps += [Step(Verb.PAY_PRINCIPAL), Step(Verb.FUND_RESERVE), Step(Verb.PAY_RESIDUAL)]
+    return tuple(steps)
+
+
+@dataclass(frozen=True)
+class Terms:
+    deal: Deal
+    steps: tuple[Step, ...]
+    fixed_coupon: np.ndarray
+    floating: np.ndarray
+    margin: np.ndarray
+    reserve_target: float
+    call_level: np.ndarray | None
+    swap_schedule: np.ndarray | None
+    n_periods: int
+
+    @classmethod
+    def build(cls, deal: Deal, x: dict[str, np.ndarray]) -> Terms:
+        n_periods = x["interest"].shape[0]
+        notes = deal.notes
+        call = deal.clean_up_call
+        schedule = None
+        if deal.swap is not None and not isinstance(deal.swap.notional, str):
+            schedule = np.zeros(n_periods)
+            sched = np.asarray(deal.swap.notional[:n_periods], dtype=float)
+            schedule[: sched.size] = sched
+        return cls(
+            deal=deal,
+            steps=build_steps(deal),
+            fixed_coupon=np.array([n.coupon or 0.0 for n in notes])[:, None],
+            floating=np.array([n.rate_type == "floating" for n in notes]),
+            margin=np.array([n.margin for n in notes])[:, None],
+            reserve_target=deal.reserve.target_pct * deal.initial_note_balance,
+            call_level=None if call is None else call.call_pct * x["pool_balance_begin"][0],
+            swap_schedule=schedule,
+            n_periods=n_periods,
+        )
+
+    def coupons(self, base: np.ndarray | None, n_paths: int) -> np.ndarray:
+        """Annual coupon per note and path, shape (notes, paths); floating floored at zero."""
+        out = np.broadcast_to(self.fixed_coupon, (len(self.floating), n_paths)).copy()
+        if self.floating.any():
+            out[self.floating] = np.maximum(base[None, :] + self.margin[self.floating], 0.0)
+        return out
+
+    def swap_net(self, t: int, balance: np.ndarray, base: np.ndarray | None) -> np.ndarray:
+        """Net swap amount, positive when the vehicle pays, shape (paths,)."""
+        swap = self.deal.swap
+        if swap is None:
+            return np.zeros(balance.shape[1])
+        if self.swap_schedule is None:
+            notional = balance[self.floating].sum(axis=0)
+        else:
+            notional = np.full(balance.shape[1], self.swap_schedule[t])
+        return notional * (swap.fixed_rate - base) / 12.0
+
+
+@dataclass
+class DealState:
+    balance: np.ndarray
+    shortfall: np.ndarray
+    pdl: np.ndarray
+    unpaid_fees: np.ndarray
+    unpaid_swap: np.ndarray
+    reserve: np.ndarray
+    active: np.ndarray
+    amortising: np.ndarray
+
+    @classmethod
+    def initial(cls, deal: Deal, n_paths: int) -> DealState:
+        n_notes = len(deal.notes)
+        balances = np.array([n.balance for n in deal.notes], dtype=float)
+        return cls(
+            balance=np.repeat(balances[:, None], n_paths, axis=1),
+            shortfall=np.zeros((n_notes, n_paths)),
+            pdl=np.zeros((n_notes, n_paths)),
+            unpaid_fees=np.zeros(n_paths),
+            unpaid_swap=np.zeros(n_paths),
+            reserve=np.full(n_paths, deal.reserve.initial),
+            active=np.ones(n_paths, dtype=bool),
+            amortising=np.zeros(n_paths, dtype=bool),
+        )
+
+
+@dataclass
+class PeriodContext:
+    """One period of one waterfall run, for all paths."""
+
+    t: int
+    x: dict[str, np.ndarray]
+    cash: np.ndarray
+    earmarked: np.ndarray
+    coupon: np.ndarray
+    interest_current: np.ndarray
+    fee_current: np.ndarray
+    swap_net: np.ndarray
+    sequential: np.ndarray
+    revolving: np.ndarray
+    call: np.ndarray
+    rec: dict[str, np.ndarray]
+    log: dict[str, np.ndarray]
+
+    def pay(self, due: np.ndarray) -> np.ndarray:
+        """Pay `due` from the cash left, as far as it goes; return the amount paid."""
+        paid = np.clip(due, 0.0, self.cash)
+        self.cash = self.cash - paid
+        return paid
+
+
+# ----------------------------------------------------------------------------------------------
+# Principal allocation
+
+
+def allocate_sequential(amount: np.ndarray, balance: np.ndarray) -> np.ndarray:
+    """Split `amount` (paths,) over notes, most senior first, capped at `balance` (notes, paths)."""
+    pays = np.empty_like(balance)
+    rem = amount.copy()
+    for i in range(balance.shape[0]):
+        pays[i] = np.minimum(balance[i], rem)
+        rem = np.maximum(rem - pays[i], 0.0)
+    return pays
+
+
+def allocate_pro_rata(amount: np.ndarray, balance: np.ndarray) -> np.ndarray:
+    """Split `amount` over notes in proportion to `balance`, capped at each balance.
+
+    Any excess over a note's cap goes to the remaining notes in seniority order. Shares are
+    taken senior-first from what remains, so the notes never receive more than `amount`.
+    """
+    frac = safe_ratio(amount, balance.sum(axis=0))
+    pays = np.minimum(balance * frac, balance)
+    rem = amount.copy()
+    for i in range(balance.shape[0]):
+        pays[i] = np.minimum(pays[i], rem)
+        rem = np.maximum(rem - pays[i], 0.0)
+    return pays + allocate_sequential(rem, balance - pays)
+
+
+# ----------------------------------------------------------------------------------------------
+# Step handlers: each pays from ctx.cash and returns {step-log label: amount}
+
+
+def _pay_fees(ctx: PeriodContext, state: DealState, terms: Terms, note: int | None) -> dict:
+    due = ctx.fee_current + state.unpaid_fees
+    paid = ctx.pay(due)
+    state.unpaid_fees = due - paid
+    ctx.rec["fees_due"], ctx.rec["fees_paid"] = due, paid
+    return {"pay_fees": paid}
+
+
+def _pay_swap(ctx: PeriodContext, state: DealState, terms: Terms, note: int | None) -> dict:
+    due = np.maximum(ctx.swap_net, 0.0) + state.unpaid_swap
+    paid = ctx.pay(due)
+    state.unpaid_swap = due - paid
+    ctx.rec["swap_paid"] = paid
+    return {"pay_swap": paid}
+
+
+def _pay_interest(ctx: PeriodContext, state: DealState, terms: Terms, note: int) -> dict:
+    due = ctx.interest_current[note] + state.shortfall[note]
+    paid = ctx.pay(due)
+    state.shortfall[note] = due - paid
+    ctx.rec["interest_due"][note] = due
+    ctx.rec["interest_paid"][note] = paid
+    ctx.rec["interest_shortfall"][note] = state.shortfall[note]
+    return {f"pay_interest:{terms.deal.notes[note].name}": paid}
+
+
+def _clear_pdl(ctx: PeriodContext, state: DealState, terms: Terms, note: int) -> dict:
+    credit = ctx.pay(state.pdl[note])
+    state.pdl[note] -= credit
+    ctx.earmarked = ctx.earmarked + credit
+    ctx.rec["pdl_credit"][note] = credit
+    return {f"clear_pdl:{terms.deal.notes[note].name}": credit}
+
+
+def _principal_target(ctx: PeriodContext, state: DealState, terms: Terms) -> np.ndarray:
+    total = state.balance.sum(axis=0)
+    x = ctx.x
+    if terms.deal.pdl:
+        target = x["principal"] + ctx.earmarked
+    else:
+        pool_end = x["pool_balance_begin"] - x["principal"] - x["defaults"]
+        target = total - pool_end
+    target = np.where(ctx.call, total, target)
+    return np.clip(target, 0.0, total)
+
+
+def _pay_principal(ctx: PeriodContext, state: DealState, terms: Terms, note: int | None) -> dict:
+    target = _principal_target(ctx, state, terms)
+    pot = ctx.cash + ctx.earmarked
+    amount = np.minimum(target, pot)
+    reinvest = np.where(ctx.revolving, amount, 0.0)
+    to_notes = amount - reinvest
+    pays = allocate_sequential(to_notes, state.balance)
+    if terms.deal.principal == "pro_rata":
+        pro_rata = allocate_pro_rata(to_notes, state.balance)
+        pays = np.where(ctx.sequential[None, :], pays, pro_rata)
+    state.balance = state.balance - pays
+    ctx.cash = np.maximum(pot - reinvest - pays.sum(axis=0), 0.0)
+    ctx.earmarked = np.zeros_like(ctx.cash)
+    ctx.rec["principal_target"], ctx.rec["reinvested"] = target, reinvest
+    ctx.rec["principal_paid"] = pays
+    names = [n.name for n in terms.deal.notes]
+    out = {f"pay_principal:{name}": pays[i] for i, name in enumerate(names)}
+    out["reinvest"] = reinvest
+    return out
+
+
+def _fund_reserve(ctx: PeriodContext, state: DealState, terms: Terms, note: int | None) -> dict:
+    target = np.where(ctx.call | ~state.active, 0.0, terms.reserve_target)
+    state.reserve = ctx.pay(target)
+    return {"fund_reserve": state.reserve}
+
+
+def _pay_residual(ctx: PeriodContext, state: DealState, terms: Terms, note: int | None) -> dict:
+    residual = ctx.cash
+    ctx.cash = np.zeros_like(residual)
+    return {"pay_residual": residual}
+
+
+HANDLERS: dict[Verb, Callable[[PeriodContext, DealState, Terms, int | None], dict]] = {
+    Verb.PAY_FEES: _pay_fees,
+    Verb.PAY_SWAP: _pay_swap,
+    Verb.PAY_INTEREST: _pay_interest,
+    Verb.CLEAR_PDL: _clear_pdl,
+    Verb.PAY_PRINCIPAL: _pay_principal,
+    Verb.FUND_RESERVE: _fund_reserve,
+    Verb.PAY_RESIDUAL: _pay_residual,
+}

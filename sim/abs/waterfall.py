@@ -1,0 +1,398 @@
+"""The ABS payment waterfall, vectorised over Monte Carlo paths.
+
+Every month the securitisation vehicle pours all the cash it has (collections plus its reserve
+account) into a fixed order of priority: senior fees, then each note's interest from the most
+senior down, then note principal, then the reserve account, and whatever is left goes to the
+residual holder. Whoever stands lower in the order absorbs shortfalls first, which is what makes
+the senior notes safe. The order is data (`build_steps`); one dispatcher applies it, one period
+at a time, to all paths at once (arrays shaped paths × periods, no loop over paths).
+
+Money is float64 currency units and is not rounded: each step pays ``min(due, cash left)`` and
+subtracts exactly what it paid, so cash in equals cash out to floating-point precision (far below
+a cent), including the pro-rata split, which never pays out more than it was given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
+from sim.abs.deal import Deal, as_deal
+from sim.abs.steps import (
+    HANDLERS,
+    DealState,
+    PeriodContext,
+    Step,
+    Terms,
+    Verb,
+    allocate_sequential,
+    build_steps,
+)
+from sim.abs.triggers import PeriodObservation, TriggerMonitor, safe_ratio
+
+__all__ = [
+    "DEAL_FIELDS",
+    "FLAG_FIELDS",
+    "NOTE_FIELDS",
+    "OPTIONAL_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "Step",
+    "Verb",
+    "WaterfallResult",
+    "build_steps",
+    "result_to_frame",
+    "run_waterfall",
+    "waterfall_arrays",
+]
+
+REQUIRED_COLUMNS = ("pool_balance_begin", "interest", "principal", "recoveries", "defaults")
+OPTIONAL_COLUMNS = ("delinquent_balance", "base_rate")
+
+NOTE_FIELDS = (
+    "balance_begin",
+    "coupon",
+    "interest_due",
+    "interest_paid",
+    "interest_shortfall",
+    "principal_paid",
+    "writedown",
+    "balance_end",
+    "pdl_debit",
+    "pdl_credit",
+    "pdl_balance",
+)
+DEAL_FIELDS = (
+    "available",
+    "fees_due",
+    "fees_paid",
+    "swap_net",
+    "sale_proceeds",
+    "principal_target",
+    "reinvested",
+    "reserve_balance",
+    "residual",
+    "excess_spread",
+)
+FLAG_FIELDS = ("sequential", "revolving", "trigger_breached", "call_exercised", "active")
+
+
+@dataclass(frozen=True)
+class WaterfallResult:
+    """Outputs of `waterfall_arrays`.
+
+    Attributes:
+        note_names: Tranche names, most senior first.
+        trigger_names: Trigger labels, in deal order.
+        notes: Per-note arrays shaped (paths, periods, notes), keyed by `NOTE_FIELDS`.
+        deal: Deal-level float arrays shaped (paths, periods), keyed by `DEAL_FIELDS`, and
+            boolean arrays keyed by `FLAG_FIELDS`.
+        triggers: Breach state of each trigger, bool, shaped (paths, periods, triggers).
+        steps: Step log: the amount of every waterfall step, shaped (paths, periods), in payment
+            order. Sources of cash: ``collections``, ``swap_receipt``, ``sale_proceeds``,
+            ``reserve_draw`` (they sum to ``available``); uses of cash: ``pay_fees``,
+            ``pay_swap``, ``pay_interest:<note>``, ``clear_pdl:<note>``,
+            ``pay_principal:<note>``, ``reinvest``, ``fund_reserve``, ``pay_residual`` (they sum
+            to ``available`` too, except that ``clear_pdl`` amounts are earmarked cash that is
+            paid on by the principal step and so counted twice if added).
+    """
+
+    note_names: tuple[str, ...]
+    trigger_names: tuple[str, ...]
+    notes: dict[str, np.ndarray]
+    deal: dict[str, np.ndarray]
+    triggers: np.ndarray
+    steps: dict[str, np.ndarray] = field(repr=False)
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """(paths, periods, notes)."""
+        return self.notes["balance_begin"].shape  # type: ignore[return-value]
+
+
+# ----------------------------------------------------------------------------------------------
+# Inputs and fixed terms
+
+
+def _as_path_major(name: str, value: ArrayLike) -> np.ndarray:
+    arr = np.asarray(value, dtype=float)
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    if arr.ndim != 2:
+        raise ValueError(f"collections[{name!r}] must be shaped (paths, periods), got {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"collections[{name!r}] contains NaN or infinite values")
+    return arr
+
+
+def _load_inputs(deal: Deal, arrays: Mapping[str, ArrayLike]) -> dict[str, np.ndarray]:
+    """Validate input arrays and return them period-major, shaped (periods, paths)."""
+    needed = list(REQUIRED_COLUMNS)
+    if deal.needs_delinquency:
+        needed.append("delinquent_balance")
+    if deal.needs_base_rate:
+        needed.append("base_rate")
+    missing = [c for c in needed if c not in arrays]
+    if missing:
+        raise ValueError(f"collections lack column(s) {missing}; this deal needs {needed}")
+    out = {c: _as_path_major(c, arrays[c]) for c in needed}
+    shapes = {c: a.shape for c, a in out.items()}
+    if len(set(shapes.values())) != 1:
+        raise ValueError(f"collections arrays differ in shape: {shapes}")
+    return {c: np.ascontiguousarray(a.T) for c, a in out.items()}
+
+
+# ----------------------------------------------------------------------------------------------
+# One period
+
+
+def _period_inputs(x: dict[str, np.ndarray], t: int, active: np.ndarray) -> dict[str, np.ndarray]:
+    """This period's inputs; zero on paths whose deal has ended (after a clean-up call)."""
+    out = {c: np.where(active, a[t], 0.0) for c, a in x.items()}
+    if "base_rate" in x:
+        out["base_rate"] = x["base_rate"][t]
+    return out
+
+
+def _debit_pdl(state: DealState, defaults: np.ndarray) -> np.ndarray:
+    """Debit defaults to the ledgers from the most junior note up; return debits (notes, paths)."""
+    room = np.maximum(state.balance - state.pdl, 0.0)
+    debit = allocate_sequential(defaults, room[::-1])[::-1]
+    state.pdl = state.pdl + debit
+    return debit
+
+
+def _amounts_due(t: int, terms: Terms, xt: dict, state: DealState) -> dict[str, np.ndarray]:
+    """This period's coupons, current fee and interest, net swap and excess spread."""
+    base = xt.get("base_rate")
+    coupon = terms.coupons(base, state.active.shape[0])
+    interest = coupon / 12.0 * state.balance
+    fee = terms.deal.senior_fee_rate / 12.0 * xt["pool_balance_begin"]
+    swap_net = terms.swap_net(t, state.balance, base) * state.active
+    spread = xt["interest"] - fee - interest.sum(axis=0) - swap_net
+    excess_spread = safe_ratio(spread, xt["pool_balance_begin"]) * 12.0
+    return {
+        "coupon": coupon,
+        "interest": interest,
+        "fee": fee,
+        "swap_net": swap_net,
+        "excess_spread": excess_spread,
+    }
+
+
+def _sources_of_cash(xt: dict, state: DealState, swap_net: np.ndarray, call: np.ndarray) -> dict:
+    """Step a: collections, swap receipt, sale proceeds (call) and the whole reserve."""
+    pool_end = xt["pool_balance_begin"] - xt["principal"] - xt["defaults"]
+    sources = {
+        "collections": xt["interest"] + xt["principal"] + xt["recoveries"],
+        "swap_receipt": np.maximum(-swap_net, 0.0),
+        "sale_proceeds": np.where(call, np.maximum(pool_end, 0.0), 0.0),
+        "reserve_draw": state.reserve,
+    }
+    return {"available": sum(sources.values()), **sources}
+
+
+def _open_period(
+    t: int, terms: Terms, x, state: DealState, monitor: TriggerMonitor
+) -> PeriodContext:
+    """Compute amounts due, test triggers and the call, and gather the available funds."""
+    xt = _period_inputs(x, t, state.active)
+    due = _amounts_due(t, terms, xt, state)
+    obs = PeriodObservation(
+        xt["defaults"], xt["pool_balance_begin"], xt.get("delinquent_balance"), due["excess_spread"]
+    )
+    breached = monitor.update(obs)
+    any_breach = breached.any(axis=0) & state.active
+    state.amortising |= any_breach
+    call = np.zeros_like(state.active)
+    if terms.call_level is not None:
+        call = state.active & (xt["pool_balance_begin"] < terms.call_level)
+    log = _sources_of_cash(xt, state, due["swap_net"], call)
+    zeros = np.zeros_like(due["coupon"])
+    debit = _debit_pdl(state, xt["defaults"]) if terms.deal.pdl else zeros
+    rec = {
+        "balance_begin": state.balance.copy(),
+        "coupon": due["coupon"],
+        "pdl_debit": debit,
+        **{
+            k: zeros.copy()
+            for k in ("interest_due", "interest_paid", "interest_shortfall", "pdl_credit")
+        },
+        "available": log["available"],
+        "swap_net": due["swap_net"],
+        "sale_proceeds": log["sale_proceeds"],
+        "excess_spread": due["excess_spread"],
+        "triggers": breached,
+        "trigger_breached": any_breach,
+        "call_exercised": call,
+        "active": state.active.copy(),
+    }
+    revolving = (t < terms.deal.revolving_periods) & ~state.amortising & ~call & state.active
+    return PeriodContext(
+        t=t,
+        x=xt,
+        cash=log["available"],
+        earmarked=np.zeros(call.shape),
+        coupon=due["coupon"],
+        interest_current=due["interest"],
+        fee_current=due["fee"],
+        swap_net=due["swap_net"],
+        sequential=any_breach | call,
+        revolving=revolving,
+        call=call,
+        rec=rec,
+        log=log,
+    )
+
+
+def _close_period(ctx: PeriodContext, state: DealState, terms: Terms) -> None:
+    """Write off what is left at the deal's end and record the closing state."""
+    final = ctx.call | (ctx.t == terms.n_periods - 1)
+    writedown = np.where(final[None, :], state.balance, 0.0)
+    state.balance = state.balance - writedown
+    state.pdl = np.minimum(state.pdl, state.balance)
+    ended = ctx.call
+    for arr in (state.shortfall, state.pdl):
+        arr[:, ended] = 0.0
+    for arr in (state.unpaid_fees, state.unpaid_swap):
+        arr[ended] = 0.0
+    state.active = state.active & ~ended
+    ctx.rec.update(
+        writedown=writedown,
+        balance_end=state.balance.copy(),
+        pdl_balance=state.pdl.copy(),
+        reserve_balance=state.reserve,
+        residual=ctx.log["pay_residual"],
+        sequential=ctx.sequential,
+        revolving=ctx.revolving,
+    )
+
+
+def _run_period(
+    t: int, terms: Terms, x, state: DealState, monitor: TriggerMonitor
+) -> PeriodContext:
+    ctx = _open_period(t, terms, x, state, monitor)
+    for step in terms.steps:
+        ctx.log.update(HANDLERS[step.verb](ctx, state, terms, step.note))
+    _close_period(ctx, state, terms)
+    return ctx
+
+
+# ----------------------------------------------------------------------------------------------
+# Public entry points
+
+
+def waterfall_arrays(deal: Deal | dict, arrays: Mapping[str, ArrayLike]) -> WaterfallResult:
+    """Run the waterfall on collections given as arrays.
+
+    Args:
+        deal: Deal terms (`Deal` or a mapping validated into one).
+        arrays: Collections keyed by column name (`REQUIRED_COLUMNS`, plus
+            ``delinquent_balance`` and ``base_rate`` when the deal needs them), each shaped
+            (paths, periods), or (periods,) for a single path. Period index 0 is period 1.
+
+    Returns:
+        A `WaterfallResult` with every note-level and deal-level output and the step log.
+
+    Raises:
+        ValueError: If a needed column is missing, shapes differ or a value is not finite.
+    """
+    deal = as_deal(deal)
+    x = _load_inputs(deal, arrays)
+    terms = Terms.build(deal, x)
+    n_periods, n_paths = x["interest"].shape
+    state = DealState.initial(deal, n_paths)
+    monitor = TriggerMonitor(deal.triggers, x["pool_balance_begin"][0], n_periods)
+    records: list[dict[str, np.ndarray]] = []
+    logs: list[dict[str, np.ndarray]] = []
+    for t in range(n_periods):
+        ctx = _run_period(t, terms, x, state, monitor)
+        records.append(ctx.rec)
+        logs.append(ctx.log)
+    return _assemble(deal, records, logs)
+
+
+def _stack(records: list[dict[str, np.ndarray]], key: str) -> np.ndarray:
+    """Stack per-period arrays shaped ([notes,] paths) into (paths, periods[, notes])."""
+    arr = np.stack([r[key] for r in records])
+    return np.moveaxis(arr, -1, 0)
+
+
+def _assemble(deal: Deal, records: list[dict], logs: list[dict]) -> WaterfallResult:
+    notes = {k: _stack(records, k) for k in NOTE_FIELDS}
+    deal_level = {k: _stack(records, k) for k in DEAL_FIELDS + FLAG_FIELDS}
+    triggers = _stack(records, "triggers")
+    steps = {k: _stack(logs, k) for k in logs[0]}
+    return WaterfallResult(
+        note_names=tuple(n.name for n in deal.notes),
+        trigger_names=tuple(t.label for t in deal.triggers),
+        notes=notes,
+        deal=deal_level,
+        triggers=triggers,
+        steps=steps,
+    )
+
+
+def _frame_to_arrays(collections: pd.DataFrame) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Reshape a long collections table into (paths, periods) arrays and the path labels."""
+    df = collections
+    if "path" not in df.columns:
+        df = df.assign(path=0)
+    df = df.sort_values(["path", "period"], kind="stable")
+    paths = df["path"].unique()
+    n_paths = len(paths)
+    n_periods = len(df) // max(n_paths, 1)
+    periods = df["period"].to_numpy()
+    expected = np.tile(np.arange(1, n_periods + 1), n_paths)
+    if n_paths * n_periods != len(df) or not np.array_equal(periods, expected):
+        raise ValueError("collections must have periods 1..T for every path, once each")
+    cols = [c for c in REQUIRED_COLUMNS + OPTIONAL_COLUMNS if c in df.columns]
+    arrays = {c: df[c].to_numpy(dtype=float).reshape(n_paths, n_periods) for c in cols}
+    return arrays, paths
+
+
+def result_to_frame(result: WaterfallResult, paths: ArrayLike | None = None) -> pd.DataFrame:
+    """One row per (path, period, note); deal-level columns are repeated on each note's row.
+
+    Args:
+        result: Output of `waterfall_arrays`.
+        paths: Path labels in result order; defaults to 0..paths-1.
+
+    Returns:
+        Columns ``path, period, note``, then `NOTE_FIELDS`, then `DEAL_FIELDS`, `FLAG_FIELDS`
+        and one boolean ``trigger_<name>`` column per trigger.
+    """
+    n_paths, n_periods, n_notes = result.shape
+    labels = np.arange(n_paths) if paths is None else np.asarray(paths)
+    cols: dict[str, np.ndarray] = {
+        "path": np.repeat(labels, n_periods * n_notes),
+        "period": np.tile(np.repeat(np.arange(1, n_periods + 1), n_notes), n_paths),
+        "note": np.tile(np.asarray(result.note_names, dtype=object), n_paths * n_periods),
+    }
+    for k in NOTE_FIELDS:
+        cols[k] = result.notes[k].reshape(-1)
+    for k in DEAL_FIELDS + FLAG_FIELDS:
+        cols[k] = np.repeat(result.deal[k].reshape(-1), n_notes)
+    for j, name in enumerate(result.trigger_names):
+        cols[f"trigger_{name}"] = np.repeat(result.triggers[:, :, j].reshape(-1), n_notes)
+    return pd.DataFrame(cols)
+
+
+def run_waterfall(deal: Deal | dict, collections: pd.DataFrame) -> pd.DataFrame:
+    """Run the waterfall on a long collections table.
+
+    Args:
+        deal: Deal terms (`Deal` or a mapping validated into one).
+        collections: One row per (path, period); ``path`` may be absent for a single path.
+            Columns ``period`` (1..T), ``pool_balance_begin``, ``interest``, ``principal``,
+            ``recoveries``, ``defaults``, and where the deal needs them ``delinquent_balance``
+            and ``base_rate`` (annual).
+
+    Returns:
+        One row per (path, period, note); see `result_to_frame` and docs/WATERFALL.md.
+    """
+    arrays, paths = _frame_to_arrays(collections)
+    return result_to_frame(waterfall_arrays(deal, arrays), paths)

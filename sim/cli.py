@@ -1,0 +1,148 @@
+"""The ``creditsim`` command: a thin layer over :mod:`sim.api` and the run store.
+
+Bad input (a missing or invalid config, a run folder that is not a run, out-of-range
+options) prints one clear message to stderr and exits with status 2, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+from sim.config import ConfigError
+from sim.store import RunNotFound
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not allowed; give a number >= 1")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is not allowed; give a seed >= 0")
+    return value
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import sim
+
+    result = sim.run(args.config, paths=args.paths, seed=args.seed, workers=args.workers,
+                     out=args.out, scheduler=args.scheduler, progress=not args.quiet)
+    if not args.quiet:
+        _print_summary(result)
+    print(result.path)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from sim.store import load_run
+
+    _print_summary(load_run(args.run, args.runs))
+    return 0
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    import sim
+
+    result = sim.run(args.config, paths=1, seed=args.seed, out=None,
+                     trace_ids=(args.borrower,))
+    if "trace" not in result.tables:
+        raise ValueError(f"borrower {args.borrower} was never onboarded in this run")
+    trace = result.tables["trace"]
+    cols = ["day", "event", "employed", "income", "savings", "score", "limit", "balance",
+            "dpd", "active"]
+    cols += [c for c in ("bill", "paid", "purchase") if c in trace.columns]
+    table = Table(title=f"borrower {args.borrower}, path 0, seed {result.manifest['seed']}")
+    for c in cols:
+        table.add_column(c, justify="left" if c == "event" else "right")
+    for row in trace[cols].itertuples(index=False):
+        table.add_row(*[_fmt(v) for v in row])
+    console.print(table)
+    return 0
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return "" if value != value else f"{value:,.2f}"
+    return str(value)
+
+
+def _print_summary(run) -> None:  # noqa: ANN001 - a sim.store.Run
+    from sim.metrics import summarise
+
+    m = run.manifest
+    summary = summarise(run.paths)
+    table = Table(title=f"{m['run_id']}  ({m['paths']} paths, seed {m['seed']})")
+    table.add_column("metric")
+    for c in ("mean", "p5", "p50", "p95", "95% CI of mean"):
+        table.add_column(c, justify="right")
+    for row in summary.itertuples(index=False):
+        table.add_row(row.metric, f"{row.mean:.4%}", f"{row.p5:.4%}", f"{row.p50:.4%}",
+                      f"{row.p95:.4%}", f"[{row.ci_low:.4%}, {row.ci_high:.4%}]")
+    console.print(table)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="creditsim",
+        description="Monte Carlo simulator of an instalment-credit platform and its ABS funding.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="run a config's Monte Carlo into the run store")
+    p.add_argument("config", help="YAML config file, e.g. configs/baseline.yaml")
+    p.add_argument("--paths", type=_positive, help="Monte Carlo paths (default: the config's)")
+    p.add_argument("--seed", type=_seed, help="root seed (default: the config's)")
+    p.add_argument("--workers", type=_positive, default=1, help="local worker processes")
+    p.add_argument("--scheduler", help="Dask scheduler address (instead of local processes)")
+    p.add_argument("--out", default="runs", help="run-store folder (default: runs)")
+    p.add_argument("--quiet", action="store_true", help="print only the run folder")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("report", help="summary table of a stored run")
+    p.add_argument("run", help="run folder or run id")
+    p.add_argument("--runs", default="runs", help="run-store folder (default: runs)")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("trace", help="one borrower's story, event by event (path 0)")
+    p.add_argument("config", help="YAML config file")
+    p.add_argument("--borrower", type=int, required=True, help="borrower slot id (0-based)")
+    p.add_argument("--seed", type=_seed, help="root seed (default: the config's)")
+    p.set_defaults(func=cmd_trace)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return handler(args)
+    except (ConfigError, RunNotFound, FileExistsError, ValueError) as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        return 2
+    except KeyboardInterrupt:
+        err_console.print("interrupted; no run was written")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

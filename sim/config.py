@@ -1,0 +1,398 @@
+"""Validated run configuration.
+
+A run is described by one YAML file in ``configs/``. It is loaded into the pydantic
+models below, which reject unknown keys, wrong types and out-of-range values with a
+message naming the key path, the value given and what is allowed. A file may name a
+``base`` file and override only a few keys: scenarios are overrides, never copies.
+
+Units: money is in currency units (the engine books it in integer cents), rates are
+fractions (0.05 = 5 %), hazards and probabilities are per month unless the field
+says otherwise, durations are in months or days as named.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+Prob = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNeg = Annotated[float, Field(ge=0.0)]
+PLAN_TERMS = (0, 3, 6, 12)  # 0 = pay in full at the next statement
+
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be used; the message says what and why."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class BookConfig(_Model):
+    """Size and growth of the book of borrowers."""
+
+    initial_borrowers: int = Field(
+        20_000, ge=1, le=5_000_000, description="Borrowers onboarded at month 0 (count)."
+    )
+    new_borrowers_per_month: int = Field(
+        500, ge=0, le=1_000_000, description="Borrowers onboarded at the start of each later month."
+    )
+    horizon_months: int = Field(60, ge=1, le=240, description="Months simulated per path.")
+
+
+class ShockConfig(_Model):
+    """A deterministic hump added to the unemployment rate: ramp up, hold, recover."""
+
+    start_month: int = Field(0, ge=0, description="Month the rise begins.")
+    peak_increase: float = Field(
+        0.0, ge=-0.2, le=0.5, description="Rise of the unemployment rate at the peak (fraction)."
+    )
+    ramp_months: int = Field(6, ge=1, description="Months from start to peak (linear).")
+    hold_months: int = Field(6, ge=0, description="Months held at the peak.")
+    recovery_months: int = Field(18, ge=1, description="Months from peak back to base (linear).")
+
+
+class MacroConfig(_Model):
+    """Per-path unemployment: the scenario's deterministic path plus an AR(1) deviation."""
+
+    scenario: str = Field(
+        "baseline", description="Named scenario in sim/scenarios (sets the deterministic shock)."
+    )
+    unemployment_base: float = Field(
+        0.05, gt=0.0, lt=0.5, description="Long-run unemployment rate (fraction of labour force)."
+    )
+    shock: ShockConfig | None = Field(
+        None, description="Deterministic shock; when absent the named scenario's shock is used."
+    )
+    ar_persistence: float = Field(
+        0.9, ge=0.0, lt=1.0, description="Monthly AR(1) coefficient of the stochastic deviation."
+    )
+    shock_sd: float = Field(
+        0.002, ge=0.0, le=0.05, description="Monthly s.d. of the deviation's innovation (fraction)."
+    )
+    floor: float = Field(0.01, gt=0.0, lt=0.5, description="Lowest unemployment rate allowed.")
+
+
+class IncomeConfig(_Model):
+    """Income, employment, expenses and savings of the borrowers."""
+
+    shocks: bool = Field(
+        True, description="Income model on; false freezes income, employment and expenses."
+    )
+    median_monthly: float = Field(
+        6000.0, gt=0, description="Median permanent monthly income (currency units)."
+    )
+    dispersion: float = Field(
+        0.5, ge=0, le=2, description="S.d. of log permanent income across borrowers."
+    )
+    transitory_sd: float = Field(
+        0.10, ge=0, le=1, description="S.d. of the monthly log transitory income shock."
+    )
+    reemployment_hazard: Prob = Field(
+        0.20, description="Monthly probability that an unemployed borrower finds a job."
+    )
+    job_loss_dispersion: float = Field(
+        0.5,
+        ge=0,
+        le=2,
+        description="S.d. of the log relative job-loss risk across borrowers (higher for low income).",
+    )
+    replacement_rate: Prob = Field(
+        0.35, description="Unemployment benefit as a share of permanent income."
+    )
+    essential_share: Prob = Field(
+        0.70, description="Share of permanent income spent on essentials each month."
+    )
+    expense_shock_prob: Prob = Field(
+        0.03, description="Monthly probability of a sudden expense (repair, medical bill)."
+    )
+    expense_shock_months: NonNeg = Field(
+        1.0, description="Mean size of a sudden expense, in months of permanent income."
+    )
+    initial_savings_months: NonNeg = Field(
+        1.0, description="Mean initial savings buffer, in months of permanent income."
+    )
+    savings_cap_months: NonNeg = Field(
+        3.0, description="Savings above this many months of income are spent, not kept."
+    )
+
+
+class SpendingConfig(_Model):
+    """Purchases on the credit line and the choice of repayment plan."""
+
+    share_of_income: NonNeg = Field(
+        0.12, le=2, description="Median monthly credit-line spending as a share of income."
+    )
+    dispersion: float = Field(
+        0.6, ge=0, le=3, description="S.d. of log spending (across borrowers and months)."
+    )
+    purchase_prob: Prob = Field(
+        0.7, description="Monthly probability that an eligible borrower buys on the line."
+    )
+    plan_mix: dict[int, float] = Field(
+        default_factory=lambda: {0: 0.55, 3: 0.2, 6: 0.15, 12: 0.10},
+        description="Probability of each plan (0 = pay in full; 3/6/12-month instalments).",
+    )
+    stress_tilt: NonNeg = Field(
+        2.0,
+        le=20,
+        description="Odds multiplier of instalment plans for borrowers with less than a month "
+        "of savings (liquidity-stressed borrowers stretch repayment).",
+    )
+
+    @model_validator(mode="after")
+    def _check_plans(self) -> SpendingConfig:
+        bad = sorted(set(self.plan_mix) - set(PLAN_TERMS))
+        if bad:
+            raise ValueError(f"plan_mix has terms {bad}; allowed terms are {list(PLAN_TERMS)}")
+        if any(p < 0 for p in self.plan_mix.values()) or sum(self.plan_mix.values()) <= 0:
+            raise ValueError("plan_mix weights must be >= 0 and not all zero")
+        return self
+
+
+class RepaymentConfig(_Model):
+    """How borrowers pay their bills."""
+
+    model: Literal["structural", "bernoulli"] = Field(
+        "structural",
+        description="'structural': ability (cash) and willingness decide; 'bernoulli': each "
+        "borrower with something due misses the whole payment with probability miss_prob, "
+        "otherwise pays everything owed (the closed-form benchmark).",
+    )
+    miss_prob: Prob = Field(0.05, description="Monthly miss probability of the bernoulli model.")
+    willingness_mean: Prob = Field(
+        0.97, description="Mean of the Beta-distributed willingness to pay (per borrower)."
+    )
+    willingness_concentration: float = Field(
+        40.0, gt=0, description="Concentration (alpha + beta) of the willingness Beta."
+    )
+    forget_prob: Prob = Field(
+        0.04, description="Monthly probability of forgetting the bill without autopay."
+    )
+    autopay_share: Prob = Field(
+        0.4, description="Share of borrowers with autopay (a bound bank card)."
+    )
+    max_cash_share: Prob = Field(
+        0.9, description="Largest share of cash on hand a borrower puts towards the bill."
+    )
+    partial_payments: bool = Field(
+        True, description="Whether borrowers who cannot pay all pay part."
+    )
+
+
+class ScoreConfig(_Model):
+    """Behaviour score on a 300-900 scale."""
+
+    initial_mean: float = Field(650.0, ge=300, le=900, description="Mean application score.")
+    initial_sd: float = Field(60.0, ge=0, le=300, description="S.d. of the application score.")
+    on_time_gain: NonNeg = Field(3.0, description="Points gained for a bill paid in full on time.")
+    missed_loss: NonNeg = Field(40.0, description="Points lost for each due date left unpaid.")
+    cure_gain: NonNeg = Field(10.0, description="Points regained when a delinquent account cures.")
+
+
+class CreditLineConfig(_Model):
+    """Credit-line policy: initial limit, increases, cuts and freezes."""
+
+    income_multiple: NonNeg = Field(
+        1.0, le=20, description="Initial limit at score 700, in months of income."
+    )
+    score_slope: NonNeg = Field(
+        0.005, description="Relative change of the initial limit per score point above 700."
+    )
+    min_limit: NonNeg = Field(500.0, description="Smallest limit granted (currency units).")
+    max_limit: NonNeg = Field(50_000.0, description="Largest limit ever granted (currency units).")
+    increase_after_months: int = Field(
+        6, ge=1, description="Consecutive on-time months before a limit increase."
+    )
+    increase_pct: NonNeg = Field(0.2, le=5, description="Relative size of a limit increase.")
+    freeze_dpd: int = Field(1, ge=1, description="Days past due at which the line is frozen.")
+    cut_score: float = Field(
+        550.0, ge=300, le=900, description="Score below which the limit is cut."
+    )
+    cut_pct: Prob = Field(0.3, description="Relative size of a limit cut.")
+
+    @model_validator(mode="after")
+    def _check_limits(self) -> CreditLineConfig:
+        if self.min_limit > self.max_limit:
+            raise ValueError(
+                f"min_limit ({self.min_limit}) must not exceed max_limit ({self.max_limit})"
+            )
+        return self
+
+
+class BillingConfig(_Model):
+    """Statement and due dates, fees and charge-off."""
+
+    due_day: int = Field(20, ge=1, le=28, description="Day of the month (after the statement on day 0) payments are due.")
+    purchase_day: int = Field(
+        25, ge=1, le=29, description="Day of the month new purchases are booked (after the due date)."
+    )
+    instalment_fee: dict[int, float] = Field(
+        default_factory=lambda: {3: 0.005, 6: 0.006, 12: 0.006},
+        description="Fee per monthly period of each instalment plan, as a share of the amount financed.",
+    )
+    late_fee_daily: float = Field(
+        0.0005, ge=0, le=0.01, description="Late fee per day on overdue principal (0.0005 = 0.05 %/day)."
+    )
+    chargeoff_dpd: int = Field(
+        180, ge=30, le=360, description="Days past due at which an account is charged off."
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> BillingConfig:
+        bad = sorted(set(self.instalment_fee) - {3, 6, 12})
+        if bad:
+            raise ValueError(f"instalment_fee has terms {bad}; allowed terms are [3, 6, 12]")
+        if any(not 0 <= f <= 0.05 for f in self.instalment_fee.values()):
+            raise ValueError("instalment_fee rates must be between 0 and 0.05 per period")
+        if self.purchase_day <= self.due_day:
+            raise ValueError(
+                f"purchase_day ({self.purchase_day}) must fall after due_day ({self.due_day})"
+            )
+        return self
+
+
+class RecoveryConfig(_Model):
+    """Recoveries after charge-off."""
+
+    mean_rate: Prob = Field(
+        0.15, description="Mean share of the charged-off balance eventually recovered."
+    )
+    unemployed_factor: NonNeg = Field(
+        0.5, le=2, description="Recovery mean multiplier for borrowers unemployed at charge-off."
+    )
+    concentration: float = Field(
+        4.0, gt=0, description="Concentration (alpha + beta) of the Beta recovery share."
+    )
+    lag_curve: list[float] = Field(
+        default_factory=lambda: [0.0, 0.05, 0.10, 0.12, 0.12, 0.10, 0.09, 0.08, 0.07, 0.06,
+                                 0.05, 0.04, 0.04, 0.03, 0.02, 0.02, 0.01],
+        description="Share of an account's recovery received k months after charge-off "
+        "(k = 0, 1, ...); normalised to sum to 1.",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> RecoveryConfig:
+        if not self.lag_curve or any(w < 0 for w in self.lag_curve) or sum(self.lag_curve) <= 0:
+            raise ValueError("lag_curve must be a non-empty list of weights >= 0, not all zero")
+        return self
+
+
+class RunConfig(_Model):
+    """Everything one run needs."""
+
+    name: str = Field("baseline", min_length=1, description="Name shown in reports.")
+    description: str = Field("", description="What this configuration represents.")
+    paths: int = Field(100, ge=1, le=100_000, description="Default number of Monte Carlo paths.")
+    seed: int = Field(20261122, ge=0, description="Default root seed.")
+    book: BookConfig = BookConfig()
+    macro: MacroConfig = MacroConfig()
+    income: IncomeConfig = IncomeConfig()
+    spending: SpendingConfig = SpendingConfig()
+    repayment: RepaymentConfig = RepaymentConfig()
+    score: ScoreConfig = ScoreConfig()
+    credit_line: CreditLineConfig = CreditLineConfig()
+    billing: BillingConfig = BillingConfig()
+    recovery: RecoveryConfig = RecoveryConfig()
+
+    @property
+    def capacity(self) -> int:
+        """Borrower slots over the whole horizon (initial plus all onboarded later)."""
+        return self.book.initial_borrowers + self.book.new_borrowers_per_month * (
+            self.book.horizon_months - 1
+        )
+
+
+def _format_errors(err: ValidationError, source: str) -> str:
+    lines = [f"{source}: invalid configuration"]
+    for e in err.errors():
+        path = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        value = e.get("input")
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key"
+            parent = e["loc"][:-1]
+            allowed = _allowed_keys(parent)
+            if allowed:
+                msg += f"; allowed keys here: {', '.join(allowed)}"
+            lines.append(f"  {path}: {msg}")
+            continue
+        shown = repr(value) if not isinstance(value, dict) else "{...}"
+        lines.append(f"  {path} = {shown}: {msg}")
+    return "\n".join(lines)
+
+
+def _allowed_keys(loc: tuple) -> list[str]:
+    model: Any = RunConfig
+    for part in loc:
+        field = model.model_fields.get(str(part)) if hasattr(model, "model_fields") else None
+        if field is None:
+            return []
+        ann = field.annotation
+        candidates = [a for a in getattr(ann, "__args__", (ann,)) if isinstance(a, type)]
+        model = next((a for a in candidates if issubclass(a, BaseModel)), None)
+        if model is None:
+            return []
+    return sorted(model.model_fields)
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    """Return ``base`` with ``override`` merged in, recursively for nested mappings."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def read_yaml(path: Path, _seen: tuple[Path, ...] = ()) -> dict:
+    """Read a YAML config, resolving ``base:`` (relative to the file) recursively."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such config file")
+    if path.resolve() in _seen:
+        raise ConfigError(f"{path}: 'base' files form a cycle")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of keys, got {type(data).__name__}")
+    base = data.pop("base", None)
+    if base is None:
+        return data
+    if not isinstance(base, str):
+        raise ConfigError(f"{path}: base = {base!r}: must be a file name")
+    parent = read_yaml(path.parent / base, _seen + (path.resolve(),))
+    return deep_merge(parent, data)
+
+
+def validate_config(data: dict, source: str = "config") -> RunConfig:
+    """Validate a mapping into a :class:`RunConfig`, raising :class:`ConfigError`."""
+    from sim.scenarios import apply_scenario  # scenarios sit beside the config models
+
+    try:
+        config = RunConfig.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_format_errors(err, source)) from None
+    return apply_scenario(config, source)
+
+
+def load_config(source: str | Path | dict | RunConfig) -> RunConfig:
+    """Load a config from a YAML path, a mapping or an existing model."""
+    if isinstance(source, RunConfig):
+        return source
+    if isinstance(source, dict):
+        return validate_config(source)
+    path = Path(source)
+    return validate_config(read_yaml(path), str(path))
+
+
+def with_overrides(config: RunConfig, overrides: dict) -> RunConfig:
+    """A copy of ``config`` with nested ``overrides`` applied and validated."""
+    return validate_config(deep_merge(config.model_dump(), overrides), config.name)

@@ -1,0 +1,240 @@
+"""One Monte Carlo path: a SimPy environment whose clock is in days.
+
+Each concern is one SimPy process that moves every borrower at once when its event
+comes round: the month start (onboarding, macro, income, statement), the charge-off
+batch, the due date (payments, scores, limits), purchases, and the month-end books.
+A month is 30 days; within a day, events run in the order of their time of day
+(statement 00:00, charge-off batch 06:00, payments 12:00), so the rules do not
+depend on the order SimPy happens to schedule processes in.
+
+Randomness: the path's seed sequence is split into one stream per concern, so a
+change of policy leaves every other concern's draws untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import simpy
+
+from sim.agents.borrowers import BorrowerPool
+from sim.agents.platform import Platform
+from sim.config import RunConfig
+from sim.ledger import DAYS_PER_MONTH
+from sim.scenarios import simulate_unemployment
+
+CONCERNS = ("macro", "traits", "income", "spending", "repayment", "collections", "recovery", "spv")
+BUCKETS = ("current", "dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_91_120", "dpd_121_150",
+           "dpd_151_180", "dpd_181_plus")
+BUCKET_EDGES = np.array([1, 31, 61, 91, 121, 151, 181])
+CHARGEOFF_HOUR, PAYMENT_HOUR = 0.25, 0.5  # fractions of a day
+
+
+def path_streams(seed: int, path: int) -> dict[str, np.random.Generator]:
+    """Independent generators for each concern of path ``path`` of root ``seed``.
+
+    The path's sequence is ``SeedSequence(seed).spawn(...)[path]``; its children, in
+    the order of :data:`CONCERNS`, seed one generator per concern.
+    """
+    path_seq = np.random.SeedSequence(seed, spawn_key=(path,))
+    return {
+        name: np.random.default_rng(child)
+        for name, child in zip(CONCERNS, path_seq.spawn(len(CONCERNS)), strict=True)
+    }
+
+
+@dataclass
+class PathResult:
+    """Records of one path: monthly series, vintage table and optional trace (all cents)."""
+
+    path: int
+    monthly: dict[str, np.ndarray]
+    vintages: dict[str, np.ndarray]
+    trace: list[dict] = field(default_factory=list)
+
+
+class _Month:
+    """Flows accumulated during one month, in cents."""
+
+    FLOWS = ("new_purchases", "fees_billed", "payments", "payments_principal", "payments_fees",
+             "charge_offs", "charge_offs_principal", "charge_offs_fees", "charged_off_accounts",
+             "limit_increases", "limit_cuts", "missed_payments", "cures", "bills_due")
+
+    def __init__(self) -> None:
+        self.flows = dict.fromkeys(self.FLOWS, 0)
+
+    def add(self, name: str, value: int | np.integer) -> None:
+        self.flows[name] += int(value)
+
+
+class PathSimulation:
+    """Build the agents of one path and run them through the horizon."""
+
+    def __init__(self, config: RunConfig, seed: int, path: int,
+                 trace_ids: tuple[int, ...] = ()):
+        self.config = config
+        self.path = path
+        self.months = config.book.horizon_months
+        self.streams = path_streams(seed, path)
+        self.pool = BorrowerPool(config, config.capacity, self.streams["traits"])
+        self.platform = Platform(config, config.capacity)
+        self.unemployment = simulate_unemployment(config.macro, self.months, self.streams["macro"])
+        self.n = 0
+        self.env = simpy.Environment()
+        self.month = _Month()
+        self.opening = 0
+        self.series: dict[str, list] = {}
+        self.vintage_rows: dict[str, list] = {}
+        self.trace_ids = np.array(sorted(set(trace_ids)), dtype=np.int64)
+        if np.any((self.trace_ids < 0) | (self.trace_ids >= config.capacity)):
+            raise ValueError(f"trace ids must be between 0 and {config.capacity - 1}")
+        self.trace: list[dict] = []
+        self.extra_processes: list[Callable[[PathSimulation], Iterator]] = []
+
+    # -- the clock ---------------------------------------------------------------------------
+    def _monthly(self, offset: float, handler: Callable[[int], None]) -> Iterator:
+        """A process that calls ``handler(month)`` at ``offset`` days into every month."""
+        for m in range(self.months):
+            yield self.env.timeout(m * DAYS_PER_MONTH + offset - self.env.now)
+            handler(m)
+
+    def run(self) -> PathResult:
+        """Run every process to the end of the horizon and return the path's records."""
+        bill = self.config.billing
+        chargeoff_day = (bill.due_day + bill.chargeoff_dpd) % DAYS_PER_MONTH
+        schedule = [
+            (0.0, self.on_month_start),
+            (chargeoff_day + CHARGEOFF_HOUR, self.on_charge_off),
+            (bill.due_day + PAYMENT_HOUR, self.on_due_date),
+            (bill.purchase_day + PAYMENT_HOUR, self.on_purchases),
+            (DAYS_PER_MONTH - 0.01, self.on_month_end),
+        ]
+        for offset, handler in schedule:
+            self.env.process(self._monthly(offset, handler))
+        for make in self.extra_processes:
+            self.env.process(make(self))
+        self.env.run(until=self.months * DAYS_PER_MONTH)
+        monthly = {k: np.asarray(v) for k, v in self.series.items()}
+        vintages = {k: np.concatenate(v) for k, v in self.vintage_rows.items()}
+        return PathResult(self.path, monthly, vintages, self.trace)
+
+    # -- handlers, in time-of-month order -------------------------------------------------------
+    def on_month_start(self, m: int) -> None:
+        """Onboard the month's borrowers, step incomes, issue statements."""
+        book = self.config.book
+        new = book.initial_borrowers if m == 0 else book.new_borrowers_per_month
+        self.platform.onboard(self.n, self.n + new, m, self.pool)
+        self.n += new
+        self.pool.step_income(self.n, float(self.unemployment[m]), self.streams["income"])
+        _, fees = self.platform.statement(m, self.n)
+        self.month.add("fees_billed", fees.sum())
+        self._trace("statement", m, bill=self.platform.ledger.owed(self.n))
+
+    def on_charge_off(self, m: int) -> None:
+        out = self.platform.charge_off(self.env.now, m, self.n, self.pool, self.streams["recovery"])
+        self.month.add("charge_offs_principal", out.principal.sum())
+        self.month.add("charge_offs_fees", out.fee.sum())
+        self.month.add("charge_offs", out.principal.sum() + out.fee.sum())
+        self.month.add("charged_off_accounts", out.index.size)
+        cohort = self.platform.onboard_month[out.index]
+        self._co_amount = np.bincount(cohort, weights=out.principal + out.fee,
+                                      minlength=self.months)
+        self._co_count = np.bincount(cohort, minlength=self.months)
+        if out.index.size:
+            self._trace("charge_off", m)
+
+    def on_due_date(self, m: int) -> None:
+        out = self.platform.due_date(m, self.n, self.pool, self.streams["repayment"])
+        self.month.add("payments", out.paid.sum())
+        self.month.add("payments_principal", out.paid_principal.sum())
+        self.month.add("payments_fees", out.paid_fee.sum())
+        self.month.add("missed_payments", out.missed.sum())
+        self.month.add("cures", out.cured.sum())
+        self.month.add("bills_due", (out.owed > 0).sum())
+        self.month.add("limit_increases", out.limit_increases)
+        self.month.add("limit_cuts", out.limit_cuts)
+        self._trace("due_date", m, paid=out.paid)
+
+    def on_purchases(self, m: int) -> None:
+        amount = self.platform.purchases(m, self.n, self.env.now, self.pool,
+                                         self.streams["spending"])
+        self.month.add("new_purchases", amount.sum())
+        self._purchases_by_cohort = np.bincount(
+            self.platform.onboard_month[: self.n], weights=amount, minlength=self.months
+        )
+        self._trace("purchase", m, purchase=amount)
+
+    def on_month_end(self, m: int) -> None:
+        """Collect recoveries and close the month's books into the records."""
+        p, n = self.platform, self.n
+        balance = p.ledger.balance(n)
+        dpd = p.ledger.days_past_due((m + 1) * DAYS_PER_MONTH, m, n)
+        bucket = np.digitize(dpd, BUCKET_EDGES)
+        row = dict(self.month.flows)
+        row["recoveries"] = p.recoveries(m)
+        row["opening_balance"] = self.opening
+        row["receivables_balance"] = int(balance.sum())
+        by_bucket = np.bincount(bucket, weights=balance, minlength=len(BUCKETS))
+        count_bucket = np.bincount(bucket[p.active[:n]], minlength=len(BUCKETS))
+        for i, name in enumerate(BUCKETS):
+            row[f"balance_{name}"] = int(by_bucket[i])
+            row[f"accounts_{name}"] = int(count_bucket[i])
+        active = p.active[:n]
+        row["active_borrowers"] = int(active.sum())
+        row["onboarded_borrowers"] = n
+        row["credit_limit_total"] = int(p.limit[:n][active].sum())
+        row["unemployed_borrowers"] = int((~self.pool.employed[:n] & active).sum())
+        row["mean_score"] = float(self.pool.score[:n][active].mean()) if active.any() else 0.0
+        row["unemployment_rate"] = float(self.unemployment[m])
+        for k, v in row.items():
+            self.series.setdefault(k, []).append(v)
+        self._record_vintages(m)
+        self.opening = row["receivables_balance"]
+        self.month = _Month()
+
+    def _record_vintages(self, m: int) -> None:
+        cohorts = np.arange(m + 1)
+        sizes = np.bincount(self.platform.onboard_month[: self.n], minlength=self.months)
+        cols = {
+            "cohort": cohorts,
+            "month": np.full(m + 1, m),
+            "cohort_size": sizes[: m + 1],
+            "purchases": self._purchases_by_cohort[: m + 1].astype(np.int64),
+            "charge_offs": self._co_amount[: m + 1].astype(np.int64),
+            "charged_off_accounts": self._co_count[: m + 1],
+        }
+        for k, v in cols.items():
+            self.vintage_rows.setdefault(k, []).append(v)
+
+    # -- one borrower's story -------------------------------------------------------------
+    def _trace(self, event: str, m: int, **arrays: np.ndarray) -> None:
+        """Append the state of the traced borrowers after ``event`` (no-op when none)."""
+        ids = self.trace_ids
+        if ids.size == 0:
+            return
+        p, pool, n = self.platform, self.pool, self.n
+        onboarded = ids < n
+        day = self.env.now
+        seen = ids[onboarded]
+        dpd = p.ledger.days_past_due(day, m, n)[seen]
+        state = {
+            "income": pool.income[seen], "employed": pool.employed[seen],
+            "savings": pool.savings[seen], "score": pool.score[seen],
+            "limit": p.limit[seen] / 100.0, "balance": p.ledger.balance(n)[seen] / 100.0,
+            "dpd": dpd, "active": p.active[seen],
+        }
+        for name, values in arrays.items():
+            state[name] = values[seen] / 100.0
+        for j, borrower in enumerate(seen.tolist()):  # traced borrowers only, a handful
+            row = {"path": self.path, "borrower": borrower, "day": day, "month": m,
+                   "event": event}
+            row.update({k: v[j].item() for k, v in state.items()})
+            self.trace.append(row)
+
+
+def simulate_path(config: RunConfig, seed: int, path: int,
+                  trace_ids: tuple[int, ...] = ()) -> PathResult:
+    """Simulate path ``path`` of a run with root ``seed``."""
+    return PathSimulation(config, seed, path, trace_ids).run()
