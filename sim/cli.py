@@ -79,6 +79,26 @@ def cmd_trace(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from sim.compare import paired_comparison
+    from sim.store import load_run
+
+    a = load_run(args.run_a, args.runs, tables=("paths",))
+    b = load_run(args.run_b, args.runs, tables=("paths",))
+    if a.manifest["seed"] != b.manifest["seed"]:
+        err_console.print("warning: the runs have different seeds, so paths are not paired "
+                          "draws; the paired interval is not meaningful", highlight=False)
+    result = paired_comparison(a.paths, b.paths)
+    table = Table(title=f"A = {a.run_id}\nB = {b.run_id}  ({int(result.paths.iloc[0])} paired paths)")
+    for c in ("metric", "A", "B", "B - A", "95% CI (paired)", "significant"):
+        table.add_column(c, justify="left" if c == "metric" else "right")
+    for r in result.itertuples(index=False):
+        table.add_row(r.metric, f"{r.mean_a:.4%}", f"{r.mean_b:.4%}", f"{r.difference:+.4%}",
+                      f"[{r.ci_low:+.4%}, {r.ci_high:+.4%}]", "yes" if r.significant else "no")
+    console.print(table)
+    return 0
+
+
 def _fmt(value: object) -> str:
     if isinstance(value, float):
         return "" if value != value else f"{value:,.2f}"
@@ -127,7 +147,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--borrower", type=int, required=True, help="borrower slot id (0-based)")
     p.add_argument("--seed", type=_seed, help="root seed (default: the config's)")
     p.set_defaults(func=cmd_trace)
+
+    p = sub.add_parser("compare", help="paired comparison of two runs, path by path")
+    p.add_argument("run_a", help="run folder or run id (A)")
+    p.add_argument("run_b", help="run folder or run id (B)")
+    p.add_argument("--runs", default="runs", help="run-store folder (default: runs)")
+    p.set_defaults(func=cmd_compare)
+    _register_dashboard(sub)
     return parser
+
+
+def _register_dashboard(sub: argparse._SubParsersAction) -> None:
+    """Add ``creditsim dashboard`` when the dashboard package is installed."""
+    try:
+        from dashboard.cli import register
+    except ImportError:
+        return
+    register(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -136,6 +136,12 @@ class SpendingConfig(_Model):
         default_factory=lambda: {0: 0.55, 3: 0.2, 6: 0.15, 12: 0.10},
         description="Probability of each plan (0 = pay in full; 3/6/12-month instalments).",
     )
+    stress_multiplier: NonNeg = Field(
+        2.0,
+        le=20,
+        description="Spending multiplier for borrowers with less than a month of income saved "
+        "(the line becomes their liquidity buffer: over-borrowing before default).",
+    )
     stress_tilt: NonNeg = Field(
         2.0,
         le=20,
@@ -204,6 +210,9 @@ class CreditLineConfig(_Model):
     )
     min_limit: NonNeg = Field(500.0, description="Smallest limit granted (currency units).")
     max_limit: NonNeg = Field(50_000.0, description="Largest limit ever granted (currency units).")
+    max_income_multiple: NonNeg = Field(
+        3.0, le=50, description="Limit increases stop at this many months of permanent income."
+    )
     increase_after_months: int = Field(
         6, ge=1, description="Consecutive on-time months before a limit increase."
     )

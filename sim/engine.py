@@ -20,7 +20,7 @@ import numpy as np
 import simpy
 
 from sim.agents.borrowers import BorrowerPool
-from sim.agents.platform import Platform
+from sim.agents.platform import ChargeOffOutcome, DueDateOutcome, Platform
 from sim.config import RunConfig
 from sim.ledger import DAYS_PER_MONTH
 from sim.scenarios import simulate_unemployment
@@ -92,6 +92,13 @@ class PathSimulation:
             raise ValueError(f"trace ids must be between 0 and {config.capacity - 1}")
         self.trace: list[dict] = []
         self.extra_processes: list[Callable[[PathSimulation], Iterator]] = []
+        # the latest event's per-account outcome, for agents that follow the book (the SPV)
+        self.last_due: DueDateOutcome | None = None
+        self.last_charge_off: ChargeOffOutcome | None = None
+        self.last_purchases = np.zeros(0, dtype=np.int64)
+        self._co_amount = np.zeros(self.months)
+        self._co_count = np.zeros(self.months, dtype=np.int64)
+        self._purchases_by_cohort = np.zeros(self.months)
 
     # -- the clock ---------------------------------------------------------------------------
     def _monthly(self, offset: float, handler: Callable[[int], None]) -> Iterator:
@@ -134,6 +141,7 @@ class PathSimulation:
 
     def on_charge_off(self, m: int) -> None:
         out = self.platform.charge_off(self.env.now, m, self.n, self.pool, self.streams["recovery"])
+        self.last_charge_off = out
         self.month.add("charge_offs_principal", out.principal.sum())
         self.month.add("charge_offs_fees", out.fee.sum())
         self.month.add("charge_offs", out.principal.sum() + out.fee.sum())
@@ -147,6 +155,7 @@ class PathSimulation:
 
     def on_due_date(self, m: int) -> None:
         out = self.platform.due_date(m, self.n, self.pool, self.streams["repayment"])
+        self.last_due = out
         self.month.add("payments", out.paid.sum())
         self.month.add("payments_principal", out.paid_principal.sum())
         self.month.add("payments_fees", out.paid_fee.sum())
@@ -160,6 +169,7 @@ class PathSimulation:
     def on_purchases(self, m: int) -> None:
         amount = self.platform.purchases(m, self.n, self.env.now, self.pool,
                                          self.streams["spending"])
+        self.last_purchases = amount
         self.month.add("new_purchases", amount.sum())
         self._purchases_by_cohort = np.bincount(
             self.platform.onboard_month[: self.n], weights=amount, minlength=self.months
@@ -170,7 +180,7 @@ class PathSimulation:
         """Collect recoveries and close the month's books into the records."""
         p, n = self.platform, self.n
         balance = p.ledger.balance(n)
-        dpd = p.ledger.days_past_due((m + 1) * DAYS_PER_MONTH, m, n)
+        dpd = p.ledger.days_past_due((m + 1) * DAYS_PER_MONTH, n)
         bucket = np.digitize(dpd, BUCKET_EDGES)
         row = dict(self.month.flows)
         row["recoveries"] = p.recoveries(m)
@@ -218,7 +228,7 @@ class PathSimulation:
         onboarded = ids < n
         day = self.env.now
         seen = ids[onboarded]
-        dpd = p.ledger.days_past_due(day, m, n)[seen]
+        dpd = p.ledger.days_past_due(day, n)[seen]
         state = {
             "income": pool.income[seen], "employed": pool.employed[seen],
             "savings": pool.savings[seen], "score": pool.score[seen],

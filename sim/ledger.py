@@ -1,7 +1,9 @@
 """The receivables book: every borrower's instalment schedule and unpaid bills, in cents.
 
-A purchase is booked as a schedule of future instalments (principal and a per-period
-fee) billed one per monthly statement. A statement moves the month's instalment into
+A purchase is booked as a schedule of equal future instalments (principal and a
+per-period fee) billed one per monthly statement; the schedule is kept as the change
+in each account's monthly instalment at the month a plan starts and the month it ends,
+so booking a 12-month plan costs two writes, not twelve. A statement moves the month's instalment into
 the bills due on that month's due date; whatever stays unpaid ages there, and the age
 of the oldest unpaid bill is the account's days past due. Payments go to fees first,
 then to the oldest principal. All amounts are integer cents, so the books balance
@@ -14,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 DAYS_PER_MONTH = 30
-SCHEDULE_SLOTS = 13  # a 12-month plan bought in month m bills in months m+1..m+12
+SCHEDULE_SLOTS = 14  # a 12-month plan bought in month m starts at m+1 and ends at m+13
 
 
 def allocate(amount: np.ndarray, buckets: np.ndarray) -> np.ndarray:
@@ -35,20 +37,32 @@ class Ledger:
     """Instalment schedules and unpaid bills of ``capacity`` accounts.
 
     Attributes:
-        sched_principal, sched_fee: (13, capacity) cents to be billed, by month slot
-            ``month % 13``.
+        instalment_principal, instalment_fee: (capacity,) cents billed each month by
+            the plans running now.
+        step_principal, step_fee: (14, capacity) change of those instalments at the
+            statement of month slot ``month % 14``.
         due_principal, due_fee: (ages, capacity) cents billed and unpaid, by due-month
             slot ``month % ages``.
+
+    Three per-account summaries are kept up to date by every booking so that the
+    common case (an account whose only bill is this month's) costs a few dense array
+    operations: the outstanding balance, the amount billed and unpaid, and the due
+    month of the oldest unpaid bill (-1 when none). :meth:`audit` recomputes them.
     """
 
     def __init__(self, capacity: int, chargeoff_dpd: int, due_day: int):
         self.capacity = capacity
         self.due_day = due_day
         self.ages = chargeoff_dpd // DAYS_PER_MONTH + 2
-        self.sched_principal = np.zeros((SCHEDULE_SLOTS, capacity), dtype=np.int64)
-        self.sched_fee = np.zeros((SCHEDULE_SLOTS, capacity), dtype=np.int64)
+        self.instalment_principal = np.zeros(capacity, dtype=np.int64)
+        self.instalment_fee = np.zeros(capacity, dtype=np.int64)
+        self.step_principal = np.zeros((SCHEDULE_SLOTS, capacity), dtype=np.int64)
+        self.step_fee = np.zeros((SCHEDULE_SLOTS, capacity), dtype=np.int64)
         self.due_principal = np.zeros((self.ages, capacity), dtype=np.int64)
         self.due_fee = np.zeros((self.ages, capacity), dtype=np.int64)
+        self._balance = np.zeros(capacity, dtype=np.int64)
+        self._owed = np.zeros(capacity, dtype=np.int64)
+        self._oldest = np.full(capacity, -1, dtype=np.int64)
 
     # -- reading ---------------------------------------------------------------------------
     def age_order(self, month: int) -> np.ndarray:
@@ -57,29 +71,43 @@ class Ledger:
 
     def balance(self, n: int) -> np.ndarray:
         """Outstanding cents (unbilled principal plus unpaid bills) of accounts 0..n-1."""
-        return (
-            self.sched_principal[:, :n].sum(axis=0)
-            + self.due_principal[:, :n].sum(axis=0)
-            + self.due_fee[:, :n].sum(axis=0)
-        )
+        return self._balance[:n].copy()
 
     def owed(self, n: int) -> np.ndarray:
         """Cents billed and unpaid (all due dates so far) of accounts 0..n-1."""
-        return self.due_principal[:, :n].sum(axis=0) + self.due_fee[:, :n].sum(axis=0)
+        return self._owed[:n].copy()
 
-    def oldest_due_month(self, month: int, n: int) -> np.ndarray:
+    def oldest_due_month(self, n: int) -> np.ndarray:
         """Due month of each account's oldest unpaid bill, or -1 when nothing is unpaid."""
-        order = self.age_order(month)
-        unpaid = (self.due_principal[order, :n] + self.due_fee[order, :n]) > 0
-        has = unpaid.any(axis=0)
-        first = unpaid.argmax(axis=0)
-        return np.where(has, month - self.ages + 1 + first, -1)
+        return self._oldest[:n].copy()
 
-    def days_past_due(self, day: float, month: int, n: int) -> np.ndarray:
+    def days_past_due(self, day: float, n: int) -> np.ndarray:
         """Whole days since the oldest unpaid due date at time ``day`` (0 when none)."""
-        oldest = self.oldest_due_month(month, n)
+        oldest = self._oldest[:n]
         due_time = oldest * DAYS_PER_MONTH + self.due_day
         return np.where(oldest >= 0, np.floor(day - due_time).astype(np.int64), 0)
+
+    def audit(self, month: int, n: int) -> None:
+        """Recompute the per-account summaries from the arrays; raise if any disagrees."""
+        owed = self.due_principal[:, :n].sum(axis=0) + self.due_fee[:, :n].sum(axis=0)
+        balance = self.unbilled_principal(month, n) + owed
+        order = self.age_order(month)
+        unpaid = (self.due_principal[order, :n] + self.due_fee[order, :n]) > 0
+        oldest = np.where(unpaid.any(axis=0), month - self.ages + 1 + unpaid.argmax(axis=0), -1)
+        for name, want, got in (("balance", balance, self._balance[:n]),
+                                ("owed", owed, self._owed[:n]),
+                                ("oldest", oldest, self._oldest[:n])):
+            if not np.array_equal(want, got):
+                raise AssertionError(f"ledger {name} summary is out of date")
+
+    def unbilled_principal(self, month: int, n: int) -> np.ndarray:
+        """Principal of accounts 0..n-1 still to be billed after ``month``'s statement."""
+        rate = self.instalment_principal[:n].copy()
+        total = np.zeros(n, dtype=np.int64)
+        for k in range(1, SCHEDULE_SLOTS):
+            rate += self.step_principal[(month + k) % SCHEDULE_SLOTS, :n]
+            total += rate
+        return total
 
     # -- booking ---------------------------------------------------------------------------
     def book_purchase(
@@ -91,16 +119,24 @@ class Ledger:
         principal evenly (the remainder cents go to the first instalment) with a fee of
         ``fee_rate[term]`` times the amount in every period.
         """
-        for t in np.unique(term[amount > 0]):
-            sel = np.flatnonzero((term == t) & (amount > 0))
-            amt = amount[sel]
-            periods = max(int(t), 1)
-            base, rem = np.divmod(amt, periods)
-            fee = np.rint(amt * fee_rate.get(int(t), 0.0)).astype(np.int64)
-            for k in range(1, periods + 1):
-                slot = (month + k) % SCHEDULE_SLOTS
-                self.sched_principal[slot, sel] += base + (rem if k == 1 else 0)
-                self.sched_fee[slot, sel] += fee
+        n = amount.shape[0]
+        periods = np.maximum(term, 1)
+        base, rem = np.divmod(amount, periods)
+        rate = np.zeros(int(term.max(initial=0)) + 1)
+        for t, r in fee_rate.items():
+            if t < rate.shape[0]:
+                rate[t] = r
+        fee = np.rint(amount * rate[term]).astype(np.int64)
+        start, after = (month + 1) % SCHEDULE_SLOTS, (month + 2) % SCHEDULE_SLOTS
+        self.step_principal[start, :n] += base + rem
+        self.step_principal[after, :n] -= rem  # the remainder is billed once
+        self.step_fee[start, :n] += fee
+        for t in (1, 3, 6, 12):
+            end = (month + 1 + t) % SCHEDULE_SLOTS
+            ending = periods == t
+            self.step_principal[end, :n] -= np.where(ending, base, 0)
+            self.step_fee[end, :n] -= np.where(ending, fee, 0)
+        self._balance[:n] += amount
 
     def bill(self, month: int, n: int, late_fee_rate: float) -> tuple[np.ndarray, np.ndarray]:
         """Issue ``month``'s statement: move its instalments into the bills due this month.
@@ -113,13 +149,24 @@ class Ledger:
         slot, due = month % SCHEDULE_SLOTS, month % self.ages
         if self.due_principal[due, :n].any() or self.due_fee[due, :n].any():
             raise RuntimeError("a bill older than the charge-off age was left on the books")
-        late = np.rint(self.due_principal[:, :n].sum(axis=0) * late_fee_rate).astype(np.int64)
-        principal = self.sched_principal[slot, :n].copy()
-        fee = self.sched_fee[slot, :n] + late
+        late = np.zeros(n, dtype=np.int64)
+        overdue = np.flatnonzero(self._oldest[:n] >= 0)
+        late[overdue] = np.rint(
+            self.due_principal[:, overdue].sum(axis=0) * late_fee_rate
+        ).astype(np.int64)
+        self.instalment_principal[:n] += self.step_principal[slot, :n]
+        self.instalment_fee[:n] += self.step_fee[slot, :n]
+        self.step_principal[slot, :n] = 0
+        self.step_fee[slot, :n] = 0
+        principal = self.instalment_principal[:n].copy()
+        fee = self.instalment_fee[:n] + late
         self.due_principal[due, :n] = principal
         self.due_fee[due, :n] = fee
-        self.sched_principal[slot, :n] = 0
-        self.sched_fee[slot, :n] = 0
+        billed = principal + fee
+        self._owed[:n] += billed
+        self._balance[:n] += fee
+        oldest = self._oldest[:n]
+        oldest[(oldest < 0) & (billed > 0)] = month
         return principal, fee
 
     def pay(self, month: int, amount: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -129,16 +176,35 @@ class Ledger:
             (principal paid, fees paid) per account, in cents.
         """
         n = amount.shape[0]
-        order = self.age_order(month)
-        fee = self.due_fee[order, :n]
-        principal = self.due_principal[order, :n]
-        paid = allocate(amount, np.concatenate([fee, principal]))
-        if np.any(paid.sum(axis=0) != amount):
-            raise ValueError("a payment exceeds what the account owes")
-        k = self.ages
-        self.due_fee[order, :n] = fee - paid[:k]
-        self.due_principal[order, :n] = principal - paid[k:]
-        return paid[k:].sum(axis=0), paid[:k].sum(axis=0)
+        if np.any(amount > self._owed[:n]) or np.any(amount < 0):
+            raise ValueError("a payment is negative or exceeds what the account owes")
+        oldest = self._oldest[:n]
+        cur = month % self.ages
+        # accounts whose only unpaid bill is this month's: one bill, fee first
+        simple = np.where(oldest == month, amount, 0)
+        fee_paid = np.minimum(simple, self.due_fee[cur, :n])
+        principal_paid = simple - fee_paid
+        self.due_fee[cur, :n] -= fee_paid
+        self.due_principal[cur, :n] -= principal_paid
+        # accounts with older bills: the general allocation over every due month
+        idx = np.flatnonzero((oldest >= 0) & (oldest < month) & (amount > 0))
+        if idx.size:
+            order = self.age_order(month)
+            fee = self.due_fee[order[:, None], idx]
+            principal = self.due_principal[order[:, None], idx]
+            paid = allocate(amount[idx], np.concatenate([fee, principal]))
+            k = self.ages
+            self.due_fee[order[:, None], idx] = fee - paid[:k]
+            self.due_principal[order[:, None], idx] = principal - paid[k:]
+            fee_paid[idx] = paid[:k].sum(axis=0)
+            principal_paid[idx] = paid[k:].sum(axis=0)
+            unpaid = (principal - paid[k:] + fee - paid[:k]) > 0
+            oldest[idx] = np.where(unpaid.any(axis=0),
+                                   month - self.ages + 1 + unpaid.argmax(axis=0), -1)
+        self._owed[:n] -= amount
+        self._balance[:n] -= amount
+        oldest[self._owed[:n] == 0] = -1
+        return principal_paid, fee_paid
 
     def write_off(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Remove the whole balance (unbilled principal and unpaid bills) of the ``mask`` accounts.
@@ -147,8 +213,13 @@ class Ledger:
             (principal written off, fees written off) per account in ``mask`` order.
         """
         idx = np.flatnonzero(mask)
-        principal = self.sched_principal[:, idx].sum(axis=0) + self.due_principal[:, idx].sum(axis=0)
+        owed_principal = self.due_principal[:, idx].sum(axis=0)
         fee = self.due_fee[:, idx].sum(axis=0)
-        for arr in (self.sched_principal, self.sched_fee, self.due_principal, self.due_fee):
+        principal = self._balance[idx] - fee  # unbilled and billed principal
+        for arr in (self.step_principal, self.step_fee, self.due_principal, self.due_fee):
             arr[:, idx] = 0
+        for arr in (self.instalment_principal, self.instalment_fee, self._balance, self._owed):
+            arr[idx] = 0
+        self._oldest[idx] = -1
+        assert np.all(principal >= owed_principal)
         return principal, fee

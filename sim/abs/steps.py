@@ -74,6 +74,20 @@ def build_steps(deal: Deal | dict) -> tuple[Step, ...]:
 
 @dataclass(frozen=True)
 class Terms:
+    """A deal's terms as arrays, fixed for a whole run.
+
+    Attributes:
+        deal: The validated deal.
+        steps: Priority of payments (`build_steps`).
+        fixed_coupon: Annual coupon of fixed-rate notes, shape (notes, 1); 0 for floating notes.
+        floating: Which notes are floating-rate, shape (notes,).
+        margin: Annual margin of floating-rate notes, shape (notes, 1).
+        reserve_target: Reserve target, currency units.
+        call_level: Pool balance below which the clean-up call is exercised, per path.
+        swap_schedule: Swap notional per period when given as a schedule, else None.
+        n_periods: Number of periods in the run.
+    """
+
     deal: Deal
     steps: tuple[Step, ...]
     fixed_coupon: np.ndarray
@@ -86,6 +100,7 @@ class Terms:
 
     @classmethod
     def build(cls, deal: Deal, x: dict[str, np.ndarray]) -> Terms:
+        """Terms for inputs `x` shaped (periods, paths)."""
         n_periods = x["interest"].shape[0]
         notes = deal.notes
         call = deal.clean_up_call
@@ -127,6 +142,19 @@ class Terms:
 
 @dataclass
 class DealState:
+    """What the vehicle carries from one period to the next; arrays end in the paths axis.
+
+    Attributes:
+        balance: Note principal outstanding, (notes, paths).
+        shortfall: Unpaid note interest carried forward (no interest on it), (notes, paths).
+        pdl: Principal deficiency ledger balance per note, (notes, paths).
+        unpaid_fees: Senior fees carried forward, (paths,).
+        unpaid_swap: Swap payments owed by the vehicle carried forward, (paths,).
+        reserve: Reserve account balance, (paths,).
+        active: False once a clean-up call has ended the deal, (paths,).
+        amortising: True once any trigger has breached (ends the revolving period), (paths,).
+    """
+
     balance: np.ndarray
     shortfall: np.ndarray
     pdl: np.ndarray
@@ -138,6 +166,7 @@ class DealState:
 
     @classmethod
     def initial(cls, deal: Deal, n_paths: int) -> DealState:
+        """State at closing: notes at their original balance, reserve at its initial amount."""
         n_notes = len(deal.notes)
         balances = np.array([n.balance for n in deal.notes], dtype=float)
         return cls(
@@ -154,12 +183,22 @@ class DealState:
 
 @dataclass
 class PeriodContext:
-    """One period of one waterfall run, for all paths."""
+    """One period of one waterfall run, for all paths.
+
+    `cash` is what is left to pay out. With a PDL, `principal_cash` is the part of `cash` kept
+    for the principal step (principal collections plus PDL credits): other steps spend revenue
+    first and touch it only when revenue has run out, and `principal_used` records how much
+    they took (debited to the PDL at the end of the period). Without a PDL both stay zero.
+    The amounts due this period (`coupon`, `interest_current`, `fee_current`, `swap_net`) and
+    the allocation modes (`sequential`, `revolving`, `call`) are fixed before the first step;
+    `rec` collects the period's outputs and `log` the step log.
+    """
 
     t: int
     x: dict[str, np.ndarray]
     cash: np.ndarray
-    earmarked: np.ndarray
+    principal_cash: np.ndarray
+    principal_used: np.ndarray
     coupon: np.ndarray
     interest_current: np.ndarray
     fee_current: np.ndarray
@@ -173,8 +212,15 @@ class PeriodContext:
     def pay(self, due: np.ndarray) -> np.ndarray:
         """Pay `due` from the cash left, as far as it goes; return the amount paid."""
         paid = np.clip(due, 0.0, self.cash)
+        from_principal = np.maximum(paid - (self.cash - self.principal_cash), 0.0)
+        self.principal_cash = self.principal_cash - from_principal
+        self.principal_used = self.principal_used + from_principal
         self.cash = self.cash - paid
         return paid
+
+    def revenue(self) -> np.ndarray:
+        """Cash left that is not kept for principal."""
+        return np.maximum(self.cash - self.principal_cash, 0.0)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -237,9 +283,9 @@ def _pay_interest(ctx: PeriodContext, state: DealState, terms: Terms, note: int)
 
 
 def _clear_pdl(ctx: PeriodContext, state: DealState, terms: Terms, note: int) -> dict:
-    credit = ctx.pay(state.pdl[note])
+    credit = np.minimum(state.pdl[note], ctx.revenue())
     state.pdl[note] -= credit
-    ctx.earmarked = ctx.earmarked + credit
+    ctx.principal_cash = ctx.principal_cash + credit
     ctx.rec["pdl_credit"][note] = credit
     return {f"clear_pdl:{terms.deal.notes[note].name}": credit}
 
@@ -248,7 +294,7 @@ def _principal_target(ctx: PeriodContext, state: DealState, terms: Terms) -> np.
     total = state.balance.sum(axis=0)
     x = ctx.x
     if terms.deal.pdl:
-        target = x["principal"] + ctx.earmarked
+        target = ctx.principal_cash
     else:
         pool_end = x["pool_balance_begin"] - x["principal"] - x["defaults"]
         target = total - pool_end
@@ -258,8 +304,7 @@ def _principal_target(ctx: PeriodContext, state: DealState, terms: Terms) -> np.
 
 def _pay_principal(ctx: PeriodContext, state: DealState, terms: Terms, note: int | None) -> dict:
     target = _principal_target(ctx, state, terms)
-    pot = ctx.cash + ctx.earmarked
-    amount = np.minimum(target, pot)
+    amount = np.minimum(target, ctx.cash)
     reinvest = np.where(ctx.revolving, amount, 0.0)
     to_notes = amount - reinvest
     pays = allocate_sequential(to_notes, state.balance)
@@ -267,8 +312,8 @@ def _pay_principal(ctx: PeriodContext, state: DealState, terms: Terms, note: int
         pro_rata = allocate_pro_rata(to_notes, state.balance)
         pays = np.where(ctx.sequential[None, :], pays, pro_rata)
     state.balance = state.balance - pays
-    ctx.cash = np.maximum(pot - reinvest - pays.sum(axis=0), 0.0)
-    ctx.earmarked = np.zeros_like(ctx.cash)
+    ctx.cash = np.maximum(ctx.cash - reinvest - pays.sum(axis=0), 0.0)
+    ctx.principal_cash = np.zeros_like(ctx.cash)
     ctx.rec["principal_target"], ctx.rec["reinvested"] = target, reinvest
     ctx.rec["principal_paid"] = pays
     names = [n.name for n in terms.deal.notes]

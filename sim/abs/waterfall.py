@@ -70,6 +70,7 @@ DEAL_FIELDS = (
     "fees_due",
     "fees_paid",
     "swap_net",
+    "swap_paid",
     "sale_proceeds",
     "principal_target",
     "reinvested",
@@ -96,8 +97,8 @@ class WaterfallResult:
             ``reserve_draw`` (they sum to ``available``); uses of cash: ``pay_fees``,
             ``pay_swap``, ``pay_interest:<note>``, ``clear_pdl:<note>``,
             ``pay_principal:<note>``, ``reinvest``, ``fund_reserve``, ``pay_residual`` (they sum
-            to ``available`` too, except that ``clear_pdl`` amounts are earmarked cash that is
-            paid on by the principal step and so counted twice if added).
+            to ``available`` too; ``clear_pdl`` amounts are not uses but transfers of revenue
+            to the principal funds, which the principal step then pays out).
     """
 
     note_names: tuple[str, ...]
@@ -222,6 +223,7 @@ def _open_period(
             for k in ("interest_due", "interest_paid", "interest_shortfall", "pdl_credit")
         },
         "available": log["available"],
+        "swap_paid": np.zeros_like(call, dtype=float),
         "swap_net": due["swap_net"],
         "sale_proceeds": log["sale_proceeds"],
         "excess_spread": due["excess_spread"],
@@ -235,12 +237,13 @@ def _open_period(
         t=t,
         x=xt,
         cash=log["available"],
-        earmarked=np.zeros(call.shape),
+        principal_cash=xt["principal"].copy() if terms.deal.pdl else np.zeros(call.shape),
+        principal_used=np.zeros(call.shape),
         coupon=due["coupon"],
         interest_current=due["interest"],
         fee_current=due["fee"],
         swap_net=due["swap_net"],
-        sequential=any_breach | call,
+        sequential=any_breach | call | (terms.deal.principal == "sequential"),
         revolving=revolving,
         call=call,
         rec=rec,
@@ -250,6 +253,8 @@ def _open_period(
 
 def _close_period(ctx: PeriodContext, state: DealState, terms: Terms) -> None:
     """Write off what is left at the deal's end and record the closing state."""
+    if terms.deal.pdl:
+        ctx.rec["pdl_debit"] = ctx.rec["pdl_debit"] + _debit_pdl(state, ctx.principal_used)
     final = ctx.call | (ctx.t == terms.n_periods - 1)
     writedown = np.where(final[None, :], state.balance, 0.0)
     state.balance = state.balance - writedown

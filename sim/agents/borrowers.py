@@ -62,9 +62,8 @@ class BorrowerPool:
         settles at the macro rate ``u``.
         """
         inc = self.config.income
-        draws = rng.random((4, self.capacity))[:, :n]
-        size = rng.exponential(1.0, self.capacity)[:n]
-        shock = rng.standard_normal(self.capacity)[:n]
+        draws = rng.random((3, n))
+        shock = rng.standard_normal(n)
         employed = self.employed[:n]
         perm = self.permanent_income[:n]
         if inc.shocks:
@@ -77,7 +76,11 @@ class BorrowerPool:
             employed ^= lose | find
             transitory = np.exp(inc.transitory_sd * shock - 0.5 * inc.transitory_sd**2)
             self.income[:n] = np.where(employed, perm * transitory, perm * inc.replacement_rate)
-            expense = (draws[2] < inc.expense_shock_prob) * perm * inc.expense_shock_months * size
+            # given a shock, draws[2] / p is uniform: its -log is the exponential size
+            p_shock = max(inc.expense_shock_prob, 1e-300)
+            hit = draws[2] < p_shock
+            size = -np.log(np.where(hit, draws[2] / p_shock, 1.0))
+            expense = hit * perm * inc.expense_shock_months * size
         else:
             expense = 0.0
         cash = self.savings[:n] + self.income[:n] - inc.essential_share * perm - expense
@@ -85,11 +88,17 @@ class BorrowerPool:
 
     # -- spending --------------------------------------------------------------------------
     def desired_purchases(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Cents each borrower 0..n-1 wants to put on the line this month (before limits)."""
+        """Cents each borrower 0..n-1 wants to put on the line this month (before limits).
+
+        Borrowers with less than a month of income saved spend ``stress_multiplier``
+        times more on the line: it has become their liquidity buffer.
+        """
         sp = self.config.spending
-        buy = rng.random(self.capacity)[:n] < sp.purchase_prob
-        noise = np.exp(0.5 * sp.dispersion * rng.standard_normal(self.capacity)[:n])
-        amount = sp.share_of_income * self.income[:n] * self.spend_trait[:n] * noise
+        buy = rng.random(n) < sp.purchase_prob
+        noise = np.exp(0.5 * sp.dispersion * rng.standard_normal(n))
+        stressed = self.savings[:n] < self.permanent_income[:n]
+        boost = np.where(stressed, sp.stress_multiplier, 1.0)
+        amount = sp.share_of_income * self.income[:n] * self.spend_trait[:n] * noise * boost
         return np.where(buy, np.floor(amount * 100.0), 0).astype(np.int64)
 
     def choose_plan(self, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -99,17 +108,18 @@ class BorrowerPool:
         odds multiplier ``spending.stress_tilt``.
         """
         sp = self.config.spending
-        u = rng.random(self.capacity)[:n]
+        u = rng.random(n)
         terms = np.array(PLAN_TERMS)
         weights = np.array([sp.plan_mix.get(t, 0.0) for t in PLAN_TERMS])
-        stressed = self.savings[:n] < self.permanent_income[:n]
         tilted = weights * np.where(terms > 0, sp.stress_tilt, 1.0)
-        cum = np.where(
-            stressed[:, None],
-            np.cumsum(tilted) / tilted.sum(),
-            np.cumsum(weights) / weights.sum(),
+        stressed = self.savings[:n] < self.permanent_income[:n]
+        last = len(terms) - 1
+        pick = np.where(
+            stressed,
+            np.searchsorted(np.cumsum(tilted) / tilted.sum(), u, side="right"),
+            np.searchsorted(np.cumsum(weights) / weights.sum(), u, side="right"),
         )
-        return terms[np.minimum((u[:, None] >= cum).sum(axis=1), len(terms) - 1)]
+        return terms[np.minimum(pick, last)]
 
     # -- paying ----------------------------------------------------------------------------
     def payments(self, owed: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -122,7 +132,7 @@ class BorrowerPool:
         """
         rep = self.config.repayment
         n = owed.shape[0]
-        draws = rng.random((2, self.capacity))[:, :n]
+        draws = rng.random((2, n))
         if rep.model == "bernoulli":
             return np.where(draws[0] < rep.miss_prob, 0, owed)
         forgot = ~self.autopay[:n] & (draws[0] < rep.forget_prob)

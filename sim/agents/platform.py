@@ -87,9 +87,12 @@ class Platform:
         self.active[lo:hi] = True
         self.onboard_month[lo:hi] = month
 
-    def review_limits(self, n: int, paid_on_time: np.ndarray, missed: np.ndarray,
-                      score_before: np.ndarray, score_after: np.ndarray) -> tuple[int, int]:
+    def review_limits(self, n: int, pool: BorrowerPool, paid_on_time: np.ndarray,
+                      missed: np.ndarray, score_before: np.ndarray) -> tuple[int, int]:
         """Raise limits after ``increase_after_months`` clean months; cut on a score drop.
+
+        Increases stop at ``max_limit`` and at ``max_income_multiple`` months of income;
+        a cut happens when the score crosses below ``cut_score``.
 
         Returns:
             (number of increases, number of cuts).
@@ -98,10 +101,12 @@ class Platform:
         streak = self.on_time_streak[:n]
         streak[:] = np.where(missed, 0, streak + paid_on_time)
         up = self.active[:n] & (streak >= cl.increase_after_months)
-        raised = np.minimum(self.limit[:n] * (1.0 + cl.increase_pct), cl.max_limit * 100.0)
+        cap = np.minimum(cl.max_limit, cl.max_income_multiple * pool.permanent_income[:n]) * 100.0
+        raised = np.minimum(self.limit[:n] * (1.0 + cl.increase_pct), cap)
         raised = (raised // LIMIT_STEP_CENTS).astype(np.int64) * LIMIT_STEP_CENTS
         self.limit[:n] = np.where(up, np.maximum(raised, self.limit[:n]), self.limit[:n])
         streak[up] = 0
+        score_after = pool.score[:n]
         cut = self.active[:n] & (score_before >= cl.cut_score) & (score_after < cl.cut_score)
         self.limit[:n] = np.where(
             cut, (self.limit[:n] * (1.0 - cl.cut_pct)).astype(np.int64), self.limit[:n]
@@ -118,7 +123,7 @@ class Platform:
                  rng: np.random.Generator) -> DueDateOutcome:
         """Take payments at the due date, then update scores and limits."""
         ledger = self.ledger
-        oldest = ledger.oldest_due_month(month, n)
+        oldest = ledger.oldest_due_month(n)
         was_delinquent = (oldest >= 0) & (oldest < month)
         owed = ledger.owed(n)
         paid = pool.payments(owed, rng)
@@ -129,8 +134,7 @@ class Platform:
         paid_on_time = (owed > 0) & ~missed
         score_before = pool.score[:n].copy()
         pool.update_score(paid_on_time & ~cured, missed, cured)
-        ups, cuts = self.review_limits(n, paid_on_time | (owed == 0), missed,
-                                       score_before, pool.score[:n])
+        ups, cuts = self.review_limits(n, pool, paid_on_time | (owed == 0), missed, score_before)
         return DueDateOutcome(owed, paid, paid_principal, paid_fee, missed, cured, ups, cuts)
 
     def purchases(self, month: int, n: int, day: float, pool: BorrowerPool,
@@ -141,7 +145,7 @@ class Platform:
         """
         desired = pool.desired_purchases(n, rng)
         term = pool.choose_plan(n, rng)
-        dpd = self.ledger.days_past_due(day, month, n)
+        dpd = self.ledger.days_past_due(day, n)
         eligible = self.active[:n] & (dpd < self.config.credit_line.freeze_dpd)
         open_limit = np.maximum(self.limit[:n] - self.ledger.balance(n), 0)
         amount = np.where(eligible, np.minimum(desired, open_limit), 0)
@@ -153,8 +157,8 @@ class Platform:
                    rng: np.random.Generator) -> ChargeOffOutcome:
         """Charge off accounts whose oldest unpaid bill is ``chargeoff_dpd`` days past due."""
         rec = self.config.recovery
-        share = rng.random(self.capacity)[:n]  # one uniform per slot, whoever defaults
-        dpd = self.ledger.days_past_due(day, month, n)
+        share = rng.random(n)  # one uniform per borrower, whoever defaults
+        dpd = self.ledger.days_past_due(day, n)
         mask = self.active[:n] & (dpd >= self.config.billing.chargeoff_dpd)
         idx = np.flatnonzero(mask)
         principal, fee = self.ledger.write_off(mask)
