@@ -290,6 +290,169 @@ class RecoveryConfig(_Model):
         return self
 
 
+CHANNELS = ("sms", "app_push", "email", "auto_call", "human", "agency")
+
+
+class ChannelConfig(_Model):
+    """One collection channel: what an action costs and how borrowers respond to it.
+
+    A contacted borrower who can pay responds with probability
+    ``response * exp(-(dpd - 1) / decay_days)``: contact works best early. A response
+    is a payment now (all that is owed, as cash allows) or, with probability
+    ``promise_share``, a promise to pay in ``promise_days`` days, kept with
+    probability ``promise_keep``.
+    """
+
+    cost: NonNeg = Field(0.0, description="Cost per action (currency units).")
+    commission: Prob = Field(
+        0.0, description="Share of the amount collected paid to the channel (agencies)."
+    )
+    response: Prob = Field(0.1, description="Response probability at 1 day past due.")
+    decay_days: float = Field(
+        60.0, gt=0, description="Days past due over which the response falls by a factor e."
+    )
+    promise_share: Prob = Field(0.3, description="Share of responses that are promises to pay.")
+    promise_keep: Prob = Field(0.6, description="Probability that a promise to pay is kept.")
+    promise_days: int = Field(7, ge=1, le=30, description="Days until the promised payment.")
+
+
+class LadderStep(_Model):
+    """A rung of the collection ladder: a channel used from one DPD to another."""
+
+    channel: Literal["sms", "app_push", "email", "auto_call", "human", "agency"] = Field(
+        description="Channel used."
+    )
+    from_dpd: int = Field(ge=1, le=360, description="First day past due the step acts on.")
+    to_dpd: int = Field(360, ge=1, le=360, description="Last day past due the step acts on.")
+    every_days: int = Field(
+        7, ge=1, le=90, description="Days between repeats of the step on one account."
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> LadderStep:
+        if self.to_dpd < self.from_dpd:
+            raise ValueError(f"to_dpd ({self.to_dpd}) must not be below from_dpd ({self.from_dpd})")
+        return self
+
+
+class CapsConfig(_Model):
+    """Compliance limits on contacts per borrower (all channels but the agency's letters)."""
+
+    per_day: int = Field(2, ge=0, le=20, description="Most contacts of one borrower in a day.")
+    per_week: int = Field(
+        7, ge=0, le=100, description="Most contacts of one borrower in any 7 consecutive days."
+    )
+
+
+class CollectorsConfig(_Model):
+    """The human collection team: a daily capacity of calls and a queue."""
+
+    count: int = Field(10, ge=0, le=100_000, description="Collectors on the team.")
+    calls_per_day: int = Field(60, ge=0, le=1000, description="Calls one collector makes a day.")
+    priority: Literal["oldest_dpd", "largest_balance", "highest_expected_recovery"] = Field(
+        "oldest_dpd", description="Which waiting account is called first."
+    )
+
+
+class LegalConfig(_Model):
+    """Legal action: a fixed cost, a delay, and a share of the balance if it succeeds."""
+
+    enabled: bool = Field(True, description="Whether legal action is taken.")
+    from_dpd: int = Field(150, ge=30, le=360, description="Days past due at which a case is filed.")
+    min_balance: NonNeg = Field(
+        2000.0, description="Smallest balance worth a case (currency units)."
+    )
+    cost: NonNeg = Field(300.0, description="Cost of a case (currency units), booked at filing.")
+    success_prob: Prob = Field(0.5, description="Probability that the case recovers anything.")
+    recovery_share: Prob = Field(
+        0.5, description="Share of the charged-off balance a successful case recovers."
+    )
+    delay_months: int = Field(
+        6, ge=0, le=36, description="Months from charge-off to the court-ordered payment."
+    )
+
+
+class HardshipConfig(_Model):
+    """Hardship programme: grace period and re-ageing of the plan for borrowers in need."""
+
+    enabled: bool = Field(True, description="Whether hardship requests are granted.")
+    request_prob: Prob = Field(
+        0.3, description="Monthly probability that an eligible delinquent borrower asks."
+    )
+    income_drop: Prob = Field(
+        0.3, description="Eligible when income is this share or more below permanent income."
+    )
+    grace_months: int = Field(2, ge=0, le=6, description="Months without instalments.")
+    term_months: int = Field(
+        6, ge=1, le=12, description="Months the restructured balance is repaid over."
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> HardshipConfig:
+        if self.grace_months + self.term_months > 12:
+            raise ValueError("grace_months + term_months must not exceed 12")
+        return self
+
+
+class DebtSaleConfig(_Model):
+    """Sale of charged-off debt to a buyer."""
+
+    enabled: bool = Field(False, description="Whether charged-off debt is sold.")
+    months_after_chargeoff: int = Field(
+        12, ge=0, le=60, description="Months after charge-off the remaining face value is sold."
+    )
+    price: Prob = Field(0.08, description="Price per unit of remaining face value.")
+
+
+def _default_channels() -> dict[str, ChannelConfig]:
+    return {
+        "sms": ChannelConfig(cost=0.05, response=0.08, decay_days=30),
+        "app_push": ChannelConfig(cost=0.01, response=0.06, decay_days=30),
+        "email": ChannelConfig(cost=0.01, response=0.03, decay_days=30),
+        "auto_call": ChannelConfig(cost=0.3, response=0.12, decay_days=45),
+        "human": ChannelConfig(cost=4.0, response=0.35, decay_days=90, promise_share=0.5),
+        "agency": ChannelConfig(cost=0.0, commission=0.25, response=0.15, decay_days=120),
+    }
+
+
+def _default_ladder() -> list[LadderStep]:
+    return [
+        LadderStep(channel="sms", from_dpd=1, to_dpd=89, every_days=3),
+        LadderStep(channel="app_push", from_dpd=1, to_dpd=89, every_days=3),
+        LadderStep(channel="auto_call", from_dpd=3, to_dpd=89, every_days=4),
+        LadderStep(channel="human", from_dpd=15, to_dpd=89, every_days=7),
+        LadderStep(channel="agency", from_dpd=90, to_dpd=360, every_days=14),
+    ]
+
+
+class CollectionsConfig(_Model):
+    """The collection policy: ladder, channels, caps, team, legal, hardship, debt sale."""
+
+    enabled: bool = Field(True, description="Whether any collection action is taken.")
+    ladder: list[LadderStep] = Field(default_factory=_default_ladder,
+                                     description="Steps of the ladder, in order of action.")
+    channels: dict[str, ChannelConfig] = Field(default_factory=_default_channels,
+                                               description="Cost and effect of each channel.")
+    caps: CapsConfig = CapsConfig()
+    collectors: CollectorsConfig = CollectorsConfig()
+    legal: LegalConfig = LegalConfig()
+    hardship: HardshipConfig = HardshipConfig()
+    debt_sale: DebtSaleConfig = DebtSaleConfig()
+    agency_recovery_factor: NonNeg = Field(
+        1.3, le=5, description="Recovery mean multiplier after charge-off for agency accounts."
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> CollectionsConfig:
+        bad = sorted(set(self.channels) - set(CHANNELS))
+        if bad:
+            raise ValueError(f"channels has {bad}; allowed channels are {list(CHANNELS)}")
+        missing = sorted({s.channel for s in self.ladder} - set(self.channels))
+        if missing:
+            raise ValueError(f"ladder uses channels {missing} that have no entry in channels")
+        return self
+
+
 class RunConfig(_Model):
     """Everything one run needs."""
 
@@ -306,6 +469,7 @@ class RunConfig(_Model):
     credit_line: CreditLineConfig = CreditLineConfig()
     billing: BillingConfig = BillingConfig()
     recovery: RecoveryConfig = RecoveryConfig()
+    collections: CollectionsConfig = CollectionsConfig()
 
     @property
     def capacity(self) -> int:

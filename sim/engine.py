@@ -20,6 +20,7 @@ import numpy as np
 import simpy
 
 from sim.agents.borrowers import BorrowerPool
+from sim.agents.collections import Collections
 from sim.agents.platform import ChargeOffOutcome, DueDateOutcome, Platform
 from sim.config import RunConfig
 from sim.ledger import DAYS_PER_MONTH
@@ -30,6 +31,8 @@ BUCKETS = ("current", "dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_91_120", "dpd_1
            "dpd_151_180", "dpd_181_plus")
 BUCKET_EDGES = np.array([1, 31, 61, 91, 121, 151, 181])
 CHARGEOFF_HOUR, PAYMENT_HOUR = 0.25, 0.5  # fractions of a day
+CHARGED_OFF, NOT_ON_BOOK = len(BUCKETS), len(BUCKETS) + 1  # roll-rate states past the buckets
+ROLL_STATES = (*BUCKETS, "charged_off")
 
 
 def path_streams(seed: int, path: int) -> dict[str, np.random.Generator]:
@@ -53,6 +56,7 @@ class PathResult:
     monthly: dict[str, np.ndarray]
     vintages: dict[str, np.ndarray]
     trace: list[dict] = field(default_factory=list)
+    rolls: np.ndarray | None = None  # accounts by (month, state at last month end, state now)
 
 
 class _Month:
@@ -99,6 +103,11 @@ class PathSimulation:
         self._co_amount = np.zeros(self.months)
         self._co_count = np.zeros(self.months, dtype=np.int64)
         self._purchases_by_cohort = np.zeros(self.months)
+        self.month_index = 0
+        key = int(self.streams["collections"].integers(2**63))
+        self.collections = Collections(config, config.capacity, key, self.env)
+        self.roll_counts: list[np.ndarray] = []
+        self._last_bucket = np.full(config.capacity, NOT_ON_BOOK, dtype=np.int64)
 
     # -- the clock ---------------------------------------------------------------------------
     def _monthly(self, offset: float, handler: Callable[[int], None]) -> Iterator:
@@ -120,17 +129,21 @@ class PathSimulation:
         ]
         for offset, handler in schedule:
             self.env.process(self._monthly(offset, handler))
+        self.env.process(self.collections.shifts(self))
+        self.env.process(self.collections.daily(self))
         for make in self.extra_processes:
             self.env.process(make(self))
         self.env.run(until=self.months * DAYS_PER_MONTH)
         monthly = {k: np.asarray(v) for k, v in self.series.items()}
         vintages = {k: np.concatenate(v) for k, v in self.vintage_rows.items()}
-        return PathResult(self.path, monthly, vintages, self.trace)
+        rolls = np.stack(self.roll_counts)  # (months, from state, to state)
+        return PathResult(self.path, monthly, vintages, self.trace, rolls)
 
     # -- handlers, in time-of-month order -------------------------------------------------------
     def on_month_start(self, m: int) -> None:
         """Onboard the month's borrowers, step incomes, issue statements."""
         book = self.config.book
+        self.month_index = m
         new = book.initial_borrowers if m == 0 else book.new_borrowers_per_month
         self.platform.onboard(self.n, self.n + new, m, self.pool)
         self.n += new
@@ -140,7 +153,9 @@ class PathSimulation:
         self._trace("statement", m, bill=self.platform.ledger.owed(self.n))
 
     def on_charge_off(self, m: int) -> None:
-        out = self.platform.charge_off(self.env.now, m, self.n, self.pool, self.streams["recovery"])
+        col = self.collections
+        out = self.platform.charge_off(self.env.now, m, self.n, self.pool,
+                                       self.streams["recovery"], col.agency, col.legal)
         self.last_charge_off = out
         self.month.add("charge_offs_principal", out.principal.sum())
         self.month.add("charge_offs_fees", out.fee.sum())
@@ -156,15 +171,23 @@ class PathSimulation:
     def on_due_date(self, m: int) -> None:
         out = self.platform.due_date(m, self.n, self.pool, self.streams["repayment"])
         self.last_due = out
-        self.month.add("payments", out.paid.sum())
-        self.month.add("payments_principal", out.paid_principal.sum())
-        self.month.add("payments_fees", out.paid_fee.sum())
+        self.record_payment(out.paid_principal, out.paid_fee)
         self.month.add("missed_payments", out.missed.sum())
         self.month.add("cures", out.cured.sum())
         self.month.add("bills_due", (out.owed > 0).sum())
         self.month.add("limit_increases", out.limit_increases)
         self.month.add("limit_cuts", out.limit_cuts)
+        self.collections.count_cures(out.days_past_due[out.cured])
+        self.collections.hardship_requests(self, m)
+        self.collections.refresh(self)
         self._trace("due_date", m, paid=out.paid)
+
+    def record_payment(self, principal: np.ndarray, fee: np.ndarray) -> None:
+        """Add payments (cents per account) to the month's flows."""
+        p, f = int(principal.sum()), int(fee.sum())
+        self.month.add("payments", p + f)
+        self.month.add("payments_principal", p)
+        self.month.add("payments_fees", f)
 
     def on_purchases(self, m: int) -> None:
         amount = self.platform.purchases(m, self.n, self.env.now, self.pool,
@@ -183,7 +206,10 @@ class PathSimulation:
         dpd = p.ledger.days_past_due((m + 1) * DAYS_PER_MONTH, n)
         bucket = np.digitize(dpd, BUCKET_EDGES)
         row = dict(self.month.flows)
-        row["recoveries"] = p.recoveries(m)
+        row.update(p.recovery.month_flows(m))
+        row.update(self.collections.month_record(n))
+        row["net_recoveries"] = (row["recoveries"] - row["recovery_commission"]
+                                 - row["legal_costs"])
         row["opening_balance"] = self.opening
         row["receivables_balance"] = int(balance.sum())
         by_bucket = np.bincount(bucket, weights=balance, minlength=len(BUCKETS))
@@ -201,8 +227,18 @@ class PathSimulation:
         for k, v in row.items():
             self.series.setdefault(k, []).append(v)
         self._record_vintages(m)
+        self._record_rolls(np.where(p.active[:n], bucket, CHARGED_OFF))
         self.opening = row["receivables_balance"]
         self.month = _Month()
+
+    def _record_rolls(self, state: np.ndarray) -> None:
+        """Count accounts by (state at the last month end, state now)."""
+        k = len(BUCKETS) + 2
+        n = state.shape[0]
+        before = self._last_bucket[:n]
+        counts = np.bincount(before * k + state, minlength=k * k).reshape(k, k)
+        self.roll_counts.append(counts[: len(ROLL_STATES), : len(ROLL_STATES)])
+        self._last_bucket[:n] = state
 
     def _record_vintages(self, m: int) -> None:
         cohorts = np.arange(m + 1)

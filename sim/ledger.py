@@ -46,8 +46,9 @@ class Ledger:
 
     Three per-account summaries are kept up to date by every booking so that the
     common case (an account whose only bill is this month's) costs a few dense array
-    operations: the outstanding balance, the amount billed and unpaid, and the due
-    month of the oldest unpaid bill (-1 when none). :meth:`audit` recomputes them.
+    operations: ``outstanding`` (the balance), ``unpaid`` (billed and unpaid) and
+    ``oldest`` (due month of the oldest unpaid bill, -1 when none). Read them, never
+    write them from outside; :meth:`audit` recomputes them from the arrays.
     """
 
     def __init__(self, capacity: int, chargeoff_dpd: int, due_day: int):
@@ -60,9 +61,9 @@ class Ledger:
         self.step_fee = np.zeros((SCHEDULE_SLOTS, capacity), dtype=np.int64)
         self.due_principal = np.zeros((self.ages, capacity), dtype=np.int64)
         self.due_fee = np.zeros((self.ages, capacity), dtype=np.int64)
-        self._balance = np.zeros(capacity, dtype=np.int64)
-        self._owed = np.zeros(capacity, dtype=np.int64)
-        self._oldest = np.full(capacity, -1, dtype=np.int64)
+        self.outstanding = np.zeros(capacity, dtype=np.int64)
+        self.unpaid = np.zeros(capacity, dtype=np.int64)
+        self.oldest = np.full(capacity, -1, dtype=np.int64)
 
     # -- reading ---------------------------------------------------------------------------
     def age_order(self, month: int) -> np.ndarray:
@@ -71,21 +72,24 @@ class Ledger:
 
     def balance(self, n: int) -> np.ndarray:
         """Outstanding cents (unbilled principal plus unpaid bills) of accounts 0..n-1."""
-        return self._balance[:n].copy()
+        return self.outstanding[:n].copy()
 
     def owed(self, n: int) -> np.ndarray:
         """Cents billed and unpaid (all due dates so far) of accounts 0..n-1."""
-        return self._owed[:n].copy()
+        return self.unpaid[:n].copy()
 
     def oldest_due_month(self, n: int) -> np.ndarray:
         """Due month of each account's oldest unpaid bill, or -1 when nothing is unpaid."""
-        return self._oldest[:n].copy()
+        return self.oldest[:n].copy()
 
     def days_past_due(self, day: float, n: int) -> np.ndarray:
-        """Whole days since the oldest unpaid due date at time ``day`` (0 when none)."""
-        oldest = self._oldest[:n]
+        """Whole days since the oldest unpaid due date at time ``day``.
+
+        0 when nothing is unpaid or the oldest unpaid bill is not yet due.
+        """
+        oldest = self.oldest[:n]
         due_time = oldest * DAYS_PER_MONTH + self.due_day
-        return np.where(oldest >= 0, np.floor(day - due_time).astype(np.int64), 0)
+        return np.where(oldest >= 0, np.maximum(np.floor(day - due_time), 0).astype(np.int64), 0)
 
     def audit(self, month: int, n: int) -> None:
         """Recompute the per-account summaries from the arrays; raise if any disagrees."""
@@ -94,9 +98,9 @@ class Ledger:
         order = self.age_order(month)
         unpaid = (self.due_principal[order, :n] + self.due_fee[order, :n]) > 0
         oldest = np.where(unpaid.any(axis=0), month - self.ages + 1 + unpaid.argmax(axis=0), -1)
-        for name, want, got in (("balance", balance, self._balance[:n]),
-                                ("owed", owed, self._owed[:n]),
-                                ("oldest", oldest, self._oldest[:n])):
+        for name, want, got in (("balance", balance, self.outstanding[:n]),
+                                ("owed", owed, self.unpaid[:n]),
+                                ("oldest", oldest, self.oldest[:n])):
             if not np.array_equal(want, got):
                 raise AssertionError(f"ledger {name} summary is out of date")
 
@@ -136,7 +140,7 @@ class Ledger:
             ending = periods == t
             self.step_principal[end, :n] -= np.where(ending, base, 0)
             self.step_fee[end, :n] -= np.where(ending, fee, 0)
-        self._balance[:n] += amount
+        self.outstanding[:n] += amount
 
     def bill(self, month: int, n: int, late_fee_rate: float) -> tuple[np.ndarray, np.ndarray]:
         """Issue ``month``'s statement: move its instalments into the bills due this month.
@@ -150,7 +154,7 @@ class Ledger:
         if self.due_principal[due, :n].any() or self.due_fee[due, :n].any():
             raise RuntimeError("a bill older than the charge-off age was left on the books")
         late = np.zeros(n, dtype=np.int64)
-        overdue = np.flatnonzero(self._oldest[:n] >= 0)
+        overdue = np.flatnonzero(self.oldest[:n] >= 0)
         late[overdue] = np.rint(
             self.due_principal[:, overdue].sum(axis=0) * late_fee_rate
         ).astype(np.int64)
@@ -163,9 +167,9 @@ class Ledger:
         self.due_principal[due, :n] = principal
         self.due_fee[due, :n] = fee
         billed = principal + fee
-        self._owed[:n] += billed
-        self._balance[:n] += fee
-        oldest = self._oldest[:n]
+        self.unpaid[:n] += billed
+        self.outstanding[:n] += fee
+        oldest = self.oldest[:n]
         oldest[(oldest < 0) & (billed > 0)] = month
         return principal, fee
 
@@ -176,9 +180,9 @@ class Ledger:
             (principal paid, fees paid) per account, in cents.
         """
         n = amount.shape[0]
-        if np.any(amount > self._owed[:n]) or np.any(amount < 0):
+        if np.any(amount > self.unpaid[:n]) or np.any(amount < 0):
             raise ValueError("a payment is negative or exceeds what the account owes")
-        oldest = self._oldest[:n]
+        oldest = self.oldest[:n]
         cur = month % self.ages
         # accounts whose only unpaid bill is this month's: one bill, fee first
         simple = np.where(oldest == month, amount, 0)
@@ -189,22 +193,64 @@ class Ledger:
         # accounts with older bills: the general allocation over every due month
         idx = np.flatnonzero((oldest >= 0) & (oldest < month) & (amount > 0))
         if idx.size:
-            order = self.age_order(month)
-            fee = self.due_fee[order[:, None], idx]
-            principal = self.due_principal[order[:, None], idx]
-            paid = allocate(amount[idx], np.concatenate([fee, principal]))
-            k = self.ages
-            self.due_fee[order[:, None], idx] = fee - paid[:k]
-            self.due_principal[order[:, None], idx] = principal - paid[k:]
-            fee_paid[idx] = paid[:k].sum(axis=0)
-            principal_paid[idx] = paid[k:].sum(axis=0)
-            unpaid = (principal - paid[k:] + fee - paid[:k]) > 0
-            oldest[idx] = np.where(unpaid.any(axis=0),
-                                   month - self.ages + 1 + unpaid.argmax(axis=0), -1)
-        self._owed[:n] -= amount
-        self._balance[:n] -= amount
-        oldest[self._owed[:n] == 0] = -1
+            principal_paid[idx], fee_paid[idx] = self._allocate_to(month, idx, amount[idx])
+        self.unpaid[:n] -= amount
+        self.outstanding[:n] -= amount
+        oldest[self.unpaid[:n] == 0] = -1
         return principal_paid, fee_paid
+
+    def pay_accounts(self, month: int, idx: np.ndarray,
+                     amount: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Apply payments of the accounts ``idx`` (between due dates, e.g. after a call).
+
+        Returns:
+            (principal paid, fees paid) per account in ``idx``, in cents.
+        """
+        if np.any(amount > self.unpaid[idx]) or np.any(amount < 0):
+            raise ValueError("a payment is negative or exceeds what the account owes")
+        principal_paid, fee_paid = self._allocate_to(month, idx, amount)
+        self.unpaid[idx] -= amount
+        self.outstanding[idx] -= amount
+        return principal_paid, fee_paid
+
+    def _allocate_to(self, month: int, idx: np.ndarray,
+                     amount: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Allocate ``amount`` over the bills of accounts ``idx``; update their oldest bill."""
+        order = self.age_order(month)
+        rows = order[:, None]
+        fee = self.due_fee[rows, idx]
+        principal = self.due_principal[rows, idx]
+        paid = allocate(amount, np.concatenate([fee, principal]))
+        k = self.ages
+        fee_left, principal_left = fee - paid[:k], principal - paid[k:]
+        self.due_fee[rows, idx] = fee_left
+        self.due_principal[rows, idx] = principal_left
+        unpaid = (fee_left + principal_left) > 0
+        self.oldest[idx] = np.where(unpaid.any(axis=0),
+                                     month - self.ages + 1 + unpaid.argmax(axis=0), -1)
+        return paid[k:].sum(axis=0), paid[:k].sum(axis=0)
+
+    def restructure(self, month: int, idx: np.ndarray, grace: int, term: int) -> None:
+        """Re-age accounts ``idx``: their whole balance becomes a new fee-free plan.
+
+        The unpaid bills and unbilled instalments are cancelled and the balance is billed
+        in ``term`` equal instalments from the statement ``grace + 1`` months ahead; the
+        account is current again. The balance itself does not change (billed fees
+        become part of the plan's principal).
+        """
+        if grace + term > SCHEDULE_SLOTS - 2:
+            raise ValueError(f"grace + term must be at most {SCHEDULE_SLOTS - 2} months")
+        total = self.outstanding[idx].copy()
+        for arr in (self.step_principal, self.step_fee, self.due_principal, self.due_fee):
+            arr[:, idx] = 0
+        for arr in (self.instalment_principal, self.instalment_fee, self.unpaid):
+            arr[idx] = 0
+        self.oldest[idx] = -1
+        base, rem = np.divmod(total, term)
+        start = month + 1 + grace
+        self.step_principal[start % SCHEDULE_SLOTS, idx] += base + rem
+        self.step_principal[(start + 1) % SCHEDULE_SLOTS, idx] -= rem
+        self.step_principal[(start + term) % SCHEDULE_SLOTS, idx] -= base
 
     def write_off(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Remove the whole balance (unbilled principal and unpaid bills) of the ``mask`` accounts.
@@ -215,11 +261,11 @@ class Ledger:
         idx = np.flatnonzero(mask)
         owed_principal = self.due_principal[:, idx].sum(axis=0)
         fee = self.due_fee[:, idx].sum(axis=0)
-        principal = self._balance[idx] - fee  # unbilled and billed principal
+        principal = self.outstanding[idx] - fee  # unbilled and billed principal
         for arr in (self.step_principal, self.step_fee, self.due_principal, self.due_fee):
             arr[:, idx] = 0
-        for arr in (self.instalment_principal, self.instalment_fee, self._balance, self._owed):
+        for arr in (self.instalment_principal, self.instalment_fee, self.outstanding, self.unpaid):
             arr[idx] = 0
-        self._oldest[idx] = -1
+        self.oldest[idx] = -1
         assert np.all(principal >= owed_principal)
         return principal, fee

@@ -13,11 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import beta
 
 from sim.agents.borrowers import BorrowerPool
+from sim.agents.recoveries import Recoveries, recovery_flows
 from sim.config import RunConfig
 from sim.ledger import DAYS_PER_MONTH, Ledger
+
+__all__ = ["ChargeOffOutcome", "DueDateOutcome", "Platform", "recovery_flows"]
 
 LIMIT_STEP_CENTS = 10_000  # limits are granted in whole hundreds of currency units
 
@@ -32,6 +34,7 @@ class DueDateOutcome:
     paid_fee: np.ndarray
     missed: np.ndarray
     cured: np.ndarray
+    days_past_due: np.ndarray  # just before the payment
     limit_increases: int
     limit_cuts: int
 
@@ -44,20 +47,6 @@ class ChargeOffOutcome:
     principal: np.ndarray
     fee: np.ndarray
     recovery_total: np.ndarray
-
-
-def recovery_flows(totals: np.ndarray, curve: np.ndarray, month: int) -> int:
-    """Cents recovered in ``month`` from charge-off cohorts ``totals[k]`` (month k).
-
-    Cohort k has recovered ``round(totals[k] * cumsum(curve)[j])`` by ``j`` months after
-    its charge-off, so every cohort's recoveries add up exactly to its total.
-    """
-    cum = np.concatenate([[0.0], np.cumsum(curve) / np.sum(curve)])
-    lag = month - np.arange(totals.shape[0])
-    ok = lag >= 0
-    upto = np.rint(totals[ok] * cum[np.minimum(lag[ok] + 1, len(cum) - 1)])
-    before = np.rint(totals[ok] * cum[np.minimum(lag[ok], len(cum) - 1)])
-    return int((upto - before).sum())
 
 
 class Platform:
@@ -73,8 +62,7 @@ class Platform:
         self.chargeoff_month = np.full(capacity, -1, dtype=np.int32)
         self.recovery_total = np.zeros(capacity, dtype=np.int64)
         self.on_time_streak = np.zeros(capacity, dtype=np.int32)
-        self.recovery_by_cohort = np.zeros(config.book.horizon_months, dtype=np.int64)
-        self.recovery_curve = np.asarray(config.recovery.lag_curve, dtype=float)
+        self.recovery = Recoveries(config)
 
     # -- credit lines -----------------------------------------------------------------------
     def onboard(self, lo: int, hi: int, month: int, pool: BorrowerPool) -> None:
@@ -135,7 +123,8 @@ class Platform:
         score_before = pool.score[:n].copy()
         pool.update_score(paid_on_time & ~cured, missed, cured)
         ups, cuts = self.review_limits(n, pool, paid_on_time | (owed == 0), missed, score_before)
-        return DueDateOutcome(owed, paid, paid_principal, paid_fee, missed, cured, ups, cuts)
+        dpd = np.where(was_delinquent, (month - oldest) * DAYS_PER_MONTH, 0)
+        return DueDateOutcome(owed, paid, paid_principal, paid_fee, missed, cured, dpd, ups, cuts)
 
     def purchases(self, month: int, n: int, day: float, pool: BorrowerPool,
                   rng: np.random.Generator) -> np.ndarray:
@@ -154,27 +143,24 @@ class Platform:
 
     # -- charge-off and recoveries ------------------------------------------------------------
     def charge_off(self, day: float, month: int, n: int, pool: BorrowerPool,
-                   rng: np.random.Generator) -> ChargeOffOutcome:
-        """Charge off accounts whose oldest unpaid bill is ``chargeoff_dpd`` days past due."""
-        rec = self.config.recovery
-        share = rng.random(n)  # one uniform per borrower, whoever defaults
+                   rng: np.random.Generator, agency: np.ndarray,
+                   legal: np.ndarray) -> ChargeOffOutcome:
+        """Charge off accounts whose oldest unpaid bill is ``chargeoff_dpd`` days past due.
+
+        ``agency`` and ``legal`` flag the accounts placed with the agency or taken to
+        court; they decide which channel recovers the account.
+        """
+        u = rng.random((2, n))  # one pair per borrower, whoever defaults
         dpd = self.ledger.days_past_due(day, n)
         mask = self.active[:n] & (dpd >= self.config.billing.chargeoff_dpd)
         idx = np.flatnonzero(mask)
         principal, fee = self.ledger.write_off(mask)
-        mean = np.where(pool.employed[idx], rec.mean_rate, rec.mean_rate * rec.unemployed_factor)
-        mean = np.clip(mean, 1e-6, 1 - 1e-6)
-        frac = beta.ppf(share[idx], mean * rec.concentration, (1 - mean) * rec.concentration)
-        total = np.rint((principal + fee) * frac).astype(np.int64)
+        total = self.recovery.book(month, principal + fee, pool.employed[idx], agency[idx],
+                                   legal[idx], u[0, idx], u[1, idx])
         self.active[idx] = False
         self.chargeoff_month[idx] = month
         self.recovery_total[idx] = total
-        self.recovery_by_cohort[month] += int(total.sum())
         return ChargeOffOutcome(idx, principal, fee, total)
-
-    def recoveries(self, month: int) -> int:
-        """Cents recovered this month on all accounts charged off so far."""
-        return recovery_flows(self.recovery_by_cohort[: month + 1], self.recovery_curve, month)
 
     @property
     def capacity(self) -> int:

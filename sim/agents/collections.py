@@ -1,0 +1,357 @@
+"""The collection ladder: reminders, calls, human collectors, agency, legal, hardship.
+
+Every day the platform works its delinquent accounts. Each rung of the ladder (SMS,
+app push, e-mail, automated call, human call, agency) acts on accounts whose days
+past due fall in its range, at most once per ``every_days``, and never beyond the
+compliance caps on contacts per day and per seven days. Human calls need a
+collector: the team's daily capacity is a SimPy container refilled at each shift,
+accounts queue for it in the policy's priority order, and an account that waits
+grows older, so its chance to respond falls. A contacted borrower who can pay may
+pay now or promise to pay in a few days; promises are kept or broken.
+
+Draws come from :func:`sim.crn.uniforms`, keyed by borrower, day and purpose, so the
+same borrower faces the same luck under every policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import numpy as np
+import simpy
+
+from sim.config import CHANNELS, RunConfig
+from sim.crn import uniforms
+from sim.ledger import DAYS_PER_MONTH
+
+if TYPE_CHECKING:
+    from sim.engine import PathSimulation
+
+BUCKET_EDGES = np.array([1, 31, 61, 91, 121, 151, 181])
+CURE_BUCKETS = ("dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_91_120", "dpd_121_150",
+                "dpd_151_180", "dpd_181_plus")
+SHIFT_HOUR, WORK_HOUR = 0.3, 0.75  # fractions of a day: shift start, collection run
+_HARDSHIP, _DRAWS = 1, 10  # purposes of the keyed draws (contacts: 3 per channel)
+
+
+class Collections:
+    """State of the collection process for every borrower slot of one path."""
+
+    def __init__(self, config: RunConfig, capacity: int, key: int, env: simpy.Environment):
+        self.config = config
+        self.col = config.collections
+        self.key = key
+        self.env = env
+        steps = self.col.ladder if self.col.enabled else []
+        self.steps = steps
+        self.auto_steps = [j for j, s in enumerate(steps) if s.channel != "human"]
+        humans = [j for j, s in enumerate(steps) if s.channel == "human"]
+        self.human_step = humans[0] if humans else None
+        self.channel_id = {ch: i for i, ch in enumerate(CHANNELS)}
+        params = [self.col.channels.get(ch) for ch in CHANNELS]
+
+        def per_channel(attr: str, dtype: type = float) -> np.ndarray:
+            return np.array([getattr(p, attr) if p else 0 for p in params], dtype=dtype)
+
+        self.response, self.decay = per_channel("response"), per_channel("decay_days")
+        self.decay[self.decay == 0] = 1.0
+        self.promise_share, self.promise_keep = per_channel("promise_share"), per_channel(
+            "promise_keep")
+        self.promise_days = per_channel("promise_days", np.int64)
+        self.commission = per_channel("commission")
+        self.cost_cents = {ch: int(round(p.cost * 100)) if p else 0
+                           for ch, p in zip(CHANNELS, params, strict=True)}
+        self.last_action = np.full((len(steps), capacity), -(10**6), dtype=np.int64)
+        self.week = np.zeros((7, capacity), dtype=np.int16)  # contacts per day, 7-day ring
+        self.week_total = np.zeros(capacity, dtype=np.int16)  # contacts in the last 7 days
+        self.promises: dict[int, list[np.ndarray]] = {}  # day -> accounts promising then
+        self.queued_since = np.full(capacity, -1, dtype=np.int64)
+        self.agency = np.zeros(capacity, dtype=bool)
+        self.legal = np.zeros(capacity, dtype=bool)
+        self.hardship = np.zeros(capacity, dtype=bool)
+        self.human_ever = np.zeros(capacity, dtype=bool)
+        self.promise_day = np.full(capacity, -1, dtype=np.int64)
+        self.promise_kept = np.zeros(capacity, dtype=bool)
+        self.promise_channel = np.zeros(capacity, dtype=np.int8)
+        self.candidates = np.zeros(0, dtype=np.int64)
+        team = self.col.collectors
+        self.daily_calls = team.count * team.calls_per_day if self.col.enabled else 0
+        self.team = simpy.Container(env, capacity=max(self.daily_calls, 1), init=0)
+        self.reset_month()
+
+    # -- monthly counters --------------------------------------------------------------------
+    def reset_month(self) -> None:
+        """Start the counters of a new month (cents for money)."""
+        c = {f"actions_{ch}": 0 for ch in CHANNELS}
+        c.update({f"cost_{ch}": 0 for ch in CHANNELS})
+        c.update({f"collected_{ch}": 0 for ch in CHANNELS})
+        c.update({f"cures_{b}": 0 for b in CURE_BUCKETS})
+        c.update(collector_capacity=0, collector_calls=0, queue_wait_days_total=0,
+                 promises_made=0, promises_kept=0, promises_broken=0, hardship_enrolments=0,
+                 legal_cases=0, legal_costs=0, max_contacts_day=0, max_contacts_week=0)
+        self.counters = c
+
+    def month_record(self, n: int) -> dict[str, float]:
+        """The month's counters plus utilisation, mean wait and the queue at month end."""
+        c = dict(self.counters)
+        cap, calls = c["collector_capacity"], c["collector_calls"]
+        c["collector_utilisation"] = calls / cap if cap else 0.0
+        waited = c.pop("queue_wait_days_total")
+        c["queue_wait_days"] = waited / calls if calls else 0.0
+        c["queue_length"] = int((self.queued_since[:n] >= 0).sum())
+        c["collection_cost"] = sum(c[f"cost_{ch}"] for ch in CHANNELS) + c["legal_costs"]
+        c["human_contacted_ever"] = int(self.human_ever[:n].sum())
+        self.reset_month()
+        return c
+
+    # -- SimPy processes ---------------------------------------------------------------------
+    def shifts(self, sim: PathSimulation) -> Iterator:
+        """Each morning the team's call capacity is refilled (unused calls do not carry)."""
+        for day in range(sim.months * DAYS_PER_MONTH):
+            yield self.env.timeout(day + SHIFT_HOUR - self.env.now)
+            if self.team.level:
+                yield self.team.get(self.team.level)
+            if self.daily_calls:
+                yield self.team.put(self.daily_calls)
+                self.counters["collector_capacity"] += self.daily_calls
+
+    def daily(self, sim: PathSimulation) -> Iterator:
+        """Each day: promised payments, then the ladder's actions on delinquent accounts.
+
+        The automated rungs act first, in ladder order, then the human calls; the
+        compliance caps are applied in that order. A borrower contacted by several
+        rungs in a day pays at most once, credited to the first rung that worked.
+        """
+        for day in range(sim.months * DAYS_PER_MONTH):
+            yield self.env.timeout(day + WORK_HOUR - self.env.now)
+            self.week_total -= self.week[day % 7]
+            self.week[day % 7] = 0
+            self._promises_due(sim, day)
+            idx, dpd = self._delinquent(sim, day)
+            if idx.size == 0 or not self.steps:
+                continue
+            today = np.zeros(idx.size, dtype=np.int64)
+            groups = self._automated(day, idx, dpd, today)
+            if self.human_step is not None:
+                called = yield from self._human_step(sim, day, idx, dpd, today)
+                if called.size:
+                    groups.append((self.human_step, called))
+            if groups:
+                self._contact(sim, day, idx, dpd, groups, today)
+            self._legal(sim, day, idx, dpd)
+
+    # -- the ladder --------------------------------------------------------------------------
+    def refresh(self, sim: PathSimulation) -> None:
+        """Recompute the delinquent candidates (after a due date or a charge-off batch)."""
+        n = sim.n
+        oldest = sim.platform.ledger.oldest[:n]
+        was_queued = self.queued_since[:n] >= 0
+        self.candidates = np.flatnonzero(
+            (oldest >= 0) & (oldest < sim.month_index) & sim.platform.active[:n])
+        keep = np.zeros(n, dtype=bool)
+        keep[self.candidates] = True
+        self.queued_since[:n][was_queued & ~keep] = -1
+
+    def _delinquent(self, sim: PathSimulation, day: int) -> tuple[np.ndarray, np.ndarray]:
+        idx = self.candidates
+        ledger = sim.platform.ledger
+        oldest = ledger.oldest[idx]
+        due_time = oldest * DAYS_PER_MONTH + ledger.due_day
+        keep = (oldest >= 0) & (due_time < day) & sim.platform.active[idx]
+        self.queued_since[idx[~keep]] = -1
+        self.candidates = idx[keep]
+        return self.candidates, day - due_time[keep]
+
+    def _room(self, idx: np.ndarray, today: np.ndarray) -> np.ndarray:
+        """Contacts each account may still receive today under both caps.
+
+        ``week_total`` holds the last seven days' contacts before today's, which are
+        in ``today`` until :meth:`_contact` books them.
+        """
+        caps = self.col.caps
+        return np.minimum(caps.per_day - today, caps.per_week - self.week_total[idx] - today)
+
+    def _in_range(self, j: int, day: int, idx: np.ndarray, dpd: np.ndarray) -> np.ndarray:
+        step = self.steps[j]
+        ok = (dpd >= step.from_dpd) & (dpd <= step.to_dpd)
+        ok &= (day - self.last_action[j, idx]) >= step.every_days
+        if step.channel != "agency":
+            ok &= ~self.agency[idx]
+        return ok
+
+    def _automated(self, day: int, idx: np.ndarray, dpd: np.ndarray,
+                   today: np.ndarray) -> list[tuple[int, np.ndarray]]:
+        """Positions (into ``idx``) each automated rung contacts today, caps applied."""
+        if not self.auto_steps:
+            return []
+        wanted = np.stack([self._in_range(j, day, idx, dpd) for j in self.auto_steps])
+        allowed = wanted & (np.cumsum(wanted, axis=0) <= self._room(idx, today))
+        today += allowed.sum(axis=0)
+        groups = []
+        for row, j in enumerate(self.auto_steps):
+            pos = np.flatnonzero(allowed[row])
+            if pos.size:
+                if self.steps[j].channel == "agency":
+                    self.agency[idx[pos]] = True
+                groups.append((j, pos))
+        return groups
+
+    def _human_step(self, sim: PathSimulation, day: int, idx: np.ndarray,
+                    dpd: np.ndarray, today: np.ndarray) -> Iterator:
+        """Queue eligible accounts for a collector and call as many as capacity allows."""
+        ok = self._in_range(self.human_step, day, idx, dpd) & (self._room(idx, today) > 0)
+        pos = np.flatnonzero(ok)
+        waiting = idx[pos]
+        self.queued_since[waiting[self.queued_since[waiting] < 0]] = day
+        k = min(pos.size, int(self.team.level))
+        if k == 0:
+            return np.zeros(0, dtype=np.int64)
+        yield self.team.get(k)
+        called = pos[self._priority(sim, waiting, dpd[pos])[:k]]
+        who = idx[called]
+        today[called] += 1
+        self.counters["collector_calls"] += k
+        self.counters["queue_wait_days_total"] += int((day - self.queued_since[who]).sum())
+        self.queued_since[who] = -1
+        self.human_ever[who] = True
+        return called
+
+    def _priority(self, sim: PathSimulation, who: np.ndarray, dpd: np.ndarray) -> np.ndarray:
+        """Order of the waiting accounts ``who``: the policy's rule, ties by slot."""
+        rule = self.col.collectors.priority
+        balance = sim.platform.ledger.outstanding[who].astype(float)
+        if rule == "oldest_dpd":
+            key = dpd.astype(float)
+        elif rule == "largest_balance":
+            key = balance
+        else:
+            human = self.col.channels["human"]
+            score = (sim.pool.score[who] - 300.0) / 600.0
+            key = balance * human.response * np.exp(-(dpd - 1) / human.decay_days) * score
+        return np.lexsort((who, -key))
+
+    def _contact(self, sim: PathSimulation, day: int, idx: np.ndarray, dpd: np.ndarray,
+                 groups: list[tuple[int, np.ndarray]], today: np.ndarray) -> None:
+        """Book today's contacts (rung, positions into ``idx``) and draw the responses."""
+        c = self.counters
+        for j, pos in groups:
+            step = self.steps[j]
+            self.last_action[j, idx[pos]] = day
+            c[f"actions_{step.channel}"] += pos.size
+            c[f"cost_{step.channel}"] += self.cost_cents[step.channel] * pos.size
+        pos = np.concatenate([p for _, p in groups])
+        ch = np.concatenate([np.full(p.size, self.channel_id[self.steps[j].channel])
+                             for j, p in groups])
+        who, d = idx[pos], dpd[pos]
+        self.week[day % 7, idx] = today  # today's contacts of every worked account
+        self.week_total[idx] += today.astype(np.int16)
+        c["max_contacts_day"] = max(c["max_contacts_day"], int(today.max()))
+        c["max_contacts_week"] = max(c["max_contacts_week"], int(self.week_total[idx].max()))
+        u = uniforms(self.key, who, day, _DRAWS, k=3 * len(CHANNELS))
+        col = np.arange(who.size)
+        respond = u[3 * ch, col] < self.response[ch] * np.exp(-(d - 1) / self.decay[ch])
+        promise = u[3 * ch + 1, col] < self.promise_share[ch]
+        promised = respond & promise & (self.promise_day[who] < 0)
+        first = np.zeros(who.size, dtype=bool)
+        first[np.unique(who[promised], return_index=True)[1]] = True
+        promised_at = np.flatnonzero(promised)[first[: promised.sum()]]
+        self._promise(day, who[promised_at], ch[promised_at], u[3 * ch + 2, col][promised_at])
+        paying = np.flatnonzero(respond & ~promise)
+        _, first_pay = np.unique(who[paying], return_index=True)
+        paying = paying[first_pay]
+        self._pay(sim, day, who[paying], d[paying], ch[paying])
+
+    def _promise(self, day: int, who: np.ndarray, ch: np.ndarray, u_keep: np.ndarray) -> None:
+        if who.size == 0:
+            return
+        due = day + self.promise_days[ch]
+        self.promise_day[who] = due
+        self.promise_kept[who] = u_keep < self.promise_keep[ch]
+        self.promise_channel[who] = ch
+        for d in np.unique(due):
+            self.promises.setdefault(int(d), []).append(who[due == d])
+        self.counters["promises_made"] += who.size
+
+    def _pay(self, sim: PathSimulation, day: int, who: np.ndarray, dpd: np.ndarray,
+             ch: np.ndarray) -> None:
+        """Borrowers ``who`` pay what they owe, as far as cash allows (one entry each)."""
+        ledger, pool = sim.platform.ledger, sim.pool
+        cash = np.floor(pool.savings[who] * sim.config.repayment.max_cash_share * 100.0)
+        amount = np.minimum(ledger.unpaid[who], cash.astype(np.int64))
+        paying = amount > 0
+        who, amount, dpd, ch = who[paying], amount[paying], dpd[paying], ch[paying]
+        if who.size == 0:
+            return
+        principal, fee = ledger.pay_accounts(day // DAYS_PER_MONTH, who, amount)
+        pool.savings[who] -= amount / 100.0
+        sim.record_payment(principal, fee)
+        collected = np.bincount(ch, weights=amount, minlength=len(CHANNELS))
+        commission = np.bincount(ch, weights=np.rint(amount * self.commission[ch]),
+                                 minlength=len(CHANNELS))
+        c = self.counters
+        for i in np.flatnonzero(collected):
+            c[f"collected_{CHANNELS[i]}"] += int(collected[i])
+            c[f"cost_{CHANNELS[i]}"] += int(commission[i])
+        oldest = ledger.oldest[who]
+        cured = (oldest < 0) | (oldest * DAYS_PER_MONTH + ledger.due_day >= day)
+        self.count_cures(dpd[cured])
+
+    def count_cures(self, dpd: np.ndarray) -> None:
+        """Add cures of accounts that were ``dpd`` days past due to the month's counts."""
+        dpd = dpd[dpd >= 1]
+        if dpd.size == 0:
+            return
+        counts = np.bincount(np.digitize(dpd, BUCKET_EDGES) - 1, minlength=len(CURE_BUCKETS))
+        for name, count in zip(CURE_BUCKETS, counts, strict=True):
+            self.counters[f"cures_{name}"] += int(count)
+
+    def _promises_due(self, sim: PathSimulation, day: int) -> None:
+        batches = self.promises.pop(day, [])
+        if not batches:
+            return
+        idx = np.concatenate(batches)
+        idx = idx[self.promise_day[idx] == day]  # promises cancelled since do not count
+        kept = self.promise_kept[idx]
+        self.promise_day[idx] = -1
+        self.counters["promises_kept"] += int(kept.sum())
+        self.counters["promises_broken"] += int((~kept).sum())
+        ledger = sim.platform.ledger
+        due_time = ledger.oldest[idx] * DAYS_PER_MONTH + ledger.due_day
+        live = kept & (ledger.oldest[idx] >= 0) & (due_time < day) & sim.platform.active[idx]
+        self._pay(sim, day, idx[live], day - due_time[live],
+                  self.promise_channel[idx[live]].astype(np.int64))
+
+    def _legal(self, sim: PathSimulation, day: int, idx: np.ndarray, dpd: np.ndarray) -> None:
+        legal = self.col.legal
+        if not legal.enabled:
+            return
+        balance = sim.platform.ledger.outstanding[idx]
+        new = (dpd >= legal.from_dpd) & ~self.legal[idx] & (balance >= legal.min_balance * 100)
+        cases = idx[new]
+        self.legal[cases] = True
+        self.counters["legal_cases"] += cases.size
+        self.counters["legal_costs"] += int(round(legal.cost * 100)) * cases.size
+
+    # -- hardship --------------------------------------------------------------------------
+    def hardship_requests(self, sim: PathSimulation, month: int) -> None:
+        """After the due date: delinquent borrowers whose income fell may be re-aged."""
+        hs = self.col.hardship
+        if not (self.col.enabled and hs.enabled):
+            return
+        n = sim.n
+        ledger, pool = sim.platform.ledger, sim.pool
+        idx = np.flatnonzero((ledger.oldest[:n] >= 0) & sim.platform.active[:n]
+                             & ~self.hardship[:n])
+        fell = pool.income[idx] <= (1.0 - hs.income_drop) * pool.permanent_income[idx]
+        idx = idx[fell]
+        day = month * DAYS_PER_MONTH + ledger.due_day
+        asks = uniforms(self.key, idx, day, _HARDSHIP) < hs.request_prob
+        idx = idx[asks]
+        if idx.size == 0:
+            return
+        ledger.restructure(month, idx, hs.grace_months, hs.term_months)
+        self.hardship[idx] = True
+        self.queued_since[idx] = -1
+        self.promise_day[idx] = -1
+        self.counters["hardship_enrolments"] += idx.size
