@@ -2,7 +2,6 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-PATHS ?= 200
 WORKERS ?= 2
 
 .PHONY: run test install bench lint clean
@@ -18,7 +17,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 
 run: install
-	$(BIN)/creditsim run configs/baseline.yaml --paths $(PATHS) --workers $(WORKERS)
+	$(BIN)/creditsim run configs/baseline.yaml --workers $(WORKERS)
 
 test: install
 	$(BIN)/python -m pytest -q

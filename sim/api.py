@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.config import RunConfig, load_config
-from sim.metrics import path_table, portfolio_table, vintage_table
+from sim.metrics import path_table, portfolio_table, roll_table, vintage_table
 from sim.montecarlo import ProgressCallback, run_paths
 from sim.store import Run, new_run_id, package_version, write_run
 
@@ -54,7 +54,7 @@ def run(
     simulated = time.perf_counter()
     portfolio = portfolio_table(results)
     tables = {"portfolio": portfolio, "paths": path_table(portfolio),
-              "vintages": vintage_table(results)}
+              "vintages": vintage_table(results), "rolls": roll_table(results)}
     traces = [row for r in results for row in r.trace]
     if traces:
         import pandas as pd

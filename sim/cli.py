@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from functools import partial
 
 from rich.console import Console
 from rich.table import Table
@@ -17,8 +18,8 @@ from rich.table import Table
 from sim.config import ConfigError
 from sim.store import RunNotFound
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(width=None if sys.stdout.isatty() else 132)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 132)
 
 
 def _positive(text: str) -> int:
@@ -79,8 +80,31 @@ def cmd_trace(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run_set(args: argparse.Namespace) -> int:
+    from sim.metrics import format_metric
+    from sim.scenarios.policies import run_policy_set
+
+    runs, table = run_policy_set(args.configs, paths=args.paths, seed=args.seed,
+                                 workers=args.workers, out=args.out, progress=not args.quiet)
+    ref = runs[0].manifest["name"]
+    out = Table(title=f"policies vs {ref} ({runs[0].manifest['paths']} paired paths, "
+                      f"seed {runs[0].manifest['seed']})")
+    for c in ("policy", "metric", ref, "policy value", "difference", "95% CI", "significant"):
+        out.add_column(c, justify="left" if c in ("policy", "metric") else "right")
+    for r in table.itertuples(index=False):
+        f = partial(format_metric, r.metric)
+        out.add_row(r.policy, r.metric, f(r.mean_a), f(r.mean_b), f(r.difference, True),
+                    f"[{f(r.ci_low, True)}, {f(r.ci_high, True)}]",
+                    "yes" if r.significant else "no")
+    console.print(out)
+    for r in runs:
+        print(r.path)
+    return 0
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from sim.compare import paired_comparison
+    from sim.metrics import format_metric
     from sim.store import load_run
 
     a = load_run(args.run_a, args.runs, tables=("paths",))
@@ -93,8 +117,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for c in ("metric", "A", "B", "B - A", "95% CI (paired)", "significant"):
         table.add_column(c, justify="left" if c == "metric" else "right")
     for r in result.itertuples(index=False):
-        table.add_row(r.metric, f"{r.mean_a:.4%}", f"{r.mean_b:.4%}", f"{r.difference:+.4%}",
-                      f"[{r.ci_low:+.4%}, {r.ci_high:+.4%}]", "yes" if r.significant else "no")
+        f = partial(format_metric, r.metric)
+        table.add_row(r.metric, f(r.mean_a), f(r.mean_b), f(r.difference, True),
+                      f"[{f(r.ci_low, True)}, {f(r.ci_high, True)}]",
+                      "yes" if r.significant else "no")
     console.print(table)
     return 0
 
@@ -106,7 +132,7 @@ def _fmt(value: object) -> str:
 
 
 def _print_summary(run) -> None:  # noqa: ANN001 - a sim.store.Run
-    from sim.metrics import summarise
+    from sim.metrics import format_metric, summarise
 
     m = run.manifest
     summary = summarise(run.paths)
@@ -115,8 +141,9 @@ def _print_summary(run) -> None:  # noqa: ANN001 - a sim.store.Run
     for c in ("mean", "p5", "p50", "p95", "95% CI of mean"):
         table.add_column(c, justify="right")
     for row in summary.itertuples(index=False):
-        table.add_row(row.metric, f"{row.mean:.4%}", f"{row.p5:.4%}", f"{row.p50:.4%}",
-                      f"{row.p95:.4%}", f"[{row.ci_low:.4%}, {row.ci_high:.4%}]")
+        f = partial(format_metric, row.metric)
+        table.add_row(row.metric, f(row.mean), f(row.p5), f(row.p50), f(row.p95),
+                      f"[{f(row.ci_low)}, {f(row.ci_high)}]")
     console.print(table)
 
 
@@ -147,6 +174,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--borrower", type=int, required=True, help="borrower slot id (0-based)")
     p.add_argument("--seed", type=_seed, help="root seed (default: the config's)")
     p.set_defaults(func=cmd_trace)
+
+    p = sub.add_parser("run-set", help="run several policies on common random numbers")
+    p.add_argument("configs", nargs="+", help="YAML configs; the first is the reference")
+    p.add_argument("--paths", type=_positive, help="Monte Carlo paths (default: the first's)")
+    p.add_argument("--seed", type=_seed, help="root seed shared by all (default: the first's)")
+    p.add_argument("--workers", type=_positive, default=1, help="local worker processes")
+    p.add_argument("--out", default="runs", help="run-store folder (default: runs)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_run_set)
 
     p = sub.add_parser("compare", help="paired comparison of two runs, path by path")
     p.add_argument("run_a", help="run folder or run id (A)")

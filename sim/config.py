@@ -406,10 +406,10 @@ class DebtSaleConfig(_Model):
 
 def _default_channels() -> dict[str, ChannelConfig]:
     return {
-        "sms": ChannelConfig(cost=0.05, response=0.08, decay_days=30),
-        "app_push": ChannelConfig(cost=0.01, response=0.06, decay_days=30),
-        "email": ChannelConfig(cost=0.01, response=0.03, decay_days=30),
-        "auto_call": ChannelConfig(cost=0.3, response=0.12, decay_days=45),
+        "sms": ChannelConfig(cost=0.05, response=0.25, decay_days=20),
+        "app_push": ChannelConfig(cost=0.01, response=0.20, decay_days=20),
+        "email": ChannelConfig(cost=0.01, response=0.10, decay_days=20),
+        "auto_call": ChannelConfig(cost=0.3, response=0.20, decay_days=30),
         "human": ChannelConfig(cost=4.0, response=0.35, decay_days=90, promise_share=0.5),
         "agency": ChannelConfig(cost=0.0, commission=0.25, response=0.15, decay_days=120),
     }

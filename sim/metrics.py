@@ -13,6 +13,12 @@ Per-path measures (sums over the horizon):
 * ``annualised_charge_off_rate`` = charge-offs / mean receivables * 12 / months
 * ``borrower_default_rate`` = accounts charged off / borrowers onboarded
 * ``peak_dpd30_rate`` = the highest month-end share of receivables 30+ days past due
+* ``collection_cost`` = cost of every collection action, agency commissions on what
+  agencies collected before charge-off, and legal filing costs (currency units)
+* ``net_recovery`` = recoveries after charge-off (all channels and any debt sale) less
+  the agency's commission on them and legal costs (currency units)
+* ``human_contact_share`` = borrowers ever called by a collector / borrowers onboarded
+* ``loss_after_costs_rate`` = (charge-offs - net recovery + collection cost) / new purchases
 """
 
 from __future__ import annotations
@@ -21,18 +27,32 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.engine import BUCKETS, PathResult
+from sim.config import CHANNELS
+from sim.engine import BUCKETS, ROLL_STATES, PathResult
 
 MONEY_COLUMNS = (
     "new_purchases", "fees_billed", "payments", "payments_principal", "payments_fees",
     "charge_offs", "charge_offs_principal", "charge_offs_fees", "recoveries",
     "opening_balance", "receivables_balance", "credit_limit_total",
     *(f"balance_{b}" for b in BUCKETS),
+    *(f"cost_{c}" for c in CHANNELS), *(f"collected_{c}" for c in CHANNELS),
+    "legal_costs", "collection_cost", "recoveries_internal", "recoveries_agency",
+    "recoveries_legal", "debt_sale_proceeds", "recovery_commission", "net_recoveries",
 )
 KEY_METRICS = (
     "cumulative_charge_off_rate", "net_loss_rate", "recovery_rate",
     "annualised_charge_off_rate", "borrower_default_rate", "peak_dpd30_rate",
+    "collection_cost", "net_recovery", "human_contact_share", "loss_after_costs_rate",
 )
+AMOUNT_METRICS = frozenset({"collection_cost", "net_recovery"})
+
+
+def format_metric(name: str, value: float, signed: bool = False) -> str:
+    """A metric's value as text: currency amounts with separators, rates as percentages."""
+    sign = "+" if signed else ""
+    if name in AMOUNT_METRICS:
+        return f"{value:{sign},.0f}"
+    return f"{value:{sign}.3%}"
 
 
 def portfolio_table(results: list[PathResult]) -> pd.DataFrame:
@@ -68,6 +88,35 @@ def vintage_table(results: list[PathResult]) -> pd.DataFrame:
     return out
 
 
+def roll_table(results: list[PathResult]) -> pd.DataFrame:
+    """Accounts moving between month-end states, one row per (path, month, from, to).
+
+    States are the delinquency buckets and ``charged_off``; a row counts accounts in
+    ``from_state`` at the end of the previous month and in ``to_state`` at the end of
+    ``month``. Pairs with no account are left out.
+    """
+    frames = []
+    for r in results:
+        months, k, _ = r.rolls.shape
+        m, i, j = np.nonzero(r.rolls)
+        frames.append(pd.DataFrame({
+            "path": np.int32(r.path), "month": m.astype(np.int32),
+            "from_state": pd.Categorical.from_codes(i, ROLL_STATES),
+            "to_state": pd.Categorical.from_codes(j, ROLL_STATES),
+            "accounts": r.rolls[m, i, j].astype(np.int64),
+        }))
+    return pd.concat(frames, ignore_index=True)
+
+
+def roll_rates(rolls: pd.DataFrame) -> pd.DataFrame:
+    """Mean monthly roll-rate matrix: share of accounts in each state moving to each state."""
+    counts = rolls.pivot_table(index="from_state", columns="to_state", values="accounts",
+                               aggfunc="sum", fill_value=0, observed=False)
+    counts = counts.reindex(index=list(ROLL_STATES), columns=list(ROLL_STATES), fill_value=0)
+    totals = counts.sum(axis=1)
+    return counts.div(totals.where(totals > 0), axis=0).fillna(0.0)
+
+
 def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
     return (num / den.where(den != 0)).fillna(0.0)
 
@@ -76,7 +125,8 @@ def path_table(portfolio: pd.DataFrame) -> pd.DataFrame:
     """One row per path with the loss measures of the module docstring."""
     g = portfolio.groupby("path", sort=True)
     sums = g[["new_purchases", "charge_offs", "recoveries", "fees_billed", "payments",
-              "charged_off_accounts"]].sum()
+              "charged_off_accounts", "collection_cost", "net_recoveries",
+              "promises_kept", "promises_broken", "hardship_enrolments"]].sum()
     months = g["month"].count()
     dpd30 = portfolio[[f"balance_{b}" for b in BUCKETS[2:]]].sum(axis=1)
     share30 = _ratio(dpd30, portfolio["receivables_balance"])
@@ -91,6 +141,19 @@ def path_table(portfolio: pd.DataFrame) -> pd.DataFrame:
         sums["charged_off_accounts"], g["onboarded_borrowers"].last()
     )
     out["peak_dpd30_rate"] = share30.groupby(portfolio["path"]).max()
+    out["collection_cost"] = sums["collection_cost"]
+    out["net_recovery"] = sums["net_recoveries"]
+    out["human_contact_share"] = _ratio(
+        g["human_contacted_ever"].last(), g["onboarded_borrowers"].last()
+    )
+    out["loss_after_costs_rate"] = _ratio(
+        sums["charge_offs"] - sums["net_recoveries"] + sums["collection_cost"],
+        sums["new_purchases"],
+    )
+    out["promise_kept_rate"] = _ratio(
+        sums["promises_kept"], sums["promises_kept"] + sums["promises_broken"]
+    )
+    out["hardship_enrolments"] = sums["hardship_enrolments"]
     out["total_purchases"] = sums["new_purchases"]
     out["total_charge_offs"] = sums["charge_offs"]
     out["total_recoveries"] = sums["recoveries"]

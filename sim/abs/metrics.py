@@ -87,50 +87,65 @@ def _npv_and_slope(cashflows: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np
     return npv, slope
 
 
-def _bracket_from_right(cashflows: np.ndarray, v_max: float) -> np.ndarray:
-    """A discount factor v with NPV(v) >= 0 per row (doubling from 1, capped at v_max)."""
-    v = np.ones(cashflows.shape[0])
+def _bracket(cashflows: np.ndarray, v_max: float) -> tuple[np.ndarray, np.ndarray]:
+    """Discount factors lo < root <= hi per row: NPV(lo) < 0 <= NPV(hi) (hi capped at v_max)."""
+    hi = np.ones(cashflows.shape[0])
     for _ in range(64):
-        npv, _ = _npv_and_slope(cashflows, v)
-        low = (npv < 0) & (v < v_max)
+        npv, _ = _npv_and_slope(cashflows, hi)
+        low = (npv < 0) & (hi < v_max)
         if not low.any():
             break
-        v = np.where(low, np.minimum(v * 2.0, v_max), v)
+        hi = np.where(low, np.minimum(hi * 2.0, v_max), hi)
+    lo = np.where(hi > 1.0, hi / 2.0, 0.0)
+    return lo, hi
+
+
+def _solve_discount_factor(cf: np.ndarray, tol: float, max_iter: int) -> np.ndarray:
+    """Root v of NPV(v) = sum_t cf[t] v**t per row: Newton's method kept inside a bracket."""
+    v_max = 1e4
+    lo, hi = _bracket(cf, v_max)
+    v = np.minimum(1.0, hi)
+    todo = np.arange(cf.shape[0])
+    for _ in range(max_iter):
+        npv, slope = _npv_and_slope(cf[todo], v[todo])
+        lo[todo] = np.where(npv < 0, v[todo], lo[todo])
+        hi[todo] = np.where(npv >= 0, v[todo], hi[todo])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            newton = v[todo] - npv / slope
+        inside = (newton > lo[todo]) & (newton < hi[todo])
+        new = np.where(inside, newton, 0.5 * (lo[todo] + hi[todo]))
+        done = np.abs(new - v[todo]) <= tol * np.maximum(new, 1.0)
+        v[todo] = new
+        todo = todo[~done]
+        if todo.size == 0:
+            break
     return v
 
 
-def irr_annual(cashflows: ArrayLike, tol: float = 1e-14, max_iter: int = 200) -> np.ndarray:
+def irr_annual(cashflows: ArrayLike, tol: float = 1e-15, max_iter: int = 200) -> np.ndarray:
     """Annual internal rate of return of monthly cash flows, vectorised over rows.
 
     The monthly rate r solves ``sum_t cf[t] / (1 + r)**t = 0`` (t = 0, 1, ... in months) and is
     converted to an effective annual rate by monthly compounding: ``(1 + r)**12 - 1``. So a
     bond bought at par that pays a coupon c monthly (c / 12 a month) has IRR
     ``(1 + c / 12)**12 - 1``. Rows must be an investment (cf[0] < 0) followed by receipts
-    (cf[t] >= 0); then NPV is increasing and convex in the discount factor v = 1 / (1 + r) and
-    Newton's method started to the right of the root converges monotonically.
+    (cf[t] >= 0); then NPV is increasing in the discount factor v = 1 / (1 + r) and has one
+    root, found by Newton's method safeguarded by bisection (monthly rates below -99.99 %, i.e.
+    IRRs within 1e-48 of -100 %, are reported at that floor).
 
     Args:
         cashflows: Shape (rows, months + 1) or (months + 1,); column 0 is the price paid.
         tol: Relative tolerance on the discount factor.
-        max_iter: Newton iterations.
+        max_iter: Iteration limit.
 
     Returns:
         Annual IRR per row (a scalar array for 1-D input); -1.0 (total loss) where nothing
         was received, NaN where cf[0] >= 0.
     """
     cf = np.atleast_2d(np.asarray(cashflows, dtype=float))
-    received = cf[:, 1:].sum(axis=1)
-    ok = (cf[:, 0] < 0) & (received > 0)
-    v_max = 1e4
-    v = _bracket_from_right(cf[ok], v_max)
-    for _ in range(max_iter):
-        npv, slope = _npv_and_slope(cf[ok], v)
-        step = np.divide(npv, slope, out=np.zeros_like(npv), where=slope > 0)
-        v = np.maximum(v - step, 0.0)
-        if np.all(np.abs(step) <= tol * np.maximum(v, 1.0)):
-            break
+    ok = (cf[:, 0] < 0) & (cf[:, 1:].sum(axis=1) > 0)
     out = np.where(cf[:, 0] < 0, -1.0, np.nan)
-    out[ok] = np.power(v, -12.0) - 1.0
+    out[ok] = np.power(_solve_discount_factor(cf[ok], tol, max_iter), -12.0) - 1.0
     return out if np.ndim(cashflows) > 1 else out[0]
 
 
@@ -161,7 +176,7 @@ def _cubes_from_frame(df: pd.DataFrame, fields: list[str]):
     paths = pd.unique(df["path"])
     shape = (len(paths), len(df) // (len(paths) * len(notes)), len(notes))
     cubes = {f: df[f].to_numpy(dtype=float).reshape(shape) for f in fields}
-    return cubes, paths, tuple(notes), df
+    return cubes, paths, tuple(notes)
 
 
 def _note_arrays(result: WaterfallResult | pd.DataFrame):
@@ -169,7 +184,7 @@ def _note_arrays(result: WaterfallResult | pd.DataFrame):
     if isinstance(result, WaterfallResult):
         paths = np.arange(result.shape[0])
         return {f: result.notes[f] for f in fields}, paths, result.note_names
-    cubes, paths, notes, _ = _cubes_from_frame(result, fields)
+    cubes, paths, notes = _cubes_from_frame(result, fields)
     return cubes, paths, notes
 
 
@@ -215,13 +230,11 @@ def _trigger_arrays(result: WaterfallResult | pd.DataFrame):
     if isinstance(result, WaterfallResult):
         return result.triggers, np.arange(result.shape[0]), result.trigger_names
     cols = [c for c in result.columns if c.startswith("trigger_") and c != "trigger_breached"]
-    cubes, paths, _, _ = _cubes_from_frame(result, cols)
-    flags = np.stack([cubes[c][:, :, 0] for c in cols], axis=2) if cols else None
-    names = tuple(c.removeprefix("trigger_") for c in cols)
-    if flags is None:
-        n_periods = int(result["period"].max())
-        flags = np.zeros((len(paths), n_periods, 0), dtype=bool)
-    return flags.astype(bool), paths, names
+    cubes, paths, _ = _cubes_from_frame(result, cols)
+    flags = np.zeros((len(paths), int(result["period"].max()), len(cols)), dtype=bool)
+    for j, col in enumerate(cols):
+        flags[:, :, j] = cubes[col][:, :, 0] > 0
+    return flags, paths, tuple(c.removeprefix("trigger_") for c in cols)
 
 
 def trigger_metrics(result: WaterfallResult | pd.DataFrame) -> pd.DataFrame:
@@ -236,16 +249,17 @@ def trigger_metrics(result: WaterfallResult | pd.DataFrame) -> pd.DataFrame:
     """
     flags, paths, names = _trigger_arrays(result)
     n_paths, _, n_trig = flags.shape
-    fired = flags.any(axis=1)
-    first = np.where(fired, flags.argmax(axis=1) + 1, 0)
+    fired = flags.any(axis=1).ravel()
+    first = pd.array(flags.argmax(axis=1).ravel() + 1, dtype="Int64")
+    first[~fired] = pd.NA
     return pd.DataFrame(
         {
             "path": np.repeat(paths, n_trig),
             "trigger": np.tile(np.asarray(names, dtype=object), n_paths),
-            "fired": fired.ravel(),
-            "first_period": pd.array(np.where(fired, first, -1).ravel(), dtype="Int64"),
+            "fired": fired,
+            "first_period": first,
         }
-    ).assign(first_period=lambda d: d["first_period"].mask(~d["fired"]))
+    )
 
 
 def tranche_summary(metrics: pd.DataFrame) -> pd.DataFrame:

@@ -19,9 +19,14 @@ from sim.abs.deal import Deal, as_deal
 from sim.abs.triggers import safe_ratio
 
 __all__ = [
+    "DEAL_FIELDS",
+    "FLAG_FIELDS",
     "HANDLERS",
+    "NOTE_FIELDS",
+    "SOURCE_FIELDS",
     "DealState",
     "PeriodContext",
+    "Recorder",
     "Step",
     "Terms",
     "Verb",
@@ -181,6 +186,53 @@ class DealState:
         )
 
 
+NOTE_FIELDS = (
+    "balance_begin",
+    "coupon",
+    "interest_due",
+    "interest_paid",
+    "interest_shortfall",
+    "principal_paid",
+    "writedown",
+    "balance_end",
+    "pdl_debit",
+    "pdl_credit",
+    "pdl_balance",
+)
+DEAL_FIELDS = (
+    "available",
+    "fees_due",
+    "fees_paid",
+    "swap_net",
+    "swap_paid",
+    "sale_proceeds",
+    "principal_target",
+    "reinvested",
+    "reserve_balance",
+    "residual",
+    "excess_spread",
+)
+FLAG_FIELDS = ("sequential", "revolving", "trigger_breached", "call_exercised", "active")
+SOURCE_FIELDS = ("collections", "swap_receipt", "reserve_draw")
+
+
+class Recorder:
+    """Output buffers filled period by period, period-major.
+
+    Attributes:
+        notes: `NOTE_FIELDS` arrays shaped (periods, notes, paths).
+        deal: `DEAL_FIELDS` and `SOURCE_FIELDS` arrays shaped (periods, paths).
+        flags: `FLAG_FIELDS` boolean arrays shaped (periods, paths).
+        triggers: Breach state, bool, shaped (periods, triggers, paths).
+    """
+
+    def __init__(self, n_periods: int, n_notes: int, n_paths: int, n_triggers: int) -> None:
+        self.notes = {k: np.zeros((n_periods, n_notes, n_paths)) for k in NOTE_FIELDS}
+        self.deal = {k: np.zeros((n_periods, n_paths)) for k in DEAL_FIELDS + SOURCE_FIELDS}
+        self.flags = {k: np.zeros((n_periods, n_paths), dtype=bool) for k in FLAG_FIELDS}
+        self.triggers = np.zeros((n_periods, n_triggers, n_paths), dtype=bool)
+
+
 @dataclass
 class PeriodContext:
     """One period of one waterfall run, for all paths.
@@ -191,7 +243,7 @@ class PeriodContext:
     they took (debited to the PDL at the end of the period). Without a PDL both stay zero.
     The amounts due this period (`coupon`, `interest_current`, `fee_current`, `swap_net`) and
     the allocation modes (`sequential`, `revolving`, `call`) are fixed before the first step;
-    `rec` collects the period's outputs and `log` the step log.
+    `out` receives the period's outputs.
     """
 
     t: int
@@ -206,8 +258,17 @@ class PeriodContext:
     sequential: np.ndarray
     revolving: np.ndarray
     call: np.ndarray
-    rec: dict[str, np.ndarray]
-    log: dict[str, np.ndarray]
+    out: Recorder
+
+    def record(self, **values: np.ndarray) -> None:
+        """Store deal-level outputs of this period."""
+        for name, value in values.items():
+            self.out.deal[name][self.t] = value
+
+    def record_note(self, note: int | slice, **values: np.ndarray) -> None:
+        """Store outputs of one note for this period."""
+        for name, value in values.items():
+            self.out.notes[name][self.t, note] = value
 
     def pay(self, due: np.ndarray) -> np.ndarray:
         """Pay `due` from the cash left, as far as it goes; return the amount paid."""
@@ -253,41 +314,35 @@ def allocate_pro_rata(amount: np.ndarray, balance: np.ndarray) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------------------------
-# Step handlers: each pays from ctx.cash and returns {step-log label: amount}
+# Step handlers: each pays from ctx.cash and records what it paid
 
 
-def _pay_fees(ctx: PeriodContext, state: DealState, terms: Terms, note: int | None) -> dict:
+def _pay_fees(ctx: PeriodContext, state: DealState, terms: Terms, note: int | None) -> None:
     due = ctx.fee_current + state.unpaid_fees
     paid = ctx.pay(due)
     state.unpaid_fees = due - paid
-    ctx.rec["fees_due"], ctx.rec["fees_paid"] = due, paid
-    return {"pay_fees": paid}
+    ctx.record(fees_due=due, fees_paid=paid)
 
 
-def _pay_swap(ctx: PeriodContext, state: DealState, terms: Terms, note: int | None) -> dict:
+def _pay_swap(ctx: PeriodContext, state: DealState, terms: Terms, note: int | None) -> None:
     due = np.maximum(ctx.swap_net, 0.0) + state.unpaid_swap
     paid = ctx.pay(due)
     state.unpaid_swap = due - paid
-    ctx.rec["swap_paid"] = paid
-    return {"pay_swap": paid}
+    ctx.record(swap_paid=paid)
 
 
-def _pay_interest(ctx: PeriodContext, state: DealState, terms: Terms, note: int) -> dict:
+def _pay_interest(ctx: PeriodContext, state: DealState, terms: Terms, note: int) -> None:
     due = ctx.interest_current[note] + state.shortfall[note]
     paid = ctx.pay(due)
     state.shortfall[note] = due - paid
-    ctx.rec["interest_due"][note] = due
-    ctx.rec["interest_paid"][note] = paid
-    ctx.rec["interest_shortfall"][note] = state.shortfall[note]
-    return {f"pay_interest:{terms.deal.notes[note].name}": paid}
+    ctx.record_note(note, interest_due=due, interest_paid=paid, interest_shortfall=due - paid)
 
 
-def _clear_pdl(ctx: PeriodContext, state: DealState, terms: Terms, note: int) -> dict:
+def _clear_pdl(ctx: PeriodContext, state: DealState, terms: Terms, note: int) -> None:
     credit = np.minimum(state.pdl[note], ctx.revenue())
     state.pdl[note] -= credit
     ctx.principal_cash = ctx.principal_cash + credit
-    ctx.rec["pdl_credit"][note] = credit
-    return {f"clear_pdl:{terms.deal.notes[note].name}": credit}
+    ctx.record_note(note, pdl_credit=credit)
 
 
 def _principal_target(ctx: PeriodContext, state: DealState, terms: Terms) -> np.ndarray:
@@ -302,7 +357,7 @@ def _principal_target(ctx: PeriodContext, state: DealState, terms: Terms) -> np.
     return np.clip(target, 0.0, total)
 
 
-def _pay_principal(ctx: PeriodContext, state: DealState, terms: Terms, note: int | None) -> dict:
+def _pay_principal(ctx: PeriodContext, state: DealState, terms: Terms, note: int | None) -> None:
     target = _principal_target(ctx, state, terms)
     amount = np.minimum(target, ctx.cash)
     reinvest = np.where(ctx.revolving, amount, 0.0)
@@ -314,27 +369,22 @@ def _pay_principal(ctx: PeriodContext, state: DealState, terms: Terms, note: int
     state.balance = state.balance - pays
     ctx.cash = np.maximum(ctx.cash - reinvest - pays.sum(axis=0), 0.0)
     ctx.principal_cash = np.zeros_like(ctx.cash)
-    ctx.rec["principal_target"], ctx.rec["reinvested"] = target, reinvest
-    ctx.rec["principal_paid"] = pays
-    names = [n.name for n in terms.deal.notes]
-    out = {f"pay_principal:{name}": pays[i] for i, name in enumerate(names)}
-    out["reinvest"] = reinvest
-    return out
+    ctx.record(principal_target=target, reinvested=reinvest)
+    ctx.out.notes["principal_paid"][ctx.t] = pays
 
 
-def _fund_reserve(ctx: PeriodContext, state: DealState, terms: Terms, note: int | None) -> dict:
+def _fund_reserve(ctx: PeriodContext, state: DealState, terms: Terms, note: int | None) -> None:
     target = np.where(ctx.call | ~state.active, 0.0, terms.reserve_target)
     state.reserve = ctx.pay(target)
-    return {"fund_reserve": state.reserve}
+    ctx.record(reserve_balance=state.reserve)
 
 
-def _pay_residual(ctx: PeriodContext, state: DealState, terms: Terms, note: int | None) -> dict:
-    residual = ctx.cash
-    ctx.cash = np.zeros_like(residual)
-    return {"pay_residual": residual}
+def _pay_residual(ctx: PeriodContext, state: DealState, terms: Terms, note: int | None) -> None:
+    ctx.record(residual=ctx.cash)
+    ctx.cash = np.zeros_like(ctx.cash)
 
 
-HANDLERS: dict[Verb, Callable[[PeriodContext, DealState, Terms, int | None], dict]] = {
+HANDLERS: dict[Verb, Callable[[PeriodContext, DealState, Terms, int | None], None]] = {
     Verb.PAY_FEES: _pay_fees,
     Verb.PAY_SWAP: _pay_swap,
     Verb.PAY_INTEREST: _pay_interest,

@@ -23,9 +23,13 @@ from numpy.typing import ArrayLike
 
 from sim.abs.deal import Deal, as_deal
 from sim.abs.steps import (
+    DEAL_FIELDS,
+    FLAG_FIELDS,
     HANDLERS,
+    NOTE_FIELDS,
     DealState,
     PeriodContext,
+    Recorder,
     Step,
     Terms,
     Verb,
@@ -51,34 +55,6 @@ __all__ = [
 
 REQUIRED_COLUMNS = ("pool_balance_begin", "interest", "principal", "recoveries", "defaults")
 OPTIONAL_COLUMNS = ("delinquent_balance", "base_rate")
-
-NOTE_FIELDS = (
-    "balance_begin",
-    "coupon",
-    "interest_due",
-    "interest_paid",
-    "interest_shortfall",
-    "principal_paid",
-    "writedown",
-    "balance_end",
-    "pdl_debit",
-    "pdl_credit",
-    "pdl_balance",
-)
-DEAL_FIELDS = (
-    "available",
-    "fees_due",
-    "fees_paid",
-    "swap_net",
-    "swap_paid",
-    "sale_proceeds",
-    "principal_target",
-    "reinvested",
-    "reserve_balance",
-    "residual",
-    "excess_spread",
-)
-FLAG_FIELDS = ("sequential", "revolving", "trigger_breached", "call_exercised", "active")
 
 
 @dataclass(frozen=True)
@@ -196,65 +172,66 @@ def _sources_of_cash(xt: dict, state: DealState, swap_net: np.ndarray, call: np.
     return {"available": sum(sources.values()), **sources}
 
 
-def _open_period(
-    t: int, terms: Terms, x, state: DealState, monitor: TriggerMonitor
-) -> PeriodContext:
-    """Compute amounts due, test triggers and the call, and gather the available funds."""
-    xt = _period_inputs(x, t, state.active)
-    due = _amounts_due(t, terms, xt, state)
+def _test_triggers(xt: dict, due: dict, state: DealState, monitor: TriggerMonitor):
+    """Breach state per trigger (triggers, paths) and whether any is breached (paths,)."""
     obs = PeriodObservation(
         xt["defaults"], xt["pool_balance_begin"], xt.get("delinquent_balance"), due["excess_spread"]
     )
     breached = monitor.update(obs)
     any_breach = breached.any(axis=0) & state.active
     state.amortising |= any_breach
+    return breached, any_breach
+
+
+def _open_period(
+    t: int, terms: Terms, x: dict, state: DealState, monitor: TriggerMonitor, out: Recorder
+) -> PeriodContext:
+    """Compute amounts due, test triggers and the call, and gather the available funds."""
+    xt = _period_inputs(x, t, state.active)
+    due = _amounts_due(t, terms, xt, state)
+    breached, any_breach = _test_triggers(xt, due, state, monitor)
     call = np.zeros_like(state.active)
     if terms.call_level is not None:
         call = state.active & (xt["pool_balance_begin"] < terms.call_level)
-    log = _sources_of_cash(xt, state, due["swap_net"], call)
-    zeros = np.zeros_like(due["coupon"])
-    debit = _debit_pdl(state, xt["defaults"]) if terms.deal.pdl else zeros
-    rec = {
-        "balance_begin": state.balance.copy(),
-        "coupon": due["coupon"],
-        "pdl_debit": debit,
-        **{
-            k: zeros.copy()
-            for k in ("interest_due", "interest_paid", "interest_shortfall", "pdl_credit")
-        },
-        "available": log["available"],
-        "swap_paid": np.zeros_like(call, dtype=float),
-        "swap_net": due["swap_net"],
-        "sale_proceeds": log["sale_proceeds"],
-        "excess_spread": due["excess_spread"],
-        "triggers": breached,
-        "trigger_breached": any_breach,
-        "call_exercised": call,
-        "active": state.active.copy(),
-    }
-    revolving = (t < terms.deal.revolving_periods) & ~state.amortising & ~call & state.active
-    return PeriodContext(
+    sources = _sources_of_cash(xt, state, due["swap_net"], call)
+    pdl = terms.deal.pdl
+    ctx = PeriodContext(
         t=t,
         x=xt,
-        cash=log["available"],
-        principal_cash=xt["principal"].copy() if terms.deal.pdl else np.zeros(call.shape),
+        cash=sources["available"],
+        principal_cash=xt["principal"].copy() if pdl else np.zeros(call.shape),
         principal_used=np.zeros(call.shape),
         coupon=due["coupon"],
         interest_current=due["interest"],
         fee_current=due["fee"],
         swap_net=due["swap_net"],
         sequential=any_breach | call | (terms.deal.principal == "sequential"),
-        revolving=revolving,
+        revolving=(t < terms.deal.revolving_periods) & ~state.amortising & ~call & state.active,
         call=call,
-        rec=rec,
-        log=log,
+        out=out,
     )
+    ctx.record(swap_net=due["swap_net"], excess_spread=due["excess_spread"], **sources)
+    ctx.record_note(slice(None), balance_begin=state.balance, coupon=due["coupon"])
+    if pdl:
+        ctx.record_note(slice(None), pdl_debit=_debit_pdl(state, xt["defaults"]))
+    out.triggers[t] = breached
+    flags = {
+        "trigger_breached": any_breach,
+        "call_exercised": call,
+        "active": state.active,
+        "sequential": ctx.sequential,
+        "revolving": ctx.revolving,
+    }
+    for name, value in flags.items():
+        out.flags[name][t] = value
+    return ctx
 
 
 def _close_period(ctx: PeriodContext, state: DealState, terms: Terms) -> None:
-    """Write off what is left at the deal's end and record the closing state."""
+    """Debit principal used for revenue items to the PDL, write off what is left at the end."""
+    notes = ctx.out.notes
     if terms.deal.pdl:
-        ctx.rec["pdl_debit"] = ctx.rec["pdl_debit"] + _debit_pdl(state, ctx.principal_used)
+        notes["pdl_debit"][ctx.t] += _debit_pdl(state, ctx.principal_used)
     final = ctx.call | (ctx.t == terms.n_periods - 1)
     writedown = np.where(final[None, :], state.balance, 0.0)
     state.balance = state.balance - writedown
@@ -265,25 +242,18 @@ def _close_period(ctx: PeriodContext, state: DealState, terms: Terms) -> None:
     for arr in (state.unpaid_fees, state.unpaid_swap):
         arr[ended] = 0.0
     state.active = state.active & ~ended
-    ctx.rec.update(
-        writedown=writedown,
-        balance_end=state.balance.copy(),
-        pdl_balance=state.pdl.copy(),
-        reserve_balance=state.reserve,
-        residual=ctx.log["pay_residual"],
-        sequential=ctx.sequential,
-        revolving=ctx.revolving,
+    ctx.record_note(
+        slice(None), writedown=writedown, balance_end=state.balance, pdl_balance=state.pdl
     )
 
 
 def _run_period(
-    t: int, terms: Terms, x, state: DealState, monitor: TriggerMonitor
-) -> PeriodContext:
-    ctx = _open_period(t, terms, x, state, monitor)
+    t: int, terms: Terms, x: dict, state: DealState, monitor: TriggerMonitor, out: Recorder
+) -> None:
+    ctx = _open_period(t, terms, x, state, monitor, out)
     for step in terms.steps:
-        ctx.log.update(HANDLERS[step.verb](ctx, state, terms, step.note))
+        HANDLERS[step.verb](ctx, state, terms, step.note)
     _close_period(ctx, state, terms)
-    return ctx
 
 
 # ----------------------------------------------------------------------------------------------
@@ -311,33 +281,51 @@ def waterfall_arrays(deal: Deal | dict, arrays: Mapping[str, ArrayLike]) -> Wate
     n_periods, n_paths = x["interest"].shape
     state = DealState.initial(deal, n_paths)
     monitor = TriggerMonitor(deal.triggers, x["pool_balance_begin"][0], n_periods)
-    records: list[dict[str, np.ndarray]] = []
-    logs: list[dict[str, np.ndarray]] = []
+    out = Recorder(n_periods, len(deal.notes), n_paths, len(deal.triggers))
     for t in range(n_periods):
-        ctx = _run_period(t, terms, x, state, monitor)
-        records.append(ctx.rec)
-        logs.append(ctx.log)
-    return _assemble(deal, records, logs)
+        _run_period(t, terms, x, state, monitor, out)
+    return _assemble(deal, out)
 
 
-def _stack(records: list[dict[str, np.ndarray]], key: str) -> np.ndarray:
-    """Stack per-period arrays shaped ([notes,] paths) into (paths, periods[, notes])."""
-    arr = np.stack([r[key] for r in records])
-    return np.moveaxis(arr, -1, 0)
+_DEAL_STEP_FIELDS = {
+    Verb.PAY_FEES: "fees_paid",
+    Verb.PAY_SWAP: "swap_paid",
+    Verb.FUND_RESERVE: "reserve_balance",
+    Verb.PAY_RESIDUAL: "residual",
+}
+_NOTE_STEP_FIELDS = {Verb.PAY_INTEREST: "interest_paid", Verb.CLEAR_PDL: "pdl_credit"}
 
 
-def _assemble(deal: Deal, records: list[dict], logs: list[dict]) -> WaterfallResult:
-    notes = {k: _stack(records, k) for k in NOTE_FIELDS}
-    deal_level = {k: _stack(records, k) for k in DEAL_FIELDS + FLAG_FIELDS}
-    triggers = _stack(records, "triggers")
-    steps = {k: _stack(logs, k) for k in logs[0]}
+def _step_log(deal: Deal, notes: dict, dl: dict) -> dict[str, np.ndarray]:
+    """Amount of every step in payment order, as views of the result arrays."""
+    names = [n.name for n in deal.notes]
+    log = {k: dl[k] for k in ("available", "collections", "swap_receipt", "sale_proceeds")}
+    log["reserve_draw"] = dl["reserve_draw"]
+    for step in build_steps(deal):
+        if step.verb in _NOTE_STEP_FIELDS:
+            field_ = _NOTE_STEP_FIELDS[step.verb]
+            log[f"{step.verb}:{names[step.note]}"] = notes[field_][:, :, step.note]
+        elif step.verb == Verb.PAY_PRINCIPAL:
+            for i, name in enumerate(names):
+                log[f"pay_principal:{name}"] = notes["principal_paid"][:, :, i]
+            log["reinvest"] = dl["reinvested"]
+        else:
+            log[str(step.verb)] = dl[_DEAL_STEP_FIELDS[step.verb]]
+    return log
+
+
+def _assemble(deal: Deal, out: Recorder) -> WaterfallResult:
+    """Expose the period-major buffers as path-major views."""
+    notes = {k: np.moveaxis(v, -1, 0) for k, v in out.notes.items()}
+    buffers = {**out.deal, **out.flags}
+    dl = {k: np.moveaxis(v, -1, 0) for k, v in buffers.items()}
     return WaterfallResult(
         note_names=tuple(n.name for n in deal.notes),
         trigger_names=tuple(t.label for t in deal.triggers),
         notes=notes,
-        deal=deal_level,
-        triggers=triggers,
-        steps=steps,
+        deal={k: dl[k] for k in DEAL_FIELDS + FLAG_FIELDS},
+        triggers=np.moveaxis(out.triggers, -1, 0),
+        steps=_step_log(deal, notes, dl),
     )
 
 
@@ -383,7 +371,7 @@ def result_to_frame(result: WaterfallResult, paths: ArrayLike | None = None) -> 
         cols[k] = np.repeat(result.deal[k].reshape(-1), n_notes)
     for j, name in enumerate(result.trigger_names):
         cols[f"trigger_{name}"] = np.repeat(result.triggers[:, :, j].reshape(-1), n_notes)
-    return pd.DataFrame(cols)
+    return pd.DataFrame(cols, copy=False)
 
 
 def run_waterfall(deal: Deal | dict, collections: pd.DataFrame) -> pd.DataFrame:

@@ -119,9 +119,10 @@ class Collections:
     def daily(self, sim: PathSimulation) -> Iterator:
         """Each day: promised payments, then the ladder's actions on delinquent accounts.
 
-        The automated rungs act first, in ladder order, then the human calls; the
-        compliance caps are applied in that order. A borrower contacted by several
-        rungs in a day pays at most once, credited to the first rung that worked.
+        Collectors call first (a call supersedes a reminder), then the automated rungs
+        act in ladder order; the compliance caps are applied in that order. A borrower
+        contacted by several rungs in a day pays at most once, credited to the first
+        rung that worked.
         """
         for day in range(sim.months * DAYS_PER_MONTH):
             yield self.env.timeout(day + WORK_HOUR - self.env.now)
@@ -132,11 +133,12 @@ class Collections:
             if idx.size == 0 or not self.steps:
                 continue
             today = np.zeros(idx.size, dtype=np.int64)
-            groups = self._automated(day, idx, dpd, today)
+            groups = []
             if self.human_step is not None:
                 called = yield from self._human_step(sim, day, idx, dpd, today)
                 if called.size:
                     groups.append((self.human_step, called))
+            groups += self._automated(day, idx, dpd, today)
             if groups:
                 self._contact(sim, day, idx, dpd, groups, today)
             self._legal(sim, day, idx, dpd)
