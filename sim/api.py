@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import platform
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -70,7 +70,7 @@ def run(
         "paths": paths,
         "workers": workers,
         "backend": "dask" if scheduler else ("local-processes" if workers > 1 else "in-process"),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "version": package_version(),
         "python": platform.python_version(),
         "numpy": np.__version__,

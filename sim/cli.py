@@ -113,7 +113,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         err_console.print("warning: the runs have different seeds, so paths are not paired "
                           "draws; the paired interval is not meaningful", highlight=False)
     result = paired_comparison(a.paths, b.paths)
-    table = Table(title=f"A = {a.run_id}\nB = {b.run_id}  ({int(result.paths.iloc[0])} paired paths)")
+    pairs = int(result.paths.iloc[0])
+    table = Table(title=f"A = {a.run_id}\nB = {b.run_id}  ({pairs} paired paths)")
     for c in ("metric", "A", "B", "B - A", "95% CI (paired)", "significant"):
         table.add_column(c, justify="left" if c == "metric" else "right")
     for r in result.itertuples(index=False):

@@ -98,7 +98,8 @@ class IncomeConfig(_Model):
         0.5,
         ge=0,
         le=2,
-        description="S.d. of the log relative job-loss risk across borrowers (higher for low income).",
+        description="S.d. of the log relative job-loss risk across borrowers "
+        "(higher for low income).",
     )
     replacement_rate: Prob = Field(
         0.35, description="Unemployment benefit as a share of permanent income."
@@ -235,16 +236,19 @@ class CreditLineConfig(_Model):
 class BillingConfig(_Model):
     """Statement and due dates, fees and charge-off."""
 
-    due_day: int = Field(20, ge=1, le=28, description="Day of the month (after the statement on day 0) payments are due.")
+    due_day: int = Field(
+        20, ge=1, le=28, description="Day of the month payments are due (statement on day 0)."
+    )
     purchase_day: int = Field(
-        25, ge=1, le=29, description="Day of the month new purchases are booked (after the due date)."
+        25, ge=1, le=29, description="Day of the month new purchases are booked (after due_day)."
     )
     instalment_fee: dict[int, float] = Field(
         default_factory=lambda: {3: 0.005, 6: 0.006, 12: 0.006},
-        description="Fee per monthly period of each instalment plan, as a share of the amount financed.",
+        description="Fee per monthly period of each instalment plan, "
+        "as a share of the amount financed.",
     )
     late_fee_daily: float = Field(
-        0.0005, ge=0, le=0.01, description="Late fee per day on overdue principal (0.0005 = 0.05 %/day)."
+        0.0005, ge=0, le=0.01, description="Late fee per day on overdue principal (0.0005 = 0.05%/day)."
     )
     chargeoff_dpd: int = Field(
         180, ge=30, le=360, description="Days past due at which an account is charged off."
@@ -535,7 +539,8 @@ def read_yaml(path: Path, _seen: tuple[Path, ...] = ()) -> dict:
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping of keys, got {type(data).__name__}")
+        kind = type(data).__name__
+        raise ConfigError(f"{path}: the top level must be a mapping of keys, got {kind}")
     base = data.pop("base", None)
     if base is None:
         return data

@@ -11,8 +11,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable
-from contextlib import nullcontext
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import nullcontext
 
 from rich.progress import (
     BarColumn,
@@ -109,7 +109,8 @@ def run_paths(
 
 def _run_dask(address: str, config: RunConfig, seed: int, chunks: list[list[int]],
               trace: tuple[int, ...], done: Callable[[list[PathResult]], None]) -> None:
-    from distributed import Client, as_completed as dask_completed
+    from distributed import Client
+    from distributed import as_completed as dask_completed
 
     with Client(address) as client:
         futures = [client.submit(_simulate_chunk, config, seed, c, trace, pure=False)
