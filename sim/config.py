@@ -248,7 +248,7 @@ class BillingConfig(_Model):
         "as a share of the amount financed.",
     )
     late_fee_daily: float = Field(
-        0.0005, ge=0, le=0.01, description="Late fee per day on overdue principal (0.0005 = 0.05%/day)."
+        0.0005, ge=0, le=0.01, description="Late fee a day on overdue principal (0.0005 = 0.05%)."
     )
     chargeoff_dpd: int = Field(
         180, ge=30, le=360, description="Days past due at which an account is charged off."

@@ -4,8 +4,8 @@ A purchase is booked as a schedule of equal future instalments (principal and a
 per-period fee) billed one per monthly statement; the schedule is kept as the change
 in each account's monthly instalment at the month a plan starts and the month it ends,
 so booking a 12-month plan costs two writes, not twelve. A statement moves the
-month's instalment into the bills due on that month's due date; whatever stays unpaid ages there, and the age
-of the oldest unpaid bill is the account's days past due. Payments go to fees first,
+month's instalment into the bills due on that month's due date; whatever stays
+unpaid ages there, and the age of the oldest unpaid bill is the account's days past due. Payments go to fees first,
 then to the oldest principal. All amounts are integer cents, so the books balance
 exactly. Arrays are laid out one row per month slot and one column per borrower, so
 that each month's operation touches contiguous memory.
