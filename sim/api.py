@@ -53,7 +53,7 @@ def run(
                         progress=progress, on_progress=on_progress)
     simulated = time.perf_counter()
     portfolio = portfolio_table(results)
-    tables = {"portfolio": portfolio, "paths": path_table(portfolio),
+    tables = {"portfolio": portfolio, "paths": path_table(portfolio, results),
               "vintages": vintage_table(results), "rolls": roll_table(results)}
     traces = [row for r in results for row in r.trace]
     if traces:

@@ -457,6 +457,48 @@ class CollectionsConfig(_Model):
         return self
 
 
+class EarlyWarningConfig(_Model):
+    """Early warning: a fitted model of missing the next payment, and what to do about it.
+
+    The model is a logistic regression on what a lender observes (score, utilisation,
+    the bill against the limit, months on book, recent missed payments, recent
+    contacts, recent limit cuts), fitted on the path's own first ``fit_months``.
+    """
+
+    enabled: bool = Field(False, description="Whether current borrowers are scored monthly.")
+    fit_months: int = Field(12, ge=2, le=120, description="Months of history before fitting.")
+    max_training_rows: int = Field(
+        50_000, ge=100, description="Largest training sample (a random subset beyond it)."
+    )
+    threshold: Prob = Field(
+        0.25, description="Predicted probability of a missed payment above which to act."
+    )
+    action: Literal["reminder", "limit_cut", "hardship_offer"] = Field(
+        "reminder", description="Action before the due date for flagged borrowers."
+    )
+    reminder_effect: Prob = Field(
+        0.7, description="Share of a reminded borrower's chance of forgetting removed."
+    )
+    reminder_cost: NonNeg = Field(0.05, description="Cost of a reminder (currency units).")
+    limit_cut_pct: Prob = Field(0.3, description="Limit cut for flagged borrowers.")
+
+
+class NudgeConfig(_Model):
+    """Borrower education: fewer forgotten payments and less over-borrowing, at a cost."""
+
+    enabled: bool = Field(False, description="Whether new borrowers are offered education.")
+    reach: Prob = Field(0.5, description="Share of new borrowers the programme reaches.")
+    cost_per_borrower: NonNeg = Field(
+        2.0, description="One-off cost per borrower reached (currency units)."
+    )
+    forget_reduction: Prob = Field(
+        0.5, description="Share of a reached borrower's chance of forgetting removed."
+    )
+    overborrow_reduction: Prob = Field(
+        0.5, description="Share of a reached borrower's extra spending under stress removed."
+    )
+
+
 class RunConfig(_Model):
     """Everything one run needs."""
 
@@ -474,6 +516,8 @@ class RunConfig(_Model):
     billing: BillingConfig = BillingConfig()
     recovery: RecoveryConfig = RecoveryConfig()
     collections: CollectionsConfig = CollectionsConfig()
+    early_warning: EarlyWarningConfig = EarlyWarningConfig()
+    nudges: NudgeConfig = NudgeConfig()
 
     @property
     def capacity(self) -> int:

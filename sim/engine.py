@@ -21,6 +21,7 @@ import simpy
 
 from sim.agents.borrowers import BorrowerPool
 from sim.agents.collections import Collections
+from sim.agents.interventions import ACTION_DAY, EarlyWarning, educate
 from sim.agents.platform import ChargeOffOutcome, DueDateOutcome, Platform
 from sim.config import RunConfig
 from sim.ledger import DAYS_PER_MONTH
@@ -57,6 +58,7 @@ class PathResult:
     vintages: dict[str, np.ndarray]
     trace: list[dict] = field(default_factory=list)
     rolls: np.ndarray | None = None  # accounts by (month, state at last month end, state now)
+    summary: dict[str, float] = field(default_factory=dict)  # per-path facts, e.g. model AUC
 
 
 class _Month:
@@ -106,6 +108,9 @@ class PathSimulation:
         self.month_index = 0
         key = int(self.streams["collections"].integers(2**63))
         self.collections = Collections(config, config.capacity, key, self.env)
+        self.early_warning = EarlyWarning(config, key)
+        self._key = key
+        self._nudge_cost = 0
         self.roll_counts: list[np.ndarray] = []
         self._last_bucket = np.full(config.capacity, NOT_ON_BOOK, dtype=np.int64)
 
@@ -123,6 +128,7 @@ class PathSimulation:
         schedule = [
             (0.0, self.on_month_start),
             (chargeoff_day + CHARGEOFF_HOUR, self.on_charge_off),
+            (ACTION_DAY + PAYMENT_HOUR, lambda m: self.early_warning.act(self, m)),
             (bill.due_day + PAYMENT_HOUR, self.on_due_date),
             (bill.purchase_day + PAYMENT_HOUR, self.on_purchases),
             (DAYS_PER_MONTH - 0.01, self.on_month_end),
@@ -137,7 +143,8 @@ class PathSimulation:
         monthly = {k: np.asarray(v) for k, v in self.series.items()}
         vintages = {k: np.concatenate(v) for k, v in self.vintage_rows.items()}
         rolls = np.stack(self.roll_counts)  # (months, from state, to state)
-        return PathResult(self.path, monthly, vintages, self.trace, rolls)
+        summary = {"early_warning_auc": self.early_warning.auc()}
+        return PathResult(self.path, monthly, vintages, self.trace, rolls, summary)
 
     # -- handlers, in time-of-month order -------------------------------------------------------
     def on_month_start(self, m: int) -> None:
@@ -146,10 +153,12 @@ class PathSimulation:
         self.month_index = m
         new = book.initial_borrowers if m == 0 else book.new_borrowers_per_month
         self.platform.onboard(self.n, self.n + new, m, self.pool)
+        self._nudge_cost += educate(self.config, self._key, self.pool, self.n, self.n + new)
         self.n += new
         self.pool.step_income(self.n, float(self.unemployment[m]), self.streams["income"])
         _, fees = self.platform.statement(m, self.n)
         self.month.add("fees_billed", fees.sum())
+        self.early_warning.on_statement(self, m)
         self._trace("statement", m, bill=self.platform.ledger.owed(self.n))
 
     def on_charge_off(self, m: int) -> None:
@@ -177,6 +186,7 @@ class PathSimulation:
         self.month.add("bills_due", (out.owed > 0).sum())
         self.month.add("limit_increases", out.limit_increases)
         self.month.add("limit_cuts", out.limit_cuts)
+        self.early_warning.on_due(self, m, out.missed)
         self.collections.count_cures(out.days_past_due[out.cured])
         self.collections.hardship_requests(self, m)
         self.collections.refresh(self)
@@ -208,6 +218,8 @@ class PathSimulation:
         row = dict(self.month.flows)
         row.update(p.recovery.month_flows(m))
         row.update(self.collections.month_record(n))
+        row.update(self.early_warning.month_record())
+        row["nudge_cost"], self._nudge_cost = self._nudge_cost, 0
         row["net_recoveries"] = (row["recoveries"] - row["recovery_commission"]
                                  - row["legal_costs"])
         row["opening_balance"] = self.opening

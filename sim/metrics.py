@@ -18,7 +18,10 @@ Per-path measures (sums over the horizon):
 * ``net_recovery`` = recoveries after charge-off (all channels and any debt sale) less
   the agency's commission on them and legal costs (currency units)
 * ``human_contact_share`` = borrowers ever called by a collector / borrowers onboarded
-* ``loss_after_costs_rate`` = (charge-offs - net recovery + collection cost) / new purchases
+* ``intervention_cost`` = early-warning reminders and borrower education (currency units)
+* ``loss_after_costs_rate`` = (charge-offs - net recovery + collection cost + intervention
+  cost) / new purchases
+* ``early_warning_auc`` = out-of-sample AUC of the early-warning model (NaN when off)
 """
 
 from __future__ import annotations
@@ -38,13 +41,14 @@ MONEY_COLUMNS = (
     *(f"cost_{c}" for c in CHANNELS), *(f"collected_{c}" for c in CHANNELS),
     "legal_costs", "collection_cost", "recoveries_internal", "recoveries_agency",
     "recoveries_legal", "debt_sale_proceeds", "recovery_commission", "net_recoveries",
+    "ew_cost", "nudge_cost",
 )
 KEY_METRICS = (
     "cumulative_charge_off_rate", "net_loss_rate", "recovery_rate",
     "annualised_charge_off_rate", "borrower_default_rate", "peak_dpd30_rate",
     "collection_cost", "net_recovery", "human_contact_share", "loss_after_costs_rate",
 )
-AMOUNT_METRICS = frozenset({"collection_cost", "net_recovery"})
+AMOUNT_METRICS = frozenset({"collection_cost", "net_recovery", "intervention_cost"})
 
 
 def format_metric(name: str, value: float, signed: bool = False) -> str:
@@ -121,12 +125,17 @@ def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
     return (num / den.where(den != 0)).fillna(0.0)
 
 
-def path_table(portfolio: pd.DataFrame) -> pd.DataFrame:
-    """One row per path with the loss measures of the module docstring."""
+def path_table(portfolio: pd.DataFrame, results: list[PathResult] | None = None
+               ) -> pd.DataFrame:
+    """One row per path with the measures of the module docstring.
+
+    ``results`` adds each path's summary facts (e.g. the early-warning AUC).
+    """
     g = portfolio.groupby("path", sort=True)
     sums = g[["new_purchases", "charge_offs", "recoveries", "fees_billed", "payments",
               "charged_off_accounts", "collection_cost", "net_recoveries",
-              "promises_kept", "promises_broken", "hardship_enrolments"]].sum()
+              "promises_kept", "promises_broken", "hardship_enrolments", "ew_cost",
+              "nudge_cost"]].sum()
     months = g["month"].count()
     dpd30 = portfolio[[f"balance_{b}" for b in BUCKETS[2:]]].sum(axis=1)
     share30 = _ratio(dpd30, portfolio["receivables_balance"])
@@ -146,8 +155,10 @@ def path_table(portfolio: pd.DataFrame) -> pd.DataFrame:
     out["human_contact_share"] = _ratio(
         g["human_contacted_ever"].last(), g["onboarded_borrowers"].last()
     )
+    out["intervention_cost"] = sums["ew_cost"] + sums["nudge_cost"]
     out["loss_after_costs_rate"] = _ratio(
-        sums["charge_offs"] - sums["net_recoveries"] + sums["collection_cost"],
+        sums["charge_offs"] - sums["net_recoveries"] + sums["collection_cost"]
+        + out["intervention_cost"],
         sums["new_purchases"],
     )
     out["promise_kept_rate"] = _ratio(
@@ -160,6 +171,9 @@ def path_table(portfolio: pd.DataFrame) -> pd.DataFrame:
     out["total_fees"] = sums["fees_billed"]
     out["mean_unemployment_rate"] = g["unemployment_rate"].mean()
     out["peak_unemployment_rate"] = g["unemployment_rate"].max()
+    for r in results or []:
+        for key, value in r.summary.items():
+            out.loc[r.path, key] = value
     return out.reset_index()
 
 

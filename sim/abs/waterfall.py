@@ -94,6 +94,10 @@ class WaterfallResult:
 # Inputs and fixed terms
 
 
+NOISE = 0.005
+"""Negative amounts down to minus half a cent are rounding noise and read as zero."""
+
+
 def _as_path_major(name: str, value: ArrayLike) -> np.ndarray:
     arr = np.asarray(value, dtype=float)
     if arr.ndim == 1:
@@ -102,7 +106,11 @@ def _as_path_major(name: str, value: ArrayLike) -> np.ndarray:
         raise ValueError(f"collections[{name!r}] must be shaped (paths, periods), got {arr.shape}")
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"collections[{name!r}] contains NaN or infinite values")
-    return arr
+    if name == "base_rate":
+        return arr
+    if arr.min(initial=0.0) < -NOISE:
+        raise ValueError(f"collections[{name!r}] must be >= 0, got {arr.min()}")
+    return np.maximum(arr, 0.0)
 
 
 def _load_inputs(deal: Deal, arrays: Mapping[str, ArrayLike]) -> dict[str, np.ndarray]:

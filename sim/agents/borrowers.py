@@ -51,6 +51,8 @@ class BorrowerPool:
             max(inc.initial_savings_months, 1e-12), capacity
         )
         self.employed = np.ones(capacity, dtype=bool)
+        self.nudged = np.zeros(capacity, dtype=bool)  # reached by borrower education
+        self.reminded = np.zeros(capacity, dtype=bool)  # reminded before this due date
         self.income = self.permanent_income.copy()
 
     # -- income, employment, expenses -----------------------------------------------------
@@ -97,7 +99,9 @@ class BorrowerPool:
         buy = rng.random(n) < sp.purchase_prob
         noise = np.exp(0.5 * sp.dispersion * rng.standard_normal(n))
         stressed = self.savings[:n] < self.permanent_income[:n]
-        boost = np.where(stressed, sp.stress_multiplier, 1.0)
+        extra = (sp.stress_multiplier - 1.0) * np.where(
+            self.nudged[:n], 1.0 - self.config.nudges.overborrow_reduction, 1.0)
+        boost = np.where(stressed, 1.0 + extra, 1.0)
         amount = sp.share_of_income * self.income[:n] * self.spend_trait[:n] * noise * boost
         return np.where(buy, np.floor(amount * 100.0), 0).astype(np.int64)
 
@@ -125,7 +129,8 @@ class BorrowerPool:
     def payments(self, owed: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Cents each borrower 0..len(owed)-1 pays against ``owed`` at the due date.
 
-        Structural model: a borrower who forgets (unless on autopay) or is unwilling
+        Structural model: a borrower who forgets (unless on autopay; less often when
+        educated or reminded before the due date) or is unwilling
         pays nothing; otherwise pays what is owed, or, short of cash, the share
         ``max_cash_share`` of cash on hand when partial payments are allowed. Bernoulli
         model: all or nothing, missing with probability ``miss_prob``.
@@ -135,7 +140,12 @@ class BorrowerPool:
         draws = rng.random((2, n))
         if rep.model == "bernoulli":
             return np.where(draws[0] < rep.miss_prob, 0, owed)
-        forgot = ~self.autopay[:n] & (draws[0] < rep.forget_prob)
+        forget = rep.forget_prob * np.where(
+            self.nudged[:n], 1.0 - self.config.nudges.forget_reduction, 1.0)
+        forget *= np.where(self.reminded[:n],
+                           1.0 - self.config.early_warning.reminder_effect, 1.0)
+        self.reminded[:n] = False
+        forgot = ~self.autopay[:n] & (draws[0] < forget)
         unwilling = draws[1] >= self.willingness[:n]
         capacity = np.floor(self.savings[:n] * rep.max_cash_share * 100.0).astype(np.int64)
         pay = np.minimum(owed, capacity)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import simpy
 
+from sim.agents.platform import RECENT_DECAY
 from sim.config import CHANNELS, RunConfig
 from sim.crn import uniforms
 from sim.ledger import DAYS_PER_MONTH
@@ -71,6 +72,8 @@ class Collections:
         self.legal = np.zeros(capacity, dtype=bool)
         self.hardship = np.zeros(capacity, dtype=bool)
         self.human_ever = np.zeros(capacity, dtype=bool)
+        self.contacts_month = np.zeros(capacity, dtype=np.int32)
+        self.recent_contacts = np.zeros(capacity)  # decayed monthly count, lender-observable
         self.promise_day = np.full(capacity, -1, dtype=np.int64)
         self.promise_kept = np.zeros(capacity, dtype=bool)
         self.promise_channel = np.zeros(capacity, dtype=np.int8)
@@ -102,6 +105,8 @@ class Collections:
         c["queue_length"] = int((self.queued_since[:n] >= 0).sum())
         c["collection_cost"] = sum(c[f"cost_{ch}"] for ch in CHANNELS) + c["legal_costs"]
         c["human_contacted_ever"] = int(self.human_ever[:n].sum())
+        self.recent_contacts[:n] = RECENT_DECAY * self.recent_contacts[:n] + self.contacts_month[:n]
+        self.contacts_month[:n] = 0
         self.reset_month()
         return c
 
@@ -248,6 +253,7 @@ class Collections:
         who, d = idx[pos], dpd[pos]
         self.week[day % 7, idx] = today  # today's contacts of every worked account
         self.week_total[idx] += today.astype(np.int16)
+        self.contacts_month[idx] += today.astype(np.int32)
         c["max_contacts_day"] = max(c["max_contacts_day"], int(today.max()))
         c["max_contacts_week"] = max(c["max_contacts_week"], int(self.week_total[idx].max()))
         u = uniforms(self.key, who, day, _DRAWS, k=3 * len(CHANNELS))
@@ -338,18 +344,24 @@ class Collections:
     # -- hardship --------------------------------------------------------------------------
     def hardship_requests(self, sim: PathSimulation, month: int) -> None:
         """After the due date: delinquent borrowers whose income fell may be re-aged."""
-        hs = self.col.hardship
-        if not (self.col.enabled and hs.enabled):
-            return
         n = sim.n
+        idx = np.flatnonzero((sim.platform.ledger.oldest[:n] >= 0) & sim.platform.active[:n])
+        self._enrol(sim, month, idx, self.col.hardship.request_prob)
+
+    def offer_hardship(self, sim: PathSimulation, month: int, idx: np.ndarray) -> None:
+        """Offer the programme to ``idx`` before their due date; those in need accept."""
+        self._enrol(sim, month, idx, 1.0)
+
+    def _enrol(self, sim: PathSimulation, month: int, idx: np.ndarray, take_up: float) -> None:
+        """Re-age the accounts of ``idx`` whose income fell and who take the programme up."""
+        hs = self.col.hardship
+        if not (self.col.enabled and hs.enabled) or idx.size == 0:
+            return
         ledger, pool = sim.platform.ledger, sim.pool
-        idx = np.flatnonzero((ledger.oldest[:n] >= 0) & sim.platform.active[:n]
-                             & ~self.hardship[:n])
-        fell = pool.income[idx] <= (1.0 - hs.income_drop) * pool.permanent_income[idx]
-        idx = idx[fell]
+        idx = idx[~self.hardship[idx]]
+        idx = idx[pool.income[idx] <= (1.0 - hs.income_drop) * pool.permanent_income[idx]]
         day = month * DAYS_PER_MONTH + ledger.due_day
-        asks = uniforms(self.key, idx, day, _HARDSHIP) < hs.request_prob
-        idx = idx[asks]
+        idx = idx[uniforms(self.key, idx, day, _HARDSHIP) < take_up]
         if idx.size == 0:
             return
         ledger.restructure(month, idx, hs.grace_months, hs.term_months)

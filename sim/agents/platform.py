@@ -22,6 +22,7 @@ from sim.ledger import DAYS_PER_MONTH, Ledger
 __all__ = ["ChargeOffOutcome", "DueDateOutcome", "Platform", "recovery_flows"]
 
 LIMIT_STEP_CENTS = 10_000  # limits are granted in whole hundreds of currency units
+RECENT_DECAY = 0.75  # monthly decay of the remembered missed payments, cuts and contacts
 
 
 @dataclass
@@ -62,6 +63,9 @@ class Platform:
         self.chargeoff_month = np.full(capacity, -1, dtype=np.int32)
         self.recovery_total = np.zeros(capacity, dtype=np.int64)
         self.on_time_streak = np.zeros(capacity, dtype=np.int32)
+        # what a lender remembers of the recent past (decaying by a quarter each month)
+        self.recent_missed = np.zeros(capacity)
+        self.recent_cut = np.zeros(capacity)
         self.recovery = Recoveries(config)
 
     # -- credit lines -----------------------------------------------------------------------
@@ -96,6 +100,8 @@ class Platform:
         streak[up] = 0
         score_after = pool.score[:n]
         cut = self.active[:n] & (score_before >= cl.cut_score) & (score_after < cl.cut_score)
+        self.recent_missed[:n] = RECENT_DECAY * self.recent_missed[:n] + missed
+        self.recent_cut[:n] = RECENT_DECAY * self.recent_cut[:n] + cut
         self.limit[:n] = np.where(
             cut, (self.limit[:n] * (1.0 - cl.cut_pct)).astype(np.int64), self.limit[:n]
         )

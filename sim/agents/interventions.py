@@ -1,0 +1,141 @@
+"""Risk interventions before delinquency: early warning and borrower education.
+
+Early warning: at each statement the platform describes every current borrower with
+a bill by what a lender can see (score, utilisation, the bill against the limit,
+months on book, recent missed payments, recent collection contacts, a recent limit
+cut; never the hidden income or savings). For the first ``fit_months`` it only
+records these and whether the bill was then missed; then it fits a logistic
+regression, scores every later statement, and acts on borrowers above the
+threshold ten days before the due date. Out-of-sample predictions give the model's
+AUC. Borrower education ("nudges") reaches a share of new borrowers at a one-off
+cost and makes them forget less and over-borrow less.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sim.agents.platform import LIMIT_STEP_CENTS
+from sim.config import RunConfig
+from sim.crn import uniforms
+
+if TYPE_CHECKING:
+    from sim.engine import PathSimulation
+
+FEATURES = ("score", "utilisation", "bill_to_limit", "months_on_book", "recent_missed",
+            "recent_contacts", "recent_cut")
+ACTION_DAY = 10  # days after the statement, ten days before the due date
+_NUDGE = 3  # purpose of the keyed draw deciding who education reaches
+
+
+class EarlyWarning:
+    """The early-warning model of one path: training data, fitted model, actions."""
+
+    def __init__(self, config: RunConfig, key: int):
+        self.cfg = config.early_warning
+        self.key = key
+        self.train_x: list[np.ndarray] = []
+        self.train_y: list[np.ndarray] = []
+        self.test_p: list[np.ndarray] = []
+        self.test_y: list[np.ndarray] = []
+        self.model = None
+        self.pending: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
+        self.counters = {"ew_flagged": 0, "ew_cost": 0}
+
+    def features(self, sim: PathSimulation, idx: np.ndarray, month: int) -> np.ndarray:
+        """The lender-observable features of accounts ``idx`` (rows) at a statement."""
+        p = sim.platform
+        limit = np.maximum(p.limit[idx], 1).astype(float)
+        return np.column_stack([
+            sim.pool.score[idx],
+            p.ledger.outstanding[idx] / limit,
+            p.ledger.unpaid[idx] / limit,
+            month - p.onboard_month[idx],
+            p.recent_missed[idx],
+            sim.collections.recent_contacts[idx],
+            p.recent_cut[idx],
+        ])
+
+    def on_statement(self, sim: PathSimulation, month: int) -> None:
+        """Describe (and, once fitted, score) every current borrower with a bill."""
+        if not self.cfg.enabled:
+            return
+        n = sim.n
+        ledger = sim.platform.ledger
+        idx = np.flatnonzero((ledger.oldest[:n] == month) & sim.platform.active[:n])
+        x = self.features(sim, idx, month)
+        prob = self.model.predict_proba(x)[:, 1] if self.model is not None else None
+        self.pending = (idx, x, prob)
+
+    def act(self, sim: PathSimulation, month: int) -> None:
+        """Ten days before the due date: act on flagged borrowers."""
+        if self.pending is None or self.pending[2] is None:
+            return
+        idx, _, prob = self.pending
+        flagged = idx[prob > self.cfg.threshold]
+        self.counters["ew_flagged"] += flagged.size
+        if self.cfg.action == "reminder":
+            sim.pool.reminded[flagged] = True
+            self.counters["ew_cost"] += int(round(self.cfg.reminder_cost * 100)) * flagged.size
+        elif self.cfg.action == "limit_cut":
+            limit = sim.platform.limit
+            cut = (limit[flagged] * (1.0 - self.cfg.limit_cut_pct)).astype(np.int64)
+            limit[flagged] = cut // LIMIT_STEP_CENTS * LIMIT_STEP_CENTS
+            sim.platform.recent_cut[flagged] = 1.0
+        else:
+            sim.collections.offer_hardship(sim, month, flagged)
+
+    def on_due(self, sim: PathSimulation, month: int, missed: np.ndarray) -> None:
+        """Record whether the described borrowers missed; fit when history suffices."""
+        if self.pending is None:
+            return
+        idx, x, prob = self.pending
+        self.pending = None
+        y = missed[idx]
+        if prob is not None:
+            self.test_p.append(prob)
+            self.test_y.append(y)
+        elif month < self.cfg.fit_months:
+            self.train_x.append(x)
+            self.train_y.append(y)
+        if month == self.cfg.fit_months - 1:
+            self._fit()
+
+    def _fit(self) -> None:
+        x, y = np.concatenate(self.train_x), np.concatenate(self.train_y)
+        if y.min() == y.max():
+            return  # one class only: nothing to learn, no action taken
+        if y.size > self.cfg.max_training_rows:
+            keep = np.argsort(uniforms(self.key, np.arange(y.size), 0, 0))
+            keep = keep[: self.cfg.max_training_rows]
+            x, y = x[keep], y[keep]
+        self.model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
+        self.model.fit(x, y)
+
+    def auc(self) -> float:
+        """AUC of the out-of-sample predictions (NaN when not fitted or one class)."""
+        if not self.test_y:
+            return float("nan")
+        y, p = np.concatenate(self.test_y), np.concatenate(self.test_p)
+        return float(roc_auc_score(y, p)) if y.min() != y.max() else float("nan")
+
+    def month_record(self) -> dict[str, int]:
+        out = dict(self.counters)
+        self.counters = dict.fromkeys(self.counters, 0)
+        return out
+
+
+def educate(config: RunConfig, key: int, pool, lo: int, hi: int) -> int:  # noqa: ANN001
+    """Reach a share of new borrowers lo..hi-1 with education; return its cost in cents."""
+    nudges = config.nudges
+    if not nudges.enabled or hi <= lo:
+        return 0
+    reached = uniforms(key, np.arange(lo, hi), 0, _NUDGE) < nudges.reach
+    pool.nudged[lo:hi] = reached
+    return int(round(nudges.cost_per_borrower * 100)) * int(reached.sum())
