@@ -1,0 +1,56 @@
+"""Early warning and borrower education."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.agents.interventions import FEATURES
+from sim.config import load_config
+from sim.engine import PathSimulation, simulate_path
+
+BOOK = {"initial_borrowers": 3000, "new_borrowers_per_month": 50, "horizon_months": 24}
+
+
+def test_early_warning_fits_and_ranks_better_than_chance():
+    cfg = load_config({"book": BOOK, "early_warning": {"enabled": True, "fit_months": 8}})
+    sim = PathSimulation(cfg, 4, 0)
+    result = sim.run()
+    auc = result.summary["early_warning_auc"]
+    y = np.concatenate(sim.early_warning.test_y)
+    pos, neg = y.sum(), (~y).sum()
+    # Hanley & McNeil (1982) standard error of an AUC of 0.5, with these class sizes
+    se = np.sqrt((0.25 + (pos - 1) * (0.5 / 1.5 - 0.25) + (neg - 1) * (0.5 / 1.5 - 0.25))
+                 / (pos * neg))
+    assert auc > 0.5 + 4 * se
+    assert sim.early_warning.model is not None
+    assert sim.early_warning.model[-1].coef_.shape == (1, len(FEATURES))
+    flagged = result.monthly["ew_flagged"]
+    assert flagged[:8].sum() == 0 and flagged[8:].sum() > 0  # acts only once fitted
+    assert result.monthly["ew_cost"].sum() == flagged.sum() * 5  # 0.05 per reminder
+
+
+def test_early_warning_off_reports_no_auc():
+    result = simulate_path(load_config({"book": BOOK}), 4, 0)
+    assert np.isnan(result.summary["early_warning_auc"])
+    assert result.monthly["ew_flagged"].sum() == 0
+
+
+def test_reminders_reduce_missed_payments_on_the_same_paths():
+    on = load_config({"book": BOOK, "repayment": {"forget_prob": 0.15},
+                      "early_warning": {"enabled": True, "fit_months": 6, "threshold": 0.05,
+                                        "reminder_effect": 1.0}})
+    off = load_config({"book": BOOK, "repayment": {"forget_prob": 0.15}})
+    missed_on = sum(simulate_path(on, s, 0).monthly["missed_payments"][6:].sum() for s in (1, 2))
+    missed_off = sum(simulate_path(off, s, 0).monthly["missed_payments"][6:].sum() for s in (1, 2))
+    assert missed_on < missed_off
+
+
+def test_nudges_reach_the_configured_share_and_cost_per_borrower():
+    cfg = load_config({"book": BOOK, "nudges": {"enabled": True, "reach": 0.3,
+                                                "cost_per_borrower": 2.0}})
+    sim = PathSimulation(cfg, 1, 0)
+    sim.run()
+    reached = sim.pool.nudged[: sim.n]
+    share = reached.mean()
+    assert abs(share - 0.3) < 4 * np.sqrt(0.3 * 0.7 / sim.n)
+    assert sum(sim.series["nudge_cost"]) == reached.sum() * 200
