@@ -15,7 +15,7 @@ from functools import partial
 from rich.console import Console
 from rich.table import Table
 
-from sim.config import ConfigError
+from sim.config import ConfigError, config_reference
 from sim.store import RunNotFound
 
 console = Console(width=None if sys.stdout.isatty() else 132)
@@ -190,6 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_b", help="run folder or run id (B)")
     p.add_argument("--runs", default="runs", help="run-store folder (default: runs)")
     p.set_defaults(func=cmd_compare)
+    p = sub.add_parser("config-reference", help="print every config key as a Markdown table")
+    p.set_defaults(func=lambda _args: print(config_reference(), end="") or 0)
     _register_dashboard(sub)
     return parser
 

@@ -618,3 +618,43 @@ def load_config(source: str | Path | dict | RunConfig) -> RunConfig:
 def with_overrides(config: RunConfig, overrides: dict) -> RunConfig:
     """A copy of ``config`` with nested ``overrides`` applied and validated."""
     return validate_config(deep_merge(config.model_dump(), overrides), config.name)
+
+
+def _field_rows(model: type[BaseModel], prefix: str) -> list[tuple[str, str, str]]:
+    rows = []
+    for name, field in model.model_fields.items():
+        path = f"{prefix}{name}"
+        ann = field.annotation
+        sub = next((a for a in (getattr(ann, "__args__", None) or (ann,))
+                    if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        if sub is not None and not str(ann).startswith(("list", "dict")):
+            rows += _field_rows(sub, f"{path}.")
+            continue
+        default = None if field.is_required() else field.get_default(call_default_factory=True)
+        item = next((a for a in getattr(ann, "__args__", ())
+                     if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        if item is not None:  # a list or mapping of models: document one item's keys
+            rows.append((path, "(list)" if isinstance(default, list) else "(mapping)",
+                         field.description or ""))
+            rows += _field_rows(item, f"{path}[]." if isinstance(default, list)
+                                else f"{path}.<name>.")
+            continue
+        if field.is_required():
+            default = "(required)"
+        elif isinstance(default, BaseModel):
+            default = "(see below)"
+        elif isinstance(default, list | dict):
+            default = "(list)" if isinstance(default, list) else "(mapping)"
+        limits = [f"{k} {getattr(m, k)}" for m in field.metadata
+                  for k in ("ge", "gt", "le", "lt") if getattr(m, k, None) is not None]
+        text = (field.description or "") + (f" [{', '.join(limits)}]" if limits else "")
+        rows.append((path, default if default == "(required)" else repr(default), text))
+    return rows
+
+
+def config_reference() -> str:
+    """Every config key with its default, allowed range and meaning, as a Markdown table."""
+    lines = ["| key | default | meaning [allowed] |", "|---|---|---|"]
+    for path, default, text in _field_rows(RunConfig, ""):
+        lines.append(f"| `{path}` | `{default}` | {text.replace('|', '/')} |")
+    return "\n".join(lines) + "\n"
