@@ -127,6 +127,8 @@ def _load_inputs(deal: Deal, arrays: Mapping[str, ArrayLike]) -> dict[str, np.nd
     shapes = {c: a.shape for c, a in out.items()}
     if len(set(shapes.values())) != 1:
         raise ValueError(f"collections arrays differ in shape: {shapes}")
+    if 0 in out["interest"].shape:
+        raise ValueError("collections are empty: need at least one path and one period")
     return {c: np.ascontiguousarray(a.T) for c, a in out.items()}
 
 
@@ -307,8 +309,8 @@ _NOTE_STEP_FIELDS = {Verb.PAY_INTEREST: "interest_paid", Verb.CLEAR_PDL: "pdl_cr
 def _step_log(deal: Deal, notes: dict, dl: dict) -> dict[str, np.ndarray]:
     """Amount of every step in payment order, as views of the result arrays."""
     names = [n.name for n in deal.notes]
-    log = {k: dl[k] for k in ("available", "collections", "swap_receipt", "sale_proceeds")}
-    log["reserve_draw"] = dl["reserve_draw"]
+    sources = ("available", "collections", "swap_receipt", "sale_proceeds", "reserve_draw")
+    log = {k: dl[k] for k in sources}
     for step in build_steps(deal):
         if step.verb in _NOTE_STEP_FIELDS:
             field_ = _NOTE_STEP_FIELDS[step.verb]
@@ -364,7 +366,8 @@ def result_to_frame(result: WaterfallResult, paths: ArrayLike | None = None) -> 
 
     Returns:
         Columns ``path, period, note``, then `NOTE_FIELDS`, then `DEAL_FIELDS`, `FLAG_FIELDS`
-        and one boolean ``trigger_<name>`` column per trigger.
+        and one boolean ``trigger_<name>`` column per trigger. Columns may share memory with
+        `result` (no copy is made where a reshape suffices).
     """
     n_paths, n_periods, n_notes = result.shape
     labels = np.arange(n_paths) if paths is None else np.asarray(paths)
