@@ -1,0 +1,278 @@
+"""Borrowers as vectors: traits, jobs and income, spending, plan choice, paying, score."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers_engine import small_config
+
+from sim.agents.borrowers import SCORE_MAX, SCORE_MIN, BorrowerPool
+from sim.config import PLAN_TERMS
+
+RNG = np.random.default_rng
+
+
+def pool_for(overrides: dict | None = None, capacity: int = 1000, seed: int = 0) -> BorrowerPool:
+    return BorrowerPool(small_config(overrides), capacity, RNG(seed))
+
+
+# -- traits --------------------------------------------------------------------------------------
+def test_traits_are_reproducible_from_the_traits_stream():
+    a, b = pool_for(seed=3), pool_for(seed=3)
+    for name in ("permanent_income", "job_risk", "willingness", "autopay", "spend_trait",
+                 "score", "savings"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+    assert not np.array_equal(a.permanent_income, pool_for(seed=4).permanent_income)
+
+
+def test_new_pool_is_employed_at_permanent_income_with_scores_in_range():
+    pool = pool_for(capacity=5000)
+    assert pool.employed.all()
+    assert np.array_equal(pool.income, pool.permanent_income)
+    assert pool.score.min() >= SCORE_MIN and pool.score.max() <= SCORE_MAX
+    assert (pool.savings >= 0).all()
+
+
+def test_job_risk_has_mean_one_and_falls_with_income():
+    """log risk = s (-0.5 z_income + sqrt(0.75) z) - s^2 / 2: mean 1, variance e^{s^2} - 1,
+    and correlation -0.5 between log risk and log income."""
+    n, s = 200_000, 0.5
+    pool = pool_for({"income": {"job_loss_dispersion": s}}, capacity=n)
+    var = np.exp(s * s) - 1
+    assert abs(pool.job_risk.mean() - 1.0) < 4 * np.sqrt(var / n)
+    rho = np.corrcoef(np.log(pool.job_risk), np.log(pool.permanent_income))[0, 1]
+    assert abs(rho + 0.5) < 4 * (1 - 0.25) / np.sqrt(n)
+
+
+def test_permanent_income_is_lognormal_around_the_median():
+    n = 100_000
+    pool = pool_for({"income": {"median_monthly": 4000.0, "dispersion": 0.4}}, capacity=n)
+    log_income = np.log(pool.permanent_income)
+    assert abs(log_income.mean() - np.log(4000.0)) < 4 * 0.4 / np.sqrt(n)
+    assert abs(log_income.std() - 0.4) < 4 * 0.4 / np.sqrt(2 * n)
+
+
+@pytest.mark.xfail(
+    reason="willingness is drawn with rng.beta, whose consumption of the traits stream "
+    "depends on its parameters (and is skipped when willingness_mean is 1), so changing "
+    "willingness_mean or willingness_concentration re-draws every later trait: autopay, "
+    "spending trait, score noise and initial savings",
+    strict=True,
+)
+@pytest.mark.parametrize("change", [{"willingness_mean": 0.9},
+                                    {"willingness_concentration": 10.0},
+                                    {"willingness_mean": 1.0}])
+def test_a_willingness_change_keeps_every_other_trait(change):
+    a = pool_for({"repayment": {"willingness_mean": 0.97, "willingness_concentration": 4.0}})
+    b = pool_for({"repayment": {"willingness_mean": 0.97, "willingness_concentration": 4.0,
+                                **change}})
+    for name in ("permanent_income", "job_risk", "autopay", "spend_trait", "savings"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+
+
+def test_repayment_knobs_other_than_willingness_keep_the_traits():
+    a = pool_for({"repayment": {"forget_prob": 0.01, "max_cash_share": 0.9}})
+    b = pool_for({"repayment": {"forget_prob": 0.2, "max_cash_share": 0.5,
+                                "partial_payments": False, "miss_prob": 0.4}})
+    for name in ("permanent_income", "job_risk", "willingness", "autopay", "spend_trait",
+                 "score", "savings"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+
+
+# -- jobs and income -------------------------------------------------------------------------------
+def unemployment_path(pool: BorrowerPool, u: float, months: int, seed: int) -> np.ndarray:
+    rng = RNG(seed)
+    shares = []
+    for _ in range(months):
+        pool.step_income(pool.capacity, u, rng)
+        shares.append(1.0 - pool.employed.mean())
+    return np.array(shares)
+
+
+def expected_path(job_risk: np.ndarray, u: float, h: float, months: int) -> np.ndarray:
+    """Mean over borrowers of P(unemployed after month t), each a two-state chain."""
+    lam = np.minimum(h * u / (1 - u) * job_risk, 1.0)
+    pi = np.zeros_like(job_risk)
+    out = []
+    for _ in range(months):
+        pi = pi * (1 - h) + (1 - pi) * lam
+        out.append(pi.mean())
+    return np.array(out)
+
+
+@pytest.mark.parametrize("u", [0.05, 0.12])
+def test_unemployment_settles_at_the_macro_rate_with_equal_hazards(u):
+    """Job loss h u / (1 - u), job finding h: the share unemployed converges to u along
+    u (1 - (1 - h / (1 - u))^t), within 4 binomial standard errors every month."""
+    n, months, h = 50_000, 48, 0.2
+    pool = pool_for({"income": {"job_loss_dispersion": 0.0, "reemployment_hazard": h}},
+                    capacity=n)
+    share = unemployment_path(pool, u, months, seed=1)
+    t = np.arange(1, months + 1)
+    expected = u * (1 - (1 - h / (1 - u)) ** t)
+    assert np.allclose(expected, expected_path(np.ones(1), u, h, months))
+    se = np.sqrt(expected * (1 - expected) / n)
+    assert np.all(np.abs(share - expected) < 4 * se)
+    assert abs(share[-12:].mean() - u) < 4 * np.sqrt(u * (1 - u) / n)
+
+
+def test_unemployment_with_unequal_job_risk_follows_each_borrowers_hazard():
+    n, months, u, h = 50_000, 36, 0.08, 0.2
+    pool = pool_for({"income": {"job_loss_dispersion": 0.8, "reemployment_hazard": h}},
+                    capacity=n)
+    expected = expected_path(pool.job_risk, u, h, months)
+    share = unemployment_path(pool, u, months, seed=2)
+    se = np.sqrt(expected * (1 - expected) / n)
+    assert np.all(np.abs(share - expected) < 4 * se)
+    # unequal risks settle a little below u (the hazard is concave in the risk), not far
+    assert u - 0.01 < expected[-1] < u
+
+
+def test_income_while_employed_and_unemployed():
+    pool = pool_for({"income": {"transitory_sd": 0.0, "replacement_rate": 0.35,
+                                "reemployment_hazard": 0.5}}, capacity=4000)
+    pool.step_income(4000, 0.3, RNG(5))
+    employed = pool.employed
+    assert 0 < employed.sum() < 4000
+    assert np.allclose(pool.income[employed], pool.permanent_income[employed])
+    assert np.allclose(pool.income[~employed], 0.35 * pool.permanent_income[~employed])
+
+
+def test_without_income_shocks_income_and_jobs_are_frozen_and_savings_follow_the_budget():
+    inc = {"shocks": False, "essential_share": 0.7, "savings_cap_months": 3.0}
+    pool = pool_for({"income": inc}, capacity=500)
+    pool.savings[:250] = 0.0
+    for month in range(6):
+        before = pool.savings.copy()
+        pool.step_income(500, 0.4, RNG(month))
+        assert pool.employed.all()
+        assert np.array_equal(pool.income, pool.permanent_income)
+        budget = before + 0.3 * pool.permanent_income
+        assert np.allclose(pool.savings, np.minimum(budget, 3.0 * pool.permanent_income))
+
+
+def test_step_income_moves_only_onboarded_borrowers():
+    pool = pool_for({"income": {"transitory_sd": 0.2}}, capacity=100)
+    later = (pool.income[60:].copy(), pool.savings[60:].copy(), pool.employed[60:].copy())
+    pool.step_income(60, 0.3, RNG(6))
+    assert np.array_equal(pool.income[60:], later[0])
+    assert np.array_equal(pool.savings[60:], later[1])
+    assert np.array_equal(pool.employed[60:], later[2])
+    assert not np.array_equal(pool.income[:60], pool.permanent_income[:60])
+
+
+def test_expense_shocks_hit_with_their_probability():
+    n, p = 100_000, 0.1
+    inc = {"expense_shock_prob": p, "transitory_sd": 0.0, "reemployment_hazard": 0.0,
+           "essential_share": 0.0, "savings_cap_months": 100.0, "expense_shock_months": 1.0}
+    pool = pool_for({"income": inc}, capacity=n)
+    before = pool.savings.copy()
+    pool.step_income(n, 0.0001, RNG(8))
+    employed = pool.employed
+    gain = (pool.savings - before)[employed]
+    shortfall = (pool.permanent_income[employed] - gain) > 1e-6
+    assert abs(shortfall.mean() - p) < 4 * np.sqrt(p * (1 - p) / employed.sum())
+
+
+# -- spending and plans ---------------------------------------------------------------------------
+def test_purchase_probability():
+    n, p = 200_000, 0.7
+    pool = pool_for({"spending": {"purchase_prob": p}}, capacity=n)
+    amount = pool.desired_purchases(n, RNG(9))
+    assert amount.dtype == np.int64 and (amount >= 0).all()
+    assert abs((amount > 0).mean() - p) < 4 * np.sqrt(p * (1 - p) / n)
+
+
+def test_desired_spending_is_a_share_of_income_doubled_under_stress():
+    sp = {"purchase_prob": 1.0, "dispersion": 0.0, "share_of_income": 0.15,
+          "stress_multiplier": 2.0}
+    pool = pool_for({"spending": sp}, capacity=4)
+    pool.income[:] = [1000.0, 1000.0, 2000.0, 2000.0]
+    pool.permanent_income[:] = 1000.0
+    pool.savings[:] = [5000.0, 10.0, 5000.0, 999.99]
+    amount = pool.desired_purchases(4, RNG(10))
+    assert amount.tolist() == [15_000, 30_000, 30_000, 60_000]
+
+
+def plan_shares(terms: np.ndarray) -> np.ndarray:
+    return np.array([(terms == t).mean() for t in PLAN_TERMS])
+
+
+def assert_mix(terms: np.ndarray, weights: dict[int, float]) -> None:
+    w = np.array([weights.get(t, 0.0) for t in PLAN_TERMS])
+    p = w / w.sum()
+    se = np.sqrt(p * (1 - p) / terms.size)
+    assert np.all(np.abs(plan_shares(terms) - p) <= 4 * se + 1e-12), plan_shares(terms)
+
+
+@pytest.mark.parametrize("mix", [{0: 0.55, 3: 0.2, 6: 0.15, 12: 0.1}, {3: 1.0, 12: 3.0},
+                                 {0: 1.0}])
+def test_plan_choice_follows_plan_mix(mix):
+    n = 200_000
+    pool = pool_for({"spending": {"plan_mix": mix, "stress_tilt": 1.0}}, capacity=n)
+    terms = pool.choose_plan(n, RNG(11))
+    assert set(np.unique(terms).tolist()) <= {t for t, w in mix.items() if w > 0}
+    assert_mix(terms, mix)
+
+
+def test_stressed_borrowers_tilt_towards_instalments():
+    n, tilt = 200_000, 3.0
+    mix = {0: 0.55, 3: 0.2, 6: 0.15, 12: 0.1}
+    pool = pool_for({"spending": {"plan_mix": mix, "stress_tilt": tilt}}, capacity=n)
+    stressed = pool.savings < pool.permanent_income
+    assert 0.2 < stressed.mean() < 0.8
+    terms = pool.choose_plan(n, RNG(12))
+    assert_mix(terms[~stressed], mix)
+    assert_mix(terms[stressed], {t: w * (tilt if t else 1.0) for t, w in mix.items()})
+
+
+# -- paying -----------------------------------------------------------------------------------
+def test_bernoulli_borrowers_pay_all_or_nothing():
+    n, p = 200_000, 0.3
+    pool = pool_for({"repayment": {"model": "bernoulli", "miss_prob": p}}, capacity=n)
+    owed = RNG(13).integers(0, 100_000, n)
+    paid = pool.payments(owed, RNG(14))
+    assert np.all((paid == 0) | (paid == owed))
+    has_bill = owed > 0
+    missed = (paid == 0)[has_bill]
+    assert abs(missed.mean() - p) < 4 * np.sqrt(p * (1 - p) / has_bill.sum())
+
+
+def test_only_borrowers_without_autopay_forget():
+    rep = {"willingness_mean": 1.0, "forget_prob": 1.0, "autopay_share": 0.5}
+    pool = pool_for({"repayment": rep}, capacity=2000)
+    pool.savings[:] = 1e6
+    owed = np.full(2000, 5_000, dtype=np.int64)
+    paid = pool.payments(owed, RNG(15))
+    assert np.array_equal(paid > 0, pool.autopay)
+    assert (paid[pool.autopay] == 5_000).all()
+
+
+def test_cash_limits_payment_partially_or_entirely():
+    rep = {"willingness_mean": 1.0, "forget_prob": 0.0, "max_cash_share": 0.5}
+    owed = np.array([10_000, 10_000, 10_000], dtype=np.int64)
+    for partial, expected in ((True, [10_000, 5_000, 0]), (False, [10_000, 0, 0])):
+        pool = pool_for({"repayment": {**rep, "partial_payments": partial}}, capacity=3)
+        pool.savings[:] = [1_000.0, 100.0, 0.0]
+        paid = pool.payments(owed, RNG(16))
+        assert paid.tolist() == expected
+        assert np.allclose(pool.savings, [1_000.0, 100.0, 0.0] - paid / 100.0)
+
+
+def test_unwilling_borrowers_pay_nothing():
+    pool = pool_for({"repayment": {"forget_prob": 0.0}}, capacity=4)
+    pool.willingness[:] = [0.0, 1.0, 0.0, 1.0]
+    pool.savings[:] = 1e6
+    paid = pool.payments(np.full(4, 100, dtype=np.int64), RNG(17))
+    assert paid.tolist() == [0, 100, 0, 100]
+
+
+def test_score_moves_with_payment_history_and_stays_on_the_scale():
+    sc = {"on_time_gain": 3.0, "missed_loss": 40.0, "cure_gain": 10.0}
+    pool = pool_for({"score": sc}, capacity=5)
+    pool.score[:] = [700.0, 700.0, 700.0, 899.0, 320.0]
+    on_time = np.array([True, False, False, True, False])
+    missed = np.array([False, True, False, False, True])
+    cured = np.array([False, False, True, False, False])
+    pool.update_score(on_time, missed, cured)
+    assert pool.score.tolist() == [703.0, 660.0, 710.0, SCORE_MAX, SCORE_MIN]
