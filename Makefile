@@ -18,8 +18,10 @@ install: $(VENV)/.installed
 
 run: install
 	$(BIN)/creditsim run configs/baseline.yaml --workers $(WORKERS)
+	$(BIN)/creditsim dashboard --runs runs
 
 test: install
+	bash scripts/install-browser.sh
 	$(BIN)/python -m pytest -q
 
 bench: install

@@ -1,0 +1,197 @@
+"""ABS aggregates: note balances, tranche-loss distributions, trigger timing, one waterfall.
+
+A run with a securitisation has a ``notes`` table (one row per path, period and note:
+``balance_begin, interest_due, interest_paid, interest_shortfall, principal_paid,
+balance_end, writedown``, deal-level ``fees_paid, reserve_balance, residual`` repeated on
+each note's row, ``trigger_breached`` and one ``trigger_<name>`` flag per trigger). It may
+also have a per-path note summary (``loss_pct, any_loss, wal_years, irr_annual``) and a
+waterfall step log; when they are missing they are derived from ``notes``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from dashboard.aggregate.portfolio import fan_table
+
+NOTES_TABLE = "notes"
+SUMMARY_TABLES = ("note_metrics", "note_summary", "tranches")
+STEP_TABLES = ("waterfall", "waterfall_steps", "steps")
+
+SOURCES = {"collections": "collections", "swap_receipt": "swap receipt",
+           "sale_proceeds": "sale proceeds", "reserve_draw": "reserve draw"}
+USES = {"pay_fees": "senior fees", "pay_swap": "swap payment", "pay_interest": "interest",
+        "pay_principal": "principal", "reinvest": "reinvested", "fund_reserve": "reserve top-up",
+        "pay_residual": "residual"}
+AVAILABLE = "available funds"
+
+
+def note_names(notes: pd.DataFrame) -> list[str]:
+    """Note names in order of seniority (order of first appearance)."""
+    return list(pd.unique(notes["note"]))
+
+
+def note_balance_fans(notes: pd.DataFrame) -> pd.DataFrame:
+    """Percentiles across paths of each note's end-of-period balance.
+
+    Returns:
+        :func:`~dashboard.aggregate.portfolio.fan_table` output with ``series`` = note name
+        and ``period`` as the time column.
+    """
+    wide = notes.pivot_table(index=["path", "period"], columns="note", values="balance_end",
+                             sort=False).reset_index()
+    names = note_names(notes)
+    return fan_table(wide, names, key="period")
+
+
+def note_metrics_per_path(notes: pd.DataFrame, summary: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per path and note: ``loss_pct, any_loss, wal_years, irr_annual``.
+
+    Uses the run's own note summary when it has one, otherwise
+    :func:`sim.abs.note_metrics` on the notes table.
+    """
+    if summary is not None and {"path", "note", "loss_pct"} <= set(summary.columns):
+        out = summary.copy()
+        if "any_loss" not in out:
+            out["any_loss"] = out["loss_pct"] > 0
+        return out
+    from sim.abs import note_metrics
+
+    return note_metrics(notes)
+
+
+def loss_distribution(metrics: pd.DataFrame, bins: int = 30) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Histogram and exceedance curve of each note's loss (fraction of its original balance).
+
+    Args:
+        metrics: Per path and note, with ``note`` and ``loss_pct``.
+        bins: Histogram bins, shared by all notes, from 0 to the largest loss.
+
+    Returns:
+        ``(histogram, exceedance)``: ``note, left, right, share`` (share of paths whose loss
+        falls in [left, right)) and ``note, loss, prob_exceed`` (share of paths losing more
+        than ``loss``), on a grid of 101 points.
+    """
+    top = max(float(metrics["loss_pct"].max()), 1e-4)
+    edges = np.linspace(0.0, top * 1.0001, bins + 1)
+    grid = np.linspace(0.0, top, 101)
+    hist, exceed = [], []
+    for note in pd.unique(metrics["note"]):
+        loss = np.sort(metrics.loc[metrics["note"] == note, "loss_pct"].to_numpy(float))
+        counts, _ = np.histogram(loss, bins=edges)
+        hist.append(pd.DataFrame({"note": note, "left": edges[:-1], "right": edges[1:],
+                                  "share": counts / max(len(loss), 1)}))
+        above = len(loss) - np.searchsorted(loss, grid, side="right")
+        exceed.append(pd.DataFrame({"note": note, "loss": grid,
+                                    "prob_exceed": above / max(len(loss), 1)}))
+    return pd.concat(hist, ignore_index=True), pd.concat(exceed, ignore_index=True)
+
+
+def tranche_table(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Expected loss, probability of loss, 95/99 % loss, implied rating, WAL and IRR per note."""
+    from sim.abs import tranche_summary
+
+    return tranche_summary(metrics)
+
+
+def trigger_columns(notes: pd.DataFrame) -> list[str]:
+    """The run's per-trigger flag columns, or ``trigger_breached`` when there are none."""
+    cols = [c for c in notes.columns if c.startswith("trigger_") and c != "trigger_breached"]
+    if not cols and "trigger_breached" in notes:
+        cols = ["trigger_breached"]
+    return cols
+
+
+def trigger_timing(notes: pd.DataFrame) -> pd.DataFrame:
+    """Per period and trigger: share of paths first in breach then, and in breach by then.
+
+    Returns:
+        Columns ``trigger, period, first_share, cumulative_share`` (fractions of paths).
+        Empty when the deal has no trigger flags.
+    """
+    cols = trigger_columns(notes)
+    if not cols:
+        return pd.DataFrame(columns=["trigger", "period", "first_share", "cumulative_share"])
+    deal = notes.drop_duplicates(["path", "period"])
+    periods = np.sort(deal["period"].unique())
+    n_paths = deal["path"].nunique()
+    frames = []
+    for col in cols:
+        hit = deal.loc[deal[col].astype(bool), ["path", "period"]]
+        first = hit.groupby("path")["period"].min()
+        counts = first.value_counts().reindex(periods, fill_value=0).to_numpy()
+        name = "any trigger" if col == "trigger_breached" else col.removeprefix("trigger_")
+        frames.append(pd.DataFrame({"trigger": name, "period": periods,
+                                    "first_share": counts / n_paths,
+                                    "cumulative_share": np.cumsum(counts) / n_paths}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _step_label(step: str) -> tuple[str, str]:
+    """(kind, label) of a step-log entry: kind is 'source', 'use' or 'skip'."""
+    verb, _, note = step.partition(":")
+    if verb in SOURCES:
+        return "source", SOURCES[verb]
+    if verb == "clear_pdl":  # earmarked cash, paid on by the principal step
+        return "skip", step
+    if verb in USES:
+        return "use", f"{USES[verb]} {note}".strip()
+    return "skip", step
+
+
+def waterfall_flows_from_steps(steps: pd.DataFrame, path: int, period: int) -> pd.DataFrame:
+    """Sankey links of one period's waterfall from a step log.
+
+    The log is long (``path, period, step, amount``) or wide (``path, period`` and one
+    column per step, named as in :attr:`sim.abs.WaterfallResult.steps`).
+
+    Returns:
+        Columns ``source, target, value``: sources of cash into ``available funds`` and
+        ``available funds`` into each use, zero flows dropped.
+    """
+    rows = steps[(steps["path"] == path) & (steps["period"] == period)]
+    if "step" in rows:
+        amounts = rows.groupby("step", sort=False)["amount"].sum()
+    else:
+        amounts = rows.drop(columns=["path", "period"]).sum()
+    links = []
+    for step, value in amounts.items():
+        kind, label = _step_label(str(step))
+        if kind == "source":
+            links.append((label, AVAILABLE, float(value)))
+        elif kind == "use":
+            links.append((AVAILABLE, label, float(value)))
+    return _links(links)
+
+
+def waterfall_flows_from_notes(notes: pd.DataFrame, path: int, period: int) -> pd.DataFrame:
+    """Sankey links of one period's waterfall rebuilt from the notes table.
+
+    Uses are senior fees, each note's interest and principal, and the residual; cash
+    available but not shown by those (reserve top-up, reinvestment) is ``other``.
+    """
+    rows = notes[(notes["path"] == path) & (notes["period"] == period)]
+    if rows.empty:
+        return _links([])
+    first = rows.iloc[0]
+    uses = [("senior fees", float(first.get("fees_paid", 0.0)))]
+    for r in rows.itertuples(index=False):
+        uses.append((f"interest {r.note}", float(r.interest_paid)))
+    for r in rows.itertuples(index=False):
+        uses.append((f"principal {r.note}", float(r.principal_paid)))
+    if "reinvested" in rows:
+        uses.append(("reinvested", float(first["reinvested"])))
+    uses.append(("residual", float(first.get("residual", 0.0))))
+    total = sum(v for _, v in uses)
+    available = float(first["available"]) if "available" in rows else total
+    if available - total > 1e-6:
+        uses.append(("other (reserve, rounding)", available - total))
+    links = [("collections and reserve", AVAILABLE, max(available, total))]
+    links += [(AVAILABLE, label, value) for label, value in uses]
+    return _links(links)
+
+
+def _links(links: list[tuple[str, str, float]]) -> pd.DataFrame:
+    frame = pd.DataFrame(links, columns=["source", "target", "value"])
+    return frame[frame["value"] > 1e-9].reset_index(drop=True)

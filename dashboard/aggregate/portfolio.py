@@ -1,0 +1,253 @@
+"""Portfolio aggregates: fan-chart percentiles, delinquency mix, roll rates, vintages.
+
+Rates are computed per path and month first and only then summarised across paths, so
+the median of the 30+ rate is the median path's rate, not the rate of the median
+balances. Roll rates come from a roll-rate table when the run has one (portfolio
+columns ``roll_<from>_to_<to>``, account counts) and otherwise from the month-end
+account counts per bucket, as explained in :func:`roll_rates_from_counts`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim.engine import BUCKETS
+
+QUANTILES = (5.0, 50.0, 95.0)
+DELINQUENT = BUCKETS[1:]
+DPD30 = BUCKETS[2:]   # 31+ days past due, as sim.metrics' peak_dpd30_rate
+DPD90 = BUCKETS[4:]   # 91+ days past due
+
+
+@dataclass(frozen=True)
+class Series:
+    """How one monthly series is titled and measured."""
+
+    title: str
+    axis: str
+    unit: str  # "money", "rate", "count" or "days"
+
+
+SERIES: dict[str, Series] = {
+    "receivables_balance": Series("Receivables", "receivables (currency units)", "money"),
+    "dpd30_rate": Series("30+ days past due", "share of receivables (%)", "rate"),
+    "dpd90_rate": Series("90+ days past due", "share of receivables (%)", "rate"),
+    "charge_off_rate": Series("Monthly charge-off rate",
+                              "charge-offs / opening receivables (%)", "rate"),
+    "cumulative_charge_off_rate": Series("Cumulative charge-off rate",
+                                         "charge-offs / purchases to date (%)", "rate"),
+    "recoveries": Series("Recoveries", "recoveries per month (currency units)", "money"),
+    "unemployment_rate": Series("Unemployment rate", "unemployment rate (%)", "rate"),
+    "active_borrowers": Series("Active borrowers", "borrowers (count)", "count"),
+    "collector_utilisation": Series("Collector utilisation", "share of capacity used (%)",
+                                    "rate"),
+    "queue_wait_days": Series("Queue wait", "mean wait for a collector (days)", "days"),
+}
+"""Series shown as fan charts, by the column name of :func:`monthly_series`."""
+
+
+def _ratio(num: np.ndarray | pd.Series, den: np.ndarray | pd.Series) -> np.ndarray:
+    num = np.asarray(num, dtype=float)
+    den = np.asarray(den, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+def monthly_series(portfolio: pd.DataFrame) -> pd.DataFrame:
+    """Per (path, month): the columns of :data:`SERIES` that the run can give.
+
+    Rates are fractions; a rate whose denominator is zero (the charge-off rate in the
+    first month, with no opening balance) is NaN and left out of the percentiles.
+    """
+    p = portfolio.sort_values(["path", "month"], kind="stable")
+    out = pd.DataFrame({"path": p["path"].to_numpy(), "month": p["month"].to_numpy()})
+    receivables = p["receivables_balance"].to_numpy(float)
+    out["receivables_balance"] = receivables
+    out["dpd30_rate"] = _ratio(p[[f"balance_{b}" for b in DPD30]].sum(axis=1), receivables)
+    out["dpd90_rate"] = _ratio(p[[f"balance_{b}" for b in DPD90]].sum(axis=1), receivables)
+    out["charge_off_rate"] = _ratio(p["charge_offs"], p["opening_balance"])
+    grouped = p.groupby("path", sort=False)
+    out["cumulative_charge_off_rate"] = _ratio(grouped["charge_offs"].cumsum(),
+                                               grouped["new_purchases"].cumsum())
+    for col in ("recoveries", "unemployment_rate", "active_borrowers",
+                "collector_utilisation", "queue_wait_days"):
+        if col in p:
+            out[col] = p[col].to_numpy(float)
+    return out
+
+
+def fan_table(frame: pd.DataFrame, columns: list[str], key: str = "month") -> pd.DataFrame:
+    """5th, 50th and 95th percentiles and the mean across paths of each column per ``key``.
+
+    Args:
+        frame: One row per (path, ``key``).
+        columns: Numeric columns to summarise.
+        key: The time column (``month`` for the portfolio, ``period`` for notes).
+
+    Returns:
+        Long table with columns ``series, <key>, p5, p50, p95, mean, paths`` (paths =
+        how many paths had a value).
+    """
+    paths, path_idx = np.unique(frame["path"].to_numpy(), return_inverse=True)
+    periods, period_idx = np.unique(frame[key].to_numpy(), return_inverse=True)
+    cube = np.full((len(paths), len(periods), len(columns)), np.nan)
+    cube[path_idx, period_idx] = frame[columns].to_numpy(dtype=float)
+    count = np.isfinite(cube).sum(axis=0)
+    empty = count == 0  # e.g. the charge-off rate of month 0: stays NaN
+    filled = np.where(empty[None], 0.0, cube)
+    q = np.nanpercentile(filled, QUANTILES, axis=0)
+    q[:, empty] = np.nan
+    mean = np.where(empty, np.nan, np.nansum(filled, axis=0) / np.maximum(count, 1))
+    n_periods = len(periods)
+    return pd.DataFrame({
+        "series": np.repeat(np.asarray(columns, dtype=object), n_periods),
+        key: np.tile(periods, len(columns)),
+        "p5": q[0].T.ravel(), "p50": q[1].T.ravel(), "p95": q[2].T.ravel(),
+        "mean": mean.T.ravel(), "paths": count.T.ravel(),
+    })
+
+
+def portfolio_fans(portfolio: pd.DataFrame) -> pd.DataFrame:
+    """:func:`fan_table` of every :data:`SERIES` column the run has."""
+    monthly = monthly_series(portfolio)
+    cols = [c for c in SERIES if c in monthly]
+    return fan_table(monthly, cols)
+
+
+def bucket_mix(portfolio: pd.DataFrame) -> pd.DataFrame:
+    """Mean delinquent balance per bucket as a share of mean receivables, per month.
+
+    Returns:
+        Index ``month``; one column per delinquent bucket (fractions of receivables).
+    """
+    cols = [f"balance_{b}" for b in DELINQUENT]
+    means = portfolio.groupby("month")[cols + ["receivables_balance"]].mean()
+    den = means["receivables_balance"].where(means["receivables_balance"] > 0)
+    out = means[cols].div(den, axis=0).fillna(0.0)
+    out.columns = list(DELINQUENT)
+    # the 181+ bucket is empty unless charge-off comes later than 180 days
+    return out.loc[:, (out != 0).any(axis=0) | (out.columns != "dpd_181_plus")]
+
+
+ROLL_COLUMN = re.compile(
+    r"^roll_(?P<src>" + "|".join(BUCKETS) + r")_to_(?P<dst>" + "|".join(BUCKETS)
+    + r"|charge_off)$"
+)
+
+
+def roll_rate_columns(portfolio: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """Roll-rate table columns ``roll_<from>_to_<to>`` of a run, as {column: (from, to)}."""
+    out = {}
+    for col in portfolio.columns:
+        m = ROLL_COLUMN.match(col)
+        if m:
+            out[col] = (m["src"], m["dst"])
+    return out
+
+
+def roll_rates_from_counts(portfolio: pd.DataFrame) -> pd.DataFrame:
+    """Month-by-month roll-forward rates estimated from month-end account counts.
+
+    With 30-day buckets and one due date a month, an account that does not pay moves
+    exactly one bucket a month, so the share of accounts in bucket k at the end of
+    month m-1 that are in bucket k+1 at the end of month m is estimated by
+    ``accounts[k+1](m) / accounts[k](m-1)`` (the flow-rate method); the last step is
+    ``charged_off_accounts(m) / accounts[151-180](m-1)``. Counts are pooled over
+    paths before dividing. Partial payments that move an account back a bucket, and
+    accounts onboarded in the month, make this an estimate, not an exact transition.
+
+    Returns:
+        Index: transition labels (``current → 1-30`` ...); columns: months 1..T-1;
+        values: rates as fractions (NaN where the source bucket was empty).
+    """
+    counts = portfolio.groupby("month")[
+        [f"accounts_{b}" for b in BUCKETS[:7]] + ["charged_off_accounts"]
+    ].sum().sort_index()
+    rows = {}
+    for k, src in enumerate(BUCKETS[:7]):
+        dst = BUCKETS[k + 1] if k < 6 else "charge_off"
+        num = counts[f"accounts_{dst}" if k < 6 else "charged_off_accounts"].to_numpy()[1:]
+        den = counts[f"accounts_{src}"].to_numpy()[:-1]
+        rows[transition_label(src, dst)] = _ratio(num, den)
+    out = pd.DataFrame(rows, index=counts.index[1:]).T
+    out.columns.name = "month"
+    return out
+
+
+def roll_rate_matrix(portfolio: pd.DataFrame, columns: dict[str, tuple[str, str]]) -> pd.DataFrame:
+    """From-bucket × to-bucket roll rates from a run's roll-rate columns (account counts).
+
+    Counts are pooled over paths and months; each row is divided by its total, so the
+    row of a bucket gives where its accounts were a month later.
+    """
+    totals = portfolio[list(columns)].sum()
+    src = [s for s in BUCKETS if any(v[0] == s for v in columns.values())]
+    dst = [d for d in (*BUCKETS, "charge_off") if any(v[1] == d for v in columns.values())]
+    matrix = pd.DataFrame(0.0, index=src, columns=dst)
+    for col, (s, d) in columns.items():
+        matrix.loc[s, d] += totals[col]
+    row = matrix.sum(axis=1)
+    matrix = matrix.div(row.where(row > 0), axis=0)
+    matrix.index = [_bucket(b) for b in matrix.index]
+    matrix.columns = [_bucket(b) for b in matrix.columns]
+    return matrix
+
+
+def _bucket(name: str) -> str:
+    from dashboard.theme import BUCKET_LABELS
+
+    return BUCKET_LABELS.get(name, name)
+
+
+def transition_label(src: str, dst: str) -> str:
+    """``current → 1-30 dpd`` style label of a bucket-to-bucket transition."""
+    return f"{_bucket(src)} → {_bucket(dst)}"
+
+
+def vintage_curves(vintages: pd.DataFrame, max_lines: int = 12) -> pd.DataFrame:
+    """Cumulative default rate by months on book, per onboarding cohort group.
+
+    Cohort 0 (the launch book) keeps its own line. Later monthly cohorts are grouped
+    into quarters (months 1-3, 4-6, ...), half-years or years of onboarding, the
+    finest that gives at most ``max_lines`` lines. A group's rate at months on book t
+    pools its cohorts and
+    paths: accounts charged off by t / accounts onboarded; it is shown only for the t
+    that every cohort of the group has reached, so a line never mixes ages.
+
+    Returns:
+        Columns ``group, order, months_on_book, default_rate, borrowers``.
+    """
+    v = vintages[["cohort", "months_on_book", "cohort_size",
+                  "cumulative_charged_off_accounts"]]
+    later = int(v["cohort"].max())
+    size = next((k for k in (1, 3, 6, 12) if -(-later // k) < max_lines), 12)
+    group = np.where(v["cohort"] == 0, 0, (v["cohort"] - 1) // size + 1)
+    v = v.assign(order=group)
+    agg = v.groupby(["order", "months_on_book"], sort=True).agg(
+        charged=("cumulative_charged_off_accounts", "sum"),
+        borrowers=("cohort_size", "sum"),
+        cohorts=("cohort", "nunique"),
+    ).reset_index()
+    full = v.groupby("order")["cohort"].nunique()
+    agg = agg[agg["cohorts"] == agg["order"].map(full)]
+    agg = agg[agg["borrowers"] > 0]
+    agg["default_rate"] = agg["charged"] / agg["borrowers"]
+    spans = v.groupby("order")["cohort"].agg(["min", "max"])
+    agg["group"] = agg["order"].map(
+        lambda g: _cohort_label(int(spans.at[g, "min"]), int(spans.at[g, "max"]))
+    )
+    return agg[["group", "order", "months_on_book", "default_rate", "borrowers"]].reset_index(
+        drop=True
+    )
+
+
+def _cohort_label(first: int, last: int) -> str:
+    if first == last == 0:
+        return "launch book (month 0)"
+    if first == last:
+        return f"onboarded month {first}"
+    return f"onboarded months {first}-{last}"

@@ -1,0 +1,258 @@
+"""The dashboard's view of the run store: which runs exist, and their aggregates.
+
+Runs are listed from the store folder (complete runs only: a readable manifest and
+every table it names). A run id that comes from the browser is only ever looked up in
+that listing, so no path outside the store is read. Loading a run reads its Parquet
+tables once, aggregates them across paths (:mod:`dashboard.aggregate`) and keeps the
+result in an LRU cache keyed by store and run id; the raw per-path tables are never
+sent to the browser.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from dashboard.aggregate import abs as abs_agg
+from dashboard.aggregate import collections as coll_agg
+from dashboard.aggregate import portfolio as port_agg
+from sim.store import MANIFEST, RunNotFound
+
+CACHE_SIZE = 16
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What the run picker shows about one stored run."""
+
+    run_id: str
+    name: str
+    paths: int
+    seed: int
+    created: str
+    description: str = ""
+    tables: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """``name · N paths · seed S · date`` for drop-downs."""
+        date = self.created.replace("T", " ")[:16]
+        return f"{self.name} · {self.paths} paths · seed {self.seed} · {date}"
+
+    @classmethod
+    def from_manifest(cls, run_id: str, manifest: dict) -> RunInfo:
+        return cls(
+            run_id=run_id, name=str(manifest.get("name", run_id)),
+            paths=int(manifest.get("paths", 0)), seed=int(manifest.get("seed", 0)),
+            created=str(manifest.get("created", "")),
+            description=str(manifest.get("description", "")),
+            tables=tuple(manifest.get("tables", ())),
+        )
+
+
+@dataclass
+class CollectionsData:
+    """Aggregates of a run's collection ladder."""
+
+    channels: list[str]
+    actions: pd.DataFrame
+    cost: pd.DataFrame
+    cures: pd.DataFrame
+    net: pd.DataFrame
+
+
+@dataclass
+class AbsData:
+    """Aggregates of a run's notes, and its one-period waterfall lookups."""
+
+    notes: list[str]
+    balance_fans: pd.DataFrame
+    loss_histogram: pd.DataFrame
+    loss_exceedance: pd.DataFrame
+    summary: pd.DataFrame
+    triggers: pd.DataFrame
+    periods: int
+    paths: int
+    _notes_table: pd.DataFrame = field(repr=False)
+    _steps_table: pd.DataFrame | None = field(default=None, repr=False)
+
+    def waterfall(self, path: int, period: int) -> pd.DataFrame:
+        """Sankey links of one path's waterfall in one period (step log or notes)."""
+        if self._steps_table is not None:
+            return abs_agg.waterfall_flows_from_steps(self._steps_table, path, period)
+        return abs_agg.waterfall_flows_from_notes(self._notes_table, path, period)
+
+
+@dataclass
+class RunData:
+    """Everything the pages draw for one run, aggregated across paths."""
+
+    info: RunInfo
+    manifest: dict
+    fans: pd.DataFrame
+    buckets: pd.DataFrame
+    roll: pd.DataFrame
+    roll_from_table: bool
+    vintages: pd.DataFrame | None
+    paths: pd.DataFrame
+    months: int
+    collections: CollectionsData | None
+    abs: AbsData | None
+    load_seconds: float = 0.0
+
+
+def _complete(folder: Path, manifest: dict) -> bool:
+    return all((folder / f"{t}.parquet").is_file() for t in manifest.get("tables", ()))
+
+
+def scan_store(root: str | Path) -> dict[str, RunInfo]:
+    """Complete runs under ``root`` by run id (the folder name), newest first."""
+    root = Path(root)
+    if not root.is_dir():
+        return {}
+    found = []
+    for folder in root.iterdir():
+        man = folder / MANIFEST
+        if folder.name.startswith(".") or not man.is_file():
+            continue
+        try:
+            manifest = json.loads(man.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        if isinstance(manifest, dict) and _complete(folder, manifest):
+            found.append(RunInfo.from_manifest(folder.name, manifest))
+    found.sort(key=lambda r: r.created, reverse=True)
+    return {r.run_id: r for r in found}
+
+
+def _read(folder: Path, name: str) -> pd.DataFrame:
+    return pd.read_parquet(folder / f"{name}.parquet")
+
+
+def _collections(portfolio: pd.DataFrame) -> CollectionsData | None:
+    if not coll_agg.has_collections(portfolio):
+        return None
+    return CollectionsData(
+        channels=coll_agg.channels(portfolio),
+        actions=coll_agg.channel_monthly(portfolio, "actions_"),
+        cost=coll_agg.channel_monthly(portfolio, "cost_"),
+        cures=coll_agg.cure_rates(portfolio),
+        net=coll_agg.net_recovery(portfolio),
+    )
+
+
+def abs_data(tables: dict[str, pd.DataFrame]) -> AbsData | None:
+    """ABS aggregates from a run's tables, or None when the run has no ``notes`` table."""
+    notes = tables.get(abs_agg.NOTES_TABLE)
+    if notes is None or notes.empty:
+        return None
+    summary = next((tables[t] for t in abs_agg.SUMMARY_TABLES if t in tables), None)
+    steps = next((tables[t] for t in abs_agg.STEP_TABLES if t in tables), None)
+    metrics = abs_agg.note_metrics_per_path(notes, summary)
+    hist, exceed = abs_agg.loss_distribution(metrics)
+    return AbsData(
+        notes=abs_agg.note_names(notes),
+        balance_fans=abs_agg.note_balance_fans(notes),
+        loss_histogram=hist, loss_exceedance=exceed,
+        summary=abs_agg.tranche_table(metrics),
+        triggers=abs_agg.trigger_timing(notes),
+        periods=int(notes["period"].max()), paths=int(notes["path"].nunique()),
+        _notes_table=notes, _steps_table=steps,
+    )
+
+
+def aggregate_run(info: RunInfo, manifest: dict, tables: dict[str, pd.DataFrame]) -> RunData:
+    """Aggregate a run's tables into what the pages draw."""
+    portfolio = tables["portfolio"]
+    roll_cols = port_agg.roll_rate_columns(portfolio)
+    if roll_cols:
+        roll = port_agg.roll_rate_matrix(portfolio, roll_cols)
+    else:
+        roll = port_agg.roll_rates_from_counts(portfolio)
+    vintages = tables.get("vintages")
+    return RunData(
+        info=info, manifest=manifest,
+        fans=port_agg.portfolio_fans(portfolio),
+        buckets=port_agg.bucket_mix(portfolio),
+        roll=roll, roll_from_table=bool(roll_cols),
+        vintages=port_agg.vintage_curves(vintages) if vintages is not None else None,
+        paths=tables["paths"],
+        months=int(portfolio["month"].max()) + 1,
+        collections=_collections(portfolio),
+        abs=abs_data(tables),
+    )
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def _load(folder: str, run_id: str) -> RunData:
+    start = time.perf_counter()
+    path = Path(folder)
+    manifest = json.loads((path / MANIFEST).read_text())
+    wanted = [t for t in manifest.get("tables", ()) if t != "trace"]
+    tables = {t: _read(path, t) for t in wanted}
+    data = aggregate_run(RunInfo.from_manifest(run_id, manifest), manifest, tables)
+    data.load_seconds = time.perf_counter() - start
+    return data
+
+
+class RunStore:
+    """The run store folder as the dashboard sees it.
+
+    Args:
+        root: The run-store folder (``runs`` by default in the CLI).
+    """
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root).resolve()
+
+    def runs(self) -> list[RunInfo]:
+        """Complete runs, newest first."""
+        return list(scan_store(self.root).values())
+
+    def info(self, run_id: str) -> RunInfo:
+        """The listing entry of ``run_id``.
+
+        Raises:
+            RunNotFound: when ``run_id`` is not a complete run of this store.
+        """
+        listing = scan_store(self.root)
+        if not isinstance(run_id, str) or run_id not in listing:
+            raise RunNotFound(f"{run_id!r} is not a run in {self.root}")
+        return listing[run_id]
+
+    def folder(self, run_id: str) -> Path:
+        """The folder of a listed run (never a path built from unchecked input)."""
+        self.info(run_id)
+        return self.root / run_id
+
+    def load(self, run_id: str) -> RunData:
+        """Aggregates of a listed run, cached."""
+        return _load(str(self.folder(run_id)), run_id)
+
+    def manifest(self, run_id: str) -> dict:
+        """The manifest of a listed run."""
+        return self.load(run_id).manifest
+
+    def compare(self, run_a: str, run_b: str) -> pd.DataFrame:
+        """Paired comparison of two listed runs (B - A), cached."""
+        return _compare(str(self.folder(run_a)), str(self.folder(run_b)))
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def _compare(folder_a: str, folder_b: str) -> pd.DataFrame:
+    from sim.compare import paired_comparison
+
+    a = _read(Path(folder_a), "paths")
+    b = _read(Path(folder_b), "paths")
+    return paired_comparison(a, b)
+
+
+def clear_cache() -> None:
+    """Forget every cached aggregate (tests, or after deleting runs)."""
+    _load.cache_clear()
+    _compare.cache_clear()

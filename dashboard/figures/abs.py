@@ -1,0 +1,148 @@
+"""ABS page figures: note balances, tranche-loss distributions, triggers, one waterfall."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard import theme
+from dashboard.figures.common import add_fan, empty_figure, new_figure
+
+
+def _colour(i: int) -> str:
+    return theme.SERIES[i % len(theme.SERIES)]
+
+
+def note_balance_fan(balance_fans: pd.DataFrame, notes: list[str]) -> go.Figure:
+    """Each note's end-of-period balance: median and 5-95 % band across paths.
+
+    Args:
+        balance_fans: From :func:`~dashboard.aggregate.abs.note_balance_fans`.
+        notes: Note names, most senior first.
+    """
+    fig = new_figure("Note balances (median and 5-95 % of paths)", "payment period (month)",
+                     "note balance at period end (currency units)", "money")
+    for i, note in enumerate(notes):
+        add_fan(fig, balance_fans[balance_fans["series"] == note], f"note {note}", _colour(i),
+                key="period")
+    return fig
+
+
+def loss_histogram(histogram: pd.DataFrame) -> go.Figure:
+    """Distribution across paths of each note's loss (share of its original balance).
+
+    Args:
+        histogram: ``note, left, right, share`` from
+            :func:`~dashboard.aggregate.abs.loss_distribution`.
+    """
+    fig = new_figure("Distribution of note losses across paths", "loss (% of original balance)",
+                     "share of paths (%)", "rate")
+    for i, note in enumerate(pd.unique(histogram["note"])):
+        h = histogram[histogram["note"] == note]
+        fig.add_trace(go.Bar(
+            x=(h["left"] + h["right"]) / 2, y=h["share"], width=h["right"] - h["left"],
+            name=f"note {note}", marker_color=_colour(i), opacity=0.7,
+            hovertemplate="loss %{x:.2%}: %{y:.1%} of paths<extra></extra>",
+        ))
+    fig.update_layout(barmode="overlay", hovermode="closest")
+    fig.update_xaxes(tickformat=".1%")
+    return fig
+
+
+def loss_exceedance(exceedance: pd.DataFrame) -> go.Figure:
+    """Exceedance curve of each note's loss: share of paths that lose more than x.
+
+    Args:
+        exceedance: ``note, loss, prob_exceed`` from
+            :func:`~dashboard.aggregate.abs.loss_distribution`.
+    """
+    fig = new_figure("Loss exceedance: probability that a note loses more than x",
+                     "loss x (% of original balance)", "probability of a larger loss (%)", "rate")
+    for i, note in enumerate(pd.unique(exceedance["note"])):
+        e = exceedance[exceedance["note"] == note]
+        fig.add_trace(go.Scatter(x=e["loss"], y=e["prob_exceed"], mode="lines",
+                                 line={"shape": "hv", "color": _colour(i), "width": 2},
+                                 name=f"note {note}"))
+    fig.update_xaxes(tickformat=".1%")
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def trigger_timing(triggers: pd.DataFrame) -> go.Figure:
+    """When triggers fire: share of paths first in breach each period, and by then.
+
+    Args:
+        triggers: ``trigger, period, first_share, cumulative_share`` from
+            :func:`~dashboard.aggregate.abs.trigger_timing`.
+    """
+    if triggers.empty:
+        return empty_figure("this deal has no triggers", "Trigger timing")
+    fig = new_figure("Trigger timing: share of paths in breach by each period "
+                     "(bars: first breach in that period)", "payment period (month)",
+                     "share of paths (%)", "rate")
+    for i, name in enumerate(pd.unique(triggers["trigger"])):
+        t = triggers[triggers["trigger"] == name]
+        label = name.replace("_", " ")
+        fig.add_trace(go.Bar(x=t["period"], y=t["first_share"], name=f"{label}: first breach",
+                             marker_color=theme.rgba(_colour(i), 0.45)))
+        fig.add_trace(go.Scatter(x=t["period"], y=t["cumulative_share"], mode="lines",
+                                 line={"shape": "hv", "color": _colour(i), "width": 2},
+                                 name=f"{label}: breached by then"))
+    fig.update_layout(barmode="group")
+    return fig
+
+
+def waterfall_sankey(links: pd.DataFrame, path: int, period: int) -> go.Figure:
+    """Sankey of one period's waterfall on one path: sources of cash and where it went.
+
+    Args:
+        links: ``source, target, value`` from :meth:`dashboard.data.AbsData.waterfall`.
+        path: The path shown (for the title).
+        period: The period shown (for the title).
+    """
+    title = f"Waterfall of path {path}, period {period} (currency units)"
+    if links.empty:
+        return empty_figure("no cash moved in this period", title)
+    nodes = list(dict.fromkeys([*links["source"], *links["target"]]))
+    index = {n: i for i, n in enumerate(nodes)}
+    colours = [theme.PRIMARY if n.startswith(("interest", "principal")) else
+               theme.POSITIVE if n.startswith("residual") else
+               theme.SECONDARY if n.startswith(("senior fees", "swap")) else theme.NEUTRAL
+               for n in nodes]
+    fig = go.Figure(go.Sankey(
+        arrangement="snap", valueformat=",.0f",
+        node={"label": nodes, "color": colours, "pad": 18, "thickness": 16,
+              "line": {"width": 0}},
+        link={"source": [index[s] for s in links["source"]],
+              "target": [index[t] for t in links["target"]],
+              "value": links["value"].tolist(), "color": theme.rgba(theme.NEUTRAL, 0.25)},
+    ))
+    fig.update_layout(template=theme.template(), title={"text": title}, height=420)
+    return fig
+
+
+SUMMARY_COLUMNS = [
+    {"id": "note", "name": "note"},
+    {"id": "expected_loss", "name": "expected loss"},
+    {"id": "prob_loss", "name": "P(any loss)"},
+    {"id": "loss_p95", "name": "95 % loss"},
+    {"id": "loss_p99", "name": "99 % loss"},
+    {"id": "implied_rating", "name": "implied rating"},
+    {"id": "wal_years", "name": "WAL (years)"},
+    {"id": "irr_annual", "name": "IRR (annual)"},
+    {"id": "paths", "name": "paths"},
+]
+
+
+def summary_rows(summary: pd.DataFrame) -> list[dict]:
+    """Rows of the tranche summary table, formatted for display."""
+    rows = []
+    for r in summary.itertuples(index=False):
+        rows.append({
+            "note": r.note, "expected_loss": theme.pct(r.expected_loss, 3),
+            "prob_loss": theme.pct(r.prob_loss, 1), "loss_p95": theme.pct(r.loss_p95, 2),
+            "loss_p99": theme.pct(r.loss_p99, 2), "implied_rating": r.implied_rating,
+            "wal_years": f"{r.wal_years:.2f}" if r.wal_years == r.wal_years else "",
+            "irr_annual": theme.pct(r.irr_annual, 2), "paths": int(r.paths),
+        })
+    return rows

@@ -1,0 +1,86 @@
+"""Building blocks of every figure: fan charts, axes by unit, the empty-state figure."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard import theme
+
+TICKFORMAT = {"rate": ".3~%", "money": ",.3~s", "count": ",.3~s", "days": ",.1f"}
+HOVERFORMAT = {"rate": ".2%", "money": ",.0f", "count": ",.0f", "days": ",.2f"}
+
+
+def new_figure(title: str, xaxis: str, yaxis: str, unit: str = "money",
+               height: int = 380) -> go.Figure:
+    """An empty figure in the dashboard's style with titled axes."""
+    fig = go.Figure()
+    fig.update_layout(template=theme.template(), title={"text": title}, height=height)
+    fig.update_xaxes(title_text=xaxis)
+    fig.update_yaxes(title_text=yaxis, tickformat=TICKFORMAT.get(unit, ""),
+                     hoverformat=HOVERFORMAT.get(unit, ""))
+    return fig
+
+
+def empty_figure(message: str, title: str = "") -> go.Figure:
+    """A figure with no data and ``message`` in its middle (for 'no data' states)."""
+    fig = go.Figure()
+    fig.update_layout(
+        template=theme.template(), title={"text": title}, height=300,
+        xaxis={"visible": False}, yaxis={"visible": False},
+        annotations=[{"text": message, "showarrow": False, "font": {"color": theme.MUTED},
+                      "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5}],
+    )
+    return fig
+
+
+def add_fan(fig: go.Figure, frame: pd.DataFrame, name: str, colour: str, *,
+            key: str = "month", band: bool = True, dash: str | None = None,
+            row: int | None = None, col: int | None = None) -> None:
+    """Add a median line and a shaded 5-95 % band across paths to ``fig``.
+
+    Args:
+        frame: One series of a fan table (columns ``<key>, p5, p50, p95``).
+        name: Legend name of the series.
+        colour: ``#rrggbb`` line colour; the band is the same colour, translucent.
+        key: Time column.
+        band: Draw the band (False: median only).
+        dash: Line dash style of the median.
+    """
+    x = frame[key].to_numpy()
+    where = {"row": row, "col": col} if row is not None else {}
+    if band:
+        fig.add_trace(go.Scatter(
+            x=x, y=frame["p95"], mode="lines", line={"width": 0}, legendgroup=name,
+            showlegend=False, hoverinfo="skip", name=f"{name} 95th pct"), **where)
+        fig.add_trace(go.Scatter(
+            x=x, y=frame["p5"], mode="lines", line={"width": 0}, fill="tonexty",
+            fillcolor=theme.rgba(colour, 0.18), legendgroup=name,
+            name=f"{name}: 5-95 % of paths", hoverinfo="skip"), **where)
+    fig.add_trace(go.Scatter(
+        x=x, y=frame["p50"], mode="lines", legendgroup=name, name=f"{name}: median",
+        line={"color": colour, "width": 2.2, "dash": dash}), **where)
+
+
+def fan_chart(fans: pd.DataFrame, series: list[str], *, title: str, yaxis: str, unit: str,
+              names: list[str] | None = None, key: str = "month",
+              xaxis: str = "month of the horizon") -> go.Figure:
+    """Fan chart (median and 5-95 % band across paths) of one or more series.
+
+    Args:
+        fans: A fan table (``series, <key>, p5, p50, p95``), e.g. from
+            :func:`dashboard.aggregate.portfolio.portfolio_fans`.
+        series: Series to draw, each in its own colour.
+        title: Figure title.
+        yaxis: Y axis title, with its unit.
+        unit: ``rate``, ``money``, ``count`` or ``days`` (tick format).
+        names: Legend names (default: the series names).
+        key: Time column of ``fans``.
+        xaxis: X axis title.
+    """
+    fig = new_figure(title, xaxis, yaxis, unit)
+    names = names or list(series)
+    for i, (s, name) in enumerate(zip(series, names, strict=True)):
+        frame = fans[fans["series"] == s]
+        add_fan(fig, frame, name, theme.SERIES[i % len(theme.SERIES)], key=key)
+    return fig

@@ -1,0 +1,85 @@
+"""Pieces shared by the pages: the app context, cards, notes and safe run loading."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from dash import dcc, html
+
+from dashboard.data import RunData, RunStore
+from dashboard.launcher import RunGuard
+from sim.config import ConfigError
+from sim.store import RunNotFound
+
+log = logging.getLogger("dashboard")
+
+NO_RUN = "No run selected: pick one in the run picker above, or start one on the Launch page."
+
+
+@dataclass
+class AppContext:
+    """What the pages' callbacks need: the store, the configs folder, launch limits."""
+
+    store: RunStore
+    configs_dir: Path
+    guard: RunGuard
+    max_borrower_paths: int
+    launch_unavailable: str = ""  # why runs cannot be started here, if they cannot
+
+
+def graph(graph_id: str, height: int = 430) -> dcc.Graph:
+    """A plotly graph with the dashboard's settings, ``height`` pixels high."""
+    return dcc.Graph(id=graph_id, config={"displaylogo": False, "responsive": True},
+                     style={"height": f"{height}px"})
+
+
+def card(*children, wide: bool = False) -> html.Div:
+    """A white panel in the page grid (``wide`` spans both columns)."""
+    return html.Div(list(children), className="card wide" if wide else "card")
+
+
+def grid(*cards) -> html.Div:
+    return html.Div(list(cards), className="grid")
+
+
+def note(text: str = "", note_id: str | None = None, kind: str = "info") -> html.Div:
+    """A one-paragraph message (``info``, ``warning`` or ``error``)."""
+    kwargs = {"id": note_id} if note_id else {}
+    return html.Div(text, className=f"note note-{kind}", **kwargs)
+
+
+def page_header(title: str, intro: str) -> html.Div:
+    return html.Div([html.H2(title), html.P(intro, className="intro")], className="page-header")
+
+
+def table(table_id: str) -> html.Div:
+    """The place of a read-only table; a callback fills it with :func:`render_table`."""
+    return html.Div(id=table_id, className="table-box")
+
+
+def render_table(columns: list[dict], rows: list[dict]) -> html.Table:
+    """An HTML table of ``rows`` (dicts keyed by each column's ``id``, already formatted)."""
+    head = html.Thead(html.Tr([html.Th(c["name"]) for c in columns]))
+    body = html.Tbody([html.Tr([html.Td(row.get(c["id"], "")) for c in columns])
+                       for row in rows])
+    return html.Table([head, body], className="data-table")
+
+
+def load_run(ctx: AppContext, run_id: str | None) -> tuple[RunData | None, str]:
+    """A run's aggregates, or None and the message to show instead (never a traceback)."""
+    if not run_id:
+        return None, NO_RUN
+    try:
+        return ctx.store.load(run_id), ""
+    except RunNotFound as exc:
+        return None, str(exc)
+    except (OSError, ValueError, KeyError, ConfigError) as exc:
+        log.exception("could not load run %s", run_id)
+        return None, f"Run {run_id} could not be read: {exc}"
+
+
+def shown(visible: bool) -> dict:
+    """Style that shows or hides a block."""
+    return {} if visible else {"display": "none"}

@@ -1,0 +1,200 @@
+"""Launch page: start a small run in the background and watch its progress.
+
+The run goes through a Dash background callback (a separate process managed by a
+diskcache manager); the button is disabled while it runs, and the lock in
+:class:`dashboard.launcher.RunGuard` keeps it to one run per server even across
+browser tabs. Bad parameters come back as the config rules' message.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from dash import ALL, Input, Output, State, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+
+from dashboard.launcher import Knob, LaunchRefused, LaunchRequest, build_config, knobs_for, launch
+from dashboard.launcher import list_configs as _configs
+from dashboard.pages.common import AppContext, card, note, page_header
+from sim.config import ConfigError, load_config
+
+PATH = "/launch"
+TITLE = "Launch"
+log = logging.getLogger("dashboard")
+
+
+def _slider(slider_id: str, low: float, high: float, step: float, value: float,
+            suffix: str = "") -> dcc.Slider:
+    marks = {v: f"{v:g}{suffix}" for v in (low, high)}
+    return dcc.Slider(id=slider_id, min=low, max=high, step=step, value=value, marks=marks,
+                      tooltip={"placement": "bottom", "always_visible": True})
+
+
+def _knob_control(knob: Knob) -> html.Label:
+    kid = {"type": "launch-knob", "key": knob.key}
+    if knob.kind == "choice":
+        control = dcc.Dropdown(id=kid, options=list(knob.options), value=knob.value,
+                               clearable=False)
+    else:
+        control = dcc.Slider(id=kid, min=knob.low, max=knob.high, step=knob.step,
+                             value=knob.value, marks=None,
+                             tooltip={"placement": "bottom", "always_visible": True})
+    return html.Label([knob.label, control], className="slider-label")
+
+
+def layout(ctx: AppContext) -> html.Div:
+    configs = list(_configs(ctx.configs_dir))
+    default = "baseline.yaml" if "baseline.yaml" in configs else (configs[0] if configs else None)
+    form = html.Div([
+        html.Label(["Config", dcc.Dropdown(id="launch-config", options=configs, value=default,
+                                           clearable=False)]),
+        html.Label(["Monte Carlo paths", _slider("launch-paths", 1, 200, 1, 20)],
+                   className="slider-label"),
+        html.Label(["Book size (% of the config's borrowers)",
+                    _slider("launch-scale", 1, 100, 1, 10, " %")],
+                   className="slider-label"),
+        html.Label(["Unemployment shock: rise at the peak (percentage points)",
+                    _slider("launch-shock", 0.0, 15.0, 0.5, 0.0, " pp")],
+                   className="slider-label"),
+        html.Label(["Horizon (months)", dcc.Input(id="launch-horizon", type="number", step=1)]),
+        html.Label(["Seed", dcc.Input(id="launch-seed", type="number", step=1)]),
+        html.Div(id="launch-knobs"),
+        html.P(id="launch-size", className="caption"),
+        html.Button("Start run", id="launch-button", n_clicks=0, className="button"),
+    ], className="form")
+    progress = html.Div([
+        html.Progress(id="launch-progress", value="0", max="1"),
+        html.Span(id="launch-progress-text", className="caption"),
+        note(note_id="launch-message"),
+    ], className="progress")
+    return html.Div([
+        page_header(TITLE, f"Start a run of a config from {ctx.configs_dir} with a few "
+                           "parameters changed. It runs in the background; when it ends it "
+                           "appears in the run picker. Runs larger than "
+                           f"{ctx.max_borrower_paths:,} paths × borrowers are refused, and "
+                           "one run at a time is allowed."),
+        card(form, progress, wide=True),
+    ])
+
+
+def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
+    _register_form(app, ctx)
+    if ctx.launch_unavailable:
+        @app.callback(Output("launch-message", "children"), Input("launch-button", "n_clicks"),
+                      prevent_initial_call=True)
+        def unavailable(_clicks):
+            return _message(ctx.launch_unavailable, "error")
+    else:
+        _register_start(app, ctx)
+
+
+def _register_form(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
+    @app.callback(
+        Output("launch-knobs", "children"), Output("launch-horizon", "value"),
+        Output("launch-shock", "value"), Output("launch-message", "children", allow_duplicate=True),
+        Input("launch-config", "value"), prevent_initial_call="initial_duplicate",
+    )
+    def choose_config(name):
+        configs = _configs(ctx.configs_dir)
+        if name not in configs:
+            return [], no_update, no_update, "Choose a config."
+        try:
+            cfg = load_config(configs[name])
+        except ConfigError as exc:
+            return [], no_update, no_update, str(exc)
+        shock = cfg.macro.shock.peak_increase if cfg.macro.shock else 0.0
+        return ([_knob_control(k) for k in knobs_for(cfg)], cfg.book.horizon_months,
+                round(shock * 100, 2), "")
+
+    @app.callback(
+        Output("launch-size", "children"),
+        Input("launch-config", "value"), Input("launch-paths", "value"),
+        Input("launch-scale", "value"), Input("launch-horizon", "value"),
+    )
+    def size(name, paths, scale, horizon):
+        try:
+            cfg = _form_config(ctx, name, paths, scale, horizon, None, None, [], [])
+        except (ConfigError, LaunchRefused, TypeError, ValueError):
+            return ""
+        borrowers = cfg.capacity
+        total = borrowers * int(paths or 0)
+        verdict = "over the cap" if total > ctx.max_borrower_paths else "within the cap"
+        return (f"{int(paths or 0)} paths × {borrowers:,} borrowers = {total:,} borrower-paths "
+                f"({verdict} of {ctx.max_borrower_paths:,}).")
+
+
+
+def _register_start(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
+    @app.callback(
+        Output("launch-message", "children"), Output("runs-version", "data"),
+        Input("launch-button", "n_clicks"),
+        State("launch-config", "value"), State("launch-paths", "value"),
+        State("launch-scale", "value"), State("launch-horizon", "value"),
+        State("launch-shock", "value"), State("launch-seed", "value"),
+        State({"type": "launch-knob", "key": ALL}, "value"),
+        State({"type": "launch-knob", "key": ALL}, "id"),
+        background=True, prevent_initial_call=True, interval=400,
+        running=[(Output("launch-button", "disabled"), True, False)],
+        progress=[Output("launch-progress", "value"), Output("launch-progress", "max"),
+                  Output("launch-progress-text", "children")],
+    )
+    def start(set_progress, clicks, name, paths, scale, horizon, shock, seed, values, ids):
+        if not clicks:  # the button was only drawn, not pressed
+            raise PreventUpdate
+        started = time.perf_counter()
+        set_progress(("0", "1", "checking parameters..."))
+
+        def progress(done: int, total: int) -> None:
+            set_progress((str(done), str(total), f"{done} of {total} paths done"))
+
+        try:
+            request = _form_request(ctx, name, paths, scale, horizon, shock, seed, values, ids)
+            run_id = launch(request, configs=_configs(ctx.configs_dir),
+                            runs_root=ctx.store.root, guard=ctx.guard,
+                            cap=ctx.max_borrower_paths, on_progress=progress)
+        except (ConfigError, LaunchRefused) as exc:
+            set_progress(("0", "1", "not started"))
+            return _message(str(exc), "error"), no_update
+        except Exception as exc:  # noqa: BLE001 - the page shows a message, the log the trace
+            log.exception("launched run failed")
+            set_progress(("0", "1", "failed"))
+            return _message(f"The run failed: {exc}", "error"), no_update
+        seconds = time.perf_counter() - started
+        link = dcc.Link("open it", href=f"/portfolio?a={run_id}")
+        return (_message([f"Run {run_id} finished in {seconds:.1f} s and is in the run "
+                          "picker; ", link, "."], "info"), run_id)
+
+
+def _message(children, kind: str) -> html.Div:
+    return html.Div(children, className=f"note note-{kind}")
+
+
+def _form_request(ctx, name, paths, scale, horizon, shock, seed, values, ids) -> LaunchRequest:
+    """The launch request of the form.
+
+    ``scale`` is the book size in % of the config's (initial and monthly borrowers),
+    ``shock`` the unemployment rise at the peak in percentage points.
+    """
+    configs = _configs(ctx.configs_dir)
+    if name not in configs:
+        raise ConfigError(f"{name!r}: not a config in {ctx.configs_dir}")
+    base = load_config(configs[name])
+    scale = float(scale) / 100 if scale is not None else 1.0
+    if not 0 < scale <= 1:
+        raise LaunchRefused(f"book size = {scale:.0%}: choose between 1 % and 100 %")
+    shock = None if shock is None else float(shock) / 100
+    if horizon is None:
+        raise LaunchRefused("horizon: give a whole number of months from 1 to 240")
+    knobs = {i["key"]: v for i, v in zip(ids or [], values or [], strict=False)}
+    knobs["book.new_borrowers_per_month"] = round(base.book.new_borrowers_per_month * scale)
+    return LaunchRequest(
+        config=name, paths=paths, seed=seed, shock=shock, horizon_months=horizon,
+        initial_borrowers=max(1, round(base.book.initial_borrowers * scale)), knobs=knobs,
+    )
+
+
+def _form_config(ctx, name, paths, scale, horizon, shock, seed, values, ids):
+    request = _form_request(ctx, name, paths, scale, horizon, shock, seed, values, ids)
+    return build_config(request, _configs(ctx.configs_dir))
+

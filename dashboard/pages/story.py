@@ -1,0 +1,68 @@
+"""Borrower story page: one borrower's path through the run, event by event."""
+
+from __future__ import annotations
+
+import logging
+
+from dash import Input, Output, State, dcc, html
+
+from dashboard.figures.common import empty_figure
+from dashboard.figures.story import borrower_timeline
+from dashboard.pages.common import AppContext, card, graph, load_run, note, page_header, shown
+from dashboard.story import StoryError, stored_story
+from sim.config import ConfigError
+
+PATH = "/story"
+TITLE = "Borrower story"
+log = logging.getLogger("dashboard")
+
+
+def layout(ctx: AppContext) -> html.Div:
+    controls = html.Div([
+        html.Label(["Path", dcc.Input(id="story-path", type="number", min=0, step=1, value=0)]),
+        html.Label(["Borrower id", dcc.Input(id="story-borrower", type="number", min=0, step=1,
+                                             value=0)]),
+        html.Button("Tell the story", id="story-button", n_clicks=0, className="button"),
+    ], className="controls")
+    return html.Div([
+        dcc.Store(id="story-ready", data=True),
+        page_header(TITLE, "Re-simulates the chosen path of the selected run with one "
+                           "borrower traced: the same seed gives the same life, event by "
+                           "event — income, bills, payments, days past due, collection "
+                           "contacts, limit changes, and the cure or charge-off."),
+        card(controls, note(note_id="story-note"),
+             dcc.Loading(graph("story-timeline", height=800), type="dot"),
+             html.Ul(id="story-events", className="events"), wide=True),
+    ])
+
+
+def _event_items(events) -> list:
+    items = []
+    for r in events.itertuples(index=False):
+        text = f"month {r.t:.1f}: {r.kind}" + (f" ({r.label})" if r.label else "")
+        items.append(html.Li(text))
+    return items[:60]
+
+
+def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
+    @app.callback(
+        Output("story-timeline", "figure"), Output("story-note", "children"),
+        Output("story-note", "style"), Output("story-events", "children"),
+        Input("story-button", "n_clicks"), Input("run-a", "value"),
+        Input("story-ready", "data"),
+        State("story-path", "value"), State("story-borrower", "value"),
+    )
+    def update(_clicks, run_id, _ready, path, borrower):
+        data, message = load_run(ctx, run_id)
+        if data is None:
+            return empty_figure(message), message, shown(True), []
+        if path is None or borrower is None:
+            message = "Give a path and a borrower id (whole numbers from 0)."
+            return empty_figure(message), message, shown(True), []
+        try:
+            folder = str(ctx.store.folder(run_id))
+            trace, events = stored_story(folder, int(path), int(borrower))
+        except (StoryError, ConfigError) as exc:
+            return empty_figure(str(exc)), str(exc), shown(True), []
+        fig = borrower_timeline(trace, events, borrower=int(borrower), path=int(path))
+        return fig, "", shown(False), _event_items(events)

@@ -1,0 +1,110 @@
+"""One borrower's story: re-simulate the path a borrower lived on and read the trace.
+
+A stored run keeps its config and root seed, and every path's random streams are a
+function of (seed, path) only, so simulating path ``p`` again with borrower ``b``
+traced reproduces exactly what that borrower lived through in the run: income and job
+spells, bills, payments, days past due, limit changes, collection contacts, and the
+cure or charge-off at the end.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.config import load_config
+from sim.engine import simulate_path
+from sim.ledger import DAYS_PER_MONTH
+from sim.store import MANIFEST
+
+ROUTINE_EVENTS = ("statement", "due_date", "purchase", "charge_off")
+"""Trace events that every traced borrower gets; any other event is a collection contact."""
+
+
+class StoryError(ValueError):
+    """A borrower story that cannot be told (bad path or borrower id); says why."""
+
+
+def borrower_trace(manifest: dict, path: int, borrower: int) -> pd.DataFrame:
+    """Re-simulate ``path`` of a stored run with ``borrower`` traced.
+
+    Args:
+        manifest: The run's manifest (its ``config`` and ``seed`` are used).
+        path: Monte Carlo path, 0 <= path < the run's paths.
+        borrower: Borrower slot id, 0 <= borrower < the book's capacity.
+
+    Returns:
+        The trace rows (see :func:`sim.engine.simulate_path`) with ``t``, the time in
+        months (day / 30), and ``dpd`` clipped at 0 (negative values are days before the
+        due date).
+
+    Raises:
+        StoryError: when the path or the borrower id is out of range.
+    """
+    cfg = load_config(manifest["config"])
+    paths = int(manifest.get("paths", 1))
+    if not 0 <= int(path) < paths:
+        raise StoryError(f"path {path} is not in this run; choose 0 to {paths - 1}")
+    if not 0 <= int(borrower) < cfg.capacity:
+        raise StoryError(f"borrower {borrower} is not in this book; choose 0 to {cfg.capacity - 1}")
+    result = simulate_path(cfg, int(manifest["seed"]), int(path), trace_ids=(int(borrower),))
+    trace = pd.DataFrame(result.trace)
+    if trace.empty:
+        raise StoryError(f"borrower {borrower} was never onboarded on path {path}")
+    trace["t"] = trace["day"] / DAYS_PER_MONTH
+    trace["dpd"] = trace["dpd"].clip(lower=0)
+    return trace
+
+
+def story_events(trace: pd.DataFrame) -> pd.DataFrame:
+    """The turning points of a trace, one row each.
+
+    Kinds: ``limit increase`` / ``limit cut`` (the limit changed), ``job loss`` /
+    ``re-employment``, ``contact`` (a collection action: any event not in
+    :data:`ROUTINE_EVENTS`), ``cure`` (days past due back to 0 from above 0) and
+    ``charge-off`` (the account stops being active).
+
+    Returns:
+        Columns ``t, kind, label, dpd`` sorted by time.
+    """
+    t = trace["t"].to_numpy()
+    dpd = trace["dpd"].to_numpy(float)
+    rows: list[tuple[float, str, str, float]] = []
+
+    def changed(col: str) -> np.ndarray:
+        x = trace[col].to_numpy()
+        return np.flatnonzero(x[1:] != x[:-1]) + 1
+
+    limit = trace["limit"].to_numpy(float)
+    for i in changed("limit"):
+        kind = "limit increase" if limit[i] > limit[i - 1] else "limit cut"
+        rows.append((t[i], kind, f"limit {limit[i - 1]:,.0f} → {limit[i]:,.0f}", dpd[i]))
+    employed = trace["employed"].to_numpy(bool)
+    for i in changed("employed"):
+        rows.append((t[i], "re-employment" if employed[i] else "job loss", "", dpd[i]))
+    active = trace["active"].to_numpy(bool)
+    for i in changed("active"):
+        if not active[i]:
+            rows.append((t[i], "charge-off", f"charged off at {dpd[i - 1]:.0f} dpd", dpd[i - 1]))
+    for i in np.flatnonzero((dpd[1:] == 0) & (dpd[:-1] > 0) & active[1:]) + 1:
+        rows.append((t[i], "cure", f"cured from {dpd[i - 1]:.0f} dpd", 0.0))
+    contacts = ~trace["event"].isin(ROUTINE_EVENTS).to_numpy()
+    for i in np.flatnonzero(contacts):
+        rows.append((t[i], "contact", str(trace["event"].iloc[i]).replace("_", " "), dpd[i]))
+    out = pd.DataFrame(rows, columns=["t", "kind", "label", "dpd"])
+    return out.sort_values("t", kind="stable").reset_index(drop=True)
+
+
+@functools.lru_cache(maxsize=32)
+def stored_story(folder: str, path: int, borrower: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Trace and events of ``borrower`` on ``path`` of the run stored in ``folder``, cached.
+
+    ``folder`` must come from :meth:`dashboard.data.RunStore.folder` (a listed run).
+    """
+    manifest = json.loads((Path(folder) / MANIFEST).read_text())
+    trace = borrower_trace(manifest, path, borrower)
+    return trace, story_events(trace)

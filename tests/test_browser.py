@@ -1,0 +1,224 @@
+"""End-to-end tests in headless Chromium (Debian's ``chromium`` driven by Playwright).
+
+Every page loads without a browser console error or a Dash error, every graph has
+traces, the compare page shows its difference table, and the launcher runs a small
+run to the end and it appears in the run picker. Set ``CREDITSIM_SCREENSHOTS`` to a
+folder to save a screenshot of each page there (docs/screenshots is made this way).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import small_config
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path(os.environ.get("CREDITSIM_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = os.environ.get("CREDITSIM_SCREENSHOTS")
+ERROR_OVERLAY = (".dash-fe-error-item, .dash-fe-error-top__group, "
+                 ".dash-debug-menu__error-indicator, .dash-debug-menu__error-count")
+TIMEOUT_MS = 30_000
+
+
+@pytest.fixture(scope="module")
+def server(run_store, demo_run, tmp_path_factory):
+    """The dashboard over the test store, in debug mode (so errors would show), on a free port."""
+    from werkzeug.serving import make_server
+
+    from dashboard.app import create_app
+
+    configs = tmp_path_factory.mktemp("configs")
+    tiny = small_config({"name": "tiny", "book": {"initial_borrowers": 300,
+                                                  "new_borrowers_per_month": 10,
+                                                  "horizon_months": 12}})
+    (configs / "tiny.yaml").write_text(yaml.safe_dump(tiny))
+    app = create_app(run_store, configs_dir=configs, max_borrower_paths=200_000,
+                     cache_dir=tmp_path_factory.mktemp("cache"))
+    app.enable_dev_tools(debug=True, dev_tools_hot_reload=False,
+                         dev_tools_disable_version_check=True)
+    httpd = make_server("127.0.0.1", 0, app.server, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.is_file():
+        pytest.skip(f"{CHROMIUM} not found: run scripts/install-browser.sh (Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(TIMEOUT_MS)
+    pg.errors = []
+    pg.on("console", lambda m: pg.errors.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    yield pg
+    context.close()
+
+
+def _ids(run_store) -> dict[str, str]:
+    from dashboard.data import scan_store
+
+    return {r.name: r.run_id for r in scan_store(run_store).values()}
+
+
+def _open(page, url: str, graphs: list[str], shot: str | None = None) -> None:
+    """Load ``url``, wait until every graph has traces, and check for errors."""
+    page.goto(url)
+    page.wait_for_selector("#page > *")
+    for g in graphs:
+        page.wait_for_function(
+            "id => { const el = document.querySelector('#' + id + ' .js-plotly-plot');"
+            " return el && el.data && el.data.length > 0; }", arg=g)
+    page.wait_for_timeout(300)
+    _assert_clean(page)
+    if shot:
+        _screenshot(page, shot)
+
+
+def _screenshot(page, name: str) -> None:
+    """Save a full-page screenshot without the debug menu, when screenshots are asked for."""
+    if not SCREENSHOTS:
+        return
+    page.add_style_tag(content=".dash-debug-menu__outer, .dash-debug-menu "
+                               "{ display: none !important; }")
+    page.wait_for_timeout(500)
+    Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
+
+
+def _assert_clean(page) -> None:
+    assert page.errors == [], page.errors
+    assert page.locator(ERROR_OVERLAY).count() == 0
+
+
+def _trace_counts(page, graphs: list[str]) -> dict[str, int]:
+    return {g: page.evaluate(
+        "id => document.querySelector('#' + id + ' .js-plotly-plot').data.length", g)
+        for g in graphs}
+
+
+PORTFOLIO = ["portfolio-receivables", "portfolio-delinquency", "portfolio-charge-off",
+             "portfolio-cumulative-charge-off", "portfolio-recoveries", "portfolio-unemployment",
+             "portfolio-buckets", "portfolio-vintages", "portfolio-roll-rates"]
+COLLECTIONS = ["collections-actions", "collections-cost", "collections-cures",
+               "collections-net-recovery", "collections-capacity"]
+ABS = ["abs-balances", "abs-triggers", "abs-loss-histogram", "abs-loss-exceedance",
+       "abs-sankey"]
+COMPARE = ["compare-difference", "compare-receivables", "compare-dpd30",
+           "compare-cumulative-charge-off", "compare-unemployment"]
+
+
+def test_runs_page_lists_the_store(server, page, run_store):
+    _open(page, server + "/", [], shot="runs")
+    page.wait_for_selector("#runs-table tbody tr")
+    text = page.inner_text("#runs-table")
+    for run_id in _ids(run_store).values():
+        assert run_id in text
+
+
+def test_portfolio_page(server, page, run_store):
+    run = _ids(run_store)["baseline"]
+    _open(page, f"{server}/portfolio?a={run}", PORTFOLIO, shot="portfolio")
+    counts = _trace_counts(page, PORTFOLIO)
+    assert counts["portfolio-receivables"] == 3  # band (2 traces) and median
+    assert page.locator("#portfolio-summary .kpi").count() >= 6
+
+
+def test_collections_page(server, page, demo_run):
+    _open(page, f"{server}/collections?a={demo_run.run_id}", COLLECTIONS, shot="collections")
+
+
+def test_abs_page(server, page, demo_run):
+    _open(page, f"{server}/abs?a={demo_run.run_id}", ABS, shot="abs")
+    assert page.locator("#abs-summary tbody tr").count() == 3
+
+
+def test_abs_page_without_a_deal_says_so(server, page, run_store):
+    _open(page, f"{server}/abs?a={_ids(run_store)['baseline']}", [])
+    page.wait_for_selector("#abs-note:has-text('no ABS deal')")
+    assert not page.locator("#abs-content").is_visible()
+
+
+def test_compare_page_shows_the_difference_table(server, page, run_store):
+    ids = _ids(run_store)
+    _open(page, f"{server}/compare?a={ids['baseline']}&b={ids['tighter-limits']}", COMPARE,
+          shot="compare")
+    rows = page.locator("#compare-table tbody tr")
+    assert rows.count() >= 6
+    assert "%" in rows.first.inner_text() and "[" in rows.first.inner_text()
+
+
+def test_borrower_story_page(server, page, run_store):
+    _open(page, f"{server}/story?a={_ids(run_store)['baseline']}", ["story-timeline"])
+    page.fill("#story-path", "2")
+    page.fill("#story-borrower", "14")
+    page.click("#story-button")
+    page.wait_for_function("() => document.querySelector('#story-timeline .gtitle')"
+                           " && document.querySelector('#story-timeline .gtitle')"
+                           ".textContent.includes('Borrower 14 on path 2')")
+    _assert_clean(page)
+    _screenshot(page, "story")
+
+
+def test_story_page_refuses_bad_ids(server, page, run_store):
+    _open(page, f"{server}/story?a={_ids(run_store)['baseline']}", ["story-timeline"])
+    page.fill("#story-borrower", "99999999")
+    page.click("#story-button")
+    page.wait_for_selector("#story-note:has-text('is not in this book')")
+    _assert_clean(page)
+
+
+def test_launcher_runs_a_small_run_that_appears_in_the_picker(server, page, run_store):
+    before = set(_ids(run_store).values())
+    _open(page, server + "/launch", [])
+    page.wait_for_selector("#launch-size:has-text('borrower-paths')")
+    if SCREENSHOTS:
+        _open(page, server + "/launch", [], shot="launch")
+    page.click("#launch-button")
+    page.wait_for_selector("#launch-message:has-text('finished')", timeout=120_000)
+    new = set(_ids(run_store).values()) - before
+    assert len(new) == 1
+    (run_id,) = new
+    assert page.inner_text("#launch-progress-text").endswith("paths done")
+    page.click("#run-a")
+    page.wait_for_selector("text=tiny · 20 paths")
+    _assert_clean(page)
+    page.click(f"a[href='/portfolio?a={run_id}']")
+    page.wait_for_function("() => { const el = document.querySelector("
+                           "'#portfolio-receivables .js-plotly-plot'); "
+                           "return el && el.data && el.data.length > 0; }")
+    _assert_clean(page)
+
+
+def test_launcher_refuses_bad_parameters_with_a_message(server, page, run_store):
+    before = set(_ids(run_store).values())
+    _open(page, server + "/launch", [])
+    page.wait_for_selector("#launch-size:has-text('borrower-paths')")
+    page.fill("#launch-horizon", "500")
+    page.click("#launch-button")
+    page.wait_for_selector("#launch-message:has-text('book.horizon_months = 500')",
+                           timeout=60_000)
+    assert "Traceback" not in page.inner_text("#page")
+    _assert_clean(page)
+    assert set(_ids(run_store).values()) == before

@@ -1,0 +1,123 @@
+"""ABS aggregates and figures, on synthetic frames shaped like the run's notes table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import synthetic_notes, synthetic_steps
+
+from dashboard.aggregate import abs as agg
+from dashboard.data import abs_data
+from dashboard.figures import abs as figs
+
+
+@pytest.fixture(scope="module")
+def notes() -> pd.DataFrame:
+    return synthetic_notes(paths=40, periods=18)
+
+
+@pytest.fixture(scope="module")
+def metrics(notes) -> pd.DataFrame:
+    return agg.note_metrics_per_path(notes)
+
+
+def test_note_balance_fans_per_note_and_period(notes):
+    fans = agg.note_balance_fans(notes)
+    assert list(pd.unique(fans["series"])) == ["A", "B", "C"]
+    a = notes[notes["note"] == "A"].pivot(index="path", columns="period", values="balance_end")
+    got = fans[fans["series"] == "A"]["p50"].to_numpy()
+    np.testing.assert_allclose(got, np.median(a.to_numpy(), axis=0))
+
+
+def test_note_metrics_from_notes_or_from_the_runs_summary(notes, metrics):
+    assert {"loss_pct", "any_loss", "wal_years", "irr_annual"} <= set(metrics.columns)
+    own = metrics[["path", "note", "loss_pct"]].assign(loss_pct=0.5)
+    assert (agg.note_metrics_per_path(notes, own)["loss_pct"] == 0.5).all()
+    writedown = notes.groupby(["path", "note"], sort=False)["writedown"].sum().to_numpy()
+    original = notes[notes["period"] == 1]["balance_begin"].to_numpy()
+    np.testing.assert_allclose(metrics["loss_pct"], writedown / original)
+
+
+def test_loss_distribution_shares_and_exceedance(metrics):
+    hist, exceed = agg.loss_distribution(metrics, bins=20)
+    for note, h in hist.groupby("note"):
+        assert h["share"].sum() == pytest.approx(1.0)
+        e = exceed[exceed["note"] == note]
+        assert (np.diff(e["prob_exceed"]) <= 0).all()
+        loss = metrics.loc[metrics["note"] == note, "loss_pct"]
+        assert e["prob_exceed"].iloc[0] == pytest.approx((loss > 0).mean())
+
+
+def test_tranche_table_orders_seniors_first(metrics):
+    table = agg.tranche_table(metrics)
+    assert table["note"].tolist() == ["A", "B", "C"]
+    assert (np.diff(table["expected_loss"]) >= 0).all()
+    assert {"prob_loss", "loss_p95", "loss_p99", "implied_rating", "wal_years",
+            "irr_annual"} <= set(table.columns)
+
+
+def test_trigger_timing_first_and_cumulative(notes):
+    timing = agg.trigger_timing(notes)
+    assert set(timing["trigger"]) == {"cumulative_default_ratio", "delinquency_ratio"}
+    for name, t in timing.groupby("trigger"):
+        col = f"trigger_{name}"
+        ever = notes.groupby("path")[col].any().mean()
+        assert t["cumulative_share"].iloc[-1] == pytest.approx(ever)
+        np.testing.assert_allclose(np.cumsum(t["first_share"]), t["cumulative_share"])
+
+
+def test_trigger_timing_falls_back_to_any_trigger(notes):
+    plain = notes.drop(columns=["trigger_cumulative_default_ratio", "trigger_delinquency_ratio"])
+    assert set(agg.trigger_timing(plain)["trigger"]) == {"any trigger"}
+    assert agg.trigger_timing(plain.drop(columns=["trigger_breached"])).empty
+
+
+def test_waterfall_from_the_step_log_balances(notes):
+    steps = synthetic_steps(notes)
+    links = agg.waterfall_flows_from_steps(steps, path=3, period=5)
+    into = links.loc[links["target"] == agg.AVAILABLE, "value"].sum()
+    out = links.loc[links["source"] == agg.AVAILABLE, "value"].sum()
+    assert into == pytest.approx(out)
+    assert {"collections", "reserve draw"} <= set(links["source"])
+    assert {"interest A", "principal A", "senior fees", "residual"} <= set(links["target"])
+    long = steps.melt(id_vars=["path", "period"], var_name="step", value_name="amount")
+    pd.testing.assert_frame_equal(agg.waterfall_flows_from_steps(long, 3, 5), links)
+
+
+def test_waterfall_rebuilt_from_notes_uses_every_note(notes):
+    links = agg.waterfall_flows_from_notes(notes, path=0, period=2)
+    rows = notes[(notes["path"] == 0) & (notes["period"] == 2)]
+    interest = links[links["target"].str.startswith("interest")]["value"].sum()
+    assert interest == pytest.approx(rows["interest_paid"].sum())
+    assert links["source"].iloc[0] == "collections and reserve"
+    assert agg.waterfall_flows_from_notes(notes, path=999, period=2).empty
+
+
+def test_abs_figures(notes):
+    data = abs_data({"notes": notes, "waterfall": synthetic_steps(notes)})
+    fig = figs.note_balance_fan(data.balance_fans, data.notes)
+    assert [t.name for t in fig.data if t.name.endswith("median")] == [
+        "note A: median", "note B: median", "note C: median"]
+    assert fig.layout.xaxis.title.text == "payment period (month)"
+    hist = figs.loss_histogram(data.loss_histogram)
+    assert len(hist.data) == 3 and hist.layout.barmode == "overlay"
+    assert "share of paths" in hist.layout.yaxis.title.text
+    exceed = figs.loss_exceedance(data.loss_exceedance)
+    assert len(exceed.data) == 3
+    trig = figs.trigger_timing(data.triggers)
+    assert len(trig.data) == 4
+    sankey = figs.waterfall_sankey(data.waterfall(1, 4), 1, 4)
+    assert sankey.data[0].type == "sankey"
+    assert "available funds" in sankey.data[0].node.label
+    assert "path 1, period 4" in sankey.layout.title.text
+    rows = figs.summary_rows(data.summary)
+    assert [r["note"] for r in rows] == ["A", "B", "C"]
+    assert {c["id"] for c in figs.SUMMARY_COLUMNS} == set(rows[0])
+
+
+def test_abs_figures_without_data_say_so():
+    assert figs.trigger_timing(agg.trigger_timing(pd.DataFrame(
+        {"path": [0], "period": [1], "note": ["A"]}))).layout.annotations
+    empty = pd.DataFrame(columns=["source", "target", "value"])
+    assert figs.waterfall_sankey(empty, 0, 1).layout.annotations

@@ -1,0 +1,58 @@
+"""The app shell and the ``creditsim dashboard`` command, without a browser."""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboard import cli
+from dashboard.app import PAGES, _query_run, create_app
+from sim.cli import build_parser
+
+
+@pytest.fixture(scope="module")
+def app(run_store):
+    return create_app(run_store, configs_dir="configs")
+
+
+def test_every_page_has_a_layout_and_the_shell_serves(app):
+    client = app.server.test_client()
+    assert client.get("/").status_code == 200
+    layout = client.get("/_dash-layout").get_json()
+    text = str(layout)
+    assert "run-a" in text and "run-b" in text and "runs-refresh" in text
+    assert len({p.PATH for p in PAGES}) == len(PAGES)
+
+
+def test_page_layouts_render(app, run_store):
+    from dashboard.data import RunStore
+    from dashboard.launcher import RunGuard
+    from dashboard.pages.common import AppContext
+
+    ctx = AppContext(RunStore(run_store), configs_dir=__import__("pathlib").Path("configs"),
+                     guard=RunGuard(None), max_borrower_paths=10)
+    for page in PAGES:
+        assert page.layout(ctx) is not None
+
+
+def test_query_selects_runs():
+    assert _query_run("?a=x&b=y", "a") == "x"
+    assert _query_run("?a=x", "b") is None
+    assert _query_run(None, "a") is None
+
+
+def test_cli_defaults_bind_localhost():
+    args = build_parser().parse_args(["dashboard"])
+    assert (args.host, args.port, args.runs) == ("127.0.0.1", 8050, "runs")
+    assert args.func is cli.run_dashboard
+    args = build_parser().parse_args(["dashboard", "--runs", "r", "--port", "9000",
+                                      "--host", "0.0.0.0", "--max-borrower-paths", "5"])
+    assert (args.runs, args.port, args.host, args.max_borrower_paths) == ("r", 9000, "0.0.0.0", 5)
+
+
+@pytest.mark.parametrize("bad", [["--port", "0"], ["--port", "http"],
+                                 ["--max-borrower-paths", "-1"]])
+def test_cli_refuses_bad_options(bad, capsys):
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args(["dashboard", *bad])
+    assert exc.value.code == 2
+    assert "error" in capsys.readouterr().err

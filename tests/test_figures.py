@@ -1,0 +1,140 @@
+"""Figure builders of the Portfolio, Compare and Borrower story pages, on small simulated runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from dashboard.aggregate import portfolio as agg
+from dashboard.data import RunStore
+from dashboard.figures import common, compare, portfolio, story
+from dashboard.story import borrower_trace, story_events
+
+
+@pytest.fixture(scope="module")
+def data(small_run):
+    return RunStore(small_run.path.parent).load(small_run.path.name)
+
+
+def _title(fig: go.Figure) -> str:
+    return fig.layout.title.text or ""
+
+
+def _has_data(fig: go.Figure) -> bool:
+    return len(fig.data) > 0 and all(
+        (t.x is not None and len(t.x)) or (t.z is not None and len(t.z)) for t in fig.data)
+
+
+def test_fan_chart_draws_band_and_median_of_the_fan_table(data):
+    fig = common.fan_chart(data.fans, ["receivables_balance"], title="T", yaxis="y (units)",
+                           unit="money")
+    upper, lower, median = fig.data
+    frame = data.fans[data.fans["series"] == "receivables_balance"]
+    np.testing.assert_array_equal(median.y, frame["p50"])
+    np.testing.assert_array_equal(upper.y, frame["p95"])
+    assert lower.fill == "tonexty" and "5-95 %" in lower.name
+    assert fig.layout.yaxis.title.text == "y (units)"
+
+
+@pytest.mark.parametrize("series", list(agg.SERIES))
+def test_series_fan_titles_and_units(data, series):
+    fig = portfolio.series_fan(data.fans, series)
+    assert isinstance(fig, go.Figure)
+    if series in set(data.fans["series"]):
+        assert _has_data(fig)
+        assert agg.SERIES[series].title in _title(fig)
+        assert fig.layout.yaxis.title.text == agg.SERIES[series].axis
+        assert fig.layout.xaxis.title.text == "month of the horizon"
+        if agg.SERIES[series].unit == "rate":
+            assert fig.layout.yaxis.tickformat.endswith("%")
+    else:
+        assert len(fig.data) == 0 and fig.layout.annotations
+
+
+def test_delinquency_fan_shows_30_and_90_plus(data):
+    fig = portfolio.delinquency_fan(data.fans)
+    names = [t.name for t in fig.data if t.name]
+    assert "30+ dpd: median" in names and "90+ dpd: median" in names
+
+
+def test_bucket_area_stacks_every_delinquent_bucket(data):
+    fig = portfolio.bucket_area(data.buckets)
+    assert {t.stackgroup for t in fig.data} == {"buckets"}
+    assert [t.name for t in fig.data][0] == "1-30 dpd"
+    np.testing.assert_allclose(sum(np.asarray(t.y) for t in fig.data),
+                               data.buckets.sum(axis=1))
+
+
+def test_roll_rate_heatmap_from_counts(data):
+    fig = portfolio.roll_rate_heatmap(data.roll, data.roll_from_table)
+    (heat,) = fig.data
+    assert heat.type == "heatmap"
+    assert list(heat.y)[0] == "current → 1-30 dpd"
+    assert np.asarray(heat.z).shape == data.roll.shape
+    assert "bucket counts" in _title(fig)
+
+
+def test_roll_rate_heatmap_from_a_roll_table():
+    import pandas as pd
+
+    matrix = pd.DataFrame([[0.9, 0.1], [0.4, 0.6]], index=["current", "1-30 dpd"],
+                          columns=["current", "1-30 dpd"])
+    fig = portfolio.roll_rate_heatmap(matrix, from_table=True)
+    assert fig.layout.xaxis.title.text == "bucket a month later"
+    assert list(fig.data[0].text[0]) == ["90%", "10%"]
+
+
+def test_vintage_curves_one_line_per_group(data):
+    fig = portfolio.vintage_curves(data.vintages)
+    assert len(fig.data) == data.vintages["order"].nunique()
+    assert fig.data[0].name == "launch book (month 0)"
+    assert fig.layout.xaxis.title.text == "months on book"
+    assert portfolio.vintage_curves(None).layout.annotations
+
+
+def test_compare_fan_overlays_two_runs(small_run, run_store):
+    store = RunStore(run_store)
+    ids = [r.run_id for r in store.runs() if r.name in ("baseline", "tighter-limits")]
+    a, b = (store.load(i) for i in ids[:2])
+    fig = compare.compare_fan(a.fans, b.fans, "cumulative_charge_off_rate", ("A: x", "B: y"))
+    medians = [t for t in fig.data if t.name.endswith("median")]
+    assert [t.name for t in medians] == ["A: x: median", "B: y: median"]
+    assert medians[1].line.dash == "dash"
+
+
+def test_difference_chart_and_table_of_a_paired_comparison(run_store):
+    store = RunStore(run_store)
+    ids = {r.name: r.run_id for r in store.runs()}
+    comparison = store.compare(ids["baseline"], ids["tighter-limits"])
+    fig = compare.difference_chart(comparison)
+    rates = comparison[[compare.is_rate(m) for m in comparison["metric"]]]
+    point = fig.data[0]
+    assert len(point.x) == len(rates)
+    np.testing.assert_allclose(sorted(point.x), sorted(rates["difference"] * 100))
+    assert fig.layout.xaxis.title.text == "B - A (percentage points)"
+    rows = compare.comparison_rows(comparison)
+    assert len(rows) == len(comparison)
+    assert {c["id"] for c in compare.COMPARISON_COLUMNS} == set(rows[0])
+    first = rows[0]
+    assert first["A"].endswith("%") and first["difference"].endswith("pp")
+    assert first["significant"] in ("yes", "no")
+
+
+def test_borrower_timeline_draws_every_panel(small_run):
+    trace = borrower_trace(small_run.manifest, path=1, borrower=3)
+    events = story_events(trace)
+    fig = story.borrower_timeline(trace, events, borrower=3, path=1)
+    names = {t.name for t in fig.data}
+    assert {"monthly income", "savings", "balance owed", "credit limit", "bill", "payment",
+            "days past due"} <= names
+    markers = {t.name for t in fig.data if t.type == "scatter" and t.mode == "markers"}
+    assert markers == set(events["kind"])
+    assert "Borrower 3 on path 1" in _title(fig)
+    assert fig.layout.yaxis3.title.text == "days past due"
+
+
+def test_empty_figure_says_why():
+    fig = common.empty_figure("nothing here", "Title")
+    assert len(fig.data) == 0
+    assert fig.layout.annotations[0].text == "nothing here"
