@@ -52,13 +52,6 @@ def test_permanent_income_is_lognormal_around_the_median():
     assert abs(log_income.std() - 0.4) < 4 * 0.4 / np.sqrt(2 * n)
 
 
-@pytest.mark.xfail(
-    reason="willingness is drawn with rng.beta, whose consumption of the traits stream "
-    "depends on its parameters (and is skipped when willingness_mean is 1), so changing "
-    "willingness_mean or willingness_concentration re-draws every later trait: autopay, "
-    "spending trait, score noise and initial savings",
-    strict=True,
-)
 @pytest.mark.parametrize("change", [{"willingness_mean": 0.9},
                                     {"willingness_concentration": 10.0},
                                     {"willingness_mean": 1.0}])
@@ -68,6 +61,29 @@ def test_a_willingness_change_keeps_every_other_trait(change):
                                 **change}})
     for name in ("permanent_income", "job_risk", "autopay", "spend_trait", "savings"):
         assert np.array_equal(getattr(a, name), getattr(b, name)), name
+
+
+@pytest.mark.parametrize(("mean", "concentration"), [(0.97, 40.0), (0.9, 4.0), (0.5, 2.0)])
+def test_willingness_is_beta_with_the_configured_mean_and_concentration(mean, concentration):
+    """Beta(m k, (1 - m) k) has mean m and variance m (1 - m) / (k + 1); the sample mean and
+    variance are within 4 standard errors (the variance's from the fourth central moment)."""
+    n = 100_000
+    w = pool_for({"repayment": {"willingness_mean": mean,
+                                "willingness_concentration": concentration}},
+                 capacity=n).willingness
+    var = mean * (1 - mean) / (concentration + 1)
+    assert abs(w.mean() - mean) < 4 * np.sqrt(var / n)
+    m4 = np.mean((w - mean) ** 4)
+    assert abs(w.var() - var) < 4 * np.sqrt((m4 - var**2) / n)
+
+
+def test_a_higher_willingness_mean_lowers_nobodys_willingness():
+    rep = {"willingness_concentration": 4.0}
+    low = pool_for({"repayment": {**rep, "willingness_mean": 0.8}}).willingness
+    high = pool_for({"repayment": {**rep, "willingness_mean": 0.9}}).willingness
+    assert np.all(high >= low) and np.any(high > low)
+    assert np.all(pool_for({"repayment": {"willingness_mean": 1.0}}).willingness == 1.0)
+    assert np.all(pool_for({"repayment": {"willingness_mean": 0.0}}).willingness == 0.0)
 
 
 def test_repayment_knobs_other_than_willingness_keep_the_traits():

@@ -149,18 +149,14 @@ def test_missing_config_file(tmp_path, capsys):
     assert "absent.yaml: no such config file" in err
 
 
-@pytest.mark.xfail(
-    reason="a config file that is not UTF-8 text raises UnicodeDecodeError outside the YAML "
-    "error handling: the message does not name the file",
-    strict=True,
-)
 def test_binary_config_file_names_the_file(tmp_path, capsys):
     path = tmp_path / "binary.yaml"
     path.write_bytes(b"\xff\xfe\x00book")
     rc = main(["run", str(path), "--quiet"])
     err = flat(capsys.readouterr().err)
     assert rc == 2
-    assert "binary.yaml" in err
+    assert "binary.yaml" in err and "must be UTF-8 text" in err
+    assert "Traceback" not in err
 
 
 def test_report_of_a_folder_that_is_not_a_run(tmp_path, capsys):

@@ -112,7 +112,6 @@ def test_more_collectors_shorter_waits_and_no_fewer_cures():
         waits.append(waited / calls[-1])
         cures.append(sum(sum(r[c].sum() for c in r if c.startswith("cures_")) for r in m))
     assert waits[0] > waits[1] > waits[2]
-    assert calls[0] < calls[1] < calls[2]
     assert cures[0] <= cures[1] <= cures[2]
 
 

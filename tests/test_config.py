@@ -129,11 +129,6 @@ def test_unknown_top_level_key_lists_the_sections():
         assert section in msg
 
 
-@pytest.mark.xfail(
-    reason="an unknown key inside a list item or a mapping of models (a ladder step, a "
-    "channel) is reported without the keys allowed there",
-    strict=True,
-)
 @pytest.mark.parametrize(("data", "allowed"), [
     ({"collections": {"ladder": [{"channel": "sms", "from_dpd": 1, "to": 5}]}}, "to_dpd"),
     ({"collections": {"channels": {"sms": {"costs": 1.0}}}}, "cost"),

@@ -362,12 +362,6 @@ def test_unemployment_of_the_book_follows_the_recession_path():
     assert m["unemployment_rate"].max() == pytest.approx(0.05 + 0.04)
 
 
-@pytest.mark.xfail(
-    reason="the early-warning action runs on day 10 of every month whatever the due day; "
-    "with due_day < 10 the due date has already cleared the month's scores, so no "
-    "borrower is ever flagged",
-    strict=True,
-)
 def test_early_warning_acts_before_an_early_due_date():
     overrides = {"early_warning": {"enabled": True, "fit_months": 4, "threshold": 0.05},
                  "repayment": {"forget_prob": 0.3, "willingness_concentration": 2.0},

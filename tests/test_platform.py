@@ -26,8 +26,8 @@ def cents(*values: int) -> np.ndarray:
 
 # -- initial limits -------------------------------------------------------------------------------
 def test_initial_limit_from_income_and_score():
-    """limit = income x income_multiple x max(1 + 0.005 (score - 700), 0.2), clipped to
-    [500, 50000] and rounded down to whole hundreds."""
+    """limit = income x income_multiple x max(1 + 0.005 (score - 700), 0.2), rounded down
+    to whole hundreds and clipped to [500, 50000]."""
     incomes = [6000.0, 6000.0, 6000.0, 6000.0, 100.0, 90_000.0, 6123.45]
     scores = [700.0, 750.0, 640.0, 300.0, 700.0, 800.0, 700.0]
     platform, pool = make(capacity=len(incomes) + 1)
@@ -48,18 +48,20 @@ def test_income_multiple_scales_the_initial_limit():
     assert platform.limit.tolist() == [10_000 * 100]
 
 
-@pytest.mark.xfail(
-    reason="the initial limit is clipped to [min_limit, max_limit] and then rounded down "
-    "to whole hundreds, so a min_limit that is not a multiple of 100 is not granted "
-    "(min_limit 250 gives a limit of 200)",
-    strict=True,
-)
 def test_no_initial_limit_below_min_limit():
     platform, pool = make({"credit_line": {"min_limit": 250}}, capacity=1)
     pool.permanent_income[:] = 100.0
     pool.score[:] = 700.0
     platform.onboard(0, 1, 0, pool)
     assert platform.limit[0] >= 250 * 100
+
+
+def test_bounds_that_are_not_whole_hundreds_are_granted_exactly():
+    platform, pool = make({"credit_line": {"min_limit": 250, "max_limit": 7050}}, capacity=3)
+    pool.permanent_income[:] = [100.0, 5000.0, 90_000.0]
+    pool.score[:] = 700.0
+    platform.onboard(0, 3, 0, pool)
+    assert platform.limit.tolist() == [25_000, 500_000, 705_000]
 
 
 # -- limit increases and cuts ---------------------------------------------------------------------
@@ -88,11 +90,6 @@ def test_limit_rises_after_each_run_of_on_time_months_up_to_the_income_cap():
     assert increases >= 7
 
 
-@pytest.mark.xfail(
-    reason="review_limits counts an account whose limit is already at the cap as a limit "
-    "increase every time its on-time run completes, though the limit does not change",
-    strict=True,
-)
 def test_only_limits_that_actually_rise_count_as_increases():
     platform, pool = make({"credit_line": {"increase_after_months": 1}}, capacity=1)
     pool.permanent_income[:] = 6000.0

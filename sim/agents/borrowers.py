@@ -12,10 +12,27 @@ platform did to anyone else (common random numbers across policies).
 from __future__ import annotations
 
 import numpy as np
+from scipy.stats import beta
 
 from sim.config import PLAN_TERMS, RunConfig
 
 SCORE_MIN, SCORE_MAX = 300.0, 900.0
+
+
+def willingness(mean: float, concentration: float, u: np.ndarray) -> np.ndarray:
+    """Beta(mean * concentration, (1 - mean) * concentration) willingness, by inverse CDF.
+
+    Taking one uniform ``u`` per borrower whatever the parameters (even when the Beta
+    degenerates to a point at mean 0 or 1) keeps the traits drawn after willingness the
+    same when the willingness parameters change. With the same uniforms a higher mean
+    never lowers anyone's willingness: the Beta grows stochastically with its mean.
+    """
+    a, b = mean * concentration, (1.0 - mean) * concentration
+    if b <= 0.0:
+        return np.ones_like(u)
+    if a <= 0.0:
+        return np.zeros_like(u)
+    return beta.ppf(u, a, b)
 
 
 class BorrowerPool:
@@ -34,9 +51,8 @@ class BorrowerPool:
         self.permanent_income = inc.median_monthly * np.exp(inc.dispersion * z_income)
         s = inc.job_loss_dispersion
         self.job_risk = np.exp(s * z_risk - 0.5 * s * s)  # mean 1, higher for low income
-        a = rep.willingness_mean * rep.willingness_concentration
-        b = (1.0 - rep.willingness_mean) * rep.willingness_concentration
-        self.willingness = rng.beta(a, b, capacity) if b > 0 else np.ones(capacity)
+        self.willingness = willingness(rep.willingness_mean, rep.willingness_concentration,
+                                       rng.random(capacity))
         self.autopay = rng.random(capacity) < rep.autopay_share
         self.spend_trait = np.exp(0.5 * config.spending.dispersion * rng.standard_normal(capacity))
         sc = config.score

@@ -6,9 +6,10 @@ months on book, recent missed payments, recent collection contacts, a recent lim
 cut; never the hidden income or savings). For the first ``fit_months`` it only
 records these and whether the bill was then missed; then it fits a logistic
 regression, scores every later statement, and acts on borrowers above the
-threshold ten days before the due date. Out-of-sample predictions give the model's
-AUC. Borrower education ("nudges") reaches a share of new borrowers at a one-off
-cost and makes them forget less and over-borrow less.
+threshold ``days_before_due`` days before the due date (at the statement when the due
+date comes sooner). Out-of-sample predictions give the model's AUC. Borrower
+education ("nudges") reaches a share of new borrowers at a one-off cost and makes
+them forget less and over-borrow less.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 
 FEATURES = ("score", "utilisation", "bill_to_limit", "months_on_book", "recent_missed",
             "recent_contacts", "recent_cut")
-ACTION_DAY = 10  # days after the statement, ten days before the due date
 _NUDGE = 3  # purpose of the keyed draw deciding who education reaches
 
 
@@ -40,6 +40,8 @@ class EarlyWarning:
     def __init__(self, config: RunConfig, key: int):
         self.cfg = config.early_warning
         self.key = key
+        # day of the month (after the statement on day 0) on which ``act`` runs
+        self.action_day = max(config.billing.due_day - self.cfg.days_before_due, 0)
         self.train_x: list[np.ndarray] = []
         self.train_y: list[np.ndarray] = []
         self.test_p: list[np.ndarray] = []
@@ -74,7 +76,7 @@ class EarlyWarning:
         self.pending = (idx, x, prob)
 
     def act(self, sim: PathSimulation, month: int) -> None:
-        """Ten days before the due date: act on flagged borrowers."""
+        """On ``action_day``, before the due date: act on flagged borrowers."""
         if self.pending is None or self.pending[2] is None:
             return
         idx, _, prob = self.pending
