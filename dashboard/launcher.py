@@ -130,11 +130,10 @@ def knobs_for(config: RunConfig) -> list[Knob]:
             if options:
                 knobs.append(Knob(key, "Collection queue policy", "choice", value,
                                   options=options))
-        elif leaf == "balance" and len(path) >= 3 and path[-3] == "notes":
+        elif leaf == "size" and len(path) >= 3 and path[-3] == "notes":
             name = _note_name(config, path)
-            knobs.append(Knob(key, f"Note {name} size (currency units)", "float", value,
-                              round(value * 0.25, 2), round(value * 2.0, 2),
-                              max(round(value / 100, 2), 0.01)))
+            knobs.append(Knob(key, f"Note {name} size (share of the pool)", "float", value,
+                              0.01, 1.0, 0.01))
     return knobs
 
 

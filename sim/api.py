@@ -17,6 +17,7 @@ import numpy as np
 from sim.config import RunConfig, load_config
 from sim.metrics import path_table, portfolio_table, roll_table, vintage_table
 from sim.montecarlo import ProgressCallback, run_paths
+from sim.securitisation import abs_tables, note_loss_columns
 from sim.store import Run, new_run_id, package_version, write_run
 
 
@@ -55,6 +56,11 @@ def run(
     portfolio = portfolio_table(results)
     tables = {"portfolio": portfolio, "paths": path_table(portfolio, results),
               "vintages": vintage_table(results), "rolls": roll_table(results)}
+    deal = abs_tables(results)
+    if deal:
+        tables.update(deal)
+        tables["paths"] = tables["paths"].merge(note_loss_columns(deal["note_metrics"]),
+                                                on="path", how="left")
     traces = [row for r in results for row in r.trace]
     if traces:
         import pandas as pd

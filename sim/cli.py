@@ -11,6 +11,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from functools import partial
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -45,12 +46,25 @@ def _seed(text: str) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     import sim
 
-    result = sim.run(args.config, paths=args.paths, seed=args.seed, workers=args.workers,
-                     out=args.out, scheduler=args.scheduler, progress=not args.quiet)
+    result = sim.run(_with_deal(args.config, args.deal), paths=args.paths, seed=args.seed,
+                     workers=args.workers, out=args.out, scheduler=args.scheduler,
+                     progress=not args.quiet)
     if not args.quiet:
         _print_summary(result)
     print(result.path)
     return 0
+
+
+def _with_deal(config: str, deal: str | None):  # noqa: ANN202 - a path or a RunConfig
+    """The config, with its deal replaced by the deal file ``deal`` ('none' removes it)."""
+    if deal is None:
+        return config
+    from sim.config import load_config, read_yaml, with_overrides
+
+    cfg = load_config(config)
+    if deal == "none":
+        return cfg.model_copy(update={"deal": None})
+    return with_overrides(cfg.model_copy(update={"deal": None}), {"deal": read_yaml(Path(deal))})
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -58,6 +72,27 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     _print_summary(load_run(args.run, args.runs))
     return 0
+
+
+def _print_tranches(run) -> None:  # noqa: ANN001 - a sim.store.Run
+    """Each note's loss distribution across paths, WAL, IRR and implied rating."""
+    from sim.abs import tranche_summary
+
+    deal = run.manifest["config"].get("deal") or {}
+    summary = tranche_summary(run["note_metrics"])
+    table = Table(title=f"deal {deal.get('name', '')}: tranche losses over "
+                        f"{int(summary.paths.max())} paths (loss = share of the note's balance)")
+    cols = ("note", "expected loss", "P(loss)", "loss p95", "loss p99", "WAL (y)", "IRR",
+            "implied rating")
+    for c in cols:
+        table.add_column(c, justify="left" if c == "note" else "right")
+    for r in summary.itertuples(index=False):
+        table.add_row(r.note, f"{r.expected_loss:.3%}", f"{r.prob_loss:.1%}",
+                      f"{r.loss_p95:.3%}", f"{r.loss_p99:.3%}", f"{r.wal_years:.2f}",
+                      f"{r.irr_annual:.2%}", r.implied_rating)
+    console.print(table)
+    console.print("Implied rating: Moody's idealised cumulative expected-loss rates, 5-year "
+                  "horizon (see docs/WATERFALL.md).", style="dim", highlight=False)
 
 
 def cmd_trace(args: argparse.Namespace) -> int:
@@ -104,7 +139,7 @@ def cmd_run_set(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from sim.compare import paired_comparison
-    from sim.metrics import format_metric
+    from sim.metrics import KEY_METRICS, format_metric
     from sim.store import load_run
 
     a = load_run(args.run_a, args.runs, tables=("paths",))
@@ -112,7 +147,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if a.manifest["seed"] != b.manifest["seed"]:
         err_console.print("warning: the runs have different seeds, so paths are not paired "
                           "draws; the paired interval is not meaningful", highlight=False)
-    result = paired_comparison(a.paths, b.paths)
+    notes = tuple(c for c in a.paths.columns if c.startswith("note_loss_") and c in b.paths)
+    result = paired_comparison(a.paths, b.paths, KEY_METRICS + notes)
     pairs = int(result.paths.iloc[0])
     table = Table(title=f"A = {a.run_id}\nB = {b.run_id}  ({pairs} paired paths)")
     for c in ("metric", "A", "B", "B - A", "95% CI (paired)", "significant"):
@@ -146,6 +182,8 @@ def _print_summary(run) -> None:  # noqa: ANN001 - a sim.store.Run
         table.add_row(row.metric, f(row.mean), f(row.p5), f(row.p50), f(row.p95),
                       f"[{f(row.ci_low)}, {f(row.ci_high)}]")
     console.print(table)
+    if "note_metrics" in run.tables:
+        _print_tranches(run)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -162,6 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=_positive, default=1, help="local worker processes")
     p.add_argument("--scheduler", help="Dask scheduler address (instead of local processes)")
     p.add_argument("--out", default="runs", help="run-store folder (default: runs)")
+    p.add_argument("--deal", help="deal file replacing the config's deal, e.g. "
+                   "configs/deals/baitiao_2015.yaml; 'none' runs without one")
     p.add_argument("--quiet", action="store_true", help="print only the run folder")
     p.set_defaults(func=cmd_run)
 

@@ -24,6 +24,19 @@ def _interval(x: np.ndarray, level: float) -> tuple[float, float]:
     return float(x.mean() - half), float(x.mean() + half)
 
 
+def _welch_half_width(a: np.ndarray, b: np.ndarray, level: float) -> float:
+    """Half-width of Welch's interval for mean(b) - mean(a) (Welch-Satterthwaite df)."""
+    n_a, n_b = a.shape[0], b.shape[0]
+    if n_a < 2 or n_b < 2:
+        return float("nan")
+    va, vb = a.var(ddof=1) / n_a, b.var(ddof=1) / n_b
+    se2 = va + vb
+    if se2 == 0:
+        return 0.0
+    df = se2**2 / (va**2 / (n_a - 1) + vb**2 / (n_b - 1))
+    return float(stats.t.ppf(0.5 + level / 2, df) * np.sqrt(se2))
+
+
 def paired_comparison(paths_a: pd.DataFrame, paths_b: pd.DataFrame,
                       metrics: tuple[str, ...] = KEY_METRICS,
                       level: float = 0.95) -> pd.DataFrame:
@@ -47,14 +60,13 @@ def paired_comparison(paths_a: pd.DataFrame, paths_b: pd.DataFrame,
         a = joined[f"{m}_a"].to_numpy(float)
         b = joined[f"{m}_b"].to_numpy(float)
         lo, hi = _interval(b - a, level)
-        se = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b)) if len(a) > 1 else np.nan
-        z = stats.norm.ppf(0.5 + level / 2)
         diff = float((b - a).mean())
+        half = _welch_half_width(a, b, level)
         rows.append({
             "metric": m, "mean_a": float(a.mean()), "mean_b": float(b.mean()),
             "difference": diff, "ci_low": lo, "ci_high": hi,
             "significant": bool(lo > 0 or hi < 0),
-            "unpaired_ci_low": diff - z * se, "unpaired_ci_high": diff + z * se,
+            "unpaired_ci_low": diff - half, "unpaired_ci_high": diff + half,
             "paths": len(a),
         })
     return pd.DataFrame(rows)

@@ -13,10 +13,12 @@ says otherwise, durations are in months or days as named.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sim.abs.deal import CleanUpCall, Deal, Swap, Trigger
 
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
@@ -55,6 +57,25 @@ class ShockConfig(_Model):
     recovery_months: int = Field(18, ge=1, description="Months from peak back to base (linear).")
 
 
+class BaseRateConfig(_Model):
+    """Per-path base rate (annual, e.g. 1-month SHIBOR or SOFR): an AR(1) around a mean that
+    the central bank lowers when unemployment rises above its long-run level."""
+
+    initial: float = Field(0.025, ge=-0.05, le=0.3, description="Rate in month 0 (annual).")
+    mean: float = Field(0.025, ge=-0.05, le=0.3, description="Long-run mean rate (annual).")
+    persistence: float = Field(
+        0.97, ge=0.0, lt=1.0, description="Monthly AR(1) coefficient of the deviation from mean."
+    )
+    shock_sd: float = Field(
+        0.001, ge=0.0, le=0.05, description="Monthly s.d. of the deviation's innovation (annual)."
+    )
+    unemployment_beta: float = Field(
+        0.5, ge=0.0, le=5.0,
+        description="Rate cut per unit of unemployment above its base (0.5: -0.5 pp per +1 pp).",
+    )
+    floor: float = Field(0.0, ge=-0.05, le=0.3, description="Lowest rate allowed (annual).")
+
+
 class MacroConfig(_Model):
     """Per-path unemployment: the scenario's deterministic path plus an AR(1) deviation."""
 
@@ -74,6 +95,10 @@ class MacroConfig(_Model):
         0.002, ge=0.0, le=0.05, description="Monthly s.d. of the deviation's innovation (fraction)."
     )
     floor: float = Field(0.01, gt=0.0, lt=0.5, description="Lowest unemployment rate allowed.")
+    base_rate: BaseRateConfig = Field(
+        default_factory=lambda: BaseRateConfig(),
+        description="Short-term base rate that floating-rate notes pay a margin over.",
+    )
 
 
 class IncomeConfig(_Model):
@@ -476,6 +501,10 @@ class EarlyWarningConfig(_Model):
     action: Literal["reminder", "limit_cut", "hardship_offer"] = Field(
         "reminder", description="Action before the due date for flagged borrowers."
     )
+    days_before_due: int = Field(
+        10, ge=1, le=28, description="Days before the due date the action is taken (on the "
+        "statement day, day 0, when the due date comes sooner)."
+    )
     reminder_effect: Prob = Field(
         0.7, description="Share of a reminded borrower's chance of forgetting removed."
     )
@@ -499,6 +528,108 @@ class NudgeConfig(_Model):
     )
 
 
+class EligibilityConfig(_Model):
+    """Which receivables the vehicle may buy, at the cut-off and when it replenishes."""
+
+    min_score: float = Field(
+        600.0, ge=300, le=850, description="Lowest behaviour score of an eligible borrower."
+    )
+    max_days_past_due: int = Field(
+        0, ge=0, le=29, description="Most days past due of an eligible account (0: current only)."
+    )
+    min_months_on_book: int = Field(
+        3, ge=0, le=120, description="Seasoning: whole months since the borrower was onboarded."
+    )
+    max_obligor_share: float = Field(
+        0.002, gt=0.0, le=1.0,
+        description="Concentration limit: most of one borrower's receivables the vehicle holds, "
+        "as a share of the cut-off pool balance.",
+    )
+
+
+class DealNoteConfig(_Model):
+    """One tranche, sized as a share of the pool bought at the cut-off."""
+
+    name: str = Field(min_length=1, description="Tranche label, e.g. 'senior'.")
+    size: float = Field(gt=0.0, le=1.0, description="Original balance / cut-off pool balance.")
+    rate_type: Literal["fixed", "floating"] = Field(
+        "fixed", description="'fixed' pays coupon; 'floating' pays macro.base_rate + margin."
+    )
+    coupon: float | None = Field(None, ge=0.0, le=1.0, description="Fixed annual coupon.")
+    margin: float = Field(0.0, ge=-0.05, le=1.0, description="Annual margin of a floating note.")
+
+
+class DealReserveConfig(_Model):
+    """Cash reserve, as shares of the initial total note balance."""
+
+    initial_pct: float = Field(0.0, ge=0.0, le=1.0, description="Balance at closing.")
+    target_pct: float = Field(0.0, ge=0.0, le=1.0, description="Balance refilled every period.")
+
+
+class SecuritisationConfig(_Model):
+    """An ABS funded by the platform's receivables: pool, notes and waterfall terms.
+
+    At the end of month ``cutoff_month`` the vehicle buys ``pool_share`` of the eligible
+    receivables (principal, at par); the notes are sized as shares of that pool and the
+    waterfall runs monthly from the next month to the end of the horizon.
+    """
+
+    name: str = Field("deal", min_length=1, description="Name of the deal in reports.")
+    source: str = Field("", description="Where the terms come from (documentation only).")
+    cutoff_month: int = Field(
+        12, ge=1, le=600, description="Month of the cut-off (1 = end of the first month)."
+    )
+    pool_share: float = Field(
+        1.0, gt=0.0, le=1.0, description="Share of the eligible receivables sold at cut-off."
+    )
+    eligibility: EligibilityConfig = EligibilityConfig()
+    revolving_months: int = Field(
+        0, ge=0, le=600, description="Periods in which principal collections buy new receivables."
+    )
+    notes: list[DealNoteConfig] = Field(min_length=1, description="Tranches, most senior first.")
+    senior_fee_rate: float = Field(
+        0.01, ge=0.0, le=0.2, description="Servicing and trustee fees, annual, on the pool."
+    )
+    reserve: DealReserveConfig = DealReserveConfig()
+    principal: Literal["sequential", "pro_rata"] = Field(
+        "sequential", description="Principal allocation while no trigger is breached."
+    )
+    triggers: list[Trigger] = Field(
+        default_factory=list, description="Performance triggers (see docs/WATERFALL.md)."
+    )
+    pdl: bool = Field(False, description="Keep a principal deficiency ledger per note.")
+    clean_up_call: CleanUpCall | None = Field(None, description="Clean-up call terms.")
+    swap: Swap | None = Field(None, description="Interest-rate swap paying fixed.")
+    delinquency_dpd: int = Field(
+        60, ge=1, le=179,
+        description="Receivables at least this many days past due count as delinquent.",
+    )
+
+    @model_validator(mode="after")
+    def _sizes(self) -> SecuritisationConfig:
+        total = sum(n.size for n in self.notes)
+        if total > 1.0 + 1e-9:
+            raise ValueError(f"note sizes add up to {total:.4f}; they must not exceed 1 (the pool)")
+        self.to_deal(1.0)  # the deal's own rules (unique names, coupon or margin, swap)
+        return self
+
+    def to_deal(self, pool_balance: float) -> Deal:
+        """The deal's terms in currency units for a cut-off pool of ``pool_balance``."""
+        notes = [{"name": n.name, "balance": n.size * pool_balance, "rate_type": n.rate_type,
+                  **({"coupon": n.coupon} if n.rate_type == "fixed" else {"margin": n.margin})}
+                 for n in self.notes]
+        total = sum(n["balance"] for n in notes)
+        return Deal.model_validate({
+            "notes": notes, "senior_fee_rate": self.senior_fee_rate,
+            "reserve": {"initial": self.reserve.initial_pct * total,
+                        "target_pct": self.reserve.target_pct},
+            "principal": self.principal, "triggers": [t.model_dump() for t in self.triggers],
+            "pdl": self.pdl, "revolving_periods": self.revolving_months,
+            "clean_up_call": self.clean_up_call and self.clean_up_call.model_dump(),
+            "swap": self.swap and self.swap.model_dump(),
+        })
+
+
 class RunConfig(_Model):
     """Everything one run needs."""
 
@@ -518,6 +649,17 @@ class RunConfig(_Model):
     collections: CollectionsConfig = CollectionsConfig()
     early_warning: EarlyWarningConfig = EarlyWarningConfig()
     nudges: NudgeConfig = NudgeConfig()
+    deal: SecuritisationConfig | None = Field(
+        None, description="Securitisation of the receivables; a mapping or a YAML file name."
+    )
+
+    @model_validator(mode="after")
+    def _deal_fits(self) -> RunConfig:
+        if self.deal is not None and self.deal.cutoff_month >= self.book.horizon_months:
+            raise ValueError(
+                f"deal.cutoff_month = {self.deal.cutoff_month} must be before the end of the "
+                f"horizon (book.horizon_months = {self.book.horizon_months})")
+        return self
 
     @property
     def capacity(self) -> int:
@@ -547,17 +689,27 @@ def _format_errors(err: ValidationError, source: str) -> str:
 
 
 def _allowed_keys(loc: tuple) -> list[str]:
+    """The keys of the model at key path ``loc`` (empty when it is not a model).
+
+    A list index or a mapping key after a list or mapping of models (``ladder.0``,
+    ``channels.sms``) leads to the item model.
+    """
     model: Any = RunConfig
+    in_container = False
     for part in loc:
-        field = model.model_fields.get(str(part)) if hasattr(model, "model_fields") else None
+        if in_container:  # the index or key of one item: the item's model is next
+            in_container = False
+            continue
+        field = model.model_fields.get(str(part))
         if field is None:
             return []
         ann = field.annotation
+        in_container = get_origin(ann) in (list, dict)
         candidates = [a for a in getattr(ann, "__args__", (ann,)) if isinstance(a, type)]
         model = next((a for a in candidates if issubclass(a, BaseModel)), None)
         if model is None:
             return []
-    return sorted(model.model_fields)
+    return [] if in_container else sorted(model.model_fields)
 
 
 def deep_merge(base: dict, override: dict) -> dict:
@@ -579,12 +731,18 @@ def read_yaml(path: Path, _seen: tuple[Path, ...] = ()) -> dict:
     if path.resolve() in _seen:
         raise ConfigError(f"{path}: 'base' files form a cycle")
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a YAML config: it must be UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         kind = type(data).__name__
         raise ConfigError(f"{path}: the top level must be a mapping of keys, got {kind}")
+    if isinstance(data.get("deal"), str):  # a deal file, relative to this file
+        data["deal"] = read_yaml(path.parent / data["deal"], _seen + (path.resolve(),))
     base = data.pop("base", None)
     if base is None:
         return data

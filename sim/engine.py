@@ -19,13 +19,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
+from sim.abs import WaterfallResult
 from sim.agents.borrowers import BorrowerPool
 from sim.agents.collections import Collections
-from sim.agents.interventions import ACTION_DAY, EarlyWarning, educate
+from sim.agents.interventions import EarlyWarning, educate
 from sim.agents.platform import ChargeOffOutcome, DueDateOutcome, Platform
+from sim.agents.spv import SPV
 from sim.config import RunConfig
 from sim.ledger import DAYS_PER_MONTH
-from sim.scenarios import simulate_unemployment
+from sim.scenarios import simulate_base_rate, simulate_unemployment
 
 CONCERNS = ("macro", "traits", "income", "spending", "repayment", "collections", "recovery", "spv")
 BUCKETS = ("current", "dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_91_120", "dpd_121_150",
@@ -59,6 +61,8 @@ class PathResult:
     trace: list[dict] = field(default_factory=list)
     rolls: np.ndarray | None = None  # accounts by (month, state at last month end, state now)
     summary: dict[str, float] = field(default_factory=dict)  # per-path facts, e.g. model AUC
+    waterfall: WaterfallResult | None = None  # the vehicle's waterfall, when there is a deal
+    pool: dict[str, np.ndarray] | None = None  # the vehicle's pool per period (currency units)
 
 
 class _Month:
@@ -87,6 +91,7 @@ class PathSimulation:
         self.pool = BorrowerPool(config, config.capacity, self.streams["traits"])
         self.platform = Platform(config, config.capacity)
         self.unemployment = simulate_unemployment(config.macro, self.months, self.streams["macro"])
+        self.base_rate = simulate_base_rate(config.macro, self.unemployment, self.streams["macro"])
         self.n = 0
         self.env = simpy.Environment()
         self.month = _Month()
@@ -113,6 +118,10 @@ class PathSimulation:
         self._nudge_cost = 0
         self.roll_counts: list[np.ndarray] = []
         self._last_bucket = np.full(config.capacity, NOT_ON_BOOK, dtype=np.int64)
+        self.spv = None
+        if config.deal is not None:
+            spv_key = int(self.streams["spv"].integers(2**63))
+            self.spv = SPV(config, config.capacity, spv_key, self.base_rate)
 
     # -- the clock ---------------------------------------------------------------------------
     def _monthly(self, offset: float, handler: Callable[[int], None]) -> Iterator:
@@ -128,7 +137,8 @@ class PathSimulation:
         schedule = [
             (0.0, self.on_month_start),
             (chargeoff_day + CHARGEOFF_HOUR, self.on_charge_off),
-            (ACTION_DAY + PAYMENT_HOUR, lambda m: self.early_warning.act(self, m)),
+            (self.early_warning.action_day + PAYMENT_HOUR,
+             lambda m: self.early_warning.act(self, m)),
             (bill.due_day + PAYMENT_HOUR, self.on_due_date),
             (bill.purchase_day + PAYMENT_HOUR, self.on_purchases),
             (DAYS_PER_MONTH - 0.01, self.on_month_end),
@@ -144,7 +154,11 @@ class PathSimulation:
         vintages = {k: np.concatenate(v) for k, v in self.vintage_rows.items()}
         rolls = np.stack(self.roll_counts)  # (months, from state, to state)
         summary = {"early_warning_auc": self.early_warning.auc()}
-        return PathResult(self.path, monthly, vintages, self.trace, rolls, summary)
+        result = PathResult(self.path, monthly, vintages, self.trace, rolls, summary)
+        if self.spv is not None and self.spv.started:
+            result.waterfall = self.spv.waterfall.result()
+            result.pool = self.spv.pool_table()
+        return result
 
     # -- handlers, in time-of-month order -------------------------------------------------------
     def on_month_start(self, m: int) -> None:
@@ -166,6 +180,8 @@ class PathSimulation:
         out = self.platform.charge_off(self.env.now, m, self.n, self.pool,
                                        self.streams["recovery"], col.agency, col.legal)
         self.last_charge_off = out
+        if self.spv is not None:
+            self.spv.on_charge_off(m, out)
         self.month.add("charge_offs_principal", out.principal.sum())
         self.month.add("charge_offs_fees", out.fee.sum())
         self.month.add("charge_offs", out.principal.sum() + out.fee.sum())
@@ -192,8 +208,11 @@ class PathSimulation:
         self.collections.refresh(self)
         self._trace("due_date", m, paid=out.paid)
 
-    def record_payment(self, principal: np.ndarray, fee: np.ndarray) -> None:
-        """Add payments (cents per account) to the month's flows."""
+    def record_payment(self, principal: np.ndarray, fee: np.ndarray,
+                       idx: np.ndarray | None = None) -> None:
+        """Add payments (cents per account ``idx``, or accounts 0.. when None) to the flows."""
+        if self.spv is not None:
+            self.spv.on_payment(principal, fee, idx)
         p, f = int(principal.sum()), int(fee.sum())
         self.month.add("payments", p + f)
         self.month.add("payments_principal", p)
@@ -203,6 +222,8 @@ class PathSimulation:
         amount = self.platform.purchases(m, self.n, self.env.now, self.pool,
                                          self.streams["spending"])
         self.last_purchases = amount
+        if self.spv is not None and self.spv.started:
+            self.spv.on_purchases(amount, self.platform.ledger.principal(self.n))
         self.month.add("new_purchases", amount.sum())
         self._purchases_by_cohort = np.bincount(
             self.platform.onboard_month[: self.n], weights=amount, minlength=self.months
@@ -236,12 +257,15 @@ class PathSimulation:
         row["unemployed_borrowers"] = int((~self.pool.employed[:n] & active).sum())
         row["mean_score"] = float(self.pool.score[:n][active].mean()) if active.any() else 0.0
         row["unemployment_rate"] = float(self.unemployment[m])
+        row["base_rate"] = float(self.base_rate[m])
         for k, v in row.items():
             self.series.setdefault(k, []).append(v)
         self._record_vintages(m)
         self._record_rolls(np.where(p.active[:n], bucket, CHARGED_OFF))
         self.opening = row["receivables_balance"]
         self.month = _Month()
+        if self.spv is not None:
+            self.spv.on_month_end(self, m)
 
     def _record_rolls(self, state: np.ndarray) -> None:
         """Count accounts by (state at the last month end, state now)."""

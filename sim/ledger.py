@@ -5,10 +5,10 @@ per-period fee) billed one per monthly statement; the schedule is kept as the ch
 in each account's monthly instalment at the month a plan starts and the month it ends,
 so booking a 12-month plan costs two writes, not twelve. A statement moves the
 month's instalment into the bills due on that month's due date; whatever stays
-unpaid ages there, and the age of the oldest unpaid bill is the account's days past due. Payments go to fees first,
-then to the oldest principal. All amounts are integer cents, so the books balance
-exactly. Arrays are laid out one row per month slot and one column per borrower, so
-that each month's operation touches contiguous memory.
+unpaid ages there, and the age of the oldest unpaid bill is the account's days past
+due. Payments go to fees first, then to the oldest principal. All amounts are integer
+cents, so the books balance exactly. Arrays are laid out one row per month slot and
+one column per borrower, so that each month's operation touches contiguous memory.
 """
 
 from __future__ import annotations
@@ -73,6 +73,10 @@ class Ledger:
     def balance(self, n: int) -> np.ndarray:
         """Outstanding cents (unbilled principal plus unpaid bills) of accounts 0..n-1."""
         return self.outstanding[:n].copy()
+
+    def principal(self, n: int) -> np.ndarray:
+        """Principal cents (unbilled and billed, unpaid) of accounts 0..n-1: balance less fees."""
+        return self.outstanding[:n] - self.due_fee[:, :n].sum(axis=0)
 
     def owed(self, n: int) -> np.ndarray:
         """Cents billed and unpaid (all due dates so far) of accounts 0..n-1."""

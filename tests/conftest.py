@@ -13,7 +13,7 @@ import pytest
 import sim
 from sim.config import deep_merge, read_yaml
 from sim.engine import BUCKETS
-from sim.store import Run, load_run, write_run
+from sim.store import Run, load_run
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "configs" / "baseline.yaml"
@@ -26,8 +26,15 @@ PATHS = int(os.environ.get("CREDITSIM_TEST_PATHS", "4"))
 
 
 def small_config(overrides: dict | None = None) -> dict:
-    """The baseline config with a small book (2,000 borrowers, 24 months)."""
-    return deep_merge(deep_merge(read_yaml(BASELINE), SMALL_BOOK), overrides or {})
+    """The baseline config with a small book (2,000 borrowers, 24 months) and no deal."""
+    data = deep_merge(read_yaml(BASELINE), SMALL_BOOK)
+    data.pop("deal", None)
+    return deep_merge(data, overrides or {})
+
+
+SMALL_DEAL = {"deal": deep_merge(read_yaml(BASELINE.parent / "deals" / "baitiao_2015.yaml"),
+                                 {"cutoff_month": 6, "revolving_months": 6})}
+"""The baseline deal on the small book: cut-off at month 6, six months revolving."""
 
 
 @pytest.fixture(scope="session")
@@ -144,25 +151,11 @@ def synthetic_collections(portfolio: pd.DataFrame, seed: int = 3) -> pd.DataFram
     return out
 
 
-def add_demo_deal(run: Run, root: Path, name: str = "baseline-demo-deal") -> Run:
-    """A copy of ``run`` with collections columns and a notes table and step log, as a new run
-    in ``root`` (so the Collections and ABS pages have something to draw)."""
-    paths = int(run.manifest["paths"])
-    months = int(run.portfolio["month"].max()) + 1
-    notes = synthetic_notes(paths=paths, periods=months - 1)
-    tables = dict(run.tables, portfolio=synthetic_collections(run.portfolio), notes=notes,
-                  waterfall=synthetic_steps(notes))
-    manifest = dict(run.manifest, run_id=f"{run.run_id}-{name}", name=name,
-                    description="Baseline with synthetic collections and ABS tables")
-    demo = Run(manifest, tables)
-    write_run(demo, root)
-    return demo
-
-
 @pytest.fixture(scope="session")
-def demo_run(run_store, small_run) -> Run:
-    """:func:`add_demo_deal` of the small run, stored in :func:`run_store`."""
-    return add_demo_deal(small_run, run_store)
+def demo_run(run_store) -> Run:
+    """The small baseline run with its deal (notes, waterfall, triggers), in :func:`run_store`."""
+    return sim.run(small_config(SMALL_DEAL | {"name": "baseline-deal"}), paths=PATHS, seed=1,
+                   out=run_store)
 
 
 @pytest.fixture(scope="session")

@@ -68,7 +68,7 @@ def test_compare_pairs_paths_of_two_listed_runs(run_store):
 
 def test_demo_run_has_abs_and_collections(demo_run, run_store):
     data = RunStore(run_store).load(demo_run.run_id)
-    assert data.abs is not None and data.abs.notes == ["A", "B", "C"]
+    assert data.abs is not None and data.abs.notes == ["senior", "mezzanine", "subordinated"]
     assert data.collections is not None
     assert {"sms", "human"} <= set(data.collections.channels)
 

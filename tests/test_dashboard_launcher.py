@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -30,9 +31,10 @@ def configs(tmp_path):
     folder = tmp_path / "configs"
     folder.mkdir()
     (folder / "baseline.yaml").write_text(BASELINE.read_text())
+    shutil.copytree(BASELINE.parent / "deals", folder / "deals")
     (folder / "small.yaml").write_text(
         "base: baseline.yaml\nname: small\nbook: {initial_borrowers: 300, "
-        "new_borrowers_per_month: 10, horizon_months: 12}\n")
+        "new_borrowers_per_month: 10, horizon_months: 18}\n")
     return list_configs(folder)
 
 
@@ -48,10 +50,10 @@ def test_list_configs_finds_yaml_files(configs):
 
 def test_shock_and_book_reach_the_config(configs):
     req = LaunchRequest(config="small.yaml", paths=2, shock=0.06, initial_borrowers=100,
-                        horizon_months=6)
+                        horizon_months=14)
     cfg = build_config(req, configs)
     assert cfg.macro.shock.peak_increase == 0.06
-    assert (cfg.book.initial_borrowers, cfg.book.horizon_months) == (100, 6)
+    assert (cfg.book.initial_borrowers, cfg.book.horizon_months) == (100, 14)
     assert cfg.name == "small"
 
 
@@ -89,13 +91,13 @@ def test_knobs_for_tranche_sizes(monkeypatch):
 
     class FakeConfig:
         def model_dump(self, mode="json"):
-            return {"deal": {"notes": [{"name": "A", "balance": 800.0},
-                                       {"name": "B", "balance": 200.0}]}}
+            return {"deal": {"notes": [{"name": "A", "size": 0.8},
+                                       {"name": "B", "size": 0.2}]}}
 
     knobs = launcher.knobs_for(FakeConfig())
-    assert [k.key for k in knobs] == ["deal.notes.0.balance", "deal.notes.1.balance"]
-    assert knobs[1].label == "Note B size (currency units)"
-    assert knobs[0].low == 200.0 and knobs[0].high == 1600.0
+    assert [k.key for k in knobs] == ["deal.notes.0.size", "deal.notes.1.size"]
+    assert knobs[1].label == "Note B size (share of the pool)"
+    assert knobs[0].low == 0.01 and knobs[0].high == 1.0
 
 
 def test_set_path_walks_lists_and_refuses_unknown_keys():
@@ -122,7 +124,7 @@ def test_guard_allows_one_holder_and_takes_over_dead_ones(guard):
 
 def test_launch_runs_into_the_store(configs, guard, tmp_path):
     seen = []
-    req = LaunchRequest(config="small.yaml", paths=2, seed=3, horizon_months=6)
+    req = LaunchRequest(config="small.yaml", paths=2, seed=3, horizon_months=14)
     run_id = launch(req, configs=configs, runs_root=tmp_path / "runs", guard=guard,
                     on_progress=lambda done, total: seen.append((done, total)))
     listing = scan_store(tmp_path / "runs")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from sim.agents.interventions import FEATURES
+from sim.agents.interventions import FEATURES, EarlyWarning
 from sim.config import load_config
 from sim.engine import PathSimulation, simulate_path
 
@@ -27,6 +28,22 @@ def test_early_warning_fits_and_ranks_better_than_chance():
     flagged = result.monthly["ew_flagged"]
     assert flagged[:8].sum() == 0 and flagged[8:].sum() > 0  # acts only once fitted
     assert result.monthly["ew_cost"].sum() == flagged.sum() * 5  # 0.05 per reminder
+
+
+@pytest.mark.parametrize(("due_day", "days_before", "day"),
+                         [(20, 10, 10), (25, 10, 15), (20, 3, 17), (10, 10, 0), (5, 10, 0)])
+def test_the_action_comes_days_before_due_before_the_due_date(due_day, days_before, day,
+                                                               monkeypatch):
+    """Timeline of one path: the action runs at noon ``days_before`` days before the due
+    date (at noon on the statement day when the due date comes sooner), every month."""
+    cfg = load_config({"book": {"initial_borrowers": 20, "new_borrowers_per_month": 0,
+                                "horizon_months": 3},
+                       "billing": {"due_day": due_day, "purchase_day": due_day + 1},
+                       "early_warning": {"enabled": True, "days_before_due": days_before}})
+    times = []
+    monkeypatch.setattr(EarlyWarning, "act", lambda self, sim, m: times.append((m, sim.env.now)))
+    PathSimulation(cfg, 1, 0).run()
+    assert times == [(m, m * 30 + day + 0.5) for m in range(3)]
 
 
 def test_early_warning_off_reports_no_auc():

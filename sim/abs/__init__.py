@@ -18,10 +18,13 @@ from sim.abs.metrics import (
 from sim.abs.waterfall import (
     Step,
     Verb,
+    Waterfall,
     WaterfallResult,
     build_steps,
     result_to_frame,
     run_waterfall,
+    steps_to_frame,
+    triggers_to_frame,
     waterfall_arrays,
 )
 
@@ -30,6 +33,7 @@ __all__ = [
     "Deal",
     "Step",
     "Verb",
+    "Waterfall",
     "WaterfallResult",
     "as_deal",
     "build_steps",
@@ -38,8 +42,10 @@ __all__ = [
     "note_metrics",
     "result_to_frame",
     "run_waterfall",
+    "steps_to_frame",
     "tranche_summary",
     "trigger_metrics",
+    "triggers_to_frame",
     "wal_years",
     "waterfall_arrays",
 ]

@@ -104,9 +104,8 @@ class Terms:
     n_periods: int
 
     @classmethod
-    def build(cls, deal: Deal, x: dict[str, np.ndarray]) -> Terms:
-        """Terms for inputs `x` shaped (periods, paths)."""
-        n_periods = x["interest"].shape[0]
+    def build(cls, deal: Deal, n_periods: int, first_pool: np.ndarray) -> Terms:
+        """Terms for a run of `n_periods` whose first `pool_balance_begin` is `first_pool`."""
         notes = deal.notes
         call = deal.clean_up_call
         schedule = None
@@ -121,7 +120,7 @@ class Terms:
             floating=np.array([n.rate_type == "floating" for n in notes]),
             margin=np.array([n.margin for n in notes])[:, None],
             reserve_target=deal.reserve.target_pct * deal.initial_note_balance,
-            call_level=None if call is None else call.call_pct * x["pool_balance_begin"][0],
+            call_level=None if call is None else call.call_pct * first_pool,
             swap_schedule=schedule,
             n_periods=n_periods,
         )
@@ -224,6 +223,7 @@ class Recorder:
         deal: `DEAL_FIELDS` and `SOURCE_FIELDS` arrays shaped (periods, paths).
         flags: `FLAG_FIELDS` boolean arrays shaped (periods, paths).
         triggers: Breach state, bool, shaped (periods, triggers, paths).
+        trigger_values: Each trigger's tested value, shaped (periods, triggers, paths).
     """
 
     def __init__(self, n_periods: int, n_notes: int, n_paths: int, n_triggers: int) -> None:
@@ -231,6 +231,7 @@ class Recorder:
         self.deal = {k: np.zeros((n_periods, n_paths)) for k in DEAL_FIELDS + SOURCE_FIELDS}
         self.flags = {k: np.zeros((n_periods, n_paths), dtype=bool) for k in FLAG_FIELDS}
         self.triggers = np.zeros((n_periods, n_triggers, n_paths), dtype=bool)
+        self.trigger_values = np.zeros((n_periods, n_triggers, n_paths))
 
 
 @dataclass
@@ -361,6 +362,8 @@ def _pay_principal(ctx: PeriodContext, state: DealState, terms: Terms, note: int
     target = _principal_target(ctx, state, terms)
     amount = np.minimum(target, ctx.cash)
     reinvest = np.where(ctx.revolving, amount, 0.0)
+    if "replenishment_capacity" in ctx.x:  # what the pool can buy; the rest pays the notes
+        reinvest = np.minimum(reinvest, ctx.x["replenishment_capacity"])
     to_notes = amount - reinvest
     pays = allocate_sequential(to_notes, state.balance)
     if terms.deal.principal == "pro_rata":

@@ -66,30 +66,38 @@ class TriggerMonitor:
         self._es_history = np.zeros((n_periods, n_paths))
         self._t = 0
         self.state = np.zeros((len(self.triggers), n_paths), dtype=bool)
+        self.values = np.zeros((len(self.triggers), n_paths))
+        """Each trigger's tested value in the latest period (ratio or annualised spread)."""
 
     def update(self, obs: PeriodObservation) -> np.ndarray:
-        """Observe the next period and return the breach state, shape (triggers, paths)."""
+        """Observe the next period and return the breach state, shape (triggers, paths).
+
+        A trigger is breached when its tested value exceeds its threshold (an excess-spread
+        trigger: when the value falls below it); `values` keeps this period's tested values.
+        """
         self._cum_defaults += obs.defaults
         self._es_history[self._t] = obs.excess_spread
         self._t += 1
         for k, trig in enumerate(self.triggers):
-            cond = _TESTS[trig.type](self, trig, obs)
+            value = _VALUES[trig.type](self, trig, obs)
+            below = trig.type == "excess_spread"
+            cond = value < trig.threshold if below else value > trig.threshold
+            self.values[k] = value
             self.state[k] = (self.state[k] | cond) if trig.sticky else cond
         return self.state.copy()
 
     def _cumulative_default(self, trig: CumulativeDefaultTrigger, obs: PeriodObservation):
-        return safe_ratio(self._cum_defaults, self._initial_pool) > trig.threshold
+        return safe_ratio(self._cum_defaults, self._initial_pool)
 
     def _delinquency(self, trig: DelinquencyTrigger, obs: PeriodObservation):
-        ratio = safe_ratio(obs.delinquent_balance, obs.pool_balance_begin)
-        return ratio > trig.threshold
+        return safe_ratio(obs.delinquent_balance, obs.pool_balance_begin)
 
     def _excess_spread(self, trig: ExcessSpreadTrigger, obs: PeriodObservation):
         start = max(0, self._t - trig.months)
-        return self._es_history[start : self._t].mean(axis=0) < trig.threshold
+        return self._es_history[start : self._t].mean(axis=0)
 
 
-_TESTS: dict[str, Callable[..., np.ndarray]] = {
+_VALUES: dict[str, Callable[..., np.ndarray]] = {
     "cumulative_default_ratio": TriggerMonitor._cumulative_default,
     "delinquency_ratio": TriggerMonitor._delinquency,
     "excess_spread": TriggerMonitor._excess_spread,

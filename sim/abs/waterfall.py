@@ -46,15 +46,21 @@ __all__ = [
     "REQUIRED_COLUMNS",
     "Step",
     "Verb",
+    "Waterfall",
     "WaterfallResult",
     "build_steps",
     "result_to_frame",
     "run_waterfall",
+    "steps_to_frame",
+    "triggers_to_frame",
     "waterfall_arrays",
 ]
 
 REQUIRED_COLUMNS = ("pool_balance_begin", "interest", "principal", "recoveries", "defaults")
-OPTIONAL_COLUMNS = ("delinquent_balance", "base_rate")
+OPTIONAL_COLUMNS = ("delinquent_balance", "base_rate", "replenishment_capacity")
+"""``replenishment_capacity``: face value of eligible receivables the vehicle can buy in the
+period; during the revolving period it caps what principal reinvests, and principal it cannot
+reinvest pays the notes. Without it, reinvestment is not capped."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,8 @@ class WaterfallResult:
         deal: Deal-level float arrays shaped (paths, periods), keyed by `DEAL_FIELDS`, and
             boolean arrays keyed by `FLAG_FIELDS`.
         triggers: Breach state of each trigger, bool, shaped (paths, periods, triggers).
+        trigger_values: Each trigger's tested value, shaped (paths, periods, triggers).
+        trigger_thresholds: Each trigger's threshold, in deal order.
         steps: Step log: the amount of every waterfall step, shaped (paths, periods), in payment
             order. Sources of cash: ``collections``, ``swap_receipt``, ``sale_proceeds``,
             ``reserve_draw`` (they sum to ``available``); uses of cash: ``pay_fees``,
@@ -83,6 +91,8 @@ class WaterfallResult:
     deal: dict[str, np.ndarray]
     triggers: np.ndarray
     steps: dict[str, np.ndarray] = field(repr=False)
+    trigger_values: np.ndarray | None = field(default=None, repr=False)
+    trigger_thresholds: tuple[float, ...] = ()
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -120,6 +130,8 @@ def _load_inputs(deal: Deal, arrays: Mapping[str, ArrayLike]) -> dict[str, np.nd
         needed.append("delinquent_balance")
     if deal.needs_base_rate:
         needed.append("base_rate")
+    if "replenishment_capacity" in arrays:
+        needed.append("replenishment_capacity")
     missing = [c for c in needed if c not in arrays]
     if missing:
         raise ValueError(f"collections lack column(s) {missing}; this deal needs {needed}")
@@ -261,9 +273,74 @@ def _run_period(
     t: int, terms: Terms, x: dict, state: DealState, monitor: TriggerMonitor, out: Recorder
 ) -> None:
     ctx = _open_period(t, terms, x, state, monitor, out)
+    out.trigger_values[t] = monitor.values
     for step in terms.steps:
         HANDLERS[step.verb](ctx, state, terms, step.note)
     _close_period(ctx, state, terms)
+
+
+class Waterfall:
+    """The waterfall run one period at a time, for agents that decide as the months close.
+
+    The SPV agent feeds it each month's collections and reads back what the period paid,
+    in particular how much principal it may reinvest in new receivables; `waterfall_arrays`
+    runs the same code over all periods at once. Both give identical results.
+
+    Args:
+        deal: Deal terms (`Deal` or a mapping validated into one).
+        n_periods: Number of periods the deal will run.
+        n_paths: Number of paths stepped together.
+    """
+
+    def __init__(self, deal: Deal | dict, n_periods: int, n_paths: int = 1) -> None:
+        self.deal = as_deal(deal)
+        self.n_periods = n_periods
+        self.t = 0
+        self.x: dict[str, np.ndarray] = {}
+        self.state = DealState.initial(self.deal, n_paths)
+        self.out = Recorder(n_periods, len(self.deal.notes), n_paths, len(self.deal.triggers))
+        self._terms: Terms | None = None
+        self._monitor: TriggerMonitor | None = None
+
+    def _start(self, x: dict[str, np.ndarray]) -> None:
+        first = x["pool_balance_begin"][0]
+        self.x = x
+        self._terms = Terms.build(self.deal, self.n_periods, first)
+        self._monitor = TriggerMonitor(self.deal.triggers, first, self.n_periods)
+
+    def run_period(self, inputs: Mapping[str, ArrayLike]) -> dict[str, np.ndarray]:
+        """Run the next period on ``inputs`` (each a scalar or shaped (paths,)).
+
+        Returns:
+            This period's deal-level outputs (`DEAL_FIELDS`, `FLAG_FIELDS`), each (paths,).
+
+        Raises:
+            ValueError: If a needed column is missing or a value is negative or not finite.
+            RuntimeError: If every period has already run.
+        """
+        if self.t >= self.n_periods:
+            raise RuntimeError(f"the deal has run all its {self.n_periods} periods")
+        n_paths = self.state.reserve.shape[0]
+        period = {c: np.broadcast_to(np.asarray(v, dtype=float), (n_paths,))[:, None]
+                  for c, v in inputs.items()}
+        loaded = _load_inputs(self.deal, period)
+        x = self.x or {c: np.zeros((self.n_periods, n_paths)) for c in loaded}
+        for c, v in loaded.items():
+            x[c][self.t] = v[0]
+        if self._terms is None:
+            self._start(x)  # the first period's pool sets the call level and trigger base
+        self._advance()
+        t = self.t - 1
+        return {k: self.out.deal[k][t].copy() for k in DEAL_FIELDS} | {
+            k: self.out.flags[k][t].copy() for k in FLAG_FIELDS}
+
+    def _advance(self) -> None:
+        _run_period(self.t, self._terms, self.x, self.state, self._monitor, self.out)
+        self.t += 1
+
+    def result(self) -> WaterfallResult:
+        """Outputs of every period run so far (the periods not yet run are zero)."""
+        return _assemble(self.deal, self.out)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -287,14 +364,12 @@ def waterfall_arrays(deal: Deal | dict, arrays: Mapping[str, ArrayLike]) -> Wate
     """
     deal = as_deal(deal)
     x = _load_inputs(deal, arrays)
-    terms = Terms.build(deal, x)
     n_periods, n_paths = x["interest"].shape
-    state = DealState.initial(deal, n_paths)
-    monitor = TriggerMonitor(deal.triggers, x["pool_balance_begin"][0], n_periods)
-    out = Recorder(n_periods, len(deal.notes), n_paths, len(deal.triggers))
-    for t in range(n_periods):
-        _run_period(t, terms, x, state, monitor, out)
-    return _assemble(deal, out)
+    run = Waterfall(deal, n_periods, n_paths)
+    run._start(x)
+    for _ in range(n_periods):
+        run._advance()
+    return run.result()
 
 
 _DEAL_STEP_FIELDS = {
@@ -336,6 +411,8 @@ def _assemble(deal: Deal, out: Recorder) -> WaterfallResult:
         deal={k: dl[k] for k in DEAL_FIELDS + FLAG_FIELDS},
         triggers=np.moveaxis(out.triggers, -1, 0),
         steps=_step_log(deal, notes, dl),
+        trigger_values=np.moveaxis(out.trigger_values, -1, 0),
+        trigger_thresholds=tuple(float(t.threshold) for t in deal.triggers),
     )
 
 
@@ -383,6 +460,46 @@ def result_to_frame(result: WaterfallResult, paths: ArrayLike | None = None) -> 
     for j, name in enumerate(result.trigger_names):
         cols[f"trigger_{name}"] = np.repeat(result.triggers[:, :, j].reshape(-1), n_notes)
     return pd.DataFrame(cols, copy=False)
+
+
+def steps_to_frame(result: WaterfallResult, paths: ArrayLike | None = None) -> pd.DataFrame:
+    """The waterfall log: one row per (path, period), one column per step in payment order.
+
+    Columns are named as in `WaterfallResult.steps`: sources of cash (``collections``,
+    ``swap_receipt``, ``sale_proceeds``, ``reserve_draw``, summing to ``available``), then
+    every use in the order it is paid (``pay_fees``, ``pay_interest:<note>``, ...).
+    """
+    n_paths, n_periods, _ = result.shape
+    labels = np.arange(n_paths) if paths is None else np.asarray(paths)
+    cols: dict[str, np.ndarray] = {
+        "path": np.repeat(labels, n_periods),
+        "period": np.tile(np.arange(1, n_periods + 1), n_paths),
+    }
+    cols.update({k: np.asarray(v, dtype=float).reshape(-1) for k, v in result.steps.items()})
+    return pd.DataFrame(cols)
+
+
+def triggers_to_frame(result: WaterfallResult, paths: ArrayLike | None = None) -> pd.DataFrame:
+    """One row per (path, period, trigger): the tested ``value``, ``threshold`` and ``breached``.
+
+    ``value`` is the cumulative default ratio, the delinquency ratio or the rolling average
+    annualised excess spread; ``breached`` is the (sticky unless the deal says otherwise)
+    breach state, which forces sequential principal and ends the revolving period.
+    """
+    n_paths, n_periods, _ = result.shape
+    n_trig = len(result.trigger_names)
+    labels = np.arange(n_paths) if paths is None else np.asarray(paths)
+    values = (result.trigger_values if result.trigger_values is not None
+              else np.full(result.triggers.shape, np.nan))
+    return pd.DataFrame({
+        "path": np.repeat(labels, n_periods * n_trig),
+        "period": np.tile(np.repeat(np.arange(1, n_periods + 1), n_trig), n_paths),
+        "trigger": np.tile(np.asarray(result.trigger_names, dtype=object), n_paths * n_periods),
+        "value": values.reshape(-1),
+        "threshold": np.tile(np.asarray(result.trigger_thresholds, dtype=float),
+                             n_paths * n_periods),
+        "breached": result.triggers.reshape(-1),
+    })
 
 
 def run_waterfall(deal: Deal | dict, collections: pd.DataFrame) -> pd.DataFrame:

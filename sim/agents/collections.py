@@ -293,7 +293,7 @@ class Collections:
             return
         principal, fee = ledger.pay_accounts(day // DAYS_PER_MONTH, who, amount)
         pool.savings[who] -= amount / 100.0
-        sim.record_payment(principal, fee)
+        sim.record_payment(principal, fee, who)
         collected = np.bincount(ch, weights=amount, minlength=len(CHANNELS))
         commission = np.bincount(ch, weights=np.rint(amount * self.commission[ch]),
                                  minlength=len(CHANNELS))
@@ -364,7 +364,10 @@ class Collections:
         idx = idx[uniforms(self.key, idx, day, _HARDSHIP) < take_up]
         if idx.size == 0:
             return
+        before = ledger.principal(sim.n)[idx]
         ledger.restructure(month, idx, hs.grace_months, hs.term_months)
+        if sim.spv is not None:
+            sim.spv.dilute(idx, before, ledger.principal(sim.n)[idx])
         self.hardship[idx] = True
         self.queued_since[idx] = -1
         self.promise_day[idx] = -1

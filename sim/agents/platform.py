@@ -10,12 +10,13 @@ recoveries on charged-off balances along a lag curve.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from sim.agents.borrowers import BorrowerPool
-from sim.agents.recoveries import Recoveries, recovery_flows
+from sim.agents.recoveries import Recoveries, recovery_channel, recovery_flows
 from sim.config import RunConfig
 from sim.ledger import DAYS_PER_MONTH, Ledger
 
@@ -48,6 +49,7 @@ class ChargeOffOutcome:
     principal: np.ndarray
     fee: np.ndarray
     recovery_total: np.ndarray
+    channel: np.ndarray  # recovery channel per account (index into RECOVERY_CHANNELS)
 
 
 class Platform:
@@ -73,9 +75,11 @@ class Platform:
         """Open accounts for borrower slots lo..hi-1 with limits from income and score."""
         cl = self.config.credit_line
         factor = np.maximum(1.0 + cl.score_slope * (pool.score[lo:hi] - 700.0), 0.2)
-        limit = pool.permanent_income[lo:hi] * cl.income_multiple * factor
-        limit = np.clip(limit, cl.min_limit, cl.max_limit) * 100.0
-        self.limit[lo:hi] = (limit // LIMIT_STEP_CENTS).astype(np.int64) * LIMIT_STEP_CENTS
+        limit = pool.permanent_income[lo:hi] * cl.income_multiple * factor * 100.0
+        stepped = (limit // LIMIT_STEP_CENTS).astype(np.int64) * LIMIT_STEP_CENTS
+        # clipped after rounding, so a bound that is not whole hundreds is still honoured
+        low, high = math.ceil(cl.min_limit * 100.0), math.floor(cl.max_limit * 100.0)
+        self.limit[lo:hi] = np.clip(stepped, low, max(low, high))
         self.active[lo:hi] = True
         self.onboard_month[lo:hi] = month
 
@@ -87,7 +91,8 @@ class Platform:
         a cut happens when the score crosses below ``cut_score``.
 
         Returns:
-            (number of increases, number of cuts).
+            (number of limits that rose, number of cuts); an account already at its cap
+            completes its on-time run without counting as an increase.
         """
         cl = self.config.credit_line
         streak = self.on_time_streak[:n]
@@ -96,7 +101,8 @@ class Platform:
         cap = np.minimum(cl.max_limit, cl.max_income_multiple * pool.permanent_income[:n]) * 100.0
         raised = np.minimum(self.limit[:n] * (1.0 + cl.increase_pct), cap)
         raised = (raised // LIMIT_STEP_CENTS).astype(np.int64) * LIMIT_STEP_CENTS
-        self.limit[:n] = np.where(up, np.maximum(raised, self.limit[:n]), self.limit[:n])
+        rises = up & (raised > self.limit[:n])
+        self.limit[:n] = np.where(rises, raised, self.limit[:n])
         streak[up] = 0
         score_after = pool.score[:n]
         cut = self.active[:n] & (score_before >= cl.cut_score) & (score_after < cl.cut_score)
@@ -105,7 +111,7 @@ class Platform:
         self.limit[:n] = np.where(
             cut, (self.limit[:n] * (1.0 - cl.cut_pct)).astype(np.int64), self.limit[:n]
         )
-        return int(up.sum()), int(cut.sum())
+        return int(rises.sum()), int(cut.sum())
 
     # -- billing and payments ----------------------------------------------------------------
     def statement(self, month: int, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -166,7 +172,8 @@ class Platform:
         self.active[idx] = False
         self.chargeoff_month[idx] = month
         self.recovery_total[idx] = total
-        return ChargeOffOutcome(idx, principal, fee, total)
+        channel = recovery_channel(agency[idx], legal[idx])
+        return ChargeOffOutcome(idx, principal, fee, total, channel)
 
     @property
     def capacity(self) -> int:

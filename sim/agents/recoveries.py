@@ -40,6 +40,11 @@ def _cohort_flows(totals: np.ndarray, curve: np.ndarray, month: int) -> np.ndarr
     return np.where(lag >= 0, flows, 0.0)
 
 
+def recovery_channel(agency: np.ndarray, legal: np.ndarray) -> np.ndarray:
+    """Index into :data:`RECOVERY_CHANNELS` of each account: legal, else agency, else internal."""
+    return np.where(legal, 2, np.where(agency, 1, 0))
+
+
 class Recoveries:
     """Charge-off cohorts by channel and the cash they bring in each month."""
 
@@ -70,12 +75,22 @@ class Recoveries:
         won = u_legal < col.legal.success_prob
         share = np.where(legal, np.where(won, col.legal.recovery_share, 0.0), share)
         total = np.rint(balance * share).astype(np.int64)
-        channel = np.where(legal, 2, np.where(agency, 1, 0))
-        for i, name in enumerate(RECOVERY_CHANNELS):
-            sel = channel == i
-            self.totals[name][month] += int(total[sel].sum())
-            self.face[name][month] += int(balance[sel].sum())
+        self.add(month, total, balance, recovery_channel(agency, legal))
         return total
+
+    def add(self, month: int, total: np.ndarray, face: np.ndarray, channel: np.ndarray) -> None:
+        """Add accounts charged off in ``month`` to the cohorts of their channels.
+
+        Args:
+            total: cents each account will recover (before costs).
+            face: cents charged off per account.
+            channel: index into :data:`RECOVERY_CHANNELS` per account.
+        """
+        totals = np.bincount(channel, weights=total, minlength=len(RECOVERY_CHANNELS))
+        faces = np.bincount(channel, weights=face, minlength=len(RECOVERY_CHANNELS))
+        for i, name in enumerate(RECOVERY_CHANNELS):
+            self.totals[name][month] += int(np.rint(totals[i]))
+            self.face[name][month] += int(np.rint(faces[i]))
 
     def month_flows(self, month: int) -> dict[str, int]:
         """Cents received in ``month`` by channel, debt-sale proceeds and commissions."""

@@ -59,3 +59,19 @@ def simulate_unemployment(macro: MacroConfig, months: int, rng: np.random.Genera
     eps = rng.standard_normal(months) * macro.shock_sd
     dev = lfilter([1.0], [1.0, -macro.ar_persistence], eps)  # x[m] = phi x[m-1] + eps[m]
     return np.clip(deterministic_path(macro, months) + dev, macro.floor, 0.5)
+
+
+def simulate_base_rate(macro: MacroConfig, unemployment: np.ndarray,
+                       rng: np.random.Generator) -> np.ndarray:
+    """One path's base rate (annual) for each month of ``unemployment``.
+
+    ``mean + d[m] - beta * (u[m] - u_base)``, floored, where ``d`` is an AR(1) deviation
+    starting at ``initial - mean``: the central bank eases when unemployment rises, which
+    is what makes floating-rate notes cheaper in a recession and a fixed-paying swap costly.
+    """
+    cfg = macro.base_rate
+    eps = rng.standard_normal(unemployment.shape[0]) * cfg.shock_sd
+    eps[0] += cfg.initial - cfg.mean
+    dev = lfilter([1.0], [1.0, -cfg.persistence], eps)
+    easing = cfg.unemployment_beta * (unemployment - macro.unemployment_base)
+    return np.maximum(cfg.mean + dev - easing, cfg.floor)

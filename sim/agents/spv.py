@@ -1,0 +1,205 @@
+"""The securitisation vehicle (SPV): it buys receivables and pays its notes from their cash.
+
+At the end of month ``deal.cutoff_month`` the vehicle buys a pool of the platform's
+receivables chosen by eligibility criteria (current, score above a floor, seasoned, no
+borrower above a concentration limit) and issues notes sized as shares of that pool. From
+then on it receives its share of every payment, charge-off and recovery on the accounts it
+holds, and on each monthly payment date (the month end) it runs one period of the waterfall
+(:class:`sim.abs.Waterfall`). During the revolving period the principal the waterfall
+reinvests buys new eligible receivables; a trigger breach ends the revolving period.
+
+Ownership is a participation: the vehicle holds a fraction ``share[i]`` of account ``i``'s
+principal, pari passu with the platform's own part. Payments and charge-offs of the account
+are split in that proportion; a new purchase on the account belongs to the platform, so it
+dilutes the fraction without changing the vehicle's balance. The vehicle's pool balance is
+``sum(share * principal)``; from one month end to the next it moves only by principal
+collections, defaults, purchases and a clean-up call's sale (see `POOL_COLUMNS`).
+
+Money inside the engine is cents; the waterfall works in currency units (cents / 100).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.abs import Waterfall
+from sim.agents.recoveries import Recoveries
+from sim.config import RunConfig
+from sim.crn import uniforms
+from sim.ledger import DAYS_PER_MONTH
+
+if TYPE_CHECKING:
+    from sim.agents.platform import ChargeOffOutcome
+    from sim.engine import PathSimulation
+
+POOL_COLUMNS = ("pool_balance_begin", "interest", "principal", "recoveries", "defaults",
+                "delinquent_balance", "base_rate", "replenishment_capacity", "purchased", "sold",
+                "pool_balance_end", "accounts")
+"""Columns of the ``pool`` table, currency units: the waterfall's inputs, then what the vehicle
+bought (revolving), what it sold (the pool bought back at a clean-up call), its balance at the
+period's end and the number of accounts it holds a part of. For every period
+``pool_balance_begin - principal - defaults + purchased - sold = pool_balance_end``."""
+_PURPOSE_ORDER = 200  # keyed-draw purpose: the order in which eligible accounts are bought
+
+
+class SPV:
+    """One path's vehicle: the pool it holds, its cash flows and its waterfall."""
+
+    def __init__(self, config: RunConfig, capacity: int, key: int, base_rate: np.ndarray):
+        if config.deal is None:
+            raise ValueError("the run's config has no deal")
+        self.config = config
+        self.terms = config.deal
+        self.key = key
+        self.base_rate = base_rate
+        self.share = np.zeros(capacity)
+        self.recoveries = Recoveries(config)
+        self.n_periods = config.book.horizon_months - self.terms.cutoff_month
+        self.waterfall: Waterfall | None = None
+        self.cutoff_pool = 0.0  # cents
+        self.pool_begin = 0.0  # cents, this period's
+        self.flows = dict.fromkeys(("interest", "principal", "defaults"), 0.0)
+        self.rows: dict[str, list[float]] = {c: [] for c in POOL_COLUMNS}
+        self.revolving = False
+
+    @property
+    def started(self) -> bool:
+        return self.waterfall is not None
+
+    # -- cash from the accounts, as it happens -------------------------------------------------
+    def on_payment(self, principal: np.ndarray, fee: np.ndarray,
+                   idx: np.ndarray | None = None) -> None:
+        """The vehicle's part of payments (cents per account; ``idx`` None: accounts 0..)."""
+        if not self.started:
+            return
+        share = self.share[: principal.shape[0]] if idx is None else self.share[idx]
+        self.flows["principal"] += float(share @ principal)
+        self.flows["interest"] += float(share @ fee)
+
+    def on_charge_off(self, month: int, out: ChargeOffOutcome) -> None:
+        """Book the vehicle's part of charged-off principal and of its future recoveries."""
+        if not self.started or out.index.size == 0:
+            return
+        share = self.share[out.index]
+        self.flows["defaults"] += float(share @ out.principal)
+        held = share > 0
+        if held.any():
+            total = np.rint(share * out.recovery_total)[held]
+            face = np.rint(share * (out.principal + out.fee))[held]
+            self.recoveries.add(month, total, face, out.channel[held])
+        self.share[out.index] = 0.0
+
+    def on_purchases(self, amount: np.ndarray, principal_after: np.ndarray) -> None:
+        """New purchases belong to the platform: they dilute the vehicle's fraction."""
+        idx = np.flatnonzero(amount > 0)
+        self.dilute(idx, principal_after[idx] - amount[idx], principal_after[idx])
+
+    def dilute(self, idx: np.ndarray, before: np.ndarray, after: np.ndarray) -> None:
+        """Accounts ``idx`` grew from ``before`` to ``after`` cents of principal (a purchase,
+        or fees capitalised by a hardship plan); the growth is the platform's, so the
+        vehicle's fraction shrinks and its balance stays what it was."""
+        if not self.started or idx.size == 0:
+            return
+        grew = after > before
+        idx, before, after = idx[grew], before[grew], after[grew]
+        self.share[idx] *= before / after
+
+    # -- the payment date ------------------------------------------------------------------------
+    def on_month_end(self, sim: PathSimulation, m: int) -> None:
+        """Buy the pool at the cut-off; afterwards run the period's waterfall and replenish."""
+        month = m + 1  # months completed
+        if month < self.terms.cutoff_month:
+            return
+        principal = sim.platform.ledger.principal(sim.n)
+        if month == self.terms.cutoff_month:
+            self._cut_off(sim, m, principal)
+            return
+        period = month - self.terms.cutoff_month  # 1..n_periods
+        self.revolving = self.revolving and period <= self.terms.revolving_months
+        room = self._room(sim, m, principal) if self.revolving else np.zeros(0)
+        capacity = float(room.sum())
+        held = self.share[: sim.n] * principal
+        dpd = sim.platform.ledger.days_past_due((m + 1) * DAYS_PER_MONTH, sim.n)
+        rec = self.recoveries.month_flows(m)
+        inputs = {
+            "pool_balance_begin": self.pool_begin,
+            "interest": self.flows["interest"],
+            "principal": self.flows["principal"],
+            "recoveries": float(rec["recoveries"] - rec["recovery_commission"]),
+            "defaults": self.flows["defaults"],
+            "delinquent_balance": float(held[dpd >= self.terms.delinquency_dpd].sum()),
+            "replenishment_capacity": capacity,
+        }
+        out = self.waterfall.run_period(
+            {k: v / 100.0 for k, v in inputs.items()} | {"base_rate": self.base_rate[m]})
+        if out["trigger_breached"][0]:
+            self.revolving = False  # early amortisation: the revolving period ends for good
+        bought = self._buy(room, principal, out["reinvested"][0] * 100.0)
+        pool_end = float(self.share[: sim.n] @ principal)
+        sold = 0.0
+        if out["call_exercised"][0] or not out["active"][0]:
+            # clean-up call: the platform buys the pool back and the deal ends
+            sold, pool_end = pool_end, 0.0
+            self.share[:] = 0.0
+            self.recoveries = Recoveries(self.config)
+        self._record(inputs, m, bought, sold, pool_end)
+        self.pool_begin = pool_end
+        self.flows = dict.fromkeys(self.flows, 0.0)
+
+    def _cut_off(self, sim: PathSimulation, m: int, principal: np.ndarray) -> None:
+        room = self._room(sim, m, principal, cap=False)
+        target = self.terms.pool_share * float(room.sum())
+        self.cutoff_pool = target
+        room = self._room(sim, m, principal)  # now with the concentration limit
+        self._buy(room, principal, target)
+        self.pool_begin = float(self.share[: sim.n] @ principal)
+        self.cutoff_pool = self.pool_begin
+        deal = self.terms.to_deal(self.pool_begin / 100.0)
+        self.waterfall = Waterfall(deal, self.n_periods)
+        self.revolving = self.terms.revolving_months > 0
+
+    def _room(self, sim: PathSimulation, m: int, principal: np.ndarray,
+              cap: bool = True) -> np.ndarray:
+        """Cents of eligible principal the vehicle could still buy from each account 0..n-1."""
+        el, p, n = self.terms.eligibility, sim.platform, sim.n
+        dpd = p.ledger.days_past_due((m + 1) * DAYS_PER_MONTH, n)
+        ok = (p.active[:n] & (dpd <= el.max_days_past_due)
+              & (sim.pool.score[:n] >= el.min_score)
+              & (m + 1 - p.onboard_month[:n] >= el.min_months_on_book))
+        held = self.share[:n] * principal
+        room = np.where(ok, principal - held, 0.0)
+        if cap:
+            room = np.minimum(room, el.max_obligor_share * self.cutoff_pool - held)
+        return np.maximum(room, 0.0)
+
+    def _buy(self, room: np.ndarray, principal: np.ndarray, amount: float) -> float:
+        """Buy ``amount`` cents of principal from ``room``, accounts in a keyed random order.
+
+        Whole accounts' room is bought while it fits; the account where the amount runs out
+        is bought in part, so the vehicle buys exactly ``min(amount, room.sum())``. The keyed
+        order is the same whatever the policy, so policy runs on common random numbers pick
+        the same accounts where they can.
+        """
+        idx = np.flatnonzero(room > 0)
+        if idx.size == 0 or amount <= 0:
+            return 0.0
+        order = idx[np.argsort(uniforms(self.key, idx, 0, _PURPOSE_ORDER), kind="stable")]
+        take = np.diff(np.minimum(np.cumsum(room[order]), amount), prepend=0.0)
+        self.share[order] = np.minimum(self.share[order] + take / principal[order], 1.0)
+        return float(take.sum())
+
+    def _record(self, inputs: dict, m: int, bought: float, sold: float, pool_end: float) -> None:
+        row = {k: v / 100.0 for k, v in inputs.items()}
+        row.update(purchased=bought / 100.0, sold=sold / 100.0, pool_balance_end=pool_end / 100.0,
+                   base_rate=float(self.base_rate[m]),
+                   accounts=float(np.count_nonzero(self.share)))
+        for k in POOL_COLUMNS:
+            self.rows[k].append(row[k])
+
+    def pool_table(self) -> dict[str, np.ndarray]:
+        """The vehicle's pool per period: what it fed the waterfall and what it bought."""
+        out = {k: np.asarray(v, dtype=float) for k, v in self.rows.items()}
+        out["period"] = np.arange(1, len(self.rows["interest"]) + 1)
+        return out

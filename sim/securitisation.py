@@ -1,0 +1,55 @@
+"""Run-store tables of the securitisation vehicle, gathered from every path's SPV.
+
+``notes`` (one row per path, period and note; see :func:`sim.abs.result_to_frame`),
+``waterfall`` (the step log: one row per path and period, one column per step in payment
+order), ``triggers`` (each trigger's tested value, threshold and breach state per path and
+period), ``pool`` (the vehicle's pool per path and period: the waterfall's inputs and what it
+bought and sold; see :data:`sim.agents.spv.POOL_COLUMNS`), ``note_metrics`` (per path and
+note: loss, WAL, IRR) and ``trigger_metrics`` (per path and trigger: whether and when it fired).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sim.abs import (
+    note_metrics,
+    result_to_frame,
+    steps_to_frame,
+    trigger_metrics,
+    triggers_to_frame,
+)
+from sim.engine import PathResult
+
+ABS_TABLES = ("notes", "waterfall", "triggers", "pool", "note_metrics", "trigger_metrics")
+
+
+def abs_tables(results: list[PathResult]) -> dict[str, pd.DataFrame]:
+    """The vehicle's tables for a run's paths, or an empty dict when the run has no deal."""
+    done = [r for r in results if r.waterfall is not None]
+    if not done:
+        return {}
+
+    def gather(frame) -> pd.DataFrame:
+        return pd.concat([frame(r.waterfall, [r.path]) for r in done], ignore_index=True)
+
+    notes = gather(result_to_frame)
+    pool = pd.concat([pd.DataFrame({"path": r.path, **r.pool}) for r in done], ignore_index=True)
+    first = ["path", "period"]
+    pool = pool[first + [c for c in pool.columns if c not in first]]
+    return {
+        "notes": notes,
+        "waterfall": gather(steps_to_frame),
+        "triggers": gather(triggers_to_frame),
+        "pool": pool,
+        "note_metrics": note_metrics(notes),
+        "trigger_metrics": trigger_metrics(notes),
+    }
+
+
+def note_loss_columns(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Per path, one ``note_loss_<note>`` column (principal loss as a share of the note)."""
+    wide = metrics.pivot(index="path", columns="note", values="loss_pct")
+    wide = wide[list(pd.unique(metrics["note"]))]
+    wide.columns = [f"note_loss_{c}" for c in wide.columns]
+    return wide.reset_index()
