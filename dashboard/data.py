@@ -170,7 +170,10 @@ def aggregate_run(info: RunInfo, manifest: dict, tables: dict[str, pd.DataFrame]
     """Aggregate a run's tables into what the pages draw."""
     portfolio = tables["portfolio"]
     roll_cols = port_agg.roll_rate_columns(portfolio)
-    if roll_cols:
+    rolls = tables.get("rolls")
+    if rolls is not None and not rolls.empty:
+        roll = port_agg.roll_rate_matrix_from_rolls(rolls)
+    elif roll_cols:
         roll = port_agg.roll_rate_matrix(portfolio, roll_cols)
     else:
         roll = port_agg.roll_rates_from_counts(portfolio)
@@ -179,7 +182,7 @@ def aggregate_run(info: RunInfo, manifest: dict, tables: dict[str, pd.DataFrame]
         info=info, manifest=manifest,
         fans=port_agg.portfolio_fans(portfolio),
         buckets=port_agg.bucket_mix(portfolio),
-        roll=roll, roll_from_table=bool(roll_cols),
+        roll=roll, roll_from_table=bool(roll_cols) or rolls is not None,
         vintages=port_agg.vintage_curves(vintages) if vintages is not None else None,
         paths=tables["paths"],
         months=int(portfolio["month"].max()) + 1,

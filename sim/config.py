@@ -655,10 +655,19 @@ class RunConfig(_Model):
 
     @model_validator(mode="after")
     def _deal_fits(self) -> RunConfig:
-        if self.deal is not None and self.deal.cutoff_month >= self.book.horizon_months:
+        if self.deal is None:
+            return self
+        deal, horizon = self.deal, self.book.horizon_months
+        if deal.cutoff_month >= horizon:
             raise ValueError(
-                f"deal.cutoff_month = {self.deal.cutoff_month} must be before the end of the "
-                f"horizon (book.horizon_months = {self.book.horizon_months})")
+                f"deal.cutoff_month = {deal.cutoff_month} must be before the end of the "
+                f"horizon (book.horizon_months = {horizon})")
+        if deal.cutoff_month + deal.revolving_months >= horizon:
+            raise ValueError(
+                f"deal.revolving_months = {deal.revolving_months} after deal.cutoff_month = "
+                f"{deal.cutoff_month} leaves no month to amortise before the end of the horizon "
+                f"(book.horizon_months = {horizon}); shorten the revolving period or lengthen "
+                f"the horizon")
         return self
 
     @property

@@ -118,3 +118,15 @@ def test_vintage_labels_name_the_months_grouped():
                       "cumulative_charged_off_accounts": 0})
     labels = agg.vintage_curves(v, max_lines=3)["group"].tolist()
     assert labels == ["launch book (month 0)", "onboarded months 1-3", "onboarded month 4"]
+
+
+def test_roll_matrix_from_the_rolls_table_is_row_stochastic_and_exact(small_run):
+    from dashboard.aggregate.portfolio import roll_rate_matrix_from_rolls
+
+    rolls = small_run["rolls"]
+    matrix = roll_rate_matrix_from_rolls(rolls)
+    assert np.allclose(matrix.sum(axis=1), 1.0)
+    pooled = rolls.groupby(["from_state", "to_state"], observed=True)["accounts"].sum()
+    current = pooled.loc["current"]
+    want = current.get("dpd_1_30", 0) / current.sum()
+    assert matrix.iloc[0, 1] == pytest.approx(want)

@@ -34,7 +34,7 @@ def configs(tmp_path):
     shutil.copytree(BASELINE.parent / "deals", folder / "deals")
     (folder / "small.yaml").write_text(
         "base: baseline.yaml\nname: small\nbook: {initial_borrowers: 300, "
-        "new_borrowers_per_month: 10, horizon_months: 18}\n")
+        "new_borrowers_per_month: 10, horizon_months: 30}\n")
     return list_configs(folder)
 
 
@@ -50,10 +50,10 @@ def test_list_configs_finds_yaml_files(configs):
 
 def test_shock_and_book_reach_the_config(configs):
     req = LaunchRequest(config="small.yaml", paths=2, shock=0.06, initial_borrowers=100,
-                        horizon_months=14)
+                        horizon_months=26)
     cfg = build_config(req, configs)
     assert cfg.macro.shock.peak_increase == 0.06
-    assert (cfg.book.initial_borrowers, cfg.book.horizon_months) == (100, 14)
+    assert (cfg.book.initial_borrowers, cfg.book.horizon_months) == (100, 26)
     assert cfg.name == "small"
 
 
@@ -124,7 +124,7 @@ def test_guard_allows_one_holder_and_takes_over_dead_ones(guard):
 
 def test_launch_runs_into_the_store(configs, guard, tmp_path):
     seen = []
-    req = LaunchRequest(config="small.yaml", paths=2, seed=3, horizon_months=14)
+    req = LaunchRequest(config="small.yaml", paths=2, seed=3, horizon_months=26)
     run_id = launch(req, configs=configs, runs_root=tmp_path / "runs", guard=guard,
                     on_progress=lambda done, total: seen.append((done, total)))
     listing = scan_store(tmp_path / "runs")

@@ -16,8 +16,8 @@ def test_readme_python_example_runs(tmp_path, monkeypatch):
     assert blocks, "the README has a Python example"
     monkeypatch.chdir(tmp_path)
     (tmp_path / "configs").symlink_to(ROOT / "configs")
+    namespace: dict = {}  # the blocks run in order, like cells of one notebook
     for block in blocks:
-        namespace: dict = {}
         exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 - our own docs
     assert namespace["again"].manifest["seed"] == 7
     assert (tmp_path / "runs" / namespace["run"].manifest["run_id"] / "manifest.json").is_file()

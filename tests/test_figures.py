@@ -66,13 +66,22 @@ def test_bucket_area_stacks_every_delinquent_bucket(data):
                                data.buckets.sum(axis=1))
 
 
-def test_roll_rate_heatmap_from_counts(data):
-    fig = portfolio.roll_rate_heatmap(data.roll, data.roll_from_table)
+def test_roll_rate_heatmap_from_counts(small_run):
+    roll = agg.roll_rates_from_counts(small_run.portfolio)
+    fig = portfolio.roll_rate_heatmap(roll, False)
     (heat,) = fig.data
     assert heat.type == "heatmap"
     assert list(heat.y)[0] == "current → 1-30 dpd"
-    assert np.asarray(heat.z).shape == data.roll.shape
+    assert np.asarray(heat.z).shape == roll.shape
     assert "bucket counts" in _title(fig)
+
+
+def test_roll_rate_heatmap_of_a_run_uses_its_rolls_table(data):
+    fig = portfolio.roll_rate_heatmap(data.roll, data.roll_from_table)
+    (heat,) = fig.data
+    assert data.roll_from_table
+    assert list(heat.y)[:2] == ["current", "1-30 dpd"]
+    assert np.allclose(np.nansum(np.asarray(heat.z, dtype=float), axis=1), 1.0)
 
 
 def test_roll_rate_heatmap_from_a_roll_table():

@@ -197,6 +197,27 @@ def roll_rate_matrix(portfolio: pd.DataFrame, columns: dict[str, tuple[str, str]
     return matrix
 
 
+def roll_rate_matrix_from_rolls(rolls: pd.DataFrame) -> pd.DataFrame:
+    """From-state × to-state roll rates from the run's ``rolls`` table (exact transitions).
+
+    ``rolls`` has one row per (path, month, from_state, to_state) with the number of
+    ``accounts`` that moved; counts are pooled over paths and months and each row is divided
+    by its total. Accounts not yet on the book and charged-off accounts are left out as
+    sources.
+    """
+    pooled = rolls.groupby(["from_state", "to_state"], observed=True)["accounts"].sum()
+    matrix = pooled.unstack(fill_value=0).astype(float)
+    src = [b for b in BUCKETS if b in matrix.index]
+    dst = [b for b in (*BUCKETS, "charged_off") if b in matrix.columns]
+    matrix = matrix.loc[src, dst]
+    matrix = matrix.loc[:, (matrix != 0).any(axis=0)]
+    row = matrix.sum(axis=1)
+    matrix = matrix.div(row.where(row > 0), axis=0)
+    matrix.index = [_bucket(b) for b in matrix.index]
+    matrix.columns = [_bucket("charge_off" if b == "charged_off" else b) for b in matrix.columns]
+    return matrix
+
+
 def _bucket(name: str) -> str:
     from dashboard.theme import BUCKET_LABELS
 

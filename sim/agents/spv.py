@@ -44,6 +44,28 @@ period's end and the number of accounts it holds a part of. For every period
 _PURPOSE_ORDER = 200  # keyed-draw purpose: the order in which eligible accounts are bought
 
 
+def capped_pool(room: np.ndarray, limit: float, target: float) -> float:
+    """The largest pool, at most ``target``, that ``room`` fills with no account above
+    ``limit`` times the pool.
+
+    With every account capped at ``limit * P``, the accounts hold at most
+    ``g(P) = sum(min(room, limit * P))``; the pool is the largest ``P <= target`` with
+    ``g(P) >= P``. ``g(P) - P`` is concave, zero at ``P = 0`` and linear between the pools
+    ``room / limit`` at which accounts stop being capped, so the answer lies on the segment
+    after the last such pool where ``g(P) >= P``.
+    """
+    r = np.sort(room[room > 0])
+    if np.minimum(r, limit * target).sum() >= target:
+        return target
+    at = r / limit  # the pool at which each account's whole room fits under the limit
+    excess = np.cumsum(r) + r * np.arange(r.size - 1, -1, -1) - at  # g(P) - P there
+    ok = np.flatnonzero((excess >= 0) & (at < target))
+    start, left, capped = (0.0, 0.0, r.size) if ok.size == 0 else (
+        at[ok[-1]], excess[ok[-1]], r.size - 1 - ok[-1])
+    slope = limit * capped - 1.0  # of g(P) - P after ``start``
+    return float(min(start + left / -slope, target)) if slope < 0 else start
+
+
 class SPV:
     """One path's vehicle: the pool it holds, its cash flows and its waterfall."""
 
@@ -151,9 +173,16 @@ class SPV:
     def _cut_off(self, sim: PathSimulation, m: int, principal: np.ndarray) -> None:
         room = self._room(sim, m, principal, cap=False)
         target = self.terms.pool_share * float(room.sum())
-        self.cutoff_pool = target
+        # The limit is a share of the pool actually bought, which it may keep below target.
+        # A book with too few eligible borrowers to meet it at all (fewer than 1 / limit)
+        # keeps the limit as a share of the target, as small teaching runs need a deal.
+        limit = self.terms.eligibility.max_obligor_share
+        self.cutoff_pool = capped_pool(room, limit, target) or target
+        if self.cutoff_pool <= 0:
+            raise ValueError(f"deal {self.terms.name!r}: no eligible receivables at the cut-off "
+                             f"(end of month {self.terms.cutoff_month}); see deal.eligibility")
         room = self._room(sim, m, principal)  # now with the concentration limit
-        self._buy(room, principal, target)
+        self._buy(room, principal, self.cutoff_pool)
         self.pool_begin = float(self.share[: sim.n] @ principal)
         self.cutoff_pool = self.pool_begin
         deal = self.terms.to_deal(self.pool_begin / 100.0)
