@@ -153,9 +153,10 @@ def synthetic_collections(portfolio: pd.DataFrame, seed: int = 3) -> pd.DataFram
 
 @pytest.fixture(scope="session")
 def demo_run(run_store) -> Run:
-    """The small baseline run with its deal (notes, waterfall, triggers), in :func:`run_store`."""
-    return sim.run(small_config(SMALL_DEAL | {"name": "baseline-deal"}), paths=PATHS, seed=1,
-                   out=run_store)
+    """The small book with its deal through a severe recession (so junior notes lose on some
+    paths), in :func:`run_store`."""
+    stress = {"name": "severe-recession-deal", "macro": {"scenario": "severe_recession"}}
+    return sim.run(small_config(SMALL_DEAL | stress), paths=PATHS, seed=1, out=run_store)
 
 
 @pytest.fixture(scope="session")

@@ -45,8 +45,15 @@ def loss_histogram(histogram: pd.DataFrame) -> go.Figure:
             hovertemplate="loss %{x:.2%}: %{y:.1%} of paths<extra></extra>",
         ))
     fig.update_layout(barmode="overlay", hovermode="closest")
-    fig.update_xaxes(tickformat=".1%")
+    fig.update_xaxes(tickformat=".1%", range=_loss_range(histogram["right"]))
+    fig.update_yaxes(range=[0, 1.02])
     return fig
+
+
+def _loss_range(losses: pd.Series) -> list[float]:
+    """x range of a loss axis: from 0, and at least to 1 % so that no-loss runs read as 0."""
+    top = float(losses.max()) if len(losses) else 0.0
+    return [0.0, max(top * 1.05, 0.01)]
 
 
 def loss_exceedance(exceedance: pd.DataFrame) -> go.Figure:
@@ -63,7 +70,8 @@ def loss_exceedance(exceedance: pd.DataFrame) -> go.Figure:
         fig.add_trace(go.Scatter(x=e["loss"], y=e["prob_exceed"], mode="lines",
                                  line={"shape": "hv", "color": _colour(i), "width": 2},
                                  name=f"note {note}"))
-    fig.update_xaxes(tickformat=".1%")
+    fig.update_xaxes(tickformat=".1%", range=_loss_range(exceedance["loss"]))
+    fig.update_yaxes(range=[0, 1.02])
     fig.update_layout(hovermode="closest")
     return fig
 
@@ -89,6 +97,7 @@ def trigger_timing(triggers: pd.DataFrame) -> go.Figure:
                                  line={"shape": "hv", "color": _colour(i), "width": 2},
                                  name=f"{label}: breached by then"))
     fig.update_layout(barmode="group")
+    fig.update_yaxes(range=[0, 1.02])
     return fig
 
 
