@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 
 from dashboard.launcher import DEFAULT_MAX_BORROWER_PATHS
+from sim.cli import whole_number
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8050
@@ -24,16 +25,6 @@ def _port(text: str) -> int:
     return value
 
 
-def _cap(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not allowed; give a number >= 1")
-    return value
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``dashboard`` command to the ``creditsim`` sub-commands."""
     p = sub.add_parser("dashboard", help="serve the dashboard over the run store")
@@ -44,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"address to bind (default: {DEFAULT_HOST}, this machine only)")
     p.add_argument("--configs", default="configs",
                    help="folder of the configs the Launch page offers (default: configs)")
-    p.add_argument("--max-borrower-paths", type=_cap, default=DEFAULT_MAX_BORROWER_PATHS,
+    p.add_argument("--max-borrower-paths", type=whole_number(1), default=DEFAULT_MAX_BORROWER_PATHS,
                    help="largest paths × borrowers the Launch page starts "
                         f"(default: {DEFAULT_MAX_BORROWER_PATHS:,})")
     p.add_argument("--debug", action="store_true", help="Dash debug mode (development only)")

@@ -23,24 +23,23 @@ console = Console(width=None if sys.stdout.isatty() else 132)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 132)
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not allowed; give a number >= 1")
-    return value
+def whole_number(low: int, what: str = "a number") -> Callable[[str], int]:
+    """An argparse type: a whole number of at least ``low``, refused with a clear message."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{value} is not allowed; give {what} >= {low}")
+        return value
+
+    return parse
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is not allowed; give a seed >= 0")
-    return value
+_positive = whole_number(1)
+_seed = whole_number(0, "a seed")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
