@@ -173,7 +173,7 @@ class PathSimulation:
         _, fees = self.platform.statement(m, self.n)
         self.month.add("fees_billed", fees.sum())
         self.early_warning.on_statement(self, m)
-        self._trace("statement", m, bill=self.platform.ledger.owed(self.n))
+        self.record_trace("statement", m, bill=self.platform.ledger.owed(self.n))
 
     def on_charge_off(self, m: int) -> None:
         col = self.collections
@@ -191,7 +191,7 @@ class PathSimulation:
                                       minlength=self.months)
         self._co_count = np.bincount(cohort, minlength=self.months)
         if out.index.size:
-            self._trace("charge_off", m)
+            self.record_trace("charge_off", m)
 
     def on_due_date(self, m: int) -> None:
         out = self.platform.due_date(m, self.n, self.pool, self.streams["repayment"])
@@ -206,7 +206,7 @@ class PathSimulation:
         self.collections.count_cures(out.days_past_due[out.cured])
         self.collections.hardship_requests(self, m)
         self.collections.refresh(self)
-        self._trace("due_date", m, paid=out.paid)
+        self.record_trace("due_date", m, paid=out.paid)
 
     def record_payment(self, principal: np.ndarray, fee: np.ndarray,
                        idx: np.ndarray | None = None) -> None:
@@ -228,7 +228,7 @@ class PathSimulation:
         self._purchases_by_cohort = np.bincount(
             self.platform.onboard_month[: self.n], weights=amount, minlength=self.months
         )
-        self._trace("purchase", m, purchase=amount)
+        self.record_trace("purchase", m, purchase=amount)
 
     def on_month_end(self, m: int) -> None:
         """Collect recoveries and close the month's books into the records."""
@@ -291,13 +291,21 @@ class PathSimulation:
             self.vintage_rows.setdefault(k, []).append(v)
 
     # -- one borrower's story -------------------------------------------------------------
-    def _trace(self, event: str, m: int, **arrays: np.ndarray) -> None:
-        """Append the state of the traced borrowers after ``event`` (no-op when none)."""
+    def record_trace(self, event: str, m: int, only: np.ndarray | None = None,
+               **arrays: np.ndarray) -> None:
+        """Append the state of the traced borrowers after ``event`` (no-op when none).
+
+        ``only``: the accounts the event concerns (e.g. those contacted); others are skipped.
+        """
         ids = self.trace_ids
         if ids.size == 0:
             return
         p, pool, n = self.platform, self.pool, self.n
         onboarded = ids < n
+        if only is not None:
+            onboarded &= np.isin(ids, only)
+            if not onboarded.any():
+                return
         day = self.env.now
         seen = ids[onboarded]
         dpd = p.ledger.days_past_due(day, n)[seen]

@@ -373,3 +373,18 @@ def test_early_warning_acts_before_an_early_due_date():
 def test_trace_ids_outside_the_book_are_rejected():
     with pytest.raises(ValueError, match="trace ids"):
         PathSimulation(small_config(), 1, 0, trace_ids=(200,))
+
+
+def test_the_trace_records_each_contact_of_a_traced_borrower_and_changes_nothing():
+    config = small_config()
+    ids = tuple(range(0, config.capacity, 2))
+    plain = simulate_path(config, 4, 0)
+    traced = simulate_path(config, 4, 0, trace_ids=ids)
+    for k in plain.monthly:
+        assert np.array_equal(plain.monthly[k], traced.monthly[k]), k
+    contacts = [r for r in traced.trace if r["event"] in config.collections.channels]
+    assert contacts, "some traced borrower was contacted"
+    assert all(r["dpd"] >= 1 and r["borrower"] in ids for r in contacts)
+    counted = sum(int(traced.monthly[f"actions_{ch}"].sum()) for ch in config.collections.channels
+                  if f"actions_{ch}" in traced.monthly)
+    assert len(contacts) <= counted

@@ -247,6 +247,7 @@ class Collections:
             self.last_action[j, idx[pos]] = day
             c[f"actions_{step.channel}"] += pos.size
             c[f"cost_{step.channel}"] += self.cost_cents[step.channel] * pos.size
+            sim.record_trace(step.channel, day // DAYS_PER_MONTH, only=idx[pos])  # traced only
         pos = np.concatenate([p for _, p in groups])
         ch = np.concatenate([np.full(p.size, self.channel_id[self.steps[j].channel])
                              for j, p in groups])
