@@ -172,11 +172,13 @@ def test_compare_page_shows_the_difference_table(server, page, run_store):
 def test_borrower_story_page(server, page, run_store):
     _open(page, f"{server}/story?a={_ids(run_store)['baseline']}", ["story-timeline"])
     page.fill("#story-path", "2")
-    page.fill("#story-borrower", "14")
+    page.fill("#story-borrower", "100")  # falls behind, is chased, and is charged off
     page.click("#story-button")
     page.wait_for_function("() => document.querySelector('#story-timeline .gtitle')"
                            " && document.querySelector('#story-timeline .gtitle')"
-                           ".textContent.includes('Borrower 14 on path 2')")
+                           ".textContent.includes('Borrower 100 on path 2')")
+    events = page.inner_text("#story-events").lower()
+    assert "job loss" in events and "collection contacts" in events and "charge-off" in events
     _assert_clean(page)
     _screenshot(page, "story")
 

@@ -147,3 +147,13 @@ def test_empty_figure_says_why():
     fig = common.empty_figure("nothing here", "Title")
     assert len(fig.data) == 0
     assert fig.layout.annotations[0].text == "nothing here"
+
+
+def test_borrower_timeline_shades_each_unemployment_spell_on_every_panel(small_run):
+    trace = borrower_trace(small_run.manifest, path=2, borrower=100)
+    employed = trace["employed"].to_numpy(bool)
+    spells = int((~employed[0]) + np.sum(employed[:-1] & ~employed[1:]))
+    assert spells > 0, "this borrower loses a job on this path"
+    fig = story.borrower_timeline(trace, story_events(trace), borrower=100, path=2)
+    shaded = [s for s in fig.layout.shapes if s.type == "rect"]
+    assert len(shaded) == 3 * spells  # one band per panel and spell

@@ -62,9 +62,6 @@ def borrower_timeline(trace: pd.DataFrame, events: pd.DataFrame, *, borrower: in
                       legend={"orientation": "v", "x": 1.02, "y": 1.0, "xanchor": "left",
                               "yanchor": "top"})
     t = trace["t"].to_numpy()
-    for span in _spans(t, ~trace["employed"].to_numpy(bool)):
-        fig.add_vrect(x0=span[0], x1=span[1], fillcolor=theme.rgba(theme.NEGATIVE, 0.08),
-                      line_width=0, row="all", col=1)
     fig.add_trace(go.Scatter(x=t, y=trace["income"], name="monthly income", mode="lines",
                              line={"shape": "hv", "color": theme.PRIMARY}), row=1, col=1)
     fig.add_trace(go.Scatter(x=t, y=trace["savings"], name="savings", mode="lines",
@@ -92,6 +89,10 @@ def borrower_timeline(trace: pd.DataFrame, events: pd.DataFrame, *, borrower: in
     fig.update_yaxes(title_text="currency units", tickformat=",.3~s", row=1, col=1)
     fig.update_yaxes(title_text="currency units", tickformat=",.3~s", row=2, col=1)
     fig.update_yaxes(title_text="days past due", rangemode="tozero", row=3, col=1)
+    # shaded after the traces: plotly leaves out subplots that are still empty
+    for span in _spans(t, ~trace["employed"].to_numpy(bool)):
+        fig.add_vrect(x0=span[0], x1=span[1], fillcolor=theme.rgba(theme.NEGATIVE, 0.08),
+                      line_width=0, row="all", col=1)
     fig.update_xaxes(title_text="month (shaded: unemployed)", row=3, col=1)
     fig.update_layout(barmode="group")
     return fig

@@ -37,11 +37,22 @@ def layout(ctx: AppContext) -> html.Div:
 
 
 def _event_items(events) -> list:
-    items = []
-    for r in events.itertuples(index=False):
-        text = f"month {r.t:.1f}: {r.kind}" + (f" ({r.label})" if r.label else "")
-        items.append(html.Li(text))
-    return items[:60]
+    """One line per turning point; a month's collection contacts on one line with counts."""
+    return [html.Li(text) for text in event_lines(events)]
+
+
+def event_lines(events) -> list[str]:  # noqa: ANN001 - story_events' DataFrame
+    """The story's events as text, contacts grouped by month (``month 12: 9 contacts ...``)."""
+    lines: list[tuple[float, str]] = []
+    contacts = events[events["kind"] == "contact"]
+    for r in events[events["kind"] != "contact"].itertuples(index=False):
+        lines.append((r.t, f"month {r.t:.1f}: {r.kind}" + (f" ({r.label})" if r.label else "")))
+    for month, group in contacts.groupby(contacts["t"].astype(int)):
+        counts = group["label"].value_counts()
+        detail = ", ".join(f"{label} {n}" for label, n in counts.items())
+        lines.append((float(month), f"month {month}: {len(group)} collection contacts ({detail})"))
+    lines.sort(key=lambda x: x[0])
+    return [text for _, text in lines]
 
 
 def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
