@@ -21,7 +21,7 @@ import pandas as pd
 from dashboard.aggregate import abs as abs_agg
 from dashboard.aggregate import collections as coll_agg
 from dashboard.aggregate import portfolio as port_agg
-from sim.store import MANIFEST, RunNotFound
+from sim.store import MANIFEST, RunNotFound, list_runs
 
 CACHE_SIZE = 16
 
@@ -106,27 +106,9 @@ class RunData:
     load_seconds: float = 0.0
 
 
-def _complete(folder: Path, manifest: dict) -> bool:
-    return all((folder / f"{t}.parquet").is_file() for t in manifest.get("tables", ()))
-
-
 def scan_store(root: str | Path) -> dict[str, RunInfo]:
     """Complete runs under ``root`` by run id (the folder name), newest first."""
-    root = Path(root)
-    if not root.is_dir():
-        return {}
-    found = []
-    for folder in root.iterdir():
-        man = folder / MANIFEST
-        if folder.name.startswith(".") or not man.is_file():
-            continue
-        try:
-            manifest = json.loads(man.read_text())
-        except (OSError, json.JSONDecodeError):
-            continue
-        if isinstance(manifest, dict) and _complete(folder, manifest):
-            found.append(RunInfo.from_manifest(folder.name, manifest))
-    found.sort(key=lambda r: r.created, reverse=True)
+    found = [RunInfo.from_manifest(m["folder"], m) for m in list_runs(root)]
     return {r.run_id: r for r in found}
 
 

@@ -124,7 +124,12 @@ def load_run(run: str | Path, root: str | Path = "runs",
 
 
 def list_runs(root: str | Path = "runs") -> list[dict]:
-    """Manifests of every complete run under ``root``, newest first."""
+    """Manifests of every complete run under ``root``, newest first.
+
+    A run is complete when its folder holds a readable manifest and every table the
+    manifest names; hidden (temporary) folders are skipped. Each manifest gets a
+    ``folder`` key: the folder's name under ``root`` (what ``load_run`` takes as an id).
+    """
     root = Path(root)
     if not root.is_dir():
         return []
@@ -134,7 +139,11 @@ def list_runs(root: str | Path = "runs") -> list[dict]:
         if folder.name.startswith(".") or not man.is_file():
             continue
         try:
-            out.append(json.loads(man.read_text()))
+            manifest = json.loads(man.read_text())
         except (OSError, json.JSONDecodeError):
             continue
+        tables = manifest.get("tables", ()) if isinstance(manifest, dict) else None
+        if tables is None or not all((folder / f"{t}.parquet").is_file() for t in tables):
+            continue
+        out.append(dict(manifest, folder=folder.name))
     return sorted(out, key=lambda m: m.get("created", ""), reverse=True)

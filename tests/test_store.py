@@ -124,3 +124,12 @@ def test_resolve_run_rejects_paths_outside_the_store_and_non_runs(tiny_run, tmp_
 
 def test_run_not_found_is_a_file_not_found_error():
     assert issubclass(RunNotFound, FileNotFoundError)
+
+
+def test_list_runs_skips_runs_missing_a_table_and_names_their_folder(tiny_run, tmp_path):
+    write_run(Run(dict(tiny_run.manifest, run_id="whole"), dict(tiny_run.tables)), tmp_path)
+    broken = Run(dict(tiny_run.manifest, run_id="broken"), dict(tiny_run.tables))
+    folder = write_run(broken, tmp_path)
+    (folder / "paths.parquet").unlink()
+    listed = list_runs(tmp_path)
+    assert [(m["run_id"], m["folder"]) for m in listed] == [("whole", "whole")]
