@@ -74,3 +74,14 @@ def test_one_or_two_workers_give_identical_tables():
 
 def test_default_workers_is_at_least_one():
     assert default_workers() >= 1
+
+
+def test_a_dask_cluster_gives_the_same_paths_as_one_process():
+    from distributed import LocalCluster
+
+    config = tiny_config()
+    local = run_paths(config, 3, seed=4)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        remote = run_paths(config, 3, seed=4, scheduler=cluster.scheduler_address)
+    assert all(same_result(a, b) for a, b in zip(local, remote, strict=True))
