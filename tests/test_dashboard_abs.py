@@ -1,4 +1,4 @@
-"""ABS aggregates and figures, on synthetic frames shaped like the run's notes table."""
+"""ABS aggregates and figures: on synthetic notes with known properties, and on a simulated run."""
 
 from __future__ import annotations
 
@@ -121,3 +121,22 @@ def test_abs_figures_without_data_say_so():
         {"path": [0], "period": [1], "note": ["A"]}))).layout.annotations
     empty = pd.DataFrame(columns=["source", "target", "value"])
     assert figs.waterfall_sankey(empty, 0, 1).layout.annotations
+
+
+def test_abs_figures_on_a_simulated_run_with_a_deal(demo_run):
+    """Every ABS figure from the tables the simulator writes (notes, waterfall, metrics)."""
+    data = abs_data(demo_run.tables)
+    names = ["senior", "mezzanine", "subordinated"]
+    assert data.notes == names
+    fan = figs.note_balance_fan(data.balance_fans, data.notes)
+    assert all(len(t.y) == data.periods for t in fan.data if t.name.endswith("median"))
+    assert len(figs.loss_histogram(data.loss_histogram).data) == 3
+    assert len(figs.loss_exceedance(data.loss_exceedance).data) == 3
+    assert set(data.triggers["trigger"]) == {"cumulative_default", "excess_spread_3m"}
+    links = data.waterfall(0, 2)  # from the stored step log, a revolving period
+    into = links.loc[links["target"] == agg.AVAILABLE, "value"].sum()
+    out = links.loc[links["source"] == agg.AVAILABLE, "value"].sum()
+    assert into == pytest.approx(out) and into > 0
+    assert "reinvested" in set(links["target"])
+    rows = figs.summary_rows(data.summary)
+    assert [r["note"] for r in rows] == names
