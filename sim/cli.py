@@ -107,9 +107,9 @@ def cmd_trace(args: argparse.Namespace) -> int:
     cols += [c for c in ("bill", "paid", "purchase") if c in trace.columns]
     table = Table(title=f"borrower {args.borrower}, path 0, seed {result.manifest['seed']}")
     for c in cols:
-        table.add_column(c, justify="left" if c == "event" else "right")
+        table.add_column(c, justify="left" if c == "event" else "right", no_wrap=True)
     for row in trace[cols].itertuples(index=False):
-        table.add_row(*[_fmt(v) for v in row])
+        table.add_row(*[_fmt(v, c) for v, c in zip(row, cols, strict=True)])
     console.print(table)
     return 0
 
@@ -161,9 +161,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fmt(value: object) -> str:
+def _fmt(value: object, column: str = "") -> str:
+    """A trace cell: the day to two decimals, other numbers whole (currency units, score),
+    flags as yes/no, blank when the event does not set the column."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, float):
-        return "" if value != value else f"{value:,.2f}"
+        if value != value:
+            return ""
+        return f"{value:.2f}" if column == "day" else f"{value:,.0f}"
     return str(value)
 
 
