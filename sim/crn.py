@@ -34,10 +34,20 @@ def uniforms(key: int, ids: np.ndarray, day: int, purpose: int, k: int | None = 
         k: when given, return ``k`` independent rows (purposes ``purpose .. purpose+k-1``).
     """
     rows = 1 if k is None else k
-    purposes = np.arange(purpose, purpose + rows, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        counter = (np.uint64((day & 0xFFFFFFFF) << 8) | (purposes & np.uint64(0xFF)))[:, None]
-        z = np.asarray(ids, dtype=np.uint64)[None, :] * _GOLDEN + np.uint64(key)
-        z = _mix(_mix(z) ^ (counter * _M2 + _GOLDEN))
-    u = (z >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+    purposes = np.arange(purpose, purpose + rows, dtype=np.uint64)[:, None]
+    u = uniforms_at(key, ids, day, purposes)
     return u[0] if k is None else u
+
+
+def uniforms_at(key: int, ids: np.ndarray, day: int, purposes: np.ndarray) -> np.ndarray:
+    """The draws of :func:`uniforms` for each (id, purpose) pair, ``purposes`` broadcast to ``ids``.
+
+    ``uniforms_at(key, ids, day, p)[i] == uniforms(key, ids, day, p[i])[i]``: a caller that
+    needs one purpose per id (e.g. one per contact channel) hashes only those pairs.
+    """
+    purposes = np.asarray(purposes, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        counter = np.uint64((day & 0xFFFFFFFF) << 8) | (purposes & np.uint64(0xFF))
+        z = np.asarray(ids, dtype=np.uint64) * _GOLDEN + np.uint64(key)
+        z = _mix(_mix(z) ^ (counter * _M2 + _GOLDEN))
+    return (z >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)

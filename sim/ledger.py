@@ -29,8 +29,11 @@ def allocate(amount: np.ndarray, buckets: np.ndarray) -> np.ndarray:
     Returns:
         Cents paid into each bucket, shape (k, n); columns sum to ``amount``.
     """
-    before = np.cumsum(buckets, axis=0) - buckets
-    return np.clip(amount[None, :] - before, 0, buckets)
+    before = np.cumsum(buckets, axis=0)
+    before -= buckets  # owed in the buckets ahead of each
+    paid = np.subtract(amount[None, :], before, out=before)  # in place: no large temporaries
+    np.maximum(paid, 0, out=paid)
+    return np.minimum(paid, buckets, out=paid)
 
 
 class Ledger:
@@ -64,11 +67,18 @@ class Ledger:
         self.outstanding = np.zeros(capacity, dtype=np.int64)
         self.unpaid = np.zeros(capacity, dtype=np.int64)
         self.oldest = np.full(capacity, -1, dtype=np.int64)
+        # due-month slots by age, which depend on the month only through month % ages; and
+        # their inverse, the age position of each slot
+        self._age_orders = [np.arange(r + 1, r + 1 + self.ages) % self.ages
+                            for r in range(self.ages)]
+        self._slot_ages = [np.argsort(order) for order in self._age_orders]
+        for arr in (*self._age_orders, *self._slot_ages):
+            arr.setflags(write=False)
 
     # -- reading ---------------------------------------------------------------------------
     def age_order(self, month: int) -> np.ndarray:
-        """Due-month slots from the oldest possible to ``month``'s."""
-        return np.arange(month - self.ages + 1, month + 1) % self.ages
+        """Due-month slots from the oldest possible to ``month``'s (read-only)."""
+        return self._age_orders[month % self.ages]
 
     def balance(self, n: int) -> np.ndarray:
         """Outstanding cents (unbilled principal plus unpaid bills) of accounts 0..n-1."""
@@ -77,6 +87,10 @@ class Ledger:
     def principal(self, n: int) -> np.ndarray:
         """Principal cents (unbilled and billed, unpaid) of accounts 0..n-1: balance less fees."""
         return self.outstanding[:n] - self.due_fee[:, :n].sum(axis=0)
+
+    def principal_of(self, idx: np.ndarray) -> np.ndarray:
+        """Principal cents of the accounts ``idx``: ``principal(n)[idx]`` without the rest."""
+        return self.outstanding[idx] - self.due_fee.take(idx, axis=1).sum(axis=0)
 
     def owed(self, n: int) -> np.ndarray:
         """Cents billed and unpaid (all due dates so far) of accounts 0..n-1."""
@@ -91,9 +105,11 @@ class Ledger:
 
         0 when nothing is unpaid or the oldest unpaid bill is not yet due.
         """
-        oldest = self.oldest[:n]
-        due_time = oldest * DAYS_PER_MONTH + self.due_day
-        return np.where(oldest >= 0, np.maximum(np.floor(day - due_time), 0).astype(np.int64), 0)
+        dpd = np.zeros(n, dtype=np.int64)
+        idx = np.flatnonzero(self.oldest[:n] >= 0)  # accounts with an unpaid bill
+        due_time = self.oldest[idx] * DAYS_PER_MONTH + self.due_day
+        dpd[idx] = np.maximum(np.floor(day - due_time), 0)
+        return dpd
 
     def audit(self, month: int, n: int) -> None:
         """Recompute the per-account summaries from the arrays; raise if any disagrees."""
@@ -160,7 +176,7 @@ class Ledger:
         late = np.zeros(n, dtype=np.int64)
         overdue = np.flatnonzero(self.oldest[:n] >= 0)
         late[overdue] = np.rint(
-            self.due_principal[:, overdue].sum(axis=0) * late_fee_rate
+            self.due_principal.take(overdue, axis=1).sum(axis=0) * late_fee_rate
         ).astype(np.int64)
         self.instalment_principal[:n] += self.step_principal[slot, :n]
         self.instalment_fee[:n] += self.step_fee[slot, :n]
@@ -210,7 +226,7 @@ class Ledger:
         Returns:
             (principal paid, fees paid) per account in ``idx``, in cents.
         """
-        if np.any(amount > self.unpaid[idx]) or np.any(amount < 0):
+        if (amount > self.unpaid[idx]).any() or (amount < 0).any():
             raise ValueError("a payment is negative or exceeds what the account owes")
         principal_paid, fee_paid = self._allocate_to(month, idx, amount)
         self.unpaid[idx] -= amount
@@ -220,16 +236,16 @@ class Ledger:
     def _allocate_to(self, month: int, idx: np.ndarray,
                      amount: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Allocate ``amount`` over the bills of accounts ``idx``; update their oldest bill."""
-        order = self.age_order(month)
-        rows = order[:, None]
-        fee = self.due_fee[rows, idx]
-        principal = self.due_principal[rows, idx]
-        paid = allocate(amount, np.concatenate([fee, principal]))
         k = self.ages
-        fee_left, principal_left = fee - paid[:k], principal - paid[k:]
-        self.due_fee[rows, idx] = fee_left
-        self.due_principal[rows, idx] = principal_left
-        unpaid = (fee_left + principal_left) > 0
+        order = self.age_order(month)
+        owed = np.concatenate([np.take(self.due_fee, idx, axis=1)[order],
+                               np.take(self.due_principal, idx, axis=1)[order]])
+        paid = allocate(amount, owed)
+        left = owed - paid  # fees then principal, oldest first
+        by_slot = self._slot_ages[month % k]
+        self.due_fee[:, idx] = left[:k][by_slot]
+        self.due_principal[:, idx] = left[k:][by_slot]
+        unpaid = (left[:k] + left[k:]) > 0
         self.oldest[idx] = np.where(unpaid.any(axis=0),
                                      month - self.ages + 1 + unpaid.argmax(axis=0), -1)
         return paid[k:].sum(axis=0), paid[:k].sum(axis=0)

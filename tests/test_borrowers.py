@@ -242,6 +242,22 @@ def test_stressed_borrowers_tilt_towards_instalments():
     assert_mix(terms[stressed], {t: w * (tilt if t else 1.0) for t, w in mix.items()})
 
 
+@pytest.mark.parametrize("mix", [{0: 0.55, 3: 0.2, 6: 0.15, 12: 0.1}, {0: 0.0, 3: 1.0},
+                                 {0: 0.5, 12: 0.5}])
+def test_plan_choice_is_the_inverse_cdf_of_the_mix(mix):
+    """Each borrower's plan is the searchsorted inverse CDF of its own uniform draw."""
+    n, tilt = 20_000, 2.0
+    pool = pool_for({"spending": {"plan_mix": mix, "stress_tilt": tilt}}, capacity=n)
+    terms = pool.choose_plan(n, RNG(15))
+    u = RNG(15).random(n)
+    weights = np.array([mix.get(t, 0.0) for t in PLAN_TERMS])
+    tilted = weights * np.where(np.array(PLAN_TERMS) > 0, tilt, 1.0)
+    stressed = pool.savings < pool.permanent_income
+    pick = np.where(stressed, np.searchsorted(np.cumsum(tilted) / tilted.sum(), u, side="right"),
+                    np.searchsorted(np.cumsum(weights) / weights.sum(), u, side="right"))
+    assert terms.tolist() == np.array(PLAN_TERMS)[np.minimum(pick, 3)].tolist()
+
+
 # -- paying -----------------------------------------------------------------------------------
 def test_bernoulli_borrowers_pay_all_or_nothing():
     n, p = 200_000, 0.3

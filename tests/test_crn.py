@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from sim.crn import uniforms
+from sim.crn import uniforms, uniforms_at
 
 
 def test_draws_are_uniform():
@@ -33,3 +33,11 @@ def test_k_rows_match_single_purposes():
     rows = uniforms(9, ids, 3, 10, k=3)
     for i in range(3):
         np.testing.assert_array_equal(rows[i], uniforms(9, ids, 3, 10 + i))
+
+
+def test_pairs_match_the_rows_of_their_purposes():
+    ids = np.arange(40)
+    purposes = 10 + (ids % 6) * 3 + np.arange(3)[:, None]  # three draws of one channel per id
+    got = uniforms_at(9, ids, 3, purposes)
+    rows = uniforms(9, ids, 3, 10, k=18)
+    np.testing.assert_array_equal(got, rows[purposes - 10, ids])

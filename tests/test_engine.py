@@ -388,3 +388,15 @@ def test_the_trace_records_each_contact_of_a_traced_borrower_and_changes_nothing
     counted = sum(int(traced.monthly[f"actions_{ch}"].sum()) for ch in config.collections.channels
                   if f"actions_{ch}" in traced.monthly)
     assert len(contacts) <= counted
+
+
+def test_early_warning_survives_a_month_with_no_bill_to_score():
+    """Every account of a tiny book is charged off after its first missed bill; once the
+    model is fitted, statements with nobody billed must score nobody, not fail."""
+    overrides = {"billing": {"chargeoff_dpd": 30, "due_day": 1, "purchase_day": 2},
+                 "collections": {"enabled": False},
+                 "early_warning": {"enabled": True, "fit_months": 4, "threshold": 0.1}}
+    config = bernoulli_config(0.5, overrides, initial_borrowers=21, new_borrowers_per_month=0,
+                              horizon_months=12)
+    result = simulate_path(config, 7, 0)
+    assert (result.monthly["bills_due"][config.early_warning.fit_months:] == 0).any()

@@ -134,11 +134,13 @@ class BorrowerPool:
         tilted = weights * np.where(terms > 0, sp.stress_tilt, 1.0)
         stressed = self.savings[:n] < self.permanent_income[:n]
         last = len(terms) - 1
-        pick = np.where(
-            stressed,
-            np.searchsorted(np.cumsum(tilted) / tilted.sum(), u, side="right"),
-            np.searchsorted(np.cumsum(weights) / weights.sum(), u, side="right"),
-        )
+        # the plan is the number of cumulative shares at or below u, as
+        # np.searchsorted(cdf, u, side="right") counts them, by one comparison per plan
+        cdf_calm = np.cumsum(weights) / weights.sum()
+        cdf_stressed = np.cumsum(tilted) / tilted.sum()
+        pick = np.zeros(n, dtype=np.int64)
+        for calm, tense in zip(cdf_calm, cdf_stressed, strict=True):
+            pick += u >= np.where(stressed, tense, calm)
         return terms[np.minimum(pick, last)]
 
     # -- paying ----------------------------------------------------------------------------

@@ -23,7 +23,7 @@ import simpy
 
 from sim.agents.platform import RECENT_DECAY
 from sim.config import CHANNELS, RunConfig
-from sim.crn import uniforms
+from sim.crn import uniforms, uniforms_at
 from sim.ledger import DAYS_PER_MONTH
 
 if TYPE_CHECKING:
@@ -32,8 +32,10 @@ if TYPE_CHECKING:
 BUCKET_EDGES = np.array([1, 31, 61, 91, 121, 151, 181])
 CURE_BUCKETS = ("dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_91_120", "dpd_121_150",
                 "dpd_151_180", "dpd_181_plus")
+_CURE_KEYS = tuple(f"cures_{b}" for b in CURE_BUCKETS)
 SHIFT_HOUR, WORK_HOUR = 0.3, 0.75  # fractions of a day: shift start, collection run
 _HARDSHIP, _DRAWS = 1, 10  # purposes of the keyed draws (contacts: 3 per channel)
+_PROMISE_DRAWS = np.arange(1, 3)[:, None]  # promise or pay, promise kept: purposes 3 * ch + row
 
 
 class Collections:
@@ -50,6 +52,12 @@ class Collections:
         humans = [j for j, s in enumerate(steps) if s.channel == "human"]
         self.human_step = humans[0] if humans else None
         self.channel_id = {ch: i for i, ch in enumerate(CHANNELS)}
+        # the rungs as columns of arrays, so that one day's eligibility is one array operation
+        self.step_channel = np.array([self.channel_id[s.channel] for s in steps], dtype=np.int64)
+        self.step_from = np.array([s.from_dpd for s in steps], dtype=np.int64)[:, None]
+        self.step_to = np.array([s.to_dpd for s in steps], dtype=np.int64)[:, None]
+        self.step_every = np.array([s.every_days for s in steps], dtype=np.int64)[:, None]
+        self.step_agency = np.array([s.channel == "agency" for s in steps], dtype=bool)[:, None]
         params = [self.col.channels.get(ch) for ch in CHANNELS]
 
         def per_channel(attr: str, dtype: type = float) -> np.ndarray:
@@ -138,12 +146,15 @@ class Collections:
             if idx.size == 0 or not self.steps:
                 continue
             today = np.zeros(idx.size, dtype=np.int64)
+            eligible = self._eligible(day, idx, dpd)
+            week_left = self.col.caps.per_week - self.week_total[idx]
             groups = []
             if self.human_step is not None:
-                called = yield from self._human_step(sim, day, idx, dpd, today)
+                called = yield from self._human_step(sim, day, idx, dpd, eligible, week_left,
+                                                     today)
                 if called.size:
                     groups.append((self.human_step, called))
-            groups += self._automated(day, idx, dpd, today)
+            groups += self._automated(idx, eligible, week_left, today)
             if groups:
                 self._contact(sim, day, idx, dpd, groups, today)
             self._legal(sim, day, idx, dpd)
@@ -170,30 +181,32 @@ class Collections:
         self.candidates = idx[keep]
         return self.candidates, day - due_time[keep]
 
-    def _room(self, idx: np.ndarray, today: np.ndarray) -> np.ndarray:
+    def _room(self, week_left: np.ndarray, today: np.ndarray) -> np.ndarray:
         """Contacts each account may still receive today under both caps.
 
-        ``week_total`` holds the last seven days' contacts before today's, which are
-        in ``today`` until :meth:`_contact` books them.
+        ``week_left`` is the weekly cap less the last seven days' contacts before
+        today's, which are in ``today`` until :meth:`_contact` books them.
         """
-        caps = self.col.caps
-        return np.minimum(caps.per_day - today, caps.per_week - self.week_total[idx] - today)
+        return np.minimum(self.col.caps.per_day - today, week_left - today)
 
-    def _in_range(self, j: int, day: int, idx: np.ndarray, dpd: np.ndarray) -> np.ndarray:
-        step = self.steps[j]
-        ok = (dpd >= step.from_dpd) & (dpd <= step.to_dpd)
-        ok &= (day - self.last_action[j, idx]) >= step.every_days
-        if step.channel != "agency":
-            ok &= ~self.agency[idx]
+    def _eligible(self, day: int, idx: np.ndarray, dpd: np.ndarray) -> np.ndarray:
+        """Whether each rung (rows) may act on each account of ``idx`` today, caps aside.
+
+        A rung acts within its days-past-due range, at most once per ``every_days``, and,
+        except the agency itself, not on accounts placed with the agency.
+        """
+        ok = (dpd >= self.step_from) & (dpd <= self.step_to)
+        ok &= self.last_action.take(idx, axis=1) <= day - self.step_every  # rung's wait is over
+        ok &= self.step_agency | ~self.agency[idx]
         return ok
 
-    def _automated(self, day: int, idx: np.ndarray, dpd: np.ndarray,
+    def _automated(self, idx: np.ndarray, eligible: np.ndarray, week_left: np.ndarray,
                    today: np.ndarray) -> list[tuple[int, np.ndarray]]:
         """Positions (into ``idx``) each automated rung contacts today, caps applied."""
         if not self.auto_steps:
             return []
-        wanted = np.stack([self._in_range(j, day, idx, dpd) for j in self.auto_steps])
-        allowed = wanted & (np.cumsum(wanted, axis=0) <= self._room(idx, today))
+        wanted = eligible[self.auto_steps]
+        allowed = wanted & (np.cumsum(wanted, axis=0) <= self._room(week_left, today))
         today += allowed.sum(axis=0)
         groups = []
         for row, j in enumerate(self.auto_steps):
@@ -204,10 +217,10 @@ class Collections:
                 groups.append((j, pos))
         return groups
 
-    def _human_step(self, sim: PathSimulation, day: int, idx: np.ndarray,
-                    dpd: np.ndarray, today: np.ndarray) -> Iterator:
+    def _human_step(self, sim: PathSimulation, day: int, idx: np.ndarray, dpd: np.ndarray,
+                    eligible: np.ndarray, week_left: np.ndarray, today: np.ndarray) -> Iterator:
         """Queue eligible accounts for a collector and call as many as capacity allows."""
-        ok = self._in_range(self.human_step, day, idx, dpd) & (self._room(idx, today) > 0)
+        ok = eligible[self.human_step] & (self._room(week_left, today) > 0)
         pos = np.flatnonzero(ok)
         waiting = idx[pos]
         self.queued_since[waiting[self.queued_since[waiting] < 0]] = day
@@ -227,13 +240,13 @@ class Collections:
     def _priority(self, sim: PathSimulation, who: np.ndarray, dpd: np.ndarray) -> np.ndarray:
         """Order of the waiting accounts ``who``: the policy's rule, ties by slot."""
         rule = self.col.collectors.priority
-        balance = sim.platform.ledger.outstanding[who].astype(float)
         if rule == "oldest_dpd":
             key = dpd.astype(float)
         elif rule == "largest_balance":
-            key = balance
+            key = sim.platform.ledger.outstanding[who].astype(float)
         else:
             human = self.col.channels["human"]
+            balance = sim.platform.ledger.outstanding[who].astype(float)
             score = (sim.pool.score[who] - 300.0) / 600.0
             key = balance * human.response * np.exp(-(dpd - 1) / human.decay_days) * score
         return np.lexsort((who, -key))
@@ -244,29 +257,33 @@ class Collections:
         c = self.counters
         for j, pos in groups:
             step = self.steps[j]
-            self.last_action[j, idx[pos]] = day
+            contacted = idx[pos]
+            self.last_action[j][contacted] = day
             c[f"actions_{step.channel}"] += pos.size
             c[f"cost_{step.channel}"] += self.cost_cents[step.channel] * pos.size
-            sim.record_trace(step.channel, day // DAYS_PER_MONTH, only=idx[pos])  # traced only
+            sim.record_trace(step.channel, day // DAYS_PER_MONTH, only=contacted)  # traced only
         pos = np.concatenate([p for _, p in groups])
-        ch = np.concatenate([np.full(p.size, self.channel_id[self.steps[j].channel])
-                             for j, p in groups])
+        ch = np.repeat(self.step_channel[[j for j, _ in groups]], [p.size for _, p in groups])
         who, d = idx[pos], dpd[pos]
-        self.week[day % 7, idx] = today  # today's contacts of every worked account
-        self.week_total[idx] += today.astype(np.int16)
-        self.contacts_month[idx] += today.astype(np.int32)
+        today = today.astype(np.int16)
+        self.week[day % 7][idx] = today  # today's contacts of every worked account
+        self.week_total[idx] += today
+        self.contacts_month[idx] += today
         c["max_contacts_day"] = max(c["max_contacts_day"], int(today.max()))
         c["max_contacts_week"] = max(c["max_contacts_week"], int(self.week_total[idx].max()))
-        u = uniforms(self.key, who, day, _DRAWS, k=3 * len(CHANNELS))
-        col = np.arange(who.size)
-        respond = u[3 * ch, col] < self.response[ch] * np.exp(-(d - 1) / self.decay[ch])
-        promise = u[3 * ch + 1, col] < self.promise_share[ch]
-        promised = respond & promise & (self.promise_day[who] < 0)
-        first = np.zeros(who.size, dtype=bool)
-        first[np.unique(who[promised], return_index=True)[1]] = True
+        # three draws of the contact's channel: response (purpose 3 * ch), then, only
+        # for those who respond, promise or pay (3 * ch + 1) and promise kept (3 * ch + 2)
+        u = uniforms_at(self.key, who, day, _DRAWS + 3 * ch)
+        responded = np.flatnonzero(u < self.response[ch] * np.exp(-(d - 1) / self.decay[ch]))
+        who_r, ch_r = who[responded], ch[responded]
+        u = uniforms_at(self.key, who_r, day, _DRAWS + 3 * ch_r + _PROMISE_DRAWS)
+        promise = u[0] < self.promise_share[ch_r]
+        promised = promise & (self.promise_day[who_r] < 0)  # among the responses
+        first = np.zeros(who_r.size, dtype=bool)
+        first[np.unique(who_r[promised], return_index=True)[1]] = True
         promised_at = np.flatnonzero(promised)[first[: promised.sum()]]
-        self._promise(day, who[promised_at], ch[promised_at], u[3 * ch + 2, col][promised_at])
-        paying = np.flatnonzero(respond & ~promise)
+        self._promise(day, who_r[promised_at], ch_r[promised_at], u[1][promised_at])
+        paying = responded[~promise]
         _, first_pay = np.unique(who[paying], return_index=True)
         paying = paying[first_pay]
         self._pay(sim, day, who[paying], d[paying], ch[paying])
@@ -299,9 +316,11 @@ class Collections:
         commission = np.bincount(ch, weights=np.rint(amount * self.commission[ch]),
                                  minlength=len(CHANNELS))
         c = self.counters
-        for i in np.flatnonzero(collected):
-            c[f"collected_{CHANNELS[i]}"] += int(collected[i])
-            c[f"cost_{CHANNELS[i]}"] += int(commission[i])
+        for ch_name, got, paid in zip(CHANNELS, collected.tolist(), commission.tolist(),
+                                      strict=True):
+            if got:
+                c[f"collected_{ch_name}"] += int(got)
+                c[f"cost_{ch_name}"] += int(paid)
         oldest = ledger.oldest[who]
         cured = (oldest < 0) | (oldest * DAYS_PER_MONTH + ledger.due_day >= day)
         self.count_cures(dpd[cured])
@@ -311,9 +330,12 @@ class Collections:
         dpd = dpd[dpd >= 1]
         if dpd.size == 0:
             return
-        counts = np.bincount(np.digitize(dpd, BUCKET_EDGES) - 1, minlength=len(CURE_BUCKETS))
-        for name, count in zip(CURE_BUCKETS, counts, strict=True):
-            self.counters[f"cures_{name}"] += int(count)
+        # np.digitize(dpd, BUCKET_EDGES) without its per-call check that the edges are sorted
+        bucket = np.searchsorted(BUCKET_EDGES, dpd, side="right") - 1
+        counts = np.bincount(bucket, minlength=len(CURE_BUCKETS))
+        for key, count in zip(_CURE_KEYS, counts.tolist(), strict=True):
+            if count:
+                self.counters[key] += count
 
     def _promises_due(self, sim: PathSimulation, day: int) -> None:
         batches = self.promises.pop(day, [])
@@ -335,9 +357,9 @@ class Collections:
         legal = self.col.legal
         if not legal.enabled:
             return
+        idx = idx[dpd >= legal.from_dpd]
         balance = sim.platform.ledger.outstanding[idx]
-        new = (dpd >= legal.from_dpd) & ~self.legal[idx] & (balance >= legal.min_balance * 100)
-        cases = idx[new]
+        cases = idx[~self.legal[idx] & (balance >= legal.min_balance * 100)]
         self.legal[cases] = True
         self.counters["legal_cases"] += cases.size
         self.counters["legal_costs"] += int(round(legal.cost * 100)) * cases.size
@@ -365,10 +387,10 @@ class Collections:
         idx = idx[uniforms(self.key, idx, day, _HARDSHIP) < take_up]
         if idx.size == 0:
             return
-        before = ledger.principal(sim.n)[idx]
+        before = ledger.principal_of(idx)
         ledger.restructure(month, idx, hs.grace_months, hs.term_months)
         if sim.spv is not None:
-            sim.spv.dilute(idx, before, ledger.principal(sim.n)[idx])
+            sim.spv.dilute(idx, before, ledger.principal_of(idx))
         self.hardship[idx] = True
         self.queued_since[idx] = -1
         self.promise_day[idx] = -1

@@ -72,7 +72,9 @@ class EarlyWarning:
         ledger = sim.platform.ledger
         idx = np.flatnonzero((ledger.oldest[:n] == month) & sim.platform.active[:n])
         x = self.features(sim, idx, month)
-        prob = self.model.predict_proba(x)[:, 1] if self.model is not None else None
+        prob = None
+        if self.model is not None:  # a month with no bill scores nobody
+            prob = self.model.predict_proba(x)[:, 1] if idx.size else np.zeros(0)
         self.pending = (idx, x, prob)
 
     def act(self, sim: PathSimulation, month: int) -> None:

@@ -97,21 +97,20 @@ class Platform:
         cl = self.config.credit_line
         streak = self.on_time_streak[:n]
         streak[:] = np.where(missed, 0, streak + paid_on_time)
-        up = self.active[:n] & (streak >= cl.increase_after_months)
-        cap = np.minimum(cl.max_limit, cl.max_income_multiple * pool.permanent_income[:n]) * 100.0
-        raised = np.minimum(self.limit[:n] * (1.0 + cl.increase_pct), cap)
+        up = np.flatnonzero(self.active[:n] & (streak >= cl.increase_after_months))
+        cap = np.minimum(cl.max_limit, cl.max_income_multiple * pool.permanent_income[up]) * 100.0
+        raised = np.minimum(self.limit[up] * (1.0 + cl.increase_pct), cap)
         raised = (raised // LIMIT_STEP_CENTS).astype(np.int64) * LIMIT_STEP_CENTS
-        rises = up & (raised > self.limit[:n])
-        self.limit[:n] = np.where(rises, raised, self.limit[:n])
+        rises = raised > self.limit[up]
+        self.limit[up[rises]] = raised[rises]
         streak[up] = 0
         score_after = pool.score[:n]
         cut = self.active[:n] & (score_before >= cl.cut_score) & (score_after < cl.cut_score)
         self.recent_missed[:n] = RECENT_DECAY * self.recent_missed[:n] + missed
         self.recent_cut[:n] = RECENT_DECAY * self.recent_cut[:n] + cut
-        self.limit[:n] = np.where(
-            cut, (self.limit[:n] * (1.0 - cl.cut_pct)).astype(np.int64), self.limit[:n]
-        )
-        return int(rises.sum()), int(cut.sum())
+        cuts = np.flatnonzero(cut)
+        self.limit[cuts] = (self.limit[cuts] * (1.0 - cl.cut_pct)).astype(np.int64)
+        return int(rises.sum()), cuts.size
 
     # -- billing and payments ----------------------------------------------------------------
     def statement(self, month: int, n: int) -> tuple[np.ndarray, np.ndarray]:
