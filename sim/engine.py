@@ -222,8 +222,8 @@ class PathSimulation:
         amount = self.platform.purchases(m, self.n, self.env.now, self.pool,
                                          self.streams["spending"])
         self.last_purchases = amount
-        if self.spv is not None and self.spv.started:
-            self.spv.on_purchases(amount, self.platform.ledger.principal(self.n))
+        if self.spv is not None:
+            self.spv.on_purchases(amount, self.platform.ledger)
         self.month.add("new_purchases", amount.sum())
         self._purchases_by_cohort = np.bincount(
             self.platform.onboard_month[: self.n], weights=amount, minlength=self.months
@@ -265,7 +265,7 @@ class PathSimulation:
         self.opening = row["receivables_balance"]
         self.month = _Month()
         if self.spv is not None:
-            self.spv.on_month_end(self, m)
+            self.spv.on_month_end(self, m, dpd)
 
     def _record_rolls(self, state: np.ndarray) -> None:
         """Count accounts by (state at the last month end, state now)."""
@@ -292,7 +292,7 @@ class PathSimulation:
 
     # -- one borrower's story -------------------------------------------------------------
     def record_trace(self, event: str, m: int, only: np.ndarray | None = None,
-               **arrays: np.ndarray) -> None:
+                     **arrays: np.ndarray) -> None:
         """Append the state of the traced borrowers after ``event`` (no-op when none).
 
         ``only``: the accounts the event concerns (e.g. those contacted); others are skipped.

@@ -21,8 +21,6 @@ from sim.abs import (
 )
 from sim.engine import PathResult
 
-ABS_TABLES = ("notes", "waterfall", "triggers", "pool", "note_metrics", "trigger_metrics")
-
 
 def abs_tables(results: list[PathResult]) -> dict[str, pd.DataFrame]:
     """The vehicle's tables for a run's paths, or an empty dict when the run has no deal."""

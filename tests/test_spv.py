@@ -152,14 +152,14 @@ def watch_path(config: dict, horizon: int | None = None) -> tuple[RunConfig, lis
     log: list[dict] = []
     diluted = {"purchase": 0, "hardship": 0, "moved": 0.0, "buying": False}
 
-    def on_month_end(s: PathSimulation, m: int) -> None:
+    def on_month_end(s: PathSimulation, m: int, engine_dpd: np.ndarray) -> None:
         n, p = s.n, s.platform
         dpd = p.ledger.days_past_due((m + 1) * DAYS_PER_MONTH, n)
         eligible = (p.active[:n] & (dpd <= el.max_days_past_due)
                     & (s.pool.score[:n] >= el.min_score)
                     & (m + 1 - p.onboard_month[:n] >= el.min_months_on_book))
         before = spv.share[:n].copy()
-        step(s, m)
+        step(s, m, engine_dpd)
         log.append({"m": m, "before": before, "after": spv.share[:n].copy(),
                     "principal": p.ledger.principal(n).astype(float), "eligible": eligible,
                     "active": p.active[:n].copy(), "cutoff_pool": spv.cutoff_pool,
@@ -173,9 +173,9 @@ def watch_path(config: dict, horizon: int | None = None) -> tuple[RunConfig, lis
         moved = np.abs(spv.share[idx] * after - held)[grew]
         diluted["moved"] = max(diluted["moved"], float(moved.max(initial=0.0)))
 
-    def watched_purchases(amount: np.ndarray, principal_after: np.ndarray) -> None:
+    def watched_purchases(amount: np.ndarray, ledger) -> None:  # noqa: ANN001
         diluted["buying"] = True
-        on_purchases(amount, principal_after)
+        on_purchases(amount, ledger)
         diluted["buying"] = False
 
     spv.on_month_end, spv.dilute, spv.on_purchases = on_month_end, watched_dilute, \
@@ -339,9 +339,9 @@ def scarce() -> dict[str, pd.DataFrame]:
     path = PathSimulation(load_config(CONFIGS["baseline_deal"]), SEED, 0)
     spv, room = path.spv, path.spv._room
 
-    def scarce_room(s: PathSimulation, m: int, principal: np.ndarray,
+    def scarce_room(s: PathSimulation, m: int, principal: np.ndarray, dpd: np.ndarray,
                     cap: bool = True) -> np.ndarray:
-        return room(s, m, principal, cap) * (0.1 if spv.started else 1.0)
+        return room(s, m, principal, dpd, cap) * (0.1 if spv.started else 1.0)
 
     spv._room = scarce_room
     return abs_tables([path.run()])

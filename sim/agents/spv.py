@@ -28,11 +28,11 @@ from sim.abs import Waterfall
 from sim.agents.recoveries import Recoveries
 from sim.config import RunConfig
 from sim.crn import uniforms
-from sim.ledger import DAYS_PER_MONTH
 
 if TYPE_CHECKING:
     from sim.agents.platform import ChargeOffOutcome
     from sim.engine import PathSimulation
+    from sim.ledger import Ledger
 
 POOL_COLUMNS = ("pool_balance_begin", "interest", "principal", "recoveries", "defaults",
                 "delinquent_balance", "base_rate", "replenishment_capacity", "purchased", "sold",
@@ -113,10 +113,11 @@ class SPV:
             self.recoveries.add(month, total, face, out.channel[held])
         self.share[out.index] = 0.0
 
-    def on_purchases(self, amount: np.ndarray, principal_after: np.ndarray) -> None:
+    def on_purchases(self, amount: np.ndarray, ledger: Ledger) -> None:
         """New purchases belong to the platform: they dilute the vehicle's fraction."""
-        idx = np.flatnonzero(amount > 0)
-        self.dilute(idx, principal_after[idx] - amount[idx], principal_after[idx])
+        idx = np.flatnonzero((amount > 0) & (self.share[: amount.shape[0]] > 0))
+        after = ledger.principal_of(idx)
+        self.dilute(idx, after - amount[idx], after)
 
     def dilute(self, idx: np.ndarray, before: np.ndarray, after: np.ndarray) -> None:
         """Accounts ``idx`` grew from ``before`` to ``after`` cents of principal (a purchase,
@@ -129,21 +130,23 @@ class SPV:
         self.share[idx] *= before / after
 
     # -- the payment date ------------------------------------------------------------------------
-    def on_month_end(self, sim: PathSimulation, m: int) -> None:
-        """Buy the pool at the cut-off; afterwards run the period's waterfall and replenish."""
+    def on_month_end(self, sim: PathSimulation, m: int, dpd: np.ndarray) -> None:
+        """Buy the pool at the cut-off; afterwards run the period's waterfall and replenish.
+
+        ``dpd``: days past due of accounts 0..n-1 at this month end.
+        """
         month = m + 1  # months completed
         if month < self.terms.cutoff_month:
             return
         principal = sim.platform.ledger.principal(sim.n)
         if month == self.terms.cutoff_month:
-            self._cut_off(sim, m, principal)
+            self._cut_off(sim, m, principal, dpd)
             return
         period = month - self.terms.cutoff_month  # 1..n_periods
         self.revolving = self.revolving and period <= self.terms.revolving_months
-        room = self._room(sim, m, principal) if self.revolving else np.zeros(0)
+        room = self._room(sim, m, principal, dpd) if self.revolving else np.zeros(0)
         capacity = float(room.sum())
         held = self.share[: sim.n] * principal
-        dpd = sim.platform.ledger.days_past_due((m + 1) * DAYS_PER_MONTH, sim.n)
         rec = self.recoveries.month_flows(m)
         inputs = {
             "pool_balance_begin": self.pool_begin,
@@ -170,8 +173,9 @@ class SPV:
         self.pool_begin = pool_end
         self.flows = dict.fromkeys(self.flows, 0.0)
 
-    def _cut_off(self, sim: PathSimulation, m: int, principal: np.ndarray) -> None:
-        room = self._room(sim, m, principal, cap=False)
+    def _cut_off(self, sim: PathSimulation, m: int, principal: np.ndarray,
+                 dpd: np.ndarray) -> None:
+        room = self._room(sim, m, principal, dpd, cap=False)
         target = self.terms.pool_share * float(room.sum())
         # The limit is a share of the pool actually bought, which it may keep below target.
         # A book with too few eligible borrowers to meet it at all (fewer than 1 / limit)
@@ -181,7 +185,7 @@ class SPV:
         if self.cutoff_pool <= 0:
             raise ValueError(f"deal {self.terms.name!r}: no eligible receivables at the cut-off "
                              f"(end of month {self.terms.cutoff_month}); see deal.eligibility")
-        room = self._room(sim, m, principal)  # now with the concentration limit
+        room = self._room(sim, m, principal, dpd)  # now with the concentration limit
         self._buy(room, principal, self.cutoff_pool)
         self.pool_begin = float(self.share[: sim.n] @ principal)
         self.cutoff_pool = self.pool_begin
@@ -189,11 +193,10 @@ class SPV:
         self.waterfall = Waterfall(deal, self.n_periods)
         self.revolving = self.terms.revolving_months > 0
 
-    def _room(self, sim: PathSimulation, m: int, principal: np.ndarray,
+    def _room(self, sim: PathSimulation, m: int, principal: np.ndarray, dpd: np.ndarray,
               cap: bool = True) -> np.ndarray:
         """Cents of eligible principal the vehicle could still buy from each account 0..n-1."""
         el, p, n = self.terms.eligibility, sim.platform, sim.n
-        dpd = p.ledger.days_past_due((m + 1) * DAYS_PER_MONTH, n)
         ok = (p.active[:n] & (dpd <= el.max_days_past_due)
               & (sim.pool.score[:n] >= el.min_score)
               & (m + 1 - p.onboard_month[:n] >= el.min_months_on_book))
