@@ -63,6 +63,7 @@ class PathResult:
     summary: dict[str, float] = field(default_factory=dict)  # per-path facts, e.g. model AUC
     waterfall: WaterfallResult | None = None  # the vehicle's waterfall, when there is a deal
     pool: dict[str, np.ndarray] | None = None  # the vehicle's pool per period (currency units)
+    experiment: dict[str, np.ndarray] | None = None  # field-experiment outcomes, when one ran
 
 
 class _Month:
@@ -92,6 +93,7 @@ class PathSimulation:
         self.platform = Platform(config, config.capacity)
         self.unemployment = simulate_unemployment(config.macro, self.months, self.streams["macro"])
         self.base_rate = simulate_base_rate(config.macro, self.unemployment, self.streams["macro"])
+        self.platform.recovery.set_cycle(self.unemployment, config.macro.unemployment_base)
         self.n = 0
         self.env = simpy.Environment()
         self.month = _Month()
@@ -155,6 +157,12 @@ class PathSimulation:
         rolls = np.stack(self.roll_counts)  # (months, from state, to state)
         summary = {"early_warning_auc": self.early_warning.auc()}
         result = PathResult(self.path, monthly, vintages, self.trace, rolls, summary)
+        if self.collections.experiment is not None:
+            result.experiment = self.collections.experiment.outcomes(
+                self.platform.chargeoff_month, self.months * DAYS_PER_MONTH)
+            who = result.experiment["borrower"]
+            result.experiment["kind"] = self.pool.kind[who]
+            result.experiment["employed"] = self.pool.employed[who]
         if self.spv is not None and self.spv.started:
             result.waterfall = self.spv.waterfall.result()
             result.pool = self.spv.pool_table()
@@ -167,8 +175,9 @@ class PathSimulation:
         self.month_index = m
         new = book.initial_borrowers if m == 0 else book.new_borrowers_per_month
         self.platform.onboard(self.n, self.n + new, m, self.pool)
-        self._nudge_cost += educate(self.config, self._key, self.pool, self.n, self.n + new)
+        self._nudge_cost += educate(self.config, self._key, self.pool, self.n, self.n + new, m)
         self.n += new
+        self.pool.month = m
         self.pool.step_income(self.n, float(self.unemployment[m]), self.streams["income"])
         _, fees = self.platform.statement(m, self.n)
         self.month.add("fees_billed", fees.sum())

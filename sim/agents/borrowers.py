@@ -1,10 +1,15 @@
 """Borrowers as vectors: one numpy array per trait or state variable, one slot per borrower.
 
-Each borrower earns a permanent income times a transitory shock, loses and finds jobs
-with hazards tied to the macro unemployment rate, meets sudden expenses, keeps a
-savings buffer, buys on the credit line and picks a repayment plan, and pays bills as
-far as cash (ability) and character (willingness, forgetfulness unless on autopay)
-allow. All borrowers of a pool are stepped together; every step draws a full-length
+Each borrower has a persistent reason to be late, a type drawn once: reliable (late only
+when a shock leaves no cash), disorganised (forgets unless reminded or on autopay),
+liquidity-constrained (hand-to-mouth: pays when cash comes in), unwilling (keeps paying
+while current, but once late pays only after escalation) or a first-payment defaulter
+(draws the line and never pays). Each earns a permanent income times a transitory
+shock, loses jobs with a hazard tied to the macro unemployment rate and finds them with
+a hazard that falls with the spell's length and with the macro rate; benefits end;
+essential spending is cut while unemployed; re-employment may pay less. Borrowers meet
+sudden expenses, keep a savings buffer, buy on the credit line and pick a repayment
+plan, and pay bills as far as cash (ability), willingness and attention allow. All borrowers of a pool are stepped together; every step draws a full-length
 random array from its own stream, so a borrower's draws never depend on what the
 platform did to anyone else (common random numbers across policies).
 """
@@ -12,11 +17,14 @@ platform did to anyone else (common random numbers across policies).
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import ndtri
 from scipy.stats import beta
 
-from sim.config import PLAN_TERMS, RunConfig
+from sim.config import BORROWER_TYPES, PLAN_TERMS, RunConfig
 
 SCORE_MIN, SCORE_MAX = 300.0, 900.0
+RELIABLE, DISORGANISED, CONSTRAINED, UNWILLING, FIRST_PAYMENT_DEFAULT = range(len(BORROWER_TYPES))
+BUST_OUT_CENTS = 10**12  # a first-payment defaulter wants all the line can give
 
 
 def willingness(mean: float, concentration: float, u: np.ndarray) -> np.ndarray:
@@ -40,6 +48,17 @@ class BorrowerPool:
 
     Traits are drawn for every slot at creation from the ``traits`` stream, so a given
     borrower is the same person whatever the policy or the onboarding pace.
+
+    Attributes (one entry per slot):
+        kind: index into :data:`sim.config.BORROWER_TYPES`.
+        willingness: the willingness trait (Beta); paid when trait + wobble >= 0.5.
+        escalated: an unwilling borrower moved to pay by an escalation contact (cleared
+            when the account is current again).
+        stretch, arrangement_until: a collector's repayment arrangement: months of
+            permanent income moved up the borrower's payment hierarchy at each due date,
+            and the last month it lasts (-1: none).
+        months_unemployed: length of the current spell (0 while employed).
+        nudged_month: month education reached the borrower (-1: never).
     """
 
     def __init__(self, config: RunConfig, capacity: int, rng: np.random.Generator):
@@ -63,37 +82,72 @@ class BorrowerPool:
             SCORE_MIN,
             SCORE_MAX,
         )
-        self.savings = self.permanent_income * rng.exponential(
-            max(inc.initial_savings_months, 1e-12), capacity
-        )
+        u_savings = rng.random(capacity)
+        cdf = np.cumsum(rep.types.shares())
+        self.kind = np.minimum(np.searchsorted(cdf, rng.random(capacity), side="right"),
+                               len(BORROWER_TYPES) - 1).astype(np.int8)
+        constrained = self.kind == CONSTRAINED
+        # by inverse CDF: exponential buffer, or uniform below the hand-to-mouth line
+        buffer = -np.log1p(-u_savings) * max(inc.initial_savings_months, 1e-12)
+        buffer = np.where(constrained, u_savings * rep.constrained_savings_months, buffer)
+        self.savings = self.permanent_income * buffer
+        self.savings_cap = np.where(constrained, rep.constrained_savings_months,
+                                    inc.savings_cap_months)
         self.employed = np.ones(capacity, dtype=bool)
-        self.nudged = np.zeros(capacity, dtype=bool)  # reached by borrower education
+        self.months_unemployed = np.zeros(capacity, dtype=np.int16)
+        self.escalated = np.zeros(capacity, dtype=bool)
+        self.stretch = np.zeros(capacity)  # months of income a collector's plan moves up
+        self.arrangement_until = np.full(capacity, -1, dtype=np.int32)  # last month of a plan
+        self.nudged_month = np.full(capacity, -1, dtype=np.int32)  # reached by education
         self.reminded = np.zeros(capacity, dtype=bool)  # reminded before this due date
         self.income = self.permanent_income.copy()
+        self.month = 0
+
+    @property
+    def nudged(self) -> np.ndarray:
+        """Whether each slot was reached by borrower education."""
+        return self.nudged_month >= 0
+
+    def nudge_effect(self, n: int) -> np.ndarray:
+        """Share of the education effect left this month for borrowers 0..n-1 (0 if none)."""
+        nudges = self.config.nudges
+        since = self.month - self.nudged_month[:n]
+        return np.where(self.nudged_month[:n] >= 0,
+                        np.exp(-np.maximum(since, 0) / nudges.decay_months), 0.0)
 
     # -- income, employment, expenses -----------------------------------------------------
     def step_income(self, n: int, unemployment: float, rng: np.random.Generator) -> None:
         """Move borrowers 0..n-1 through one month of jobs, income, expenses and saving.
 
-        The monthly job-loss hazard is ``reemployment_hazard * u / (1 - u)`` times the
-        borrower's relative risk: with equal hazards the borrowers' unemployment rate
-        settles at the macro rate ``u``.
+        Job finding falls with the spell's length and the macro rate
+        (:meth:`IncomeConfig.job_finding`); the job-loss hazard is
+        ``u / (1 - u) / mean_spell_months(u)`` times the borrower's relative risk, so that
+        with equal hazards the borrowers' unemployment rate settles at the macro rate ``u``.
+        Benefits are paid for ``benefit_months`` of a spell, then ``assistance_rate``;
+        essentials are cut while unemployed; a spell ends at a lower permanent income.
         """
         inc = self.config.income
+        u_base = self.config.macro.unemployment_base
         draws = rng.random((3, n))
         shock = rng.standard_normal(n)
         employed = self.employed[:n]
         perm = self.permanent_income[:n]
+        spell = self.months_unemployed[:n]
+        cut = 0.0
         if inc.shocks:
-            hazard = np.minimum(
-                inc.reemployment_hazard * unemployment / (1.0 - unemployment) * self.job_risk[:n],
-                1.0,
-            )
-            lose = employed & (draws[0] < hazard)
-            find = ~employed & (draws[1] < inc.reemployment_hazard)
+            loss = unemployment / (1.0 - unemployment) / inc.mean_spell_months(unemployment,
+                                                                               u_base)
+            lose = employed & (draws[0] < np.minimum(loss * self.job_risk[:n], 1.0))
+            find = ~employed & (draws[1] < inc.job_finding(spell, unemployment, u_base))
             employed ^= lose | find
+            perm[find] *= 1.0 - inc.reemployment_income_loss
+            spell[:] = np.where(employed, 0, spell + 1)
+            on_benefit = spell <= inc.benefit_months
             transitory = np.exp(inc.transitory_sd * shock - 0.5 * inc.transitory_sd**2)
-            self.income[:n] = np.where(employed, perm * transitory, perm * inc.replacement_rate)
+            out_of_work = np.where(on_benefit, inc.replacement_rate, inc.assistance_rate)
+            self.income[:n] = perm * np.where(employed, transitory, out_of_work)
+            cut = np.where(employed, 0.0, np.where(on_benefit, inc.consumption_cut_benefits,
+                                                   inc.consumption_cut_exhausted))
             # given a shock, draws[2] / p is uniform: its -log is the exponential size
             p_shock = max(inc.expense_shock_prob, 1e-300)
             hit = draws[2] < p_shock
@@ -101,26 +155,29 @@ class BorrowerPool:
             expense = hit * perm * inc.expense_shock_months * size
         else:
             expense = 0.0
-        cash = self.savings[:n] + self.income[:n] - inc.essential_share * perm - expense
-        self.savings[:n] = np.clip(cash, 0.0, inc.savings_cap_months * perm)
+        essentials = inc.essential_share * perm * (1.0 - cut)
+        cash = self.savings[:n] + self.income[:n] - essentials - expense
+        self.savings[:n] = np.clip(cash, -inc.other_debt_limit_months * perm,
+                                   self.savings_cap[:n] * perm)
 
     # -- spending --------------------------------------------------------------------------
     def desired_purchases(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """Cents each borrower 0..n-1 wants to put on the line this month (before limits).
 
         Borrowers with less than a month of income saved spend ``stress_multiplier``
-        times more on the line: it has become their liquidity buffer.
+        times more on the line: it has become their liquidity buffer. First-payment
+        defaulters want all the line can give.
         """
         sp = self.config.spending
         buy = rng.random(n) < sp.purchase_prob
         noise = np.exp(0.5 * sp.dispersion * rng.standard_normal(n))
         stressed = self.savings[:n] < self.permanent_income[:n]
-        extra = (sp.stress_multiplier - 1.0) * np.where(
-            self.nudged[:n], 1.0 - self.config.nudges.overborrow_reduction, 1.0)
+        extra = (sp.stress_multiplier - 1.0) * (
+            1.0 - self.config.nudges.overborrow_reduction * self.nudge_effect(n))
         boost = np.where(stressed, 1.0 + extra, 1.0)
         amount = sp.share_of_income * self.income[:n] * self.spend_trait[:n] * noise * boost
-        return np.where(buy, np.floor(amount * 100.0), 0).astype(np.int64)
-
+        amount = np.where(buy, np.floor(amount * 100.0), 0).astype(np.int64)
+        return np.where(self.kind[:n] == FIRST_PAYMENT_DEFAULT, BUST_OUT_CENTS, amount)
     def choose_plan(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """Plan term (0 = pay in full, or 3/6/12 months) chosen by borrowers 0..n-1.
 
@@ -144,34 +201,59 @@ class BorrowerPool:
         return terms[np.minimum(pick, last)]
 
     # -- paying ----------------------------------------------------------------------------
-    def payments(self, owed: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def payments(self, owed: np.ndarray, rng: np.random.Generator,
+                 delinquent: np.ndarray | None = None) -> np.ndarray:
         """Cents each borrower 0..len(owed)-1 pays against ``owed`` at the due date.
 
-        Structural model: a borrower who forgets (unless on autopay; less often when
-        educated or reminded before the due date) or is unwilling
-        pays nothing; otherwise pays what is owed, or, short of cash, the share
-        ``max_cash_share`` of cash on hand when partial payments are allowed. Bernoulli
-        model: all or nothing, missing with probability ``miss_prob``.
+        Structural model, by type: a borrower who forgets (unless on autopay; less often
+        when educated or reminded before the due date) pays nothing; so does one whose
+        willingness trait plus the month's wobble is below 0.5, an unwilling borrower
+        with an overdue bill (``delinquent``) who has not been escalated, and a
+        first-payment defaulter. Otherwise the borrower pays what is owed or, short of
+        cash, the share ``max_cash_share`` of cash on hand (all of it when reminded) when
+        partial payments are allowed. Bernoulli model: all or nothing, missing with
+        probability ``miss_prob``.
         """
         rep = self.config.repayment
         n = owed.shape[0]
         draws = rng.random((2, n))
         if rep.model == "bernoulli":
             return np.where(draws[0] < rep.miss_prob, 0, owed)
-        forget = rep.forget_prob * np.where(
-            self.nudged[:n], 1.0 - self.config.nudges.forget_reduction, 1.0)
-        forget *= np.where(self.reminded[:n],
-                           1.0 - self.config.early_warning.reminder_effect, 1.0)
+        kind = self.kind[:n]
+        forget = np.where(kind == DISORGANISED, rep.disorganised_forget_prob, rep.forget_prob)
+        forget = forget * (1.0 - self.config.nudges.forget_reduction * self.nudge_effect(n))
+        reminded = self.reminded[:n].copy()
+        forget *= np.where(reminded, 1.0 - self.config.early_warning.reminder_effect, 1.0)
         self.reminded[:n] = False
         forgot = ~self.autopay[:n] & (draws[0] < forget)
-        unwilling = draws[1] >= self.willingness[:n]
-        capacity = np.floor(self.savings[:n] * rep.max_cash_share * 100.0).astype(np.int64)
+        # the wobble by inverse CDF of the second uniform: one draw per borrower and month
+        wobble = rep.willingness_wobble_sd * ndtri(np.clip(draws[1], 1e-12, 1 - 1e-12))
+        refuses = self.willingness[:n] + wobble < 0.5
+        if delinquent is not None:
+            refuses |= (kind == UNWILLING) & delinquent & ~self.escalated[:n]
+        refuses |= kind == FIRST_PAYMENT_DEFAULT
+        plan = np.where(self.arrangement_until[:n] >= self.month, self.stretch[:n], 0.0)
+        capacity = self.cash_for_bill(n, np.where(reminded, 1.0, rep.max_cash_share), plan)
         pay = np.minimum(owed, capacity)
         if not rep.partial_payments:
             pay = np.where(capacity >= owed, owed, 0)
-        pay = np.where(forgot | unwilling, 0, pay)
+        pay = np.where(forgot | refuses, 0, pay)
         self.savings[:n] -= pay / 100.0
         return pay
+
+    def cash_for_bill(self, n: int | np.ndarray, share: np.ndarray | float,
+                      stretch: np.ndarray | float) -> np.ndarray:
+        """Cents borrowers (0..n-1, or the slots ``n``) can put towards the line's bill.
+
+        The share ``share`` of positive savings, plus what a repayment arrangement moves
+        up the payment hierarchy: ``stretch`` months of permanent income, at most the
+        month's income (the line is paid before other creditors, whose claims grow).
+        """
+        who = slice(0, n) if isinstance(n, int) else n
+        savings, perm = self.savings[who], self.permanent_income[who]
+        moved = np.minimum(stretch * perm, self.income[who])
+        cash = np.maximum(savings, 0.0) * share + moved
+        return np.floor(cash * 100.0).astype(np.int64)
 
     def update_score(self, paid_on_time: np.ndarray, missed: np.ndarray, cured: np.ndarray) -> None:
         """Move the behaviour score of borrowers 0..len(missed)-1 with this due date's outcome."""

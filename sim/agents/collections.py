@@ -21,8 +21,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import simpy
 
+from sim.agents.borrowers import UNWILLING
+from sim.agents.experiments import FieldExperiment
 from sim.agents.platform import RECENT_DECAY
-from sim.config import CHANNELS, RunConfig
+from sim.config import BORROWER_TYPES, CHANNELS, RunConfig
 from sim.crn import uniforms, uniforms_at
 from sim.ledger import DAYS_PER_MONTH
 
@@ -63,8 +65,14 @@ class Collections:
         def per_channel(attr: str, dtype: type = float) -> np.ndarray:
             return np.array([getattr(p, attr) if p else 0 for p in params], dtype=dtype)
 
-        self.response, self.decay = per_channel("response"), per_channel("decay_days")
+        # response at 1 DPD by (channel, borrower type); absent channels never respond
+        self.response = np.array([p.response_by_type() if p else np.zeros(len(BORROWER_TYPES))
+                                  for p in params])
+        self.decay = per_channel("decay_days")
         self.decay[self.decay == 0] = 1.0
+        self.escalation = per_channel("escalation", bool)
+        self.stretch = per_channel("stretch_months")
+        self.arrangement = per_channel("arrangement_months", np.int64)
         self.promise_share, self.promise_keep = per_channel("promise_share"), per_channel(
             "promise_keep")
         self.promise_days = per_channel("promise_days", np.int64)
@@ -86,6 +94,8 @@ class Collections:
         self.promise_kept = np.zeros(capacity, dtype=bool)
         self.promise_channel = np.zeros(capacity, dtype=np.int8)
         self.candidates = np.zeros(0, dtype=np.int64)
+        self.experiment = (FieldExperiment(config.experiment, capacity, key)
+                           if config.experiment.enabled else None)
         team = self.col.collectors
         self.daily_calls = team.count * team.calls_per_day if self.col.enabled else 0
         self.team = simpy.Container(env, capacity=max(self.daily_calls, 1), init=0)
@@ -143,6 +153,8 @@ class Collections:
             self.week[day % 7] = 0
             self._promises_due(sim, day)
             idx, dpd = self._delinquent(sim, day)
+            if self.experiment is not None:
+                self._experiment(sim, day, idx, dpd)
             if idx.size == 0 or not self.steps:
                 continue
             today = np.zeros(idx.size, dtype=np.int64)
@@ -159,6 +171,21 @@ class Collections:
                 self._contact(sim, day, idx, dpd, groups, today)
             self._legal(sim, day, idx, dpd)
 
+    def _experiment(self, sim: PathSimulation, day: int, idx: np.ndarray,
+                    dpd: np.ndarray) -> None:
+        """Enrol today's accounts in the field experiment and contact the treated."""
+        exp = self.experiment
+        exp.follow_up(day, sim.platform.ledger.oldest, sim.platform.ledger.due_day)
+        treated = exp.enrol(day, idx, dpd)
+        if treated.size == 0:
+            return
+        channel = exp.cfg.channel
+        ch = np.full(treated.size, self.channel_id[channel], dtype=np.int64)
+        self.counters[f"actions_{channel}"] += treated.size
+        self.counters[f"cost_{channel}"] += self.cost_cents[channel] * treated.size
+        sim.record_trace(channel, day // DAYS_PER_MONTH, only=treated)
+        self._respond(sim, day, treated, np.full(treated.size, exp.cfg.at_dpd), ch)
+
     # -- the ladder --------------------------------------------------------------------------
     def refresh(self, sim: PathSimulation) -> None:
         """Recompute the delinquent candidates (after a due date or a charge-off batch)."""
@@ -166,7 +193,7 @@ class Collections:
         oldest = sim.platform.ledger.oldest[:n]
         was_queued = self.queued_since[:n] >= 0
         self.candidates = np.flatnonzero(
-            (oldest >= 0) & (oldest < sim.month_index) & sim.platform.active[:n])
+            (oldest >= 0) & (oldest <= sim.month_index) & sim.platform.active[:n])
         keep = np.zeros(n, dtype=bool)
         keep[self.candidates] = True
         self.queued_since[:n][was_queued & ~keep] = -1
@@ -175,11 +202,12 @@ class Collections:
         idx = self.candidates
         ledger = sim.platform.ledger
         oldest = ledger.oldest[idx]
-        due_time = oldest * DAYS_PER_MONTH + ledger.due_day
-        keep = (oldest >= 0) & (due_time < day) & sim.platform.active[idx]
-        self.queued_since[idx[~keep]] = -1
-        self.candidates = idx[keep]
-        return self.candidates, day - due_time[keep]
+        owing = (oldest >= 0) & sim.platform.active[idx]
+        self.queued_since[idx[~owing]] = -1
+        self.candidates = idx = idx[owing]  # a bill missed today is late from tomorrow
+        due_time = oldest[owing] * DAYS_PER_MONTH + ledger.due_day
+        late = due_time < day
+        return idx[late], day - due_time[late]
 
     def _room(self, week_left: np.ndarray, today: np.ndarray) -> np.ndarray:
         """Contacts each account may still receive today under both caps.
@@ -248,7 +276,9 @@ class Collections:
             human = self.col.channels["human"]
             balance = sim.platform.ledger.outstanding[who].astype(float)
             score = (sim.pool.score[who] - 300.0) / 600.0
-            key = balance * human.response * np.exp(-(dpd - 1) / human.decay_days) * score
+            # the lender does not see types: the mean response across them
+            response = float(human.response_by_type().mean())
+            key = balance * response * np.exp(-(dpd - 1) / human.decay_days) * score
         return np.lexsort((who, -key))
 
     def _contact(self, sim: PathSimulation, day: int, idx: np.ndarray, dpd: np.ndarray,
@@ -271,11 +301,29 @@ class Collections:
         self.contacts_month[idx] += today
         c["max_contacts_day"] = max(c["max_contacts_day"], int(today.max()))
         c["max_contacts_week"] = max(c["max_contacts_week"], int(self.week_total[idx].max()))
+        self._respond(sim, day, who, d, ch)
+
+    def _respond(self, sim: PathSimulation, day: int, who: np.ndarray, d: np.ndarray,
+                 ch: np.ndarray) -> None:
+        """Draw the responses of contacts (borrower ``who`` at ``d`` DPD through channel
+        ``ch``, one entry per contact) and book the payments and promises they bring."""
         # three draws of the contact's channel: response (purpose 3 * ch), then, only
         # for those who respond, promise or pay (3 * ch + 1) and promise kept (3 * ch + 2)
         u = uniforms_at(self.key, who, day, _DRAWS + 3 * ch)
-        responded = np.flatnonzero(u < self.response[ch] * np.exp(-(d - 1) / self.decay[ch]))
+        kind = sim.pool.kind[who]
+        chance = self.response[ch, kind] * np.exp(-(d - 1) / self.decay[ch])
+        responded = np.flatnonzero(u < chance)
         who_r, ch_r = who[responded], ch[responded]
+        moved = self.escalation[ch_r] & (kind[responded] == UNWILLING)
+        sim.pool.escalated[who_r[moved]] = True
+        # a response to a channel that negotiates (a collector, the agency) starts a
+        # repayment arrangement: the line moves up the borrower's payment hierarchy
+        plan = self.arrangement[ch_r] > 0
+        if plan.any():
+            pool, month = sim.pool, day // DAYS_PER_MONTH
+            who_p, ch_p = who_r[plan], ch_r[plan]
+            pool.stretch[who_p] = self.stretch[ch_p]
+            pool.arrangement_until[who_p] = month + self.arrangement[ch_p]
         u = uniforms_at(self.key, who_r, day, _DRAWS + 3 * ch_r + _PROMISE_DRAWS)
         promise = u[0] < self.promise_share[ch_r]
         promised = promise & (self.promise_day[who_r] < 0)  # among the responses
@@ -303,8 +351,9 @@ class Collections:
              ch: np.ndarray) -> None:
         """Borrowers ``who`` pay what they owe, as far as cash allows (one entry each)."""
         ledger, pool = sim.platform.ledger, sim.pool
-        cash = np.floor(pool.savings[who] * sim.config.repayment.max_cash_share * 100.0)
-        amount = np.minimum(ledger.unpaid[who], cash.astype(np.int64))
+        # cash on hand plus what the contact moves up the borrower's payment hierarchy
+        cash = pool.cash_for_bill(who, sim.config.repayment.max_cash_share, self.stretch[ch])
+        amount = np.minimum(ledger.unpaid[who], cash)
         paying = amount > 0
         who, amount, dpd, ch = who[paying], amount[paying], dpd[paying], ch[paying]
         if who.size == 0:
@@ -361,6 +410,7 @@ class Collections:
         balance = sim.platform.ledger.outstanding[idx]
         cases = idx[~self.legal[idx] & (balance >= legal.min_balance * 100)]
         self.legal[cases] = True
+        sim.pool.escalated[cases] = True  # a court claim moves the unwilling to pay
         self.counters["legal_cases"] += cases.size
         self.counters["legal_costs"] += int(round(legal.cost * 100)) * cases.size
 

@@ -135,11 +135,13 @@ class EarlyWarning:
         return out
 
 
-def educate(config: RunConfig, key: int, pool, lo: int, hi: int) -> int:  # noqa: ANN001
-    """Reach a share of new borrowers lo..hi-1 with education; return its cost in cents."""
+def educate(config: RunConfig, key: int, pool, lo: int, hi: int,  # noqa: ANN001
+            month: int = 0) -> int:
+    """Reach a share of new borrowers lo..hi-1 with education in ``month``; return its cost
+    in cents. The effect then decays (see :class:`sim.config.NudgeConfig`)."""
     nudges = config.nudges
     if not nudges.enabled or hi <= lo:
         return 0
     reached = uniforms(key, np.arange(lo, hi), 0, _NUDGE) < nudges.reach
-    pool.nudged[lo:hi] = reached
+    pool.nudged_month[lo:hi] = np.where(reached, month, -1)
     return int(round(nudges.cost_per_borrower * 100)) * int(reached.sum())

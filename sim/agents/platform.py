@@ -125,10 +125,11 @@ class Platform:
         oldest = ledger.oldest_due_month(n)
         was_delinquent = (oldest >= 0) & (oldest < month)
         owed = ledger.owed(n)
-        paid = pool.payments(owed, rng)
+        paid = pool.payments(owed, rng, was_delinquent)
         paid_principal, paid_fee = ledger.pay(month, paid)
         left = owed - paid
         missed = left > 0
+        pool.escalated[:n] &= missed  # escalation lasts while the account is late
         cured = was_delinquent & ~missed
         paid_on_time = (owed > 0) & ~missed
         score_before = pool.score[:n].copy()
@@ -167,7 +168,7 @@ class Platform:
         idx = np.flatnonzero(mask)
         principal, fee = self.ledger.write_off(mask)
         total = self.recovery.book(month, principal + fee, pool.employed[idx], agency[idx],
-                                   legal[idx], u[0, idx], u[1, idx])
+                                   legal[idx], u[0, idx], u[1, idx], pool.kind[idx])
         self.active[idx] = False
         self.chargeoff_month[idx] = month
         self.recovery_total[idx] = total

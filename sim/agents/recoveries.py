@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import beta
 
-from sim.config import RunConfig
+from sim.config import BORROWER_TYPES, RunConfig
 
 RECOVERY_CHANNELS = ("internal", "agency", "legal")
 
@@ -54,15 +54,35 @@ class Recoveries:
         self.totals = {c: np.zeros(months, dtype=np.int64) for c in RECOVERY_CHANNELS}
         self.face = {c: np.zeros(months, dtype=np.int64) for c in RECOVERY_CHANNELS}
         self.curve = np.asarray(config.recovery.lag_curve, dtype=float)
+        self.cycle = np.ones(months)  # expected cycle factor of a charge-off in each month
+        rec = config.recovery
+        self.type_factor = np.array([rec.type_factor.get(t, 1.0) for t in BORROWER_TYPES])
+
+    def set_cycle(self, unemployment: np.ndarray, u_base: float) -> None:
+        """Scale recoveries by the economy when they are collected.
+
+        Month k's cash is worth ``(u_base / u_k) ** cycle_elasticity`` of its normal
+        amount; an account charged off in month m expects the lag curve's average of that
+        factor over months m, m+1, ... (the path's macro path is known in advance; months
+        past the horizon take the last month's rate).
+        """
+        months = unemployment.shape[0]
+        factor = (u_base / np.asarray(unemployment, dtype=float)) ** \
+            self.config.recovery.cycle_elasticity
+        weights = self.curve / self.curve.sum()
+        lag = np.minimum(np.arange(months)[:, None] + np.arange(weights.shape[0]), months - 1)
+        self.cycle = factor[lag] @ weights
 
     def book(self, month: int, balance: np.ndarray, employed: np.ndarray, agency: np.ndarray,
-             legal: np.ndarray, u: np.ndarray, u_legal: np.ndarray) -> np.ndarray:
+             legal: np.ndarray, u: np.ndarray, u_legal: np.ndarray,
+             kind: np.ndarray | None = None) -> np.ndarray:
         """Draw the recovery of accounts charged off in ``month`` and add them to cohorts.
 
         Args:
             balance: charged-off cents per account.
             employed, agency, legal: flags per account.
             u, u_legal: uniforms deciding the recovery share and the case's success.
+            kind: borrower type per account (index into BORROWER_TYPES); None: reliable.
 
         Returns:
             Cents each account will eventually recover (before costs).
@@ -70,10 +90,14 @@ class Recoveries:
         rec = self.config.recovery
         col = self.config.collections
         mean = rec.mean_rate * np.where(employed, 1.0, rec.unemployed_factor)
+        if kind is not None:
+            mean = mean * self.type_factor[kind]
+        mean = mean * self.cycle[month]
         mean = np.clip(mean * np.where(agency, col.agency_recovery_factor, 1.0), 1e-6, 1 - 1e-6)
         share = beta.ppf(u, mean * rec.concentration, (1 - mean) * rec.concentration)
         won = u_legal < col.legal.success_prob
-        share = np.where(legal, np.where(won, col.legal.recovery_share, 0.0), share)
+        court = col.legal.recovery_share * min(self.cycle[month], 1.0 / col.legal.recovery_share)
+        share = np.where(legal, np.where(won, court, 0.0), share)
         total = np.rint(balance * share).astype(np.int64)
         self.add(month, total, balance, recovery_channel(agency, legal))
         return total
