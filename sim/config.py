@@ -819,6 +819,11 @@ class ExperimentConfig(_Model):
     follow_days: int = Field(
         30, ge=1, le=120, description="Days after enrolment at which repayment is measured."
     )
+    default_months: int = Field(
+        12, ge=7, le=60,
+        description="Months after enrolment within which a charge-off counts as default of "
+        "the enrolled delinquency (long enough for it to reach charge-off).",
+    )
 
 
 class EligibilityConfig(_Model):

@@ -7,7 +7,7 @@ import pytest
 from helpers_engine import small_config
 
 from sim.agents.borrowers import SCORE_MAX, SCORE_MIN, BorrowerPool
-from sim.config import PLAN_TERMS
+from sim.config import PLAN_TERMS, load_config
 
 RNG = np.random.default_rng
 
@@ -105,6 +105,11 @@ def unemployment_path(pool: BorrowerPool, u: float, months: int, seed: int) -> n
     return np.array(shares)
 
 
+def equal_hazards(h: float) -> dict:
+    """Income keys for a job-finding hazard h whatever the spell's length or the macro rate."""
+    return {"job_finding_short": h, "job_finding_long": h, "job_finding_elasticity": 0.0}
+
+
 def expected_path(job_risk: np.ndarray, u: float, h: float, months: int) -> np.ndarray:
     """Mean over borrowers of P(unemployed after month t), each a two-state chain."""
     lam = np.minimum(h * u / (1 - u) * job_risk, 1.0)
@@ -121,7 +126,7 @@ def test_unemployment_settles_at_the_macro_rate_with_equal_hazards(u):
     """Job loss h u / (1 - u), job finding h: the share unemployed converges to u along
     u (1 - (1 - h / (1 - u))^t), within 4 binomial standard errors every month."""
     n, months, h = 50_000, 48, 0.2
-    pool = pool_for({"income": {"job_loss_dispersion": 0.0, "reemployment_hazard": h}},
+    pool = pool_for({"income": {"job_loss_dispersion": 0.0, **equal_hazards(h)}},
                     capacity=n)
     share = unemployment_path(pool, u, months, seed=1)
     t = np.arange(1, months + 1)
@@ -134,7 +139,7 @@ def test_unemployment_settles_at_the_macro_rate_with_equal_hazards(u):
 
 def test_unemployment_with_unequal_job_risk_follows_each_borrowers_hazard():
     n, months, u, h = 50_000, 36, 0.08, 0.2
-    pool = pool_for({"income": {"job_loss_dispersion": 0.8, "reemployment_hazard": h}},
+    pool = pool_for({"income": {"job_loss_dispersion": 0.8, **equal_hazards(h)}},
                     capacity=n)
     expected = expected_path(pool.job_risk, u, h, months)
     share = unemployment_path(pool, u, months, seed=2)
@@ -146,7 +151,7 @@ def test_unemployment_with_unequal_job_risk_follows_each_borrowers_hazard():
 
 def test_income_while_employed_and_unemployed():
     pool = pool_for({"income": {"transitory_sd": 0.0, "replacement_rate": 0.35,
-                                "reemployment_hazard": 0.5}}, capacity=4000)
+                                **equal_hazards(0.5)}}, capacity=4000)
     pool.step_income(4000, 0.3, RNG(5))
     employed = pool.employed
     assert 0 < employed.sum() < 4000
@@ -156,7 +161,7 @@ def test_income_while_employed_and_unemployed():
 
 def test_without_income_shocks_income_and_jobs_are_frozen_and_savings_follow_the_budget():
     inc = {"shocks": False, "essential_share": 0.7, "savings_cap_months": 3.0}
-    pool = pool_for({"income": inc}, capacity=500)
+    pool = pool_for({"income": inc, "repayment": {"types": {"constrained": 0.0}}}, capacity=500)
     pool.savings[:250] = 0.0
     for month in range(6):
         before = pool.savings.copy()
@@ -308,3 +313,70 @@ def test_score_moves_with_payment_history_and_stays_on_the_scale():
     cured = np.array([False, False, True, False, False])
     pool.update_score(on_time, missed, cured)
     assert pool.score.tolist() == [703.0, 660.0, 710.0, SCORE_MAX, SCORE_MIN]
+
+
+def test_mean_spell_formula_matches_simulated_spells():
+    """Spells with hazard hs for L months then hl last (1 - (1-hs)^L)/hs + (1-hs)^L/hl
+    months on average; simulated spells agree within 4 standard errors."""
+    inc = {"job_finding_short": 0.3, "job_finding_long": 0.1, "long_term_months": 4,
+           "job_finding_elasticity": 0.0, "job_loss_dispersion": 0.0}
+    cfg = load_config({"income": inc, "macro": {"unemployment_base": 0.05}})
+    expected = cfg.income.mean_spell_months(0.05, 0.05)
+    assert expected == pytest.approx((1 - 0.7**4) / 0.3 + 0.7**4 / 0.1)
+    n = 20_000
+    pool = pool_for({"income": inc}, capacity=n)
+    pool.employed[:] = False
+    rng = RNG(11)
+    months = np.zeros(n)
+    for _ in range(200):
+        still = ~pool.employed
+        months += still
+        pool.step_income(n, 1e-9, rng)  # (almost) no new job losses
+    assert pool.employed.mean() > 0.999
+    se = months.std() / np.sqrt(n)
+    assert abs(months.mean() - expected) < 4 * se
+
+
+def test_recessions_lengthen_spells_and_duration_dependence_keeps_the_macro_rate():
+    """Hazards scale with (u_base / u): doubling u doubles the mean spell; with duration
+    dependence the job-loss hazard still holds the unemployed share at u."""
+    cfg = load_config({"macro": {"unemployment_base": 0.05}})
+    inc = cfg.income
+    assert inc.mean_spell_months(0.10, 0.05) == pytest.approx(
+        2 * inc.mean_spell_months(0.05, 0.05))
+    assert inc.job_finding(10, 0.05, 0.05) < inc.job_finding(0, 0.05, 0.05)
+    n, u = 40_000, 0.08
+    pool = pool_for({"income": {"job_loss_dispersion": 0.0}}, capacity=n)
+    share = unemployment_path(pool, u, 120, seed=3)
+    assert abs(share[-24:].mean() - u) < 0.006
+
+
+def test_benefits_end_and_spending_is_cut_while_unemployed():
+    inc = {"transitory_sd": 0.0, "replacement_rate": 0.4, "benefit_months": 2,
+           "assistance_rate": 0.1, **equal_hazards(0.0), "essential_share": 0.5,
+           "consumption_cut_benefits": 0.1, "consumption_cut_exhausted": 0.2,
+           "expense_shock_prob": 0.0}
+    pool = pool_for({"income": inc}, capacity=10)
+    pool.employed[:] = False
+    pool.savings[:] = 0.0
+    perm = pool.permanent_income.copy()
+    seen = []
+    for month in range(4):
+        before = pool.savings.copy()
+        pool.step_income(10, 0.05, RNG(month))
+        seen.append(pool.income / perm)
+        cut = 0.1 if month < 2 else 0.2
+        assert np.allclose(pool.savings, before + pool.income - 0.5 * perm * (1 - cut))
+    assert np.allclose(seen, [[0.4] * 10, [0.4] * 10, [0.1] * 10, [0.1] * 10])
+
+
+def test_reemployment_lowers_permanent_income():
+    inc = {**equal_hazards(1.0), "reemployment_income_loss": 0.1, "transitory_sd": 0.0}
+    pool = pool_for({"income": inc}, capacity=50)
+    perm = pool.permanent_income.copy()
+    pool.employed[:25] = False
+    pool.months_unemployed[:25] = 3
+    pool.step_income(50, 1e-9, RNG(0))
+    assert pool.employed[:25].all()
+    assert np.allclose(pool.permanent_income[:25], 0.9 * perm[:25])
+    assert np.array_equal(pool.permanent_income[25:], perm[25:])

@@ -247,12 +247,14 @@ class BorrowerPool:
 
         The share ``share`` of positive savings, plus what a repayment arrangement moves
         up the payment hierarchy: ``stretch`` months of permanent income, at most the
-        month's income (the line is paid before other creditors, whose claims grow).
+        month's income, paid by running up debts elsewhere, so never beyond what those
+        debts can still take (down to ``income.other_debt_limit_months``).
         """
         who = slice(0, n) if isinstance(n, int) else n
         savings, perm = self.savings[who], self.permanent_income[who]
         moved = np.minimum(stretch * perm, self.income[who])
-        cash = np.maximum(savings, 0.0) * share + moved
+        room = np.maximum(savings + self.config.income.other_debt_limit_months * perm, 0.0)
+        cash = np.minimum(np.maximum(savings, 0.0) * share + moved, room)
         return np.floor(cash * 100.0).astype(np.int64)
 
     def update_score(self, paid_on_time: np.ndarray, missed: np.ndarray, cured: np.ndarray) -> None:

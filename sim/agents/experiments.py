@@ -59,13 +59,16 @@ class FieldExperiment:
         self.repaid[idx] = (oldest[idx] < 0) | (due_time > overdue_due)
 
     def outcomes(self, chargeoff_month: np.ndarray, horizon_days: int) -> dict[str, np.ndarray]:
-        """Per enrolled account with a full follow-up: arm, repaid, charged off, enrol day.
+        """Per enrolled account with a full follow-up: arm, repaid, defaulted, enrol day.
 
-        Accounts enrolled within ``follow_days`` of the horizon have no repayment outcome
-        and are left out.
+        ``defaulted``: charged off within ``default_months`` of enrolment (a later,
+        separate delinquency does not count). Accounts enrolled too close to the horizon
+        for both outcomes to be known are left out.
         """
-        idx = np.flatnonzero((self.arm >= 0)
-                             & (self.enrol_day + self.cfg.follow_days < horizon_days))
+        window = self.cfg.default_months * DAYS_PER_MONTH
+        idx = np.flatnonzero((self.arm >= 0) & (self.enrol_day + window < horizon_days))
+        co = chargeoff_month[idx]
+        defaulted = (co >= 0) & (co * DAYS_PER_MONTH <= self.enrol_day[idx] + window)
         return {"borrower": idx, "treated": self.arm[idx] == 1,
                 "enrol_day": self.enrol_day[idx], "repaid": self.repaid[idx],
-                "charged_off": chargeoff_month[idx] >= 0}
+                "defaulted": defaulted}
