@@ -103,7 +103,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
         raise ValueError(f"borrower {args.borrower} was never onboarded in this run")
     trace = result.tables["trace"]
     cols = ["day", "event", "employed", "income", "savings", "score", "limit", "balance",
-            "dpd", "active"]
+            "dpd", "contractual_dpd", "re_aged", "active"]
     cols += [c for c in ("bill", "paid", "purchase") if c in trace.columns]
     table = Table(title=f"borrower {args.borrower}, path 0, seed {result.manifest['seed']}")
     for c in cols:
