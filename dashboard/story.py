@@ -105,7 +105,7 @@ def story_events(trace: pd.DataFrame) -> pd.DataFrame:
         rows.append((t[i], "hardship", f"re-aged at {before:.0f} dpd: balance "
                      f"{trace['balance'].iloc[i]:,.0f} restructured, contractually "
                      f"{contractual[i]:.0f} dpd", dpd[i]))
-    repaid = (contractual[1:] == 0) & (contractual[:-1] > 0) & (dpd[1:] == 0) & active[1:]
+    repaid = (contractual[1:] == 0) & (contractual[:-1] > dpd[:-1]) & (dpd[1:] == 0) & active[1:]
     for i in np.flatnonzero(repaid) + 1:
         rows.append((t[i], "hardship plan repaid",
                      f"contractually current again after {contractual[i - 1]:.0f} dpd", 0.0))

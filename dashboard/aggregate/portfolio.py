@@ -240,8 +240,12 @@ def vintage_curves(vintages: pd.DataFrame, max_lines: int = 12) -> pd.DataFrame:
     Returns:
         Columns ``group, order, months_on_book, default_rate, loss_rate, borrowers``.
     """
-    if "cumulative_charge_offs" not in vintages:  # a run stored before balance vintages
-        vintages = vintage_rates(vintages)
+    if "cumulative_charge_offs" not in vintages:  # a table without balance vintages
+        if {"path", "month", "purchases", "charge_offs"} <= set(vintages.columns):
+            vintages = vintage_rates(vintages)
+        else:
+            vintages = vintages.assign(cumulative_charge_offs=np.nan,
+                                       cumulative_purchases=np.nan)
     v = vintages[["cohort", "months_on_book", "cohort_size", "cumulative_charged_off_accounts",
                   "cumulative_charge_offs", "cumulative_purchases"]]
     later = int(v["cohort"].max())

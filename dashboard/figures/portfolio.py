@@ -130,7 +130,8 @@ def vintage_curves(vintages: pd.DataFrame | None) -> go.Figure:
                      "months on book", "cumulative charge-off rate (%)", "rate", height=420)
     groups = vintages.drop_duplicates("order").sort_values("order")
     colours = sample_colorscale(theme.SEQUENTIAL, np.linspace(0.35, 1.0, max(len(groups), 2)))
-    views = [c for c in ("default_rate", "loss_rate") if c in vintages]
+    views = [c for c in ("default_rate", "loss_rate")
+             if c in vintages and vintages[c].notna().any()]
     for view, column in enumerate(views):
         for colour, (order, label) in zip(colours,
                                           groups[["order", "group"]].itertuples(index=False),
