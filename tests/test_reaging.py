@@ -285,3 +285,28 @@ def test_every_re_aged_account_is_in_re_aged_at_the_month_end_of_its_re_age():
     entries = result.rolls[:, :, S["re_aged"]].sum(axis=1) \
         - result.rolls[:, S["re_aged"], S["re_aged"]]
     assert (entries >= np.array(seen)).all()
+
+
+def test_the_rolls_command_prints_cures_apart_from_re_ages(tmp_path, capsys, monkeypatch):
+    import sim.cli
+    from sim.cli import main
+
+    monkeypatch.setattr(sim.cli.console, "width", 200)
+    sim.run(RISKY, paths=2, seed=1, out=tmp_path)
+    run_id = next(p.name for p in tmp_path.iterdir())
+    assert main(["rolls", run_id, "--runs", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "by accounts" in out and "by balance" in out
+    assert "re-age (not a cure)" in out and "dpd_1_30" in out
+    assert "n/a (no 12-month window closed)" in out  # a 10-month horizon
+
+
+def test_the_rolls_command_on_a_run_without_balance_rolls_exits_2(tmp_path, capsys):
+    from sim.cli import main
+
+    sim.run(RISKY, paths=1, seed=1, out=tmp_path)
+    folder = next(tmp_path.iterdir())
+    rolls = pd.read_parquet(folder / "rolls.parquet").drop(columns="balance")
+    rolls.to_parquet(folder / "rolls.parquet", index=False)
+    assert main(["rolls", str(folder)]) == 2
+    assert "no 'balance' column" in capsys.readouterr().err
