@@ -98,6 +98,7 @@ class RunData:
     buckets: pd.DataFrame
     roll: pd.DataFrame
     roll_from_table: bool
+    roll_balance: pd.DataFrame | None
     vintages: pd.DataFrame | None
     paths: pd.DataFrame
     months: int
@@ -116,14 +117,15 @@ def _read(folder: Path, name: str) -> pd.DataFrame:
     return pd.read_parquet(folder / f"{name}.parquet")
 
 
-def _collections(portfolio: pd.DataFrame) -> CollectionsData | None:
+def _collections(portfolio: pd.DataFrame,
+                 rolls: pd.DataFrame | None = None) -> CollectionsData | None:
     if not coll_agg.has_collections(portfolio):
         return None
     return CollectionsData(
         channels=coll_agg.channels(portfolio),
         actions=coll_agg.channel_monthly(portfolio, "actions_"),
         cost=coll_agg.channel_monthly(portfolio, "cost_"),
-        cures=coll_agg.cure_rates(portfolio),
+        cures=coll_agg.cure_rates(rolls),
         net=coll_agg.net_recovery(portfolio),
     )
 
@@ -153,8 +155,11 @@ def aggregate_run(info: RunInfo, manifest: dict, tables: dict[str, pd.DataFrame]
     portfolio = tables["portfolio"]
     roll_cols = port_agg.roll_rate_columns(portfolio)
     rolls = tables.get("rolls")
+    roll_balance = None
     if rolls is not None and not rolls.empty:
         roll = port_agg.roll_rate_matrix_from_rolls(rolls)
+        if "balance" in rolls:
+            roll_balance = port_agg.roll_rate_matrix_from_rolls(rolls, "balance")
     elif roll_cols:
         roll = port_agg.roll_rate_matrix(portfolio, roll_cols)
     else:
@@ -165,10 +170,11 @@ def aggregate_run(info: RunInfo, manifest: dict, tables: dict[str, pd.DataFrame]
         fans=port_agg.portfolio_fans(portfolio),
         buckets=port_agg.bucket_mix(portfolio),
         roll=roll, roll_from_table=bool(roll_cols) or rolls is not None,
+        roll_balance=roll_balance,
         vintages=port_agg.vintage_curves(vintages) if vintages is not None else None,
         paths=tables["paths"],
         months=int(portfolio["month"].max()) + 1,
-        collections=_collections(portfolio),
+        collections=_collections(portfolio, rolls),
         abs=abs_data(tables),
     )
 

@@ -21,8 +21,10 @@ from sim.engine import simulate_path
 from sim.ledger import DAYS_PER_MONTH
 from sim.store import MANIFEST
 
-ROUTINE_EVENTS = ("statement", "due_date", "purchase", "charge_off")
-"""Trace events that every traced borrower gets; any other event is a collection contact."""
+ROUTINE_EVENTS = ("statement", "due_date", "purchase", "charge_off", "hardship")
+"""Trace events that are not collection contacts (statement, due date and purchase rows come
+every month; charge-off and hardship rows only for the borrower they happen to); any other
+event is a collection contact."""
 
 
 class StoryError(ValueError):
@@ -65,7 +67,10 @@ def story_events(trace: pd.DataFrame) -> pd.DataFrame:
 
     Kinds: ``limit increase`` / ``limit cut`` (the limit changed), ``job loss`` /
     ``re-employment``, ``contact`` (a collection action: any event not in
-    :data:`ROUTINE_EVENTS`), ``cure`` (days past due back to 0 from above 0) and
+    :data:`ROUTINE_EVENTS`), ``hardship`` (the account was re-aged: its overdue bills
+    cancelled and its balance restructured), ``cure`` (days past due back to 0 from above
+    0 by payment: contractually current too, so a re-age is never a cure),
+    ``hardship plan repaid`` (contractual days past due back to 0 after a re-age) and
     ``charge-off`` (the account stops being active).
 
     Returns:
@@ -90,8 +95,20 @@ def story_events(trace: pd.DataFrame) -> pd.DataFrame:
     for i in changed("active"):
         if not active[i]:
             rows.append((t[i], "charge-off", f"charged off at {dpd[i - 1]:.0f} dpd", dpd[i - 1]))
+    contractual = (trace["contractual_dpd"].to_numpy(float) if "contractual_dpd" in trace
+                   else dpd)
     for i in np.flatnonzero((dpd[1:] == 0) & (dpd[:-1] > 0) & active[1:]) + 1:
-        rows.append((t[i], "cure", f"cured from {dpd[i - 1]:.0f} dpd", 0.0))
+        if contractual[i] == 0:
+            rows.append((t[i], "cure", f"cured from {dpd[i - 1]:.0f} dpd", 0.0))
+    for i in np.flatnonzero(trace["event"].to_numpy() == "hardship"):
+        before = dpd[i - 1] if i else 0.0
+        rows.append((t[i], "hardship", f"re-aged at {before:.0f} dpd: balance "
+                     f"{trace['balance'].iloc[i]:,.0f} restructured, contractually "
+                     f"{contractual[i]:.0f} dpd", dpd[i]))
+    repaid = (contractual[1:] == 0) & (contractual[:-1] > dpd[:-1]) & (dpd[1:] == 0) & active[1:]
+    for i in np.flatnonzero(repaid) + 1:
+        rows.append((t[i], "hardship plan repaid",
+                     f"contractually current again after {contractual[i - 1]:.0f} dpd", 0.0))
     contacts = ~trace["event"].isin(ROUTINE_EVENTS).to_numpy()
     for i in np.flatnonzero(contacts):
         rows.append((t[i], "contact", str(trace["event"].iloc[i]).replace("_", " "), dpd[i]))

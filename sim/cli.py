@@ -73,6 +73,35 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rolls(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from sim.rolls import WEIGHTS, redefault_rates, transition_rates
+    from sim.store import load_run
+
+    run = load_run(args.run, args.runs, tables=("portfolio", "rolls"))
+    for weight in WEIGHTS:
+        rates = transition_rates(run["rolls"], weight)
+        table = Table(title=f"{run.run_id}: moves by the next month end, by {weight} "
+                            "(pooled; 5-95 % of paths)")
+        for c in ("bucket", weight, "cure", "re-age (not a cure)", "roll forward"):
+            table.add_column(c, justify="left" if c == "bucket" else "right")
+        for r in rates.itertuples(index=False):
+            cells = [f"{getattr(r, k):.1%} [{getattr(r, k + '_p5'):.1%}, "
+                     f"{getattr(r, k + '_p95'):.1%}]" for k in ("cure", "re_age", "roll_forward")]
+            table.add_row(r.bucket, f"{r.base:,.0f}", *cells)
+        console.print(table)
+    for level in (30, 60):
+        rate = redefault_rates(run.portfolio, level)
+        text = (f"{np.nanmean(rate):.1%}" if rate.notna().any()
+                else "n/a (no 12-month window closed)")
+        console.print(f"re-aged accounts {level}+ days past due or charged off within 12 months: "
+                      f"{text} (mean of {int(rate.notna().sum())} paths)", highlight=False)
+    console.print("Definitions: docs/MODEL.md, 'Definitions: roll rates, cures, re-ageing, "
+                  "vintages'.", style="dim", highlight=False)
+    return 0
+
+
 def _print_tranches(run) -> None:  # noqa: ANN001 - a sim.store.Run
     """Each note's loss distribution across paths, WAL, IRR and implied rating."""
     from sim.abs import tranche_summary
@@ -103,7 +132,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
         raise ValueError(f"borrower {args.borrower} was never onboarded in this run")
     trace = result.tables["trace"]
     cols = ["day", "event", "employed", "income", "savings", "score", "limit", "balance",
-            "dpd", "active"]
+            "dpd", "contractual_dpd", "re_aged", "active"]
     cols += [c for c in ("bill", "paid", "purchase") if c in trace.columns]
     table = Table(title=f"borrower {args.borrower}, path 0, seed {result.manifest['seed']}")
     for c in cols:
@@ -214,6 +243,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", help="run folder or run id")
     p.add_argument("--runs", default="runs", help="run-store folder (default: runs)")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("rolls", help="cure, re-age and roll-forward rates of a stored run, "
+                                     "by accounts and by balance")
+    p.add_argument("run", help="run folder or run id")
+    p.add_argument("--runs", default="runs", help="run-store folder (default: runs)")
+    p.set_defaults(func=cmd_rolls)
 
     p = sub.add_parser("trace", help="one borrower's story, event by event (path 0)")
     p.add_argument("config", help="YAML config file")

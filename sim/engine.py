@@ -34,8 +34,11 @@ BUCKETS = ("current", "dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_91_120", "dpd_1
            "dpd_151_180", "dpd_181_plus")
 BUCKET_EDGES = np.array([1, 31, 61, 91, 121, 151, 181])
 CHARGEOFF_HOUR, PAYMENT_HOUR = 0.25, 0.5  # fractions of a day
-CHARGED_OFF, NOT_ON_BOOK = len(BUCKETS), len(BUCKETS) + 1  # roll-rate states past the buckets
-ROLL_STATES = (*BUCKETS, "charged_off")
+# roll-rate states past the buckets: reported current only because of a re-age (see
+# _roll_state), charged off, and not yet on the book (never recorded as a state)
+RE_AGED, CHARGED_OFF, NOT_ON_BOOK = len(BUCKETS), len(BUCKETS) + 1, len(BUCKETS) + 2
+ROLL_STATES = (*BUCKETS, "re_aged", "charged_off")
+REDEFAULT_WINDOW = 12  # months after a re-age in which a relapse counts as a re-default
 
 
 def path_streams(seed: int, path: int) -> dict[str, np.random.Generator]:
@@ -60,6 +63,7 @@ class PathResult:
     vintages: dict[str, np.ndarray]
     trace: list[dict] = field(default_factory=list)
     rolls: np.ndarray | None = None  # accounts by (month, state at last month end, state now)
+    roll_balance: np.ndarray | None = None  # same, weighted by the balance at the last month end
     summary: dict[str, float] = field(default_factory=dict)  # per-path facts, e.g. model AUC
     waterfall: WaterfallResult | None = None  # the vehicle's waterfall, when there is a deal
     pool: dict[str, np.ndarray] | None = None  # the vehicle's pool per period (currency units)
@@ -119,7 +123,11 @@ class PathSimulation:
         self._key = key
         self._nudge_cost = 0
         self.roll_counts: list[np.ndarray] = []
+        self.roll_balances: list[np.ndarray] = []
         self._last_bucket = np.full(config.capacity, NOT_ON_BOOK, dtype=np.int64)
+        self._last_balance = np.zeros(config.capacity, dtype=np.int64)
+        # re-aged accounts that relapsed to 30+ / 60+ DPD or charge-off since their re-age
+        self._redefault = np.zeros((2, config.capacity), dtype=bool)
         self.spv = None
         if config.deal is not None:
             spv_key = int(self.streams["spv"].integers(2**63))
@@ -156,7 +164,8 @@ class PathSimulation:
         vintages = {k: np.concatenate(v) for k, v in self.vintage_rows.items()}
         rolls = np.stack(self.roll_counts)  # (months, from state, to state)
         summary = {"early_warning_auc": self.early_warning.auc()}
-        result = PathResult(self.path, monthly, vintages, self.trace, rolls, summary)
+        result = PathResult(self.path, monthly, vintages, self.trace, rolls,
+                            np.stack(self.roll_balances), summary)
         if self.collections.experiment is not None:
             result.experiment = self.collections.experiment.outcomes(
                 self.platform.chargeoff_month, self.months * DAYS_PER_MONTH)
@@ -199,8 +208,7 @@ class PathSimulation:
         self._co_amount = np.bincount(cohort, weights=out.principal + out.fee,
                                       minlength=self.months)
         self._co_count = np.bincount(cohort, minlength=self.months)
-        if out.index.size:
-            self.record_trace("charge_off", m)
+        self.record_trace("charge_off", m, only=out.index)
 
     def on_due_date(self, m: int) -> None:
         out = self.platform.due_date(m, self.n, self.pool, self.streams["repayment"])
@@ -243,8 +251,10 @@ class PathSimulation:
         """Collect recoveries and close the month's books into the records."""
         p, n = self.platform, self.n
         balance = p.ledger.balance(n)
-        dpd = p.ledger.days_past_due((m + 1) * DAYS_PER_MONTH, n)
+        day = (m + 1) * DAYS_PER_MONTH
+        dpd = p.ledger.days_past_due(day, n)
         bucket = np.digitize(dpd, BUCKET_EDGES)
+        contractual = p.ledger.contractual_days_past_due(day, n, dpd)
         row = dict(self.month.flows)
         row.update(p.recovery.month_flows(m))
         row.update(self.collections.month_record(n))
@@ -254,12 +264,10 @@ class PathSimulation:
                                  - row["legal_costs"])
         row["opening_balance"] = self.opening
         row["receivables_balance"] = int(balance.sum())
-        by_bucket = np.bincount(bucket, weights=balance, minlength=len(BUCKETS))
-        count_bucket = np.bincount(bucket[p.active[:n]], minlength=len(BUCKETS))
-        for i, name in enumerate(BUCKETS):
-            row[f"balance_{name}"] = int(by_bucket[i])
-            row[f"accounts_{name}"] = int(count_bucket[i])
         active = p.active[:n]
+        state = self._roll_state(active, bucket, contractual)
+        row.update(self._bucket_columns(active, balance, bucket, state, contractual))
+        row.update(self._redefaults(m, active, dpd))
         row["active_borrowers"] = int(active.sum())
         row["onboarded_borrowers"] = n
         row["credit_limit_total"] = int(p.limit[:n][active].sum())
@@ -270,20 +278,92 @@ class PathSimulation:
         for k, v in row.items():
             self.series.setdefault(k, []).append(v)
         self._record_vintages(m)
-        self._record_rolls(np.where(p.active[:n], bucket, CHARGED_OFF))
+        self._record_rolls(state, balance)
         self.opening = row["receivables_balance"]
         self.month = _Month()
         if self.spv is not None:
             self.spv.on_month_end(self, m, dpd)
 
-    def _record_rolls(self, state: np.ndarray) -> None:
-        """Count accounts by (state at the last month end, state now)."""
-        k = len(BUCKETS) + 2
+    @staticmethod
+    def _roll_state(active: np.ndarray, bucket: np.ndarray,
+                    contractual: np.ndarray) -> np.ndarray:
+        """Month-end state of each account: its bucket, ``re_aged`` or ``charged_off``.
+
+        ``re_aged``: open, reported current, but contractually past due (its restructured
+        balance is not repaid and the bill the re-age cancelled would be overdue). So a
+        re-aged account enters ``re_aged``, never ``current``, and leaves it to
+        ``current`` only once its restructured balance is repaid.
+        """
+        state = np.where(active, bucket, CHARGED_OFF)
+        state[active & (bucket == 0) & (contractual >= 1)] = RE_AGED
+        return state
+
+    @staticmethod
+    def _bucket_columns(active: np.ndarray, balance: np.ndarray, bucket: np.ndarray,
+                        state: np.ndarray, contractual: np.ndarray) -> dict[str, int]:
+        """Balances (cents) and open accounts by reported and by contractual bucket.
+
+        ``balance_<bucket>`` / ``accounts_<bucket>``: by reported days past due (re-aged
+        accounts count as current there); ``balance_contractual_<bucket>`` /
+        ``accounts_contractual_<bucket>``: by contractual days past due; ``balance_re_aged``
+        / ``accounts_re_aged``: accounts in the ``re_aged`` state (part of the reported
+        current bucket).
+        """
+        k = len(BUCKETS)
+        contract_bucket = np.digitize(contractual, BUCKET_EDGES)
+        by = {"": bucket, "contractual_": contract_bucket}
+        row = {}
+        for prefix, b in by.items():
+            money = np.bincount(b, weights=balance, minlength=k)
+            count = np.bincount(b[active], minlength=k)
+            for i, name in enumerate(BUCKETS):
+                row[f"balance_{prefix}{name}"] = int(money[i])
+                row[f"accounts_{prefix}{name}"] = int(count[i])
+        reaged = state == RE_AGED
+        row["balance_re_aged"] = int(balance[reaged].sum())
+        row["accounts_re_aged"] = int(reaged.sum())
+        return row
+
+    def _redefaults(self, m: int, active: np.ndarray, dpd: np.ndarray) -> dict[str, int]:
+        """Re-defaults of re-aged accounts, counted when their 12-month window closes.
+
+        An account re-aged in month r re-defaults at 30+ (60+) if at a month end r..r+12
+        it is 31+ (61+) days past due as reported, or charged off; at month end r+12 its
+        window closes and it is counted in ``reaged_window_closed`` and, if it re-defaulted,
+        in ``reaged_redefaulted_30`` / ``reaged_redefaulted_60``. Counting at the close
+        keeps the rate free of censoring: a path's re-default rate is the sum of the
+        second over the sum of the first.
+        """
+        reaged_month = self.platform.ledger.reaged_month[: self.n]
+        idx = np.flatnonzero(reaged_month >= max(m - REDEFAULT_WINDOW, 0))
+        flags = self._redefault[:, idx]
+        flags[:, reaged_month[idx] == m] = False  # a new re-age starts a new window
+        gone = ~active[idx]  # re-aged while open, so closed since: charged off
+        flags[0] |= gone | (dpd[idx] >= BUCKET_EDGES[1])  # 31+ days
+        flags[1] |= gone | (dpd[idx] >= BUCKET_EDGES[2])  # 61+ days
+        self._redefault[:, idx] = flags
+        closing = reaged_month[idx] == m - REDEFAULT_WINDOW
+        return {"reaged_window_closed": int(closing.sum()),
+                "reaged_redefaulted_30": int(flags[0, closing].sum()),
+                "reaged_redefaulted_60": int(flags[1, closing].sum())}
+
+    def _record_rolls(self, state: np.ndarray, balance: np.ndarray) -> None:
+        """Count accounts, and their balance at the last month end, by (last state, state now).
+
+        ``balance`` is this month end's balance per account 0..n-1 (cents); it weights
+        next month's transitions.
+        """
+        k = len(ROLL_STATES) + 1
         n = state.shape[0]
         before = self._last_bucket[:n]
-        counts = np.bincount(before * k + state, minlength=k * k).reshape(k, k)
+        pair = before * k + state
+        counts = np.bincount(pair, minlength=k * k).reshape(k, k)
+        money = np.bincount(pair, weights=self._last_balance[:n], minlength=k * k)
+        money = np.rint(money).astype(np.int64).reshape(k, k)
         self.roll_counts.append(counts[: len(ROLL_STATES), : len(ROLL_STATES)])
+        self.roll_balances.append(money[: len(ROLL_STATES), : len(ROLL_STATES)])
         self._last_bucket[:n] = state
+        self._last_balance[:n] = balance
 
     def _record_vintages(self, m: int) -> None:
         cohorts = np.arange(m + 1)
@@ -304,7 +384,9 @@ class PathSimulation:
                      **arrays: np.ndarray) -> None:
         """Append the state of the traced borrowers after ``event`` (no-op when none).
 
-        ``only``: the accounts the event concerns (e.g. those contacted); others are skipped.
+        ``only``: the accounts the event concerns (e.g. those contacted, charged off or
+        re-aged); others are skipped. Each row holds the reported ``dpd``, the
+        ``contractual_dpd`` (as if never re-aged) and ``re_aged`` (ever re-aged).
         """
         ids = self.trace_ids
         if ids.size == 0:
@@ -317,12 +399,14 @@ class PathSimulation:
                 return
         day = self.env.now
         seen = ids[onboarded]
-        dpd = p.ledger.days_past_due(day, n)[seen]
+        dpd = p.ledger.days_past_due(day, n)
+        contractual = p.ledger.contractual_days_past_due(day, n, dpd)
         state = {
             "income": pool.income[seen], "employed": pool.employed[seen],
             "savings": pool.savings[seen], "score": pool.score[seen],
             "limit": p.limit[seen] / 100.0, "balance": p.ledger.balance(n)[seen] / 100.0,
-            "dpd": dpd, "active": p.active[seen],
+            "dpd": dpd[seen], "contractual_dpd": contractual[seen],
+            "re_aged": p.ledger.reaged_month[seen] >= 0, "active": p.active[seen],
         }
         for name, values in arrays.items():
             state[name] = values[seen] / 100.0

@@ -52,6 +52,13 @@ class Ledger:
     operations: ``outstanding`` (the balance), ``unpaid`` (billed and unpaid) and
     ``oldest`` (due month of the oldest unpaid bill, -1 when none). Read them, never
     write them from outside; :meth:`audit` recomputes them from the arrays.
+
+    A restructuring (:meth:`restructure`, the hardship programme's re-age) leaves three
+    more per-account records: ``reaged_month`` (month of the latest restructuring, -1
+    when never), ``contract_oldest`` (due month of the oldest bill it cancelled, -1 when
+    none was unpaid) and ``reaged_left`` (cents of the restructured amount not yet
+    repaid: principal paid afterwards counts against it). They give the contractual
+    delinquency of :meth:`contractual_days_past_due`.
     """
 
     def __init__(self, capacity: int, chargeoff_dpd: int, due_day: int):
@@ -67,6 +74,10 @@ class Ledger:
         self.outstanding = np.zeros(capacity, dtype=np.int64)
         self.unpaid = np.zeros(capacity, dtype=np.int64)
         self.oldest = np.full(capacity, -1, dtype=np.int64)
+        self.reaged_month = np.full(capacity, -1, dtype=np.int64)
+        self.contract_oldest = np.full(capacity, -1, dtype=np.int64)
+        self.reaged_left = np.zeros(capacity, dtype=np.int64)
+        self._any_reaged = False
         # due-month slots by age, which depend on the month only through month % ages; and
         # their inverse, the age position of each slot
         self._age_orders = [np.arange(r + 1, r + 1 + self.ages) % self.ages
@@ -110,6 +121,41 @@ class Ledger:
         due_time = self.oldest[idx] * DAYS_PER_MONTH + self.due_day
         dpd[idx] = np.maximum(np.floor(day - due_time), 0)
         return dpd
+
+    def contractual_days_past_due(self, day: float, n: int,
+                                  reported: np.ndarray | None = None) -> np.ndarray:
+        """Days past due of accounts 0..n-1 at ``day`` as if no account had been re-aged.
+
+        A re-age cancels the unpaid bills and reports the account current; under the
+        original contract the oldest cancelled bill stays unpaid. So while the
+        restructured amount is not fully repaid (``reaged_left > 0``), the contractual
+        delinquency is the larger of the reported days past due and the whole days since
+        the due date of the oldest bill the restructuring cancelled ("past due ...
+        cumulative days from the contractual due date", FFIEC Uniform Retail Credit
+        Classification and Account Management Policy, 65 FR 36903, 2000). Otherwise it
+        equals the reported days past due.
+
+        Args:
+            day: time in days.
+            n: accounts 0..n-1.
+            reported: :meth:`days_past_due` at ``day``, when the caller has it already.
+
+        Returns:
+            Whole days, shape (n,), int64; never below the reported days past due.
+        """
+        dpd = self.days_past_due(day, n) if reported is None else reported.copy()
+        if not self._any_reaged:
+            return dpd
+        idx = np.flatnonzero((self.reaged_left[:n] > 0) & (self.contract_oldest[:n] >= 0))
+        due_time = self.contract_oldest[idx] * DAYS_PER_MONTH + self.due_day
+        dpd[idx] = np.maximum(dpd[idx], np.maximum(np.floor(day - due_time), 0))
+        return dpd
+
+    def _repaid(self, idx: np.ndarray | slice, principal: np.ndarray) -> None:
+        """Count ``principal`` paid by accounts ``idx`` against their restructured amount."""
+        if self._any_reaged:
+            left = self.reaged_left[idx]
+            self.reaged_left[idx] = left - np.minimum(left, principal)
 
     def audit(self, month: int, n: int) -> None:
         """Recompute the per-account summaries from the arrays; raise if any disagrees."""
@@ -217,6 +263,7 @@ class Ledger:
         self.unpaid[:n] -= amount
         self.outstanding[:n] -= amount
         oldest[self.unpaid[:n] == 0] = -1
+        self._repaid(slice(0, n), principal_paid)
         return principal_paid, fee_paid
 
     def pay_accounts(self, month: int, idx: np.ndarray,
@@ -231,6 +278,7 @@ class Ledger:
         principal_paid, fee_paid = self._allocate_to(month, idx, amount)
         self.unpaid[idx] -= amount
         self.outstanding[idx] -= amount
+        self._repaid(idx, principal_paid)
         return principal_paid, fee_paid
 
     def _allocate_to(self, month: int, idx: np.ndarray,
@@ -257,10 +305,22 @@ class Ledger:
         in ``term`` equal instalments from the statement ``grace + 1`` months ahead; the
         account is current again. The balance itself does not change (billed fees
         become part of the plan's principal).
+
+        The re-age is recorded: ``reaged_month`` is set to ``month``, ``reaged_left`` to
+        the restructured balance and ``contract_oldest`` to the due month of the oldest
+        bill cancelled (kept when an earlier restructuring's is older and still unpaid).
         """
         if grace + term > SCHEDULE_SLOTS - 2:
             raise ValueError(f"grace + term must be at most {SCHEDULE_SLOTS - 2} months")
         total = self.outstanding[idx].copy()
+        earlier = self.contract_oldest[idx]
+        earlier = np.where((self.reaged_left[idx] > 0) & (earlier >= 0), earlier, -1)
+        now = self.oldest[idx]
+        self.contract_oldest[idx] = np.where((earlier >= 0) & ((now < 0) | (earlier < now)),
+                                             earlier, now)
+        self.reaged_month[idx] = month
+        self.reaged_left[idx] = total
+        self._any_reaged = self._any_reaged or idx.size > 0
         for arr in (self.step_principal, self.step_fee, self.due_principal, self.due_fee):
             arr[:, idx] = 0
         for arr in (self.instalment_principal, self.instalment_fee, self.unpaid):
@@ -284,8 +344,10 @@ class Ledger:
         principal = self.outstanding[idx] - fee  # unbilled and billed principal
         for arr in (self.step_principal, self.step_fee, self.due_principal, self.due_fee):
             arr[:, idx] = 0
-        for arr in (self.instalment_principal, self.instalment_fee, self.outstanding, self.unpaid):
+        for arr in (self.instalment_principal, self.instalment_fee, self.outstanding, self.unpaid,
+                    self.reaged_left):
             arr[idx] = 0
         self.oldest[idx] = -1
+        self.contract_oldest[idx] = -1
         assert np.all(principal >= owed_principal)
         return principal, fee

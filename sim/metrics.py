@@ -22,6 +22,9 @@ Per-path measures (sums over the horizon):
 * ``loss_after_costs_rate`` = (charge-offs - net recovery + collection cost + intervention
   cost) / new purchases
 * ``early_warning_auc`` = out-of-sample AUC of the early-warning model (NaN when off)
+* ``reaged_redefault_rate_30`` / ``_60`` = share of re-aged accounts 31+ / 61+ days past
+  due or charged off within 12 months of their re-age, among those whose 12 months ended
+  within the horizon (NaN when none did; :func:`sim.rolls.redefault_rates`)
 """
 
 from __future__ import annotations
@@ -32,12 +35,14 @@ from scipy import stats
 
 from sim.config import CHANNELS
 from sim.engine import BUCKETS, ROLL_STATES, PathResult
+from sim.rolls import redefault_rates, roll_matrix, vintage_rates
 
 MONEY_COLUMNS = (
     "new_purchases", "fees_billed", "payments", "payments_principal", "payments_fees",
     "charge_offs", "charge_offs_principal", "charge_offs_fees", "recoveries",
     "opening_balance", "receivables_balance", "credit_limit_total",
-    *(f"balance_{b}" for b in BUCKETS),
+    *(f"balance_{b}" for b in BUCKETS), *(f"balance_contractual_{b}" for b in BUCKETS),
+    "balance_re_aged",
     *(f"cost_{c}" for c in CHANNELS), *(f"collected_{c}" for c in CHANNELS),
     "legal_costs", "collection_cost", "recoveries_internal", "recoveries_agency",
     "recoveries_legal", "debt_sale_proceeds", "recovery_commission", "net_recoveries",
@@ -74,51 +79,46 @@ def portfolio_table(results: list[PathResult]) -> pd.DataFrame:
 
 
 def vintage_table(results: list[PathResult]) -> pd.DataFrame:
-    """One row per (path, onboarding cohort, month) with cumulative charge-off measures."""
+    """One row per (path, onboarding cohort, month) with cumulative charge-off measures.
+
+    The cumulative rates by accounts and by balance are those of
+    :func:`sim.rolls.vintage_rates`.
+    """
     frames = []
     for r in results:
         df = pd.DataFrame(r.vintages)
         df.insert(0, "path", np.int32(r.path))
         frames.append(df)
     out = pd.concat(frames, ignore_index=True)
-    out["months_on_book"] = out["month"] - out["cohort"]
     for col in ("purchases", "charge_offs"):
         out[col] = out[col] / 100.0
-    grouped = out.groupby(["path", "cohort"], sort=False)
-    out["cumulative_charged_off_accounts"] = grouped["charged_off_accounts"].cumsum()
-    out["cumulative_default_rate"] = np.where(
-        out["cohort_size"] > 0, out["cumulative_charged_off_accounts"] / out["cohort_size"], 0.0
-    )
-    return out
+    return vintage_rates(out)
 
 
 def roll_table(results: list[PathResult]) -> pd.DataFrame:
     """Accounts moving between month-end states, one row per (path, month, from, to).
 
-    States are the delinquency buckets and ``charged_off``; a row counts accounts in
-    ``from_state`` at the end of the previous month and in ``to_state`` at the end of
-    ``month``. Pairs with no account are left out.
+    States are :data:`sim.engine.ROLL_STATES` (the delinquency buckets, ``re_aged`` and
+    ``charged_off``); a row counts the ``accounts`` in ``from_state`` at the end of the
+    previous month and in ``to_state`` at the end of ``month``, and their ``balance`` at
+    the end of the previous month (currency units). Pairs with no account are left out.
     """
     frames = []
     for r in results:
-        months, k, _ = r.rolls.shape
         m, i, j = np.nonzero(r.rolls)
         frames.append(pd.DataFrame({
             "path": np.int32(r.path), "month": m.astype(np.int32),
             "from_state": pd.Categorical.from_codes(i, ROLL_STATES),
             "to_state": pd.Categorical.from_codes(j, ROLL_STATES),
             "accounts": r.rolls[m, i, j].astype(np.int64),
+            "balance": r.roll_balance[m, i, j].astype(np.int64) / 100.0,
         }))
     return pd.concat(frames, ignore_index=True)
 
 
-def roll_rates(rolls: pd.DataFrame) -> pd.DataFrame:
-    """Mean monthly roll-rate matrix: share of accounts in each state moving to each state."""
-    counts = rolls.pivot_table(index="from_state", columns="to_state", values="accounts",
-                               aggfunc="sum", fill_value=0, observed=False)
-    counts = counts.reindex(index=list(ROLL_STATES), columns=list(ROLL_STATES), fill_value=0)
-    totals = counts.sum(axis=1)
-    return counts.div(totals.where(totals > 0), axis=0).fillna(0.0)
+def roll_rates(rolls: pd.DataFrame, weight: str = "accounts") -> pd.DataFrame:
+    """Mean monthly roll-rate matrix by ``weight``: :func:`sim.rolls.roll_matrix`."""
+    return roll_matrix(rolls, weight).fillna(0.0)
 
 
 def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
@@ -165,6 +165,9 @@ def path_table(portfolio: pd.DataFrame, results: list[PathResult] | None = None
         sums["promises_kept"], sums["promises_kept"] + sums["promises_broken"]
     )
     out["hardship_enrolments"] = sums["hardship_enrolments"]
+    if "reaged_window_closed" in portfolio:
+        for level in (30, 60):
+            out[f"reaged_redefault_rate_{level}"] = redefault_rates(portfolio, level)
     out["total_purchases"] = sums["new_purchases"]
     out["total_charge_offs"] = sums["charge_offs"]
     out["total_recoveries"] = sums["recoveries"]

@@ -26,20 +26,44 @@ def test_channel_monthly_is_the_mean_across_paths(collections_portfolio):
     np.testing.assert_allclose(actions["sms"], expected)
 
 
-def test_cure_rates_pool_cures_over_last_months_accounts():
-    p = pd.DataFrame({"path": [0, 0, 1, 1], "month": [0, 1, 0, 1],
-                      "accounts_dpd_1_30": [10, 4, 30, 8], "cures_dpd_1_30": [0, 5, 0, 6]})
-    cures = agg.cure_rates(p)
-    row = cures.set_index("bucket").loc["dpd_1_30"]
-    assert row["rate"] == pytest.approx(11 / 40)
-    assert row["p5"] == pytest.approx(0.2 + 0.05 * (0.5 - 0.2))
-    assert row["p95"] == pytest.approx(0.2 + 0.95 * (0.5 - 0.2))
+def hand_rolls() -> pd.DataFrame:
+    """Two paths, one month: where the 1-30 dpd accounts of the month end before went."""
+    rows = [  # path, from, to, accounts, balance at the month end before
+        (0, "dpd_1_30", "current", 3, 300.0),
+        (0, "dpd_1_30", "re_aged", 1, 200.0),
+        (0, "dpd_1_30", "dpd_31_60", 4, 100.0),
+        (1, "dpd_1_30", "current", 1, 50.0),
+        (1, "dpd_1_30", "dpd_31_60", 1, 50.0),
+        (1, "current", "current", 9, 900.0),
+    ]
+    frame = pd.DataFrame(rows, columns=["path", "from_state", "to_state", "accounts",
+                                        "balance"])
+    return frame.assign(month=1)
 
 
-def test_cure_rates_cover_buckets_of_the_run(collections_portfolio):
-    cures = agg.cure_rates(collections_portfolio)
+def test_cure_rates_count_re_ages_apart_from_cures_by_accounts_and_balance():
+    cures = agg.cure_rates(hand_rolls()).set_index(["weight", "bucket"])
+    acc, bal = cures.loc[("accounts", "dpd_1_30")], cures.loc[("balance", "dpd_1_30")]
+    # accounts: 10 in 1-30 dpd; 4 cured, 1 re-aged (not a cure), 5 rolled forward
+    assert (acc["base"], acc["cure"], acc["re_age"], acc["roll_forward"]) == \
+        pytest.approx((10, 0.4, 0.1, 0.5))
+    # balance: 700 in 1-30 dpd; 350 cured, 200 re-aged, 150 rolled forward
+    assert (bal["base"], bal["cure"], bal["re_age"], bal["roll_forward"]) == \
+        pytest.approx((700, 0.5, 2 / 7, 1.5 / 7))
+    # per path by accounts: 3/8 and 1/2; numpy's linear percentiles
+    assert acc["cure_p5"] == pytest.approx(3 / 8 + 0.05 * (1 / 2 - 3 / 8))
+    assert acc["cure_p95"] == pytest.approx(3 / 8 + 0.95 * (1 / 2 - 3 / 8))
+    assert set(cures.index.get_level_values("bucket")) == {"dpd_1_30"}
+
+
+def test_cure_rates_of_a_run(small_run):
+    cures = agg.cure_rates(small_run["rolls"])
+    assert set(cures["weight"]) == {"accounts", "balance"}
     assert set(cures["bucket"]) <= set(BUCKETS[1:])
-    assert ((cures["rate"] >= 0) & (cures["rate"] <= 1)).all()
+    rates = cures[["cure", "re_age", "roll_forward"]]
+    assert ((rates >= 0) & (rates <= 1)).all().all()
+    assert (rates.sum(axis=1) <= 1 + 1e-12).all()
+    assert agg.cure_rates(None).empty
 
 
 def test_net_recovery_is_money_back_minus_cost(collections_portfolio):
@@ -52,30 +76,41 @@ def test_net_recovery_is_money_back_minus_cost(collections_portfolio):
     assert net.loc["human", "has_recoveries"]
 
 
+def test_agency_money_after_charge_off_is_net_of_its_commission():
+    p = pd.DataFrame({"path": [0, 0], "month": [0, 1], "cost_agency": [10.0, 0.0],
+                      "collected_agency": [30.0, 0.0], "recoveries_agency": [0.0, 100.0],
+                      "recovery_commission": [0.0, 25.0]})
+    row = agg.net_recovery(p).set_index("channel").loc["agency"]
+    assert (row["recoveries"], row["cost"], row["net"]) == (130.0, 35.0, 95.0)
+
+
 def test_net_recovery_of_a_channel_without_money_back():
     p = pd.DataFrame({"path": [0, 1], "month": [0, 0], "cost_email": [2.0, 4.0]})
     row = agg.net_recovery(p).iloc[0]
     assert row["net"] == -3.0 and not row["has_recoveries"]
 
 
-def test_collections_figures(collections_portfolio):
+def test_collections_figures(collections_portfolio, small_run):
     actions = figs.actions_by_channel(agg.channel_monthly(collections_portfolio, "actions_"))
     assert {t.stackgroup for t in actions.data} == {"channels"}
     assert "auto call" in {t.name for t in actions.data}
     assert actions.layout.yaxis.title.text == "actions per month (count)"
     cost = figs.cost_by_channel(agg.channel_monthly(collections_portfolio, "cost_"))
     assert cost.layout.yaxis.title.text == "cost per month (currency units)"
-    cures = figs.cure_rate_bars(agg.cure_rates(collections_portfolio))
+    cures = figs.cure_rate_bars(agg.cure_rates(small_run["rolls"]))
     assert cures.data[0].type == "bar" and cures.layout.yaxis.tickformat.endswith("%")
+    names = {t.name for t in cures.data}
+    assert {"cured (to current), by accounts", "re-aged (not a cure), by balance"} <= names
     capacity = figs.capacity_fans(portfolio_fans(collections_portfolio))
     assert {"utilisation: median", "wait: median"} <= {t.name for t in capacity.data}
     net = figs.net_recovery_bars(agg.net_recovery(collections_portfolio))
     assert len(net.data[0].x) == len(agg.channels(collections_portfolio))
+    assert "Money collected after contact, less cost" in net.layout.title.text
+    assert "attributed, not caused" in net.layout.title.text
 
 
 def test_collections_figures_without_data_say_so():
-    assert figs.cure_rate_bars(pd.DataFrame(columns=["bucket", "rate", "p5", "p95"])
-                               ).layout.annotations
+    assert figs.cure_rate_bars(agg.cure_rates(None)).layout.annotations
     assert figs.capacity_fans(pd.DataFrame({"series": ["receivables_balance"]})
                               ).layout.annotations
     assert figs.channel_area(pd.DataFrame(), title="t", yaxis="y", unit="count"

@@ -48,6 +48,41 @@ def test_story_events_are_the_turning_points():
     assert events.loc[events["kind"] == "limit cut", "label"].item() == "limit 500 → 300"
 
 
+def test_a_re_age_is_a_hardship_event_never_a_cure():
+    trace = _trace([
+        {"day": 0, "contractual_dpd": 0},
+        {"day": 70, "dpd": 60, "contractual_dpd": 60},
+        {"day": 70.5, "event": "hardship", "dpd": 0, "contractual_dpd": 60, "balance": 450.0},
+        {"day": 100, "dpd": 0, "contractual_dpd": 90, "balance": 300.0},
+        {"day": 130, "dpd": 20, "contractual_dpd": 120, "balance": 300.0},
+        {"day": 160, "dpd": 0, "contractual_dpd": 150, "balance": 150.0},
+        {"day": 190, "dpd": 0, "contractual_dpd": 0, "balance": 0.0},
+    ])
+    events = story_events(trace)
+    assert list(zip(events["t"] * 30, events["kind"], strict=True)) == [
+        (70.5, "hardship"), (190, "hardship plan repaid")]
+    assert events["label"].iloc[0] == ("re-aged at 60 dpd: balance 450 restructured, "
+                                       "contractually 60 dpd")
+
+
+def test_a_re_aged_borrowers_story_shows_the_hardship_event():
+    config = small_config({"collections": {"hardship": {"request_prob": 1.0,
+                                                        "income_drop": 0.0}}})
+    run = sim.run(config, paths=1, seed=5, out=None, trace_ids=tuple(range(300)))
+    trace = run.tables["trace"]
+    who = int(trace.loc[trace["event"] == "hardship", "borrower"].iloc[0])
+    story = borrower_trace(run.manifest, path=0, borrower=who)
+    events = story_events(story)
+    when = story.loc[story["event"] == "hardship", "t"].item()
+    assert (events["kind"] == "hardship").sum() == 1
+    assert not ((events["kind"] == "cure") & (events["t"] == when)).any()
+    after = story[story["t"] >= when]
+    assert after["dpd"].iloc[0] == 0  # reported current at the re-age ...
+    assert (after["contractual_dpd"] > after["dpd"]).any()  # ... not contractually
+    assert after["re_aged"].all() and not story.loc[story["t"] < when, "re_aged"].any()
+    assert (story["contractual_dpd"] >= story["dpd"]).all()
+
+
 @pytest.mark.parametrize(("path", "borrower", "message"), [
     (10**6, 0, "path 1000000 is not in this run"), (-1, 0, "path -1"),
     (0, 10_000_000, "borrower 10000000 is not in this book")])

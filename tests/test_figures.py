@@ -92,11 +92,20 @@ def test_roll_rate_heatmap_from_a_roll_table():
     fig = portfolio.roll_rate_heatmap(matrix, from_table=True)
     assert fig.layout.xaxis.title.text == "bucket a month later"
     assert list(fig.data[0].text[0]) == ["90%", "10%"]
+    by_balance = matrix.assign(current=[0.8, 0.7])
+    both = portfolio.roll_rate_heatmap(matrix, from_table=True, roll_balance=by_balance)
+    assert [t.visible for t in both.data] == [None, False]  # accounts first, balance hidden
+    assert list(both.data[1].text[1]) == ["70%", "60%"]
+    buttons = both.layout.updatemenus[0].buttons
+    assert [b.args[0]["visible"] for b in buttons] == [[True, False], [False, True]]
 
 
 def test_vintage_curves_one_line_per_group(data):
     fig = portfolio.vintage_curves(data.vintages)
-    assert len(fig.data) == data.vintages["order"].nunique()
+    groups = data.vintages["order"].nunique()
+    assert len(fig.data) == 2 * groups  # by accounts (shown) and by balance (a button away)
+    assert [t.visible for t in fig.data] == [True] * groups + [False] * groups
+    assert [b.label for b in fig.layout.updatemenus[0].buttons] == ["by accounts", "by balance"]
     assert fig.data[0].name == "launch book (month 0)"
     assert fig.layout.xaxis.title.text == "months on book"
     assert portfolio.vintage_curves(None).layout.annotations

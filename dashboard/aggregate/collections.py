@@ -1,12 +1,12 @@
-"""Collections aggregates: actions, cost and recoveries by channel, cures by bucket.
+"""Collections aggregates: actions, cost and money collected by channel, cures by bucket.
 
 They read portfolio columns that a run with a collection ladder records:
-``actions_<channel>`` and ``cost_<channel>`` (per path and month), the money each
-channel brought back (``collected_<channel>`` before charge-off and
-``recoveries_<channel>`` after it, when recorded),
-``cures_<bucket>`` (accounts in a delinquency bucket that paid back to current in the
-month), ``collector_utilisation`` and ``queue_wait_days``. A run without them has no
-collections data, and :func:`has_collections` says so.
+``actions_<channel>`` and ``cost_<channel>`` (per path and month), the money attributed
+to each channel (``collected_<channel>`` before charge-off and ``recoveries_<channel>``
+after it, when recorded; see :func:`net_recovery`), ``collector_utilisation`` and
+``queue_wait_days``; and the run's ``rolls`` table for cure and re-age rates (defined
+once, in :mod:`sim.rolls`). A run without the channel columns has no collections data,
+and :func:`has_collections` says so.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.engine import BUCKETS
+from sim.rolls import WEIGHTS, transition_rates
 
 CHANNEL_PREFIXES = ("actions_", "cost_")
 
@@ -46,44 +46,44 @@ def channel_monthly(portfolio: pd.DataFrame, prefix: str) -> pd.DataFrame:
     return out
 
 
-def cure_rates(portfolio: pd.DataFrame) -> pd.DataFrame:
-    """Share of accounts in each bucket at a month end that cure during the next month.
+def cure_rates(rolls: pd.DataFrame | None) -> pd.DataFrame:
+    """Cure and re-age rates of each delinquent bucket, by accounts and by balance.
 
-    ``cures_<bucket>(m) / accounts_<bucket>(m-1)``, pooled over paths and months; the
-    5th-95th percentile range is that of the per-path pooled rates.
+    :func:`sim.rolls.transition_rates` for each weighting the ``rolls`` table has: a cure
+    is a move to ``current`` by the next month end; a re-age (a move to ``re_aged``) is
+    never a cure.
 
     Returns:
-        Columns ``bucket, rate, p5, p95`` in bucket order (only buckets with cures).
+        One row per (weight, bucket): columns of :func:`sim.rolls.transition_rates`
+        (``bucket, weight, base, cure, re_age, roll_forward`` and their 5th/95th
+        percentiles across paths); empty when the run has no rolls table.
     """
-    rows = []
-    p = portfolio.sort_values(["path", "month"], kind="stable")
-    for b in BUCKETS[1:]:
-        if f"cures_{b}" not in p or f"accounts_{b}" not in p:
-            continue
-        prev = p.groupby("path", sort=False)[f"accounts_{b}"].shift(1)
-        ok = prev.notna()
-        frame = pd.DataFrame({"path": p["path"][ok], "cures": p[f"cures_{b}"][ok],
-                              "base": prev[ok]})
-        per_path = frame.groupby("path")[["cures", "base"]].sum()
-        per_path = per_path[per_path["base"] > 0]
-        if per_path.empty:
-            continue
-        rates = per_path["cures"] / per_path["base"]
-        rows.append({"bucket": b, "rate": frame["cures"].sum() / frame["base"].sum(),
-                     "p5": float(np.percentile(rates, 5)),
-                     "p95": float(np.percentile(rates, 95))})
-    return pd.DataFrame(rows, columns=["bucket", "rate", "p5", "p95"])
+    frames = [transition_rates(rolls, w) for w in WEIGHTS
+              if rolls is not None and not rolls.empty and w in rolls]
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return pd.DataFrame(columns=["bucket", "weight", "base", "cure", "re_age",
+                                     "roll_forward", "cure_p5", "cure_p95"])
+    return pd.concat(frames, ignore_index=True)
 
 
 RECOVERED_PREFIXES = ("collected_", "recoveries_")
 
 
 def net_recovery(portfolio: pd.DataFrame) -> pd.DataFrame:
-    """Per channel: money it brought back minus its cost, over the horizon.
+    """Per channel: money collected after its contacts less its cost, over the horizon.
 
-    Money brought back is ``collected_<channel> + recoveries_<channel>`` (whichever the
-    run has). Sums per path, then the mean and 5th-95th percentiles across paths. A
-    channel with neither column counts its cost only (``has_recoveries`` is False).
+    Money is attributed, not caused. ``collected_<channel>``: payments made before
+    charge-off by delinquent borrowers on the day a contact of the channel reached them
+    (a borrower reached by several channels that day pays once, credited to the first
+    that worked; a kept promise is credited to the channel that obtained it), including
+    borrowers who would have paid anyway. ``recoveries_<channel>``: money recovered
+    after charge-off on the accounts of that channel (the agency's placements), when
+    recorded. Cost: the channel's action costs and commissions (``cost_<channel>``),
+    plus, for the agency, its commission on recoveries after charge-off
+    (``recovery_commission``). Sums per path, then the mean and 5th-95th percentiles
+    across paths. A channel with no attributed money counts its cost only
+    (``has_recoveries`` is False).
 
     Returns:
         Columns ``channel, recoveries, cost, net, p5, p95, has_recoveries``.
@@ -95,6 +95,8 @@ def net_recovery(portfolio: pd.DataFrame) -> pd.DataFrame:
         got = [f"{p}{ch}" for p in RECOVERED_PREFIXES if f"{p}{ch}" in totals]
         rec = totals[got].sum(axis=1) if got else zero
         cost = totals.get(f"cost_{ch}", zero)
+        if ch == "agency" and "recoveries_agency" in got:
+            cost = cost + totals.get("recovery_commission", zero)
         net = rec - cost
         rows.append({
             "channel": ch, "recoveries": float(rec.mean()), "cost": float(cost.mean()),

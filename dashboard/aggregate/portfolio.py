@@ -2,9 +2,10 @@
 
 Rates are computed per path and month first and only then summarised across paths, so
 the median of the 30+ rate is the median path's rate, not the rate of the median
-balances. Roll rates come from a roll-rate table when the run has one (portfolio
-columns ``roll_<from>_to_<to>``, account counts) and otherwise from the month-end
-account counts per bucket, as explained in :func:`roll_rates_from_counts`.
+balances. Roll rates come from the run's ``rolls`` table when it has one (defined in
+:mod:`sim.rolls`, by accounts and by balance), else from roll-rate columns
+(``roll_<from>_to_<to>``, account counts) and otherwise from the month-end account
+counts per bucket, as explained in :func:`roll_rates_from_counts`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim.engine import BUCKETS
+from sim.rolls import pooled_counts, vintage_rates
 
 QUANTILES = (5.0, 50.0, 95.0)
 DELINQUENT = BUCKETS[1:]
@@ -197,22 +199,17 @@ def roll_rate_matrix(portfolio: pd.DataFrame, columns: dict[str, tuple[str, str]
     return matrix
 
 
-def roll_rate_matrix_from_rolls(rolls: pd.DataFrame) -> pd.DataFrame:
+def roll_rate_matrix_from_rolls(rolls: pd.DataFrame, weight: str = "accounts") -> pd.DataFrame:
     """From-state × to-state roll rates from the run's ``rolls`` table (exact transitions).
 
-    ``rolls`` has one row per (path, month, from_state, to_state) with the number of
-    ``accounts`` that moved; counts are pooled over paths and months and each row is divided
-    by its total. Accounts not yet on the book and charged-off accounts are left out as
-    sources.
+    :func:`sim.rolls.roll_matrix` by ``weight`` (``"accounts"`` or ``"balance"``): moves
+    pooled over paths and months, each row divided by its total. States no account was in
+    are left out as sources, states no account moved to as destinations; ``re_aged`` is
+    its own state (a re-age is not a cure).
     """
-    pooled = rolls.groupby(["from_state", "to_state"], observed=True)["accounts"].sum()
-    matrix = pooled.unstack(fill_value=0).astype(float)
-    src = [b for b in BUCKETS if b in matrix.index]
-    dst = [b for b in (*BUCKETS, "charged_off") if b in matrix.columns]
-    matrix = matrix.loc[src, dst]
-    matrix = matrix.loc[:, (matrix != 0).any(axis=0)]
-    row = matrix.sum(axis=1)
-    matrix = matrix.div(row.where(row > 0), axis=0)
+    counts = pooled_counts(rolls, weight)
+    counts = counts.loc[counts.sum(axis=1) > 0, (counts != 0).any(axis=0)]
+    matrix = counts.div(counts.sum(axis=1), axis=0)
     matrix.index = [_bucket(b) for b in matrix.index]
     matrix.columns = [_bucket("charge_off" if b == "charged_off" else b) for b in matrix.columns]
     return matrix
@@ -221,7 +218,7 @@ def roll_rate_matrix_from_rolls(rolls: pd.DataFrame) -> pd.DataFrame:
 def _bucket(name: str) -> str:
     from dashboard.theme import BUCKET_LABELS
 
-    return BUCKET_LABELS.get(name, name)
+    return BUCKET_LABELS.get(name, "re-aged" if name == "re_aged" else name)
 
 
 def transition_label(src: str, dst: str) -> str:
@@ -230,20 +227,27 @@ def transition_label(src: str, dst: str) -> str:
 
 
 def vintage_curves(vintages: pd.DataFrame, max_lines: int = 12) -> pd.DataFrame:
-    """Cumulative default rate by months on book, per onboarding cohort group.
+    """Cumulative charge-off rates by months on book, per onboarding cohort group.
 
     Cohort 0 (the launch book) keeps its own line. Later monthly cohorts are grouped
     into quarters (months 1-3, 4-6, ...), half-years or years of onboarding, the
-    finest that gives at most ``max_lines`` lines. A group's rate at months on book t
-    pools its cohorts and
-    paths: accounts charged off by t / accounts onboarded; it is shown only for the t
-    that every cohort of the group has reached, so a line never mixes ages.
+    finest that gives at most ``max_lines`` lines. A group's rates at months on book t
+    pool its cohorts and paths (definitions of :func:`sim.rolls.vintage_rates`): by
+    accounts, accounts charged off by t / accounts onboarded (``default_rate``); by
+    balance, charge-offs to t / purchases to t (``loss_rate``). A rate is shown only
+    for the t that every cohort of the group has reached, so a line never mixes ages.
 
     Returns:
-        Columns ``group, order, months_on_book, default_rate, borrowers``.
+        Columns ``group, order, months_on_book, default_rate, loss_rate, borrowers``.
     """
-    v = vintages[["cohort", "months_on_book", "cohort_size",
-                  "cumulative_charged_off_accounts"]]
+    if "cumulative_charge_offs" not in vintages:  # a table without balance vintages
+        if {"path", "month", "purchases", "charge_offs"} <= set(vintages.columns):
+            vintages = vintage_rates(vintages)
+        else:
+            vintages = vintages.assign(cumulative_charge_offs=np.nan,
+                                       cumulative_purchases=np.nan)
+    v = vintages[["cohort", "months_on_book", "cohort_size", "cumulative_charged_off_accounts",
+                  "cumulative_charge_offs", "cumulative_purchases"]]
     later = int(v["cohort"].max())
     size = next((k for k in (1, 3, 6, 12) if -(-later // k) < max_lines), 12)
     group = np.where(v["cohort"] == 0, 0, (v["cohort"] - 1) // size + 1)
@@ -251,19 +255,21 @@ def vintage_curves(vintages: pd.DataFrame, max_lines: int = 12) -> pd.DataFrame:
     agg = v.groupby(["order", "months_on_book"], sort=True).agg(
         charged=("cumulative_charged_off_accounts", "sum"),
         borrowers=("cohort_size", "sum"),
+        charge_offs=("cumulative_charge_offs", "sum"),
+        purchases=("cumulative_purchases", "sum"),
         cohorts=("cohort", "nunique"),
     ).reset_index()
     full = v.groupby("order")["cohort"].nunique()
     agg = agg[agg["cohorts"] == agg["order"].map(full)]
     agg = agg[agg["borrowers"] > 0]
     agg["default_rate"] = agg["charged"] / agg["borrowers"]
+    agg["loss_rate"] = _ratio(agg["charge_offs"], agg["purchases"])
     spans = v.groupby("order")["cohort"].agg(["min", "max"])
     agg["group"] = agg["order"].map(
         lambda g: _cohort_label(int(spans.at[g, "min"]), int(spans.at[g, "max"]))
     )
-    return agg[["group", "order", "months_on_book", "default_rate", "borrowers"]].reset_index(
-        drop=True
-    )
+    cols = ["group", "order", "months_on_book", "default_rate", "loss_rate", "borrowers"]
+    return agg[cols].reset_index(drop=True)
 
 
 def _cohort_label(first: int, last: int) -> str:

@@ -1,4 +1,5 @@
-"""Collections page figures: actions and cost by channel, cures, capacity, net recovery."""
+"""Collections page figures: actions and cost by channel, cures and re-ages, capacity,
+money collected less cost by channel."""
 
 from __future__ import annotations
 
@@ -44,25 +45,41 @@ def cost_by_channel(cost: pd.DataFrame) -> go.Figure:
                         yaxis="cost per month (currency units)", unit="money")
 
 
+_MOVES = (("cure", "cured (to current)", theme.POSITIVE),
+          ("re_age", "re-aged (not a cure)", theme.SECONDARY))
+_WEIGHT_LABEL = {"accounts": "by accounts", "balance": "by balance"}
+
+
 def cure_rate_bars(cures: pd.DataFrame) -> go.Figure:
-    """Cure rate of each delinquency bucket, pooled, with the 5-95 % range across paths.
+    """Cure and re-age rates of each delinquent bucket, by accounts and by balance.
+
+    Pooled rates with the 5-95 % range of the per-path rates; a re-age is shown beside
+    the cures, never in them.
 
     Args:
         cures: From :func:`~dashboard.aggregate.collections.cure_rates`.
     """
     if cures.empty:
-        return empty_figure("this run records no cures by bucket", "Cure rate by bucket")
-    fig = new_figure("Cure rate by bucket: share of accounts back to current within a month",
-                     "bucket at month end", "cure rate (%)", "rate")
-    fig.add_trace(go.Bar(
-        x=[theme.BUCKET_LABELS.get(b, b) for b in cures["bucket"]], y=cures["rate"],
-        marker_color=[theme.BUCKET_COLOURS.get(b, theme.NEUTRAL) for b in cures["bucket"]],
-        name="pooled cure rate",
-        error_y={"type": "data", "symmetric": False, "array": cures["p95"] - cures["rate"],
-                 "arrayminus": cures["rate"] - cures["p5"], "color": theme.INK},
-        hovertemplate="%{x}: %{y:.1%}<extra></extra>",
-    ))
-    fig.update_layout(hovermode="closest", showlegend=False)
+        return empty_figure("this run has no rolls table to take cures from",
+                            "Cure and re-age rates by bucket")
+    fig = new_figure("Cure and re-age rates by bucket: share in each state at the next "
+                     "month end<br><sup>solid: by accounts; hatched: by balance at the "
+                     "month end before</sup>",
+                     "bucket at month end", "rate (%)", "rate")
+    for move, label, colour in _MOVES:
+        for weight, frame in cures.groupby("weight", sort=False):
+            fig.add_trace(go.Bar(
+                x=[theme.BUCKET_LABELS.get(b, b) for b in frame["bucket"]], y=frame[move],
+                name=f"{label}, {_WEIGHT_LABEL.get(weight, weight)}",
+                marker={"color": colour,
+                        "pattern": {"shape": "/" if weight == "balance" else ""}},
+                error_y={"type": "data", "symmetric": False,
+                         "array": frame[f"{move}_p95"] - frame[move],
+                         "arrayminus": frame[move] - frame[f"{move}_p5"], "color": theme.INK},
+                hovertemplate="%{x}: %{y:.1%}<extra>" + label + ", "
+                              + _WEIGHT_LABEL.get(weight, weight) + "</extra>",
+            ))
+    fig.update_layout(hovermode="closest", barmode="group")
     return fig
 
 
@@ -89,26 +106,37 @@ def capacity_fans(fans: pd.DataFrame) -> go.Figure:
     return fig
 
 
+COLLECTED_TITLE = "Money collected after contact, less cost, by channel"
+
+
 def net_recovery_bars(net: pd.DataFrame) -> go.Figure:
-    """Recoveries minus cost per channel over the horizon: mean and 5-95 % across paths.
+    """Money attributed to each channel less its cost over the horizon, mean and 5-95 %.
+
+    Attribution (see :func:`~dashboard.aggregate.collections.net_recovery`): payments on
+    the day of a contact go to the first channel that worked, kept promises to the channel
+    that obtained them, recoveries after charge-off to the agency that held the account.
+    It is not the channel's incremental value: borrowers who would have paid anyway count.
 
     Args:
         net: From :func:`~dashboard.aggregate.collections.net_recovery`.
     """
     if net.empty:
-        return empty_figure("no channel data in this run", "Net recovery by channel")
+        return empty_figure("no channel data in this run", COLLECTED_TITLE)
     partial = not bool(net["has_recoveries"].all())
-    title = "Net recovery by channel over the horizon (recoveries - cost, mean across paths)"
+    title = (f"{COLLECTED_TITLE} over the horizon (mean across paths)<br><sup>money paid "
+             "on the day of a contact (first channel that worked), plus the agency's "
+             "recoveries after charge-off; attributed, not caused by the contact</sup>")
     if partial:
-        title += "<br><sup>channels without attributed recoveries show their cost only</sup>"
-    fig = new_figure(title, "channel", "net recovery per path (currency units)", "money")
+        title += "<br><sup>channels with no money attributed show their cost only</sup>"
+    fig = new_figure(title, "channel", "collected less cost per path (currency units)",
+                     "money")
     fig.add_trace(go.Bar(
-        x=[_label(c) for c in net["channel"]], y=net["net"], name="net recovery",
+        x=[_label(c) for c in net["channel"]], y=net["net"], name="collected less cost",
         marker_color=[theme.POSITIVE if v >= 0 else theme.NEGATIVE for v in net["net"]],
         error_y={"type": "data", "symmetric": False, "array": net["p95"] - net["net"],
                  "arrayminus": net["net"] - net["p5"], "color": theme.INK},
         customdata=net[["recoveries", "cost"]].to_numpy(),
-        hovertemplate="%{x}: net %{y:,.0f}<br>recoveries %{customdata[0]:,.0f}"
+        hovertemplate="%{x}: collected less cost %{y:,.0f}<br>collected %{customdata[0]:,.0f}"
                       "<br>cost %{customdata[1]:,.0f}<extra></extra>",
     ))
     fig.update_layout(hovermode="closest", showlegend=False)

@@ -52,14 +52,28 @@ def bucket_area(buckets: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def roll_rate_heatmap(roll: pd.DataFrame, from_table: bool = False) -> go.Figure:
+def _weight_buttons(traces_per_view: int, views: int = 2) -> list[dict]:
+    """Buttons that show one view (by accounts, by balance) of a figure's traces."""
+    buttons = []
+    for v, label in enumerate(("by accounts", "by balance")[:views]):
+        visible = [i // traces_per_view == v for i in range(traces_per_view * views)]
+        buttons.append({"label": label, "method": "restyle", "args": [{"visible": visible}]})
+    return [{"type": "buttons", "direction": "right", "buttons": buttons, "showactive": True,
+             "x": 0.0, "xanchor": "left", "y": 1.0, "yanchor": "bottom", "pad": {"b": 4}}]
+
+
+def roll_rate_heatmap(roll: pd.DataFrame, from_table: bool = False,
+                      roll_balance: pd.DataFrame | None = None) -> go.Figure:
     """Heatmap of roll rates.
 
     Args:
         roll: Either transitions × months (estimated from account counts, see
             :func:`~dashboard.aggregate.portfolio.roll_rates_from_counts`) or, when
-            ``from_table``, from-bucket × to-bucket shares from the run's roll-rate table.
+            ``from_table``, from-state × to-state shares of accounts from the run's
+            roll-rate table.
         from_table: Which of the two ``roll`` is.
+        roll_balance: The same matrix weighted by balance, when the run has it; the
+            figure then gets buttons to switch between the two weightings.
     """
     if roll.empty:
         return empty_figure("not enough months for roll rates", "Roll rates")
@@ -82,32 +96,56 @@ def roll_rate_heatmap(roll: pd.DataFrame, from_table: bool = False) -> go.Figure
         text=text if from_table else None, texttemplate="%{text}" if from_table else None,
         hovertemplate="%{y}<br>%{x}: %{z:.1%}<extra></extra>",
     ))
+    if roll_balance is not None and not roll_balance.empty:
+        zb = roll_balance.to_numpy(dtype=float)
+        fig.add_trace(go.Heatmap(
+            z=zb, x=[str(c) for c in roll_balance.columns],
+            y=[str(i) for i in roll_balance.index], colorscale=theme.HEATMAP, zmin=0,
+            zmax=float(np.nanmax(zb)) if np.isfinite(zb).any() else 1.0, visible=False,
+            colorbar={"title": {"text": "roll rate"}, "tickformat": ".0%"},
+            text=np.where(np.isfinite(zb), np.char.mod("%.0f%%", np.nan_to_num(zb) * 100), ""),
+            texttemplate="%{text}",
+            hovertemplate="%{y}<br>%{x}: %{z:.1%} of balance<extra></extra>",
+        ))
+        fig.update_layout(updatemenus=_weight_buttons(1))
     fig.update_yaxes(autorange="reversed", tickformat="")
     fig.update_layout(title={"font": {"size": 13}})
     return fig
 
 
 def vintage_curves(vintages: pd.DataFrame | None) -> go.Figure:
-    """Cumulative default rate by months on book, one line per onboarding cohort group.
+    """Cumulative charge-off rate by months on book, one line per onboarding cohort group.
+
+    Buttons switch between the rate by accounts (borrowers charged off / onboarded) and by
+    balance (charge-offs / purchases to date), when the aggregate has ``loss_rate``.
 
     Args:
         vintages: From :func:`~dashboard.aggregate.portfolio.vintage_curves`.
     """
     if vintages is None or vintages.empty:
         return empty_figure("this run has no vintage table", "Vintage curves")
-    fig = new_figure("Vintage curves: borrowers charged off by months on book "
-                     "(pooled across paths)", "months on book",
-                     "cumulative default rate (% of borrowers)", "rate", height=420)
+    fig = new_figure("Vintage curves: cumulative charge-off rate by months on book "
+                     "(pooled across paths)<br><sup>by accounts: borrowers charged off / "
+                     "onboarded; by balance: charge-offs / purchases to date</sup>",
+                     "months on book", "cumulative charge-off rate (%)", "rate", height=420)
     groups = vintages.drop_duplicates("order").sort_values("order")
     colours = sample_colorscale(theme.SEQUENTIAL, np.linspace(0.35, 1.0, max(len(groups), 2)))
-    for colour, (order, label) in zip(colours, groups[["order", "group"]].itertuples(index=False),
-                                      strict=False):
-        g = vintages[vintages["order"] == order]
-        launch = order == 0
-        fig.add_trace(go.Scatter(
-            x=g["months_on_book"], y=g["default_rate"], mode="lines", name=label,
-            line={"color": theme.SECONDARY if launch else colour, "width": 2.6 if launch else 1.6},
-        ))
+    views = [c for c in ("default_rate", "loss_rate")
+             if c in vintages and vintages[c].notna().any()]
+    for view, column in enumerate(views):
+        for colour, (order, label) in zip(colours,
+                                          groups[["order", "group"]].itertuples(index=False),
+                                          strict=False):
+            g = vintages[vintages["order"] == order]
+            launch = order == 0
+            fig.add_trace(go.Scatter(
+                x=g["months_on_book"], y=g[column], mode="lines", name=label,
+                visible=view == 0, legendgroup=label,
+                line={"color": theme.SECONDARY if launch else colour,
+                      "width": 2.6 if launch else 1.6},
+            ))
+    if len(views) == 2:
+        fig.update_layout(updatemenus=_weight_buttons(len(groups)))
     fig.update_layout(legend={"orientation": "v", "y": 1, "x": 1.02, "xanchor": "left",
                               "yanchor": "top"}, hovermode="closest")
     return fig

@@ -14,6 +14,8 @@ MARKERS = {
     "limit increase": ("triangle-up", theme.POSITIVE),
     "limit cut": ("triangle-down", theme.NEGATIVE),
     "cure": ("star", theme.POSITIVE),
+    "hardship": ("square", theme.SECONDARY),
+    "hardship plan repaid": ("square-open", theme.POSITIVE),
     "charge-off": ("x", theme.NEGATIVE),
     "job loss": ("diamond", theme.NEGATIVE),
     "re-employment": ("diamond", theme.POSITIVE),
@@ -79,6 +81,11 @@ def borrower_timeline(trace: pd.DataFrame, events: pd.DataFrame, *, borrower: in
                              width=0.25, opacity=0.8), row=2, col=1)
     fig.add_trace(go.Scatter(x=t, y=trace["dpd"], name="days past due", mode="lines",
                              line={"color": theme.NEGATIVE, "width": 2}), row=3, col=1)
+    if "contractual_dpd" in trace and (trace["contractual_dpd"] != trace["dpd"]).any():
+        fig.add_trace(go.Scatter(x=t, y=trace["contractual_dpd"], mode="lines",
+                                 name="contractual days past due (as if not re-aged)",
+                                 line={"color": theme.NEGATIVE, "width": 1.5, "dash": "dot"}),
+                      row=3, col=1)
     for kind, group in events.groupby("kind", sort=False):
         symbol, colour = MARKERS.get(kind, ("circle", theme.NEUTRAL))
         fig.add_trace(go.Scatter(

@@ -28,8 +28,10 @@ NO_COLLECTIONS = (
 def layout(ctx: AppContext) -> html.Div:
     return html.Div([
         dcc.Store(id="collections-ready", data=True),
-        page_header(TITLE, "Contacts by channel, their cost, cures by delinquency bucket, "
-                           "collector capacity and the net recovery of each channel."),
+        page_header(TITLE, "Contacts by channel, their cost, cures and re-ages by "
+                           "delinquency bucket (a re-age is not a cure), collector capacity "
+                           "and the money collected after each channel's contacts less its "
+                           "cost (attributed to the channel, not caused by it)."),
         note(note_id="collections-note"),
         html.Div(grid(
             card(graph("collections-actions")),

@@ -23,7 +23,8 @@ GRAPHS = {
     "portfolio-recoveries": lambda d: figs.series_fan(d.fans, "recoveries"),
     "portfolio-unemployment": lambda d: figs.series_fan(d.fans, "unemployment_rate"),
     "portfolio-buckets": lambda d: figs.bucket_area(d.buckets),
-    "portfolio-roll-rates": lambda d: figs.roll_rate_heatmap(d.roll, d.roll_from_table),
+    "portfolio-roll-rates": lambda d: figs.roll_rate_heatmap(d.roll, d.roll_from_table,
+                                                                d.roll_balance),
     "portfolio-vintages": lambda d: figs.vintage_curves(d.vintages),
 }
 
@@ -32,7 +33,9 @@ ROLL_FROM_COUNTS = (
     "bucket k+1 at the end of a month divided by the accounts in bucket k a month before, "
     "pooled over paths (exact when accounts move at most one 30-day bucket a month)."
 )
-ROLL_FROM_TABLE = "Roll rates come from the run's own roll-rate table (account counts)."
+ROLL_FROM_TABLE = ("Roll rates come from the run's own roll-rate table, by accounts or by "
+                   "balance at the month end before (buttons); re-aged accounts are their own "
+                   "state, never a cure (definitions in docs/MODEL.md).")
 
 
 def layout(ctx: AppContext) -> html.Div:

@@ -426,7 +426,11 @@ class Collections:
         self._enrol(sim, month, idx, 1.0)
 
     def _enrol(self, sim: PathSimulation, month: int, idx: np.ndarray, take_up: float) -> None:
-        """Re-age the accounts of ``idx`` whose income fell and who take the programme up."""
+        """Re-age the accounts of ``idx`` whose income fell and who take the programme up.
+
+        The ledger records the re-age (month, cancelled bills, restructured balance); the
+        traced borrowers among those re-aged get a ``hardship`` trace event.
+        """
         hs = self.col.hardship
         if not (self.col.enabled and hs.enabled) or idx.size == 0:
             return
@@ -445,3 +449,4 @@ class Collections:
         self.queued_since[idx] = -1
         self.promise_day[idx] = -1
         self.counters["hardship_enrolments"] += idx.size
+        sim.record_trace("hardship", month, only=idx)

@@ -1,0 +1,187 @@
+"""Roll rates, cures, re-ageing and vintage curves: one definition each, by accounts and balance.
+
+A credit book is read through the moves of its accounts between month-end states: the
+delinquency buckets by reported days past due (``current``, ``dpd_1_30``, ...), ``re_aged``
+(reported current only because a hardship re-age cancelled its overdue bills, see
+:meth:`sim.engine.PathSimulation._roll_state`) and ``charged_off``. The engine counts those
+moves once, in the run's ``rolls`` table: ``accounts`` that were in ``from_state`` at the end
+of month m-1 and in ``to_state`` at the end of month m, and their ``balance`` at the end of
+month m-1 (currency units). Every view here divides those counts; the CLI, the tables and
+the dashboard call these functions and nothing else (definitions in docs/MODEL.md,
+"Definitions: roll rates, cures, re-ageing, vintages").
+
+* Roll rate i -> j, weighted by accounts (balance): accounts (balance) moving from i to j,
+  pooled over paths and months, over all accounts (balance) in i at the previous month end.
+* Cure rate of a delinquent bucket: the roll rate from it to ``current``. A move to
+  ``re_aged`` is a re-age, never a cure; a re-aged account that later repays its
+  restructured balance moves ``re_aged -> current`` and is counted there, not as a cure of
+  its old bucket.
+* Roll-forward rate of a delinquent bucket: the roll rate to any later bucket or to
+  ``charged_off``.
+* Re-default rate of re-aged accounts: of the accounts re-aged in month r whose 12-month
+  window has closed within the horizon, the share that were 31+ (or 61+) days past due as
+  reported at a month end r..r+12, or charged off by then.
+* Vintage curves: by accounts, accounts of a cohort charged off by months on book t over
+  the accounts onboarded; by balance, the cohort's charge-offs to t over its purchases
+  to t (gross loss per unit lent, as ``cumulative_charge_off_rate`` of ``sim.metrics``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.engine import BUCKETS, ROLL_STATES
+
+WEIGHTS = ("accounts", "balance")
+SOURCE_STATES = (*BUCKETS, "re_aged")  # states an account can roll from (not charged off)
+DELINQUENT = BUCKETS[1:]
+REDEFAULT_LEVELS = (30, 60)
+
+
+def _check_weight(weight: str) -> None:
+    if weight not in WEIGHTS:
+        raise ValueError(f"weight must be one of {', '.join(WEIGHTS)}; got {weight!r}")
+
+
+def pooled_counts(rolls: pd.DataFrame, weight: str = "accounts",
+                  by: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Accounts (or balance) moving between states, summed over paths and months.
+
+    Args:
+        rolls: The run's ``rolls`` table (``path, month, from_state, to_state, accounts,
+            balance``).
+        weight: ``"accounts"`` or ``"balance"``.
+        by: Columns kept apart (e.g. ``("path",)``) instead of summed over.
+
+    Returns:
+        Index ``(*by, from_state)`` over :data:`SOURCE_STATES`, columns :data:`ROLL_STATES`;
+        counts, or currency units for balance.
+
+    Raises:
+        ValueError: for an unknown weight, or a ``rolls`` table without the weight's column
+            (runs recorded before balance-weighted rolls have only ``accounts``).
+    """
+    _check_weight(weight)
+    if weight not in rolls:
+        raise ValueError(f"this run's rolls table has no {weight!r} column; rerun it to get "
+                         f"roll rates by {weight}")
+    frame = rolls.assign(from_state=rolls["from_state"].astype(str),
+                         to_state=rolls["to_state"].astype(str))
+    frame = frame[frame["from_state"].isin(SOURCE_STATES)]
+    table = frame.pivot_table(index=[*by, "from_state"], columns="to_state", values=weight,
+                              aggfunc="sum", fill_value=0)
+    table = table.reindex(columns=list(ROLL_STATES), fill_value=0)
+    if not by:
+        table = table.reindex(list(SOURCE_STATES), fill_value=0)
+    table.columns.name = "to_state"
+    return table.astype(float)
+
+
+def _shares(counts: pd.DataFrame) -> pd.DataFrame:
+    total = counts.sum(axis=1)
+    return counts.div(total.where(total > 0), axis=0)
+
+
+def roll_matrix(rolls: pd.DataFrame, weight: str = "accounts") -> pd.DataFrame:
+    """From-state x to-state roll rates, pooled over paths and months.
+
+    Returns:
+        Index :data:`SOURCE_STATES`, columns :data:`ROLL_STATES`; each row sums to 1
+        (NaN for a state no account was in). See the module docstring for the definition.
+    """
+    return _shares(pooled_counts(rolls, weight))
+
+
+def _moves(shares: pd.DataFrame, bucket: str) -> dict[str, pd.Series | float]:
+    i = BUCKETS.index(bucket)
+    worse = [*BUCKETS[i + 1:], "charged_off"]
+    return {"cure": shares["current"], "re_age": shares["re_aged"],
+            "roll_forward": shares[worse].sum(axis=1)}
+
+
+def transition_rates(rolls: pd.DataFrame, weight: str = "accounts") -> pd.DataFrame:
+    """Cure, re-age and roll-forward rates of each delinquent bucket.
+
+    Rates pool paths and months; ``cure_p5`` / ``cure_p95`` (and the same for the other
+    two) are the 5th and 95th percentiles of the per-path pooled rates.
+
+    Returns:
+        One row per delinquent bucket that held accounts: columns ``bucket, weight, base``
+        (accounts or currency units in the bucket at the month ends before), ``cure,
+        re_age, roll_forward`` and their ``_p5`` / ``_p95``.
+    """
+    pooled = pooled_counts(rolls, weight)
+    per_path = pooled_counts(rolls, weight, by=("path",))
+    rows = []
+    for b in DELINQUENT:
+        base = float(pooled.loc[b].sum())
+        if base <= 0:
+            continue
+        row: dict[str, object] = {"bucket": b, "weight": weight, "base": base}
+        row.update({k: float(v.iloc[0]) for k, v in
+                    _moves(_shares(pooled.loc[[b]]), b).items()})
+        paths = per_path.xs(b, level="from_state")
+        paths = _shares(paths[paths.sum(axis=1) > 0])
+        for k, v in _moves(paths, b).items():
+            row[f"{k}_p5"], row[f"{k}_p95"] = np.percentile(v.to_numpy(), [5, 95])
+        rows.append(row)
+    cols = ["bucket", "weight", "base", "cure", "re_age", "roll_forward"]
+    cols += [f"{k}_{q}" for k in ("cure", "re_age", "roll_forward") for q in ("p5", "p95")]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def redefault_rates(portfolio: pd.DataFrame, level: int = 30) -> pd.Series:
+    """Per path: share of re-aged accounts that re-defaulted within 12 months.
+
+    ``sum(reaged_redefaulted_<level>) / sum(reaged_window_closed)`` over the path's
+    months: only accounts whose 12-month window closed within the horizon count.
+
+    Args:
+        portfolio: The run's ``portfolio`` table.
+        level: 30 (31+ days past due or charged off) or 60 (61+ or charged off).
+
+    Returns:
+        Index ``path``; NaN for a path with no closed window (too short a horizon, or no
+        re-age in its first horizon - 12 months).
+
+    Raises:
+        ValueError: for another level, or a run without the re-default columns.
+    """
+    if level not in REDEFAULT_LEVELS:
+        raise ValueError(f"level must be one of {REDEFAULT_LEVELS}; got {level!r}")
+    col = f"reaged_redefaulted_{level}"
+    if col not in portfolio or "reaged_window_closed" not in portfolio:
+        raise ValueError("this run has no re-default columns; rerun it to get them")
+    sums = portfolio.groupby("path")[[col, "reaged_window_closed"]].sum()
+    den = sums["reaged_window_closed"]
+    return (sums[col] / den.where(den > 0)).rename(f"reaged_redefault_rate_{level}")
+
+
+def vintage_rates(vintages: pd.DataFrame) -> pd.DataFrame:
+    """The vintage table with its cumulative charge-off rates by accounts and by balance.
+
+    Args:
+        vintages: One row per (path, cohort, month) with ``cohort_size, purchases,
+            charge_offs, charged_off_accounts`` (currency units for money).
+
+    Returns:
+        The rows with ``months_on_book``, ``cumulative_charged_off_accounts``,
+        ``cumulative_charge_offs``, ``cumulative_purchases``, ``cumulative_default_rate``
+        (accounts charged off / cohort size) and ``cumulative_loss_rate`` (charge-offs /
+        purchases to date); a rate with a zero denominator is 0.
+    """
+    out = vintages.sort_values(["path", "cohort", "month"], kind="stable").copy()
+    out["months_on_book"] = out["month"] - out["cohort"]
+    grouped = out.groupby(["path", "cohort"], sort=False)
+    out["cumulative_charged_off_accounts"] = grouped["charged_off_accounts"].cumsum()
+    out["cumulative_charge_offs"] = grouped["charge_offs"].cumsum()
+    out["cumulative_purchases"] = grouped["purchases"].cumsum()
+    for rate, num, den in (
+        ("cumulative_default_rate", "cumulative_charged_off_accounts", "cohort_size"),
+        ("cumulative_loss_rate", "cumulative_charge_offs", "cumulative_purchases"),
+    ):
+        d = out[den].to_numpy(float)
+        out[rate] = np.divide(out[num].to_numpy(float), d, out=np.zeros(len(out)),
+                              where=d > 0)
+    return out.sort_index()
