@@ -134,7 +134,9 @@ def cmd_trace(args: argparse.Namespace) -> int:
     cols = ["day", "event", "employed", "income", "savings", "score", "limit", "balance",
             "dpd", "contractual_dpd", "re_aged", "active"]
     cols += [c for c in ("bill", "paid", "purchase") if c in trace.columns]
-    table = Table(title=f"borrower {args.borrower}, path 0, seed {result.manifest['seed']}")
+    kind = trace["type"].iloc[0] if "type" in trace.columns else "unknown"
+    table = Table(title=f"borrower {args.borrower} ({kind}), path 0, "
+                        f"seed {result.manifest['seed']}")
     for c in cols:
         table.add_column(c, justify="left" if c == "event" else "right", no_wrap=True)
     for row in trace[cols].itertuples(index=False):

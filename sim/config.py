@@ -381,7 +381,10 @@ class RepaymentConfig(_Model):
         0.9, description="Largest share of cash on hand a borrower puts towards the bill."
     )
     partial_payments: bool = Field(
-        True, description="Whether borrowers who cannot pay all pay part."
+        True, description="Whether borrowers who cannot pay all pay any part; false: whole "
+        "bills only, oldest first (an instalment is paid whole or not at all, as on "
+        "instalment platforms such as Afterpay, Klarna's Pay in 4 and Huabei's instalment "
+        "plans: the shipped configs use false)."
     )
 
 
@@ -448,6 +451,16 @@ class BillingConfig(_Model):
     chargeoff_dpd: int = Field(
         180, ge=30, le=360, description="Days past due at which an account is charged off."
     )
+    acceleration_dpd: int | None = Field(
+        None, ge=1, le=359,
+        description="Days past due (read at the statement) at which the contract is "
+        "terminated and the whole balance called due, as one bill dated from the first "
+        "missed instalment; null: never. Source: German Civil Code section 498 (a consumer "
+        "instalment loan may be terminated after two consecutive missed instalments and a "
+        "two-week notice; 40 days at the statement is two missed bills plus the notice), "
+        "the acceleration clauses of US retail instalment contracts; Laudenbach, Pirschel "
+        "and Siegel (2018) report such terminations as an outcome of delinquency.",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> BillingConfig:
@@ -456,6 +469,9 @@ class BillingConfig(_Model):
             raise ValueError(f"instalment_fee has terms {bad}; allowed terms are [3, 6, 12]")
         if any(not 0 <= f <= 0.05 for f in self.instalment_fee.values()):
             raise ValueError("instalment_fee rates must be between 0 and 0.05 per period")
+        if self.acceleration_dpd is not None and self.acceleration_dpd >= self.chargeoff_dpd:
+            raise ValueError(f"acceleration_dpd ({self.acceleration_dpd}) must be below "
+                             f"chargeoff_dpd ({self.chargeoff_dpd})")
         if self.purchase_day <= self.due_day:
             raise ValueError(
                 f"purchase_day ({self.purchase_day}) must fall after due_day ({self.due_day})"
@@ -658,6 +674,29 @@ class HardshipConfig(_Model):
         return self
 
 
+class ReageConfig(_Model):
+    """Re-ageing of accounts that keep up a collector's repayment arrangement.
+
+    An account still past due that has made a payment at ``after_payments`` consecutive
+    due dates under an arrangement (see ``channels.<name>.arrangement_months``) is re-aged:
+    its balance becomes a fee-free plan over ``hardship.term_months`` and it is reported
+    current, as its own ``re_aged`` state (never a cure). Source: FFIEC Uniform Retail
+    Credit Classification and Account Management Policy (65 FR 36903, 2000): an open-end
+    account may be re-aged after at least three consecutive minimum monthly payments, no
+    more than once in twelve months.
+    """
+
+    enabled: bool = Field(True, description="Whether arrangements lead to a re-age.")
+    after_payments: int = Field(
+        3, ge=1, le=12, description="Consecutive due dates with a payment before a re-age "
+        "(FFIEC: three)."
+    )
+    min_months_between: int = Field(
+        12, ge=0, le=60, description="Months that must pass between two re-ages of one "
+        "account (FFIEC: once in twelve months)."
+    )
+
+
 class DebtSaleConfig(_Model):
     """Sale of charged-off debt to a buyer."""
 
@@ -684,16 +723,14 @@ def _default_channels() -> dict[str, ChannelConfig]:
             cost=0.3, decay_days=40,
             response={"reliable": 0.12, "disorganised": 0.45, "constrained": 0.06}),
         "human": ChannelConfig(
-            cost=4.0, decay_days=150, escalation=True, stretch_months=0.5, arrangement_months=6,
-            promise_share=0.5,
-            promise_keep=0.7,
-            response={"reliable": 0.55, "disorganised": 0.60, "constrained": 0.55,
-                      "unwilling": 0.40}),
+            cost=4.0, decay_days=45, escalation=True, stretch_months=0.5, arrangement_months=12,
+            promise_share=0.5, promise_keep=0.7,
+            response={"reliable": 0.9, "disorganised": 0.9, "constrained": 0.9,
+                      "unwilling": 0.5}),
         "agency": ChannelConfig(
-            cost=0.0, commission=0.25, decay_days=240, escalation=True, stretch_months=0.3,
-            arrangement_months=6,
-            response={"reliable": 0.15, "disorganised": 0.15, "constrained": 0.15,
-                      "unwilling": 0.20}),
+            cost=0.0, commission=0.25, decay_days=240, escalation=True,
+            response={"reliable": 0.08, "disorganised": 0.08, "constrained": 0.08,
+                      "unwilling": 0.25}),
     }
 
 
@@ -719,6 +756,7 @@ class CollectionsConfig(_Model):
     collectors: CollectorsConfig = CollectorsConfig()
     legal: LegalConfig = LegalConfig()
     hardship: HardshipConfig = HardshipConfig()
+    reage: ReageConfig = ReageConfig()
     debt_sale: DebtSaleConfig = DebtSaleConfig()
     agency_recovery_factor: NonNeg = Field(
         1.3, le=5, description="Recovery mean multiplier after charge-off for agency accounts."

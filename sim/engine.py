@@ -25,7 +25,7 @@ from sim.agents.collections import Collections
 from sim.agents.interventions import EarlyWarning, educate
 from sim.agents.platform import ChargeOffOutcome, DueDateOutcome, Platform
 from sim.agents.spv import SPV
-from sim.config import RunConfig
+from sim.config import BORROWER_TYPES, RunConfig
 from sim.ledger import DAYS_PER_MONTH
 from sim.scenarios import simulate_base_rate, simulate_unemployment
 
@@ -221,6 +221,7 @@ class PathSimulation:
         self.month.add("limit_cuts", out.limit_cuts)
         self.early_warning.on_due(self, m, out.missed)
         self.collections.count_cures(out.days_past_due[out.cured])
+        self.collections.reage_arrangements(self, m, out.paid, out.missed)
         self.collections.hardship_requests(self, m)
         self.collections.refresh(self)
         self.record_trace("due_date", m, paid=out.paid)
@@ -386,7 +387,9 @@ class PathSimulation:
 
         ``only``: the accounts the event concerns (e.g. those contacted, charged off or
         re-aged); others are skipped. Each row holds the reported ``dpd``, the
-        ``contractual_dpd`` (as if never re-aged) and ``re_aged`` (ever re-aged).
+        ``contractual_dpd`` (as if never re-aged), ``re_aged`` (ever re-aged), the
+        borrower's ``type`` (why they are late, see ``repayment.types``) and
+        ``months_unemployed``.
         """
         ids = self.trace_ids
         if ids.size == 0:
@@ -407,12 +410,13 @@ class PathSimulation:
             "limit": p.limit[seen] / 100.0, "balance": p.ledger.balance(n)[seen] / 100.0,
             "dpd": dpd[seen], "contractual_dpd": contractual[seen],
             "re_aged": p.ledger.reaged_month[seen] >= 0, "active": p.active[seen],
+            "months_unemployed": pool.months_unemployed[seen],
         }
         for name, values in arrays.items():
             state[name] = values[seen] / 100.0
         for j, borrower in enumerate(seen.tolist()):  # traced borrowers only, a handful
             row = {"path": self.path, "borrower": borrower, "day": day, "month": m,
-                   "event": event}
+                   "event": event, "type": BORROWER_TYPES[int(pool.kind[borrower])]}
             row.update({k: v[j].item() for k, v in state.items()})
             self.trace.append(row)
 

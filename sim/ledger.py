@@ -157,6 +157,60 @@ class Ledger:
             left = self.reaged_left[idx]
             self.reaged_left[idx] = left - np.minimum(left, principal)
 
+    def accelerate(self, month: int, idx: np.ndarray) -> np.ndarray:
+        """Call the whole balance of accounts ``idx`` due (termination of the contract).
+
+        Every unpaid bill and the principal not yet billed become one bill, due on the
+        due date of the oldest unpaid bill, so the account's days past due run on from
+        its first missed instalment and only paying the whole balance (or a re-age) ends
+        the delinquency. Future instalment fees are cancelled; the balance does not change.
+
+        Returns:
+            Principal cents called early per account of ``idx`` (was not yet billed).
+        """
+        if idx.size == 0:
+            return np.zeros(0, dtype=np.int64)
+        rate = self.instalment_principal[idx].copy()
+        unbilled = np.zeros(idx.size, dtype=np.int64)
+        for k in range(1, SCHEDULE_SLOTS):
+            rate += self.step_principal[(month + k) % SCHEDULE_SLOTS, idx]
+            unbilled += rate
+        principal = self.due_principal[:, idx].sum(axis=0) + unbilled
+        fee = self.due_fee[:, idx].sum(axis=0)
+        for arr in (self.step_principal, self.step_fee, self.due_principal, self.due_fee):
+            arr[:, idx] = 0
+        for arr in (self.instalment_principal, self.instalment_fee):
+            arr[idx] = 0
+        slot = self.oldest[idx] % self.ages
+        self.due_principal[slot, idx] = principal
+        self.due_fee[slot, idx] = fee
+        self.unpaid[idx] += unbilled
+        return unbilled
+
+    def whole_bills(self, month: int, idx: np.ndarray, cash: np.ndarray) -> np.ndarray:
+        """The most each account ``idx`` can pay in whole bills, oldest first, within ``cash``.
+
+        A bill (one due month's instalment) is paid whole or not at all, as an instalment
+        is on instalment platforms; later bills wait for the older ones. Payments go to
+        fees first (:meth:`pay`), so clearing the oldest k bills costs every unpaid fee
+        plus the principal of those k bills.
+
+        Args:
+            month: the current month (bills of due months up to it).
+            idx: accounts, shape (k,).
+            cash: cents each can put towards its bills, shape (k,).
+
+        Returns:
+            Cents, shape (k,): the most, not above ``cash``, that clears whole bills
+            (0 when not even the fees and the oldest bill fit).
+        """
+        order = self.age_order(month)
+        principal = np.take(self.due_principal, idx, axis=1)[order]
+        fees = np.take(self.due_fee, idx, axis=1).sum(axis=0)
+        running = fees[None, :] + np.cumsum(principal, axis=0)
+        fits = (running <= cash[None, :]) & (running > 0)
+        return np.where(fits, running, 0).max(axis=0, initial=0)
+
     def audit(self, month: int, n: int) -> None:
         """Recompute the per-account summaries from the arrays; raise if any disagrees."""
         owed = self.due_principal[:, :n].sum(axis=0) + self.due_fee[:, :n].sum(axis=0)

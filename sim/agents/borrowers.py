@@ -9,12 +9,14 @@ shock, loses jobs with a hazard tied to the macro unemployment rate and finds th
 a hazard that falls with the spell's length and with the macro rate; benefits end;
 essential spending is cut while unemployed; re-employment may pay less. Borrowers meet
 sudden expenses, keep a savings buffer, buy on the credit line and pick a repayment
-plan, and pay bills as far as cash (ability), willingness and attention allow. All borrowers of a pool are stepped together; every step draws a full-length
-random array from its own stream, so a borrower's draws never depend on what the
+plan, and pay bills as far as cash (ability), willingness and attention allow.
+All borrowers of a pool are stepped together; every step draws a full-length random array from its own stream, so a borrower's draws never depend on what the
 platform did to anyone else (common random numbers across policies).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 from scipy.special import ndtri
@@ -202,7 +204,9 @@ class BorrowerPool:
 
     # -- paying ----------------------------------------------------------------------------
     def payments(self, owed: np.ndarray, rng: np.random.Generator,
-                 delinquent: np.ndarray | None = None) -> np.ndarray:
+                 delinquent: np.ndarray | None = None,
+                 whole_bills: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+                 ) -> np.ndarray:
         """Cents each borrower 0..len(owed)-1 pays against ``owed`` at the due date.
 
         Structural model, by type: a borrower who forgets (unless on autopay; less often
@@ -235,7 +239,10 @@ class BorrowerPool:
         plan = np.where(self.arrangement_until[:n] >= self.month, self.stretch[:n], 0.0)
         capacity = self.cash_for_bill(n, np.where(reminded, 1.0, rep.max_cash_share), plan)
         pay = np.minimum(owed, capacity)
-        if not rep.partial_payments:
+        if not rep.partial_payments and whole_bills is not None:
+            short = np.flatnonzero(pay < owed)
+            pay[short] = whole_bills(short, pay[short])
+        elif not rep.partial_payments:
             pay = np.where(capacity >= owed, owed, 0)
         pay = np.where(forgot | refuses, 0, pay)
         self.savings[:n] -= pay / 100.0

@@ -88,6 +88,7 @@ class Collections:
         self.legal = np.zeros(capacity, dtype=bool)
         self.hardship = np.zeros(capacity, dtype=bool)
         self.human_ever = np.zeros(capacity, dtype=bool)
+        self.arrangement_streak = np.zeros(capacity, dtype=np.int16)  # paid due dates in a row
         self.contacts_month = np.zeros(capacity, dtype=np.int32)
         self.recent_contacts = np.zeros(capacity)  # decayed monthly count, lender-observable
         self.promise_day = np.full(capacity, -1, dtype=np.int64)
@@ -110,7 +111,8 @@ class Collections:
         c.update({f"cures_{b}": 0 for b in CURE_BUCKETS})
         c.update(collector_capacity=0, collector_calls=0, queue_wait_days_total=0,
                  promises_made=0, promises_kept=0, promises_broken=0, hardship_enrolments=0,
-                 legal_cases=0, legal_costs=0, max_contacts_day=0, max_contacts_week=0)
+                 arrangement_reages=0, legal_cases=0, legal_costs=0, max_contacts_day=0,
+                 max_contacts_week=0)
         self.counters = c
 
     def month_record(self, n: int) -> dict[str, float]:
@@ -354,6 +356,8 @@ class Collections:
         # cash on hand plus what the contact moves up the borrower's payment hierarchy
         cash = pool.cash_for_bill(who, sim.config.repayment.max_cash_share, self.stretch[ch])
         amount = np.minimum(ledger.unpaid[who], cash)
+        if not sim.config.repayment.partial_payments:
+            amount = ledger.whole_bills(day // DAYS_PER_MONTH, who, amount)
         paying = amount > 0
         who, amount, dpd, ch = who[paying], amount[paying], dpd[paying], ch[paying]
         if who.size == 0:
@@ -414,6 +418,46 @@ class Collections:
         self.counters["legal_cases"] += cases.size
         self.counters["legal_costs"] += int(round(legal.cost * 100)) * cases.size
 
+    # -- re-ageing of arrangements ------------------------------------------------------------
+    def reage_arrangements(self, sim: PathSimulation, month: int, paid: np.ndarray,
+                           missed: np.ndarray) -> None:
+        """After the due date: re-age accounts that kept up a collector's arrangement.
+
+        ``paid`` and ``missed`` are the due date's payments (cents) and whether anything
+        stayed unpaid, per account 0..n-1. An account under an arrangement that paid
+        something at ``reage.after_payments`` due dates in a row and is still past due is
+        re-aged, unless it was re-aged within ``reage.min_months_between`` months.
+        """
+        rules = self.col.reage
+        if not (self.col.enabled and rules.enabled):
+            return
+        n = paid.shape[0]
+        pool, ledger = sim.pool, sim.platform.ledger
+        under = pool.arrangement_until[:n] >= month
+        streak = self.arrangement_streak[:n]
+        streak[:] = np.where(under & (paid > 0), streak + 1, 0)
+        idx = np.flatnonzero((streak >= rules.after_payments) & missed & sim.platform.active[:n])
+        last = ledger.reaged_month[idx]
+        idx = idx[(last < 0) | (month - last >= rules.min_months_between)]
+        if idx.size == 0:
+            return
+        self._reage(sim, month, idx, 0)
+        self.arrangement_streak[idx] = 0
+        pool.arrangement_until[idx] = -1
+        self.counters["arrangement_reages"] += idx.size
+
+    def _reage(self, sim: PathSimulation, month: int, idx: np.ndarray, grace: int) -> None:
+        """Restructure accounts ``idx`` (re-age) and tell the vehicle and the trace."""
+        ledger = sim.platform.ledger
+        before = ledger.principal_of(idx)
+        ledger.restructure(month, idx, grace, self.col.hardship.term_months)
+        sim.platform.accelerated[idx] = False  # a new plan replaces the terminated contract
+        if sim.spv is not None:
+            sim.spv.dilute(idx, before, ledger.principal_of(idx))
+        self.queued_since[idx] = -1
+        self.promise_day[idx] = -1
+        sim.record_trace("hardship", month, only=idx)
+
     # -- hardship --------------------------------------------------------------------------
     def hardship_requests(self, sim: PathSimulation, month: int) -> None:
         """After the due date: delinquent borrowers whose income fell may be re-aged."""
@@ -441,12 +485,6 @@ class Collections:
         idx = idx[uniforms(self.key, idx, day, _HARDSHIP) < take_up]
         if idx.size == 0:
             return
-        before = ledger.principal_of(idx)
-        ledger.restructure(month, idx, hs.grace_months, hs.term_months)
-        if sim.spv is not None:
-            sim.spv.dilute(idx, before, ledger.principal_of(idx))
+        self._reage(sim, month, idx, hs.grace_months)
         self.hardship[idx] = True
-        self.queued_since[idx] = -1
-        self.promise_day[idx] = -1
         self.counters["hardship_enrolments"] += idx.size
-        sim.record_trace("hardship", month, only=idx)

@@ -64,6 +64,7 @@ class Platform:
         self.onboard_month = np.full(capacity, -1, dtype=np.int32)
         self.chargeoff_month = np.full(capacity, -1, dtype=np.int32)
         self.recovery_total = np.zeros(capacity, dtype=np.int64)
+        self.accelerated = np.zeros(capacity, dtype=bool)  # whole balance called due
         self.on_time_streak = np.zeros(capacity, dtype=np.int32)
         # what a lender remembers of the recent past (decaying by a quarter each month)
         self.recent_missed = np.zeros(capacity)
@@ -114,9 +115,17 @@ class Platform:
 
     # -- billing and payments ----------------------------------------------------------------
     def statement(self, month: int, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """Issue the month's statements; late fees accrue on overdue principal."""
-        late_rate = self.config.billing.late_fee_daily * DAYS_PER_MONTH
-        return self.ledger.bill(month, n, late_rate)
+        """Issue the month's statements; late fees accrue on overdue principal; accounts
+        ``billing.acceleration_dpd`` days past due have their whole balance called due."""
+        bill = self.config.billing
+        principal, fee = self.ledger.bill(month, n, bill.late_fee_daily * DAYS_PER_MONTH)
+        if bill.acceleration_dpd is not None:
+            dpd = self.ledger.days_past_due(month * DAYS_PER_MONTH, n)
+            due = np.flatnonzero((dpd >= bill.acceleration_dpd) & self.active[:n]
+                                 & ~self.accelerated[:n])
+            self.ledger.accelerate(month, due)
+            self.accelerated[due] = True
+        return principal, fee
 
     def due_date(self, month: int, n: int, pool: BorrowerPool,
                  rng: np.random.Generator) -> DueDateOutcome:
@@ -125,11 +134,13 @@ class Platform:
         oldest = ledger.oldest_due_month(n)
         was_delinquent = (oldest >= 0) & (oldest < month)
         owed = ledger.owed(n)
-        paid = pool.payments(owed, rng, was_delinquent)
+        paid = pool.payments(owed, rng, was_delinquent,
+                             lambda idx, cash: ledger.whole_bills(month, idx, cash))
         paid_principal, paid_fee = ledger.pay(month, paid)
         left = owed - paid
         missed = left > 0
         pool.escalated[:n] &= missed  # escalation lasts while the account is late
+        self.accelerated[:n] &= missed  # a terminated balance paid in full ends it
         cured = was_delinquent & ~missed
         paid_on_time = (owed > 0) & ~missed
         score_before = pool.score[:n].copy()
