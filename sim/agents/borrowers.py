@@ -10,8 +10,9 @@ a hazard that falls with the spell's length and with the macro rate; benefits en
 essential spending is cut while unemployed; re-employment may pay less. Borrowers meet
 sudden expenses, keep a savings buffer, buy on the credit line and pick a repayment
 plan, and pay bills as far as cash (ability), willingness and attention allow.
-All borrowers of a pool are stepped together; every step draws a full-length random array from its own stream, so a borrower's draws never depend on what the
-platform did to anyone else (common random numbers across policies).
+All borrowers of a pool are stepped together; every step draws a full-length random
+array from its own stream, so a borrower's draws never depend on what the platform did
+to anyone else (common random numbers across policies).
 """
 
 from __future__ import annotations
