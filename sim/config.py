@@ -374,6 +374,14 @@ class RepaymentConfig(_Model):
         "permanent income (Kaplan-Violante-Weidner's hand-to-mouth line: liquid wealth below "
         "half a month of income).",
     )
+    constrained_essential_share: Prob = Field(
+        0.70,
+        description="Share of permanent income a liquidity-constrained borrower spends on "
+        "essentials and other consumption each month (the others: income.essential_share). "
+        "Hand-to-mouth households consume most of what comes in: Kaplan, Violante and "
+        "Weidner (2014) estimate their marginal propensity to consume at several times that "
+        "of others.",
+    )
     autopay_share: Prob = Field(
         0.4, description="Share of borrowers with autopay (a bound bank card)."
     )

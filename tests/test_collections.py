@@ -13,7 +13,7 @@ from sim.engine import PathSimulation, simulate_path
 
 BOOK = {"initial_borrowers": 1500, "new_borrowers_per_month": 30, "horizon_months": 18}
 STRESSED = {  # a book with plenty of delinquency, so every rung has work
-    "income": {"essential_share": 0.8, "reemployment_hazard": 0.1},
+    "income": {"essential_share": 0.8, "job_finding_short": 0.1, "job_finding_long": 0.1},
     "repayment": {"forget_prob": 0.1},
 }
 

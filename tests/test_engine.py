@@ -345,12 +345,13 @@ def test_unemployment_of_the_book_follows_the_recession_path():
     n, months = 20_000, 36
     config = small_config({
         "macro": {"scenario": "recession", "shock_sd": 0.0},
-        "income": {"job_loss_dispersion": 0.0},
+        "income": {"job_loss_dispersion": 0.0, "job_finding_short": 0.2,
+                   "job_finding_long": 0.2, "job_finding_elasticity": 0.0},
         "repayment": {"model": "bernoulli", "miss_prob": 0.0},
         "collections": {"enabled": False},
     }, initial_borrowers=n, horizon_months=months)
     m = simulate_path(config, 6, 0).monthly
-    h = config.income.reemployment_hazard
+    h = config.income.job_finding_short
     pi, expected = 0.0, []
     for u in m["unemployment_rate"]:
         pi = pi * (1 - h) + (1 - pi) * h * u / (1 - u)

@@ -158,7 +158,9 @@ class BorrowerPool:
             expense = hit * perm * inc.expense_shock_months * size
         else:
             expense = 0.0
-        essentials = inc.essential_share * perm * (1.0 - cut)
+        share = np.where(self.kind[:n] == CONSTRAINED,
+                         self.config.repayment.constrained_essential_share, inc.essential_share)
+        essentials = share * perm * (1.0 - cut)
         cash = self.savings[:n] + self.income[:n] - essentials - expense
         self.savings[:n] = np.clip(cash, -inc.other_debt_limit_months * perm,
                                    self.savings_cap[:n] * perm)

@@ -153,12 +153,16 @@ class Platform:
                   rng: np.random.Generator) -> np.ndarray:
         """Book this month's purchases of eligible borrowers, bounded by the open limit.
 
-        Eligible: active, not frozen (days past due below ``freeze_dpd``).
+        Eligible: active, not frozen (days past due below ``freeze_dpd``), and not in a
+        re-aged workout plan still being repaid.
         """
         desired = pool.desired_purchases(n, rng)
         term = pool.choose_plan(n, rng)
         dpd = self.ledger.days_past_due(day, n)
         eligible = self.active[:n] & (dpd < self.config.credit_line.freeze_dpd)
+        # a re-aged account is a workout: no new credit until its plan is repaid
+        # (OCC/FFIEC account-management guidance: workout lines are closed to new charges)
+        eligible &= self.ledger.reaged_left[:n] == 0
         open_limit = np.maximum(self.limit[:n] - self.ledger.balance(n), 0)
         amount = np.where(eligible, np.minimum(desired, open_limit), 0)
         self.ledger.book_purchase(month, amount, term, self.config.billing.instalment_fee)
