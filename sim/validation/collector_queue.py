@@ -34,7 +34,7 @@ from sim.validation.core import Z_ORACLE, Check, Settings, map_paths, register
 ARRIVALS_PER_DAY, CALLS_PER_DAY = 18.0, 20
 START, WARM_UP, BATCH, BATCHES = DAYS_PER_MONTH, 60, 60, 10  # days
 ARRIVAL_HOUR, LEAVE_HOUR = 0.5, 0.9  # between the shift (0.3) and the work (0.75); after
-SOURCE = "bulk-service queue: stationary law of its transition matrix; Little's law"
+SOURCE = "bulk-service queue, stationary law"
 
 
 def queue_config(calls_per_day: int = CALLS_PER_DAY, priority: str = "oldest_dpd") -> RunConfig:
@@ -134,7 +134,7 @@ def stationary_queue(lam: float, c: int, states: int = 600) -> np.ndarray:
     """Stationary law of ``Q' = max(Q + A - c, 0)``, A ~ Poisson(lam), on 0..states-1.
 
     The transition matrix is truncated at ``states`` (the last column absorbs the tail);
-    ``pi (P - I) = 0`` with ``sum(pi) = 1`` is solved by least squares.
+    ``pi (P - I) = 0`` with ``sum(pi) = 1`` is solved directly.
 
     Raises:
         ValueError: ``lam >= c`` (no stationary law).
@@ -145,10 +145,11 @@ def stationary_queue(lam: float, c: int, states: int = 600) -> np.ndarray:
     P = stats.poisson.pmf(j[None, :] - j[:, None] + c, lam)
     P[:, 0] = stats.poisson.cdf(c - j, lam)
     P[:, -1] += 1.0 - P.sum(axis=1)
-    A = np.vstack([P.T - np.eye(states), np.ones(states)])
-    b = np.zeros(states + 1)
+    A = P.T - np.eye(states)
+    A[-1] = 1.0  # one balance equation is redundant: replace it by sum(pi) = 1
+    b = np.zeros(states)
     b[-1] = 1.0
-    return scipy.linalg.lstsq(A, b)[0]
+    return scipy.linalg.solve(A, b)
 
 
 def _batch_row(name: str, values: np.ndarray, target: float, note: str, fmt: str,

@@ -52,8 +52,17 @@ def roll_chain_matrix(first_miss: float, forward: Sequence[float], close_prob: f
 
 
 def fundamental(P: np.ndarray, transient: int) -> np.ndarray:
-    """``N = (I - Q)^-1`` for the first ``transient`` states of ``P`` (they come first)."""
+    """``N = (I - Q)^-1`` for the first ``transient`` states of ``P`` (they come first).
+
+    Raises:
+        ValueError: the chain is not absorbing (some transient state can never leave the
+            transient states, so ``I - Q`` is singular).
+    """
     Q = P[:transient, :transient]
+    stuck = np.linalg.matrix_power(Q, transient).sum(axis=1)
+    if np.any(stuck >= 1.0 - 1e-12):
+        raise ValueError("the chain is not absorbing: some transient states never reach "
+                         f"an absorbing state (states {np.flatnonzero(stuck >= 1 - 1e-12)})")
     return scipy.linalg.solve(np.eye(transient) - Q, np.eye(transient))
 
 

@@ -31,7 +31,7 @@ CHAIN = {"first_miss": 0.12, "forward": [0.45, 0.80, 0.88, 0.92, 0.95], "close_p
 """Forward rolls as in the issue (late rolls of card trusts); first miss and closing fast
 enough that almost every account is absorbed within the horizon."""
 BOOK = {"quick": (3000, 100, 60), "full": (20_000, 500, 72)}  # first cohort, inflow, months
-SOURCE = "absorbing chain, N = (I - Q)^-1 (Kemeny & Snell 1960)"
+SOURCE = "absorbing chain (Kemeny & Snell 1960)"
 MAPPING = ("Chain step = month end; state k = due dates missed in a row = bucket "
            "(current, 1-30, ..., 151-180: month-end DPD 30k - 20). A k-behind account misses "
            "month m+1's due date (day 20) with the k-th roll; the 151-180 account reaches "

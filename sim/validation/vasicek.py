@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import stats
-from scipy.special import ndtri
+from scipy.special import gammaln, ndtri, xlog1py, xlogy
 
 from sim.agents.benchmark_models import conditional_pd
 from sim.montecarlo import run_paths
@@ -27,11 +27,14 @@ BORROWERS = 2000
 MONTHS = 8  # first due date at month 1, six misses, charged off at month 7
 QUANTILES = (0.5, 0.9, 0.99)
 ALPHA = 2 * stats.norm.sf(Z_ORACLE)  # false-alarm rate of a 4-SE two-sided check
-SOURCE = "Vasicek (2002), binomial mixture for the finite pool"
+SOURCE = "Vasicek (2002), finite-pool mixture"
 
 
 def vasicek_cdf(x: np.ndarray | float, pd: float, rho: float) -> np.ndarray:
-    """Large-pool CDF of the default rate: ``Phi((sqrt(1-rho) Phi^-1(x) - Phi^-1(pd)) / sqrt(rho))``."""
+    """Large-pool CDF of the default rate (Vasicek 2002, eq. 5).
+
+    ``F(x) = Phi((sqrt(1 - rho) Phi^-1(x) - Phi^-1(pd)) / sqrt(rho))``, for rho > 0.
+    """
     x = np.clip(np.asarray(x, dtype=float), 1e-300, 1 - 1e-16)
     return stats.norm.cdf((np.sqrt(1 - rho) * ndtri(x) - ndtri(pd)) / np.sqrt(rho))
 
@@ -43,7 +46,7 @@ class BinomialMixture:
     points of z in [-9, 9] (the integrand is smooth; the tails beyond hold < 1e-18).
     """
 
-    def __init__(self, n: int, pd: float, rho: float, nodes: int = 3001):
+    def __init__(self, n: int, pd: float, rho: float, nodes: int = 1201):
         z = np.linspace(-9.0, 9.0, nodes)
         w = stats.norm.pdf(z)
         w[[0, -1]] /= 2
@@ -51,7 +54,11 @@ class BinomialMixture:
         p = conditional_pd(pd, rho, z)
         k = np.arange(n + 1)
         self.n = n
-        self.pmf = stats.binom.pmf(k[:, None], n, p[None, :]) @ w
+        # binomial pmf for every (k, z) by logs: xlogy and xlog1py make 0 log 0 = 0
+        log_choose = gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
+        log_pmf = (log_choose[:, None] + xlogy(k[:, None], p[None, :])
+                   + xlog1py((n - k)[:, None], -p[None, :]))
+        self.pmf = np.exp(log_pmf) @ w
         self.cdf_k = np.cumsum(self.pmf)
         self.cdf_k[-1] = 1.0
 
