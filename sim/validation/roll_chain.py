@@ -12,9 +12,10 @@ the bucket shares of a book fed a steady stream of new accounts.
 from __future__ import annotations
 
 import numpy as np
+from scipy import stats
 
 from sim.config import RunConfig
-from sim.engine import BUCKET_EDGES, BUCKETS, PathSimulation
+from sim.engine import BUCKET_EDGES, BUCKETS, CHARGED_OFF, PathSimulation
 from sim.ledger import DAYS_PER_MONTH
 from sim.validation.books import benchmark_config
 from sim.validation.core import Z_ORACLE, Check, Settings, map_paths, normal_interval, register
@@ -53,10 +54,11 @@ def simulate_states(config: RunConfig, seed: int, path: int) -> dict[str, np.nda
     Returns:
         ``chargeoff_steps``: month of charge-off of each first-cohort account that was
         charged off; ``final``: counts of the accounts by month-end state 0..K (buckets),
-        K + 1 (closed line) and K + 2 (charged off) at the last month end.
+        K + 1 (closed line) and K + 2 (charged off) at the last month end; ``rolls``:
+        the engine's own roll counts (from bucket, to bucket or charged off), all months.
     """
     sim = PathSimulation(config, seed, path)
-    sim.run()
+    result = sim.run()
     p, n = sim.platform, sim.n
     n0 = config.book.initial_borrowers
     charged = ~p.active[:n0]
@@ -67,7 +69,8 @@ def simulate_states(config: RunConfig, seed: int, path: int) -> dict[str, np.nda
     state = np.where(closed, k_max + 1, state)
     state = np.where(p.active[:n], state, k_max + 2)
     return {"chargeoff_steps": p.chargeoff_month[:n0][charged].astype(np.int64),
-            "final": np.bincount(state, minlength=k_max + 3)}
+            "final": np.bincount(state, minlength=k_max + 3),
+            "rolls": result.rolls.sum(axis=0)}
 
 
 def _share_covariance(P: np.ndarray, transient: int, n0: int, inflow: int,
@@ -106,8 +109,40 @@ def roll_chain_rows(settings: Settings, paths: int, overrides: dict | None = Non
     charged = transient + 1
     rows = [_absorption_row(out, P, transient, charged, n0 * paths, months, name),
             _time_row(out, P, transient, charged, n0 * paths, months, name)]
+    rows.append(_roll_rate_row(out, P, transient, name))
     rows += _share_rows(out, P, transient, n0, inflow, months, name)
     return rows
+
+
+def _roll_rate_row(out: list[dict], P: np.ndarray, transient: int, name: str) -> Check:
+    """The engine's recorded roll rates out of the delinquent buckets vs the chain's rolls.
+
+    From bucket k >= 1 an account rolls to k + 1 (or, from the last, to charge-off) or
+    pays: a Pearson chi-square over the buckets with a forward roll below 1; a certain
+    roll that does not happen makes the statistic infinite.
+    """
+    rolls = np.sum([o["rolls"] for o in out], axis=0)
+    stat, df, parts = 0.0, 0, []
+    for k in range(1, transient):
+        total = rolls[k].sum()
+        last = k + 1 == transient
+        forward = rolls[k, CHARGED_OFF if last else k + 1]  # the next bucket, or charge-off
+        p = P[k, -1] if last else P[k, k + 1]
+        parts.append(f"{BUCKETS[k]} {forward / max(total, 1):.3f} (exact {p:.3f})")
+        if p >= 1.0:
+            stat += 0.0 if forward == total else np.inf
+        elif total:
+            stat += (forward - total * p) ** 2 / (total * p * (1 - p))
+            df += 1
+    alpha = 2 * stats.norm.sf(Z_ORACLE)
+    critical = float(stats.chi2.ppf(1 - alpha, max(df, 1)))
+    return Check(
+        f"{name}.roll_rates", "oracle", SOURCE + ": rows of P", stat, float("nan"),
+        float("nan"), 0.0, critical, comparison="at_most",
+        note=f"Pearson chi-square ({df} d.f.) of the engine's recorded forward rolls (the "
+             f"rolls table) against the chain: {'; '.join(parts)}. Fails above the "
+             f"critical value at alpha = {alpha:.1e}.",
+        fmt=".2f")
 
 
 def _absorption_row(out: list[dict], P: np.ndarray, transient: int, charged: int,
