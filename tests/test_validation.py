@@ -9,6 +9,8 @@ that watches that rule fails, while the correct setup passes.
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -60,6 +62,7 @@ def test_check_verdicts_follow_the_comparison():
     assert row(1.0).target_text() == "1.0000 ± 0.1250"
     assert row(2.0, comparison="at_least", tolerance=0.0).target_text() == ">= 1.0000"
     assert row(1.0, fmt=".1%", low=0.5, high=1.5).value_text() == "100.0% [50.0%, 150.0%]"
+    assert row(2.0).to_dict()["passed"] is False and row(1.0).to_dict()["target"] == 1.0
 
 
 def test_each_check_has_its_own_seed_whatever_runs_beside_it():
@@ -335,6 +338,13 @@ def test_unknown_check_is_refused_with_the_known_names(fake_checks, capsys):
     assert main(["--quick", "--only", "bad", "--out", "-"]) == 2
 
 
+def test_module_entry_point_refuses_an_unknown_check():
+    done = subprocess.run([sys.executable, "-m", "sim.validation", "--only", "nope", "--out", "-"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 2 and "unknown check 'nope'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_cli_refuses_bad_numbers(capsys):
     with pytest.raises(SystemExit) as exc:
         cli_main(["validate", "--paths", "0"])
@@ -357,6 +367,13 @@ def test_every_registered_check_is_named_grouped_and_sized():
         assert s.group in ("oracle", "experiment", "fact") and s.description
         assert 1 <= s.paths[0] <= s.paths[1]
     assert {s.name for s in select(None, quick=True)} <= set(REGISTRY)
+
+
+@pytest.mark.slow
+def test_results_do_not_depend_on_the_number_of_workers():
+    one = queue_rows(Settings(quick=True, workers=1), 2)
+    two = queue_rows(Settings(quick=True, workers=2), 2)
+    assert [r.to_dict() for r in one] == [r.to_dict() for r in two]
 
 
 @pytest.mark.slow

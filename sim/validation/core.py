@@ -5,6 +5,15 @@ A check compares one simulated quantity with a target: an exact result of theory
 reproduce (*experiment*), or a published fact about real books (*fact*). Each result
 is a :class:`Check` row; a check function registered with :func:`register` returns
 one or more rows, so a single simulation can feed several comparisons.
+
+Adding a check: in a module of this package, write ``func(settings, paths) -> list[Check]``
+(derive its seed with ``settings.seed_for(name)``, run engine paths with
+:func:`sim.montecarlo.run_paths` or :func:`map_paths`), decorate it with
+``@register(name, group, quick=..., paths=(quick, full))`` and list the module in
+``sim.validation.runner.CHECK_MODULES``. A simulated field experiment returns an
+"experiment" row (effect and its interval against the published effect, tolerance the
+published uncertainty combined with the simulation's); a stylised fact returns a "fact"
+row, usually ``comparison="at_least"`` or ``"at_most"`` against the published bound.
 """
 
 from __future__ import annotations
@@ -14,7 +23,7 @@ import multiprocessing
 import zlib
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -79,6 +88,10 @@ class Check:
         if self.comparison == "at_most":
             return x <= t + a
         return abs(x - t) <= a
+
+    def to_dict(self) -> dict[str, Any]:
+        """The row's fields plus its verdict, for tables and JSON."""
+        return {**asdict(self), "passed": self.passed}
 
     def value_text(self) -> str:
         """The simulated value with its interval, e.g. ``0.3612 [0.3570, 0.3655]``."""
