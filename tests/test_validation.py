@@ -21,7 +21,7 @@ from scipy import stats
 from sim.agents.benchmark_models import benchmark_payments, conditional_pd
 from sim.cli import main as cli_main
 from sim.config import ConfigError, load_config
-from sim.engine import simulate_path
+from sim.engine import PathSimulation, simulate_path
 from sim.validation import REGISTRY, Check, Settings
 from sim.validation.books import benchmark_config
 from sim.validation.collector_queue import _CountedCollections, queue_rows, stationary_queue
@@ -175,6 +175,42 @@ def test_conditional_pd_averages_to_the_pd(pd, rho):
     z = np.linspace(-9, 9, 4001)
     w = stats.norm.pdf(z)
     assert np.trapezoid(conditional_pd(pd, rho, z) * w, z) == pytest.approx(pd, rel=1e-6)
+
+
+@given(st.sampled_from(["roll_chain", "one_factor"]), st.floats(0.0, 1.0),
+       st.lists(st.floats(0.0, 1.0), min_size=1, max_size=11), st.floats(0.0, 1.0),
+       st.integers(0, 2**32 - 1))
+@settings(max_examples=30, deadline=None)
+def test_benchmark_payments_pay_all_or_nothing_and_close_only_payers(model, first, forward,
+                                                                      close, seed):
+    rep = load_config({"repayment": {"model": model, "roll_chain": {
+        "first_miss": first, "forward": forward, "close_prob": close}}}).repayment
+    rng = np.random.default_rng(seed)
+    n = 300
+    owed = rng.integers(0, 3, n) * rng.integers(1, 10_000, n)
+    month = 8
+    oldest = np.where(owed > 0, rng.integers(month - 6, month + 1, n), -1)
+    paid, closing = benchmark_payments(rep, month, oldest, rng.integers(0, month, n), owed, rng)
+    assert ((paid == 0) | (paid == owed)).all()
+    assert not (closing & ((paid == 0) | (owed == 0))).any()
+
+
+@given(st.floats(0.0, 1.0), st.lists(st.floats(0.0, 1.0), min_size=1, max_size=6),
+       st.floats(0.0, 1.0), st.integers(0, 2**32 - 1))
+@settings(max_examples=10, deadline=None)
+def test_books_balance_under_the_roll_chain(first, forward, close, seed):
+    config = benchmark_config(
+        {"model": "roll_chain", "roll_chain": {"first_miss": first, "forward": forward,
+                                               "close_prob": close}},
+        {"initial_borrowers": 40, "new_borrowers_per_month": 5, "horizon_months": 12})
+    sim = PathSimulation(config, seed, 0)
+    m = sim.run().monthly
+    closing = (m["opening_balance"] + m["new_purchases"] + m["fees_billed"] - m["payments"]
+               - m["charge_offs"])
+    assert closing.tolist() == m["receivables_balance"].tolist()
+    sim.platform.ledger.audit(config.book.horizon_months - 1, sim.n)
+    closed = sim.platform.limit[: sim.n] == 0
+    assert (sim.platform.ledger.balance(sim.n)[closed] == 0).all()
 
 
 def test_benchmark_config_keys_are_validated():
