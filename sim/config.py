@@ -243,8 +243,9 @@ class RollChainConfig(_Model):
         default_factory=lambda: [0.45, 0.80, 0.88, 0.92, 0.95], min_length=1, max_length=11,
         description="Probability, per due date, that an account k = 1, 2, ... due dates behind "
         "misses again (rolls 1-30 -> 31-60, 31-60 -> 61-90, ...); further behind than the "
-        "list, its last entry applies (1 to 11 entries, each 0-1). Defaults: late rolls of 80-95 % as in card-trust "
-        "filings (Citibank Credit Card Master Trust, BA Master Credit Card Trust II).",
+        "list, its last entry applies (1 to 11 entries, each 0-1). Defaults: late rolls of "
+        "80-95 % as in card-trust filings (Citibank Credit Card Master Trust, BA Master "
+        "Credit Card Trust II).",
     )
     close_prob: Prob = Field(
         0.0, description="Probability that an account that pays its bill in full closes its "
