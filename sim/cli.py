@@ -243,7 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_compare)
     p = sub.add_parser("validate", help="check the simulator against theory, experiments and "
                        "facts; writes docs/VALIDATION.md, exits 1 if a check fails")
-    from sim.validation.runner import build_parser as validate_options
+    from sim.validation.options import add_options as validate_options
 
     validate_options(p, _positive, _seed)
     p.set_defaults(func=cmd_validate)

@@ -366,12 +366,16 @@ def test_exit_status_and_report_follow_the_verdicts(fake_checks, tmp_path, capsy
     assert "good.x" in capsys.readouterr().out
 
 
-def test_unknown_check_is_refused_with_the_known_names(fake_checks, capsys):
+def test_unknown_check_is_refused_with_the_known_names(fake_checks, capsys, tmp_path):
     assert main(["--only", "nope", "--out", "-"]) == 2
     err = capsys.readouterr().err
     assert "unknown check 'nope'" in err and "bad, good" in err
     assert cli_main(["validate", "--only", "nope", "--out", "-"]) == 2
     assert main(["--quick", "--only", "bad", "--out", "-"]) == 2
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(["--only", "good", "--out", str(blocker / "V.md"), "--no-progress"]) == 2
+    assert "cannot write the report" in capsys.readouterr().err
 
 
 def test_module_entry_point_refuses_an_unknown_check():

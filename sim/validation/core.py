@@ -30,6 +30,8 @@ import numpy as np
 from scipy import stats
 from threadpoolctl import threadpool_limits
 
+from sim.validation.options import DEFAULT_SEED
+
 Group = Literal["oracle", "experiment", "fact"]
 GROUPS: tuple[Group, ...] = ("oracle", "experiment", "fact")
 Comparison = Literal["within", "at_least", "at_most"]
@@ -124,7 +126,7 @@ class Settings:
         workers: local worker processes for checks that run many engine paths.
     """
 
-    seed: int = 20261122
+    seed: int = DEFAULT_SEED
     quick: bool = False
     paths: int | None = None
     workers: int = 1

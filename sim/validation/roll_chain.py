@@ -54,7 +54,8 @@ def simulate_states(config: RunConfig, seed: int, path: int) -> dict[str, np.nda
     Returns:
         ``chargeoff_steps``: month of charge-off of each first-cohort account that was
         charged off; ``final``: counts of the accounts by month-end state 0..K (buckets),
-        K + 1 (closed line) and K + 2 (charged off) at the last month end; ``rolls``:
+        K + 1 (closed line), K + 2 (charged off) and K + 3 (open past the charge-off age,
+        which the chain forbids) at the last month end; ``rolls``:
         the engine's own roll counts (from bucket, to bucket or charged off), all months.
     """
     sim = PathSimulation(config, seed, path)
@@ -64,12 +65,13 @@ def simulate_states(config: RunConfig, seed: int, path: int) -> dict[str, np.nda
     charged = ~p.active[:n0]
     k_max = config.billing.chargeoff_dpd // DAYS_PER_MONTH
     dpd = p.ledger.days_past_due(config.book.horizon_months * DAYS_PER_MONTH, n)
-    state = np.minimum(np.digitize(dpd, BUCKET_EDGES), k_max)
+    bucket = np.digitize(dpd, BUCKET_EDGES)
+    state = np.where(bucket > k_max, k_max + 3, bucket)  # past charge-off age: its own bin
     closed = p.active[:n] & (p.limit[:n] == 0) & (p.ledger.balance(n) == 0)
     state = np.where(closed, k_max + 1, state)
     state = np.where(p.active[:n], state, k_max + 2)
     return {"chargeoff_steps": p.chargeoff_month[:n0][charged].astype(np.int64),
-            "final": np.bincount(state, minlength=k_max + 3),
+            "final": np.bincount(state, minlength=k_max + 4),
             "rolls": result.rolls.sum(axis=0)}
 
 

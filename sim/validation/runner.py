@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from sim.validation.core import GROUPS, REGISTRY, Check, CheckSpec, Settings
+from sim.validation.options import add_options
 
 CHECK_MODULES = (
     "sim.validation.roll_chain",
@@ -37,7 +38,6 @@ GROUP_TEXT = {
     "fact": "Stylised facts of the shipped baseline, each against a public source and a "
             "stated tolerance.",
 }
-DEFAULT_OUT = Path("docs/VALIDATION.md")
 
 
 def load_checks() -> dict[str, CheckSpec]:
@@ -139,30 +139,20 @@ def markdown(rows: Sequence[Check], specs: Sequence[CheckSpec], settings: Settin
     return "\n".join(lines)
 
 
-def build_parser(parser: argparse.ArgumentParser | None = None,
-                 positive: Callable[[str], int] = int,
-                 seed: Callable[[str], int] = int) -> argparse.ArgumentParser:
-    """Add the validate options to ``parser`` (a new one when None)."""
-    p = parser or argparse.ArgumentParser(
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``python -m sim.validation`` (the options of ``creditsim validate``)."""
+    parser = argparse.ArgumentParser(
         prog="python -m sim.validation",
         description="Check the simulator against theory, field experiments and facts.")
-    p.add_argument("--quick", action="store_true",
-                   help="only the quick checks, at their small sizes (the test suite's run)")
-    p.add_argument("--only", nargs="+", metavar="NAME", help="run only these checks")
-    p.add_argument("--paths", type=positive, help="paths per check (default: each check's)")
-    p.add_argument("--seed", type=seed, default=Settings.seed, help="root seed")
-    p.add_argument("--workers", type=positive, default=1, help="local worker processes")
-    p.add_argument("--out", default=str(DEFAULT_OUT),
-                   help="Markdown report to write (default: docs/VALIDATION.md); '-' for none")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    return p
+    return add_options(parser)
 
 
 def validate(args: argparse.Namespace, console: Console | None = None) -> int:
     """Run the checks ``args`` ask for, print the table, write the report; exit status.
 
     Raises:
-        ValueError: an unknown check name, or no check left to run.
+        ValueError: an unknown check name, no check left to run, or a report that cannot
+            be written.
     """
     console = console or Console(width=None if sys.stdout.isatty() else 160)
     settings = Settings(seed=args.seed, quick=args.quick, paths=args.paths,
@@ -176,8 +166,11 @@ def validate(args: argparse.Namespace, console: Console | None = None) -> int:
     console.print(table(rows, f"{command}: {len(rows) - len(failed)} of {len(rows)} pass"))
     if args.out != "-":
         out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(markdown(rows, specs, settings, command), encoding="utf-8")
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(markdown(rows, specs, settings, command), encoding="utf-8")
+        except OSError as exc:
+            raise ValueError(f"cannot write the report {out}: {exc.strerror or exc}") from None
         console.print(f"wrote {out}", highlight=False)
     return 1 if failed else 0
 
