@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 WORKERS ?= 2
 
-.PHONY: run test install bench lint clean
+.PHONY: run test install bench lint clean validate
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ run: install
 test: install
 	bash scripts/install-browser.sh
 	$(BIN)/python -m pytest -q
+
+validate: install
+	$(BIN)/creditsim validate --workers $(WORKERS)
 
 bench: install
 	$(BIN)/python benchmarks/engine.py

@@ -192,6 +192,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    from sim.validation.runner import validate
+
+    return validate(args, console)
+
+
 def _fmt(value: object, column: str = "") -> str:
     """A trace cell: the day to two decimals, other numbers whole (currency units, score),
     flags as yes/no, blank when the event does not set the column."""
@@ -272,6 +278,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_b", help="run folder or run id (B)")
     p.add_argument("--runs", default="runs", help="run-store folder (default: runs)")
     p.set_defaults(func=cmd_compare)
+    p = sub.add_parser("validate", help="check the simulator against theory, experiments and "
+                       "facts; writes docs/VALIDATION.md, exits 1 if a check fails")
+    from sim.validation.options import add_options as validate_options
+
+    validate_options(p, _positive, _seed)
+    p.set_defaults(func=cmd_validate)
     p = sub.add_parser("config-reference", help="print every config key as a Markdown table")
     p.set_defaults(func=lambda _args: print(config_reference(), end="") or 0)
     _register_dashboard(sub)

@@ -335,13 +335,23 @@ class BorrowerTypesConfig(_Model):
 class RepaymentConfig(_Model):
     """How borrowers pay their bills."""
 
-    model: Literal["structural", "bernoulli"] = Field(
+    model: Literal["structural", "bernoulli", "roll_chain", "one_factor"] = Field(
         "structural",
         description="'structural': ability (cash), willingness and attention decide, by "
         "borrower type; 'bernoulli': each borrower with something due misses the whole payment "
-        "with probability miss_prob, otherwise pays everything owed (the closed-form benchmark).",
+        "with probability miss_prob, otherwise pays everything owed (the closed-form "
+        "benchmark); 'roll_chain' and 'one_factor': the analytic benchmarks of "
+        "sim.agents.benchmark_models (see roll_chain and one_factor).",
     )
     miss_prob: Prob = Field(0.05, description="Monthly miss probability of the bernoulli model.")
+    roll_chain: RollChainConfig = Field(
+        default_factory=lambda: RollChainConfig(),
+        description="Per-bucket miss probabilities of the 'roll_chain' model.",
+    )
+    one_factor: OneFactorConfig = Field(
+        default_factory=lambda: OneFactorConfig(),
+        description="Default probability and asset correlation of the 'one_factor' model.",
+    )
     types: BorrowerTypesConfig = Field(
         default_factory=lambda: BorrowerTypesConfig(),
         description="Shares of the borrower types (why a borrower is late).",
@@ -393,6 +403,57 @@ class RepaymentConfig(_Model):
         "bills only, oldest first (an instalment is paid whole or not at all, as on "
         "instalment platforms such as Afterpay, Klarna's Pay in 4 and Huabei's instalment "
         "plans: the shipped configs use false)."
+    )
+
+
+class RollChainConfig(_Model):
+    """The roll-rate chain benchmark (``repayment.model: roll_chain``).
+
+    At each due date an account that has missed its last k due dates in a row misses
+    again, paying nothing, with probability ``first_miss`` (k = 0) or ``forward[k - 1]``
+    (k >= 1); otherwise it pays everything it owes and is current again. Delinquency is
+    then an absorbing Markov chain on the 30-day buckets, solved by its fundamental
+    matrix in ``sim.validation``.
+    """
+
+    first_miss: Prob = Field(
+        0.08, description="Probability that a current account misses its whole bill at a due "
+        "date (per due date): the roll from current to 1-30 days past due."
+    )
+    forward: list[Prob] = Field(
+        default_factory=lambda: [0.45, 0.80, 0.88, 0.92, 0.95], min_length=1, max_length=11,
+        description="Probability, per due date, that an account k = 1, 2, ... due dates behind "
+        "misses again (rolls 1-30 -> 31-60, 31-60 -> 61-90, ...); further behind than the "
+        "list, its last entry applies (1 to 11 entries, each 0-1). Defaults: late rolls of "
+        "80-95 % as in card-trust filings (Citibank Credit Card Master Trust, BA Master "
+        "Credit Card Trust II).",
+    )
+    close_prob: Prob = Field(
+        0.0, description="Probability that an account that pays its bill in full closes its "
+        "line (limit set to 0: it pays off and buys no more), per due date: a second "
+        "absorbing state beside charge-off."
+    )
+
+
+class OneFactorConfig(_Model):
+    """The one-factor Gaussian (Vasicek) default benchmark (``repayment.model: one_factor``).
+
+    At each due date the path draws one standard normal factor Z; each borrower at its
+    first due date defaults with probability
+    ``Phi((Phi^-1(pd) - sqrt(rho) Z) / sqrt(1 - rho))`` and then never pays (charged off
+    at ``billing.chargeoff_dpd``); every other borrower pays all it owes. Source: Vasicek,
+    "The distribution of loan portfolio value", Risk 15(12), 2002.
+    """
+
+    pd: float = Field(
+        0.05, gt=0.0, lt=1.0,
+        description="Unconditional probability that a borrower defaults at its first due "
+        "date (fraction of borrowers).",
+    )
+    rho: float = Field(
+        0.15, ge=0.0, lt=1.0,
+        description="Asset correlation: share of the variance of a borrower's latent credit "
+        "variable that comes from the systematic factor (Basel retail: 0.03-0.16).",
     )
 
 

@@ -113,7 +113,7 @@ BAD_CONFIGS = [
     ("out_of_range", "billing:\n  chargeoff_dpd: 10\n",
      ["billing.chargeoff_dpd = 10", "greater than or equal to 30"]),
     ("bad_choice", "repayment:\n  model: logit\n",
-     ["repayment.model = 'logit'", "'structural' or 'bernoulli'"]),
+     ["repayment.model = 'logit'", "'structural', 'bernoulli'"]),
     ("unknown_scenario", "macro:\n  scenario: depression\n",
      ["macro.scenario = 'depression'", "unknown scenario",
       "allowed: baseline, recession, severe_recession"]),

@@ -149,7 +149,7 @@ def test_unknown_key_in_nested_entries_lists_the_allowed_keys(data, allowed):
     ({"repayment": {"miss_prob": 1.5}}, "repayment.miss_prob", "1.5",
      "less than or equal to 1"),
     ({"repayment": {"model": "logit"}}, "repayment.model", "'logit'",
-     "'structural' or 'bernoulli'"),
+     "'structural', 'bernoulli'"),
     ({"book": {"horizon_months": 0}}, "book.horizon_months", "0", "greater than or equal to 1"),
 ])
 def test_bad_value_names_the_path_the_value_and_what_is_allowed(data, path, shown, allowed):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.agents.benchmark_models import BENCHMARK_MODELS, benchmark_payments
 from sim.agents.borrowers import BorrowerPool
 from sim.agents.recoveries import Recoveries, recovery_channel, recovery_flows
 from sim.config import RunConfig
@@ -134,8 +135,13 @@ class Platform:
         oldest = ledger.oldest_due_month(n)
         was_delinquent = (oldest >= 0) & (oldest < month)
         owed = ledger.owed(n)
-        paid = pool.payments(owed, rng, was_delinquent,
-                             lambda idx, cash: ledger.whole_bills(month, idx, cash))
+        if self.config.repayment.model in BENCHMARK_MODELS:  # analytic benchmarks
+            paid, closing = benchmark_payments(self.config.repayment, month, oldest,
+                                               self.onboard_month[:n], owed, rng)
+            self.limit[:n][closing] = 0  # a closed line buys no more
+        else:
+            paid = pool.payments(owed, rng, was_delinquent,
+                                 lambda idx, cash: ledger.whole_bills(month, idx, cash))
         paid_principal, paid_fee = ledger.pay(month, paid)
         left = owed - paid
         missed = left > 0
