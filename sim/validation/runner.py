@@ -23,6 +23,8 @@ CHECK_MODULES = (
     "sim.validation.roll_chain",
     "sim.validation.vasicek",
     "sim.validation.collector_queue",
+    "sim.validation.experiments",
+    "sim.validation.facts",
 )
 """Modules whose import registers checks (simulated experiments and stylised facts add
 their modules here)."""
