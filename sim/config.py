@@ -385,7 +385,7 @@ class RepaymentConfig(_Model):
         "half a month of income).",
     )
     constrained_essential_share: Prob = Field(
-        0.70,
+        0.85,
         description="Share of permanent income a liquidity-constrained borrower spends on "
         "essentials and other consumption each month (the others: income.essential_share). "
         "Hand-to-mouth households consume most of what comes in: Kaplan, Violante and "

@@ -207,8 +207,11 @@ class Ledger:
         order = self.age_order(month)
         principal = np.take(self.due_principal, idx, axis=1)[order]
         fees = np.take(self.due_fee, idx, axis=1).sum(axis=0)
-        running = fees[None, :] + np.cumsum(principal, axis=0)
-        fits = (running <= cash[None, :]) & (running > 0)
+        cleared = np.cumsum(principal, axis=0)
+        running = fees[None, :] + cleared
+        # a row clears a bill when it reaches principal (or there is only fee to pay)
+        clears = (cleared > 0) | (principal.sum(axis=0) == 0)[None, :]
+        fits = (running <= cash[None, :]) & (running > 0) & clears
         return np.where(fits, running, 0).max(axis=0, initial=0)
 
     def audit(self, month: int, n: int) -> None:
