@@ -2,10 +2,10 @@
 
 A pool of receivables is sold to a vehicle that funds itself with notes of different seniority;
 each month its collections are paid out through a waterfall, and the order of that waterfall
-decides which note absorbs the pool's losses.
+decides which note absorbs the pool's losses. docs/WATERFALL.md is the specification.
 """
 
-from sim.abs.deal import Deal, as_deal
+from sim.abs.deal import STATES, Deal, PriorityOfPayments, Step, Verb, as_deal, build_steps
 from sim.abs.metrics import (
     IDEALISED_EL_5Y,
     implied_rating,
@@ -16,11 +16,9 @@ from sim.abs.metrics import (
     wal_years,
 )
 from sim.abs.waterfall import (
-    Step,
-    Verb,
+    HorizonWarning,
     Waterfall,
     WaterfallResult,
-    build_steps,
     result_to_frame,
     run_waterfall,
     steps_to_frame,
@@ -30,7 +28,10 @@ from sim.abs.waterfall import (
 
 __all__ = [
     "IDEALISED_EL_5Y",
+    "STATES",
     "Deal",
+    "HorizonWarning",
+    "PriorityOfPayments",
     "Step",
     "Verb",
     "Waterfall",
