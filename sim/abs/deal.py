@@ -290,10 +290,13 @@ def _check_list(deal: Deal, state: str, steps: list[Step]) -> None:
     if steps[-1].verb != Verb.PAY_RESIDUAL:
         raise ValueError(f"{where}: pay_residual must be the last step, found {steps[-1]}")
     _check_notes(deal, where, steps)
-    if state == "revolving":
-        verbs_in_order = [s.verb for s in steps]
-        if verbs_in_order.index(Verb.REINVEST) > verbs_in_order.index(Verb.PAY_PRINCIPAL):
-            raise ValueError(f"{where}: reinvest must come before the first pay_principal")
+    order = [s.verb for s in steps]
+    last_principal = len(order) - 1 - order[::-1].index(Verb.PAY_PRINCIPAL)
+    if state == "revolving" and order.index(Verb.REINVEST) > order.index(Verb.PAY_PRINCIPAL):
+        raise ValueError(f"{where}: reinvest must come before the first pay_principal")
+    if Verb.CLEAR_PDL in order[last_principal:]:
+        raise ValueError(f"{where}: clear_pdl must come before the last pay_principal (what it "
+                         f"credits is paid out by the principal steps)")
 
 
 def _check_notes(deal: Deal, where: str, steps: list[Step]) -> None:

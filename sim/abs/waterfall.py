@@ -225,7 +225,7 @@ def _eligible(terms: Terms, state: DealState) -> np.ndarray | None:
         return np.zeros(state.balance.shape, dtype=bool)
     if rule == "pdl_not_in_debit":
         return state.pdl <= 0.0
-    outstanding = state.balance > 0.0
+    outstanding = (state.balance > 0.0) | (state.shortfall > 0.0)
     first = np.argmax(outstanding, axis=0)
     out = np.zeros(state.balance.shape, dtype=bool)
     out[first, np.arange(first.size)] = outstanding[first, np.arange(first.size)]
