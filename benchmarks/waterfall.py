@@ -26,7 +26,7 @@ DEAL = {
         {"name": "C", "balance": 8e6, "coupon": 0.11},
     ],
     "senior_fee_rate": 0.01,
-    "reserve": {"initial": 1e6, "target_pct": 0.01},
+    "reserve": {"initial_pct": 0.01, "target_pct": 0.01},
     "principal": "pro_rata",
     "triggers": [
         {"type": "cumulative_default_ratio", "threshold": 0.08},

@@ -120,6 +120,11 @@ class Terms:
     n_periods: int
     legal_final: int
 
+    @property
+    def all_notes(self) -> tuple[int, ...]:
+        """Indices of every note, in seniority order."""
+        return tuple(range(self.initial_balance.shape[0]))
+
     @classmethod
     def build(cls, deal: Deal, n_periods: int, first_pool: np.ndarray) -> Terms:
         """Terms for a run of `n_periods` whose first `pool_balance_begin` is `first_pool`.
@@ -436,7 +441,7 @@ def _pay_principal(ctx: PeriodContext, state: DealState, terms: Terms, step: Com
     amount = np.minimum(ctx.principal_available(), ctx.cash)
     if ctx.mask is not None:
         amount = np.where(ctx.mask, amount, 0.0)
-    idx = list(step.notes)
+    idx = slice(None) if step.notes == terms.all_notes else list(step.notes)
     balance = state.balance[idx]
     pays = allocate_sequential(amount, balance)
     if step.pro_rata_states:
@@ -446,7 +451,10 @@ def _pay_principal(ctx: PeriodContext, state: DealState, terms: Terms, step: Com
         pro_rata &= ~ctx.wind_up
         if pro_rata.any():
             pays = np.where(pro_rata[None, :], allocate_pro_rata(amount, balance), pays)
-    state.balance[idx] = balance - pays
+    if isinstance(idx, slice):
+        state.balance = balance - pays
+    else:
+        state.balance[idx] = balance - pays
     ctx.spend_principal(pays.sum(axis=0))
     if step.last_principal and ctx.pdl:  # principal funds left become revenue
         ctx.pf = ctx.keep(np.zeros_like(ctx.pf), ctx.pf)

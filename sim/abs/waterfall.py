@@ -166,6 +166,8 @@ def _load_inputs(deal: Deal, arrays: Mapping[str, ArrayLike]) -> dict[str, np.nd
 
 def _period_inputs(x: dict[str, np.ndarray], t: int, active: np.ndarray) -> dict[str, np.ndarray]:
     """This period's inputs; zero on paths whose deal has ended (call or legal final)."""
+    if active.all():
+        return {c: a[t] for c, a in x.items()}
     out = {c: np.where(active, a[t], 0.0) for c, a in x.items()}
     if "base_rate" in x:
         out["base_rate"] = x["base_rate"][t]
@@ -308,15 +310,18 @@ def _close_period(ctx: PeriodContext, state: DealState, terms: Terms) -> None:
     if terms.deal.pdl:
         notes["pdl_debit"][t] += _debit_pdl(state, ctx.principal_used)
     ended = ctx.wind_up
-    writedown = np.where(ended[None, :], state.balance, 0.0)
-    state.balance = state.balance - writedown
-    state.pdl = np.minimum(state.pdl, state.balance)
-    notes["writedown"][t] = writedown
+    deal = ctx.out.deal
+    pool_end = ctx.pool_end + deal["reinvested"][t] - deal["sale_proceeds"][t]
+    deal["pool_balance_end"][t] = pool_end if state.active.all() else np.where(
+        state.active, pool_end, 0.0)
+    if ended.any():
+        writedown = np.where(ended[None, :], state.balance, 0.0)
+        state.balance = state.balance - writedown
+        notes["writedown"][t] = writedown
     notes["balance_end"][t] = state.balance
-    notes["pdl_balance"][t] = state.pdl
-    sold = ctx.out.deal["sale_proceeds"][t]
-    ctx.out.deal["pool_balance_end"][t] = np.where(
-        state.active, ctx.pool_end + ctx.out.deal["reinvested"][t] - sold, 0.0)
+    if terms.deal.pdl:
+        state.pdl = np.minimum(state.pdl, state.balance)
+        notes["pdl_balance"][t] = state.pdl
     if ended.any():
         for arr in (state.shortfall, state.pdl):
             arr[:, ended] = 0.0
