@@ -274,6 +274,7 @@ def _open_period(
     available = available + state.reserve
     state.reserve = np.zeros_like(state.reserve)
     pdl = terms.deal.pdl
+    debits = _debit_pdl(state, xt["defaults"]) if pdl else None
     use_pa = wind_up | (not pdl)
     ctx = PeriodContext(
         t=t, x=xt, cash=available,
@@ -292,7 +293,7 @@ def _open_period(
     notes["coupon"][t] = due["coupon"]
     notes["interest_due"][t] = due["interest_due"]
     if pdl:
-        notes["pdl_debit"][t] = _debit_pdl(state, xt["defaults"])
+        notes["pdl_debit"][t] = debits
     out.triggers[t] = breached
     out.trigger_values[t] = monitor.values
     flags = {"revolving": states["revolving"], "accelerated": states["accelerated"],
