@@ -15,16 +15,8 @@ from sim.abs.metrics import (
     trigger_metrics,
     wal_years,
 )
-from sim.abs.waterfall import (
-    HorizonWarning,
-    Waterfall,
-    WaterfallResult,
-    result_to_frame,
-    run_waterfall,
-    steps_to_frame,
-    triggers_to_frame,
-    waterfall_arrays,
-)
+from sim.abs.tables import result_to_frame, run_waterfall, steps_to_frame, triggers_to_frame
+from sim.abs.waterfall import HorizonWarning, Waterfall, WaterfallResult, waterfall_arrays
 
 __all__ = [
     "IDEALISED_EL_5Y",
