@@ -7,12 +7,22 @@ array entry point and for the DataFrame entry point.
 
 Usage:
     python benchmarks/waterfall.py [--paths 10000] [--periods 60] [--repeats 5]
+    python benchmarks/waterfall.py --against REV [--rounds 3]
+
+``--against REV`` times the waterfall of git revision REV (its own copy of this benchmark, in a
+temporary checkout) and of this working tree alternately, ``--rounds`` times each, in separate
+processes with BLAS and OpenMP pools limited to one thread, so that both see the same load.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -26,7 +36,7 @@ DEAL = {
         {"name": "C", "balance": 8e6, "coupon": 0.11},
     ],
     "senior_fee_rate": 0.01,
-    "reserve": {"initial": 1e6, "target_pct": 0.01},
+    "reserve": {"initial_pct": 0.01, "target_pct": 0.01},
     "principal": "pro_rata",
     "triggers": [
         {"type": "cumulative_default_ratio", "threshold": 0.08},
@@ -87,12 +97,41 @@ def best_of(repeats: int, func) -> tuple[float, float]:
     return min(walls), min(cpus)
 
 
+ONE_THREAD = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+
+
+def _time_tree(root: Path, args: argparse.Namespace) -> str:
+    """The array entry point's line of this benchmark run on the code under ``root``."""
+    env = {**os.environ, **ONE_THREAD, "PYTHONPATH": str(root)}
+    cmd = [sys.executable, str(root / "benchmarks" / "waterfall.py"), "--paths", str(args.paths),
+           "--periods", str(args.periods), "--repeats", str(args.repeats)]
+    out = subprocess.run(cmd, env=env, cwd=root, capture_output=True, text=True, check=True)
+    return next(line.strip() for line in out.stdout.splitlines() if "waterfall_arrays" in line)
+
+
+def compare(args: argparse.Namespace) -> None:
+    """Time revision ``args.against`` and this tree alternately (see the module docstring)."""
+    here = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = subprocess.run(["git", "archive", args.against, "sim", "benchmarks"],
+                                 cwd=here, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        for i in range(args.rounds):
+            print(f"round {i + 1}: {args.against}: {_time_tree(Path(tmp), args)}")
+            print(f"round {i + 1}: this tree: {_time_tree(here, args)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--paths", type=int, default=10_000)
     parser.add_argument("--periods", type=int, default=60)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--against", help="git revision to time alternately with this tree")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    if args.against:
+        compare(args)
+        return
     arrays = make_collections(args.paths, args.periods)
     frame = to_frame(arrays)
     size = f"{args.paths} paths x {args.periods} periods x {len(DEAL['notes'])} notes"

@@ -19,7 +19,7 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sim.abs.deal import CleanUpCall, Deal, Swap, Trigger
+from sim.abs.deal import Deal
 
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
@@ -933,108 +933,6 @@ class ExperimentConfig(_Model):
     )
 
 
-class EligibilityConfig(_Model):
-    """Which receivables the vehicle may buy, at the cut-off and when it replenishes."""
-
-    min_score: float = Field(
-        600.0, ge=300, le=850, description="Lowest behaviour score of an eligible borrower."
-    )
-    max_days_past_due: int = Field(
-        0, ge=0, le=29, description="Most days past due of an eligible account (0: current only)."
-    )
-    min_months_on_book: int = Field(
-        3, ge=0, le=120, description="Seasoning: whole months since the borrower was onboarded."
-    )
-    max_obligor_share: float = Field(
-        0.002, gt=0.0, le=1.0,
-        description="Concentration limit: most of one borrower's receivables the vehicle holds, "
-        "as a share of the cut-off pool balance.",
-    )
-
-
-class DealNoteConfig(_Model):
-    """One tranche, sized as a share of the pool bought at the cut-off."""
-
-    name: str = Field(min_length=1, description="Tranche label, e.g. 'senior'.")
-    size: float = Field(gt=0.0, le=1.0, description="Original balance / cut-off pool balance.")
-    rate_type: Literal["fixed", "floating"] = Field(
-        "fixed", description="'fixed' pays coupon; 'floating' pays macro.base_rate + margin."
-    )
-    coupon: float | None = Field(None, ge=0.0, le=1.0, description="Fixed annual coupon.")
-    margin: float = Field(0.0, ge=-0.05, le=1.0, description="Annual margin of a floating note.")
-
-
-class DealReserveConfig(_Model):
-    """Cash reserve, as shares of the initial total note balance."""
-
-    initial_pct: float = Field(0.0, ge=0.0, le=1.0, description="Balance at closing.")
-    target_pct: float = Field(0.0, ge=0.0, le=1.0, description="Balance refilled every period.")
-
-
-class SecuritisationConfig(_Model):
-    """An ABS funded by the platform's receivables: pool, notes and waterfall terms.
-
-    At the end of month ``cutoff_month`` the vehicle buys ``pool_share`` of the eligible
-    receivables (principal, at par); the notes are sized as shares of that pool and the
-    waterfall runs monthly from the next month to the end of the horizon.
-    """
-
-    name: str = Field("deal", min_length=1, description="Name of the deal in reports.")
-    source: str = Field("", description="Where the terms come from (documentation only).")
-    cutoff_month: int = Field(
-        12, ge=1, le=600, description="Month of the cut-off (1 = end of the first month)."
-    )
-    pool_share: float = Field(
-        1.0, gt=0.0, le=1.0, description="Share of the eligible receivables sold at cut-off."
-    )
-    eligibility: EligibilityConfig = EligibilityConfig()
-    revolving_months: int = Field(
-        0, ge=0, le=600, description="Periods in which principal collections buy new receivables."
-    )
-    notes: list[DealNoteConfig] = Field(min_length=1, description="Tranches, most senior first.")
-    senior_fee_rate: float = Field(
-        0.01, ge=0.0, le=0.2, description="Servicing and trustee fees, annual, on the pool."
-    )
-    reserve: DealReserveConfig = DealReserveConfig()
-    principal: Literal["sequential", "pro_rata"] = Field(
-        "sequential", description="Principal allocation while no trigger is breached."
-    )
-    triggers: list[Trigger] = Field(
-        default_factory=list, description="Performance triggers (see docs/WATERFALL.md)."
-    )
-    pdl: bool = Field(False, description="Keep a principal deficiency ledger per note.")
-    clean_up_call: CleanUpCall | None = Field(None, description="Clean-up call terms.")
-    swap: Swap | None = Field(None, description="Interest-rate swap paying fixed.")
-    delinquency_dpd: int = Field(
-        60, ge=1, le=179,
-        description="Receivables at least this many days past due count as delinquent.",
-    )
-
-    @model_validator(mode="after")
-    def _sizes(self) -> SecuritisationConfig:
-        total = sum(n.size for n in self.notes)
-        if total > 1.0 + 1e-9:
-            raise ValueError(f"note sizes add up to {total:.4f}; they must not exceed 1 (the pool)")
-        self.to_deal(1.0)  # the deal's own rules (unique names, coupon or margin, swap)
-        return self
-
-    def to_deal(self, pool_balance: float) -> Deal:
-        """The deal's terms in currency units for a cut-off pool of ``pool_balance``."""
-        notes = [{"name": n.name, "balance": n.size * pool_balance, "rate_type": n.rate_type,
-                  **({"coupon": n.coupon} if n.rate_type == "fixed" else {"margin": n.margin})}
-                 for n in self.notes]
-        total = sum(n["balance"] for n in notes)
-        return Deal.model_validate({
-            "notes": notes, "senior_fee_rate": self.senior_fee_rate,
-            "reserve": {"initial": self.reserve.initial_pct * total,
-                        "target_pct": self.reserve.target_pct},
-            "principal": self.principal, "triggers": [t.model_dump() for t in self.triggers],
-            "pdl": self.pdl, "revolving_periods": self.revolving_months,
-            "clean_up_call": self.clean_up_call and self.clean_up_call.model_dump(),
-            "swap": self.swap and self.swap.model_dump(),
-        })
-
-
 class RunConfig(_Model):
     """Everything one run needs."""
 
@@ -1055,8 +953,9 @@ class RunConfig(_Model):
     early_warning: EarlyWarningConfig = EarlyWarningConfig()
     nudges: NudgeConfig = NudgeConfig()
     experiment: ExperimentConfig = ExperimentConfig()
-    deal: SecuritisationConfig | None = Field(
-        None, description="Securitisation of the receivables; a mapping or a YAML file name."
+    deal: Deal | None = Field(
+        None, description="Securitisation of the receivables (sim.abs.Deal, notes sized as "
+        "shares of the cut-off pool); a mapping or a YAML file name."
     )
 
     @model_validator(mode="after")
@@ -1064,6 +963,9 @@ class RunConfig(_Model):
         if self.deal is None:
             return self
         deal, horizon = self.deal, self.book.horizon_months
+        if not deal.share_sized:
+            raise ValueError("deal.notes: give each note a size (its share of the cut-off "
+                             "pool, 0 to 1), not a balance: the pool is only known at the cut-off")
         if deal.cutoff_month >= horizon:
             raise ValueError(
                 f"deal.cutoff_month = {deal.cutoff_month} must be before the end of the "

@@ -1,11 +1,16 @@
 """Run-store tables of the securitisation vehicle, gathered from every path's SPV.
 
 ``notes`` (one row per path, period and note; see :func:`sim.abs.result_to_frame`),
-``waterfall`` (the step log: one row per path and period, one column per step in payment
-order), ``triggers`` (each trigger's tested value, threshold and breach state per path and
-period), ``pool`` (the vehicle's pool per path and period: the waterfall's inputs and what it
-bought and sold; see :data:`sim.agents.spv.POOL_COLUMNS`), ``note_metrics`` (per path and
-note: loss, WAL, IRR) and ``trigger_metrics`` (per path and trigger: whether and when it fired).
+``waterfall`` (the waterfall log: one row per path and period, one column per step in payment
+order, then the reserve balance and requirement, the excess spread net and gross, the pool
+balance at the period's end, each trigger's ``trigger_<name>_value``, ``_threshold`` and
+``_breached``, and each note's ``interest_paid:<note>``, ``principal_paid:<note>``,
+``balance_end:<note>``, ``writedown:<note>`` and ``interest_shortfall:<note>``; see
+:func:`sim.abs.steps_to_frame`), ``triggers`` (each trigger's tested value, threshold and
+breach state per path and period), ``pool`` (the vehicle's pool per path and period: the
+waterfall's inputs and what it bought and sold; see :data:`sim.agents.spv.POOL_COLUMNS`),
+``note_metrics`` (per path and note: loss, WAL, IRR) and ``trigger_metrics`` (per path and
+trigger: whether and when it fired).
 """
 
 from __future__ import annotations

@@ -126,7 +126,7 @@ def test_stored_tables_are_what_waterfall_arrays_gives_on_the_pool(deal_run):
     pool = deal_run["pool"].sort_values(["path", "period"])
     tables: dict[str, list[pd.DataFrame]] = {"notes": [], "waterfall": [], "triggers": []}
     for path, g in pool.groupby("path"):
-        deal = config.deal.to_deal(float(g.pool_balance_begin.iloc[0]))  # this path's cut-off
+        deal = config.deal.sized(float(g.pool_balance_begin.iloc[0]))  # this path's cut-off
         result = waterfall_arrays(deal, {c: g[c].to_numpy()[None, :] for c in WATERFALL_INPUTS})
         tables["notes"].append(result_to_frame(result, [path]))
         tables["waterfall"].append(steps_to_frame(result, [path]))
@@ -225,7 +225,7 @@ def test_cut_off_pool_is_the_pool_share_of_eligible_principal_or_what_the_limit_
 
 def test_the_notes_are_sized_on_the_cut_off_pool(cut_off):
     cfg, s = cut_off
-    deal = cfg.deal.to_deal(s["cutoff_pool"] / 100.0)
+    deal = cfg.deal.sized(s["cutoff_pool"] / 100.0)
     for note, terms in zip(deal.notes, cfg.deal.notes, strict=True):
         assert note.balance == pytest.approx(terms.size * s["cutoff_pool"] / 100.0, rel=1e-12)
 
@@ -386,12 +386,24 @@ def test_a_trigger_breached_in_period_one_stops_revolving_at_once(breached_run):
 
 
 # -- 6. clean-up call --
+def deal_flags(notes: pd.DataFrame, path: int) -> pd.DataFrame:
+    """Path ``path``'s deal-level columns, indexed by period."""
+    return notes[notes.path == path].drop_duplicates("period").set_index("period")
+
+
 def check_call(path: int, g: pd.DataFrame, notes: pd.DataFrame, steps: pd.DataFrame,
                call_pct: float) -> None:
-    """Path ``path``'s pool ``g`` (indexed by period) was called: check the call's period."""
-    c = g.index[g.sold > 0][0]
+    """Path ``path``'s pool ``g`` (indexed by period) was called: check the call's period.
+
+    The call is tested on the pool's balance at the end of the period (before purchases),
+    with ``<=``, in periods after the revolving period (docs/WATERFALL.md §5.9)."""
+    flags = deal_flags(notes, path)
+    c = flags.index[flags.call_exercised][0]
     level = call_pct * g.pool_balance_begin.iloc[0]
-    assert g.pool_balance_begin[c] < level <= g.pool_balance_begin.loc[: c - 1].min()
+    end = g.pool_balance_begin - g.principal - g.defaults
+    assert end[c] <= level + TOL
+    before = flags.index[(flags.index < c) & ~flags.revolving]
+    assert (end[before] > level).all()
     row = g.loc[c]
     assert row.sold == pytest.approx(row.pool_balance_begin - row.principal - row.defaults,
                                      abs=TOL)
@@ -415,11 +427,13 @@ def test_clean_up_call_sells_the_pool_and_ends_the_deal(deal_run):
     called = 0
     for path, g in deal_run["pool"].groupby("path"):
         g = g.set_index("period")
-        if (g.sold > 0).any():
+        flags = deal_flags(deal_run["notes"], path)
+        if flags.call_exercised.any():
             check_call(path, g, deal_run["notes"], deal_run["waterfall"], call_pct)
             called += 1
-        else:  # never called: the pool never fell below the call level
-            assert (g.pool_balance_begin >= call_pct * g.pool_balance_begin.iloc[0]).all()
+        else:  # never called: the end pool never fell to the call level after revolving
+            end = (g.pool_balance_begin - g.principal - g.defaults)[~flags.revolving]
+            assert (end > call_pct * g.pool_balance_begin.iloc[0]).all()
     assert called >= 1
 
 
@@ -438,7 +452,9 @@ THIN = {"revolving_months": 6, "clean_up_call": None, "triggers": [], "senior_fe
         "reserve": {"initial_pct": 0.0, "target_pct": 0.0},
         "notes": [{"name": "senior", "size": 0.96, "coupon": 0.08},
                   {"name": "mezzanine", "size": 0.03, "coupon": 0.08},
-                  {"name": "junior", "size": 0.01, "coupon": 0.0}]}
+                  {"name": "junior", "size": 0.01, "coupon": 0.0}],
+        # new note names: the default order replaces the base deal file's written-out lists
+        "priority_of_payments": {"revolving": [], "amortising": [], "accelerated": []}}
 """Thin subordination, heavy fees and coupons: the excess spread is negative, so defaults and
 interest paid out of principal leave the notes short of the pool."""
 

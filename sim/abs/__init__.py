@@ -2,10 +2,10 @@
 
 A pool of receivables is sold to a vehicle that funds itself with notes of different seniority;
 each month its collections are paid out through a waterfall, and the order of that waterfall
-decides which note absorbs the pool's losses.
+decides which note absorbs the pool's losses. docs/WATERFALL.md is the specification.
 """
 
-from sim.abs.deal import Deal, as_deal
+from sim.abs.deal import STATES, Deal, PriorityOfPayments, Step, Verb, as_deal, build_steps
 from sim.abs.metrics import (
     IDEALISED_EL_5Y,
     implied_rating,
@@ -15,22 +15,15 @@ from sim.abs.metrics import (
     trigger_metrics,
     wal_years,
 )
-from sim.abs.waterfall import (
-    Step,
-    Verb,
-    Waterfall,
-    WaterfallResult,
-    build_steps,
-    result_to_frame,
-    run_waterfall,
-    steps_to_frame,
-    triggers_to_frame,
-    waterfall_arrays,
-)
+from sim.abs.tables import result_to_frame, run_waterfall, steps_to_frame, triggers_to_frame
+from sim.abs.waterfall import HorizonWarning, Waterfall, WaterfallResult, waterfall_arrays
 
 __all__ = [
     "IDEALISED_EL_5Y",
+    "STATES",
     "Deal",
+    "HorizonWarning",
+    "PriorityOfPayments",
     "Step",
     "Verb",
     "Waterfall",

@@ -1,21 +1,22 @@
 """The verbs of the waterfall: what each step of the priority of payments does.
 
-A deal's priority of payments is an ordered tuple of `Step`s (a `Verb` and, for note steps, the
-note) built by `build_steps`; each verb has one handler that pays from the period's cash for all
-Monte Carlo paths at once and reports what it paid. Principal is shared between notes
-sequentially (most senior first) or pro rata (in proportion to their balances).
+A deal's priority of payments is one ordered list of `Step`s per deal state (`Deal.steps`);
+each verb has one handler that pays from the period's cash for all Monte Carlo paths at once and
+records what it paid. States whose lists differ only by their principal allocation (and by the
+revolving state's reinvestment) run as one list with per-path allocation, so the common case
+costs one pass; lists that differ in order run one after the other, each on its own paths.
+Arithmetic: docs/WATERFALL.md §5.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import NamedTuple
 
 import numpy as np
 
-from sim.abs.deal import Deal, as_deal
+from sim.abs.deal import STATES, Deal, Step, Verb, build_steps
 from sim.abs.triggers import safe_ratio
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "HANDLERS",
     "NOTE_FIELDS",
     "SOURCE_FIELDS",
+    "CompiledStep",
     "DealState",
     "PeriodContext",
     "Recorder",
@@ -36,93 +38,129 @@ __all__ = [
 ]
 
 
-class Verb(StrEnum):
-    """The closed set of things a waterfall step can do."""
+class CompiledStep(NamedTuple):
+    """A step as the dispatcher runs it.
 
-    PAY_FEES = "pay_fees"
-    PAY_SWAP = "pay_swap"
-    PAY_INTEREST = "pay_interest"
-    CLEAR_PDL = "clear_pdl"
-    PAY_PRINCIPAL = "pay_principal"
-    FUND_RESERVE = "fund_reserve"
-    PAY_RESIDUAL = "pay_residual"
-
-
-class Step(NamedTuple):
-    """One line of the priority of payments: a verb, and the note it applies to if any."""
+    Attributes:
+        verb: What the step does.
+        notes: Indices of its notes, in listed order.
+        pro_rata_states: States in which its principal allocation is pro rata.
+        last_principal: Whether it is the list's last pay_principal step.
+    """
 
     verb: Verb
-    note: int | None = None
+    notes: tuple[int, ...]
+    pro_rata_states: frozenset[str]
+    last_principal: bool
 
 
-def build_steps(deal: Deal | dict) -> tuple[Step, ...]:
-    """Return the deal's priority of payments as an ordered tuple of steps.
+def _skeleton(steps: list[Step]) -> tuple:
+    return tuple((s.verb, s.notes) for s in steps if s.verb != Verb.REINVEST)
 
-    Args:
-        deal: Deal terms.
 
-    Returns:
-        Steps in payment order: fees, swap (if any), for each note its interest and, with a PDL,
-        the clearing of its ledger, then principal, reserve and residual.
-    """
-    deal = as_deal(deal)
-    steps = [Step(Verb.PAY_FEES)]
-    if deal.swap is not None:
-        steps.append(Step(Verb.PAY_SWAP))
-    for i in range(len(deal.notes)):
-        steps.append(Step(Verb.PAY_INTEREST, i))
-        if deal.pdl:
-            steps.append(Step(Verb.CLEAR_PDL, i))
-    steps += [Step(Verb.PAY_PRINCIPAL), Step(Verb.FUND_RESERVE), Step(Verb.PAY_RESIDUAL)]
-    return tuple(steps)
+def _compile_groups(deal: Deal) -> tuple[tuple[tuple[str, ...], tuple[CompiledStep, ...]], ...]:
+    """Group the states whose lists run as one, and compile each group's list."""
+    index = {n.name: i for i, n in enumerate(deal.notes)}
+    lists = {s: deal.steps(s) for s in STATES}
+    groups: dict[tuple, list[str]] = {}
+    for s in STATES:
+        groups.setdefault(_skeleton(lists[s]), []).append(s)
+    out = []
+    for states in groups.values():
+        base = lists["revolving"] if "revolving" in states else lists[states[0]]
+        principal_k = [k for k, st in enumerate(base) if st.verb == Verb.PAY_PRINCIPAL]
+        per_state = {s: [st for st in lists[s] if st.verb == Verb.PAY_PRINCIPAL] for s in states}
+        compiled = []
+        for k, st in enumerate(base):
+            pro_rata: frozenset[str] = frozenset()
+            if st.verb == Verb.PAY_PRINCIPAL:
+                j = principal_k.index(k)
+                pro_rata = frozenset(
+                    s for s in states
+                    if (per_state[s][j].allocation or deal.principal) == "pro_rata")
+            compiled.append(CompiledStep(st.verb, tuple(index[n] for n in st.notes), pro_rata,
+                                         bool(principal_k) and k == principal_k[-1]))
+        out.append((tuple(states), tuple(compiled)))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
 class Terms:
-    """A deal's terms as arrays, fixed for a whole run.
+    """A deal's terms as arrays, fixed for a whole run (paths share them unless noted).
 
     Attributes:
         deal: The validated deal.
-        steps: Priority of payments (`build_steps`).
-        fixed_coupon: Annual coupon of fixed-rate notes, shape (notes, 1); 0 for floating notes.
-        floating: Which notes are floating-rate, shape (notes,).
-        margin: Annual margin of floating-rate notes, shape (notes, 1).
-        reserve_target: Reserve target, currency units.
-        call_level: Pool balance below which the clean-up call is exercised, per path.
+        groups: (states, compiled steps) that run as one list.
+        initial_balance: Original note balances, (notes, paths).
+        initial_notes: Initial total note balance N⁰, (paths,).
+        initial_pool: First period's pool balance B₁, (paths,).
+        fixed_coupon: Annual coupon of fixed-rate notes, (notes, 1); 0 for floating notes.
+        floating: Which notes are floating-rate, (notes,).
+        margin: Annual margin of floating-rate notes, (notes, 1).
+        compounding: 1.0 for notes whose unpaid interest accrues interest, (notes, 1).
+        reserve_pct: The reserve's target share per period after step-downs, (periods,).
+        call_level: Pool balance at or below which the call is exercised, (paths,) or None.
         swap_schedule: Swap notional per period when given as a schedule, else None.
         n_periods: Number of periods in the run.
+        legal_final: Legal final period, 1-based (may be after the last period run).
     """
 
     deal: Deal
-    steps: tuple[Step, ...]
+    groups: tuple
+    initial_balance: np.ndarray
+    initial_notes: np.ndarray
+    initial_pool: np.ndarray
     fixed_coupon: np.ndarray
     floating: np.ndarray
     margin: np.ndarray
-    reserve_target: float
+    compounding: np.ndarray
+    reserve_pct: np.ndarray
     call_level: np.ndarray | None
     swap_schedule: np.ndarray | None
     n_periods: int
+    legal_final: int
+
+    @property
+    def all_notes(self) -> tuple[int, ...]:
+        """Indices of every note, in seniority order."""
+        return tuple(range(self.initial_balance.shape[0]))
 
     @classmethod
     def build(cls, deal: Deal, n_periods: int, first_pool: np.ndarray) -> Terms:
-        """Terms for a run of `n_periods` whose first `pool_balance_begin` is `first_pool`."""
+        """Terms for a run of `n_periods` whose first `pool_balance_begin` is `first_pool`.
+
+        Share-sized notes are sized on each path's `first_pool`.
+        """
         notes = deal.notes
-        call = deal.clean_up_call
+        first_pool = np.asarray(first_pool, dtype=float)
+        if deal.share_sized:
+            balance = np.array([n.size for n in notes])[:, None] * first_pool[None, :]
+        else:
+            balance = np.repeat(np.array(deal.note_balances())[:, None], first_pool.size, axis=1)
         schedule = None
         if deal.swap is not None and not isinstance(deal.swap.notional, str):
             schedule = np.zeros(n_periods)
             sched = np.asarray(deal.swap.notional[:n_periods], dtype=float)
             schedule[: sched.size] = sched
+        pct = np.full(n_periods, deal.reserve.target_pct)
+        for down in deal.reserve.step_downs:
+            pct[down.from_period - 1:] = down.target_pct
+        call = deal.clean_up_call
         return cls(
             deal=deal,
-            steps=build_steps(deal),
+            groups=_compile_groups(deal),
+            initial_balance=balance,
+            initial_notes=balance.sum(axis=0),
+            initial_pool=first_pool,
             fixed_coupon=np.array([n.coupon or 0.0 for n in notes])[:, None],
             floating=np.array([n.rate_type == "floating" for n in notes]),
             margin=np.array([n.margin for n in notes])[:, None],
-            reserve_target=deal.reserve.target_pct * deal.initial_note_balance,
+            compounding=np.array([float(n.interest_on_shortfall) for n in notes])[:, None],
+            reserve_pct=pct,
             call_level=None if call is None else call.call_pct * first_pool,
             swap_schedule=schedule,
             n_periods=n_periods,
+            legal_final=deal.legal_final_period or n_periods,
         )
 
     def coupons(self, base: np.ndarray | None, n_paths: int) -> np.ndarray:
@@ -150,13 +188,13 @@ class DealState:
 
     Attributes:
         balance: Note principal outstanding, (notes, paths).
-        shortfall: Unpaid note interest carried forward (no interest on it), (notes, paths).
+        shortfall: Unpaid note interest carried forward, (notes, paths).
         pdl: Principal deficiency ledger balance per note, (notes, paths).
         unpaid_fees: Senior fees carried forward, (paths,).
         unpaid_swap: Swap payments owed by the vehicle carried forward, (paths,).
         reserve: Reserve account balance, (paths,).
-        active: False once a clean-up call has ended the deal, (paths,).
-        amortising: True once any trigger has breached (ends the revolving period), (paths,).
+        active: False once a clean-up call or the legal final period has ended the deal.
+        ever_breached: True once any trigger has breached (ends the revolving period).
     """
 
     balance: np.ndarray
@@ -166,22 +204,21 @@ class DealState:
     unpaid_swap: np.ndarray
     reserve: np.ndarray
     active: np.ndarray
-    amortising: np.ndarray
+    ever_breached: np.ndarray
 
     @classmethod
-    def initial(cls, deal: Deal, n_paths: int) -> DealState:
-        """State at closing: notes at their original balance, reserve at its initial amount."""
-        n_notes = len(deal.notes)
-        balances = np.array([n.balance for n in deal.notes], dtype=float)
+    def initial(cls, terms: Terms) -> DealState:
+        """State at closing: notes at their original balance, reserve at its opening amount."""
+        n_notes, n_paths = terms.initial_balance.shape
         return cls(
-            balance=np.repeat(balances[:, None], n_paths, axis=1),
+            balance=terms.initial_balance.copy(),
             shortfall=np.zeros((n_notes, n_paths)),
             pdl=np.zeros((n_notes, n_paths)),
             unpaid_fees=np.zeros(n_paths),
             unpaid_swap=np.zeros(n_paths),
-            reserve=np.full(n_paths, deal.reserve.initial),
+            reserve=terms.deal.reserve.initial_pct * terms.initial_notes,
             active=np.ones(n_paths, dtype=bool),
-            amortising=np.zeros(n_paths, dtype=bool),
+            ever_breached=np.zeros(n_paths, dtype=bool),
         )
 
 
@@ -207,11 +244,15 @@ DEAL_FIELDS = (
     "sale_proceeds",
     "principal_target",
     "reinvested",
+    "reserve_requirement",
     "reserve_balance",
     "residual",
     "excess_spread",
+    "excess_spread_gross",
+    "pool_balance_end",
 )
-FLAG_FIELDS = ("sequential", "revolving", "trigger_breached", "call_exercised", "active")
+FLAG_FIELDS = ("revolving", "accelerated", "sequential", "trigger_breached", "call_exercised",
+               "legal_final", "active")
 SOURCE_FIELDS = ("collections", "swap_receipt", "reserve_draw")
 
 
@@ -236,53 +277,89 @@ class Recorder:
 
 @dataclass
 class PeriodContext:
-    """One period of one waterfall run, for all paths.
+    """One period of one waterfall run, for all paths (docs/WATERFALL.md §5.2–5.3).
 
-    `cash` is what is left to pay out. With a PDL, `principal_cash` is the part of `cash` kept
-    for the principal step (principal collections plus PDL credits): other steps spend revenue
-    first and touch it only when revenue has run out, and `principal_used` records how much
-    they took (debited to the PDL at the end of the period). Without a PDL both stay zero.
-    The amounts due this period (`coupon`, `interest_current`, `fee_current`, `swap_net`) and
-    the allocation modes (`sequential`, `revolving`, `call`) are fixed before the first step;
-    `out` receives the period's outputs.
+    `cash` is what is left to pay out; `pf` the part of it that is principal funds (with a PDL,
+    outside a wind-up; else 0), so `cash - pf` is revenue; `pa` the principal amount the
+    principal steps may still pay where `use_pa` (no PDL, or a call or legal final period).
+    `principal_used` is principal spent on fees, swap or interest (debited to the PDL at the
+    end). `mask` selects the paths whose state's list is running (None: all paths); steps leave
+    the other paths untouched. `out` receives the period's outputs.
     """
 
     t: int
     x: dict[str, np.ndarray]
     cash: np.ndarray
-    principal_cash: np.ndarray
+    pf: np.ndarray
+    pa: np.ndarray
+    use_pa: np.ndarray
     principal_used: np.ndarray
-    coupon: np.ndarray
-    interest_current: np.ndarray
+    interest_due: np.ndarray
+    eligible: np.ndarray | None
     fee_current: np.ndarray
     swap_net: np.ndarray
-    sequential: np.ndarray
-    revolving: np.ndarray
-    call: np.ndarray
+    states: dict[str, np.ndarray]
+    wind_up: np.ndarray
+    breached: np.ndarray
+    pool_end: np.ndarray
     out: Recorder
+    pdl: bool
+    mask: np.ndarray | None = None
+
+    def keep(self, new: np.ndarray, old: np.ndarray) -> np.ndarray:
+        """`new` on the running paths, `old` elsewhere."""
+        return new if self.mask is None else np.where(self.mask, new, old)
 
     def record(self, **values: np.ndarray) -> None:
-        """Store deal-level outputs of this period."""
+        """Store deal-level outputs of this period (running paths only)."""
         for name, value in values.items():
-            self.out.deal[name][self.t] = value
+            buf = self.out.deal[name]
+            buf[self.t] = self.keep(value, buf[self.t])
 
-    def record_note(self, note: int | slice, **values: np.ndarray) -> None:
-        """Store outputs of one note for this period."""
+    def record_note(self, note: int, **values: np.ndarray) -> None:
+        """Store outputs of one note for this period (running paths only)."""
         for name, value in values.items():
-            self.out.notes[name][self.t, note] = value
+            buf = self.out.notes[name]
+            buf[self.t, note] = self.keep(value, buf[self.t, note])
 
-    def pay(self, due: np.ndarray) -> np.ndarray:
-        """Pay `due` from the cash left, as far as it goes; return the amount paid."""
-        paid = np.clip(due, 0.0, self.cash)
-        from_principal = np.maximum(paid - (self.cash - self.principal_cash), 0.0)
-        self.principal_cash = self.principal_cash - from_principal
-        self.principal_used = self.principal_used + from_principal
+    def revenue(self) -> np.ndarray:
+        """Cash left that is not principal funds."""
+        return self.cash - self.pf if self.pdl else self.cash
+
+    def pay(self, due: np.ndarray, may_use_principal: np.ndarray | bool = True) -> np.ndarray:
+        """Pay `due` (>= 0) from the cash left, as far as it goes; return the amount paid.
+
+        Revenue pays first; principal funds pay the rest only where `may_use_principal`.
+        """
+        if self.mask is not None:
+            due = np.where(self.mask, due, 0.0)
+        if not self.pdl:
+            paid = np.minimum(due, self.cash)
+            self.cash = self.cash - paid
+            return paid
+        revenue = self.cash - self.pf
+        limit = np.where(may_use_principal, self.cash, revenue)
+        paid = np.minimum(due, limit)
+        from_pf = np.maximum(paid - revenue, 0.0)
+        self.pf = self.pf - from_pf
+        self.principal_used = self.principal_used + from_pf
         self.cash = self.cash - paid
         return paid
 
-    def revenue(self) -> np.ndarray:
-        """Cash left that is not kept for principal."""
-        return np.maximum(self.cash - self.principal_cash, 0.0)
+    def principal_available(self) -> np.ndarray:
+        """What the next reinvest or pay_principal step may spend, before the cash limit."""
+        if not self.pdl:
+            return self.pa
+        return np.where(self.use_pa, self.pa, self.pf)
+
+    def spend_principal(self, amount: np.ndarray) -> None:
+        """Take `amount` paid by a principal step out of cash and the principal amount."""
+        self.cash = self.cash - amount
+        if not self.pdl:
+            self.pa = self.pa - amount
+            return
+        self.pa = np.where(self.use_pa, self.pa - amount, self.pa)
+        self.pf = np.where(self.use_pa, self.pf, self.pf - amount)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -290,7 +367,7 @@ class PeriodContext:
 
 
 def allocate_sequential(amount: np.ndarray, balance: np.ndarray) -> np.ndarray:
-    """Split `amount` (paths,) over notes, most senior first, capped at `balance` (notes, paths)."""
+    """Split `amount` (paths,) over notes in listed order, capped at `balance` (notes, paths)."""
     pays = np.empty_like(balance)
     rem = amount.copy()
     for i in range(balance.shape[0]):
@@ -302,8 +379,8 @@ def allocate_sequential(amount: np.ndarray, balance: np.ndarray) -> np.ndarray:
 def allocate_pro_rata(amount: np.ndarray, balance: np.ndarray) -> np.ndarray:
     """Split `amount` over notes in proportion to `balance`, capped at each balance.
 
-    Any excess over a note's cap goes to the remaining notes in seniority order. Shares are
-    taken senior-first from what remains, so the notes never receive more than `amount`.
+    Any excess over a note's cap goes to the remaining notes in listed order. Shares are
+    taken first-listed-first from what remains, so the notes never receive more than `amount`.
     """
     frac = safe_ratio(amount, balance.sum(axis=0))
     pays = np.minimum(balance * frac, balance)
@@ -318,80 +395,109 @@ def allocate_pro_rata(amount: np.ndarray, balance: np.ndarray) -> np.ndarray:
 # Step handlers: each pays from ctx.cash and records what it paid
 
 
-def _pay_fees(ctx: PeriodContext, state: DealState, terms: Terms, note: int | None) -> None:
+def _pay_fees(ctx: PeriodContext, state: DealState, terms: Terms, step: CompiledStep) -> None:
     due = ctx.fee_current + state.unpaid_fees
     paid = ctx.pay(due)
-    state.unpaid_fees = due - paid
+    state.unpaid_fees = ctx.keep(due - paid, state.unpaid_fees)
     ctx.record(fees_due=due, fees_paid=paid)
 
 
-def _pay_swap(ctx: PeriodContext, state: DealState, terms: Terms, note: int | None) -> None:
+def _pay_swap(ctx: PeriodContext, state: DealState, terms: Terms, step: CompiledStep) -> None:
     due = np.maximum(ctx.swap_net, 0.0) + state.unpaid_swap
     paid = ctx.pay(due)
-    state.unpaid_swap = due - paid
+    state.unpaid_swap = ctx.keep(due - paid, state.unpaid_swap)
     ctx.record(swap_paid=paid)
 
 
-def _pay_interest(ctx: PeriodContext, state: DealState, terms: Terms, note: int) -> None:
-    due = ctx.interest_current[note] + state.shortfall[note]
-    paid = ctx.pay(due)
-    state.shortfall[note] = due - paid
-    ctx.record_note(note, interest_due=due, interest_paid=paid, interest_shortfall=due - paid)
+def _pay_interest(ctx: PeriodContext, state: DealState, terms: Terms, step: CompiledStep) -> None:
+    for k in step.notes:
+        due = ctx.interest_due[k]
+        paid = ctx.pay(due, True if ctx.eligible is None else ctx.eligible[k])
+        state.shortfall[k] = ctx.keep(due - paid, state.shortfall[k])
+        ctx.record_note(k, interest_paid=paid, interest_shortfall=due - paid)
 
 
-def _clear_pdl(ctx: PeriodContext, state: DealState, terms: Terms, note: int) -> None:
-    credit = np.minimum(state.pdl[note], ctx.revenue())
-    state.pdl[note] -= credit
-    ctx.principal_cash = ctx.principal_cash + credit
-    ctx.record_note(note, pdl_credit=credit)
+def _clear_pdl(ctx: PeriodContext, state: DealState, terms: Terms, step: CompiledStep) -> None:
+    for k in step.notes:
+        credit = np.where(ctx.use_pa, 0.0, np.minimum(state.pdl[k], ctx.revenue()))
+        if ctx.mask is not None:
+            credit = np.where(ctx.mask, credit, 0.0)
+        state.pdl[k] = state.pdl[k] - credit
+        ctx.pf = ctx.pf + credit
+        ctx.record_note(k, pdl_credit=credit)
 
 
-def _principal_target(ctx: PeriodContext, state: DealState, terms: Terms) -> np.ndarray:
-    total = state.balance.sum(axis=0)
-    x = ctx.x
-    if terms.deal.pdl:
-        target = ctx.principal_cash
-    else:
-        pool_end = x["pool_balance_begin"] - x["principal"] - x["defaults"]
-        target = total - pool_end
-    target = np.where(ctx.call, total, target)
-    return np.clip(target, 0.0, total)
-
-
-def _pay_principal(ctx: PeriodContext, state: DealState, terms: Terms, note: int | None) -> None:
-    target = _principal_target(ctx, state, terms)
-    amount = np.minimum(target, ctx.cash)
-    reinvest = np.where(ctx.revolving, amount, 0.0)
+def _reinvest(ctx: PeriodContext, state: DealState, terms: Terms, step: CompiledStep) -> None:
+    amount = np.minimum(ctx.principal_available(), ctx.cash)
     if "replenishment_capacity" in ctx.x:  # what the pool can buy; the rest pays the notes
-        reinvest = np.minimum(reinvest, ctx.x["replenishment_capacity"])
-    to_notes = amount - reinvest
-    pays = allocate_sequential(to_notes, state.balance)
-    if terms.deal.principal == "pro_rata":
-        pro_rata = allocate_pro_rata(to_notes, state.balance)
-        pays = np.where(ctx.sequential[None, :], pays, pro_rata)
-    state.balance = state.balance - pays
-    ctx.cash = np.maximum(ctx.cash - reinvest - pays.sum(axis=0), 0.0)
-    ctx.principal_cash = np.zeros_like(ctx.cash)
-    ctx.record(principal_target=target, reinvested=reinvest)
-    ctx.out.notes["principal_paid"][ctx.t] = pays
+        amount = np.minimum(amount, ctx.x["replenishment_capacity"])
+    running = ctx.states["revolving"] if ctx.mask is None else ctx.states["revolving"] & ctx.mask
+    amount = np.where(running, amount, 0.0)
+    ctx.spend_principal(amount)
+    ctx.out.deal["reinvested"][ctx.t] += amount
 
 
-def _fund_reserve(ctx: PeriodContext, state: DealState, terms: Terms, note: int | None) -> None:
-    target = np.where(ctx.call | ~state.active, 0.0, terms.reserve_target)
-    state.reserve = ctx.pay(target)
-    ctx.record(reserve_balance=state.reserve)
+def _pay_principal(ctx: PeriodContext, state: DealState, terms: Terms, step: CompiledStep) -> None:
+    amount = np.minimum(ctx.principal_available(), ctx.cash)
+    if ctx.mask is not None:
+        amount = np.where(ctx.mask, amount, 0.0)
+    idx = slice(None) if step.notes == terms.all_notes else list(step.notes)
+    balance = state.balance[idx]
+    pays = allocate_sequential(amount, balance)
+    if step.pro_rata_states:
+        pro_rata = np.zeros_like(ctx.wind_up)
+        for s in step.pro_rata_states:
+            pro_rata |= ctx.states[s]
+        pro_rata &= ~ctx.wind_up
+        if pro_rata.any():
+            pays = np.where(pro_rata[None, :], allocate_pro_rata(amount, balance), pays)
+    if isinstance(idx, slice):
+        state.balance = balance - pays
+    else:
+        state.balance[idx] = balance - pays
+    ctx.spend_principal(pays.sum(axis=0))
+    if step.last_principal and ctx.pdl:  # principal funds left become revenue
+        ctx.pf = ctx.keep(np.zeros_like(ctx.pf), ctx.pf)
+    ctx.out.notes["principal_paid"][ctx.t, idx] += pays
 
 
-def _pay_residual(ctx: PeriodContext, state: DealState, terms: Terms, note: int | None) -> None:
+def reserve_requirement(ctx: PeriodContext, state: DealState, terms: Terms) -> np.ndarray:
+    """The reserve requirement when the fund_reserve step runs (docs/WATERFALL.md §2.2)."""
+    res = terms.deal.reserve
+    pct = terms.reserve_pct[ctx.t]
+    if res.step_down_needs_no_breach and res.step_downs:
+        pct = np.where(ctx.breached, res.target_pct, pct)
+    base = {
+        "initial_notes": terms.initial_notes,
+        "current_pool": ctx.pool_end + ctx.out.deal["reinvested"][ctx.t],
+        "initial_pool": terms.initial_pool,
+    }[res.basis]
+    form = np.maximum(pct * base, res.floor_pct * terms.initial_pool)
+    required = np.minimum(form, state.balance.sum(axis=0))
+    return np.where(ctx.wind_up | ~state.active, 0.0, required)
+
+
+def _fund_reserve(ctx: PeriodContext, state: DealState, terms: Terms, step: CompiledStep) -> None:
+    required = reserve_requirement(ctx, state, terms)
+    fill = np.minimum(required, ctx.revenue())
+    if ctx.mask is not None:
+        fill = np.where(ctx.mask, fill, 0.0)
+    ctx.cash = ctx.cash - fill
+    state.reserve = ctx.keep(fill, state.reserve)
+    ctx.record(reserve_requirement=required, reserve_balance=fill)
+
+
+def _pay_residual(ctx: PeriodContext, state: DealState, terms: Terms, step: CompiledStep) -> None:
     ctx.record(residual=ctx.cash)
-    ctx.cash = np.zeros_like(ctx.cash)
+    ctx.cash = ctx.keep(np.zeros_like(ctx.cash), ctx.cash)
 
 
-HANDLERS: dict[Verb, Callable[[PeriodContext, DealState, Terms, int | None], None]] = {
+HANDLERS: dict[Verb, Callable[[PeriodContext, DealState, Terms, CompiledStep], None]] = {
     Verb.PAY_FEES: _pay_fees,
     Verb.PAY_SWAP: _pay_swap,
     Verb.PAY_INTEREST: _pay_interest,
     Verb.CLEAR_PDL: _clear_pdl,
+    Verb.REINVEST: _reinvest,
     Verb.PAY_PRINCIPAL: _pay_principal,
     Verb.FUND_RESERVE: _fund_reserve,
     Verb.PAY_RESIDUAL: _pay_residual,

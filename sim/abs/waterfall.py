@@ -1,27 +1,27 @@
 """The ABS payment waterfall, vectorised over Monte Carlo paths.
 
 Every month the securitisation vehicle pours all the cash it has (collections plus its reserve
-account) into a fixed order of priority: senior fees, then each note's interest from the most
-senior down, then note principal, then the reserve account, and whatever is left goes to the
-residual holder. Whoever stands lower in the order absorbs shortfalls first, which is what makes
-the senior notes safe. The order is data (`build_steps`); one dispatcher applies it, one period
-at a time, to all paths at once (arrays shaped paths × periods, no loop over paths).
+account) into its priority of payments: senior fees, note interest, principal, the reserve
+account, and whatever is left to the residual holder. Whoever stands lower in the order absorbs
+shortfalls first, which is what makes the senior notes safe. The order is data (one list of
+steps per deal state, `Deal.steps`); one dispatcher applies it, one period at a time, to all
+paths at once (arrays shaped paths × periods, no loop over paths).
 
 Money is float64 currency units and is not rounded: each step pays ``min(due, cash left)`` and
-subtracts exactly what it paid, so cash in equals cash out to floating-point precision (far below
-a cent), including the pro-rata split, which never pays out more than it was given.
+subtracts exactly what it paid, so cash in equals cash out to floating-point precision.
+docs/WATERFALL.md is the specification.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 from numpy.typing import ArrayLike
 
-from sim.abs.deal import Deal, as_deal
+from sim.abs.deal import STATES, Deal, Step, Verb, as_deal, build_steps
 from sim.abs.steps import (
     DEAL_FIELDS,
     FLAG_FIELDS,
@@ -30,17 +30,15 @@ from sim.abs.steps import (
     DealState,
     PeriodContext,
     Recorder,
-    Step,
     Terms,
-    Verb,
     allocate_sequential,
-    build_steps,
 )
 from sim.abs.triggers import PeriodObservation, TriggerMonitor, safe_ratio
 
 __all__ = [
     "DEAL_FIELDS",
     "FLAG_FIELDS",
+    "HorizonWarning",
     "NOTE_FIELDS",
     "OPTIONAL_COLUMNS",
     "REQUIRED_COLUMNS",
@@ -49,10 +47,6 @@ __all__ = [
     "Waterfall",
     "WaterfallResult",
     "build_steps",
-    "result_to_frame",
-    "run_waterfall",
-    "steps_to_frame",
-    "triggers_to_frame",
     "waterfall_arrays",
 ]
 
@@ -61,6 +55,10 @@ OPTIONAL_COLUMNS = ("delinquent_balance", "base_rate", "replenishment_capacity")
 """``replenishment_capacity``: face value of eligible receivables the vehicle can buy in the
 period; during the revolving period it caps what principal reinvests, and principal it cannot
 reinvest pays the notes. Without it, reinvestment is not capped."""
+
+
+class HorizonWarning(UserWarning):
+    """The collections end before the legal final period with notes still outstanding."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +74,7 @@ class WaterfallResult:
         triggers: Breach state of each trigger, bool, shaped (paths, periods, triggers).
         trigger_values: Each trigger's tested value, shaped (paths, periods, triggers).
         trigger_thresholds: Each trigger's threshold, in deal order.
+        legal_final_period: The deal's legal final period (may be after the last period run).
         steps: Step log: the amount of every waterfall step, shaped (paths, periods), in payment
             order. Sources of cash: ``collections``, ``swap_receipt``, ``sale_proceeds``,
             ``reserve_draw`` (they sum to ``available``); uses of cash: ``pay_fees``,
@@ -93,11 +92,21 @@ class WaterfallResult:
     steps: dict[str, np.ndarray] = field(repr=False)
     trigger_values: np.ndarray | None = field(default=None, repr=False)
     trigger_thresholds: tuple[float, ...] = ()
+    legal_final_period: int = 0
 
     @property
     def shape(self) -> tuple[int, int, int]:
         """(paths, periods, notes)."""
         return self.notes["balance_begin"].shape  # type: ignore[return-value]
+
+    @property
+    def outstanding(self) -> np.ndarray:
+        """Note balances outstanding at the horizon, (paths, notes): zero unless the
+        collections end before the legal final period and the deal is still running."""
+        n_periods = self.shape[1]
+        if self.legal_final_period <= n_periods:
+            return np.zeros((self.shape[0], self.shape[2]))
+        return self.notes["balance_end"][:, -1, :].copy()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -149,133 +158,184 @@ def _load_inputs(deal: Deal, arrays: Mapping[str, ArrayLike]) -> dict[str, np.nd
 
 
 def _period_inputs(x: dict[str, np.ndarray], t: int, active: np.ndarray) -> dict[str, np.ndarray]:
-    """This period's inputs; zero on paths whose deal has ended (after a clean-up call)."""
+    """This period's inputs; zero on paths whose deal has ended (call or legal final)."""
+    if active.all():
+        return {c: a[t] for c, a in x.items()}
     out = {c: np.where(active, a[t], 0.0) for c, a in x.items()}
     if "base_rate" in x:
         out["base_rate"] = x["base_rate"][t]
     return out
 
 
-def _debit_pdl(state: DealState, defaults: np.ndarray) -> np.ndarray:
-    """Debit defaults to the ledgers from the most junior note up; return debits (notes, paths)."""
+def _debit_pdl(state: DealState, amount: np.ndarray) -> np.ndarray:
+    """Debit `amount` to the ledgers from the most junior note up; return debits (notes, paths)."""
     room = np.maximum(state.balance - state.pdl, 0.0)
-    debit = allocate_sequential(defaults, room[::-1])[::-1]
+    debit = allocate_sequential(amount, room[::-1])[::-1]
     state.pdl = state.pdl + debit
     return debit
 
 
 def _amounts_due(t: int, terms: Terms, xt: dict, state: DealState) -> dict[str, np.ndarray]:
-    """This period's coupons, current fee and interest, net swap and excess spread."""
+    """This period's coupons, interest, fee, net swap and excess spread (§5.2, §4)."""
     base = xt.get("base_rate")
     coupon = terms.coupons(base, state.active.shape[0])
-    interest = coupon / 12.0 * state.balance
+    monthly = coupon / 12.0
+    interest = monthly * state.balance
+    due = interest + state.shortfall
+    if terms.compounding.any():
+        due = due + terms.compounding * monthly * state.shortfall
     fee = terms.deal.senior_fee_rate / 12.0 * xt["pool_balance_begin"]
     swap_net = terms.swap_net(t, state.balance, base) * state.active
-    spread = xt["interest"] - fee - interest.sum(axis=0) - swap_net
-    excess_spread = safe_ratio(spread, xt["pool_balance_begin"]) * 12.0
+    gross = xt["interest"] - fee - interest.sum(axis=0) - swap_net
+    net = gross - (xt["defaults"] - xt["recoveries"])
+    pool = xt["pool_balance_begin"]
     return {
         "coupon": coupon,
-        "interest": interest,
+        "interest_due": due,
         "fee": fee,
         "swap_net": swap_net,
-        "excess_spread": excess_spread,
+        "excess_spread_gross": safe_ratio(gross, pool) * 12.0,
+        "excess_spread": safe_ratio(net, pool) * 12.0,
     }
 
 
-def _sources_of_cash(xt: dict, state: DealState, swap_net: np.ndarray, call: np.ndarray) -> dict:
-    """Step a: collections, swap receipt, sale proceeds (call) and the whole reserve."""
-    pool_end = xt["pool_balance_begin"] - xt["principal"] - xt["defaults"]
-    sources = {
-        "collections": xt["interest"] + xt["principal"] + xt["recoveries"],
-        "swap_receipt": np.maximum(-swap_net, 0.0),
-        "sale_proceeds": np.where(call, np.maximum(pool_end, 0.0), 0.0),
-        "reserve_draw": state.reserve,
-    }
-    return {"available": sum(sources.values()), **sources}
+def _states(t: int, terms: Terms, state: DealState, any_breach: np.ndarray, final: bool):
+    """Revolving, amortising and accelerated masks of the period (§3)."""
+    revolving = state.active & ~state.ever_breached
+    if final or t >= terms.deal.revolving_months:
+        revolving = np.zeros_like(revolving)
+    accelerated = any_breach & ~revolving
+    return {"revolving": revolving, "amortising": ~revolving & ~accelerated,
+            "accelerated": accelerated}
 
 
-def _test_triggers(xt: dict, due: dict, state: DealState, monitor: TriggerMonitor):
-    """Breach state per trigger (triggers, paths) and whether any is breached (paths,)."""
-    obs = PeriodObservation(
-        xt["defaults"], xt["pool_balance_begin"], xt.get("delinquent_balance"), due["excess_spread"]
-    )
-    breached = monitor.update(obs)
-    any_breach = breached.any(axis=0) & state.active
-    state.amortising |= any_breach
-    return breached, any_breach
+def _eligible(terms: Terms, state: DealState) -> np.ndarray | None:
+    """Whose interest principal funds may pay, (notes, paths); None without a PDL (§5.4)."""
+    if not terms.deal.pdl:
+        return None
+    rule = terms.deal.principal_to_interest
+    if rule == "all":
+        return np.ones(state.balance.shape, dtype=bool)
+    if rule == "none":
+        return np.zeros(state.balance.shape, dtype=bool)
+    if rule == "pdl_not_in_debit":
+        return state.pdl <= 0.0
+    outstanding = (state.balance > 0.0) | (state.shortfall > 0.0)
+    first = np.argmax(outstanding, axis=0)
+    out = np.zeros(state.balance.shape, dtype=bool)
+    out[first, np.arange(first.size)] = outstanding[first, np.arange(first.size)]
+    return out
+
+
+def _sequential(ctx: PeriodContext, terms: Terms) -> np.ndarray:
+    """Paths whose principal is allocated sequentially this period (reported flag)."""
+    pro_rata = np.zeros_like(ctx.wind_up)
+    for _, steps in terms.groups:
+        for step in steps:
+            for s in step.pro_rata_states:
+                pro_rata |= ctx.states[s]
+    return ~pro_rata | ctx.wind_up
 
 
 def _open_period(
     t: int, terms: Terms, x: dict, state: DealState, monitor: TriggerMonitor, out: Recorder
 ) -> PeriodContext:
-    """Compute amounts due, test triggers and the call, and gather the available funds."""
+    """Amounts due, triggers, state, call, PDL debits and available funds (§5.2)."""
     xt = _period_inputs(x, t, state.active)
     due = _amounts_due(t, terms, xt, state)
-    breached, any_breach = _test_triggers(xt, due, state, monitor)
+    obs = PeriodObservation(xt["defaults"], xt["pool_balance_begin"],
+                            xt.get("delinquent_balance"), due["excess_spread"])
+    breached = monitor.update(obs)
+    any_breach = breached.any(axis=0) & state.active
+    state.ever_breached |= any_breach
+    final = t == terms.legal_final - 1
+    states = _states(t, terms, state, any_breach, final)
+    pool_end = np.maximum(xt["pool_balance_begin"] - xt["principal"] - xt["defaults"], 0.0)
     call = np.zeros_like(state.active)
     if terms.call_level is not None:
-        call = state.active & (xt["pool_balance_begin"] < terms.call_level)
-    sources = _sources_of_cash(xt, state, due["swap_net"], call)
-    pdl = terms.deal.pdl
-    ctx = PeriodContext(
-        t=t,
-        x=xt,
-        cash=sources["available"],
-        principal_cash=xt["principal"].copy() if pdl else np.zeros(call.shape),
-        principal_used=np.zeros(call.shape),
-        coupon=due["coupon"],
-        interest_current=due["interest"],
-        fee_current=due["fee"],
-        swap_net=due["swap_net"],
-        sequential=any_breach | call | (terms.deal.principal == "sequential"),
-        revolving=(t < terms.deal.revolving_periods) & ~state.amortising & ~call & state.active,
-        call=call,
-        out=out,
-    )
-    ctx.record(swap_net=due["swap_net"], excess_spread=due["excess_spread"], **sources)
-    ctx.record_note(slice(None), balance_begin=state.balance, coupon=due["coupon"])
-    if pdl:
-        ctx.record_note(slice(None), pdl_debit=_debit_pdl(state, xt["defaults"]))
-    out.triggers[t] = breached
-    flags = {
-        "trigger_breached": any_breach,
-        "call_exercised": call,
-        "active": state.active,
-        "sequential": ctx.sequential,
-        "revolving": ctx.revolving,
+        call = state.active & ~states["revolving"] & (pool_end <= terms.call_level)
+    wind_up = (call | final) & state.active
+    total = state.balance.sum(axis=0)
+    pa = np.where(wind_up, total, np.clip(total - pool_end, 0.0, total))
+    sources = {
+        "collections": xt["interest"] + xt["principal"] + xt["recoveries"],
+        "swap_receipt": np.maximum(-due["swap_net"], 0.0),
+        "sale_proceeds": np.where(call, pool_end, 0.0),
+        "reserve_draw": state.reserve,
     }
+    available = sources["collections"] + sources["swap_receipt"] + sources["sale_proceeds"]
+    available = available + state.reserve
+    state.reserve = np.zeros_like(state.reserve)
+    pdl = terms.deal.pdl
+    debits = _debit_pdl(state, xt["defaults"]) if pdl else None
+    use_pa = wind_up | (not pdl)
+    ctx = PeriodContext(
+        t=t, x=xt, cash=available,
+        pf=np.where(use_pa, 0.0, xt["principal"]) if pdl else np.zeros_like(available),
+        pa=pa, use_pa=use_pa, principal_used=np.zeros_like(available),
+        interest_due=due["interest_due"], eligible=_eligible(terms, state),
+        fee_current=due["fee"], swap_net=due["swap_net"], states=states, wind_up=wind_up,
+        breached=any_breach, pool_end=pool_end, out=out, pdl=pdl,
+    )
+    ctx.record(available=available, swap_net=due["swap_net"],
+               excess_spread=due["excess_spread"],
+               excess_spread_gross=due["excess_spread_gross"],
+               principal_target=np.where(use_pa, pa, ctx.pf), **sources)
+    notes = out.notes
+    notes["balance_begin"][t] = state.balance
+    notes["coupon"][t] = due["coupon"]
+    notes["interest_due"][t] = due["interest_due"]
+    if pdl:
+        notes["pdl_debit"][t] = debits
+    out.triggers[t] = breached
+    out.trigger_values[t] = monitor.values
+    flags = {"revolving": states["revolving"], "accelerated": states["accelerated"],
+             "sequential": _sequential(ctx, terms), "trigger_breached": any_breach,
+             "call_exercised": call, "legal_final": wind_up & final, "active": state.active}
     for name, value in flags.items():
         out.flags[name][t] = value
     return ctx
 
 
 def _close_period(ctx: PeriodContext, state: DealState, terms: Terms) -> None:
-    """Debit principal used for revenue items to the PDL, write off what is left at the end."""
+    """Debit principal used for revenue items, write off and end the deal on a wind-up (§5.7)."""
     notes = ctx.out.notes
+    t = ctx.t
     if terms.deal.pdl:
-        notes["pdl_debit"][ctx.t] += _debit_pdl(state, ctx.principal_used)
-    final = ctx.call | (ctx.t == terms.n_periods - 1)
-    writedown = np.where(final[None, :], state.balance, 0.0)
-    state.balance = state.balance - writedown
-    state.pdl = np.minimum(state.pdl, state.balance)
-    ended = ctx.call
-    for arr in (state.shortfall, state.pdl):
-        arr[:, ended] = 0.0
-    for arr in (state.unpaid_fees, state.unpaid_swap):
-        arr[ended] = 0.0
-    state.active = state.active & ~ended
-    ctx.record_note(
-        slice(None), writedown=writedown, balance_end=state.balance, pdl_balance=state.pdl
-    )
+        notes["pdl_debit"][t] += _debit_pdl(state, ctx.principal_used)
+    ended = ctx.wind_up
+    deal = ctx.out.deal
+    pool_end = ctx.pool_end + deal["reinvested"][t] - deal["sale_proceeds"][t]
+    deal["pool_balance_end"][t] = pool_end if state.active.all() else np.where(
+        state.active, pool_end, 0.0)
+    if ended.any():
+        writedown = np.where(ended[None, :], state.balance, 0.0)
+        state.balance = state.balance - writedown
+        notes["writedown"][t] = writedown
+    notes["balance_end"][t] = state.balance
+    if terms.deal.pdl:
+        state.pdl = np.minimum(state.pdl, state.balance)
+        notes["pdl_balance"][t] = state.pdl
+    if ended.any():
+        for arr in (state.shortfall, state.pdl):
+            arr[:, ended] = 0.0
+        for arr in (state.unpaid_fees, state.unpaid_swap):
+            arr[ended] = 0.0
+        state.active = state.active & ~ended
 
 
 def _run_period(
     t: int, terms: Terms, x: dict, state: DealState, monitor: TriggerMonitor, out: Recorder
 ) -> None:
     ctx = _open_period(t, terms, x, state, monitor, out)
-    out.trigger_values[t] = monitor.values
-    for step in terms.steps:
-        HANDLERS[step.verb](ctx, state, terms, step.note)
+    single = len(terms.groups) == 1
+    for states, steps in terms.groups:
+        if not single:
+            ctx.mask = np.logical_or.reduce([ctx.states[s] for s in states])
+            if not ctx.mask.any():
+                continue
+        for step in steps:
+            HANDLERS[step.verb](ctx, state, terms, step)
     _close_period(ctx, state, terms)
 
 
@@ -287,18 +347,20 @@ class Waterfall:
     runs the same code over all periods at once. Both give identical results.
 
     Args:
-        deal: Deal terms (`Deal` or a mapping validated into one).
-        n_periods: Number of periods the deal will run.
+        deal: Deal terms (`Deal` or a mapping validated into one); share-sized notes are sized
+            on each path's first `pool_balance_begin`.
+        n_periods: Number of periods the run has (the legal final period by default).
         n_paths: Number of paths stepped together.
     """
 
     def __init__(self, deal: Deal | dict, n_periods: int, n_paths: int = 1) -> None:
         self.deal = as_deal(deal)
         self.n_periods = n_periods
+        self.n_paths = n_paths
         self.t = 0
         self.x: dict[str, np.ndarray] = {}
-        self.state = DealState.initial(self.deal, n_paths)
         self.out = Recorder(n_periods, len(self.deal.notes), n_paths, len(self.deal.triggers))
+        self.state: DealState | None = None
         self._terms: Terms | None = None
         self._monitor: TriggerMonitor | None = None
 
@@ -307,6 +369,7 @@ class Waterfall:
         self.x = x
         self._terms = Terms.build(self.deal, self.n_periods, first)
         self._monitor = TriggerMonitor(self.deal.triggers, first, self.n_periods)
+        self.state = DealState.initial(self._terms)
 
     def run_period(self, inputs: Mapping[str, ArrayLike]) -> dict[str, np.ndarray]:
         """Run the next period on ``inputs`` (each a scalar or shaped (paths,)).
@@ -320,7 +383,7 @@ class Waterfall:
         """
         if self.t >= self.n_periods:
             raise RuntimeError(f"the deal has run all its {self.n_periods} periods")
-        n_paths = self.state.reserve.shape[0]
+        n_paths = self.n_paths
         period = {c: np.broadcast_to(np.asarray(v, dtype=float), (n_paths,))[:, None]
                   for c, v in inputs.items()}
         loaded = _load_inputs(self.deal, period)
@@ -328,7 +391,7 @@ class Waterfall:
         for c, v in loaded.items():
             x[c][self.t] = v[0]
         if self._terms is None:
-            self._start(x)  # the first period's pool sets the call level and trigger base
+            self._start(x)  # the first period's pool sizes the notes, sets call and triggers
         self._advance()
         t = self.t - 1
         return {k: self.out.deal[k][t].copy() for k in DEAL_FIELDS} | {
@@ -339,8 +402,23 @@ class Waterfall:
         self.t += 1
 
     def result(self) -> WaterfallResult:
-        """Outputs of every period run so far (the periods not yet run are zero)."""
-        return _assemble(self.deal, self.out)
+        """Outputs of every period run so far (the periods not yet run are zero).
+
+        Warns with `HorizonWarning` when every period has run, the legal final period is
+        later, and some paths still have notes outstanding (docs/WATERFALL.md §5.10).
+        """
+        result = _assemble(self.deal, self.out, self._legal_final())
+        if self.t == self.n_periods and result.outstanding.sum(axis=1).max(initial=0.0) > NOISE:
+            n = int((result.outstanding.sum(axis=1) > NOISE).sum())
+            warnings.warn(
+                f"the horizon (period {self.n_periods}) ends before the legal final period "
+                f"({self._legal_final()}): {n} of {self.n_paths} path(s) have notes outstanding, "
+                f"reported as outstanding with the pool behind them, not as losses",
+                HorizonWarning, stacklevel=2)
+        return result
+
+    def _legal_final(self) -> int:
+        return self.deal.legal_final_period or self.n_periods
 
 
 # ----------------------------------------------------------------------------------------------
@@ -369,37 +447,60 @@ def waterfall_arrays(deal: Deal | dict, arrays: Mapping[str, ArrayLike]) -> Wate
     run._start(x)
     for _ in range(n_periods):
         run._advance()
-    return run.result()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HorizonWarning)
+        result = run.result()
+    _warn_horizon(result)
+    return result
+
+
+def _warn_horizon(result: WaterfallResult) -> None:
+    """Warn when notes are outstanding at the horizon, before the legal final period."""
+    left = result.outstanding.sum(axis=1) > NOISE
+    if left.any():
+        warnings.warn(
+            f"the collections end (period {result.shape[1]}) before the legal final period "
+            f"({result.legal_final_period}): {int(left.sum())} of {left.size} path(s) have notes "
+            f"outstanding, reported as outstanding with the pool behind them, not as losses",
+            HorizonWarning, stacklevel=3)
 
 
 _DEAL_STEP_FIELDS = {
     Verb.PAY_FEES: "fees_paid",
     Verb.PAY_SWAP: "swap_paid",
+    Verb.REINVEST: "reinvested",
     Verb.FUND_RESERVE: "reserve_balance",
     Verb.PAY_RESIDUAL: "residual",
 }
-_NOTE_STEP_FIELDS = {Verb.PAY_INTEREST: "interest_paid", Verb.CLEAR_PDL: "pdl_credit"}
+_NOTE_STEP_FIELDS = {
+    Verb.PAY_INTEREST: "interest_paid",
+    Verb.CLEAR_PDL: "pdl_credit",
+    Verb.PAY_PRINCIPAL: "principal_paid",
+}
 
 
 def _step_log(deal: Deal, notes: dict, dl: dict) -> dict[str, np.ndarray]:
-    """Amount of every step in payment order, as views of the result arrays."""
-    names = [n.name for n in deal.notes]
+    """Amount of every step, in the order steps first appear in the deal's lists.
+
+    A note paid by several steps of one kind (principal in two steps) has one column, the
+    total; the arrays are views of the result arrays.
+    """
+    index = {n.name: i for i, n in enumerate(deal.notes)}
     sources = ("available", "collections", "swap_receipt", "sale_proceeds", "reserve_draw")
     log = {k: dl[k] for k in sources}
-    for step in build_steps(deal):
-        if step.verb in _NOTE_STEP_FIELDS:
-            field_ = _NOTE_STEP_FIELDS[step.verb]
-            log[f"{step.verb}:{names[step.note]}"] = notes[field_][:, :, step.note]
-        elif step.verb == Verb.PAY_PRINCIPAL:
-            for i, name in enumerate(names):
-                log[f"pay_principal:{name}"] = notes["principal_paid"][:, :, i]
-            log["reinvest"] = dl["reinvested"]
-        else:
-            log[str(step.verb)] = dl[_DEAL_STEP_FIELDS[step.verb]]
+    for state in STATES:
+        for step in deal.steps(state):
+            if step.verb in _NOTE_STEP_FIELDS:
+                for name in step.notes:
+                    column = f"{step.verb}:{name}"
+                    if column not in log:
+                        log[column] = notes[_NOTE_STEP_FIELDS[step.verb]][:, :, index[name]]
+            elif str(step.verb) not in log:
+                log[str(step.verb)] = dl[_DEAL_STEP_FIELDS[step.verb]]
     return log
 
 
-def _assemble(deal: Deal, out: Recorder) -> WaterfallResult:
+def _assemble(deal: Deal, out: Recorder, legal_final: int) -> WaterfallResult:
     """Expose the period-major buffers as path-major views."""
     notes = {k: np.moveaxis(v, -1, 0) for k, v in out.notes.items()}
     buffers = {**out.deal, **out.flags}
@@ -413,107 +514,5 @@ def _assemble(deal: Deal, out: Recorder) -> WaterfallResult:
         steps=_step_log(deal, notes, dl),
         trigger_values=np.moveaxis(out.trigger_values, -1, 0),
         trigger_thresholds=tuple(float(t.threshold) for t in deal.triggers),
+        legal_final_period=legal_final,
     )
-
-
-def _frame_to_arrays(collections: pd.DataFrame) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Reshape a long collections table into (paths, periods) arrays and the path labels."""
-    df = collections
-    if "path" not in df.columns:
-        df = df.assign(path=0)
-    df = df.sort_values(["path", "period"], kind="stable")
-    paths = df["path"].unique()
-    n_paths = len(paths)
-    n_periods = len(df) // max(n_paths, 1)
-    periods = df["period"].to_numpy()
-    expected = np.tile(np.arange(1, n_periods + 1), n_paths)
-    if n_paths * n_periods != len(df) or not np.array_equal(periods, expected):
-        raise ValueError("collections must have periods 1..T for every path, once each")
-    cols = [c for c in REQUIRED_COLUMNS + OPTIONAL_COLUMNS if c in df.columns]
-    arrays = {c: df[c].to_numpy(dtype=float).reshape(n_paths, n_periods) for c in cols}
-    return arrays, paths
-
-
-def result_to_frame(result: WaterfallResult, paths: ArrayLike | None = None) -> pd.DataFrame:
-    """One row per (path, period, note); deal-level columns are repeated on each note's row.
-
-    Args:
-        result: Output of `waterfall_arrays`.
-        paths: Path labels in result order; defaults to 0..paths-1.
-
-    Returns:
-        Columns ``path, period, note``, then `NOTE_FIELDS`, then `DEAL_FIELDS`, `FLAG_FIELDS`
-        and one boolean ``trigger_<name>`` column per trigger. Columns may share memory with
-        `result` (no copy is made where a reshape suffices).
-    """
-    n_paths, n_periods, n_notes = result.shape
-    labels = np.arange(n_paths) if paths is None else np.asarray(paths)
-    cols: dict[str, np.ndarray] = {
-        "path": np.repeat(labels, n_periods * n_notes),
-        "period": np.tile(np.repeat(np.arange(1, n_periods + 1), n_notes), n_paths),
-        "note": np.tile(np.asarray(result.note_names, dtype=object), n_paths * n_periods),
-    }
-    for k in NOTE_FIELDS:
-        cols[k] = result.notes[k].reshape(-1)
-    for k in DEAL_FIELDS + FLAG_FIELDS:
-        cols[k] = np.repeat(result.deal[k].reshape(-1), n_notes)
-    for j, name in enumerate(result.trigger_names):
-        cols[f"trigger_{name}"] = np.repeat(result.triggers[:, :, j].reshape(-1), n_notes)
-    return pd.DataFrame(cols, copy=False)
-
-
-def steps_to_frame(result: WaterfallResult, paths: ArrayLike | None = None) -> pd.DataFrame:
-    """The waterfall log: one row per (path, period), one column per step in payment order.
-
-    Columns are named as in `WaterfallResult.steps`: sources of cash (``collections``,
-    ``swap_receipt``, ``sale_proceeds``, ``reserve_draw``, summing to ``available``), then
-    every use in the order it is paid (``pay_fees``, ``pay_interest:<note>``, ...).
-    """
-    n_paths, n_periods, _ = result.shape
-    labels = np.arange(n_paths) if paths is None else np.asarray(paths)
-    cols: dict[str, np.ndarray] = {
-        "path": np.repeat(labels, n_periods),
-        "period": np.tile(np.arange(1, n_periods + 1), n_paths),
-    }
-    cols.update({k: np.asarray(v, dtype=float).reshape(-1) for k, v in result.steps.items()})
-    return pd.DataFrame(cols)
-
-
-def triggers_to_frame(result: WaterfallResult, paths: ArrayLike | None = None) -> pd.DataFrame:
-    """One row per (path, period, trigger): the tested ``value``, ``threshold`` and ``breached``.
-
-    ``value`` is the cumulative default ratio, the delinquency ratio or the rolling average
-    annualised excess spread; ``breached`` is the (sticky unless the deal says otherwise)
-    breach state, which forces sequential principal and ends the revolving period.
-    """
-    n_paths, n_periods, _ = result.shape
-    n_trig = len(result.trigger_names)
-    labels = np.arange(n_paths) if paths is None else np.asarray(paths)
-    values = (result.trigger_values if result.trigger_values is not None
-              else np.full(result.triggers.shape, np.nan))
-    return pd.DataFrame({
-        "path": np.repeat(labels, n_periods * n_trig),
-        "period": np.tile(np.repeat(np.arange(1, n_periods + 1), n_trig), n_paths),
-        "trigger": np.tile(np.asarray(result.trigger_names, dtype=object), n_paths * n_periods),
-        "value": values.reshape(-1),
-        "threshold": np.tile(np.asarray(result.trigger_thresholds, dtype=float),
-                             n_paths * n_periods),
-        "breached": result.triggers.reshape(-1),
-    })
-
-
-def run_waterfall(deal: Deal | dict, collections: pd.DataFrame) -> pd.DataFrame:
-    """Run the waterfall on a long collections table.
-
-    Args:
-        deal: Deal terms (`Deal` or a mapping validated into one).
-        collections: One row per (path, period); ``path`` may be absent for a single path.
-            Columns ``period`` (1..T), ``pool_balance_begin``, ``interest``, ``principal``,
-            ``recoveries``, ``defaults``, and where the deal needs them ``delinquent_balance``
-            and ``base_rate`` (annual).
-
-    Returns:
-        One row per (path, period, note); see `result_to_frame` and docs/WATERFALL.md.
-    """
-    arrays, paths = _frame_to_arrays(collections)
-    return result_to_frame(waterfall_arrays(deal, arrays), paths)

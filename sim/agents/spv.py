@@ -38,7 +38,8 @@ POOL_COLUMNS = ("pool_balance_begin", "interest", "principal", "recoveries", "de
                 "delinquent_balance", "base_rate", "replenishment_capacity", "purchased", "sold",
                 "pool_balance_end", "accounts")
 """Columns of the ``pool`` table, currency units: the waterfall's inputs, then what the vehicle
-bought (revolving), what it sold (the pool bought back at a clean-up call), its balance at the
+bought (revolving), what it sold (the pool bought back at a clean-up call, or returned to the
+originator after the legal final period), its balance at the
 period's end and the number of accounts it holds a part of. For every period
 ``pool_balance_begin - principal - defaults + purchased - sold = pool_balance_end``."""
 _PURPOSE_ORDER = 200  # keyed-draw purpose: the order in which eligible accounts are bought
@@ -164,8 +165,9 @@ class SPV:
         bought = self._buy(room, principal, out["reinvested"][0] * 100.0)
         pool_end = float(self.share[: sim.n] @ principal)
         sold = 0.0
-        if out["call_exercised"][0] or not out["active"][0]:
-            # clean-up call: the platform buys the pool back and the deal ends
+        if out["call_exercised"][0] or out["legal_final"][0] or not out["active"][0]:
+            # clean-up call (the platform buys the pool back) or legal final maturity (what is
+            # left of the pool returns to the originator): the deal ends
             sold, pool_end = pool_end, 0.0
             self.share[:] = 0.0
             self.recoveries = Recoveries(self.config)
@@ -189,7 +191,7 @@ class SPV:
         self._buy(room, principal, self.cutoff_pool)
         self.pool_begin = float(self.share[: sim.n] @ principal)
         self.cutoff_pool = self.pool_begin
-        deal = self.terms.to_deal(self.pool_begin / 100.0)
+        deal = self.terms.sized(self.pool_begin / 100.0)
         self.waterfall = Waterfall(deal, self.n_periods)
         self.revolving = self.terms.revolving_months > 0
 
