@@ -7,14 +7,14 @@ decides which note absorbs the pool's losses.
 
 from sim.abs.deal import Deal, as_deal
 from sim.abs.metrics import (
-    IDEALISED_EL_5Y,
-    implied_rating,
     irr_annual,
+    irr_solve,
     note_metrics,
     tranche_summary,
     trigger_metrics,
     wal_years,
 )
+from sim.abs.ratings import IDEALISED_EL, IDEALISED_EL_5Y, implied_rating, rating_assessment
 from sim.abs.waterfall import (
     Step,
     Verb,
@@ -29,6 +29,7 @@ from sim.abs.waterfall import (
 )
 
 __all__ = [
+    "IDEALISED_EL",
     "IDEALISED_EL_5Y",
     "Deal",
     "Step",
@@ -39,7 +40,9 @@ __all__ = [
     "build_steps",
     "implied_rating",
     "irr_annual",
+    "irr_solve",
     "note_metrics",
+    "rating_assessment",
     "result_to_frame",
     "run_waterfall",
     "steps_to_frame",
