@@ -42,6 +42,17 @@ _positive = whole_number(1)
 _seed = whole_number(0, "a seed")
 
 
+def _quantile(text: str) -> float:
+    """An argparse type: a number between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{value} is not allowed; give a quantile from 0 to 1")
+    return value
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import sim
 
@@ -74,24 +85,46 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def _print_tranches(run) -> None:  # noqa: ANN001 - a sim.store.Run
-    """Each note's loss distribution across paths, WAL, IRR and implied rating."""
+    """Each note's loss distribution across paths, WAL, IRR and implied rating with its range."""
     from sim.abs import tranche_summary
+    from sim.report_tables import rating_footnote, tranche_table
 
     deal = run.manifest["config"].get("deal") or {}
     summary = tranche_summary(run["note_metrics"])
-    table = Table(title=f"deal {deal.get('name', '')}: tranche losses over "
-                        f"{int(summary.paths.max())} paths (loss = share of the note's balance)")
-    cols = ("note", "expected loss", "P(loss)", "loss p95", "loss p99", "WAL (y)", "IRR",
-            "implied rating")
-    for c in cols:
-        table.add_column(c, justify="left" if c == "note" else "right")
-    for r in summary.itertuples(index=False):
-        table.add_row(r.note, f"{r.expected_loss:.3%}", f"{r.prob_loss:.1%}",
-                      f"{r.loss_p95:.3%}", f"{r.loss_p99:.3%}", f"{r.wal_years:.2f}",
-                      f"{r.irr_annual:.2%}", r.implied_rating)
-    console.print(table)
-    console.print("Implied rating: Moody's idealised cumulative expected-loss rates, 5-year "
-                  "horizon (see docs/WATERFALL.md).", style="dim", highlight=False)
+    for table in tranche_table(summary, f"deal {deal.get('name', '')}: tranche losses over "
+                                        f"{int(summary.paths.max())} paths (loss = share of "
+                                        "the note's balance)"):
+        console.print(table)
+    console.print(rating_footnote(summary), style="dim", highlight=False)
+
+
+def cmd_deal_report(args: argparse.Namespace) -> int:
+    from sim.deal_report import TABLES, build_deal_report, write_csv, write_xlsx
+    from sim.report_tables import deal_report_tables
+    from sim.store import load_run
+
+    if args.path is not None and args.quantile is not None:
+        raise ValueError("give either --path or --quantile, not both")
+    if args.note is not None and args.quantile is None:
+        raise ValueError("--note chooses the note whose loss --quantile ranks paths by; "
+                         "give --quantile too")
+    run = load_run(args.run, args.runs, tables=())
+    names = tuple(t for t in TABLES if t in run.manifest.get("tables", ()))
+    run = load_run(args.run, args.runs, tables=names)
+    report = build_deal_report(run.tables, args.path, quantile=args.quantile, note=args.note,
+                               run_id=run.run_id)
+    if not args.quiet:
+        for table in deal_report_tables(report, console.width):
+            console.print(table)
+        console.print(f"run {run.run_id}; money in currency units, rates annualised",
+                      style="dim", highlight=False)
+    for line in report.missing:
+        err_console.print(f"note: left out: {line}", highlight=False)
+    if args.csv:
+        print(write_csv(report, args.csv))
+    if args.xlsx:
+        print(write_xlsx(report, args.xlsx))
+    return 0
 
 
 def cmd_trace(args: argparse.Namespace) -> int:
@@ -158,7 +191,22 @@ def cmd_compare(args: argparse.Namespace) -> int:
                       f"[{f(r.ci_low, True)}, {f(r.ci_high, True)}]",
                       "yes" if r.significant else "no")
     console.print(table)
+    _print_rating_comparison(args, a, b)
     return 0
+
+
+def _print_rating_comparison(args: argparse.Namespace, a, b) -> None:  # noqa: ANN001 - Runs
+    """The two runs' notes with their P(loss) intervals and rating ranges, when both have one."""
+    from sim.abs import tranche_summary
+    from sim.report_tables import RATING_NOTE, rating_compare_table
+    from sim.store import load_run
+
+    if not all("note_metrics" in r.manifest.get("tables", ()) for r in (a, b)):
+        return
+    metrics = [load_run(r.path, args.runs, tables=("note_metrics",))["note_metrics"]
+               for r in (a, b)]
+    console.print(rating_compare_table(*[tranche_summary(m) for m in metrics]))
+    console.print(RATING_NOTE, style="dim", highlight=False)
 
 
 def _fmt(value: object, column: str = "") -> str:
@@ -235,6 +283,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_b", help="run folder or run id (B)")
     p.add_argument("--runs", default="runs", help="run-store folder (default: runs)")
     p.set_defaults(func=cmd_compare)
+    p = sub.add_parser("deal-report", help="a run's deal cash flows, period by period, "
+                       "for one path (print, CSV, XLSX)")
+    p.add_argument("run", help="run folder or run id (a run with a deal)")
+    p.add_argument("--path", type=whole_number(0, "a path number"),
+                   help="the path to report (default: path 0)")
+    p.add_argument("--quantile", type=_quantile,
+                   help="instead, the path at this quantile of a note's loss (0 to 1)")
+    p.add_argument("--note", help="the note whose loss --quantile ranks paths by "
+                   "(default: the most junior)")
+    p.add_argument("--csv", help="also write the table to this CSV file")
+    p.add_argument("--xlsx", help="also write it to this Excel file")
+    p.add_argument("--quiet", action="store_true", help="do not print the tables")
+    p.add_argument("--runs", default="runs", help="run-store folder (default: runs)")
+    p.set_defaults(func=cmd_deal_report)
+
     p = sub.add_parser("config-reference", help="print every config key as a Markdown table")
     p.set_defaults(func=lambda _args: print(config_reference(), end="") or 0)
     _register_dashboard(sub)

@@ -1,0 +1,194 @@
+"""Tests of sim.deal_report: the period-by-period deal report, its exports and its command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+import sim
+from sim.abs import note_metrics, run_waterfall, triggers_to_frame, waterfall_arrays
+from sim.cli import main
+from sim.config import deep_merge, read_yaml
+from sim.deal_report import (
+    build_deal_report,
+    path_at_quantile,
+    write_csv,
+    write_xlsx,
+)
+
+DEAL = {
+    "notes": [{"name": "A", "balance": 80, "coupon": 0.03},
+              {"name": "B", "balance": 20, "coupon": 0.08}],
+    "triggers": [{"type": "cumulative_default_ratio", "threshold": 0.05, "name": "cdr"}],
+}
+# path 0 repays everything; path 1 loses 30 of 100 to defaults in period 2
+COLL = {
+    "pool_balance_begin": [[100, 50, 0], [100, 50, 0]],
+    "interest": [[1, 1, 0], [1, 1, 0]],
+    "principal": [[50, 50, 0], [50, 20, 0]],
+    "recoveries": [[0, 0, 0], [0, 0, 0]],
+    "defaults": [[0, 0, 0], [0, 30, 0]],
+}
+
+
+def hand_tables() -> dict[str, pd.DataFrame]:
+    """A two-path run's tables, made by the waterfall from hand-written collections."""
+    pool = pd.DataFrame({"path": np.repeat([0, 1], 3), "period": np.tile([1, 2, 3], 2),
+                         **{k: np.ravel(v).astype(float) for k, v in COLL.items()}})
+    pool["pool_balance_end"] = pool.pool_balance_begin - pool.principal - pool.defaults
+    notes = run_waterfall(DEAL, pool)
+    return {"notes": notes, "pool": pool, "note_metrics": note_metrics(notes),
+            "triggers": triggers_to_frame(waterfall_arrays(DEAL, COLL))}
+
+
+def test_hand_computed_factor_credit_enhancement_and_rates():
+    rep = build_deal_report(hand_tables(), path=1)
+    t = rep.table
+    # period 1: pool 100 -> 50; A paid 50 of principal (80 -> 30), B untouched, no reserve
+    assert t.loc[1, "note.A.balance"] == pytest.approx(30.0)
+    assert t.loc[1, "note.A.factor"] == pytest.approx(30 / 80)
+    assert t.loc[1, "note.A.credit_enhancement"] == pytest.approx((50 - 30) / 50)
+    assert t.loc[1, "note.B.credit_enhancement"] == pytest.approx((50 - 30 - 20) / 50)
+    assert t.loc[1, "pool.yield"] == pytest.approx(1 * 12 / 100)
+    # period 2: defaults 30 on a pool of 50 (annualised 720 %); the pool is gone, so credit
+    # enhancement is undefined; A is paid 21 - fees - interest
+    assert t.loc[2, "pool.default_rate"] == pytest.approx(30 * 12 / 50)
+    assert np.isnan(t.loc[2, "note.A.credit_enhancement"])
+    assert t.loc[2, "note.A.principal"] == pytest.approx(21 - 30 * 0.03 / 12 - 20 * 0.08 / 12)
+    # the trigger: cumulative defaults 30 / 100 > 5 % from period 2
+    assert t["trigger.cdr.value"].tolist() == pytest.approx([0.0, 0.3, 0.3])
+    assert t["trigger.cdr.threshold"].tolist() == [0.05] * 3
+    assert t["trigger.cdr.breached"].tolist() == [False, True, True]
+    # period 3: B is written down in full, A by what was left
+    assert t.loc[3, "note.B.writedown"] == pytest.approx(20.0)
+    assert t["note.A.writedown"].sum() + t["note.A.principal"].sum() == pytest.approx(80.0)
+
+
+def test_columns_come_in_groups_pool_deal_triggers_then_notes_by_seniority():
+    rep = build_deal_report(hand_tables(), path=0)
+    assert list(rep.groups()) == ["pool", "deal", "triggers", "note A", "note B"]
+    assert rep.table.columns[0] == "pool.balance_begin"
+    assert rep.table.index.tolist() == [1, 2, 3]
+
+
+def test_quantile_picks_a_real_path_by_the_notes_loss():
+    losses = pd.Series([0.0, 0.5, 0.1, 0.0], index=[0, 1, 2, 3])
+    # ordered: (0, p0), (0, p3), (0.1, p2), (0.5, p1)
+    assert path_at_quantile(losses, 0.0) == 0
+    assert path_at_quantile(losses, 0.5) == 3
+    assert path_at_quantile(losses, 0.75) == 2
+    assert path_at_quantile(losses, 0.76) == 1
+    assert path_at_quantile(losses, 1.0) == 1
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        path_at_quantile(losses, 1.5)
+    rep = build_deal_report(hand_tables(), quantile=1.0, note="B")
+    assert rep.path == 1 and "1 quantile of B's loss" in rep.selection
+    assert build_deal_report(hand_tables(), quantile=1.0).path == 1  # default: most junior
+
+
+def test_bad_choices_are_refused_with_what_is_allowed():
+    with pytest.raises(ValueError, match="no note 'C' in this run; its notes are A, B"):
+        build_deal_report(hand_tables(), quantile=0.5, note="C")
+    with pytest.raises(ValueError, match="path 7 is not in this run; it has paths 0 to 1"):
+        build_deal_report(hand_tables(), path=7)
+    with pytest.raises(ValueError, match="no 'notes' table"):
+        build_deal_report({"pool": hand_tables()["pool"]})
+
+
+def test_columns_a_run_lacks_are_left_out_with_a_note_and_new_ones_show_up():
+    tables = hand_tables()
+    # this run predates the net excess spread: its excess_spread is the gross figure
+    rep = build_deal_report(tables, path=0)
+    assert "deal.excess_spread_gross" in rep.table and "deal.excess_spread_net" not in rep.table
+    assert any("net of losses" in m for m in rep.missing)
+    assert any("reserve requirement" in m for m in rep.missing)
+    # a run that records both, and the reserve requirement, shows them under their names
+    notes = tables["notes"].assign(excess_spread_gross=0.07, reserve_requirement=1.5)
+    rep = build_deal_report(dict(tables, notes=notes), path=0)
+    assert rep.table["deal.excess_spread_gross"].tolist() == [0.07] * 3
+    assert rep.table["deal.excess_spread_net"].tolist() == notes.drop_duplicates(
+        ["path", "period"]).query("path == 0")["excess_spread"].tolist()
+    assert rep.table["deal.reserve_requirement"].tolist() == [1.5] * 3
+    assert not any("reserve requirement" in m for m in rep.missing)
+    # an older run without a triggers table or a pool table still reports what it has
+    old = {"notes": tables["notes"].drop(columns=["reserve_balance"])}
+    rep = build_deal_report(old, path=1)
+    assert rep.table["trigger.cdr.breached"].tolist() == [False, True, True]
+    assert "trigger.cdr.value" not in rep.table
+    assert any("credit enhancement" in m for m in rep.missing)
+    assert any("reserve balance" in m for m in rep.missing)
+
+
+def test_csv_and_xlsx_read_back_to_the_same_numbers(tmp_path):
+    rep = build_deal_report(hand_tables(), path=1, run_id="hand")
+    back = pd.read_csv(write_csv(rep, tmp_path / "r.csv"), index_col="period")
+    pd.testing.assert_frame_equal(back, rep.table, check_dtype=False)
+    book = openpyxl.load_workbook(write_xlsx(rep, tmp_path / "r.xlsx"))
+    assert book.sheetnames == ["report", "about"]
+    sheet = book["report"]
+    names = [c.value for c in sheet[2]]
+    assert names[0] == "period" and names[1:] == list(rep.table.columns)
+    col = names.index("note.A.balance") + 1
+    assert [sheet.cell(row=r, column=col).value for r in (3, 4, 5)] == pytest.approx(
+        rep.table["note.A.balance"].tolist())
+    assert sheet.cell(row=1, column=col).value == "A balance, end"
+    assert sheet.cell(row=3, column=names.index("note.A.factor") + 1).number_format == "0.00%"
+    about = {r[0].value: r[1].value for r in book["about"].iter_rows(min_row=2)}
+    assert about["run"] == "hand" and about["path"] == "1"
+
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+TINY = {"name": "tiny-deal", "seed": 5,
+        "book": {"initial_borrowers": 300, "new_borrowers_per_month": 10, "horizon_months": 12}}
+
+
+@pytest.fixture(scope="module")
+def deal_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("dealruns")
+    base = read_yaml(CONFIGS / "baseline.yaml")
+    deal = read_yaml(CONFIGS / "deals" / "baitiao_2015.yaml")
+    cfg = deep_merge(base, TINY)
+    cfg["deal"] = deep_merge(deal, {"cutoff_month": 4, "revolving_months": 2})
+    return sim.run(cfg, paths=2, seed=3, out=root)
+
+
+def test_deal_report_command_prints_and_exports(deal_run, tmp_path, capsys):
+    csv, xlsx = tmp_path / "r.csv", tmp_path / "r.xlsx"
+    assert main(["deal-report", str(deal_run.path), "--quantile", "1", "--csv", str(csv),
+                 "--xlsx", str(xlsx)]) == 0
+    out = capsys.readouterr().out
+    notes = list(pd.unique(deal_run["notes"]["note"]))
+    for group in ("pool", "deal", "triggers", *[f"note {n}" for n in notes]):
+        assert group in out
+    assert "quantile of" in out and notes[-1] in out
+    table = pd.read_csv(csv, index_col="period")
+    assert len(table) == deal_run["notes"]["period"].max()
+    assert openpyxl.load_workbook(xlsx)["report"].max_row == len(table) + 2
+
+
+def test_deal_report_command_refuses_bad_input_with_exit_2(deal_run, capsys, tmp_path):
+    assert main(["deal-report", str(deal_run.path), "--path", "9"]) == 2
+    assert "path 9 is not in this run" in capsys.readouterr().err
+    assert main(["deal-report", str(deal_run.path), "--path", "0", "--quantile", "0.5"]) == 2
+    assert "not both" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["deal-report", str(deal_run.path), "--quantile", "2"])
+    assert exc.value.code == 2
+    assert "give a quantile from 0 to 1" in capsys.readouterr().err
+    assert main(["deal-report", str(tmp_path)]) == 2
+
+
+def test_report_and_compare_show_the_rating_range(deal_run, capsys, monkeypatch):
+    monkeypatch.setattr(sim.cli.console, "width", 250)
+    assert main(["report", str(deal_run.path)]) == 0
+    out = capsys.readouterr().out
+    assert "what 2 paths can tell" in out and "n/a: needs >=" in out  # 2 paths resolve nothing
+    assert "Residual holder" in out
+    assert main(["compare", str(deal_run.path), str(deal_run.path)]) == 0
+    out = capsys.readouterr().out
+    assert "implied ratings with the uncertainty of each run" in out
+
