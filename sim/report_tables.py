@@ -7,6 +7,7 @@ import math
 
 import pandas as pd
 from rich import box
+from rich.markup import escape
 from rich.table import Table
 
 from sim.deal_report import DealReport
@@ -74,8 +75,8 @@ def tranche_table(summary: pd.DataFrame, title: str) -> list[Table]:
         wal = "" if r.wal_years != r.wal_years else f"{r.wal_years:.2f}"
         main.add_row(r.note, _pct(r.expected_loss), _pct(r.prob_loss, 1), _pct(r.loss_p95),
                      _pct(r.loss_p99), wal, _pct(r.irr_annual, 2), _short_rating(r))
-        sure.add_row(r.note, f"[{_pct(r.el_low)}, {_pct(r.el_high)}]",
-                     f"[{_pct(r.prob_loss_low, 1)}, {_pct(r.prob_loss_high, 1)}]", _span(r),
+        sure.add_row(r.note, escape(f"[{_pct(r.el_low)}, {_pct(r.el_high)}]"),
+                     escape(f"[{_pct(r.prob_loss_low, 1)}, {_pct(r.prob_loss_high, 1)}]"), _span(r),
                      wal or "10 (no principal paid)")
     return [main, sure]
 
@@ -101,8 +102,8 @@ def rating_compare_table(a: pd.DataFrame, b: pd.DataFrame) -> Table:
     right = {r.note: r for r in b.itertuples(index=False)}
 
     def cells(r) -> list[str]:  # noqa: ANN001 - a tranche_summary row
-        return [f"{_pct(r.prob_loss, 1)} [{_pct(r.prob_loss_low, 1)}, "
-                f"{_pct(r.prob_loss_high, 1)}]", f"{_short_rating(r)} ({_span(r)})"]
+        return [escape(f"{_pct(r.prob_loss, 1)} [{_pct(r.prob_loss_low, 1)}, "
+                       f"{_pct(r.prob_loss_high, 1)}]"), f"{_short_rating(r)} ({_span(r)})"]
 
     for r in a.itertuples(index=False):
         other = cells(right[r.note]) if r.note in right else ["", "not in B"]
@@ -154,19 +155,20 @@ def deal_report_tables(report: DealReport, width: int) -> list[Table]:
 
 
 def breakeven_tables(result) -> list[Table]:  # noqa: ANN001 - a sim.breakeven.BreakevenResult
-    """One table per stress: each note's breakeven across paths."""
+    """One table per stress: each note's breakeven across paths (median with its 95 %
+    order-statistics interval, 10th and 90th percentiles, paths losing without stress and
+    paths not losing at the largest stress searched)."""
     out = []
     for stress in result.stresses():
         rows = result.summary[result.summary["stress"] == stress]
-        first = rows.iloc[0]
-        t = Table(title=f"{first['title']} ({int(first['paths'])} paths)", title_justify="left")
-        for c in ("note", "paths losing at 0", "median [95% CI]", "p10", "p90", "mean",
-                  "no loss up to max"):
+        t = Table(title=f"{result.TITLES[stress]} ({result.paths} paths, seed {result.seed})",
+                  title_justify="left")
+        for c in ("note", "median [95% CI]", "p10", "p90", "losing with no stress",
+                  "no loss at max"):
             t.add_column(c, justify="left" if c == "note" else "right")
+        f = result.formatter(stress)
         for r in rows.itertuples(index=False):
-            f = result.formatter(stress)
-            t.add_row(r.note, f"{int(r.loses_at_zero)}",
-                      f"{f(r.median)} [{f(r.median_low)}, {f(r.median_high)}]", f(r.p10),
-                      f(r.p90), f(r.mean), f"{int(r.never)}")
+            t.add_row(r.note, escape(f"{f(r.median)} [{f(r.median_low)}, {f(r.median_high)}]"),
+                      f(r.p10), f(r.p90), f"{int(r.loses_at_zero)}", f"{int(r.never)}")
         out.append(t)
     return out
