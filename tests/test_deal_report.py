@@ -192,3 +192,68 @@ def test_report_and_compare_show_the_rating_range(deal_run, capsys, monkeypatch)
     out = capsys.readouterr().out
     assert "implied ratings with the uncertainty of each run" in out
 
+
+
+# -- the dashboard's ABS page: the same builder, its table and its download --------------------
+
+
+def test_dashboard_report_table_and_download_use_the_same_builder(tmp_path):
+    import base64
+    import io
+
+    from dashboard.aggregate import abs as agg
+    from dashboard.pages.abs import report_download
+
+    rep = build_deal_report(hand_tables(), path=1, run_id="hand")
+    columns, rows = agg.report_table(rep, "note A")
+    assert [c["id"] for c in columns] == ["period", *rep.groups()["note A"]]
+    assert rows[0]["note.A.factor"] == "37.50%" and rows[0]["note.A.balance"] == "30.00"
+    columns, rows = agg.report_table(rep)
+    assert len(columns) == 1 + len(rep.table.columns) and len(rows) == 3
+    csv = report_download(rep, "csv")
+    assert csv["filename"] == "deal-report-hand-path1.csv"
+    text = base64.b64decode(csv["content"]).decode()
+    assert text == rep.table.to_csv()
+    xlsx = report_download(rep, "xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(xlsx["content"])))
+    assert book["report"].cell(row=2, column=2).value == rep.table.columns[0]
+
+
+def test_dashboard_summary_rows_carry_the_rating_uncertainty():
+    from dashboard.aggregate import abs as agg
+    from sim.abs import tranche_summary
+
+    rows = agg.summary_rows(tranche_summary(hand_tables()["note_metrics"]))
+    assert [r["note"] for r in rows] == ["A", "B"]
+    assert {c["id"] for c in agg.SUMMARY_COLUMNS} == set(rows[0])
+    # two paths cannot resolve A (no loss seen); B lost all of it on one path: below the table
+    assert rows[0]["implied_rating"].startswith("n/a: needs >= ")
+    assert rows[1]["implied_rating"] == "below B3"
+    assert "[" in rows[1]["prob_loss"] and "holder with residual" in rows[1]["irr_annual"]
+
+
+def test_abs_page_report_callback_over_http(deal_run):
+    from dashboard.app import create_app
+
+    app = create_app(deal_run.path.parent, configs_dir="configs")
+    client = app.server.test_client()
+    outputs = [("abs-report", "children"), ("abs-report-caption", "children"),
+               ("abs-report-note", "options"), ("abs-report-group", "options")]
+    inputs = {"run-a": deal_run.run_id, "abs-report-path": None, "abs-report-quantile": 1,
+              "abs-report-note": None, "abs-report-group": "note subordinated"}
+    props = {"run-a": "value", "abs-report-path": "value", "abs-report-quantile": "value",
+             "abs-report-note": "value", "abs-report-group": "value"}
+    body = {
+        "output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
+        "outputs": [{"id": i, "property": p} for i, p in outputs],
+        "inputs": [{"id": k, "property": props[k], "value": v} for k, v in inputs.items()],
+        "changedPropIds": ["abs-report-quantile.value"], "state": [],
+    }
+    res = client.post("/_dash-update-component", json=body)
+    assert res.status_code == 200
+    out = res.get_json()["response"]
+    assert "quantile of subordinated's loss" in out["abs-report-caption"]["children"]
+    assert out["abs-report-note"]["options"] == ["senior", "mezzanine", "subordinated"]
+    assert "note subordinated" in [o["value"] for o in out["abs-report-group"]["options"]]
+    table = str(out["abs-report"]["children"])
+    assert "subordinated credit enhancement" in table and "pool balance, start" not in table
