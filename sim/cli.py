@@ -114,10 +114,11 @@ def cmd_deal_report(args: argparse.Namespace) -> int:
     report = build_deal_report(run.tables, args.path, quantile=args.quantile, note=args.note,
                                run_id=run.run_id)
     if not args.quiet:
+        console.print(f"Deal report of run {run.run_id}, {report.selection}", highlight=False)
         for table in deal_report_tables(report, console.width):
             console.print(table)
-        console.print(f"run {run.run_id}; money in currency units, rates annualised",
-                      style="dim", highlight=False)
+        console.print("Money in currency units; yield, default rate and excess spread "
+                      "annualised (definitions: docs/REPORTS.md).", style="dim", highlight=False)
     for line in report.missing:
         err_console.print(f"note: left out: {line}", highlight=False)
     if args.csv:

@@ -127,24 +127,26 @@ def _width(report: DealReport, col: str, group: str) -> int:
 def deal_report_tables(report: DealReport, width: int) -> list[Table]:
     """The report as rich tables no wider than ``width`` characters: one group at a time
     (pool, deal, triggers, each note), a group's columns split over several tables when they
-    do not fit; every table starts with the period."""
+    do not fit; every table starts with the period. Each value keeps all its digits."""
     tables = []
+    limit = width - 4  # a margin: rich's own measure of a column can exceed ours by a little
     for group, cols in report.groups().items():
         chunks: list[list[str]] = [[]]
-        used = 9  # the period column and borders
+        used = 10  # the period column and the outer borders
         for col in cols:
             w = _width(report, col, group)
-            if chunks[-1] and used + w > width:
+            if chunks[-1] and used + w > limit:
                 chunks.append([])
-                used = 9
+                used = 10
             chunks[-1].append(col)
             used += w
         for k, chunk in enumerate(chunks, start=1):
             part = f" ({k}/{len(chunks)})" if len(chunks) > 1 else ""
-            t = Table(title=f"{group}{part} - {report.selection}", title_justify="left")
-            t.add_column("period", justify="right")
-            for col in chunk:
-                t.add_column(_header(report, col, group), justify="right")
+            t = Table(title=f"{group}{part}", title_justify="left")
+            t.add_column("period", justify="right", width=6)
+            for col in chunk:  # the widest value and header word: nothing is cut
+                t.add_column(_header(report, col, group), justify="right",
+                             width=_width(report, col, group) - 3)
             kinds = [report.labels.get(c, (c, "money"))[1] for c in chunk]
             for period, row in zip(report.table.index, report.table[chunk].itertuples(
                     index=False), strict=True):

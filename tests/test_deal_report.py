@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -257,3 +258,23 @@ def test_abs_page_report_callback_over_http(deal_run):
     assert "note subordinated" in [o["value"] for o in out["abs-report-group"]["options"]]
     table = str(out["abs-report"]["children"])
     assert "subordinated credit enhancement" in table and "pool balance, start" not in table
+
+
+@pytest.mark.parametrize("width", [80, 132])
+def test_printed_report_fits_the_terminal_and_keeps_every_digit(deal_run, width):
+    from rich.console import Console
+
+    from sim.report_tables import deal_report_tables
+
+    rep = build_deal_report(deal_run.tables, quantile=0.5)
+    console = Console(width=width, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    for table in deal_report_tables(rep, width):
+        console.print(table)
+    text = console.export_text()
+    assert "…" not in text
+    lines = text.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= width
+    # every table is closed on the right: the console cropped nothing
+    assert all(line.rstrip()[-1] in "┓┃┩│┘" for line in lines if line[:1] in "┏┃┡│└")
+    balance = rep.table["pool.balance_begin"].iloc[0]
+    assert f"{balance:,.2f}" in text
