@@ -366,8 +366,21 @@ def build_deal_report(tables: Mapping[str, pd.DataFrame], path: int | None = Non
     table = pd.DataFrame(cols)
     table.index.name = "period"
     order = sorted(table.columns, key=lambda c: _order(c, report))
-    report.table = table[order]
+    report.table = _until_wound_down(table[order], report)
     return report
+
+
+def _until_wound_down(table: pd.DataFrame, report: DealReport) -> pd.DataFrame:
+    """The periods up to the last one in which any amount moved: a deal ended by a clean-up
+    call (or fully repaid) has nothing more to report, as a trustee's reports stop then."""
+    money = [c for c in table.columns if report.labels.get(c, ("", ""))[1] == "money"]
+    moved = (table[money].abs().sum(axis=1) > 0).to_numpy()
+    if not moved.any() or moved[-1]:
+        return table
+    last = int(np.flatnonzero(moved)[-1])
+    report.selection += (f"; the deal had wound down by period {table.index[last]}, later "
+                         f"periods are left out")
+    return table.iloc[: last + 1]
 
 
 def _order(column: str, report: DealReport) -> tuple:

@@ -70,10 +70,16 @@ def test_hand_computed_factor_credit_enhancement_and_rates():
 
 
 def test_columns_come_in_groups_pool_deal_triggers_then_notes_by_seniority():
-    rep = build_deal_report(hand_tables(), path=0)
+    rep = build_deal_report(hand_tables(), path=1)
     assert list(rep.groups()) == ["pool", "deal", "triggers", "note A", "note B"]
     assert rep.table.columns[0] == "pool.balance_begin"
-    assert rep.table.index.tolist() == [1, 2, 3]
+    assert rep.table.index.tolist() == [1, 2, 3]  # period 3: the notes are written down
+
+
+def test_periods_after_the_deal_has_wound_down_are_left_out():
+    rep = build_deal_report(hand_tables(), path=0)  # repaid in period 2, nothing after
+    assert rep.table.index.tolist() == [1, 2]
+    assert "wound down by period 2" in rep.selection
 
 
 def test_quantile_picks_a_real_path_by_the_notes_loss():
@@ -167,7 +173,7 @@ def test_deal_report_command_prints_and_exports(deal_run, tmp_path, capsys):
         assert group in out
     assert "quantile of" in out and notes[-1] in out
     table = pd.read_csv(csv, index_col="period")
-    assert len(table) == deal_run["notes"]["period"].max()
+    assert table.index.tolist() == list(range(1, len(table) + 1))
     assert openpyxl.load_workbook(xlsx)["report"].max_row == len(table) + 2
 
 
