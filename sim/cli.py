@@ -42,6 +42,17 @@ _positive = whole_number(1)
 _seed = whole_number(0, "a seed")
 
 
+def _quantile(text: str) -> float:
+    """An argparse type: a number between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{value} is not allowed; give a quantile from 0 to 1")
+    return value
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import sim
 
@@ -103,24 +114,77 @@ def cmd_rolls(args: argparse.Namespace) -> int:
 
 
 def _print_tranches(run) -> None:  # noqa: ANN001 - a sim.store.Run
-    """Each note's loss distribution across paths, WAL, IRR and implied rating."""
+    """Each note's loss distribution across paths, WAL, IRR and implied rating with its range."""
     from sim.abs import tranche_summary
+    from sim.report_tables import rating_footnote, tranche_table
 
     deal = run.manifest["config"].get("deal") or {}
     summary = tranche_summary(run["note_metrics"])
-    table = Table(title=f"deal {deal.get('name', '')}: tranche losses over "
-                        f"{int(summary.paths.max())} paths (loss = share of the note's balance)")
-    cols = ("note", "expected loss", "P(loss)", "loss p95", "loss p99", "WAL (y)", "IRR",
-            "implied rating")
-    for c in cols:
-        table.add_column(c, justify="left" if c == "note" else "right")
-    for r in summary.itertuples(index=False):
-        table.add_row(r.note, f"{r.expected_loss:.3%}", f"{r.prob_loss:.1%}",
-                      f"{r.loss_p95:.3%}", f"{r.loss_p99:.3%}", f"{r.wal_years:.2f}",
-                      f"{r.irr_annual:.2%}", r.implied_rating)
-    console.print(table)
-    console.print("Implied rating: Moody's idealised cumulative expected-loss rates, 5-year "
-                  "horizon (see docs/WATERFALL.md).", style="dim", highlight=False)
+    for table in tranche_table(summary, f"deal {deal.get('name', '')}: tranche losses over "
+                                        f"{int(summary.paths.max())} paths (loss = share of "
+                                        "the note's balance)"):
+        console.print(table)
+    console.print(rating_footnote(summary), style="dim", highlight=False)
+
+
+def cmd_deal_report(args: argparse.Namespace) -> int:
+    from sim.deal_report import TABLES, build_deal_report, write_csv, write_xlsx
+    from sim.report_tables import deal_report_tables
+    from sim.store import load_run
+
+    if args.path is not None and args.quantile is not None:
+        raise ValueError("give either --path or --quantile, not both")
+    if args.note is not None and args.quantile is None:
+        raise ValueError("--note chooses the note whose loss --quantile ranks paths by; "
+                         "give --quantile too")
+    run = load_run(args.run, args.runs, tables=())
+    names = tuple(t for t in TABLES if t in run.manifest.get("tables", ()))
+    run = load_run(args.run, args.runs, tables=names)
+    report = build_deal_report(run.tables, args.path, quantile=args.quantile, note=args.note,
+                               run_id=run.run_id)
+    if not args.quiet:
+        console.print(f"Deal report of run {run.run_id}, {report.selection}", highlight=False)
+        for table in deal_report_tables(report, console.width):
+            console.print(table)
+        console.print("Money in currency units; yield, default rate and excess spread "
+                      "annualised (definitions: docs/REPORTS.md).", style="dim", highlight=False)
+    for line in report.missing:
+        err_console.print(f"note: left out: {line}", highlight=False)
+    if args.csv:
+        print(write_csv(report, args.csv))
+    if args.xlsx:
+        print(write_xlsx(report, args.xlsx))
+    return 0
+
+
+def cmd_breakeven(args: argparse.Namespace) -> int:
+    from sim.breakeven import breakeven
+    from sim.config import load_config
+    from sim.report_tables import breakeven_tables
+
+    config = load_config(_with_deal(args.config, args.deal))
+    paths = config.paths if args.paths is None else args.paths
+    seed = config.seed if args.seed is None else args.seed
+    stresses = ("multiple", "shock") if args.only is None else (args.only,)
+
+    def progress(stress: str, done: int, total: int) -> None:
+        if not args.quiet:
+            err_console.print(f"{stress}: {done}/{total} paths", highlight=False)
+
+    result = breakeven(config, paths, seed, args.workers, stresses=stresses, progress=progress)
+    for table in breakeven_tables(result):
+        console.print(table)
+    shape = ", ".join(f"{k.removesuffix('_months').replace('_', ' ')} {v}"
+                      for k, v in result.shock_shape.items())
+    console.print("Multiple: the waterfall replayed on the run's pool collections with the "
+                  "default rate scaled (see docs/REPORTS.md). Shock: the engine re-run with "
+                  f"the peak rise of unemployment set (shape in months: {shape}). "
+                  "'none': no loss at the largest stress searched; CI 'n/a': fewer than 6 "
+                  "paths.", style="dim", highlight=False)
+    if args.csv:
+        result.per_path.to_csv(args.csv, index=False)
+        print(args.csv)
+    return 0
 
 
 def cmd_trace(args: argparse.Namespace) -> int:
@@ -189,6 +253,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
                       f"[{f(r.ci_low, True)}, {f(r.ci_high, True)}]",
                       "yes" if r.significant else "no")
     console.print(table)
+    _print_rating_comparison(args, a, b)
     return 0
 
 
@@ -196,6 +261,20 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from sim.validation.runner import validate
 
     return validate(args, console)
+
+
+def _print_rating_comparison(args: argparse.Namespace, a, b) -> None:  # noqa: ANN001 - Runs
+    """The two runs' notes with their P(loss) intervals and rating ranges, when both have one."""
+    from sim.abs import tranche_summary
+    from sim.report_tables import RATING_NOTE, rating_compare_table
+    from sim.store import load_run
+
+    if not all("note_metrics" in r.manifest.get("tables", ()) for r in (a, b)):
+        return
+    metrics = [load_run(r.path, args.runs, tables=("note_metrics",))["note_metrics"]
+               for r in (a, b)]
+    console.print(rating_compare_table(*[tranche_summary(m) for m in metrics]))
+    console.print(RATING_NOTE, style="dim", highlight=False)
 
 
 def _fmt(value: object, column: str = "") -> str:
@@ -284,6 +363,35 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate_options(p, _positive, _seed)
     p.set_defaults(func=cmd_validate)
+
+
+    p = sub.add_parser("deal-report", help="a run's deal cash flows, period by period, "
+                       "for one path (print, CSV, XLSX)")
+    p.add_argument("run", help="run folder or run id (a run with a deal)")
+    p.add_argument("--path", type=whole_number(0, "a path number"),
+                   help="the path to report (default: path 0)")
+    p.add_argument("--quantile", type=_quantile,
+                   help="instead, the path at this quantile of a note's loss (0 to 1)")
+    p.add_argument("--note", help="the note whose loss --quantile ranks paths by "
+                   "(default: the most junior)")
+    p.add_argument("--csv", help="also write the table to this CSV file")
+    p.add_argument("--xlsx", help="also write it to this Excel file")
+    p.add_argument("--quiet", action="store_true", help="do not print the tables")
+    p.add_argument("--runs", default="runs", help="run-store folder (default: runs)")
+    p.set_defaults(func=cmd_deal_report)
+
+    p = sub.add_parser("breakeven", help="each note's smallest default multiple and "
+                       "unemployment shock at which it first loses principal")
+    p.add_argument("config", help="YAML config file with a deal")
+    p.add_argument("--deal", help="deal file replacing the config's deal")
+    p.add_argument("--paths", type=_positive, help="Monte Carlo paths (default: the config's)")
+    p.add_argument("--seed", type=_seed, help="root seed (default: the config's)")
+    p.add_argument("--workers", type=_positive, default=1, help="local worker processes")
+    p.add_argument("--only", choices=("multiple", "shock"), help="search one stress only")
+    p.add_argument("--csv", help="also write every path's breakevens to this CSV file")
+    p.add_argument("--quiet", action="store_true", help="no progress messages")
+    p.set_defaults(func=cmd_breakeven)
+
     p = sub.add_parser("config-reference", help="print every config key as a Markdown table")
     p.set_defaults(func=lambda _args: print(config_reference(), end="") or 0)
     _register_dashboard(sub)

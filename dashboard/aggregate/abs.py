@@ -10,6 +10,8 @@ waterfall step log; when they are missing they are derived from ``notes``.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -195,3 +197,101 @@ def waterfall_flows_from_notes(notes: pd.DataFrame, path: int, period: int) -> p
 def _links(links: list[tuple[str, str, float]]) -> pd.DataFrame:
     frame = pd.DataFrame(links, columns=["source", "target", "value"])
     return frame[frame["value"] > 1e-9].reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# The tranche summary with its uncertainty, and the deal cash-flow report
+
+
+SUMMARY_COLUMNS = [
+    {"id": "note", "name": "note"},
+    {"id": "expected_loss", "name": "expected loss [95 % CI]"},
+    {"id": "prob_loss", "name": "P(any loss) [Wilson 95 %]"},
+    {"id": "loss_p95", "name": "95 % loss"},
+    {"id": "loss_p99", "name": "99 % loss"},
+    {"id": "implied_rating", "name": "implied rating"},
+    {"id": "ratings_consistent", "name": "ratings consistent with the run"},
+    {"id": "wal_years", "name": "WAL (years)"},
+    {"id": "irr_annual", "name": "IRR (annual)"},
+    {"id": "paths", "name": "paths"},
+]
+"""Columns of the tranche summary table: every tranche number with the uncertainty of the run."""
+
+SUMMARY_CAPTION = (
+    "Expected loss = mean loss as a share of the note's original balance, with a 95 % interval; "
+    "P(any loss) with its Wilson interval. The implied rating reads Moody's idealised "
+    "expected-loss table at the note's mean WAL; a run of N paths cannot tell losses rarer than "
+    "about 1/N from none, so the rating is 'n/a' (with the paths it would need) when the run "
+    "cannot resolve it, and the ratings consistent with the interval are shown beside it. "
+    "WAL and IRR are means over paths; the residual holder's IRR counts the residual it "
+    "receives."
+)
+
+
+def _pct(x: float, digits: int) -> str:
+    return "" if x != x else f"{x:.{digits}%}"
+
+
+def summary_rows(summary: pd.DataFrame) -> list[dict]:
+    """Rows of the tranche summary (`sim.abs.tranche_summary` output), formatted, keyed by
+    `SUMMARY_COLUMNS`; the most junior note's row adds the residual holder's IRR."""
+    rows = []
+    for r in summary.itertuples(index=False):
+        rating = r.implied_rating if r.rating_resolved else (
+            f"n/a: needs >= {int(r.paths_needed):,} paths")
+        irr = _pct(r.irr_annual, 2)
+        holder = getattr(r, "holder_irr_annual", float("nan"))
+        if holder == holder:
+            irr += f" (holder with residual: {_pct(holder, 2)})"
+        rows.append({
+            "note": r.note,
+            "expected_loss": f"{_pct(r.expected_loss, 3)} [{_pct(r.el_low, 3)}, "
+                             f"{_pct(r.el_high, 3)}]",
+            "prob_loss": f"{_pct(r.prob_loss, 1)} [{_pct(r.prob_loss_low, 1)}, "
+                         f"{_pct(r.prob_loss_high, 1)}]",
+            "loss_p95": _pct(r.loss_p95, 2), "loss_p99": _pct(r.loss_p99, 2),
+            "implied_rating": rating,
+            "ratings_consistent": r.rating_best if r.rating_best == r.rating_worst
+            else f"{r.rating_best} to {r.rating_worst}",
+            "wal_years": f"{r.wal_years:.2f}" if r.wal_years == r.wal_years else "",
+            "irr_annual": irr, "paths": int(r.paths),
+        })
+    return rows
+
+
+REPORT_GROUP_ALL = "all"
+
+
+def report_table(report, group: str = REPORT_GROUP_ALL) -> tuple[list[dict], list[dict]]:  # noqa: ANN001
+    """Columns and formatted rows of a `sim.deal_report.DealReport` for an HTML table.
+
+    Args:
+        report: The report (one path).
+        group: One of ``report.groups()`` (``pool``, ``deal``, ``triggers``, ``note <name>``)
+            or ``all``.
+
+    Returns:
+        ``(columns, rows)`` as `dashboard.pages.common.render_table` takes them.
+    """
+    from sim.report_tables import fmt_value
+
+    groups = report.groups()
+    cols = [c for g, cs in groups.items() if group in (REPORT_GROUP_ALL, g) for c in cs]
+    columns = [{"id": "period", "name": "period"}] + [
+        {"id": c, "name": report.labels.get(c, (c, ""))[0]} for c in cols]
+    kinds = {c: report.labels.get(c, (c, "money"))[1] for c in cols}
+    rows = [{"period": int(p), **{c: fmt_value(row[c], kinds[c]) for c in cols}}
+            for p, row in report.table[cols].iterrows()]
+    return columns, rows
+
+
+@functools.lru_cache(maxsize=4)
+def report_tables(folder: str) -> dict[str, pd.DataFrame]:
+    """The tables a deal report reads, from a run folder (cached: a report is rebuilt at
+    every change of path or group)."""
+    from sim.deal_report import TABLES
+    from sim.store import load_run
+
+    manifest = load_run(folder, tables=()).manifest
+    names = tuple(t for t in TABLES if t in manifest.get("tables", ()))
+    return load_run(folder, tables=names).tables

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dash import Input, Output, dcc, html
+from dash import Input, Output, State, callback_context, dcc, html, no_update
 
+from dashboard.aggregate import abs as agg
 from dashboard.figures import abs as figs
 from dashboard.figures.common import empty_figure
 from dashboard.pages.common import (
@@ -52,10 +53,7 @@ def layout(ctx: AppContext) -> html.Div:
         note(note_id="abs-note"),
         html.Div([
             card(html.H3("Tranche summary across paths"), table("abs-summary"),
-                 html.P("Expected loss = mean loss as a share of the note's original balance; "
-                        "implied rating maps it to the idealised 5-year expected-loss scale; "
-                        "WAL and IRR are means over paths.", className="caption"),
-                 wide=True),
+                 html.P(agg.SUMMARY_CAPTION, className="caption"), wide=True),
             grid(
                 card(graph("abs-balances")),
                 card(graph("abs-triggers")),
@@ -63,6 +61,7 @@ def layout(ctx: AppContext) -> html.Div:
                 card(graph("abs-loss-exceedance")),
                 card(controls, graph("abs-sankey", height=450), wide=True),
             ),
+            report_card(),
         ], id="abs-content"),
     ])
 
@@ -84,7 +83,7 @@ def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
             return blank + [[], 2, 0, message, shown(True), shown(False)]
         a = data.abs
         figures = [build(a) for build in GRAPHS.values()]
-        summary = render_table(figs.SUMMARY_COLUMNS, figs.summary_rows(a.summary))
+        summary = render_table(agg.SUMMARY_COLUMNS, agg.summary_rows(a.summary))
         return figures + [summary, a.periods, a.paths - 1, "", shown(False), shown(True)]
 
     @app.callback(Output("abs-sankey", "figure"),
@@ -98,3 +97,100 @@ def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
         path = min(max(int(path or 0), 0), a.paths - 1)
         period = min(max(int(period or 1), 1), a.periods)
         return figs.waterfall_sankey(a.waterfall(path, period), path, period)
+
+    register_report(app, ctx)
+
+
+# ----------------------------------------------------------------------------------------------
+# The deal cash-flow report: one path, period by period, with its download
+
+
+def report_card() -> html.Div:
+    """Controls (path, or the path at a quantile of a note's loss; column group), the
+    table and CSV / Excel downloads of `sim.deal_report.build_deal_report`."""
+    controls = html.Div([
+        html.Label(["Path", dcc.Input(id="abs-report-path", type="number", min=0, step=1,
+                                      value=0, debounce=True)]),
+        html.Label(["or quantile of loss", dcc.Input(id="abs-report-quantile", type="number",
+                                                     min=0, max=1, step=0.01, debounce=True,
+                                                     placeholder="e.g. 0.95")]),
+        html.Label(["of note", dcc.Dropdown(id="abs-report-note", clearable=True,
+                                            placeholder="most junior")]),
+        html.Label(["Columns", dcc.Dropdown(id="abs-report-group", value=agg.REPORT_GROUP_ALL,
+                                            clearable=False)]),
+        html.Button("Download CSV", id="abs-report-csv"),
+        html.Button("Download Excel", id="abs-report-xlsx"),
+        dcc.Download(id="abs-report-download"),
+    ], className="controls")
+    return card(html.H3("Deal cash-flow report"), controls,
+                html.P(id="abs-report-caption", className="caption"),
+                table("abs-report"), wide=True)
+
+
+def _report(ctx: AppContext, run_id, path, quantile, note):  # noqa: ANN001, ANN202
+    """The deal report of the chosen path, or None and the message to show instead."""
+    from sim.deal_report import build_deal_report
+
+    try:
+        tables = agg.report_tables(str(ctx.store.folder(run_id)))
+        if quantile is not None:
+            return build_deal_report(tables, quantile=float(quantile), note=note or None,
+                                     run_id=run_id), ""
+        return build_deal_report(tables, int(path or 0), run_id=run_id), ""
+    except (ValueError, OSError, KeyError) as exc:
+        return None, str(exc)
+
+
+def register_report(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
+    @app.callback(
+        Output("abs-report", "children"), Output("abs-report-caption", "children"),
+        Output("abs-report-note", "options"), Output("abs-report-group", "options"),
+        Input("run-a", "value"), Input("abs-report-path", "value"),
+        Input("abs-report-quantile", "value"), Input("abs-report-note", "value"),
+        Input("abs-report-group", "value"),
+    )
+    def report(run_id, path, quantile, note_name, group):
+        if not run_id:
+            return [], "", [], []
+        rep, message = _report(ctx, run_id, path, quantile, note_name)
+        if rep is None:
+            return [], message, [], []
+        groups = [agg.REPORT_GROUP_ALL, *rep.groups()]
+        group = group if group in groups else agg.REPORT_GROUP_ALL
+        columns, rows = agg.report_table(rep, group)
+        caption = f"{rep.selection}. Money in currency units, rates annualised."
+        if rep.missing:
+            caption += " Not recorded in this run: " + "; ".join(rep.missing) + "."
+        return (render_table(columns, rows), caption, rep.notes,
+                [{"label": g, "value": g} for g in groups])
+
+    @app.callback(
+        Output("abs-report-download", "data"),
+        Input("abs-report-csv", "n_clicks"), Input("abs-report-xlsx", "n_clicks"),
+        State("run-a", "value"), State("abs-report-path", "value"),
+        State("abs-report-quantile", "value"), State("abs-report-note", "value"),
+        prevent_initial_call=True,
+    )
+    def download(_csv, _xlsx, run_id, path, quantile, note_name):
+        rep, _ = _report(ctx, run_id, path, quantile, note_name)
+        if rep is None:
+            return no_update
+        return report_download(rep, "xlsx" if ctx_triggered() == "abs-report-xlsx" else "csv")
+
+
+def report_download(rep, kind: str) -> dict:  # noqa: ANN001 - a DealReport
+    """The ``dcc.Download`` payload of a report: CSV text or an Excel workbook."""
+    import tempfile
+    from pathlib import Path
+
+    from sim.deal_report import write_csv, write_xlsx
+
+    name = f"deal-report-{rep.run_id}-path{rep.path}.{kind}"
+    with tempfile.TemporaryDirectory() as tmp:
+        file = (write_xlsx if kind == "xlsx" else write_csv)(rep, Path(tmp) / name)
+        return dcc.send_bytes(file.read_bytes(), name)
+
+
+def ctx_triggered() -> str:
+    """The id of the component whose change fired the running callback."""
+    return callback_context.triggered_id or ""

@@ -3,22 +3,29 @@
 Per path and note: loss as a share of the original balance, weighted-average life and the
 investor's internal rate of return; per path and trigger: whether and when it fired. Across
 paths: expected loss, probability of any loss, tail losses and the rating that the expected loss
-would map to on Moody's idealised expected-loss scale.
+would map to on Moody's idealised expected-loss scale, with the range a finite run allows
+(`sim.abs.ratings`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
+from numpy.polynomial.polynomial import polyval
 from numpy.typing import ArrayLike
+from scipy.optimize import brentq
 
+from sim.abs.ratings import rating_assessment
 from sim.abs.waterfall import WaterfallResult
 
 __all__ = [
-    "IDEALISED_EL_5Y",
+    "IRR_STATUSES",
     "LOSS_EPSILON",
-    "implied_rating",
+    "IrrSolution",
     "irr_annual",
+    "irr_solve",
     "note_metrics",
     "tranche_summary",
     "trigger_metrics",
@@ -28,35 +35,18 @@ __all__ = [
 LOSS_EPSILON = 0.01
 """A note counts as having a loss when its writedown exceeds one cent (currency units)."""
 
-IDEALISED_EL_5Y: dict[str, float] = {
-    "Aaa": 0.000016,
-    "Aa1": 0.000171,
-    "Aa2": 0.000374,
-    "Aa3": 0.000814,
-    "A1": 0.001361,
-    "A2": 0.002027,
-    "A3": 0.003557,
-    "Baa1": 0.005600,
-    "Baa2": 0.008050,
-    "Baa3": 0.014135,
-    "Ba1": 0.025700,
-    "Ba2": 0.042050,
-    "Ba3": 0.060000,
-    "B1": 0.081300,
-    "B2": 0.101500,
-    "B3": 0.133000,
-    "Caa1": 0.195000,
-}
-"""Moody's idealised cumulative expected loss rates, 5-year horizon, as fractions of par.
+IRR_STATUSES = ("ok", "total_loss", "no_cash_flow", "no_root", "multiple_roots")
+"""Outcomes of `irr_solve` per row: one rate (``ok``); everything paid out and nothing back
+(``total_loss``, reported as -100 %); an all-zero row (``no_cash_flow``); a row whose net
+present value never changes sign, e.g. receipts only (``no_root``); several rates that all
+zero the net present value (``multiple_roots``). Only ``ok`` and ``total_loss`` have a rate."""
 
-Source: Moody's Investors Service, idealised cumulative expected loss table used for structured
-finance ratings (reproduced in Moody's "Rating Symbols and Definitions" and in its CDO/ABS rating
-methodologies, e.g. "Moody's Approach to Rating Multisector CDOs", 2000, appendix). Only the
-5-year column is used here, whatever the note's WAL; check the figures against the current
-Moody's publication before relying on a rating derived from them.
-"""
-
-BELOW_TABLE = "below Caa1"
+V_MAX = 1e4
+"""Largest discount factor searched, v = 1 / (1 + r): monthly rates down to -99.99 %."""
+V_MIN = 1.0 / 1001.0
+"""Smallest discount factor searched: monthly rates up to +100,000 %."""
+SCAN_POINTS = 4000
+"""Grid points (log-spaced in v) on which rows with several sign changes are scanned."""
 
 
 def wal_years(principal_paid: ArrayLike) -> np.ndarray:
@@ -100,10 +90,10 @@ def _bracket(cashflows: np.ndarray, v_max: float) -> tuple[np.ndarray, np.ndarra
     return lo, hi
 
 
-def _solve_discount_factor(cf: np.ndarray, tol: float, max_iter: int) -> np.ndarray:
-    """Root v of NPV(v) = sum_t cf[t] v**t per row: Newton's method kept inside a bracket."""
-    v_max = 1e4
-    lo, hi = _bracket(cf, v_max)
+def _solve_single(cf: np.ndarray, tol: float, max_iter: int) -> np.ndarray:
+    """The one positive root v of NPV(v) per row, for rows whose first non-zero flow is
+    negative and whose signs change once: Newton's method kept inside a bisection bracket."""
+    lo, hi = _bracket(cf, V_MAX)
     v = np.minimum(1.0, hi)
     todo = np.arange(cf.shape[0])
     for _ in range(max_iter):
@@ -122,46 +112,145 @@ def _solve_discount_factor(cf: np.ndarray, tol: float, max_iter: int) -> np.ndar
     return v
 
 
-def irr_annual(cashflows: ArrayLike, tol: float = 1e-15, max_iter: int = 200) -> np.ndarray:
-    """Annual internal rate of return of monthly cash flows, vectorised over rows.
+def _scaled_npv(row: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """NPV(v) / max(1, v)**T: the same sign and roots as NPV(v), without overflow.
 
-    The monthly rate r solves ``sum_t cf[t] / (1 + r)**t = 0`` (t = 0, 1, ... in months) and is
-    converted to an effective annual rate by monthly compounding: ``(1 + r)**12 - 1``. So a
-    bond bought at par that pays a coupon c monthly (c / 12 a month) has IRR
-    ``(1 + c / 12)**12 - 1``. Rows must be an investment (cf[0] < 0) followed by receipts
-    (cf[t] >= 0); then NPV is increasing in the discount factor v = 1 / (1 + r) and has one
-    root, found by Newton's method safeguarded by bisection (monthly rates below -99.99 %, i.e.
-    IRRs within 1e-48 of -100 %, are reported at that floor).
+    Horner's rule in v for v <= 1, and in u = 1 / v on the reversed row for v > 1.
+    """
+    v = np.asarray(v, dtype=float)
+    small = polyval(np.minimum(v, 1.0), row)
+    large = polyval(1.0 / np.maximum(v, 1.0), row[::-1])
+    return np.where(v <= 1.0, small, large)
+
+
+def _roots_by_scan(row: np.ndarray, xtol: float) -> list[float]:
+    """Every discount factor in [V_MIN, V_MAX] where NPV changes sign, by brentq on each
+    bracket of a log-spaced grid (`SCAN_POINTS` points)."""
+    grid = np.geomspace(V_MIN, V_MAX, SCAN_POINTS)
+    values = _scaled_npv(row, grid)
+    roots = [float(g) for g, val in zip(grid, values, strict=True) if val == 0.0]
+    sign = np.sign(values)
+    for i in np.flatnonzero(sign[:-1] * sign[1:] < 0):
+        roots.append(brentq(lambda v: float(_scaled_npv(row, v)), grid[i], grid[i + 1],
+                            xtol=max(xtol, 1e-15) * grid[i], rtol=4 * np.finfo(float).eps,
+                            maxiter=200))
+    return sorted(roots)
+
+
+def _sign_changes(cf: np.ndarray) -> np.ndarray:
+    """Number of sign changes of each row's non-zero flows (Descartes' rule of signs bounds
+    the number of positive roots of NPV(v) by it, and they have the same parity)."""
+    s = np.sign(cf)
+    out = np.zeros(cf.shape[0], dtype=int)
+    last = np.zeros(cf.shape[0])
+    for j in range(cf.shape[1]):
+        col = s[:, j]
+        flip = (col != 0) & (last != 0) & (col != last)
+        out += flip
+        last = np.where(col != 0, col, last)
+    return out
+
+
+@dataclass(frozen=True)
+class IrrSolution:
+    """What `irr_solve` found per row.
+
+    Attributes:
+        rate: Annual IRR per row (``(1 + r)**12 - 1`` of the monthly rate r); -1.0 for a
+            total loss; NaN where the status is not ``ok`` or ``total_loss``.
+        status: One of `IRR_STATUSES` per row (object array).
+        roots: Per row, every annual rate found that zeroes the NPV (several for
+            ``multiple_roots``), ascending.
+    """
+
+    rate: np.ndarray
+    status: np.ndarray
+    roots: tuple[tuple[float, ...], ...]
+
+
+def irr_solve(cashflows: ArrayLike, tol: float = 1e-15, max_iter: int = 200) -> IrrSolution:
+    """Internal rates of return of monthly cash-flow rows, with what was found for each.
+
+    The monthly rate r solves ``NPV = sum_t cf[t] / (1 + r)**t = 0`` (t = 0, 1, ... in months),
+    a polynomial in the discount factor ``v = 1 / (1 + r)``; rates are reported annually,
+    ``(1 + r)**12 - 1`` (a par bond paying coupon c monthly has IRR ``(1 + c/12)**12 - 1``).
+    By Descartes' rule of signs a row whose non-zero flows change sign once has exactly one
+    positive root: it is found by Newton's method safeguarded by bisection, all such rows at
+    once. A row whose signs change more than once (a residual holder or a borrower with later
+    outflows) may have several roots or none: NPV is scanned on a grid of `SCAN_POINTS`
+    discount factors, log-spaced between `V_MIN` and `V_MAX`, and each bracketed sign
+    change is solved by `scipy.optimize.brentq`. One root gives the rate; several give the
+    status ``multiple_roots`` (rate NaN, every root kept); none gives ``no_root``. Roots closer
+    together than the grid step (0.4 % in v) or that touch zero without a sign change
+    (a double root) are not found. Rows paying out and receiving nothing (every non-zero flow
+    negative) are a total loss, rate -1.0 (the limit as v grows without bound).
 
     Args:
-        cashflows: Shape (rows, months + 1) or (months + 1,); column 0 is the price paid.
+        cashflows: Shape (rows, months + 1) or (months + 1,); column 0 is at t = 0.
         tol: Relative tolerance on the discount factor.
-        max_iter: Iteration limit.
+        max_iter: Iteration limit of the one-sign-change solver.
 
     Returns:
-        Annual IRR per row (a scalar array for 1-D input); -1.0 (total loss) where nothing
-        was received, NaN where cf[0] >= 0.
+        An `IrrSolution`; its arrays have one entry per row.
     """
     cf = np.atleast_2d(np.asarray(cashflows, dtype=float))
-    ok = (cf[:, 0] < 0) & (cf[:, 1:].sum(axis=1) > 0)
-    out = np.where(cf[:, 0] < 0, -1.0, np.nan)
-    out[ok] = np.power(_solve_discount_factor(cf[ok], tol, max_iter), -12.0) - 1.0
-    return out if np.ndim(cashflows) > 1 else out[0]
+    n = cf.shape[0]
+    rate = np.full(n, np.nan)
+    status = np.full(n, "no_root", dtype=object)
+    roots: list[tuple[float, ...]] = [()] * n
+    changes = _sign_changes(cf)
+    has_neg, has_pos = (cf < 0).any(axis=1), (cf > 0).any(axis=1)
+    status[~has_neg & ~has_pos] = "no_cash_flow"
+    loss = has_neg & ~has_pos
+    status[loss], rate[loss] = "total_loss", -1.0
+    single = np.flatnonzero(changes == 1)
+    if single.size:
+        first = cf[single, np.argmax(cf[single] != 0, axis=1)]
+        rows = cf[single] * -np.sign(first)[:, None]  # first non-zero flow negative
+        annual = np.power(_solve_single(rows, tol, max_iter), -12.0) - 1.0
+        rate[single], status[single] = annual, "ok"
+        for i, r in zip(single, annual, strict=True):
+            roots[i] = (float(r),)
+    for i in np.flatnonzero(changes > 1):
+        found = tuple(sorted(v ** -12.0 - 1.0 for v in _roots_by_scan(cf[i], tol)))
+        roots[i] = found
+        if len(found) == 1:
+            rate[i], status[i] = found[0], "ok"
+        elif found:
+            status[i] = "multiple_roots"
+    return IrrSolution(rate, status, tuple(roots))
 
 
-def implied_rating(expected_loss: float) -> str:
-    """Best rating whose 5-year idealised expected loss is at least `expected_loss`.
+def irr_annual(cashflows: ArrayLike, tol: float = 1e-15, max_iter: int = 200,
+               strict: bool = False) -> np.ndarray:
+    """Annual internal rate of return of monthly cash flows, vectorised over rows.
+
+    See `irr_solve` for the convention and the method. A row has a rate when exactly one
+    discount factor zeroes its NPV (``ok``) or when it is a total loss (-1.0, i.e. -100 %).
 
     Args:
-        expected_loss: Expected loss as a fraction of the original balance (0.001 = 0.1 %).
+        cashflows: Shape (rows, months + 1) or (months + 1,); column 0 is at t = 0.
+        tol: Relative tolerance on the discount factor.
+        max_iter: Iteration limit.
+        strict: Raise instead of returning NaN for rows without one rate.
 
     Returns:
-        A Moody's-style symbol from `IDEALISED_EL_5Y`, or ``"below Caa1"``.
+        Annual IRR per row (a scalar array for 1-D input); NaN where there is no rate (no
+        root, several roots, or no cash flow at all).
+
+    Raises:
+        ValueError: With ``strict``, naming the first row without one rate, its status and
+            the roots found.
     """
-    for rating, limit in IDEALISED_EL_5Y.items():
-        if expected_loss <= limit:
-            return rating
-    return BELOW_TABLE
+    sol = irr_solve(cashflows, tol, max_iter)
+    if strict:
+        bad = np.flatnonzero(~np.isin(sol.status, ("ok", "total_loss")))
+        if bad.size:
+            i = int(bad[0])
+            found = ", ".join(f"{r:.6%}" for r in sol.roots[i]) or "none"
+            raise ValueError(f"cash-flow row {i} has no single IRR: {sol.status[i]} "
+                             f"(annual rates found: {found}); {bad.size} such row(s)")
+    return sol.rate if np.ndim(cashflows) > 1 else sol.rate[0]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -180,19 +269,26 @@ def _cubes_from_frame(df: pd.DataFrame, fields: list[str]):
 
 
 def _note_arrays(result: WaterfallResult | pd.DataFrame):
+    """Per-note cubes (paths, periods, notes), the residual (paths, periods), labels."""
     fields = ["balance_begin", "interest_paid", "principal_paid", "writedown", "interest_shortfall"]
     if isinstance(result, WaterfallResult):
         paths = np.arange(result.shape[0])
-        return {f: result.notes[f] for f in fields}, paths, result.note_names
-    cubes, paths, notes = _cubes_from_frame(result, fields)
-    return cubes, paths, notes
+        residual = result.deal.get("residual")
+        return {f: result.notes[f] for f in fields}, residual, paths, result.note_names
+    has_residual = "residual" in result.columns
+    cubes, paths, notes = _cubes_from_frame(result, fields + ["residual"] * has_residual)
+    residual = cubes.pop("residual")[:, :, 0] if has_residual else None
+    return cubes, residual, paths, notes
 
 
 def note_metrics(result: WaterfallResult | pd.DataFrame) -> pd.DataFrame:
-    """Per path and note: principal loss, WAL and investor IRR.
+    """Per path and note: principal loss, WAL, investor IRR, and the residual holder's return.
 
     The investor buys the note at par at t = 0 (pays its original balance) and receives
-    ``interest_paid + principal_paid`` each month; see `irr_annual` for the convention.
+    ``interest_paid + principal_paid`` each month; see `irr_solve` for the convention. The
+    residual holder is taken to hold the most junior note (as the originator does in the
+    shipped deals): its cash flows are that note's plus the residual the waterfall releases
+    each month, and its IRR is reported on the most junior note's row.
 
     Args:
         result: A `WaterfallResult`, or the table returned by `run_waterfall`.
@@ -201,14 +297,24 @@ def note_metrics(result: WaterfallResult | pd.DataFrame) -> pd.DataFrame:
         One row per (path, note): ``original_balance``, ``interest_paid``, ``principal_paid``,
         ``writedown``, ``interest_unpaid`` (interest shortfall left at the end), ``loss_pct``
         (writedown / original balance, a fraction), ``any_loss`` (writedown > 1 cent),
-        ``wal_years`` and ``irr_annual``.
+        ``wal_years``, ``irr_annual`` (NaN where the cash flows have no single rate),
+        ``residual_paid`` and ``holder_irr_annual`` (the residual holder's total residual and
+        IRR on the most junior note's row; NaN on the other rows and when the input has no
+        residual).
     """
-    a, paths, notes = _note_arrays(result)
-    n_paths, _, n_notes = a["balance_begin"].shape
+    a, residual, paths, notes = _note_arrays(result)
+    n_paths, n_periods, n_notes = a["balance_begin"].shape
     original = a["balance_begin"][:, 0, :]
     writedown = a["writedown"].sum(axis=1)
     inflows = np.moveaxis(a["interest_paid"] + a["principal_paid"], 1, 2)
     cashflows = np.concatenate([-original[:, :, None], inflows], axis=2)
+    holder = np.full((n_paths, n_notes), np.nan)
+    residual_paid = np.full((n_paths, n_notes), np.nan)
+    if residual is not None:
+        junior = cashflows[:, -1, :].copy()
+        junior[:, 1:] += residual
+        holder[:, -1] = irr_annual(junior)
+        residual_paid[:, -1] = residual.sum(axis=1)
     return pd.DataFrame(
         {
             "path": np.repeat(paths, n_notes),
@@ -222,6 +328,8 @@ def note_metrics(result: WaterfallResult | pd.DataFrame) -> pd.DataFrame:
             "any_loss": (writedown > LOSS_EPSILON).ravel(),
             "wal_years": wal_years(np.moveaxis(a["principal_paid"], 1, 2)).ravel(),
             "irr_annual": irr_annual(cashflows.reshape(n_paths * n_notes, -1)),
+            "residual_paid": residual_paid.ravel(),
+            "holder_irr_annual": holder.ravel(),
         }
     )
 
@@ -262,19 +370,29 @@ def trigger_metrics(result: WaterfallResult | pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def tranche_summary(metrics: pd.DataFrame) -> pd.DataFrame:
-    """Across paths, per note: loss distribution, WAL, IRR and implied rating.
+def tranche_summary(metrics: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Across paths, per note: loss distribution, WAL, IRR and implied rating with its range.
 
     Args:
-        metrics: Output of `note_metrics`.
+        metrics: Output of `note_metrics` (older runs without ``residual_paid`` or
+            ``holder_irr_annual`` give NaN in those columns).
+        confidence: Level of the expected-loss and P(loss) intervals.
 
     Returns:
-        One row per note, in seniority order: ``expected_loss`` (mean loss_pct),
-        ``prob_loss`` (share of paths with a writedown above one cent), ``loss_p95`` and
-        ``loss_p99`` (quantiles of loss_pct, linear interpolation), ``wal_years`` and
-        ``irr_annual`` (means over paths), ``paths`` and ``implied_rating`` (from
-        `implied_rating` on the expected loss).
+        One row per note, in seniority order: ``expected_loss`` (mean loss_pct) with
+        ``el_low``, ``el_high``; ``prob_loss`` (share of paths with a writedown above one cent)
+        with its Wilson interval ``prob_loss_low``, ``prob_loss_high``; ``loss_p95`` and
+        ``loss_p99`` (quantiles of loss_pct, linear interpolation); ``wal_years``,
+        ``irr_annual``, ``holder_irr_annual`` and ``residual_paid`` (means over paths; the IRR
+        means skip paths without a single rate, counted in ``irr_undefined``); ``paths``;
+        ``implied_rating`` at the mean WAL, ``rating_best``, ``rating_worst`` (the range the
+        interval allows), ``rating_resolved``, ``paths_needed`` and ``rating_label`` (see
+        `sim.abs.ratings.rating_assessment`).
     """
+    metrics = metrics.copy()
+    for col in ("residual_paid", "holder_irr_annual"):
+        if col not in metrics:
+            metrics[col] = np.nan
     grouped = metrics.groupby("note", sort=False)
     out = grouped.agg(
         expected_loss=("loss_pct", "mean"),
@@ -283,7 +401,18 @@ def tranche_summary(metrics: pd.DataFrame) -> pd.DataFrame:
         loss_p99=("loss_pct", lambda s: float(np.quantile(s, 0.99))),
         wal_years=("wal_years", "mean"),
         irr_annual=("irr_annual", "mean"),
+        irr_undefined=("irr_annual", lambda s: int(s.isna().sum())),
+        holder_irr_annual=("holder_irr_annual", "mean"),
+        residual_paid=("residual_paid", "mean"),
         paths=("path", "size"),
     )
-    out["implied_rating"] = [implied_rating(el) for el in out["expected_loss"]]
-    return out.reset_index()
+    rows = []
+    for note, group in grouped:
+        r = rating_assessment(group["loss_pct"], group["any_loss"],
+                              float(out.loc[note, "wal_years"]), confidence)
+        rows.append({"note": note, "el_low": r.el_low, "el_high": r.el_high,
+                     "prob_loss_low": r.prob_low, "prob_loss_high": r.prob_high,
+                     "implied_rating": r.rating, "rating_best": r.best,
+                     "rating_worst": r.worst, "rating_resolved": r.resolved,
+                     "paths_needed": r.paths_needed, "rating_label": r.label})
+    return out.reset_index().merge(pd.DataFrame(rows), on="note", how="left")

@@ -1,0 +1,402 @@
+"""Breakevens: the smallest stress at which each note first loses principal.
+
+Rating agencies size a note's protection by the multiple of the pool's base-case default rate
+it survives (an Aaa note typically 4 to 5 times, a Baa note about 2 times). Two stresses are
+searched here, each on common random numbers (the same seed, so on every path the same
+borrowers meet the same shocks and the loss moves with the stress, not with the draws):
+
+- **Default multiple** k: the run's own pool collections are replayed through the waterfall
+  with each period's default rate multiplied by k (capped at the whole pool); accounts that
+  default stop paying, so interest and principal collections shrink with the surviving
+  balance, recoveries grow with the defaults (same recovery rate and lag), the delinquent
+  balance is scaled by k, and the revolving period buys what the stressed waterfall
+  reinvests. k = 1 reproduces the run's waterfall exactly. Only the waterfall is re-run, so
+  the search is fast and exact in its common random numbers, but borrowers do not react to
+  the stress (collections do not change their ladder, limits are not cut).
+- **Unemployment shock**: the engine is re-run with the peak rise of the unemployment rate
+  (``macro.shock.peak_increase``, the config's own shock shape) set to s, so borrowers lose
+  jobs, run down savings and miss bills as the model says they would.
+
+For each path and note the stress is scanned on a coarse grid and the first bracket in which
+the note starts to lose (writedown above one cent) is narrowed down: by vectorised bisection
+for the multiple, by `scipy.optimize.brentq` on the note's writedown minus one cent for the
+shock. The result per path is a breakeven (0: the note loses even without stress; infinite:
+no loss up to the largest stress searched); across paths, the median breakeven (the stress at
+which half the paths lose) with a distribution-free 95 % interval from order statistics, and
+the 10th and 90th percentiles.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from scipy.optimize import brentq
+from threadpoolctl import threadpool_limits
+
+from sim.abs import Waterfall, WaterfallResult
+from sim.abs.metrics import LOSS_EPSILON
+from sim.config import RunConfig, with_overrides
+from sim.engine import PathResult, simulate_path
+from sim.montecarlo import run_paths
+from sim.scenarios import apply_scenario
+
+__all__ = [
+    "MULTIPLE_GRID",
+    "SHOCK_GRID",
+    "BreakevenResult",
+    "breakeven",
+    "multiple_breakevens",
+    "replay_stressed",
+    "shock_breakevens",
+    "summarise_breakevens",
+]
+
+MULTIPLE_GRID = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 25.0, 50.0)
+"""Default multiples scanned before bisection; the last is the largest searched."""
+MULTIPLE_TOL = 0.005
+"""Width to which the multiple's bracket is narrowed."""
+SHOCK_GRID = (0.0, 0.02, 0.04, 0.08, 0.16, 0.30)
+"""Peak rises of the unemployment rate (fractions: 0.02 = 2 points) scanned before brentq."""
+SHOCK_TOL = 0.0025
+"""Width to which the shock's bracket is narrowed (a quarter of a point)."""
+SCALE = 1e6
+"""Every path's cut-off pool is rescaled to this many currency units for the replay, so that
+one deal sized on it serves all paths (the terms are shares and rates, so the waterfall is
+scale-free); losses are scaled back to each path's own pool."""
+
+
+# ----------------------------------------------------------------------------------------------
+# The default multiple: the waterfall replayed on stressed collections
+
+
+def _pool_arrays(results: list[PathResult]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The runs' pool tables as (paths, periods) arrays rescaled to `SCALE`, and each path's
+    scale factor (its cut-off pool / `SCALE`)."""
+    missing = [r.path for r in results if r.pool is None]
+    if missing:
+        raise ValueError(f"paths {missing} have no deal (the vehicle never bought a pool)")
+    cols = ("pool_balance_begin", "interest", "principal", "recoveries", "defaults",
+            "delinquent_balance", "base_rate", "replenishment_capacity")
+    arrays = {c: np.stack([np.asarray(r.pool[c], float) for r in results]) for c in cols}
+    factor = arrays["pool_balance_begin"][:, 0] / SCALE
+    if np.any(factor <= 0):
+        raise ValueError("a path's cut-off pool is empty; nothing to stress")
+    for c in cols:
+        if c != "base_rate":
+            arrays[c] = arrays[c] / factor[:, None]
+    return arrays, factor
+
+
+def _rate(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+
+
+def replay_stressed(config: RunConfig, pool: dict[str, np.ndarray],
+                    k: np.ndarray) -> WaterfallResult:
+    """Replay the deal's waterfall on pool collections whose default rate is scaled by ``k``.
+
+    Per path and period, with B the base pool balance at the start and B' the stressed one:
+    default rate ``d' = min(k d, 1)`` with ``d = defaults / B``; survivors pay as in the base
+    case, so interest and principal rates are scaled by ``(1 - d') / (1 - d)``; the
+    delinquency ratio is ``min(k q, 1)``; recoveries are the base recoveries times the ratio
+    of stressed to base cumulative defaults (same recovery rate, same lag); the next period's
+    pool is ``B' - principal' - defaults' + reinvested'`` (zero after a clean-up call), what
+    the vehicle does when it runs the waterfall.
+
+    Args:
+        config: The run's config (its ``deal`` gives the terms).
+        pool: Base collections, (paths, periods) arrays keyed as the run's ``pool`` table,
+            every path's first pool balance equal (see `SCALE`).
+        k: Default multiple per path, shape (paths,), >= 0.
+
+    Returns:
+        The stressed `WaterfallResult`.
+    """
+    base_b = pool["pool_balance_begin"]
+    rows, periods = base_b.shape
+    deal = config.deal.to_deal(float(base_b[0, 0]))
+    wf = Waterfall(deal, periods, rows)
+    d = _rate(pool["defaults"], base_b)
+    p, y = _rate(pool["principal"], base_b), _rate(pool["interest"], base_b)
+    q = _rate(pool["delinquent_balance"], base_b)
+    cum_base = np.cumsum(pool["defaults"], axis=1)
+    balance, cum = base_b[:, 0].copy(), np.zeros(rows)
+    for t in range(periods):
+        d_new = np.minimum(k * d[:, t], 1.0)
+        survive = _rate(1.0 - d_new, 1.0 - d[:, t])
+        defaults = d_new * balance
+        cum += defaults
+        recoveries = np.where(cum_base[:, t] > 0, pool["recoveries"][:, t]
+                              * _rate(cum, cum_base[:, t]), pool["recoveries"][:, t] * k)
+        out = wf.run_period({
+            "pool_balance_begin": balance, "interest": y[:, t] * survive * balance,
+            "principal": p[:, t] * survive * balance, "recoveries": recoveries,
+            "defaults": defaults, "delinquent_balance": np.minimum(k * q[:, t], 1.0) * balance,
+            "base_rate": pool["base_rate"][:, t],
+            "replenishment_capacity": pool["replenishment_capacity"][:, t],
+        })
+        ended = out["call_exercised"] | ~out["active"]
+        after = balance - p[:, t] * survive * balance - defaults + out["reinvested"]
+        balance = np.where(ended, 0.0, np.maximum(after, 0.0))
+    return wf.result()
+
+
+def _loses(result: WaterfallResult, factor: np.ndarray) -> np.ndarray:
+    """(paths, notes): whether each note's writedown, at the path's own scale, exceeds a cent."""
+    return result.notes["writedown"].sum(axis=1) * factor[:, None] > LOSS_EPSILON
+
+
+def multiple_breakevens(config: RunConfig, results: list[PathResult],
+                        grid: tuple[float, ...] = MULTIPLE_GRID,
+                        tol: float = MULTIPLE_TOL) -> np.ndarray:
+    """Per path and note, the smallest default multiple at which the note loses principal.
+
+    Every path is replayed once per note (rows = paths × notes) so each row can be bisected
+    on its own; the scan over `grid` finds the first multiple at which the note loses, and
+    bisection narrows the bracket below it to ``tol``; the upper end is reported.
+
+    Args:
+        config: The run's config.
+        results: The run's path results (each with its pool).
+        grid: Increasing multiples, the first 0.
+        tol: Final bracket width.
+
+    Returns:
+        Shape (paths, notes): the breakeven multiple; 0 where the note loses with no
+        defaults at all, ``inf`` where it does not lose at the last multiple of the grid.
+    """
+    pool, factor = _pool_arrays(results)
+    n_paths, n_notes = len(results), len(config.deal.notes)
+    rep = {c: np.repeat(v, n_notes, axis=0) for c, v in pool.items()}
+    fac = np.repeat(factor, n_notes)
+    note = np.tile(np.arange(n_notes), n_paths)
+    rows = np.arange(n_paths * n_notes)
+
+    def loses(k: np.ndarray) -> np.ndarray:
+        return _loses(replay_stressed(config, rep, k), fac)[rows, note]
+
+    scan = np.stack([loses(np.full(rows.size, g)) for g in grid], axis=1)
+    first = np.where(scan.any(axis=1), scan.argmax(axis=1), len(grid))
+    out = np.full(rows.size, np.inf)
+    out[first == 0] = 0.0
+    todo = (first > 0) & (first < len(grid))
+    hi = np.asarray(grid + (np.inf,))[first]
+    lo = np.asarray((0.0,) + grid)[first]
+    while todo.any() and np.max((hi - lo)[todo]) > tol:
+        mid = np.where(todo, 0.5 * (lo + hi), 0.0)
+        hit = loses(mid)
+        hi = np.where(todo & hit, mid, hi)
+        lo = np.where(todo & ~hit, mid, lo)
+    out[todo] = hi[todo]
+    return out.reshape(n_paths, n_notes)
+
+
+# ----------------------------------------------------------------------------------------------
+# The unemployment shock: the engine re-run
+
+
+def shocked_config(config: RunConfig, peak_increase: float) -> RunConfig:
+    """``config`` with its unemployment shock's peak rise set to ``peak_increase`` (the shape,
+    start, ramp, hold and recovery, of the config's own shock or named scenario)."""
+    shock = apply_scenario(config).macro.shock.model_dump()
+    return with_overrides(config, {"macro": {"shock": {**shock,
+                                                       "peak_increase": float(peak_increase)}}})
+
+
+def _writedowns(config: RunConfig, seed: int, path: int) -> np.ndarray:
+    result = simulate_path(config, seed, path)
+    if result.waterfall is None:
+        raise ValueError(f"path {path}: the deal never started (no pool at the cut-off)")
+    return result.waterfall.notes["writedown"][0].sum(axis=0)
+
+
+def _shock_path(config: RunConfig, seed: int, path: int, grid: tuple[float, ...],
+                tol: float) -> np.ndarray:
+    """One path's breakeven shock per note: grid scan, then brentq in the first bracket."""
+    cache: dict[float, np.ndarray] = {}
+
+    def writedown(s: float) -> np.ndarray:
+        if s not in cache:
+            with threadpool_limits(limits=1):
+                cache[s] = _writedowns(shocked_config(config, s), seed, path)
+        return cache[s]
+
+    scan = np.stack([writedown(s) > LOSS_EPSILON for s in grid])  # (grid, notes)
+    out = np.full(scan.shape[1], np.inf)
+    for j in range(scan.shape[1]):
+        hits = np.flatnonzero(scan[:, j])
+        if hits.size == 0:
+            continue
+        if hits[0] == 0:
+            out[j] = 0.0
+            continue
+        lo, hi = grid[hits[0] - 1], grid[hits[0]]
+        root = brentq(lambda s, j=j: float(writedown(s)[j]) - LOSS_EPSILON, lo, hi, xtol=tol)
+        # brentq returns a point within tol of the crossing: report the side that loses
+        out[j] = min((s for s in cache if lo <= s <= hi and cache[s][j] > LOSS_EPSILON),
+                     default=root)
+    return out
+
+
+def shock_breakevens(config: RunConfig, paths: int, seed: int, workers: int = 1,
+                     grid: tuple[float, ...] = SHOCK_GRID, tol: float = SHOCK_TOL,
+                     on_path: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """Per path and note, the smallest unemployment shock at which the note loses principal.
+
+    Args:
+        config: The run's config (with a deal).
+        paths: Paths 0..paths-1 of root ``seed``.
+        seed: Root seed (the same for every shock: common random numbers).
+        workers: Local processes; each runs whole paths.
+        grid: Increasing peak rises of the unemployment rate, the first 0.
+        tol: brentq's absolute tolerance on the shock.
+        on_path: Called with (paths done, paths) as paths finish.
+
+    Returns:
+        Shape (paths, notes), peak rises as fractions (0.05 = 5 points); 0 where the note loses
+        without any shock, ``inf`` where it does not lose at the largest shock of the grid.
+    """
+    out: dict[int, np.ndarray] = {}
+    if workers == 1:
+        for p in range(paths):
+            out[p] = _shock_path(config, seed, p, grid, tol)
+            if on_path:
+                on_path(len(out), paths)
+    else:
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            futures = {p: pool.submit(_shock_path, config, seed, p, grid, tol)
+                       for p in range(paths)}
+            for p, fut in futures.items():
+                out[p] = fut.result()
+                if on_path:
+                    on_path(len(out), paths)
+    return np.stack([out[p] for p in range(paths)])
+
+
+# ----------------------------------------------------------------------------------------------
+# Across paths
+
+
+def _median_interval(x: np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
+    """Distribution-free interval for the median: order statistics x_(r) and x_(n+1-r) with
+    r the largest rank such that P(Binomial(n, 1/2) <= r - 1) <= (1 - confidence) / 2.
+    NaN ends when n is too small (fewer than 6 paths at 95 %)."""
+    n = x.size
+    r = int(stats.binom.ppf((1 - confidence) / 2, n, 0.5))
+    if r < 1:
+        return math.nan, math.nan
+    s = np.sort(x)
+    return float(s[r - 1]), float(s[n - r])
+
+
+def summarise_breakevens(values: np.ndarray, notes: list[str], stress: str) -> pd.DataFrame:
+    """Across paths, per note: paths losing with no stress, never losing, median with its
+    95 % interval, 10th and 90th percentiles and mean of the finite breakevens.
+
+    Args:
+        values: (paths, notes) breakevens (0 and ``inf`` allowed).
+        notes: Note names.
+        stress: ``multiple`` or ``shock``.
+    """
+    rows = []
+    for j, note in enumerate(notes):
+        x = values[:, j]
+        low, high = _median_interval(x)
+        finite = x[np.isfinite(x)]
+        rows.append({
+            "stress": stress, "note": note, "paths": x.size,
+            "loses_at_zero": int((x == 0).sum()), "never": int(np.isinf(x).sum()),
+            "median": float(np.quantile(x, 0.5, method="inverted_cdf")),
+            "median_low": low, "median_high": high,
+            "p10": float(np.quantile(x, 0.1, method="inverted_cdf")),
+            "p90": float(np.quantile(x, 0.9, method="inverted_cdf")),
+            "mean": float(finite.mean()) if finite.size else math.nan,
+        })
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class BreakevenResult:
+    """Breakevens of one config's notes.
+
+    Attributes:
+        per_path: One row per (stress, path, note): ``breakeven`` (a multiple, or a peak rise
+            of the unemployment rate as a fraction).
+        summary: `summarise_breakevens` rows of both stresses.
+        shock_shape: The unemployment shock's start, ramp, hold and recovery (months).
+        paths, seed: The paths and root seed searched.
+    """
+
+    per_path: pd.DataFrame
+    summary: pd.DataFrame
+    shock_shape: dict = field(default_factory=dict)
+    paths: int = 0
+    seed: int = 0
+
+    TITLES = {"multiple": "Default multiple: the smallest multiple of the base-case default "
+                          "rate at which the note first loses principal",
+              "shock": "Unemployment shock: the smallest peak rise of the unemployment rate "
+                       "at which the note first loses principal"}
+
+    def stresses(self) -> list[str]:
+        return list(pd.unique(self.summary["stress"]))
+
+    @staticmethod
+    def formatter(stress: str) -> Callable[[float], str]:
+        """How a breakeven of ``stress`` is written: ``2.35x`` or ``+4.25 pts``."""
+        def fmt(v: float) -> str:
+            if v != v:
+                return "n/a"
+            if math.isinf(v):
+                return "none"
+            return f"{v:.2f}x" if stress == "multiple" else f"+{v * 100:.2f} pts"
+        return fmt
+
+
+def breakeven(config: RunConfig, paths: int, seed: int, workers: int = 1, *,
+              stresses: tuple[str, ...] = ("multiple", "shock"),
+              multiple_grid: tuple[float, ...] = MULTIPLE_GRID,
+              shock_grid: tuple[float, ...] = SHOCK_GRID,
+              progress: Callable[[str, int, int], None] | None = None) -> BreakevenResult:
+    """Both breakevens of every note of ``config``'s deal on ``paths`` paths of ``seed``.
+
+    Raises:
+        ValueError: If the config has no deal, a stress is unknown, or a path's deal never
+            started.
+    """
+    if config.deal is None:
+        raise ValueError("the config has no deal: breakevens need notes (give --deal FILE)")
+    unknown = set(stresses) - {"multiple", "shock"}
+    if unknown:
+        raise ValueError(f"unknown stress {sorted(unknown)}; allowed: multiple, shock")
+    if not isinstance(config.deal.swap and config.deal.swap.notional, str | None):
+        raise ValueError("the deal's swap notional is a fixed schedule in currency units: the "
+                         "default-multiple replay rescales pools and needs scale-free terms")
+    notes = [n.name for n in config.deal.notes]
+    found: dict[str, np.ndarray] = {}
+    if "multiple" in stresses:
+        results = run_paths(config, paths, seed, workers)
+        found["multiple"] = multiple_breakevens(config, results, multiple_grid)
+        if progress:
+            progress("multiple", paths, paths)
+    if "shock" in stresses:
+        found["shock"] = shock_breakevens(
+            config, paths, seed, workers, shock_grid,
+            on_path=(lambda d, n: progress("shock", d, n)) if progress else None)
+    per_path = pd.concat([
+        pd.DataFrame({"stress": s, "path": np.repeat(np.arange(paths), len(notes)),
+                      "note": np.tile(notes, paths), "breakeven": v.ravel()})
+        for s, v in found.items()], ignore_index=True)
+    summary = pd.concat([summarise_breakevens(v, notes, s) for s, v in found.items()],
+                        ignore_index=True)
+    shape = apply_scenario(config).macro.shock.model_dump()
+    shape.pop("peak_increase", None)
+    return BreakevenResult(per_path, summary, shape, paths, seed)

@@ -1,0 +1,442 @@
+"""The deal's cash-flow report: one path of a run, period by period, as a trustee reports it.
+
+A trustee (or servicer) report lists, for each payment date, what the pool did (balance,
+collections by type, defaults, delinquency, yield), the deal's tests (excess spread, each
+trigger's value against its threshold, the reserve against its requirement) and what each
+note received (interest, principal), what it still owes (balance, factor), what it lost
+(writedown) and how much protection it has left (credit enhancement). This module builds that
+table from a stored run, once, as a pandas DataFrame; the command line prints and exports it
+and the dashboard shows and offers it for download.
+
+Every column is read by name through one mapping (`DEAL_COLUMNS`, `NOTE_COLUMNS`): a column a
+run does not have (an older run) is left out of the report with a note saying so.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "DEAL_COLUMNS",
+    "NOTE_COLUMNS",
+    "Column",
+    "DealReport",
+    "build_deal_report",
+    "note_losses",
+    "path_at_quantile",
+    "write_csv",
+    "write_xlsx",
+]
+
+TABLES = ("notes", "waterfall", "triggers", "pool", "note_metrics")
+"""Run-store tables the report reads (those a run has)."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One report column read from a run's tables.
+
+    Attributes:
+        key: Name in the report, ``<group>.<field>`` (group ``pool`` or ``deal``) or, for a
+            note's column, the field alone (the report names it ``note.<note>.<field>``).
+        source: Column name in the run's tables.
+        label: Header shown to people.
+        kind: ``money`` (currency units), ``rate`` (annualised fraction), ``ratio``
+            (fraction), ``flag`` (yes/no) or ``count``.
+    """
+
+    key: str
+    source: str
+    label: str
+    kind: str = "money"
+
+
+DEAL_COLUMNS: tuple[Column, ...] = (
+    Column("pool.balance_begin", "pool_balance_begin", "pool balance, start"),
+    Column("pool.interest", "interest", "interest collected"),
+    Column("pool.principal", "principal", "principal collected"),
+    Column("pool.recoveries", "recoveries", "recoveries"),
+    Column("pool.defaults", "defaults", "defaults"),
+    Column("pool.delinquent", "delinquent_balance", "delinquent balance"),
+    Column("pool.purchased", "purchased", "receivables bought"),
+    Column("pool.balance_end", "pool_balance_end", "pool balance, end"),
+    Column("deal.fees", "fees_paid", "senior fees paid"),
+    Column("deal.excess_spread_gross", "excess_spread_gross", "excess spread, gross", "rate"),
+    Column("deal.excess_spread_net", "excess_spread", "excess spread, net of losses", "rate"),
+    Column("deal.reserve", "reserve_balance", "reserve balance"),
+    Column("deal.reserve_requirement", "reserve_requirement", "reserve requirement"),
+    Column("deal.residual", "residual", "residual released"),
+    Column("deal.revolving", "revolving", "revolving", "flag"),
+    Column("deal.sequential", "sequential", "sequential pay", "flag"),
+)
+"""Deal-level columns, read from the ``pool``, ``waterfall`` and (deal-level columns of) the
+``notes`` tables, the first table holding the column winning."""
+
+NOTE_COLUMNS: tuple[Column, ...] = (
+    Column("interest", "interest_paid", "interest paid"),
+    Column("interest_shortfall", "interest_shortfall", "interest shortfall"),
+    Column("principal", "principal_paid", "principal paid"),
+    Column("balance", "balance_end", "balance, end"),
+    Column("writedown", "writedown", "writedown"),
+    Column("pdl", "pdl_balance", "PDL balance"),
+)
+"""Per-note columns, read from the ``notes`` table."""
+
+DERIVED: dict[str, tuple[str, str]] = {
+    "pool.yield": ("yield, annual", "rate"),
+    "pool.default_rate": ("default rate, annual", "rate"),
+    "pool.delinquency_ratio": ("delinquency ratio", "ratio"),
+    "factor": ("factor", "ratio"),
+    "credit_enhancement": ("credit enhancement", "ratio"),
+}
+"""Columns computed from the mapped ones: ``(label, kind)``; note-level ones without group.
+Yield = interest collected × 12 / pool balance at the start; default rate = defaults × 12 /
+pool balance at the start; delinquency ratio = delinquent balance / pool balance at the start;
+factor and credit enhancement: see `build_deal_report`."""
+
+LEGACY_NET = ("runs recorded before excess spread was net of losses: their 'excess_spread' "
+              "is the gross figure, shown as gross; the net figure is not in this run")
+
+
+@dataclass
+class DealReport:
+    """One path's period-by-period deal report.
+
+    Attributes:
+        table: One row per period (index ``period``, 1..T), flat columns named
+            ``pool.<field>``, ``deal.<field>``, ``trigger.<name>.<value|threshold|breached>``
+            and ``note.<note>.<field>``; money in currency units, rates and ratios as fractions.
+        path: The path shown.
+        selection: How the path was chosen, in words.
+        notes: Note names, most senior first.
+        triggers: Trigger names, in deal order.
+        missing: What this run does not record, one sentence each (left out of the table).
+        labels: Column name -> (header, kind).
+        run_id: The run's id ('' when unknown).
+    """
+
+    table: pd.DataFrame
+    path: int
+    selection: str
+    notes: list[str]
+    triggers: list[str]
+    missing: list[str] = field(default_factory=list)
+    labels: dict[str, tuple[str, str]] = field(default_factory=dict)
+    run_id: str = ""
+
+    def groups(self) -> dict[str, list[str]]:
+        """Columns by group, in report order: ``pool``, ``deal``, ``triggers``, then one
+        group per note (``note <name>``): the pieces a narrow screen shows one by one."""
+        out: dict[str, list[str]] = {"pool": [], "deal": [], "triggers": []}
+        for col in self.table.columns:
+            head = col.split(".", 1)[0]
+            if head == "trigger":
+                out["triggers"].append(col)
+            elif head == "note":
+                out.setdefault(f"note {col.split('.')[1]}", []).append(col)
+            else:
+                out[head].append(col)
+        return {k: v for k, v in out.items() if v}
+
+
+# ----------------------------------------------------------------------------------------------
+# Choosing the path
+
+
+def note_losses(tables: Mapping[str, pd.DataFrame], note: str) -> pd.Series:
+    """Each path's principal loss on ``note``, as a share of its original balance.
+
+    From ``note_metrics`` when the run has it, otherwise from the ``notes`` table.
+
+    Raises:
+        ValueError: If the run has no such note (the message lists the notes it has).
+    """
+    metrics = tables.get("note_metrics")
+    if metrics is not None and "loss_pct" in metrics:
+        rows = metrics[metrics["note"] == note]
+        names = list(pd.unique(metrics["note"]))
+        if rows.empty:
+            raise ValueError(f"no note {note!r} in this run; its notes are {', '.join(names)}")
+        return rows.set_index("path")["loss_pct"].sort_index()
+    notes = _require(tables, "notes")
+    rows = notes[notes["note"] == note]
+    if rows.empty:
+        names = ", ".join(pd.unique(notes["note"]))
+        raise ValueError(f"no note {note!r} in this run; its notes are {names}")
+    g = rows.sort_values("period").groupby("path")
+    return (g["writedown"].sum() / g["balance_begin"].first()).sort_index()
+
+
+def path_at_quantile(losses: pd.Series, q: float) -> int:
+    """The path whose loss is the ``q`` quantile of the losses (inverted empirical CDF).
+
+    Paths are ordered by loss, ties by path number; the path at position
+    ``ceil(q * N) - 1`` (at least 0) is chosen, so the result is always a path of the run:
+    the smallest loss L with at least a share q of paths losing L or less.
+
+    Args:
+        losses: Loss per path, indexed by path.
+        q: Quantile, 0 <= q <= 1 (0: the best path, 1: the worst).
+
+    Raises:
+        ValueError: If q is outside [0, 1] or there are no paths.
+    """
+    if not (0.0 <= q <= 1.0) or math.isnan(q):
+        raise ValueError(f"quantile must be between 0 and 1, got {q}")
+    if losses.empty:
+        raise ValueError("the run has no paths")
+    order = sorted(zip(losses.to_numpy(float), losses.index, strict=True))
+    return int(order[max(math.ceil(q * len(order)) - 1, 0)][1])
+
+
+# ----------------------------------------------------------------------------------------------
+# Building the table
+
+
+def _require(tables: Mapping[str, pd.DataFrame], name: str) -> pd.DataFrame:
+    if name not in tables:
+        raise ValueError(f"the run has no {name!r} table: it was run without a deal, so it has "
+                         "no deal report")
+    return tables[name]
+
+
+def _deal_frame(tables: Mapping[str, pd.DataFrame], path: int) -> pd.DataFrame:
+    """Deal-level columns of one path, one row per period, from every table that has some."""
+    frames = []
+    for name in ("pool", "waterfall", "notes"):
+        t = tables.get(name)
+        if t is None:
+            continue
+        rows = t[t["path"] == path]
+        if name == "notes":
+            rows = rows.drop_duplicates("period")
+        frames.append(rows.set_index("period").drop(columns=["path", "note"], errors="ignore"))
+    out = frames[0]
+    for f in frames[1:]:
+        out = out.join(f[[c for c in f.columns if c not in out.columns]], how="outer")
+    return out.sort_index()
+
+
+def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
+    return num.where(den > 0) / den.where(den > 0)
+
+
+def _deal_columns(frame: pd.DataFrame, report: DealReport) -> dict[str, pd.Series]:
+    cols: dict[str, pd.Series] = {}
+    legacy = "excess_spread_gross" not in frame and "excess_spread" in frame
+    for c in DEAL_COLUMNS:
+        source = c.source
+        if legacy and c.key == "deal.excess_spread_gross":
+            source = "excess_spread"
+        elif legacy and c.key == "deal.excess_spread_net":
+            report.missing.append(f"{c.label}: {LEGACY_NET}")
+            continue
+        if source not in frame:
+            report.missing.append(f"{c.label}: not recorded in this run ('{source}')")
+            continue
+        cols[c.key] = frame[source]
+        report.labels[c.key] = (c.label, c.kind)
+    pool = frame.get("pool_balance_begin")
+    if pool is not None:
+        for key, source, scale in (("pool.yield", "interest", 12.0),
+                                   ("pool.default_rate", "defaults", 12.0),
+                                   ("pool.delinquency_ratio", "delinquent_balance", 1.0)):
+            if source in frame:
+                cols[key] = _ratio(frame[source], pool) * scale
+                report.labels[key] = DERIVED[key]
+    return cols
+
+
+def _trigger_columns(tables: Mapping[str, pd.DataFrame], path: int,
+                     report: DealReport) -> dict[str, pd.Series]:
+    cols: dict[str, pd.Series] = {}
+    trig = tables.get("triggers")
+    if trig is not None and not trig.empty:
+        rows = trig[trig["path"] == path]
+        for name in pd.unique(trig["trigger"]):
+            one = rows[rows["trigger"] == name].set_index("period")
+            report.triggers.append(str(name))
+            for part, kind in (("value", "ratio"), ("threshold", "ratio"), ("breached", "flag")):
+                if part in one:
+                    key = f"trigger.{name}.{part}"
+                    cols[key] = one[part]
+                    report.labels[key] = (f"{name} {part}", kind)
+        return cols
+    notes = tables["notes"]
+    flags = [c for c in notes.columns if c.startswith("trigger_") and c != "trigger_breached"]
+    if flags:
+        report.missing.append("trigger values and thresholds: not recorded in this run "
+                              "(no 'triggers' table); only breach states shown")
+    rows = notes[notes["path"] == path].drop_duplicates("period").set_index("period")
+    for c in flags:
+        name = c.removeprefix("trigger_")
+        report.triggers.append(name)
+        cols[f"trigger.{name}.breached"] = rows[c]
+        report.labels[f"trigger.{name}.breached"] = (f"{name} breached", "flag")
+    return cols
+
+
+def _note_columns(tables: Mapping[str, pd.DataFrame], path: int, deal: pd.DataFrame,
+                  report: DealReport) -> dict[str, pd.Series]:
+    notes = tables["notes"]
+    rows = notes[notes["path"] == path]
+    cols: dict[str, pd.Series] = {}
+    absent = [c for c in NOTE_COLUMNS if c.source not in notes]
+    report.missing += [f"note {c.label}: not recorded in this run ('{c.source}')"
+                       for c in absent]
+    senior_balance = 0.0
+    pool_end = deal.get("pool_balance_end")
+    reserve = deal["reserve_balance"] if "reserve_balance" in deal else 0.0
+    for name in report.notes:
+        one = rows[rows["note"] == name].set_index("period").sort_index()
+        for c in NOTE_COLUMNS:
+            if c in absent:
+                continue
+            key = f"note.{name}.{c.key}"
+            cols[key] = one[c.source]
+            report.labels[key] = (f"{name} {c.label}", c.kind)
+        original = float(one["balance_begin"].iloc[0])
+        key = f"note.{name}.factor"
+        cols[key] = one["balance_end"] / original if original > 0 else one["balance_end"] * np.nan
+        report.labels[key] = (f"{name} {DERIVED['factor'][0]}", "ratio")
+        senior_balance = senior_balance + one["balance_end"]
+        if pool_end is not None:
+            key = f"note.{name}.credit_enhancement"
+            cols[key] = _ratio(pool_end + reserve - senior_balance, pool_end)
+            report.labels[key] = (f"{name} {DERIVED['credit_enhancement'][0]}", "ratio")
+    if pool_end is None:
+        report.missing.append("credit enhancement: the run has no pool table "
+                              "('pool_balance_end')")
+    return cols
+
+
+def build_deal_report(tables: Mapping[str, pd.DataFrame], path: int | None = None, *,
+                      quantile: float | None = None, note: str | None = None,
+                      run_id: str = "") -> DealReport:
+    """Build one path's deal report from a run's tables.
+
+    Credit enhancement of a note = (pool balance at the period's end + reserve balance - the
+    end balances of this note and every note senior to it) / pool balance at the end: the
+    share of the pool that can be lost before this note loses (negative: the note is not fully
+    backed). Factor = note balance at the period's end / its original balance.
+
+    Args:
+        tables: The run's tables by name (`TABLES`; ``notes`` is required).
+        path: The path to show (default: path 0, unless ``quantile`` is given).
+        quantile: Show instead the path at this quantile of ``note``'s loss
+            (`path_at_quantile`).
+        note: The note whose loss ``quantile`` ranks paths by (default: the most junior).
+        run_id: Shown in exports.
+
+    Returns:
+        A `DealReport`.
+
+    Raises:
+        ValueError: If the run has no deal, the path is not in the run, both ``path`` and
+            ``quantile`` are given, or ``note`` is not one of the run's notes.
+    """
+    notes = _require(tables, "notes")
+    names = [str(n) for n in pd.unique(notes["note"])]
+    paths = sorted(int(p) for p in pd.unique(notes["path"]))
+    if path is not None and quantile is not None:
+        raise ValueError("give either a path or a quantile, not both")
+    if quantile is not None:
+        note = names[-1] if note is None else note
+        path = path_at_quantile(note_losses(tables, note), quantile)
+        loss = float(note_losses(tables, note).loc[path])
+        selection = (f"path {path}: the {quantile:g} quantile of {note}'s loss over "
+                     f"{len(paths)} paths (its loss {loss:.4%})")
+    else:
+        path = paths[0] if path is None else int(path)
+        if path not in paths:
+            raise ValueError(f"path {path} is not in this run; it has paths "
+                             f"{paths[0]} to {paths[-1]}")
+        selection = f"path {path} of {len(paths)}"
+    report = DealReport(pd.DataFrame(), path, selection, names, [], run_id=run_id)
+    deal = _deal_frame(tables, path)
+    cols = _deal_columns(deal, report)
+    cols.update(_trigger_columns(tables, path, report))
+    cols.update(_note_columns(tables, path, deal, report))
+    table = pd.DataFrame(cols)
+    table.index.name = "period"
+    order = sorted(table.columns, key=lambda c: _order(c, report))
+    report.table = _until_wound_down(table[order], report)
+    return report
+
+
+def _until_wound_down(table: pd.DataFrame, report: DealReport) -> pd.DataFrame:
+    """The periods up to the last one in which any amount moved: a deal ended by a clean-up
+    call (or fully repaid) has nothing more to report, as a trustee's reports stop then."""
+    money = [c for c in table.columns if report.labels.get(c, ("", ""))[1] == "money"]
+    moved = (table[money].abs().sum(axis=1) > 0).to_numpy()
+    if not moved.any() or moved[-1]:
+        return table
+    last = int(np.flatnonzero(moved)[-1])
+    report.selection += (f"; the deal had wound down by period {table.index[last]}, later "
+                         f"periods are left out")
+    return table.iloc[: last + 1]
+
+
+def _order(column: str, report: DealReport) -> tuple:
+    """Report order: pool, deal, triggers (deal order), notes (seniority); within a group
+    the mapping's order, derived columns after their sources."""
+    keys = [c.key for c in DEAL_COLUMNS]
+    head = column.split(".")
+    if head[0] in ("pool", "deal"):
+        pos = keys.index(column) if column in keys else len(keys)
+        return (0 if head[0] == "pool" else 1, pos, column)
+    if head[0] == "trigger":
+        return (2, report.triggers.index(head[1]), ("value", "threshold", "breached").index(
+            head[2]) if head[2] in ("value", "threshold", "breached") else 9, column)
+    fields = [c.key for c in NOTE_COLUMNS] + ["factor", "credit_enhancement"]
+    return (3, report.notes.index(head[1]), fields.index(head[2]), column)
+
+
+# ----------------------------------------------------------------------------------------------
+# Exports
+
+
+def _about(report: DealReport) -> pd.DataFrame:
+    rows = [("run", report.run_id), ("path", str(report.path)), ("selection", report.selection),
+            ("units", "money in currency units; rates annualised and ratios as fractions")]
+    rows += [("not in this run", m) for m in report.missing]
+    rows += [(col, f"{label} [{kind}]") for col, (label, kind) in report.labels.items()]
+    return pd.DataFrame(rows, columns=["item", "value"])
+
+
+def write_csv(report: DealReport, file: str | Path) -> Path:
+    """Write the report's table as CSV (one row per period, the flat column names)."""
+    file = Path(file)
+    report.table.to_csv(file)
+    return file
+
+
+def write_xlsx(report: DealReport, file: str | Path) -> Path:
+    """Write the report as an Excel workbook (openpyxl): sheet ``report`` holds the table with
+    a header row of labels above the column names; sheet ``about`` says what was chosen, the
+    units and what the run does not record. Rates and ratios are formatted as percentages.
+    """
+    from openpyxl.utils import get_column_letter
+
+    file = Path(file)
+    with pd.ExcelWriter(file, engine="openpyxl") as xl:
+        report.table.to_excel(xl, sheet_name="report", startrow=1)
+        _about(report).to_excel(xl, sheet_name="about", index=False)
+        sheet = xl.sheets["report"]
+        for j, col in enumerate(report.table.columns, start=2):
+            label, kind = report.labels.get(col, (col, "money"))
+            sheet.cell(row=1, column=j, value=label)
+            fmt = {"rate": "0.00%", "ratio": "0.00%", "money": "#,##0.00"}.get(kind)
+            letter = get_column_letter(j)
+            sheet.column_dimensions[letter].width = max(12, min(len(label), 30))
+            if fmt:
+                for row in range(3, 3 + len(report.table)):
+                    sheet.cell(row=row, column=j).number_format = fmt
+        sheet.freeze_panes = "B3"
+    return file

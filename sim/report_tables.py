@@ -1,0 +1,176 @@
+"""Terminal tables of the treasury reports: tranches with their rating range, the deal's
+cash-flow report split to fit the screen, and breakevens (rich tables, built, not printed)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from rich import box
+from rich.markup import escape
+from rich.table import Table
+
+from sim.deal_report import DealReport
+
+__all__ = [
+    "breakeven_tables",
+    "deal_report_tables",
+    "fmt_value",
+    "rating_compare_table",
+    "rating_footnote",
+    "tranche_table",
+]
+
+RATING_NOTE = ("Implied rating: Moody's idealised cumulative expected-loss rates read at the "
+               "note's mean WAL; the ratings consistent with the run are those of the 95 % "
+               "interval of the expected loss; 'n/a' when the run has too few paths to resolve "
+               "the rating (a run of N paths cannot tell losses rarer than about 1/N from none; "
+               "see docs/REPORTS.md).")
+
+
+def fmt_value(value: object, kind: str) -> str:
+    """A report cell: money with thousands separators and cents, rates and ratios as per
+    cent, flags yes/no, blank when missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if kind == "flag":
+        return "yes" if bool(value) else "no"
+    if kind in ("rate", "ratio"):
+        return f"{float(value):.2%}"
+    if kind == "count":
+        return f"{int(value):,}"
+    return f"{float(value):,.2f}"
+
+
+def _pct(x: float, digits: int = 3) -> str:
+    return "" if x != x else f"{x:.{digits}%}"
+
+
+def _short_rating(r) -> str:  # noqa: ANN001 - a tranche_summary row
+    if not r.rating_resolved:
+        return f"n/a: needs >= {int(r.paths_needed):,} paths"
+    return r.implied_rating
+
+
+def _span(r) -> str:  # noqa: ANN001 - a tranche_summary row
+    return r.rating_best if r.rating_best == r.rating_worst else (
+        f"{r.rating_best} to {r.rating_worst}")
+
+
+def tranche_table(summary: pd.DataFrame, title: str) -> list[Table]:
+    """Two tables from `sim.abs.tranche_summary` output: each note's loss distribution, WAL,
+    IRR and implied rating ('n/a' with the paths it needs when the run cannot resolve it); then
+    what the run's paths can tell: the 95 % intervals of the expected loss and of P(loss)
+    (Wilson) and the range of ratings they allow."""
+    main = Table(title=title)
+    for c in ("note", "expected loss", "P(loss)", "loss p95", "loss p99", "WAL (y)", "IRR",
+              "implied rating"):
+        main.add_column(c, justify="left" if c in ("note", "implied rating") else "right")
+    sure = Table(title=f"what {int(summary.paths.max())} paths can tell (95 % intervals)",
+                 box=box.SIMPLE_HEAD)
+    for c in ("note", "expected loss", "P(loss), Wilson", "ratings consistent",
+              "read at WAL (y)"):
+        sure.add_column(c, justify="left" if c in ("note", "ratings consistent") else "right")
+    for r in summary.itertuples(index=False):
+        wal = "" if r.wal_years != r.wal_years else f"{r.wal_years:.2f}"
+        main.add_row(r.note, _pct(r.expected_loss), _pct(r.prob_loss, 1), _pct(r.loss_p95),
+                     _pct(r.loss_p99), wal, _pct(r.irr_annual, 2), _short_rating(r))
+        sure.add_row(r.note, escape(f"[{_pct(r.el_low)}, {_pct(r.el_high)}]"),
+                     escape(f"[{_pct(r.prob_loss_low, 1)}, {_pct(r.prob_loss_high, 1)}]"), _span(r),
+                     wal or "10 (no principal paid)")
+    return [main, sure]
+
+
+def rating_footnote(summary: pd.DataFrame) -> str:
+    """The rating note, and the residual holder's return when the run records it."""
+    lines = [RATING_NOTE]
+    holder = summary.dropna(subset=["holder_irr_annual"]) if "holder_irr_annual" in summary else []
+    for r in getattr(holder, "itertuples", lambda **_: [])(index=False):
+        lines.append(f"Residual holder ({r.note} plus the residual): IRR {r.holder_irr_annual:.2%} "
+                     f"(mean over paths); residual received {r.residual_paid:,.2f} a path on "
+                     f"average.")
+    return "\n".join(lines)
+
+
+def rating_compare_table(a: pd.DataFrame, b: pd.DataFrame) -> Table:
+    """Two runs' notes side by side: P(loss) with its Wilson interval and the implied rating
+    with the range each run allows (`sim.abs.tranche_summary` outputs)."""
+    table = Table(title="notes: implied ratings with the uncertainty of each run")
+    for c in ("note", "A: P(loss) [Wilson 95%]", "A: implied rating", "B: P(loss) [Wilson 95%]",
+              "B: implied rating"):
+        table.add_column(c, justify="left" if "rating" in c or c == "note" else "right")
+    right = {r.note: r for r in b.itertuples(index=False)}
+
+    def cells(r) -> list[str]:  # noqa: ANN001 - a tranche_summary row
+        return [escape(f"{_pct(r.prob_loss, 1)} [{_pct(r.prob_loss_low, 1)}, "
+                       f"{_pct(r.prob_loss_high, 1)}]"), f"{_short_rating(r)} ({_span(r)})"]
+
+    for r in a.itertuples(index=False):
+        other = cells(right[r.note]) if r.note in right else ["", "not in B"]
+        table.add_row(r.note, *cells(r), *other)
+    return table
+
+
+def _header(report: DealReport, col: str, group: str) -> str:
+    label, _ = report.labels.get(col, (col, "money"))
+    prefix = group.removeprefix("note ") + " "
+    return label.removeprefix(prefix) if group.startswith("note ") else label
+
+
+def _width(report: DealReport, col: str, group: str) -> int:
+    kind = report.labels.get(col, (col, "money"))[1]
+    cells = [len(fmt_value(v, kind)) for v in report.table[col].to_numpy()]
+    words = max((len(w) for w in _header(report, col, group).split()), default=4)
+    return max([words, *cells]) + 3
+
+
+def deal_report_tables(report: DealReport, width: int) -> list[Table]:
+    """The report as rich tables no wider than ``width`` characters: one group at a time
+    (pool, deal, triggers, each note), a group's columns split over several tables when they
+    do not fit; every table starts with the period. Each value keeps all its digits."""
+    tables = []
+    limit = width - 4  # a margin: rich's own measure of a column can exceed ours by a little
+    for group, cols in report.groups().items():
+        chunks: list[list[str]] = [[]]
+        used = 10  # the period column and the outer borders
+        for col in cols:
+            w = _width(report, col, group)
+            if chunks[-1] and used + w > limit:
+                chunks.append([])
+                used = 10
+            chunks[-1].append(col)
+            used += w
+        for k, chunk in enumerate(chunks, start=1):
+            part = f" ({k}/{len(chunks)})" if len(chunks) > 1 else ""
+            t = Table(title=f"{group}{part}", title_justify="left")
+            t.add_column("period", justify="right", width=6)
+            for col in chunk:  # the widest value and header word: nothing is cut
+                t.add_column(_header(report, col, group), justify="right",
+                             width=_width(report, col, group) - 3)
+            kinds = [report.labels.get(c, (c, "money"))[1] for c in chunk]
+            for period, row in zip(report.table.index, report.table[chunk].itertuples(
+                    index=False), strict=True):
+                t.add_row(str(period), *[fmt_value(v, k) for v, k in zip(row, kinds,
+                                                                           strict=True)])
+            tables.append(t)
+    return tables
+
+
+def breakeven_tables(result) -> list[Table]:  # noqa: ANN001 - a sim.breakeven.BreakevenResult
+    """One table per stress: each note's breakeven across paths (median with its 95 %
+    order-statistics interval, 10th and 90th percentiles, paths losing without stress and
+    paths not losing at the largest stress searched)."""
+    out = []
+    for stress in result.stresses():
+        rows = result.summary[result.summary["stress"] == stress]
+        t = Table(title=f"{result.TITLES[stress]} ({result.paths} paths, seed {result.seed})",
+                  title_justify="left")
+        for c in ("note", "median [95% CI]", "p10", "p90", "losing with no stress",
+                  "no loss at max"):
+            t.add_column(c, justify="left" if c == "note" else "right")
+        f = result.formatter(stress)
+        for r in rows.itertuples(index=False):
+            t.add_row(r.note, escape(f"{f(r.median)} [{f(r.median_low)}, {f(r.median_high)}]"),
+                      f(r.p10), f(r.p90), f"{int(r.loses_at_zero)}", f"{int(r.never)}")
+        out.append(t)
+    return out

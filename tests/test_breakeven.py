@@ -1,0 +1,189 @@
+"""Tests of sim.breakeven: the stressed replay, both searches and the command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from sim.breakeven import (
+    _median_interval,
+    _pool_arrays,
+    _shock_path,
+    _writedowns,
+    multiple_breakevens,
+    replay_stressed,
+    shocked_config,
+    summarise_breakevens,
+)
+from sim.cli import main
+from sim.config import deep_merge, read_yaml, validate_config
+from sim.engine import PathResult
+from sim.montecarlo import run_paths
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+TINY = {"name": "tiny-deal", "seed": 5,
+        "book": {"initial_borrowers": 300, "new_borrowers_per_month": 10, "horizon_months": 12}}
+
+
+def tiny_config(deal: dict | None = None):
+    data = deep_merge(read_yaml(CONFIGS / "baseline.yaml"), TINY)
+    base = deep_merge(read_yaml(CONFIGS / "deals" / "baitiao_2015.yaml"),
+                      {"cutoff_month": 4, "revolving_months": 2})
+    data["deal"] = deep_merge(base, deal or {})
+    return validate_config(data)
+
+
+# -- the default multiple, by hand ------------------------------------------------------------
+
+HAND_DEAL = {"notes": [{"name": "A", "size": 0.9, "coupon": 0.0},
+                       {"name": "B", "size": 0.1, "coupon": 0.0}],
+             "senior_fee_rate": 0.0, "reserve": {"initial_pct": 0.0, "target_pct": 0.0},
+             "triggers": [], "revolving_months": 0, "clean_up_call": None, "swap": None,
+             "cutoff_month": 10}
+
+
+def hand_result(path: int, pool: float) -> PathResult:
+    """One period: pool `pool`, 5 % defaults, the rest repaid, interest 2 % of the pool."""
+    flows = {"pool_balance_begin": [pool], "interest": [0.02 * pool],
+             "principal": [0.95 * pool], "recoveries": [0.0], "defaults": [0.05 * pool],
+             "delinquent_balance": [0.0], "base_rate": [0.02], "replenishment_capacity": [0.0]}
+    return PathResult(path, {}, {}, pool={k: np.asarray(v) for k, v in flows.items()})
+
+
+def test_hand_computed_multiples_one_period_deal():
+    # Under k: defaults 5k; survivors repay 95 and pay 2 scaled by (1 - 0.05k) / 0.95, so the
+    # notes get (1 - 0.05k) * (100 + 2 / 0.95) of cash against a principal target of 100.
+    # B (10) first loses when that is below 100, A (90) when it is below 90 - by more than a
+    # cent at the path's own size P (pool P instead of 100: scale the cent by 100 / P).
+    cash = 100 + 2 / 0.95
+    config = tiny_config(HAND_DEAL).model_copy(
+        update={"book": tiny_config().book.model_copy(update={"horizon_months": 11})})
+    sizes = (100.0, 12345.0)
+    got = multiple_breakevens(config, [hand_result(i, p) for i, p in enumerate(sizes)],
+                              tol=1e-4)
+    for row, size in zip(got, sizes, strict=True):
+        cent = 0.01 * 100 / size
+        k_b = (1 - (100 - cent) / cash) / 0.05  # 0.4124 at any size above a few thousand
+        k_a = (1 - (90 - cent) / cash) / 0.05  # 2.3713
+        assert k_b <= row[1] <= k_b + 1e-4
+        assert k_a <= row[0] <= k_a + 1e-4
+    assert got[1, 1] == pytest.approx(0.41237, abs=2e-4)
+
+
+def test_no_defaults_to_scale_means_no_breakeven_and_zero_means_it_loses_anyway():
+    config = tiny_config(HAND_DEAL).model_copy(
+        update={"book": tiny_config().book.model_copy(update={"horizon_months": 11})})
+    safe = hand_result(0, 100.0)
+    safe.pool["defaults"] = np.zeros(1)
+    safe.pool["principal"] = np.array([100.0])
+    broke = hand_result(1, 100.0)
+    broke.pool["principal"] = np.array([50.0])  # half the pool outstanding at the horizon
+    broke.pool["defaults"] = np.zeros(1)
+    got = multiple_breakevens(config, [safe, broke])
+    assert np.isinf(got[0]).all()
+    assert got[1].tolist() == [0.0, 0.0]
+
+
+# -- the replay against the engine ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def engine_run():
+    config = tiny_config()
+    return config, run_paths(config, 2, 3)
+
+
+def test_replay_at_one_times_reproduces_the_runs_waterfall(engine_run):
+    config, results = engine_run
+    pool, factor = _pool_arrays(results)
+    replay = replay_stressed(config, pool, np.ones(len(results)))
+    for i, r in enumerate(results):
+        for field in ("balance_end", "writedown", "interest_paid", "principal_paid"):
+            np.testing.assert_allclose(replay.notes[field][i] * factor[i],
+                                       r.waterfall.notes[field][0], rtol=1e-9, atol=1e-6)
+
+
+def test_more_defaults_never_help_a_note(engine_run):
+    config, results = engine_run
+    pool, factor = _pool_arrays(results)
+    losses = [replay_stressed(config, pool, np.full(2, k)).notes["writedown"].sum(axis=1)
+              for k in (0.5, 1.0, 2.0, 4.0, 8.0)]
+    assert all(np.all(b >= a - 1e-6) for a, b in zip(losses, losses[1:], strict=False))
+    be = multiple_breakevens(config, results)
+    # each finite breakeven loses and a hair below it does not
+    for i in range(2):
+        for j in np.flatnonzero(np.isfinite(be[i]) & (be[i] > 0)):
+            k = np.full(2, be[i, j])
+            at = replay_stressed(config, pool, k).notes["writedown"].sum(axis=1)[i, j]
+            below = replay_stressed(config, pool, k - 0.005).notes["writedown"].sum(axis=1)
+            assert at * factor[i] > 0.01 >= below[i, j] * factor[i]
+
+
+# -- the unemployment shock ---------------------------------------------------------------------
+
+
+def test_shock_override_changes_only_the_peak():
+    config = tiny_config()
+    shocked = shocked_config(config, 0.07)
+    assert shocked.macro.shock.peak_increase == 0.07
+    assert shocked.book == config.book and shocked.deal == config.deal
+
+
+def test_shock_breakeven_brackets_the_first_loss_on_a_path():
+    # a thin junior note and high fees: on path 1 both notes lose at a 30-point shock, none
+    # without one, so brentq narrows a bracket between 15 and 30 points for each
+    config = tiny_config({"notes": [{"name": "senior", "size": 0.96, "coupon": 0.03},
+                                    {"name": "junior", "size": 0.04, "coupon": 0.08}],
+                          "senior_fee_rate": 0.03})
+    grid, tol = (0.0, 0.15, 0.3), 0.02
+    got = _shock_path(config, 3, 1, grid, tol)
+    assert np.all((got > 0.15) & (got <= 0.3))
+    assert got[1] <= got[0]  # the junior note loses first
+    for j, s in enumerate(got):
+        assert _writedowns(shocked_config(config, s), 3, 1)[j] > 0.01
+        assert _writedowns(shocked_config(config, s - tol), 3, 1)[j] <= 0.01
+
+
+# -- across paths -------------------------------------------------------------------------------
+
+
+def test_median_interval_from_order_statistics():
+    x = np.arange(1.0, 11.0)  # n = 10: the classic 97.9 % interval is x(2) to x(9)
+    assert _median_interval(x) == (2.0, 9.0)
+    assert all(np.isnan(_median_interval(np.arange(5.0))))  # 5 paths cannot give one
+    lo, hi = _median_interval(np.arange(6.0))
+    assert (lo, hi) == (0.0, 5.0)
+    s = summarise_breakevens(np.array([[0.0], [1.0], [2.0], [np.inf]]), ["B"], "multiple")
+    row = s.iloc[0]
+    assert (row.loses_at_zero, row.never, row.paths) == (1, 1, 4)
+    assert row["median"] == 1.0 and row["mean"] == pytest.approx(1.0)
+
+
+# -- the command --------------------------------------------------------------------------------
+
+
+def test_breakeven_command_prints_each_notes_multiple(tmp_path, capsys):
+    config = tmp_path / "tiny.yaml"
+    data = deep_merge(TINY, {"deal": deep_merge(
+        read_yaml(CONFIGS / "deals" / "baitiao_2015.yaml"),
+        {"cutoff_month": 4, "revolving_months": 2})})
+    data["base"] = str(CONFIGS / "baseline.yaml")
+    config.write_text(yaml.safe_dump(data))
+    csv = tmp_path / "be.csv"
+    assert main(["breakeven", str(config), "--paths", "2", "--seed", "3", "--only", "multiple",
+                 "--quiet", "--csv", str(csv)]) == 0
+    out = capsys.readouterr().out
+    assert "Default multiple" in out and "(2 paths, seed 3)" in out
+    for note in ("senior", "mezzanine", "subordinated"):
+        assert note in out
+    assert len(csv.read_text().splitlines()) == 1 + 2 * 3
+
+
+def test_breakeven_without_a_deal_exits_2(tmp_path, capsys):
+    config = tmp_path / "nodeal.yaml"
+    config.write_text(yaml.safe_dump(dict(TINY, base=str(CONFIGS / "baseline.yaml"), deal=None)))
+    assert main(["breakeven", str(config), "--paths", "1"]) == 2
+    assert "the config has no deal" in capsys.readouterr().err

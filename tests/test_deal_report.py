@@ -1,0 +1,286 @@
+"""Tests of sim.deal_report: the period-by-period deal report, its exports and its command."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+import sim
+from sim.abs import note_metrics, run_waterfall, triggers_to_frame, waterfall_arrays
+from sim.cli import main
+from sim.config import deep_merge, read_yaml
+from sim.deal_report import (
+    build_deal_report,
+    path_at_quantile,
+    write_csv,
+    write_xlsx,
+)
+
+DEAL = {
+    "notes": [{"name": "A", "balance": 80, "coupon": 0.03},
+              {"name": "B", "balance": 20, "coupon": 0.08}],
+    "triggers": [{"type": "cumulative_default_ratio", "threshold": 0.05, "name": "cdr"}],
+}
+# path 0 repays everything; path 1 loses 30 of 100 to defaults in period 2
+COLL = {
+    "pool_balance_begin": [[100, 50, 0], [100, 50, 0]],
+    "interest": [[1, 1, 0], [1, 1, 0]],
+    "principal": [[50, 50, 0], [50, 20, 0]],
+    "recoveries": [[0, 0, 0], [0, 0, 0]],
+    "defaults": [[0, 0, 0], [0, 30, 0]],
+}
+
+
+def hand_tables() -> dict[str, pd.DataFrame]:
+    """A two-path run's tables, made by the waterfall from hand-written collections."""
+    pool = pd.DataFrame({"path": np.repeat([0, 1], 3), "period": np.tile([1, 2, 3], 2),
+                         **{k: np.ravel(v).astype(float) for k, v in COLL.items()}})
+    pool["pool_balance_end"] = pool.pool_balance_begin - pool.principal - pool.defaults
+    notes = run_waterfall(DEAL, pool)
+    return {"notes": notes, "pool": pool, "note_metrics": note_metrics(notes),
+            "triggers": triggers_to_frame(waterfall_arrays(DEAL, COLL))}
+
+
+def test_hand_computed_factor_credit_enhancement_and_rates():
+    rep = build_deal_report(hand_tables(), path=1)
+    t = rep.table
+    # period 1: pool 100 -> 50; A paid 50 of principal (80 -> 30), B untouched, no reserve
+    assert t.loc[1, "note.A.balance"] == pytest.approx(30.0)
+    assert t.loc[1, "note.A.factor"] == pytest.approx(30 / 80)
+    assert t.loc[1, "note.A.credit_enhancement"] == pytest.approx((50 - 30) / 50)
+    assert t.loc[1, "note.B.credit_enhancement"] == pytest.approx((50 - 30 - 20) / 50)
+    assert t.loc[1, "pool.yield"] == pytest.approx(1 * 12 / 100)
+    # period 2: defaults 30 on a pool of 50 (annualised 720 %); the pool is gone, so credit
+    # enhancement is undefined; A is paid 21 - fees - interest
+    assert t.loc[2, "pool.default_rate"] == pytest.approx(30 * 12 / 50)
+    assert np.isnan(t.loc[2, "note.A.credit_enhancement"])
+    assert t.loc[2, "note.A.principal"] == pytest.approx(21 - 30 * 0.03 / 12 - 20 * 0.08 / 12)
+    # the trigger: cumulative defaults 30 / 100 > 5 % from period 2
+    assert t["trigger.cdr.value"].tolist() == pytest.approx([0.0, 0.3, 0.3])
+    assert t["trigger.cdr.threshold"].tolist() == [0.05] * 3
+    assert t["trigger.cdr.breached"].tolist() == [False, True, True]
+    # period 3: B is written down in full, A by what was left
+    assert t.loc[3, "note.B.writedown"] == pytest.approx(20.0)
+    assert t["note.A.writedown"].sum() + t["note.A.principal"].sum() == pytest.approx(80.0)
+
+
+def test_columns_come_in_groups_pool_deal_triggers_then_notes_by_seniority():
+    rep = build_deal_report(hand_tables(), path=1)
+    assert list(rep.groups()) == ["pool", "deal", "triggers", "note A", "note B"]
+    assert rep.table.columns[0] == "pool.balance_begin"
+    assert rep.table.index.tolist() == [1, 2, 3]  # period 3: the notes are written down
+
+
+def test_periods_after_the_deal_has_wound_down_are_left_out():
+    rep = build_deal_report(hand_tables(), path=0)  # repaid in period 2, nothing after
+    assert rep.table.index.tolist() == [1, 2]
+    assert "wound down by period 2" in rep.selection
+
+
+def test_quantile_picks_a_real_path_by_the_notes_loss():
+    losses = pd.Series([0.0, 0.5, 0.1, 0.0], index=[0, 1, 2, 3])
+    # ordered: (0, p0), (0, p3), (0.1, p2), (0.5, p1)
+    assert path_at_quantile(losses, 0.0) == 0
+    assert path_at_quantile(losses, 0.5) == 3
+    assert path_at_quantile(losses, 0.75) == 2
+    assert path_at_quantile(losses, 0.76) == 1
+    assert path_at_quantile(losses, 1.0) == 1
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        path_at_quantile(losses, 1.5)
+    rep = build_deal_report(hand_tables(), quantile=1.0, note="B")
+    assert rep.path == 1 and "1 quantile of B's loss" in rep.selection
+    assert build_deal_report(hand_tables(), quantile=1.0).path == 1  # default: most junior
+
+
+def test_bad_choices_are_refused_with_what_is_allowed():
+    with pytest.raises(ValueError, match="no note 'C' in this run; its notes are A, B"):
+        build_deal_report(hand_tables(), quantile=0.5, note="C")
+    with pytest.raises(ValueError, match="path 7 is not in this run; it has paths 0 to 1"):
+        build_deal_report(hand_tables(), path=7)
+    with pytest.raises(ValueError, match="no 'notes' table"):
+        build_deal_report({"pool": hand_tables()["pool"]})
+
+
+def test_columns_a_run_lacks_are_left_out_with_a_note_and_new_ones_show_up():
+    tables = hand_tables()
+    # this run predates the net excess spread: its excess_spread is the gross figure
+    rep = build_deal_report(tables, path=0)
+    assert "deal.excess_spread_gross" in rep.table and "deal.excess_spread_net" not in rep.table
+    assert any("net of losses" in m for m in rep.missing)
+    assert any("reserve requirement" in m for m in rep.missing)
+    # a run that records both, and the reserve requirement, shows them under their names
+    notes = tables["notes"].assign(excess_spread_gross=0.07, reserve_requirement=1.5)
+    rep = build_deal_report(dict(tables, notes=notes), path=0)
+    assert rep.table["deal.excess_spread_gross"].tolist() == [0.07] * 3
+    assert rep.table["deal.excess_spread_net"].tolist() == notes.drop_duplicates(
+        ["path", "period"]).query("path == 0")["excess_spread"].tolist()
+    assert rep.table["deal.reserve_requirement"].tolist() == [1.5] * 3
+    assert not any("reserve requirement" in m for m in rep.missing)
+    # an older run without a triggers table or a pool table still reports what it has
+    old = {"notes": tables["notes"].drop(columns=["reserve_balance"])}
+    rep = build_deal_report(old, path=1)
+    assert rep.table["trigger.cdr.breached"].tolist() == [False, True, True]
+    assert "trigger.cdr.value" not in rep.table
+    assert any("credit enhancement" in m for m in rep.missing)
+    assert any("reserve balance" in m for m in rep.missing)
+
+
+def test_csv_and_xlsx_read_back_to_the_same_numbers(tmp_path):
+    rep = build_deal_report(hand_tables(), path=1, run_id="hand")
+    back = pd.read_csv(write_csv(rep, tmp_path / "r.csv"), index_col="period")
+    pd.testing.assert_frame_equal(back, rep.table, check_dtype=False)
+    book = openpyxl.load_workbook(write_xlsx(rep, tmp_path / "r.xlsx"))
+    assert book.sheetnames == ["report", "about"]
+    sheet = book["report"]
+    names = [c.value for c in sheet[2]]
+    assert names[0] == "period" and names[1:] == list(rep.table.columns)
+    col = names.index("note.A.balance") + 1
+    assert [sheet.cell(row=r, column=col).value for r in (3, 4, 5)] == pytest.approx(
+        rep.table["note.A.balance"].tolist())
+    assert sheet.cell(row=1, column=col).value == "A balance, end"
+    assert sheet.cell(row=3, column=names.index("note.A.factor") + 1).number_format == "0.00%"
+    about = {r[0].value: r[1].value for r in book["about"].iter_rows(min_row=2)}
+    assert about["run"] == "hand" and about["path"] == "1"
+
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+TINY = {"name": "tiny-deal", "seed": 5,
+        "book": {"initial_borrowers": 300, "new_borrowers_per_month": 10, "horizon_months": 12}}
+
+
+@pytest.fixture(scope="module")
+def deal_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("dealruns")
+    base = read_yaml(CONFIGS / "baseline.yaml")
+    deal = read_yaml(CONFIGS / "deals" / "baitiao_2015.yaml")
+    cfg = deep_merge(base, TINY)
+    cfg["deal"] = deep_merge(deal, {"cutoff_month": 4, "revolving_months": 2})
+    return sim.run(cfg, paths=2, seed=3, out=root)
+
+
+def test_deal_report_command_prints_and_exports(deal_run, tmp_path, capsys):
+    csv, xlsx = tmp_path / "r.csv", tmp_path / "r.xlsx"
+    assert main(["deal-report", str(deal_run.path), "--quantile", "1", "--csv", str(csv),
+                 "--xlsx", str(xlsx)]) == 0
+    out = capsys.readouterr().out
+    notes = list(pd.unique(deal_run["notes"]["note"]))
+    for group in ("pool", "deal", "triggers", *[f"note {n}" for n in notes]):
+        assert group in out
+    assert "quantile of" in out and notes[-1] in out
+    table = pd.read_csv(csv, index_col="period")
+    assert table.index.tolist() == list(range(1, len(table) + 1))
+    assert openpyxl.load_workbook(xlsx)["report"].max_row == len(table) + 2
+
+
+def test_deal_report_command_refuses_bad_input_with_exit_2(deal_run, capsys, tmp_path):
+    assert main(["deal-report", str(deal_run.path), "--path", "9"]) == 2
+    assert "path 9 is not in this run" in capsys.readouterr().err
+    assert main(["deal-report", str(deal_run.path), "--path", "0", "--quantile", "0.5"]) == 2
+    assert "not both" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["deal-report", str(deal_run.path), "--quantile", "2"])
+    assert exc.value.code == 2
+    assert "give a quantile from 0 to 1" in capsys.readouterr().err
+    assert main(["deal-report", str(tmp_path)]) == 2
+
+
+def test_report_and_compare_show_the_rating_range(deal_run, capsys, monkeypatch):
+    monkeypatch.setattr(sim.cli.console, "width", 250)
+    assert main(["report", str(deal_run.path)]) == 0
+    out = capsys.readouterr().out
+    assert "what 2 paths can tell" in out and "n/a: needs >=" in out  # 2 paths resolve nothing
+    assert "Residual holder" in out
+    assert main(["compare", str(deal_run.path), str(deal_run.path)]) == 0
+    out = capsys.readouterr().out
+    assert "implied ratings with the uncertainty of each run" in out
+
+
+
+# -- the dashboard's ABS page: the same builder, its table and its download --------------------
+
+
+def test_dashboard_report_table_and_download_use_the_same_builder(tmp_path):
+    import base64
+    import io
+
+    from dashboard.aggregate import abs as agg
+    from dashboard.pages.abs import report_download
+
+    rep = build_deal_report(hand_tables(), path=1, run_id="hand")
+    columns, rows = agg.report_table(rep, "note A")
+    assert [c["id"] for c in columns] == ["period", *rep.groups()["note A"]]
+    assert rows[0]["note.A.factor"] == "37.50%" and rows[0]["note.A.balance"] == "30.00"
+    columns, rows = agg.report_table(rep)
+    assert len(columns) == 1 + len(rep.table.columns) and len(rows) == 3
+    csv = report_download(rep, "csv")
+    assert csv["filename"] == "deal-report-hand-path1.csv"
+    text = base64.b64decode(csv["content"]).decode()
+    assert text == rep.table.to_csv()
+    xlsx = report_download(rep, "xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(xlsx["content"])))
+    assert book["report"].cell(row=2, column=2).value == rep.table.columns[0]
+
+
+def test_dashboard_summary_rows_carry_the_rating_uncertainty():
+    from dashboard.aggregate import abs as agg
+    from sim.abs import tranche_summary
+
+    rows = agg.summary_rows(tranche_summary(hand_tables()["note_metrics"]))
+    assert [r["note"] for r in rows] == ["A", "B"]
+    assert {c["id"] for c in agg.SUMMARY_COLUMNS} == set(rows[0])
+    # two paths cannot resolve A (no loss seen); B lost all of it on one path: below the table
+    assert rows[0]["implied_rating"].startswith("n/a: needs >= ")
+    assert rows[1]["implied_rating"] == "below B3"
+    assert "[" in rows[1]["prob_loss"] and "holder with residual" in rows[1]["irr_annual"]
+
+
+def test_abs_page_report_callback_over_http(deal_run):
+    from dashboard.app import create_app
+
+    app = create_app(deal_run.path.parent, configs_dir="configs")
+    client = app.server.test_client()
+    outputs = [("abs-report", "children"), ("abs-report-caption", "children"),
+               ("abs-report-note", "options"), ("abs-report-group", "options")]
+    inputs = {"run-a": deal_run.run_id, "abs-report-path": None, "abs-report-quantile": 1,
+              "abs-report-note": None, "abs-report-group": "note subordinated"}
+    props = {"run-a": "value", "abs-report-path": "value", "abs-report-quantile": "value",
+             "abs-report-note": "value", "abs-report-group": "value"}
+    body = {
+        "output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
+        "outputs": [{"id": i, "property": p} for i, p in outputs],
+        "inputs": [{"id": k, "property": props[k], "value": v} for k, v in inputs.items()],
+        "changedPropIds": ["abs-report-quantile.value"], "state": [],
+    }
+    res = client.post("/_dash-update-component", json=body)
+    assert res.status_code == 200
+    out = res.get_json()["response"]
+    assert "quantile of subordinated's loss" in out["abs-report-caption"]["children"]
+    assert out["abs-report-note"]["options"] == ["senior", "mezzanine", "subordinated"]
+    assert "note subordinated" in [o["value"] for o in out["abs-report-group"]["options"]]
+    table = str(out["abs-report"]["children"])
+    assert "subordinated credit enhancement" in table and "pool balance, start" not in table
+
+
+@pytest.mark.parametrize("width", [80, 132])
+def test_printed_report_fits_the_terminal_and_keeps_every_digit(deal_run, width):
+    from rich.console import Console
+
+    from sim.report_tables import deal_report_tables
+
+    rep = build_deal_report(deal_run.tables, quantile=0.5)
+    console = Console(width=width, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    for table in deal_report_tables(rep, width):
+        console.print(table)
+    text = console.export_text()
+    assert "…" not in text
+    lines = text.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= width
+    # every table is closed on the right: the console cropped nothing
+    assert all(line.rstrip()[-1] in "┓┃┩│┘" for line in lines if line[:1] in "┏┃┡│└")
+    balance = rep.table["pool.balance_begin"].iloc[0]
+    assert f"{balance:,.2f}" in text
