@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from sim.strict import StrictModel
 
 __all__ = [
     "CleanUpCall",
@@ -26,8 +28,8 @@ __all__ = [
 ]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Strict(StrictModel):
+    """Unknown keys refused, numbers finite and not booleans (see :mod:`sim.strict`)."""
 
 
 class Note(_Strict):
@@ -81,22 +83,28 @@ class CumulativeDefaultTrigger(_TriggerBase):
     """Breached when cumulative defaults / first period's pool balance exceed `threshold`."""
 
     type: Literal["cumulative_default_ratio"]
-    threshold: float = Field(ge=0, description="Ratio, e.g. 0.05 = 5 % of the initial pool.")
+    threshold: float = Field(ge=0, le=1, description="Ratio, e.g. 0.05 = 5 % of the initial pool.")
 
 
 class DelinquencyTrigger(_TriggerBase):
     """Breached when `delinquent_balance` / `pool_balance_begin` exceeds `threshold`."""
 
     type: Literal["delinquency_ratio"]
-    threshold: float = Field(ge=0, description="Ratio of the period's pool balance, e.g. 0.08.")
+    threshold: float = Field(
+        ge=0, le=1, description="Ratio of the period's pool balance, e.g. 0.08."
+    )
 
 
 class ExcessSpreadTrigger(_TriggerBase):
     """Breached when the rolling average annualised excess spread falls below `threshold`."""
 
     type: Literal["excess_spread"]
-    threshold: float = Field(0.0, description="Annualised rate, e.g. 0.0 or 0.02 = 2 % a year.")
-    months: int = Field(3, ge=1, description="Length of the rolling average, in periods (months).")
+    threshold: float = Field(
+        0.0, ge=-1, le=1, description="Annualised rate, e.g. 0.0 or 0.02 = 2 % a year."
+    )
+    months: int = Field(
+        3, ge=1, le=24, description="Length of the rolling average, in periods (months)."
+    )
 
 
 Trigger = Annotated[
@@ -116,8 +124,12 @@ class CleanUpCall(_Strict):
 class Swap(_Strict):
     """Interest-rate swap: the vehicle pays `fixed_rate` and receives the base rate."""
 
-    fixed_rate: float = Field(description="Annual fixed rate paid by the vehicle, e.g. 0.03.")
-    notional: Literal["floating_notes"] | list[Annotated[float, Field(ge=0)]] = Field(
+    fixed_rate: float = Field(
+        ge=-0.05, le=0.5, description="Annual fixed rate paid by the vehicle, e.g. 0.03."
+    )
+    notional: Literal["floating_notes"] | Annotated[
+        list[Annotated[float, Field(ge=0, le=1e13)]], Field(max_length=600)
+    ] = Field(
         "floating_notes",
         description="'floating_notes': the floating notes' balance at the start of each period; "
         "or a schedule of notionals for periods 1, 2, ... (zero after its end), currency units.",
