@@ -13,7 +13,7 @@ says otherwise, durations are in months or days as named.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -35,6 +35,7 @@ PlanTerm = Annotated[int, Field(ge=0, le=12)]
 FeeTerm = Annotated[int, Field(ge=3, le=12)]
 MAX_NAME = 100  # characters of a config name: it is part of a run's folder name
 MAX_PATHS = 100_000
+MAX_BORROWERS = 5_000_000 + 1_000_000 * 239  # most borrower slots a book may have (capacity)
 MAX_SEED = 2**63 - 1  # a root seed fits a signed 64-bit integer (manifest, tables)
 MAX_MONEY = 10_000_000.0  # currency units: the largest limit, balance or cost a key may give
 
@@ -570,7 +571,7 @@ class EligibilityConfig(_Model):
         3, ge=0, le=120, description="Seasoning: whole months since the borrower was onboarded."
     )
     max_obligor_share: float = Field(
-        0.002, gt=0.0, le=1.0,
+        0.002, ge=0.0001, le=1.0,
         description="Concentration limit: most of one borrower's receivables the vehicle holds, "
         "as a share of the cut-off pool balance.",
     )
@@ -780,10 +781,11 @@ def _field_rows(model: type[BaseModel], prefix: str) -> list[tuple[str, str, str
         item = next((a for a in getattr(ann, "__args__", ())
                      if isinstance(a, type) and issubclass(a, BaseModel)), None)
         if item is not None:  # a list or mapping of models: document one item's keys
-            rows.append((path, "(list)" if isinstance(default, list) else "(mapping)",
-                         field.description or ""))
-            rows += _field_rows(item, f"{path}[]." if isinstance(default, list)
-                                else f"{path}.<name>.")
+            is_list = get_origin(ann) is list
+            limits = _limits(field.metadata, ("min_length", "max_length"))
+            rows.append((path, "(list)" if is_list else "(mapping)", (field.description or "")
+                         + (f" [{', '.join(limits)}]" if limits else "")))
+            rows += _field_rows(item, f"{path}[]." if is_list else f"{path}.<name>.")
             continue
         if field.is_required():
             default = "(required)"
@@ -791,11 +793,28 @@ def _field_rows(model: type[BaseModel], prefix: str) -> list[tuple[str, str, str
             default = "(see below)"
         elif isinstance(default, list | dict):
             default = "(list)" if isinstance(default, list) else "(mapping)"
-        limits = [f"{k} {getattr(m, k)}" for m in field.metadata
-                  for k in ("ge", "gt", "le", "lt") if getattr(m, k, None) is not None]
+        limits = _limits(field.metadata) + _item_limits(ann)
         text = (field.description or "") + (f" [{', '.join(limits)}]" if limits else "")
         rows.append((path, default if default == "(required)" else repr(default), text))
     return rows
+
+
+def _limits(metadata: list, keys: tuple = ("ge", "gt", "le", "lt", "max_length")) -> list[str]:
+    return [f"{k} {getattr(m, k)}" for m in metadata for k in keys
+            if getattr(m, k, None) is not None]
+
+
+def _item_limits(ann: Any) -> list[str]:
+    """Bounds of a list's items or of a mapping's keys and values, for the reference."""
+    args = get_args(ann) if get_origin(ann) in (list, dict) else ()
+    names = ("items",) if len(args) == 1 else ("keys", "values")
+    out = []
+    for name, arg in zip(names, args, strict=False):
+        inner = [m for x in getattr(arg, "__metadata__", ())
+                 for m in (x, *getattr(x, "metadata", []))]
+        if inner and _limits(inner):
+            out.append(f"{name} {' '.join(_limits(inner))}")
+    return out
 
 
 def config_reference() -> str:

@@ -30,7 +30,7 @@ from typing import Annotated, Any, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from sim.yamlsafe import load_yaml
+from sim.yamlsafe import YamlLimitError, load_yaml
 
 __all__ = ["MAX_BASE_CHAIN", "MAX_FILE_BYTES", "ConfigError", "ConfigWarning", "format_errors",
            "merge_over_base", "read_config_file", "short_value"]
@@ -238,6 +238,8 @@ def read_config_file(path: Path, schema: Any, _seen: tuple[Path, ...] = ()) -> d
     text = _read_text(path)
     try:
         data = load_yaml(text) or {}
+    except YamlLimitError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {str(exc)[:600]}") from None
     if not isinstance(data, dict):
