@@ -33,7 +33,7 @@ except ImportError:  # pragma: no cover - the slower pure-Python parser, same ev
 from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
 from yaml.events import AliasEvent
-from yaml.nodes import MappingNode
+from yaml.nodes import MappingNode, ScalarNode
 from yaml.resolver import Resolver
 
 __all__ = ["YamlLimits", "YamlLimitError", "LIMITS", "load_yaml"]
@@ -85,20 +85,39 @@ class _LimitedLoader(Composer, _Parser, SafeConstructor, Resolver):
         self._nodes = 0
         self._depth = 0
         self._sizes: dict[str, int] = {}  # anchor -> expanded size of its node
+        self._path: list[str] = []  # keys and indices down to the node being composed
+
+    def _at(self, mark: yaml.Mark | None) -> str:
+        """Where the composer is: the line and the key path (at most a few levels shown)."""
+        if not self._path:
+            return _line(mark)
+        parts = self._path if len(self._path) <= 6 else [*self._path[:5], "...", self._path[-1]]
+        return f"{_line(mark)}, key {'.'.join(parts)}"
 
     def _count(self, n: int, mark: yaml.Mark | None) -> None:
         self._nodes += n
         if self._nodes > self.limits.max_nodes:
             raise YamlLimitError(
                 f"the document holds more than {self.limits.max_nodes:,} values once its "
-                f"aliases are expanded (at {_line(mark)}); a config needs a few hundred: "
+                f"aliases are expanded (at {self._at(mark)}); a config needs a few hundred: "
                 f"write the values out or use fewer nested aliases")
 
     def compose_node(self, parent, index):  # noqa: ANN001, ANN201 - PyYAML's signature
+        part = index.value if isinstance(index, ScalarNode) else (
+            str(index) if isinstance(index, int) else None)
+        if part is not None:
+            self._path.append(_short(part, 40).strip("'"))
+        try:
+            return self._compose_counted(parent, index)
+        finally:
+            if part is not None:
+                self._path.pop()
+
+    def _compose_counted(self, parent, index):  # noqa: ANN001, ANN202 - PyYAML's signature
         if self.check_event(AliasEvent):
             event = self.peek_event()
             if event.anchor in self.anchors and event.anchor not in self._sizes:
-                raise YamlLimitError(f"alias *{event.anchor} at {_line(event.start_mark)} "
+                raise YamlLimitError(f"alias *{event.anchor} at {self._at(event.start_mark)} "
                                      f"refers to a value that contains it (a recursive value)")
             self._count(self._sizes.get(event.anchor, 0), event.start_mark)
             return super().compose_node(parent, index)
@@ -106,7 +125,7 @@ class _LimitedLoader(Composer, _Parser, SafeConstructor, Resolver):
         self._depth += 1
         if self._depth > self.limits.max_depth:
             raise YamlLimitError(f"values are nested more than {self.limits.max_depth} levels "
-                                 f"deep (at {_line(event.start_mark)})")
+                                 f"deep (at {self._at(event.start_mark)})")
         before = self._nodes
         self._count(1, event.start_mark)
         node = super().compose_node(parent, index)
