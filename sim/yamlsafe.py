@@ -129,6 +129,8 @@ class _LimitedLoader(Composer, _Parser, SafeConstructor, Resolver):
         before = self._nodes
         self._count(1, event.start_mark)
         node = super().compose_node(parent, index)
+        if isinstance(node, MappingNode):  # for messages about its keys
+            node.key_path = ".".join(self._path)  # type: ignore[attr-defined]
         self._depth -= 1
         if event.anchor is not None:
             self._sizes[event.anchor] = self._nodes - before
@@ -146,9 +148,11 @@ class _LimitedLoader(Composer, _Parser, SafeConstructor, Resolver):
                 except TypeError:
                     continue  # an unhashable key: the base class says so
                 if first is not key_node:
+                    where = getattr(node, "key_path", "")
                     raise YamlLimitError(
-                        f"duplicate key {_short(key)} at {_line(first.start_mark)} and "
-                        f"{_line(key_node.start_mark)}; give each key once")
+                        f"duplicate key {_short(key)}{f' in {where}' if where else ''} at "
+                        f"{_line(first.start_mark)} and {_line(key_node.start_mark)}; give "
+                        f"each key once")
         return super().construct_mapping(node, deep=deep)
 
     def construct_yaml_int(self, node):  # noqa: ANN001, ANN201 - PyYAML's signature

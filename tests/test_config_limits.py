@@ -317,7 +317,7 @@ def test_a_pool_too_small_to_carry_the_notes_is_refused():
 @pytest.mark.parametrize(("text", "key", "lines"), [
     ("book: {initial_borrowers: 10}\nname: x\nbook: {horizon_months: 5}\n", "'book'", (1, 3)),
     ("seed: 1\nseed: 2\n", "'seed'", (1, 2)),
-    ("book:\n  horizon_months: 5\n  horizon_months: 6\n", "'horizon_months'", (2, 3)),
+    ("book:\n  horizon_months: 5\n  horizon_months: 6\n", "'horizon_months' in book", (2, 3)),
 ])
 def test_duplicate_keys_are_refused_naming_the_key_and_both_lines(tmp_path, text, key, lines):
     msg = refused(tmp_path, text)
