@@ -8,8 +8,8 @@ must then either run one path whose books balance, with no NaN and no negative m
 exit with status 2 and one message that names the key (or the file, for a file that is not
 YAML), never a traceback. A CPU-time budget per example stops a run that would not end.
 
-``make test`` runs 60 examples; ``CREDITSIM_FUZZ_LONG=1 pytest -m slow`` runs 600 more, drawn
-afresh each time.
+``make test`` runs 60 examples (about half a minute); ``CREDITSIM_FUZZ_LONG=1 pytest -m slow``
+runs 2,000 more, drawn afresh each time.
 """
 
 from __future__ import annotations
@@ -274,8 +274,8 @@ def test_a_hostile_config_runs_or_is_refused_naming_the_key(case):
 
 @pytest.mark.slow
 @pytest.mark.skipif(not os.environ.get("CREDITSIM_FUZZ_LONG"),
-                    reason="600 examples (about half an hour): set CREDITSIM_FUZZ_LONG=1")
-@settings(FUZZ, max_examples=600, derandomize=False)
+                    reason="2,000 examples (about ten minutes): set CREDITSIM_FUZZ_LONG=1")
+@settings(FUZZ, max_examples=2000, derandomize=False)
 @given(hostile_configs())
 def test_many_hostile_configs(case):
     run_case(*case)
