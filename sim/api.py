@@ -14,6 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.arguments import (
+    check_paths,
+    check_scheduler,
+    check_seed,
+    check_store,
+    check_trace_ids,
+    check_workers,
+)
 from sim.config import RunConfig, load_config
 from sim.metrics import path_table, portfolio_table, roll_table, vintage_table
 from sim.montecarlo import ProgressCallback, run_paths
@@ -45,10 +53,24 @@ def run(
         trace_ids: borrower slots whose every event goes into the ``trace`` table.
         progress: show a terminal progress bar.
         on_progress: called with (paths done, paths total) as paths finish.
+
+    Raises:
+        ConfigError: the config cannot be used (the message names the key).
+        ArgumentError: an argument out of range (``paths=1.7``, ``seed=-5``), a run store that
+            cannot be written, or a scheduler that does not answer; checked before any work,
+            with the messages of the ``creditsim`` command.
     """
+    paths = None if paths is None else check_paths(paths)
+    seed = None if seed is None else check_seed(seed)
+    workers = check_workers(workers)
     cfg = load_config(config)
-    paths = cfg.paths if paths is None else int(paths)
-    seed = cfg.seed if seed is None else int(seed)
+    paths = cfg.paths if paths is None else paths
+    seed = cfg.seed if seed is None else seed
+    trace_ids = check_trace_ids(trace_ids, cfg.capacity)
+    if out is not None:
+        check_store(out, cfg.name, seed)
+    if scheduler is not None:
+        scheduler = check_scheduler(scheduler)
     started = time.perf_counter()
     results = run_paths(cfg, paths, seed, workers, scheduler=scheduler, trace_ids=trace_ids,
                         progress=progress, on_progress=on_progress)

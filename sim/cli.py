@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
@@ -16,7 +17,15 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from sim.config import ConfigError, config_reference
+from sim.arguments import MAX_WORKERS
+from sim.config import (
+    MAX_BORROWERS,
+    MAX_PATHS,
+    MAX_SEED,
+    ConfigError,
+    ConfigWarning,
+    config_reference,
+)
 from sim.store import RunNotFound
 
 console = Console(width=None if sys.stdout.isatty() else 132)
@@ -38,8 +47,34 @@ def whole_number(low: int, what: str = "a number") -> Callable[[str], int]:
     return parse
 
 
-_positive = whole_number(1)
-_seed = whole_number(0, "a seed")
+def bounded_number(name: str, low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high``, refused with the message of
+    :func:`sim.arguments.whole_number` (the Python API's)."""
+
+    def parse(text: str) -> int:
+        from sim.arguments import ArgumentError
+        from sim.arguments import whole_number as check
+
+        value: object = text
+        if len(text) <= 30:  # longer text is no number any key takes
+            for kind in (int, float):
+                try:
+                    value = kind(text)
+                    break
+                except ValueError:
+                    continue
+        try:
+            return check(name, value, low, high)
+        except ArgumentError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
+
+
+_paths = bounded_number("paths", 1, MAX_PATHS)
+_seed = bounded_number("seed", 0, MAX_SEED)
+_workers = bounded_number("workers", 1, MAX_WORKERS)
+_borrower = bounded_number("borrower", 0, MAX_BORROWERS - 1)
 
 
 def _quantile(text: str) -> float:
@@ -69,12 +104,16 @@ def _with_deal(config: str, deal: str | None):  # noqa: ANN202 - a path or a Run
     """The config, with its deal replaced by the deal file ``deal`` ('none' removes it)."""
     if deal is None:
         return config
-    from sim.config import load_config, read_yaml, with_overrides
+    from sim.config import load_config, read_deal_yaml, with_overrides
 
+    if not deal.strip():
+        raise ConfigError("--deal '': give a deal file, e.g. configs/deals/baitiao_2015.yaml, "
+                          "or 'none' to run without a deal")
     cfg = load_config(config)
     if deal == "none":
         return cfg.model_copy(update={"deal": None})
-    return with_overrides(cfg.model_copy(update={"deal": None}), {"deal": read_yaml(Path(deal))})
+    deal_terms = read_deal_yaml(Path(deal))
+    return with_overrides(cfg.model_copy(update={"deal": None}), {"deal": deal_terms})
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -189,9 +228,14 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
 
 def cmd_trace(args: argparse.Namespace) -> int:
     import sim
+    from sim.config import load_config
 
-    result = sim.run(args.config, paths=1, seed=args.seed, out=None,
-                     trace_ids=(args.borrower,))
+    config = load_config(args.config)
+    if args.borrower >= config.capacity:
+        raise ValueError(f"--borrower {args.borrower}: this config's book has borrower slots "
+                         f"0 to {config.capacity - 1:,} (book.initial_borrowers + "
+                         f"book.new_borrowers_per_month x (book.horizon_months - 1))")
+    result = sim.run(config, paths=1, seed=args.seed, out=None, trace_ids=(args.borrower,))
     if "trace" not in result.tables:
         raise ValueError(f"borrower {args.borrower} was never onboarded in this run")
     trace = result.tables["trace"]
@@ -210,8 +254,11 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
 
 def cmd_run_set(args: argparse.Namespace) -> int:
+    from sim.arguments import check_store
     from sim.metrics import format_metric
     from sim.scenarios.policies import run_policy_set
+
+    check_store(args.out, "", 0)  # each run checks its own folder name before its work
 
     runs, table = run_policy_set(args.configs, paths=args.paths, seed=args.seed,
                                  workers=args.workers, out=args.out, progress=not args.quiet)
@@ -316,9 +363,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run a config's Monte Carlo into the run store")
     p.add_argument("config", help="YAML config file, e.g. configs/baseline.yaml")
-    p.add_argument("--paths", type=_positive, help="Monte Carlo paths (default: the config's)")
+    p.add_argument("--paths", type=_paths, help="Monte Carlo paths (default: the config's)")
     p.add_argument("--seed", type=_seed, help="root seed (default: the config's)")
-    p.add_argument("--workers", type=_positive, default=1, help="local worker processes")
+    p.add_argument("--workers", type=_workers, default=1, help="local worker processes")
     p.add_argument("--scheduler", help="Dask scheduler address (instead of local processes)")
     p.add_argument("--out", default="runs", help="run-store folder (default: runs)")
     p.add_argument("--deal", help="deal file replacing the config's deal, e.g. "
@@ -339,15 +386,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("trace", help="one borrower's story, event by event (path 0)")
     p.add_argument("config", help="YAML config file")
-    p.add_argument("--borrower", type=int, required=True, help="borrower slot id (0-based)")
+    p.add_argument("--borrower", type=_borrower, required=True, help="borrower slot id (0-based)")
     p.add_argument("--seed", type=_seed, help="root seed (default: the config's)")
     p.set_defaults(func=cmd_trace)
 
     p = sub.add_parser("run-set", help="run several policies on common random numbers")
     p.add_argument("configs", nargs="+", help="YAML configs; the first is the reference")
-    p.add_argument("--paths", type=_positive, help="Monte Carlo paths (default: the first's)")
+    p.add_argument("--paths", type=_paths, help="Monte Carlo paths (default: the first's)")
     p.add_argument("--seed", type=_seed, help="root seed shared by all (default: the first's)")
-    p.add_argument("--workers", type=_positive, default=1, help="local worker processes")
+    p.add_argument("--workers", type=_workers, default=1, help="local worker processes")
     p.add_argument("--out", default="runs", help="run-store folder (default: runs)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_run_set)
@@ -412,13 +459,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.func
     try:
-        return handler(args)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", ConfigWarning)
+            warnings.showwarning = _show_warning
+            return handler(args)
     except (ConfigError, RunNotFound, FileExistsError, ValueError) as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         return 2
     except KeyboardInterrupt:
         err_console.print("interrupted; no run was written")
         return 130
+
+
+def _show_warning(message, category, *_args, **_kwargs) -> None:  # noqa: ANN001
+    """Config warnings as one line each on stderr; others as Python prints them."""
+    if issubclass(category, ConfigWarning):
+        err_console.print(f"[bold yellow]warning:[/] {message}", highlight=False)
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, *_args[:2]))
 
 
 if __name__ == "__main__":

@@ -13,25 +13,36 @@ says otherwise, durations are in months or days as named.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.abs.deal import Deal
+from sim.configfile import (  # noqa: F401 - re-exported
+    ConfigError,
+    ConfigWarning,
+    format_errors,
+    merge_over_base,
+    read_config_file,
+)
+from sim.strict import StrictModel
 
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
+Weight = Annotated[float, Field(ge=0.0, le=1000.0)]  # a relative weight, normalised by its sum
 PLAN_TERMS = (0, 3, 6, 12)  # 0 = pay in full at the next statement
+PlanTerm = Annotated[int, Field(ge=0, le=12)]
+FeeTerm = Annotated[int, Field(ge=3, le=12)]
+MAX_NAME = 100  # characters of a config name: it is part of a run's folder name
+MAX_PATHS = 100_000
+MAX_BORROWERS = 5_000_000 + 1_000_000 * 239  # most borrower slots a book may have (capacity)
+MAX_SEED = 2**63 - 1  # a root seed fits a signed 64-bit integer (manifest, tables)
+MAX_MONEY = 10_000_000.0  # currency units: the largest limit, balance or cost a key may give
 
 
-class ConfigError(ValueError):
-    """A configuration file that cannot be used; the message says what and why."""
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+class _Model(StrictModel):
+    model_config = ConfigDict(validate_default=True)
 
 
 class BookConfig(_Model):
@@ -49,13 +60,15 @@ class BookConfig(_Model):
 class ShockConfig(_Model):
     """A deterministic hump added to the unemployment rate: ramp up, hold, recover."""
 
-    start_month: int = Field(0, ge=0, description="Month the rise begins.")
+    start_month: int = Field(0, ge=0, le=240, description="Month the rise begins.")
     peak_increase: float = Field(
         0.0, ge=-0.2, le=0.5, description="Rise of the unemployment rate at the peak (fraction)."
     )
-    ramp_months: int = Field(6, ge=1, description="Months from start to peak (linear).")
-    hold_months: int = Field(6, ge=0, description="Months held at the peak.")
-    recovery_months: int = Field(18, ge=1, description="Months from peak back to base (linear).")
+    ramp_months: int = Field(6, ge=1, le=240, description="Months from start to peak (linear).")
+    hold_months: int = Field(6, ge=0, le=240, description="Months held at the peak.")
+    recovery_months: int = Field(
+        18, ge=1, le=240, description="Months from peak back to base (linear)."
+    )
 
 
 class BaseRateConfig(_Model):
@@ -81,7 +94,8 @@ class MacroConfig(_Model):
     """Per-path unemployment: the scenario's deterministic path plus an AR(1) deviation."""
 
     scenario: str = Field(
-        "baseline", description="Named scenario in sim/scenarios (sets the deterministic shock)."
+        "baseline", max_length=40,
+        description="Named scenario in sim/scenarios (sets the deterministic shock)."
     )
     unemployment_base: float = Field(
         0.05, gt=0.0, lt=0.5, description="Long-run unemployment rate (fraction of labour force)."
@@ -116,7 +130,7 @@ class IncomeConfig(_Model):
         True, description="Income model on; false freezes income, employment and expenses."
     )
     median_monthly: float = Field(
-        6000.0, gt=0, le=1e7, description="Median permanent monthly income (currency units)."
+        6000.0, gt=0, le=1e6, description="Median permanent monthly income (currency units)."
     )
     dispersion: float = Field(
         0.5, ge=0, le=2, description="S.d. of log permanent income across borrowers."
@@ -249,7 +263,7 @@ class SpendingConfig(_Model):
     purchase_prob: Prob = Field(
         0.7, description="Monthly probability that an eligible borrower buys on the line."
     )
-    plan_mix: dict[int, float] = Field(
+    plan_mix: dict[PlanTerm, Weight] = Field(
         default_factory=lambda: {0: 0.55, 3: 0.2, 6: 0.15, 12: 0.10},
         description="Probability of each plan (0 = pay in full; 3/6/12-month instalments).",
     )
@@ -462,9 +476,15 @@ class ScoreConfig(_Model):
 
     initial_mean: float = Field(650.0, ge=300, le=900, description="Mean application score.")
     initial_sd: float = Field(60.0, ge=0, le=300, description="S.d. of the application score.")
-    on_time_gain: NonNeg = Field(3.0, description="Points gained for a bill paid in full on time.")
-    missed_loss: NonNeg = Field(40.0, description="Points lost for each due date left unpaid.")
-    cure_gain: NonNeg = Field(10.0, description="Points regained when a delinquent account cures.")
+    on_time_gain: NonNeg = Field(
+        3.0, le=600, description="Points gained for a bill paid in full on time."
+    )
+    missed_loss: NonNeg = Field(
+        40.0, le=600, description="Points lost for each due date left unpaid."
+    )
+    cure_gain: NonNeg = Field(
+        10.0, le=600, description="Points regained when a delinquent account cures."
+    )
 
 
 class CreditLineConfig(_Model):
@@ -474,18 +494,24 @@ class CreditLineConfig(_Model):
         1.0, le=20, description="Initial limit at score 700, in months of income."
     )
     score_slope: NonNeg = Field(
-        0.005, description="Relative change of the initial limit per score point above 700."
+        0.005, le=0.1, description="Relative change of the initial limit per score point above 700."
     )
-    min_limit: NonNeg = Field(500.0, description="Smallest limit granted (currency units).")
-    max_limit: NonNeg = Field(50_000.0, description="Largest limit ever granted (currency units).")
+    min_limit: NonNeg = Field(
+        500.0, le=MAX_MONEY, description="Smallest limit granted (currency units)."
+    )
+    max_limit: NonNeg = Field(
+        50_000.0, le=MAX_MONEY, description="Largest limit ever granted (currency units)."
+    )
     max_income_multiple: NonNeg = Field(
         3.0, le=50, description="Limit increases stop at this many months of permanent income."
     )
     increase_after_months: int = Field(
-        6, ge=1, description="Consecutive on-time months before a limit increase."
+        6, ge=1, le=120, description="Consecutive on-time months before a limit increase."
     )
     increase_pct: NonNeg = Field(0.2, le=5, description="Relative size of a limit increase.")
-    freeze_dpd: int = Field(1, ge=1, description="Days past due at which the line is frozen.")
+    freeze_dpd: int = Field(
+        1, ge=1, le=360, description="Days past due at which the line is frozen."
+    )
     cut_score: float = Field(
         550.0, ge=300, le=900, description="Score below which the limit is cut."
     )
@@ -509,7 +535,7 @@ class BillingConfig(_Model):
     purchase_day: int = Field(
         25, ge=1, le=29, description="Day of the month new purchases are booked (after due_day)."
     )
-    instalment_fee: dict[int, float] = Field(
+    instalment_fee: dict[FeeTerm, Annotated[float, Field(ge=0.0, le=0.05)]] = Field(
         default_factory=lambda: {3: 0.005, 6: 0.006, 12: 0.006},
         description="Fee per monthly period of each instalment plan, "
         "as a share of the amount financed.",
@@ -581,7 +607,7 @@ class RecoveryConfig(_Model):
     concentration: float = Field(
         4.0, gt=0, le=1e4, description="Concentration (alpha + beta) of the Beta recovery share."
     )
-    lag_curve: list[float] = Field(
+    lag_curve: list[Weight] = Field(max_length=121,
         default_factory=lambda: [0.0, 0.05, 0.10, 0.12, 0.12, 0.10, 0.09, 0.08, 0.07, 0.06,
                                  0.05, 0.04, 0.04, 0.03, 0.02, 0.02, 0.01],
         description="Share of an account's recovery received k months after charge-off "
@@ -709,9 +735,11 @@ class LegalConfig(_Model):
     enabled: bool = Field(True, description="Whether legal action is taken.")
     from_dpd: int = Field(150, ge=30, le=360, description="Days past due at which a case is filed.")
     min_balance: NonNeg = Field(
-        2000.0, description="Smallest balance worth a case (currency units)."
+        2000.0, le=MAX_MONEY, description="Smallest balance worth a case (currency units)."
     )
-    cost: NonNeg = Field(300.0, description="Cost of a case (currency units), booked at filing.")
+    cost: NonNeg = Field(
+        300.0, le=1e6, description="Cost of a case (currency units), booked at filing."
+    )
     success_prob: Prob = Field(0.5, description="Probability that the case recovers anything.")
     recovery_share: Prob = Field(
         0.5, description="Share of the charged-off balance a successful case recovers."
@@ -817,7 +845,7 @@ class CollectionsConfig(_Model):
     """The collection policy: ladder, channels, caps, team, legal, hardship, debt sale."""
 
     enabled: bool = Field(True, description="Whether any collection action is taken.")
-    ladder: list[LadderStep] = Field(default_factory=_default_ladder,
+    ladder: list[LadderStep] = Field(default_factory=_default_ladder, max_length=50,
                                      description="Steps of the ladder, in order of action.")
     channels: dict[str, ChannelConfig] = Field(default_factory=_default_channels,
                                                description="Cost and effect of each channel.")
@@ -853,7 +881,8 @@ class EarlyWarningConfig(_Model):
     enabled: bool = Field(False, description="Whether current borrowers are scored monthly.")
     fit_months: int = Field(12, ge=2, le=120, description="Months of history before fitting.")
     max_training_rows: int = Field(
-        50_000, ge=100, description="Largest training sample (a random subset beyond it)."
+        50_000, ge=100, le=10_000_000,
+        description="Largest training sample (a random subset beyond it)."
     )
     threshold: Prob = Field(
         0.25, description="Predicted probability of a missed payment above which to act."
@@ -871,7 +900,7 @@ class EarlyWarningConfig(_Model):
         "becomes 1). Modelling choice sized by the 2022 fintech reminder field study (Journal "
         "of Banking and Finance): reminders mostly help the inattentive."
     )
-    reminder_cost: NonNeg = Field(0.05, description="Cost of a reminder (currency units).")
+    reminder_cost: NonNeg = Field(0.05, le=1e3, description="Cost of a reminder (currency units).")
     limit_cut_pct: Prob = Field(0.3, description="Limit cut for flagged borrowers.")
 
 
@@ -936,10 +965,11 @@ class ExperimentConfig(_Model):
 class RunConfig(_Model):
     """Everything one run needs."""
 
-    name: str = Field("baseline", min_length=1, description="Name shown in reports.")
+    name: str = Field("baseline", min_length=1, max_length=MAX_NAME,
+                      description="Name shown in reports; part of each run's folder name.")
     description: str = Field("", description="What this configuration represents.")
-    paths: int = Field(100, ge=1, le=100_000, description="Default number of Monte Carlo paths.")
-    seed: int = Field(20261122, ge=0, description="Default root seed.")
+    paths: int = Field(100, ge=1, le=MAX_PATHS, description="Default number of Monte Carlo paths.")
+    seed: int = Field(20261122, ge=0, le=MAX_SEED, description="Default root seed.")
     book: BookConfig = BookConfig()
     macro: MacroConfig = MacroConfig()
     income: IncomeConfig = IncomeConfig()
@@ -986,49 +1016,6 @@ class RunConfig(_Model):
         )
 
 
-def _format_errors(err: ValidationError, source: str) -> str:
-    lines = [f"{source}: invalid configuration"]
-    for e in err.errors():
-        path = ".".join(str(p) for p in e["loc"]) or "(top level)"
-        value = e.get("input")
-        msg = e["msg"]
-        if e["type"] == "extra_forbidden":
-            msg = "unknown key"
-            parent = e["loc"][:-1]
-            allowed = _allowed_keys(parent)
-            if allowed:
-                msg += f"; allowed keys here: {', '.join(allowed)}"
-            lines.append(f"  {path}: {msg}")
-            continue
-        shown = repr(value) if not isinstance(value, dict) else "{...}"
-        lines.append(f"  {path} = {shown}: {msg}")
-    return "\n".join(lines)
-
-
-def _allowed_keys(loc: tuple) -> list[str]:
-    """The keys of the model at key path ``loc`` (empty when it is not a model).
-
-    A list index or a mapping key after a list or mapping of models (``ladder.0``,
-    ``channels.sms``) leads to the item model.
-    """
-    model: Any = RunConfig
-    in_container = False
-    for part in loc:
-        if in_container:  # the index or key of one item: the item's model is next
-            in_container = False
-            continue
-        field = model.model_fields.get(str(part))
-        if field is None:
-            return []
-        ann = field.annotation
-        in_container = get_origin(ann) in (list, dict)
-        candidates = [a for a in getattr(ann, "__args__", (ann,)) if isinstance(a, type)]
-        model = next((a for a in candidates if issubclass(a, BaseModel)), None)
-        if model is None:
-            return []
-    return [] if in_container else sorted(model.model_fields)
-
-
 def deep_merge(base: dict, override: dict) -> dict:
     """Return ``base`` with ``override`` merged in, recursively for nested mappings."""
     out = dict(base)
@@ -1040,33 +1027,17 @@ def deep_merge(base: dict, override: dict) -> dict:
     return out
 
 
-def read_yaml(path: Path, _seen: tuple[Path, ...] = ()) -> dict:
-    """Read a YAML config, resolving ``base:`` (relative to the file) recursively."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path}: no such config file")
-    if path.resolve() in _seen:
-        raise ConfigError(f"{path}: 'base' files form a cycle")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not a YAML config: it must be UTF-8 text") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        kind = type(data).__name__
-        raise ConfigError(f"{path}: the top level must be a mapping of keys, got {kind}")
-    if isinstance(data.get("deal"), str):  # a deal file, relative to this file
-        data["deal"] = read_yaml(path.parent / data["deal"], _seen + (path.resolve(),))
-    base = data.pop("base", None)
-    if base is None:
-        return data
-    if not isinstance(base, str):
-        raise ConfigError(f"{path}: base = {base!r}: must be a file name")
-    parent = read_yaml(path.parent / base, _seen + (path.resolve(),))
-    return deep_merge(parent, data)
+def read_yaml(path: Path) -> dict:
+    """Read a YAML config, resolving ``base:`` and ``deal:`` files (relative to the file).
+
+    Limits, merge rules and errors: :mod:`sim.configfile`. Raises :class:`ConfigError`.
+    """
+    return read_config_file(Path(path), RunConfig)
+
+
+def read_deal_yaml(path: Path) -> dict:
+    """Read a deal file (``deal:`` of a config, or ``--deal``), resolving its ``base:``."""
+    return read_config_file(Path(path), RunConfig.model_fields["deal"].annotation)
 
 
 def validate_config(data: dict, source: str = "config") -> RunConfig:
@@ -1076,7 +1047,7 @@ def validate_config(data: dict, source: str = "config") -> RunConfig:
     try:
         config = RunConfig.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(_format_errors(err, source)) from None
+        raise ConfigError(format_errors(err, source, RunConfig)) from None
     return apply_scenario(config, source)
 
 
@@ -1091,8 +1062,14 @@ def load_config(source: str | Path | dict | RunConfig) -> RunConfig:
 
 
 def with_overrides(config: RunConfig, overrides: dict) -> RunConfig:
-    """A copy of ``config`` with nested ``overrides`` applied and validated."""
-    return validate_config(deep_merge(config.model_dump(), overrides), config.name)
+    """A copy of ``config`` with nested ``overrides`` applied and validated.
+
+    Sections merge and every other value replaces, as over a ``base:`` file
+    (:func:`sim.configfile.merge_over_base`): ``{"spending": {"plan_mix": {12: 1.0}}}``
+    means every purchase on a 12-month plan.
+    """
+    merged = merge_over_base(config.model_dump(), overrides, RunConfig, warn=False)
+    return validate_config(merged, config.name)
 
 
 def _field_rows(model: type[BaseModel], prefix: str) -> list[tuple[str, str, str]]:
@@ -1109,10 +1086,11 @@ def _field_rows(model: type[BaseModel], prefix: str) -> list[tuple[str, str, str
         item = next((a for a in getattr(ann, "__args__", ())
                      if isinstance(a, type) and issubclass(a, BaseModel)), None)
         if item is not None:  # a list or mapping of models: document one item's keys
-            rows.append((path, "(list)" if isinstance(default, list) else "(mapping)",
-                         field.description or ""))
-            rows += _field_rows(item, f"{path}[]." if isinstance(default, list)
-                                else f"{path}.<name>.")
+            is_list = get_origin(ann) is list
+            limits = _limits(field.metadata, ("min_length", "max_length"))
+            rows.append((path, "(list)" if is_list else "(mapping)", (field.description or "")
+                         + (f" [{', '.join(limits)}]" if limits else "")))
+            rows += _field_rows(item, f"{path}[]." if is_list else f"{path}.<name>.")
             continue
         if field.is_required():
             default = "(required)"
@@ -1120,11 +1098,28 @@ def _field_rows(model: type[BaseModel], prefix: str) -> list[tuple[str, str, str
             default = "(see below)"
         elif isinstance(default, list | dict):
             default = "(list)" if isinstance(default, list) else "(mapping)"
-        limits = [f"{k} {getattr(m, k)}" for m in field.metadata
-                  for k in ("ge", "gt", "le", "lt") if getattr(m, k, None) is not None]
+        limits = _limits(field.metadata) + _item_limits(ann)
         text = (field.description or "") + (f" [{', '.join(limits)}]" if limits else "")
         rows.append((path, default if default == "(required)" else repr(default), text))
     return rows
+
+
+def _limits(metadata: list, keys: tuple = ("ge", "gt", "le", "lt", "max_length")) -> list[str]:
+    return [f"{k} {getattr(m, k)}" for m in metadata for k in keys
+            if getattr(m, k, None) is not None]
+
+
+def _item_limits(ann: Any) -> list[str]:
+    """Bounds of a list's items or of a mapping's keys and values, for the reference."""
+    args = get_args(ann) if get_origin(ann) in (list, dict) else ()
+    names = ("items",) if len(args) == 1 else ("keys", "values")
+    out = []
+    for name, arg in zip(names, args, strict=False):
+        inner = [m for x in getattr(arg, "__metadata__", ())
+                 for m in (x, *getattr(x, "metadata", []))]
+        if inner and _limits(inner):
+            out.append(f"{name} {' '.join(_limits(inner))}")
+    return out
 
 
 def config_reference() -> str:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -169,7 +173,8 @@ def test_report_of_a_folder_that_is_not_a_run(tmp_path, capsys):
 def test_trace_of_a_borrower_outside_the_book(tiny_yaml, capsys):
     rc = main(["trace", str(tiny_yaml), "--borrower", "1000"])
     assert rc == 2
-    assert "trace ids must be between 0 and 59" in flat(capsys.readouterr().err)
+    assert "--borrower 1000: this config's book has borrower slots 0 to 59" in flat(
+        capsys.readouterr().err)
 
 
 @pytest.mark.parametrize("args", [["--paths", "0"], ["--seed", "-1"], ["--workers", "x"]])
@@ -191,3 +196,166 @@ def test_the_command_exits_2_without_a_traceback(tmp_path):
     assert "book.initial_borrower: unknown key" in flat(proc.stderr)
     assert "Traceback" not in proc.stderr
     assert proc.stdout == ""
+
+
+# -- arguments checked before any work -------------------------------------------------------------
+@pytest.mark.parametrize(("args", "needle"), [
+    (["--paths", "1000000000"], "paths = 1000000000: must be a whole number from 1 to 100,000"),
+    (["--paths", "1.7"], "paths = 1.7: must be a whole number from 1 to 100,000"),
+    (["--seed", "-5"], "seed = -5: must be a whole number from 0 to"),
+    (["--workers", "100000"], "workers = 100000: must be a whole number from 1 to 256"),
+])
+def test_counts_beyond_the_configs_limits_are_refused(tiny_yaml, args, needle, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["run", str(tiny_yaml), *args])
+    err = flat(capsys.readouterr().err)
+    assert info.value.code == 2
+    assert needle in err and "Traceback" not in err
+
+
+def test_a_24_digit_borrower_is_refused(tiny_yaml, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["trace", str(tiny_yaml), "--borrower", "123456789012345678901234"])
+    err = flat(capsys.readouterr().err)
+    assert info.value.code == 2
+    assert "borrower = 123456789012345678901234: must be a whole number from 0 to" in err
+
+
+@pytest.mark.parametrize(("deal_arg", "needle"), [
+    ("", "--deal '': give a deal file"),
+    ("absent.yaml", "absent.yaml: no such config file"),
+])
+def test_empty_or_missing_deal_file(tiny_yaml, deal_arg, needle, capsys):
+    assert main(["run", str(tiny_yaml), "--deal", deal_arg, "--quiet"]) == 2
+    assert needle in flat(capsys.readouterr().err)
+
+
+def test_an_empty_deal_key_names_the_key(tmp_path, capsys):
+    path = tmp_path / "d.yaml"
+    path.write_text(TINY_YAML + "deal: ''\n")
+    assert main(["run", str(path), "--quiet"]) == 2
+    assert "d.yaml: deal = '': must be a file name" in flat(capsys.readouterr().err)
+
+
+def _forbid_simulation(monkeypatch):
+    """Make any simulation fail loudly: the checks must come first."""
+    def boom(*_a, **_k):
+        raise AssertionError("the simulation ran before the arguments were checked")
+    monkeypatch.setattr("sim.api.run_paths", boom)
+
+
+@pytest.mark.parametrize(("out", "needle"), [
+    ("afile", "is a file; give a folder for the run store"),
+    ("afile/runs", "which is a file; give a folder"),
+    ("/proc/creditsim-runs", "cannot write in /proc"),
+])
+def test_a_bad_run_store_is_refused_before_the_run(tiny_yaml, tmp_path, out, needle, capsys,
+                                                   monkeypatch):
+    _forbid_simulation(monkeypatch)
+    (tmp_path / "afile").write_text("x")
+    target = out if out.startswith("/") else str(tmp_path / out)
+    assert main(["run", str(tiny_yaml), "--out", target, "--quiet"]) == 2
+    err = flat(capsys.readouterr().err)
+    assert needle in err and "Traceback" not in err
+    assert err.count("error:") == 1
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write to any folder")
+def test_an_unwritable_store_is_refused_before_the_run(tiny_yaml, tmp_path, capsys,
+                                                       monkeypatch):
+    _forbid_simulation(monkeypatch)
+    store = tmp_path / "locked"
+    store.mkdir(mode=0o500)
+    assert main(["run", str(tiny_yaml), "--out", str(store), "--quiet"]) == 2
+    assert "cannot write in" in flat(capsys.readouterr().err)
+
+
+def test_a_name_too_long_for_a_folder_is_refused_before_the_run(tmp_path, capsys, monkeypatch):
+    """Names are capped at 100 characters by the config; a long base name was once refused
+    by the file system only after the run ('File name too long')."""
+    _forbid_simulation(monkeypatch)
+    path = tmp_path / "long.yaml"
+    path.write_text(TINY_YAML.replace("name: tiny", "name: " + "n" * 230))
+    assert main(["run", str(path), "--out", str(tmp_path / "runs"), "--quiet"]) == 2
+    assert "name = 'nnn" in flat(capsys.readouterr().err)
+    assert not (tmp_path / "runs").exists()
+
+
+def _server(greeting: bytes | None) -> tuple[socket.socket, int]:
+    """A local TCP server that accepts one connection and sends ``greeting`` (None: nothing)."""
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        conn, _ = server.accept()
+        if greeting:
+            conn.sendall(greeting)
+        time.sleep(2)  # hold the connection open past the client's read
+        conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return server, server.getsockname()[1]
+
+
+@pytest.mark.parametrize("greeting", [None, b"HTTP/1.1 400 Bad Request\r\n\r\n" * 3])
+def test_a_scheduler_that_is_not_one_is_refused_quickly(tiny_yaml, greeting, capsys,
+                                                        monkeypatch):
+    """Something that accepts TCP but is not a Dask scheduler once made the client read its
+    reply as a frame length (an attempt to allocate 3 EiB) after waiting 30 s."""
+    _forbid_simulation(monkeypatch)
+    monkeypatch.setattr("sim.arguments.check_scheduler.__defaults__", (0.5,))
+    server, port = _server(greeting)
+    with server:
+        rc = main(["run", str(tiny_yaml), "--scheduler", f"tcp://127.0.0.1:{port}", "--quiet"])
+    assert rc == 2
+    assert "did not greet as a Dask scheduler does" in flat(capsys.readouterr().err)
+
+
+def test_an_unreachable_scheduler_is_refused(tiny_yaml, capsys, monkeypatch):
+    _forbid_simulation(monkeypatch)
+    with socket.create_server(("127.0.0.1", 0)) as s:
+        port = s.getsockname()[1]  # a port nobody listens on once closed
+    assert main(["run", str(tiny_yaml), "--scheduler", f"127.0.0.1:{port}", "--quiet"]) == 2
+    err = flat(capsys.readouterr().err)
+    assert f"cannot connect to 127.0.0.1:{port}" in err
+
+
+def test_a_dask_greeting_passes_the_scheduler_check():
+    from sim.arguments import check_scheduler
+
+    frame = b"msgpack: compression, python, pickle-protocol"
+    server, port = _server(len(frame).to_bytes(8, "little") + frame + b"\x00" * 32)
+    with server:
+        assert check_scheduler(f"tcp://127.0.0.1:{port}", timeout=5) == f"tcp://127.0.0.1:{port}"
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"paths": 1.7}, "paths = 1.7: must be a whole number from 1 to 100,000"),
+    ({"paths": True}, "paths = True: must be a whole number from 1 to 100,000"),
+    ({"seed": -5}, "seed = -5: must be a whole number from 0 to 9,223,372,036,854,775,807"),
+    ({"workers": 0}, "workers = 0: must be a whole number from 1 to 256"),
+    ({"trace_ids": (10**24,)}, "borrower = 1000000000000000000000000: must be a whole number "
+                               "from 0 to 59"),
+    ({"scheduler": "nonsense://x"}, "scheduler = 'nonsense://x': must be an address such as "
+                                    "tcp://127.0.0.1:8786 (tcp:// or tls://, a host and a port)"),
+])
+def test_the_python_api_checks_its_arguments_with_the_same_messages(tiny_yaml, tmp_path, kwargs,
+                                                                    message, monkeypatch):
+    import sim
+    from sim.arguments import ArgumentError
+
+    _forbid_simulation(monkeypatch)
+    with pytest.raises(ArgumentError) as info:
+        sim.run(tiny_yaml, out=tmp_path / "runs", **kwargs)
+    assert str(info.value) == message
+
+
+def test_cli_and_api_messages_agree(tiny_yaml, capsys):
+    import sim
+    from sim.arguments import ArgumentError
+
+    with pytest.raises(SystemExit):
+        main(["run", str(tiny_yaml), "--paths", "1.7"])
+    cli = flat(capsys.readouterr().err)
+    with pytest.raises(ArgumentError) as info:
+        sim.run(tiny_yaml, paths=1.7, out=None)
+    assert str(info.value) in cli

@@ -162,7 +162,8 @@ def test_bad_value_names_the_path_the_value_and_what_is_allowed(data, path, show
     ({"spending": {"plan_mix": {0: 0.5, 5: 0.5}}}, "allowed terms are [0, 3, 6, 12]"),
     ({"spending": {"plan_mix": {0: 0.0, 3: 0.0}}}, "not all zero"),
     ({"billing": {"purchase_day": 10}}, "purchase_day (10) must fall after due_day (20)"),
-    ({"billing": {"instalment_fee": {3: 0.5}}}, "between 0 and 0.05"),
+    ({"billing": {"instalment_fee": {3: 0.5}}},
+     "billing.instalment_fee.3 = 0.5: Input should be less than or equal to 0.05"),
     ({"credit_line": {"min_limit": 900, "max_limit": 800}}, "must not exceed max_limit"),
     ({"recovery": {"lag_curve": []}}, "lag_curve must be a non-empty list"),
 ])

@@ -14,7 +14,9 @@ from collections import Counter
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from sim.strict import StrictModel
 
 __all__ = [
     "STATES",
@@ -43,8 +45,8 @@ MAX_PERIOD = 1200
 """Largest period number a deal term may name (100 years of monthly periods)."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Strict(StrictModel):
+    """Unknown keys refused, numbers finite and not booleans (see :mod:`sim.strict`)."""
 
 
 # ----------------------------------------------------------------------------------------------

@@ -67,6 +67,38 @@ def capped_pool(room: np.ndarray, limit: float, target: float) -> float:
     return float(min(start + left / -slope, target)) if slope < 0 else start
 
 
+MIN_POOL_SHARE = 0.01
+"""Smallest cut-off pool, as a share of its target, that the vehicle may issue notes on."""
+
+
+def check_cutoff_pool(bought: float, target: float, name: str, limit: float) -> None:
+    """Refuse a cut-off pool too small to carry the notes.
+
+    The notes are sized as shares of the pool bought, so a pool that the concentration limit
+    shrinks to a sliver of its target (``max_obligor_share: 1e-9`` bought a few cents) would
+    issue notes of a few cents whose losses mean nothing. Refused when the pool is below
+    :data:`MIN_POOL_SHARE` of the target or below one currency unit.
+
+    Args:
+        bought: cents bought at the cut-off.
+        target: cents the deal meant to buy (``pool_share`` of the eligible receivables).
+        name: the deal's name, for the message.
+        limit: ``eligibility.max_obligor_share``, for the message.
+
+    Raises:
+        ValueError: naming ``deal.eligibility.max_obligor_share`` and what would fit.
+    """
+    if bought >= max(MIN_POOL_SHARE * target, 100.0):
+        return
+    share = bought / target if target > 0 else 0.0
+    raise ValueError(
+        f"deal {name!r}: the cut-off pool is {bought / 100:,.2f} ({share:.2%} of the "
+        f"{target / 100:,.2f} of eligible receivables it targets): too small to carry the notes. "
+        f"deal.eligibility.max_obligor_share = {limit:g} lets no account fill more than that "
+        f"share of the pool; raise it, or onboard at least {min(1 / limit, 1e12):,.0f} eligible "
+        f"borrowers")
+
+
 class SPV:
     """One path's vehicle: the pool it holds, its cash flows and its waterfall."""
 
@@ -190,6 +222,7 @@ class SPV:
         room = self._room(sim, m, principal, dpd)  # now with the concentration limit
         self._buy(room, principal, self.cutoff_pool)
         self.pool_begin = float(self.share[: sim.n] @ principal)
+        check_cutoff_pool(self.pool_begin, target, self.terms.name, limit)
         self.cutoff_pool = self.pool_begin
         deal = self.terms.sized(self.pool_begin / 100.0)
         self.waterfall = Waterfall(deal, self.n_periods)

@@ -1,0 +1,259 @@
+"""Config files: reading YAML with limits, ``base:`` files, deal files and error messages.
+
+A config file may name a ``base`` file (relative to itself) and override a few of its keys;
+the base may name its own base, up to :data:`MAX_BASE_CHAIN` files. How an override meets
+its base is decided by the config's models, not by the shape of the YAML:
+
+- a **section** (a mapping of named keys, such as ``book`` or ``collections.legal``) merges:
+  keys the override does not give keep the base's values; so do the entries of a mapping of
+  sections (``collections.channels``: each channel is a section);
+- every other **value** replaces the base's whole value: numbers, strings, lists
+  (``collections.ladder``, ``recovery.lag_curve``, ``deal.notes``) and mappings that are one
+  value, a distribution over plan terms (``spending.plan_mix``, ``billing.instalment_fee``);
+  a base's ``plan_mix`` weights never survive beside an override's, which would change the
+  distribution the override wrote. When a replaced mapping drops keys of the base's, a
+  :class:`ConfigWarning` says so;
+- ``deal:`` given as a file name is a whole deal and replaces the base's deal; ``deal:``
+  given as a mapping is a section and merges.
+
+Every limit (file size, nesting, aliases, the ``base`` chain) is refused with a
+:class:`ConfigError` naming the file and what is allowed. Error messages never echo more
+than a short excerpt of a value.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Annotated, Any, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from sim.yamlsafe import YamlLimitError, load_yaml
+
+__all__ = ["MAX_BASE_CHAIN", "MAX_FILE_BYTES", "ConfigError", "ConfigWarning", "format_errors",
+           "merge_over_base", "read_config_file", "short_value"]
+
+MAX_FILE_BYTES = 256 * 1024
+"""Largest config or deal file read (a shipped config is about 3 kB)."""
+MAX_BASE_CHAIN = 16
+"""Most files chained by ``base:`` (and ``deal:``) from one config."""
+MAX_ERRORS = 20
+"""Most validation errors listed in one message (the rest are counted)."""
+
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be used; the message says what and why."""
+
+
+class ConfigWarning(UserWarning):
+    """A config that loads but may not say what its author meant (a dropped base value)."""
+
+
+# -- showing values in messages ---------------------------------------------------------------
+def short_value(value: Any, limit: int = 80) -> str:
+    """``value`` for an error message, at most about ``limit`` characters.
+
+    Never renders a whole container (a YAML alias can make a small file hold a huge one):
+    short lists of plain values are shown, anything else is named by its type and size.
+    """
+    if isinstance(value, str):
+        text = repr(value[:limit])
+        return text if len(value) <= limit else f"{text[:-1]}...' ({len(value):,} characters)"
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return repr(value)
+    if isinstance(value, int):
+        return repr(value) if -10**30 < value < 10**30 else (
+            f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits")
+    if isinstance(value, dict):
+        return "{...}" if value else "{}"
+    if isinstance(value, list | tuple):
+        if len(value) <= 12 and not any(isinstance(v, list | tuple | dict) for v in value):
+            text = "[" + ", ".join(short_value(v, 20) for v in value) + "]"
+            if len(text) <= limit:
+                return text
+        return f"[...] ({len(value):,} items)"
+    return f"a {type(value).__name__}"
+
+
+def _key_path(loc: tuple) -> str:
+    return ".".join(p if isinstance(p, str) and len(p) <= 60 else
+                    (short_value(p, 60) if not isinstance(p, str) else p[:57] + "...")
+                    for p in (str(x) if isinstance(x, int) else x for x in loc))
+
+
+def format_errors(err: ValidationError, source: str, model: type[BaseModel]) -> str:
+    """One line per validation error: key path, the value (short) and what is allowed."""
+    lines = [f"{source}: invalid configuration"]
+    errors = err.errors(include_url=False)
+    for e in errors[:MAX_ERRORS]:
+        path = _key_path(e["loc"]) or "(top level)"
+        msg = e["msg"]
+        if e["type"] == "extra_forbid" or e["type"] == "extra_forbidden":
+            allowed = allowed_keys(model, e["loc"][:-1])
+            msg = "unknown key" + (f"; allowed keys here: {', '.join(allowed)}" if allowed else "")
+            lines.append(f"  {path}: {msg}")
+            continue
+        if len(msg) > 400:
+            msg = msg[:400] + "..."
+        lines.append(f"  {path} = {short_value(e.get('input'))}: {msg}")
+    if len(errors) > MAX_ERRORS:
+        lines.append(f"  ... and {len(errors) - MAX_ERRORS} more errors")
+    return "\n".join(lines)
+
+
+def allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
+    """The keys of the model at key path ``loc`` below ``model`` (empty when not a model).
+
+    A list index or a mapping key after a list or mapping of models (``ladder.0``,
+    ``channels.sms``) leads to the item model.
+    """
+    current: Any = model
+    in_container = False
+    for part in loc:
+        if in_container:  # the index or key of one item: the item's model is next
+            in_container = False
+            continue
+        field = current.model_fields.get(str(part))
+        if field is None:
+            return []
+        ann = field.annotation
+        in_container = get_origin(ann) in (list, dict)
+        current = _model_in(ann)
+        if current is None:
+            return []
+    return [] if in_container else sorted(current.model_fields)
+
+
+def _model_in(ann: Any) -> type[BaseModel] | None:
+    """The one model class an annotation holds (itself, optional, or as list/dict items);
+    None when it holds none or several (a tagged union)."""
+    while get_origin(ann) is Annotated:
+        ann = get_args(ann)[0]
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return ann
+    found = {m for arg in get_args(ann) if (m := _model_in(arg)) is not None}
+    return found.pop() if len(found) == 1 else None
+
+
+# -- merging an override over its base ---------------------------------------------------------
+def _section_of(schema: Any, key: object) -> Any:
+    """The schema of ``key``'s value when it is a section (merges), else None (replaces).
+
+    ``schema`` is a model class, or ``("items", Model)`` for a mapping of sections.
+    """
+    if isinstance(schema, tuple):
+        return schema[1]
+    if schema is None or not isinstance(key, str) or key not in schema.model_fields:
+        return None
+    ann = schema.model_fields[key].annotation
+    while get_origin(ann) is Annotated:
+        ann = get_args(ann)[0]
+    if get_origin(ann) is dict:
+        item = _model_in(get_args(ann)[1])
+        return ("items", item) if item is not None else None
+    if get_origin(ann) is list:
+        return None
+    return _model_in(ann)
+
+
+def merge_over_base(base: dict, override: dict, schema: Any, *, where: str = "",
+                    source: str = "config", warn: bool = True) -> dict:
+    """``base`` with ``override`` applied: sections merge, every other value replaces.
+
+    Args:
+        base: the base file's mapping (not changed).
+        override: the overriding file's mapping.
+        schema: the model class both describe (``RunConfig`` or the deal's model).
+        where: key path prefix of these mappings, for warnings.
+        source: the overriding file, for warnings.
+        warn: whether to warn (:class:`ConfigWarning`) when a replaced mapping drops keys.
+    """
+    out = dict(base)
+    for key, value in override.items():
+        old = out.get(key)
+        sub = _section_of(schema, key)
+        if isinstance(value, dict) and isinstance(old, dict) and sub is not None:
+            out[key] = merge_over_base(old, value, sub, where=f"{where}{key}.", source=source,
+                                       warn=warn)
+            continue
+        if warn and isinstance(value, dict) and isinstance(old, dict) and set(old) - set(value):
+            dropped = ", ".join(short_value(k, 20) for k in sorted(set(old) - set(value), key=str))
+            warnings.warn(
+                f"{source}: {where}{key} replaces the base's value as a whole (it is one value, "
+                f"not a section): the base's entries {dropped} are dropped; list every entry "
+                f"you mean to keep", ConfigWarning, stacklevel=2)
+        out[key] = value
+    return out
+
+
+# -- reading files -----------------------------------------------------------------------------
+def _read_text(path: Path) -> str:
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such config file")
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    if max(size, len(raw)) > MAX_FILE_BYTES:
+        raise ConfigError(f"{path}: the file has {max(size, len(raw)):,} bytes; a config file "
+                          f"may have at most {MAX_FILE_BYTES:,} (a shipped config has about 3 kB)")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a YAML config: it must be UTF-8 text") from None
+
+
+def _file_name(path: Path, key: str, value: object) -> Path:
+    if not isinstance(value, str) or not value.strip():
+        example = "deals/baitiao_2015.yaml" if key == "deal" else "baseline.yaml"
+        raise ConfigError(f"{path}: {key} = {short_value(value)}: must be a file name "
+                          f"(relative to {path.name}), e.g. {example}")
+    return path.parent / value
+
+
+def read_config_file(path: Path, schema: Any, _seen: tuple[Path, ...] = ()) -> dict:
+    """Read a YAML config (or deal) file, resolving ``base:`` and ``deal:`` files.
+
+    Args:
+        path: the file.
+        schema: the model the file describes (decides which keys merge over a base).
+
+    Returns:
+        The merged mapping, not yet validated.
+
+    Raises:
+        ConfigError: a missing, unreadable, oversized or malformed file, a ``base`` chain
+            that is too long or forms a cycle; the message names the file.
+    """
+    path = Path(path)
+    if len(_seen) >= MAX_BASE_CHAIN:
+        raise ConfigError(f"{path}: more than {MAX_BASE_CHAIN} files are chained by 'base:' "
+                          f"and 'deal:' from {_seen[0].name}; shorten the chain")
+    if path.is_file() and path.resolve() in _seen:
+        raise ConfigError(f"{path}: 'base' files form a cycle")
+    text = _read_text(path)
+    try:
+        data = load_yaml(text) or {}
+    except YamlLimitError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {str(exc)[:600]}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of keys, "
+                          f"got {type(data).__name__}")
+    seen = (*_seen, path.resolve())
+    deal_file = None
+    if "deal" in data and isinstance(_section_of(schema, "deal"), type):
+        if isinstance(data["deal"], str):  # a deal file, relative to this file: a whole deal
+            deal_file = read_config_file(_file_name(path, "deal", data.pop("deal")),
+                                         _section_of(schema, "deal"), seen)
+    if "base" in data:
+        base = read_config_file(_file_name(path, "base", data.pop("base")), schema, seen)
+        data = merge_over_base(base, data, schema, source=str(path))
+    if deal_file is not None:
+        data["deal"] = deal_file
+    return data
