@@ -45,9 +45,42 @@ _seed = whole_number(0, "a seed")
 def cmd_run(args: argparse.Namespace) -> int:
     import sim
 
-    result = sim.run(_with_deal(args.config, args.deal), paths=args.paths, seed=args.seed,
-                     workers=args.workers, out=args.out, scheduler=args.scheduler,
-                     progress=not args.quiet)
+    if args.from_manifest is not None:
+        return _rerun(args)
+    if args.config is None:
+        raise ValueError("give a CONFIG file to run, or --from-manifest RUN to rerun a stored run")
+    result = None
+    try:
+        result = sim.run(_with_deal(args.config, args.deal), paths=args.paths, seed=args.seed,
+                         workers=args.workers, out=args.out, scheduler=args.scheduler,
+                         progress=not args.quiet, base=args.config if args.deal else None)
+        if not args.quiet:
+            _print_summary(result)
+        print(result.path)
+    except KeyboardInterrupt:
+        if result is not None and result.path is not None:
+            err_console.print(f"interrupted after the run was stored: {result.path} is complete",
+                              highlight=False)
+        else:
+            err_console.print("interrupted before the run was stored; no run was written",
+                              highlight=False)
+        return 130
+    return 0
+
+
+def _rerun(args: argparse.Namespace) -> int:
+    """``creditsim run --from-manifest RUN``: the stored run's config, seed and paths."""
+    from sim.rerun import rerun
+
+    given = [f"--{k}" for k in ("paths", "seed", "deal") if getattr(args, k) is not None]
+    if args.config is not None or given:
+        raise ValueError("--from-manifest reruns a stored run exactly: give no CONFIG"
+                         + (f" and no {', '.join(given)}" if given else ""))
+    result, changed = rerun(args.from_manifest, args.out, out=args.out, workers=args.workers,
+                            scheduler=args.scheduler, progress=not args.quiet)
+    for line in changed:
+        err_console.print(f"warning: the code differs from the stored run's: {line}; "
+                          "results may differ", highlight=False)
     if not args.quiet:
         _print_summary(result)
     print(result.path)
@@ -199,7 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("run", help="run a config's Monte Carlo into the run store")
-    p.add_argument("config", help="YAML config file, e.g. configs/baseline.yaml")
+    p.add_argument("config", nargs="?", help="YAML config file, e.g. configs/baseline.yaml")
+    p.add_argument("--from-manifest", metavar="RUN",
+                   help="rerun a stored run (folder or id under --out) with its recorded "
+                        "config, seed and paths, instead of CONFIG")
     p.add_argument("--paths", type=_positive, help="Monte Carlo paths (default: the config's)")
     p.add_argument("--seed", type=_seed, help="root seed (default: the config's)")
     p.add_argument("--workers", type=_positive, default=1, help="local worker processes")
@@ -260,7 +296,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         return 2
     except KeyboardInterrupt:
-        err_console.print("interrupted; no run was written")
+        err_console.print("interrupted; runs already stored are complete, a run in progress "
+                          "was not written", highlight=False)
         return 130
 
 
