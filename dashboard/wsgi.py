@@ -10,7 +10,8 @@ Variables: ``CREDITSIM_RUNS`` (run store, default ``runs``), ``CREDITSIM_CONFIGS
 (configs folder, default ``configs``), ``CREDITSIM_BIND`` (the address the server
 listens on, default ``0.0.0.0``), ``CREDITSIM_ALLOW_HOSTS`` (comma-separated host names
 requests may use besides the bound address), ``CREDITSIM_MAX_BORROWER_MONTHS``,
-``CREDITSIM_MAX_MEMORY_MB``, ``CREDITSIM_LAUNCH_TIMEOUT`` (seconds).
+``CREDITSIM_MAX_MEMORY_MB``, ``CREDITSIM_LAUNCH_TIMEOUT`` (seconds), ``CREDITSIM_CACHE``
+(folder of launched runs' status files, default ``<runs>/.dashboard-cache``).
 """
 
 from __future__ import annotations
@@ -52,5 +53,6 @@ def create_wsgi_app(env: Mapping[str, str] | None = None):  # noqa: ANN201 - a F
     hosts = [h.strip() for h in env.get("CREDITSIM_ALLOW_HOSTS", "").split(",") if h.strip()]
     app = create_app(env.get("CREDITSIM_RUNS", "runs"),
                      configs_dir=env.get("CREDITSIM_CONFIGS", "configs"), limits=limits,
-                     bind=env.get("CREDITSIM_BIND", "0.0.0.0"), allow_hosts=hosts)
+                     bind=env.get("CREDITSIM_BIND", "0.0.0.0"), allow_hosts=hosts,
+                     cache_dir=env.get("CREDITSIM_CACHE") or None)
     return app.server
