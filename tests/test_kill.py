@@ -120,3 +120,47 @@ def test_a_kill_during_the_write_leaves_no_temporary_folder_after_the_next_comma
     names = [p.name for p in runs.iterdir()]
     assert not [n for n in names if n.startswith(".tmp-")]
     assert len(names) == 1 and [m["run_id"] for m in list_runs(runs)] == names
+
+
+def test_ctrl_c_after_the_run_was_stored_says_it_is_complete(tiny_yaml, tmp_path, monkeypatch,
+                                                             capsys):
+    import sim.cli
+
+    def interrupted(_run):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sim.cli, "_print_summary", interrupted)
+    runs = tmp_path / "runs"
+    assert sim.cli.main(["run", str(tiny_yaml), "--paths", "1", "--out", str(runs)]) == 130
+    err = capsys.readouterr().err
+    stored = list_runs(runs)
+    assert len(stored) == 1
+    assert "interrupted after the run was stored" in err and stored[0]["run_id"] in err
+    assert "no run was written" not in err
+
+
+def test_ctrl_c_during_a_two_worker_run_says_no_run_was_written(tiny_yaml, tmp_path):
+    runs = tmp_path / "runs"
+    proc = subprocess.Popen(_cli("run", str(tiny_yaml), "--paths", "400", "--workers", "2",
+                                 "--quiet", "--out", str(runs)),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    parent = psutil.Process(proc.pid)
+    family: list[psutil.Process] = []
+    try:
+        _wait_for(lambda: len(_workers(parent)) >= 2, "two worker processes")
+        family = parent.children(recursive=True)
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
+        _, err = proc.communicate(timeout=WAIT_S)
+        gone, alive = psutil.wait_procs(family, timeout=WAIT_S)
+    finally:
+        for p in [parent, *family]:
+            try:
+                p.kill()
+            except psutil.NoSuchProcess:
+                pass
+    assert proc.returncode == 130
+    assert "interrupted before the run was stored; no run was written" in err
+    assert "Traceback" not in err
+    assert alive == []
+    assert not runs.exists() or list_runs(runs) == []
