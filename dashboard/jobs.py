@@ -41,6 +41,8 @@ JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 FINAL = ("done", "failed", "refused", "timed-out")
 GRACE_S = 10.0
 """Seconds past the time limit before a job seen from another server process is stopped."""
+KEEP_STATUS_S = 7 * 86400.0
+"""Status files of jobs that ended longer ago than this are removed when a job starts."""
 MESSAGE_CHARS = 600
 """Longest error message a job reports to the page."""
 log = logging.getLogger("dashboard")
@@ -97,6 +99,7 @@ class JobBoard:
         if self.guard.busy():
             raise LaunchRefused("another run is in progress on this server; wait for it to "
                                 "finish")
+        self._forget_old()
         job_id = uuid.uuid4().hex
         now = time.time()
         write_status(self._file(job_id), {
@@ -113,6 +116,18 @@ class JobBoard:
         threading.Thread(target=self._watch, args=(job_id, proc), daemon=True,
                          name=f"creditsim-launch-watch-{job_id[:8]}").start()
         return job_id
+
+    def _forget_old(self) -> None:
+        cutoff = time.time() - KEEP_STATUS_S
+        for file in self.folder.glob("*.json"):
+            status = read_status(file)
+            try:
+                old = file.stat().st_mtime < cutoff
+            except OSError:
+                continue
+            if old and (status is None or status.get("state") in FINAL):
+                file.unlink(missing_ok=True)
+                file.with_suffix(".pid").unlink(missing_ok=True)
 
     def _watch(self, job_id: str, proc: multiprocessing.process.BaseProcess) -> None:
         """Wait for the job's process; stop it at the time limit; report a silent end."""

@@ -315,6 +315,20 @@ def test_a_job_is_refused_at_once_when_another_run_goes(configs, tmp_path):
             LaunchRequest(config="small.yaml", paths=1))
 
 
+def test_old_finished_job_files_are_forgotten(configs, tmp_path):
+    board = _board(tmp_path, configs)
+    folder = tmp_path / "jobs"
+    old, running, recent = (folder / f"{c * 32}.json" for c in "abc")
+    jobs.write_status(old, {"state": "done"})
+    jobs.write_status(running, {"state": "running"})
+    jobs.write_status(recent, {"state": "failed"})
+    stamp = time.time() - jobs.KEEP_STATUS_S - 60
+    for file in (old, running):
+        os.utime(file, (stamp, stamp))
+    board._forget_old()
+    assert not old.exists() and running.exists() and recent.exists()
+
+
 @pytest.mark.parametrize("job", ["../../etc/passwd", "x" * 10_000, None, {"a": 1}, 5])
 def test_status_of_a_job_id_that_is_not_one(configs, tmp_path, job):
     assert _board(tmp_path, configs).status(job) is None
