@@ -80,8 +80,7 @@ class Manifest(BaseModel):
                     "(list items by index); 'paths' and 'seed' are recorded above instead.")
     rerun_of: StrictStr | None = Field(
         None, description="Run id this run was rerun from (creditsim run --from-manifest).")
-    tables: list[StrictStr] = Field(default_factory=list,
-                                    description="Parquet tables in the folder (file stems).")
+    tables: list[StrictStr] = Field(description="Parquet tables in the folder (file stems).")
 
     @field_validator("created")
     @classmethod

@@ -165,7 +165,7 @@ CORRUPT = {
     "a JSON list": (lambda m: json.dumps([m]), "must be a JSON object, got list"),
     "invalid JSON": (lambda m: "{not json", "not a readable JSON manifest"),
     "no tables key": (lambda m: json.dumps({k: v for k, v in m.items() if k != "tables"}),
-                      None),
+                      "tables: missing"),
     "paths = 'many'": (lambda m: json.dumps(dict(m, paths="many")), "paths = 'many'"),
     "seed = null": (lambda m: json.dumps(dict(m, seed=None)), "seed = None"),
     "numeric created": (lambda m: json.dumps(dict(m, created=20260101)), "created = 20260101"),
@@ -185,15 +185,12 @@ def test_a_corrupt_manifest_is_skipped_and_named_and_the_others_still_list(tiny_
     write_run(fresh(tiny_run, "good"), tmp_path)
     _corrupt(write_run(fresh(tiny_run, "bad"), tmp_path), how)
     good, skipped = scan_runs(tmp_path)
-    if how == "no tables key":  # older runs may lack it: a run of no tables is still a run
-        assert {m["run_id"] for m in good} == {"good", "bad"}
-        return
     assert [m["run_id"] for m in good] == ["good"]
     assert [s.folder for s in skipped] == ["bad"]
     assert CORRUPT[how][1] in skipped[0].reason
 
 
-@pytest.mark.parametrize("how", [h for h in CORRUPT if h != "no tables key"])
+@pytest.mark.parametrize("how", list(CORRUPT))
 def test_loading_a_corrupt_run_names_the_manifest_file(tiny_run, tmp_path, how):
     folder = write_run(fresh(tiny_run, "bad"), tmp_path)
     _corrupt(folder, how)
@@ -203,7 +200,7 @@ def test_loading_a_corrupt_run_names_the_manifest_file(tiny_run, tmp_path, how):
     assert CORRUPT[how][1] in str(exc.value)
 
 
-@pytest.mark.parametrize("how", ["a JSON list", "invalid JSON", "seed = null"])
+@pytest.mark.parametrize("how", ["a JSON list", "invalid JSON", "seed = null", "no tables key"])
 def test_report_of_a_corrupt_run_exits_2_naming_the_file(tiny_run, tmp_path, how):
     folder = write_run(fresh(tiny_run, "bad"), tmp_path)
     _corrupt(folder, how)
