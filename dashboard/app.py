@@ -4,22 +4,26 @@
 (run A drives every page; run B is the other side of the Compare page), refreshed
 every few seconds and whenever a launched run finishes; ``?a=<run id>&b=<run id>`` in
 the address selects runs. Pages live in :mod:`dashboard.pages`; figures in
-:mod:`dashboard.figures`.
+:mod:`dashboard.figures`. Every request's Host and Origin are checked against the served
+address (:mod:`dashboard.security`); launched runs are jobs (:mod:`dashboard.jobs`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import parse_qs
 
-import diskcache
-from dash import Dash, DiskcacheManager, Input, Output, State, dcc, html
+from dash import Dash, Input, Output, State, dcc, html
 
 from dashboard.data import RunStore
-from dashboard.launcher import DEFAULT_MAX_BORROWER_PATHS, RunGuard
+from dashboard.inputs import run_id_input
+from dashboard.jobs import JobBoard
+from dashboard.launcher import LOCK_FILE, LaunchLimits, RunGuard
 from dashboard.pages import abs as abs_page
 from dashboard.pages import collections, compare, launch, portfolio, runs, story
 from dashboard.pages.common import AppContext
+from dashboard.security import HostPolicy, protect
 
 PAGES = (runs, portfolio, collections, abs_page, compare, story, launch)
 REFRESH_MS = 10_000
@@ -53,8 +57,10 @@ def _shell() -> html.Div:
 
 
 def _query_run(search: str | None, key: str) -> str | None:
-    values = parse_qs((search or "").lstrip("?")).get(key)
-    return values[0] if values else None
+    if not isinstance(search, str) or len(search) > 2000:
+        return None
+    values = parse_qs(search.lstrip("?")).get(key)
+    return run_id_input(values[0]) if values else None
 
 
 def _register_shell(app: Dash, ctx: AppContext) -> None:
@@ -80,6 +86,7 @@ def _register_shell(app: Dash, ctx: AppContext) -> None:
         ids = {r.run_id for r in listing}
         options = [{"label": r.label, "value": r.run_id, "title": r.run_id} for r in listing]
         wanted_a, wanted_b = _query_run(search, "a"), _query_run(search, "b")
+        run_a, run_b = run_id_input(run_a), run_id_input(run_b)  # browser state: any shape
         run_a = wanted_a if wanted_a in ids else run_a
         run_b = wanted_b if wanted_b in ids else run_b
         if run_a not in ids:
@@ -90,33 +97,35 @@ def _register_shell(app: Dash, ctx: AppContext) -> None:
 
 
 def create_app(runs_root: str | Path = "runs", *, configs_dir: str | Path = "configs",
-               max_borrower_paths: int = DEFAULT_MAX_BORROWER_PATHS,
-               cache_dir: str | Path | None = None) -> Dash:
+               limits: LaunchLimits | None = None, cache_dir: str | Path | None = None,
+               bind: str = "127.0.0.1", allow_hosts: Iterable[str] = ()) -> Dash:
     """Build the dashboard for the run store at ``runs_root``.
 
     Args:
         runs_root: Run-store folder; created if missing.
         configs_dir: Folder of the YAML configs the Launch page offers.
-        max_borrower_paths: Largest paths × borrowers the Launch page starts.
-        cache_dir: Folder of the diskcache behind background runs and the one-run lock
+        limits: Size and time limits of runs started from the Launch page.
+        cache_dir: Folder of launched runs' status files and the one-run lock
             (default: ``<runs_root>/.dashboard-cache``, which the store listing skips).
+        bind: The address the server listens on; requests must name it (or, for a
+            loopback or wildcard bind, localhost) in their Host header.
+        allow_hosts: More host names to answer to (a reverse proxy's public name).
     """
     root = Path(runs_root)
     root.mkdir(parents=True, exist_ok=True)
-    cache = diskcache.Cache(str(cache_dir or root / CACHE_FOLDER))
-    ctx = AppContext(store=RunStore(root), configs_dir=Path(configs_dir),
-                     guard=RunGuard(cache), max_borrower_paths=int(max_borrower_paths))
-    try:
-        manager = DiskcacheManager(cache)
-    except ImportError:  # dash[diskcache] extras missing: pages work, the launcher says so
-        manager = None
-        ctx.launch_unavailable = ("Starting runs from the browser needs the 'multiprocess' "
-                                  "package (pip install 'dash[diskcache]').")
+    cache = Path(cache_dir or root / CACHE_FOLDER)
+    cache.mkdir(parents=True, exist_ok=True)
+    limits = limits or LaunchLimits()
+    guard = RunGuard(cache / LOCK_FILE)
+    ctx = AppContext(store=RunStore(root), configs_dir=Path(configs_dir), guard=guard,
+                     limits=limits,
+                     jobs=JobBoard(cache / "jobs", runs_root=root, configs_dir=configs_dir,
+                                   guard=guard, limits=limits))
     app = Dash(
         __name__, title="creditsim dashboard", suppress_callback_exceptions=True,
-        background_callback_manager=manager,
         assets_folder=str(Path(__file__).parent / "assets"),
     )
+    protect(app.server, HostPolicy(bind, allow_hosts))
     app.layout = _shell()
     _register_shell(app, ctx)
     for page in PAGES:

@@ -1,18 +1,29 @@
 """``creditsim dashboard``: serve the dashboard over a run store.
 
 Binds 127.0.0.1 unless ``--host`` says otherwise: the dashboard can start runs, so
-it is not exposed to the network by default.
+it is not exposed to the network by default. Requests must name the served address in
+their Host header (``--allow-host`` adds names, e.g. a reverse proxy's); ``--debug``
+(the Werkzeug debugger runs code sent to it) is refused with a non-local ``--host``.
+``--server waitress`` serves with the production WSGI server instead of Flask's
+development server.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from dashboard.launcher import DEFAULT_MAX_BORROWER_PATHS
+from dashboard.launcher import (
+    DEFAULT_MAX_BORROWER_MONTHS,
+    DEFAULT_MAX_MEMORY_MB,
+    DEFAULT_TIMEOUT_S,
+    LaunchLimits,
+)
+from dashboard.security import is_loopback
 from sim.cli import whole_number
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8050
+DEFAULT_THREADS = 8
 
 
 def _port(text: str) -> int:
@@ -33,21 +44,61 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"port (default: {DEFAULT_PORT})")
     p.add_argument("--host", default=DEFAULT_HOST,
                    help=f"address to bind (default: {DEFAULT_HOST}, this machine only)")
+    p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                   help="another host name requests may use (a reverse proxy's public name); "
+                        "repeatable")
     p.add_argument("--configs", default="configs",
                    help="folder of the configs the Launch page offers (default: configs)")
-    p.add_argument("--max-borrower-paths", type=whole_number(1), default=DEFAULT_MAX_BORROWER_PATHS,
-                   help="largest paths × borrowers the Launch page starts "
-                        f"(default: {DEFAULT_MAX_BORROWER_PATHS:,})")
-    p.add_argument("--debug", action="store_true", help="Dash debug mode (development only)")
+    p.add_argument("--max-borrower-months", type=whole_number(1),
+                   default=DEFAULT_MAX_BORROWER_MONTHS,
+                   help="largest paths × borrower-months the Launch page starts "
+                        f"(default: {DEFAULT_MAX_BORROWER_MONTHS:,})")
+    p.add_argument("--max-memory-mb", type=whole_number(1), default=DEFAULT_MAX_MEMORY_MB,
+                   help="largest estimated memory of a launched run, MB "
+                        f"(default: {DEFAULT_MAX_MEMORY_MB:,})")
+    p.add_argument("--launch-timeout", type=whole_number(1), default=int(DEFAULT_TIMEOUT_S),
+                   metavar="SECONDS", help="stop a launched run after this long "
+                                           f"(default: {int(DEFAULT_TIMEOUT_S)})")
+    p.add_argument("--server", choices=("development", "waitress"), default="development",
+                   help="'waitress' serves with the production WSGI server (threads); "
+                        "default: Flask's development server")
+    p.add_argument("--threads", type=whole_number(1), default=DEFAULT_THREADS,
+                   help=f"waitress worker threads (default: {DEFAULT_THREADS})")
+    p.add_argument("--debug", action="store_true",
+                   help="Dash debug mode (development only; refused with a non-local --host)")
     p.set_defaults(func=run_dashboard)
 
 
+def check_args(args: argparse.Namespace) -> None:
+    """Refuse option combinations that are unsafe or meaningless.
+
+    Raises:
+        ValueError: ``--debug`` with a host that is not this machine (the Werkzeug
+            debugger executes code sent to it), or with ``--server waitress``.
+    """
+    if args.debug and not is_loopback(args.host):
+        raise ValueError(f"--debug with --host {args.host} would let anyone who can reach "
+                         "this address run code on this machine (the debugger's console); "
+                         "use --debug only with --host 127.0.0.1")
+    if args.debug and args.server == "waitress":
+        raise ValueError("--debug works with the development server only; drop --server "
+                         "waitress to debug")
+
+
 def run_dashboard(args: argparse.Namespace) -> int:
+    check_args(args)
     from dashboard.app import create_app
 
-    app = create_app(args.runs, configs_dir=args.configs,
-                     max_borrower_paths=args.max_borrower_paths)
-    print(f"creditsim dashboard on http://{args.host}:{args.port}/ (runs: {args.runs})",
-          flush=True)
-    app.run(host=args.host, port=args.port, debug=args.debug)
+    limits = LaunchLimits(max_borrower_months=args.max_borrower_months,
+                          max_memory_mb=args.max_memory_mb, timeout_s=float(args.launch_timeout))
+    app = create_app(args.runs, configs_dir=args.configs, limits=limits, bind=args.host,
+                     allow_hosts=args.allow_host)
+    print(f"creditsim dashboard on http://{args.host}:{args.port}/ (runs: {args.runs}, "
+          f"server: {args.server})", flush=True)
+    if args.server == "waitress":
+        from waitress import serve
+
+        serve(app.server, host=args.host, port=args.port, threads=args.threads)
+    else:
+        app.run(host=args.host, port=args.port, debug=args.debug)
     return 0

@@ -11,7 +11,6 @@ sent to the browser.
 from __future__ import annotations
 
 import functools
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +20,12 @@ import pandas as pd
 from dashboard.aggregate import abs as abs_agg
 from dashboard.aggregate import collections as coll_agg
 from dashboard.aggregate import portfolio as port_agg
-from sim.store import MANIFEST, RunNotFound, list_runs
+from dashboard.inputs import echo
+from sim.store import RunNotFound, SkippedFolder, load_run, scan_runs
 
 CACHE_SIZE = 16
+MAX_SHOWN = 300
+"""Longest name or description the pages show (characters); a manifest may hold more."""
 
 
 @dataclass(frozen=True)
@@ -47,10 +49,10 @@ class RunInfo:
     @classmethod
     def from_manifest(cls, run_id: str, manifest: dict) -> RunInfo:
         return cls(
-            run_id=run_id, name=str(manifest.get("name", run_id)),
+            run_id=run_id, name=_short(str(manifest.get("name", run_id))),
             paths=int(manifest.get("paths", 0)), seed=int(manifest.get("seed", 0)),
-            created=str(manifest.get("created", "")),
-            description=str(manifest.get("description", "")),
+            created=str(manifest.get("created", ""))[:40],
+            description=_short(str(manifest.get("description", ""))),
             tables=tuple(manifest.get("tables", ())),
         )
 
@@ -107,10 +109,22 @@ class RunData:
     load_seconds: float = 0.0
 
 
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 3] + "..."
+
+
 def scan_store(root: str | Path) -> dict[str, RunInfo]:
-    """Complete runs under ``root`` by run id (the folder name), newest first."""
-    found = [RunInfo.from_manifest(m["folder"], m) for m in list_runs(root)]
+    """Complete runs under ``root`` by run id (the folder name), newest first.
+
+    Folders whose manifest does not fit the schema are skipped (see :func:`skipped_folders`).
+    """
+    found = [RunInfo.from_manifest(m["folder"], m) for m in scan_runs(root)[0]]
     return {r.run_id: r for r in found}
+
+
+def skipped_folders(root: str | Path) -> list[SkippedFolder]:
+    """Folders of ``root`` that look like runs but cannot be read, with the reason."""
+    return scan_runs(root)[1]
 
 
 def _read(folder: Path, name: str) -> pd.DataFrame:
@@ -183,7 +197,7 @@ def aggregate_run(info: RunInfo, manifest: dict, tables: dict[str, pd.DataFrame]
 def _load(folder: str, run_id: str) -> RunData:
     start = time.perf_counter()
     path = Path(folder)
-    manifest = json.loads((path / MANIFEST).read_text())
+    manifest = load_run(path, tables=()).manifest
     wanted = [t for t in manifest.get("tables", ()) if t != "trace"]
     tables = {t: _read(path, t) for t in wanted}
     data = aggregate_run(RunInfo.from_manifest(run_id, manifest), manifest, tables)
@@ -205,6 +219,10 @@ class RunStore:
         """Complete runs, newest first."""
         return list(scan_store(self.root).values())
 
+    def skipped(self) -> list[SkippedFolder]:
+        """Folders that look like runs but cannot be read, and why."""
+        return skipped_folders(self.root)
+
     def info(self, run_id: str) -> RunInfo:
         """The listing entry of ``run_id``.
 
@@ -213,7 +231,7 @@ class RunStore:
         """
         listing = scan_store(self.root)
         if not isinstance(run_id, str) or run_id not in listing:
-            raise RunNotFound(f"{run_id!r} is not a run in {self.root}")
+            raise RunNotFound(f"{echo(run_id)} is not a run in {self.root}")
         return listing[run_id]
 
     def folder(self, run_id: str) -> Path:

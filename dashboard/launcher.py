@@ -3,32 +3,49 @@
 The launcher takes a config from the configs folder and a few parameters (paths, book
 size, unemployment shock and, when the config has them, collector count, collection
 policy and tranche sizes), validates the result with the same rules as a YAML file
-(:class:`sim.config.ConfigError` on failure), refuses runs larger than a cap on
-paths × borrowers, and lets only one run go at a time per server (a lock in the
-dashboard's diskcache, held by the process that runs it).
+(:class:`sim.config.ConfigError` on failure), refuses runs whose borrower-months or
+estimated memory exceed the server's :class:`LaunchLimits`, and lets only one run go at
+a time per server (a file lock held by the process that runs it; the operating system
+releases it when that process ends, however it ends). :mod:`dashboard.jobs` runs the
+launch in a spawned process with a time limit.
 """
 
 from __future__ import annotations
 
-import os
+import math
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
-import psutil
+from filelock import FileLock, Timeout
 from pydantic import BaseModel
 
 from sim.config import ConfigError, RunConfig, load_config, validate_config
 
-DEFAULT_MAX_BORROWER_PATHS = 5_000_000
-"""Largest paths × borrowers a browser may start (baseline book: about 100 paths)."""
+DEFAULT_MAX_BORROWER_MONTHS = 100_000_000
+"""Largest paths × borrower-months a browser may start: about 100 paths of the baseline
+book (1.04 M borrower-months a path), one to two minutes at the 0.8-1.9 M borrower-months/s
+of one core measured in docs/BENCHMARKS.md."""
+DEFAULT_MAX_MEMORY_MB = 2048
+"""Largest estimated memory (MB) of a launched run."""
+DEFAULT_TIMEOUT_S = 1800.0
+"""A launched run still going after this many seconds is stopped and reported as failed."""
+BASE_MEMORY_MB = 300.0
+"""Memory of a run process before its first path (imports): 210-225 MB measured here."""
+KB_PER_BORROWER = 1.0
+"""Memory per borrower slot of a path: the peak resident size of one baseline path grew
+16, 119 and 161 MB over the imports with 19,400, 155,200 and 310,400 slots (at most
+0.8 KB a slot), rounded up."""
+KB_PER_PATH_MONTH = 4.0
+"""Memory per path-month of the run's tables (about 150 columns of 8 bytes, with the
+copies made when they are assembled), rounded up."""
 
 COLLECTOR_KEYS = ("collectors", "collector_count", "human_collectors", "n_collectors",
                   "headcount")
 POLICY_KEYS = ("policy", "priority", "priority_rule", "queue_priority", "queue_policy")
-LOCK_KEY = "creditsim-dashboard-active-run"
+LOCK_FILE = "active-run.lock"
 
 
 class LaunchRefused(ValueError):
@@ -184,51 +201,156 @@ def build_config(request: LaunchRequest, configs: dict[str, Path]) -> RunConfig:
     return validate_config(data, source.name)
 
 
-def check_size(config: RunConfig, paths: int, cap: int) -> None:
-    """Refuse ``paths`` below 1 or paths × borrowers above ``cap``."""
-    if paths is None or int(paths) < 1:
-        raise LaunchRefused(f"paths = {paths!r}: give a whole number >= 1")
-    size = int(paths) * config.capacity
-    if size > cap:
+@dataclass(frozen=True)
+class LaunchLimits:
+    """What a browser may start on this server."""
+
+    max_borrower_months: int = DEFAULT_MAX_BORROWER_MONTHS
+    max_memory_mb: int = DEFAULT_MAX_MEMORY_MB
+    timeout_s: float = DEFAULT_TIMEOUT_S
+
+    def describe(self) -> str:
+        """The limits in words, for the Launch page."""
+        return (f"{self.max_borrower_months:,} borrower-months (paths × borrowers × months), "
+                f"an estimated {self.max_memory_mb:,} MB of memory, and "
+                f"{_duration(self.timeout_s)} of running time")
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 120:
+        return f"{seconds / 60:g} minutes"
+    return f"{seconds:g} seconds"
+
+
+@dataclass(frozen=True)
+class LaunchSize:
+    """How large a run is: its borrower-months (an upper bound) and estimated memory."""
+
+    paths: int
+    borrower_months: int
+    memory_mb: float
+
+    def describe(self) -> str:
+        return (f"{self.paths} paths × up to {self.borrower_months // self.paths:,} "
+                f"borrower-months = {self.borrower_months:,} borrower-months, "
+                f"about {self.memory_mb:,.0f} MB")
+
+
+def estimate(config: RunConfig, paths: int) -> LaunchSize:
+    """Borrower-months and memory of ``paths`` paths of ``config``.
+
+    Borrower-months per path are bounded by every borrower staying to the horizon:
+    ``initial × H + new × H (H - 1) / 2`` for horizon ``H`` months (the baseline's
+    1,042,500 against 1,016,828 active borrower-months measured). Memory is one path's
+    pool (the launcher runs one worker) plus the run's tables: :data:`BASE_MEMORY_MB` +
+    :data:`KB_PER_BORROWER` per borrower slot + :data:`KB_PER_PATH_MONTH` per path-month.
+    """
+    book = config.book
+    months = book.horizon_months
+    per_path = book.initial_borrowers * months + book.new_borrowers_per_month * months * (
+        months - 1) // 2
+    memory = BASE_MEMORY_MB + (KB_PER_BORROWER * config.capacity
+                               + KB_PER_PATH_MONTH * paths * months) / 1024
+    return LaunchSize(paths, int(paths) * per_path, memory)
+
+
+def whole(value: typing.Any, what: str, low: int, high: int | None = None) -> int:
+    """``value`` as a whole number in ``[low, high]``, or :class:`LaunchRefused` naming ``what``.
+
+    Accepts an int, or a float with no fractional part (a browser's number input);
+    refuses booleans, strings, NaN and infinities. The value is echoed at most 40
+    characters long.
+    """
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or int(value) != value or value < low or (high is not None and value > high):
+        allowed = f"from {low:,} to {high:,}" if high is not None else f">= {low:,}"
+        raise LaunchRefused(f"{what} = {str(value)[:40]}: give a whole number {allowed}")
+    return int(value)
+
+
+def check_size(config: RunConfig, paths: int, limits: LaunchLimits) -> LaunchSize:
+    """Refuse ``paths`` below 1, or a run over ``limits``; return its size.
+
+    Raises:
+        LaunchRefused: with the run's size, the limit and what to change.
+    """
+    size = estimate(config, whole(paths, "paths", 1))
+    if size.borrower_months > limits.max_borrower_months:
         raise LaunchRefused(
-            f"{paths} paths × {config.capacity:,} borrowers = {size:,} borrower-paths is over "
-            f"this server's cap of {cap:,}; use fewer paths or a smaller book, or run "
-            f"'creditsim run' from a terminal"
-        )
+            f"{size.describe()}: over this server's limit of {limits.max_borrower_months:,} "
+            "borrower-months; use fewer paths, a smaller book or a shorter horizon, or run "
+            "'creditsim run' from a terminal")
+    if size.memory_mb > limits.max_memory_mb:
+        raise LaunchRefused(
+            f"{size.describe()}: over this server's memory limit of {limits.max_memory_mb:,} "
+            "MB; use a smaller book, or run 'creditsim run' from a terminal")
+    return size
 
 
 class RunGuard:
     """At most one launched run at a time, across the server's processes.
 
-    The lock is a key in a diskcache holding the id of the process that runs; a lock
-    whose process has died is taken over.
+    A :class:`filelock.FileLock` on ``lock_path``, held by the process that runs; the
+    operating system releases it when that process ends, so a killed run never leaves
+    the lock behind. ``lock_path`` None makes a guard that is never busy and never
+    taken (page layouts in tests).
     """
 
-    def __init__(self, cache):  # noqa: ANN001 - a diskcache.Cache
-        self.cache = cache
+    def __init__(self, lock_path: str | Path | None):
+        self.lock_path = None if lock_path is None else Path(lock_path)
+        self._lock = None if lock_path is None else FileLock(str(lock_path), is_singleton=False)
 
     def busy(self) -> bool:
-        holder = self.cache.get(LOCK_KEY)
-        return holder is not None and psutil.pid_exists(int(holder))
+        """True while a process (this one included) holds the lock."""
+        if self._lock is None:
+            return False
+        if self._lock.is_locked:
+            return True
+        probe = FileLock(str(self.lock_path), is_singleton=False)
+        try:
+            probe.acquire(timeout=0)
+        except Timeout:
+            return True
+        probe.release()
+        return False
 
     def acquire(self) -> bool:
-        """Take the lock for this process; False when another live process holds it."""
-        with self.cache.transact():
-            if self.busy() and int(self.cache.get(LOCK_KEY)) != os.getpid():
-                return False
-            self.cache.set(LOCK_KEY, os.getpid())
+        """Take the lock for this process; False when another process holds it."""
+        if self._lock is None:
             return True
+        try:
+            self._lock.acquire(timeout=0)
+        except Timeout:
+            return False
+        return True
 
     def release(self) -> None:
-        with self.cache.transact():
-            if self.cache.get(LOCK_KEY) == os.getpid():
-                self.cache.delete(LOCK_KEY)
+        if self._lock is not None and self._lock.is_locked:
+            self._lock.release()
+
+
+def prepare(request: LaunchRequest, configs: dict[str, Path],
+            limits: LaunchLimits) -> tuple[RunConfig, LaunchSize]:
+    """The validated config and size of a request, refused early when it cannot run.
+
+    Raises:
+        ConfigError: invalid parameters (the message is the config rules' own).
+        LaunchRefused: too large, or a negative seed.
+    """
+    config = build_config(request, configs)
+    size = check_size(config, request.paths, limits)
+    if request.seed is not None:
+        whole(request.seed, "seed", 0)
+    return config, size
 
 
 def launch(request: LaunchRequest, *, configs: dict[str, Path], runs_root: str | Path,
-           guard: RunGuard, cap: int = DEFAULT_MAX_BORROWER_PATHS,
+           guard: RunGuard, limits: LaunchLimits | None = None,
            on_progress: Callable[[int, int], None] | None = None) -> str:
-    """Validate and run a launch request into the store; return the new run id.
+    """Validate and run a launch request into the store, in this process; return the run id.
+
+    The manifest records the config file the run came from and every changed key as
+    ``overrides``.
 
     Raises:
         ConfigError: invalid parameters (the message is the config rules' own).
@@ -236,16 +358,13 @@ def launch(request: LaunchRequest, *, configs: dict[str, Path], runs_root: str |
     """
     import sim
 
-    config = build_config(request, configs)
-    check_size(config, request.paths, cap)
+    config, _ = prepare(request, configs, limits or LaunchLimits())
     seed = None if request.seed is None else int(request.seed)
-    if seed is not None and seed < 0:
-        raise LaunchRefused(f"seed = {seed}: give a whole number >= 0")
     if not guard.acquire():
         raise LaunchRefused("another run is in progress on this server; wait for it to finish")
     try:
         run = sim.run(config, paths=int(request.paths), seed=seed, workers=1, out=runs_root,
-                      on_progress=on_progress)
+                      on_progress=on_progress, base=configs[request.config])
     finally:
         guard.release()
     return run.run_id

@@ -7,12 +7,9 @@
 
 from __future__ import annotations
 
-import platform
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-
-import numpy as np
 
 from sim.arguments import (
     check_paths,
@@ -23,10 +20,11 @@ from sim.arguments import (
     check_workers,
 )
 from sim.config import RunConfig, load_config
+from sim.manifest import Manifest, environment, provenance
 from sim.metrics import path_table, portfolio_table, roll_table, vintage_table
 from sim.montecarlo import ProgressCallback, run_paths
 from sim.securitisation import abs_tables, note_loss_columns
-from sim.store import Run, new_run_id, package_version, write_run
+from sim.store import Run, new_run_id, write_run
 
 
 def run(
@@ -40,6 +38,8 @@ def run(
     trace_ids: tuple[int, ...] = (),
     progress: bool = False,
     on_progress: ProgressCallback | None = None,
+    base: str | Path | None = None,
+    origin: dict | None = None,
 ) -> Run:
     """Run the Monte Carlo and return a :class:`~sim.store.Run`.
 
@@ -53,6 +53,10 @@ def run(
         trace_ids: borrower slots whose every event goes into the ``trace`` table.
         progress: show a terminal progress bar.
         on_progress: called with (paths done, paths total) as paths finish.
+        base: the config file ``config`` was derived from, when ``config`` is a mapping
+            or a RunConfig; the manifest records the differences as ``overrides``.
+        origin: ``config_name``, ``config_file``, ``overrides`` and ``rerun_of`` to record
+            as they are (a rerun of a stored run) instead of deriving them.
 
     Raises:
         ConfigError: the config cannot be used (the message names the key).
@@ -71,6 +75,9 @@ def run(
         check_store(out, cfg.name, seed)
     if scheduler is not None:
         scheduler = check_scheduler(scheduler)
+    cfg_json = cfg.model_dump(mode="json")
+    if origin is None:
+        origin = provenance(config, cfg_json, base)
     started = time.perf_counter()
     results = run_paths(cfg, paths, seed, workers, scheduler=scheduler, trace_ids=trace_ids,
                         progress=progress, on_progress=on_progress)
@@ -90,24 +97,18 @@ def run(
         tables["trace"] = pd.DataFrame(traces)
     finished = time.perf_counter()
     root = Path(out) if out is not None else Path("runs")
-    manifest = {
-        "run_id": new_run_id(cfg.name, seed, root),
-        "name": cfg.name,
-        "description": cfg.description,
-        "seed": seed,
-        "paths": paths,
-        "workers": workers,
-        "backend": "dask" if scheduler else ("local-processes" if workers > 1 else "in-process"),
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "version": package_version(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "borrower_months": int(portfolio["active_borrowers"].sum()),
-        "timings": {"simulate_s": round(simulated - started, 3),
-                    "tables_s": round(finished - simulated, 3)},
-        "config": cfg.model_dump(mode="json"),
-    }
+    manifest = Manifest(
+        run_id=new_run_id(cfg.name, seed, root), name=cfg.name, description=cfg.description,
+        seed=seed, paths=paths, workers=workers,
+        backend="dask" if scheduler else ("local-processes" if workers > 1 else "in-process"),
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        borrower_months=int(portfolio["active_borrowers"].sum()),
+        timings={"simulate_s": round(simulated - started, 3),
+                 "tables_s": round(finished - simulated, 3)},
+        config=cfg_json, tables=sorted(tables), **environment(),
+        **origin,
+    ).model_dump(mode="json")
     result = Run(manifest, tables)
     if out is not None:
-        write_run(result, out)
+        write_run(result, out, unique=True)
     return result

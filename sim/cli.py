@@ -91,9 +91,42 @@ def _quantile(text: str) -> float:
 def cmd_run(args: argparse.Namespace) -> int:
     import sim
 
-    result = sim.run(_with_deal(args.config, args.deal), paths=args.paths, seed=args.seed,
-                     workers=args.workers, out=args.out, scheduler=args.scheduler,
-                     progress=not args.quiet)
+    if args.from_manifest is not None:
+        return _rerun(args)
+    if args.config is None:
+        raise ValueError("give a CONFIG file to run, or --from-manifest RUN to rerun a stored run")
+    result = None
+    try:
+        result = sim.run(_with_deal(args.config, args.deal), paths=args.paths, seed=args.seed,
+                         workers=args.workers, out=args.out, scheduler=args.scheduler,
+                         progress=not args.quiet, base=args.config if args.deal else None)
+        if not args.quiet:
+            _print_summary(result)
+        print(result.path)
+    except KeyboardInterrupt:
+        if result is not None and result.path is not None:
+            err_console.print(f"interrupted after the run was stored: {result.path} is complete",
+                              highlight=False)
+        else:
+            err_console.print("interrupted before the run was stored; no run was written",
+                              highlight=False)
+        return 130
+    return 0
+
+
+def _rerun(args: argparse.Namespace) -> int:
+    """``creditsim run --from-manifest RUN``: the stored run's config, seed and paths."""
+    from sim.rerun import rerun
+
+    given = [f"--{k}" for k in ("paths", "seed", "deal") if getattr(args, k) is not None]
+    if args.config is not None or given:
+        raise ValueError("--from-manifest reruns a stored run exactly: give no CONFIG"
+                         + (f" and no {', '.join(given)}" if given else ""))
+    result, changed = rerun(args.from_manifest, args.out, out=args.out, workers=args.workers,
+                            scheduler=args.scheduler, progress=not args.quiet)
+    for line in changed:
+        err_console.print(f"warning: the code differs from the stored run's: {line}; "
+                          "results may differ", highlight=False)
     if not args.quiet:
         _print_summary(result)
     print(result.path)
@@ -362,7 +395,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("run", help="run a config's Monte Carlo into the run store")
-    p.add_argument("config", help="YAML config file, e.g. configs/baseline.yaml")
+    p.add_argument("config", nargs="?", help="YAML config file, e.g. configs/baseline.yaml")
+    p.add_argument("--from-manifest", metavar="RUN",
+                   help="rerun a stored run (folder or id under --out) with its recorded "
+                        "config, seed and paths, instead of CONFIG")
     p.add_argument("--paths", type=_paths, help="Monte Carlo paths (default: the config's)")
     p.add_argument("--seed", type=_seed, help="root seed (default: the config's)")
     p.add_argument("--workers", type=_workers, default=1, help="local worker processes")
@@ -408,7 +444,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "facts; writes docs/VALIDATION.md, exits 1 if a check fails")
     from sim.validation.options import add_options as validate_options
 
-    validate_options(p, _positive, _seed)
+    validate_options(p, _paths, _seed)
     p.set_defaults(func=cmd_validate)
 
 
@@ -431,9 +467,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "unemployment shock at which it first loses principal")
     p.add_argument("config", help="YAML config file with a deal")
     p.add_argument("--deal", help="deal file replacing the config's deal")
-    p.add_argument("--paths", type=_positive, help="Monte Carlo paths (default: the config's)")
+    p.add_argument("--paths", type=_paths, help="Monte Carlo paths (default: the config's)")
     p.add_argument("--seed", type=_seed, help="root seed (default: the config's)")
-    p.add_argument("--workers", type=_positive, default=1, help="local worker processes")
+    p.add_argument("--workers", type=_workers, default=1, help="local worker processes")
     p.add_argument("--only", choices=("multiple", "shock"), help="search one stress only")
     p.add_argument("--csv", help="also write every path's breakevens to this CSV file")
     p.add_argument("--quiet", action="store_true", help="no progress messages")
@@ -467,7 +503,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         return 2
     except KeyboardInterrupt:
-        err_console.print("interrupted; no run was written")
+        err_console.print("interrupted; runs already stored are complete, a run in progress "
+                          "was not written", highlight=False)
         return 130
 
 

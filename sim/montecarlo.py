@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import nullcontext
@@ -28,6 +30,30 @@ from sim.config import RunConfig
 from sim.engine import PathResult, simulate_path
 
 ProgressCallback = Callable[[int, int], None]
+PARENT_POLL_S = 0.5
+"""How often a worker checks that the process that started it is still there (seconds)."""
+
+
+def _exit_when_orphaned(parent: int, poll: float) -> None:
+    while os.getppid() == parent:
+        time.sleep(poll)
+    os._exit(1)  # the parent is gone (killed, out of memory): nobody will read our results
+
+
+def watch_parent(parent: int | None = None, poll: float = PARENT_POLL_S) -> None:
+    """Make this process exit soon after the process ``parent`` (default: its parent) dies.
+
+    Worker processes block on a pipe that their parent feeds; when the parent is killed
+    (``kill -9``, the out-of-memory killer) nothing closes it, and they would wait
+    forever holding their memory and the caller's output pipes. A daemon thread polls
+    :func:`os.getppid` every ``poll`` seconds: a dead parent's children are re-parented,
+    so the pid changes, and the thread ends the process with :func:`os._exit`.
+    Used as the initializer of the local worker pool.
+    """
+    parent = os.getppid() if parent is None else parent
+    thread = threading.Thread(target=_exit_when_orphaned, args=(parent, poll),
+                              name="creditsim-parent-watch", daemon=True)
+    thread.start()
 
 
 def _simulate_chunk(config: RunConfig, seed: int, paths: list[int],
@@ -105,7 +131,9 @@ def run_paths(
                 done(_simulate_chunk(config, seed, chunk, trace))
         else:
             ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+                                     initializer=watch_parent,
+                                     initargs=(os.getpid(),)) as pool:
                 futures = [pool.submit(_simulate_chunk, config, seed, c, trace) for c in chunks]
                 for fut in as_completed(futures):
                     done(fut.result())

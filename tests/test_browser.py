@@ -34,13 +34,15 @@ def server(run_store, demo_run, tmp_path_factory):
     from werkzeug.serving import make_server
 
     from dashboard.app import create_app
+    from dashboard.launcher import LaunchLimits
 
     configs = tmp_path_factory.mktemp("configs")
     tiny = small_config({"name": "tiny", "book": {"initial_borrowers": 300,
                                                   "new_borrowers_per_month": 10,
                                                   "horizon_months": 12}})
     (configs / "tiny.yaml").write_text(yaml.safe_dump(tiny))
-    app = create_app(run_store, configs_dir=configs, max_borrower_paths=200_000,
+    app = create_app(run_store, configs_dir=configs,
+                     limits=LaunchLimits(max_borrower_months=10_000_000),
                      cache_dir=tmp_path_factory.mktemp("cache"))
     app.enable_dev_tools(debug=True, dev_tools_hot_reload=False,
                          dev_tools_disable_version_check=True)
@@ -194,7 +196,7 @@ def test_story_page_refuses_bad_ids(server, page, run_store):
 def test_launcher_runs_a_small_run_that_appears_in_the_picker(server, page, run_store):
     before = set(_ids(run_store).values())
     _open(page, server + "/launch", [])
-    page.wait_for_selector("#launch-size:has-text('borrower-paths')")
+    page.wait_for_selector("#launch-size:has-text('borrower-months')")
     if SCREENSHOTS:
         _open(page, server + "/launch", [], shot="launch")
     page.click("#launch-button")
@@ -216,7 +218,7 @@ def test_launcher_runs_a_small_run_that_appears_in_the_picker(server, page, run_
 def test_launcher_refuses_bad_parameters_with_a_message(server, page, run_store):
     before = set(_ids(run_store).values())
     _open(page, server + "/launch", [])
-    page.wait_for_selector("#launch-size:has-text('borrower-paths')")
+    page.wait_for_selector("#launch-size:has-text('borrower-months')")
     page.fill("#launch-horizon", "500")
     page.click("#launch-button")
     page.wait_for_selector("#launch-message:has-text('book.horizon_months = 500')",

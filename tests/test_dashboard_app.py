@@ -29,7 +29,7 @@ def test_page_layouts_render(app, run_store):
     from dashboard.pages.common import AppContext
 
     ctx = AppContext(RunStore(run_store), configs_dir=__import__("pathlib").Path("configs"),
-                     guard=RunGuard(None), max_borrower_paths=10)
+                     guard=RunGuard(None))
     for page in PAGES:
         assert page.layout(ctx) is not None
 
@@ -45,12 +45,13 @@ def test_cli_defaults_bind_localhost():
     assert (args.host, args.port, args.runs) == ("127.0.0.1", 8050, "runs")
     assert args.func is cli.run_dashboard
     args = build_parser().parse_args(["dashboard", "--runs", "r", "--port", "9000",
-                                      "--host", "0.0.0.0", "--max-borrower-paths", "5"])
-    assert (args.runs, args.port, args.host, args.max_borrower_paths) == ("r", 9000, "0.0.0.0", 5)
+                                      "--host", "0.0.0.0", "--max-borrower-months", "5"])
+    assert (args.runs, args.port, args.host, args.max_borrower_months) == ("r", 9000, "0.0.0.0",
+                                                                           5)
 
 
 @pytest.mark.parametrize("bad", [["--port", "0"], ["--port", "http"],
-                                 ["--max-borrower-paths", "-1"]])
+                                 ["--max-borrower-months", "-1"]])
 def test_cli_refuses_bad_options(bad, capsys):
     with pytest.raises(SystemExit) as exc:
         build_parser().parse_args(["dashboard", *bad])

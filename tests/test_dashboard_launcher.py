@@ -2,28 +2,38 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+import textwrap
+import threading
+import time
 
-import diskcache
 import pytest
 from conftest import BASELINE, small_config
 
+from dashboard import jobs
 from dashboard.data import scan_store
+from dashboard.jobs import JobBoard
 from dashboard.launcher import (
+    LaunchLimits,
     LaunchRefused,
     LaunchRequest,
     RunGuard,
     build_config,
     check_size,
+    estimate,
     knobs_for,
     launch,
     list_configs,
     set_path,
 )
 from sim.config import ConfigError, load_config
+
+WAIT_S = 300.0
+"""Upper bound on waiting for a job (a liveness bound, not a timing)."""
 
 
 @pytest.fixture()
@@ -40,8 +50,7 @@ def configs(tmp_path):
 
 @pytest.fixture()
 def guard(tmp_path):
-    with diskcache.Cache(str(tmp_path / "cache")) as cache:
-        yield RunGuard(cache)
+    return RunGuard(tmp_path / "active-run.lock")
 
 
 def test_list_configs_finds_yaml_files(configs):
@@ -67,13 +76,50 @@ def test_bad_values_are_refused_with_the_config_message(configs):
                      configs)
 
 
-def test_size_cap(configs):
+def test_size_limit_counts_borrower_months(configs):
     cfg = build_config(LaunchRequest(config="small.yaml", paths=1), configs)
-    check_size(cfg, 10, cap=10 * cfg.capacity)
-    with pytest.raises(LaunchRefused, match="over this server's cap"):
-        check_size(cfg, 11, cap=10 * cfg.capacity)
+    # 300 borrowers at launch, 10 a month, 30 months: 300 * 30 + 10 * 30 * 29 / 2
+    assert estimate(cfg, 1).borrower_months == 9_000 + 4_350
+    assert estimate(cfg, 4).borrower_months == 4 * 13_350
+    check_size(cfg, 10, LaunchLimits(max_borrower_months=133_500))
+    with pytest.raises(LaunchRefused, match="over this server's limit of 133,499"):
+        check_size(cfg, 10, LaunchLimits(max_borrower_months=133_499))
     with pytest.raises(LaunchRefused, match=">= 1"):
-        check_size(cfg, 0, cap=10**9)
+        check_size(cfg, 0, LaunchLimits())
+
+
+def test_one_path_of_a_huge_long_book_is_refused(configs):
+    """The example of the issue: 1 path, 5 million borrowers, 240 months."""
+    req = LaunchRequest(config="small.yaml", paths=1, initial_borrowers=5_000_000,
+                        horizon_months=240, knobs={"book.new_borrowers_per_month": 0})
+    cfg = build_config(req, configs)
+    assert 1 * cfg.capacity <= 5_000_000  # the old cap on paths x borrowers let it pass
+    with pytest.raises(LaunchRefused, match="1,200,000,000 borrower-months"):
+        check_size(cfg, 1, LaunchLimits())
+
+
+def test_memory_limit(configs):
+    req = LaunchRequest(config="small.yaml", paths=1, initial_borrowers=4_000_000,
+                        horizon_months=26, knobs={"book.new_borrowers_per_month": 0})
+    cfg = build_config(req, configs)
+    size = estimate(cfg, 1)
+    assert size.borrower_months == 104_000_000
+    assert size.memory_mb > 4_000_000 / 1024  # at least 1 KB a borrower slot
+    with pytest.raises(LaunchRefused, match="memory limit of 2,048 MB"):
+        check_size(cfg, 1, LaunchLimits(max_borrower_months=10**12))
+
+
+@pytest.mark.parametrize("paths", [1.5, "2", True, float("nan"), float("inf"), None, {"a": 1}])
+def test_paths_that_are_not_whole_numbers_are_refused(configs, paths):
+    cfg = build_config(LaunchRequest(config="small.yaml", paths=1), configs)
+    with pytest.raises(LaunchRefused, match="paths = .*: give a whole number >= 1"):
+        check_size(cfg, paths, LaunchLimits())
+
+
+def test_limits_are_said_in_words():
+    text = LaunchLimits(max_borrower_months=1_000, max_memory_mb=64, timeout_s=90).describe()
+    assert text == ("1,000 borrower-months (paths × borrowers × months), an estimated 64 MB "
+                    "of memory, and 90 seconds of running time")
 
 
 def test_knobs_offer_what_the_config_has():
@@ -108,18 +154,37 @@ def test_set_path_walks_lists_and_refuses_unknown_keys():
         set_path(data, "a.x", 1)
 
 
-def test_guard_allows_one_holder_and_takes_over_dead_ones(guard):
+HOLD_LOCK = textwrap.dedent("""
+    import sys, time
+    from dashboard.launcher import RunGuard
+    guard = RunGuard(sys.argv[1])
+    assert guard.acquire()
+    print("HELD", flush=True)
+    time.sleep(600)
+""")
+
+
+def _holder(lock):
+    proc = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(lock)], stdout=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout.readline().strip() == "HELD"
+    return proc
+
+
+def test_guard_allows_one_holder_and_is_freed_when_the_holder_dies(guard):
     assert not guard.busy()
     assert guard.acquire()
-    assert guard.busy() and guard.acquire()  # same process: re-entrant
+    assert guard.busy()
     guard.release()
     assert not guard.busy()
-    guard.cache.set("creditsim-dashboard-active-run", os.getppid())  # a live other process
-    assert not guard.acquire()
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)
-    guard.cache.set("creditsim-dashboard-active-run", int(dead.stdout))
-    assert guard.acquire()
+    proc = _holder(guard.lock_path)
+    try:
+        assert guard.busy() and not guard.acquire()
+    finally:
+        proc.kill()  # as kill -9: no chance to release
+        proc.wait()
+    assert not guard.busy() and guard.acquire()
+    guard.release()
 
 
 def test_launch_runs_into_the_store(configs, guard, tmp_path):
@@ -134,11 +199,136 @@ def test_launch_runs_into_the_store(configs, guard, tmp_path):
 
 
 def test_launch_refuses_while_another_run_goes(configs, guard, tmp_path):
-    guard.cache.set("creditsim-dashboard-active-run", os.getppid())
-    with pytest.raises(LaunchRefused, match="another run is in progress"):
-        launch(LaunchRequest(config="small.yaml", paths=1), configs=configs,
-               runs_root=tmp_path / "runs", guard=guard)
+    proc = _holder(guard.lock_path)
+    try:
+        with pytest.raises(LaunchRefused, match="another run is in progress"):
+            launch(LaunchRequest(config="small.yaml", paths=1), configs=configs,
+                   runs_root=tmp_path / "runs", guard=guard)
+    finally:
+        proc.kill()
+        proc.wait()
     with pytest.raises(LaunchRefused, match="seed"):
         launch(LaunchRequest(config="small.yaml", paths=1, seed=-1), configs=configs,
                runs_root=tmp_path / "runs", guard=guard)
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_launched_run_records_its_config_file_and_overrides(configs, guard, tmp_path):
+    req = LaunchRequest(config="small.yaml", paths=1, seed=3, initial_borrowers=200,
+                        horizon_months=26)
+    run_id = launch(req, configs=configs, runs_root=tmp_path / "runs", guard=guard)
+    manifest = json.loads((tmp_path / "runs" / run_id / "manifest.json").read_text())
+    assert manifest["config_name"] == "small"
+    assert manifest["config_file"] == str(configs["small.yaml"])
+    assert manifest["overrides"] == {"book.initial_borrowers": 200, "book.horizon_months": 26}
+
+
+# -- launched runs as jobs: a spawned process, a time limit, failures reported -------------------
+
+def _board(tmp_path, configs, **limits):
+    folder = next(iter(configs.values())).parent
+    return JobBoard(tmp_path / "jobs", runs_root=tmp_path / "runs", configs_dir=folder,
+                    guard=RunGuard(tmp_path / "lock"), limits=LaunchLimits(**limits))
+
+
+def _wait_final(board, job):
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        status = board.status(job)
+        if status["state"] in ("done", "failed", "refused", "timed-out"):
+            return status
+        assert time.monotonic() < deadline, f"job still {status['state']}"
+        time.sleep(0.2)
+
+
+def test_a_job_runs_in_a_spawned_process_even_while_a_server_thread_holds_a_lock(configs,
+                                                                                tmp_path):
+    """A forked job inherits a lock another thread holds, and waits on it forever."""
+    board = _board(tmp_path, configs)
+    held, release = threading.Event(), threading.Event()
+
+    def hold_status_lock():  # as a server thread that updates a status when the job starts
+        with jobs._UPDATES:
+            held.set()
+            release.wait(WAIT_S)
+
+    thread = threading.Thread(target=hold_status_lock, daemon=True)
+    thread.start()
+    held.wait()
+    try:
+        job = board.start(LaunchRequest(config="small.yaml", paths=2, seed=3))
+        status = _wait_final(board, job)
+    finally:
+        release.set()
+        thread.join()
+    assert status["state"] == "done", status
+    assert (status["done"], status["total"]) == (2, 2)
+    assert status["run_id"] in scan_store(tmp_path / "runs")
+
+
+def test_a_job_over_its_time_limit_is_stopped_and_reported(configs, tmp_path):
+    board = _board(tmp_path, configs, timeout_s=0.5)
+    job = board.start(LaunchRequest(config="small.yaml", paths=50, seed=3))
+    status = _wait_final(board, job)
+    assert status["state"] == "timed-out"
+    assert "time limit of 0.5 s" in status["message"]
+    pid = int((tmp_path / "jobs" / f"{job}.pid").read_text())
+    assert not psutil_alive(pid)
+    assert scan_store(tmp_path / "runs") == {}
+    assert not board.guard.busy()  # the lock died with the process
+
+
+def psutil_alive(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_a_job_whose_process_is_killed_is_reported_as_failed(configs, tmp_path):
+    board = _board(tmp_path, configs)
+    job = board.start(LaunchRequest(config="small.yaml", paths=200, seed=3))
+    pid_file = tmp_path / "jobs" / f"{job}.pid"
+    deadline = time.monotonic() + WAIT_S
+    while board.status(job)["state"] != "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    os.kill(int(pid_file.read_text()), 9)
+    status = _wait_final(board, job)
+    assert status["state"] == "failed"
+    assert "ended unexpectedly" in status["message"]
+
+
+def test_a_job_is_refused_at_once_when_another_run_goes(configs, tmp_path):
+    board = _board(tmp_path, configs)
+    proc = _holder(tmp_path / "lock")
+    try:
+        with pytest.raises(LaunchRefused, match="another run is in progress"):
+            board.start(LaunchRequest(config="small.yaml", paths=1))
+    finally:
+        proc.kill()
+        proc.wait()
+    with pytest.raises(LaunchRefused, match="borrower-months"):
+        _board(tmp_path, configs, max_borrower_months=10).start(
+            LaunchRequest(config="small.yaml", paths=1))
+
+
+def test_old_finished_job_files_are_forgotten(configs, tmp_path):
+    board = _board(tmp_path, configs)
+    folder = tmp_path / "jobs"
+    old, running, recent = (folder / f"{c * 32}.json" for c in "abc")
+    jobs.write_status(old, {"state": "done"})
+    jobs.write_status(running, {"state": "running"})
+    jobs.write_status(recent, {"state": "failed"})
+    stamp = time.time() - jobs.KEEP_STATUS_S - 60
+    for file in (old, running):
+        os.utime(file, (stamp, stamp))
+    board._forget_old()
+    assert not old.exists() and running.exists() and recent.exists()
+
+
+@pytest.mark.parametrize("job", ["../../etc/passwd", "x" * 10_000, None, {"a": 1}, 5])
+def test_status_of_a_job_id_that_is_not_one(configs, tmp_path, job):
+    assert _board(tmp_path, configs).status(job) is None

@@ -7,6 +7,7 @@ from dash import Input, Output, State, callback_context, dcc, html, no_update
 from dashboard.aggregate import abs as agg
 from dashboard.figures import abs as figs
 from dashboard.figures.common import empty_figure
+from dashboard.inputs import InputError, clamped_input
 from dashboard.pages.common import (
     AppContext,
     card,
@@ -94,8 +95,11 @@ def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
         if data is None or data.abs is None:
             return empty_figure(message or NO_DEAL)
         a = data.abs
-        path = min(max(int(path or 0), 0), a.paths - 1)
-        period = min(max(int(period or 1), 1), a.periods)
+        try:
+            path = clamped_input(0 if path is None else path, "path", 0, a.paths - 1)
+            period = clamped_input(1 if period is None else period, "period", 1, a.periods)
+        except InputError as exc:
+            return empty_figure(str(exc))
         return figs.waterfall_sankey(a.waterfall(path, period), path, period)
 
     register_report(app, ctx)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dash import dcc, html
 
 from dashboard.data import RunData, RunStore
-from dashboard.launcher import RunGuard
+from dashboard.inputs import echo, run_id_input
+from dashboard.jobs import JobBoard
+from dashboard.launcher import LaunchLimits, RunGuard
 from sim.config import ConfigError
 from sim.store import RunNotFound
 
@@ -25,7 +27,8 @@ class AppContext:
     store: RunStore
     configs_dir: Path
     guard: RunGuard
-    max_borrower_paths: int
+    limits: LaunchLimits = field(default_factory=LaunchLimits)
+    jobs: JobBoard | None = None  # None: runs cannot be started here
     launch_unavailable: str = ""  # why runs cannot be started here, if they cannot
 
 
@@ -71,12 +74,14 @@ def load_run(ctx: AppContext, run_id: str | None) -> tuple[RunData | None, str]:
     """A run's aggregates, or None and the message to show instead (never a traceback)."""
     if not run_id:
         return None, NO_RUN
+    if run_id_input(run_id) is None:
+        return None, f"{echo(run_id)} is not a run id; pick a run in the run picker above."
     try:
         return ctx.store.load(run_id), ""
     except RunNotFound as exc:
         return None, str(exc)
     except (OSError, ValueError, KeyError, ConfigError) as exc:
-        log.exception("could not load run %s", run_id)
+        log.exception("could not load run %s", run_id)  # run_id is a checked, short id
         return None, f"Run {run_id} could not be read: {exc}"
 
 

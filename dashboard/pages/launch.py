@@ -1,26 +1,39 @@
 """Launch page: start a small run in the background and watch its progress.
 
-The run goes through a Dash background callback (a separate process managed by a
-diskcache manager); the button is disabled while it runs, and the lock in
+The run is a job of :class:`dashboard.jobs.JobBoard` (a spawned process with a time
+limit); the page polls its status while the button is disabled, and the lock in
 :class:`dashboard.launcher.RunGuard` keeps it to one run per server even across
-browser tabs. Bad parameters come back as the config rules' message.
+browser tabs. Bad parameters come back as the config rules' message; a failed, stopped
+or refused run comes back as a message too.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 
 from dash import ALL, Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard.launcher import Knob, LaunchRefused, LaunchRequest, build_config, knobs_for, launch
+from dashboard.inputs import InputError, echo, whole_input
+from dashboard.launcher import (
+    Knob,
+    LaunchRefused,
+    LaunchRequest,
+    build_config,
+    estimate,
+    knobs_for,
+    whole,
+)
 from dashboard.launcher import list_configs as _configs
 from dashboard.pages.common import AppContext, card, note, page_header
 from sim.config import ConfigError, load_config
 
 PATH = "/launch"
 TITLE = "Launch"
+POLL_MS = 500
+MAX_MESSAGE = 800
 log = logging.getLogger("dashboard")
 
 
@@ -64,6 +77,8 @@ def layout(ctx: AppContext) -> html.Div:
         html.Button("Start run", id="launch-button", n_clicks=0, className="button"),
     ], className="form")
     progress = html.Div([
+        dcc.Store(id="launch-job"),
+        dcc.Interval(id="launch-poll", interval=POLL_MS, disabled=True),
         html.Progress(id="launch-progress", value="0", max="1"),
         html.Span(id="launch-progress-text", className="caption"),
         note(note_id="launch-message"),
@@ -71,20 +86,20 @@ def layout(ctx: AppContext) -> html.Div:
     return html.Div([
         page_header(TITLE, f"Start a run of a config from {ctx.configs_dir} with a few "
                            "parameters changed. It runs in the background; when it ends it "
-                           "appears in the run picker. Runs larger than "
-                           f"{ctx.max_borrower_paths:,} paths × borrowers are refused, and "
-                           "one run at a time is allowed."),
+                           "appears in the run picker. This server starts runs of at most "
+                           f"{ctx.limits.describe()}, one at a time."),
         card(form, progress, wide=True),
     ])
 
 
 def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
     _register_form(app, ctx)
-    if ctx.launch_unavailable:
+    if ctx.launch_unavailable or ctx.jobs is None:
         @app.callback(Output("launch-message", "children"), Input("launch-button", "n_clicks"),
                       prevent_initial_call=True)
         def unavailable(_clicks):
-            return _message(ctx.launch_unavailable, "error")
+            return _message(ctx.launch_unavailable or "This server does not start runs.",
+                            "error")
     else:
         _register_start(app, ctx)
 
@@ -115,55 +130,76 @@ def _register_form(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
     def size(name, paths, scale, horizon):
         try:
             cfg = _form_config(ctx, name, paths, scale, horizon, None, None, [], [])
+            run = estimate(cfg, whole(paths, "paths", 1))
         except (ConfigError, LaunchRefused, TypeError, ValueError):
             return ""
-        borrowers = cfg.capacity
-        total = borrowers * int(paths or 0)
-        verdict = "over the cap" if total > ctx.max_borrower_paths else "within the cap"
-        return (f"{int(paths or 0)} paths × {borrowers:,} borrowers = {total:,} borrower-paths "
-                f"({verdict} of {ctx.max_borrower_paths:,}).")
-
+        limits = ctx.limits
+        over = (run.borrower_months > limits.max_borrower_months
+                or run.memory_mb > limits.max_memory_mb)
+        verdict = "over" if over else "within"
+        return (f"{run.describe()}: {verdict} this server's limits of "
+                f"{limits.max_borrower_months:,} borrower-months and "
+                f"{limits.max_memory_mb:,} MB.")
 
 
 def _register_start(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
     @app.callback(
-        Output("launch-message", "children"), Output("runs-version", "data"),
+        Output("launch-job", "data"), Output("launch-poll", "disabled"),
+        Output("launch-button", "disabled"), Output("launch-message", "children"),
+        Output("launch-progress", "value"), Output("launch-progress", "max"),
+        Output("launch-progress-text", "children"),
         Input("launch-button", "n_clicks"),
         State("launch-config", "value"), State("launch-paths", "value"),
         State("launch-scale", "value"), State("launch-horizon", "value"),
         State("launch-shock", "value"), State("launch-seed", "value"),
         State({"type": "launch-knob", "key": ALL}, "value"),
         State({"type": "launch-knob", "key": ALL}, "id"),
-        background=True, prevent_initial_call=True, interval=400,
-        running=[(Output("launch-button", "disabled"), True, False)],
-        progress=[Output("launch-progress", "value"), Output("launch-progress", "max"),
-                  Output("launch-progress-text", "children")],
+        prevent_initial_call=True,
     )
-    def start(set_progress, clicks, name, paths, scale, horizon, shock, seed, values, ids):
+    def start(clicks, name, paths, scale, horizon, shock, seed, values, ids):
         if not clicks:  # the button was only drawn, not pressed
             raise PreventUpdate
-        started = time.perf_counter()
-        set_progress(("0", "1", "checking parameters..."))
-
-        def progress(done: int, total: int) -> None:
-            set_progress((str(done), str(total), f"{done} of {total} paths done"))
-
         try:
             request = _form_request(ctx, name, paths, scale, horizon, shock, seed, values, ids)
-            run_id = launch(request, configs=_configs(ctx.configs_dir),
-                            runs_root=ctx.store.root, guard=ctx.guard,
-                            cap=ctx.max_borrower_paths, on_progress=progress)
+            job = ctx.jobs.start(request)
         except (ConfigError, LaunchRefused) as exc:
-            set_progress(("0", "1", "not started"))
-            return _message(str(exc), "error"), no_update
-        except Exception as exc:  # noqa: BLE001 - the page shows a message, the log the trace
-            log.exception("launched run failed")
-            set_progress(("0", "1", "failed"))
-            return _message(f"The run failed: {exc}", "error"), no_update
-        seconds = time.perf_counter() - started
-        link = dcc.Link("open it", href=f"/portfolio?a={run_id}")
-        return (_message([f"Run {run_id} finished in {seconds:.1f} s and is in the run "
-                          "picker; ", link, "."], "info"), run_id)
+            return (no_update, True, False, _message(str(exc)[:MAX_MESSAGE], "error"), "0", "1",
+                    "not started")
+        return job, False, True, "", "0", "1", "starting..."
+
+    @app.callback(
+        Output("launch-progress", "value", allow_duplicate=True),
+        Output("launch-progress", "max", allow_duplicate=True),
+        Output("launch-progress-text", "children", allow_duplicate=True),
+        Output("launch-message", "children", allow_duplicate=True),
+        Output("runs-version", "data"),
+        Output("launch-poll", "disabled", allow_duplicate=True),
+        Output("launch-button", "disabled", allow_duplicate=True),
+        Input("launch-poll", "n_intervals"), State("launch-job", "data"),
+        prevent_initial_call=True,
+    )
+    def poll(_tick, job):
+        status = ctx.jobs.status(job)
+        if status is None:
+            return "0", "1", "", _message("No run is being started.", "info"), no_update, True, \
+                False
+        done, total = str(status["done"]), str(max(1, status["total"]))
+        state = status["state"]
+        if state in ("starting", "running"):
+            text = "starting..." if state == "starting" else f"{done} of {total} paths done"
+            return done, total, text, no_update, no_update, False, True
+        if state == "done":
+            seconds = time.time() - status["started"]
+            run_id = status["run_id"]
+            link = dcc.Link("open it", href=f"/portfolio?a={run_id}")
+            message = _message([f"Run {run_id} finished in {seconds:.1f} s and is in the run "
+                                "picker; ", link, "."], "info")
+            return done, total, f"{done} of {total} paths done", message, run_id, True, False
+        words = {"refused": "not started", "timed-out": "stopped", "failed": "failed"}
+        prefix = "" if state == "refused" else "The run failed: "
+        return ("0", "1", words.get(state, state),
+                _message(prefix + status["message"][:MAX_MESSAGE], "error"), no_update, True,
+                False)
 
 
 def _message(children, kind: str) -> html.Div:
@@ -177,21 +213,32 @@ def _form_request(ctx, name, paths, scale, horizon, shock, seed, values, ids) ->
     ``shock`` the unemployment rise at the peak in percentage points.
     """
     configs = _configs(ctx.configs_dir)
-    if name not in configs:
-        raise ConfigError(f"{name!r}: not a config in {ctx.configs_dir}")
+    if not isinstance(name, str) or name not in configs:
+        raise ConfigError(f"{echo(name)}: not a config in {ctx.configs_dir}")
     base = load_config(configs[name])
-    scale = float(scale) / 100 if scale is not None else 1.0
-    if not 0 < scale <= 1:
-        raise LaunchRefused(f"book size = {scale:.0%}: choose between 1 % and 100 %")
-    shock = None if shock is None else float(shock) / 100
-    if horizon is None:
-        raise LaunchRefused("horizon: give a whole number of months from 1 to 240")
+    try:
+        scale = 1.0 if scale is None else whole_input(scale, "book size (%)", 1, 100) / 100
+        shock = None if shock is None else _finite(shock, "unemployment shock") / 100
+        if horizon is None:
+            raise InputError("horizon: give a whole number of months")
+        horizon = whole_input(horizon, "horizon (months)", 1)  # the config sets the maximum
+    except InputError as exc:
+        raise LaunchRefused(str(exc)) from None
+    if not isinstance(values, list) or not isinstance(ids, list) or not all(
+            isinstance(i, dict) and isinstance(i.get("key"), str) for i in ids):
+        raise LaunchRefused("the form's parameters are malformed; reload the page")
     knobs = {i["key"]: v for i, v in zip(ids or [], values or [], strict=False)}
     knobs["book.new_borrowers_per_month"] = round(base.book.new_borrowers_per_month * scale)
     return LaunchRequest(
         config=name, paths=paths, seed=seed, shock=shock, horizon_months=horizon,
         initial_borrowers=max(1, round(base.book.initial_borrowers * scale)), knobs=knobs,
     )
+
+
+def _finite(value, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InputError(f"{what} = {echo(value)}: give a number")
+    return float(value)
 
 
 def _form_config(ctx, name, paths, scale, horizon, shock, seed, values, ids):

@@ -52,8 +52,18 @@ def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
                  "created": r.created.replace("T", " ")[:19],
                  "abs": "yes" if "notes" in r.tables else "no",
                  "description": r.description, "run_id": r.run_id} for r in runs]
+        skipped = skipped_note(ctx.store.skipped())
         if not rows:
             message = (f"No runs in {ctx.store.root} yet: start one on the Launch page or "
-                       "with 'creditsim run configs/baseline.yaml'.")
-            return render_table(COLUMNS, rows), message, shown(True)
-        return render_table(COLUMNS, rows), "", shown(False)
+                       "with 'creditsim run configs/baseline.yaml'. ")
+            return render_table(COLUMNS, rows), message + skipped, shown(True)
+        return render_table(COLUMNS, rows), skipped, shown(bool(skipped))
+
+
+def skipped_note(skipped: list, shown_at_most: int = 5) -> str:
+    """One line naming the folders that look like runs but cannot be read, and why."""
+    if not skipped:
+        return ""
+    named = "; ".join(str(s) for s in skipped[:shown_at_most])
+    more = f" and {len(skipped) - shown_at_most} more" if len(skipped) > shown_at_most else ""
+    return f"Skipped {len(skipped)} unreadable folder(s): {named}{more}."

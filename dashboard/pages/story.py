@@ -8,6 +8,7 @@ from dash import Input, Output, State, dcc, html
 
 from dashboard.figures.common import empty_figure
 from dashboard.figures.story import borrower_timeline
+from dashboard.inputs import InputError, whole_input
 from dashboard.pages.common import AppContext, card, graph, load_run, note, page_header, shown
 from dashboard.story import StoryError, stored_story
 from sim.config import ConfigError
@@ -71,9 +72,11 @@ def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
             message = "Give a path and a borrower id (whole numbers from 0)."
             return empty_figure(message), message, shown(True), []
         try:
+            path = whole_input(path, "path", 0, data.info.paths - 1)
+            borrower = whole_input(borrower, "borrower id", 0)
             folder = str(ctx.store.folder(run_id))
-            trace, events = stored_story(folder, int(path), int(borrower))
-        except (StoryError, ConfigError) as exc:
+            trace, events = stored_story(folder, path, borrower)
+        except (StoryError, ConfigError, InputError) as exc:
             return empty_figure(str(exc)), str(exc), shown(True), []
         fig = borrower_timeline(trace, events, borrower=int(borrower), path=int(path))
         return fig, "", shown(False), _event_items(events)

@@ -1,0 +1,166 @@
+"""Kills: no process outlives a killed run, and no temporary folder outlives the next command.
+
+``kill -9`` (or the out-of-memory killer) gives a process no chance to clean up: its
+worker processes must notice on their own that their parent is gone, and the half-written
+temporary folder of a killed write must be removed by the next command that writes or
+lists the store.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import psutil
+import pytest
+import yaml
+from helpers_engine import TINY
+
+from sim.store import list_runs
+
+WAIT_S = 120.0
+"""Upper bound on waiting for a process to appear or go (a liveness bound, not a timing)."""
+
+
+@pytest.fixture()
+def tiny_yaml(tmp_path):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(TINY))
+    return path
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "sim.cli", *args]
+
+
+def _wait_for(predicate, what: str) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.1)
+
+
+def _workers(proc: psutil.Process) -> list[psutil.Process]:
+    out = []
+    for child in proc.children(recursive=True):
+        try:
+            if "spawn_main" in " ".join(child.cmdline()):
+                out.append(child)
+        except psutil.NoSuchProcess:
+            continue
+    return out
+
+
+def test_kill_9_of_a_two_worker_run_leaves_no_process(tiny_yaml, tmp_path):
+    runs = tmp_path / "runs"
+    proc = subprocess.Popen(_cli("run", str(tiny_yaml), "--paths", "400", "--workers", "2",
+                                 "--quiet", "--out", str(runs)),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    parent = psutil.Process(proc.pid)
+    family: list[psutil.Process] = []
+    try:
+        _wait_for(lambda: len(_workers(parent)) >= 2, "two worker processes")
+        family = parent.children(recursive=True)
+        assert len(family) >= 2
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        gone, alive = psutil.wait_procs(family, timeout=WAIT_S)
+        assert alive == [], f"processes left after kill -9 of the run: {alive}"
+    finally:  # never leave a process behind, even when the test fails
+        for p in [parent, *family]:
+            try:
+                p.kill()
+            except psutil.NoSuchProcess:
+                pass
+    assert list_runs(runs) == []
+
+
+KILLED_WRITE = textwrap.dedent("""
+    import sys, time
+    import pandas as pd
+    from sim.cli import main
+
+    real = pd.DataFrame.to_parquet
+    written = []
+
+    def slow(self, path, *args, **kwargs):
+        real(self, path, *args, **kwargs)
+        written.append(path)
+        if len(written) == 2:  # two tables are in the temporary folder: wait for the kill
+            print("WRITING", flush=True)
+            time.sleep(600)
+
+    pd.DataFrame.to_parquet = slow
+    sys.exit(main(sys.argv[1:]))
+""")
+
+
+def test_a_kill_during_the_write_leaves_no_temporary_folder_after_the_next_command(tiny_yaml,
+                                                                                    tmp_path):
+    runs = tmp_path / "runs"
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_WRITE, "run", str(tiny_yaml),
+                             "--paths", "1", "--quiet", "--out", str(runs)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "WRITING"
+        leftovers = [p.name for p in runs.iterdir() if p.name.startswith(".tmp-")]
+        assert len(leftovers) == 1
+    finally:
+        proc.kill()
+        proc.wait()
+    assert [p.name for p in runs.iterdir()] == leftovers  # a killed write leaves its folder
+    done = subprocess.run(_cli("run", str(tiny_yaml), "--paths", "1", "--quiet", "--out",
+                               str(runs)), capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    names = [p.name for p in runs.iterdir()]
+    assert not [n for n in names if n.startswith(".tmp-")]
+    assert len(names) == 1 and [m["run_id"] for m in list_runs(runs)] == names
+
+
+def test_ctrl_c_after_the_run_was_stored_says_it_is_complete(tiny_yaml, tmp_path, monkeypatch,
+                                                             capsys):
+    import sim.cli
+
+    def interrupted(_run):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sim.cli, "_print_summary", interrupted)
+    runs = tmp_path / "runs"
+    assert sim.cli.main(["run", str(tiny_yaml), "--paths", "1", "--out", str(runs)]) == 130
+    err = capsys.readouterr().err
+    stored = list_runs(runs)
+    assert len(stored) == 1
+    assert "interrupted after the run was stored" in err and stored[0]["run_id"] in err
+    assert "no run was written" not in err
+
+
+def test_ctrl_c_during_a_two_worker_run_says_no_run_was_written(tiny_yaml, tmp_path):
+    runs = tmp_path / "runs"
+    proc = subprocess.Popen(_cli("run", str(tiny_yaml), "--paths", "400", "--workers", "2",
+                                 "--quiet", "--out", str(runs)),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    parent = psutil.Process(proc.pid)
+    family: list[psutil.Process] = []
+    try:
+        _wait_for(lambda: len(_workers(parent)) >= 2, "two worker processes")
+        family = parent.children(recursive=True)
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
+        _, err = proc.communicate(timeout=WAIT_S)
+        gone, alive = psutil.wait_procs(family, timeout=WAIT_S)
+    finally:
+        for p in [parent, *family]:
+            try:
+                p.kill()
+            except psutil.NoSuchProcess:
+                pass
+    assert proc.returncode == 130
+    assert "interrupted before the run was stored; no run was written" in err
+    assert "Traceback" not in err
+    assert alive == []
+    assert not runs.exists() or list_runs(runs) == []
