@@ -21,6 +21,8 @@ import pandas as pd
 from dashboard.aggregate import abs as abs_agg
 from dashboard.aggregate import collections as coll_agg
 from dashboard.aggregate import portfolio as port_agg
+from sim.compare import Pairing
+from sim.runinfo import RunSummary, summarise_run
 from sim.store import MANIFEST, RunNotFound, list_runs
 
 CACHE_SIZE = 16
@@ -38,20 +40,25 @@ class RunInfo:
     description: str = ""
     tables: tuple[str, ...] = ()
 
+    summary: RunSummary | None = None
+
     @property
     def label(self) -> str:
-        """``name · N paths · seed S · date`` for drop-downs."""
+        """``name · book · horizon · deal · overrides · N paths · seed S · date``."""
         date = self.created.replace("T", " ")[:16]
-        return f"{self.name} · {self.paths} paths · seed {self.seed} · {date}"
+        what = self.summary.label() if self.summary else self.name
+        return f"{what} · {self.paths} paths · seed {self.seed} · {date}"
 
     @classmethod
     def from_manifest(cls, run_id: str, manifest: dict) -> RunInfo:
+        """The listing entry of a manifest (keys read with ``.get``: any version)."""
         return cls(
             run_id=run_id, name=str(manifest.get("name", run_id)),
             paths=int(manifest.get("paths", 0)), seed=int(manifest.get("seed", 0)),
             created=str(manifest.get("created", "")),
             description=str(manifest.get("description", "")),
             tables=tuple(manifest.get("tables", ())),
+            summary=summarise_run(manifest),
         )
 
 
@@ -223,18 +230,23 @@ class RunStore:
         """The manifest of a listed run."""
         return self.load(run_id).manifest
 
-    def compare(self, run_a: str, run_b: str) -> pd.DataFrame:
-        """Paired comparison of two listed runs (B - A), cached."""
+    def compare(self, run_a: str, run_b: str) -> tuple[pd.DataFrame, Pairing]:
+        """Comparison of two listed runs (B - A) and whether it is paired, cached.
+
+        The same metric set, pairing rules and intervals as ``creditsim compare``
+        (:func:`sim.compare.compare_runs`).
+        """
         return _compare(str(self.folder(run_a)), str(self.folder(run_b)))
 
 
 @functools.lru_cache(maxsize=CACHE_SIZE)
-def _compare(folder_a: str, folder_b: str) -> pd.DataFrame:
-    from sim.compare import paired_comparison
+def _compare(folder_a: str, folder_b: str) -> tuple[pd.DataFrame, Pairing]:
+    from sim.compare import compare_runs
 
-    a = _read(Path(folder_a), "paths")
-    b = _read(Path(folder_b), "paths")
-    return paired_comparison(a, b)
+    sides = []
+    for folder in (Path(folder_a), Path(folder_b)):
+        sides.append((json.loads((folder / MANIFEST).read_text()), _read(folder, "paths")))
+    return compare_runs(sides[0][0], sides[0][1], sides[1][0], sides[1][1])
 
 
 def clear_cache() -> None:

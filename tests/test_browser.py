@@ -204,7 +204,7 @@ def test_launcher_runs_a_small_run_that_appears_in_the_picker(server, page, run_
     (run_id,) = new
     assert page.inner_text("#launch-progress-text").endswith("paths done")
     page.click("#run-a")
-    page.wait_for_selector("text=tiny · 20 paths")
+    page.wait_for_selector("text=tiny · 30 borrowers + 1/month · 12 months · deal none")
     _assert_clean(page)
     page.click(f"a[href='/portfolio?a={run_id}']")
     page.wait_for_function("() => { const el = document.querySelector("
@@ -219,7 +219,7 @@ def test_launcher_refuses_bad_parameters_with_a_message(server, page, run_store)
     page.wait_for_selector("#launch-size:has-text('borrower-paths')")
     page.fill("#launch-horizon", "500")
     page.click("#launch-button")
-    page.wait_for_selector("#launch-message:has-text('book.horizon_months = 500')",
+    page.wait_for_selector("#launch-message:has-text('Horizon = 500 months is not allowed')",
                            timeout=60_000)
     assert "Traceback" not in page.inner_text("#page")
     _assert_clean(page)

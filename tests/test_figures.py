@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 import pytest
+from conftest import PATHS
 
 from dashboard.aggregate import portfolio as agg
 from dashboard.data import RunStore
@@ -115,8 +116,8 @@ def test_compare_fan_overlays_two_runs(small_run, run_store):
 def test_difference_chart_and_table_of_a_paired_comparison(run_store):
     store = RunStore(run_store)
     ids = {r.name: r.run_id for r in store.runs()}
-    comparison = store.compare(ids["baseline"], ids["tighter-limits"])
-    fig = compare.difference_chart(comparison)
+    comparison, pairing = store.compare(ids["baseline"], ids["tighter-limits"])
+    fig = compare.difference_chart(comparison, pairing.paired)
     rates = comparison[[compare.is_rate(m) for m in comparison["metric"]]]
     point = fig.data[0]
     assert len(point.x) == len(rates)
@@ -124,10 +125,10 @@ def test_difference_chart_and_table_of_a_paired_comparison(run_store):
     assert fig.layout.xaxis.title.text == "B - A (percentage points)"
     rows = compare.comparison_rows(comparison)
     assert len(rows) == len(comparison)
-    assert {c["id"] for c in compare.COMPARISON_COLUMNS} == set(rows[0])
+    assert {c["id"] for c in compare.comparison_columns(pairing)} == set(rows[0])
     first = rows[0]
-    assert first["A"].endswith("%") and first["difference"].endswith("pp")
-    assert first["significant"] in ("yes", "no")
+    assert first["A"].endswith("%") and first["difference"].endswith("%")
+    assert first["significant"] in ("yes", "no", f"n/a (n={PATHS})")
 
 
 def test_borrower_timeline_draws_every_panel(small_run):

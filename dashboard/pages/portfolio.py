@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from dash import Input, Output, dcc, html
 
-from dashboard import theme
 from dashboard.figures import portfolio as figs
 from dashboard.figures.common import empty_figure
-from dashboard.figures.compare import is_rate, metric_label
+from dashboard.figures.compare import metric_label
 from dashboard.pages.common import AppContext, card, graph, grid, load_run, note, page_header, shown
-from sim.metrics import KEY_METRICS, summarise
+from sim.metrics import KEY_METRICS, MIN_PATHS, format_metric, summarise
 
 PATH = "/portfolio"
 TITLE = "Portfolio"
@@ -58,15 +59,19 @@ def layout(ctx: AppContext) -> html.Div:
 
 
 def _kpis(data) -> list:
+    """One card per key metric: the mean over n paths and the 5-95 % range of paths
+    (``n/a`` when fewer than 20 paths cannot resolve it), in the CLI's number format."""
     summary = summarise(data.paths, tuple(m for m in KEY_METRICS if m in data.paths))
     cards = []
     for r in summary.itertuples(index=False):
-        fmt = (lambda x: theme.pct(x, 2)) if is_rate(r.metric) else theme.money
+        fmt = partial(format_metric, r.metric)
+        spread = (f"90 % of paths: {fmt(r.p5)} to {fmt(r.p95)}" if r.p5 == r.p5
+                  else f"90 % range: n/a (needs {MIN_PATHS} paths)")
         cards.append(html.Div([
             html.Div(fmt(r.mean), className="kpi-value"),
             html.Div(metric_label(r.metric), className="kpi-label"),
-            html.Div(f"mean over paths; 90 % of paths: {fmt(r.p5)} to {fmt(r.p95)}",
-                     className="kpi-range")], className="kpi"))
+            html.Div(f"mean over n = {r.n} paths; {spread}", className="kpi-range")],
+            className="kpi"))
     return cards
 
 
