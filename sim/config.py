@@ -615,10 +615,11 @@ class SecuritisationConfig(_Model):
 
     def to_deal(self, pool_balance: float) -> Deal:
         """The deal's terms in currency units for a cut-off pool of ``pool_balance``."""
-        notes = [{"name": n.name, "balance": n.size * pool_balance, "rate_type": n.rate_type,
+        balances = [n.size * pool_balance for n in self.notes]
+        notes = [{"name": n.name, "balance": b, "rate_type": n.rate_type,
                   **({"coupon": n.coupon} if n.rate_type == "fixed" else {"margin": n.margin})}
-                 for n in self.notes]
-        total = sum(n["balance"] for n in notes)
+                 for n, b in zip(self.notes, balances, strict=True)]
+        total = sum(balances)
         return Deal.model_validate({
             "notes": notes, "senior_fee_rate": self.senior_fee_rate,
             "reserve": {"initial": self.reserve.initial_pct * total,

@@ -263,8 +263,8 @@ class Ledger:
         total = self.outstanding[idx].copy()
         for arr in (self.step_principal, self.step_fee, self.due_principal, self.due_fee):
             arr[:, idx] = 0
-        for arr in (self.instalment_principal, self.instalment_fee, self.unpaid):
-            arr[idx] = 0
+        for vec in (self.instalment_principal, self.instalment_fee, self.unpaid):
+            vec[idx] = 0
         self.oldest[idx] = -1
         base, rem = np.divmod(total, term)
         start = month + 1 + grace
@@ -284,8 +284,8 @@ class Ledger:
         principal = self.outstanding[idx] - fee  # unbilled and billed principal
         for arr in (self.step_principal, self.step_fee, self.due_principal, self.due_fee):
             arr[:, idx] = 0
-        for arr in (self.instalment_principal, self.instalment_fee, self.outstanding, self.unpaid):
-            arr[idx] = 0
+        for vec in (self.instalment_principal, self.instalment_fee, self.outstanding, self.unpaid):
+            vec[idx] = 0
         self.oldest[idx] = -1
         assert np.all(principal >= owed_principal)
         return principal, fee

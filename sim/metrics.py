@@ -145,7 +145,8 @@ def roll_table(results: list[PathResult]) -> pd.DataFrame:
     """
     frames = []
     for r in results:
-        months, k, _ = r.rolls.shape
+        if r.rolls is None:
+            raise ValueError(f"path {r.path} recorded no roll counts")
         m, i, j = np.nonzero(r.rolls)
         frames.append(pd.DataFrame({
             "path": np.int32(r.path), "month": m.astype(np.int32),

@@ -103,7 +103,8 @@ def _recomputed_overrides(manifest: dict, name: str) -> tuple[tuple[str, Any], .
 
 def summarise_run(manifest: dict) -> RunSummary:
     """The :class:`RunSummary` of a run manifest (any version; missing keys tolerated)."""
-    config = manifest.get("config") if isinstance(manifest.get("config"), dict) else {}
+    raw_config = manifest.get("config")
+    config: dict = raw_config if isinstance(raw_config, dict) else {}
     book = config.get("book") or {}
     deal = config.get("deal")
     deal_name = (str(deal.get("name") or "unnamed") if isinstance(deal, dict)

@@ -72,5 +72,5 @@ def resolve_deal(deal: str) -> str | Path:
     deals = shipped_deals()
     if name in deals:
         return deals[name]
-    raise ConfigError(f"{deal}: no such deal file, and not a shipped deal; "
+    raise ConfigError(f"{deal}: no such config file, and not a shipped deal; "
                       f"shipped deals: {', '.join(deals) or '(none)'}")

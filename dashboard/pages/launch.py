@@ -86,13 +86,15 @@ def _slider(slider_id: str, low: float, high: float, step: float, value: float,
 def _field(label: str, control, help_text: str = "", help_id: str | None = None,
            slider: bool = False) -> html.Label:  # noqa: ANN001 - a Dash component
     """A labelled input with a plain-words explanation under it."""
-    kwargs = {"id": help_id} if help_id else {}
-    return html.Label([label, control, html.Small(help_text, className="help", **kwargs)],
+    small = (html.Small(help_text, className="help", id=help_id) if help_id
+             else html.Small(help_text, className="help"))
+    return html.Label([label, control, small],
                       className="slider-label" if slider else "")
 
 
 def _knob_control(knob: Knob) -> html.Label:
     kid = {"type": "launch-knob", "key": knob.key}
+    control: dcc.Dropdown | dcc.Slider
     if knob.kind == "choice":
         control = dcc.Dropdown(id=kid, options=list(knob.options), value=knob.value,
                                clearable=False)

@@ -129,6 +129,7 @@ class Terms:
         """Annual coupon per note and path, shape (notes, paths); floating floored at zero."""
         out = np.broadcast_to(self.fixed_coupon, (len(self.floating), n_paths)).copy()
         if self.floating.any():
+            assert base is not None, "floating notes need the base rate"
             out[self.floating] = np.maximum(base[None, :] + self.margin[self.floating], 0.0)
         return out
 
@@ -141,6 +142,7 @@ class Terms:
             notional = balance[self.floating].sum(axis=0)
         else:
             notional = np.full(balance.shape[1], self.swap_schedule[t])
+        assert base is not None, "a swap needs the base rate"
         return notional * (swap.fixed_rate - base) / 12.0
 
 
@@ -332,14 +334,16 @@ def _pay_swap(ctx: PeriodContext, state: DealState, terms: Terms, note: int | No
     ctx.record(swap_paid=paid)
 
 
-def _pay_interest(ctx: PeriodContext, state: DealState, terms: Terms, note: int) -> None:
+def _pay_interest(ctx: PeriodContext, state: DealState, terms: Terms, note: int | None) -> None:
+    assert note is not None, "interest is paid per note"
     due = ctx.interest_current[note] + state.shortfall[note]
     paid = ctx.pay(due)
     state.shortfall[note] = due - paid
     ctx.record_note(note, interest_due=due, interest_paid=paid, interest_shortfall=due - paid)
 
 
-def _clear_pdl(ctx: PeriodContext, state: DealState, terms: Terms, note: int) -> None:
+def _clear_pdl(ctx: PeriodContext, state: DealState, terms: Terms, note: int | None) -> None:
+    assert note is not None, "a principal deficiency ledger is cleared per note"
     credit = np.minimum(state.pdl[note], ctx.revenue())
     state.pdl[note] -= credit
     ctx.principal_cash = ctx.principal_cash + credit

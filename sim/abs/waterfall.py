@@ -335,6 +335,7 @@ class Waterfall:
             k: self.out.flags[k][t].copy() for k in FLAG_FIELDS}
 
     def _advance(self) -> None:
+        assert self._terms is not None and self._monitor is not None, "started by the first period"
         _run_period(self.t, self._terms, self.x, self.state, self._monitor, self.out)
         self.t += 1
 
@@ -388,6 +389,7 @@ def _step_log(deal: Deal, notes: dict, dl: dict) -> dict[str, np.ndarray]:
     log = {k: dl[k] for k in sources}
     for step in build_steps(deal):
         if step.verb in _NOTE_STEP_FIELDS:
+            assert step.note is not None, "note steps name their note"
             field_ = _NOTE_STEP_FIELDS[step.verb]
             log[f"{step.verb}:{names[step.note]}"] = notes[field_][:, :, step.note]
         elif step.verb == Verb.PAY_PRINCIPAL:
