@@ -1,6 +1,7 @@
 """The dashboard's view of the run store: which runs exist, and their aggregates.
 
-Runs are listed from the store folder (complete runs only: a readable manifest and
+Tables and columns are those of the store's contract, :mod:`sim.tables`; nothing else
+is read. Runs are listed from the store folder (complete runs only: a readable manifest and
 every table it names). A run id that comes from the browser is only ever looked up in
 that listing, so no path outside the store is read. Loading a run reads its Parquet
 tables once, aggregates them across paths (:mod:`dashboard.aggregate`) and keeps the
@@ -21,6 +22,7 @@ import pandas as pd
 from dashboard.aggregate import abs as abs_agg
 from dashboard.aggregate import collections as coll_agg
 from dashboard.aggregate import portfolio as port_agg
+from sim import tables as contract
 from sim.compare import Pairing
 from sim.runinfo import RunSummary, summarise_run
 from sim.store import MANIFEST, RunNotFound, list_runs
@@ -104,7 +106,6 @@ class RunData:
     fans: pd.DataFrame
     buckets: pd.DataFrame
     roll: pd.DataFrame
-    roll_from_table: bool
     vintages: pd.DataFrame | None
     paths: pd.DataFrame
     months: int
@@ -136,12 +137,16 @@ def _collections(portfolio: pd.DataFrame) -> CollectionsData | None:
 
 
 def abs_data(tables: dict[str, pd.DataFrame]) -> AbsData | None:
-    """ABS aggregates from a run's tables, or None when the run has no ``notes`` table."""
-    notes = tables.get(abs_agg.NOTES_TABLE)
+    """ABS aggregates from a run's tables, or None when the run has no ``notes`` table.
+
+    Reads the tables of :mod:`sim.tables` only: ``notes``, ``note_metrics`` and
+    ``waterfall`` (the step log behind the Sankey).
+    """
+    notes = tables.get(contract.NOTES.name)
     if notes is None or notes.empty:
         return None
-    summary = next((tables[t] for t in abs_agg.SUMMARY_TABLES if t in tables), None)
-    steps = next((tables[t] for t in abs_agg.STEP_TABLES if t in tables), None)
+    summary = tables.get(contract.NOTE_METRICS.name)
+    steps = tables.get(contract.WATERFALL.name)
     metrics = abs_agg.note_metrics_per_path(notes, summary)
     hist, exceed = abs_agg.loss_distribution(metrics)
     return AbsData(
@@ -157,23 +162,18 @@ def abs_data(tables: dict[str, pd.DataFrame]) -> AbsData | None:
 
 def aggregate_run(info: RunInfo, manifest: dict, tables: dict[str, pd.DataFrame]) -> RunData:
     """Aggregate a run's tables into what the pages draw."""
-    portfolio = tables["portfolio"]
-    roll_cols = port_agg.roll_rate_columns(portfolio)
-    rolls = tables.get("rolls")
-    if rolls is not None and not rolls.empty:
-        roll = port_agg.roll_rate_matrix_from_rolls(rolls)
-    elif roll_cols:
-        roll = port_agg.roll_rate_matrix(portfolio, roll_cols)
-    else:
-        roll = port_agg.roll_rates_from_counts(portfolio)
-    vintages = tables.get("vintages")
+    portfolio = tables[contract.PORTFOLIO.name]
+    rolls = tables.get(contract.ROLLS.name)
+    roll = (port_agg.roll_rate_matrix_from_rolls(rolls) if rolls is not None
+            else pd.DataFrame())
+    vintages = tables.get(contract.VINTAGES.name)
     return RunData(
         info=info, manifest=manifest,
         fans=port_agg.portfolio_fans(portfolio),
         buckets=port_agg.bucket_mix(portfolio),
-        roll=roll, roll_from_table=bool(roll_cols) or rolls is not None,
+        roll=roll,
         vintages=port_agg.vintage_curves(vintages) if vintages is not None else None,
-        paths=tables["paths"],
+        paths=tables[contract.PATHS.name],
         months=int(portfolio["month"].max()) + 1,
         collections=_collections(portfolio),
         abs=abs_data(tables),
@@ -185,7 +185,8 @@ def _load(folder: str, run_id: str) -> RunData:
     start = time.perf_counter()
     path = Path(folder)
     manifest = json.loads((path / MANIFEST).read_text())
-    wanted = [t for t in manifest.get("tables", ()) if t != "trace"]
+    wanted = [t for t in manifest.get("tables", ())
+              if t in contract.TABLES and t != contract.TRACE.name]
     tables = {t: _read(path, t) for t in wanted}
     data = aggregate_run(RunInfo.from_manifest(run_id, manifest), manifest, tables)
     data.load_seconds = time.perf_counter() - start
@@ -245,7 +246,8 @@ def _compare(folder_a: str, folder_b: str) -> tuple[pd.DataFrame, Pairing]:
 
     sides = []
     for folder in (Path(folder_a), Path(folder_b)):
-        sides.append((json.loads((folder / MANIFEST).read_text()), _read(folder, "paths")))
+        sides.append((json.loads((folder / MANIFEST).read_text()),
+                      _read(folder, contract.PATHS.name)))
     return compare_runs(sides[0][0], sides[0][1], sides[1][0], sides[1][1])
 
 

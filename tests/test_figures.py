@@ -67,20 +67,9 @@ def test_bucket_area_stacks_every_delinquent_bucket(data):
                                data.buckets.sum(axis=1))
 
 
-def test_roll_rate_heatmap_from_counts(small_run):
-    roll = agg.roll_rates_from_counts(small_run.portfolio)
-    fig = portfolio.roll_rate_heatmap(roll, False)
-    (heat,) = fig.data
-    assert heat.type == "heatmap"
-    assert list(heat.y)[0] == "current → 1-30 dpd"
-    assert np.asarray(heat.z).shape == roll.shape
-    assert "bucket counts" in _title(fig)
-
-
 def test_roll_rate_heatmap_of_a_run_uses_its_rolls_table(data):
-    fig = portfolio.roll_rate_heatmap(data.roll, data.roll_from_table)
+    fig = portfolio.roll_rate_heatmap(data.roll)
     (heat,) = fig.data
-    assert data.roll_from_table
     assert list(heat.y)[:2] == ["current", "1-30 dpd"]
     assert np.allclose(np.nansum(np.asarray(heat.z, dtype=float), axis=1), 1.0)
 
@@ -90,7 +79,7 @@ def test_roll_rate_heatmap_from_a_roll_table():
 
     matrix = pd.DataFrame([[0.9, 0.1], [0.4, 0.6]], index=["current", "1-30 dpd"],
                           columns=["current", "1-30 dpd"])
-    fig = portfolio.roll_rate_heatmap(matrix, from_table=True)
+    fig = portfolio.roll_rate_heatmap(matrix)
     assert fig.layout.xaxis.title.text == "bucket a month later"
     assert list(fig.data[0].text[0]) == ["90%", "10%"]
 

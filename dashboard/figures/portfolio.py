@@ -52,34 +52,26 @@ def bucket_area(buckets: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def roll_rate_heatmap(roll: pd.DataFrame, from_table: bool = False) -> go.Figure:
-    """Heatmap of roll rates.
+def roll_rate_heatmap(roll: pd.DataFrame) -> go.Figure:
+    """Heatmap of roll rates: from-bucket × to-bucket shares of accounts a month later.
 
     Args:
-        roll: Either transitions × months (estimated from account counts, see
-            :func:`~dashboard.aggregate.portfolio.roll_rates_from_counts`) or, when
-            ``from_table``, from-bucket × to-bucket shares from the run's roll-rate table.
-        from_table: Which of the two ``roll`` is.
+        roll: :func:`~dashboard.aggregate.portfolio.roll_rate_matrix_from_rolls` output
+            (empty when the run has no ``rolls`` table).
     """
     if roll.empty:
-        return empty_figure("not enough months for roll rates", "Roll rates")
+        return empty_figure("this run has no roll counts (rolls table)", "Roll rates")
     z = roll.to_numpy(dtype=float)
     text = np.where(np.isfinite(z), np.char.mod("%.0f%%", np.nan_to_num(z) * 100), "")
-    if from_table:
-        title = "Roll rates: where accounts were a month later (pooled over paths and months)"
-        xaxis, yaxis = "bucket a month later", "bucket at month end"
-        x = [str(c) for c in roll.columns]
-    else:
-        title = ("Roll-forward rates by month (pooled over paths; from bucket counts: "
-                 "accounts in next bucket / accounts in bucket a month before)")
-        xaxis, yaxis = "month of the horizon", "transition"
-        x = list(roll.columns)
+    title = "Roll rates: where accounts were a month later (pooled over paths and months)"
+    xaxis, yaxis = "bucket a month later", "bucket at month end"
+    x = [str(c) for c in roll.columns]
     fig = new_figure(title, xaxis, yaxis, unit="rate", height=400)
     fig.add_trace(go.Heatmap(
         z=z, x=x, y=[str(i) for i in roll.index], colorscale=theme.HEATMAP, zmin=0,
         zmax=float(np.nanmax(z)) if np.isfinite(z).any() else 1.0,
         colorbar={"title": {"text": "roll rate"}, "tickformat": ".0%"},
-        text=text if from_table else None, texttemplate="%{text}" if from_table else None,
+        text=text, texttemplate="%{text}",
         hovertemplate="%{y}<br>%{x}: %{z:.1%}<extra></extra>",
     ))
     fig.update_yaxes(autorange="reversed", tickformat="")

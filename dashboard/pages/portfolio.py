@@ -24,15 +24,10 @@ GRAPHS = {
     "portfolio-recoveries": lambda d: figs.series_fan(d.fans, "recoveries"),
     "portfolio-unemployment": lambda d: figs.series_fan(d.fans, "unemployment_rate"),
     "portfolio-buckets": lambda d: figs.bucket_area(d.buckets),
-    "portfolio-roll-rates": lambda d: figs.roll_rate_heatmap(d.roll, d.roll_from_table),
+    "portfolio-roll-rates": lambda d: figs.roll_rate_heatmap(d.roll),
     "portfolio-vintages": lambda d: figs.vintage_curves(d.vintages),
 }
 
-ROLL_FROM_COUNTS = (
-    "Roll rates are estimated from month-end account counts per bucket: the accounts in "
-    "bucket k+1 at the end of a month divided by the accounts in bucket k a month before, "
-    "pooled over paths (exact when accounts move at most one 30-day bucket a month)."
-)
 ROLL_FROM_TABLE = "Roll rates come from the run's own roll-rate table (account counts)."
 
 
@@ -90,5 +85,5 @@ def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
             blank = [empty_figure(message)] * len(GRAPHS)
             return blank + [message, shown(True), shown(False), [], ""]
         figures = [build(data) for build in GRAPHS.values()]
-        method = ROLL_FROM_TABLE if data.roll_from_table else ROLL_FROM_COUNTS
+        method = ROLL_FROM_TABLE
         return figures + ["", shown(False), shown(True), _kpis(data), method]
