@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.colors import sample_colorscale
 
 from dashboard import theme
 from dashboard.aggregate.portfolio import SERIES
@@ -91,14 +90,13 @@ def vintage_curves(vintages: pd.DataFrame | None) -> go.Figure:
                      "(pooled across paths)", "months on book",
                      "cumulative default rate (% of borrowers)", "rate", height=420)
     groups = vintages.drop_duplicates("order").sort_values("order")
-    colours = sample_colorscale(theme.SEQUENTIAL, np.linspace(0.35, 1.0, max(len(groups), 2)))
-    for colour, (order, label) in zip(colours, groups[["order", "group"]].itertuples(index=False),
-                                      strict=False):
+    for i, (order, label) in enumerate(groups[["order", "group"]].itertuples(index=False)):
         g = vintages[vintages["order"] == order]
         launch = order == 0
+        colour = theme.COHORT_COLOURS[i % len(theme.COHORT_COLOURS)]
         fig.add_trace(go.Scatter(
             x=g["months_on_book"], y=g["default_rate"], mode="lines", name=label,
-            line={"color": theme.SECONDARY if launch else colour, "width": 2.6 if launch else 1.6},
+            line={"color": colour, "width": 2.6 if launch else 1.6},
         ))
     fig.update_layout(legend={"orientation": "v", "y": 1, "x": 1.02, "xanchor": "left",
                               "yanchor": "top"}, hovermode="closest")
