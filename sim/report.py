@@ -22,6 +22,10 @@ RATING_MIN_PATHS = 100
 cannot be told from zero with fewer, as the 99th percentile loss cannot be resolved."""
 
 
+def _num(value: float, pattern: str) -> str:
+    return "n/a" if value != value else pattern.format(value)
+
+
 def _significance(value: object, n: int) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return f"n/a (n={n})"
@@ -64,7 +68,7 @@ def tranche_table(run) -> Table:  # noqa: ANN001 - a sim.store.Run
             r.note, str(k), f"{r.expected_loss:.3%}", f"{r.prob_loss:.1%}",
             f"{r.loss_p95:.3%}" if resolvable(0.95, k) else "n/a",
             f"{r.loss_p99:.3%}" if resolvable(0.99, k) else "n/a",
-            f"{r.wal_years:.2f}", f"{r.irr_annual:.2%}",
+            _num(r.wal_years, "{:.2f}"), _num(r.irr_annual, "{:.2%}"),
             r.implied_rating if k >= RATING_MIN_PATHS else f"n/a (n < {RATING_MIN_PATHS})")
     return table
 
