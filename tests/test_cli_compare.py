@@ -129,3 +129,25 @@ def test_run_set_says_n_and_not_significant_from_two_paths(tmp_path, capsys):
     rows = [r for r in _lines(captured.out) if r[0] == "other"]
     assert rows and all(r[-1] == "n/a (n=2)" and r[-2] == "paired" for r in rows)
     assert "only 2 paths" in flat(captured.err)
+
+
+@pytest.mark.slow
+def test_run_set_compares_tranche_losses_too(tmp_path):
+    """Issue example: tranche losses appeared in compare but not in run-set."""
+    import yaml
+    from conftest import SMALL_DEAL, small_config
+
+    from sim.config import deep_merge
+    from sim.scenarios.policies import run_policy_set
+
+    book = {"book": {"initial_borrowers": 200, "new_borrowers_per_month": 5,
+                     "horizon_months": 18}}
+    paths = []
+    for name, count in (("a", 2), ("b", 4)):
+        cfg = deep_merge(small_config(book), SMALL_DEAL)
+        cfg = deep_merge(cfg, {"name": name, "collections": {"collectors": {"count": count}}})
+        paths.append(tmp_path / f"{name}.yaml")
+        paths[-1].write_text(yaml.safe_dump(cfg))
+    _, table = run_policy_set(paths, paths=1, out=None)
+    metrics = set(table["metric"])
+    assert {"note_loss_senior", "note_loss_mezzanine", "note_loss_subordinated"} <= metrics
