@@ -76,13 +76,17 @@ def config_differences(config_a: dict, config_b: dict,
                        ) -> list[str]:
     """Dotted keys whose values differ between two config dumps, sorted.
 
-    A key present in one config only counts as different. Top-level keys in
-    ``ignore`` (labels and run defaults) are skipped.
+    A key present in one config only counts as different; a section that is a value in
+    one config and a mapping in the other (``deal: null``) is one key, not its leaves.
+    Top-level keys in ``ignore`` (labels and run defaults) are skipped.
     """
     flat_a, flat_b = flatten(config_a or {}), flatten(config_b or {})
     keys = sorted(set(flat_a) | set(flat_b))
-    return [k for k in keys if k.split(".")[0] not in ignore
-            and flat_a.get(k, _MISSING) != flat_b.get(k, _MISSING)]
+    differ = [k for k in keys if k.split(".")[0] not in ignore
+              and flat_a.get(k, _MISSING) != flat_b.get(k, _MISSING)]
+    found = set(differ)  # a section replaced whole (e.g. ``deal: null``) is one key
+    return [k for k in differ
+            if not any(".".join(k.split(".")[:i]) in found for i in range(1, k.count(".") + 1))]
 
 
 _MISSING = object()

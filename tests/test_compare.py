@@ -153,3 +153,5 @@ def test_config_differences_are_dotted_keys():
     a = {"name": "a", "book": {"n": 1, "m": 2}, "ladder": [{"d": 1}, {"d": 2}]}
     b = {"name": "b", "book": {"n": 1, "m": 3}, "ladder": [{"d": 1}], "deal": None}
     assert config_differences(a, b) == ["book.m", "deal", "ladder.1.d"]
+    with_deal = dict(a, deal={"name": "x", "notes": [{"size": 0.8}]})
+    assert config_differences(with_deal, b) == ["book.m", "deal", "ladder.1.d"]
