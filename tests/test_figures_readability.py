@@ -116,3 +116,15 @@ def test_unused_collection_channels_are_dropped():
     assert coll_agg.channels(p) == ["sms"]
     assert list(coll_agg.channel_monthly(p, "actions_").columns) == ["sms"]
     assert coll_agg.has_collections(p.assign(actions_sms=0, cost_sms=0.0))
+
+
+def test_tranche_summary_says_n_and_no_rating_from_few_paths():
+    """Issue example: 'Aaa' from two paths."""
+    summary = pd.DataFrame({"note": ["A"], "expected_loss": [0.0], "prob_loss": [0.0],
+                            "loss_p95": [0.0], "loss_p99": [0.0], "implied_rating": ["Aaa"],
+                            "wal_years": [1.0], "irr_annual": [0.05], "paths": [2]})
+    (row,) = figs.summary_rows(summary)
+    assert row["implied_rating"] == "n/a (n < 100)" and row["paths"] == 2
+    assert (row["loss_p95"], row["loss_p99"]) == ("n/a", "n/a")
+    wide = figs.summary_rows(summary.assign(paths=[100]))[0]
+    assert wide["implied_rating"] == "Aaa" and wide["loss_p99"] == "0.00 %"

@@ -261,7 +261,9 @@ def _form_request(ctx, name, paths, scale, horizon, shock, seed, values, ids) ->
         raise LaunchRefused(f"book size = {scale:.0%}: choose between 1 % and 100 %")
     shock = None if shock is None else float(shock) / 100
     low, high, explain = horizon_bounds(base)
-    if horizon is None or not low <= float(horizon) <= high or float(horizon) % 1:
+    if horizon is None:  # the browser sends None for a number outside the input's bounds
+        raise LaunchRefused(f"Horizon: give a whole number of months. {explain}")
+    if not low <= float(horizon) <= high or float(horizon) % 1:
         raise LaunchRefused(f"Horizon = {horizon} months is not allowed. {explain}")
     knobs = {i["key"]: v for i, v in zip(ids or [], values or [], strict=False)}
     knobs["book.new_borrowers_per_month"] = round(base.book.new_borrowers_per_month * scale)

@@ -36,7 +36,7 @@ COLUMNS = [
 def run_row(r: RunInfo) -> dict:
     """One row of the run list; the run id links to the run's Portfolio page."""
     s = r.summary
-    overrides = s.overrides_text(limit=None) if s else ""
+    overrides = s.overrides_text(limit=8) if s else ""
     return {
         "name": r.name, "book": s.book if s else "", "horizon": s.horizon if s else "",
         "deal": s.deal if s else "", "overrides": overrides.removeprefix("overrides: "),
