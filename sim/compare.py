@@ -55,6 +55,9 @@ class Pairing:
         return "NOT PAIRED: " + "; ".join(self.reasons) + " (Welch's unpaired interval)"
 
 
+_MISSING = object()
+
+
 def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
     """A nested mapping as ``{"a.b.0.c": value}`` (list items by index)."""
     if isinstance(data, dict):
@@ -88,8 +91,6 @@ def config_differences(config_a: dict, config_b: dict,
     return [k for k in differ
             if not any(".".join(k.split(".")[:i]) in found for i in range(1, k.count(".") + 1))]
 
-
-_MISSING = object()
 
 
 def _shorten(keys: list[str], limit: int = 6) -> str:

@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from helpers_engine import small_config
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import sim
 from sim.compare import check_pairing, config_differences, paired_comparison
@@ -155,3 +157,32 @@ def test_config_differences_are_dotted_keys():
     assert config_differences(a, b) == ["book.m", "deal", "ladder.1.d"]
     with_deal = dict(a, deal={"name": "x", "notes": [{"size": 0.8}]})
     assert config_differences(with_deal, b) == ["book.m", "deal", "ladder.1.d"]
+
+
+# -- invariants ---------------------------------------------------------------------------------
+
+_values = st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=2, max_size=30)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_values, st.data())
+def test_means_are_each_runs_own_and_the_difference_is_theirs(a_values, data):
+    """Paired or not, mean_a and mean_b are the runs' own means and B - A their difference;
+    the interval holds the difference."""
+    n = len(a_values)
+    b_values = data.draw(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=n,
+                                  max_size=n))
+    a = pd.DataFrame({"path": range(n), "x": a_values})
+    b = pd.DataFrame({"path": range(n)[::-1], "x": b_values})
+    for paired in (True, False):
+        r = paired_comparison(a, b, metrics=("x",), paired=paired).iloc[0]
+        assert r["mean_a"] == pytest.approx(np.mean(a_values), abs=1e-6)
+        assert r["difference"] == pytest.approx(np.mean(b_values) - np.mean(a_values), abs=1e-6)
+        assert r["ci_low"] <= r["difference"] + 1e-6 <= r["ci_high"] + 2e-6
+
+
+@given(st.dictionaries(st.sampled_from("abc"), st.integers(0, 3)),
+       st.dictionaries(st.sampled_from("abc"), st.integers(0, 3)))
+def test_config_differences_are_symmetric_and_empty_for_equal_configs(x, y):
+    assert config_differences(x, x) == []
+    assert config_differences(x, y) == config_differences(y, x)
