@@ -10,6 +10,7 @@ when there is one.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,19 +83,28 @@ def _int(value: Any) -> int | None:
         return None
 
 
+@functools.lru_cache(maxsize=32)
+def _shipped_dump(path: str, mtime: float) -> dict | None:
+    """A shipped config as a JSON-like dict (cached per file and modification time)."""
+    from sim.config import ConfigError, load_config
+
+    try:
+        return load_config(path).model_dump(mode="json")
+    except ConfigError:
+        return None
+
+
 def _recomputed_overrides(manifest: dict, name: str) -> tuple[tuple[str, Any], ...] | None:
     """Differences of ``manifest["config"]`` from the shipped config ``name``, or None."""
     from sim.compare import config_differences, flatten
-    from sim.config import ConfigError, load_config
     from sim.shipped import shipped_configs
 
     config = manifest.get("config")
     path = shipped_configs().get(name)
     if not isinstance(config, dict) or path is None:
         return None
-    try:
-        base = load_config(path).model_dump(mode="json")
-    except ConfigError:
+    base = _shipped_dump(str(path), path.stat().st_mtime)
+    if base is None:
         return None
     flat = flatten(config)
     keys = config_differences(base, config, ignore=("name", "description"))
