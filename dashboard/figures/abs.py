@@ -58,7 +58,7 @@ def loss_histogram(histogram: pd.DataFrame) -> go.Figure:
     notes = list(pd.unique(histogram["note"]))
     if not notes:
         return empty_figure("no notes in this run", "Distribution of note losses")
-    fig = make_subplots(rows=len(notes), cols=1, shared_xaxes=True, vertical_spacing=0.14,
+    fig = make_subplots(rows=len(notes), cols=1, shared_xaxes=True, vertical_spacing=0.12,
                         subplot_titles=[f"note {n}" for n in notes])
     for i, note in enumerate(notes):
         h = histogram[histogram["note"] == note]
@@ -68,7 +68,7 @@ def loss_histogram(histogram: pd.DataFrame) -> go.Figure:
             hovertemplate="loss %{x:.2%}: %{y:.1%} of paths<extra></extra>",
         ), row=i + 1, col=1)
         fig.update_yaxes(range=[0, 1.05], tickformat=".0%", row=i + 1, col=1)
-    fig.update_layout(template=theme.template(), height=max(400, 170 * len(notes)),
+    fig.update_layout(template=theme.template(), height=430,
                       title={"text": "Distribution of note losses across paths "
                                      "(share of paths at each loss)"},
                       hovermode="closest", showlegend=False)
