@@ -22,6 +22,8 @@ run: install
 
 test: install
 	bash scripts/install-browser.sh
+	$(BIN)/ruff check sim dashboard tests benchmarks scripts
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 validate: install
@@ -31,7 +33,8 @@ bench: install
 	$(BIN)/python benchmarks/engine.py
 
 lint: install
-	$(BIN)/ruff check sim dashboard tests benchmarks
+	$(BIN)/ruff check sim dashboard tests benchmarks scripts
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .hypothesis

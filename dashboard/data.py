@@ -1,6 +1,7 @@
 """The dashboard's view of the run store: which runs exist, and their aggregates.
 
-Runs are listed from the store folder (complete runs only: a readable manifest and
+Tables and columns are those of the store's contract, :mod:`sim.tables`; nothing else
+is read. Runs are listed from the store folder (complete runs only: a readable manifest and
 every table it names). A run id that comes from the browser is only ever looked up in
 that listing, so no path outside the store is read. Loading a run reads its Parquet
 tables once, aggregates them across paths (:mod:`dashboard.aggregate`) and keeps the
@@ -11,6 +12,7 @@ sent to the browser.
 from __future__ import annotations
 
 import functools
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +23,10 @@ from dashboard.aggregate import abs as abs_agg
 from dashboard.aggregate import collections as coll_agg
 from dashboard.aggregate import portfolio as port_agg
 from dashboard.inputs import echo
-from sim.store import RunNotFound, SkippedFolder, load_run, scan_runs
+from sim import tables as contract
+from sim.compare import Pairing
+from sim.runinfo import RunSummary, summarise_run
+from sim.store import MANIFEST, RunNotFound, SkippedFolder, load_run, scan_runs
 
 CACHE_SIZE = 16
 MAX_SHOWN = 300
@@ -40,20 +45,25 @@ class RunInfo:
     description: str = ""
     tables: tuple[str, ...] = ()
 
+    summary: RunSummary | None = None
+
     @property
     def label(self) -> str:
-        """``name · N paths · seed S · date`` for drop-downs."""
+        """``name · book · horizon · deal · overrides · N paths · seed S · date``."""
         date = self.created.replace("T", " ")[:16]
-        return f"{self.name} · {self.paths} paths · seed {self.seed} · {date}"
+        what = self.summary.label() if self.summary else self.name
+        return f"{what} · {self.paths} paths · seed {self.seed} · {date}"
 
     @classmethod
     def from_manifest(cls, run_id: str, manifest: dict) -> RunInfo:
+        """The listing entry of a manifest (keys read with ``.get``: any version)."""
         return cls(
             run_id=run_id, name=_short(str(manifest.get("name", run_id))),
             paths=int(manifest.get("paths", 0)), seed=int(manifest.get("seed", 0)),
             created=str(manifest.get("created", ""))[:40],
             description=_short(str(manifest.get("description", ""))),
             tables=tuple(manifest.get("tables", ())),
+            summary=summarise_run(manifest),
         )
 
 
@@ -99,7 +109,6 @@ class RunData:
     fans: pd.DataFrame
     buckets: pd.DataFrame
     roll: pd.DataFrame
-    roll_from_table: bool
     roll_balance: pd.DataFrame | None
     vintages: pd.DataFrame | None
     paths: pd.DataFrame
@@ -145,12 +154,16 @@ def _collections(portfolio: pd.DataFrame,
 
 
 def abs_data(tables: dict[str, pd.DataFrame]) -> AbsData | None:
-    """ABS aggregates from a run's tables, or None when the run has no ``notes`` table."""
-    notes = tables.get(abs_agg.NOTES_TABLE)
+    """ABS aggregates from a run's tables, or None when the run has no ``notes`` table.
+
+    Reads the tables of :mod:`sim.tables` only: ``notes``, ``note_metrics`` and
+    ``waterfall`` (the step log behind the Sankey).
+    """
+    notes = tables.get(contract.NOTES.name)
     if notes is None or notes.empty:
         return None
-    summary = next((tables[t] for t in abs_agg.SUMMARY_TABLES if t in tables), None)
-    steps = next((tables[t] for t in abs_agg.STEP_TABLES if t in tables), None)
+    summary = tables.get(contract.NOTE_METRICS.name)
+    steps = tables.get(contract.WATERFALL.name)
     metrics = abs_agg.note_metrics_per_path(notes, summary)
     hist, exceed = abs_agg.loss_distribution(metrics)
     return AbsData(
@@ -166,27 +179,21 @@ def abs_data(tables: dict[str, pd.DataFrame]) -> AbsData | None:
 
 def aggregate_run(info: RunInfo, manifest: dict, tables: dict[str, pd.DataFrame]) -> RunData:
     """Aggregate a run's tables into what the pages draw."""
-    portfolio = tables["portfolio"]
-    roll_cols = port_agg.roll_rate_columns(portfolio)
-    rolls = tables.get("rolls")
-    roll_balance = None
+    portfolio = tables[contract.PORTFOLIO.name]
+    rolls = tables.get(contract.ROLLS.name)
+    roll, roll_balance = pd.DataFrame(), None
     if rolls is not None and not rolls.empty:
         roll = port_agg.roll_rate_matrix_from_rolls(rolls)
         if "balance" in rolls:
             roll_balance = port_agg.roll_rate_matrix_from_rolls(rolls, "balance")
-    elif roll_cols:
-        roll = port_agg.roll_rate_matrix(portfolio, roll_cols)
-    else:
-        roll = port_agg.roll_rates_from_counts(portfolio)
-    vintages = tables.get("vintages")
+    vintages = tables.get(contract.VINTAGES.name)
     return RunData(
         info=info, manifest=manifest,
         fans=port_agg.portfolio_fans(portfolio),
         buckets=port_agg.bucket_mix(portfolio),
-        roll=roll, roll_from_table=bool(roll_cols) or rolls is not None,
-        roll_balance=roll_balance,
+        roll=roll, roll_balance=roll_balance,
         vintages=port_agg.vintage_curves(vintages) if vintages is not None else None,
-        paths=tables["paths"],
+        paths=tables[contract.PATHS.name],
         months=int(portfolio["month"].max()) + 1,
         collections=_collections(portfolio, rolls),
         abs=abs_data(tables),
@@ -198,7 +205,8 @@ def _load(folder: str, run_id: str) -> RunData:
     start = time.perf_counter()
     path = Path(folder)
     manifest = load_run(path, tables=()).manifest
-    wanted = [t for t in manifest.get("tables", ()) if t != "trace"]
+    wanted = [t for t in manifest.get("tables", ())
+              if t in contract.TABLES and t != contract.TRACE.name]
     tables = {t: _read(path, t) for t in wanted}
     data = aggregate_run(RunInfo.from_manifest(run_id, manifest), manifest, tables)
     data.load_seconds = time.perf_counter() - start
@@ -247,18 +255,24 @@ class RunStore:
         """The manifest of a listed run."""
         return self.load(run_id).manifest
 
-    def compare(self, run_a: str, run_b: str) -> pd.DataFrame:
-        """Paired comparison of two listed runs (B - A), cached."""
+    def compare(self, run_a: str, run_b: str) -> tuple[pd.DataFrame, Pairing]:
+        """Comparison of two listed runs (B - A) and whether it is paired, cached.
+
+        The same metric set, pairing rules and intervals as ``creditsim compare``
+        (:func:`sim.compare.compare_runs`).
+        """
         return _compare(str(self.folder(run_a)), str(self.folder(run_b)))
 
 
 @functools.lru_cache(maxsize=CACHE_SIZE)
-def _compare(folder_a: str, folder_b: str) -> pd.DataFrame:
-    from sim.compare import paired_comparison
+def _compare(folder_a: str, folder_b: str) -> tuple[pd.DataFrame, Pairing]:
+    from sim.compare import compare_runs
 
-    a = _read(Path(folder_a), "paths")
-    b = _read(Path(folder_b), "paths")
-    return paired_comparison(a, b)
+    sides = []
+    for folder in (Path(folder_a), Path(folder_b)):
+        sides.append((json.loads((folder / MANIFEST).read_text()),
+                      _read(folder, contract.PATHS.name)))
+    return compare_runs(sides[0][0], sides[0][1], sides[1][0], sides[1][1])
 
 
 def clear_cache() -> None:

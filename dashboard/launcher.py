@@ -42,10 +42,11 @@ KB_PER_PATH_MONTH = 4.0
 """Memory per path-month of the run's tables (about 150 columns of 8 bytes, with the
 copies made when they are assembled), rounded up."""
 
-COLLECTOR_KEYS = ("collectors", "collector_count", "human_collectors", "n_collectors",
-                  "headcount")
-POLICY_KEYS = ("policy", "priority", "priority_rule", "queue_priority", "queue_policy")
-LOCK_FILE = "active-run.lock"
+COLLECTORS_KEY = "collections.collectors.count"
+PRIORITY_KEY = "collections.collectors.priority"
+NOTES_KEY = "deal.notes"
+"""The config keys the launcher offers (collectors, queue policy, each note's size)."""
+LOCK_KEY = "creditsim-dashboard-active-run"
 
 
 class LaunchRefused(ValueError):
@@ -121,44 +122,36 @@ def _inner_model(ann: typing.Any) -> typing.Any:
     return None
 
 
-def _walk(data: typing.Any, path: list[str]):
-    if isinstance(data, dict):
-        for k, v in data.items():
-            yield [*path, str(k)], v
-            yield from _walk(v, [*path, str(k)])
-    elif isinstance(data, list):
-        for i, v in enumerate(data):
-            yield [*path, str(i)], v
-            yield from _walk(v, [*path, str(i)])
+def _get(data: typing.Any, key: str) -> typing.Any:
+    """``data[a][b]`` for ``key = "a.b"``, or None when a part is missing."""
+    for part in key.split("."):
+        if not isinstance(data, dict) or part not in data:
+            return None
+        data = data[part]
+    return data
 
 
 def knobs_for(config: RunConfig) -> list[Knob]:
-    """Collector count, collection policy and tranche sizes, when the config has them."""
+    """The launcher's knobs, listed explicitly: the number of human collectors
+    (:data:`COLLECTORS_KEY`), the collectors' queue policy (:data:`PRIORITY_KEY`) and, when
+    the config has a deal, each note's size (``deal.notes.<i>.size``)."""
+    data = config.model_dump(mode="json")
     knobs = []
-    for path, value in _walk(config.model_dump(mode="json"), []):
-        key, leaf = ".".join(path), path[-1]
-        in_collections = any("collect" in p for p in path[:-1]) or leaf in COLLECTOR_KEYS
-        collector_count = leaf in COLLECTOR_KEYS or (leaf == "count" and path[-2] in COLLECTOR_KEYS)
-        if in_collections and collector_count and isinstance(value, int) and value >= 0:
-            knobs.append(Knob(key, "Human collectors", "int", value, 0,
-                              max(4 * value, 20), 1))
-        elif in_collections and leaf in POLICY_KEYS and isinstance(value, str):
-            options = _field_choices(path)
-            if options:
-                knobs.append(Knob(key, "Collection queue policy", "choice", value,
-                                  options=options))
-        elif leaf == "size" and len(path) >= 3 and path[-3] == "notes":
-            name = _note_name(config, path)
-            knobs.append(Knob(key, f"Note {name} size (share of the pool)", "float", value,
-                              0.01, 1.0, 0.01))
+    count = _get(data, COLLECTORS_KEY)
+    if isinstance(count, int) and not isinstance(count, bool):
+        knobs.append(Knob(COLLECTORS_KEY, "Human collectors", "int", count, 0,
+                          max(4 * count, 20), 1))
+    priority = _get(data, PRIORITY_KEY)
+    options = _field_choices(PRIORITY_KEY.split("."))
+    if isinstance(priority, str) and options:
+        knobs.append(Knob(PRIORITY_KEY, "Collection queue policy", "choice", priority,
+                          options=options))
+    for i, note in enumerate(_get(data, NOTES_KEY) or []):
+        if isinstance(note, dict) and isinstance(note.get("size"), int | float):
+            knobs.append(Knob(f"{NOTES_KEY}.{i}.size",
+                              f"Note {note.get('name', i)} size (share of the pool)", "float",
+                              note["size"], 0.01, 1.0, 0.01))
     return knobs
-
-
-def _note_name(config: RunConfig, path: list[str]) -> str:
-    node: typing.Any = config.model_dump(mode="json")
-    for part in path[:-1]:
-        node = node[int(part)] if isinstance(node, list) else node[part]
-    return str(node.get("name", path[-2])) if isinstance(node, dict) else path[-2]
 
 
 def set_path(data: dict, key: str, value: typing.Any) -> None:

@@ -35,13 +35,22 @@ SERIES = (
 BUCKET_COLOURS = {
     "current": "#9fb3c8",
     "dpd_1_30": "#fde68a",
-    "dpd_31_60": "#fbbf24",
-    "dpd_61_90": "#f59e0b",
-    "dpd_91_120": "#ea580c",
-    "dpd_121_150": "#c2410c",
-    "dpd_151_180": "#9a3412",
-    "dpd_181_plus": "#7f1d1d",
+    "dpd_31_60": "#f6ad2b",
+    "dpd_61_90": "#e8590c",
+    "dpd_91_120": "#c92a2a",
+    "dpd_121_150": "#8c1c4b",
+    "dpd_151_180": "#5c1a63",
+    "dpd_181_plus": "#2b1140",
 }
+"""A yellow-orange-red-purple ramp: neighbouring buckets differ by at least 20 in CIE
+L*a*b* (tests/test_figures_readability.py)."""
+
+COHORT_COLOURS = (
+    "#c2410c", "#1f5fa8", "#2f855a", "#7c3aed", "#b7791f", "#0e7490", "#be185d", "#4a5568",
+    "#84cc16", "#0f172a", "#f472b6", "#38bdf8",
+)
+"""Vintage cohorts (launch book first): twelve colours, every pair at least 20 apart in
+CIE L*a*b* (tests/test_figures_readability.py)."""
 
 BUCKET_LABELS = {
     "current": "current",

@@ -11,7 +11,6 @@ import argparse
 import sys
 import warnings
 from collections.abc import Callable, Sequence
-from functools import partial
 from pathlib import Path
 
 from rich.console import Console
@@ -90,16 +89,18 @@ def _quantile(text: str) -> float:
 
 def cmd_run(args: argparse.Namespace) -> int:
     import sim
+    from sim.shipped import resolve_config
 
     if args.from_manifest is not None:
         return _rerun(args)
     if args.config is None:
         raise ValueError("give a CONFIG file to run, or --from-manifest RUN to rerun a stored run")
+    config = resolve_config(args.config)
     result = None
     try:
-        result = sim.run(_with_deal(args.config, args.deal), paths=args.paths, seed=args.seed,
+        result = sim.run(_with_deal(config, args.deal), paths=args.paths, seed=args.seed,
                          workers=args.workers, out=args.out, scheduler=args.scheduler,
-                         progress=not args.quiet, base=args.config if args.deal else None)
+                         progress=not args.quiet, base=config if args.deal else None)
         if not args.quiet:
             _print_summary(result)
         print(result.path)
@@ -133,11 +134,12 @@ def _rerun(args: argparse.Namespace) -> int:
     return 0
 
 
-def _with_deal(config: str, deal: str | None):  # noqa: ANN202 - a path or a RunConfig
+def _with_deal(config: str | Path, deal: str | None):  # noqa: ANN202 - a path or a RunConfig
     """The config, with its deal replaced by the deal file ``deal`` ('none' removes it)."""
     if deal is None:
         return config
     from sim.config import load_config, read_deal_yaml, with_overrides
+    from sim.shipped import resolve_deal
 
     if not deal.strip():
         raise ConfigError("--deal '': give a deal file, e.g. configs/deals/baitiao_2015.yaml, "
@@ -145,7 +147,7 @@ def _with_deal(config: str, deal: str | None):  # noqa: ANN202 - a path or a Run
     cfg = load_config(config)
     if deal == "none":
         return cfg.model_copy(update={"deal": None})
-    deal_terms = read_deal_yaml(Path(deal))
+    deal_terms = read_deal_yaml(Path(resolve_deal(deal)))
     return with_overrides(cfg.model_copy(update={"deal": None}), {"deal": deal_terms})
 
 
@@ -262,8 +264,9 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
 def cmd_trace(args: argparse.Namespace) -> int:
     import sim
     from sim.config import load_config
+    from sim.shipped import resolve_config
 
-    config = load_config(args.config)
+    config = load_config(resolve_config(args.config))
     if args.borrower >= config.capacity:
         raise ValueError(f"--borrower {args.borrower}: this config's book has borrower slots "
                          f"0 to {config.capacity - 1:,} (book.initial_borrowers + "
@@ -288,51 +291,46 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
 def cmd_run_set(args: argparse.Namespace) -> int:
     from sim.arguments import check_store
-    from sim.metrics import format_metric
-    from sim.scenarios.policies import run_policy_set
+    from sim.metrics import small_sample_warning
+    from sim.report import run_set_table
+    from sim.scenarios.policies import run_policy_set_checked
+    from sim.shipped import resolve_config
 
     check_store(args.out, "", 0)  # each run checks its own folder name before its work
-
-    runs, table = run_policy_set(args.configs, paths=args.paths, seed=args.seed,
-                                 workers=args.workers, out=args.out, progress=not args.quiet)
-    ref = runs[0].manifest["name"]
-    out = Table(title=f"policies vs {ref} ({runs[0].manifest['paths']} paired paths, "
-                      f"seed {runs[0].manifest['seed']})")
-    for c in ("policy", "metric", ref, "policy value", "difference", "95% CI", "significant"):
-        out.add_column(c, justify="left" if c in ("policy", "metric") else "right")
-    for r in table.itertuples(index=False):
-        f = partial(format_metric, r.metric)
-        out.add_row(r.policy, r.metric, f(r.mean_a), f(r.mean_b), f(r.difference, True),
-                    f"[{f(r.ci_low, True)}, {f(r.ci_high, True)}]",
-                    "yes" if r.significant else "no")
-    console.print(out)
+    configs = [resolve_config(c) for c in args.configs]
+    runs, table, pairings = run_policy_set_checked(
+        configs, paths=args.paths, seed=args.seed, workers=args.workers, out=args.out,
+        progress=not args.quiet)
+    ref = runs[0].manifest
+    console.print(run_set_table(table, ref["name"], pairings, int(ref["paths"]), ref["seed"]))
+    _warn(small_sample_warning(int(ref["paths"])))
     for r in runs:
         print(r.path)
     return 0
 
 
+def _warn(text: str) -> None:
+    if text:
+        err_console.print(text, highlight=False)
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
-    from sim.compare import paired_comparison
-    from sim.metrics import KEY_METRICS, format_metric
+    from sim.compare import compare_runs
+    from sim.metrics import small_sample_warning
+    from sim.report import comparison_table
     from sim.store import load_run
 
     a = load_run(args.run_a, args.runs, tables=("paths",))
     b = load_run(args.run_b, args.runs, tables=("paths",))
-    if a.manifest["seed"] != b.manifest["seed"]:
-        err_console.print("warning: the runs have different seeds, so paths are not paired "
-                          "draws; the paired interval is not meaningful", highlight=False)
-    notes = tuple(c for c in a.paths.columns if c.startswith("note_loss_") and c in b.paths)
-    result = paired_comparison(a.paths, b.paths, KEY_METRICS + notes)
-    pairs = int(result.paths.iloc[0])
-    table = Table(title=f"A = {a.run_id}\nB = {b.run_id}  ({pairs} paired paths)")
-    for c in ("metric", "A", "B", "B - A", "95% CI (paired)", "significant"):
-        table.add_column(c, justify="left" if c == "metric" else "right")
-    for r in result.itertuples(index=False):
-        f = partial(format_metric, r.metric)
-        table.add_row(r.metric, f(r.mean_a), f(r.mean_b), f(r.difference, True),
-                      f"[{f(r.ci_low, True)}, {f(r.ci_high, True)}]",
-                      "yes" if r.significant else "no")
-    console.print(table)
+    result, pairing = compare_runs(a.manifest, a.paths, b.manifest, b.paths)
+    title = f"A = {a.run_id}\nB = {b.run_id}"
+    console.print(comparison_table(result, pairing, title))
+    if not pairing.paired:
+        _warn("warning: the runs are not paired path by path: " + "; ".join(pairing.reasons)
+              + ". The interval is Welch's for independent samples.")
+    for text in pairing.notes:
+        _warn(f"note: {text}")
+    _warn(small_sample_warning(min(len(a.paths), len(b.paths))))
     _print_rating_comparison(args, a, b)
     return 0
 
@@ -370,21 +368,21 @@ def _fmt(value: object, column: str = "") -> str:
 
 
 def _print_summary(run) -> None:  # noqa: ANN001 - a sim.store.Run
-    from sim.metrics import format_metric, summarise
+    from sim.metrics import small_sample_warning
+    from sim.report import summary_table, tranche_table
 
-    m = run.manifest
-    summary = summarise(run.paths)
-    table = Table(title=f"{m['run_id']}  ({m['paths']} paths, seed {m['seed']})")
-    table.add_column("metric")
-    for c in ("mean", "p5", "p50", "p95", "95% CI of mean"):
-        table.add_column(c, justify="right")
-    for row in summary.itertuples(index=False):
-        f = partial(format_metric, row.metric)
-        table.add_row(row.metric, f(row.mean), f(row.p5), f(row.p50), f(row.p95),
-                      f"[{f(row.ci_low)}, {f(row.ci_high)}]")
-    console.print(table)
+    console.print(summary_table(run))
     if "note_metrics" in run.tables:
-        _print_tranches(run)
+        console.print(tranche_table(run))
+        console.print("Implied rating: Moody's idealised cumulative expected-loss rates, "
+                      "5-year horizon (see docs/WATERFALL.md).", style="dim", highlight=False)
+    _warn(small_sample_warning(len(run.paths)))
+
+
+def _version_text() -> str:
+    from sim.store import package_version
+
+    return f"creditsim {package_version()}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -392,10 +390,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="creditsim",
         description="Monte Carlo simulator of an instalment-credit platform and its ABS funding.",
     )
+    parser.add_argument("--version", action="version", version=_version_text())
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("run", help="run a config's Monte Carlo into the run store")
-    p.add_argument("config", nargs="?", help="YAML config file, e.g. configs/baseline.yaml")
+    p.add_argument("config", nargs="?", help="YAML config file, or the name of a shipped "
+                   "config (e.g. baseline, recession, aggressive)")
     p.add_argument("--from-manifest", metavar="RUN",
                    help="rerun a stored run (folder or id under --out) with its recorded "
                         "config, seed and paths, instead of CONFIG")

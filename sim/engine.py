@@ -13,8 +13,9 @@ change of policy leaves every other concern's draws untouched.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import simpy
@@ -101,21 +102,21 @@ class PathSimulation:
         self.n = 0
         self.env = simpy.Environment()
         self.month = _Month()
-        self.opening = 0
+        self.opening: float = 0  # cents (a whole number)
         self.series: dict[str, list] = {}
         self.vintage_rows: dict[str, list] = {}
         self.trace_ids = np.array(sorted(set(trace_ids)), dtype=np.int64)
         if np.any((self.trace_ids < 0) | (self.trace_ids >= config.capacity)):
             raise ValueError(f"trace ids must be between 0 and {config.capacity - 1}")
         self.trace: list[dict] = []
-        self.extra_processes: list[Callable[[PathSimulation], Iterator]] = []
+        self.extra_processes: list[Callable[[PathSimulation], Generator]] = []
         # the latest event's per-account outcome, for agents that follow the book (the SPV)
         self.last_due: DueDateOutcome | None = None
         self.last_charge_off: ChargeOffOutcome | None = None
         self.last_purchases = np.zeros(0, dtype=np.int64)
-        self._co_amount = np.zeros(self.months)
-        self._co_count = np.zeros(self.months, dtype=np.int64)
-        self._purchases_by_cohort = np.zeros(self.months)
+        self._co_amount: np.ndarray = np.zeros(self.months)
+        self._co_count: np.ndarray = np.zeros(self.months, dtype=np.int64)
+        self._purchases_by_cohort: np.ndarray = np.zeros(self.months)
         self.month_index = 0
         key = int(self.streams["collections"].integers(2**63))
         self.collections = Collections(config, config.capacity, key, self.env)
@@ -134,7 +135,8 @@ class PathSimulation:
             self.spv = SPV(config, config.capacity, spv_key, self.base_rate)
 
     # -- the clock ---------------------------------------------------------------------------
-    def _monthly(self, offset: float, handler: Callable[[int], None]) -> Iterator:
+    def _monthly(self, offset: float, handler: Callable[[int], None]
+                 ) -> Generator[simpy.Event, Any, None]:
         """A process that calls ``handler(month)`` at ``offset`` days into every month."""
         for m in range(self.months):
             yield self.env.timeout(m * DAYS_PER_MONTH + offset - self.env.now)
@@ -256,7 +258,7 @@ class PathSimulation:
         dpd = p.ledger.days_past_due(day, n)
         bucket = np.digitize(dpd, BUCKET_EDGES)
         contractual = p.ledger.contractual_days_past_due(day, n, dpd)
-        row = dict(self.month.flows)
+        row: dict[str, float] = dict(self.month.flows)
         row.update(p.recovery.month_flows(m))
         row.update(self.collections.month_record(n))
         row.update(self.early_warning.month_record())

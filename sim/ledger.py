@@ -380,8 +380,8 @@ class Ledger:
         self._any_reaged = self._any_reaged or idx.size > 0
         for arr in (self.step_principal, self.step_fee, self.due_principal, self.due_fee):
             arr[:, idx] = 0
-        for arr in (self.instalment_principal, self.instalment_fee, self.unpaid):
-            arr[idx] = 0
+        for vec in (self.instalment_principal, self.instalment_fee, self.unpaid):
+            vec[idx] = 0
         self.oldest[idx] = -1
         base, rem = np.divmod(total, term)
         start = month + 1 + grace

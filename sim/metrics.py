@@ -29,6 +29,8 @@ Per-path measures (sums over the horizon):
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -56,12 +58,54 @@ KEY_METRICS = (
 AMOUNT_METRICS = frozenset({"collection_cost", "net_recovery", "intervention_cost"})
 
 
-def format_metric(name: str, value: float, signed: bool = False) -> str:
-    """A metric's value as text: currency amounts with separators, rates as percentages."""
+MIN_PATHS = 20
+"""Fewest paths for which the CLI and dashboard judge significance without a warning.
+
+Below it a t interval rests on the normality of a handful of draws, and the 5th and
+95th percentiles cannot be told apart from the extremes (see :func:`resolvable`)."""
+
+
+def resolvable(q: float, n: int) -> bool:
+    """Whether ``n`` paths resolve the ``q`` quantile (0 < q < 1).
+
+    A quantile is resolved when at least one path lies beyond it on each side:
+    ``n * min(q, 1 - q) >= 1`` (the 5th percentile needs 20 paths, the 99th 100).
+    """
+    return n * min(q, 1.0 - q) >= 1.0 - 1e-12
+
+
+def small_sample_warning(n: int) -> str:
+    """The warning shown beside numbers from fewer than :data:`MIN_PATHS` paths ("" if
+    there are enough)."""
+    if n >= MIN_PATHS:
+        return ""
+    return (f"warning: only {n} path{'s' if n != 1 else ''}; below {MIN_PATHS} paths "
+            "intervals are unreliable and significance is not judged (n/a); percentiles "
+            "need 1/q paths (20 for p5/p95, 100 for p99)")
+
+
+def format_metric(name: str, value: float | None, signed: bool = False) -> str:
+    """A metric's value as text, the one format of the CLI and the dashboard.
+
+    Currency amounts with thousands separators and no decimals (``1,275,743``), rates
+    and shares as percentages with three decimals (``0.303%``); ``signed`` adds ``+``
+    to positive values; a missing or NaN value is ``n/a``.
+    """
+    if value is None or value != value:
+        return "n/a"
     sign = "+" if signed else ""
     if name in AMOUNT_METRICS:
         return f"{value:{sign},.0f}"
     return f"{value:{sign}.3%}"
+
+
+def comparison_metrics(paths_a: pd.DataFrame, paths_b: pd.DataFrame | None = None
+                       ) -> tuple[str, ...]:
+    """The metric set of every comparison (CLI ``compare``, ``run-set``, dashboard):
+    :data:`KEY_METRICS` and each tranche's loss (``note_loss_<note>``) in both runs."""
+    other = paths_a if paths_b is None else paths_b
+    notes = tuple(c for c in paths_a.columns if c.startswith("note_loss_") and c in other)
+    return KEY_METRICS + notes
 
 
 def portfolio_table(results: list[PathResult]) -> pd.DataFrame:
@@ -105,6 +149,8 @@ def roll_table(results: list[PathResult]) -> pd.DataFrame:
     """
     frames = []
     for r in results:
+        if r.rolls is None:
+            raise ValueError(f"path {r.path} recorded no roll counts")
         m, i, j = np.nonzero(r.rolls)
         frames.append(pd.DataFrame({
             "path": np.int32(r.path), "month": m.astype(np.int32),
@@ -183,15 +229,29 @@ def path_table(portfolio: pd.DataFrame, results: list[PathResult] | None = None
 def summarise(paths: pd.DataFrame, metrics: tuple[str, ...] = KEY_METRICS) -> pd.DataFrame:
     """Mean, 5/50/95th percentiles and the 95 % confidence interval of the mean per metric.
 
-    The interval is the Student-t interval over paths (paths are independent draws).
+    The interval is the Student-t interval over paths (paths are independent draws),
+    from ``scipy.stats.ttest_1samp(x, 0).confidence_interval()``. A percentile the
+    paths cannot resolve (:func:`resolvable`) is NaN, as is the interval of one path.
+
+    Returns:
+        One row per metric: ``metric, n, mean, p5, p50, p95, ci_low, ci_high``.
     """
     rows = []
     n = len(paths)
     for m in metrics:
         x = paths[m].to_numpy(dtype=float)
-        mean = float(x.mean())
-        half = float(stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan
-        p5, p50, p95 = np.percentile(x, [5, 50, 95])
-        rows.append({"metric": m, "mean": mean, "p5": p5, "p50": p50, "p95": p95,
-                     "ci_low": mean - half, "ci_high": mean + half})
+        mean = float(x.mean()) if n else float("nan")
+        if n < 2:
+            lo = hi = float("nan")
+        elif np.all(x == x[0]):
+            lo = hi = mean
+        else:
+            with warnings.catch_warnings():  # near-identical values: scipy warns
+                warnings.simplefilter("ignore", RuntimeWarning)
+                ci = stats.ttest_1samp(x, 0.0).confidence_interval(confidence_level=0.95)
+            lo, hi = float(ci.low), float(ci.high)
+        qs = [float(np.percentile(x, q * 100)) if n and resolvable(q, n) else float("nan")
+              for q in (0.05, 0.5, 0.95)]
+        rows.append({"metric": m, "n": n, "mean": mean, "p5": qs[0], "p50": qs[1],
+                     "p95": qs[2], "ci_low": lo, "ci_high": hi})
     return pd.DataFrame(rows)

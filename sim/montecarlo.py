@@ -118,7 +118,7 @@ def run_paths(
     def done(chunk_results: list[PathResult]) -> None:
         for r in chunk_results:
             results[r.path] = r
-        if bar is not None:
+        if bar is not None and task is not None:
             bar.update(task, completed=len(results))
         if on_progress is not None:
             on_progress(len(results), paths)

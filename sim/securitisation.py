@@ -37,7 +37,8 @@ def abs_tables(results: list[PathResult]) -> dict[str, pd.DataFrame]:
         return pd.concat([frame(r.waterfall, [r.path]) for r in done], ignore_index=True)
 
     notes = gather(result_to_frame)
-    pool = pd.concat([pd.DataFrame({"path": r.path, **r.pool}) for r in done], ignore_index=True)
+    pool = pd.concat([pd.DataFrame({"path": r.path, **(r.pool or {})}) for r in done],
+                     ignore_index=True)
     first = ["path", "period"]
     pool = pool[first + [c for c in pool.columns if c not in first]]
     return {

@@ -125,8 +125,7 @@ PORTFOLIO = ["portfolio-receivables", "portfolio-delinquency", "portfolio-charge
              "portfolio-buckets", "portfolio-vintages", "portfolio-roll-rates"]
 COLLECTIONS = ["collections-actions", "collections-cost", "collections-cures",
                "collections-net-recovery", "collections-capacity"]
-ABS = ["abs-balances", "abs-triggers", "abs-loss-histogram", "abs-loss-exceedance",
-       "abs-sankey"]
+ABS = ["abs-balances", "abs-loss-histogram", "abs-loss-exceedance", "abs-sankey"]
 COMPARE = ["compare-difference", "compare-receivables", "compare-dpd30",
            "compare-cumulative-charge-off", "compare-unemployment"]
 
@@ -154,6 +153,10 @@ def test_collections_page(server, page, demo_run):
 def test_abs_page(server, page, demo_run):
     _open(page, f"{server}/abs?a={demo_run.run_id}", ABS, shot="abs")
     assert page.locator("#abs-summary tbody tr").count() == 3
+    triggers = page.evaluate("() => { const el = document.querySelector("
+                             "'#abs-triggers .js-plotly-plot'); return [el.data.length, "
+                             "(el.layout.annotations || []).map(a => a.text).join(' ')]; }")
+    assert triggers[0] > 0 or "no trigger fired on any path" in triggers[1]
 
 
 def test_abs_page_without_a_deal_says_so(server, page, run_store):
@@ -206,7 +209,7 @@ def test_launcher_runs_a_small_run_that_appears_in_the_picker(server, page, run_
     (run_id,) = new
     assert page.inner_text("#launch-progress-text").endswith("paths done")
     page.click("#run-a")
-    page.wait_for_selector("text=tiny · 20 paths")
+    page.wait_for_selector("text=tiny · 30 borrowers + 1/month · 12 months · deal none")
     _assert_clean(page)
     page.click(f"a[href='/portfolio?a={run_id}']")
     page.wait_for_function("() => { const el = document.querySelector("
@@ -221,7 +224,7 @@ def test_launcher_refuses_bad_parameters_with_a_message(server, page, run_store)
     page.wait_for_selector("#launch-size:has-text('borrower-months')")
     page.fill("#launch-horizon", "500")
     page.click("#launch-button")
-    page.wait_for_selector("#launch-message:has-text('book.horizon_months = 500')",
+    page.wait_for_selector("#launch-message:has-text('Months to simulate, 1 to 240')",
                            timeout=60_000)
     assert "Traceback" not in page.inner_text("#page")
     _assert_clean(page)

@@ -78,7 +78,7 @@ def test_report_by_run_id_under_the_store(stored_run, capsys):
 def test_compare_of_a_run_with_itself_shows_zero_differences(stored_run, capsys):
     assert main(["compare", str(stored_run), str(stored_run)]) == 0
     captured = capsys.readouterr()
-    assert "warning" not in captured.err
+    assert "not paired" not in captured.err
     rows = {line.split()[1]: line for line in captured.out.splitlines()
             if line.startswith("│") and line.split()[1] in KEY_METRICS}
     assert set(rows) == set(KEY_METRICS)
@@ -86,7 +86,7 @@ def test_compare_of_a_run_with_itself_shows_zero_differences(stored_run, capsys)
         cells = [c.strip() for c in line.strip("│").split("│")]
         assert cells[3] in ("+0.000%", "+0"), metric
         assert cells[4] in ("[+0.000%, +0.000%]", "[+0, +0]"), metric
-        assert cells[5] == "no", metric
+        assert cells[5] == "n/a (n=2)", metric  # two paths: significance not judged
         assert cells[1] == cells[2], metric
 
 

@@ -6,9 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from helpers_engine import small_config
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import sim
-from sim.compare import paired_comparison
+from sim.compare import check_pairing, config_differences, paired_comparison
 from sim.config import deep_merge
 
 BOOK = {"repayment": {"willingness_concentration": 4.0, "forget_prob": 0.04},
@@ -57,13 +59,14 @@ def test_difference_is_the_mean_of_path_differences(policy_pair):
 
 
 def test_paths_are_matched_on_the_path_column():
+    """Pairs are made by path id, whatever the row order."""
     a = pd.DataFrame({"path": [0, 1, 2, 3], "x": [1.0, 2.0, 3.0, 4.0]})
-    b = pd.DataFrame({"path": [3, 2, 1, 5], "x": [14.0, 13.0, 12.0, 99.0]})
+    b = pd.DataFrame({"path": [3, 2, 1, 0], "x": [14.0, 13.0, 12.0, 11.0]})
     result = paired_comparison(a, b, metrics=("x",)).iloc[0]
-    assert result["paths"] == 3
+    assert result["paths"] == 4 and result["interval"] == "paired"
     assert result["difference"] == pytest.approx(10.0)
     assert (result["ci_low"], result["ci_high"]) == pytest.approx((10.0, 10.0))
-    assert result["significant"]
+    assert result["significant"] is None  # 4 paths: not judged
 
 
 def test_t_interval_of_the_paired_differences():
@@ -80,3 +83,106 @@ def test_runs_without_common_paths_or_metrics_are_rejected():
         paired_comparison(a, a.assign(path=[5, 6]), metrics=("x",))
     with pytest.raises(ValueError, match="missing"):
         paired_comparison(a, a, metrics=("x", "y"))
+
+
+# -- scipy's intervals, pairing rules and small samples (issue: honest comparisons) ---------------
+def test_paired_interval_is_scipys_ttest_rel():
+    from scipy import stats
+
+    rng = np.random.default_rng(3)
+    a = pd.DataFrame({"path": range(25), "x": rng.normal(size=25)})
+    b = a.assign(x=a["x"] + rng.normal(0.3, 0.2, size=25))
+    r = paired_comparison(a, b, metrics=("x",)).iloc[0]
+    ci = stats.ttest_rel(b["x"], a["x"]).confidence_interval()
+    assert (r["ci_low"], r["ci_high"]) == pytest.approx((ci.low, ci.high), rel=1e-12)
+    assert r["interval"] == "paired" and r["paths"] == 25 and r["significant"]
+
+
+def test_unpaired_interval_is_welchs_by_hand():
+    """Welch-Satterthwaite by hand: a = 0..4 (var 2.5), b = 10, 12, 14 (var 4)."""
+    from scipy import stats
+
+    a = pd.DataFrame({"path": range(5), "x": [0.0, 1.0, 2.0, 3.0, 4.0]})
+    b = pd.DataFrame({"path": range(3), "x": [10.0, 12.0, 14.0]})
+    r = paired_comparison(a, b, metrics=("x",), paired=False).iloc[0]
+    va, vb = 2.5 / 5, 4.0 / 3
+    df = (va + vb) ** 2 / (va**2 / 4 + vb**2 / 2)
+    half = stats.t.ppf(0.975, df) * np.sqrt(va + vb)
+    assert r["difference"] == pytest.approx(10.0)
+    assert (r["ci_low"], r["ci_high"]) == pytest.approx((10 - half, 10 + half), rel=1e-10)
+    assert r["interval"] == "unpaired" and r["paths"] == 0
+
+
+def test_means_are_each_runs_own_when_the_path_sets_differ():
+    """Issue example: A has 3 paths, B 2; A's mean must be its own report's mean."""
+    a = pd.DataFrame({"path": [0, 1, 2], "x": [1.0, 2.0, 6.0]})
+    b = pd.DataFrame({"path": [0, 1], "x": [1.0, 2.0]})
+    r = paired_comparison(a, b, metrics=("x",)).iloc[0]
+    assert r["mean_a"] == pytest.approx(3.0) and r["mean_b"] == pytest.approx(1.5)
+    assert r["difference"] == pytest.approx(-1.5)
+    assert r["interval"] == "unpaired" and (r["n_a"], r["n_b"]) == (3, 2)
+
+
+def test_significance_is_not_judged_from_two_paths():
+    """Issue example: n = 2 gave '[-0.084 %, -0.083 %] significant'."""
+    a = pd.DataFrame({"path": [0, 1], "x": [0.01, 0.02]})
+    b = a.assign(x=[0.01 - 0.00084, 0.02 - 0.00083])
+    r = paired_comparison(a, b, metrics=("x",)).iloc[0]
+    assert r["significant"] is None
+
+
+def _manifest(seed=1, **book):
+    return {"seed": seed, "config": {"name": "x", "book": {"initial_borrowers": 100, **book},
+                                     "collections": {"collectors": {"count": 2}}}}
+
+
+def test_pairing_names_exactly_what_differs():
+    p = pd.DataFrame({"path": [0, 1, 2]})
+    assert check_pairing(_manifest(), _manifest(), p, p).paired
+    seeds = check_pairing(_manifest(1), _manifest(2), p, p)
+    assert not seeds.paired and seeds.reasons == ("different seeds (A: 1, B: 2)",)
+    book = check_pairing(_manifest(), _manifest(initial_borrowers=200), p, p)
+    assert book.reasons == ("different book, macro or income: book.initial_borrowers",)
+    paths = check_pairing(_manifest(), _manifest(), p, p.iloc[:2])
+    assert paths.reasons == ("different path sets (A: 3 paths, B: 2 paths, 2 in common)",)
+    policy = _manifest()
+    policy["config"]["collections"]["collectors"]["count"] = 5
+    pol = check_pairing(_manifest(), policy, p, p)
+    assert pol.paired and "config keys that differ: collections.collectors.count" in pol.notes
+
+
+def test_config_differences_are_dotted_keys():
+    a = {"name": "a", "book": {"n": 1, "m": 2}, "ladder": [{"d": 1}, {"d": 2}]}
+    b = {"name": "b", "book": {"n": 1, "m": 3}, "ladder": [{"d": 1}], "deal": None}
+    assert config_differences(a, b) == ["book.m", "deal", "ladder.1.d"]
+    with_deal = dict(a, deal={"name": "x", "notes": [{"size": 0.8}]})
+    assert config_differences(with_deal, b) == ["book.m", "deal", "ladder.1.d"]
+
+
+# -- invariants ---------------------------------------------------------------------------------
+
+_values = st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=2, max_size=30)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_values, st.data())
+def test_means_are_each_runs_own_and_the_difference_is_theirs(a_values, data):
+    """Paired or not, mean_a and mean_b are the runs' own means and B - A their difference;
+    the interval holds the difference."""
+    n = len(a_values)
+    b_values = data.draw(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=n,
+                                  max_size=n))
+    a = pd.DataFrame({"path": range(n), "x": a_values})
+    b = pd.DataFrame({"path": range(n)[::-1], "x": b_values})
+    for paired in (True, False):
+        r = paired_comparison(a, b, metrics=("x",), paired=paired).iloc[0]
+        assert r["mean_a"] == pytest.approx(np.mean(a_values), abs=1e-6)
+        assert r["difference"] == pytest.approx(np.mean(b_values) - np.mean(a_values), abs=1e-6)
+        assert r["ci_low"] <= r["difference"] + 1e-6 <= r["ci_high"] + 2e-6
+
+
+@given(st.dictionaries(st.sampled_from("abc"), st.integers(0, 3)),
+       st.dictionaries(st.sampled_from("abc"), st.integers(0, 3)))
+def test_config_differences_are_symmetric_and_empty_for_equal_configs(x, y):
+    assert config_differences(x, x) == []
+    assert config_differences(x, y) == config_differences(y, x)

@@ -61,42 +61,6 @@ def test_bucket_mix_is_the_delinquent_share_of_mean_receivables(small_run):
     assert "current" not in mix.columns
 
 
-def _counts(rows: list[dict]) -> pd.DataFrame:
-    base = {f"accounts_{b}": 0 for b in BUCKETS} | {"charged_off_accounts": 0}
-    return pd.DataFrame([{**base, **r} for r in rows])
-
-
-def test_roll_rates_from_counts_divide_next_bucket_by_last_months_bucket():
-    p = _counts([
-        {"path": 0, "month": 0, "accounts_current": 100, "accounts_dpd_1_30": 10},
-        {"path": 0, "month": 1, "accounts_current": 95, "accounts_dpd_1_30": 5,
-         "accounts_dpd_31_60": 4},
-        {"path": 1, "month": 0, "accounts_current": 100, "accounts_dpd_1_30": 30,
-         "accounts_dpd_151_180": 8},
-        {"path": 1, "month": 1, "accounts_current": 90, "accounts_dpd_1_30": 15,
-         "accounts_dpd_31_60": 6, "charged_off_accounts": 2},
-    ])
-    roll = agg.roll_rates_from_counts(p)
-    assert list(roll.columns) == [1]
-    assert roll.loc["current → 1-30 dpd", 1] == pytest.approx(20 / 200)
-    assert roll.loc["1-30 dpd → 31-60 dpd", 1] == pytest.approx(10 / 40)
-    assert roll.loc["151-180 dpd → charged off", 1] == pytest.approx(2 / 8)
-    assert np.isnan(roll.loc["31-60 dpd → 61-90 dpd", 1])
-
-
-def test_roll_rate_matrix_uses_the_runs_roll_columns_and_rows_sum_to_one():
-    p = pd.DataFrame({"path": [0, 1], "month": [1, 1],
-                      "roll_current_to_current": [90, 80], "roll_current_to_dpd_1_30": [10, 20],
-                      "roll_dpd_1_30_to_current": [3, 5], "roll_dpd_1_30_to_dpd_31_60": [7, 5],
-                      "roll_dpd_151_180_to_charge_off": [4, 4]})
-    cols = agg.roll_rate_columns(p)
-    assert cols["roll_dpd_1_30_to_dpd_31_60"] == ("dpd_1_30", "dpd_31_60")
-    matrix = agg.roll_rate_matrix(p, cols)
-    assert matrix.loc["current", "1-30 dpd"] == pytest.approx(30 / 200)
-    assert matrix.loc["1-30 dpd", "31-60 dpd"] == pytest.approx(12 / 20)
-    np.testing.assert_allclose(matrix.sum(axis=1, skipna=True), 1.0)
-
-
 def test_vintage_curves_group_cohorts_and_never_mix_ages(small_run):
     v = small_run.tables["vintages"]
     curves = agg.vintage_curves(v)

@@ -33,7 +33,8 @@ def test_listing_has_complete_runs_only(store_copy, small_run):
     assert list(listing) == [small_run.run_id]
     info = listing[small_run.run_id]
     assert (info.name, info.paths, info.seed) == ("baseline", PATHS, 1)
-    assert info.label.startswith(f"baseline · {PATHS} paths · seed 1 · ")
+    assert info.label.startswith("baseline · ")
+    assert f" · {PATHS} paths · seed 1 · " in info.label
 
 
 @pytest.mark.parametrize("bad", ["../runs", "/etc", "20990101-000000-broken-s1", "", None,
@@ -60,8 +61,8 @@ def test_load_aggregates_once_and_caches(store_copy, small_run):
 def test_compare_pairs_paths_of_two_listed_runs(run_store):
     store = RunStore(run_store)
     ids = {r.name: r.run_id for r in store.runs()}
-    result = store.compare(ids["baseline"], ids["tighter-limits"])
-    assert (result["paths"] == PATHS).all()
+    result, pairing = store.compare(ids["baseline"], ids["tighter-limits"])
+    assert pairing.paired and (result["paths"] == PATHS).all()
     with pytest.raises(RunNotFound):
         store.compare(ids["baseline"], "../elsewhere")
 

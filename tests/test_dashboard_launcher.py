@@ -122,13 +122,13 @@ def test_limits_are_said_in_words():
                     "of memory, and 90 seconds of running time")
 
 
-def test_knobs_offer_what_the_config_has():
-    knobs = {k.key: k for k in knobs_for(load_config(small_config()))}
-    collectors = [k for k in knobs.values() if k.label == "Human collectors"]
-    policies = [k for k in knobs.values() if k.kind == "choice"]
-    if "collections" in load_config(small_config()).model_dump():
-        assert collectors and policies
-        assert policies[0].value in policies[0].options
+def test_knobs_are_the_listed_config_keys():
+    cfg = load_config(small_config())
+    knobs = {k.key: k for k in knobs_for(cfg)}
+    assert list(knobs) == ["collections.collectors.count", "collections.collectors.priority"]
+    assert knobs["collections.collectors.count"].value == cfg.collections.collectors.count
+    policy = knobs["collections.collectors.priority"]
+    assert policy.value in policy.options and "largest_balance" in policy.options
     assert not [k for k in knobs.values() if "notes" in k.key]  # no deal in the baseline
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 import pytest
+from conftest import PATHS
 
 from dashboard.aggregate import portfolio as agg
 from dashboard.data import RunStore
@@ -66,20 +67,9 @@ def test_bucket_area_stacks_every_delinquent_bucket(data):
                                data.buckets.sum(axis=1))
 
 
-def test_roll_rate_heatmap_from_counts(small_run):
-    roll = agg.roll_rates_from_counts(small_run.portfolio)
-    fig = portfolio.roll_rate_heatmap(roll, False)
-    (heat,) = fig.data
-    assert heat.type == "heatmap"
-    assert list(heat.y)[0] == "current → 1-30 dpd"
-    assert np.asarray(heat.z).shape == roll.shape
-    assert "bucket counts" in _title(fig)
-
-
 def test_roll_rate_heatmap_of_a_run_uses_its_rolls_table(data):
-    fig = portfolio.roll_rate_heatmap(data.roll, data.roll_from_table)
+    fig = portfolio.roll_rate_heatmap(data.roll)
     (heat,) = fig.data
-    assert data.roll_from_table
     assert list(heat.y)[:2] == ["current", "1-30 dpd"]
     assert np.allclose(np.nansum(np.asarray(heat.z, dtype=float), axis=1), 1.0)
 
@@ -89,7 +79,7 @@ def test_roll_rate_heatmap_from_a_roll_table():
 
     matrix = pd.DataFrame([[0.9, 0.1], [0.4, 0.6]], index=["current", "1-30 dpd"],
                           columns=["current", "1-30 dpd"])
-    fig = portfolio.roll_rate_heatmap(matrix, from_table=True)
+    fig = portfolio.roll_rate_heatmap(matrix)
     assert fig.layout.xaxis.title.text == "bucket a month later"
     assert list(fig.data[0].text[0]) == ["90%", "10%"]
     by_balance = matrix.assign(current=[0.8, 0.7])
@@ -124,8 +114,8 @@ def test_compare_fan_overlays_two_runs(small_run, run_store):
 def test_difference_chart_and_table_of_a_paired_comparison(run_store):
     store = RunStore(run_store)
     ids = {r.name: r.run_id for r in store.runs()}
-    comparison = store.compare(ids["baseline"], ids["tighter-limits"])
-    fig = compare.difference_chart(comparison)
+    comparison, pairing = store.compare(ids["baseline"], ids["tighter-limits"])
+    fig = compare.difference_chart(comparison, pairing.paired)
     rates = comparison[[compare.is_rate(m) for m in comparison["metric"]]]
     point = fig.data[0]
     assert len(point.x) == len(rates)
@@ -133,10 +123,10 @@ def test_difference_chart_and_table_of_a_paired_comparison(run_store):
     assert fig.layout.xaxis.title.text == "B - A (percentage points)"
     rows = compare.comparison_rows(comparison)
     assert len(rows) == len(comparison)
-    assert {c["id"] for c in compare.COMPARISON_COLUMNS} == set(rows[0])
+    assert {c["id"] for c in compare.comparison_columns(pairing)} == set(rows[0])
     first = rows[0]
-    assert first["A"].endswith("%") and first["difference"].endswith("pp")
-    assert first["significant"] in ("yes", "no")
+    assert first["A"].endswith("%") and first["difference"].endswith("%")
+    assert first["significant"] in ("yes", "no", f"n/a (n={PATHS})")
 
 
 def test_borrower_timeline_draws_every_panel(small_run):

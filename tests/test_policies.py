@@ -21,7 +21,9 @@ def test_policy_set_pairs_paths_and_narrows_the_interval():
     assert [r.manifest["seed"] for r in runs] == [3, 3]
     assert set(table["policy"]) == {"aggressive"}
     cost = table.set_index("metric").loc["collection_cost"]
-    assert cost["significant"] and cost["difference"] > 0
+    assert cost["ci_low"] > 0 and cost["difference"] > 0
+    assert cost["significant"] is None  # 6 paths: below MIN_PATHS, not judged
+    assert cost["interval"] == "paired" and cost["paths"] == 6
     for row in table.itertuples():
         paired = row.ci_high - row.ci_low
         unpaired = row.unpaired_ci_high - row.unpaired_ci_low

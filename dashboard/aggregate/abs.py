@@ -17,10 +17,6 @@ import pandas as pd
 
 from dashboard.aggregate.portfolio import fan_table
 
-NOTES_TABLE = "notes"
-SUMMARY_TABLES = ("note_metrics", "note_summary", "tranches")
-STEP_TABLES = ("waterfall", "waterfall_steps", "steps")
-
 SOURCES = {"collections": "collections", "swap_receipt": "swap receipt",
            "sale_proceeds": "sale proceeds", "reserve_draw": "reserve draw"}
 USES = {"pay_fees": "senior fees", "pay_swap": "swap payment", "pay_interest": "interest",

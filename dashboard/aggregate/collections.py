@@ -20,18 +20,20 @@ CHANNEL_PREFIXES = ("actions_", "cost_")
 
 
 def channels(portfolio: pd.DataFrame) -> list[str]:
-    """Collection channels with an ``actions_<channel>`` or ``cost_<channel>`` column."""
+    """Collection channels the run used: an ``actions_<channel>`` or ``cost_<channel>``
+    column that is not zero on every path and month (an unused channel, e.g. e-mail when
+    the ladder has no e-mail step, takes no legend entry and no zero bar)."""
     found: dict[str, None] = {}
     for col in portfolio.columns:
         for prefix in CHANNEL_PREFIXES:
-            if col.startswith(prefix):
+            if col.startswith(prefix) and portfolio[col].to_numpy().any():
                 found.setdefault(col[len(prefix):], None)
     return list(found)
 
 
 def has_collections(portfolio: pd.DataFrame) -> bool:
     """Whether the run recorded collection actions or costs by channel."""
-    return bool(channels(portfolio))
+    return any(c.startswith(CHANNEL_PREFIXES) for c in portfolio.columns)
 
 
 def channel_monthly(portfolio: pd.DataFrame, prefix: str) -> pd.DataFrame:

@@ -2,15 +2,13 @@
 
 Rates are computed per path and month first and only then summarised across paths, so
 the median of the 30+ rate is the median path's rate, not the rate of the median
-balances. Roll rates come from the run's ``rolls`` table when it has one (defined in
-:mod:`sim.rolls`, by accounts and by balance), else from roll-rate columns
-(``roll_<from>_to_<to>``, account counts) and otherwise from the month-end account
-counts per bucket, as explained in :func:`roll_rates_from_counts`.
+balances. Roll rates come from the run's ``rolls`` table (exact month-end transitions, by
+accounts and by balance, defined in :mod:`sim.rolls`; the table's columns in
+:mod:`sim.tables`).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -135,70 +133,6 @@ def bucket_mix(portfolio: pd.DataFrame) -> pd.DataFrame:
     return out.loc[:, (out != 0).any(axis=0) | (out.columns != "dpd_181_plus")]
 
 
-ROLL_COLUMN = re.compile(
-    r"^roll_(?P<src>" + "|".join(BUCKETS) + r")_to_(?P<dst>" + "|".join(BUCKETS)
-    + r"|charge_off)$"
-)
-
-
-def roll_rate_columns(portfolio: pd.DataFrame) -> dict[str, tuple[str, str]]:
-    """Roll-rate table columns ``roll_<from>_to_<to>`` of a run, as {column: (from, to)}."""
-    out = {}
-    for col in portfolio.columns:
-        m = ROLL_COLUMN.match(col)
-        if m:
-            out[col] = (m["src"], m["dst"])
-    return out
-
-
-def roll_rates_from_counts(portfolio: pd.DataFrame) -> pd.DataFrame:
-    """Month-by-month roll-forward rates estimated from month-end account counts.
-
-    With 30-day buckets and one due date a month, an account that does not pay moves
-    exactly one bucket a month, so the share of accounts in bucket k at the end of
-    month m-1 that are in bucket k+1 at the end of month m is estimated by
-    ``accounts[k+1](m) / accounts[k](m-1)`` (the flow-rate method); the last step is
-    ``charged_off_accounts(m) / accounts[151-180](m-1)``. Counts are pooled over
-    paths before dividing. Partial payments that move an account back a bucket, and
-    accounts onboarded in the month, make this an estimate, not an exact transition.
-
-    Returns:
-        Index: transition labels (``current → 1-30`` ...); columns: months 1..T-1;
-        values: rates as fractions (NaN where the source bucket was empty).
-    """
-    counts = portfolio.groupby("month")[
-        [f"accounts_{b}" for b in BUCKETS[:7]] + ["charged_off_accounts"]
-    ].sum().sort_index()
-    rows = {}
-    for k, src in enumerate(BUCKETS[:7]):
-        dst = BUCKETS[k + 1] if k < 6 else "charge_off"
-        num = counts[f"accounts_{dst}" if k < 6 else "charged_off_accounts"].to_numpy()[1:]
-        den = counts[f"accounts_{src}"].to_numpy()[:-1]
-        rows[transition_label(src, dst)] = _ratio(num, den)
-    out = pd.DataFrame(rows, index=counts.index[1:]).T
-    out.columns.name = "month"
-    return out
-
-
-def roll_rate_matrix(portfolio: pd.DataFrame, columns: dict[str, tuple[str, str]]) -> pd.DataFrame:
-    """From-bucket × to-bucket roll rates from a run's roll-rate columns (account counts).
-
-    Counts are pooled over paths and months; each row is divided by its total, so the
-    row of a bucket gives where its accounts were a month later.
-    """
-    totals = portfolio[list(columns)].sum()
-    src = [s for s in BUCKETS if any(v[0] == s for v in columns.values())]
-    dst = [d for d in (*BUCKETS, "charge_off") if any(v[1] == d for v in columns.values())]
-    matrix = pd.DataFrame(0.0, index=src, columns=dst)
-    for col, (s, d) in columns.items():
-        matrix.loc[s, d] += totals[col]
-    row = matrix.sum(axis=1)
-    matrix = matrix.div(row.where(row > 0), axis=0)
-    matrix.index = [_bucket(b) for b in matrix.index]
-    matrix.columns = [_bucket(b) for b in matrix.columns]
-    return matrix
-
-
 def roll_rate_matrix_from_rolls(rolls: pd.DataFrame, weight: str = "accounts") -> pd.DataFrame:
     """From-state × to-state roll rates from the run's ``rolls`` table (exact transitions).
 
@@ -219,11 +153,6 @@ def _bucket(name: str) -> str:
     from dashboard.theme import BUCKET_LABELS
 
     return BUCKET_LABELS.get(name, "re-aged" if name == "re_aged" else name)
-
-
-def transition_label(src: str, dst: str) -> str:
-    """``current → 1-30 dpd`` style label of a bucket-to-bucket transition."""
-    return f"{_bucket(src)} → {_bucket(dst)}"
 
 
 def vintage_curves(vintages: pd.DataFrame, max_lines: int = 12) -> pd.DataFrame:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from dashboard import theme
 from dashboard.figures.common import add_fan, empty_figure, new_figure
+from sim.metrics import resolvable
+from sim.report import RATING_MIN_PATHS
 
 
 def _colour(i: int) -> str:
@@ -21,32 +24,58 @@ def note_balance_fan(balance_fans: pd.DataFrame, notes: list[str]) -> go.Figure:
         notes: Note names, most senior first.
     """
     fig = new_figure("Note balances (median and 5-95 % of paths)", "payment period (month)",
-                     "note balance at period end (currency units)", "money")
+                     "balance (currency units)", "money")
     for i, note in enumerate(notes):
         add_fan(fig, balance_fans[balance_fans["series"] == note], f"note {note}", _colour(i),
                 key="period")
+    end = repaid_by(balance_fans)
+    if end is not None:
+        fig.update_xaxes(range=[balance_fans["period"].min() - 0.5, end + 0.5])
     return fig
 
 
+def repaid_by(balance_fans: pd.DataFrame, margin: int = 2) -> int | None:
+    """The period by which every note is repaid on 95 % of paths, plus ``margin`` periods
+    (so the axis ends where the story does); None when some note is never repaid."""
+    if balance_fans.empty:
+        return None
+    outstanding = balance_fans[balance_fans["p95"] > 0.005]
+    last = int(balance_fans["period"].max())
+    if outstanding.empty:
+        return min(int(balance_fans["period"].min()) + margin, last)
+    end = int(outstanding["period"].max()) + 1
+    return None if end >= last else min(end + margin, last)
+
+
 def loss_histogram(histogram: pd.DataFrame) -> go.Figure:
-    """Distribution across paths of each note's loss (share of its original balance).
+    """Distribution across paths of each note's loss (share of its original balance), one
+    panel per note on a shared loss axis, so that no note hides another.
 
     Args:
         histogram: ``note, left, right, share`` from
             :func:`~dashboard.aggregate.abs.loss_distribution`.
     """
-    fig = new_figure("Distribution of note losses across paths", "loss (% of original balance)",
-                     "share of paths (%)", "rate")
-    for i, note in enumerate(pd.unique(histogram["note"])):
+    notes = list(pd.unique(histogram["note"]))
+    if not notes:
+        return empty_figure("no notes in this run", "Distribution of note losses")
+    fig = make_subplots(rows=len(notes), cols=1, shared_xaxes=True, vertical_spacing=0.12,
+                        subplot_titles=[f"note {n}" for n in notes])
+    for i, note in enumerate(notes):
         h = histogram[histogram["note"] == note]
         fig.add_trace(go.Bar(
             x=(h["left"] + h["right"]) / 2, y=h["share"], width=h["right"] - h["left"],
-            name=f"note {note}", marker_color=_colour(i), opacity=0.7,
+            name=f"note {note}", marker_color=_colour(i),
             hovertemplate="loss %{x:.2%}: %{y:.1%} of paths<extra></extra>",
-        ))
-    fig.update_layout(barmode="overlay", hovermode="closest")
+        ), row=i + 1, col=1)
+        fig.update_yaxes(range=[0, 1.05], tickformat=".0%", row=i + 1, col=1)
+    fig.update_layout(template=theme.template(), height=430,
+                      title={"text": "Distribution of note losses across paths "
+                                     "(share of paths at each loss)"},
+                      hovermode="closest", showlegend=False)
     fig.update_xaxes(tickformat=".1%", range=_loss_range(histogram["right"]))
-    fig.update_yaxes(range=[0, 1.02])
+    fig.update_xaxes(title_text="loss (% of original balance)", row=len(notes), col=1)
+    for annotation in fig.layout.annotations:
+        annotation.update(x=0, xanchor="left", font={"size": 12})
     return fig
 
 
@@ -85,6 +114,9 @@ def trigger_timing(triggers: pd.DataFrame) -> go.Figure:
     """
     if triggers.empty:
         return empty_figure("this deal has no triggers", "Trigger timing")
+    if not (triggers["cumulative_share"] > 0).any():
+        names = ", ".join(n.replace("_", " ") for n in pd.unique(triggers["trigger"]))
+        return empty_figure(f"no trigger fired on any path ({names})", "Trigger timing")
     fig = new_figure("Trigger timing: share of paths in breach by each period "
                      "(bars: first breach in that period)", "payment period (month)",
                      "share of paths (%)", "rate")
@@ -114,17 +146,24 @@ def waterfall_sankey(links: pd.DataFrame, path: int, period: int) -> go.Figure:
         return empty_figure("no cash moved in this period", title)
     nodes = list(dict.fromkeys([*links["source"], *links["target"]]))
     index = {n: i for i, n in enumerate(nodes)}
+    inflow = links.groupby("target")["value"].sum()
+    outflow = links.groupby("source")["value"].sum()
+    amounts = [max(float(inflow.get(n, 0.0)), float(outflow.get(n, 0.0))) for n in nodes]
+    labels = [f"{n}: {a:,.0f}" for n, a in zip(nodes, amounts, strict=True)]
     colours = [theme.PRIMARY if n.startswith(("interest", "principal")) else
                theme.POSITIVE if n.startswith("residual") else
                theme.SECONDARY if n.startswith(("senior fees", "swap")) else theme.NEUTRAL
                for n in nodes]
     fig = go.Figure(go.Sankey(
         arrangement="snap", valueformat=",.0f",
-        node={"label": nodes, "color": colours, "pad": 18, "thickness": 16,
+        node={"label": labels, "color": colours, "pad": 18, "thickness": 16,
               "line": {"width": 0}},
         link={"source": [index[s] for s in links["source"]],
               "target": [index[t] for t in links["target"]],
-              "value": links["value"].tolist(), "color": theme.rgba(theme.NEUTRAL, 0.25)},
+              "value": links["value"].tolist(), "color": theme.rgba(theme.NEUTRAL, 0.25),
+              "customdata": [f"{v:,.0f}" for v in links["value"]],
+              "hovertemplate": "%{source.label} → %{target.label}: %{customdata}"
+                               "<extra></extra>"},
     ))
     fig.update_layout(template=theme.template(), title={"text": title}, height=420)
     return fig
@@ -139,18 +178,25 @@ SUMMARY_COLUMNS = [
     {"id": "implied_rating", "name": "implied rating"},
     {"id": "wal_years", "name": "WAL (years)"},
     {"id": "irr_annual", "name": "IRR (annual)"},
-    {"id": "paths", "name": "paths"},
+    {"id": "paths", "name": "n (paths)"},
 ]
 
 
 def summary_rows(summary: pd.DataFrame) -> list[dict]:
-    """Rows of the tranche summary table, formatted for display."""
+    """Rows of the tranche summary table, formatted for display: like ``creditsim report``,
+    ``n/a`` for a percentile the paths cannot resolve and for a rating from fewer than
+    :data:`sim.report.RATING_MIN_PATHS` paths."""
     rows = []
     for r in summary.itertuples(index=False):
+        n = int(r.paths)
+        rating = (r.implied_rating if n >= RATING_MIN_PATHS
+                  else f"n/a (n < {RATING_MIN_PATHS})")
         rows.append({
             "note": r.note, "expected_loss": theme.pct(r.expected_loss, 3),
-            "prob_loss": theme.pct(r.prob_loss, 1), "loss_p95": theme.pct(r.loss_p95, 2),
-            "loss_p99": theme.pct(r.loss_p99, 2), "implied_rating": r.implied_rating,
+            "prob_loss": theme.pct(r.prob_loss, 1),
+            "loss_p95": theme.pct(r.loss_p95, 2) if resolvable(0.95, n) else "n/a",
+            "loss_p99": theme.pct(r.loss_p99, 2) if resolvable(0.99, n) else "n/a",
+            "implied_rating": rating,
             "wal_years": f"{r.wal_years:.2f}" if r.wal_years == r.wal_years else "",
             "irr_annual": theme.pct(r.irr_annual, 2), "paths": int(r.paths),
         })

@@ -8,6 +8,8 @@ import plotly.graph_objects as go
 from dashboard import theme
 from dashboard.aggregate.portfolio import SERIES
 from dashboard.figures.common import add_fan, empty_figure, new_figure
+from sim.compare import Pairing
+from sim.metrics import format_metric
 
 METRIC_LABELS = {
     "cumulative_charge_off_rate": "Cumulative charge-off rate",
@@ -26,14 +28,13 @@ def metric_label(metric: str) -> str:
 
 def is_rate(metric: str) -> bool:
     """Whether a per-path metric is a fraction (shown in %) rather than an amount."""
-    return metric.endswith(("_rate", "_share", "_ratio"))
+    return metric.endswith(("_rate", "_share", "_ratio")) or metric.startswith("note_loss_")
 
 
 def _fmt(metric: str, value: float, signed: bool = False) -> str:
-    if is_rate(metric):
-        return theme.signed_pct(value) if signed else theme.pct(value, 3)
-    text = theme.money(value)
-    return f"+{text}" if signed and value > 0 else text
+    """The CLI's number format (:func:`sim.metrics.format_metric`), so that A, B and
+    B - A read in the same units on both."""
+    return format_metric(metric, value, signed)
 
 
 def compare_fan(fans_a: pd.DataFrame, fans_b: pd.DataFrame, series: str,
@@ -57,13 +58,14 @@ def compare_fan(fans_a: pd.DataFrame, fans_b: pd.DataFrame, series: str,
     return fig
 
 
-def difference_chart(comparison: pd.DataFrame) -> go.Figure:
-    """Paired difference B - A of each rate metric with its 95 % confidence interval.
+def difference_chart(comparison: pd.DataFrame, paired: bool = True) -> go.Figure:
+    """Difference B - A of each rate metric with its 95 % confidence interval.
 
     Amount metrics (costs) are left to the table, as they do not share the axis.
 
     Args:
         comparison: :func:`sim.compare.paired_comparison` output (fractions).
+        paired: Whether the interval is paired; the title says which it is.
     """
     if comparison.empty:
         return empty_figure("nothing to compare", "Paired differences")
@@ -71,12 +73,15 @@ def difference_chart(comparison: pd.DataFrame) -> go.Figure:
     df = df[[is_rate(m) for m in df["metric"]]]
     labels = [metric_label(m) for m in df["metric"]]
     diff = df["difference"].to_numpy() * 100
+    judged = [_judged(s) for s in df["significant"]]
     colours = [theme.NEGATIVE if s and d > 0 else theme.POSITIVE if s else theme.NEUTRAL
-               for s, d in zip(df["significant"], diff, strict=True)]
-    fig = new_figure("Paired difference B - A per metric, with 95 % confidence interval",
+               for s, d in zip(judged, diff, strict=True)]
+    kind = "Paired" if paired else "UNPAIRED (Welch)"
+    fig = new_figure(f"{kind} difference B - A per metric, with 95 % confidence interval",
                      "B - A (percentage points)", "", unit="", height=360)
     fig.add_trace(go.Scatter(
-        x=diff, y=labels, mode="markers", name="paired difference",
+        x=diff, y=labels, mode="markers",
+        name="paired difference" if paired else "difference (unpaired interval)",
         marker={"color": colours, "size": 10},
         error_x={"type": "data", "symmetric": False,
                  "array": df["ci_high"].to_numpy() * 100 - diff,
@@ -84,7 +89,7 @@ def difference_chart(comparison: pd.DataFrame) -> go.Figure:
                  "color": theme.INK, "thickness": 1.5},
         hovertemplate="%{y}: %{x:+.3f} pp<extra></extra>",
     ))
-    if "unpaired_ci_low" in df:
+    if paired and "unpaired_ci_low" in df:
         fig.add_trace(go.Scatter(
             x=diff, y=labels, mode="markers", name="unpaired 95 % CI (for contrast)",
             marker={"color": "rgba(0,0,0,0)", "size": 1},
@@ -100,28 +105,59 @@ def difference_chart(comparison: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def _judged(value: object) -> bool:
+    """True for a difference judged significant (False for no, or not judged)."""
+    return value is not None and value == value and bool(value)
+
+
+def _significance(value: object, n: int) -> str:
+    if value is None or value != value:
+        return f"n/a (n={n})"
+    return "yes" if value else "no"
+
+
 def comparison_rows(comparison: pd.DataFrame) -> list[dict]:
-    """Rows of the difference table, formatted for display (rates in %, amounts abbreviated)."""
+    """Rows of the difference table in the CLI's number format (one format for A, B and
+    B - A), with n of each run; ``significant`` is ``n/a`` below the stated path count."""
     rows = []
     for r in comparison.itertuples(index=False):
         m = r.metric
         rows.append({
             "metric": metric_label(m), "A": _fmt(m, r.mean_a), "B": _fmt(m, r.mean_b),
+            "n": f"{r.n_a} / {r.n_b}",
             "difference": _fmt(m, r.difference, True),
             "ci": f"[{_fmt(m, r.ci_low, True)}, {_fmt(m, r.ci_high, True)}]",
             "unpaired_ci": f"[{_fmt(m, r.unpaired_ci_low, True)}, "
                            f"{_fmt(m, r.unpaired_ci_high, True)}]",
-            "significant": "yes" if r.significant else "no",
+            "significant": _significance(r.significant, min(r.n_a, r.n_b)),
         })
     return rows
 
 
-COMPARISON_COLUMNS = [
-    {"id": "metric", "name": "metric"},
-    {"id": "A", "name": "mean A"},
-    {"id": "B", "name": "mean B"},
-    {"id": "difference", "name": "B - A"},
-    {"id": "ci", "name": "95 % CI (paired)"},
-    {"id": "unpaired_ci", "name": "95 % CI (unpaired)"},
-    {"id": "significant", "name": "significant"},
-]
+def comparison_columns(pairing: Pairing) -> list[dict]:
+    """Columns of the difference table; the interval column says whether it is paired."""
+    columns = [
+        {"id": "metric", "name": "metric"},
+        {"id": "n", "name": "n (A / B)"},
+        {"id": "A", "name": "mean A"},
+        {"id": "B", "name": "mean B"},
+        {"id": "difference", "name": "B - A"},
+        {"id": "ci", "name": pairing.interval_name.replace("95%", "95 %")},
+    ]
+    if pairing.paired:
+        columns.append({"id": "unpaired_ci", "name": "95 % CI (unpaired, for contrast)"})
+    return columns + [{"id": "significant", "name": "significant"}]
+
+
+def caption(comparison: pd.DataFrame, pairing: Pairing) -> str:
+    """What the table's intervals are, with n."""
+    if comparison.empty:
+        return ""
+    r = comparison.iloc[0]
+    if pairing.paired:
+        return (f"{int(r['paths'])} paired paths. Intervals are paired t intervals of the "
+                "mean path-by-path difference (scipy.stats.ttest_rel); the unpaired one "
+                "(Welch) ignores the pairing.")
+    return (f"NOT PAIRED ({'; '.join(pairing.reasons)}): n = {int(r['n_a'])} paths in A, "
+            f"{int(r['n_b'])} in B; intervals are Welch's for independent samples "
+            "(scipy.stats.ttest_ind, unequal variances).")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.colors import sample_colorscale
 
 from dashboard import theme
 from dashboard.aggregate.portfolio import SERIES
@@ -62,38 +61,29 @@ def _weight_buttons(traces_per_view: int, views: int = 2) -> list[dict]:
              "x": 0.0, "xanchor": "left", "y": 1.0, "yanchor": "bottom", "pad": {"b": 4}}]
 
 
-def roll_rate_heatmap(roll: pd.DataFrame, from_table: bool = False,
+def roll_rate_heatmap(roll: pd.DataFrame,
                       roll_balance: pd.DataFrame | None = None) -> go.Figure:
-    """Heatmap of roll rates.
+    """Heatmap of roll rates: from-state × to-state shares a month later.
 
     Args:
-        roll: Either transitions × months (estimated from account counts, see
-            :func:`~dashboard.aggregate.portfolio.roll_rates_from_counts`) or, when
-            ``from_table``, from-state × to-state shares of accounts from the run's
-            roll-rate table.
-        from_table: Which of the two ``roll`` is.
+        roll: :func:`~dashboard.aggregate.portfolio.roll_rate_matrix_from_rolls` by accounts
+            (empty when the run has no ``rolls`` table).
         roll_balance: The same matrix weighted by balance, when the run has it; the
             figure then gets buttons to switch between the two weightings.
     """
     if roll.empty:
-        return empty_figure("not enough months for roll rates", "Roll rates")
+        return empty_figure("this run has no roll counts (rolls table)", "Roll rates")
     z = roll.to_numpy(dtype=float)
     text = np.where(np.isfinite(z), np.char.mod("%.0f%%", np.nan_to_num(z) * 100), "")
-    if from_table:
-        title = "Roll rates: where accounts were a month later (pooled over paths and months)"
-        xaxis, yaxis = "bucket a month later", "bucket at month end"
-        x = [str(c) for c in roll.columns]
-    else:
-        title = ("Roll-forward rates by month (pooled over paths; from bucket counts: "
-                 "accounts in next bucket / accounts in bucket a month before)")
-        xaxis, yaxis = "month of the horizon", "transition"
-        x = list(roll.columns)
+    title = "Roll rates: where accounts were a month later (pooled over paths and months)"
+    xaxis, yaxis = "bucket a month later", "bucket at month end"
+    x = [str(c) for c in roll.columns]
     fig = new_figure(title, xaxis, yaxis, unit="rate", height=400)
     fig.add_trace(go.Heatmap(
         z=z, x=x, y=[str(i) for i in roll.index], colorscale=theme.HEATMAP, zmin=0,
         zmax=float(np.nanmax(z)) if np.isfinite(z).any() else 1.0,
         colorbar={"title": {"text": "roll rate"}, "tickformat": ".0%"},
-        text=text if from_table else None, texttemplate="%{text}" if from_table else None,
+        text=text, texttemplate="%{text}",
         hovertemplate="%{y}<br>%{x}: %{z:.1%}<extra></extra>",
     ))
     if roll_balance is not None and not roll_balance.empty:
@@ -129,20 +119,17 @@ def vintage_curves(vintages: pd.DataFrame | None) -> go.Figure:
                      "onboarded; by balance: charge-offs / purchases to date</sup>",
                      "months on book", "cumulative charge-off rate (%)", "rate", height=420)
     groups = vintages.drop_duplicates("order").sort_values("order")
-    colours = sample_colorscale(theme.SEQUENTIAL, np.linspace(0.35, 1.0, max(len(groups), 2)))
     views = [c for c in ("default_rate", "loss_rate")
              if c in vintages and vintages[c].notna().any()]
     for view, column in enumerate(views):
-        for colour, (order, label) in zip(colours,
-                                          groups[["order", "group"]].itertuples(index=False),
-                                          strict=False):
+        for i, (order, label) in enumerate(groups[["order", "group"]].itertuples(index=False)):
             g = vintages[vintages["order"] == order]
             launch = order == 0
+            colour = theme.COHORT_COLOURS[i % len(theme.COHORT_COLOURS)]
             fig.add_trace(go.Scatter(
                 x=g["months_on_book"], y=g[column], mode="lines", name=label,
-                visible=view == 0, legendgroup=label,
-                line={"color": theme.SECONDARY if launch else colour,
-                      "width": 2.6 if launch else 1.6},
+                visible=view == 0, legendgroup=label, showlegend=view == 0,
+                line={"color": colour, "width": 2.6 if launch else 1.6},
             ))
     if len(views) == 2:
         fig.update_layout(updatemenus=_weight_buttons(len(groups)))

@@ -49,8 +49,9 @@ def grid(*cards) -> html.Div:
 
 def note(text: str = "", note_id: str | None = None, kind: str = "info") -> html.Div:
     """A one-paragraph message (``info``, ``warning`` or ``error``)."""
-    kwargs = {"id": note_id} if note_id else {}
-    return html.Div(text, className=f"note note-{kind}", **kwargs)
+    if note_id:
+        return html.Div(text, className=f"note note-{kind}", id=note_id)
+    return html.Div(text, className=f"note note-{kind}")
 
 
 def page_header(title: str, intro: str) -> html.Div:

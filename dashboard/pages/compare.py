@@ -18,6 +18,7 @@ from dashboard.pages.common import (
     shown,
     table,
 )
+from sim.metrics import small_sample_warning
 
 PATH = "/compare"
 TITLE = "Compare"
@@ -40,7 +41,7 @@ def layout(ctx: AppContext) -> html.Div:
         note(note_id="compare-note"),
         note(note_id="compare-warning", kind="warning"),
         html.Div([
-            card(html.H3("Paired difference B - A of the key metrics"),
+            card(html.H3("Difference B - A of the key metrics and tranche losses"),
                  table("compare-table"),
                  html.P(id="compare-caption", className="caption"), wide=True),
             grid(
@@ -51,14 +52,13 @@ def layout(ctx: AppContext) -> html.Div:
     ])
 
 
-def _warnings(a, b) -> str:
+def _warnings(pairing) -> str:  # noqa: ANN001 - a sim.compare.Pairing
+    """What breaks the pairing, and other differences, in words (empty when none)."""
     notes = []
-    if a.info.seed != b.info.seed:
-        notes.append("The runs have different seeds, so their paths are independent draws: "
-                     "the paired interval is not meaningful, use the unpaired one.")
-    book_a, book_b = a.manifest["config"].get("book"), b.manifest["config"].get("book")
-    if book_a != book_b:
-        notes.append("The runs have different books, so path-by-path pairing is loose.")
+    if not pairing.paired:
+        notes.append("Not paired path by path: " + "; ".join(pairing.reasons) + ". The "
+                     "table shows Welch's interval for independent samples.")
+    notes += [text[0].upper() + text[1:] + "." for text in pairing.notes]
     return " ".join(notes)
 
 
@@ -79,18 +79,17 @@ def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
             blank = [empty_figure(message)] * (len(SERIES) + 1)
             return blank + [[], "", message, shown(True), "", shown(False), shown(False)]
         try:
-            comparison = ctx.store.compare(run_a, run_b)
+            comparison, pairing = ctx.store.compare(run_a, run_b)
         except ValueError as exc:
             blank = [empty_figure(str(exc))] * (len(SERIES) + 1)
             return blank + [[], "", str(exc), shown(True), "", shown(False), shown(False)]
         labels = (f"A: {a.info.name}", f"B: {b.info.name}")
-        figures = [figs.difference_chart(comparison)]
+        figures = [figs.difference_chart(comparison, pairing.paired)]
         figures += [figs.compare_fan(a.fans, b.fans, s, labels) for s in SERIES.values()]
-        paths = int(comparison["paths"].iloc[0])
-        caption = (f"A = {a.info.label}; B = {b.info.label}; {paths} paired paths. "
-                   "Intervals are Student-t intervals of the mean path-by-path difference; "
-                   "the unpaired interval (Welch) ignores the pairing.")
-        warning = _warnings(a, b)
-        rows = render_table(figs.COMPARISON_COLUMNS, figs.comparison_rows(comparison))
+        caption = f"A = {a.info.label}; B = {b.info.label}. {figs.caption(comparison, pairing)}"
+        smallest = min(len(a.paths), len(b.paths))
+        warning = " ".join(t for t in (_warnings(pairing), small_sample_warning(smallest)) if t)
+        rows = render_table(figs.comparison_columns(pairing),
+                            figs.comparison_rows(comparison))
         return figures + [rows, caption, "", shown(False), warning, shown(bool(warning)),
                           shown(True)]

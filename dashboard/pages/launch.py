@@ -24,11 +24,12 @@ from dashboard.launcher import (
     build_config,
     estimate,
     knobs_for,
+    list_configs,
     whole,
 )
-from dashboard.launcher import list_configs as _configs
 from dashboard.pages.common import AppContext, card, note, page_header
-from sim.config import ConfigError, load_config
+from sim.config import ConfigError, RunConfig, load_config
+from sim.shipped import configs_dir
 
 PATH = "/launch"
 TITLE = "Launch"
@@ -37,23 +38,79 @@ MAX_MESSAGE = 800
 log = logging.getLogger("dashboard")
 
 
+HORIZON_MAX = 240
+"""The config rules' longest horizon (``book.horizon_months``, months)."""
+
+TOOLTIP = {"placement": "top", "always_visible": False}
+"""Slider tooltips show while dragging only, so they never cover the next label."""
+
+HELP = {
+    "paths": "How many independent futures to simulate. More paths give narrower "
+             "intervals; 20 or more are needed for 5th/95th percentiles.",
+    "scale": "Shrinks the config's book (borrowers at launch and added each month) to run "
+             "faster; rates stay comparable, amounts scale down.",
+    "shock": "How far unemployment rises above its usual level at the worst month of the "
+             "recession, in percentage points (0 = no recession).",
+    "seed": "Runs with the same seed draw the same borrowers and shocks, so they can be "
+            "compared path by path. Leave empty for the config's seed.",
+}
+
+
+def _configs(folder) -> dict:  # noqa: ANN001 - a folder path
+    """Configs the page offers: those of the ``--configs`` folder, else the shipped ones."""
+    found = list_configs(folder)
+    if found:
+        return found
+    shipped = configs_dir()
+    return list_configs(shipped) if shipped is not None else {}
+
+
+def horizon_bounds(config: RunConfig) -> tuple[int, int, str]:
+    """Shortest and longest horizon (months) the config allows, and why, in plain words.
+
+    A config with an ABS deal needs the deal to be bought (``cutoff_month``), to revolve
+    (``revolving_months``) and then to amortise for at least one month.
+    """
+    deal = config.deal
+    if deal is None:
+        return 1, HORIZON_MAX, f"Months to simulate, 1 to {HORIZON_MAX}."
+    low = deal.cutoff_month + deal.revolving_months + 1
+    return low, HORIZON_MAX, (
+        f"Months to simulate, {low} to {HORIZON_MAX}. This config's ABS deal buys its "
+        f"receivables at month {deal.cutoff_month} and reinvests for {deal.revolving_months} "
+        f"months, so the notes start to be repaid only from month {low}.")
+
+
 def _slider(slider_id: str, low: float, high: float, step: float, value: float,
             suffix: str = "") -> dcc.Slider:
-    marks = {v: f"{v:g}{suffix}" for v in (low, high)}
+    mid = round((low + high) / 2 / step) * step
+    marks = {v: f"{v:g}{suffix}" for v in (low, mid, high)}
     return dcc.Slider(id=slider_id, min=low, max=high, step=step, value=value, marks=marks,
-                      tooltip={"placement": "bottom", "always_visible": True})
+                      tooltip=TOOLTIP)
+
+
+def _field(label: str, control, help_text: str = "", help_id: str | None = None,
+           slider: bool = False) -> html.Label:  # noqa: ANN001 - a Dash component
+    """A labelled input with a plain-words explanation under it."""
+    small = (html.Small(help_text, className="help", id=help_id) if help_id
+             else html.Small(help_text, className="help"))
+    return html.Label([label, control, small],
+                      className="slider-label" if slider else "")
 
 
 def _knob_control(knob: Knob) -> html.Label:
     kid = {"type": "launch-knob", "key": knob.key}
+    control: dcc.Dropdown | dcc.Slider
     if knob.kind == "choice":
         control = dcc.Dropdown(id=kid, options=list(knob.options), value=knob.value,
                                clearable=False)
     else:
+        marks = {v: f"{v:g}" for v in (knob.low, knob.value, knob.high)}
         control = dcc.Slider(id=kid, min=knob.low, max=knob.high, step=knob.step,
-                             value=knob.value, marks=None,
-                             tooltip={"placement": "bottom", "always_visible": True})
-    return html.Label([knob.label, control], className="slider-label")
+                             value=knob.value, marks=marks, tooltip=TOOLTIP)
+    return html.Label([knob.label, control,
+                       html.Small(f"The config's value is {knob.value}.", className="help")],
+                      className="slider-label")
 
 
 def layout(ctx: AppContext) -> html.Div:
@@ -62,16 +119,18 @@ def layout(ctx: AppContext) -> html.Div:
     form = html.Div([
         html.Label(["Config", dcc.Dropdown(id="launch-config", options=configs, value=default,
                                            clearable=False)]),
-        html.Label(["Monte Carlo paths", _slider("launch-paths", 1, 200, 1, 20)],
-                   className="slider-label"),
-        html.Label(["Book size (% of the config's borrowers)",
-                    _slider("launch-scale", 1, 100, 1, 10, " %")],
-                   className="slider-label"),
-        html.Label(["Unemployment shock: rise at the peak (percentage points)",
-                    _slider("launch-shock", 0.0, 15.0, 0.5, 0.0, " pp")],
-                   className="slider-label"),
-        html.Label(["Horizon (months)", dcc.Input(id="launch-horizon", type="number", step=1)]),
-        html.Label(["Seed", dcc.Input(id="launch-seed", type="number", step=1)]),
+        _field("Monte Carlo paths", _slider("launch-paths", 1, 200, 1, 20), HELP["paths"],
+               slider=True),
+        _field("Book size (% of the config's borrowers)",
+               _slider("launch-scale", 1, 100, 1, 10, " %"), HELP["scale"], slider=True),
+        _field("Unemployment shock: rise at the peak (percentage points)",
+               _slider("launch-shock", 0.0, 15.0, 0.5, 0.0, " pp"), HELP["shock"],
+               slider=True),
+        _field("Horizon (months)",
+               dcc.Input(id="launch-horizon", type="number", step=1, min=1, max=HORIZON_MAX),
+               help_id="launch-horizon-help"),
+        _field("Seed", dcc.Input(id="launch-seed", type="number", step=1, min=0),
+               HELP["seed"]),
         html.Div(id="launch-knobs"),
         html.P(id="launch-size", className="caption"),
         html.Button("Start run", id="launch-button", n_clicks=0, className="button"),
@@ -84,12 +143,18 @@ def layout(ctx: AppContext) -> html.Div:
         note(note_id="launch-message"),
     ], className="progress")
     return html.Div([
-        page_header(TITLE, f"Start a run of a config from {ctx.configs_dir} with a few "
+        page_header(TITLE, f"Start a run of a config from {_source(ctx)} with a few "
                            "parameters changed. It runs in the background; when it ends it "
                            "appears in the run picker. This server starts runs of at most "
                            f"{ctx.limits.describe()}, one at a time."),
         card(form, progress, wide=True),
     ])
+
+
+def _source(ctx: AppContext) -> str:
+    if list_configs(ctx.configs_dir):
+        return str(ctx.configs_dir)
+    return "the configs shipped with creditsim"
 
 
 def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
@@ -107,20 +172,24 @@ def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
 def _register_form(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
     @app.callback(
         Output("launch-knobs", "children"), Output("launch-horizon", "value"),
+        Output("launch-horizon", "min"), Output("launch-horizon", "max"),
+        Output("launch-horizon-help", "children"),
         Output("launch-shock", "value"), Output("launch-message", "children", allow_duplicate=True),
         Input("launch-config", "value"), prevent_initial_call="initial_duplicate",
     )
     def choose_config(name):
         configs = _configs(ctx.configs_dir)
+        skip = (no_update,) * 4
         if name not in configs:
-            return [], no_update, no_update, "Choose a config."
+            return [], *skip, no_update, "Choose a config."
         try:
             cfg = load_config(configs[name])
         except ConfigError as exc:
-            return [], no_update, no_update, str(exc)
+            return [], *skip, no_update, str(exc)
         shock = cfg.macro.shock.peak_increase if cfg.macro.shock else 0.0
-        return ([_knob_control(k) for k in knobs_for(cfg)], cfg.book.horizon_months,
-                round(shock * 100, 2), "")
+        low, high, explain = horizon_bounds(cfg)
+        return ([_knob_control(k) for k in knobs_for(cfg)], cfg.book.horizon_months, low, high,
+                explain, round(shock * 100, 2), "")
 
     @app.callback(
         Output("launch-size", "children"),
@@ -219,11 +288,16 @@ def _form_request(ctx, name, paths, scale, horizon, shock, seed, values, ids) ->
     try:
         scale = 1.0 if scale is None else whole_input(scale, "book size (%)", 1, 100) / 100
         shock = None if shock is None else _finite(shock, "unemployment shock") / 100
-        if horizon is None:
-            raise InputError("horizon: give a whole number of months")
-        horizon = whole_input(horizon, "horizon (months)", 1)  # the config sets the maximum
     except InputError as exc:
         raise LaunchRefused(str(exc)) from None
+    low, high, explain = horizon_bounds(base)
+    if horizon is None:  # the browser sends None for a number outside the input's bounds
+        raise LaunchRefused(f"Horizon: give a whole number of months. {explain}")
+    try:
+        horizon = whole_input(horizon, "horizon (months)", int(low), int(high))
+    except InputError:
+        raise LaunchRefused(f"Horizon = {echo(horizon)} months is not allowed. "
+                            f"{explain}") from None
     if not isinstance(values, list) or not isinstance(ids, list) or not all(
             isinstance(i, dict) and isinstance(i.get("key"), str) for i in ids):
         raise LaunchRefused("the form's parameters are malformed; reload the page")

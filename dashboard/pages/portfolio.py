@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from dash import Input, Output, dcc, html
 
-from dashboard import theme
 from dashboard.figures import portfolio as figs
 from dashboard.figures.common import empty_figure
-from dashboard.figures.compare import is_rate, metric_label
+from dashboard.figures.compare import metric_label
 from dashboard.pages.common import AppContext, card, graph, grid, load_run, note, page_header, shown
-from sim.metrics import KEY_METRICS, summarise
+from sim.metrics import KEY_METRICS, MIN_PATHS, format_metric, summarise
 
 PATH = "/portfolio"
 TITLE = "Portfolio"
@@ -23,16 +24,10 @@ GRAPHS = {
     "portfolio-recoveries": lambda d: figs.series_fan(d.fans, "recoveries"),
     "portfolio-unemployment": lambda d: figs.series_fan(d.fans, "unemployment_rate"),
     "portfolio-buckets": lambda d: figs.bucket_area(d.buckets),
-    "portfolio-roll-rates": lambda d: figs.roll_rate_heatmap(d.roll, d.roll_from_table,
-                                                                d.roll_balance),
+    "portfolio-roll-rates": lambda d: figs.roll_rate_heatmap(d.roll, d.roll_balance),
     "portfolio-vintages": lambda d: figs.vintage_curves(d.vintages),
 }
 
-ROLL_FROM_COUNTS = (
-    "Roll rates are estimated from month-end account counts per bucket: the accounts in "
-    "bucket k+1 at the end of a month divided by the accounts in bucket k a month before, "
-    "pooled over paths (exact when accounts move at most one 30-day bucket a month)."
-)
 ROLL_FROM_TABLE = ("Roll rates come from the run's own roll-rate table, by accounts or by "
                    "balance at the month end before (buttons); re-aged accounts are their own "
                    "state, never a cure (definitions in docs/MODEL.md).")
@@ -61,15 +56,19 @@ def layout(ctx: AppContext) -> html.Div:
 
 
 def _kpis(data) -> list:
+    """One card per key metric: the mean over n paths and the 5-95 % range of paths
+    (``n/a`` when fewer than 20 paths cannot resolve it), in the CLI's number format."""
     summary = summarise(data.paths, tuple(m for m in KEY_METRICS if m in data.paths))
     cards = []
     for r in summary.itertuples(index=False):
-        fmt = (lambda x: theme.pct(x, 2)) if is_rate(r.metric) else theme.money
+        fmt = partial(format_metric, r.metric)
+        spread = (f"90 % of paths: {fmt(r.p5)} to {fmt(r.p95)}" if r.p5 == r.p5
+                  else f"90 % range: n/a (needs {MIN_PATHS} paths)")
         cards.append(html.Div([
             html.Div(fmt(r.mean), className="kpi-value"),
             html.Div(metric_label(r.metric), className="kpi-label"),
-            html.Div(f"mean over paths; 90 % of paths: {fmt(r.p5)} to {fmt(r.p95)}",
-                     className="kpi-range")], className="kpi"))
+            html.Div(f"mean over n = {r.n} paths; {spread}", className="kpi-range")],
+            className="kpi"))
     return cards
 
 
@@ -88,5 +87,5 @@ def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
             blank = [empty_figure(message)] * len(GRAPHS)
             return blank + [message, shown(True), shown(False), [], ""]
         figures = [build(data) for build in GRAPHS.values()]
-        method = ROLL_FROM_TABLE if data.roll_from_table else ROLL_FROM_COUNTS
+        method = ROLL_FROM_TABLE
         return figures + ["", shown(False), shown(True), _kpis(data), method]

@@ -1,9 +1,11 @@
-"""Runs page: every complete run in the store, with its scenario, paths, seed and date."""
+"""Runs page: every complete run in the store, with what it is (config, book, horizon,
+deal, overrides), its paths, seed and date; each row opens the run."""
 
 from __future__ import annotations
 
 from dash import Input, Output, dcc, html
 
+from dashboard.data import RunInfo
 from dashboard.pages.common import (
     AppContext,
     card,
@@ -18,14 +20,30 @@ PATH = "/"
 TITLE = "Runs"
 
 COLUMNS = [
-    {"id": "name", "name": "scenario"},
+    {"id": "name", "name": "config"},
+    {"id": "book", "name": "book"},
+    {"id": "horizon", "name": "horizon"},
+    {"id": "deal", "name": "ABS deal"},
+    {"id": "overrides", "name": "changed from the config"},
     {"id": "paths", "name": "paths"},
     {"id": "seed", "name": "seed"},
     {"id": "created", "name": "created (UTC)"},
-    {"id": "abs", "name": "ABS deal"},
-    {"id": "description", "name": "description"},
-    {"id": "run_id", "name": "run id"},
+    {"id": "description", "name": "config's description"},
+    {"id": "run_id", "name": "run id (opens the run)"},
 ]
+
+
+def run_row(r: RunInfo) -> dict:
+    """One row of the run list; the run id links to the run's Portfolio page."""
+    s = r.summary
+    overrides = s.overrides_text(limit=8) if s else ""
+    return {
+        "name": r.name, "book": s.book if s else "", "horizon": s.horizon if s else "",
+        "deal": s.deal if s else "", "overrides": overrides.removeprefix("overrides: "),
+        "paths": r.paths, "seed": r.seed, "created": r.created.replace("T", " ")[:19],
+        "description": r.description,
+        "run_id": dcc.Link(r.run_id, href=f"/portfolio?a={r.run_id}", className="run-link"),
+    }
 
 
 def layout(ctx: AppContext) -> html.Div:
@@ -48,10 +66,7 @@ def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
     )
     def update(_ready, _version):
         runs = ctx.store.runs()
-        rows = [{"name": r.name, "paths": r.paths, "seed": r.seed,
-                 "created": r.created.replace("T", " ")[:19],
-                 "abs": "yes" if "notes" in r.tables else "no",
-                 "description": r.description, "run_id": r.run_id} for r in runs]
+        rows = [run_row(r) for r in runs]
         skipped = skipped_note(ctx.store.skipped())
         if not rows:
             message = (f"No runs in {ctx.store.root} yet: start one on the Launch page or "

@@ -167,6 +167,7 @@ class Terms:
         """Annual coupon per note and path, shape (notes, paths); floating floored at zero."""
         out = np.broadcast_to(self.fixed_coupon, (len(self.floating), n_paths)).copy()
         if self.floating.any():
+            assert base is not None, "floating notes need the base rate"
             out[self.floating] = np.maximum(base[None, :] + self.margin[self.floating], 0.0)
         return out
 
@@ -179,6 +180,7 @@ class Terms:
             notional = balance[self.floating].sum(axis=0)
         else:
             notional = np.full(balance.shape[1], self.swap_schedule[t])
+        assert base is not None, "a swap needs the base rate"
         return notional * (swap.fixed_rate - base) / 12.0
 
 

@@ -90,6 +90,7 @@ class TriggerMonitor:
         return safe_ratio(self._cum_defaults, self._initial_pool)
 
     def _delinquency(self, trig: DelinquencyTrigger, obs: PeriodObservation):
+        assert obs.delinquent_balance is not None, "a delinquency trigger needs the column"
         return safe_ratio(obs.delinquent_balance, obs.pool_balance_begin)
 
     def _excess_spread(self, trig: ExcessSpreadTrigger, obs: PeriodObservation):

@@ -398,6 +398,7 @@ class Waterfall:
             k: self.out.flags[k][t].copy() for k in FLAG_FIELDS}
 
     def _advance(self) -> None:
+        assert self._terms is not None and self._monitor is not None, "started by the first period"
         _run_period(self.t, self._terms, self.x, self.state, self._monitor, self.out)
         self.t += 1
 

@@ -15,8 +15,8 @@ same borrower faces the same luck under every policy.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import simpy
@@ -105,7 +105,7 @@ class Collections:
     # -- monthly counters --------------------------------------------------------------------
     def reset_month(self) -> None:
         """Start the counters of a new month (cents for money)."""
-        c = {f"actions_{ch}": 0 for ch in CHANNELS}
+        c: dict[str, float] = {f"actions_{ch}": 0 for ch in CHANNELS}
         c.update({f"cost_{ch}": 0 for ch in CHANNELS})
         c.update({f"collected_{ch}": 0 for ch in CHANNELS})
         c.update({f"cures_{b}": 0 for b in CURE_BUCKETS})
@@ -131,7 +131,7 @@ class Collections:
         return c
 
     # -- SimPy processes ---------------------------------------------------------------------
-    def shifts(self, sim: PathSimulation) -> Iterator:
+    def shifts(self, sim: PathSimulation) -> Generator[simpy.Event, Any, None]:
         """Each morning the team's call capacity is refilled (unused calls do not carry)."""
         for day in range(sim.months * DAYS_PER_MONTH):
             yield self.env.timeout(day + SHIFT_HOUR - self.env.now)
@@ -141,7 +141,7 @@ class Collections:
                 yield self.team.put(self.daily_calls)
                 self.counters["collector_capacity"] += self.daily_calls
 
-    def daily(self, sim: PathSimulation) -> Iterator:
+    def daily(self, sim: PathSimulation) -> Generator[simpy.Event, Any, None]:
         """Each day: promised payments, then the ladder's actions on delinquent accounts.
 
         Collectors call first (a call supersedes a reminder), then the automated rungs
@@ -248,7 +248,8 @@ class Collections:
         return groups
 
     def _human_step(self, sim: PathSimulation, day: int, idx: np.ndarray, dpd: np.ndarray,
-                    eligible: np.ndarray, week_left: np.ndarray, today: np.ndarray) -> Iterator:
+                    eligible: np.ndarray, week_left: np.ndarray, today: np.ndarray
+                    ) -> Generator[simpy.Event, Any, np.ndarray]:
         """Queue eligible accounts for a collector and call as many as capacity allows."""
         ok = eligible[self.human_step] & (self._room(week_left, today) > 0)
         pos = np.flatnonzero(ok)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sim.agents.platform import LIMIT_STEP_CENTS
@@ -46,7 +46,7 @@ class EarlyWarning:
         self.train_y: list[np.ndarray] = []
         self.test_p: list[np.ndarray] = []
         self.test_y: list[np.ndarray] = []
-        self.model = None
+        self.model: Pipeline | None = None
         self.pending: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
         self.counters = {"ew_flagged": 0, "ew_cost": 0}
 
@@ -79,9 +79,11 @@ class EarlyWarning:
 
     def act(self, sim: PathSimulation, month: int) -> None:
         """On ``action_day``, before the due date: act on flagged borrowers."""
-        if self.pending is None or self.pending[2] is None:
+        if self.pending is None:
             return
         idx, _, prob = self.pending
+        if prob is None:
+            return
         flagged = idx[prob > self.cfg.threshold]
         self.counters["ew_flagged"] += flagged.size
         if self.cfg.action == "reminder":

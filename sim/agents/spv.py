@@ -190,6 +190,7 @@ class SPV:
             "delinquent_balance": float(held[dpd >= self.terms.delinquency_dpd].sum()),
             "replenishment_capacity": capacity,
         }
+        assert self.waterfall is not None, "the vehicle runs its waterfall once it has bought"
         out = self.waterfall.run_period(
             {k: v / 100.0 for k, v in inputs.items()} | {"base_rate": self.base_rate[m]})
         if out["trigger_breached"][0]:

@@ -70,7 +70,7 @@ def simulate_base_rate(macro: MacroConfig, unemployment: np.ndarray,
     is what makes floating-rate notes cheaper in a recession and a fixed-paying swap costly.
     """
     cfg = macro.base_rate
-    eps = rng.standard_normal(unemployment.shape[0]) * cfg.shock_sd
+    eps = np.asarray(rng.standard_normal(unemployment.shape[0])) * cfg.shock_sd
     eps[0] += cfg.initial - cfg.mean
     dev = lfilter([1.0], [1.0, -cfg.persistence], eps)
     easing = cfg.unemployment_beta * (unemployment - macro.unemployment_base)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.compare import paired_comparison
+from sim.compare import COMMON_SECTIONS, Pairing, compare_runs
 from sim.config import load_config
 from sim.store import Run
 
@@ -22,7 +22,7 @@ def check_same_book(configs: Sequence) -> None:
     """Refuse a set whose configs differ in the book or the macro (no common numbers)."""
     first = configs[0]
     for cfg in configs[1:]:
-        for part in ("book", "macro", "income"):
+        for part in COMMON_SECTIONS:
             if getattr(cfg, part) != getattr(first, part):
                 raise ValueError(
                     f"{cfg.name} and {first.name} differ in '{part}'; a policy set must "
@@ -36,10 +36,28 @@ def run_policy_set(configs: Sequence[str | Path], paths: int | None = None,
                    ) -> tuple[list[Run], pd.DataFrame]:
     """Run every config with the same seed; compare each with the first.
 
+    The metric set is :func:`sim.metrics.comparison_metrics` (key metrics and tranche
+    losses), as in ``creditsim compare`` and the dashboard.
+
     Returns:
-        The runs, and one row per (policy, metric) with the paired difference from
-        the reference policy and its 95 % interval.
+        The runs, and one row per (policy, metric) with the difference from the
+        reference policy and its 95 % interval (the columns of
+        :func:`sim.compare.paired_comparison`, with ``policy`` first).
+
+    Raises:
+        ValueError: fewer than two configs, or configs that differ in the book, the
+            macro or the income model.
     """
+    runs, table, _ = run_policy_set_checked(configs, paths, seed, workers, out, progress)
+    return runs, table
+
+
+def run_policy_set_checked(configs: Sequence[str | Path], paths: int | None = None,
+                           seed: int | None = None, workers: int = 1,
+                           out: str | Path | None = "runs", progress: bool = False
+                           ) -> tuple[list[Run], pd.DataFrame, dict[str, Pairing]]:
+    """:func:`run_policy_set` and, per policy, the :class:`~sim.compare.Pairing` with the
+    reference (what makes its interval paired or not)."""
     from sim.api import run
 
     loaded = [load_config(c) for c in configs]
@@ -50,9 +68,11 @@ def run_policy_set(configs: Sequence[str | Path], paths: int | None = None,
     paths = loaded[0].paths if paths is None else paths
     runs = [run(cfg, paths=paths, seed=seed, workers=workers, out=out, progress=progress)
             for cfg in loaded]
-    frames = []
+    frames, pairings = [], {}
+    ref = runs[0]
     for r in runs[1:]:
-        table = paired_comparison(runs[0].paths, r.paths)
+        table, pairing = compare_runs(ref.manifest, ref.paths, r.manifest, r.paths)
         table.insert(0, "policy", r.manifest["name"])
         frames.append(table)
-    return runs, pd.concat(frames, ignore_index=True)
+        pairings[r.manifest["name"]] = pairing
+    return runs, pd.concat(frames, ignore_index=True), pairings

@@ -1,0 +1,110 @@
+"""The CLI's tables: a run's summary, its tranches, and comparisons of runs.
+
+Every table says how many paths stand behind its numbers (n), prints ``n/a`` for a
+percentile the paths cannot resolve and for an implied rating from fewer than
+:data:`RATING_MIN_PATHS` paths, and says on the table itself whether an interval is
+paired or not. Numbers use :func:`sim.metrics.format_metric`, the dashboard's format.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import pandas as pd
+from rich.table import Table
+
+from sim.compare import Pairing
+from sim.metrics import format_metric, resolvable, summarise
+from sim.runinfo import summarise_run
+
+RATING_MIN_PATHS = 100
+"""Fewest paths behind an implied rating: the expected loss of an Aaa note (0.0016 %)
+cannot be told from zero with fewer, as the 99th percentile loss cannot be resolved."""
+
+
+def _num(value: float, pattern: str) -> str:
+    return "n/a" if value != value else pattern.format(value)
+
+
+def _significance(value: object, n: int) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return f"n/a (n={n})"
+    return "yes" if value else "no"
+
+
+def summary_table(run) -> Table:  # noqa: ANN001 - a sim.store.Run
+    """Mean, percentiles and 95 % CI of the mean of each key metric, with n."""
+    m = run.manifest
+    info = summarise_run(m)
+    summary = summarise(run.paths)
+    n = len(run.paths)
+    table = Table(title=f"{m['run_id']}  (n = {n} paths, seed {m['seed']})\n{info.label()}")
+    table.add_column("metric")
+    for c in ("n", "mean", "p5", "p50", "p95", "95% CI of mean"):
+        table.add_column(c, justify="right")
+    for row in summary.itertuples(index=False):
+        f = partial(format_metric, row.metric)
+        table.add_row(row.metric, str(row.n), f(row.mean), f(row.p5), f(row.p50), f(row.p95),
+                      f"[{f(row.ci_low)}, {f(row.ci_high)}]")
+    return table
+
+
+def tranche_table(run) -> Table:  # noqa: ANN001 - a sim.store.Run
+    """Each note's loss distribution across paths, WAL, IRR and implied rating."""
+    from sim.abs import tranche_summary
+
+    deal = run.manifest.get("config", {}).get("deal") or {}
+    summary = tranche_summary(run["note_metrics"])
+    n = int(summary.paths.max())
+    table = Table(title=f"deal {deal.get('name', '')}: tranche losses over n = {n} paths "
+                        "(loss = share of the note's balance)")
+    cols = ("note", "n", "expected loss", "P(loss)", "loss p95", "loss p99", "WAL (y)", "IRR",
+            "implied rating")
+    for c in cols:
+        table.add_column(c, justify="left" if c == "note" else "right")
+    for r in summary.itertuples(index=False):
+        k = int(r.paths)
+        table.add_row(
+            r.note, str(k), f"{r.expected_loss:.3%}", f"{r.prob_loss:.1%}",
+            f"{r.loss_p95:.3%}" if resolvable(0.95, k) else "n/a",
+            f"{r.loss_p99:.3%}" if resolvable(0.99, k) else "n/a",
+            _num(r.wal_years, "{:.2f}"), _num(r.irr_annual, "{:.2%}"),
+            r.implied_rating if k >= RATING_MIN_PATHS else f"n/a (n < {RATING_MIN_PATHS})")
+    return table
+
+
+def comparison_table(result: pd.DataFrame, pairing: Pairing, title: str) -> Table:
+    """A comparison of two runs: A, B, B - A, its interval (paired or not, in the column
+    name) and significance, with n of each run."""
+    n_a, n_b = int(result["n_a"].iloc[0]), int(result["n_b"].iloc[0])
+    pairs = int(result["paths"].iloc[0])
+    counts = (f"{pairs} paired paths" if pairing.paired
+              else f"n = {n_a} paths in A, {n_b} in B")
+    table = Table(title=f"{title}  ({counts})\n{pairing.headline()}")
+    for c in ("metric", "A", "B", "B - A", pairing.interval_name, "significant"):
+        table.add_column(c, justify="left" if c == "metric" else "right")
+    n = min(n_a, n_b)
+    for r in result.itertuples(index=False):
+        f = partial(format_metric, r.metric)
+        table.add_row(r.metric, f(r.mean_a), f(r.mean_b), f(r.difference, True),
+                      f"[{f(r.ci_low, True)}, {f(r.ci_high, True)}]",
+                      _significance(r.significant, n))
+    return table
+
+
+def run_set_table(table: pd.DataFrame, ref: str, pairings: dict[str, Pairing],
+                  n: int, seed: int) -> Table:
+    """Every policy of a set against the reference: one row per (policy, metric)."""
+    all_paired = all(p.paired for p in pairings.values())
+    kind = "paired paths" if all_paired else "paths, NOT all paired (see the interval column)"
+    out = Table(title=f"policies vs {ref} (n = {n} {kind}, seed {seed})")
+    for c in ("policy", "metric", ref, "policy value", "difference", "95% CI", "interval",
+              "significant"):
+        out.add_column(c, justify="left" if c in ("policy", "metric") else "right")
+    for r in table.itertuples(index=False):
+        f = partial(format_metric, r.metric)
+        out.add_row(r.policy, r.metric, f(r.mean_a), f(r.mean_b), f(r.difference, True),
+                    f"[{f(r.ci_low, True)}, {f(r.ci_high, True)}]",
+                    "paired" if r.interval == "paired" else "UNPAIRED (Welch)",
+                    _significance(r.significant, min(int(r.n_a), int(r.n_b))))
+    return out

@@ -1,0 +1,141 @@
+"""The run store's tables and their columns: the contract between writers and readers.
+
+Each table a run folder may hold is declared once here, with what one row is, its key
+columns and the columns its readers (the CLI, the dashboard) rely on, each with its
+unit. Writers (:mod:`sim.api`, :mod:`sim.securitisation`) may add columns; they may not
+drop a declared one. Readers use these names and nothing else: a table the store never
+writes cannot be read by accident. ``tests/test_tables.py`` runs a small run with a deal
+and checks that the store writes exactly these tables with these columns.
+
+Units: ``currency`` (currency units, booked in integer cents), ``count``, ``fraction``
+(0-1), ``rate_annual`` (a fraction a year), ``month`` (0-based month of the horizon),
+``period`` (1-based deal period), ``years``, ``days``, ``id``, ``text``, ``flag``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sim.config import CHANNELS
+from sim.engine import BUCKETS as BUCKET_NAMES
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table of a run folder (``<name>.parquet``).
+
+    Attributes:
+        name: File name without ``.parquet``.
+        row: What one row is.
+        columns: ``(column, unit)`` pairs readers rely on, keys first.
+        when: When the table is written (``always``, ``deal``: runs with an ABS deal,
+            ``traced``: runs with traced borrowers).
+    """
+
+    name: str
+    row: str
+    columns: tuple[tuple[str, str], ...]
+    when: str = "always"
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c for c, _ in self.columns)
+
+    def unit(self, column: str) -> str:
+        """The unit of a declared column.
+
+        Raises:
+            KeyError: for a column this table does not declare.
+        """
+        return dict(self.columns)[column]
+
+
+def _cols(unit: str, *names: str) -> tuple[tuple[str, str], ...]:
+    return tuple((n, unit) for n in names)
+
+
+PORTFOLIO = Table("portfolio", "(path, month)", (
+    *_cols("id", "path"), *_cols("month", "month"),
+    *_cols("currency", "opening_balance", "new_purchases", "fees_billed", "payments",
+           "charge_offs", "recoveries", "net_recoveries", "recovery_commission", "legal_costs",
+           "receivables_balance", "credit_limit_total", "collection_cost", "ew_cost",
+           "nudge_cost"),
+    *_cols("currency", *(f"balance_{b}" for b in BUCKET_NAMES[:7])),
+    *_cols("count", *(f"accounts_{b}" for b in BUCKET_NAMES[:7])),
+    *_cols("count", *(f"actions_{c}" for c in CHANNELS)),
+    *_cols("currency", *(f"cost_{c}" for c in CHANNELS)),
+    *_cols("currency", *(f"collected_{c}" for c in CHANNELS)),
+    *_cols("count", *(f"cures_{b}" for b in BUCKET_NAMES[1:7])),
+    *_cols("count", "active_borrowers", "onboarded_borrowers", "charged_off_accounts",
+           "collector_capacity", "collector_calls", "queue_length", "human_contacted_ever",
+           "promises_made", "promises_kept", "promises_broken", "hardship_enrolments"),
+    *_cols("fraction", "collector_utilisation", "unemployment_rate"),
+    *_cols("days", "queue_wait_days"),
+    *_cols("rate_annual", "base_rate"),
+))
+PATHS = Table("paths", "path", (
+    *_cols("id", "path"),
+    *_cols("fraction", "cumulative_charge_off_rate", "net_loss_rate", "recovery_rate",
+           "annualised_charge_off_rate", "borrower_default_rate", "peak_dpd30_rate",
+           "human_contact_share", "loss_after_costs_rate", "promise_kept_rate",
+           "mean_unemployment_rate", "peak_unemployment_rate"),
+    *_cols("currency", "collection_cost", "net_recovery", "intervention_cost",
+           "total_purchases", "total_charge_offs", "total_recoveries", "total_fees"),
+    *_cols("count", "hardship_enrolments"),
+))
+"""Runs with a deal add ``note_loss_<note>`` (fraction of the note's balance) per note."""
+VINTAGES = Table("vintages", "(path, cohort, month)", (
+    *_cols("id", "path"), *_cols("month", "cohort", "month"), *_cols("count", "cohort_size"),
+    *_cols("currency", "purchases", "charge_offs"), *_cols("count", "months_on_book"),
+    *_cols("fraction", "cumulative_default_rate"),
+))
+ROLLS = Table("rolls", "(path, month, from_state, to_state)", (
+    *_cols("id", "path"), *_cols("month", "month"), *_cols("text", "from_state", "to_state"),
+    *_cols("count", "accounts"),
+))
+TRACE = Table("trace", "(path, borrower, event)", (
+    *_cols("id", "path", "borrower"), *_cols("days", "day"), *_cols("text", "event"),
+), when="traced")
+NOTES = Table("notes", "(path, period, note)", (
+    *_cols("id", "path"), *_cols("period", "period"), *_cols("text", "note"),
+    *_cols("currency", "balance_begin", "interest_due", "interest_paid", "interest_shortfall",
+           "principal_paid", "writedown", "balance_end", "fees_paid", "reserve_balance",
+           "residual", "available"),
+    *_cols("flag", "trigger_breached"),
+), when="deal")
+"""Deal-level columns repeat on each note's row; ``trigger_<name>`` flags each trigger."""
+WATERFALL = Table("waterfall", "(path, period)", (
+    *_cols("id", "path"), *_cols("period", "period"),
+    *_cols("currency", "available", "collections"),
+), when="deal")
+"""Then one currency column per step in payment order (``pay_interest:<note>`` ...)."""
+TRIGGERS = Table("triggers", "(path, period, trigger)", (
+    *_cols("id", "path"), *_cols("period", "period"), *_cols("text", "trigger"),
+    *_cols("fraction", "value", "threshold"), *_cols("flag", "breached"),
+), when="deal")
+POOL = Table("pool", "(path, period)", (
+    *_cols("id", "path"), *_cols("period", "period"),
+    *_cols("currency", "pool_balance_begin", "interest", "principal", "recoveries",
+           "defaults", "purchased", "sold", "pool_balance_end"),
+), when="deal")
+NOTE_METRICS = Table("note_metrics", "(path, note)", (
+    *_cols("id", "path"), *_cols("text", "note"),
+    *_cols("currency", "original_balance", "writedown"),
+    *_cols("fraction", "loss_pct", "irr_annual"), *_cols("flag", "any_loss"),
+    *_cols("years", "wal_years"),
+), when="deal")
+TRIGGER_METRICS = Table("trigger_metrics", "(path, trigger)", (
+    *_cols("id", "path"), *_cols("text", "trigger"), *_cols("flag", "fired"),
+    *_cols("period", "first_period"),
+), when="deal")
+
+TABLES: dict[str, Table] = {t.name: t for t in (
+    PORTFOLIO, PATHS, VINTAGES, ROLLS, TRACE, NOTES, WATERFALL, TRIGGERS, POOL, NOTE_METRICS,
+    TRIGGER_METRICS)}
+"""Every table a run folder may hold, by name."""
+
+
+def expected_tables(deal: bool, traced: bool = False) -> set[str]:
+    """Names of the tables a run writes, given whether it has a deal and traced borrowers."""
+    wanted = {"always"} | ({"deal"} if deal else set()) | ({"traced"} if traced else set())
+    return {t.name for t in TABLES.values() if t.when in wanted}

@@ -1,0 +1,153 @@
+"""``creditsim compare``, ``run-set`` and ``report``: they say n, what is paired and why not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import sim.cli
+from sim.cli import main
+from sim.metrics import KEY_METRICS
+from sim.report import RATING_MIN_PATHS, tranche_table
+from sim.store import Run
+
+TINY = """\
+name: tiny
+seed: 5
+book: {{initial_borrowers: {n}, new_borrowers_per_month: 4, horizon_months: 6}}
+"""
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch):
+    monkeypatch.setattr(sim.cli.console, "width", 250)
+    monkeypatch.setattr(sim.cli.err_console, "width", 250)
+
+
+def _run(tmp_path: Path, capsys, borrowers: int = 40, paths: int = 2, seed: int = 3,
+         name: str = "tiny") -> Path:
+    cfg = tmp_path / f"{name}-{borrowers}.yaml"
+    cfg.write_text(TINY.format(n=borrowers).replace("name: tiny", f"name: {name}"))
+    assert main(["run", str(cfg), "--paths", str(paths), "--seed", str(seed),
+                 "--out", str(tmp_path / "runs"), "--quiet"]) == 0
+    return Path(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+def _lines(out: str) -> list[list[str]]:
+    return [[c.strip() for c in line.strip().strip("│").split("│")]
+            for line in out.splitlines() if line.startswith("│")]
+
+
+def _rows(out: str) -> dict[str, list[str]]:
+    return {cells[0]: cells for cells in _lines(out)}
+
+
+def test_compare_of_different_books_is_not_paired_and_names_the_key(tmp_path, capsys):
+    """Issue example: books or horizons that differ were paired without a word."""
+    a = _run(tmp_path, capsys, borrowers=40)
+    b = _run(tmp_path, capsys, borrowers=60)
+    assert main(["compare", str(a), str(b)]) == 0
+    captured = capsys.readouterr()
+    out = flat(captured.out)
+    assert "NOT PAIRED" in out and "book.initial_borrowers" in out
+    assert "95% CI (UNPAIRED, Welch)" in out and "(paired)" not in out
+    assert "book.initial_borrowers" in flat(captured.err)
+
+
+def test_compare_with_unequal_path_counts_keeps_each_runs_mean(tmp_path, capsys):
+    """Issue example: only the first min(nA, nB) paths were paired, so A's mean moved."""
+    a = _run(tmp_path, capsys, paths=3)
+    b = _run(tmp_path, capsys, paths=2)
+    assert main(["compare", str(a), str(b)]) == 0
+    out = capsys.readouterr().out
+    assert "different path sets (A: 3 paths, B: 2 paths, 2 in common)" in flat(out)
+    assert main(["report", str(a)]) == 0
+    report = _rows(capsys.readouterr().out)
+    compare = _rows(out)
+    for metric in KEY_METRICS:
+        assert compare[metric][1] == report[metric][2], metric  # A's mean == report's mean
+
+
+def test_two_paths_say_n_and_do_not_judge_significance(tmp_path, capsys):
+    """Issue example: n = 2 marked differences 'significant' and printed p5/p95."""
+    a = _run(tmp_path, capsys, paths=2)
+    assert main(["compare", str(a), str(a)]) == 0
+    captured = capsys.readouterr()
+    rows = _rows(captured.out)
+    assert all(rows[m][-1] == "n/a (n=2)" for m in KEY_METRICS)
+    assert "2 paired paths" in flat(captured.out)
+    assert "only 2 paths; below 20 paths" in flat(captured.err)
+    assert main(["report", str(a)]) == 0
+    captured = capsys.readouterr()
+    rows = _rows(captured.out)
+    assert "n = 2 paths" in captured.out
+    for m in KEY_METRICS:
+        n, _mean, p5, _p50, p95 = rows[m][1:6]
+        assert (n, p5, p95) == ("2", "n/a", "n/a"), m
+    assert "only 2 paths" in flat(captured.err)
+
+
+def test_report_shows_book_horizon_deal_and_overrides(tmp_path, capsys):
+    a = _run(tmp_path, capsys, borrowers=40)
+    assert main(["report", str(a)]) == 0
+    out = flat(capsys.readouterr().out)
+    assert "40 borrowers + 4/month" in out and "6 months" in out and "deal none" in out
+
+
+def test_no_implied_rating_from_a_handful_of_paths():
+    """Issue example: 2-3 paths printed 'Aaa'."""
+    metrics = pd.DataFrame({"path": [0, 1, 0, 1], "note": ["A", "A", "B", "B"],
+                            "loss_pct": [0.0, 0.0, 0.01, 0.02], "any_loss": [0, 0, 1, 1],
+                            "wal_years": [1.0] * 4, "irr_annual": [0.05] * 4})
+    run = Run({"config": {"deal": {"name": "d"}}}, {"note_metrics": metrics})
+    from rich.console import Console
+
+    console = Console(width=250, record=True)
+    console.print(tranche_table(run))
+    text = console.export_text()
+    assert "Aaa" not in text and f"n/a (n < {RATING_MIN_PATHS})" in text
+    rows = _rows(text)
+    assert rows["A"][4:6] == ["n/a", "n/a"]  # loss p95, p99 from 2 paths
+
+
+def test_run_set_says_n_and_not_significant_from_two_paths(tmp_path, capsys):
+    cfg = tmp_path / "a.yaml"
+    cfg.write_text(TINY.format(n=40))
+    other = tmp_path / "b.yaml"
+    other.write_text(TINY.format(n=40).replace("name: tiny", "name: other")
+                     + "collections: {collectors: {count: 5}}\n")
+    assert main(["run-set", str(cfg), str(other), "--paths", "2", "--quiet",
+                 "--out", str(tmp_path / "runs")]) == 0
+    captured = capsys.readouterr()
+    assert "n = 2 paired paths" in flat(captured.out)
+    rows = [r for r in _lines(captured.out) if r[0] == "other"]
+    assert rows and all(r[-1] == "n/a (n=2)" and r[-2] == "paired" for r in rows)
+    assert "only 2 paths" in flat(captured.err)
+
+
+@pytest.mark.slow
+def test_run_set_compares_tranche_losses_too(tmp_path):
+    """Issue example: tranche losses appeared in compare but not in run-set."""
+    import yaml
+    from conftest import SMALL_DEAL, small_config
+
+    from sim.config import deep_merge
+    from sim.scenarios.policies import run_policy_set
+
+    book = {"book": {"initial_borrowers": 200, "new_borrowers_per_month": 5,
+                     "horizon_months": 18}}
+    paths = []
+    for name, count in (("a", 2), ("b", 4)):
+        cfg = deep_merge(small_config(book), SMALL_DEAL)
+        cfg = deep_merge(cfg, {"name": name, "collections": {"collectors": {"count": count}}})
+        paths.append(tmp_path / f"{name}.yaml")
+        paths[-1].write_text(yaml.safe_dump(cfg))
+    _, table = run_policy_set(paths, paths=1, out=None)
+    metrics = set(table["metric"])
+    assert {"note_loss_senior", "note_loss_mezzanine", "note_loss_subordinated"} <= metrics

@@ -1,0 +1,49 @@
+"""The dashboard's Compare table: the CLI's metric set, number format and pairing rules."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dashboard.figures import compare as figs
+from dashboard.pages.compare import _warnings
+from sim.compare import compare_runs
+from sim.metrics import KEY_METRICS
+
+
+def _paths(n: int, shift: float = 0.0, cost: float = 671_100.0) -> pd.DataFrame:
+    data = {m: [0.01 + shift + 0.001 * i for i in range(n)] for m in KEY_METRICS}
+    data["collection_cost"] = [cost + 10.0 * i for i in range(n)]
+    data["note_loss_senior"] = [0.0] * n
+    data["note_loss_junior"] = [0.02 + shift] * n
+    return pd.DataFrame({"path": range(n), **data})
+
+
+def _manifest(seed: int = 1, borrowers: int = 100) -> dict:
+    return {"seed": seed, "config": {"book": {"initial_borrowers": borrowers}}}
+
+
+def test_table_has_tranche_losses_and_one_number_format():
+    """Issue example: '671.1 k', '1.2 M', '+572.0 k' in one row; no tranche losses."""
+    a, b = _paths(25), _paths(25, 0.001, cost=1_243_100.0)
+    result, pairing = compare_runs(_manifest(), a, _manifest(), b)
+    rows = {r["metric"]: r for r in figs.comparison_rows(result)}
+    cost = rows[figs.metric_label("collection_cost")]
+    assert (cost["A"], cost["B"], cost["difference"]) == ("671,220", "1,243,220", "+572,000")
+    assert cost["n"] == "25 / 25"
+    junior = rows[figs.metric_label("note_loss_junior")]
+    assert (junior["A"], junior["B"], junior["difference"]) == ("2.000%", "2.100%", "+0.100%")
+    assert pairing.paired and "(paired)" in figs.comparison_columns(pairing)[5]["name"]
+
+
+def test_unpaired_runs_say_so_on_the_table():
+    a, b = _paths(3), _paths(3)
+    result, pairing = compare_runs(_manifest(1, 100), a, _manifest(2, 200), b)
+    names = [c["name"] for c in figs.comparison_columns(pairing)]
+    assert "95 % CI (UNPAIRED, Welch)" in names
+    assert not any("paired" in n and "UNPAIRED" not in n for n in names)
+    caption = figs.caption(result, pairing)
+    assert caption.startswith("NOT PAIRED") and "book.initial_borrowers" in caption
+    warning = _warnings(pairing)
+    assert "different seeds (A: 1, B: 2)" in warning and "book.initial_borrowers" in warning
+    assert all(r["significant"] == "n/a (n=3)" for r in figs.comparison_rows(result))
+    assert "UNPAIRED" in figs.difference_chart(result, pairing.paired).layout.title.text

@@ -1,0 +1,108 @@
+"""Launch and Runs pages: shipped configs from any folder, horizon bounds in plain words,
+run rows that say what the run is and open it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dashboard.data import RunInfo, RunStore
+from dashboard.launcher import RunGuard
+from dashboard.pages import launch, runs
+from dashboard.pages.common import AppContext
+from sim.config import load_config
+from sim.shipped import shipped_configs
+
+
+class _Cache(dict):
+    def transact(self):  # noqa: ANN201 - a context manager
+        from contextlib import nullcontext
+
+        return nullcontext()
+
+
+def _ctx(tmp_path: Path, configs: Path) -> AppContext:
+    return AppContext(RunStore(tmp_path / "runs"), configs_dir=configs,
+                      guard=RunGuard(_Cache()), max_borrower_paths=1000)
+
+
+def _find(component, component_id: str):  # noqa: ANN001, ANN202 - Dash components
+    if getattr(component, "id", None) == component_id:
+        return component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list) else [children]:
+        if child is not None and not isinstance(child, str | int | float):
+            found = _find(child, component_id)
+            if found is not None:
+                return found
+    return None
+
+
+def test_launch_page_lists_the_shipped_configs_from_another_folder(tmp_path, monkeypatch):
+    """Issue example: started outside the repository the Launch page offered nothing."""
+    monkeypatch.chdir(tmp_path)
+    page = launch.layout(_ctx(tmp_path, Path("configs")))
+    options = _find(page, "launch-config").options
+    assert {f"{n}.yaml" for n in shipped_configs()} == set(options)
+    assert "baseline.yaml" in options and _find(page, "launch-config").value == "baseline.yaml"
+
+
+def test_horizon_bounds_follow_the_deal_in_plain_words():
+    """Issue example: a 24-month horizon was refused in pydantic's words."""
+    cfg = load_config(shipped_configs()["baseline"])
+    low, high, text = launch.horizon_bounds(cfg)
+    deal = cfg.deal
+    assert low == deal.cutoff_month + deal.revolving_months + 1 and high == 240
+    assert f"from month {low}" in text and "revolving" not in text.lower()
+    no_deal = cfg.model_copy(update={"deal": None})
+    assert launch.horizon_bounds(no_deal)[:2] == (1, 240)
+
+
+def test_a_short_horizon_is_refused_with_the_bounds(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    ctx = _ctx(tmp_path, Path("configs"))
+    with pytest.raises(launch.LaunchRefused) as err:
+        launch._form_request(ctx, "baseline.yaml", 2, 10, 24, 0.0, None, [], [])
+    message = str(err.value)
+    assert message.startswith("Horizon = 24 months is not allowed. Months to simulate, 25 to")
+    assert "pydantic" not in message and "Input should" not in message
+
+
+def test_slider_tooltips_do_not_stay_over_the_labels(tmp_path):
+    page = launch.layout(_ctx(tmp_path, Path("configs")))
+    for slider_id in ("launch-paths", "launch-scale", "launch-shock"):
+        assert _find(page, slider_id).tooltip["always_visible"] is False
+
+
+def _manifest(**extra) -> dict:
+    config = load_config(shipped_configs()["baseline"]).model_dump(mode="json")
+    config["book"]["initial_borrowers"] = 200
+    config["book"]["horizon_months"] = 36
+    return {"run_id": "r1", "name": "baseline", "paths": 2, "seed": 5, "config": config,
+            "created": "2026-11-30T20:00:00", "description": "the baseline", **extra}
+
+
+def test_run_rows_name_book_horizon_deal_overrides_and_open_the_run():
+    """Issue example: a 2 % book, 36-month run listed as 'baseline · 2 paths · seed 5'."""
+    info = RunInfo.from_manifest("r1", _manifest())
+    row = runs.run_row(info)
+    assert row["book"].startswith("200 borrowers") and row["horizon"] == "36 months"
+    assert row["deal"] == "baitiao-2015"
+    assert "book.initial_borrowers=200" in row["overrides"]
+    assert "book.horizon_months=36" in row["overrides"]
+    assert row["run_id"].href == "/portfolio?a=r1"
+    assert "200 borrowers" in info.label and "36 months" in info.label
+
+
+def test_recorded_overrides_are_shown_as_recorded():
+    manifest = _manifest(overrides={"book.horizon_months": 36}, config_name="baseline")
+    row = runs.run_row(RunInfo.from_manifest("r1", manifest))
+    assert row["overrides"] == "book.horizon_months=36"
+
+
+def test_an_old_manifest_without_config_still_lists(tmp_path):
+    info = RunInfo.from_manifest("old", json.loads('{"name": "x", "paths": 3, "seed": 1}'))
+    row = runs.run_row(info)
+    assert row["book"] == "book ?" and row["deal"] == "none"

@@ -1,0 +1,51 @@
+"""Summaries across paths: n, scipy's interval, percentiles only where resolvable."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from sim.metrics import MIN_PATHS, comparison_metrics, format_metric, resolvable, summarise
+
+
+def test_resolvable_quantiles_need_one_path_beyond_each_side():
+    assert not resolvable(0.05, 19) and resolvable(0.05, 20)
+    assert not resolvable(0.99, 99) and resolvable(0.99, 100)
+    assert resolvable(0.5, 2) and not resolvable(0.5, 1)
+
+
+def test_two_paths_give_no_tail_percentiles():
+    """Issue example: with 2-3 paths the CLI printed 5th/95th percentiles."""
+    paths = pd.DataFrame({"x": [0.01, 0.03]})
+    r = summarise(paths, ("x",)).iloc[0]
+    assert r["n"] == 2 and math.isnan(r["p5"]) and math.isnan(r["p95"])
+    assert r["p50"] == pytest.approx(0.02)
+    assert format_metric("net_loss_rate", r["p5"]) == "n/a"
+
+
+def test_interval_of_the_mean_is_scipys():
+    x = np.arange(25, dtype=float) ** 1.5
+    r = summarise(pd.DataFrame({"x": x}), ("x",)).iloc[0]
+    ci = stats.ttest_1samp(x, 0.0).confidence_interval()
+    assert (r["ci_low"], r["ci_high"]) == pytest.approx((ci.low, ci.high))
+    assert r["p5"] == pytest.approx(np.percentile(x, 5))
+    assert MIN_PATHS == 20
+
+
+def test_one_number_format_for_amounts_rates_and_missing_values():
+    assert format_metric("collection_cost", 1275743.4) == "1,275,743"
+    assert format_metric("collection_cost", 572000.0, True) == "+572,000"
+    assert format_metric("net_loss_rate", 0.00303) == "0.303%"
+    assert format_metric("note_loss_senior", -0.0001, True) == "-0.010%"
+    assert format_metric("net_loss_rate", float("nan")) == "n/a"
+
+
+def test_comparison_metrics_add_the_tranche_losses_both_runs_have():
+    a = pd.DataFrame(columns=["path", "note_loss_A", "note_loss_B"])
+    b = pd.DataFrame(columns=["path", "note_loss_A"])
+    metrics = comparison_metrics(a, b)
+    assert metrics[-1] == "note_loss_A" and "note_loss_B" not in metrics
