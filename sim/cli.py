@@ -369,13 +369,11 @@ def _fmt(value: object, column: str = "") -> str:
 
 def _print_summary(run) -> None:  # noqa: ANN001 - a sim.store.Run
     from sim.metrics import small_sample_warning
-    from sim.report import summary_table, tranche_table
+    from sim.report import summary_table
 
     console.print(summary_table(run))
     if "note_metrics" in run.tables:
-        console.print(tranche_table(run))
-        console.print("Implied rating: Moody's idealised cumulative expected-loss rates, "
-                      "5-year horizon (see docs/WATERFALL.md).", style="dim", highlight=False)
+        _print_tranches(run)
     _warn(small_sample_warning(len(run.paths)))
 
 
