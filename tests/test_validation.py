@@ -260,12 +260,6 @@ def test_stationary_queue_matches_the_recursion():
 # -- each oracle passes when right and fails for the right reason ---------------------------------
 
 @pytest.mark.slow
-def test_roll_chain_oracle_passes_on_the_engine():
-    rows = roll_chain_rows(QUICK, 2)
-    assert all(r.passed for r in rows), [r for r in rows if not r.passed]
-
-
-@pytest.mark.slow
 def test_a_wrong_forward_roll_fails_the_absorption_check():
     wrong = [0.30, *CHAIN["forward"][1:]]  # 1-30 -> 31-60 at 30 % instead of 45 %
     rows = rows_by_name(roll_chain_rows(QUICK, 2, {"repayment": {"roll_chain": {
@@ -302,11 +296,12 @@ def test_a_wrong_pd_fails_the_mean_check():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("calls", [19, 20, 21])
+@pytest.mark.parametrize("calls", [19, 21])
 def test_queue_oracle_fails_when_capacity_is_off_by_one(calls):
+    """(The right capacity passes in test_quick_validation_passes.)"""
     rows = rows_by_name(queue_rows(QUICK, 4, calls_per_day=calls))
-    assert rows["mean_queue"].passed == (calls == 20)
-    assert rows["mean_wait_days"].passed == (calls == 20)
+    assert not rows["mean_queue"].passed
+    assert not rows["mean_wait_days"].passed
     assert rows["littles_law"].passed  # the identity holds whatever the capacity
 
 
@@ -418,7 +413,12 @@ def test_results_do_not_depend_on_the_number_of_workers():
 
 @pytest.mark.slow
 def test_quick_validation_passes(tmp_path):
-    """The ``--quick`` subset, as ``make test`` runs it: every row passes."""
+    """The ``--quick`` subset, as ``make test`` runs it: every row of every oracle passes
+    with the rules as they are (the tests above break them one at a time)."""
     out = tmp_path / "VALIDATION.md"
     assert main(["--quick", "--out", str(out), "--no-progress"]) == 0
-    assert "checks pass" in out.read_text()
+    text = out.read_text()
+    assert "**FAIL**" not in text
+    for name in ("roll_chain.p_chargeoff", "roll_chain.roll_rates", "vasicek.ks_statistic",
+                 "collector_queue.mean_queue", "collector_queue.littles_law"):
+        assert f"| `{name}` |" in text
