@@ -359,3 +359,10 @@ def test_cli_and_api_messages_agree(tiny_yaml, capsys):
     with pytest.raises(ArgumentError) as info:
         sim.run(tiny_yaml, paths=1.7, out=None)
     assert str(info.value) in cli
+
+
+def test_the_store_check_leaves_nothing_behind(tmp_path):
+    from sim.arguments import check_store
+
+    check_store(tmp_path / "new" / "runs", "tiny", 5)
+    assert list(tmp_path.iterdir()) == []

@@ -399,3 +399,21 @@ def test_shipped_configs_read_without_warnings():
         warnings.simplefilter("error")
         for path in CONFIGS.glob("*.yaml"):
             read_yaml(path)
+
+
+def test_the_bounds_guard_names_an_unbounded_number():
+    from pydantic import Field
+
+    from sim.strict import StrictModel
+
+    class Item(StrictModel):
+        low_only: float = Field(0.0, ge=0)
+        both: int = Field(1, ge=0, le=5)
+
+    class Section(StrictModel):
+        items: list[Item] = []
+        weights: dict[int, float] = {}
+        maybe: float | None = Field(None, le=1)
+
+    assert unbounded_numbers(Section) == ["items[].low_only", "weights{key}", "weights{}",
+                                          "maybe"]
