@@ -401,3 +401,23 @@ def test_early_warning_survives_a_month_with_no_bill_to_score():
                               horizon_months=12)
     result = simulate_path(config, 7, 0)
     assert (result.monthly["bills_due"][config.early_warning.fit_months:] == 0).any()
+
+
+def test_charge_off_and_hardship_trace_rows_are_only_those_of_the_borrower_concerned():
+    """Each traced borrower gets one charge_off row, in the month the platform charged it
+    off, and one hardship row per re-age, in its month; nobody else gets any."""
+    config = small_config({
+        "repayment": {"forget_prob": 0.3, "willingness_concentration": 2.0},
+        "collections": {"hardship": {"request_prob": 0.5, "income_drop": 0.0}},
+        "billing": {"chargeoff_dpd": 60},
+    }, initial_borrowers=120, new_borrowers_per_month=0, horizon_months=10)
+    run = PathSimulation(config, 5, 0, trace_ids=tuple(range(120)))
+    result = run.run()
+    charged = {int(b): int(run.platform.chargeoff_month[b])
+               for b in np.flatnonzero(run.platform.chargeoff_month[:120] >= 0)}
+    reaged = {int(b): int(run.platform.ledger.reaged_month[b])
+              for b in np.flatnonzero(run.platform.ledger.reaged_month[:120] >= 0)}
+    assert 0 < len(charged) < 60 and 0 < len(reaged) < 120
+    for event, truth in (("charge_off", charged), ("hardship", reaged)):
+        rows = [(r["borrower"], r["month"]) for r in result.trace if r["event"] == event]
+        assert sorted(rows) == sorted(truth.items()), event

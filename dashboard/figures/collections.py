@@ -123,9 +123,9 @@ def net_recovery_bars(net: pd.DataFrame) -> go.Figure:
     if net.empty:
         return empty_figure("no channel data in this run", COLLECTED_TITLE)
     partial = not bool(net["has_recoveries"].all())
-    title = (f"{COLLECTED_TITLE} over the horizon (mean across paths)<br><sup>money paid "
-             "on the day of a contact (first channel that worked), plus the agency's "
-             "recoveries after charge-off; attributed, not caused by the contact</sup>")
+    title = (f"{COLLECTED_TITLE} (mean across paths)<br><sup>paid on the day of a contact "
+             "(first channel that worked) + the agency's recoveries after charge-off"
+             "<br>attributed, not caused by the contact</sup>")
     if partial:
         title += "<br><sup>channels with no money attributed show their cost only</sup>"
     fig = new_figure(title, "channel", "collected less cost per path (currency units)",

@@ -51,14 +51,19 @@ def bucket_area(buckets: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def _weight_buttons(traces_per_view: int, views: int = 2) -> list[dict]:
-    """Buttons that show one view (by accounts, by balance) of a figure's traces."""
+def _weight_buttons(traces_per_view: int, views: int = 2, **place: float | str) -> list[dict]:
+    """Buttons that show one view (by accounts, by balance) of a figure's traces.
+
+    ``place`` overrides the position (paper coordinates; default above the plot's right
+    corner).
+    """
     buttons = []
     for v, label in enumerate(("by accounts", "by balance")[:views]):
         visible = [i // traces_per_view == v for i in range(traces_per_view * views)]
         buttons.append({"label": label, "method": "restyle", "args": [{"visible": visible}]})
     return [{"type": "buttons", "direction": "right", "buttons": buttons, "showactive": True,
-             "x": 0.0, "xanchor": "left", "y": 1.0, "yanchor": "bottom", "pad": {"b": 4}}]
+             "x": 1.0, "xanchor": "right", "y": 1.0, "yanchor": "bottom", "pad": {"b": 6},
+             "font": {"size": 11}, **place}]
 
 
 def roll_rate_heatmap(roll: pd.DataFrame,
@@ -114,9 +119,9 @@ def vintage_curves(vintages: pd.DataFrame | None) -> go.Figure:
     """
     if vintages is None or vintages.empty:
         return empty_figure("this run has no vintage table", "Vintage curves")
-    fig = new_figure("Vintage curves: cumulative charge-off rate by months on book "
-                     "(pooled across paths)<br><sup>by accounts: borrowers charged off / "
-                     "onboarded; by balance: charge-offs / purchases to date</sup>",
+    fig = new_figure("Vintage curves: cumulative charge-off rate by months on book<br><sup>"
+                     "pooled across paths; by accounts: charged off / onboarded;<br>by "
+                     "balance: charge-offs / purchases to date</sup>",
                      "months on book", "cumulative charge-off rate (%)", "rate", height=420)
     groups = vintages.drop_duplicates("order").sort_values("order")
     views = [c for c in ("default_rate", "loss_rate")
@@ -132,7 +137,8 @@ def vintage_curves(vintages: pd.DataFrame | None) -> go.Figure:
                 line={"color": colour, "width": 2.6 if launch else 1.6},
             ))
     if len(views) == 2:
-        fig.update_layout(updatemenus=_weight_buttons(len(groups)))
+        fig.update_layout(updatemenus=_weight_buttons(  # under the legend
+            len(groups), x=1.02, xanchor="left", y=0.0, yanchor="bottom"))
     fig.update_layout(legend={"orientation": "v", "y": 1, "x": 1.02, "xanchor": "left",
                               "yanchor": "top"}, hovermode="closest")
     return fig
