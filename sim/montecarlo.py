@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 
 from rich.progress import (
     BarColumn,
@@ -48,12 +49,44 @@ def watch_parent(parent: int | None = None, poll: float = PARENT_POLL_S) -> None
     forever holding their memory and the caller's output pipes. A daemon thread polls
     :func:`os.getppid` every ``poll`` seconds: a dead parent's children are re-parented,
     so the pid changes, and the thread ends the process with :func:`os._exit`.
-    Used as the initializer of the local worker pool.
+    Called by the initializer of the local worker pool.
     """
     parent = os.getppid() if parent is None else parent
     thread = threading.Thread(target=_exit_when_orphaned, args=(parent, poll),
                               name="creditsim-parent-watch", daemon=True)
     thread.start()
+
+
+def _stop_quietly(_signum: int, _frame: object) -> None:
+    os._exit(130)
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT while worker processes start (they inherit it), in the main thread only.
+
+    A worker that receives Ctrl-C while it is still importing would die with a "Fatal
+    Python error" and a traceback; started with SIGINT ignored, it stays quiet until
+    :func:`_init_worker` installs its own handler.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _init_worker(parent: int) -> None:
+    """Initializer of a local worker: exit with the parent, and on Ctrl-C without a traceback.
+
+    Ctrl-C reaches every process of the terminal's foreground group; the parent reports
+    what happened, so a worker just stops.
+    """
+    watch_parent(parent)
+    signal.signal(signal.SIGINT, _stop_quietly)
 
 
 def _simulate_chunk(config: RunConfig, seed: int, paths: list[int],
@@ -130,14 +163,34 @@ def run_paths(
             for chunk in chunks:
                 done(_simulate_chunk(config, seed, chunk, trace))
         else:
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                                     initializer=watch_parent,
-                                     initargs=(os.getpid(),)) as pool:
-                futures = [pool.submit(_simulate_chunk, config, seed, c, trace) for c in chunks]
-                for fut in as_completed(futures):
-                    done(fut.result())
+            _run_local(workers, config, seed, chunks, trace, done)
     return [results[p] for p in range(paths)]
+
+
+def _run_local(workers: int, config: RunConfig, seed: int, chunks: list[list[int]],
+               trace: tuple[int, ...], done: Callable[[list[PathResult]], None]) -> None:
+    """Chunks on a pool of spawned local processes; on any interruption, stop them at once.
+
+    Ctrl-C or an error in the parent cancels the chunks not started and terminates the
+    workers, instead of waiting for the queued work as a plain ``shutdown`` would.
+    """
+    ctx = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                               initargs=(os.getpid(),))
+    try:
+        with _sigint_ignored():  # workers start deaf to Ctrl-C, until their initializer
+            futures = [pool.submit(_simulate_chunk, config, seed, c, trace) for c in chunks]
+        for fut in as_completed(futures):
+            done(fut.result())
+    except BaseException:
+        # The executor has no public way to stop running work: take its processes before
+        # shutdown forgets them.
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in processes:
+            proc.terminate()
+        raise
+    pool.shutdown()
 
 
 def _run_dask(address: str, config: RunConfig, seed: int, chunks: list[list[int]],
