@@ -46,7 +46,8 @@ COLLECTORS_KEY = "collections.collectors.count"
 PRIORITY_KEY = "collections.collectors.priority"
 NOTES_KEY = "deal.notes"
 """The config keys the launcher offers (collectors, queue policy, each note's size)."""
-LOCK_KEY = "creditsim-dashboard-active-run"
+LOCK_FILE = "active-run.lock"
+"""The file lock (in the dashboard cache) that lets one launched run go at a time."""
 
 
 class LaunchRefused(ValueError):

@@ -174,7 +174,7 @@ class PathSimulation:
             who = result.experiment["borrower"]
             result.experiment["kind"] = self.pool.kind[who]
             result.experiment["employed"] = self.pool.employed[who]
-        if self.spv is not None and self.spv.started:
+        if self.spv is not None and self.spv.waterfall is not None:  # the deal started
             result.waterfall = self.spv.waterfall.result()
             result.pool = self.spv.pool_table()
         return result

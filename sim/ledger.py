@@ -179,8 +179,8 @@ class Ledger:
         fee = self.due_fee[:, idx].sum(axis=0)
         for arr in (self.step_principal, self.step_fee, self.due_principal, self.due_fee):
             arr[:, idx] = 0
-        for arr in (self.instalment_principal, self.instalment_fee):
-            arr[idx] = 0
+        for vec in (self.instalment_principal, self.instalment_fee):
+            vec[idx] = 0
         slot = self.oldest[idx] % self.ages
         self.due_principal[slot, idx] = principal
         self.due_fee[slot, idx] = fee
@@ -401,9 +401,9 @@ class Ledger:
         principal = self.outstanding[idx] - fee  # unbilled and billed principal
         for arr in (self.step_principal, self.step_fee, self.due_principal, self.due_fee):
             arr[:, idx] = 0
-        for arr in (self.instalment_principal, self.instalment_fee, self.outstanding, self.unpaid,
+        for vec in (self.instalment_principal, self.instalment_fee, self.outstanding, self.unpaid,
                     self.reaged_left):
-            arr[idx] = 0
+            vec[idx] = 0
         self.oldest[idx] = -1
         self.contract_oldest[idx] = -1
         assert np.all(principal >= owed_principal)

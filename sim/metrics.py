@@ -149,7 +149,7 @@ def roll_table(results: list[PathResult]) -> pd.DataFrame:
     """
     frames = []
     for r in results:
-        if r.rolls is None:
+        if r.rolls is None or r.roll_balance is None:
             raise ValueError(f"path {r.path} recorded no roll counts")
         m, i, j = np.nonzero(r.rolls)
         frames.append(pd.DataFrame({

@@ -119,12 +119,12 @@ def transition_rates(rolls: pd.DataFrame, weight: str = "accounts") -> pd.DataFr
         if base <= 0:
             continue
         row: dict[str, object] = {"bucket": b, "weight": weight, "base": base}
-        row.update({k: float(v.iloc[0]) for k, v in
+        row.update({k: float(pd.Series(v).iloc[0]) for k, v in
                     _moves(_shares(pooled.loc[[b]]), b).items()})
         paths = per_path.xs(b, level="from_state")
         paths = _shares(paths[paths.sum(axis=1) > 0])
         for k, v in _moves(paths, b).items():
-            row[f"{k}_p5"], row[f"{k}_p95"] = np.percentile(v.to_numpy(), [5, 95])
+            row[f"{k}_p5"], row[f"{k}_p95"] = np.percentile(pd.Series(v).to_numpy(), [5, 95])
         rows.append(row)
     cols = ["bucket", "weight", "base", "cure", "re_age", "roll_forward"]
     cols += [f"{k}_{q}" for k in ("cure", "re_age", "roll_forward") for q in ("p5", "p95")]

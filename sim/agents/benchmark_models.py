@@ -89,10 +89,10 @@ def benchmark_payments(rep: RepaymentConfig, month: int, oldest: np.ndarray,
         close = due & ~miss & (u[1] < rep.roll_chain.close_prob)
         return np.where(miss, 0, owed), close
     if rep.model == "one_factor":
-        z = rng.standard_normal()
-        u = rng.random(n)
+        z = float(rng.standard_normal())
+        draws = rng.random(n)
         first = due & (onboard_month == month - 1)
-        p = conditional_pd(rep.one_factor.pd, rep.one_factor.rho, z)
-        defaulted = (first & (u < p)) | (missed_in_a_row(month, oldest) > 0)
+        pd_z = conditional_pd(rep.one_factor.pd, rep.one_factor.rho, z)
+        defaulted = (first & (draws < pd_z)) | (missed_in_a_row(month, oldest) > 0)
         return np.where(defaulted, 0, owed), np.zeros(n, dtype=bool)
     raise ValueError(f"repayment.model = {rep.model!r} is not one of {BENCHMARK_MODELS}")

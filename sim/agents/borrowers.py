@@ -136,7 +136,7 @@ class BorrowerPool:
         employed = self.employed[:n]
         perm = self.permanent_income[:n]
         spell = self.months_unemployed[:n]
-        cut = 0.0
+        cut: np.ndarray | float = 0.0
         if inc.shocks:
             loss = unemployment / (1.0 - unemployment) / inc.mean_spell_months(unemployment,
                                                                                u_base)

@@ -177,6 +177,7 @@ class Collections:
                     dpd: np.ndarray) -> None:
         """Enrol today's accounts in the field experiment and contact the treated."""
         exp = self.experiment
+        assert exp is not None, "called only when the config runs an experiment"
         exp.follow_up(day, sim.platform.ledger.oldest, sim.platform.ledger.due_day)
         treated = exp.enrol(day, idx, dpd)
         if treated.size == 0:

@@ -17,8 +17,9 @@ call order are the engine's own code.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import scipy.linalg
@@ -47,7 +48,7 @@ def queue_config(calls_per_day: int = CALLS_PER_DAY, priority: str = "oldest_dpd
         "name": "collector-queue",
         "collections": {
             "ladder": [{"channel": "human", "from_dpd": 1, "to_dpd": 360, "every_days": 90}],
-            "channels": {"human": {"response": 0.0}},
+            "channels": {"human": {"response": {}}},  # no type responds
             "caps": {"per_day": 20, "per_week": 100},
             "collectors": {"count": 1, "calls_per_day": calls_per_day, "priority": priority},
             "legal": {"enabled": False},
@@ -61,13 +62,14 @@ class _CountedCollections(Collections):
 
     called_today: np.ndarray = np.zeros(0, dtype=np.int64)
 
-    def _human_step(self, sim, day, idx, dpd, eligible, week_left, today) -> Iterator:  # noqa: ANN001
+    def _human_step(self, sim, day, idx, dpd, eligible, week_left,  # noqa: ANN001
+                    today) -> Generator[simpy.Event, Any, np.ndarray]:
         called = yield from super()._human_step(sim, day, idx, dpd, eligible, week_left, today)
         self.called_today = idx[called]
         return called
 
 
-def _world(config: RunConfig, capacity: int, days: int) -> SimpleNamespace:
+def _world(config: RunConfig, capacity: int, days: int) -> Any:  # a stand-in for the path
     """The parts of a path the collection process reads, for ``capacity`` accounts."""
     ledger = SimpleNamespace(oldest=np.full(capacity, -1, dtype=np.int64), due_day=0,
                              outstanding=np.zeros(capacity, dtype=np.int64),
@@ -75,7 +77,11 @@ def _world(config: RunConfig, capacity: int, days: int) -> SimpleNamespace:
     return SimpleNamespace(
         config=config, months=days // DAYS_PER_MONTH, n=0, month_index=0, spv=None,
         platform=SimpleNamespace(ledger=ledger, active=np.ones(capacity, dtype=bool)),
-        pool=SimpleNamespace(savings=np.zeros(capacity), score=np.full(capacity, 600.0)),
+        pool=SimpleNamespace(savings=np.zeros(capacity), score=np.full(capacity, 600.0),
+                             kind=np.zeros(capacity, dtype=np.int8),
+                             escalated=np.zeros(capacity, dtype=bool),
+                             stretch=np.zeros(capacity),
+                             arrangement_until=np.full(capacity, -1, dtype=np.int32)),
         record_trace=lambda *a, **k: None, record_payment=lambda *a, **k: None,
     )
 
@@ -105,7 +111,7 @@ def simulate_queue(config: RunConfig, seed: int, path: int, lam: float,
     col = collections(config, capacity, key, env)
     record = np.zeros((4, days))  # queue, calls, waits, arrivals
 
-    def harness() -> Iterator:
+    def harness() -> Generator[simpy.Event, Any, None]:
         for day in range(days):
             yield env.timeout(day + ARRIVAL_HOUR - env.now)
             world.month_index = day // DAYS_PER_MONTH

@@ -28,7 +28,9 @@ from sim.validation.markov import (
     stationary_shares,
 )
 
-CHAIN = {"first_miss": 0.12, "forward": [0.45, 0.80, 0.88, 0.92, 0.95], "close_prob": 0.15}
+FIRST_MISS, FORWARD, CLOSE_PROB = 0.12, (0.45, 0.80, 0.88, 0.92, 0.95), 0.15
+CHAIN: dict[str, object] = {"first_miss": FIRST_MISS, "forward": list(FORWARD),
+                            "close_prob": CLOSE_PROB}
 """Forward rolls as in the issue (late rolls of card trusts); first miss and closing fast
 enough that almost every account is absorbed within the horizon."""
 BOOK = {"quick": (3000, 100, 60), "full": (20_000, 500, 72)}  # first cohort, inflow, months
@@ -72,7 +74,7 @@ def simulate_states(config: RunConfig, seed: int, path: int) -> dict[str, np.nda
     state = np.where(p.active[:n], state, k_max + 2)
     return {"chargeoff_steps": p.chargeoff_month[:n0][charged].astype(np.int64),
             "final": np.bincount(state, minlength=k_max + 4),
-            "rolls": result.rolls.sum(axis=0)}
+            "rolls": np.asarray(result.rolls).sum(axis=0)}
 
 
 def _share_covariance(P: np.ndarray, transient: int, n0: int, inflow: int,
@@ -106,7 +108,7 @@ def roll_chain_rows(settings: Settings, paths: int, overrides: dict | None = Non
     n0, inflow, months = BOOK[mode]
     seed = settings.seed_for(name)
     out = map_paths(simulate_states, [(config, seed, i) for i in range(paths)], settings.workers)
-    P = roll_chain_matrix(CHAIN["first_miss"], CHAIN["forward"], CHAIN["close_prob"], 180)
+    P = roll_chain_matrix(FIRST_MISS, FORWARD, CLOSE_PROB, 180)
     transient = P.shape[0] - 2
     charged = transient + 1
     rows = [_absorption_row(out, P, transient, charged, n0 * paths, months, name),
