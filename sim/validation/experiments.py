@@ -88,7 +88,7 @@ LAUDENBACH = ("Laudenbach, Pirschel and Siegel (2018), 'Personal communication i
               "point-of-sale instalment loans, n = 3,448)")
 
 
-@register("experiment.collector_call", "experiment", quick=True, paths=(2, 8))
+@register("experiment.collector_call", "experiment", quick=True, paths=(2, 6))
 def collector_call(settings: Settings, paths: int) -> list[Check]:
     """A collector's call to newly delinquent borrowers: repayment up, default down."""
     out = _run(settings, "experiment.collector_call", paths, "human", 5, 42, True)
@@ -108,7 +108,7 @@ def collector_call(settings: Settings, paths: int) -> list[Check]:
     return rows
 
 
-@register("experiment.app_reminder", "experiment", quick=True, paths=(2, 8))
+@register("experiment.app_reminder", "experiment", quick=True, paths=(2, 6))
 def app_reminder(settings: Settings, paths: int) -> list[Check]:
     """An extra app reminder at 30 days past due: a small rise in repayment."""
     out = _run(settings, "experiment.app_reminder", paths, "app_push", 30, 30, False)
@@ -141,7 +141,7 @@ def run_education_path(config: RunConfig, seed: int, path: int) -> dict[str, np.
     return {"treated": sim.pool.nudged[:n][keep], "defaulted": defaulted[keep]}
 
 
-@register("experiment.education", "experiment", quick=False, paths=(2, 8))
+@register("experiment.education", "experiment", quick=False, paths=(2, 6))
 def education(settings: Settings, paths: int) -> list[Check]:
     """Borrower education reaching half of new borrowers: a very small effect on default."""
     mode = "quick" if settings.quick else "full"
