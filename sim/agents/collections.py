@@ -354,6 +354,8 @@ class Collections:
     def _pay(self, sim: PathSimulation, day: int, who: np.ndarray, dpd: np.ndarray,
              ch: np.ndarray) -> None:
         """Borrowers ``who`` pay what they owe, as far as cash allows (one entry each)."""
+        if who.size == 0:
+            return
         ledger, pool = sim.platform.ledger, sim.pool
         # cash on hand plus what the contact moves up the borrower's payment hierarchy
         cash = pool.cash_for_bill(who, sim.config.repayment.max_cash_share, self.stretch[ch])
