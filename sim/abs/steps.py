@@ -325,8 +325,8 @@ class PeriodContext:
             buf[self.t, note] = self.keep(value, buf[self.t, note])
 
     def revenue(self) -> np.ndarray:
-        """Cash left that is not principal funds."""
-        return self.cash - self.pf if self.pdl else self.cash
+        """Cash left that is not principal funds (never negative: float rounding)."""
+        return np.maximum(self.cash - self.pf, 0.0) if self.pdl else self.cash
 
     def pay(self, due: np.ndarray, may_use_principal: np.ndarray | bool = True) -> np.ndarray:
         """Pay `due` (>= 0) from the cash left, as far as it goes; return the amount paid.
@@ -339,11 +339,11 @@ class PeriodContext:
             paid = np.minimum(due, self.cash)
             self.cash = self.cash - paid
             return paid
-        revenue = self.cash - self.pf
+        revenue = np.maximum(self.cash - self.pf, 0.0)
         limit = np.where(may_use_principal, self.cash, revenue)
         paid = np.minimum(due, limit)
         from_pf = np.maximum(paid - revenue, 0.0)
-        self.pf = self.pf - from_pf
+        self.pf = np.maximum(self.pf - from_pf, 0.0)
         self.principal_used = self.principal_used + from_pf
         self.cash = self.cash - paid
         return paid
@@ -351,17 +351,21 @@ class PeriodContext:
     def principal_available(self) -> np.ndarray:
         """What the next reinvest or pay_principal step may spend, before the cash limit."""
         if not self.pdl:
-            return self.pa
-        return np.where(self.use_pa, self.pa, self.pf)
+            return np.maximum(self.pa, 0.0)
+        return np.maximum(np.where(self.use_pa, self.pa, self.pf), 0.0)
 
     def spend_principal(self, amount: np.ndarray) -> None:
-        """Take `amount` paid by a principal step out of cash and the principal amount."""
-        self.cash = self.cash - amount
+        """Take `amount` paid by a principal step out of cash and the principal amount.
+
+        The pro-rata split can exceed `amount` by a unit in the last place of a float sum;
+        what is left is floored at zero so that no later step sees negative cash.
+        """
+        self.cash = np.maximum(self.cash - amount, 0.0)
         if not self.pdl:
             self.pa = self.pa - amount
             return
         self.pa = np.where(self.use_pa, self.pa - amount, self.pa)
-        self.pf = np.where(self.use_pa, self.pf, self.pf - amount)
+        self.pf = np.where(self.use_pa, self.pf, np.maximum(self.pf - amount, 0.0))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -390,7 +394,8 @@ def allocate_pro_rata(amount: np.ndarray, balance: np.ndarray) -> np.ndarray:
     for i in range(balance.shape[0]):
         pays[i] = np.minimum(pays[i], rem)
         rem = np.maximum(rem - pays[i], 0.0)
-    return pays + allocate_sequential(rem, balance - pays)
+    # (the sum of a share and the rest of its balance can round above the balance)
+    return np.minimum(pays + allocate_sequential(rem, balance - pays), balance)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -430,6 +435,8 @@ def _clear_pdl(ctx: PeriodContext, state: DealState, terms: Terms, step: Compile
 
 
 def _reinvest(ctx: PeriodContext, state: DealState, terms: Terms, step: CompiledStep) -> None:
+    if not ctx.states["revolving"].any():  # no path revolves this period
+        return
     amount = np.minimum(ctx.principal_available(), ctx.cash)
     if "replenishment_capacity" in ctx.x:  # what the pool can buy; the rest pays the notes
         amount = np.minimum(amount, ctx.x["replenishment_capacity"])

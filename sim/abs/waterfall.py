@@ -280,7 +280,7 @@ def _open_period(
     ctx.record(available=available, swap_net=due["swap_net"],
                excess_spread=due["excess_spread"],
                excess_spread_gross=due["excess_spread_gross"],
-               principal_target=np.where(use_pa, pa, ctx.pf), **sources)
+               principal_target=np.where(use_pa, pa, ctx.pf) if pdl else pa, **sources)
     notes = out.notes
     notes["balance_begin"][t] = state.balance
     notes["coupon"][t] = due["coupon"]
