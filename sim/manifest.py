@@ -122,9 +122,11 @@ def config_overrides(base: Any, final: Any, prefix: str = "") -> dict[str, Any]:
 
     Both are JSON-form configs (``RunConfig.model_dump(mode="json")``). Mappings are
     compared key by key; a list of the same length item by item (``deal.notes.1.size``);
-    anything else, or a list whose length changed, is one value. A key that ``final``
-    lacks is recorded as ``None``. Example: a baseline with 200 initial borrowers and a
-    36-month horizon gives ``{"book.initial_borrowers": 200, "book.horizon_months": 36}``.
+    anything else, or a list whose length changed, is one value, and so is a section the
+    base lacks or leaves null (a deal added to a config without one is ``{"deal": {...}}``).
+    A key that ``final`` lacks is recorded as ``None``. Example: a baseline with 200
+    initial borrowers and a 36-month horizon gives
+    ``{"book.initial_borrowers": 200, "book.horizon_months": 36}``.
     """
     if isinstance(base, dict) and isinstance(final, dict):
         out: dict[str, Any] = {}

@@ -367,7 +367,7 @@ def test_config_overrides_walks_mappings_and_lists():
     final = {"a": {"b": 1, "c": [1, 2, 3]}, "notes": [{"size": 0.7}, {"size": 0.2}],
              "new": {"x": 1}}
     assert config_overrides(base, final) == {"a.c": [1, 2, 3], "notes.0.size": 0.7,
-                                             "gone": None, "new.x": 1}
+                                             "gone": None, "new": {"x": 1}}
     assert config_overrides(base, base) == {}
 
 
