@@ -121,7 +121,7 @@ def report_card() -> html.Div:
         html.Label(["of note", dcc.Dropdown(id="abs-report-note", clearable=True,
                                             placeholder="most junior")]),
         html.Label(["Columns", dcc.Dropdown(id="abs-report-group", value=agg.REPORT_GROUP_ALL,
-                                            clearable=False)]),
+                                            options=[agg.REPORT_GROUP_ALL], clearable=False)]),
         html.Button("Download CSV", id="abs-report-csv"),
         html.Button("Download Excel", id="abs-report-xlsx"),
         dcc.Download(id="abs-report-download"),
@@ -155,10 +155,10 @@ def register_report(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
     )
     def report(run_id, path, quantile, note_name, group):
         if not run_id:
-            return [], "", [], []
+            return [], "", [], [agg.REPORT_GROUP_ALL]
         rep, message = _report(ctx, run_id, path, quantile, note_name)
         if rep is None:
-            return [], message, [], []
+            return [], message, [], [agg.REPORT_GROUP_ALL]
         groups = [agg.REPORT_GROUP_ALL, *rep.groups()]
         group = group if group in groups else agg.REPORT_GROUP_ALL
         columns, rows = agg.report_table(rep, group)
