@@ -184,9 +184,9 @@ def test_step_income_moves_only_onboarded_borrowers():
 
 def test_expense_shocks_hit_with_their_probability():
     n, p = 100_000, 0.1
-    inc = {"expense_shock_prob": p, "transitory_sd": 0.0, "reemployment_hazard": 0.0,
+    inc = {"expense_shock_prob": p, "transitory_sd": 0.0, **equal_hazards(0.0),
            "essential_share": 0.0, "savings_cap_months": 100.0, "expense_shock_months": 1.0}
-    pool = pool_for({"income": inc}, capacity=n)
+    pool = pool_for({"income": inc, "repayment": {"types": {"constrained": 0.0}}}, capacity=n)
     before = pool.savings.copy()
     pool.step_income(n, 0.0001, RNG(8))
     employed = pool.employed
@@ -276,7 +276,9 @@ def test_bernoulli_borrowers_pay_all_or_nothing():
 
 
 def test_only_borrowers_without_autopay_forget():
-    rep = {"willingness_mean": 1.0, "forget_prob": 1.0, "autopay_share": 0.5}
+    rep = {"willingness_mean": 1.0, "forget_prob": 1.0, "disorganised_forget_prob": 1.0,
+           "autopay_share": 0.5,
+           "types": {"unwilling": 0.0, "first_payment_default": 0.0}}
     pool = pool_for({"repayment": rep}, capacity=2000)
     pool.savings[:] = 1e6
     owed = np.full(2000, 5_000, dtype=np.int64)
@@ -338,12 +340,15 @@ def test_mean_spell_formula_matches_simulated_spells():
 
 
 def test_recessions_lengthen_spells_and_duration_dependence_keeps_the_macro_rate():
-    """Hazards scale with (u_base / u): doubling u doubles the mean spell; with duration
-    dependence the job-loss hazard still holds the unemployed share at u."""
+    """Hazards scale with (u_base / u): doubling u halves both hazards, which lengthens the
+    mean spell to the piecewise-geometric formula's value (more than 1.3 times); with
+    duration dependence the job-loss hazard still holds the unemployed share at u."""
     cfg = load_config({"macro": {"unemployment_base": 0.05}})
     inc = cfg.income
-    assert inc.mean_spell_months(0.10, 0.05) == pytest.approx(
-        2 * inc.mean_spell_months(0.05, 0.05))
+    hs, hl, k = inc.job_finding_short / 2, inc.job_finding_long / 2, inc.long_term_months
+    expected = (1 - (1 - hs) ** k) / hs + (1 - hs) ** k / hl
+    assert inc.mean_spell_months(0.10, 0.05) == pytest.approx(expected)
+    assert inc.mean_spell_months(0.10, 0.05) > 1.3 * inc.mean_spell_months(0.05, 0.05)
     assert inc.job_finding(10, 0.05, 0.05) < inc.job_finding(0, 0.05, 0.05)
     n, u = 40_000, 0.08
     pool = pool_for({"income": {"job_loss_dispersion": 0.0}}, capacity=n)
@@ -356,7 +361,7 @@ def test_benefits_end_and_spending_is_cut_while_unemployed():
            "assistance_rate": 0.1, **equal_hazards(0.0), "essential_share": 0.5,
            "consumption_cut_benefits": 0.1, "consumption_cut_exhausted": 0.2,
            "expense_shock_prob": 0.0}
-    pool = pool_for({"income": inc}, capacity=10)
+    pool = pool_for({"income": inc, "repayment": {"types": {"constrained": 0.0}}}, capacity=10)
     pool.employed[:] = False
     pool.savings[:] = 0.0
     perm = pool.permanent_income.copy()

@@ -102,7 +102,7 @@ def test_trace_prints_one_borrowers_events(tiny_yaml, capsys, monkeypatch):
     monkeypatch.setattr(sim.cli.console, "width", 250)  # room for every column
     assert main(["trace", str(tiny_yaml), "--borrower", "2", "--seed", "1"]) == 0
     out = capsys.readouterr().out
-    assert "borrower 2, path 0, seed 1" in out
+    assert "borrower 2 (" in out and "), path 0, seed 1" in out  # with the borrower's type
     for event in ("statement", "due_date", "purchase"):
         assert event in out
 

@@ -407,7 +407,8 @@ def test_charge_off_and_hardship_trace_rows_are_only_those_of_the_borrower_conce
     """Each traced borrower gets one charge_off row, in the month the platform charged it
     off, and one hardship row per re-age, in its month; nobody else gets any."""
     config = small_config({
-        "repayment": {"forget_prob": 0.3, "willingness_concentration": 2.0},
+        "repayment": {"forget_prob": 0.3, "willingness_concentration": 2.0,
+                      "types": {"first_payment_default": 0.1, "unwilling": 0.1}},
         "collections": {"hardship": {"request_prob": 0.5, "income_drop": 0.0}},
         "billing": {"chargeoff_dpd": 60},
     }, initial_borrowers=120, new_borrowers_per_month=0, horizon_months=10)

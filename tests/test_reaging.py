@@ -82,30 +82,34 @@ def never_paying_book(horizon: int = 14):
 def test_a_re_aged_book_moves_to_re_aged_never_to_a_cure_and_re_defaults():
     """Month 1: the bill due on day 40 is missed and re-aged the same day, so at month
     end (day 60) the accounts are reported current, 20 days past due contractually:
-    ``current -> re_aged``. Month 2 bills the month-1 purchase (due day 70) and it is
-    missed: ``re_aged -> 1-30``, 50 days contractually. Then one bucket a month until the
-    charge-off batch of month 8 (day 250, 180 days after day 70); the window of the
+    ``current -> re_aged``. A re-aged account is a workout closed to new purchases, and
+    month 2 is the plan's grace month: nothing is billed, ``re_aged -> re_aged`` (50 days
+    contractually). Month 3 bills the plan's first instalment (due day 100) and it is
+    missed: ``re_aged -> 1-30``, 80 days contractually. Then one bucket a month until the
+    charge-off batch of month 9 (day 280, 180 days after day 100); the window of the
     month-1 re-age closes at month end 13 with all four accounts re-defaulted."""
     result = simulate_path(never_paying_book(), 1, 0)
     m = result.monthly
     moves = [[(ROLL_STATES[i], ROLL_STATES[j], int(result.rolls[k, i, j]))
-              for i, j in np.argwhere(result.rolls[k])] for k in range(9)]
+              for i, j in np.argwhere(result.rolls[k])] for k in range(10)]
     assert moves == [
-        [], [("current", "re_aged", 4)], [("re_aged", "dpd_1_30", 4)],
+        [], [("current", "re_aged", 4)], [("re_aged", "re_aged", 4)],
+        [("re_aged", "dpd_1_30", 4)],
         [("dpd_1_30", "dpd_31_60", 4)], [("dpd_31_60", "dpd_61_90", 4)],
         [("dpd_61_90", "dpd_91_120", 4)], [("dpd_91_120", "dpd_121_150", 4)],
         [("dpd_121_150", "dpd_151_180", 4)], [("dpd_151_180", "charged_off", 4)],
     ]
     # balance-weighted: the balance at the month end before
-    for k, (i, j) in ((1, ("current", "re_aged")), (2, ("re_aged", "dpd_1_30")),
-                      (8, ("dpd_151_180", "charged_off"))):
+    for k, (i, j) in ((1, ("current", "re_aged")), (3, ("re_aged", "dpd_1_30")),
+                      (9, ("dpd_151_180", "charged_off"))):
         assert result.roll_balance[k, S[i], S[j]] == m["receivables_balance"][k - 1]
     assert m["hardship_enrolments"].tolist()[:3] == [0, 4, 0]
-    assert m["accounts_re_aged"].tolist()[:3] == [0, 4, 0]
-    assert m["accounts_current"][1] == 4  # reported current ...
+    assert m["accounts_re_aged"].tolist()[:4] == [0, 4, 4, 0]
+    assert m["accounts_current"][1] == m["accounts_current"][2] == 4  # reported current ...
     assert m["accounts_contractual_dpd_1_30"][1] == 4  # ... contractually 20 days
-    assert m["accounts_dpd_1_30"][2] == m["accounts_contractual_dpd_31_60"][2] == 4
-    assert m["accounts_contractual_dpd_151_180"][6] == 4  # reported 121-150 that month
+    assert m["accounts_contractual_dpd_31_60"][2] == 4  # ... then 50
+    assert m["accounts_dpd_1_30"][3] == m["accounts_contractual_dpd_61_90"][3] == 4
+    assert m["accounts_contractual_dpd_151_180"][6] == 4  # reported 91-120 that month
     assert m["reaged_window_closed"].tolist() == [0] * 13 + [4]
     assert m["reaged_redefaulted_30"].tolist() == m["reaged_redefaulted_60"].tolist() \
         == [0] * 13 + [4]
@@ -281,7 +285,8 @@ def test_every_re_aged_account_is_in_re_aged_at_the_month_end_of_its_re_age():
 
     run.extra_processes.append(check)
     result = run.run()
-    assert seen == result.monthly["hardship_enrolments"].tolist() and sum(seen) > 0
+    reages = result.monthly["hardship_enrolments"] + result.monthly["arrangement_reages"]
+    assert seen == reages.tolist() and sum(seen) > 0
     entries = result.rolls[:, :, S["re_aged"]].sum(axis=1) \
         - result.rolls[:, S["re_aged"], S["re_aged"]]
     assert (entries >= np.array(seen)).all()
