@@ -186,27 +186,35 @@ def cycle(settings: Settings, paths: int) -> list[Check]:
     ]
 
 
-@register("fact.seasoning", "fact", quick=True, paths=(3, 10))
+@register("fact.seasoning", "fact", quick=False, paths=(3, 10))
 def seasoning(settings: Settings, paths: int) -> list[Check]:
-    """Vintage curves are concave: more of a cohort's defaults come early in its life."""
+    """Vintage curves are concave: a cohort's defaults come early in its life."""
     from sim.rolls import vintage_rates
 
     v = vintage_rates(tables(settings, "baseline", paths)["vintages"])
     v = v[v["cohort"] >= 1]  # later cohorts: onboarded into a running book
     at = v.pivot_table(index=["path", "cohort"], columns="months_on_book",
-                       values="cumulative_default_rate")
-    if 24 not in at.columns:
+                       values="cumulative_charged_off_accounts", aggfunc="sum")
+    first, mid, last = SEASONING_MONTHS
+    if last not in at.columns:
         nan = float("nan")
-        return [Check("fact.seasoning.concavity", "fact", "", nan, nan, nan, 0.5, 0.0)]
-    full = at[[12, 24]].dropna()
-    ratio = full[12].sum() / full[24].sum() if full[24].sum() > 0 else float("nan")
+        return [Check("fact.seasoning.concavity", "fact", SEASONING_SOURCE, nan, nan, nan,
+                      1.0, 0.0, comparison="at_least")]
+    full = at[[first, mid, last]].dropna()
     per = full.groupby(level="path").sum()
-    low, high = per_path_interval(per[12] / per[24].where(per[24] > 0))
+    early, late = per[mid] - per[first], per[last] - per[mid]
+    ratio = float(early.sum() / late.sum()) if late.sum() > 0 else float("nan")
+    low, high = per_path_interval(early / late.where(late > 0))
     return [Check(
-        "fact.seasoning.concavity", "fact",
-        "Cumulative default curves of consumer-credit vintages are concave (early-life "
-        "defaults, then selection): rating-agency ABS vintage curves reach well over half "
-        "their 24-month level by month 12", ratio, low, high, 0.5, 0.0,
+        "fact.seasoning.concavity", "fact", SEASONING_SOURCE, ratio, low, high, 1.0, 0.0,
         comparison="at_least",
-        note="cumulative default rate by accounts at 12 months on book / at 24 months, "
-        "cohorts 1+ pooled; a straight line gives 0.5", fmt=".2f")]
+        note=f"accounts of cohorts 1+ charged off in months on book {first + 1}-{mid} over "
+        f"those charged off in months {mid + 1}-{last} (the first two years in which a "
+        "charge-off can happen, 180 days after the first bill); a concave curve gives "
+        "at least 1", fmt=".2f")]
+
+
+SEASONING_MONTHS = (6, 18, 30)
+SEASONING_SOURCE = ("Cumulative default curves of consumer-credit vintages are concave: the "
+                    "default hazard peaks in the first year or two on book (early-life "
+                    "defaults, then selection), as in rating agencies' ABS vintage curves")
