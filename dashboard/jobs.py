@@ -179,7 +179,7 @@ def _job_pid(file: Path) -> int | None:
 
 
 def _stop(pid: int | None) -> None:
-    if _alive(pid):
+    if pid is not None and _alive(pid):
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:

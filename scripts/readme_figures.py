@@ -132,13 +132,19 @@ def run_session(session: Session, shrink: Shrink, folder: Path, width: int = 132
 
 
 def table_shape(text: str) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
-    """Each rich table in ``text`` as (column names, first cell of each row)."""
+    """Each rich table in ``text`` as (column names, first cell of each row).
+
+    A line whose first cell is empty continues the row above (a cell wrapped to fit the
+    width, which depends on the numbers printed), so it is not a row of its own.
+    """
     shapes, header, rows = [], None, []
     for line in text.splitlines():
         if line.startswith("┃"):
             header = tuple(c.strip() for c in line.strip().strip("┃").split("┃"))
         elif line.startswith("│") and header is not None:
-            rows.append(line.strip().strip("│").split("│")[0].strip())
+            first = line.strip().strip("│").split("│")[0].strip()
+            if first or not rows:
+                rows.append(first)
         elif line.startswith("└") and header is not None:
             shapes.append((header, tuple(rows)))
             header, rows = None, []

@@ -43,7 +43,7 @@ def whole_number(name: str, value: object, low: int, high: int) -> int:
     Raises:
         ArgumentError: otherwise, naming ``name``, the value and the range.
     """
-    if isinstance(value, bool) or not isinstance(value, Integral) or not low <= value <= high:
+    if isinstance(value, bool) or not isinstance(value, Integral) or not low <= int(value) <= high:
         raise ArgumentError(f"{name} = {short_value(value)}: must be a whole number "
                             f"from {low:,} to {high:,}")
     return int(value)

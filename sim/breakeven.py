@@ -40,7 +40,7 @@ from scipy import stats
 from scipy.optimize import brentq
 from threadpoolctl import threadpool_limits
 
-from sim.abs import Waterfall, WaterfallResult
+from sim.abs import Deal, Waterfall, WaterfallResult
 from sim.abs.metrics import LOSS_EPSILON
 from sim.config import RunConfig, with_overrides
 from sim.engine import PathResult, simulate_path
@@ -84,7 +84,8 @@ def _pool_arrays(results: list[PathResult]) -> tuple[dict[str, np.ndarray], np.n
         raise ValueError(f"paths {missing} have no deal (the vehicle never bought a pool)")
     cols = ("pool_balance_begin", "interest", "principal", "recoveries", "defaults",
             "delinquent_balance", "base_rate", "replenishment_capacity")
-    arrays = {c: np.stack([np.asarray(r.pool[c], float) for r in results]) for c in cols}
+    pools = [r.pool for r in results if r.pool is not None]
+    arrays = {c: np.stack([np.asarray(pool[c], float) for pool in pools]) for c in cols}
     factor = arrays["pool_balance_begin"][:, 0] / SCALE
     if np.any(factor <= 0):
         raise ValueError("a path's cut-off pool is empty; nothing to stress")
@@ -92,6 +93,19 @@ def _pool_arrays(results: list[PathResult]) -> tuple[dict[str, np.ndarray], np.n
         if c != "base_rate":
             arrays[c] = arrays[c] / factor[:, None]
     return arrays, factor
+
+
+def _deal(config: RunConfig) -> Deal:
+    if config.deal is None:
+        raise ValueError("the config has no deal: breakevens need notes (give --deal FILE)")
+    return config.deal
+
+
+def _shock(config: RunConfig) -> dict:
+    """The config's unemployment shock (its own, or its named scenario's) as a mapping."""
+    shock = apply_scenario(config).macro.shock
+    assert shock is not None, "apply_scenario fills in the scenario's shock"
+    return shock.model_dump()
 
 
 def _rate(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -121,7 +135,7 @@ def replay_stressed(config: RunConfig, pool: dict[str, np.ndarray],
     """
     base_b = pool["pool_balance_begin"]
     rows, periods = base_b.shape
-    deal = config.deal.to_deal(float(base_b[0, 0]))
+    deal = _deal(config).sized(float(base_b[0, 0]))
     wf = Waterfall(deal, periods, rows)
     d = _rate(pool["defaults"], base_b)
     p, y = _rate(pool["principal"], base_b), _rate(pool["interest"], base_b)
@@ -173,7 +187,7 @@ def multiple_breakevens(config: RunConfig, results: list[PathResult],
         defaults at all, ``inf`` where it does not lose at the last multiple of the grid.
     """
     pool, factor = _pool_arrays(results)
-    n_paths, n_notes = len(results), len(config.deal.notes)
+    n_paths, n_notes = len(results), len(_deal(config).notes)
     rep = {c: np.repeat(v, n_notes, axis=0) for c, v in pool.items()}
     fac = np.repeat(factor, n_notes)
     note = np.tile(np.arange(n_notes), n_paths)
@@ -205,7 +219,7 @@ def multiple_breakevens(config: RunConfig, results: list[PathResult],
 def shocked_config(config: RunConfig, peak_increase: float) -> RunConfig:
     """``config`` with its unemployment shock's peak rise set to ``peak_increase`` (the shape,
     start, ramp, hold and recovery, of the config's own shock or named scenario)."""
-    shock = apply_scenario(config).macro.shock.model_dump()
+    shock = _shock(config)
     return with_overrides(config, {"macro": {"shock": {**shock,
                                                        "peak_increase": float(peak_increase)}}})
 
@@ -397,6 +411,6 @@ def breakeven(config: RunConfig, paths: int, seed: int, workers: int = 1, *,
         for s, v in found.items()], ignore_index=True)
     summary = pd.concat([summarise_breakevens(v, notes, s) for s, v in found.items()],
                         ignore_index=True)
-    shape = apply_scenario(config).macro.shock.model_dump()
+    shape = _shock(config)
     shape.pop("peak_increase", None)
     return BreakevenResult(per_path, summary, shape, paths, seed)

@@ -16,6 +16,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from sim.argtypes import whole_number
 from sim.arguments import MAX_WORKERS
 from sim.config import (
     MAX_BORROWERS,
@@ -29,21 +30,6 @@ from sim.store import RunNotFound
 
 console = Console(width=None if sys.stdout.isatty() else 132)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 132)
-
-
-def whole_number(low: int, what: str = "a number") -> Callable[[str], int]:
-    """An argparse type: a whole number of at least ``low``, refused with a clear message."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"{value} is not allowed; give {what} >= {low}")
-        return value
-
-    return parse
 
 
 def bounded_number(name: str, low: int, high: int) -> Callable[[str], int]:

@@ -592,7 +592,7 @@ class RecoveryConfig(_Model):
     unemployed_factor: NonNeg = Field(
         0.5, le=2, description="Recovery mean multiplier for borrowers unemployed at charge-off."
     )
-    type_factor: dict[str, float] = Field(
+    type_factor: dict[str, Annotated[float, Field(ge=0.0, le=5.0)]] = Field(
         default_factory=lambda: {"first_payment_default": 0.2, "unwilling": 0.8},
         description="Recovery mean multiplier by borrower type (others 1): little is "
         "recovered from fraud-like first-payment defaulters (modelling choice).",
@@ -649,7 +649,7 @@ class ChannelConfig(_Model):
     commission: Prob = Field(
         0.0, description="Share of the amount collected paid to the channel (agencies)."
     )
-    response: dict[str, float] = Field(
+    response: dict[str, Prob] = Field(
         default_factory=dict,
         description="Response probability at 1 day past due, by borrower type (a type left "
         "out does not respond); see repayment.types.",

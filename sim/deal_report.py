@@ -167,8 +167,8 @@ def note_losses(tables: Mapping[str, pd.DataFrame], note: str) -> pd.Series:
     notes = _require(tables, "notes")
     rows = notes[notes["note"] == note]
     if rows.empty:
-        names = ", ".join(pd.unique(notes["note"]))
-        raise ValueError(f"no note {note!r} in this run; its notes are {names}")
+        raise ValueError(f"no note {note!r} in this run; its notes are "
+                         f"{', '.join(pd.unique(notes['note']))}")
     g = rows.sort_values("period").groupby("path")
     return (g["writedown"].sum() / g["balance_begin"].first()).sort_index()
 

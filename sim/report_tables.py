@@ -4,6 +4,7 @@ cash-flow report split to fit the screen, and breakevens (rich tables, built, no
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pandas as pd
 from rich import box
@@ -11,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from sim.deal_report import DealReport
+from sim.metrics import resolvable
 
 __all__ = [
     "breakeven_tables",
@@ -28,7 +30,7 @@ RATING_NOTE = ("Implied rating: Moody's idealised cumulative expected-loss rates
                "see docs/REPORTS.md).")
 
 
-def fmt_value(value: object, kind: str) -> str:
+def fmt_value(value: Any, kind: str) -> str:  # noqa: ANN401 - any cell of a report table
     """A report cell: money with thousands separators and cents, rates and ratios as per
     cent, flags yes/no, blank when missing."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -46,6 +48,11 @@ def _pct(x: float, digits: int = 3) -> str:
     return "" if x != x else f"{x:.{digits}%}"
 
 
+def _quantile(x: float, q: float, paths: int) -> str:
+    """A loss quantile, 'n/a' when ``paths`` paths cannot resolve it (`resolvable`)."""
+    return _pct(x) if resolvable(q, paths) else "n/a"
+
+
 def _short_rating(r) -> str:  # noqa: ANN001 - a tranche_summary row
     if not r.rating_resolved:
         return f"n/a: needs >= {int(r.paths_needed):,} paths"
@@ -59,7 +66,8 @@ def _span(r) -> str:  # noqa: ANN001 - a tranche_summary row
 
 def tranche_table(summary: pd.DataFrame, title: str) -> list[Table]:
     """Two tables from `sim.abs.tranche_summary` output: each note's loss distribution, WAL,
-    IRR and implied rating ('n/a' with the paths it needs when the run cannot resolve it); then
+    IRR and implied rating ('n/a' with the paths it needs when the run cannot resolve it; loss
+    percentiles 'n/a' when the paths cannot resolve them, `sim.metrics.resolvable`); then
     what the run's paths can tell: the 95 % intervals of the expected loss and of P(loss)
     (Wilson) and the range of ratings they allow."""
     main = Table(title=title)
@@ -73,8 +81,10 @@ def tranche_table(summary: pd.DataFrame, title: str) -> list[Table]:
         sure.add_column(c, justify="left" if c in ("note", "ratings consistent") else "right")
     for r in summary.itertuples(index=False):
         wal = "" if r.wal_years != r.wal_years else f"{r.wal_years:.2f}"
-        main.add_row(r.note, _pct(r.expected_loss), _pct(r.prob_loss, 1), _pct(r.loss_p95),
-                     _pct(r.loss_p99), wal, _pct(r.irr_annual, 2), _short_rating(r))
+        paths = int(r.paths)
+        main.add_row(r.note, _pct(r.expected_loss), _pct(r.prob_loss, 1),
+                     _quantile(r.loss_p95, 0.95, paths), _quantile(r.loss_p99, 0.99, paths), wal,
+                     _pct(r.irr_annual, 2), _short_rating(r))
         sure.add_row(r.note, escape(f"[{_pct(r.el_low)}, {_pct(r.el_high)}]"),
                      escape(f"[{_pct(r.prob_loss_low, 1)}, {_pct(r.prob_loss_high, 1)}]"), _span(r),
                      wal or "10 (no principal paid)")

@@ -135,7 +135,7 @@ def remove_stale_temporaries(root: str | Path) -> list[str]:
     removed.
     """
     root = Path(root)
-    removed = []
+    removed: list[str] = []
     now = time.time()
     try:
         candidates = [p for p in root.iterdir() if p.name.startswith(TMP_PREFIX)]

@@ -15,11 +15,12 @@ Only the safe tags are constructed (``yaml.SafeConstructor``): no Python objects
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import yaml
 
 try:  # libyaml, in PyYAML's wheels for every common platform
-    from yaml.cyaml import CParser as _Parser
+    from yaml._yaml import CParser as _Parser
 except ImportError:  # pragma: no cover - the slower pure-Python parser, same events
     from yaml.parser import Parser as _PyParser
     from yaml.reader import Reader
@@ -163,7 +164,9 @@ class _LimitedLoader(Composer, _Parser, SafeConstructor, Resolver):
         return super().construct_yaml_int(node)
 
 
-_LimitedLoader.add_constructor("tag:yaml.org,2002:int", _LimitedLoader.construct_yaml_int)
+# the stubs type constructors for PyYAML's own loader classes only; this one is a loader too
+_LimitedLoader.add_constructor("tag:yaml.org,2002:int",  # type: ignore[type-var]
+                               _LimitedLoader.construct_yaml_int)
 
 
 def _short(value: object, limit: int = 60) -> str:
@@ -185,9 +188,10 @@ def load_yaml(text: str, limits: YamlLimits = LIMITS) -> object:
         YamlLimitError: beyond a limit, a recursive alias or a duplicate key (a ``YAMLError``).
         yaml.YAMLError: text that is not valid YAML.
     """
-    loader_cls = _LimitedLoader
+    loader_cls: type[_LimitedLoader] = _LimitedLoader
     if limits is not LIMITS:
-        loader_cls = type("_Loader", (_LimitedLoader,), {"limits": limits})
+        loader_cls = cast("type[_LimitedLoader]",
+                          type("_Loader", (_LimitedLoader,), {"limits": limits}))
     loader = loader_cls(text)
     try:
         return loader.get_single_data()

@@ -109,7 +109,8 @@ def test_a_recursive_alias_is_refused(tmp_path):
 
 def test_few_aliases_still_work(tmp_path):
     text = (f"base: {with_channels(tmp_path)}\ncollections:\n  channels:\n"
-            "    sms: &cheap {cost: 0.02, response: 0.2}\n    app_push: *cheap\n")
+            "    sms: &cheap {cost: 0.02, response: {reliable: 0.1, disorganised: 0.2, "
+            "constrained: 0.1}}\n    app_push: *cheap\n")
     config = load_config(_write(tmp_path, text))
     assert config.collections.channels["app_push"].cost == 0.02
 
@@ -327,7 +328,8 @@ def test_duplicate_keys_are_refused_naming_the_key_and_both_lines(tmp_path, text
 
 def test_merge_keys_are_not_duplicates(tmp_path):
     text = (f"base: {with_channels(tmp_path)}\ncollections:\n  channels:\n"
-            "    sms: &s {cost: 0.02, response: 0.2}\n    email: {<<: *s, cost: 0.03}\n")
+            "    sms: &s {cost: 0.02, response: {reliable: 0.1, disorganised: 0.2, "
+            "constrained: 0.1}}\n    email: {<<: *s, cost: 0.03}\n")
     assert load_config(_write(tmp_path, text)).collections.channels["email"].cost == 0.03
 
 

@@ -16,16 +16,9 @@ from sim.config import load_config
 from sim.shipped import shipped_configs
 
 
-class _Cache(dict):
-    def transact(self):  # noqa: ANN201 - a context manager
-        from contextlib import nullcontext
-
-        return nullcontext()
-
-
 def _ctx(tmp_path: Path, configs: Path) -> AppContext:
     return AppContext(RunStore(tmp_path / "runs"), configs_dir=configs,
-                      guard=RunGuard(_Cache()), max_borrower_paths=1000)
+                      guard=RunGuard(None))
 
 
 def _find(component, component_id: str):  # noqa: ANN001, ANN202 - Dash components

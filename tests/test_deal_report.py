@@ -108,9 +108,15 @@ def test_bad_choices_are_refused_with_what_is_allowed():
 
 def test_columns_a_run_lacks_are_left_out_with_a_note_and_new_ones_show_up():
     tables = hand_tables()
-    # this run predates the net excess spread: its excess_spread is the gross figure
-    rep = build_deal_report(tables, path=0)
+    # a run from before the net excess spread and the reserve requirement were recorded: its
+    # excess_spread is the gross figure
+    legacy = tables["notes"].drop(columns=["excess_spread_gross", "reserve_requirement"])
+    legacy["excess_spread"] = tables["notes"]["excess_spread_gross"]
+    rep = build_deal_report(dict(tables, notes=legacy), path=0)
     assert "deal.excess_spread_gross" in rep.table and "deal.excess_spread_net" not in rep.table
+    gross = legacy.query("path == 0").drop_duplicates("period").set_index("period")
+    assert rep.table["deal.excess_spread_gross"].tolist() == gross.loc[
+        rep.table.index, "excess_spread"].tolist()
     assert any("net of losses" in m for m in rep.missing)
     assert any("reserve requirement" in m for m in rep.missing)
     # a run that records both, and the reserve requirement, shows them under their names
@@ -121,8 +127,9 @@ def test_columns_a_run_lacks_are_left_out_with_a_note_and_new_ones_show_up():
         ["path", "period"]).query("path == 0")["excess_spread"].tolist()
     assert rep.table["deal.reserve_requirement"].tolist() == [1.5] * 3
     assert not any("reserve requirement" in m for m in rep.missing)
-    # an older run without a triggers table or a pool table still reports what it has
-    old = {"notes": tables["notes"].drop(columns=["reserve_balance"])}
+    # an older run without a triggers table or a pool table (nor the pool balance and reserve
+    # in its notes table) still reports what it has
+    old = {"notes": tables["notes"].drop(columns=["reserve_balance", "pool_balance_end"])}
     rep = build_deal_report(old, path=1)
     assert rep.table["trigger.cdr.breached"].tolist() == [False, True, True]
     assert "trigger.cdr.value" not in rep.table

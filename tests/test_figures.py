@@ -83,7 +83,7 @@ def test_roll_rate_heatmap_from_a_roll_table():
     assert fig.layout.xaxis.title.text == "bucket a month later"
     assert list(fig.data[0].text[0]) == ["90%", "10%"]
     by_balance = matrix.assign(current=[0.8, 0.7])
-    both = portfolio.roll_rate_heatmap(matrix, from_table=True, roll_balance=by_balance)
+    both = portfolio.roll_rate_heatmap(matrix, roll_balance=by_balance)
     assert [t.visible for t in both.data] == [None, False]  # accounts first, balance hidden
     assert list(both.data[1].text[1]) == ["70%", "60%"]
     buttons = both.layout.updatemenus[0].buttons

@@ -52,8 +52,12 @@ def test_vintage_cohorts_use_distinguishable_colours(small_run):
     from dashboard.aggregate.portfolio import vintage_curves
 
     fig = portfolio.vintage_curves(vintage_curves(small_run.tables["vintages"]))
-    colours = [t.line.color for t in fig.data]
+    shown = [t for t in fig.data if t.visible is not False]  # one view: one line per cohort
+    colours = [t.line.color for t in shown]
     assert len(colours) >= 2 and len(set(colours)) == len(colours)
+    by_cohort = {t.name: t.line.color for t in shown}
+    for trace in fig.data:  # the other view (by balance) keeps each cohort's colour
+        assert trace.line.color == by_cohort[trace.name], trace.name
     for a, b in itertools.combinations(colours, 2):
         assert delta_e(a, b) >= 15, (a, b)
 

@@ -29,11 +29,18 @@ def test_every_command_in_the_commands_block_exists_and_every_command_is_listed(
 
 def test_readme_sessions_are_found():
     found = readme_figures.sessions(README)
-    assert [s.commands[-1].split()[1] for s in found] == ["compare", "report"]
+    assert [s.commands[-1].split()[1] for s in found] == ["compare", "report", "report"]
+
+
+def test_table_shape_counts_a_wrapped_row_once():
+    """A cell wrapped onto a second line (its width depends on the numbers) is one row."""
+    text = ("┏━━━┳━━━━━━┓\n┃ a ┃ b    ┃\n┡━━━╇━━━━━━┩\n│ x │ long │\n│   │ tail │\n"
+            "│ y │ 1    │\n└───┴──────┘\n")
+    assert readme_figures.table_shape(text) == [(("a", "b"), ("x", "y"))]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("index", [0, 1], ids=["compare", "report"])
+@pytest.mark.parametrize("index", [0, 1, 2], ids=["compare", "report", "report-20-paths"])
 def test_readme_session_prints_tables_of_the_documented_shape(index, tmp_path):
     """Each README session on a tiny book (3 % of the borrowers, 26 months, 2 paths)."""
     session = readme_figures.sessions(README)[index]

@@ -527,7 +527,7 @@ def test_report_of_a_run_with_a_deal_prints_the_tranche_table(tmp_path, capsys, 
     monkeypatch.setattr(sim.cli.console, "width", 250)  # room for every column
     assert main(["report", str(folder)]) == 0
     out = capsys.readouterr().out
-    assert "deal baitiao-2015: tranche losses over n = 2 paths" in out
+    assert "deal baitiao-2015: tranche losses over 2 paths" in out
     for column in ("expected loss", "P(loss)", "loss p95", "loss p99", "WAL (y)", "IRR",
                    "implied rating"):
         assert column in out
@@ -540,8 +540,10 @@ def test_report_of_a_run_with_a_deal_prints_the_tranche_table(tmp_path, capsys, 
     for note in ("senior", "mezzanine", "subordinated"):
         loss = (written_down / original).xs(note, level="note")
         cells = rows[note]
-        assert len(cells) == 9 and cells[1] == "2"  # n
-        assert cells[2] == f"{loss.mean():.3%}"
-        assert cells[3] == f"{(written_down.xs(note, level='note') > 0.01).mean():.1%}"
-        assert cells[4] == "n/a"  # two paths cannot resolve the 95th percentile
-        assert cells[8] == "n/a (n < 100)"  # nor carry a rating
+        assert len(cells) == 8
+        assert cells[1] == f"{loss.mean():.3%}"
+        assert cells[2] == f"{(written_down.xs(note, level='note') > 0.01).mean():.1%}"
+        assert cells[3] == cells[4] == "n/a"  # two paths cannot resolve the 95th percentile
+        # nor carry a rating: the table says how many paths it would take
+        needs = cells[7].removeprefix("n/a: needs >= ").removesuffix(" paths")
+        assert needs != cells[7] and int(needs.replace(",", "")) > 2

@@ -203,7 +203,7 @@ class Eligibility(_Strict):
         3, ge=0, le=120, description="Seasoning: whole months since the borrower was onboarded."
     )
     max_obligor_share: float = Field(
-        0.002, gt=0.0, le=1.0,
+        0.002, ge=0.0001, le=1.0,
         description="Concentration limit: most of one borrower's receivables the vehicle holds, "
         "as a share of the cut-off pool balance.",
     )
@@ -461,13 +461,13 @@ class Deal(_Strict):
             return self
         if not 0.0 < pool_balance < float("inf"):
             raise ValueError(f"pool_balance must be positive and finite, got {pool_balance}")
-        notes = [n.model_copy(update={"size": None, "balance": n.size * pool_balance})
+        notes = [n.model_copy(update={"size": None, "balance": (n.size or 0.0) * pool_balance})
                  for n in self.notes]
         return self.model_copy(update={"notes": notes})
 
     def note_balances(self, pool_balance: float = 1.0) -> list[float]:
         """Original note balances: `balance`, or ``size × pool_balance``."""
-        return [n.balance if n.balance is not None else n.size * pool_balance
+        return [n.balance if n.balance is not None else (n.size or 0.0) * pool_balance
                 for n in self.notes]
 
     @property

@@ -399,6 +399,7 @@ class Waterfall:
 
     def _advance(self) -> None:
         assert self._terms is not None and self._monitor is not None, "started by the first period"
+        assert self.state is not None, "started by the first period"
         _run_period(self.t, self._terms, self.x, self.state, self._monitor, self.out)
         self.t += 1
 

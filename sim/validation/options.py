@@ -5,23 +5,15 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
+from sim.argtypes import whole_number
+
 DEFAULT_SEED = 20261122
 DEFAULT_OUT = "docs/VALIDATION.md"
 
 
 def at_least(low: int) -> Callable[[str], int]:
-    """An argparse type: a whole number >= ``low``, refused with one clear message."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"{value} is not allowed; give a number >= {low}")
-        return value
-
-    return parse
+    """An argparse type: a whole number >= ``low`` (:func:`sim.argtypes.whole_number`)."""
+    return whole_number(low)
 
 
 def add_options(parser: argparse.ArgumentParser,
