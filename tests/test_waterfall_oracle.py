@@ -15,23 +15,24 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from sim.abs import Deal, waterfall_arrays
+from sim.abs import Deal, trigger_metrics, waterfall_arrays
 from tests.waterfall_oracle import run_oracle
 
 pytestmark = pytest.mark.filterwarnings("ignore::sim.abs.HorizonWarning")
 
 TOL = 1e-6
 NOTE_CHECKS = ("interest_paid", "principal_paid", "balance_end", "writedown",
-               "interest_shortfall")
+               "interest_shortfall", "balance_begin", "interest_due")
 DEAL_CHECKS = ("reserve_balance", "reserve_requirement", "residual", "available", "fees_paid",
-               "reinvested", "excess_spread")
+               "reinvested", "excess_spread", "fees_due", "excess_spread_gross",
+               "principal_target", "sale_proceeds", "pool_balance_end")
 FLAG_CHECKS = ("revolving", "accelerated", "trigger_breached", "call_exercised", "legal_final",
                "active")
-PDL_CHECKS = ("pdl_balance",)
+PDL_CHECKS = ("pdl_balance", "pdl_debit", "pdl_credit")
 # Disagreements between docs/WATERFALL.md and sim.abs, each shown by a strict xfail below.
 KNOWN = ("inactive_triggers",)
 
-rate = st.floats(0.0, 0.2, allow_nan=False)
+rate = st.one_of(st.floats(0.0, 0.2, allow_nan=False), st.sampled_from([0.0, 0.5, 1.0]))
 pct = st.floats(0.0, 0.2, allow_nan=False)
 
 
@@ -85,7 +86,7 @@ def priority_list(draw, names, pdl, state):
 
 
 @st.composite
-def deals(draw, n_periods):
+def deals(draw, n_periods):  # noqa: C901 - one draw per deal term
     n_notes = draw(st.integers(1, 4))
     names = [f"N{k}" for k in range(n_notes)]
     notes = [{"name": n, "balance": draw(st.floats(1.0, 600.0)), "coupon": draw(rate),
@@ -94,7 +95,7 @@ def deals(draw, n_periods):
         for note in notes:
             note["size"] = note.pop("balance") / 2400.0
     pdl = draw(st.booleans())
-    deal = {"notes": notes, "senior_fee_rate": draw(st.floats(0.0, 0.05)),
+    deal = {"notes": notes, "senior_fee_rate": draw(st.sampled_from([0.0, 0.01, 0.2])),
             "principal": draw(st.sampled_from(["sequential", "pro_rata"])),
             "pdl": pdl, "triggers": draw(triggers())}
     if pdl:
@@ -116,7 +117,8 @@ def deals(draw, n_periods):
     if revolving:
         deal["revolving_months"] = revolving
     if draw(st.booleans()):
-        deal["legal_final_period"] = draw(st.integers(revolving + 1, max(revolving + 1, n_periods + 2)))
+        latest = max(revolving + 1, n_periods + 2)
+        deal["legal_final_period"] = draw(st.integers(revolving + 1, latest))
     elif revolving >= n_periods:
         deal["legal_final_period"] = n_periods + 1
     pop = {}
@@ -129,10 +131,10 @@ def deals(draw, n_periods):
 
 
 @st.composite
-def collections(draw, n_periods, n_paths):
+def collections(draw, n_periods, n_paths, scale=1.0):
     paths = []
     for _ in range(n_paths):
-        pool = draw(st.floats(200.0, 2000.0))
+        pool = draw(st.floats(200.0, 2000.0)) * scale
         cols = {c: [] for c in ("pool_balance_begin", "interest", "principal", "recoveries",
                                 "defaults", "delinquent_balance", "replenishment_capacity")}
         for _t in range(n_periods):
@@ -145,9 +147,9 @@ def collections(draw, n_periods, n_paths):
                                     * draw(st.floats(0.0, 0.02)))
             cols["principal"].append(prin)
             cols["defaults"].append(dflt)
-            cols["recoveries"].append(draw(st.floats(0.0, 5.0)))
+            cols["recoveries"].append(draw(st.floats(0.0, 5.0)) * scale)
             cols["delinquent_balance"].append(pool * draw(st.floats(0.0, 0.15)))
-            cols["replenishment_capacity"].append(draw(st.floats(0.0, 300.0)))
+            cols["replenishment_capacity"].append(draw(st.floats(0.0, 300.0)) * scale)
             # the next period's pool: what is left, sometimes topped up (revolving purchases)
             pool = max(pool - prin - dflt, 0.0) + draw(st.sampled_from([0.0, 0.0, 50.0]))
             pool = draw(st.sampled_from([max(pool, 1.0)] * 9 + [0.0]))  # sometimes exhausted
@@ -163,11 +165,15 @@ def cases(draw):
     n_periods = draw(st.integers(1, 12))
     n_paths = draw(st.integers(1, 3))
     deal = draw(deals(n_periods))
+    scale = draw(st.sampled_from([1.0, 1.0, 500.0]))  # balances up to 1e6 (§5.11)
+    for note in deal["notes"]:
+        if "balance" in note:
+            note["balance"] *= scale
     try:
         deal = Deal.model_validate(deal)
     except ValueError:
         assume(False)
-    return deal, draw(collections(n_periods, n_paths))
+    return deal, draw(collections(n_periods, n_paths, scale))
 
 
 def run_vectorised(deal, paths):
@@ -183,7 +189,7 @@ def close(a, b):
     return math.isclose(float(a), float(b), rel_tol=TOL, abs_tol=TOL)
 
 
-def disagreements(deal, paths, oracle, result, skip=()):
+def disagreements(deal, paths, oracle, result, skip=()):  # noqa: C901
     """Every (path, period, what, oracle, vectorised) on which the two differ.
 
     `skip` names fields left out; "inactive_triggers" leaves out the triggers of periods after
@@ -305,7 +311,7 @@ def test_oracle_clean_up_call_example_section_5_9():
             "clean_up_call": {"call_pct": 0.1}, "legal_final_period": 10}
     ends = [30.0, 20.0, 14.0, 8.0]
     begins = [200.0, 30.0, 20.0, 14.0]
-    rows = [(b, 0.0, b - e, 0.0, 0.0) for b, e in zip(begins, ends)]
+    rows = [(b, 0.0, b - e, 0.0, 0.0) for b, e in zip(begins, ends, strict=True)]
     out = run_oracle(deal, [one_path(rows)])[0]
     assert [r["call_exercised"] for r in out] == [False, True, False, False]
     assert out[1]["sale_proceeds"] == pytest.approx(20.0)
@@ -385,14 +391,88 @@ def test_vectorised_waterfall_agrees_on_the_doc_examples(name):
 
 
 @pytest.mark.xfail(strict=True, reason="sim.abs keeps testing triggers after the deal ended "
-                   "(legal final or call): trigger values and breach flags are reported in "
-                   "inactive periods, where docs/WATERFALL.md §5.1 says every output is 0 and "
-                   "every flag false")
+                   "(clean-up call or legal final): trigger values and breach flags are reported "
+                   "in inactive periods, where docs/WATERFALL.md §5.1 says every output is 0 and "
+                   "every flag false; trigger_metrics then counts such a trigger as fired")
 def test_triggers_are_quiet_after_the_deal_ended():
+    # The call is exercised in period 2 (E_2 = 40 <= 0.5 x 100); periods 3-4 are inactive, their
+    # inputs count as 0, so the 1-month excess spread is 0 < 1 % and sim.abs reports a breach.
     deal = Deal.model_validate({
-        "notes": [{"name": "A", "balance": 100.0, "coupon": 0.0}], "legal_final_period": 1,
-        "triggers": [{"type": "cumulative_default_ratio", "threshold": 0.0}]})
-    paths = [one_path([(200.0, 0.0, 0.0, 0.0, 1.0), (200.0, 0.0, 0.0, 0.0, 0.0)])]
+        "notes": [{"name": "A", "balance": 100.0, "coupon": 0.02}],
+        "clean_up_call": {"call_pct": 0.5}, "legal_final_period": 6,
+        "triggers": [{"type": "excess_spread", "threshold": 0.01, "months": 1}]})
+    paths = [one_path([(100.0, 1.0, 40.0, 0.0, 0.0), (60.0, 0.6, 20.0, 0.0, 0.0),
+                       (40.0, 0.4, 10.0, 0.0, 0.0), (30.0, 0.3, 10.0, 0.0, 0.0)])]
     oracle = run_oracle(deal, paths)
-    assert oracle[0][1]["triggers"] == [False] and oracle[0][1]["trigger_values"] == [0.0]
-    assert disagreements(deal, paths, oracle, run_vectorised(deal, paths)) == []
+    assert [r["active"] for r in oracle[0]] == [True, True, False, False]
+    assert [r["triggers"] for r in oracle[0]] == [[False]] * 4
+    result = run_vectorised(deal, paths)
+    assert disagreements(deal, paths, oracle, result) == []
+    assert not trigger_metrics(result)["fired"].any()
+
+
+# ----------------------------------------------------------------------------------------------
+# Edge cases of the specification, compared the same way
+
+EDGE_CASES = {
+    # §4: breached when the value is above the threshold, not at it
+    "trigger_at_threshold": (
+        {"notes": [{"name": "A", "balance": 100.0, "coupon": 0.0}], "legal_final_period": 4,
+         "triggers": [{"type": "cumulative_default_ratio", "threshold": 0.05}]},
+        [one_path([(100.0, 0, 10, 0, 5.0), (85.0, 0, 10, 0, 0.0), (75.0, 0, 10, 0, 0.5)])]),
+    # §5.9 / §5.10: a call in the legal final period (oracle reading R1)
+    "call_in_legal_final": (
+        {"notes": [{"name": "A", "balance": 100.0, "coupon": 0.1},
+                   {"name": "B", "balance": 50.0, "coupon": 0.1}],
+         "clean_up_call": {"call_pct": 0.5}, "legal_final_period": 2,
+         "reserve": {"initial_pct": 0.02, "target_pct": 0.02}},
+        [one_path([(150.0, 1, 40, 0, 0), (110.0, 1, 50, 0, 0), (60.0, 1, 10, 0, 0)])]),
+    # §3: a non-sticky breach ends revolving for good; §2.2 step-down only without a breach
+    "nonsticky_cure_in_revolving_period": (
+        {"notes": [{"name": "A", "balance": 100.0, "coupon": 0.02}], "revolving_months": 4,
+         "legal_final_period": 6,
+         "triggers": [{"type": "delinquency_ratio", "threshold": 0.05, "sticky": False}],
+         "reserve": {"target_pct": 0.05, "step_downs": [{"from_period": 2, "target_pct": 0.01}]}},
+        [one_path([(100.0, 1, 10, 0, 0)] * 5, delinquent=[1, 8, 1, 1, 1])]),
+    # §5.4 pdl_not_in_debit
+    "pdl_not_in_debit": (
+        {"notes": [{"name": n, "balance": b, "coupon": 0.12}
+                   for n, b in (("A", 60.0), ("B", 20.0), ("C", 20.0))],
+         "pdl": True, "principal_to_interest": "pdl_not_in_debit", "legal_final_period": 4},
+        [one_path([(100.0, 0.5, 10, 0, 5.0), (85.0, 0.1, 10, 0, 0.0), (75.0, 3.0, 10, 0, 0.0)])]),
+    # §5.4 most_senior: a repaid senior note with unpaid interest is still the most senior
+    "most_senior_with_unpaid_interest": (
+        {"notes": [{"name": "A", "balance": 10.0, "coupon": 0.12, "interest_on_shortfall": True},
+                   {"name": "B", "balance": 90.0, "coupon": 0.12}],
+         "pdl": True, "legal_final_period": 5,
+         "priority_of_payments": {"amortising": [
+             {"verb": "pay_fees"}, {"verb": "clear_pdl", "notes": ["A"]},
+             {"verb": "clear_pdl", "notes": ["B"]}, {"verb": "pay_principal", "notes": ["A", "B"]},
+             {"verb": "pay_interest", "notes": ["A", "B"]}, {"verb": "fund_reserve"},
+             {"verb": "pay_residual"}]}},
+        [one_path([(100.0, 0.0, 15, 0, 0), (85.0, 0.0, 10, 0, 0), (75.0, 0.5, 10, 0, 0)])]),
+    # §5.6 pro rata once a note is repaid
+    "pro_rata_with_a_repaid_note": (
+        {"notes": [{"name": "A", "balance": 10.0, "coupon": 0.0},
+                   {"name": "B", "balance": 90.0, "coupon": 0.0}],
+         "principal": "pro_rata", "legal_final_period": 5},
+        [one_path([(100.0, 0, 20, 0, 0), (80.0, 0, 50, 0, 0), (30.0, 0, 20, 0, 0)])]),
+    # Notation: ratios with an empty pool count as 0
+    "empty_pool": (
+        {"notes": [{"name": "A", "balance": 100.0, "coupon": 0.05}], "senior_fee_rate": 0.01,
+         "legal_final_period": 5,
+         "triggers": [{"type": "excess_spread", "threshold": 0.0},
+                      {"type": "delinquency_ratio", "threshold": 0.1}],
+         "reserve": {"target_pct": 0.1, "basis": "current_pool", "floor_pct": 0.02}},
+        [one_path([(100.0, 1, 100, 0, 0), (0.0, 0, 0, 0, 0), (0.0, 0.5, 0, 0, 0)],
+                  delinquent=[0, 0, 0])]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EDGE_CASES))
+def test_vectorised_waterfall_agrees_on_edge_cases(name):
+    deal, paths = EDGE_CASES[name]
+    deal = Deal.model_validate(deal)
+    diffs = disagreements(deal, paths, run_oracle(deal, paths), run_vectorised(deal, paths),
+                          skip=KNOWN)
+    assert not diffs, diffs

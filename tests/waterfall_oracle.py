@@ -93,7 +93,7 @@ def run_oracle(deal: Deal | dict, paths: list[dict[str, list[float]]]) -> list[l
     return [_run_path(deal, p) for p in paths]
 
 
-def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:
+def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: C901 - one loop, as the spec reads
     names = [n.name for n in deal.notes]
     n_notes = len(names)
     T = len(coll["interest"])
@@ -135,8 +135,8 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:
         # §5.2.1-2 amounts due
         N_begin = list(N)
         i_k = [coupons[k] / 12 * N[k] for k in range(n_notes)]
-        I = [i_k[k] + S[k] + (coupons[k] / 12 * S[k] if deal.notes[k].interest_on_shortfall
-                              else 0.0) for k in range(n_notes)]
+        due = [i_k[k] + S[k] + (coupons[k] / 12 * S[k] if deal.notes[k].interest_on_shortfall
+                                else 0.0) for k in range(n_notes)]
         f = deal.senior_fee_rate / 12 * B
         fees_due = f + F
 
@@ -209,7 +209,7 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:
             eligible = [k == senior for k in range(n_notes)]
 
         def revenue() -> float:
-            return max(cash - PF, 0.0)
+            return max(cash - PF, 0.0)  # noqa: B023 - cash and PF of this period
 
         def pay(due: float, may_use_principal: bool) -> float:
             nonlocal cash, PF, principal_used
@@ -237,9 +237,9 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:
             elif verb == "pay_interest":
                 for name in step.notes:
                     k = index[name]
-                    paid = pay(I[k], eligible[k])
+                    paid = pay(due[k], eligible[k])
                     interest_paid[k] += paid
-                    S[k] = I[k] - paid
+                    S[k] = due[k] - paid
             elif verb == "clear_pdl":
                 if not ending:
                     for name in step.notes:
@@ -268,7 +268,7 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:
                 ks = [index[name] for name in step.notes]
                 pays = _allocate(amount, [N[k] for k in ks], allocation)
                 total = 0.0
-                for k, p in zip(ks, pays):
+                for k, p in zip(ks, pays, strict=True):
                     N[k] -= p
                     principal_paid[k] += p
                     total += p
@@ -307,7 +307,7 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:
 
         for k, name in enumerate(names):
             rec["notes"][name] = {
-                "balance_begin": N_begin[k], "coupon": coupons[k], "interest_due": I[k],
+                "balance_begin": N_begin[k], "coupon": coupons[k], "interest_due": due[k],
                 "interest_paid": interest_paid[k], "interest_shortfall": shortfall[k],
                 "principal_paid": principal_paid[k], "writedown": writedown[k],
                 "balance_end": N_begin[k] - principal_paid[k] - writedown[k],
