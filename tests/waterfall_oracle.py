@@ -1,0 +1,360 @@
+"""A plain-Python reference implementation of the ABS waterfall, written from docs/WATERFALL.md.
+
+One loop over paths, periods and steps, on Python floats. It exists to check `sim.abs` against
+the specification: it follows the text of docs/WATERFALL.md (section numbers are given in the
+comments) and shares no code with `sim/abs/waterfall.py`, `steps.py` or `triggers.py`. It reads
+the deal through `sim.abs.Deal` only for validation and for the deal's lists of steps per state
+(`Deal.steps`, the default order when a state gives none).
+
+Covered: fixed coupons, senior fees, sequential and pro-rata principal, reordered priorities of
+payments per state, revolving periods with reinvestment (optionally capped by
+`replenishment_capacity`), the three trigger types (sticky or not), reserve forms (initial,
+target on each basis, floor, cap at the notes, step-downs with or without the no-breach
+condition, zero in a call or legal final period), PDL with every `principal_to_interest` rule,
+interest on unpaid interest, the clean-up call, the legal final period and the horizon.
+Not covered: floating notes and swaps.
+
+Readings chosen where the text leaves room (each is marked "READING" below):
+
+R1 (§5.9, §5.10) A clean-up call may coincide with the legal final period: the call test is
+   "not revolving and E_t ≤ call_pct × B₁" in every active period, the legal final included.
+R2 (§5.4 `pdl_not_in_debit`) "the ledger is zero" is read as `ledger <= 0` exactly.
+R3 (§5.5, §6) `pdl_debit` reports both debits of the period: the defaults at the opening and the
+   principal used at the closing. `pdl_balance` is the ledger at the end of the period, after
+   the end-of-deal reset of §5.7 step 3 (which names only `interest_shortfall` as still
+   reported), so 0 in a call or legal final period.
+R4 (§6 `principal_target`) PA with no PDL or in a call or legal final period; PF (= principal
+   collections) with a PDL otherwise.
+R5 (§2.2) "no trigger is breached this period" is the period's `trigger_breached` flag (any
+   trigger in breach after this period's test, stickiness included).
+R6 (§3) "no trigger has ever breached on this path" includes this period's test.
+"""
+
+from __future__ import annotations
+
+from sim.abs import Deal
+
+
+def _div(x: float, y: float) -> float:
+    """`x / y`, 0 when `y <= 0` (Notation)."""
+    return x / y if y > 0 else 0.0
+
+
+def _clean(v: float) -> float:
+    """§5.1: negative amounts down to -0.005 are rounding noise and read as 0."""
+    return 0.0 if v < 0 else float(v)
+
+
+def _allocate(amount: float, balances: list[float], allocation: str) -> list[float]:
+    """§5.6: allocate `amount` over `balances` (listed order)."""
+    pays = [0.0] * len(balances)
+    rem = amount
+    if allocation == "pro_rata":
+        total = sum(balances)
+        frac = amount / total if total > 0 else 0.0
+        for j, b in enumerate(balances):
+            share = min(b * frac, b)
+            pays[j] = min(share, rem)
+            rem = max(rem - pays[j], 0.0)
+    for j, b in enumerate(balances):
+        extra = min(b - pays[j], rem)
+        extra = max(extra, 0.0)
+        pays[j] += extra
+        rem = max(rem - extra, 0.0)
+    return pays
+
+
+def _debit_junior_first(amount: float, balances: list[float], ledgers: list[float]) -> list[float]:
+    """§5.5: debit `amount` to the ledgers from the most junior note up; returns the debits."""
+    debits = [0.0] * len(balances)
+    rem = amount
+    for k in reversed(range(len(balances))):
+        room = max(balances[k] - ledgers[k], 0.0)
+        d = min(room, rem)
+        debits[k] = d
+        rem -= d
+        if rem <= 0:
+            break
+    return debits
+
+
+def run_oracle(deal: Deal | dict, paths: list[dict[str, list[float]]]) -> list[list[dict]]:
+    """Run the waterfall of docs/WATERFALL.md on each path.
+
+    Args:
+        deal: Deal terms.
+        paths: One mapping per path: column name -> list of per-period values (period 1 first).
+
+    Returns:
+        For each path a list of per-period records: `notes` (name -> NOTE_FIELDS values), the
+        deal-level fields, `triggers` (breach flags) and `trigger_values`, in deal order.
+    """
+    deal = deal if isinstance(deal, Deal) else Deal.model_validate(deal)
+    return [_run_path(deal, p) for p in paths]
+
+
+def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: C901 - one loop, as the spec reads
+    names = [n.name for n in deal.notes]
+    n_notes = len(names)
+    T = len(coll["interest"])
+    col = {k: [_clean(v) for v in vs] for k, vs in coll.items()}
+    B1 = col["pool_balance_begin"][0]
+    # §2.1: a share-sized deal is sized on the path's first pool_balance_begin.
+    original = deal.note_balances(B1)
+    N0 = sum(original)
+    L = deal.legal_final_period if deal.legal_final_period is not None else T  # §5.1
+    coupons = [n.coupon for n in deal.notes]  # fixed notes only
+    index = {name: k for k, name in enumerate(names)}
+    res = deal.reserve
+
+    N = list(original)
+    S = [0.0] * n_notes
+    F = 0.0
+    PDL = [0.0] * n_notes
+    Z = res.initial_pct * N0  # §5.2: reserve at closing
+    active = True
+    ever_breached = False
+    breached_prev = [False] * len(deal.triggers)
+    es_history: list[float] = []
+    cum_defaults = 0.0
+    out: list[dict] = []
+
+    for t in range(1, T + 1):
+        rec = _zero_record(names, len(deal.triggers))
+        if not active:
+            out.append(rec)
+            continue
+        i = t - 1
+        B = col["pool_balance_begin"][i]
+        interest = col["interest"][i]
+        principal = col["principal"][i]
+        recoveries = col["recoveries"][i]
+        defaults = col["defaults"][i]
+        E = max(0.0, B - principal - defaults)  # §5.1
+
+        # §5.2.1-2 amounts due
+        N_begin = list(N)
+        i_k = [coupons[k] / 12 * N[k] for k in range(n_notes)]
+        due = [i_k[k] + S[k] + (coupons[k] / 12 * S[k] if deal.notes[k].interest_on_shortfall
+                                else 0.0) for k in range(n_notes)]
+        f = deal.senior_fee_rate / 12 * B
+        fees_due = f + F
+
+        # §4 excess spread (no swap: w = 0)
+        margin = interest - f - sum(i_k)
+        es_gross = _div(margin * 12, B)
+        es = _div((margin - (defaults - recoveries)) * 12, B)
+        es_history.append(es)
+        cum_defaults += defaults
+
+        # §4 triggers, in deal order
+        breached = []
+        values = []
+        for j, trig in enumerate(deal.triggers):
+            if trig.type == "cumulative_default_ratio":
+                value = _div(cum_defaults, B1)
+                test = value > trig.threshold
+            elif trig.type == "delinquency_ratio":
+                value = _div(col["delinquent_balance"][i], B)
+                test = value > trig.threshold
+            else:
+                window = es_history[max(1, t - trig.months + 1) - 1: t]
+                value = sum(window) / len(window)
+                test = value < trig.threshold
+            state = test or (trig.sticky and breached_prev[j])
+            breached.append(state)
+            values.append(value)
+        breached_prev = breached
+        any_breach = any(breached)
+        ever_breached = ever_breached or any_breach  # READING R6
+
+        # §3 state, §5.9 call, §5.10 legal final
+        legal_final = t == L
+        revolving = t <= deal.revolving_months and not ever_breached and not legal_final
+        accelerated = (not revolving) and any_breach
+        state = "revolving" if revolving else ("accelerated" if accelerated else "amortising")
+        call = (deal.clean_up_call is not None and not revolving
+                and E <= deal.clean_up_call.call_pct * B1)  # READING R1
+        ending = call or legal_final
+
+        # §5.2.5 PDL debits of defaults
+        pdl_debit = [0.0] * n_notes
+        if deal.pdl:
+            pdl_debit = _debit_junior_first(defaults, N, PDL)
+            PDL = [PDL[k] + pdl_debit[k] for k in range(n_notes)]
+        pdl_credit = [0.0] * n_notes
+
+        # §5.2.6-8 available funds, principal funds, principal amount
+        sale = E if call else 0.0
+        available = interest + principal + recoveries + sale + Z
+        cash = available
+        PF = principal if (deal.pdl and not ending) else 0.0
+        total_N = sum(N)
+        PA = total_N if ending else min(max(total_N - E, 0.0), total_N)
+        use_PF = deal.pdl and not ending  # P = PF (PDL) or PA (§5.3)
+        principal_target = PF if use_PF else PA  # READING R4
+        principal_used = 0.0
+
+        # §5.4 eligibility of each note's interest for principal funds
+        if not deal.pdl:
+            eligible = [True] * n_notes
+        elif deal.principal_to_interest == "all":
+            eligible = [True] * n_notes
+        elif deal.principal_to_interest == "none":
+            eligible = [False] * n_notes
+        elif deal.principal_to_interest == "pdl_not_in_debit":
+            eligible = [PDL[k] <= 0 for k in range(n_notes)]  # READING R2
+        else:
+            senior = next((k for k in range(n_notes) if N_begin[k] > 0 or S[k] > 0), None)
+            eligible = [k == senior for k in range(n_notes)]
+
+        def revenue() -> float:
+            return max(cash - PF, 0.0)  # noqa: B023 - cash and PF of this period
+
+        def pay(due: float, may_use_principal: bool) -> float:
+            nonlocal cash, PF, principal_used
+            rev = revenue()
+            paid = min(max(due, 0.0), cash if may_use_principal else rev)
+            from_principal = max(paid - rev, 0.0)
+            PF = max(PF - from_principal, 0.0)
+            principal_used += from_principal
+            cash = max(cash - paid, 0.0)
+            return paid
+
+        steps = deal.steps(state)
+        last_principal = max(j for j, s in enumerate(steps) if s.verb == "pay_principal")
+        interest_paid = [0.0] * n_notes
+        principal_paid = [0.0] * n_notes
+        fees_paid = 0.0
+        reinvested = 0.0
+        requirement = 0.0
+        residual = 0.0
+        for j, step in enumerate(steps):
+            verb = str(step.verb)
+            if verb == "pay_fees":
+                fees_paid = pay(fees_due, True)
+                F = fees_due - fees_paid
+            elif verb == "pay_interest":
+                for name in step.notes:
+                    k = index[name]
+                    paid = pay(due[k], eligible[k])
+                    interest_paid[k] += paid
+                    S[k] = due[k] - paid
+            elif verb == "clear_pdl":
+                if not ending:
+                    for name in step.notes:
+                        k = index[name]
+                        credit = min(PDL[k], revenue())
+                        PDL[k] -= credit
+                        PF += credit
+                        pdl_credit[k] += credit
+            elif verb == "reinvest":
+                if revolving:
+                    P = PF if use_PF else PA
+                    amount = min(P, cash)
+                    if "replenishment_capacity" in col:
+                        amount = min(amount, col["replenishment_capacity"][i])
+                    amount = max(amount, 0.0)
+                    reinvested += amount
+                    cash = max(cash - amount, 0.0)
+                    if use_PF:
+                        PF = max(PF - amount, 0.0)
+                    else:
+                        PA = max(PA - amount, 0.0)
+            elif verb == "pay_principal":
+                P = PF if use_PF else PA
+                amount = max(min(P, cash), 0.0)
+                allocation = "sequential" if ending else (step.allocation or deal.principal)
+                ks = [index[name] for name in step.notes]
+                pays = _allocate(amount, [N[k] for k in ks], allocation)
+                total = 0.0
+                for k, p in zip(ks, pays, strict=True):
+                    N[k] -= p
+                    principal_paid[k] += p
+                    total += p
+                cash = max(cash - total, 0.0)
+                if use_PF:
+                    PF = max(PF - total, 0.0)
+                else:
+                    PA = max(PA - total, 0.0)
+                if j == last_principal:
+                    PF = 0.0
+            elif verb == "fund_reserve":
+                requirement = _requirement(deal, t, any_breach, ending, N0, B1, E + reinvested,
+                                           sum(N))
+                Z = min(requirement, revenue())
+                cash = max(cash - Z, 0.0)
+            elif verb == "pay_residual":
+                residual = cash
+                cash = 0.0
+            else:  # pragma: no cover - swaps are out of scope
+                raise NotImplementedError(verb)
+
+        # §5.7 closing
+        if deal.pdl:
+            used = _debit_junior_first(principal_used, N, PDL)  # balances after principal
+            PDL = [min(PDL[k] + used[k], N[k]) for k in range(n_notes)]
+            pdl_debit = [pdl_debit[k] + used[k] for k in range(n_notes)]  # READING R3
+        writedown = [N[k] if ending else 0.0 for k in range(n_notes)]
+        shortfall = list(S)
+        if ending:
+            N = [0.0] * n_notes
+            S = [0.0] * n_notes
+            F = 0.0
+            PDL = [0.0] * n_notes
+            active = False
+        pdl_balance = list(PDL)
+
+        for k, name in enumerate(names):
+            rec["notes"][name] = {
+                "balance_begin": N_begin[k], "coupon": coupons[k], "interest_due": due[k],
+                "interest_paid": interest_paid[k], "interest_shortfall": shortfall[k],
+                "principal_paid": principal_paid[k], "writedown": writedown[k],
+                "balance_end": N_begin[k] - principal_paid[k] - writedown[k],
+                "pdl_debit": pdl_debit[k], "pdl_credit": pdl_credit[k],
+                "pdl_balance": pdl_balance[k],
+            }
+        rec.update(
+            available=available, fees_due=fees_due, fees_paid=fees_paid, sale_proceeds=sale,
+            principal_target=principal_target, reinvested=reinvested,
+            reserve_requirement=requirement, reserve_balance=Z, residual=residual,
+            excess_spread=es, excess_spread_gross=es_gross,
+            pool_balance_end=E + reinvested - sale, revolving=revolving,
+            accelerated=accelerated, trigger_breached=any_breach, call_exercised=call,
+            legal_final=legal_final, active=True, triggers=breached, trigger_values=values,
+        )
+        out.append(rec)
+    return out
+
+
+def _requirement(deal: Deal, t: int, any_breach: bool, ending: bool, N0: float, B1: float,
+                 current_pool: float, notes_outstanding: float) -> float:
+    """§2.2: the reserve requirement when `fund_reserve` runs."""
+    res = deal.reserve
+    if ending:
+        return 0.0
+    pct = res.target_pct
+    if not (res.step_down_needs_no_breach and any_breach):  # READING R5
+        for sd in res.step_downs:
+            if sd.from_period <= t:
+                pct = sd.target_pct
+    base = {"initial_notes": N0, "current_pool": current_pool, "initial_pool": B1}[res.basis]
+    form = max(pct * base, res.floor_pct * B1)
+    return min(form, notes_outstanding)
+
+
+def _zero_record(names: list[str], n_triggers: int) -> dict:
+    """An inactive period: every output 0, flags false (§5.1)."""
+    note = dict.fromkeys(("balance_begin", "coupon", "interest_due", "interest_paid",
+                          "interest_shortfall", "principal_paid", "writedown", "balance_end",
+                          "pdl_debit", "pdl_credit", "pdl_balance"), 0.0)
+    rec = {"notes": {name: dict(note) for name in names}}
+    rec.update(dict.fromkeys(("available", "fees_due", "fees_paid", "sale_proceeds",
+                              "principal_target", "reinvested", "reserve_requirement",
+                              "reserve_balance", "residual", "excess_spread",
+                              "excess_spread_gross", "pool_balance_end"), 0.0))
+    rec.update(dict.fromkeys(("revolving", "accelerated", "trigger_breached", "call_exercised",
+                              "legal_final", "active"), False))
+    rec["triggers"] = [False] * n_triggers
+    rec["trigger_values"] = [0.0] * n_triggers
+    return rec
