@@ -287,8 +287,9 @@ def _open_period(
     notes["interest_due"][t] = due["interest_due"]
     if pdl:
         notes["pdl_debit"][t] = debits
-    out.triggers[t] = breached
-    out.trigger_values[t] = monitor.values
+    # an ended deal tests nothing: its triggers read 0 and never breach (§5.1)
+    out.triggers[t] = breached & state.active
+    out.trigger_values[t] = np.where(state.active, monitor.values, 0.0)
     flags = {"revolving": states["revolving"], "accelerated": states["accelerated"],
              "sequential": _sequential(ctx, terms), "trigger_breached": any_breach,
              "call_exercised": call, "legal_final": wind_up & final, "active": state.active}
