@@ -50,7 +50,9 @@ class Session:
 def sessions(readme: str) -> list[Session]:
     """The README's ``creditsim`` sessions that make runs (bad-input examples left out)."""
     found = [Session.parse(m) for m in CONSOLE.findall(readme)]
-    return [s for s in found if any(c.startswith("creditsim run configs/") for c in s.commands)]
+    return [s for s in found if any(c.startswith(("creditsim run configs/",
+                                                   "creditsim run-set configs/"))
+                                    for c in s.commands)]
 
 
 @dataclass
@@ -103,7 +105,7 @@ def _arguments(command: str, shrink: Shrink, folder: Path, made: list[str]) -> l
             skip = True
         else:
             out.append(arg)
-    if args[0] == "run":
+    if args[0] in ("run", "run-set"):
         out += ["--out", str(folder / "runs")]
     return out
 
@@ -116,7 +118,7 @@ def run_session(session: Session, shrink: Shrink, folder: Path, width: int = 132
     text = ""
     for command in session.commands:
         args = _arguments(command, shrink, folder, made)
-        if args[0] == "run":
+        if args[0] in ("run", "run-set"):
             args.append("--quiet")
         buffer = io.StringIO()
         sim.cli.console.width = width

@@ -29,7 +29,8 @@ def test_every_command_in_the_commands_block_exists_and_every_command_is_listed(
 
 def test_readme_sessions_are_found():
     found = readme_figures.sessions(README)
-    assert [s.commands[-1].split()[1] for s in found] == ["compare", "report", "report"]
+    assert [s.commands[-1].split()[1] for s in found] == ["compare", "run-set", "report",
+                                                           "report"]
 
 
 def test_table_shape_counts_a_wrapped_row_once():
@@ -40,7 +41,8 @@ def test_table_shape_counts_a_wrapped_row_once():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("index", [0, 1, 2], ids=["compare", "report", "report-20-paths"])
+@pytest.mark.parametrize("index", [0, 1, 2, 3],
+                         ids=["compare", "run-set", "report", "report-20-paths"])
 def test_readme_session_prints_tables_of_the_documented_shape(index, tmp_path):
     """Each README session on a tiny book (3 % of the borrowers, 26 months, 2 paths)."""
     session = readme_figures.sessions(README)[index]
