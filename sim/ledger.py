@@ -170,11 +170,7 @@ class Ledger:
         """
         if idx.size == 0:
             return np.zeros(0, dtype=np.int64)
-        rate = self.instalment_principal[idx].copy()
-        unbilled = np.zeros(idx.size, dtype=np.int64)
-        for k in range(1, SCHEDULE_SLOTS):
-            rate += self.step_principal[(month + k) % SCHEDULE_SLOTS, idx]
-            unbilled += rate
+        unbilled = self.unbilled_principal(month, idx)
         principal = self.due_principal[:, idx].sum(axis=0) + unbilled
         fee = self.due_fee[:, idx].sum(axis=0)
         for arr in (self.step_principal, self.step_fee, self.due_principal, self.due_fee):
@@ -227,12 +223,14 @@ class Ledger:
             if not np.array_equal(want, got):
                 raise AssertionError(f"ledger {name} summary is out of date")
 
-    def unbilled_principal(self, month: int, n: int) -> np.ndarray:
-        """Principal of accounts 0..n-1 still to be billed after ``month``'s statement."""
-        rate = self.instalment_principal[:n].copy()
-        total = np.zeros(n, dtype=np.int64)
+    def unbilled_principal(self, month: int, n: int | np.ndarray) -> np.ndarray:
+        """Principal still to be billed after ``month``'s statement, of accounts 0..n-1
+        (``n`` a count) or of the accounts ``n`` (an index array)."""
+        cols = slice(0, n) if isinstance(n, int) else n
+        rate = self.instalment_principal[cols].copy()
+        total = np.zeros(rate.shape[0], dtype=np.int64)
         for k in range(1, SCHEDULE_SLOTS):
-            rate += self.step_principal[(month + k) % SCHEDULE_SLOTS, :n]
+            rate += self.step_principal[(month + k) % SCHEDULE_SLOTS, cols]
             total += rate
         return total
 

@@ -96,7 +96,7 @@ class Recoveries:
         mean = np.clip(mean * np.where(agency, col.agency_recovery_factor, 1.0), 1e-6, 1 - 1e-6)
         share = beta.ppf(u, mean * rec.concentration, (1 - mean) * rec.concentration)
         won = u_legal < col.legal.success_prob
-        court = col.legal.recovery_share * min(self.cycle[month], 1.0 / col.legal.recovery_share)
+        court = min(col.legal.recovery_share * self.cycle[month], 1.0)
         share = np.where(legal, np.where(won, court, 0.0), share)
         total = np.rint(balance * share).astype(np.int64)
         self.add(month, total, balance, recovery_channel(agency, legal))

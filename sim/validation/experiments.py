@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.config import RunConfig, deep_merge, load_config, with_overrides
+from sim.config import RunConfig, deep_merge, with_overrides
 from sim.engine import PathSimulation
 from sim.validation.core import Check, Settings, map_paths, normal_interval, register
 
@@ -167,4 +167,4 @@ def education(settings: Settings, paths: int) -> list[Check]:
 
 
 __all__ = ["arm_difference", "collector_call", "app_reminder", "education",
-           "experiment_config", "load_config"]
+           "experiment_config"]

@@ -10,7 +10,6 @@ seasoned. Intervals are percentile intervals of the per-path values.
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,7 +18,6 @@ from sim.config import RunConfig, load_config, with_overrides
 from sim.engine import BUCKETS
 from sim.validation.core import Check, Settings, register
 
-CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 BOOK = {"quick": {"initial_borrowers": 4000, "new_borrowers_per_month": 100,
                   "horizon_months": 48},
         "full": {"initial_borrowers": 10_000, "new_borrowers_per_month": 250,
@@ -37,11 +35,9 @@ def shipped_config(name: str) -> RunConfig:
     Raises:
         sim.config.ConfigError: no such shipped config.
     """
-    try:
-        from sim.configs import config_path  # shipped with the package, when installed so
-    except ImportError:
-        return load_config(CONFIGS / f"{name}.yaml")
-    return load_config(config_path(name))
+    from sim.shipped import resolve_config
+
+    return load_config(resolve_config(name))
 
 
 @cache
