@@ -56,6 +56,7 @@ __all__ = [
     "replay_stressed",
     "shock_breakevens",
     "summarise_breakevens",
+    "uncalled",
 ]
 
 MULTIPLE_GRID = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 25.0, 50.0)
@@ -78,7 +79,12 @@ scale-free); losses are scaled back to each path's own pool."""
 
 def _pool_arrays(results: list[PathResult]) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The runs' pool tables as (paths, periods) arrays rescaled to `SCALE`, and each path's
-    scale factor (its cut-off pool / `SCALE`)."""
+    scale factor (its cut-off pool / `SCALE`).
+
+    Besides the pool's columns the mapping holds ``revolving``, the base waterfall's revolving
+    state per period (all False when a result carries no waterfall), which `_base_rates`
+    needs to tell a replenishment capacity that was not looked for from one that was zero.
+    """
     missing = [r.path for r in results if r.pool is None]
     if missing:
         raise ValueError(f"paths {missing} have no deal (the vehicle never bought a pool)")
@@ -92,6 +98,10 @@ def _pool_arrays(results: list[PathResult]) -> tuple[dict[str, np.ndarray], np.n
     for c in cols:
         if c != "base_rate":
             arrays[c] = arrays[c] / factor[:, None]
+    periods = arrays["pool_balance_begin"].shape[1]
+    arrays["revolving"] = np.stack([
+        np.asarray(r.waterfall.deal["revolving"][0], bool) if r.waterfall is not None
+        else np.zeros(periods, bool) for r in results])
     return arrays, factor
 
 
@@ -99,6 +109,22 @@ def _deal(config: RunConfig) -> Deal:
     if config.deal is None:
         raise ValueError("the config has no deal: breakevens need notes (give --deal FILE)")
     return config.deal
+
+
+def uncalled(config: RunConfig) -> RunConfig:
+    """``config`` with its deal's clean-up call removed: the base run the multiple replays.
+
+    A called pool is sold back, so the run records no collections after the call; a stressed
+    replay whose pool stays above the call threshold longer (fewer defaults, or revolving on
+    because a trigger the base case breached holds) needs them. The vehicle only listens to
+    the accounts, so without the call the run is the same up to the call and the pool's own
+    collections after it; the replay applies the deal's call itself, so at k = 1 it is still
+    the run with the call.
+    """
+    deal = _deal(config)
+    if deal.clean_up_call is None:
+        return config
+    return config.model_copy(update={"deal": deal.model_copy(update={"clean_up_call": None})})
 
 
 def _shock(config: RunConfig) -> dict:
@@ -112,22 +138,61 @@ def _rate(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
 
 
+def _carry(values: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    """(paths, periods) ``values`` with every unseen period given the last seen period's value
+    (the first period counts as seen)."""
+    cols = np.arange(values.shape[1])
+    last = np.maximum.accumulate(np.where(seen | (cols == 0), cols, 0), axis=1)
+    return np.take_along_axis(values, last, axis=1)
+
+
+def _base_rates(pool: dict[str, np.ndarray], revolving_months: int) -> dict[str, np.ndarray]:
+    """The base case per unit of pool, with what the run did not observe carried forward.
+
+    Rates, (paths, periods): ``d`` defaults, ``p`` principal and ``y`` interest collections
+    and ``q`` the delinquent balance, each over the pool at the start of the period; ``r``
+    recoveries over the cumulative defaults to date (``rec`` the recoveries themselves where
+    nothing has defaulted yet); ``capacity`` what the vehicle could buy.
+
+    A run observes its pool only while its deal lives: once the deal has ended (all notes
+    repaid, or sold at a clean-up call) the pool table holds zeros, which are not collections
+    of zero. A stressed pool may outlive the base deal, so periods with no base pool take the
+    rates of the base pool's last period. Likewise the vehicle stops looking for receivables
+    to buy once a trigger ends its revolving period; within the deal's revolving months those
+    periods take the last capacity it saw.
+    """
+    base_b = pool["pool_balance_begin"]
+    seen = base_b > 0
+    cum_base = np.cumsum(pool["defaults"], axis=1)
+    rates = {"d": _rate(pool["defaults"], base_b), "p": _rate(pool["principal"], base_b),
+             "y": _rate(pool["interest"], base_b),
+             "q": _rate(pool["delinquent_balance"], base_b),
+             "r": _rate(pool["recoveries"], cum_base)}
+    out = {k: _carry(v, seen) for k, v in rates.items()}
+    out["rec"] = np.where(cum_base > 0, 0.0, pool["recoveries"])
+    periods = base_b.shape[1]
+    looked = np.ones_like(seen)
+    looked[:, 1:] = pool["revolving"][:, :-1] | (np.arange(1, periods) >= revolving_months)
+    out["capacity"] = _carry(pool["replenishment_capacity"], looked)
+    return out
+
+
 def replay_stressed(config: RunConfig, pool: dict[str, np.ndarray],
                     k: np.ndarray) -> WaterfallResult:
     """Replay the deal's waterfall on pool collections whose default rate is scaled by ``k``.
 
-    Per path and period, with B the base pool balance at the start and B' the stressed one:
-    default rate ``d' = min(k d, 1)`` with ``d = defaults / B``; survivors pay as in the base
-    case, so interest and principal rates are scaled by ``(1 - d') / (1 - d)``; the
-    delinquency ratio is ``min(k q, 1)``; recoveries are the base recoveries times the ratio
-    of stressed to base cumulative defaults (same recovery rate, same lag); the next period's
-    pool is ``B' - principal' - defaults' + reinvested'`` (zero after a clean-up call), what
+    Per path and period, with B' the stressed pool balance at the start and the base rates of
+    `_base_rates`: default rate ``d' = min(k d, 1)``; survivors pay as in the base case, so
+    interest and principal rates are scaled by ``(1 - d') / (1 - d)``; the delinquency ratio
+    is ``min(k q, 1)``; recoveries are the base recoveries per unit of cumulative default
+    times the stressed cumulative defaults (same recovery rate, same lag); the next period's
+    pool is ``B' - principal' - defaults' + reinvested'`` (zero once the deal has ended), what
     the vehicle does when it runs the waterfall.
 
     Args:
         config: The run's config (its ``deal`` gives the terms).
-        pool: Base collections, (paths, periods) arrays keyed as the run's ``pool`` table,
-            every path's first pool balance equal (see `SCALE`).
+        pool: Base collections as `_pool_arrays` gives them: (paths, periods) arrays keyed as
+            the run's ``pool`` table, every path's first pool balance equal (see `SCALE`).
         k: Default multiple per path, shape (paths,), >= 0.
 
     Returns:
@@ -135,30 +200,29 @@ def replay_stressed(config: RunConfig, pool: dict[str, np.ndarray],
     """
     base_b = pool["pool_balance_begin"]
     rows, periods = base_b.shape
-    deal = _deal(config).sized(float(base_b[0, 0]))
+    terms = _deal(config)
+    deal = terms.sized(float(base_b[0, 0]))
     wf = Waterfall(deal, periods, rows)
-    d = _rate(pool["defaults"], base_b)
-    p, y = _rate(pool["principal"], base_b), _rate(pool["interest"], base_b)
-    q = _rate(pool["delinquent_balance"], base_b)
-    cum_base = np.cumsum(pool["defaults"], axis=1)
+    base = _base_rates(pool, terms.revolving_months)
     balance, cum = base_b[:, 0].copy(), np.zeros(rows)
     for t in range(periods):
-        d_new = np.minimum(k * d[:, t], 1.0)
-        survive = _rate(1.0 - d_new, 1.0 - d[:, t])
+        d_new = np.minimum(k * base["d"][:, t], 1.0)
+        survive = _rate(1.0 - d_new, 1.0 - base["d"][:, t])
         defaults = d_new * balance
+        principal = base["p"][:, t] * survive * balance
         cum += defaults
-        recoveries = np.where(cum_base[:, t] > 0, pool["recoveries"][:, t]
-                              * _rate(cum, cum_base[:, t]), pool["recoveries"][:, t] * k)
         out = wf.run_period({
-            "pool_balance_begin": balance, "interest": y[:, t] * survive * balance,
-            "principal": p[:, t] * survive * balance, "recoveries": recoveries,
-            "defaults": defaults, "delinquent_balance": np.minimum(k * q[:, t], 1.0) * balance,
+            "pool_balance_begin": balance, "interest": base["y"][:, t] * survive * balance,
+            "principal": principal,
+            "recoveries": base["r"][:, t] * cum + base["rec"][:, t] * k,
+            "defaults": defaults,
+            "delinquent_balance": np.minimum(k * base["q"][:, t], 1.0) * balance,
             "base_rate": pool["base_rate"][:, t],
-            "replenishment_capacity": pool["replenishment_capacity"][:, t],
+            "replenishment_capacity": base["capacity"][:, t],
         })
         ended = out["call_exercised"] | ~out["active"]
-        after = balance - p[:, t] * survive * balance - defaults + out["reinvested"]
-        balance = np.where(ended, 0.0, np.maximum(after, 0.0))
+        balance = np.where(ended, 0.0,
+                           np.maximum(balance - principal - defaults + out["reinvested"], 0.0))
     return wf.result()
 
 
@@ -397,7 +461,7 @@ def breakeven(config: RunConfig, paths: int, seed: int, workers: int = 1, *,
     notes = [n.name for n in config.deal.notes]
     found: dict[str, np.ndarray] = {}
     if "multiple" in stresses:
-        results = run_paths(config, paths, seed, workers)
+        results = run_paths(uncalled(config), paths, seed, workers)
         found["multiple"] = multiple_breakevens(config, results, multiple_grid)
         if progress:
             progress("multiple", paths, paths)

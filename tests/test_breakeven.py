@@ -17,6 +17,7 @@ from sim.breakeven import (
     replay_stressed,
     shocked_config,
     summarise_breakevens,
+    uncalled,
 )
 from sim.cli import main
 from sim.config import deep_merge, read_yaml, validate_config
@@ -89,6 +90,43 @@ def test_no_defaults_to_scale_means_no_breakeven_and_zero_means_it_loses_anyway(
     assert got[1].tolist() == [0.0, 0.0]
 
 
+def called_result(defaults_2: float) -> PathResult:
+    """Three periods of a pool of 100 as a called run records them: 50 repaid and 5 defaulted
+    in period 1, 32 repaid and ``defaults_2`` defaulted in period 2, then nothing: the pool
+    was sold at the clean-up call and the vehicle holds none of it."""
+    flows = {"pool_balance_begin": [100.0, 45.0, 0.0], "interest": [0.0] * 3,
+             "principal": [50.0, 32.0, 0.0], "recoveries": [0.0] * 3,
+             "defaults": [5.0, defaults_2, 0.0], "delinquent_balance": [0.0] * 3,
+             "base_rate": [0.02] * 3, "replenishment_capacity": [0.0] * 3}
+    return PathResult(0, {}, {}, pool={k: np.asarray(v) for k, v in flows.items()})
+
+
+def test_a_stressed_pool_that_outlives_the_called_base_deal_keeps_paying():
+    # A 90 / B 10, no coupons or fees, call at 10 % of the pool. Base case: 45 left after
+    # period 1, 45 - 32 - 4 = 9 <= 10 after period 2: called at 9, so A (90) gets 50 + 40 and
+    # B gets 1 of 10 and loses 9. With no defaults (k = 0) survivors repay 50 / 0.95 = 52.63
+    # and then 32 / 41 of 47.37 = 36.97, leaving 10.40 > 10: no call in period 2. The run saw
+    # nothing after its call, which is not a pool that stopped paying: period 3 repays at the
+    # base pool's last rate, 32 / 41 of 10.40 = 8.12, leaving 2.28 <= 10, called. Every unit
+    # of the pool comes back (no defaults), so both notes are repaid in full; reading the
+    # empty period as collections of zero left 10.40 unpaid at the legal final and wrote A
+    # down by 0.40 and B by 10.
+    config = tiny_config(HAND_DEAL | {"clean_up_call": {"call_pct": 0.10}})
+    config = config.model_copy(
+        update={"book": config.book.model_copy(update={"horizon_months": 13})})
+    pool, factor = _pool_arrays([called_result(4.0)])
+    base = replay_stressed(config, pool, np.ones(1))
+    np.testing.assert_allclose(base.notes["writedown"].sum(axis=1)[0] * factor[0], [0.0, 9.0],
+                               atol=1e-9)
+    assert base.deal["call_exercised"][0].tolist() == [False, True, False]
+    none = replay_stressed(config, pool, np.zeros(1))
+    assert none.deal["call_exercised"][0].tolist() == [False, False, True]
+    np.testing.assert_allclose(none.notes["principal_paid"][0] * factor[0],
+                               [[52.6316, 0.0], [36.9705, 0.0], [0.3979, 10.0]], atol=1e-4)
+    np.testing.assert_allclose(none.notes["writedown"][0], 0.0, atol=1e-9)
+    assert multiple_breakevens(config, [called_result(4.0)])[0, 0] > 1.0
+
+
 # -- the replay against the engine ------------------------------------------------------------
 
 
@@ -106,6 +144,30 @@ def test_replay_at_one_times_reproduces_the_runs_waterfall(engine_run):
         for field in ("balance_end", "writedown", "interest_paid", "principal_paid"):
             np.testing.assert_allclose(replay.notes[field][i] * factor[i],
                                        r.waterfall.notes[field][0], rtol=1e-9, atol=1e-6)
+
+
+def test_the_uncalled_base_run_replays_the_called_run_to_the_cent():
+    # The multiple's base run drops the clean-up call so the pool's collections after it are
+    # recorded; the replay applies the call itself, so at k = 1 it is the run with the call,
+    # path by path, to the cent (the tiny deal is called in period 6 on both paths).
+    config = tiny_config()
+    called = run_paths(config, 2, 3)
+    base = run_paths(uncalled(config), 2, 3)
+    assert all(r.waterfall.deal["call_exercised"][0].any() for r in called)
+    assert uncalled(config).deal.clean_up_call is None and config.deal.clean_up_call
+    pool, factor = _pool_arrays(base)
+    assert (pool["pool_balance_begin"] > 0).all()  # observed to the horizon, after the call
+    replay = replay_stressed(config, pool, np.ones(2))
+    for i, r in enumerate(called):
+        for field in ("writedown", "principal_paid", "interest_paid", "balance_end"):
+            np.testing.assert_allclose(replay.notes[field][i] * factor[i],
+                                       r.waterfall.notes[field][0], atol=0.005)
+        np.testing.assert_allclose(replay.deal["residual"][i] * factor[i],
+                                   r.waterfall.deal["residual"][0], atol=0.005)
+    # with no defaults at all no note loses, whether the pool after the call was observed
+    # (the uncalled run) or carried forward from the called run's last period
+    for results in (base, called):
+        assert (multiple_breakevens(config, results) > 0).all()
 
 
 def test_more_defaults_never_help_a_note(engine_run):
