@@ -10,7 +10,9 @@ borrowers meet the same shocks and the loss moves with the stress, not with the 
   default stop paying, so interest and principal collections shrink with the surviving
   balance, recoveries grow with the defaults (same recovery rate and lag), the delinquent
   balance is scaled by k, and the revolving period buys what the stressed waterfall
-  reinvests. k = 1 reproduces the run's waterfall exactly. Only the waterfall is re-run, so
+  reinvests. The base run is the config's run without its clean-up call (`uncalled`), so the
+  pool's collections are known after the base case's call date; the replay applies the call
+  itself, and k = 1 reproduces the run's waterfall exactly. Only the waterfall is re-run, so
   the search is fast and exact in its common random numbers, but borrowers do not react to
   the stress (collections do not change their ladder, limits are not cut).
 - **Unemployment shock**: the engine is re-run with the peak rise of the unemployment rate

@@ -138,9 +138,14 @@ def _with_deal(config: str | Path, deal: str | None):  # noqa: ANN202 - a path o
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from sim.report import complete_paths
     from sim.store import load_run
 
-    _print_summary(load_run(args.run, args.runs))
+    run = load_run(args.run, args.runs)
+    note = complete_paths(run)
+    if note:
+        err_console.print(f"note: {note}", highlight=False)
+    _print_summary(run)
     return 0
 
 

@@ -32,6 +32,41 @@ def _significance(value: object, n: int) -> str:
     return "yes" if value else "no"
 
 
+def complete_paths(run) -> str | None:  # noqa: ANN001 - a sim.store.Run
+    """Make sure ``run`` has its ``paths`` table; rebuild it from ``portfolio`` if it is not
+    stored (a manifest that names no ``paths`` table).
+
+    The per-path measures are :func:`sim.metrics.path_table` of the portfolio table, with each
+    note's loss (:func:`sim.securitisation.note_loss_columns`) when the run has a deal, as
+    ``creditsim run`` stores them; per-path facts that only the simulation knew (for
+    instance the early-warning model's AUC) cannot be rebuilt and are left out.
+
+    Returns:
+        None when the table was stored, else a one-line note saying it was rebuilt.
+
+    Raises:
+        ValueError: If the run has neither a ``paths`` nor a ``portfolio`` table, naming the
+            tables it has.
+    """
+    if "paths" in run.tables:
+        return None
+    if "portfolio" not in run.tables:
+        have = ", ".join(sorted(run.tables)) or "none"
+        raise ValueError(f"run {run.run_id}: its manifest lists neither a 'paths' nor a "
+                         f"'portfolio' table (tables: {have}), so there is nothing to report; "
+                         "rerun it with 'creditsim run --from-manifest RUN'")
+    from sim.metrics import path_table
+    from sim.securitisation import note_loss_columns
+
+    paths = path_table(run.tables["portfolio"])
+    if "note_metrics" in run.tables:
+        paths = paths.merge(note_loss_columns(run.tables["note_metrics"]), on="path",
+                            how="left")
+    run.tables["paths"] = paths
+    return (f"run {run.run_id} stores no 'paths' table; the per-path measures were rebuilt "
+            "from its 'portfolio' table")
+
+
 def summary_table(run) -> Table:  # noqa: ANN001 - a sim.store.Run
     """Mean, percentiles and 95 % CI of the mean of each key metric, with n."""
     m = run.manifest

@@ -1,0 +1,62 @@
+"""Tests of sim.report: tables of a stored run, and a run stored without its paths table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.cli import main
+from sim.metrics import KEY_METRICS
+from sim.report import complete_paths
+from sim.store import load_run
+
+TINY_YAML = """\
+name: tiny
+seed: 5
+book: {initial_borrowers: 40, new_borrowers_per_month: 4, horizon_months: 6}
+"""
+
+
+@pytest.fixture
+def stored_run(tmp_path, capsys) -> Path:
+    config = tmp_path / "tiny.yaml"
+    config.write_text(TINY_YAML)
+    assert main(["run", str(config), "--paths", "2", "--seed", "3",
+                 "--out", str(tmp_path / "runs"), "--quiet"]) == 0
+    return Path(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+def drop_tables(run: Path, *names: str) -> None:
+    """Take ``names`` out of the run's manifest (as a store written by another version)."""
+    file = run / "manifest.json"
+    manifest = json.loads(file.read_text())
+    manifest["tables"] = [t for t in manifest["tables"] if t not in names]
+    file.write_text(json.dumps(manifest))
+
+
+def test_a_run_without_its_paths_table_is_reported_from_its_portfolio(stored_run, capsys):
+    stored = load_run(stored_run)
+    drop_tables(stored_run, "paths")
+    run = load_run(stored_run)
+    assert "paths" not in run.tables
+    assert "rebuilt from its 'portfolio' table" in complete_paths(run)
+    # the rebuilt measures are those the run stored, path by path
+    pd.testing.assert_frame_equal(run.paths[["path", *KEY_METRICS]],
+                                  stored.paths[["path", *KEY_METRICS]])
+    assert complete_paths(run) is None  # now present
+    assert main(["report", str(stored_run)]) == 0
+    captured = capsys.readouterr()
+    assert "stores no 'paths' table" in captured.err and "Traceback" not in captured.err
+    for metric in KEY_METRICS:
+        assert metric in captured.out
+
+
+def test_a_run_with_neither_paths_nor_portfolio_exits_2_naming_its_tables(stored_run, capsys):
+    drop_tables(stored_run, "paths", "portfolio")
+    assert main(["report", str(stored_run)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "neither a 'paths' nor a 'portfolio' table (tables: rolls, vintages)" in err
+    assert "Traceback" not in err
