@@ -148,10 +148,20 @@ def test_portfolio_page(server, page, run_store):
 
 def test_collections_page(server, page, demo_run):
     _open(page, f"{server}/collections?a={demo_run.run_id}", COLLECTIONS, shot="collections")
+    for g in COLLECTIONS:  # every title line lies below the modebar's band and above the plot
+        page.hover(f"#{g} .js-plotly-plot")
+        box = page.evaluate(
+            "id => { const root = document.getElementById(id);"
+            " const r = s => root.querySelector(s).getBoundingClientRect();"
+            " return [r('.gtitle').top, r('.gtitle').bottom, r('.modebar').bottom,"
+            " r('.nsewdrag').top]; }", g)
+        title_top, title_bottom, modebar_bottom, plot_top = box
+        assert modebar_bottom <= title_top and title_bottom <= plot_top, (g, box)
 
 
 def test_abs_page(server, page, demo_run):
     _open(page, f"{server}/abs?a={demo_run.run_id}", ABS, shot="abs")
+    assert not page.locator(".dash-slider-tooltip").is_visible()  # only while hovered
     assert page.locator("#abs-summary tbody tr").count() == 3
     triggers = page.evaluate("() => { const el = document.querySelector("
                              "'#abs-triggers .js-plotly-plot'); return [el.data.length, "

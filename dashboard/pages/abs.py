@@ -43,7 +43,7 @@ def layout(ctx: AppContext) -> html.Div:
                                       debounce=True)]),
         html.Label(["Period", dcc.Slider(id="abs-period", min=1, max=2, step=1, value=1,
                                          marks=None, tooltip={"placement": "bottom",
-                                                              "always_visible": True})],
+                                                              "always_visible": False})],
                    className="slider-label"),
     ], className="controls")
     return html.Div([

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
 from dash import Input, Output, dcc, html
 
 from dashboard.figures import collections as figs
@@ -18,6 +19,28 @@ GRAPHS = {
     "collections-capacity": lambda d: figs.capacity_fans(d.fans),
     "collections-net-recovery": lambda d: figs.net_recovery_bars(d.collections.net),
 }
+
+MODEBAR_PX = 44
+"""Space kept free for plotly's modebar at the top of a graph (its buttons end about 28
+pixels down; plotly lifts a title of several lines by up to about 10 pixels)."""
+TITLE_LINE_PX = (22, 15)
+"""Height of a title's first line and of each further (``<sup>``) line, pixels."""
+
+
+def below_modebar(fig: go.Figure) -> go.Figure:
+    """``fig`` with its title set below the modebar band and the plot below its title.
+
+    The titles here run across the whole width and some take two to four lines; drawn at
+    the top they sit under the modebar's buttons. The title is anchored to the top of the
+    figure with a pad of `MODEBAR_PX`, and the top margin makes room for every line of it.
+    """
+    lines = (fig.layout.title.text or "").count("<br>") + 1
+    height = TITLE_LINE_PX[0] + TITLE_LINE_PX[1] * (lines - 1)
+    fig.update_layout(title={"y": 1.0, "yref": "container", "yanchor": "top",
+                             "pad": {"t": MODEBAR_PX}},
+                      margin={"t": MODEBAR_PX + height + 12})
+    return fig
+
 
 NO_COLLECTIONS = (
     "This run has no collections data: its portfolio table has no actions_<channel> or "
@@ -56,5 +79,5 @@ def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
             message = NO_COLLECTIONS
         if data is None or data.collections is None:
             return [empty_figure(message)] * len(GRAPHS) + [message, shown(True), shown(False)]
-        figures = [build(data) for build in GRAPHS.values()]
+        figures = [below_modebar(build(data)) for build in GRAPHS.values()]
         return figures + ["", shown(False), shown(True)]
