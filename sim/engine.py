@@ -27,18 +27,20 @@ from sim.agents.interventions import EarlyWarning, educate
 from sim.agents.platform import ChargeOffOutcome, DueDateOutcome, Platform
 from sim.agents.spv import SPV
 from sim.config import BORROWER_TYPES, RunConfig
-from sim.ledger import DAYS_PER_MONTH
+from sim.delinquency import (
+    BUCKET_EDGES,
+    BUCKETS,
+    CHARGED_OFF,
+    DAYS_PER_MONTH,
+    NOT_ON_BOOK,
+    RE_AGED,
+    ROLL_STATES,
+    bucket_of,
+)
 from sim.scenarios import simulate_base_rate, simulate_unemployment
 
 CONCERNS = ("macro", "traits", "income", "spending", "repayment", "collections", "recovery", "spv")
-BUCKETS = ("current", "dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_91_120", "dpd_121_150",
-           "dpd_151_180", "dpd_181_plus")
-BUCKET_EDGES = np.array([1, 31, 61, 91, 121, 151, 181])
 CHARGEOFF_HOUR, PAYMENT_HOUR = 0.25, 0.5  # fractions of a day
-# roll-rate states past the buckets: reported current only because of a re-age (see
-# _roll_state), charged off, and not yet on the book (never recorded as a state)
-RE_AGED, CHARGED_OFF, NOT_ON_BOOK = len(BUCKETS), len(BUCKETS) + 1, len(BUCKETS) + 2
-ROLL_STATES = (*BUCKETS, "re_aged", "charged_off")
 REDEFAULT_WINDOW = 12  # months after a re-age in which a relapse counts as a re-default
 
 
@@ -256,7 +258,7 @@ class PathSimulation:
         balance = p.ledger.balance(n)
         day = (m + 1) * DAYS_PER_MONTH
         dpd = p.ledger.days_past_due(day, n)
-        bucket = np.digitize(dpd, BUCKET_EDGES)
+        bucket = bucket_of(dpd)
         contractual = p.ledger.contractual_days_past_due(day, n, dpd)
         row: dict[str, float] = dict(self.month.flows)
         row.update(p.recovery.month_flows(m))
@@ -313,7 +315,7 @@ class PathSimulation:
         current bucket).
         """
         k = len(BUCKETS)
-        contract_bucket = np.digitize(contractual, BUCKET_EDGES)
+        contract_bucket = bucket_of(contractual)
         by = {"": bucket, "contractual_": contract_bucket}
         row = {}
         for prefix, b in by.items():

@@ -36,7 +36,8 @@ import pandas as pd
 from scipy import stats
 
 from sim.config import CHANNELS
-from sim.engine import BUCKETS, ROLL_STATES, PathResult
+from sim.delinquency import BUCKETS, ROLL_STATES
+from sim.engine import PathResult
 from sim.rolls import redefault_rates, roll_matrix, vintage_rates
 
 MONEY_COLUMNS = (
@@ -142,7 +143,7 @@ def vintage_table(results: list[PathResult]) -> pd.DataFrame:
 def roll_table(results: list[PathResult]) -> pd.DataFrame:
     """Accounts moving between month-end states, one row per (path, month, from, to).
 
-    States are :data:`sim.engine.ROLL_STATES` (the delinquency buckets, ``re_aged`` and
+    States are :data:`sim.delinquency.ROLL_STATES` (the delinquency buckets, ``re_aged`` and
     ``charged_off``); a row counts the ``accounts`` in ``from_state`` at the end of the
     previous month and in ``to_state`` at the end of ``month``, and their ``balance`` at
     the end of the previous month (currency units). Pairs with no account are left out.

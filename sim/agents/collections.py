@@ -26,15 +26,20 @@ from sim.agents.experiments import FieldExperiment
 from sim.agents.platform import RECENT_DECAY
 from sim.config import BORROWER_TYPES, CHANNELS, RunConfig
 from sim.crn import uniforms, uniforms_at
-from sim.ledger import DAYS_PER_MONTH
+from sim.delinquency import (
+    DAYS_PER_MONTH,
+    DELINQUENT_BUCKETS,
+    bucket_of,
+    cured_after_payment,
+    due_time,
+    late_days,
+    past_due,
+)
 
 if TYPE_CHECKING:
     from sim.engine import PathSimulation
 
-BUCKET_EDGES = np.array([1, 31, 61, 91, 121, 151, 181])
-CURE_BUCKETS = ("dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_91_120", "dpd_121_150",
-                "dpd_151_180", "dpd_181_plus")
-_CURE_KEYS = tuple(f"cures_{b}" for b in CURE_BUCKETS)
+_CURE_KEYS = tuple(f"cures_{b}" for b in DELINQUENT_BUCKETS)
 SHIFT_HOUR, WORK_HOUR = 0.3, 0.75  # fractions of a day: shift start, collection run
 _HARDSHIP, _DRAWS = 1, 10  # purposes of the keyed draws (contacts: 3 per channel)
 _PROMISE_DRAWS = np.arange(1, 3)[:, None]  # promise or pay, promise kept: purposes 3 * ch + row
@@ -108,7 +113,7 @@ class Collections:
         c: dict[str, float] = {f"actions_{ch}": 0 for ch in CHANNELS}
         c.update({f"cost_{ch}": 0 for ch in CHANNELS})
         c.update({f"collected_{ch}": 0 for ch in CHANNELS})
-        c.update({f"cures_{b}": 0 for b in CURE_BUCKETS})
+        c.update(dict.fromkeys(_CURE_KEYS, 0))
         c.update(collector_capacity=0, collector_calls=0, queue_wait_days_total=0,
                  promises_made=0, promises_kept=0, promises_broken=0, hardship_enrolments=0,
                  arrangement_reages=0, legal_cases=0, legal_costs=0, max_contacts_day=0,
@@ -208,9 +213,8 @@ class Collections:
         owing = (oldest >= 0) & sim.platform.active[idx]
         self.queued_since[idx[~owing]] = -1
         self.candidates = idx = idx[owing]  # a bill missed today is late from tomorrow
-        due_time = oldest[owing] * DAYS_PER_MONTH + ledger.due_day
-        late = due_time < day
-        return idx[late], day - due_time[late]
+        late, dpd = late_days(day, due_time(oldest[owing], ledger.due_day))
+        return idx[late], dpd
 
     def _room(self, week_left: np.ndarray, today: np.ndarray) -> np.ndarray:
         """Contacts each account may still receive today under both caps.
@@ -378,18 +382,14 @@ class Collections:
             if got:
                 c[f"collected_{ch_name}"] += int(got)
                 c[f"cost_{ch_name}"] += int(paid)
-        oldest = ledger.oldest[who]
-        cured = (oldest < 0) | (oldest * DAYS_PER_MONTH + ledger.due_day >= day)
-        self.count_cures(dpd[cured])
+        self.count_cures(dpd[cured_after_payment(day, ledger.oldest[who], ledger.due_day)])
 
     def count_cures(self, dpd: np.ndarray) -> None:
         """Add cures of accounts that were ``dpd`` days past due to the month's counts."""
         dpd = dpd[dpd >= 1]
         if dpd.size == 0:
             return
-        # np.digitize(dpd, BUCKET_EDGES) without its per-call check that the edges are sorted
-        bucket = np.searchsorted(BUCKET_EDGES, dpd, side="right") - 1
-        counts = np.bincount(bucket, minlength=len(CURE_BUCKETS))
+        counts = np.bincount(bucket_of(dpd) - 1, minlength=len(DELINQUENT_BUCKETS))
         for key, count in zip(_CURE_KEYS, counts.tolist(), strict=True):
             if count:
                 self.counters[key] += count
@@ -405,10 +405,10 @@ class Collections:
         self.counters["promises_kept"] += int(kept.sum())
         self.counters["promises_broken"] += int((~kept).sum())
         ledger = sim.platform.ledger
-        due_time = ledger.oldest[idx] * DAYS_PER_MONTH + ledger.due_day
-        live = kept & (ledger.oldest[idx] >= 0) & (due_time < day) & sim.platform.active[idx]
-        self._pay(sim, day, idx[live], day - due_time[live],
-                  self.promise_channel[idx[live]].astype(np.int64))
+        oldest = ledger.oldest[idx]
+        live = kept & past_due(day, oldest, ledger.due_day) & sim.platform.active[idx]
+        dpd = day - due_time(oldest[live], ledger.due_day)
+        self._pay(sim, day, idx[live], dpd, self.promise_channel[idx[live]].astype(np.int64))
 
     def _legal(self, sim: PathSimulation, day: int, idx: np.ndarray, dpd: np.ndarray) -> None:
         legal = self.col.legal
@@ -485,7 +485,7 @@ class Collections:
         ledger, pool = sim.platform.ledger, sim.pool
         idx = idx[~self.hardship[idx]]
         idx = idx[pool.income[idx] <= (1.0 - hs.income_drop) * pool.permanent_income[idx]]
-        day = month * DAYS_PER_MONTH + ledger.due_day
+        day = due_time(month, ledger.due_day)
         idx = idx[uniforms(self.key, idx, day, _HARDSHIP) < take_up]
         if idx.size == 0:
             return

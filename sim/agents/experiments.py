@@ -16,7 +16,7 @@ import numpy as np
 
 from sim.config import ExperimentConfig
 from sim.crn import uniforms
-from sim.ledger import DAYS_PER_MONTH
+from sim.delinquency import DAYS_PER_MONTH, due_time
 
 _ASSIGN = 4  # purpose of the keyed draw that assigns the arm
 
@@ -55,8 +55,8 @@ class FieldExperiment:
             return
         idx = np.concatenate(batches)
         overdue_due = self.enrol_day[idx] - self.cfg.at_dpd  # due time of the enrolment bill
-        due_time = oldest[idx] * DAYS_PER_MONTH + due_day
-        self.repaid[idx] = (oldest[idx] < 0) | (due_time > overdue_due)
+        due = due_time(oldest[idx], due_day)
+        self.repaid[idx] = (oldest[idx] < 0) | (due > overdue_due)
 
     def outcomes(self, chargeoff_month: np.ndarray, horizon_days: int) -> dict[str, np.ndarray]:
         """Per enrolled account with a full follow-up: arm, repaid, defaulted, enrol day.
