@@ -25,7 +25,7 @@ from sim.agents.borrowers import UNWILLING
 from sim.agents.experiments import FieldExperiment
 from sim.agents.platform import RECENT_DECAY
 from sim.config import BORROWER_TYPES, CHANNELS, RunConfig
-from sim.crn import uniforms, uniforms_at
+from sim.crn import CONTACT_DRAWS, Purpose, uniforms, uniforms_at
 from sim.delinquency import (
     DAYS_PER_MONTH,
     DELINQUENT_BUCKETS,
@@ -41,8 +41,7 @@ if TYPE_CHECKING:
 
 _CURE_KEYS = tuple(f"cures_{b}" for b in DELINQUENT_BUCKETS)
 SHIFT_HOUR, WORK_HOUR = 0.3, 0.75  # fractions of a day: shift start, collection run
-_HARDSHIP, _DRAWS = 1, 10  # purposes of the keyed draws (contacts: 3 per channel)
-_PROMISE_DRAWS = np.arange(1, 3)[:, None]  # promise or pay, promise kept: purposes 3 * ch + row
+_PROMISE_DRAWS = np.arange(1, CONTACT_DRAWS)[:, None]  # promise or pay, kept: rows 1, 2
 
 
 class Collections:
@@ -315,9 +314,10 @@ class Collections:
                  ch: np.ndarray) -> None:
         """Draw the responses of contacts (borrower ``who`` at ``d`` DPD through channel
         ``ch``, one entry per contact) and book the payments and promises they bring."""
-        # three draws of the contact's channel: response (purpose 3 * ch), then, only
-        # for those who respond, promise or pay (3 * ch + 1) and promise kept (3 * ch + 2)
-        u = uniforms_at(self.key, who, day, _DRAWS + 3 * ch)
+        # three draws of the contact's channel: response (row 0 of the channel's block of
+        # Purpose.CONTACT), then, only for those who respond, promise or pay (row 1) and
+        # promise kept (row 2)
+        u = uniforms_at(self.key, who, day, Purpose.CONTACT + CONTACT_DRAWS * ch)
         kind = sim.pool.kind[who]
         chance = self.response[ch, kind] * np.exp(-(d - 1) / self.decay[ch])
         responded = np.flatnonzero(u < chance)
@@ -332,7 +332,8 @@ class Collections:
             who_p, ch_p = who_r[plan], ch_r[plan]
             pool.stretch[who_p] = self.stretch[ch_p]
             pool.arrangement_until[who_p] = month + self.arrangement[ch_p]
-        u = uniforms_at(self.key, who_r, day, _DRAWS + 3 * ch_r + _PROMISE_DRAWS)
+        u = uniforms_at(self.key, who_r, day,
+                        Purpose.CONTACT + CONTACT_DRAWS * ch_r + _PROMISE_DRAWS)
         promise = u[0] < self.promise_share[ch_r]
         promised = promise & (self.promise_day[who_r] < 0)  # among the responses
         first = np.zeros(who_r.size, dtype=bool)
@@ -486,7 +487,7 @@ class Collections:
         idx = idx[~self.hardship[idx]]
         idx = idx[pool.income[idx] <= (1.0 - hs.income_drop) * pool.permanent_income[idx]]
         day = due_time(month, ledger.due_day)
-        idx = idx[uniforms(self.key, idx, day, _HARDSHIP) < take_up]
+        idx = idx[uniforms(self.key, idx, day, Purpose.HARDSHIP_TAKE_UP) < take_up]
         if idx.size == 0:
             return
         self._reage(sim, month, idx, hs.grace_months)

@@ -15,10 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from sim.config import ExperimentConfig
-from sim.crn import uniforms
+from sim.crn import Purpose, uniforms
 from sim.delinquency import DAYS_PER_MONTH, due_time
-
-_ASSIGN = 4  # purpose of the keyed draw that assigns the arm
 
 
 class FieldExperiment:
@@ -37,7 +35,7 @@ class FieldExperiment:
         new = idx[(dpd == self.cfg.at_dpd) & (self.arm[idx] < 0)]
         if new.size == 0:
             return new
-        treated = uniforms(self.key, new, 0, _ASSIGN) < self.cfg.share
+        treated = uniforms(self.key, new, 0, Purpose.EXPERIMENT_ARM) < self.cfg.share
         self.arm[new] = treated
         self.enrol_day[new] = day
         self.follow.setdefault(day + self.cfg.follow_days, []).append(new)

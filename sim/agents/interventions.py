@@ -24,14 +24,13 @@ from sklearn.preprocessing import StandardScaler
 
 from sim.agents.platform import LIMIT_STEP_CENTS
 from sim.config import RunConfig
-from sim.crn import uniforms
+from sim.crn import Purpose, uniforms
 
 if TYPE_CHECKING:
     from sim.engine import PathSimulation
 
 FEATURES = ("score", "utilisation", "bill_to_limit", "months_on_book", "recent_missed",
             "recent_contacts", "recent_cut")
-_NUDGE = 3  # purpose of the keyed draw deciding who education reaches
 
 
 class EarlyWarning:
@@ -118,7 +117,7 @@ class EarlyWarning:
         if y.min() == y.max():
             return  # one class only: nothing to learn, no action taken
         if y.size > self.cfg.max_training_rows:
-            keep = np.argsort(uniforms(self.key, np.arange(y.size), 0, 0))
+            keep = np.argsort(uniforms(self.key, np.arange(y.size), 0, Purpose.EW_TRAINING_SAMPLE))
             keep = keep[: self.cfg.max_training_rows]
             x, y = x[keep], y[keep]
         self.model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
@@ -144,6 +143,6 @@ def educate(config: RunConfig, key: int, pool, lo: int, hi: int,  # noqa: ANN001
     nudges = config.nudges
     if not nudges.enabled or hi <= lo:
         return 0
-    reached = uniforms(key, np.arange(lo, hi), 0, _NUDGE) < nudges.reach
+    reached = uniforms(key, np.arange(lo, hi), 0, Purpose.NUDGE_REACH) < nudges.reach
     pool.nudged_month[lo:hi] = np.where(reached, month, -1)
     return int(round(nudges.cost_per_borrower * 100)) * int(reached.sum())

@@ -27,7 +27,7 @@ import numpy as np
 from sim.abs import Waterfall
 from sim.agents.recoveries import Recoveries
 from sim.config import RunConfig
-from sim.crn import uniforms
+from sim.crn import Purpose, uniforms
 
 if TYPE_CHECKING:
     from sim.agents.platform import ChargeOffOutcome
@@ -42,7 +42,6 @@ bought (revolving), what it sold (the pool bought back at a clean-up call, or re
 originator after the legal final period), its balance at the
 period's end and the number of accounts it holds a part of. For every period
 ``pool_balance_begin - principal - defaults + purchased - sold = pool_balance_end``."""
-_PURPOSE_ORDER = 200  # keyed-draw purpose: the order in which eligible accounts are bought
 
 
 def capped_pool(room: np.ndarray, limit: float, target: float) -> float:
@@ -253,7 +252,7 @@ class SPV:
         idx = np.flatnonzero(room > 0)
         if idx.size == 0 or amount <= 0:
             return 0.0
-        order = idx[np.argsort(uniforms(self.key, idx, 0, _PURPOSE_ORDER), kind="stable")]
+        order = idx[np.argsort(uniforms(self.key, idx, 0, Purpose.VEHICLE_ORDER), kind="stable")]
         take = np.diff(np.minimum(np.cumsum(room[order]), amount), prepend=0.0)
         self.share[order] = np.minimum(self.share[order] + take / principal[order], 1.0)
         return float(take.sum())
