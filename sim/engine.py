@@ -37,6 +37,7 @@ from sim.delinquency import (
     ROLL_STATES,
     bucket_of,
 )
+from sim.recorder import MONTHLY, VINTAGES, Recorder
 from sim.scenarios import simulate_base_rate, simulate_unemployment
 
 CONCERNS = ("macro", "traits", "income", "spending", "repayment", "collections", "recovery", "spv")
@@ -105,8 +106,8 @@ class PathSimulation:
         self.env = simpy.Environment()
         self.month = _Month()
         self.opening: float = 0  # cents (a whole number)
-        self.series: dict[str, list] = {}
-        self.vintage_rows: dict[str, list] = {}
+        self.series = Recorder(MONTHLY)
+        self.vintage_rows = Recorder(VINTAGES)
         self.trace_ids = np.array(sorted(set(trace_ids)), dtype=np.int64)
         if np.any((self.trace_ids < 0) | (self.trace_ids >= config.capacity)):
             raise ValueError(f"trace ids must be between 0 and {config.capacity - 1}")
@@ -164,8 +165,8 @@ class PathSimulation:
         for make in self.extra_processes:
             self.env.process(make(self))
         self.env.run(until=self.months * DAYS_PER_MONTH)
-        monthly = {k: np.asarray(v) for k, v in self.series.items()}
-        vintages = {k: np.concatenate(v) for k, v in self.vintage_rows.items()}
+        monthly = self.series.series()
+        vintages = self.vintage_rows.series()
         rolls = np.stack(self.roll_counts)  # (months, from state, to state)
         summary = {"early_warning_auc": self.early_warning.auc()}
         result = PathResult(self.path, monthly, vintages, self.trace, rolls,
@@ -280,8 +281,7 @@ class PathSimulation:
         row["mean_score"] = float(self.pool.score[:n][active].mean()) if active.any() else 0.0
         row["unemployment_rate"] = float(self.unemployment[m])
         row["base_rate"] = float(self.base_rate[m])
-        for k, v in row.items():
-            self.series.setdefault(k, []).append(v)
+        self.series.record(row)
         self._record_vintages(m)
         self._record_rolls(state, balance)
         self.opening = row["receivables_balance"]
@@ -381,8 +381,7 @@ class PathSimulation:
             "charge_offs": self._co_amount[: m + 1].astype(np.int64),
             "charged_off_accounts": self._co_count[: m + 1],
         }
-        for k, v in cols.items():
-            self.vintage_rows.setdefault(k, []).append(v)
+        self.vintage_rows.record(cols)
 
     # -- one borrower's story -------------------------------------------------------------
     def record_trace(self, event: str, m: int, only: np.ndarray | None = None,
