@@ -115,6 +115,13 @@ class Platform:
         self.limit[cuts] = (self.limit[cuts] * (1.0 - cl.cut_pct)).astype(np.int64)
         return int(rises.sum()), cuts.size
 
+    def cut_limits(self, idx: np.ndarray, pct: float) -> None:
+        """Cut the limits of accounts ``idx`` by the share ``pct``, down to whole steps of
+        :data:`LIMIT_STEP_CENTS`, and remember the cut (the early-warning action)."""
+        cut = (self.limit[idx] * (1.0 - pct)).astype(np.int64)
+        self.limit[idx] = cut // LIMIT_STEP_CENTS * LIMIT_STEP_CENTS
+        self.recent_cut[idx] = 1.0
+
     # -- billing and payments ----------------------------------------------------------------
     def statement(self, month: int, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Issue the month's statements; late fees accrue on overdue principal; accounts
