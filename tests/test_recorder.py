@@ -80,3 +80,17 @@ def test_money_is_declared_in_cents_and_flows_sum_over_months():
                                       "recoveries", "credit_limit_total")} == {Unit.CENTS}
     assert MONTHLY["payments"].over is Over.SUM
     assert MONTHLY["receivables_balance"].over is Over.LAST
+
+
+def test_the_store_contract_agrees_with_the_declared_units():
+    """sim.tables lists the portfolio columns readers rely on, in the readers' units; each is
+    recorded, in the unit the registry declares (cents become currency units)."""
+    from sim.tables import PORTFOLIO
+
+    readers = {Unit.CENTS: {"currency"}, Unit.COUNT: {"count"},
+               Unit.RATIO: {"fraction", "rate_annual"}, Unit.DAYS: {"days"}}
+    for name, unit in PORTFOLIO.columns:
+        if name in ("path", "month"):
+            continue
+        assert name in MONTHLY, name
+        assert unit in readers[MONTHLY[name].unit], (name, unit)
