@@ -31,6 +31,7 @@ from sim.agents.collections import Collections, Restructured
 from sim.agents.interventions import EarlyWarning, LenderView, educate
 from sim.agents.listener import BookListener
 from sim.agents.platform import ChargeOffOutcome, DueDateOutcome, Platform
+from sim.agents.recoveries import Recoveries
 from sim.agents.spv import SPV, BookAtMonthEnd
 from sim.config import BORROWER_TYPES, RunConfig
 from sim.delinquency import (
@@ -142,7 +143,8 @@ class PathSimulation:
         self.spv = None
         if config.deal is not None:
             spv_key = int(self.streams["spv"].integers(2**63))
-            self.spv = SPV(config, config.capacity, spv_key, self.base_rate)
+            self.spv = SPV(config.deal, self.months, config.capacity, spv_key, self.base_rate,
+                           lambda: Recoveries(config))
             self.listeners.append(self.spv)
 
     def build_collections(self, kind: type[Collections] = Collections) -> Collections:

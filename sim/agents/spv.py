@@ -20,6 +20,7 @@ Money inside the engine is cents; the waterfall works in currency units (cents /
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -27,10 +28,10 @@ import numpy as np
 
 from sim.abs import Waterfall
 from sim.agents.recoveries import Recoveries
-from sim.config import RunConfig
 from sim.crn import Purpose, uniforms
 
 if TYPE_CHECKING:
+    from sim.abs.deal import Deal
     from sim.agents.platform import ChargeOffOutcome
     from sim.ledger import Ledger
 
@@ -120,18 +121,26 @@ class SPV:
     It follows the book as a :class:`sim.agents.listener.BookListener`: the engine tells it
     of payments, charge-offs, purchases and restructurings as they happen, and of the book
     at each month end (:meth:`on_month_end`).
+
+    Args:
+        terms: the deal (the ``deal`` section of the config).
+        horizon_months: months simulated (the deal runs from its cut-off to the horizon).
+        capacity: borrower slots.
+        key: the vehicle's key for keyed draws (:class:`sim.crn.Purpose`).
+        base_rate: the path's base rate by month (annual).
+        new_recoveries: makes an empty book of recoveries on the platform's terms (the
+            vehicle keeps its share of each charge-off's recoveries in one).
     """
 
-    def __init__(self, config: RunConfig, capacity: int, key: int, base_rate: np.ndarray):
-        if config.deal is None:
-            raise ValueError("the run's config has no deal")
-        self.config = config
-        self.terms = config.deal
+    def __init__(self, terms: Deal, horizon_months: int, capacity: int, key: int,
+                 base_rate: np.ndarray, new_recoveries: Callable[[], Recoveries]):
+        self.terms = terms
         self.key = key
         self.base_rate = base_rate
         self.share = np.zeros(capacity)
-        self.recoveries = Recoveries(config)
-        self.n_periods = config.book.horizon_months - self.terms.cutoff_month
+        self.new_recoveries = new_recoveries
+        self.recoveries = new_recoveries()
+        self.n_periods = horizon_months - self.terms.cutoff_month
         self.waterfall: Waterfall | None = None
         self.cutoff_pool = 0.0  # cents
         self.pool_begin = 0.0  # cents, this period's
@@ -220,7 +229,7 @@ class SPV:
             # left of the pool returns to the originator): the deal ends
             sold, pool_end = pool_end, 0.0
             self.share[:] = 0.0
-            self.recoveries = Recoveries(self.config)
+            self.recoveries = self.new_recoveries()
         self._record(inputs, m, bought, sold, pool_end)
         self.pool_begin = pool_end
         self.flows = dict.fromkeys(self.flows, 0.0)
