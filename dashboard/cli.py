@@ -19,7 +19,7 @@ from dashboard.launcher import (
     LaunchLimits,
 )
 from dashboard.security import is_loopback
-from sim.cli import whole_number
+from sim.argtypes import whole_number
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8050

@@ -1040,10 +1040,38 @@ def read_deal_yaml(path: Path) -> dict:
     return read_config_file(Path(path), RunConfig.model_fields["deal"].annotation)
 
 
+# named macro scenarios (used through sim.scenarios, which simulates their paths)
+SCENARIOS: dict[str, ShockConfig] = {
+    # no deterministic shock: unemployment wanders around its long-run rate
+    "baseline": ShockConfig(start_month=0, peak_increase=0.0),
+    # a moderate recession: +4 points within 9 months of month 6, 6 months at the peak
+    # (close to the 2001 and 1990-91 US recessions' rise in unemployment)
+    "recession": ShockConfig(
+        start_month=6, peak_increase=0.04, ramp_months=9, hold_months=6, recovery_months=24
+    ),
+    # a severe recession: +8 points, the size of the 2008-09 rise in the US and Spain's first year
+    "severe_recession": ShockConfig(
+        start_month=6, peak_increase=0.08, ramp_months=12, hold_months=9, recovery_months=36
+    ),
+}
+
+
+def apply_scenario(config: RunConfig, source: str = "config") -> RunConfig:
+    """Fill ``macro.shock`` from the named scenario when the config gives none."""
+    name = config.macro.scenario
+    if name not in SCENARIOS:
+        raise ConfigError(
+            f"{source}: invalid configuration\n  macro.scenario = {name!r}: unknown scenario; "
+            f"allowed: {', '.join(sorted(SCENARIOS))}"
+        )
+    if config.macro.shock is not None:
+        return config
+    macro = config.macro.model_copy(update={"shock": SCENARIOS[name]})
+    return config.model_copy(update={"macro": macro})
+
+
 def validate_config(data: dict, source: str = "config") -> RunConfig:
     """Validate a mapping into a :class:`RunConfig`, raising :class:`ConfigError`."""
-    from sim.scenarios import apply_scenario  # scenarios sit beside the config models
-
     try:
         config = RunConfig.model_validate(data)
     except ValidationError as err:

@@ -9,6 +9,11 @@ depend on the order SimPy happens to schedule processes in.
 
 Randomness: the path's seed sequence is split into one stream per concern, so a
 change of policy leaves every other concern's draws untouched.
+
+The engine coordinates: each agent gets the arrays it reads (the ledger, the pool, its
+config section) and returns what happened (a due date's payments, the accounts charged off,
+re-aged or flagged); the engine passes these on, to the month's records and to every
+:class:`sim.agents.listener.BookListener` (the vehicle). No agent reaches into another.
 """
 
 from __future__ import annotations
@@ -22,23 +27,28 @@ import simpy
 
 from sim.abs import WaterfallResult
 from sim.agents.borrowers import BorrowerPool
-from sim.agents.collections import Collections
-from sim.agents.interventions import EarlyWarning, educate
+from sim.agents.collections import Collections, Restructured
+from sim.agents.interventions import EarlyWarning, LenderView, educate
+from sim.agents.listener import BookListener
 from sim.agents.platform import ChargeOffOutcome, DueDateOutcome, Platform
-from sim.agents.spv import SPV
+from sim.agents.recoveries import Recoveries
+from sim.agents.spv import SPV, BookAtMonthEnd
 from sim.config import BORROWER_TYPES, RunConfig
-from sim.ledger import DAYS_PER_MONTH
+from sim.delinquency import (
+    BUCKET_EDGES,
+    BUCKETS,
+    CHARGED_OFF,
+    DAYS_PER_MONTH,
+    NOT_ON_BOOK,
+    RE_AGED,
+    ROLL_STATES,
+    bucket_of,
+)
+from sim.recorder import MONTHLY, VINTAGES, Recorder
 from sim.scenarios import simulate_base_rate, simulate_unemployment
 
 CONCERNS = ("macro", "traits", "income", "spending", "repayment", "collections", "recovery", "spv")
-BUCKETS = ("current", "dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_91_120", "dpd_121_150",
-           "dpd_151_180", "dpd_181_plus")
-BUCKET_EDGES = np.array([1, 31, 61, 91, 121, 151, 181])
 CHARGEOFF_HOUR, PAYMENT_HOUR = 0.25, 0.5  # fractions of a day
-# roll-rate states past the buckets: reported current only because of a re-age (see
-# _roll_state), charged off, and not yet on the book (never recorded as a state)
-RE_AGED, CHARGED_OFF, NOT_ON_BOOK = len(BUCKETS), len(BUCKETS) + 1, len(BUCKETS) + 2
-ROLL_STATES = (*BUCKETS, "re_aged", "charged_off")
 REDEFAULT_WINDOW = 12  # months after a re-age in which a relapse counts as a re-default
 
 
@@ -103,8 +113,8 @@ class PathSimulation:
         self.env = simpy.Environment()
         self.month = _Month()
         self.opening: float = 0  # cents (a whole number)
-        self.series: dict[str, list] = {}
-        self.vintage_rows: dict[str, list] = {}
+        self.series = Recorder(MONTHLY)
+        self.vintage_rows = Recorder(VINTAGES)
         self.trace_ids = np.array(sorted(set(trace_ids)), dtype=np.int64)
         if np.any((self.trace_ids < 0) | (self.trace_ids >= config.capacity)):
             raise ValueError(f"trace ids must be between 0 and {config.capacity - 1}")
@@ -119,9 +129,10 @@ class PathSimulation:
         self._purchases_by_cohort: np.ndarray = np.zeros(self.months)
         self.month_index = 0
         key = int(self.streams["collections"].integers(2**63))
-        self.collections = Collections(config, config.capacity, key, self.env)
-        self.early_warning = EarlyWarning(config, key)
         self._key = key
+        self.listeners: list[BookListener] = []  # told of payments, charge-offs, purchases
+        self.collections = self.build_collections()
+        self.early_warning = EarlyWarning(config.early_warning, config.billing.due_day, key)
         self._nudge_cost = 0
         self.roll_counts: list[np.ndarray] = []
         self.roll_balances: list[np.ndarray] = []
@@ -132,7 +143,17 @@ class PathSimulation:
         self.spv = None
         if config.deal is not None:
             spv_key = int(self.streams["spv"].integers(2**63))
-            self.spv = SPV(config, config.capacity, spv_key, self.base_rate)
+            self.spv = SPV(config.deal, self.months, config.capacity, spv_key, self.base_rate,
+                           lambda: Recoveries(config))
+            self.listeners.append(self.spv)
+
+    def build_collections(self, kind: type[Collections] = Collections) -> Collections:
+        """The path's collection process (of class ``kind``), wired to its accounts: its
+        payments go to :meth:`record_payment`, its contacts to :meth:`record_trace`."""
+        c = self.config
+        return kind(c.collections, c.repayment, c.experiment, c.capacity, self._key, self.env,
+                    ledger=self.platform.ledger, active=self.platform.active, pool=self.pool,
+                    on_payment=self.record_payment, on_trace=self.record_trace)
 
     # -- the clock ---------------------------------------------------------------------------
     def _monthly(self, offset: float, handler: Callable[[int], None]
@@ -149,21 +170,21 @@ class PathSimulation:
         schedule = [
             (0.0, self.on_month_start),
             (chargeoff_day + CHARGEOFF_HOUR, self.on_charge_off),
-            (self.early_warning.action_day + PAYMENT_HOUR,
-             lambda m: self.early_warning.act(self, m)),
+            (self.early_warning.action_day + PAYMENT_HOUR, self.on_early_warning),
             (bill.due_day + PAYMENT_HOUR, self.on_due_date),
             (bill.purchase_day + PAYMENT_HOUR, self.on_purchases),
             (DAYS_PER_MONTH - 0.01, self.on_month_end),
         ]
         for offset, handler in schedule:
             self.env.process(self._monthly(offset, handler))
-        self.env.process(self.collections.shifts(self))
-        self.env.process(self.collections.daily(self))
+        days = self.months * DAYS_PER_MONTH
+        self.env.process(self.collections.shifts(days))
+        self.env.process(self.collections.daily(days))
         for make in self.extra_processes:
             self.env.process(make(self))
         self.env.run(until=self.months * DAYS_PER_MONTH)
-        monthly = {k: np.asarray(v) for k, v in self.series.items()}
-        vintages = {k: np.concatenate(v) for k, v in self.vintage_rows.items()}
+        monthly = self.series.series()
+        vintages = self.vintage_rows.series()
         rolls = np.stack(self.roll_counts)  # (months, from state, to state)
         summary = {"early_warning_auc": self.early_warning.auc()}
         result = PathResult(self.path, monthly, vintages, self.trace, rolls,
@@ -186,13 +207,14 @@ class PathSimulation:
         self.month_index = m
         new = book.initial_borrowers if m == 0 else book.new_borrowers_per_month
         self.platform.onboard(self.n, self.n + new, m, self.pool)
-        self._nudge_cost += educate(self.config, self._key, self.pool, self.n, self.n + new, m)
+        self._nudge_cost += educate(self.config.nudges, self._key, self.pool, self.n,
+                                    self.n + new, m)
         self.n += new
         self.pool.month = m
         self.pool.step_income(self.n, float(self.unemployment[m]), self.streams["income"])
         _, fees = self.platform.statement(m, self.n)
         self.month.add("fees_billed", fees.sum())
-        self.early_warning.on_statement(self, m)
+        self.early_warning.on_statement(m, self.n, self.lender_view())
         self.record_trace("statement", m, bill=self.platform.ledger.owed(self.n))
 
     def on_charge_off(self, m: int) -> None:
@@ -200,8 +222,8 @@ class PathSimulation:
         out = self.platform.charge_off(self.env.now, m, self.n, self.pool,
                                        self.streams["recovery"], col.agency, col.legal)
         self.last_charge_off = out
-        if self.spv is not None:
-            self.spv.on_charge_off(m, out)
+        for listener in self.listeners:
+            listener.on_charge_offs(m, out)
         self.month.add("charge_offs_principal", out.principal.sum())
         self.month.add("charge_offs_fees", out.fee.sum())
         self.month.add("charge_offs", out.principal.sum() + out.fee.sum())
@@ -221,18 +243,19 @@ class PathSimulation:
         self.month.add("bills_due", (out.owed > 0).sum())
         self.month.add("limit_increases", out.limit_increases)
         self.month.add("limit_cuts", out.limit_cuts)
-        self.early_warning.on_due(self, m, out.missed)
+        self.early_warning.on_due(m, out.missed)
         self.collections.count_cures(out.days_past_due[out.cured])
-        self.collections.reage_arrangements(self, m, out.paid, out.missed)
-        self.collections.hardship_requests(self, m)
-        self.collections.refresh(self)
+        self.restructured(m, self.collections.reage_arrangements(m, out.paid, out.missed))
+        self.restructured(m, self.collections.hardship_requests(self.n, m))
+        self.collections.refresh(self.n, m)
         self.record_trace("due_date", m, paid=out.paid)
 
     def record_payment(self, principal: np.ndarray, fee: np.ndarray,
                        idx: np.ndarray | None = None) -> None:
-        """Add payments (cents per account ``idx``, or accounts 0.. when None) to the flows."""
-        if self.spv is not None:
-            self.spv.on_payment(principal, fee, idx)
+        """Add payments (cents per account ``idx``, or accounts 0.. when None) to the flows
+        and tell the listeners."""
+        for listener in self.listeners:
+            listener.on_payments(principal, fee, idx)
         p, f = int(principal.sum()), int(fee.sum())
         self.month.add("payments", p + f)
         self.month.add("payments_principal", p)
@@ -242,8 +265,8 @@ class PathSimulation:
         amount = self.platform.purchases(m, self.n, self.env.now, self.pool,
                                          self.streams["spending"])
         self.last_purchases = amount
-        if self.spv is not None:
-            self.spv.on_purchases(amount, self.platform.ledger)
+        for listener in self.listeners:
+            listener.on_purchases(amount, self.platform.ledger)
         self.month.add("new_purchases", amount.sum())
         self._purchases_by_cohort = np.bincount(
             self.platform.onboard_month[: self.n], weights=amount, minlength=self.months
@@ -256,7 +279,7 @@ class PathSimulation:
         balance = p.ledger.balance(n)
         day = (m + 1) * DAYS_PER_MONTH
         dpd = p.ledger.days_past_due(day, n)
-        bucket = np.digitize(dpd, BUCKET_EDGES)
+        bucket = bucket_of(dpd)
         contractual = p.ledger.contractual_days_past_due(day, n, dpd)
         row: dict[str, float] = dict(self.month.flows)
         row.update(p.recovery.month_flows(m))
@@ -278,14 +301,46 @@ class PathSimulation:
         row["mean_score"] = float(self.pool.score[:n][active].mean()) if active.any() else 0.0
         row["unemployment_rate"] = float(self.unemployment[m])
         row["base_rate"] = float(self.base_rate[m])
-        for k, v in row.items():
-            self.series.setdefault(k, []).append(v)
+        self.series.record(row)
         self._record_vintages(m)
         self._record_rolls(state, balance)
         self.opening = row["receivables_balance"]
         self.month = _Month()
         if self.spv is not None:
-            self.spv.on_month_end(self, m, dpd)
+            book = BookAtMonthEnd(p.ledger.principal(n), dpd, p.active[:n],
+                                  self.pool.score[:n], p.onboard_month[:n])
+            self.spv.on_month_end(m, book)
+
+    def on_early_warning(self, m: int) -> None:
+        """Carry out the early-warning model's action on the borrowers it flags."""
+        flagged = self.early_warning.act(m)
+        if flagged is None:
+            return
+        if flagged.action == "reminder":
+            self.pool.reminded[flagged.index] = True
+        elif flagged.action == "limit_cut":
+            self.platform.cut_limits(flagged.index, flagged.limit_cut_pct)
+        else:
+            self.restructured(m, self.collections.offer_hardship(m, flagged.index))
+
+    def restructured(self, m: int, out: Restructured) -> None:
+        """Pass on accounts re-aged in month ``m``: a new plan replaces a terminated
+        contract, the listeners hear of the principal's change, the traced see it."""
+        if out.index.size == 0:
+            return
+        self.platform.accelerated[out.index] = False
+        for listener in self.listeners:
+            listener.on_restructure(out.index, out.before, out.after)
+        self.record_trace("hardship", m, only=out.index)
+
+    def lender_view(self) -> LenderView:
+        """What the lender sees of every account (the early-warning model's inputs)."""
+        p = self.platform
+        return LenderView(score=self.pool.score, outstanding=p.ledger.outstanding,
+                          unpaid=p.ledger.unpaid, limit=p.limit, onboard_month=p.onboard_month,
+                          recent_missed=p.recent_missed,
+                          recent_contacts=self.collections.recent_contacts,
+                          recent_cut=p.recent_cut, oldest=p.ledger.oldest, active=p.active)
 
     @staticmethod
     def _roll_state(active: np.ndarray, bucket: np.ndarray,
@@ -313,7 +368,7 @@ class PathSimulation:
         current bucket).
         """
         k = len(BUCKETS)
-        contract_bucket = np.digitize(contractual, BUCKET_EDGES)
+        contract_bucket = bucket_of(contractual)
         by = {"": bucket, "contractual_": contract_bucket}
         row = {}
         for prefix, b in by.items():
@@ -379,8 +434,7 @@ class PathSimulation:
             "charge_offs": self._co_amount[: m + 1].astype(np.int64),
             "charged_off_accounts": self._co_count[: m + 1],
         }
-        for k, v in cols.items():
-            self.vintage_rows.setdefault(k, []).append(v)
+        self.vintage_rows.record(cols)
 
     # -- one borrower's story -------------------------------------------------------------
     def record_trace(self, event: str, m: int, only: np.ndarray | None = None,

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-DAYS_PER_MONTH = 30
+from sim.delinquency import DAYS_PER_MONTH, days_past_due
+
+__all__ = ["DAYS_PER_MONTH", "SCHEDULE_SLOTS", "Ledger", "allocate"]
 SCHEDULE_SLOTS = 14  # a 12-month plan bought in month m starts at m+1 and ends at m+13
 
 
@@ -116,11 +118,7 @@ class Ledger:
 
         0 when nothing is unpaid or the oldest unpaid bill is not yet due.
         """
-        dpd = np.zeros(n, dtype=np.int64)
-        idx = np.flatnonzero(self.oldest[:n] >= 0)  # accounts with an unpaid bill
-        due_time = self.oldest[idx] * DAYS_PER_MONTH + self.due_day
-        dpd[idx] = np.maximum(np.floor(day - due_time), 0)
-        return dpd
+        return days_past_due(day, self.oldest[:n], self.due_day)
 
     def contractual_days_past_due(self, day: float, n: int,
                                   reported: np.ndarray | None = None) -> np.ndarray:
@@ -146,10 +144,9 @@ class Ledger:
         dpd = self.days_past_due(day, n) if reported is None else reported.copy()
         if not self._any_reaged:
             return dpd
-        idx = np.flatnonzero((self.reaged_left[:n] > 0) & (self.contract_oldest[:n] >= 0))
-        due_time = self.contract_oldest[idx] * DAYS_PER_MONTH + self.due_day
-        dpd[idx] = np.maximum(dpd[idx], np.maximum(np.floor(day - due_time), 0))
-        return dpd
+        # the oldest cancelled bill, while the restructured amount is not repaid
+        contract = np.where(self.reaged_left[:n] > 0, self.contract_oldest[:n], -1)
+        return np.maximum(dpd, days_past_due(day, contract, self.due_day))
 
     def _repaid(self, idx: np.ndarray | slice, principal: np.ndarray) -> None:
         """Count ``principal`` paid by accounts ``idx`` against their restructured amount."""

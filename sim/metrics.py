@@ -35,21 +35,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.config import CHANNELS
-from sim.engine import BUCKETS, ROLL_STATES, PathResult
+from sim.delinquency import BUCKETS, ROLL_STATES
+from sim.engine import PathResult
+from sim.recorder import MONTHLY, VINTAGES, money_columns, to_currency
 from sim.rolls import redefault_rates, roll_matrix, vintage_rates
 
-MONEY_COLUMNS = (
-    "new_purchases", "fees_billed", "payments", "payments_principal", "payments_fees",
-    "charge_offs", "charge_offs_principal", "charge_offs_fees", "recoveries",
-    "opening_balance", "receivables_balance", "credit_limit_total",
-    *(f"balance_{b}" for b in BUCKETS), *(f"balance_contractual_{b}" for b in BUCKETS),
-    "balance_re_aged",
-    *(f"cost_{c}" for c in CHANNELS), *(f"collected_{c}" for c in CHANNELS),
-    "legal_costs", "collection_cost", "recoveries_internal", "recoveries_agency",
-    "recoveries_legal", "debt_sale_proceeds", "recovery_commission", "net_recoveries",
-    "ew_cost", "nudge_cost",
-)
+MONEY_COLUMNS = money_columns(MONTHLY)
+"""The monthly columns in currency units (declared in cents in :mod:`sim.recorder`)."""
 KEY_METRICS = (
     "cumulative_charge_off_rate", "net_loss_rate", "recovery_rate",
     "annualised_charge_off_rate", "borrower_default_rate", "peak_dpd30_rate",
@@ -116,10 +108,7 @@ def portfolio_table(results: list[PathResult]) -> pd.DataFrame:
         df.insert(0, "month", np.arange(len(df), dtype=np.int32))
         df.insert(0, "path", np.int32(r.path))
         frames.append(df)
-    out = pd.concat(frames, ignore_index=True)
-    for col in MONEY_COLUMNS:
-        out[col] = out[col].to_numpy(dtype=np.int64) / 100.0
-    return out
+    return to_currency(pd.concat(frames, ignore_index=True), MONTHLY)
 
 
 def vintage_table(results: list[PathResult]) -> pd.DataFrame:
@@ -133,16 +122,13 @@ def vintage_table(results: list[PathResult]) -> pd.DataFrame:
         df = pd.DataFrame(r.vintages)
         df.insert(0, "path", np.int32(r.path))
         frames.append(df)
-    out = pd.concat(frames, ignore_index=True)
-    for col in ("purchases", "charge_offs"):
-        out[col] = out[col] / 100.0
-    return vintage_rates(out)
+    return vintage_rates(to_currency(pd.concat(frames, ignore_index=True), VINTAGES))
 
 
 def roll_table(results: list[PathResult]) -> pd.DataFrame:
     """Accounts moving between month-end states, one row per (path, month, from, to).
 
-    States are :data:`sim.engine.ROLL_STATES` (the delinquency buckets, ``re_aged`` and
+    States are :data:`sim.delinquency.ROLL_STATES` (the delinquency buckets, ``re_aged`` and
     ``charged_off``); a row counts the ``accounts`` in ``from_state`` at the end of the
     previous month and in ``to_state`` at the end of ``month``, and their ``balance`` at
     the end of the previous month (currency units). Pairs with no account are left out.

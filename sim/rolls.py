@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.engine import BUCKETS, ROLL_STATES
+from sim.delinquency import BUCKETS, ROLL_STATES
 
 WEIGHTS = ("accounts", "balance")
 SOURCE_STATES = (*BUCKETS, "re_aged")  # states an account can roll from (not charged off)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sim.config import CHANNELS
-from sim.engine import BUCKETS as BUCKET_NAMES
+from sim.delinquency import BUCKETS as BUCKET_NAMES
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import pytest
 
 import sim
 from sim.config import deep_merge, read_yaml
-from sim.engine import BUCKETS
+from sim.delinquency import BUCKETS
 from sim.store import Run, load_run
 
 ROOT = Path(__file__).resolve().parents[1]

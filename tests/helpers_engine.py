@@ -202,7 +202,8 @@ class CheckedSimulation(PathSimulation):
 
     def _checker(self) -> Iterator:
         for t in self.check_times:
-            yield self.env.timeout(t - self.env.now)
+            # equal times: the clock may stand a rounding error past t after the first
+            yield self.env.timeout(max(t - self.env.now, 0.0))
             month, n = int(t // DAYS_PER_MONTH), self.n
             ledger = self.platform.ledger
             self.negatives += [(t, name) for name in negative_amounts(ledger, month, n)]

@@ -32,15 +32,15 @@ class LoggedCollections(Collections):
         super().__init__(*args, **kwargs)
         self.log: list[tuple[np.ndarray, int]] = []
 
-    def _contact(self, sim, day, idx, dpd, groups, today):
+    def _contact(self, day, idx, dpd, groups, today):
         for _, pos in groups:
             self.log.append((idx[pos].copy(), day))
-        super()._contact(sim, day, idx, dpd, groups, today)
+        super()._contact(day, idx, dpd, groups, today)
 
 
 def logged_run(cfg, seed: int = 3) -> tuple[PathSimulation, LoggedCollections]:
     sim = PathSimulation(cfg, seed, 0)
-    col = LoggedCollections(cfg, cfg.capacity, sim.collections.key, sim.env)
+    col = sim.build_collections(LoggedCollections)
     sim.collections = col
     sim.run()
     return sim, col
@@ -148,11 +148,11 @@ def test_priority_rule_orders_the_queue():
     sim = PathSimulation(cfg, 1, 0)
     sim.n = 5
     sim.platform.ledger.outstanding[:5] = [500, 100, 900, 100, 300]
-    order = sim.collections._priority(sim, np.arange(5), np.array([10, 40, 10, 20, 30]))
+    order = sim.collections._priority(np.arange(5), np.array([10, 40, 10, 20, 30]))
     assert order.tolist() == [2, 0, 4, 1, 3]  # largest balance first, ties by slot
     cfg = config({"collectors": {"priority": "oldest_dpd"}})
     sim = PathSimulation(cfg, 1, 0)
-    order = sim.collections._priority(sim, np.arange(5), np.array([10, 40, 10, 20, 30]))
+    order = sim.collections._priority(np.arange(5), np.array([10, 40, 10, 20, 30]))
     assert order.tolist() == [1, 4, 3, 0, 2]
 
 
@@ -162,9 +162,10 @@ def test_hardship_reages_accounts_and_keeps_the_balance():
     seen = []
     original = sim.collections._enrol
 
-    def spy(s, month, idx, take_up):
+    def spy(month, idx, take_up):
+        s = sim
         before = s.platform.ledger.outstanding.copy()
-        original(s, month, idx, take_up)
+        out = original(month, idx, take_up)
         enrolled = np.flatnonzero(s.collections.hardship & ~np.isin(
             np.arange(s.collections.hardship.size), np.concatenate(seen) if seen else []))
         if enrolled.size:
@@ -172,6 +173,7 @@ def test_hardship_reages_accounts_and_keeps_the_balance():
             assert np.array_equal(before[enrolled], s.platform.ledger.outstanding[enrolled])
             assert np.all(s.platform.ledger.oldest[enrolled] == -1)  # reported current
             s.platform.ledger.audit(month, s.n)
+        return out
 
     sim.collections._enrol = spy
     sim.run()

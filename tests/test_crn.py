@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from scipy import stats
 
-from sim.crn import uniforms, uniforms_at
+from sim.config import CHANNELS
+from sim.crn import (
+    CONTACT_DRAWS,
+    PURPOSE_BITS,
+    PURPOSE_KEY,
+    PURPOSE_ROWS,
+    Purpose,
+    uniforms,
+    uniforms_at,
+)
+from sim.engine import CONCERNS
 
 
 def test_draws_are_uniform():
@@ -41,3 +52,33 @@ def test_pairs_match_the_rows_of_their_purposes():
     got = uniforms_at(9, ids, 3, purposes)
     rows = uniforms(9, ids, 3, 10, k=18)
     np.testing.assert_array_equal(got, rows[purposes - 10, ids])
+
+
+def test_purposes_drawn_with_one_key_never_share_a_value():
+    """Each purpose's rows ``value .. value + rows - 1`` fit in the counter's 8 bits and do
+    not overlap another purpose drawn with the same key."""
+    assert len({int(p) for p in Purpose}) == len(Purpose)
+    assert set(PURPOSE_ROWS) == set(Purpose) == set(PURPOSE_KEY)
+    assert set(PURPOSE_KEY.values()) <= set(CONCERNS)
+    taken: dict[tuple[str, int], Purpose] = {}
+    for purpose in Purpose:
+        rows = PURPOSE_ROWS[purpose]
+        assert rows >= 1
+        assert 0 <= purpose and purpose + rows <= 1 << PURPOSE_BITS, purpose
+        for value in range(purpose, purpose + rows):
+            slot = (PURPOSE_KEY[purpose], value)
+            assert slot not in taken, f"{purpose.name} overlaps {taken[slot].name}"
+            taken[slot] = purpose
+
+
+def test_contact_draws_cover_every_channel():
+    assert PURPOSE_ROWS[Purpose.CONTACT] == CONTACT_DRAWS * len(CHANNELS)
+
+
+def test_purposes_outside_eight_bits_are_refused():
+    ids = np.arange(3)
+    uniforms(1, ids, 0, 255)
+    uniforms(1, ids, 0, 250, k=6)
+    for purpose, k in ((256, None), (-1, None), (250, 7)):
+        with pytest.raises(ValueError, match="8 bits"):
+            uniforms(1, ids, 0, purpose, k)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from dashboard.aggregate import portfolio as agg
-from sim.engine import BUCKETS
+from sim.delinquency import BUCKETS
 
 
 def test_fan_table_matches_numpy_percentiles(small_run):

@@ -10,7 +10,7 @@ from conftest import CHANNELS
 from dashboard.aggregate import collections as agg
 from dashboard.aggregate.portfolio import portfolio_fans
 from dashboard.figures import collections as figs
-from sim.engine import BUCKETS
+from sim.delinquency import BUCKETS
 
 
 def test_channels_are_found_from_column_names(collections_portfolio):

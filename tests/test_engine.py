@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 import sim.engine
 from sim.config import deep_merge
-from sim.engine import BUCKETS, CONCERNS, PathSimulation, path_streams, simulate_path
+from sim.delinquency import BUCKETS
+from sim.engine import CONCERNS, PathSimulation, path_streams, simulate_path
 from sim.ledger import DAYS_PER_MONTH
 from sim.metrics import portfolio_table
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.agents.interventions import FEATURES, EarlyWarning
+from sim.agents.interventions import FEATURES
 from sim.config import load_config
 from sim.engine import PathSimulation, simulate_path
 
@@ -41,7 +41,8 @@ def test_the_action_comes_days_before_due_before_the_due_date(due_day, days_befo
                        "billing": {"due_day": due_day, "purchase_day": due_day + 1},
                        "early_warning": {"enabled": True, "days_before_due": days_before}})
     times = []
-    monkeypatch.setattr(EarlyWarning, "act", lambda self, sim, m: times.append((m, sim.env.now)))
+    monkeypatch.setattr(PathSimulation, "on_early_warning",
+                        lambda self, m: times.append((m, self.env.now)))
     PathSimulation(cfg, 1, 0).run()
     assert times == [(m, m * 30 + day + 0.5) for m in range(3)]
 

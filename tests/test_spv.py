@@ -23,6 +23,7 @@ from conftest import SMALL_DEAL, small_config
 import sim
 import sim.cli
 from sim.abs import result_to_frame, steps_to_frame, triggers_to_frame, waterfall_arrays
+from sim.agents.spv import BookAtMonthEnd
 from sim.cli import main
 from sim.config import ConfigError, RunConfig, deep_merge, load_config
 from sim.engine import PathSimulation
@@ -148,18 +149,18 @@ def watch_path(config: dict, horizon: int | None = None) -> tuple[RunConfig, lis
     el = cfg.deal.eligibility
     path = PathSimulation(cfg, SEED, 0)
     spv = path.spv
-    step, dilute, on_purchases = spv.on_month_end, spv.dilute, spv.on_purchases
+    step, dilute, on_purchases = spv.on_month_end, spv.on_restructure, spv.on_purchases
     log: list[dict] = []
     diluted = {"purchase": 0, "hardship": 0, "moved": 0.0, "buying": False}
 
-    def on_month_end(s: PathSimulation, m: int, engine_dpd: np.ndarray) -> None:
-        n, p = s.n, s.platform
+    def on_month_end(m: int, book: BookAtMonthEnd) -> None:
+        n, p = path.n, path.platform
         dpd = p.ledger.days_past_due((m + 1) * DAYS_PER_MONTH, n)
         eligible = (p.active[:n] & (dpd <= el.max_days_past_due)
-                    & (s.pool.score[:n] >= el.min_score)
+                    & (path.pool.score[:n] >= el.min_score)
                     & (m + 1 - p.onboard_month[:n] >= el.min_months_on_book))
         before = spv.share[:n].copy()
-        step(s, m, engine_dpd)
+        step(m, book)
         log.append({"m": m, "before": before, "after": spv.share[:n].copy(),
                     "principal": p.ledger.principal(n).astype(float), "eligible": eligible,
                     "active": p.active[:n].copy(), "cutoff_pool": spv.cutoff_pool,
@@ -178,7 +179,7 @@ def watch_path(config: dict, horizon: int | None = None) -> tuple[RunConfig, lis
         on_purchases(amount, ledger)
         diluted["buying"] = False
 
-    spv.on_month_end, spv.dilute, spv.on_purchases = on_month_end, watched_dilute, \
+    spv.on_month_end, spv.on_restructure, spv.on_purchases = on_month_end, watched_dilute, \
         watched_purchases
     path.run()
     return cfg, log, diluted
@@ -339,9 +340,8 @@ def scarce() -> dict[str, pd.DataFrame]:
     path = PathSimulation(load_config(CONFIGS["baseline_deal"]), SEED, 0)
     spv, room = path.spv, path.spv._room
 
-    def scarce_room(s: PathSimulation, m: int, principal: np.ndarray, dpd: np.ndarray,
-                    cap: bool = True) -> np.ndarray:
-        return room(s, m, principal, dpd, cap) * (0.1 if spv.started else 1.0)
+    def scarce_room(m: int, book: BookAtMonthEnd, cap: bool = True) -> np.ndarray:
+        return room(m, book, cap) * (0.1 if spv.started else 1.0)
 
     spv._room = scarce_room
     return abs_tables([path.run()])

@@ -309,8 +309,8 @@ def test_queue_oracle_fails_when_capacity_is_off_by_one(calls):
 class _WaitFromYesterday(_CountedCollections):
     """A broken wait counter: every call is booked one day longer than it waited."""
 
-    def _human_step(self, sim, day, idx, dpd, eligible, week_left, today):  # noqa: ANN001
-        called = yield from super()._human_step(sim, day, idx, dpd, eligible, week_left, today)
+    def _human_step(self, day, idx, dpd, eligible, week_left, today):  # noqa: ANN001
+        called = yield from super()._human_step(day, idx, dpd, eligible, week_left, today)
         self.counters["queue_wait_days_total"] += called.size
         return called
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.engine import BUCKETS
+from sim.delinquency import BUCKETS
 from sim.rolls import pooled_counts, vintage_rates
 
 QUANTILES = (5.0, 50.0, 95.0)

@@ -15,10 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from sim.config import ExperimentConfig
-from sim.crn import uniforms
-from sim.ledger import DAYS_PER_MONTH
-
-_ASSIGN = 4  # purpose of the keyed draw that assigns the arm
+from sim.crn import Purpose, uniforms
+from sim.delinquency import DAYS_PER_MONTH, due_time
 
 
 class FieldExperiment:
@@ -37,7 +35,7 @@ class FieldExperiment:
         new = idx[(dpd == self.cfg.at_dpd) & (self.arm[idx] < 0)]
         if new.size == 0:
             return new
-        treated = uniforms(self.key, new, 0, _ASSIGN) < self.cfg.share
+        treated = uniforms(self.key, new, 0, Purpose.EXPERIMENT_ARM) < self.cfg.share
         self.arm[new] = treated
         self.enrol_day[new] = day
         self.follow.setdefault(day + self.cfg.follow_days, []).append(new)
@@ -55,8 +53,8 @@ class FieldExperiment:
             return
         idx = np.concatenate(batches)
         overdue_due = self.enrol_day[idx] - self.cfg.at_dpd  # due time of the enrolment bill
-        due_time = oldest[idx] * DAYS_PER_MONTH + due_day
-        self.repaid[idx] = (oldest[idx] < 0) | (due_time > overdue_due)
+        due = due_time(oldest[idx], due_day)
+        self.repaid[idx] = (oldest[idx] < 0) | (due > overdue_due)
 
     def outcomes(self, chargeoff_month: np.ndarray, horizon_days: int) -> dict[str, np.ndarray]:
         """Per enrolled account with a full follow-up: arm, repaid, defaulted, enrol day.

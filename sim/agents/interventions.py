@@ -14,6 +14,7 @@ them forget less and over-borrow less.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,26 +23,62 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sim.agents.platform import LIMIT_STEP_CENTS
-from sim.config import RunConfig
-from sim.crn import uniforms
+from sim.config import EarlyWarningConfig, NudgeConfig
+from sim.crn import Purpose, uniforms
 
 if TYPE_CHECKING:
-    from sim.engine import PathSimulation
+    from sim.agents.borrowers import BorrowerPool
 
 FEATURES = ("score", "utilisation", "bill_to_limit", "months_on_book", "recent_missed",
             "recent_contacts", "recent_cut")
-_NUDGE = 3  # purpose of the keyed draw deciding who education reaches
+
+
+@dataclass(frozen=True)
+class LenderView:
+    """What a lender sees of every account slot (arrays over slots, read, never written).
+
+    ``score`` (points), ``outstanding`` and ``unpaid`` (cents), ``limit`` (cents),
+    ``onboard_month``, ``recent_missed`` / ``recent_contacts`` / ``recent_cut`` (decayed
+    counts), ``oldest`` (due month of the oldest unpaid bill, -1 when none) and ``active``.
+    """
+
+    score: np.ndarray
+    outstanding: np.ndarray
+    unpaid: np.ndarray
+    limit: np.ndarray
+    onboard_month: np.ndarray
+    recent_missed: np.ndarray
+    recent_contacts: np.ndarray
+    recent_cut: np.ndarray
+    oldest: np.ndarray
+    active: np.ndarray
+
+
+@dataclass(frozen=True)
+class Flagged:
+    """The early-warning model's action of one month: ``action`` (``reminder``,
+    ``limit_cut`` or ``hardship_offer``) on accounts ``index``; ``limit_cut_pct`` is the
+    share of the limit a cut takes. The engine carries it out."""
+
+    action: str
+    index: np.ndarray
+    limit_cut_pct: float
 
 
 class EarlyWarning:
-    """The early-warning model of one path: training data, fitted model, actions."""
+    """The early-warning model of one path: training data, fitted model, actions.
 
-    def __init__(self, config: RunConfig, key: int):
-        self.cfg = config.early_warning
+    Args:
+        cfg: the ``early_warning`` section of the config.
+        due_day: day of the month bills fall due (the action comes before it).
+        key: the path's key for keyed draws (:class:`sim.crn.Purpose`).
+    """
+
+    def __init__(self, cfg: EarlyWarningConfig, due_day: int, key: int):
+        self.cfg = cfg
         self.key = key
         # day of the month (after the statement on day 0) on which ``act`` runs
-        self.action_day = max(config.billing.due_day - self.cfg.days_before_due, 0)
+        self.action_day = max(due_day - self.cfg.days_before_due, 0)
         self.train_x: list[np.ndarray] = []
         self.train_y: list[np.ndarray] = []
         self.test_p: list[np.ndarray] = []
@@ -50,54 +87,50 @@ class EarlyWarning:
         self.pending: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
         self.counters = {"ew_flagged": 0, "ew_cost": 0}
 
-    def features(self, sim: PathSimulation, idx: np.ndarray, month: int) -> np.ndarray:
+    @staticmethod
+    def features(view: LenderView, idx: np.ndarray, month: int) -> np.ndarray:
         """The lender-observable features of accounts ``idx`` (rows) at a statement."""
-        p = sim.platform
-        limit = np.maximum(p.limit[idx], 1).astype(float)
+        limit = np.maximum(view.limit[idx], 1).astype(float)
         return np.column_stack([
-            sim.pool.score[idx],
-            p.ledger.outstanding[idx] / limit,
-            p.ledger.unpaid[idx] / limit,
-            month - p.onboard_month[idx],
-            p.recent_missed[idx],
-            sim.collections.recent_contacts[idx],
-            p.recent_cut[idx],
+            view.score[idx],
+            view.outstanding[idx] / limit,
+            view.unpaid[idx] / limit,
+            month - view.onboard_month[idx],
+            view.recent_missed[idx],
+            view.recent_contacts[idx],
+            view.recent_cut[idx],
         ])
 
-    def on_statement(self, sim: PathSimulation, month: int) -> None:
-        """Describe (and, once fitted, score) every current borrower with a bill."""
+    def on_statement(self, month: int, n: int, view: LenderView) -> None:
+        """Describe (and, once fitted, score) every current borrower (of 0..n-1) with a bill."""
         if not self.cfg.enabled:
             return
-        n = sim.n
-        ledger = sim.platform.ledger
-        idx = np.flatnonzero((ledger.oldest[:n] == month) & sim.platform.active[:n])
-        x = self.features(sim, idx, month)
+        idx = np.flatnonzero((view.oldest[:n] == month) & view.active[:n])
+        x = self.features(view, idx, month)
         prob = None
         if self.model is not None:  # a month with no bill scores nobody
             prob = self.model.predict_proba(x)[:, 1] if idx.size else np.zeros(0)
         self.pending = (idx, x, prob)
 
-    def act(self, sim: PathSimulation, month: int) -> None:
-        """On ``action_day``, before the due date: act on flagged borrowers."""
+    def act(self, month: int) -> Flagged | None:
+        """On ``action_day``, before the due date: flag borrowers above the threshold.
+
+        Returns:
+            The action on the flagged borrowers (the engine carries it out), or None
+            before the model is fitted.
+        """
         if self.pending is None:
-            return
+            return None
         idx, _, prob = self.pending
         if prob is None:
-            return
+            return None
         flagged = idx[prob > self.cfg.threshold]
         self.counters["ew_flagged"] += flagged.size
         if self.cfg.action == "reminder":
-            sim.pool.reminded[flagged] = True
             self.counters["ew_cost"] += int(round(self.cfg.reminder_cost * 100)) * flagged.size
-        elif self.cfg.action == "limit_cut":
-            limit = sim.platform.limit
-            cut = (limit[flagged] * (1.0 - self.cfg.limit_cut_pct)).astype(np.int64)
-            limit[flagged] = cut // LIMIT_STEP_CENTS * LIMIT_STEP_CENTS
-            sim.platform.recent_cut[flagged] = 1.0
-        else:
-            sim.collections.offer_hardship(sim, month, flagged)
+        return Flagged(self.cfg.action, flagged, self.cfg.limit_cut_pct)
 
-    def on_due(self, sim: PathSimulation, month: int, missed: np.ndarray) -> None:
+    def on_due(self, month: int, missed: np.ndarray) -> None:
         """Record whether the described borrowers missed; fit when history suffices."""
         if self.pending is None:
             return
@@ -118,7 +151,7 @@ class EarlyWarning:
         if y.min() == y.max():
             return  # one class only: nothing to learn, no action taken
         if y.size > self.cfg.max_training_rows:
-            keep = np.argsort(uniforms(self.key, np.arange(y.size), 0, 0))
+            keep = np.argsort(uniforms(self.key, np.arange(y.size), 0, Purpose.EW_TRAINING_SAMPLE))
             keep = keep[: self.cfg.max_training_rows]
             x, y = x[keep], y[keep]
         self.model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
@@ -137,13 +170,12 @@ class EarlyWarning:
         return out
 
 
-def educate(config: RunConfig, key: int, pool, lo: int, hi: int,  # noqa: ANN001
+def educate(nudges: NudgeConfig, key: int, pool: BorrowerPool, lo: int, hi: int,
             month: int = 0) -> int:
     """Reach a share of new borrowers lo..hi-1 with education in ``month``; return its cost
     in cents. The effect then decays (see :class:`sim.config.NudgeConfig`)."""
-    nudges = config.nudges
     if not nudges.enabled or hi <= lo:
         return 0
-    reached = uniforms(key, np.arange(lo, hi), 0, _NUDGE) < nudges.reach
+    reached = uniforms(key, np.arange(lo, hi), 0, Purpose.NUDGE_REACH) < nudges.reach
     pool.nudged_month[lo:hi] = np.where(reached, month, -1)
     return int(round(nudges.cost_per_borrower * 100)) * int(reached.sum())

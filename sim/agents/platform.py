@@ -19,6 +19,7 @@ from sim.agents.benchmark_models import BENCHMARK_MODELS, benchmark_payments
 from sim.agents.borrowers import BorrowerPool
 from sim.agents.recoveries import Recoveries, recovery_channel, recovery_flows
 from sim.config import RunConfig
+from sim.delinquency import cured_at_due_date, days_past_due, due_time, past_due
 from sim.ledger import DAYS_PER_MONTH, Ledger
 
 __all__ = ["ChargeOffOutcome", "DueDateOutcome", "Platform", "recovery_flows"]
@@ -114,6 +115,13 @@ class Platform:
         self.limit[cuts] = (self.limit[cuts] * (1.0 - cl.cut_pct)).astype(np.int64)
         return int(rises.sum()), cuts.size
 
+    def cut_limits(self, idx: np.ndarray, pct: float) -> None:
+        """Cut the limits of accounts ``idx`` by the share ``pct``, down to whole steps of
+        :data:`LIMIT_STEP_CENTS`, and remember the cut (the early-warning action)."""
+        cut = (self.limit[idx] * (1.0 - pct)).astype(np.int64)
+        self.limit[idx] = cut // LIMIT_STEP_CENTS * LIMIT_STEP_CENTS
+        self.recent_cut[idx] = 1.0
+
     # -- billing and payments ----------------------------------------------------------------
     def statement(self, month: int, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Issue the month's statements; late fees accrue on overdue principal; accounts
@@ -133,7 +141,8 @@ class Platform:
         """Take payments at the due date, then update scores and limits."""
         ledger = self.ledger
         oldest = ledger.oldest_due_month(n)
-        was_delinquent = (oldest >= 0) & (oldest < month)
+        today = due_time(month, ledger.due_day)
+        was_delinquent = past_due(today, oldest, ledger.due_day)
         owed = ledger.owed(n)
         if self.config.repayment.model in BENCHMARK_MODELS:  # analytic benchmarks
             paid, closing = benchmark_payments(self.config.repayment, month, oldest,
@@ -147,12 +156,12 @@ class Platform:
         missed = left > 0
         pool.escalated[:n] &= missed  # escalation lasts while the account is late
         self.accelerated[:n] &= missed  # a terminated balance paid in full ends it
-        cured = was_delinquent & ~missed
+        cured = cured_at_due_date(was_delinquent, missed)
         paid_on_time = (owed > 0) & ~missed
         score_before = pool.score[:n].copy()
         pool.update_score(paid_on_time & ~cured, missed, cured)
         ups, cuts = self.review_limits(n, pool, paid_on_time | (owed == 0), missed, score_before)
-        dpd = np.where(was_delinquent, (month - oldest) * DAYS_PER_MONTH, 0)
+        dpd = days_past_due(today, oldest, ledger.due_day)
         return DueDateOutcome(owed, paid, paid_principal, paid_fee, missed, cured, dpd, ups, cuts)
 
     def purchases(self, month: int, n: int, day: float, pool: BorrowerPool,

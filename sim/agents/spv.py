@@ -20,18 +20,19 @@ Money inside the engine is cents; the waterfall works in currency units (cents /
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.abs import Waterfall
 from sim.agents.recoveries import Recoveries
-from sim.config import RunConfig
-from sim.crn import uniforms
+from sim.crn import Purpose, uniforms
 
 if TYPE_CHECKING:
+    from sim.abs.deal import Deal
     from sim.agents.platform import ChargeOffOutcome
-    from sim.engine import PathSimulation
     from sim.ledger import Ledger
 
 POOL_COLUMNS = ("pool_balance_begin", "interest", "principal", "recoveries", "defaults",
@@ -42,7 +43,6 @@ bought (revolving), what it sold (the pool bought back at a clean-up call, or re
 originator after the legal final period), its balance at the
 period's end and the number of accounts it holds a part of. For every period
 ``pool_balance_begin - principal - defaults + purchased - sold = pool_balance_end``."""
-_PURPOSE_ORDER = 200  # keyed-draw purpose: the order in which eligible accounts are bought
 
 
 def capped_pool(room: np.ndarray, limit: float, target: float) -> float:
@@ -99,19 +99,48 @@ def check_cutoff_pool(bought: float, target: float, name: str, limit: float) -> 
         f"borrowers")
 
 
-class SPV:
-    """One path's vehicle: the pool it holds, its cash flows and its waterfall."""
+@dataclass(frozen=True)
+class BookAtMonthEnd:
+    """The platform's accounts 0..n-1 at a month end, as the vehicle reads them: principal
+    (cents), days past due, open or not, behaviour score and onboarding month."""
 
-    def __init__(self, config: RunConfig, capacity: int, key: int, base_rate: np.ndarray):
-        if config.deal is None:
-            raise ValueError("the run's config has no deal")
-        self.config = config
-        self.terms = config.deal
+    principal: np.ndarray
+    dpd: np.ndarray
+    active: np.ndarray
+    score: np.ndarray
+    onboard_month: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return int(self.principal.shape[0])
+
+
+class SPV:
+    """One path's vehicle: the pool it holds, its cash flows and its waterfall.
+
+    It follows the book as a :class:`sim.agents.listener.BookListener`: the engine tells it
+    of payments, charge-offs, purchases and restructurings as they happen, and of the book
+    at each month end (:meth:`on_month_end`).
+
+    Args:
+        terms: the deal (the ``deal`` section of the config).
+        horizon_months: months simulated (the deal runs from its cut-off to the horizon).
+        capacity: borrower slots.
+        key: the vehicle's key for keyed draws (:class:`sim.crn.Purpose`).
+        base_rate: the path's base rate by month (annual).
+        new_recoveries: makes an empty book of recoveries on the platform's terms (the
+            vehicle keeps its share of each charge-off's recoveries in one).
+    """
+
+    def __init__(self, terms: Deal, horizon_months: int, capacity: int, key: int,
+                 base_rate: np.ndarray, new_recoveries: Callable[[], Recoveries]):
+        self.terms = terms
         self.key = key
         self.base_rate = base_rate
         self.share = np.zeros(capacity)
-        self.recoveries = Recoveries(config)
-        self.n_periods = config.book.horizon_months - self.terms.cutoff_month
+        self.new_recoveries = new_recoveries
+        self.recoveries = new_recoveries()
+        self.n_periods = horizon_months - self.terms.cutoff_month
         self.waterfall: Waterfall | None = None
         self.cutoff_pool = 0.0  # cents
         self.pool_begin = 0.0  # cents, this period's
@@ -124,8 +153,8 @@ class SPV:
         return self.waterfall is not None
 
     # -- cash from the accounts, as it happens -------------------------------------------------
-    def on_payment(self, principal: np.ndarray, fee: np.ndarray,
-                   idx: np.ndarray | None = None) -> None:
+    def on_payments(self, principal: np.ndarray, fee: np.ndarray,
+                    idx: np.ndarray | None = None) -> None:
         """The vehicle's part of payments (cents per account; ``idx`` None: accounts 0..)."""
         if not self.started:
             return
@@ -133,7 +162,7 @@ class SPV:
         self.flows["principal"] += float(share @ principal)
         self.flows["interest"] += float(share @ fee)
 
-    def on_charge_off(self, month: int, out: ChargeOffOutcome) -> None:
+    def on_charge_offs(self, month: int, out: ChargeOffOutcome) -> None:
         """Book the vehicle's part of charged-off principal and of its future recoveries."""
         if not self.started or out.index.size == 0:
             return
@@ -150,9 +179,9 @@ class SPV:
         """New purchases belong to the platform: they dilute the vehicle's fraction."""
         idx = np.flatnonzero((amount > 0) & (self.share[: amount.shape[0]] > 0))
         after = ledger.principal_of(idx)
-        self.dilute(idx, after - amount[idx], after)
+        self.on_restructure(idx, after - amount[idx], after)
 
-    def dilute(self, idx: np.ndarray, before: np.ndarray, after: np.ndarray) -> None:
+    def on_restructure(self, idx: np.ndarray, before: np.ndarray, after: np.ndarray) -> None:
         """Accounts ``idx`` grew from ``before`` to ``after`` cents of principal (a purchase,
         or fees capitalised by a hardship plan); the growth is the platform's, so the
         vehicle's fraction shrinks and its balance stays what it was."""
@@ -163,23 +192,20 @@ class SPV:
         self.share[idx] *= before / after
 
     # -- the payment date ------------------------------------------------------------------------
-    def on_month_end(self, sim: PathSimulation, m: int, dpd: np.ndarray) -> None:
-        """Buy the pool at the cut-off; afterwards run the period's waterfall and replenish.
-
-        ``dpd``: days past due of accounts 0..n-1 at this month end.
-        """
+    def on_month_end(self, m: int, book: BookAtMonthEnd) -> None:
+        """Buy the pool at the cut-off; afterwards run the period's waterfall and replenish."""
         month = m + 1  # months completed
         if month < self.terms.cutoff_month:
             return
-        principal = sim.platform.ledger.principal(sim.n)
+        principal, dpd, n = book.principal, book.dpd, book.n
         if month == self.terms.cutoff_month:
-            self._cut_off(sim, m, principal, dpd)
+            self._cut_off(book)
             return
         period = month - self.terms.cutoff_month  # 1..n_periods
         self.revolving = self.revolving and period <= self.terms.revolving_months
-        room = self._room(sim, m, principal, dpd) if self.revolving else np.zeros(0)
+        room = self._room(m, book) if self.revolving else np.zeros(0)
         capacity = float(room.sum())
-        held = self.share[: sim.n] * principal
+        held = self.share[:n] * principal
         rec = self.recoveries.month_flows(m)
         inputs = {
             "pool_balance_begin": self.pool_begin,
@@ -196,21 +222,21 @@ class SPV:
         if out["trigger_breached"][0]:
             self.revolving = False  # early amortisation: the revolving period ends for good
         bought = self._buy(room, principal, out["reinvested"][0] * 100.0)
-        pool_end = float(self.share[: sim.n] @ principal)
+        pool_end = float(self.share[:n] @ principal)
         sold = 0.0
         if out["call_exercised"][0] or out["legal_final"][0] or not out["active"][0]:
             # clean-up call (the platform buys the pool back) or legal final maturity (what is
             # left of the pool returns to the originator): the deal ends
             sold, pool_end = pool_end, 0.0
             self.share[:] = 0.0
-            self.recoveries = Recoveries(self.config)
+            self.recoveries = self.new_recoveries()
         self._record(inputs, m, bought, sold, pool_end)
         self.pool_begin = pool_end
         self.flows = dict.fromkeys(self.flows, 0.0)
 
-    def _cut_off(self, sim: PathSimulation, m: int, principal: np.ndarray,
-                 dpd: np.ndarray) -> None:
-        room = self._room(sim, m, principal, dpd, cap=False)
+    def _cut_off(self, book: BookAtMonthEnd) -> None:
+        m, principal = self.terms.cutoff_month - 1, book.principal
+        room = self._room(m, book, cap=False)
         target = self.terms.pool_share * float(room.sum())
         # The limit is a share of the pool actually bought, which it may keep below target.
         # A book with too few eligible borrowers to meet it at all (fewer than 1 / limit)
@@ -220,22 +246,21 @@ class SPV:
         if self.cutoff_pool <= 0:
             raise ValueError(f"deal {self.terms.name!r}: no eligible receivables at the cut-off "
                              f"(end of month {self.terms.cutoff_month}); see deal.eligibility")
-        room = self._room(sim, m, principal, dpd)  # now with the concentration limit
+        room = self._room(m, book)  # now with the concentration limit
         self._buy(room, principal, self.cutoff_pool)
-        self.pool_begin = float(self.share[: sim.n] @ principal)
+        self.pool_begin = float(self.share[: book.n] @ principal)
         check_cutoff_pool(self.pool_begin, target, self.terms.name, limit)
         self.cutoff_pool = self.pool_begin
         deal = self.terms.sized(self.pool_begin / 100.0)
         self.waterfall = Waterfall(deal, self.n_periods)
         self.revolving = self.terms.revolving_months > 0
 
-    def _room(self, sim: PathSimulation, m: int, principal: np.ndarray, dpd: np.ndarray,
-              cap: bool = True) -> np.ndarray:
+    def _room(self, m: int, book: BookAtMonthEnd, cap: bool = True) -> np.ndarray:
         """Cents of eligible principal the vehicle could still buy from each account 0..n-1."""
-        el, p, n = self.terms.eligibility, sim.platform, sim.n
-        ok = (p.active[:n] & (dpd <= el.max_days_past_due)
-              & (sim.pool.score[:n] >= el.min_score)
-              & (m + 1 - p.onboard_month[:n] >= el.min_months_on_book))
+        el, n, principal = self.terms.eligibility, book.n, book.principal
+        ok = (book.active & (book.dpd <= el.max_days_past_due)
+              & (book.score >= el.min_score)
+              & (m + 1 - book.onboard_month >= el.min_months_on_book))
         held = self.share[:n] * principal
         room = np.where(ok, principal - held, 0.0)
         if cap:
@@ -253,7 +278,7 @@ class SPV:
         idx = np.flatnonzero(room > 0)
         if idx.size == 0 or amount <= 0:
             return 0.0
-        order = idx[np.argsort(uniforms(self.key, idx, 0, _PURPOSE_ORDER), kind="stable")]
+        order = idx[np.argsort(uniforms(self.key, idx, 0, Purpose.VEHICLE_ORDER), kind="stable")]
         take = np.diff(np.minimum(np.cumsum(room[order]), amount), prepend=0.0)
         self.share[order] = np.minimum(self.share[order] + take / principal[order], 1.0)
         return float(take.sum())

@@ -3,7 +3,9 @@
 A scenario is a hump added to the long-run unemployment rate (ramp up, hold at the
 peak, recover). Each Monte Carlo path adds its own AR(1) deviation around it, the
 common factor that moves every borrower's job-loss hazard together. A config picks a
-scenario by name (``macro.scenario``) or gives its own ``macro.shock``.
+scenario by name (``macro.scenario``) or gives its own ``macro.shock``. The named shocks
+(:data:`SCENARIOS`) and :func:`apply_scenario` live in :mod:`sim.config`, which fills them in
+when a config is validated; they are re-exported here.
 """
 
 from __future__ import annotations
@@ -11,35 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import lfilter
 
-from sim.config import ConfigError, MacroConfig, RunConfig, ShockConfig
-
-SCENARIOS: dict[str, ShockConfig] = {
-    # no deterministic shock: unemployment wanders around its long-run rate
-    "baseline": ShockConfig(start_month=0, peak_increase=0.0),
-    # a moderate recession: +4 points within 9 months of month 6, 6 months at the peak
-    # (close to the 2001 and 1990-91 US recessions' rise in unemployment)
-    "recession": ShockConfig(
-        start_month=6, peak_increase=0.04, ramp_months=9, hold_months=6, recovery_months=24
-    ),
-    # a severe recession: +8 points, the size of the 2008-09 rise in the US and Spain's first year
-    "severe_recession": ShockConfig(
-        start_month=6, peak_increase=0.08, ramp_months=12, hold_months=9, recovery_months=36
-    ),
-}
-
-
-def apply_scenario(config: RunConfig, source: str = "config") -> RunConfig:
-    """Fill ``macro.shock`` from the named scenario when the config gives none."""
-    name = config.macro.scenario
-    if name not in SCENARIOS:
-        raise ConfigError(
-            f"{source}: invalid configuration\n  macro.scenario = {name!r}: unknown scenario; "
-            f"allowed: {', '.join(sorted(SCENARIOS))}"
-        )
-    if config.macro.shock is not None:
-        return config
-    macro = config.macro.model_copy(update={"shock": SCENARIOS[name]})
-    return config.model_copy(update={"macro": macro})
+from sim.config import SCENARIOS, MacroConfig, apply_scenario  # noqa: F401 - re-exported
 
 
 def deterministic_path(macro: MacroConfig, months: int) -> np.ndarray:

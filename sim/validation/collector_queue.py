@@ -62,28 +62,26 @@ class _CountedCollections(Collections):
 
     called_today: np.ndarray = np.zeros(0, dtype=np.int64)
 
-    def _human_step(self, sim, day, idx, dpd, eligible, week_left,  # noqa: ANN001
+    def _human_step(self, day, idx, dpd, eligible, week_left,  # noqa: ANN001
                     today) -> Generator[simpy.Event, Any, np.ndarray]:
-        called = yield from super()._human_step(sim, day, idx, dpd, eligible, week_left, today)
+        called = yield from super()._human_step(day, idx, dpd, eligible, week_left, today)
         self.called_today = idx[called]
         return called
 
 
-def _world(config: RunConfig, capacity: int, days: int) -> Any:  # a stand-in for the path
-    """The parts of a path the collection process reads, for ``capacity`` accounts."""
+def _accounts(capacity: int) -> dict[str, Any]:  # a stand-in for the path's accounts
+    """The accounts the collection process reads (ledger, activity, borrowers), for
+    ``capacity`` accounts."""
     ledger = SimpleNamespace(oldest=np.full(capacity, -1, dtype=np.int64), due_day=0,
                              outstanding=np.zeros(capacity, dtype=np.int64),
                              unpaid=np.zeros(capacity, dtype=np.int64))
-    return SimpleNamespace(
-        config=config, months=days // DAYS_PER_MONTH, n=0, month_index=0, spv=None,
-        platform=SimpleNamespace(ledger=ledger, active=np.ones(capacity, dtype=bool)),
-        pool=SimpleNamespace(savings=np.zeros(capacity), score=np.full(capacity, 600.0),
-                             kind=np.zeros(capacity, dtype=np.int8),
-                             escalated=np.zeros(capacity, dtype=bool),
-                             stretch=np.zeros(capacity),
-                             arrangement_until=np.full(capacity, -1, dtype=np.int32)),
-        record_trace=lambda *a, **k: None, record_payment=lambda *a, **k: None,
-    )
+    pool = SimpleNamespace(savings=np.zeros(capacity), score=np.full(capacity, 600.0),
+                           kind=np.zeros(capacity, dtype=np.int8),
+                           escalated=np.zeros(capacity, dtype=bool),
+                           stretch=np.zeros(capacity),
+                           arrangement_until=np.full(capacity, -1, dtype=np.int32))
+    return {"ledger": ledger, "active": np.ones(capacity, dtype=bool), "pool": pool,
+            "on_payment": lambda *a: None}
 
 
 def simulate_queue(config: RunConfig, seed: int, path: int, lam: float,
@@ -107,29 +105,32 @@ def simulate_queue(config: RunConfig, seed: int, path: int, lam: float,
     counts[:START] = 0
     capacity = int(counts.sum()) + 1
     env = simpy.Environment()
-    world = _world(config, capacity, days)
-    col = collections(config, capacity, key, env)
+    accounts = _accounts(capacity)
+    oldest = accounts["ledger"].oldest
+    col = collections(config.collections, config.repayment, config.experiment, capacity, key,
+                      env, **accounts)
+    n = 0
     record = np.zeros((4, days))  # queue, calls, waits, arrivals
 
     def harness() -> Generator[simpy.Event, Any, None]:
+        nonlocal n
         for day in range(days):
             yield env.timeout(day + ARRIVAL_HOUR - env.now)
-            world.month_index = day // DAYS_PER_MONTH
-            new = slice(world.n, world.n + counts[day])
-            world.platform.ledger.oldest[new] = world.month_index - 1
-            world.n += int(counts[day])
-            col.refresh(world)
+            month = day // DAYS_PER_MONTH
+            oldest[n: n + counts[day]] = month - 1
+            n += int(counts[day])
+            col.refresh(n, month)
             col.called_today = np.zeros(0, dtype=np.int64)
             before = col.counters["queue_wait_days_total"]
             yield env.timeout(day + LEAVE_HOUR - env.now)
-            world.platform.ledger.oldest[col.called_today] = -1  # the called leave
-            col.refresh(world)
-            record[:, day] = ((col.queued_since[: world.n] >= 0).sum(), col.called_today.size,
+            oldest[col.called_today] = -1  # the called leave
+            col.refresh(n, month)
+            record[:, day] = ((col.queued_since[:n] >= 0).sum(), col.called_today.size,
                               col.counters["queue_wait_days_total"] - before, counts[day])
 
     assert SHIFT_HOUR < ARRIVAL_HOUR < WORK_HOUR < LEAVE_HOUR
-    env.process(col.shifts(world))
-    env.process(col.daily(world))
+    env.process(col.shifts(days))
+    env.process(col.daily(days))
     env.process(harness())
     env.run(until=days)
     kept = record[:, START + WARM_UP:].reshape(4, BATCHES, BATCH).sum(axis=2)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import RunConfig, load_config, with_overrides
-from sim.engine import BUCKETS
+from sim.delinquency import BUCKETS
 from sim.validation.core import Check, Settings, register
 
 BOOK = {"quick": {"initial_borrowers": 4000, "new_borrowers_per_month": 100,

@@ -15,7 +15,8 @@ import numpy as np
 from scipy import stats
 
 from sim.config import RunConfig
-from sim.engine import BUCKET_EDGES, BUCKETS, CHARGED_OFF, PathSimulation
+from sim.delinquency import BUCKET_EDGES, BUCKETS, CHARGED_OFF
+from sim.engine import PathSimulation
 from sim.ledger import DAYS_PER_MONTH
 from sim.validation.books import benchmark_config
 from sim.validation.core import Z_ORACLE, Check, Settings, map_paths, normal_interval, register

@@ -1,0 +1,33 @@
+"""How the book's events reach whoever follows the accounts (the securitisation vehicle).
+
+The engine is the only caller: after each event it tells every registered listener what
+happened to the accounts, as the outcomes the agents returned. A listener reads these
+and writes only its own state; it never reaches into the platform or the borrowers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.agents.platform import ChargeOffOutcome
+    from sim.ledger import Ledger
+
+
+class BookListener(Protocol):
+    """What a follower of the book is told, as it happens (all amounts in cents)."""
+
+    def on_payments(self, principal: np.ndarray, fee: np.ndarray,
+                    idx: np.ndarray | None = None) -> None:
+        """Payments split into principal and fee per account ``idx`` (None: accounts 0..)."""
+
+    def on_charge_offs(self, month: int, out: ChargeOffOutcome) -> None:
+        """Accounts charged off in ``month``, with their principal, fees and recoveries."""
+
+    def on_purchases(self, amount: np.ndarray, ledger: Ledger) -> None:
+        """New purchases per account 0..n-1, booked on ``ledger`` (read only)."""
+
+    def on_restructure(self, idx: np.ndarray, before: np.ndarray, after: np.ndarray) -> None:
+        """Accounts ``idx`` re-aged: their principal went from ``before`` to ``after``."""
