@@ -58,6 +58,24 @@ class Population:
         self.w_sd = max(self.willingness.std(), 1e-12)
 
 
+_PLAN_CDFS: dict[int, tuple] = {}
+
+
+def plan_cdfs(config: RunConfig) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Cumulative plan shares (calm, stressed) in the order of :data:`PLAN_TERMS`."""
+    sp = config.spending
+    cached = _PLAN_CDFS.get(id(sp))
+    if cached is not None and cached[0] is sp:
+        return cached[1]
+    terms = np.array(PLAN_TERMS)
+    weights = np.array([sp.plan_mix.get(t, 0.0) for t in PLAN_TERMS])
+    tilted = weights * np.where(terms > 0, sp.stress_tilt, 1.0)
+    cdfs = (tuple((np.cumsum(weights) / weights.sum()).tolist()),
+            tuple((np.cumsum(tilted) / tilted.sum()).tolist()))
+    _PLAN_CDFS[id(sp)] = (sp, cdfs)
+    return cdfs
+
+
 @dataclass
 class Borrower:
     """Traits and state of one borrower and their credit line.
@@ -203,14 +221,12 @@ class Borrower:
         return int(math.floor(amount * 100.0))
 
     def choose_plan(self, config: RunConfig, d_plan: float) -> int:
-        """Plan term by ``spending.plan_mix``; instalment odds x ``stress_tilt`` when stressed."""
-        sp = config.spending
-        terms = np.array(PLAN_TERMS)
-        weights = np.array([sp.plan_mix.get(t, 0.0) for t in PLAN_TERMS])
-        if self.savings < self.permanent_income:
-            weights = weights * np.where(terms > 0, sp.stress_tilt, 1.0)
-        cdf = np.cumsum(weights) / weights.sum()
-        pick = sum(1 for c in cdf.tolist() if d_plan >= c)
+        """Plan term by ``spending.plan_mix``; instalment odds x ``stress_tilt`` when stressed
+        (savings below a month of permanent income): the number of cumulative shares at or
+        below ``d_plan``."""
+        calm, stressed = plan_cdfs(config)
+        cdf = stressed if self.savings < self.permanent_income else calm
+        pick = sum(1 for c in cdf if d_plan >= c)
         return PLAN_TERMS[min(pick, len(PLAN_TERMS) - 1)]
 
     # -- paying ------------------------------------------------------------------------------

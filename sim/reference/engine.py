@@ -36,11 +36,11 @@ import simpy
 
 from sim.agents.recoveries import Recoveries
 from sim.config import BORROWER_TYPES, RunConfig
-from sim.crn import uniforms
 from sim.engine import PathResult, path_streams
 from sim.reference import platform as rules
 from sim.reference.account import DAYS_PER_MONTH, Account
 from sim.reference.borrower import Borrower, Population
+from sim.reference.draws import keyed_uniform
 from sim.reference.early_warning import RiskTeam
 from sim.reference.ladder import CollectionsDesk
 from sim.reference.records import (
@@ -185,7 +185,7 @@ class ReferencePath:
         b.limit = rules.initial_limit(self.config, b)
         b.onboard_month = m
         nudges = self.config.nudges
-        if nudges.enabled and uniforms(self.key, np.array([i]), 0, _NUDGE)[0] < nudges.reach:
+        if nudges.enabled and keyed_uniform(self.key, i, 0, _NUDGE) < nudges.reach:
             b.nudged_month = m
             self.nudge_cost += int(round(nudges.cost_per_borrower * 100))
         self.borrowers.append(b)

@@ -21,7 +21,8 @@ A borrower whose bill is unpaid after the due date gets a ladder process. Every 
    ``promise_keep``) or pays now, as far as cash allows;
 6. legal action from ``legal.from_dpd`` on balances of at least ``legal.min_balance``.
 
-Draws are :func:`sim.crn.uniforms` keyed by (path key, borrower, day, purpose), as in
+Draws are keyed uniforms (:func:`sim.reference.draws.keyed_uniform`, bit for bit
+:func:`sim.crn.uniforms`) fixed by (path key, borrower, day, purpose), as in
 the vectorised engine, so a borrower's luck is the same in both.
 """
 
@@ -36,9 +37,9 @@ import numpy as np
 import simpy
 
 from sim.config import CHANNELS, RunConfig
-from sim.crn import uniforms, uniforms_at
 from sim.reference.account import DAYS_PER_MONTH
 from sim.reference.borrower import UNWILLING, Borrower
+from sim.reference.draws import keyed_uniform
 
 BUCKET_EDGES = (1, 31, 61, 91, 121, 151, 181)
 CURE_BUCKETS = ("dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_91_120", "dpd_121_150",
@@ -257,8 +258,7 @@ class CollectionsDesk:
 
     def respond(self, b: Borrower, day: int, dpd: int, channels: list[int]) -> None:
         """Responses to contacts through ``channels`` (in order); promise or pay at most once."""
-        slot = np.full(len(channels), b.slot)
-        u = uniforms_at(self.key, slot, day, CONTACT_DRAWS + 3 * np.array(channels)).tolist()
+        u = [keyed_uniform(self.key, b.slot, day, CONTACT_DRAWS + 3 * ch) for ch in channels]
         responded = []
         for ch, draw in zip(channels, u, strict=True):
             p = self.params[ch]
@@ -276,9 +276,8 @@ class CollectionsDesk:
             if p.arrangement_months > 0:
                 b.stretch = p.stretch_months
                 b.arrangement_until = day // DAYS_PER_MONTH + p.arrangement_months
-        purposes = CONTACT_DRAWS + 3 * np.array(responded)
-        pu = [uniforms_at(self.key, np.full(len(responded), b.slot), day, purposes + k).tolist()
-              for k in (1, 2)]
+        pu = [[keyed_uniform(self.key, b.slot, day, CONTACT_DRAWS + 3 * ch + k)
+               for ch in responded] for k in (1, 2)]
         promises = [(ch, keep) for ch, draw, keep in zip(responded, pu[0], pu[1], strict=True)
                     if draw < self.params[ch].promise_share]
         if promises and b.file.promise_day < 0:
@@ -378,7 +377,7 @@ class CollectionsDesk:
         if b.income > (1.0 - hs.income_drop) * b.permanent_income:
             return
         day = month * DAYS_PER_MONTH + b.account.due_day
-        if not uniforms(self.key, np.array([b.slot]), day, HARDSHIP_DRAW)[0] < take_up:
+        if not keyed_uniform(self.key, b.slot, day, HARDSHIP_DRAW) < take_up:
             return
         self.reage(b, month, hs.grace_months)
         b.file.hardship = True
