@@ -67,13 +67,17 @@ class ReferencePath:
         config: the run's config.
         seed, path: root seed and path number (the streams of :func:`path_streams`).
         trace_ids: borrower slots whose events are recorded in ``PathResult.trace``.
+        calls: replay mode: only the borrowers of ``trace_ids`` are simulated, and the
+            collectors call borrower ``i`` on the days ``calls[i]`` (which borrowers the
+            day's calls reach depends on the whole book's queue). See :meth:`replay`.
 
     Raises:
         ValueError: a trace id outside the book, or a config with a field experiment.
     """
 
     def __init__(self, config: RunConfig, seed: int, path: int,
-                 trace_ids: tuple[int, ...] = ()):
+                 trace_ids: tuple[int, ...] = (),
+                 calls: dict[int, frozenset[int]] | None = None):
         if config.experiment.enabled:
             raise ValueError("the reference engine does not run field experiments "
                              "(experiment.enabled must be false)")
@@ -90,7 +94,13 @@ class ReferencePath:
         self.recovery.set_cycle(self.unemployment, macro.unemployment_base)
         self.key = int(self.streams["collections"].integers(2**63))
         self.env = simpy.Environment()
-        self.desk = CollectionsDesk(config, self.key, self.env, self._paid, self._trace_event)
+        self.desk = CollectionsDesk(config, self.key, self.env, self._paid, self._trace_event,
+                                    calls)
+        self.solo = calls is not None
+        if self.solo and config.early_warning.enabled:
+            raise ValueError("replay needs the whole book when early warning is on: "
+                             "the model is fitted on every borrower")
+        self.n = 0  # borrower slots onboarded so far
         self.risk = RiskTeam(config, self.key, lambda b, m: self.desk.enrol(b, m, 1.0))
         self.traced = frozenset(trace_ids)
         self.borrowers: list[Borrower] = []
@@ -144,6 +154,15 @@ class ReferencePath:
             {"early_warning_auc": self.risk.auc()})
         return result
 
+    def replay(self) -> list[dict]:
+        """Run the path in replay mode (``calls`` given) and return the trace rows."""
+        days = self.months * DAYS_PER_MONTH
+        self.env.process(self.clock())
+        if self.desk.steps:
+            self.env.process(self.desk.collectors(days))
+        self.env.run(until=days)
+        return self.trace
+
     def clock(self) -> Generator[simpy.Event, Any, None]:
         """The platform's calendar: each phase draws its arrays, then every borrower acts."""
         for m in range(self.months):
@@ -165,12 +184,13 @@ class ReferencePath:
     # -- month start ------------------------------------------------------------------------
     def _before_month_start(self, m: int) -> None:
         """Onboard the month's borrowers (``book.*``), draw the month's income shocks."""
-        book, n = self.config.book, len(self.borrowers)
+        book = self.config.book
         self.signals = {k: v for k, v in self.signals.items() if k[1] >= m}
         new = book.initial_borrowers if m == 0 else book.new_borrowers_per_month
-        for i in range(n, n + new):
-            self.onboard(i, m)
-        n = len(self.borrowers)
+        for i in range(self.n, self.n + new):
+            if not self.solo or i in self.traced:
+                self.onboard(i, m)
+        self.n = n = self.n + new
         rng = self.streams["income"]
         self.draws["income"] = (rng.random((3, n)), rng.standard_normal(n))
         inc, u = self.config.income, float(self.unemployment[m])
@@ -209,7 +229,7 @@ class ReferencePath:
 
     # -- charge-off -------------------------------------------------------------------------
     def _before_charge_off(self, m: int) -> None:
-        self.draws["recovery"] = self.streams["recovery"].random((2, len(self.borrowers)))
+        self.draws["recovery"] = self.streams["recovery"].random((2, self.n))
         self.cohort_chargeoffs = [0] * self.months
         self.cohort_chargeoff_count = [0] * self.months
 
@@ -241,7 +261,7 @@ class ReferencePath:
 
     # -- due date ---------------------------------------------------------------------------
     def _before_due_date(self, m: int) -> None:
-        rng, n = self.streams["repayment"], len(self.borrowers)
+        rng, n = self.streams["repayment"], self.n
         if self.config.repayment.model == "one_factor":
             z = float(rng.standard_normal())
             self.draws["repayment"] = (rng.random(n)[None, :].repeat(2, axis=0), z)
@@ -278,7 +298,7 @@ class ReferencePath:
 
     # -- purchases --------------------------------------------------------------------------
     def _before_purchases(self, m: int) -> None:
-        rng, n = self.streams["spending"], len(self.borrowers)
+        rng, n = self.streams["spending"], self.n
         buy, noise = rng.random(n), rng.standard_normal(n)
         self.draws["spending"] = (buy, noise, rng.random(n))
         self.cohort_purchases = [0] * self.months
@@ -299,6 +319,9 @@ class ReferencePath:
     # -- month end --------------------------------------------------------------------------
     def _before_month_end(self, m: int) -> None:
         """Close the month's books into the records."""
+        if self.solo:  # replay: no books, only the story
+            self.desk.day_stats.clear()
+            return
         rows = [MonthEnd(b, m) for b in self.borrowers]
         row: dict[str, float] = dict(self.flows)
         row.update(self.recovery.month_flows(m))

@@ -78,11 +78,14 @@ class CollectionsDesk:
         env: the path's SimPy environment.
         on_payment: called with (borrower, principal cents, fee cents) for every payment.
         on_trace: called with (borrower, event, month) for every contact and re-age.
+        calls: replay mode: the days on which the collectors call each borrower slot
+            (instead of serving the day's queue by priority and capacity).
     """
 
     def __init__(self, config: RunConfig, key: int, env: simpy.Environment,
                  on_payment: Callable[[Borrower, int, int], None],
-                 on_trace: Callable[[Borrower, str, int], None]):
+                 on_trace: Callable[[Borrower, str, int], None],
+                 calls: dict[int, frozenset[int]] | None = None):
         self.config = config
         self.col = col = config.collections
         self.key = key
@@ -100,6 +103,7 @@ class CollectionsDesk:
         team = col.collectors
         self.daily_calls = team.count * team.calls_per_day if col.enabled else 0
         self.team = simpy.Container(env, capacity=max(self.daily_calls, 1), init=0)
+        self.calls = calls
         self.waiting: list[tuple[float, int, simpy.Event]] = []
         self.day_stats: dict[int, list[int]] = {}  # day -> [contacted?, max today, max week]
         self.reset_month()
@@ -167,6 +171,10 @@ class CollectionsDesk:
                 continue
             order = sorted(self.waiting, key=lambda w: (-w[0], w[1]))
             self.waiting = []
+            if self.calls is not None:  # replay: the calls the whole book's queue gave
+                for _, slot, answer in order:
+                    answer.succeed(day in self.calls.get(slot, ()))
+                continue
             k = min(len(order), int(self.team.level))
             if k:
                 yield self.team.get(k)
