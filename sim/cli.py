@@ -248,8 +248,10 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
 
 
 def cmd_trace(args: argparse.Namespace) -> int:
-    import sim
+    import pandas as pd
+
     from sim.config import load_config
+    from sim.reference import trace_borrower
     from sim.shipped import resolve_config
 
     config = load_config(resolve_config(args.config))
@@ -257,16 +259,16 @@ def cmd_trace(args: argparse.Namespace) -> int:
         raise ValueError(f"--borrower {args.borrower}: this config's book has borrower slots "
                          f"0 to {config.capacity - 1:,} (book.initial_borrowers + "
                          f"book.new_borrowers_per_month x (book.horizon_months - 1))")
-    result = sim.run(config, paths=1, seed=args.seed, out=None, trace_ids=(args.borrower,))
-    if "trace" not in result.tables:
+    seed = config.seed if args.seed is None else args.seed
+    rows = trace_borrower(config, seed, 0, args.borrower)  # the reference engine
+    if not rows:
         raise ValueError(f"borrower {args.borrower} was never onboarded in this run")
-    trace = result.tables["trace"]
+    trace = pd.DataFrame(rows)
     cols = ["day", "event", "employed", "income", "savings", "score", "limit", "balance",
             "dpd", "contractual_dpd", "re_aged", "active"]
     cols += [c for c in ("bill", "paid", "purchase") if c in trace.columns]
     kind = trace["type"].iloc[0] if "type" in trace.columns else "unknown"
-    table = Table(title=f"borrower {args.borrower} ({kind}), path 0, "
-                        f"seed {result.manifest['seed']}")
+    table = Table(title=f"borrower {args.borrower} ({kind}), path 0, seed {seed}")
     for c in cols:
         table.add_column(c, justify="left" if c == "event" else "right", no_wrap=True)
     for row in trace[cols].itertuples(index=False):

@@ -30,7 +30,7 @@ class Population:
     """The traits of every borrower slot of a path, drawn once from the ``traits`` stream.
 
     The draws are whole arrays, in this order: income z, risk noise, willingness
-    uniform, autopay uniform, spending-trait z, score noise, savings uniform, type
+    uniform, autopay uniform, spending-trait z, score z, savings uniform, type
     uniform. One statistic couples borrowers: the score's willingness term is the
     willingness standardised over all slots (mean and s.d. of the population).
     """
@@ -42,7 +42,7 @@ class Population:
         self.u_willing = rng.random(capacity)
         self.u_autopay = rng.random(capacity)
         self.z_spend = rng.standard_normal(capacity)
-        self.u_score = rng.standard_normal(capacity)
+        self.z_score = rng.standard_normal(capacity)
         self.u_savings = rng.random(capacity)
         self.u_type = rng.random(capacity)
         a = rep.willingness_mean * rep.willingness_concentration
@@ -125,7 +125,8 @@ class Borrower:
         z_risk = -0.5 * z + np.sqrt(0.75) * float(pop.z_other[i])
         s = inc.job_loss_dispersion
         w_z = (float(pop.willingness[i]) - pop.w_mean) / pop.w_sd
-        score = sc.initial_mean + sc.initial_sd * (0.5 * w_z + 0.3 * z + 0.81 * float(pop.u_score[i]))
+        noise = float(pop.z_score[i])
+        score = sc.initial_mean + sc.initial_sd * (0.5 * w_z + 0.3 * z + 0.81 * noise)
         cdf = np.cumsum(rep.types.shares())
         kind = min(int(np.searchsorted(cdf, pop.u_type[i], side="right")), len(BORROWER_TYPES) - 1)
         perm = float(inc.median_monthly * np.exp(inc.dispersion * z))
