@@ -69,6 +69,7 @@ class RiskTeam:
         if self.pending is None or self.pending[2] is None:
             return
         due, _, prob = self.pending
+        assert prob is not None, "checked above"
         flagged = [b for b, p in zip(due, prob.tolist(), strict=True) if p > self.cfg.threshold]
         self.counters["ew_flagged"] += len(flagged)
         for b in flagged:

@@ -109,7 +109,7 @@ class ReferencePath:
         self.flows = dict.fromkeys(FLOWS, 0)
         self.missed: dict[int, bool] = {}
         self.nudge_cost = 0
-        self.opening = 0
+        self.opening: float = 0  # cents (a whole number)
         self.series: dict[str, list] = {}
         self.vintage_rows: dict[str, list] = {}
         self.cohort_purchases = [0] * self.months

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import simpy
 
-from sim.config import CHANNELS, RunConfig
+from sim.config import CHANNELS, ChannelConfig, RunConfig
 from sim.reference.account import DAYS_PER_MONTH
 from sim.reference.borrower import UNWILLING, Borrower
 from sim.reference.draws import keyed_uniform
@@ -96,9 +96,10 @@ class CollectionsDesk:
                                None)
         self.auto_steps = [j for j, s in enumerate(self.steps) if s.channel != "human"]
         self.channel_id = {ch: i for i, ch in enumerate(CHANNELS)}
-        self.params = [col.channels.get(ch) for ch in CHANNELS]
-        self.response = [list(p.response_by_type()) if p else None for p in self.params]
-        self.cost_cents = {ch: int(round(p.cost * 100)) if p else 0
+        # a channel on the ladder without parameters costs nothing and never works
+        self.params = [col.channels.get(ch) or ChannelConfig(response={}) for ch in CHANNELS]
+        self.response = [p.response_by_type().tolist() for p in self.params]
+        self.cost_cents = {ch: int(round(p.cost * 100))
                            for ch, p in zip(CHANNELS, self.params, strict=True)}
         team = col.collectors
         self.daily_calls = team.count * team.calls_per_day if col.enabled else 0
