@@ -22,8 +22,9 @@ One borrower's month, in the order of the day's hours (see :meth:`ReferencePath.
 5. day ``billing.purchase_day``, 12:00 — purchases on a 0/3/6/12-month plan.
 6. month end — the books close (buckets, rolls, recoveries by lag curve).
 
-Not simulated here: field experiments (``experiment.enabled``) and the securitisation
-vehicle (``deal``); a borrower's life does not depend on either.
+The securitisation vehicle (``deal``) listens to payments, charge-offs and purchases and
+runs its waterfall at each month end (:mod:`sim.reference.vehicle`). Not simulated here:
+field experiments (``experiment.enabled``).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from sim.reference.records import (
     roll_matrices,
     trace_row,
 )
+from sim.reference.vehicle import Vehicle
 from sim.scenarios import simulate_base_rate, simulate_unemployment
 
 CHARGEOFF_HOUR, PAYMENT_HOUR, MONTH_END = 0.25, 0.5, DAYS_PER_MONTH - 0.01
@@ -94,9 +96,13 @@ class ReferencePath:
         self.recovery.set_cycle(self.unemployment, macro.unemployment_base)
         self.key = int(self.streams["collections"].integers(2**63))
         self.env = simpy.Environment()
-        self.desk = CollectionsDesk(config, self.key, self.env, self._paid, self._trace_event,
-                                    calls)
         self.solo = calls is not None
+        self.vehicle: Vehicle | None = None
+        if config.deal is not None and not self.solo:
+            spv_key = int(self.streams["spv"].integers(2**63))
+            self.vehicle = Vehicle(config, spv_key, self.base_rate)
+        self.desk = CollectionsDesk(config, self.key, self.env, self._paid, self._trace_event,
+                                    calls, self.vehicle.dilute if self.vehicle else None)
         if self.solo and config.early_warning.enabled:
             raise ValueError("replay needs the whole book when early warning is on: "
                              "the model is fitted on every borrower")
@@ -152,6 +158,9 @@ class ReferencePath:
             np.array(self.roll_counts, dtype=np.int64).reshape(self.months, k, k),
             np.array(self.roll_balances, dtype=np.int64).reshape(self.months, k, k),
             {"early_warning_auc": self.risk.auc()})
+        deal = self.vehicle.result() if self.vehicle is not None else None
+        if deal is not None:  # the deal started
+            result.waterfall, result.pool = deal
         return result
 
     def replay(self) -> list[dict]:
@@ -253,6 +262,8 @@ class ReferencePath:
         self.flows["charged_off_accounts"] += 1
         self.cohort_chargeoffs[b.onboard_month] += out.principal + out.fee
         self.cohort_chargeoff_count[b.onboard_month] += 1
+        if self.vehicle is not None:
+            self.vehicle.on_charge_off(b, m, out)
         self._trace_event(b, "charge_off", m)
 
     # -- early warning ----------------------------------------------------------------------
@@ -291,7 +302,9 @@ class ReferencePath:
         self.risk.on_due(m, self.missed)
 
     def _paid(self, b: Borrower, principal: int, fee: int) -> None:
-        """Book a payment of borrower ``b`` in the month's flows."""
+        """Book a payment of borrower ``b`` in the month's flows (and the vehicle's)."""
+        if self.vehicle is not None:
+            self.vehicle.on_payment(b, principal, fee)
         self.flows["payments"] += principal + fee
         self.flows["payments_principal"] += principal
         self.flows["payments_fees"] += fee
@@ -310,6 +323,9 @@ class ReferencePath:
         desired = b.desired_purchase(self.config, m, float(buy[i]), float(noise[i]))
         term = b.choose_plan(self.config, float(plan[i]))
         amount = rules.purchase(self.config, b, m, self.env.now, desired, term)
+        if self.vehicle is not None and amount > 0:  # the platform's: dilutes the vehicle
+            after = b.account.principal()
+            self.vehicle.dilute(b, after - amount, after)
         self.flows["new_purchases"] += amount
         self.cohort_purchases[b.onboard_month] += amount
         if b.slot in self.traced:
@@ -350,6 +366,8 @@ class ReferencePath:
         self.roll_balances.append(money)
         self.opening = row["receivables_balance"]
         self.flows = dict.fromkeys(FLOWS, 0)
+        if self.vehicle is not None:
+            self.vehicle.on_month_end(self.borrowers, m, [r.dpd for r in rows])
 
     def _record_vintages(self, m: int) -> None:
         sizes = [0] * (m + 1)
@@ -375,8 +393,8 @@ def simulate_reference(config: RunConfig, seed: int, path: int,
     """Simulate path ``path`` of root ``seed`` with the reference engine.
 
     Returns the same :class:`sim.engine.PathResult` as :func:`sim.engine.simulate_path`
-    (monthly series, vintages, roll matrices, the early-warning AUC and the trace of
-    ``trace_ids``), without the vehicle's waterfall and pool tables.
+    (monthly series, vintages, roll matrices, the early-warning AUC, the trace of
+    ``trace_ids`` and, with a deal, the vehicle's waterfall and pool tables).
 
     Raises:
         ValueError: a trace id outside ``0 .. config.capacity - 1``, or a config with a

@@ -80,12 +80,14 @@ class CollectionsDesk:
         on_trace: called with (borrower, event, month) for every contact and re-age.
         calls: replay mode: the days on which the collectors call each borrower slot
             (instead of serving the day's queue by priority and capacity).
+        on_reage: called with (borrower, principal before, principal after) at a re-age.
     """
 
     def __init__(self, config: RunConfig, key: int, env: simpy.Environment,
                  on_payment: Callable[[Borrower, int, int], None],
                  on_trace: Callable[[Borrower, str, int], None],
-                 calls: dict[int, frozenset[int]] | None = None):
+                 calls: dict[int, frozenset[int]] | None = None,
+                 on_reage: Callable[[Borrower, int, int], None] | None = None):
         self.config = config
         self.col = col = config.collections
         self.key = key
@@ -105,6 +107,7 @@ class CollectionsDesk:
         self.daily_calls = team.count * team.calls_per_day if col.enabled else 0
         self.team = simpy.Container(env, capacity=max(self.daily_calls, 1), init=0)
         self.calls = calls
+        self.on_reage = on_reage
         self.waiting: list[tuple[float, int, simpy.Event]] = []
         self.day_stats: dict[int, list[int]] = {}  # day -> [contacted?, max today, max week]
         self.reset_month()
@@ -394,7 +397,10 @@ class CollectionsDesk:
 
     def reage(self, b: Borrower, month: int, grace: int) -> None:
         """Restructure the account (``hardship.term_months``); queue and promises end."""
+        before = b.account.principal()
         b.account.restructure(month, grace, self.col.hardship.term_months)
+        if self.on_reage is not None:  # billed fees become principal: the vehicle is told
+            self.on_reage(b, before, b.account.principal())
         b.accelerated = False  # a new plan replaces the terminated contract
         b.file.queued_since = -1
         b.file.promise_day = -1
