@@ -406,7 +406,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", default="runs", help="run-store folder (default: runs)")
     p.set_defaults(func=cmd_rolls)
 
-    p = sub.add_parser("trace", help="one borrower's story, event by event (path 0)")
+    p = sub.add_parser("trace", help="one borrower's story, event by event (path 0), "
+                                     "from the reference engine")
     p.add_argument("config", help="YAML config file")
     p.add_argument("--borrower", type=_borrower, required=True, help="borrower slot id (0-based)")
     p.add_argument("--seed", type=_seed, help="root seed (default: the config's)")
