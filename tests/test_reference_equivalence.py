@@ -14,6 +14,7 @@ import pytest
 
 from sim.config import RunConfig, deep_merge, load_config
 from sim.engine import PathResult, simulate_path
+from sim.ledger import Ledger
 from sim.reference import ladder, simulate_reference
 from sim.reference.account import Account
 from sim.reference.ladder import CollectionsDesk
@@ -122,6 +123,15 @@ def _youngest_called_first(monkeypatch):
 
 def _promises_after_the_run(monkeypatch):
     monkeypatch.setattr(ladder, "PROMISE_HOUR", 0.8)
+
+
+def test_changing_one_rule_in_the_vectorised_engine_fails_the_comparison(monkeypatch):
+    config = small(collections={"collectors": {"count": 1, "calls_per_day": 4}})
+    reference = simulate_reference(config, 3, 1)
+    bill = Ledger.bill  # the late fee left out of the vectorised statement
+    monkeypatch.setattr(Ledger, "bill", lambda self, month, n, rate: bill(self, month, n, 0.0))
+    with pytest.raises(AssertionError, match="fees_billed"):
+        assert_same_path(simulate_path(config, 3, 1), reference)
 
 
 @pytest.mark.parametrize("mutate", [_no_late_fee, _youngest_called_first,
