@@ -115,3 +115,24 @@ def test_a_run_with_a_field_experiment_cannot_be_replayed_and_says_why():
 def test_a_borrower_outside_the_book_is_refused():
     with pytest.raises(ValueError, match="choose 0 to 101"):
         trace_borrower(RISKY, 1, 0, 102)
+
+
+def test_with_early_warning_replay_follows_the_whole_book_until_the_model_is_fitted():
+    config = load_config({
+        "name": "warned", "seed": 5,
+        "book": {"initial_borrowers": 200, "new_borrowers_per_month": 4, "horizon_months": 10},
+        "early_warning": {"enabled": True, "fit_months": 4, "threshold": 0.1,
+                          "action": "limit_cut"},
+        "collections": {"collectors": {"count": 1, "calls_per_day": 3}}})
+    ids = tuple(range(0, 200, 9))
+    whole = simulate_reference(config, 2, 0, ids)
+    assert whole.monthly["ew_flagged"][4:].sum() > 0  # the model acts after its fit
+    book = pd.DataFrame(whole.trace)
+    cut = set()
+    for borrower in ids:
+        alone = pd.DataFrame(trace_borrower(config, 2, 0, borrower))
+        own = book[book["borrower"] == borrower].reset_index(drop=True)
+        pd.testing.assert_frame_equal(alone, own)
+        if (alone["month"] >= 4).any() and alone["limit"].diff().lt(0).any():
+            cut.add(borrower)
+    assert cut  # some replayed borrowers had their limit cut after the fit

@@ -69,9 +69,12 @@ class ReferencePath:
         config: the run's config.
         seed, path: root seed and path number (the streams of :func:`path_streams`).
         trace_ids: borrower slots whose events are recorded in ``PathResult.trace``.
-        calls: replay mode: only the borrowers of ``trace_ids`` are simulated, and the
-            collectors call borrower ``i`` on the days ``calls[i]`` (which borrowers the
-            day's calls reach depends on the whole book's queue). See :meth:`replay`.
+        calls: replay mode: from month ``focus_from`` on only the borrowers of
+            ``trace_ids`` are simulated, and the collectors call borrower ``i`` on the days
+            ``calls[i]`` (which borrowers the day's calls reach depends on the whole book's
+            queue). See :meth:`replay`.
+        focus_from: in replay mode, the month from which the rest of the book is dropped
+            (the early-warning model needs everyone's history until it is fitted).
 
     Raises:
         ValueError: a trace id outside the book, or a config with a field experiment.
@@ -79,7 +82,7 @@ class ReferencePath:
 
     def __init__(self, config: RunConfig, seed: int, path: int,
                  trace_ids: tuple[int, ...] = (),
-                 calls: dict[int, frozenset[int]] | None = None):
+                 calls: dict[int, frozenset[int]] | None = None, focus_from: int = 0):
         if config.experiment.enabled:
             raise ValueError("the reference engine does not run field experiments "
                              "(experiment.enabled must be false)")
@@ -96,16 +99,15 @@ class ReferencePath:
         self.recovery.set_cycle(self.unemployment, macro.unemployment_base)
         self.key = int(self.streams["collections"].integers(2**63))
         self.env = simpy.Environment()
-        self.solo = calls is not None
+        self.replaying = calls is not None
+        self.focus_from = focus_from
+        self.solo = False  # replay has dropped every borrower not traced
         self.vehicle: Vehicle | None = None
-        if config.deal is not None and not self.solo:
+        if config.deal is not None and not self.replaying:
             spv_key = int(self.streams["spv"].integers(2**63))
             self.vehicle = Vehicle(config, spv_key, self.base_rate)
         self.desk = CollectionsDesk(config, self.key, self.env, self._paid, self._trace_event,
                                     calls, self.vehicle.dilute if self.vehicle else None)
-        if self.solo and config.early_warning.enabled:
-            raise ValueError("replay needs the whole book when early warning is on: "
-                             "the model is fitted on every borrower")
         self.n = 0  # borrower slots onboarded so far
         self.risk = RiskTeam(config, self.key, lambda b, m: self.desk.enrol(b, m, 1.0))
         self.traced = frozenset(trace_ids)
@@ -168,6 +170,7 @@ class ReferencePath:
         days = self.months * DAYS_PER_MONTH
         self.env.process(self.clock())
         if self.desk.steps:
+            self.env.process(self.desk.shifts(days))
             self.env.process(self.desk.collectors(days))
         self.env.run(until=days)
         return self.trace
@@ -188,12 +191,18 @@ class ReferencePath:
         for m in range(b.onboard_month, self.months):
             for name in steps:
                 yield self.signal(name, m)
+                if self.solo and b.slot not in self.traced:
+                    return  # replay has dropped the rest of the book
                 getattr(self, f"_{name}")(b, m)
 
     # -- month start ------------------------------------------------------------------------
     def _before_month_start(self, m: int) -> None:
         """Onboard the month's borrowers (``book.*``), draw the month's income shocks."""
         book = self.config.book
+        if self.replaying and not self.solo and m >= self.focus_from:
+            self.solo = True  # from now on only the traced borrowers' lives are followed
+            self.borrowers = [b for b in self.borrowers if b.slot in self.traced]
+            self.desk.focus(self.traced, m * DAYS_PER_MONTH)
         self.signals = {k: v for k, v in self.signals.items() if k[1] >= m}
         new = book.initial_borrowers if m == 0 else book.new_borrowers_per_month
         for i in range(self.n, self.n + new):
@@ -335,8 +344,9 @@ class ReferencePath:
     # -- month end --------------------------------------------------------------------------
     def _before_month_end(self, m: int) -> None:
         """Close the month's books into the records."""
-        if self.solo:  # replay: no books, only the story
+        if self.solo:  # replay: no books, only the story (and what the lender remembers)
             self.desk.day_stats.clear()
+            self.desk.remember_contacts(self.borrowers)
             return
         rows = [MonthEnd(b, m) for b in self.borrowers]
         row: dict[str, float] = dict(self.flows)

@@ -107,6 +107,8 @@ class CollectionsDesk:
         self.daily_calls = team.count * team.calls_per_day if col.enabled else 0
         self.team = simpy.Container(env, capacity=max(self.daily_calls, 1), init=0)
         self.calls = calls
+        self.calls_from = math.inf  # replay: the day from which ``calls`` answer the queue
+        self.only: frozenset[int] | None = None  # replay: the borrowers still followed
         self.on_reage = on_reage
         self.waiting: list[tuple[float, int, simpy.Event]] = []
         self.day_stats: dict[int, list[int]] = {}  # day -> [contacted?, max today, max week]
@@ -143,11 +145,16 @@ class CollectionsDesk:
         c["queue_length"] = sum(b.file.queued_since >= 0 for b in borrowers)
         c["collection_cost"] = sum(c[f"cost_{ch}"] for ch in CHANNELS) + c["legal_costs"]
         c["human_contacted_ever"] = sum(b.file.human_ever for b in borrowers)
-        for b in borrowers:  # what the lender remembers of contacts (early warning)
-            b.file.recent_contacts = 0.75 * b.file.recent_contacts + b.file.contacts_month
-            b.file.contacts_month = 0
+        self.remember_contacts(borrowers)
         self.reset_month()
         return c
+
+    @staticmethod
+    def remember_contacts(borrowers: list[Borrower]) -> None:
+        """At the month end: the lender's decayed memory of contacts (early warning)."""
+        for b in borrowers:
+            b.file.recent_contacts = 0.75 * b.file.recent_contacts + b.file.contacts_month
+            b.file.contacts_month = 0
 
     def count_cure(self, dpd: int) -> None:
         """Count a cure of an account ``dpd`` days past due in its bucket (none below 1)."""
@@ -175,7 +182,8 @@ class CollectionsDesk:
                 continue
             order = sorted(self.waiting, key=lambda w: (-w[0], w[1]))
             self.waiting = []
-            if self.calls is not None:  # replay: the calls the whole book's queue gave
+            if self.calls is not None and day >= self.calls_from:  # replay: the calls the
+                # whole book's queue gave
                 for _, slot, answer in order:
                     answer.succeed(day in self.calls.get(slot, ()))
                 continue
@@ -184,6 +192,10 @@ class CollectionsDesk:
                 yield self.team.get(k)
             for rank, (_, _, answer) in enumerate(order):
                 answer.succeed(rank < k)
+
+    def focus(self, only: frozenset[int], day: int) -> None:
+        """Replay: from ``day`` on follow only the borrowers ``only``; calls from ``calls``."""
+        self.only, self.calls_from = only, day
 
     def priority(self, b: Borrower, dpd: int) -> float:
         """The queue's key (larger first): days past due, balance, or expected recovery."""
@@ -208,6 +220,8 @@ class CollectionsDesk:
             day += self.env.now >= day + WORK_HOUR
             yield self.env.timeout(day + WORK_HOUR - self.env.now)
             acct = b.account
+            if self.only is not None and b.slot not in self.only:
+                return  # replay has dropped the rest of the book
             if acct.oldest < 0 or not b.active:  # paid up or charged off: off the list
                 f.queued_since = -1
                 f.worked = False

@@ -1,12 +1,14 @@
 """One borrower's story from the reference engine, replayed on its own.
 
-A borrower's life depends on the rest of the book in one place only when early warning
-is off: which of the day's queued borrowers the collectors reach, under the team's
-capacity and the priority rule. Replay simulates the traced borrower alone, with every
-draw the whole path makes (the same arrays, the borrower reading its own elements) and
-with the days the collectors called it taken from the vectorised engine's run of the same
-path; the equivalence tests check that both engines call the same borrowers on the same
-days and that a replayed story equals the story in a whole-book reference run.
+A borrower's life depends on the rest of the book in two places: which of the day's
+queued borrowers the collectors reach, under the team's capacity and the priority rule;
+and the early-warning model, fitted on everyone's first ``early_warning.fit_months``.
+Replay simulates the whole book until the model is fitted (not at all without early
+warning), then the traced borrower alone, with every draw the whole path makes (the same
+arrays, the borrower reading its own elements) and with the days the collectors called it
+taken from the vectorised engine's run of the same path; the equivalence tests check that
+both engines call the same borrowers on the same days and that a replayed story equals the
+story in a whole-book reference run.
 """
 
 from __future__ import annotations
@@ -45,10 +47,9 @@ def trace_borrower(config: RunConfig, seed: int, path: int, borrower: int, *,
     onboarded.
 
     Args:
-        replay: simulate the borrower alone (seconds on any book); False simulates the
-            whole book in the reference engine (minutes on a large book). Early warning
-            couples every borrower through its model, so with it on the whole book is
-            always simulated.
+        replay: simulate the borrower alone (seconds on any book; with early warning, the
+            whole book until its model is fitted); False simulates the whole book in the
+            reference engine (minutes on a large book).
 
     Raises:
         ValueError: ``borrower`` is outside ``0 .. config.capacity - 1``, or the config
@@ -57,7 +58,9 @@ def trace_borrower(config: RunConfig, seed: int, path: int, borrower: int, *,
     if not 0 <= borrower < config.capacity:
         raise ValueError(f"borrower {borrower} is not in this book; choose 0 to "
                          f"{config.capacity - 1}")
-    if not replay or config.early_warning.enabled:
+    if not replay:
         return simulate_reference(config, seed, path, (borrower,)).trace
     calls = {borrower: collector_call_days(config, seed, path, borrower)}
-    return ReferencePath(config, seed, path, (borrower,), calls=calls).replay()
+    ew = config.early_warning
+    return ReferencePath(config, seed, path, (borrower,), calls=calls,
+                         focus_from=ew.fit_months if ew.enabled else 0).replay()
