@@ -36,7 +36,7 @@ import numpy as np
 import simpy
 
 from sim.agents.recoveries import Recoveries
-from sim.config import BORROWER_TYPES, RunConfig
+from sim.config import RunConfig
 from sim.engine import PathResult, path_streams
 from sim.reference import platform as rules
 from sim.reference.account import DAYS_PER_MONTH, Account
@@ -411,8 +411,3 @@ def simulate_reference(config: RunConfig, seed: int, path: int,
             field experiment.
     """
     return ReferencePath(config, seed, path, trace_ids).run()
-
-
-def borrower_types() -> tuple[str, ...]:
-    """Names of the borrower types, in the order of the ``type`` trace column's values."""
-    return BORROWER_TYPES
