@@ -124,7 +124,7 @@ def test_with_early_warning_replay_follows_the_whole_book_until_the_model_is_fit
         "early_warning": {"enabled": True, "fit_months": 4, "threshold": 0.1,
                           "action": "limit_cut"},
         "collections": {"collectors": {"count": 1, "calls_per_day": 3}}})
-    ids = tuple(range(0, 200, 9))
+    ids = tuple(range(0, 200, 20))
     whole = simulate_reference(config, 2, 0, ids)
     assert whole.monthly["ew_flagged"][4:].sum() > 0  # the model acts after its fit
     book = pd.DataFrame(whole.trace)
