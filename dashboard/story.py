@@ -1,10 +1,11 @@
 """One borrower's story: re-simulate the path a borrower lived on and read the trace.
 
 A stored run keeps its config and root seed, and every path's random streams are a
-function of (seed, path) only, so simulating path ``p`` again with borrower ``b``
-traced reproduces exactly what that borrower lived through in the run: income and job
-spells, bills, payments, days past due, limit changes, collection contacts, and the
-cure or charge-off at the end.
+function of (seed, path) only, so replaying borrower ``b`` on path ``p`` in the reference
+engine (:func:`sim.reference.trace_borrower`: one borrower, the rules written out step by
+step, the same draws) reproduces exactly what that borrower lived through in the run:
+income and job spells, bills, payments, days past due, limit changes, collection
+contacts, and the cure or charge-off at the end; nothing that happened to anyone else.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from sim.config import load_config
-from sim.engine import simulate_path
 from sim.ledger import DAYS_PER_MONTH
+from sim.reference import trace_borrower
 from sim.store import MANIFEST
 
 ROUTINE_EVENTS = ("statement", "due_date", "purchase", "charge_off", "hardship")
@@ -40,12 +41,13 @@ def borrower_trace(manifest: dict, path: int, borrower: int) -> pd.DataFrame:
         borrower: Borrower slot id, 0 <= borrower < the book's capacity.
 
     Returns:
-        The trace rows (see :func:`sim.engine.simulate_path`) with ``t``, the time in
+        The trace rows (see :func:`sim.reference.trace_borrower`) with ``t``, the time in
         months (day / 30), and ``dpd`` clipped at 0 (negative values are days before the
         due date).
 
     Raises:
-        StoryError: when the path or the borrower id is out of range.
+        StoryError: when the path or the borrower id is out of range, or the run's config
+            cannot be replayed (a field experiment).
     """
     cfg = load_config(manifest["config"])
     paths = int(manifest.get("paths", 1))
@@ -53,8 +55,11 @@ def borrower_trace(manifest: dict, path: int, borrower: int) -> pd.DataFrame:
         raise StoryError(f"path {path} is not in this run; choose 0 to {paths - 1}")
     if not 0 <= int(borrower) < cfg.capacity:
         raise StoryError(f"borrower {borrower} is not in this book; choose 0 to {cfg.capacity - 1}")
-    result = simulate_path(cfg, int(manifest["seed"]), int(path), trace_ids=(int(borrower),))
-    trace = pd.DataFrame(result.trace)
+    try:
+        rows = trace_borrower(cfg, int(manifest["seed"]), int(path), int(borrower))
+    except ValueError as exc:
+        raise StoryError(str(exc)) from exc
+    trace = pd.DataFrame(rows)
     if trace.empty:
         raise StoryError(f"borrower {borrower} was never onboarded on path {path}")
     trace["t"] = trace["day"] / DAYS_PER_MONTH

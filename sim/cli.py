@@ -253,8 +253,10 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
 
 
 def cmd_trace(args: argparse.Namespace) -> int:
-    import sim
+    import pandas as pd
+
     from sim.config import load_config
+    from sim.reference import trace_borrower
     from sim.shipped import resolve_config
 
     config = load_config(resolve_config(args.config))
@@ -262,16 +264,16 @@ def cmd_trace(args: argparse.Namespace) -> int:
         raise ValueError(f"--borrower {args.borrower}: this config's book has borrower slots "
                          f"0 to {config.capacity - 1:,} (book.initial_borrowers + "
                          f"book.new_borrowers_per_month x (book.horizon_months - 1))")
-    result = sim.run(config, paths=1, seed=args.seed, out=None, trace_ids=(args.borrower,))
-    if "trace" not in result.tables:
+    seed = config.seed if args.seed is None else args.seed
+    rows = trace_borrower(config, seed, 0, args.borrower)  # the reference engine
+    if not rows:
         raise ValueError(f"borrower {args.borrower} was never onboarded in this run")
-    trace = result.tables["trace"]
+    trace = pd.DataFrame(rows)
     cols = ["day", "event", "employed", "income", "savings", "score", "limit", "balance",
             "dpd", "contractual_dpd", "re_aged", "active"]
     cols += [c for c in ("bill", "paid", "purchase") if c in trace.columns]
     kind = trace["type"].iloc[0] if "type" in trace.columns else "unknown"
-    table = Table(title=f"borrower {args.borrower} ({kind}), path 0, "
-                        f"seed {result.manifest['seed']}")
+    table = Table(title=f"borrower {args.borrower} ({kind}), path 0, seed {seed}")
     for c in cols:
         table.add_column(c, justify="left" if c == "event" else "right", no_wrap=True)
     for row in trace[cols].itertuples(index=False):
@@ -409,7 +411,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", default="runs", help="run-store folder (default: runs)")
     p.set_defaults(func=cmd_rolls)
 
-    p = sub.add_parser("trace", help="one borrower's story, event by event (path 0)")
+    p = sub.add_parser("trace", help="one borrower's story, event by event (path 0), "
+                                     "from the reference engine")
     p.add_argument("config", help="YAML config file")
     p.add_argument("--borrower", type=_borrower, required=True, help="borrower slot id (0-based)")
     p.add_argument("--seed", type=_seed, help="root seed (default: the config's)")

@@ -1,0 +1,122 @@
+"""The month-end books of the reference engine: buckets, roll states, re-defaults, traces.
+
+Each borrower is classified by itself (its bucket, its roll state); the books add them
+up. Columns and units are those of :class:`sim.engine.PathSimulation`'s records.
+"""
+
+from __future__ import annotations
+
+from sim.reference.account import DAYS_PER_MONTH
+from sim.reference.borrower import Borrower
+
+BUCKETS = ("current", "dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_91_120", "dpd_121_150",
+           "dpd_151_180", "dpd_181_plus")
+BUCKET_EDGES = (1, 31, 61, 91, 121, 151, 181)
+RE_AGED, CHARGED_OFF, NOT_ON_BOOK = len(BUCKETS), len(BUCKETS) + 1, len(BUCKETS) + 2
+ROLL_STATES = (*BUCKETS, "re_aged", "charged_off")
+REDEFAULT_WINDOW = 12  # months after a re-age in which a relapse counts as a re-default
+
+
+def bucket_of(dpd: int) -> int:
+    """Index into :data:`BUCKETS`: current below 1 day, then 30-day buckets, 181+ last."""
+    return sum(1 for edge in BUCKET_EDGES if dpd >= edge)
+
+
+def roll_state(b: Borrower, bucket: int, contractual: int) -> int:
+    """Month-end state: charged off, re-aged (reported current but contractually late), or
+    the reported bucket."""
+    if not b.active:
+        return CHARGED_OFF
+    if bucket == 0 and contractual >= 1:
+        return RE_AGED
+    return bucket
+
+
+class MonthEnd:
+    """One borrower's month-end facts: balance, days past due, bucket, state."""
+
+    __slots__ = ("b", "balance", "dpd", "bucket", "contractual", "state")
+
+    def __init__(self, b: Borrower, month: int):
+        day = (month + 1) * DAYS_PER_MONTH
+        self.b = b
+        self.balance = b.account.outstanding
+        self.dpd = b.account.days_past_due(day)
+        self.bucket = bucket_of(self.dpd)
+        self.contractual = b.account.contractual_days_past_due(day)
+        self.state = roll_state(b, self.bucket, self.contractual)
+
+
+def bucket_columns(rows: list[MonthEnd]) -> dict[str, int]:
+    """Balances (cents) and open accounts by reported and contractual bucket, and re-aged."""
+    out: dict[str, int] = {}
+    for prefix, which in (("", "bucket"), ("contractual_", "contractual")):
+        money = [0] * len(BUCKETS)
+        count = [0] * len(BUCKETS)
+        for r in rows:
+            k = r.bucket if which == "bucket" else bucket_of(r.contractual)
+            money[k] += r.balance
+            count[k] += r.b.active
+        for i, name in enumerate(BUCKETS):
+            out[f"balance_{prefix}{name}"] = money[i]
+            out[f"accounts_{prefix}{name}"] = count[i]
+    reaged = [r for r in rows if r.state == RE_AGED]
+    out["balance_re_aged"] = sum(r.balance for r in reaged)
+    out["accounts_re_aged"] = len(reaged)
+    return out
+
+
+def redefaults(rows: list[MonthEnd], month: int) -> dict[str, int]:
+    """Re-defaults of re-aged accounts, counted when their 12-month window closes.
+
+    Re-aged in month r: re-defaults at 30+ (60+) if at a month end r..r+12 it is 31+
+    (61+) days past due as reported, or charged off; counted at month end r+12.
+    """
+    closed = red30 = red60 = 0
+    for r in rows:
+        b, reaged = r.b, r.b.account.reaged_month
+        if reaged < max(month - REDEFAULT_WINDOW, 0):
+            continue
+        flags = b.extra.setdefault("redefault", [False, False])
+        if reaged == month:  # a new re-age starts a new window
+            flags[0] = flags[1] = False
+        flags[0] = flags[0] or not b.active or r.dpd >= BUCKET_EDGES[1]
+        flags[1] = flags[1] or not b.active or r.dpd >= BUCKET_EDGES[2]
+        if reaged == month - REDEFAULT_WINDOW:
+            closed += 1
+            red30 += flags[0]
+            red60 += flags[1]
+    return {"reaged_window_closed": closed, "reaged_redefaulted_30": red30,
+            "reaged_redefaulted_60": red60}
+
+
+def roll_matrices(rows: list[MonthEnd]) -> tuple[list[list[int]], list[list[int]]]:
+    """Accounts, and their last month-end balance, by (last state, state now).
+
+    Reads and then updates each borrower's remembered state and balance.
+    """
+    k = len(ROLL_STATES)
+    counts = [[0] * k for _ in range(k)]
+    money = [[0] * k for _ in range(k)]
+    for r in rows:
+        before = r.b.extra.get("state", NOT_ON_BOOK)
+        if before < k:
+            counts[before][r.state] += 1
+            money[before][r.state] += r.b.extra.get("balance", 0)
+        r.b.extra["state"], r.b.extra["balance"] = r.state, r.balance
+    return counts, money
+
+
+def trace_row(path: int, b: Borrower, day: float, month: int, event: str,
+              **cents: int) -> dict:
+    """One row of a borrower's story: the state after ``event`` (money in currency units)."""
+    acct = b.account
+    row = {"path": path, "borrower": b.slot, "day": day, "month": month, "event": event,
+           "type": b.type_name, "income": b.income, "employed": b.employed,
+           "savings": b.savings, "score": b.score, "limit": b.limit / 100.0,
+           "balance": acct.outstanding / 100.0, "dpd": acct.days_past_due(day),
+           "contractual_dpd": acct.contractual_days_past_due(day),
+           "re_aged": acct.reaged_month >= 0, "active": b.active,
+           "months_unemployed": b.months_unemployed}
+    row.update({k: v / 100.0 for k, v in cents.items()})
+    return row

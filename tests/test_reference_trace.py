@@ -1,0 +1,138 @@
+"""One borrower's story from the reference engine: replayed alone, only their own events."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import sim.cli
+import sim.reference
+from dashboard.story import StoryError, borrower_trace
+from sim.cli import main
+from sim.config import load_config
+from sim.reference import simulate_reference, trace_borrower
+
+RISKY = load_config({
+    "name": "risky", "seed": 5,
+    "book": {"initial_borrowers": 80, "new_borrowers_per_month": 2, "horizon_months": 12},
+    "repayment": {"forget_prob": 0.3, "willingness_concentration": 2.0},
+    "billing": {"chargeoff_dpd": 60},
+    "collections": {"hardship": {"request_prob": 0.5, "income_drop": 0.0},
+                    "collectors": {"count": 1, "calls_per_day": 3}}})
+EVERYONE = tuple(range(80))
+
+
+@pytest.fixture(scope="module")
+def book_run():
+    return simulate_reference(RISKY, 1, 0, EVERYONE)
+
+
+@pytest.fixture(scope="module")
+def book_trace(book_run) -> pd.DataFrame:
+    return pd.DataFrame(book_run.trace)
+
+
+def test_a_replayed_borrower_lives_the_life_they_live_in_the_whole_book(book_run, book_trace):
+    # the team's capacity binds (borrowers wait for a call): replay must get the calls right
+    assert (book_run.monthly["queue_wait_days"] > 0).any()
+    called = set(book_trace.loc[book_trace["event"] == "human", "borrower"])
+    for borrower in [*sorted(called)[:4], 1, 2, 3]:
+        alone = pd.DataFrame(trace_borrower(RISKY, 1, 0, borrower))
+        whole = book_trace[book_trace["borrower"] == borrower].reset_index(drop=True)
+        pd.testing.assert_frame_equal(alone, whole)
+
+
+def test_charge_off_and_hardship_rows_only_for_the_borrower_they_happen_to(book_trace):
+    t = book_trace
+    charged = set(t.groupby("borrower")["active"].last().pipe(lambda a: a.index[~a]))
+    rows = t[t["event"] == "charge_off"]
+    assert charged and len(charged) < 80
+    assert sorted(rows["borrower"]) == sorted(charged) and not rows["active"].any()
+    hardship = t[t["event"] == "hardship"]
+    assert 0 < hardship["borrower"].nunique() == len(hardship) < 80
+    for r in hardship.itertuples(index=False):
+        before = t[(t["borrower"] == r.borrower) & (t["day"] < r.day)]
+        assert not before["re_aged"].any() and r.re_aged and r.dpd == 0
+
+
+def test_contacts_only_while_the_borrower_is_past_due(book_trace):
+    routine = {"statement", "due_date", "purchase", "charge_off", "hardship"}
+    contacts = book_trace[~book_trace["event"].isin(routine)]
+    assert len(contacts) > 0
+    assert (contacts["dpd"] >= 1).all() and contacts["active"].all()
+    assert (contacts["day"] % 1 == 0.75).all()  # the day's collection run
+
+
+def test_one_borrower_traced_alone_shows_only_their_own_charge_off(book_trace):
+    charged = book_trace.query("event == 'charge_off'")["borrower"].tolist()
+    spared = next(b for b in EVERYONE if b not in charged)
+    for borrower, expected in ((charged[0], 1), (spared, 0)):
+        one = pd.DataFrame(trace_borrower(RISKY, 1, 0, borrower))
+        assert set(one["borrower"]) == {borrower}
+        assert (one["event"] == "charge_off").sum() == expected
+        assert (one.groupby("month")["event"].apply(lambda e: (e == "statement").sum())
+                == 1).all()
+
+
+def test_the_trace_command_tells_the_reference_engines_story(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "risky.yaml"
+    path.write_text(
+        "name: risky\nseed: 5\nbook: {initial_borrowers: 80, new_borrowers_per_month: 2, "
+        "horizon_months: 12}\nrepayment: {forget_prob: 0.3, willingness_concentration: 2.0}\n"
+        "billing: {chargeoff_dpd: 60}\n")
+    asked = []
+    real = sim.reference.trace_borrower
+
+    def spy(config, seed, path, borrower, **kw):
+        asked.append((seed, path, borrower))
+        return real(config, seed, path, borrower, **kw)
+
+    monkeypatch.setattr(sim.reference, "trace_borrower", spy)
+    monkeypatch.setattr(sim.cli.console, "width", 250)  # room for every column
+    assert main(["trace", str(path), "--borrower", "4", "--seed", "9"]) == 0
+    out = capsys.readouterr().out
+    assert asked == [(9, 0, 4)]
+    assert "borrower 4" in out and "statement" in out and "due_date" in out
+
+
+def test_the_dashboard_story_is_the_reference_engines_trace():
+    manifest = {"config": RISKY.model_dump(mode="json"), "seed": 1, "paths": 2}
+    story = borrower_trace(manifest, path=1, borrower=5)
+    own = pd.DataFrame(trace_borrower(RISKY, 1, 1, 5))
+    assert story["day"].tolist() == own["day"].tolist()
+    assert story["balance"].tolist() == own["balance"].tolist()
+    assert (story["t"] == story["day"] / 30).all()
+
+
+def test_a_run_with_a_field_experiment_cannot_be_replayed_and_says_why():
+    raw = RISKY.model_dump(mode="json")
+    raw["experiment"] = {"enabled": True}
+    manifest = {"config": raw, "seed": 1, "paths": 1}
+    with pytest.raises(StoryError, match="experiment.enabled"):
+        borrower_trace(manifest, path=0, borrower=1)
+
+
+def test_a_borrower_outside_the_book_is_refused():
+    with pytest.raises(ValueError, match="choose 0 to 101"):
+        trace_borrower(RISKY, 1, 0, 102)
+
+
+def test_with_early_warning_replay_follows_the_whole_book_until_the_model_is_fitted():
+    config = load_config({
+        "name": "warned", "seed": 5,
+        "book": {"initial_borrowers": 200, "new_borrowers_per_month": 4, "horizon_months": 10},
+        "early_warning": {"enabled": True, "fit_months": 4, "threshold": 0.1,
+                          "action": "limit_cut"},
+        "collections": {"collectors": {"count": 1, "calls_per_day": 3}}})
+    ids = tuple(range(0, 200, 20))
+    whole = simulate_reference(config, 2, 0, ids)
+    assert whole.monthly["ew_flagged"][4:].sum() > 0  # the model acts after its fit
+    book = pd.DataFrame(whole.trace)
+    cut = set()
+    for borrower in ids:
+        alone = pd.DataFrame(trace_borrower(config, 2, 0, borrower))
+        own = book[book["borrower"] == borrower].reset_index(drop=True)
+        pd.testing.assert_frame_equal(alone, own)
+        if (alone["month"] >= 4).any() and alone["limit"].diff().lt(0).any():
+            cut.add(borrower)
+    assert cut  # some replayed borrowers had their limit cut after the fit
