@@ -35,10 +35,10 @@ from typing import Any
 import numpy as np
 import simpy
 
+import sim.reference.platform as rules
 from sim.agents.recoveries import Recoveries
 from sim.config import RunConfig
 from sim.engine import PathResult, path_streams
-from sim.reference import platform as rules
 from sim.reference.account import DAYS_PER_MONTH, Account
 from sim.reference.borrower import Borrower, Population
 from sim.reference.draws import keyed_uniform
