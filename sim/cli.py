@@ -77,6 +77,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     import sim
     from sim.shipped import resolve_config
 
+    if args.resume is not None:
+        return _resume(args)
     if args.from_manifest is not None:
         return _rerun(args)
     if args.config is None:
@@ -90,14 +92,47 @@ def cmd_run(args: argparse.Namespace) -> int:
         if not args.quiet:
             _print_summary(result)
         print(result.path)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         if result is not None and result.path is not None:
             err_console.print(f"interrupted after the run was stored: {result.path} is complete",
                               highlight=False)
         else:
-            err_console.print("interrupted before the run was stored; no run was written",
-                              highlight=False)
+            _interrupted(exc)
         return 130
+    return 0
+
+
+def _interrupted(exc: KeyboardInterrupt) -> None:
+    """Ctrl-C before a run was stored: say so, and where the paths done so far are kept."""
+    from sim.store import RunInterrupted
+
+    text = "interrupted before the run was stored; no run was written"
+    if isinstance(exc, RunInterrupted) and exc.done:
+        text += (f" ({exc.done} of {exc.total} paths are kept in {exc.folder}: continue with "
+                 f"'creditsim run --resume {exc.folder}')")
+    err_console.print(text, highlight=False)
+
+
+def _resume(args: argparse.Namespace) -> int:
+    """``creditsim run [CONFIG] --resume RUN_DIR``: continue a stopped run (see sim.resume)."""
+    from sim.config import load_config
+    from sim.resume import resume
+    from sim.shipped import resolve_config
+
+    if args.from_manifest is not None:
+        raise ValueError("give either --resume or --from-manifest, not both")
+    config = None
+    if args.config is not None:
+        config = load_config(_with_deal(resolve_config(args.config), args.deal))
+    try:
+        result = resume(args.resume, config, seed=args.seed, paths=args.paths,
+                        workers=args.workers, scheduler=args.scheduler, progress=not args.quiet)
+    except KeyboardInterrupt as exc:
+        _interrupted(exc)
+        return 130
+    if not args.quiet:
+        _print_summary(result)
+    print(result.path)
     return 0
 
 
@@ -383,6 +418,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from-manifest", metavar="RUN",
                    help="rerun a stored run (folder or id under --out) with its recorded "
                         "config, seed and paths, instead of CONFIG")
+    p.add_argument("--resume", metavar="RUN_DIR",
+                   help="continue a stopped run in RUN_DIR (CONFIG, --seed and --paths, if "
+                        "given, must match the run's)")
     p.add_argument("--paths", type=_paths, help="Monte Carlo paths (default: the config's)")
     p.add_argument("--seed", type=_seed, help="root seed (default: the config's)")
     p.add_argument("--workers", type=_workers, default=1, help="local worker processes")

@@ -17,8 +17,7 @@ def test_early_warning_fits_and_ranks_better_than_chance():
     sim = PathSimulation(cfg, 4, 0)
     result = sim.run()
     auc = result.summary["early_warning_auc"]
-    y = np.concatenate(sim.early_warning.test_y)
-    pos, neg = y.sum(), (~y).sum()
+    pos, neg = sim.early_warning.scores.positives, sim.early_warning.scores.negatives
     # Hanley & McNeil (1982) standard error of an AUC of 0.5, with these class sizes
     se = np.sqrt((0.25 + (pos - 1) * (0.5 / 1.5 - 0.25) + (neg - 1) * (0.5 / 1.5 - 0.25))
                  / (pos * neg))

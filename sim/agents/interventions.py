@@ -7,9 +7,10 @@ cut; never the hidden income or savings). For the first ``fit_months`` it only
 records these and whether the bill was then missed; then it fits a logistic
 regression, scores every later statement, and acts on borrowers above the
 threshold ``days_before_due`` days before the due date (at the statement when the due
-date comes sooner). Out-of-sample predictions give the model's AUC. Borrower
-education ("nudges") reaches a share of new borrowers at a one-off cost and makes
-them forget less and over-borrow less.
+date comes sooner). Out-of-sample predictions give the model's AUC, counted in fixed
+score bins as they come (:class:`sim.auc.BinnedAUC`: memory does not grow with the
+book). Borrower education ("nudges") reaches a share of new borrowers at a one-off
+cost and makes them forget less and over-borrow less.
 """
 
 from __future__ import annotations
@@ -17,16 +18,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from sim.agents.platform import LIMIT_STEP_CENTS
+from sim.auc import BinnedAUC
 from sim.config import RunConfig
 from sim.crn import uniforms
 
 if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
     from sim.engine import PathSimulation
 
 FEATURES = ("score", "utilisation", "bill_to_limit", "months_on_book", "recent_missed",
@@ -44,8 +44,7 @@ class EarlyWarning:
         self.action_day = max(config.billing.due_day - self.cfg.days_before_due, 0)
         self.train_x: list[np.ndarray] = []
         self.train_y: list[np.ndarray] = []
-        self.test_p: list[np.ndarray] = []
-        self.test_y: list[np.ndarray] = []
+        self.scores = BinnedAUC()  # out-of-sample predictions, binned
         self.model: Pipeline | None = None
         self.pending: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
         self.counters = {"ew_flagged": 0, "ew_cost": 0}
@@ -105,8 +104,7 @@ class EarlyWarning:
         self.pending = None
         y = missed[idx]
         if prob is not None:
-            self.test_p.append(prob)
-            self.test_y.append(y)
+            self.scores.add(prob, y)
         elif month < self.cfg.fit_months:
             self.train_x.append(x)
             self.train_y.append(y)
@@ -121,15 +119,20 @@ class EarlyWarning:
             keep = np.argsort(uniforms(self.key, np.arange(y.size), 0, 0))
             keep = keep[: self.cfg.max_training_rows]
             x, y = x[keep], y[keep]
+        # scikit-learn loads in a worker only when a path fits a model (a second of imports)
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
         self.model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
         self.model.fit(x, y)
 
     def auc(self) -> float:
-        """AUC of the out-of-sample predictions (NaN when not fitted or one class)."""
-        if not self.test_y:
-            return float("nan")
-        y, p = np.concatenate(self.test_y), np.concatenate(self.test_p)
-        return float(roc_auc_score(y, p)) if y.min() != y.max() else float("nan")
+        """AUC of the out-of-sample predictions (NaN when not fitted or one class).
+
+        Binned: within :meth:`sim.auc.BinnedAUC.error_bound` of the exact AUC.
+        """
+        return self.scores.auc()
 
     def month_record(self) -> dict[str, int]:
         out = dict(self.counters)
