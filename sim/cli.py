@@ -110,7 +110,7 @@ def _interrupted(exc: KeyboardInterrupt) -> None:
     if isinstance(exc, RunInterrupted) and exc.done:
         text += (f" ({exc.done} of {exc.total} paths are kept in {exc.folder}: continue with "
                  f"'creditsim run --resume {exc.folder}')")
-    err_console.print(text, highlight=False)
+    err_console.print(text, highlight=False, soft_wrap=True)  # a path to copy, unbroken
 
 
 def _resume(args: argparse.Namespace) -> int:
