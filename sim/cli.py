@@ -60,6 +60,7 @@ _paths = bounded_number("paths", 1, MAX_PATHS)
 _seed = bounded_number("seed", 0, MAX_SEED)
 _workers = bounded_number("workers", 1, MAX_WORKERS)
 _borrower = bounded_number("borrower", 0, MAX_BORROWERS - 1)
+_borrowers = bounded_number("sizes", 1, MAX_BORROWERS)
 
 
 def _quantile(text: str) -> float:
@@ -356,6 +357,35 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    """``creditsim bench``: the measurements of :mod:`sim.bench`, as tables or one JSON object."""
+    import json
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from sim.bench import bench_tables, run_bench
+
+    if args.months is not None and args.months < 1:
+        raise ValueError(f"--months {args.months}: give a horizon of at least 1 month")
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), console=err_console, disable=args.quiet)
+    with bar:
+        task = bar.add_task("bench", total=None)
+        result = run_bench(tuple(args.sizes), months=args.months,
+                           reference_size=args.reference_size, repeat=args.repeat,
+                           waterfall=(args.waterfall_paths, 60), config=args.config,
+                           on_step=lambda label, done, total: bar.update(
+                               task, description=label, completed=done, total=total))
+    if args.json:
+        print(json.dumps(result.as_json()))
+        return 0
+    for table in bench_tables(result):
+        console.print(table)
+    if result.reference_note:
+        _warn(f"note: {result.reference_note}")
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from sim.validation.runner import validate
 
@@ -496,6 +526,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", help="also write every path's breakevens to this CSV file")
     p.add_argument("--quiet", action="store_true", help="no progress messages")
     p.set_defaults(func=cmd_breakeven)
+
+    p = sub.add_parser("bench", help="speed and memory of the full model on this machine")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--sizes", type=_borrowers, nargs="+", default=[10_000, 100_000, 1_000_000],
+                   help="books (borrowers at launch) to time (default: 10000 100000 1000000)")
+    p.add_argument("--months", type=int, help="horizon in months (default: the config's)")
+    p.add_argument("--reference-size", type=_borrowers, default=1_000,
+                   help="borrowers for the reference engine's path (default: 1000)")
+    p.add_argument("--repeat", type=bounded_number("repeat", 1, 20), default=1,
+                   help="timings per engine size; the best is kept (default: 1)")
+    p.add_argument("--waterfall-paths", type=_paths, default=10_000,
+                   help="paths of the waterfall workload (60 periods, 3 notes)")
+    p.add_argument("--config", default="early_warning",
+                   help="config to time (default: early_warning, every part of the model on)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("config-reference", help="print every config key as a Markdown table")
     p.set_defaults(func=lambda _args: print(config_reference(), end="") or 0)
