@@ -55,8 +55,8 @@ class BinnedAUC:
         labels = np.asarray(labels, dtype=bool)
         if scores.shape != labels.shape:
             raise ValueError(f"scores {scores.shape} and labels {labels.shape} differ in shape")
-        width = (self.high - self.low) / self.bins
-        idx = np.clip(np.floor((scores - self.low) / width), 0, self.bins - 1).astype(np.intp)
+        scale = self.bins / (self.high - self.low)
+        idx = np.clip(np.floor((scores - self.low) * scale), 0, self.bins - 1).astype(np.intp)
         self.pos += np.bincount(idx[labels], minlength=self.bins)
         self.neg += np.bincount(idx[~labels], minlength=self.bins)
 
