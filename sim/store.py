@@ -27,13 +27,15 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from filelock import FileLock, Timeout
 from pydantic import ValidationError
 
 from sim.manifest import MAX_RUN_ID, RUN_ID_PATTERN, Manifest, describe_error, package_version
+
+if TYPE_CHECKING:  # pandas loads when tables are read, not in every path worker
+    import pandas as pd
 
 __all__ = ["MANIFEST", "PROGRESS", "CorruptRun", "IncompleteRun", "PartialRun", "Run",
            "RunInterrupted", "RunNotFound", "SkippedFolder", "atomic_write", "list_runs",
@@ -312,6 +314,8 @@ def load_run(run: str | Path, root: str | Path = "runs",
         file = folder / f"{name}.parquet"
         if not re.fullmatch(r"[A-Za-z0-9_]+", name) or not file.is_file():
             raise RunNotFound(f"{folder}: table {name!r} is missing")
+        import pandas as pd
+
         loaded[name] = pd.read_parquet(file)
     return Run(manifest, loaded, folder)
 
