@@ -40,7 +40,7 @@ CONFIG = "early_warning"
 """The shipped config with every part of the model on (see the module docstring)."""
 Step = Callable[[], None]
 
-DEAL = {
+DEAL: dict[str, Any] = {
     "notes": [
         {"name": "A", "balance": 80e6, "coupon": 0.04},
         {"name": "B", "balance": 12e6, "coupon": 0.07},
@@ -228,7 +228,7 @@ def state_bytes(size: int, months: int | None = None, config: str = CONFIG
 
     cfg = bench_config(size, months, config)
     sim = PathSimulation(cfg, 1, 0)
-    slots, seen = cfg.capacity, set()
+    slots, seen = cfg.capacity, set[int]()
     parts: dict[str, float] = {}
     for name, value in vars(sim).items():
         total = _array_bytes(value, slots, seen, depth=0)
@@ -333,9 +333,10 @@ def _plan(result: BenchResult, sizes: tuple[int, ...], months: int | None,
         with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
             return pool.submit(_time_path, engine, size, months, config, repeat).result()
 
-    for size in sizes:
-        steps.append((f"vectorised engine, {size:,} borrowers",
-                      lambda s=size: result.engine.append(in_fresh_process("vectorised", s))))
+    def vectorised(size: int) -> Step:
+        return lambda: result.engine.append(in_fresh_process("vectorised", size))
+
+    steps += [(f"vectorised engine, {size:,} borrowers", vectorised(size)) for size in sizes]
 
     def reference() -> None:
         try:
@@ -375,10 +376,10 @@ def bench_tables(result: BenchResult) -> list:  # noqa: ANN001 - rich renderable
     facts = Table(title="figures", show_header=False)
     facts.add_column("measure")
     facts.add_column("value", justify="right")
-    head = result.headline
-    if result.speedup is not None and head is not None:
+    head, ref = result.headline, result.reference
+    if result.speedup is not None and head is not None and ref is not None:
         facts.add_row(f"speed-up over the reference engine ({head.borrowers:,} vs "
-                      f"{result.reference.borrowers:,} borrowers)", f"{result.speedup:,.1f} x")
+                      f"{ref.borrowers:,} borrowers)", f"{result.speedup:,.1f} x")
     else:
         facts.add_row("speed-up over the reference engine", "n/a")
     facts.add_row("state bytes per borrower slot", f"{result.bytes_per_borrower:,.0f}")
