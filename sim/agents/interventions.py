@@ -113,6 +113,7 @@ class EarlyWarning:
 
     def _fit(self) -> None:
         x, y = np.concatenate(self.train_x), np.concatenate(self.train_y)
+        self.train_x, self.train_y = [], []  # free the monthly pieces before fitting
         if y.min() == y.max():
             return  # one class only: nothing to learn, no action taken
         if y.size > self.cfg.max_training_rows:
