@@ -527,8 +527,10 @@ class PartialRun:
             raise CorruptRun(f"{file}: not a run's progress record (needs config, seed, paths)")
         part = cls(folder, progress)
         part._acquire()
-        for stale in (folder / CHUNKS).glob(f"{TMP_PREFIX}*"):  # a write cut by the kill
-            stale.unlink(missing_ok=True)
+        for where in (folder, folder / CHUNKS):  # files whose write the kill cut short
+            for stale in where.glob(f"{TMP_PREFIX}*"):
+                if stale.is_file():
+                    stale.unlink(missing_ok=True)
         (folder / CHUNKS).mkdir(exist_ok=True)
         return part
 
