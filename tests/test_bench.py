@@ -32,6 +32,8 @@ def test_bench_json_reports_every_key_from_real_paths(capsys):
         path = simulate_path(bench.bench_config(size, 30), 1, 0)
         assert m["borrower_months"] == int(path.monthly["active_borrowers"].sum())
         assert m["borrower_months_per_s"] == pytest.approx(m["borrower_months"] / m["seconds"])
+        assert m["borrower_months_per_cpu_s"] == pytest.approx(m["borrower_months"]
+                                                               / m["cpu_seconds"])
         assert m["peak_rss_mb"] > 0
     assert out["borrower_months_per_s"] == engine[300]["borrower_months_per_s"]
     if out["reference"] is None:

@@ -34,6 +34,45 @@ FEATURES = ("score", "utilisation", "bill_to_limit", "months_on_book", "recent_m
 _NUDGE = 3  # purpose of the keyed draw deciding who education reaches
 
 
+class TrainingSample:
+    """The early-warning model's training rows, held to at most ``limit`` as they come.
+
+    The model is fitted on every row when there are at most ``limit``, else on the
+    ``limit`` rows whose keyed uniform draws (one per row number, fixed by the path's key)
+    are smallest, in increasing order of those draws. Rows arrive month by month; as soon
+    as there are more than ``limit``, only the ``limit`` smallest so far are kept: a row
+    outside them can never be among the ``limit`` smallest of a larger set, so the sample
+    is the one drawn from all rows at the end, with memory for ``limit`` rows and a month
+    instead of every row of the training months.
+    """
+
+    def __init__(self, key: int, limit: int):
+        self.key, self.limit = key, limit
+        self.rows = 0
+        self.x: list[np.ndarray] = []
+        self.y: list[np.ndarray] = []
+        self.ids: list[np.ndarray] = []
+        self.labels: set = set()  # the distinct outcomes seen
+
+    def add(self, x: np.ndarray, y: np.ndarray) -> None:
+        """Append rows ``x`` (n, features) with outcomes ``y`` (n,)."""
+        self.x.append(x)
+        self.y.append(y)
+        self.ids.append(np.arange(self.rows, self.rows + y.size))
+        self.rows += y.size
+        self.labels.update(np.unique(y).tolist())
+        if self.rows > self.limit:
+            x_all, y_all, ids = (np.concatenate(p) for p in (self.x, self.y, self.ids))
+            keep = np.argsort(uniforms(self.key, ids, 0, 0), kind="stable")[: self.limit]
+            self.x, self.y, self.ids = [x_all[keep]], [y_all[keep]], [ids[keep]]
+
+    def sample(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The training rows and outcomes; None when fewer than two outcomes were seen."""
+        if len(self.labels) < 2:
+            return None
+        return np.concatenate(self.x), np.concatenate(self.y)
+
+
 class EarlyWarning:
     """The early-warning model of one path: training data, fitted model, actions."""
 
@@ -42,8 +81,7 @@ class EarlyWarning:
         self.key = key
         # day of the month (after the statement on day 0) on which ``act`` runs
         self.action_day = max(config.billing.due_day - self.cfg.days_before_due, 0)
-        self.train_x: list[np.ndarray] = []
-        self.train_y: list[np.ndarray] = []
+        self.training = TrainingSample(key, self.cfg.max_training_rows)
         self.scores = BinnedAUC()  # out-of-sample predictions, binned
         self.model: Pipeline | None = None
         self.pending: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
@@ -106,20 +144,15 @@ class EarlyWarning:
         if prob is not None:
             self.scores.add(prob, y)
         elif month < self.cfg.fit_months:
-            self.train_x.append(x)
-            self.train_y.append(y)
+            self.training.add(x, y)
         if month == self.cfg.fit_months - 1:
             self._fit()
 
     def _fit(self) -> None:
-        x, y = np.concatenate(self.train_x), np.concatenate(self.train_y)
-        self.train_x, self.train_y = [], []  # free the monthly pieces before fitting
-        if y.min() == y.max():
+        sample = self.training.sample()
+        if sample is None:
             return  # one class only: nothing to learn, no action taken
-        if y.size > self.cfg.max_training_rows:
-            keep = np.argsort(uniforms(self.key, np.arange(y.size), 0, 0))
-            keep = keep[: self.cfg.max_training_rows]
-            x, y = x[keep], y[keep]
+        x, y = sample
         # scikit-learn loads in a worker only when a path fits a model (a second of imports)
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
