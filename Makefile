@@ -30,7 +30,7 @@ validate: install
 	$(BIN)/creditsim validate --workers $(WORKERS)
 
 bench: install
-	$(BIN)/python benchmarks/engine.py
+	$(BIN)/creditsim bench
 
 lint: install
 	$(BIN)/ruff check sim dashboard tests benchmarks scripts

@@ -28,46 +28,7 @@ import numpy as np
 import pandas as pd
 
 from sim.abs import run_waterfall, waterfall_arrays
-
-DEAL = {
-    "notes": [
-        {"name": "A", "balance": 80e6, "coupon": 0.04},
-        {"name": "B", "balance": 12e6, "coupon": 0.07},
-        {"name": "C", "balance": 8e6, "coupon": 0.11},
-    ],
-    "senior_fee_rate": 0.01,
-    "reserve": {"initial_pct": 0.01, "target_pct": 0.01},
-    "principal": "pro_rata",
-    "triggers": [
-        {"type": "cumulative_default_ratio", "threshold": 0.08},
-        {"type": "excess_spread", "threshold": 0.0},
-    ],
-}
-
-
-def make_collections(n_paths: int, n_periods: int, seed: int = 1) -> dict[str, np.ndarray]:
-    """Random pool collections shaped (paths, periods), in currency units."""
-    rng = np.random.default_rng(seed)
-    pool = np.empty((n_paths, n_periods))
-    principal = np.empty_like(pool)
-    defaults = np.empty_like(pool)
-    monthly_pd = rng.lognormal(np.log(0.002), 0.6, size=(n_paths, 1))
-    balance = np.full(n_paths, 102e6)
-    for t in range(n_periods):
-        pool[:, t] = balance
-        shock = rng.lognormal(0.0, 0.3, size=n_paths)
-        defaults[:, t] = balance * np.minimum(monthly_pd[:, 0] * shock, 0.2)
-        share = np.minimum(rng.uniform(0.8, 1.2, size=n_paths) / (n_periods - t), 1.0)
-        principal[:, t] = (balance - defaults[:, t]) * share
-        balance = balance - principal[:, t] - defaults[:, t]
-    apr = rng.normal(0.18, 0.01, size=(n_paths, 1))
-    return {
-        "pool_balance_begin": pool,
-        "interest": pool * apr / 12.0,
-        "principal": principal,
-        "recoveries": defaults * rng.uniform(0.1, 0.4, size=pool.shape),
-        "defaults": defaults,
-    }
+from sim.bench import DEAL, make_collections
 
 
 def to_frame(arrays: dict[str, np.ndarray]) -> pd.DataFrame:

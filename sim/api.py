@@ -24,7 +24,7 @@ from sim.manifest import Manifest, environment, provenance
 from sim.metrics import path_table, portfolio_table, roll_table, vintage_table
 from sim.montecarlo import ProgressCallback, run_paths
 from sim.securitisation import abs_tables, note_loss_columns
-from sim.store import Run, new_run_id, write_run
+from sim.store import PartialRun, Run, RunInterrupted, new_run_id
 
 
 def run(
@@ -49,6 +49,8 @@ def run(
         seed: root seed (default: the config's ``seed``).
         workers: local worker processes; results do not depend on it.
         out: run-store folder to write the run into; ``None`` keeps it in memory only.
+            The run claims its folder at once and stores each chunk of paths as it
+            completes; a stopped run is continued by :func:`sim.resume.resume`.
         scheduler: Dask scheduler address to run the paths on instead of local processes.
         trace_ids: borrower slots whose every event goes into the ``trace`` table.
         progress: show a terminal progress bar.
@@ -63,6 +65,7 @@ def run(
         ArgumentError: an argument out of range (``paths=1.7``, ``seed=-5``), a run store that
             cannot be written, or a scheduler that does not answer; checked before any work,
             with the messages of the ``creditsim`` command.
+        RunInterrupted: Ctrl-C during a run into ``out``; its folder keeps the paths done.
     """
     paths = None if paths is None else check_paths(paths)
     seed = None if seed is None else check_seed(seed)
@@ -78,9 +81,55 @@ def run(
     cfg_json = cfg.model_dump(mode="json")
     if origin is None:
         origin = provenance(config, cfg_json, base)
-    started = time.perf_counter()
-    results = run_paths(cfg, paths, seed, workers, scheduler=scheduler, trace_ids=trace_ids,
-                        progress=progress, on_progress=on_progress)
+    if out is None:
+        started = time.perf_counter()
+        results = run_paths(cfg, paths, seed, workers, scheduler=scheduler, trace_ids=trace_ids,
+                            progress=progress, on_progress=on_progress)
+        return _assemble(cfg, results, seed, workers, scheduler, origin, Path("runs"), started)
+    part = PartialRun.create(out, new_run_id(cfg.name, seed, Path(out)), {
+        "name": cfg.name, "config": cfg_json, "seed": seed, "paths": paths,
+        "trace_ids": list(trace_ids), "origin": origin})
+    return simulate_into(part, cfg, workers, scheduler=scheduler, progress=progress,
+                         on_progress=on_progress)
+
+
+def simulate_into(part: PartialRun, cfg: RunConfig, workers: int = 1, *,
+                  scheduler: str | None = None, progress: bool = False,
+                  on_progress: ProgressCallback | None = None) -> Run:
+    """Simulate the paths of ``part`` not stored yet, saving each chunk as it completes,
+    then write the run's tables and manifest into its folder.
+
+    A path's result depends only on (config, seed, path), so a run continued from its
+    stored chunks has the same tables as a run never stopped.
+
+    Raises:
+        RunInterrupted: Ctrl-C; the chunks stored so far stay in ``part.folder``.
+    """
+    seed, paths = int(part.progress["seed"]), int(part.progress["paths"])
+    trace_ids = tuple(int(i) for i in part.progress.get("trace_ids", ()))
+    try:
+        done = part.load()
+        started = time.perf_counter()
+        results = run_paths(cfg, paths, seed, workers, scheduler=scheduler, trace_ids=trace_ids,
+                            progress=progress, on_progress=on_progress, done=done,
+                            on_chunk=part.save)
+        result = _assemble(cfg, results, seed, workers, scheduler, part.progress["origin"],
+                           part.folder.parent, started, run_id=part.folder.name)
+        part.finish(result)
+    except KeyboardInterrupt:
+        part.release()
+        stored = len(part.load())
+        raise RunInterrupted(part.folder, stored, paths) from None
+    except BaseException:
+        part.release()
+        raise
+    return result
+
+
+def _assemble(cfg: RunConfig, results: list, seed: int, workers: int, scheduler: str | None,
+              origin: dict, root: Path, started: float, run_id: str | None = None) -> Run:
+    """The run's tables and manifest from its path results (in path order)."""
+    paths = len(results)
     simulated = time.perf_counter()
     portfolio = portfolio_table(results)
     tables = {"portfolio": portfolio, "paths": path_table(portfolio, results),
@@ -96,19 +145,15 @@ def run(
 
         tables["trace"] = pd.DataFrame(traces)
     finished = time.perf_counter()
-    root = Path(out) if out is not None else Path("runs")
     manifest = Manifest(
-        run_id=new_run_id(cfg.name, seed, root), name=cfg.name, description=cfg.description,
-        seed=seed, paths=paths, workers=workers,
+        run_id=run_id or new_run_id(cfg.name, seed, root), name=cfg.name,
+        description=cfg.description, seed=seed, paths=paths, workers=workers,
         backend="dask" if scheduler else ("local-processes" if workers > 1 else "in-process"),
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         borrower_months=int(portfolio["active_borrowers"].sum()),
         timings={"simulate_s": round(simulated - started, 3),
                  "tables_s": round(finished - simulated, 3)},
-        config=cfg_json, tables=sorted(tables), **environment(),
+        config=cfg.model_dump(mode="json"), tables=sorted(tables), **environment(),
         **origin,
     ).model_dump(mode="json")
-    result = Run(manifest, tables)
-    if out is not None:
-        write_run(result, out, unique=True)
-    return result
+    return Run(manifest, tables)

@@ -60,6 +60,7 @@ _paths = bounded_number("paths", 1, MAX_PATHS)
 _seed = bounded_number("seed", 0, MAX_SEED)
 _workers = bounded_number("workers", 1, MAX_WORKERS)
 _borrower = bounded_number("borrower", 0, MAX_BORROWERS - 1)
+_borrowers = bounded_number("sizes", 1, MAX_BORROWERS)
 
 
 def _quantile(text: str) -> float:
@@ -77,6 +78,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     import sim
     from sim.shipped import resolve_config
 
+    if args.resume is not None:
+        return _resume(args)
     if args.from_manifest is not None:
         return _rerun(args)
     if args.config is None:
@@ -90,14 +93,47 @@ def cmd_run(args: argparse.Namespace) -> int:
         if not args.quiet:
             _print_summary(result)
         print(result.path)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         if result is not None and result.path is not None:
             err_console.print(f"interrupted after the run was stored: {result.path} is complete",
                               highlight=False)
         else:
-            err_console.print("interrupted before the run was stored; no run was written",
-                              highlight=False)
+            _interrupted(exc)
         return 130
+    return 0
+
+
+def _interrupted(exc: KeyboardInterrupt) -> None:
+    """Ctrl-C before a run was stored: say so, and where the paths done so far are kept."""
+    from sim.store import RunInterrupted
+
+    text = "interrupted before the run was stored; no run was written"
+    if isinstance(exc, RunInterrupted) and exc.done:
+        text += (f" ({exc.done} of {exc.total} paths are kept in {exc.folder}: continue with "
+                 f"'creditsim run --resume {exc.folder}')")
+    err_console.print(text, highlight=False, soft_wrap=True)  # a path to copy, unbroken
+
+
+def _resume(args: argparse.Namespace) -> int:
+    """``creditsim run [CONFIG] --resume RUN_DIR``: continue a stopped run (see sim.resume)."""
+    from sim.config import load_config
+    from sim.resume import resume
+    from sim.shipped import resolve_config
+
+    if args.from_manifest is not None:
+        raise ValueError("give either --resume or --from-manifest, not both")
+    config = None
+    if args.config is not None:
+        config = load_config(_with_deal(resolve_config(args.config), args.deal))
+    try:
+        result = resume(args.resume, config, seed=args.seed, paths=args.paths,
+                        workers=args.workers, scheduler=args.scheduler, progress=not args.quiet)
+    except KeyboardInterrupt as exc:
+        _interrupted(exc)
+        return 130
+    if not args.quiet:
+        _print_summary(result)
+    print(result.path)
     return 0
 
 
@@ -328,6 +364,35 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    """``creditsim bench``: the measurements of :mod:`sim.bench`, as tables or one JSON object."""
+    import json
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from sim.bench import bench_tables, run_bench
+
+    if args.months is not None and args.months < 1:
+        raise ValueError(f"--months {args.months}: give a horizon of at least 1 month")
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), console=err_console, disable=args.quiet)
+    with bar:
+        task = bar.add_task("bench", total=None)
+        result = run_bench(tuple(args.sizes), months=args.months,
+                           reference_size=args.reference_size, repeat=args.repeat,
+                           waterfall=(args.waterfall_paths, 60), config=args.config,
+                           on_step=lambda label, done, total: bar.update(
+                               task, description=label, completed=done, total=total))
+    if args.json:
+        print(json.dumps(result.as_json()))
+        return 0
+    for table in bench_tables(result):
+        console.print(table)
+    if result.reference_note:
+        _warn(f"note: {result.reference_note}")
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from sim.validation.runner import validate
 
@@ -390,6 +455,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from-manifest", metavar="RUN",
                    help="rerun a stored run (folder or id under --out) with its recorded "
                         "config, seed and paths, instead of CONFIG")
+    p.add_argument("--resume", metavar="RUN_DIR",
+                   help="continue a stopped run in RUN_DIR (CONFIG, --seed and --paths, if "
+                        "given, must match the run's)")
     p.add_argument("--paths", type=_paths, help="Monte Carlo paths (default: the config's)")
     p.add_argument("--seed", type=_seed, help="root seed (default: the config's)")
     p.add_argument("--workers", type=_workers, default=1, help="local worker processes")
@@ -466,6 +534,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", help="also write every path's breakevens to this CSV file")
     p.add_argument("--quiet", action="store_true", help="no progress messages")
     p.set_defaults(func=cmd_breakeven)
+
+    p = sub.add_parser("bench", help="speed and memory of the full model on this machine")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--sizes", type=_borrowers, nargs="+", default=[10_000, 100_000, 1_000_000],
+                   help="books (borrowers at launch) to time (default: 10000 100000 1000000)")
+    p.add_argument("--months", type=int, help="horizon in months (default: the config's)")
+    p.add_argument("--reference-size", type=_borrowers, default=1_000,
+                   help="borrowers for the reference engine's path (default: 1000)")
+    p.add_argument("--repeat", type=bounded_number("repeat", 1, 20), default=1,
+                   help="timings per engine size; the best is kept (default: 1)")
+    p.add_argument("--waterfall-paths", type=_paths, default=10_000,
+                   help="paths of the waterfall workload (60 periods, 3 notes)")
+    p.add_argument("--config", default="early_warning",
+                   help="config to time (default: early_warning, every part of the model on)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("config-reference", help="print every config key as a Markdown table")
     p.set_defaults(func=lambda _args: print(config_reference(), end="") or 0)

@@ -13,7 +13,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager, nullcontext
 
@@ -31,6 +31,7 @@ from sim.config import RunConfig
 from sim.engine import PathResult, simulate_path
 
 ProgressCallback = Callable[[int, int], None]
+ChunkCallback = Callable[[list[PathResult]], None]
 PARENT_POLL_S = 0.5
 """How often a worker checks that the process that started it is still there (seconds)."""
 
@@ -98,8 +99,8 @@ def _simulate_chunk(config: RunConfig, seed: int, paths: list[int],
         return [simulate_path(config, seed, p, trace_ids) for p in paths]
 
 
-def _chunks(paths: int, size: int) -> list[list[int]]:
-    return [list(range(lo, min(lo + size, paths))) for lo in range(0, paths, size)]
+def _chunks(paths: list[int], size: int) -> list[list[int]]:
+    return [paths[lo:lo + size] for lo in range(0, len(paths), size)]
 
 
 def _progress_bar() -> Progress:
@@ -124,6 +125,8 @@ def run_paths(
     trace_ids: Iterable[int] = (),
     progress: bool = False,
     on_progress: ProgressCallback | None = None,
+    done: Mapping[int, PathResult] | None = None,
+    on_chunk: ChunkCallback | None = None,
 ) -> list[PathResult]:
     """Simulate paths 0..paths-1 and return their results in path order.
 
@@ -136,19 +139,27 @@ def run_paths(
         trace_ids: borrower slots whose every event is recorded in each path's trace.
         progress: show a terminal progress bar with paths done and an ETA.
         on_progress: called with (paths done, paths total) after each chunk.
+        done: results already computed (a resumed run), by path; those paths are not
+            simulated again. A path's result depends only on (config, seed, path), so
+            the returned list is the same as without them.
+        on_chunk: called in this process with each chunk's results as it completes,
+            before the progress callbacks (the run store saves the chunk there).
     """
     if paths < 1:
         raise ValueError(f"paths must be at least 1, got {paths}")
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
     trace = tuple(int(i) for i in trace_ids)
-    size = max(1, min(8, paths // (4 * workers)))
-    chunks = _chunks(paths, size if (workers > 1 or scheduler) else 1)
-    results: dict[int, PathResult] = {}
+    results: dict[int, PathResult] = {p: r for p, r in (done or {}).items() if 0 <= p < paths}
+    todo = [p for p in range(paths) if p not in results]
+    size = max(1, min(8, len(todo) // (4 * workers)))
+    chunks = _chunks(todo, size if (workers > 1 or scheduler) else 1)
     bar = _progress_bar() if progress else None
-    task = bar.add_task(config.name, total=paths) if bar else None
+    task = bar.add_task(config.name, total=paths, completed=len(results)) if bar else None
 
-    def done(chunk_results: list[PathResult]) -> None:
+    def finished(chunk_results: list[PathResult]) -> None:
+        if on_chunk is not None:
+            on_chunk(chunk_results)
         for r in chunk_results:
             results[r.path] = r
         if bar is not None and task is not None:
@@ -157,14 +168,23 @@ def run_paths(
             on_progress(len(results), paths)
 
     with bar if bar is not None else nullcontext():
-        if scheduler:
-            _run_dask(scheduler, config, seed, chunks, trace, done)
-        elif workers == 1:
-            for chunk in chunks:
-                done(_simulate_chunk(config, seed, chunk, trace))
-        else:
-            _run_local(workers, config, seed, chunks, trace, done)
+        _dispatch(config, seed, chunks, trace, workers, scheduler, finished)
     return [results[p] for p in range(paths)]
+
+
+def _dispatch(config: RunConfig, seed: int, chunks: list[list[int]], trace: tuple[int, ...],
+              workers: int, scheduler: str | None,
+              finished: Callable[[list[PathResult]], None]) -> None:
+    """Run ``chunks`` on the chosen backend, handing each chunk's results to ``finished``."""
+    if not chunks:
+        return
+    if scheduler:
+        _run_dask(scheduler, config, seed, chunks, trace, finished)
+    elif workers == 1:
+        for chunk in chunks:
+            finished(_simulate_chunk(config, seed, chunk, trace))
+    else:
+        _run_local(workers, config, seed, chunks, trace, finished)
 
 
 def _run_local(workers: int, config: RunConfig, seed: int, chunks: list[list[int]],

@@ -1,16 +1,25 @@
-"""The run store: one folder per run under ``runs/``, written whole or not at all.
+"""The run store: one folder per run under ``runs/``; complete when, and only when, it
+holds ``manifest.json``.
 
 A run folder holds ``manifest.json`` (config, seed, paths, package version, timings)
 and Parquet tables (``portfolio``, ``paths``, ``vintages`` and, when borrowers were
-traced, ``trace``). It is written into a hidden temporary folder beside its final
-place and renamed when complete, so a crash never leaves a half-written run.
+traced, ``trace``). :func:`write_run` writes a finished run into a hidden temporary
+folder beside its final place and renames it when complete. A run simulated into the
+store (:class:`PartialRun`) claims its folder first, with ``progress.json`` (config,
+seed, paths) and a ``chunks/`` file per completed chunk of paths; when every path is
+done its tables are written, then the manifest, last, each file atomically (temporary
+file, fsync, rename). A killed run therefore leaves a folder without a manifest that
+readers refuse (:class:`IncompleteRun`) and ``creditsim run --resume`` continues.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import errno
+import io
 import json
 import os
+import pickle
 import re
 import shutil
 import socket
@@ -18,17 +27,26 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+from filelock import FileLock, Timeout
 from pydantic import ValidationError
 
 from sim.manifest import MAX_RUN_ID, RUN_ID_PATTERN, Manifest, describe_error, package_version
 
-__all__ = ["MANIFEST", "CorruptRun", "Run", "RunNotFound", "SkippedFolder", "list_runs",
-           "load_run", "new_run_id", "package_version", "read_manifest", "remove_stale_temporaries",
-           "resolve_run", "scan_runs", "write_run"]
+if TYPE_CHECKING:  # pandas loads when tables are read, not in every path worker
+    import pandas as pd
+
+__all__ = ["MANIFEST", "PROGRESS", "CorruptRun", "IncompleteRun", "PartialRun", "Run",
+           "RunInterrupted", "RunNotFound", "SkippedFolder", "atomic_write", "list_runs",
+           "load_run", "new_run_id", "package_version", "read_manifest",
+           "remove_stale_temporaries", "resolve_run", "scan_runs", "write_run"]
 
 MANIFEST = "manifest.json"
+PROGRESS = "progress.json"
+"""Written when a run claims its folder: what is being run (config, seed, paths)."""
+CHUNKS = "chunks"
+LOCK = ".lock"
 TMP_PREFIX = ".tmp-"
 STALE_AFTER_S = 6 * 3600
 """A temporary folder whose writer cannot be checked (another machine) is stale after this."""
@@ -46,6 +64,18 @@ class RunNotFound(FileNotFoundError):
 
 class CorruptRun(RunNotFound):
     """A run folder whose manifest is unreadable or does not fit :class:`sim.manifest.Manifest`."""
+
+
+class IncompleteRun(RunNotFound):
+    """A run folder whose run was stopped before it finished (no manifest yet)."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run simulated into the store; ``folder`` keeps the paths done."""
+
+    def __init__(self, folder: Path, done: int, total: int):
+        super().__init__(f"interrupted with {done} of {total} paths stored in {folder}")
+        self.folder, self.done, self.total = folder, done, total
 
 
 @dataclass(frozen=True)
@@ -247,13 +277,21 @@ def read_manifest(folder: str | Path) -> Manifest:
 
 
 def resolve_run(run: str | Path, root: str | Path = "runs") -> Path:
-    """The folder of a run given as a folder path or as a run id under ``root``."""
+    """The folder of a run given as a folder path or as a run id under ``root``.
+
+    Raises:
+        IncompleteRun: the folder holds a run that was stopped (or is still running)
+            before it finished; the message says how to continue it.
+        RunNotFound: no run folder by that name.
+    """
     candidate = Path(run)
-    if not (candidate / MANIFEST).is_file():
+    if not (candidate / MANIFEST).is_file() and not (candidate / PROGRESS).is_file():
         name = str(run)
         if _ID_OK.match(name):
             candidate = Path(root) / name
     if not (candidate / MANIFEST).is_file():
+        if (candidate / PROGRESS).is_file():
+            raise IncompleteRun(incomplete_reason(candidate))
         raise RunNotFound(
             f"{run}: not a run folder (expected {MANIFEST} in it); list runs with 'ls {root}'"
         )
@@ -276,6 +314,8 @@ def load_run(run: str | Path, root: str | Path = "runs",
         file = folder / f"{name}.parquet"
         if not re.fullmatch(r"[A-Za-z0-9_]+", name) or not file.is_file():
             raise RunNotFound(f"{folder}: table {name!r} is missing")
+        import pandas as pd
+
         loaded[name] = pd.read_parquet(file)
     return Run(manifest, loaded, folder)
 
@@ -292,9 +332,11 @@ def scan_runs(root: str | Path = "runs") -> tuple[list[dict], list[SkippedFolder
     """Complete runs under ``root`` (newest first) and the folders skipped, with reasons.
 
     A run is complete when its folder holds a manifest that fits the schema and every
-    table it names. Folders without a manifest that are not runs (hidden folders, files)
-    are ignored silently; a folder with a corrupt manifest or a missing table is skipped
-    and named, so that one bad folder never hides the others. Stale temporary folders
+    table it names. A run that was stopped before it finished (``progress.json`` and
+    no manifest) is skipped with the reason and how to continue it. Folders without a
+    manifest that are not runs (hidden folders, files) are ignored silently; a folder
+    with a corrupt manifest or a missing table is skipped and named, so that one bad
+    folder never hides the others. Stale temporary folders
     of killed writes are removed. Each manifest gets a ``folder`` key: the folder's name
     under ``root`` (what ``load_run`` takes as an id).
     """
@@ -304,7 +346,12 @@ def scan_runs(root: str | Path = "runs") -> tuple[list[dict], list[SkippedFolder
     remove_stale_temporaries(root)
     good, skipped = [], []
     for folder in sorted(root.iterdir()):
-        if folder.name.startswith(".") or not (folder / MANIFEST).is_file():
+        if folder.name.startswith("."):
+            continue
+        if not (folder / MANIFEST).is_file():
+            if (folder / PROGRESS).is_file():
+                skipped.append(SkippedFolder(folder.name[:MAX_RUN_ID],
+                                             incomplete_reason(folder, named=False)))
             continue
         try:
             good.append(_check_folder(folder))
@@ -317,3 +364,243 @@ def scan_runs(root: str | Path = "runs") -> tuple[list[dict], list[SkippedFolder
 def list_runs(root: str | Path = "runs") -> list[dict]:
     """Manifests of every complete run under ``root``, newest first (see :func:`scan_runs`)."""
     return scan_runs(root)[0]
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a reader sees the old file or the whole new one.
+
+    The bytes go to a temporary file in the same folder, are flushed to disk
+    (``fsync``), and the file is renamed over ``path`` (``os.replace`` is atomic on
+    POSIX and Windows); the folder is then synced so that the rename survives a crash.
+    """
+    # mode 0o666 less the umask, as for any new file (mkstemp would make it private)
+    tmp = path.parent / f"{TMP_PREFIX}{path.name}-{os.getpid()}-{os.urandom(4).hex()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _sync_folder(path.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # a platform that cannot open folders (Windows): rename is enough
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+_CHUNK = re.compile(r"^chunk-(\d+)-n(\d+)\.pkl$")
+_NUMPY_NAMES = frozenset({"_reconstruct", "scalar", "ndarray", "dtype", "_frombuffer",
+                          "frombuffer"})
+
+
+class _ChunkUnpickler(pickle.Unpickler):
+    """Unpickles path results only: numpy arrays and scalars, and creditsim dataclasses.
+
+    A chunk file in a run folder given to ``--resume`` could have been replaced by
+    anyone who can write there; refusing every other global keeps a crafted file from
+    running code (the pattern of the ``pickle`` documentation, "Restricting Globals").
+    """
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module.split(".")[0] == "numpy" and name in _NUMPY_NAMES:
+            return super().find_class(module, name)
+        if module.startswith("sim.") and "." not in name:
+            obj = super().find_class(module, name)
+            if isinstance(obj, type) and dataclasses.is_dataclass(obj):
+                return obj
+        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a chunk file")
+
+
+def incomplete_reason(folder: Path, named: bool = True) -> str:
+    """Why ``folder`` is not a complete run, and how to continue it (one line)."""
+    total: object = "?"
+    try:
+        total = json.loads((folder / PROGRESS).read_text(encoding="utf-8")).get("paths", "?")
+    except (OSError, ValueError, AttributeError):
+        pass
+    done = sum(int(m.group(2)) for f in _chunk_files(folder) if (m := _CHUNK.match(f.name)))
+    prefix = f"{folder}: " if named else ""
+    if _lock_held(folder):
+        return f"{prefix}a run still in progress ({done} of {total} paths stored)"
+    return (f"{prefix}an incomplete run ({done} of {total} paths stored; it was stopped "
+            f"before it finished): continue it with 'creditsim run --resume {folder}'")
+
+
+def _chunk_files(folder: Path) -> list[Path]:
+    try:
+        return sorted((folder / CHUNKS).iterdir())
+    except OSError:
+        return []
+
+
+def _lock_held(folder: Path) -> bool:
+    if not (folder / LOCK).exists():
+        return False
+    lock = FileLock(str(folder / LOCK))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return True
+    except OSError:
+        return False
+    lock.release()
+    return False
+
+
+@dataclass
+class PartialRun:
+    """A run being simulated into its folder: progress, completed chunks, then the tables.
+
+    Use :meth:`create` for a new run and :meth:`open` to continue a stopped one; both
+    hold the folder's lock (:mod:`filelock`) until :meth:`finish` or :meth:`release`,
+    so two processes never write one run.
+
+    Attributes:
+        folder: the run folder (its name is the run id).
+        progress: what is being run: ``config`` (JSON form), ``seed``, ``paths``,
+            ``trace_ids``, ``origin`` (provenance for the manifest), ``run_id``.
+    """
+
+    folder: Path
+    progress: dict
+    _lock: FileLock | None = field(default=None, repr=False)
+
+    @classmethod
+    def create(cls, root: str | Path, run_id: str, progress: dict) -> PartialRun:
+        """Claim ``root/run_id`` (or ``run_id-2``, ``-3``... when taken) for a new run.
+
+        Raises:
+            OSError: the store cannot be written.
+        """
+        root = Path(root)
+        root.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(root)
+        base, k = run_id, 1
+        while True:
+            try:
+                (root / run_id).mkdir()
+                break
+            except FileExistsError:
+                k += 1
+                run_id = f"{base}-{k}"
+        part = cls(root / run_id, dict(progress, run_id=run_id))
+        part._acquire()
+        (part.folder / CHUNKS).mkdir()
+        atomic_write(part.folder / PROGRESS,
+                     json.dumps(part.progress, indent=2, default=str).encode())
+        return part
+
+    @classmethod
+    def open(cls, folder: str | Path) -> PartialRun:
+        """The stopped run in ``folder``, locked for this process.
+
+        Raises:
+            ValueError: the run is complete already, or another process is running it.
+            RunNotFound: ``folder`` is not a run folder that can be continued.
+            CorruptRun: its ``progress.json`` is unreadable.
+        """
+        folder = Path(folder)
+        if (folder / MANIFEST).is_file():
+            raise ValueError(f"{folder}: this run is complete; there is nothing to resume")
+        file = folder / PROGRESS
+        if not file.is_file():
+            raise RunNotFound(f"{folder}: not a run that can be resumed (no {PROGRESS}; "
+                              "only runs written by 'creditsim run' can be)")
+        try:
+            progress = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise CorruptRun(f"{file}: unreadable: {describe_error(exc, 160)}") from None
+        if not isinstance(progress, dict) or not {"config", "seed", "paths"} <= progress.keys():
+            raise CorruptRun(f"{file}: not a run's progress record (needs config, seed, paths)")
+        part = cls(folder, progress)
+        part._acquire()
+        for where in (folder, folder / CHUNKS):  # files whose write the kill cut short
+            for stale in where.glob(f"{TMP_PREFIX}*"):
+                if stale.is_file():
+                    stale.unlink(missing_ok=True)
+        (folder / CHUNKS).mkdir(exist_ok=True)
+        return part
+
+    def _acquire(self) -> None:
+        self._lock = FileLock(str(self.folder / LOCK))
+        try:
+            self._lock.acquire(timeout=0)
+        except Timeout:
+            self._lock = None
+            raise ValueError(f"{self.folder}: another process is running this run now; "
+                             "wait for it or stop it first") from None
+
+    def release(self) -> None:
+        """Let another process continue this run (the folder stays as it is)."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def save(self, results: list) -> None:
+        """Store one completed chunk (a list of :class:`sim.engine.PathResult`) atomically."""
+        if not results:
+            return
+        first = min(r.path for r in results)
+        atomic_write(self.folder / CHUNKS / f"chunk-{first:07d}-n{len(results)}.pkl",
+                     pickle.dumps(list(results), protocol=pickle.HIGHEST_PROTOCOL))
+
+    def load(self) -> dict[int, Any]:
+        """Path results of every stored chunk, by path.
+
+        Raises:
+            CorruptRun: a chunk file cannot be read back (the message names it).
+        """
+        out: dict[int, Any] = {}
+        for file in _chunk_files(self.folder):
+            if not _CHUNK.match(file.name):
+                continue
+            try:
+                results = _ChunkUnpickler(io.BytesIO(file.read_bytes())).load()
+            except Exception as exc:  # noqa: BLE001 - any failure means the same to the user
+                raise CorruptRun(f"{file}: not a readable chunk of path results "
+                                 f"({describe_error(exc, 160)}); delete it and resume again "
+                                 "to simulate its paths anew") from None
+            for r in results:
+                out[int(r.path)] = r
+        return out
+
+    def finish(self, run: Run) -> Path:
+        """Write the run's tables, then its manifest (last), then drop the chunks.
+
+        Every file is written atomically; until the manifest is in place the folder is
+        an incomplete run to every reader.
+
+        Raises:
+            ValueError: the manifest does not fit the schema (the message names the keys).
+        """
+        manifest = dict(run.manifest, run_id=self.folder.name, tables=sorted(run.tables))
+        try:
+            Manifest.model_validate(manifest)
+        except ValidationError as exc:
+            raise ValueError(f"not a valid run manifest: {describe_error(exc)}") from None
+        for name, df in run.tables.items():
+            buffer = io.BytesIO()
+            df.to_parquet(buffer, index=False)
+            atomic_write(self.folder / f"{name}.parquet", buffer.getvalue())
+        atomic_write(self.folder / MANIFEST,
+                     json.dumps(manifest, indent=2, default=str).encode())
+        shutil.rmtree(self.folder / CHUNKS, ignore_errors=True)
+        (self.folder / PROGRESS).unlink(missing_ok=True)
+        self.release()
+        (self.folder / LOCK).unlink(missing_ok=True)
+        run.manifest["run_id"] = manifest["run_id"]
+        run.path = self.folder
+        return self.folder

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from sim.agents.interventions import FEATURES
+from sim.agents.interventions import FEATURES, TrainingSample
 from sim.config import load_config
+from sim.crn import uniforms
 from sim.engine import PathSimulation, simulate_path
 
 BOOK = {"initial_borrowers": 3000, "new_borrowers_per_month": 50, "horizon_months": 24}
@@ -17,8 +20,7 @@ def test_early_warning_fits_and_ranks_better_than_chance():
     sim = PathSimulation(cfg, 4, 0)
     result = sim.run()
     auc = result.summary["early_warning_auc"]
-    y = np.concatenate(sim.early_warning.test_y)
-    pos, neg = y.sum(), (~y).sum()
+    pos, neg = sim.early_warning.scores.positives, sim.early_warning.scores.negatives
     # Hanley & McNeil (1982) standard error of an AUC of 0.5, with these class sizes
     se = np.sqrt((0.25 + (pos - 1) * (0.5 / 1.5 - 0.25) + (neg - 1) * (0.5 / 1.5 - 0.25))
                  / (pos * neg))
@@ -72,3 +74,26 @@ def test_nudges_reach_the_configured_share_and_cost_per_borrower():
     share = reached.mean()
     assert abs(share - 0.3) < 4 * np.sqrt(0.3 * 0.7 / sim.n)
     assert sum(sim.series["nudge_cost"]) == reached.sum() * 200
+
+
+@settings(max_examples=50, deadline=None)
+@given(sizes=st.lists(st.integers(0, 400), min_size=1, max_size=14),
+       limit=st.integers(100, 900), key=st.integers(0, 2**32 - 1))
+def test_the_training_sample_kept_as_rows_come_is_the_one_drawn_from_all_rows(sizes, limit,
+                                                                              key):
+    rng = np.random.default_rng(key)
+    months = [(rng.normal(size=(n, 3)), rng.random(n) < 0.3) for n in sizes]
+    sample = TrainingSample(key, limit)
+    for x, y in months:
+        sample.add(x, y)
+    x_all = np.concatenate([x for x, _ in months])
+    y_all = np.concatenate([y for _, y in months])
+    if y_all.size == 0 or y_all.min() == y_all.max():
+        assert sample.sample() is None
+        return
+    if y_all.size > limit:  # the rule of the fit: the limit smallest keyed draws, in order
+        keep = np.argsort(uniforms(key, np.arange(y_all.size), 0, 0))[:limit]
+        x_all, y_all = x_all[keep], y_all[keep]
+    x, y = sample.sample()
+    assert np.array_equal(x, x_all) and np.array_equal(y, y_all)
+    assert sum(len(p) for p in sample.y) <= limit  # never more rows than the fit uses

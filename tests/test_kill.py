@@ -1,9 +1,9 @@
-"""Kills: no process outlives a killed run, and no temporary folder outlives the next command.
+"""Kills: no process outlives a killed run, and a killed run never looks complete.
 
 ``kill -9`` (or the out-of-memory killer) gives a process no chance to clean up: its
-worker processes must notice on their own that their parent is gone, and the half-written
-temporary folder of a killed write must be removed by the next command that writes or
-lists the store.
+worker processes must notice on their own that their parent is gone, and a run killed
+while writing its tables must be left without a manifest (an incomplete run that
+``creditsim run --resume`` continues; see ``tests/test_resume.py``).
 """
 
 from __future__ import annotations
@@ -100,26 +100,31 @@ KILLED_WRITE = textwrap.dedent("""
 """)
 
 
-def test_a_kill_during_the_write_leaves_no_temporary_folder_after_the_next_command(tiny_yaml,
-                                                                                    tmp_path):
+def test_a_kill_during_the_write_leaves_an_incomplete_run_and_no_temporary_file(tiny_yaml,
+                                                                                 tmp_path):
     runs = tmp_path / "runs"
     proc = subprocess.Popen([sys.executable, "-c", KILLED_WRITE, "run", str(tiny_yaml),
                              "--paths", "1", "--quiet", "--out", str(runs)],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         assert proc.stdout.readline().strip() == "WRITING"
-        leftovers = [p.name for p in runs.iterdir() if p.name.startswith(".tmp-")]
-        assert len(leftovers) == 1
+        [killed] = list(runs.iterdir())
     finally:
         proc.kill()
         proc.wait()
-    assert [p.name for p in runs.iterdir()] == leftovers  # a killed write leaves its folder
+    assert not (killed / "manifest.json").exists()  # tables are written before the manifest
+    assert list_runs(runs) == []  # a folder never looks complete when it is not
     done = subprocess.run(_cli("run", str(tiny_yaml), "--paths", "1", "--quiet", "--out",
                                str(runs)), capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
-    names = [p.name for p in runs.iterdir()]
-    assert not [n for n in names if n.startswith(".tmp-")]
-    assert len(names) == 1 and [m["run_id"] for m in list_runs(runs)] == names
+    stored = list_runs(runs)
+    assert len(stored) == 1 and stored[0]["run_id"] != killed.name
+    leftovers = [p for p in runs.rglob("*") if p.name.startswith(".tmp-")]
+    assert leftovers == []  # every file was written whole, through a renamed temporary
+    resumed = subprocess.run(_cli("run", "--resume", str(killed), "--quiet"),
+                             capture_output=True, text=True, check=False)
+    assert resumed.returncode == 0, resumed.stderr  # the killed run's path was kept
+    assert len(list_runs(runs)) == 2
 
 
 def test_ctrl_c_after_the_run_was_stored_says_it_is_complete(tiny_yaml, tmp_path, monkeypatch,

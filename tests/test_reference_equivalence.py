@@ -42,7 +42,9 @@ def assert_same_path(v: PathResult, r: PathResult) -> None:
     for k, want in v.vintages.items():
         assert np.array_equal(want, r.vintages[k]), f"vintage {k} differs"
     auc_v, auc_r = v.summary["early_warning_auc"], r.summary["early_warning_auc"]
-    assert auc_v == auc_r or (np.isnan(auc_v) and np.isnan(auc_r))
+    # the vectorised engine bins its scores (sim.auc.BinnedAUC, 10,000 bins): its AUC is
+    # within the binning bound of the reference engine's exact one, far below 1e-4 here
+    assert abs(auc_v - auc_r) < 1e-4 or (np.isnan(auc_v) and np.isnan(auc_r))
 
 
 CASES = {

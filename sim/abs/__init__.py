@@ -5,18 +5,56 @@ each month its collections are paid out through a waterfall, and the order of th
 decides which note absorbs the pool's losses. docs/WATERFALL.md is the specification.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from sim.abs.deal import STATES, Deal, PriorityOfPayments, Step, Verb, as_deal, build_steps
-from sim.abs.metrics import (
-    irr_annual,
-    irr_solve,
-    note_metrics,
-    tranche_summary,
-    trigger_metrics,
-    wal_years,
-)
-from sim.abs.ratings import IDEALISED_EL, IDEALISED_EL_5Y, implied_rating, rating_assessment
-from sim.abs.tables import result_to_frame, run_waterfall, steps_to_frame, triggers_to_frame
 from sim.abs.waterfall import HorizonWarning, Waterfall, WaterfallResult, waterfall_arrays
+
+if TYPE_CHECKING:
+    from sim.abs.metrics import (
+        irr_annual,
+        irr_solve,
+        note_metrics,
+        tranche_summary,
+        trigger_metrics,
+        wal_years,
+    )
+    from sim.abs.ratings import (
+        IDEALISED_EL,
+        IDEALISED_EL_5Y,
+        implied_rating,
+        rating_assessment,
+    )
+    from sim.abs.tables import (
+        result_to_frame,
+        run_waterfall,
+        steps_to_frame,
+        triggers_to_frame,
+    )
+
+_LAZY = {
+    **dict.fromkeys(("irr_annual", "irr_solve", "note_metrics", "tranche_summary",
+                     "trigger_metrics", "wal_years"), "sim.abs.metrics"),
+    **dict.fromkeys(("IDEALISED_EL", "IDEALISED_EL_5Y", "implied_rating",
+                     "rating_assessment"), "sim.abs.ratings"),
+    **dict.fromkeys(("result_to_frame", "run_waterfall", "steps_to_frame",
+                     "triggers_to_frame"), "sim.abs.tables"),
+}
+"""Names loaded on first use (PEP 562): the metrics and tables need pandas and scipy.stats,
+which a path worker (deal terms and the waterfall only) does not."""
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'sim.abs' has no attribute {name!r}")
+
 
 __all__ = [
     "IDEALISED_EL",

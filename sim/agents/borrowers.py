@@ -20,8 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy.special import ndtri
-from scipy.stats import beta
+from scipy.special import betaincinv, ndtri
 
 from sim.config import BORROWER_TYPES, PLAN_TERMS, RunConfig
 
@@ -43,7 +42,7 @@ def willingness(mean: float, concentration: float, u: np.ndarray) -> np.ndarray:
         return np.ones_like(u)
     if a <= 0.0:
         return np.zeros_like(u)
-    return beta.ppf(u, a, b)
+    return betaincinv(a, b, u)  # = scipy.stats.beta.ppf, without loading scipy.stats
 
 
 class BorrowerPool:

@@ -7,9 +7,10 @@ cut; never the hidden income or savings). For the first ``fit_months`` it only
 records these and whether the bill was then missed; then it fits a logistic
 regression, scores every later statement, and acts on borrowers above the
 threshold ``days_before_due`` days before the due date (at the statement when the due
-date comes sooner). Out-of-sample predictions give the model's AUC. Borrower
-education ("nudges") reaches a share of new borrowers at a one-off cost and makes
-them forget less and over-borrow less.
+date comes sooner). Out-of-sample predictions give the model's AUC, counted in fixed
+score bins as they come (:class:`sim.auc.BinnedAUC`: memory does not grow with the
+book). Borrower education ("nudges") reaches a share of new borrowers at a one-off
+cost and makes them forget less and over-borrow less.
 """
 
 from __future__ import annotations
@@ -18,15 +19,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
 
+from sim.auc import BinnedAUC
 from sim.config import EarlyWarningConfig, NudgeConfig
 from sim.crn import Purpose, uniforms
 
 if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
     from sim.agents.borrowers import BorrowerPool
 
 FEATURES = ("score", "utilisation", "bill_to_limit", "months_on_book", "recent_missed",
@@ -65,6 +65,46 @@ class Flagged:
     limit_cut_pct: float
 
 
+class TrainingSample:
+    """The early-warning model's training rows, held to at most ``limit`` as they come.
+
+    The model is fitted on every row when there are at most ``limit``, else on the
+    ``limit`` rows whose keyed uniform draws (one per row number, fixed by the path's key)
+    are smallest, in increasing order of those draws. Rows arrive month by month; as soon
+    as there are more than ``limit``, only the ``limit`` smallest so far are kept: a row
+    outside them can never be among the ``limit`` smallest of a larger set, so the sample
+    is the one drawn from all rows at the end, with memory for ``limit`` rows and a month
+    instead of every row of the training months.
+    """
+
+    def __init__(self, key: int, limit: int):
+        self.key, self.limit = key, limit
+        self.rows = 0
+        self.x: list[np.ndarray] = []
+        self.y: list[np.ndarray] = []
+        self.ids: list[np.ndarray] = []
+        self.labels: set = set()  # the distinct outcomes seen
+
+    def add(self, x: np.ndarray, y: np.ndarray) -> None:
+        """Append rows ``x`` (n, features) with outcomes ``y`` (n,)."""
+        self.x.append(x)
+        self.y.append(y)
+        self.ids.append(np.arange(self.rows, self.rows + y.size))
+        self.rows += y.size
+        self.labels.update(np.unique(y).tolist())
+        if self.rows > self.limit:
+            x_all, y_all, ids = (np.concatenate(p) for p in (self.x, self.y, self.ids))
+            keep = np.argsort(uniforms(self.key, ids, 0, Purpose.EW_TRAINING_SAMPLE),
+                              kind="stable")[: self.limit]
+            self.x, self.y, self.ids = [x_all[keep]], [y_all[keep]], [ids[keep]]
+
+    def sample(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The training rows and outcomes; None when fewer than two outcomes were seen."""
+        if len(self.labels) < 2:
+            return None
+        return np.concatenate(self.x), np.concatenate(self.y)
+
+
 class EarlyWarning:
     """The early-warning model of one path: training data, fitted model, actions.
 
@@ -79,10 +119,8 @@ class EarlyWarning:
         self.key = key
         # day of the month (after the statement on day 0) on which ``act`` runs
         self.action_day = max(due_day - self.cfg.days_before_due, 0)
-        self.train_x: list[np.ndarray] = []
-        self.train_y: list[np.ndarray] = []
-        self.test_p: list[np.ndarray] = []
-        self.test_y: list[np.ndarray] = []
+        self.training = TrainingSample(key, self.cfg.max_training_rows)
+        self.scores = BinnedAUC()  # out-of-sample predictions, binned
         self.model: Pipeline | None = None
         self.pending: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
         self.counters = {"ew_flagged": 0, "ew_cost": 0}
@@ -138,31 +176,31 @@ class EarlyWarning:
         self.pending = None
         y = missed[idx]
         if prob is not None:
-            self.test_p.append(prob)
-            self.test_y.append(y)
+            self.scores.add(prob, y)
         elif month < self.cfg.fit_months:
-            self.train_x.append(x)
-            self.train_y.append(y)
+            self.training.add(x, y)
         if month == self.cfg.fit_months - 1:
             self._fit()
 
     def _fit(self) -> None:
-        x, y = np.concatenate(self.train_x), np.concatenate(self.train_y)
-        if y.min() == y.max():
+        sample = self.training.sample()
+        if sample is None:
             return  # one class only: nothing to learn, no action taken
-        if y.size > self.cfg.max_training_rows:
-            keep = np.argsort(uniforms(self.key, np.arange(y.size), 0, Purpose.EW_TRAINING_SAMPLE))
-            keep = keep[: self.cfg.max_training_rows]
-            x, y = x[keep], y[keep]
+        x, y = sample
+        # scikit-learn loads in a worker only when a path fits a model (a second of imports)
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
         self.model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
         self.model.fit(x, y)
 
     def auc(self) -> float:
-        """AUC of the out-of-sample predictions (NaN when not fitted or one class)."""
-        if not self.test_y:
-            return float("nan")
-        y, p = np.concatenate(self.test_y), np.concatenate(self.test_p)
-        return float(roc_auc_score(y, p)) if y.min() != y.max() else float("nan")
+        """AUC of the out-of-sample predictions (NaN when not fitted or one class).
+
+        Binned: within :meth:`sim.auc.BinnedAUC.error_bound` of the exact AUC.
+        """
+        return self.scores.auc()
 
     def month_record(self) -> dict[str, int]:
         out = dict(self.counters)

@@ -13,7 +13,7 @@ face value and ends their recoveries.
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import beta
+from scipy.special import betaincinv
 
 from sim.config import BORROWER_TYPES, RunConfig
 
@@ -94,7 +94,7 @@ class Recoveries:
             mean = mean * self.type_factor[kind]
         mean = mean * self.cycle[month]
         mean = np.clip(mean * np.where(agency, col.agency_recovery_factor, 1.0), 1e-6, 1 - 1e-6)
-        share = beta.ppf(u, mean * rec.concentration, (1 - mean) * rec.concentration)
+        share = betaincinv(mean * rec.concentration, (1 - mean) * rec.concentration, u)
         won = u_legal < col.legal.success_prob
         court = min(col.legal.recovery_share * self.cycle[month], 1.0)
         share = np.where(legal, np.where(won, court, 0.0), share)
