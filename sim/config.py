@@ -239,6 +239,21 @@ class IncomeConfig(_Model):
                      self.job_finding_short, self.job_finding_long)
         return np.minimum(h * scale, 1.0)
 
+    def job_loss(self, u: float, u_next: float, u_base: float) -> float:
+        """Monthly job-loss hazard that moves the unemployment rate from ``u`` to ``u_next``.
+
+        The flow identity of unemployment, ``u_next = u + s (1 - u) - f u``, solved for the
+        inflow rate ``s`` with ``f = 1 / mean_spell_months(u)`` (the mean outflow rate):
+        ``s = (u_next - u + f u) / (1 - u)``, at least 0. In a steady state it is
+        ``u f / (1 - u)``; while unemployment rises, job losses surge, as inflows did at the
+        onset of every post-war US recession (Elsby, Michaels and Solon (2009), 'The ins
+        and outs of cyclical unemployment', American Economic Journal: Macroeconomics;
+        Fujita and Ramey (2009), International Economic Review: separations account for
+        40-50 % of the rise in unemployment).
+        """
+        f = 1.0 / self.mean_spell_months(u, u_base)
+        return max((u_next - u + f * u) / (1.0 - u), 0.0)
+
     def mean_spell_months(self, u: float, u_base: float) -> float:
         """Expected spell length (months) at rate ``u``: the inverse of the mean finding rate.
 

@@ -189,7 +189,9 @@ class PathSimulation:
         self._nudge_cost += educate(self.config, self._key, self.pool, self.n, self.n + new, m)
         self.n += new
         self.pool.month = m
-        self.pool.step_income(self.n, float(self.unemployment[m]), self.streams["income"])
+        u_next = self.unemployment[min(m + 1, self.months - 1)]
+        self.pool.step_income(self.n, float(self.unemployment[m]), self.streams["income"],
+                              float(u_next))
         _, fees = self.platform.statement(m, self.n)
         self.month.add("fees_billed", fees.sum())
         self.early_warning.on_statement(self, m)

@@ -385,3 +385,26 @@ def test_reemployment_lowers_permanent_income():
     assert pool.employed[:25].all()
     assert np.allclose(pool.permanent_income[:25], 0.9 * perm[:25])
     assert np.array_equal(pool.permanent_income[25:], perm[25:])
+
+
+def test_job_losses_carry_unemployment_along_a_rising_path():
+    """The job-loss hazard solves the flow identity u' = u + s (1 - u) - f u: while the
+    macro rate climbs from 5 % to 10 % over 12 months the borrowers' unemployment climbs
+    with it, where a steady-state hazard (the rate's own level only) would lag behind."""
+    n, h = 60_000, 0.25
+    cfg = {"income": {"job_loss_dispersion": 0.0, **equal_hazards(h)}}
+    inc = load_config(cfg).income
+    assert inc.job_loss(0.05, 0.05, 0.05) == pytest.approx(0.05 * h / 0.95)
+    assert inc.job_loss(0.05, 0.06, 0.05) == pytest.approx((0.01 + 0.05 * h) / 0.95)
+    assert inc.job_loss(0.10, 0.05, 0.05) == 0.0  # a fall faster than outflows allow
+    ramp = np.r_[np.full(36, 0.05), np.linspace(0.05, 0.10, 13)[1:]]
+    ends = {}
+    for follow in (True, False):
+        pool = pool_for(cfg, capacity=n)
+        rng = RNG(5)
+        for t, u in enumerate(ramp):
+            nxt = ramp[min(t + 1, ramp.size - 1)] if follow else None
+            pool.step_income(n, float(u), rng, nxt)
+        ends[follow] = 1.0 - pool.employed.mean()
+    assert abs(ends[True] - 0.10) < 0.006
+    assert ends[False] < 0.09

@@ -119,13 +119,16 @@ class BorrowerPool:
                         np.exp(-np.maximum(since, 0) / nudges.decay_months), 0.0)
 
     # -- income, employment, expenses -----------------------------------------------------
-    def step_income(self, n: int, unemployment: float, rng: np.random.Generator) -> None:
+    def step_income(self, n: int, unemployment: float, rng: np.random.Generator,
+                    unemployment_next: float | None = None) -> None:
         """Move borrowers 0..n-1 through one month of jobs, income, expenses and saving.
 
         Job finding falls with the spell's length and the macro rate
         (:meth:`IncomeConfig.job_finding`); the job-loss hazard is
-        ``u / (1 - u) / mean_spell_months(u)`` times the borrower's relative risk, so that
-        with equal hazards the borrowers' unemployment rate settles at the macro rate ``u``.
+        :meth:`IncomeConfig.job_loss` of this month's rate ``u`` and next month's
+        (``unemployment_next``, default ``u``) times the borrower's relative risk: the
+        inflow that carries the unemployment rate along its path, so that with equal
+        hazards the borrowers' unemployment follows the macro rate, rising when it rises.
         Benefits are paid for ``benefit_months`` of a spell, then ``assistance_rate``;
         essentials are cut while unemployed; a spell ends at a lower permanent income.
         """
@@ -138,8 +141,8 @@ class BorrowerPool:
         spell = self.months_unemployed[:n]
         cut: np.ndarray | float = 0.0
         if inc.shocks:
-            loss = unemployment / (1.0 - unemployment) / inc.mean_spell_months(unemployment,
-                                                                               u_base)
+            u_next = unemployment if unemployment_next is None else unemployment_next
+            loss = inc.job_loss(unemployment, u_next, u_base)
             lose = employed & (draws[0] < np.minimum(loss * self.job_risk[:n], 1.0))
             find = ~employed & (draws[1] < inc.job_finding(spell, unemployment, u_base))
             employed ^= lose | find
