@@ -93,6 +93,13 @@ class BorrowerPool:
         # by inverse CDF: exponential buffer, or uniform below the hand-to-mouth line
         buffer = -np.log1p(-u_savings) * max(inc.initial_savings_months, 1e-12)
         buffer = np.where(constrained, u_savings * rep.constrained_savings_months, buffer)
+        # applicants in arrears elsewhere start with debts elsewhere, uniform down to the
+        # limit (by inverse CDF of one uniform: below the share, u / share is uniform)
+        u_arrears = rng.random(capacity)
+        share = inc.initial_arrears_share
+        arrears = u_arrears < share
+        depth = np.where(arrears, u_arrears / max(share, 1e-300), 0.0)
+        buffer = np.where(arrears, -depth * inc.other_debt_limit_months, buffer)
         self.savings = self.permanent_income * buffer
         self.savings_cap = np.where(constrained, rep.constrained_savings_months,
                                     inc.savings_cap_months)
