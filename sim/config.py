@@ -691,13 +691,14 @@ class ChannelConfig(_Model):
     stretch_months: NonNeg = Field(
         0.0, le=3,
         description="Cash a responding borrower finds beyond savings (cutting other spending, "
-        "family), in months of permanent income.",
+        "family), in months of permanent income, at most the month's income less essentials "
+        "(an affordable arrangement: FCA CONC 7.3; the Standard Financial Statement).",
     )
     arrangement_months: int = Field(
         0, ge=0, le=24,
         description="Months a response's repayment arrangement lasts: at every due date in "
-        "that time the borrower pays stretch_months of income (at most the month's income) "
-        "before other creditors (0: the contact's payment only).",
+        "that time the borrower pays stretch_months of income (at most the month's income "
+        "less essentials) before other creditors (0: the contact's payment only).",
     )
     promise_share: Prob = Field(0.3, description="Share of responses that are promises to pay.")
     promise_keep: Prob = Field(0.6, description="Probability that a promise to pay is kept.")
@@ -801,8 +802,10 @@ class HardshipConfig(_Model):
 class ReageConfig(_Model):
     """Re-ageing of accounts that keep up a collector's repayment arrangement.
 
-    An account still past due that has made a payment at ``after_payments`` consecutive
-    due dates under an arrangement (see ``channels.<name>.arrangement_months``) is re-aged:
+    An account still past due that has paid at least the arrangement's instalment (its
+    balance when agreed, spread over ``channels.<name>.arrangement_months``: the
+    arrangement's minimum payment) at ``after_payments`` consecutive due dates under an
+    arrangement is re-aged:
     its balance becomes a fee-free plan over ``hardship.term_months`` and it is reported
     current, as its own ``re_aged`` state (never a cure). Source: FFIEC Uniform Retail
     Credit Classification and Account Management Policy (65 FR 36903, 2000): an open-end

@@ -57,9 +57,13 @@ class BorrowerPool:
         willingness: the willingness trait (Beta); paid when trait + wobble >= 0.5.
         escalated: an unwilling borrower moved to pay by an escalation contact (cleared
             when the account is current again).
-        stretch, arrangement_until: a collector's repayment arrangement: months of
-            permanent income moved up the borrower's payment hierarchy at each due date,
-            and the last month it lasts (-1: none).
+        stretch, arrangement_until, plan_instalment: a collector's repayment
+            arrangement: months of permanent income moved up the borrower's payment
+            hierarchy at each due date (at most what is affordable, see
+            :meth:`cash_for_bill`), the last month it lasts (-1: none), and its instalment
+            in cents (the balance when it was agreed over its months; paying at least
+            that counts towards a re-age).
+        disposable: income less essentials this month (currency units, at least 0).
         months_unemployed: length of the current spell (0 while employed).
         nudged_month: month education reached the borrower (-1: never).
     """
@@ -108,9 +112,11 @@ class BorrowerPool:
         self.escalated = np.zeros(capacity, dtype=bool)
         self.stretch = np.zeros(capacity)  # months of income a collector's plan moves up
         self.arrangement_until = np.full(capacity, -1, dtype=np.int32)  # last month of a plan
+        self.plan_instalment = np.zeros(capacity, dtype=np.int64)  # cents due a month in a plan
         self.nudged_month = np.full(capacity, -1, dtype=np.int32)  # reached by education
         self.reminded = np.zeros(capacity, dtype=bool)  # reminded before this due date
         self.income = self.permanent_income.copy()
+        self.disposable = np.zeros(capacity)  # income less essentials this month, >= 0
         self.month = 0
 
     @property
@@ -171,6 +177,7 @@ class BorrowerPool:
         share = np.where(self.kind[:n] == CONSTRAINED,
                          self.config.repayment.constrained_essential_share, inc.essential_share)
         essentials = share * perm * (1.0 - cut)
+        self.disposable[:n] = np.maximum(self.income[:n] - essentials, 0.0)
         cash = self.savings[:n] + self.income[:n] - essentials - expense
         self.savings[:n] = np.clip(cash, -inc.other_debt_limit_months * perm,
                                    self.savings_cap[:n] * perm)
@@ -266,13 +273,19 @@ class BorrowerPool:
         """Cents borrowers (0..n-1, or the slots ``n``) can put towards the line's bill.
 
         The share ``share`` of positive savings, plus what a repayment arrangement moves
-        up the payment hierarchy: ``stretch`` months of permanent income, at most the
-        month's income, paid by running up debts elsewhere, so never beyond what those
-        debts can still take (down to ``income.other_debt_limit_months``).
+        up the payment hierarchy: ``stretch`` months of permanent income, at most what is
+        affordable, the month's income less essentials (an unemployed borrower whose
+        benefit does not cover essentials has nothing to move), paid by running up debts
+        elsewhere, so never beyond what those debts can still take (down to
+        ``income.other_debt_limit_months``). Affordability: collectors must set
+        arrangements the borrower can sustain from income after essential spending (FCA
+        Consumer Credit sourcebook CONC 7.3.4-7.3.5 and the Standard Financial Statement
+        used by UK collectors and debt advisers); before, an arrangement took up to the
+        whole benefit of an unemployed borrower.
         """
         who = slice(0, n) if isinstance(n, int) else n
         savings, perm = self.savings[who], self.permanent_income[who]
-        moved = np.minimum(stretch * perm, self.income[who])
+        moved = np.minimum(stretch * perm, self.disposable[who])
         room = np.maximum(savings + self.config.income.other_debt_limit_months * perm, 0.0)
         cash = np.minimum(np.maximum(savings, 0.0) * share + moved, room)
         return np.floor(cash * 100.0).astype(np.int64)
