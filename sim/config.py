@@ -217,6 +217,15 @@ class IncomeConfig(_Model):
         1.0, le=60, description="Mean initial savings buffer, in months of permanent income "
         "(borrowers who are not liquidity-constrained)."
     )
+    initial_arrears_share: Prob = Field(
+        0.18,
+        description="Share of new borrowers who arrive in arrears with other creditors: they "
+        "start with debts elsewhere (negative savings), uniform between nothing and "
+        "other_debt_limit_months of income. Source: CFPB (2023), 'Consumer use of Buy Now, "
+        "Pay Later: insights from the Making Ends Meet survey': 18 % of BNPL borrowers had "
+        "at least one reported delinquency on another account, against 7 % of "
+        "non-borrowers (the depth within the range is a modelling choice).",
+    )
     savings_cap_months: NonNeg = Field(
         3.0, le=120, description="Savings above this many months of income are spent, not kept."
     )
@@ -238,6 +247,21 @@ class IncomeConfig(_Model):
         h = np.where(np.asarray(months_unemployed) < self.long_term_months,
                      self.job_finding_short, self.job_finding_long)
         return np.minimum(h * scale, 1.0)
+
+    def job_loss(self, u: float, u_next: float, u_base: float) -> float:
+        """Monthly job-loss hazard that moves the unemployment rate from ``u`` to ``u_next``.
+
+        The flow identity of unemployment, ``u_next = u + s (1 - u) - f u``, solved for the
+        inflow rate ``s`` with ``f = 1 / mean_spell_months(u)`` (the mean outflow rate):
+        ``s = (u_next - u + f u) / (1 - u)``, at least 0. In a steady state it is
+        ``u f / (1 - u)``; while unemployment rises, job losses surge, as inflows did at the
+        onset of every post-war US recession (Elsby, Michaels and Solon (2009), 'The ins
+        and outs of cyclical unemployment', American Economic Journal: Macroeconomics;
+        Fujita and Ramey (2009), International Economic Review: separations account for
+        40-50 % of the rise in unemployment).
+        """
+        f = 1.0 / self.mean_spell_months(u, u_base)
+        return max((u_next - u + f * u) / (1.0 - u), 0.0)
 
     def mean_spell_months(self, u: float, u_base: float) -> float:
         """Expected spell length (months) at rate ``u``: the inverse of the mean finding rate.
@@ -399,12 +423,15 @@ class RepaymentConfig(_Model):
         "half a month of income).",
     )
     constrained_essential_share: Prob = Field(
-        0.85,
+        0.75,
         description="Share of permanent income a liquidity-constrained borrower spends on "
         "essentials and other consumption each month (the others: income.essential_share). "
-        "Hand-to-mouth households consume most of what comes in: Kaplan, Violante and "
-        "Weidner (2014) estimate their marginal propensity to consume at several times that "
-        "of others.",
+        "Default: the same share as the others. Kaplan, Violante and Weidner (2014) define "
+        "hand-to-mouth households by their liquid wealth, not by a higher average "
+        "consumption share; their high marginal propensity to consume is the savings cap "
+        "(constrained_savings_months: income above the buffer is spent). A higher share "
+        "here would count that propensity twice and make the constrained insolvent in "
+        "every economy, so that losses no longer follow the cycle.",
     )
     autopay_share: Prob = Field(
         0.4, description="Share of borrowers with autopay (a bound bank card)."
@@ -664,13 +691,14 @@ class ChannelConfig(_Model):
     stretch_months: NonNeg = Field(
         0.0, le=3,
         description="Cash a responding borrower finds beyond savings (cutting other spending, "
-        "family), in months of permanent income.",
+        "family), in months of permanent income, at most the month's income less essentials "
+        "(an affordable arrangement: FCA CONC 7.3; the Standard Financial Statement).",
     )
     arrangement_months: int = Field(
         0, ge=0, le=24,
         description="Months a response's repayment arrangement lasts: at every due date in "
-        "that time the borrower pays stretch_months of income (at most the month's income) "
-        "before other creditors (0: the contact's payment only).",
+        "that time the borrower pays stretch_months of income (at most the month's income "
+        "less essentials) before other creditors (0: the contact's payment only).",
     )
     promise_share: Prob = Field(0.3, description="Share of responses that are promises to pay.")
     promise_keep: Prob = Field(0.6, description="Probability that a promise to pay is kept.")
@@ -774,8 +802,10 @@ class HardshipConfig(_Model):
 class ReageConfig(_Model):
     """Re-ageing of accounts that keep up a collector's repayment arrangement.
 
-    An account still past due that has made a payment at ``after_payments`` consecutive
-    due dates under an arrangement (see ``channels.<name>.arrangement_months``) is re-aged:
+    An account still past due that has paid at least the arrangement's instalment (its
+    balance when agreed, spread over ``channels.<name>.arrangement_months``: the
+    arrangement's minimum payment) at ``after_payments`` consecutive due dates under an
+    arrangement is re-aged:
     its balance becomes a fee-free plan over ``hardship.term_months`` and it is reported
     current, as its own ``re_aged`` state (never a cure). Source: FFIEC Uniform Retail
     Credit Classification and Account Management Policy (65 FR 36903, 2000): an open-end

@@ -211,7 +211,9 @@ class PathSimulation:
                                     self.n + new, m)
         self.n += new
         self.pool.month = m
-        self.pool.step_income(self.n, float(self.unemployment[m]), self.streams["income"])
+        u_next = self.unemployment[min(m + 1, self.months - 1)]
+        self.pool.step_income(self.n, float(self.unemployment[m]), self.streams["income"],
+                              float(u_next))
         _, fees = self.platform.statement(m, self.n)
         self.month.add("fees_billed", fees.sum())
         self.early_warning.on_statement(m, self.n, self.lender_view())

@@ -104,14 +104,31 @@ def test_disorganised_forget_more_and_autopay_removes_it():
 
 
 def test_an_arrangement_moves_the_line_up_the_payment_hierarchy_within_the_debt_room():
+    """An arrangement moves up to stretch x income, at most what is affordable (income
+    less essentials), and never beyond the room left for debts elsewhere."""
     pool = pool_for({"repayment": KEEN, "income": {"other_debt_limit_months": 1.0}},
-                    capacity=3)
+                    capacity=5)
     pool.permanent_income[:] = 1000.0
     pool.income[:] = 1000.0
-    pool.savings[:] = [100.0, -900.0, -1000.0]  # 100 saved; 900 and 1000 owed elsewhere
-    cash = pool.cash_for_bill(3, 1.0, np.full(3, 0.5))
-    # 100 + 500; only 100 of room left elsewhere; none
-    assert cash.tolist() == [60_000, 10_000, 0]
+    pool.savings[:] = [100.0, -900.0, -1000.0, 100.0, 100.0]  # saved or owed elsewhere
+    pool.disposable[:] = [700.0, 700.0, 700.0, 200.0, 0.0]  # the last: benefit < essentials
+    cash = pool.cash_for_bill(5, 1.0, np.full(5, 0.5))
+    # 100 + 500; only 100 of room left elsewhere; none; 100 + 200 affordable; savings only
+    assert cash.tolist() == [60_000, 10_000, 0, 30_000, 10_000]
+
+
+def test_affordable_income_is_income_less_essentials_after_each_month():
+    inc = {"transitory_sd": 0.0, "expense_shock_prob": 0.0, "essential_share": 0.6,
+           "replacement_rate": 0.4, "consumption_cut_benefits": 0.0}
+    pool = pool_for({"income": inc, "repayment": {"types": {"constrained": 0.0}}}, capacity=4)
+    pool.employed[:] = [True, True, False, False]
+    pool.months_unemployed[:] = [0, 0, 1, 1]
+    no_moves = {"job_finding_short": 0.0, "job_finding_long": 0.0}
+    pool.config = pool.config.model_copy(
+        update={"income": pool.config.income.model_copy(update=no_moves)})
+    pool.step_income(4, 1e-9, RNG(1))
+    perm = pool.permanent_income
+    assert np.allclose(pool.disposable, [0.4 * perm[0], 0.4 * perm[1], 0.0, 0.0])
 
 
 # -- termination (acceleration) and whole bills --------------------------------------------------
@@ -219,3 +236,22 @@ def test_experiment_assigns_about_half_and_treats_only_the_treated():
     both, a, b = np.intersect1d(out["borrower"], out2["borrower"], return_indices=True)
     assert both.size > 0
     assert np.array_equal(out["treated"][a], out2["treated"][b])
+
+
+def test_a_re_age_needs_three_payments_of_at_least_the_arrangements_instalment():
+    """FFIEC: three consecutive minimum monthly payments. Under an arrangement whose
+    instalment is 10.00, payments of 10.00 at three due dates re-age the account; 9.99
+    once in the three, or a missed month, does not."""
+    config = small_config({}, initial_borrowers=3)
+    sim = PathSimulation(config, 1, 0)
+    sim.on_month_start(0)
+    sim.platform.ledger.book_purchase(0, np.full(3, 60_000), np.full(3, 12), {12: 0.0})
+    sim.pool.arrangement_until[:3] = 12
+    sim.pool.plan_instalment[:3] = 1_000
+    missed = np.ones(3, dtype=bool)
+    months = [np.array([1_000, 999, 1_000]), np.array([1_000, 1_000, 0]),
+              np.array([1_000, 1_000, 1_000])]
+    for month, paid in enumerate(months, start=1):
+        sim.collections.reage_arrangements(month, paid, missed)
+    assert sim.collections.counters["arrangement_reages"] == 1
+    assert sim.platform.ledger.reaged_month[:3].tolist() == [3, -1, -1]

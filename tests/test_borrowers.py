@@ -30,7 +30,26 @@ def test_new_pool_is_employed_at_permanent_income_with_scores_in_range():
     assert pool.employed.all()
     assert np.array_equal(pool.income, pool.permanent_income)
     assert pool.score.min() >= SCORE_MIN and pool.score.max() <= SCORE_MAX
-    assert (pool.savings >= 0).all()
+    limit = pool.config.income.other_debt_limit_months
+    assert (pool.savings >= -limit * pool.permanent_income).all()
+
+
+def test_a_share_of_applicants_arrive_in_arrears_elsewhere():
+    """initial_arrears_share of new borrowers start with debts elsewhere, uniform down to
+    the limit (CFPB 2023: 18 % of BNPL borrowers are delinquent on another account); with
+    a share of 0 nobody does, and the other traits are drawn unchanged."""
+    n = 40_000
+    pool = pool_for({"income": {"initial_arrears_share": 0.18}}, capacity=n)
+    depth = -pool.savings / pool.permanent_income
+    arrears = depth > 0
+    se = np.sqrt(0.18 * 0.82 / n)
+    assert abs(arrears.mean() - 0.18) < 4 * se
+    limit = pool.config.income.other_debt_limit_months
+    assert abs(depth[arrears].mean() - limit / 2) < 0.03
+    none = pool_for({"income": {"initial_arrears_share": 0.0}}, capacity=n)
+    assert (none.savings >= 0).all()
+    assert np.array_equal(none.kind, pool.kind)
+    assert np.array_equal(none.savings[~arrears], pool.savings[~arrears])
 
 
 def test_job_risk_has_mean_one_and_falls_with_income():
@@ -241,7 +260,7 @@ def test_stressed_borrowers_tilt_towards_instalments():
     mix = {0: 0.55, 3: 0.2, 6: 0.15, 12: 0.1}
     pool = pool_for({"spending": {"plan_mix": mix, "stress_tilt": tilt}}, capacity=n)
     stressed = pool.savings < pool.permanent_income
-    assert 0.2 < stressed.mean() < 0.8
+    assert 0.2 < stressed.mean() < 0.9
     terms = pool.choose_plan(n, RNG(12))
     assert_mix(terms[~stressed], mix)
     assert_mix(terms[stressed], {t: w * (tilt if t else 1.0) for t, w in mix.items()})
@@ -385,3 +404,26 @@ def test_reemployment_lowers_permanent_income():
     assert pool.employed[:25].all()
     assert np.allclose(pool.permanent_income[:25], 0.9 * perm[:25])
     assert np.array_equal(pool.permanent_income[25:], perm[25:])
+
+
+def test_job_losses_carry_unemployment_along_a_rising_path():
+    """The job-loss hazard solves the flow identity u' = u + s (1 - u) - f u: while the
+    macro rate climbs from 5 % to 10 % over 12 months the borrowers' unemployment climbs
+    with it, where a steady-state hazard (the rate's own level only) would lag behind."""
+    n, h = 60_000, 0.25
+    cfg = {"income": {"job_loss_dispersion": 0.0, **equal_hazards(h)}}
+    inc = load_config(cfg).income
+    assert inc.job_loss(0.05, 0.05, 0.05) == pytest.approx(0.05 * h / 0.95)
+    assert inc.job_loss(0.05, 0.06, 0.05) == pytest.approx((0.01 + 0.05 * h) / 0.95)
+    assert inc.job_loss(0.10, 0.05, 0.05) == 0.0  # a fall faster than outflows allow
+    ramp = np.r_[np.full(36, 0.05), np.linspace(0.05, 0.10, 13)[1:]]
+    ends = {}
+    for follow in (True, False):
+        pool = pool_for(cfg, capacity=n)
+        rng = RNG(5)
+        for t, u in enumerate(ramp):
+            nxt = ramp[min(t + 1, ramp.size - 1)] if follow else None
+            pool.step_income(n, float(u), rng, nxt)
+        ends[follow] = 1.0 - pool.employed.mean()
+    assert abs(ends[True] - 0.10) < 0.006
+    assert ends[False] < 0.09

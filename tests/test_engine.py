@@ -342,7 +342,9 @@ def test_a_policy_change_leaves_income_and_macro_draws_untouched(policy):
 # -- employment through the macro path ----------------------------------------------------------
 def test_unemployment_of_the_book_follows_the_recession_path():
     """Equal job-loss risk, no noise around the recession path: the share unemployed at
-    month end follows pi' = pi (1 - h) + (1 - pi) h u / (1 - u), from pi = 0."""
+    month end follows pi' = pi (1 - h) + (1 - pi) s, from pi = 0, where the job-loss
+    hazard s = max(u' - u + h u, 0) / (1 - u) carries the rate from this month's u to
+    next month's u' (the flow identity; u' = u in the last month)."""
     n, months = 20_000, 36
     config = small_config({
         "macro": {"scenario": "recession", "shock_sd": 0.0},
@@ -354,8 +356,11 @@ def test_unemployment_of_the_book_follows_the_recession_path():
     m = simulate_path(config, 6, 0).monthly
     h = config.income.job_finding_short
     pi, expected = 0.0, []
-    for u in m["unemployment_rate"]:
-        pi = pi * (1 - h) + (1 - pi) * h * u / (1 - u)
+    rates = m["unemployment_rate"]
+    for t, u in enumerate(rates):
+        u_next = rates[min(t + 1, rates.size - 1)]
+        s = max(u_next - u + h * u, 0.0) / (1 - u)
+        pi = pi * (1 - h) + (1 - pi) * s
         expected.append(pi)
     expected = np.array(expected)
     share = m["unemployed_borrowers"] / m["active_borrowers"]

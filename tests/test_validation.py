@@ -433,11 +433,16 @@ def test_results_do_not_depend_on_the_number_of_workers():
 @pytest.mark.slow
 def test_quick_validation_passes(tmp_path):
     """The ``--quick`` subset, as ``make test`` runs it: every row of every oracle passes
-    with the rules as they are (the tests above break them one at a time)."""
+    with the rules as they are (the tests above break them one at a time), and a fact
+    fails only if it is a documented gap of the model (then the command exits 1)."""
+    from sim.validation.facts import KNOWN_GAPS
+
     out = tmp_path / "VALIDATION.md"
-    assert main(["--quick", "--out", str(out), "--no-progress"]) == 0
+    code = main(["--quick", "--out", str(out), "--no-progress"])
     text = out.read_text()
-    assert "**FAIL**" not in text
+    failing = {line.split("`")[1] for line in text.splitlines() if "**FAIL**" in line}
+    assert failing <= set(KNOWN_GAPS), f"checks fail that are not documented gaps: {failing}"
+    assert code == (1 if failing else 0)
     for name in ("roll_chain.p_chargeoff", "roll_chain.roll_rates", "vasicek.ks_statistic",
                  "collector_queue.mean_queue", "collector_queue.littles_law"):
         assert f"| `{name}` |" in text

@@ -56,9 +56,13 @@ class BorrowerPool:
         willingness: the willingness trait (Beta); paid when trait + wobble >= 0.5.
         escalated: an unwilling borrower moved to pay by an escalation contact (cleared
             when the account is current again).
-        stretch, arrangement_until: a collector's repayment arrangement: months of
-            permanent income moved up the borrower's payment hierarchy at each due date,
-            and the last month it lasts (-1: none).
+        stretch, arrangement_until, plan_instalment: a collector's repayment
+            arrangement: months of permanent income moved up the borrower's payment
+            hierarchy at each due date (at most what is affordable, see
+            :meth:`cash_for_bill`), the last month it lasts (-1: none), and its instalment
+            in cents (the balance when it was agreed over its months; paying at least
+            that counts towards a re-age).
+        disposable: income less essentials this month (currency units, at least 0).
         months_unemployed: length of the current spell (0 while employed).
         nudged_month: month education reached the borrower (-1: never).
     """
@@ -92,6 +96,13 @@ class BorrowerPool:
         # by inverse CDF: exponential buffer, or uniform below the hand-to-mouth line
         buffer = -np.log1p(-u_savings) * max(inc.initial_savings_months, 1e-12)
         buffer = np.where(constrained, u_savings * rep.constrained_savings_months, buffer)
+        # applicants in arrears elsewhere start with debts elsewhere, uniform down to the
+        # limit (by inverse CDF of one uniform: below the share, u / share is uniform)
+        u_arrears = rng.random(capacity)
+        share = inc.initial_arrears_share
+        arrears = u_arrears < share
+        depth = np.where(arrears, u_arrears / max(share, 1e-300), 0.0)
+        buffer = np.where(arrears, -depth * inc.other_debt_limit_months, buffer)
         self.savings = self.permanent_income * buffer
         self.savings_cap = np.where(constrained, rep.constrained_savings_months,
                                     inc.savings_cap_months)
@@ -100,9 +111,11 @@ class BorrowerPool:
         self.escalated = np.zeros(capacity, dtype=bool)
         self.stretch = np.zeros(capacity)  # months of income a collector's plan moves up
         self.arrangement_until = np.full(capacity, -1, dtype=np.int32)  # last month of a plan
+        self.plan_instalment = np.zeros(capacity, dtype=np.int64)  # cents due a month in a plan
         self.nudged_month = np.full(capacity, -1, dtype=np.int32)  # reached by education
         self.reminded = np.zeros(capacity, dtype=bool)  # reminded before this due date
         self.income = self.permanent_income.copy()
+        self.disposable = np.zeros(capacity)  # income less essentials this month, >= 0
         self.month = 0
 
     @property
@@ -118,13 +131,16 @@ class BorrowerPool:
                         np.exp(-np.maximum(since, 0) / nudges.decay_months), 0.0)
 
     # -- income, employment, expenses -----------------------------------------------------
-    def step_income(self, n: int, unemployment: float, rng: np.random.Generator) -> None:
+    def step_income(self, n: int, unemployment: float, rng: np.random.Generator,
+                    unemployment_next: float | None = None) -> None:
         """Move borrowers 0..n-1 through one month of jobs, income, expenses and saving.
 
         Job finding falls with the spell's length and the macro rate
         (:meth:`IncomeConfig.job_finding`); the job-loss hazard is
-        ``u / (1 - u) / mean_spell_months(u)`` times the borrower's relative risk, so that
-        with equal hazards the borrowers' unemployment rate settles at the macro rate ``u``.
+        :meth:`IncomeConfig.job_loss` of this month's rate ``u`` and next month's
+        (``unemployment_next``, default ``u``) times the borrower's relative risk: the
+        inflow that carries the unemployment rate along its path, so that with equal
+        hazards the borrowers' unemployment follows the macro rate, rising when it rises.
         Benefits are paid for ``benefit_months`` of a spell, then ``assistance_rate``;
         essentials are cut while unemployed; a spell ends at a lower permanent income.
         """
@@ -137,8 +153,8 @@ class BorrowerPool:
         spell = self.months_unemployed[:n]
         cut: np.ndarray | float = 0.0
         if inc.shocks:
-            loss = unemployment / (1.0 - unemployment) / inc.mean_spell_months(unemployment,
-                                                                               u_base)
+            u_next = unemployment if unemployment_next is None else unemployment_next
+            loss = inc.job_loss(unemployment, u_next, u_base)
             lose = employed & (draws[0] < np.minimum(loss * self.job_risk[:n], 1.0))
             find = ~employed & (draws[1] < inc.job_finding(spell, unemployment, u_base))
             employed ^= lose | find
@@ -160,6 +176,7 @@ class BorrowerPool:
         share = np.where(self.kind[:n] == CONSTRAINED,
                          self.config.repayment.constrained_essential_share, inc.essential_share)
         essentials = share * perm * (1.0 - cut)
+        self.disposable[:n] = np.maximum(self.income[:n] - essentials, 0.0)
         cash = self.savings[:n] + self.income[:n] - essentials - expense
         self.savings[:n] = np.clip(cash, -inc.other_debt_limit_months * perm,
                                    self.savings_cap[:n] * perm)
@@ -255,13 +272,19 @@ class BorrowerPool:
         """Cents borrowers (0..n-1, or the slots ``n``) can put towards the line's bill.
 
         The share ``share`` of positive savings, plus what a repayment arrangement moves
-        up the payment hierarchy: ``stretch`` months of permanent income, at most the
-        month's income, paid by running up debts elsewhere, so never beyond what those
-        debts can still take (down to ``income.other_debt_limit_months``).
+        up the payment hierarchy: ``stretch`` months of permanent income, at most what is
+        affordable, the month's income less essentials (an unemployed borrower whose
+        benefit does not cover essentials has nothing to move), paid by running up debts
+        elsewhere, so never beyond what those debts can still take (down to
+        ``income.other_debt_limit_months``). Affordability: collectors must set
+        arrangements the borrower can sustain from income after essential spending (FCA
+        Consumer Credit sourcebook CONC 7.3.4-7.3.5 and the Standard Financial Statement
+        used by UK collectors and debt advisers); before, an arrangement took up to the
+        whole benefit of an unemployed borrower.
         """
         who = slice(0, n) if isinstance(n, int) else n
         savings, perm = self.savings[who], self.permanent_income[who]
-        moved = np.minimum(stretch * perm, self.income[who])
+        moved = np.minimum(stretch * perm, self.disposable[who])
         room = np.maximum(savings + self.config.income.other_debt_limit_months * perm, 0.0)
         cash = np.minimum(np.maximum(savings, 0.0) * share + moved, room)
         return np.floor(cash * 100.0).astype(np.int64)

@@ -383,6 +383,8 @@ class Collections:
             who_p, ch_p = who_r[plan], ch_r[plan]
             pool.stretch[who_p] = self.stretch[ch_p]
             pool.arrangement_until[who_p] = month + self.arrangement[ch_p]
+            pool.plan_instalment[who_p] = -(-self.ledger.outstanding[who_p]
+                                            // self.arrangement[ch_p])
         u = uniforms_at(self.key, who_r, day,
                         Purpose.CONTACT + CONTACT_DRAWS * ch_r + _PROMISE_DRAWS)
         promise = u[0] < self.promise_share[ch_r]
@@ -480,9 +482,12 @@ class Collections:
         """After the due date: re-age accounts that kept up a collector's arrangement.
 
         ``paid`` and ``missed`` are the due date's payments (cents) and whether anything
-        stayed unpaid, per account 0..n-1. An account under an arrangement that paid
-        something at ``reage.after_payments`` due dates in a row and is still past due is
-        re-aged, unless it was re-aged within ``reage.min_months_between`` months.
+        stayed unpaid, per account 0..n-1. An account under an arrangement that paid at
+        least the arrangement's instalment (``plan_instalment``: its balance when agreed
+        over its months, the arrangement's minimum payment) at ``reage.after_payments``
+        due dates in a row and is still past due is re-aged, unless it was re-aged within
+        ``reage.min_months_between`` months (FFIEC: three consecutive minimum monthly
+        payments).
 
         Returns:
             The accounts re-aged, for the engine to pass on.
@@ -494,7 +499,8 @@ class Collections:
         pool, ledger = self.pool, self.ledger
         under = pool.arrangement_until[:n] >= month
         streak = self.arrangement_streak[:n]
-        streak[:] = np.where(under & (paid > 0), streak + 1, 0)
+        kept = (paid > 0) & (paid >= pool.plan_instalment[:n])
+        streak[:] = np.where(under & kept, streak + 1, 0)
         idx = np.flatnonzero((streak >= rules.after_payments) & missed & self.active[:n])
         last = ledger.reaged_month[idx]
         idx = idx[(last < 0) | (month - last >= rules.min_months_between)]
