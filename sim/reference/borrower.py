@@ -31,7 +31,7 @@ class Population:
 
     The draws are whole arrays, in this order: income z, risk noise, willingness
     uniform, autopay uniform, spending-trait z, score z, savings uniform, type
-    uniform. One statistic couples borrowers: the score's willingness term is the
+    uniform, arrears uniform. One statistic couples borrowers: the score's willingness term is the
     willingness standardised over all slots (mean and s.d. of the population).
     """
 
@@ -45,6 +45,7 @@ class Population:
         self.z_score = rng.standard_normal(capacity)
         self.u_savings = rng.random(capacity)
         self.u_type = rng.random(capacity)
+        self.u_arrears = rng.random(capacity)
         a = rep.willingness_mean * rep.willingness_concentration
         b = (1.0 - rep.willingness_mean) * rep.willingness_concentration
         # Beta(mean x concentration, (1 - mean) x concentration) by inverse CDF
@@ -102,6 +103,8 @@ class Borrower:
     escalated: bool = False
     stretch: float = 0.0
     arrangement_until: int = -1
+    plan_instalment: int = 0  # cents a month under an arrangement (its minimum payment)
+    disposable: float = 0.0  # this month's income less essentials, at least 0
     nudged_month: int = -1
     reminded: bool = False
     # the platform's view of the line
@@ -136,6 +139,9 @@ class Borrower:
         else:  # exponential buffer with mean income.initial_savings_months
             buffer = float(-np.log1p(-u_sav)) * max(inc.initial_savings_months, 1e-12)
             cap = inc.savings_cap_months
+        u_arr, share = float(pop.u_arrears[i]), inc.initial_arrears_share
+        if u_arr < share:  # arrives in arrears elsewhere: debts uniform down to the limit
+            buffer = -(u_arr / share) * inc.other_debt_limit_months
         return cls(
             slot=i, kind=kind, permanent_income=perm,
             job_risk=float(np.exp(s * z_risk - 0.5 * s * s)),
@@ -162,13 +168,14 @@ class Borrower:
         """One month of job, income, expenses and saving.
 
         Employed: lose the job when ``d_loss < loss * job_risk`` (``loss`` the hazard that
-        keeps the unemployment rate at the macro rate ``u``). Unemployed: find one when
-        ``d_find < income.job_finding(spell, u)``, at ``1 - reemployment_income_loss`` of
-        the old permanent income. Income: permanent x a log-normal transitory shock
-        (``transitory_sd``) at work; ``replacement_rate`` for ``benefit_months`` of a
-        spell, then ``assistance_rate``. Essentials ``essential_share`` (constrained:
-        ``repayment.constrained_essential_share``) of permanent income, cut by
-        ``consumption_cut_benefits`` / ``consumption_cut_exhausted`` while unemployed.
+        carries the unemployment rate along the macro path, ``IncomeConfig.job_loss``).
+        Unemployed: find one when ``d_find < income.job_finding(spell, u)``, at ``1 -
+        reemployment_income_loss`` of the old permanent income. Income: permanent x a log-
+        normal transitory shock (``transitory_sd``) at work; ``replacement_rate`` for
+        ``benefit_months`` of a spell, then ``assistance_rate``. Essentials
+        ``essential_share`` (constrained: ``repayment.constrained_essential_share``) of
+        permanent income, cut by ``consumption_cut_benefits`` /
+        ``consumption_cut_exhausted`` while unemployed.
         An expense shock (chance ``expense_shock_prob``) costs an exponential amount with
         mean ``expense_shock_months`` of income. Savings stay between
         ``-other_debt_limit_months`` and the savings cap, in months of permanent income.
@@ -199,6 +206,7 @@ class Borrower:
         share = (config.repayment.constrained_essential_share if self.kind == CONSTRAINED
                  else inc.essential_share)
         essentials = share * perm * (1.0 - cut)
+        self.disposable = max(self.income - essentials, 0.0)
         cash = self.savings + self.income - essentials - expense
         self.savings = min(max(cash, -inc.other_debt_limit_months * perm), self.savings_cap * perm)
 
@@ -234,9 +242,10 @@ class Borrower:
     def cash_for_bill(self, config: RunConfig, share: float, stretch: float) -> int:
         """Cents the borrower can put to the line: ``share`` of positive savings plus what an
         arrangement moves up the payment hierarchy (``stretch`` months of permanent income,
-        at most the month's income), never beyond ``-other_debt_limit_months`` of debts."""
+        at most what is affordable: the month's income less essentials), never beyond
+        ``-other_debt_limit_months`` of debts."""
         perm = self.permanent_income
-        moved = min(stretch * perm, self.income)
+        moved = min(stretch * perm, self.disposable)
         room = max(self.savings + config.income.other_debt_limit_months * perm, 0.0)
         cash = min(max(self.savings, 0.0) * share + moved, room)
         return int(math.floor(cash * 100.0))

@@ -213,7 +213,8 @@ class ReferencePath:
         self.draws["income"] = (rng.random((3, n)), rng.standard_normal(n))
         inc, u = self.config.income, float(self.unemployment[m])
         u_base = self.config.macro.unemployment_base
-        self.draws["loss"] = u / (1.0 - u) / inc.mean_spell_months(u, u_base)
+        u_next = float(self.unemployment[min(m + 1, len(self.unemployment) - 1)])
+        self.draws["loss"] = inc.job_loss(u, u_next, u_base)
 
     def onboard(self, i: int, m: int) -> None:
         """Open borrower ``i``'s line (limit from income and score), maybe educate them."""

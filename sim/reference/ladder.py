@@ -302,6 +302,7 @@ class CollectionsDesk:
             if p.arrangement_months > 0:
                 b.stretch = p.stretch_months
                 b.arrangement_until = day // DAYS_PER_MONTH + p.arrangement_months
+                b.plan_instalment = -(-b.account.outstanding // p.arrangement_months)
         pu = [[keyed_uniform(self.key, b.slot, day, CONTACT_DRAWS + 3 * ch + k)
                for ch in responded] for k in (1, 2)]
         promises = [(ch, keep) for ch, draw, keep in zip(responded, pu[0], pu[1], strict=True)
@@ -378,14 +379,15 @@ class CollectionsDesk:
             self.env.process(self.ladder(b))
 
     def reage_arrangement(self, b: Borrower, month: int, paid: int, missed: bool) -> None:
-        """Re-age an account that paid something at ``reage.after_payments`` due dates in a
-        row under an arrangement and is still past due (not within
-        ``reage.min_months_between`` months of its last re-age)."""
+        """Re-age an account that paid at least its arrangement's instalment at
+        ``reage.after_payments`` due dates in a row under an arrangement and is still past
+        due (not within ``reage.min_months_between`` months of its last re-age)."""
         rules, f = self.col.reage, b.file
         if not (self.col.enabled and rules.enabled):
             return
         under = b.arrangement_until >= month
-        f.arrangement_streak = f.arrangement_streak + 1 if under and paid > 0 else 0
+        kept = paid > 0 and paid >= b.plan_instalment
+        f.arrangement_streak = f.arrangement_streak + 1 if under and kept else 0
         last = b.account.reaged_month
         if (f.arrangement_streak >= rules.after_payments and missed and b.active
                 and (last < 0 or month - last >= rules.min_months_between)):
