@@ -70,13 +70,13 @@ Every entry is the idealised default probability of the same table set times a 5
 severity. Transcribed here; check against the current Moody's publication before relying on a
 rating derived from them. The table stops at B3: worse is `BELOW_TABLE`.
 
-Not yet checked against a public copy of the table itself (none was found). One partial check
-is public: Moody's CLO rating factors (Aaa 1, Aa1 10, Aa2 20, Aa3 40, A1 70, A2 120, A3 180,
-Baa1 260, Baa2 360, Baa3 610, Ba1 940, Ba2 1350, Ba3 1766, B1 2220, B2 2720, B3 3490; "Moody's
-Global Approach to Rating Collateralized Loan Obligations") are the 10-year idealised default
-rates in basis points, so by the 55 % severity above the 10-year column should be 0.0055 % times
-the factor. It is for Aaa, Aa1, Aa2, Baa3 and B2; the other rows differ by 1 % (B1, B3) to 20 %
-(A2: 0.528 % against 0.66 %), so their later horizons are suspect.
+Not yet checked against a public copy of the table itself (none was found). Moody's CLO rating
+factors (Aaa 1, Aa1 10, Aa2 20, Aa3 40, A1 70, A2 120, A3 180, Baa1 260, Baa2 360, Baa3 610, Ba1
+940, Ba2 1350, Ba3 1766, B1 2220, B2 2720, B3 3490; "Moody's Global Approach to Rating
+Collateralized Loan Obligations") are no check of it: they are a separate scale, and 0.0055 %
+times the factor matches the 10-year column for Aaa, Aa1, Aa2, Baa3 and B2 only (A2: 0.66 %
+against 0.528 %). The 10-year column here is the one commonly reproduced with the table (Aaa
+0.0055 % to B3 19.393 %); verifying every horizon against Moody's own publication is open work.
 """
 
 IDEALISED_EL_5Y: dict[str, float] = {r: float(v[4]) for r, v in IDEALISED_EL.items()}
