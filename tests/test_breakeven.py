@@ -197,8 +197,9 @@ def test_shock_override_changes_only_the_peak():
 
 
 def test_shock_breakeven_brackets_the_first_loss_on_a_path():
-    # a very thin junior note, high fees and no reserve: on path 1 the defaults a shock brings
-    # into the pool before the clean-up call wipe out the junior note and reach the senior.
+    # a very thin junior note, high fees and no reserve: on path 0 the defaults a shock brings
+    # into the pool before the clean-up call wipe out the junior note and reach the senior
+    # (path 0: on path 1 the notes of this thin deal already lose unshocked).
     # Each note's breakeven lies in the first grid bracket in which it loses (0 if it loses
     # unshocked, inf if not even at the largest shock); inside it, it loses at the breakeven
     # and not a tolerance below.
@@ -207,14 +208,14 @@ def test_shock_breakeven_brackets_the_first_loss_on_a_path():
                           "senior_fee_rate": 0.03,
                           "reserve": {"initial_pct": 0.0, "target_pct": 0.0}})
     grid, tol = (0.0, 0.1, 0.3), 0.02
-    got = _shock_path(config, 3, 1, grid, tol)
-    scan = np.stack([_writedowns(shocked_config(config, s), 3, 1) > 0.01 for s in grid])
+    got = _shock_path(config, 3, 0, grid, tol)
+    scan = np.stack([_writedowns(shocked_config(config, s), 3, 0) > 0.01 for s in grid])
     assert not scan[0].any() and scan[-1].all()  # the path searched has brackets to narrow
     for j, s in enumerate(got):
         first = int(np.argmax(scan[:, j]))
         assert grid[first - 1] < s <= grid[first]
-        assert _writedowns(shocked_config(config, s), 3, 1)[j] > 0.01
-        assert _writedowns(shocked_config(config, s - tol), 3, 1)[j] <= 0.01
+        assert _writedowns(shocked_config(config, s), 3, 0)[j] > 0.01
+        assert _writedowns(shocked_config(config, s - tol), 3, 0)[j] <= 0.01
     assert got[1] <= got[0]  # the junior note loses first
 
 
