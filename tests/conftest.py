@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 import sim
 from sim.config import deep_merge, read_yaml
@@ -167,3 +168,13 @@ def notes_frame() -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def collections_portfolio(small_run) -> pd.DataFrame:
     return synthetic_collections(small_run.portfolio)
+
+
+@pytest.fixture()
+def tiny_yaml(tmp_path) -> Path:
+    """A config file of the tiny book (``helpers_engine.TINY``), for command-line tests."""
+    from helpers_engine import TINY
+
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(TINY))
+    return path

@@ -14,6 +14,7 @@ during the run.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Iterator
 
 import numpy as np
@@ -213,3 +214,7 @@ class CheckedSimulation(PathSimulation):
                 self.negatives.append((t, "savings"))
             self.checks.append((t, ledger.days_past_due(t, n), self.book.dpd(t, n)))
 
+
+def cli_command(*args: str) -> list[str]:
+    """The argv that runs ``creditsim ARGS`` in a fresh interpreter (for subprocess tests)."""
+    return [sys.executable, "-m", "sim.cli", *args]

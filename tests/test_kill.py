@@ -16,25 +16,13 @@ import textwrap
 import time
 
 import psutil
-import pytest
-import yaml
-from helpers_engine import TINY
+from helpers_engine import cli_command as _cli
 
 from sim.store import list_runs
 
 WAIT_S = 120.0
 """Upper bound on waiting for a process to appear or go (a liveness bound, not a timing)."""
 
-
-@pytest.fixture()
-def tiny_yaml(tmp_path):
-    path = tmp_path / "tiny.yaml"
-    path.write_text(yaml.safe_dump(TINY))
-    return path
-
-
-def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "sim.cli", *args]
 
 
 def _wait_for(predicate, what: str) -> None:

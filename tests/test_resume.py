@@ -12,7 +12,6 @@ import os
 import pickle
 import signal
 import subprocess
-import sys
 import time
 
 import pandas as pd
@@ -20,6 +19,7 @@ import psutil
 import pytest
 import yaml
 from helpers_engine import TINY
+from helpers_engine import cli_command as _cli
 
 import sim
 from sim.cli import main
@@ -42,16 +42,6 @@ WAIT_S = 120.0
 PATHS = 24
 SEED = 3
 
-
-@pytest.fixture()
-def tiny_yaml(tmp_path):
-    path = tmp_path / "tiny.yaml"
-    path.write_text(yaml.safe_dump(TINY))
-    return path
-
-
-def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "sim.cli", *args]
 
 
 def _chunks(folder) -> list:
