@@ -145,14 +145,18 @@ class ReferencePath:
             self.signals[key] = self.env.event()
         return self.signals[key]
 
-    def run(self) -> PathResult:
-        """Run the path to the horizon and return its records."""
+    def _to_horizon(self) -> None:
+        """Start the clock and the collectors' processes and run them to the horizon."""
         days = self.months * DAYS_PER_MONTH
         self.env.process(self.clock())
         if self.desk.steps:
             self.env.process(self.desk.shifts(days))
             self.env.process(self.desk.collectors(days))
         self.env.run(until=days)
+
+    def run(self) -> PathResult:
+        """Run the path to the horizon and return its records."""
+        self._to_horizon()
         k = len(self.roll_counts[0])
         result = PathResult(
             self.path, {k: np.asarray(v) for k, v in self.series.items()},
@@ -167,12 +171,7 @@ class ReferencePath:
 
     def replay(self) -> list[dict]:
         """Run the path in replay mode (``calls`` given) and return the trace rows."""
-        days = self.months * DAYS_PER_MONTH
-        self.env.process(self.clock())
-        if self.desk.steps:
-            self.env.process(self.desk.shifts(days))
-            self.env.process(self.desk.collectors(days))
-        self.env.run(until=days)
+        self._to_horizon()
         return self.trace
 
     def clock(self) -> Generator[simpy.Event, Any, None]:
