@@ -26,7 +26,7 @@ import numpy as np
 import simpy
 
 from sim.abs import WaterfallResult
-from sim.agents.borrowers import BorrowerPool
+from sim.agents.borrowers import BorrowerPool, BorrowerRules
 from sim.agents.collections import Collections, Restructured
 from sim.agents.interventions import EarlyWarning, LenderView, educate
 from sim.agents.listener import BookListener
@@ -104,8 +104,10 @@ class PathSimulation:
         self.path = path
         self.months = config.book.horizon_months
         self.streams = path_streams(seed, path)
-        self.pool = BorrowerPool(config, config.capacity, self.streams["traits"])
-        self.platform = Platform(config, config.capacity)
+        self.pool = BorrowerPool(BorrowerRules.of(config), config.capacity,
+                                 self.streams["traits"])
+        self.platform = Platform(config.credit_line, config.billing, config.repayment,
+                                 self.new_recoveries(), config.capacity)
         self.unemployment = simulate_unemployment(config.macro, self.months, self.streams["macro"])
         self.base_rate = simulate_base_rate(config.macro, self.unemployment, self.streams["macro"])
         self.platform.recovery.set_cycle(self.unemployment, config.macro.unemployment_base)
@@ -144,8 +146,12 @@ class PathSimulation:
         if config.deal is not None:
             spv_key = int(self.streams["spv"].integers(2**63))
             self.spv = SPV(config.deal, self.months, config.capacity, spv_key, self.base_rate,
-                           lambda: Recoveries(config))
+                           self.new_recoveries)
             self.listeners.append(self.spv)
+
+    def new_recoveries(self) -> Recoveries:
+        """Empty recovery cohorts for this path's horizon, under the run's recovery rules."""
+        return Recoveries(self.config.recovery, self.config.collections, self.months)
 
     def build_collections(self, kind: type[Collections] = Collections) -> Collections:
         """The path's collection process (of class ``kind``), wired to its accounts: its

@@ -3,6 +3,8 @@ cyclical recoveries and the field-experiment hook."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from helpers_engine import small_config
@@ -14,6 +16,7 @@ from sim.agents.borrowers import (
     RELIABLE,
     UNWILLING,
     BorrowerPool,
+    BorrowerRules,
 )
 from sim.agents.recoveries import Recoveries
 from sim.config import BORROWER_TYPES, ConfigError, load_config
@@ -30,7 +33,7 @@ def only(**shares: float) -> dict:
 
 
 def pool_for(overrides: dict | None = None, capacity: int = 1000, seed: int = 0) -> BorrowerPool:
-    return BorrowerPool(small_config(overrides), capacity, RNG(seed))
+    return BorrowerPool(BorrowerRules.of(small_config(overrides)), capacity, RNG(seed))
 
 
 # -- types -----------------------------------------------------------------------------------
@@ -124,8 +127,7 @@ def test_affordable_income_is_income_less_essentials_after_each_month():
     pool.employed[:] = [True, True, False, False]
     pool.months_unemployed[:] = [0, 0, 1, 1]
     no_moves = {"job_finding_short": 0.0, "job_finding_long": 0.0}
-    pool.config = pool.config.model_copy(
-        update={"income": pool.config.income.model_copy(update=no_moves)})
+    pool.rules = replace(pool.rules, income=pool.rules.income.model_copy(update=no_moves))
     pool.step_income(4, 1e-9, RNG(1))
     perm = pool.permanent_income
     assert np.allclose(pool.disposable, [0.4 * perm[0], 0.4 * perm[1], 0.0, 0.0])
@@ -187,7 +189,7 @@ def test_education_effect_decays_by_e_every_decay_months():
 def test_recoveries_follow_the_economy_when_collected():
     config = small_config({"recovery": {"cycle_elasticity": 1.0, "lag_curve": [0.5, 0.5]}},
                           horizon_months=4)
-    rec = Recoveries(config)
+    rec = Recoveries(config.recovery, config.collections, config.book.horizon_months)
     rec.set_cycle(np.array([0.05, 0.10, 0.10, 0.05]), 0.05)
     # month 0: half collected at u = 5 % (x1), half at 10 % (x0.5)
     assert rec.cycle.tolist() == pytest.approx([0.75, 0.5, 0.75, 1.0])
@@ -196,7 +198,7 @@ def test_recoveries_follow_the_economy_when_collected():
 def test_recoveries_by_type_scale_the_mean():
     config = small_config({"recovery": {"type_factor": {"first_payment_default": 0.0},
                                         "cycle_elasticity": 0.0}}, horizon_months=3)
-    rec = Recoveries(config)
+    rec = Recoveries(config.recovery, config.collections, config.book.horizon_months)
     kind = np.array([RELIABLE, FIRST_PAYMENT_DEFAULT])
     total = rec.book(0, np.array([100_000, 100_000]), np.array([True, True]),
                      np.array([False, False]), np.array([False, False]),

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 from helpers_engine import small_config
 
-from sim.agents.borrowers import SCORE_MAX, SCORE_MIN, BorrowerPool
+from sim.agents.borrowers import SCORE_MAX, SCORE_MIN, BorrowerPool, BorrowerRules
 from sim.config import PLAN_TERMS, load_config
 
 RNG = np.random.default_rng
 
 
 def pool_for(overrides: dict | None = None, capacity: int = 1000, seed: int = 0) -> BorrowerPool:
-    return BorrowerPool(small_config(overrides), capacity, RNG(seed))
+    return BorrowerPool(BorrowerRules.of(small_config(overrides)), capacity, RNG(seed))
 
 
 # -- traits --------------------------------------------------------------------------------------
@@ -30,7 +30,7 @@ def test_new_pool_is_employed_at_permanent_income_with_scores_in_range():
     assert pool.employed.all()
     assert np.array_equal(pool.income, pool.permanent_income)
     assert pool.score.min() >= SCORE_MIN and pool.score.max() <= SCORE_MAX
-    limit = pool.config.income.other_debt_limit_months
+    limit = pool.rules.income.other_debt_limit_months
     assert (pool.savings >= -limit * pool.permanent_income).all()
 
 
@@ -44,7 +44,7 @@ def test_a_share_of_applicants_arrive_in_arrears_elsewhere():
     arrears = depth > 0
     se = np.sqrt(0.18 * 0.82 / n)
     assert abs(arrears.mean() - 0.18) < 4 * se
-    limit = pool.config.income.other_debt_limit_months
+    limit = pool.rules.income.other_debt_limit_months
     assert abs(depth[arrears].mean() - limit / 2) < 0.03
     none = pool_for({"income": {"initial_arrears_share": 0.0}}, capacity=n)
     assert (none.savings >= 0).all()

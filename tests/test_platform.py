@@ -8,16 +8,19 @@ from helpers_engine import small_config
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.agents.borrowers import BorrowerPool
+from sim.agents.borrowers import BorrowerPool, BorrowerRules
 from sim.agents.platform import Platform, recovery_flows
+from sim.agents.recoveries import Recoveries
 
 RNG = np.random.default_rng
 
 
 def make(overrides: dict | None = None, capacity: int = 4) -> tuple[Platform, BorrowerPool]:
     config = small_config(overrides)
-    pool = BorrowerPool(config, capacity, RNG(0))
-    return Platform(config, capacity), pool
+    pool = BorrowerPool(BorrowerRules.of(config), capacity, RNG(0))
+    recoveries = Recoveries(config.recovery, config.collections, config.book.horizon_months)
+    return Platform(config.credit_line, config.billing, config.repayment, recoveries,
+                    capacity), pool
 
 
 def cents(*values: int) -> np.ndarray:

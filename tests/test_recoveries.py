@@ -36,7 +36,7 @@ def _recoveries(**collections) -> Recoveries:
     cfg = load_config({"book": {"horizon_months": 24},
                        "recovery": {"lag_curve": [0.5, 0.5]},
                        "collections": collections})
-    return Recoveries(cfg)
+    return Recoveries(cfg.recovery, cfg.collections, cfg.book.horizon_months)
 
 
 def test_legal_case_pays_a_lump_after_the_delay_when_won():
@@ -52,7 +52,7 @@ def test_legal_case_pays_a_lump_after_the_delay_when_won():
 
 def test_agency_commission_is_booked_on_agency_recoveries():
     rec = _recoveries()
-    rate = rec.config.collections.channels["agency"].commission
+    rate = rec.collections.channels["agency"].commission
     rec.book(0, np.array([50_000, 70_000]), np.array([True, False]), np.array([True, True]),
              np.array([False, False]), u=np.array([0.6, 0.7]), u_legal=np.array([0.0, 0.0]))
     for m in range(3):

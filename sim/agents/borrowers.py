@@ -18,11 +18,21 @@ to anyone else (common random numbers across policies).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import betaincinv, ndtri
 
-from sim.config import BORROWER_TYPES, PLAN_TERMS, RunConfig
+from sim.config import (
+    BORROWER_TYPES,
+    PLAN_TERMS,
+    IncomeConfig,
+    NudgeConfig,
+    RepaymentConfig,
+    RunConfig,
+    ScoreConfig,
+    SpendingConfig,
+)
 
 SCORE_MIN, SCORE_MAX = 300.0, 900.0
 RELIABLE, DISORGANISED, CONSTRAINED, UNWILLING, FIRST_PAYMENT_DEFAULT = range(len(BORROWER_TYPES))
@@ -43,6 +53,37 @@ def willingness(mean: float, concentration: float, u: np.ndarray) -> np.ndarray:
     if a <= 0.0:
         return np.zeros_like(u)
     return betaincinv(a, b, u)  # = scipy.stats.beta.ppf, without loading scipy.stats
+
+
+@dataclass(frozen=True)
+class BorrowerRules:
+    """The parts of a run's config that decide how borrowers behave.
+
+    Attributes:
+        income: income, jobs, expenses and savings.
+        repayment: borrower types, willingness, attention and the repayment model.
+        spending: purchases on the line and the choice of plan.
+        score: the behaviour score's start and moves.
+        nudges: how education changes forgetting and over-borrowing, and how it fades.
+        unemployment_base: the macro unemployment rate at which job hazards are at their
+            base values (a share, e.g. 0.05).
+        reminder_effect: share by which an early-warning reminder cuts forgetting.
+    """
+
+    income: IncomeConfig
+    repayment: RepaymentConfig
+    spending: SpendingConfig
+    score: ScoreConfig
+    nudges: NudgeConfig
+    unemployment_base: float
+    reminder_effect: float
+
+    @classmethod
+    def of(cls, config: RunConfig) -> BorrowerRules:
+        """The borrower rules of a whole run's config."""
+        return cls(config.income, config.repayment, config.spending, config.score,
+                   config.nudges, config.macro.unemployment_base,
+                   config.early_warning.reminder_effect)
 
 
 class BorrowerPool:
@@ -67,9 +108,17 @@ class BorrowerPool:
         nudged_month: month education reached the borrower (-1: never).
     """
 
-    def __init__(self, config: RunConfig, capacity: int, rng: np.random.Generator):
-        inc, rep = config.income, config.repayment
-        self.config = config
+    def __init__(self, rules: BorrowerRules, capacity: int, rng: np.random.Generator):
+        """Draw the traits of ``capacity`` slots from ``rng`` (the path's traits stream).
+
+        Args:
+            rules: the config sections borrowers follow (:meth:`BorrowerRules.of` picks
+                them from a run's config).
+            capacity: number of borrower slots.
+            rng: the traits stream; it is drawn in a fixed order, whatever the rules.
+        """
+        inc, rep = rules.income, rules.repayment
+        self.rules = rules
         self.capacity = capacity
         z_income = rng.standard_normal(capacity)
         z_risk = -0.5 * z_income + np.sqrt(0.75) * rng.standard_normal(capacity)
@@ -79,8 +128,8 @@ class BorrowerPool:
         self.willingness = willingness(rep.willingness_mean, rep.willingness_concentration,
                                        rng.random(capacity))
         self.autopay = rng.random(capacity) < rep.autopay_share
-        self.spend_trait = np.exp(0.5 * config.spending.dispersion * rng.standard_normal(capacity))
-        sc = config.score
+        self.spend_trait = np.exp(0.5 * rules.spending.dispersion * rng.standard_normal(capacity))
+        sc = rules.score
         w_z = (self.willingness - self.willingness.mean()) / max(self.willingness.std(), 1e-12)
         noise = rng.standard_normal(capacity)
         self.score = np.clip(
@@ -125,7 +174,7 @@ class BorrowerPool:
 
     def nudge_effect(self, n: int) -> np.ndarray:
         """Share of the education effect left this month for borrowers 0..n-1 (0 if none)."""
-        nudges = self.config.nudges
+        nudges = self.rules.nudges
         since = self.month - self.nudged_month[:n]
         return np.where(self.nudged_month[:n] >= 0,
                         np.exp(-np.maximum(since, 0) / nudges.decay_months), 0.0)
@@ -144,8 +193,8 @@ class BorrowerPool:
         Benefits are paid for ``benefit_months`` of a spell, then ``assistance_rate``;
         essentials are cut while unemployed; a spell ends at a lower permanent income.
         """
-        inc = self.config.income
-        u_base = self.config.macro.unemployment_base
+        inc = self.rules.income
+        u_base = self.rules.unemployment_base
         draws = rng.random((3, n))
         shock = rng.standard_normal(n)
         employed = self.employed[:n]
@@ -174,7 +223,7 @@ class BorrowerPool:
         else:
             expense = 0.0
         share = np.where(self.kind[:n] == CONSTRAINED,
-                         self.config.repayment.constrained_essential_share, inc.essential_share)
+                         self.rules.repayment.constrained_essential_share, inc.essential_share)
         essentials = share * perm * (1.0 - cut)
         self.disposable[:n] = np.maximum(self.income[:n] - essentials, 0.0)
         cash = self.savings[:n] + self.income[:n] - essentials - expense
@@ -189,12 +238,12 @@ class BorrowerPool:
         times more on the line: it has become their liquidity buffer. First-payment
         defaulters want all the line can give.
         """
-        sp = self.config.spending
+        sp = self.rules.spending
         buy = rng.random(n) < sp.purchase_prob
         noise = np.exp(0.5 * sp.dispersion * rng.standard_normal(n))
         stressed = self.savings[:n] < self.permanent_income[:n]
         extra = (sp.stress_multiplier - 1.0) * (
-            1.0 - self.config.nudges.overborrow_reduction * self.nudge_effect(n))
+            1.0 - self.rules.nudges.overborrow_reduction * self.nudge_effect(n))
         boost = np.where(stressed, 1.0 + extra, 1.0)
         amount = sp.share_of_income * self.income[:n] * self.spend_trait[:n] * noise * boost
         amount = np.where(buy, np.floor(amount * 100.0), 0).astype(np.int64)
@@ -205,7 +254,7 @@ class BorrowerPool:
         Borrowers with less than a month of income saved tilt towards instalments by the
         odds multiplier ``spending.stress_tilt``.
         """
-        sp = self.config.spending
+        sp = self.rules.spending
         u = rng.random(n)
         terms = np.array(PLAN_TERMS)
         weights = np.array([sp.plan_mix.get(t, 0.0) for t in PLAN_TERMS])
@@ -237,16 +286,16 @@ class BorrowerPool:
         partial payments are allowed. Bernoulli model: all or nothing, missing with
         probability ``miss_prob``.
         """
-        rep = self.config.repayment
+        rep = self.rules.repayment
         n = owed.shape[0]
         draws = rng.random((2, n))
         if rep.model == "bernoulli":
             return np.where(draws[0] < rep.miss_prob, 0, owed)
         kind = self.kind[:n]
         forget = np.where(kind == DISORGANISED, rep.disorganised_forget_prob, rep.forget_prob)
-        forget = forget * (1.0 - self.config.nudges.forget_reduction * self.nudge_effect(n))
+        forget = forget * (1.0 - self.rules.nudges.forget_reduction * self.nudge_effect(n))
         reminded = self.reminded[:n].copy()
-        forget *= np.where(reminded, 1.0 - self.config.early_warning.reminder_effect, 1.0)
+        forget *= np.where(reminded, 1.0 - self.rules.reminder_effect, 1.0)
         self.reminded[:n] = False
         forgot = ~self.autopay[:n] & (draws[0] < forget)
         # the wobble by inverse CDF of the second uniform: one draw per borrower and month
@@ -285,13 +334,13 @@ class BorrowerPool:
         who = slice(0, n) if isinstance(n, int) else n
         savings, perm = self.savings[who], self.permanent_income[who]
         moved = np.minimum(stretch * perm, self.disposable[who])
-        room = np.maximum(savings + self.config.income.other_debt_limit_months * perm, 0.0)
+        room = np.maximum(savings + self.rules.income.other_debt_limit_months * perm, 0.0)
         cash = np.minimum(np.maximum(savings, 0.0) * share + moved, room)
         return np.floor(cash * 100.0).astype(np.int64)
 
     def update_score(self, paid_on_time: np.ndarray, missed: np.ndarray, cured: np.ndarray) -> None:
         """Move the behaviour score of borrowers 0..len(missed)-1 with this due date's outcome."""
-        sc = self.config.score
+        sc = self.rules.score
         n = missed.shape[0]
         delta = sc.on_time_gain * paid_on_time - sc.missed_loss * missed + sc.cure_gain * cured
         self.score[:n] = np.clip(self.score[:n] + delta, SCORE_MIN, SCORE_MAX)

@@ -18,7 +18,7 @@ import numpy as np
 from sim.agents.benchmark_models import BENCHMARK_MODELS, benchmark_payments
 from sim.agents.borrowers import BorrowerPool
 from sim.agents.recoveries import Recoveries, recovery_channel, recovery_flows
-from sim.config import RunConfig
+from sim.config import BillingConfig, CreditLineConfig, RepaymentConfig
 from sim.delinquency import cured_at_due_date, days_past_due, due_time, past_due
 from sim.ledger import DAYS_PER_MONTH, Ledger
 
@@ -57,10 +57,20 @@ class ChargeOffOutcome:
 class Platform:
     """Accounts, limits and status of every borrower slot, and the rules that move them."""
 
-    def __init__(self, config: RunConfig, capacity: int):
-        self.config = config
-        bill = config.billing
-        self.ledger = Ledger(capacity, bill.chargeoff_dpd, bill.due_day)
+    def __init__(self, credit_line: CreditLineConfig, billing: BillingConfig,
+                 repayment: RepaymentConfig, recovery: Recoveries, capacity: int):
+        """Empty accounts for ``capacity`` borrower slots.
+
+        Args:
+            credit_line: limit policy (grants, increases, cuts, purchase freeze).
+            billing: due day, late fees, acceleration and charge-off ages.
+            repayment: read only for its ``model``; the analytic benchmark models decide
+                payments here instead of the borrowers.
+            recovery: the charge-off cohorts that :meth:`charge_off` books into.
+            capacity: borrower slots (the ledger's and every per-account array's length).
+        """
+        self.credit_line, self.billing, self.repayment = credit_line, billing, repayment
+        self.ledger = Ledger(capacity, billing.chargeoff_dpd, billing.due_day)
         self.limit = np.zeros(capacity, dtype=np.int64)
         self.active = np.zeros(capacity, dtype=bool)
         self.onboard_month = np.full(capacity, -1, dtype=np.int32)
@@ -71,12 +81,12 @@ class Platform:
         # what a lender remembers of the recent past (decaying by a quarter each month)
         self.recent_missed = np.zeros(capacity)
         self.recent_cut = np.zeros(capacity)
-        self.recovery = Recoveries(config)
+        self.recovery = recovery
 
     # -- credit lines -----------------------------------------------------------------------
     def onboard(self, lo: int, hi: int, month: int, pool: BorrowerPool) -> None:
         """Open accounts for borrower slots lo..hi-1 with limits from income and score."""
-        cl = self.config.credit_line
+        cl = self.credit_line
         factor = np.maximum(1.0 + cl.score_slope * (pool.score[lo:hi] - 700.0), 0.2)
         limit = pool.permanent_income[lo:hi] * cl.income_multiple * factor * 100.0
         stepped = (limit // LIMIT_STEP_CENTS).astype(np.int64) * LIMIT_STEP_CENTS
@@ -97,7 +107,7 @@ class Platform:
             (number of limits that rose, number of cuts); an account already at its cap
             completes its on-time run without counting as an increase.
         """
-        cl = self.config.credit_line
+        cl = self.credit_line
         streak = self.on_time_streak[:n]
         streak[:] = np.where(missed, 0, streak + paid_on_time)
         up = np.flatnonzero(self.active[:n] & (streak >= cl.increase_after_months))
@@ -126,7 +136,7 @@ class Platform:
     def statement(self, month: int, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Issue the month's statements; late fees accrue on overdue principal; accounts
         ``billing.acceleration_dpd`` days past due have their whole balance called due."""
-        bill = self.config.billing
+        bill = self.billing
         principal, fee = self.ledger.bill(month, n, bill.late_fee_daily * DAYS_PER_MONTH)
         if bill.acceleration_dpd is not None:
             dpd = self.ledger.days_past_due(month * DAYS_PER_MONTH, n)
@@ -144,8 +154,8 @@ class Platform:
         today = due_time(month, ledger.due_day)
         was_delinquent = past_due(today, oldest, ledger.due_day)
         owed = ledger.owed(n)
-        if self.config.repayment.model in BENCHMARK_MODELS:  # analytic benchmarks
-            paid, closing = benchmark_payments(self.config.repayment, month, oldest,
+        if self.repayment.model in BENCHMARK_MODELS:  # analytic benchmarks
+            paid, closing = benchmark_payments(self.repayment, month, oldest,
                                                self.onboard_month[:n], owed, rng)
             self.limit[:n][closing] = 0  # a closed line buys no more
         else:
@@ -174,13 +184,13 @@ class Platform:
         desired = pool.desired_purchases(n, rng)
         term = pool.choose_plan(n, rng)
         dpd = self.ledger.days_past_due(day, n)
-        eligible = self.active[:n] & (dpd < self.config.credit_line.freeze_dpd)
+        eligible = self.active[:n] & (dpd < self.credit_line.freeze_dpd)
         # a re-aged account is a workout: no new credit until its plan is repaid
         # (OCC/FFIEC account-management guidance: workout lines are closed to new charges)
         eligible &= self.ledger.reaged_left[:n] == 0
         open_limit = np.maximum(self.limit[:n] - self.ledger.balance(n), 0)
         amount = np.where(eligible, np.minimum(desired, open_limit), 0)
-        self.ledger.book_purchase(month, amount, term, self.config.billing.instalment_fee)
+        self.ledger.book_purchase(month, amount, term, self.billing.instalment_fee)
         return amount
 
     # -- charge-off and recoveries ------------------------------------------------------------
@@ -194,7 +204,7 @@ class Platform:
         """
         u = rng.random((2, n))  # one pair per borrower, whoever defaults
         dpd = self.ledger.days_past_due(day, n)
-        mask = self.active[:n] & (dpd >= self.config.billing.chargeoff_dpd)
+        mask = self.active[:n] & (dpd >= self.billing.chargeoff_dpd)
         idx = np.flatnonzero(mask)
         principal, fee = self.ledger.write_off(mask)
         total = self.recovery.book(month, principal + fee, pool.employed[idx], agency[idx],

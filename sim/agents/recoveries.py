@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import betaincinv
 
-from sim.config import BORROWER_TYPES, RunConfig
+from sim.config import BORROWER_TYPES, CollectionsConfig, RecoveryConfig
 
 RECOVERY_CHANNELS = ("internal", "agency", "legal")
 
@@ -48,15 +48,23 @@ def recovery_channel(agency: np.ndarray, legal: np.ndarray) -> np.ndarray:
 class Recoveries:
     """Charge-off cohorts by channel and the cash they bring in each month."""
 
-    def __init__(self, config: RunConfig):
-        self.config = config
-        months = config.book.horizon_months
-        self.totals = {c: np.zeros(months, dtype=np.int64) for c in RECOVERY_CHANNELS}
-        self.face = {c: np.zeros(months, dtype=np.int64) for c in RECOVERY_CHANNELS}
-        self.curve = np.asarray(config.recovery.lag_curve, dtype=float)
-        self.cycle = np.ones(months)  # expected cycle factor of a charge-off in each month
-        rec = config.recovery
-        self.type_factor = np.array([rec.type_factor.get(t, 1.0) for t in BORROWER_TYPES])
+    def __init__(self, recovery: RecoveryConfig, collections: CollectionsConfig,
+                 horizon_months: int):
+        """Empty cohorts for charge-offs in months 0..``horizon_months``-1.
+
+        Args:
+            recovery: recovery rates, lag curve and cycle sensitivity.
+            collections: the agency's recovery factor and commission, the legal
+                channel's odds and delay, and the debt sale.
+            horizon_months: months in the path (one cohort per month).
+        """
+        self.recovery = recovery
+        self.collections = collections
+        self.totals = {c: np.zeros(horizon_months, dtype=np.int64) for c in RECOVERY_CHANNELS}
+        self.face = {c: np.zeros(horizon_months, dtype=np.int64) for c in RECOVERY_CHANNELS}
+        self.curve = np.asarray(recovery.lag_curve, dtype=float)
+        self.cycle = np.ones(horizon_months)  # expected cycle factor of a charge-off in each month
+        self.type_factor = np.array([recovery.type_factor.get(t, 1.0) for t in BORROWER_TYPES])
 
     def set_cycle(self, unemployment: np.ndarray, u_base: float) -> None:
         """Scale recoveries by the economy when they are collected.
@@ -68,7 +76,7 @@ class Recoveries:
         """
         months = unemployment.shape[0]
         factor = (u_base / np.asarray(unemployment, dtype=float)) ** \
-            self.config.recovery.cycle_elasticity
+            self.recovery.cycle_elasticity
         weights = self.curve / self.curve.sum()
         lag = np.minimum(np.arange(months)[:, None] + np.arange(weights.shape[0]), months - 1)
         self.cycle = factor[lag] @ weights
@@ -87,8 +95,8 @@ class Recoveries:
         Returns:
             Cents each account will eventually recover (before costs).
         """
-        rec = self.config.recovery
-        col = self.config.collections
+        rec = self.recovery
+        col = self.collections
         mean = rec.mean_rate * np.where(employed, 1.0, rec.unemployed_factor)
         if kind is not None:
             mean = mean * self.type_factor[kind]
@@ -118,7 +126,7 @@ class Recoveries:
 
     def month_flows(self, month: int) -> dict[str, int]:
         """Cents received in ``month`` by channel, debt-sale proceeds and commissions."""
-        col = self.config.collections
+        col = self.collections
         sale = col.debt_sale
         out = {}
         proceeds = 0

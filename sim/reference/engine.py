@@ -95,7 +95,7 @@ class ReferencePath:
         macro = config.macro
         self.unemployment = simulate_unemployment(macro, self.months, self.streams["macro"])
         self.base_rate = simulate_base_rate(macro, self.unemployment, self.streams["macro"])
-        self.recovery = Recoveries(config)
+        self.recovery = Recoveries(config.recovery, config.collections, self.months)
         self.recovery.set_cycle(self.unemployment, macro.unemployment_base)
         self.key = int(self.streams["collections"].integers(2**63))
         self.env = simpy.Environment()

@@ -43,7 +43,7 @@ class Vehicle:
         self.config, self.terms, self.key = config, config.deal, key
         self.base_rate = base_rate
         self.share: dict[int, float] = {}  # borrower slot -> fraction of its principal
-        self.recoveries = Recoveries(config)
+        self.recoveries = self._new_recoveries()
         self.n_periods = config.book.horizon_months - self.terms.cutoff_month
         self.waterfall: Waterfall | None = None
         self.cutoff_pool = 0.0  # cents
@@ -51,6 +51,11 @@ class Vehicle:
         self.flows = dict.fromkeys(("interest", "principal", "defaults"), 0.0)
         self.rows: dict[str, list[float]] = {c: [] for c in POOL_COLUMNS}
         self.revolving = False
+
+    def _new_recoveries(self) -> Recoveries:
+        """Empty recovery cohorts over the run's horizon, under its recovery rules."""
+        c = self.config
+        return Recoveries(c.recovery, c.collections, c.book.horizon_months)
 
     # -- cash from one account, as it happens ------------------------------------------------
     def on_payment(self, b: Borrower, principal: int, fee: int) -> None:
@@ -113,7 +118,7 @@ class Vehicle:
         if out["call_exercised"][0] or out["legal_final"][0] or not out["active"][0]:
             sold, pool_end = pool_end, 0.0  # called, or returned at the legal final: the end
             self.share = {}
-            self.recoveries = Recoveries(self.config)
+            self.recoveries = self._new_recoveries()
         self._record(inputs, m, bought, sold, pool_end)
         self.pool_begin = pool_end
         self.flows = dict.fromkeys(self.flows, 0.0)
