@@ -262,8 +262,9 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
     from sim.breakeven import breakeven
     from sim.config import load_config
     from sim.report_tables import breakeven_tables
+    from sim.shipped import resolve_config
 
-    config = load_config(_with_deal(args.config, args.deal))
+    config = load_config(_with_deal(resolve_config(args.config), args.deal))
     paths = config.paths if args.paths is None else args.paths
     seed = config.seed if args.seed is None else args.seed
     stresses = ("multiple", "shock") if args.only is None else (args.only,)
@@ -277,11 +278,12 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
         console.print(table)
     shape = ", ".join(f"{k.removesuffix('_months').replace('_', ' ')} {v}"
                       for k, v in result.shock_shape.items())
-    console.print("Multiple: the waterfall replayed on the run's pool collections with the "
-                  "default rate scaled (see docs/REPORTS.md). Shock: the engine re-run with "
-                  f"the peak rise of unemployment set (shape in months: {shape}). "
-                  "'none': no loss at the largest stress searched; CI 'n/a': fewer than 6 "
-                  "paths.", style="dim", highlight=False)
+    notes = {"multiple": "Multiple: the waterfall replayed on the run's pool collections with "
+                         "the default rate scaled (see docs/REPORTS.md).",
+             "shock": "Shock: the engine re-run with the peak rise of unemployment set "
+                      f"(shape in months: {shape})."}
+    console.print(" ".join(notes[s] for s in stresses) + " 'none': no loss at the largest "
+                  "stress searched; CI 'n/a': fewer than 6 paths.", style="dim", highlight=False)
     if args.csv:
         result.per_path.to_csv(args.csv, index=False)
         print(args.csv)
