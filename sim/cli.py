@@ -312,11 +312,14 @@ def cmd_trace(args: argparse.Namespace) -> int:
     cols += [c for c in ("bill", "paid", "purchase") if c in trace.columns]
     kind = trace["type"].iloc[0] if "type" in trace.columns else "unknown"
     table = Table(title=f"borrower {args.borrower} ({kind}), path 0, seed {seed}")
-    for c in cols:
-        table.add_column(c, justify="left" if c == "event" else "right", no_wrap=True)
+    for c in cols:  # "contractual_dpd" over two lines: narrower columns, nothing cut
+        table.add_column(c.replace("_", "\n"), justify="left" if c == "event" else "right",
+                         no_wrap=True)
     for row in trace[cols].itertuples(index=False):
         table.add_row(*[_fmt(v, c) for v, c in zip(row, cols, strict=True)])
-    console.print(table)
+    # Into a file or a pipe, the whole table: a cut cell ("4,1…") would lose the number.
+    whole = Console(width=1000).measure(table).maximum
+    (console if console.is_terminal else Console(width=whole)).print(table)
     return 0
 
 
