@@ -188,10 +188,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_rolls(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from sim.metrics import resolvable
     from sim.rolls import WEIGHTS, redefault_rates, transition_rates
     from sim.store import load_run
 
     run = load_run(args.run, args.runs, tables=("portfolio", "rolls"))
+    # the 5th and 95th percentiles need 20 paths, as in `report`: n/a below
+    spread = resolvable(0.05, int(run["rolls"]["path"].nunique()))
     for weight in WEIGHTS:
         rates = transition_rates(run["rolls"], weight)
         table = Table(title=f"{run.run_id}: moves by the next month end, by {weight} "
@@ -199,8 +202,10 @@ def cmd_rolls(args: argparse.Namespace) -> int:
         for c in ("bucket", weight, "cure", "re-age (not a cure)", "roll forward"):
             table.add_column(c, justify="left" if c == "bucket" else "right")
         for r in rates.itertuples(index=False):
-            cells = [f"{getattr(r, k):.1%} [{getattr(r, k + '_p5'):.1%}, "
-                     f"{getattr(r, k + '_p95'):.1%}]" for k in ("cure", "re_age", "roll_forward")]
+            cells = [f"{getattr(r, k):.1%} " + (f"[{getattr(r, k + '_p5'):.1%}, "
+                                                 f"{getattr(r, k + '_p95'):.1%}]" if spread
+                                                 else "\\[n/a]")
+                     for k in ("cure", "re_age", "roll_forward")]
             table.add_row(r.bucket, f"{r.base:,.0f}", *cells)
         console.print(table)
     for level in (30, 60):
