@@ -111,6 +111,9 @@ def _interrupted(exc: KeyboardInterrupt) -> None:
     if isinstance(exc, RunInterrupted) and exc.done:
         text += (f" ({exc.done} of {exc.total} paths are kept in {exc.folder}: continue with "
                  f"'creditsim run --resume {exc.folder}')")
+    elif isinstance(exc, RunInterrupted):  # the folder stays, with the run's settings only
+        text += (f" (no path had finished; {exc.folder} holds only the run's settings: "
+                 f"'creditsim run --resume {exc.folder}' starts it again, or delete it)")
     err_console.print(text, highlight=False, soft_wrap=True)  # a path to copy, unbroken
 
 
