@@ -514,7 +514,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", default="runs", help="run-store folder (default: runs)")
     p.set_defaults(func=cmd_compare)
     p = sub.add_parser("validate", help="check the simulator against theory, experiments and "
-                       "facts; writes docs/VALIDATION.md, exits 1 if a check fails")
+                       "facts (the full run writes docs/VALIDATION.md); exits 1 if a "
+                       "check fails")
     from sim.validation.options import add_options as validate_options
 
     validate_options(p, _paths, _seed)
