@@ -311,7 +311,9 @@ def cmd_trace(args: argparse.Namespace) -> int:
                          f"0 to {config.capacity - 1:,} (book.initial_borrowers + "
                          f"book.new_borrowers_per_month x (book.horizon_months - 1))")
     seed = config.seed if args.seed is None else args.seed
-    rows = trace_borrower(config, seed, 0, args.borrower)  # the reference engine
+    # the reference engine re-simulates the whole book's path 0: seconds on a large book
+    with err_console.status(f"simulating path 0 of {config.name} for borrower {args.borrower}"):
+        rows = trace_borrower(config, seed, 0, args.borrower)
     if not rows:
         raise ValueError(f"borrower {args.borrower} was never onboarded in this run")
     trace = pd.DataFrame(rows)
