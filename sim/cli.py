@@ -238,9 +238,12 @@ def _print_tranches(run) -> None:  # noqa: ANN001 - a sim.store.Run
 
 def cmd_deal_report(args: argparse.Namespace) -> int:
     from sim.deal_report import TABLES, build_deal_report, write_csv, write_xlsx
+    from sim.outfiles import check_output_file, write_failed
     from sim.report_tables import deal_report_tables
     from sim.store import load_run
 
+    check_output_file(args.csv, "--csv")
+    check_output_file(args.xlsx, "--xlsx")
     if args.path is not None and args.quantile is not None:
         raise ValueError("give either --path or --quantile, not both")
     if args.note is not None and args.quantile is None:
@@ -259,19 +262,23 @@ def cmd_deal_report(args: argparse.Namespace) -> int:
                       "annualised (definitions: docs/REPORTS.md).", style="dim", highlight=False)
     for line in report.missing:
         err_console.print(f"note: left out: {line}", highlight=False)
-    if args.csv:
-        print(write_csv(report, args.csv))
-    if args.xlsx:
-        print(write_xlsx(report, args.xlsx))
+    for option, file, write in (("--csv", args.csv, write_csv), ("--xlsx", args.xlsx, write_xlsx)):
+        try:
+            if file:
+                print(write(report, file))
+        except OSError as exc:
+            raise write_failed(option, file, exc) from None
     return 0
 
 
 def cmd_breakeven(args: argparse.Namespace) -> int:
     from sim.breakeven import breakeven
     from sim.config import load_config
+    from sim.outfiles import check_output_file, write_failed
     from sim.report_tables import breakeven_tables
     from sim.shipped import resolve_config
 
+    check_output_file(args.csv, "--csv")  # before minutes of search
     config = load_config(_with_deal(resolve_config(args.config), args.deal))
     paths = config.paths if args.paths is None else args.paths
     seed = config.seed if args.seed is None else args.seed
@@ -293,7 +300,10 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
     console.print(" ".join(notes[s] for s in stresses) + " 'none': no loss at the largest "
                   "stress searched; CI 'n/a': fewer than 6 paths.", style="dim", highlight=False)
     if args.csv:
-        result.per_path.to_csv(args.csv, index=False)
+        try:
+            result.per_path.to_csv(args.csv, index=False)
+        except OSError as exc:
+            raise write_failed("--csv", args.csv, exc) from None
         print(args.csv)
     return 0
 
