@@ -30,6 +30,7 @@ from typing import Annotated, Any, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from sim.shippedfiles import shipped_configs, shipped_deals
 from sim.yamlsafe import YamlLimitError, load_yaml
 
 __all__ = ["MAX_BASE_CHAIN", "MAX_FILE_BYTES", "ConfigError", "ConfigWarning", "format_errors",
@@ -226,8 +227,6 @@ def _shipped_file(path: Path, key: str, value: str, target: Path) -> Path:
     Raises:
         ConfigError: when ``value`` names no shipped file either; the message lists them.
     """
-    from sim.shipped import shipped_configs, shipped_deals
-
     kind, folder = ("deal", "deals") if key == "deal" else ("config", "configs")
     shipped = shipped_deals() if key == "deal" else shipped_configs()
     named = Path(value)
