@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from sim.argtypes import whole_number
 from sim.config import deep_merge, read_yaml, validate_config
 from sim.engine import simulate_path
 
@@ -44,8 +45,9 @@ def measure(size: int, repeat: int) -> tuple[float, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--sizes", type=whole_number(1, "a book size"), nargs="+",
+                        default=[10_000, 100_000])
+    parser.add_argument("--repeat", type=whole_number(1, "a repeat count"), default=3)
     args = parser.parse_args()
     print(f"python {platform.python_version()}, numpy {np.__version__}, {platform.machine()}")
     print(f"{'borrowers':>10} {'borrower-months':>16} {'seconds':>8} {'M borrower-months/s':>20}")

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from sim.abs import run_waterfall, waterfall_arrays
+from sim.argtypes import whole_number
 from sim.bench import DEAL, make_collections
 
 
@@ -84,11 +85,11 @@ def compare(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--paths", type=int, default=10_000)
-    parser.add_argument("--periods", type=int, default=60)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--paths", type=whole_number(1, "a path count"), default=10_000)
+    parser.add_argument("--periods", type=whole_number(1, "a period count"), default=60)
+    parser.add_argument("--repeats", type=whole_number(1, "a repeat count"), default=5)
     parser.add_argument("--against", help="git revision to time alternately with this tree")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=whole_number(1, "a round count"), default=3)
     args = parser.parse_args()
     if args.against:
         compare(args)

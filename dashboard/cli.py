@@ -11,6 +11,8 @@ development server.
 from __future__ import annotations
 
 import argparse
+import errno
+import socket
 
 from dashboard.launcher import (
     DEFAULT_MAX_BORROWER_MONTHS,
@@ -85,8 +87,38 @@ def check_args(args: argparse.Namespace) -> None:
                          "waitress to debug")
 
 
+def check_port(host: str, port: int) -> None:
+    """Refuse a port this machine cannot serve on (another server has it, or ``host`` is not
+    one of its addresses) before the app is built and its address announced.
+
+    Binds and closes a socket with ``SO_REUSEADDR``, as the servers do, so a port left in
+    TIME_WAIT by an earlier run passes.
+
+    Raises:
+        ValueError: the host, the port and why, with what to give instead.
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port,
+                                                             type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        raise ValueError(f"--host {host}: not an address or a known name ({exc.strerror}); "
+                         f"give an address of this machine, e.g. {DEFAULT_HOST}") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ValueError(f"--port {port}: already in use on {host} (another dashboard "
+                                 "or server); stop it or give another --port") from None
+            raise ValueError(f"--host {host} --port {port}: cannot serve there "
+                             f"({exc.strerror or exc}); give an address of this machine, "
+                             f"e.g. {DEFAULT_HOST}") from None
+
+
 def run_dashboard(args: argparse.Namespace) -> int:
     check_args(args)
+    check_port(args.host, args.port)
     from dashboard.app import create_app
 
     limits = LaunchLimits(max_borrower_months=args.max_borrower_months,

@@ -318,8 +318,17 @@ def run_bench(sizes: tuple[int, ...] = DEFAULT_SIZES, *, months: int | None = No
     Raises:
         ConfigError: a size or horizon that makes an invalid config.
     """
+    from sim.config import ConfigError
+    from sim.shipped import resolve_config
+
+    resolve_config(config)  # a missing config: its own message
     for size in (*sizes, reference_size):
-        bench_config(size, months, config)  # refuse bad input before any timing
+        try:
+            bench_config(size, months, config)  # refuse bad input before any timing
+        except ConfigError as exc:  # say which of the bench's options made the config invalid
+            given = f"--sizes {size}" if size in sizes else f"--reference-size {size}"
+            given += f" and --months {months}" if months is not None else ""
+            raise ConfigError(f"bench of {config} at {given}: {exc}") from None
     note = reference_available()
     result = BenchResult(config=config, months=bench_config(min(sizes), months, config)
                          .book.horizon_months, reference_note=note, machine=machine())

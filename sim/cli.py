@@ -111,6 +111,9 @@ def _interrupted(exc: KeyboardInterrupt) -> None:
     if isinstance(exc, RunInterrupted) and exc.done:
         text += (f" ({exc.done} of {exc.total} paths are kept in {exc.folder}: continue with "
                  f"'creditsim run --resume {exc.folder}')")
+    elif isinstance(exc, RunInterrupted):  # the folder stays, with the run's settings only
+        text += (f" (no path had finished; {exc.folder} holds only the run's settings: "
+                 f"'creditsim run --resume {exc.folder}' starts it again, or delete it)")
     err_console.print(text, highlight=False, soft_wrap=True)  # a path to copy, unbroken
 
 
@@ -188,10 +191,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_rolls(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from sim.metrics import resolvable
     from sim.rolls import WEIGHTS, redefault_rates, transition_rates
     from sim.store import load_run
 
     run = load_run(args.run, args.runs, tables=("portfolio", "rolls"))
+    # the 5th and 95th percentiles need 20 paths, as in `report`: n/a below
+    spread = resolvable(0.05, int(run["rolls"]["path"].nunique()))
     for weight in WEIGHTS:
         rates = transition_rates(run["rolls"], weight)
         table = Table(title=f"{run.run_id}: moves by the next month end, by {weight} "
@@ -199,8 +205,10 @@ def cmd_rolls(args: argparse.Namespace) -> int:
         for c in ("bucket", weight, "cure", "re-age (not a cure)", "roll forward"):
             table.add_column(c, justify="left" if c == "bucket" else "right")
         for r in rates.itertuples(index=False):
-            cells = [f"{getattr(r, k):.1%} [{getattr(r, k + '_p5'):.1%}, "
-                     f"{getattr(r, k + '_p95'):.1%}]" for k in ("cure", "re_age", "roll_forward")]
+            cells = [f"{getattr(r, k):.1%} " + (f"[{getattr(r, k + '_p5'):.1%}, "
+                                                 f"{getattr(r, k + '_p95'):.1%}]" if spread
+                                                 else "\\[n/a]")
+                     for k in ("cure", "re_age", "roll_forward")]
             table.add_row(r.bucket, f"{r.base:,.0f}", *cells)
         console.print(table)
     for level in (30, 60):
@@ -230,9 +238,12 @@ def _print_tranches(run) -> None:  # noqa: ANN001 - a sim.store.Run
 
 def cmd_deal_report(args: argparse.Namespace) -> int:
     from sim.deal_report import TABLES, build_deal_report, write_csv, write_xlsx
+    from sim.outfiles import check_output_file, write_failed
     from sim.report_tables import deal_report_tables
     from sim.store import load_run
 
+    check_output_file(args.csv, "--csv")
+    check_output_file(args.xlsx, "--xlsx")
     if args.path is not None and args.quantile is not None:
         raise ValueError("give either --path or --quantile, not both")
     if args.note is not None and args.quantile is None:
@@ -251,19 +262,24 @@ def cmd_deal_report(args: argparse.Namespace) -> int:
                       "annualised (definitions: docs/REPORTS.md).", style="dim", highlight=False)
     for line in report.missing:
         err_console.print(f"note: left out: {line}", highlight=False)
-    if args.csv:
-        print(write_csv(report, args.csv))
-    if args.xlsx:
-        print(write_xlsx(report, args.xlsx))
+    for option, file, write in (("--csv", args.csv, write_csv), ("--xlsx", args.xlsx, write_xlsx)):
+        try:
+            if file:
+                print(write(report, file))
+        except OSError as exc:
+            raise write_failed(option, file, exc) from None
     return 0
 
 
 def cmd_breakeven(args: argparse.Namespace) -> int:
     from sim.breakeven import breakeven
     from sim.config import load_config
+    from sim.outfiles import check_output_file, write_failed
     from sim.report_tables import breakeven_tables
+    from sim.shipped import resolve_config
 
-    config = load_config(_with_deal(args.config, args.deal))
+    check_output_file(args.csv, "--csv")  # before minutes of search
+    config = load_config(_with_deal(resolve_config(args.config), args.deal))
     paths = config.paths if args.paths is None else args.paths
     seed = config.seed if args.seed is None else args.seed
     stresses = ("multiple", "shock") if args.only is None else (args.only,)
@@ -277,13 +293,17 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
         console.print(table)
     shape = ", ".join(f"{k.removesuffix('_months').replace('_', ' ')} {v}"
                       for k, v in result.shock_shape.items())
-    console.print("Multiple: the waterfall replayed on the run's pool collections with the "
-                  "default rate scaled (see docs/REPORTS.md). Shock: the engine re-run with "
-                  f"the peak rise of unemployment set (shape in months: {shape}). "
-                  "'none': no loss at the largest stress searched; CI 'n/a': fewer than 6 "
-                  "paths.", style="dim", highlight=False)
+    notes = {"multiple": "Multiple: the waterfall replayed on the run's pool collections with "
+                         "the default rate scaled (see docs/REPORTS.md).",
+             "shock": "Shock: the engine re-run with the peak rise of unemployment set "
+                      f"(shape in months: {shape})."}
+    console.print(" ".join(notes[s] for s in stresses) + " 'none': no loss at the largest "
+                  "stress searched; CI 'n/a': fewer than 6 paths.", style="dim", highlight=False)
     if args.csv:
-        result.per_path.to_csv(args.csv, index=False)
+        try:
+            result.per_path.to_csv(args.csv, index=False)
+        except OSError as exc:
+            raise write_failed("--csv", args.csv, exc) from None
         print(args.csv)
     return 0
 
@@ -301,7 +321,9 @@ def cmd_trace(args: argparse.Namespace) -> int:
                          f"0 to {config.capacity - 1:,} (book.initial_borrowers + "
                          f"book.new_borrowers_per_month x (book.horizon_months - 1))")
     seed = config.seed if args.seed is None else args.seed
-    rows = trace_borrower(config, seed, 0, args.borrower)  # the reference engine
+    # the reference engine re-simulates the whole book's path 0: seconds on a large book
+    with err_console.status(f"simulating path 0 of {config.name} for borrower {args.borrower}"):
+        rows = trace_borrower(config, seed, 0, args.borrower)
     if not rows:
         raise ValueError(f"borrower {args.borrower} was never onboarded in this run")
     trace = pd.DataFrame(rows)
@@ -310,11 +332,14 @@ def cmd_trace(args: argparse.Namespace) -> int:
     cols += [c for c in ("bill", "paid", "purchase") if c in trace.columns]
     kind = trace["type"].iloc[0] if "type" in trace.columns else "unknown"
     table = Table(title=f"borrower {args.borrower} ({kind}), path 0, seed {seed}")
-    for c in cols:
-        table.add_column(c, justify="left" if c == "event" else "right", no_wrap=True)
+    for c in cols:  # "contractual_dpd" over two lines: narrower columns, nothing cut
+        table.add_column(c.replace("_", "\n"), justify="left" if c == "event" else "right",
+                         no_wrap=True)
     for row in trace[cols].itertuples(index=False):
         table.add_row(*[_fmt(v, c) for v, c in zip(row, cols, strict=True)])
-    console.print(table)
+    # Into a file or a pipe, the whole table: a cut cell ("4,1…") would lose the number.
+    whole = Console(width=1000).measure(table).maximum
+    (console if console.is_terminal else Console(width=whole)).print(table)
     return 0
 
 
@@ -501,7 +526,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", default="runs", help="run-store folder (default: runs)")
     p.set_defaults(func=cmd_compare)
     p = sub.add_parser("validate", help="check the simulator against theory, experiments and "
-                       "facts; writes docs/VALIDATION.md, exits 1 if a check fails")
+                       "facts (the full run writes docs/VALIDATION.md); exits 1 if a "
+                       "check fails")
     from sim.validation.options import add_options as validate_options
 
     validate_options(p, _paths, _seed)

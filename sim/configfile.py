@@ -30,6 +30,7 @@ from typing import Annotated, Any, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from sim.shippedfiles import shipped_configs, shipped_deals
 from sim.yamlsafe import YamlLimitError, load_yaml
 
 __all__ = ["MAX_BASE_CHAIN", "MAX_FILE_BYTES", "ConfigError", "ConfigWarning", "format_errors",
@@ -212,7 +213,28 @@ def _file_name(path: Path, key: str, value: object) -> Path:
         example = "deals/baitiao_2015.yaml" if key == "deal" else "baseline.yaml"
         raise ConfigError(f"{path}: {key} = {short_value(value)}: must be a file name "
                           f"(relative to {path.name}), e.g. {example}")
-    return path.parent / value
+    target = path.parent / value
+    if target.exists():
+        return target
+    return _shipped_file(path, key, value, target)
+
+
+def _shipped_file(path: Path, key: str, value: str, target: Path) -> Path:
+    """The shipped config (``base``) or deal (``deal``) that ``value`` names, when no file
+    ``target`` sits next to ``path``: ``base: baseline`` works from any folder, as
+    ``creditsim run baseline`` does.
+
+    Raises:
+        ConfigError: when ``value`` names no shipped file either; the message lists them.
+    """
+    kind, folder = ("deal", "deals") if key == "deal" else ("config", "configs")
+    shipped = shipped_deals() if key == "deal" else shipped_configs()
+    named = Path(value)
+    name = named.name.removesuffix(".yaml")
+    if named.parent in (Path("."), Path(folder)) and name in shipped:
+        return shipped[name]
+    raise ConfigError(f"{path}: {key}: {target}: no such config file, and not a shipped "
+                      f"{kind}; shipped {kind}s: {', '.join(shipped) or '(none)'}")
 
 
 def read_config_file(path: Path, schema: Any, _seen: tuple[Path, ...] = ()) -> dict:

@@ -11,33 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from sim.config import ConfigError
+from sim.shippedfiles import configs_dir, shipped_configs, shipped_deals
 
-_PACKAGE = Path(__file__).resolve().parent
-
-
-def configs_dir() -> Path | None:
-    """The folder of the shipped configs: ``sim/configs`` when installed from a wheel,
-    the repository's ``configs/`` in a source checkout; None when neither exists."""
-    for candidate in (_PACKAGE / "configs", _PACKAGE.parent / "configs"):
-        if (candidate / "baseline.yaml").is_file():
-            return candidate
-    return None
-
-
-def shipped_configs() -> dict[str, Path]:
-    """Shipped run configs by name (the file name without ``.yaml``), sorted."""
-    folder = configs_dir()
-    if folder is None:
-        return {}
-    return {p.stem: p for p in sorted(folder.glob("*.yaml"))}
-
-
-def shipped_deals() -> dict[str, Path]:
-    """Shipped deal files by name (``baitiao_2015``, ...), sorted."""
-    folder = configs_dir()
-    if folder is None or not (folder / "deals").is_dir():
-        return {}
-    return {p.stem: p for p in sorted((folder / "deals").glob("*.yaml"))}
+__all__ = ["configs_dir", "resolve_config", "resolve_deal", "shipped_configs", "shipped_deals"]
 
 
 def resolve_config(config: str | Path) -> str | Path:

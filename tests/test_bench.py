@@ -101,7 +101,8 @@ def test_the_waterfall_workload_is_a_plausible_amortising_pool():
 @pytest.mark.parametrize(("args", "message"), [
     (["--sizes", "0"], "sizes"),
     (["--months", "0"], "--months 0"),
-    (["--sizes", "200", "--months", "12"], "horizon"),  # the deal needs a longer horizon
+    (["--sizes", "200", "--months", "12"], "at --sizes 200 and --months 12: "),  # the deal
+    (["--sizes", "200", "--months", "12"], "horizon"),  # needs a longer horizon
     (["--config", "no_such_config"], "no_such_config"),
 ])
 def test_bad_input_is_one_message_and_exit_2(args, message, capsys):

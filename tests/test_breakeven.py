@@ -249,6 +249,8 @@ def test_breakeven_command_prints_each_notes_multiple(tmp_path, capsys):
                  "--quiet", "--csv", str(csv)]) == 0
     out = capsys.readouterr().out
     assert "Default multiple" in out and "(2 paths, seed 3)" in out
+    assert "Multiple: the waterfall replayed" in out
+    assert "Shock:" not in out  # --only multiple: no word on a search that did not run
     for note in ("senior", "mezzanine", "subordinated"):
         assert note in out
     assert len(csv.read_text().splitlines()) == 1 + 2 * 3
@@ -259,3 +261,10 @@ def test_breakeven_without_a_deal_exits_2(tmp_path, capsys):
     config.write_text(yaml.safe_dump(dict(TINY, base=str(CONFIGS / "baseline.yaml"), deal=None)))
     assert main(["breakeven", str(config), "--paths", "1"]) == 2
     assert "the config has no deal" in capsys.readouterr().err
+
+
+def test_breakeven_finds_shipped_configs_by_name_like_run(capsys):
+    assert main(["breakeven", "no_such_config", "--paths", "1"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "no_such_config: no such config file, and not a shipped config" in err
+    assert "severe_recession" in err

@@ -199,6 +199,36 @@ def test_bad_files_name_the_file(tmp_path, text, needle):
     assert "bad.yaml" in str(info.value) or "nowhere.yaml" in str(info.value)
 
 
+def test_base_and_deal_may_name_shipped_files_from_any_folder(tmp_path):
+    """``base: baseline`` in a user's own folder means the shipped baseline, as
+    ``creditsim run baseline`` does; a file next to the config still comes first."""
+    from sim.shipped import shipped_configs, shipped_deals
+
+    path = tmp_path / "small.yaml"
+    path.write_text("base: baseline\nname: small\ndeal: card_trust\n"
+                    "book:\n  initial_borrowers: 500\n")
+    config = load_config(path)
+    shipped = load_config(shipped_configs()["baseline"])
+    assert config.book.initial_borrowers == 500
+    assert config.book.horizon_months == shipped.book.horizon_months
+    explicit = tmp_path / "explicit.yaml"
+    explicit.write_text(f"deal: {shipped_deals()['card_trust']}\n")
+    assert config.deal == load_config(explicit).deal != shipped.deal
+    (tmp_path / "baseline.yaml").write_text("book:\n  horizon_months: 36\n")
+    path.write_text("base: baseline.yaml\n")
+    assert load_config(path).book.horizon_months == 36
+
+
+def test_missing_base_names_the_file_and_the_shipped_configs(tmp_path):
+    path = tmp_path / "small.yaml"
+    path.write_text("base: baselin\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: base: ") and "baselin: no such config file" in message
+    assert "shipped configs: " in message and "recession" in message
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(ConfigError, match="no such config file"):
         load_config(tmp_path / "absent.yaml")

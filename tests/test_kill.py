@@ -14,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import psutil
 from helpers_engine import cli_command as _cli
@@ -157,3 +158,18 @@ def test_ctrl_c_during_a_two_worker_run_says_no_run_was_written(tiny_yaml, tmp_p
     assert "Traceback" not in err
     assert alive == []
     assert not runs.exists() or list_runs(runs) == []
+
+
+def test_ctrl_c_before_any_path_finished_names_the_folder_left(capsys):
+    """The folder with only progress.json stays; the message says so and how to use it."""
+    from sim.cli import _interrupted
+    from sim.store import RunInterrupted
+
+    _interrupted(RunInterrupted(Path("runs/r0"), 0, 40))
+    err = " ".join(capsys.readouterr().err.split())
+    assert err.startswith("interrupted before the run was stored; no run was written")
+    assert "no path had finished; runs/r0 holds only the run's settings" in err
+    assert "'creditsim run --resume runs/r0' starts it again, or delete it" in err
+    _interrupted(RunInterrupted(Path("runs/r1"), 3, 40))
+    err = " ".join(capsys.readouterr().err.split())
+    assert "(3 of 40 paths are kept in runs/r1: continue with" in err

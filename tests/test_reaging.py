@@ -305,6 +305,7 @@ def test_the_rolls_command_prints_cures_apart_from_re_ages(tmp_path, capsys, mon
     assert "by accounts" in out and "by balance" in out
     assert "re-age (not a cure)" in out and "dpd_1_30" in out
     assert "n/a (no 12-month window closed)" in out  # a 10-month horizon
+    assert "[n/a]" in out and "%, " not in out  # 2 paths cannot give a 5-95 % range
 
 
 def test_the_rolls_command_on_a_run_without_balance_rolls_exits_2(tmp_path, capsys):

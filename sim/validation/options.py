@@ -29,7 +29,18 @@ def add_options(parser: argparse.ArgumentParser,
     p.add_argument("--paths", type=positive, help="paths per check (default: each check's)")
     p.add_argument("--seed", type=seed, default=DEFAULT_SEED, help="root seed")
     p.add_argument("--workers", type=positive, default=1, help="local worker processes")
-    p.add_argument("--out", default=DEFAULT_OUT,
-                   help=f"Markdown report to write (default: {DEFAULT_OUT}); '-' for none")
+    p.add_argument("--out", default=None,
+                   help=f"Markdown report to write; '-' for none (default: {DEFAULT_OUT} for "
+                   "the full run, none with --quick, --only or --paths, whose partial report "
+                   "would replace the committed one)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
+
+
+def report_path(args: argparse.Namespace) -> str:
+    """Where the report goes: ``--out`` if given, else :data:`DEFAULT_OUT` for the full run
+    (no ``--quick``, ``--only`` or ``--paths``) and ``'-'`` (none) for a partial one."""
+    if args.out is not None:
+        return str(args.out)
+    partial = args.quick or args.only or args.paths is not None
+    return "-" if partial else DEFAULT_OUT

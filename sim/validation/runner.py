@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from sim.validation.core import GROUPS, REGISTRY, Check, CheckSpec, Settings
-from sim.validation.options import add_options
+from sim.validation.options import add_options, report_path
 
 CHECK_MODULES = (
     "sim.validation.roll_chain",
@@ -166,8 +166,8 @@ def validate(args: argparse.Namespace, console: Console | None = None) -> int:
     command = command_line(specs, settings, bool(args.only))
     failed = [r for r in rows if not r.passed]
     console.print(table(rows, f"{command}: {len(rows) - len(failed)} of {len(rows)} pass"))
-    if args.out != "-":
-        out = Path(args.out)
+    if report_path(args) != "-":
+        out = Path(report_path(args))
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(markdown(rows, specs, settings, command), encoding="utf-8")

@@ -1,0 +1,41 @@
+"""Files a command writes besides the run store (``--csv``, ``--xlsx``), checked before work.
+
+A breakeven search runs for minutes and a deal report reads a whole run: a file that cannot be
+written should be refused before, in one line, not after, with a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def check_output_file(path: str | Path | None, option: str) -> None:
+    """Refuse an output file that cannot be written: its folder missing or not writable, or
+    the path itself a folder. ``None`` (the option not given) passes.
+
+    Args:
+        path: the file the user named.
+        option: the option that named it, for the message (``--csv``).
+
+    Raises:
+        ValueError: what is wrong, naming the option, the file and what to give instead.
+    """
+    if path is None:
+        return
+    file = Path(path)
+    folder = file.parent if str(file.parent) else Path(".")
+    if file.is_dir():
+        example = file / f"report.{option.lstrip('-')}"
+        raise ValueError(f"{option} {file}: is a folder; give a file name, e.g. {example}")
+    if not folder.is_dir():
+        raise ValueError(f"{option} {file}: no folder {folder}; create it or give a file in an "
+                         "existing folder")
+    if not os.access(folder, os.W_OK) or (file.exists() and not os.access(file, os.W_OK)):
+        raise ValueError(f"{option} {file}: cannot write there; give a file in a folder you "
+                         "can write to")
+
+
+def write_failed(option: str, path: str | Path, exc: OSError) -> ValueError:
+    """The one-line error of a write that failed after the check (a full disk, a race)."""
+    return ValueError(f"{option} {path}: cannot be written: {exc.strerror or exc}")

@@ -1,0 +1,55 @@
+"""Output files named by --csv and --xlsx: refused before any work, in one line, exit 2."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from sim.cli import main
+from sim.outfiles import check_output_file, write_failed
+
+
+def test_a_file_in_an_existing_folder_passes(tmp_path, monkeypatch):
+    check_output_file(tmp_path / "a.csv", "--csv")
+    check_output_file(None, "--csv")  # the option not given
+    monkeypatch.chdir(tmp_path)
+    check_output_file("b.xlsx", "--xlsx")  # a bare name: the current folder
+
+
+@pytest.mark.parametrize(("name", "needle"), [
+    ("missing/a.csv", "no folder"),
+    (".", "is a folder; give a file name, e.g. "),
+])
+def test_a_file_that_cannot_be_written_is_refused(tmp_path, name, needle):
+    with pytest.raises(ValueError, match=needle) as info:
+        check_output_file(tmp_path / name, "--csv")
+    assert str(info.value).startswith("--csv ")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write to any folder")
+def test_a_read_only_folder_is_refused(tmp_path):
+    tmp_path.chmod(0o500)
+    try:
+        with pytest.raises(ValueError, match="cannot write there"):
+            check_output_file(tmp_path / "a.csv", "--csv")
+    finally:
+        tmp_path.chmod(0o700)
+
+
+def test_a_failed_write_is_one_line():
+    err = write_failed("--xlsx", "x.xlsx", OSError(28, "No space left on device"))
+    assert str(err) == "--xlsx x.xlsx: cannot be written: No space left on device"
+
+
+@pytest.mark.parametrize("argv", [
+    ["deal-report", "no_such_run", "--xlsx", "{missing}/r.xlsx"],
+    ["deal-report", "no_such_run", "--csv", "{missing}/r.csv"],
+    ["breakeven", "baseline", "--only", "multiple", "--csv", "{missing}/be.csv"],
+])
+def test_commands_refuse_the_file_before_any_work(tmp_path, capsys, argv):
+    """deal-report refuses the file before reading the run, breakeven before its search."""
+    argv = [a.format(missing=tmp_path / "missing") for a in argv]
+    assert main(argv) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert err.startswith("error: --") and "no folder" in err and "Traceback" not in err
