@@ -245,8 +245,18 @@ def state_bytes(size: int, months: int | None = None, config: str = CONFIG
     for name, value in vars(sim).items():
         total = _array_bytes(value, slots, seen, depth=0)
         if total:
-            parts[name] = total / slots
+            label = STATE_LABELS.get(name, name)
+            parts[label] = parts.get(label, 0.0) + total / slots
     return sum(parts.values()), dict(sorted(parts.items(), key=lambda kv: -kv[1]))
+
+
+STATE_LABELS = {
+    "_last_bucket": "roll-rate records",
+    "_last_balance": "roll-rate records",
+    "_redefault": "re-default records",
+}
+"""Readable names of the engine's own per-slot bookkeeping in the state breakdown (the
+agents keep their names: pool, platform, collections, listeners)."""
 
 
 def _array_bytes(obj: object, slots: int, seen: set[int], depth: int) -> int:

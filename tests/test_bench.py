@@ -89,6 +89,9 @@ def test_state_bytes_count_every_array_with_a_slot_axis():
                  if isinstance(v, np.ndarray) and cfg.capacity in v.shape)
     assert parts["platform"] >= ledger / cfg.capacity > 0  # the ledger is the platform's
     assert total == pytest.approx(sum(parts.values()))
+    assert not any(name.startswith("_") for name in parts)  # the engine's own records named
+    rolls = sum(getattr(sim, a).nbytes for a in ("_last_bucket", "_last_balance"))
+    assert parts["roll-rate records"] == pytest.approx(rolls / cfg.capacity)
 
 
 def test_the_waterfall_workload_is_a_plausible_amortising_pool():
