@@ -46,6 +46,7 @@ from sim.abs import Deal, Waterfall, WaterfallResult
 from sim.abs.metrics import LOSS_EPSILON
 from sim.config import RunConfig, with_overrides
 from sim.engine import PathResult, simulate_path
+from sim.metrics import resolvable
 from sim.montecarlo import run_paths
 from sim.scenarios import apply_scenario
 
@@ -379,7 +380,8 @@ def _median_interval(x: np.ndarray, confidence: float = 0.95) -> tuple[float, fl
 
 def summarise_breakevens(values: np.ndarray, notes: list[str], stress: str) -> pd.DataFrame:
     """Across paths, per note: paths losing with no stress, never losing, median with its
-    95 % interval, 10th and 90th percentiles and mean of the finite breakevens.
+    95 % interval, 10th and 90th percentiles (NaN below 10 paths, which cannot resolve
+    them: :func:`sim.metrics.resolvable`) and mean of the finite breakevens.
 
     Args:
         values: (paths, notes) breakevens (0 and ``inf`` allowed).
@@ -396,8 +398,11 @@ def summarise_breakevens(values: np.ndarray, notes: list[str], stress: str) -> p
             "loses_at_zero": int((x == 0).sum()), "never": int(np.isinf(x).sum()),
             "median": float(np.quantile(x, 0.5, method="inverted_cdf")),
             "median_low": low, "median_high": high,
-            "p10": float(np.quantile(x, 0.1, method="inverted_cdf")),
-            "p90": float(np.quantile(x, 0.9, method="inverted_cdf")),
+            # like report's percentiles: n/a until a path lies beyond each (10 paths)
+            "p10": (float(np.quantile(x, 0.1, method="inverted_cdf"))
+                    if resolvable(0.1, x.size) else math.nan),
+            "p90": (float(np.quantile(x, 0.9, method="inverted_cdf"))
+                    if resolvable(0.9, x.size) else math.nan),
             "mean": float(finite.mean()) if finite.size else math.nan,
         })
     return pd.DataFrame(rows)

@@ -298,7 +298,8 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
              "shock": "Shock: the engine re-run with the peak rise of unemployment set "
                       f"(shape in months: {shape})."}
     console.print(" ".join(notes[s] for s in stresses) + " 'none': no loss at the largest "
-                  "stress searched; CI 'n/a': fewer than 6 paths.", style="dim", highlight=False)
+                  "stress searched; CI 'n/a': fewer than 6 paths; p10 and p90 'n/a': fewer than "
+                  "10 paths.", style="dim", highlight=False)
     if args.csv:
         try:
             result.per_path.to_csv(args.csv, index=False)

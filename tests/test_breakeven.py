@@ -268,3 +268,12 @@ def test_breakeven_finds_shipped_configs_by_name_like_run(capsys):
     err = " ".join(capsys.readouterr().err.split())
     assert "no_such_config: no such config file, and not a shipped config" in err
     assert "severe_recession" in err
+
+
+def test_tenth_and_ninetieth_percentiles_need_ten_paths():
+    """As report's percentiles: below 10 paths no path lies beyond the 10th percentile on
+    both sides, so p10 and p90 are n/a (NaN); from 10 paths on they are order statistics."""
+    six = summarise_breakevens(np.arange(1.0, 7.0)[:, None], ["junior"], "multiple")
+    assert np.isnan(six["p10"].iloc[0]) and np.isnan(six["p90"].iloc[0])
+    ten = summarise_breakevens(np.arange(1.0, 11.0)[:, None], ["junior"], "multiple")
+    assert ten["p10"].iloc[0] == 1.0 and ten["p90"].iloc[0] == 9.0
