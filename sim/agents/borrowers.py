@@ -150,7 +150,7 @@ class BorrowerPool:
         u_arrears = rng.random(capacity)
         share = inc.initial_arrears_share
         arrears = u_arrears < share
-        depth = np.where(arrears, u_arrears / max(share, 1e-300), 0.0)
+        depth = u_arrears / max(share, 1e-300)  # uniform on (0, 1) where in arrears
         buffer = np.where(arrears, -depth * inc.other_debt_limit_months, buffer)
         self.savings = self.permanent_income * buffer
         self.savings_cap = np.where(constrained, rep.constrained_savings_months,
