@@ -49,7 +49,9 @@ class BookConfig(_Model):
     """Size and growth of the book of borrowers."""
 
     initial_borrowers: int = Field(
-        20_000, ge=1, le=5_000_000, description="Borrowers onboarded at month 0 (count)."
+        20_000, ge=1, le=5_000_000,
+        description="Borrowers onboarded at month 0 (count; the book's size is the user's "
+        "scenario, not behaviour)."
     )
     new_borrowers_per_month: int = Field(
         500, ge=0, le=1_000_000, description="Borrowers onboarded at the start of each later month."
@@ -467,7 +469,8 @@ class RepaymentConfig(_Model):
     willingness_mean: Prob = Field(
         0.97, description="Mean of the Beta-distributed willingness trait of all types but "
         "'unwilling' and first-payment defaulters; a borrower pays only when the trait plus "
-        "the month's wobble is at least 0.5."
+        "the month's wobble is at least 0.5. Modelling choice: a trait that rarely fails, so "
+        "that unwillingness is a type (repayment.types.unwilling), not a monthly coin."
     )
     willingness_concentration: float = Field(
         40.0, gt=0, le=1e4,
@@ -518,10 +521,11 @@ class RepaymentConfig(_Model):
         "choice: a borrower keeps some cash back for other needs.",
     )
     partial_payments: bool = Field(
-        True, description="Whether borrowers who cannot pay all pay any part (true in every "
-        "shipped config); false: whole bills only, oldest first (an instalment is paid whole "
-        "or not at all, as on instalment platforms such as Afterpay, Klarna's Pay in 4 and "
-        "Huabei's instalment plans)."
+        True,
+        description="Whether borrowers who cannot pay all pay any part (modelling choice, true "
+        "in every shipped config); false: whole bills only, oldest first (an instalment is paid "
+        "whole or not at all, as on instalment platforms such as Afterpay, Klarna's Pay in 4 "
+        "and Huabei's instalment plans).",
     )
 
 
@@ -891,7 +895,7 @@ class CollectorsConfig(_Model):
         description="Calls one collector makes a day (platform policy, illustrative).",
     )
     priority: Literal["oldest_dpd", "largest_balance", "highest_expected_recovery"] = Field(
-        "oldest_dpd", description="Which waiting account is called first."
+        "oldest_dpd", description="Which waiting account is called first (platform policy)."
     )
 
 
@@ -910,7 +914,8 @@ class LegalConfig(_Model):
     )
     cost: NonNeg = Field(
         300.0, le=1e6,
-        description="Cost of a case (currency units), booked at filing (illustrative).",
+        description="Cost of a case (currency units), booked at filing (platform's cost, "
+        "illustrative).",
     )
     success_prob: Prob = Field(
         0.5, description="Probability that the case recovers anything (modelling choice)."
