@@ -594,7 +594,7 @@ class ScoreConfig(_Model):
     on_time_gain: NonNeg = Field(
         3.0, le=600,
         description="Points gained for a bill paid in full on time (modelling choice: a slow "
-        "climb, about 36 points a year of clean payments).",
+        "climb, at most 36 points a year of clean payments).",
     )
     missed_loss: NonNeg = Field(
         40.0, le=600,
