@@ -32,6 +32,7 @@ from sim.abs.steps import (
     Recorder,
     Terms,
     allocate_sequential,
+    carve,
 )
 from sim.abs.triggers import PeriodObservation, TriggerMonitor
 
@@ -117,8 +118,8 @@ NOISE = 0.005
 """Negative amounts down to minus half a cent are rounding noise and read as zero."""
 
 
-def _as_period_major(name: str, value: ArrayLike) -> np.ndarray:
-    """One input checked and copied period-major, (periods, paths); negative noise read as 0."""
+def _as_path_major(name: str, value: ArrayLike) -> np.ndarray:
+    """One input checked, shaped (paths, periods)."""
     arr = np.asarray(value, dtype=float)
     if arr.ndim == 1:
         arr = arr[None, :]
@@ -127,13 +128,9 @@ def _as_period_major(name: str, value: ArrayLike) -> np.ndarray:
     low, high = arr.min(initial=np.inf), arr.max(initial=-np.inf)
     if arr.size and not (np.isfinite(low) and np.isfinite(high)):  # NaN propagates to both
         raise ValueError(f"collections[{name!r}] contains NaN or infinite values")
-    out = np.empty(arr.shape[::-1])
-    if name == "base_rate":
-        out[...] = arr.T
-        return out
-    if min(low, 0.0) < -NOISE:
+    if name != "base_rate" and min(low, 0.0) < -NOISE:
         raise ValueError(f"collections[{name!r}] must be >= 0, got {low}")
-    return np.maximum(arr.T, 0.0, out=out)
+    return arr
 
 
 def _load_inputs(deal: Deal, arrays: Mapping[str, ArrayLike]) -> dict[str, np.ndarray]:
@@ -148,12 +145,20 @@ def _load_inputs(deal: Deal, arrays: Mapping[str, ArrayLike]) -> dict[str, np.nd
     missing = [c for c in needed if c not in arrays]
     if missing:
         raise ValueError(f"collections lack column(s) {missing}; this deal needs {needed}")
-    out = {c: _as_period_major(c, arrays[c]) for c in needed}
-    shapes = {c: a.shape[::-1] for c, a in out.items()}
+    given = {c: _as_path_major(c, arrays[c]) for c in needed}
+    shapes = {c: a.shape for c, a in given.items()}
     if len(set(shapes.values())) != 1:
         raise ValueError(f"collections arrays differ in shape: {shapes}")
-    if 0 in out["interest"].shape:
+    if 0 in given["interest"].shape:
         raise ValueError("collections are empty: need at least one path and one period")
+    # copied period-major into one block; negative noise reads as zero (but not base rates)
+    blocks = carve([given["interest"].shape[::-1]] * len(given), fill=False)
+    out = dict(zip(given, blocks, strict=True))
+    for c, arr in given.items():
+        if c == "base_rate":
+            out[c][...] = arr.T
+        else:
+            np.maximum(arr.T, 0.0, out=out[c])
     return out
 
 
