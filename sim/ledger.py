@@ -69,8 +69,8 @@ class Ledger:
 
     A restructuring (:meth:`restructure`, the hardship programme's re-age) leaves three
     more per-account records: ``reaged_month`` (month of the latest restructuring, -1
-    when never), ``contract_oldest`` (due month of the oldest bill it cancelled, -1 when
-    none was unpaid) and ``reaged_left`` (cents of the restructured amount not yet
+    when never; int32), ``contract_oldest`` (due month of the oldest bill it cancelled, -1
+    when none was unpaid; int32) and ``reaged_left`` (cents of the restructured amount not yet
     repaid: principal paid afterwards counts against it). They give the contractual
     delinquency of :meth:`contractual_days_past_due`.
     """
@@ -88,8 +88,8 @@ class Ledger:
         self.outstanding = np.zeros(capacity, dtype=np.int64)
         self.unpaid = np.zeros(capacity, dtype=np.int64)
         self.oldest = np.full(capacity, -1, dtype=np.int64)
-        self.reaged_month = np.full(capacity, -1, dtype=np.int64)
-        self.contract_oldest = np.full(capacity, -1, dtype=np.int64)
+        self.reaged_month = np.full(capacity, -1, dtype=np.int32)  # months: at most 240
+        self.contract_oldest = np.full(capacity, -1, dtype=np.int32)
         self.reaged_left = np.zeros(capacity, dtype=np.int64)
         self._any_reaged = False
         # due-month slots by age, which depend on the month only through month % ages; and
