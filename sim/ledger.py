@@ -71,7 +71,7 @@ class Ledger:
     more per-account records: ``reaged_month`` (month of the latest restructuring, -1
     when never; int32), ``contract_oldest`` (due month of the oldest bill it cancelled, -1
     when none was unpaid; int32) and ``reaged_left`` (cents of the restructured amount not yet
-    repaid: principal paid afterwards counts against it). They give the contractual
+    repaid, int32: principal paid afterwards counts against it). They give the contractual
     delinquency of :meth:`contractual_days_past_due`.
     """
 
@@ -90,7 +90,7 @@ class Ledger:
         self.oldest = np.full(capacity, -1, dtype=np.int64)
         self.reaged_month = np.full(capacity, -1, dtype=np.int32)  # months: at most 240
         self.contract_oldest = np.full(capacity, -1, dtype=np.int32)
-        self.reaged_left = np.zeros(capacity, dtype=np.int64)
+        self.reaged_left = np.zeros(capacity, dtype=CELL)  # at most a balance
         self._any_reaged = False
         # due-month slots by age, which depend on the month only through month % ages; and
         # their inverse, the age position of each slot
