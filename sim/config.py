@@ -1201,12 +1201,42 @@ class RunConfig(_Model):
                 f"the horizon")
         return self
 
+    @model_validator(mode="after")
+    def _balances_fit_ledger(self) -> RunConfig:
+        top = largest_episode_balance(self.credit_line, self.billing)
+        from sim.ledger import MAX_ACCOUNT_CENTS  # the ledger's cells are int32 cents
+
+        if top * 100.0 > MAX_ACCOUNT_CENTS:
+            raise ValueError(
+                f"credit_line.max_limit = {self.credit_line.max_limit:g} with these fees "
+                f"(billing.instalment_fee up to {max(self.billing.instalment_fee.values()):g} "
+                f"a month, billing.late_fee_daily = {self.billing.late_fee_daily:g}) lets a "
+                f"balance reach {top:,.0f} before charge-off; the ledger holds at most "
+                f"{MAX_ACCOUNT_CENTS / 100:,.2f} per account: lower max_limit or the fees")
+        return self
+
     @property
     def capacity(self) -> int:
         """Borrower slots over the whole horizon (initial plus all onboarded later)."""
         return self.book.initial_borrowers + self.book.new_borrowers_per_month * (
             self.book.horizon_months - 1
         )
+
+
+def largest_episode_balance(credit_line: CreditLineConfig, billing: BillingConfig) -> float:
+    """Largest balance (currency units) an account can reach in one delinquency episode.
+
+    Principal stays within the limit (a purchase is capped by the open limit); on top, at
+    most ``chargeoff_dpd // 30 + 2`` monthly bills are unpaid before charge-off, each with
+    the fees of at most 13 running plans (one bought a month, 12 statements each, every one
+    at most the limit) and a late fee of ``30 * late_fee_daily`` on the principal:
+    ``max_limit * (1 + bills * (13 * max instalment_fee + 30 * late_fee_daily))``. A re-age
+    turns unpaid fees into principal, so repeated re-ages can exceed it; the ledger checks
+    every balance as it books (:data:`sim.ledger.MAX_ACCOUNT_CENTS`).
+    """
+    bills = billing.chargeoff_dpd // 30 + 2
+    fee = max(billing.instalment_fee.values(), default=0.0)
+    return credit_line.max_limit * (1.0 + bills * (13 * fee + 30 * billing.late_fee_daily))
 
 
 def deep_merge(base: dict, override: dict) -> dict:

@@ -138,8 +138,9 @@ class PathSimulation:
         self._nudge_cost = 0
         self.roll_counts: list[np.ndarray] = []
         self.roll_balances: list[np.ndarray] = []
-        self._last_bucket = np.full(config.capacity, NOT_ON_BOOK, dtype=np.int64)
-        self._last_balance = np.zeros(config.capacity, dtype=np.int64)
+        self._last_bucket = np.full(config.capacity, NOT_ON_BOOK, dtype=np.int8)  # state code
+        # cents; an account's balance fits int32 (sim.ledger.MAX_ACCOUNT_CENTS)
+        self._last_balance = np.zeros(config.capacity, dtype=np.int32)
         # re-aged accounts that relapsed to 30+ / 60+ DPD or charge-off since their re-age
         self._redefault = np.zeros((2, config.capacity), dtype=bool)
         self.spv = None
@@ -422,7 +423,7 @@ class PathSimulation:
         k = len(ROLL_STATES) + 1
         n = state.shape[0]
         before = self._last_bucket[:n]
-        pair = before * k + state
+        pair = before.astype(np.int64) * k + state
         counts = np.bincount(pair, minlength=k * k).reshape(k, k)
         money = np.bincount(pair, weights=self._last_balance[:n], minlength=k * k)
         money = np.rint(money).astype(np.int64).reshape(k, k)

@@ -17,8 +17,15 @@ import numpy as np
 
 from sim.delinquency import DAYS_PER_MONTH, days_past_due
 
-__all__ = ["DAYS_PER_MONTH", "SCHEDULE_SLOTS", "Ledger", "allocate"]
+__all__ = ["DAYS_PER_MONTH", "MAX_ACCOUNT_CENTS", "SCHEDULE_SLOTS", "Ledger", "allocate"]
 SCHEDULE_SLOTS = 14  # a 12-month plan bought in month m starts at m+1 and ends at m+13
+CELL = np.int32
+"""Dtype of the per-month cells (instalments, their changes, unpaid bills): each is a part of
+one account's balance, or a change of its instalment, so it fits while the balance does."""
+MAX_ACCOUNT_CENTS = int(np.iinfo(CELL).max)
+"""Largest balance an account may reach, in cents (21,474,836.47 currency units); the
+config's ``credit_line.max_limit`` is bounded well below it, and :meth:`Ledger.bill` and
+:meth:`Ledger.book_purchase` refuse to go past it rather than wrap around."""
 
 
 def allocate(amount: np.ndarray, buckets: np.ndarray) -> np.ndarray:
@@ -49,6 +56,11 @@ class Ledger:
         due_principal, due_fee: (ages, capacity) cents billed and unpaid, by due-month
             slot ``month % ages``.
 
+    These six are int32 (:data:`CELL`): each cell is a part of one account's balance or a
+    change of its instalment, so it fits while the balance stays below
+    :data:`MAX_ACCOUNT_CENTS`, which booking and billing check. What the ledger returns is
+    int64 cents, as are the per-account summaries below.
+
     Three per-account summaries are kept up to date by every booking so that the
     common case (an account whose only bill is this month's) costs a few dense array
     operations: ``outstanding`` (the balance), ``unpaid`` (billed and unpaid) and
@@ -57,9 +69,9 @@ class Ledger:
 
     A restructuring (:meth:`restructure`, the hardship programme's re-age) leaves three
     more per-account records: ``reaged_month`` (month of the latest restructuring, -1
-    when never), ``contract_oldest`` (due month of the oldest bill it cancelled, -1 when
-    none was unpaid) and ``reaged_left`` (cents of the restructured amount not yet
-    repaid: principal paid afterwards counts against it). They give the contractual
+    when never; int32), ``contract_oldest`` (due month of the oldest bill it cancelled, -1
+    when none was unpaid; int32) and ``reaged_left`` (cents of the restructured amount not yet
+    repaid, int32: principal paid afterwards counts against it). They give the contractual
     delinquency of :meth:`contractual_days_past_due`.
     """
 
@@ -67,18 +79,18 @@ class Ledger:
         self.capacity = capacity
         self.due_day = due_day
         self.ages = chargeoff_dpd // DAYS_PER_MONTH + 2
-        self.instalment_principal = np.zeros(capacity, dtype=np.int64)
-        self.instalment_fee = np.zeros(capacity, dtype=np.int64)
-        self.step_principal = np.zeros((SCHEDULE_SLOTS, capacity), dtype=np.int64)
-        self.step_fee = np.zeros((SCHEDULE_SLOTS, capacity), dtype=np.int64)
-        self.due_principal = np.zeros((self.ages, capacity), dtype=np.int64)
-        self.due_fee = np.zeros((self.ages, capacity), dtype=np.int64)
+        self.instalment_principal = np.zeros(capacity, dtype=CELL)
+        self.instalment_fee = np.zeros(capacity, dtype=CELL)
+        self.step_principal = np.zeros((SCHEDULE_SLOTS, capacity), dtype=CELL)
+        self.step_fee = np.zeros((SCHEDULE_SLOTS, capacity), dtype=CELL)
+        self.due_principal = np.zeros((self.ages, capacity), dtype=CELL)
+        self.due_fee = np.zeros((self.ages, capacity), dtype=CELL)
         self.outstanding = np.zeros(capacity, dtype=np.int64)
         self.unpaid = np.zeros(capacity, dtype=np.int64)
         self.oldest = np.full(capacity, -1, dtype=np.int64)
-        self.reaged_month = np.full(capacity, -1, dtype=np.int64)
-        self.contract_oldest = np.full(capacity, -1, dtype=np.int64)
-        self.reaged_left = np.zeros(capacity, dtype=np.int64)
+        self.reaged_month = np.full(capacity, -1, dtype=np.int32)  # months: at most 240
+        self.contract_oldest = np.full(capacity, -1, dtype=np.int32)
+        self.reaged_left = np.zeros(capacity, dtype=CELL)  # at most a balance
         self._any_reaged = False
         # due-month slots by age, which depend on the month only through month % ages; and
         # their inverse, the age position of each slot
@@ -259,6 +271,21 @@ class Ledger:
             self.step_principal[end, :n] -= np.where(ending, base, 0)
             self.step_fee[end, :n] -= np.where(ending, fee, 0)
         self.outstanding[:n] += amount
+        self._check_room(n)
+
+    def _check_room(self, n: int) -> None:
+        """Raise if a balance of accounts 0..n-1 went past :data:`MAX_ACCOUNT_CENTS`.
+
+        Fees (late fees on a large overdue balance, re-aged fees) can lift a balance above
+        its limit; this stops the run before a cell of the schedule or of the bills could
+        wrap around.
+        """
+        top = int(self.outstanding[:n].max(initial=0))
+        if top > MAX_ACCOUNT_CENTS:
+            raise OverflowError(
+                f"an account balance reached {top / 100:,.2f}, above the ledger's largest "
+                f"balance of {MAX_ACCOUNT_CENTS / 100:,.2f} currency units; lower "
+                f"credit_line.max_limit or the fees (billing.late_fee_daily, instalment_fee)")
 
     def bill(self, month: int, n: int, late_fee_rate: float) -> tuple[np.ndarray, np.ndarray]:
         """Issue ``month``'s statement: move its instalments into the bills due this month.
@@ -280,13 +307,14 @@ class Ledger:
         self.instalment_fee[:n] += self.step_fee[slot, :n]
         self.step_principal[slot, :n] = 0
         self.step_fee[slot, :n] = 0
-        principal = self.instalment_principal[:n].copy()
+        principal = self.instalment_principal[:n].astype(np.int64)
         fee = self.instalment_fee[:n] + late
         self.due_principal[due, :n] = principal
         self.due_fee[due, :n] = fee
         billed = principal + fee
         self.unpaid[:n] += billed
         self.outstanding[:n] += fee
+        self._check_room(n)
         oldest = self.oldest[:n]
         oldest[(oldest < 0) & (billed > 0)] = month
         return principal, fee

@@ -8,7 +8,9 @@ from helpers_engine import BillBook, negative_amounts
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.ledger import DAYS_PER_MONTH, Ledger, allocate
+from sim.config import largest_episode_balance, load_config
+from sim.configfile import ConfigError
+from sim.ledger import DAYS_PER_MONTH, MAX_ACCOUNT_CENTS, Ledger, allocate
 
 FEES = {3: 0.005, 6: 0.006, 12: 0.006}
 
@@ -409,3 +411,36 @@ def test_ledger_matches_independent_books(seed, n, months, chargeoff_dpd, due_da
                     late_fee_daily, miss_prob)
     for m in range(months):
         run.month(m)
+
+
+# -- compact cells ----------------------------------------------------------------------------
+def test_cells_are_int32_and_what_the_ledger_returns_is_int64():
+    led = Ledger(capacity=2, chargeoff_dpd=180, due_day=20)
+    for arr in (led.step_principal, led.step_fee, led.due_principal, led.due_fee,
+                led.instalment_principal, led.instalment_fee):
+        assert arr.dtype == np.int32
+    led.book_purchase(0, cents(120_000, 90_001), np.array([12, 3]), FEES)
+    principal, fee = led.bill(1, 2, 0.015)
+    assert principal.dtype == fee.dtype == np.int64
+    assert principal.tolist() == [10_000, 30_001] and fee.tolist() == [720, 450]
+    paid_p, paid_f = led.pay(1, cents(10_720, 100))
+    assert paid_p.dtype == paid_f.dtype == np.int64
+    assert paid_p.tolist() == [10_000, 0] and paid_f.tolist() == [720, 100]
+    assert led.balance(2).dtype == np.int64 and led.balance(2).tolist() == [110_000, 90_351]
+
+
+def test_a_balance_past_the_int32_cells_stops_the_run_instead_of_wrapping():
+    led = one_account()
+    led.book_purchase(0, cents(MAX_ACCOUNT_CENTS), np.array([0]), FEES)  # fits exactly
+    with pytest.raises(OverflowError, match="credit_line.max_limit"):
+        led.book_purchase(1, cents(1), np.array([0]), FEES)
+
+
+def test_config_refuses_limits_and_fees_that_could_overflow_the_cells():
+    # 10 M limit, late fees of 0.3 a month on 8 unpaid bills: up to 40 M a balance
+    with pytest.raises(ConfigError, match="credit_line.max_limit = 1e\\+07.*late_fee_daily"):
+        load_config({"credit_line": {"max_limit": 1e7}, "billing": {"late_fee_daily": 0.01}})
+    # the largest limit with the default fees fits: 1e7 * (1 + 8 * (13 * 0.006 + 0.015))
+    ok = load_config({"credit_line": {"max_limit": 1e7}})
+    assert largest_episode_balance(ok.credit_line, ok.billing) == pytest.approx(1.744e7)
+    assert largest_episode_balance(ok.credit_line, ok.billing) * 100 < MAX_ACCOUNT_CENTS

@@ -17,7 +17,7 @@ from hypothesis.extra import numpy as hnp
 from pydantic import ValidationError
 
 from sim.abs import Deal, Step, Verb, build_steps, run_waterfall, waterfall_arrays
-from sim.abs.steps import allocate_pro_rata, allocate_sequential
+from sim.abs.steps import allocate_pro_rata, allocate_sequential, carve
 from sim.abs.waterfall import DEAL_FIELDS, FLAG_FIELDS, NOTE_FIELDS
 
 CENT = 0.005
@@ -507,3 +507,16 @@ def test_the_documented_example_runs_and_prints_what_the_docs_show(capsys):
     expected = section.split("```text\n", 1)[1].split("```", 1)[0]
     exec(compile(code, "docs/WATERFALL.md", "exec"), {})
     assert capsys.readouterr().out == expected
+
+
+def test_carved_buffers_are_separate_zeroed_c_contiguous_arrays():
+    shapes = [(4, 3, 5), (4, 5), (1,), (4, 2, 5)]
+    bufs = carve(shapes)
+    assert [b.shape for b in bufs] == shapes
+    assert all(b.flags.c_contiguous and b.dtype == np.float64 and not b.any() for b in bufs)
+    for i, b in enumerate(bufs):  # writing one leaves every other untouched
+        b[...] = i + 1
+    assert [float(b.min()) for b in bufs] == [float(b.max()) for b in bufs] == [1, 2, 3, 4]
+    flags = carve([(2, 3)] * 2, dtype=bool)
+    assert all(f.dtype == bool and not f.any() for f in flags)
+    assert carve([(2, 2)], fill=False)[0].shape == (2, 2)

@@ -25,7 +25,9 @@ AnyTrigger = CumulativeDefaultTrigger | DelinquencyTrigger | ExcessSpreadTrigger
 
 def safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     """Element-wise `num / den`, with 0 where `den` is not positive."""
-    num, den = np.broadcast_arrays(np.asarray(num, float), np.asarray(den, float))
+    num, den = np.asarray(num, float), np.asarray(den, float)
+    if num.shape != den.shape:
+        num, den = np.broadcast_arrays(num, den)
     return np.divide(num, den, out=np.zeros(num.shape), where=den > 0)
 
 

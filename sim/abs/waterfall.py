@@ -32,8 +32,9 @@ from sim.abs.steps import (
     Recorder,
     Terms,
     allocate_sequential,
+    carve,
 )
-from sim.abs.triggers import PeriodObservation, TriggerMonitor, safe_ratio
+from sim.abs.triggers import PeriodObservation, TriggerMonitor
 
 __all__ = [
     "DEAL_FIELDS",
@@ -118,18 +119,18 @@ NOISE = 0.005
 
 
 def _as_path_major(name: str, value: ArrayLike) -> np.ndarray:
+    """One input checked, shaped (paths, periods)."""
     arr = np.asarray(value, dtype=float)
     if arr.ndim == 1:
         arr = arr[None, :]
     if arr.ndim != 2:
         raise ValueError(f"collections[{name!r}] must be shaped (paths, periods), got {arr.shape}")
-    if not np.all(np.isfinite(arr)):
+    low, high = arr.min(initial=np.inf), arr.max(initial=-np.inf)
+    if arr.size and not (np.isfinite(low) and np.isfinite(high)):  # NaN propagates to both
         raise ValueError(f"collections[{name!r}] contains NaN or infinite values")
-    if name == "base_rate":
-        return arr
-    if arr.min(initial=0.0) < -NOISE:
-        raise ValueError(f"collections[{name!r}] must be >= 0, got {arr.min()}")
-    return np.maximum(arr, 0.0)
+    if name != "base_rate" and min(low, 0.0) < -NOISE:
+        raise ValueError(f"collections[{name!r}] must be >= 0, got {low}")
+    return arr
 
 
 def _load_inputs(deal: Deal, arrays: Mapping[str, ArrayLike]) -> dict[str, np.ndarray]:
@@ -144,13 +145,21 @@ def _load_inputs(deal: Deal, arrays: Mapping[str, ArrayLike]) -> dict[str, np.nd
     missing = [c for c in needed if c not in arrays]
     if missing:
         raise ValueError(f"collections lack column(s) {missing}; this deal needs {needed}")
-    out = {c: _as_path_major(c, arrays[c]) for c in needed}
-    shapes = {c: a.shape for c, a in out.items()}
+    given = {c: _as_path_major(c, arrays[c]) for c in needed}
+    shapes = {c: a.shape for c, a in given.items()}
     if len(set(shapes.values())) != 1:
         raise ValueError(f"collections arrays differ in shape: {shapes}")
-    if 0 in out["interest"].shape:
+    if 0 in given["interest"].shape:
         raise ValueError("collections are empty: need at least one path and one period")
-    return {c: np.ascontiguousarray(a.T) for c, a in out.items()}
+    # copied period-major into one block; negative noise reads as zero (but not base rates)
+    blocks = carve([given["interest"].shape[::-1]] * len(given), fill=False)
+    out = dict(zip(given, blocks, strict=True))
+    for c, arr in given.items():
+        if c == "base_rate":
+            out[c][...] = arr.T
+        else:
+            np.maximum(arr.T, 0.0, out=out[c])
+    return out
 
 
 # ----------------------------------------------------------------------------------------------
@@ -178,25 +187,41 @@ def _debit_pdl(state: DealState, amount: np.ndarray) -> np.ndarray:
 def _amounts_due(t: int, terms: Terms, xt: dict, state: DealState) -> dict[str, np.ndarray]:
     """This period's coupons, interest, fee, net swap and excess spread (§5.2, §4)."""
     base = xt.get("base_rate")
-    coupon = terms.coupons(base, state.active.shape[0])
-    monthly = coupon / 12.0
+    if terms.floating.any():
+        coupon = terms.coupons(base, state.active.shape[0])
+        monthly = coupon / 12.0
+    else:  # fixed coupons: the same every period (notes, 1), broadcast over paths
+        coupon, monthly = terms.fixed_coupon, terms.fixed_monthly
     interest = monthly * state.balance
     due = interest + state.shortfall
     if terms.compounding.any():
-        due = due + terms.compounding * monthly * state.shortfall
-    fee = terms.deal.senior_fee_rate / 12.0 * xt["pool_balance_begin"]
-    swap_net = terms.swap_net(t, state.balance, base) * state.active
-    gross = xt["interest"] - fee - interest.sum(axis=0) - swap_net
-    net = gross - (xt["defaults"] - xt["recoveries"])
+        due += terms.compounding * monthly * state.shortfall
     pool = xt["pool_balance_begin"]
+    fee = terms.deal.senior_fee_rate / 12.0 * pool
+    gross = xt["interest"] - fee
+    gross -= interest.sum(axis=0)
+    if terms.deal.swap is None:  # no swap: nothing to net (x - 0.0 is x)
+        swap_net = np.zeros_like(pool)
+    else:
+        swap_net = terms.swap_net(t, state.balance, base) * state.active
+        gross -= swap_net
+    net = gross - (xt["defaults"] - xt["recoveries"])
+    has_pool = pool > 0
     return {
         "coupon": coupon,
         "interest_due": due,
         "fee": fee,
         "swap_net": swap_net,
-        "excess_spread_gross": safe_ratio(gross, pool) * 12.0,
-        "excess_spread": safe_ratio(net, pool) * 12.0,
+        "excess_spread_gross": _annualised_ratio(gross, pool, has_pool),
+        "excess_spread": _annualised_ratio(net, pool, has_pool),
     }
+
+
+def _annualised_ratio(num: np.ndarray, pool: np.ndarray, has_pool: np.ndarray) -> np.ndarray:
+    """``12 * num / pool`` where the pool is positive, else 0 (as `safe_ratio` times 12)."""
+    out = np.divide(num, pool, out=np.zeros(num.shape), where=has_pool)
+    out *= 12.0
+    return out
 
 
 def _states(t: int, terms: Terms, state: DealState, any_breach: np.ndarray, final: bool):
@@ -241,6 +266,7 @@ def _open_period(
     t: int, terms: Terms, x: dict, state: DealState, monitor: TriggerMonitor, out: Recorder
 ) -> PeriodContext:
     """Amounts due, triggers, state, call, PDL debits and available funds (§5.2)."""
+    all_active = bool(state.active.all())
     xt = _period_inputs(x, t, state.active)
     due = _amounts_due(t, terms, xt, state)
     obs = PeriodObservation(xt["defaults"], xt["pool_balance_begin"],
@@ -256,7 +282,9 @@ def _open_period(
         call = state.active & ~states["revolving"] & (pool_end <= terms.call_level)
     wind_up = (call | final) & state.active
     total = state.balance.sum(axis=0)
-    pa = np.where(wind_up, total, np.clip(total - pool_end, 0.0, total))
+    pa = np.clip(total - pool_end, 0.0, total)
+    if wind_up.any():
+        pa = np.where(wind_up, total, pa)
     sources = {
         "collections": xt["interest"] + xt["principal"] + xt["recoveries"],
         "swap_receipt": np.maximum(-due["swap_net"], 0.0),
@@ -277,10 +305,15 @@ def _open_period(
         fee_current=due["fee"], swap_net=due["swap_net"], states=states, wind_up=wind_up,
         breached=any_breach, pool_end=pool_end, out=out, pdl=pdl,
     )
-    ctx.record(available=available, swap_net=due["swap_net"],
-               excess_spread=due["excess_spread"],
+    if terms.deal.swap is None:  # the swap's columns stay zero
+        del sources["swap_receipt"]
+    if terms.call_level is None:  # no sale without a call
+        del sources["sale_proceeds"]
+    ctx.record(available=available, excess_spread=due["excess_spread"],
                excess_spread_gross=due["excess_spread_gross"],
                principal_target=np.where(use_pa, pa, ctx.pf) if pdl else pa, **sources)
+    if terms.deal.swap is not None:
+        ctx.record(swap_net=due["swap_net"])
     notes = out.notes
     notes["balance_begin"][t] = state.balance
     notes["coupon"][t] = due["coupon"]
@@ -289,7 +322,8 @@ def _open_period(
         notes["pdl_debit"][t] = debits
     # an ended deal tests nothing: its triggers read 0 and never breach (§5.1)
     out.triggers[t] = breached & state.active
-    out.trigger_values[t] = np.where(state.active, monitor.values, 0.0)
+    out.trigger_values[t] = monitor.values if all_active else np.where(
+        state.active, monitor.values, 0.0)
     flags = {"revolving": states["revolving"], "accelerated": states["accelerated"],
              "sequential": _sequential(ctx, terms), "trigger_breached": any_breach,
              "call_exercised": call, "legal_final": wind_up & final, "active": state.active}

@@ -71,13 +71,15 @@ class Platform:
         """
         self.credit_line, self.billing, self.repayment = credit_line, billing, repayment
         self.ledger = Ledger(capacity, billing.chargeoff_dpd, billing.due_day)
-        self.limit = np.zeros(capacity, dtype=np.int64)
+        self.limit = np.zeros(capacity, dtype=np.int32)  # cents; max_limit is below 2**31
         self.active = np.zeros(capacity, dtype=bool)
-        self.onboard_month = np.full(capacity, -1, dtype=np.int32)
-        self.chargeoff_month = np.full(capacity, -1, dtype=np.int32)
-        self.recovery_total = np.zeros(capacity, dtype=np.int64)
+        # months (book.horizon_months is at most 240), -1 before onboarding / charge-off
+        self.onboard_month = np.full(capacity, -1, dtype=np.int16)
+        self.chargeoff_month = np.full(capacity, -1, dtype=np.int16)
+        # cents, at most the balance charged off (sim.ledger.MAX_ACCOUNT_CENTS)
+        self.recovery_total = np.zeros(capacity, dtype=np.int32)
         self.accelerated = np.zeros(capacity, dtype=bool)  # whole balance called due
-        self.on_time_streak = np.zeros(capacity, dtype=np.int32)
+        self.on_time_streak = np.zeros(capacity, dtype=np.int16)  # months, at most 240
         # what a lender remembers of the recent past (decaying by a quarter each month)
         self.recent_missed = np.zeros(capacity)
         self.recent_cut = np.zeros(capacity)
