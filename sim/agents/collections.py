@@ -425,7 +425,7 @@ class Collections:
         if who.size == 0:
             return
         principal, fee = ledger.pay_accounts(day // DAYS_PER_MONTH, who, amount)
-        pool.savings[who] -= amount / 100.0
+        pool.spend(who, amount, self.repayment.max_cash_share)
         self.on_payment(principal, fee, who)
         collected = np.bincount(ch, weights=amount, minlength=len(CHANNELS))
         commission = np.bincount(ch, weights=np.rint(amount * self.commission[ch]),
