@@ -49,7 +49,9 @@ class BookConfig(_Model):
     """Size and growth of the book of borrowers."""
 
     initial_borrowers: int = Field(
-        20_000, ge=1, le=5_000_000, description="Borrowers onboarded at month 0 (count)."
+        20_000, ge=1, le=5_000_000,
+        description="Borrowers onboarded at month 0 (count; the book's size is the user's "
+        "scenario, not behaviour)."
     )
     new_borrowers_per_month: int = Field(
         500, ge=0, le=1_000_000, description="Borrowers onboarded at the start of each later month."
@@ -98,16 +100,25 @@ class MacroConfig(_Model):
         description="Named scenario in sim/scenarios (sets the deterministic shock)."
     )
     unemployment_base: float = Field(
-        0.05, gt=0.0, lt=0.5, description="Long-run unemployment rate (fraction of labour force)."
+        0.05, gt=0.0, lt=0.5,
+        description="Long-run unemployment rate (fraction of the labour force). Modelling "
+        "choice: a steady economy around 5 %; the named scenarios add their shocks to it.",
     )
     shock: ShockConfig | None = Field(
         None, description="Deterministic shock; when absent the named scenario's shock is used."
     )
     ar_persistence: float = Field(
-        0.9, ge=0.0, lt=1.0, description="Monthly AR(1) coefficient of the stochastic deviation."
+        0.9, ge=0.0, lt=1.0,
+        description="Monthly AR(1) coefficient of the stochastic deviation. Modelling choice: "
+        "0.9 gives a half-life of about 6.6 months and, with shock_sd 0.002, a stationary s.d. "
+        "of 0.46 points: unemployment wanders but makes no recession of its own (recessions "
+        "are the scenarios' deterministic shocks).",
     )
     shock_sd: float = Field(
-        0.002, ge=0.0, le=0.05, description="Monthly s.d. of the deviation's innovation (fraction)."
+        0.002, ge=0.0, le=0.05,
+        description="Monthly s.d. of the deviation's innovation (fraction). Modelling choice: "
+        "0.2 points a month, about the smallest monthly move in the US rate that the BLS reports "
+        "as a change (smaller moves are within the household survey's sampling error).",
     )
     floor: float = Field(0.01, gt=0.0, lt=0.5, description="Lowest unemployment rate allowed.")
     base_rate: BaseRateConfig = Field(
@@ -130,13 +141,27 @@ class IncomeConfig(_Model):
         True, description="Income model on; false freezes income, employment and expenses."
     )
     median_monthly: float = Field(
-        6000.0, gt=0, le=1e6, description="Median permanent monthly income (currency units)."
+        6000.0, gt=0, le=1e6,
+        description="Median permanent monthly income (currency units). It sets the money "
+        "scale: behaviour is in months of income, so it matters only against the keys given in "
+        "money (limits, contact and legal costs, legal.min_balance). 6000 is close to the US "
+        "median household income, $74,580 a year in 2022, $6,215 a month (Census Bureau, "
+        "Income in the United States: 2022).",
     )
     dispersion: float = Field(
-        0.5, ge=0, le=2, description="S.d. of log permanent income across borrowers."
+        0.5, ge=0, le=2,
+        description="S.d. of log permanent income across borrowers (log-normal). Modelling "
+        "choice: 0.5 (a Gini of 0.28) is narrower than a whole population's (US household "
+        "money income: Gini 0.488 in 2022, Census Bureau, a log-normal s.d. of about 0.93) for "
+        "the approved applicants of one platform, whose limits stop at credit_line.max_limit.",
     )
     transitory_sd: float = Field(
-        0.10, ge=0, le=1, description="S.d. of the monthly log transitory income shock."
+        0.10, ge=0, le=1,
+        description="S.d. of the monthly log transitory income shock (independent each month, "
+        "mean one). Modelling choice: 0.10 makes income change by about 11 % from one month to "
+        "the next on average, less than the 36 % the JPMorgan Chase Institute measured for the "
+        "median family's take-home pay ('Weathering Volatility 2.0', 2019), much of which is "
+        "predictable (pay dates, tax refunds; spikes twice as common as dips) and not modelled.",
     )
     job_finding_short: Prob = Field(
         0.30,
@@ -167,8 +192,9 @@ class IncomeConfig(_Model):
         0.5,
         ge=0,
         le=2,
-        description="S.d. of the log relative job-loss risk across borrowers "
-        "(higher for low income).",
+        description="S.d. of the log relative job-loss risk across borrowers (a mean-one "
+        "log-normal, correlated -0.5 with log permanent income: low-income borrowers lose "
+        "jobs more often). Modelling choice: no published figure is used.",
     )
     replacement_rate: Prob = Field(
         0.35,
@@ -187,7 +213,13 @@ class IncomeConfig(_Model):
         "social assistance, odd jobs). Modelling choice: a small floor, below any benefit.",
     )
     essential_share: Prob = Field(
-        0.70, description="Share of permanent income spent on essentials each month."
+        0.70,
+        description="Share of permanent income spent each month on essentials and all other "
+        "consumption off the line (baseline 0.75). Source: BLS Consumer Expenditure Survey "
+        "2022: spending was 88 % of income after taxes ($72,967 of $83,195); housing, "
+        "transportation, food and healthcare took 62 % of after-tax income and all spending "
+        "but personal insurance and pensions 77 %. With the line's purchases (about 0.15 of "
+        "income at the baseline) a borrower's outlays are about 0.9 of income.",
     )
     consumption_cut_benefits: Prob = Field(
         0.06,
@@ -208,14 +240,32 @@ class IncomeConfig(_Model):
         "Economic Activity: lasting earnings losses of 10-20 % after displacement.",
     )
     expense_shock_prob: Prob = Field(
-        0.03, description="Monthly probability of a sudden expense (repair, medical bill)."
+        0.03,
+        description="Monthly probability of a sudden expense (repair, medical bill). Source: "
+        "Pew Charitable Trusts (2015), 'How do families cope with financial shocks?': 60 % of "
+        "households had a financial shock in 12 months (car repair 30 %, home repair 24 %, "
+        "hospital visit 24 %, pay cut 24 %, other 10 %); the median household spent half a "
+        "month of income on its most expensive one. At 0.03 (31 % of borrowers a year) and a "
+        "mean of one month of income the expected cost is 0.36 months of income a year, in "
+        "line with Pew's burden, with fewer and larger shocks than Pew counts (income drops "
+        "are modelled apart: transitory shocks and job loss).",
     )
     expense_shock_months: NonNeg = Field(
-        1.0, le=24, description="Mean size of a sudden expense, in months of permanent income."
+        1.0, le=24,
+        description="Mean size of a sudden expense (exponential), in months of permanent "
+        "income. Source: Pew (2015), see expense_shock_prob: the median household's most "
+        "expensive shock cost $2,000, half a month of income. Modelling choice: a mean of 1 "
+        "(median 0.69) pairs fewer shocks than Pew counts with a similar yearly burden.",
     )
     initial_savings_months: NonNeg = Field(
-        1.0, le=60, description="Mean initial savings buffer, in months of permanent income "
-        "(borrowers who are not liquidity-constrained)."
+        1.0, le=60,
+        description="Mean initial savings buffer (exponential across borrowers, median 0.69), "
+        "in months of permanent income, of borrowers neither liquidity-constrained nor in "
+        "arrears elsewhere; it then grows with saving up to savings_cap_months. Modelling "
+        "choice, thinner than the whole population's (Federal Reserve SHED 2022: 54 % of "
+        "adults had emergency savings for three months of expenses): BNPL borrowers are more "
+        "often highly indebted, revolving and delinquent elsewhere (CFPB 2023, Making Ends "
+        "Meet survey).",
     )
     initial_arrears_share: Prob = Field(
         0.18,
@@ -227,7 +277,12 @@ class IncomeConfig(_Model):
         "non-borrowers (the depth within the range is a modelling choice).",
     )
     savings_cap_months: NonNeg = Field(
-        3.0, le=120, description="Savings above this many months of income are spent, not kept."
+        3.0, le=120,
+        description="Savings above this many months of income are spent, not kept. Modelling "
+        "choice: a buffer-stock saver targets a buffer and consumes above it (Carroll 1997, "
+        "'Buffer-stock saving and the life cycle/permanent income hypothesis', Quarterly "
+        "Journal of Economics); three months is the benchmark of the SHED's emergency-savings "
+        "question.",
     )
     other_debt_limit_months: NonNeg = Field(
         2.0, le=24,
@@ -279,29 +334,46 @@ class SpendingConfig(_Model):
     """Purchases on the credit line and the choice of repayment plan."""
 
     share_of_income: NonNeg = Field(
-        0.12, le=2, description="Median monthly credit-line spending as a share of income."
+        0.12, le=2,
+        description="Median monthly credit-line spending of a buyer as a share of income "
+        "(baseline 0.20). Modelling choice for a general-purpose line used like a card (as "
+        "Huabei and Baitiao are), not a checkout pay-in-4 loan: US pay-in-4 users spent $848 "
+        "a year per lender in 2023 (CFPB data spotlight on Pay in 4 loans, 2025), about 1 % "
+        "of the median household's monthly income. With purchase_prob 0.7 the baseline puts "
+        "about 15 % of income on the line in an average month.",
     )
     dispersion: float = Field(
-        0.6, ge=0, le=3, description="S.d. of log spending (across borrowers and months)."
+        0.6, ge=0, le=3,
+        description="Spread of log spending: a persistent borrower trait and a monthly shock, "
+        "each with s.d. dispersion / 2 (together dispersion / sqrt 2, 0.42). Modelling choice.",
     )
     purchase_prob: Prob = Field(
-        0.7, description="Monthly probability that an eligible borrower buys on the line."
+        0.7,
+        description="Monthly probability that an eligible borrower buys on the line. "
+        "Modelling choice: US BNPL borrowers took 9.5 loans a year on average in 2022 (CFPB, "
+        "January 2025 report on BNPL use and credit records), a purchase in about 55 % of "
+        "months if loans come at random; 0.7 assumes a line used for everyday payments.",
     )
     plan_mix: dict[PlanTerm, Weight] = Field(
         default_factory=lambda: {0: 0.55, 3: 0.2, 6: 0.15, 12: 0.10},
-        description="Probability of each plan (0 = pay in full; 3/6/12-month instalments).",
+        description="Relative weight of each plan (0 = pay in full at the next statement; "
+        "3/6/12-month instalments). Modelling choice: no platform discloses its mix; most "
+        "purchases are paid within the interest-free period, shorter plans are more common.",
     )
     stress_multiplier: NonNeg = Field(
         2.0,
         le=20,
         description="Spending multiplier for borrowers with less than a month of income saved "
-        "(the line becomes their liquidity buffer: over-borrowing before default).",
+        "(the line becomes their liquidity buffer: over-borrowing before default). Modelling "
+        "choice: BNPL borrowers are more often highly indebted and revolving than others (CFPB "
+        "2023, Making Ends Meet survey), but no published figure sizes the rise; 2 doubles it.",
     )
     stress_tilt: NonNeg = Field(
         2.0,
         le=20,
         description="Odds multiplier of instalment plans for borrowers with less than a month "
-        "of savings (liquidity-stressed borrowers stretch repayment).",
+        "of savings (liquidity-stressed borrowers stretch repayment). Modelling choice: no "
+        "published figure; 2 doubles the odds of each instalment plan against paying in full.",
     )
 
     @model_validator(mode="after")
@@ -397,10 +469,13 @@ class RepaymentConfig(_Model):
     willingness_mean: Prob = Field(
         0.97, description="Mean of the Beta-distributed willingness trait of all types but "
         "'unwilling' and first-payment defaulters; a borrower pays only when the trait plus "
-        "the month's wobble is at least 0.5."
+        "the month's wobble is at least 0.5. Modelling choice: a trait that rarely fails, so "
+        "that unwillingness is a type (repayment.types.unwilling), not a monthly coin."
     )
     willingness_concentration: float = Field(
-        40.0, gt=0, le=1e4, description="Concentration (alpha + beta) of the willingness Beta."
+        40.0, gt=0, le=1e4,
+        description="Concentration (alpha + beta) of the willingness Beta. Modelling choice: "
+        "with mean 0.97, almost every trait lies well above the 0.5 at which a bill is refused.",
     )
     willingness_wobble_sd: float = Field(
         0.05, ge=0.0, le=1.0,
@@ -434,16 +509,23 @@ class RepaymentConfig(_Model):
         "every economy, so that losses no longer follow the cycle.",
     )
     autopay_share: Prob = Field(
-        0.4, description="Share of borrowers with autopay (a bound bank card)."
+        0.4,
+        description="Share of borrowers with autopay (a bound bank card), who never forget a "
+        "bill. Modelling choice: US pay-in-4 lenders take instalments from a card on file (CFPB "
+        "2022, 'Buy Now, Pay Later: market trends and consumer impacts': 89 % of repayments by "
+        "debit card); 0.4 is for a line whose statement the borrower pays.",
     )
     max_cash_share: Prob = Field(
-        0.9, description="Largest share of cash on hand a borrower puts towards the bill."
+        0.9,
+        description="Largest share of cash on hand a borrower puts towards the bill. Modelling "
+        "choice: a borrower keeps some cash back for other needs.",
     )
     partial_payments: bool = Field(
-        True, description="Whether borrowers who cannot pay all pay any part; false: whole "
-        "bills only, oldest first (an instalment is paid whole or not at all, as on "
-        "instalment platforms such as Afterpay, Klarna's Pay in 4 and Huabei's instalment "
-        "plans: the shipped configs use false)."
+        True,
+        description="Whether borrowers who cannot pay all pay any part (modelling choice, true "
+        "in every shipped config); false: whole bills only, oldest first (an instalment is paid "
+        "whole or not at all, as on instalment platforms such as Afterpay, Klarna's Pay in 4 "
+        "and Huabei's instalment plans).",
     )
 
 
@@ -501,16 +583,28 @@ class OneFactorConfig(_Model):
 class ScoreConfig(_Model):
     """Behaviour score on a 300-900 scale."""
 
-    initial_mean: float = Field(650.0, ge=300, le=900, description="Mean application score.")
-    initial_sd: float = Field(60.0, ge=0, le=300, description="S.d. of the application score.")
+    initial_mean: float = Field(
+        650.0, ge=300, le=900,
+        description="Mean application score. The score is the platform's own (a rule of its "
+        "policy, not a bureau score); its values are modelling choices.",
+    )
+    initial_sd: float = Field(
+        60.0, ge=0, le=300, description="S.d. of the application score (modelling choice)."
+    )
     on_time_gain: NonNeg = Field(
-        3.0, le=600, description="Points gained for a bill paid in full on time."
+        3.0, le=600,
+        description="Points gained for a bill paid in full on time (modelling choice: a slow "
+        "climb, at most 36 points a year of clean payments).",
     )
     missed_loss: NonNeg = Field(
-        40.0, le=600, description="Points lost for each due date left unpaid."
+        40.0, le=600,
+        description="Points lost for each due date left unpaid. Modelling choice, milder than "
+        "a bureau score: FICO's published examples cost one 30-day late payment 60-80 points "
+        "from a 680 score and 90-110 from 780 (300-850 scale).",
     )
     cure_gain: NonNeg = Field(
-        10.0, le=600, description="Points regained when a delinquent account cures."
+        10.0, le=600,
+        description="Points regained when a delinquent account cures (modelling choice).",
     )
 
 
@@ -518,31 +612,51 @@ class CreditLineConfig(_Model):
     """Credit-line policy: initial limit, increases, cuts and freezes."""
 
     income_multiple: NonNeg = Field(
-        1.0, le=20, description="Initial limit at score 700, in months of income."
+        1.0, le=20,
+        description="Initial limit at score 700, in months of income. Platform policy, not "
+        "behaviour: every credit_line key is the platform's own choice, illustrative here "
+        "(no platform discloses its limit rules).",
     )
     score_slope: NonNeg = Field(
-        0.005, le=0.1, description="Relative change of the initial limit per score point above 700."
+        0.005, le=0.1,
+        description="Relative change of the initial limit per score point above 700 "
+        "(platform policy, illustrative).",
     )
     min_limit: NonNeg = Field(
-        500.0, le=MAX_MONEY, description="Smallest limit granted (currency units)."
+        500.0, le=MAX_MONEY,
+        description="Smallest limit granted (currency units; platform policy, illustrative).",
     )
     max_limit: NonNeg = Field(
-        50_000.0, le=MAX_MONEY, description="Largest limit ever granted (currency units)."
+        50_000.0, le=MAX_MONEY,
+        description="Largest limit ever granted (currency units; platform policy, illustrative).",
     )
     max_income_multiple: NonNeg = Field(
-        3.0, le=50, description="Limit increases stop at this many months of permanent income."
+        3.0, le=50,
+        description="Limit increases stop at this many months of permanent income (platform "
+        "policy, illustrative).",
     )
     increase_after_months: int = Field(
-        6, ge=1, le=120, description="Consecutive on-time months before a limit increase."
+        6, ge=1, le=120,
+        description="Consecutive on-time months before a limit increase (platform policy, "
+        "illustrative).",
     )
-    increase_pct: NonNeg = Field(0.2, le=5, description="Relative size of a limit increase.")
+    increase_pct: NonNeg = Field(
+        0.2, le=5,
+        description="Relative size of a limit increase (platform policy, illustrative; "
+        "baseline 0.15).",
+    )
     freeze_dpd: int = Field(
-        1, ge=1, le=360, description="Days past due at which the line is frozen."
+        1, ge=1, le=360,
+        description="Days past due at which the line is frozen (platform policy; at 1, no "
+        "new purchases once a bill is overdue).",
     )
     cut_score: float = Field(
-        550.0, ge=300, le=900, description="Score below which the limit is cut."
+        550.0, ge=300, le=900,
+        description="Score below which the limit is cut (platform policy, illustrative).",
     )
-    cut_pct: Prob = Field(0.3, description="Relative size of a limit cut.")
+    cut_pct: Prob = Field(
+        0.3, description="Relative size of a limit cut (platform policy, illustrative)."
+    )
 
     @model_validator(mode="after")
     def _check_limits(self) -> CreditLineConfig:
@@ -557,21 +671,33 @@ class BillingConfig(_Model):
     """Statement and due dates, fees and charge-off."""
 
     due_day: int = Field(
-        20, ge=1, le=28, description="Day of the month payments are due (statement on day 0)."
+        20, ge=1, le=28,
+        description="Day of the month payments are due (statement on day 0; platform policy).",
     )
     purchase_day: int = Field(
-        25, ge=1, le=29, description="Day of the month new purchases are booked (after due_day)."
+        25, ge=1, le=29,
+        description="Day of the month new purchases are booked (after due_day; a modelling "
+        "simplification of purchases spread over the month).",
     )
     instalment_fee: dict[FeeTerm, Annotated[float, Field(ge=0.0, le=0.05)]] = Field(
         default_factory=lambda: {3: 0.005, 6: 0.006, 12: 0.006},
-        description="Fee per monthly period of each instalment plan, "
-        "as a share of the amount financed.",
+        description="Fee per monthly period of each instalment plan, as a share of the amount "
+        "financed. Platform pricing, not behaviour: 0.5-0.6 % a period is at the low end of the "
+        "0.5-1.2 % a period widely reported for JD Baitiao and below Huabei's standard card "
+        "(2.5 %, 4.5 % and 8.8 % in all for 3, 6 and 12 months: 0.83, 0.75 and 0.73 % a "
+        "period), as quoted by consumer-finance sites, not from a platform filing.",
     )
     late_fee_daily: float = Field(
-        0.0005, ge=0, le=0.01, description="Late fee a day on overdue principal (0.0005 = 0.05%)."
+        0.0005, ge=0, le=0.01,
+        description="Late fee a day on overdue principal (0.0005 = 0.05 %). Platform pricing: "
+        "Huabei's overdue fee, 0.05 % of the overdue amount a day, as widely quoted by "
+        "consumer-finance sites (not checked against an Ant Group filing).",
     )
     chargeoff_dpd: int = Field(
-        180, ge=30, le=360, description="Days past due at which an account is charged off."
+        180, ge=30, le=360,
+        description="Days past due at which an account is charged off. Source: FFIEC Uniform "
+        "Retail Credit Classification and Account Management Policy (2000): open-end retail "
+        "credit 180 days past due is classified loss and charged off.",
     )
     acceleration_dpd: int | None = Field(
         None, ge=1, le=359,
@@ -617,7 +743,10 @@ class RecoveryConfig(_Model):
         "Credit Card Master Trust monthly reports, 2005-2007)."
     )
     unemployed_factor: NonNeg = Field(
-        0.5, le=2, description="Recovery mean multiplier for borrowers unemployed at charge-off."
+        0.5, le=2,
+        description="Recovery mean multiplier for borrowers unemployed at charge-off. "
+        "Modelling choice: less is recovered from those without a job; no published figure "
+        "is used, 0.5 halves the mean.",
     )
     type_factor: dict[str, Annotated[float, Field(ge=0.0, le=5.0)]] = Field(
         default_factory=lambda: {"first_payment_default": 0.2, "unwilling": 0.8},
@@ -741,19 +870,32 @@ class LadderStep(_Model):
 class CapsConfig(_Model):
     """Compliance limits on contacts per borrower (all channels but the agency's letters)."""
 
-    per_day: int = Field(2, ge=0, le=20, description="Most contacts of one borrower in a day.")
+    per_day: int = Field(
+        2, ge=0, le=20,
+        description="Most contacts of one borrower in a day (platform policy, illustrative).",
+    )
     per_week: int = Field(
-        7, ge=0, le=100, description="Most contacts of one borrower in any 7 consecutive days."
+        7, ge=0, le=100,
+        description="Most contacts of one borrower in any 7 consecutive days. Platform "
+        "policy: 7 follows the US Regulation F call-frequency presumption (12 CFR "
+        "1006.14(b)(2): more than seven calls in seven days about one debt is presumed "
+        "harassment), applied here to every channel.",
     )
 
 
 class CollectorsConfig(_Model):
     """The human collection team: a daily capacity of calls and a queue."""
 
-    count: int = Field(10, ge=0, le=100_000, description="Collectors on the team.")
-    calls_per_day: int = Field(60, ge=0, le=1000, description="Calls one collector makes a day.")
+    count: int = Field(
+        10, ge=0, le=100_000,
+        description="Collectors on the team (platform policy: its staffing choice).",
+    )
+    calls_per_day: int = Field(
+        60, ge=0, le=1000,
+        description="Calls one collector makes a day (platform policy, illustrative).",
+    )
     priority: Literal["oldest_dpd", "largest_balance", "highest_expected_recovery"] = Field(
-        "oldest_dpd", description="Which waiting account is called first."
+        "oldest_dpd", description="Which waiting account is called first (platform policy)."
     )
 
 
@@ -761,16 +903,26 @@ class LegalConfig(_Model):
     """Legal action: a fixed cost, a delay, and a share of the balance if it succeeds."""
 
     enabled: bool = Field(True, description="Whether legal action is taken.")
-    from_dpd: int = Field(150, ge=30, le=360, description="Days past due at which a case is filed.")
+    from_dpd: int = Field(
+        150, ge=30, le=360,
+        description="Days past due at which a case is filed (platform policy, illustrative).",
+    )
     min_balance: NonNeg = Field(
-        2000.0, le=MAX_MONEY, description="Smallest balance worth a case (currency units)."
+        2000.0, le=MAX_MONEY,
+        description="Smallest balance worth a case (currency units; platform policy, "
+        "illustrative: a third of the median month's income at the baseline).",
     )
     cost: NonNeg = Field(
-        300.0, le=1e6, description="Cost of a case (currency units), booked at filing."
+        300.0, le=1e6,
+        description="Cost of a case (currency units), booked at filing (platform's cost, "
+        "illustrative).",
     )
-    success_prob: Prob = Field(0.5, description="Probability that the case recovers anything.")
+    success_prob: Prob = Field(
+        0.5, description="Probability that the case recovers anything (modelling choice)."
+    )
     recovery_share: Prob = Field(
-        0.5, description="Share of the charged-off balance a successful case recovers."
+        0.5, description="Share of the charged-off balance a successful case recovers "
+        "(modelling choice)."
     )
     delay_months: int = Field(
         6, ge=0, le=36, description="Months from charge-off to the court-ordered payment."
@@ -782,14 +934,24 @@ class HardshipConfig(_Model):
 
     enabled: bool = Field(True, description="Whether hardship requests are granted.")
     request_prob: Prob = Field(
-        0.3, description="Monthly probability that an eligible delinquent borrower asks."
+        0.3,
+        description="Monthly probability that an eligible delinquent borrower asks. Modelling "
+        "choice (behaviour, no published figure): 0.3 a month means most eligible borrowers "
+        "ask within a few months of the income drop.",
     )
     income_drop: Prob = Field(
-        0.3, description="Eligible when income is this share or more below permanent income."
+        0.3, description="Eligible when income is this share or more below permanent income "
+        "(platform policy, illustrative)."
     )
-    grace_months: int = Field(2, ge=0, le=6, description="Months without instalments.")
+    grace_months: int = Field(
+        2, ge=0, le=6,
+        description="Months without instalments (platform policy: the programme's terms, "
+        "illustrative).",
+    )
     term_months: int = Field(
-        6, ge=1, le=12, description="Months the restructured balance is repaid over."
+        6, ge=1, le=12,
+        description="Months the restructured balance is repaid over (platform policy, "
+        "illustrative; grace and term together at most 12 months, a short-term plan).",
     )
 
     @model_validator(mode="after")
@@ -876,7 +1038,8 @@ class CollectionsConfig(_Model):
 
     enabled: bool = Field(True, description="Whether any collection action is taken.")
     ladder: list[LadderStep] = Field(default_factory=_default_ladder, max_length=50,
-                                     description="Steps of the ladder, in order of action.")
+                                     description="Steps of the ladder, in order of action "
+                                     "(platform policy).")
     channels: dict[str, ChannelConfig] = Field(default_factory=_default_channels,
                                                description="Cost and effect of each channel.")
     caps: CapsConfig = CapsConfig()
