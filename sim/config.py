@@ -1014,7 +1014,7 @@ def _default_channels() -> dict[str, ChannelConfig]:
         "human": ChannelConfig(
             cost=4.0, decay_days=45, escalation=True, stretch_months=0.5, arrangement_months=12,
             promise_share=0.5, promise_keep=0.7,
-            response={"reliable": 0.9, "disorganised": 0.9, "constrained": 0.9,
+            response={"reliable": 1.0, "disorganised": 1.0, "constrained": 1.0,
                       "unwilling": 0.5}),
         "agency": ChannelConfig(
             cost=0.0, commission=0.25, decay_days=240, escalation=True,

@@ -46,9 +46,27 @@ CONTACT_DRAWS = 3
 PURPOSE_ROWS: dict[Purpose, int] = {p: 1 for p in Purpose} | {
     Purpose.CONTACT: CONTACT_DRAWS * len(CHANNELS)}
 """Consecutive purpose values each purpose uses (``purpose .. purpose + rows - 1``)."""
-PURPOSE_KEY: dict[Purpose, str] = {p: "collections" for p in Purpose} | {
-    Purpose.VEHICLE_ORDER: "spv"}
-"""The path stream (:data:`sim.engine.CONCERNS`) whose first draw is the purpose's key."""
+PURPOSE_KEY: dict[Purpose, str] = {
+    Purpose.EW_TRAINING_SAMPLE: "early_warning",
+    Purpose.HARDSHIP_TAKE_UP: "collections",
+    Purpose.NUDGE_REACH: "education",
+    Purpose.EXPERIMENT_ARM: "experiment",
+    Purpose.CONTACT: "collections",
+    Purpose.VEHICLE_ORDER: "spv",
+}
+"""The path stream (:data:`sim.engine.CONCERNS`) whose first draw is the purpose's key: one
+key per concern, so that a concern's draws stay the same whatever another concern draws."""
+
+
+def draw_key(stream: np.random.Generator) -> int:
+    """A concern's key for keyed draws: the first draw of its path stream (63 bits)."""
+    return int(stream.integers(2**63))
+
+
+def path_keys(streams: dict[str, np.random.Generator]) -> dict[str, int]:
+    """The key of every concern that makes keyed draws (the values of :data:`PURPOSE_KEY`),
+    each the first draw of that concern's path stream (``streams``, by concern name)."""
+    return {concern: draw_key(streams[concern]) for concern in dict.fromkeys(PURPOSE_KEY.values())}
 PURPOSE_BITS = 8
 """Bits of the counter that hold the purpose (values 0..255)."""
 

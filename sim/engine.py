@@ -34,6 +34,7 @@ from sim.agents.platform import ChargeOffOutcome, DueDateOutcome, Platform
 from sim.agents.recoveries import Recoveries
 from sim.agents.spv import SPV, BookAtMonthEnd
 from sim.config import BORROWER_TYPES, RunConfig
+from sim.crn import path_keys
 from sim.delinquency import (
     BUCKET_EDGES,
     BUCKETS,
@@ -47,7 +48,8 @@ from sim.delinquency import (
 from sim.recorder import MONTHLY, VINTAGES, Recorder
 from sim.scenarios import simulate_base_rate, simulate_unemployment
 
-CONCERNS = ("macro", "traits", "income", "spending", "repayment", "collections", "recovery", "spv")
+CONCERNS = ("macro", "traits", "income", "spending", "repayment", "collections", "recovery", "spv",
+            "early_warning", "education", "experiment")
 CHARGEOFF_HOUR, PAYMENT_HOUR = 0.25, 0.5  # fractions of a day
 REDEFAULT_WINDOW = 12  # months after a re-age in which a relapse counts as a re-default
 
@@ -130,11 +132,11 @@ class PathSimulation:
         self._co_count: np.ndarray = np.zeros(self.months, dtype=np.int64)
         self._purchases_by_cohort: np.ndarray = np.zeros(self.months)
         self.month_index = 0
-        key = int(self.streams["collections"].integers(2**63))
-        self._key = key
+        self.keys = path_keys(self.streams)  # one key per concern (sim.crn.PURPOSE_KEY)
         self.listeners: list[BookListener] = []  # told of payments, charge-offs, purchases
         self.collections = self.build_collections()
-        self.early_warning = EarlyWarning(config.early_warning, config.billing.due_day, key)
+        self.early_warning = EarlyWarning(config.early_warning, config.billing.due_day,
+                                          self.keys["early_warning"])
         self._nudge_cost = 0
         self.roll_counts: list[np.ndarray] = []
         self.roll_balances: list[np.ndarray] = []
@@ -145,8 +147,8 @@ class PathSimulation:
         self._redefault = np.zeros((2, config.capacity), dtype=bool)
         self.spv = None
         if config.deal is not None:
-            spv_key = int(self.streams["spv"].integers(2**63))
-            self.spv = SPV(config.deal, self.months, config.capacity, spv_key, self.base_rate,
+            self.spv = SPV(config.deal, self.months, config.capacity, self.keys["spv"],
+                           self.base_rate,
                            self.new_recoveries)
             self.listeners.append(self.spv)
 
@@ -158,7 +160,8 @@ class PathSimulation:
         """The path's collection process (of class ``kind``), wired to its accounts: its
         payments go to :meth:`record_payment`, its contacts to :meth:`record_trace`."""
         c = self.config
-        return kind(c.collections, c.repayment, c.experiment, c.capacity, self._key, self.env,
+        return kind(c.collections, c.repayment, c.experiment, c.capacity,
+                    self.keys["collections"], self.env, experiment_key=self.keys["experiment"],
                     ledger=self.platform.ledger, active=self.platform.active, pool=self.pool,
                     on_payment=self.record_payment, on_trace=self.record_trace)
 
@@ -214,7 +217,7 @@ class PathSimulation:
         self.month_index = m
         new = book.initial_borrowers if m == 0 else book.new_borrowers_per_month
         self.platform.onboard(self.n, self.n + new, m, self.pool)
-        self._nudge_cost += educate(self.config.nudges, self._key, self.pool, self.n,
+        self._nudge_cost += educate(self.config.nudges, self.keys["education"], self.pool, self.n,
                                     self.n + new, m)
         self.n += new
         self.pool.month = m

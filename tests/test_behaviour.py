@@ -120,6 +120,26 @@ def test_an_arrangement_moves_the_line_up_the_payment_hierarchy_within_the_debt_
     assert cash.tolist() == [60_000, 10_000, 0, 30_000, 10_000]
 
 
+def test_what_an_arrangement_moves_is_a_monthly_budget_however_many_times_one_pays():
+    """Income less essentials is what can be moved in a month: a payment that took 500 of
+    it beyond savings leaves 200 for a second payment the same month, then nothing."""
+    pool = pool_for({"repayment": KEEN, "income": {"other_debt_limit_months": 5.0}},
+                    capacity=2)
+    pool.permanent_income[:] = 1000.0
+    pool.savings[:] = [100.0, -500.0]  # saved, or owed elsewhere
+    pool.disposable[:] = 700.0
+    who = np.array([0, 1])
+    first = pool.cash_for_bill(who, 1.0, 0.5)
+    assert first.tolist() == [60_000, 50_000]  # 100 saved + 500 moved; 500 moved
+    pool.spend(who, first, 1.0)
+    assert pool.disposable.tolist() == [200.0, 200.0]
+    assert pool.savings.tolist() == [-500.0, -1000.0]
+    second = pool.cash_for_bill(who, 1.0, 0.5)
+    assert second.tolist() == [20_000, 20_000]
+    pool.spend(who, second, 1.0)
+    assert pool.cash_for_bill(who, 1.0, 0.5).tolist() == [0, 0]
+
+
 def test_affordable_income_is_income_less_essentials_after_each_month():
     inc = {"transitory_sd": 0.0, "expense_shock_prob": 0.0, "essential_share": 0.6,
            "replacement_rate": 0.4, "consumption_cut_benefits": 0.0}

@@ -82,3 +82,16 @@ def test_purposes_outside_eight_bits_are_refused():
     for purpose, k in ((256, None), (-1, None), (250, 7)):
         with pytest.raises(ValueError, match="8 bits"):
             uniforms(1, ids, 0, purpose, k)
+
+
+def test_each_concern_draws_with_its_own_key():
+    """Early warning, education, the field experiment, collections and the vehicle each
+    have a key: the first draw of the concern's own path stream, distinct from the others."""
+    from sim.crn import path_keys
+    from sim.engine import path_streams
+
+    keys = path_keys(path_streams(11, 3))
+    assert set(keys) == {"collections", "early_warning", "education", "experiment", "spv"}
+    assert len(set(keys.values())) == len(keys)
+    for concern, key in keys.items():
+        assert key == int(path_streams(11, 3)[concern].integers(2**63))

@@ -313,8 +313,24 @@ class BorrowerPool:
         elif not rep.partial_payments:
             pay = np.where(capacity >= owed, owed, 0)
         pay = np.where(forgot | refuses, 0, pay)
-        self.savings[:n] -= pay / 100.0
+        self.spend(slice(0, n), pay, np.where(reminded, 1.0, rep.max_cash_share))
         return pay
+
+    def spend(self, who: slice | np.ndarray, paid: np.ndarray,
+              share: np.ndarray | float) -> None:
+        """Book payments ``paid`` (cents) of borrowers ``who`` made with
+        :meth:`cash_for_bill` at the same ``share``: savings fall by the payment, and
+        what it took beyond the share of savings is used up from the month's
+        affordable amount (``disposable``), which is a monthly budget: an arrangement
+        moves at most the month's income less essentials in the month, however many
+        times the borrower pays (FCA CONC 7.3; the Standard Financial Statement is a
+        monthly budget).
+        """
+        amount = paid / 100.0
+        savings = self.savings[who]
+        beyond = np.maximum(amount - np.maximum(savings, 0.0) * share, 0.0)
+        self.disposable[who] = np.maximum(self.disposable[who] - beyond, 0.0)
+        self.savings[who] = savings - amount
 
     def cash_for_bill(self, n: int | np.ndarray, share: np.ndarray | float,
                       stretch: np.ndarray | float) -> np.ndarray:

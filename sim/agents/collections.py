@@ -94,7 +94,8 @@ class Collections:
 
     def __init__(self, col: CollectionsConfig, repayment: RepaymentConfig,
                  experiment: ExperimentConfig, capacity: int, key: int,
-                 env: simpy.Environment, *, ledger: Ledger, active: np.ndarray,
+                 env: simpy.Environment, *, experiment_key: int, ledger: Ledger,
+                 active: np.ndarray,
                  pool: BorrowerPool, on_payment: PaymentHook, on_trace: TraceHook = _no_trace):
         self.col = col
         self.repayment = repayment
@@ -149,7 +150,7 @@ class Collections:
         self.promise_kept = np.zeros(capacity, dtype=bool)
         self.promise_channel = np.zeros(capacity, dtype=np.int8)
         self.candidates = np.zeros(0, dtype=np.int64)
-        self.experiment = (FieldExperiment(experiment, capacity, key)
+        self.experiment = (FieldExperiment(experiment, capacity, experiment_key)
                            if experiment.enabled else None)
         team = self.col.collectors
         self.daily_calls = team.count * team.calls_per_day if self.col.enabled else 0
@@ -425,7 +426,7 @@ class Collections:
         if who.size == 0:
             return
         principal, fee = ledger.pay_accounts(day // DAYS_PER_MONTH, who, amount)
-        pool.savings[who] -= amount / 100.0
+        pool.spend(who, amount, self.repayment.max_cash_share)
         self.on_payment(principal, fee, who)
         collected = np.bincount(ch, weights=amount, minlength=len(CHANNELS))
         commission = np.bincount(ch, weights=np.rint(amount * self.commission[ch]),

@@ -282,8 +282,18 @@ class Borrower:
         if not rep.partial_payments and pay < owed:
             pay = self.account.whole_bills(pay)
         pay = 0 if forgot or refuses else pay
-        self.savings -= pay / 100.0
+        self.spend(pay, 1.0 if reminded else rep.max_cash_share)
         return pay
+
+    def spend(self, paid: int, share: float) -> None:
+        """Book a payment of ``paid`` cents made with :meth:`cash_for_bill` at ``share``:
+        savings fall by it, and what it took beyond that share of savings is used up from
+        the month's affordable amount (``disposable`` is a monthly budget, however many
+        times the borrower pays in the month)."""
+        amount = paid / 100.0
+        beyond = max(amount - max(self.savings, 0.0) * share, 0.0)
+        self.disposable = max(self.disposable - beyond, 0.0)
+        self.savings -= amount
 
     def update_score(self, config: RunConfig, on_time: bool, missed: bool, cured: bool) -> None:
         """Score + ``on_time_gain`` / - ``missed_loss`` / + ``cure_gain``, within 300..900."""

@@ -38,6 +38,7 @@ import simpy
 import sim.reference.platform as rules
 from sim.agents.recoveries import Recoveries
 from sim.config import RunConfig
+from sim.crn import path_keys
 from sim.engine import PathResult, path_streams
 from sim.reference.account import DAYS_PER_MONTH, Account
 from sim.reference.borrower import Borrower, Population
@@ -97,19 +98,20 @@ class ReferencePath:
         self.base_rate = simulate_base_rate(macro, self.unemployment, self.streams["macro"])
         self.recovery = Recoveries(config.recovery, config.collections, self.months)
         self.recovery.set_cycle(self.unemployment, macro.unemployment_base)
-        self.key = int(self.streams["collections"].integers(2**63))
+        self.keys = path_keys(self.streams)  # one key per concern, as the vectorised engine
+        self.key = self.keys["collections"]
         self.env = simpy.Environment()
         self.replaying = calls is not None
         self.focus_from = focus_from
         self.solo = False  # replay has dropped every borrower not traced
         self.vehicle: Vehicle | None = None
         if config.deal is not None and not self.replaying:
-            spv_key = int(self.streams["spv"].integers(2**63))
-            self.vehicle = Vehicle(config, spv_key, self.base_rate)
+            self.vehicle = Vehicle(config, self.keys["spv"], self.base_rate)
         self.desk = CollectionsDesk(config, self.key, self.env, self._paid, self._trace_event,
                                     calls, self.vehicle.dilute if self.vehicle else None)
         self.n = 0  # borrower slots onboarded so far
-        self.risk = RiskTeam(config, self.key, lambda b, m: self.desk.enrol(b, m, 1.0))
+        self.risk = RiskTeam(config, self.keys["early_warning"],
+                             lambda b, m: self.desk.enrol(b, m, 1.0))
         self.traced = frozenset(trace_ids)
         self.borrowers: list[Borrower] = []
         self.signals: dict[tuple[str, int], simpy.Event] = {}
@@ -223,7 +225,7 @@ class ReferencePath:
         b.limit = rules.initial_limit(self.config, b)
         b.onboard_month = m
         nudges = self.config.nudges
-        if nudges.enabled and keyed_uniform(self.key, i, 0, _NUDGE) < nudges.reach:
+        if nudges.enabled and keyed_uniform(self.keys["education"], i, 0, _NUDGE) < nudges.reach:
             b.nudged_month = m
             self.nudge_cost += int(round(nudges.cost_per_borrower * 100))
         self.borrowers.append(b)

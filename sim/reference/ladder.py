@@ -348,7 +348,7 @@ class CollectionsDesk:
         if amount <= 0:
             return
         principal, fee = acct.pay(amount)
-        b.savings -= amount / 100.0
+        b.spend(amount, rep.max_cash_share)
         self.on_payment(b, principal, fee)
         name = CHANNELS[ch]
         self.counters[f"collected_{name}"] += amount

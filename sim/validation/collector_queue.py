@@ -108,7 +108,7 @@ def simulate_queue(config: RunConfig, seed: int, path: int, lam: float,
     accounts = _accounts(capacity)
     oldest = accounts["ledger"].oldest
     col = collections(config.collections, config.repayment, config.experiment, capacity, key,
-                      env, **accounts)
+                      env, experiment_key=key, **accounts)  # no experiment runs here
     n = 0
     record = np.zeros((4, days))  # queue, calls, waits, arrivals
 
