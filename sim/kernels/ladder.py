@@ -1,0 +1,526 @@
+"""The collection ladder's day, compiled: promises due, eligibility, collectors, contacts,
+responses, payments and legal referrals over the delinquent accounts.
+
+:class:`sim.agents.collections.Collections` holds the state and calls these kernels; the
+rules are the ones its docstrings state, applied in the same order with the same draws,
+so results are bit-identical to the numpy statements they replace. Everything is plain
+arrays and scalars, grouped in three named tuples: :class:`Rules` (the policy, built once
+a path), :class:`State` (the ladder's own per-account arrays and the month's counters)
+and :class:`Book` (the ledger's and the borrowers' arrays it reads and moves).
+
+Outputs that grow (promises waiting for their day, payments the engine must pass on)
+live in ``bufs``, a typed list of three int64 matrices, with their fill in ``sizes``:
+
+- ``bufs[PENDING]`` (2, k): due day and account of each promise, in the order made;
+- ``bufs[PAID]`` (3, k): account, principal and fee cents of each payment;
+- ``bufs[SEGMENTS]`` (1, k): where each batch of payments ends (one batch per payment
+  step, which the engine passes on as one call, as the numpy code did).
+
+A day runs in this order: the contact ring moves on a day and the collectors' capacity is
+refilled (:func:`open_day`, which also takes the promised payments due and finds the
+accounts past due), collectors call, automated rungs act (:func:`contacts`), contacted
+borrowers respond (:func:`respond`), large balances go to court (:func:`legal`).
+:func:`run_days` runs whole days back to back when nothing else happens in between.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+from sim.kernels.accounts import cash_for_bill, pay_account, whole_bills
+from sim.kernels.draws import uniform
+
+PENDING, PAID, SEGMENTS = 0, 1, 2
+"""Rows of ``bufs`` and ``sizes``."""
+CAPACITY, CALLS, WAITED, MADE, KEPT, BROKEN, CASES, LEGAL_COSTS, MAX_DAY, MAX_WEEK = range(10)
+"""Positions in :attr:`State.tally` of the month's counters that are not per channel."""
+TALLY_KEYS = ("collector_capacity", "collector_calls", "queue_wait_days_total",
+              "promises_made", "promises_kept", "promises_broken", "legal_cases",
+              "legal_costs", "max_contacts_day", "max_contacts_week")
+"""The counters of :attr:`State.tally`, in order."""
+OLDEST_DPD, LARGEST_BALANCE, EXPECTED_RECOVERY = range(3)
+"""Codes of the collectors' priority rules (``collections.collectors.priority``)."""
+
+
+class Rules(NamedTuple):
+    """The collection policy as arrays (per rung, per channel) and scalars."""
+
+    key: int  # the path's key for keyed draws
+    days_per_month: int
+    due_day: int
+    unwilling: int  # the borrower type an escalation moves
+    step_from: np.ndarray  # (rungs,) int64 days past due
+    step_to: np.ndarray  # (rungs,) int64
+    step_every: np.ndarray  # (rungs,) int64 days between actions
+    step_agency: np.ndarray  # (rungs,) bool: the rung is the agency
+    step_channel: np.ndarray  # (rungs,) int64 channel index
+    human_step: int  # rung of the collectors' calls, -1 when none
+    per_day: int  # contact caps
+    per_week: int
+    daily_calls: int  # the collectors' capacity a day
+    priority: int  # OLDEST_DPD, LARGEST_BALANCE or EXPECTED_RECOVERY
+    priority_decay: np.ndarray  # (days,) exp(-(dpd - 1) / human decay days) by dpd
+    priority_response: float  # mean response to a call across types
+    response: np.ndarray  # (channels, types) response at 1 DPD
+    decay: np.ndarray  # (channels, days) exp(-(dpd - 1) / decay days) by dpd
+    escalation: np.ndarray  # (channels,) bool
+    stretch: np.ndarray  # (channels,) months of income an arrangement moves up
+    arrangement: np.ndarray  # (channels,) int64 arrangement months
+    promise_share: np.ndarray  # (channels,)
+    promise_keep: np.ndarray  # (channels,)
+    promise_days: np.ndarray  # (channels,) int64
+    commission: np.ndarray  # (channels,) share of money collected
+    cost_cents: np.ndarray  # (channels,) int64 per action
+    contact_purpose: int  # sim.crn.Purpose.CONTACT
+    contact_draws: int  # sim.crn.CONTACT_DRAWS
+    bucket_edges: np.ndarray  # sim.delinquency.BUCKET_EDGES
+    legal_on: bool
+    legal_from: int  # days past due
+    legal_min_cents: float  # smallest balance taken to court, cents
+    legal_cost_cents: int
+    max_cash_share: float
+    partial: bool  # partial payments taken
+    other_debt: float  # months of income debts elsewhere can take
+
+
+class State(NamedTuple):
+    """The ladder's per-account arrays (``capacity`` slots) and the month's counters."""
+
+    last_action: np.ndarray  # (rungs, capacity) int64 day of the rung's last action
+    week: np.ndarray  # (7, capacity) int16 contacts per day, 7-day ring
+    week_total: np.ndarray  # int16 contacts in the last 7 days
+    queued_since: np.ndarray  # int64 day queued for a collector, -1 not queued
+    agency: np.ndarray  # bool placed with the agency
+    legal: np.ndarray  # bool taken to court
+    human_ever: np.ndarray  # bool ever called by a collector
+    contacts_month: np.ndarray  # int32 contacts this month
+    promise_day: np.ndarray  # int64 day a promise falls due, -1 none
+    promise_kept: np.ndarray  # bool the promise will be kept
+    promise_channel: np.ndarray  # int8 channel the promise was made to
+    actions: np.ndarray  # (channels,) int64 actions this month
+    cost: np.ndarray  # (channels,) int64 cents
+    collected: np.ndarray  # (channels,) int64 cents
+    cures: np.ndarray  # (delinquent buckets,) int64
+    tally: np.ndarray  # (10,) int64, see TALLY_KEYS
+
+
+class Book(NamedTuple):
+    """The ledger's and the borrowers' arrays the ladder reads and moves (``capacity``)."""
+
+    oldest: np.ndarray
+    unpaid: np.ndarray
+    outstanding: np.ndarray
+    due_principal: np.ndarray  # (ages, capacity)
+    due_fee: np.ndarray  # (ages, capacity)
+    reaged_left: np.ndarray
+    active: np.ndarray
+    kind: np.ndarray
+    escalated: np.ndarray
+    stretch: np.ndarray
+    arrangement_until: np.ndarray
+    plan_instalment: np.ndarray
+    savings: np.ndarray
+    permanent_income: np.ndarray
+    disposable: np.ndarray
+    score: np.ndarray
+
+
+# -- growing buffers ----------------------------------------------------------------------
+@njit(cache=True)
+def _reserve(bufs, sizes, which: int, extra: int) -> None:  # noqa: ANN001
+    """Make room for ``extra`` more columns in ``bufs[which]`` (doubling when full)."""
+    buf = bufs[which]
+    need = sizes[which] + extra
+    if need <= buf.shape[1]:
+        return
+    grown = np.zeros((buf.shape[0], max(need, 2 * buf.shape[1])), dtype=np.int64)
+    grown[:, : sizes[which]] = buf[:, : sizes[which]]
+    bufs[which] = grown
+
+
+@njit(cache=True)
+def _push(bufs, sizes, which: int, a: int, b: int, c: int) -> None:  # noqa: ANN001
+    """Append a column (rows beyond the buffer's height are ignored); room was reserved."""
+    buf, k = bufs[which], sizes[which]
+    buf[0, k] = a
+    if buf.shape[0] > 1:
+        buf[1, k] = b
+    if buf.shape[0] > 2:
+        buf[2, k] = c
+    sizes[which] = k + 1
+
+
+@njit(cache=True)
+def first_occurrences(values: np.ndarray, by_value: bool) -> np.ndarray:
+    """Positions of the first occurrence of each distinct value of ``values``.
+
+    In position order, or (``by_value``) in order of the values, as
+    ``np.unique(values, return_index=True)[1]`` gives them.
+    """
+    order = np.argsort(values, kind="mergesort")  # stable: a value's first position leads
+    keep = np.zeros(values.shape[0], dtype=np.bool_)
+    for j in range(values.shape[0]):
+        if j == 0 or values[order[j]] != values[order[j - 1]]:
+            keep[order[j]] = True
+    if by_value:
+        return order[keep[order]]
+    return np.flatnonzero(keep)
+
+
+# -- payments -------------------------------------------------------------------------------
+@njit(cache=True)
+def _cure(day: int, w: int, dpd: int, r: Rules, s: State, b: Book) -> None:
+    """Count a cure of account ``w`` (``dpd`` days past due before paying) when nothing is
+    past due after its payment (``sim.delinquency.cured_after_payment``)."""
+    o = b.oldest[w]
+    if dpd >= 1 and not (o >= 0 and o * r.days_per_month + r.due_day < day):
+        bucket = np.searchsorted(r.bucket_edges, dpd, side="right")
+        s.cures[bucket - 1] += 1
+
+
+@njit(cache=True)
+def pay(day: int, who: np.ndarray, dpd: np.ndarray, ch: np.ndarray, r: Rules, s: State,
+        b: Book, bufs, sizes) -> None:  # noqa: ANN001
+    """Borrowers ``who`` (distinct) pay what they owe, as far as cash allows.
+
+    Cash is savings plus what the contact's channel moves up the payment hierarchy; without
+    partial payments only whole bills are paid. Each payment is booked in the ledger, taken
+    from savings, credited to its channel (less the channel's commission) and appended to
+    ``bufs[PAID]``; the call's payments form one batch in ``bufs[SEGMENTS]``.
+    """
+    month = day // r.days_per_month
+    start = sizes[PAID]
+    _reserve(bufs, sizes, PAID, who.shape[0])
+    for i in range(who.shape[0]):
+        w, c = who[i], ch[i]
+        cash = cash_for_bill(w, r.max_cash_share, r.stretch[c], b.savings, b.permanent_income,
+                             b.disposable, r.other_debt)
+        amount = min(b.unpaid[w], cash)
+        if not r.partial:
+            amount = whole_bills(month, w, amount, b.due_principal, b.due_fee)
+        if amount <= 0:
+            continue
+        principal, fee = pay_account(month, w, amount, b.due_principal, b.due_fee, b.oldest,
+                                     b.unpaid, b.outstanding, b.reaged_left)
+        b.savings[w] -= amount / 100.0
+        _push(bufs, sizes, PAID, w, principal, fee)
+        s.collected[c] += amount
+        s.cost[c] += np.int64(np.rint(amount * r.commission[c]))
+        _cure(day, w, dpd[i], r, s, b)
+    if sizes[PAID] > start:
+        _reserve(bufs, sizes, SEGMENTS, 1)
+        _push(bufs, sizes, SEGMENTS, sizes[PAID], 0, 0)
+
+
+@njit(cache=True)
+def promises_due(day: int, r: Rules, s: State, b: Book, bufs, sizes) -> None:  # noqa: ANN001
+    """Promises falling due today: count kept and broken, and take the kept ones' payments
+    from accounts still past due and open (promises cancelled since do not count)."""
+    pending, k = bufs[PENDING], sizes[PENDING]
+    due = np.zeros(k, dtype=np.bool_)
+    kept = 0
+    for j in range(k):
+        due[j] = pending[0, j] == day
+    idx = pending[1, :k][due]
+    rest = pending[:, :k][:, ~due].copy()
+    pending[:, : rest.shape[1]] = rest
+    sizes[PENDING] = rest.shape[1]
+    if idx.shape[0] == 0:
+        return
+    idx = idx[s.promise_day[idx] == day]
+    live = np.zeros(idx.shape[0], dtype=np.bool_)
+    for j in range(idx.shape[0]):
+        w = idx[j]
+        kept += s.promise_kept[w]
+        o = b.oldest[w]
+        live[j] = (s.promise_kept[w] and o >= 0 and o * r.days_per_month + r.due_day < day
+                   and b.active[w])
+    s.promise_day[idx] = -1
+    s.tally[KEPT] += kept
+    s.tally[BROKEN] += idx.shape[0] - kept
+    who = idx[live]
+    dpd = day - (b.oldest[who] * r.days_per_month + r.due_day)
+    pay(day, who, dpd, s.promise_channel[who].astype(np.int64), r, s, b, bufs, sizes)
+
+
+# -- responses ------------------------------------------------------------------------------
+@njit(cache=True)
+def _arrangements(day: int, who: np.ndarray, ch: np.ndarray, responded: np.ndarray,
+                  r: Rules, b: Book) -> None:
+    """Responses that move the unwilling (escalation), and responses to channels that
+    negotiate, which start a repayment arrangement over the channel's months."""
+    month = day // r.days_per_month
+    for i in responded:
+        if r.escalation[ch[i]] and b.kind[who[i]] == r.unwilling:
+            b.escalated[who[i]] = True
+    for i in responded:
+        w, c = who[i], ch[i]
+        if r.arrangement[c] > 0:
+            b.stretch[w] = r.stretch[c]
+            b.arrangement_until[w] = month + r.arrangement[c]
+            b.plan_instalment[w] = -(-b.outstanding[w] // r.arrangement[c])
+
+
+@njit(cache=True)
+def _promise(day: int, who: np.ndarray, ch: np.ndarray, u_keep: np.ndarray, r: Rules,
+             s: State, bufs, sizes) -> None:  # noqa: ANN001
+    """Borrowers ``who`` (distinct) promise to pay in their channel's promise days."""
+    _reserve(bufs, sizes, PENDING, who.shape[0])
+    for i in range(who.shape[0]):
+        w, c = who[i], ch[i]
+        due = day + r.promise_days[c]
+        s.promise_day[w] = due
+        s.promise_kept[w] = u_keep[i] < r.promise_keep[c]
+        s.promise_channel[w] = c
+        _push(bufs, sizes, PENDING, due, w, 0)
+    s.tally[MADE] += who.shape[0]
+
+
+@njit(cache=True)
+def respond(day: int, who: np.ndarray, dpd: np.ndarray, ch: np.ndarray, r: Rules, s: State,
+            b: Book, bufs, sizes) -> None:  # noqa: ANN001
+    """Draw the responses of contacts and book the payments and promises they bring.
+
+    One entry per contact: borrower ``who`` at ``dpd`` days past due through channel
+    ``ch`` (a borrower may appear once per rung). A contact responds with the channel's
+    response for the borrower's type, decaying with days past due; a responder promises
+    (kept or not) or pays now. A borrower promises at most once (the first promising
+    contact, and only without a promise running) and pays at most once (the first paying
+    contact); payers are taken in slot order.
+    """
+    n = who.shape[0]
+    hit = np.zeros(n, dtype=np.bool_)
+    for i in range(n):
+        c = ch[i]
+        u = uniform(r.key, who[i], day, r.contact_purpose + r.contact_draws * c)
+        hit[i] = u < r.response[c, b.kind[who[i]]] * r.decay[c, dpd[i]]
+    responded = np.flatnonzero(hit)
+    _arrangements(day, who, ch, responded, r, b)
+    k = responded.shape[0]
+    promise = np.zeros(k, dtype=np.bool_)
+    promised = np.zeros(k, dtype=np.bool_)
+    u_keep = np.zeros(k)
+    for j in range(k):
+        w, c = who[responded[j]], ch[responded[j]]
+        base = r.contact_purpose + r.contact_draws * c
+        promise[j] = uniform(r.key, w, day, base + 1) < r.promise_share[c]
+        u_keep[j] = uniform(r.key, w, day, base + 2)
+        promised[j] = promise[j] and s.promise_day[w] < 0
+    at = np.flatnonzero(promised)
+    at = at[first_occurrences(who[responded[at]], False)]
+    _promise(day, who[responded[at]], ch[responded[at]], u_keep[at], r, s, bufs, sizes)
+    paying = responded[~promise]
+    paying = paying[first_occurrences(who[paying], True)]
+    pay(day, who[paying], dpd[paying], ch[paying], r, s, b, bufs, sizes)
+
+
+# -- the day --------------------------------------------------------------------------------
+@njit(cache=True)
+def open_day(day: int, cand: np.ndarray, r: Rules, s: State, b: Book, bufs,
+             sizes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # noqa: ANN001
+    """Start day ``day``: move the contact ring on, refill the collectors' capacity, take
+    the promised payments due, and find the delinquent accounts.
+
+    Args:
+        cand: the candidate accounts (ascending slots): those with an unpaid bill at the
+            last refresh.
+
+    Returns:
+        (candidates still owing, accounts past due today, their days past due); an
+        account whose bill was missed today is late only from tomorrow.
+    """
+    slot = day % 7
+    week_total = s.week_total
+    week_total -= s.week[slot]
+    s.week[slot] = 0
+    s.tally[CAPACITY] += r.daily_calls
+    promises_due(day, r, s, b, bufs, sizes)
+    owing = np.zeros(cand.shape[0], dtype=np.bool_)
+    late = np.zeros(cand.shape[0], dtype=np.bool_)
+    dpd = np.zeros(cand.shape[0], dtype=np.int64)
+    for i in range(cand.shape[0]):
+        w = cand[i]
+        o = b.oldest[w]
+        owing[i] = o >= 0 and b.active[w]
+        if not owing[i]:
+            s.queued_since[w] = -1
+            continue
+        due = o * r.days_per_month + r.due_day
+        late[i] = due < day
+        dpd[i] = day - due
+    return cand[owing], cand[late], dpd[late]
+
+
+@njit(cache=True)
+def _eligible(day: int, idx: np.ndarray, dpd: np.ndarray, r: Rules, s: State) -> np.ndarray:
+    """Whether each rung (rows) may act on each account of ``idx`` today, caps aside: within
+    its days-past-due range, its wait since its last action over, and (but the agency)
+    not on accounts placed with the agency."""
+    ok = np.zeros((r.step_from.shape[0], idx.shape[0]), dtype=np.bool_)
+    for j in range(r.step_from.shape[0]):
+        for i in range(idx.shape[0]):
+            w = idx[i]
+            ok[j, i] = (r.step_from[j] <= dpd[i] <= r.step_to[j]
+                        and s.last_action[j, w] <= day - r.step_every[j]
+                        and (r.step_agency[j] or not s.agency[w]))
+    return ok
+
+
+@njit(cache=True)
+def priority(who: np.ndarray, dpd: np.ndarray, r: Rules, b: Book) -> np.ndarray:
+    """Order of the waiting accounts ``who`` (ascending slots): the policy's rule, ties by
+    slot (a stable sort on the descending key)."""
+    key = np.zeros(who.shape[0])
+    for i in range(who.shape[0]):
+        w = who[i]
+        if r.priority == OLDEST_DPD:
+            key[i] = dpd[i]
+        elif r.priority == LARGEST_BALANCE:
+            key[i] = b.outstanding[w]
+        else:
+            score = (b.score[w] - 300.0) / 600.0
+            key[i] = (b.outstanding[w] * r.priority_response * r.priority_decay[dpd[i]]
+                      * score)
+    return np.argsort(-key, kind="mergesort")
+
+
+@njit(cache=True)
+def _human(day: int, idx: np.ndarray, dpd: np.ndarray, ok: np.ndarray,
+           week_left: np.ndarray, today: np.ndarray, r: Rules, s: State,
+           b: Book) -> np.ndarray:
+    """Queue the accounts the collectors' rung may call (within the caps) and call as many
+    as the day's capacity allows, in priority order; returns their positions in ``idx``."""
+    pos = np.flatnonzero(ok & (np.minimum(r.per_day - today, week_left - today) > 0))
+    waiting = idx[pos]
+    for w in waiting:
+        if s.queued_since[w] < 0:
+            s.queued_since[w] = day
+    k = min(pos.shape[0], r.daily_calls)
+    if k == 0:
+        return np.zeros(0, dtype=np.int64)
+    called = pos[priority(waiting, dpd[pos], r, b)[:k]]
+    waited = 0
+    for i in called:
+        w = idx[i]
+        today[i] += 1
+        waited += day - s.queued_since[w]
+        s.queued_since[w] = -1
+        s.human_ever[w] = True
+    s.tally[CALLS] += k
+    s.tally[WAITED] += waited
+    return called
+
+
+@njit(cache=True)
+def _automated(idx: np.ndarray, ok: np.ndarray, week_left: np.ndarray, today: np.ndarray,
+               r: Rules, s: State) -> np.ndarray:
+    """Which automated rungs (rows, the collectors' row stays False) contact each account
+    today: in ladder order while the account has room under both caps."""
+    allowed = np.zeros(ok.shape, dtype=np.bool_)
+    for i in range(idx.shape[0]):
+        room = min(r.per_day - today[i], week_left[i] - today[i])
+        wanted = 0
+        for j in range(ok.shape[0]):
+            if j == r.human_step or not ok[j, i]:
+                continue
+            wanted += 1
+            if wanted <= room:
+                allowed[j, i] = True
+        for j in range(ok.shape[0]):
+            today[i] += allowed[j, i]
+            if allowed[j, i] and r.step_agency[j]:
+                s.agency[idx[i]] = True
+    return allowed
+
+
+@njit(cache=True)
+def _book(day: int, idx: np.ndarray, pos: np.ndarray, rung: np.ndarray, today: np.ndarray,
+          r: Rules, s: State) -> None:
+    """Book the day's contacts: the rungs' last actions, the channels' actions and costs,
+    and every worked account's contacts today, this week and this month."""
+    for q in range(pos.shape[0]):
+        j, w = rung[q], idx[pos[q]]
+        s.last_action[j, w] = day
+        c = r.step_channel[j]
+        s.actions[c] += 1
+        s.cost[c] += r.cost_cents[c]
+    slot = day % 7
+    most_day, most_week = 0, 0
+    for i in range(idx.shape[0]):
+        w, t = idx[i], np.int16(today[i])
+        s.week[slot, w] = t
+        s.week_total[w] += t
+        s.contacts_month[w] += t
+        most_day = max(most_day, today[i])
+        most_week = max(most_week, np.int64(s.week_total[w]))
+    s.tally[MAX_DAY] = max(s.tally[MAX_DAY], most_day)
+    s.tally[MAX_WEEK] = max(s.tally[MAX_WEEK], most_week)
+
+
+@njit(cache=True)
+def contacts(day: int, idx: np.ndarray, dpd: np.ndarray, r: Rules,
+             s: State, b: Book) -> tuple[np.ndarray, np.ndarray]:
+    """Today's contacts of the delinquent accounts ``idx`` (at ``dpd`` days past due).
+
+    Collectors call first (a call supersedes a reminder), then the automated rungs act in
+    ladder order; the caps (contacts a day, contacts in seven days) apply in that order.
+
+    Returns:
+        (positions into ``idx``, rung) of each contact: the calls in priority order, then
+        each automated rung's contacts in slot order, rung by rung.
+    """
+    ok = _eligible(day, idx, dpd, r, s)
+    today = np.zeros(idx.shape[0], dtype=np.int64)
+    week_left = r.per_week - s.week_total[idx].astype(np.int64)
+    called = np.zeros(0, dtype=np.int64)
+    if r.human_step >= 0:
+        called = _human(day, idx, dpd, ok[r.human_step], week_left, today, r, s, b)
+    allowed = _automated(idx, ok, week_left, today, r, s)
+    total = called.shape[0] + allowed.sum()
+    pos = np.zeros(total, dtype=np.int64)
+    rung = np.full(total, r.human_step, dtype=np.int64)
+    pos[: called.shape[0]] = called
+    q = called.shape[0]
+    for j in range(allowed.shape[0]):
+        for i in np.flatnonzero(allowed[j]):
+            pos[q], rung[q] = i, j
+            q += 1
+    if total:
+        _book(day, idx, pos, rung, today, r, s)
+    return pos, rung
+
+
+@njit(cache=True)
+def legal(idx: np.ndarray, dpd: np.ndarray, r: Rules, s: State, b: Book) -> None:
+    """Take to court the accounts of ``idx`` past the legal threshold of days past due
+    whose balance is large enough (once each); a court claim moves the unwilling."""
+    if not r.legal_on:
+        return
+    cases = 0
+    for i in range(idx.shape[0]):
+        w = idx[i]
+        if dpd[i] >= r.legal_from and not s.legal[w] and b.outstanding[w] >= r.legal_min_cents:
+            s.legal[w] = True
+            b.escalated[w] = True
+            cases += 1
+    s.tally[CASES] += cases
+    s.tally[LEGAL_COSTS] += r.legal_cost_cents * cases
+
+
+@njit(cache=True)
+def run_days(first: int, last: int, cand: np.ndarray, r: Rules, s: State, b: Book, bufs,
+             sizes) -> np.ndarray:  # noqa: ANN001
+    """Run the ladder's days ``first..last`` back to back (nothing else may happen between
+    them); returns the candidates still owing."""
+    for day in range(first, last + 1):
+        cand, idx, dpd = open_day(day, cand, r, s, b, bufs, sizes)
+        if idx.shape[0] == 0 or r.step_from.shape[0] == 0:
+            continue
+        pos, rung = contacts(day, idx, dpd, r, s, b)
+        if pos.shape[0]:
+            respond(day, idx[pos], dpd[pos], r.step_channel[rung], r, s, b, bufs, sizes)
+        legal(idx, dpd, r, s, b)
+    return cand
