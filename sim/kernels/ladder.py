@@ -89,7 +89,7 @@ class Rules(NamedTuple):
 class State(NamedTuple):
     """The ladder's per-account arrays (``capacity`` slots) and the month's counters."""
 
-    last_action: np.ndarray  # (rungs, capacity) int64 day of the rung's last action
+    last_action: np.ndarray  # (capacity, rungs) int64 day of each rung's last action
     week: np.ndarray  # (7, capacity) int16 contacts per day, 7-day ring
     week_total: np.ndarray  # int16 contacts in the last 7 days
     queued_since: np.ndarray  # int64 day queued for a collector, -1 not queued
@@ -355,18 +355,33 @@ def open_day(day: int, cand: np.ndarray, r: Rules, s: State, b: Book, bufs,
 
 
 @njit(cache=True)
-def _eligible(day: int, idx: np.ndarray, dpd: np.ndarray, r: Rules, s: State) -> np.ndarray:
-    """Whether each rung (rows) may act on each account of ``idx`` today, caps aside: within
-    its days-past-due range, its wait since its last action over, and (but the agency)
-    not on accounts placed with the agency."""
-    ok = np.zeros((r.step_from.shape[0], idx.shape[0]), dtype=np.bool_)
-    for j in range(r.step_from.shape[0]):
-        for i in range(idx.shape[0]):
-            w = idx[i]
-            ok[j, i] = (r.step_from[j] <= dpd[i] <= r.step_to[j]
-                        and s.last_action[j, w] <= day - r.step_every[j]
-                        and (r.step_agency[j] or not s.agency[w]))
-    return ok
+def _eligible(day: int, idx: np.ndarray, dpd: np.ndarray, r: Rules,
+              s: State) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Whether each rung (columns) may act on each account of ``idx`` (rows) today, caps
+    aside: within its days-past-due range, its wait since its last action over, and (but
+    the agency) not on accounts placed with the agency.
+
+    Returns:
+        (that matrix, the contacts each account may still have this week, positions of
+        the accounts the collectors' rung may call within the caps).
+    """
+    rungs, n, h = r.step_from.shape[0], idx.shape[0], r.human_step
+    ok = np.empty((n, rungs), dtype=np.bool_)
+    week_left = np.empty(n, dtype=np.int64)
+    waiting = np.empty(n, dtype=np.int64)
+    q = 0
+    for i in range(n):
+        w, d = idx[i], dpd[i]
+        free = not s.agency[w]
+        for j in range(rungs):
+            ok[i, j] = ((r.step_from[j] <= d) & (d <= r.step_to[j])
+                        & (s.last_action[w, j] <= day - r.step_every[j])
+                        & (r.step_agency[j] | free))
+        week_left[i] = r.per_week - np.int64(s.week_total[w])
+        if h >= 0 and ok[i, h] and min(r.per_day, week_left[i]) > 0:
+            waiting[q] = i
+            q += 1
+    return ok, week_left, waiting[:q]
 
 
 @njit(cache=True)
@@ -388,12 +403,10 @@ def priority(who: np.ndarray, dpd: np.ndarray, r: Rules, b: Book) -> np.ndarray:
 
 
 @njit(cache=True)
-def _human(day: int, idx: np.ndarray, dpd: np.ndarray, ok: np.ndarray,
-           week_left: np.ndarray, today: np.ndarray, r: Rules, s: State,
-           b: Book) -> np.ndarray:
-    """Queue the accounts the collectors' rung may call (within the caps) and call as many
-    as the day's capacity allows, in priority order; returns their positions in ``idx``."""
-    pos = np.flatnonzero(ok & (np.minimum(r.per_day - today, week_left - today) > 0))
+def _human(day: int, idx: np.ndarray, dpd: np.ndarray, pos: np.ndarray,
+           today: np.ndarray, r: Rules, s: State, b: Book) -> np.ndarray:
+    """Queue the accounts ``idx[pos]`` the collectors' rung may call and call as many as
+    the day's capacity allows, in priority order; returns their positions in ``idx``."""
     waiting = idx[pos]
     for w in waiting:
         if s.queued_since[w] < 0:
@@ -409,55 +422,47 @@ def _human(day: int, idx: np.ndarray, dpd: np.ndarray, ok: np.ndarray,
         waited += day - s.queued_since[w]
         s.queued_since[w] = -1
         s.human_ever[w] = True
+        s.last_action[w, r.human_step] = day
     s.tally[CALLS] += k
     s.tally[WAITED] += waited
     return called
 
 
 @njit(cache=True)
-def _automated(idx: np.ndarray, ok: np.ndarray, week_left: np.ndarray, today: np.ndarray,
-               r: Rules, s: State) -> np.ndarray:
-    """Which automated rungs (rows, the collectors' row stays False) contact each account
-    today: in ladder order while the account has room under both caps."""
+def _automated(day: int, idx: np.ndarray, ok: np.ndarray, week_left: np.ndarray,
+               today: np.ndarray, r: Rules, s: State) -> tuple[np.ndarray, np.ndarray]:
+    """Which automated rungs (columns) contact each account (rows) today, in ladder order
+    while the account has room under both caps; books every worked account's contacts
+    today, this week and this month, and the rungs' last actions.
+
+    Returns:
+        (that matrix, the largest contacts today and in seven days among the accounts).
+    """
     allowed = np.zeros(ok.shape, dtype=np.bool_)
+    slot = day % 7
+    most = np.zeros(2, dtype=np.int64)
     for i in range(idx.shape[0]):
+        w = idx[i]
         room = min(r.per_day - today[i], week_left[i] - today[i])
         wanted = 0
-        for j in range(ok.shape[0]):
-            if j == r.human_step or not ok[j, i]:
+        for j in range(ok.shape[1]):
+            if j == r.human_step or not ok[i, j]:
                 continue
             wanted += 1
             if wanted <= room:
-                allowed[j, i] = True
-        for j in range(ok.shape[0]):
-            today[i] += allowed[j, i]
-            if allowed[j, i] and r.step_agency[j]:
-                s.agency[idx[i]] = True
-    return allowed
-
-
-@njit(cache=True)
-def _book(day: int, idx: np.ndarray, pos: np.ndarray, rung: np.ndarray, today: np.ndarray,
-          r: Rules, s: State) -> None:
-    """Book the day's contacts: the rungs' last actions, the channels' actions and costs,
-    and every worked account's contacts today, this week and this month."""
-    for q in range(pos.shape[0]):
-        j, w = rung[q], idx[pos[q]]
-        s.last_action[j, w] = day
-        c = r.step_channel[j]
-        s.actions[c] += 1
-        s.cost[c] += r.cost_cents[c]
-    slot = day % 7
-    most_day, most_week = 0, 0
-    for i in range(idx.shape[0]):
-        w, t = idx[i], np.int16(today[i])
-        s.week[slot, w] = t
-        s.week_total[w] += t
-        s.contacts_month[w] += t
-        most_day = max(most_day, today[i])
-        most_week = max(most_week, np.int64(s.week_total[w]))
-    s.tally[MAX_DAY] = max(s.tally[MAX_DAY], most_day)
-    s.tally[MAX_WEEK] = max(s.tally[MAX_WEEK], most_week)
+                allowed[i, j] = True
+                today[i] += 1
+                s.last_action[w, j] = day
+                if r.step_agency[j]:
+                    s.agency[w] = True
+        t = today[i]
+        if t > 0:
+            s.week[slot, w] = t
+            s.week_total[w] += t
+            s.contacts_month[w] += t
+        most[0] = max(most[0], t)
+        most[1] = max(most[1], np.int64(s.week_total[w]))
+    return allowed, most
 
 
 @njit(cache=True)
@@ -467,29 +472,41 @@ def contacts(day: int, idx: np.ndarray, dpd: np.ndarray, r: Rules,
 
     Collectors call first (a call supersedes a reminder), then the automated rungs act in
     ladder order; the caps (contacts a day, contacts in seven days) apply in that order.
+    The contacts are booked: the rungs' last actions, the channels' actions and costs, and
+    every worked account's contacts today, this week and this month.
 
     Returns:
         (positions into ``idx``, rung) of each contact: the calls in priority order, then
         each automated rung's contacts in slot order, rung by rung.
     """
-    ok = _eligible(day, idx, dpd, r, s)
+    ok, week_left, waiting = _eligible(day, idx, dpd, r, s)
     today = np.zeros(idx.shape[0], dtype=np.int64)
-    week_left = r.per_week - s.week_total[idx].astype(np.int64)
     called = np.zeros(0, dtype=np.int64)
     if r.human_step >= 0:
-        called = _human(day, idx, dpd, ok[r.human_step], week_left, today, r, s, b)
-    allowed = _automated(idx, ok, week_left, today, r, s)
-    total = called.shape[0] + allowed.sum()
-    pos = np.zeros(total, dtype=np.int64)
-    rung = np.full(total, r.human_step, dtype=np.int64)
+        called = _human(day, idx, dpd, waiting, today, r, s, b)
+    allowed, most = _automated(day, idx, ok, week_left, today, r, s)
+    counts = allowed.sum(axis=0)
+    start = np.empty(counts.shape[0], dtype=np.int64)
+    k = called.shape[0]
+    for j in range(counts.shape[0]):
+        start[j] = k
+        k += counts[j]
+    pos = np.empty(k, dtype=np.int64)
+    rung = np.empty(k, dtype=np.int64)
     pos[: called.shape[0]] = called
-    q = called.shape[0]
-    for j in range(allowed.shape[0]):
-        for i in np.flatnonzero(allowed[j]):
-            pos[q], rung[q] = i, j
-            q += 1
-    if total:
-        _book(day, idx, pos, rung, today, r, s)
+    rung[: called.shape[0]] = r.human_step
+    for i in range(allowed.shape[0]):
+        for j in range(allowed.shape[1]):
+            if allowed[i, j]:
+                pos[start[j]], rung[start[j]] = i, j
+                start[j] += 1
+    if k:
+        for q in range(k):
+            c = r.step_channel[rung[q]]
+            s.actions[c] += 1
+            s.cost[c] += r.cost_cents[c]
+        s.tally[MAX_DAY] = max(s.tally[MAX_DAY], most[0])
+        s.tally[MAX_WEEK] = max(s.tally[MAX_WEEK], most[1])
     return pos, rung
 
 
