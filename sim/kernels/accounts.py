@@ -32,7 +32,7 @@ def cash_for_bill(w: int, share: float, stretch: float, savings: np.ndarray,
     moved = min(stretch * p, disposable[w])
     room = max(s + other_debt * p, 0.0)
     cash = min(max(s, 0.0) * share + moved, room)
-    return np.int64(np.floor(cash * 100.0))
+    return int(np.floor(cash * 100.0))
 
 
 @njit(cache=True)
