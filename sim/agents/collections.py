@@ -236,7 +236,7 @@ class Collections:
                            if experiment.enabled else None)
         team = self.col.collectors
         self.daily_calls = team.count * team.calls_per_day if self.col.enabled else 0
-        self.rules = ladder_rules(self, DAYS_PER_MONTH)
+        self.rules = ladder_rules(self, DAYS_PER_MONTH)  # :meth:`daily` sizes it to its days
         self.reset_month()
 
     # -- monthly counters --------------------------------------------------------------------
