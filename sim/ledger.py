@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.delinquency import DAYS_PER_MONTH, days_past_due
+from sim.kernels.book import book_purchases, pay_bills
 
 __all__ = ["DAYS_PER_MONTH", "SCHEDULE_SLOTS", "Ledger", "allocate"]
 SCHEDULE_SLOTS = 14  # a 12-month plan bought in month m starts at m+1 and ends at m+13
@@ -36,6 +37,13 @@ def allocate(amount: np.ndarray, buckets: np.ndarray) -> np.ndarray:
     paid = np.subtract(amount[None, :], before, out=before)  # in place: no large temporaries
     np.maximum(paid, 0, out=paid)
     return np.minimum(paid, buckets, out=paid)
+
+
+def _cents(values: np.ndarray) -> np.ndarray:
+    """``values`` as int64 (the kernels' type), refusing non-integer amounts."""
+    if not np.issubdtype(values.dtype, np.integer):
+        raise TypeError(f"amounts must be whole cents (an integer array), not {values.dtype}")
+    return values.astype(np.int64, copy=False)
 
 
 class Ledger:
@@ -241,24 +249,12 @@ class Ledger:
         principal evenly (the remainder cents go to the first instalment) with a fee of
         ``fee_rate[term]`` times the amount in every period.
         """
-        n = amount.shape[0]
-        periods = np.maximum(term, 1)
-        base, rem = np.divmod(amount, periods)
         rate = np.zeros(int(term.max(initial=0)) + 1)
         for t, r in fee_rate.items():
             if t < rate.shape[0]:
                 rate[t] = r
-        fee = np.rint(amount * rate[term]).astype(np.int64)
-        start, after = (month + 1) % SCHEDULE_SLOTS, (month + 2) % SCHEDULE_SLOTS
-        self.step_principal[start, :n] += base + rem
-        self.step_principal[after, :n] -= rem  # the remainder is billed once
-        self.step_fee[start, :n] += fee
-        for t in (1, 3, 6, 12):
-            end = (month + 1 + t) % SCHEDULE_SLOTS
-            ending = periods == t
-            self.step_principal[end, :n] -= np.where(ending, base, 0)
-            self.step_fee[end, :n] -= np.where(ending, fee, 0)
-        self.outstanding[:n] += amount
+        book_purchases(month, _cents(amount), _cents(term), rate, self.step_principal,
+                       self.step_fee, self.outstanding)
 
     def bill(self, month: int, n: int, late_fee_rate: float) -> tuple[np.ndarray, np.ndarray]:
         """Issue ``month``'s statement: move its instalments into the bills due this month.
@@ -300,23 +296,8 @@ class Ledger:
         n = amount.shape[0]
         if np.any(amount > self.unpaid[:n]) or np.any(amount < 0):
             raise ValueError("a payment is negative or exceeds what the account owes")
-        oldest = self.oldest[:n]
-        cur = month % self.ages
-        # accounts whose only unpaid bill is this month's: one bill, fee first
-        simple = np.where(oldest == month, amount, 0)
-        fee_paid = np.minimum(simple, self.due_fee[cur, :n])
-        principal_paid = simple - fee_paid
-        self.due_fee[cur, :n] -= fee_paid
-        self.due_principal[cur, :n] -= principal_paid
-        # accounts with older bills: the general allocation over every due month
-        idx = np.flatnonzero((oldest >= 0) & (oldest < month) & (amount > 0))
-        if idx.size:
-            principal_paid[idx], fee_paid[idx] = self._allocate_to(month, idx, amount[idx])
-        self.unpaid[:n] -= amount
-        self.outstanding[:n] -= amount
-        oldest[self.unpaid[:n] == 0] = -1
-        self._repaid(slice(0, n), principal_paid)
-        return principal_paid, fee_paid
+        return pay_bills(month, _cents(amount), self.due_principal, self.due_fee, self.oldest,
+                         self.unpaid, self.outstanding, self.reaged_left)
 
     def pay_accounts(self, month: int, idx: np.ndarray,
                      amount: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
