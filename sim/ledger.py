@@ -16,7 +16,6 @@ from __future__ import annotations
 import numpy as np
 
 from sim.delinquency import DAYS_PER_MONTH, days_past_due
-from sim.kernels.book import book_purchases, pay_bills
 
 __all__ = ["DAYS_PER_MONTH", "SCHEDULE_SLOTS", "Ledger", "allocate"]
 SCHEDULE_SLOTS = 14  # a 12-month plan bought in month m starts at m+1 and ends at m+13
@@ -249,6 +248,8 @@ class Ledger:
         principal evenly (the remainder cents go to the first instalment) with a fee of
         ``fee_rate[term]`` times the amount in every period.
         """
+        from sim.kernels.book import book_purchases  # numba loads with the first path
+
         rate = np.zeros(int(term.max(initial=0)) + 1)
         for t, r in fee_rate.items():
             if t < rate.shape[0]:
@@ -296,6 +297,8 @@ class Ledger:
         n = amount.shape[0]
         if np.any(amount > self.unpaid[:n]) or np.any(amount < 0):
             raise ValueError("a payment is negative or exceeds what the account owes")
+        from sim.kernels.book import pay_bills  # numba loads with the first path
+
         return pay_bills(month, _cents(amount), self.due_principal, self.due_fee, self.oldest,
                          self.unpaid, self.outstanding, self.reaged_left)
 

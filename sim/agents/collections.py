@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import simpy
-from numba.typed import List
 
 from sim.agents.borrowers import UNWILLING
 from sim.agents.experiments import FieldExperiment
@@ -45,7 +44,7 @@ from sim.delinquency import (
     bucket_of,
     due_time,
 )
-from sim.kernels.ladder import (
+from sim.kernels.layout import (
     EXPECTED_RECOVERY,
     LARGEST_BALANCE,
     OLDEST_DPD,
@@ -55,11 +54,6 @@ from sim.kernels.ladder import (
     Book,
     Rules,
     State,
-    contacts,
-    legal,
-    open_day,
-    respond,
-    run_days,
 )
 
 if TYPE_CHECKING:
@@ -228,6 +222,8 @@ class Collections:
         self.recent_contacts = np.zeros(capacity)  # decayed monthly count, lender-observable
         self.candidates = np.zeros(0, dtype=np.int64)
         self.called_today = np.zeros(0, dtype=np.int64)  # the collectors' latest day's calls
+        from numba.typed import List  # numba loads with the first path, not with the engine
+
         # promises waiting for their day, payments to pass on, batches of payments
         self.bufs = List([np.zeros((2, 64), dtype=np.int64), np.zeros((3, 256), dtype=np.int64),
                           np.zeros((1, 16), dtype=np.int64)])
@@ -299,6 +295,8 @@ class Collections:
                 accounts in between). None: one day at a time, with the trace and the
                 field experiment told of each day's contacts.
         """
+        from sim.kernels.ladder import run_days
+
         spans = None if self.experiment is not None else ladder_spans(days, events)
         self.rules = ladder_rules(self, days)
         if spans is None:
@@ -322,6 +320,8 @@ class Collections:
 
     def _day(self, day: int) -> None:
         """One day of the ladder, telling the experiment and the trace as it goes."""
+        from sim.kernels.ladder import contacts, legal, open_day, respond
+
         r, s, book, bufs, sizes = self.rules, self.state, self._book(), self.bufs, self.sizes
         self.candidates, idx, dpd = open_day(day, self.candidates, r, s, book, bufs, sizes)
         if self.experiment is not None:
@@ -366,6 +366,8 @@ class Collections:
         self.state.actions[ch] += treated.size
         self.state.cost[ch] += self.cost_cents[channel] * treated.size
         self.on_trace(channel, day // DAYS_PER_MONTH, only=treated)
+        from sim.kernels.ladder import respond
+
         respond(day, treated, np.full(treated.size, exp.cfg.at_dpd, dtype=np.int64),
                 np.full(treated.size, ch, dtype=np.int64), self.rules, self.state,
                 self._book(), self.bufs, self.sizes)
