@@ -233,3 +233,21 @@ def test_kernels_load_from_the_disk_cache():
     misses, hits = map(int, out.stdout.split())
     assert misses == 0 and hits == 1
 
+
+
+def test_the_cache_folder_follows_every_kernel_source(tmp_path, monkeypatch):
+    """An edit of any kernel file (a callee or a constant, which numba's own check misses)
+    moves the cache to a new folder."""
+    import shutil
+
+    from sim.kernels import cache
+
+    for path in cache.SOURCES.glob("*.py"):
+        shutil.copy(path, tmp_path / path.name)
+    monkeypatch.setattr(cache, "SOURCES", tmp_path)
+    before = cache.sources_digest()
+    accounts = tmp_path / "accounts.py"
+    accounts.write_text(accounts.read_text() + "\n")
+    assert cache.sources_digest() != before
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "cache"))
+    assert cache.cache_folder() == tmp_path / "cache" / cache.sources_digest()

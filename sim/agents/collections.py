@@ -198,7 +198,7 @@ class Collections:
         self.cost_cents = {ch: int(round(p.cost * 100)) if p else 0
                            for ch, p in ((ch, self.col.channels.get(ch)) for ch in CHANNELS)}
         self.state = State(
-            last_action=np.full((capacity, len(self.steps)), -(10**6), dtype=np.int64),
+            last_action=np.full((capacity, len(self.steps)), -(10**6), dtype=np.int32),
             week=np.zeros((7, capacity), dtype=np.int16),
             week_total=np.zeros(capacity, dtype=np.int16),
             queued_since=np.full(capacity, -1, dtype=np.int64),

@@ -7,10 +7,10 @@ to machine code, on plain arrays and scalars, with the same rules and the same d
 (:mod:`sim.kernels.draws` is the counter-based hash of :mod:`sim.crn`), so that results
 are bit-identical to the numpy statements they replace.
 
-Compiled code is cached on disk (``cache=True``): the first import in a fresh checkout
-compiles (a few seconds, once), later processes load the machine code. Numba keeps the
-cache in ``__pycache__`` beside these sources when that folder is writable and in the
-user's cache folder otherwise (an installed package); ``NUMBA_CACHE_DIR`` moves it.
+Compiled code is cached on disk (``cache=True``) in a folder keyed by these sources
+(:mod:`sim.kernels.cache`): the first path after a fresh checkout or an edit here compiles
+(about 40 s, once), later processes load the machine code. The kernels modules import numba;
+:mod:`sim.kernels.layout` does not, so numba loads with the first path, not with the engine.
 Setting ``NUMBA_DISABLE_JIT=1`` runs the same kernels as plain Python (slowly), which
 the tests use to check that compiled and interpreted kernels agree.
 """

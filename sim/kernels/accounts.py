@@ -18,6 +18,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
+
 
 @njit(cache=True)
 def cash_for_bill(w: int, share: float, stretch: float, savings: np.ndarray,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
 from sim.kernels.accounts import pay_account
 
 PLAN_TERMS = (1, 3, 6, 12)

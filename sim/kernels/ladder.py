@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
 from sim.kernels.accounts import cash_for_bill, pay_account, whole_bills
 from sim.kernels.draws import uniform
 from sim.kernels.layout import (
@@ -262,20 +263,24 @@ def open_day(day: int, cand: np.ndarray, r: Rules, s: State, b: Book, bufs,
     s.week[slot] = 0
     s.tally[CAPACITY] += r.daily_calls
     promises_due(day, r, s, b, bufs, sizes)
-    owing = np.zeros(cand.shape[0], dtype=np.bool_)
-    late = np.zeros(cand.shape[0], dtype=np.bool_)
-    dpd = np.zeros(cand.shape[0], dtype=np.int64)
-    for i in range(cand.shape[0]):
+    n = cand.shape[0]
+    owing = np.empty(n, dtype=np.int64)
+    idx = np.empty(n, dtype=np.int64)
+    dpd = np.empty(n, dtype=np.int64)
+    k = m = 0
+    for i in range(n):
         w = cand[i]
         o = b.oldest[w]
-        owing[i] = o >= 0 and b.active[w]
-        if not owing[i]:
+        if o < 0 or not b.active[w]:
             s.queued_since[w] = -1
             continue
+        owing[k] = w
+        k += 1
         due = o * r.days_per_month + r.due_day
-        late[i] = due < day
-        dpd[i] = day - due
-    return cand[owing], cand[late], dpd[late]
+        if due < day:
+            idx[m], dpd[m] = w, day - due
+            m += 1
+    return owing[:k], idx[:m], dpd[:m]
 
 
 @njit(cache=True)
@@ -354,15 +359,17 @@ def _human(day: int, idx: np.ndarray, dpd: np.ndarray, pos: np.ndarray,
 
 @njit(cache=True)
 def _automated(day: int, idx: np.ndarray, ok: np.ndarray, week_left: np.ndarray,
-               today: np.ndarray, r: Rules, s: State) -> tuple[np.ndarray, np.ndarray]:
+               today: np.ndarray, r: Rules, s: State) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Which automated rungs (columns) contact each account (rows) today, in ladder order
     while the account has room under both caps; books every worked account's contacts
     today, this week and this month, and the rungs' last actions.
 
     Returns:
-        (that matrix, the largest contacts today and in seven days among the accounts).
+        (that matrix, the contacts of each rung, the largest contacts today and in seven days
+        among the accounts).
     """
     allowed = np.zeros(ok.shape, dtype=np.bool_)
+    counts = np.zeros(ok.shape[1], dtype=np.int64)
     slot = day % 7
     most = np.zeros(2, dtype=np.int64)
     for i in range(idx.shape[0]):
@@ -375,6 +382,7 @@ def _automated(day: int, idx: np.ndarray, ok: np.ndarray, week_left: np.ndarray,
             wanted += 1
             if wanted <= room:
                 allowed[i, j] = True
+                counts[j] += 1
                 today[i] += 1
                 s.last_action[w, j] = day
                 if r.step_agency[j]:
@@ -386,7 +394,7 @@ def _automated(day: int, idx: np.ndarray, ok: np.ndarray, week_left: np.ndarray,
             s.contacts_month[w] += t
         most[0] = max(most[0], t)
         most[1] = max(most[1], np.int64(s.week_total[w]))
-    return allowed, most
+    return allowed, counts, most
 
 
 @njit(cache=True)
@@ -408,8 +416,7 @@ def contacts(day: int, idx: np.ndarray, dpd: np.ndarray, r: Rules,
     called = np.zeros(0, dtype=np.int64)
     if r.human_step >= 0:
         called = _human(day, idx, dpd, waiting, today, r, s, b)
-    allowed, most = _automated(day, idx, ok, week_left, today, r, s)
-    counts = allowed.sum(axis=0)
+    allowed, counts, most = _automated(day, idx, ok, week_left, today, r, s)
     start = np.empty(counts.shape[0], dtype=np.int64)
     k = called.shape[0]
     for j in range(counts.shape[0]):
@@ -419,11 +426,12 @@ def contacts(day: int, idx: np.ndarray, dpd: np.ndarray, r: Rules,
     rung = np.empty(k, dtype=np.int64)
     pos[: called.shape[0]] = called
     rung[: called.shape[0]] = r.human_step
-    for i in range(allowed.shape[0]):
-        for j in range(allowed.shape[1]):
-            if allowed[i, j]:
-                pos[start[j]], rung[start[j]] = i, j
-                start[j] += 1
+    if k > called.shape[0]:
+        for i in range(allowed.shape[0]):
+            for j in range(allowed.shape[1]):
+                if allowed[i, j]:
+                    pos[start[j]], rung[start[j]] = i, j
+                    start[j] += 1
     if k:
         for q in range(k):
             c = r.step_channel[rung[q]]

@@ -67,7 +67,7 @@ class Rules(NamedTuple):
 class State(NamedTuple):
     """The ladder's per-account arrays (``capacity`` slots) and the month's counters."""
 
-    last_action: np.ndarray  # (capacity, rungs) int64 day of each rung's last action
+    last_action: np.ndarray  # (capacity, rungs) int32 day of each rung's last action
     week: np.ndarray  # (7, capacity) int16 contacts per day, 7-day ring
     week_total: np.ndarray  # int16 contacts in the last 7 days
     queued_since: np.ndarray  # int64 day queued for a collector, -1 not queued
