@@ -188,8 +188,12 @@ class PathSimulation:
         for offset, handler in schedule:
             self.env.process(self._monthly(offset, handler))
         days = self.months * DAYS_PER_MONTH
-        self.env.process(self.collections.shifts(days))
-        self.env.process(self.collections.daily(days))
+        # the ladder runs the days between two of these events in one call; one day at a
+        # time when borrowers are traced or other processes run
+        events = [m * DAYS_PER_MONTH + offset for m in range(self.months)
+                  for offset, _ in schedule]
+        batched = self.trace_ids.size == 0 and not self.extra_processes
+        self.env.process(self.collections.daily(days, events if batched else None))
         for make in self.extra_processes:
             self.env.process(make(self))
         self.env.run(until=self.months * DAYS_PER_MONTH)

@@ -45,6 +45,13 @@ def allocate(amount: np.ndarray, buckets: np.ndarray) -> np.ndarray:
     return np.minimum(paid, buckets, out=paid)
 
 
+def _cents(values: np.ndarray) -> np.ndarray:
+    """``values`` as int64 (the kernels' type), refusing non-integer amounts."""
+    if not np.issubdtype(values.dtype, np.integer):
+        raise TypeError(f"amounts must be whole cents (an integer array), not {values.dtype}")
+    return values.astype(np.int64, copy=False)
+
+
 class Ledger:
     """Instalment schedules and unpaid bills of ``capacity`` accounts.
 
@@ -253,25 +260,15 @@ class Ledger:
         principal evenly (the remainder cents go to the first instalment) with a fee of
         ``fee_rate[term]`` times the amount in every period.
         """
-        n = amount.shape[0]
-        periods = np.maximum(term, 1)
-        base, rem = np.divmod(amount, periods)
+        from sim.kernels.book import book_purchases  # numba loads with the first path
+
         rate = np.zeros(int(term.max(initial=0)) + 1)
         for t, r in fee_rate.items():
             if t < rate.shape[0]:
                 rate[t] = r
-        fee = np.rint(amount * rate[term]).astype(np.int64)
-        start, after = (month + 1) % SCHEDULE_SLOTS, (month + 2) % SCHEDULE_SLOTS
-        self.step_principal[start, :n] += base + rem
-        self.step_principal[after, :n] -= rem  # the remainder is billed once
-        self.step_fee[start, :n] += fee
-        for t in (1, 3, 6, 12):
-            end = (month + 1 + t) % SCHEDULE_SLOTS
-            ending = periods == t
-            self.step_principal[end, :n] -= np.where(ending, base, 0)
-            self.step_fee[end, :n] -= np.where(ending, fee, 0)
-        self.outstanding[:n] += amount
-        self._check_room(n)
+        book_purchases(month, _cents(amount), _cents(term), rate, self.step_principal,
+                       self.step_fee, self.outstanding)
+        self._check_room(amount.shape[0])
 
     def _check_room(self, n: int) -> None:
         """Raise if a balance of accounts 0..n-1 went past :data:`MAX_ACCOUNT_CENTS`.
@@ -328,23 +325,10 @@ class Ledger:
         n = amount.shape[0]
         if np.any(amount > self.unpaid[:n]) or np.any(amount < 0):
             raise ValueError("a payment is negative or exceeds what the account owes")
-        oldest = self.oldest[:n]
-        cur = month % self.ages
-        # accounts whose only unpaid bill is this month's: one bill, fee first
-        simple = np.where(oldest == month, amount, 0)
-        fee_paid = np.minimum(simple, self.due_fee[cur, :n])
-        principal_paid = simple - fee_paid
-        self.due_fee[cur, :n] -= fee_paid
-        self.due_principal[cur, :n] -= principal_paid
-        # accounts with older bills: the general allocation over every due month
-        idx = np.flatnonzero((oldest >= 0) & (oldest < month) & (amount > 0))
-        if idx.size:
-            principal_paid[idx], fee_paid[idx] = self._allocate_to(month, idx, amount[idx])
-        self.unpaid[:n] -= amount
-        self.outstanding[:n] -= amount
-        oldest[self.unpaid[:n] == 0] = -1
-        self._repaid(slice(0, n), principal_paid)
-        return principal_paid, fee_paid
+        from sim.kernels.book import pay_bills  # numba loads with the first path
+
+        return pay_bills(month, _cents(amount), self.due_principal, self.due_fee, self.oldest,
+                         self.unpaid, self.outstanding, self.reaged_left)
 
     def pay_accounts(self, month: int, idx: np.ndarray,
                      amount: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

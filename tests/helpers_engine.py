@@ -160,7 +160,7 @@ class CheckedSimulation(PathSimulation):
 
     def _hook_ledger(self) -> None:
         ledger, book = self.platform.ledger, self.book
-        bill, pay, pay_accounts = ledger.bill, ledger.pay, ledger.pay_accounts
+        bill, pay = ledger.bill, ledger.pay
         restructure, write_off = ledger.restructure, ledger.write_off
 
         def check_split(got: tuple, want: tuple) -> None:
@@ -179,14 +179,15 @@ class CheckedSimulation(PathSimulation):
             check_split(got, book.pay(amount))
             return got
 
-        def on_pay_accounts(month: int, idx: np.ndarray,
-                            amount: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            got = pay_accounts(month, idx, amount)
+        collected = self.collections.on_payment
+
+        def on_collection(principal: np.ndarray, fee: np.ndarray, idx: np.ndarray) -> None:
+            # a collection payment, booked by the ladder's kernels: its split as reported
             full = np.zeros(self.n, dtype=np.int64)
-            full[idx] = amount
+            full[idx] = principal + fee
             want = book.pay(full)
-            check_split(got, (want[0][idx], want[1][idx]))
-            return got
+            check_split((principal, fee), (want[0][idx], want[1][idx]))
+            collected(principal, fee, idx)
 
         def on_restructure(month: int, idx: np.ndarray, grace: int, term: int) -> None:
             restructure(month, idx, grace, term)
@@ -198,7 +199,8 @@ class CheckedSimulation(PathSimulation):
             book.write_off(index)
             return write_off(mask)
 
-        ledger.bill, ledger.pay, ledger.pay_accounts = on_bill, on_pay, on_pay_accounts
+        ledger.bill, ledger.pay = on_bill, on_pay
+        self.collections.on_payment = on_collection
         ledger.restructure, ledger.write_off = on_restructure, on_write_off
 
     def _checker(self) -> Iterator:

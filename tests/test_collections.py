@@ -7,9 +7,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.agents.collections import Collections
+from sim.agents.collections import Collections, ladder_rules
 from sim.config import CHANNELS, load_config
 from sim.engine import PathSimulation, simulate_path
+from sim.kernels.ladder import priority
 
 BOOK = {"initial_borrowers": 1500, "new_borrowers_per_month": 30, "horizon_months": 18}
 STRESSED = {  # a book with plenty of delinquency, so every rung has work
@@ -26,16 +27,23 @@ def config(collections: dict | None = None, **extra: dict):
 
 
 class LoggedCollections(Collections):
-    """Collections that log every contact as (borrower, day)."""
+    """Collections that log every contact as (borrower, day), running day by day so that
+    every day's contacts reach the trace hook."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.log: list[tuple[np.ndarray, int]] = []
+        traced = self.on_trace
 
-    def _contact(self, day, idx, dpd, groups, today):
-        for _, pos in groups:
-            self.log.append((idx[pos].copy(), day))
-        super()._contact(day, idx, dpd, groups, today)
+        def on_trace(event, month, only=None, **arrays):
+            if event in CHANNELS:
+                self.log.append((only.copy(), int(self.env.now)))
+            traced(event, month, only=only, **arrays)
+
+        self.on_trace = on_trace
+
+    def daily(self, days, events=None):
+        return super().daily(days)
 
 
 def logged_run(cfg, seed: int = 3) -> tuple[PathSimulation, LoggedCollections]:
@@ -148,12 +156,18 @@ def test_priority_rule_orders_the_queue():
     sim = PathSimulation(cfg, 1, 0)
     sim.n = 5
     sim.platform.ledger.outstanding[:5] = [500, 100, 900, 100, 300]
-    order = sim.collections._priority(np.arange(5), np.array([10, 40, 10, 20, 30]))
+    order = _order(sim, np.array([10, 40, 10, 20, 30]))
     assert order.tolist() == [2, 0, 4, 1, 3]  # largest balance first, ties by slot
     cfg = config({"collectors": {"priority": "oldest_dpd"}})
     sim = PathSimulation(cfg, 1, 0)
-    order = sim.collections._priority(np.arange(5), np.array([10, 40, 10, 20, 30]))
+    order = _order(sim, np.array([10, 40, 10, 20, 30]))
     assert order.tolist() == [1, 4, 3, 0, 2]
+
+
+def _order(sim: PathSimulation, dpd: np.ndarray) -> np.ndarray:
+    """The collectors' order of accounts 0..4 at ``dpd`` days past due."""
+    col = sim.collections
+    return priority(np.arange(5), dpd, ladder_rules(col, 60), col._book())
 
 
 def test_hardship_reages_accounts_and_keeps_the_balance():

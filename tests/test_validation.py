@@ -23,6 +23,7 @@ from sim.agents.benchmark_models import benchmark_payments, conditional_pd
 from sim.cli import main as cli_main
 from sim.config import ConfigError, load_config
 from sim.engine import PathSimulation, simulate_path
+from sim.kernels.ladder import WAITED
 from sim.validation import REGISTRY, Check, Settings
 from sim.validation.books import benchmark_config
 from sim.validation.collector_queue import _CountedCollections, queue_rows, stationary_queue
@@ -309,10 +310,9 @@ def test_queue_oracle_fails_when_capacity_is_off_by_one(calls):
 class _WaitFromYesterday(_CountedCollections):
     """A broken wait counter: every call is booked one day longer than it waited."""
 
-    def _human_step(self, day, idx, dpd, eligible, week_left, today):  # noqa: ANN001
-        called = yield from super()._human_step(day, idx, dpd, eligible, week_left, today)
-        self.counters["queue_wait_days_total"] += called.size
-        return called
+    def _day(self, day):  # noqa: ANN001
+        super()._day(day)
+        self.state.tally[WAITED] += self.called_today.size
 
 
 @pytest.mark.slow

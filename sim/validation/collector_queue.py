@@ -29,7 +29,7 @@ from scipy import stats
 from sim.agents.collections import SHIFT_HOUR, WORK_HOUR, Collections
 from sim.config import RunConfig, load_config
 from sim.engine import path_streams
-from sim.ledger import DAYS_PER_MONTH
+from sim.ledger import DAYS_PER_MONTH, Ledger
 from sim.validation.core import Z_ORACLE, Check, Settings, map_paths, register
 
 ARRIVALS_PER_DAY, CALLS_PER_DAY = 18.0, 20
@@ -58,28 +58,23 @@ def queue_config(calls_per_day: int = CALLS_PER_DAY, priority: str = "oldest_dpd
 
 
 class _CountedCollections(Collections):
-    """The engine's collections, noting who each day's human calls reached."""
-
-    called_today: np.ndarray = np.zeros(0, dtype=np.int64)
-
-    def _human_step(self, day, idx, dpd, eligible, week_left,  # noqa: ANN001
-                    today) -> Generator[simpy.Event, Any, np.ndarray]:
-        called = yield from super()._human_step(day, idx, dpd, eligible, week_left, today)
-        self.called_today = idx[called]
-        return called
+    """The engine's collections; ``called_today`` holds the accounts each day's human calls
+    reached (set by :meth:`Collections._day`)."""
 
 
 def _accounts(capacity: int) -> dict[str, Any]:  # a stand-in for the path's accounts
     """The accounts the collection process reads (ledger, activity, borrowers), for
     ``capacity`` accounts."""
-    ledger = SimpleNamespace(oldest=np.full(capacity, -1, dtype=np.int64), due_day=0,
-                             outstanding=np.zeros(capacity, dtype=np.int64),
-                             unpaid=np.zeros(capacity, dtype=np.int64))
+    ledger = Ledger(capacity, chargeoff_dpd=180, due_day=0)
     pool = SimpleNamespace(savings=np.zeros(capacity), score=np.full(capacity, 600.0),
                            kind=np.zeros(capacity, dtype=np.int8),
                            escalated=np.zeros(capacity, dtype=bool),
                            stretch=np.zeros(capacity),
-                           arrangement_until=np.full(capacity, -1, dtype=np.int32))
+                           arrangement_until=np.full(capacity, -1, dtype=np.int32),
+                           plan_instalment=np.zeros(capacity, dtype=np.int64),
+                           permanent_income=np.zeros(capacity), disposable=np.zeros(capacity),
+                           rules=SimpleNamespace(income=SimpleNamespace(
+                               other_debt_limit_months=0.0)))
     return {"ledger": ledger, "active": np.ones(capacity, dtype=bool), "pool": pool,
             "on_payment": lambda *a: None}
 
@@ -129,7 +124,6 @@ def simulate_queue(config: RunConfig, seed: int, path: int, lam: float,
                               col.counters["queue_wait_days_total"] - before, counts[day])
 
     assert SHIFT_HOUR < ARRIVAL_HOUR < WORK_HOUR < LEAVE_HOUR
-    env.process(col.shifts(days))
     env.process(col.daily(days))
     env.process(harness())
     env.run(until=days)

@@ -1,0 +1,120 @@
+"""One account at a time: the ledger's and the borrower's arithmetic that a payment needs.
+
+Each function is the per-account form of a vectorised rule, with the same operations in
+the same order so that the results are bit-identical:
+
+- :func:`cash_for_bill`: :meth:`sim.agents.borrowers.BorrowerPool.cash_for_bill`;
+- :func:`spend`: :meth:`sim.agents.borrowers.BorrowerPool.spend`;
+- :func:`whole_bills`: :meth:`sim.ledger.Ledger.whole_bills`;
+- :func:`pay_account`: :meth:`sim.ledger.Ledger.pay_accounts` (fees oldest first, then
+  principal oldest first, as :func:`sim.ledger.allocate` splits a payment).
+
+Bills are kept by due-month slot ``month % ages`` (rows of ``due_principal`` and
+``due_fee``, one column per account); the slot of age ``a`` (0: the oldest possible) in
+``month`` is ``(month + 1 + a) % ages``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
+
+
+@njit(cache=True)
+def cash_for_bill(w: int, share: float, stretch: float, savings: np.ndarray,
+                  permanent: np.ndarray, disposable: np.ndarray, other_debt: float) -> int:
+    """Cents borrower ``w`` can put towards the line's bill (see ``BorrowerPool.cash_for_bill``).
+
+    ``share`` of positive savings plus what an arrangement moves up (``stretch`` months of
+    permanent income, at most ``disposable``), never beyond what debts elsewhere can still
+    take (``other_debt`` months of permanent income below zero savings).
+    """
+    s, p = savings[w], permanent[w]
+    moved = min(stretch * p, disposable[w])
+    room = max(s + other_debt * p, 0.0)
+    cash = min(max(s, 0.0) * share + moved, room)
+    return int(np.floor(cash * 100.0))
+
+
+@njit(cache=True)
+def spend(w: int, paid: int, share: float, savings: np.ndarray,
+          disposable: np.ndarray) -> None:
+    """Book a payment of ``paid`` cents by borrower ``w`` made with :func:`cash_for_bill` at
+    ``share`` (see ``BorrowerPool.spend``): savings fall by it, and what it took beyond that
+    share of savings is used up from the month's affordable amount ``disposable``."""
+    amount = paid / 100.0
+    s = savings[w]
+    beyond = max(amount - max(s, 0.0) * share, 0.0)
+    disposable[w] = max(disposable[w] - beyond, 0.0)
+    savings[w] = s - amount
+
+
+@njit(cache=True)
+def whole_bills(month: int, w: int, cash: int, due_principal: np.ndarray,
+                due_fee: np.ndarray) -> int:
+    """The most account ``w`` can pay in whole bills, oldest first, within ``cash`` cents.
+
+    Clearing the oldest k bills costs every unpaid fee plus their principal; 0 when not
+    even the fees and the oldest bill fit (see ``Ledger.whole_bills``).
+    """
+    ages = due_principal.shape[0]
+    fees, total = 0, 0
+    for s in range(ages):
+        fees += due_fee[s, w]
+        total += due_principal[s, w]
+    best, cleared = 0, 0
+    for a in range(ages):
+        cleared += due_principal[(month + 1 + a) % ages, w]
+        running = fees + cleared
+        if running <= cash and running > 0 and (cleared > 0 or total == 0) and running > best:
+            best = running
+    return best
+
+
+@njit(cache=True)
+def _take(month: int, w: int, left: int, due: np.ndarray) -> int:
+    """Pay ``left`` cents into account ``w``'s bills of ``due`` oldest first; return the rest."""
+    ages = due.shape[0]
+    for a in range(ages):
+        s = (month + 1 + a) % ages
+        x = min(left, due[s, w])
+        due[s, w] -= x
+        left -= x
+    return left
+
+
+@njit(cache=True)
+def pay_account(month: int, w: int, amount: int, due_principal: np.ndarray,
+                due_fee: np.ndarray, oldest: np.ndarray, unpaid: np.ndarray,
+                outstanding: np.ndarray, reaged_left: np.ndarray) -> tuple[int, int]:
+    """Apply a payment of ``amount`` cents by account ``w`` between due dates.
+
+    Fees go first, oldest first, then principal, oldest first; the account's oldest unpaid
+    due month, unpaid and outstanding cents follow, and principal paid counts against a
+    restructured amount (``reaged_left``; all zero when no account was ever re-aged).
+
+    Returns:
+        (principal paid, fees paid) in cents.
+
+    Raises:
+        ValueError: when the payment is negative or exceeds what the account owes.
+    """
+    if amount > unpaid[w] or amount < 0:
+        raise ValueError("a payment is negative or exceeds what the account owes")
+    after_fees = _take(month, w, amount, due_fee)
+    principal = after_fees - _take(month, w, after_fees, due_principal)
+    ages = due_principal.shape[0]
+    first = -1
+    for a in range(ages):
+        s = (month + 1 + a) % ages
+        if due_fee[s, w] + due_principal[s, w] > 0:
+            first = month - ages + 1 + a
+            break
+    oldest[w] = first
+    unpaid[w] -= amount
+    outstanding[w] -= amount
+    left = reaged_left[w]
+    reaged_left[w] = left - min(left, principal)
+    return principal, amount - after_fees

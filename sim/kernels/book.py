@@ -1,0 +1,91 @@
+"""The ledger's monthly bookings over a whole book, one account at a time.
+
+- :func:`book_purchases`: the body of :meth:`sim.ledger.Ledger.book_purchase` (a month's
+  purchases as instalment plans: schedule changes at the plan's first, second and last
+  statements);
+- :func:`pay_bills`: the body of :meth:`sim.ledger.Ledger.pay` (the due date's payments:
+  fee first on an account whose only unpaid bill is this month's, otherwise fees oldest
+  first, then principal oldest first).
+
+Same integer arithmetic, in one pass over the accounts instead of a dozen array passes;
+the results are bit-identical (``tests/test_ledger.py`` and ``tests/test_kernels.py``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
+from sim.kernels.accounts import pay_account
+
+PLAN_TERMS = (1, 3, 6, 12)
+"""Plan lengths (months) whose end the schedule books (a term of 0 bills once, as 1)."""
+
+
+@njit(cache=True)
+def book_purchases(month: int, amount: np.ndarray, term: np.ndarray, rate: np.ndarray,
+                   step_principal: np.ndarray, step_fee: np.ndarray,
+                   outstanding: np.ndarray) -> None:
+    """Book purchases ``amount`` (cents) of accounts 0..n-1 made in ``month`` on plans of
+    ``term`` months (0: pay in full), the fee ``rate[term]`` of the amount a period.
+
+    The principal is split evenly over the periods, the remainder cents in the first
+    instalment; ``step_principal`` and ``step_fee`` (14, capacity) change at the statements
+    of slots ``month + 1`` (start), ``month + 2`` (the remainder ends) and
+    ``month + 1 + term`` (the plan ends), modulo 14.
+    """
+    slots = step_principal.shape[0]
+    start, after = (month + 1) % slots, (month + 2) % slots
+    for i in range(amount.shape[0]):
+        a, t = amount[i], term[i]
+        periods = max(t, 1)
+        base, rem = a // periods, a % periods
+        fee = np.int64(np.rint(a * rate[t]))
+        step_principal[start, i] += base + rem
+        step_principal[after, i] -= rem
+        step_fee[start, i] += fee
+        if periods == 1 or periods == 3 or periods == 6 or periods == 12:
+            end = (month + 1 + periods) % slots
+            step_principal[end, i] -= base
+            step_fee[end, i] -= fee
+        outstanding[i] += a
+
+
+@njit(cache=True)
+def pay_bills(month: int, amount: np.ndarray, due_principal: np.ndarray, due_fee: np.ndarray,
+              oldest: np.ndarray, unpaid: np.ndarray, outstanding: np.ndarray,
+              reaged_left: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Apply the due date's payments ``amount`` (cents) of accounts 0..n-1 in ``month``.
+
+    An account whose only unpaid bill is this month's pays its fee first, then its
+    principal; an account with older bills pays every fee, oldest first, then principal,
+    oldest first. Payments were checked against what each account owes.
+
+    Returns:
+        (principal paid, fees paid) per account, in cents.
+    """
+    n = amount.shape[0]
+    cur = month % due_principal.shape[0]
+    principal = np.zeros(n, dtype=np.int64)
+    fee = np.zeros(n, dtype=np.int64)
+    for i in range(n):
+        a, o = amount[i], oldest[i]
+        if o == month:
+            fee[i] = min(a, due_fee[cur, i])
+            principal[i] = a - fee[i]
+            due_fee[cur, i] -= fee[i]
+            due_principal[cur, i] -= principal[i]
+            unpaid[i] -= a
+            outstanding[i] -= a
+            left = reaged_left[i]
+            reaged_left[i] = left - min(left, principal[i])
+        elif 0 <= o < month and a > 0:
+            principal[i], fee[i] = pay_account(month, i, a, due_principal, due_fee, oldest,
+                                               unpaid, outstanding, reaged_left)
+        else:
+            unpaid[i] -= a
+            outstanding[i] -= a
+        if unpaid[i] == 0:
+            oldest[i] = -1
+    return principal, fee

@@ -1,0 +1,106 @@
+"""The kernels' inputs and outputs, without numba: the named tuples the collection ladder's
+kernels take (:mod:`sim.kernels.ladder`) and the positions of their counters and buffers.
+
+Kept apart so that code which only builds or reads them (the collection process, the
+command line) does not import numba until a path runs.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+PENDING, PAID, SEGMENTS = 0, 1, 2
+"""Rows of ``bufs`` and ``sizes``."""
+CAPACITY, CALLS, WAITED, MADE, KEPT, BROKEN, CASES, LEGAL_COSTS, MAX_DAY, MAX_WEEK = range(10)
+"""Positions in :attr:`State.tally` of the month's counters that are not per channel."""
+TALLY_KEYS = ("collector_capacity", "collector_calls", "queue_wait_days_total",
+              "promises_made", "promises_kept", "promises_broken", "legal_cases",
+              "legal_costs", "max_contacts_day", "max_contacts_week")
+"""The counters of :attr:`State.tally`, in order."""
+OLDEST_DPD, LARGEST_BALANCE, EXPECTED_RECOVERY = range(3)
+"""Codes of the collectors' priority rules (``collections.collectors.priority``)."""
+
+
+class Rules(NamedTuple):
+    """The collection policy as arrays (per rung, per channel) and scalars."""
+
+    key: int  # the path's key for keyed draws
+    days_per_month: int
+    due_day: int
+    unwilling: int  # the borrower type an escalation moves
+    step_from: np.ndarray  # (rungs,) int64 days past due
+    step_to: np.ndarray  # (rungs,) int64
+    step_every: np.ndarray  # (rungs,) int64 days between actions
+    step_agency: np.ndarray  # (rungs,) bool: the rung is the agency
+    step_channel: np.ndarray  # (rungs,) int64 channel index
+    human_step: int  # rung of the collectors' calls, -1 when none
+    per_day: int  # contact caps
+    per_week: int
+    daily_calls: int  # the collectors' capacity a day
+    priority: int  # OLDEST_DPD, LARGEST_BALANCE or EXPECTED_RECOVERY
+    priority_decay: np.ndarray  # (days,) exp(-(dpd - 1) / human decay days) by dpd
+    priority_response: float  # mean response to a call across types
+    response: np.ndarray  # (channels, types) response at 1 DPD
+    decay: np.ndarray  # (channels, days) exp(-(dpd - 1) / decay days) by dpd
+    escalation: np.ndarray  # (channels,) bool
+    stretch: np.ndarray  # (channels,) months of income an arrangement moves up
+    arrangement: np.ndarray  # (channels,) int64 arrangement months
+    promise_share: np.ndarray  # (channels,)
+    promise_keep: np.ndarray  # (channels,)
+    promise_days: np.ndarray  # (channels,) int64
+    commission: np.ndarray  # (channels,) share of money collected
+    cost_cents: np.ndarray  # (channels,) int64 per action
+    contact_purpose: int  # sim.crn.Purpose.CONTACT
+    contact_draws: int  # sim.crn.CONTACT_DRAWS
+    bucket_edges: np.ndarray  # sim.delinquency.BUCKET_EDGES
+    legal_on: bool
+    legal_from: int  # days past due
+    legal_min_cents: float  # smallest balance taken to court, cents
+    legal_cost_cents: int
+    max_cash_share: float
+    partial: bool  # partial payments taken
+    other_debt: float  # months of income debts elsewhere can take
+
+
+class State(NamedTuple):
+    """The ladder's per-account arrays (``capacity`` slots) and the month's counters."""
+
+    last_action: np.ndarray  # (capacity, rungs) int32 day of each rung's last action
+    week: np.ndarray  # (7, capacity) int16 contacts per day, 7-day ring
+    week_total: np.ndarray  # int16 contacts in the last 7 days
+    queued_since: np.ndarray  # int64 day queued for a collector, -1 not queued
+    agency: np.ndarray  # bool placed with the agency
+    legal: np.ndarray  # bool taken to court
+    human_ever: np.ndarray  # bool ever called by a collector
+    contacts_month: np.ndarray  # int32 contacts this month
+    promise_day: np.ndarray  # int64 day a promise falls due, -1 none
+    promise_kept: np.ndarray  # bool the promise will be kept
+    promise_channel: np.ndarray  # int8 channel the promise was made to
+    actions: np.ndarray  # (channels,) int64 actions this month
+    cost: np.ndarray  # (channels,) int64 cents
+    collected: np.ndarray  # (channels,) int64 cents
+    cures: np.ndarray  # (delinquent buckets,) int64
+    tally: np.ndarray  # (10,) int64, see TALLY_KEYS
+
+
+class Book(NamedTuple):
+    """The ledger's and the borrowers' arrays the ladder reads and moves (``capacity``)."""
+
+    oldest: np.ndarray
+    unpaid: np.ndarray
+    outstanding: np.ndarray
+    due_principal: np.ndarray  # (ages, capacity)
+    due_fee: np.ndarray  # (ages, capacity)
+    reaged_left: np.ndarray
+    active: np.ndarray
+    kind: np.ndarray
+    escalated: np.ndarray
+    stretch: np.ndarray
+    arrangement_until: np.ndarray
+    plan_instalment: np.ndarray
+    savings: np.ndarray
+    permanent_income: np.ndarray
+    disposable: np.ndarray
+    score: np.ndarray
