@@ -11,7 +11,7 @@ Arithmetic: docs/WATERFALL.md §5.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
@@ -290,7 +290,7 @@ class Recorder:
         self.flags = dict(zip(FLAG_FIELDS, flags, strict=True))
 
 
-def carve(shapes: list[tuple[int, ...]], dtype: type = float, fill: bool = True
+def carve(shapes: Sequence[tuple[int, ...]], dtype: type = float, fill: bool = True
           ) -> list[np.ndarray]:
     """C-contiguous arrays of the given shapes, views of one allocation, zero unless
     ``fill`` is False (then uninitialised).
@@ -301,7 +301,7 @@ def carve(shapes: list[tuple[int, ...]], dtype: type = float, fill: bool = True
     arrays share the block: it is freed when the last of them is.
     """
     sizes = [math.prod(shape) for shape in shapes]
-    block = (np.zeros if fill else np.empty)(sum(sizes), dtype=dtype)
+    block: np.ndarray = (np.zeros if fill else np.empty)(sum(sizes), dtype=dtype)
     out, start = [], 0
     for shape, size in zip(shapes, sizes, strict=True):
         out.append(block[start:start + size].reshape(shape))
