@@ -197,10 +197,20 @@ def bench_config(size: int, months: int | None = None, config: str = CONFIG):  #
 
 
 def _peak_rss_mb() -> float:
+    """This process's peak resident memory (MB).
+
+    On Linux, ``VmHWM`` of /proc/self/status: ``ru_maxrss`` keeps the parent's resident
+    size at the fork across the exec of a fresh worker, so it would count the parent too.
+    """
     import resource
 
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 1024.0 if platform.system() != "Darwin" else peak / 2**20  # KiB on Linux
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) for line in status
+                        if line.startswith("VmHWM")) / 1024.0
+    except (OSError, StopIteration):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / 1024.0 if platform.system() != "Darwin" else peak / 2**20
 
 
 WARM_UP_BORROWERS = 200

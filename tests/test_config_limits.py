@@ -68,8 +68,14 @@ try:
     runpy.run_module("sim.cli", run_name="__main__")
 finally:
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    print(f"PEAK_KB={usage.ru_maxrss} CPU_S={usage.ru_utime + usage.ru_stime:.2f}",
-          file=sys.stderr)
+    # ru_maxrss keeps the parent's size at fork across exec (a large pytest process would
+    # count); VmHWM is this program's own peak
+    try:
+        peak = next(int(line.split()[1]) for line in open("/proc/self/status")
+                    if line.startswith("VmHWM"))
+    except (OSError, StopIteration):
+        peak = usage.ru_maxrss
+    print(f"PEAK_KB={peak} CPU_S={usage.ru_utime + usage.ru_stime:.2f}", file=sys.stderr)
 """
 
 

@@ -45,6 +45,18 @@ def _workers(proc: psutil.Process) -> list[psutil.Process]:
     return out
 
 
+def _catches_sigint(proc: psutil.Process) -> bool:
+    """Whether ``proc`` has a handler for SIGINT installed (Linux: the SigCgt mask of
+    /proc/<pid>/status). The run ignores SIGINT while its workers start, and each worker
+    ignores it until its initializer runs: a Ctrl-C sent in that window is lost."""
+    try:
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+    except OSError:
+        return False
+    caught = next(line.split()[1] for line in status.splitlines() if line.startswith("SigCgt"))
+    return bool(int(caught, 16) & (1 << (signal.SIGINT - 1)))
+
+
 def test_kill_9_of_a_two_worker_run_leaves_no_process(tiny_yaml, tmp_path):
     runs = tmp_path / "runs"
     proc = subprocess.Popen(_cli("run", str(tiny_yaml), "--paths", "400", "--workers", "2",
@@ -143,6 +155,8 @@ def test_ctrl_c_during_a_two_worker_run_says_no_run_was_written(tiny_yaml, tmp_p
     family: list[psutil.Process] = []
     try:
         _wait_for(lambda: len(_workers(parent)) >= 2, "two worker processes")
+        _wait_for(lambda: all(map(_catches_sigint, [parent, *_workers(parent)])),
+                  "the run and its workers to handle Ctrl-C")
         family = parent.children(recursive=True)
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
         _, err = proc.communicate(timeout=WAIT_S)
