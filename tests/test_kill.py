@@ -45,13 +45,23 @@ def _workers(proc: psutil.Process) -> list[psutil.Process]:
     return out
 
 
+def _as_in_a_terminal() -> None:
+    """In the child before exec: SIGINT as a shell leaves it (default, not blocked), whatever
+    the test process had (an ignored or blocked SIGINT is inherited across exec, and Python
+    then never installs its Ctrl-C handler)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def _catches_sigint(proc: psutil.Process) -> bool:
     """Whether ``proc`` has a handler for SIGINT installed (Linux: the SigCgt mask of
     /proc/<pid>/status). The run ignores SIGINT while its workers start, and each worker
     ignores it until its initializer runs: a Ctrl-C sent in that window is lost."""
     try:
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return True  # gone: nothing left to interrupt
         status = Path(f"/proc/{proc.pid}/status").read_text()
-    except OSError:
+    except (OSError, psutil.Error):
         return False
     caught = next(line.split()[1] for line in status.splitlines() if line.startswith("SigCgt"))
     return bool(int(caught, 16) & (1 << (signal.SIGINT - 1)))
@@ -150,7 +160,7 @@ def test_ctrl_c_during_a_two_worker_run_says_no_run_was_written(tiny_yaml, tmp_p
     proc = subprocess.Popen(_cli("run", str(tiny_yaml), "--paths", "400", "--workers", "2",
                                  "--quiet", "--out", str(runs)),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_as_in_a_terminal)
     parent = psutil.Process(proc.pid)
     family: list[psutil.Process] = []
     try:
