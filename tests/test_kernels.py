@@ -249,5 +249,11 @@ def test_the_cache_folder_follows_every_kernel_source(tmp_path, monkeypatch):
     accounts = tmp_path / "accounts.py"
     accounts.write_text(accounts.read_text() + "\n")
     assert cache.sources_digest() != before
+    rules = tmp_path / "delinquency.py"  # a rule the kernels compile from outside sim/kernels
+    rules.write_text(cache.RULES[0].read_text())
+    monkeypatch.setattr(cache, "RULES", (rules,))
+    before = cache.sources_digest()
+    rules.write_text(rules.read_text() + "\n")
+    assert cache.sources_digest() != before
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "cache"))
     assert cache.cache_folder() == tmp_path / "cache" / cache.sources_digest()

@@ -3,8 +3,9 @@
 Numba invalidates a cached function when its own file changes, not when a function it calls
 from another file (or a constant it reads from one) changes: after an edit of
 :mod:`sim.kernels.accounts`, the cached ladder would still run the old payment rule. So the
-cache lives in a folder keyed by a digest of every source in ``sim/kernels``: any edit there
-starts a fresh folder, and the kernels compile again once (about 40 s).
+cache lives in a folder keyed by a digest of every source in ``sim/kernels`` and of the
+rules the kernels compile from elsewhere (:data:`RULES`: ``sim/delinquency.py``): any edit
+there starts a fresh folder, and the kernels compile again once (about 40 s).
 
 The folder is ``<base>/<digest>``, where ``<base>`` is ``NUMBA_CACHE_DIR`` when set, else the
 user's cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``, then ``creditsim/numba``), else the
@@ -22,12 +23,15 @@ from pathlib import Path
 from numba.core import config
 
 SOURCES = Path(__file__).resolve().parent
+RULES = (SOURCES.parent / "delinquency.py",)
+"""Sources outside ``sim/kernels`` whose functions the kernels compile (``due_time``)."""
 
 
 def sources_digest() -> str:
-    """The first 16 hex digits of the SHA-256 of every ``sim/kernels/*.py`` (name and text)."""
+    """The first 16 hex digits of the SHA-256 of every ``sim/kernels/*.py`` and of
+    :data:`RULES` (name and text)."""
     h = hashlib.sha256()
-    for path in sorted(SOURCES.glob("*.py")):
+    for path in [*sorted(SOURCES.glob("*.py")), *RULES]:
         h.update(path.name.encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
