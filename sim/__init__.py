@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sim.config import ConfigError, RunConfig, load_config
+from sim.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from sim.api import run
@@ -15,12 +16,4 @@ __all__ = ["ConfigError", "Run", "RunConfig", "load_config", "load_run", "run"]
 _LAZY = {"run": "sim.api", "Run": "sim.store", "load_run": "sim.store"}
 """Names loaded on first use (PEP 562): a path worker imports ``sim`` without pandas."""
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'sim' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY, globals())

@@ -7,10 +7,11 @@ decides which note absorbs the pool's losses. docs/WATERFALL.md is the specifica
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sim.abs.deal import STATES, Deal, PriorityOfPayments, Step, Verb, as_deal, build_steps
 from sim.abs.waterfall import HorizonWarning, Waterfall, WaterfallResult, waterfall_arrays
+from sim.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from sim.abs.metrics import (
@@ -45,15 +46,7 @@ _LAZY = {
 """Names loaded on first use (PEP 562): the metrics and tables need pandas and scipy.stats,
 which a path worker (deal terms and the waterfall only) does not."""
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'sim.abs' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY, globals())
 
 
 __all__ = [
