@@ -25,7 +25,7 @@ from sim.agents.collections import Collections, ladder_rules, ladder_spans
 from sim.config import load_config
 from sim.crn import uniforms_at
 from sim.engine import PathSimulation
-from sim.kernels.accounts import cash_for_bill, pay_account, whole_bills
+from sim.kernels.accounts import cash_for_bill, pay_account, spend, whole_bills
 from sim.kernels.draws import uniform
 from sim.kernels.ladder import CALLS, CAPACITY, WAITED, contacts, first_occurrences, open_day
 from sim.ledger import Ledger
@@ -112,6 +112,26 @@ def test_cash_for_bill_matches_the_borrowers(seed, share, stretch):
     got = [cash_for_bill(w, share, stretch, pool.savings, pool.permanent_income,
                          pool.disposable, debt) for w in range(50)]
     assert got == want.tolist()
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), share=st.floats(0.0, 1.0), stretch=st.floats(0.0, 3.0))
+def test_spend_matches_the_borrowers(seed, share, stretch):
+    """A payment of what :func:`cash_for_bill` allows leaves the same savings and the same
+    affordable amount in the kernel as in ``BorrowerPool.spend``, bit for bit."""
+    config = load_config({})
+    pool = BorrowerPool(BorrowerRules.of(config), 50, np.random.default_rng(seed))
+    rng = np.random.default_rng(seed + 1)
+    pool.savings[:] = rng.normal(0, 2000, 50)
+    pool.disposable[:] = np.maximum(rng.normal(300, 400, 50), 0)
+    who = np.arange(50)
+    paid = pool.cash_for_bill(who, share, stretch)
+    savings, disposable = pool.savings.copy(), pool.disposable.copy()
+    for w in range(50):
+        spend(w, int(paid[w]), share, savings, disposable)
+    pool.spend(who, paid, share)
+    assert savings.tobytes() == pool.savings.tobytes()
+    assert disposable.tobytes() == pool.disposable.tobytes()
 
 
 @settings(deadline=None)

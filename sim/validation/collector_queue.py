@@ -28,6 +28,7 @@ from scipy import stats
 
 from sim.agents.collections import SHIFT_HOUR, WORK_HOUR, Collections
 from sim.config import RunConfig, load_config
+from sim.crn import draw_key
 from sim.engine import path_streams
 from sim.ledger import DAYS_PER_MONTH, Ledger
 from sim.validation.core import Z_ORACLE, Check, Settings, map_paths, register
@@ -95,7 +96,7 @@ def simulate_queue(config: RunConfig, seed: int, path: int, lam: float,
     """
     days = START + WARM_UP + BATCH * BATCHES
     rng = path_streams(seed, path)["collections"]
-    key = int(rng.integers(2**63))
+    key = draw_key(rng)
     counts = rng.poisson(lam, days)
     counts[:START] = 0
     capacity = int(counts.sum()) + 1
