@@ -38,7 +38,6 @@ from sim.config import (
 )
 from sim.crn import CONTACT_DRAWS, Purpose, uniforms
 from sim.delinquency import (
-    BUCKET_EDGES,
     DAYS_PER_MONTH,
     DELINQUENT_BUCKETS,
     bucket_of,
@@ -134,7 +133,6 @@ def ladder_rules(col: Collections, days: int) -> Rules:
         commission=per_channel("commission"),
         cost_cents=np.array([col.cost_cents[ch] for ch in CHANNELS], dtype=np.int64),
         contact_purpose=int(Purpose.CONTACT), contact_draws=CONTACT_DRAWS,
-        bucket_edges=np.asarray(BUCKET_EDGES, dtype=np.int64),
         legal_on=bool(legal_cfg.enabled), legal_from=legal_cfg.from_dpd,
         legal_min_cents=legal_cfg.min_balance * 100, legal_cost_cents=int(
             round(legal_cfg.cost * 100)),

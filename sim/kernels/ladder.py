@@ -31,6 +31,7 @@ import numpy as np
 from numba import njit
 
 import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
+from sim.delinquency import bucket_of as _bucket_rule
 from sim.delinquency import due_time as _due_time_rule
 from sim.kernels.accounts import cash_for_bill, pay_account, spend, whole_bills
 from sim.kernels.draws import uniform
@@ -57,6 +58,8 @@ from sim.kernels.layout import (
 
 due_time: Any = njit(cache=True)(_due_time_rule)  # int or array in, as the rule
 """:func:`sim.delinquency.due_time` (the one statement of a bill's due day), compiled."""
+bucket_of: Any = njit(cache=True)(_bucket_rule)
+""":func:`sim.delinquency.bucket_of` (the buckets' edges, stated once), compiled."""
 
 
 # -- growing buffers ----------------------------------------------------------------------
@@ -108,7 +111,7 @@ def _cure(day: int, w: int, dpd: int, r: Rules, s: State, b: Book) -> None:
     past due after its payment (``sim.delinquency.cured_after_payment``)."""
     o = b.oldest[w]
     if dpd >= 1 and not (o >= 0 and due_time(o, r.due_day) < day):
-        bucket = np.searchsorted(r.bucket_edges, dpd, side="right")
+        bucket = bucket_of(dpd)
         s.cures[bucket - 1] += 1
 
 

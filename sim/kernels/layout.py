@@ -54,7 +54,6 @@ class Rules(NamedTuple):
     cost_cents: np.ndarray  # (channels,) int64 per action
     contact_purpose: int  # sim.crn.Purpose.CONTACT
     contact_draws: int  # sim.crn.CONTACT_DRAWS
-    bucket_edges: np.ndarray  # sim.delinquency.BUCKET_EDGES
     legal_on: bool
     legal_from: int  # days past due
     legal_min_cents: float  # smallest balance taken to court, cents
