@@ -78,6 +78,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     import sim
     from sim.shipped import resolve_config
 
+    if args.set and (args.resume is not None or args.from_manifest is not None):
+        raise ValueError("--set changes the config of a new run; a resumed or rerun run "
+                         "keeps its stored config")
     if args.resume is not None:
         return _resume(args)
     if args.from_manifest is not None:
@@ -85,11 +88,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.config is None:
         raise ValueError("give a CONFIG file to run, or --from-manifest RUN to rerun a stored run")
     config = resolve_config(args.config)
+    given = _with_deal(config, args.deal)
+    if args.set:
+        from sim.config import load_config
+        from sim.settings import apply_settings
+
+        given = apply_settings(load_config(given), args.set)
     result = None
     try:
-        result = sim.run(_with_deal(config, args.deal), paths=args.paths, seed=args.seed,
+        result = sim.run(given, paths=args.paths, seed=args.seed,
                          workers=args.workers, out=args.out, scheduler=args.scheduler,
-                         progress=not args.quiet, base=config if args.deal else None)
+                         progress=not args.quiet,
+                         base=config if args.deal or args.set else None)
         if not args.quiet:
             _print_summary(result)
         print(result.path)
@@ -491,6 +501,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="runs", help="run-store folder (default: runs)")
     p.add_argument("--deal", help="deal file replacing the config's deal, e.g. "
                    "configs/deals/baitiao_2015.yaml; 'none' runs without one")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="change one config value, e.g. --set collections.collectors.count=20 "
+                        "(repeatable; keys as in docs/CONFIG.md, list items by position)")
     p.add_argument("--quiet", action="store_true", help="print only the run folder")
     p.set_defaults(func=cmd_run)
 
