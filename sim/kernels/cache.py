@@ -7,6 +7,10 @@ cache lives in a folder keyed by a digest of every source in ``sim/kernels`` and
 rules the kernels compile from elsewhere (:data:`RULES`: ``sim/delinquency.py``): any edit
 there starts a fresh folder, and the kernels compile again once (about 40 s).
 
+Folders of other sources (an older version of the kernels) that no process has used for
+:data:`STALE_DAYS` days are removed when a folder is chosen, so that upgrades do not pile up
+compiled code (about 15 MB a version); the folder in use is touched each time it is chosen.
+
 The folder is ``<base>/<digest>``, where ``<base>`` is ``NUMBA_CACHE_DIR`` when set, else the
 user's cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``, then ``creditsim/numba``), else the
 system's temporary folder when that is not writable; it works the same from a checkout and
@@ -17,7 +21,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from numba.core import config
@@ -25,6 +31,8 @@ from numba.core import config
 SOURCES = Path(__file__).resolve().parent
 RULES = (SOURCES.parent / "delinquency.py",)
 """Sources outside ``sim/kernels`` whose functions the kernels compile (``due_time``)."""
+STALE_DAYS = 30
+"""Days after which another version's folder, unused, is removed."""
 
 
 def sources_digest() -> str:
@@ -46,6 +54,29 @@ def _writable(folder: Path) -> bool:
         return False
 
 
+def prune(base: Path, keep: str, now: float | None = None) -> list[Path]:
+    """Remove the folders in ``base`` other than ``keep`` whose last use (modification time)
+    is more than :data:`STALE_DAYS` days before ``now`` (default: the current time).
+
+    Only folders named like a digest (16 hex digits) are considered; errors (a folder
+    removed by another process meanwhile, no permission) are ignored. Returns those removed.
+    """
+    now = time.time() if now is None else now
+    removed = []
+    for folder in base.iterdir():
+        name = folder.name
+        if name == keep or len(name) != 16 or not all(c in "0123456789abcdef" for c in name):
+            continue
+        try:
+            stale = now - folder.stat().st_mtime > STALE_DAYS * 86400 and folder.is_dir()
+        except OSError:
+            continue
+        if stale:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
 def cache_folder() -> Path:
     """The folder the kernels are cached in (created); see the module docstring."""
     digest = sources_digest()
@@ -55,6 +86,8 @@ def cache_folder() -> Path:
     bases += [user / "numba", Path(tempfile.gettempdir()) / "creditsim-numba"]
     for base in bases:
         if _writable(base / digest):
+            os.utime(base / digest)  # in use: not stale for another STALE_DAYS
+            prune(base, keep=digest)
             return base / digest
     raise OSError(f"no writable folder for the compiled kernels (tried {user} and the "
                   f"temporary folder); set NUMBA_CACHE_DIR to one")
