@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import errno
 import socket
+from pathlib import Path
 
 from dashboard.launcher import (
     DEFAULT_MAX_BORROWER_MONTHS,
@@ -25,6 +26,7 @@ from sim.argtypes import whole_number
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8050
+DEFAULT_RUNS = "runs"
 DEFAULT_THREADS = 8
 
 
@@ -41,7 +43,8 @@ def _port(text: str) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``dashboard`` command to the ``creditsim`` sub-commands."""
     p = sub.add_parser("dashboard", help="serve the dashboard over the run store")
-    p.add_argument("--runs", default="runs", help="run-store folder (default: runs)")
+    p.add_argument("--runs", help="run-store folder, an existing one (default: runs, created "
+                   "when missing)")
     p.add_argument("--port", type=_port, default=DEFAULT_PORT,
                    help=f"port (default: {DEFAULT_PORT})")
     p.add_argument("--host", default=DEFAULT_HOST,
@@ -116,8 +119,31 @@ def check_port(host: str, port: int) -> None:
                              f"e.g. {DEFAULT_HOST}") from None
 
 
+def check_runs(runs: str | None) -> str:
+    """The run store to serve: ``runs`` when given, which must be an existing folder (a
+    mistyped name would otherwise be served as a new, empty store), else ``runs``.
+
+    Raises:
+        ValueError: ``runs`` given and not a folder, with the run stores nearby if any.
+    """
+    if runs is None:
+        return DEFAULT_RUNS
+    path = Path(runs)
+    if path.is_dir():
+        return runs
+    what = "is a file, not a folder" if path.exists() else "does not exist"
+    parent = path.parent if path.parent.is_dir() else Path(".")
+    stores = sorted(str(p) for p in parent.iterdir()
+                    if p.is_dir() and any(p.glob("*/manifest.json")))
+    hint = f"; run stores here: {', '.join(stores)}" if stores else ""
+    raise ValueError(f"--runs {runs}: {what}; give the folder 'creditsim run --out' wrote to "
+                     f"(default {DEFAULT_RUNS}), or create the folder first to start an empty "
+                     f"store{hint}")
+
+
 def run_dashboard(args: argparse.Namespace) -> int:
     check_args(args)
+    args.runs = check_runs(args.runs)
     check_port(args.host, args.port)
     from dashboard.app import create_app
 

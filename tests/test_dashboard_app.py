@@ -42,7 +42,7 @@ def test_query_selects_runs():
 
 def test_cli_defaults_bind_localhost():
     args = build_parser().parse_args(["dashboard"])
-    assert (args.host, args.port, args.runs) == ("127.0.0.1", 8050, "runs")
+    assert (args.host, args.port, args.runs) == ("127.0.0.1", 8050, None)  # None: runs
     assert args.func is cli.run_dashboard
     args = build_parser().parse_args(["dashboard", "--runs", "r", "--port", "9000",
                                       "--host", "0.0.0.0", "--max-borrower-months", "5"])
@@ -57,3 +57,21 @@ def test_cli_refuses_bad_options(bad, capsys):
         build_parser().parse_args(["dashboard", *bad])
     assert exc.value.code == 2
     assert "error" in capsys.readouterr().err
+
+
+def test_a_missing_runs_folder_is_refused_with_the_stores_nearby(tmp_path, monkeypatch):
+    """A mistyped --runs would otherwise be served as a new, empty store."""
+    import pytest
+
+    from dashboard.cli import check_runs
+
+    (tmp_path / "runs" / "20260101-000000-x-s1").mkdir(parents=True)
+    (tmp_path / "runs" / "20260101-000000-x-s1" / "manifest.json").write_text("{}")
+    monkeypatch.chdir(tmp_path)
+    assert check_runs(None) == "runs"
+    assert check_runs("runs") == "runs"
+    with pytest.raises(ValueError, match=r"--runs runz: does not exist; .* run stores here: runs"):
+        check_runs("runz")
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(ValueError, match="is a file, not a folder"):
+        check_runs("afile")
