@@ -468,10 +468,10 @@ def breakeven(config: RunConfig, paths: int, seed: int, workers: int = 1, *,
     notes = [n.name for n in config.deal.notes]
     found: dict[str, np.ndarray] = {}
     if "multiple" in stresses:
-        results = run_paths(uncalled(config), paths, seed, workers)
+        results = run_paths(uncalled(config), paths, seed, workers,
+                            on_progress=(lambda d, n: progress("multiple", d, n))
+                            if progress else None)
         found["multiple"] = multiple_breakevens(config, results, multiple_grid)
-        if progress:
-            progress("multiple", paths, paths)
     if "shock" in stresses:
         found["shock"] = shock_breakevens(
             config, paths, seed, workers, shock_grid,

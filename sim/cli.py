@@ -294,11 +294,14 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
     seed = config.seed if args.seed is None else args.seed
     stresses = ("multiple", "shock") if args.only is None else (args.only,)
 
-    def progress(stress: str, done: int, total: int) -> None:
-        if not args.quiet:
-            err_console.print(f"{stress}: {done}/{total} paths", highlight=False)
+    from sim.montecarlo import progress_bar
 
-    result = breakeven(config, paths, seed, args.workers, stresses=stresses, progress=progress)
+    bar = progress_bar(err_console, disable=args.quiet)
+    tasks = {s: bar.add_task(f"breakeven ({s})", total=paths) for s in stresses}
+    with bar:
+        result = breakeven(config, paths, seed, args.workers, stresses=stresses,
+                           progress=lambda stress, done, total: bar.update(
+                               tasks[stress], completed=done, total=total))
     for table in breakeven_tables(result):
         console.print(table)
     shape = ", ".join(f"{k.removesuffix('_months').replace('_', ' ')} {v}"

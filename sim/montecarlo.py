@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager, nullcontext
 
+from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -103,7 +104,8 @@ def _chunks(paths: list[int], size: int) -> list[list[int]]:
     return [paths[lo:lo + size] for lo in range(0, len(paths), size)]
 
 
-def _progress_bar() -> Progress:
+def progress_bar(console: Console | None = None, disable: bool = False) -> Progress:
+    """A bar of paths done, elapsed time and ETA, on ``console`` (default: rich's, stdout)."""
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -112,6 +114,8 @@ def _progress_bar() -> Progress:
         TimeElapsedColumn(),
         TextColumn("ETA"),
         TimeRemainingColumn(),
+        console=console,
+        disable=disable,
     )
 
 
@@ -154,7 +158,7 @@ def run_paths(
     todo = [p for p in range(paths) if p not in results]
     size = max(1, min(8, len(todo) // (4 * workers)))
     chunks = _chunks(todo, size if (workers > 1 or scheduler) else 1)
-    bar = _progress_bar() if progress else None
+    bar = progress_bar() if progress else None
     task = bar.add_task(config.name, total=paths, completed=len(results)) if bar else None
 
     def finished(chunk_results: list[PathResult]) -> None:

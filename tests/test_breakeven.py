@@ -277,3 +277,17 @@ def test_tenth_and_ninetieth_percentiles_need_ten_paths():
     assert np.isnan(six["p10"].iloc[0]) and np.isnan(six["p90"].iloc[0])
     ten = summarise_breakevens(np.arange(1.0, 11.0)[:, None], ["junior"], "multiple")
     assert ten["p10"].iloc[0] == 1.0 and ten["p90"].iloc[0] == 9.0
+
+
+def test_breakeven_command_shows_a_progress_bar_per_stress(tmp_path, capsys):
+    config = tmp_path / "tiny.yaml"
+    data = deep_merge(TINY, {"deal": deep_merge(
+        read_yaml(CONFIGS / "deals" / "baitiao_2015.yaml"),
+        {"cutoff_month": 4, "revolving_months": 2})})
+    data["base"] = str(CONFIGS / "baseline.yaml")
+    config.write_text(yaml.safe_dump(data))
+    assert main(["breakeven", str(config), "--paths", "2", "--seed", "3", "--only",
+                 "multiple"]) == 0
+    err = capsys.readouterr().err
+    assert "breakeven (multiple)" in err and "2/2 paths" in err
+    assert "breakeven (shock)" not in err
