@@ -68,6 +68,8 @@ SEQUENTIAL = "Blues"
 HEATMAP = "YlOrRd"
 
 TEMPLATE_NAME = "creditsim"
+MARGIN = {"l": 60, "r": 20, "t": 50, "b": 50}
+"""Figure margins (pixels); the top one fits a one-line title."""
 
 
 def _template() -> go.layout.Template:
@@ -86,7 +88,7 @@ def _template() -> go.layout.Template:
             "yaxis": axis,
             "legend": {"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0.0,
                        "bgcolor": "rgba(0,0,0,0)"},
-            "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
+            "margin": MARGIN,
             "hovermode": "x unified",
         }
     )

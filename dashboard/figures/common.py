@@ -11,11 +11,22 @@ TICKFORMAT = {"rate": ".3~%", "money": ",.3~s", "count": ",.3~s", "days": ",.1f"
 HOVERFORMAT = {"rate": ".2%", "money": ",.0f", "count": ",.0f", "days": ",.2f"}
 
 
+SUBTITLE_LINE = 16
+"""Extra top margin per subtitle line (pixels: a 12-13 px line and its spacing)."""
+
+
 def new_figure(title: str, xaxis: str, yaxis: str, unit: str = "money",
                height: int = 380) -> go.Figure:
-    """An empty figure in the dashboard's style with titled axes."""
+    """An empty figure in the dashboard's style with titled axes.
+
+    The top margin grows with the title's lines (``<br>``-separated subtitles), so that a
+    long subtitle never runs into the plot.
+    """
     fig = go.Figure()
     fig.update_layout(template=theme.template(), title={"text": title}, height=height)
+    extra = title.count("<br>")
+    if extra:
+        fig.update_layout(margin={"t": theme.MARGIN["t"] + SUBTITLE_LINE * extra})
     fig.update_xaxes(title_text=xaxis)
     fig.update_yaxes(title_text=yaxis, tickformat=TICKFORMAT.get(unit, ""),
                      hoverformat=HOVERFORMAT.get(unit, ""))
