@@ -96,4 +96,4 @@ def cured_at_due_date(was_past_due: np.ndarray, missed: np.ndarray) -> np.ndarra
 def cured_after_payment(day: int, oldest: np.ndarray, due_day: int) -> np.ndarray:
     """Whether accounts that paid on whole day ``day`` (their ``oldest`` unpaid due month
     after paying) are no longer past due: every bill due before ``day`` is paid."""
-    return ~past_due(day, oldest, due_day)
+    return np.logical_not(past_due(day, oldest, due_day))  # for a Python bool too

@@ -1,0 +1,50 @@
+"""The delinquency rules of :mod:`sim.delinquency`, compiled: one statement of each rule.
+
+The kernels need the rules on single accounts inside compiled loops: when a bill falls due,
+whether an account is past due, which bucket its days past due fall in, whether a payment
+cured it. Rather than restate them in the kernels, each rule of :mod:`sim.delinquency` is
+compiled here as written there. A rule that calls another rule (``past_due`` calls
+``due_time``) is compiled with that callee replaced by its compiled form (:func:`compiled`):
+numba cannot call a plain Python function from compiled code. The rules are written with
+operators that mean the same on a scalar and on an array (``&``, ``np.logical_not``), so one
+text serves the numpy engine's arrays and the kernels' single accounts.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable
+from typing import Any
+
+from numba import njit
+
+import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
+from sim import delinquency
+
+
+def compiled(rule: Callable[..., Any], **callees: Any) -> Any:
+    """``njit(cache=True)`` of ``rule`` with the global names in ``callees`` bound to the
+    given (compiled) functions instead of the module's own.
+
+    The function compiled is a copy of ``rule`` (same code, name, defaults) whose globals
+    are those of its module updated with ``callees``; the module's function is unchanged.
+    """
+    names = set(callees) - set(rule.__code__.co_names)
+    if names:
+        raise ValueError(f"{rule.__name__} does not call {sorted(names)}")
+    scope = {**rule.__globals__, **callees}
+    copy = types.FunctionType(rule.__code__, scope, rule.__name__, rule.__defaults__,
+                              rule.__closure__)
+    copy.__qualname__, copy.__module__, copy.__doc__ = (rule.__qualname__, rule.__module__,
+                                                        rule.__doc__)
+    return njit(cache=True)(copy)
+
+
+due_time: Any = compiled(delinquency.due_time)
+""":func:`sim.delinquency.due_time` (a bill's due day), compiled; int or array in."""
+bucket_of: Any = compiled(delinquency.bucket_of)
+""":func:`sim.delinquency.bucket_of` (the buckets' edges, stated once), compiled."""
+past_due: Any = compiled(delinquency.past_due, due_time=due_time)
+""":func:`sim.delinquency.past_due`, compiled: scalar or array ``oldest``."""
+cured_after_payment: Any = compiled(delinquency.cured_after_payment, past_due=past_due)
+""":func:`sim.delinquency.cured_after_payment`, compiled: scalar or array ``oldest``."""
