@@ -139,14 +139,8 @@ class Platform:
         """Issue the month's statements; late fees accrue on overdue principal; accounts
         ``billing.acceleration_dpd`` days past due have their whole balance called due."""
         bill = self.billing
-        principal, fee = self.ledger.bill(month, n, bill.late_fee_daily * DAYS_PER_MONTH)
-        if bill.acceleration_dpd is not None:
-            dpd = self.ledger.days_past_due(month * DAYS_PER_MONTH, n)
-            due = np.flatnonzero((dpd >= bill.acceleration_dpd) & self.active[:n]
-                                 & ~self.accelerated[:n])
-            self.ledger.accelerate(month, due)
-            self.accelerated[due] = True
-        return principal, fee
+        return self.ledger.statement(month, n, bill.late_fee_daily * DAYS_PER_MONTH,
+                                     bill.acceleration_dpd, self.active, self.accelerated)
 
     def due_date(self, month: int, n: int, pool: BorrowerPool,
                  rng: np.random.Generator) -> DueDateOutcome:
@@ -205,10 +199,8 @@ class Platform:
         court; they decide which channel recovers the account.
         """
         u = rng.random((2, n))  # one pair per borrower, whoever defaults
-        dpd = self.ledger.days_past_due(day, n)
-        mask = self.active[:n] & (dpd >= self.billing.chargeoff_dpd)
-        idx = np.flatnonzero(mask)
-        principal, fee = self.ledger.write_off(mask)
+        idx, principal, fee = self.ledger.charge_off(day, n, self.billing.chargeoff_dpd,
+                                                     self.active)
         total = self.recovery.book(month, principal + fee, pool.employed[idx], agency[idx],
                                    legal[idx], u[0, idx], u[1, idx], pool.kind[idx])
         self.active[idx] = False
