@@ -177,15 +177,15 @@ class Platform:
         Eligible: active, not frozen (days past due below ``freeze_dpd``), and not in a
         re-aged workout plan still being repaid.
         """
-        desired = pool.desired_purchases(n, rng)
-        term = pool.choose_plan(n, rng)
-        dpd = self.ledger.days_past_due(day, n)
-        eligible = self.active[:n] & (dpd < self.credit_line.freeze_dpd)
+        from sim.kernels.spending import open_to_buy  # numba loads with the first path
+
+        desired, term = pool.purchase_wishes(n, rng)
         # a re-aged account is a workout: no new credit until its plan is repaid
         # (OCC/FFIEC account-management guidance: workout lines are closed to new charges)
-        eligible &= self.ledger.reaged_left[:n] == 0
-        open_limit = np.maximum(self.limit[:n] - self.ledger.balance(n), 0)
-        amount = np.where(eligible, np.minimum(desired, open_limit), 0)
+        ledger = self.ledger
+        amount = open_to_buy(day, ledger.due_day, self.credit_line.freeze_dpd, desired,
+                             self.active, ledger.oldest, ledger.reaged_left, self.limit,
+                             ledger.outstanding)
         self.ledger.book_purchase(month, amount, term, self.billing.instalment_fee)
         return amount
 
