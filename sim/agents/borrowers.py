@@ -279,8 +279,8 @@ class BorrowerPool:
     def _desire_inputs(self, n: int) -> tuple:
         """The arrays and rules :func:`sim.kernels.spending.desired_one` reads after the draws."""
         sp = self.rules.spending
-        rules = np.array([sp.purchase_prob, sp.stress_multiplier,
-                          self.rules.nudges.overborrow_reduction, sp.share_of_income])
+        rules = (float(sp.purchase_prob), float(sp.stress_multiplier),
+                 float(self.rules.nudges.overborrow_reduction), float(sp.share_of_income))
         return (self.nudge_effect(n), self.savings[:n], self.permanent_income[:n],
                 self.income[:n], self.spend_trait[:n], self.kind[:n], rules,
                 FIRST_PAYMENT_DEFAULT, BUST_OUT_CENTS)

@@ -24,23 +24,24 @@ from sim.kernels.statement import days_past_due_one
 
 
 @njit(cache=True)
-def desired_one(i: int, u_buy: float, noise: float, effect: float, savings: np.ndarray,
-                permanent: np.ndarray, income: np.ndarray, spend_trait: np.ndarray,
-                kind: np.ndarray, rules: np.ndarray, bust_kind: int, bust_cents: int) -> int:
-    """Cents borrower ``i`` wants to put on the line: ``floor(100 x share_of_income x income
-    x spend_trait x noise x boost)`` when ``u_buy < purchase_prob`` (else 0), where ``boost`` is
+def desired_one(u_buy: float, noise: float, effect: float, savings: float, permanent: float,
+                income: float, spend_trait: float, kind: int, rules: tuple,
+                bust_kind: int, bust_cents: int) -> int:
+    """Cents one borrower wants to put on the line: ``floor(100 x share_of_income x income x
+    spend_trait x noise x boost)`` when ``u_buy < purchase_prob`` (else 0), where ``boost`` is
     ``1 + (stress_multiplier - 1)(1 - overborrow_reduction x effect)`` for a borrower with
-    less than a month of income saved (else 1); ``bust_cents`` for a borrower of
-    ``bust_kind``. ``rules``: (purchase_prob, stress_multiplier, overborrow_reduction,
-    share_of_income).
+    less than a month of income saved (``savings < permanent``; else 1); ``bust_cents`` for
+    a borrower of ``bust_kind``. ``rules``: (purchase_prob, stress_multiplier,
+    overborrow_reduction, share_of_income).
     """
-    if kind[i] == bust_kind:
+    if kind == bust_kind:
         return bust_cents
-    if not u_buy < rules[0]:
+    purchase_prob, stress_multiplier, overborrow_reduction, share_of_income = rules
+    if not u_buy < purchase_prob:
         return 0
-    extra = (rules[1] - 1.0) * (1.0 - rules[2] * effect)
-    boost = 1.0 + extra if savings[i] < permanent[i] else 1.0
-    amount = rules[3] * income[i] * spend_trait[i] * noise * boost
+    extra = (stress_multiplier - 1.0) * (1.0 - overborrow_reduction * effect)
+    boost = 1.0 + extra if savings < permanent else 1.0
+    amount = share_of_income * income * spend_trait * noise * boost
     return np.int64(np.floor(amount * 100.0))
 
 
@@ -50,23 +51,22 @@ def plan_one(u: float, stressed: bool, cdf_calm: np.ndarray, cdf_stressed: np.nd
     """The plan of a borrower drawing ``u``: the number of cumulative shares at or below
     ``u`` (``np.searchsorted(cdf, u, side="right")``), of the stressed or the calm mix,
     indexing ``terms`` (at most its last)."""
-    cdf = cdf_stressed if stressed else cdf_calm
     pick = 0
-    for j in range(cdf.shape[0]):
-        pick += u >= cdf[j]
+    for j in range(cdf_calm.shape[0]):
+        pick += u >= (cdf_stressed[j] if stressed else cdf_calm[j])
     return terms[min(pick, terms.shape[0] - 1)]
 
 
 @njit(cache=True)
 def desired_amounts(u_buy: np.ndarray, noise: np.ndarray, effect: np.ndarray,
                     savings: np.ndarray, permanent: np.ndarray, income: np.ndarray,
-                    spend_trait: np.ndarray, kind: np.ndarray, rules: np.ndarray,
+                    spend_trait: np.ndarray, kind: np.ndarray, rules: tuple,
                     bust_kind: int, bust_cents: int) -> np.ndarray:
     """:func:`desired_one` of borrowers 0..n-1 (n: ``u_buy``'s length), int64 cents."""
     out = np.empty(u_buy.shape[0], dtype=np.int64)
     for i in range(out.shape[0]):
-        out[i] = desired_one(i, u_buy[i], noise[i], effect[i], savings, permanent, income,
-                             spend_trait, kind, rules, bust_kind, bust_cents)
+        out[i] = desired_one(u_buy[i], noise[i], effect[i], savings[i], permanent[i],
+                             income[i], spend_trait[i], kind[i], rules, bust_kind, bust_cents)
     return out
 
 
@@ -84,7 +84,7 @@ def plan_terms(u: np.ndarray, savings: np.ndarray, permanent: np.ndarray,
 @njit(cache=True)
 def wishes(u_buy: np.ndarray, noise: np.ndarray, u_plan: np.ndarray, effect: np.ndarray,
            savings: np.ndarray, permanent: np.ndarray, income: np.ndarray,
-           spend_trait: np.ndarray, kind: np.ndarray, rules: np.ndarray, bust_kind: int,
+           spend_trait: np.ndarray, kind: np.ndarray, rules: tuple, bust_kind: int,
            bust_cents: int, cdf_calm: np.ndarray, cdf_stressed: np.ndarray,
            terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`desired_amounts` and :func:`plan_terms` in one pass: (cents, months)."""
@@ -92,9 +92,10 @@ def wishes(u_buy: np.ndarray, noise: np.ndarray, u_plan: np.ndarray, effect: np.
     amount = np.empty(n, dtype=np.int64)
     term = np.empty(n, dtype=np.int64)
     for i in range(n):
-        amount[i] = desired_one(i, u_buy[i], noise[i], effect[i], savings, permanent, income,
-                                spend_trait, kind, rules, bust_kind, bust_cents)
-        term[i] = plan_one(u_plan[i], savings[i] < permanent[i], cdf_calm, cdf_stressed, terms)
+        s, p = savings[i], permanent[i]
+        amount[i] = desired_one(u_buy[i], noise[i], effect[i], s, p, income[i],
+                                spend_trait[i], kind[i], rules, bust_kind, bust_cents)
+        term[i] = plan_one(u_plan[i], s < p, cdf_calm, cdf_stressed, terms)
     return amount, term
 
 
