@@ -109,23 +109,15 @@ class Platform:
             (number of limits that rose, number of cuts); an account already at its cap
             completes its on-time run without counting as an increase.
         """
+        from sim.kernels.limits import review  # numba loads with the first path
+
         cl = self.credit_line
-        streak = self.on_time_streak[:n]
-        streak[:] = np.where(missed, 0, streak + paid_on_time)
-        up = np.flatnonzero(self.active[:n] & (streak >= cl.increase_after_months))
-        cap = np.minimum(cl.max_limit, cl.max_income_multiple * pool.permanent_income[up]) * 100.0
-        raised = np.minimum(self.limit[up] * (1.0 + cl.increase_pct), cap)
-        raised = (raised // LIMIT_STEP_CENTS).astype(np.int64) * LIMIT_STEP_CENTS
-        rises = raised > self.limit[up]
-        self.limit[up[rises]] = raised[rises]
-        streak[up] = 0
-        score_after = pool.score[:n]
-        cut = self.active[:n] & (score_before >= cl.cut_score) & (score_after < cl.cut_score)
-        self.recent_missed[:n] = RECENT_DECAY * self.recent_missed[:n] + missed
-        self.recent_cut[:n] = RECENT_DECAY * self.recent_cut[:n] + cut
-        cuts = np.flatnonzero(cut)
-        self.limit[cuts] = (self.limit[cuts] * (1.0 - cl.cut_pct)).astype(np.int64)
-        return int(rises.sum()), cuts.size
+        rules = (int(cl.increase_after_months), float(cl.max_limit),
+                 float(cl.max_income_multiple), float(cl.increase_pct), float(cl.cut_score),
+                 float(cl.cut_pct), LIMIT_STEP_CENTS, RECENT_DECAY)
+        return review(n, rules, self.active, paid_on_time, missed, score_before, pool.score,
+                      pool.permanent_income, self.limit, self.on_time_streak,
+                      self.recent_missed, self.recent_cut)
 
     def cut_limits(self, idx: np.ndarray, pct: float) -> None:
         """Cut the limits of accounts ``idx`` by the share ``pct``, down to whole steps of
