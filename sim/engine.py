@@ -302,7 +302,7 @@ class PathSimulation:
             day, n, ledger.due_day, ledger.any_reaged, p.active, ledger.oldest,
             ledger.contract_oldest, ledger.reaged_left, ledger.outstanding, ledger.due_fee,
             p.limit, self.pool.employed, self._last_bucket, self._last_balance,
-            len(ROLL_STATES) + 1)
+            len(ROLL_STATES) + 1, self.spv is not None)  # the vehicle reads the principal
         row: dict[str, float] = dict(self.month.flows)
         row.update(p.recovery.month_flows(m))
         row.update(self.collections.month_record(n))

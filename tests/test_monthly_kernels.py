@@ -167,6 +167,10 @@ def test_the_month_end_tables_are_the_numpy_reductions(seed, n_extra, any_reaged
         assert np.array_equal(a, b), name
     assert np.array_equal(ks[:n], state) and np.array_equal(kb[:n], balance)
     assert np.array_equal(ks[n:], last_state[n:]) and np.array_equal(kb[n:], last_balance[n:])
+    bare = close_month(*args, last_state.copy(), last_balance.copy(), K_ROLL, False)
+    assert bare[1].size == 0  # no principal asked for: the rest is the same
+    assert all(np.array_equal(a, b) for j, (a, b) in enumerate(zip(bare, got, strict=True))
+               if j != 1)
     assert (RECEIVABLES, OPEN, LIMITS, UNEMPLOYED, REAGED_BALANCE, REAGED_ACCOUNTS) == tuple(
         range(6)) and (ACCOUNTS, CONTRACT_ACCOUNTS) == (BALANCE + 1, CONTRACT_BALANCE + 1)
 

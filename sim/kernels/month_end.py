@@ -75,29 +75,33 @@ def close_month(day: float, n: int, due_day: int, any_reaged: bool, open_: np.nd
                 oldest: np.ndarray, contract_oldest: np.ndarray, reaged_left: np.ndarray,
                 outstanding: np.ndarray, due_fee: np.ndarray, limit: np.ndarray,
                 employed: np.ndarray, last_state: np.ndarray, last_balance: np.ndarray,
-                k: int):  # noqa: ANN201 - a tuple of six arrays, see Returns
-    """The month-end books of accounts 0..n-1 at ``day``.
+                k: int, with_principal: bool = True):  # noqa: ANN201 - see Returns
+    """The month-end books of accounts 0..n-1 at ``day``, in one pass.
 
     Per account: reported days past due (:func:`days_past_due_one` of ``oldest``); the
     contractual ones (the larger of those and the days since ``contract_oldest`` while
     ``reaged_left > 0``, when ``any_reaged``; see ``Ledger.contractual_days_past_due``);
-    their buckets (:func:`sim.delinquency.bucket_of`) and the roll state (:func:`roll_state`).
+    their buckets (:func:`sim.delinquency.bucket_of`), the roll state (:func:`roll_state`)
+    and the roll from ``last_state`` (as :func:`count_rolls`).
 
     Returns:
         dpd: (n,) int64 reported days past due.
-        principal: (n,) int64 cents, the balance less unpaid fees.
+        principal: (n,) int64 cents, the balance less unpaid fees (zeros unless
+            ``with_principal``).
         buckets: (4, len(BUCKETS)) int64: balance (every account) and open accounts by
-            reported bucket, then the same by contractual bucket (rows :data:`BALANCE` ...).
-        totals: (6,) int64 at :data:`RECEIVABLES` ... : the balance, open accounts, their
+            reported bucket, then the same by contractual bucket (rows ``BALANCE`` ... of
+            :mod:`sim.kernels.month_layout`).
+        totals: (6,) int64 at ``RECEIVABLES`` ... : the balance, open accounts, their
             limits, open accounts unemployed, balance and count of ``re_aged`` accounts.
         counts, money: the roll tables of :func:`count_rolls` (``last_state`` and
             ``last_balance`` move on to this month end).
     """
     dpd = np.zeros(n, dtype=np.int64)
-    principal = np.zeros(n, dtype=np.int64)
-    state = np.zeros(n, dtype=np.int64)
+    principal = np.zeros(n if with_principal else 0, dtype=np.int64)
     buckets = np.zeros((4, N_BUCKETS), dtype=np.int64)
     totals = np.zeros(6, dtype=np.int64)
+    counts = np.zeros((k, k), dtype=np.int64)
+    money = np.zeros((k, k), dtype=np.int64)
     for i in range(n):
         d = days_past_due_one(day, oldest[i], due_day)
         c = d
@@ -105,14 +109,14 @@ def close_month(day: float, n: int, due_day: int, any_reaged: bool, open_: np.nd
             c = max(d, days_past_due_one(day, contract_oldest[i], due_day))
         dpd[i] = d
         balance = outstanding[i]
-        fees = np.int64(0)
-        for a in range(due_fee.shape[0]):
-            fees += due_fee[a, i]
-        principal[i] = balance - fees
+        if with_principal:
+            fees = np.int64(0)
+            for a in range(due_fee.shape[0]):
+                fees += due_fee[a, i]
+            principal[i] = balance - fees
         b, cb = bucket_of(d), bucket_of(c)
         is_open = open_[i]
         s = roll_state(is_open, b, c)
-        state[i] = s
         buckets[BALANCE, b] += balance
         buckets[CONTRACT_BALANCE, cb] += balance
         totals[RECEIVABLES] += balance
@@ -126,5 +130,9 @@ def close_month(day: float, n: int, due_day: int, any_reaged: bool, open_: np.nd
         if s == RE_AGED:
             totals[REAGED_BALANCE] += balance
             totals[REAGED_ACCOUNTS] += 1
-    counts, money = count_rolls(state, outstanding[:n], last_state, last_balance, k)
+        was = last_state[i]
+        counts[was, s] += 1
+        money[was, s] += last_balance[i]
+        last_state[i] = s
+        last_balance[i] = balance
     return dpd, principal, buckets, totals, counts, money
