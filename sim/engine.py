@@ -299,7 +299,7 @@ class PathSimulation:
         p, n, ledger = self.platform, self.n, self.platform.ledger
         day = (m + 1) * DAYS_PER_MONTH
         dpd, principal, buckets, totals, counts, money = close_month(
-            day, n, ledger.due_day, ledger.any_reaged, p.active, ledger.oldest,
+            day, m, n, ledger.due_day, ledger.any_reaged, p.active, ledger.oldest,
             ledger.contract_oldest, ledger.reaged_left, ledger.outstanding, ledger.due_fee,
             p.limit, self.pool.employed, self._last_bucket, self._last_balance,
             len(ROLL_STATES) + 1, self.spv is not None)  # the vehicle reads the principal

@@ -151,15 +151,20 @@ def test_the_month_end_tables_are_the_numpy_reductions(seed, n_extra, any_reaged
     reaged_left = np.where(rng.random(cap) < 0.5, 0, rng.integers(1, 10**5, cap)).astype(np.int32)
     outstanding = rng.integers(0, 10**7, cap)
     due_fee = rng.integers(0, 500, (5, cap)).astype(np.int32)
+    # row r holds the bill of the due month in month-4..month that is r modulo 5; the bills
+    # before the oldest unpaid one are paid (all of them when none is unpaid)
+    row_month = np.array([next(mo for mo in range(month - 4, month + 1) if mo % 5 == r)
+                          for r in range(5)])
+    due_fee[(oldest[None, :] < 0) | (row_month[:, None] < oldest[None, :])] = 0
     active = rng.random(cap) < 0.9
     limit = rng.integers(0, 10**7, cap).astype(np.int32)
     employed = rng.random(cap) < 0.9
     last_state = rng.integers(0, K_ROLL, cap).astype(np.int8)
     last_state[rng.random(cap) < 0.1] = NOT_ON_BOOK
     last_balance = rng.integers(0, 10**7, cap).astype(np.int32)
-    args = (month * 30 + hour, n, 20, any_reaged, active, oldest, contract_oldest,
+    args = (month * 30 + hour, month, n, 20, any_reaged, active, oldest, contract_oldest,
             reaged_left, outstanding, due_fee, limit, employed)
-    *want, state, balance = numpy_month_end(*args, last_state, last_balance)
+    *want, state, balance = numpy_month_end(args[0], *args[2:], last_state, last_balance)
     ks, kb = last_state.copy(), last_balance.copy()
     got = close_month(*args, ks, kb, K_ROLL)
     for name, a, b in zip(("dpd", "principal", "buckets", "totals", "counts", "money"),
@@ -187,7 +192,7 @@ def test_month_end_books_of_three_accounts_by_hand():
     last_state = np.array([0, 0, 1], dtype=np.int8)
     last_balance = np.array([500, 600, 700], dtype=i32)
     dpd, principal, table, totals, counts, money = close_month(
-        111.0, 3, 20, True, open_, oldest, np.array([3, -1, -1], dtype=i32),
+        111.0, 3, 3, 20, True, open_, oldest, np.array([3, -1, -1], dtype=i32),
         np.array([1000, 0, 0], dtype=i32), np.array([1000, 2000, 0]), due_fee,
         np.array([5000, 6000, 7000], dtype=i32), np.array([True, False, False]),
         last_state, last_balance, K_ROLL)

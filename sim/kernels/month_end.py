@@ -32,7 +32,7 @@ from sim.kernels.month_layout import (
     RECEIVABLES,
     UNEMPLOYED,
 )
-from sim.kernels.statement import days_past_due_one
+from sim.kernels.statement import days_past_due_one, unpaid_sum
 
 N_BUCKETS = len(BUCKETS)
 
@@ -71,12 +71,12 @@ def count_rolls(state: np.ndarray, balance: np.ndarray, last_state: np.ndarray,
 
 
 @njit(cache=True)
-def close_month(day: float, n: int, due_day: int, any_reaged: bool, open_: np.ndarray,
+def close_month(day: float, month: int, n: int, due_day: int, any_reaged: bool, open_: np.ndarray,
                 oldest: np.ndarray, contract_oldest: np.ndarray, reaged_left: np.ndarray,
                 outstanding: np.ndarray, due_fee: np.ndarray, limit: np.ndarray,
                 employed: np.ndarray, last_state: np.ndarray, last_balance: np.ndarray,
                 k: int, with_principal: bool = True):  # noqa: ANN201 - see Returns
-    """The month-end books of accounts 0..n-1 at ``day``, in one pass.
+    """The month-end books of accounts 0..n-1 at ``day``, the end of ``month``, in one pass.
 
     Per account: reported days past due (:func:`days_past_due_one` of ``oldest``); the
     contractual ones (the larger of those and the days since ``contract_oldest`` while
@@ -86,8 +86,8 @@ def close_month(day: float, n: int, due_day: int, any_reaged: bool, open_: np.nd
 
     Returns:
         dpd: (n,) int64 reported days past due.
-        principal: (n,) int64 cents, the balance less unpaid fees (zeros unless
-            ``with_principal``).
+        principal: (n,) int64 cents, the balance less unpaid fees (bills of due months up
+            to ``month``; empty unless ``with_principal``).
         buckets: (4, len(BUCKETS)) int64: balance (every account) and open accounts by
             reported bucket, then the same by contractual bucket (rows ``BALANCE`` ... of
             :mod:`sim.kernels.month_layout`).
@@ -96,8 +96,8 @@ def close_month(day: float, n: int, due_day: int, any_reaged: bool, open_: np.nd
         counts, money: the roll tables of :func:`count_rolls` (``last_state`` and
             ``last_balance`` move on to this month end).
     """
-    dpd = np.zeros(n, dtype=np.int64)
-    principal = np.zeros(n if with_principal else 0, dtype=np.int64)
+    dpd = np.empty(n, dtype=np.int64)
+    principal = np.empty(n if with_principal else 0, dtype=np.int64)
     buckets = np.zeros((4, N_BUCKETS), dtype=np.int64)
     totals = np.zeros(6, dtype=np.int64)
     counts = np.zeros((k, k), dtype=np.int64)
@@ -110,10 +110,8 @@ def close_month(day: float, n: int, due_day: int, any_reaged: bool, open_: np.nd
         dpd[i] = d
         balance = outstanding[i]
         if with_principal:
-            fees = np.int64(0)
-            for a in range(due_fee.shape[0]):
-                fees += due_fee[a, i]
-            principal[i] = balance - fees
+            o = oldest[i]
+            principal[i] = balance - (unpaid_sum(due_fee, i, o, month) if o >= 0 else 0)
         b, cb = bucket_of(d), bucket_of(c)
         is_open = open_[i]
         s = roll_state(is_open, b, c)

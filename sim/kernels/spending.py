@@ -107,9 +107,11 @@ def open_to_buy(day: float, due_day: int, freeze_dpd: int, desired: np.ndarray,
     ``desired`` and the open limit (``limit - outstanding``, at least 0) when the account is
     open, below ``freeze_dpd`` days past due and has no re-aged amount left to repay; else 0.
     """
-    out = np.zeros(desired.shape[0], dtype=np.int64)
+    out = np.empty(desired.shape[0], dtype=np.int64)
     for i in range(out.shape[0]):
         if (open_[i] and reaged_left[i] == 0
                 and days_past_due_one(day, oldest[i], due_day) < freeze_dpd):
             out[i] = min(desired[i], max(np.int64(limit[i]) - outstanding[i], 0))
+        else:
+            out[i] = 0
     return out

@@ -40,6 +40,23 @@ def days_past_due_one(day: float, oldest: int, due_day: int) -> int:
 
 
 @njit(cache=True)
+def unpaid_sum(due: np.ndarray, i: int, oldest: int, last: int) -> int:
+    """Cents of account ``i`` in the bill rows ``due`` (``due_principal`` or ``due_fee``) of
+    the due months ``oldest`` (its oldest unpaid bill's) to ``last``: the whole column's sum.
+
+    Every bill older than the oldest unpaid one is paid (principal and fee 0), and the
+    rows hold the ``ages`` due months up to ``last``, so only the rows from the later of
+    ``oldest`` and ``last - ages + 1`` are read: one or two for most late accounts, instead of
+    every row.
+    """
+    ages = due.shape[0]
+    total = np.int64(0)
+    for month in range(max(oldest, last - ages + 1), last + 1):
+        total += due[month % ages, i]
+    return total
+
+
+@njit(cache=True)
 def _accelerate_one(month: int, i: int, instalment_principal: np.ndarray,
                     instalment_fee: np.ndarray, step_principal: np.ndarray,
                     step_fee: np.ndarray, due_principal: np.ndarray, due_fee: np.ndarray,
@@ -112,8 +129,8 @@ def bill_accounts(month: int, n: int, late_fee_rate: float, acceleration_dpd: in
     """
     slots, ages = step_principal.shape[0], due_principal.shape[0]
     slot, due = month % slots, month % ages
-    principal = np.zeros(n, dtype=np.int64)
-    fee = np.zeros(n, dtype=np.int64)
+    principal = np.empty(n, dtype=np.int64)
+    fee = np.empty(n, dtype=np.int64)
     flags, top = 0, np.int64(0)
     today = float(month * DAYS_PER_MONTH)  # the statement's day
     for i in range(n):
@@ -121,10 +138,8 @@ def bill_accounts(month: int, n: int, late_fee_rate: float, acceleration_dpd: in
             flags |= STALE
         late = np.int64(0)
         if oldest[i] >= 0:
-            overdue = np.int64(0)
-            for a in range(ages):
-                overdue += due_principal[a, i]
-            late = np.int64(np.rint(overdue * late_fee_rate))
+            late = np.int64(np.rint(unpaid_sum(due_principal, i, oldest[i], month - 1)
+                                    * late_fee_rate))
         instalment_principal[i] += step_principal[slot, i]
         instalment_fee[i] += step_fee[slot, i]
         step_principal[slot, i] = 0
@@ -188,8 +203,8 @@ def write_off_accounts(idx: np.ndarray, instalment_principal: np.ndarray,
         (principal, fees) written off per account of ``idx`` (int64 cents) and the flags
         (:data:`NEGATIVE` when a principal fell below the billed principal).
     """
-    principal = np.zeros(idx.shape[0], dtype=np.int64)
-    fee = np.zeros(idx.shape[0], dtype=np.int64)
+    principal = np.empty(idx.shape[0], dtype=np.int64)
+    fee = np.empty(idx.shape[0], dtype=np.int64)
     flags = 0
     for j in range(idx.shape[0]):
         principal[j], fee[j], ok = _write_off_one(
