@@ -35,15 +35,18 @@ from sim.agents.recoveries import Recoveries
 from sim.agents.spv import SPV, BookAtMonthEnd
 from sim.config import BORROWER_TYPES, RunConfig
 from sim.crn import path_keys
-from sim.delinquency import (
-    BUCKET_EDGES,
-    BUCKETS,
-    CHARGED_OFF,
-    DAYS_PER_MONTH,
-    NOT_ON_BOOK,
-    RE_AGED,
-    ROLL_STATES,
-    bucket_of,
+from sim.delinquency import BUCKET_EDGES, BUCKETS, DAYS_PER_MONTH, NOT_ON_BOOK, ROLL_STATES
+from sim.kernels.month_layout import (
+    ACCOUNTS,
+    BALANCE,
+    CONTRACT_ACCOUNTS,
+    CONTRACT_BALANCE,
+    LIMITS,
+    OPEN,
+    REAGED_ACCOUNTS,
+    REAGED_BALANCE,
+    RECEIVABLES,
+    UNEMPLOYED,
 )
 from sim.recorder import MONTHLY, VINTAGES, Recorder
 from sim.scenarios import simulate_base_rate, simulate_unemployment
@@ -291,12 +294,15 @@ class PathSimulation:
 
     def on_month_end(self, m: int) -> None:
         """Collect recoveries and close the month's books into the records."""
-        p, n = self.platform, self.n
-        balance = p.ledger.balance(n)
+        from sim.kernels.month_end import close_month  # numba loads with the first path
+
+        p, n, ledger = self.platform, self.n, self.platform.ledger
         day = (m + 1) * DAYS_PER_MONTH
-        dpd = p.ledger.days_past_due(day, n)
-        bucket = bucket_of(dpd)
-        contractual = p.ledger.contractual_days_past_due(day, n, dpd)
+        dpd, principal, buckets, totals, counts, money = close_month(
+            day, m, n, ledger.due_day, ledger.any_reaged, p.active, ledger.oldest,
+            ledger.contract_oldest, ledger.reaged_left, ledger.outstanding, ledger.due_fee,
+            p.limit, self.pool.employed, self._last_bucket, self._last_balance,
+            len(ROLL_STATES) + 1, self.spv is not None)  # the vehicle reads the principal
         row: dict[str, float] = dict(self.month.flows)
         row.update(p.recovery.month_flows(m))
         row.update(self.collections.month_record(n))
@@ -305,26 +311,25 @@ class PathSimulation:
         row["net_recoveries"] = (row["recoveries"] - row["recovery_commission"]
                                  - row["legal_costs"])
         row["opening_balance"] = self.opening
-        row["receivables_balance"] = int(balance.sum())
+        row["receivables_balance"] = int(totals[RECEIVABLES])
         active = p.active[:n]
-        state = self._roll_state(active, bucket, contractual)
-        row.update(self._bucket_columns(active, balance, bucket, state, contractual))
+        row.update(self._bucket_columns(buckets, totals))
         row.update(self._redefaults(m, active, dpd))
-        row["active_borrowers"] = int(active.sum())
+        row["active_borrowers"] = int(totals[OPEN])
         row["onboarded_borrowers"] = n
-        row["credit_limit_total"] = int(p.limit[:n][active].sum())
-        row["unemployed_borrowers"] = int((~self.pool.employed[:n] & active).sum())
+        row["credit_limit_total"] = int(totals[LIMITS])
+        row["unemployed_borrowers"] = int(totals[UNEMPLOYED])
         row["mean_score"] = float(self.pool.score[:n][active].mean()) if active.any() else 0.0
         row["unemployment_rate"] = float(self.unemployment[m])
         row["base_rate"] = float(self.base_rate[m])
         self.series.record(row)
         self._record_vintages(m)
-        self._record_rolls(state, balance)
+        self._keep_rolls(counts, money)
         self.opening = row["receivables_balance"]
         self.month = _Month()
         if self.spv is not None:
-            book = BookAtMonthEnd(p.ledger.principal(n), dpd, p.active[:n],
-                                  self.pool.score[:n], p.onboard_month[:n])
+            book = BookAtMonthEnd(principal, dpd, active, self.pool.score[:n],
+                                  p.onboard_month[:n])
             self.spv.on_month_end(m, book)
 
     def on_early_warning(self, m: int) -> None:
@@ -359,43 +364,24 @@ class PathSimulation:
                           recent_cut=p.recent_cut, oldest=p.ledger.oldest, active=p.active)
 
     @staticmethod
-    def _roll_state(active: np.ndarray, bucket: np.ndarray,
-                    contractual: np.ndarray) -> np.ndarray:
-        """Month-end state of each account: its bucket, ``re_aged`` or ``charged_off``.
-
-        ``re_aged``: open, reported current, but contractually past due (its restructured
-        balance is not repaid and the bill the re-age cancelled would be overdue). So a
-        re-aged account enters ``re_aged``, never ``current``, and leaves it to
-        ``current`` only once its restructured balance is repaid.
-        """
-        state = np.where(active, bucket, CHARGED_OFF)
-        state[active & (bucket == 0) & (contractual >= 1)] = RE_AGED
-        return state
-
-    @staticmethod
-    def _bucket_columns(active: np.ndarray, balance: np.ndarray, bucket: np.ndarray,
-                        state: np.ndarray, contractual: np.ndarray) -> dict[str, int]:
+    def _bucket_columns(buckets: np.ndarray, totals: np.ndarray) -> dict[str, int]:
         """Balances (cents) and open accounts by reported and by contractual bucket.
 
         ``balance_<bucket>`` / ``accounts_<bucket>``: by reported days past due (re-aged
         accounts count as current there); ``balance_contractual_<bucket>`` /
         ``accounts_contractual_<bucket>``: by contractual days past due; ``balance_re_aged``
         / ``accounts_re_aged``: accounts in the ``re_aged`` state (part of the reported
-        current bucket).
+        current bucket). ``buckets`` and ``totals`` are those of
+        :func:`sim.kernels.month_end.close_month`.
         """
-        k = len(BUCKETS)
-        contract_bucket = bucket_of(contractual)
-        by = {"": bucket, "contractual_": contract_bucket}
         row = {}
-        for prefix, b in by.items():
-            money = np.bincount(b, weights=balance, minlength=k)
-            count = np.bincount(b[active], minlength=k)
+        for prefix, money, count in (("", BALANCE, ACCOUNTS),
+                                     ("contractual_", CONTRACT_BALANCE, CONTRACT_ACCOUNTS)):
             for i, name in enumerate(BUCKETS):
-                row[f"balance_{prefix}{name}"] = int(money[i])
-                row[f"accounts_{prefix}{name}"] = int(count[i])
-        reaged = state == RE_AGED
-        row["balance_re_aged"] = int(balance[reaged].sum())
-        row["accounts_re_aged"] = int(reaged.sum())
+                row[f"balance_{prefix}{name}"] = int(buckets[money, i])
+                row[f"accounts_{prefix}{name}"] = int(buckets[count, i])
+        row["balance_re_aged"] = int(totals[REAGED_BALANCE])
+        row["accounts_re_aged"] = int(totals[REAGED_ACCOUNTS])
         return row
 
     def _redefaults(self, m: int, active: np.ndarray, dpd: np.ndarray) -> dict[str, int]:
@@ -424,20 +410,21 @@ class PathSimulation:
     def _record_rolls(self, state: np.ndarray, balance: np.ndarray) -> None:
         """Count accounts, and their balance at the last month end, by (last state, state now).
 
-        ``balance`` is this month end's balance per account 0..n-1 (cents); it weights
-        next month's transitions.
+        ``state`` is each account 0..n-1's month-end state (an index into ``ROLL_STATES``);
+        ``balance`` is this month end's balance per account (cents); it weights next
+        month's transitions. (:meth:`on_month_end` counts them in its one pass.)
         """
-        k = len(ROLL_STATES) + 1
-        n = state.shape[0]
-        before = self._last_bucket[:n]
-        pair = before.astype(np.int64) * k + state
-        counts = np.bincount(pair, minlength=k * k).reshape(k, k)
-        money = np.bincount(pair, weights=self._last_balance[:n], minlength=k * k)
-        money = np.rint(money).astype(np.int64).reshape(k, k)
-        self.roll_counts.append(counts[: len(ROLL_STATES), : len(ROLL_STATES)])
-        self.roll_balances.append(money[: len(ROLL_STATES), : len(ROLL_STATES)])
-        self._last_bucket[:n] = state
-        self._last_balance[:n] = balance
+        from sim.kernels.month_end import count_rolls
+
+        self._keep_rolls(*count_rolls(state.astype(np.int64), balance.astype(np.int64),
+                                      self._last_bucket, self._last_balance,
+                                      len(ROLL_STATES) + 1))
+
+    def _keep_rolls(self, counts: np.ndarray, money: np.ndarray) -> None:
+        """Keep one month end's roll tables (counts, money: :func:`count_rolls`'s)."""
+        k = len(ROLL_STATES)
+        self.roll_counts.append(counts[:k, :k])
+        self.roll_balances.append(money[:k, :k])
 
     def _record_vintages(self, m: int) -> None:
         cohorts = np.arange(m + 1)

@@ -108,6 +108,11 @@ class Ledger:
             arr.setflags(write=False)
 
     # -- reading ---------------------------------------------------------------------------
+    @property
+    def any_reaged(self) -> bool:
+        """Whether any account was ever restructured (:meth:`restructure`)."""
+        return self._any_reaged
+
     def age_order(self, month: int) -> np.ndarray:
         """Due-month slots from the oldest possible to ``month``'s (read-only)."""
         return self._age_orders[month % self.ages]
@@ -184,20 +189,10 @@ class Ledger:
         Returns:
             Principal cents called early per account of ``idx`` (was not yet billed).
         """
-        if idx.size == 0:
-            return np.zeros(0, dtype=np.int64)
-        unbilled = self.unbilled_principal(month, idx)
-        principal = self.due_principal[:, idx].sum(axis=0) + unbilled
-        fee = self.due_fee[:, idx].sum(axis=0)
-        for arr in (self.step_principal, self.step_fee, self.due_principal, self.due_fee):
-            arr[:, idx] = 0
-        for vec in (self.instalment_principal, self.instalment_fee):
-            vec[idx] = 0
-        slot = self.oldest[idx] % self.ages
-        self.due_principal[slot, idx] = principal
-        self.due_fee[slot, idx] = fee
-        self.unpaid[idx] += unbilled
-        return unbilled
+        from sim.kernels.statement import accelerate_accounts
+
+        return accelerate_accounts(month, _cents(idx), *self._schedule(), self.oldest,
+                                   self.unpaid)
 
     def whole_bills(self, month: int, idx: np.ndarray, cash: np.ndarray) -> np.ndarray:
         """The most each account ``idx`` can pay in whole bills, oldest first, within ``cash``.
@@ -277,7 +272,11 @@ class Ledger:
         its limit; this stops the run before a cell of the schedule or of the bills could
         wrap around.
         """
-        top = int(self.outstanding[:n].max(initial=0))
+        self._raise_if_above(int(self.outstanding[:n].max(initial=0)))
+
+    @staticmethod
+    def _raise_if_above(top: int) -> None:
+        """Raise when the largest balance ``top`` (cents) is past :data:`MAX_ACCOUNT_CENTS`."""
         if top > MAX_ACCOUNT_CENTS:
             raise OverflowError(
                 f"an account balance reached {top / 100:,.2f}, above the ledger's largest "
@@ -292,29 +291,47 @@ class Ledger:
         Returns:
             (principal billed, fees billed) per account, in cents.
         """
-        slot, due = month % SCHEDULE_SLOTS, month % self.ages
-        if self.due_principal[due, :n].any() or self.due_fee[due, :n].any():
+        return self.statement(month, n, late_fee_rate)
+
+    def statement(self, month: int, n: int, late_fee_rate: float,
+                  acceleration_dpd: int | None = None, open_: np.ndarray | None = None,
+                  accelerated: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`bill` accounts 0..n-1, then :meth:`accelerate` those ``acceleration_dpd`` or
+        more days past due on the statement's day that are open (``open_``) and not yet
+        ``accelerated`` (flagged there), in one pass over the accounts.
+
+        Args:
+            month: the statement's month (its day is ``month * DAYS_PER_MONTH``).
+            n: accounts 0..n-1.
+            late_fee_rate: late fee as a share of the overdue principal.
+            acceleration_dpd: days past due that call the balance due; None: never.
+            open_, accelerated: (capacity,) bool, needed with ``acceleration_dpd``;
+                ``accelerated`` is updated in place.
+
+        Returns:
+            (principal billed, fees billed) per account, in cents (int64, shape (n,)).
+
+        Raises:
+            RuntimeError: a bill older than the charge-off age was on the books.
+            OverflowError: a balance went past :data:`MAX_ACCOUNT_CENTS`.
+        """
+        from sim.kernels.statement import STALE, bill_accounts
+
+        if acceleration_dpd is None or open_ is None or accelerated is None:
+            acceleration_dpd = -1
+            open_ = accelerated = np.zeros(0, dtype=bool)
+        principal, fee, flags, top = bill_accounts(
+            month, n, late_fee_rate, acceleration_dpd, self.due_day, open_, accelerated,
+            *self._schedule(), self.oldest, self.unpaid, self.outstanding)
+        if flags & STALE:
             raise RuntimeError("a bill older than the charge-off age was left on the books")
-        late = np.zeros(n, dtype=np.int64)
-        overdue = np.flatnonzero(self.oldest[:n] >= 0)
-        late[overdue] = np.rint(
-            self.due_principal.take(overdue, axis=1).sum(axis=0) * late_fee_rate
-        ).astype(np.int64)
-        self.instalment_principal[:n] += self.step_principal[slot, :n]
-        self.instalment_fee[:n] += self.step_fee[slot, :n]
-        self.step_principal[slot, :n] = 0
-        self.step_fee[slot, :n] = 0
-        principal = self.instalment_principal[:n].astype(np.int64)
-        fee = self.instalment_fee[:n] + late
-        self.due_principal[due, :n] = principal
-        self.due_fee[due, :n] = fee
-        billed = principal + fee
-        self.unpaid[:n] += billed
-        self.outstanding[:n] += fee
-        self._check_room(n)
-        oldest = self.oldest[:n]
-        oldest[(oldest < 0) & (billed > 0)] = month
+        self._raise_if_above(top)
         return principal, fee
+
+    def _schedule(self) -> tuple[np.ndarray, ...]:
+        """The six int32 schedule and bill arrays, in the kernels' order."""
+        return (self.instalment_principal, self.instalment_fee, self.step_principal,
+                self.step_fee, self.due_principal, self.due_fee)
 
     def pay(self, month: int, amount: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Apply payments of accounts 0..len(amount)-1: fees oldest first, then principal.
@@ -402,16 +419,35 @@ class Ledger:
         Returns:
             (principal written off, fees written off) per account in ``mask`` order.
         """
-        idx = np.flatnonzero(mask)
-        owed_principal = self.due_principal[:, idx].sum(axis=0)
-        fee = self.due_fee[:, idx].sum(axis=0)
-        principal = self.outstanding[idx] - fee  # unbilled and billed principal
-        for arr in (self.step_principal, self.step_fee, self.due_principal, self.due_fee):
-            arr[:, idx] = 0
-        for vec in (self.instalment_principal, self.instalment_fee, self.outstanding, self.unpaid,
-                    self.reaged_left):
-            vec[idx] = 0
-        self.oldest[idx] = -1
-        self.contract_oldest[idx] = -1
-        assert np.all(principal >= owed_principal)
+        from sim.kernels.statement import write_off_accounts
+
+        principal, fee, flags = write_off_accounts(np.flatnonzero(mask), *self._write_off_args())
+        self._check_written_off(flags)
         return principal, fee
+
+    def charge_off(self, day: float, n: int, chargeoff_dpd: int,
+                   open_: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`write_off` the open accounts among 0..n-1 that are ``chargeoff_dpd`` or more
+        days past due at ``day``, in one pass over the accounts.
+
+        Returns:
+            (accounts written off in increasing order, principal, fees written off per
+            account), int64.
+        """
+        from sim.kernels.statement import charge_off_accounts
+
+        idx, principal, fee, flags = charge_off_accounts(
+            day, n, chargeoff_dpd, self.due_day, open_, *self._write_off_args())
+        self._check_written_off(flags)
+        return idx, principal, fee
+
+    def _write_off_args(self) -> tuple[np.ndarray, ...]:
+        return (*self._schedule(), self.oldest, self.unpaid, self.outstanding, self.reaged_left,
+                self.contract_oldest)
+
+    @staticmethod
+    def _check_written_off(flags: int) -> None:
+        from sim.kernels.statement import NEGATIVE
+
+        if flags & NEGATIVE:
+            raise AssertionError("a principal written off is below the billed principal")

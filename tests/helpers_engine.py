@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -160,16 +161,17 @@ class CheckedSimulation(PathSimulation):
 
     def _hook_ledger(self) -> None:
         ledger, book = self.platform.ledger, self.book
-        bill, pay = ledger.bill, ledger.pay
-        restructure, write_off = ledger.restructure, ledger.write_off
+        statement, pay = ledger.statement, ledger.pay
+        restructure, charge_off = ledger.restructure, ledger.charge_off
 
         def check_split(got: tuple, want: tuple) -> None:
             if any(not np.array_equal(g, w) for g, w in zip(got, want, strict=True)):
                 self.split_mismatch.append(self.env.now)
 
-        def on_bill(month: int, n: int, rate: float) -> tuple[np.ndarray, np.ndarray]:
+        def on_statement(month: int, n: int, rate: float,
+                         *accelerate: Any) -> tuple[np.ndarray, np.ndarray]:
             late = np.rint(book.overdue_principal(n) * rate).astype(np.int64)
-            principal, fee = bill(month, n, rate)
+            principal, fee = statement(month, n, rate, *accelerate)
             self.period_fees.append(fee - late)
             book.bill(month, principal, fee)
             return principal, fee
@@ -193,15 +195,16 @@ class CheckedSimulation(PathSimulation):
             restructure(month, idx, grace, term)
             book.write_off(idx)  # the old bills are cancelled; the new plan is billed later
 
-        def on_write_off(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            index = np.flatnonzero(mask)
+        def on_charge_off(day: float, n: int, chargeoff_dpd: int,
+                          open_: np.ndarray) -> tuple[np.ndarray, ...]:
+            index, principal, fee = charge_off(day, n, chargeoff_dpd, open_)
             self.chargeoff_dpd.append(book.dpd(self.env.now, self.n)[index])
             book.write_off(index)
-            return write_off(mask)
+            return index, principal, fee
 
-        ledger.bill, ledger.pay = on_bill, on_pay
+        ledger.statement, ledger.pay = on_statement, on_pay
         self.collections.on_payment = on_collection
-        ledger.restructure, ledger.write_off = on_restructure, on_write_off
+        ledger.restructure, ledger.charge_off = on_restructure, on_charge_off
 
     def _checker(self) -> Iterator:
         for t in self.check_times:

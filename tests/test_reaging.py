@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 import sim
 from sim.delinquency import BUCKETS, ROLL_STATES
 from sim.engine import PathResult, PathSimulation, simulate_path
+from sim.kernels.month_end import roll_state
 from sim.ledger import DAYS_PER_MONTH, Ledger
 from sim.metrics import path_table, portfolio_table, roll_table
 from sim.rolls import redefault_rates, roll_matrix, transition_rates, vintage_rates
@@ -133,9 +134,8 @@ def test_roll_accounting_of_one_month_by_hand():
     before = np.array([S["dpd_1_30"], S["dpd_1_30"], S["dpd_31_60"], S["current"],
                        S["dpd_61_90"]])
     sim_._record_rolls(before, np.array([100, 200, 300, 400, 500]))
-    state = sim_._roll_state(active=np.array([True, True, True, True, False]),
-                             bucket=np.array([0, 0, 2, 1, 0]),
-                             contractual=np.array([0, 45, 45, 5, 0]))
+    state = np.array([roll_state(*account) for account in (
+        (True, 0, 0), (True, 0, 45), (True, 2, 45), (True, 1, 5), (False, 0, 0))])
     assert [ROLL_STATES[s] for s in state] == ["current", "re_aged", "dpd_31_60", "dpd_1_30",
                                                "charged_off"]
     sim_._record_rolls(state, np.array([0, 200, 300, 450, 0]))

@@ -174,10 +174,13 @@ class BorrowerPool:
 
     def nudge_effect(self, n: int) -> np.ndarray:
         """Share of the education effect left this month for borrowers 0..n-1 (0 if none)."""
-        nudges = self.rules.nudges
-        since = self.month - self.nudged_month[:n]
-        return np.where(self.nudged_month[:n] >= 0,
-                        np.exp(-np.maximum(since, 0) / nudges.decay_months), 0.0)
+        nudged = self.nudged_month[:n]
+        effect = np.zeros(n)
+        idx = np.flatnonzero(nudged >= 0)  # the exponential only where it is used
+        if idx.size:
+            since = self.month - nudged[idx]
+            effect[idx] = np.exp(-np.maximum(since, 0) / self.rules.nudges.decay_months)
+        return effect
 
     # -- income, employment, expenses -----------------------------------------------------
     def step_income(self, n: int, unemployment: float, rng: np.random.Generator,
@@ -236,39 +239,59 @@ class BorrowerPool:
 
         Borrowers with less than a month of income saved spend ``stress_multiplier``
         times more on the line: it has become their liquidity buffer. First-payment
-        defaulters want all the line can give.
+        defaulters want all the line can give. The arithmetic is
+        :func:`sim.kernels.spending.desired_one`.
+
+        Draws from ``rng``: n uniforms (whether to buy), then n standard normals (size).
         """
-        sp = self.rules.spending
-        buy = rng.random(n) < sp.purchase_prob
-        noise = np.exp(0.5 * sp.dispersion * rng.standard_normal(n))
-        stressed = self.savings[:n] < self.permanent_income[:n]
-        extra = (sp.stress_multiplier - 1.0) * (
-            1.0 - self.rules.nudges.overborrow_reduction * self.nudge_effect(n))
-        boost = np.where(stressed, 1.0 + extra, 1.0)
-        amount = sp.share_of_income * self.income[:n] * self.spend_trait[:n] * noise * boost
-        amount = np.where(buy, np.floor(amount * 100.0), 0).astype(np.int64)
-        return np.where(self.kind[:n] == FIRST_PAYMENT_DEFAULT, BUST_OUT_CENTS, amount)
+        from sim.kernels.spending import desired_amounts  # numba loads with the first path
+
+        u_buy, noise = self._purchase_draws(n, rng)
+        return desired_amounts(u_buy, noise, *self._desire_inputs(n))
+
     def choose_plan(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """Plan term (0 = pay in full, or 3/6/12 months) chosen by borrowers 0..n-1.
 
         Borrowers with less than a month of income saved tilt towards instalments by the
-        odds multiplier ``spending.stress_tilt``.
+        odds multiplier ``spending.stress_tilt`` (:func:`sim.kernels.spending.plan_one`).
+
+        Draws from ``rng``: n uniforms.
         """
-        sp = self.rules.spending
+        from sim.kernels.spending import plan_terms
+
         u = rng.random(n)
-        terms = np.array(PLAN_TERMS)
+        return plan_terms(u, self.savings[:n], self.permanent_income[:n], *self._plan_mix())
+
+    def purchase_wishes(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`desired_purchases` and :meth:`choose_plan` of borrowers 0..n-1, with the
+        same draws in the same order, in one pass: (cents, plan months), int64, shape (n,)."""
+        from sim.kernels.spending import wishes
+
+        u_buy, noise = self._purchase_draws(n, rng)
+        u_plan = rng.random(n)
+        return wishes(u_buy, noise, u_plan, *self._desire_inputs(n), *self._plan_mix())
+
+    def _purchase_draws(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Uniforms deciding who buys, and the lognormal size noise, of borrowers 0..n-1."""
+        u_buy = rng.random(n)
+        return u_buy, np.exp(0.5 * self.rules.spending.dispersion * rng.standard_normal(n))
+
+    def _desire_inputs(self, n: int) -> tuple:
+        """The arrays and rules :func:`sim.kernels.spending.desired_one` reads after the draws."""
+        sp = self.rules.spending
+        rules = (float(sp.purchase_prob), float(sp.stress_multiplier),
+                 float(self.rules.nudges.overborrow_reduction), float(sp.share_of_income))
+        return (self.nudge_effect(n), self.savings[:n], self.permanent_income[:n],
+                self.income[:n], self.spend_trait[:n], self.kind[:n], rules,
+                FIRST_PAYMENT_DEFAULT, BUST_OUT_CENTS)
+
+    def _plan_mix(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The calm and the stressed cumulative plan shares, and the plan terms (months)."""
+        sp = self.rules.spending
+        terms = np.array(PLAN_TERMS, dtype=np.int64)
         weights = np.array([sp.plan_mix.get(t, 0.0) for t in PLAN_TERMS])
         tilted = weights * np.where(terms > 0, sp.stress_tilt, 1.0)
-        stressed = self.savings[:n] < self.permanent_income[:n]
-        last = len(terms) - 1
-        # the plan is the number of cumulative shares at or below u, as
-        # np.searchsorted(cdf, u, side="right") counts them, by one comparison per plan
-        cdf_calm = np.cumsum(weights) / weights.sum()
-        cdf_stressed = np.cumsum(tilted) / tilted.sum()
-        pick = np.zeros(n, dtype=np.int64)
-        for calm, tense in zip(cdf_calm, cdf_stressed, strict=True):
-            pick += u >= np.where(stressed, tense, calm)
-        return terms[np.minimum(pick, last)]
+        return (np.cumsum(weights) / weights.sum(), np.cumsum(tilted) / tilted.sum(), terms)
 
     # -- paying ----------------------------------------------------------------------------
     def payments(self, owed: np.ndarray, rng: np.random.Generator,

@@ -109,23 +109,15 @@ class Platform:
             (number of limits that rose, number of cuts); an account already at its cap
             completes its on-time run without counting as an increase.
         """
+        from sim.kernels.limits import review  # numba loads with the first path
+
         cl = self.credit_line
-        streak = self.on_time_streak[:n]
-        streak[:] = np.where(missed, 0, streak + paid_on_time)
-        up = np.flatnonzero(self.active[:n] & (streak >= cl.increase_after_months))
-        cap = np.minimum(cl.max_limit, cl.max_income_multiple * pool.permanent_income[up]) * 100.0
-        raised = np.minimum(self.limit[up] * (1.0 + cl.increase_pct), cap)
-        raised = (raised // LIMIT_STEP_CENTS).astype(np.int64) * LIMIT_STEP_CENTS
-        rises = raised > self.limit[up]
-        self.limit[up[rises]] = raised[rises]
-        streak[up] = 0
-        score_after = pool.score[:n]
-        cut = self.active[:n] & (score_before >= cl.cut_score) & (score_after < cl.cut_score)
-        self.recent_missed[:n] = RECENT_DECAY * self.recent_missed[:n] + missed
-        self.recent_cut[:n] = RECENT_DECAY * self.recent_cut[:n] + cut
-        cuts = np.flatnonzero(cut)
-        self.limit[cuts] = (self.limit[cuts] * (1.0 - cl.cut_pct)).astype(np.int64)
-        return int(rises.sum()), cuts.size
+        rules = (int(cl.increase_after_months), float(cl.max_limit),
+                 float(cl.max_income_multiple), float(cl.increase_pct), float(cl.cut_score),
+                 float(cl.cut_pct), LIMIT_STEP_CENTS, RECENT_DECAY)
+        return review(n, rules, self.active, paid_on_time, missed, score_before, pool.score,
+                      pool.permanent_income, self.limit, self.on_time_streak,
+                      self.recent_missed, self.recent_cut)
 
     def cut_limits(self, idx: np.ndarray, pct: float) -> None:
         """Cut the limits of accounts ``idx`` by the share ``pct``, down to whole steps of
@@ -139,14 +131,8 @@ class Platform:
         """Issue the month's statements; late fees accrue on overdue principal; accounts
         ``billing.acceleration_dpd`` days past due have their whole balance called due."""
         bill = self.billing
-        principal, fee = self.ledger.bill(month, n, bill.late_fee_daily * DAYS_PER_MONTH)
-        if bill.acceleration_dpd is not None:
-            dpd = self.ledger.days_past_due(month * DAYS_PER_MONTH, n)
-            due = np.flatnonzero((dpd >= bill.acceleration_dpd) & self.active[:n]
-                                 & ~self.accelerated[:n])
-            self.ledger.accelerate(month, due)
-            self.accelerated[due] = True
-        return principal, fee
+        return self.ledger.statement(month, n, bill.late_fee_daily * DAYS_PER_MONTH,
+                                     bill.acceleration_dpd, self.active, self.accelerated)
 
     def due_date(self, month: int, n: int, pool: BorrowerPool,
                  rng: np.random.Generator) -> DueDateOutcome:
@@ -183,15 +169,15 @@ class Platform:
         Eligible: active, not frozen (days past due below ``freeze_dpd``), and not in a
         re-aged workout plan still being repaid.
         """
-        desired = pool.desired_purchases(n, rng)
-        term = pool.choose_plan(n, rng)
-        dpd = self.ledger.days_past_due(day, n)
-        eligible = self.active[:n] & (dpd < self.credit_line.freeze_dpd)
+        from sim.kernels.spending import open_to_buy  # numba loads with the first path
+
+        desired, term = pool.purchase_wishes(n, rng)
         # a re-aged account is a workout: no new credit until its plan is repaid
         # (OCC/FFIEC account-management guidance: workout lines are closed to new charges)
-        eligible &= self.ledger.reaged_left[:n] == 0
-        open_limit = np.maximum(self.limit[:n] - self.ledger.balance(n), 0)
-        amount = np.where(eligible, np.minimum(desired, open_limit), 0)
+        ledger = self.ledger
+        amount = open_to_buy(day, ledger.due_day, self.credit_line.freeze_dpd, desired,
+                             self.active, ledger.oldest, ledger.reaged_left, self.limit,
+                             ledger.outstanding)
         self.ledger.book_purchase(month, amount, term, self.billing.instalment_fee)
         return amount
 
@@ -205,10 +191,8 @@ class Platform:
         court; they decide which channel recovers the account.
         """
         u = rng.random((2, n))  # one pair per borrower, whoever defaults
-        dpd = self.ledger.days_past_due(day, n)
-        mask = self.active[:n] & (dpd >= self.billing.chargeoff_dpd)
-        idx = np.flatnonzero(mask)
-        principal, fee = self.ledger.write_off(mask)
+        idx, principal, fee = self.ledger.charge_off(day, n, self.billing.chargeoff_dpd,
+                                                     self.active)
         total = self.recovery.book(month, principal + fee, pool.employed[idx], agency[idx],
                                    legal[idx], u[0, idx], u[1, idx], pool.kind[idx])
         self.active[idx] = False

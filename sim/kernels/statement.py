@@ -1,0 +1,247 @@
+"""The ledger's month-start and charge-off bookings over a whole book, one account at a time.
+
+- :func:`bill_accounts`: :meth:`sim.ledger.Ledger.bill` (the month's statement: the
+  instalments due this month move into the bills, a late fee on the overdue principal),
+  fused with the acceleration of :meth:`sim.agents.platform.Platform.statement` (accounts
+  ``acceleration_dpd`` days past due at the statement have their whole balance called due);
+- :func:`accelerate_accounts`: :meth:`sim.ledger.Ledger.accelerate`;
+- :func:`write_off_accounts`: :meth:`sim.ledger.Ledger.write_off`;
+- :func:`charge_off_accounts`: the selection of :meth:`sim.agents.platform.Platform.charge_off`
+  (open accounts ``chargeoff_dpd`` days past due) fused with their write-off.
+
+Same integer arithmetic in one pass over the accounts instead of a dozen array passes; the
+cells are int32 as in the ledger and sums are exact integers, so the results are
+bit-identical to the numpy statements (``tests/test_monthly_kernels.py``). Days past due
+come from :func:`days_past_due_one`, the per-account form of
+:func:`sim.delinquency.days_past_due` built on its compiled :func:`sim.delinquency.due_time`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
+from sim.delinquency import DAYS_PER_MONTH
+from sim.kernels.ladder import due_time
+
+STALE, NEGATIVE = 1, 2
+"""Flags :func:`bill_accounts` and the write-offs return: a bill older than the charge-off
+age was found on the books; a principal written off fell below the billed principal."""
+
+
+@njit(cache=True)
+def days_past_due_one(day: float, oldest: int, due_day: int) -> int:
+    """:func:`sim.delinquency.days_past_due` of one account: whole days (floored) since the
+    due date of its oldest unpaid bill (due month ``oldest``, -1: none), at least 0."""
+    if oldest < 0:
+        return 0
+    return max(int(np.floor(day - due_time(oldest, due_day))), 0)
+
+
+@njit(cache=True)
+def unpaid_sum(due: np.ndarray, i: int, oldest: int, last: int) -> int:
+    """Cents of account ``i`` in the bill rows ``due`` (``due_principal`` or ``due_fee``) of
+    the due months ``oldest`` (its oldest unpaid bill's) to ``last``: the whole column's sum.
+
+    Every bill older than the oldest unpaid one is paid (principal and fee 0), and the
+    rows hold the ``ages`` due months up to ``last``, so only the rows from the later of
+    ``oldest`` and ``last - ages + 1`` are read: one or two for most late accounts, instead of
+    every row.
+    """
+    ages = due.shape[0]
+    total = np.int64(0)
+    for month in range(max(oldest, last - ages + 1), last + 1):
+        total += due[month % ages, i]
+    return total
+
+
+@njit(cache=True)
+def _accelerate_one(month: int, i: int, instalment_principal: np.ndarray,
+                    instalment_fee: np.ndarray, step_principal: np.ndarray,
+                    step_fee: np.ndarray, due_principal: np.ndarray, due_fee: np.ndarray,
+                    oldest: np.ndarray, unpaid: np.ndarray) -> int:
+    """Call account ``i``'s whole balance due as one bill in its oldest unpaid bill's slot;
+    return the principal not yet billed (see ``Ledger.accelerate``)."""
+    slots, ages = step_principal.shape[0], due_principal.shape[0]
+    rate = np.int64(instalment_principal[i])
+    unbilled = np.int64(0)
+    for k in range(1, slots):
+        rate += step_principal[(month + k) % slots, i]
+        unbilled += rate
+    principal = unbilled
+    fee = np.int64(0)
+    for a in range(ages):
+        principal += due_principal[a, i]
+        fee += due_fee[a, i]
+        due_principal[a, i] = 0
+        due_fee[a, i] = 0
+    for k in range(slots):
+        step_principal[k, i] = 0
+        step_fee[k, i] = 0
+    instalment_principal[i] = 0
+    instalment_fee[i] = 0
+    slot = oldest[i] % ages
+    due_principal[slot, i] = principal
+    due_fee[slot, i] = fee
+    unpaid[i] += unbilled
+    return unbilled
+
+
+@njit(cache=True)
+def accelerate_accounts(month: int, idx: np.ndarray, instalment_principal: np.ndarray,
+                        instalment_fee: np.ndarray, step_principal: np.ndarray,
+                        step_fee: np.ndarray, due_principal: np.ndarray, due_fee: np.ndarray,
+                        oldest: np.ndarray, unpaid: np.ndarray) -> np.ndarray:
+    """Call the whole balance of accounts ``idx`` due in ``month`` (``Ledger.accelerate``).
+
+    Returns:
+        Principal cents called early per account of ``idx`` (int64, was not yet billed).
+    """
+    out = np.zeros(idx.shape[0], dtype=np.int64)
+    for j in range(idx.shape[0]):
+        out[j] = _accelerate_one(month, idx[j], instalment_principal, instalment_fee,
+                                 step_principal, step_fee, due_principal, due_fee, oldest,
+                                 unpaid)
+    return out
+
+
+@njit(cache=True)
+def bill_accounts(month: int, n: int, late_fee_rate: float, acceleration_dpd: int,
+                  due_day: int, open_: np.ndarray, accelerated: np.ndarray,
+                  instalment_principal: np.ndarray, instalment_fee: np.ndarray,
+                  step_principal: np.ndarray, step_fee: np.ndarray,
+                  due_principal: np.ndarray, due_fee: np.ndarray, oldest: np.ndarray,
+                  unpaid: np.ndarray, outstanding: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Issue ``month``'s statement of accounts 0..n-1, and call balances due.
+
+    Per account: a late fee of ``rint(late_fee_rate x unpaid principal)`` when a bill is
+    unpaid; the schedule's change for this month's slot moves into the running instalment;
+    the instalment (principal, fee plus late fee) becomes the bill due this month. Then, when
+    ``acceleration_dpd >= 0``, an open account (``open_``) not yet ``accelerated`` whose days
+    past due on the statement day reach ``acceleration_dpd`` has its whole balance called due
+    (:func:`_accelerate_one`) and is flagged in ``accelerated``.
+
+    Returns:
+        (principal billed, fees billed) per account (int64 cents, shape (n,)), the flags
+        (:data:`STALE` when this month's bill slot was not empty) and the largest balance.
+    """
+    slots, ages = step_principal.shape[0], due_principal.shape[0]
+    slot, due = month % slots, month % ages
+    principal = np.empty(n, dtype=np.int64)
+    fee = np.empty(n, dtype=np.int64)
+    flags, top = 0, np.int64(0)
+    today = float(month * DAYS_PER_MONTH)  # the statement's day
+    for i in range(n):
+        if due_principal[due, i] != 0 or due_fee[due, i] != 0:
+            flags |= STALE
+        late = np.int64(0)
+        if oldest[i] >= 0:
+            late = np.int64(np.rint(unpaid_sum(due_principal, i, oldest[i], month - 1)
+                                    * late_fee_rate))
+        instalment_principal[i] += step_principal[slot, i]
+        instalment_fee[i] += step_fee[slot, i]
+        step_principal[slot, i] = 0
+        step_fee[slot, i] = 0
+        p = np.int64(instalment_principal[i])
+        f = np.int64(instalment_fee[i]) + late
+        principal[i], fee[i] = p, f
+        due_principal[due, i] = p
+        due_fee[due, i] = f
+        unpaid[i] += p + f
+        outstanding[i] += f
+        top = max(top, outstanding[i])
+        if oldest[i] < 0 and p + f > 0:
+            oldest[i] = month
+        if (acceleration_dpd >= 0 and open_[i] and not accelerated[i]
+                and days_past_due_one(today, oldest[i], due_day) >= acceleration_dpd):
+            _accelerate_one(month, i, instalment_principal, instalment_fee, step_principal,
+                            step_fee, due_principal, due_fee, oldest, unpaid)
+            accelerated[i] = True
+    return principal, fee, flags, top
+
+
+@njit(cache=True)
+def _write_off_one(i: int, instalment_principal: np.ndarray, instalment_fee: np.ndarray,
+                   step_principal: np.ndarray, step_fee: np.ndarray,
+                   due_principal: np.ndarray, due_fee: np.ndarray, oldest: np.ndarray,
+                   unpaid: np.ndarray, outstanding: np.ndarray, reaged_left: np.ndarray,
+                   contract_oldest: np.ndarray) -> tuple[int, int, bool]:
+    """Remove account ``i``'s whole balance; return (principal, fee) written off and whether
+    the principal was at least the billed principal (``Ledger.write_off``)."""
+    billed, fee = np.int64(0), np.int64(0)
+    for a in range(due_principal.shape[0]):
+        billed += due_principal[a, i]
+        fee += due_fee[a, i]
+        due_principal[a, i] = 0
+        due_fee[a, i] = 0
+    principal = outstanding[i] - fee
+    for k in range(step_principal.shape[0]):
+        step_principal[k, i] = 0
+        step_fee[k, i] = 0
+    instalment_principal[i] = 0
+    instalment_fee[i] = 0
+    outstanding[i] = 0
+    unpaid[i] = 0
+    reaged_left[i] = 0
+    oldest[i] = -1
+    contract_oldest[i] = -1
+    return principal, fee, principal >= billed
+
+
+@njit(cache=True)
+def write_off_accounts(idx: np.ndarray, instalment_principal: np.ndarray,
+                       instalment_fee: np.ndarray, step_principal: np.ndarray,
+                       step_fee: np.ndarray, due_principal: np.ndarray, due_fee: np.ndarray,
+                       oldest: np.ndarray, unpaid: np.ndarray, outstanding: np.ndarray,
+                       reaged_left: np.ndarray, contract_oldest: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray, int]:
+    """Write off the whole balance of accounts ``idx`` (``Ledger.write_off``).
+
+    Returns:
+        (principal, fees) written off per account of ``idx`` (int64 cents) and the flags
+        (:data:`NEGATIVE` when a principal fell below the billed principal).
+    """
+    principal = np.empty(idx.shape[0], dtype=np.int64)
+    fee = np.empty(idx.shape[0], dtype=np.int64)
+    flags = 0
+    for j in range(idx.shape[0]):
+        principal[j], fee[j], ok = _write_off_one(
+            idx[j], instalment_principal, instalment_fee, step_principal, step_fee,
+            due_principal, due_fee, oldest, unpaid, outstanding, reaged_left, contract_oldest)
+        if not ok:
+            flags |= NEGATIVE
+    return principal, fee, flags
+
+
+@njit(cache=True)
+def charge_off_accounts(day: float, n: int, chargeoff_dpd: int, due_day: int,
+                        open_: np.ndarray, instalment_principal: np.ndarray,
+                        instalment_fee: np.ndarray, step_principal: np.ndarray,
+                        step_fee: np.ndarray, due_principal: np.ndarray, due_fee: np.ndarray,
+                        oldest: np.ndarray, unpaid: np.ndarray, outstanding: np.ndarray,
+                        reaged_left: np.ndarray, contract_oldest: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Write off the open accounts among 0..n-1 that are ``chargeoff_dpd`` or more days past
+    due at ``day`` (``open_`` is left to the caller).
+
+    Returns:
+        (accounts in increasing order, principal, fees written off per account (int64
+        cents), the flags of :func:`write_off_accounts`).
+    """
+    idx = np.empty(n, dtype=np.int64)
+    principal = np.empty(n, dtype=np.int64)
+    fee = np.empty(n, dtype=np.int64)
+    k, flags = 0, 0
+    for i in range(n):
+        if open_[i] and days_past_due_one(day, oldest[i], due_day) >= chargeoff_dpd:
+            idx[k] = i
+            principal[k], fee[k], ok = _write_off_one(
+                i, instalment_principal, instalment_fee, step_principal, step_fee,
+                due_principal, due_fee, oldest, unpaid, outstanding, reaged_left,
+                contract_oldest)
+            if not ok:
+                flags |= NEGATIVE
+            k += 1
+    return idx[:k].copy(), principal[:k].copy(), fee[:k].copy(), flags
