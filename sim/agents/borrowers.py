@@ -188,8 +188,9 @@ class BorrowerPool:
         (:meth:`IncomeConfig.job_finding`); the job-loss hazard is
         :meth:`IncomeConfig.job_loss` of this month's rate ``u`` and next month's
         (``unemployment_next``, default ``u``) times the borrower's relative risk: the
-        inflow that carries the unemployment rate along its path, so that with equal
-        hazards the borrowers' unemployment follows the macro rate, rising when it rises.
+        inflow that carries the borrowers' unemployment rate along its path, so that with
+        equal hazards it follows ``u_base + income.cyclical_sensitivity * (u - u_base)``,
+        rising when the macro rate rises.
         Benefits are paid for ``benefit_months`` of a spell, then ``assistance_rate``;
         essentials are cut while unemployed; a spell ends at a lower permanent income.
         """

@@ -168,7 +168,8 @@ class Borrower:
         """One month of job, income, expenses and saving.
 
         Employed: lose the job when ``d_loss < loss * job_risk`` (``loss`` the hazard that
-        carries the unemployment rate along the macro path, ``IncomeConfig.job_loss``).
+        carries the borrowers' unemployment rate, ``u_base + cyclical_sensitivity * (u -
+        u_base)``, along the macro path: ``IncomeConfig.job_loss``).
         Unemployed: find one when ``d_find < income.job_finding(spell, u)``, at ``1 -
         reemployment_income_loss`` of the old permanent income. Income: permanent x a log-
         normal transitory shock (``transitory_sd``) at work; ``replacement_rate`` for
