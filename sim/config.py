@@ -212,6 +212,18 @@ class IncomeConfig(_Model):
         "young and less-educated groups and the prime-age middle of the book (1.0 makes the "
         "borrowers' rate the economy's).",
     )
+    applicant_unemployment_ratio: Prob = Field(
+        1.0,
+        description="Chance that a new borrower is unemployed when onboarded, as a share of "
+        "the stationary chance of a borrower of the same job-loss risk at the month's rate "
+        "(onboarding_unemployed_prob); an unemployed applicant is that far into a spell as "
+        "the stock of the unemployed is (elapsed_spell_months). 1: approval does not screen "
+        "on employment, 0: every new borrower holds a job. Source: pay-in-4 and checkout "
+        "credit is approved at the point of sale on a soft credit check and the lender's own "
+        "data, without the income and employment verification of a card application (CFPB "
+        "(2022), 'Buy Now, Pay Later: market trends and consumer impacts'), so approved "
+        "applicants are unemployed about as often as others like them.",
+    )
     replacement_rate: Prob = Field(
         0.35,
         description="Unemployment benefit as a share of permanent income while benefits last. "
@@ -348,6 +360,34 @@ class IncomeConfig(_Model):
         f = 1.0 / self.mean_spell_months(u, u_base)
         g, g_next = self.borrowers_rate(u, u_base), self.borrowers_rate(u_next, u_base)
         return max((g_next - g + f * g) / (1.0 - g), 0.0)
+
+    def onboarding_unemployed_prob(self, job_risk: np.ndarray | float, u: float,
+                                   u_base: float) -> np.ndarray:
+        """Chance that a borrower of relative job-loss risk ``job_risk`` is unemployed at
+        onboarding when the economy's rate is ``u`` (shape of ``job_risk``).
+
+        A renewal process of jobs lasting ``1 / (r s)`` months on average (``s`` the
+        steady-state :meth:`job_loss` at ``u``) and spells of ``mean_spell_months(u)``
+        ``E`` is out of work a share ``x / (1 + x)`` of the time, ``x = min(r s, 1) E``;
+        at ``r = 1`` that is the borrowers' rate :meth:`borrowers_rate`. Times
+        ``applicant_unemployment_ratio``.
+        """
+        s = self.job_loss(u, u, u_base)
+        x = np.minimum(np.asarray(job_risk, dtype=np.float64) * s, 1.0) \
+            * self.mean_spell_months(u, u_base)
+        return self.applicant_unemployment_ratio * x / (1.0 + x)
+
+    def elapsed_spell_months(self, v: np.ndarray, u: float, u_base: float) -> np.ndarray:
+        """Months already out of work of unemployed applicants, from uniforms ``v`` (shape
+        of ``v``, int): the stock of the unemployed at rate ``u``, ``P(d) ~ S(d)``, with
+        ``S(d)`` the chance that a spell lasts ``d`` months under :meth:`job_finding`
+        (a renewal process seen at a random time: longer spells are met more often), by
+        inverse CDF over 0..239 months.
+        """
+        d = np.arange(240)
+        survive = np.cumprod(np.r_[1.0, 1.0 - self.job_finding(d[:-1], u, u_base)])
+        cdf = np.cumsum(survive) / survive.sum()
+        return np.minimum(np.searchsorted(cdf, v, side="right"), d.size - 1)
 
     def mean_spell_months(self, u: float, u_base: float) -> float:
         """Expected spell length (months) at rate ``u``: the inverse of the mean finding rate.

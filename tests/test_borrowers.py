@@ -126,9 +126,10 @@ def unemployment_path(pool: BorrowerPool, u: float, months: int, seed: int) -> n
 
 def equal_hazards(h: float) -> dict:
     """Income keys for a job-finding hazard h whatever the spell's length or the macro rate,
-    and the borrowers' unemployment rate the macro rate (cyclical sensitivity 1)."""
+    the borrowers' unemployment rate the macro rate (cyclical sensitivity 1), and every
+    borrower employed at onboarding."""
     return {"job_finding_short": h, "job_finding_long": h, "job_finding_elasticity": 0.0,
-            "cyclical_sensitivity": 1.0}
+            "cyclical_sensitivity": 1.0, "applicant_unemployment_ratio": 0.0}
 
 
 def expected_path(job_risk: np.ndarray, u: float, h: float, months: int) -> np.ndarray:
@@ -466,3 +467,42 @@ def test_sensitive_borrowers_unemployment_rises_by_the_multiple():
         for t, u in enumerate(ramp):
             pool.step_income(n, float(u), rng, float(ramp[min(t + 1, ramp.size - 1)]))
         assert abs((1.0 - pool.employed.mean()) - end) < 0.006, beta
+
+
+def test_onboarding_unemployment_hand_worked():
+    """u = u_base = 5 %, every spell ending at h = 0.25 a month (mean 4 months): the steady
+    inflow is s = 0.05 h / 0.95, so x = r s E = r 0.05 / 0.95 and an applicant of risk r is
+    out of work with chance x / (1 + x): 0.05 at r = 1, 0.1 / 1.05 at r = 2, half that at
+    applicant_unemployment_ratio 0.5. The unemployed stock is geometric in elapsed months,
+    P(d) = 0.25 x 0.75^d: CDF 0.25, 0.4375, ...; a uniform of 0.945 is 10 months in."""
+    h = 0.25
+    inc = load_config({"income": equal_hazards(h) | {"applicant_unemployment_ratio": 1.0}}).income
+    p = inc.onboarding_unemployed_prob(np.array([1.0, 2.0]), 0.05, 0.05)
+    assert p == pytest.approx([0.05, 0.1 / 1.05])
+    half = load_config({"income": equal_hazards(h) | {"applicant_unemployment_ratio": 0.5}})
+    assert half.income.onboarding_unemployed_prob(1.0, 0.05, 0.05) == pytest.approx(0.025)
+    v = np.array([0.2, 0.25, 0.3, 0.44, 0.8, 0.945])
+    assert inc.elapsed_spell_months(v, 0.05, 0.05).tolist() == [0, 1, 1, 2, 5, 10]
+
+
+def test_new_borrowers_start_at_the_stationary_unemployment_once():
+    """With equal risks the first month's onboarding puts 5 % out of work (stationary: the
+    month's flows keep it there), spells already under way; slots onboarded earlier are
+    not drawn again when the book grows."""
+    n, h = 60_000, 0.25
+    cfg = {"income": equal_hazards(h) | {"applicant_unemployment_ratio": 1.0,
+                                         "job_loss_dispersion": 0.0}}
+    pool = pool_for(cfg, capacity=2 * n)
+    pool.step_income(n, 0.05, RNG(1))
+    share = 1.0 - pool.employed[:n].mean()
+    assert abs(share - 0.05) < 4 * np.sqrt(0.05 * 0.95 / n)
+    spells = pool.months_unemployed[:n][~pool.employed[:n]]
+    assert spells.mean() > 2.0  # elapsed months (geometric, mean 3) plus this month's
+    assert np.all(pool.employed[n:])
+    before = pool.employed[:n].copy()
+    pool.rules = BorrowerRules.of(small_config({"income": {**cfg["income"],
+                                                            "job_finding_short": 1.0,
+                                                            "job_finding_long": 1.0}}))
+    pool.step_income(2 * n, 1e-9, RNG(2))  # everyone out of work finds a job, no losses
+    assert np.all(pool.employed[:n][~before])
+    assert np.all(pool.employed[n:])  # at u = 1e-9 nobody is out of work at onboarding

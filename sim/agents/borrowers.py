@@ -155,6 +155,10 @@ class BorrowerPool:
         self.savings = self.permanent_income * buffer
         self.savings_cap = np.where(constrained, rep.constrained_savings_months,
                                     inc.savings_cap_months)
+        # out of work at onboarding below the chance of it (step_income), drawn last so
+        # that the traits above keep their draws
+        self.jobless_draw = rng.random(capacity)
+        self.onboarded = 0  # slots below have had their first month of income
         self.employed = np.ones(capacity, dtype=bool)
         self.months_unemployed = np.zeros(capacity, dtype=np.int16)
         self.escalated = np.zeros(capacity, dtype=bool)
@@ -196,6 +200,9 @@ class BorrowerPool:
         """
         inc = self.rules.income
         u_base = self.rules.unemployment_base
+        if inc.shocks and n > self.onboarded:
+            self._onboard_jobs(slice(self.onboarded, n), unemployment)
+        self.onboarded = max(self.onboarded, n)
         draws = rng.random((3, n))
         shock = rng.standard_normal(n)
         employed = self.employed[:n]
@@ -230,6 +237,20 @@ class BorrowerPool:
         cash = self.savings[:n] + self.income[:n] - essentials - expense
         self.savings[:n] = np.clip(cash, -inc.other_debt_limit_months * perm,
                                    self.savings_cap[:n] * perm)
+
+    def _onboard_jobs(self, new: slice, unemployment: float) -> None:
+        """Borrowers ``new``, in their first month, are out of work when their onboarding
+        draw is below :meth:`IncomeConfig.onboarding_unemployed_prob`, that far into a
+        spell (:meth:`IncomeConfig.elapsed_spell_months` of the draw over the chance:
+        below the chance it is uniform)."""
+        inc, u_base = self.rules.income, self.rules.unemployment_base
+        p = inc.onboarding_unemployed_prob(self.job_risk[new], unemployment, u_base)
+        v = self.jobless_draw[new]
+        out = v < p
+        elapsed = inc.elapsed_spell_months(np.where(out, v / np.maximum(p, 1e-300), 0.0),
+                                           unemployment, u_base)
+        self.employed[new] &= ~out
+        self.months_unemployed[new] = np.where(out, elapsed, self.months_unemployed[new])
 
     # -- spending --------------------------------------------------------------------------
     def desired_purchases(self, n: int, rng: np.random.Generator) -> np.ndarray:
