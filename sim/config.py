@@ -389,6 +389,24 @@ class IncomeConfig(_Model):
         cdf = np.cumsum(survive) / survive.sum()
         return np.minimum(np.searchsorted(cdf, v, side="right"), d.size - 1)
 
+    def spell_cost_months(self, elapsed: np.ndarray | int,
+                          essential_share: np.ndarray | float) -> np.ndarray:
+        """Savings used up (months of permanent income, at least 0) by the first ``elapsed``
+        months of a spell: essentials (``essential_share``, cut by
+        ``consumption_cut_benefits``) less ``replacement_rate`` for up to ``benefit_months``
+        months, then essentials cut by ``consumption_cut_exhausted`` less
+        ``assistance_rate``; shapes broadcast. The same monthly budget as
+        :meth:`sim.agents.borrowers.BorrowerPool.step_income`, without shocks.
+        """
+        elapsed = np.asarray(elapsed)
+        on_benefit = np.minimum(elapsed, self.benefit_months)
+        after = elapsed - on_benefit
+        gap_benefit = essential_share * (1.0 - self.consumption_cut_benefits) \
+            - self.replacement_rate
+        gap_after = essential_share * (1.0 - self.consumption_cut_exhausted) \
+            - self.assistance_rate
+        return np.maximum(on_benefit * gap_benefit + after * gap_after, 0.0)
+
     def mean_spell_months(self, u: float, u_base: float) -> float:
         """Expected spell length (months) at rate ``u``: the inverse of the mean finding rate.
 

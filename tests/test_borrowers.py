@@ -506,3 +506,15 @@ def test_new_borrowers_start_at_the_stationary_unemployment_once():
     pool.step_income(2 * n, 1e-9, RNG(2))  # everyone out of work finds a job, no losses
     assert np.all(pool.employed[:n][~before])
     assert np.all(pool.employed[n:])  # at u = 1e-9 nobody is out of work at onboarding
+
+
+def test_an_unemployed_applicant_has_spent_the_spell_so_far_hand_worked():
+    """Essentials 0.7 of income, benefit 0.35 for 2 months then 0.1, cuts 0.06 / 0.18: a
+    benefit month costs 0.7 x 0.94 - 0.35 = 0.308 months of income, a later one 0.7 x 0.82
+    - 0.1 = 0.474; 5 months in: 2 x 0.308 + 3 x 0.474 = 2.038 months."""
+    inc = load_config({"income": {"replacement_rate": 0.35, "benefit_months": 2,
+                                  "assistance_rate": 0.1, "consumption_cut_benefits": 0.06,
+                                  "consumption_cut_exhausted": 0.18}}).income
+    got = inc.spell_cost_months(np.array([0, 1, 5]), 0.7)
+    assert got == pytest.approx([0.0, 0.308, 2.038])
+    assert inc.spell_cost_months(3, 0.2) == 0.0  # benefits above essentials: nothing spent

@@ -242,7 +242,9 @@ class BorrowerPool:
         """Borrowers ``new``, in their first month, are out of work when their onboarding
         draw is below :meth:`IncomeConfig.onboarding_unemployed_prob`, that far into a
         spell (:meth:`IncomeConfig.elapsed_spell_months` of the draw over the chance:
-        below the chance it is uniform)."""
+        below the chance it is uniform), with the savings that spell has used up
+        (:meth:`IncomeConfig.spell_cost_months`) gone, down to the limit of debts
+        elsewhere (never below the savings they came with)."""
         inc, u_base = self.rules.income, self.rules.unemployment_base
         p = inc.onboarding_unemployed_prob(self.job_risk[new], unemployment, u_base)
         v = self.jobless_draw[new]
@@ -251,6 +253,15 @@ class BorrowerPool:
                                            unemployment, u_base)
         self.employed[new] &= ~out
         self.months_unemployed[new] = np.where(out, elapsed, self.months_unemployed[new])
+        # the spell so far has used up savings, down to the limit of debts elsewhere
+        perm = self.permanent_income[new]
+        share = np.where(self.kind[new] == CONSTRAINED,
+                         self.rules.repayment.constrained_essential_share, inc.essential_share)
+        spent = perm * inc.spell_cost_months(elapsed, share)
+        floor = -inc.other_debt_limit_months * perm
+        savings = self.savings[new]
+        self.savings[new] = np.where(out, np.maximum(savings - spent, np.minimum(savings, floor)),
+                                     savings)
 
     # -- spending --------------------------------------------------------------------------
     def desired_purchases(self, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -173,7 +173,9 @@ class Borrower:
         """One month of job, income, expenses and saving.
 
         In the first month the borrower is out of work, already ``elapsed_spell_months``
-        into a spell, when ``jobless_draw`` is below ``onboarding_unemployed_prob``.
+        into a spell, when ``jobless_draw`` is below ``onboarding_unemployed_prob``, with
+        the savings that spell used up (``spell_cost_months``) gone, down to
+        ``-other_debt_limit_months`` (never below the savings they came with).
 
         Employed: lose the job when ``d_loss < loss * job_risk`` (``loss`` the hazard that
         carries the borrowers' unemployment rate, ``u_base + cyclical_sensitivity * (u -
@@ -197,6 +199,12 @@ class Borrower:
                 self.employed = False
                 v = self.jobless_draw / max(p, 1e-300)
                 self.months_unemployed = int(inc.elapsed_spell_months(v, u, u_base))
+                perm = self.permanent_income
+                share = (config.repayment.constrained_essential_share
+                         if self.kind == CONSTRAINED else inc.essential_share)
+                spent = perm * float(inc.spell_cost_months(self.months_unemployed, share))
+                floor = -inc.other_debt_limit_months * perm
+                self.savings = max(self.savings - spent, min(self.savings, floor))
         self.fresh = False
         if inc.shocks:
             if self.employed:
