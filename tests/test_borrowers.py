@@ -125,8 +125,11 @@ def unemployment_path(pool: BorrowerPool, u: float, months: int, seed: int) -> n
 
 
 def equal_hazards(h: float) -> dict:
-    """Income keys for a job-finding hazard h whatever the spell's length or the macro rate."""
-    return {"job_finding_short": h, "job_finding_long": h, "job_finding_elasticity": 0.0}
+    """Income keys for a job-finding hazard h whatever the spell's length or the macro rate,
+    the borrowers' unemployment rate the macro rate (cyclical sensitivity 1), and every
+    borrower employed at onboarding."""
+    return {"job_finding_short": h, "job_finding_long": h, "job_finding_elasticity": 0.0,
+            "cyclical_sensitivity": 1.0, "applicant_unemployment_ratio": 0.0}
 
 
 def expected_path(job_risk: np.ndarray, u: float, h: float, months: int) -> np.ndarray:
@@ -361,7 +364,8 @@ def test_mean_spell_formula_matches_simulated_spells():
 def test_recessions_lengthen_spells_and_duration_dependence_keeps_the_macro_rate():
     """Hazards scale with (u_base / u): doubling u halves both hazards, which lengthens the
     mean spell to the piecewise-geometric formula's value (more than 1.3 times); with
-    duration dependence the job-loss hazard still holds the unemployed share at u."""
+    duration dependence the job-loss hazard still holds the unemployed share at the
+    borrowers' rate g = u_base + cyclical_sensitivity (u - u_base)."""
     cfg = load_config({"macro": {"unemployment_base": 0.05}})
     inc = cfg.income
     hs, hl, k = inc.job_finding_short / 2, inc.job_finding_long / 2, inc.long_term_months
@@ -372,7 +376,9 @@ def test_recessions_lengthen_spells_and_duration_dependence_keeps_the_macro_rate
     n, u = 40_000, 0.08
     pool = pool_for({"income": {"job_loss_dispersion": 0.0}}, capacity=n)
     share = unemployment_path(pool, u, 120, seed=3)
-    assert abs(share[-24:].mean() - u) < 0.006
+    g = pool.rules.income.borrowers_rate(u, pool.rules.unemployment_base)
+    assert g == pytest.approx(0.05 + pool.rules.income.cyclical_sensitivity * 0.03)
+    assert abs(share[-24:].mean() - g) < 0.006
 
 
 def test_benefits_end_and_spending_is_cut_while_unemployed():
@@ -427,3 +433,88 @@ def test_job_losses_carry_unemployment_along_a_rising_path():
         ends[follow] = 1.0 - pool.employed.mean()
     assert abs(ends[True] - 0.10) < 0.006
     assert ends[False] < 0.09
+
+
+def test_cyclical_sensitivity_scales_the_borrowers_rise_hand_worked():
+    """Sensitivity 1.5, u_base 5 %, every spell ending at h = 0.25 a month: the borrowers'
+    rate is 5 % + 1.5 (u - 5 %). At rest nothing changes, s = 0.05 h / 0.95; the economy
+    moving from 5 % to 6 % moves the borrowers from 5 % to 6.5 %, s = (0.015 + 0.05 h) /
+    0.95; held at 7 % (borrowers at 8 %), s = 0.08 h / 0.92; at 2 %, 0.5 %: s = 0.005 h /
+    0.995; at 1 % the borrowers' rate would be -1 %: it stops at 0, and so do job losses."""
+    h = 0.25
+    inc = load_config({"income": {**equal_hazards(h), "cyclical_sensitivity": 1.5}}).income
+    assert inc.borrowers_rate(0.07, 0.05) == pytest.approx(0.08)
+    assert inc.job_loss(0.05, 0.05, 0.05) == pytest.approx(0.05 * h / 0.95)
+    assert inc.job_loss(0.05, 0.06, 0.05) == pytest.approx((0.015 + 0.05 * h) / 0.95)
+    assert inc.job_loss(0.07, 0.07, 0.05) == pytest.approx(0.08 * h / 0.92)
+    assert inc.job_loss(0.02, 0.02, 0.05) == pytest.approx(0.005 * h / 0.995)
+    assert inc.borrowers_rate(0.01, 0.05) == 0.0
+    assert inc.job_loss(0.01, 0.01, 0.05) == 0.0
+    same = load_config({"income": equal_hazards(h)}).income
+    assert same.job_loss(0.05, 0.06, 0.05) == pytest.approx((0.01 + 0.05 * h) / 0.95)
+
+
+def test_sensitive_borrowers_unemployment_rises_by_the_multiple():
+    """With sensitivity 1.5 the economy's climb from 5 % to 10 % takes the borrowers' rate
+    from 5 % to 12.5 %; with sensitivity 1 to 10 %."""
+    n, h = 60_000, 0.25
+    ramp = np.r_[np.full(36, 0.05), np.linspace(0.05, 0.10, 13)[1:]]
+    for beta, end in ((1.5, 0.125), (1.0, 0.10)):
+        cfg = {"income": {"job_loss_dispersion": 0.0, **equal_hazards(h),
+                          "cyclical_sensitivity": beta}}
+        pool = pool_for(cfg, capacity=n)
+        rng = RNG(5)
+        for t, u in enumerate(ramp):
+            pool.step_income(n, float(u), rng, float(ramp[min(t + 1, ramp.size - 1)]))
+        assert abs((1.0 - pool.employed.mean()) - end) < 0.006, beta
+
+
+def test_onboarding_unemployment_hand_worked():
+    """u = u_base = 5 %, every spell ending at h = 0.25 a month (mean 4 months): the steady
+    inflow is s = 0.05 h / 0.95, so x = r s E = r 0.05 / 0.95 and an applicant of risk r is
+    out of work with chance x / (1 + x): 0.05 at r = 1, 0.1 / 1.05 at r = 2, half that at
+    applicant_unemployment_ratio 0.5. The unemployed stock is geometric in elapsed months,
+    P(d) = 0.25 x 0.75^d: CDF 0.25, 0.4375, ...; a uniform of 0.945 is 10 months in."""
+    h = 0.25
+    inc = load_config({"income": equal_hazards(h) | {"applicant_unemployment_ratio": 1.0}}).income
+    p = inc.onboarding_unemployed_prob(np.array([1.0, 2.0]), 0.05, 0.05)
+    assert p == pytest.approx([0.05, 0.1 / 1.05])
+    half = load_config({"income": equal_hazards(h) | {"applicant_unemployment_ratio": 0.5}})
+    assert half.income.onboarding_unemployed_prob(1.0, 0.05, 0.05) == pytest.approx(0.025)
+    v = np.array([0.2, 0.25, 0.3, 0.44, 0.8, 0.945])
+    assert inc.elapsed_spell_months(v, 0.05, 0.05).tolist() == [0, 1, 1, 2, 5, 10]
+
+
+def test_new_borrowers_start_at_the_stationary_unemployment_once():
+    """With equal risks the first month's onboarding puts 5 % out of work (stationary: the
+    month's flows keep it there), spells already under way; slots onboarded earlier are
+    not drawn again when the book grows."""
+    n, h = 60_000, 0.25
+    cfg = {"income": equal_hazards(h) | {"applicant_unemployment_ratio": 1.0,
+                                         "job_loss_dispersion": 0.0}}
+    pool = pool_for(cfg, capacity=2 * n)
+    pool.step_income(n, 0.05, RNG(1))
+    share = 1.0 - pool.employed[:n].mean()
+    assert abs(share - 0.05) < 4 * np.sqrt(0.05 * 0.95 / n)
+    spells = pool.months_unemployed[:n][~pool.employed[:n]]
+    assert spells.mean() > 2.0  # elapsed months (geometric, mean 3) plus this month's
+    assert np.all(pool.employed[n:])
+    before = pool.employed[:n].copy()
+    pool.rules = BorrowerRules.of(small_config({"income": {**cfg["income"],
+                                                            "job_finding_short": 1.0,
+                                                            "job_finding_long": 1.0}}))
+    pool.step_income(2 * n, 1e-9, RNG(2))  # everyone out of work finds a job, no losses
+    assert np.all(pool.employed[:n][~before])
+    assert np.all(pool.employed[n:])  # at u = 1e-9 nobody is out of work at onboarding
+
+
+def test_an_unemployed_applicant_has_spent_the_spell_so_far_hand_worked():
+    """Essentials 0.7 of income, benefit 0.35 for 2 months then 0.1, cuts 0.06 / 0.18: a
+    benefit month costs 0.7 x 0.94 - 0.35 = 0.308 months of income, a later one 0.7 x 0.82
+    - 0.1 = 0.474; 5 months in: 2 x 0.308 + 3 x 0.474 = 2.038 months."""
+    inc = load_config({"income": {"replacement_rate": 0.35, "benefit_months": 2,
+                                  "assistance_rate": 0.1, "consumption_cut_benefits": 0.06,
+                                  "consumption_cut_exhausted": 0.18}}).income
+    got = inc.spell_cost_months(np.array([0, 1, 5]), 0.7)
+    assert got == pytest.approx([0.0, 0.308, 2.038])
+    assert inc.spell_cost_months(3, 0.2) == 0.0  # benefits above essentials: nothing spent

@@ -342,9 +342,10 @@ def test_a_policy_change_leaves_income_and_macro_draws_untouched(policy):
 # -- employment through the macro path ----------------------------------------------------------
 def test_unemployment_of_the_book_follows_the_recession_path():
     """Equal job-loss risk, no noise around the recession path: the share unemployed at
-    month end follows pi' = pi (1 - h) + (1 - pi) s, from pi = 0, where the job-loss
-    hazard s = max(u' - u + h u, 0) / (1 - u) carries the rate from this month's u to
-    next month's u' (the flow identity; u' = u in the last month)."""
+    month end follows pi' = pi (1 - h) + (1 - pi) s, where the job-loss hazard s = max(g'
+    - g + h g, 0) / (1 - g) carries the borrowers' rate g = u_base + sensitivity (u -
+    u_base) from this month's g to next month's g' (the flow identity; g' = g in the last
+    month), from the book onboarded out of work at the stationary share g of month 0."""
     n, months = 20_000, 36
     config = small_config({
         "macro": {"scenario": "recession", "shock_sd": 0.0},
@@ -354,12 +355,15 @@ def test_unemployment_of_the_book_follows_the_recession_path():
         "collections": {"enabled": False},
     }, initial_borrowers=n, horizon_months=months)
     m = simulate_path(config, 6, 0).monthly
-    h = config.income.job_finding_short
-    pi, expected = 0.0, []
+    inc, h = config.income, config.income.job_finding_short
+    base = config.macro.unemployment_base
     rates = m["unemployment_rate"]
-    for t, u in enumerate(rates):
-        u_next = rates[min(t + 1, rates.size - 1)]
-        s = max(u_next - u + h * u, 0.0) / (1 - u)
+    g = np.array([inc.borrowers_rate(float(u), base) for u in rates])
+    assert inc.cyclical_sensitivity > 1.0 and g.max() > rates.max()
+    pi, expected = g[0], []
+    for t in range(g.size):
+        g_next = g[min(t + 1, g.size - 1)]
+        s = max(g_next - g[t] + h * g[t], 0.0) / (1 - g[t])
         pi = pi * (1 - h) + (1 - pi) * s
         expected.append(pi)
     expected = np.array(expected)

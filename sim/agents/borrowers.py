@@ -155,6 +155,10 @@ class BorrowerPool:
         self.savings = self.permanent_income * buffer
         self.savings_cap = np.where(constrained, rep.constrained_savings_months,
                                     inc.savings_cap_months)
+        # out of work at onboarding below the chance of it (step_income), drawn last so
+        # that the traits above keep their draws
+        self.jobless_draw = rng.random(capacity)
+        self.onboarded = 0  # slots below have had their first month of income
         self.employed = np.ones(capacity, dtype=bool)
         self.months_unemployed = np.zeros(capacity, dtype=np.int16)
         self.escalated = np.zeros(capacity, dtype=bool)
@@ -191,13 +195,17 @@ class BorrowerPool:
         (:meth:`IncomeConfig.job_finding`); the job-loss hazard is
         :meth:`IncomeConfig.job_loss` of this month's rate ``u`` and next month's
         (``unemployment_next``, default ``u``) times the borrower's relative risk: the
-        inflow that carries the unemployment rate along its path, so that with equal
-        hazards the borrowers' unemployment follows the macro rate, rising when it rises.
+        inflow that carries the borrowers' unemployment rate along its path, so that with
+        equal hazards it follows ``u_base + income.cyclical_sensitivity * (u - u_base)``,
+        rising when the macro rate rises.
         Benefits are paid for ``benefit_months`` of a spell, then ``assistance_rate``;
         essentials are cut while unemployed; a spell ends at a lower permanent income.
         """
         inc = self.rules.income
         u_base = self.rules.unemployment_base
+        if inc.shocks and n > self.onboarded:
+            self._onboard_jobs(slice(self.onboarded, n), unemployment)
+        self.onboarded = max(self.onboarded, n)
         draws = rng.random((3, n))
         shock = rng.standard_normal(n)
         employed = self.employed[:n]
@@ -232,6 +240,31 @@ class BorrowerPool:
         cash = self.savings[:n] + self.income[:n] - essentials - expense
         self.savings[:n] = np.clip(cash, -inc.other_debt_limit_months * perm,
                                    self.savings_cap[:n] * perm)
+
+    def _onboard_jobs(self, new: slice, unemployment: float) -> None:
+        """Borrowers ``new``, in their first month, are out of work when their onboarding
+        draw is below :meth:`IncomeConfig.onboarding_unemployed_prob`, that far into a
+        spell (:meth:`IncomeConfig.elapsed_spell_months` of the draw over the chance:
+        below the chance it is uniform), with the savings that spell has used up
+        (:meth:`IncomeConfig.spell_cost_months`) gone, down to the limit of debts
+        elsewhere (never below the savings they came with)."""
+        inc, u_base = self.rules.income, self.rules.unemployment_base
+        p = inc.onboarding_unemployed_prob(self.job_risk[new], unemployment, u_base)
+        v = self.jobless_draw[new]
+        out = v < p
+        elapsed = inc.elapsed_spell_months(np.where(out, v / np.maximum(p, 1e-300), 0.0),
+                                           unemployment, u_base)
+        self.employed[new] &= ~out
+        self.months_unemployed[new] = np.where(out, elapsed, self.months_unemployed[new])
+        # the spell so far has used up savings, down to the limit of debts elsewhere
+        perm = self.permanent_income[new]
+        share = np.where(self.kind[new] == CONSTRAINED,
+                         self.rules.repayment.constrained_essential_share, inc.essential_share)
+        spent = perm * inc.spell_cost_months(elapsed, share)
+        floor = -inc.other_debt_limit_months * perm
+        savings = self.savings[new]
+        self.savings[new] = np.where(out, np.maximum(savings - spent, np.minimum(savings, floor)),
+                                     savings)
 
     # -- spending --------------------------------------------------------------------------
     def desired_purchases(self, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -31,8 +31,9 @@ class Population:
 
     The draws are whole arrays, in this order: income z, risk noise, willingness
     uniform, autopay uniform, spending-trait z, score z, savings uniform, type
-    uniform, arrears uniform. One statistic couples borrowers: the score's willingness term is the
-    willingness standardised over all slots (mean and s.d. of the population).
+    uniform, arrears uniform, jobless-at-onboarding uniform. One statistic couples
+    borrowers: the score's willingness term is the willingness standardised over all slots
+    (mean and s.d. of the population).
     """
 
     def __init__(self, config: RunConfig, capacity: int, rng: np.random.Generator):
@@ -46,6 +47,7 @@ class Population:
         self.u_savings = rng.random(capacity)
         self.u_type = rng.random(capacity)
         self.u_arrears = rng.random(capacity)
+        self.u_jobless = rng.random(capacity)
         a = rep.willingness_mean * rep.willingness_concentration
         b = (1.0 - rep.willingness_mean) * rep.willingness_concentration
         # Beta(mean x concentration, (1 - mean) x concentration) by inverse CDF
@@ -105,6 +107,8 @@ class Borrower:
     arrangement_until: int = -1
     plan_instalment: int = 0  # cents a month under an arrangement (its minimum payment)
     disposable: float = 0.0  # this month's income less essentials, at least 0
+    jobless_draw: float = 1.0  # out of work at onboarding below the chance of it
+    fresh: bool = True  # before the first month of income
     nudged_month: int = -1
     reminded: bool = False
     # the platform's view of the line
@@ -149,7 +153,8 @@ class Borrower:
             autopay=bool(pop.u_autopay[i] < rep.autopay_share),
             spend_trait=float(np.exp(0.5 * config.spending.dispersion * float(pop.z_spend[i]))),
             score=min(max(score, SCORE_MIN), SCORE_MAX),
-            savings=perm * buffer, savings_cap=cap, account=account, income=perm)
+            savings=perm * buffer, savings_cap=cap, account=account, income=perm,
+            jobless_draw=float(pop.u_jobless[i]))
 
     @property
     def type_name(self) -> str:
@@ -167,8 +172,14 @@ class Borrower:
                     d_loss: float, d_find: float, d_expense: float, shock: float) -> None:
         """One month of job, income, expenses and saving.
 
+        In the first month the borrower is out of work, already ``elapsed_spell_months``
+        into a spell, when ``jobless_draw`` is below ``onboarding_unemployed_prob``, with
+        the savings that spell used up (``spell_cost_months``) gone, down to
+        ``-other_debt_limit_months`` (never below the savings they came with).
+
         Employed: lose the job when ``d_loss < loss * job_risk`` (``loss`` the hazard that
-        carries the unemployment rate along the macro path, ``IncomeConfig.job_loss``).
+        carries the borrowers' unemployment rate, ``u_base + cyclical_sensitivity * (u -
+        u_base)``, along the macro path: ``IncomeConfig.job_loss``).
         Unemployed: find one when ``d_find < income.job_finding(spell, u)``, at ``1 -
         reemployment_income_loss`` of the old permanent income. Income: permanent x a log-
         normal transitory shock (``transitory_sd``) at work; ``replacement_rate`` for
@@ -182,6 +193,19 @@ class Borrower:
         """
         inc = config.income
         cut, expense = 0.0, 0.0
+        if inc.shocks and self.fresh:  # the first month: out of work below the chance
+            p = float(inc.onboarding_unemployed_prob(self.job_risk, u, u_base))
+            if self.jobless_draw < p:
+                self.employed = False
+                v = self.jobless_draw / max(p, 1e-300)
+                self.months_unemployed = int(inc.elapsed_spell_months(v, u, u_base))
+                perm = self.permanent_income
+                share = (config.repayment.constrained_essential_share
+                         if self.kind == CONSTRAINED else inc.essential_share)
+                spent = perm * float(inc.spell_cost_months(self.months_unemployed, share))
+                floor = -inc.other_debt_limit_months * perm
+                self.savings = max(self.savings - spent, min(self.savings, floor))
+        self.fresh = False
         if inc.shocks:
             if self.employed:
                 if d_loss < min(loss * self.job_risk, 1.0):
