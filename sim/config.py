@@ -377,7 +377,7 @@ class IncomeConfig(_Model):
             * self.mean_spell_months(u, u_base)
         return self.applicant_unemployment_ratio * x / (1.0 + x)
 
-    def elapsed_spell_months(self, v: np.ndarray, u: float, u_base: float) -> np.ndarray:
+    def elapsed_spell_months(self, v: np.ndarray | float, u: float, u_base: float) -> np.ndarray:
         """Months already out of work of unemployed applicants, from uniforms ``v`` (shape
         of ``v``, int): the stock of the unemployed at rate ``u``, ``P(d) ~ S(d)``, with
         ``S(d)`` the chance that a spell lasts ``d`` months under :meth:`job_finding`

@@ -16,6 +16,7 @@ paying every bill whose due date has passed (:func:`cured_after_payment`).
 
 from __future__ import annotations
 
+import math
 from typing import overload
 
 import numpy as np
@@ -48,19 +49,20 @@ def due_time(due_month: np.ndarray | int, due_day: int) -> np.ndarray | int:
 def days_past_due(day: float, oldest: np.ndarray, due_day: int) -> np.ndarray:
     """Whole days since the due date of each account's oldest unpaid bill, at time ``day``.
 
+    Written so that the same text serves an array of accounts (numpy) and one account
+    (``oldest`` an int, in the compiled kernels: :mod:`sim.kernels.rules`).
+
     Args:
         day: time in days (fractions of a day allowed: the days are floored).
         oldest: due month of each account's oldest unpaid bill, -1 when nothing is unpaid.
         due_day: day of the month bills fall due.
 
     Returns:
-        int64 array of the shape of ``oldest``: 0 when nothing is unpaid or the oldest
-        unpaid bill is not yet due.
+        int64 of the shape of ``oldest``: 0 when nothing is unpaid or the oldest unpaid bill
+        is not yet due.
     """
-    dpd = np.zeros(oldest.shape[0], dtype=np.int64)
-    idx = np.flatnonzero(oldest >= 0)  # accounts with an unpaid bill
-    dpd[idx] = np.maximum(np.floor(day - due_time(oldest[idx], due_day)), 0)
-    return dpd
+    whole = np.int64(math.floor(day))  # bills fall due on whole days
+    return np.maximum(whole - due_time(oldest, due_day), 0) * (oldest >= 0)
 
 
 def past_due(day: int, oldest: np.ndarray, due_day: int) -> np.ndarray:

@@ -325,10 +325,11 @@ class Ledger:
             *self._schedule(), self.oldest, self.unpaid, self.outstanding)
         if flags & STALE:
             raise RuntimeError("a bill older than the charge-off age was left on the books")
-        self._raise_if_above(top)
+        self._raise_if_above(int(top))
         return principal, fee
 
-    def _schedule(self) -> tuple[np.ndarray, ...]:
+    def _schedule(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                 np.ndarray]:
         """The six int32 schedule and bill arrays, in the kernels' order."""
         return (self.instalment_principal, self.instalment_fee, self.step_principal,
                 self.step_fee, self.due_principal, self.due_fee)

@@ -26,6 +26,11 @@ def test_compiled_rules_agree_with_the_numpy_rules(oldest, day, due_day):
             oldest.index(one)])
         assert rules.cured_after_payment(day, one, due_day) == (
             not rules.past_due(day, one, due_day))
+    for at in (day, day + 0.5):
+        np.testing.assert_array_equal(rules.days_past_due(at, o, due_day),
+                                      delinquency.days_past_due(at, o, due_day))
+        assert [rules.days_past_due(at, one, due_day) for one in oldest] == list(
+            delinquency.days_past_due(at, o, due_day))
     dpd = np.arange(0, 400)
     np.testing.assert_array_equal(rules.bucket_of(dpd), delinquency.bucket_of(dpd))
 
@@ -35,6 +40,10 @@ def test_hand_worked_due_dates():
     assert rules.due_time(2, 5) == 65
     assert not rules.past_due(65, 2, 5) and rules.past_due(66, 2, 5)
     assert not rules.past_due(10_000, -1, 5)  # nothing unpaid
+    assert rules.days_past_due(65.9, 2, 5) == 0 and rules.days_past_due(66.2, 2, 5) == 1
+    assert rules.days_past_due(10_000.0, -1, 5) == 0
+    assert list(delinquency.days_past_due(100.5, np.array([-1, 0, 2, 3], np.int32), 5)) == [
+        0, 95, 35, 5]
     assert rules.cured_after_payment(65, 2, 5) and not rules.cured_after_payment(66, 2, 5)
     # the Python form on a plain int: a cure is a bool, not ~True == -2
     assert delinquency.cured_after_payment(66, 2, 5) == np.False_

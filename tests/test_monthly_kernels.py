@@ -33,20 +33,11 @@ from sim.kernels.month_layout import (
     UNEMPLOYED,
 )
 from sim.kernels.spending import open_to_buy
-from sim.kernels.statement import days_past_due_one
 from sim.ledger import Ledger
 from sim.reference.account import Account
 
 FEES = {3: 0.005, 6: 0.006, 12: 0.006}
 K_ROLL = len(BUCKETS) + 3  # the roll states and "not on the book"
-
-
-@settings(deadline=None)
-@given(st.floats(0, 20_000, allow_nan=False), st.lists(st.integers(-1, 600), max_size=30),
-       st.integers(1, 28))
-def test_days_past_due_of_one_account_is_the_rule(day, oldest, due_day):
-    want = days_past_due(day, np.array(oldest, dtype=np.int64), due_day)
-    assert [days_past_due_one(day, o, due_day) for o in oldest] == want.tolist()
 
 
 ACCOUNT_STEP = st.tuples(st.integers(0, 300_000), st.sampled_from((0, 3, 6, 12)),

@@ -309,7 +309,9 @@ class BorrowerPool:
         u_buy = rng.random(n)
         return u_buy, np.exp(0.5 * self.rules.spending.dispersion * rng.standard_normal(n))
 
-    def _desire_inputs(self, n: int) -> tuple:
+    def _desire_inputs(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                               np.ndarray, np.ndarray,
+                                               tuple[float, float, float, float], int, int]:
         """The arrays and rules :func:`sim.kernels.spending.desired_one` reads after the draws."""
         sp = self.rules.spending
         rules = (float(sp.purchase_prob), float(sp.stress_multiplier),

@@ -32,7 +32,8 @@ from sim.kernels.month_layout import (
     RECEIVABLES,
     UNEMPLOYED,
 )
-from sim.kernels.statement import days_past_due_one, unpaid_sum
+from sim.kernels.rules import days_past_due
+from sim.kernels.statement import unpaid_sum
 
 N_BUCKETS = len(BUCKETS)
 
@@ -78,7 +79,7 @@ def close_month(day: float, month: int, n: int, due_day: int, any_reaged: bool, 
                 k: int, with_principal: bool = True):  # noqa: ANN201 - see Returns
     """The month-end books of accounts 0..n-1 at ``day``, the end of ``month``, in one pass.
 
-    Per account: reported days past due (:func:`days_past_due_one` of ``oldest``); the
+    Per account: reported days past due (:func:`sim.delinquency.days_past_due` of ``oldest``); the
     contractual ones (the larger of those and the days since ``contract_oldest`` while
     ``reaged_left > 0``, when ``any_reaged``; see ``Ledger.contractual_days_past_due``);
     their buckets (:func:`sim.delinquency.bucket_of`), the roll state (:func:`roll_state`)
@@ -103,10 +104,10 @@ def close_month(day: float, month: int, n: int, due_day: int, any_reaged: bool, 
     counts = np.zeros((k, k), dtype=np.int64)
     money = np.zeros((k, k), dtype=np.int64)
     for i in range(n):
-        d = days_past_due_one(day, oldest[i], due_day)
+        d = days_past_due(day, oldest[i], due_day)
         c = d
         if any_reaged and reaged_left[i] > 0:
-            c = max(d, days_past_due_one(day, contract_oldest[i], due_day))
+            c = max(d, days_past_due(day, contract_oldest[i], due_day))
         dpd[i] = d
         balance = outstanding[i]
         if with_principal:

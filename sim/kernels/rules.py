@@ -44,6 +44,8 @@ due_time: Any = compiled(delinquency.due_time)
 """:func:`sim.delinquency.due_time` (a bill's due day), compiled; int or array in."""
 bucket_of: Any = compiled(delinquency.bucket_of)
 """:func:`sim.delinquency.bucket_of` (the buckets' edges, stated once), compiled."""
+days_past_due: Any = compiled(delinquency.days_past_due, due_time=due_time)
+""":func:`sim.delinquency.days_past_due`, compiled: an int (one account) or array ``oldest``."""
 past_due: Any = compiled(delinquency.past_due, due_time=due_time)
 """:func:`sim.delinquency.past_due`, compiled: scalar or array ``oldest``."""
 cured_after_payment: Any = compiled(delinquency.cured_after_payment, past_due=past_due)

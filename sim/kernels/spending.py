@@ -20,13 +20,13 @@ import numpy as np
 from numba import njit
 
 import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
-from sim.kernels.statement import days_past_due_one
+from sim.kernels.rules import days_past_due
 
 
 @njit(cache=True)
 def desired_one(u_buy: float, noise: float, effect: float, savings: float, permanent: float,
                 income: float, spend_trait: float, kind: int, rules: tuple,
-                bust_kind: int, bust_cents: int) -> int:
+                bust_kind: int, bust_cents: int) -> int | np.int64:
     """Cents one borrower wants to put on the line: ``floor(100 x share_of_income x income x
     spend_trait x noise x boost)`` when ``u_buy < purchase_prob`` (else 0), where ``boost`` is
     ``1 + (stress_multiplier - 1)(1 - overborrow_reduction x effect)`` for a borrower with
@@ -110,7 +110,7 @@ def open_to_buy(day: float, due_day: int, freeze_dpd: int, desired: np.ndarray,
     out = np.empty(desired.shape[0], dtype=np.int64)
     for i in range(out.shape[0]):
         if (open_[i] and reaged_left[i] == 0
-                and days_past_due_one(day, oldest[i], due_day) < freeze_dpd):
+                and days_past_due(day, oldest[i], due_day) < freeze_dpd):
             out[i] = min(desired[i], max(np.int64(limit[i]) - outstanding[i], 0))
         else:
             out[i] = 0

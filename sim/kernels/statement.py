@@ -12,8 +12,8 @@
 Same integer arithmetic in one pass over the accounts instead of a dozen array passes; the
 cells are int32 as in the ledger and sums are exact integers, so the results are
 bit-identical to the numpy statements (``tests/test_monthly_kernels.py``). Days past due
-come from :func:`days_past_due_one`, the per-account form of
-:func:`sim.delinquency.days_past_due` built on its compiled :func:`sim.delinquency.due_time`.
+come from :func:`sim.delinquency.days_past_due` compiled (:mod:`sim.kernels.rules`), on one
+account at a time.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from numba import njit
 
 import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
 from sim.delinquency import DAYS_PER_MONTH
-from sim.kernels.ladder import due_time
+from sim.kernels.rules import days_past_due
 
 STALE, NEGATIVE = 1, 2
 """Flags :func:`bill_accounts` and the write-offs return: a bill older than the charge-off
@@ -31,16 +31,7 @@ age was found on the books; a principal written off fell below the billed princi
 
 
 @njit(cache=True)
-def days_past_due_one(day: float, oldest: int, due_day: int) -> int:
-    """:func:`sim.delinquency.days_past_due` of one account: whole days (floored) since the
-    due date of its oldest unpaid bill (due month ``oldest``, -1: none), at least 0."""
-    if oldest < 0:
-        return 0
-    return max(int(np.floor(day - due_time(oldest, due_day))), 0)
-
-
-@njit(cache=True)
-def unpaid_sum(due: np.ndarray, i: int, oldest: int, last: int) -> int:
+def unpaid_sum(due: np.ndarray, i: int, oldest: int, last: int) -> np.int64:
     """Cents of account ``i`` in the bill rows ``due`` (``due_principal`` or ``due_fee``) of
     the due months ``oldest`` (its oldest unpaid bill's) to ``last``: the whole column's sum.
 
@@ -60,7 +51,7 @@ def unpaid_sum(due: np.ndarray, i: int, oldest: int, last: int) -> int:
 def _accelerate_one(month: int, i: int, instalment_principal: np.ndarray,
                     instalment_fee: np.ndarray, step_principal: np.ndarray,
                     step_fee: np.ndarray, due_principal: np.ndarray, due_fee: np.ndarray,
-                    oldest: np.ndarray, unpaid: np.ndarray) -> int:
+                    oldest: np.ndarray, unpaid: np.ndarray) -> np.int64:
     """Call account ``i``'s whole balance due as one bill in its oldest unpaid bill's slot;
     return the principal not yet billed (see ``Ledger.accelerate``)."""
     slots, ages = step_principal.shape[0], due_principal.shape[0]
@@ -113,7 +104,7 @@ def bill_accounts(month: int, n: int, late_fee_rate: float, acceleration_dpd: in
                   step_principal: np.ndarray, step_fee: np.ndarray,
                   due_principal: np.ndarray, due_fee: np.ndarray, oldest: np.ndarray,
                   unpaid: np.ndarray, outstanding: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray, int, int]:
+                  ) -> tuple[np.ndarray, np.ndarray, int, np.int64]:
     """Issue ``month``'s statement of accounts 0..n-1, and call balances due.
 
     Per account: a late fee of ``rint(late_fee_rate x unpaid principal)`` when a bill is
@@ -155,7 +146,7 @@ def bill_accounts(month: int, n: int, late_fee_rate: float, acceleration_dpd: in
         if oldest[i] < 0 and p + f > 0:
             oldest[i] = month
         if (acceleration_dpd >= 0 and open_[i] and not accelerated[i]
-                and days_past_due_one(today, oldest[i], due_day) >= acceleration_dpd):
+                and days_past_due(today, oldest[i], due_day) >= acceleration_dpd):
             _accelerate_one(month, i, instalment_principal, instalment_fee, step_principal,
                             step_fee, due_principal, due_fee, oldest, unpaid)
             accelerated[i] = True
@@ -167,7 +158,7 @@ def _write_off_one(i: int, instalment_principal: np.ndarray, instalment_fee: np.
                    step_principal: np.ndarray, step_fee: np.ndarray,
                    due_principal: np.ndarray, due_fee: np.ndarray, oldest: np.ndarray,
                    unpaid: np.ndarray, outstanding: np.ndarray, reaged_left: np.ndarray,
-                   contract_oldest: np.ndarray) -> tuple[int, int, bool]:
+                   contract_oldest: np.ndarray) -> tuple[np.int64, np.int64, bool]:
     """Remove account ``i``'s whole balance; return (principal, fee) written off and whether
     the principal was at least the billed principal (``Ledger.write_off``)."""
     billed, fee = np.int64(0), np.int64(0)
@@ -235,7 +226,7 @@ def charge_off_accounts(day: float, n: int, chargeoff_dpd: int, due_day: int,
     fee = np.empty(n, dtype=np.int64)
     k, flags = 0, 0
     for i in range(n):
-        if open_[i] and days_past_due_one(day, oldest[i], due_day) >= chargeoff_dpd:
+        if open_[i] and days_past_due(day, oldest[i], due_day) >= chargeoff_dpd:
             idx[k] = i
             principal[k], fee[k], ok = _write_off_one(
                 i, instalment_principal, instalment_fee, step_principal, step_fee,
