@@ -294,7 +294,7 @@ class Collections:
                 accounts in between). None: one day at a time, with the trace and the
                 field experiment told of each day's contacts.
         """
-        from sim.kernels.ladder import run_days
+        from sim.kernels.span import run_days
 
         spans = None if self.experiment is not None else ladder_spans(days, events)
         self.rules = ladder_rules(self, days)
