@@ -37,18 +37,29 @@ class Agenda(NamedTuple):
 
     Rows of the table: ``slot`` (the account), ``wake`` (the first day it may be worked;
     :data:`NEVER` once it no longer owes), ``due`` (due day of its oldest unpaid bill when
-    last worked), ``alive`` (still a candidate). The day's buffers hold the accounts past
-    due worked today, by position ``m``: ``act`` (row), ``aw`` (slot), ``dpd`` and
-    ``today`` (contacts today); ``waiting`` (positions the collectors may call); the day's
-    contacts: ``pos`` (position ``m``) and ``rung``, calls first, then rung by rung, with
-    the automated ones first gathered in account order in ``auto_pos``/``auto_rung``; and
-    ``who``, ``cdpd`` and ``ch``, the contacts' accounts, days past due and channels.
+    last worked), ``alive`` (still a candidate), and the ladder's own fields of the account,
+    copied in from :class:`State` for the span and back at its end so that the day's
+    passes read them in table order: ``last`` (each rung's last action, as
+    ``State.last_action``), ``placed`` (``State.agency``), ``ring`` and ``week`` (the
+    contacts of the last seven days, ``State.week`` and ``State.week_total``) and
+    ``contacts`` (``State.contacts_month``). The day's buffers hold the
+    accounts past due worked today, by position ``m``: ``act`` (row), ``aw`` (slot),
+    ``dpd`` and ``today`` (contacts today); ``waiting`` (positions the collectors may
+    call); the day's contacts: ``pos`` (position ``m``) and ``rung``, calls first, then
+    rung by rung, with the automated ones first gathered in account order in
+    ``auto_pos``/``auto_rung``; and ``who``, ``cdpd`` and ``ch``, the contacts' accounts,
+    days past due and channels.
     """
 
     slot: np.ndarray  # (n,) int64
     wake: np.ndarray  # (n,) int64 day
     due: np.ndarray  # (n,) int64 day
     alive: np.ndarray  # (n,) bool
+    last: np.ndarray  # (n, rungs) int32 day
+    placed: np.ndarray  # (n,) bool
+    ring: np.ndarray  # (7, n) int16
+    week: np.ndarray  # (n,) int16
+    contacts: np.ndarray  # (n,) int32
     act: np.ndarray  # (n,) int64 row
     aw: np.ndarray  # (n,) int64 slot
     dpd: np.ndarray  # (n,) int64
@@ -64,17 +75,47 @@ class Agenda(NamedTuple):
 
 
 @njit(cache=True)
-def new_agenda(cand: np.ndarray, first: int, rungs: int) -> Agenda:
-    """The agenda of candidates ``cand`` (ascending slots), all to be worked on ``first``."""
+def new_agenda(cand: np.ndarray, first: int, s: State) -> Agenda:
+    """The agenda of candidates ``cand`` (ascending slots), all to be worked on ``first``,
+    with their ladder fields copied from ``s`` (:func:`close_agenda` copies them back)."""
+    rungs = s.last_action.shape[1]
     n, wide = cand.shape[0], cand.shape[0] * max(rungs, 1)
+    last = np.empty((n, rungs), dtype=s.last_action.dtype)
+    placed = np.empty(n, dtype=np.bool_)
+    ring = np.empty((7, n), dtype=s.week.dtype)
+    week = np.empty(n, dtype=s.week_total.dtype)
+    contacts = np.empty(n, dtype=s.contacts_month.dtype)
+    for i in range(n):
+        w = cand[i]
+        last[i], placed[i] = s.last_action[w], s.agency[w]
+        ring[:, i], week[i], contacts[i] = s.week[:, w], s.week_total[w], s.contacts_month[w]
     return Agenda(cand.copy(), np.full(n, first, dtype=np.int64), np.zeros(n, dtype=np.int64),
-                  np.ones(n, dtype=np.bool_), np.empty(n, dtype=np.int64),
+                  np.ones(n, dtype=np.bool_), last, placed, ring, week, contacts,
+                  np.empty(n, dtype=np.int64),
                   np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64),
                   np.zeros(n, dtype=np.int64), np.empty(n, dtype=np.int64),
                   np.empty(wide, dtype=np.int64), np.empty(wide, dtype=np.int64),
                   np.empty(wide, dtype=np.int64), np.empty(wide, dtype=np.int64),
                   np.empty(wide, dtype=np.int64), np.empty(wide, dtype=np.int64),
                   np.empty(wide, dtype=np.int64))
+
+
+@njit(cache=True)
+def close_agenda(a: Agenda, s: State) -> None:
+    """Copy the agenda's ladder fields back to ``s`` (every candidate of the span)."""
+    for i in range(a.slot.shape[0]):
+        w = a.slot[i]
+        s.last_action[w], s.agency[w] = a.last[i], a.placed[i]
+        s.week[:, w], s.week_total[w], s.contacts_month[w] = a.ring[:, i], a.week[i], a.contacts[i]
+
+
+@njit(cache=True)
+def turn_ring(day: int, a: Agenda) -> None:
+    """Move the agenda's contact ring on a day (as ``_turn_week`` the book's)."""
+    slot = day % 7
+    week = a.week
+    week -= a.ring[slot]
+    a.ring[slot] = 0
 
 
 @njit(cache=True)
@@ -91,7 +132,8 @@ def rung_table(r: Rules) -> np.ndarray:
 @njit(cache=True, inline="always")
 def next_day(day: int, w: int, due: int, steps: np.ndarray, agency: np.ndarray,
              last_action: np.ndarray, court: int) -> int:
-    """The first day after ``day`` on which account ``w`` (its oldest unpaid bill due on day
+    """The first day after ``day`` on which account ``w`` (a row of ``agency`` and
+    ``last_action``; its oldest unpaid bill due on day
     ``due``) can be worked, its day's work done, if only the ladder's own work changes it.
 
     The earliest of: for each rung (``steps``, see :func:`rung_table`) that may act on it
@@ -184,10 +226,10 @@ def top_priority(who: np.ndarray, dpd: np.ndarray, k: int, r: Rules, b: Book) ->
 
 
 @njit(cache=True)
-def week_max(day: int, most: int, a: Agenda, s: State) -> int:
+def week_max(day: int, most: int, a: Agenda) -> int:
     """The larger of ``most`` and the contacts in seven days of every candidate past due on
     ``day`` (worked today or not)."""
     for i in range(a.slot.shape[0]):
         if a.alive[i] and a.due[i] < day:
-            most = max(most, np.int64(s.week_total[a.slot[i]]))
+            most = max(most, np.int64(a.week[i]))
     return most

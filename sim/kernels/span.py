@@ -17,11 +17,13 @@ import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
 from sim.kernels.agenda import (
     NEVER,
     Agenda,
+    close_agenda,
     court_day,
     new_agenda,
     next_day,
     rung_table,
     top_priority,
+    turn_ring,
     week_max,
 )
 from sim.kernels.ladder import (
@@ -58,7 +60,7 @@ def _open(day: int, a: Agenda, steps: np.ndarray, r: Rules, s: State,
     m = q = 0
     h, per_day, per_week = r.human_step, r.per_day, r.per_week
     slots, wake, oldest, active = a.slot, a.wake, b.oldest, b.active
-    agency, last_action = s.agency, s.last_action
+    agency, last_action = a.placed, a.last
     on, threshold, smallest = r.legal_on, r.legal_from, r.legal_min_cents
     for i in range(slots.shape[0]):
         if wake[i] > day:
@@ -73,13 +75,13 @@ def _open(day: int, a: Agenda, steps: np.ndarray, r: Rules, s: State,
         a.due[i] = due
         if due >= day:  # not past due: nothing today
             when = court_day(w, due, on, threshold, smallest, s.legal, b.outstanding)
-            wake[i] = next_day(day, w, due, steps, agency, last_action, when)
+            wake[i] = next_day(day, i, due, steps, agency, last_action, when)
             continue
         d = day - due
         a.act[m], a.aw[m], a.dpd[m], a.today[m] = i, w, d, 0
-        if (h >= 0 and rung_ready(d, day, not agency[w], last_action[w, h], steps[h, 0],
+        if (h >= 0 and rung_ready(d, day, not agency[i], last_action[i, h], steps[h, 0],
                                   steps[h, 1], steps[h, 2], steps[h, 3])
-                and min(per_day, per_week - np.int64(s.week_total[w])) > 0):
+                and min(per_day, per_week - np.int64(a.week[i])) > 0):
             a.waiting[q] = m
             q += 1
         m += 1
@@ -108,7 +110,7 @@ def _call(day: int, a: Agenda, q: int, r: Rules, s: State, b: Book) -> int:
         waited += day - s.queued_since[w]
         s.queued_since[w] = -1
         s.human_ever[w] = True
-        s.last_action[w, r.human_step] = day
+        a.last[a.act[x], r.human_step] = day
         a.pos[t], a.rung[t] = x, r.human_step
     s.tally[CALLS] += k
     s.tally[WAITED] += waited
@@ -129,17 +131,17 @@ def _remind(day: int, a: Agenda, m: int, steps: np.ndarray, r: Rules, s: State,
         account order.
     """
     rungs, slot, h = steps.shape[0], day % 7, r.human_step
-    agency, last_action, week_total = s.agency, s.last_action, s.week_total
+    agency, last_action, week_total = a.placed, a.last, a.week
     out = np.zeros(rungs + 3, dtype=np.int64)
     on, threshold, smallest = r.legal_on, r.legal_from, r.legal_min_cents
     c = most_day = most_week = 0
     for x in range(m):
-        w, d, today = a.aw[x], a.dpd[x], a.today[x]
-        free = not agency[w]
-        room = min(r.per_day - today, r.per_week - np.int64(week_total[w]) - today)
+        i, w, d, today = a.act[x], a.aw[x], a.dpd[x], a.today[x]
+        free = not agency[i]
+        room = min(r.per_day - today, r.per_week - np.int64(week_total[i]) - today)
         wanted = 0
         for j in range(rungs):
-            if j == h or not rung_ready(d, day, free, last_action[w, j], steps[j, 0],
+            if j == h or not rung_ready(d, day, free, last_action[i, j], steps[j, 0],
                                         steps[j, 1], steps[j, 2], steps[j, 3]):
                 continue
             wanted += 1
@@ -148,22 +150,21 @@ def _remind(day: int, a: Agenda, m: int, steps: np.ndarray, r: Rules, s: State,
                 c += 1
                 out[j] += 1
                 today += 1
-                last_action[w, j] = day
+                last_action[i, j] = day
                 if steps[j, 3]:
-                    agency[w] = True
+                    agency[i] = True
         if today > 0:
-            s.week[slot, w] = today
-            week_total[w] += today
-            s.contacts_month[w] += today
+            a.ring[slot, i] = today
+            week_total[i] += today
+            a.contacts[i] += today
         a.today[x] = today
         most_day = max(most_day, today)
-        most_week = max(most_week, np.int64(week_total[w]))
-        i = a.act[x]
+        most_week = max(most_week, np.int64(week_total[i]))
         if today > 0:  # worked again tomorrow: it may pay today, and is rarely idle long
             a.wake[i] = day + 1
         else:
             when = court_day(w, a.due[i], on, threshold, smallest, s.legal, b.outstanding)
-            a.wake[i] = next_day(day, w, a.due[i], steps, agency, last_action, when)
+            a.wake[i] = next_day(day, i, a.due[i], steps, agency, last_action, when)
     out[rungs], out[rungs + 1], out[rungs + 2] = most_day, most_week, c
     return out
 
@@ -197,7 +198,7 @@ def _book_contacts(day: int, a: Agenda, k: int, most_day: int, most_week: int, r
     s.tally[MAX_DAY] = max(s.tally[MAX_DAY], most_day)
     most = max(s.tally[MAX_WEEK], most_week)
     if most < r.per_week:  # a week's contacts never exceed the cap, so it bounds the high
-        most = week_max(day, most, a, s)
+        most = week_max(day, most, a)
     s.tally[MAX_WEEK] = most
 
 
@@ -228,10 +229,11 @@ def run_days(first: int, last: int, cand: np.ndarray, r: Rules, s: State, b: Boo
         for day in range(first, last + 1):
             cand = open_day(day, cand, r, s, b, bufs, sizes)[0]
         return cand
-    a, steps = new_agenda(cand, first, r.step_from.shape[0]), rung_table(r)
+    a, steps = new_agenda(cand, first, s), rung_table(r)
     rungs = steps.shape[0]
     for day in range(first, last + 1):
         _turn_week(day, r, s)
+        turn_ring(day, a)
         start = sizes[PAID]
         promises_due(day, r, s, b, bufs, sizes)
         _wake_payers(day, start, a, bufs, sizes)
@@ -245,4 +247,5 @@ def run_days(first: int, last: int, cand: np.ndarray, r: Rules, s: State, b: Boo
             _book_contacts(day, a, k, out[rungs], out[rungs + 1], r, s)
             respond(day, a.who[:k], a.cdpd[:k], a.ch[:k], r, s, b, bufs, sizes)
         legal(a.aw[:m], a.dpd[:m], r, s, b)
+    close_agenda(a, s)
     return a.slot[a.alive]
