@@ -65,21 +65,23 @@ class Agenda(NamedTuple):
     dpd: np.ndarray  # (n,) int64
     today: np.ndarray  # (n,) int64
     waiting: np.ndarray  # (n,) int64 position
-    pos: np.ndarray  # (n * rungs,) int64 position
-    rung: np.ndarray  # (n * rungs,) int64
-    auto_pos: np.ndarray  # (n * rungs,) int64
-    auto_rung: np.ndarray  # (n * rungs,) int64
-    who: np.ndarray  # (n * rungs,) int64 slot
-    cdpd: np.ndarray  # (n * rungs,) int64
-    ch: np.ndarray  # (n * rungs,) int64 channel
+    pos: np.ndarray  # (wide,) int64 position; wide = n x min(rungs, per_day)
+    rung: np.ndarray  # (wide,) int64
+    auto_pos: np.ndarray  # (wide,) int64
+    auto_rung: np.ndarray  # (wide,) int64
+    who: np.ndarray  # (wide,) int64 slot
+    cdpd: np.ndarray  # (wide,) int64
+    ch: np.ndarray  # (wide,) int64 channel
 
 
 @njit(cache=True)
-def new_agenda(cand: np.ndarray, first: int, s: State) -> Agenda:
+def new_agenda(cand: np.ndarray, first: int, per_day: int, s: State) -> Agenda:
     """The agenda of candidates ``cand`` (ascending slots), all to be worked on ``first``,
-    with their ladder fields copied from ``s`` (:func:`close_agenda` copies them back)."""
+    with their ladder fields copied from ``s`` (:func:`close_agenda` copies them back).
+    An account has at most ``per_day`` contacts a day (the cap), one per rung."""
     rungs = s.last_action.shape[1]
-    n, wide = cand.shape[0], cand.shape[0] * max(rungs, 1)
+    n = cand.shape[0]
+    wide = n * max(min(rungs, per_day), 1)
     last = np.empty((n, rungs), dtype=s.last_action.dtype)
     placed = np.empty(n, dtype=np.bool_)
     ring = np.empty((7, n), dtype=s.week.dtype)

@@ -229,7 +229,7 @@ def run_days(first: int, last: int, cand: np.ndarray, r: Rules, s: State, b: Boo
         for day in range(first, last + 1):
             cand = open_day(day, cand, r, s, b, bufs, sizes)[0]
         return cand
-    a, steps = new_agenda(cand, first, s), rung_table(r)
+    a, steps = new_agenda(cand, first, r.per_day, s), rung_table(r)
     rungs = steps.shape[0]
     for day in range(first, last + 1):
         _turn_week(day, r, s)
