@@ -152,6 +152,8 @@ def next_day(day: int, w: int, due: int, steps: np.ndarray, agency: np.ndarray,
             ready = max(due + steps[j, 0], last_action[w, j] + steps[j, 2], day + 1)
             if ready <= due + steps[j, 1]:
                 nxt = min(nxt, ready)
+                if nxt == day + 1:  # none comes sooner
+                    return nxt
     return nxt
 
 
