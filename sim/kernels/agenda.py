@@ -1,14 +1,16 @@
 """The collection ladder's agenda: which delinquent accounts can be worked on a day, and
-which of the collectors' queue are called, for :func:`sim.kernels.ladder.run_days`.
+which of the collectors' queue are called, for :func:`sim.kernels.span.run_days`.
 
 Most delinquent accounts can do nothing on most days: each rung waits ``every_days``
 since its last action and acts only inside its window of days past due, and court comes
 once, past a threshold. Between two of the path's other events an account changes only
 when the ladder itself works it (a contact, a payment, a placement, a court claim) or when
 a promised payment falls due, so the first day anything can happen to it is known when its
-day's work is done (:func:`next_day`). The batched ladder keeps its candidates in an
-:class:`Agenda` (a table in slot order) and each day works only the accounts whose day has
-come; the rules applied to them are the day-by-day kernels' (:func:`sim.kernels.ladder.rung_ready`,
+day's work is done (:func:`next_day`; an account contacted today is simply worked again
+tomorrow, when it usually has a rung ready). The batched ladder keeps its candidates in an
+:class:`Agenda` (a table in slot order, with the ladder's own fields of each account) and
+each day works only the accounts whose day has come; the rules applied to them are the
+day-by-day kernels' (:func:`sim.kernels.ladder.rung_ready`,
 :func:`sim.kernels.ladder.priority_keys`), so the results are bit-identical.
 
 The collectors' queue is rebuilt each day from the accounts the collectors' rung may call:
@@ -113,7 +115,8 @@ def close_agenda(a: Agenda, s: State) -> None:
 
 @njit(cache=True)
 def turn_ring(day: int, a: Agenda) -> None:
-    """Move the agenda's contact ring on a day (as ``_turn_week`` the book's)."""
+    """Move the agenda's contact ring on a day (as :func:`sim.kernels.ladder.turn_week`
+    moves the book's)."""
     slot = day % 7
     week = a.week
     week -= a.ring[slot]
@@ -135,8 +138,8 @@ def rung_table(r: Rules) -> np.ndarray:
 def next_day(day: int, w: int, due: int, steps: np.ndarray, agency: np.ndarray,
              last_action: np.ndarray, court: int) -> int:
     """The first day after ``day`` on which account ``w`` (a row of ``agency`` and
-    ``last_action``; its oldest unpaid bill due on day
-    ``due``) can be worked, its day's work done, if only the ladder's own work changes it.
+    ``last_action``; its oldest unpaid bill due on day ``due``) can be worked, its day's
+    work done, if only the ladder's own work changes it.
 
     The earliest of: for each rung (``steps``, see :func:`rung_table`) that may act on it
     (any rung, or the agency alone once placed, ``agency[w]``), the first day both inside

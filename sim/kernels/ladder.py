@@ -254,7 +254,7 @@ def respond(day: int, who: np.ndarray, dpd: np.ndarray, ch: np.ndarray, r: Rules
 
 # -- the day --------------------------------------------------------------------------------
 @njit(cache=True)
-def _turn_week(day: int, r: Rules, s: State) -> None:
+def turn_week(day: int, r: Rules, s: State) -> None:
     """Move the contact ring on a day (contacts of seven days ago leave the week) and refill
     the collectors' capacity."""
     slot = day % 7
@@ -278,7 +278,7 @@ def open_day(day: int, cand: np.ndarray, r: Rules, s: State, b: Book, bufs,
         (candidates still owing, accounts past due today, their days past due); an
         account whose bill was missed today is late only from tomorrow.
     """
-    _turn_week(day, r, s)
+    turn_week(day, r, s)
     promises_due(day, r, s, b, bufs, sizes)
     n = cand.shape[0]
     owing = np.empty(n, dtype=np.int64)

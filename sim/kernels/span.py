@@ -27,13 +27,13 @@ from sim.kernels.agenda import (
     week_max,
 )
 from sim.kernels.ladder import (
-    _turn_week,
     due_time,
     legal,
     open_day,
     promises_due,
     respond,
     rung_ready,
+    turn_week,
 )
 from sim.kernels.layout import (
     CALLS,
@@ -123,7 +123,8 @@ def _remind(day: int, a: Agenda, m: int, steps: np.ndarray, r: Rules, s: State,
     """:func:`_automated` over the agenda's ``m`` accounts past due, after the day's calls:
     the automated rungs ready for an account (as :func:`_eligible` found them before the
     calls) contact it in ladder order while it has room under both caps; every worked
-    account's contacts today, this week and this month are booked, and its next day set.
+    account's contacts today, this week and this month are booked, and its next day set
+    (tomorrow when it was contacted: it may pay today, and a rung is usually ready again).
 
     Returns:
         (contacts of each rung, the largest contacts today, the largest contacts in seven
@@ -232,7 +233,7 @@ def run_days(first: int, last: int, cand: np.ndarray, r: Rules, s: State, b: Boo
     a, steps = new_agenda(cand, first, r.per_day, s), rung_table(r)
     rungs = steps.shape[0]
     for day in range(first, last + 1):
-        _turn_week(day, r, s)
+        turn_week(day, r, s)
         turn_ring(day, a)
         start = sizes[PAID]
         promises_due(day, r, s, b, bufs, sizes)
