@@ -244,7 +244,7 @@ def test_interpreted_kernels_give_the_compiled_records():
 
 def test_kernels_load_from_the_disk_cache():
     """A second process finds the compiled ladder on disk (nothing is compiled again)."""
-    code = ("from test_kernels import _run; from sim.kernels.ladder import run_days; _run(False); "
+    code = ("from test_kernels import _run; from sim.kernels.span import run_days; _run(False); "
             "print(sum(run_days.stats.cache_misses.values()), len(run_days.stats.cache_hits))")
     env = {**os.environ, "PYTHONPATH": str(ROOT / "tests")}
     for _ in range(2):

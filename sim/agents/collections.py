@@ -11,7 +11,8 @@ pay now or promise to pay in a few days; promises are kept or broken.
 
 The day's work runs in the compiled kernels of :mod:`sim.kernels.ladder`, over the
 delinquent accounts only; between two of the path's other events the ladder's days run
-in one call. Draws are those of :func:`sim.crn.uniforms`, keyed by borrower, day and
+in one call (:mod:`sim.kernels.span`), each account worked only on the days something can
+happen to it. Draws are those of :func:`sim.crn.uniforms`, keyed by borrower, day and
 purpose, so the same borrower faces the same luck under every policy.
 """
 
@@ -294,7 +295,7 @@ class Collections:
                 accounts in between). None: one day at a time, with the trace and the
                 field experiment told of each day's contacts.
         """
-        from sim.kernels.ladder import run_days
+        from sim.kernels.span import run_days
 
         spans = None if self.experiment is not None else ladder_spans(days, events)
         self.rules = ladder_rules(self, days)

@@ -20,7 +20,8 @@ A day runs in this order: the contact ring moves on a day and the collectors' ca
 refilled (:func:`open_day`, which also takes the promised payments due and finds the
 accounts past due), collectors call, automated rungs act (:func:`contacts`), contacted
 borrowers respond (:func:`respond`), large balances go to court (:func:`legal`).
-:func:`run_days` runs whole days back to back when nothing else happens in between.
+:func:`sim.kernels.span.run_days` runs whole days back to back when nothing else happens in
+between, working each account only on the days something can happen to it.
 """
 
 from __future__ import annotations
@@ -253,6 +254,17 @@ def respond(day: int, who: np.ndarray, dpd: np.ndarray, ch: np.ndarray, r: Rules
 
 # -- the day --------------------------------------------------------------------------------
 @njit(cache=True)
+def turn_week(day: int, r: Rules, s: State) -> None:
+    """Move the contact ring on a day (contacts of seven days ago leave the week) and refill
+    the collectors' capacity."""
+    slot = day % 7
+    week_total = s.week_total
+    week_total -= s.week[slot]
+    s.week[slot] = 0
+    s.tally[CAPACITY] += r.daily_calls
+
+
+@njit(cache=True)
 def open_day(day: int, cand: np.ndarray, r: Rules, s: State, b: Book, bufs,
              sizes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # noqa: ANN001
     """Start day ``day``: move the contact ring on, refill the collectors' capacity, take
@@ -266,11 +278,7 @@ def open_day(day: int, cand: np.ndarray, r: Rules, s: State, b: Book, bufs,
         (candidates still owing, accounts past due today, their days past due); an
         account whose bill was missed today is late only from tomorrow.
     """
-    slot = day % 7
-    week_total = s.week_total
-    week_total -= s.week[slot]
-    s.week[slot] = 0
-    s.tally[CAPACITY] += r.daily_calls
+    turn_week(day, r, s)
     promises_due(day, r, s, b, bufs, sizes)
     n = cand.shape[0]
     owing = np.empty(n, dtype=np.int64)
@@ -312,9 +320,8 @@ def _eligible(day: int, idx: np.ndarray, dpd: np.ndarray, r: Rules,
         w, d = idx[i], dpd[i]
         free = not s.agency[w]
         for j in range(rungs):
-            ok[i, j] = ((r.step_from[j] <= d) & (d <= r.step_to[j])
-                        & (s.last_action[w, j] <= day - r.step_every[j])
-                        & (r.step_agency[j] | free))
+            ok[i, j] = rung_ready(d, day, free, s.last_action[w, j], r.step_from[j],
+                                  r.step_to[j], r.step_every[j], r.step_agency[j])
         week_left[i] = r.per_week - np.int64(s.week_total[w])
         if h >= 0 and ok[i, h] and min(r.per_day, week_left[i]) > 0:
             waiting[q] = i
@@ -323,9 +330,20 @@ def _eligible(day: int, idx: np.ndarray, dpd: np.ndarray, r: Rules,
 
 
 @njit(cache=True)
-def priority(who: np.ndarray, dpd: np.ndarray, r: Rules, b: Book) -> np.ndarray:
-    """Order of the waiting accounts ``who`` (ascending slots): the policy's rule, ties by
-    slot (a stable sort on the descending key)."""
+def rung_ready(dpd: int, day: int, free: bool, last: int, start: int, end: int, every: int,
+               agency: bool) -> bool:
+    """Whether a rung may act today (caps aside) on an account ``dpd`` days past due whose
+    last action by the rung was on day ``last``: within the rung's days-past-due range
+    ``start..end``, its wait of ``every`` days since its last action over, and (but the
+    agency, ``agency``) the account not placed with the agency (``free``)."""
+    return (start <= dpd) & (dpd <= end) & (last <= day - every) & (agency | free)
+
+
+@njit(cache=True)
+def priority_keys(who: np.ndarray, dpd: np.ndarray, r: Rules, b: Book) -> np.ndarray:
+    """The collectors' priority of accounts ``who`` at ``dpd`` days past due (larger
+    first): days past due, the balance, or the expected recovery of a call (balance x mean
+    response x its decay with days past due x the score scaled from 300-900 to 0-1)."""
     key = np.zeros(who.shape[0])
     for i in range(who.shape[0]):
         w = who[i]
@@ -337,7 +355,14 @@ def priority(who: np.ndarray, dpd: np.ndarray, r: Rules, b: Book) -> np.ndarray:
             score = (b.score[w] - 300.0) / 600.0
             key[i] = (b.outstanding[w] * r.priority_response * r.priority_decay[dpd[i]]
                       * score)
-    return np.argsort(-key, kind="mergesort")
+    return key
+
+
+@njit(cache=True)
+def priority(who: np.ndarray, dpd: np.ndarray, r: Rules, b: Book) -> np.ndarray:
+    """Order of the waiting accounts ``who`` (ascending slots): the policy's rule, ties by
+    slot (a stable sort on the descending key)."""
+    return np.argsort(-priority_keys(who, dpd, r, b), kind="mergesort")
 
 
 @njit(cache=True)
@@ -466,19 +491,3 @@ def legal(idx: np.ndarray, dpd: np.ndarray, r: Rules, s: State, b: Book) -> None
             cases += 1
     s.tally[CASES] += cases
     s.tally[LEGAL_COSTS] += r.legal_cost_cents * cases
-
-
-@njit(cache=True)
-def run_days(first: int, last: int, cand: np.ndarray, r: Rules, s: State, b: Book, bufs,
-             sizes) -> np.ndarray:  # noqa: ANN001
-    """Run the ladder's days ``first..last`` back to back (nothing else may happen between
-    them); returns the candidates still owing."""
-    for day in range(first, last + 1):
-        cand, idx, dpd = open_day(day, cand, r, s, b, bufs, sizes)
-        if idx.shape[0] == 0 or r.step_from.shape[0] == 0:
-            continue
-        pos, rung = contacts(day, idx, dpd, r, s, b)
-        if pos.shape[0]:
-            respond(day, idx[pos], dpd[pos], r.step_channel[rung], r, s, b, bufs, sizes)
-        legal(idx, dpd, r, s, b)
-    return cand

@@ -1,0 +1,242 @@
+"""The collection ladder's agenda: which delinquent accounts can be worked on a day, and
+which of the collectors' queue are called, for :func:`sim.kernels.span.run_days`.
+
+Most delinquent accounts can do nothing on most days: each rung waits ``every_days``
+since its last action and acts only inside its window of days past due, and court comes
+once, past a threshold. Between two of the path's other events an account changes only
+when the ladder itself works it (a contact, a payment, a placement, a court claim) or when
+a promised payment falls due, so the first day anything can happen to it is known when its
+day's work is done (:func:`next_day`; an account contacted today is simply worked again
+tomorrow, when it usually has a rung ready). The batched ladder keeps its candidates in an
+:class:`Agenda` (a table in slot order, with the ladder's own fields of each account) and
+each day works only the accounts whose day has come; the rules applied to them are the
+day-by-day kernels' (:func:`sim.kernels.ladder.rung_ready`,
+:func:`sim.kernels.ladder.priority_keys`), so the results are bit-identical.
+
+The collectors' queue is rebuilt each day from the accounts the collectors' rung may call:
+an account waiting for a collector stays ready for it, so it is worked every day until it
+is called, and the day's capacity and priority order are exact (:func:`top_priority` picks
+the first ``k`` of the order a stable sort gives).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
+from sim.kernels.ladder import priority_keys
+from sim.kernels.layout import Book, Rules, State
+
+NEVER = 2**62
+"""A day no span reaches: the account cannot be worked again before the next event."""
+
+
+class Agenda(NamedTuple):
+    """The candidates of a span of days (rows, ascending slots) and the day's work buffers.
+
+    Rows of the table: ``slot`` (the account), ``wake`` (the first day it may be worked;
+    :data:`NEVER` once it no longer owes), ``due`` (due day of its oldest unpaid bill when
+    last worked), ``alive`` (still a candidate), and the ladder's own fields of the account,
+    copied in from :class:`State` for the span and back at its end so that the day's
+    passes read them in table order: ``last`` (each rung's last action, as
+    ``State.last_action``), ``placed`` (``State.agency``), ``ring`` and ``week`` (the
+    contacts of the last seven days, ``State.week`` and ``State.week_total``) and
+    ``contacts`` (``State.contacts_month``). The day's buffers hold the
+    accounts past due worked today, by position ``m``: ``act`` (row), ``aw`` (slot),
+    ``dpd`` and ``today`` (contacts today); ``waiting`` (positions the collectors may
+    call); the day's contacts: ``pos`` (position ``m``) and ``rung``, calls first, then
+    rung by rung, with the automated ones first gathered in account order in
+    ``auto_pos``/``auto_rung``; and ``who``, ``cdpd`` and ``ch``, the contacts' accounts,
+    days past due and channels.
+    """
+
+    slot: np.ndarray  # (n,) int64
+    wake: np.ndarray  # (n,) int64 day
+    due: np.ndarray  # (n,) int64 day
+    alive: np.ndarray  # (n,) bool
+    last: np.ndarray  # (n, rungs) int32 day
+    placed: np.ndarray  # (n,) bool
+    ring: np.ndarray  # (7, n) int16
+    week: np.ndarray  # (n,) int16
+    contacts: np.ndarray  # (n,) int32
+    act: np.ndarray  # (n,) int64 row
+    aw: np.ndarray  # (n,) int64 slot
+    dpd: np.ndarray  # (n,) int64
+    today: np.ndarray  # (n,) int64
+    waiting: np.ndarray  # (n,) int64 position
+    pos: np.ndarray  # (wide,) int64 position; wide = n x min(rungs, per_day)
+    rung: np.ndarray  # (wide,) int64
+    auto_pos: np.ndarray  # (wide,) int64
+    auto_rung: np.ndarray  # (wide,) int64
+    who: np.ndarray  # (wide,) int64 slot
+    cdpd: np.ndarray  # (wide,) int64
+    ch: np.ndarray  # (wide,) int64 channel
+
+
+@njit(cache=True)
+def new_agenda(cand: np.ndarray, first: int, per_day: int, s: State) -> Agenda:
+    """The agenda of candidates ``cand`` (ascending slots), all to be worked on ``first``,
+    with their ladder fields copied from ``s`` (:func:`close_agenda` copies them back).
+    An account has at most ``per_day`` contacts a day (the cap), one per rung."""
+    rungs = s.last_action.shape[1]
+    n = cand.shape[0]
+    wide = n * max(min(rungs, per_day), 1)
+    last = np.empty((n, rungs), dtype=s.last_action.dtype)
+    placed = np.empty(n, dtype=np.bool_)
+    ring = np.empty((7, n), dtype=s.week.dtype)
+    week = np.empty(n, dtype=s.week_total.dtype)
+    contacts = np.empty(n, dtype=s.contacts_month.dtype)
+    for i in range(n):
+        w = cand[i]
+        last[i], placed[i] = s.last_action[w], s.agency[w]
+        ring[:, i], week[i], contacts[i] = s.week[:, w], s.week_total[w], s.contacts_month[w]
+    return Agenda(cand.copy(), np.full(n, first, dtype=np.int64), np.zeros(n, dtype=np.int64),
+                  np.ones(n, dtype=np.bool_), last, placed, ring, week, contacts,
+                  np.empty(n, dtype=np.int64),
+                  np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64),
+                  np.zeros(n, dtype=np.int64), np.empty(n, dtype=np.int64),
+                  np.empty(wide, dtype=np.int64), np.empty(wide, dtype=np.int64),
+                  np.empty(wide, dtype=np.int64), np.empty(wide, dtype=np.int64),
+                  np.empty(wide, dtype=np.int64), np.empty(wide, dtype=np.int64),
+                  np.empty(wide, dtype=np.int64))
+
+
+@njit(cache=True)
+def close_agenda(a: Agenda, s: State) -> None:
+    """Copy the agenda's ladder fields back to ``s`` (every candidate of the span)."""
+    for i in range(a.slot.shape[0]):
+        w = a.slot[i]
+        s.last_action[w], s.agency[w] = a.last[i], a.placed[i]
+        s.week[:, w], s.week_total[w], s.contacts_month[w] = a.ring[:, i], a.week[i], a.contacts[i]
+
+
+@njit(cache=True)
+def turn_ring(day: int, a: Agenda) -> None:
+    """Move the agenda's contact ring on a day (as :func:`sim.kernels.ladder.turn_week`
+    moves the book's)."""
+    slot = day % 7
+    week = a.week
+    week -= a.ring[slot]
+    a.ring[slot] = 0
+
+
+@njit(cache=True)
+def rung_table(r: Rules) -> np.ndarray:
+    """The rungs' ``from_dpd``, ``to_dpd``, ``every_days`` and agency flag, one row each
+    ((rungs, 4) int64), so that per-account helpers take one small array."""
+    steps = np.empty((r.step_from.shape[0], 4), dtype=np.int64)
+    for j in range(steps.shape[0]):
+        steps[j, 0], steps[j, 1] = r.step_from[j], r.step_to[j]
+        steps[j, 2], steps[j, 3] = r.step_every[j], r.step_agency[j]
+    return steps
+
+
+@njit(cache=True, inline="always")
+def next_day(day: int, w: int, due: int, steps: np.ndarray, agency: np.ndarray,
+             last_action: np.ndarray, court: int) -> int:
+    """The first day after ``day`` on which account ``w`` (a row of ``agency`` and
+    ``last_action``; its oldest unpaid bill due on day ``due``) can be worked, its day's
+    work done, if only the ladder's own work changes it.
+
+    The earliest of: for each rung (``steps``, see :func:`rung_table`) that may act on it
+    (any rung, or the agency alone once placed, ``agency[w]``), the first day both inside
+    the rung's window (``due + from_dpd .. due + to_dpd``) and ``every_days`` after the
+    rung's last action (``last_action[w]``); and ``court`` (:func:`court_day`).
+    :data:`NEVER` when none comes. Caps are not counted: an account a cap holds back is
+    ready again, and worked, the next day. A payment changes the account: the caller works
+    a payer again the next day (or the same day, for a promise paid before the day's work).
+    """
+    nxt, free = max(court, day + 1), not agency[w]
+    for j in range(steps.shape[0]):
+        if steps[j, 3] or free:
+            ready = max(due + steps[j, 0], last_action[w, j] + steps[j, 2], day + 1)
+            if ready <= due + steps[j, 1]:
+                nxt = min(nxt, ready)
+                if nxt == day + 1:  # none comes sooner
+                    return nxt
+    return nxt
+
+
+@njit(cache=True, inline="always")
+def court_day(w: int, due: int, on: bool, threshold: int, smallest: float, legal: np.ndarray,
+              outstanding: np.ndarray) -> int:
+    """The day account ``w`` (oldest unpaid bill due on day ``due``) reaches the legal
+    ``threshold`` (days past due) when court is ``on``, the account not in court
+    (``legal``) and its balance (``outstanding``) at least ``smallest`` cents (as
+    :func:`legal <sim.kernels.ladder.legal>` decides); :data:`NEVER` otherwise."""
+    if on and not legal[w] and outstanding[w] >= smallest:
+        return due + max(threshold, 1)
+    return NEVER
+
+
+@njit(cache=True)
+def _before(key: np.ndarray, i: int, j: int) -> bool:
+    """Whether position ``i`` comes before ``j`` in the collectors' order (no NaN keys):
+    the larger key first, ties by position."""
+    return key[i] > key[j] or (key[i] == key[j] and i < j)
+
+
+@njit(cache=True)
+def _sift_down(heap: np.ndarray, size: int, key: np.ndarray) -> None:
+    """Restore the heap (the last in the order at the root) after its root changed."""
+    at = 0
+    while True:
+        left, last = 2 * at + 1, at
+        if left < size and _before(key, heap[last], heap[left]):
+            last = left
+        if left + 1 < size and _before(key, heap[last], heap[left + 1]):
+            last = left + 1
+        if last == at:
+            return
+        heap[at], heap[last] = heap[last], heap[at]
+        at = last
+
+
+@njit(cache=True)
+def _sift_up(heap: np.ndarray, at: int, key: np.ndarray) -> None:
+    """Restore the heap after an entry was added at ``at``."""
+    while at > 0:
+        parent = (at - 1) // 2
+        if not _before(key, heap[parent], heap[at]):
+            return
+        heap[at], heap[parent] = heap[parent], heap[at]
+        at = parent
+
+
+@njit(cache=True)
+def top_priority(who: np.ndarray, dpd: np.ndarray, k: int, r: Rules, b: Book) -> np.ndarray:
+    """The first ``k`` positions of ``who`` in the collectors' order: exactly
+    ``priority(who, dpd, r, b)[:k]`` (a stable sort on the descending key, ties by
+    position), found with a heap of ``k`` in one pass when ``k`` is below the queue.
+
+    Args:
+        who: the waiting accounts (ascending slots); ``dpd`` their days past due.
+        k: how many to call (at most ``who.shape[0]``).
+    """
+    n = who.shape[0]
+    key = priority_keys(who, dpd, r, b)
+    if k >= n or np.isnan(key).any():
+        return np.argsort(-key, kind="mergesort")[:k]
+    heap = np.empty(k, dtype=np.int64)  # the k first so far, the last of them at the root
+    for i in range(k):
+        heap[i] = i
+        _sift_up(heap, i, key)
+    for i in range(k, n):
+        if _before(key, i, heap[0]):
+            heap[0] = i
+            _sift_down(heap, k, key)
+    chosen = np.sort(heap)
+    return chosen[np.argsort(-key[chosen], kind="mergesort")]
+
+
+@njit(cache=True)
+def week_max(day: int, most: int, a: Agenda) -> int:
+    """The larger of ``most`` and the contacts in seven days of every candidate past due on
+    ``day`` (worked today or not)."""
+    for i in range(a.slot.shape[0]):
+        if a.alive[i] and a.due[i] < day:
+            most = max(most, int(a.week[i]))
+    return most

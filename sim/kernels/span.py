@@ -1,0 +1,252 @@
+"""The collection ladder's days between two of the path's events, in one compiled call.
+
+:func:`run_days` applies the day's steps of :mod:`sim.kernels.ladder` (:func:`open_day`,
+:func:`contacts`, :func:`respond`, :func:`legal`, in that order, with the same draws) to
+the accounts of an :class:`sim.kernels.agenda.Agenda` whose day has come, instead of
+every candidate every day: the collectors' capacity and priority order, the caps and every
+counter come out bit-identical to the day-by-day kernels (``tests/test_kernels.py`` and
+``scripts/engine_fingerprint.py`` compare the records).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
+from sim.kernels.agenda import (
+    NEVER,
+    Agenda,
+    close_agenda,
+    court_day,
+    new_agenda,
+    next_day,
+    rung_table,
+    top_priority,
+    turn_ring,
+    week_max,
+)
+from sim.kernels.ladder import (
+    due_time,
+    legal,
+    open_day,
+    promises_due,
+    respond,
+    rung_ready,
+    turn_week,
+)
+from sim.kernels.layout import (
+    CALLS,
+    MAX_DAY,
+    MAX_WEEK,
+    PAID,
+    WAITED,
+    Book,
+    Rules,
+    State,
+)
+
+
+@njit(cache=True)
+def _open(day: int, a: Agenda, steps: np.ndarray, r: Rules, s: State,
+          b: Book) -> tuple[int, int]:
+    """:func:`open_day` and the collectors' part of :func:`_eligible` over the agenda's
+    accounts due today: drop those that no longer owe (out of the collectors' queue), list
+    those past due, find those the collectors may call, and set the next day of the others.
+
+    Returns:
+        (accounts past due worked today, accounts waiting for a collector).
+    """
+    m = q = 0
+    h, per_day, per_week = r.human_step, r.per_day, r.per_week
+    slots, wake, oldest, active = a.slot, a.wake, b.oldest, b.active
+    agency, last_action = a.placed, a.last
+    on, threshold, smallest = r.legal_on, r.legal_from, r.legal_min_cents
+    for i in range(slots.shape[0]):
+        if wake[i] > day:
+            continue
+        w = slots[i]
+        o = oldest[w]
+        if o < 0 or not active[w]:
+            s.queued_since[w] = -1
+            a.alive[i], wake[i] = False, NEVER
+            continue
+        due = due_time(o, r.due_day)
+        a.due[i] = due
+        if due >= day:  # not past due: nothing today
+            when = court_day(w, due, on, threshold, smallest, s.legal, b.outstanding)
+            wake[i] = next_day(day, i, due, steps, agency, last_action, when)
+            continue
+        d = day - due
+        a.act[m], a.aw[m], a.dpd[m], a.today[m] = i, w, d, 0
+        if (h >= 0 and rung_ready(d, day, not agency[i], last_action[i, h], steps[h, 0],
+                                  steps[h, 1], steps[h, 2], steps[h, 3])
+                and min(per_day, per_week - int(a.week[i])) > 0):
+            a.waiting[q] = m
+            q += 1
+        m += 1
+    return m, q
+
+
+@njit(cache=True)
+def _call(day: int, a: Agenda, q: int, r: Rules, s: State, b: Book) -> int:
+    """:func:`_human` over the agenda: queue the ``q`` waiting accounts and call as many as
+    the day's capacity allows, in priority order (into ``a.pos``); returns the calls."""
+    for x in a.waiting[:q]:
+        w = a.aw[x]
+        if s.queued_since[w] < 0:
+            s.queued_since[w] = day
+    k = min(q, r.daily_calls)
+    if k == 0:
+        return 0
+    for t in range(q):
+        a.who[t], a.cdpd[t] = a.aw[a.waiting[t]], a.dpd[a.waiting[t]]
+    order = top_priority(a.who[:q], a.cdpd[:q], k, r, b)
+    waited = 0
+    for t in range(k):
+        x = a.waiting[order[t]]
+        w = a.aw[x]
+        a.today[x] += 1
+        waited += day - s.queued_since[w]
+        s.queued_since[w] = -1
+        s.human_ever[w] = True
+        a.last[a.act[x], r.human_step] = day
+        a.pos[t], a.rung[t] = x, r.human_step
+    s.tally[CALLS] += k
+    s.tally[WAITED] += waited
+    return k
+
+
+@njit(cache=True)
+def _remind(day: int, a: Agenda, m: int, steps: np.ndarray, r: Rules, s: State,
+            b: Book) -> np.ndarray:
+    """:func:`_automated` over the agenda's ``m`` accounts past due, after the day's calls:
+    the automated rungs ready for an account (as :func:`_eligible` found them before the
+    calls) contact it in ladder order while it has room under both caps; every worked
+    account's contacts today, this week and this month are booked, and its next day set
+    (tomorrow when it was contacted: it may pay today, and a rung is usually ready again).
+
+    Returns:
+        (contacts of each rung, the largest contacts today, the largest contacts in seven
+        days, automated contacts): the contacts are in ``a.auto_pos``/``a.auto_rung`` in
+        account order.
+    """
+    rungs, slot, h = steps.shape[0], day % 7, r.human_step
+    agency, last_action, week_total = a.placed, a.last, a.week
+    out = np.zeros(rungs + 3, dtype=np.int64)
+    on, threshold, smallest = r.legal_on, r.legal_from, r.legal_min_cents
+    c = most_day = most_week = 0
+    for x in range(m):
+        i, w, d, today = a.act[x], a.aw[x], a.dpd[x], a.today[x]
+        free = not agency[i]
+        room = min(r.per_day - today, r.per_week - np.int64(week_total[i]) - today)
+        wanted = 0
+        for j in range(rungs):
+            if j == h or not rung_ready(d, day, free, last_action[i, j], steps[j, 0],
+                                        steps[j, 1], steps[j, 2], steps[j, 3]):
+                continue
+            wanted += 1
+            if wanted <= room:
+                a.auto_pos[c], a.auto_rung[c] = x, j
+                c += 1
+                out[j] += 1
+                today += 1
+                last_action[i, j] = day
+                if steps[j, 3]:
+                    agency[i] = True
+        if today > 0:
+            a.ring[slot, i] = today
+            week_total[i] += today
+            a.contacts[i] += today
+        a.today[x] = today
+        most_day = max(most_day, today)
+        most_week = max(most_week, int(week_total[i]))
+        if today > 0:  # worked again tomorrow: it may pay today, and is rarely idle long
+            a.wake[i] = day + 1
+        else:
+            when = court_day(w, a.due[i], on, threshold, smallest, s.legal, b.outstanding)
+            a.wake[i] = next_day(day, i, a.due[i], steps, agency, last_action, when)
+    out[rungs], out[rungs + 1], out[rungs + 2] = most_day, most_week, c
+    return out
+
+
+@njit(cache=True)
+def _group(a: Agenda, k: int, counts: np.ndarray, c: int) -> int:
+    """Append the ``c`` automated contacts (``a.auto_pos``, account order) to the ``k``
+    calls in ``a.pos``/``a.rung``, rung by rung (``counts`` each), each in slot order;
+    returns the contacts in all."""
+    start = np.empty(counts.shape[0], dtype=np.int64)
+    for j in range(counts.shape[0]):
+        start[j] = k
+        k += counts[j]
+    for t in range(c):
+        j = a.auto_rung[t]
+        a.pos[start[j]], a.rung[start[j]] = a.auto_pos[t], j
+        start[j] += 1
+    return k
+
+
+@njit(cache=True)
+def _book_contacts(day: int, a: Agenda, k: int, most_day: int, most_week: int, r: Rules,
+                   s: State) -> None:
+    """The channels' actions and costs of the day's ``k`` contacts and the caps' highs (the
+    week's over every account past due, worked today or not, as :func:`_automated`)."""
+    for t in range(k):
+        c = r.step_channel[a.rung[t]]
+        s.actions[c] += 1
+        s.cost[c] += r.cost_cents[c]
+        a.who[t], a.cdpd[t], a.ch[t] = a.aw[a.pos[t]], a.dpd[a.pos[t]], c
+    s.tally[MAX_DAY] = max(s.tally[MAX_DAY], most_day)
+    most = max(s.tally[MAX_WEEK], most_week)
+    if most < r.per_week:  # a week's contacts never exceed the cap, so it bounds the high
+        most = week_max(day, most, a)
+    s.tally[MAX_WEEK] = most
+
+
+@njit(cache=True)
+def _wake_payers(when: int, start: int, a: Agenda, bufs, sizes) -> None:  # noqa: ANN001
+    """Work on day ``when`` (at the latest) the candidates that paid since ``start`` in
+    ``bufs[PAID]`` (a payment moves the oldest bill, the balance, or ends the debt)."""
+    paid = bufs[PAID]
+    for t in range(start, sizes[PAID]):
+        i = np.searchsorted(a.slot, paid[0, t])
+        if i < a.slot.shape[0] and a.slot[i] == paid[0, t] and a.alive[i]:
+            a.wake[i] = min(a.wake[i], when)
+
+
+@njit(cache=True)
+def run_days(first: int, last: int, cand: np.ndarray, r: Rules, s: State, b: Book, bufs,
+             sizes) -> np.ndarray:  # noqa: ANN001
+    """Run the ladder's days ``first..last`` back to back (nothing else may happen between
+    them); returns the candidates still owing, as :func:`open_day` day by day would.
+
+    Each day works only the candidates whose day has come (:mod:`sim.kernels.agenda`): all
+    of them on ``first``, then each on the first day a rung or the court can act on it
+    (:func:`sim.kernels.agenda.next_day`), the day after a payment, and the day a promise
+    it made is paid. The day's steps and their order are those of :func:`open_day`,
+    :func:`contacts`, :func:`respond` and :func:`legal`, so the records are bit-identical.
+    """
+    if r.step_from.shape[0] == 0:
+        for day in range(first, last + 1):
+            cand = open_day(day, cand, r, s, b, bufs, sizes)[0]
+        return cand
+    a, steps = new_agenda(cand, first, r.per_day, s), rung_table(r)
+    rungs = steps.shape[0]
+    for day in range(first, last + 1):
+        turn_week(day, r, s)
+        turn_ring(day, a)
+        start = sizes[PAID]
+        promises_due(day, r, s, b, bufs, sizes)
+        _wake_payers(day, start, a, bufs, sizes)
+        m, q = _open(day, a, steps, r, s, b)
+        if m == 0:
+            continue
+        k = _call(day, a, q, r, s, b) if r.human_step >= 0 else 0
+        out = _remind(day, a, m, steps, r, s, b)
+        k = _group(a, k, out[:rungs], out[rungs + 2])
+        if k:
+            _book_contacts(day, a, k, int(out[rungs]), int(out[rungs + 1]), r, s)
+            respond(day, a.who[:k], a.cdpd[:k], a.ch[:k], r, s, b, bufs, sizes)
+        legal(a.aw[:m], a.dpd[:m], r, s, b)
+    close_agenda(a, s)
+    return a.slot[a.alive]
