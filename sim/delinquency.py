@@ -65,19 +65,29 @@ def days_past_due(day: float, oldest: np.ndarray, due_day: int) -> np.ndarray:
     return np.maximum(whole - due_time(oldest, due_day), 0) * (oldest >= 0)
 
 
+@overload
+def is_late(day: int, due: int) -> bool: ...
+@overload
+def is_late(day: int, due: np.ndarray) -> np.ndarray: ...
+def is_late(day: int, due: np.ndarray | int) -> np.ndarray | bool:
+    """Whether a bill that fell due on day ``due`` (its due time) is past due on whole day
+    ``day``: from the day after its due date, not on it. Scalars or arrays."""
+    return due < day
+
+
 def past_due(day: int, oldest: np.ndarray, due_day: int) -> np.ndarray:
     """Whether each account has a bill past due on whole day ``day`` (its due time before it).
 
     ``oldest``: due month of the oldest unpaid bill (-1: none). A bill due on ``day``
     itself is not yet past due; it is from ``day + 1``.
     """
-    return (oldest >= 0) & (due_time(oldest, due_day) < day)
+    return (oldest >= 0) & is_late(day, due_time(oldest, due_day))
 
 
 def late_days(day: int, due_times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Which of the unpaid bills due at ``due_times`` are past due on whole day ``day``, and
     by how many days: ``(mask, day - due_times[mask])``."""
-    late = due_times < day
+    late = is_late(day, due_times)
     return late, day - due_times[late]
 
 

@@ -29,6 +29,7 @@ from numba import njit
 import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
 from sim.kernels.ladder import priority_keys
 from sim.kernels.layout import Book, Rules, State
+from sim.kernels.rules import is_late
 
 NEVER = 2**62
 """A day no span reaches: the account cannot be worked again before the next event."""
@@ -237,6 +238,6 @@ def week_max(day: int, most: int, a: Agenda) -> int:
     """The larger of ``most`` and the contacts in seven days of every candidate past due on
     ``day`` (worked today or not)."""
     for i in range(a.slot.shape[0]):
-        if a.alive[i] and a.due[i] < day:
+        if a.alive[i] and is_late(day, a.due[i]):
             most = max(most, int(a.week[i]))
     return most

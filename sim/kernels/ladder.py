@@ -26,14 +26,10 @@ between, working each account only on the days something can happen to it.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from numba import njit
 
 import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
-from sim.delinquency import bucket_of as _bucket_rule
-from sim.delinquency import due_time as _due_time_rule
 from sim.kernels.accounts import cash_for_bill, pay_account, spend, whole_bills
 from sim.kernels.draws import uniform
 from sim.kernels.layout import (
@@ -56,11 +52,14 @@ from sim.kernels.layout import (
     Rules,
     State,
 )
-
-due_time: Any = njit(cache=True)(_due_time_rule)  # int or array in, as the rule
-""":func:`sim.delinquency.due_time` (the one statement of a bill's due day), compiled."""
-bucket_of: Any = njit(cache=True)(_bucket_rule)
-""":func:`sim.delinquency.bucket_of` (the buckets' edges, stated once), compiled."""
+from sim.kernels.rules import (
+    bucket_of,
+    cured_after_payment,
+    days_past_due,
+    due_time,
+    is_late,
+    past_due,
+)
 
 
 # -- growing buffers ----------------------------------------------------------------------
@@ -111,7 +110,7 @@ def _cure(day: int, w: int, dpd: int, r: Rules, s: State, b: Book) -> None:
     """Count a cure of account ``w`` (``dpd`` days past due before paying) when nothing is
     past due after its payment (``sim.delinquency.cured_after_payment``)."""
     o = b.oldest[w]
-    if dpd >= 1 and not (o >= 0 and due_time(o, r.due_day) < day):
+    if dpd >= 1 and cured_after_payment(day, o, r.due_day):
         bucket = bucket_of(dpd)
         s.cures[bucket - 1] += 1
 
@@ -171,13 +170,13 @@ def promises_due(day: int, r: Rules, s: State, b: Book, bufs, sizes) -> None:  #
         w = idx[j]
         kept += s.promise_kept[w]
         o = b.oldest[w]
-        live[j] = (s.promise_kept[w] and o >= 0 and due_time(o, r.due_day) < day
+        live[j] = (s.promise_kept[w] and past_due(day, o, r.due_day)
                    and b.active[w])
     s.promise_day[idx] = -1
     s.tally[KEPT] += kept
     s.tally[BROKEN] += idx.shape[0] - kept
     who = idx[live]
-    dpd = day - due_time(b.oldest[who], r.due_day)
+    dpd = days_past_due(day, b.oldest[who], r.due_day)
     pay(day, who, dpd, s.promise_channel[who].astype(np.int64), r, s, b, bufs, sizes)
 
 
@@ -294,7 +293,7 @@ def open_day(day: int, cand: np.ndarray, r: Rules, s: State, b: Book, bufs,
         owing[k] = w
         k += 1
         due = due_time(o, r.due_day)
-        if due < day:
+        if is_late(day, due):
             idx[m], dpd[m] = w, day - due
             m += 1
     return owing[:k], idx[:m], dpd[:m]

@@ -19,7 +19,6 @@ from numba import njit
 
 import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
 from sim.delinquency import BUCKETS, CHARGED_OFF, RE_AGED
-from sim.kernels.ladder import bucket_of
 from sim.kernels.month_layout import (
     ACCOUNTS,
     BALANCE,
@@ -32,7 +31,7 @@ from sim.kernels.month_layout import (
     RECEIVABLES,
     UNEMPLOYED,
 )
-from sim.kernels.rules import days_past_due
+from sim.kernels.rules import bucket_of, days_past_due
 from sim.kernels.statement import unpaid_sum
 
 N_BUCKETS = len(BUCKETS)

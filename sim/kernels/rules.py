@@ -46,7 +46,9 @@ bucket_of: Any = compiled(delinquency.bucket_of)
 """:func:`sim.delinquency.bucket_of` (the buckets' edges, stated once), compiled."""
 days_past_due: Any = compiled(delinquency.days_past_due, due_time=due_time)
 """:func:`sim.delinquency.days_past_due`, compiled: an int (one account) or array ``oldest``."""
-past_due: Any = compiled(delinquency.past_due, due_time=due_time)
+is_late: Any = compiled(delinquency.is_late)
+""":func:`sim.delinquency.is_late` (past due from the day after the due date), compiled."""
+past_due: Any = compiled(delinquency.past_due, due_time=due_time, is_late=is_late)
 """:func:`sim.delinquency.past_due`, compiled: scalar or array ``oldest``."""
 cured_after_payment: Any = compiled(delinquency.cured_after_payment, past_due=past_due)
 """:func:`sim.delinquency.cured_after_payment`, compiled: scalar or array ``oldest``."""

@@ -27,7 +27,6 @@ from sim.kernels.agenda import (
     week_max,
 )
 from sim.kernels.ladder import (
-    due_time,
     legal,
     open_day,
     promises_due,
@@ -45,6 +44,7 @@ from sim.kernels.layout import (
     Rules,
     State,
 )
+from sim.kernels.rules import due_time, is_late
 
 
 @njit(cache=True)
@@ -73,7 +73,7 @@ def _open(day: int, a: Agenda, steps: np.ndarray, r: Rules, s: State,
             continue
         due = due_time(o, r.due_day)
         a.due[i] = due
-        if due >= day:  # not past due: nothing today
+        if not is_late(day, due):  # not past due: nothing today
             when = court_day(w, due, on, threshold, smallest, s.legal, b.outstanding)
             wake[i] = next_day(day, i, due, steps, agency, last_action, when)
             continue
