@@ -19,7 +19,7 @@ from typing import Any
 from numba import njit
 
 import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
-from sim import delinquency
+import sim.delinquency as delinquency
 
 
 def compiled(rule: Callable[..., Any], **callees: Any) -> Any:
