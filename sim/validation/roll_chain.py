@@ -15,7 +15,7 @@ import numpy as np
 from scipy import stats
 
 from sim.config import RunConfig
-from sim.delinquency import BUCKET_EDGES, BUCKETS, CHARGED_OFF
+from sim.delinquency import BUCKETS, CHARGED_OFF, bucket_of
 from sim.engine import PathSimulation
 from sim.ledger import DAYS_PER_MONTH
 from sim.validation.books import benchmark_config
@@ -68,7 +68,7 @@ def simulate_states(config: RunConfig, seed: int, path: int) -> dict[str, np.nda
     charged = ~p.active[:n0]
     k_max = config.billing.chargeoff_dpd // DAYS_PER_MONTH
     dpd = p.ledger.days_past_due(config.book.horizon_months * DAYS_PER_MONTH, n)
-    bucket = np.digitize(dpd, BUCKET_EDGES)
+    bucket = bucket_of(dpd)
     state = np.where(bucket > k_max, k_max + 3, bucket)  # past charge-off age: its own bin
     closed = p.active[:n] & (p.limit[:n] == 0) & (p.ledger.balance(n) == 0)
     state = np.where(closed, k_max + 1, state)
