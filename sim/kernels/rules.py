@@ -18,8 +18,8 @@ from typing import Any
 
 from numba import njit
 
-import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
 import sim.delinquency as delinquency
+import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
 
 
 def compiled(rule: Callable[..., Any], **callees: Any) -> Any:
