@@ -124,11 +124,17 @@ def check_runs(runs: str | None) -> str:
     mistyped name would otherwise be served as a new, empty store), else ``runs``.
 
     Raises:
-        ValueError: ``runs`` given and not a folder, with the run stores nearby if any.
+        ValueError: ``runs`` given and empty, one run's folder, or not a folder (with the
+            run stores nearby, if any).
     """
     if runs is None:
         return DEFAULT_RUNS
+    if not runs.strip():
+        raise ValueError(f"--runs '': give the run-store folder (default {DEFAULT_RUNS})")
     path = Path(runs)
+    if (path / "manifest.json").is_file():
+        raise ValueError(f"--runs {runs}: this is one run, not a run store; give the folder "
+                         f"that holds runs, here {path.parent}")
     if path.is_dir():
         return runs
     what = "is a file, not a folder" if path.exists() else "does not exist"

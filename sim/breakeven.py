@@ -446,6 +446,23 @@ class BreakevenResult:
         return fmt
 
 
+def check_breakeven(config: RunConfig, stresses: tuple[str, ...]) -> None:
+    """Refuse a search that cannot run, before any work: no deal, an unknown stress, a swap
+    whose notional is a fixed schedule.
+
+    Raises:
+        ValueError: what is wrong and what is allowed.
+    """
+    if config.deal is None:
+        raise ValueError("the config has no deal: breakevens need notes (give --deal FILE)")
+    unknown = set(stresses) - {"multiple", "shock"}
+    if unknown:
+        raise ValueError(f"unknown stress {sorted(unknown)}; allowed: multiple, shock")
+    if not isinstance(config.deal.swap and config.deal.swap.notional, str | None):
+        raise ValueError("the deal's swap notional is a fixed schedule in currency units: the "
+                         "default-multiple replay rescales pools and needs scale-free terms")
+
+
 def breakeven(config: RunConfig, paths: int, seed: int, workers: int = 1, *,
               stresses: tuple[str, ...] = ("multiple", "shock"),
               multiple_grid: tuple[float, ...] = MULTIPLE_GRID,
@@ -457,14 +474,8 @@ def breakeven(config: RunConfig, paths: int, seed: int, workers: int = 1, *,
         ValueError: If the config has no deal, a stress is unknown, or a path's deal never
             started.
     """
-    if config.deal is None:
-        raise ValueError("the config has no deal: breakevens need notes (give --deal FILE)")
-    unknown = set(stresses) - {"multiple", "shock"}
-    if unknown:
-        raise ValueError(f"unknown stress {sorted(unknown)}; allowed: multiple, shock")
-    if not isinstance(config.deal.swap and config.deal.swap.notional, str | None):
-        raise ValueError("the deal's swap notional is a fixed schedule in currency units: the "
-                         "default-multiple replay rescales pools and needs scale-free terms")
+    check_breakeven(config, stresses)
+    assert config.deal is not None  # checked
     notes = [n.name for n in config.deal.notes]
     found: dict[str, np.ndarray] = {}
     if "multiple" in stresses:

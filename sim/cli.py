@@ -282,7 +282,7 @@ def cmd_deal_report(args: argparse.Namespace) -> int:
 
 
 def cmd_breakeven(args: argparse.Namespace) -> int:
-    from sim.breakeven import breakeven
+    from sim.breakeven import breakeven, check_breakeven
     from sim.config import load_config
     from sim.outfiles import check_output_file, write_failed
     from sim.report_tables import breakeven_tables
@@ -293,6 +293,7 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
     paths = config.paths if args.paths is None else args.paths
     seed = config.seed if args.seed is None else args.seed
     stresses = ("multiple", "shock") if args.only is None else (args.only,)
+    check_breakeven(config, stresses)  # before the progress bar shows
 
     from sim.montecarlo import progress_bar
 

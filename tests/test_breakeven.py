@@ -260,7 +260,9 @@ def test_breakeven_without_a_deal_exits_2(tmp_path, capsys):
     config = tmp_path / "nodeal.yaml"
     config.write_text(yaml.safe_dump(dict(TINY, base=str(CONFIGS / "baseline.yaml"), deal=None)))
     assert main(["breakeven", str(config), "--paths", "1"]) == 2
-    assert "the config has no deal" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "the config has no deal" in err
+    assert "paths" not in err  # refused before any progress bar or work
 
 
 def test_breakeven_finds_shipped_configs_by_name_like_run(capsys):

@@ -75,3 +75,8 @@ def test_a_missing_runs_folder_is_refused_with_the_stores_nearby(tmp_path, monke
     (tmp_path / "afile").write_text("")
     with pytest.raises(ValueError, match="is a file, not a folder"):
         check_runs("afile")
+    with pytest.raises(ValueError, match="give the run-store folder"):
+        check_runs("")
+    with pytest.raises(ValueError, match="this is one run, not a run store; give the folder "
+                                         "that holds runs, here runs"):
+        check_runs("runs/20260101-000000-x-s1")
