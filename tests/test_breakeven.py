@@ -237,13 +237,20 @@ def test_median_interval_from_order_statistics():
 # -- the command --------------------------------------------------------------------------------
 
 
-def test_breakeven_command_prints_each_notes_multiple(tmp_path, capsys):
+@pytest.fixture
+def tiny_deal_config(tmp_path) -> Path:
+    """The tiny book with the Baitiao deal cut off at month 4 after 2 revolving months."""
     config = tmp_path / "tiny.yaml"
     data = deep_merge(TINY, {"deal": deep_merge(
         read_yaml(CONFIGS / "deals" / "baitiao_2015.yaml"),
         {"cutoff_month": 4, "revolving_months": 2})})
     data["base"] = str(CONFIGS / "baseline.yaml")
     config.write_text(yaml.safe_dump(data))
+    return config
+
+
+def test_breakeven_command_prints_each_notes_multiple(tiny_deal_config, tmp_path, capsys):
+    config = tiny_deal_config
     csv = tmp_path / "be.csv"
     assert main(["breakeven", str(config), "--paths", "2", "--seed", "3", "--only", "multiple",
                  "--quiet", "--csv", str(csv)]) == 0
@@ -281,13 +288,8 @@ def test_tenth_and_ninetieth_percentiles_need_ten_paths():
     assert ten["p10"].iloc[0] == 1.0 and ten["p90"].iloc[0] == 9.0
 
 
-def test_breakeven_command_shows_a_progress_bar_per_stress(tmp_path, capsys):
-    config = tmp_path / "tiny.yaml"
-    data = deep_merge(TINY, {"deal": deep_merge(
-        read_yaml(CONFIGS / "deals" / "baitiao_2015.yaml"),
-        {"cutoff_month": 4, "revolving_months": 2})})
-    data["base"] = str(CONFIGS / "baseline.yaml")
-    config.write_text(yaml.safe_dump(data))
+def test_breakeven_command_shows_a_progress_bar_per_stress(tiny_deal_config, capsys):
+    config = tiny_deal_config
     assert main(["breakeven", str(config), "--paths", "2", "--seed", "3", "--only",
                  "multiple"]) == 0
     err = capsys.readouterr().err
