@@ -12,6 +12,12 @@ Uniform Retail Credit Classification policy's 30-day steps).
 A *cure* is a delinquent account brought back to not past due: at a due date, by paying
 everything billed (today's instalment too, or it is missed again); on any other day, by
 paying every bill whose due date has passed (:func:`cured_after_payment`).
+
+Every rule is written with operators that mean the same on an array and on a Python
+scalar, and is used as written by the three places that apply it: the vectorised engine
+(arrays of accounts), the compiled kernels (:mod:`sim.kernels.rules` compiles these very
+functions) and the per-borrower reference engine (:mod:`sim.reference`, one account's
+ints and bools).
 """
 
 from __future__ import annotations
@@ -46,7 +52,11 @@ def due_time(due_month: np.ndarray | int, due_day: int) -> np.ndarray | int:
     return due_month * DAYS_PER_MONTH + due_day
 
 
-def days_past_due(day: float, oldest: np.ndarray, due_day: int) -> np.ndarray:
+@overload
+def days_past_due(day: float, oldest: int, due_day: int) -> int: ...
+@overload
+def days_past_due(day: float, oldest: np.ndarray, due_day: int) -> np.ndarray: ...
+def days_past_due(day: float, oldest: np.ndarray | int, due_day: int) -> np.ndarray | int:
     """Whole days since the due date of each account's oldest unpaid bill, at time ``day``.
 
     Written so that the same text serves an array of accounts (numpy) and one account
@@ -75,7 +85,11 @@ def is_late(day: int, due: np.ndarray | int) -> np.ndarray | bool:
     return due < day
 
 
-def past_due(day: int, oldest: np.ndarray, due_day: int) -> np.ndarray:
+@overload
+def past_due(day: int, oldest: int, due_day: int) -> bool: ...
+@overload
+def past_due(day: int, oldest: np.ndarray, due_day: int) -> np.ndarray: ...
+def past_due(day: int, oldest: np.ndarray | int, due_day: int) -> np.ndarray | bool:
     """Whether each account has a bill past due on whole day ``day`` (its due time before it).
 
     ``oldest``: due month of the oldest unpaid bill (-1: none). A bill due on ``day``
@@ -91,7 +105,11 @@ def late_days(day: int, due_times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return late, day - due_times[late]
 
 
-def bucket_of(dpd: np.ndarray) -> np.ndarray:
+@overload
+def bucket_of(dpd: int) -> int: ...
+@overload
+def bucket_of(dpd: np.ndarray) -> np.ndarray: ...
+def bucket_of(dpd: np.ndarray | int) -> np.ndarray | int:
     """Index into :data:`BUCKETS` of each days-past-due value (0: current).
 
     ``np.digitize(dpd, BUCKET_EDGES)``, written as the search it is (digitize checks on
@@ -100,12 +118,22 @@ def bucket_of(dpd: np.ndarray) -> np.ndarray:
     return np.searchsorted(BUCKET_EDGES, dpd, side="right")
 
 
-def cured_at_due_date(was_past_due: np.ndarray, missed: np.ndarray) -> np.ndarray:
+@overload
+def cured_at_due_date(was_past_due: bool, missed: bool) -> bool: ...
+@overload
+def cured_at_due_date(was_past_due: np.ndarray, missed: np.ndarray) -> np.ndarray: ...
+def cured_at_due_date(was_past_due: np.ndarray | bool, missed: np.ndarray | bool
+                      ) -> np.ndarray | bool:
     """Accounts cured at a due date: past due before it and nothing left unpaid after it."""
-    return was_past_due & ~missed
+    return was_past_due & np.logical_not(missed)  # for a Python bool too
 
 
-def cured_after_payment(day: int, oldest: np.ndarray, due_day: int) -> np.ndarray:
+@overload
+def cured_after_payment(day: int, oldest: int, due_day: int) -> bool: ...
+@overload
+def cured_after_payment(day: int, oldest: np.ndarray, due_day: int) -> np.ndarray: ...
+def cured_after_payment(day: int, oldest: np.ndarray | int, due_day: int
+                        ) -> np.ndarray | bool:
     """Whether accounts that paid on whole day ``day`` (their ``oldest`` unpaid due month
     after paying) are no longer past due: every bill due before ``day`` is paid."""
     return np.logical_not(past_due(day, oldest, due_day))  # for a Python bool too

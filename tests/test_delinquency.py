@@ -76,3 +76,37 @@ def test_cures() -> None:
 def test_past_due_means_one_or_more_days_past_due(oldest: list[int], day: int) -> None:
     months = np.array(oldest, dtype=np.int64)
     assert np.array_equal(past_due(day, months, DUE_DAY), days_past_due(day, months, DUE_DAY) >= 1)
+
+
+@given(st.lists(st.integers(-1, 40), min_size=1, max_size=20), st.floats(0, 1300),
+       st.booleans())
+def test_one_account_reads_the_rules_as_the_arrays_do(oldest: list[int], day: float,
+                                                      missed: bool) -> None:
+    """The reference engine calls the rules on one account (Python ints and bools): each
+    gives, element by element, what it gives on the array of all accounts."""
+    months = np.array(oldest, dtype=np.int64)
+    whole = int(day)
+    dpd = days_past_due(day, months, DUE_DAY)
+    for i, m in enumerate(oldest):
+        assert int(days_past_due(day, m, DUE_DAY)) == dpd[i]
+        assert bool(past_due(whole, m, DUE_DAY)) == past_due(whole, months, DUE_DAY)[i]
+        assert bool(cured_after_payment(whole, m, DUE_DAY)) == \
+            cured_after_payment(whole, months, DUE_DAY)[i]
+        assert int(bucket_of(int(dpd[i]))) == bucket_of(dpd)[i]
+        was = bool(past_due(whole, m, DUE_DAY))
+        assert bool(cured_at_due_date(was, missed)) == (was and not missed)
+
+
+def test_the_rules_are_written_in_one_module() -> None:
+    """No other module of ``sim`` restates the month's length, the buckets' edges or the
+    buckets (the analytic oracles of ``sim.validation`` state their own, on purpose)."""
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[1] / "sim"
+    restated = re.compile(r"^\s*(DAYS_PER_MONTH|BUCKET_EDGES|BUCKETS)\s*=|\(1, 31, 61\b"
+                          r"|\"dpd_31_60\", \"dpd_61_90\"", re.M)
+    offenders = [str(p.relative_to(root)) for p in root.rglob("*.py")
+                 if p.name != "delinquency.py" and "validation" not in p.parts
+                 and restated.search(p.read_text())]
+    assert offenders == []

@@ -24,10 +24,9 @@ All amounts are integer cents; rounding is half to even (as ``round`` and ``nump
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
-DAYS_PER_MONTH = 30
+from sim import delinquency
 
 
 @dataclass
@@ -100,14 +99,17 @@ class Account:
         return self.outstanding - self.unpaid_fees
 
     def due_time(self, month: int) -> int:
-        """Day on which the bill of ``month`` falls due."""
-        return month * DAYS_PER_MONTH + self.due_day
+        """Day on which the bill of ``month`` falls due (:func:`sim.delinquency.due_time`)."""
+        return delinquency.due_time(month, self.due_day)
 
     def days_past_due(self, day: float) -> int:
-        """Whole days at time ``day`` since the oldest unpaid bill fell due (0 if none)."""
-        if not self.bills:
-            return 0
-        return max(math.floor(day - self.due_time(self.oldest)), 0)
+        """Whole days at time ``day`` since the oldest unpaid bill fell due, 0 if none
+        (:func:`sim.delinquency.days_past_due`)."""
+        return int(delinquency.days_past_due(day, self.oldest, self.due_day))
+
+    def past_due(self, day: int) -> bool:
+        """Whether a bill is past due on whole day ``day`` (:func:`sim.delinquency.past_due`)."""
+        return bool(delinquency.past_due(day, self.oldest, self.due_day))
 
     def contractual_days_past_due(self, day: float) -> int:
         """Days past due as if never re-aged: while the restructured amount is not repaid,
@@ -115,7 +117,8 @@ class Account:
         Classification, 65 FR 36903), never below the reported days past due."""
         dpd = self.days_past_due(day)
         if self.reaged_left > 0 and self.contract_oldest >= 0:
-            dpd = max(dpd, max(math.floor(day - self.due_time(self.contract_oldest)), 0))
+            dpd = max(dpd, int(delinquency.days_past_due(day, self.contract_oldest,
+                                                         self.due_day)))
         return dpd
 
     def unbilled_principal(self, month: int) -> int:

@@ -39,8 +39,9 @@ import sim.reference.platform as rules
 from sim.agents.recoveries import Recoveries
 from sim.config import RunConfig
 from sim.crn import path_keys
+from sim.delinquency import DAYS_PER_MONTH
 from sim.engine import PathResult, path_streams
-from sim.reference.account import DAYS_PER_MONTH, Account
+from sim.reference.account import Account
 from sim.reference.borrower import Borrower, Population
 from sim.reference.draws import keyed_uniform
 from sim.reference.early_warning import RiskTeam

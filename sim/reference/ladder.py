@@ -36,14 +36,12 @@ from typing import Any
 import numpy as np
 import simpy
 
+from sim import delinquency
 from sim.config import CHANNELS, ChannelConfig, RunConfig
-from sim.reference.account import DAYS_PER_MONTH
+from sim.delinquency import DAYS_PER_MONTH, DELINQUENT_BUCKETS
 from sim.reference.borrower import UNWILLING, Borrower
 from sim.reference.draws import keyed_uniform
 
-BUCKET_EDGES = (1, 31, 61, 91, 121, 151, 181)
-CURE_BUCKETS = ("dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_91_120", "dpd_121_150",
-                "dpd_151_180", "dpd_181_plus")
 SHIFT_HOUR, WORK_HOUR = 0.3, 0.75  # fractions of a day: shift start, collection run
 PROMISE_HOUR = 0.74  # promised payments arrive just before the day's collection run
 HARDSHIP_DRAW, CONTACT_DRAWS = 1, 10  # purposes of the keyed draws (3 per channel)
@@ -122,7 +120,7 @@ class CollectionsDesk:
         c: dict[str, float] = {f"actions_{ch}": 0 for ch in CHANNELS}
         c.update({f"cost_{ch}": 0 for ch in CHANNELS})
         c.update({f"collected_{ch}": 0 for ch in CHANNELS})
-        c.update({f"cures_{b}": 0 for b in CURE_BUCKETS})
+        c.update({f"cures_{b}": 0 for b in DELINQUENT_BUCKETS})
         c.update(collector_capacity=0, collector_calls=0, queue_wait_days_total=0,
                  promises_made=0, promises_kept=0, promises_broken=0, hardship_enrolments=0,
                  arrangement_reages=0, legal_cases=0, legal_costs=0, max_contacts_day=0,
@@ -159,8 +157,8 @@ class CollectionsDesk:
     def count_cure(self, dpd: int) -> None:
         """Count a cure of an account ``dpd`` days past due in its bucket (none below 1)."""
         if dpd >= 1:
-            bucket = sum(1 for edge in BUCKET_EDGES if dpd >= edge) - 1
-            self.counters[f"cures_{CURE_BUCKETS[bucket]}"] += 1
+            bucket = int(delinquency.bucket_of(dpd)) - 1
+            self.counters[f"cures_{DELINQUENT_BUCKETS[bucket]}"] += 1
 
     # -- the team ----------------------------------------------------------------------------
     def shifts(self, days: int) -> Generator[simpy.Event, Any, None]:
@@ -226,10 +224,9 @@ class CollectionsDesk:
                 f.queued_since = -1
                 f.worked = False
                 return
-            due = acct.due_time(acct.oldest)
-            if due >= day:  # a bill missed today is late from tomorrow
+            if not acct.past_due(day):  # a bill missed today is late from tomorrow
                 continue
-            yield from self.work_day(b, day, day - due)
+            yield from self.work_day(b, day, acct.days_past_due(day))
 
     def work_day(self, b: Borrower, day: int, dpd: int) -> Generator[simpy.Event, Any, None]:
         """One day of the ladder for a borrower ``dpd`` days past due."""
@@ -332,10 +329,8 @@ class CollectionsDesk:
         f.promise_day = -1
         self.counters["promises_kept" if f.promise_kept else "promises_broken"] += 1
         acct = b.account
-        if f.promise_kept and acct.oldest >= 0 and b.active:
-            late = due - acct.due_time(acct.oldest)
-            if late > 0:
-                self.pay(b, due, late, f.promise_channel)
+        if f.promise_kept and b.active and acct.past_due(due):
+            self.pay(b, due, acct.days_past_due(due), f.promise_channel)
 
     def pay(self, b: Borrower, day: int, dpd: int, ch: int) -> None:
         """The borrower pays what is owed, as far as cash (``max_cash_share`` of savings plus
@@ -353,7 +348,7 @@ class CollectionsDesk:
         name = CHANNELS[ch]
         self.counters[f"collected_{name}"] += amount
         self.counters[f"cost_{name}"] += round(amount * p.commission)
-        if acct.oldest < 0 or acct.due_time(acct.oldest) >= day:
+        if delinquency.cured_after_payment(day, acct.oldest, acct.due_day):
             self.count_cure(dpd)
 
     def legal(self, b: Borrower, dpd: int) -> None:

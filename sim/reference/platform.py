@@ -15,8 +15,9 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 from scipy.stats import beta
 
+from sim import delinquency
 from sim.config import RunConfig
-from sim.reference.account import DAYS_PER_MONTH
+from sim.delinquency import DAYS_PER_MONTH
 from sim.reference.borrower import Borrower
 
 LIMIT_STEP_CENTS = 10_000  # limits are granted in whole hundreds of currency units
@@ -94,7 +95,8 @@ def due_date(config: RunConfig, b: Borrower, month: int, u: tuple[float, float],
     """
     acct = b.account
     oldest = acct.oldest
-    delinquent = 0 <= oldest < month
+    today = acct.due_time(month)
+    delinquent = acct.past_due(today)
     owed = acct.unpaid
     if config.repayment.model in ("roll_chain", "one_factor"):
         paid = benchmark_payment(config, b, month, oldest, owed, u, z)
@@ -104,12 +106,12 @@ def due_date(config: RunConfig, b: Borrower, month: int, u: tuple[float, float],
     missed = owed - paid > 0
     b.escalated = b.escalated and missed  # escalation lasts while the account is late
     b.accelerated = b.accelerated and missed  # a terminated balance paid in full ends it
-    cured = delinquent and not missed
+    cured = bool(delinquency.cured_at_due_date(delinquent, missed))
     on_time = owed > 0 and not missed
     before = b.score
     b.update_score(config, on_time and not cured, missed, cured)
     up, cut = review_limit(config, b, on_time or owed == 0, missed, before)
-    dpd = (month - oldest) * DAYS_PER_MONTH if delinquent else 0
+    dpd = int(delinquency.days_past_due(today, oldest, acct.due_day))
     return DueDate(owed, paid, principal, fee, missed, cured, dpd, up, cut)
 
 

@@ -6,20 +6,25 @@ up. Columns and units are those of :class:`sim.engine.PathSimulation`'s records.
 
 from __future__ import annotations
 
-from sim.reference.account import DAYS_PER_MONTH
+from sim import delinquency
+from sim.delinquency import (
+    BUCKET_EDGES,
+    BUCKETS,
+    CHARGED_OFF,
+    DAYS_PER_MONTH,
+    NOT_ON_BOOK,
+    RE_AGED,
+    ROLL_STATES,
+)
 from sim.reference.borrower import Borrower
 
-BUCKETS = ("current", "dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_91_120", "dpd_121_150",
-           "dpd_151_180", "dpd_181_plus")
-BUCKET_EDGES = (1, 31, 61, 91, 121, 151, 181)
-RE_AGED, CHARGED_OFF, NOT_ON_BOOK = len(BUCKETS), len(BUCKETS) + 1, len(BUCKETS) + 2
-ROLL_STATES = (*BUCKETS, "re_aged", "charged_off")
 REDEFAULT_WINDOW = 12  # months after a re-age in which a relapse counts as a re-default
 
 
 def bucket_of(dpd: int) -> int:
-    """Index into :data:`BUCKETS`: current below 1 day, then 30-day buckets, 181+ last."""
-    return sum(1 for edge in BUCKET_EDGES if dpd >= edge)
+    """Index into :data:`BUCKETS` of one account's days past due
+    (:func:`sim.delinquency.bucket_of`)."""
+    return int(delinquency.bucket_of(dpd))
 
 
 def roll_state(b: Borrower, bucket: int, contractual: int) -> int:
