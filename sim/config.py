@@ -204,12 +204,14 @@ class IncomeConfig(_Model):
         "u_base), and job losses carry it along that path (job_loss); job finding follows "
         "the economy's rate. At rest (u = u_base) it changes nothing. Source: Hoynes, Miller "
         "and Schaller (2012), 'Who suffers during recessions?', Journal of Economic "
-        "Perspectives 26(3): across US states and three decades of cycles, the unemployment "
-        "of workers aged 16-24 and of those without a high-school diploma moves by about 1.5-2 "
-        "times the aggregate's, that of workers over 35 and of college graduates by less than "
-        "one. BNPL borrowers are younger and have lower incomes than other consumers (CFPB "
-        "2023, Making Ends Meet survey). Modelling choice within that range: 1.3, between the "
-        "young and less-educated groups and the prime-age middle of the book (1.0 makes the "
+        "Perspectives 26(3): from the 2007 recession's peak to its trough (May 2007 to "
+        "October 2009), while the aggregate rate rose 5.6 points (4.4 % to 10.0 %, BLS), that "
+        "of 16-19 year-olds rose 10.9 points (1.9 times), of 20-24 year-olds 8.8 (1.6 times) "
+        "and of white women 3.6 (0.6 times); from 2007 to 2010 that of workers with only a "
+        "high-school education rose 8 points (about 1.4 times). BNPL borrowers are younger and "
+        "have lower incomes than other consumers (CFPB 2023, Making Ends Meet survey). "
+        "Modelling choice within that range: 1.3, between the young and less-educated groups "
+        "and the prime-age middle of the book (1.0 makes the "
         "borrowers' rate the economy's).",
     )
     applicant_unemployment_ratio: Prob = Field(
