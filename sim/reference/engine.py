@@ -38,7 +38,7 @@ import simpy
 import sim.reference.platform as rules
 from sim.agents.recoveries import Recoveries
 from sim.config import RunConfig
-from sim.crn import path_keys
+from sim.crn import Purpose, path_keys
 from sim.delinquency import DAYS_PER_MONTH
 from sim.engine import PathResult, path_streams
 from sim.reference.account import Account
@@ -61,7 +61,6 @@ FLOWS = ("new_purchases", "fees_billed", "payments", "payments_principal", "paym
          "charge_offs", "charge_offs_principal", "charge_offs_fees", "charged_off_accounts",
          "limit_increases", "limit_cuts", "missed_payments", "cures", "bills_due")
 BORROWER_PHASES = ("month_start", "charge_off", "due_date", "purchases")
-_NUDGE = 3  # purpose of the keyed draw deciding who education reaches
 
 
 class ReferencePath:
@@ -226,7 +225,8 @@ class ReferencePath:
         b.limit = rules.initial_limit(self.config, b)
         b.onboard_month = m
         nudges = self.config.nudges
-        if nudges.enabled and keyed_uniform(self.keys["education"], i, 0, _NUDGE) < nudges.reach:
+        reach = keyed_uniform(self.keys["education"], i, 0, Purpose.NUDGE_REACH)
+        if nudges.enabled and reach < nudges.reach:
             b.nudged_month = m
             self.nudge_cost += int(round(nudges.cost_per_borrower * 100))
         self.borrowers.append(b)

@@ -38,13 +38,13 @@ import simpy
 
 from sim import delinquency
 from sim.config import CHANNELS, ChannelConfig, RunConfig
+from sim.crn import CONTACT_DRAWS, Purpose
 from sim.delinquency import DAYS_PER_MONTH, DELINQUENT_BUCKETS
 from sim.reference.borrower import UNWILLING, Borrower
 from sim.reference.draws import keyed_uniform
 
 SHIFT_HOUR, WORK_HOUR = 0.3, 0.75  # fractions of a day: shift start, collection run
 PROMISE_HOUR = 0.74  # promised payments arrive just before the day's collection run
-HARDSHIP_DRAW, CONTACT_DRAWS = 1, 10  # purposes of the keyed draws (3 per channel)
 
 
 @dataclass
@@ -281,7 +281,8 @@ class CollectionsDesk:
 
     def respond(self, b: Borrower, day: int, dpd: int, channels: list[int]) -> None:
         """Responses to contacts through ``channels`` (in order); promise or pay at most once."""
-        u = [keyed_uniform(self.key, b.slot, day, CONTACT_DRAWS + 3 * ch) for ch in channels]
+        u = [keyed_uniform(self.key, b.slot, day, Purpose.CONTACT + CONTACT_DRAWS * ch)
+             for ch in channels]
         responded = []
         for ch, draw in zip(channels, u, strict=True):
             p = self.params[ch]
@@ -300,7 +301,7 @@ class CollectionsDesk:
                 b.stretch = p.stretch_months
                 b.arrangement_until = day // DAYS_PER_MONTH + p.arrangement_months
                 b.plan_instalment = -(-b.account.outstanding // p.arrangement_months)
-        pu = [[keyed_uniform(self.key, b.slot, day, CONTACT_DRAWS + 3 * ch + k)
+        pu = [[keyed_uniform(self.key, b.slot, day, Purpose.CONTACT + CONTACT_DRAWS * ch + k)
                for ch in responded] for k in (1, 2)]
         promises = [(ch, keep) for ch, draw, keep in zip(responded, pu[0], pu[1], strict=True)
                     if draw < self.params[ch].promise_share]
@@ -400,7 +401,7 @@ class CollectionsDesk:
         if b.income > (1.0 - hs.income_drop) * b.permanent_income:
             return
         day = month * DAYS_PER_MONTH + b.account.due_day
-        if not keyed_uniform(self.key, b.slot, day, HARDSHIP_DRAW) < take_up:
+        if not keyed_uniform(self.key, b.slot, day, Purpose.HARDSHIP_TAKE_UP) < take_up:
             return
         self.reage(b, month, hs.grace_months)
         b.file.hardship = True

@@ -27,11 +27,10 @@ from sim.abs import Waterfall, WaterfallResult
 from sim.agents.recoveries import Recoveries
 from sim.agents.spv import POOL_COLUMNS, capped_pool, check_cutoff_pool
 from sim.config import RunConfig
+from sim.crn import Purpose
 from sim.reference.borrower import Borrower
 from sim.reference.draws import keyed_uniform
 from sim.reference.platform import ChargeOff
-
-PURCHASE_ORDER = 200  # keyed-draw purpose: the order in which eligible accounts are bought
 
 
 class Vehicle:
@@ -165,7 +164,8 @@ class Vehicle:
         if amount <= 0:
             return 0.0
         open_ = [i for i, r in enumerate(room) if r > 0]
-        open_.sort(key=lambda i: keyed_uniform(self.key, borrowers[i].slot, 0, PURCHASE_ORDER))
+        open_.sort(key=lambda i: keyed_uniform(self.key, borrowers[i].slot, 0,
+                                                  Purpose.VEHICLE_ORDER))
         bought = 0.0
         for i in open_:
             take = min(bought + room[i], amount) - min(bought, amount)
