@@ -79,8 +79,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.shipped import resolve_config
 
     if args.set and (args.resume is not None or args.from_manifest is not None):
-        raise ValueError("--set changes the config of a new run; a resumed or rerun run "
-                         "keeps its stored config")
+        from sim.settings import stored_run_refusal
+
+        raise ValueError(stored_run_refusal(args.resume, args.from_manifest))
     if args.resume is not None:
         return _resume(args)
     if args.from_manifest is not None:
