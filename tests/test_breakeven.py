@@ -30,9 +30,10 @@ from sim.breakeven import (
 )
 from sim.cli import main
 from sim.config import deep_merge, read_yaml, validate_config
-from sim.engine import PathResult
+from sim.engine import PathResult, simulate_path
 from sim.montecarlo import run_paths
 from sim.report_tables import breakeven_tables
+from sim.scenarios import deterministic_path
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 TINY = {"name": "tiny-deal", "seed": 5,
@@ -291,6 +292,18 @@ def test_shock_override_changes_only_the_peak():
     shocked = shocked_config(config, 0.07)
     assert shocked.macro.shock.peak_increase == 0.07
     assert shocked.book == config.book and shocked.deal == config.deal
+
+
+def test_every_shock_level_meets_the_same_random_numbers():
+    # common random numbers: the path's unemployment differs between two shocks by the
+    # difference of their deterministic paths alone (the AR(1) deviation is the same draws)
+    config = tiny_config()
+    low, high = (shocked_config(config, s) for s in (0.0, 0.1))
+    u_low, u_high = (simulate_path(c, 3, 1).monthly["unemployment_rate"] for c in (low, high))
+    months = u_low.size
+    want = deterministic_path(high.macro, months) - deterministic_path(low.macro, months)
+    assert want.max() > 0.09  # the shock reaches its peak within the horizon
+    np.testing.assert_allclose(u_high - u_low, want, atol=1e-12)
 
 
 def test_shock_breakeven_brackets_the_first_loss_on_a_path():
