@@ -21,7 +21,8 @@ borrowers meet the same shocks and the loss moves with the stress, not with the 
 
 The multiple is multiplicative: no stress is 1x (the base case, the run itself; 0x is a pool
 with no defaults at all). The shock is additive: no stress is +0 points (no rise in
-unemployment; the config's own shock, if any, is one point of the search, not its origin).
+unemployment; the search sets the peak rise, so the config's own shock, if it has one, is
+replaced, not added to).
 
 For each path and note the stress is scanned on a coarse grid (which always holds the
 unstressed point) and the first bracket in which the note starts to lose (writedown above one
