@@ -142,7 +142,24 @@ def apply_settings(config: RunConfig, settings: list[str] | None) -> RunConfig:
     keys = {".".join(parts) for _, parts, _ in parsed}
     if "macro.scenario" in keys and not any(k.startswith("macro.shock") for k in keys):
         data["macro"]["shock"] = None
-    return validate_config(data, f"{config.name} with --set {' --set '.join(settings)}")
+    try:
+        return validate_config(data, f"{config.name} with --set {' --set '.join(settings)}")
+    except ConfigError as err:
+        raise _on_one_line(err, parsed) from None
+
+
+def _on_one_line(err: ConfigError, parsed: list[tuple[str, list[str], Any]]) -> ConfigError:
+    """A refusal of one value as one line naming the setting that gave it, as a bad key's:
+    ``--set 'collections.collectors.count=x': collections.collectors.count = 'x': Input
+    should be a valid integer...``. Several errors keep the config file's form, a line each."""
+    lines = str(err).splitlines()
+    if len(lines) != 2:
+        return err
+    detail = lines[1].strip()
+    named = [text for text, parts, _ in parsed
+             if re.match(re.escape(".".join(parts)) + r"[ .:]", detail)]
+    given = named[-1:] or [text for text, _, _ in parsed]  # the last of a key is applied
+    return ConfigError(" ".join(f"--set {text!r}" for text in given) + f": {detail}")
 
 
 def _stored_overrides(folder: Path) -> dict | None:

@@ -102,6 +102,22 @@ def test_bad_settings_say_what_is_wrong(standard, setting, says):
     with pytest.raises(ConfigError) as err:
         apply_settings(standard, [setting])
     assert says in " ".join(str(err.value).split())
+    assert "\n" not in str(err.value)  # one line
+
+
+def test_a_refused_value_names_its_setting_on_one_line(standard):
+    with pytest.raises(ConfigError) as err:
+        apply_settings(standard, ["book.horizon_months=48", "collections.collectors.count=x",
+                                  "book.horizon_months=36"])
+    assert str(err.value) == ("--set 'collections.collectors.count=x': "
+                              "collections.collectors.count = 'x': Input should be a valid "
+                              "integer, unable to parse string as an integer")
+    with pytest.raises(ConfigError) as err:  # two refusals: a line each, as a config file's
+        apply_settings(standard, ["collections.collectors.count=x", "book.horizon_months=-3"])
+    assert str(err.value).splitlines()[1:] == [
+        "  book.horizon_months = -3: Input should be greater than or equal to 1",
+        "  collections.collectors.count = 'x': Input should be a valid integer, unable to "
+        "parse string as an integer"]
 
 
 def test_run_with_set_records_the_change_as_an_override(tiny_yaml, tmp_path, capsys):
