@@ -222,20 +222,41 @@ def stub_replay(losing: list[tuple[float, float]]):
     return replay, calls
 
 
-def test_a_note_losing_below_the_base_case_but_not_at_it_is_flagged(monkeypatch):
-    # Note A loses from 2.2x on; note B loses from 0.3x to 0.8x only (a trigger or the call's
-    # date can do that on a finite number of paths): B's first loss, 0.3x, lies below the base
-    # case, yet B does not lose at 1x. The search reports 0.3x as B's first loss, says that B
-    # does not lose at 1x and that its loss is not monotone; A's loss is.
-    replay, calls = stub_replay([(2.2, np.inf), (0.3, 0.8)])
-    monkeypatch.setattr(sim.breakeven, "replay_stressed", replay)
-    config = tiny_config(HAND_DEAL)
-    got = multiple_breakevens(config, [hand_result(0, 100.0)], tol=1e-3)
-    assert 2.2 <= got.breakeven[0, 0] <= 2.2 + 1e-3
-    assert 0.3 <= got.breakeven[0, 1] <= 0.3 + 1e-3
-    assert got.unstressed.tolist() == [[False, False]]
+def call_sensitive_result() -> PathResult:
+    """Two periods of a pool of 100: in period 1, 5 defaulted, 75.24 repaid and 6 of interest
+    came in; in period 2 half of what was left defaulted and half was repaid, with no
+    interest."""
+    flows = {"pool_balance_begin": [100.0, 19.76], "interest": [6.0, 0.0],
+             "principal": [75.24, 9.88], "recoveries": [0.0] * 2, "defaults": [5.0, 9.88],
+             "delinquent_balance": [0.0] * 2, "base_rate": [0.02] * 2,
+             "replenishment_capacity": [0.0] * 2}
+    return PathResult(0, {}, {}, pool={k: np.asarray(v) for k, v in flows.items()})
+
+
+def test_a_note_losing_below_the_base_case_but_not_at_it_is_flagged():
+    # A 90 / B 10, no coupons, fees or reserve, clean-up call at 20 % of the pool. Under k,
+    # period 1 has 5k of defaults, 75.24 (1 - 0.05k) / 0.95 of principal and 6 (1 - 0.05k) /
+    # 0.95 of interest, which covers the defaults (the rest goes to the residual); the pool
+    # left is 20.8 - 1.04k.
+    # - k >= 0.7692: that is at most 20, the call sells it at par and repays both notes; B
+    #   loses only the defaults the interest did not cover, 5k - 6.3158 (1 - 0.05k), which is
+    #   positive from k = 1.1881 on: no loss at 1x, 1.658 at 1.5x.
+    # - k < 0.7692: no call; 0.5k of the pool left defaults in period 2 with no interest to
+    #   cover it: B loses 0.5k (20.8 - 1.04k), 5.07 at 0.5x, more than a cent from
+    #   k = 0.01 / 10.4 = 0.000962 on.
+    # So B first loses at 0.001x and loses at 0.5x, but not at 1x: its first loss lies below
+    # the base case, in which it does not lose, and its loss is not monotone in the stress.
+    config = tiny_config(HAND_DEAL | {"clean_up_call": {"call_pct": 0.20}})
+    config = config.model_copy(
+        update={"book": config.book.model_copy(update={"horizon_months": 12})})
+    pool, factor = _pool_arrays([call_sensitive_result()])
+    loss = {k: replay_stressed(config, pool, np.full(1, k)).notes["writedown"].sum(axis=1)[0, 1]
+            * factor[0] for k in (0.5, 1.0, 1.5)}
+    assert loss == pytest.approx({0.5: 5.07, 1.0: 0.0, 1.5: 1.65789}, abs=1e-4)
+    got = multiple_breakevens(config, [call_sensitive_result()], tol=1e-5)
+    assert 0.01 / 10.4 <= got.breakeven[0, 1] <= 0.01 / 10.4 + 1e-5
+    assert got.unstressed.tolist() == [[False, False]]  # neither note loses at 1x
     assert got.monotone.tolist() == [[True, False]]
-    assert any((c == 1.0).all() for c in calls)  # 1x is a point of the scan
     summary = summarise_breakevens(got, ["A", "B"], "multiple")
     assert summary[["loses_unstressed", "not_monotone"]].values.tolist() == [[0, 0], [0, 1]]
     table = _render(BreakevenResult(pd.DataFrame(), summary, paths=1, seed=0))
