@@ -81,7 +81,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.set and (args.resume is not None or args.from_manifest is not None):
         from sim.settings import stored_run_refusal
 
-        raise ValueError(stored_run_refusal(args.resume, args.from_manifest))
+        raise ValueError(stored_run_refusal(args.resume))
     if args.resume is not None:
         return _resume(args)
     if args.from_manifest is not None:

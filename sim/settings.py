@@ -165,7 +165,9 @@ def _on_one_line(err: ConfigError, parsed: list[tuple[str, list[str], Any]]) -> 
 def _stored_overrides(folder: Path) -> dict | None:
     """The overrides recorded in a run folder (its progress record, else its manifest); None
     when neither can be read (the command that reads the folder then says why)."""
-    for name in ("progress.json", "manifest.json"):
+    from sim.store import MANIFEST, PROGRESS
+
+    for name in (PROGRESS, MANIFEST):
         try:
             record = json.loads((folder / name).read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, ValueError):
@@ -178,11 +180,11 @@ def _stored_overrides(folder: Path) -> dict | None:
     return None
 
 
-def stored_run_refusal(resume: str | None, from_manifest: str | None) -> str:
-    """Why ``--set`` is refused with ``--resume RUN_DIR`` or ``--from-manifest RUN``: a stored
-    run keeps the config it was started with, its own ``--set`` overrides included (they are
-    recorded in the run, so the plain command repeats them). Names the recorded overrides when
-    the folder's record can be read."""
+def stored_run_refusal(resume: str | None) -> str:
+    """Why ``--set`` is refused with ``--resume RUN_DIR`` (``resume``) or, ``resume`` None,
+    with ``--from-manifest RUN``: a stored run keeps the config it was started with, its own
+    ``--set`` overrides included (they are recorded in the run, so the plain command repeats
+    them). Names the recorded overrides when the folder's record can be read."""
     if resume is None:
         return ("--set changes the config of a new run; --from-manifest reruns the stored run "
                 "exactly, with the overrides recorded in its manifest: give no --set (to "
