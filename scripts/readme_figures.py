@@ -3,7 +3,8 @@
 The README shows ``creditsim`` sessions (``$ command`` lines followed by what it
 prints). This script runs every such session in a scratch folder, replacing each
 ``runs/<...>`` placeholder by the run the session made before it, and prints (or, with
-``--write``, stores) the new output in place of the old. ``--paths`` and ``--book``
+``--write``, stores) the new output in place of the old, run folders written ``runs/<id>``
+as from the project root. ``--paths`` and ``--book``
 shrink the runs for a quick check; ``tests/test_readme.py`` does exactly that and
 compares the shape of every table (its columns and row names) with the README's.
 
@@ -129,8 +130,15 @@ def run_session(session: Session, shrink: Shrink, folder: Path, width: int = 132
             raise RuntimeError(f"{command!r} exited with {code}: {buffer.getvalue()}")
         if args[0] == "run":
             made.append(buffer.getvalue().strip().splitlines()[-1])
-        text = buffer.getvalue()
+        text = as_from_root(buffer.getvalue(), folder)
     return text
+
+
+def as_from_root(text: str, folder: Path) -> str:
+    """``text`` with the scratch run store ``folder/runs`` (each command's ``--out``) written
+    ``runs``: the run folders as a user running from the project root sees them, where
+    ``--out`` defaults to ``runs`` (``runs/20261201-052451-standard-s20261122``)."""
+    return text.replace(f"{folder / 'runs'}/", "runs/")
 
 
 def table_shape(text: str) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:

@@ -19,13 +19,24 @@ borrowers meet the same shocks and the loss moves with the stress, not with the 
   (``macro.shock.peak_increase``, the config's own shock shape) set to s, so borrowers lose
   jobs, run down savings and miss bills as the model says they would.
 
-For each path and note the stress is scanned on a coarse grid and the first bracket in which
-the note starts to lose (writedown above one cent) is narrowed down: by vectorised bisection
-for the multiple, by `scipy.optimize.brentq` on the note's writedown minus one cent for the
-shock. The result per path is a breakeven (0: the note loses even without stress; infinite:
-no loss up to the largest stress searched); across paths, the median breakeven (the stress at
-which half the paths lose) with a distribution-free 95 % interval from order statistics, and
-the 10th and 90th percentiles.
+The multiple is multiplicative: no stress is 1x (the base case, the run itself; 0x is a pool
+with no defaults at all). The shock is additive: no stress is +0 points (no rise in
+unemployment; the search sets the peak rise, so the config's own shock, if it has one, is
+replaced, not added to).
+
+For each path and note the stress is scanned on a coarse grid (which always holds the
+unstressed point) and the first bracket in which the note starts to lose (writedown above one
+cent) is narrowed down by a bracketing root finder on the note's writedown minus one cent:
+`scipy.optimize.elementwise.find_root` (Chandrupatla's method, vectorised over paths and
+notes) for the multiple, `scipy.optimize.brentq` for the shock. The result per path is a
+breakeven (0: the note loses even at 0; infinite: no loss up to the largest stress searched),
+whether the note loses unstressed, and whether its loss is monotone on the grid: on a finite
+number of paths a trigger, the clean-up call's date or the revolving period can move with the
+stress so that a note loses at one grid stress and not at a larger one. There the breakeven is
+the first loss the scan finds, not a threshold above which the note always loses, and the
+tables say so. Across paths: the median breakeven (the stress at which half the paths lose)
+with a distribution-free 95 % interval from order statistics, the 10th and 90th percentiles,
+and the counts of paths losing unstressed, never losing and losing non-monotonically.
 """
 
 from __future__ import annotations
@@ -40,6 +51,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 from scipy.optimize import brentq
+from scipy.optimize.elementwise import find_root
 from threadpoolctl import threadpool_limits
 
 from sim.abs import Deal, Waterfall, WaterfallResult
@@ -53,7 +65,9 @@ from sim.scenarios import apply_scenario
 __all__ = [
     "MULTIPLE_GRID",
     "SHOCK_GRID",
+    "UNSTRESSED",
     "BreakevenResult",
+    "Search",
     "breakeven",
     "multiple_breakevens",
     "replay_stressed",
@@ -63,9 +77,12 @@ __all__ = [
 ]
 
 MULTIPLE_GRID = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 25.0, 50.0)
-"""Default multiples scanned before bisection; the last is the largest searched."""
+"""Default multiples scanned before the root search; the last is the largest searched."""
 MULTIPLE_TOL = 0.005
 """Width to which the multiple's bracket is narrowed."""
+UNSTRESSED = {"multiple": 1.0, "shock": 0.0}
+"""No stress: the default multiple scales the base case (1x is the run itself); the shock adds
+points of unemployment (+0 is no rise)."""
 SHOCK_GRID = (0.0, 0.02, 0.04, 0.08, 0.16, 0.30)
 """Peak rises of the unemployment rate (fractions: 0.02 = 2 points) scanned before brentq."""
 SHOCK_TOL = 0.0025
@@ -74,6 +91,78 @@ SCALE = 1e6
 """Every path's cut-off pool is rescaled to this many currency units for the replay, so that
 one deal sized on it serves all paths (the terms are shares and rates, so the waterfall is
 scale-free); losses are scaled back to each path's own pool."""
+
+
+# ----------------------------------------------------------------------------------------------
+# The search, common to both stresses
+
+
+@dataclass(frozen=True)
+class Search:
+    """One stress searched on every path and note; each array has shape (paths, notes).
+
+    Attributes:
+        breakeven: The smallest stress at which the note first loses principal (the first
+            grid bracket in which it loses, narrowed to the search's tolerance; the losing
+            end is reported): 0 where it loses at the grid's first point (0), ``inf`` where it
+            loses at no point of the grid.
+        unstressed: Whether the note loses with no stress (`UNSTRESSED`: 1x, +0 points).
+        monotone: False where the note loses at a stress of the grid and not at a larger one:
+            its breakeven is then the first loss found, not a threshold.
+    """
+
+    breakeven: np.ndarray
+    unstressed: np.ndarray
+    monotone: np.ndarray
+
+
+def search_grid(grid: tuple[float, ...], stress: str) -> tuple[float, ...]:
+    """``grid`` sorted, with the unstressed point of ``stress`` added if missing.
+
+    Raises:
+        ValueError: a grid that does not start at 0 (the first bracket's lower end).
+    """
+    points = tuple(sorted({float(g) for g in grid} | {UNSTRESSED[stress]}))
+    if points[0] != 0.0:
+        raise ValueError(f"a {stress} grid starts at 0, not {points[0]}")
+    return points
+
+
+def scan_flags(scan: np.ndarray, grid: tuple[float, ...],
+               unstressed: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What a grid scan says before any root search.
+
+    Args:
+        scan: (rows, len(grid)) booleans, whether the note loses at each stress of ``grid``.
+        grid: The increasing stresses scanned, holding ``unstressed``.
+        unstressed: The stress that means no stress.
+
+    Returns:
+        (first, loses_unstressed, monotone), each of shape (rows,): the index of the first
+        stress at which the note loses (``len(grid)`` if none), whether it loses at
+        ``unstressed``, and whether once losing it loses at every larger stress of the grid.
+    """
+    first = np.where(scan.any(axis=1), scan.argmax(axis=1), len(grid))
+    monotone = (scan == np.logical_or.accumulate(scan, axis=1)).all(axis=1)
+    return first, scan[:, grid.index(unstressed)].copy(), monotone
+
+
+def first_loss(excess: Callable[[np.ndarray, np.ndarray], np.ndarray], lo: np.ndarray,
+               hi: np.ndarray, rows: np.ndarray, tol: float) -> np.ndarray:
+    """Per row, a stress within ``tol`` above a crossing of ``excess`` in ``(lo, hi]``.
+
+    ``excess(stress, rows)`` is the note's writedown minus one cent for those rows (<= 0 at
+    ``lo``, > 0 at ``hi``); `scipy.optimize.elementwise.find_root` narrows each bracket to
+    ``tol`` and the end of the final bracket at which the note loses is returned (``hi``,
+    which loses, on a row the root finder did not converge on).
+
+    Returns:
+        Shape (rows,).
+    """
+    res = find_root(excess, (lo, hi), args=(rows,), tolerances={"xatol": tol, "xrtol": 0.0})
+    (xl, xr), (fl, fr) = res.bracket, res.f_bracket
+    losing = np.where(fr > 0, xr, np.where(fl > 0, xl, hi))
+    return np.where(res.success, losing, hi)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -229,19 +318,14 @@ def replay_stressed(config: RunConfig, pool: dict[str, np.ndarray],
     return wf.result()
 
 
-def _loses(result: WaterfallResult, factor: np.ndarray) -> np.ndarray:
-    """(paths, notes): whether each note's writedown, at the path's own scale, exceeds a cent."""
-    return result.notes["writedown"].sum(axis=1) * factor[:, None] > LOSS_EPSILON
-
-
 def multiple_breakevens(config: RunConfig, results: list[PathResult],
                         grid: tuple[float, ...] = MULTIPLE_GRID,
-                        tol: float = MULTIPLE_TOL) -> np.ndarray:
+                        tol: float = MULTIPLE_TOL) -> Search:
     """Per path and note, the smallest default multiple at which the note loses principal.
 
-    Every path is replayed once per note (rows = paths × notes) so each row can be bisected
-    on its own; the scan over `grid` finds the first multiple at which the note loses, and
-    bisection narrows the bracket below it to ``tol``; the upper end is reported.
+    Every path is replayed once per note (rows = paths × notes) so each row can be searched
+    on its own; the scan over `grid` (with 1x added) finds the first multiple at which the
+    note loses, and `first_loss` narrows the bracket below it to ``tol``.
 
     Args:
         config: The run's config.
@@ -250,9 +334,14 @@ def multiple_breakevens(config: RunConfig, results: list[PathResult],
         tol: Final bracket width.
 
     Returns:
-        Shape (paths, notes): the breakeven multiple; 0 where the note loses with no
-        defaults at all, ``inf`` where it does not lose at the last multiple of the grid.
+        A `Search` of shape (paths, notes): breakevens as multiples (0 where the note loses
+        with no defaults at all, ``inf`` where it does not lose at the last multiple of the
+        grid), whether the note loses at 1x, and whether its loss is monotone on the grid.
+
+    Raises:
+        ValueError: a path without a pool, or a grid not starting at 0.
     """
+    grid = search_grid(grid, "multiple")
     pool, factor = _pool_arrays(results)
     n_paths, n_notes = len(results), len(_deal(config).notes)
     rep = {c: np.repeat(v, n_notes, axis=0) for c, v in pool.items()}
@@ -260,23 +349,21 @@ def multiple_breakevens(config: RunConfig, results: list[PathResult],
     note = np.tile(np.arange(n_notes), n_paths)
     rows = np.arange(n_paths * n_notes)
 
-    def loses(k: np.ndarray) -> np.ndarray:
-        return _loses(replay_stressed(config, rep, k), fac)[rows, note]
+    def excess(k: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """Rows ``at``'s note's writedown at the path's own scale, less a cent."""
+        replay = replay_stressed(config, {c: v[at] for c, v in rep.items()}, k)
+        writedown = replay.notes["writedown"].sum(axis=1)[np.arange(at.size), note[at]]
+        return writedown * fac[at] - LOSS_EPSILON
 
-    scan = np.stack([loses(np.full(rows.size, g)) for g in grid], axis=1)
-    first = np.where(scan.any(axis=1), scan.argmax(axis=1), len(grid))
-    out = np.full(rows.size, np.inf)
-    out[first == 0] = 0.0
-    todo = (first > 0) & (first < len(grid))
-    hi = np.asarray(grid + (np.inf,))[first]
-    lo = np.asarray((0.0,) + grid)[first]
-    while todo.any() and np.max((hi - lo)[todo]) > tol:
-        mid = np.where(todo, 0.5 * (lo + hi), 0.0)
-        hit = loses(mid)
-        hi = np.where(todo & hit, mid, hi)
-        lo = np.where(todo & ~hit, mid, lo)
-    out[todo] = hi[todo]
-    return out.reshape(n_paths, n_notes)
+    scan = np.stack([excess(np.full(rows.size, g), rows) > 0 for g in grid], axis=1)
+    first, unstressed, monotone = scan_flags(scan, grid, UNSTRESSED["multiple"])
+    out = np.where(first == 0, 0.0, np.inf)
+    todo = np.flatnonzero((first > 0) & (first < len(grid)))
+    if todo.size:
+        points = np.asarray(grid)
+        out[todo] = first_loss(excess, points[first[todo] - 1], points[first[todo]], todo, tol)
+    shape = (n_paths, n_notes)
+    return Search(out.reshape(shape), unstressed.reshape(shape), monotone.reshape(shape))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -299,8 +386,10 @@ def _writedowns(config: RunConfig, seed: int, path: int) -> np.ndarray:
 
 
 def _shock_path(config: RunConfig, seed: int, path: int, grid: tuple[float, ...],
-                tol: float) -> np.ndarray:
-    """One path's breakeven shock per note: grid scan, then brentq in the first bracket."""
+                tol: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One path's breakeven shock per note, grid scan then brentq in the first bracket, with
+    whether each note loses at +0 points and whether its loss is monotone on the grid (each
+    of shape (notes,); see `Search`)."""
     cache: dict[float, np.ndarray] = {}
 
     def writedown(s: float) -> np.ndarray:
@@ -309,26 +398,21 @@ def _shock_path(config: RunConfig, seed: int, path: int, grid: tuple[float, ...]
                 cache[s] = _writedowns(shocked_config(config, s), seed, path)
         return cache[s]
 
-    scan = np.stack([writedown(s) > LOSS_EPSILON for s in grid])  # (grid, notes)
-    out = np.full(scan.shape[1], np.inf)
-    for j in range(scan.shape[1]):
-        hits = np.flatnonzero(scan[:, j])
-        if hits.size == 0:
-            continue
-        if hits[0] == 0:
-            out[j] = 0.0
-            continue
-        lo, hi = grid[hits[0] - 1], grid[hits[0]]
+    scan = np.stack([writedown(s) > LOSS_EPSILON for s in grid], axis=1)  # (notes, grid)
+    first, unstressed, monotone = scan_flags(scan, grid, UNSTRESSED["shock"])
+    out = np.where(first == 0, 0.0, np.inf)
+    for j in np.flatnonzero((first > 0) & (first < len(grid))):
+        lo, hi = grid[first[j] - 1], grid[first[j]]
         root = brentq(lambda s, j=j: float(writedown(s)[j]) - LOSS_EPSILON, lo, hi, xtol=tol)
         # brentq returns a point within tol of the crossing: report the side that loses
-        out[j] = min((s for s in cache if lo <= s <= hi and cache[s][j] > LOSS_EPSILON),
+        out[j] = min((s for s in cache if lo < s <= hi and cache[s][j] > LOSS_EPSILON),
                      default=root)
-    return out
+    return out, unstressed, monotone
 
 
 def shock_breakevens(config: RunConfig, paths: int, seed: int, workers: int = 1,
                      grid: tuple[float, ...] = SHOCK_GRID, tol: float = SHOCK_TOL,
-                     on_path: Callable[[int, int], None] | None = None) -> np.ndarray:
+                     on_path: Callable[[int, int], None] | None = None) -> Search:
     """Per path and note, the smallest unemployment shock at which the note loses principal.
 
     Args:
@@ -341,10 +425,16 @@ def shock_breakevens(config: RunConfig, paths: int, seed: int, workers: int = 1,
         on_path: Called with (paths done, paths) as paths finish.
 
     Returns:
-        Shape (paths, notes), peak rises as fractions (0.05 = 5 points); 0 where the note loses
-        without any shock, ``inf`` where it does not lose at the largest shock of the grid.
+        A `Search` of shape (paths, notes): peak rises as fractions (0.05 = 5 points; 0 where
+        the note loses without any shock, ``inf`` where it does not lose at the largest shock
+        of the grid), whether the note loses at +0 points, and whether its loss is monotone
+        on the grid.
+
+    Raises:
+        ValueError: a grid not starting at 0, or a path whose deal never started.
     """
-    out: dict[int, np.ndarray] = {}
+    grid = search_grid(grid, "shock")
+    out: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     if workers == 1:
         for p in range(paths):
             out[p] = _shock_path(config, seed, p, grid, tol)
@@ -359,7 +449,7 @@ def shock_breakevens(config: RunConfig, paths: int, seed: int, workers: int = 1,
                 out[p] = fut.result()
                 if on_path:
                     on_path(len(out), paths)
-    return np.stack([out[p] for p in range(paths)])
+    return Search(*(np.stack([out[p][i] for p in range(paths)]) for i in range(3)))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -378,16 +468,19 @@ def _median_interval(x: np.ndarray, confidence: float = 0.95) -> tuple[float, fl
     return float(s[r - 1]), float(s[n - r])
 
 
-def summarise_breakevens(values: np.ndarray, notes: list[str], stress: str) -> pd.DataFrame:
-    """Across paths, per note: paths losing with no stress, never losing, median with its
-    95 % interval, 10th and 90th percentiles (NaN below 10 paths, which cannot resolve
-    them: :func:`sim.metrics.resolvable`) and mean of the finite breakevens.
+def summarise_breakevens(search: Search, notes: list[str], stress: str) -> pd.DataFrame:
+    """Across paths, per note: paths losing with no stress (1x, +0 points), losing at 0,
+    never losing, and losing at a stress of the grid but not at a larger one; the median
+    breakeven with its 95 % interval, 10th and 90th percentiles (NaN below 10 paths, which
+    cannot resolve them: :func:`sim.metrics.resolvable`) and mean of the finite breakevens.
 
     Args:
-        values: (paths, notes) breakevens (0 and ``inf`` allowed).
+        search: The stress's `Search`, arrays of shape (paths, notes) (breakevens 0 and
+            ``inf`` allowed).
         notes: Note names.
         stress: ``multiple`` or ``shock``.
     """
+    values = search.breakeven
     rows = []
     for j, note in enumerate(notes):
         x = values[:, j]
@@ -395,7 +488,9 @@ def summarise_breakevens(values: np.ndarray, notes: list[str], stress: str) -> p
         finite = x[np.isfinite(x)]
         rows.append({
             "stress": stress, "note": note, "paths": x.size,
+            "loses_unstressed": int(search.unstressed[:, j].sum()),
             "loses_at_zero": int((x == 0).sum()), "never": int(np.isinf(x).sum()),
+            "not_monotone": int((~search.monotone[:, j]).sum()),
             "median": float(np.quantile(x, 0.5, method="inverted_cdf")),
             "median_low": low, "median_high": high,
             # like report's percentiles: n/a until a path lies beyond each (10 paths)
@@ -414,7 +509,9 @@ class BreakevenResult:
 
     Attributes:
         per_path: One row per (stress, path, note): ``breakeven`` (a multiple, or a peak rise
-            of the unemployment rate as a fraction).
+            of the unemployment rate as a fraction), ``loses_unstressed`` (at 1x, or +0
+            points) and ``monotone`` (False: the note loses at a stress of the grid and not
+            at a larger one).
         summary: `summarise_breakevens` rows of both stresses.
         shock_shape: The unemployment shock's start, ramp, hold and recovery (months).
         paths, seed: The paths and root seed searched.
@@ -430,6 +527,9 @@ class BreakevenResult:
                           "rate at which the note first loses principal",
               "shock": "Unemployment shock: the smallest peak rise of the unemployment rate "
                        "at which the note first loses principal"}
+
+    UNSTRESSED_HEADS = {"multiple": "losing at 1x", "shock": "losing at +0 pts"}
+    """Column head of the paths losing with no stress (`UNSTRESSED`)."""
 
     def stresses(self) -> list[str]:
         return list(pd.unique(self.summary["stress"]))
@@ -477,7 +577,7 @@ def breakeven(config: RunConfig, paths: int, seed: int, workers: int = 1, *,
     check_breakeven(config, stresses)
     assert config.deal is not None  # checked
     notes = [n.name for n in config.deal.notes]
-    found: dict[str, np.ndarray] = {}
+    found: dict[str, Search] = {}
     if "multiple" in stresses:
         results = run_paths(uncalled(config), paths, seed, workers,
                             on_progress=(lambda d, n: progress("multiple", d, n))
@@ -489,7 +589,8 @@ def breakeven(config: RunConfig, paths: int, seed: int, workers: int = 1, *,
             on_path=(lambda d, n: progress("shock", d, n)) if progress else None)
     per_path = pd.concat([
         pd.DataFrame({"stress": s, "path": np.repeat(np.arange(paths), len(notes)),
-                      "note": np.tile(notes, paths), "breakeven": v.ravel()})
+                      "note": np.tile(notes, paths), "breakeven": v.breakeven.ravel(),
+                      "loses_unstressed": v.unstressed.ravel(), "monotone": v.monotone.ravel()})
         for s, v in found.items()], ignore_index=True)
     summary = pd.concat([summarise_breakevens(v, notes, s) for s, v in found.items()],
                         ignore_index=True)

@@ -79,8 +79,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.shipped import resolve_config
 
     if args.set and (args.resume is not None or args.from_manifest is not None):
-        raise ValueError("--set changes the config of a new run; a resumed or rerun run "
-                         "keeps its stored config")
+        from sim.settings import stored_run_refusal
+
+        raise ValueError(stored_run_refusal(args.resume))
     if args.resume is not None:
         return _resume(args)
     if args.from_manifest is not None:
@@ -308,11 +309,13 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
     shape = ", ".join(f"{k.removesuffix('_months').replace('_', ' ')} {v}"
                       for k, v in result.shock_shape.items())
     notes = {"multiple": "Multiple: the waterfall replayed on the run's pool collections with "
-                         "the default rate scaled (see docs/REPORTS.md).",
+                         "the default rate scaled (1x: the run itself; see docs/REPORTS.md).",
              "shock": "Shock: the engine re-run with the peak rise of unemployment set "
-                      f"(shape in months: {shape})."}
+                      f"(+0 pts: no rise; shape in months: {shape})."}
     console.print(" ".join(notes[s] for s in stresses) + " 'none': no loss at the largest "
-                  "stress searched; CI 'n/a': fewer than 6 paths; p10 and p90 'n/a': fewer than "
+                  "stress searched; 'not monotone': paths on which the note loses at a stress "
+                  "searched and not at a larger one (the breakeven is then the first loss, not "
+                  "a threshold); CI 'n/a': fewer than 6 paths; p10 and p90 'n/a': fewer than "
                   "10 paths.", style="dim", highlight=False)
     if args.csv:
         try:

@@ -168,19 +168,21 @@ def deal_report_tables(report: DealReport, width: int) -> list[Table]:
 
 def breakeven_tables(result) -> list[Table]:  # noqa: ANN001 - a sim.breakeven.BreakevenResult
     """One table per stress: each note's breakeven across paths (median with its 95 %
-    order-statistics interval, 10th and 90th percentiles, paths losing without stress and
-    paths not losing at the largest stress searched)."""
+    order-statistics interval, 10th and 90th percentiles), and the paths losing with no stress
+    (1x, +0 points), not losing at the largest stress searched and losing at a stress of the
+    grid but not at a larger one."""
     out = []
     for stress in result.stresses():
         rows = result.summary[result.summary["stress"] == stress]
         t = Table(title=f"{result.TITLES[stress]} ({result.paths} paths, seed {result.seed})",
                   title_justify="left")
-        for c in ("note", "median [95% CI]", "p10", "p90", "losing with no stress",
-                  "no loss at max"):
+        for c in ("note", "median [95% CI]", "p10", "p90", result.UNSTRESSED_HEADS[stress],
+                  "no loss at max", "not monotone"):
             t.add_column(c, justify="left" if c == "note" else "right")
         f = result.formatter(stress)
         for r in rows.itertuples(index=False):
             t.add_row(r.note, escape(f"{f(r.median)} [{f(r.median_low)}, {f(r.median_high)}]"),
-                      f(r.p10), f(r.p90), f"{int(r.loses_at_zero)}", f"{int(r.never)}")
+                      f(r.p10), f(r.p90), f"{int(r.loses_unstressed)}", f"{int(r.never)}",
+                      f"{int(r.not_monotone)}")
         out.append(t)
     return out

@@ -9,26 +9,62 @@ among the keys that differ), so the run can be reproduced with ``--from-manifest
 
 A key is the dotted path of a config value as ``creditsim config-reference`` (docs/CONFIG.md)
 lists it, with list items by position: ``collections.ladder.0.every_days``. A value is read
-as YAML: ``20``, ``0.5``, ``true``, ``null``, ``[3, 6, 12]``, ``{3: 0.5, 6: 0.5}``. Every
-key is checked against the config before anything runs, and the changed config is validated
-as a whole, as a config file is.
+as YAML: ``20``, ``0.5``, ``true``, ``null``, ``[3, 6, 12]``, ``{3: 0.5, 6: 0.5}``, with one
+addition: a number in scientific notation (``1e3``, ``2.5e-2``, ``-1E+4``, ``.5e1``) is a
+number, as YAML 1.2 reads it, where YAML 1.1 (PyYAML's rules) reads ``1e3`` as the string
+"1e3" (it wants a dot and a signed exponent). Every key is checked against the config before
+anything runs, and the changed config is validated as a whole, as a config file is.
 """
 
 from __future__ import annotations
 
 import copy
 import difflib
+import json
+import re
+from pathlib import Path
 from typing import Any
 
 from sim.config import RunConfig, validate_config
 from sim.configfile import ConfigError
-from sim.yamlsafe import load_yaml
+from sim.yamlsafe import YamlLimitError, _LimitedLoader
 
 EXAMPLE = "collections.collectors.count=20"
 
+SCIENTIFIC = re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$")
+"""A number with an exponent, as the YAML 1.2 core schema's float (``tag:yaml.org,2002:float``)
+reads it, less the forms YAML 1.1 reads already."""
+
+
+class _SettingLoader(_LimitedLoader):
+    """The config files' safe, limited loader, reading scientific notation as numbers too."""
+
+
+_SettingLoader.add_implicit_resolver("tag:yaml.org,2002:float", SCIENTIFIC,
+                                     list("-+.0123456789"))
+
+
+def read_value(raw: str) -> Any:
+    """A ``--set`` value: YAML (1.1, as config files) with numbers in scientific notation read
+    as floats, also inside lists and mappings; quoted text stays text (``"1e3"``).
+
+    Examples: ``1e3`` -> 1000.0, ``-1E+4`` -> -10000.0, ``[1e3, x]`` -> [1000.0, "x"],
+    ``20`` -> 20, ``0x10`` -> 16 (YAML 1.1's hexadecimal, as before).
+
+    Raises:
+        yaml.YAMLError: text that is not YAML, or beyond `sim.yamlsafe.LIMITS`.
+    """
+    loader = _SettingLoader(raw)
+    try:
+        return loader.get_single_data()
+    except RecursionError:
+        raise YamlLimitError("values are nested too deeply") from None
+    finally:
+        loader.dispose()
+
 
 def parse_setting(text: str) -> tuple[list[str], Any]:
-    """Split ``KEY=VALUE`` into the key's parts and the value read as YAML.
+    """Split ``KEY=VALUE`` into the key's parts and the value read by `read_value`.
 
     Raises:
         ConfigError: no ``=``, an empty key or key part, or a value that is not YAML.
@@ -42,7 +78,7 @@ def parse_setting(text: str) -> tuple[list[str], Any]:
         raise ConfigError(f"--set {text!r}: the key {key!r} has an empty part; keys are "
                           f"dotted paths such as {EXAMPLE.partition('=')[0]}")
     try:
-        value = load_yaml(raw) if raw.strip() else ""
+        value = read_value(raw) if raw.strip() else ""
     except Exception as exc:  # noqa: BLE001 - yaml's errors and the limits' alike
         raise ConfigError(f"--set {text!r}: the value {raw!r} is not a YAML value "
                           f"({str(exc).splitlines()[0]})") from None
@@ -106,4 +142,62 @@ def apply_settings(config: RunConfig, settings: list[str] | None) -> RunConfig:
     keys = {".".join(parts) for _, parts, _ in parsed}
     if "macro.scenario" in keys and not any(k.startswith("macro.shock") for k in keys):
         data["macro"]["shock"] = None
-    return validate_config(data, f"{config.name} with --set {' --set '.join(settings)}")
+    try:
+        return validate_config(data, f"{config.name} with --set {' --set '.join(settings)}")
+    except ConfigError as err:
+        raise _on_one_line(err, parsed) from None
+
+
+def _on_one_line(err: ConfigError, parsed: list[tuple[str, list[str], Any]]) -> ConfigError:
+    """A refusal of one value as one line naming the setting that gave it, as a bad key's:
+    ``--set 'collections.collectors.count=x': collections.collectors.count = 'x': Input
+    should be a valid integer...``. Several errors keep the config file's form, a line each."""
+    lines = str(err).splitlines()
+    if len(lines) != 2:
+        return err
+    detail = lines[1].strip()
+    named = [text for text, parts, _ in parsed
+             if re.match(re.escape(".".join(parts)) + r"[ .:]", detail)]
+    given = named[-1:] or [text for text, _, _ in parsed]  # the last of a key is applied
+    return ConfigError(" ".join(f"--set {text!r}" for text in given) + f": {detail}")
+
+
+def _stored_overrides(folder: Path) -> dict | None:
+    """The overrides recorded in a run folder (its progress record, else its manifest); None
+    when neither can be read (the command that reads the folder then says why)."""
+    from sim.store import MANIFEST, PROGRESS
+
+    for name in (PROGRESS, MANIFEST):
+        try:
+            record = json.loads((folder / name).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError):
+            continue
+        if isinstance(record, dict):
+            origin = record.get("origin", record)
+            overrides = origin.get("overrides") if isinstance(origin, dict) else None
+            if isinstance(overrides, dict):
+                return overrides
+    return None
+
+
+def stored_run_refusal(resume: str | None) -> str:
+    """Why ``--set`` is refused with ``--resume RUN_DIR`` (``resume``) or, ``resume`` None,
+    with ``--from-manifest RUN``: a stored run keeps the config it was started with, its own
+    ``--set`` overrides included (they are recorded in the run, so the plain command repeats
+    them). Names the recorded overrides when the folder's record can be read."""
+    if resume is None:
+        return ("--set changes the config of a new run; --from-manifest reruns the stored run "
+                "exactly, with the overrides recorded in its manifest: give no --set (to "
+                "change a value, run the config file with --set)")
+    overrides = _stored_overrides(Path(resume))
+    if overrides:
+        recorded = ("its overrides ("
+                    + ", ".join(f"{k}={json.dumps(v)}" for k, v in overrides.items())
+                    + ") are recorded in the run")
+    elif overrides is None:
+        recorded = "any --set overrides it was started with are recorded in the run"
+    else:
+        recorded = "it was started without overrides"
+    return (f"--set changes the config of a new run; {resume} continues with the config it was "
+            f"started with ({recorded}): continue it with 'creditsim run --resume {resume}' "
+            "and no --set, or start a new run with --set")

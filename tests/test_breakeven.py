@@ -2,27 +2,38 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
+from rich.console import Console
 
+import sim.breakeven
 from sim.breakeven import (
+    BreakevenResult,
+    Search,
     _median_interval,
     _pool_arrays,
     _shock_path,
     _writedowns,
     multiple_breakevens,
     replay_stressed,
+    search_grid,
+    shock_breakevens,
     shocked_config,
     summarise_breakevens,
     uncalled,
 )
 from sim.cli import main
 from sim.config import deep_merge, read_yaml, validate_config
-from sim.engine import PathResult
+from sim.engine import PathResult, simulate_path
 from sim.montecarlo import run_paths
+from sim.report_tables import breakeven_tables
+from sim.scenarios import deterministic_path
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 TINY = {"name": "tiny-deal", "seed": 5,
@@ -65,8 +76,9 @@ def test_hand_computed_multiples_one_period_deal():
     config = tiny_config(HAND_DEAL).model_copy(
         update={"book": tiny_config().book.model_copy(update={"horizon_months": 11})})
     sizes = (100.0, 12345.0)
-    got = multiple_breakevens(config, [hand_result(i, p) for i, p in enumerate(sizes)],
-                              tol=1e-4)
+    search = multiple_breakevens(config, [hand_result(i, p) for i, p in enumerate(sizes)],
+                                 tol=1e-4)
+    got = search.breakeven
     for row, size in zip(got, sizes, strict=True):
         cent = 0.01 * 100 / size
         k_b = (1 - (100 - cent) / cash) / 0.05  # 0.4124 at any size above a few thousand
@@ -74,6 +86,13 @@ def test_hand_computed_multiples_one_period_deal():
         assert k_b <= row[1] <= k_b + 1e-4
         assert k_a <= row[0] <= k_a + 1e-4
     assert got[1, 1] == pytest.approx(0.41237, abs=2e-4)
+    # no stress is 1x, the run itself: B (0.41x) loses there on both paths, A (2.37x) does
+    # not; neither loses with no defaults at all (0x), and more defaults never help either
+    assert search.unstressed.tolist() == [[False, True], [False, True]]
+    assert search.monotone.all()
+    summary = summarise_breakevens(search, ["A", "B"], "multiple").set_index("note")
+    assert summary["loses_unstressed"].to_dict() == {"A": 0, "B": 2}
+    assert summary["loses_at_zero"].to_dict() == {"A": 0, "B": 0}
 
 
 def test_no_defaults_to_scale_means_no_breakeven_and_zero_means_it_loses_anyway():
@@ -86,8 +105,9 @@ def test_no_defaults_to_scale_means_no_breakeven_and_zero_means_it_loses_anyway(
     broke.pool["principal"] = np.array([50.0])  # half the pool outstanding at the horizon
     broke.pool["defaults"] = np.zeros(1)
     got = multiple_breakevens(config, [safe, broke])
-    assert np.isinf(got[0]).all()
-    assert got[1].tolist() == [0.0, 0.0]
+    assert np.isinf(got.breakeven[0]).all()
+    assert got.breakeven[1].tolist() == [0.0, 0.0]
+    assert got.unstressed.tolist() == [[False, False], [True, True]]
 
 
 def called_result(defaults_2: float) -> PathResult:
@@ -124,7 +144,7 @@ def test_a_stressed_pool_that_outlives_the_called_base_deal_keeps_paying():
     np.testing.assert_allclose(none.notes["principal_paid"][0] * factor[0],
                                [[52.6316, 0.0], [36.9705, 0.0], [0.3979, 10.0]], atol=1e-4)
     np.testing.assert_allclose(none.notes["writedown"][0], 0.0, atol=1e-9)
-    assert multiple_breakevens(config, [called_result(4.0)])[0, 0] > 1.0
+    assert multiple_breakevens(config, [called_result(4.0)]).breakeven[0, 0] > 1.0
 
 
 # -- the replay against the engine ------------------------------------------------------------
@@ -167,7 +187,7 @@ def test_the_uncalled_base_run_replays_the_called_run_to_the_cent():
     # with no defaults at all no note loses, whether the pool after the call was observed
     # (the uncalled run) or carried forward from the called run's last period
     for results in (base, called):
-        assert (multiple_breakevens(config, results) > 0).all()
+        assert (multiple_breakevens(config, results).breakeven > 0).all()
 
 
 def test_more_defaults_never_help_a_note(engine_run):
@@ -176,7 +196,7 @@ def test_more_defaults_never_help_a_note(engine_run):
     losses = [replay_stressed(config, pool, np.full(2, k)).notes["writedown"].sum(axis=1)
               for k in (0.5, 1.0, 2.0, 4.0, 8.0)]
     assert all(np.all(b >= a - 1e-6) for a, b in zip(losses, losses[1:], strict=False))
-    be = multiple_breakevens(config, results)
+    be = multiple_breakevens(config, results).breakeven
     # each finite breakeven loses and a hair below it does not
     for i in range(2):
         for j in np.flatnonzero(np.isfinite(be[i]) & (be[i] > 0)):
@@ -184,6 +204,105 @@ def test_more_defaults_never_help_a_note(engine_run):
             at = replay_stressed(config, pool, k).notes["writedown"].sum(axis=1)[i, j]
             below = replay_stressed(config, pool, k - 0.005).notes["writedown"].sum(axis=1)
             assert at * factor[i] > 0.01 >= below[i, j] * factor[i]
+
+
+# -- a loss that is not monotone in the stress ------------------------------------------------
+
+
+def stub_replay(losing: list[tuple[float, float]]):
+    """A stand-in for the replay: note j writes down 10 % of the scaled pool (far above a cent)
+    exactly when ``losing[j][0] <= k < losing[j][1]``, and nothing otherwise."""
+    calls: list[np.ndarray] = []
+
+    def replay(config, pool, k):
+        calls.append(np.asarray(k, float).copy())
+        hit = np.stack([(lo <= k) & (k < hi) for lo, hi in losing], axis=1)
+        return SimpleNamespace(notes={"writedown": 0.1 * sim.breakeven.SCALE * hit[:, None, :]})
+
+    return replay, calls
+
+
+def call_sensitive_result() -> PathResult:
+    """Two periods of a pool of 100: in period 1, 5 defaulted, 75.24 repaid and 6 of interest
+    came in; in period 2 half of what was left defaulted and half was repaid, with no
+    interest."""
+    flows = {"pool_balance_begin": [100.0, 19.76], "interest": [6.0, 0.0],
+             "principal": [75.24, 9.88], "recoveries": [0.0] * 2, "defaults": [5.0, 9.88],
+             "delinquent_balance": [0.0] * 2, "base_rate": [0.02] * 2,
+             "replenishment_capacity": [0.0] * 2}
+    return PathResult(0, {}, {}, pool={k: np.asarray(v) for k, v in flows.items()})
+
+
+def test_a_note_losing_below_the_base_case_but_not_at_it_is_flagged():
+    # A 90 / B 10, no coupons, fees or reserve, clean-up call at 20 % of the pool. Under k,
+    # period 1 has 5k of defaults, 75.24 (1 - 0.05k) / 0.95 of principal and 6 (1 - 0.05k) /
+    # 0.95 of interest, which covers the defaults (the rest goes to the residual); the pool
+    # left is 20.8 - 1.04k.
+    # - k >= 0.7692: that is at most 20, the call sells it at par and repays both notes; B
+    #   loses only the defaults the interest did not cover, 5k - 6.3158 (1 - 0.05k), which is
+    #   positive from k = 1.1881 on: no loss at 1x, 1.658 at 1.5x.
+    # - k < 0.7692: no call; 0.5k of the pool left defaults in period 2 with no interest to
+    #   cover it: B loses 0.5k (20.8 - 1.04k), 5.07 at 0.5x, more than a cent from
+    #   k = 0.01 / 10.4 = 0.000962 on.
+    # So B first loses at 0.001x and loses at 0.5x, but not at 1x: its first loss lies below
+    # the base case, in which it does not lose, and its loss is not monotone in the stress.
+    config = tiny_config(HAND_DEAL | {"clean_up_call": {"call_pct": 0.20}})
+    config = config.model_copy(
+        update={"book": config.book.model_copy(update={"horizon_months": 12})})
+    pool, factor = _pool_arrays([call_sensitive_result()])
+    loss = {k: replay_stressed(config, pool, np.full(1, k)).notes["writedown"].sum(axis=1)[0, 1]
+            * factor[0] for k in (0.5, 1.0, 1.5)}
+    assert loss == pytest.approx({0.5: 5.07, 1.0: 0.0, 1.5: 1.65789}, abs=1e-4)
+    got = multiple_breakevens(config, [call_sensitive_result()], tol=1e-5)
+    assert 0.01 / 10.4 <= got.breakeven[0, 1] <= 0.01 / 10.4 + 1e-5
+    assert got.unstressed.tolist() == [[False, False]]  # neither note loses at 1x
+    assert got.monotone.tolist() == [[True, False]]
+    summary = summarise_breakevens(got, ["A", "B"], "multiple")
+    assert summary[["loses_unstressed", "not_monotone"]].values.tolist() == [[0, 0], [0, 1]]
+    table = _render(BreakevenResult(pd.DataFrame(), summary, paths=1, seed=0))
+    assert "losing at 1x" in table and "not monotone" in table
+    row_b = next(line for line in table.splitlines() if line.startswith("│ B"))
+    assert [c.strip() for c in row_b.strip("│").split("│")][-3:] == ["0", "0", "1"]
+
+
+def test_the_base_case_is_scanned_even_when_the_grid_leaves_it_out(monkeypatch):
+    # a note losing only between 0.9x and 1.1x: a grid without 1x never sees it lose
+    replay, calls = stub_replay([(0.9, 1.1), (np.inf, np.inf)])
+    monkeypatch.setattr(sim.breakeven, "replay_stressed", replay)
+    got = multiple_breakevens(tiny_config(HAND_DEAL), [hand_result(0, 100.0)],
+                              grid=(0.0, 0.5, 2.0), tol=1e-3)
+    assert 0.9 <= got.breakeven[0, 0] <= 0.9 + 1e-3 and np.isinf(got.breakeven[0, 1])
+    assert got.unstressed.tolist() == [[True, False]]
+    assert got.monotone.tolist() == [[False, True]]  # lost at 1x, not at 2x
+    assert search_grid((0.0, 0.5, 2.0), "multiple") == (0.0, 0.5, 1.0, 2.0)
+    assert search_grid((0.2, 0.1), "shock") == (0.0, 0.1, 0.2)  # +0 points: no stress
+    with pytest.raises(ValueError, match="a multiple grid starts at 0, not 0.5"):
+        search_grid((0.5, 2.0), "multiple")
+
+
+def test_the_shock_is_additive_no_stress_is_no_rise(monkeypatch):
+    # Note 0 loses from a 5-point rise on; note 1 loses with no rise and at 30 points but not
+    # in between. No stress for the shock is +0 points: note 1 loses there (breakeven 0) and
+    # its loss is not monotone; note 0 does not lose unstressed.
+    def writedowns(config, seed, path):
+        s = config.macro.shock.peak_increase
+        return np.array([1.0 if s >= 0.05 else 0.0, 1.0 if s in (0.0, 0.3) else 0.0])
+
+    monkeypatch.setattr(sim.breakeven, "_writedowns", writedowns)
+    got = shock_breakevens(tiny_config(), 2, 3, grid=(0.0, 0.1, 0.2, 0.3), tol=1e-3)
+    assert np.allclose(got.breakeven[:, 0], 0.05, atol=1e-3) and (got.breakeven[:, 0] >= 0.05).all()
+    assert (got.breakeven[:, 1] == 0.0).all()
+    assert got.unstressed.tolist() == [[False, True]] * 2
+    assert got.monotone.tolist() == [[True, False]] * 2
+    heads = BreakevenResult.UNSTRESSED_HEADS
+    assert (heads["multiple"], heads["shock"]) == ("losing at 1x", "losing at +0 pts")
+
+
+def _render(result: BreakevenResult) -> str:
+    console = Console(width=200, record=True, file=io.StringIO())
+    for table in breakeven_tables(result):
+        console.print(table)
+    return console.export_text()
 
 
 # -- the unemployment shock ---------------------------------------------------------------------
@@ -194,6 +313,18 @@ def test_shock_override_changes_only_the_peak():
     shocked = shocked_config(config, 0.07)
     assert shocked.macro.shock.peak_increase == 0.07
     assert shocked.book == config.book and shocked.deal == config.deal
+
+
+def test_every_shock_level_meets_the_same_random_numbers():
+    # common random numbers: the path's unemployment differs between two shocks by the
+    # difference of their deterministic paths alone (the AR(1) deviation is the same draws)
+    config = tiny_config()
+    low, high = (shocked_config(config, s) for s in (0.0, 0.1))
+    u_low, u_high = (simulate_path(c, 3, 1).monthly["unemployment_rate"] for c in (low, high))
+    months = u_low.size
+    want = deterministic_path(high.macro, months) - deterministic_path(low.macro, months)
+    assert want.max() > 0.09  # the shock reaches its peak within the horizon
+    np.testing.assert_allclose(u_high - u_low, want, atol=1e-12)
 
 
 def test_shock_breakeven_brackets_the_first_loss_on_a_path():
@@ -208,9 +339,11 @@ def test_shock_breakeven_brackets_the_first_loss_on_a_path():
                           "senior_fee_rate": 0.03,
                           "reserve": {"initial_pct": 0.0, "target_pct": 0.0}})
     grid, tol = (0.0, 0.1, 0.3), 0.02
-    got = _shock_path(config, 3, 0, grid, tol)
+    got, unstressed, monotone = _shock_path(config, 3, 0, grid, tol)
     scan = np.stack([_writedowns(shocked_config(config, s), 3, 0) > 0.01 for s in grid])
     assert not scan[0].any() and scan[-1].all()  # the path searched has brackets to narrow
+    assert not unstressed.any()
+    assert monotone.tolist() == (scan == np.logical_or.accumulate(scan)).all(axis=0).tolist()
     for j, s in enumerate(got):
         first = int(np.argmax(scan[:, j]))
         assert grid[first - 1] < s <= grid[first]
@@ -222,15 +355,22 @@ def test_shock_breakeven_brackets_the_first_loss_on_a_path():
 # -- across paths -------------------------------------------------------------------------------
 
 
+def _search(values) -> Search:
+    """Breakevens of notes whose loss is monotone: each loses at 1x iff its breakeven <= 1."""
+    values = np.asarray(values, float)
+    return Search(values, values <= 1.0, np.ones(values.shape, bool))
+
+
 def test_median_interval_from_order_statistics():
     x = np.arange(1.0, 11.0)  # n = 10: the classic 97.9 % interval is x(2) to x(9)
     assert _median_interval(x) == (2.0, 9.0)
     assert all(np.isnan(_median_interval(np.arange(5.0))))  # 5 paths cannot give one
     lo, hi = _median_interval(np.arange(6.0))
     assert (lo, hi) == (0.0, 5.0)
-    s = summarise_breakevens(np.array([[0.0], [1.0], [2.0], [np.inf]]), ["B"], "multiple")
+    s = summarise_breakevens(_search([[0.0], [1.0], [2.0], [np.inf]]), ["B"], "multiple")
     row = s.iloc[0]
     assert (row.loses_at_zero, row.never, row.paths) == (1, 1, 4)
+    assert (row.loses_unstressed, row.not_monotone) == (2, 0)
     assert row["median"] == 1.0 and row["mean"] == pytest.approx(1.0)
 
 
@@ -258,6 +398,10 @@ def test_breakeven_command_prints_each_notes_multiple(tiny_deal_config, tmp_path
     assert "Default multiple" in out and "(2 paths, seed 3)" in out
     assert "Multiple: the waterfall replayed" in out
     assert "Shock:" not in out  # --only multiple: no word on a search that did not run
+    said = " ".join(out.split())
+    assert "(1x: the run itself; see docs/REPORTS.md)" in said
+    assert "'not monotone': paths on which the note loses at a stress searched and not at a " \
+           "larger one" in said
     for note in ("senior", "mezzanine", "subordinated"):
         assert note in out
     assert len(csv.read_text().splitlines()) == 1 + 2 * 3
@@ -282,9 +426,10 @@ def test_breakeven_finds_shipped_configs_by_name_like_run(capsys):
 def test_tenth_and_ninetieth_percentiles_need_ten_paths():
     """As report's percentiles: below 10 paths no path lies beyond the 10th percentile on
     both sides, so p10 and p90 are n/a (NaN); from 10 paths on they are order statistics."""
-    six = summarise_breakevens(np.arange(1.0, 7.0)[:, None], ["junior"], "multiple")
+    six = summarise_breakevens(_search(np.arange(1.0, 7.0)[:, None]), ["junior"], "multiple")
     assert np.isnan(six["p10"].iloc[0]) and np.isnan(six["p90"].iloc[0])
-    ten = summarise_breakevens(np.arange(1.0, 11.0)[:, None], ["junior"], "multiple")
+    ten = summarise_breakevens(_search(np.arange(1.0, 11.0)[:, None]), ["junior"],
+                               "multiple")
     assert ten["p10"].iloc[0] == 1.0 and ten["p90"].iloc[0] == 9.0
 
 

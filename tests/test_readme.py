@@ -40,6 +40,18 @@ def test_table_shape_counts_a_wrapped_row_once():
     assert readme_figures.table_shape(text) == [(("a", "b"), ("x", "y"))]
 
 
+def test_run_folders_are_shown_as_from_the_project_root(tmp_path):
+    """The scratch store a session runs into is shown as ``runs``, the default ``--out``."""
+    printed = (f"table\n{tmp_path}/runs/20261201-052451-standard-s20261122\n"
+               f"{tmp_path}/runs/20261201-052712-lenient-s20261122\n")
+    assert readme_figures.as_from_root(printed, tmp_path) == (
+        "table\nruns/20261201-052451-standard-s20261122\n"
+        "runs/20261201-052712-lenient-s20261122\n")
+    session = readme_figures.sessions(README)[1]  # run-set: prints its runs' folders
+    folders = session.output.strip().splitlines()[-4:]
+    assert all(re.fullmatch(r"runs/\d{8}-\d{6}-[a-z_]+-s\d+", f) for f in folders), folders
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("index", [0, 1, 2, 3],
                          ids=["compare", "run-set", "report", "report-20-paths"])

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from sim.cli import main
 from sim.config import load_config
 from sim.configfile import ConfigError
 from sim.settings import apply_settings, parse_setting
+from sim.store import MANIFEST, PartialRun
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
@@ -27,6 +29,36 @@ def test_values_are_read_as_yaml():
     assert parse_setting("a=[3, 6]") == (["a"], [3, 6])
     assert parse_setting("a={3: 0.5, 6: 0.5}") == (["a"], {3: 0.5, 6: 0.5})
     assert parse_setting(" a.b = x=y") == (["a", "b"], "x=y")  # the first '=' splits
+
+
+@pytest.mark.parametrize(("raw", "value"), [
+    # YAML 1.1 (PyYAML) reads each of these as a string: it wants a dot and a signed exponent
+    ("1e3", 1000.0), ("-1E+4", -10000.0), ("1.5e3", 1500.0), (".5e1", 5.0), ("+3e0", 3.0),
+    # ... and these as numbers already; they stay what they were
+    ("2.5e-2", 0.025), ("1.0e+3", 1000.0), ("20", 20), ("0.5", 0.5), ("0x10", 16),
+    # scientific notation inside a list or a mapping too, and only there
+    ("[1e3, 2, x]", [1000.0, 2, "x"]), ("{3: 1e-3}", {3: 0.001}),
+    # not numbers: quoted text, a bare exponent, a mantissa without one, words
+    ('"1e3"', "1e3"), ("e3", "e3"), ("1e", "1e"), ("1e3x", "1e3x"), ("1e3.5", "1e3.5"),
+])
+def test_scientific_notation_is_a_number(raw, value):
+    got = parse_setting(f"a={raw}")[1]
+    assert got == value and type(got) is type(value)
+
+
+def test_scientific_notation_meets_the_configs_own_rules(standard):
+    # an integer key takes a whole number written with an exponent, and refuses another
+    assert apply_settings(standard, ["collections.collectors.count=2e1"]) \
+        .collections.collectors.count == 20
+    assert apply_settings(standard, ["macro.shock.peak_increase=8E-2"]).macro.shock \
+        .peak_increase == pytest.approx(0.08)
+    for bad, says in (("2.55e1", "collections.collectors.count = 25.5: Input should be a "
+                                 "valid integer, got a number with a fractional part"),
+                      ("1e999", "collections.collectors.count = inf: Input should be a "
+                                "finite number")):
+        with pytest.raises(ConfigError) as err:
+            apply_settings(standard, [f"collections.collectors.count={bad}"])
+        assert says in " ".join(str(err.value).split())
 
 
 def test_a_setting_changes_that_value_and_nothing_else(standard):
@@ -70,6 +102,22 @@ def test_bad_settings_say_what_is_wrong(standard, setting, says):
     with pytest.raises(ConfigError) as err:
         apply_settings(standard, [setting])
     assert says in " ".join(str(err.value).split())
+    assert "\n" not in str(err.value)  # one line
+
+
+def test_a_refused_value_names_its_setting_on_one_line(standard):
+    with pytest.raises(ConfigError) as err:
+        apply_settings(standard, ["book.horizon_months=48", "collections.collectors.count=x",
+                                  "book.horizon_months=36"])
+    assert str(err.value) == ("--set 'collections.collectors.count=x': "
+                              "collections.collectors.count = 'x': Input should be a valid "
+                              "integer, unable to parse string as an integer")
+    with pytest.raises(ConfigError) as err:  # two refusals: a line each, as a config file's
+        apply_settings(standard, ["collections.collectors.count=x", "book.horizon_months=-3"])
+    assert str(err.value).splitlines()[1:] == [
+        "  book.horizon_months = -3: Input should be greater than or equal to 1",
+        "  collections.collectors.count = 'x': Input should be a valid integer, unable to "
+        "parse string as an integer"]
 
 
 def test_run_with_set_records_the_change_as_an_override(tiny_yaml, tmp_path, capsys):
@@ -92,7 +140,92 @@ def test_a_bad_setting_stops_the_run_before_any_work(tiny_yaml, tmp_path, capsys
     assert not (tmp_path / "runs").exists()
 
 
-def test_set_is_refused_with_resume(tmp_path, capsys):
-    rc = main(["run", "--resume", str(tmp_path), "--set", "book.horizon_months=3"])
+@pytest.mark.parametrize(("setting", "says"), [
+    ("collections.collectors.cuont=7", "collections.collectors has no key 'cuont'"),
+    ("collections.collectors.count=7.5e0", "collections.collectors.count = 7.5: Input should "
+                                           "be a valid integer"),
+    ("collections.collectors.count=seven", "collections.collectors.count = 'seven': Input "
+                                           "should be a valid integer"),
+])
+def test_a_bad_key_or_type_exits_2_with_the_key_and_no_traceback(tiny_yaml, tmp_path, capsys,
+                                                                  setting, says):
+    rc = main(["run", str(tiny_yaml), "--out", str(tmp_path / "runs"), "--quiet",
+               "--set", setting])
+    err = capsys.readouterr().err
     assert rc == 2
-    assert "a resumed or rerun run keeps its stored config" in capsys.readouterr().err
+    assert err.startswith("error: ") and "Traceback" not in err
+    assert says in " ".join(err.split())
+    assert not (tmp_path / "runs").exists()
+
+
+def test_scientific_notation_runs_and_is_recorded_as_the_number(tiny_yaml, tmp_path, capsys):
+    rc = main(["run", str(tiny_yaml), "--paths", "1", "--out", str(tmp_path / "runs"),
+               "--quiet", "--set", "collections.collectors.count=7e0"])
+    assert rc == 0
+    folder = Path(capsys.readouterr().out.strip().splitlines()[-1])
+    manifest = json.loads((folder / MANIFEST).read_text())
+    assert manifest["overrides"] == {"collections.collectors.count": 7}
+
+
+def _stopped(monkeypatch, argv: list[str]) -> Path:
+    """Run ``creditsim run`` with ``argv`` and stop it by Ctrl-C once one path is stored."""
+    real = PartialRun.save
+
+    def save(self, results):
+        real(self, results)
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(PartialRun, "save", save)
+        assert main(argv) == 130
+    [folder] = [p for p in (Path(argv[argv.index("--out") + 1])).iterdir() if p.is_dir()]
+    assert not (folder / MANIFEST).exists()
+    return folder
+
+
+def test_a_run_made_with_set_resumes_with_its_overrides(monkeypatch, tiny_yaml, tmp_path,
+                                                         capsys):
+    # the overrides are in the stopped run's record: a plain --resume continues with them,
+    # to the tables and manifest of the same run never stopped
+    args = ["--paths", "2", "--seed", "3", "--quiet", "--set",
+            "collections.collectors.count=7", "--set", "book.horizon_months=1.1e1"]
+    folder = _stopped(monkeypatch, ["run", str(tiny_yaml), "--out", str(tmp_path / "a"), *args])
+    capsys.readouterr()
+    assert main(["run", "--resume", str(folder), "--quiet"]) == 0
+    assert capsys.readouterr().out.strip() == str(folder)
+    assert main(["run", str(tiny_yaml), "--out", str(tmp_path / "b"), *args]) == 0
+    whole = Path(capsys.readouterr().out.strip())
+    resumed, never = (json.loads((f / MANIFEST).read_text()) for f in (folder, whole))
+    assert resumed["overrides"] == never["overrides"] == {
+        "collections.collectors.count": 7, "book.horizon_months": 11}
+    assert resumed["config"] == never["config"]
+    assert resumed["config_file"] == str(tiny_yaml)
+    for table in resumed["tables"]:
+        pd.testing.assert_frame_equal(pd.read_parquet(folder / f"{table}.parquet"),
+                                      pd.read_parquet(whole / f"{table}.parquet"))
+
+
+def test_set_with_resume_says_the_overrides_are_recorded_in_the_run(monkeypatch, tiny_yaml,
+                                                                    tmp_path, capsys):
+    folder = _stopped(monkeypatch, ["run", str(tiny_yaml), "--out", str(tmp_path / "runs"),
+                                    "--paths", "2", "--quiet", "--set",
+                                    "collections.collectors.count=7"])
+    capsys.readouterr()
+    rc = main(["run", "--resume", str(folder), "--set", "collections.collectors.count=7"])
+    err = " ".join(capsys.readouterr().err.split())
+    assert rc == 2
+    assert (f"{folder} continues with the config it was started with (its overrides "
+            "(collections.collectors.count=7) are recorded in the run): continue it with "
+            f"'creditsim run --resume {folder}' and no --set") in err
+    assert not (folder / MANIFEST).exists()  # nothing was run
+    rc = main(["run", "--resume", str(tmp_path / "nothing"), "--set", "book.horizon_months=3"])
+    assert rc == 2
+    assert "any --set overrides it was started with are recorded in the run" in " ".join(
+        capsys.readouterr().err.split())
+
+
+def test_set_with_from_manifest_says_the_rerun_is_exact(tmp_path, capsys):
+    rc = main(["run", "--from-manifest", str(tmp_path), "--set", "book.horizon_months=3"])
+    assert rc == 2
+    assert "--from-manifest reruns the stored run exactly, with the overrides recorded in its " \
+           "manifest" in " ".join(capsys.readouterr().err.split())
