@@ -58,7 +58,7 @@ def pay_one(i: int, owed: int, u_forget: float, z: float, delinquent: bool, mont
     ``due_fee``; else all or nothing), the types disorganised, unwilling and first-payment
     defaulter, the borrowers' month (an arrangement lasting to it or later is running)).
     ``u_forget`` is the borrower's forgetting uniform, ``z`` the standard normal
-    of the willingness wobble (unused when nothing is owed), ``effect`` the share of the
+    of the willingness wobble, ``effect`` the share of the
     education effect left (:meth:`BorrowerPool.nudge_effect`), ``delinquent`` whether an
     overdue bill was unpaid before the due date.
 
@@ -98,6 +98,14 @@ def pay_one(i: int, owed: int, u_forget: float, z: float, delinquent: bool, mont
     return pay
 
 
+@njit(cache=True, inline="always")
+def nothing_owed(i: int, reminded: np.ndarray) -> int:
+    """:func:`pay_one` of a borrower who owes nothing: 0, and the reminder flag cleared (the
+    payment of 0 leaves savings and the affordable amount as they are)."""
+    reminded[i] = False
+    return 0
+
+
 @njit(cache=True)
 def decide_payments(month: int, owed: np.ndarray, u: np.ndarray, z: np.ndarray,
                     delinquent: np.ndarray, rules: tuple, kind: np.ndarray,
@@ -116,14 +124,14 @@ def decide_payments(month: int, owed: np.ndarray, u: np.ndarray, z: np.ndarray,
     paid = np.empty(n, dtype=np.int64)
     j = 0
     for i in range(n):
-        zi = 0.0
-        if owed[i] > 0:
-            zi = z[j]
-            j += 1
-        paid[i] = pay_one(i, owed[i], u[0, i], zi, delinquent[i], month, rules, kind,
+        if owed[i] <= 0:
+            paid[i] = nothing_owed(i, reminded)
+            continue
+        paid[i] = pay_one(i, owed[i], u[0, i], z[j], delinquent[i], month, rules, kind,
                           autopay, willingness, escalated, reminded, effect,
                           arrangement_until, stretch, savings, permanent, disposable,
                           due_principal, due_fee)
+        j += 1
     return paid
 
 
@@ -159,14 +167,13 @@ def due_date_payments(month: int, n: int, due_day: int, decide: bool, given: np.
     for i in range(n):
         late[i] = past_due(today, oldest[i], due_day)
         dpd[i] = days_past_due(today, oldest[i], due_day)
-        if decide:
-            zi = 0.0
-            if owed[i] > 0:
-                zi = z[j]
-                j += 1
-            paid[i] = pay_one(i, owed[i], u[0, i], zi, late[i], month, rules, kind, autopay,
+        if decide and owed[i] <= 0:
+            paid[i] = nothing_owed(i, reminded)
+        elif decide:
+            paid[i] = pay_one(i, owed[i], u[0, i], z[j], late[i], month, rules, kind, autopay,
                               willingness, escalated, reminded, effect, arrangement_until,
                               stretch, savings, permanent, disposable, due_principal, due_fee)
+            j += 1
     return owed, late, dpd, paid
 
 
