@@ -205,6 +205,10 @@ class BorrowerPool:
         rising when the macro rate rises.
         Benefits are paid for ``benefit_months`` of a spell, then ``assistance_rate``;
         essentials are cut while unemployed; a spell ends at a lower permanent income.
+        The arithmetic is :func:`sim.kernels.income.step_incomes`.
+
+        Draws from ``rng``: (3, n) uniforms (job loss, job finding, sudden expense), then n
+        standard normals (the transitory shock).
         """
         from sim.kernels.income import step_incomes  # numba loads with the first path
 
