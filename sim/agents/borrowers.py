@@ -17,7 +17,6 @@ to anyone else (common random numbers across policies).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +36,12 @@ from sim.config import (
 SCORE_MIN, SCORE_MAX = 300.0, 900.0
 RELIABLE, DISORGANISED, CONSTRAINED, UNWILLING, FIRST_PAYMENT_DEFAULT = range(len(BORROWER_TYPES))
 BUST_OUT_CENTS = 10**12  # a first-payment defaulter wants all the line can give
+PaymentRules = tuple[float, float, float, float, float, float, float, bool, bool, int, int, int,
+                     int]
+"""The ``rules`` of :func:`sim.kernels.payments.pay_one`."""
+PaymentInputs = tuple[PaymentRules, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                      np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+"""What :meth:`BorrowerPool.payment_inputs` returns: the rules, then 11 arrays."""
 
 
 def willingness(mean: float, concentration: float, u: np.ndarray) -> np.ndarray:
@@ -200,46 +205,50 @@ class BorrowerPool:
         rising when the macro rate rises.
         Benefits are paid for ``benefit_months`` of a spell, then ``assistance_rate``;
         essentials are cut while unemployed; a spell ends at a lower permanent income.
+        The arithmetic is :func:`sim.kernels.income.step_incomes`.
+
+        Draws from ``rng``: (3, n) uniforms (job loss, job finding, sudden expense), then n
+        standard normals (the transitory shock).
         """
+        from sim.kernels.income import step_incomes  # numba loads with the first path
+
         inc = self.rules.income
-        u_base = self.rules.unemployment_base
         if inc.shocks and n > self.onboarded:
             self._onboard_jobs(slice(self.onboarded, n), unemployment)
         self.onboarded = max(self.onboarded, n)
         draws = rng.random((3, n))
         shock = rng.standard_normal(n)
-        employed = self.employed[:n]
-        perm = self.permanent_income[:n]
-        spell = self.months_unemployed[:n]
-        cut: np.ndarray | float = 0.0
+        p_shock = max(inc.expense_shock_prob, 1e-300)
+        transitory = size = np.zeros(0)
         if inc.shocks:
-            u_next = unemployment if unemployment_next is None else unemployment_next
-            loss = inc.job_loss(unemployment, u_next, u_base)
-            lose = employed & (draws[0] < np.minimum(loss * self.job_risk[:n], 1.0))
-            find = ~employed & (draws[1] < inc.job_finding(spell, unemployment, u_base))
-            employed ^= lose | find
-            perm[find] *= 1.0 - inc.reemployment_income_loss
-            spell[:] = np.where(employed, 0, spell + 1)
-            on_benefit = spell <= inc.benefit_months
             transitory = np.exp(inc.transitory_sd * shock - 0.5 * inc.transitory_sd**2)
-            out_of_work = np.where(on_benefit, inc.replacement_rate, inc.assistance_rate)
-            self.income[:n] = perm * np.where(employed, transitory, out_of_work)
-            cut = np.where(employed, 0.0, np.where(on_benefit, inc.consumption_cut_benefits,
-                                                   inc.consumption_cut_exhausted))
             # given a shock, draws[2] / p is uniform: its -log is the exponential size
-            p_shock = max(inc.expense_shock_prob, 1e-300)
-            hit = draws[2] < p_shock
-            size = -np.log(np.where(hit, draws[2] / p_shock, 1.0))
-            expense = hit * perm * inc.expense_shock_months * size
-        else:
-            expense = 0.0
-        share = np.where(self.kind[:n] == CONSTRAINED,
-                         self.rules.repayment.constrained_essential_share, inc.essential_share)
-        essentials = share * perm * (1.0 - cut)
-        self.disposable[:n] = np.maximum(self.income[:n] - essentials, 0.0)
-        cash = self.savings[:n] + self.income[:n] - essentials - expense
-        self.savings[:n] = np.clip(cash, -inc.other_debt_limit_months * perm,
-                                   self.savings_cap[:n] * perm)
+            hit = np.flatnonzero(draws[2] < p_shock)
+            size = -np.log(draws[2, hit] / p_shock)
+        u_next = unemployment if unemployment_next is None else unemployment_next
+        step_incomes(n, inc.shocks, self._income_rules(unemployment, u_next, p_shock), draws,
+                     transitory, size, self.employed, self.permanent_income,
+                     self.months_unemployed, self.job_risk, self.kind, CONSTRAINED,
+                     self.savings, self.savings_cap, self.income, self.disposable)
+
+    def _income_rules(self, u: float, u_next: float, p_shock: float) -> tuple:
+        """The ``rules`` of :func:`sim.kernels.income.step_incomes` at this month's macro
+        unemployment rate ``u`` (next month's ``u_next``): the job hazards
+        (:meth:`IncomeConfig.job_loss`, :meth:`IncomeConfig.job_finding`; none without
+        ``income.shocks``) and the budget's parameters."""
+        inc, u_base = self.rules.income, self.rules.unemployment_base
+        loss = find_short = find_long = 0.0
+        if inc.shocks:
+            loss = inc.job_loss(u, u_next, u_base)
+            find_short, find_long = (float(inc.job_finding(d, u, u_base))
+                                     for d in (0, inc.long_term_months))
+        return (float(loss), find_short, find_long, int(inc.long_term_months),
+                float(inc.reemployment_income_loss), int(inc.benefit_months),
+                float(inc.replacement_rate), float(inc.assistance_rate),
+                float(inc.consumption_cut_benefits), float(inc.consumption_cut_exhausted),
+                float(p_shock), float(inc.expense_shock_months), float(inc.essential_share),
+                float(self.rules.repayment.constrained_essential_share),
+                float(inc.other_debt_limit_months))
 
     def _onboard_jobs(self, new: slice, unemployment: float) -> None:
         """Borrowers ``new``, in their first month, are out of work when their onboarding
@@ -331,8 +340,7 @@ class BorrowerPool:
     # -- paying ----------------------------------------------------------------------------
     def payments(self, owed: np.ndarray, rng: np.random.Generator,
                  delinquent: np.ndarray | None = None,
-                 whole_bills: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
-                 ) -> np.ndarray:
+                 bills: tuple[int, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
         """Cents each borrower 0..len(owed)-1 pays against ``owed`` at the due date.
 
         Structural model, by type: a borrower who forgets (unless on autopay; less often
@@ -341,38 +349,50 @@ class BorrowerPool:
         with an overdue bill (``delinquent``) who has not been escalated, and a
         first-payment defaulter. Otherwise the borrower pays what is owed or, short of
         cash, the share ``max_cash_share`` of cash on hand (all of it when reminded) when
-        partial payments are allowed. Bernoulli model: all or nothing, missing with
-        probability ``miss_prob``.
+        partial payments are allowed; when they are not, the most that clears whole bills
+        given ``bills`` (the month and the ledger's ``due_principal`` and ``due_fee``),
+        else all or nothing. The arithmetic is :func:`sim.kernels.payments.pay_one`.
+        Bernoulli model: all or nothing, missing with probability ``miss_prob``.
+
+        Draws from ``rng``: (2, n) uniforms (forgetting or missing, then the wobble).
         """
-        rep = self.rules.repayment
+        from sim.kernels.payments import decide_payments  # numba loads with the first path
+
         n = owed.shape[0]
-        draws = rng.random((2, n))
-        if rep.model == "bernoulli":
-            return np.where(draws[0] < rep.miss_prob, 0, owed)
-        kind = self.kind[:n]
-        forget = np.where(kind == DISORGANISED, rep.disorganised_forget_prob, rep.forget_prob)
-        forget = forget * (1.0 - self.rules.nudges.forget_reduction * self.nudge_effect(n))
-        reminded = self.reminded[:n].copy()
-        forget *= np.where(reminded, 1.0 - self.rules.reminder_effect, 1.0)
-        self.reminded[:n] = False
-        forgot = ~self.autopay[:n] & (draws[0] < forget)
-        # the wobble by inverse CDF of the second uniform: one draw per borrower and month
-        wobble = rep.willingness_wobble_sd * ndtri(np.clip(draws[1], 1e-12, 1 - 1e-12))
-        refuses = self.willingness[:n] + wobble < 0.5
-        if delinquent is not None:
-            refuses |= (kind == UNWILLING) & delinquent & ~self.escalated[:n]
-        refuses |= kind == FIRST_PAYMENT_DEFAULT
-        plan = np.where(self.arrangement_until[:n] >= self.month, self.stretch[:n], 0.0)
-        capacity = self.cash_for_bill(n, np.where(reminded, 1.0, rep.max_cash_share), plan)
-        pay = np.minimum(owed, capacity)
-        if not rep.partial_payments and whole_bills is not None:
-            short = np.flatnonzero(pay < owed)
-            pay[short] = whole_bills(short, pay[short])
-        elif not rep.partial_payments:
-            pay = np.where(capacity >= owed, owed, 0)
-        pay = np.where(forgot | refuses, 0, pay)
-        self.spend(slice(0, n), pay, np.where(reminded, 1.0, rep.max_cash_share))
-        return pay
+        if self.rules.repayment.model == "bernoulli":
+            draws = rng.random((2, n))
+            return np.where(draws[0] < self.rules.repayment.miss_prob, 0, owed)
+        draws, z = self.payment_draws(owed, rng)
+        month, due_principal, due_fee = bills if bills is not None else (
+            self.month, np.zeros((1, 0), dtype=np.int32), np.zeros((1, 0), dtype=np.int32))
+        late = np.zeros(n, dtype=bool) if delinquent is None else delinquent
+        return decide_payments(month, owed.astype(np.int64, copy=False), draws, z, late,
+                               *self.payment_inputs(n, bills is not None), due_principal,
+                               due_fee)
+
+    def payment_draws(self, owed: np.ndarray, rng: np.random.Generator
+                      ) -> tuple[np.ndarray, np.ndarray]:
+        """The due date's draws of borrowers 0..len(owed)-1: (2, n) uniforms (forgetting,
+        then the willingness wobble's), and the wobble's standard normal, by inverse CDF of
+        its uniform, of the borrowers that owe something (``owed > 0``, in order; for the
+        others it cannot change the payment, which is 0)."""
+        draws = rng.random((2, owed.shape[0]))
+        owing = np.flatnonzero(owed > 0)
+        return draws, ndtri(np.clip(draws[1, owing], 1e-12, 1 - 1e-12))
+
+    def payment_inputs(self, n: int, by_whole_bills: bool) -> PaymentInputs:
+        """The ``rules`` and the borrowers' arrays :func:`sim.kernels.payments.pay_one`
+        reads after the draws (``rules`` to ``disposable``), for borrowers 0..n-1;
+        ``by_whole_bills``: without partial payments, pay the most in whole bills."""
+        rep, nudges = self.rules.repayment, self.rules.nudges
+        rules = (float(rep.forget_prob), float(rep.disorganised_forget_prob),
+                 float(nudges.forget_reduction), float(self.rules.reminder_effect),
+                 float(rep.willingness_wobble_sd), float(rep.max_cash_share),
+                 float(self.rules.income.other_debt_limit_months), bool(rep.partial_payments),
+                 by_whole_bills, DISORGANISED, UNWILLING, FIRST_PAYMENT_DEFAULT, int(self.month))
+        return (rules, self.kind, self.autopay, self.willingness, self.escalated,
+                self.reminded, self.nudge_effect(n), self.arrangement_until, self.stretch,
+                self.savings, self.permanent_income, self.disposable)
 
     def spend(self, who: slice | np.ndarray, paid: np.ndarray,
               share: np.ndarray | float) -> None:
@@ -412,10 +432,17 @@ class BorrowerPool:
         cash = np.minimum(np.maximum(savings, 0.0) * share + moved, room)
         return np.floor(cash * 100.0).astype(np.int64)
 
-    def update_score(self, paid_on_time: np.ndarray, missed: np.ndarray, cured: np.ndarray) -> None:
-        """Move the behaviour score of borrowers 0..len(missed)-1 with this due date's outcome."""
+    def score_rules(self) -> tuple[float, float, float, float, float]:
+        """The ``score_rules`` of :func:`sim.kernels.payments.moved_score`: (on_time_gain,
+        missed_loss, cure_gain, lowest and highest score)."""
         sc = self.rules.score
-        n = missed.shape[0]
-        delta = sc.on_time_gain * paid_on_time - sc.missed_loss * missed + sc.cure_gain * cured
-        self.score[:n] = np.clip(self.score[:n] + delta, SCORE_MIN, SCORE_MAX)
+        return (float(sc.on_time_gain), float(sc.missed_loss), float(sc.cure_gain), SCORE_MIN,
+                SCORE_MAX)
 
+    def update_score(self, paid_on_time: np.ndarray, missed: np.ndarray, cured: np.ndarray) -> None:
+        """Move the behaviour score of borrowers 0..len(missed)-1 with this due date's outcome
+        (:func:`sim.kernels.payments.moved_score`; the due date itself moves them in
+        :func:`sim.kernels.payments.due_date_outcome`)."""
+        from sim.kernels.payments import update_scores
+
+        update_scores(self.score, paid_on_time, missed, cured, self.score_rules())

@@ -19,7 +19,6 @@ from sim.agents.benchmark_models import BENCHMARK_MODELS, benchmark_payments
 from sim.agents.borrowers import BorrowerPool
 from sim.agents.recoveries import Recoveries, recovery_channel, recovery_flows
 from sim.config import BillingConfig, CreditLineConfig, RepaymentConfig
-from sim.delinquency import cured_at_due_date, days_past_due, due_time, past_due
 from sim.ledger import DAYS_PER_MONTH, Ledger
 
 __all__ = ["ChargeOffOutcome", "DueDateOutcome", "Platform", "recovery_flows"]
@@ -136,31 +135,38 @@ class Platform:
 
     def due_date(self, month: int, n: int, pool: BorrowerPool,
                  rng: np.random.Generator) -> DueDateOutcome:
-        """Take payments at the due date, then update scores and limits."""
+        """Take payments at the due date, then update scores and limits.
+
+        The borrowers decide their payments (:meth:`BorrowerPool.payments`; whole bills when
+        partial payments are not taken), or an analytic benchmark model does; the payments
+        are booked, fees first (:meth:`Ledger.pay`), and the outcome moves escalation,
+        acceleration and the behaviour score
+        (:func:`sim.kernels.payments.due_date_payments` and ``due_date_outcome``, a compiled
+        pass each), then the limits (:meth:`review_limits`).
+        """
+        from sim.kernels.payments import due_date_outcome, due_date_payments
+
         ledger = self.ledger
-        oldest = ledger.oldest_due_month(n)
-        today = due_time(month, ledger.due_day)
-        was_delinquent = past_due(today, oldest, ledger.due_day)
-        owed = ledger.owed(n)
+        decide = self.repayment.model == "structural"
+        given = np.zeros(0, dtype=np.int64)
+        draws, z = np.zeros((2, 0)), np.zeros(0)
         if self.repayment.model in BENCHMARK_MODELS:  # analytic benchmarks
-            paid, closing = benchmark_payments(self.repayment, month, oldest,
-                                               self.onboard_month[:n], owed, rng)
+            given, closing = benchmark_payments(self.repayment, month, ledger.oldest_due_month(n),
+                                                self.onboard_month[:n], ledger.owed(n), rng)
             self.limit[:n][closing] = 0  # a closed line buys no more
+        elif not decide:
+            given = pool.payments(ledger.owed(n), rng)
         else:
-            paid = pool.payments(owed, rng, was_delinquent,
-                                 lambda idx, cash: ledger.whole_bills(month, idx, cash))
-        paid_principal, paid_fee = ledger.pay(month, paid)
-        left = owed - paid
-        missed = left > 0
-        pool.escalated[:n] &= missed  # escalation lasts while the account is late
-        self.accelerated[:n] &= missed  # a terminated balance paid in full ends it
-        cured = cured_at_due_date(was_delinquent, missed)
-        paid_on_time = (owed > 0) & ~missed
-        score_before = pool.score[:n].copy()
-        pool.update_score(paid_on_time & ~cured, missed, cured)
-        ups, cuts = self.review_limits(n, pool, paid_on_time | (owed == 0), missed, score_before)
-        dpd = days_past_due(today, oldest, ledger.due_day)
-        return DueDateOutcome(owed, paid, paid_principal, paid_fee, missed, cured, dpd, ups, cuts)
+            draws, z = pool.payment_draws(ledger.unpaid[:n], rng)
+        owed, late, dpd, paid = due_date_payments(
+            month, n, ledger.due_day, decide, given.astype(np.int64, copy=False), draws, z,
+            *pool.payment_inputs(n, True), ledger.due_principal, ledger.due_fee, ledger.oldest,
+            ledger.unpaid)
+        principal, fee = ledger.pay(month, paid)
+        missed, cured, clean, score_before = due_date_outcome(
+            owed, paid, late, pool.score_rules(), pool.score, pool.escalated, self.accelerated)
+        ups, cuts = self.review_limits(n, pool, clean, missed, score_before)
+        return DueDateOutcome(owed, paid, principal, fee, missed, cured, dpd, ups, cuts)
 
     def purchases(self, month: int, n: int, day: float, pool: BorrowerPool,
                   rng: np.random.Generator) -> np.ndarray:

@@ -1,0 +1,233 @@
+"""The due date's payments, one account at a time: who pays, how much, and what it changes.
+
+- :func:`pay_one` / :func:`decide_payments`: the structural payment decision of
+  :meth:`sim.agents.borrowers.BorrowerPool.payments` (forgetting, willingness, the cash a
+  borrower can put towards the bill, whole bills when partial payments are not taken, and the
+  payment's effect on savings and the month's affordable amount);
+- :func:`due_date_payments` and :func:`due_date_outcome`: the passes of
+  :meth:`sim.agents.platform.Platform.due_date` around the booking of the payments
+  (:meth:`sim.ledger.Ledger.pay`) and the limit review: what each account owes, whether it
+  is past due, its days past due and the decision (or the payments a benchmark model chose);
+  then the outcome (missed, cured, escalation and acceleration ended by a full payment, the
+  behaviour score).
+
+The random draws stay numpy draws from the borrower's repayment stream, in the same order,
+and the willingness wobble's inverse normal CDF stays ``scipy.special.ndtri`` (taken only for
+the accounts that owe something: for the others it cannot change the payment, which is 0);
+the kernels do the rest with the same operations in the same order as the array statements
+they replace, so that payments, books and scores are bit-identical
+(``tests/test_income_payment_kernels.py``). Days past due, being past due and cure are the
+rules of :mod:`sim.delinquency`, compiled (:mod:`sim.kernels.rules`).
+
+:func:`pay_one` is inlined into its loops (``inline="always"``) and tests its conditions with
+``&`` and ``|`` rather than ``and`` and ``or``: a separate call per account passes each of its
+twenty arrays with a reference count taken and released, and the short-circuit branches
+compile to more work than the tests themselves; together they made the loop three times
+slower than its arithmetic.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+import sim.delinquency as delinquency
+import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
+from sim.kernels.accounts import cash_for_bill, spend, whole_bills
+from sim.kernels.rules import compiled, days_past_due, due_time, past_due
+
+cured_at_due_date = compiled(delinquency.cured_at_due_date)
+""":func:`sim.delinquency.cured_at_due_date`, compiled (one account or arrays)."""
+
+
+@njit(cache=True, inline="always")
+def pay_one(i: int, owed: int, u_forget: float, z: float, delinquent: bool, month: int,
+            rules: tuple, kind: np.ndarray, autopay: np.ndarray, willingness: np.ndarray,
+            escalated: np.ndarray, reminded: np.ndarray, effect: np.ndarray,
+            arrangement_until: np.ndarray, stretch: np.ndarray, savings: np.ndarray,
+            permanent: np.ndarray, disposable: np.ndarray, due_principal: np.ndarray,
+            due_fee: np.ndarray) -> int:
+    """Cents borrower ``i`` pays against ``owed`` at ``month``'s due date; book the payment on
+    the borrower's savings and affordable amount (:func:`sim.kernels.accounts.spend`) and
+    clear the reminder flag.
+
+    ``rules``: (forget_prob, disorganised_forget_prob, nudges.forget_reduction,
+    early_warning.reminder_effect, willingness_wobble_sd, max_cash_share,
+    income.other_debt_limit_months, partial_payments, whole bills (when partial payments are
+    not taken: pay the most in whole bills, oldest first, from ``due_principal`` and
+    ``due_fee``; else all or nothing), the types disorganised, unwilling and first-payment
+    defaulter, the borrowers' month (an arrangement lasting to it or later is running)).
+    ``u_forget`` is the borrower's forgetting uniform, ``z`` the standard normal
+    of the willingness wobble, ``effect`` the share of the
+    education effect left (:meth:`BorrowerPool.nudge_effect`), ``delinquent`` whether an
+    overdue bill was unpaid before the due date.
+
+    A borrower forgets (unless on autopay) with the type's chance, cut by education and by a
+    reminder; refuses when willingness plus the wobble is below 0.5, when unwilling with an
+    overdue bill and not escalated, or when a first-payment defaulter; otherwise pays the
+    smaller of ``owed`` and the cash for the bill (:func:`sim.kernels.accounts.cash_for_bill`
+    at the share ``max_cash_share``, all of it when reminded, plus an arrangement's
+    ``stretch`` while it lasts).
+    """
+    (forget_prob, disorganised_prob, forget_reduction, reminder_effect, wobble_sd,
+     max_cash_share, other_debt, partial, by_whole_bills, disorganised, unwilling,
+     first_payment_default, pool_month) = rules
+    k = kind[i]
+    was_reminded = reminded[i]
+    reminded[i] = False
+    forget = disorganised_prob if k == disorganised else forget_prob
+    forget = forget * (1.0 - forget_reduction * effect[i])
+    forget *= (1.0 - reminder_effect) if was_reminded else 1.0
+    # bitwise, not short-circuit: the compiled branches cost more than the tests
+    forgot = (not autopay[i]) & (u_forget < forget)
+    refuses = ((willingness[i] + wobble_sd * z < 0.5)
+               | ((k == unwilling) & delinquent & (not escalated[i]))
+               | (k == first_payment_default))
+    plan = stretch[i] if arrangement_until[i] >= pool_month else 0.0
+    share = 1.0 if was_reminded else max_cash_share
+    capacity = cash_for_bill(i, share, plan, savings, permanent, disposable, other_debt)
+    pay = min(owed, capacity)
+    if not partial and by_whole_bills:
+        if pay < owed:
+            pay = whole_bills(month, i, pay, due_principal, due_fee)
+    elif not partial:
+        pay = owed if capacity >= owed else 0
+    if forgot | refuses:
+        pay = 0
+    spend(i, pay, share, savings, disposable)
+    return pay
+
+
+@njit(cache=True, inline="always")
+def nothing_owed(i: int, reminded: np.ndarray) -> int:
+    """:func:`pay_one` of a borrower who owes nothing: 0, and the reminder flag cleared (the
+    payment of 0 leaves savings and the affordable amount as they are)."""
+    reminded[i] = False
+    return 0
+
+
+@njit(cache=True)
+def decide_payments(month: int, owed: np.ndarray, u: np.ndarray, z: np.ndarray,
+                    delinquent: np.ndarray, rules: tuple, kind: np.ndarray,
+                    autopay: np.ndarray, willingness: np.ndarray, escalated: np.ndarray,
+                    reminded: np.ndarray, effect: np.ndarray, arrangement_until: np.ndarray,
+                    stretch: np.ndarray, savings: np.ndarray, permanent: np.ndarray,
+                    disposable: np.ndarray, due_principal: np.ndarray,
+                    due_fee: np.ndarray) -> np.ndarray:
+    """:func:`pay_one` of borrowers 0..n-1 (n: ``owed``'s length), int64 cents.
+
+    ``u``: (2, >= n) uniforms (forgetting, the wobble's); ``z``: the wobble's standard
+    normals of the borrowers that owe something (``owed > 0``), in order; ``delinquent``:
+    (n,) bool.
+    """
+    n = owed.shape[0]
+    paid = np.empty(n, dtype=np.int64)
+    j = 0
+    for i in range(n):
+        if owed[i] <= 0:
+            paid[i] = nothing_owed(i, reminded)
+            continue
+        paid[i] = pay_one(i, owed[i], u[0, i], z[j], delinquent[i], month, rules, kind,
+                          autopay, willingness, escalated, reminded, effect,
+                          arrangement_until, stretch, savings, permanent, disposable,
+                          due_principal, due_fee)
+        j += 1
+    return paid
+
+
+@njit(cache=True)
+def due_date_payments(month: int, n: int, due_day: int, decide: bool, given: np.ndarray,
+                      u: np.ndarray, z: np.ndarray, rules: tuple, kind: np.ndarray,
+                      autopay: np.ndarray, willingness: np.ndarray, escalated: np.ndarray,
+                      reminded: np.ndarray, effect: np.ndarray, arrangement_until: np.ndarray,
+                      stretch: np.ndarray, savings: np.ndarray, permanent: np.ndarray,
+                      disposable: np.ndarray, due_principal: np.ndarray, due_fee: np.ndarray,
+                      oldest: np.ndarray, unpaid: np.ndarray) -> tuple:
+    """What accounts 0..n-1 owe and pay at ``month``'s due date, before it is booked.
+
+    Args:
+        month, n, due_day: the due date's month, the accounts, the day of the month bills
+            fall due.
+        decide: the borrowers decide (:func:`pay_one`, with ``u``, ``z``, ``rules`` and the
+            borrowers' arrays ``kind`` .. ``disposable`` as in :func:`decide_payments`, and
+            whole bills from ``due_principal`` and ``due_fee``); else they pay ``given``
+            (cents, (n,)), the payments of another repayment model.
+        oldest, unpaid: the ledger's oldest unpaid due month and unpaid cents per account.
+
+    Returns:
+        (owed: cents billed and unpaid, int64; past due before the payment, bool; days past
+        due just before it, int64; paid, int64 cents), each of shape (n,).
+    """
+    today = due_time(month, due_day)
+    owed = unpaid[:n].copy()
+    late = np.empty(n, dtype=np.bool_)
+    dpd = np.empty(n, dtype=np.int64)
+    paid = given.copy() if not decide else np.empty(n, dtype=np.int64)
+    j = 0
+    for i in range(n):
+        late[i] = past_due(today, oldest[i], due_day)
+        dpd[i] = days_past_due(today, oldest[i], due_day)
+        if decide and owed[i] <= 0:
+            paid[i] = nothing_owed(i, reminded)
+        elif decide:
+            paid[i] = pay_one(i, owed[i], u[0, i], z[j], late[i], month, rules, kind, autopay,
+                              willingness, escalated, reminded, effect, arrangement_until,
+                              stretch, savings, permanent, disposable, due_principal, due_fee)
+            j += 1
+    return owed, late, dpd, paid
+
+
+@njit(cache=True)
+def due_date_outcome(owed: np.ndarray, paid: np.ndarray, late: np.ndarray,
+                     score_rules: tuple, score: np.ndarray, escalated: np.ndarray,
+                     accelerated: np.ndarray) -> tuple:
+    """The outcome of a due date's payments ``paid`` against ``owed`` (cents) of accounts
+    0..n-1 (n: ``owed``'s length), ``late`` those past due before it.
+
+    Per account: missed, something is left unpaid; cured, past due before and nothing left
+    (:func:`cured_at_due_date`); escalation (``escalated``) and acceleration
+    (``accelerated``) end when nothing is left; the behaviour ``score`` gains
+    ``on_time_gain`` for a bill paid on time (owed, nothing left, not past due before), loses
+    ``missed_loss`` for a miss and gains ``cure_gain`` for a cure, within the scale.
+    ``score_rules``: (on_time_gain, missed_loss, cure_gain, lowest, highest score).
+
+    Returns:
+        (missed, cured, clean: paid on time or nothing owed, what the limit review counts as a
+        clean month (bool), the score before the due date (float64)), each of shape (n,).
+    """
+    n = owed.shape[0]
+    missed = np.empty(n, dtype=np.bool_)
+    cured = np.empty(n, dtype=np.bool_)
+    clean = np.empty(n, dtype=np.bool_)
+    before = score[:n].copy()
+    for i in range(n):
+        miss = owed[i] - paid[i] > 0
+        missed[i] = miss
+        escalated[i] = escalated[i] and miss  # escalation lasts while the account is late
+        accelerated[i] = accelerated[i] and miss  # a terminated balance paid in full ends it
+        cure = cured_at_due_date(late[i], miss)
+        cured[i] = cure
+        on_time = owed[i] > 0 and not miss
+        clean[i] = on_time or owed[i] == 0
+        score[i] = moved_score(before[i], on_time and not cure, miss, cure, score_rules)
+    return missed, cured, clean, before
+
+
+@njit(cache=True)
+def moved_score(score: float, on_time: bool, missed: bool, cured: bool,
+                score_rules: tuple) -> float:
+    """A behaviour score after a due date: ``on_time_gain`` more for a bill paid on time (not
+    a cure), ``missed_loss`` less for a miss, ``cure_gain`` more for a cure, kept within the
+    scale. ``score_rules``: (on_time_gain, missed_loss, cure_gain, lowest, highest score)."""
+    on_time_gain, missed_loss, cure_gain, lowest, highest = score_rules
+    delta = (on_time_gain * (1.0 if on_time else 0.0) - missed_loss * (1.0 if missed else 0.0)
+             + cure_gain * (1.0 if cured else 0.0))
+    return min(max(score + delta, lowest), highest)
+
+
+@njit(cache=True)
+def update_scores(score: np.ndarray, on_time: np.ndarray, missed: np.ndarray,
+                  cured: np.ndarray, score_rules: tuple) -> None:
+    """:func:`moved_score` of scores 0..n-1 (n: ``missed``'s length), in place."""
+    for i in range(missed.shape[0]):
+        score[i] = moved_score(score[i], on_time[i], missed[i], cured[i], score_rules)

@@ -1,0 +1,286 @@
+"""The month's income and the due date's payments, compiled, against the statements they replace.
+
+:mod:`sim.kernels.income` and :mod:`sim.kernels.payments` are checked bit for bit against
+the vectorised numpy statements of ``BorrowerPool.step_income``, ``BorrowerPool.payments``
+and ``Platform.due_date`` that they replaced (written out below): on whole paths, every
+month's income step and every due date is run twice from the same state and the same random
+stream, once by the engine and once by the numpy statements, and every array either touches
+must be equal in every bit, as must the random streams afterwards (the same draws were
+taken). The configs cover the branches: partial payments or whole bills, the Bernoulli and
+the two benchmark repayment models, no income shocks, no sudden expenses, a recession,
+reminders and education, hardship arrangements.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+from helpers_engine import small_config
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.special import ndtri
+
+from sim.agents.benchmark_models import BENCHMARK_MODELS, benchmark_payments
+from sim.agents.borrowers import (
+    CONSTRAINED,
+    DISORGANISED,
+    FIRST_PAYMENT_DEFAULT,
+    SCORE_MAX,
+    SCORE_MIN,
+    UNWILLING,
+    BorrowerPool,
+    BorrowerRules,
+)
+from sim.agents.platform import DueDateOutcome, Platform
+from sim.delinquency import cured_at_due_date, days_past_due, due_time, past_due
+from sim.engine import simulate_path
+from sim.ledger import Ledger
+
+
+# -- the numpy statements the kernels replaced -----------------------------------------------
+def numpy_step_income(pool: BorrowerPool, n: int, unemployment: float,
+                      rng: np.random.Generator, unemployment_next: float | None = None) -> None:
+    """``BorrowerPool.step_income`` before it was compiled."""
+    inc = pool.rules.income
+    u_base = pool.rules.unemployment_base
+    if inc.shocks and n > pool.onboarded:
+        pool._onboard_jobs(slice(pool.onboarded, n), unemployment)
+    pool.onboarded = max(pool.onboarded, n)
+    draws = rng.random((3, n))
+    shock = rng.standard_normal(n)
+    employed = pool.employed[:n]
+    perm = pool.permanent_income[:n]
+    spell = pool.months_unemployed[:n]
+    cut: np.ndarray | float = 0.0
+    if inc.shocks:
+        u_next = unemployment if unemployment_next is None else unemployment_next
+        loss = inc.job_loss(unemployment, u_next, u_base)
+        lose = employed & (draws[0] < np.minimum(loss * pool.job_risk[:n], 1.0))
+        find = ~employed & (draws[1] < inc.job_finding(spell, unemployment, u_base))
+        employed ^= lose | find
+        perm[find] *= 1.0 - inc.reemployment_income_loss
+        spell[:] = np.where(employed, 0, spell + 1)
+        on_benefit = spell <= inc.benefit_months
+        transitory = np.exp(inc.transitory_sd * shock - 0.5 * inc.transitory_sd**2)
+        out_of_work = np.where(on_benefit, inc.replacement_rate, inc.assistance_rate)
+        pool.income[:n] = perm * np.where(employed, transitory, out_of_work)
+        cut = np.where(employed, 0.0, np.where(on_benefit, inc.consumption_cut_benefits,
+                                               inc.consumption_cut_exhausted))
+        p_shock = max(inc.expense_shock_prob, 1e-300)
+        hit = draws[2] < p_shock
+        size = -np.log(np.where(hit, draws[2] / p_shock, 1.0))
+        expense = hit * perm * inc.expense_shock_months * size
+    else:
+        expense = 0.0
+    share = np.where(pool.kind[:n] == CONSTRAINED,
+                     pool.rules.repayment.constrained_essential_share, inc.essential_share)
+    essentials = share * perm * (1.0 - cut)
+    pool.disposable[:n] = np.maximum(pool.income[:n] - essentials, 0.0)
+    cash = pool.savings[:n] + pool.income[:n] - essentials - expense
+    pool.savings[:n] = np.clip(cash, -inc.other_debt_limit_months * perm,
+                               pool.savings_cap[:n] * perm)
+
+
+def numpy_payments(pool: BorrowerPool, owed: np.ndarray, rng: np.random.Generator,
+                   delinquent: np.ndarray | None = None, whole_bills=None) -> np.ndarray:
+    """``BorrowerPool.payments`` before it was compiled (``whole_bills`` a callback)."""
+    rep = pool.rules.repayment
+    n = owed.shape[0]
+    draws = rng.random((2, n))
+    if rep.model == "bernoulli":
+        return np.where(draws[0] < rep.miss_prob, 0, owed)
+    kind = pool.kind[:n]
+    forget = np.where(kind == DISORGANISED, rep.disorganised_forget_prob, rep.forget_prob)
+    forget = forget * (1.0 - pool.rules.nudges.forget_reduction * pool.nudge_effect(n))
+    reminded = pool.reminded[:n].copy()
+    forget *= np.where(reminded, 1.0 - pool.rules.reminder_effect, 1.0)
+    pool.reminded[:n] = False
+    forgot = ~pool.autopay[:n] & (draws[0] < forget)
+    wobble = rep.willingness_wobble_sd * ndtri(np.clip(draws[1], 1e-12, 1 - 1e-12))
+    refuses = pool.willingness[:n] + wobble < 0.5
+    if delinquent is not None:
+        refuses |= (kind == UNWILLING) & delinquent & ~pool.escalated[:n]
+    refuses |= kind == FIRST_PAYMENT_DEFAULT
+    plan = np.where(pool.arrangement_until[:n] >= pool.month, pool.stretch[:n], 0.0)
+    capacity = pool.cash_for_bill(n, np.where(reminded, 1.0, rep.max_cash_share), plan)
+    pay = np.minimum(owed, capacity)
+    if not rep.partial_payments and whole_bills is not None:
+        short = np.flatnonzero(pay < owed)
+        pay[short] = whole_bills(short, pay[short])
+    elif not rep.partial_payments:
+        pay = np.where(capacity >= owed, owed, 0)
+    pay = np.where(forgot | refuses, 0, pay)
+    pool.spend(slice(0, n), pay, np.where(reminded, 1.0, rep.max_cash_share))
+    return pay
+
+
+def numpy_due_date(platform: Platform, month: int, n: int, pool: BorrowerPool,
+                   rng: np.random.Generator) -> DueDateOutcome:
+    """``Platform.due_date`` before it was compiled."""
+    ledger = platform.ledger
+    oldest = ledger.oldest_due_month(n)
+    today = due_time(month, ledger.due_day)
+    was_delinquent = past_due(today, oldest, ledger.due_day)
+    owed = ledger.owed(n)
+    if platform.repayment.model in BENCHMARK_MODELS:
+        paid, closing = benchmark_payments(platform.repayment, month, oldest,
+                                           platform.onboard_month[:n], owed, rng)
+        platform.limit[:n][closing] = 0
+    else:
+        paid = numpy_payments(pool, owed, rng, was_delinquent,
+                              lambda idx, cash: ledger.whole_bills(month, idx, cash))
+    paid_principal, paid_fee = ledger.pay(month, paid)
+    missed = owed - paid > 0
+    pool.escalated[:n] &= missed
+    platform.accelerated[:n] &= missed
+    cured = cured_at_due_date(was_delinquent, missed)
+    paid_on_time = (owed > 0) & ~missed
+    score_before = pool.score[:n].copy()
+    sc = pool.rules.score
+    on_time = paid_on_time & ~cured
+    delta = sc.on_time_gain * on_time - sc.missed_loss * missed + sc.cure_gain * cured
+    pool.score[:n] = np.clip(pool.score[:n] + delta, SCORE_MIN, SCORE_MAX)
+    ups, cuts = platform.review_limits(n, pool, paid_on_time | (owed == 0), missed, score_before)
+    dpd = days_past_due(today, oldest, ledger.due_day)
+    return DueDateOutcome(owed, paid, paid_principal, paid_fee, missed, cured, dpd, ups, cuts)
+
+
+# -- bit-for-bit comparison ------------------------------------------------------------------
+def assert_same_arrays(got: object, want: object, what: str) -> None:
+    """Every numpy array attribute of ``got`` equals ``want``'s in dtype and in every bit
+    (so -0.0 differs from 0.0)."""
+    for name, value in vars(want).items():
+        if isinstance(value, np.ndarray):
+            other = getattr(got, name)
+            assert other.dtype == value.dtype, f"{what}.{name}: dtype"
+            assert other.tobytes() == value.tobytes(), f"{what}.{name} differs"
+
+
+def same_stream(a: np.random.Generator, b: np.random.Generator) -> bool:
+    return a.bit_generator.state == b.bit_generator.state
+
+
+class Checked:
+    """Wraps the engine's ``step_income`` and ``due_date``: each call is first replayed on
+    deep copies by the numpy statements, then made, and the two compared."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch):
+        self.income_steps = self.due_dates = self.paid = 0
+        step_income, due_date = BorrowerPool.step_income, Platform.due_date
+
+        def checked_income(pool, n, unemployment, rng, unemployment_next=None):
+            twin, twin_rng = copy.deepcopy((pool, rng))
+            numpy_step_income(twin, n, unemployment, twin_rng, unemployment_next)
+            step_income(pool, n, unemployment, rng, unemployment_next)
+            assert_same_arrays(pool, twin, "pool")
+            assert same_stream(rng, twin_rng)
+            self.income_steps += 1
+
+        def checked_due_date(platform, month, n, pool, rng):
+            twins = copy.deepcopy((platform, pool, rng))
+            want = numpy_due_date(twins[0], month, n, twins[1], twins[2])
+            got = due_date(platform, month, n, pool, rng)
+            assert_same_arrays(got, want, "outcome")
+            assert (got.limit_increases, got.limit_cuts) == (want.limit_increases,
+                                                             want.limit_cuts)
+            assert_same_arrays(pool, twins[1], "pool")
+            assert_same_arrays(platform, twins[0], "platform")
+            assert_same_arrays(platform.ledger, twins[0].ledger, "ledger")
+            assert same_stream(rng, twins[2])
+            self.due_dates += 1
+            self.paid += int((got.paid > 0).sum())
+            return got
+
+        monkeypatch.setattr(BorrowerPool, "step_income", checked_income)
+        monkeypatch.setattr(Platform, "due_date", checked_due_date)
+
+
+CASES = {
+    "baseline": {},
+    "whole_bills": {"repayment": {"partial_payments": False}},
+    "bernoulli": {"repayment": {"model": "bernoulli", "miss_prob": 0.2}},
+    "roll_chain": {"repayment": {"model": "roll_chain"}},
+    "one_factor": {"repayment": {"model": "one_factor"}},
+    "no_shocks": {"income": {"shocks": False}},
+    "no_expenses": {"income": {"expense_shock_prob": 0.0}},
+    "recession": {"macro": {"scenario": "severe_recession"},
+                  "repayment": {"willingness_concentration": 4.0}},
+    "reminders_nudges": {"early_warning": {"enabled": True, "fit_months": 4,
+                                           "action": "reminder"},
+                         "nudges": {"enabled": True, "reach": 0.5}},
+    "hardship": {"collections": {"hardship": {"request_prob": 0.9}}},
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_income_and_due_dates_are_the_numpy_statements_on_whole_paths(case, monkeypatch):
+    config = small_config(CASES[case], initial_borrowers=300, new_borrowers_per_month=10,
+                          horizon_months=14)
+    checked = Checked(monkeypatch)
+    simulate_path(config, seed=2026, path=1)
+    assert checked.income_steps == checked.due_dates == 14
+    assert checked.paid > 0  # payments were made, not only misses
+
+
+def test_the_check_fails_when_a_rule_changes(monkeypatch):
+    """(So the comparisons above can fail.) A reminder that cuts forgetting by a hair
+    less in the compiled payments only is caught."""
+    config = small_config(CASES["reminders_nudges"], initial_borrowers=300,
+                          new_borrowers_per_month=10, horizon_months=14)
+    Checked(monkeypatch)
+    inputs = BorrowerPool.payment_inputs
+
+    def changed(pool, n, by_whole_bills):
+        rules, *rest = inputs(pool, n, by_whole_bills)
+        return (rules[:3] + (rules[3] * 0.5,) + rules[4:], *rest)
+
+    monkeypatch.setattr(BorrowerPool, "payment_inputs", changed)
+    with pytest.raises(AssertionError, match="differs"):
+        simulate_path(config, seed=2026, path=1)
+
+
+# -- the payment decision alone --------------------------------------------------------------
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.booleans(), st.booleans(), st.booleans())
+def test_pool_payments_are_the_numpy_statements(seed, partial, with_bills, with_late):
+    """Random borrowers' states (reminded, educated, in an arrangement, escalated, savings
+    either side of zero) and bills, some accounts owing nothing."""
+    config = small_config({"repayment": {"partial_payments": partial,
+                                         "willingness_concentration": 3.0},
+                           "nudges": {"forget_reduction": 0.4}})
+    n, months = 400, 6
+    rng = np.random.default_rng(seed)
+    pool = BorrowerPool(BorrowerRules.of(config), n, np.random.default_rng(seed + 1))
+    pool.month = 4
+    pool.reminded[:] = rng.random(n) < 0.3
+    pool.nudged_month[:] = np.where(rng.random(n) < 0.4, rng.integers(0, 5, n), -1)
+    pool.arrangement_until[:] = np.where(rng.random(n) < 0.3, rng.integers(2, 7, n), -1)
+    pool.stretch[:] = rng.random(n)
+    pool.escalated[:] = rng.random(n) < 0.5
+    pool.savings[:] = pool.permanent_income * rng.uniform(-2.5, 2.0, n)
+    pool.savings[::10] = 10 * pool.permanent_income[::10]  # some who can pay everything
+    pool.disposable[:] = pool.permanent_income * rng.uniform(0, 0.3, n)
+    ledger = Ledger(n, 180, 20)
+    for m in range(months):
+        ledger.statement(m, n, 0.015)
+        buy = np.where(rng.random(n) < 0.6, rng.integers(0, 200_000, n), 0)
+        ledger.book_purchase(m, buy, rng.choice([0, 3, 6, 12], n), {3: 0.005, 6: 0.006,
+                                                                   12: 0.006})
+        if m < months - 1:
+            ledger.pay(m, (ledger.owed(n) * rng.random(n) * (rng.random(n) < 0.7))
+                       .astype(np.int64))
+    ledger.pay(months - 1, np.where(np.arange(n) % 7 == 0, ledger.owed(n), 0))  # owe nothing
+    owed = ledger.owed(n)
+    late = (rng.random(n) < 0.4) if with_late else None
+    twin = copy.deepcopy(pool)
+    month = months - 1
+    want = numpy_payments(twin, owed, np.random.default_rng(seed + 2), late,
+                          (lambda idx, cash: ledger.whole_bills(month, idx, cash))
+                          if with_bills else None)
+    bills = (month, ledger.due_principal, ledger.due_fee) if with_bills else None
+    got = pool.payments(owed, np.random.default_rng(seed + 2), late, bills)
+    assert got.dtype == want.dtype and np.array_equal(got, want)
+    assert_same_arrays(pool, twin, "pool")
+    assert (owed == 0).any() and (got > 0).any()
