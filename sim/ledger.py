@@ -17,7 +17,7 @@ import numpy as np
 
 from sim.delinquency import DAYS_PER_MONTH, days_past_due
 
-__all__ = ["DAYS_PER_MONTH", "MAX_ACCOUNT_CENTS", "SCHEDULE_SLOTS", "Ledger", "allocate"]
+__all__ = ["DAYS_PER_MONTH", "MAX_ACCOUNT_CENTS", "SCHEDULE_SLOTS", "Ledger"]
 SCHEDULE_SLOTS = 14  # a 12-month plan bought in month m starts at m+1 and ends at m+13
 CELL = np.int32
 """Dtype of the per-month cells (instalments, their changes, unpaid bills): each is a part of
@@ -26,23 +26,6 @@ MAX_ACCOUNT_CENTS = int(np.iinfo(CELL).max)
 """Largest balance an account may reach, in cents (21,474,836.47 currency units); the
 config's ``credit_line.max_limit`` is bounded well below it, and :meth:`Ledger.bill` and
 :meth:`Ledger.book_purchase` refuse to go past it rather than wrap around."""
-
-
-def allocate(amount: np.ndarray, buckets: np.ndarray) -> np.ndarray:
-    """Split each column's ``amount`` over ``buckets`` rows in order, filling each fully.
-
-    Args:
-        amount: cents to allocate per borrower, shape (n,), each <= the column's total.
-        buckets: cents owed per bucket in payment order, shape (k, n).
-
-    Returns:
-        Cents paid into each bucket, shape (k, n); columns sum to ``amount``.
-    """
-    before = np.cumsum(buckets, axis=0)
-    before -= buckets  # owed in the buckets ahead of each
-    paid = np.subtract(amount[None, :], before, out=before)  # in place: no large temporaries
-    np.maximum(paid, 0, out=paid)
-    return np.minimum(paid, buckets, out=paid)
 
 
 def _cents(values: np.ndarray) -> np.ndarray:
@@ -103,8 +86,7 @@ class Ledger:
         # their inverse, the age position of each slot
         self._age_orders = [np.arange(r + 1, r + 1 + self.ages) % self.ages
                             for r in range(self.ages)]
-        self._slot_ages = [np.argsort(order) for order in self._age_orders]
-        for arr in (*self._age_orders, *self._slot_ages):
+        for arr in self._age_orders:
             arr.setflags(write=False)
 
     # -- reading ---------------------------------------------------------------------------
@@ -200,7 +182,7 @@ class Ledger:
         A bill (one due month's instalment) is paid whole or not at all, as an instalment
         is on instalment platforms; later bills wait for the older ones. Payments go to
         fees first (:meth:`pay`), so clearing the oldest k bills costs every unpaid fee
-        plus the principal of those k bills.
+        plus the principal of those k bills (the rule: :func:`sim.kernels.accounts.whole_bills`).
 
         Args:
             month: the current month (bills of due months up to it).
@@ -211,15 +193,10 @@ class Ledger:
             Cents, shape (k,): the most, not above ``cash``, that clears whole bills
             (0 when not even the fees and the oldest bill fit).
         """
-        order = self.age_order(month)
-        principal = np.take(self.due_principal, idx, axis=1)[order]
-        fees = np.take(self.due_fee, idx, axis=1).sum(axis=0)
-        cleared = np.cumsum(principal, axis=0)
-        running = fees[None, :] + cleared
-        # a row clears a bill when it reaches principal (or there is only fee to pay)
-        clears = (cleared > 0) | (principal.sum(axis=0) == 0)[None, :]
-        fits = (running <= cash[None, :]) & (running > 0) & clears
-        return np.where(fits, running, 0).max(axis=0, initial=0)
+        from sim.kernels.accounts import whole_bills_of
+
+        return whole_bills_of(month, _cents(np.asarray(idx)), _cents(np.asarray(cash)),
+                              self.due_principal, self.due_fee)
 
     def audit(self, month: int, n: int) -> None:
         """Recompute the per-account summaries from the arrays; raise if any disagrees."""
@@ -350,35 +327,24 @@ class Ledger:
 
     def pay_accounts(self, month: int, idx: np.ndarray,
                      amount: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Apply payments of the accounts ``idx`` (between due dates, e.g. after a call).
+        """Apply payments of the accounts ``idx`` (between due dates, e.g. after a call):
+        fees oldest first, then principal oldest first (the rule:
+        :func:`sim.kernels.accounts.pay_account`).
 
         Returns:
             (principal paid, fees paid) per account in ``idx``, in cents.
+
+        Raises:
+            ValueError: a payment is negative or exceeds what its account owes (nothing is
+                booked).
         """
+        from sim.kernels.accounts import pay_accounts
+
+        idx, amount = _cents(np.asarray(idx)), _cents(np.asarray(amount))
         if (amount > self.unpaid[idx]).any() or (amount < 0).any():
             raise ValueError("a payment is negative or exceeds what the account owes")
-        principal_paid, fee_paid = self._allocate_to(month, idx, amount)
-        self.unpaid[idx] -= amount
-        self.outstanding[idx] -= amount
-        self._repaid(idx, principal_paid)
-        return principal_paid, fee_paid
-
-    def _allocate_to(self, month: int, idx: np.ndarray,
-                     amount: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Allocate ``amount`` over the bills of accounts ``idx``; update their oldest bill."""
-        k = self.ages
-        order = self.age_order(month)
-        owed = np.concatenate([np.take(self.due_fee, idx, axis=1)[order],
-                               np.take(self.due_principal, idx, axis=1)[order]])
-        paid = allocate(amount, owed)
-        left = owed - paid  # fees then principal, oldest first
-        by_slot = self._slot_ages[month % k]
-        self.due_fee[:, idx] = left[:k][by_slot]
-        self.due_principal[:, idx] = left[k:][by_slot]
-        unpaid = (left[:k] + left[k:]) > 0
-        self.oldest[idx] = np.where(unpaid.any(axis=0),
-                                     month - self.ages + 1 + unpaid.argmax(axis=0), -1)
-        return paid[k:].sum(axis=0), paid[:k].sum(axis=0)
+        return pay_accounts(month, idx, amount, self.due_principal, self.due_fee, self.oldest,
+                            self.unpaid, self.outstanding, self.reaged_left)
 
     def restructure(self, month: int, idx: np.ndarray, grace: int, term: int) -> None:
         """Re-age accounts ``idx``: their whole balance becomes a new fee-free plan.

@@ -47,6 +47,61 @@ def test_uniform_has_the_bits_of_the_numpy_draw(key, who, day, purpose):
 
 
 # -- the ledger's and the borrower's arithmetic -------------------------------------------------
+# The rules are stated once, per account, in sim.kernels.accounts; these are independent
+# statements of them over arrays of accounts (the numpy engine's, before the kernels), the
+# oracles the kernels are checked against.
+def numpy_whole_bills(ledger: Ledger, month: int, idx: np.ndarray, cash: np.ndarray
+                      ) -> np.ndarray:
+    order = ledger.age_order(month)
+    principal = np.take(ledger.due_principal, idx, axis=1)[order].astype(np.int64)
+    fees = np.take(ledger.due_fee, idx, axis=1).sum(axis=0, dtype=np.int64)
+    cleared = np.cumsum(principal, axis=0)
+    running = fees[None, :] + cleared
+    clears = (cleared > 0) | (principal.sum(axis=0) == 0)[None, :]
+    fits = (running <= cash[None, :]) & (running > 0) & clears
+    return np.where(fits, running, 0).max(axis=0, initial=0)
+
+
+def numpy_pay_accounts(ledger: Ledger, month: int, idx: np.ndarray, amount: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Fees oldest first, then principal oldest first; each bucket filled in turn."""
+    k, order = ledger.ages, ledger.age_order(month)
+    owed = np.concatenate([np.take(ledger.due_fee, idx, axis=1)[order],
+                           np.take(ledger.due_principal, idx, axis=1)[order]]).astype(np.int64)
+    ahead = np.cumsum(owed, axis=0) - owed  # owed in the buckets ahead of each
+    paid = np.minimum(np.maximum(amount[None, :] - ahead, 0), owed)
+    left = owed - paid
+    by_slot = np.argsort(order)
+    ledger.due_fee[:, idx] = left[:k][by_slot]
+    ledger.due_principal[:, idx] = left[k:][by_slot]
+    unpaid = (left[:k] + left[k:]) > 0
+    ledger.oldest[idx] = np.where(unpaid.any(axis=0),
+                                  month - k + 1 + unpaid.argmax(axis=0), -1)
+    ledger.unpaid[idx] -= amount
+    ledger.outstanding[idx] -= amount
+    principal = paid[k:].sum(axis=0)
+    left_reaged = ledger.reaged_left[idx].astype(np.int64)
+    ledger.reaged_left[idx] = left_reaged - np.minimum(left_reaged, principal)
+    return principal, paid[:k].sum(axis=0)
+
+
+def numpy_cash_for_bill(pool: BorrowerPool, who: np.ndarray, share: float,
+                        stretch: float) -> np.ndarray:
+    savings, perm = pool.savings[who], pool.permanent_income[who]
+    moved = np.minimum(stretch * perm, pool.disposable[who])
+    room = np.maximum(savings + pool.rules.income.other_debt_limit_months * perm, 0.0)
+    cash = np.minimum(np.maximum(savings, 0.0) * share + moved, room)
+    return np.floor(cash * 100.0).astype(np.int64)
+
+
+def numpy_spend(pool: BorrowerPool, who: np.ndarray, paid: np.ndarray, share: float) -> None:
+    amount = paid / 100.0
+    savings = pool.savings[who]
+    beyond = np.maximum(amount - np.maximum(savings, 0.0) * share, 0.0)
+    pool.disposable[who] = np.maximum(pool.disposable[who] - beyond, 0.0)
+    pool.savings[who] = savings - amount
+
+
 def _ledger(rng: np.random.Generator, k: int, month: int) -> Ledger:
     """``k`` accounts with random unpaid bills (some zero) in every due-month slot."""
     ledger = Ledger(capacity=k, chargeoff_dpd=90, due_day=12)
@@ -75,12 +130,13 @@ def test_whole_bills_and_payments_match_the_ledger(seed, month):
     numpy_book._any_reaged = True
     idx = np.arange(30)
     cash = (rng.random(30) * 1.3 * np.maximum(numpy_book.unpaid, 1)).astype(np.int64)
-    want = numpy_book.whole_bills(month, idx, cash)
+    want = numpy_whole_bills(numpy_book, month, idx, cash)
     got = [whole_bills(month, w, int(c), kernel_book.due_principal, kernel_book.due_fee)
            for w, c in zip(idx.tolist(), cash.tolist(), strict=True)]
     assert got == want.tolist()
-    amount = np.minimum(cash, numpy_book.unpaid)
-    principal, fee = numpy_book.pay_accounts(month, idx, amount)
+    assert kernel_book.whole_bills(month, idx, cash).tolist() == want.tolist()
+    amount = np.minimum(cash, numpy_book.unpaid).astype(np.int64)
+    principal, fee = numpy_pay_accounts(numpy_book, month, idx, amount)
     paid = [pay_account(month, w, int(a), kernel_book.due_principal, kernel_book.due_fee,
                         kernel_book.oldest, kernel_book.unpaid, kernel_book.outstanding,
                         kernel_book.reaged_left) for w, a in zip(idx, amount, strict=True)]
@@ -107,11 +163,12 @@ def test_cash_for_bill_matches_the_borrowers(seed, share, stretch):
     rng = np.random.default_rng(seed + 1)
     pool.savings[:] = rng.normal(0, 2000, 50)
     pool.disposable[:] = np.maximum(rng.normal(300, 400, 50), 0)
-    want = pool.cash_for_bill(np.arange(50), share, stretch)
+    want = numpy_cash_for_bill(pool, np.arange(50), share, stretch)
     debt = config.income.other_debt_limit_months
     got = [cash_for_bill(w, share, stretch, pool.savings, pool.permanent_income,
                          pool.disposable, debt) for w in range(50)]
     assert got == want.tolist()
+    assert pool.cash_for_bill(50, share, stretch).tolist() == want.tolist()
 
 
 @settings(max_examples=30, deadline=None)
@@ -125,11 +182,16 @@ def test_spend_matches_the_borrowers(seed, share, stretch):
     pool.savings[:] = rng.normal(0, 2000, 50)
     pool.disposable[:] = np.maximum(rng.normal(300, 400, 50), 0)
     who = np.arange(50)
-    paid = pool.cash_for_bill(who, share, stretch)
+    paid = numpy_cash_for_bill(pool, who, share, stretch)
     savings, disposable = pool.savings.copy(), pool.disposable.copy()
     for w in range(50):
         spend(w, int(paid[w]), share, savings, disposable)
-    pool.spend(who, paid, share)
+    kernel_savings, kernel_disposable = pool.savings.copy(), pool.disposable.copy()
+    numpy_spend(pool, who, paid, share)
+    assert savings.tobytes() == pool.savings.tobytes()
+    assert disposable.tobytes() == pool.disposable.tobytes()
+    pool.savings[:], pool.disposable[:] = kernel_savings, kernel_disposable
+    pool.spend(who, paid, share)  # the pool's method is the kernel's rule
     assert savings.tobytes() == pool.savings.tobytes()
     assert disposable.tobytes() == pool.disposable.tobytes()
 

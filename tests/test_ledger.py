@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from sim.config import largest_episode_balance, load_config
 from sim.configfile import ConfigError
-from sim.ledger import DAYS_PER_MONTH, MAX_ACCOUNT_CENTS, Ledger, allocate
+from sim.ledger import DAYS_PER_MONTH, MAX_ACCOUNT_CENTS, Ledger
 
 FEES = {3: 0.005, 6: 0.006, 12: 0.006}
 
@@ -21,19 +21,6 @@ def cents(*values: int) -> np.ndarray:
 
 def one_account(chargeoff_dpd: int = 180, due_day: int = 20) -> Ledger:
     return Ledger(capacity=1, chargeoff_dpd=chargeoff_dpd, due_day=due_day)
-
-
-# -- allocation -----------------------------------------------------------------------------
-def test_allocate_fills_buckets_in_order():
-    buckets = np.array([[100, 0, 5], [200, 10, 5], [300, 20, 5], [400, 30, 5]], dtype=np.int64)
-    paid = allocate(cents(700, 15, 20), buckets)
-    assert paid.T.tolist() == [[100, 200, 300, 100], [0, 10, 5, 0], [5, 5, 5, 5]]
-
-
-def test_allocate_zero_payment_and_exact_payment():
-    buckets = np.array([[7], [0], [13]], dtype=np.int64)
-    assert allocate(cents(0), buckets).ravel().tolist() == [0, 0, 0]
-    assert allocate(cents(20), buckets).ravel().tolist() == [7, 0, 13]
 
 
 # -- instalment schedules ---------------------------------------------------------------------

@@ -402,13 +402,13 @@ class BorrowerPool:
         affordable amount (``disposable``), which is a monthly budget: an arrangement
         moves at most the month's income less essentials in the month, however many
         times the borrower pays (FCA CONC 7.3; the Standard Financial Statement is a
-        monthly budget).
+        monthly budget). The rule: :func:`sim.kernels.accounts.spend`.
         """
-        amount = paid / 100.0
-        savings = self.savings[who]
-        beyond = np.maximum(amount - np.maximum(savings, 0.0) * share, 0.0)
-        self.disposable[who] = np.maximum(self.disposable[who] - beyond, 0.0)
-        self.savings[who] = savings - amount
+        from sim.kernels.accounts import spend_all
+
+        idx = _slots(who)
+        spend_all(idx, np.asarray(paid, dtype=np.int64), _per_slot(share, idx.size),
+                  self.savings, self.disposable)
 
     def cash_for_bill(self, n: int | np.ndarray, share: np.ndarray | float,
                       stretch: np.ndarray | float) -> np.ndarray:
@@ -423,14 +423,18 @@ class BorrowerPool:
         arrangements the borrower can sustain from income after essential spending (FCA
         Consumer Credit sourcebook CONC 7.3.4-7.3.5 and the Standard Financial Statement
         used by UK collectors and debt advisers); before, an arrangement took up to the
-        whole benefit of an unemployed borrower.
+        whole benefit of an unemployed borrower. The rule:
+        :func:`sim.kernels.accounts.cash_for_bill`.
+
+        Returns:
+            int64 cents, one per borrower.
         """
-        who = slice(0, n) if isinstance(n, int) else n
-        savings, perm = self.savings[who], self.permanent_income[who]
-        moved = np.minimum(stretch * perm, self.disposable[who])
-        room = np.maximum(savings + self.rules.income.other_debt_limit_months * perm, 0.0)
-        cash = np.minimum(np.maximum(savings, 0.0) * share + moved, room)
-        return np.floor(cash * 100.0).astype(np.int64)
+        from sim.kernels.accounts import cash_for_bills
+
+        idx = _slots(slice(0, n) if isinstance(n, int) else n)
+        return cash_for_bills(idx, _per_slot(share, idx.size), _per_slot(stretch, idx.size),
+                              self.savings, self.permanent_income, self.disposable,
+                              float(self.rules.income.other_debt_limit_months))
 
     def score_rules(self) -> tuple[float, float, float, float, float]:
         """The ``score_rules`` of :func:`sim.kernels.payments.moved_score`: (on_time_gain,
@@ -446,3 +450,15 @@ class BorrowerPool:
         from sim.kernels.payments import update_scores
 
         update_scores(self.score, paid_on_time, missed, cured, self.score_rules())
+
+
+def _slots(who: slice | np.ndarray) -> np.ndarray:
+    """Borrower slots as an int64 array (a slice ``a:b`` as ``arange(a, b)``)."""
+    if isinstance(who, slice):
+        return np.arange(who.start or 0, who.stop, dtype=np.int64)
+    return np.asarray(who, dtype=np.int64)
+
+
+def _per_slot(value: np.ndarray | float, k: int) -> np.ndarray:
+    """``value`` (a number or one per slot) as a contiguous float64 array of ``k``."""
+    return np.ascontiguousarray(np.broadcast_to(np.asarray(value, dtype=np.float64), (k,)))

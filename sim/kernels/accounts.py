@@ -1,13 +1,16 @@
 """One account at a time: the ledger's and the borrower's arithmetic that a payment needs.
 
-Each function is the per-account form of a vectorised rule, with the same operations in
-the same order so that the results are bit-identical:
+Each rule is stated here once, for one account, and used by every part of the engine that
+needs it (the due date's payments, the collection ladder's payments, and the borrower pool's
+and the ledger's methods, which loop over accounts with the ``*_all`` / ``*_of`` forms):
 
-- :func:`cash_for_bill`: :meth:`sim.agents.borrowers.BorrowerPool.cash_for_bill`;
-- :func:`spend`: :meth:`sim.agents.borrowers.BorrowerPool.spend`;
-- :func:`whole_bills`: :meth:`sim.ledger.Ledger.whole_bills`;
-- :func:`pay_account`: :meth:`sim.ledger.Ledger.pay_accounts` (fees oldest first, then
-  principal oldest first, as :func:`sim.ledger.allocate` splits a payment).
+- :func:`cash_for_bill`: what a borrower can put towards the line's bill
+  (:meth:`sim.agents.borrowers.BorrowerPool.cash_for_bill`);
+- :func:`spend`: what paying it does to savings and the month's affordable amount
+  (:meth:`sim.agents.borrowers.BorrowerPool.spend`);
+- :func:`whole_bills`: the most that clears whole bills (:meth:`sim.ledger.Ledger.whole_bills`);
+- :func:`pay_account`: a payment between due dates, fees oldest first, then principal oldest
+  first (:meth:`sim.ledger.Ledger.pay_accounts`).
 
 Bills are kept by due-month slot ``month % ages`` (rows of ``due_principal`` and
 ``due_fee``, one column per account); the slot of age ``a`` (0: the oldest possible) in
@@ -118,3 +121,56 @@ def pay_account(month: int, w: int, amount: int, due_principal: np.ndarray,
     left = reaged_left[w]
     reaged_left[w] = left - min(left, principal)
     return principal, amount - after_fees
+
+
+@njit(cache=True)
+def cash_for_bills(who: np.ndarray, share: np.ndarray, stretch: np.ndarray,
+                   savings: np.ndarray, permanent: np.ndarray, disposable: np.ndarray,
+                   other_debt: float) -> np.ndarray:
+    """:func:`cash_for_bill` of each borrower of ``who`` (shape (k,)) at its ``share`` and
+    ``stretch`` (shape (k,) each); cents, int64 of shape (k,)."""
+    out = np.empty(who.shape[0], dtype=np.int64)
+    for t in range(who.shape[0]):
+        out[t] = cash_for_bill(who[t], share[t], stretch[t], savings, permanent, disposable,
+                               other_debt)
+    return out
+
+
+@njit(cache=True)
+def spend_all(who: np.ndarray, paid: np.ndarray, share: np.ndarray, savings: np.ndarray,
+              disposable: np.ndarray) -> None:
+    """:func:`spend` of each borrower of ``who`` (shape (k,)): ``paid`` cents made with
+    :func:`cash_for_bill` at ``share`` (shape (k,) each)."""
+    for t in range(who.shape[0]):
+        spend(who[t], paid[t], share[t], savings, disposable)
+
+
+@njit(cache=True)
+def whole_bills_of(month: int, idx: np.ndarray, cash: np.ndarray, due_principal: np.ndarray,
+                   due_fee: np.ndarray) -> np.ndarray:
+    """:func:`whole_bills` of each account of ``idx`` within its ``cash`` (shape (k,) each);
+    cents, int64 of shape (k,)."""
+    out = np.empty(idx.shape[0], dtype=np.int64)
+    for t in range(idx.shape[0]):
+        out[t] = whole_bills(month, idx[t], cash[t], due_principal, due_fee)
+    return out
+
+
+@njit(cache=True)
+def pay_accounts(month: int, idx: np.ndarray, amount: np.ndarray, due_principal: np.ndarray,
+                 due_fee: np.ndarray, oldest: np.ndarray, unpaid: np.ndarray,
+                 outstanding: np.ndarray, reaged_left: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`pay_account` for each account of ``idx`` in turn, paying ``amount`` cents
+    (shape (k,) each); returns (principal paid, fees paid), int64 of shape (k,).
+
+    Raises:
+        ValueError: a payment is negative or exceeds what its account owes (accounts
+            before it in ``idx`` are booked; check first to book none).
+    """
+    principal = np.empty(idx.shape[0], dtype=np.int64)
+    fee = np.empty(idx.shape[0], dtype=np.int64)
+    for t in range(idx.shape[0]):
+        principal[t], fee[t] = pay_account(month, idx[t], amount[t], due_principal, due_fee,
+                                           oldest, unpaid, outstanding, reaged_left)
+    return principal, fee
