@@ -287,15 +287,15 @@ def _triggers(t, xs, terms_p, monitor, flags_p, deal_out, trig_out, trig_values_
         out, values_out = trig_out[t, j], trig_values_out[t, j]
         for p in range(act.shape[0]):
             cond = values[p] < threshold if kind == 2 else values[p] > threshold
-            hit = (state[p] or cond) if sticky else cond
+            hit = (state[p] | cond) if sticky else cond
             state[p] = hit
-            breach[p] = breach[p] or hit
-            out[p] = hit and act[p]
+            breach[p] = breach[p] | hit
+            out[p] = hit & act[p]
             values_out[p] = values[p] if act[p] else 0.0
     ever = flags_p[1]
     for p in range(act.shape[0]):
-        breach[p] = breach[p] and act[p]
-        ever[p] = ever[p] or breach[p]
+        breach[p] = breach[p] & act[p]
+        ever[p] = ever[p] | breach[p]
 
 
 @njit(cache=True)
@@ -357,24 +357,25 @@ def _deal_states(t, opts, final, xs, terms_p, flags_p, union, flags_out, scratch
     act, ever, pool_end = flags_p[0], flags_p[1], scratch[S_POOL_END]
     rev, amo, acc, wind = bscratch[B_REV], bscratch[B_AMO], bscratch[B_ACC], bscratch[B_WIND]
     breach, use_pa, call_level = bscratch[B_BREACH], bscratch[B_USE_PA], terms_p[2]
+    call = bscratch[B_CALL]
     has_call, revolving = opts[O_CALL] != 0, not final and t < opts[O_REVOLVING]
     f_rev, f_acc, f_seq = flags_out[F_REV, t], flags_out[F_ACC, t], flags_out[F_SEQ, t]
     f_call, f_final = flags_out[F_CALL, t], flags_out[F_FINAL, t]
-    for p in range(act.shape[0]):
+    f_breach, f_active = flags_out[F_BREACH, t], flags_out[F_ACTIVE, t]
+    pdl = opts[O_PDL] != 0
+    for p in range(act.shape[0]):  # & and | rather than and/or: no branches
         a = act[p]
-        r = a and not ever[p] and revolving
-        x = breach[p] and not r
+        r = a & (not ever[p]) & revolving
+        x = breach[p] & (not r)
         end = _max(((x_pool[t, p] - x_principal[t, p]) - x_defaults[t, p]) if a else 0.0, 0.0)
-        called = has_call and a and not r and end <= call_level[p]
-        w = (called or final) and a
-        rev[p], acc[p], amo[p], wind[p], pool_end[p] = r, x, not r and not x, w, end
-        use_pa[p] = w or opts[O_PDL] == 0
-        pro_rata = (union[0] and r) or (union[1] and not r and not x) or (union[2] and x)
-        f_rev[p], f_acc[p], f_seq[p] = r, x, not pro_rata or w
-        f_call[p], f_final[p] = called, w and final
-        bscratch[B_CALL, p] = called
-    flags_out[F_BREACH, t, :] = breach
-    flags_out[F_ACTIVE, t, :] = act
+        called = has_call & a & (not r) & (end <= call_level[p])
+        w = (called | final) & a
+        rev[p], acc[p], amo[p], wind[p], pool_end[p] = r, x, (not r) & (not x), w, end
+        use_pa[p] = w | (not pdl)
+        pro_rata = (union[0] & r) | (union[1] & (not r) & (not x)) | (union[2] & x)
+        f_rev[p], f_acc[p], f_seq[p] = r, x, (not pro_rata) | w
+        f_call[p], f_final[p] = called, w & final
+        call[p], f_breach[p], f_active[p] = called, breach[p], a
 
 
 @njit(cache=True)
@@ -625,21 +626,23 @@ def _split(k, step_notes, state_k, amount, total, rem, pays, pro):
             total[p] = balance[p] if i == 0 else total[p] + balance[p]
     for p in range(n_paths):  # total becomes the pro-rata fraction
         total[p] = amount[p] / total[p] if total[p] > 0 else 0.0
-    for i in range(n):
+    for i in range(n):  # selects, not branches: which paths split pro rata is data
         balance, pay = state_k[0, step_notes[k, i + 1]], pays[i]
+        keep_rest = i < n - 1
         for p in range(n_paths):
-            share = _min(balance[p] * total[p], balance[p]) if pro[p] else balance[p]
-            pay[p] = _min(share, rem[p])
-            if pro[p] or i < n - 1:
-                rem[p] = _max(rem[p] - pay[p], 0.0)
+            b, pr, r = balance[p], pro[p], rem[p]
+            share = _min(b * total[p], b) if pr else b
+            paid = _min(share, r)
+            pay[p] = paid
+            rem[p] = _max(r - paid, 0.0) if (pr | keep_rest) else r
     for i in range(n):  # what the pro-rata shares leave goes in listed order
         balance, pay = state_k[0, step_notes[k, i + 1]], pays[i]
+        keep_rest = i < n - 1
         for p in range(n_paths):
-            if pro[p]:
-                extra = _min(balance[p] - pay[p], rem[p])
-                if i < n - 1:
-                    rem[p] = _max(rem[p] - extra, 0.0)
-                pay[p] = _min(pay[p] + extra, balance[p])
+            b, pr, r, paid = balance[p], pro[p], rem[p], pay[p]
+            extra = _min(b - paid, r)
+            rem[p] = _max(r - extra, 0.0) if (pr & keep_rest) else r
+            pay[p] = _min(paid + extra, b) if pr else paid
 
 
 @njit(cache=True)
