@@ -291,6 +291,7 @@ def _triggers(t, xs, terms_p, monitor, flags_p, deal_out, trig_out, trig_values_
             state[p] = hit
             breach[p] = breach[p] | hit
             out[p] = hit & act[p]
+        for p in range(act.shape[0]):
             values_out[p] = values[p] if act[p] else 0.0
     ever = flags_p[1]
     for p in range(act.shape[0]):
@@ -373,9 +374,30 @@ def _deal_states(t, opts, final, xs, terms_p, flags_p, union, flags_out, scratch
         rev[p], acc[p], amo[p], wind[p], pool_end[p] = r, x, (not r) & (not x), w, end
         use_pa[p] = w | (not pdl)
         pro_rata = (union[0] & r) | (union[1] & (not r) & (not x)) | (union[2] & x)
-        f_rev[p], f_acc[p], f_seq[p] = r, x, (not pro_rata) | w
-        f_call[p], f_final[p] = called, w & final
-        call[p], f_breach[p], f_active[p] = called, breach[p], a
+        call[p] = called
+        f_seq[p] = (not pro_rata) | w
+    # copies in loops of their own: a loop storing to many rows at once is slow
+    _copy_bool(rev, f_rev)
+    _copy_bool(acc, f_acc)
+    _copy_bool(call, f_call)
+    _copy_bool(breach, f_breach)
+    _copy_bool(act, f_active)
+    for p in range(act.shape[0]):
+        f_final[p] = wind[p] & final
+
+
+@njit(cache=True)
+def _copy_bool(src, out):
+    """``out[:] = src`` for boolean rows."""
+    for p in range(src.shape[0]):
+        out[p] = src[p]
+
+
+@njit(cache=True)
+def _copy(src, out):
+    """``out[:] = src`` for float rows."""
+    for p in range(src.shape[0]):
+        out[p] = src[p]
 
 
 @njit(cache=True)
@@ -389,18 +411,23 @@ def _available(t, opts, xs, act, state_p, deal_out, scratch, bscratch):
     available, target = deal_out[D_AVAIL, t], deal_out[D_TARGET, t]
     collected, drawn = deal_out[D_COLL, t], deal_out[D_DRAW, t]
     for p in range(act.shape[0]):
-        principal = x_principal[t, p] if act[p] else 0.0
         pa[p] = total[p] if wind[p] else _min(_max(total[p] - pool_end[p], 0.0), total[p])
+    for p in range(act.shape[0]):
+        principal = x_principal[t, p] if act[p] else 0.0
         collections = ((x_interest[t, p] + principal) + x_recoveries[t, p]) if act[p] else 0.0
         sale = pool_end[p] if call[p] else 0.0
         reserve = state_p[2, p]
         cash[p] = collections + _max(-swap[p], 0.0) + sale + reserve
         state_p[2, p] = 0.0
         pf[p] = (0.0 if use_pa[p] else principal) if pdl else 0.0
-        used[p] = 0.0
-        available[p] = cash[p]
-        target[p] = (pa[p] if use_pa[p] else pf[p]) if pdl else pa[p]
         collected[p], drawn[p] = collections, reserve
+    used[:] = 0.0
+    _copy(cash, available)
+    if pdl:
+        for p in range(act.shape[0]):
+            target[p] = pa[p] if use_pa[p] else pf[p]
+    else:
+        _copy(pa, target)
     if opts[O_SWAP]:
         for p in range(act.shape[0]):
             deal_out[D_SWAP_REC, t, p] = _max(-swap[p], 0.0)
@@ -649,9 +676,13 @@ def _split(k, step_notes, state_k, amount, total, rem, pays, pro):
 def _fund_reserve(t, opts, params, terms_t, terms_p, state_k, state_p, flags_p, deal_out,
                   scratch, bscratch):
     """fund_reserve on every path: revenue fills the reserve up to its requirement (§2.2)."""
-    basis = opts[O_BASIS]
-    for p in range(scratch.shape[1]):
-        m = bscratch[B_MASK, p]
+    basis, n_paths = opts[O_BASIS], scratch.shape[1]
+    total, required = scratch[S_TOTAL], scratch[S_AMOUNT]
+    for k in range(state_k.shape[1]):
+        balance = state_k[0, k]
+        for p in range(n_paths):
+            total[p] = balance[p] if k == 0 else total[p] + balance[p]
+    for p in range(n_paths):
         pct = terms_t[0, t]
         if opts[O_STEP_DOWN_BREACH] and bscratch[B_BREACH, p]:
             pct = params[P_TARGET]
@@ -660,19 +691,17 @@ def _fund_reserve(t, opts, params, terms_t, terms_p, state_k, state_p, flags_p, 
         else:
             base = terms_p[0, p] if basis == 0 else terms_p[1, p]
         form = _max(pct * base, params[P_FLOOR] * terms_p[1, p])
-        total = 0.0
-        for k in range(state_k.shape[1]):
-            total = state_k[0, k, p] if k == 0 else total + state_k[0, k, p]
-        required = _min(form, total)
-        if bscratch[B_WIND, p] or not flags_p[0, p]:
-            required = 0.0
+        none = bscratch[B_WIND, p] | (not flags_p[0, p])
+        required[p] = 0.0 if none else _min(form, total[p])
+    for p in range(n_paths):
+        m = bscratch[B_MASK, p]
         cash = scratch[S_CASH, p]
         revenue = _max(cash - scratch[S_PF, p], 0.0) if opts[O_PDL] else cash
-        fill = _min(required, revenue) if m else 0.0
+        fill = _min(required[p], revenue) if m else 0.0
         scratch[S_CASH, p] = cash - fill
         if m:
             state_p[2, p] = fill
-            deal_out[D_REQ, t, p], deal_out[D_RESERVE, t, p] = required, fill
+            deal_out[D_REQ, t, p], deal_out[D_RESERVE, t, p] = required[p], fill
 
 
 @njit(cache=True)
@@ -680,28 +709,52 @@ def _close(t, opts, state_k, state_p, flags_p, notes_out, deal_out, scratch, bsc
     """Debit principal used for revenue items, write off and end the deal on a wind-up (§5.7)."""
     pdl = opts[O_PDL] != 0
     n_notes, n_paths = state_k.shape[1], state_k.shape[2]
-    for p in range(n_paths):
-        if pdl:
+    if pdl:
+        for p in range(n_paths):
             _debit_pdl(t, p, scratch[S_USED, p], state_k, notes_out, True)
-        pool_end = scratch[S_POOL_END, p] + deal_out[D_REINV, t, p] - deal_out[D_SALE, t, p]
-        deal_out[D_POOL_END, t, p] = pool_end if flags_p[0, p] else 0.0
-        ended = bscratch[B_WIND, p]
-        for k in range(n_notes):
-            if ended:
-                writedown = state_k[0, k, p]
-                state_k[0, k, p] = state_k[0, k, p] - writedown
-                notes_out[N_WD, t, k, p] = writedown
-            notes_out[N_END, t, k, p] = state_k[0, k, p]
-            if pdl:
-                state_k[2, k, p] = _min(state_k[2, k, p], state_k[0, k, p])
-                notes_out[N_PDL, t, k, p] = state_k[2, k, p]
-            if ended:
+    act, wind = flags_p[0], bscratch[B_WIND]
+    pool_end, reinvested, sale = scratch[S_POOL_END], deal_out[D_REINV, t], deal_out[D_SALE, t]
+    out = deal_out[D_POOL_END, t]
+    ending = False
+    for p in range(n_paths):
+        end = pool_end[p] + reinvested[p] - sale[p]
+        out[p] = end if act[p] else 0.0
+        ending |= wind[p]
+    for k in range(n_notes):
+        balance, ledger = state_k[0, k], state_k[2, k]
+        if ending:
+            _write_down(balance, notes_out[N_WD, t, k], wind)
+        _copy(balance, notes_out[N_END, t, k])
+        if pdl:
+            ledger_out = notes_out[N_PDL, t, k]
+            for p in range(n_paths):
+                ledger[p] = _min(ledger[p], balance[p])
+                ledger_out[p] = ledger[p]
+    if ending:
+        _end_deals(wind, state_k, state_p, act)
+
+
+@njit(cache=True)
+def _end_deals(wind, state_k, state_p, act):
+    """Clear what the ended deals carry forward (arrears, ledgers) and mark them ended."""
+    for p in range(act.shape[0]):
+        if wind[p]:
+            for k in range(state_k.shape[1]):
                 state_k[1, k, p] = 0.0
                 state_k[2, k, p] = 0.0
-        if ended:
             state_p[0, p] = 0.0
             state_p[1, p] = 0.0
-            flags_p[0, p] = False
+            act[p] = False
+
+
+@njit(cache=True)
+def _write_down(balance, writedown, wind):
+    """Write the balance off where the deal winds up."""
+    for p in range(balance.shape[0]):
+        if wind[p]:
+            written = balance[p]
+            balance[p] = balance[p] - written
+            writedown[p] = written
 
 
 @njit(cache=True)
