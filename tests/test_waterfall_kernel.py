@@ -3,9 +3,9 @@
 `sim.kernels.waterfall.run_period` runs a period one path at a time; `tests/waterfall_numpy`
 keeps the numpy statements over all paths that the waterfall ran before. Every output array
 of `WaterfallResult` (notes, deal, flags, step log, triggers and their values) must be equal
-element for element, not approximately: on the `creditsim bench` deal, on every shipped deal
-in ``configs/deals`` with random pool cash flows, and on random deals drawn like those of the
-oracle test (every verb, PDL, swaps, floating notes, calls, several lists).
+bit for bit (zeros with their signs), not approximately: on the `creditsim bench` deal, on
+every shipped deal in ``configs/deals`` with random pool cash flows, and on random deals drawn
+like those of the oracle test (every verb, PDL, swaps, floating notes, calls, several lists).
 """
 
 from __future__ import annotations
@@ -41,9 +41,14 @@ def differences(new, old) -> list[str]:
             out.append(f"{group} keys")
         pairs += [(f"{group}[{k}]", a[k], b[k]) for k in a if k in b]
     for name, a, b in pairs:
-        if a.shape != b.shape or a.dtype != b.dtype or not np.array_equal(a, b):
+        if a.shape != b.shape or a.dtype != b.dtype or not np.array_equal(bits(a), bits(b)):
             out.append(name)
     return out
+
+
+def bits(a: np.ndarray) -> np.ndarray:
+    """The array's bit patterns (so that 0.0 and -0.0 differ), booleans as they are."""
+    return a.view(np.uint64) if a.dtype == np.float64 else a
 
 
 def both(deal, arrays):
@@ -115,11 +120,15 @@ def test_identical_on_random_deals(case):
     assert differences(new, old) == []
 
 
-def test_the_check_sees_a_one_ulp_change():
+def test_the_check_sees_a_one_ulp_change_and_a_signed_zero():
     new, old = both(BENCH_DEAL, make_collections(20, 12, seed=4))
     new.notes["principal_paid"][3, 5, 1] = np.nextafter(new.notes["principal_paid"][3, 5, 1],
                                                         np.inf)
     assert differences(new, old) == ["notes[principal_paid]", "steps[pay_principal:B]"]
+    new, old = both(BENCH_DEAL, make_collections(20, 12, seed=4))
+    assert new.notes["writedown"][0, 0, 0] == 0.0
+    new.notes["writedown"][0, 0, 0] = -0.0
+    assert differences(new, old) == ["notes[writedown]"]
 
 
 @pytest.mark.parametrize("notional", ["floating_notes", [9e6, 8e6, 6e6, 3e6, 1e6, 0.0]])

@@ -5,9 +5,14 @@ it opens the period (amounts due, triggers, deal state, call, principal deficien
 available funds), runs the deal's compiled priority of payments and closes the period
 (write-downs, the deal's end), one path at a time instead of one numpy statement over all
 paths at a time. Each statement is the scalar form of the array statement it replaces, with
-the same operands in the same order (sums over notes from the most senior, ``min`` and ``max``
-as ``np.minimum`` and ``np.maximum``), and no fast-math: the results are bit-identical to the
-array form (``tests/test_waterfall_kernel.py`` checks every output against it).
+the same operands in the same order and no fast-math, down to numpy's handling of signed zeros
+(sums over notes start from 0.0 and run from the most senior note; ``np.minimum`` and
+``np.maximum`` give their second operand on a tie): the results are bit-identical to the array
+form (``tests/test_waterfall_kernel.py`` compares every output's bits with it).
+
+Each phase is a few short loops over the paths rather than one long one: a loop that stores
+to many rows at once, or whose body is a long chain of dependent operations, runs several
+times slower per path on the processors this was measured on (docs/BENCHMARKS.md).
 
 The priority of payments is data: a program of verb codes (``VERBS``), each step with its
 notes and the states in which its principal is split pro rata, run in groups of steps that
@@ -108,14 +113,14 @@ from sim.kernels.waterfall_layout import (
 
 @njit(cache=True, inline="always")
 def _min(a: float, b: float) -> float:
-    """``np.minimum`` of two finite floats."""
-    return a if a <= b else b
+    """``np.minimum`` of two finite floats: ``b`` on a tie (the sign of a zero is kept)."""
+    return a if a < b else b
 
 
 @njit(cache=True, inline="always")
 def _max(a: float, b: float) -> float:
-    """``np.maximum`` of two finite floats."""
-    return a if a >= b else b
+    """``np.maximum`` of two finite floats: ``b`` on a tie (the sign of a zero is kept)."""
+    return a if a > b else b
 
 
 @njit(cache=True)
@@ -235,7 +240,7 @@ def _interest_due(t, k, opts, terms_k, x_base, state_k, notes_out, isum, kscratc
             amount = amount + compounding * monthly * shortfall[p]
         due[p] = amount
         coupon_out[p] = coupon
-        isum[p] = interest if k == 0 else isum[p] + interest
+        isum[p] = (0.0 if k == 0 else isum[p]) + interest
 
 
 @njit(cache=True)
@@ -254,11 +259,9 @@ def _swap_net(t, p, mode, base, act, params, terms_k, terms_t, state_k):
     """Net swap amount on path ``p``, positive when the vehicle pays (``Terms.swap_net``)."""
     if mode == 1:
         notional = 0.0
-        first = True
         for k in range(state_k.shape[1]):
             if terms_k[1, k] != 0.0:
-                notional = state_k[0, k, p] if first else notional + state_k[0, k, p]
-                first = False
+                notional = notional + state_k[0, k, p]
     else:
         notional = terms_t[1, t]
     return notional * (params[P_SWAP_RATE] - base) / 12.0 * (1.0 if act else 0.0)
@@ -302,7 +305,8 @@ def _triggers(t, xs, terms_p, monitor, flags_p, deal_out, trig_out, trig_values_
 @njit(cache=True)
 def _rolling_mean(history, start, stop, out):
     """Mean of ``history[start:stop]`` over its first axis, summed from ``start`` on."""
-    out[:] = history[start]
+    for p in range(out.shape[0]):
+        out[p] = 0.0 + history[start, p]
     for i in range(start + 1, stop):
         row = history[i]
         for p in range(out.shape[0]):
@@ -340,7 +344,7 @@ def _open(t, opts, xs, terms_p, state_k, state_p, flags_p, union, notes_out, dea
         balance, begin, due, due_out = state_k[0, k], notes_out[N_BEGIN, t, k], kscratch[0, k], \
             notes_out[N_DUE, t, k]
         for p in range(n_paths):
-            total[p] = balance[p] if k == 0 else total[p] + balance[p]
+            total[p] = (0.0 if k == 0 else total[p]) + balance[p]
             begin[p] = balance[p]
             due_out[p] = due[p]
     _available(t, opts, xs, flags_p[0], state_p, deal_out, scratch, bscratch)
@@ -633,7 +637,7 @@ def _pay_principal(k, t, pdl, program, state_k, notes_out, scratch, bscratch, ks
         balance, pay, paid = state_k[0, note], pays[i], notes_out[N_PRIN, t, note]
         for p in range(n_paths):
             balance[p] = balance[p] - pay[p]
-            total[p] = pay[p] if i == 0 else total[p] + pay[p]
+            total[p] = (0.0 if i == 0 else total[p]) + pay[p]
             paid[p] += pay[p]
     for p in range(n_paths):
         _spend_principal(p, total[p], pdl, scratch, bscratch)
@@ -650,7 +654,7 @@ def _split(k, step_notes, state_k, amount, total, rem, pays, pro):
     for i in range(n):
         balance = state_k[0, step_notes[k, i + 1]]
         for p in range(n_paths):
-            total[p] = balance[p] if i == 0 else total[p] + balance[p]
+            total[p] = (0.0 if i == 0 else total[p]) + balance[p]
     for p in range(n_paths):  # total becomes the pro-rata fraction
         total[p] = amount[p] / total[p] if total[p] > 0 else 0.0
     for i in range(n):  # selects, not branches: which paths split pro rata is data
@@ -681,7 +685,7 @@ def _fund_reserve(t, opts, params, terms_t, terms_p, state_k, state_p, flags_p, 
     for k in range(state_k.shape[1]):
         balance = state_k[0, k]
         for p in range(n_paths):
-            total[p] = balance[p] if k == 0 else total[p] + balance[p]
+            total[p] = (0.0 if k == 0 else total[p]) + balance[p]
     for p in range(n_paths):
         pct = terms_t[0, t]
         if opts[O_STEP_DOWN_BREACH] and bscratch[B_BREACH, p]:
