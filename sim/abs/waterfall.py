@@ -1,11 +1,12 @@
-"""The ABS payment waterfall, vectorised over Monte Carlo paths.
+"""The ABS payment waterfall over many Monte Carlo paths.
 
 Every month the securitisation vehicle pours all the cash it has (collections plus its reserve
 account) into its priority of payments: senior fees, note interest, principal, the reserve
 account, and whatever is left to the residual holder. Whoever stands lower in the order absorbs
 shortfalls first, which is what makes the senior notes safe. The order is data (one list of
-steps per deal state, `Deal.steps`); one dispatcher applies it, one period at a time, to all
-paths at once (arrays shaped paths × periods, no loop over paths).
+steps per deal state, `Deal.steps`), compiled into a program (`sim.abs.steps`) that one
+compiled kernel runs a period at a time for all paths (`sim.kernels.waterfall.run_period`);
+inputs and outputs are arrays shaped paths × periods.
 
 Money is float64 currency units and is not rounded: each step pays ``min(due, cash left)`` and
 subtracts exactly what it paid, so cash in equals cash out to floating-point precision.
