@@ -3,10 +3,10 @@
 A deal's priority of payments is one ordered list of `Step`s per deal state (`Deal.steps`);
 the lists are compiled here into a program of verb codes that the compiled period
 (:func:`sim.kernels.waterfall.run_period`) runs for every path: what each verb pays, records
-and carries forward is written there, one path at a time. States whose lists differ only by
-their principal allocation (and by the revolving state's reinvestment) run as one list with
-per-path allocation, so the common case costs one pass; lists that differ in order run one
-after the other, each on its own paths. Arithmetic: docs/WATERFALL.md §5.
+and carries forward is written there (``sim/kernels/waterfall_steps.py``). States whose lists
+differ only by their principal allocation (and by the revolving state's reinvestment) run as
+one list with per-path allocation, so the common case costs one pass; lists that differ in
+order run one after the other, each on its own paths. Arithmetic: docs/WATERFALL.md §5.
 """
 
 from __future__ import annotations
@@ -323,7 +323,8 @@ def program(terms: Terms) -> tuple:
     return (verbs, notes, pro_rata, last, group_states, starts, pro_rata.any(axis=0))
 
 # ----------------------------------------------------------------------------------------------
-# Principal allocation
+# Principal allocation (the rules as array statements; the compiled period's ``_split`` in
+# sim/kernels/waterfall_steps.py is their scalar form, bit for bit)
 
 
 def allocate_sequential(amount: np.ndarray, balance: np.ndarray) -> np.ndarray:
