@@ -1,35 +1,35 @@
-"""The verbs of the waterfall: what each step of the priority of payments does.
+"""The waterfall's terms, state and outputs, and its priority of payments as a program.
 
 A deal's priority of payments is one ordered list of `Step`s per deal state (`Deal.steps`);
-each verb has one handler that pays from the period's cash for all Monte Carlo paths at once and
-records what it paid. States whose lists differ only by their principal allocation (and by the
-revolving state's reinvestment) run as one list with per-path allocation, so the common case
-costs one pass; lists that differ in order run one after the other, each on its own paths.
-Arithmetic: docs/WATERFALL.md §5.
+the lists are compiled here into a program of verb codes that the compiled period
+(:func:`sim.kernels.waterfall.run_period`) runs for every path: what each verb pays, records
+and carries forward is written there (``sim/kernels/waterfall_steps.py``). States whose lists
+differ only by their principal allocation (and by the revolving state's reinvestment) run as
+one list with per-path allocation, so the common case costs one pass; lists that differ in
+order run one after the other, each on its own paths. Arithmetic: docs/WATERFALL.md §5.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
 
 from sim.abs.deal import STATES, Deal, Step, Verb, build_steps
 from sim.abs.triggers import safe_ratio
+from sim.kernels import waterfall_layout as lay
+from sim.kernels.waterfall_layout import DEAL_FIELDS, FLAG_FIELDS, NOTE_FIELDS, SOURCE_FIELDS
 
 __all__ = [
     "DEAL_FIELDS",
     "FLAG_FIELDS",
-    "HANDLERS",
     "NOTE_FIELDS",
     "SOURCE_FIELDS",
     "CompiledStep",
     "DealState",
-    "PeriodContext",
     "Recorder",
     "Step",
     "Terms",
@@ -166,37 +166,17 @@ class Terms:
             legal_final=deal.legal_final_period or n_periods,
         )
 
-    @cached_property
-    def fixed_monthly(self) -> np.ndarray:
-        """Monthly coupon of fixed-rate notes, ``fixed_coupon / 12``, (notes, 1)."""
-        return self.fixed_coupon / 12.0
-
-    def coupons(self, base: np.ndarray | None, n_paths: int) -> np.ndarray:
-        """Annual coupon per note and path, shape (notes, paths); floating floored at zero."""
-        out = np.broadcast_to(self.fixed_coupon, (len(self.floating), n_paths)).copy()
-        if self.floating.any():
-            assert base is not None, "floating notes need the base rate"
-            out[self.floating] = np.maximum(base[None, :] + self.margin[self.floating], 0.0)
-        return out
-
-    def swap_net(self, t: int, balance: np.ndarray, base: np.ndarray | None) -> np.ndarray:
-        """Net swap amount, positive when the vehicle pays, shape (paths,)."""
-        swap = self.deal.swap
-        if swap is None:
-            return np.zeros(balance.shape[1])
-        if self.swap_schedule is None:
-            notional = balance[self.floating].sum(axis=0)
-        else:
-            notional = np.full(balance.shape[1], self.swap_schedule[t])
-        assert base is not None, "a swap needs the base rate"
-        return notional * (swap.fixed_rate - base) / 12.0
-
 
 @dataclass
 class DealState:
     """What the vehicle carries from one period to the next; arrays end in the paths axis.
 
+    The compiled period updates three blocks in place; the attributes are views of them.
+
     Attributes:
+        notes: Balance, shortfall and PDL, (3, notes, paths).
+        paths: Unpaid fees, unpaid swap and reserve, (3, paths).
+        flags: Active and ever breached, (2, paths), bool.
         balance: Note principal outstanding, (notes, paths).
         shortfall: Unpaid note interest carried forward, (notes, paths).
         pdl: Principal deficiency ledger balance per note, (notes, paths).
@@ -207,87 +187,56 @@ class DealState:
         ever_breached: True once any trigger has breached (ends the revolving period).
     """
 
-    balance: np.ndarray
-    shortfall: np.ndarray
-    pdl: np.ndarray
-    unpaid_fees: np.ndarray
-    unpaid_swap: np.ndarray
-    reserve: np.ndarray
-    active: np.ndarray
-    ever_breached: np.ndarray
+    notes: np.ndarray
+    paths: np.ndarray
+    flags: np.ndarray
 
     @classmethod
     def initial(cls, terms: Terms) -> DealState:
         """State at closing: notes at their original balance, reserve at its opening amount."""
         n_notes, n_paths = terms.initial_balance.shape
-        return cls(
-            balance=terms.initial_balance.copy(),
-            shortfall=np.zeros((n_notes, n_paths)),
-            pdl=np.zeros((n_notes, n_paths)),
-            unpaid_fees=np.zeros(n_paths),
-            unpaid_swap=np.zeros(n_paths),
-            reserve=terms.deal.reserve.initial_pct * terms.initial_notes,
-            active=np.ones(n_paths, dtype=bool),
-            ever_breached=np.zeros(n_paths, dtype=bool),
-        )
+        notes = np.zeros((3, n_notes, n_paths))
+        notes[0] = terms.initial_balance
+        paths = np.zeros((3, n_paths))
+        paths[2] = terms.deal.reserve.initial_pct * terms.initial_notes
+        flags = np.zeros((2, n_paths), dtype=bool)
+        flags[0] = True
+        return cls(notes=notes, paths=paths, flags=flags)
 
-
-NOTE_FIELDS = (
-    "balance_begin",
-    "coupon",
-    "interest_due",
-    "interest_paid",
-    "interest_shortfall",
-    "principal_paid",
-    "writedown",
-    "balance_end",
-    "pdl_debit",
-    "pdl_credit",
-    "pdl_balance",
-)
-DEAL_FIELDS = (
-    "available",
-    "fees_due",
-    "fees_paid",
-    "swap_net",
-    "swap_paid",
-    "sale_proceeds",
-    "principal_target",
-    "reinvested",
-    "reserve_requirement",
-    "reserve_balance",
-    "residual",
-    "excess_spread",
-    "excess_spread_gross",
-    "pool_balance_end",
-)
-FLAG_FIELDS = ("revolving", "accelerated", "sequential", "trigger_breached", "call_exercised",
-               "legal_final", "active")
-SOURCE_FIELDS = ("collections", "swap_receipt", "reserve_draw")
+    balance = property(lambda self: self.notes[0])
+    shortfall = property(lambda self: self.notes[1])
+    pdl = property(lambda self: self.notes[2])
+    unpaid_fees = property(lambda self: self.paths[0])
+    unpaid_swap = property(lambda self: self.paths[1])
+    reserve = property(lambda self: self.paths[2])
+    active = property(lambda self: self.flags[0])
+    ever_breached = property(lambda self: self.flags[1])
 
 
 class Recorder:
-    """Output buffers filled period by period, period-major.
+    """Output buffers filled period by period, period-major, in three blocks the compiled
+    period writes (``note_block``, ``deal_block``, ``flag_block``) and two trigger arrays.
 
     Attributes:
-        notes: `NOTE_FIELDS` arrays shaped (periods, notes, paths).
-        deal: `DEAL_FIELDS` and `SOURCE_FIELDS` arrays shaped (periods, paths).
-        flags: `FLAG_FIELDS` boolean arrays shaped (periods, paths).
+        notes: `NOTE_FIELDS` arrays shaped (periods, notes, paths), views of ``note_block``.
+        deal: `DEAL_FIELDS` and `SOURCE_FIELDS` arrays shaped (periods, paths), views of
+            ``deal_block``.
+        flags: `FLAG_FIELDS` boolean arrays shaped (periods, paths), views of ``flag_block``.
         triggers: Breach state, bool, shaped (periods, triggers, paths).
         trigger_values: Each trigger's tested value, shaped (periods, triggers, paths).
     """
 
     def __init__(self, n_periods: int, n_notes: int, n_paths: int, n_triggers: int) -> None:
-        by_note, by_path = (n_periods, n_notes, n_paths), (n_periods, n_paths)
         deal_fields = DEAL_FIELDS + SOURCE_FIELDS
-        *floats, self.trigger_values = carve(
-            [by_note] * len(NOTE_FIELDS) + [by_path] * len(deal_fields)
-            + [(n_periods, n_triggers, n_paths)])
-        self.notes = dict(zip(NOTE_FIELDS, floats[: len(NOTE_FIELDS)], strict=True))
-        self.deal = dict(zip(deal_fields, floats[len(NOTE_FIELDS):], strict=True))
-        *flags, self.triggers = carve([by_path] * len(FLAG_FIELDS)
-                                      + [(n_periods, n_triggers, n_paths)], dtype=bool)
-        self.flags = dict(zip(FLAG_FIELDS, flags, strict=True))
+        self.note_block, self.deal_block, self.trigger_values = carve(
+            [(len(NOTE_FIELDS), n_periods, n_notes, n_paths),
+             (len(deal_fields), n_periods, n_paths), (n_periods, n_triggers, n_paths)])
+        self.notes = dict(zip(NOTE_FIELDS, self.note_block, strict=True))
+        self.deal = dict(zip(deal_fields, self.deal_block, strict=True))
+        self.flag_block, self.triggers = carve(
+            [(len(FLAG_FIELDS), n_periods, n_paths), (n_periods, n_triggers, n_paths)],
+            dtype=bool)
+        self.flags = dict(zip(FLAG_FIELDS, self.flag_block, strict=True))
 
 
 def carve(shapes: Sequence[tuple[int, ...]], dtype: type = float, fill: bool = True
@@ -309,99 +258,73 @@ def carve(shapes: Sequence[tuple[int, ...]], dtype: type = float, fill: bool = T
     return out
 
 
-@dataclass
-class PeriodContext:
-    """One period of one waterfall run, for all paths (docs/WATERFALL.md §5.2–5.3).
-
-    `cash` is what is left to pay out; `pf` the part of it that is principal funds (with a PDL,
-    outside a wind-up; else 0), so `cash - pf` is revenue; `pa` the principal amount the
-    principal steps may still pay where `use_pa` (no PDL, or a call or legal final period).
-    `principal_used` is principal spent on fees, swap or interest (debited to the PDL at the
-    end). `mask` selects the paths whose state's list is running (None: all paths); steps leave
-    the other paths untouched. `out` receives the period's outputs.
-    """
-
-    t: int
-    x: dict[str, np.ndarray]
-    cash: np.ndarray
-    pf: np.ndarray
-    pa: np.ndarray
-    use_pa: np.ndarray
-    principal_used: np.ndarray
-    interest_due: np.ndarray
-    eligible: np.ndarray | None
-    fee_current: np.ndarray
-    swap_net: np.ndarray
-    states: dict[str, np.ndarray]
-    wind_up: np.ndarray
-    breached: np.ndarray
-    pool_end: np.ndarray
-    out: Recorder
-    pdl: bool
-    mask: np.ndarray | None = None
-
-    def keep(self, new: np.ndarray, old: np.ndarray) -> np.ndarray:
-        """`new` on the running paths, `old` elsewhere."""
-        return new if self.mask is None else np.where(self.mask, new, old)
-
-    def record(self, **values: np.ndarray) -> None:
-        """Store deal-level outputs of this period (running paths only)."""
-        for name, value in values.items():
-            buf = self.out.deal[name]
-            buf[self.t] = self.keep(value, buf[self.t])
-
-    def record_note(self, note: int, **values: np.ndarray) -> None:
-        """Store outputs of one note for this period (running paths only)."""
-        for name, value in values.items():
-            buf = self.out.notes[name]
-            buf[self.t, note] = self.keep(value, buf[self.t, note])
-
-    def revenue(self) -> np.ndarray:
-        """Cash left that is not principal funds (never negative: float rounding)."""
-        return np.maximum(self.cash - self.pf, 0.0) if self.pdl else self.cash
-
-    def pay(self, due: np.ndarray, may_use_principal: np.ndarray | bool = True) -> np.ndarray:
-        """Pay `due` (>= 0) from the cash left, as far as it goes; return the amount paid.
-
-        Revenue pays first; principal funds pay the rest only where `may_use_principal`.
-        """
-        if self.mask is not None:
-            due = np.where(self.mask, due, 0.0)
-        if not self.pdl:
-            paid = np.minimum(due, self.cash)
-            self.cash = self.cash - paid
-            return paid
-        revenue = np.maximum(self.cash - self.pf, 0.0)
-        limit = np.where(may_use_principal, self.cash, revenue)
-        paid = np.minimum(due, limit)
-        from_pf = np.maximum(paid - revenue, 0.0)
-        self.pf = np.maximum(self.pf - from_pf, 0.0)
-        self.principal_used = self.principal_used + from_pf
-        self.cash = self.cash - paid
-        return paid
-
-    def principal_available(self) -> np.ndarray:
-        """What the next reinvest or pay_principal step may spend, before the cash limit."""
-        if not self.pdl:
-            return np.maximum(self.pa, 0.0)
-        return np.maximum(np.where(self.use_pa, self.pa, self.pf), 0.0)
-
-    def spend_principal(self, amount: np.ndarray) -> None:
-        """Take `amount` paid by a principal step out of cash and the principal amount.
-
-        The pro-rata split can exceed `amount` by a unit in the last place of a float sum;
-        what is left is floored at zero so that no later step sees negative cash.
-        """
-        self.cash = np.maximum(self.cash - amount, 0.0)
-        if not self.pdl:
-            self.pa = self.pa - amount
-            return
-        self.pa = np.where(self.use_pa, self.pa - amount, self.pa)
-        self.pf = np.where(self.use_pa, self.pf, np.maximum(self.pf - amount, 0.0))
-
 
 # ----------------------------------------------------------------------------------------------
-# Principal allocation
+# The compiled period's arrays (layout: sim.kernels.waterfall_layout)
+
+
+def kernel_options(terms: Terms, columns: Sequence[str]) -> np.ndarray:
+    """The compiled period's int options for a run whose inputs are ``columns``."""
+    deal = terms.deal
+    opts = np.zeros(lay.N_OPTIONS, dtype=np.int64)
+    swap = deal.swap
+    opts[lay.O_LEGAL_FINAL] = terms.legal_final
+    opts[lay.O_REVOLVING] = deal.revolving_months
+    opts[lay.O_PDL] = deal.pdl
+    opts[lay.O_SWAP] = 0 if swap is None else 1 if isinstance(swap.notional, str) else 2
+    opts[lay.O_CALL] = terms.call_level is not None
+    opts[lay.O_BASIS] = lay.BASES.index(deal.reserve.basis)
+    opts[lay.O_STEP_DOWN_BREACH] = (deal.reserve.step_down_needs_no_breach
+                                    and bool(deal.reserve.step_downs))
+    opts[lay.O_P2I] = lay.PRINCIPAL_TO_INTEREST.index(deal.principal_to_interest)
+    opts[lay.O_CAPACITY] = "replenishment_capacity" in columns
+    opts[lay.O_FLOATING] = bool(terms.floating.any())
+    opts[lay.O_COMPOUNDING] = bool(terms.compounding.any())
+    opts[lay.O_DELINQUENCY] = "delinquent_balance" in columns
+    opts[lay.O_BASE] = "base_rate" in columns
+    return opts
+
+
+def kernel_terms(terms: Terms) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Float parameters, per-note (4, notes), per-period (2, periods) and per-path
+    (3, paths) terms of the compiled period (see `sim.kernels.waterfall.run_period`)."""
+    deal = terms.deal
+    params = np.zeros(lay.N_PARAMS)
+    params[lay.P_FEE_MONTHLY] = deal.senior_fee_rate / 12.0
+    params[lay.P_SWAP_RATE] = 0.0 if deal.swap is None else deal.swap.fixed_rate
+    params[lay.P_TARGET] = deal.reserve.target_pct
+    params[lay.P_FLOOR] = deal.reserve.floor_pct
+    by_note = np.stack([terms.fixed_coupon[:, 0], terms.floating.astype(float),
+                        terms.margin[:, 0], terms.compounding[:, 0]])
+    schedule = np.zeros(terms.n_periods) if terms.swap_schedule is None else terms.swap_schedule
+    by_period = np.stack([terms.reserve_pct, schedule])
+    call = np.zeros_like(terms.initial_pool) if terms.call_level is None else terms.call_level
+    by_path = np.stack([terms.initial_notes, terms.initial_pool, call])
+    return params, by_note, by_period, by_path
+
+
+def program(terms: Terms) -> tuple:
+    """The priority of payments as the compiled period runs it: verb codes (steps,), notes
+    (steps, notes + 1: the count, then indices), pro-rata states (steps, 3), last principal
+    step (steps,), states of each group (groups, 3), first step of each group and the end
+    (groups + 1,), and the states in which any step splits principal pro rata (3,)."""
+    n_notes = terms.initial_balance.shape[0]
+    steps = [step for _, group in terms.groups for step in group]
+    verbs = np.array([lay.VERBS.index(str(s.verb)) for s in steps], dtype=np.int64)
+    notes = np.zeros((len(steps), n_notes + 1), dtype=np.int64)
+    pro_rata = np.zeros((len(steps), 3), dtype=bool)
+    for k, step in enumerate(steps):
+        notes[k, 0] = len(step.notes)
+        notes[k, 1:1 + len(step.notes)] = step.notes
+        pro_rata[k] = [s in step.pro_rata_states for s in STATES]
+    last = np.array([s.last_principal for s in steps], dtype=bool)
+    group_states = np.array([[s in states for s in STATES] for states, _ in terms.groups])
+    starts = np.cumsum([0] + [len(group) for _, group in terms.groups]).astype(np.int64)
+    return (verbs, notes, pro_rata, last, group_states, starts, pro_rata.any(axis=0))
+
+# ----------------------------------------------------------------------------------------------
+# Principal allocation (the rules as array statements; the compiled period's ``_split`` in
+# sim/kernels/waterfall_steps.py is their scalar form, bit for bit)
 
 
 def allocate_sequential(amount: np.ndarray, balance: np.ndarray) -> np.ndarray:
@@ -435,129 +358,3 @@ def allocate_pro_rata(amount: np.ndarray, balance: np.ndarray) -> np.ndarray:
     pays += allocate_sequential(rem, balance - pays)
     return np.minimum(pays, balance, out=pays)
 
-
-# ----------------------------------------------------------------------------------------------
-# Step handlers: each pays from ctx.cash and records what it paid
-
-
-def _pay_fees(ctx: PeriodContext, state: DealState, terms: Terms, step: CompiledStep) -> None:
-    due = ctx.fee_current + state.unpaid_fees
-    paid = ctx.pay(due)
-    state.unpaid_fees = ctx.keep(due - paid, state.unpaid_fees)
-    ctx.record(fees_due=due, fees_paid=paid)
-
-
-def _pay_swap(ctx: PeriodContext, state: DealState, terms: Terms, step: CompiledStep) -> None:
-    due = np.maximum(ctx.swap_net, 0.0) + state.unpaid_swap
-    paid = ctx.pay(due)
-    state.unpaid_swap = ctx.keep(due - paid, state.unpaid_swap)
-    ctx.record(swap_paid=paid)
-
-
-def _pay_interest(ctx: PeriodContext, state: DealState, terms: Terms, step: CompiledStep) -> None:
-    for k in step.notes:
-        due = ctx.interest_due[k]
-        paid = ctx.pay(due, True if ctx.eligible is None else ctx.eligible[k])
-        short = due - paid
-        state.shortfall[k] = ctx.keep(short, state.shortfall[k])
-        ctx.record_note(k, interest_paid=paid, interest_shortfall=short)
-
-
-def _clear_pdl(ctx: PeriodContext, state: DealState, terms: Terms, step: CompiledStep) -> None:
-    for k in step.notes:
-        credit = np.where(ctx.use_pa, 0.0, np.minimum(state.pdl[k], ctx.revenue()))
-        if ctx.mask is not None:
-            credit = np.where(ctx.mask, credit, 0.0)
-        state.pdl[k] = state.pdl[k] - credit
-        ctx.pf = ctx.pf + credit
-        ctx.record_note(k, pdl_credit=credit)
-
-
-def _reinvest(ctx: PeriodContext, state: DealState, terms: Terms, step: CompiledStep) -> None:
-    if not ctx.states["revolving"].any():  # no path revolves this period
-        return
-    amount = np.minimum(ctx.principal_available(), ctx.cash)
-    if "replenishment_capacity" in ctx.x:  # what the pool can buy; the rest pays the notes
-        amount = np.minimum(amount, ctx.x["replenishment_capacity"])
-    running = ctx.states["revolving"] if ctx.mask is None else ctx.states["revolving"] & ctx.mask
-    amount = np.where(running, amount, 0.0)
-    ctx.spend_principal(amount)
-    ctx.out.deal["reinvested"][ctx.t] += amount
-
-
-def _pay_principal(ctx: PeriodContext, state: DealState, terms: Terms, step: CompiledStep) -> None:
-    amount = np.minimum(ctx.principal_available(), ctx.cash)
-    if ctx.mask is not None:
-        amount = np.where(ctx.mask, amount, 0.0)
-    idx = slice(None) if step.notes == terms.all_notes else list(step.notes)
-    balance = state.balance[idx]
-    pays = _allocate(ctx, step, amount, balance)
-    if isinstance(idx, slice):
-        state.balance = balance - pays
-    else:
-        state.balance[idx] = balance - pays
-    ctx.spend_principal(pays.sum(axis=0))
-    if step.last_principal and ctx.pdl:  # principal funds left become revenue
-        ctx.pf = ctx.keep(np.zeros_like(ctx.pf), ctx.pf)
-    ctx.out.notes["principal_paid"][ctx.t, idx] += pays
-
-
-def _allocate(ctx: PeriodContext, step: CompiledStep, amount: np.ndarray,
-              balance: np.ndarray) -> np.ndarray:
-    """A principal step's payments per note: pro rata on the paths whose state says so (outside
-    a wind-up), sequential elsewhere; each split is computed only if some path uses it."""
-    if not step.pro_rata_states:
-        return allocate_sequential(amount, balance)
-    pro_rata = np.zeros_like(ctx.wind_up)
-    for s in step.pro_rata_states:
-        pro_rata |= ctx.states[s]
-    pro_rata &= ~ctx.wind_up
-    if not pro_rata.any():
-        return allocate_sequential(amount, balance)
-    if pro_rata.all():
-        return allocate_pro_rata(amount, balance)
-    return np.where(pro_rata[None, :], allocate_pro_rata(amount, balance),
-                    allocate_sequential(amount, balance))
-
-
-def reserve_requirement(ctx: PeriodContext, state: DealState, terms: Terms) -> np.ndarray:
-    """The reserve requirement when the fund_reserve step runs (docs/WATERFALL.md §2.2)."""
-    res = terms.deal.reserve
-    pct = terms.reserve_pct[ctx.t]
-    if res.step_down_needs_no_breach and res.step_downs:
-        pct = np.where(ctx.breached, res.target_pct, pct)
-    if res.basis == "current_pool":
-        base = ctx.pool_end + ctx.out.deal["reinvested"][ctx.t]
-    else:
-        base = terms.initial_notes if res.basis == "initial_notes" else terms.initial_pool
-    form = np.maximum(pct * base, res.floor_pct * terms.initial_pool)
-    required = np.minimum(form, state.balance.sum(axis=0), out=form)
-    none = ctx.wind_up | ~state.active
-    return np.where(none, 0.0, required) if none.any() else required
-
-
-def _fund_reserve(ctx: PeriodContext, state: DealState, terms: Terms, step: CompiledStep) -> None:
-    required = reserve_requirement(ctx, state, terms)
-    fill = np.minimum(required, ctx.revenue())
-    if ctx.mask is not None:
-        fill = np.where(ctx.mask, fill, 0.0)
-    ctx.cash = ctx.cash - fill
-    state.reserve = ctx.keep(fill, state.reserve)
-    ctx.record(reserve_requirement=required, reserve_balance=fill)
-
-
-def _pay_residual(ctx: PeriodContext, state: DealState, terms: Terms, step: CompiledStep) -> None:
-    ctx.record(residual=ctx.cash)
-    ctx.cash = ctx.keep(np.zeros_like(ctx.cash), ctx.cash)
-
-
-HANDLERS: dict[Verb, Callable[[PeriodContext, DealState, Terms, CompiledStep], None]] = {
-    Verb.PAY_FEES: _pay_fees,
-    Verb.PAY_SWAP: _pay_swap,
-    Verb.PAY_INTEREST: _pay_interest,
-    Verb.CLEAR_PDL: _clear_pdl,
-    Verb.REINVEST: _reinvest,
-    Verb.PAY_PRINCIPAL: _pay_principal,
-    Verb.FUND_RESERVE: _fund_reserve,
-    Verb.PAY_RESIDUAL: _pay_residual,
-}

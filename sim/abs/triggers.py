@@ -8,7 +8,7 @@ triggers never cure; non-sticky ones are re-tested every period.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -17,8 +17,9 @@ from sim.abs.deal import (
     DelinquencyTrigger,
     ExcessSpreadTrigger,
 )
+from sim.kernels.waterfall_layout import TRIGGER_TYPES
 
-__all__ = ["PeriodObservation", "TriggerMonitor", "safe_ratio"]
+__all__ = ["TriggerMonitor", "safe_ratio"]
 
 AnyTrigger = CumulativeDefaultTrigger | DelinquencyTrigger | ExcessSpreadTrigger
 
@@ -31,31 +32,30 @@ def safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.divide(num, den, out=np.zeros(num.shape), where=den > 0)
 
 
-class PeriodObservation:
-    """What the triggers see in one period (each array is shaped (paths,))."""
-
-    __slots__ = ("defaults", "pool_balance_begin", "delinquent_balance", "excess_spread")
-
-    def __init__(
-        self,
-        defaults: np.ndarray,
-        pool_balance_begin: np.ndarray,
-        delinquent_balance: np.ndarray | None,
-        excess_spread: np.ndarray,
-    ) -> None:
-        self.defaults = defaults
-        self.pool_balance_begin = pool_balance_begin
-        self.delinquent_balance = delinquent_balance
-        self.excess_spread = excess_spread
-
-
 class TriggerMonitor:
-    """Breach state of each trigger, updated once a period.
+    """Breach state of each trigger, updated once a period by the compiled period
+    (:func:`sim.kernels.waterfall.run_period`).
+
+    Each period, per path: the cumulative default ratio is the defaults so far over the first
+    period's pool balance; the delinquency ratio is the period's delinquent balance over its
+    pool balance (both 0 where the denominator is not positive); the excess spread is the
+    mean of the annualised excess spread over the last ``months`` periods (fewer at the
+    start). A trigger is breached when its value exceeds its threshold (an excess-spread
+    trigger: when the value falls below it); a sticky trigger stays breached. docs/WATERFALL.md
+    §4.
 
     Args:
         triggers: Trigger terms from the deal, in deal order.
         initial_pool: First period's `pool_balance_begin` per path, shape (paths,).
         n_periods: Number of periods that will be observed.
+
+    Attributes:
+        terms: Type code (``TRIGGER_TYPES`` of :mod:`sim.kernels.waterfall_layout`),
+            threshold, sticky (1.0 or 0.0) and months of each trigger, (4, triggers).
+        state: Breach state, (triggers, paths), bool.
+        values: Each trigger's tested value in the latest period, (triggers, paths).
+        es_history: Annualised excess spread by period, (periods, paths).
+        cum_defaults: Defaults so far, (paths,).
     """
 
     def __init__(
@@ -63,45 +63,17 @@ class TriggerMonitor:
     ) -> None:
         self.triggers = tuple(triggers)
         n_paths = initial_pool.shape[0]
-        self._initial_pool = np.asarray(initial_pool, float)
-        self._cum_defaults = np.zeros(n_paths)
-        self._es_history = np.zeros((n_periods, n_paths))
-        self._t = 0
+        self.terms = np.array(
+            [[TRIGGER_TYPES.index(t.type) for t in self.triggers],
+             [t.threshold for t in self.triggers],
+             [float(t.sticky) for t in self.triggers],
+             [getattr(t, "months", 0) for t in self.triggers]], dtype=float,
+        ).reshape(4, len(self.triggers))
         self.state = np.zeros((len(self.triggers), n_paths), dtype=bool)
         self.values = np.zeros((len(self.triggers), n_paths))
-        """Each trigger's tested value in the latest period (ratio or annualised spread)."""
+        self.es_history = np.zeros((n_periods, n_paths))
+        self.cum_defaults = np.zeros(n_paths)
 
-    def update(self, obs: PeriodObservation) -> np.ndarray:
-        """Observe the next period and return the breach state, shape (triggers, paths).
-
-        A trigger is breached when its tested value exceeds its threshold (an excess-spread
-        trigger: when the value falls below it); `values` keeps this period's tested values.
-        """
-        self._cum_defaults += obs.defaults
-        self._es_history[self._t] = obs.excess_spread
-        self._t += 1
-        for k, trig in enumerate(self.triggers):
-            value = _VALUES[trig.type](self, trig, obs)
-            below = trig.type == "excess_spread"
-            cond = value < trig.threshold if below else value > trig.threshold
-            self.values[k] = value
-            self.state[k] = (self.state[k] | cond) if trig.sticky else cond
-        return self.state.copy()
-
-    def _cumulative_default(self, trig: CumulativeDefaultTrigger, obs: PeriodObservation):
-        return safe_ratio(self._cum_defaults, self._initial_pool)
-
-    def _delinquency(self, trig: DelinquencyTrigger, obs: PeriodObservation):
-        assert obs.delinquent_balance is not None, "a delinquency trigger needs the column"
-        return safe_ratio(obs.delinquent_balance, obs.pool_balance_begin)
-
-    def _excess_spread(self, trig: ExcessSpreadTrigger, obs: PeriodObservation):
-        start = max(0, self._t - trig.months)
-        return self._es_history[start : self._t].mean(axis=0)
-
-
-_VALUES: dict[str, Callable[..., np.ndarray]] = {
-    "cumulative_default_ratio": TriggerMonitor._cumulative_default,
-    "delinquency_ratio": TriggerMonitor._delinquency,
-    "excess_spread": TriggerMonitor._excess_spread,
-}
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """(terms, state, values, es_history, cum_defaults), as the compiled period takes them."""
+        return (self.terms, self.state, self.values, self.es_history, self.cum_defaults)

@@ -1,11 +1,12 @@
-"""The ABS payment waterfall, vectorised over Monte Carlo paths.
+"""The ABS payment waterfall over many Monte Carlo paths.
 
 Every month the securitisation vehicle pours all the cash it has (collections plus its reserve
 account) into its priority of payments: senior fees, note interest, principal, the reserve
 account, and whatever is left to the residual holder. Whoever stands lower in the order absorbs
 shortfalls first, which is what makes the senior notes safe. The order is data (one list of
-steps per deal state, `Deal.steps`); one dispatcher applies it, one period at a time, to all
-paths at once (arrays shaped paths × periods, no loop over paths).
+steps per deal state, `Deal.steps`), compiled into a program (`sim.abs.steps`) that one
+compiled kernel runs a period at a time for all paths (`sim.kernels.waterfall.run_period`);
+inputs and outputs are arrays shaped paths × periods.
 
 Money is float64 currency units and is not rounded: each step pays ``min(due, cash left)`` and
 subtracts exactly what it paid, so cash in equals cash out to floating-point precision.
@@ -25,16 +26,17 @@ from sim.abs.deal import STATES, Deal, Step, Verb, as_deal, build_steps
 from sim.abs.steps import (
     DEAL_FIELDS,
     FLAG_FIELDS,
-    HANDLERS,
     NOTE_FIELDS,
     DealState,
-    PeriodContext,
     Recorder,
     Terms,
-    allocate_sequential,
     carve,
+    kernel_options,
+    kernel_terms,
+    program,
 )
-from sim.abs.triggers import PeriodObservation, TriggerMonitor
+from sim.abs.triggers import TriggerMonitor
+from sim.kernels.waterfall_layout import N_BOOL_SCRATCH, N_SCRATCH
 
 __all__ = [
     "DEAL_FIELDS",
@@ -154,224 +156,43 @@ def _load_inputs(deal: Deal, arrays: Mapping[str, ArrayLike]) -> dict[str, np.nd
     # copied period-major into one block; negative noise reads as zero (but not base rates)
     blocks = carve([given["interest"].shape[::-1]] * len(given), fill=False)
     out = dict(zip(given, blocks, strict=True))
+    from sim.kernels.waterfall import period_major
+
     for c, arr in given.items():
-        if c == "base_rate":
-            out[c][...] = arr.T
-        else:
-            np.maximum(arr.T, 0.0, out=out[c])
+        period_major(np.ascontiguousarray(arr), out[c], c != "base_rate")
     return out
 
 
 # ----------------------------------------------------------------------------------------------
 # One period
 
-
-def _period_inputs(x: dict[str, np.ndarray], t: int, active: np.ndarray) -> dict[str, np.ndarray]:
-    """This period's inputs; zero on paths whose deal has ended (call or legal final)."""
-    if active.all():
-        return {c: a[t] for c, a in x.items()}
-    out = {c: np.where(active, a[t], 0.0) for c, a in x.items()}
-    if "base_rate" in x:
-        out["base_rate"] = x["base_rate"][t]
-    return out
+INPUT_ORDER = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
+"""The inputs in the order the compiled period takes them."""
+_ABSENT = np.zeros((1, 1))
 
 
-def _debit_pdl(state: DealState, amount: np.ndarray) -> np.ndarray:
-    """Debit `amount` to the ledgers from the most junior note up; return debits (notes, paths)."""
-    room = np.maximum(state.balance - state.pdl, 0.0)
-    debit = allocate_sequential(amount, room[::-1])[::-1]
-    state.pdl = state.pdl + debit
-    return debit
+class _Period:
+    """The compiled period's arguments for one run (`sim.kernels.waterfall.run_period`):
+    inputs, terms, trigger monitor, state, program, output blocks and work space."""
 
+    def __init__(self, terms: Terms, x: dict[str, np.ndarray], state: DealState,
+                 monitor: TriggerMonitor, out: Recorder) -> None:
+        from sim.kernels.waterfall import run_period
 
-def _amounts_due(t: int, terms: Terms, xt: dict, state: DealState) -> dict[str, np.ndarray]:
-    """This period's coupons, interest, fee, net swap and excess spread (§5.2, §4)."""
-    base = xt.get("base_rate")
-    if terms.floating.any():
-        coupon = terms.coupons(base, state.active.shape[0])
-        monthly = coupon / 12.0
-    else:  # fixed coupons: the same every period (notes, 1), broadcast over paths
-        coupon, monthly = terms.fixed_coupon, terms.fixed_monthly
-    interest = monthly * state.balance
-    due = interest + state.shortfall
-    if terms.compounding.any():
-        due += terms.compounding * monthly * state.shortfall
-    pool = xt["pool_balance_begin"]
-    fee = terms.deal.senior_fee_rate / 12.0 * pool
-    gross = xt["interest"] - fee
-    gross -= interest.sum(axis=0)
-    if terms.deal.swap is None:  # no swap: nothing to net (x - 0.0 is x)
-        swap_net = np.zeros_like(pool)
-    else:
-        swap_net = terms.swap_net(t, state.balance, base) * state.active
-        gross -= swap_net
-    net = gross - (xt["defaults"] - xt["recoveries"])
-    has_pool = pool > 0
-    return {
-        "coupon": coupon,
-        "interest_due": due,
-        "fee": fee,
-        "swap_net": swap_net,
-        "excess_spread_gross": _annualised_ratio(gross, pool, has_pool),
-        "excess_spread": _annualised_ratio(net, pool, has_pool),
-    }
+        self.run = run_period
+        n_notes, n_paths = terms.initial_balance.shape
+        params, by_note, by_period, by_path = kernel_terms(terms)
+        self.args = (
+            kernel_options(terms, list(x)), params,
+            tuple(x.get(c, _ABSENT) for c in INPUT_ORDER), by_note, by_period, by_path,
+            monitor.arrays(), state.notes, state.paths, state.flags, program(terms),
+            (out.note_block, out.deal_block, out.flag_block, out.triggers, out.trigger_values),
+            (np.zeros((N_SCRATCH, n_paths)), np.zeros((N_BOOL_SCRATCH, n_paths), dtype=bool),
+             np.zeros((3, n_notes, n_paths))),
+        )
 
-
-def _annualised_ratio(num: np.ndarray, pool: np.ndarray, has_pool: np.ndarray) -> np.ndarray:
-    """``12 * num / pool`` where the pool is positive, else 0 (as `safe_ratio` times 12)."""
-    out = np.divide(num, pool, out=np.zeros(num.shape), where=has_pool)
-    out *= 12.0
-    return out
-
-
-def _states(t: int, terms: Terms, state: DealState, any_breach: np.ndarray, final: bool):
-    """Revolving, amortising and accelerated masks of the period (§3)."""
-    revolving = state.active & ~state.ever_breached
-    if final or t >= terms.deal.revolving_months:
-        revolving = np.zeros_like(revolving)
-    accelerated = any_breach & ~revolving
-    return {"revolving": revolving, "amortising": ~revolving & ~accelerated,
-            "accelerated": accelerated}
-
-
-def _eligible(terms: Terms, state: DealState) -> np.ndarray | None:
-    """Whose interest principal funds may pay, (notes, paths); None without a PDL (§5.4)."""
-    if not terms.deal.pdl:
-        return None
-    rule = terms.deal.principal_to_interest
-    if rule == "all":
-        return np.ones(state.balance.shape, dtype=bool)
-    if rule == "none":
-        return np.zeros(state.balance.shape, dtype=bool)
-    if rule == "pdl_not_in_debit":
-        return state.pdl <= 0.0
-    outstanding = (state.balance > 0.0) | (state.shortfall > 0.0)
-    first = np.argmax(outstanding, axis=0)
-    out = np.zeros(state.balance.shape, dtype=bool)
-    out[first, np.arange(first.size)] = outstanding[first, np.arange(first.size)]
-    return out
-
-
-def _sequential(ctx: PeriodContext, terms: Terms) -> np.ndarray:
-    """Paths whose principal is allocated sequentially this period (reported flag)."""
-    pro_rata = np.zeros_like(ctx.wind_up)
-    for _, steps in terms.groups:
-        for step in steps:
-            for s in step.pro_rata_states:
-                pro_rata |= ctx.states[s]
-    return ~pro_rata | ctx.wind_up
-
-
-def _open_period(
-    t: int, terms: Terms, x: dict, state: DealState, monitor: TriggerMonitor, out: Recorder
-) -> PeriodContext:
-    """Amounts due, triggers, state, call, PDL debits and available funds (§5.2)."""
-    all_active = bool(state.active.all())
-    xt = _period_inputs(x, t, state.active)
-    due = _amounts_due(t, terms, xt, state)
-    obs = PeriodObservation(xt["defaults"], xt["pool_balance_begin"],
-                            xt.get("delinquent_balance"), due["excess_spread"])
-    breached = monitor.update(obs)
-    any_breach = breached.any(axis=0) & state.active
-    state.ever_breached |= any_breach
-    final = t == terms.legal_final - 1
-    states = _states(t, terms, state, any_breach, final)
-    pool_end = np.maximum(xt["pool_balance_begin"] - xt["principal"] - xt["defaults"], 0.0)
-    call = np.zeros_like(state.active)
-    if terms.call_level is not None:
-        call = state.active & ~states["revolving"] & (pool_end <= terms.call_level)
-    wind_up = (call | final) & state.active
-    total = state.balance.sum(axis=0)
-    pa = np.clip(total - pool_end, 0.0, total)
-    if wind_up.any():
-        pa = np.where(wind_up, total, pa)
-    sources = {
-        "collections": xt["interest"] + xt["principal"] + xt["recoveries"],
-        "swap_receipt": np.maximum(-due["swap_net"], 0.0),
-        "sale_proceeds": np.where(call, pool_end, 0.0),
-        "reserve_draw": state.reserve,
-    }
-    available = sources["collections"] + sources["swap_receipt"] + sources["sale_proceeds"]
-    available = available + state.reserve
-    state.reserve = np.zeros_like(state.reserve)
-    pdl = terms.deal.pdl
-    debits = _debit_pdl(state, xt["defaults"]) if pdl else None
-    use_pa = wind_up | (not pdl)
-    ctx = PeriodContext(
-        t=t, x=xt, cash=available,
-        pf=np.where(use_pa, 0.0, xt["principal"]) if pdl else np.zeros_like(available),
-        pa=pa, use_pa=use_pa, principal_used=np.zeros_like(available),
-        interest_due=due["interest_due"], eligible=_eligible(terms, state),
-        fee_current=due["fee"], swap_net=due["swap_net"], states=states, wind_up=wind_up,
-        breached=any_breach, pool_end=pool_end, out=out, pdl=pdl,
-    )
-    if terms.deal.swap is None:  # the swap's columns stay zero
-        del sources["swap_receipt"]
-    if terms.call_level is None:  # no sale without a call
-        del sources["sale_proceeds"]
-    ctx.record(available=available, excess_spread=due["excess_spread"],
-               excess_spread_gross=due["excess_spread_gross"],
-               principal_target=np.where(use_pa, pa, ctx.pf) if pdl else pa, **sources)
-    if terms.deal.swap is not None:
-        ctx.record(swap_net=due["swap_net"])
-    notes = out.notes
-    notes["balance_begin"][t] = state.balance
-    notes["coupon"][t] = due["coupon"]
-    notes["interest_due"][t] = due["interest_due"]
-    if pdl:
-        notes["pdl_debit"][t] = debits
-    # an ended deal tests nothing: its triggers read 0 and never breach (§5.1)
-    out.triggers[t] = breached & state.active
-    out.trigger_values[t] = monitor.values if all_active else np.where(
-        state.active, monitor.values, 0.0)
-    flags = {"revolving": states["revolving"], "accelerated": states["accelerated"],
-             "sequential": _sequential(ctx, terms), "trigger_breached": any_breach,
-             "call_exercised": call, "legal_final": wind_up & final, "active": state.active}
-    for name, value in flags.items():
-        out.flags[name][t] = value
-    return ctx
-
-
-def _close_period(ctx: PeriodContext, state: DealState, terms: Terms) -> None:
-    """Debit principal used for revenue items, write off and end the deal on a wind-up (§5.7)."""
-    notes = ctx.out.notes
-    t = ctx.t
-    if terms.deal.pdl:
-        notes["pdl_debit"][t] += _debit_pdl(state, ctx.principal_used)
-    ended = ctx.wind_up
-    deal = ctx.out.deal
-    pool_end = ctx.pool_end + deal["reinvested"][t] - deal["sale_proceeds"][t]
-    deal["pool_balance_end"][t] = pool_end if state.active.all() else np.where(
-        state.active, pool_end, 0.0)
-    if ended.any():
-        writedown = np.where(ended[None, :], state.balance, 0.0)
-        state.balance = state.balance - writedown
-        notes["writedown"][t] = writedown
-    notes["balance_end"][t] = state.balance
-    if terms.deal.pdl:
-        state.pdl = np.minimum(state.pdl, state.balance)
-        notes["pdl_balance"][t] = state.pdl
-    if ended.any():
-        for arr in (state.shortfall, state.pdl):
-            arr[:, ended] = 0.0
-        for arr in (state.unpaid_fees, state.unpaid_swap):
-            arr[ended] = 0.0
-        state.active = state.active & ~ended
-
-
-def _run_period(
-    t: int, terms: Terms, x: dict, state: DealState, monitor: TriggerMonitor, out: Recorder
-) -> None:
-    ctx = _open_period(t, terms, x, state, monitor, out)
-    single = len(terms.groups) == 1
-    for states, steps in terms.groups:
-        if not single:
-            ctx.mask = np.logical_or.reduce([ctx.states[s] for s in states])
-            if not ctx.mask.any():
-                continue
-        for step in steps:
-            HANDLERS[step.verb](ctx, state, terms, step)
-    _close_period(ctx, state, terms)
+    def __call__(self, t: int) -> None:
+        self.run(t, *self.args)
 
 
 class Waterfall:
@@ -398,6 +219,7 @@ class Waterfall:
         self.state: DealState | None = None
         self._terms: Terms | None = None
         self._monitor: TriggerMonitor | None = None
+        self._period: _Period | None = None
 
     def _start(self, x: dict[str, np.ndarray]) -> None:
         first = x["pool_balance_begin"][0]
@@ -405,6 +227,7 @@ class Waterfall:
         self._terms = Terms.build(self.deal, self.n_periods, first)
         self._monitor = TriggerMonitor(self.deal.triggers, first, self.n_periods)
         self.state = DealState.initial(self._terms)
+        self._period = _Period(self._terms, x, self.state, self._monitor, self.out)
 
     def run_period(self, inputs: Mapping[str, ArrayLike]) -> dict[str, np.ndarray]:
         """Run the next period on ``inputs`` (each a scalar or shaped (paths,)).
@@ -433,9 +256,8 @@ class Waterfall:
             k: self.out.flags[k][t].copy() for k in FLAG_FIELDS}
 
     def _advance(self) -> None:
-        assert self._terms is not None and self._monitor is not None, "started by the first period"
-        assert self.state is not None, "started by the first period"
-        _run_period(self.t, self._terms, self.x, self.state, self._monitor, self.out)
+        assert self._period is not None, "started by the first period"
+        self._period(self.t)
         self.t += 1
 
     def result(self) -> WaterfallResult:

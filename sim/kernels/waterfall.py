@@ -1,0 +1,512 @@
+"""One period of the ABS waterfall for every Monte Carlo path, in one compiled pass.
+
+:func:`run_period` does what :mod:`sim.abs.waterfall` describes (docs/WATERFALL.md §5):
+it opens the period (amounts due, triggers, deal state, call, principal deficiency debits,
+available funds), runs the deal's compiled priority of payments and closes the period
+(write-downs, the deal's end), in compiled loops over the paths instead of numpy statements
+over all paths. Each statement is the scalar form of the array statement it replaces, with
+the same operands in the same order and no fast-math, down to numpy's handling of signed zeros
+(sums over notes start from 0.0 and run from the most senior note; ``np.minimum`` and
+``np.maximum`` give their second operand on a tie): the results are bit-identical to the array
+form (``tests/test_waterfall_kernel.py`` compares every output's bits with it). Names in
+double backquotes in the docstrings below (``_open_period``, ``PeriodContext.pay``...) are
+the array form's, kept in ``tests/waterfall_numpy``.
+
+Each phase is a few short loops over the paths rather than one long one: a loop that stores
+to many rows at once, or whose body is a long chain of dependent operations, runs several
+times slower per path on the processors this was measured on (docs/BENCHMARKS.md).
+
+The priority of payments is data: a program of verb codes (``VERBS``), each step with its
+notes and the states in which its principal is split pro rata, run in groups of steps that
+apply to the paths of some deal states (``sim.abs.steps.Terms.groups``).
+
+Outputs go to period-major blocks (fields in :mod:`sim.kernels.waterfall_layout`):
+``notes_out`` (``NOTE_FIELDS``, periods, notes, paths), ``deal_out`` (``DEAL_FIELDS`` then
+``SOURCE_FIELDS``, periods, paths) and ``flags_out`` (``FLAG_FIELDS``, periods, paths).
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
+from sim.kernels.waterfall_layout import (
+    B_ACC,
+    B_AMO,
+    B_BREACH,
+    B_CALL,
+    B_MASK,
+    B_REV,
+    B_USE_PA,
+    B_WIND,
+    D_AVAIL,
+    D_COLL,
+    D_DRAW,
+    D_ES,
+    D_ESG,
+    D_POOL_END,
+    D_REINV,
+    D_SALE,
+    D_SWAP_NET,
+    D_SWAP_REC,
+    D_TARGET,
+    F_ACC,
+    F_ACTIVE,
+    F_BREACH,
+    F_CALL,
+    F_FINAL,
+    F_REV,
+    F_SEQ,
+    N_BEGIN,
+    N_COUPON,
+    N_DEBIT,
+    N_DUE,
+    N_END,
+    N_PDL,
+    N_WD,
+    O_BASE,
+    O_CALL,
+    O_COMPOUNDING,
+    O_FLOATING,
+    O_LEGAL_FINAL,
+    O_P2I,
+    O_PDL,
+    O_REVOLVING,
+    O_SWAP,
+    P_FEE_MONTHLY,
+    P_SWAP_RATE,
+    S_CASH,
+    S_FEE,
+    S_GROSS,
+    S_PA,
+    S_PF,
+    S_POOL,
+    S_POOL_END,
+    S_SWAP,
+    S_TOTAL,
+    S_USED,
+)
+from sim.kernels.waterfall_steps import _max, _min, run_step
+
+
+@njit(cache=True)
+def run_period(t, opts, params, xs, terms_k, terms_t, terms_p, monitor, state_k, state_p,
+               flags_p, program, out, work):
+    """Run period ``t`` (0-based) for every path, updating the state in place.
+
+    Args:
+        t: Period index.
+        opts: Int options, ``N_OPTIONS`` long (legal final period, revolving months,
+            PDL, swap mode 0 none / 1 floating notes / 2 schedule, call, reserve basis code,
+            step-down needs no breach, principal-to-interest code, replenishment capacity
+            given, any floating note, any compounding note, delinquency given, base given).
+        params: Float parameters (senior fee rate / 12, swap fixed rate, reserve target and
+            floor shares).
+        xs: Inputs shaped (periods, paths): pool balance, interest, principal, recoveries,
+            defaults, delinquent balance, base rate, replenishment capacity (the last three
+            (1, 1) when absent).
+        terms_k: Per-note terms (fixed coupon, floating 0/1, margin, compounding 0/1), (4, notes).
+        terms_t: Per-period terms (reserve share, swap notional schedule), (2, periods).
+        terms_p: Per-path terms (initial notes, initial pool, call level), (3, paths).
+        monitor: The triggers' terms (type code, threshold, sticky 0/1, months; (4, triggers)),
+            breach state (triggers, paths) bool, tested values (triggers, paths), excess
+            spread by period (periods, paths) and cumulative defaults (paths,); updated.
+        state_k: Balance, interest shortfall and PDL per note, (3, notes, paths), updated.
+        state_p: Unpaid fees, unpaid swap, reserve, (3, paths), updated.
+        flags_p: Active, ever breached, (2, paths), bool, updated.
+        program: (verbs, notes per step (steps, notes + 1) with the count first, pro-rata
+            states (steps, 3), last principal step, group states (groups, 3), group starts
+            (groups + 1,), states in which any step splits principal pro rata (3,)).
+        out: ``notes_out``, ``deal_out``, ``flags_out`` (module docstring), breach state
+            reported (periods, triggers, paths) bool, tested values reported (same shape).
+        work: Work space: floats (N_SCRATCH, paths), bools (N_BOOL_SCRATCH, paths) and
+            per-note floats (3, notes, paths): interest due, eligibility, payments.
+    """
+    notes_out, deal_out, flags_out = out[0], out[1], out[2]
+    scratch, bscratch, kscratch = work
+    group_states, group_starts = program[4], program[5]
+    _amounts_due(t, opts, params, xs, terms_k, terms_t, state_k, flags_p, notes_out, deal_out,
+                 scratch, kscratch)
+    _triggers(t, xs, terms_p, monitor, flags_p, deal_out, out[3], out[4], bscratch)
+    _open(t, opts, xs, terms_p, state_k, state_p, flags_p, program[6], notes_out, deal_out,
+          flags_out, scratch, bscratch, kscratch)
+    n_groups = group_states.shape[0]
+    for g in range(n_groups):
+        if not _mask(g, n_groups, group_states, bscratch):
+            continue
+        for k in range(group_starts[g], group_starts[g + 1]):
+            run_step(k, t, opts, params, xs[7], terms_t, terms_p, state_k, state_p, flags_p,
+                  program, notes_out, deal_out, scratch, bscratch, kscratch)
+    _close(t, opts, state_k, state_p, flags_p, notes_out, deal_out, scratch, bscratch)
+
+
+@njit(cache=True)
+def _mask(g, n_groups, group_states, bscratch):
+    """Mark in ``bscratch[B_MASK]`` the paths whose state runs group ``g``'s list (all paths
+    when there is one list); return whether any does."""
+    n_paths = bscratch.shape[1]
+    found = False
+    for p in range(n_paths):
+        m = n_groups == 1
+        for s in range(3):
+            if group_states[g, s] and bscratch[s, p]:
+                m = True
+        bscratch[B_MASK, p] = m
+        found |= m
+    return found
+
+
+@njit(cache=True)
+def _amounts_due(t, opts, params, xs, terms_k, terms_t, state_k, flags_p, notes_out, deal_out,
+                 scratch, kscratch):
+    """Coupons, interest due, fee, net swap and excess spread of every path (§5.2, §4);
+    inputs read as zero on paths whose deal has ended (the base rate is not).
+
+    Each pass over the paths is short, so that the processor overlaps many paths.
+    """
+    n_notes, n_paths = state_k.shape[1], state_k.shape[2]
+    x_pool, x_interest, x_base = xs[0], xs[1], xs[6]
+    act = flags_p[0]
+    pool, gross, isum = scratch[S_POOL], scratch[S_GROSS], scratch[S_TOTAL]
+    fee = scratch[S_FEE]
+    fee_rate = params[P_FEE_MONTHLY]
+    for p in range(n_paths):
+        pool[p] = x_pool[t, p] if act[p] else 0.0
+        fee[p] = fee_rate * pool[p]
+        gross[p] = (x_interest[t, p] if act[p] else 0.0) - fee[p]
+    for k in range(n_notes):
+        _interest_due(t, k, opts, terms_k, x_base, state_k, notes_out, isum, kscratch)
+    for p in range(n_paths):
+        gross[p] = gross[p] - isum[p]
+    swap = scratch[S_SWAP]
+    if opts[O_SWAP]:
+        for p in range(n_paths):
+            base = x_base[t, p] if opts[O_BASE] else 0.0
+            swap[p] = _swap_net(t, p, opts[O_SWAP], base, act[p], params, terms_k, terms_t,
+                                state_k)
+            gross[p] = gross[p] - swap[p]
+    else:
+        swap[:] = 0.0
+    _excess_spread(t, xs[3], xs[4], act, pool, gross, deal_out)
+
+
+@njit(cache=True)
+def _interest_due(t, k, opts, terms_k, x_base, state_k, notes_out, isum, kscratch):
+    """Note ``k``'s coupon and interest due on every path; its interest added to ``isum``."""
+    balance, shortfall, due, coupon_out = state_k[0, k], state_k[1, k], kscratch[0, k], \
+        notes_out[N_COUPON, t, k]
+    fixed = not (opts[O_FLOATING] and terms_k[1, k] != 0.0)
+    compounding = terms_k[3, k] if opts[O_COMPOUNDING] else 0.0
+    for p in range(balance.shape[0]):
+        coupon = terms_k[0, k] if fixed else _max(x_base[t, p] + terms_k[2, k], 0.0)
+        monthly = coupon / 12.0
+        interest = monthly * balance[p]
+        amount = interest + shortfall[p]
+        if opts[O_COMPOUNDING]:
+            amount = amount + compounding * monthly * shortfall[p]
+        due[p] = amount
+        coupon_out[p] = coupon
+        isum[p] = (0.0 if k == 0 else isum[p]) + interest
+
+
+@njit(cache=True)
+def _excess_spread(t, x_recoveries, x_defaults, act, pool, gross, deal_out):
+    """Annualised excess spread before and after losses, 0 where the pool is empty (§4)."""
+    es, es_gross = deal_out[D_ES, t], deal_out[D_ESG, t]
+    for p in range(pool.shape[0]):
+        loss = (x_defaults[t, p] - x_recoveries[t, p]) if act[p] else 0.0
+        net = gross[p] - loss
+        es_gross[p] = gross[p] / pool[p] * 12.0 if pool[p] > 0 else 0.0
+        es[p] = net / pool[p] * 12.0 if pool[p] > 0 else 0.0
+
+
+@njit(cache=True, inline="always")
+def _swap_net(t, p, mode, base, act, params, terms_k, terms_t, state_k):
+    """Net swap amount on path ``p``, positive when the vehicle pays (``Terms.swap_net``)."""
+    if mode == 1:
+        notional = 0.0
+        for k in range(state_k.shape[1]):
+            if terms_k[1, k] != 0.0:
+                notional = notional + state_k[0, k, p]
+    else:
+        notional = terms_t[1, t]
+    return notional * (params[P_SWAP_RATE] - base) / 12.0 * (1.0 if act else 0.0)
+
+
+@njit(cache=True)
+def _triggers(t, xs, terms_p, monitor, flags_p, deal_out, trig_out, trig_values_out, bscratch):
+    """Update every trigger on every path (``TriggerMonitor``); mark breached paths."""
+    trig, trig_state, trig_values, es_history, cum_defaults = monitor
+    x_defaults, act, breach = xs[4], flags_p[0], bscratch[B_BREACH]
+    es = deal_out[D_ES, t]
+    for p in range(act.shape[0]):
+        cum_defaults[p] += x_defaults[t, p] if act[p] else 0.0
+        es_history[t, p] = es[p]
+        breach[p] = False
+    for j in range(trig.shape[1]):
+        values = trig_values[j]
+        kind = int(trig[0, j])
+        if kind == 0:
+            _ratio(cum_defaults, terms_p[1], values)
+        elif kind == 1:
+            _delinquency_ratio(t, xs[5], xs[0], act, values)
+        else:
+            _rolling_mean(es_history, max(0, t + 1 - int(trig[3, j])), t + 1, values)
+        threshold, sticky, state = trig[1, j], trig[2, j] != 0.0, trig_state[j]
+        out, values_out = trig_out[t, j], trig_values_out[t, j]
+        for p in range(act.shape[0]):
+            cond = values[p] < threshold if kind == 2 else values[p] > threshold
+            hit = (state[p] | cond) if sticky else cond
+            state[p] = hit
+            breach[p] = breach[p] | hit
+            out[p] = hit & act[p]
+        for p in range(act.shape[0]):
+            values_out[p] = values[p] if act[p] else 0.0
+    ever = flags_p[1]
+    for p in range(act.shape[0]):
+        breach[p] = breach[p] & act[p]
+        ever[p] = ever[p] | breach[p]
+
+
+@njit(cache=True)
+def _rolling_mean(history, start, stop, out):
+    """Mean of ``history[start:stop]`` over its first axis, summed from ``start`` on."""
+    for p in range(out.shape[0]):
+        out[p] = 0.0 + history[start, p]
+    for i in range(start + 1, stop):
+        row = history[i]
+        for p in range(out.shape[0]):
+            out[p] += row[p]
+    n = stop - start
+    for p in range(out.shape[0]):
+        out[p] = out[p] / n
+
+
+@njit(cache=True)
+def _ratio(num, den, out):
+    """``num / den`` where ``den`` is positive, else 0 (``safe_ratio``)."""
+    for p in range(out.shape[0]):
+        out[p] = num[p] / den[p] if den[p] > 0 else 0.0
+
+
+@njit(cache=True)
+def _delinquency_ratio(t, x_delinquent, x_pool, act, out):
+    """Delinquent balance over the period's pool balance (0 on ended deals)."""
+    for p in range(out.shape[0]):
+        pool = x_pool[t, p] if act[p] else 0.0
+        delinquent = x_delinquent[t, p] if act[p] else 0.0
+        out[p] = delinquent / pool if pool > 0 else 0.0
+
+
+@njit(cache=True)
+def _open(t, opts, xs, terms_p, state_k, state_p, flags_p, union, notes_out, deal_out,
+          flags_out, scratch, bscratch, kscratch):
+    """Deal state (§3), call, PDL debits and available funds of every path (§5.2)."""
+    n_notes, n_paths = state_k.shape[1], state_k.shape[2]
+    final = t == opts[O_LEGAL_FINAL] - 1
+    _deal_states(t, opts, final, xs, terms_p, flags_p, union, flags_out, scratch, bscratch)
+    total = scratch[S_TOTAL]
+    for k in range(n_notes):
+        balance, begin, due, due_out = state_k[0, k], notes_out[N_BEGIN, t, k], kscratch[0, k], \
+            notes_out[N_DUE, t, k]
+        for p in range(n_paths):
+            total[p] = (0.0 if k == 0 else total[p]) + balance[p]
+            begin[p] = balance[p]
+            due_out[p] = due[p]
+    _available(t, opts, xs, flags_p[0], state_p, deal_out, scratch, bscratch)
+    if opts[O_PDL]:
+        for p in range(n_paths):
+            defaults = xs[4][t, p] if flags_p[0, p] else 0.0
+            _debit_pdl(t, p, defaults, state_k, notes_out, False)
+            _eligible(p, opts[O_P2I], state_k, kscratch)
+
+
+@njit(cache=True)
+def _deal_states(t, opts, final, xs, terms_p, flags_p, union, flags_out, scratch, bscratch):
+    """Revolving, amortising and accelerated paths, the call and the wind-up (§3, §5.9)."""
+    x_pool, x_principal, x_defaults = xs[0], xs[2], xs[4]
+    act, ever, pool_end = flags_p[0], flags_p[1], scratch[S_POOL_END]
+    rev, amo, acc, wind = bscratch[B_REV], bscratch[B_AMO], bscratch[B_ACC], bscratch[B_WIND]
+    breach, use_pa, call_level = bscratch[B_BREACH], bscratch[B_USE_PA], terms_p[2]
+    call = bscratch[B_CALL]
+    has_call, revolving = opts[O_CALL] != 0, not final and t < opts[O_REVOLVING]
+    f_rev, f_acc, f_seq = flags_out[F_REV, t], flags_out[F_ACC, t], flags_out[F_SEQ, t]
+    f_call, f_final = flags_out[F_CALL, t], flags_out[F_FINAL, t]
+    f_breach, f_active = flags_out[F_BREACH, t], flags_out[F_ACTIVE, t]
+    pdl = opts[O_PDL] != 0
+    for p in range(act.shape[0]):  # & and | rather than and/or: no branches
+        a = act[p]
+        r = a & (not ever[p]) & revolving
+        x = breach[p] & (not r)
+        end = _max(((x_pool[t, p] - x_principal[t, p]) - x_defaults[t, p]) if a else 0.0, 0.0)
+        called = has_call & a & (not r) & (end <= call_level[p])
+        w = (called | final) & a
+        rev[p], acc[p], amo[p], wind[p], pool_end[p] = r, x, (not r) & (not x), w, end
+        use_pa[p] = w | (not pdl)
+        pro_rata = (union[0] & r) | (union[1] & (not r) & (not x)) | (union[2] & x)
+        call[p] = called
+        f_seq[p] = (not pro_rata) | w
+    # copies in loops of their own: a loop storing to many rows at once is slow
+    _copy_bool(rev, f_rev)
+    _copy_bool(acc, f_acc)
+    _copy_bool(call, f_call)
+    _copy_bool(breach, f_breach)
+    _copy_bool(act, f_active)
+    for p in range(act.shape[0]):
+        f_final[p] = wind[p] & final
+
+
+@njit(cache=True)
+def _copy_bool(src, out):
+    """``out[:] = src`` for boolean rows."""
+    for p in range(src.shape[0]):
+        out[p] = src[p]
+
+
+@njit(cache=True)
+def _copy(src, out):
+    """``out[:] = src`` for float rows."""
+    for p in range(src.shape[0]):
+        out[p] = src[p]
+
+
+@njit(cache=True)
+def _available(t, opts, xs, act, state_p, deal_out, scratch, bscratch):
+    """Principal amount, available funds and their sources on every path (§5.2)."""
+    x_interest, x_principal, x_recoveries = xs[1], xs[2], xs[3]
+    pdl, wind, use_pa, call = opts[O_PDL] != 0, bscratch[B_WIND], bscratch[B_USE_PA], \
+        bscratch[B_CALL]
+    total, pool_end, swap = scratch[S_TOTAL], scratch[S_POOL_END], scratch[S_SWAP]
+    cash, pf, pa, used = scratch[S_CASH], scratch[S_PF], scratch[S_PA], scratch[S_USED]
+    available, target = deal_out[D_AVAIL, t], deal_out[D_TARGET, t]
+    collected, drawn = deal_out[D_COLL, t], deal_out[D_DRAW, t]
+    for p in range(act.shape[0]):
+        pa[p] = total[p] if wind[p] else _min(_max(total[p] - pool_end[p], 0.0), total[p])
+    for p in range(act.shape[0]):
+        principal = x_principal[t, p] if act[p] else 0.0
+        collections = ((x_interest[t, p] + principal) + x_recoveries[t, p]) if act[p] else 0.0
+        sale = pool_end[p] if call[p] else 0.0
+        reserve = state_p[2, p]
+        cash[p] = collections + _max(-swap[p], 0.0) + sale + reserve
+        state_p[2, p] = 0.0
+        pf[p] = (0.0 if use_pa[p] else principal) if pdl else 0.0
+        collected[p], drawn[p] = collections, reserve
+    used[:] = 0.0
+    _copy(cash, available)
+    if pdl:
+        for p in range(act.shape[0]):
+            target[p] = pa[p] if use_pa[p] else pf[p]
+    else:
+        _copy(pa, target)
+    if opts[O_SWAP]:
+        for p in range(act.shape[0]):
+            deal_out[D_SWAP_REC, t, p] = _max(-swap[p], 0.0)
+            deal_out[D_SWAP_NET, t, p] = swap[p]
+    if opts[O_CALL]:
+        for p in range(act.shape[0]):
+            deal_out[D_SALE, t, p] = pool_end[p] if call[p] else 0.0
+
+
+@njit(cache=True)
+def _debit_pdl(t, p, amount, state_k, notes_out, add):
+    """Debit ``amount`` to the ledgers from the most junior note up (``_debit_pdl``) and record
+    the debits (added to the period's earlier debits when ``add``)."""
+    rem = amount
+    for k in range(state_k.shape[1] - 1, -1, -1):
+        room = _max(state_k[0, k, p] - state_k[2, k, p], 0.0)
+        debit = _min(room, rem)
+        if k > 0:
+            rem = _max(rem - debit, 0.0)
+        state_k[2, k, p] = state_k[2, k, p] + debit
+        if add:
+            notes_out[N_DEBIT, t, k, p] += debit
+        else:
+            notes_out[N_DEBIT, t, k, p] = debit
+
+
+@njit(cache=True)
+def _eligible(p, rule, state_k, kscratch):
+    """Whose interest principal funds may pay (§5.4), into ``kscratch[1]`` (1.0 or 0.0)."""
+    n_notes = state_k.shape[1]
+    first = -1
+    for k in range(n_notes):
+        if rule == 2:
+            ok = True
+        elif rule == 3:
+            ok = False
+        elif rule == 1:
+            ok = state_k[2, k, p] <= 0.0
+        else:
+            ok = False
+            if first < 0 and (state_k[0, k, p] > 0.0 or state_k[1, k, p] > 0.0):
+                first = k
+                ok = True
+        kscratch[1, k, p] = 1.0 if ok else 0.0
+
+
+@njit(cache=True)
+def _close(t, opts, state_k, state_p, flags_p, notes_out, deal_out, scratch, bscratch):
+    """Debit principal used for revenue items, write off and end the deal on a wind-up (§5.7)."""
+    pdl = opts[O_PDL] != 0
+    n_notes, n_paths = state_k.shape[1], state_k.shape[2]
+    if pdl:
+        for p in range(n_paths):
+            _debit_pdl(t, p, scratch[S_USED, p], state_k, notes_out, True)
+    act, wind = flags_p[0], bscratch[B_WIND]
+    pool_end, reinvested, sale = scratch[S_POOL_END], deal_out[D_REINV, t], deal_out[D_SALE, t]
+    out = deal_out[D_POOL_END, t]
+    ending = False
+    for p in range(n_paths):
+        end = pool_end[p] + reinvested[p] - sale[p]
+        out[p] = end if act[p] else 0.0
+        ending |= wind[p]
+    for k in range(n_notes):
+        balance, ledger = state_k[0, k], state_k[2, k]
+        if ending:
+            _write_down(balance, notes_out[N_WD, t, k], wind)
+        _copy(balance, notes_out[N_END, t, k])
+        if pdl:
+            ledger_out = notes_out[N_PDL, t, k]
+            for p in range(n_paths):
+                ledger[p] = _min(ledger[p], balance[p])
+                ledger_out[p] = ledger[p]
+    if ending:
+        _end_deals(wind, state_k, state_p, act)
+
+
+@njit(cache=True)
+def _end_deals(wind, state_k, state_p, act):
+    """Clear what the ended deals carry forward (arrears, ledgers) and mark them ended."""
+    for p in range(act.shape[0]):
+        if wind[p]:
+            for k in range(state_k.shape[1]):
+                state_k[1, k, p] = 0.0
+                state_k[2, k, p] = 0.0
+            state_p[0, p] = 0.0
+            state_p[1, p] = 0.0
+            act[p] = False
+
+
+@njit(cache=True)
+def _write_down(balance, writedown, wind):
+    """Write the balance off where the deal winds up."""
+    for p in range(balance.shape[0]):
+        if wind[p]:
+            written = balance[p]
+            balance[p] = balance[p] - written
+            writedown[p] = written
+
+
+@njit(cache=True)
+def period_major(src, out, floor):
+    """Copy ``src`` (paths, periods) into ``out`` (periods, paths), negative values read as
+    zero when ``floor`` (``np.maximum(src.T, 0.0)``); in blocks of paths, so that both sides
+    are read and written a cache line at a time."""
+    n_paths, n_periods = src.shape
+    for lo in range(0, n_paths, 64):
+        hi = min(lo + 64, n_paths)
+        for t in range(n_periods):
+            row = out[t]
+            for p in range(lo, hi):
+                x = src[p, t]
+                row[p] = (x if x > 0.0 else 0.0) if floor else x

@@ -1,0 +1,74 @@
+"""The layout of the compiled waterfall's arrays (:mod:`sim.kernels.waterfall`), without numba.
+
+The output fields in their block order, the codes of verbs, trigger types, reserve bases and
+principal-to-interest rules, and the rows of the option, parameter and work arrays; the
+waterfall (:mod:`sim.abs.steps`) builds its arrays from these so that both read one layout.
+"""
+
+from __future__ import annotations
+
+NOTE_FIELDS = (
+    "balance_begin",
+    "coupon",
+    "interest_due",
+    "interest_paid",
+    "interest_shortfall",
+    "principal_paid",
+    "writedown",
+    "balance_end",
+    "pdl_debit",
+    "pdl_credit",
+    "pdl_balance",
+)
+DEAL_FIELDS = (
+    "available",
+    "fees_due",
+    "fees_paid",
+    "swap_net",
+    "swap_paid",
+    "sale_proceeds",
+    "principal_target",
+    "reinvested",
+    "reserve_requirement",
+    "reserve_balance",
+    "residual",
+    "excess_spread",
+    "excess_spread_gross",
+    "pool_balance_end",
+)
+SOURCE_FIELDS = ("collections", "swap_receipt", "reserve_draw")
+FLAG_FIELDS = ("revolving", "accelerated", "sequential", "trigger_breached", "call_exercised",
+               "legal_final", "active")
+VERBS = ("pay_fees", "pay_swap", "pay_interest", "clear_pdl", "reinvest", "pay_principal",
+         "fund_reserve", "pay_residual")
+"""Verb codes of the program, by position."""
+TRIGGER_TYPES = ("cumulative_default_ratio", "delinquency_ratio", "excess_spread")
+BASES = ("initial_notes", "current_pool", "initial_pool")
+"""Reserve bases, by code."""
+PRINCIPAL_TO_INTEREST = ("most_senior", "pdl_not_in_debit", "all", "none")
+"""Rules for which notes' interest principal funds may pay, by code."""
+
+# note fields
+N_BEGIN, N_COUPON, N_DUE, N_PAID, N_SHORT, N_PRIN, N_WD, N_END, N_DEBIT, N_CREDIT, N_PDL = range(11)
+# deal fields, then sources
+(D_AVAIL, D_FEES_DUE, D_FEES_PAID, D_SWAP_NET, D_SWAP_PAID, D_SALE, D_TARGET, D_REINV,
+ D_REQ, D_RESERVE, D_RESIDUAL, D_ES, D_ESG, D_POOL_END, D_COLL, D_SWAP_REC, D_DRAW) = range(17)
+F_REV, F_ACC, F_SEQ, F_BREACH, F_CALL, F_FINAL, F_ACTIVE = range(7)
+V_FEES, V_SWAP, V_INTEREST, V_CLEAR, V_REINVEST, V_PRINCIPAL, V_RESERVE, V_RESIDUAL = range(8)
+# options (int64 array)
+(O_LEGAL_FINAL, O_REVOLVING, O_PDL, O_SWAP, O_CALL, O_BASIS, O_STEP_DOWN_BREACH, O_P2I,
+ O_CAPACITY, O_FLOATING, O_COMPOUNDING, O_DELINQUENCY, O_BASE) = range(13)
+N_OPTIONS = 13
+# parameters (float64 array)
+P_FEE_MONTHLY, P_SWAP_RATE, P_TARGET, P_FLOOR = range(4)
+N_PARAMS = 4
+# per-path scratch (float rows)
+(S_CASH, S_PF, S_PA, S_USED, S_FEE, S_SWAP, S_POOL_END, S_AMOUNT, S_TOTAL, S_REM, S_POOL,
+ S_GROSS) = range(12)
+N_SCRATCH = 12
+# per-path scratch (bool rows): the three deal states first, in STATES order; B_MASK: the
+# paths whose state runs the list being run
+B_REV, B_AMO, B_ACC, B_USE_PA, B_WIND, B_BREACH, B_MASK, B_PRO, B_CALL = range(9)
+N_BOOL_SCRATCH = 9
+
+

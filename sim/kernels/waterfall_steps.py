@@ -1,0 +1,304 @@
+"""The steps of the compiled waterfall period: what each verb of the priority of payments
+pays and records, for every path (:func:`run_step`, called by
+:func:`sim.kernels.waterfall.run_period`).
+
+As in :mod:`sim.kernels.waterfall`, each statement is the scalar form of the array statement
+it replaces (names in double backquotes are the array form's, kept in
+``tests/waterfall_numpy``), and ``B_MASK`` marks the paths whose state runs the list being
+run: on the others a step pays nothing and records nothing, as the array form's
+``ctx.keep``.
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
+from sim.kernels.waterfall_layout import (
+    B_ACC,
+    B_AMO,
+    B_BREACH,
+    B_MASK,
+    B_PRO,
+    B_REV,
+    B_USE_PA,
+    B_WIND,
+    D_FEES_DUE,
+    D_FEES_PAID,
+    D_REINV,
+    D_REQ,
+    D_RESERVE,
+    D_RESIDUAL,
+    D_SWAP_PAID,
+    N_CREDIT,
+    N_PAID,
+    N_PRIN,
+    N_SHORT,
+    O_BASIS,
+    O_CAPACITY,
+    O_PDL,
+    O_STEP_DOWN_BREACH,
+    P_FLOOR,
+    P_TARGET,
+    S_AMOUNT,
+    S_CASH,
+    S_FEE,
+    S_PA,
+    S_PF,
+    S_POOL_END,
+    S_REM,
+    S_SWAP,
+    S_TOTAL,
+    S_USED,
+    V_CLEAR,
+    V_FEES,
+    V_INTEREST,
+    V_PRINCIPAL,
+    V_REINVEST,
+    V_RESERVE,
+    V_SWAP,
+)
+
+
+@njit(cache=True, inline="always")
+def _min(a: float, b: float) -> float:
+    """``np.minimum`` of two finite floats: ``b`` on a tie (the sign of a zero is kept)."""
+    return a if a < b else b
+
+
+@njit(cache=True, inline="always")
+def _max(a: float, b: float) -> float:
+    """``np.maximum`` of two finite floats: ``b`` on a tie (the sign of a zero is kept)."""
+    return a if a > b else b
+
+
+
+
+@njit(cache=True, inline="always")
+def _pay(p, due, may_use_principal, pdl, scratch):
+    """Pay ``due`` from the cash left (``PeriodContext.pay``); return the amount paid."""
+    cash = scratch[S_CASH, p]
+    if not pdl:
+        paid = _min(due, cash)
+        scratch[S_CASH, p] = cash - paid
+        return paid
+    revenue = _max(cash - scratch[S_PF, p], 0.0)
+    limit = cash if may_use_principal else revenue
+    paid = _min(due, limit)
+    from_pf = _max(paid - revenue, 0.0)
+    scratch[S_PF, p] = _max(scratch[S_PF, p] - from_pf, 0.0)
+    scratch[S_USED, p] = scratch[S_USED, p] + from_pf
+    scratch[S_CASH, p] = cash - paid
+    return paid
+
+
+@njit(cache=True, inline="always")
+def _principal_available(p, pdl, scratch, bscratch):
+    """What a reinvest or pay_principal step may spend, before the cash limit."""
+    if not pdl:
+        return _max(scratch[S_PA, p], 0.0)
+    return _max(scratch[S_PA, p] if bscratch[B_USE_PA, p] else scratch[S_PF, p], 0.0)
+
+
+@njit(cache=True, inline="always")
+def _spend_principal(p, amount, pdl, scratch, bscratch):
+    """Take ``amount`` out of cash and the principal amount (``spend_principal``)."""
+    scratch[S_CASH, p] = _max(scratch[S_CASH, p] - amount, 0.0)
+    if not pdl:
+        scratch[S_PA, p] = scratch[S_PA, p] - amount
+    elif bscratch[B_USE_PA, p]:
+        scratch[S_PA, p] = scratch[S_PA, p] - amount
+    else:
+        scratch[S_PF, p] = _max(scratch[S_PF, p] - amount, 0.0)
+
+
+@njit(cache=True)
+def run_step(k, t, opts, params, x_capacity, terms_t, terms_p, state_k, state_p, flags_p, program,
+          notes_out, deal_out, scratch, bscratch, kscratch):
+    """Run step ``k`` of the program on every path (on the paths outside ``B_MASK`` it pays
+    nothing and records nothing, as the array form's ``ctx.keep``)."""
+    verb = program[0][k]
+    pdl = opts[O_PDL] != 0
+    if verb == V_FEES or verb == V_SWAP:
+        _pay_senior(t, verb == V_FEES, pdl, state_p, deal_out, scratch, bscratch)
+    elif verb == V_INTEREST or verb == V_CLEAR:
+        for i in range(program[1][k, 0]):
+            note = program[1][k, i + 1]
+            if verb == V_INTEREST:
+                _pay_interest(t, note, pdl, state_k, notes_out, scratch, bscratch, kscratch)
+            else:
+                _clear_pdl(t, note, pdl, state_k, notes_out, scratch, bscratch)
+    elif verb == V_REINVEST:
+        _reinvest(t, opts, x_capacity, flags_p, deal_out, scratch, bscratch)
+    elif verb == V_PRINCIPAL:
+        _pay_principal(k, t, pdl, program, state_k, notes_out, scratch, bscratch, kscratch)
+    elif verb == V_RESERVE:
+        _fund_reserve(t, opts, params, terms_t, terms_p, state_k, state_p, flags_p, deal_out,
+                      scratch, bscratch)
+    else:  # pay_residual
+        for p in range(scratch.shape[1]):
+            if bscratch[B_MASK, p]:
+                deal_out[D_RESIDUAL, t, p] = scratch[S_CASH, p]
+                scratch[S_CASH, p] = 0.0
+
+
+@njit(cache=True)
+def _pay_senior(t, fees, pdl, state_p, deal_out, scratch, bscratch):
+    """pay_fees (``fees``) or pay_swap on every path: this period's amount plus arrears."""
+    row = 0 if fees else 1
+    for p in range(scratch.shape[1]):
+        m = bscratch[B_MASK, p]
+        current = scratch[S_FEE, p] if fees else _max(scratch[S_SWAP, p], 0.0)
+        due = current + state_p[row, p]
+        paid = _pay(p, due if m else 0.0, True, pdl, scratch)
+        if m:
+            state_p[row, p] = due - paid
+            if fees:
+                deal_out[D_FEES_DUE, t, p], deal_out[D_FEES_PAID, t, p] = due, paid
+            else:
+                deal_out[D_SWAP_PAID, t, p] = paid
+
+
+@njit(cache=True)
+def _pay_interest(t, note, pdl, state_k, notes_out, scratch, bscratch, kscratch):
+    """pay_interest for one note on every path; the unpaid part is carried forward."""
+    for p in range(scratch.shape[1]):
+        m = bscratch[B_MASK, p]
+        due = kscratch[0, note, p]
+        may = kscratch[1, note, p] != 0.0 if pdl else True
+        paid = _pay(p, due if m else 0.0, may, pdl, scratch)
+        short = due - paid
+        if m:
+            state_k[1, note, p] = short
+            notes_out[N_PAID, t, note, p], notes_out[N_SHORT, t, note, p] = paid, short
+
+
+@njit(cache=True)
+def _clear_pdl(t, note, pdl, state_k, notes_out, scratch, bscratch):
+    """clear_pdl for one note on every path: revenue credits the note's ledger."""
+    for p in range(scratch.shape[1]):
+        m = bscratch[B_MASK, p]
+        cash = scratch[S_CASH, p]
+        revenue = _max(cash - scratch[S_PF, p], 0.0) if pdl else cash
+        credit = 0.0 if bscratch[B_USE_PA, p] else _min(state_k[2, note, p], revenue)
+        if not m:
+            credit = 0.0
+        state_k[2, note, p] = state_k[2, note, p] - credit
+        scratch[S_PF, p] = scratch[S_PF, p] + credit
+        if m:
+            notes_out[N_CREDIT, t, note, p] = credit
+
+
+@njit(cache=True)
+def _reinvest(t, opts, x_capacity, flags_p, deal_out, scratch, bscratch):
+    """reinvest on every revolving path (nothing at all when no path revolves)."""
+    n_paths = scratch.shape[1]
+    revolving = False
+    for p in range(n_paths):
+        revolving |= bscratch[B_REV, p]
+    if not revolving:
+        return
+    pdl = opts[O_PDL] != 0
+    for p in range(n_paths):
+        amount = _min(_principal_available(p, pdl, scratch, bscratch), scratch[S_CASH, p])
+        if opts[O_CAPACITY]:
+            amount = _min(amount, x_capacity[t, p] if flags_p[0, p] else 0.0)
+        if not (bscratch[B_REV, p] and bscratch[B_MASK, p]):
+            amount = 0.0
+        _spend_principal(p, amount, pdl, scratch, bscratch)
+        deal_out[D_REINV, t, p] += amount
+
+
+@njit(cache=True)
+def _pay_principal(k, t, pdl, program, state_k, notes_out, scratch, bscratch, kscratch):
+    """pay_principal step ``k`` on every path: pro rata on the paths whose state says so
+    (outside a wind-up), sequentially elsewhere (``_pay_principal`` and ``_allocate``).
+
+    Each pass over the paths is short, so that the processor overlaps many paths.
+    """
+    step_notes, pro_states, last = program[1], program[2], program[3][k]
+    n, n_paths = step_notes[k, 0], scratch.shape[1]
+    amount, total, rem = scratch[S_AMOUNT], scratch[S_TOTAL], scratch[S_REM]
+    pays, pro = kscratch[2], bscratch[B_PRO]
+    for p in range(n_paths):
+        cap = _min(_principal_available(p, pdl, scratch, bscratch), scratch[S_CASH, p])
+        amount[p] = cap if bscratch[B_MASK, p] else 0.0
+        rem[p] = amount[p]
+        pro[p] = ((pro_states[k, 0] and bscratch[B_REV, p])
+                  or (pro_states[k, 1] and bscratch[B_AMO, p])
+                  or (pro_states[k, 2] and bscratch[B_ACC, p])) and not bscratch[B_WIND, p]
+    _split(k, step_notes, state_k, amount, total, rem, pays, pro)
+    for i in range(n):
+        note = step_notes[k, i + 1]
+        balance, pay, paid = state_k[0, note], pays[i], notes_out[N_PRIN, t, note]
+        for p in range(n_paths):
+            balance[p] = balance[p] - pay[p]
+            total[p] = (0.0 if i == 0 else total[p]) + pay[p]
+            paid[p] += pay[p]
+    for p in range(n_paths):
+        _spend_principal(p, total[p], pdl, scratch, bscratch)
+        if last and pdl and bscratch[B_MASK, p]:  # principal funds left become revenue
+            scratch[S_PF, p] = 0.0
+
+
+@njit(cache=True)
+def _split(k, step_notes, state_k, amount, total, rem, pays, pro):
+    """Split ``amount`` over step ``k``'s notes into ``pays``: pro rata where ``pro``, the
+    excess over a note's balance to the rest in listed order (``allocate_pro_rata``), else
+    sequentially (``allocate_sequential``); ``total`` and ``rem`` are work rows."""
+    n, n_paths = step_notes[k, 0], amount.shape[0]
+    for i in range(n):
+        balance = state_k[0, step_notes[k, i + 1]]
+        for p in range(n_paths):
+            total[p] = (0.0 if i == 0 else total[p]) + balance[p]
+    for p in range(n_paths):  # total becomes the pro-rata fraction
+        total[p] = amount[p] / total[p] if total[p] > 0 else 0.0
+    for i in range(n):  # selects, not branches: which paths split pro rata is data
+        balance, pay = state_k[0, step_notes[k, i + 1]], pays[i]
+        keep_rest = i < n - 1
+        for p in range(n_paths):
+            b, pr, r = balance[p], pro[p], rem[p]
+            share = _min(b * total[p], b) if pr else b
+            paid = _min(share, r)
+            pay[p] = paid
+            rem[p] = _max(r - paid, 0.0) if (pr | keep_rest) else r
+    for i in range(n):  # what the pro-rata shares leave goes in listed order
+        balance, pay = state_k[0, step_notes[k, i + 1]], pays[i]
+        keep_rest = i < n - 1
+        for p in range(n_paths):
+            b, pr, r, paid = balance[p], pro[p], rem[p], pay[p]
+            extra = _min(b - paid, r)
+            rem[p] = _max(r - extra, 0.0) if (pr & keep_rest) else r
+            pay[p] = _min(paid + extra, b) if pr else paid
+
+
+@njit(cache=True)
+def _fund_reserve(t, opts, params, terms_t, terms_p, state_k, state_p, flags_p, deal_out,
+                  scratch, bscratch):
+    """fund_reserve on every path: revenue fills the reserve up to its requirement (§2.2)."""
+    basis, n_paths = opts[O_BASIS], scratch.shape[1]
+    total, required = scratch[S_TOTAL], scratch[S_AMOUNT]
+    for k in range(state_k.shape[1]):
+        balance = state_k[0, k]
+        for p in range(n_paths):
+            total[p] = (0.0 if k == 0 else total[p]) + balance[p]
+    for p in range(n_paths):
+        pct = terms_t[0, t]
+        if opts[O_STEP_DOWN_BREACH] and bscratch[B_BREACH, p]:
+            pct = params[P_TARGET]
+        if basis == 1:
+            base = scratch[S_POOL_END, p] + deal_out[D_REINV, t, p]
+        else:
+            base = terms_p[0, p] if basis == 0 else terms_p[1, p]
+        form = _max(pct * base, params[P_FLOOR] * terms_p[1, p])
+        none = bscratch[B_WIND, p] | (not flags_p[0, p])
+        required[p] = 0.0 if none else _min(form, total[p])
+    for p in range(n_paths):
+        m = bscratch[B_MASK, p]
+        cash = scratch[S_CASH, p]
+        revenue = _max(cash - scratch[S_PF, p], 0.0) if opts[O_PDL] else cash
+        fill = _min(required[p], revenue) if m else 0.0
+        scratch[S_CASH, p] = cash - fill
+        if m:
+            state_p[2, p] = fill
+            deal_out[D_REQ, t, p], deal_out[D_RESERVE, t, p] = required[p], fill
