@@ -8,9 +8,9 @@ over all paths. Each statement is the scalar form of the array statement it repl
 the same operands in the same order and no fast-math, down to numpy's handling of signed zeros
 (sums over notes start from 0.0 and run from the most senior note; ``np.minimum`` and
 ``np.maximum`` give their second operand on a tie): the results are bit-identical to the array
-form (``tests/test_waterfall_kernel.py`` compares every output's bits with it). Names in
-double backquotes in the docstrings below (``_open_period``, ``PeriodContext.pay``...) are
-the array form's, kept in ``tests/waterfall_numpy``.
+form (``tests/test_waterfall_kernel.py`` holds the digests of its outputs). Names in double
+backquotes in the docstrings below (``_open_period``, ``PeriodContext.pay``...) are the
+array form's, in ``sim/abs`` as of commit bf98d09.
 
 Each phase is a few short loops over the paths rather than one long one: a loop that stores
 to many rows at once, or whose body is a long chain of dependent operations, runs several

@@ -3,8 +3,8 @@ pays and records, for every path (:func:`run_step`, called by
 :func:`sim.kernels.waterfall.run_period`).
 
 As in :mod:`sim.kernels.waterfall`, each statement is the scalar form of the array statement
-it replaces (names in double backquotes are the array form's, kept in
-``tests/waterfall_numpy``), and ``B_MASK`` marks the paths whose state runs the list being
+it replaces (names in double backquotes are the array form's, in ``sim/abs`` as of commit
+bf98d09), and ``B_MASK`` marks the paths whose state runs the list being
 run: on the others a step pays nothing and records nothing, as the array form's
 ``ctx.keep``.
 """
