@@ -237,6 +237,18 @@ def _shipped_file(path: Path, key: str, value: str, target: Path) -> Path:
                       f"{kind}; shipped {kind}s: {', '.join(shipped) or '(none)'}")
 
 
+def _empty_file(path: Path, schema: Any) -> str:
+    """The message for a file with no keys (empty, only comments, or ``null``): one line
+    saying what a config (or a deal, by ``schema``) holds and where to start from."""
+    if isinstance(schema, type) and "deal" in getattr(schema, "model_fields", {}):
+        return (f"{path}: the file is empty (no keys); a config starts from a shipped one, "
+                f"e.g. 'base: baseline' and the keys to change (or a copy of "
+                f"configs/baseline.yaml); every key: 'creditsim config-reference'")
+    return (f"{path}: the deal file is empty (no keys); a deal gives its notes, reserve and "
+            f"triggers: start from a copy of a shipped deal (configs/deals/baitiao_2015.yaml); "
+            f"every key: 'creditsim config-reference' (the deal.* keys)")
+
+
 def read_config_file(path: Path, schema: Any, _seen: tuple[Path, ...] = ()) -> dict:
     """Read a YAML config (or deal) file, resolving ``base:`` and ``deal:`` files.
 
@@ -259,11 +271,13 @@ def read_config_file(path: Path, schema: Any, _seen: tuple[Path, ...] = ()) -> d
         raise ConfigError(f"{path}: 'base' files form a cycle")
     text = _read_text(path)
     try:
-        data = load_yaml(text) or {}
+        data = load_yaml(text)
     except YamlLimitError as exc:
         raise ConfigError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {str(exc)[:600]}") from None
+    if data is None:
+        raise ConfigError(_empty_file(path, schema))
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of keys, "
                           f"got {type(data).__name__}")

@@ -230,6 +230,19 @@ def test_empty_or_missing_deal_file(tiny_yaml, deal_arg, needle, capsys):
     assert needle in flat(capsys.readouterr().err)
 
 
+@pytest.mark.parametrize("text", ["", "# comments only\n", "null\n"])
+def test_an_empty_config_file_exits_2_before_any_work(tmp_path, text, capsys, monkeypatch):
+    _forbid_simulation(monkeypatch)
+    path = tmp_path / "empty.yaml"
+    path.write_text(text)
+    assert main(["run", str(path), "--paths", "1", "--out", str(tmp_path / "runs")]) == 2
+    captured = capsys.readouterr()
+    err = flat(captured.err)
+    assert err.startswith(f"error: {path}: the file is empty (no keys)")
+    assert "creditsim config-reference" in err and captured.out == ""
+    assert not (tmp_path / "runs").exists()
+
+
 def test_an_empty_deal_key_names_the_key(tmp_path, capsys):
     path = tmp_path / "d.yaml"
     path.write_text(TINY_YAML + "deal: ''\n")

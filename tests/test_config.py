@@ -234,7 +234,42 @@ def test_missing_file(tmp_path):
         load_config(tmp_path / "absent.yaml")
 
 
-def test_empty_file_is_the_default_config(tmp_path):
+@pytest.mark.parametrize("text", ["", "\n\n", "# a comment only\n  # and another\n", "null\n",
+                                  "~\n", "---\n"])
+def test_a_file_without_keys_is_refused(tmp_path, text):
+    """An empty file (or only comments, or null) is a mistake, never the built-in defaults."""
     path = tmp_path / "empty.yaml"
-    path.write_text("")
-    assert load_config(path) == load_config({})
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: the file is empty (no keys)")
+    assert "base: baseline" in message and "creditsim config-reference" in message
+    assert "\n" not in message
+
+
+def test_an_empty_base_file_is_refused(tmp_path):
+    (tmp_path / "parent.yaml").write_text("# nothing yet\n")
+    path = tmp_path / "child.yaml"
+    path.write_text("base: parent.yaml\nname: child\n")
+    with pytest.raises(ConfigError, match=r"parent\.yaml: the file is empty"):
+        load_config(path)
+
+
+def test_an_empty_deal_file_is_refused(tmp_path):
+    from sim.config import read_deal_yaml
+
+    path = tmp_path / "deal.yaml"
+    path.write_text("null\n")
+    with pytest.raises(ConfigError) as info:
+        read_deal_yaml(path)
+    assert str(info.value).startswith(f"{path}: the deal file is empty (no keys)")
+    assert "configs/deals/baitiao_2015.yaml" in str(info.value)
+
+
+def test_an_empty_mapping_is_the_default_config(tmp_path):
+    """``{}`` says "no changes" in so many words: the defaults, as a mapping gives them."""
+    path = tmp_path / "defaults.yaml"
+    path.write_text("{}\n")
+    assert load_config(path).model_dump(exclude={"name"}) == load_config({}).model_dump(
+        exclude={"name"})
