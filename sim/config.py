@@ -1248,7 +1248,8 @@ class RunConfig(_Model):
     """Everything one run needs."""
 
     name: str = Field("baseline", min_length=1, max_length=MAX_NAME,
-                      description="Name shown in reports; part of each run's folder name.")
+                      description="Name shown in reports; part of each run's folder name. "
+                      "A config file without one takes its file's name (b.yaml: b).")
     description: str = Field("", description="What this configuration represents.")
     paths: int = Field(100, ge=1, le=MAX_PATHS, description="Default number of Monte Carlo paths.")
     seed: int = Field(20261122, ge=0, le=MAX_SEED, description="Default root seed.")

@@ -249,8 +249,42 @@ def _empty_file(path: Path, schema: Any) -> str:
             f"every key: 'creditsim config-reference' (the deal.* keys)")
 
 
-def read_config_file(path: Path, schema: Any, _seen: tuple[Path, ...] = ()) -> dict:
+def _parse(path: Path, text: str, schema: Any) -> dict:
+    """The mapping a config file's ``text`` holds; ConfigError when it is not YAML, holds
+    no keys (empty, only comments, ``null``) or is not a mapping."""
+    try:
+        data = load_yaml(text)
+    except YamlLimitError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {str(exc)[:600]}") from None
+    if data is None:
+        raise ConfigError(_empty_file(path, schema))
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of keys, "
+                          f"got {type(data).__name__}")
+    return data
+
+
+def _name_from_stem(path: Path, schema: Any, data: dict) -> None:
+    """Give ``data`` the file's stem as its ``name`` when the file names none and the model
+    has a ``name`` (a config, a deal): ``my_policy.yaml`` runs as ``my_policy``, never as
+    the name of its base or the model's default. Cut to the field's ``max_length``."""
+    model = _model_in(schema)
+    field = None if model is None else model.model_fields.get("name")
+    if field is None or "name" in data:
+        return
+    longest = min((m.max_length for m in field.metadata
+                   if getattr(m, "max_length", None) is not None), default=None)
+    data["name"] = path.stem[:longest]
+
+
+def read_config_file(path: Path, schema: Any, _seen: tuple[Path, ...] = (),
+                     *, _is_base: bool = False) -> dict:
     """Read a YAML config (or deal) file, resolving ``base:`` and ``deal:`` files.
+
+    A file without ``name:`` is named by its stem (``policy_b.yaml``: ``policy_b``); its
+    ``base`` file's name never passes to it.
 
     Args:
         path: the file.
@@ -269,18 +303,9 @@ def read_config_file(path: Path, schema: Any, _seen: tuple[Path, ...] = ()) -> d
                           f"and 'deal:' from {_seen[0].name}; shorten the chain")
     if path.is_file() and path.resolve() in _seen:
         raise ConfigError(f"{path}: 'base' files form a cycle")
-    text = _read_text(path)
-    try:
-        data = load_yaml(text)
-    except YamlLimitError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {str(exc)[:600]}") from None
-    if data is None:
-        raise ConfigError(_empty_file(path, schema))
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping of keys, "
-                          f"got {type(data).__name__}")
+    data = _parse(path, _read_text(path), schema)
+    if not _is_base:
+        _name_from_stem(path, schema, data)
     seen = (*_seen, path.resolve())
     deal_file = None
     if "deal" in data and isinstance(_section_of(schema, "deal"), type):
@@ -288,7 +313,8 @@ def read_config_file(path: Path, schema: Any, _seen: tuple[Path, ...] = ()) -> d
             deal_file = read_config_file(_file_name(path, "deal", data.pop("deal")),
                                          _section_of(schema, "deal"), seen)
     if "base" in data:
-        base = read_config_file(_file_name(path, "base", data.pop("base")), schema, seen)
+        base = read_config_file(_file_name(path, "base", data.pop("base")), schema, seen,
+                                _is_base=True)
         data = merge_over_base(base, data, schema, source=str(path))
     if deal_file is not None:
         data["deal"] = deal_file

@@ -50,6 +50,25 @@ def test_run_writes_a_run_folder_and_prints_it(stored_run, tmp_path):
     assert stored_run.name.endswith("-tiny-s3")
 
 
+def test_a_nameless_config_runs_under_its_file_name_and_reruns_so(tmp_path, capsys):
+    """No ``name:``: the run id, the manifest and a rerun all say the file's name."""
+    import json
+
+    path = tmp_path / "policy_b.yaml"
+    path.write_text(TINY_YAML.replace("name: tiny\n", ""))
+    runs = tmp_path / "runs"
+    assert main(["run", str(path), "--paths", "1", "--out", str(runs), "--quiet"]) == 0
+    first = Path(capsys.readouterr().out.strip())
+    assert first.name.endswith("-policy_b-s5")
+    manifest = json.loads((first / "manifest.json").read_text())
+    assert manifest["name"] == manifest["config"]["name"] == manifest["config_name"] == "policy_b"
+    assert manifest["overrides"] == {}
+    assert main(["run", "--from-manifest", str(first), "--out", str(runs), "--quiet"]) == 0
+    again = Path(capsys.readouterr().out.strip())
+    assert again != first and "-policy_b-s5" in again.name  # "-2" within the same second
+    assert json.loads((again / "manifest.json").read_text())["name"] == "policy_b"
+
+
 def test_run_without_quiet_also_prints_the_summary(tiny_yaml, tmp_path, capsys):
     rc = main(["run", str(tiny_yaml), "--paths", "1", "--out", str(tmp_path / "runs")])
     out = capsys.readouterr().out

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from pydantic import ValidationError
 
 from sim.config import (
@@ -265,6 +266,47 @@ def test_an_empty_deal_file_is_refused(tmp_path):
         read_deal_yaml(path)
     assert str(info.value).startswith(f"{path}: the deal file is empty (no keys)")
     assert "configs/deals/baitiao_2015.yaml" in str(info.value)
+
+
+def test_a_config_file_without_a_name_is_named_by_its_file(tmp_path):
+    """Two different books written without ``name:`` must not both be called 'baseline'."""
+    path = tmp_path / "policy_b.yaml"
+    path.write_text("seed: 5\n")
+    assert load_config(path).name == "policy_b"
+
+
+def test_a_nameless_file_over_a_base_takes_its_own_name_not_the_bases(tmp_path):
+    path = tmp_path / "tighter.yaml"
+    path.write_text("base: baseline\ncredit_line: {increase_pct: 0.05}\n")
+    assert load_config(path).name == "tighter"  # the shipped base says 'name: baseline'
+    named = tmp_path / "named.yaml"
+    named.write_text("base: baseline\nname: my-book\n")
+    assert load_config(named).name == "my-book"
+
+
+def test_a_too_long_file_name_is_cut_to_the_longest_name(tmp_path):
+    path = tmp_path / ("b" * 150 + ".yaml")
+    path.write_text("seed: 5\n")
+    assert load_config(path).name == "b" * 100
+
+
+@pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_shipped_configs_keep_their_written_names(path):
+    written = yaml.safe_load(path.read_text())["name"]
+    assert load_config(path).name == written
+
+
+def test_a_deal_file_without_a_name_is_named_by_its_file(tmp_path):
+    from sim.config import read_deal_yaml
+
+    text = (CONFIGS / "deals" / "baitiao_2015.yaml").read_text()
+    path = tmp_path / "my_deal.yaml"
+    path.write_text("\n".join(line for line in text.splitlines()
+                              if not line.startswith("name:")) + "\n")
+    assert read_deal_yaml(path)["name"] == "my_deal"
+    config = tmp_path / "c.yaml"
+    config.write_text("base: baseline\ndeal: my_deal.yaml\n")
+    assert load_config(config).deal.name == "my_deal"
 
 
 def test_an_empty_mapping_is_the_default_config(tmp_path):
