@@ -22,6 +22,7 @@ from sim.abs.deal import Deal
 from sim.configfile import (  # noqa: F401 - re-exported
     ConfigError,
     ConfigWarning,
+    deal_file_as_config,
     format_errors,
     merge_over_base,
     read_config_file,
@@ -1388,7 +1389,8 @@ def validate_config(data: dict, source: str = "config") -> RunConfig:
     try:
         config = RunConfig.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(format_errors(err, source, RunConfig)) from None
+        raise ConfigError(deal_file_as_config(data, RunConfig, source)
+                          or format_errors(err, source, RunConfig)) from None
     return apply_scenario(config, source)
 
 

@@ -33,8 +33,9 @@ from pydantic import BaseModel, ValidationError
 from sim.shippedfiles import shipped_configs, shipped_deals
 from sim.yamlsafe import YamlLimitError, load_yaml
 
-__all__ = ["MAX_BASE_CHAIN", "MAX_FILE_BYTES", "ConfigError", "ConfigWarning", "format_errors",
-           "merge_over_base", "read_config_file", "short_value"]
+__all__ = ["MAX_BASE_CHAIN", "MAX_FILE_BYTES", "ConfigError", "ConfigWarning",
+           "deal_file_as_config", "format_errors", "merge_over_base", "read_config_file",
+           "short_value"]
 
 MAX_FILE_BYTES = 256 * 1024
 """Largest config or deal file read (a shipped config is about 3 kB)."""
@@ -102,6 +103,21 @@ def format_errors(err: ValidationError, source: str, model: type[BaseModel]) -> 
     if len(errors) > MAX_ERRORS:
         lines.append(f"  ... and {len(errors) - MAX_ERRORS} more errors")
     return "\n".join(lines)
+
+
+def deal_file_as_config(data: object, schema: type[BaseModel], source: str) -> str | None:
+    """The one-line message when ``data``, read as a run config of model ``schema``, is a
+    deal (``configs/deals/*.yaml``): every top-level key is one of the deal's, and some are
+    not a run config's. None otherwise (the validation errors say what is wrong)."""
+    deal = _section_of(schema, "deal")
+    if not isinstance(data, dict) or not isinstance(deal, type):
+        return None
+    keys = {str(k) for k in data}
+    if not keys - set(schema.model_fields) or not keys <= set(deal.model_fields):
+        return None
+    return (f"{source}: a deal file (the notes and terms of a securitisation), not a run "
+            f"config: pass it with --deal to a run config, e.g. 'creditsim run baseline "
+            f"--deal {source}'")
 
 
 def allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:

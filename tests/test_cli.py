@@ -262,6 +262,18 @@ def test_an_empty_config_file_exits_2_before_any_work(tmp_path, text, capsys, mo
     assert not (tmp_path / "runs").exists()
 
 
+@pytest.mark.parametrize("given", ["configs/deals/card_trust.yaml", "card_trust"])
+def test_a_deal_file_as_the_run_config_is_one_line_and_exit_2(given, tmp_path, capsys,
+                                                              monkeypatch):
+    _forbid_simulation(monkeypatch)
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    assert main(["run", given, "--paths", "1", "--out", str(tmp_path / "runs")]) == 2
+    err = capsys.readouterr().err
+    assert "unknown key" not in err and len(err.strip().splitlines()) <= 2  # one line, wrapped
+    assert flat(err).startswith(f"error: {given}: a ") and "not a run config: pass it with --deal" \
+        in flat(err)
+
+
 def test_an_empty_deal_key_names_the_key(tmp_path, capsys):
     path = tmp_path / "d.yaml"
     path.write_text(TINY_YAML + "deal: ''\n")

@@ -309,6 +309,24 @@ def test_a_deal_file_without_a_name_is_named_by_its_file(tmp_path):
     assert load_config(config).deal.name == "my_deal"
 
 
+@pytest.mark.parametrize("deal", ["card_trust", "baitiao_2015"])
+def test_a_deal_file_given_as_a_run_config_is_named_as_such(deal):
+    path = CONFIGS / "deals" / f"{deal}.yaml"
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert message == (f"{path}: a deal file (the notes and terms of a securitisation), not a "
+                       f"run config: pass it with --deal to a run config, e.g. 'creditsim run "
+                       f"baseline --deal {path}'")
+
+
+def test_a_run_config_with_a_misplaced_deal_key_gets_the_key_errors():
+    """Deal keys beside run-config keys: a config with a mistake, not a deal file."""
+    message = error_of({"book": {"initial_borrowers": 50}, "cutoff_month": 12})
+    assert "a deal file" not in message
+    assert "cutoff_month: unknown key; allowed keys here: billing, book" in message
+
+
 def test_an_empty_mapping_is_the_default_config(tmp_path):
     """``{}`` says "no changes" in so many words: the defaults, as a mapping gives them."""
     path = tmp_path / "defaults.yaml"
