@@ -27,6 +27,19 @@ def test_a_file_that_cannot_be_written_is_refused(tmp_path, name, needle):
     assert str(info.value).startswith("--csv ")
 
 
+@pytest.mark.parametrize(("name", "option", "suffix"), [
+    ("x.csv", "--xlsx", ".xlsx"), ("x.xlsx", "--csv", ".csv"), ("x", "--csv", ".csv")])
+def test_a_name_of_another_format_is_refused(tmp_path, name, option, suffix):
+    with pytest.raises(ValueError) as info:
+        check_output_file(tmp_path / name, option, suffix)
+    assert str(info.value) == (f"{option} {tmp_path / name}: the file name must end in {suffix} "
+                               f"(the file is written in that format), e.g. x{suffix}")
+
+
+def test_the_suffix_is_matched_in_any_case(tmp_path):
+    check_output_file(tmp_path / "REPORT.XLSX", "--xlsx", ".xlsx")
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root may write to any folder")
 def test_a_read_only_folder_is_refused(tmp_path):
     tmp_path.chmod(0o500)
