@@ -252,8 +252,8 @@ def cmd_deal_report(args: argparse.Namespace) -> int:
     from sim.report_tables import deal_report_tables
     from sim.store import load_run
 
-    check_output_file(args.csv, "--csv")
-    check_output_file(args.xlsx, "--xlsx")
+    check_output_file(args.csv, "--csv", ".csv")
+    check_output_file(args.xlsx, "--xlsx", ".xlsx")
     if args.path is not None and args.quantile is not None:
         raise ValueError("give either --path or --quantile, not both")
     if args.note is not None and args.quantile is None:

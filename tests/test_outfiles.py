@@ -55,6 +55,17 @@ def test_a_failed_write_is_one_line():
     assert str(err) == "--xlsx x.xlsx: cannot be written: No space left on device"
 
 
+@pytest.mark.parametrize(("option", "name", "suffix"), [("--xlsx", "x.csv", ".xlsx"),
+                                                      ("--csv", "x.xlsx", ".csv")])
+def test_deal_report_refuses_a_name_of_the_other_format(tmp_path, capsys, option, name, suffix):
+    """Excel under a .csv name (or CSV under .xlsx) is refused before the run is read."""
+    assert main(["deal-report", "no_such_run", option, str(tmp_path / name)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert err == (f"error: {option} {tmp_path / name}: the file name must end in {suffix} "
+                   f"(the file is written in that format), e.g. x{suffix}")
+    assert not (tmp_path / name).exists()
+
+
 @pytest.mark.parametrize("argv", [
     ["deal-report", "no_such_run", "--xlsx", "{missing}/r.xlsx"],
     ["deal-report", "no_such_run", "--csv", "{missing}/r.csv"],
