@@ -29,6 +29,9 @@ from sim.config import (
 from sim.store import RunNotFound
 
 console = Console(width=None if sys.stdout.isatty() else 132)
+CONFIG_HELP = ("YAML config file, or the name of a shipped config (e.g. baseline, recession, "
+               "aggressive)")
+"""The help of every command's CONFIG argument: a shipped name works wherever a file does."""
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 132)
 
 
@@ -410,10 +413,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from sim.bench import bench_tables, run_bench
+    from sim.bench import bench_tables, check_bench, run_bench
 
     if args.months is not None and args.months < 1:
         raise ValueError(f"--months {args.months}: give a horizon of at least 1 month")
+    check_bench(tuple(args.sizes), args.months, args.reference_size, args.config)  # before the bar
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TimeElapsedColumn(), console=err_console, disable=args.quiet)
     with bar:
@@ -490,8 +494,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("run", help="run a config's Monte Carlo into the run store")
-    p.add_argument("config", nargs="?", help="YAML config file, or the name of a shipped "
-                   "config (e.g. baseline, recession, aggressive)")
+    p.add_argument("config", nargs="?", help=CONFIG_HELP)
     p.add_argument("--from-manifest", metavar="RUN",
                    help="rerun a stored run (folder or id under --out) with its recorded "
                         "config, seed and paths, instead of CONFIG")
@@ -524,13 +527,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("trace", help="one borrower's story, event by event (path 0), "
                                      "from the reference engine")
-    p.add_argument("config", help="YAML config file")
+    p.add_argument("config", help=CONFIG_HELP)
     p.add_argument("--borrower", type=_borrower, required=True, help="borrower slot id (0-based)")
     p.add_argument("--seed", type=_seed, help="root seed (default: the config's)")
     p.set_defaults(func=cmd_trace)
 
     p = sub.add_parser("run-set", help="run several policies on common random numbers")
-    p.add_argument("configs", nargs="+", help="YAML configs; the first is the reference")
+    p.add_argument("configs", nargs="+", help="YAML config files, or names of shipped configs "
+                   "(e.g. baseline early_human); the first is the reference")
     p.add_argument("--paths", type=_paths, help="Monte Carlo paths (default: the first's)")
     p.add_argument("--seed", type=_seed, help="root seed shared by all (default: the first's)")
     p.add_argument("--workers", type=_workers, default=1, help="local worker processes")
@@ -569,7 +573,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("breakeven", help="each note's smallest default multiple and "
                        "unemployment shock at which it first loses principal")
-    p.add_argument("config", help="YAML config file with a deal")
+    p.add_argument("config", help=f"{CONFIG_HELP}, with a deal (or give --deal)")
     p.add_argument("--deal", help="deal file replacing the config's deal")
     p.add_argument("--paths", type=_paths, help="Monte Carlo paths (default: the config's)")
     p.add_argument("--seed", type=_seed, help="root seed (default: the config's)")
@@ -591,7 +595,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--waterfall-paths", type=_paths, default=10_000,
                    help="paths of the waterfall workload (60 periods, 3 notes)")
     p.add_argument("--config", default="early_warning",
-                   help="config to time (default: early_warning, every part of the model on)")
+                   help="config to time: YAML config file, or the name of a shipped config "
+                   "(default: early_warning, every part of the model on)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_bench)
 

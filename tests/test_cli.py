@@ -274,6 +274,16 @@ def test_a_deal_file_as_the_run_config_is_one_line_and_exit_2(given, tmp_path, c
         in flat(err)
 
 
+@pytest.mark.parametrize("command", ["run", "trace", "breakeven"])
+def test_every_config_argument_says_a_shipped_name_works(command, capsys):
+    """`trace baseline` works as `run baseline` does: the help says so alike everywhere."""
+    from sim.cli import CONFIG_HELP
+
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    assert flat(CONFIG_HELP) in flat(capsys.readouterr().out)
+
+
 def test_an_empty_deal_key_names_the_key(tmp_path, capsys):
     path = tmp_path / "d.yaml"
     path.write_text(TINY_YAML + "deal: ''\n")
