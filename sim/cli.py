@@ -27,6 +27,7 @@ from sim.config import (
     config_reference,
 )
 from sim.store import RunNotFound
+from sim.wording import paths_text
 
 console = Console(width=None if sys.stdout.isatty() else 132)
 CONFIG_HELP = ("YAML config file, or the name of a shipped config (e.g. baseline, recession, "
@@ -229,7 +230,7 @@ def cmd_rolls(args: argparse.Namespace) -> int:
         text = (f"{np.nanmean(rate):.1%}" if rate.notna().any()
                 else "n/a (no 12-month window closed)")
         console.print(f"re-aged accounts {level}+ days past due or charged off within 12 months: "
-                      f"{text} (mean of {int(rate.notna().sum())} paths)", highlight=False)
+                      f"{text} (mean of {paths_text(int(rate.notna().sum()))})", highlight=False)
     console.print("Definitions: docs/MODEL.md, 'Definitions: roll rates, cures, re-ageing, "
                   "vintages'.", style="dim", highlight=False)
     return 0
@@ -243,8 +244,8 @@ def _print_tranches(run) -> None:  # noqa: ANN001 - a sim.store.Run
     deal = run.manifest["config"].get("deal") or {}
     summary = tranche_summary(run["note_metrics"])
     for table in tranche_table(summary, f"deal {deal.get('name', '')}: tranche losses over "
-                                        f"{int(summary.paths.max())} paths (loss = share of "
-                                        "the note's balance)"):
+                                        f"{paths_text(int(summary.paths.max()))} (loss = share "
+                                        "of the note's balance)"):
         console.print(table)
     console.print(rating_footnote(summary), style="dim", highlight=False)
 

@@ -110,7 +110,7 @@ def deal_file_as_config(data: object, schema: type[BaseModel], source: str) -> s
     deal (``configs/deals/*.yaml``): every top-level key is one of the deal's, and some are
     not a run config's. None otherwise (the validation errors say what is wrong)."""
     deal = _section_of(schema, "deal")
-    if not isinstance(data, dict) or not isinstance(deal, type):
+    if not isinstance(data, dict) or not (isinstance(deal, type) and issubclass(deal, BaseModel)):
         return None
     keys = {str(k) for k in data}
     if not keys - set(schema.model_fields) or not keys <= set(deal.model_fields):

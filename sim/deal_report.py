@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.wording import paths_text
+
 __all__ = [
     "DEAL_COLUMNS",
     "NOTE_COLUMNS",
@@ -353,7 +355,7 @@ def build_deal_report(tables: Mapping[str, pd.DataFrame], path: int | None = Non
         path = path_at_quantile(note_losses(tables, note), quantile)
         loss = float(note_losses(tables, note).loc[path])
         selection = (f"path {path}: the {quantile:g} quantile of {note}'s loss over "
-                     f"{len(paths)} paths (its loss {loss:.4%})")
+                     f"{paths_text(len(paths))} (its loss {loss:.4%})")
     else:
         path = paths[0] if path is None else int(path)
         if path not in paths:

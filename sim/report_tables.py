@@ -13,6 +13,7 @@ from rich.table import Table
 
 from sim.deal_report import DealReport
 from sim.metrics import resolvable
+from sim.wording import paths_text
 
 __all__ = [
     "breakeven_tables",
@@ -74,7 +75,7 @@ def tranche_table(summary: pd.DataFrame, title: str) -> list[Table]:
     for c in ("note", "expected loss", "P(loss)", "loss p95", "loss p99", "WAL (y)", "IRR",
               "implied rating"):
         main.add_column(c, justify="left" if c in ("note", "implied rating") else "right")
-    sure = Table(title=f"what {int(summary.paths.max())} paths can tell (95 % intervals)",
+    sure = Table(title=f"what {paths_text(int(summary.paths.max()))} can tell (95 % intervals)",
                  box=box.SIMPLE_HEAD)
     for c in ("note", "expected loss", "P(loss), Wilson", "ratings consistent",
               "read at WAL (y)"):
@@ -173,7 +174,7 @@ def breakeven_tables(result) -> list[Table]:  # noqa: ANN001 - a sim.breakeven.B
     out = []
     for stress in result.stresses():
         rows = result.summary[result.summary["stress"] == stress]
-        t = Table(title=f"{result.TITLES[stress]} ({result.paths} paths, seed {result.seed})",
+        t = Table(title=f"{result.TITLES[stress]} ({paths_text(result.paths)}, seed {result.seed})",
                   title_justify="left")
         for c in ("note", "median [95% CI]", "p10", "p90", "losing with no stress",
                   "no loss at max"):
