@@ -395,6 +395,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     a = load_run(args.run_a, args.runs, tables=("paths",))
     b = load_run(args.run_b, args.runs, tables=("paths",))
+    if a.path is not None and b.path is not None and a.path.resolve() == b.path.resolve():
+        console.print(f"A and B are the same run ({a.run_id}): every difference is 0; give "
+                      "two runs to compare", highlight=False)
+        return 0
     result, pairing = compare_runs(a.manifest, a.paths, b.manifest, b.paths)
     title = f"A = {a.run_id}\nB = {b.run_id}"
     console.print(comparison_table(result, pairing, title))

@@ -48,6 +48,16 @@ def _rows(out: str) -> dict[str, list[str]]:
     return {cells[0]: cells for cells in _lines(out)}
 
 
+def test_a_run_compared_with_itself_says_so_in_one_line(tmp_path, capsys):
+    run = _run(tmp_path, capsys)
+    for b in (str(run), run.name):  # the same folder, or its id under --runs
+        assert main(["compare", str(run), b, "--runs", str(tmp_path / "runs")]) == 0
+        captured = capsys.readouterr()
+        assert captured.out == (f"A and B are the same run ({run.name}): every difference is 0; "
+                                "give two runs to compare\n")
+        assert captured.err == ""
+
+
 def test_compare_of_different_books_is_not_paired_and_names_the_key(tmp_path, capsys):
     """Issue example: books or horizons that differ were paired without a word."""
     a = _run(tmp_path, capsys, borrowers=40)
