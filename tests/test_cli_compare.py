@@ -87,7 +87,8 @@ def test_compare_with_unequal_path_counts_keeps_each_runs_mean(tmp_path, capsys)
 def test_two_paths_say_n_and_do_not_judge_significance(tmp_path, capsys):
     """Issue example: n = 2 marked differences 'significant' and printed p5/p95."""
     a = _run(tmp_path, capsys, paths=2)
-    assert main(["compare", str(a), str(a)]) == 0
+    b = _run(tmp_path, capsys, paths=2, name="other")  # the same book: paired, path by path
+    assert main(["compare", str(a), str(b)]) == 0
     captured = capsys.readouterr()
     rows = _rows(captured.out)
     assert all(rows[m][-1] == "n/a (n=2)" for m in KEY_METRICS)

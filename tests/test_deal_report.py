@@ -226,13 +226,16 @@ def test_deal_report_command_refuses_bad_input_with_exit_2(deal_run, capsys, tmp
     assert main(["deal-report", str(tmp_path)]) == 2
 
 
-def test_report_and_compare_show_the_rating_range(deal_run, capsys, monkeypatch):
+def test_report_and_compare_show_the_rating_range(deal_run, capsys, monkeypatch, tmp_path):
+    import shutil
+
     monkeypatch.setattr(sim.cli.console, "width", 250)
     assert main(["report", str(deal_run.path)]) == 0
     out = capsys.readouterr().out
     assert "what 2 paths can tell" in out and "n/a: needs >=" in out  # 2 paths resolve nothing
     assert "Residual holder" in out
-    assert main(["compare", str(deal_run.path), str(deal_run.path)]) == 0
+    copy = shutil.copytree(deal_run.path, tmp_path / "copy")  # another run folder, same paths
+    assert main(["compare", str(deal_run.path), str(copy)]) == 0
     out = capsys.readouterr().out
     assert "implied ratings with the uncertainty of each run" in out
 
