@@ -427,9 +427,9 @@ def _plan(result: BenchResult, sizes: tuple[int, ...], months: int | None,
 
 def bench_tables(result: BenchResult) -> list:  # noqa: ANN001 - rich renderables
     """The printed report: a table of timed paths and a table of the other figures."""
-    from rich.table import Table
+    from sim.richtables import WholeTable
 
-    timed = Table(title=f"one path of {result.config} ({result.months} months), "
+    timed = WholeTable(title=f"one path of {result.config} ({result.months} months), "
                         "BLAS pinned to one thread, each in a fresh process after an "
                         "untimed warm-up path that loads the compiled kernels")
     for col in ("engine", "borrowers", "borrower-months", "seconds", "M borrower-months/s",
@@ -440,7 +440,7 @@ def bench_tables(result: BenchResult) -> list:  # noqa: ANN001 - rich renderable
         timed.add_row(m.engine, f"{m.borrowers:,}", f"{m.borrower_months:,}",
                       f"{m.seconds:.2f}", f"{m.rate / 1e6:.3f}", f"{m.cpu_seconds:.2f}",
                       f"{m.cpu_rate / 1e6:.3f}", f"{m.peak_rss_mb:,.0f}")
-    facts = Table(title="figures", show_header=False)
+    facts = WholeTable(title="figures", show_header=False)
     facts.add_column("measure")
     facts.add_column("value", justify="right")
     head, ref = result.headline, result.reference

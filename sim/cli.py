@@ -206,6 +206,7 @@ def cmd_rolls(args: argparse.Namespace) -> int:
     import numpy as np
 
     from sim.metrics import resolvable
+    from sim.richtables import WholeTable
     from sim.rolls import WEIGHTS, redefault_rates, transition_rates
     from sim.store import load_run
 
@@ -214,7 +215,7 @@ def cmd_rolls(args: argparse.Namespace) -> int:
     spread = resolvable(0.05, int(run["rolls"]["path"].nunique()))
     for weight in WEIGHTS:
         rates = transition_rates(run["rolls"], weight)
-        table = Table(title=f"{run.run_id}: moves by the next month end, by {weight} "
+        table = WholeTable(title=f"{run.run_id}: moves by the next month end, by {weight} "
                             "(pooled; 5-95 % of paths)")
         for c in ("bucket", weight, "cure", "re-age (not a cure)", "roll forward"):
             table.add_column(c, justify="left" if c == "bucket" else "right")
