@@ -430,8 +430,8 @@ def bench_tables(result: BenchResult) -> list:  # noqa: ANN001 - rich renderable
     from sim.richtables import WholeTable
 
     timed = WholeTable(title=f"one path of {result.config} ({result.months} months), "
-                        "BLAS pinned to one thread, each in a fresh process after an "
-                        "untimed warm-up path that loads the compiled kernels")
+                             "BLAS pinned to one thread, each in a fresh process after an "
+                             "untimed warm-up path that loads the compiled kernels")
     for col in ("engine", "borrowers", "borrower-months", "seconds", "M borrower-months/s",
                 "CPU s", "M per CPU s", "peak RSS MB"):
         timed.add_column(col, justify="left" if col == "engine" else "right")

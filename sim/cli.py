@@ -30,10 +30,10 @@ from sim.store import RunNotFound
 from sim.wording import paths_text
 
 console = Console(width=None if sys.stdout.isatty() else 132)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 132)
 CONFIG_HELP = ("YAML config file, or the name of a shipped config (e.g. baseline, recession, "
                "aggressive)")
 """The help of every command's CONFIG argument: a shipped name works wherever a file does."""
-err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 132)
 
 
 def bounded_number(name: str, low: int, high: int) -> Callable[[str], int]:
@@ -216,7 +216,7 @@ def cmd_rolls(args: argparse.Namespace) -> int:
     for weight in WEIGHTS:
         rates = transition_rates(run["rolls"], weight)
         table = WholeTable(title=f"{run.run_id}: moves by the next month end, by {weight} "
-                            "(pooled; 5-95 % of paths)")
+                                 "(pooled; 5-95 % of paths)")
         for c in ("bucket", weight, "cure", "re-age (not a cure)", "roll forward"):
             table.add_column(c, justify="left" if c == "bucket" else "right")
         for r in rates.itertuples(index=False):

@@ -6,9 +6,13 @@ longer fits with an ellipsis: at 80 columns a metric name became ``cumulativ…`
 instead wraps its cells (``overflow="fold"``) and, when the terminal is too narrow for every
 cell on one line, narrows the widest columns first, as rich does, but never below a column's
 longest word (a metric name, a number): text breaks between words, and a number stays on
-one line. When even the longest words do not fit side by side,
-the columns with the longest words (names) are narrowed first and those words fold onto the
-next line; no character is ever cut.
+one line. When even the longest words do not fit side by side, the columns with the longest
+words (names) are narrowed first and those words fold onto the next line; no character is
+ever cut.
+
+The widths are decided in rich's ``Table._calculate_column_widths`` (with its
+``_measure_column``), which :class:`WholeTable` extends: rich has no public hook for it
+(rich 13 to 15 keep both); ``tests/test_richtables.py`` prints tables at 80 columns.
 """
 
 from __future__ import annotations
