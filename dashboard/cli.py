@@ -20,6 +20,7 @@ from dashboard.launcher import (
     DEFAULT_MAX_MEMORY_MB,
     DEFAULT_TIMEOUT_S,
     LaunchLimits,
+    list_configs,
 )
 from dashboard.security import is_loopback
 from sim.argtypes import whole_number
@@ -28,6 +29,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8050
 DEFAULT_RUNS = "runs"
 DEFAULT_THREADS = 8
+DEFAULT_CONFIGS = "configs"
 
 
 def _port(text: str) -> int:
@@ -52,8 +54,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
                    help="another host name requests may use (a reverse proxy's public name); "
                         "repeatable")
-    p.add_argument("--configs", default="configs",
-                   help="folder of the configs the Launch page offers (default: configs)")
+    p.add_argument("--configs",
+                   help="folder of the configs the Launch page offers, an existing one with "
+                        "*.yaml configs (default: configs, else the shipped configs)")
     p.add_argument("--max-borrower-months", type=whole_number(1),
                    default=DEFAULT_MAX_BORROWER_MONTHS,
                    help="largest paths × borrower-months the Launch page starts "
@@ -147,9 +150,34 @@ def check_runs(runs: str | None) -> str:
                      f"store{hint}")
 
 
+def check_configs(configs: str | None) -> str:
+    """The folder of configs the Launch page offers: ``configs`` when given, which must be a
+    folder holding ``*.yaml`` configs; else ``configs``, where the page falls back to the
+    shipped configs when that folder is missing or holds none (so it works from any folder).
+
+    Raises:
+        ValueError: ``configs`` given and empty, not a folder, or a folder without configs.
+    """
+    if configs is None:
+        return DEFAULT_CONFIGS
+    if not configs.strip():
+        raise ValueError("--configs '': give a folder of YAML configs, or leave --configs out "
+                         "to offer the shipped configs")
+    path = Path(configs)
+    if not path.is_dir():
+        what = "is a file, not a folder" if path.exists() else "no such folder"
+        raise ValueError(f"--configs {configs}: {what}; give a folder of YAML configs, or "
+                         "leave --configs out to offer the shipped configs")
+    if not list_configs(path):
+        raise ValueError(f"--configs {configs}: holds no config (*.yaml); give a folder of "
+                         "YAML configs, or leave --configs out to offer the shipped configs")
+    return configs
+
+
 def run_dashboard(args: argparse.Namespace) -> int:
     check_args(args)
     args.runs = check_runs(args.runs)
+    args.configs = check_configs(args.configs)
     check_port(args.host, args.port)
     from dashboard.app import create_app
 

@@ -23,9 +23,9 @@ from sim.reference import trace_borrower
 from sim.store import MANIFEST
 
 ROUTINE_EVENTS = ("statement", "due_date", "purchase", "charge_off", "hardship")
-"""Trace events that are not collection contacts (statement, due date and purchase rows come
-every month; charge-off and hardship rows only for the borrower they happen to); any other
-event is a collection contact."""
+"""Trace events that are not collection contacts (statement and due date rows come every
+month, purchase rows in the months the borrower bought; charge-off and hardship rows only for
+the borrower they happen to); any other event is a collection contact."""
 
 
 class StoryError(ValueError):

@@ -332,6 +332,28 @@ def machine() -> dict[str, Any]:
             "python": platform.python_version(), "numpy": np.__version__}
 
 
+def check_bench(sizes: tuple[int, ...], months: int | None, reference_size: int,
+                config: str) -> None:
+    """Refuse a config or sizes the bench cannot time, before any work (and before the
+    command draws its progress bar).
+
+    Raises:
+        ConfigError: ``config`` is neither a file nor a shipped config's name, or a size or
+            horizon makes an invalid config (the message names the option).
+    """
+    from sim.config import ConfigError
+    from sim.shipped import resolve_config
+
+    resolve_config(config)  # a missing config: its own message
+    for size in (*sizes, reference_size):
+        try:
+            bench_config(size, months, config)
+        except ConfigError as exc:  # say which of the bench's options made the config invalid
+            given = f"--sizes {size}" if size in sizes else f"--reference-size {size}"
+            given += f" and --months {months}" if months is not None else ""
+            raise ConfigError(f"bench of {config} at {given}: {exc}") from None
+
+
 def run_bench(sizes: tuple[int, ...] = DEFAULT_SIZES, *, months: int | None = None,
               reference_size: int = REFERENCE_SIZE, repeat: int = 1,
               waterfall: tuple[int, int] = WATERFALL_SHAPE, config: str = CONFIG,
@@ -350,17 +372,7 @@ def run_bench(sizes: tuple[int, ...] = DEFAULT_SIZES, *, months: int | None = No
     Raises:
         ConfigError: a size or horizon that makes an invalid config.
     """
-    from sim.config import ConfigError
-    from sim.shipped import resolve_config
-
-    resolve_config(config)  # a missing config: its own message
-    for size in (*sizes, reference_size):
-        try:
-            bench_config(size, months, config)  # refuse bad input before any timing
-        except ConfigError as exc:  # say which of the bench's options made the config invalid
-            given = f"--sizes {size}" if size in sizes else f"--reference-size {size}"
-            given += f" and --months {months}" if months is not None else ""
-            raise ConfigError(f"bench of {config} at {given}: {exc}") from None
+    check_bench(sizes, months, reference_size, config)  # bad input before any timing
     note = reference_available()
     result = BenchResult(config=config, months=bench_config(min(sizes), months, config)
                          .book.horizon_months, reference_note=note, machine=machine())
@@ -415,11 +427,11 @@ def _plan(result: BenchResult, sizes: tuple[int, ...], months: int | None,
 
 def bench_tables(result: BenchResult) -> list:  # noqa: ANN001 - rich renderables
     """The printed report: a table of timed paths and a table of the other figures."""
-    from rich.table import Table
+    from sim.richtables import WholeTable
 
-    timed = Table(title=f"one path of {result.config} ({result.months} months), "
-                        "BLAS pinned to one thread, each in a fresh process after an "
-                        "untimed warm-up path that loads the compiled kernels")
+    timed = WholeTable(title=f"one path of {result.config} ({result.months} months), "
+                             "BLAS pinned to one thread, each in a fresh process after an "
+                             "untimed warm-up path that loads the compiled kernels")
     for col in ("engine", "borrowers", "borrower-months", "seconds", "M borrower-months/s",
                 "CPU s", "M per CPU s", "peak RSS MB"):
         timed.add_column(col, justify="left" if col == "engine" else "right")
@@ -428,7 +440,7 @@ def bench_tables(result: BenchResult) -> list:  # noqa: ANN001 - rich renderable
         timed.add_row(m.engine, f"{m.borrowers:,}", f"{m.borrower_months:,}",
                       f"{m.seconds:.2f}", f"{m.rate / 1e6:.3f}", f"{m.cpu_seconds:.2f}",
                       f"{m.cpu_rate / 1e6:.3f}", f"{m.peak_rss_mb:,.0f}")
-    facts = Table(title="figures", show_header=False)
+    facts = WholeTable(title="figures", show_header=False)
     facts.add_column("measure")
     facts.add_column("value", justify="right")
     head, ref = result.headline, result.reference

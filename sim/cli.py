@@ -27,9 +27,13 @@ from sim.config import (
     config_reference,
 )
 from sim.store import RunNotFound
+from sim.wording import paths_text
 
 console = Console(width=None if sys.stdout.isatty() else 132)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 132)
+CONFIG_HELP = ("YAML config file, or the name of a shipped config (e.g. baseline, recession, "
+               "aggressive)")
+"""The help of every command's CONFIG argument: a shipped name works wherever a file does."""
 
 
 def bounded_number(name: str, low: int, high: int) -> Callable[[str], int]:
@@ -203,6 +207,7 @@ def cmd_rolls(args: argparse.Namespace) -> int:
     import numpy as np
 
     from sim.metrics import resolvable
+    from sim.richtables import WholeTable
     from sim.rolls import WEIGHTS, redefault_rates, transition_rates
     from sim.store import load_run
 
@@ -211,8 +216,8 @@ def cmd_rolls(args: argparse.Namespace) -> int:
     spread = resolvable(0.05, int(run["rolls"]["path"].nunique()))
     for weight in WEIGHTS:
         rates = transition_rates(run["rolls"], weight)
-        table = Table(title=f"{run.run_id}: moves by the next month end, by {weight} "
-                            "(pooled; 5-95 % of paths)")
+        table = WholeTable(title=f"{run.run_id}: moves by the next month end, by {weight} "
+                                 "(pooled; 5-95 % of paths)")
         for c in ("bucket", weight, "cure", "re-age (not a cure)", "roll forward"):
             table.add_column(c, justify="left" if c == "bucket" else "right")
         for r in rates.itertuples(index=False):
@@ -227,7 +232,7 @@ def cmd_rolls(args: argparse.Namespace) -> int:
         text = (f"{np.nanmean(rate):.1%}" if rate.notna().any()
                 else "n/a (no 12-month window closed)")
         console.print(f"re-aged accounts {level}+ days past due or charged off within 12 months: "
-                      f"{text} (mean of {int(rate.notna().sum())} paths)", highlight=False)
+                      f"{text} (mean of {paths_text(int(rate.notna().sum()))})", highlight=False)
     console.print("Definitions: docs/MODEL.md, 'Definitions: roll rates, cures, re-ageing, "
                   "vintages'.", style="dim", highlight=False)
     return 0
@@ -241,8 +246,8 @@ def _print_tranches(run) -> None:  # noqa: ANN001 - a sim.store.Run
     deal = run.manifest["config"].get("deal") or {}
     summary = tranche_summary(run["note_metrics"])
     for table in tranche_table(summary, f"deal {deal.get('name', '')}: tranche losses over "
-                                        f"{int(summary.paths.max())} paths (loss = share of "
-                                        "the note's balance)"):
+                                        f"{paths_text(int(summary.paths.max()))} (loss = share "
+                                        "of the note's balance)"):
         console.print(table)
     console.print(rating_footnote(summary), style="dim", highlight=False)
 
@@ -253,8 +258,8 @@ def cmd_deal_report(args: argparse.Namespace) -> int:
     from sim.report_tables import deal_report_tables
     from sim.store import load_run
 
-    check_output_file(args.csv, "--csv")
-    check_output_file(args.xlsx, "--xlsx")
+    check_output_file(args.csv, "--csv", ".csv")
+    check_output_file(args.xlsx, "--xlsx", ".xlsx")
     if args.path is not None and args.quantile is not None:
         raise ValueError("give either --path or --quantile, not both")
     if args.note is not None and args.quantile is None:
@@ -394,6 +399,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     a = load_run(args.run_a, args.runs, tables=("paths",))
     b = load_run(args.run_b, args.runs, tables=("paths",))
+    if a.path is not None and b.path is not None and a.path.resolve() == b.path.resolve():
+        console.print(f"A and B are the same run ({a.run_id}): every difference is 0; give "
+                      "two runs to compare", highlight=False)
+        return 0
     result, pairing = compare_runs(a.manifest, a.paths, b.manifest, b.paths)
     title = f"A = {a.run_id}\nB = {b.run_id}"
     console.print(comparison_table(result, pairing, title))
@@ -413,10 +422,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from sim.bench import bench_tables, run_bench
+    from sim.bench import bench_tables, check_bench, run_bench
 
     if args.months is not None and args.months < 1:
         raise ValueError(f"--months {args.months}: give a horizon of at least 1 month")
+    check_bench(tuple(args.sizes), args.months, args.reference_size, args.config)  # before the bar
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TimeElapsedColumn(), console=err_console, disable=args.quiet)
     with bar:
@@ -493,8 +503,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("run", help="run a config's Monte Carlo into the run store")
-    p.add_argument("config", nargs="?", help="YAML config file, or the name of a shipped "
-                   "config (e.g. baseline, recession, aggressive)")
+    p.add_argument("config", nargs="?", help=CONFIG_HELP)
     p.add_argument("--from-manifest", metavar="RUN",
                    help="rerun a stored run (folder or id under --out) with its recorded "
                         "config, seed and paths, instead of CONFIG")
@@ -527,13 +536,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("trace", help="one borrower's story, event by event (path 0), "
                                      "from the reference engine")
-    p.add_argument("config", help="YAML config file")
+    p.add_argument("config", help=CONFIG_HELP)
     p.add_argument("--borrower", type=_borrower, required=True, help="borrower slot id (0-based)")
     p.add_argument("--seed", type=_seed, help="root seed (default: the config's)")
     p.set_defaults(func=cmd_trace)
 
     p = sub.add_parser("run-set", help="run several policies on common random numbers")
-    p.add_argument("configs", nargs="+", help="YAML configs; the first is the reference")
+    p.add_argument("configs", nargs="+", help="YAML config files, or names of shipped configs "
+                   "(e.g. baseline early_human); the first is the reference")
     p.add_argument("--paths", type=_paths, help="Monte Carlo paths (default: the first's)")
     p.add_argument("--seed", type=_seed, help="root seed shared by all (default: the first's)")
     p.add_argument("--workers", type=_workers, default=1, help="local worker processes")
@@ -572,7 +582,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("breakeven", help="each note's smallest default multiple and "
                        "unemployment shock at which it first loses principal")
-    p.add_argument("config", help="YAML config file with a deal")
+    p.add_argument("config", help=f"{CONFIG_HELP}, with a deal (or give --deal)")
     p.add_argument("--deal", help="deal file replacing the config's deal")
     p.add_argument("--paths", type=_paths, help="Monte Carlo paths (default: the config's)")
     p.add_argument("--seed", type=_seed, help="root seed (default: the config's)")
@@ -594,7 +604,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--waterfall-paths", type=_paths, default=10_000,
                    help="paths of the waterfall workload (60 periods, 3 notes)")
     p.add_argument("--config", default="early_warning",
-                   help="config to time (default: early_warning, every part of the model on)")
+                   help="config to time: YAML config file, or the name of a shipped config "
+                   "(default: early_warning, every part of the model on)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_bench)
 

@@ -21,6 +21,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.metrics import KEY_METRICS, MIN_PATHS
+from sim.wording import paths_text
 
 COMMON_SECTIONS = ("book", "macro", "income")
 """Config sections two runs must share for their paths to hold the same draws."""
@@ -121,7 +122,8 @@ def check_pairing(manifest_a: dict, manifest_b: dict, paths_a: pd.DataFrame,
         reasons.append(f"different book, macro or income: {_shorten(common)}")
     ids_a, ids_b = set(paths_a["path"]), set(paths_b["path"])
     if ids_a != ids_b:
-        reasons.append(f"different path sets (A: {len(ids_a)} paths, B: {len(ids_b)} paths, "
+        reasons.append(f"different path sets (A: {paths_text(len(ids_a))}, B: "
+                       f"{paths_text(len(ids_b))}, "
                        f"{len(ids_a & ids_b)} in common)")
     policy = [k for k in differing if k not in common]
     if policy:

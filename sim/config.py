@@ -22,6 +22,7 @@ from sim.abs.deal import Deal
 from sim.configfile import (  # noqa: F401 - re-exported
     ConfigError,
     ConfigWarning,
+    deal_file_as_config,
     format_errors,
     merge_over_base,
     read_config_file,
@@ -1254,7 +1255,8 @@ class RunConfig(_Model):
     """Everything one run needs."""
 
     name: str = Field("baseline", min_length=1, max_length=MAX_NAME,
-                      description="Name shown in reports; part of each run's folder name.")
+                      description="Name shown in reports; part of each run's folder name. "
+                      "A config file without one takes its file's name (b.yaml: b).")
     description: str = Field("", description="What this configuration represents.")
     paths: int = Field(100, ge=1, le=MAX_PATHS, description="Default number of Monte Carlo paths.")
     seed: int = Field(20261122, ge=0, le=MAX_SEED, description="Default root seed.")
@@ -1393,7 +1395,8 @@ def validate_config(data: dict, source: str = "config") -> RunConfig:
     try:
         config = RunConfig.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(format_errors(err, source, RunConfig)) from None
+        raise ConfigError(deal_file_as_config(data, RunConfig, source)
+                          or format_errors(err, source, RunConfig)) from None
     return apply_scenario(config, source)
 
 

@@ -33,8 +33,9 @@ from pydantic import BaseModel, ValidationError
 from sim.shippedfiles import shipped_configs, shipped_deals
 from sim.yamlsafe import YamlLimitError, load_yaml
 
-__all__ = ["MAX_BASE_CHAIN", "MAX_FILE_BYTES", "ConfigError", "ConfigWarning", "format_errors",
-           "merge_over_base", "read_config_file", "short_value"]
+__all__ = ["MAX_BASE_CHAIN", "MAX_FILE_BYTES", "ConfigError", "ConfigWarning",
+           "deal_file_as_config", "format_errors", "merge_over_base", "read_config_file",
+           "short_value"]
 
 MAX_FILE_BYTES = 256 * 1024
 """Largest config or deal file read (a shipped config is about 3 kB)."""
@@ -102,6 +103,21 @@ def format_errors(err: ValidationError, source: str, model: type[BaseModel]) -> 
     if len(errors) > MAX_ERRORS:
         lines.append(f"  ... and {len(errors) - MAX_ERRORS} more errors")
     return "\n".join(lines)
+
+
+def deal_file_as_config(data: object, schema: type[BaseModel], source: str) -> str | None:
+    """The one-line message when ``data``, read as a run config of model ``schema``, is a
+    deal (``configs/deals/*.yaml``): every top-level key is one of the deal's, and some are
+    not a run config's. None otherwise (the validation errors say what is wrong)."""
+    deal = _section_of(schema, "deal")
+    if not isinstance(data, dict) or not (isinstance(deal, type) and issubclass(deal, BaseModel)):
+        return None
+    keys = {str(k) for k in data}
+    if not keys - set(schema.model_fields) or not keys <= set(deal.model_fields):
+        return None
+    return (f"{source}: a deal file (the notes and terms of a securitisation), not a run "
+            f"config: pass it with --deal to a run config, e.g. 'creditsim run baseline "
+            f"--deal {source}'")
 
 
 def allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
@@ -237,8 +253,54 @@ def _shipped_file(path: Path, key: str, value: str, target: Path) -> Path:
                       f"{kind}; shipped {kind}s: {', '.join(shipped) or '(none)'}")
 
 
-def read_config_file(path: Path, schema: Any, _seen: tuple[Path, ...] = ()) -> dict:
+def _empty_file(path: Path, schema: Any) -> str:
+    """The message for a file with no keys (empty, only comments, or ``null``): one line
+    saying what a config (or a deal, by ``schema``) holds and where to start from."""
+    if isinstance(schema, type) and "deal" in getattr(schema, "model_fields", {}):
+        return (f"{path}: the file is empty (no keys); a config starts from a shipped one, "
+                f"e.g. 'base: baseline' and the keys to change (or a copy of "
+                f"configs/baseline.yaml); every key: 'creditsim config-reference'")
+    return (f"{path}: the deal file is empty (no keys); a deal gives its notes, reserve and "
+            f"triggers: start from a copy of a shipped deal (configs/deals/baitiao_2015.yaml); "
+            f"every key: 'creditsim config-reference' (the deal.* keys)")
+
+
+def _parse(path: Path, text: str, schema: Any) -> dict:
+    """The mapping a config file's ``text`` holds; ConfigError when it is not YAML, holds
+    no keys (empty, only comments, ``null``) or is not a mapping."""
+    try:
+        data = load_yaml(text)
+    except YamlLimitError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {str(exc)[:600]}") from None
+    if data is None:
+        raise ConfigError(_empty_file(path, schema))
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of keys, "
+                          f"got {type(data).__name__}")
+    return data
+
+
+def _name_from_stem(path: Path, schema: Any, data: dict) -> None:
+    """Give ``data`` the file's stem as its ``name`` when the file names none and the model
+    has a ``name`` (a config, a deal): ``my_policy.yaml`` runs as ``my_policy``, never as
+    the name of its base or the model's default. Cut to the field's ``max_length``."""
+    model = _model_in(schema)
+    field = None if model is None else model.model_fields.get("name")
+    if field is None or "name" in data:
+        return
+    longest = min((m.max_length for m in field.metadata
+                   if getattr(m, "max_length", None) is not None), default=None)
+    data["name"] = path.stem[:longest]
+
+
+def read_config_file(path: Path, schema: Any, _seen: tuple[Path, ...] = (),
+                     *, _is_base: bool = False) -> dict:
     """Read a YAML config (or deal) file, resolving ``base:`` and ``deal:`` files.
+
+    A file without ``name:`` is named by its stem (``policy_b.yaml``: ``policy_b``); its
+    ``base`` file's name never passes to it.
 
     Args:
         path: the file.
@@ -257,16 +319,9 @@ def read_config_file(path: Path, schema: Any, _seen: tuple[Path, ...] = ()) -> d
                           f"and 'deal:' from {_seen[0].name}; shorten the chain")
     if path.is_file() and path.resolve() in _seen:
         raise ConfigError(f"{path}: 'base' files form a cycle")
-    text = _read_text(path)
-    try:
-        data = load_yaml(text) or {}
-    except YamlLimitError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {str(exc)[:600]}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping of keys, "
-                          f"got {type(data).__name__}")
+    data = _parse(path, _read_text(path), schema)
+    if not _is_base:
+        _name_from_stem(path, schema, data)
     seen = (*_seen, path.resolve())
     deal_file = None
     if "deal" in data and isinstance(_section_of(schema, "deal"), type):
@@ -274,7 +329,8 @@ def read_config_file(path: Path, schema: Any, _seen: tuple[Path, ...] = ()) -> d
             deal_file = read_config_file(_file_name(path, "deal", data.pop("deal")),
                                          _section_of(schema, "deal"), seen)
     if "base" in data:
-        base = read_config_file(_file_name(path, "base", data.pop("base")), schema, seen)
+        base = read_config_file(_file_name(path, "base", data.pop("base")), schema, seen,
+                                _is_base=True)
         data = merge_over_base(base, data, schema, source=str(path))
     if deal_file is not None:
         data["deal"] = deal_file

@@ -22,12 +22,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.wording import paths_text
+
 __all__ = [
     "DEAL_COLUMNS",
     "NOTE_COLUMNS",
     "Column",
     "DealReport",
     "build_deal_report",
+    "export_table",
+    "money_columns",
     "note_losses",
     "path_at_quantile",
     "write_csv",
@@ -351,7 +355,7 @@ def build_deal_report(tables: Mapping[str, pd.DataFrame], path: int | None = Non
         path = path_at_quantile(note_losses(tables, note), quantile)
         loss = float(note_losses(tables, note).loc[path])
         selection = (f"path {path}: the {quantile:g} quantile of {note}'s loss over "
-                     f"{len(paths)} paths (its loss {loss:.4%})")
+                     f"{paths_text(len(paths))} (its loss {loss:.4%})")
     else:
         path = paths[0] if path is None else int(path)
         if path not in paths:
@@ -410,23 +414,41 @@ def _about(report: DealReport) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["item", "value"])
 
 
+def money_columns(report: DealReport) -> list[str]:
+    """The report's columns of kind ``money`` (currency units), as :data:`DEAL_COLUMNS`,
+    :data:`NOTE_COLUMNS` and :data:`DERIVED` declare them (``report.labels``)."""
+    return [c for c in report.table.columns if report.labels.get(c, (c, "money"))[1] == "money"]
+
+
+def export_table(report: DealReport) -> pd.DataFrame:
+    """The table as it is exported: money rounded to cents (the ledger books whole cents;
+    the waterfall's fees and coupons leave float noise such as ``9593391.214999998``),
+    rates, ratios, counts and flags as they are."""
+    table = report.table.copy()
+    money = money_columns(report)
+    table[money] = table[money].round(2)
+    return table
+
+
 def write_csv(report: DealReport, file: str | Path) -> Path:
-    """Write the report's table as CSV (one row per period, the flat column names)."""
+    """Write the report's table as CSV (one row per period, the flat column names; money
+    in currency units to the cent, :func:`export_table`)."""
     file = Path(file)
-    report.table.to_csv(file)
+    export_table(report).to_csv(file)
     return file
 
 
 def write_xlsx(report: DealReport, file: str | Path) -> Path:
     """Write the report as an Excel workbook (openpyxl): sheet ``report`` holds the table with
     a header row of labels above the column names; sheet ``about`` says what was chosen, the
-    units and what the run does not record. Rates and ratios are formatted as percentages.
+    units and what the run does not record. Money is rounded to cents (:func:`export_table`);
+    rates and ratios are formatted as percentages.
     """
     from openpyxl.utils import get_column_letter
 
     file = Path(file)
     with pd.ExcelWriter(file, engine="openpyxl") as xl:
-        report.table.to_excel(xl, sheet_name="report", startrow=1)
+        export_table(report).to_excel(xl, sheet_name="report", startrow=1)
         _about(report).to_excel(xl, sheet_name="about", index=False)
         sheet = xl.sheets["report"]
         for j, col in enumerate(report.table.columns, start=2):

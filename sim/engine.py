@@ -290,7 +290,8 @@ class PathSimulation:
         self._purchases_by_cohort = np.bincount(
             self.platform.onboard_month[: self.n], weights=amount, minlength=self.months
         )
-        self.record_trace("purchase", m, purchase=amount)
+        if self.trace_ids.size:  # only those who bought: a story shows only what happened
+            self.record_trace("purchase", m, only=np.flatnonzero(amount > 0), purchase=amount)
 
     def on_month_end(self, m: int) -> None:
         """Collect recoveries and close the month's books into the records."""

@@ -39,6 +39,7 @@ from sim.delinquency import BUCKETS, ROLL_STATES
 from sim.engine import PathResult
 from sim.recorder import MONTHLY, VINTAGES, money_columns, to_currency
 from sim.rolls import redefault_rates, roll_matrix, vintage_rates
+from sim.wording import paths_text
 
 MONEY_COLUMNS = money_columns(MONTHLY)
 """The monthly columns in currency units (declared in cents in :mod:`sim.recorder`)."""
@@ -71,7 +72,7 @@ def small_sample_warning(n: int) -> str:
     there are enough)."""
     if n >= MIN_PATHS:
         return ""
-    return (f"warning: only {n} path{'s' if n != 1 else ''}; below {MIN_PATHS} paths "
+    return (f"warning: only {paths_text(n)}; below {MIN_PATHS} paths "
             "intervals are unreliable and significance is not judged (n/a); percentiles "
             "need 1/q paths (20 for p5/p95, 100 for p99)")
 

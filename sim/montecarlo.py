@@ -171,9 +171,26 @@ def run_paths(
         if on_progress is not None:
             on_progress(len(results), paths)
 
+    if bar is not None and chunks and not scheduler:
+        _say_if_compiling(bar.console)
     with bar if bar is not None else nullcontext():
         _dispatch(config, seed, chunks, trace, workers, scheduler, finished)
     return [results[p] for p in range(paths)]
+
+
+COMPILING = ("compiling the simulation kernels once for this machine (1-2 minutes; later "
+             "runs start at once)")
+"""Said before the progress bar when the kernels' cache is cold (:mod:`sim.kernelstate`)."""
+
+
+def _say_if_compiling(console: Console) -> None:
+    """Print :data:`COMPILING` on ``console`` when the first path will compile the kernels:
+    the bar would otherwise sit at 0 paths with no ETA for a minute or two. Not for a Dask
+    cluster, whose machines keep their own caches."""
+    from sim.kernelstate import kernels_cold
+
+    if kernels_cold():
+        console.print(COMPILING, style="dim", highlight=False)
 
 
 def _dispatch(config: RunConfig, seed: int, chunks: list[list[int]], trace: tuple[int, ...],

@@ -1,4 +1,5 @@
-"""Files a command writes besides the run store (``--csv``, ``--xlsx``), checked before work.
+"""Files a command writes besides the run store (``--csv``, ``--xlsx``, validate's ``--out``),
+checked before work.
 
 A breakeven search runs for minutes and a deal report reads a whole run: a file that cannot be
 written should be refused before, in one line, not after, with a traceback.
@@ -10,13 +11,16 @@ import os
 from pathlib import Path
 
 
-def check_output_file(path: str | Path | None, option: str) -> None:
-    """Refuse an output file that cannot be written: its folder missing or not writable, or
-    the path itself a folder. ``None`` (the option not given) passes.
+def check_output_file(path: str | Path | None, option: str, suffix: str | None = None) -> None:
+    """Refuse an output file that cannot be written: its folder missing or not writable, the
+    path itself a folder, or (with ``suffix``) a name that says another format. ``None``
+    (the option not given) passes.
 
     Args:
         path: the file the user named.
         option: the option that named it, for the message (``--csv``).
+        suffix: the extension the file must have (``.xlsx``; any case), or None for any:
+            Excel written under ``x.csv`` is opened as text by whoever gets it.
 
     Raises:
         ValueError: what is wrong, naming the option, the file and what to give instead.
@@ -26,8 +30,14 @@ def check_output_file(path: str | Path | None, option: str) -> None:
     file = Path(path)
     folder = file.parent if str(file.parent) else Path(".")
     if file.is_dir():
-        example = file / f"report.{option.lstrip('-')}"
+        example = file / f"report{suffix or '.' + option.lstrip('-')}"
         raise ValueError(f"{option} {file}: is a folder; give a file name, e.g. {example}")
+    if suffix is not None and file.suffix.lower() != suffix:
+        raise ValueError(f"{option} {file}: the file name must end in {suffix} (the file is "
+                         f"written in that format), e.g. {file.with_suffix(suffix).name}")
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{option} {file}: {folder} is a file, not a folder; give a file in "
+                         "an existing folder")
     if not folder.is_dir():
         raise ValueError(f"{option} {file}: no folder {folder}; create it or give a file in an "
                          "existing folder")

@@ -15,7 +15,9 @@ from rich.table import Table
 
 from sim.compare import Pairing
 from sim.metrics import format_metric, resolvable, summarise
+from sim.richtables import WholeTable
 from sim.runinfo import summarise_run
+from sim.wording import paths_text
 
 RATING_MIN_PATHS = 100
 """Fewest paths behind an implied rating: the expected loss of an Aaa note (0.0016 %)
@@ -73,7 +75,8 @@ def summary_table(run) -> Table:  # noqa: ANN001 - a sim.store.Run
     info = summarise_run(m)
     summary = summarise(run.paths)
     n = len(run.paths)
-    table = Table(title=f"{m['run_id']}  (n = {n} paths, seed {m['seed']})\n{info.label()}")
+    table = WholeTable(title=f"{m['run_id']}  (n = {paths_text(n)}, seed {m['seed']})\n"
+                             f"{info.label()}")
     table.add_column("metric")
     for c in ("n", "mean", "p5", "p50", "p95", "95% CI of mean"):
         table.add_column(c, justify="right")
@@ -91,8 +94,8 @@ def tranche_table(run) -> Table:  # noqa: ANN001 - a sim.store.Run
     deal = run.manifest.get("config", {}).get("deal") or {}
     summary = tranche_summary(run["note_metrics"])
     n = int(summary.paths.max())
-    table = Table(title=f"deal {deal.get('name', '')}: tranche losses over n = {n} paths "
-                        "(loss = share of the note's balance)")
+    table = WholeTable(title=f"deal {deal.get('name', '')}: tranche losses over "
+                             f"n = {paths_text(n)} (loss = share of the note's balance)")
     cols = ("note", "n", "expected loss", "P(loss)", "loss p95", "loss p99", "WAL (y)", "IRR",
             "implied rating")
     for c in cols:
@@ -114,8 +117,8 @@ def comparison_table(result: pd.DataFrame, pairing: Pairing, title: str) -> Tabl
     n_a, n_b = int(result["n_a"].iloc[0]), int(result["n_b"].iloc[0])
     pairs = int(result["paths"].iloc[0])
     counts = (f"{pairs} paired paths" if pairing.paired
-              else f"n = {n_a} paths in A, {n_b} in B")
-    table = Table(title=f"{title}  ({counts})\n{pairing.headline()}")
+              else f"n = {paths_text(n_a)} in A, {n_b} in B")
+    table = WholeTable(title=f"{title}  ({counts})\n{pairing.headline()}")
     for c in ("metric", "A", "B", "B - A", pairing.interval_name, "significant"):
         table.add_column(c, justify="left" if c == "metric" else "right")
     n = min(n_a, n_b)
@@ -132,7 +135,7 @@ def run_set_table(table: pd.DataFrame, ref: str, pairings: dict[str, Pairing],
     """Every policy of a set against the reference: one row per (policy, metric)."""
     all_paired = all(p.paired for p in pairings.values())
     kind = "paired paths" if all_paired else "paths, NOT all paired (see the interval column)"
-    out = Table(title=f"policies vs {ref} (n = {n} {kind}, seed {seed})")
+    out = WholeTable(title=f"policies vs {ref} (n = {n} {kind}, seed {seed})")
     for c in ("policy", "metric", ref, "policy value", "difference", "95% CI", "interval",
               "significant"):
         out.add_column(c, justify="left" if c in ("policy", "metric") else "right")

@@ -13,6 +13,8 @@ from rich.table import Table
 
 from sim.deal_report import DealReport
 from sim.metrics import resolvable
+from sim.richtables import WholeTable
+from sim.wording import paths_text
 
 __all__ = [
     "breakeven_tables",
@@ -70,12 +72,12 @@ def tranche_table(summary: pd.DataFrame, title: str) -> list[Table]:
     percentiles 'n/a' when the paths cannot resolve them, `sim.metrics.resolvable`); then
     what the run's paths can tell: the 95 % intervals of the expected loss and of P(loss)
     (Wilson) and the range of ratings they allow."""
-    main = Table(title=title)
+    main = WholeTable(title=title)
     for c in ("note", "expected loss", "P(loss)", "loss p95", "loss p99", "WAL (y)", "IRR",
               "implied rating"):
         main.add_column(c, justify="left" if c in ("note", "implied rating") else "right")
-    sure = Table(title=f"what {int(summary.paths.max())} paths can tell (95 % intervals)",
-                 box=box.SIMPLE_HEAD)
+    sure = WholeTable(title=f"what {paths_text(int(summary.paths.max()))} can tell "
+                            "(95 % intervals)", box=box.SIMPLE_HEAD)
     for c in ("note", "expected loss", "P(loss), Wilson", "ratings consistent",
               "read at WAL (y)"):
         sure.add_column(c, justify="left" if c in ("note", "ratings consistent") else "right")
@@ -105,7 +107,7 @@ def rating_footnote(summary: pd.DataFrame) -> str:
 def rating_compare_table(a: pd.DataFrame, b: pd.DataFrame) -> Table:
     """Two runs' notes side by side: P(loss) with its Wilson interval and the implied rating
     with the range each run allows (`sim.abs.tranche_summary` outputs)."""
-    table = Table(title="notes: implied ratings with the uncertainty of each run")
+    table = WholeTable(title="notes: implied ratings with the uncertainty of each run")
     for c in ("note", "A: P(loss) [Wilson 95%]", "A: implied rating", "B: P(loss) [Wilson 95%]",
               "B: implied rating"):
         table.add_column(c, justify="left" if "rating" in c or c == "note" else "right")
@@ -138,7 +140,7 @@ def deal_report_tables(report: DealReport, width: int) -> list[Table]:
     """The report as rich tables no wider than ``width`` characters: one group at a time
     (pool, deal, triggers, each note), a group's columns split over several tables when they
     do not fit; every table starts with the period. Each value keeps all its digits."""
-    tables = []
+    tables: list[Table] = []
     limit = width - 4  # a margin: rich's own measure of a column can exceed ours by a little
     for group, cols in report.groups().items():
         chunks: list[list[str]] = [[]]
@@ -152,7 +154,7 @@ def deal_report_tables(report: DealReport, width: int) -> list[Table]:
             used += w
         for k, chunk in enumerate(chunks, start=1):
             part = f" ({k}/{len(chunks)})" if len(chunks) > 1 else ""
-            t = Table(title=f"{group}{part}", title_justify="left")
+            t = WholeTable(title=f"{group}{part}", title_justify="left")
             t.add_column("period", justify="right", width=6)
             for col in chunk:  # the widest value and header word: nothing is cut
                 t.add_column(_header(report, col, group), justify="right",
@@ -171,11 +173,11 @@ def breakeven_tables(result) -> list[Table]:  # noqa: ANN001 - a sim.breakeven.B
     order-statistics interval, 10th and 90th percentiles), and the paths losing with no stress
     (1x, +0 points), not losing at the largest stress searched and losing at a stress of the
     grid but not at a larger one."""
-    out = []
+    out: list[Table] = []
     for stress in result.stresses():
         rows = result.summary[result.summary["stress"] == stress]
-        t = Table(title=f"{result.TITLES[stress]} ({result.paths} paths, seed {result.seed})",
-                  title_justify="left")
+        t = WholeTable(title=f"{result.TITLES[stress]} ({paths_text(result.paths)}, "
+                             f"seed {result.seed})", title_justify="left")
         for c in ("note", "median [95% CI]", "p10", "p90", result.UNSTRESSED_HEADS[stress],
                   "no loss at max", "not monotone"):
             t.add_column(c, justify="left" if c == "note" else "right")

@@ -31,6 +31,10 @@ def resolve_config(config: str | Path) -> str | Path:
     shipped = shipped_configs()
     if path.parent in (Path("."), Path("configs")) and name in shipped:
         return shipped[name]
+    if path.parent in (Path("."), Path("configs"), Path("configs/deals")) \
+            and name in shipped_deals():
+        raise ConfigError(f"{config}: a shipped deal, not a run config: pass it with --deal "
+                          f"to a run config, e.g. 'creditsim run baseline --deal {name}'")
     raise ConfigError(f"{config}: no such config file, and not a shipped config; "
                       f"shipped configs: {', '.join(shipped) or '(none)'}")
 

@@ -114,3 +114,13 @@ def test_bad_input_is_one_message_and_exit_2(args, message, capsys):
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("args", [["--config", "nosuch"], ["--sizes", "200", "--months", "12"]])
+def test_bad_input_is_refused_before_the_progress_bar(args, monkeypatch, capsys):
+    """No empty bar drawn above the error: the config is checked before the bar is made."""
+    def no_bar(*_a, **_k):
+        raise AssertionError("the progress bar was made before the input was checked")
+    monkeypatch.setattr("rich.progress.Progress", no_bar)
+    assert main(["bench", *args]) == 2
+    assert capsys.readouterr().err.startswith("error: ")

@@ -50,6 +50,25 @@ def test_run_writes_a_run_folder_and_prints_it(stored_run, tmp_path):
     assert stored_run.name.endswith("-tiny-s3")
 
 
+def test_a_nameless_config_runs_under_its_file_name_and_reruns_so(tmp_path, capsys):
+    """No ``name:``: the run id, the manifest and a rerun all say the file's name."""
+    import json
+
+    path = tmp_path / "policy_b.yaml"
+    path.write_text(TINY_YAML.replace("name: tiny\n", ""))
+    runs = tmp_path / "runs"
+    assert main(["run", str(path), "--paths", "1", "--out", str(runs), "--quiet"]) == 0
+    first = Path(capsys.readouterr().out.strip())
+    assert first.name.endswith("-policy_b-s5")
+    manifest = json.loads((first / "manifest.json").read_text())
+    assert manifest["name"] == manifest["config"]["name"] == manifest["config_name"] == "policy_b"
+    assert manifest["overrides"] == {}
+    assert main(["run", "--from-manifest", str(first), "--out", str(runs), "--quiet"]) == 0
+    again = Path(capsys.readouterr().out.strip())
+    assert again != first and "-policy_b-s5" in again.name  # "-2" within the same second
+    assert json.loads((again / "manifest.json").read_text())["name"] == "policy_b"
+
+
 def test_run_without_quiet_also_prints_the_summary(tiny_yaml, tmp_path, capsys):
     rc = main(["run", str(tiny_yaml), "--paths", "1", "--out", str(tmp_path / "runs")])
     out = capsys.readouterr().out
@@ -74,8 +93,11 @@ def test_report_by_run_id_under_the_store(stored_run, capsys):
     assert stored_run.name in capsys.readouterr().out
 
 
-def test_compare_of_a_run_with_itself_shows_zero_differences(stored_run, capsys):
-    assert main(["compare", str(stored_run), str(stored_run)]) == 0
+def test_compare_of_a_copy_of_a_run_shows_zero_differences(stored_run, tmp_path, capsys):
+    import shutil
+
+    copy = shutil.copytree(stored_run, tmp_path / "copy")  # the run itself: one line instead
+    assert main(["compare", str(stored_run), str(copy)]) == 0
     captured = capsys.readouterr()
     assert "not paired" not in captured.err
     rows = {line.split()[1]: line for line in captured.out.splitlines()
@@ -228,6 +250,41 @@ def test_a_24_digit_borrower_is_refused(tiny_yaml, capsys):
 def test_empty_or_missing_deal_file(tiny_yaml, deal_arg, needle, capsys):
     assert main(["run", str(tiny_yaml), "--deal", deal_arg, "--quiet"]) == 2
     assert needle in flat(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("text", ["", "# comments only\n", "null\n"])
+def test_an_empty_config_file_exits_2_before_any_work(tmp_path, text, capsys, monkeypatch):
+    _forbid_simulation(monkeypatch)
+    path = tmp_path / "empty.yaml"
+    path.write_text(text)
+    assert main(["run", str(path), "--paths", "1", "--out", str(tmp_path / "runs")]) == 2
+    captured = capsys.readouterr()
+    err = flat(captured.err)
+    assert err.startswith(f"error: {path}: the file is empty (no keys)")
+    assert "creditsim config-reference" in err and captured.out == ""
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("given", ["configs/deals/card_trust.yaml", "card_trust"])
+def test_a_deal_file_as_the_run_config_is_one_line_and_exit_2(given, tmp_path, capsys,
+                                                              monkeypatch):
+    _forbid_simulation(monkeypatch)
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    assert main(["run", given, "--paths", "1", "--out", str(tmp_path / "runs")]) == 2
+    err = capsys.readouterr().err
+    assert "unknown key" not in err and len(err.strip().splitlines()) <= 2  # one line, wrapped
+    assert flat(err).startswith(f"error: {given}: a ") and "not a run config: pass it with --deal" \
+        in flat(err)
+
+
+@pytest.mark.parametrize("command", ["run", "trace", "breakeven"])
+def test_every_config_argument_says_a_shipped_name_works(command, capsys):
+    """`trace baseline` works as `run baseline` does: the help says so alike everywhere."""
+    from sim.cli import CONFIG_HELP
+
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    assert flat(CONFIG_HELP) in flat(capsys.readouterr().out)
 
 
 def test_an_empty_deal_key_names_the_key(tmp_path, capsys):

@@ -48,6 +48,16 @@ def _rows(out: str) -> dict[str, list[str]]:
     return {cells[0]: cells for cells in _lines(out)}
 
 
+def test_a_run_compared_with_itself_says_so_in_one_line(tmp_path, capsys):
+    run = _run(tmp_path, capsys)
+    for b in (str(run), run.name):  # the same folder, or its id under --runs
+        assert main(["compare", str(run), b, "--runs", str(tmp_path / "runs")]) == 0
+        captured = capsys.readouterr()
+        assert captured.out == (f"A and B are the same run ({run.name}): every difference is 0; "
+                                "give two runs to compare\n")
+        assert captured.err == ""
+
+
 def test_compare_of_different_books_is_not_paired_and_names_the_key(tmp_path, capsys):
     """Issue example: books or horizons that differ were paired without a word."""
     a = _run(tmp_path, capsys, borrowers=40)
@@ -77,7 +87,8 @@ def test_compare_with_unequal_path_counts_keeps_each_runs_mean(tmp_path, capsys)
 def test_two_paths_say_n_and_do_not_judge_significance(tmp_path, capsys):
     """Issue example: n = 2 marked differences 'significant' and printed p5/p95."""
     a = _run(tmp_path, capsys, paths=2)
-    assert main(["compare", str(a), str(a)]) == 0
+    b = _run(tmp_path, capsys, paths=2, name="other")  # the same book: paired, path by path
+    assert main(["compare", str(a), str(b)]) == 0
     captured = capsys.readouterr()
     rows = _rows(captured.out)
     assert all(rows[m][-1] == "n/a (n=2)" for m in KEY_METRICS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from pydantic import ValidationError
 
 from sim.config import (
@@ -234,7 +235,101 @@ def test_missing_file(tmp_path):
         load_config(tmp_path / "absent.yaml")
 
 
-def test_empty_file_is_the_default_config(tmp_path):
+@pytest.mark.parametrize("text", ["", "\n\n", "# a comment only\n  # and another\n", "null\n",
+                                  "~\n", "---\n"])
+def test_a_file_without_keys_is_refused(tmp_path, text):
+    """An empty file (or only comments, or null) is a mistake, never the built-in defaults."""
     path = tmp_path / "empty.yaml"
-    path.write_text("")
-    assert load_config(path) == load_config({})
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: the file is empty (no keys)")
+    assert "base: baseline" in message and "creditsim config-reference" in message
+    assert "\n" not in message
+
+
+def test_an_empty_base_file_is_refused(tmp_path):
+    (tmp_path / "parent.yaml").write_text("# nothing yet\n")
+    path = tmp_path / "child.yaml"
+    path.write_text("base: parent.yaml\nname: child\n")
+    with pytest.raises(ConfigError, match=r"parent\.yaml: the file is empty"):
+        load_config(path)
+
+
+def test_an_empty_deal_file_is_refused(tmp_path):
+    from sim.config import read_deal_yaml
+
+    path = tmp_path / "deal.yaml"
+    path.write_text("null\n")
+    with pytest.raises(ConfigError) as info:
+        read_deal_yaml(path)
+    assert str(info.value).startswith(f"{path}: the deal file is empty (no keys)")
+    assert "configs/deals/baitiao_2015.yaml" in str(info.value)
+
+
+def test_a_config_file_without_a_name_is_named_by_its_file(tmp_path):
+    """Two different books written without ``name:`` must not both be called 'baseline'."""
+    path = tmp_path / "policy_b.yaml"
+    path.write_text("seed: 5\n")
+    assert load_config(path).name == "policy_b"
+
+
+def test_a_nameless_file_over_a_base_takes_its_own_name_not_the_bases(tmp_path):
+    path = tmp_path / "tighter.yaml"
+    path.write_text("base: baseline\ncredit_line: {increase_pct: 0.05}\n")
+    assert load_config(path).name == "tighter"  # the shipped base says 'name: baseline'
+    named = tmp_path / "named.yaml"
+    named.write_text("base: baseline\nname: my-book\n")
+    assert load_config(named).name == "my-book"
+
+
+def test_a_too_long_file_name_is_cut_to_the_longest_name(tmp_path):
+    path = tmp_path / ("b" * 150 + ".yaml")
+    path.write_text("seed: 5\n")
+    assert load_config(path).name == "b" * 100
+
+
+@pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_shipped_configs_keep_their_written_names(path):
+    written = yaml.safe_load(path.read_text())["name"]
+    assert load_config(path).name == written
+
+
+def test_a_deal_file_without_a_name_is_named_by_its_file(tmp_path):
+    from sim.config import read_deal_yaml
+
+    text = (CONFIGS / "deals" / "baitiao_2015.yaml").read_text()
+    path = tmp_path / "my_deal.yaml"
+    path.write_text("\n".join(line for line in text.splitlines()
+                              if not line.startswith("name:")) + "\n")
+    assert read_deal_yaml(path)["name"] == "my_deal"
+    config = tmp_path / "c.yaml"
+    config.write_text("base: baseline\ndeal: my_deal.yaml\n")
+    assert load_config(config).deal.name == "my_deal"
+
+
+@pytest.mark.parametrize("deal", ["card_trust", "baitiao_2015"])
+def test_a_deal_file_given_as_a_run_config_is_named_as_such(deal):
+    path = CONFIGS / "deals" / f"{deal}.yaml"
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert message == (f"{path}: a deal file (the notes and terms of a securitisation), not a "
+                       f"run config: pass it with --deal to a run config, e.g. 'creditsim run "
+                       f"baseline --deal {path}'")
+
+
+def test_a_run_config_with_a_misplaced_deal_key_gets_the_key_errors():
+    """Deal keys beside run-config keys: a config with a mistake, not a deal file."""
+    message = error_of({"book": {"initial_borrowers": 50}, "cutoff_month": 12})
+    assert "a deal file" not in message
+    assert "cutoff_month: unknown key; allowed keys here: billing, book" in message
+
+
+def test_an_empty_mapping_is_the_default_config(tmp_path):
+    """``{}`` says "no changes" in so many words: the defaults, as a mapping gives them."""
+    path = tmp_path / "defaults.yaml"
+    path.write_text("{}\n")
+    assert load_config(path).model_dump(exclude={"name"}) == load_config({}).model_dump(
+        exclude={"name"})

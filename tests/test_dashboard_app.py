@@ -59,6 +59,30 @@ def test_cli_refuses_bad_options(bad, capsys):
     assert "error" in capsys.readouterr().err
 
 
+def test_an_explicit_configs_folder_must_exist_and_hold_configs(tmp_path, monkeypatch, capsys):
+    """--configs given: a mistyped folder is refused; not given: the documented fallback."""
+    from dashboard.cli import check_configs
+    from sim.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert check_configs(None) == "configs"  # no such folder here: the page offers the shipped
+    (tmp_path / "mine").mkdir()
+    with pytest.raises(ValueError, match=r"--configs mine: holds no config \(\*\.yaml\)"):
+        check_configs("mine")
+    (tmp_path / "mine" / "a.yaml").write_text("name: a\n")
+    assert check_configs("mine") == "mine"
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(ValueError, match="--configs afile: is a file, not a folder"):
+        check_configs("afile")
+    with pytest.raises(ValueError, match="--configs '': give a folder"):
+        check_configs("")
+    monkeypatch.setattr(cli, "check_port", lambda *_a: pytest.fail("checked after --configs"))
+    assert main(["dashboard", "--configs", "/nonexistent"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert err == ("error: --configs /nonexistent: no such folder; give a folder of YAML "
+                   "configs, or leave --configs out to offer the shipped configs")
+
+
 def test_a_missing_runs_folder_is_refused_with_the_stores_nearby(tmp_path, monkeypatch):
     """A mistyped --runs would otherwise be served as a new, empty store."""
     import pytest

@@ -15,7 +15,10 @@ from sim.abs import note_metrics, run_waterfall, triggers_to_frame, waterfall_ar
 from sim.cli import main
 from sim.config import deep_merge, read_yaml
 from sim.deal_report import (
+    DealReport,
     build_deal_report,
+    export_table,
+    money_columns,
     path_at_quantile,
     write_csv,
     write_xlsx,
@@ -140,7 +143,12 @@ def test_columns_a_run_lacks_are_left_out_with_a_note_and_new_ones_show_up():
 def test_csv_and_xlsx_read_back_to_the_same_numbers(tmp_path):
     rep = build_deal_report(hand_tables(), path=1, run_id="hand")
     back = pd.read_csv(write_csv(rep, tmp_path / "r.csv"), index_col="period")
-    pd.testing.assert_frame_equal(back, rep.table, check_dtype=False)
+    pd.testing.assert_frame_equal(back, export_table(rep), check_dtype=False)
+    money = money_columns(rep)  # to the cent; everything else exactly as built
+    assert "note.A.principal" in money and "note.A.factor" not in money
+    assert (back[money] - rep.table[money]).abs().max().max() <= 0.005 + 1e-9
+    others = [c for c in rep.table.columns if c not in money]
+    pd.testing.assert_frame_equal(back[others], rep.table[others], check_dtype=False)
     book = openpyxl.load_workbook(write_xlsx(rep, tmp_path / "r.xlsx"))
     assert book.sheetnames == ["report", "about"]
     sheet = book["report"]
@@ -148,11 +156,33 @@ def test_csv_and_xlsx_read_back_to_the_same_numbers(tmp_path):
     assert names[0] == "period" and names[1:] == list(rep.table.columns)
     col = names.index("note.A.balance") + 1
     assert [sheet.cell(row=r, column=col).value for r in (3, 4, 5)] == pytest.approx(
-        rep.table["note.A.balance"].tolist())
+        export_table(rep)["note.A.balance"].tolist())  # to the cent
     assert sheet.cell(row=1, column=col).value == "A balance, end"
     assert sheet.cell(row=3, column=names.index("note.A.factor") + 1).number_format == "0.00%"
     about = {r[0].value: r[1].value for r in book["about"].iter_rows(min_row=2)}
     assert about["run"] == "hand" and about["path"] == "1"
+
+
+def test_exports_round_money_to_cents_and_keep_rates_whole(tmp_path):
+    """Money is booked in cents: an export shows 9593391.21, never 9593391.214999998; a rate
+    or ratio keeps every digit (an excess spread of 0.0123456789 is not 0.01)."""
+    table = pd.DataFrame({"pool.balance_begin": [9593391.214999998, 100.005000001],
+                          "deal.excess_spread_net": [0.0123456789, -0.000123456789],
+                          "note.A.factor": [0.987654321, 0.5]},
+                         index=pd.Index([1, 2], name="period"))
+    labels = {"pool.balance_begin": ("pool balance, start", "money"),
+              "deal.excess_spread_net": ("excess spread", "rate"),
+              "note.A.factor": ("A factor", "ratio")}
+    rep = DealReport(table, 0, "path 0", ["A"], [], labels=labels)
+    text = write_csv(rep, tmp_path / "r.csv").read_text()
+    assert text.splitlines() == [
+        "period,pool.balance_begin,deal.excess_spread_net,note.A.factor",
+        "1,9593391.21,0.0123456789,0.987654321",
+        "2,100.01,-0.000123456789,0.5"]
+    sheet = openpyxl.load_workbook(write_xlsx(rep, tmp_path / "r.xlsx"))["report"]
+    assert [sheet.cell(row=r, column=2).value for r in (3, 4)] == [9593391.21, 100.01]
+    assert sheet.cell(row=3, column=3).value == 0.0123456789
+    assert rep.table.loc[1, "pool.balance_begin"] == 9593391.214999998  # the report unchanged
 
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
@@ -196,13 +226,16 @@ def test_deal_report_command_refuses_bad_input_with_exit_2(deal_run, capsys, tmp
     assert main(["deal-report", str(tmp_path)]) == 2
 
 
-def test_report_and_compare_show_the_rating_range(deal_run, capsys, monkeypatch):
+def test_report_and_compare_show_the_rating_range(deal_run, capsys, monkeypatch, tmp_path):
+    import shutil
+
     monkeypatch.setattr(sim.cli.console, "width", 250)
     assert main(["report", str(deal_run.path)]) == 0
     out = capsys.readouterr().out
     assert "what 2 paths can tell" in out and "n/a: needs >=" in out  # 2 paths resolve nothing
     assert "Residual holder" in out
-    assert main(["compare", str(deal_run.path), str(deal_run.path)]) == 0
+    copy = shutil.copytree(deal_run.path, tmp_path / "copy")  # another run folder, same paths
+    assert main(["compare", str(deal_run.path), str(copy)]) == 0
     out = capsys.readouterr().out
     assert "implied ratings with the uncertainty of each run" in out
 
@@ -227,7 +260,7 @@ def test_dashboard_report_table_and_download_use_the_same_builder(tmp_path):
     csv = report_download(rep, "csv")
     assert csv["filename"] == "deal-report-hand-path1.csv"
     text = base64.b64decode(csv["content"]).decode()
-    assert text == rep.table.to_csv()
+    assert text == export_table(rep).to_csv()  # the command's export, money to the cent
     xlsx = report_download(rep, "xlsx")
     book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(xlsx["content"])))
     assert book["report"].cell(row=2, column=2).value == rep.table.columns[0]

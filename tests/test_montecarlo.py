@@ -39,6 +39,22 @@ def test_progress_is_reported_up_to_the_total():
     assert seen == [(1, 3), (2, 3), (3, 3)]
 
 
+@pytest.mark.parametrize(("cold", "progress", "said"),
+                         [(True, True, True), (False, True, False), (True, False, False)])
+def test_a_cold_kernel_cache_is_announced_before_the_bar(cold, progress, said, monkeypatch,
+                                                         capsys):
+    """The first run on a machine compiles for a minute or two: one line says so, unless
+    the run is quiet; a warm cache says nothing."""
+    from sim.montecarlo import COMPILING
+
+    monkeypatch.setattr("sim.kernelstate.kernels_cold", lambda: cold)
+    run_paths(tiny_config(), 1, seed=1, progress=progress)
+    out = " ".join(capsys.readouterr().out.split())
+    assert (COMPILING in out) is said
+    if said:
+        assert out.index(COMPILING) < out.index("paths")  # before the bar, not after
+
+
 @pytest.mark.parametrize(("paths", "workers"), [(0, 1), (2, 0)])
 def test_bad_path_or_worker_counts_are_rejected(paths, workers):
     with pytest.raises(ValueError, match="at least 1"):

@@ -27,6 +27,19 @@ def test_a_file_that_cannot_be_written_is_refused(tmp_path, name, needle):
     assert str(info.value).startswith("--csv ")
 
 
+@pytest.mark.parametrize(("name", "option", "suffix"), [
+    ("x.csv", "--xlsx", ".xlsx"), ("x.xlsx", "--csv", ".csv"), ("x", "--csv", ".csv")])
+def test_a_name_of_another_format_is_refused(tmp_path, name, option, suffix):
+    with pytest.raises(ValueError) as info:
+        check_output_file(tmp_path / name, option, suffix)
+    assert str(info.value) == (f"{option} {tmp_path / name}: the file name must end in {suffix} "
+                               f"(the file is written in that format), e.g. x{suffix}")
+
+
+def test_the_suffix_is_matched_in_any_case(tmp_path):
+    check_output_file(tmp_path / "REPORT.XLSX", "--xlsx", ".xlsx")
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root may write to any folder")
 def test_a_read_only_folder_is_refused(tmp_path):
     tmp_path.chmod(0o500)
@@ -40,6 +53,17 @@ def test_a_read_only_folder_is_refused(tmp_path):
 def test_a_failed_write_is_one_line():
     err = write_failed("--xlsx", "x.xlsx", OSError(28, "No space left on device"))
     assert str(err) == "--xlsx x.xlsx: cannot be written: No space left on device"
+
+
+@pytest.mark.parametrize(("option", "name", "suffix"), [("--xlsx", "x.csv", ".xlsx"),
+                                                      ("--csv", "x.xlsx", ".csv")])
+def test_deal_report_refuses_a_name_of_the_other_format(tmp_path, capsys, option, name, suffix):
+    """Excel under a .csv name (or CSV under .xlsx) is refused before the run is read."""
+    assert main(["deal-report", "no_such_run", option, str(tmp_path / name)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert err == (f"error: {option} {tmp_path / name}: the file name must end in {suffix} "
+                   f"(the file is written in that format), e.g. x{suffix}")
+    assert not (tmp_path / name).exists()
 
 
 @pytest.mark.parametrize("argv", [

@@ -55,6 +55,15 @@ def test_charge_off_and_hardship_rows_only_for_the_borrower_they_happen_to(book_
         assert not before["re_aged"].any() and r.re_aged and r.dpd == 0
 
 
+def test_a_purchase_row_only_when_the_borrower_bought_something(book_trace):
+    """A trace shows what happened: no purchase of 0 (a month without buying has no row)."""
+    t = book_trace
+    bought = t[t["event"] == "purchase"]
+    assert len(bought) > 0 and (bought["purchase"] > 0).all()
+    months = t[t["event"] == "statement"].groupby("borrower").size()
+    assert bought.groupby("borrower").size().reindex(months.index, fill_value=0).lt(months).any()
+
+
 def test_contacts_only_while_the_borrower_is_past_due(book_trace):
     routine = {"statement", "due_date", "purchase", "charge_off", "hardship"}
     contacts = book_trace[~book_trace["event"].isin(routine)]

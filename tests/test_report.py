@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -60,3 +61,13 @@ def test_a_run_with_neither_paths_nor_portfolio_exits_2_naming_its_tables(stored
     err = " ".join(capsys.readouterr().err.split())
     assert "neither a 'paths' nor a 'portfolio' table (tables: rolls, vintages)" in err
     assert "Traceback" not in err
+
+
+def test_a_one_path_run_says_one_path(tmp_path, capsys):
+    config = tmp_path / "tiny.yaml"
+    config.write_text(TINY_YAML)
+    assert main(["run", str(config), "--paths", "1", "--out", str(tmp_path / "runs")]) == 0
+    captured = capsys.readouterr()
+    text = " ".join((captured.out + captured.err).split())
+    assert "(n = 1 path, seed 5)" in text and "warning: only 1 path;" in text
+    assert not re.search(r"(?<![/\d])1 paths", text)  # the bar's "1/1 paths" is a fraction

@@ -386,7 +386,23 @@ def test_unknown_check_is_refused_with_the_known_names(fake_checks, capsys, tmp_
     blocker = tmp_path / "file"
     blocker.write_text("")
     assert main(["--only", "good", "--out", str(blocker / "V.md"), "--no-progress"]) == 2
-    assert "cannot write the report" in capsys.readouterr().err
+    assert "is a file, not a folder" in " ".join(capsys.readouterr().err.split())
+
+
+@pytest.mark.parametrize(("name", "needle"), [
+    ("no/such/dir/v.md", "no folder {tmp}/no/such/dir; create it"),
+    ("v.txt", "the file name must end in .md"),
+])
+def test_an_out_file_that_cannot_be_written_is_refused_before_any_check(
+        fake_checks, tmp_path, capsys, monkeypatch, name, needle):
+    """As deal-report's --csv: a missing folder is refused, not created, before any work."""
+    ran = []
+    monkeypatch.setattr("sim.validation.runner.run_checks", lambda *a, **k: ran.append(a))
+    assert cli_main(["validate", "--quick", "--out", str(tmp_path / name)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert err.startswith(f"error: --out {tmp_path / name}: ")
+    assert needle.format(tmp=tmp_path) in err
+    assert ran == [] and not (tmp_path / "no").exists()
 
 
 def test_module_entry_point_refuses_an_unknown_check():

@@ -340,7 +340,7 @@ class ReferencePath:
             self.vehicle.dilute(b, after - amount, after)
         self.flows["new_purchases"] += amount
         self.cohort_purchases[b.onboard_month] += amount
-        if b.slot in self.traced:
+        if b.slot in self.traced and amount > 0:  # a story shows only what happened
             self.trace.append(trace_row(self.path, b, self.env.now, m, "purchase",
                                         purchase=amount))
 

@@ -41,10 +41,10 @@ def trace_borrower(config: RunConfig, seed: int, path: int, borrower: int, *,
 
     Each row holds ``path, borrower, day, month, event, type`` and the borrower's state
     after the event (see :func:`sim.reference.records.trace_row`); rows come only from
-    events that happened to this borrower: a statement, due date and purchase every month
-    from onboarding on, a row per collection contact, a ``hardship`` row per re-age and a
-    ``charge_off`` row when the account is charged off. Empty when the borrower is never
-    onboarded.
+    events that happened to this borrower: a statement and due date every month from
+    onboarding on, a purchase in the months they bought something (never one of 0), a row
+    per collection contact, a ``hardship`` row per re-age and a ``charge_off`` row when the
+    account is charged off. Empty when the borrower is never onboarded.
 
     Args:
         replay: simulate the borrower alone (seconds on any book; with early warning, the

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from sim.outfiles import check_output_file
 from sim.validation.core import GROUPS, REGISTRY, Check, CheckSpec, Settings
 from sim.validation.options import add_options, report_path
 
@@ -156,6 +157,8 @@ def validate(args: argparse.Namespace, console: Console | None = None) -> int:
         ValueError: an unknown check name, no check left to run, or a report that cannot
             be written.
     """
+    if args.out is not None and args.out != "-":  # the default's folder is made (docs/)
+        check_output_file(args.out, "--out", ".md")  # before minutes of checks, as --csv
     console = console or Console(width=None if sys.stdout.isatty() else 160)
     settings = Settings(seed=args.seed, quick=args.quick, paths=args.paths,
                         workers=args.workers)
