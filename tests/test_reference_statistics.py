@@ -19,9 +19,10 @@ import numpy as np
 import pytest
 
 from sim.config import deep_merge, load_config
+from sim.delinquency import DAYS_PER_MONTH
 from sim.engine import BUCKETS, ROLL_STATES, PathResult, simulate_path
 from sim.reference import simulate_reference
-from sim.reference.account import DAYS_PER_MONTH, Account
+from sim.reference.account import Account
 from sim.shipped import resolve_config
 
 PATHS = 16
