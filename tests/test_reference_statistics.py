@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sim import delinquency
 from sim.config import deep_merge, load_config
 from sim.delinquency import DAYS_PER_MONTH
 from sim.engine import BUCKETS, ROLL_STATES, PathResult, simulate_path
@@ -85,5 +86,9 @@ def test_counting_days_past_due_from_the_statement_is_caught(vectorised, monkeyp
     """One rule changed in the reference engine (days past due from the statement, not
     the due date): the distribution test fails."""
     monkeypatch.setattr(Account, "due_time", lambda self, month: month * DAYS_PER_MONTH)
+    monkeypatch.setattr(Account, "days_past_due",  # a due day of 0: the statement's day
+                        lambda self, day: int(delinquency.days_past_due(day, self.oldest, 0)))
+    monkeypatch.setattr(Account, "past_due",
+                        lambda self, day: bool(delinquency.past_due(day, self.oldest, 0)))
     reference = [metrics(simulate_reference(CONFIG, 202, p)) for p in range(PATHS)]
     assert len(disagreements(vectorised, reference)) >= 3
