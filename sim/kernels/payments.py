@@ -31,13 +31,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-import sim.delinquency as delinquency
 import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
 from sim.kernels.accounts import cash_for_bill, spend, whole_bills
-from sim.kernels.rules import compiled, days_past_due, due_time, past_due
-
-cured_at_due_date = compiled(delinquency.cured_at_due_date)
-""":func:`sim.delinquency.cured_at_due_date`, compiled (one account or arrays)."""
+from sim.kernels.rules import cured_at_due_date, days_past_due, due_time, past_due
 
 
 @njit(cache=True, inline="always")

@@ -52,3 +52,5 @@ past_due: Any = compiled(delinquency.past_due, due_time=due_time, is_late=is_lat
 """:func:`sim.delinquency.past_due`, compiled: scalar or array ``oldest``."""
 cured_after_payment: Any = compiled(delinquency.cured_after_payment, past_due=past_due)
 """:func:`sim.delinquency.cured_after_payment`, compiled: scalar or array ``oldest``."""
+cured_at_due_date: Any = compiled(delinquency.cured_at_due_date)
+""":func:`sim.delinquency.cured_at_due_date`, compiled: one account or arrays."""
