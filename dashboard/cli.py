@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import errno
+import logging
 import socket
 from pathlib import Path
+from typing import Any
 
 from dashboard.launcher import (
     DEFAULT_MAX_BORROWER_MONTHS,
@@ -174,23 +176,64 @@ def check_configs(configs: str | None) -> str:
     return configs
 
 
+def served_at(host: str, port: int, runs: str, server: str) -> str:
+    """The one line that says where the dashboard is served and how to stop it."""
+    address = f"[{host}]" if ":" in host else host
+    return (f"creditsim dashboard on http://{address}:{port}/ (runs: {runs}, server: "
+            f"{server}); press Ctrl+C to stop")
+
+
+def _in_reloader_child() -> bool:
+    """Whether this process is the one ``--debug``'s reloader started to serve: the port is
+    already bound (by its parent, which passes the socket on) and the address announced."""
+    from werkzeug.serving import is_running_from_reloader
+
+    return is_running_from_reloader()
+
+
+def serve_development(server: Any, host: str, port: int) -> None:
+    """Serve the Flask app ``server`` with Werkzeug's development server, quietly: no
+    start-up banner (Flask's, Dash's, Werkzeug's: :func:`served_at` says where it is) and
+    no line per request; warnings and errors are still logged. Until Ctrl+C.
+    """
+    from werkzeug.serving import make_server
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # its banner and request lines
+    make_server(host, port, server, threaded=True).serve_forever()  # closes on Ctrl+C
+
+
+def serve_debug(app: Any, host: str, port: int) -> None:
+    """Serve the Dash ``app`` in debug mode: Dash's dev tools, the Werkzeug debugger and the
+    reloader, as ``app.run(debug=True)`` does, without Flask's and Dash's start-up lines
+    (Dash's dev tools already keep Werkzeug's log to errors)."""
+    from werkzeug.serving import run_simple
+
+    app.enable_dev_tools(debug=True)
+    app.server.debug = True
+    run_simple(host, port, app.server, use_reloader=True, use_debugger=True, threaded=True)
+
+
 def run_dashboard(args: argparse.Namespace) -> int:
     check_args(args)
     args.runs = check_runs(args.runs)
     args.configs = check_configs(args.configs)
-    check_port(args.host, args.port)
+    child = args.debug and _in_reloader_child()
+    if not child:
+        check_port(args.host, args.port)
     from dashboard.app import create_app
 
     limits = LaunchLimits(max_borrower_months=args.max_borrower_months,
                           max_memory_mb=args.max_memory_mb, timeout_s=float(args.launch_timeout))
     app = create_app(args.runs, configs_dir=args.configs, limits=limits, bind=args.host,
                      allow_hosts=args.allow_host)
-    print(f"creditsim dashboard on http://{args.host}:{args.port}/ (runs: {args.runs}, "
-          f"server: {args.server})", flush=True)
+    if not child:
+        print(served_at(args.host, args.port, args.runs, args.server), flush=True)
     if args.server == "waitress":
         from waitress import serve
 
         serve(app.server, host=args.host, port=args.port, threads=args.threads)
+    elif args.debug:
+        serve_debug(app, args.host, args.port)
     else:
-        app.run(host=args.host, port=args.port, debug=args.debug)
+        serve_development(app.server, args.host, args.port)
     return 0

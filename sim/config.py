@@ -36,6 +36,7 @@ PLAN_TERMS = (0, 3, 6, 12)  # 0 = pay in full at the next statement
 PlanTerm = Annotated[int, Field(ge=0, le=12)]
 FeeTerm = Annotated[int, Field(ge=3, le=12)]
 MAX_NAME = 100  # characters of a config name: it is part of a run's folder name
+UNNAMED = "unnamed"  # the name of a config built in Python without one
 MAX_PATHS = 100_000
 MAX_BORROWERS = 5_000_000 + 1_000_000 * 239  # most borrower slots a book may have (capacity)
 MAX_SEED = 2**63 - 1  # a root seed fits a signed 64-bit integer (manifest, tables)
@@ -1254,9 +1255,11 @@ class ExperimentConfig(_Model):
 class RunConfig(_Model):
     """Everything one run needs."""
 
-    name: str = Field("baseline", min_length=1, max_length=MAX_NAME,
+    name: str = Field(UNNAMED, min_length=1, max_length=MAX_NAME,
                       description="Name shown in reports; part of each run's folder name. "
-                      "A config file without one takes its file's name (b.yaml: b).")
+                      "A config file without one takes its file's name (b.yaml: b); a config "
+                      "built in Python without one is 'unnamed', or 'unnamed-<scenario>' when "
+                      "macro.scenario is not 'baseline' (unnamed-recession).")
     description: str = Field("", description="What this configuration represents.")
     paths: int = Field(100, ge=1, le=MAX_PATHS, description="Default number of Monte Carlo paths.")
     seed: int = Field(20261122, ge=0, le=MAX_SEED, description="Default root seed.")
@@ -1277,6 +1280,17 @@ class RunConfig(_Model):
         None, description="Securitisation of the receivables (sim.abs.Deal, notes sized as "
         "shares of the cut-off pool); a mapping or a YAML file name."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_when_none(cls, data: Any) -> Any:
+        # Before validation, so that the derived name is checked like a written one.
+        if not isinstance(data, dict) or "name" in data:
+            return data
+        macro = data.get("macro")
+        scenario = (macro.get("scenario") if isinstance(macro, dict)
+                    else getattr(macro, "scenario", None))
+        return {**data, "name": default_name(scenario)}
 
     @model_validator(mode="after")
     def _deal_fits(self) -> RunConfig:
@@ -1376,6 +1390,18 @@ SCENARIOS: dict[str, ShockConfig] = {
 }
 
 
+def default_name(scenario: object) -> str:
+    """The name of a config that gives none (one built in Python; a file takes its stem).
+
+    ``'unnamed'``, with the macro scenario when it is a named one other than the steady
+    economy: ``'unnamed-recession'``. Never the name of a shipped config, so that a run of a
+    recession or of a policy variant is not reported as the baseline.
+    """
+    if isinstance(scenario, str) and scenario in SCENARIOS and scenario != "baseline":
+        return f"{UNNAMED}-{scenario}"
+    return UNNAMED
+
+
 def apply_scenario(config: RunConfig, source: str = "config") -> RunConfig:
     """Fill ``macro.shock`` from the named scenario when the config gives none."""
     name = config.macro.scenario
@@ -1415,9 +1441,13 @@ def with_overrides(config: RunConfig, overrides: dict) -> RunConfig:
 
     Sections merge and every other value replaces, as over a ``base:`` file
     (:func:`sim.configfile.merge_over_base`): ``{"spending": {"plan_mix": {12: 1.0}}}``
-    means every purchase on a 12-month plan.
+    means every purchase on a 12-month plan. A config without a name of its own (see
+    :func:`default_name`) takes the name of its new scenario.
     """
-    merged = merge_over_base(config.model_dump(), overrides, RunConfig, warn=False)
+    data = config.model_dump()
+    if config.name == default_name(config.macro.scenario):
+        del data["name"]  # an unnamed config is named again after its (new) scenario
+    merged = merge_over_base(data, overrides, RunConfig, warn=False)
     return validate_config(merged, config.name)
 
 

@@ -5,7 +5,9 @@ calls them and cached in a folder keyed by their sources (:mod:`sim.kernels.cach
 fresh machine, a new checkout or after an edit of the kernels, the first path therefore
 compiles for 1-2 minutes (108 s measured on a shared 2-core machine) before the progress bar
 moves; later processes load the machine code at once. :func:`kernels_cold` tells, before a
-run starts, whether that compilation is still to come, so that the run can say so.
+run starts, whether that compilation is still to come, so that the run compiles the kernels
+first, once, with a spinner, and its progress bar times only the paths
+(:func:`sim.montecarlo.warm_if_cold`).
 
 This module lives outside ``sim/kernels`` on purpose: every file there is part of the cache
 key, and a change to it would make every machine compile again.

@@ -159,6 +159,8 @@ def run_paths(
     size = max(1, min(8, len(todo) // (4 * workers)))
     chunks = _chunks(todo, size if (workers > 1 or scheduler) else 1)
     bar = progress_bar() if progress else None
+    if chunks and not scheduler:  # before the bar's clock starts: its ETA is the paths' pace
+        warm_if_cold(config, bar.console if bar is not None else None)
     task = bar.add_task(config.name, total=paths, completed=len(results)) if bar else None
 
     def finished(chunk_results: list[PathResult]) -> None:
@@ -171,8 +173,6 @@ def run_paths(
         if on_progress is not None:
             on_progress(len(results), paths)
 
-    if bar is not None and chunks and not scheduler:
-        _say_if_compiling(bar.console)
     with bar if bar is not None else nullcontext():
         _dispatch(config, seed, chunks, trace, workers, scheduler, finished)
     return [results[p] for p in range(paths)]
@@ -181,16 +181,72 @@ def run_paths(
 COMPILING = ("compiling the simulation kernels once for this machine (1-2 minutes; later "
              "runs start at once)")
 """Said before the progress bar when the kernels' cache is cold (:mod:`sim.kernelstate`)."""
+COMPILED = "compiled the simulation kernels in {seconds:.0f} s"
+"""Said when they are compiled, before the bar starts."""
+WARM_UP_BORROWERS = 200
+"""Borrowers at launch of the path that compiles the kernels before a run (see
+:func:`warm_if_cold`): enough to reach every rule of the config, a fraction of a second of
+simulation once compiled."""
 
 
-def _say_if_compiling(console: Console) -> None:
-    """Print :data:`COMPILING` on ``console`` when the first path will compile the kernels:
-    the bar would otherwise sit at 0 paths with no ETA for a minute or two. Not for a Dask
-    cluster, whose machines keep their own caches."""
+def warm_up_config(config: RunConfig) -> RunConfig | None:
+    """``config`` with a book of :data:`WARM_UP_BORROWERS` at launch (new borrowers in the
+    config's ratio to the launch book) over the same months, or None when that book makes
+    no valid config. Same rules, deal and types: it compiles the kernels the run will call."""
+    from sim.config import ConfigError, with_overrides
+
+    book = config.book
+    if book.initial_borrowers <= WARM_UP_BORROWERS:
+        return config
+    ratio = book.new_borrowers_per_month / book.initial_borrowers
+    try:
+        return with_overrides(config, {"book": {
+            "initial_borrowers": WARM_UP_BORROWERS,
+            "new_borrowers_per_month": int(WARM_UP_BORROWERS * ratio)}})
+    except ConfigError:
+        return None
+
+
+def warm_kernels(config: RunConfig) -> None:
+    """Compile (or load) the kernels in this process by simulating one small path of
+    :func:`warm_up_config`; numba writes the machine code to its cache folder, from which
+    worker processes load it at once. Its result is thrown away: a path's result depends
+    only on (config, seed, path), so nothing else changes."""
+    small = warm_up_config(config)
+    if small is None:
+        return
+    with threadpool_limits(limits=1):
+        simulate_path(small, 0, 0)
+
+
+def warm_if_cold(config: RunConfig, console: Console | None = None) -> bool:
+    """When the kernels' cache is cold, compile them here before any path runs; returns
+    whether it was cold.
+
+    Otherwise the first path of each process compiles for 1-2 minutes: the progress bar's
+    ETA would extrapolate that over the whole run, and every local worker would compile
+    the same code at once. With ``console`` (a run with a progress bar), a spinner says
+    :data:`COMPILING` meanwhile (a plain line when the console is not a terminal) and a
+    line gives the time it took. Not for a Dask cluster, whose machines keep their own
+    caches.
+    """
     from sim.kernelstate import kernels_cold
 
-    if kernels_cold():
+    if not kernels_cold():
+        return False
+    started = time.perf_counter()
+    if console is None:
+        warm_kernels(config)
+        return True
+    if console.is_terminal:
+        with console.status(COMPILING):
+            warm_kernels(config)
+    else:
         console.print(COMPILING, style="dim", highlight=False)
+        warm_kernels(config)
+    console.print(COMPILED.format(seconds=time.perf_counter() - started), style="dim",
+                  highlight=False)
+    return True
 
 
 def _dispatch(config: RunConfig, seed: int, chunks: list[list[int]], trace: tuple[int, ...],

@@ -284,6 +284,32 @@ def test_a_nameless_file_over_a_base_takes_its_own_name_not_the_bases(tmp_path):
     assert load_config(named).name == "my-book"
 
 
+def test_a_config_built_in_python_without_a_name_is_not_called_baseline():
+    """A recession or a policy variant built in Python must not be reported as the baseline."""
+    assert RunConfig().name == "unnamed"
+    assert load_config({"collections": {"collectors": {"count": 3}}}).name == "unnamed"
+    assert load_config({"macro": {"scenario": "recession"}}).name == "unnamed-recession"
+    assert RunConfig(macro={"scenario": "severe_recession"}).name == "unnamed-severe_recession"
+    assert load_config({"name": "mine", "macro": {"scenario": "recession"}}).name == "mine"
+
+
+def test_an_unnamed_config_is_named_again_after_an_override_of_its_scenario():
+    recession = with_overrides(RunConfig(), {"macro": {"scenario": "recession"}})
+    assert recession.name == "unnamed-recession"
+    assert with_overrides(recession, {"macro": {"scenario": "baseline"}}).name == "unnamed"
+    named = load_config({"name": "mine"})
+    assert with_overrides(named, {"macro": {"scenario": "recession"}}).name == "mine"
+
+
+def test_the_default_name_makes_a_run_folder_name():
+    from sim.arguments import check_store
+    from sim.store import new_run_id
+
+    name = load_config({"macro": {"scenario": "severe_recession"}}).name
+    assert check_store(Path.cwd(), name, 5) == Path.cwd()
+    assert "-unnamed-severe_recession-s5" in new_run_id(name, 5, Path("/nonexistent"))
+
+
 def test_a_too_long_file_name_is_cut_to_the_longest_name(tmp_path):
     path = tmp_path / ("b" * 150 + ".yaml")
     path.write_text("seed: 5\n")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from helpers_engine import tiny_config
@@ -39,20 +41,94 @@ def test_progress_is_reported_up_to_the_total():
     assert seen == [(1, 3), (2, 3), (3, 3)]
 
 
-@pytest.mark.parametrize(("cold", "progress", "said"),
-                         [(True, True, True), (False, True, False), (True, False, False)])
-def test_a_cold_kernel_cache_is_announced_before_the_bar(cold, progress, said, monkeypatch,
-                                                         capsys):
-    """The first run on a machine compiles for a minute or two: one line says so, unless
-    the run is quiet; a warm cache says nothing."""
+@pytest.fixture
+def steps(monkeypatch):
+    """What run_paths does, in order: "cold?" (the cache is asked), "warm" (the kernels are
+    compiled here), "path N" (a path runs in this process), "pool" and "dask" (the paths go
+    to local workers or a cluster). The cache's state is set through ``steps.cold``."""
+    import sim.montecarlo as mc
+
+    log: list[str] = []
+    state = {"cold": True}
+
+    def cold() -> bool:
+        log.append("cold?")
+        return state["cold"]
+
+    def chunk(config, seed, paths, trace):
+        log.extend(f"path {p}" for p in paths)
+        return [simulate_path(config, seed, p, trace) for p in paths]
+
+    def elsewhere(name):
+        def run(*args):
+            log.append(name)
+            *_, chunks, trace, done = args
+            config, seed = args[1], args[2]
+            for c in chunks:
+                done(chunk(config, seed, c, trace))
+        return run
+
+    monkeypatch.setattr("sim.kernelstate.kernels_cold", cold)
+    monkeypatch.setattr(mc, "warm_kernels", lambda config: log.append("warm"))
+    monkeypatch.setattr(mc, "_simulate_chunk", chunk)
+    monkeypatch.setattr(mc, "_run_local", elsewhere("pool"))
+    monkeypatch.setattr(mc, "_run_dask", elsewhere("dask"))
+    return SimpleNamespace(log=log, set_cold=lambda value: state.update(cold=value))
+
+
+@pytest.mark.parametrize("progress", [True, False])
+def test_a_cold_cache_is_compiled_once_before_the_first_path(steps, progress, capsys):
+    """The first path would compile for a minute or two and the bar's ETA would take that
+    for the pace of every path: the kernels compile first, once, then the paths run."""
+    from sim.montecarlo import COMPILED, COMPILING
+
+    run_paths(tiny_config(), 2, seed=1, progress=progress)
+    assert steps.log == ["cold?", "warm", "path 0", "path 1"]
+    out = " ".join(capsys.readouterr().out.split())
+    if progress:  # said before the bar, which starts after
+        assert out.index(COMPILING) < out.index(COMPILED.split("{")[0]) < out.index("paths")
+    else:
+        assert out == ""
+
+
+def test_a_warm_cache_is_not_compiled_again_and_nothing_is_said(steps, capsys):
     from sim.montecarlo import COMPILING
 
-    monkeypatch.setattr("sim.kernelstate.kernels_cold", lambda: cold)
-    run_paths(tiny_config(), 1, seed=1, progress=progress)
-    out = " ".join(capsys.readouterr().out.split())
-    assert (COMPILING in out) is said
-    if said:
-        assert out.index(COMPILING) < out.index("paths")  # before the bar, not after
+    steps.set_cold(False)
+    run_paths(tiny_config(), 2, seed=1, progress=True)
+    assert steps.log == ["cold?", "path 0", "path 1"]
+    assert COMPILING not in " ".join(capsys.readouterr().out.split())
+
+
+def test_local_workers_find_the_kernels_compiled_by_the_parent(steps):
+    run_paths(tiny_config(), 4, seed=1, workers=2)
+    assert steps.log[:3] == ["cold?", "warm", "pool"]
+
+
+def test_a_dask_cluster_compiles_on_its_own_machines(steps, capsys):
+    run_paths(tiny_config(), 2, seed=1, scheduler="tcp://127.0.0.1:8786", progress=True)
+    assert steps.log == ["dask", "path 0", "path 1"]  # the cache here is not even asked
+    assert "compil" not in capsys.readouterr().out
+
+
+def test_a_resumed_run_with_every_path_done_compiles_nothing(steps):
+    config = tiny_config()
+    done = {p: simulate_path(config, 1, p) for p in range(2)}
+    steps.log.clear()
+    run_paths(config, 2, seed=1, done=done)
+    assert steps.log == []
+
+
+def test_the_warm_up_path_keeps_the_rules_and_shrinks_the_book():
+    from sim.montecarlo import WARM_UP_BORROWERS, warm_up_config
+
+    config = sim.load_config("configs/baseline.yaml")
+    small = warm_up_config(config)
+    assert small.book.initial_borrowers == WARM_UP_BORROWERS
+    assert small.book.horizon_months == config.book.horizon_months
+    assert small.model_dump(exclude={"book"}) == config.model_dump(exclude={"book"})
+    tiny = tiny_config()
+    assert warm_up_config(tiny) is tiny  # already small: the config itself
 
 
 @pytest.mark.parametrize(("paths", "workers"), [(0, 1), (2, 0)])
