@@ -52,14 +52,15 @@ class Ledger:
 
     These six are int32 (:data:`CELL`): each cell is a part of one account's balance or a
     change of its instalment, so it fits while the balance stays below
-    :data:`MAX_ACCOUNT_CENTS`, which booking and billing check. What the ledger returns is
-    int64 cents, as are the per-account summaries below.
+    :data:`MAX_ACCOUNT_CENTS`, which booking and billing check (on the balance computed in
+    int64, before it is stored). What the ledger returns is int64 cents.
 
     Three per-account summaries are kept up to date by every booking so that the
     common case (an account whose only bill is this month's) costs a few dense array
-    operations: ``outstanding`` (the balance), ``unpaid`` (billed and unpaid) and
-    ``oldest`` (due month of the oldest unpaid bill, -1 when none; :data:`MONTH`). Read
-    them, never write them from outside; :meth:`audit` recomputes them from the arrays.
+    operations: ``outstanding`` (the balance; :data:`CELL`), ``unpaid`` (billed and unpaid,
+    at most the balance; :data:`CELL`) and ``oldest`` (due month of the oldest unpaid
+    bill, -1 when none; :data:`MONTH`). Read them, never write them from outside;
+    :meth:`audit` recomputes them from the arrays.
 
     A restructuring (:meth:`restructure`, the hardship programme's re-age) leaves three
     more per-account records: ``reaged_month`` (month of the latest restructuring, -1
@@ -79,8 +80,8 @@ class Ledger:
         self.step_fee = np.zeros((SCHEDULE_SLOTS, capacity), dtype=CELL)
         self.due_principal = np.zeros((self.ages, capacity), dtype=CELL)
         self.due_fee = np.zeros((self.ages, capacity), dtype=CELL)
-        self.outstanding = np.zeros(capacity, dtype=np.int64)
-        self.unpaid = np.zeros(capacity, dtype=np.int64)
+        self.outstanding = np.zeros(capacity, dtype=CELL)  # a balance: see MAX_ACCOUNT_CENTS
+        self.unpaid = np.zeros(capacity, dtype=CELL)  # at most the balance
         self.oldest = np.full(capacity, -1, dtype=MONTH)
         self.reaged_month = np.full(capacity, -1, dtype=MONTH)
         self.contract_oldest = np.full(capacity, -1, dtype=MONTH)
@@ -104,8 +105,9 @@ class Ledger:
         return self._age_orders[month % self.ages]
 
     def balance(self, n: int) -> np.ndarray:
-        """Outstanding cents (unbilled principal plus unpaid bills) of accounts 0..n-1."""
-        return self.outstanding[:n].copy()
+        """Outstanding cents (unbilled principal plus unpaid bills) of accounts 0..n-1
+        (int64)."""
+        return self.outstanding[:n].astype(np.int64)
 
     def principal(self, n: int) -> np.ndarray:
         """Principal cents (unbilled and billed, unpaid) of accounts 0..n-1: balance less fees."""
@@ -116,8 +118,8 @@ class Ledger:
         return self.outstanding[idx] - self.due_fee.take(idx, axis=1).sum(axis=0)
 
     def owed(self, n: int) -> np.ndarray:
-        """Cents billed and unpaid (all due dates so far) of accounts 0..n-1."""
-        return self.unpaid[:n].copy()
+        """Cents billed and unpaid (all due dates so far) of accounts 0..n-1 (int64)."""
+        return self.unpaid[:n].astype(np.int64)
 
     def oldest_due_month(self, n: int) -> np.ndarray:
         """Due month of each account's oldest unpaid bill, or -1 when nothing is unpaid
@@ -243,22 +245,19 @@ class Ledger:
         for t, r in fee_rate.items():
             if t < rate.shape[0]:
                 rate[t] = r
-        book_purchases(month, _cents(amount), _cents(term), rate, self.step_principal,
-                       self.step_fee, self.outstanding)
-        self._check_room(amount.shape[0])
-
-    def _check_room(self, n: int) -> None:
-        """Raise if a balance of accounts 0..n-1 went past :data:`MAX_ACCOUNT_CENTS`.
-
-        Fees (late fees on a large overdue balance, re-aged fees) can lift a balance above
-        its limit; this stops the run before a cell of the schedule or of the bills could
-        wrap around.
-        """
-        self._raise_if_above(int(self.outstanding[:n].max(initial=0)))
+        top = book_purchases(month, _cents(amount), _cents(term), rate, self.step_principal,
+                             self.step_fee, self.outstanding)
+        self._raise_if_above(int(top))
 
     @staticmethod
     def _raise_if_above(top: int) -> None:
-        """Raise when the largest balance ``top`` (cents) is past :data:`MAX_ACCOUNT_CENTS`."""
+        """Raise when the largest balance ``top`` (cents, computed in int64) is past
+        :data:`MAX_ACCOUNT_CENTS`.
+
+        Fees (late fees on a large overdue balance, re-aged fees) can lift a balance above
+        its limit; this stops the run rather than go on with a balance, or a cell of the
+        schedule or of the bills, wrapped around.
+        """
         if top > MAX_ACCOUNT_CENTS:
             raise OverflowError(
                 f"an account balance reached {top / 100:,.2f}, above the ledger's largest "

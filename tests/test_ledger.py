@@ -443,6 +443,16 @@ def test_a_balance_past_the_int32_cells_stops_the_run_instead_of_wrapping():
         led.book_purchase(1, cents(1), np.array([0]), FEES)
 
 
+def test_a_late_fee_past_the_largest_balance_stops_the_run_instead_of_wrapping():
+    led = one_account()
+    assert led.outstanding.dtype == led.unpaid.dtype == np.int32
+    led.book_purchase(0, cents(MAX_ACCOUNT_CENTS), np.array([0]), FEES)
+    led.bill(1, 1, 0.01)  # nothing overdue yet: the balance stays at the largest
+    # unpaid, the next statement's late fee lifts the balance past what int32 holds
+    with pytest.raises(OverflowError, match="balance reached 21,689,584.8"):
+        led.bill(2, 1, 0.01)
+
+
 def test_config_refuses_limits_and_fees_that_could_overflow_the_cells():
     # 10 M limit, late fees of 0.3 a month on 8 unpaid bills: up to 40 M a balance
     with pytest.raises(ConfigError, match="credit_line.max_limit = 1e\\+07.*late_fee_daily"):
