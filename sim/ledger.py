@@ -17,11 +17,15 @@ import numpy as np
 
 from sim.delinquency import DAYS_PER_MONTH, days_past_due
 
-__all__ = ["DAYS_PER_MONTH", "MAX_ACCOUNT_CENTS", "SCHEDULE_SLOTS", "Ledger"]
+__all__ = ["DAYS_PER_MONTH", "MAX_ACCOUNT_CENTS", "MONTH", "SCHEDULE_SLOTS", "Ledger"]
 SCHEDULE_SLOTS = 14  # a 12-month plan bought in month m starts at m+1 and ends at m+13
 CELL = np.int32
 """Dtype of the per-month cells (instalments, their changes, unpaid bills): each is a part of
 one account's balance, or a change of its instalment, so it fits while the balance does."""
+MONTH = np.int16
+"""Dtype of the per-account due months (``oldest``, ``contract_oldest``, ``reaged_month``):
+months stop before ``book.horizon_months`` (at most 240), and their due days (month x 30 plus
+the due day) stay far inside int16 too."""
 MAX_ACCOUNT_CENTS = int(np.iinfo(CELL).max)
 """Largest balance an account may reach, in cents (21,474,836.47 currency units); the
 config's ``credit_line.max_limit`` is bounded well below it, and :meth:`Ledger.bill` and
@@ -48,21 +52,22 @@ class Ledger:
 
     These six are int32 (:data:`CELL`): each cell is a part of one account's balance or a
     change of its instalment, so it fits while the balance stays below
-    :data:`MAX_ACCOUNT_CENTS`, which booking and billing check. What the ledger returns is
-    int64 cents, as are the per-account summaries below.
+    :data:`MAX_ACCOUNT_CENTS`, which booking and billing check (on the balance computed in
+    int64, before it is stored). What the ledger returns is int64 cents.
 
     Three per-account summaries are kept up to date by every booking so that the
     common case (an account whose only bill is this month's) costs a few dense array
-    operations: ``outstanding`` (the balance), ``unpaid`` (billed and unpaid) and
-    ``oldest`` (due month of the oldest unpaid bill, -1 when none). Read them, never
-    write them from outside; :meth:`audit` recomputes them from the arrays.
+    operations: ``outstanding`` (the balance; :data:`CELL`), ``unpaid`` (billed and unpaid,
+    at most the balance; :data:`CELL`) and ``oldest`` (due month of the oldest unpaid
+    bill, -1 when none; :data:`MONTH`). Read them, never write them from outside;
+    :meth:`audit` recomputes them from the arrays.
 
     A restructuring (:meth:`restructure`, the hardship programme's re-age) leaves three
     more per-account records: ``reaged_month`` (month of the latest restructuring, -1
-    when never; int32), ``contract_oldest`` (due month of the oldest bill it cancelled, -1
-    when none was unpaid; int32) and ``reaged_left`` (cents of the restructured amount not yet
-    repaid, int32: principal paid afterwards counts against it). They give the contractual
-    delinquency of :meth:`contractual_days_past_due`.
+    when never; :data:`MONTH`), ``contract_oldest`` (due month of the oldest bill it
+    cancelled, -1 when none was unpaid; :data:`MONTH`) and ``reaged_left`` (cents of the
+    restructured amount not yet repaid, int32: principal paid afterwards counts against
+    it). They give the contractual delinquency of :meth:`contractual_days_past_due`.
     """
 
     def __init__(self, capacity: int, chargeoff_dpd: int, due_day: int):
@@ -75,11 +80,11 @@ class Ledger:
         self.step_fee = np.zeros((SCHEDULE_SLOTS, capacity), dtype=CELL)
         self.due_principal = np.zeros((self.ages, capacity), dtype=CELL)
         self.due_fee = np.zeros((self.ages, capacity), dtype=CELL)
-        self.outstanding = np.zeros(capacity, dtype=np.int64)
-        self.unpaid = np.zeros(capacity, dtype=np.int64)
-        self.oldest = np.full(capacity, -1, dtype=np.int64)
-        self.reaged_month = np.full(capacity, -1, dtype=np.int32)  # months: at most 240
-        self.contract_oldest = np.full(capacity, -1, dtype=np.int32)
+        self.outstanding = np.zeros(capacity, dtype=CELL)  # a balance: see MAX_ACCOUNT_CENTS
+        self.unpaid = np.zeros(capacity, dtype=CELL)  # at most the balance
+        self.oldest = np.full(capacity, -1, dtype=MONTH)
+        self.reaged_month = np.full(capacity, -1, dtype=MONTH)
+        self.contract_oldest = np.full(capacity, -1, dtype=MONTH)
         self.reaged_left = np.zeros(capacity, dtype=CELL)  # at most a balance
         self._any_reaged = False
         # due-month slots by age, which depend on the month only through month % ages; and
@@ -100,8 +105,9 @@ class Ledger:
         return self._age_orders[month % self.ages]
 
     def balance(self, n: int) -> np.ndarray:
-        """Outstanding cents (unbilled principal plus unpaid bills) of accounts 0..n-1."""
-        return self.outstanding[:n].copy()
+        """Outstanding cents (unbilled principal plus unpaid bills) of accounts 0..n-1
+        (int64)."""
+        return self.outstanding[:n].astype(np.int64)
 
     def principal(self, n: int) -> np.ndarray:
         """Principal cents (unbilled and billed, unpaid) of accounts 0..n-1: balance less fees."""
@@ -112,12 +118,13 @@ class Ledger:
         return self.outstanding[idx] - self.due_fee.take(idx, axis=1).sum(axis=0)
 
     def owed(self, n: int) -> np.ndarray:
-        """Cents billed and unpaid (all due dates so far) of accounts 0..n-1."""
-        return self.unpaid[:n].copy()
+        """Cents billed and unpaid (all due dates so far) of accounts 0..n-1 (int64)."""
+        return self.unpaid[:n].astype(np.int64)
 
     def oldest_due_month(self, n: int) -> np.ndarray:
-        """Due month of each account's oldest unpaid bill, or -1 when nothing is unpaid."""
-        return self.oldest[:n].copy()
+        """Due month of each account's oldest unpaid bill, or -1 when nothing is unpaid
+        (int64)."""
+        return self.oldest[:n].astype(np.int64)
 
     def days_past_due(self, day: float, n: int) -> np.ndarray:
         """Whole days since the oldest unpaid due date at time ``day``.
@@ -238,22 +245,19 @@ class Ledger:
         for t, r in fee_rate.items():
             if t < rate.shape[0]:
                 rate[t] = r
-        book_purchases(month, _cents(amount), _cents(term), rate, self.step_principal,
-                       self.step_fee, self.outstanding)
-        self._check_room(amount.shape[0])
-
-    def _check_room(self, n: int) -> None:
-        """Raise if a balance of accounts 0..n-1 went past :data:`MAX_ACCOUNT_CENTS`.
-
-        Fees (late fees on a large overdue balance, re-aged fees) can lift a balance above
-        its limit; this stops the run before a cell of the schedule or of the bills could
-        wrap around.
-        """
-        self._raise_if_above(int(self.outstanding[:n].max(initial=0)))
+        top = book_purchases(month, _cents(amount), _cents(term), rate, self.step_principal,
+                             self.step_fee, self.outstanding)
+        self._raise_if_above(int(top))
 
     @staticmethod
     def _raise_if_above(top: int) -> None:
-        """Raise when the largest balance ``top`` (cents) is past :data:`MAX_ACCOUNT_CENTS`."""
+        """Raise when the largest balance ``top`` (cents, computed in int64) is past
+        :data:`MAX_ACCOUNT_CENTS`.
+
+        Fees (late fees on a large overdue balance, re-aged fees) can lift a balance above
+        its limit; this stops the run rather than go on with a balance, or a cell of the
+        schedule or of the bills, wrapped around.
+        """
         if top > MAX_ACCOUNT_CENTS:
             raise OverflowError(
                 f"an account balance reached {top / 100:,.2f}, above the ledger's largest "

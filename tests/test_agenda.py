@@ -19,10 +19,10 @@ from sim.config import load_config
 from sim.engine import PathSimulation
 from sim.kernels.agenda import NEVER, court_day, next_day, rung_table, top_priority
 from sim.kernels.ladder import priority
+from sim.kernels.layout import DAY, NEVER_ACTED
 
 # the baseline ladder: sms and app push 1-89 DPD every 3 days, automated call 3-89 every 4,
 # collectors 15-89 every 7, agency 90-360 every 14
-NEVER_ACTED = -(10**6)
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def ladder() -> tuple:
 def _next(r, day: int, due: int, last: list[int], placed: bool = False,
           court: int = NEVER) -> int:
     return next_day(day, 0, due, rung_table(r), np.array([placed]),
-                    np.array([last], dtype=np.int32), court)
+                    np.array([last], dtype=DAY), court)
 
 
 def test_next_day_is_the_first_rung_ready_inside_its_window(ladder):

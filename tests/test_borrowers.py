@@ -518,3 +518,19 @@ def test_an_unemployed_applicant_has_spent_the_spell_so_far_hand_worked():
     got = inc.spell_cost_months(np.array([0, 1, 5]), 0.7)
     assert got == pytest.approx([0.0, 0.308, 2.038])
     assert inc.spell_cost_months(3, 0.2) == 0.0  # benefits above essentials: nothing spent
+
+
+def test_the_pools_months_and_instalments_fit_their_dtypes_for_every_valid_config():
+    from sim.config import BookConfig, ChannelConfig
+    from sim.ledger import MAX_ACCOUNT_CENTS
+
+    def largest(model: type, field: str) -> int:
+        return next(m.le for m in model.model_fields[field].metadata if hasattr(m, "le"))
+
+    pool = pool_for(capacity=4)
+    last_month = largest(BookConfig, "horizon_months") + largest(ChannelConfig,
+                                                                   "arrangement_months")
+    for months in (pool.arrangement_until, pool.nudged_month):
+        assert last_month <= np.iinfo(months.dtype).max
+    # an arrangement's instalment is at most the balance, which the ledger keeps below this
+    assert MAX_ACCOUNT_CENTS <= np.iinfo(pool.plan_instalment.dtype).max

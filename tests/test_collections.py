@@ -224,3 +224,34 @@ def test_policy_change_keeps_borrower_draws_common():
     np.testing.assert_array_equal(a.unemployment, b.unemployment)
     np.testing.assert_array_equal(a.pool.permanent_income, b.pool.permanent_income)
     assert a.series["new_purchases"][0] == b.series["new_purchases"][0]
+
+
+# -- the ladder's narrow dtypes -------------------------------------------------------------
+def _largest(model: type, field: str) -> int:
+    """The largest value config validation lets ``model.field`` take."""
+    return next(m.le for m in model.model_fields[field].metadata if hasattr(m, "le"))
+
+
+def test_the_ladders_days_and_contacts_fit_their_dtypes_for_every_valid_config():
+    from sim.config import BookConfig, CapsConfig, ChannelConfig, LadderStep
+    from sim.delinquency import DAYS_PER_MONTH
+    from sim.kernels.layout import CONTACTS, DAY, NEVER_ACTED
+
+    last_day = _largest(BookConfig, "horizon_months") * DAYS_PER_MONTH
+    assert last_day + _largest(ChannelConfig, "promise_days") <= np.iinfo(DAY).max
+    # a rung that never acted is ready on day 0 whatever its wait
+    assert NEVER_ACTED <= 0 - _largest(LadderStep, "every_days")
+    assert _largest(CapsConfig, "per_week") <= np.iinfo(CONTACTS).max
+    assert _largest(CapsConfig, "per_day") <= np.iinfo(CONTACTS).max
+    assert 31 * _largest(CapsConfig, "per_day") <= np.iinfo(np.int16).max  # contacts_month
+
+
+def test_a_long_run_keeps_the_ladders_days():
+    """Queue and promise days late in a long horizon are stored as they were set."""
+    sim = PathSimulation(config(book={**BOOK, "horizon_months": 240}), 1, 0)
+    col = sim.collections
+    late = 240 * 30 - 1
+    col.queued_since[:3] = [late, 0, -1]
+    col.promise_day[:3] = [late + 30, 5, -1]
+    assert col.queued_since[:3].tolist() == [late, 0, -1]
+    assert col.promise_day[:3].tolist() == [late + 30, 5, -1]

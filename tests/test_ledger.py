@@ -416,11 +416,41 @@ def test_cells_are_int32_and_what_the_ledger_returns_is_int64():
     assert led.balance(2).dtype == np.int64 and led.balance(2).tolist() == [110_000, 90_351]
 
 
+def test_due_months_are_narrow_and_fit_every_valid_horizon():
+    from sim.config import BillingConfig, BookConfig
+    from sim.ledger import MONTH
+
+    def largest(model: type, field: str) -> int:
+        return next(m.le for m in model.model_fields[field].metadata if hasattr(m, "le"))
+
+    led = Ledger(capacity=2, chargeoff_dpd=180, due_day=27)
+    for arr in (led.oldest, led.contract_oldest, led.reaged_month):
+        assert arr.dtype == MONTH
+    # the due day of the last month's bill, as the numpy rules compute it on these arrays
+    last = largest(BookConfig, "horizon_months")
+    assert last * DAYS_PER_MONTH + largest(BillingConfig, "due_day") <= np.iinfo(MONTH).max
+    led.book_purchase(last - 2, cents(100, 0), np.array([0, 0]), FEES)
+    led.bill(last - 1, 2, 0.0)
+    assert led.oldest_due_month(2).dtype == np.int64
+    assert led.oldest_due_month(2).tolist() == [last - 1, -1]
+    assert led.days_past_due(last * DAYS_PER_MONTH, 2).tolist() == [3, 0]
+
+
 def test_a_balance_past_the_int32_cells_stops_the_run_instead_of_wrapping():
     led = one_account()
     led.book_purchase(0, cents(MAX_ACCOUNT_CENTS), np.array([0]), FEES)  # fits exactly
     with pytest.raises(OverflowError, match="credit_line.max_limit"):
         led.book_purchase(1, cents(1), np.array([0]), FEES)
+
+
+def test_a_late_fee_past_the_largest_balance_stops_the_run_instead_of_wrapping():
+    led = one_account()
+    assert led.outstanding.dtype == led.unpaid.dtype == np.int32
+    led.book_purchase(0, cents(MAX_ACCOUNT_CENTS), np.array([0]), FEES)
+    led.bill(1, 1, 0.01)  # nothing overdue yet: the balance stays at the largest
+    # unpaid, the next statement's late fee lifts the balance past what int32 holds
+    with pytest.raises(OverflowError, match="balance reached 21,689,584.8"):
+        led.bill(2, 1, 0.01)
 
 
 def test_config_refuses_limits_and_fees_that_could_overflow_the_cells():

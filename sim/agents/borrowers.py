@@ -168,9 +168,12 @@ class BorrowerPool:
         self.months_unemployed = np.zeros(capacity, dtype=np.int16)
         self.escalated = np.zeros(capacity, dtype=bool)
         self.stretch = np.zeros(capacity)  # months of income a collector's plan moves up
-        self.arrangement_until = np.full(capacity, -1, dtype=np.int32)  # last month of a plan
-        self.plan_instalment = np.zeros(capacity, dtype=np.int64)  # cents due a month in a plan
-        self.nudged_month = np.full(capacity, -1, dtype=np.int32)  # reached by education
+        # months stop before book.horizon_months (at most 240), a plan's end at most
+        # arrangement_months (24) later; an instalment is at most the balance, which the
+        # ledger keeps below sim.ledger.MAX_ACCOUNT_CENTS (int32)
+        self.arrangement_until = np.full(capacity, -1, dtype=np.int16)  # last month of a plan
+        self.plan_instalment = np.zeros(capacity, dtype=np.int32)  # cents due a month in a plan
+        self.nudged_month = np.full(capacity, -1, dtype=np.int16)  # reached by education
         self.reminded = np.zeros(capacity, dtype=bool)  # reminded before this due date
         self.income = self.permanent_income.copy()
         self.disposable = np.zeros(capacity)  # income less essentials this month, >= 0

@@ -45,8 +45,11 @@ from sim.delinquency import (
     due_time,
 )
 from sim.kernels.layout import (
+    CONTACTS,
+    DAY,
     EXPECTED_RECOVERY,
     LARGEST_BALANCE,
+    NEVER_ACTED,
     OLDEST_DPD,
     PAID,
     SEGMENTS,
@@ -198,14 +201,14 @@ class Collections:
         self.cost_cents = {ch: int(round(p.cost * 100)) if p else 0
                            for ch, p in ((ch, self.col.channels.get(ch)) for ch in CHANNELS)}
         self.state = State(
-            last_action=np.full((capacity, len(self.steps)), -(10**6), dtype=np.int32),
-            week=np.zeros((7, capacity), dtype=np.int16),
-            week_total=np.zeros(capacity, dtype=np.int16),
-            queued_since=np.full(capacity, -1, dtype=np.int64),
+            last_action=np.full((capacity, len(self.steps)), NEVER_ACTED, dtype=DAY),
+            week=np.zeros((7, capacity), dtype=CONTACTS),
+            week_total=np.zeros(capacity, dtype=CONTACTS),
+            queued_since=np.full(capacity, -1, dtype=DAY),
             agency=np.zeros(capacity, dtype=bool), legal=np.zeros(capacity, dtype=bool),
             human_ever=np.zeros(capacity, dtype=bool),
-            contacts_month=np.zeros(capacity, dtype=np.int32),
-            promise_day=np.full(capacity, -1, dtype=np.int64),
+            contacts_month=np.zeros(capacity, dtype=np.int16),
+            promise_day=np.full(capacity, -1, dtype=DAY),
             promise_kept=np.zeros(capacity, dtype=bool),
             promise_channel=np.zeros(capacity, dtype=np.int8),
             actions=np.zeros(len(CHANNELS), dtype=np.int64),

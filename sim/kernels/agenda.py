@@ -58,11 +58,11 @@ class Agenda(NamedTuple):
     wake: np.ndarray  # (n,) int64 day
     due: np.ndarray  # (n,) int64 day
     alive: np.ndarray  # (n,) bool
-    last: np.ndarray  # (n, rungs) int32 day
+    last: np.ndarray  # (n, rungs) day, dtype of State.last_action
     placed: np.ndarray  # (n,) bool
-    ring: np.ndarray  # (7, n) int16
-    week: np.ndarray  # (n,) int16
-    contacts: np.ndarray  # (n,) int32
+    ring: np.ndarray  # (7, n) dtype of State.week
+    week: np.ndarray  # (n,) dtype of State.week_total
+    contacts: np.ndarray  # (n,) dtype of State.contacts_month
     act: np.ndarray  # (n,) int64 row
     aw: np.ndarray  # (n,) int64 slot
     dpd: np.ndarray  # (n,) int64

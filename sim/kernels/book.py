@@ -26,7 +26,7 @@ PLAN_TERMS = (1, 3, 6, 12)
 @njit(cache=True)
 def book_purchases(month: int, amount: np.ndarray, term: np.ndarray, rate: np.ndarray,
                    step_principal: np.ndarray, step_fee: np.ndarray,
-                   outstanding: np.ndarray) -> None:
+                   outstanding: np.ndarray) -> np.int64:
     """Book purchases ``amount`` (cents) of accounts 0..n-1 made in ``month`` on plans of
     ``term`` months (0: pay in full), the fee ``rate[term]`` of the amount a period.
 
@@ -34,9 +34,14 @@ def book_purchases(month: int, amount: np.ndarray, term: np.ndarray, rate: np.nd
     instalment; ``step_principal`` and ``step_fee`` (14, capacity) change at the statements
     of slots ``month + 1`` (start), ``month + 2`` (the remainder ends) and
     ``month + 1 + term`` (the plan ends), modulo 14.
+
+    Returns:
+        The largest balance after booking, computed in int64 before it is stored, so that
+        the caller sees a balance the (narrower) ``outstanding`` could not hold.
     """
     slots = step_principal.shape[0]
     start, after = (month + 1) % slots, (month + 2) % slots
+    top = np.int64(0)
     for i in range(amount.shape[0]):
         a, t = amount[i], term[i]
         periods = max(t, 1)
@@ -49,7 +54,10 @@ def book_purchases(month: int, amount: np.ndarray, term: np.ndarray, rate: np.nd
             end = (month + 1 + periods) % slots
             step_principal[end, i] -= base
             step_fee[end, i] -= fee
-        outstanding[i] += a
+        balance = np.int64(outstanding[i]) + a
+        top = max(top, balance)
+        outstanding[i] = balance
+    return top
 
 
 @njit(cache=True)

@@ -21,6 +21,16 @@ TALLY_KEYS = ("collector_capacity", "collector_calls", "queue_wait_days_total",
 """The counters of :attr:`State.tally`, in order."""
 OLDEST_DPD, LARGEST_BALANCE, EXPECTED_RECOVERY = range(3)
 """Codes of the collectors' priority rules (``collections.collectors.priority``)."""
+DAY = np.int16
+"""Dtype of the ladder's days (:attr:`State.last_action`, ``queued_since``, ``promise_day``):
+a path's days stop before ``book.horizon_months`` (at most 240) x 30 = 7,200, and a promise
+falls due at most 30 days later, far inside int16's 32,767."""
+NEVER_ACTED = int(np.iinfo(DAY).min)
+""":attr:`State.last_action` of a rung that never acted on the account: ``every_days`` (at
+most 90) after it is still before day 0, so the rung is ready from the first day."""
+CONTACTS = np.int8
+"""Dtype of the contacts of a day (:attr:`State.week`) and of seven days (``week_total``):
+at most ``caps.per_day`` (20) and ``caps.per_week`` (100)."""
 
 
 class Rules(NamedTuple):
@@ -66,15 +76,15 @@ class Rules(NamedTuple):
 class State(NamedTuple):
     """The ladder's per-account arrays (``capacity`` slots) and the month's counters."""
 
-    last_action: np.ndarray  # (capacity, rungs) int32 day of each rung's last action
-    week: np.ndarray  # (7, capacity) int16 contacts per day, 7-day ring
-    week_total: np.ndarray  # int16 contacts in the last 7 days
-    queued_since: np.ndarray  # int64 day queued for a collector, -1 not queued
+    last_action: np.ndarray  # (capacity, rungs) DAY of each rung's last action
+    week: np.ndarray  # (7, capacity) CONTACTS per day, 7-day ring
+    week_total: np.ndarray  # CONTACTS in the last 7 days
+    queued_since: np.ndarray  # DAY queued for a collector, -1 not queued
     agency: np.ndarray  # bool placed with the agency
     legal: np.ndarray  # bool taken to court
     human_ever: np.ndarray  # bool ever called by a collector
-    contacts_month: np.ndarray  # int32 contacts this month
-    promise_day: np.ndarray  # int64 day a promise falls due, -1 none
+    contacts_month: np.ndarray  # int16 contacts this month (at most 31 x caps.per_day)
+    promise_day: np.ndarray  # DAY a promise falls due, -1 none
     promise_kept: np.ndarray  # bool the promise will be kept
     promise_channel: np.ndarray  # int8 channel the promise was made to
     actions: np.ndarray  # (channels,) int64 actions this month

@@ -155,7 +155,7 @@ def due_date_payments(month: int, n: int, due_day: int, decide: bool, given: np.
         due just before it, int64; paid, int64 cents), each of shape (n,).
     """
     today = due_time(month, due_day)
-    owed = unpaid[:n].copy()
+    owed = unpaid[:n].astype(np.int64)
     late = np.empty(n, dtype=np.bool_)
     dpd = np.empty(n, dtype=np.int64)
     paid = given.copy() if not decide else np.empty(n, dtype=np.int64)

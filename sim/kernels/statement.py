@@ -141,8 +141,9 @@ def bill_accounts(month: int, n: int, late_fee_rate: float, acceleration_dpd: in
         due_principal[due, i] = p
         due_fee[due, i] = f
         unpaid[i] += p + f
-        outstanding[i] += f
-        top = max(top, outstanding[i])
+        balance = np.int64(outstanding[i]) + f  # in int64 before it is stored
+        top = max(top, balance)
+        outstanding[i] = balance
         if oldest[i] < 0 and p + f > 0:
             oldest[i] = month
         if (acceleration_dpd >= 0 and open_[i] and not accelerated[i]

@@ -71,8 +71,8 @@ def _accounts(capacity: int) -> dict[str, Any]:  # a stand-in for the path's acc
                            kind=np.zeros(capacity, dtype=np.int8),
                            escalated=np.zeros(capacity, dtype=bool),
                            stretch=np.zeros(capacity),
-                           arrangement_until=np.full(capacity, -1, dtype=np.int32),
-                           plan_instalment=np.zeros(capacity, dtype=np.int64),
+                           arrangement_until=np.full(capacity, -1, dtype=np.int16),
+                           plan_instalment=np.zeros(capacity, dtype=np.int32),
                            permanent_income=np.zeros(capacity), disposable=np.zeros(capacity),
                            rules=SimpleNamespace(income=SimpleNamespace(
                                other_debt_limit_months=0.0)))
