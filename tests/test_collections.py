@@ -243,7 +243,8 @@ def test_the_ladders_days_and_contacts_fit_their_dtypes_for_every_valid_config()
     assert NEVER_ACTED <= 0 - _largest(LadderStep, "every_days")
     assert _largest(CapsConfig, "per_week") <= np.iinfo(CONTACTS).max
     assert _largest(CapsConfig, "per_day") <= np.iinfo(CONTACTS).max
-    assert 31 * _largest(CapsConfig, "per_day") <= np.iinfo(np.int16).max  # contacts_month
+    month = PathSimulation(config(), 1, 0).collections.state.contacts_month
+    assert 31 * _largest(CapsConfig, "per_day") <= np.iinfo(month.dtype).max
 
 
 def test_a_long_run_keeps_the_ladders_days():
