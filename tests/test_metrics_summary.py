@@ -49,3 +49,31 @@ def test_comparison_metrics_add_the_tranche_losses_both_runs_have():
     b = pd.DataFrame(columns=["path", "note_loss_A"])
     metrics = comparison_metrics(a, b)
     assert metrics[-1] == "note_loss_A" and "note_loss_B" not in metrics
+
+
+def _book(months: int, dpd30: list[float]) -> pd.DataFrame:
+    """One path: receivables of 100 and ``dpd30[m]`` of them 30+ days past due in month m."""
+    from sim.delinquency import BUCKETS
+
+    frame = pd.DataFrame({"path": 0, "month": np.arange(months), "receivables_balance": 100.0})
+    for b in BUCKETS[1:]:
+        frame[f"balance_{b}"] = 0.0
+    frame["balance_dpd_31_60"] = dpd30
+    return frame
+
+
+def test_peak_delinquency_leaves_the_launch_spike_out():
+    from sim.metrics import SEASONED_MONTH, seasoned_dpd30_share
+
+    shares = [0.0, 2.0, 9.0, 8.0] + [3.0] * (SEASONED_MONTH - 4) + [4.0, 5.0, 4.5]
+    share = seasoned_dpd30_share(_book(len(shares), shares))
+    assert share.max() == pytest.approx(0.05)  # month 13, not the launch's 9 % in month 2
+    assert len(share) == len(shares) - SEASONED_MONTH
+
+
+def test_peak_delinquency_of_a_short_horizon_uses_every_month():
+    from sim.metrics import SEASONED_MONTH, seasoned_dpd30_share
+
+    shares = [0.0, 2.0, 9.0, 8.0][: SEASONED_MONTH]
+    share = seasoned_dpd30_share(_book(len(shares), shares))
+    assert share.max() == pytest.approx(0.09) and len(share) == len(shares)
