@@ -133,7 +133,8 @@ def layout(ctx: AppContext) -> html.Div:
                HELP["seed"]),
         html.Div(id="launch-knobs"),
         html.P(id="launch-size", className="caption"),
-        html.Button("Start run", id="launch-button", n_clicks=0, className="button"),
+        html.Button("Start run", id="launch-button", n_clicks=0, className="button",
+                    disabled=bool(ctx.launch_unavailable)),
     ], className="form")
     progress = html.Div([
         dcc.Store(id="launch-job"),
@@ -147,6 +148,8 @@ def layout(ctx: AppContext) -> html.Div:
                            "parameters changed. It runs in the background; when it ends it "
                            "appears in the run picker. This server starts runs of at most "
                            f"{ctx.limits.describe()}, one at a time."),
+        note(ctx.launch_unavailable, note_id="launch-unavailable", kind="warning")
+        if ctx.launch_unavailable else html.Div(id="launch-unavailable"),
         card(form, progress, wide=True),
     ])
 
