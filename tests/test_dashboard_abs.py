@@ -178,3 +178,26 @@ def test_tranche_loss_quantiles_are_na_where_the_cli_prints_na(paths):
         4: (True, True), 20: (False, True), 100: (False, False)}[paths]
     assert cli.count("n/a") >= sum(row[k].startswith("n/a") for k in ("loss_p95", "loss_p99"))
     assert "too few paths" in agg.SUMMARY_CAPTION and "100 for the 99 %" in agg.SUMMARY_CAPTION
+
+
+def test_the_rating_is_read_at_the_notes_wal_as_the_page_and_its_doc_say():
+    """Issue example: docs/DASHBOARD.md said ratings were read on the 'idealised 5-year'
+    scale; the code reads the table at the note's mean WAL, as the CLI says."""
+    from pathlib import Path
+
+    from sim.abs import tranche_summary
+    from sim.abs.ratings import implied_rating
+
+    # an expected loss of 0.21 % is Baa1 for a 2.5-year note but A3 for a 5-year one
+    assert (implied_rating(0.0021, 2.5), implied_rating(0.0021, 5.0)) == ("Baa1", "A3")
+    metrics = pd.DataFrame({"path": np.arange(50), "note": "B", "loss_pct": 0.0021,
+                            "any_loss": True, "wal_years": 2.5, "irr_annual": 0.03})
+    assert tranche_summary(metrics)["implied_rating"].tolist() == ["Baa1"]  # read at the WAL
+    doc = (Path(__file__).parents[1] / "docs" / "DASHBOARD.md").read_text()
+    abs_section = " ".join(doc.split("### ABS", 1)[1].split("###", 1)[0].split())
+    assert "5-year" not in abs_section
+    assert "implied rating reads Moody's idealised cumulative expected-loss table at the " \
+           "note's mean WAL" in abs_section
+    names = {c["id"]: c["name"] for c in agg.SUMMARY_COLUMNS}
+    assert names["implied_rating"] == "implied rating (at the WAL)"
+    assert "table at the note's mean WAL" in agg.SUMMARY_CAPTION

@@ -207,7 +207,7 @@ SUMMARY_COLUMNS = [
     {"id": "prob_loss", "name": "P(any loss) [Wilson 95 %]"},
     {"id": "loss_p95", "name": "95 % loss"},
     {"id": "loss_p99", "name": "99 % loss"},
-    {"id": "implied_rating", "name": "implied rating"},
+    {"id": "implied_rating", "name": "implied rating (at the WAL)"},
     {"id": "ratings_consistent", "name": "ratings consistent with the run"},
     {"id": "wal_years", "name": "WAL (years)"},
     {"id": "irr_annual", "name": "IRR (annual)"},
@@ -226,8 +226,9 @@ SUMMARY_CAPTION = (
     "P(any loss) with its Wilson interval. The 95 % and 99 % losses are quantiles of the loss "
     "across paths, 'n/a' when the run has too few paths to resolve them (as in 'creditsim "
     f"report': {paths_to_resolve(0.95)} paths for the 95 % loss, {paths_to_resolve(0.99)} for "
-    "the 99 %). The implied rating reads Moody's idealised "
-    "expected-loss table at the note's mean WAL; a run of N paths cannot tell losses rarer than "
+    "the 99 %). The implied rating reads Moody's idealised cumulative expected-loss table at "
+    "the note's mean WAL (interpolated between its 1- to 10-year horizons; a note that never "
+    "received principal is read at 10 years); a run of N paths cannot tell losses rarer than "
     "about 1/N from none, so the rating is 'n/a' (with the paths it would need) when the run "
     "cannot resolve it, and the ratings consistent with the interval are shown beside it. "
     "WAL and IRR are means over paths; the residual holder's IRR counts the residual it "
