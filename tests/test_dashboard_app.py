@@ -169,3 +169,13 @@ def test_a_read_only_store_is_served_and_the_launch_page_says_it_cannot_start_ru
                         [{"id": "launch-message", "property": "children"}],
                         [{"id": "launch-button", "property": "n_clicks", "value": 1}]))
     assert "is read-only, so this dashboard shows its runs but cannot start new ones" in clicked
+
+
+def test_the_help_of_runs_says_which_folder_must_exist_and_which_is_created(capsys):
+    """Issue example: '--runs  run-store folder, an existing one (default: runs, created when
+    missing)' read as a contradiction."""
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["dashboard", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert ("--runs FOLDER the run store to serve: a FOLDER given here must already exist; "
+            "without --runs, ./runs is served and created if missing") in text
