@@ -179,3 +179,16 @@ def test_the_help_of_runs_says_which_folder_must_exist_and_which_is_created(caps
     text = " ".join(capsys.readouterr().out.split())
     assert ("--runs FOLDER the run store to serve: a FOLDER given here must already exist; "
             "without --runs, ./runs is served and created if missing") in text
+
+
+def test_a_cache_folder_that_cannot_be_made_leaves_the_dashboard_serving_without_launches(
+        run_store, tmp_path):
+    from dashboard.app import _launch_context
+    from dashboard.launcher import LaunchLimits
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    guard, jobs, why = _launch_context(run_store, blocker / "cache", "configs", LaunchLimits())
+    assert jobs is None and guard.lock_path is None
+    assert why.startswith(f"The dashboard's cache folder {blocker / 'cache'} cannot be created")
+    assert create_app(run_store, configs_dir="configs", cache_dir=blocker / "cache").server
