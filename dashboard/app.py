@@ -6,10 +6,13 @@ every few seconds and whenever a launched run finishes; ``?a=<run id>&b=<run id>
 the address selects runs. Pages live in :mod:`dashboard.pages`; figures in
 :mod:`dashboard.figures`. Every request's Host and Origin are checked against the served
 address (:mod:`dashboard.security`); launched runs are jobs (:mod:`dashboard.jobs`).
+A read-only store is served for reading only: nothing is written into it, and the Launch
+page says why it cannot start runs there.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -96,13 +99,59 @@ def _register_shell(app: Dash, ctx: AppContext) -> None:
         return options, run_a, options, run_b
 
 
+def store_writable(root: Path) -> bool:
+    """Whether this process may create files in the run store ``root`` (new runs, and the
+    launch cache by default). False on a read-only file system or without write permission."""
+    return os.access(root, os.W_OK | os.X_OK)
+
+
+def read_only_reason(root: Path) -> str:
+    """Why the Launch page cannot start runs into the read-only store ``root``."""
+    return (f"The run store {root} is read-only, so this dashboard shows its runs but cannot "
+            "start new ones (a run is written into the store). To launch runs, serve a store "
+            "you can write to (--runs FOLDER, or CREDITSIM_RUNS), or run 'creditsim run --out "
+            "FOLDER' from a terminal.")
+
+
+def _open_store(root: Path) -> None:
+    """Create the store folder when missing; a clear error when that is not possible."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"run store {root}: does not exist and cannot be created "
+                         f"({exc.strerror or exc}); give an existing folder") from None
+
+
+def _launch_context(root: Path, cache_dir: str | Path | None, configs_dir: str | Path,
+                    limits: LaunchLimits) -> tuple[RunGuard, JobBoard | None, str]:
+    """The one-run lock, the job board and, when runs cannot be started, why.
+
+    A read-only store gets neither a cache nor a job board: nothing is written anywhere.
+    """
+    if not store_writable(root):
+        return RunGuard(None), None, read_only_reason(root)
+    cache = Path(cache_dir or root / CACHE_FOLDER)
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return RunGuard(None), None, (
+            f"The dashboard's cache folder {cache} cannot be created ({exc.strerror or exc}), "
+            "so this dashboard cannot start runs; give a folder you can write to "
+            "(CREDITSIM_CACHE), or run 'creditsim run' from a terminal.")
+    guard = RunGuard(cache / LOCK_FILE)
+    return guard, JobBoard(cache / "jobs", runs_root=root, configs_dir=configs_dir,
+                           guard=guard, limits=limits), ""
+
+
 def create_app(runs_root: str | Path = "runs", *, configs_dir: str | Path = "configs",
                limits: LaunchLimits | None = None, cache_dir: str | Path | None = None,
                bind: str = "127.0.0.1", allow_hosts: Iterable[str] = ()) -> Dash:
     """Build the dashboard for the run store at ``runs_root``.
 
     Args:
-        runs_root: Run-store folder; created if missing.
+        runs_root: Run-store folder; created if missing. A store this process cannot write
+            to (a read-only file system, no permission) is served for reading only: no
+            cache is made and the Launch page says it cannot start runs.
         configs_dir: Folder of the YAML configs the Launch page offers.
         limits: Size and time limits of runs started from the Launch page.
         cache_dir: Folder of launched runs' status files and the one-run lock
@@ -110,17 +159,16 @@ def create_app(runs_root: str | Path = "runs", *, configs_dir: str | Path = "con
         bind: The address the server listens on; requests must name it (or, for a
             loopback or wildcard bind, localhost) in their Host header.
         allow_hosts: More host names to answer to (a reverse proxy's public name).
+
+    Raises:
+        ValueError: ``runs_root`` does not exist and cannot be created.
     """
     root = Path(runs_root)
-    root.mkdir(parents=True, exist_ok=True)
-    cache = Path(cache_dir or root / CACHE_FOLDER)
-    cache.mkdir(parents=True, exist_ok=True)
+    _open_store(root)
     limits = limits or LaunchLimits()
-    guard = RunGuard(cache / LOCK_FILE)
+    guard, jobs, unavailable = _launch_context(root, cache_dir, configs_dir, limits)
     ctx = AppContext(store=RunStore(root), configs_dir=Path(configs_dir), guard=guard,
-                     limits=limits,
-                     jobs=JobBoard(cache / "jobs", runs_root=root, configs_dir=configs_dir,
-                                   guard=guard, limits=limits))
+                     limits=limits, jobs=jobs, launch_unavailable=unavailable)
     app = Dash(
         __name__, title="creditsim dashboard", suppress_callback_exceptions=True,
         assets_folder=str(Path(__file__).parent / "assets"),

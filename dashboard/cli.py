@@ -47,8 +47,9 @@ def _port(text: str) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``dashboard`` command to the ``creditsim`` sub-commands."""
     p = sub.add_parser("dashboard", help="serve the dashboard over the run store")
-    p.add_argument("--runs", help="run-store folder, an existing one (default: runs, created "
-                   "when missing)")
+    p.add_argument("--runs", metavar="FOLDER",
+                   help="the run store to serve: a FOLDER given here must already exist; "
+                        f"without --runs, ./{DEFAULT_RUNS} is served and created if missing")
     p.add_argument("--port", type=_port, default=DEFAULT_PORT,
                    help=f"port (default: {DEFAULT_PORT})")
     p.add_argument("--host", default=DEFAULT_HOST,

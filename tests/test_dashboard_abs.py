@@ -111,9 +111,9 @@ def test_abs_figures(notes):
     assert sankey.data[0].type == "sankey"
     assert any(label.startswith("available funds: ") for label in sankey.data[0].node.label)
     assert "path 1, period 4" in sankey.layout.title.text
-    rows = figs.summary_rows(data.summary)
+    rows = agg.summary_rows(data.summary)
     assert [r["note"] for r in rows] == ["A", "B", "C"]
-    assert {c["id"] for c in figs.SUMMARY_COLUMNS} == set(rows[0])
+    assert {c["id"] for c in agg.SUMMARY_COLUMNS} == set(rows[0])
 
 
 def test_abs_figures_without_data_say_so():
@@ -138,5 +138,66 @@ def test_abs_figures_on_a_simulated_run_with_a_deal(demo_run):
     out = links.loc[links["source"] == agg.AVAILABLE, "value"].sum()
     assert into == pytest.approx(out) and into > 0
     assert "reinvested" in set(links["target"])
-    rows = figs.summary_rows(data.summary)
+    rows = agg.summary_rows(data.summary)
     assert [r["note"] for r in rows] == names
+
+
+def _cli_tranche_text(summary: pd.DataFrame) -> str:
+    """The tranche table of 'creditsim report' as it prints."""
+    from rich.console import Console
+
+    from sim.report_tables import tranche_table
+
+    console = Console(width=240, record=True, file=__import__("io").StringIO())
+    for table in tranche_table(summary, "tranches"):
+        console.print(table)
+    return console.export_text()
+
+
+@pytest.mark.parametrize("paths", [4, 20, 100])
+def test_tranche_loss_quantiles_are_na_where_the_cli_prints_na(paths):
+    """Issue example: with 20 paths 'creditsim report' printed 'loss p99 n/a' while the ABS
+    page showed '99 % loss 23.63%'; with 4 paths the page showed p95 and p99 too."""
+    from sim.abs import tranche_summary
+    from sim.metrics import resolvable
+
+    rng = np.random.default_rng(paths)
+    loss = rng.uniform(0.05, 0.4, paths)  # every path loses: no quantile is 0
+    metrics = pd.DataFrame({"path": np.arange(paths), "note": "C", "loss_pct": loss,
+                            "any_loss": True, "wal_years": 2.0, "irr_annual": 0.01})
+    summary = tranche_summary(metrics)
+    (row,) = agg.summary_rows(summary)
+    cli = _cli_tranche_text(summary)
+    for q, key, needed in ((0.95, "loss_p95", 20), (0.99, "loss_p99", 100)):
+        value = f"{np.quantile(loss, q):.3%}"  # the CLI's three decimals
+        if resolvable(q, paths):
+            assert row[key] == value and value in cli
+        else:
+            assert row[key] == f"n/a: needs >= {needed} paths" and value not in cli
+    assert (row["loss_p95"].startswith("n/a"), row["loss_p99"].startswith("n/a")) == {
+        4: (True, True), 20: (False, True), 100: (False, False)}[paths]
+    assert cli.count("n/a") >= sum(row[k].startswith("n/a") for k in ("loss_p95", "loss_p99"))
+    assert "too few paths" in agg.SUMMARY_CAPTION and "100 for the 99 %" in agg.SUMMARY_CAPTION
+
+
+def test_the_rating_is_read_at_the_notes_wal_as_the_page_and_its_doc_say():
+    """Issue example: docs/DASHBOARD.md said ratings were read on the 'idealised 5-year'
+    scale; the code reads the table at the note's mean WAL, as the CLI says."""
+    from pathlib import Path
+
+    from sim.abs import tranche_summary
+    from sim.abs.ratings import implied_rating
+
+    # an expected loss of 0.21 % is Baa1 for a 2.5-year note but A3 for a 5-year one
+    assert (implied_rating(0.0021, 2.5), implied_rating(0.0021, 5.0)) == ("Baa1", "A3")
+    metrics = pd.DataFrame({"path": np.arange(50), "note": "B", "loss_pct": 0.0021,
+                            "any_loss": True, "wal_years": 2.5, "irr_annual": 0.03})
+    assert tranche_summary(metrics)["implied_rating"].tolist() == ["Baa1"]  # read at the WAL
+    doc = (Path(__file__).parents[1] / "docs" / "DASHBOARD.md").read_text()
+    abs_section = " ".join(doc.split("### ABS", 1)[1].split("###", 1)[0].split())
+    assert "5-year" not in abs_section
+    assert "implied rating reads Moody's idealised cumulative expected-loss table at the " \
+           "note's mean WAL" in abs_section
+    names = {c["id"]: c["name"] for c in agg.SUMMARY_COLUMNS}
+    assert names["implied_rating"] == "implied rating (at the WAL)"
+    assert "table at the note's mean WAL" in agg.SUMMARY_CAPTION

@@ -104,3 +104,91 @@ def test_a_missing_runs_folder_is_refused_with_the_stores_nearby(tmp_path, monke
     with pytest.raises(ValueError, match="this is one run, not a run store; give the folder "
                                          "that holds runs, here runs"):
         check_runs("runs/20260101-000000-x-s1")
+
+
+def _post(client, output: str, outputs: list[dict], inputs: list[dict], state=()) -> dict:
+    """The response of one callback, posted as the browser does."""
+    body = {"output": output, "outputs": outputs if len(outputs) > 1 else outputs[0],
+            "inputs": inputs, "state": list(state),
+            "changedPropIds": [f"{i['id']}.{i['property']}" for i in inputs]}
+    resp = client.post("/_dash-update-component", json=body)
+    assert resp.status_code == 200, resp.data[:300]
+    return resp.get_json()["response"]
+
+
+@pytest.fixture()
+def read_only_store(run_store, tmp_path, monkeypatch):
+    """A copy of the run store that this process cannot write to.
+
+    chmod 0555 makes it read-only for an ordinary user; root writes through permissions,
+    so there the store's writability check (``os.access``) is told it is read-only.
+    """
+    import os
+    import shutil
+    from pathlib import Path
+
+    store = tmp_path / "ro_store"
+    shutil.copytree(run_store, store, ignore=shutil.ignore_patterns(".*"))  # runs only
+    store.chmod(0o555)
+    if os.access(store, os.W_OK):  # root: simulate the read-only file system
+        real = os.access
+
+        def access(path, mode, *args, **kwargs):
+            if mode & os.W_OK and Path(path).resolve() == store.resolve():
+                return False
+            return real(path, mode, *args, **kwargs)
+
+        monkeypatch.setattr(os, "access", access)
+    yield store
+    store.chmod(0o755)
+
+
+def test_a_read_only_store_is_served_and_the_launch_page_says_it_cannot_start_runs(
+        read_only_store):
+    """Issue example: 'creditsim dashboard --runs /ro_store' crashed creating its cache in
+    the store (OSError: Read-only file system: '/ro_store/.dashboard-cache')."""
+    app = create_app(read_only_store, configs_dir="configs")
+    assert not (read_only_store / ".dashboard-cache").exists()  # nothing written in the store
+    client = app.server.test_client()
+    assert client.get("/").status_code == 200
+    picked = _post(client, "..run-a.options...run-a.value...run-b.options...run-b.value..",
+                   [{"id": "run-a", "property": "options"}, {"id": "run-a", "property": "value"},
+                    {"id": "run-b", "property": "options"}, {"id": "run-b", "property": "value"}],
+                   [{"id": "url", "property": "search", "value": ""},
+                    {"id": "runs-version", "property": "data", "value": None},
+                    {"id": "runs-refresh", "property": "n_intervals", "value": None}],
+                   [{"id": "run-a", "property": "value", "value": None},
+                    {"id": "run-b", "property": "value", "value": None}])
+    listed = {o["value"] for o in picked["run-a"]["options"]}
+    assert listed == {p.name for p in read_only_store.iterdir() if not p.name.startswith(".")}
+    page = str(_post(client, "page.children", [{"id": "page", "property": "children"}],
+                     [{"id": "url", "property": "pathname", "value": "/launch"}]))
+    assert f"The run store {read_only_store} is read-only" in page
+    assert "'disabled': True" in page  # the Start button
+    clicked = str(_post(client, "launch-message.children",
+                        [{"id": "launch-message", "property": "children"}],
+                        [{"id": "launch-button", "property": "n_clicks", "value": 1}]))
+    assert "is read-only, so this dashboard shows its runs but cannot start new ones" in clicked
+
+
+def test_the_help_of_runs_says_which_folder_must_exist_and_which_is_created(capsys):
+    """Issue example: '--runs  run-store folder, an existing one (default: runs, created when
+    missing)' read as a contradiction."""
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["dashboard", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert ("--runs FOLDER the run store to serve: a FOLDER given here must already exist; "
+            "without --runs, ./runs is served and created if missing") in text
+
+
+def test_a_cache_folder_that_cannot_be_made_leaves_the_dashboard_serving_without_launches(
+        run_store, tmp_path):
+    from dashboard.app import _launch_context
+    from dashboard.launcher import LaunchLimits
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    guard, jobs, why = _launch_context(run_store, blocker / "cache", "configs", LaunchLimits())
+    assert jobs is None and guard.lock_path is None
+    assert why.startswith(f"The dashboard's cache folder {blocker / 'cache'} cannot be created")
+    assert create_app(run_store, configs_dir="configs", cache_dir=blocker / "cache").server

@@ -63,6 +63,31 @@ def test_a_short_horizon_is_refused_with_the_bounds(tmp_path, monkeypatch):
     assert "pydantic" not in message and "Input should" not in message
 
 
+def test_a_shock_over_the_config_rules_is_refused_in_points(tmp_path, monkeypatch):
+    """Issue example: a shock of 99 (the field is in points) was refused as
+    'peak_increase = 0.99 ... <= 0.5', in the config's fractions."""
+    monkeypatch.chdir(tmp_path)
+    ctx = _ctx(tmp_path, Path("configs"))
+    with pytest.raises(launch.LaunchRefused) as err:
+        launch._form_request(ctx, "baseline.yaml", 2, 10, 36, 99, None, [], [])
+    message = str(err.value)
+    assert message.startswith("Unemployment shock = 99 percentage points: give at most 50 "
+                              "points (and at least -20)")
+    assert "0.99" not in message and "0.5" not in message and "peak_increase" not in message
+    assert launch.shock_bounds() == (-20, 50)
+
+
+@pytest.mark.parametrize(("points", "fraction"), [(50, 0.5), (4.5, 0.045), (0, 0.0),
+                                                  (-20, -0.2)])
+def test_the_shock_in_points_reaches_the_config_as_a_fraction(tmp_path, monkeypatch, points,
+                                                               fraction):
+    monkeypatch.chdir(tmp_path)
+    ctx = _ctx(tmp_path, Path("configs"))
+    request = launch._form_request(ctx, "baseline.yaml", 2, 10, 36, points, None, [], [])
+    cfg = launch.build_config(request, launch._configs(ctx.configs_dir))
+    assert cfg.macro.shock.peak_increase == pytest.approx(fraction)
+
+
 def test_slider_tooltips_do_not_stay_over_the_labels(tmp_path):
     page = launch.layout(_ctx(tmp_path, Path("configs")))
     for slider_id in ("launch-paths", "launch-scale", "launch-shock"):

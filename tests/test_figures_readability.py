@@ -124,11 +124,15 @@ def test_unused_collection_channels_are_dropped():
 
 def test_tranche_summary_says_n_and_no_rating_from_few_paths():
     """Issue example: 'Aaa' from two paths."""
-    summary = pd.DataFrame({"note": ["A"], "expected_loss": [0.0], "prob_loss": [0.0],
-                            "loss_p95": [0.0], "loss_p99": [0.0], "implied_rating": ["Aaa"],
-                            "wal_years": [1.0], "irr_annual": [0.05], "paths": [2]})
-    (row,) = figs.summary_rows(summary)
-    assert row["implied_rating"] == "n/a (n < 100)" and row["paths"] == 2
-    assert (row["loss_p95"], row["loss_p99"]) == ("n/a", "n/a")
-    wide = figs.summary_rows(summary.assign(paths=[100]))[0]
-    assert wide["implied_rating"] == "Aaa" and wide["loss_p99"] == "0.00 %"
+    from dashboard.aggregate import abs as abs_agg
+    from sim.abs import tranche_summary
+
+    metrics = pd.DataFrame({"path": [0, 1], "note": "A", "loss_pct": 0.0, "any_loss": False,
+                            "wal_years": 1.0, "irr_annual": 0.05})
+    (row,) = abs_agg.summary_rows(tranche_summary(metrics))
+    assert row["implied_rating"].startswith("n/a: needs >= ") and row["paths"] == 2
+    assert (row["loss_p95"], row["loss_p99"]) == ("n/a: needs >= 20 paths",
+                                                  "n/a: needs >= 100 paths")
+    wide = abs_agg.summary_rows(tranche_summary(pd.concat(
+        [metrics.assign(path=metrics["path"] + 2 * k) for k in range(50)])))[0]
+    assert wide["paths"] == 100 and wide["loss_p99"] == "0.000%"

@@ -11,11 +11,13 @@ waterfall step log; when they are missing they are derived from ``notes``.
 from __future__ import annotations
 
 import functools
+import itertools
 
 import numpy as np
 import pandas as pd
 
 from dashboard.aggregate.portfolio import fan_table
+from sim.metrics import resolvable
 
 SOURCES = {"collections": "collections", "swap_receipt": "swap receipt",
            "sale_proceeds": "sale proceeds", "reserve_draw": "reserve draw"}
@@ -205,7 +207,7 @@ SUMMARY_COLUMNS = [
     {"id": "prob_loss", "name": "P(any loss) [Wilson 95 %]"},
     {"id": "loss_p95", "name": "95 % loss"},
     {"id": "loss_p99", "name": "99 % loss"},
-    {"id": "implied_rating", "name": "implied rating"},
+    {"id": "implied_rating", "name": "implied rating (at the WAL)"},
     {"id": "ratings_consistent", "name": "ratings consistent with the run"},
     {"id": "wal_years", "name": "WAL (years)"},
     {"id": "irr_annual", "name": "IRR (annual)"},
@@ -213,10 +215,20 @@ SUMMARY_COLUMNS = [
 ]
 """Columns of the tranche summary table: every tranche number with the uncertainty of the run."""
 
+def paths_to_resolve(q: float) -> int:
+    """Fewest paths that resolve the ``q`` loss quantile, by the CLI's rule
+    (:func:`sim.metrics.resolvable`): 20 for the 95th percentile, 100 for the 99th."""
+    return next(n for n in itertools.count(1) if resolvable(q, n))
+
+
 SUMMARY_CAPTION = (
     "Expected loss = mean loss as a share of the note's original balance, with a 95 % interval; "
-    "P(any loss) with its Wilson interval. The implied rating reads Moody's idealised "
-    "expected-loss table at the note's mean WAL; a run of N paths cannot tell losses rarer than "
+    "P(any loss) with its Wilson interval. The 95 % and 99 % losses are quantiles of the loss "
+    "across paths, 'n/a' when the run has too few paths to resolve them (as in 'creditsim "
+    f"report': {paths_to_resolve(0.95)} paths for the 95 % loss, {paths_to_resolve(0.99)} for "
+    "the 99 %). The implied rating reads Moody's idealised cumulative expected-loss table at "
+    "the note's mean WAL (interpolated between its 1- to 10-year horizons; a note that never "
+    "received principal is read at 10 years); a run of N paths cannot tell losses rarer than "
     "about 1/N from none, so the rating is 'n/a' (with the paths it would need) when the run "
     "cannot resolve it, and the ratings consistent with the interval are shown beside it. "
     "WAL and IRR are means over paths; the residual holder's IRR counts the residual it "
@@ -228,9 +240,18 @@ def _pct(x: float, digits: int) -> str:
     return "" if x != x else f"{x:.{digits}%}"
 
 
+def loss_quantile_cell(x: float, q: float, paths: int) -> str:
+    """The ``q`` loss quantile as the CLI prints it (three decimals), or 'n/a' with the paths
+    it needs when ``paths`` paths cannot resolve it (:func:`sim.metrics.resolvable`)."""
+    if resolvable(q, paths):
+        return _pct(x, 3)
+    return f"n/a: needs >= {paths_to_resolve(q):,} paths"
+
+
 def summary_rows(summary: pd.DataFrame) -> list[dict]:
     """Rows of the tranche summary (`sim.abs.tranche_summary` output), formatted, keyed by
-    `SUMMARY_COLUMNS`; the most junior note's row adds the residual holder's IRR."""
+    `SUMMARY_COLUMNS`; the most junior note's row adds the residual holder's IRR. Loss
+    quantiles the run's paths cannot resolve are 'n/a', as in ``creditsim report``."""
     rows = []
     for r in summary.itertuples(index=False):
         rating = r.implied_rating if r.rating_resolved else (
@@ -239,18 +260,20 @@ def summary_rows(summary: pd.DataFrame) -> list[dict]:
         holder = getattr(r, "holder_irr_annual", float("nan"))
         if holder == holder:
             irr += f" (holder with residual: {_pct(holder, 2)})"
+        paths = int(r.paths)
         rows.append({
             "note": r.note,
             "expected_loss": f"{_pct(r.expected_loss, 3)} [{_pct(r.el_low, 3)}, "
                              f"{_pct(r.el_high, 3)}]",
             "prob_loss": f"{_pct(r.prob_loss, 1)} [{_pct(r.prob_loss_low, 1)}, "
                          f"{_pct(r.prob_loss_high, 1)}]",
-            "loss_p95": _pct(r.loss_p95, 2), "loss_p99": _pct(r.loss_p99, 2),
+            "loss_p95": loss_quantile_cell(r.loss_p95, 0.95, paths),
+            "loss_p99": loss_quantile_cell(r.loss_p99, 0.99, paths),
             "implied_rating": rating,
             "ratings_consistent": r.rating_best if r.rating_best == r.rating_worst
             else f"{r.rating_best} to {r.rating_worst}",
             "wal_years": f"{r.wal_years:.2f}" if r.wal_years == r.wal_years else "",
-            "irr_annual": irr, "paths": int(r.paths),
+            "irr_annual": irr, "paths": paths,
         })
     return rows
 

@@ -8,8 +8,6 @@ from plotly.subplots import make_subplots
 
 from dashboard import theme
 from dashboard.figures.common import add_fan, empty_figure, new_figure
-from sim.metrics import resolvable
-from sim.report import RATING_MIN_PATHS
 
 
 def _colour(i: int) -> str:
@@ -167,37 +165,3 @@ def waterfall_sankey(links: pd.DataFrame, path: int, period: int) -> go.Figure:
     ))
     fig.update_layout(template=theme.template(), title={"text": title}, height=420)
     return fig
-
-
-SUMMARY_COLUMNS = [
-    {"id": "note", "name": "note"},
-    {"id": "expected_loss", "name": "expected loss"},
-    {"id": "prob_loss", "name": "P(any loss)"},
-    {"id": "loss_p95", "name": "95 % loss"},
-    {"id": "loss_p99", "name": "99 % loss"},
-    {"id": "implied_rating", "name": "implied rating"},
-    {"id": "wal_years", "name": "WAL (years)"},
-    {"id": "irr_annual", "name": "IRR (annual)"},
-    {"id": "paths", "name": "n (paths)"},
-]
-
-
-def summary_rows(summary: pd.DataFrame) -> list[dict]:
-    """Rows of the tranche summary table, formatted for display: like ``creditsim report``,
-    ``n/a`` for a percentile the paths cannot resolve and for a rating from fewer than
-    :data:`sim.report.RATING_MIN_PATHS` paths."""
-    rows = []
-    for r in summary.itertuples(index=False):
-        n = int(r.paths)
-        rating = (r.implied_rating if n >= RATING_MIN_PATHS
-                  else f"n/a (n < {RATING_MIN_PATHS})")
-        rows.append({
-            "note": r.note, "expected_loss": theme.pct(r.expected_loss, 3),
-            "prob_loss": theme.pct(r.prob_loss, 1),
-            "loss_p95": theme.pct(r.loss_p95, 2) if resolvable(0.95, n) else "n/a",
-            "loss_p99": theme.pct(r.loss_p99, 2) if resolvable(0.99, n) else "n/a",
-            "implied_rating": rating,
-            "wal_years": f"{r.wal_years:.2f}" if r.wal_years == r.wal_years else "",
-            "irr_annual": theme.pct(r.irr_annual, 2), "paths": int(r.paths),
-        })
-    return rows

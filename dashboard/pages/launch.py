@@ -28,7 +28,7 @@ from dashboard.launcher import (
     whole,
 )
 from dashboard.pages.common import AppContext, card, note, page_header
-from sim.config import ConfigError, RunConfig, load_config
+from sim.config import ConfigError, RunConfig, ShockConfig, load_config
 from sim.shipped import configs_dir
 
 PATH = "/launch"
@@ -133,7 +133,8 @@ def layout(ctx: AppContext) -> html.Div:
                HELP["seed"]),
         html.Div(id="launch-knobs"),
         html.P(id="launch-size", className="caption"),
-        html.Button("Start run", id="launch-button", n_clicks=0, className="button"),
+        html.Button("Start run", id="launch-button", n_clicks=0, className="button",
+                    disabled=bool(ctx.launch_unavailable)),
     ], className="form")
     progress = html.Div([
         dcc.Store(id="launch-job"),
@@ -147,6 +148,8 @@ def layout(ctx: AppContext) -> html.Div:
                            "parameters changed. It runs in the background; when it ends it "
                            "appears in the run picker. This server starts runs of at most "
                            f"{ctx.limits.describe()}, one at a time."),
+        note(ctx.launch_unavailable, note_id="launch-unavailable", kind="warning")
+        if ctx.launch_unavailable else html.Div(id="launch-unavailable"),
         card(form, progress, wide=True),
     ])
 
@@ -287,7 +290,7 @@ def _form_request(ctx, name, paths, scale, horizon, shock, seed, values, ids) ->
     base = load_config(configs[name])
     try:
         scale = 1.0 if scale is None else whole_input(scale, "book size (%)", 1, 100) / 100
-        shock = None if shock is None else _finite(shock, "unemployment shock") / 100
+        shock = None if shock is None else _shock_points(shock) / 100  # points -> fraction
     except InputError as exc:
         raise LaunchRefused(str(exc)) from None
     low, high, explain = horizon_bounds(base)
@@ -307,6 +310,25 @@ def _form_request(ctx, name, paths, scale, horizon, shock, seed, values, ids) ->
         config=name, paths=paths, seed=seed, shock=shock, horizon_months=horizon,
         initial_borrowers=max(1, round(base.book.initial_borrowers * scale)), knobs=knobs,
     )
+
+
+def shock_bounds() -> tuple[float, float]:
+    """Lowest and highest unemployment shock the config rules allow, in percentage points
+    (``macro.shock.peak_increase`` is a fraction: -0.2 to 0.5 is -20 to 50 points)."""
+    bounds = {type(m).__name__: m for m in ShockConfig.model_fields["peak_increase"].metadata}
+    return round(bounds["Ge"].ge * 100, 6), round(bounds["Le"].le * 100, 6)
+
+
+def _shock_points(value) -> float:  # noqa: ANN001 - a browser value
+    """The shock field's value (percentage points), checked against the config rules in the
+    field's own unit."""
+    points = _finite(value, "Unemployment shock")
+    low, high = shock_bounds()
+    if not low <= points <= high:
+        raise InputError(f"Unemployment shock = {echo(value)} percentage points: give at most "
+                         f"{high:g} points (and at least {low:g}), the rise of the unemployment "
+                         "rate at the peak, e.g. 4 for a rise from 5 % to 9 %")
+    return points
 
 
 def _finite(value, what: str) -> float:
