@@ -17,7 +17,7 @@ METRIC_LABELS = {
     "recovery_rate": "Recovery rate",
     "annualised_charge_off_rate": "Annualised charge-off rate",
     "borrower_default_rate": "Borrower default rate",
-    "peak_dpd30_rate": "Peak 30+ dpd rate",
+    "peak_dpd30_rate": "Peak 30+ dpd rate (month 12 on)",
 }
 
 
