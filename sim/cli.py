@@ -208,7 +208,7 @@ def cmd_rolls(args: argparse.Namespace) -> int:
 
     from sim.metrics import resolvable
     from sim.richtables import WholeTable
-    from sim.rolls import WEIGHTS, redefault_rates, transition_rates
+    from sim.rolls import MOVES, WEIGHTS, redefault_rates, transition_rates
     from sim.store import load_run
 
     run = load_run(args.run, args.runs, tables=("portfolio", "rolls"))
@@ -217,14 +217,15 @@ def cmd_rolls(args: argparse.Namespace) -> int:
     for weight in WEIGHTS:
         rates = transition_rates(run["rolls"], weight)
         table = WholeTable(title=f"{run.run_id}: moves by the next month end, by {weight} "
-                                 "(pooled; 5-95 % of paths)")
-        for c in ("bucket", weight, "cure", "re-age (not a cure)", "roll forward"):
+                                 "(pooled; 5-95 % of paths; a row adds up to 100 %)")
+        for c in ("bucket", weight, "cure", "re-age (not a cure)", "roll back", "stay",
+                  "roll forward (incl. charge-off)"):
             table.add_column(c, justify="left" if c == "bucket" else "right")
         for r in rates.itertuples(index=False):
             cells = [f"{getattr(r, k):.1%} " + (f"[{getattr(r, k + '_p5'):.1%}, "
                                                  f"{getattr(r, k + '_p95'):.1%}]" if spread
                                                  else "\\[n/a]")
-                     for k in ("cure", "re_age", "roll_forward")]
+                     for k in MOVES]
             table.add_row(r.bucket, f"{r.base:,.0f}", *cells)
         console.print(table)
     for level in (30, 60):

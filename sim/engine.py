@@ -257,6 +257,7 @@ class PathSimulation:
         out = self.platform.due_date(m, self.n, self.pool, self.streams["repayment"])
         self.last_due = out
         self.record_payment(out.paid_principal, out.paid_fee)
+        self.record_trace("due_date", m, paid=out.paid)  # before a re-age it may bring
         self.month.add("missed_payments", out.missed.sum())
         self.month.add("cures", out.cured.sum())
         self.month.add("bills_due", (out.owed > 0).sum())
@@ -267,7 +268,6 @@ class PathSimulation:
         self.restructured(m, self.collections.reage_arrangements(m, out.paid, out.missed))
         self.restructured(m, self.collections.hardship_requests(self.n, m))
         self.collections.refresh(self.n, m)
-        self.record_trace("due_date", m, paid=out.paid)
 
     def record_payment(self, principal: np.ndarray, fee: np.ndarray,
                        idx: np.ndarray | None = None) -> None:
@@ -442,11 +442,13 @@ class PathSimulation:
 
     # -- one borrower's story -------------------------------------------------------------
     def record_trace(self, event: str, m: int, only: np.ndarray | None = None,
-                     **arrays: np.ndarray) -> None:
+                     at: float | None = None, **arrays: np.ndarray) -> None:
         """Append the state of the traced borrowers after ``event`` (no-op when none).
 
-        ``only``: the accounts the event concerns (e.g. those contacted, charged off or
-        re-aged); others are skipped. Each row holds the reported ``dpd``, the
+        ``only``: the accounts the event concerns (e.g. those contacted, charged off,
+        re-aged or paying a collector); others are skipped. ``at``: the event's time (days)
+        when it is not now. ``arrays``: the event's amounts per account (cents), e.g.
+        ``paid``. Each row holds the reported ``dpd``, the
         ``contractual_dpd`` (as if never re-aged), ``re_aged`` (ever re-aged), the
         borrower's ``type`` (why they are late, see ``repayment.types``) and
         ``months_unemployed``.
@@ -460,7 +462,7 @@ class PathSimulation:
             onboarded &= np.isin(ids, only)
             if not onboarded.any():
                 return
-        day = self.env.now
+        day = self.env.now if at is None else at
         seen = ids[onboarded]
         dpd = p.ledger.days_past_due(day, n)
         contractual = p.ledger.contractual_days_past_due(day, n, dpd)

@@ -16,8 +16,15 @@ the dashboard call these functions and nothing else (definitions in docs/MODEL.m
   ``re_aged`` is a re-age, never a cure; a re-aged account that later repays its
   restructured balance moves ``re_aged -> current`` and is counted there, not as a cure of
   its old bucket.
+* Roll-back rate of a delinquent bucket: the roll rate to an earlier delinquent bucket
+  (more bills paid than fell due, some arrears left; none from ``dpd_1_30``).
+* Stay rate of a delinquent bucket: the roll rate to the same bucket (as many bills paid
+  as fell due).
 * Roll-forward rate of a delinquent bucket: the roll rate to any later bucket or to
   ``charged_off``.
+* Cure, re-age, roll back, stay and roll forward are every move a delinquent account can
+  make by the next month end (a paid-off account is current, a closed line stays in its
+  bucket until paid or charged off): the five rates of a bucket add up to 1.
 * Re-default rate of re-aged accounts: of the accounts re-aged in month r whose 12-month
   window has closed within the horizon, the share that were 31+ (or 61+) days past due as
   reported at a month end r..r+12, or charged off by then.
@@ -37,6 +44,8 @@ WEIGHTS = ("accounts", "balance")
 SOURCE_STATES = (*BUCKETS, "re_aged")  # states an account can roll from (not charged off)
 DELINQUENT = BUCKETS[1:]
 REDEFAULT_LEVELS = (30, 60)
+MOVES = ("cure", "re_age", "roll_back", "stay", "roll_forward")
+"""Where a delinquent bucket's accounts are at the next month end (shares add up to 1)."""
 
 
 def _check_weight(weight: str) -> None:
@@ -94,22 +103,27 @@ def roll_matrix(rolls: pd.DataFrame, weight: str = "accounts") -> pd.DataFrame:
 
 
 def _moves(shares: pd.DataFrame, bucket: str) -> dict[str, pd.Series | float]:
+    """The :data:`MOVES` out of delinquent ``bucket`` from its row(s) of roll rates."""
     i = BUCKETS.index(bucket)
+    better = list(BUCKETS[1:i])
     worse = [*BUCKETS[i + 1:], "charged_off"]
     return {"cure": shares["current"], "re_age": shares["re_aged"],
+            "roll_back": shares[better].sum(axis=1), "stay": shares[bucket],
             "roll_forward": shares[worse].sum(axis=1)}
 
 
 def transition_rates(rolls: pd.DataFrame, weight: str = "accounts") -> pd.DataFrame:
-    """Cure, re-age and roll-forward rates of each delinquent bucket.
+    """Cure, re-age, roll-back, stay and roll-forward rates of each delinquent bucket.
 
-    Rates pool paths and months; ``cure_p5`` / ``cure_p95`` (and the same for the other
-    two) are the 5th and 95th percentiles of the per-path pooled rates.
+    The five rates of a bucket add up to 1 (see the module docstring). Rates pool paths
+    and months; ``cure_p5`` / ``cure_p95`` (and the same for the others) are the 5th and
+    95th percentiles of the per-path pooled rates.
 
     Returns:
         One row per delinquent bucket that held accounts: columns ``bucket, weight, base``
-        (accounts or currency units in the bucket at the month ends before), ``cure,
-        re_age, roll_forward`` and their ``_p5`` / ``_p95``.
+        (accounts or currency units in the bucket at the month ends before), the
+        :data:`MOVES` ``cure, re_age, roll_back, stay, roll_forward`` and their ``_p5`` /
+        ``_p95``.
     """
     pooled = pooled_counts(rolls, weight)
     per_path = pooled_counts(rolls, weight, by=("path",))
@@ -126,8 +140,8 @@ def transition_rates(rolls: pd.DataFrame, weight: str = "accounts") -> pd.DataFr
         for k, v in _moves(paths, b).items():
             row[f"{k}_p5"], row[f"{k}_p95"] = np.percentile(pd.Series(v).to_numpy(), [5, 95])
         rows.append(row)
-    cols = ["bucket", "weight", "base", "cure", "re_age", "roll_forward"]
-    cols += [f"{k}_{q}" for k in ("cure", "re_age", "roll_forward") for q in ("p5", "p95")]
+    cols = ["bucket", "weight", "base", *MOVES]
+    cols += [f"{k}_{q}" for k in MOVES for q in ("p5", "p95")]
     return pd.DataFrame(rows, columns=cols)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -9,8 +10,10 @@ import sim.cli
 import sim.reference
 from dashboard.story import StoryError, borrower_trace
 from sim.cli import main
-from sim.config import load_config
+from sim.config import deep_merge, load_config
+from sim.engine import simulate_path
 from sim.reference import simulate_reference, trace_borrower
+from sim.shipped import resolve_config
 
 RISKY = load_config({
     "name": "risky", "seed": 5,
@@ -65,7 +68,8 @@ def test_a_purchase_row_only_when_the_borrower_bought_something(book_trace):
 
 
 def test_contacts_only_while_the_borrower_is_past_due(book_trace):
-    routine = {"statement", "due_date", "purchase", "charge_off", "hardship"}
+    routine = {"statement", "due_date", "purchase", "charge_off", "hardship",
+               "paid_on_contact", "promise_kept"}
     contacts = book_trace[~book_trace["event"].isin(routine)]
     assert len(contacts) > 0
     assert (contacts["dpd"] >= 1).all() and contacts["active"].all()
@@ -145,3 +149,56 @@ def test_with_early_warning_replay_follows_the_whole_book_until_the_model_is_fit
         if (alone["month"] >= 4).any() and alone["limit"].diff().lt(0).any():
             cut.add(borrower)
     assert cut  # some replayed borrowers had their limit cut after the fit
+
+
+# -- every payment is in the trace ------------------------------------------------------------
+def shipped(base: str, **override: dict) -> object:
+    """A shipped config on a small book (no vehicle), with ``override`` merged in."""
+    raw = load_config(resolve_config(f"configs/{base}.yaml")).model_dump(mode="json")
+    small = {"book": {"initial_borrowers": 240, "new_borrowers_per_month": 6,
+                      "horizon_months": 12}, "deal": None}
+    return load_config(deep_merge(deep_merge(raw, small), override))
+
+
+PAYING = {
+    "risky": RISKY,
+    "baseline": shipped("baseline"),
+    "early_human": shipped("early_human"),
+    "whole_bills_only_in_recession": shipped("recession", repayment={"partial_payments": False}),
+}
+
+
+def unexplained_balance_moves(trace: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``trace`` whose balance moved by more or less than the row says.
+
+    Between one row of a borrower and the next the balance moves only by what the later row
+    records: up by its ``purchase``, down by its ``paid``; statements add fees (never less),
+    a charge-off writes the balance off (to 0). Money in cents, so the test is exact.
+    """
+    t = trace.copy()
+    cents = (t["balance"] * 100).round().astype(np.int64)
+    moved = cents - cents.groupby(t["borrower"]).shift(fill_value=0)
+    said = sum(((t[c] if c in t else 0.0) * 100).fillna(0.0).round().astype(np.int64) * sign
+               for c, sign in (("purchase", 1), ("paid", -1)))
+    event = t["event"]
+    wrong = np.where(event == "statement", (moved < 0) | (said != 0),
+                     np.where(event == "charge_off", cents != 0, moved != said))
+    return t.assign(moved=moved / 100, said=said / 100)[wrong]
+
+
+@pytest.mark.parametrize("name", list(PAYING))
+@pytest.mark.parametrize("engine", [simulate_path, simulate_reference],
+                         ids=["vectorised", "reference"])
+def test_every_payment_a_traced_borrower_makes_is_in_their_trace(name, engine):
+    """The ``paid`` of the rows add up to everything that paid the balance down: at due
+    dates, on a collection contact, on a kept promise."""
+    config = PAYING[name]
+    ids = tuple(range(0, config.book.initial_borrowers, 2))
+    trace = pd.DataFrame(engine(config, 3, 0, ids).trace)
+    assert trace["borrower"].nunique() == len(ids)
+    wrong = unexplained_balance_moves(trace)
+    cols = ["borrower", "day", "event", "balance", "moved", "said"]
+    assert wrong.empty, wrong[cols].head(10).to_string()
+    collected = trace[trace["event"].isin(["paid_on_contact", "promise_kept"])]
+    assert set(collected["event"]) == {"paid_on_contact", "promise_kept"}
+    assert (collected["paid"] > 0).all() and (collected["day"] % 1 > 0.7).all()

@@ -66,12 +66,15 @@ if TYPE_CHECKING:
 PaymentHook = Callable[[np.ndarray, np.ndarray, np.ndarray], None]
 """Told of each collection payment: principal and fee cents per account, and the accounts."""
 TraceHook = Callable[..., None]
-"""Called as ``hook(event, month, only=accounts)`` when accounts are contacted."""
+"""Called as ``hook(event, month, only=accounts)`` when accounts are contacted, and as
+``hook(event, month, only=accounts, at=time, paid=cents)`` when they pay a collector
+(``paid=``: cents per account slot)."""
 
 _CURE_KEYS = tuple(f"cures_{b}" for b in DELINQUENT_BUCKETS)
 # fractions of a day: the collectors' shift starts, then the collection run. The capacity
 # refilled at the shift is drawn only by the run, so the kernels refill it at the run.
 SHIFT_HOUR, WORK_HOUR = 0.3, 0.75
+PROMISE_HOUR = 0.74  # promised payments arrive just before the run (taken with the run's work)
 _PRIORITY = {"oldest_dpd": OLDEST_DPD, "largest_balance": LARGEST_BALANCE,
              "highest_expected_recovery": EXPECTED_RECOVERY}
 
@@ -326,9 +329,12 @@ class Collections:
         from sim.kernels.ladder import contacts, legal, open_day, respond
 
         r, s, book, bufs, sizes = self.rules, self.state, self._book(), self.bufs, self.sizes
+        mark = int(sizes[PAID])
         self.candidates, idx, dpd = open_day(day, self.candidates, r, s, book, bufs, sizes)
+        mark = self._trace_payments("promise_kept", day + PROMISE_HOUR, mark)
         if self.experiment is not None:
             self._experiment(day, idx, dpd)
+            mark = self._trace_payments("paid_on_contact", day + WORK_HOUR, mark)
         self.called_today = np.zeros(0, dtype=np.int64)
         if idx.size == 0 or not self.steps:
             return
@@ -341,7 +347,19 @@ class Collections:
                 channel = self.steps[int(rung[a])].channel
                 self.on_trace(channel, day // DAYS_PER_MONTH, only=idx[pos[a:b]])  # traced only
             respond(day, idx[pos], dpd[pos], r.step_channel[rung], r, s, book, bufs, sizes)
+            self._trace_payments("paid_on_contact", day + WORK_HOUR, mark)
         legal(idx, dpd, r, s, book)
+
+    def _trace_payments(self, event: str, at: float, since: int) -> int:
+        """Tell ``on_trace`` of the payments booked in ``bufs[PAID]`` from ``since`` on, as
+        ``event`` at time ``at`` (days) with the cents each account paid; return the end."""
+        end = int(self.sizes[PAID])
+        if end > since and self.on_trace is not _no_trace:
+            who, principal, fee = self.bufs[PAID][:, since:end]
+            paid = np.zeros(self.promise_day.shape[0], dtype=np.int64)
+            np.add.at(paid, who, principal + fee)
+            self.on_trace(event, int(at) // DAYS_PER_MONTH, only=who, at=at, paid=paid)
+        return end
 
     def _pass_payments(self) -> None:
         """Tell ``on_payment`` of the payments booked since the last call, batch by batch."""

@@ -306,9 +306,8 @@ class ReferencePath:
         self.missed[b.slot] = out.missed
         if out.cured:
             self.desk.count_cure(out.dpd)
+        self._trace_event(b, "due_date", m, paid=out.paid)  # before a re-age it may bring
         self.desk.after_due_date(b, m, out.paid, out.missed)
-        if b.slot in self.traced:
-            self.trace.append(trace_row(self.path, b, self.env.now, m, "due_date", paid=out.paid))
 
     def _after_due_date(self, m: int) -> None:
         self.risk.on_due(m, self.missed)
@@ -396,9 +395,11 @@ class ReferencePath:
             self.vintage_rows.setdefault(k, []).append(v)
 
     # -- the story --------------------------------------------------------------------------
-    def _trace_event(self, b: Borrower, event: str, month: int) -> None:
+    def _trace_event(self, b: Borrower, event: str, month: int, **cents: int) -> None:
+        """Append ``b``'s state after ``event`` when ``b`` is traced (``cents``: amounts of
+        the event, e.g. ``paid``)."""
         if b.slot in self.traced:
-            self.trace.append(trace_row(self.path, b, self.env.now, month, event))
+            self.trace.append(trace_row(self.path, b, self.env.now, month, event, **cents))
 
 
 def simulate_reference(config: RunConfig, seed: int, path: int,

@@ -75,7 +75,9 @@ class CollectionsDesk:
         key: the path's keyed-draw key (drawn once from the ``collections`` stream).
         env: the path's SimPy environment.
         on_payment: called with (borrower, principal cents, fee cents) for every payment.
-        on_trace: called with (borrower, event, month) for every contact and re-age.
+        on_trace: called with (borrower, event, month) for every contact and re-age, and
+            with (borrower, event, month, paid=cents) for every payment collected
+            (``paid_on_contact``, ``promise_kept``).
         calls: replay mode: the days on which the collectors call each borrower slot
             (instead of serving the day's queue by priority and capacity).
         on_reage: called with (borrower, principal before, principal after) at a re-age.
@@ -83,7 +85,7 @@ class CollectionsDesk:
 
     def __init__(self, config: RunConfig, key: int, env: simpy.Environment,
                  on_payment: Callable[[Borrower, int, int], None],
-                 on_trace: Callable[[Borrower, str, int], None],
+                 on_trace: Callable[..., None],
                  calls: dict[int, frozenset[int]] | None = None,
                  on_reage: Callable[[Borrower, int, int], None] | None = None):
         self.config = config
@@ -310,7 +312,7 @@ class CollectionsDesk:
         payers = [ch for ch, draw in zip(responded, pu[0], strict=True)
                   if not draw < self.params[ch].promise_share]
         if payers:
-            self.pay(b, day, dpd, payers[0])
+            self.pay(b, day, dpd, payers[0], "paid_on_contact")
 
     def promise(self, b: Borrower, day: int, ch: int, u_keep: float) -> None:
         """A promise to pay in ``promise_days``, kept with ``promise_keep``."""
@@ -331,11 +333,12 @@ class CollectionsDesk:
         self.counters["promises_kept" if f.promise_kept else "promises_broken"] += 1
         acct = b.account
         if f.promise_kept and b.active and acct.past_due(due):
-            self.pay(b, due, acct.days_past_due(due), f.promise_channel)
+            self.pay(b, due, acct.days_past_due(due), f.promise_channel, "promise_kept")
 
-    def pay(self, b: Borrower, day: int, dpd: int, ch: int) -> None:
+    def pay(self, b: Borrower, day: int, dpd: int, ch: int, event: str) -> None:
         """The borrower pays what is owed, as far as cash (``max_cash_share`` of savings plus
-        the channel's ``stretch_months``) allows; the channel earns its ``commission``."""
+        the channel's ``stretch_months``) allows; the channel earns its ``commission``; the
+        story gets an ``event`` row (``paid_on_contact`` or ``promise_kept``) with the amount."""
         rep, p, acct = self.config.repayment, self.params[ch], b.account
         amount = min(acct.unpaid, b.cash_for_bill(self.config, rep.max_cash_share,
                                                   p.stretch_months))
@@ -351,6 +354,7 @@ class CollectionsDesk:
         self.counters[f"cost_{name}"] += round(amount * p.commission)
         if delinquency.cured_after_payment(day, acct.oldest, acct.due_day):
             self.count_cure(dpd)
+        self.on_trace(b, event, day // DAYS_PER_MONTH, paid=amount)
 
     def legal(self, b: Borrower, dpd: int) -> None:
         """File a court claim from ``legal.from_dpd`` on balances >= ``legal.min_balance``."""
