@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import pytest
 from conftest import PATHS
@@ -140,6 +141,20 @@ def test_borrower_timeline_draws_every_panel(small_run):
     assert markers == set(events["kind"])
     assert "Borrower 3 on path 1" in _title(fig)
     assert fig.layout.yaxis3.title.text == "days past due"
+
+
+def test_borrower_timeline_shows_payments_on_contact_and_kept_promises(small_run):
+    trace = borrower_trace(small_run.manifest, path=1, borrower=3).copy()
+    extra = trace.iloc[[1, 1]].copy()
+    extra["event"] = ["paid_on_contact", "promise_kept"]
+    extra["t"] = extra["t"] + [0.3, 0.6]
+    extra["paid"] = [12.5, 7.25]
+    trace = pd.concat([trace, extra]).sort_values("t", kind="stable").reset_index(drop=True)
+    fig = story.borrower_timeline(trace, story_events(trace), borrower=3, path=1)
+    bars = next(t for t in fig.data if t.name == "payment")
+    shown = dict(zip(np.round(bars.x, 6), bars.y, strict=True))
+    for t, paid in zip(extra["t"], extra["paid"], strict=True):
+        assert shown[round(t, 6)] == paid
 
 
 def test_empty_figure_says_why():

@@ -36,10 +36,15 @@ def _spans(t: np.ndarray, flag: np.ndarray) -> list[tuple[float, float]]:
     return spans
 
 
-def _event_rows(trace: pd.DataFrame, event: str, column: str) -> pd.DataFrame:
+PAYMENT_EVENTS = ("due_date", "paid_on_contact", "promise_kept")
+"""Trace events whose ``paid`` is a payment: at the due date, on a collector's or a
+reminder's contact, and a promise to pay kept."""
+
+
+def _event_rows(trace: pd.DataFrame, events: tuple[str, ...], column: str) -> pd.DataFrame:
     if column not in trace:
         return trace.iloc[0:0]
-    rows = trace[(trace["event"] == event) & trace[column].notna()]
+    rows = trace[trace["event"].isin(events) & trace[column].notna()]
     return rows[rows[column] > 0]
 
 
@@ -73,10 +78,11 @@ def borrower_timeline(trace: pd.DataFrame, events: pd.DataFrame, *, borrower: in
     fig.add_trace(go.Scatter(x=t, y=trace["limit"], name="credit limit", mode="lines",
                              line={"shape": "hv", "color": theme.MUTED, "dash": "dash"}),
                   row=2, col=1)
-    for event, column, name, colour in (("statement", "bill", "bill", theme.NEUTRAL),
-                                        ("due_date", "paid", "payment", theme.POSITIVE),
-                                        ("purchase", "purchase", "purchase", theme.PRIMARY)):
-        rows = _event_rows(trace, event, column)
+    for events_, column, name, colour in (
+            (("statement",), "bill", "bill", theme.NEUTRAL),
+            (PAYMENT_EVENTS, "paid", "payment", theme.POSITIVE),
+            (("purchase",), "purchase", "purchase", theme.PRIMARY)):
+        rows = _event_rows(trace, events_, column)
         fig.add_trace(go.Bar(x=rows["t"], y=rows[column], name=name, marker_color=colour,
                              width=0.25, opacity=0.8), row=2, col=1)
     fig.add_trace(go.Scatter(x=t, y=trace["dpd"], name="days past due", mode="lines",
