@@ -57,7 +57,7 @@ def cure_rates(rolls: pd.DataFrame | None) -> pd.DataFrame:
 
     Returns:
         One row per (weight, bucket): columns of :func:`sim.rolls.transition_rates`
-        (``bucket, weight, base, cure, re_age, roll_forward`` and their 5th/95th
+        (``bucket, weight, base, cure, re_age, roll_back, stay, roll_forward`` and their 5th/95th
         percentiles across paths); empty when the run has no rolls table.
     """
     frames = [transition_rates(rolls, w) for w in WEIGHTS
