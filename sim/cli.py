@@ -287,6 +287,30 @@ def cmd_deal_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _breakeven_defaults_table(result) -> Table:  # noqa: ANN001 - a sim.breakeven.BreakevenResult
+    """Each note's cumulative defaults at its breakeven multiple: the unit in which breakevens
+    of one deal compare across scenarios."""
+    from rich.markup import escape
+
+    from sim.richtables import WholeTable
+
+    rows = result.summary[result.summary["stress"] == "multiple"]
+    base = float(rows["base_defaults_median"].iloc[0])
+    t = WholeTable(title=f"Cumulative defaults at the breakeven multiple over the deal's life, "
+                         f"% of the cut-off pool (base case, 1x: {100 * base:.2f} % on the "
+                         f"median path)", title_justify="left")
+    t.add_column("note", justify="left")
+    t.add_column("median [95% CI]", justify="right")
+
+    def pct(v: float) -> str:
+        return "n/a" if v != v else "none" if v == float("inf") else f"{100 * v:.2f} %"
+
+    for r in rows.itertuples(index=False):
+        t.add_row(r.note, escape(f"{pct(r.defaults_median)} [{pct(r.defaults_low)}, "
+                                 f"{pct(r.defaults_high)}]"))
+    return t
+
+
 def cmd_breakeven(args: argparse.Namespace) -> int:
     from sim.breakeven import breakeven, check_breakeven
     from sim.config import load_config
@@ -311,10 +335,15 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
                                tasks[stress], completed=done, total=total))
     for table in breakeven_tables(result):
         console.print(table)
+    if "multiple" in stresses:
+        console.print(_breakeven_defaults_table(result))
     shape = ", ".join(f"{k.removesuffix('_months').replace('_', ' ')} {v}"
                       for k, v in result.shock_shape.items())
     notes = {"multiple": "Multiple: the waterfall replayed on the run's pool collections with "
-                         "the default rate scaled (1x: the run itself; see docs/REPORTS.md).",
+                         "each period's defaults (a share of the cut-off pool) scaled (1x: the "
+                         "run itself; see docs/REPORTS.md); cumulative defaults at the "
+                         "breakeven compare across scenarios, multiples need the same base "
+                         "case.",
              "shock": "Shock: the engine re-run with the peak rise of unemployment set "
                       f"(+0 pts: no rise; shape in months: {shape})."}
     console.print(" ".join(notes[s] for s in stresses) + " 'none': no loss at the largest "
@@ -324,7 +353,7 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
                   "10 paths.", style="dim", highlight=False)
     if args.csv:
         try:
-            result.per_path.to_csv(args.csv, index=False)
+            result.csv_frame().to_csv(args.csv, index=False)
         except OSError as exc:
             raise write_failed("--csv", args.csv, exc) from None
         print(args.csv)
