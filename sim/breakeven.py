@@ -1,20 +1,30 @@
 """Breakevens: the smallest stress at which each note first loses principal.
 
-Rating agencies size a note's protection by the multiple of the pool's base-case default rate
-it survives (an Aaa note typically 4 to 5 times, a Baa note about 2 times). Two stresses are
-searched here, each on common random numbers (the same seed, so on every path the same
-borrowers meet the same shocks and the loss moves with the stress, not with the draws):
+Rating agencies size a note's protection by the multiple of the pool's base-case defaults it
+survives (an Aaa note typically 4 to 5 times, a Baa note about 2 times), applied as a scaled
+cumulative default curve (timing vector times base-case cumulative defaults) on the original
+pool balance. Two stresses are searched here, each on common random numbers (the same seed,
+so on every path the same borrowers meet the same shocks and the loss moves with the stress,
+not with the draws):
 
 - **Default multiple** k: the run's own pool collections are replayed through the waterfall
-  with each period's default rate multiplied by k (capped at the whole pool); accounts that
-  default stop paying, so interest and principal collections shrink with the surviving
-  balance, recoveries grow with the defaults (same recovery rate and lag), the delinquent
-  balance is scaled by k, and the revolving period buys what the stressed waterfall
-  reinvests. The base run is the config's run without its clean-up call (`uncalled`), so the
-  pool's collections are known after the base case's call date; the replay applies the call
-  itself, and k = 1 reproduces the run's waterfall exactly. Only the waterfall is re-run, so
-  the search is fast and exact in its common random numbers, but borrowers do not react to
-  the stress (collections do not change their ladder, limits are not cut).
+  with each period's defaults k times the base pool's defaults of that period, an amount (a
+  share of the cut-off pool: the base case's default curve by months since the cut-off),
+  capped at the pool left. The defaulted balance stops paying; the rest (the survivors) pays
+  principal and interest at the base survivors' rates of the same stage of the deal (a pool
+  replenished last period, or m periods into its run-off), recoveries grow with the defaults
+  (same recovery rate and lag), the delinquent balance is k times the base's, and the
+  revolving period buys what the stressed waterfall reinvests. Defaults are not scaled per
+  unit of the current pool: a run-off pool's late defaults come from receivables that were
+  delinquent when it stopped revolving, so per unit of a small run-off pool they are large
+  (7 to 60 % a month in the severe recession) and mean nothing for a pool of another size.
+  The base run is the config's run without its clean-up call (`uncalled`), so the pool's
+  collections are known after the base case's call date; the replay applies the call itself,
+  and k = 1 reproduces the run's waterfall exactly. Only the waterfall is re-run, so the
+  search is fast and exact in its common random numbers, but borrowers do not react to the
+  stress (collections do not change their ladder, limits are not cut). A multiple is of one
+  scenario's default curve; the cumulative defaults at the breakeven (`Search.defaults`) are
+  the unit in which one deal's breakevens compare across scenarios.
 - **Unemployment shock**: the engine is re-run with the peak rise of the unemployment rate
   (``macro.shock.peak_increase``, the config's own shock shape) set to s, so borrowers lose
   jobs, run down savings and miss bills as the model says they would.
@@ -574,7 +584,8 @@ def _defaults_summary(search: Search, j: int) -> dict[str, float]:
     low, high = _median_interval(x)
     return {"defaults_median": float(np.quantile(x, 0.5, method="inverted_cdf")),
             "defaults_low": low, "defaults_high": high,
-            "base_defaults_median": float(np.median(search.base_defaults))}
+            "base_defaults_median": float(np.quantile(search.base_defaults, 0.5,
+                                                      method="inverted_cdf"))}
 
 
 @dataclass

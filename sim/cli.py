@@ -295,19 +295,17 @@ def _breakeven_defaults_table(result) -> Table:  # noqa: ANN001 - a sim.breakeve
     from sim.richtables import WholeTable
 
     rows = result.summary[result.summary["stress"] == "multiple"]
-    base = float(rows["base_defaults_median"].iloc[0])
-    t = WholeTable(title=f"Cumulative defaults at the breakeven multiple over the deal's life, "
-                         f"% of the cut-off pool (base case, 1x: {100 * base:.2f} % on the "
-                         f"median path)", title_justify="left")
-    t.add_column("note", justify="left")
-    t.add_column("median [95% CI]", justify="right")
+    t = WholeTable(title="Cumulative defaults over the deal's life, % of the cut-off pool",
+                   title_justify="left")
+    for c in ("note", "at the breakeven multiple: median [95% CI]", "at 1x: median"):
+        t.add_column(c, justify="left" if c == "note" else "right")
 
     def pct(v: float) -> str:
         return "n/a" if v != v else "none" if v == float("inf") else f"{100 * v:.2f} %"
 
     for r in rows.itertuples(index=False):
         t.add_row(r.note, escape(f"{pct(r.defaults_median)} [{pct(r.defaults_low)}, "
-                                 f"{pct(r.defaults_high)}]"))
+                                 f"{pct(r.defaults_high)}]"), pct(r.base_defaults_median))
     return t
 
 

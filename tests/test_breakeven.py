@@ -497,7 +497,7 @@ def test_breakeven_command_prints_each_notes_multiple(tiny_deal_config, tmp_path
            "larger one" in said
     for note in ("senior", "mezzanine", "subordinated"):
         assert note in out
-    assert "Cumulative defaults at the breakeven multiple" in said
+    assert "Cumulative defaults over the deal's life" in said and "at 1x: median" in said
     lines = csv.read_text().splitlines()
     assert len(lines) == 1 + 2 * 3
     assert lines[0] == ("stress,path,note,multiple,shock_pts,no_loss_at_max,loses_unstressed,"
