@@ -331,10 +331,10 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
         result = breakeven(config, paths, seed, args.workers, stresses=stresses,
                            progress=lambda stress, done, total: bar.update(
                                tasks[stress], completed=done, total=total))
-    for table in breakeven_tables(result):
+    for stress, table in zip(result.stresses(), breakeven_tables(result), strict=True):
         console.print(table)
-    if "multiple" in stresses:
-        console.print(_breakeven_defaults_table(result))
+        if stress == "multiple":
+            console.print(_breakeven_defaults_table(result))
     shape = ", ".join(f"{k.removesuffix('_months').replace('_', ' ')} {v}"
                       for k, v in result.shock_shape.items())
     notes = {"multiple": "Multiple: the waterfall replayed on the run's pool collections with "
