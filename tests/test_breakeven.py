@@ -18,6 +18,7 @@ from sim.breakeven import (
     Search,
     _median_interval,
     _pool_arrays,
+    _replay,
     _same_stage,
     _shock_path,
     _writedowns,
@@ -186,6 +187,27 @@ def test_a_scenario_with_three_times_the_defaults_gives_a_third_of_the_multiple(
     np.testing.assert_allclose(a.defaults, b.defaults, atol=1e-6)
     np.testing.assert_allclose(3 * a.base_defaults, b.base_defaults)
     assert factor[0] == pytest.approx(0.01)
+
+
+def test_a_pool_that_revolves_longer_than_the_base_case_meets_k_times_its_defaults():
+    # The base case stopped revolving at once (a trigger), so its pool ran off: 100, 49, 22.5,
+    # 8.25, while 2, 4, 4 and 4 defaulted (receivables already late when it stopped), 4 to 48 %
+    # a period per unit of what was left. Stressed at 0.5x the trigger holds and the pool
+    # revolves for its two months, so it is far larger when those late defaults come; they
+    # are still half the base case's, 7 % of the cut-off pool in all; half the base's late
+    # rates per unit of pool, on the larger pool, would be 23 %.
+    flows = {"pool_balance_begin": [100.0, 49.0, 22.5, 8.25], "defaults": [2.0, 4.0, 4.0, 4.0],
+             "principal": [49.0, 22.5, 10.25, 4.25], "interest": [1.0, 0.5, 0.2, 0.1],
+             "recoveries": [0.0] * 4, "delinquent_balance": [0.0] * 4, "base_rate": [0.02] * 4,
+             "replenishment_capacity": [1000.0] * 4}
+    base = PathResult(0, {}, {}, pool={k: np.asarray(v) for k, v in flows.items()},
+                      waterfall=SimpleNamespace(deal={"revolving": np.zeros((1, 4), bool)}))
+    config = tiny_config(HAND_DEAL | {"revolving_months": 2, "cutoff_month": 8})  # 4 periods
+    pool, _ = _pool_arrays([base])
+    replay, cum = _replay(config, pool, np.full(1, 0.5))
+    assert replay.deal["revolving"][0].tolist() == [True, True, False, False]
+    assert cum.tolist() == pytest.approx([0.07])
+    assert _replay(config, pool, np.ones(1))[1].tolist() == pytest.approx([0.14])
 
 
 def test_survivors_pay_as_the_base_pool_did_at_the_same_stage():
