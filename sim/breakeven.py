@@ -1,20 +1,30 @@
 """Breakevens: the smallest stress at which each note first loses principal.
 
-Rating agencies size a note's protection by the multiple of the pool's base-case default rate
-it survives (an Aaa note typically 4 to 5 times, a Baa note about 2 times). Two stresses are
-searched here, each on common random numbers (the same seed, so on every path the same
-borrowers meet the same shocks and the loss moves with the stress, not with the draws):
+Rating agencies size a note's protection by the multiple of the pool's base-case defaults it
+survives (an Aaa note typically 4 to 5 times, a Baa note about 2 times), applied as a scaled
+cumulative default curve (timing vector times base-case cumulative defaults) on the original
+pool balance. Two stresses are searched here, each on common random numbers (the same seed,
+so on every path the same borrowers meet the same shocks and the loss moves with the stress,
+not with the draws):
 
 - **Default multiple** k: the run's own pool collections are replayed through the waterfall
-  with each period's default rate multiplied by k (capped at the whole pool); accounts that
-  default stop paying, so interest and principal collections shrink with the surviving
-  balance, recoveries grow with the defaults (same recovery rate and lag), the delinquent
-  balance is scaled by k, and the revolving period buys what the stressed waterfall
-  reinvests. The base run is the config's run without its clean-up call (`uncalled`), so the
-  pool's collections are known after the base case's call date; the replay applies the call
-  itself, and k = 1 reproduces the run's waterfall exactly. Only the waterfall is re-run, so
-  the search is fast and exact in its common random numbers, but borrowers do not react to
-  the stress (collections do not change their ladder, limits are not cut).
+  with each period's defaults k times the base pool's defaults of that period, an amount (a
+  share of the cut-off pool: the base case's default curve by months since the cut-off),
+  capped at the pool left. The defaulted balance stops paying; the rest (the survivors) pays
+  principal and interest at the base survivors' rates of the same stage of the deal (a pool
+  replenished last period, or m periods into its run-off), recoveries grow with the defaults
+  (same recovery rate and lag), the delinquent balance is k times the base's, and the
+  revolving period buys what the stressed waterfall reinvests. Defaults are not scaled per
+  unit of the current pool: a run-off pool's late defaults come from receivables that were
+  delinquent when it stopped revolving, so per unit of a small run-off pool they are large
+  (7 to 60 % a month in the severe recession) and mean nothing for a pool of another size.
+  The base run is the config's run without its clean-up call (`uncalled`), so the pool's
+  collections are known after the base case's call date; the replay applies the call itself,
+  and k = 1 reproduces the run's waterfall exactly. Only the waterfall is re-run, so the
+  search is fast and exact in its common random numbers, but borrowers do not react to the
+  stress (collections do not change their ladder, limits are not cut). A multiple is of one
+  scenario's default curve; the cumulative defaults at the breakeven (`Search.defaults`) are
+  the unit in which one deal's breakevens compare across scenarios.
 - **Unemployment shock**: the engine is re-run with the peak rise of the unemployment rate
   (``macro.shock.peak_increase``, the config's own shock shape) set to s, so borrowers lose
   jobs, run down savings and miss bills as the model says they would.
@@ -109,11 +119,19 @@ class Search:
         unstressed: Whether the note loses with no stress (`UNSTRESSED`: 1x, +0 points).
         monotone: False where the note loses at a stress of the grid and not at a larger one:
             its breakeven is then the first loss found, not a threshold.
+        defaults: The default multiple only: the pool's cumulative defaults over the stressed
+            deal's life at the breakeven, as a share of the cut-off pool (``inf`` where the
+            breakeven is), the loss the note bears in the unit that compares across
+            scenarios.
+        base_defaults: The default multiple only: the base case's (1x) cumulative defaults
+            over the deal's life per path, shape (paths,), a share of the cut-off pool.
     """
 
     breakeven: np.ndarray
     unstressed: np.ndarray
     monotone: np.ndarray
+    defaults: np.ndarray | None = None
+    base_defaults: np.ndarray | None = None
 
 
 def search_grid(grid: tuple[float, ...], stress: str) -> tuple[float, ...]:
@@ -159,7 +177,13 @@ def first_loss(excess: Callable[[np.ndarray, np.ndarray], np.ndarray], lo: np.nd
     Returns:
         Shape (rows,).
     """
-    res = find_root(excess, (lo, hi), args=(rows,), tolerances={"xatol": tol, "xrtol": 0.0})
+    def strict(x: np.ndarray, at: np.ndarray) -> np.ndarray:
+        # a writedown of exactly one cent does not lose: keep it off zero, where find_root
+        # would stop before the bracket is narrowed
+        value = excess(x, at)
+        return np.where(value > 0, value, np.minimum(value, -1e-12))
+
+    res = find_root(strict, (lo, hi), args=(rows,), tolerances={"xatol": tol, "xrtol": 0.0})
     (xl, xr), (fl, fr) = res.bracket, res.f_bracket
     losing = np.where(fr > 0, xr, np.where(fl > 0, xl, hi))
     return np.where(res.success, losing, hi)
@@ -239,29 +263,32 @@ def _carry(values: np.ndarray, seen: np.ndarray) -> np.ndarray:
 
 
 def _base_rates(pool: dict[str, np.ndarray], revolving_months: int) -> dict[str, np.ndarray]:
-    """The base case per unit of pool, with what the run did not observe carried forward.
+    """The base case's default curve and its survivors' collections, (paths, periods).
 
-    Rates, (paths, periods): ``d`` defaults, ``p`` principal and ``y`` interest collections
-    and ``q`` the delinquent balance, each over the pool at the start of the period; ``r``
-    recoveries over the cumulative defaults to date (``rec`` the recoveries themselves where
-    nothing has defaulted yet); ``capacity`` what the vehicle could buy.
+    ``D`` defaults and ``Q`` the delinquent balance are amounts (the pool's own, at `SCALE`:
+    shares of the cut-off pool), ``d`` and ``q`` the same per unit of the pool at the start of
+    the period; ``p`` principal and ``y`` interest collections are per unit of the balance
+    that did not default in the period (the survivors); ``r`` recoveries over the cumulative
+    defaults to date (``rec`` the recoveries themselves where nothing has defaulted yet);
+    ``capacity`` what the vehicle could buy; ``seen`` whether the base pool was observed.
 
     A run observes its pool only while its deal lives: once the deal has ended (all notes
-    repaid, or sold at a clean-up call) the pool table holds zeros, which are not collections
-    of zero. A stressed pool may outlive the base deal, so periods with no base pool take the
-    rates of the base pool's last period. Likewise the vehicle stops looking for receivables
-    to buy once a trigger ends its revolving period; within the deal's revolving months those
-    periods take the last capacity it saw.
+    repaid, or the legal final) the pool table holds zeros, which are not collections of
+    zero. A stressed pool may outlive the base deal, so periods with no base pool take the
+    per-unit rates of the base pool's last period. Likewise the vehicle stops looking for
+    receivables to buy once a trigger ends its revolving period; within the deal's revolving
+    months those periods take the last capacity it saw.
     """
     base_b = pool["pool_balance_begin"]
     seen = base_b > 0
     cum_base = np.cumsum(pool["defaults"], axis=1)
-    rates = {"d": _rate(pool["defaults"], base_b), "p": _rate(pool["principal"], base_b),
-             "y": _rate(pool["interest"], base_b),
-             "q": _rate(pool["delinquent_balance"], base_b),
+    survivors = base_b - pool["defaults"]
+    rates = {"d": _rate(pool["defaults"], base_b), "q": _rate(pool["delinquent_balance"], base_b),
+             "p": _rate(pool["principal"], survivors), "y": _rate(pool["interest"], survivors),
              "r": _rate(pool["recoveries"], cum_base)}
     out = {k: _carry(v, seen) for k, v in rates.items()}
-    out["rec"] = np.where(cum_base > 0, 0.0, pool["recoveries"])
+    out.update(D=pool["defaults"], Q=pool["delinquent_balance"], seen=seen,
+               rec=np.where(cum_base > 0, 0.0, pool["recoveries"]))
     periods = base_b.shape[1]
     looked = np.ones_like(seen)
     looked[:, 1:] = pool["revolving"][:, :-1] | (np.arange(1, periods) >= revolving_months)
@@ -269,17 +296,79 @@ def _base_rates(pool: dict[str, np.ndarray], revolving_months: int) -> dict[str,
     return out
 
 
+def _first_amortising(revolving: np.ndarray) -> np.ndarray:
+    """Per row of (rows, periods) revolving flags, the first period that does not revolve
+    (``periods`` if every period does)."""
+    return np.where(revolving.all(axis=1), revolving.shape[1], np.argmin(revolving, axis=1))
+
+
+def _same_stage(t: int, base_amortising: np.ndarray, amortising: np.ndarray,
+                periods: int) -> np.ndarray:
+    """The base period whose pool is at the stage the stressed pool is at in period ``t``.
+
+    A pool bought or replenished at the end of the last period (``t`` up to and including the
+    first period that does not revolve) is at the base's stage of the same period, or of the
+    base's first amortising period if the base had stopped revolving by then; m periods after
+    the stressed pool's first amortising period it is at the base's m periods after its own
+    (clipped to the last period, whose rates `_base_rates` carries). ``amortising`` is -1 on
+    rows still revolving before ``t``."""
+    fresh = np.minimum(t, base_amortising)
+    run_off = np.minimum(base_amortising + t - amortising, periods - 1)
+    return np.where(amortising < 0, fresh, run_off)
+
+
+def _replay(config: RunConfig, pool: dict[str, np.ndarray],
+            k: np.ndarray) -> tuple[WaterfallResult, np.ndarray]:
+    """`replay_stressed`, with the stressed cumulative defaults per path over the periods the
+    deal ran, as a share of the cut-off pool."""
+    base_b = pool["pool_balance_begin"]
+    rows, periods = base_b.shape
+    terms = _deal(config)
+    wf = Waterfall(terms.sized(float(base_b[0, 0])), periods, rows)
+    base = _base_rates(pool, terms.revolving_months)
+    base_amortising = _first_amortising(pool["revolving"])
+    amortising = np.full(rows, -1)
+    balance, cum, row = base_b[:, 0].copy(), np.zeros(rows), np.arange(rows)
+    for t in range(periods):
+        stage = _same_stage(t, base_amortising, amortising, periods)
+        seen = base["seen"][:, t]
+        defaults = np.minimum(k * np.where(seen, base["D"][:, t], base["d"][:, t] * balance),
+                              balance)
+        survivors = balance - defaults
+        principal = base["p"][row, stage] * survivors
+        cum += defaults
+        out = wf.run_period({
+            "pool_balance_begin": balance, "interest": base["y"][row, stage] * survivors,
+            "principal": principal,
+            "recoveries": base["r"][:, t] * cum + base["rec"][:, t] * k,
+            "defaults": defaults,
+            "delinquent_balance": np.minimum(
+                k * np.where(seen, base["Q"][:, t], base["q"][:, t] * balance), balance),
+            "base_rate": pool["base_rate"][:, t],
+            "replenishment_capacity": base["capacity"][:, t],
+        })
+        amortising = np.where((amortising < 0) & ~out["revolving"], t, amortising)
+        ended = out["call_exercised"] | ~out["active"]
+        balance = np.where(ended, 0.0,
+                           np.maximum(balance - principal - defaults + out["reinvested"], 0.0))
+    return wf.result(), cum / base_b[:, 0]
+
+
 def replay_stressed(config: RunConfig, pool: dict[str, np.ndarray],
                     k: np.ndarray) -> WaterfallResult:
-    """Replay the deal's waterfall on pool collections whose default rate is scaled by ``k``.
+    """Replay the deal's waterfall on pool collections whose defaults are ``k`` times the base
+    case's.
 
-    Per path and period, with B' the stressed pool balance at the start and the base rates of
-    `_base_rates`: default rate ``d' = min(k d, 1)``; survivors pay as in the base case, so
-    interest and principal rates are scaled by ``(1 - d') / (1 - d)``; the delinquency ratio
-    is ``min(k q, 1)``; recoveries are the base recoveries per unit of cumulative default
-    times the stressed cumulative defaults (same recovery rate, same lag); the next period's
-    pool is ``B' - principal' - defaults' + reinvested'`` (zero once the deal has ended), what
-    the vehicle does when it runs the waterfall.
+    Per path and period, with B' the stressed pool balance at the start and the base case of
+    `_base_rates`: defaults ``D' = min(k D, B')``, k times the base pool's defaults of the
+    period (as a share of the cut-off pool: the base case's default curve by months since the
+    cut-off, scaled, on the original pool); the survivors ``B' - D'`` pay principal and
+    interest at the base survivors' rates; the delinquent balance is ``min(k Q, B')``;
+    recoveries are the base recoveries per unit of cumulative default times the stressed
+    cumulative defaults (same recovery rate, same lag); the next period's pool is
+    ``B' - principal' - D' + reinvested'`` (zero once the deal has ended), what the vehicle
+    does when it runs the waterfall. Where the base pool was no longer observed (its deal had
+    ended) defaults and delinquency are k times its last per-unit rates on B'.
 
     Args:
         config: The run's config (its ``deal`` gives the terms).
@@ -290,32 +379,7 @@ def replay_stressed(config: RunConfig, pool: dict[str, np.ndarray],
     Returns:
         The stressed `WaterfallResult`.
     """
-    base_b = pool["pool_balance_begin"]
-    rows, periods = base_b.shape
-    terms = _deal(config)
-    deal = terms.sized(float(base_b[0, 0]))
-    wf = Waterfall(deal, periods, rows)
-    base = _base_rates(pool, terms.revolving_months)
-    balance, cum = base_b[:, 0].copy(), np.zeros(rows)
-    for t in range(periods):
-        d_new = np.minimum(k * base["d"][:, t], 1.0)
-        survive = _rate(1.0 - d_new, 1.0 - base["d"][:, t])
-        defaults = d_new * balance
-        principal = base["p"][:, t] * survive * balance
-        cum += defaults
-        out = wf.run_period({
-            "pool_balance_begin": balance, "interest": base["y"][:, t] * survive * balance,
-            "principal": principal,
-            "recoveries": base["r"][:, t] * cum + base["rec"][:, t] * k,
-            "defaults": defaults,
-            "delinquent_balance": np.minimum(k * base["q"][:, t], 1.0) * balance,
-            "base_rate": pool["base_rate"][:, t],
-            "replenishment_capacity": base["capacity"][:, t],
-        })
-        ended = out["call_exercised"] | ~out["active"]
-        balance = np.where(ended, 0.0,
-                           np.maximum(balance - principal - defaults + out["reinvested"], 0.0))
-    return wf.result()
+    return _replay(config, pool, k)[0]
 
 
 def multiple_breakevens(config: RunConfig, results: list[PathResult],
@@ -336,7 +400,8 @@ def multiple_breakevens(config: RunConfig, results: list[PathResult],
     Returns:
         A `Search` of shape (paths, notes): breakevens as multiples (0 where the note loses
         with no defaults at all, ``inf`` where it does not lose at the last multiple of the
-        grid), whether the note loses at 1x, and whether its loss is monotone on the grid.
+        grid), whether the note loses at 1x, whether its loss is monotone on the grid, the
+        cumulative defaults at the breakeven and those of the base case.
 
     Raises:
         ValueError: a path without a pool, or a grid not starting at 0.
@@ -362,8 +427,12 @@ def multiple_breakevens(config: RunConfig, results: list[PathResult],
     if todo.size:
         points = np.asarray(grid)
         out[todo] = first_loss(excess, points[first[todo] - 1], points[first[todo]], todo, tol)
+    finite = np.isfinite(out)
+    defaults = np.where(finite, _replay(config, rep, np.where(finite, out, 0.0))[1], np.inf)
+    base = _replay(config, {c: v[::n_notes] for c, v in rep.items()}, np.ones(n_paths))[1]
     shape = (n_paths, n_notes)
-    return Search(out.reshape(shape), unstressed.reshape(shape), monotone.reshape(shape))
+    return Search(out.reshape(shape), unstressed.reshape(shape), monotone.reshape(shape),
+                  defaults.reshape(shape), base)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -472,7 +541,9 @@ def summarise_breakevens(search: Search, notes: list[str], stress: str) -> pd.Da
     """Across paths, per note: paths losing with no stress (1x, +0 points), losing at 0,
     never losing, and losing at a stress of the grid but not at a larger one; the median
     breakeven with its 95 % interval, 10th and 90th percentiles (NaN below 10 paths, which
-    cannot resolve them: :func:`sim.metrics.resolvable`) and mean of the finite breakevens.
+    cannot resolve them: :func:`sim.metrics.resolvable`) and mean of the finite breakevens;
+    for the default multiple, the median cumulative defaults at the breakeven with their
+    interval and the base case's median (shares of the cut-off pool).
 
     Args:
         search: The stress's `Search`, arrays of shape (paths, notes) (breakevens 0 and
@@ -499,8 +570,22 @@ def summarise_breakevens(search: Search, notes: list[str], stress: str) -> pd.Da
             "p90": (float(np.quantile(x, 0.9, method="inverted_cdf"))
                     if resolvable(0.9, x.size) else math.nan),
             "mean": float(finite.mean()) if finite.size else math.nan,
-        })
+        } | _defaults_summary(search, j))
     return pd.DataFrame(rows)
+
+
+def _defaults_summary(search: Search, j: int) -> dict[str, float]:
+    """Note ``j``'s cumulative defaults at the breakeven (median with its interval) and the
+    base case's (median), shares of the cut-off pool; NaN for a stress without them."""
+    if search.defaults is None or search.base_defaults is None:
+        return dict.fromkeys(("defaults_median", "defaults_low", "defaults_high",
+                              "base_defaults_median"), math.nan)
+    x = search.defaults[:, j]
+    low, high = _median_interval(x)
+    return {"defaults_median": float(np.quantile(x, 0.5, method="inverted_cdf")),
+            "defaults_low": low, "defaults_high": high,
+            "base_defaults_median": float(np.quantile(search.base_defaults, 0.5,
+                                                      method="inverted_cdf"))}
 
 
 @dataclass
@@ -510,8 +595,10 @@ class BreakevenResult:
     Attributes:
         per_path: One row per (stress, path, note): ``breakeven`` (a multiple, or a peak rise
             of the unemployment rate as a fraction), ``loses_unstressed`` (at 1x, or +0
-            points) and ``monotone`` (False: the note loses at a stress of the grid and not
-            at a larger one).
+            points), ``monotone`` (False: the note loses at a stress of the grid and not
+            at a larger one), and for the multiple ``defaults`` and ``base_defaults`` (the
+            cumulative defaults at the breakeven and at 1x, shares of the cut-off pool).
+            `csv_frame` is what ``--csv`` writes.
         summary: `summarise_breakevens` rows of both stresses.
         shock_shape: The unemployment shock's start, ramp, hold and recovery (months).
         paths, seed: The paths and root seed searched.
@@ -523,13 +610,31 @@ class BreakevenResult:
     paths: int = 0
     seed: int = 0
 
-    TITLES = {"multiple": "Default multiple: the smallest multiple of the base-case default "
-                          "rate at which the note first loses principal",
+    TITLES = {"multiple": "Default multiple: the smallest multiple of the base case's "
+                          "defaults (its default curve on the cut-off pool) at which the note "
+                          "first loses principal",
               "shock": "Unemployment shock: the smallest peak rise of the unemployment rate "
                        "at which the note first loses principal"}
 
     UNSTRESSED_HEADS = {"multiple": "losing at 1x", "shock": "losing at +0 pts"}
     """Column head of the paths losing with no stress (`UNSTRESSED`)."""
+
+    def csv_frame(self) -> pd.DataFrame:
+        """`per_path` with one column per unit: ``multiple`` (x) on the multiple's rows,
+        ``shock_pts`` (points of unemployment: 2.5 is a 2.5-point rise) on the shock's,
+        ``defaults_pct`` and ``base_defaults_pct`` (% of the cut-off pool) on the multiple's;
+        a cell is empty where it does not apply and where the note has no breakeven (it does
+        not lose at the largest stress searched: ``no_loss_at_max``, the tables' 'none')."""
+        df = self.per_path
+        value = df["breakeven"].where(np.isfinite(df["breakeven"]))
+        multiple = df["stress"] == "multiple"
+        return pd.DataFrame({
+            "stress": df["stress"], "path": df["path"], "note": df["note"],
+            "multiple": value.where(multiple), "shock_pts": (100 * value).where(~multiple),
+            "no_loss_at_max": np.isinf(df["breakeven"]),
+            "loses_unstressed": df["loses_unstressed"], "monotone": df["monotone"],
+            "defaults_pct": 100 * df["defaults"].where(np.isfinite(df["defaults"])),
+            "base_defaults_pct": 100 * df["base_defaults"]})
 
     def stresses(self) -> list[str]:
         return list(pd.unique(self.summary["stress"]))
@@ -544,6 +649,19 @@ class BreakevenResult:
                 return "none"
             return f"{v:.2f}x" if stress == "multiple" else f"+{v * 100:.2f} pts"
         return fmt
+
+
+def _per_path(stress: str, search: Search, notes: list[str]) -> pd.DataFrame:
+    paths = search.breakeven.shape[0]
+    nan = np.full(search.breakeven.shape, math.nan)
+    base = (np.full(paths, math.nan) if search.base_defaults is None
+            else search.base_defaults)
+    return pd.DataFrame({
+        "stress": stress, "path": np.repeat(np.arange(paths), len(notes)),
+        "note": np.tile(notes, paths), "breakeven": search.breakeven.ravel(),
+        "loses_unstressed": search.unstressed.ravel(), "monotone": search.monotone.ravel(),
+        "defaults": (nan if search.defaults is None else search.defaults).ravel(),
+        "base_defaults": np.repeat(base, len(notes))})
 
 
 def check_breakeven(config: RunConfig, stresses: tuple[str, ...]) -> None:
@@ -587,11 +705,7 @@ def breakeven(config: RunConfig, paths: int, seed: int, workers: int = 1, *,
         found["shock"] = shock_breakevens(
             config, paths, seed, workers, shock_grid,
             on_path=(lambda d, n: progress("shock", d, n)) if progress else None)
-    per_path = pd.concat([
-        pd.DataFrame({"stress": s, "path": np.repeat(np.arange(paths), len(notes)),
-                      "note": np.tile(notes, paths), "breakeven": v.breakeven.ravel(),
-                      "loses_unstressed": v.unstressed.ravel(), "monotone": v.monotone.ravel()})
-        for s, v in found.items()], ignore_index=True)
+    per_path = pd.concat([_per_path(s, v, notes) for s, v in found.items()], ignore_index=True)
     summary = pd.concat([summarise_breakevens(v, notes, s) for s, v in found.items()],
                         ignore_index=True)
     shape = _shock(config)

@@ -288,6 +288,28 @@ def cmd_deal_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _breakeven_defaults_table(result) -> Table:  # noqa: ANN001 - a sim.breakeven.BreakevenResult
+    """Each note's cumulative defaults at its breakeven multiple: the unit in which breakevens
+    of one deal compare across scenarios."""
+    from rich.markup import escape
+
+    from sim.richtables import WholeTable
+
+    rows = result.summary[result.summary["stress"] == "multiple"]
+    t = WholeTable(title="Cumulative defaults over the deal's life, % of the cut-off pool",
+                   title_justify="left")
+    for c in ("note", "at the breakeven multiple: median [95% CI]", "at 1x: median"):
+        t.add_column(c, justify="left" if c == "note" else "right")
+
+    def pct(v: float) -> str:
+        return "n/a" if v != v else "none" if v == float("inf") else f"{100 * v:.2f} %"
+
+    for r in rows.itertuples(index=False):
+        t.add_row(r.note, escape(f"{pct(r.defaults_median)} [{pct(r.defaults_low)}, "
+                                 f"{pct(r.defaults_high)}]"), pct(r.base_defaults_median))
+    return t
+
+
 def cmd_breakeven(args: argparse.Namespace) -> int:
     from sim.breakeven import breakeven, check_breakeven
     from sim.config import load_config
@@ -310,12 +332,17 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
         result = breakeven(config, paths, seed, args.workers, stresses=stresses,
                            progress=lambda stress, done, total: bar.update(
                                tasks[stress], completed=done, total=total))
-    for table in breakeven_tables(result):
+    for stress, table in zip(result.stresses(), breakeven_tables(result), strict=True):
         console.print(table)
+        if stress == "multiple":
+            console.print(_breakeven_defaults_table(result))
     shape = ", ".join(f"{k.removesuffix('_months').replace('_', ' ')} {v}"
                       for k, v in result.shock_shape.items())
     notes = {"multiple": "Multiple: the waterfall replayed on the run's pool collections with "
-                         "the default rate scaled (1x: the run itself; see docs/REPORTS.md).",
+                         "each period's defaults (a share of the cut-off pool) scaled (1x: the "
+                         "run itself; see docs/REPORTS.md); cumulative defaults at the "
+                         "breakeven compare across scenarios, multiples need the same base "
+                         "case.",
              "shock": "Shock: the engine re-run with the peak rise of unemployment set "
                       f"(+0 pts: no rise; shape in months: {shape})."}
     console.print(" ".join(notes[s] for s in stresses) + " 'none': no loss at the largest "
@@ -325,7 +352,7 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
                   "10 paths.", style="dim", highlight=False)
     if args.csv:
         try:
-            result.per_path.to_csv(args.csv, index=False)
+            result.csv_frame().to_csv(args.csv, index=False)
         except OSError as exc:
             raise write_failed("--csv", args.csv, exc) from None
         print(args.csv)

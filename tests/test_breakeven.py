@@ -18,6 +18,8 @@ from sim.breakeven import (
     Search,
     _median_interval,
     _pool_arrays,
+    _replay,
+    _same_stage,
     _shock_path,
     _writedowns,
     multiple_breakevens,
@@ -108,6 +110,119 @@ def test_no_defaults_to_scale_means_no_breakeven_and_zero_means_it_loses_anyway(
     assert np.isinf(got.breakeven[0]).all()
     assert got.breakeven[1].tolist() == [0.0, 0.0]
     assert got.unstressed.tolist() == [[False, False], [True, True]]
+
+
+def amortising_result(defaults: list[float], size: float = 100.0) -> PathResult:
+    """A pool of ``size`` amortising over four periods with the given defaults (amounts, per
+    100 of cut-off pool): 40 % of what did not default is repaid in each of the first three
+    periods and the rest in the fourth, and it pays interest of 2 % of it."""
+    scale = size / 100.0
+    rows: dict[str, list[float]] = {c: [] for c in (
+        "pool_balance_begin", "interest", "principal", "recoveries", "defaults",
+        "delinquent_balance", "base_rate", "replenishment_capacity")}
+    balance = 100.0
+    for t, d in enumerate(defaults):
+        survivors = balance - d
+        repaid = survivors * (1.0 if t == len(defaults) - 1 else 0.4)
+        for c, v in (("pool_balance_begin", balance), ("interest", 0.02 * survivors),
+                     ("principal", repaid), ("recoveries", 0.0), ("defaults", d),
+                     ("delinquent_balance", 0.0), ("replenishment_capacity", 0.0)):
+            rows[c].append(v * scale)
+        rows["base_rate"].append(0.02)
+        balance = survivors - repaid
+    return PathResult(0, {}, {}, pool={k: np.asarray(v) for k, v in rows.items()})
+
+
+def four_period_config():
+    config = tiny_config(HAND_DEAL)
+    return config.model_copy(update={"book": config.book.model_copy(
+        update={"horizon_months": 14})})
+
+
+def test_hand_computed_multiples_scale_the_default_curve_on_the_cut_off_pool():
+    # A 90 / B 10, no coupons, fees, reserve, triggers or call; a pool of 100 defaulting 4 in
+    # each of its first three periods (the base case's default curve: 12 % cumulative). Under
+    # k the defaults are 4k a period whatever the pool left, and the survivors repay 40 %
+    # (all in period 4) and pay 2 % interest:
+    #   S1 = 100 - 4k, S2 = 0.6 S1 - 4k = 60 - 6.4k, S3 = 0.6 S2 - 4k = 36 - 7.84k,
+    #   S4 = 0.6 S3 = 21.6 - 4.704k.
+    # The notes' uncovered loss after period t is G_t = max(0, G_(t-1) + D_t - 0.02 S_t)
+    # (interest left after covering it is released), and B loses G_4, A what exceeds 10.
+    # For 0.1732 < k < 0.2907 only period 3 is short: G_4 = 4.25088k - 1.152, above a cent
+    # at a pool of 10,000 (1e-4 per 100) from k = 1.1521 / 4.25088 = 0.27102 on. For
+    # k > 0.49 every period is: G_4 = 12.45888k - 4.352, above 10 from k = 14.3521 /
+    # 12.45888 = 1.15196 on. Scaling the defaults per unit of the pool the stress leaves
+    # (4 / 60 and 4 / 36 of the base pool) instead gives other multiples.
+    config = four_period_config()
+    got = multiple_breakevens(config, [amortising_result([4.0, 4.0, 4.0, 0.0], 10_000.0)],
+                              tol=1e-5)
+    k_b, k_a = (1.152 + 1e-4) / 4.25088, (14.352 + 1e-4) / 12.45888
+    assert k_b <= got.breakeven[0, 1] <= k_b + 1e-5
+    assert k_a <= got.breakeven[0, 0] <= k_a + 1e-5
+    assert got.unstressed.tolist() == [[False, True]]
+    # the cumulative defaults at the breakeven are k times the curve's 12 %; at 1x, 12 %
+    np.testing.assert_allclose(got.defaults[0], 0.12 * got.breakeven[0], rtol=1e-12)
+    assert got.base_defaults.tolist() == pytest.approx([0.12])
+
+
+def test_a_scenario_with_three_times_the_defaults_gives_a_third_of_the_multiple():
+    # Two "scenarios" of one pool: the second's defaults are three times the first's in every
+    # period and its survivors pay as the first's do, so its pool runs down faster (by
+    # period 4 it is 15 % smaller) and its defaults per unit of pool rise more than three
+    # times. The multiple is of the scenario's defaults: replaying the second at 1/3 is the
+    # first, each note's breakeven against the second is a third of that against the first,
+    # and the cumulative defaults at which a note first loses are the same against either.
+    config = four_period_config()
+    mild, severe = ([c * d for d in (1.0, 1.5, 2.0, 0.0)] for c in (1.0, 3.0))
+    mild_pool, factor = _pool_arrays([amortising_result(mild, 10_000.0)])
+    severe_pool, _ = _pool_arrays([amortising_result(severe, 10_000.0)])
+    for field in ("writedown", "principal_paid", "interest_paid"):
+        np.testing.assert_allclose(
+            replay_stressed(config, severe_pool, np.full(1, 1 / 3)).notes[field],
+            replay_stressed(config, mild_pool, np.ones(1)).notes[field], rtol=1e-9, atol=1e-6)
+    a = multiple_breakevens(config, [amortising_result(mild, 10_000.0)], tol=1e-6)
+    b = multiple_breakevens(config, [amortising_result(severe, 10_000.0)], tol=1e-6)
+    assert np.isfinite(a.breakeven).all() and (b.breakeven < 1).any()
+    np.testing.assert_allclose(a.breakeven, 3 * b.breakeven, atol=4e-6)
+    np.testing.assert_allclose(a.defaults, b.defaults, atol=1e-6)
+    np.testing.assert_allclose(3 * a.base_defaults, b.base_defaults)
+    assert factor[0] == pytest.approx(0.01)
+
+
+def test_a_pool_that_revolves_longer_than_the_base_case_meets_k_times_its_defaults():
+    # The base case stopped revolving at once (a trigger), so its pool ran off: 100, 49, 22.5,
+    # 8.25, while 2, 4, 4 and 4 defaulted (receivables already late when it stopped), 4 to 48 %
+    # a period per unit of what was left. Stressed at 0.5x the trigger holds and the pool
+    # revolves for its two months, so it is far larger when those late defaults come; they
+    # are still half the base case's, 7 % of the cut-off pool in all; half the base's late
+    # rates per unit of pool, on the larger pool, would be 23 %.
+    flows = {"pool_balance_begin": [100.0, 49.0, 22.5, 8.25], "defaults": [2.0, 4.0, 4.0, 4.0],
+             "principal": [49.0, 22.5, 10.25, 4.25], "interest": [1.0, 0.5, 0.2, 0.1],
+             "recoveries": [0.0] * 4, "delinquent_balance": [0.0] * 4, "base_rate": [0.02] * 4,
+             "replenishment_capacity": [1000.0] * 4}
+    base = PathResult(0, {}, {}, pool={k: np.asarray(v) for k, v in flows.items()},
+                      waterfall=SimpleNamespace(deal={"revolving": np.zeros((1, 4), bool)}))
+    config = tiny_config(HAND_DEAL | {"revolving_months": 2, "cutoff_month": 8})  # 4 periods
+    pool, _ = _pool_arrays([base])
+    replay, cum = _replay(config, pool, np.full(1, 0.5))
+    assert replay.deal["revolving"][0].tolist() == [True, True, False, False]
+    assert cum.tolist() == pytest.approx([0.07])
+    assert _replay(config, pool, np.ones(1))[1].tolist() == pytest.approx([0.14])
+
+
+def test_survivors_pay_as_the_base_pool_did_at_the_same_stage():
+    # The base pool stops revolving in period index 3 (its last replenishment at the end of
+    # period 2). A stressed pool that revolves on to period 5 pays, while it is replenished,
+    # at the base's rates of a replenished pool (up to period 3), then as the base pool did
+    # one, two... periods into its run-off (4, 5...); one that stops in period 1 runs off
+    # from period 2 as the base pool did from period 4.
+    late = [_same_stage(t, np.array([3]), np.array([5 if t > 5 else -1]), 12)[0]
+            for t in range(8)]
+    assert late == [0, 1, 2, 3, 3, 3, 4, 5]
+    early = [_same_stage(t, np.array([3]), np.array([1 if t > 1 else -1]), 12)[0]
+             for t in range(5)]
+    assert early == [0, 1, 4, 5, 6]
+    assert _same_stage(11, np.array([3]), np.array([1]), 12)[0] == 11  # the last, carried
 
 
 def called_result(defaults_2: float) -> PathResult:
@@ -241,9 +356,9 @@ def test_a_note_losing_below_the_base_case_but_not_at_it_is_flagged():
     # - k >= 0.7692: that is at most 20, the call sells it at par and repays both notes; B
     #   loses only the defaults the interest did not cover, 5k - 6.3158 (1 - 0.05k), which is
     #   positive from k = 1.1881 on: no loss at 1x, 1.658 at 1.5x.
-    # - k < 0.7692: no call; 0.5k of the pool left defaults in period 2 with no interest to
-    #   cover it: B loses 0.5k (20.8 - 1.04k), 5.07 at 0.5x, more than a cent from
-    #   k = 0.01 / 10.4 = 0.000962 on.
+    # - k < 0.7692: no call; in period 2, k times the base case's 9.88 of defaults with no
+    #   interest to cover them: B loses 9.88k, 4.94 at 0.5x, more than a cent from
+    #   k = 0.01 / 9.88 = 0.001012 on.
     # So B first loses at 0.001x and loses at 0.5x, but not at 1x: its first loss lies below
     # the base case, in which it does not lose, and its loss is not monotone in the stress.
     config = tiny_config(HAND_DEAL | {"clean_up_call": {"call_pct": 0.20}})
@@ -252,9 +367,9 @@ def test_a_note_losing_below_the_base_case_but_not_at_it_is_flagged():
     pool, factor = _pool_arrays([call_sensitive_result()])
     loss = {k: replay_stressed(config, pool, np.full(1, k)).notes["writedown"].sum(axis=1)[0, 1]
             * factor[0] for k in (0.5, 1.0, 1.5)}
-    assert loss == pytest.approx({0.5: 5.07, 1.0: 0.0, 1.5: 1.65789}, abs=1e-4)
+    assert loss == pytest.approx({0.5: 4.94, 1.0: 0.0, 1.5: 1.65789}, abs=1e-4)
     got = multiple_breakevens(config, [call_sensitive_result()], tol=1e-5)
-    assert 0.01 / 10.4 <= got.breakeven[0, 1] <= 0.01 / 10.4 + 1e-5
+    assert 0.01 / 9.88 <= got.breakeven[0, 1] <= 0.01 / 9.88 + 1e-5
     assert got.unstressed.tolist() == [[False, False]]  # neither note loses at 1x
     assert got.monotone.tolist() == [[True, False]]
     summary = summarise_breakevens(got, ["A", "B"], "multiple")
@@ -404,7 +519,38 @@ def test_breakeven_command_prints_each_notes_multiple(tiny_deal_config, tmp_path
            "larger one" in said
     for note in ("senior", "mezzanine", "subordinated"):
         assert note in out
-    assert len(csv.read_text().splitlines()) == 1 + 2 * 3
+    assert "Cumulative defaults over the deal's life" in said and "at 1x: median" in said
+    lines = csv.read_text().splitlines()
+    assert len(lines) == 1 + 2 * 3
+    assert lines[0] == ("stress,path,note,multiple,shock_pts,no_loss_at_max,loses_unstressed,"
+                        "monotone,defaults_pct,base_defaults_pct")
+    assert "inf" not in csv.read_text()
+
+
+def test_the_csv_gives_each_unit_its_own_column_and_no_breakeven_an_empty_cell(tmp_path):
+    # one path, two notes, both stresses: the multiple 2.5x and none (no loss at 50x), the
+    # shock 0.0425 (4.25 points) and none; the table writes these 2.50x, none, +4.25 pts, none
+    per_path = pd.DataFrame({
+        "stress": ["multiple", "multiple", "shock", "shock"], "path": [0] * 4,
+        "note": ["A", "B"] * 2, "breakeven": [2.5, np.inf, 0.0425, np.inf],
+        "loses_unstressed": [False] * 4, "monotone": [True] * 4,
+        "defaults": [0.075, np.inf, np.nan, np.nan], "base_defaults": [0.03, 0.03, np.nan, np.nan]})
+    result = BreakevenResult(per_path, pd.DataFrame(), paths=1, seed=0)
+    path = tmp_path / "be.csv"
+    result.csv_frame().to_csv(path, index=False)
+    rows = path.read_text().splitlines()
+    assert rows == [
+        "stress,path,note,multiple,shock_pts,no_loss_at_max,loses_unstressed,monotone,"
+        "defaults_pct,base_defaults_pct",
+        "multiple,0,A,2.5,,False,False,True,7.5,3.0",
+        "multiple,0,B,,,True,False,True,,3.0",
+        "shock,0,A,,4.25,False,False,True,,",
+        "shock,0,B,,,True,False,True,,"]
+    back = pd.read_csv(path)
+    assert back["multiple"].dtype == float and back["shock_pts"].dtype == float
+    fmt = BreakevenResult.formatter
+    assert (fmt("multiple")(2.5), fmt("multiple")(np.inf), fmt("shock")(0.0425)) == (
+        "2.50x", "none", "+4.25 pts")
 
 
 def test_breakeven_without_a_deal_exits_2(tmp_path, capsys):
