@@ -269,13 +269,16 @@ def cmd_deal_report(args: argparse.Namespace) -> int:
     names = tuple(t for t in TABLES if t in run.manifest.get("tables", ()))
     run = load_run(args.run, args.runs, tables=names)
     report = build_deal_report(run.tables, args.path, quantile=args.quantile, note=args.note,
-                               run_id=run.run_id)
+                               run_id=run.run_id, deal=run.manifest["config"].get("deal"))
     if not args.quiet:
         console.print(f"Deal report of run {run.run_id}, {report.selection}", highlight=False)
         for table in deal_report_tables(report, console.width):
             console.print(table)
         console.print("Money in currency units; yield, default rate and excess spread "
-                      "annualised (definitions: docs/REPORTS.md).", style="dim", highlight=False)
+                      "annualised; credit enhancement blank once the note is paid off "
+                      "(definitions: docs/REPORTS.md).", style="dim", highlight=False)
+        for line in report.remarks:
+            console.print(f"Note: {line}.", style="dim", highlight=False)
     for line in report.missing:
         err_console.print(f"note: left out: {line}", highlight=False)
     for option, file, write in (("--csv", args.csv, write_csv), ("--xlsx", args.xlsx, write_xlsx)):
