@@ -290,10 +290,18 @@ def cmd_deal_report(args: argparse.Namespace) -> int:
     return 0
 
 
+BREAKEVEN_HEADERS = {
+    "breakeven": "breakeven (multiple: times the base-case default rate; shock: peak rise of "
+                 "the unemployment rate, fraction; inf: no loss at the largest stress)",
+    "loses_unstressed": "loses unstressed (yes/no)", "monotone": "monotone (yes/no)"}
+"""The header of each column of ``breakeven --csv`` with its unit (the deal report's
+convention: one header row, units stated)."""
+
+
 def cmd_breakeven(args: argparse.Namespace) -> int:
     from sim.breakeven import breakeven, check_breakeven
     from sim.config import load_config
-    from sim.outfiles import check_output_file, write_failed
+    from sim.outfiles import check_output_file, for_export, write_failed
     from sim.report_tables import breakeven_tables
     from sim.shipped import resolve_config
 
@@ -327,7 +335,7 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
                   "10 paths.", style="dim", highlight=False)
     if args.csv:
         try:
-            result.per_path.to_csv(args.csv, index=False)
+            for_export(result.per_path, BREAKEVEN_HEADERS).to_csv(args.csv, index=False)
         except OSError as exc:
             raise write_failed("--csv", args.csv, exc) from None
         print(args.csv)

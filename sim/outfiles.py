@@ -7,8 +7,12 @@ written should be refused before, in one line, not after, with a traceback.
 
 from __future__ import annotations
 
+import math
 import os
+from collections.abc import Mapping
 from pathlib import Path
+
+import pandas as pd
 
 
 def check_output_file(path: str | Path | None, option: str, suffix: str | None = None) -> None:
@@ -49,3 +53,16 @@ def check_output_file(path: str | Path | None, option: str, suffix: str | None =
 def write_failed(option: str, path: str | Path, exc: OSError) -> ValueError:
     """The one-line error of a write that failed after the check (a full disk, a race)."""
     return ValueError(f"{option} {path}: cannot be written: {exc.strerror or exc}")
+
+
+def for_export(frame: pd.DataFrame, headers: Mapping[str, str], digits: int = 10) -> pd.DataFrame:
+    """``frame`` as the exports write it (the convention of the deal report's): one header
+    row naming each column with its unit (``headers``: column -> header; others keep their
+    name), floats to ``digits`` significant digits (``0.26``, not ``0.2600000000000002``),
+    text, flags and whole numbers as they are."""
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_float_dtype(out[col]):
+            out[col] = [float(f"{v:.{digits}g}") if math.isfinite(v) else v
+                        for v in out[col].to_numpy(float)]
+    return out.rename(columns=dict(headers))

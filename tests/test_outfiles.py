@@ -77,3 +77,26 @@ def test_commands_refuse_the_file_before_any_work(tmp_path, capsys, argv):
     assert main(argv) == 2
     err = " ".join(capsys.readouterr().err.split())
     assert err.startswith("error: --") and "no folder" in err and "Traceback" not in err
+
+
+def test_breakeven_csv_states_units_and_rounds_float_noise(tmp_path):
+    """`breakeven --csv` follows the deal report's convention: one header row with units,
+    floats to 10 significant digits; pandas reads the numbers back as numbers."""
+    import pandas as pd
+
+    from sim.cli import BREAKEVEN_HEADERS
+    from sim.outfiles import for_export
+
+    per_path = pd.DataFrame({"stress": ["multiple", "shock"], "path": [0, 0],
+                             "note": ["senior", "senior"],
+                             "breakeven": [2.3500000000000005, float("inf")],
+                             "loses_unstressed": [False, False], "monotone": [True, True]})
+    file = tmp_path / "be.csv"
+    for_export(per_path, BREAKEVEN_HEADERS).to_csv(file, index=False)
+    text = file.read_text()
+    assert "2.35," in text and "2.3500000000000005" not in text
+    back = pd.read_csv(file)
+    assert back.columns[3].startswith("breakeven (multiple: times the base-case default rate")
+    assert pd.api.types.is_float_dtype(back.iloc[:, 3]) and back.iloc[1, 3] == float("inf")
+    assert list(back.columns[4:]) == ["loses unstressed (yes/no)", "monotone (yes/no)"]
+    assert per_path["breakeven"][0] == 2.3500000000000005  # the result unchanged
