@@ -99,6 +99,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         from sim.settings import apply_settings
 
         given = apply_settings(load_config(given), args.set)
+    if not args.quiet:
+        _say_estimate(given, args)
     result = None
     try:
         result = sim.run(given, paths=args.paths, seed=args.seed,
@@ -116,6 +118,18 @@ def cmd_run(args: argparse.Namespace) -> int:
             _interrupted(exc)
         return 130
     return 0
+
+
+def _say_estimate(config, args: argparse.Namespace) -> None:  # noqa: ANN001 - path or RunConfig
+    """Before a large run, its estimated time and disk (:mod:`sim.estimate`), on stderr."""
+    from sim.config import load_config
+    from sim.estimate import estimate_run
+
+    cfg = load_config(config)
+    estimate = estimate_run(cfg, cfg.paths if args.paths is None else args.paths,
+                            args.workers, None if args.scheduler else args.out)
+    if estimate is not None:
+        err_console.print(estimate.text(), highlight=False)
 
 
 def _interrupted(exc: KeyboardInterrupt) -> None:
