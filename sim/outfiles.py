@@ -15,7 +15,8 @@ from pathlib import Path
 import pandas as pd
 
 
-def check_output_file(path: str | Path | None, option: str, suffix: str | None = None) -> None:
+def check_output_file(path: str | Path | None, option: str, suffix: str | None = None, *,
+                      make_folder: bool = False) -> None:
     """Refuse an output file that cannot be written: its folder missing or not writable, the
     path itself a folder, or (with ``suffix``) a name that says another format. ``None``
     (the option not given) passes.
@@ -25,6 +26,8 @@ def check_output_file(path: str | Path | None, option: str, suffix: str | None =
         option: the option that named it, for the message (``--csv``).
         suffix: the extension the file must have (``.xlsx``; any case), or None for any:
             Excel written under ``x.csv`` is opened as text by whoever gets it.
+        make_folder: the writer makes a missing folder (a default such as validate's
+            ``docs/VALIDATION.md``): then the nearest folder that exists must be writable.
 
     Raises:
         ValueError: what is wrong, naming the option, the file and what to give instead.
@@ -39,6 +42,9 @@ def check_output_file(path: str | Path | None, option: str, suffix: str | None =
     if suffix is not None and file.suffix.lower() != suffix:
         raise ValueError(f"{option} {file}: the file name must end in {suffix} (the file is "
                          f"written in that format), e.g. {file.with_suffix(suffix).name}")
+    if make_folder:
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent  # the folder the writer will make its folders in
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"{option} {file}: {folder} is a file, not a folder; give a file in "
                          "an existing folder")
