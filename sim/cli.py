@@ -424,10 +424,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     a = load_run(args.run_a, args.runs, tables=("paths",))
     b = load_run(args.run_b, args.runs, tables=("paths",))
-    if a.path is not None and b.path is not None and a.path.resolve() == b.path.resolve():
-        console.print(f"A and B are the same run ({a.run_id}): every difference is 0; give "
-                      "two runs to compare", highlight=False)
-        return 0
+    same = a.path is not None and b.path is not None and a.path.resolve() == b.path.resolve()
+    if same or (a.run_id == b.run_id and a.manifest == b.manifest):
+        from rich.markup import escape
+
+        what = "the same run" if same else f"copies of the same run ({a.path} and {b.path})"
+        err_console.print("[bold yellow]warning:[/] " + escape(
+            f"A and B are {what} ({a.run_id}): every difference is 0; give two runs to "
+            "compare"), highlight=False)
+        if same:  # one folder: nothing to show; a copy's table shows the copy is whole
+            return 0
     result, pairing = compare_runs(a.manifest, a.paths, b.manifest, b.paths)
     title = f"A = {a.run_id}\nB = {b.run_id}"
     console.print(comparison_table(result, pairing, title))
@@ -537,7 +543,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "given, must match the run's)")
     p.add_argument("--paths", type=_paths, help="Monte Carlo paths (default: the config's)")
     p.add_argument("--seed", type=_seed, help="root seed (default: the config's)")
-    p.add_argument("--workers", type=_workers, default=1, help="local worker processes")
+    p.add_argument("--workers", type=_workers, default=1,
+                   help="local worker processes (default: 1)")
     p.add_argument("--scheduler", help="Dask scheduler address (instead of local processes)")
     p.add_argument("--out", default="runs", help="run-store folder (default: runs)")
     p.add_argument("--deal", help="deal file replacing the config's deal, e.g. "
@@ -571,7 +578,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "(e.g. baseline early_human); the first is the reference")
     p.add_argument("--paths", type=_paths, help="Monte Carlo paths (default: the first's)")
     p.add_argument("--seed", type=_seed, help="root seed shared by all (default: the first's)")
-    p.add_argument("--workers", type=_workers, default=1, help="local worker processes")
+    p.add_argument("--workers", type=_workers, default=1,
+                   help="local worker processes (default: 1)")
     p.add_argument("--out", default="runs", help="run-store folder (default: runs)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_run_set)
@@ -611,7 +619,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--deal", help="deal file replacing the config's deal")
     p.add_argument("--paths", type=_paths, help="Monte Carlo paths (default: the config's)")
     p.add_argument("--seed", type=_seed, help="root seed (default: the config's)")
-    p.add_argument("--workers", type=_workers, default=1, help="local worker processes")
+    p.add_argument("--workers", type=_workers, default=1,
+                   help="local worker processes (default: 1)")
     p.add_argument("--only", choices=("multiple", "shock"), help="search one stress only")
     p.add_argument("--csv", help="also write every path's breakevens to this CSV file")
     p.add_argument("--quiet", action="store_true", help="no progress messages")

@@ -221,6 +221,8 @@ def merge_over_base(base: dict, override: dict, schema: Any, *, where: str = "",
 
 # -- reading files -----------------------------------------------------------------------------
 def _read_text(path: Path) -> str:
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder, not a config file; give a YAML file")
     if not path.is_file():
         raise ConfigError(f"{path}: no such config file")
     try:
