@@ -24,6 +24,7 @@ from sim.manifest import Manifest, environment, provenance
 from sim.metrics import path_table, portfolio_table, roll_table, vintage_table
 from sim.montecarlo import ProgressCallback, run_paths
 from sim.securitisation import abs_tables, note_loss_columns
+from sim.shipped import resolve_config
 from sim.store import PartialRun, Run, RunInterrupted, new_run_id
 
 
@@ -44,7 +45,8 @@ def run(
     """Run the Monte Carlo and return a :class:`~sim.store.Run`.
 
     Args:
-        config: a YAML path, a mapping or a validated :class:`~sim.config.RunConfig`.
+        config: a YAML path, the name of a shipped config (``"baseline"``, as ``creditsim
+            run baseline``), a mapping or a validated :class:`~sim.config.RunConfig`.
         paths: Monte Carlo paths (default: the config's ``paths``).
         seed: root seed (default: the config's ``seed``).
         workers: local worker processes; results do not depend on it.
@@ -70,6 +72,8 @@ def run(
     paths = None if paths is None else check_paths(paths)
     seed = None if seed is None else check_seed(seed)
     workers = check_workers(workers)
+    if isinstance(config, str | Path):  # a shipped config's name, as the command takes it
+        config = resolve_config(config)
     cfg = load_config(config)
     paths = cfg.paths if paths is None else paths
     seed = cfg.seed if seed is None else seed

@@ -99,6 +99,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         from sim.settings import apply_settings
 
         given = apply_settings(load_config(given), args.set)
+    if not args.quiet:
+        _say_estimate(given, args)
     result = None
     try:
         result = sim.run(given, paths=args.paths, seed=args.seed,
@@ -116,6 +118,18 @@ def cmd_run(args: argparse.Namespace) -> int:
             _interrupted(exc)
         return 130
     return 0
+
+
+def _say_estimate(config, args: argparse.Namespace) -> None:  # noqa: ANN001 - path or RunConfig
+    """Before a large run, its estimated time and disk (:mod:`sim.estimate`), on stderr."""
+    from sim.config import load_config
+    from sim.estimate import estimate_run
+
+    cfg = load_config(config)
+    estimate = estimate_run(cfg, cfg.paths if args.paths is None else args.paths,
+                            args.workers, None if args.scheduler else args.out)
+    if estimate is not None:
+        err_console.print(estimate.text(), highlight=False)
 
 
 def _interrupted(exc: KeyboardInterrupt) -> None:
@@ -270,13 +284,16 @@ def cmd_deal_report(args: argparse.Namespace) -> int:
     names = tuple(t for t in TABLES if t in run.manifest.get("tables", ()))
     run = load_run(args.run, args.runs, tables=names)
     report = build_deal_report(run.tables, args.path, quantile=args.quantile, note=args.note,
-                               run_id=run.run_id)
+                               run_id=run.run_id, deal=run.manifest["config"].get("deal"))
     if not args.quiet:
         console.print(f"Deal report of run {run.run_id}, {report.selection}", highlight=False)
         for table in deal_report_tables(report, console.width):
             console.print(table)
         console.print("Money in currency units; yield, default rate and excess spread "
-                      "annualised (definitions: docs/REPORTS.md).", style="dim", highlight=False)
+                      "annualised; credit enhancement blank once the note is paid off "
+                      "(definitions: docs/REPORTS.md).", style="dim", highlight=False)
+        for line in report.remarks:
+            console.print(f"Note: {line}.", style="dim", highlight=False)
     for line in report.missing:
         err_console.print(f"note: left out: {line}", highlight=False)
     for option, file, write in (("--csv", args.csv, write_csv), ("--xlsx", args.xlsx, write_xlsx)):
@@ -313,7 +330,7 @@ def _breakeven_defaults_table(result) -> Table:  # noqa: ANN001 - a sim.breakeve
 def cmd_breakeven(args: argparse.Namespace) -> int:
     from sim.breakeven import breakeven, check_breakeven
     from sim.config import load_config
-    from sim.outfiles import check_output_file, write_failed
+    from sim.outfiles import check_output_file, for_export, write_failed
     from sim.report_tables import breakeven_tables
     from sim.shipped import resolve_config
 
@@ -352,7 +369,7 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
                   "10 paths.", style="dim", highlight=False)
     if args.csv:
         try:
-            result.csv_frame().to_csv(args.csv, index=False)
+            for_export(result.csv_frame(), {}).to_csv(args.csv, index=False)
         except OSError as exc:
             raise write_failed("--csv", args.csv, exc) from None
         print(args.csv)
@@ -427,10 +444,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     a = load_run(args.run_a, args.runs, tables=("paths",))
     b = load_run(args.run_b, args.runs, tables=("paths",))
-    if a.path is not None and b.path is not None and a.path.resolve() == b.path.resolve():
-        console.print(f"A and B are the same run ({a.run_id}): every difference is 0; give "
-                      "two runs to compare", highlight=False)
-        return 0
+    same = a.path is not None and b.path is not None and a.path.resolve() == b.path.resolve()
+    if same or (a.run_id == b.run_id and a.manifest == b.manifest):
+        from rich.markup import escape
+
+        what = "the same run" if same else f"copies of the same run ({a.path} and {b.path})"
+        err_console.print("[bold yellow]warning:[/] " + escape(
+            f"A and B are {what} ({a.run_id}): every difference is 0; give two runs to "
+            "compare"), highlight=False)
+        if same:  # one folder: nothing to show; a copy's table shows the copy is whole
+            return 0
     result, pairing = compare_runs(a.manifest, a.paths, b.manifest, b.paths)
     title = f"A = {a.run_id}\nB = {b.run_id}"
     console.print(comparison_table(result, pairing, title))
@@ -540,7 +563,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "given, must match the run's)")
     p.add_argument("--paths", type=_paths, help="Monte Carlo paths (default: the config's)")
     p.add_argument("--seed", type=_seed, help="root seed (default: the config's)")
-    p.add_argument("--workers", type=_workers, default=1, help="local worker processes")
+    p.add_argument("--workers", type=_workers, default=1,
+                   help="local worker processes (default: 1)")
     p.add_argument("--scheduler", help="Dask scheduler address (instead of local processes)")
     p.add_argument("--out", default="runs", help="run-store folder (default: runs)")
     p.add_argument("--deal", help="deal file replacing the config's deal, e.g. "
@@ -574,7 +598,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "(e.g. baseline early_human); the first is the reference")
     p.add_argument("--paths", type=_paths, help="Monte Carlo paths (default: the first's)")
     p.add_argument("--seed", type=_seed, help="root seed shared by all (default: the first's)")
-    p.add_argument("--workers", type=_workers, default=1, help="local worker processes")
+    p.add_argument("--workers", type=_workers, default=1,
+                   help="local worker processes (default: 1)")
     p.add_argument("--out", default="runs", help="run-store folder (default: runs)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_run_set)
@@ -614,7 +639,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--deal", help="deal file replacing the config's deal")
     p.add_argument("--paths", type=_paths, help="Monte Carlo paths (default: the config's)")
     p.add_argument("--seed", type=_seed, help="root seed (default: the config's)")
-    p.add_argument("--workers", type=_workers, default=1, help="local worker processes")
+    p.add_argument("--workers", type=_workers, default=1,
+                   help="local worker processes (default: 1)")
     p.add_argument("--only", choices=("multiple", "shock"), help="search one stress only")
     p.add_argument("--csv", help="also write every path's breakevens to this CSV file")
     p.add_argument("--quiet", action="store_true", help="no progress messages")

@@ -1303,13 +1303,15 @@ class RunConfig(_Model):
         if deal.cutoff_month >= horizon:
             raise ValueError(
                 f"deal.cutoff_month = {deal.cutoff_month} must be before the end of the "
-                f"horizon (book.horizon_months = {horizon})")
+                f"horizon (book.horizon_months = {horizon}); lengthen the horizon, or run "
+                f"without the deal (--deal none, or deal: null in the config)")
         if deal.cutoff_month + deal.revolving_months >= horizon:
             raise ValueError(
                 f"deal.revolving_months = {deal.revolving_months} after deal.cutoff_month = "
                 f"{deal.cutoff_month} leaves no month to amortise before the end of the horizon "
                 f"(book.horizon_months = {horizon}); shorten the revolving period or lengthen "
-                f"the horizon")
+                f"the horizon, or run without the deal (--deal none, or deal: null in the "
+                f"config)")
         return self
 
     @model_validator(mode="after")

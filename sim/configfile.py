@@ -79,6 +79,14 @@ def short_value(value: Any, limit: int = 80) -> str:
     return f"a {type(value).__name__}"
 
 
+def plain_message(msg: str) -> str:
+    """A validation message without pydantic's prefix for a validator's own error
+    (``Value error, ``, ``Assertion failed, ``): the message is the project's sentence."""
+    for prefix in ("Value error, ", "Assertion failed, "):
+        msg = msg.removeprefix(prefix)
+    return msg
+
+
 def _key_path(loc: tuple) -> str:
     return ".".join(p if isinstance(p, str) and len(p) <= 60 else
                     (short_value(p, 60) if not isinstance(p, str) else p[:57] + "...")
@@ -97,9 +105,15 @@ def format_errors(err: ValidationError, source: str, model: type[BaseModel]) -> 
             msg = "unknown key" + (f"; allowed keys here: {', '.join(allowed)}" if allowed else "")
             lines.append(f"  {path}: {msg}")
             continue
+        msg = plain_message(msg)
         if len(msg) > 400:
             msg = msg[:400] + "..."
-        lines.append(f"  {path} = {short_value(e.get('input'))}: {msg}")
+        if not _key_path(e["loc"]):  # a rule across keys: its message names them
+            lines.append(f"  {msg}")
+        elif isinstance(e.get("input"), dict):  # a section's rule: its keys, not "{...}"
+            lines.append(f"  {path}: {msg}")
+        else:
+            lines.append(f"  {path} = {short_value(e.get('input'))}: {msg}")
     if len(errors) > MAX_ERRORS:
         lines.append(f"  ... and {len(errors) - MAX_ERRORS} more errors")
     return "\n".join(lines)
@@ -207,6 +221,8 @@ def merge_over_base(base: dict, override: dict, schema: Any, *, where: str = "",
 
 # -- reading files -----------------------------------------------------------------------------
 def _read_text(path: Path) -> str:
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder, not a config file; give a YAML file")
     if not path.is_file():
         raise ConfigError(f"{path}: no such config file")
     try:

@@ -31,9 +31,11 @@ __all__ = [
     "DealReport",
     "build_deal_report",
     "export_table",
+    "header",
     "money_columns",
     "note_losses",
     "path_at_quantile",
+    "significant",
     "write_csv",
     "write_xlsx",
 ]
@@ -104,6 +106,19 @@ Yield = interest collected × 12 / pool balance at the start; default rate = def
 pool balance at the start; delinquency ratio = delinquent balance / pool balance at the start;
 factor and credit enhancement: see `build_deal_report`."""
 
+SMALL_POOL = 0.10
+"""Share of the cut-off pool below which the annualised pool rates are left blank when the
+deal has no clean-up call (with one, its ``call_pct``): the usual clean-up level of consumer
+ABS. A few defaults on a pool that small annualise to figures (130 % a year) that describe no
+rate; the amounts stay in the money columns."""
+
+ANNUALISED_POOL = ("pool.yield", "pool.default_rate")
+"""The pool's annualised rates, blank once the pool is small (`SMALL_POOL`)."""
+
+UNITS = {"money": "currency units", "rate": "fraction a year", "ratio": "fraction",
+         "flag": "yes/no", "count": "count"}
+"""The unit of each kind of column, as the exports' headers state it."""
+
 LEGACY_NET = ("runs recorded before excess spread was net of losses: their 'excess_spread' "
               "is the gross figure, shown as gross; the net figure is not in this run")
 
@@ -123,6 +138,8 @@ class DealReport:
         missing: What this run does not record, one sentence each (left out of the table).
         labels: Column name -> (header, kind).
         run_id: The run's id ('' when unknown).
+        remarks: Conventions that blanked cells of this path, one sentence each (printed
+            under the tables and kept in the workbook's ``about`` sheet).
     """
 
     table: pd.DataFrame
@@ -133,6 +150,7 @@ class DealReport:
     missing: list[str] = field(default_factory=list)
     labels: dict[str, tuple[str, str]] = field(default_factory=dict)
     run_id: str = ""
+    remarks: list[str] = field(default_factory=list)
 
     def groups(self) -> dict[str, list[str]]:
         """Columns by group, in report order: ``pool``, ``deal``, ``triggers``, then one
@@ -287,11 +305,12 @@ def _trigger_columns(tables: Mapping[str, pd.DataFrame], path: int,
 
 
 def _note_columns(tables: Mapping[str, pd.DataFrame], path: int, deal: pd.DataFrame,
-                  report: DealReport) -> dict[str, pd.Series]:
+                  report: DealReport, pdl: bool = True) -> dict[str, pd.Series]:
     notes = tables["notes"]
     rows = notes[notes["path"] == path]
     cols: dict[str, pd.Series] = {}
     absent = [c for c in NOTE_COLUMNS if c.source not in notes]
+    unkept = [] if pdl else [c for c in NOTE_COLUMNS if c.key == "pdl"]  # no ledger: no column
     report.missing += [f"note {c.label}: not recorded in this run ('{c.source}')"
                        for c in absent]
     senior_balance = 0.0
@@ -300,7 +319,7 @@ def _note_columns(tables: Mapping[str, pd.DataFrame], path: int, deal: pd.DataFr
     for name in report.notes:
         one = rows[rows["note"] == name].set_index("period").sort_index()
         for c in NOTE_COLUMNS:
-            if c in absent:
+            if c in absent or c in unkept:
                 continue
             key = f"note.{name}.{c.key}"
             cols[key] = one[c.source]
@@ -312,7 +331,8 @@ def _note_columns(tables: Mapping[str, pd.DataFrame], path: int, deal: pd.DataFr
         senior_balance = senior_balance + one["balance_end"]
         if pool_end is not None:
             key = f"note.{name}.credit_enhancement"
-            cols[key] = _ratio(pool_end + reserve - senior_balance, pool_end)
+            backed = _ratio(pool_end + reserve - senior_balance, pool_end)
+            cols[key] = backed.where(one["balance_end"] > 0)  # paid off (or gone): n/a
             report.labels[key] = (f"{name} {DERIVED['credit_enhancement'][0]}", "ratio")
     if pool_end is None:
         report.missing.append("credit enhancement: the run has no pool table "
@@ -322,13 +342,16 @@ def _note_columns(tables: Mapping[str, pd.DataFrame], path: int, deal: pd.DataFr
 
 def build_deal_report(tables: Mapping[str, pd.DataFrame], path: int | None = None, *,
                       quantile: float | None = None, note: str | None = None,
-                      run_id: str = "") -> DealReport:
+                      run_id: str = "", deal: Mapping | None = None) -> DealReport:
     """Build one path's deal report from a run's tables.
 
     Credit enhancement of a note = (pool balance at the period's end + reserve balance - the
     end balances of this note and every note senior to it) / pool balance at the end: the
     share of the pool that can be lost before this note loses (negative: the note is not fully
-    backed). Factor = note balance at the period's end / its original balance.
+    backed); blank (n/a) once the note is paid off or the pool is gone. Factor = note balance
+    at the period's end / its original balance. The annualised pool rates (yield, default
+    rate) are blank from the period in which the pool ends below the clean-up level
+    (`SMALL_POOL`), and `DealReport.remarks` says so.
 
     Args:
         tables: The run's tables by name (`TABLES`; ``notes`` is required).
@@ -337,6 +360,10 @@ def build_deal_report(tables: Mapping[str, pd.DataFrame], path: int | None = Non
             (`path_at_quantile`).
         note: The note whose loss ``quantile`` ranks paths by (default: the most junior).
         run_id: Shown in exports.
+        deal: The run's deal terms (the manifest's ``config.deal``), when known: a deal
+            without a principal deficiency ledger (``pdl`` false) has no PDL column, and its
+            clean-up call sets the small-pool level. Without them, the PDL column is shown and
+            the level is `SMALL_POOL`.
 
     Returns:
         A `DealReport`.
@@ -363,15 +390,44 @@ def build_deal_report(tables: Mapping[str, pd.DataFrame], path: int | None = Non
                              f"{paths[0]} to {paths[-1]}")
         selection = f"path {path} of {len(paths)}"
     report = DealReport(pd.DataFrame(), path, selection, names, [], run_id=run_id)
-    deal = _deal_frame(tables, path)
-    cols = _deal_columns(deal, report)
+    frame = _deal_frame(tables, path)
+    cols = _deal_columns(frame, report)
     cols.update(_trigger_columns(tables, path, report))
-    cols.update(_note_columns(tables, path, deal, report))
+    cols.update(_note_columns(tables, path, frame, report,
+                              pdl=deal is None or bool(deal.get("pdl", True))))
+    _blank_small_pool(cols, frame, _small_pool_share(deal), report)
     table = pd.DataFrame(cols)
     table.index.name = "period"
     order = sorted(table.columns, key=lambda c: _order(c, report))
     report.table = _until_wound_down(table[order], report)
     return report
+
+
+def _small_pool_share(deal: Mapping | None) -> float:
+    """The clean-up level as a share of the cut-off pool: the deal's call, else `SMALL_POOL`."""
+    call = (deal or {}).get("clean_up_call") or {}
+    return float(call.get("call_pct", SMALL_POOL))
+
+
+def _blank_small_pool(cols: dict[str, pd.Series], frame: pd.DataFrame, share: float,
+                      report: DealReport) -> None:
+    """Blank the annualised pool rates from the period in which the pool ends below ``share``
+    of the cut-off pool (its balance at the start of period 1), and say so."""
+    if "pool_balance_end" not in frame or "pool_balance_begin" not in frame or frame.empty:
+        return
+    level = share * float(frame["pool_balance_begin"].iloc[0])
+    small = (frame["pool_balance_end"] < level).cummax()
+    rates = [k for k in ANNUALISED_POOL if k in cols]
+    if not small.any() or not rates:
+        return
+    for key in rates:
+        cols[key] = cols[key].where(~small)
+    first = small.idxmax()
+    labels = " and ".join(report.labels[k][0] for k in rates)
+    report.remarks.append(
+        f"{labels}: blank from period {first}, when the pool ends below the clean-up level "
+        f"({share:.0%} of the cut-off pool): on a pool that small a few defaults annualise to "
+        "figures that describe no rate (the amounts are in the money columns)")
 
 
 def _until_wound_down(table: pd.DataFrame, report: DealReport) -> pd.DataFrame:
@@ -406,12 +462,26 @@ def _order(column: str, report: DealReport) -> tuple:
 # Exports
 
 
+def header(report: DealReport, column: str) -> str:
+    """The column's header in the exports: its label and unit, e.g. ``senior balance, end
+    (currency units)`` (the machine key, ``note.senior.balance``, is in the ``about`` sheet)."""
+    label, kind = report.labels.get(column, (column, "money"))
+    return f"{label} ({UNITS.get(kind, kind)})"
+
+
 def _about(report: DealReport) -> pd.DataFrame:
-    rows = [("run", report.run_id), ("path", str(report.path)), ("selection", report.selection),
-            ("units", "money in currency units; rates annualised and ratios as fractions")]
-    rows += [("not in this run", m) for m in report.missing]
-    rows += [(col, f"{label} [{kind}]") for col, (label, kind) in report.labels.items()]
-    return pd.DataFrame(rows, columns=["item", "value"])
+    """The ``about`` sheet: every column's header, machine key and unit, then the run, the
+    path, how it was chosen, the conventions applied and what the run does not record."""
+    rows = [(header(report, c), c, UNITS.get(report.labels.get(c, (c, "money"))[1], ""), "")
+            for c in report.table.columns]
+    rows += [("run", "", "", report.run_id), ("path", "", "", str(report.path)),
+             ("selection", "", "", report.selection),
+             ("units", "", "", "money in currency units (to the cent); rates annualised and "
+                               "ratios as fractions (to 10 significant digits), shown as "
+                               "percentages; blank: n/a")]
+    rows += [("note", "", "", m) for m in report.remarks]
+    rows += [("not in this run", "", "", m) for m in report.missing]
+    return pd.DataFrame(rows, columns=["name", "key", "unit", "value"])
 
 
 def money_columns(report: DealReport) -> list[str]:
@@ -420,45 +490,62 @@ def money_columns(report: DealReport) -> list[str]:
     return [c for c in report.table.columns if report.labels.get(c, (c, "money"))[1] == "money"]
 
 
+def significant(values: pd.Series, digits: int = 10) -> pd.Series:
+    """``values`` rounded to ``digits`` significant digits (NaN stays NaN): a ratio computed
+    as ``0.2600000000000002`` is exported as ``0.26``, and 0.0123456789 keeps every digit."""
+    out = [float(f"{v:.{digits}g}") if math.isfinite(v) else v for v in values.to_numpy(float)]
+    return pd.Series(out, index=values.index, name=values.name)
+
+
 def export_table(report: DealReport) -> pd.DataFrame:
-    """The table as it is exported: money rounded to cents (the ledger books whole cents;
-    the waterfall's fees and coupons leave float noise such as ``9593391.214999998``),
-    rates, ratios, counts and flags as they are."""
+    """The table as it is exported: one header row of labels with units (:func:`header`),
+    the period as index; money rounded to cents (the ledger books whole cents; the
+    waterfall's fees and coupons leave float noise such as ``9593391.214999998``), rates and
+    ratios to 10 significant digits, flags and counts as they are."""
     table = report.table.copy()
     money = money_columns(report)
     table[money] = table[money].round(2)
-    return table
+    for col in table.columns:
+        if report.labels.get(col, (col, "money"))[1] in ("rate", "ratio"):
+            table[col] = significant(table[col])
+    names = {c: header(report, c) for c in table.columns}
+    if len(set(names.values())) < len(names):  # two labels alike: the keys, never a clash
+        names = {c: f"{names[c]} [{c}]" for c in table.columns}
+    table.index.name = "period"
+    return table.rename(columns=names)
 
 
 def write_csv(report: DealReport, file: str | Path) -> Path:
-    """Write the report's table as CSV (one row per period, the flat column names; money
-    in currency units to the cent, :func:`export_table`)."""
+    """Write the report's table as CSV: one header row (``period``, then each column's label
+    and unit), one row per period (:func:`export_table`)."""
     file = Path(file)
     export_table(report).to_csv(file)
     return file
 
 
 def write_xlsx(report: DealReport, file: str | Path) -> Path:
-    """Write the report as an Excel workbook (openpyxl): sheet ``report`` holds the table with
-    a header row of labels above the column names; sheet ``about`` says what was chosen, the
-    units and what the run does not record. Money is rounded to cents (:func:`export_table`);
-    rates and ratios are formatted as percentages.
+    """Write the report as an Excel workbook (openpyxl): sheet ``report`` holds the table under
+    one header row (as the CSV: ``pd.read_excel(file, sheet_name="report")`` reads numeric
+    columns), rates and ratios formatted as percentages; sheet ``about`` maps each header to
+    its machine key and unit and says what was chosen, the conventions applied and what the
+    run does not record.
     """
     from openpyxl.utils import get_column_letter
 
     file = Path(file)
+    table = export_table(report)
     with pd.ExcelWriter(file, engine="openpyxl") as xl:
-        export_table(report).to_excel(xl, sheet_name="report", startrow=1)
+        table.to_excel(xl, sheet_name="report")
         _about(report).to_excel(xl, sheet_name="about", index=False)
         sheet = xl.sheets["report"]
         for j, col in enumerate(report.table.columns, start=2):
-            label, kind = report.labels.get(col, (col, "money"))
-            sheet.cell(row=1, column=j, value=label)
+            kind = report.labels.get(col, (col, "money"))[1]
             fmt = {"rate": "0.00%", "ratio": "0.00%", "money": "#,##0.00"}.get(kind)
-            letter = get_column_letter(j)
-            sheet.column_dimensions[letter].width = max(12, min(len(label), 30))
+            sheet.column_dimensions[get_column_letter(j)].width = max(12, min(
+                len(str(table.columns[j - 2])), 30))
             if fmt:
-                for row in range(3, 3 + len(report.table)):
+                for row in range(2, 2 + len(table)):
                     sheet.cell(row=row, column=j).number_format = fmt
-        sheet.freeze_panes = "B3"
+        sheet.freeze_panes = "B2"
+        xl.sheets["about"].column_dimensions["A"].width = 40
     return file

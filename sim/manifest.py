@@ -109,7 +109,8 @@ def describe_error(exc: Exception, limit: int = 300) -> str:
             key = ".".join(str(p) for p in e["loc"]) or "(top level)"
             shown = repr(e.get("input"))
             shown = shown if len(shown) <= 40 else shown[:37] + "..."
-            parts.append(f"{key} = {shown}: {e['msg']}" if e["type"] != "missing"
+            msg = e["msg"].removeprefix("Value error, ")
+            parts.append(f"{key} = {shown}: {msg}" if e["type"] != "missing"
                          else f"{key}: missing")
         text = "; ".join(parts)
     else:

@@ -22,6 +22,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -104,8 +105,95 @@ def _chunks(paths: list[int], size: int) -> list[list[int]]:
     return [paths[lo:lo + size] for lo in range(0, len(paths), size)]
 
 
-def progress_bar(console: Console | None = None, disable: bool = False) -> Progress:
-    """A bar of paths done, elapsed time and ETA, on ``console`` (default: rich's, stdout)."""
+PLAIN_EVERY_S = 60.0
+"""Least time between two lines of :class:`PlainProgress` (seconds), besides its tenths."""
+
+
+class PlainProgress:
+    """Progress for a log file or a pipe, where a live bar prints only when the work ends.
+
+    One plain line, ``baseline: 10,000 of 100,000 paths (10 %), 0:05:12 elapsed, ETA
+    0:46:48``, when the first path is done, at each tenth of the work, otherwise when
+    ``max(every_s, elapsed / 10)``
+    has passed since the last line (a minute at first, fewer lines as a long run goes on),
+    and one at the end. The ETA is the pace of the paths done since the task was added
+    (a resumed run's stored paths do not count). The part of :class:`rich.progress.Progress`
+    that :func:`run_paths` and the commands use: ``add_task``, ``update``, ``console``, and
+    ``with``.
+    """
+
+    def __init__(self, console: Console, clock: Callable[[], float] = time.monotonic,
+                 every_s: float = PLAIN_EVERY_S) -> None:
+        self.console = console
+        self._clock = clock
+        self._every = every_s
+        self._tasks: list[dict] = []
+
+    def add_task(self, description: str, total: float | None = None, completed: int = 0,
+                 **_: object) -> TaskID:
+        now = self._clock()
+        self._tasks.append({"description": description, "total": total, "done": completed,
+                            "start": now, "first": completed, "last": now, "said": completed,
+                            "tenth": self._tenth(completed, total)})
+        return TaskID(len(self._tasks) - 1)
+
+    @staticmethod
+    def _tenth(done: float, total: float | None) -> int:
+        return int(10 * done / total) if total else 0
+
+    def update(self, task: TaskID, *, completed: float | None = None, total: float | None = None,
+               description: str | None = None, **_: object) -> None:
+        t = self._tasks[task]
+        for key, value in (("done", completed), ("total", total), ("description", description)):
+            if value is not None:
+                t[key] = value
+        now = self._clock()
+        finished = bool(t["total"]) and t["done"] >= t["total"]
+        due = max(self._every, (now - t["start"]) / 10)
+        first = t["said"] == t["first"]  # the first path done: the first measured ETA
+        if t["done"] != t["said"] and (finished or first or now - t["last"] >= due
+                                       or self._tenth(t["done"], t["total"]) > t["tenth"]):
+            self._say(t, now)
+
+    def _say(self, t: dict, now: float) -> None:
+        def clock(seconds: float) -> str:  # hours unbounded: 44:25:40, not "1 day, 20:25:40"
+            minutes, sec = divmod(round(seconds), 60)
+            return f"{minutes // 60}:{minutes % 60:02d}:{sec:02d}"
+
+        elapsed, done, total = now - t["start"], t["done"], t["total"]
+        share = f" ({done / total:.0%})" if total else ""
+        text = f"{t['description']}: {done:,.0f}" + (f" of {total:,.0f}" if total else "") + \
+            f" path{'' if (total or done) == 1 else 's'}{share}, {clock(elapsed)} elapsed"
+        if total and done < total:
+            pace = (done - t["first"]) / elapsed if elapsed > 0 else 0.0
+            text += f", ETA {clock((total - done) / pace)}" if pace > 0 else ", ETA unknown"
+        self.console.print(text, markup=False, highlight=False, soft_wrap=True)
+        t.update(last=now, said=done, tenth=self._tenth(done, total))
+
+    def __enter__(self) -> PlainProgress:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+
+def progress_bar(console: Console | None = None,
+                 disable: bool = False) -> Progress | PlainProgress:
+    """A bar of paths done, elapsed time and ETA, on ``console`` (default: rich's, stdout).
+
+    When ``console`` is no terminal (output to a file or a pipe), a live bar would print only
+    at the end: the bar goes to stderr instead if the default console was asked for and
+    stderr is a terminal (``creditsim run ... > out.log``), otherwise progress is written as
+    plain lines (:class:`PlainProgress`, on stderr for the default console).
+    """
+    if not disable and (console is None or not console.is_terminal):
+        if console is None and Console().is_terminal:
+            console = None  # rich's stdout console: the bar as ever
+        else:
+            err = console or Console(stderr=True)
+            if not err.is_terminal:
+                return PlainProgress(err)
+            console = err
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),

@@ -7,11 +7,16 @@ written should be refused before, in one line, not after, with a traceback.
 
 from __future__ import annotations
 
+import math
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
+import pandas as pd
 
-def check_output_file(path: str | Path | None, option: str, suffix: str | None = None) -> None:
+
+def check_output_file(path: str | Path | None, option: str, suffix: str | None = None, *,
+                      make_folder: bool = False) -> None:
     """Refuse an output file that cannot be written: its folder missing or not writable, the
     path itself a folder, or (with ``suffix``) a name that says another format. ``None``
     (the option not given) passes.
@@ -21,6 +26,8 @@ def check_output_file(path: str | Path | None, option: str, suffix: str | None =
         option: the option that named it, for the message (``--csv``).
         suffix: the extension the file must have (``.xlsx``; any case), or None for any:
             Excel written under ``x.csv`` is opened as text by whoever gets it.
+        make_folder: the writer makes a missing folder (a default such as validate's
+            ``docs/VALIDATION.md``): then the nearest folder that exists must be writable.
 
     Raises:
         ValueError: what is wrong, naming the option, the file and what to give instead.
@@ -35,6 +42,9 @@ def check_output_file(path: str | Path | None, option: str, suffix: str | None =
     if suffix is not None and file.suffix.lower() != suffix:
         raise ValueError(f"{option} {file}: the file name must end in {suffix} (the file is "
                          f"written in that format), e.g. {file.with_suffix(suffix).name}")
+    if make_folder:
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent  # the folder the writer will make its folders in
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"{option} {file}: {folder} is a file, not a folder; give a file in "
                          "an existing folder")
@@ -49,3 +59,16 @@ def check_output_file(path: str | Path | None, option: str, suffix: str | None =
 def write_failed(option: str, path: str | Path, exc: OSError) -> ValueError:
     """The one-line error of a write that failed after the check (a full disk, a race)."""
     return ValueError(f"{option} {path}: cannot be written: {exc.strerror or exc}")
+
+
+def for_export(frame: pd.DataFrame, headers: Mapping[str, str], digits: int = 10) -> pd.DataFrame:
+    """``frame`` as the exports write it (the convention of the deal report's): one header
+    row naming each column with its unit (``headers``: column -> header; others keep their
+    name), floats to ``digits`` significant digits (``0.26``, not ``0.2600000000000002``),
+    text, flags and whole numbers as they are."""
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_float_dtype(out[col]):
+            out[col] = [float(f"{v:.{digits}g}") if math.isfinite(v) else v
+                        for v in out[col].to_numpy(float)]
+    return out.rename(columns=dict(headers))

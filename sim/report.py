@@ -1,9 +1,9 @@
-"""The CLI's tables: a run's summary, its tranches, and comparisons of runs.
+"""The CLI's tables: a run's summary and comparisons of runs.
 
 Every table says how many paths stand behind its numbers (n), prints ``n/a`` for a
-percentile the paths cannot resolve and for an implied rating from fewer than
-:data:`RATING_MIN_PATHS` paths, and says on the table itself whether an interval is
-paired or not. Numbers use :func:`sim.metrics.format_metric`, the dashboard's format.
+percentile the paths cannot resolve, and says on the table itself whether an interval is
+paired or not (the tranche tables, with implied ratings the paths can resolve, are in
+:mod:`sim.report_tables`). Numbers use :func:`sim.metrics.format_metric`, the dashboard's format.
 """
 
 from __future__ import annotations
@@ -14,14 +14,16 @@ import pandas as pd
 from rich.table import Table
 
 from sim.compare import Pairing
-from sim.metrics import format_metric, resolvable, summarise
+from sim.metrics import format_metric, summarise
 from sim.richtables import WholeTable
 from sim.runinfo import summarise_run
 from sim.wording import paths_text
 
 RATING_MIN_PATHS = 100
-"""Fewest paths behind an implied rating: the expected loss of an Aaa note (0.0016 %)
-cannot be told from zero with fewer, as the 99th percentile loss cannot be resolved."""
+"""Fewest paths behind an implied rating in the dashboard's tranche summary. The command
+line's rule is finer (`sim.report_tables.tranche_table`, from
+`sim.abs.ratings.rating_assessment`): a rating is n/a while the run cannot tell its expected
+loss from zero, which takes millions of paths for Aaa and a handful for B3."""
 
 
 def _num(value: float, pattern: str) -> str:
@@ -84,30 +86,6 @@ def summary_table(run) -> Table:  # noqa: ANN001 - a sim.store.Run
         f = partial(format_metric, row.metric)
         table.add_row(row.metric, str(row.n), f(row.mean), f(row.p5), f(row.p50), f(row.p95),
                       f"[{f(row.ci_low)}, {f(row.ci_high)}]")
-    return table
-
-
-def tranche_table(run) -> Table:  # noqa: ANN001 - a sim.store.Run
-    """Each note's loss distribution across paths, WAL, IRR and implied rating."""
-    from sim.abs import tranche_summary
-
-    deal = run.manifest.get("config", {}).get("deal") or {}
-    summary = tranche_summary(run["note_metrics"])
-    n = int(summary.paths.max())
-    table = WholeTable(title=f"deal {deal.get('name', '')}: tranche losses over "
-                             f"n = {paths_text(n)} (loss = share of the note's balance)")
-    cols = ("note", "n", "expected loss", "P(loss)", "loss p95", "loss p99", "WAL (y)", "IRR",
-            "implied rating")
-    for c in cols:
-        table.add_column(c, justify="left" if c == "note" else "right")
-    for r in summary.itertuples(index=False):
-        k = int(r.paths)
-        table.add_row(
-            r.note, str(k), f"{r.expected_loss:.3%}", f"{r.prob_loss:.1%}",
-            f"{r.loss_p95:.3%}" if resolvable(0.95, k) else "n/a",
-            f"{r.loss_p99:.3%}" if resolvable(0.99, k) else "n/a",
-            _num(r.wal_years, "{:.2f}"), _num(r.irr_annual, "{:.2%}"),
-            r.implied_rating if k >= RATING_MIN_PATHS else f"n/a (n < {RATING_MIN_PATHS})")
     return table
 
 

@@ -12,7 +12,8 @@ lists it, with list items by position: ``collections.ladder.0.every_days``. A va
 as YAML: ``20``, ``0.5``, ``true``, ``null``, ``[3, 6, 12]``, ``{3: 0.5, 6: 0.5}``, with one
 addition: a number in scientific notation (``1e3``, ``2.5e-2``, ``-1E+4``, ``.5e1``) is a
 number, as YAML 1.2 reads it, where YAML 1.1 (PyYAML's rules) reads ``1e3`` as the string
-"1e3" (it wants a dot and a signed exponent). Every key is checked against the config before
+"1e3" (it wants a dot and a signed exponent); config files read it as the number too
+(:data:`sim.yamlsafe.SCIENTIFIC`). Every key is checked against the config before
 anything runs, and the changed config is validated as a whole, as a config file is.
 """
 
@@ -31,17 +32,9 @@ from sim.yamlsafe import YamlLimitError, _LimitedLoader
 
 EXAMPLE = "collections.collectors.count=20"
 
-SCIENTIFIC = re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$")
-"""A number with an exponent, as the YAML 1.2 core schema's float (``tag:yaml.org,2002:float``)
-reads it, less the forms YAML 1.1 reads already."""
-
-
 class _SettingLoader(_LimitedLoader):
-    """The config files' safe, limited loader, reading scientific notation as numbers too."""
-
-
-_SettingLoader.add_implicit_resolver("tag:yaml.org,2002:float", SCIENTIFIC,
-                                     list("-+.0123456789"))
+    """The config files' safe, limited loader (scientific notation read as numbers,
+    :data:`sim.yamlsafe.SCIENTIFIC`)."""
 
 
 def read_value(raw: str) -> Any:

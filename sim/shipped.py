@@ -35,6 +35,10 @@ def resolve_config(config: str | Path) -> str | Path:
             and name in shipped_deals():
         raise ConfigError(f"{config}: a shipped deal, not a run config: pass it with --deal "
                           f"to a run config, e.g. 'creditsim run baseline --deal {name}'")
+    if path.is_dir():
+        raise ConfigError(f"{config}: is a folder, not a config file; give a YAML file (e.g. "
+                          f"{path / 'baseline.yaml'}) or a shipped config: "
+                          f"{', '.join(shipped) or '(none)'}")
     raise ConfigError(f"{config}: no such config file, and not a shipped config; "
                       f"shipped configs: {', '.join(shipped) or '(none)'}")
 
@@ -52,5 +56,8 @@ def resolve_deal(deal: str) -> str | Path:
     deals = shipped_deals()
     if name in deals:
         return deals[name]
+    if path.is_dir():
+        raise ConfigError(f"{deal}: is a folder, not a deal file; give a YAML file or a "
+                          f"shipped deal: {', '.join(deals) or '(none)'}")
     raise ConfigError(f"{deal}: no such config file, and not a shipped deal; "
                       f"shipped deals: {', '.join(deals) or '(none)'}")

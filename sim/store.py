@@ -292,6 +292,11 @@ def resolve_run(run: str | Path, root: str | Path = "runs") -> Path:
     if not (candidate / MANIFEST).is_file():
         if (candidate / PROGRESS).is_file():
             raise IncompleteRun(incomplete_reason(candidate))
+        if not Path(root).is_dir():  # 'ls' of it would only fail too
+            where = "is a file, not a folder" if Path(root).exists() else "does not exist"
+            raise RunNotFound(f"{run}: not a run folder, and the run store {root} {where}; "
+                              "give a run folder, or --runs the folder the runs were written "
+                              "to (default: runs)")
         raise RunNotFound(
             f"{run}: not a run folder (expected {MANIFEST} in it); list runs with 'ls {root}'"
         )

@@ -14,6 +14,7 @@ Only the safe tags are constructed (``yaml.SafeConstructor``): no Python objects
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import cast
 
@@ -163,6 +164,16 @@ class _LimitedLoader(Composer, _Parser, SafeConstructor, Resolver):
                                  f"too large for any config value")
         return super().construct_yaml_int(node)
 
+
+SCIENTIFIC = re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$")
+"""A number with an exponent, as the YAML 1.2 core schema's float (``tag:yaml.org,2002:float``)
+reads it, less the forms YAML 1.1 reads already: ``1e3``, ``-1E+4``, ``.5e1``. YAML 1.1
+(PyYAML's rules) reads ``1e3`` as the string "1e3" (it wants a dot and a signed exponent);
+config files and ``--set`` values read it as the number, and an integer key takes it when it
+is whole (``initial_borrowers: 1e3``)."""
+
+_LimitedLoader.add_implicit_resolver("tag:yaml.org,2002:float", SCIENTIFIC,
+                                     list("-+.0123456789"))
 
 # the stubs type constructors for PyYAML's own loader classes only; this one is a loader too
 _LimitedLoader.add_constructor("tag:yaml.org,2002:int",  # type: ignore[type-var]

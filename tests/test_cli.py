@@ -185,6 +185,42 @@ def test_binary_config_file_names_the_file(tmp_path, capsys):
     assert "Traceback" not in err
 
 
+def test_a_folder_given_as_config_is_named_a_folder(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "adir").mkdir()
+    for argv in (["run", "adir", "--quiet"], ["run", str(tmp_path / "adir"), "--quiet"],
+                 ["run", "baseline", "--deal", "adir", "--quiet"]):
+        assert main(argv) == 2
+        err = flat(capsys.readouterr().err)
+        assert "adir: is a folder, not a" in err and "no such config file" not in err
+
+
+def test_a_run_store_that_does_not_exist_is_named(tmp_path, capsys):
+    assert main(["report", "x", "--runs", str(tmp_path / "nowhere")]) == 2
+    err = flat(capsys.readouterr().err)
+    assert f"the run store {tmp_path / 'nowhere'} does not exist" in err
+    assert "ls " not in err
+
+
+def test_the_python_api_takes_a_shipped_configs_name(monkeypatch):
+    import sim
+
+    seen = []
+    monkeypatch.setattr("sim.api.check_store", lambda *a: seen.append(a))  # stop before work
+    monkeypatch.setattr("sim.api.PartialRun.create", lambda *a: (_ for _ in ()).throw(
+        KeyboardInterrupt))
+    with pytest.raises(KeyboardInterrupt):
+        sim.run("baseline", paths=1)
+    assert seen and seen[0][1] == "baseline"
+
+
+def test_worker_options_show_their_default(capsys):
+    for command in ("run", "run-set", "breakeven", "validate"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        assert "local worker processes (default: 1)" in flat(capsys.readouterr().out), command
+
+
 def test_report_of_a_folder_that_is_not_a_run(tmp_path, capsys):
     rc = main(["report", str(tmp_path)])
     err = flat(capsys.readouterr().err)

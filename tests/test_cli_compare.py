@@ -10,8 +10,6 @@ import pytest
 import sim.cli
 from sim.cli import main
 from sim.metrics import KEY_METRICS
-from sim.report import RATING_MIN_PATHS, tranche_table
-from sim.store import Run
 
 TINY = """\
 name: tiny
@@ -48,14 +46,23 @@ def _rows(out: str) -> dict[str, list[str]]:
     return {cells[0]: cells for cells in _lines(out)}
 
 
-def test_a_run_compared_with_itself_says_so_in_one_line(tmp_path, capsys):
+def test_a_run_compared_with_itself_is_warned_of_in_one_line(tmp_path, capsys):
+    import shutil
+
     run = _run(tmp_path, capsys)
     for b in (str(run), run.name):  # the same folder, or its id under --runs
         assert main(["compare", str(run), b, "--runs", str(tmp_path / "runs")]) == 0
         captured = capsys.readouterr()
-        assert captured.out == (f"A and B are the same run ({run.name}): every difference is 0; "
-                                "give two runs to compare\n")
-        assert captured.err == ""
+        assert captured.err == (f"warning: A and B are the same run ({run.name}): every "
+                                "difference is 0; give two runs to compare\n")
+        assert captured.out == ""
+    copy = tmp_path / "copy"  # the same run under another folder
+    shutil.copytree(run, copy)
+    assert main(["compare", str(run), str(copy)]) == 0
+    captured = capsys.readouterr()
+    assert flat(captured.err).startswith(f"warning: A and B are copies of the same run ({run} "
+                                         f"and {copy}) ({run.name})")
+    assert "B - A" in captured.out  # the table of zeros (tests/test_cli.py): the copy is whole
 
 
 def test_compare_of_different_books_is_not_paired_and_names_the_key(tmp_path, capsys):
@@ -111,20 +118,26 @@ def test_report_shows_book_horizon_deal_and_overrides(tmp_path, capsys):
     assert "40 borrowers + 4/month" in out and "6 months" in out and "deal none" in out
 
 
-def test_no_implied_rating_from_a_handful_of_paths():
-    """Issue example: 2-3 paths printed 'Aaa'."""
-    metrics = pd.DataFrame({"path": [0, 1, 0, 1], "note": ["A", "A", "B", "B"],
-                            "loss_pct": [0.0, 0.0, 0.01, 0.02], "any_loss": [0, 0, 1, 1],
-                            "wal_years": [1.0] * 4, "irr_annual": [0.05] * 4})
-    run = Run({"config": {"deal": {"name": "d"}}}, {"note_metrics": metrics})
+def test_an_implied_rating_is_shown_only_when_the_paths_resolve_it():
+    """Issue example: 2-3 paths printed 'Aaa'. The rule (README, docs/REPORTS.md): a rating is
+    n/a when the run cannot tell its expected loss from zero, whatever the count of paths;
+    a note losing most of its balance on every path is resolved by a handful."""
     from rich.console import Console
 
+    from sim.abs import tranche_summary
+    from sim.report_tables import tranche_table
+
+    metrics = pd.DataFrame({"path": [0, 1, 2, 3] * 2, "note": ["A"] * 4 + ["B"] * 4,
+                            "loss_pct": [0.0] * 4 + [0.6, 0.7, 0.65, 0.8],
+                            "any_loss": [0] * 4 + [1] * 4,
+                            "wal_years": [1.0] * 8, "irr_annual": [0.05] * 8})
     console = Console(width=250, record=True)
-    console.print(tranche_table(run))
-    text = console.export_text()
-    assert "Aaa" not in text and f"n/a (n < {RATING_MIN_PATHS})" in text
-    rows = _rows(text)
-    assert rows["A"][4:6] == ["n/a", "n/a"]  # loss p95, p99 from 2 paths
+    for table in tranche_table(tranche_summary(metrics), "deal d"):
+        console.print(table)
+    rows = _rows(console.export_text())
+    assert rows["A"][-1].startswith("n/a: needs >= ")  # no loss on 4 paths: not Aaa
+    assert rows["A"][3:5] == ["n/a", "n/a"]  # loss p95, p99 from 4 paths
+    assert rows["B"][-1] == "below B3"  # 69 % expected loss: resolved by 4 paths
 
 
 def test_run_set_says_n_and_not_significant_from_two_paths(tmp_path, capsys):

@@ -359,3 +359,47 @@ def test_an_empty_mapping_is_the_default_config(tmp_path):
     path.write_text("{}\n")
     assert load_config(path).model_dump(exclude={"name"}) == load_config({}).model_dump(
         exclude={"name"})
+
+
+# -- messages of rules across keys, scientific notation -------------------------------------------
+def test_a_rule_across_keys_says_its_sentence_without_pydantics_wrapping(tmp_path):
+    """A model validator's error is the project's sentence: no '(top level) = {...}' and no
+    'Value error,'; the deal that does not fit the horizon says how to run without it."""
+    path = tmp_path / "short.yaml"
+    path.write_text(f"base: {CONFIGS / 'baseline.yaml'}\nbook: {{horizon_months: 3}}\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    msg = " ".join(str(info.value).split())
+    assert "(top level)" not in msg and "Value error" not in msg and "{...}" not in msg
+    assert "deal.cutoff_month = 12 must be before the end of the horizon " \
+           "(book.horizon_months = 3)" in msg
+    assert "--deal none" in msg
+
+
+def test_a_sections_rule_names_the_section_not_its_contents():
+    msg = error_of({"deal": {"notes": [{"name": "A", "balance": 100}], "cutoff_month": 1}})
+    assert "{...}" not in msg and "Value error" not in msg
+    assert "deal.notes.0: coupon is required for a fixed-rate note" in " ".join(msg.split())
+
+
+def test_scientific_notation_in_a_file_is_a_number_as_with_set(tmp_path):
+    """`initial_borrowers: 1e3` in a file is read as `--set book.initial_borrowers=1e3` is:
+    a whole number is taken, a fraction refused with the same message."""
+    from sim.settings import apply_settings
+
+    base = load_config(CONFIGS / "baseline.yaml")
+    path = tmp_path / "sci.yaml"
+    path.write_text(f"base: {CONFIGS / 'baseline.yaml'}\nbook: {{initial_borrowers: 1e3}}\n")
+    assert load_config(path).book.initial_borrowers == 1000
+    assert apply_settings(base, ["book.initial_borrowers=1e3"]).book.initial_borrowers == 1000
+    path.write_text(f"base: {CONFIGS / 'baseline.yaml'}\nbook: {{initial_borrowers: 1.55e1}}\n")
+    says = ("book.initial_borrowers = 15.5: Input should be a valid integer, got a number "
+            "with a fractional part")
+    with pytest.raises(ConfigError) as from_file:
+        load_config(path)
+    with pytest.raises(ConfigError) as from_set:
+        apply_settings(base, ["book.initial_borrowers=1.55e1"])
+    assert says in " ".join(str(from_file.value).split())
+    assert says in " ".join(str(from_set.value).split())
+    path.write_text(f"base: {CONFIGS / 'baseline.yaml'}\nname: '1e3'\n")  # quoted: text
+    assert load_config(path).name == "1e3"

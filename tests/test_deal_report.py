@@ -50,7 +50,7 @@ def hand_tables() -> dict[str, pd.DataFrame]:
 
 
 def test_hand_computed_factor_credit_enhancement_and_rates():
-    rep = build_deal_report(hand_tables(), path=1)
+    rep = build_deal_report(hand_tables(), path=1, deal={"clean_up_call": {"call_pct": 0.0}})
     t = rep.table
     # period 1: pool 100 -> 50; A paid 50 of principal (80 -> 30), B untouched, no reserve
     assert t.loc[1, "note.A.balance"] == pytest.approx(30.0)
@@ -70,6 +70,43 @@ def test_hand_computed_factor_credit_enhancement_and_rates():
     # period 3: B is written down in full, A by what was left
     assert t.loc[3, "note.B.writedown"] == pytest.approx(20.0)
     assert t["note.A.writedown"].sum() + t["note.A.principal"].sum() == pytest.approx(80.0)
+
+
+def test_credit_enhancement_is_blank_once_the_note_is_paid_off():
+    """A paid-off note has no protection to report: blank, not (pool + reserve) / pool."""
+    coll = {"pool_balance_begin": [[100, 60, 20]], "interest": [[0, 0, 0]],
+            "principal": [[40, 40, 20]], "recoveries": [[0, 0, 0]], "defaults": [[0, 0, 0]]}
+    pool = pd.DataFrame({"path": 0, "period": [1, 2, 3],
+                         **{k: np.ravel(v).astype(float) for k, v in coll.items()}})
+    pool["pool_balance_end"] = pool.pool_balance_begin - pool.principal - pool.defaults
+    deal = {"notes": [{"name": "A", "balance": 80, "coupon": 0.0},
+                      {"name": "B", "balance": 20, "coupon": 0.0}]}
+    t = build_deal_report({"notes": run_waterfall(deal, pool), "pool": pool}, path=0).table
+    assert t["note.A.balance"].tolist() == pytest.approx([40.0, 0.0, 0.0])
+    assert t.loc[1, "note.A.credit_enhancement"] == pytest.approx(20 / 60)
+    assert t["note.A.credit_enhancement"].iloc[1:].isna().all()  # paid off in period 2
+    assert t.loc[2, "note.B.credit_enhancement"] == pytest.approx(0.0)  # 20 owed on 20
+
+
+def test_the_pdl_column_is_left_out_when_the_deal_keeps_no_ledger():
+    assert "note.A.pdl" in build_deal_report(hand_tables(), path=1).table  # terms unknown
+    assert "note.A.pdl" in build_deal_report(hand_tables(), path=1, deal={"pdl": True}).table
+    rep = build_deal_report(hand_tables(), path=1, deal={"pdl": False})
+    assert not any(c.endswith(".pdl") for c in rep.table)
+    assert not any("PDL" in m for m in rep.missing)  # not a column the run lacks
+
+
+def test_annualised_pool_rates_are_blank_once_the_pool_is_below_the_clean_up_level():
+    """Path 1 loses 30 of a pool of 50 in period 2 and ends at 0: 720 % a year is no rate."""
+    rep = build_deal_report(hand_tables(), path=1, deal={"clean_up_call": {"call_pct": 0.1}})
+    t = rep.table
+    assert t.loc[1, "pool.default_rate"] == 0.0 and t.loc[1, "pool.yield"] == pytest.approx(0.12)
+    assert t[["pool.default_rate", "pool.yield"]].loc[2:].isna().all().all()
+    assert t.loc[2, "pool.defaults"] == 30.0  # the amount stays
+    assert len(rep.remarks) == 1 and "blank from period 2" in rep.remarks[0]
+    assert "10% of the cut-off pool" in rep.remarks[0]
+    # without the deal's terms, the usual 10 % level
+    assert np.isnan(build_deal_report(hand_tables(), path=1).table.loc[2, "pool.default_rate"])
 
 
 def test_columns_come_in_groups_pool_deal_triggers_then_notes_by_seniority():
@@ -144,31 +181,53 @@ def test_csv_and_xlsx_read_back_to_the_same_numbers(tmp_path):
     rep = build_deal_report(hand_tables(), path=1, run_id="hand")
     back = pd.read_csv(write_csv(rep, tmp_path / "r.csv"), index_col="period")
     pd.testing.assert_frame_equal(back, export_table(rep), check_dtype=False)
-    money = money_columns(rep)  # to the cent; everything else exactly as built
+    money = money_columns(rep)  # to the cent; everything else to 10 significant digits
     assert "note.A.principal" in money and "note.A.factor" not in money
+    back.columns = rep.table.columns  # one header each, in the report's order
     assert (back[money] - rep.table[money]).abs().max().max() <= 0.005 + 1e-9
     others = [c for c in rep.table.columns if c not in money]
-    pd.testing.assert_frame_equal(back[others], rep.table[others], check_dtype=False)
+    pd.testing.assert_frame_equal(back[others], rep.table[others], check_dtype=False,
+                                  rtol=1e-10)
     book = openpyxl.load_workbook(write_xlsx(rep, tmp_path / "r.xlsx"))
     assert book.sheetnames == ["report", "about"]
     sheet = book["report"]
-    names = [c.value for c in sheet[2]]
-    assert names[0] == "period" and names[1:] == list(rep.table.columns)
-    col = names.index("note.A.balance") + 1
-    assert [sheet.cell(row=r, column=col).value for r in (3, 4, 5)] == pytest.approx(
-        export_table(rep)["note.A.balance"].tolist())  # to the cent
-    assert sheet.cell(row=1, column=col).value == "A balance, end"
-    assert sheet.cell(row=3, column=names.index("note.A.factor") + 1).number_format == "0.00%"
-    about = {r[0].value: r[1].value for r in book["about"].iter_rows(min_row=2)}
-    assert about["run"] == "hand" and about["path"] == "1"
+    names = [c.value for c in sheet[1]]
+    assert names[0] == "period" and names[1:] == list(export_table(rep).columns)
+    col = names.index("A balance, end (currency units)") + 1
+    assert [sheet.cell(row=r, column=col).value for r in (2, 3, 4)] == pytest.approx(
+        rep.table["note.A.balance"].round(2).tolist())  # to the cent
+    assert sheet.cell(row=2, column=names.index("A factor (fraction)") + 1
+                      ).number_format == "0.00%"
+    about = pd.read_excel(tmp_path / "r.xlsx", sheet_name="about")
+    keys = about.dropna(subset=["key"]).set_index("name")
+    assert keys.loc["A balance, end (currency units)", "key"] == "note.A.balance"
+    assert keys.loc["A factor (fraction)", "unit"] == "fraction"
+    assert list(keys["key"]) == list(rep.table.columns)
+    facts = about[about["key"].isna()].set_index("name")["value"]
+    assert facts["run"] == "hand" and str(facts["path"]) == "1"
 
 
-def test_exports_round_money_to_cents_and_keep_rates_whole(tmp_path):
+def test_exports_read_back_by_pandas_as_numeric_columns_under_one_header(tmp_path):
+    """What an analyst does first: read_excel / read_csv, no header or dtype options."""
+    rep = build_deal_report(hand_tables(), path=1, run_id="hand")
+    for back in (pd.read_excel(write_xlsx(rep, tmp_path / "r.xlsx"), sheet_name="report"),
+                 pd.read_csv(write_csv(rep, tmp_path / "r.csv"))):
+        assert list(back.columns) == ["period", *export_table(rep).columns]
+        assert not any("Unnamed" in str(c) for c in back.columns)
+        assert back["period"].tolist() == [1, 2, 3]  # no row of machine keys
+        assert all(pd.api.types.is_numeric_dtype(back[c]) for c in back.columns), back.dtypes
+        assert "A balance, end (currency units)" in back
+        assert "default rate, annual (fraction a year)" in back
+        assert "cdr breached (yes/no)" in back
+
+
+def test_exports_round_money_to_cents_and_rates_to_10_significant_digits(tmp_path):
     """Money is booked in cents: an export shows 9593391.21, never 9593391.214999998; a rate
-    or ratio keeps every digit (an excess spread of 0.0123456789 is not 0.01)."""
+    or ratio keeps 10 significant digits: 0.2600000000000002 is 0.26, and an excess spread
+    of 0.0123456789 is not 0.01."""
     table = pd.DataFrame({"pool.balance_begin": [9593391.214999998, 100.005000001],
                           "deal.excess_spread_net": [0.0123456789, -0.000123456789],
-                          "note.A.factor": [0.987654321, 0.5]},
+                          "note.A.factor": [0.987654321, 0.2600000000000002]},
                          index=pd.Index([1, 2], name="period"))
     labels = {"pool.balance_begin": ("pool balance, start", "money"),
               "deal.excess_spread_net": ("excess spread", "rate"),
@@ -176,12 +235,14 @@ def test_exports_round_money_to_cents_and_keep_rates_whole(tmp_path):
     rep = DealReport(table, 0, "path 0", ["A"], [], labels=labels)
     text = write_csv(rep, tmp_path / "r.csv").read_text()
     assert text.splitlines() == [
-        "period,pool.balance_begin,deal.excess_spread_net,note.A.factor",
+        'period,"pool balance, start (currency units)",excess spread (fraction a year),'
+        "A factor (fraction)",
         "1,9593391.21,0.0123456789,0.987654321",
-        "2,100.01,-0.000123456789,0.5"]
+        "2,100.01,-0.000123456789,0.26"]
     sheet = openpyxl.load_workbook(write_xlsx(rep, tmp_path / "r.xlsx"))["report"]
-    assert [sheet.cell(row=r, column=2).value for r in (3, 4)] == [9593391.21, 100.01]
-    assert sheet.cell(row=3, column=3).value == 0.0123456789
+    assert [sheet.cell(row=r, column=2).value for r in (2, 3)] == [9593391.21, 100.01]
+    assert sheet.cell(row=2, column=3).value == 0.0123456789
+    assert sheet.cell(row=3, column=4).value == 0.26
     assert rep.table.loc[1, "pool.balance_begin"] == 9593391.214999998  # the report unchanged
 
 
@@ -211,7 +272,8 @@ def test_deal_report_command_prints_and_exports(deal_run, tmp_path, capsys):
     assert "quantile of" in out and notes[-1] in out
     table = pd.read_csv(csv, index_col="period")
     assert table.index.tolist() == list(range(1, len(table) + 1))
-    assert openpyxl.load_workbook(xlsx)["report"].max_row == len(table) + 2
+    assert openpyxl.load_workbook(xlsx)["report"].max_row == len(table) + 1
+    assert not any("PDL" in c for c in table.columns)  # the shipped deal keeps no ledger
 
 
 def test_deal_report_command_refuses_bad_input_with_exit_2(deal_run, capsys, tmp_path):
@@ -263,7 +325,7 @@ def test_dashboard_report_table_and_download_use_the_same_builder(tmp_path):
     assert text == export_table(rep).to_csv()  # the command's export, money to the cent
     xlsx = report_download(rep, "xlsx")
     book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(xlsx["content"])))
-    assert book["report"].cell(row=2, column=2).value == rep.table.columns[0]
+    assert book["report"].cell(row=1, column=2).value == export_table(rep).columns[0]
 
 
 def test_dashboard_summary_rows_carry_the_rating_uncertainty():

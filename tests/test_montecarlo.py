@@ -84,9 +84,10 @@ def test_a_cold_cache_is_compiled_once_before_the_first_path(steps, progress, ca
 
     run_paths(tiny_config(), 2, seed=1, progress=progress)
     assert steps.log == ["cold?", "warm", "path 0", "path 1"]
-    out = " ".join(capsys.readouterr().out.split())
-    if progress:  # said before the bar, which starts after
-        assert out.index(COMPILING) < out.index(COMPILED.split("{")[0]) < out.index("paths")
+    printed = capsys.readouterr()  # no terminal here: plain progress lines on stderr
+    out = " ".join((printed.out + printed.err).split())
+    if progress:  # said before the progress, which starts after
+        assert out.index(COMPILING) < out.index(COMPILED.split("{")[0]) < out.index("1 of 2 path")
     else:
         assert out == ""
 
@@ -129,6 +130,83 @@ def test_the_warm_up_path_keeps_the_rules_and_shrinks_the_book():
     assert small.model_dump(exclude={"book"}) == config.model_dump(exclude={"book"})
     tiny = tiny_config()
     assert warm_up_config(tiny) is tiny  # already small: the config itself
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def plain(clock: Clock):  # noqa: ANN201 - (PlainProgress, its output)
+    import io
+
+    from rich.console import Console
+
+    from sim.montecarlo import PlainProgress
+
+    file = io.StringIO()
+    return PlainProgress(Console(file=file, width=200), clock=clock, every_s=60), file
+
+
+def test_plain_progress_says_each_tenth_with_an_eta_and_the_end():
+    clock = Clock()
+    bar, file = plain(clock)
+    with bar:
+        task = bar.add_task("baseline", total=100)
+        for done in range(1, 101):
+            clock.now += 3.0  # 3 s a path: never a minute between two tenths
+            bar.update(task, completed=done)
+    lines = file.getvalue().splitlines()
+    assert len(lines) == 11
+    assert lines[0] == "baseline: 1 of 100 paths (1%), 0:00:03 elapsed, ETA 0:04:57"
+    assert lines[1] == "baseline: 10 of 100 paths (10%), 0:00:30 elapsed, ETA 0:04:30"
+    assert lines[-1] == "baseline: 100 of 100 paths (100%), 0:05:00 elapsed"
+
+
+def test_plain_progress_speaks_at_least_once_a_minute_then_less_often():
+    clock = Clock()
+    bar, file = plain(clock)
+    task = bar.add_task("long", total=10_000, completed=2_000)  # a resumed run: 2,000 kept
+    for done in range(2_001, 2_041):  # 40 paths at 20 s a path: no tenth crossed
+        clock.now += 20.0
+        bar.update(task, completed=done)
+    lines = file.getvalue().splitlines()
+    # the first path, then a line when a minute has passed, then when a tenth of the time
+    # elapsed has: 60 s, 120, 180, ... until elapsed / 10 exceeds a minute (after 600 s)
+    assert lines[0] == "long: 2,001 of 10,000 paths (20%), 0:00:20 elapsed, ETA 44:26:20"
+    assert lines[1] == "long: 2,004 of 10,000 paths (20%), 0:01:20 elapsed, ETA 44:25:20"
+    elapsed = [sum(int(x) * 60 ** i for i, x in enumerate(reversed(
+        line.split(", ")[1].split()[0].split(":")))) for line in lines]
+    gaps = [b - a for a, b in zip(elapsed[1:], elapsed[2:], strict=False)]
+    assert gaps[:8] == [60] * 8  # once a minute for the first ten minutes
+    assert gaps[-1] == 80 and len(lines) == 13  # then a tenth of the time elapsed
+
+
+def test_progress_into_a_file_is_plain_lines_and_a_terminal_keeps_the_bar():
+    import io
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from sim.montecarlo import PlainProgress, progress_bar
+
+    assert isinstance(progress_bar(Console(file=io.StringIO())), PlainProgress)
+    assert isinstance(progress_bar(Console(file=io.StringIO(), force_terminal=True)), Progress)
+    assert isinstance(progress_bar(Console(file=io.StringIO()), disable=True), Progress)
+
+
+def test_a_run_without_a_terminal_prints_progress_lines_before_the_end(capsys):
+    lines = []
+    run_paths(tiny_config(), 3, seed=1, progress=True,
+              on_progress=lambda done, total: lines.append(capsys.readouterr().err))
+    said = "".join(lines)
+    assert "1 of 3 paths (33%)" in said and "2 of 3 paths (67%)" in said  # as they finish
+    assert "3 of 3 paths (100%)" in said
 
 
 @pytest.mark.parametrize(("paths", "workers"), [(0, 1), (2, 0)])

@@ -479,7 +479,7 @@ def test_senior_writedowns_come_only_after_the_junior_notes_are_wiped_out():
 BAD_DEALS = [
     ("sizes_above_one", {"deal": {"notes": [{"name": "a", "size": 0.8, "coupon": 0.05},
                                             {"name": "b", "size": 0.3, "coupon": 0.05}]}},
-     ["deal = ", "note sizes add up to 1.1000", "must not exceed 1"]),
+     ["deal: note sizes add up to 1.1000", "must not exceed 1"]),
     ("cutoff_at_horizon", {"deal": {"cutoff_month": HORIZON}},
      [f"deal.cutoff_month = {HORIZON}", f"book.horizon_months = {HORIZON}"]),
     ("unknown_eligibility_key", {"deal": {"eligibility": {"min_scor": 600}}},

@@ -28,7 +28,8 @@ def add_options(parser: argparse.ArgumentParser,
     p.add_argument("--only", nargs="+", metavar="NAME", help="run only these checks")
     p.add_argument("--paths", type=positive, help="paths per check (default: each check's)")
     p.add_argument("--seed", type=seed, default=DEFAULT_SEED, help="root seed")
-    p.add_argument("--workers", type=positive, default=1, help="local worker processes")
+    p.add_argument("--workers", type=positive, default=1,
+                   help="local worker processes (default: 1)")
     p.add_argument("--out", default=None,
                    help=f"Markdown report to write; '-' for none (default: {DEFAULT_OUT} for "
                    "the full run, none with --quick, --only or --paths, whose partial report "

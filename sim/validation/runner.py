@@ -18,7 +18,7 @@ from rich.table import Table
 
 from sim.outfiles import check_output_file
 from sim.validation.core import GROUPS, REGISTRY, Check, CheckSpec, Settings
-from sim.validation.options import add_options, report_path
+from sim.validation.options import DEFAULT_OUT, add_options, report_path
 
 CHECK_MODULES = (
     "sim.validation.roll_chain",
@@ -150,6 +150,39 @@ def build_parser() -> argparse.ArgumentParser:
     return add_options(parser)
 
 
+def checkout_root(start: Path | None = None) -> Path | None:
+    """The creditsim checkout holding ``start`` (default: the current folder): the nearest
+    folder, ``start`` or above, whose pyproject.toml names the project ``creditsim``."""
+    import tomllib
+
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        try:
+            project = tomllib.loads((folder / "pyproject.toml").read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            continue
+        if project.get("project", {}).get("name") == "creditsim":
+            return folder
+    return None
+
+
+def default_report(console: Console) -> Path:
+    """Where the full run writes its report when no ``--out`` is given, said before the
+    checks run: the checkout's ``docs/VALIDATION.md`` (from any of its folders), or, outside
+    a checkout, ``docs/VALIDATION.md`` under the current folder."""
+    root = checkout_root()
+    if root is not None:
+        file = root / DEFAULT_OUT
+        console.print(f"the report will be written to {file} (--out FILE to write it "
+                      "elsewhere, --out - for none)", highlight=False, soft_wrap=True)
+        return file
+    file = Path.cwd() / DEFAULT_OUT
+    console.print(f"note: no creditsim checkout in {Path.cwd()} or above: the report will be "
+                  f"written to {file} (--out FILE to write it elsewhere, --out - for none)",
+                  highlight=False, soft_wrap=True)
+    return file
+
+
 def validate(args: argparse.Namespace, console: Console | None = None) -> int:
     """Run the checks ``args`` ask for, print the table, write the report; exit status.
 
@@ -157,9 +190,12 @@ def validate(args: argparse.Namespace, console: Console | None = None) -> int:
         ValueError: an unknown check name, no check left to run, or a report that cannot
             be written.
     """
-    if args.out is not None and args.out != "-":  # the default's folder is made (docs/)
-        check_output_file(args.out, "--out", ".md")  # before minutes of checks, as --csv
     console = console or Console(width=None if sys.stdout.isatty() else 160)
+    out = report_path(args)
+    if args.out is None and out != "-":  # the default: in the checkout, or said where
+        out = str(default_report(console))
+    if out != "-":  # before minutes of checks, as --csv
+        check_output_file(out, "--out", ".md", make_folder=args.out is None)
     settings = Settings(seed=args.seed, quick=args.quick, paths=args.paths,
                         workers=args.workers)
     specs = select(args.only, args.quick)
@@ -169,14 +205,14 @@ def validate(args: argparse.Namespace, console: Console | None = None) -> int:
     command = command_line(specs, settings, bool(args.only))
     failed = [r for r in rows if not r.passed]
     console.print(table(rows, f"{command}: {len(rows) - len(failed)} of {len(rows)} pass"))
-    if report_path(args) != "-":
-        out = Path(report_path(args))
+    if out != "-":
+        file = Path(out)
         try:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(markdown(rows, specs, settings, command), encoding="utf-8")
+            file.parent.mkdir(parents=True, exist_ok=True)
+            file.write_text(markdown(rows, specs, settings, command), encoding="utf-8")
         except OSError as exc:
-            raise ValueError(f"cannot write the report {out}: {exc.strerror or exc}") from None
-        console.print(f"wrote {out}", highlight=False)
+            raise ValueError(f"cannot write the report {file}: {exc.strerror or exc}") from None
+        console.print(f"wrote {file}", highlight=False)
     return 1 if failed else 0
 
 
