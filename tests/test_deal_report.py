@@ -386,3 +386,17 @@ def test_printed_report_fits_the_terminal_and_keeps_every_digit(deal_run, width)
     assert all(line.rstrip()[-1] in "┓┃┩│┘" for line in lines if line[:1] in "┏┃┡│└")
     balance = rep.table["pool.balance_begin"].iloc[0]
     assert f"{balance:,.2f}" in text
+
+
+def test_abs_page_report_knows_the_runs_deal_terms(deal_run):
+    """The page passes the run's deal to the builder, as the command does: the shipped deal
+    keeps no principal deficiency ledger, so its report has no PDL column there either."""
+    from types import SimpleNamespace
+
+    from dashboard.data import RunStore
+    from dashboard.pages.abs import _report
+
+    ctx = SimpleNamespace(store=RunStore(deal_run.path.parent))
+    rep, message = _report(ctx, deal_run.run_id, 0, None, None)
+    assert message == "" and rep is not None
+    assert not any(c.endswith(".pdl") for c in rep.table)

@@ -137,10 +137,11 @@ def _report(ctx: AppContext, run_id, path, quantile, note):  # noqa: ANN001, ANN
 
     try:
         tables = agg.report_tables(str(ctx.store.folder(run_id)))
+        deal = ctx.store.manifest(run_id).get("config", {}).get("deal")  # as the CLI's
         if quantile is not None:
             return build_deal_report(tables, quantile=float(quantile), note=note or None,
-                                     run_id=run_id), ""
-        return build_deal_report(tables, int(path or 0), run_id=run_id), ""
+                                     run_id=run_id, deal=deal), ""
+        return build_deal_report(tables, int(path or 0), run_id=run_id, deal=deal), ""
     except (ValueError, OSError, KeyError) as exc:
         return None, str(exc)
 
