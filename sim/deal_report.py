@@ -54,7 +54,7 @@ class Column:
         source: Column name in the run's tables.
         label: Header shown to people.
         kind: ``money`` (currency units), ``rate`` (annualised fraction), ``ratio``
-            (fraction), ``flag`` (yes/no) or ``count``.
+            (fraction), ``flag`` (True/False in exports, yes/no on screen) or ``count``.
     """
 
     key: str
@@ -116,7 +116,7 @@ ANNUALISED_POOL = ("pool.yield", "pool.default_rate")
 """The pool's annualised rates, blank once the pool is small (`SMALL_POOL`)."""
 
 UNITS = {"money": "currency units", "rate": "fraction a year", "ratio": "fraction",
-         "flag": "yes/no", "count": "count"}
+         "flag": "True/False", "count": "count"}
 """The unit of each kind of column, as the exports' headers state it."""
 
 LEGACY_NET = ("runs recorded before excess spread was net of losses: their 'excess_spread' "
@@ -425,9 +425,11 @@ def _blank_small_pool(cols: dict[str, pd.Series], frame: pd.DataFrame, share: fl
     first = small.idxmax()
     labels = " and ".join(report.labels[k][0] for k in rates)
     report.remarks.append(
-        f"{labels}: blank from period {first}, when the pool ends below the clean-up level "
-        f"({share:.0%} of the cut-off pool): on a pool that small a few defaults annualise to "
-        "figures that describe no rate (the amounts are in the money columns)")
+        f"{labels}: blank from period {first}, the period at whose end the pool is below the "
+        f"clean-up level ({share:.0%} of the cut-off pool; a clean-up call ends it at 0): in a "
+        "pool's last periods a few defaults annualise to figures that describe no rate (the "
+        "amounts are in the money columns; excess spread and the triggers are shown as the "
+        "waterfall computed them)")
 
 
 def _until_wound_down(table: pd.DataFrame, report: DealReport) -> pd.DataFrame:

@@ -218,7 +218,7 @@ def test_exports_read_back_by_pandas_as_numeric_columns_under_one_header(tmp_pat
         assert all(pd.api.types.is_numeric_dtype(back[c]) for c in back.columns), back.dtypes
         assert "A balance, end (currency units)" in back
         assert "default rate, annual (fraction a year)" in back
-        assert "cdr breached (yes/no)" in back
+        assert "cdr breached (True/False)" in back
 
 
 def test_exports_round_money_to_cents_and_rates_to_10_significant_digits(tmp_path):
