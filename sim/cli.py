@@ -454,6 +454,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
             "compare"), highlight=False)
         if same:  # one folder: nothing to show; a copy's table shows the copy is whole
             return 0
+    elif all(a.manifest.get(k) == b.manifest.get(k) for k in ("config", "seed", "paths", "code")):
+        err_console.print("[bold yellow]warning:[/] A and B ran the same config with the same "
+                          "seed and paths on the same code: their results are the same, so "
+                          "every difference is 0 (change the config or --seed to compare)",
+                          highlight=False)
     result, pairing = compare_runs(a.manifest, a.paths, b.manifest, b.paths)
     title = f"A = {a.run_id}\nB = {b.run_id}"
     console.print(comparison_table(result, pairing, title))

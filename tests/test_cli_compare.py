@@ -65,6 +65,20 @@ def test_a_run_compared_with_itself_is_warned_of_in_one_line(tmp_path, capsys):
     assert "B - A" in captured.out  # the table of zeros (tests/test_cli.py): the copy is whole
 
 
+def test_two_runs_of_the_same_config_seed_and_paths_are_warned_of(tmp_path, capsys):
+    a = _run(tmp_path, capsys)
+    b = _run(tmp_path, capsys)  # a second run: another id and folder, the same results
+    assert a != b
+    assert main(["compare", str(a), str(b)]) == 0
+    captured = capsys.readouterr()
+    assert flat(captured.err).startswith("warning: A and B ran the same config with the same "
+                                         "seed and paths on the same code")
+    assert "B - A" in captured.out
+    other = _run(tmp_path, capsys, seed=4)  # another seed: a comparison, no warning
+    assert main(["compare", str(a), str(other)]) == 0
+    assert "same config" not in flat(capsys.readouterr().err)
+
+
 def test_compare_of_different_books_is_not_paired_and_names_the_key(tmp_path, capsys):
     """Issue example: books or horizons that differ were paired without a word."""
     a = _run(tmp_path, capsys, borrowers=40)
