@@ -184,16 +184,10 @@ def bench_config(size: int, months: int | None = None, config: str = CONFIG):  #
         ConfigError: the sizes or months do not make a valid config (the message names
             the key).
     """
-    from sim.config import load_config, with_overrides
+    from sim.config import load_config, with_book_size
     from sim.shipped import resolve_config
 
-    base = load_config(resolve_config(config))
-    ratio = base.book.new_borrowers_per_month / base.book.initial_borrowers
-    book: dict[str, int] = {"initial_borrowers": size,
-                            "new_borrowers_per_month": int(size * ratio)}
-    if months is not None:
-        book["horizon_months"] = months
-    return with_overrides(base, {"book": book})
+    return with_book_size(load_config(resolve_config(config)), size, months)
 
 
 def _peak_rss_mb() -> float:
@@ -213,20 +207,19 @@ def _peak_rss_mb() -> float:
         return peak / 1024.0 if platform.system() != "Darwin" else peak / 2**20
 
 
-WARM_UP_BORROWERS = 200
-"""Borrowers of the untimed warm-up path that loads the compiled kernels in a process."""
-
-
 def _time_path(engine: str, size: int, months: int | None, config: str,
                repeat: int) -> Measure:
     """Worker: best of ``repeat`` timings of one path (runs in a fresh process).
 
-    The vectorised engine first runs a warm-up path of :data:`WARM_UP_BORROWERS` borrowers
-    over the same months, untimed: it loads the compiled kernels from their cache (about 0.8 s CPU
-    once per process, 35-40 s the first time after a change to ``sim/kernels``), a one-off
-    cost like an import, not the engine's work per borrower-month.
+    The vectorised engine first runs a warm-up path of
+    :data:`sim.montecarlo.WARM_UP_BORROWERS` borrowers over the same months, untimed: it loads
+    the compiled kernels from their cache (about 0.8 s CPU once per process, 35-40 s the first
+    time after a change to ``sim/kernels``), a one-off cost like an import, not the engine's
+    work per borrower-month.
     """
     from threadpoolctl import threadpool_limits
+
+    from sim.montecarlo import WARM_UP_BORROWERS
 
     cfg = bench_config(size, months, config)
     if cfg.early_warning.enabled:  # the path loads scikit-learn when it fits its model: a

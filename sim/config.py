@@ -1438,6 +1438,22 @@ def load_config(source: str | Path | dict | RunConfig) -> RunConfig:
     return validate_config(read_yaml(path), str(path))
 
 
+def with_book_size(config: RunConfig, borrowers: int, months: int | None = None) -> RunConfig:
+    """``config`` with ``borrowers`` at launch and new borrowers per month in the config's
+    ratio to its launch book (rounded down); ``months`` replaces the horizon when given.
+
+    Raises:
+        ConfigError: the sizes or months do not make a valid config (the message names
+            the key).
+    """
+    ratio = config.book.new_borrowers_per_month / config.book.initial_borrowers
+    book: dict[str, int] = {"initial_borrowers": borrowers,
+                            "new_borrowers_per_month": int(borrowers * ratio)}
+    if months is not None:
+        book["horizon_months"] = months
+    return with_overrides(config, {"book": book})
+
+
 def with_overrides(config: RunConfig, overrides: dict) -> RunConfig:
     """A copy of ``config`` with nested ``overrides`` applied and validated.
 

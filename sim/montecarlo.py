@@ -273,24 +273,20 @@ COMPILED = "compiled the simulation kernels in {seconds:.0f} s"
 """Said when they are compiled, before the bar starts."""
 WARM_UP_BORROWERS = 200
 """Borrowers at launch of the path that compiles the kernels before a run (see
-:func:`warm_if_cold`): enough to reach every rule of the config, a fraction of a second of
-simulation once compiled."""
+:func:`warm_if_cold`; ``creditsim bench`` loads them with one too): enough to reach every
+rule of the config, a fraction of a second of simulation once compiled."""
 
 
 def warm_up_config(config: RunConfig) -> RunConfig | None:
     """``config`` with a book of :data:`WARM_UP_BORROWERS` at launch (new borrowers in the
     config's ratio to the launch book) over the same months, or None when that book makes
     no valid config. Same rules, deal and types: it compiles the kernels the run will call."""
-    from sim.config import ConfigError, with_overrides
+    from sim.config import ConfigError, with_book_size
 
-    book = config.book
-    if book.initial_borrowers <= WARM_UP_BORROWERS:
+    if config.book.initial_borrowers <= WARM_UP_BORROWERS:
         return config
-    ratio = book.new_borrowers_per_month / book.initial_borrowers
     try:
-        return with_overrides(config, {"book": {
-            "initial_borrowers": WARM_UP_BORROWERS,
-            "new_borrowers_per_month": int(WARM_UP_BORROWERS * ratio)}})
+        return with_book_size(config, WARM_UP_BORROWERS)
     except ConfigError:
         return None
 
