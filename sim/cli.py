@@ -369,7 +369,7 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
                   "10 paths.", style="dim", highlight=False)
     if args.csv:
         try:
-            for_export(result.csv_frame(), {}).to_csv(args.csv, index=False)
+            for_export(result.csv_frame()).to_csv(args.csv, index=False)
         except OSError as exc:
             raise write_failed("--csv", args.csv, exc) from None
         print(args.csv)

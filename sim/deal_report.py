@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.outfiles import significant
 from sim.wording import paths_text
 
 __all__ = [
@@ -35,7 +36,6 @@ __all__ = [
     "money_columns",
     "note_losses",
     "path_at_quantile",
-    "significant",
     "write_csv",
     "write_xlsx",
 ]
@@ -490,13 +490,6 @@ def money_columns(report: DealReport) -> list[str]:
     """The report's columns of kind ``money`` (currency units), as :data:`DEAL_COLUMNS`,
     :data:`NOTE_COLUMNS` and :data:`DERIVED` declare them (``report.labels``)."""
     return [c for c in report.table.columns if report.labels.get(c, (c, "money"))[1] == "money"]
-
-
-def significant(values: pd.Series, digits: int = 10) -> pd.Series:
-    """``values`` rounded to ``digits`` significant digits (NaN stays NaN): a ratio computed
-    as ``0.2600000000000002`` is exported as ``0.26``, and 0.0123456789 keeps every digit."""
-    out = [float(f"{v:.{digits}g}") if math.isfinite(v) else v for v in values.to_numpy(float)]
-    return pd.Series(out, index=values.index, name=values.name)
 
 
 def export_table(report: DealReport) -> pd.DataFrame:

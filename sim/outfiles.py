@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -61,14 +60,20 @@ def write_failed(option: str, path: str | Path, exc: OSError) -> ValueError:
     return ValueError(f"{option} {path}: cannot be written: {exc.strerror or exc}")
 
 
-def for_export(frame: pd.DataFrame, headers: Mapping[str, str], digits: int = 10) -> pd.DataFrame:
-    """``frame`` as the exports write it (the convention of the deal report's): one header
-    row naming each column with its unit (``headers``: column -> header; others keep their
-    name), floats to ``digits`` significant digits (``0.26``, not ``0.2600000000000002``),
-    text, flags and whole numbers as they are."""
+def significant(values: pd.Series, digits: int = 10) -> pd.Series:
+    """``values`` rounded to ``digits`` significant digits (NaN and infinities stay): a ratio
+    computed as ``0.2600000000000002`` is exported as ``0.26``, and 0.0123456789 keeps every
+    digit."""
+    out = [float(f"{v:.{digits}g}") if math.isfinite(v) else v for v in values.to_numpy(float)]
+    return pd.Series(out, index=values.index, name=values.name)
+
+
+def for_export(frame: pd.DataFrame, digits: int = 10) -> pd.DataFrame:
+    """``frame`` as the exports write it (the convention of the deal report's): floats to
+    ``digits`` significant digits (``0.26``, not ``0.2600000000000002``), text, flags and
+    whole numbers as they are; its columns should name their units."""
     out = frame.copy()
     for col in out.columns:
         if pd.api.types.is_float_dtype(out[col]):
-            out[col] = [float(f"{v:.{digits}g}") if math.isfinite(v) else v
-                        for v in out[col].to_numpy(float)]
-    return out.rename(columns=dict(headers))
+            out[col] = significant(out[col], digits)
+    return out

@@ -96,7 +96,7 @@ def test_breakeven_csv_rounds_float_noise_and_keeps_its_unit_named_columns(tmp_p
                              "base_defaults": [0.021, np.nan]})
     result = BreakevenResult(per_path, pd.DataFrame(), paths=1, seed=0)
     file = tmp_path / "be.csv"
-    for_export(result.csv_frame(), {}).to_csv(file, index=False)
+    for_export(result.csv_frame()).to_csv(file, index=False)
     text = file.read_text()
     assert "2.35," in text and "2.3500000000000005" not in text and "inf" not in text
     back = pd.read_csv(file)
