@@ -23,6 +23,7 @@ from filelock import FileLock, Timeout
 from pydantic import BaseModel
 
 from sim.config import ConfigError, RunConfig, load_config, validate_config
+from sim.estimate import slot_months
 
 DEFAULT_MAX_BORROWER_MONTHS = 100_000_000
 """Largest paths × borrower-months a browser may start: about 100 paths of the baseline
@@ -233,19 +234,17 @@ class LaunchSize:
 def estimate(config: RunConfig, paths: int) -> LaunchSize:
     """Borrower-months and memory of ``paths`` paths of ``config``.
 
-    Borrower-months per path are bounded by every borrower staying to the horizon:
-    ``initial × H + new × H (H - 1) / 2`` for horizon ``H`` months (the baseline's
+    Borrower-months per path are bounded by every borrower staying to the horizon
+    (:func:`sim.estimate.slot_months`): ``initial × H + new × H (H - 1) / 2`` for horizon
+    ``H`` months (the baseline's
     1,042,500 against 1,016,828 active borrower-months measured). Memory is one path's
     pool (the launcher runs one worker) plus the run's tables: :data:`BASE_MEMORY_MB` +
     :data:`KB_PER_BORROWER` per borrower slot + :data:`KB_PER_PATH_MONTH` per path-month.
     """
-    book = config.book
-    months = book.horizon_months
-    per_path = book.initial_borrowers * months + book.new_borrowers_per_month * months * (
-        months - 1) // 2
+    months = config.book.horizon_months
     memory = BASE_MEMORY_MB + (KB_PER_BORROWER * config.capacity
                                + KB_PER_PATH_MONTH * paths * months) / 1024
-    return LaunchSize(paths, int(paths) * per_path, memory)
+    return LaunchSize(paths, slot_months(config, int(paths)), memory)
 
 
 def whole(value: typing.Any, what: str, low: int, high: int | None = None) -> int:
