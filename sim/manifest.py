@@ -102,6 +102,8 @@ class Manifest(BaseModel):
 
 def describe_error(exc: Exception, limit: int = 300) -> str:
     """A one-line account of why a manifest was refused, at most ``limit`` characters."""
+    from sim.configfile import plain_message
+
     errors = getattr(exc, "errors", None)
     if callable(errors):
         parts = []
@@ -109,7 +111,7 @@ def describe_error(exc: Exception, limit: int = 300) -> str:
             key = ".".join(str(p) for p in e["loc"]) or "(top level)"
             shown = repr(e.get("input"))
             shown = shown if len(shown) <= 40 else shown[:37] + "..."
-            msg = e["msg"].removeprefix("Value error, ")
+            msg = plain_message(e["msg"])
             parts.append(f"{key} = {shown}: {msg}" if e["type"] != "missing"
                          else f"{key}: missing")
         text = "; ".join(parts)

@@ -19,16 +19,6 @@ from sim.richtables import WholeTable
 from sim.runinfo import summarise_run
 from sim.wording import paths_text
 
-RATING_MIN_PATHS = 100
-"""Fewest paths behind an implied rating in the dashboard's tranche summary. The command
-line's rule is finer (`sim.report_tables.tranche_table`, from
-`sim.abs.ratings.rating_assessment`): a rating is n/a while the run cannot tell its expected
-loss from zero, which takes millions of paths for Aaa and a handful for B3."""
-
-
-def _num(value: float, pattern: str) -> str:
-    return "n/a" if value != value else pattern.format(value)
-
 
 def _significance(value: object, n: int) -> str:
     if value is None or (isinstance(value, float) and value != value):

@@ -32,10 +32,6 @@ from sim.yamlsafe import YamlLimitError, _LimitedLoader
 
 EXAMPLE = "collections.collectors.count=20"
 
-class _SettingLoader(_LimitedLoader):
-    """The config files' safe, limited loader (scientific notation read as numbers,
-    :data:`sim.yamlsafe.SCIENTIFIC`)."""
-
 
 def read_value(raw: str) -> Any:
     """A ``--set`` value: YAML (1.1, as config files) with numbers in scientific notation read
@@ -47,7 +43,7 @@ def read_value(raw: str) -> Any:
     Raises:
         yaml.YAMLError: text that is not YAML, or beyond `sim.yamlsafe.LIMITS`.
     """
-    loader = _SettingLoader(raw)
+    loader = _LimitedLoader(raw)  # as config files: scientific notation is a number
     try:
         return loader.get_single_data()
     except RecursionError:
