@@ -27,7 +27,9 @@ not with the draws):
   the unit in which one deal's breakevens compare across scenarios.
 - **Unemployment shock**: the engine is re-run with the peak rise of the unemployment rate
   (``macro.shock.peak_increase``, the config's own shock shape) set to s, so borrowers lose
-  jobs, run down savings and miss bills as the model says they would.
+  jobs, run down savings and miss bills as the model says they would. A config without a
+  rise of its own (the steady economy) is stressed with the severe recession's shape starting
+  at the deal's cut-off month (`STRESS_SHAPE`).
 
 The multiple is multiplicative: no stress is 1x (the base case, the run itself; 0x is a pool
 with no defaults at all). The shock is additive: no stress is +0 points (no rise in
@@ -66,7 +68,7 @@ from threadpoolctl import threadpool_limits
 
 from sim.abs import Deal, Waterfall, WaterfallResult
 from sim.abs.metrics import LOSS_EPSILON
-from sim.config import RunConfig, with_overrides
+from sim.config import SCENARIOS, RunConfig, with_overrides
 from sim.engine import PathResult, simulate_path
 from sim.metrics import resolvable
 from sim.montecarlo import run_paths
@@ -243,11 +245,36 @@ def uncalled(config: RunConfig) -> RunConfig:
     return config.model_copy(update={"deal": deal.model_copy(update={"clean_up_call": None})})
 
 
+STRESS_SHAPE = "severe_recession"
+"""Named scenario whose shape (ramp, hold and recovery months) the shock search uses for a
+config whose own shock has no rise (the steady economy): a shape of zero height has no start
+or length that means anything for a stress."""
+
+
 def _shock(config: RunConfig) -> dict:
-    """The config's unemployment shock (its own, or its named scenario's) as a mapping."""
+    """The shape of the unemployment shock the search scales, as a mapping (``peak_increase``
+    included; the search replaces it).
+
+    The config's own shock, or its named scenario's. A shock without a rise (the baseline
+    scenario's starts in month 0 and, scaled, would pass before the vehicle holds a pool)
+    becomes the :data:`STRESS_SHAPE` scenario's ramp, hold and recovery, starting at the
+    deal's cut-off month: the stress hits the pool the vehicle buys, as a stress run from a
+    deal's closing does.
+    """
     shock = apply_scenario(config).macro.shock
     assert shock is not None, "apply_scenario fills in the scenario's shock"
+    if stressed_from_cutoff(config):
+        assert config.deal is not None  # stressed_from_cutoff checks
+        shock = SCENARIOS[STRESS_SHAPE].model_copy(
+            update={"start_month": config.deal.cutoff_month, "peak_increase": 0.0})
     return shock.model_dump()
+
+
+def stressed_from_cutoff(config: RunConfig) -> bool:
+    """Whether the shock search uses the :data:`STRESS_SHAPE` from the deal's cut-off (the
+    config's own shock has no rise) rather than the config's own shock shape."""
+    shock = apply_scenario(config).macro.shock
+    return shock is not None and shock.peak_increase == 0.0 and config.deal is not None
 
 
 def _rate(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -602,6 +629,8 @@ class BreakevenResult:
         summary: `summarise_breakevens` rows of both stresses.
         shock_shape: The unemployment shock's start, ramp, hold and recovery (months).
         paths, seed: The paths and root seed searched.
+        shape_source: Where the shock's shape comes from, in words (the config's own shock,
+            or the `STRESS_SHAPE` scenario's from the deal's cut-off when it has no rise).
     """
 
     per_path: pd.DataFrame
@@ -609,6 +638,7 @@ class BreakevenResult:
     shock_shape: dict = field(default_factory=dict)
     paths: int = 0
     seed: int = 0
+    shape_source: str = ""
 
     TITLES = {"multiple": "Default multiple: the smallest multiple of the base case's "
                           "defaults (its default curve on the cut-off pool) at which the note "
@@ -710,4 +740,7 @@ def breakeven(config: RunConfig, paths: int, seed: int, workers: int = 1, *,
                         ignore_index=True)
     shape = _shock(config)
     shape.pop("peak_increase", None)
-    return BreakevenResult(per_path, summary, shape, paths, seed)
+    source = (f"the {STRESS_SHAPE.replace('_', ' ')}'s shape from the deal's cut-off, as the "
+              "config's economy has no rise of its own" if stressed_from_cutoff(config)
+              else "the config's own shock")
+    return BreakevenResult(per_path, summary, shape, paths, seed, source)

@@ -361,7 +361,7 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
                          "breakeven compare across scenarios, multiples need the same base "
                          "case.",
              "shock": "Shock: the engine re-run with the peak rise of unemployment set "
-                      f"(+0 pts: no rise; shape in months: {shape})."}
+                      f"(+0 pts: no rise; shape in months: {shape}: {result.shape_source})."}
     console.print(" ".join(notes[s] for s in stresses) + " 'none': no loss at the largest "
                   "stress searched; 'not monotone': paths on which the note loses at a stress "
                   "searched and not at a larger one (the breakeven is then the first loss, not "

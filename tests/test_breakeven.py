@@ -14,6 +14,7 @@ from rich.console import Console
 
 import sim.breakeven
 from sim.breakeven import (
+    STRESS_SHAPE,
     BreakevenResult,
     Search,
     _median_interval,
@@ -31,11 +32,11 @@ from sim.breakeven import (
     uncalled,
 )
 from sim.cli import main
-from sim.config import deep_merge, read_yaml, validate_config
+from sim.config import SCENARIOS, deep_merge, read_yaml, validate_config, with_overrides
 from sim.engine import PathResult, simulate_path
 from sim.montecarlo import run_paths
 from sim.report_tables import breakeven_tables
-from sim.scenarios import deterministic_path
+from sim.scenarios import apply_scenario, deterministic_path
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 TINY = {"name": "tiny-deal", "seed": 5,
@@ -430,6 +431,30 @@ def test_shock_override_changes_only_the_peak():
     assert shocked.book == config.book and shocked.deal == config.deal
 
 
+def test_a_steady_economy_is_stressed_from_the_deals_cut_off():
+    # the baseline's own shock has no rise and starts in month 0: scaled as it is, it would
+    # pass before the vehicle buys its pool. The search uses the severe recession's shape
+    # from the deal's cut-off month instead, so no unemployment rises before the cut-off.
+    config = tiny_config()
+    assert config.macro.scenario == "baseline"
+    shocked = shocked_config(config, 0.05)
+    shape = SCENARIOS[STRESS_SHAPE]
+    assert shocked.macro.shock.start_month == config.deal.cutoff_month == 4
+    assert (shocked.macro.shock.ramp_months, shocked.macro.shock.hold_months,
+            shocked.macro.shock.recovery_months) == (shape.ramp_months, shape.hold_months,
+                                                     shape.recovery_months)
+    rise = deterministic_path(shocked.macro, 40) - deterministic_path(config.macro, 40)
+    assert np.all(rise[:5] == 0.0) and rise[5] > 0.0
+    assert rise.max() == pytest.approx(0.05)
+
+
+def test_a_recession_keeps_its_own_shock_shape():
+    config = with_overrides(tiny_config(), {"macro": {"scenario": "recession", "shock": None}})
+    config = apply_scenario(config)
+    shocked = shocked_config(config, 0.02)
+    assert shocked.macro.shock == config.macro.shock.model_copy(update={"peak_increase": 0.02})
+
+
 def test_every_shock_level_meets_the_same_random_numbers():
     # common random numbers: the path's unemployment differs between two shocks by the
     # difference of their deterministic paths alone (the AR(1) deviation is the same draws)
@@ -438,7 +463,7 @@ def test_every_shock_level_meets_the_same_random_numbers():
     u_low, u_high = (simulate_path(c, 3, 1).monthly["unemployment_rate"] for c in (low, high))
     months = u_low.size
     want = deterministic_path(high.macro, months) - deterministic_path(low.macro, months)
-    assert want.max() > 0.09  # the shock reaches its peak within the horizon
+    assert want.max() > 0.05  # the shock rises far within the horizon
     np.testing.assert_allclose(u_high - u_low, want, atol=1e-12)
 
 
@@ -453,6 +478,10 @@ def test_shock_breakeven_brackets_the_first_loss_on_a_path():
                                     {"name": "junior", "size": 0.004, "coupon": 0.08}],
                           "senior_fee_rate": 0.03,
                           "reserve": {"initial_pct": 0.0, "target_pct": 0.0}})
+    # the config's own shock shape from month 0 (its rise, replaced by the search, is not 0)
+    config = with_overrides(config, {"macro": {"shock": {
+        "start_month": 0, "peak_increase": 0.01, "ramp_months": 6, "hold_months": 6,
+        "recovery_months": 18}}})
     grid, tol = (0.0, 0.1, 0.3), 0.02
     got, unstressed, monotone = _shock_path(config, 3, 0, grid, tol)
     scan = np.stack([_writedowns(shocked_config(config, s), 3, 0) > 0.01 for s in grid])
