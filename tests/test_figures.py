@@ -60,6 +60,15 @@ def test_delinquency_fan_shows_30_and_90_plus(data):
     assert "30+ dpd: median" in names and "90+ dpd: median" in names
 
 
+def test_launch_months_are_shaded_where_the_horizon_passes_them(data):
+    from sim.metrics import SEASONED_MONTH
+    for fig in (portfolio.delinquency_fan(data.fans), portfolio.bucket_area(data.buckets)):
+        (band,) = fig.layout.shapes
+        assert (band.x0, band.x1) == (0, SEASONED_MONTH)
+    short = data.fans[data.fans["month"] < SEASONED_MONTH]
+    assert not portfolio.delinquency_fan(short).layout.shapes
+
+
 def test_bucket_area_stacks_every_delinquent_bucket(data):
     fig = portfolio.bucket_area(data.buckets)
     assert {t.stackgroup for t in fig.data} == {"buckets"}

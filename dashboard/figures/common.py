@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import theme
+from sim.metrics import SEASONED_MONTH
 
 TICKFORMAT = {"rate": ".3~%", "money": ",.3~s", "count": ",.3~s", "days": ",.1f"}
 HOVERFORMAT = {"rate": ".2%", "money": ",.0f", "count": ",.0f", "days": ",.2f"}
@@ -94,4 +95,19 @@ def fan_chart(fans: pd.DataFrame, series: list[str], *, title: str, yaxis: str, 
     for i, (s, name) in enumerate(zip(series, names, strict=True)):
         frame = fans[fans["series"] == s]
         add_fan(fig, frame, name, theme.SERIES[i % len(theme.SERIES)], key=key)
+    return fig
+
+
+def mark_launch(fig: go.Figure, last_month: float) -> go.Figure:
+    """Shade the months before :data:`sim.metrics.SEASONED_MONTH` on ``fig`` (x: month of the
+    horizon): the book launched at once is still filling up and its first bills make a
+    spike, which the headline rates (peak delinquency, the stylised facts) leave out.
+    Nothing is drawn when the horizon (``last_month``) ends before that month.
+    """
+    if last_month <= SEASONED_MONTH:
+        return fig
+    fig.add_vrect(x0=0, x1=SEASONED_MONTH, fillcolor=theme.NEUTRAL, opacity=0.08, line_width=0,
+                  layer="below", annotation_text=f"launch: months 0-{SEASONED_MONTH - 1}, "
+                  "left out of headline rates", annotation_position="top left",
+                  annotation_font={"color": theme.MUTED, "size": 11})
     return fig

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 
 from dashboard import theme
 from dashboard.aggregate.portfolio import SERIES
-from dashboard.figures.common import empty_figure, fan_chart, new_figure
+from dashboard.figures.common import empty_figure, fan_chart, mark_launch, new_figure
 
 
 def series_fan(fans: pd.DataFrame, series: str) -> go.Figure:
@@ -26,11 +26,13 @@ def series_fan(fans: pd.DataFrame, series: str) -> go.Figure:
 
 
 def delinquency_fan(fans: pd.DataFrame) -> go.Figure:
-    """30+ and 90+ days-past-due balances as shares of receivables, fan charts."""
-    return fan_chart(fans, ["dpd30_rate", "dpd90_rate"],
-                     title="Delinquent balance, 30+ and 90+ days past due (median and 5-95 %)",
-                     yaxis="share of receivables (%)", unit="rate",
-                     names=["30+ dpd", "90+ dpd"])
+    """30+ and 90+ days-past-due balances as shares of receivables, fan charts, with the
+    launch months shaded (:func:`~dashboard.figures.common.mark_launch`)."""
+    fig = fan_chart(fans, ["dpd30_rate", "dpd90_rate"],
+                    title="Delinquent balance, 30+ and 90+ days past due (median and 5-95 %)",
+                    yaxis="share of receivables (%)", unit="rate",
+                    names=["30+ dpd", "90+ dpd"])
+    return mark_launch(fig, float(fans["month"].max()) if len(fans) else 0.0)
 
 
 def bucket_area(buckets: pd.DataFrame) -> go.Figure:
@@ -48,7 +50,7 @@ def bucket_area(buckets: pd.DataFrame) -> go.Figure:
             name=theme.BUCKET_LABELS.get(bucket, bucket),
             line={"width": 0.5, "color": theme.BUCKET_COLOURS.get(bucket, theme.NEUTRAL)},
         ))
-    return fig
+    return mark_launch(fig, float(buckets.index.max()) if len(buckets) else 0.0)
 
 
 def _weight_buttons(traces_per_view: int, views: int = 2, **place: float | str) -> list[dict]:
