@@ -399,7 +399,8 @@ def cmd_trace(args: argparse.Namespace) -> int:
     trace = pd.DataFrame(rows)
     cols = ["day", "event", "employed", "income", "savings", "score", "limit", "balance",
             "dpd", "contractual_dpd", "re_aged", "active"]
-    cols += [c for c in ("bill", "paid", "purchase") if c in trace.columns]
+    cols += [c for c in ("bill", "paid", "purchase", "recovered", "sale_proceeds")
+             if c in trace.columns]
     kind = trace["type"].iloc[0] if "type" in trace.columns else "unknown"
     table = Table(title=f"borrower {args.borrower} ({kind}), path 0, seed {seed}")
     for c in cols:  # "contractual_dpd" over two lines: narrower columns, nothing cut
