@@ -22,10 +22,12 @@ from sim.ledger import DAYS_PER_MONTH
 from sim.reference import trace_borrower
 from sim.store import MANIFEST
 
-ROUTINE_EVENTS = ("statement", "due_date", "purchase", "charge_off", "hardship")
+ROUTINE_EVENTS = ("statement", "due_date", "purchase", "charge_off", "hardship", "recovery",
+                  "debt_sale")
 """Trace events that are not collection contacts (statement and due date rows come every
-month, purchase rows in the months the borrower bought; charge-off and hardship rows only for
-the borrower they happen to); any other event is a collection contact."""
+month until a charge-off, purchase rows in the months the borrower bought; charge-off and
+hardship rows only for the borrower they happen to, recovery and debt-sale rows after their
+charge-off); any other event is a collection contact."""
 
 
 class StoryError(ValueError):

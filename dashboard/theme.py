@@ -86,8 +86,12 @@ def _template() -> go.layout.Template:
             "colorway": list(SERIES),
             "xaxis": axis,
             "yaxis": axis,
-            "legend": {"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0.0,
-                       "bgcolor": "rgba(0,0,0,0)"},
+            # the legend at the figure's foot: plotly grows the bottom margin to hold it
+            # below the x-axis title however many rows it wraps into (placed a share of the
+            # plot's height below the plot, a wrapping legend shrank the plot and climbed
+            # into the title); a figure that puts its legend elsewhere sets yref "paper"
+            "legend": {"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0.0,
+                       "x": 0.0, "bgcolor": "rgba(0,0,0,0)"},
             "margin": MARGIN,
             "hovermode": "x unified",
         }

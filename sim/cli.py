@@ -268,7 +268,7 @@ def _print_tranches(run) -> None:  # noqa: ANN001 - a sim.store.Run
 
 
 def cmd_deal_report(args: argparse.Namespace) -> int:
-    from sim.deal_report import TABLES, build_deal_report, write_csv, write_xlsx
+    from sim.deal_report import TABLES, build_deal_report, check_quantile, write_csv, write_xlsx
     from sim.outfiles import check_output_file, write_failed
     from sim.report_tables import deal_report_tables
     from sim.store import load_run
@@ -281,6 +281,8 @@ def cmd_deal_report(args: argparse.Namespace) -> int:
         raise ValueError("--note chooses the note whose loss --quantile ranks paths by; "
                          "give --quantile too")
     run = load_run(args.run, args.runs, tables=())
+    if args.quantile is not None:  # before the tables are read
+        check_quantile(args.quantile, int(run.manifest["paths"]))
     names = tuple(t for t in TABLES if t in run.manifest.get("tables", ()))
     run = load_run(args.run, args.runs, tables=names)
     report = build_deal_report(run.tables, args.path, quantile=args.quantile, note=args.note,
@@ -397,7 +399,8 @@ def cmd_trace(args: argparse.Namespace) -> int:
     trace = pd.DataFrame(rows)
     cols = ["day", "event", "employed", "income", "savings", "score", "limit", "balance",
             "dpd", "contractual_dpd", "re_aged", "active"]
-    cols += [c for c in ("bill", "paid", "purchase") if c in trace.columns]
+    cols += [c for c in ("bill", "paid", "purchase", "recovered", "sale_proceeds")
+             if c in trace.columns]
     kind = trace["type"].iloc[0] if "type" in trace.columns else "unknown"
     table = Table(title=f"borrower {args.borrower} ({kind}), path 0, seed {seed}")
     for c in cols:  # "contractual_dpd" over two lines: narrower columns, nothing cut

@@ -54,6 +54,17 @@ class ConfigWarning(UserWarning):
 
 
 # -- showing values in messages ---------------------------------------------------------------
+def number_text(x: float, grouped: bool = True) -> str:
+    """A number as a reader writes it: thousands separators (unless not ``grouped``, as in
+    a list, where they would read as separators of items), no ``.0`` on a whole number,
+    every digit kept: ``1e10`` is ``10,000,000,000`` (not ``10000000000.0``), ``0.05`` and
+    ``1.0000001`` as they are, ``1e+300``, ``1e-09`` and ``inf`` in Python's short form."""
+    sep = "," if grouped else ""
+    if isinstance(x, float) and x.is_integer() and abs(x) < 1e16:
+        return f"{x:{sep}.0f}"
+    return format(x, sep)
+
+
 def short_value(value: Any, limit: int = 80) -> str:
     """``value`` for an error message, at most about ``limit`` characters.
 
@@ -63,8 +74,10 @@ def short_value(value: Any, limit: int = 80) -> str:
     if isinstance(value, str):
         text = repr(value[:limit])
         return text if len(value) <= limit else f"{text[:-1]}...' ({len(value):,} characters)"
-    if isinstance(value, bool) or value is None or isinstance(value, float):
+    if isinstance(value, bool) or value is None:
         return repr(value)
+    if isinstance(value, float):
+        return number_text(value)
     if isinstance(value, int):
         return repr(value) if -10**30 < value < 10**30 else (
             f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits")
@@ -72,7 +85,8 @@ def short_value(value: Any, limit: int = 80) -> str:
         return "{...}" if value else "{}"
     if isinstance(value, list | tuple):
         if len(value) <= 12 and not any(isinstance(v, list | tuple | dict) for v in value):
-            text = "[" + ", ".join(short_value(v, 20) for v in value) + "]"
+            text = "[" + ", ".join(number_text(v, grouped=False) if isinstance(v, float)
+                                   else short_value(v, 20) for v in value) + "]"
             if len(text) <= limit:
                 return text
         return f"[...] ({len(value):,} items)"
@@ -93,6 +107,22 @@ def _key_path(loc: tuple) -> str:
                     for p in (str(x) if isinstance(x, int) else x for x in loc))
 
 
+def _readable_bound(msg: str, ctx: dict | None) -> str:
+    """Pydantic's "less than or equal to 5000000" with the bound as `number_text` writes it
+    (``5,000,000``)."""
+    head, _, last = msg.rpartition(" ")
+    for key in ("gt", "ge", "lt", "le"):
+        bound = (ctx or {}).get(key)
+        if isinstance(bound, int | float) and not isinstance(bound, bool):
+            try:
+                shown = int(last) if last.lstrip("-").isdigit() else float(last)
+            except ValueError:
+                return msg
+            if shown == bound:
+                return f"{head} {number_text(bound)}"
+    return msg
+
+
 def format_errors(err: ValidationError, source: str, model: type[BaseModel]) -> str:
     """One line per validation error: key path, the value (short) and what is allowed."""
     lines = [f"{source}: invalid configuration"]
@@ -105,7 +135,7 @@ def format_errors(err: ValidationError, source: str, model: type[BaseModel]) -> 
             msg = "unknown key" + (f"; allowed keys here: {', '.join(allowed)}" if allowed else "")
             lines.append(f"  {path}: {msg}")
             continue
-        msg = plain_message(msg)
+        msg = _readable_bound(plain_message(msg), e.get("ctx"))
         if len(msg) > 400:
             msg = msg[:400] + "..."
         if not _key_path(e["loc"]):  # a rule across keys: its message names them

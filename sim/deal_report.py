@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.metrics import paths_to_resolve, resolvable
 from sim.outfiles import significant
 from sim.wording import paths_text
 
@@ -31,6 +32,7 @@ __all__ = [
     "Column",
     "DealReport",
     "build_deal_report",
+    "check_quantile",
     "export_table",
     "header",
     "money_columns",
@@ -217,6 +219,22 @@ def path_at_quantile(losses: pd.Series, q: float) -> int:
     return int(order[max(math.ceil(q * len(order)) - 1, 0)][1])
 
 
+def check_quantile(q: float, paths: int) -> None:
+    """Refuse a quantile that a run of ``paths`` paths cannot resolve (the rule of the
+    tranche tables, :func:`sim.metrics.resolvable`): over fewer paths `path_at_quantile`
+    would quietly return the best or the worst path. The extremes 0 and 1 ask for the best
+    and the worst path themselves and are always allowed.
+
+    Raises:
+        ValueError: Naming the quantile, the paths it needs and the paths the run has.
+    """
+    if 0.0 < q < 1.0 and not resolvable(q, paths):
+        side, end = ("worst", 1) if q > 0.5 else ("best", 0)
+        raise ValueError(f"the {q:g} quantile needs >= {paths_to_resolve(q):,} paths and this "
+                         f"run has {paths_text(paths)}: it would be the {side} path "
+                         f"(quantile {end})")
+
+
 # ----------------------------------------------------------------------------------------------
 # Building the table
 
@@ -357,7 +375,7 @@ def build_deal_report(tables: Mapping[str, pd.DataFrame], path: int | None = Non
         tables: The run's tables by name (`TABLES`; ``notes`` is required).
         path: The path to show (default: path 0, unless ``quantile`` is given).
         quantile: Show instead the path at this quantile of ``note``'s loss
-            (`path_at_quantile`).
+            (`path_at_quantile`); 0, 1, or one the run's paths resolve (`check_quantile`).
         note: The note whose loss ``quantile`` ranks paths by (default: the most junior).
         run_id: Shown in exports.
         deal: The run's deal terms (the manifest's ``config.deal``), when known: a deal
@@ -370,7 +388,8 @@ def build_deal_report(tables: Mapping[str, pd.DataFrame], path: int | None = Non
 
     Raises:
         ValueError: If the run has no deal, the path is not in the run, both ``path`` and
-            ``quantile`` are given, or ``note`` is not one of the run's notes.
+            ``quantile`` are given, the run's paths cannot resolve ``quantile``
+            (`check_quantile`), or ``note`` is not one of the run's notes.
     """
     notes = _require(tables, "notes")
     names = [str(n) for n in pd.unique(notes["note"])]
@@ -378,6 +397,7 @@ def build_deal_report(tables: Mapping[str, pd.DataFrame], path: int | None = Non
     if path is not None and quantile is not None:
         raise ValueError("give either a path or a quantile, not both")
     if quantile is not None:
+        check_quantile(quantile, len(paths))
         note = names[-1] if note is None else note
         path = path_at_quantile(note_losses(tables, note), quantile)
         loss = float(note_losses(tables, note).loc[path])

@@ -77,6 +77,21 @@ def resolvable(q: float, n: int) -> bool:
     return n * min(q, 1.0 - q) >= 1.0 - 1e-12
 
 
+def paths_to_resolve(q: float) -> int:
+    """Fewest paths that resolve the ``q`` quantile (0 < q < 1) by :func:`resolvable`: 20
+    for the 5th or 95th percentile, 100 for the 99th.
+
+    Raises:
+        ValueError: If ``q`` is not strictly between 0 and 1 (no number of paths resolves it).
+    """
+    if not 0.0 < q < 1.0:
+        raise ValueError(f"no number of paths resolves the {q:g} quantile; give 0 < q < 1")
+    n = max(1, int(1.0 / min(q, 1.0 - q)) - 1)  # from just below; resolvable decides
+    while not resolvable(q, n):
+        n += 1
+    return n
+
+
 def small_sample_warning(n: int) -> str:
     """The warning shown beside numbers from fewer than :data:`MIN_PATHS` paths ("" if
     there are enough)."""

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import small_config
+from conftest import small_config, synthetic_notes
 
 pytestmark = pytest.mark.browser
 
@@ -167,6 +167,43 @@ def test_abs_page(server, page, demo_run):
                              "'#abs-triggers .js-plotly-plot'); return [el.data.length, "
                              "(el.layout.annotations || []).map(a => a.text).join(' ')]; }")
     assert triggers[0] > 0 or "no trigger fired on any path" in triggers[1]
+
+
+LEGEND_CLEARANCE_JS = """async width => {
+  const g = document.getElementById('fig');
+  await Plotly.relayout(g, {width: width});
+  const title = g.querySelector('.g-xtitle text').getBoundingClientRect();
+  const items = [...g.querySelectorAll('.legend .legendtext')];
+  return [title.bottom, Math.min(...items.map(t => t.getBoundingClientRect().top))];
+}"""
+
+
+def test_abs_legends_sit_below_the_x_axis_title_at_every_width(browser):
+    """Issue example: the note balances' x-axis title ran into the legend under it. The
+    legend was placed a share of the plot's height below the plot, and a legend that wraps
+    into more rows shrinks the plot, so it climbed into the title (by up to 56 px, and 38 px
+    on the trigger chart). Each figure is drawn by plotly.js and measured from 350 to 1000
+    px wide, the widths of a card on a phone to a wide screen."""
+    from dashboard.aggregate import abs as agg
+    from dashboard.figures import abs as figs
+
+    notes = synthetic_notes()
+    notes["note"] = notes["note"].map({"A": "senior", "B": "mezzanine", "C": "subordinated"})
+    figures = {
+        "note balances": figs.note_balance_fan(agg.note_balance_fans(notes),
+                                               ["senior", "mezzanine", "subordinated"]),
+        "trigger timing": figs.trigger_timing(agg.trigger_timing(notes)),
+    }
+    page = browser.new_page()
+    try:
+        for name, fig in figures.items():
+            page.set_content(fig.to_html(include_plotlyjs=True, full_html=True, div_id="fig"))
+            page.wait_for_function("() => document.querySelector('#fig .legend .legendtext')")
+            for width in range(350, 1001, 25):
+                title_bottom, legend_top = page.evaluate(LEGEND_CLEARANCE_JS, width)
+                assert legend_top >= title_bottom + 4, (name, width, title_bottom, legend_top)
+    finally:
+        page.close()
 
 
 def test_abs_page_without_a_deal_says_so(server, page, run_store):

@@ -260,6 +260,7 @@ def test_the_command_exits_2_without_a_traceback(tmp_path):
 @pytest.mark.parametrize(("args", "needle"), [
     (["--paths", "1000000000"], "paths = 1000000000: must be a whole number from 1 to 100,000"),
     (["--paths", "1.7"], "paths = 1.7: must be a whole number from 1 to 100,000"),
+    (["--paths", "1e10"], "paths = 10,000,000,000: must be a whole number from 1 to 100,000"),
     (["--seed", "-5"], "seed = -5: must be a whole number from 0 to"),
     (["--workers", "100000"], "workers = 100000: must be a whole number from 1 to 256"),
 ])

@@ -147,6 +147,10 @@ def test_error_messages_never_echo_a_huge_value():
     ("abc", "'abc'"), (3, "3"), (1.5, "1.5"), (True, "True"), (None, "None"),
     ([1, 2], "[1, 2]"), ({"a": 1}, "{...}"), (10**40, "an integer of about 41 digits"),
     ("x" * 100, "'" + "x" * 80 + "...' (100 characters)"),
+    # floats as a reader writes them: no '10000000000.0', nothing rounded away
+    (1e10, "10,000,000,000"), (2500.0, "2,500"), (-3.0, "-3"), (1234567.25, "1,234,567.25"),
+    (0.05, "0.05"), (1e-9, "1e-09"), (1e300, "1e+300"), (float("inf"), "inf"),
+    (1.0000001, "1.0000001"), ([1e10, 0.5], "[10000000000, 0.5]"),
 ])
 def test_short_value_shows_small_values_and_names_big_ones(value, shown):
     assert short_value(value) == shown
@@ -221,8 +225,9 @@ def test_yaml_infinity_and_nan_are_refused(tmp_path):
 @pytest.mark.parametrize(("data", "path", "allowed"), [
     ({"credit_line": {"max_limit": 1e300}}, "credit_line.max_limit", "less than or equal to"),
     ({"income": {"median_monthly": 1e12}}, "income.median_monthly", "less than or equal to"),
-    ({"seed": 10**25}, "seed", "less than or equal to 9223372036854775807"),
-    ({"spending": {"plan_mix": {0: 1e9}}}, "spending.plan_mix.0", "less than or equal to 1000"),
+    ({"seed": 10**25}, "seed", "less than or equal to 9,223,372,036,854,775,807"),
+    ({"spending": {"plan_mix": {0: 1e9}}}, "spending.plan_mix.0 = 1,000,000,000",
+     "less than or equal to 1,000"),
 ])
 def test_huge_numbers_are_refused(data, path, allowed):
     msg = error_of(data)
@@ -298,7 +303,7 @@ DEAL = {"notes": [{"name": "a", "size": 0.8, "coupon": 0.05}, {"name": "b", "siz
      "deal.triggers.0.excess_spread.threshold = inf", "finite number"),
     ({"triggers": [{"type": "excess_spread", "months": 10**9}]},
      "deal.triggers.0.excess_spread.months = 1000000000", "less than or equal to 24"),
-    ({"swap": {"fixed_rate": 1e9}}, "deal.swap.fixed_rate = 1000000000.0",
+    ({"swap": {"fixed_rate": 1e9}}, "deal.swap.fixed_rate = 1,000,000,000",
      "less than or equal to 0.5"),
     ({"eligibility": {"max_obligor_share": 1e-9}}, "deal.eligibility.max_obligor_share = 1e-09",
      "greater than or equal to 0.0001"),

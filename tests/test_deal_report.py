@@ -146,6 +146,19 @@ def test_bad_choices_are_refused_with_what_is_allowed():
         build_deal_report({"pool": hand_tables()["pool"]})
 
 
+def test_a_quantile_the_paths_cannot_resolve_is_refused_with_the_paths_it_needs():
+    """Two paths resolve quantiles 0.5 only; 0.75 would silently be the worst path, so it is
+    refused, by the rule of the tranche tables (`sim.metrics.resolvable`). The extremes 0 and
+    1 ask for the best and worst path themselves and stay allowed."""
+    with pytest.raises(ValueError, match=r"the 0.75 quantile needs >= 4 paths and "
+                                         r"this run has 2 paths: it would be the worst"):
+        build_deal_report(hand_tables(), quantile=0.75)
+    with pytest.raises(ValueError, match=r"needs >= 100 paths"):
+        build_deal_report(hand_tables(), quantile=0.01)
+    assert build_deal_report(hand_tables(), quantile=0.5).path == 0
+    assert build_deal_report(hand_tables(), quantile=0.0).path == 0
+
+
 def test_columns_a_run_lacks_are_left_out_with_a_note_and_new_ones_show_up():
     tables = hand_tables()
     # a run from before the net excess spread and the reserve requirement were recorded: its
@@ -288,6 +301,25 @@ def test_deal_report_command_refuses_bad_input_with_exit_2(deal_run, capsys, tmp
     assert main(["deal-report", str(tmp_path)]) == 2
 
 
+def test_deal_report_command_refuses_an_unresolvable_quantile_before_reading_tables(
+        deal_run, capsys, monkeypatch):
+    import sim.store
+
+    read = []
+    real = sim.store.load_run
+
+    def load_run(run, root="runs", tables=None):  # noqa: ANN001, ANN202
+        read.append(tables)
+        return real(run, root, tables)
+
+    monkeypatch.setattr(sim.store, "load_run", load_run)
+    assert main(["deal-report", str(deal_run.path), "--quantile", "0.99"]) == 2
+    err = capsys.readouterr().err
+    assert "the 0.99 quantile" in err and "needs >= 100 paths" in err
+    assert "this run has 2 paths" in err and len(err.strip().splitlines()) == 1
+    assert read == [()]  # the manifest only: no table was read
+
+
 def test_report_and_compare_show_the_rating_range(deal_run, capsys, monkeypatch, tmp_path):
     import shutil
 
@@ -400,3 +432,17 @@ def test_abs_page_report_knows_the_runs_deal_terms(deal_run):
     rep, message = _report(ctx, deal_run.run_id, 0, None, None)
     assert message == "" and rep is not None
     assert not any(c.endswith(".pdl") for c in rep.table)
+
+
+def test_abs_page_report_shows_why_an_unresolvable_quantile_has_no_path(deal_run):
+    """The page's quantile box goes through the same builder: 0.99 over 2 paths is refused
+    with the command's message, shown instead of the worst path's table."""
+    from types import SimpleNamespace
+
+    from dashboard.data import RunStore
+    from dashboard.pages.abs import _report
+
+    ctx = SimpleNamespace(store=RunStore(deal_run.path.parent))
+    rep, message = _report(ctx, deal_run.run_id, None, 0.99, None)
+    assert rep is None
+    assert message.startswith("the 0.99 quantile needs >= 100 paths and this run has 2 paths")

@@ -9,13 +9,32 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim.metrics import MIN_PATHS, comparison_metrics, format_metric, resolvable, summarise
+from sim.metrics import (
+    MIN_PATHS,
+    comparison_metrics,
+    format_metric,
+    paths_to_resolve,
+    resolvable,
+    summarise,
+)
 
 
 def test_resolvable_quantiles_need_one_path_beyond_each_side():
     assert not resolvable(0.05, 19) and resolvable(0.05, 20)
     assert not resolvable(0.99, 99) and resolvable(0.99, 100)
     assert resolvable(0.5, 2) and not resolvable(0.5, 1)
+
+
+@pytest.mark.parametrize("q", [0.5, 0.05, 0.95, 0.99, 0.01, 0.999, 0.3, 0.75])
+def test_paths_to_resolve_is_the_fewest_that_resolvable_accepts(q):
+    n = paths_to_resolve(q)
+    assert resolvable(q, n) and not resolvable(q, n - 1)
+
+
+def test_paths_to_resolve_names_the_usual_counts_and_refuses_the_extremes():
+    assert [paths_to_resolve(q) for q in (0.5, 0.95, 0.05, 0.99)] == [2, 20, 20, 100]
+    with pytest.raises(ValueError, match="give 0 < q < 1"):
+        paths_to_resolve(1.0)
 
 
 def test_two_paths_give_no_tail_percentiles():

@@ -42,7 +42,8 @@ def test_a_replayed_borrower_lives_the_life_they_live_in_the_whole_book(book_run
     for borrower in [*sorted(called)[:4], 1, 2, 3]:
         alone = pd.DataFrame(trace_borrower(RISKY, 1, 0, borrower))
         whole = book_trace[book_trace["borrower"] == borrower].reset_index(drop=True)
-        pd.testing.assert_frame_equal(alone, whole)
+        assert whole.drop(columns=alone.columns).isna().all().all()  # others' amounts
+        pd.testing.assert_frame_equal(alone, whole[alone.columns])
 
 
 def test_charge_off_and_hardship_rows_only_for_the_borrower_they_happen_to(book_trace):
@@ -69,7 +70,7 @@ def test_a_purchase_row_only_when_the_borrower_bought_something(book_trace):
 
 def test_contacts_only_while_the_borrower_is_past_due(book_trace):
     routine = {"statement", "due_date", "purchase", "charge_off", "hardship",
-               "paid_on_contact", "promise_kept"}
+               "paid_on_contact", "promise_kept", "recovery", "debt_sale"}
     contacts = book_trace[~book_trace["event"].isin(routine)]
     assert len(contacts) > 0
     assert (contacts["dpd"] >= 1).all() and contacts["active"].all()
@@ -83,8 +84,53 @@ def test_one_borrower_traced_alone_shows_only_their_own_charge_off(book_trace):
         one = pd.DataFrame(trace_borrower(RISKY, 1, 0, borrower))
         assert set(one["borrower"]) == {borrower}
         assert (one["event"] == "charge_off").sum() == expected
-        assert (one.groupby("month")["event"].apply(lambda e: (e == "statement").sum())
+        open_months = one[one["active"]]  # one statement a month while the account is open
+        assert (open_months.groupby("month")["event"].apply(lambda e: (e == "statement").sum())
                 == 1).all()
+
+
+AFTER_CHARGE_OFF = {"recovery", "debt_sale"}
+
+
+def test_after_charge_off_a_story_shows_only_what_the_closed_account_brings_in(book_trace):
+    """The account is closed: no statement, due date or contact after the charge-off, only
+    its recoveries (cash from the borrower, by the lag curve)."""
+    t = book_trace
+    seen = 0
+    for borrower, day in t.loc[t["event"] == "charge_off", ["borrower", "day"]].itertuples(
+            index=False):
+        after = t[(t["borrower"] == borrower) & (t["day"] > day)]
+        assert set(after["event"]) <= AFTER_CHARGE_OFF, set(after["event"])
+        assert not after["active"].any() and (after["balance"] == 0).all()
+        seen += len(after)
+    assert seen > 0 and (t.loc[t["event"] == "recovery", "recovered"] > 0).all()
+
+
+def test_the_recoveries_in_the_stories_add_up_to_the_books():
+    """Every borrower traced: each month's recovery rows add up to the book's recoveries,
+    to a cent per account charged off (the book rounds each month's cohort as a whole)."""
+    run = simulate_reference(RISKY, 1, 0, tuple(range(RISKY.capacity)))
+    t = pd.DataFrame(run.trace)
+    told = t.groupby("month")["recovered"].sum().reindex(range(12), fill_value=0.0)
+    booked = run.monthly["recoveries"] / 100.0
+    charged = (t[t["event"] == "charge_off"].groupby("month").size()
+               .reindex(range(12), fill_value=0).cumsum().to_numpy())
+    assert booked.sum() > 0 and charged[-1] > 1
+    assert (abs(told.to_numpy() - booked) <= 0.01 * (charged + 1) + 1e-9).all()
+
+
+def test_a_sold_debt_ends_the_story_with_its_sale():
+    config = RISKY.model_copy(update={"collections": RISKY.collections.model_copy(update={
+        "debt_sale": RISKY.collections.debt_sale.model_copy(update={
+            "enabled": True, "months_after_chargeoff": 2})})})
+    t = pd.DataFrame(simulate_reference(config, 1, 0, EVERYONE).trace)
+    sold = t[t["event"] == "debt_sale"]
+    assert len(sold) > 0 and (sold["sale_proceeds"] > 0).all()
+    for r in sold.itertuples(index=False):
+        later = t[(t["borrower"] == r.borrower) & (t["day"] > r.day)]
+        assert later.empty  # sold: the platform recovers nothing more from this borrower
+        off = t[(t["borrower"] == r.borrower) & (t["event"] == "charge_off")]
+        assert r.month - off["month"].iloc[0] == 2
 
 
 def test_the_trace_command_tells_the_reference_engines_story(tmp_path, monkeypatch, capsys):
@@ -106,6 +152,24 @@ def test_the_trace_command_tells_the_reference_engines_story(tmp_path, monkeypat
     out = capsys.readouterr().out
     assert asked == [(9, 0, 4)]
     assert "borrower 4" in out and "statement" in out and "due_date" in out
+
+
+def test_the_trace_command_prints_no_statement_after_the_charge_off(tmp_path, monkeypatch,
+                                                                   capsys):
+    path = tmp_path / "risky.yaml"
+    path.write_text(
+        "name: risky\nseed: 5\nbook: {initial_borrowers: 80, new_borrowers_per_month: 2, "
+        "horizon_months: 12}\nrepayment: {forget_prob: 0.3, willingness_concentration: 2.0}\n"
+        "billing: {chargeoff_dpd: 60}\n")
+    whole = pd.DataFrame(simulate_reference(load_config(str(path)), 5, 0, EVERYONE).trace)
+    borrower = int(whole.loc[whole["event"] == "charge_off", "borrower"].iloc[0])
+    monkeypatch.setattr(sim.cli.console, "width", 250)
+    assert main(["trace", str(path), "--borrower", str(borrower)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    at = next(i for i, line in enumerate(lines) if " charge_off " in line)
+    after = [line.split("│")[2].strip() for line in lines[at + 1:] if line.startswith("│")]
+    assert "recovery" in after and set(after) <= AFTER_CHARGE_OFF
+    assert "recovered" in "".join(lines[:at])  # the column's header
 
 
 def test_the_dashboard_story_is_the_reference_engines_trace():

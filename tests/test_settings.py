@@ -142,6 +142,8 @@ def test_a_bad_setting_stops_the_run_before_any_work(tiny_yaml, tmp_path, capsys
 
 @pytest.mark.parametrize(("setting", "says"), [
     ("collections.collectors.cuont=7", "collections.collectors has no key 'cuont'"),
+    ("book.initial_borrowers=1e10", "book.initial_borrowers = 10,000,000,000: Input should be "
+                                    "less than or equal to 5,000,000"),
     ("collections.collectors.count=7.5e0", "collections.collectors.count = 7.5: Input should "
                                            "be a valid integer"),
     ("collections.collectors.count=seven", "collections.collectors.count = 'seven': Input "

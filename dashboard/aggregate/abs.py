@@ -11,13 +11,12 @@ waterfall step log; when they are missing they are derived from ``notes``.
 from __future__ import annotations
 
 import functools
-import itertools
 
 import numpy as np
 import pandas as pd
 
 from dashboard.aggregate.portfolio import fan_table
-from sim.metrics import resolvable
+from sim.metrics import paths_to_resolve, resolvable
 
 SOURCES = {"collections": "collections", "swap_receipt": "swap receipt",
            "sale_proceeds": "sale proceeds", "reserve_draw": "reserve draw"}
@@ -214,12 +213,6 @@ SUMMARY_COLUMNS = [
     {"id": "paths", "name": "paths"},
 ]
 """Columns of the tranche summary table: every tranche number with the uncertainty of the run."""
-
-def paths_to_resolve(q: float) -> int:
-    """Fewest paths that resolve the ``q`` loss quantile, by the CLI's rule
-    (:func:`sim.metrics.resolvable`): 20 for the 95th percentile, 100 for the 99th."""
-    return next(n for n in itertools.count(1) if resolvable(q, n))
-
 
 SUMMARY_CAPTION = (
     "Expected loss = mean loss as a share of the note's original balance, with a 95 % interval; "

@@ -142,5 +142,5 @@ def vintage_curves(vintages: pd.DataFrame | None) -> go.Figure:
         fig.update_layout(updatemenus=_weight_buttons(  # under the legend
             len(groups), x=1.02, xanchor="left", y=0.0, yanchor="bottom"))
     fig.update_layout(legend={"orientation": "v", "y": 1, "x": 1.02, "xanchor": "left",
-                              "yanchor": "top"}, hovermode="closest")
+                              "yanchor": "top", "yref": "paper"}, hovermode="closest")
     return fig

@@ -67,7 +67,7 @@ def borrower_timeline(trace: pd.DataFrame, events: pd.DataFrame, *, borrower: in
     fig.update_layout(template=theme.template(), height=780, hovermode="x unified",
                       title={"text": f"Borrower {borrower} on path {path}"},
                       legend={"orientation": "v", "x": 1.02, "y": 1.0, "xanchor": "left",
-                              "yanchor": "top"})
+                              "yanchor": "top", "yref": "paper"})
     t = trace["t"].to_numpy()
     fig.add_trace(go.Scatter(x=t, y=trace["income"], name="monthly income", mode="lines",
                              line={"shape": "hv", "color": theme.PRIMARY}), row=1, col=1)

@@ -128,6 +128,7 @@ class ReferencePath:
         self.roll_counts: list[list[list[int]]] = []
         self.roll_balances: list[list[list[int]]] = []
         self.trace: list[dict] = []
+        self.closed: dict[int, tuple[Borrower, Recoveries]] = {}  # traced and charged off
         bill = config.billing
         phases = [(0.0, "month_start"),
                   ((bill.due_day + bill.chargeoff_dpd) % DAYS_PER_MONTH + CHARGEOFF_HOUR,
@@ -244,7 +245,7 @@ class ReferencePath:
     def _after_month_start(self, m: int) -> None:
         self.risk.on_statement(self.borrowers, m)
         for b in self.borrowers:
-            if b.slot in self.traced:
+            if b.slot in self.traced and b.active:  # a charged-off account gets no statement
                 self.trace.append(trace_row(self.path, b, self.env.now, m, "statement",
                                             bill=b.account.unpaid))
 
@@ -277,6 +278,11 @@ class ReferencePath:
         if self.vehicle is not None:
             self.vehicle.on_charge_off(b, m, out)
         self._trace_event(b, "charge_off", m)
+        if b.slot in self.traced:  # the account's own recoveries, for its story
+            own = Recoveries(self.config.recovery, self.config.collections, self.months)
+            own.add(m, np.array([out.recovery]), np.array([out.principal + out.fee]),
+                    np.array([out.channel]))
+            self.closed[b.slot] = (b, own)
 
     # -- early warning ----------------------------------------------------------------------
     def _before_warning(self, m: int) -> None:
@@ -306,7 +312,8 @@ class ReferencePath:
         self.missed[b.slot] = out.missed
         if out.cured:
             self.desk.count_cure(out.dpd)
-        self._trace_event(b, "due_date", m, paid=out.paid)  # before a re-age it may bring
+        if b.active:  # a charged-off account has no due date
+            self._trace_event(b, "due_date", m, paid=out.paid)  # before a re-age it may bring
         self.desk.after_due_date(b, m, out.paid, out.missed)
 
     def _after_due_date(self, m: int) -> None:
@@ -346,6 +353,7 @@ class ReferencePath:
     # -- month end --------------------------------------------------------------------------
     def _before_month_end(self, m: int) -> None:
         """Close the month's books into the records."""
+        self._trace_recoveries(m)
         if self.solo:  # replay: no books, only the story (and what the lender remembers)
             self.desk.day_stats.clear()
             self.desk.remember_contacts(self.borrowers)
@@ -395,6 +403,22 @@ class ReferencePath:
             self.vintage_rows.setdefault(k, []).append(v)
 
     # -- the story --------------------------------------------------------------------------
+    def _trace_recoveries(self, m: int) -> None:
+        """What a traced charged-off account brings in month ``m``: a ``recovery`` row when
+        its recovery pays (``recovered``, gross of the agency's commission) and a
+        ``debt_sale`` row when what is left of it is sold (``sale_proceeds``, from the
+        buyer). The account's own cents by the book's rules (:meth:`Recoveries.month_flows`
+        on the account alone; the book rounds each month's cohort as a whole, so the two
+        may differ by a cent)."""
+        for slot in sorted(self.closed):
+            b, own = self.closed[slot]
+            flows = own.month_flows(m)
+            sale = flows["debt_sale_proceeds"]
+            if flows["recoveries"] - sale:
+                self._trace_event(b, "recovery", m, recovered=flows["recoveries"] - sale)
+            if sale:
+                self._trace_event(b, "debt_sale", m, sale_proceeds=sale)
+
     def _trace_event(self, b: Borrower, event: str, month: int, **cents: int) -> None:
         """Append ``b``'s state after ``event`` when ``b`` is traced (``cents``: amounts of
         the event, e.g. ``paid``)."""
