@@ -166,6 +166,22 @@ def test_borrower_timeline_shows_payments_on_contact_and_kept_promises(small_run
         assert shown[round(t, 6)] == paid
 
 
+def test_borrower_timeline_shows_recoveries_after_a_charge_off(small_run):
+    trace = borrower_trace(small_run.manifest, path=1, borrower=3).copy()
+    plain = story.borrower_timeline(trace, story_events(trace), borrower=3, path=1)
+    assert "recovery after charge-off" not in {t.name for t in plain.data}
+    extra = trace.iloc[[-1, -1, -1]].copy()
+    extra["event"] = ["recovery", "recovery", "debt_sale"]
+    extra["t"] = extra["t"] + [1.0, 2.0, 3.0]
+    extra["recovered"] = [9.09, 18.19, None]
+    extra["sale_proceeds"] = [None, None, 40.0]
+    trace = pd.concat([trace, extra]).reset_index(drop=True)
+    fig = story.borrower_timeline(trace, story_events(trace), borrower=3, path=1)
+    bars = {t.name: t for t in fig.data if t.type == "bar"}
+    assert list(bars["recovery after charge-off"].y) == [9.09, 18.19]
+    assert list(bars["debt sold: proceeds"].y) == [40.0]
+
+
 def test_empty_figure_says_why():
     fig = common.empty_figure("nothing here", "Title")
     assert len(fig.data) == 0

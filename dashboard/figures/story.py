@@ -81,8 +81,12 @@ def borrower_timeline(trace: pd.DataFrame, events: pd.DataFrame, *, borrower: in
     for events_, column, name, colour in (
             (("statement",), "bill", "bill", theme.NEUTRAL),
             (PAYMENT_EVENTS, "paid", "payment", theme.POSITIVE),
-            (("purchase",), "purchase", "purchase", theme.PRIMARY)):
+            (("purchase",), "purchase", "purchase", theme.PRIMARY),
+            (("recovery",), "recovered", "recovery after charge-off", theme.SERIES[3]),
+            (("debt_sale",), "sale_proceeds", "debt sold: proceeds", theme.SERIES[4])):
         rows = _event_rows(trace, events_, column)
+        if rows.empty and column in ("recovered", "sale_proceeds"):
+            continue  # a legend entry only for a borrower who was charged off
         fig.add_trace(go.Bar(x=rows["t"], y=rows[column], name=name, marker_color=colour,
                              width=0.25, opacity=0.8), row=2, col=1)
     fig.add_trace(go.Scatter(x=t, y=trace["dpd"], name="days past due", mode="lines",
