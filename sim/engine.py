@@ -234,7 +234,7 @@ class PathSimulation:
         _, fees = self.platform.statement(m, self.n)
         self.month.add("fees_billed", fees.sum())
         self.early_warning.on_statement(m, self.n, self.lender_view())
-        self.record_trace("statement", m, bill=self.platform.ledger.owed(self.n))
+        self.record_trace("statement", m, open_only=True, bill=self.platform.ledger.owed(self.n))
 
     def on_charge_off(self, m: int) -> None:
         col = self.collections
@@ -257,7 +257,8 @@ class PathSimulation:
         out = self.platform.due_date(m, self.n, self.pool, self.streams["repayment"])
         self.last_due = out
         self.record_payment(out.paid_principal, out.paid_fee)
-        self.record_trace("due_date", m, paid=out.paid)  # before a re-age it may bring
+        # recorded before a re-age the due date may bring (the re-age is its own row)
+        self.record_trace("due_date", m, open_only=True, paid=out.paid)
         self.month.add("missed_payments", out.missed.sum())
         self.month.add("cures", out.cured.sum())
         self.month.add("bills_due", (out.owed > 0).sum())
@@ -442,13 +443,15 @@ class PathSimulation:
 
     # -- one borrower's story -------------------------------------------------------------
     def record_trace(self, event: str, m: int, only: np.ndarray | None = None,
-                     at: float | None = None, **arrays: np.ndarray) -> None:
+                     at: float | None = None, open_only: bool = False,
+                     **arrays: np.ndarray) -> None:
         """Append the state of the traced borrowers after ``event`` (no-op when none).
 
         ``only``: the accounts the event concerns (e.g. those contacted, charged off,
         re-aged or paying a collector); others are skipped. ``at``: the event's time (days)
-        when it is not now. ``arrays``: the event's amounts per account (cents), e.g.
-        ``paid``. Each row holds the reported ``dpd``, the
+        when it is not now. ``open_only``: skip accounts that are closed (charged off): a
+        statement or a due date is not an event of a closed account. ``arrays``: the
+        event's amounts per account (cents), e.g. ``paid``. Each row holds the reported ``dpd``, the
         ``contractual_dpd`` (as if never re-aged), ``re_aged`` (ever re-aged), the
         borrower's ``type`` (why they are late, see ``repayment.types``) and
         ``months_unemployed``.
@@ -460,8 +463,10 @@ class PathSimulation:
         onboarded = ids < n
         if only is not None:
             onboarded &= np.isin(ids, only)
-            if not onboarded.any():
-                return
+        if open_only:
+            onboarded &= p.active[ids]  # ids are below the capacity (checked)
+        if not onboarded.any():
+            return
         day = self.env.now if at is None else at
         seen = ids[onboarded]
         dpd = p.ledger.days_past_due(day, n)
