@@ -25,6 +25,7 @@ from sim.configfile import (  # noqa: F401 - re-exported
     deal_file_as_config,
     format_errors,
     merge_over_base,
+    number_text,
     read_config_file,
 )
 from sim.strict import StrictModel
@@ -1502,7 +1503,7 @@ def _field_rows(model: type[BaseModel], prefix: str) -> list[tuple[str, str, str
 
 
 def _limits(metadata: list, keys: tuple = ("ge", "gt", "le", "lt", "max_length")) -> list[str]:
-    return [f"{k} {getattr(m, k)}" for m in metadata for k in keys
+    return [f"{k} {number_text(getattr(m, k))}" for m in metadata for k in keys
             if getattr(m, k, None) is not None]
 
 
