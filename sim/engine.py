@@ -155,6 +155,12 @@ class PathSimulation:
                            self.new_recoveries)
             self.listeners.append(self.spv)
 
+    def release(self) -> None:
+        """Drop every agent and array of the path (the records already returned by
+        :meth:`run` are their own copies): they refer to this object, a cycle that only
+        the garbage collector's full pass would break. The simulation cannot run again."""
+        vars(self).clear()
+
     def new_recoveries(self) -> Recoveries:
         """Empty recovery cohorts for this path's horizon, under the run's recovery rules."""
         return Recoveries(self.config.recovery, self.config.collections, self.months)
@@ -485,5 +491,16 @@ class PathSimulation:
 
 def simulate_path(config: RunConfig, seed: int, path: int,
                   trace_ids: tuple[int, ...] = ()) -> PathResult:
-    """Simulate path ``path`` of a run with root ``seed``."""
-    return PathSimulation(config, seed, path, trace_ids).run()
+    """Simulate path ``path`` of a run with root ``seed``.
+
+    The simulation's arrays are freed as soon as the path's records are taken: its agents
+    refer back to it (the ladder pays through :meth:`PathSimulation.record_payment`, the
+    vehicle makes recoveries through :meth:`PathSimulation.new_recoveries`), so without
+    :meth:`PathSimulation.release` they would wait for the garbage collector's next full
+    pass, and a worker's next path would be built beside them.
+    """
+    simulation = PathSimulation(config, seed, path, trace_ids)
+    try:
+        return simulation.run()
+    finally:
+        simulation.release()
