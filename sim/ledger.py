@@ -54,7 +54,12 @@ class Ledger:
         step_principal, step_fee: (13, capacity) change of those instalments at the
             statement of month slot ``month % 13`` (:data:`SCHEDULE_SLOTS`).
         due_principal, due_fee: (ages, capacity) cents billed and unpaid, by due-month
-            slot ``month % ages``.
+            slot ``month % ages``. ``ages`` is ``(due_day + chargeoff_dpd) // 30 + 1``: the
+            bill of month m is ``chargeoff_dpd`` days past due on day ``m * 30 + due_day +
+            chargeoff_dpd``, and the engine's charge-off batch runs on that day of the month
+            (:meth:`sim.engine.PathSimulation.run`), in month ``m + ages - 1``, before the
+            statement of month ``m + ages`` needs the slot (which raises if a bill is still
+            there: an account left open past its charge-off).
 
     These six are int32 (:data:`CELL`): each cell is a part of one account's balance or a
     change of its instalment, so it fits while the balance stays below
@@ -79,7 +84,7 @@ class Ledger:
     def __init__(self, capacity: int, chargeoff_dpd: int, due_day: int):
         self.capacity = capacity
         self.due_day = due_day
-        self.ages = chargeoff_dpd // DAYS_PER_MONTH + 2
+        self.ages = (due_day + chargeoff_dpd) // DAYS_PER_MONTH + 1
         self.instalment_principal = np.zeros(capacity, dtype=CELL)
         self.instalment_fee = np.zeros(capacity, dtype=CELL)
         self.step_principal = np.zeros((SCHEDULE_SLOTS, capacity), dtype=CELL)
