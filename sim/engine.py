@@ -156,9 +156,10 @@ class PathSimulation:
             self.listeners.append(self.spv)
 
     def release(self) -> None:
-        """Drop every agent and array of the path (the records already returned by
-        :meth:`run` are their own copies): they refer to this object, a cycle that only
-        the garbage collector's full pass would break. The simulation cannot run again."""
+        """Drop this object's references to every agent and array of the path, so that
+        they are freed now: they refer back to it, a cycle that only the garbage collector's
+        full pass would break. What :meth:`run` returned is untouched (no array is changed,
+        only references are dropped); the simulation cannot run again."""
         vars(self).clear()
 
     def new_recoveries(self) -> Recoveries:
@@ -497,10 +498,10 @@ def simulate_path(config: RunConfig, seed: int, path: int,
     refer back to it (the ladder pays through :meth:`PathSimulation.record_payment`, the
     vehicle makes recoveries through :meth:`PathSimulation.new_recoveries`), so without
     :meth:`PathSimulation.release` they would wait for the garbage collector's next full
-    pass, and a worker's next path would be built beside them.
+    pass, and a worker's next path would be built beside them. (A path that raises keeps
+    them, for the traceback's reader.)
     """
     simulation = PathSimulation(config, seed, path, trace_ids)
-    try:
-        return simulation.run()
-    finally:
-        simulation.release()
+    result = simulation.run()
+    simulation.release()
+    return result
