@@ -155,6 +155,13 @@ class PathSimulation:
                            self.new_recoveries)
             self.listeners.append(self.spv)
 
+    def release(self) -> None:
+        """Drop this object's references to every agent and array of the path, so that
+        they are freed now: they refer back to it, a cycle that only the garbage collector's
+        full pass would break. What :meth:`run` returned is untouched (no array is changed,
+        only references are dropped); the simulation cannot run again."""
+        vars(self).clear()
+
     def new_recoveries(self) -> Recoveries:
         """Empty recovery cohorts for this path's horizon, under the run's recovery rules."""
         return Recoveries(self.config.recovery, self.config.collections, self.months)
@@ -490,5 +497,16 @@ class PathSimulation:
 
 def simulate_path(config: RunConfig, seed: int, path: int,
                   trace_ids: tuple[int, ...] = ()) -> PathResult:
-    """Simulate path ``path`` of a run with root ``seed``."""
-    return PathSimulation(config, seed, path, trace_ids).run()
+    """Simulate path ``path`` of a run with root ``seed``.
+
+    The simulation's arrays are freed as soon as the path's records are taken: its agents
+    refer back to it (the ladder pays through :meth:`PathSimulation.record_payment`, the
+    vehicle makes recoveries through :meth:`PathSimulation.new_recoveries`), so without
+    :meth:`PathSimulation.release` they would wait for the garbage collector's next full
+    pass, and a worker's next path would be built beside them. (A path that raises keeps
+    them, for the traceback's reader.)
+    """
+    simulation = PathSimulation(config, seed, path, trace_ids)
+    result = simulation.run()
+    simulation.release()
+    return result

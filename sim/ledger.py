@@ -18,7 +18,13 @@ import numpy as np
 from sim.delinquency import DAYS_PER_MONTH, days_past_due
 
 __all__ = ["DAYS_PER_MONTH", "MAX_ACCOUNT_CENTS", "MONTH", "SCHEDULE_SLOTS", "Ledger"]
-SCHEDULE_SLOTS = 14  # a 12-month plan bought in month m starts at m+1 and ends at m+13
+SCHEDULE_SLOTS = 13
+"""Month slots of the instalment schedule: a 12-month plan bought in month m is billed at the
+statements m+1..m+12 and its end is booked at m+13 (a re-age at month m: at most 12 months of
+grace and term, the same); so after month m's statement, when the slot of month m is empty,
+the changes still to come are those of the 13 months m+1..m+13, and month m+13 takes the slot
+that month m left. Every plan's start is matched by its end, so the instalment is 0 from the
+last of them on."""
 CELL = np.int32
 """Dtype of the per-month cells (instalments, their changes, unpaid bills): each is a part of
 one account's balance, or a change of its instalment, so it fits while the balance does."""
@@ -45,10 +51,15 @@ class Ledger:
     Attributes:
         instalment_principal, instalment_fee: (capacity,) cents billed each month by
             the plans running now.
-        step_principal, step_fee: (14, capacity) change of those instalments at the
-            statement of month slot ``month % 14``.
+        step_principal, step_fee: (13, capacity) change of those instalments at the
+            statement of month slot ``month % 13`` (:data:`SCHEDULE_SLOTS`).
         due_principal, due_fee: (ages, capacity) cents billed and unpaid, by due-month
-            slot ``month % ages``.
+            slot ``month % ages``. ``ages`` is ``(due_day + chargeoff_dpd) // 30 + 1``: the
+            bill of month m is ``chargeoff_dpd`` days past due on day ``m * 30 + due_day +
+            chargeoff_dpd``, and the engine's charge-off batch runs on that day of the month
+            (:meth:`sim.engine.PathSimulation.run`), in month ``m + ages - 1``, before the
+            statement of month ``m + ages`` needs the slot (which raises if a bill is still
+            there: an account left open past its charge-off).
 
     These six are int32 (:data:`CELL`): each cell is a part of one account's balance or a
     change of its instalment, so it fits while the balance stays below
@@ -73,7 +84,7 @@ class Ledger:
     def __init__(self, capacity: int, chargeoff_dpd: int, due_day: int):
         self.capacity = capacity
         self.due_day = due_day
-        self.ages = chargeoff_dpd // DAYS_PER_MONTH + 2
+        self.ages = (due_day + chargeoff_dpd) // DAYS_PER_MONTH + 1
         self.instalment_principal = np.zeros(capacity, dtype=CELL)
         self.instalment_fee = np.zeros(capacity, dtype=CELL)
         self.step_principal = np.zeros((SCHEDULE_SLOTS, capacity), dtype=CELL)
@@ -220,7 +231,8 @@ class Ledger:
 
     def unbilled_principal(self, month: int, n: int | np.ndarray) -> np.ndarray:
         """Principal still to be billed after ``month``'s statement, of accounts 0..n-1
-        (``n`` a count) or of the accounts ``n`` (an index array)."""
+        (``n`` a count) or of the accounts ``n`` (an index array): the instalments of months
+        ``month + 1`` to ``month + 12`` (from ``month + 13`` on, every plan has ended)."""
         cols = slice(0, n) if isinstance(n, int) else n
         rate = self.instalment_principal[cols].copy()
         total = np.zeros(rate.shape[0], dtype=np.int64)
@@ -362,8 +374,8 @@ class Ledger:
         the restructured balance and ``contract_oldest`` to the due month of the oldest
         bill cancelled (kept when an earlier restructuring's is older and still unpaid).
         """
-        if grace + term > SCHEDULE_SLOTS - 2:
-            raise ValueError(f"grace + term must be at most {SCHEDULE_SLOTS - 2} months")
+        if grace + term > SCHEDULE_SLOTS - 1:
+            raise ValueError(f"grace + term must be at most {SCHEDULE_SLOTS - 1} months")
         total = self.outstanding[idx].copy()
         earlier = self.contract_oldest[idx]
         earlier = np.where((self.reaged_left[idx] > 0) & (earlier >= 0), earlier, -1)

@@ -59,6 +59,31 @@ def test_same_seed_and_path_give_identical_records():
 
 
 # -- one borrower's timeline ----------------------------------------------------------------------
+def test_a_path_frees_its_arrays_when_it_returns_without_the_garbage_collector(monkeypatch):
+    """The agents refer back to the simulation (a cycle): simulate_path must drop them, so
+    that a worker's next path is not built beside the last one's arrays."""
+    import gc
+    import weakref
+
+    seen = []
+    run = PathSimulation.run
+
+    def spy(self: PathSimulation):
+        seen.append((weakref.ref(self.platform.ledger), weakref.ref(self.collections)))
+        return run(self)
+
+    monkeypatch.setattr(PathSimulation, "run", spy)
+    config = small_config(initial_borrowers=150, new_borrowers_per_month=5)
+    gc.disable()
+    try:
+        result = simulate_path(config, 11, 2)
+        alive = [ref() is not None for ref in seen[0]]
+    finally:
+        gc.enable()
+    assert alive == [False, False]
+    assert result.monthly["active_borrowers"].sum() > 0
+
+
 def test_six_missed_due_dates_charge_off_at_the_next_batch_before_payments():
     """Bought on day 25, billed in month 1, due on day 50; misses the due dates of months
     1..6 and is charged off at 06:00 on month 7's due day (DPD 180), before 12:00."""

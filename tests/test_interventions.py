@@ -77,6 +77,34 @@ def test_nudges_reach_the_configured_share_and_cost_per_borrower():
 
 
 @settings(max_examples=50, deadline=None)
+@given(sizes=st.lists(st.integers(0, 60), min_size=1, max_size=10),
+       limit=st.integers(1, 80), levels=st.integers(1, 6), key=st.integers(0, 2**32 - 1))
+def test_the_training_sample_breaks_ties_of_draws_by_row_as_a_stable_sort(
+        sizes, limit, levels, key):
+    """Draws rounded to a few levels (many ties): the kept rows, merged month by month,
+    are those of a stable sort of every row's draw, in that order."""
+    import sim.agents.interventions as ew
+
+    def coarse(key: int, ids: np.ndarray, day: int, purpose: int) -> np.ndarray:
+        return np.floor(uniforms(key, ids, day, purpose) * levels) / levels
+
+    rng = np.random.default_rng(key)
+    months = [(rng.normal(size=(n, 2)), rng.random(n) < 0.5) for n in sizes]
+    sample = TrainingSample(key, limit)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ew, "uniforms", coarse)
+        for x, y in months:
+            sample.add(x, y)
+    rows = sum(sizes)
+    keep = np.arange(rows)  # at most limit rows: every row, as they came
+    if rows > limit:
+        keep = np.argsort(coarse(key, keep, 0, 0), kind="stable")[:limit]
+    assert np.concatenate(sample.ids).tolist() == keep.tolist()
+    x_all = np.concatenate([x for x, _ in months])
+    assert np.array_equal(np.concatenate(sample.x), x_all[keep])
+
+
+@settings(max_examples=50, deadline=None)
 @given(sizes=st.lists(st.integers(0, 400), min_size=1, max_size=14),
        limit=st.integers(100, 900), key=st.integers(0, 2**32 - 1))
 def test_the_training_sample_kept_as_rows_come_is_the_one_drawn_from_all_rows(sizes, limit,

@@ -70,11 +70,16 @@ class TrainingSample:
 
     The model is fitted on every row when there are at most ``limit``, else on the
     ``limit`` rows whose keyed uniform draws (one per row number, fixed by the path's key)
-    are smallest, in increasing order of those draws. Rows arrive month by month; as soon
-    as there are more than ``limit``, only the ``limit`` smallest so far are kept: a row
-    outside them can never be among the ``limit`` smallest of a larger set, so the sample
-    is the one drawn from all rows at the end, with memory for ``limit`` rows and a month
-    instead of every row of the training months.
+    are smallest, in increasing order of those draws (a tie: the earlier row first). Rows
+    arrive month by month; as soon as there are more than ``limit``, only the ``limit``
+    smallest so far are kept: a row outside them can never be among the ``limit`` smallest
+    of a larger set, so the sample is the one drawn from all rows at the end, with memory
+    for ``limit`` rows and a month instead of every row of the training months.
+
+    Once ``limit`` rows are kept (in draw order, their draws in ``drawn``), a month's rows
+    enter only when drawn below the largest kept draw (a row drawn equal to it comes later,
+    its row number being larger), and they are merged into the kept rows' order: no sort of
+    the kept rows again.
     """
 
     def __init__(self, key: int, limit: int):
@@ -84,19 +89,47 @@ class TrainingSample:
         self.y: list[np.ndarray] = []
         self.ids: list[np.ndarray] = []
         self.labels: set = set()  # the distinct outcomes seen
+        self.drawn: np.ndarray | None = None  # the kept rows' draws, once ``limit`` are kept
 
     def add(self, x: np.ndarray, y: np.ndarray) -> None:
         """Append rows ``x`` (n, features) with outcomes ``y`` (n,)."""
-        self.x.append(x)
-        self.y.append(y)
-        self.ids.append(np.arange(self.rows, self.rows + y.size))
+        ids = np.arange(self.rows, self.rows + y.size)
         self.rows += y.size
         self.labels.update(np.unique(y).tolist())
+        if self.drawn is not None:
+            self._merge(self.drawn, x, y, ids)
+            return
+        self.x.append(x)
+        self.y.append(y)
+        self.ids.append(ids)
         if self.rows > self.limit:
             x_all, y_all, ids = (np.concatenate(p) for p in (self.x, self.y, self.ids))
-            keep = np.argsort(uniforms(self.key, ids, 0, Purpose.EW_TRAINING_SAMPLE),
-                              kind="stable")[: self.limit]
+            u = uniforms(self.key, ids, 0, Purpose.EW_TRAINING_SAMPLE)
+            keep = np.argsort(u, kind="stable")[: self.limit]
             self.x, self.y, self.ids = [x_all[keep]], [y_all[keep]], [ids[keep]]
+            self.drawn = u[keep]
+
+    def _merge(self, drawn: np.ndarray, x: np.ndarray, y: np.ndarray, ids: np.ndarray) -> None:
+        """Merge rows ``ids`` (numbered after every kept row) into the ``limit`` kept rows
+        (their draws ``drawn``, in increasing order), and keep the first ``limit``: what a
+        stable sort of the draws of both would keep."""
+        u = uniforms(self.key, ids, 0, Purpose.EW_TRAINING_SAMPLE)
+        enter = np.flatnonzero(u < drawn[-1])
+        if enter.size == 0:
+            return
+        order = enter[np.argsort(u[enter], kind="stable")]
+        # each entering row's place among the kept rows and those entering before it
+        at = np.searchsorted(drawn, u[order], side="right") + np.arange(order.size)
+        place = np.empty(self.limit + order.size, dtype=np.int64)
+        place[at] = self.limit + np.arange(order.size)
+        kept = np.ones(place.size, dtype=bool)
+        kept[at] = False
+        place[kept] = np.arange(self.limit)
+        keep = place[: self.limit]
+        self.x = [np.concatenate([self.x[0], x[order]])[keep]]
+        self.y = [np.concatenate([self.y[0], y[order]])[keep]]
+        self.ids = [np.concatenate([self.ids[0], ids[order]])[keep]]
+        self.drawn = np.concatenate([drawn, u[order]])[keep]
 
     def sample(self) -> tuple[np.ndarray, np.ndarray] | None:
         """The training rows and outcomes; None when fewer than two outcomes were seen."""

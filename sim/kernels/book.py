@@ -31,9 +31,9 @@ def book_purchases(month: int, amount: np.ndarray, term: np.ndarray, rate: np.nd
     ``term`` months (0: pay in full), the fee ``rate[term]`` of the amount a period.
 
     The principal is split evenly over the periods, the remainder cents in the first
-    instalment; ``step_principal`` and ``step_fee`` (14, capacity) change at the statements
+    instalment; ``step_principal`` and ``step_fee`` (13, capacity) change at the statements
     of slots ``month + 1`` (start), ``month + 2`` (the remainder ends) and
-    ``month + 1 + term`` (the plan ends), modulo 14.
+    ``month + 1 + term`` (the plan ends), modulo 13 (``sim.ledger.SCHEDULE_SLOTS``).
 
     Returns:
         The largest balance after booking, computed in int64 before it is stored, so that
