@@ -126,6 +126,8 @@ class PathSimulation:
         if np.any((self.trace_ids < 0) | (self.trace_ids >= config.capacity)):
             raise ValueError(f"trace ids must be between 0 and {config.capacity - 1}")
         self.trace: list[dict] = []
+        # traced accounts charged off: each with its own recoveries, for its story
+        self._closed: dict[int, Recoveries] = {}
         self.extra_processes: list[Callable[[PathSimulation], Generator]] = []
         # the latest event's per-account outcome, for agents that follow the book (the SPV)
         self.last_due: DueDateOutcome | None = None
@@ -259,6 +261,11 @@ class PathSimulation:
                                       minlength=self.months)
         self._co_count = np.bincount(cohort, minlength=self.months)
         self.record_trace("charge_off", m, only=out.index)
+        for j in np.flatnonzero(np.isin(out.index, self.trace_ids)).tolist():
+            own = self.new_recoveries()  # the account alone, by the book's rules
+            own.add(m, out.recovery_total[j:j + 1], out.principal[j:j + 1] + out.fee[j:j + 1],
+                    out.channel[j:j + 1])
+            self._closed[int(out.index[j])] = own
 
     def on_due_date(self, m: int) -> None:
         out = self.platform.due_date(m, self.n, self.pool, self.streams["repayment"])
@@ -305,6 +312,7 @@ class PathSimulation:
         """Collect recoveries and close the month's books into the records."""
         from sim.kernels.month_end import close_month  # numba loads with the first path
 
+        self._trace_recoveries(m)
         p, n, ledger = self.platform, self.n, self.platform.ledger
         day = (m + 1) * DAYS_PER_MONTH
         dpd, principal, buckets, totals, counts, money = close_month(
@@ -449,6 +457,22 @@ class PathSimulation:
         self.vintage_rows.record(cols)
 
     # -- one borrower's story -------------------------------------------------------------
+    def _trace_recoveries(self, m: int) -> None:
+        """What each traced charged-off account brings in month ``m``: a ``recovery`` row
+        when its recovery pays (``recovered``, gross of the agency's commission) and a
+        ``debt_sale`` row when what is left of it is sold (``sale_proceeds``), as the
+        reference engine tells it (:meth:`Recoveries.month_flows` on the account alone)."""
+        for slot in sorted(self._closed):
+            flows = self._closed[slot].month_flows(m)
+            sale = flows["debt_sale_proceeds"]
+            amount = np.zeros(slot + 1, dtype=np.int64)
+            if flows["recoveries"] - sale:
+                amount[slot] = flows["recoveries"] - sale
+                self.record_trace("recovery", m, only=np.array([slot]), recovered=amount)
+            if sale:
+                amount[slot] = sale
+                self.record_trace("debt_sale", m, only=np.array([slot]), sale_proceeds=amount)
+
     def record_trace(self, event: str, m: int, only: np.ndarray | None = None,
                      at: float | None = None, open_only: bool = False,
                      **arrays: np.ndarray) -> None:

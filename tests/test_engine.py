@@ -96,8 +96,10 @@ def test_six_missed_due_dates_charge_off_at_the_next_batch_before_payments():
         start, due = m * 30, m * 30 + 20  # the bill of month 1 is due on day 50
         expected += [(float(start), "statement", max(start - 50, 0), True),
                      (due + 0.5, "due_date", due - 50, True)]
-    # closed by the charge-off: no statement or due date of its own after it
-    expected += [(210.0, "statement", 160, True), (230.25, "charge_off", 0, False)]
+    # closed by the charge-off: no statement or due date of its own after it, only what it
+    # brings in (the first month of its recovery, at the month's end)
+    expected += [(210.0, "statement", 160, True), (230.25, "charge_off", 0, False),
+                 (269.99, "recovery", 0, False)]
     assert log == expected
     purchases = [r["purchase"] for r in result.trace if r["event"] == "purchase"]
     assert purchases == [720.0]

@@ -10,7 +10,7 @@ import sim.cli
 import sim.reference
 from dashboard.story import StoryError, borrower_trace
 from sim.cli import main
-from sim.config import deep_merge, load_config
+from sim.config import deep_merge, load_config, with_overrides
 from sim.engine import simulate_path
 from sim.reference import simulate_reference, trace_borrower
 from sim.shipped import resolve_config
@@ -266,3 +266,18 @@ def test_every_payment_a_traced_borrower_makes_is_in_their_trace(name, engine):
     collected = trace[trace["event"].isin(["paid_on_contact", "promise_kept"])]
     assert set(collected["event"]) == {"paid_on_contact", "promise_kept"}
     assert (collected["paid"] > 0).all() and (collected["day"] % 1 > 0.7).all()
+
+
+def test_traces_stored_with_a_run_tell_a_closed_accounts_recoveries_as_the_tracer_does():
+    """The vectorised engine's traces (``trace_ids`` of a run) give a charged-off account the
+    same recovery and debt-sale rows, with the same cents, as the reference engine."""
+    for config in (RISKY, with_overrides(RISKY, {"collections": {"debt_sale": {
+            "enabled": True, "months_after_chargeoff": 2}}})):
+        ids = tuple(range(config.capacity))
+        v = pd.DataFrame(simulate_path(config, 1, 0, ids).trace)
+        r = pd.DataFrame(simulate_reference(config, 1, 0, ids).trace)
+        events = ["recovery", "debt_sale"]
+        mine, theirs = (t[t["event"].isin(events)].reset_index(drop=True) for t in (v, r))
+        assert len(theirs) > 0 and (theirs["event"] == events[0]).any()
+        pd.testing.assert_frame_equal(mine[theirs.columns], theirs, check_dtype=False)
+    assert (theirs["event"] == "debt_sale").any()
