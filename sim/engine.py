@@ -261,7 +261,8 @@ class PathSimulation:
                                       minlength=self.months)
         self._co_count = np.bincount(cohort, minlength=self.months)
         self.record_trace("charge_off", m, only=out.index)
-        for j in np.flatnonzero(np.isin(out.index, self.trace_ids)).tolist():
+        traced = np.isin(out.index, self.trace_ids) if self.trace_ids.size else ()
+        for j in np.flatnonzero(traced).tolist():
             own = self.new_recoveries()  # the account alone, by the book's rules
             own.add(m, out.recovery_total[j:j + 1], out.principal[j:j + 1] + out.fee[j:j + 1],
                     out.channel[j:j + 1])
