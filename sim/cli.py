@@ -192,7 +192,8 @@ def _with_deal(config: str | Path, deal: str | None):  # noqa: ANN202 - a path o
     """The config, with its deal replaced by the deal file ``deal`` ('none' removes it)."""
     if deal is None:
         return config
-    from sim.config import load_config, read_deal_yaml, with_overrides
+    from sim.config import Deal, RunConfig, load_config, read_deal_yaml, with_overrides
+    from sim.configfile import config_file_as_deal
     from sim.shipped import resolve_deal
 
     if not deal.strip():
@@ -201,8 +202,18 @@ def _with_deal(config: str | Path, deal: str | None):  # noqa: ANN202 - a path o
     cfg = load_config(config)
     if deal == "none":
         return cfg.model_copy(update={"deal": None})
-    deal_terms = read_deal_yaml(Path(resolve_deal(deal)))
-    return with_overrides(cfg.model_copy(update={"deal": None}), {"deal": deal_terms})
+    with warnings.catch_warnings(record=True) as said:  # said only if it is a deal file
+        warnings.simplefilter("always")
+        deal_terms = read_deal_yaml(Path(resolve_deal(deal)))
+    wrong = config_file_as_deal(deal_terms, RunConfig, Deal, deal)
+    if wrong:
+        raise ConfigError(wrong)
+    for w in said:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    try:
+        return with_overrides(cfg.model_copy(update={"deal": None}), {"deal": deal_terms})
+    except ConfigError as err:  # name the deal file as well as the run config
+        raise ConfigError(f"--deal {deal}: {err}") from None
 
 
 def cmd_report(args: argparse.Namespace) -> int:

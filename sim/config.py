@@ -1374,7 +1374,7 @@ def read_yaml(path: Path) -> dict:
 
 def read_deal_yaml(path: Path) -> dict:
     """Read a deal file (``deal:`` of a config, or ``--deal``), resolving its ``base:``."""
-    return read_config_file(Path(path), RunConfig.model_fields["deal"].annotation)
+    return read_config_file(Path(path), Deal)
 
 
 # named macro scenarios (used through sim.scenarios, which simulates their paths)

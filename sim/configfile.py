@@ -164,6 +164,21 @@ def deal_file_as_config(data: object, schema: type[BaseModel], source: str) -> s
             f"--deal {source}'")
 
 
+def config_file_as_deal(data: object, config_schema: type[BaseModel], deal_schema: type[BaseModel],
+                        source: str) -> str | None:
+    """The one-line message when ``data``, read as a deal (model ``deal_schema``), is a run
+    config (model ``config_schema``): every top-level key is one of the run config's, and
+    some are not a deal's. None otherwise (the validation errors say what is wrong)."""
+    if not isinstance(data, dict):
+        return None
+    keys = {str(k) for k in data}
+    if not keys - set(deal_schema.model_fields) or not keys <= set(config_schema.model_fields):
+        return None
+    return (f"{source}: a run config, not a deal file: give it as the config (e.g. "
+            f"'creditsim run {source}'), and to --deal a deal file such as "
+            f"configs/deals/baitiao_2015.yaml")
+
+
 def allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
     """The keys of the model at key path ``loc`` below ``model`` (empty when not a model).
 

@@ -314,6 +314,34 @@ def test_a_deal_file_as_the_run_config_is_one_line_and_exit_2(given, tmp_path, c
         in flat(err)
 
 
+@pytest.mark.parametrize(("command", "given"), [("run", "configs/baseline.yaml"),
+                                              ("breakeven", "configs/severe_recession.yaml")])
+def test_a_run_config_as_the_deal_is_one_line_and_exit_2(command, given, tmp_path, capsys,
+                                                         monkeypatch):
+    # it was an AttributeError traceback; the severe recession's base merge warned first
+    _forbid_simulation(monkeypatch)
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    assert main([command, "baseline", "--deal", given, "--paths", "1",
+                 *(["--out", str(tmp_path / "runs")] if command == "run" else [])]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) <= 2 and "warning" not in err  # one line, wrapped
+    assert flat(err).startswith(f"error: {given}: a run config, not a deal file")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_an_invalid_deal_file_is_named_in_the_error(tmp_path, capsys, monkeypatch):
+    _forbid_simulation(monkeypatch)
+    deals = Path(__file__).resolve().parent.parent / "configs" / "deals"
+    bad = tmp_path / "deal_a.yaml"
+    bad.write_text(f"base: {deals / 'baitiao_2015.yaml'}\nnotes:\n"
+                   "  - {name: a, size: 0.7, coupon: 0.03}\n"
+                   "  - {name: b, size: 0.5, coupon: 0.05}\n")
+    assert main(["run", "baseline", "--deal", str(bad), "--paths", "1",
+                 "--out", str(tmp_path / "runs")]) == 2
+    err = flat(capsys.readouterr().err)
+    assert err.startswith(f"error: --deal {bad}: ") and "note sizes add up to 1.2000" in err
+
+
 @pytest.mark.parametrize("command", ["run", "trace", "breakeven"])
 def test_every_config_argument_says_a_shipped_name_works(command, capsys):
     """`trace baseline` works as `run baseline` does: the help says so alike everywhere."""
