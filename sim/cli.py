@@ -280,7 +280,7 @@ def _print_tranches(run) -> None:  # noqa: ANN001 - a sim.store.Run
 
 def cmd_deal_report(args: argparse.Namespace) -> int:
     from sim.deal_report import TABLES, build_deal_report, check_quantile, write_csv, write_xlsx
-    from sim.outfiles import check_output_file, write_failed
+    from sim.outfiles import check_output_file
     from sim.report_tables import deal_report_tables
     from sim.store import load_run
 
@@ -298,6 +298,8 @@ def cmd_deal_report(args: argparse.Namespace) -> int:
     run = load_run(args.run, args.runs, tables=names)
     report = build_deal_report(run.tables, args.path, quantile=args.quantile, note=args.note,
                                run_id=run.run_id, deal=run.manifest["config"].get("deal"))
+    # exports first: a reader that stops reading the tables (| head) keeps them
+    written = _export(report, (("--csv", args.csv, write_csv), ("--xlsx", args.xlsx, write_xlsx)))
     if not args.quiet:
         console.print(f"Deal report of run {run.run_id}, {report.selection}", highlight=False)
         for table in deal_report_tables(report, console.width):
@@ -309,13 +311,24 @@ def cmd_deal_report(args: argparse.Namespace) -> int:
             console.print(f"Note: {line}.", style="dim", highlight=False)
     for line in report.missing:
         err_console.print(f"note: left out: {line}", highlight=False)
-    for option, file, write in (("--csv", args.csv, write_csv), ("--xlsx", args.xlsx, write_xlsx)):
+    for file in written:
+        print(file)
+    return 0
+
+
+def _export(report, files) -> list:  # noqa: ANN001 - a DealReport, (option, path, writer)s
+    """Write ``report`` with each ``(option, path, writer)`` whose path is given; the paths
+    written, in order. A failed write is an error naming the option."""
+    from sim.outfiles import write_failed
+
+    written = []
+    for option, file, write in files:
         try:
             if file:
-                print(write(report, file))
+                written.append(write(report, file))
         except OSError as exc:
             raise write_failed(option, file, exc) from None
-    return 0
+    return written
 
 
 def _breakeven_defaults_table(result) -> Table:  # noqa: ANN001 - a sim.breakeven.BreakevenResult
@@ -362,6 +375,11 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
         result = breakeven(config, paths, seed, args.workers, stresses=stresses,
                            progress=lambda stress, done, total: bar.update(
                                tasks[stress], completed=done, total=total))
+    if args.csv:  # before the tables: a reader that stops reading them (| head) keeps it
+        try:
+            for_export(result.csv_frame()).to_csv(args.csv, index=False)
+        except OSError as exc:
+            raise write_failed("--csv", args.csv, exc) from None
     for stress, table in zip(result.stresses(), breakeven_tables(result), strict=True):
         console.print(table)
         if stress == "multiple":
@@ -381,10 +399,6 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
                   "a threshold); CI 'n/a': fewer than 6 paths; p10 and p90 'n/a': fewer than "
                   "10 paths.", style="dim", highlight=False)
     if args.csv:
-        try:
-            for_export(result.csv_frame()).to_csv(args.csv, index=False)
-        except OSError as exc:
-            raise write_failed("--csv", args.csv, exc) from None
         print(args.csv)
     return 0
 

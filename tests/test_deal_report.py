@@ -289,6 +289,18 @@ def test_deal_report_command_prints_and_exports(deal_run, tmp_path, capsys):
     assert not any("PDL" in c for c in table.columns)  # the shipped deal keeps no ledger
 
 
+def test_exports_are_written_before_the_tables_are_printed(deal_run, tmp_path, monkeypatch):
+    # `creditsim deal-report RUN --csv F | head -2`: the pipe closes while the tables print;
+    # the files asked for must be there all the same (they were written after the tables)
+    def closed_pipe(*_a, **_k):
+        raise BrokenPipeError
+    monkeypatch.setattr("sim.cli.console.print", closed_pipe)
+    csv, xlsx = tmp_path / "r.csv", tmp_path / "r.xlsx"
+    with pytest.raises(BrokenPipeError):
+        main(["deal-report", str(deal_run.path), "--csv", str(csv), "--xlsx", str(xlsx)])
+    assert len(pd.read_csv(csv)) > 0 and openpyxl.load_workbook(xlsx)["report"].max_row > 1
+
+
 def test_deal_report_command_refuses_bad_input_with_exit_2(deal_run, capsys, tmp_path):
     assert main(["deal-report", str(deal_run.path), "--path", "9"]) == 2
     assert "path 9 is not in this run" in capsys.readouterr().err
