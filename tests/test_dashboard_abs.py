@@ -123,6 +123,19 @@ def test_abs_figures_without_data_say_so():
     assert figs.waterfall_sankey(empty, 0, 1).layout.annotations
 
 
+def test_loss_figures_say_so_when_no_note_loses_on_any_path():
+    # a baseline deal often loses nothing: the panels were empty axes with a hairline at 0
+    metrics = pd.DataFrame({"path": [0, 0, 1, 1], "note": ["A", "B"] * 2, "loss_pct": 0.0})
+    hist, exceed = agg.loss_distribution(metrics)
+    assert not figs.any_loss(exceed)
+    for fig in (figs.loss_histogram(hist, figs.any_loss(exceed)), figs.loss_exceedance(exceed)):
+        assert not fig.data and fig.layout.annotations[0].text == figs.NO_LOSS
+    metrics.loc[3, "loss_pct"] = 0.02
+    hist, exceed = agg.loss_distribution(metrics)
+    assert figs.any_loss(exceed) and len(figs.loss_exceedance(exceed).data) == 2
+    assert len(figs.loss_histogram(hist, figs.any_loss(exceed)).data) == 2
+
+
 def test_abs_figures_on_a_simulated_run_with_a_deal(demo_run):
     """Every ABS figure from the tables the simulator writes (notes, waterfall, metrics)."""
     data = abs_data(demo_run.tables)

@@ -45,17 +45,30 @@ def repaid_by(balance_fans: pd.DataFrame, margin: int = 2) -> int | None:
     return None if end >= last else min(end + margin, last)
 
 
-def loss_histogram(histogram: pd.DataFrame) -> go.Figure:
+NO_LOSS = "no note lost principal on any path of this run"
+
+
+def any_loss(exceedance: pd.DataFrame) -> bool:
+    """Whether some note loses principal on some path, from the exceedance curve
+    (``prob_exceed`` at a loss of 0 is the share of paths losing more than nothing)."""
+    return bool(len(exceedance)) and float(exceedance["prob_exceed"].max()) > 0.0
+
+
+def loss_histogram(histogram: pd.DataFrame, lost: bool = True) -> go.Figure:
     """Distribution across paths of each note's loss (share of its original balance), one
     panel per note on a shared loss axis, so that no note hides another.
 
     Args:
         histogram: ``note, left, right, share`` from
             :func:`~dashboard.aggregate.abs.loss_distribution`.
+        lost: False when no note loses on any path (:func:`any_loss`): the figure says so
+            rather than drawing empty panels.
     """
     notes = list(pd.unique(histogram["note"]))
     if not notes:
         return empty_figure("no notes in this run", "Distribution of note losses")
+    if not lost:
+        return empty_figure(NO_LOSS, "Distribution of note losses")
     fig = make_subplots(rows=len(notes), cols=1, shared_xaxes=True, vertical_spacing=0.12,
                         subplot_titles=[f"note {n}" for n in notes])
     for i, note in enumerate(notes):
@@ -90,8 +103,11 @@ def loss_exceedance(exceedance: pd.DataFrame) -> go.Figure:
         exceedance: ``note, loss, prob_exceed`` from
             :func:`~dashboard.aggregate.abs.loss_distribution`.
     """
-    fig = new_figure("Loss exceedance: probability that a note loses more than x",
-                     "loss x (% of original balance)", "probability of a larger loss (%)", "rate")
+    title = "Loss exceedance: probability that a note loses more than x"
+    if len(exceedance) and not any_loss(exceedance):
+        return empty_figure(NO_LOSS, title)
+    fig = new_figure(title, "loss x (% of original balance)", "probability of a larger loss (%)",
+                     "rate")
     for i, note in enumerate(pd.unique(exceedance["note"])):
         e = exceedance[exceedance["note"] == note]
         fig.add_trace(go.Scatter(x=e["loss"], y=e["prob_exceed"], mode="lines",

@@ -26,7 +26,8 @@ TITLE = "ABS"
 
 GRAPHS = {
     "abs-balances": lambda a: figs.note_balance_fan(a.balance_fans, a.notes),
-    "abs-loss-histogram": lambda a: figs.loss_histogram(a.loss_histogram),
+    "abs-loss-histogram": lambda a: figs.loss_histogram(a.loss_histogram,
+                                                        figs.any_loss(a.loss_exceedance)),
     "abs-loss-exceedance": lambda a: figs.loss_exceedance(a.loss_exceedance),
     "abs-triggers": lambda a: figs.trigger_timing(a.triggers),
 }
