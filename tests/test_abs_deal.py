@@ -127,6 +127,8 @@ BAD = [
      "clear_pdl must come before the last pay_principal"),
     ({**THREE, "legal_final_period": 3, "revolving_months": 3},
      "legal_final_period = 3 must be after the revolving period"),
+    ({**THREE, "cutoff_month": 12, "eligibility": {"min_months_on_book": 13}},
+     "min_months_on_book = 13: no receivable is that old at the cut-off"),
     ({**THREE, "notes": [{"name": "A", "size": 0.5, "coupon": 0},
                          {"name": "B", "balance": 5, "coupon": 0}]}, "not a mix"),
     ({**THREE, "notes": [{"name": "A", "size": 0.5, "balance": 5, "coupon": 0}]},

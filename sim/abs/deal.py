@@ -427,6 +427,12 @@ class Deal(_Strict):
         floating = any(n.rate_type == "floating" for n in self.notes)
         if self.swap is not None and self.swap.notional == "floating_notes" and not floating:
             raise ValueError("swap.notional 'floating_notes' needs at least one floating note")
+        seasoning = self.eligibility.min_months_on_book
+        if seasoning > self.cutoff_month:
+            raise ValueError(f"eligibility.min_months_on_book = {seasoning}: no receivable is "
+                             f"that old at the cut-off (end of month {self.cutoff_month}, when "
+                             f"the oldest accounts have {self.cutoff_month} months on book); "
+                             "allowed: at most cutoff_month")
         final = self.legal_final_period
         if final is not None and final <= self.revolving_months:
             raise ValueError(f"legal_final_period = {final} must be after the revolving period "
