@@ -93,8 +93,28 @@ def run(
     part = PartialRun.create(out, new_run_id(cfg.name, seed, Path(out)), {
         "name": cfg.name, "config": cfg_json, "seed": seed, "paths": paths,
         "trace_ids": list(trace_ids), "origin": origin})
-    return simulate_into(part, cfg, workers, scheduler=scheduler, progress=progress,
-                         on_progress=on_progress)
+    try:
+        return simulate_into(part, cfg, workers, scheduler=scheduler, progress=progress,
+                             on_progress=on_progress)
+    except KeyboardInterrupt:
+        raise
+    except BaseException:  # an error of the model or the machine, not Ctrl-C
+        part.discard_if_empty()  # a new run that stored no path leaves no folder behind
+        raise
+
+
+def interrupted(exc: BaseException) -> bool:
+    """Whether ``exc`` is Ctrl-C or was raised while handling it: a compiled kernel that
+    Ctrl-C stops mid-call raises ``SystemError`` ("returned a result with an exception
+    set") with the ``KeyboardInterrupt`` as its context."""
+    seen: BaseException | None = exc
+    for _ in range(8):  # a short chain; never loop on a cycle
+        if seen is None:
+            return False
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def simulate_into(part: PartialRun, cfg: RunConfig, workers: int = 1, *,
@@ -120,12 +140,11 @@ def simulate_into(part: PartialRun, cfg: RunConfig, workers: int = 1, *,
         result = _assemble(cfg, results, seed, workers, scheduler, part.progress["origin"],
                            part.folder.parent, started, run_id=part.folder.name)
         part.finish(result)
-    except KeyboardInterrupt:
+    except BaseException as exc:
         part.release()
-        stored = len(part.load())
-        raise RunInterrupted(part.folder, stored, paths) from None
-    except BaseException:
-        part.release()
+        if interrupted(exc):
+            stored = len(part.load())
+            raise RunInterrupted(part.folder, stored, paths) from None
         raise
     return result
 

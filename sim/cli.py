@@ -723,7 +723,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, RunNotFound, FileExistsError, ValueError) as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         return 2
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemError) as exc:
+        from sim.api import interrupted
+
+        if not interrupted(exc):  # a SystemError of its own: a bug to show in full
+            raise
         err_console.print("interrupted; runs already stored are complete, a run in progress "
                           "was not written", highlight=False)
         return 130

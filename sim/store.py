@@ -554,6 +554,16 @@ class PartialRun:
             self._lock.release()
             self._lock = None
 
+    def discard_if_empty(self) -> bool:
+        """Delete the folder of a run that stored no path (a run that failed before its
+        first chunk: resuming it would fail alike), so that it does not stay behind as a
+        run to continue. Returns whether it was deleted; a folder holding chunks stays."""
+        self.release()
+        if any(_chunk_files(self.folder)):
+            return False
+        shutil.rmtree(self.folder, ignore_errors=True)
+        return True
+
     def save(self, results: list) -> None:
         """Store one completed chunk (a list of :class:`sim.engine.PathResult`) atomically."""
         if not results:

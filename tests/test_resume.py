@@ -254,3 +254,30 @@ def test_chunks_are_saved_as_they_complete_on_dask(monkeypatch, tmp_path):
     folder = info.value.folder
     assert len(_chunks(folder)) == 1
     assert len(PartialRun.open(folder).load()) == info.value.done > 0
+
+
+def test_a_run_that_fails_before_storing_a_path_leaves_no_folder(tmp_path, capsys):
+    # the deal's cut-off pool is too small on a one-borrower book: every path fails alike,
+    # so a folder left behind would be 'stopped before it finished' and never resumable
+    runs = tmp_path / "runs"
+    assert main(["run", "baseline", "--paths", "1", "--workers", "1", "--quiet", "--out",
+                 str(runs), "--set", "book.initial_borrowers=1",
+                 "--set", "book.new_borrowers_per_month=0"]) == 2
+    assert "too small to carry the notes" in _said(capsys)
+    assert _run_folders(runs) == []
+
+
+def test_ctrl_c_inside_a_compiled_kernel_counts_as_an_interrupt():
+    """Ctrl-C that stops a compiled call surfaces as a SystemError whose context is the
+    KeyboardInterrupt; it is an interrupt (kept chunks, the resume message), not a crash."""
+    from sim.api import interrupted
+
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise SystemError("CPUDispatcher(...) returned a result with an exception set")  # noqa: B904
+    except SystemError as exc:
+        assert interrupted(exc)
+    assert not interrupted(SystemError("a bug"))
+    assert not interrupted(ValueError("bad input"))
