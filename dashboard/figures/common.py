@@ -111,3 +111,26 @@ def mark_launch(fig: go.Figure, last_month: float) -> go.Figure:
                   "left out of headline rates", annotation_position="top left",
                   annotation_font={"color": theme.MUTED, "size": 11})
     return fig
+
+
+MODEBAR_PX = 44
+"""Space kept free for plotly's modebar at the top of a graph (its buttons end about 28
+pixels down; plotly lifts a title of several lines by up to about 10 pixels)."""
+TITLE_LINE_PX = (22, 15)
+"""Height of a title's first line and of each further (``<sup>``) line, pixels."""
+
+
+def below_modebar(fig: go.Figure) -> go.Figure:
+    """``fig`` with its title set below the modebar band and the plot below its title.
+
+    Titles run across the whole width and some take two to four lines; drawn at the top
+    they sit under the modebar's buttons (every page's graphs go through this). The title
+    is anchored to the top of the figure with a pad of `MODEBAR_PX`, and the top margin
+    makes room for every line of it.
+    """
+    lines = (fig.layout.title.text or "").count("<br>") + 1
+    height = TITLE_LINE_PX[0] + TITLE_LINE_PX[1] * (lines - 1)
+    fig.update_layout(title={"y": 1.0, "yref": "container", "yanchor": "top",
+                             "pad": {"t": MODEBAR_PX}},
+                      margin={"t": MODEBAR_PX + height + 12})
+    return fig

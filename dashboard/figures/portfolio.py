@@ -139,8 +139,8 @@ def vintage_curves(vintages: pd.DataFrame | None) -> go.Figure:
                 line={"color": colour, "width": 2.6 if launch else 1.6},
             ))
     if len(views) == 2:
-        fig.update_layout(updatemenus=_weight_buttons(  # under the legend
-            len(groups), x=1.02, xanchor="left", y=0.0, yanchor="bottom"))
+        # above the plot's right corner: under the legend they hid its last cohorts
+        fig.update_layout(updatemenus=_weight_buttons(len(groups)))
     fig.update_layout(legend={"orientation": "v", "y": 1, "x": 1.02, "xanchor": "left",
                               "yanchor": "top", "yref": "paper"}, hovermode="closest")
     return fig

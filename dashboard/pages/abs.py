@@ -6,7 +6,7 @@ from dash import Input, Output, State, callback_context, dcc, html, no_update
 
 from dashboard.aggregate import abs as agg
 from dashboard.figures import abs as figs
-from dashboard.figures.common import empty_figure
+from dashboard.figures.common import below_modebar, empty_figure
 from dashboard.inputs import InputError, clamped_input
 from dashboard.pages.common import (
     AppContext,
@@ -84,7 +84,7 @@ def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
             blank = [empty_figure(message)] * len(GRAPHS)
             return blank + [[], 2, 0, message, shown(True), shown(False)]
         a = data.abs
-        figures = [build(a) for build in GRAPHS.values()]
+        figures = [below_modebar(build(a)) for build in GRAPHS.values()]
         summary = render_table(agg.SUMMARY_COLUMNS, agg.summary_rows(a.summary))
         return figures + [summary, a.periods, a.paths - 1, "", shown(False), shown(True)]
 

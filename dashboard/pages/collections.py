@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
 from dash import Input, Output, dcc, html
 
 from dashboard.figures import collections as figs
-from dashboard.figures.common import empty_figure
+from dashboard.figures.common import below_modebar, empty_figure
 from dashboard.pages.common import AppContext, card, graph, grid, load_run, note, page_header, shown
 
 PATH = "/collections"
@@ -19,28 +18,6 @@ GRAPHS = {
     "collections-capacity": lambda d: figs.capacity_fans(d.fans),
     "collections-net-recovery": lambda d: figs.net_recovery_bars(d.collections.net),
 }
-
-MODEBAR_PX = 44
-"""Space kept free for plotly's modebar at the top of a graph (its buttons end about 28
-pixels down; plotly lifts a title of several lines by up to about 10 pixels)."""
-TITLE_LINE_PX = (22, 15)
-"""Height of a title's first line and of each further (``<sup>``) line, pixels."""
-
-
-def below_modebar(fig: go.Figure) -> go.Figure:
-    """``fig`` with its title set below the modebar band and the plot below its title.
-
-    The titles here run across the whole width and some take two to four lines; drawn at
-    the top they sit under the modebar's buttons. The title is anchored to the top of the
-    figure with a pad of `MODEBAR_PX`, and the top margin makes room for every line of it.
-    """
-    lines = (fig.layout.title.text or "").count("<br>") + 1
-    height = TITLE_LINE_PX[0] + TITLE_LINE_PX[1] * (lines - 1)
-    fig.update_layout(title={"y": 1.0, "yref": "container", "yanchor": "top",
-                             "pad": {"t": MODEBAR_PX}},
-                      margin={"t": MODEBAR_PX + height + 12})
-    return fig
-
 
 NO_COLLECTIONS = (
     "This run has no collections data: its portfolio table has no actions_<channel> or "

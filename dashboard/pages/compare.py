@@ -5,7 +5,7 @@ from __future__ import annotations
 from dash import Input, Output, dcc, html
 
 from dashboard.figures import compare as figs
-from dashboard.figures.common import empty_figure
+from dashboard.figures.common import below_modebar, empty_figure
 from dashboard.pages.common import (
     AppContext,
     card,
@@ -86,6 +86,7 @@ def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
         labels = (f"A: {a.info.name}", f"B: {b.info.name}")
         figures = [figs.difference_chart(comparison, pairing.paired)]
         figures += [figs.compare_fan(a.fans, b.fans, s, labels) for s in SERIES.values()]
+        figures = [below_modebar(f) for f in figures]
         caption = f"A = {a.info.label}; B = {b.info.label}. {figs.caption(comparison, pairing)}"
         smallest = min(len(a.paths), len(b.paths))
         warning = " ".join(t for t in (_warnings(pairing), small_sample_warning(smallest)) if t)

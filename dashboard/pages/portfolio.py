@@ -7,7 +7,7 @@ from functools import partial
 from dash import Input, Output, dcc, html
 
 from dashboard.figures import portfolio as figs
-from dashboard.figures.common import empty_figure
+from dashboard.figures.common import below_modebar, empty_figure
 from dashboard.figures.compare import metric_label
 from dashboard.pages.common import AppContext, card, graph, grid, load_run, note, page_header, shown
 from sim.metrics import KEY_METRICS, MIN_PATHS, format_metric, summarise
@@ -86,6 +86,6 @@ def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
         if data is None:
             blank = [empty_figure(message)] * len(GRAPHS)
             return blank + [message, shown(True), shown(False), [], ""]
-        figures = [build(data) for build in GRAPHS.values()]
+        figures = [below_modebar(build(data)) for build in GRAPHS.values()]
         method = ROLL_FROM_TABLE
         return figures + ["", shown(False), shown(True), _kpis(data), method]
