@@ -101,7 +101,10 @@ def story_events(trace: pd.DataFrame) -> pd.DataFrame:
     active = trace["active"].to_numpy(bool)
     for i in changed("active"):
         if not active[i]:
-            rows.append((t[i], "charge-off", f"charged off at {dpd[i - 1]:.0f} dpd", dpd[i - 1]))
+            owed = (f": balance {trace['balance'].iloc[i - 1]:,.0f} written off"
+                    if "balance" in trace else "")
+            rows.append((t[i], "charge-off", f"charged off at {dpd[i - 1]:.0f} dpd{owed}",
+                         dpd[i - 1]))
     contractual = (trace["contractual_dpd"].to_numpy(float) if "contractual_dpd" in trace
                    else dpd)
     for i in np.flatnonzero((dpd[1:] == 0) & (dpd[:-1] > 0) & active[1:]) + 1:
@@ -109,7 +112,8 @@ def story_events(trace: pd.DataFrame) -> pd.DataFrame:
             rows.append((t[i], "cure", f"cured from {dpd[i - 1]:.0f} dpd", 0.0))
     for i in np.flatnonzero(trace["event"].to_numpy() == "hardship"):
         before = dpd[i - 1] if i else 0.0
-        rows.append((t[i], "hardship", f"re-aged at {before:.0f} dpd: balance "
+        when = f"re-aged at {before:.0f} dpd" if before > 0 else "plan agreed while current"
+        rows.append((t[i], "hardship", f"{when}: balance "
                      f"{trace['balance'].iloc[i]:,.0f} restructured, contractually "
                      f"{contractual[i]:.0f} dpd", dpd[i]))
     repaid = (contractual[1:] == 0) & (contractual[:-1] > dpd[:-1]) & (dpd[1:] == 0) & active[1:]

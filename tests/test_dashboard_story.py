@@ -46,6 +46,18 @@ def test_story_events_are_the_turning_points():
         (90, "cure"), (306, "charge-off")]
     assert events.loc[events["kind"] == "contact", "label"].item() == "contact sms"
     assert events.loc[events["kind"] == "limit cut", "label"].item() == "limit 500 → 300"
+    with_balance = trace.assign(balance=[0, 0, 300, 300, 0, 300, 312.5, 0])
+    assert (story_events(with_balance).loc[lambda e: e["kind"] == "charge-off", "label"].item()
+            == "charged off at 175 dpd: balance 312 written off")
+
+
+def test_a_plan_agreed_while_current_is_not_called_a_re_age_at_0_dpd():
+    trace = _trace([
+        {"day": 0, "contractual_dpd": 0, "balance": 600.0},
+        {"day": 20.5, "event": "hardship", "contractual_dpd": 0, "balance": 600.0},
+    ])
+    (label,) = story_events(trace).loc[lambda e: e["kind"] == "hardship", "label"]
+    assert label.startswith("plan agreed while current: balance 600 restructured")
 
 
 def test_a_re_age_is_a_hardship_event_never_a_cure():

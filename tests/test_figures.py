@@ -144,8 +144,8 @@ def test_borrower_timeline_draws_every_panel(small_run):
     events = story_events(trace)
     fig = story.borrower_timeline(trace, events, borrower=3, path=1)
     names = {t.name for t in fig.data}
-    assert {"monthly income", "savings", "balance owed", "credit limit", "bill", "payment",
-            "days past due"} <= names
+    assert {"monthly income", "savings (below 0: debts elsewhere)", "balance owed",
+            "credit limit", "bill", "payment", "days past due"} <= names
     markers = {t.name for t in fig.data if t.type == "scatter" and t.mode == "markers"}
     assert markers == set(events["kind"])
     assert "Borrower 3 on path 1" in _title(fig)

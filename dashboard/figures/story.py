@@ -71,7 +71,8 @@ def borrower_timeline(trace: pd.DataFrame, events: pd.DataFrame, *, borrower: in
     t = trace["t"].to_numpy()
     fig.add_trace(go.Scatter(x=t, y=trace["income"], name="monthly income", mode="lines",
                              line={"shape": "hv", "color": theme.PRIMARY}), row=1, col=1)
-    fig.add_trace(go.Scatter(x=t, y=trace["savings"], name="savings", mode="lines",
+    fig.add_trace(go.Scatter(x=t, y=trace["savings"], name="savings (below 0: debts elsewhere)",
+                             mode="lines",
                              line={"color": theme.POSITIVE}), row=1, col=1)
     fig.add_trace(go.Scatter(x=t, y=trace["balance"], name="balance owed", mode="lines",
                              line={"color": theme.SECONDARY, "width": 2.2}), row=2, col=1)
