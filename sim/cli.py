@@ -259,8 +259,15 @@ def cmd_rolls(args: argparse.Namespace) -> int:
                 else "n/a (no 12-month window closed)")
         console.print(f"re-aged accounts {level}+ days past due or charged off within 12 months: "
                       f"{text} (mean of {paths_text(int(rate.notna().sum()))})", highlight=False)
-    console.print("Definitions: docs/MODEL.md, 'Definitions: roll rates, cures, re-ageing, "
-                  "vintages'.", style="dim", highlight=False)
+    console.print("The accounts and balance columns are what the rates are shares of: "
+                  "account-months and currency units, summed over every path and month end. "
+                  "A move is from one month end to the next, 30 days, the width of a bucket: "
+                  "an account stays in its bucket or rolls back only by paying bills off, and "
+                  "once its whole balance is called due (billing.acceleration_dpd) only paying "
+                  "all of it (a cure) or a re-age stops it rolling: with the shipped terms "
+                  "(the balance called due at 40 days) 'roll back' and 'stay' are near 0 from "
+                  "31 days on. Definitions: docs/MODEL.md, 'Definitions: roll "
+                  "rates, cures, re-ageing, vintages'.", style="dim", highlight=False)
     return 0
 
 

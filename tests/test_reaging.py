@@ -307,6 +307,9 @@ def test_the_rolls_command_prints_cures_apart_from_re_ages(tmp_path, capsys, mon
     assert "roll back" in out and "stay" in out and "roll forward" in out
     assert "n/a (no 12-month window closed)" in out  # a 10-month horizon
     assert "[n/a]" in out and "%, " not in out  # 2 paths cannot give a 5-95 % range
+    # why 'roll back' and 'stay' are empty from 31 days on, and what the weights count
+    flat = " ".join(out.split())
+    assert "'roll back' and 'stay' are near 0" in flat and "account-months" in flat
 
 
 def test_the_rolls_command_on_a_run_without_balance_rolls_exits_2(tmp_path, capsys):
