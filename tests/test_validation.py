@@ -513,3 +513,19 @@ def test_quick_validation_passes(tmp_path):
     for name in ("roll_chain.p_chargeoff", "roll_chain.roll_rates", "vasicek.ks_statistic",
                  "collector_queue.mean_queue", "collector_queue.littles_law"):
         assert f"| `{name}` |" in text
+
+
+def test_a_check_name_is_printed_whole_on_one_line():
+    # 'experiment.collector_call.defaulted' was folded into 'defaulte' / 'd' at 132 columns
+    from rich.console import Console
+
+    from sim.validation.core import Check
+    from sim.validation.runner import table
+
+    name = "experiment.collector_call.defaulted"
+    rows = [Check(name, "experiment", "Laudenbach, Pirschel and Siegel (2018), CESifo working "
+                  "paper 7295: a collector call cuts default by about 24 points among those "
+                  "called", -0.18, -0.2, -0.16, -0.24, 0.08)]
+    console = Console(width=100, record=True)
+    console.print(table(rows, "checks"))
+    assert name in console.export_text()

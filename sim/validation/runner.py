@@ -91,8 +91,9 @@ def table(rows: Sequence[Check], title: str) -> Table:
     """The results as one rich table (check, source, simulated, target, result)."""
     out = Table(title=title, show_lines=False)
     for col in ("check", "source", "simulated [95% interval]", "target ± tolerance", "result"):
+        # a check's name is one token to read whole: it wraps at its dots, never mid-word
         out.add_column(col, justify="right" if col.startswith(("sim", "target")) else "left",
-                       overflow="fold")
+                       overflow="fold", no_wrap=col == "check")
     for r in rows:
         out.add_row(r.name, r.source, r.value_text(), r.target_text(),
                     "[green]pass[/]" if r.passed else "[bold red]FAIL[/]")
