@@ -417,15 +417,27 @@ def cmd_trace(args: argparse.Namespace) -> int:
     from sim.reference import trace_borrower
     from sim.shipped import resolve_config
 
-    config = load_config(resolve_config(args.config))
+    given = Path(args.config)
+    if given.is_dir() and (given / "manifest.json").is_file():  # a stored run: its config
+        from sim.store import load_run
+
+        run = load_run(given, tables=())
+        config = load_config(run.manifest["config"])
+        config_seed, paths = int(run.manifest["seed"]), int(run.manifest["paths"])
+        if args.path >= paths:
+            raise ValueError(f"--path {args.path}: run {run.run_id} has paths 0 to {paths - 1}")
+    else:
+        config = load_config(resolve_config(args.config))
+        config_seed = config.seed
     if args.borrower >= config.capacity:
         raise ValueError(f"--borrower {args.borrower}: this config's book has borrower slots "
                          f"0 to {config.capacity - 1:,} (book.initial_borrowers + "
                          f"book.new_borrowers_per_month x (book.horizon_months - 1))")
-    seed = config.seed if args.seed is None else args.seed
-    # the reference engine re-simulates the whole book's path 0: seconds on a large book
-    with err_console.status(f"simulating path 0 of {config.name} for borrower {args.borrower}"):
-        rows = trace_borrower(config, seed, 0, args.borrower)
+    seed = config_seed if args.seed is None else args.seed
+    # the reference engine re-simulates the whole book's path: seconds on a large book
+    with err_console.status(f"simulating path {args.path} of {config.name} for borrower "
+                            f"{args.borrower}"):
+        rows = trace_borrower(config, seed, args.path, args.borrower)
     if not rows:
         raise ValueError(f"borrower {args.borrower} was never onboarded in this run")
     trace = pd.DataFrame(rows)
@@ -434,7 +446,8 @@ def cmd_trace(args: argparse.Namespace) -> int:
     cols += [c for c in ("bill", "paid", "purchase", "recovered", "sale_proceeds")
              if c in trace.columns]
     kind = trace["type"].iloc[0] if "type" in trace.columns else "unknown"
-    table = Table(title=f"borrower {args.borrower} ({kind}), path 0, seed {seed}")
+    table = Table(title=f"borrower {args.borrower} ({kind}: why this borrower is late, "
+                        f"repayment.types), path {args.path}, seed {seed}")
     for c in cols:  # "contractual_dpd" over two lines: narrower columns, nothing cut
         table.add_column(c.replace("_", "\n"), justify="left" if c == "event" else "right",
                          no_wrap=True)
@@ -626,11 +639,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", default="runs", help="run-store folder (default: runs)")
     p.set_defaults(func=cmd_rolls)
 
-    p = sub.add_parser("trace", help="one borrower's story, event by event (path 0), "
-                                     "from the reference engine")
-    p.add_argument("config", help=CONFIG_HELP)
+    p = sub.add_parser("trace", help="one borrower's story, event by event, from the "
+                                     "reference engine")
+    p.add_argument("config", help=CONFIG_HELP + "; or a stored run's folder (its config and "
+                   "seed, overrides included)")
     p.add_argument("--borrower", type=_borrower, required=True, help="borrower slot id (0-based)")
-    p.add_argument("--seed", type=_seed, help="root seed (default: the config's)")
+    p.add_argument("--path", type=whole_number(0, "a path number"), default=0,
+                   help="the Monte Carlo path (default: 0)")
+    p.add_argument("--seed", type=_seed, help="root seed (default: the config's or the run's)")
     p.set_defaults(func=cmd_trace)
 
     p = sub.add_parser("run-set", help="run several policies on common random numbers")

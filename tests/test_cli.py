@@ -129,6 +129,22 @@ def test_trace_prints_one_borrowers_events(tiny_yaml, capsys):
         assert event in out
 
 
+def test_trace_of_a_stored_run_uses_its_config_and_seed_on_any_path(stored_run, capsys):
+    from sim.config import load_config
+    from sim.reference import trace_borrower
+    from sim.store import load_run
+
+    assert main(["trace", str(stored_run), "--borrower", "2", "--path", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "), path 1, seed 3" in out  # the run's seed, not the config file's
+    manifest = load_run(stored_run, tables=()).manifest
+    rows = trace_borrower(load_config(manifest["config"]), 3, 1, 2)
+    assert out.count("due_date") == sum(r["event"] == "due_date" for r in rows) > 0
+    assert main(["trace", str(stored_run), "--borrower", "2", "--path", "2"]) == 2
+    err = flat(capsys.readouterr().err)
+    assert "--path 2: run " in err and "has paths 0 to 1" in err
+
+
 # -- bad input: status 2, one clear message, no traceback ------------------------------------------
 BAD_CONFIGS = [
     ("unknown_key", "book:\n  initial_borrower: 5\n",
