@@ -149,15 +149,23 @@ def format_errors(err: ValidationError, source: str, model: type[BaseModel]) -> 
     return "\n".join(lines)
 
 
+def _of_the_other_model(data: object, read_as: type[BaseModel], other: type[BaseModel]) -> bool:
+    """Whether ``data``, read as model ``read_as``, is a file of model ``other``: every
+    top-level key is one of ``other``'s, and some are not ``read_as``'s."""
+    if not isinstance(data, dict):
+        return False
+    keys = {str(k) for k in data}
+    return bool(keys - set(read_as.model_fields)) and keys <= set(other.model_fields)
+
+
 def deal_file_as_config(data: object, schema: type[BaseModel], source: str) -> str | None:
     """The one-line message when ``data``, read as a run config of model ``schema``, is a
-    deal (``configs/deals/*.yaml``): every top-level key is one of the deal's, and some are
-    not a run config's. None otherwise (the validation errors say what is wrong)."""
+    deal (``configs/deals/*.yaml``). None otherwise (the validation errors say what is
+    wrong)."""
     deal = _section_of(schema, "deal")
-    if not isinstance(data, dict) or not (isinstance(deal, type) and issubclass(deal, BaseModel)):
+    if not (isinstance(deal, type) and issubclass(deal, BaseModel)):
         return None
-    keys = {str(k) for k in data}
-    if not keys - set(schema.model_fields) or not keys <= set(deal.model_fields):
+    if not _of_the_other_model(data, schema, deal):
         return None
     return (f"{source}: a deal file (the notes and terms of a securitisation), not a run "
             f"config: pass it with --deal to a run config, e.g. 'creditsim run baseline "
@@ -167,12 +175,9 @@ def deal_file_as_config(data: object, schema: type[BaseModel], source: str) -> s
 def config_file_as_deal(data: object, config_schema: type[BaseModel], deal_schema: type[BaseModel],
                         source: str) -> str | None:
     """The one-line message when ``data``, read as a deal (model ``deal_schema``), is a run
-    config (model ``config_schema``): every top-level key is one of the run config's, and
-    some are not a deal's. None otherwise (the validation errors say what is wrong)."""
-    if not isinstance(data, dict):
-        return None
-    keys = {str(k) for k in data}
-    if not keys - set(deal_schema.model_fields) or not keys <= set(config_schema.model_fields):
+    config (model ``config_schema``). None otherwise (the validation errors say what is
+    wrong)."""
+    if not _of_the_other_model(data, deal_schema, config_schema):
         return None
     return (f"{source}: a run config, not a deal file: give it as the config (e.g. "
             f"'creditsim run {source}'), and to --deal a deal file such as "
