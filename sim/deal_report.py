@@ -226,13 +226,19 @@ def check_quantile(q: float, paths: int) -> None:
     and the worst path themselves and are always allowed.
 
     Raises:
-        ValueError: Naming the quantile, the paths it needs and the paths the run has.
+        ValueError: Naming the quantile, the paths it needs, the paths the run has and the
+            quantiles they give.
     """
     if 0.0 < q < 1.0 and not resolvable(q, paths):
-        side, end = ("worst", 1) if q > 0.5 else ("best", 0)
-        raise ValueError(f"the {q:g} quantile needs >= {paths_to_resolve(q):,} paths and this "
-                         f"run has {paths_text(paths)}: it would be the {side} path "
-                         f"(quantile {end})")
+        need = f"the {q:g} quantile needs >= {paths_to_resolve(q):,} paths"
+        if paths < 2:
+            raise ValueError(f"{need}; this run has {paths_text(paths)}: give 0 or 1 (its one "
+                             "path)")
+        low = 1.0 / paths  # resolved from 1/n to 1 - 1/n; the ends offered are rounded inward
+        first, last = math.ceil(low * 1e4) / 1e4, math.floor((1.0 - low) * 1e4) / 1e4
+        middle = f"{first:g}" if first == last else f"{first:g} to {last:g}"
+        raise ValueError(f"{need}; this run has {paths:,}, which give 0 (the best path), "
+                         f"{middle} and 1 (the worst)")
 
 
 # ----------------------------------------------------------------------------------------------

@@ -150,8 +150,8 @@ def test_a_quantile_the_paths_cannot_resolve_is_refused_with_the_paths_it_needs(
     """Two paths resolve quantiles 0.5 only; 0.75 would silently be the worst path, so it is
     refused, by the rule of the tranche tables (`sim.metrics.resolvable`). The extremes 0 and
     1 ask for the best and worst path themselves and stay allowed."""
-    with pytest.raises(ValueError, match=r"the 0.75 quantile needs >= 4 paths and "
-                                         r"this run has 2 paths: it would be the worst"):
+    with pytest.raises(ValueError, match=r"the 0.75 quantile needs >= 4 paths; this run has 2, "
+                                         r"which give 0 \(the best path\), 0.5 and 1"):
         build_deal_report(hand_tables(), quantile=0.75)
     with pytest.raises(ValueError, match=r"needs >= 100 paths"):
         build_deal_report(hand_tables(), quantile=0.01)
@@ -328,7 +328,7 @@ def test_deal_report_command_refuses_an_unresolvable_quantile_before_reading_tab
     assert main(["deal-report", str(deal_run.path), "--quantile", "0.99"]) == 2
     err = capsys.readouterr().err
     assert "the 0.99 quantile" in err and "needs >= 100 paths" in err
-    assert "this run has 2 paths" in err and len(err.strip().splitlines()) == 1
+    assert "this run has 2, which give" in err and len(err.strip().splitlines()) == 1
     assert read == [()]  # the manifest only: no table was read
 
 
@@ -457,4 +457,25 @@ def test_abs_page_report_shows_why_an_unresolvable_quantile_has_no_path(deal_run
     ctx = SimpleNamespace(store=RunStore(deal_run.path.parent))
     rep, message = _report(ctx, deal_run.run_id, None, 0.99, None)
     assert rep is None
-    assert message.startswith("the 0.99 quantile needs >= 100 paths and this run has 2 paths")
+    assert message.startswith("the 0.99 quantile needs >= 100 paths; this run has 2, which give")
+
+
+@pytest.mark.parametrize("paths", [1, 2, 3, 4, 7, 20, 101, 3000])
+def test_a_refused_quantile_says_which_quantiles_the_run_can_give(paths):
+    """The message offers 0, 1 and the range the run resolves, and every quantile it offers
+    is accepted (its ends rounded inward)."""
+    import re
+
+    from sim.deal_report import check_quantile
+
+    with pytest.raises(ValueError) as info:
+        check_quantile(1e-6, paths)
+    text = str(info.value)
+    if paths < 2:
+        assert text.endswith("give 0 or 1 (its one path)")
+        return
+    offered = re.findall(r"which give 0 \(the best path\), ([0-9.]+)(?: to ([0-9.]+))? and 1 "
+                         r"\(the worst\)$", text)
+    assert offered, text
+    for q in (float(v) for v in offered[0] if v):
+        check_quantile(q, paths)  # accepted
