@@ -24,6 +24,7 @@ from sim.configfile import (  # noqa: F401 - re-exported
     ConfigWarning,
     deal_file_as_config,
     format_errors,
+    manifest_as_config,
     merge_over_base,
     number_text,
     read_config_file,
@@ -1425,6 +1426,7 @@ def validate_config(data: dict, source: str = "config") -> RunConfig:
         config = RunConfig.model_validate(data)
     except ValidationError as err:
         raise ConfigError(deal_file_as_config(data, RunConfig, source)
+                          or manifest_as_config(data, source)
                           or format_errors(err, source, RunConfig)) from None
     return apply_scenario(config, source)
 

@@ -34,8 +34,8 @@ from sim.shippedfiles import shipped_configs, shipped_deals
 from sim.yamlsafe import YamlLimitError, load_yaml
 
 __all__ = ["MAX_BASE_CHAIN", "MAX_FILE_BYTES", "ConfigError", "ConfigWarning",
-           "deal_file_as_config", "format_errors", "merge_over_base", "read_config_file",
-           "short_value"]
+           "deal_file_as_config", "format_errors", "manifest_as_config", "merge_over_base",
+           "read_config_file", "short_value"]
 
 MAX_FILE_BYTES = 256 * 1024
 """Largest config or deal file read (a shipped config is about 3 kB)."""
@@ -170,6 +170,16 @@ def deal_file_as_config(data: object, schema: type[BaseModel], source: str) -> s
     return (f"{source}: a deal file (the notes and terms of a securitisation), not a run "
             f"config: pass it with --deal to a run config, e.g. 'creditsim run baseline "
             f"--deal {source}'")
+
+
+def manifest_as_config(data: object, source: str) -> str | None:
+    """The one-line message when ``data``, read as a run config, is a stored run's
+    ``manifest.json`` (its ``run_id``, ``config`` and ``tables``). None otherwise."""
+    if not (isinstance(data, dict) and {"run_id", "config", "tables"} <= set(data)):
+        return None
+    folder = Path(source).parent
+    return (f"{source}: a stored run's manifest, not a config: rerun the run with "
+            f"'creditsim run --from-manifest {folder}', or give its config as a file")
 
 
 def config_file_as_deal(data: object, config_schema: type[BaseModel], deal_schema: type[BaseModel],

@@ -358,6 +358,17 @@ def test_an_invalid_deal_file_is_named_in_the_error(tmp_path, capsys, monkeypatc
     assert err.startswith(f"error: --deal {bad}: ") and "note sizes add up to 1.2000" in err
 
 
+def test_a_runs_manifest_as_the_config_points_to_from_manifest(stored_run, tmp_path, capsys,
+                                                              monkeypatch):
+    _forbid_simulation(monkeypatch)
+    manifest = stored_run / "manifest.json"
+    assert main(["run", str(manifest), "--paths", "1", "--out", str(tmp_path / "again")]) == 2
+    err = flat(capsys.readouterr().err)
+    assert "unknown key" not in err
+    assert err.startswith(f"error: {manifest}: a stored run's manifest, not a config")
+    assert f"'creditsim run --from-manifest {stored_run}'" in err
+
+
 @pytest.mark.parametrize("command", ["run", "trace", "breakeven"])
 def test_every_config_argument_says_a_shipped_name_works(command, capsys):
     """`trace baseline` works as `run baseline` does: the help says so alike everywhere."""
