@@ -262,11 +262,10 @@ class PathSimulation:
         self._co_count = np.bincount(cohort, minlength=self.months)
         self.record_trace("charge_off", m, only=out.index)
         traced = np.isin(out.index, self.trace_ids) if self.trace_ids.size else ()
-        for j in np.flatnonzero(traced).tolist():
-            own = self.new_recoveries()  # the account alone, by the book's rules
-            own.add(m, out.recovery_total[j:j + 1], out.principal[j:j + 1] + out.fee[j:j + 1],
-                    out.channel[j:j + 1])
-            self._closed[int(out.index[j])] = own
+        for j in np.flatnonzero(traced).tolist():  # the account alone, by the book's rules
+            self._closed[int(out.index[j])] = self.platform.recovery.one_account(
+                m, int(out.recovery_total[j]), int(out.principal[j] + out.fee[j]),
+                int(out.channel[j]))
 
     def on_due_date(self, m: int) -> None:
         out = self.platform.due_date(m, self.n, self.pool, self.streams["repayment"])
@@ -459,20 +458,16 @@ class PathSimulation:
 
     # -- one borrower's story -------------------------------------------------------------
     def _trace_recoveries(self, m: int) -> None:
-        """What each traced charged-off account brings in month ``m``: a ``recovery`` row
-        when its recovery pays (``recovered``, gross of the agency's commission) and a
-        ``debt_sale`` row when what is left of it is sold (``sale_proceeds``), as the
-        reference engine tells it (:meth:`Recoveries.month_flows` on the account alone)."""
+        """What each traced charged-off account brings in month ``m``, a row per event of
+        :meth:`Recoveries.story_events` (``recovery``, ``debt_sale``), as the reference
+        engine tells it."""
         for slot in sorted(self._closed):
-            flows = self._closed[slot].month_flows(m)
-            sale = flows["debt_sale_proceeds"]
-            amount = np.zeros(slot + 1, dtype=np.int64)
-            if flows["recoveries"] - sale:
-                amount[slot] = flows["recoveries"] - sale
-                self.record_trace("recovery", m, only=np.array([slot]), recovered=amount)
-            if sale:
-                amount[slot] = sale
-                self.record_trace("debt_sale", m, only=np.array([slot]), sale_proceeds=amount)
+            for event, cents in self._closed[slot].story_events(m):
+                arrays: dict[str, Any] = {}  # cents per slot, as record_trace reads them
+                for name, value in cents.items():
+                    arrays[name] = np.zeros(slot + 1, dtype=np.int64)
+                    arrays[name][slot] = value
+                self.record_trace(event, m, only=np.array([slot]), **arrays)
 
     def record_trace(self, event: str, m: int, only: np.ndarray | None = None,
                      at: float | None = None, open_only: bool = False,

@@ -124,6 +124,29 @@ class Recoveries:
             self.totals[name][month] += int(np.rint(totals[i]))
             self.face[name][month] += int(np.rint(faces[i]))
 
+    def one_account(self, month: int, total: int, face: int, channel: int) -> Recoveries:
+        """Empty cohorts under these rules holding one account charged off in ``month``
+        (``total`` cents to recover, ``face`` cents charged off, ``channel`` an index into
+        :data:`RECOVERY_CHANNELS`): the account's own recoveries, for its story."""
+        own = Recoveries(self.recovery, self.collections, self.totals["internal"].shape[0])
+        own.add(month, np.array([total]), np.array([face]), np.array([channel]))
+        return own
+
+    def story_events(self, month: int) -> list[tuple[str, dict[str, int]]]:
+        """What these cohorts (one account's, :meth:`one_account`) bring in ``month``, as
+        story events: ``("recovery", {"recovered": cents})`` when the recovery pays (gross
+        of the agency's commission) and ``("debt_sale", {"sale_proceeds": cents})`` when
+        what is left is sold; the account's own cents by the book's rules (the book rounds
+        each month's cohort as a whole, so the two may differ by a cent)."""
+        flows = self.month_flows(month)
+        sale = flows["debt_sale_proceeds"]
+        events = []
+        if flows["recoveries"] - sale:
+            events.append(("recovery", {"recovered": flows["recoveries"] - sale}))
+        if sale:
+            events.append(("debt_sale", {"sale_proceeds": sale}))
+        return events
+
     def month_flows(self, month: int) -> dict[str, int]:
         """Cents received in ``month`` by channel, debt-sale proceeds and commissions."""
         col = self.collections

@@ -279,10 +279,8 @@ class ReferencePath:
             self.vehicle.on_charge_off(b, m, out)
         self._trace_event(b, "charge_off", m)
         if b.slot in self.traced:  # the account's own recoveries, for its story
-            own = Recoveries(self.config.recovery, self.config.collections, self.months)
-            own.add(m, np.array([out.recovery]), np.array([out.principal + out.fee]),
-                    np.array([out.channel]))
-            self.closed[b.slot] = (b, own)
+            self.closed[b.slot] = (b, self.recovery.one_account(
+                m, out.recovery, out.principal + out.fee, out.channel))
 
     # -- early warning ----------------------------------------------------------------------
     def _before_warning(self, m: int) -> None:
@@ -404,20 +402,12 @@ class ReferencePath:
 
     # -- the story --------------------------------------------------------------------------
     def _trace_recoveries(self, m: int) -> None:
-        """What a traced charged-off account brings in month ``m``: a ``recovery`` row when
-        its recovery pays (``recovered``, gross of the agency's commission) and a
-        ``debt_sale`` row when what is left of it is sold (``sale_proceeds``, from the
-        buyer). The account's own cents by the book's rules (:meth:`Recoveries.month_flows`
-        on the account alone; the book rounds each month's cohort as a whole, so the two
-        may differ by a cent)."""
+        """What a traced charged-off account brings in month ``m``: a row per event of
+        :meth:`Recoveries.story_events` on the account's own cohorts."""
         for slot in sorted(self.closed):
             b, own = self.closed[slot]
-            flows = own.month_flows(m)
-            sale = flows["debt_sale_proceeds"]
-            if flows["recoveries"] - sale:
-                self._trace_event(b, "recovery", m, recovered=flows["recoveries"] - sale)
-            if sale:
-                self._trace_event(b, "debt_sale", m, sale_proceeds=sale)
+            for event, cents in own.story_events(m):
+                self._trace_event(b, event, m, **cents)
 
     def _trace_event(self, b: Borrower, event: str, month: int, **cents: int) -> None:
         """Append ``b``'s state after ``event`` when ``b`` is traced (``cents``: amounts of
