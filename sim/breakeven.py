@@ -261,12 +261,12 @@ def _shock(config: RunConfig) -> dict:
     deal's cut-off month: the stress hits the pool the vehicle buys, as a stress run from a
     deal's closing does.
     """
-    shock = apply_scenario(config).macro.shock
-    assert shock is not None, "apply_scenario fills in the scenario's shock"
     if stressed_from_cutoff(config):
         assert config.deal is not None  # stressed_from_cutoff checks
-        shock = SCENARIOS[STRESS_SHAPE].model_copy(
-            update={"start_month": config.deal.cutoff_month, "peak_increase": 0.0})
+        return SCENARIOS[STRESS_SHAPE].model_copy(
+            update={"start_month": config.deal.cutoff_month, "peak_increase": 0.0}).model_dump()
+    shock = apply_scenario(config).macro.shock
+    assert shock is not None, "apply_scenario fills in the scenario's shock"
     return shock.model_dump()
 
 
