@@ -17,9 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.config import load_config
 from sim.ledger import DAYS_PER_MONTH
-from sim.reference import trace_borrower
+from sim.reference import stored_run_replay, trace_borrower
 from sim.store import MANIFEST
 
 ROUTINE_EVENTS = ("statement", "due_date", "purchase", "charge_off", "hardship", "recovery",
@@ -51,14 +50,13 @@ def borrower_trace(manifest: dict, path: int, borrower: int) -> pd.DataFrame:
         StoryError: when the path or the borrower id is out of range, or the run's config
             cannot be replayed (a field experiment).
     """
-    cfg = load_config(manifest["config"])
-    paths = int(manifest.get("paths", 1))
+    cfg, seed, paths = stored_run_replay(manifest)
     if not 0 <= int(path) < paths:
         raise StoryError(f"path {path} is not in this run; choose 0 to {paths - 1}")
     if not 0 <= int(borrower) < cfg.capacity:
         raise StoryError(f"borrower {borrower} is not in this book; choose 0 to {cfg.capacity - 1}")
     try:
-        rows = trace_borrower(cfg, int(manifest["seed"]), int(path), int(borrower))
+        rows = trace_borrower(cfg, seed, int(path), int(borrower))
     except ValueError as exc:
         raise StoryError(str(exc)) from exc
     trace = pd.DataFrame(rows)

@@ -414,16 +414,14 @@ def cmd_trace(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from sim.config import load_config
-    from sim.reference import trace_borrower
+    from sim.reference import stored_run_replay, trace_borrower
     from sim.shipped import resolve_config
+    from sim.store import MANIFEST, load_run
 
     given = Path(args.config)
-    if given.is_dir() and (given / "manifest.json").is_file():  # a stored run: its config
-        from sim.store import load_run
-
+    if given.is_dir() and (given / MANIFEST).is_file():  # a stored run: its config and seed
         run = load_run(given, tables=())
-        config = load_config(run.manifest["config"])
-        config_seed, paths = int(run.manifest["seed"]), int(run.manifest["paths"])
+        config, config_seed, paths = stored_run_replay(run.manifest)
         if args.path >= paths:
             raise ValueError(f"--path {args.path}: run {run.run_id} has paths 0 to {paths - 1}")
     else:

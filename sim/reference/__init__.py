@@ -8,6 +8,6 @@ Start reading at :mod:`sim.reference.engine` (one borrower's month), then
 """
 
 from sim.reference.engine import ReferencePath, simulate_reference
-from sim.reference.trace import trace_borrower
+from sim.reference.trace import stored_run_replay, trace_borrower
 
-__all__ = ["ReferencePath", "simulate_reference", "trace_borrower"]
+__all__ = ["ReferencePath", "simulate_reference", "stored_run_replay", "trace_borrower"]

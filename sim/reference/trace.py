@@ -71,3 +71,11 @@ def trace_borrower(config: RunConfig, seed: int, path: int, borrower: int, *,
     ew = config.early_warning
     return ReferencePath(config, seed, path, (borrower,), calls=calls,
                          focus_from=ew.fit_months if ew.enabled else 0).replay()
+
+
+def stored_run_replay(manifest: dict) -> tuple[RunConfig, int, int]:
+    """What replaying a stored run's paths needs, from its manifest: the run's config (its
+    overrides and deal included), its root seed and its number of paths."""
+    from sim.config import load_config
+
+    return load_config(manifest["config"]), int(manifest["seed"]), int(manifest.get("paths", 1))
