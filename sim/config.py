@@ -1085,6 +1085,29 @@ class ReageConfig(_Model):
     )
 
 
+class ArrangementsConfig(_Model):
+    """What a collector's repayment arrangement does to the termination of the contract
+    (``billing.acceleration_dpd``). Platform policy; both switches are off by default.
+
+    With both on, an arrangement is forbearance on a live contract: kept, it holds
+    termination off; broken (a due date under it that did not pay its instalment) while
+    the account is ``acceleration_dpd`` days past due, the contract is terminated and the
+    arrangement ends with it, so that a terminated balance is left to recovery (the agency,
+    legal action). docs/MODEL.md ("Calibration and sources") gives what this does to the
+    depth of delinquency, the collector's effect and the cycle.
+    """
+
+    hold_termination_while_kept: bool = Field(
+        False, description="Whether the contract of an account under a running arrangement "
+        "whose last due date under it paid at least the arrangement's instalment is not "
+        "terminated at billing.acceleration_dpd (platform policy: a lender's right to "
+        "terminate, e.g. BGB s. 498, is not an obligation).")
+    end_at_termination: bool = Field(
+        False, description="Whether a running arrangement ends when the contract is "
+        "terminated, and a terminated account is not offered a new one (platform policy: a "
+        "terminated balance is in recovery).")
+
+
 class DebtSaleConfig(_Model):
     """Sale of charged-off debt to a buyer."""
 
@@ -1146,6 +1169,7 @@ class CollectionsConfig(_Model):
     legal: LegalConfig = LegalConfig()
     hardship: HardshipConfig = HardshipConfig()
     reage: ReageConfig = ReageConfig()
+    arrangements: ArrangementsConfig = ArrangementsConfig()
     debt_sale: DebtSaleConfig = DebtSaleConfig()
     agency_recovery_factor: NonNeg = Field(
         1.3, le=5, description="Recovery mean multiplier after charge-off for agency accounts."

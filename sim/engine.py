@@ -175,7 +175,8 @@ class PathSimulation:
         return kind(c.collections, c.repayment, c.experiment, c.capacity,
                     self.keys["collections"], self.env, experiment_key=self.keys["experiment"],
                     ledger=self.platform.ledger, active=self.platform.active, pool=self.pool,
-                    on_payment=self.record_payment, on_trace=self.record_trace)
+                    on_payment=self.record_payment, on_trace=self.record_trace,
+                    accelerated=self.platform.accelerated)
 
     # -- the clock ---------------------------------------------------------------------------
     def _monthly(self, offset: float, handler: Callable[[int], None]
@@ -240,7 +241,8 @@ class PathSimulation:
         u_next = self.unemployment[min(m + 1, self.months - 1)]
         self.pool.step_income(self.n, float(self.unemployment[m]), self.streams["income"],
                               float(u_next))
-        _, fees = self.platform.statement(m, self.n)
+        _, fees = self.platform.statement(m, self.n, self.collections.termination_held(m, self.n))
+        self.collections.end_terminated_arrangements(self.n)
         self.month.add("fees_billed", fees.sum())
         self.early_warning.on_statement(m, self.n, self.lender_view())
         self.record_trace("statement", m, open_only=True, bill=self.platform.ledger.owed(self.n))

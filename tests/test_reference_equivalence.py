@@ -66,6 +66,12 @@ CASES = {
                                                        "acceleration_dpd": None}),
     "everyone_in_hardship_and_debt_sale": small(collections={
         "hardship": {"request_prob": 1.0, "income_drop": 0.0}, "debt_sale": {"enabled": True}}),
+    "arrangements_hold_termination_and_end_with_it": small(collections={"arrangements": {
+        "hold_termination_while_kept": True, "end_at_termination": True}}),
+    "arrangements_hold_termination": small(collections={"arrangements": {
+        "hold_termination_while_kept": True}}),
+    "arrangements_end_at_termination_no_reage": small(collections={
+        "arrangements": {"end_at_termination": True}, "reage": {"enabled": False}}),
     "roll_chain": small(repayment={"model": "roll_chain"}),
     "one_factor": small(repayment={"model": "one_factor"}),
     "bernoulli_recession": small("recession", repayment={"model": "bernoulli"}),
@@ -76,6 +82,13 @@ CASES = {
 def test_both_engines_keep_the_same_books(name):
     config = CASES[name]
     assert_same_path(simulate_path(config, 3, 1), simulate_reference(config, 3, 1))
+
+
+@pytest.mark.parametrize("name", [n for n in CASES if n.startswith("arrangements_")])
+def test_the_arrangement_policies_change_the_book(name):
+    """Each arrangement case above exercises its rule: its books differ from the baseline's."""
+    base, changed = simulate_path(CASES["baseline"], 3, 1), simulate_path(CASES[name], 3, 1)
+    assert not np.array_equal(base.rolls, changed.rolls)
 
 
 def test_every_traced_borrower_lives_the_same_life_in_both_engines():
@@ -149,5 +162,17 @@ def test_changing_one_rule_in_the_reference_engine_fails_the_comparison(monkeypa
     vectorised = simulate_path(config, 3, 1)
     assert_same_path(vectorised, simulate_reference(config, 3, 1))  # the unchanged rules
     mutate(monkeypatch)
+    with pytest.raises(AssertionError):
+        assert_same_path(vectorised, simulate_reference(config, 3, 1))
+
+
+def test_dropping_the_termination_hold_in_one_engine_fails_the_comparison(monkeypatch):
+    """The reference engine terminates every account at the threshold again (its hold
+    switched off) while the vectorised engine holds kept arrangements: the books differ."""
+    from sim.reference import platform
+
+    config = CASES["arrangements_hold_termination_and_end_with_it"]
+    vectorised = simulate_path(config, 3, 1)
+    monkeypatch.setattr(platform, "termination_held", lambda config, b, month: False)
     with pytest.raises(AssertionError):
         assert_same_path(vectorised, simulate_reference(config, 3, 1))

@@ -144,7 +144,8 @@ def ladder_rules(col: Collections, days: int) -> Rules:
         legal_min_cents=legal_cfg.min_balance * 100, legal_cost_cents=int(
             round(legal_cfg.cost * 100)),
         max_cash_share=float(rep.max_cash_share), partial=bool(rep.partial_payments),
-        other_debt=float(col.pool.rules.income.other_debt_limit_months))
+        other_debt=float(col.pool.rules.income.other_debt_limit_months),
+        end_at_termination=cfg.arrangements.end_at_termination)
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,8 @@ class Collections:
         ledger, active, pool: the accounts' bills, whether each account is open, and the
             borrowers; the collection process takes payments into the ledger and moves
             borrowers (escalation, arrangements, savings spent).
+        accelerated: whether each account's contract is terminated (the platform's flags;
+            read by ``collections.arrangements``); None: never.
         on_payment: told of every payment a contact brings (principal, fee, accounts).
         on_trace: told of the accounts contacted (for the traced borrowers' stories).
     """
@@ -190,12 +193,15 @@ class Collections:
                  experiment: ExperimentConfig, capacity: int, key: int,
                  env: simpy.Environment, *, experiment_key: int, ledger: Ledger,
                  active: np.ndarray,
-                 pool: BorrowerPool, on_payment: PaymentHook, on_trace: TraceHook = _no_trace):
+                 pool: BorrowerPool, on_payment: PaymentHook, on_trace: TraceHook = _no_trace,
+                 accelerated: np.ndarray | None = None):
         self.col = col
         self.repayment = repayment
         self.key = key
         self.env = env
         self.ledger, self.active, self.pool = ledger, active, pool
+        self.accelerated = (accelerated if accelerated is not None
+                            else np.zeros(capacity, dtype=bool))
         self.on_payment, self.on_trace = on_payment, on_trace
         self.steps = self.col.ladder if self.col.enabled else []
         humans = [j for j, s in enumerate(self.steps) if s.channel == "human"]
@@ -322,7 +328,7 @@ class Collections:
         return Book(ledger.oldest, ledger.unpaid, ledger.outstanding, ledger.due_principal,
                     ledger.due_fee, ledger.reaged_left, self.active, pool.kind, pool.escalated,
                     pool.stretch, pool.arrangement_until, pool.plan_instalment, pool.savings,
-                    pool.permanent_income, pool.disposable, pool.score)
+                    pool.permanent_income, pool.disposable, pool.score, self.accelerated)
 
     def _day(self, day: int) -> None:
         """One day of the ladder, telling the experiment and the trace as it goes."""
@@ -429,7 +435,7 @@ class Collections:
             The accounts re-aged, for the engine to pass on.
         """
         rules = self.col.reage
-        if not (self.col.enabled and rules.enabled):
+        if not self.col.enabled:
             return NOTHING_RESTRUCTURED
         n = paid.shape[0]
         pool, ledger = self.pool, self.ledger
@@ -437,6 +443,8 @@ class Collections:
         streak = self.arrangement_streak[:n]
         kept = (paid > 0) & (paid >= pool.plan_instalment[:n])
         streak[:] = np.where(under & kept, streak + 1, 0)
+        if not rules.enabled:
+            return NOTHING_RESTRUCTURED
         idx = np.flatnonzero((streak >= rules.after_payments) & missed & self.active[:n])
         last = ledger.reaged_month[idx]
         idx = idx[(last < 0) | (month - last >= rules.min_months_between)]
@@ -447,6 +455,22 @@ class Collections:
         pool.arrangement_until[idx] = -1
         self.reage_counts["arrangement_reages"] += idx.size
         return out
+
+    # -- arrangements and termination ----------------------------------------------------------
+    def termination_held(self, month: int, n: int) -> np.ndarray | None:
+        """Accounts 0..n-1 whose termination a kept arrangement holds off at ``month``'s
+        statement (``arrangements.hold_termination_while_kept``): an arrangement runs and its
+        last due date paid at least its instalment. None when the policy is off."""
+        if not (self.col.enabled and self.col.arrangements.hold_termination_while_kept):
+            return None
+        return (self.pool.arrangement_until[:n] >= month) & (self.arrangement_streak[:n] >= 1)
+
+    def end_terminated_arrangements(self, n: int) -> None:
+        """After a statement: the arrangements of terminated accounts (of 0..n-1) end
+        (``arrangements.end_at_termination``)."""
+        if self.col.enabled and self.col.arrangements.end_at_termination:
+            ended = self.accelerated[:n] & (self.pool.arrangement_until[:n] >= 0)
+            self.pool.arrangement_until[:n][ended] = -1
 
     def _reage(self, month: int, idx: np.ndarray, grace: int) -> Restructured:
         """Restructure accounts ``idx`` (re-age): a new plan, no queue, no promise."""

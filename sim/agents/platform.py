@@ -126,12 +126,19 @@ class Platform:
         self.recent_cut[idx] = 1.0
 
     # -- billing and payments ----------------------------------------------------------------
-    def statement(self, month: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    def statement(self, month: int, n: int, held: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
         """Issue the month's statements; late fees accrue on overdue principal; accounts
-        ``billing.acceleration_dpd`` days past due have their whole balance called due."""
+        ``billing.acceleration_dpd`` days past due have their whole balance called due,
+        except those of 0..n-1 flagged in ``held`` ((n,) bool: a kept arrangement holds
+        termination off)."""
         bill = self.billing
+        open_ = self.active
+        if held is not None:
+            open_ = self.active.copy()
+            open_[:n] &= ~held
         return self.ledger.statement(month, n, bill.late_fee_daily * DAYS_PER_MONTH,
-                                     bill.acceleration_dpd, self.active, self.accelerated)
+                                     bill.acceleration_dpd, open_, self.accelerated)
 
     def due_date(self, month: int, n: int, pool: BorrowerPool,
                  rng: np.random.Generator) -> DueDateOutcome:

@@ -185,14 +185,15 @@ def promises_due(day: int, r: Rules, s: State, b: Book, bufs, sizes) -> None:  #
 def _arrangements(day: int, who: np.ndarray, ch: np.ndarray, responded: np.ndarray,
                   r: Rules, b: Book) -> None:
     """Responses that move the unwilling (escalation), and responses to channels that
-    negotiate, which start a repayment arrangement over the channel's months."""
+    negotiate, which start a repayment arrangement over the channel's months (not on a
+    terminated contract when ``r.end_at_termination``)."""
     month = day // r.days_per_month
     for i in responded:
         if r.escalation[ch[i]] and b.kind[who[i]] == r.unwilling:
             b.escalated[who[i]] = True
     for i in responded:
         w, c = who[i], ch[i]
-        if r.arrangement[c] > 0:
+        if r.arrangement[c] > 0 and not (r.end_at_termination and b.accelerated[w]):
             b.stretch[w] = r.stretch[c]
             b.arrangement_until[w] = month + r.arrangement[c]
             b.plan_instalment[w] = -(-b.outstanding[w] // r.arrangement[c])

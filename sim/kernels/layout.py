@@ -71,6 +71,7 @@ class Rules(NamedTuple):
     max_cash_share: float
     partial: bool  # partial payments taken
     other_debt: float  # months of income debts elsewhere can take
+    end_at_termination: bool  # no arrangement runs on a terminated contract
 
 
 class State(NamedTuple):
@@ -113,3 +114,4 @@ class Book(NamedTuple):
     permanent_income: np.ndarray
     disposable: np.ndarray
     score: np.ndarray
+    accelerated: np.ndarray  # bool, the contract is terminated (whole balance due)

@@ -297,9 +297,10 @@ class CollectionsDesk:
             p = self.params[ch]
             if p.escalation and b.kind == UNWILLING:
                 b.escalated = True
+        ended = self.col.arrangements.end_at_termination and b.accelerated
         for ch in responded:  # a negotiating channel starts a repayment arrangement
             p = self.params[ch]
-            if p.arrangement_months > 0:
+            if p.arrangement_months > 0 and not ended:
                 b.stretch = p.stretch_months
                 b.arrangement_until = day // DAYS_PER_MONTH + p.arrangement_months
                 b.plan_instalment = -(-b.account.outstanding // p.arrangement_months)
@@ -383,11 +384,13 @@ class CollectionsDesk:
         ``reage.after_payments`` due dates in a row under an arrangement and is still past
         due (not within ``reage.min_months_between`` months of its last re-age)."""
         rules, f = self.col.reage, b.file
-        if not (self.col.enabled and rules.enabled):
+        if not self.col.enabled:
             return
         under = b.arrangement_until >= month
         kept = paid > 0 and paid >= b.plan_instalment
         f.arrangement_streak = f.arrangement_streak + 1 if under and kept else 0
+        if not rules.enabled:
+            return
         last = b.account.reaged_month
         if (f.arrangement_streak >= rules.after_payments and missed and b.active
                 and (last < 0 or month - last >= rules.min_months_between)):

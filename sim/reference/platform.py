@@ -37,14 +37,30 @@ def initial_limit(config: RunConfig, b: Borrower) -> int:
 
 
 def statement(config: RunConfig, b: Borrower, month: int) -> int:
-    """Issue ``month``'s statement; accelerate at ``billing.acceleration_dpd``. Fees billed."""
-    bill = config.billing
+    """Issue ``month``'s statement; terminate the contract (accelerate) at
+    ``billing.acceleration_dpd`` unless a kept arrangement holds it off
+    (:func:`termination_held`); a terminated contract's arrangement ends when
+    ``collections.arrangements.end_at_termination``. Fees billed."""
+    bill, col = config.billing, config.collections
     _, fee = b.account.bill(month, bill.late_fee_daily * DAYS_PER_MONTH)
     if (bill.acceleration_dpd is not None and b.active and not b.accelerated
+            and not termination_held(config, b, month)
             and b.account.days_past_due(month * DAYS_PER_MONTH) >= bill.acceleration_dpd):
         b.account.accelerate(month)
         b.accelerated = True
+    if col.enabled and col.arrangements.end_at_termination and b.accelerated:
+        b.arrangement_until = -1
     return fee
+
+
+def termination_held(config: RunConfig, b: Borrower, month: int) -> bool:
+    """Whether a kept arrangement holds off the termination of ``b``'s contract at
+    ``month``'s statement (``collections.arrangements.hold_termination_while_kept``): an
+    arrangement runs and its last due date under it paid at least its instalment."""
+    col = config.collections
+    return bool(col.enabled and col.arrangements.hold_termination_while_kept
+                and b.arrangement_until >= month and b.file is not None
+                and b.file.arrangement_streak >= 1)
 
 
 @dataclass
