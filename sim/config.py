@@ -619,6 +619,16 @@ class RepaymentConfig(_Model):
         description="Largest share of cash on hand a borrower puts towards the bill. Modelling "
         "choice: a borrower keeps some cash back for other needs.",
     )
+    stretch_within_income: bool = Field(
+        True,
+        description="Whether the cash a collector's contact or a running arrangement finds "
+        "beyond savings (collections.channels.*.stretch_months of permanent income) is capped "
+        "at the month's income less essentials (true: an affordable arrangement, FCA CONC 7.3 "
+        "and the Standard Financial Statement) or found wherever the borrower can, borrowing "
+        "from family or running up debts elsewhere, still within "
+        "income.other_debt_limit_months (false). Modelling choice; docs/MODEL.md "
+        "('Calibration and sources') measures both.",
+    )
     partial_payments: bool = Field(
         True,
         description="Whether borrowers who cannot pay all pay any part (modelling choice, true "

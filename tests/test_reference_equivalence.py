@@ -72,6 +72,10 @@ CASES = {
         "hold_termination_while_kept": True}}),
     "arrangements_end_at_termination_no_reage": small(collections={
         "arrangements": {"end_at_termination": True}, "reage": {"enabled": False}}),
+    "stretch_beyond_income_with_arrangement_switches": small(
+        repayment={"stretch_within_income": False},
+        collections={"arrangements": {"hold_termination_while_kept": True,
+                                      "end_at_termination": True}}),
     "roll_chain": small(repayment={"model": "roll_chain"}),
     "one_factor": small(repayment={"model": "one_factor"}),
     "bernoulli_recession": small("recession", repayment={"model": "bernoulli"}),
@@ -84,7 +88,8 @@ def test_both_engines_keep_the_same_books(name):
     assert_same_path(simulate_path(config, 3, 1), simulate_reference(config, 3, 1))
 
 
-@pytest.mark.parametrize("name", [n for n in CASES if n.startswith("arrangements_")])
+@pytest.mark.parametrize("name", [n for n in CASES if n.startswith(("arrangements_",
+                                                                       "stretch_"))])
 def test_the_arrangement_policies_change_the_book(name):
     """Each arrangement case above exercises its rule: its books differ from the baseline's."""
     base, changed = simulate_path(CASES["baseline"], 3, 1), simulate_path(CASES[name], 3, 1)
@@ -174,5 +179,21 @@ def test_dropping_the_termination_hold_in_one_engine_fails_the_comparison(monkey
     config = CASES["arrangements_hold_termination_and_end_with_it"]
     vectorised = simulate_path(config, 3, 1)
     monkeypatch.setattr(platform, "termination_held", lambda config, b, month: False)
+    with pytest.raises(AssertionError):
+        assert_same_path(vectorised, simulate_reference(config, 3, 1))
+
+
+def test_capping_the_stretch_in_one_engine_fails_the_comparison(monkeypatch):
+    """The reference engine keeps the affordability cap while the vectorised engine lets a
+    stretch run beyond the month's income: the books differ."""
+    from sim.reference.borrower import Borrower
+
+    config = CASES["stretch_beyond_income_with_arrangement_switches"]
+    vectorised = simulate_path(config, 3, 1)
+    capped = config.model_copy(update={"repayment": config.repayment.model_copy(
+        update={"stretch_within_income": True})})
+    cash = Borrower.cash_for_bill
+    monkeypatch.setattr(Borrower, "cash_for_bill",
+                        lambda self, config, share, stretch: cash(self, capped, share, stretch))
     with pytest.raises(AssertionError):
         assert_same_path(vectorised, simulate_reference(config, 3, 1))

@@ -37,7 +37,7 @@ SCORE_MIN, SCORE_MAX = 300.0, 900.0
 RELIABLE, DISORGANISED, CONSTRAINED, UNWILLING, FIRST_PAYMENT_DEFAULT = range(len(BORROWER_TYPES))
 BUST_OUT_CENTS = 10**12  # a first-payment defaulter wants all the line can give
 PaymentRules = tuple[float, float, float, float, float, float, float, bool, bool, int, int, int,
-                     int]
+                     int, bool]
 """The ``rules`` of :func:`sim.kernels.payments.pay_one`."""
 PaymentInputs = tuple[PaymentRules, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                       np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -392,7 +392,8 @@ class BorrowerPool:
                  float(nudges.forget_reduction), float(self.rules.reminder_effect),
                  float(rep.willingness_wobble_sd), float(rep.max_cash_share),
                  float(self.rules.income.other_debt_limit_months), bool(rep.partial_payments),
-                 by_whole_bills, DISORGANISED, UNWILLING, FIRST_PAYMENT_DEFAULT, int(self.month))
+                 by_whole_bills, DISORGANISED, UNWILLING, FIRST_PAYMENT_DEFAULT, int(self.month),
+                 bool(rep.stretch_within_income))
         return (rules, self.kind, self.autopay, self.willingness, self.escalated,
                 self.reminded, self.nudge_effect(n), self.arrangement_until, self.stretch,
                 self.savings, self.permanent_income, self.disposable)
@@ -420,7 +421,8 @@ class BorrowerPool:
         The share ``share`` of positive savings, plus what a repayment arrangement moves
         up the payment hierarchy: ``stretch`` months of permanent income, at most what is
         affordable, the month's income less essentials (an unemployed borrower whose
-        benefit does not cover essentials has nothing to move), paid by running up debts
+        benefit does not cover essentials has nothing to move; without that cap when
+        ``repayment.stretch_within_income`` is false), paid by running up debts
         elsewhere, so never beyond what those debts can still take (down to
         ``income.other_debt_limit_months``). Affordability: collectors must set
         arrangements the borrower can sustain from income after essential spending (FCA
@@ -437,7 +439,8 @@ class BorrowerPool:
         idx = _slots(slice(0, n) if isinstance(n, int) else n)
         return cash_for_bills(idx, _per_slot(share, idx.size), _per_slot(stretch, idx.size),
                               self.savings, self.permanent_income, self.disposable,
-                              float(self.rules.income.other_debt_limit_months))
+                              float(self.rules.income.other_debt_limit_months),
+                              bool(self.rules.repayment.stretch_within_income))
 
     def score_rules(self) -> tuple[float, float, float, float, float]:
         """The ``score_rules`` of :func:`sim.kernels.payments.moved_score`: (on_time_gain,

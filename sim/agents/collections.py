@@ -145,7 +145,8 @@ def ladder_rules(col: Collections, days: int) -> Rules:
             round(legal_cfg.cost * 100)),
         max_cash_share=float(rep.max_cash_share), partial=bool(rep.partial_payments),
         other_debt=float(col.pool.rules.income.other_debt_limit_months),
-        end_at_termination=cfg.arrangements.end_at_termination)
+        end_at_termination=cfg.arrangements.end_at_termination,
+        stretch_within_income=bool(rep.stretch_within_income))
 
 
 @dataclass(frozen=True)

@@ -27,15 +27,17 @@ import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
 
 @njit(cache=True)
 def cash_for_bill(w: int, share: float, stretch: float, savings: np.ndarray,
-                  permanent: np.ndarray, disposable: np.ndarray, other_debt: float) -> int:
+                  permanent: np.ndarray, disposable: np.ndarray, other_debt: float,
+                  within_income: bool) -> int:
     """Cents borrower ``w`` can put towards the line's bill (see ``BorrowerPool.cash_for_bill``).
 
     ``share`` of positive savings plus what an arrangement moves up (``stretch`` months of
-    permanent income, at most ``disposable``), never beyond what debts elsewhere can still
-    take (``other_debt`` months of permanent income below zero savings).
+    permanent income, at most ``disposable`` when ``within_income``), never beyond what
+    debts elsewhere can still take (``other_debt`` months of permanent income below zero
+    savings).
     """
     s, p = savings[w], permanent[w]
-    moved = min(stretch * p, disposable[w])
+    moved = min(stretch * p, disposable[w]) if within_income else stretch * p
     room = max(s + other_debt * p, 0.0)
     cash = min(max(s, 0.0) * share + moved, room)
     return int(np.floor(cash * 100.0))
@@ -126,13 +128,13 @@ def pay_account(month: int, w: int, amount: int, due_principal: np.ndarray,
 @njit(cache=True)
 def cash_for_bills(who: np.ndarray, share: np.ndarray, stretch: np.ndarray,
                    savings: np.ndarray, permanent: np.ndarray, disposable: np.ndarray,
-                   other_debt: float) -> np.ndarray:
+                   other_debt: float, within_income: bool) -> np.ndarray:
     """:func:`cash_for_bill` of each borrower of ``who`` (shape (k,)) at its ``share`` and
     ``stretch`` (shape (k,) each); cents, int64 of shape (k,)."""
     out = np.empty(who.shape[0], dtype=np.int64)
     for t in range(who.shape[0]):
         out[t] = cash_for_bill(who[t], share[t], stretch[t], savings, permanent, disposable,
-                               other_debt)
+                               other_debt, within_income)
     return out
 
 

@@ -131,7 +131,7 @@ def pay(day: int, who: np.ndarray, dpd: np.ndarray, ch: np.ndarray, r: Rules, s:
     for i in range(who.shape[0]):
         w, c = who[i], ch[i]
         cash = cash_for_bill(w, r.max_cash_share, r.stretch[c], b.savings, b.permanent_income,
-                             b.disposable, r.other_debt)
+                             b.disposable, r.other_debt, r.stretch_within_income)
         amount = min(b.unpaid[w], cash)
         if not r.partial:
             amount = whole_bills(month, w, amount, b.due_principal, b.due_fee)

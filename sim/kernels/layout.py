@@ -71,6 +71,7 @@ class Rules(NamedTuple):
     max_cash_share: float
     partial: bool  # partial payments taken
     other_debt: float  # months of income debts elsewhere can take
+    stretch_within_income: bool  # a stretch is capped by the month's affordable amount
     end_at_termination: bool  # no arrangement runs on a terminated contract
 
 

@@ -52,7 +52,8 @@ def pay_one(i: int, owed: int, u_forget: float, z: float, delinquent: bool, mont
     income.other_debt_limit_months, partial_payments, whole bills (when partial payments are
     not taken: pay the most in whole bills, oldest first, from ``due_principal`` and
     ``due_fee``; else all or nothing), the types disorganised, unwilling and first-payment
-    defaulter, the borrowers' month (an arrangement lasting to it or later is running)).
+    defaulter, the borrowers' month (an arrangement lasting to it or later is running),
+    whether an arrangement's ``stretch`` is capped by ``disposable``).
     ``u_forget`` is the borrower's forgetting uniform, ``z`` the standard normal
     of the willingness wobble, ``effect`` the share of the
     education effect left (:meth:`BorrowerPool.nudge_effect`), ``delinquent`` whether an
@@ -67,7 +68,7 @@ def pay_one(i: int, owed: int, u_forget: float, z: float, delinquent: bool, mont
     """
     (forget_prob, disorganised_prob, forget_reduction, reminder_effect, wobble_sd,
      max_cash_share, other_debt, partial, by_whole_bills, disorganised, unwilling,
-     first_payment_default, pool_month) = rules
+     first_payment_default, pool_month, within_income) = rules
     k = kind[i]
     was_reminded = reminded[i]
     reminded[i] = False
@@ -81,7 +82,8 @@ def pay_one(i: int, owed: int, u_forget: float, z: float, delinquent: bool, mont
                | (k == first_payment_default))
     plan = stretch[i] if arrangement_until[i] >= pool_month else 0.0
     share = 1.0 if was_reminded else max_cash_share
-    capacity = cash_for_bill(i, share, plan, savings, permanent, disposable, other_debt)
+    capacity = cash_for_bill(i, share, plan, savings, permanent, disposable, other_debt,
+                             within_income)
     pay = min(owed, capacity)
     if not partial and by_whole_bills:
         if pay < owed:

@@ -266,10 +266,13 @@ class Borrower:
     def cash_for_bill(self, config: RunConfig, share: float, stretch: float) -> int:
         """Cents the borrower can put to the line: ``share`` of positive savings plus what an
         arrangement moves up the payment hierarchy (``stretch`` months of permanent income,
-        at most what is affordable: the month's income less essentials), never beyond
+        at most what is affordable: the month's income less essentials, unless
+        ``repayment.stretch_within_income`` is false), never beyond
         ``-other_debt_limit_months`` of debts."""
         perm = self.permanent_income
-        moved = min(stretch * perm, self.disposable)
+        moved = stretch * perm
+        if config.repayment.stretch_within_income:
+            moved = min(moved, self.disposable)
         room = max(self.savings + config.income.other_debt_limit_months * perm, 0.0)
         cash = min(max(self.savings, 0.0) * share + moved, room)
         return int(math.floor(cash * 100.0))
