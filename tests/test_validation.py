@@ -529,3 +529,29 @@ def test_a_check_name_is_printed_whole_on_one_line():
     console = Console(width=100, record=True)
     console.print(table(rows, "checks"))
     assert name in console.export_text()
+
+
+def test_set_changes_the_shipped_books_the_facts_run_and_writes_no_report(
+        tmp_path, monkeypatch, capsys):
+    """validate --set KEY=VALUE runs the facts on the changed baseline, names the change in
+    the command it prints, and writes no report unless --out asks (it would replace the
+    committed one with another model's)."""
+    from sim.validation.facts import tables
+
+    monkeypatch.chdir(tmp_path)
+    quick = Settings(quick=True)
+    changed = Settings(quick=True, overrides=("spending.stress_multiplier=1",))
+    shipped = tables(quick, "baseline", 2)["portfolio"]["balance_dpd_31_60"].sum()
+    calm = tables(changed, "baseline", 2)["portfolio"]["balance_dpd_31_60"].sum()
+    assert calm < shipped  # less spending on the line when savings run low: less arrears
+    assert main(["--quick", "--only", "fact.delinquency", "--no-progress",
+                 "--set", "spending.stress_multiplier=1"]) in (0, 1)
+    assert "--set spending.stress_multiplier=1" in capsys.readouterr().out
+    assert not (tmp_path / "docs" / "VALIDATION.md").exists()
+
+
+def test_a_bad_set_is_refused_before_any_check(capsys):
+    assert main(["--only", "fact.delinquency", "--set", "spending.stres=1",
+                 "--no-progress", "--out", "-"]) == 2
+    err = capsys.readouterr().err
+    assert "spending.stres=1" in err and "stress_multiplier" in err

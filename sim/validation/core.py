@@ -124,12 +124,15 @@ class Settings:
         paths: Monte Carlo paths (or replications) per check; None uses each check's
             default for the mode.
         workers: local worker processes for checks that run many engine paths.
+        overrides: ``KEY=VALUE`` settings (:func:`sim.settings.apply_settings`) applied to
+            every shipped config the experiments and facts load.
     """
 
     seed: int = DEFAULT_SEED
     quick: bool = False
     paths: int | None = None
     workers: int = 1
+    overrides: tuple[str, ...] = ()
 
     def seed_for(self, name: str) -> int:
         """The root seed of check ``name``: ``SeedSequence([seed, crc32(name)])``'s first word."""

@@ -25,22 +25,23 @@ BOOK = {"quick": {"initial_borrowers": 8000, "new_borrowers_per_month": 200,
                  "horizon_months": 48}}
 
 
-def baseline_config() -> RunConfig:
-    """The shipped baseline config (found by name in the package's configs)."""
+def baseline_config(overrides: tuple[str, ...] = ()) -> RunConfig:
+    """The shipped baseline config (found by name in the package's configs), with the
+    ``KEY=VALUE`` ``overrides`` of ``creditsim validate --set``."""
     from sim.validation.facts import shipped_config
 
-    return shipped_config(BASELINE)
+    return shipped_config(BASELINE, overrides)
 
 
 def experiment_config(mode: str, channel: str, at_dpd: int, follow_days: int,
-                      without_channel: bool) -> RunConfig:
+                      without_channel: bool, overrides: tuple[str, ...] = ()) -> RunConfig:
     """The baseline book with a field experiment of ``channel`` at ``at_dpd`` days past due.
 
     ``without_channel``: the ladder's own rungs of that channel are removed, so the control
     arm gets no such contact (as in a study where only the treated are called). Hardship
     re-ageing is off so that repayment means payment; the deal is off.
     """
-    base = baseline_config().model_copy(update={"deal": None})
+    base = baseline_config(overrides).model_copy(update={"deal": None})
     ladder = [s.model_dump() for s in base.collections.ladder
               if not (without_channel and s.channel == channel)]
     return with_overrides(base, {
@@ -76,7 +77,8 @@ def arm_difference(treated: np.ndarray, outcome: np.ndarray) -> tuple[float, flo
 def _run(settings: Settings, name: str, paths: int, channel: str, at_dpd: int,
          follow_days: int, without_channel: bool) -> dict[str, np.ndarray]:
     mode = "quick" if settings.quick else "full"
-    cfg = experiment_config(mode, channel, at_dpd, follow_days, without_channel)
+    cfg = experiment_config(mode, channel, at_dpd, follow_days, without_channel,
+                            settings.overrides)
     seed = settings.seed_for(name)
     parts = map_paths(run_experiment_path, [(cfg, seed, p) for p in range(paths)],
                       settings.workers)
@@ -145,7 +147,7 @@ def run_education_path(config: RunConfig, seed: int, path: int) -> dict[str, np.
 def education(settings: Settings, paths: int) -> list[Check]:
     """Borrower education reaching half of new borrowers: a very small effect on default."""
     mode = "quick" if settings.quick else "full"
-    base = baseline_config().model_copy(update={"deal": None})
+    base = baseline_config(settings.overrides).model_copy(update={"deal": None})
     cfg = with_overrides(base, deep_merge({"book": BOOK[mode]},
                                           {"nudges": {"enabled": True, "reach": 0.5}}))
     seed = settings.seed_for("experiment.education")

@@ -29,23 +29,25 @@ KNOWN_GAPS = ("fact.depth.dpd90_of_dpd30",)
 ("Calibration and sources"); the committed report may show only these failing."""
 
 
-def shipped_config(name: str) -> RunConfig:
-    """A shipped config by name (``baseline``, ``severe_recession``, ...).
+def shipped_config(name: str, overrides: tuple[str, ...] = ()) -> RunConfig:
+    """A shipped config by name (``baseline``, ``severe_recession``, ...), with the
+    ``KEY=VALUE`` ``overrides`` of ``creditsim validate --set`` applied.
 
     Raises:
-        sim.config.ConfigError: no such shipped config.
+        sim.config.ConfigError: no such shipped config, or an override it refuses.
     """
+    from sim.settings import apply_settings
     from sim.shipped import resolve_config
 
-    return load_config(resolve_config(name))
+    return apply_settings(load_config(resolve_config(name)), list(overrides))
 
 
 @cache
-def _run_tables(name: str, mode: str, paths: int, seed: int,
-                workers: int) -> dict[str, pd.DataFrame]:
+def _run_tables(name: str, mode: str, paths: int, seed: int, workers: int,
+                overrides: tuple[str, ...] = ()) -> dict[str, pd.DataFrame]:
     import sim
 
-    cfg = with_overrides(shipped_config(name).model_copy(update={"deal": None}),
+    cfg = with_overrides(shipped_config(name, overrides).model_copy(update={"deal": None}),
                          {"book": BOOK[mode]})
     run = sim.run(cfg, paths=paths, seed=seed, workers=workers, out=None)
     return {k: run.tables[k] for k in ("portfolio", "rolls", "vintages")}
@@ -54,7 +56,8 @@ def _run_tables(name: str, mode: str, paths: int, seed: int,
 def tables(settings: Settings, name: str, paths: int) -> dict[str, pd.DataFrame]:
     """The portfolio, rolls and vintages tables of shipped config ``name`` (cached)."""
     mode = "quick" if settings.quick else "full"
-    return _run_tables(name, mode, paths, settings.seed_for(f"fact.{name}"), settings.workers)
+    return _run_tables(name, mode, paths, settings.seed_for(f"fact.{name}"), settings.workers,
+                       settings.overrides)
 
 
 def per_path_interval(values: pd.Series) -> tuple[float, float]:

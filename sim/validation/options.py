@@ -35,13 +35,19 @@ def add_options(parser: argparse.ArgumentParser,
                    "the full run, none with --quick, --only or --paths, whose partial report "
                    "would replace the committed one)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", default=None,
+                   help="change one value of the shipped configs the experiments and facts "
+                   "run (the baseline and its severe recession), e.g. --set "
+                   "spending.stress_multiplier=1 (repeatable; keys as in docs/CONFIG.md); the "
+                   "oracles do not use them, and no report is written unless --out asks")
     return p
 
 
 def report_path(args: argparse.Namespace) -> str:
     """Where the report goes: ``--out`` if given, else :data:`DEFAULT_OUT` for the full run
-    (no ``--quick``, ``--only`` or ``--paths``) and ``'-'`` (none) for a partial one."""
+    (no ``--quick``, ``--only``, ``--paths`` or ``--set``) and ``'-'`` (none) for a partial
+    or changed one."""
     if args.out is not None:
         return str(args.out)
-    partial = args.quick or args.only or args.paths is not None
+    partial = args.quick or args.only or args.paths is not None or bool(getattr(args, "set", None))
     return "-" if partial else DEFAULT_OUT

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -110,6 +111,7 @@ def command_line(specs: Sequence[CheckSpec], settings: Settings, only: bool) -> 
     if settings.paths is not None:
         parts.append(f"--paths {settings.paths}")
     parts.append(f"--seed {settings.seed}")
+    parts.extend(f"--set {shlex.quote(s)}" for s in settings.overrides)
     return " ".join(parts)
 
 
@@ -198,7 +200,12 @@ def validate(args: argparse.Namespace, console: Console | None = None) -> int:
     if out != "-":  # before minutes of checks, as --csv
         check_output_file(out, "--out", ".md", make_folder=args.out is None)
     settings = Settings(seed=args.seed, quick=args.quick, paths=args.paths,
-                        workers=args.workers)
+                        workers=args.workers, overrides=tuple(getattr(args, "set", None) or ()))
+    if settings.overrides:  # a bad key or value is refused before minutes of checks
+        from sim.validation.facts import shipped_config
+
+        for name in ("baseline", "severe_recession"):
+            shipped_config(name, settings.overrides)
     specs = select(args.only, args.quick)
     if not specs:
         raise ValueError(f"no quick check among {', '.join(args.only)}; drop --quick")
