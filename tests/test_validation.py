@@ -555,3 +555,22 @@ def test_a_bad_set_is_refused_before_any_check(capsys):
                  "--no-progress", "--out", "-"]) == 2
     err = capsys.readouterr().err
     assert "spending.stres=1" in err and "stress_multiplier" in err
+
+
+def test_miss_incidence_counts_borrowers_who_leave_a_bill_unpaid():
+    """fact.miss_incidence: everyone forgetting every bill (no autopay) gives a share of 1;
+    the shipped rules give less."""
+    from sim.validation.facts import new_miss_path
+
+    small = {"book": {"initial_borrowers": 400, "new_borrowers_per_month": 10,
+                      "horizon_months": 26}, "deal": None}
+    base = load_config("configs/baseline.yaml").model_dump(mode="json")
+    from sim.config import deep_merge
+
+    shipped = load_config(deep_merge(base, small))
+    forgetful = load_config(deep_merge(deep_merge(base, small), {"repayment": {
+        "autopay_share": 0.0, "forget_prob": 1.0, "disorganised_forget_prob": 1.0}}))
+    billed, missed = new_miss_path(forgetful, 5, 0)
+    assert billed > 300 and missed == billed
+    billed, missed = new_miss_path(shipped, 5, 0)
+    assert 0 < missed < billed
