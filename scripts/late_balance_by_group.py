@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -146,7 +147,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.csv:
         table.to_csv(args.csv, index=False)
     with pd.option_context("display.width", 120, "display.float_format", "{:.2f}".format):
-        print(table.to_string(index=False))
+        text = table.to_string(index=False)
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:  # the reader stopped early (| head): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
