@@ -39,7 +39,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sim.config import RunConfig, load_config, with_overrides  # noqa: E402
-from sim.delinquency import BUCKETS, bucket_of, days_past_due  # noqa: E402
+from sim.delinquency import BUCKETS, DAYS_PER_MONTH, bucket_of  # noqa: E402
 from sim.engine import PathSimulation  # noqa: E402
 from sim.metrics import SEASONED_MONTH  # noqa: E402
 
@@ -57,15 +57,13 @@ class _Snapshots(PathSimulation):
     def on_month_end(self, m: int) -> None:
         super().on_month_end(m)
         n, ledger, pool = self.n, self.platform.ledger, self.pool
-        day = (m + 1) * 30
-        oldest = ledger.oldest[:n].astype(np.int64)
-        dpd = np.where(oldest >= 0, days_past_due(day, oldest, ledger.due_day), 0)
+        dpd = ledger.days_past_due((m + 1) * DAYS_PER_MONTH, n)
         employed = pool.employed[:n]
         arrangement = pool.arrangement_until[:n] >= m
         in_debt = pool.savings[:n] < 0
         group = np.select([~employed, arrangement, in_debt], [0, 1, 2], default=3)
         self.rows.append(pd.DataFrame({
-            "month": m, "account": np.arange(n), "bucket": bucket_of(np.maximum(dpd, 0)),
+            "month": m, "account": np.arange(n), "bucket": bucket_of(dpd),
             "balance": ledger.outstanding[:n] / 100.0, "open": self.platform.active[:n].copy(),
             "group": group}))
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from sim.config import deep_merge, load_config
-from sim.delinquency import days_past_due
+from sim.delinquency import DAYS_PER_MONTH
 from sim.engine import PathSimulation
 from sim.shipped import resolve_config
 
@@ -36,9 +34,8 @@ class _Watched(PathSimulation):
         super().on_month_start(m)
         ledger = self.platform.ledger
         if held is not None:
-            o = ledger.oldest[:n0].astype(np.int64)
             # the statement's day: days past due as the statement counted them
-            dpd = np.where(o >= 0, days_past_due(m * 30, o, ledger.due_day), 0)
+            dpd = ledger.days_past_due(m * DAYS_PER_MONTH, n0)
             due = held & (dpd >= self.config.billing.acceleration_dpd) & ~before
             self.held_at_threshold += int(due.sum())
             self.held_terminated += int((due & self.platform.accelerated[:n0]).sum())

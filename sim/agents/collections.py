@@ -470,8 +470,7 @@ class Collections:
         """After a statement: the arrangements of terminated accounts (of 0..n-1) end
         (``arrangements.end_at_termination``)."""
         if self.col.enabled and self.col.arrangements.end_at_termination:
-            ended = self.accelerated[:n] & (self.pool.arrangement_until[:n] >= 0)
-            self.pool.arrangement_until[:n][ended] = -1
+            self.pool.arrangement_until[:n][self.accelerated[:n]] = -1
 
     def _reage(self, month: int, idx: np.ndarray, grace: int) -> Restructured:
         """Restructure accounts ``idx`` (re-age): a new plan, no queue, no promise."""
