@@ -332,6 +332,20 @@ class IncomeConfig(_Model):
         "(2013), 'The changing pecking order of consumer defaults', Journal of Money, Credit "
         "and Banking), so a shock is repaid elsewhere before the line is.",
     )
+    other_debt_supply_elasticity: float = Field(
+        0.0, ge=0.0, le=2.0,
+        description="Elasticity of the room debts elsewhere leave for paying the line to the "
+        "macro unemployment rate: the cash a borrower can find for the line by running up "
+        "debts elsewhere stops at other_debt_limit_months x (u_base / u) ** elasticity months "
+        "of permanent income below zero savings (the savings floor itself stays at "
+        "other_debt_limit_months). 0 (the shipped value) keeps the room fixed. A credit-supply "
+        "channel: lenders cut limits and close accounts when unemployment rises, so the "
+        "overdraft or card that would have paid the instalment is gone. Source for its size: "
+        "the share of borrowers holding a credit card fell from 68 % to 59 % as US "
+        "unemployment doubled from 5 % to 10 % in 2007-2010 (Federal Reserve Bank of New "
+        "York Consumer Credit Panel, Liberty Street Economics, August 2016): ln(59/68) / "
+        "ln(5/10) = 0.20. docs/MODEL.md, 'the credit-supply channel'.",
+    )
 
     def job_finding(self, months_unemployed: np.ndarray | int, u: float,
                     u_base: float) -> np.ndarray:
@@ -340,6 +354,16 @@ class IncomeConfig(_Model):
         h = np.where(np.asarray(months_unemployed) < self.long_term_months,
                      self.job_finding_short, self.job_finding_long)
         return np.minimum(h * scale, 1.0)
+
+    def other_debt_room_months(self, u: float, u_base: float) -> float:
+        """Months of permanent income below zero savings that debts elsewhere can take to
+        pay the line when the macro rate is ``u``: ``other_debt_limit_months x (u_base / u)
+        ** other_debt_supply_elasticity`` (exactly ``other_debt_limit_months`` at elasticity
+        0 or ``u == u_base``)."""
+        if self.other_debt_supply_elasticity == 0.0 or u == u_base:
+            return float(self.other_debt_limit_months)
+        return float(self.other_debt_limit_months
+                     * (u_base / u) ** self.other_debt_supply_elasticity)
 
     def borrowers_rate(self, u: float, u_base: float) -> float:
         """The borrowers' own unemployment rate when the economy's is ``u``.

@@ -400,6 +400,30 @@ def test_benefits_end_and_spending_is_cut_while_unemployed():
     assert np.allclose(seen, [[0.4] * 10, [0.4] * 10, [0.1] * 10, [0.1] * 10])
 
 
+def test_debts_elsewhere_leave_less_room_for_the_line_as_unemployment_rises():
+    """The room shrinks by (u_base / u) ** elasticity: doubling the rate at elasticity 0.2
+    leaves 0.5 ** 0.2 = 87 % of it; the cash an arrangement finds for a borrower deep in
+    debt elsewhere shrinks with it, while the savings floor stays at the limit."""
+    rules = {"income": {"other_debt_limit_months": 2.0, "other_debt_supply_elasticity": 0.2,
+                        "shocks": False, "expense_shock_prob": 0.0}}
+    pool = pool_for(rules, capacity=4)
+    inc, u_base = pool.rules.income, pool.rules.unemployment_base
+    assert inc.other_debt_room_months(u_base, u_base) == 2.0
+    assert inc.other_debt_room_months(2 * u_base, u_base) == pytest.approx(2.0 * 0.5 ** 0.2)
+    assert pool_for().rules.income.other_debt_room_months(2 * u_base, u_base) == 2.0
+    pool.savings[:] = -1.9 * pool.permanent_income[:4]
+    pool.disposable[:] = pool.permanent_income[:4]
+    before = pool.cash_for_bill(4, 1.0, 1.0)
+    pool.step_income(4, 2 * u_base, RNG(0))
+    assert pool.room_months == pytest.approx(2.0 * 0.5 ** 0.2)
+    pool.savings[:] = -1.9 * pool.permanent_income[:4]
+    pool.disposable[:] = pool.permanent_income[:4]
+    assert (before > 0).all() and (pool.cash_for_bill(4, 1.0, 1.0) == 0).all()
+    pool.savings[:] = -5.0 * pool.permanent_income[:4]
+    pool.step_income(4, 2 * u_base, RNG(1))
+    assert np.allclose(pool.savings[:4], -2.0 * pool.permanent_income[:4])
+
+
 def test_reemployment_lowers_permanent_income():
     inc = {**equal_hazards(1.0), "reemployment_income_loss": 0.1, "transitory_sd": 0.0}
     pool = pool_for({"income": inc}, capacity=50)

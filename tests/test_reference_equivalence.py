@@ -76,6 +76,11 @@ CASES = {
         repayment={"stretch_within_income": False},
         collections={"arrangements": {"hold_termination_while_kept": True,
                                       "end_at_termination": True}}),
+    "credit_supply_in_a_recession": small(
+        "recession", income={"other_debt_supply_elasticity": 1.0},
+        repayment={"stretch_within_income": False},
+        collections={"arrangements": {"hold_termination_while_kept": True,
+                                      "end_at_termination": True}}),
     "roll_chain": small(repayment={"model": "roll_chain"}),
     "one_factor": small(repayment={"model": "one_factor"}),
     "bernoulli_recession": small("recession", repayment={"model": "bernoulli"}),
@@ -94,6 +99,16 @@ def test_the_arrangement_policies_change_the_book(name):
     """Each arrangement case above exercises its rule: its books differ from the baseline's."""
     base, changed = simulate_path(CASES["baseline"], 3, 1), simulate_path(CASES[name], 3, 1)
     assert not np.array_equal(base.rolls, changed.rolls)
+
+
+def test_the_credit_supply_channel_changes_the_book():
+    """With the room for debts elsewhere shrinking as unemployment rises, the recession's
+    books differ from those of the same config with a fixed room."""
+    config = CASES["credit_supply_in_a_recession"]
+    fixed = config.model_copy(update={"income": config.income.model_copy(
+        update={"other_debt_supply_elasticity": 0.0})})
+    assert not np.array_equal(simulate_path(fixed, 3, 1).rolls,
+                              simulate_path(config, 3, 1).rolls)
 
 
 def test_every_traced_borrower_lives_the_same_life_in_both_engines():
@@ -195,5 +210,18 @@ def test_capping_the_stretch_in_one_engine_fails_the_comparison(monkeypatch):
     cash = Borrower.cash_for_bill
     monkeypatch.setattr(Borrower, "cash_for_bill",
                         lambda self, config, share, stretch: cash(self, capped, share, stretch))
+    with pytest.raises(AssertionError):
+        assert_same_path(vectorised, simulate_reference(config, 3, 1))
+
+
+def test_a_fixed_room_in_one_engine_fails_the_comparison(monkeypatch):
+    """The reference engine keeps the room for debts elsewhere at its limit while the
+    vectorised engine shrinks it with the recession's unemployment: the books differ."""
+    from sim.config import IncomeConfig
+
+    config = CASES["credit_supply_in_a_recession"]
+    vectorised = simulate_path(config, 3, 1)
+    monkeypatch.setattr(IncomeConfig, "other_debt_room_months",
+                        lambda self, u, u_base: float(self.other_debt_limit_months))
     with pytest.raises(AssertionError):
         assert_same_path(vectorised, simulate_reference(config, 3, 1))

@@ -178,6 +178,9 @@ class BorrowerPool:
         self.income = self.permanent_income.copy()
         self.disposable = np.zeros(capacity)  # income less essentials this month, >= 0
         self.month = 0
+        # months of permanent income debts elsewhere can take for the line this month
+        # (IncomeConfig.other_debt_room_months; set with each month's income)
+        self.room_months = float(rules.income.other_debt_limit_months)
 
     @property
     def nudged(self) -> np.ndarray:
@@ -229,6 +232,8 @@ class BorrowerPool:
             hit = np.flatnonzero(draws[2] < p_shock)
             size = -np.log(draws[2, hit] / p_shock)
         u_next = unemployment if unemployment_next is None else unemployment_next
+        self.room_months = inc.other_debt_room_months(unemployment,
+                                                      self.rules.unemployment_base)
         step_incomes(n, inc.shocks, self._income_rules(unemployment, u_next, p_shock), draws,
                      transitory, size, self.employed, self.permanent_income,
                      self.months_unemployed, self.job_risk, self.kind, CONSTRAINED,
@@ -391,7 +396,7 @@ class BorrowerPool:
         rules = (float(rep.forget_prob), float(rep.disorganised_forget_prob),
                  float(nudges.forget_reduction), float(self.rules.reminder_effect),
                  float(rep.willingness_wobble_sd), float(rep.max_cash_share),
-                 float(self.rules.income.other_debt_limit_months), bool(rep.partial_payments),
+                 self.room_months, bool(rep.partial_payments),
                  by_whole_bills, DISORGANISED, UNWILLING, FIRST_PAYMENT_DEFAULT, int(self.month),
                  bool(rep.stretch_within_income))
         return (rules, self.kind, self.autopay, self.willingness, self.escalated,
@@ -424,7 +429,8 @@ class BorrowerPool:
         benefit does not cover essentials has nothing to move; without that cap when
         ``repayment.stretch_within_income`` is false), paid by running up debts
         elsewhere, so never beyond what those debts can still take (down to
-        ``income.other_debt_limit_months``). Affordability: collectors must set
+        ``income.other_debt_limit_months``, scaled this month by
+        :meth:`IncomeConfig.other_debt_room_months`: :attr:`room_months`). Affordability: collectors must set
         arrangements the borrower can sustain from income after essential spending (FCA
         Consumer Credit sourcebook CONC 7.3.4-7.3.5 and the Standard Financial Statement
         used by UK collectors and debt advisers); before, an arrangement took up to the
@@ -439,7 +445,7 @@ class BorrowerPool:
         idx = _slots(slice(0, n) if isinstance(n, int) else n)
         return cash_for_bills(idx, _per_slot(share, idx.size), _per_slot(stretch, idx.size),
                               self.savings, self.permanent_income, self.disposable,
-                              float(self.rules.income.other_debt_limit_months),
+                              self.room_months,
                               bool(self.rules.repayment.stretch_within_income))
 
     def score_rules(self) -> tuple[float, float, float, float, float]:

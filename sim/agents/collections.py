@@ -144,7 +144,7 @@ def ladder_rules(col: Collections, days: int) -> Rules:
         legal_min_cents=legal_cfg.min_balance * 100, legal_cost_cents=int(
             round(legal_cfg.cost * 100)),
         max_cash_share=float(rep.max_cash_share), partial=bool(rep.partial_payments),
-        other_debt=float(col.pool.rules.income.other_debt_limit_months),
+        other_debt=col.pool.room_months,
         end_at_termination=cfg.arrangements.end_at_termination,
         stretch_within_income=bool(rep.stretch_within_income))
 
@@ -316,6 +316,8 @@ class Collections:
             spans = [(day, day) for day in range(days)]
         for first, last in spans:
             yield self.env.timeout(first + WORK_HOUR - self.env.now)
+            if self.rules.other_debt != self.pool.room_months:  # moves with the month's rate
+                self.rules = self.rules._replace(other_debt=self.pool.room_months)
             if events is None or self.experiment is not None:
                 self._day(first)
             else:

@@ -107,6 +107,7 @@ class Borrower:
     arrangement_until: int = -1
     plan_instalment: int = 0  # cents a month under an arrangement (its minimum payment)
     disposable: float = 0.0  # this month's income less essentials, at least 0
+    room_months: float = 0.0  # debts elsewhere can take for the line (set with the income)
     jobless_draw: float = 1.0  # out of work at onboarding below the chance of it
     fresh: bool = True  # before the first month of income
     nudged_month: int = -1
@@ -154,7 +155,7 @@ class Borrower:
             spend_trait=float(np.exp(0.5 * config.spending.dispersion * float(pop.z_spend[i]))),
             score=min(max(score, SCORE_MIN), SCORE_MAX),
             savings=perm * buffer, savings_cap=cap, account=account, income=perm,
-            jobless_draw=float(pop.u_jobless[i]))
+            jobless_draw=float(pop.u_jobless[i]), room_months=float(inc.other_debt_limit_months))
 
     @property
     def type_name(self) -> str:
@@ -226,6 +227,7 @@ class Borrower:
             if d_expense < p_shock:  # given a shock, d_expense / p is uniform
                 size = float(-np.log(d_expense / p_shock))
                 expense = perm * inc.expense_shock_months * size
+        self.room_months = inc.other_debt_room_months(u, u_base)
         perm = self.permanent_income
         share = (config.repayment.constrained_essential_share if self.kind == CONSTRAINED
                  else inc.essential_share)
@@ -267,13 +269,14 @@ class Borrower:
         """Cents the borrower can put to the line: ``share`` of positive savings plus what an
         arrangement moves up the payment hierarchy (``stretch`` months of permanent income,
         at most what is affordable: the month's income less essentials, unless
-        ``repayment.stretch_within_income`` is false), never beyond
-        ``-other_debt_limit_months`` of debts."""
+        ``repayment.stretch_within_income`` is false), never beyond debts of
+        ``room_months`` of permanent income (``other_debt_limit_months`` scaled by the
+        month's credit supply, ``IncomeConfig.other_debt_room_months``)."""
         perm = self.permanent_income
         moved = stretch * perm
         if config.repayment.stretch_within_income:
             moved = min(moved, self.disposable)
-        room = max(self.savings + config.income.other_debt_limit_months * perm, 0.0)
+        room = max(self.savings + self.room_months * perm, 0.0)
         cash = min(max(self.savings, 0.0) * share + moved, room)
         return int(math.floor(cash * 100.0))
 
