@@ -74,8 +74,7 @@ def _accounts(capacity: int) -> dict[str, Any]:  # a stand-in for the path's acc
                            arrangement_until=np.full(capacity, -1, dtype=np.int16),
                            plan_instalment=np.zeros(capacity, dtype=np.int32),
                            permanent_income=np.zeros(capacity), disposable=np.zeros(capacity),
-                           rules=SimpleNamespace(income=SimpleNamespace(
-                               other_debt_limit_months=0.0)))
+                           room_months=0.0)
     return {"ledger": ledger, "active": np.ones(capacity, dtype=bool), "pool": pool,
             "on_payment": lambda *a: None}
 
