@@ -21,15 +21,21 @@ from sim.kernels.agenda import NEVER, court_day, next_day, rung_table, top_prior
 from sim.kernels.ladder import priority
 from sim.kernels.layout import DAY, NEVER_ACTED
 
-# the baseline ladder: sms and app push 1-89 DPD every 3 days, automated call 3-89 every 4,
-# collectors 15-89 every 7, agency 90-360 every 14
+# a ladder worked by hand below: sms and app push 1-89 DPD every 3 days, automated call 3-89
+# every 4, collectors 15-89 every 7, agency 90-360 every 14
+LADDER = [{"channel": "sms", "from_dpd": 1, "to_dpd": 89, "every_days": 3},
+          {"channel": "app_push", "from_dpd": 1, "to_dpd": 89, "every_days": 3},
+          {"channel": "auto_call", "from_dpd": 3, "to_dpd": 89, "every_days": 4},
+          {"channel": "human", "from_dpd": 15, "to_dpd": 89, "every_days": 7},
+          {"channel": "agency", "from_dpd": 90, "to_dpd": 360, "every_days": 14}]
 
 
 @pytest.fixture(scope="module")
 def ladder() -> tuple:
     sim = PathSimulation(load_config({"book": {"initial_borrowers": 50,
                                                "new_borrowers_per_month": 0,
-                                               "horizon_months": 2}}), 1, 0)
+                                               "horizon_months": 2},
+                                      "collections": {"ladder": LADDER}}), 1, 0)
     col = sim.collections
     return ladder_rules(col, 400), col._book()
 

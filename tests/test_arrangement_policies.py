@@ -60,11 +60,13 @@ def test_a_kept_arrangement_holds_termination_off() -> None:
     assert held.held_terminated == 0
 
 
-def test_the_hold_is_off_by_default() -> None:
-    sim = _Watched(_config(), 11, 0)
-    assert sim.collections.termination_held(0, 10) is None
+def test_the_hold_is_on_in_the_shipped_configs_and_can_be_switched_off() -> None:
+    assert _Watched(_config(), 11, 0).collections.termination_held(0, 10) is not None
+    off = _Watched(_config(hold_termination_while_kept=False), 11, 0)
+    assert off.collections.termination_held(0, 10) is None
 
 
 def test_termination_ends_an_arrangement_and_none_is_offered_after() -> None:
-    assert _watch().running_on_terminated > 0  # shipped rules: arrangements outlive it
-    assert _watch(end_at_termination=True).running_on_terminated == 0
+    # without the rule arrangements outlive termination; the shipped configs end them
+    assert _watch(end_at_termination=False).running_on_terminated > 0
+    assert _watch().running_on_terminated == 0

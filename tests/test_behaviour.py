@@ -108,8 +108,10 @@ def test_disorganised_forget_more_and_autopay_removes_it():
 
 def test_an_arrangement_moves_the_line_up_the_payment_hierarchy_within_the_debt_room():
     """An arrangement moves up to stretch x income, at most what is affordable (income
-    less essentials), and never beyond the room left for debts elsewhere."""
-    pool = pool_for({"repayment": KEEN, "income": {"other_debt_limit_months": 1.0}},
+    less essentials, when the stretch is kept within income), and never beyond the room
+    left for debts elsewhere."""
+    pool = pool_for({"repayment": {**KEEN, "stretch_within_income": True},
+                     "income": {"other_debt_limit_months": 1.0}},
                     capacity=5)
     pool.permanent_income[:] = 1000.0
     pool.income[:] = 1000.0
@@ -123,7 +125,8 @@ def test_an_arrangement_moves_the_line_up_the_payment_hierarchy_within_the_debt_
 def test_what_an_arrangement_moves_is_a_monthly_budget_however_many_times_one_pays():
     """Income less essentials is what can be moved in a month: a payment that took 500 of
     it beyond savings leaves 200 for a second payment the same month, then nothing."""
-    pool = pool_for({"repayment": KEEN, "income": {"other_debt_limit_months": 5.0}},
+    pool = pool_for({"repayment": {**KEEN, "stretch_within_income": True},
+                     "income": {"other_debt_limit_months": 5.0}},
                     capacity=2)
     pool.permanent_income[:] = 1000.0
     pool.savings[:] = [100.0, -500.0]  # saved, or owed elsewhere

@@ -401,7 +401,8 @@ def test_benefits_end_and_spending_is_cut_while_unemployed():
 
 
 def test_debts_elsewhere_leave_less_room_for_the_line_as_unemployment_rises():
-    """The room shrinks by (u_base / u) ** elasticity: doubling the rate at elasticity 0.2
+    """The room shrinks by (u_base / u) ** elasticity above the base rate (never beyond
+    the limit below it): doubling the rate at elasticity 0.2
     leaves 0.5 ** 0.2 = 87 % of it; the cash an arrangement finds for a borrower deep in
     debt elsewhere shrinks with it, while the savings floor stays at the limit."""
     rules = {"income": {"other_debt_limit_months": 2.0, "other_debt_supply_elasticity": 0.2,
@@ -409,8 +410,10 @@ def test_debts_elsewhere_leave_less_room_for_the_line_as_unemployment_rises():
     pool = pool_for(rules, capacity=4)
     inc, u_base = pool.rules.income, pool.rules.unemployment_base
     assert inc.other_debt_room_months(u_base, u_base) == 2.0
+    assert inc.other_debt_room_months(0.5 * u_base, u_base) == 2.0  # never beyond the limit
     assert inc.other_debt_room_months(2 * u_base, u_base) == pytest.approx(2.0 * 0.5 ** 0.2)
-    assert pool_for().rules.income.other_debt_room_months(2 * u_base, u_base) == 2.0
+    fixed = pool_for({"income": {"other_debt_supply_elasticity": 0.0}})
+    assert fixed.rules.income.other_debt_room_months(2 * u_base, u_base) == 2.0
     pool.savings[:] = -1.9 * pool.permanent_income[:4]
     pool.disposable[:] = pool.permanent_income[:4]
     before = pool.cash_for_bill(4, 1.0, 1.0)

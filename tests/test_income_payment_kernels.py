@@ -225,8 +225,8 @@ def test_income_and_due_dates_are_the_numpy_statements_on_whole_paths(case, monk
 
 
 def test_the_check_fails_when_a_rule_changes(monkeypatch):
-    """(So the comparisons above can fail.) A reminder that cuts forgetting by a hair
-    less in the compiled payments only is caught."""
+    """(So the comparisons above can fail.) Borrowers who put a hair less of their cash
+    (1 % less) towards the bill in the compiled payments only are caught."""
     config = small_config(CASES["reminders_nudges"], initial_borrowers=300,
                           new_borrowers_per_month=10, horizon_months=14)
     Checked(monkeypatch)
@@ -234,7 +234,7 @@ def test_the_check_fails_when_a_rule_changes(monkeypatch):
 
     def changed(pool, n, by_whole_bills):
         rules, *rest = inputs(pool, n, by_whole_bills)
-        return (rules[:3] + (rules[3] * 0.5,) + rules[4:], *rest)
+        return (rules[:5] + (rules[5] * 0.99,) + rules[6:], *rest)
 
     monkeypatch.setattr(BorrowerPool, "payment_inputs", changed)
     with pytest.raises(AssertionError, match="differs"):

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from sim.config import RunConfig, deep_merge, load_config
-from sim.engine import PathResult, simulate_path
+from sim.engine import PathResult, PathSimulation, simulate_path
 from sim.ledger import Ledger
 from sim.reference import ladder, simulate_reference
 from sim.reference.account import Account
@@ -30,8 +30,9 @@ def small(base: str = "baseline", **override: dict) -> RunConfig:
     return load_config(deep_merge(deep_merge(raw, SMALL), override))
 
 
-def assert_same_path(v: PathResult, r: PathResult) -> None:
-    """Every monthly column, roll matrix, vintage and the early-warning AUC are equal."""
+def assert_same_path(v: PathResult, r: PathResult, auc_bound: float = 1e-4) -> None:
+    """Every monthly column, roll matrix, vintage and the early-warning AUC are equal (the
+    AUC within ``auc_bound``, the vectorised engine's binning bound)."""
     assert set(r.monthly) == set(v.monthly), set(r.monthly) ^ set(v.monthly)
     for k, want in v.monthly.items():
         got = np.asarray(r.monthly[k])
@@ -43,8 +44,17 @@ def assert_same_path(v: PathResult, r: PathResult) -> None:
         assert np.array_equal(want, r.vintages[k]), f"vintage {k} differs"
     auc_v, auc_r = v.summary["early_warning_auc"], r.summary["early_warning_auc"]
     # the vectorised engine bins its scores (sim.auc.BinnedAUC, 10,000 bins): its AUC is
-    # within the binning bound of the reference engine's exact one, far below 1e-4 here
-    assert abs(auc_v - auc_r) < 1e-4 or (np.isnan(auc_v) and np.isnan(auc_r))
+    # within the binning bound of the reference engine's exact one
+    assert abs(auc_v - auc_r) <= auc_bound or (np.isnan(auc_v) and np.isnan(auc_r))
+
+
+def vectorised_path(config: RunConfig, seed: int, path: int) -> tuple[PathResult, float]:
+    """The vectorised engine's path and the error bound of its binned early-warning AUC
+    (:meth:`sim.auc.BinnedAUC.error_bound`; 0 without early warning)."""
+    simulation = PathSimulation(config, seed, path)
+    result = simulation.run()
+    scores = getattr(simulation.early_warning, "scores", None)
+    return result, (scores.error_bound() if scores is not None else 0.0)
 
 
 CASES = {
@@ -66,21 +76,20 @@ CASES = {
                                                        "acceleration_dpd": None}),
     "everyone_in_hardship_and_debt_sale": small(collections={
         "hardship": {"request_prob": 1.0, "income_drop": 0.0}, "debt_sale": {"enabled": True}}),
-    "arrangements_hold_termination_and_end_with_it": small(collections={"arrangements": {
-        "hold_termination_while_kept": True, "end_at_termination": True}}),
-    "arrangements_hold_termination": small(collections={"arrangements": {
-        "hold_termination_while_kept": True}}),
+    # the shipped configs hold termination while an arrangement is kept, end arrangements
+    # at termination and let a stretch run beyond the month's income: each case turns one
+    # of these off
+    "arrangements_off_stretch_within_income": small(
+        repayment={"stretch_within_income": True},
+        collections={"arrangements": {"hold_termination_while_kept": False,
+                                      "end_at_termination": False}}),
+    "arrangements_hold_termination_only": small(collections={"arrangements": {
+        "end_at_termination": False}}),
     "arrangements_end_at_termination_no_reage": small(collections={
-        "arrangements": {"end_at_termination": True}, "reage": {"enabled": False}}),
-    "stretch_beyond_income_with_arrangement_switches": small(
-        repayment={"stretch_within_income": False},
-        collections={"arrangements": {"hold_termination_while_kept": True,
-                                      "end_at_termination": True}}),
+        "arrangements": {"hold_termination_while_kept": False}, "reage": {"enabled": False}}),
+    "stretch_within_income": small(repayment={"stretch_within_income": True}),
     "credit_supply_in_a_recession": small(
-        "recession", income={"other_debt_supply_elasticity": 1.0},
-        repayment={"stretch_within_income": False},
-        collections={"arrangements": {"hold_termination_while_kept": True,
-                                      "end_at_termination": True}}),
+        "recession", income={"other_debt_supply_elasticity": 1.0}),
     "roll_chain": small(repayment={"model": "roll_chain"}),
     "one_factor": small(repayment={"model": "one_factor"}),
     "bernoulli_recession": small("recession", repayment={"model": "bernoulli"}),
@@ -90,7 +99,8 @@ CASES = {
 @pytest.mark.parametrize("name", list(CASES))
 def test_both_engines_keep_the_same_books(name):
     config = CASES[name]
-    assert_same_path(simulate_path(config, 3, 1), simulate_reference(config, 3, 1))
+    vectorised, bound = vectorised_path(config, 3, 1)
+    assert_same_path(vectorised, simulate_reference(config, 3, 1), bound)
 
 
 @pytest.mark.parametrize("name", [n for n in CASES if n.startswith(("arrangements_",
@@ -113,7 +123,7 @@ def test_the_credit_supply_channel_changes_the_book():
 
 def test_every_traced_borrower_lives_the_same_life_in_both_engines():
     config = CASES["baseline"]
-    ids = tuple(range(0, 300, 3))
+    ids = tuple(range(0, 300, 2))
     v = pd.DataFrame(simulate_path(config, 8, 0, ids).trace)
     r = pd.DataFrame(simulate_reference(config, 8, 0, ids).trace)
     assert (r["event"] != "statement").any() and r["event"].isin(["human", "sms"]).any()
@@ -191,11 +201,12 @@ def test_dropping_the_termination_hold_in_one_engine_fails_the_comparison(monkey
     switched off) while the vectorised engine holds kept arrangements: the books differ."""
     from sim.reference import platform
 
-    config = CASES["arrangements_hold_termination_and_end_with_it"]
-    vectorised = simulate_path(config, 3, 1)
+    config = CASES["baseline"]  # seed 4: on this small book a kept arrangement meets the
+    vectorised = simulate_path(config, 4, 1)  # threshold on some seeds only (4 and 7 of 1-7)
+    assert_same_path(vectorised, simulate_reference(config, 4, 1))
     monkeypatch.setattr(platform, "termination_held", lambda config, b, month: False)
     with pytest.raises(AssertionError):
-        assert_same_path(vectorised, simulate_reference(config, 3, 1))
+        assert_same_path(vectorised, simulate_reference(config, 4, 1))
 
 
 def test_capping_the_stretch_in_one_engine_fails_the_comparison(monkeypatch):
@@ -203,7 +214,7 @@ def test_capping_the_stretch_in_one_engine_fails_the_comparison(monkeypatch):
     stretch run beyond the month's income: the books differ."""
     from sim.reference.borrower import Borrower
 
-    config = CASES["stretch_beyond_income_with_arrangement_switches"]
+    config = CASES["baseline"]
     vectorised = simulate_path(config, 3, 1)
     capped = config.model_copy(update={"repayment": config.repayment.model_copy(
         update={"stretch_within_income": True})})

@@ -25,7 +25,7 @@ BOOK = {"quick": {"initial_borrowers": 4000, "new_borrowers_per_month": 100,
         "full": {"initial_borrowers": 10_000, "new_borrowers_per_month": 250,
                  "horizon_months": 60}}
 SEASONED = SEASONED_MONTH  # months left out at the start: the book is still filling up
-KNOWN_GAPS = ("fact.depth.dpd90_of_dpd30", "fact.miss_incidence.share")
+KNOWN_GAPS = ("fact.miss_incidence.share",)
 """Facts the shipped baseline does not meet yet, each explained in docs/MODEL.md
 ("Calibration and sources"); the committed report may show only these failing."""
 
