@@ -46,9 +46,17 @@ def test_every_move_out_of_a_bucket_by_hand():
 def test_the_shares_of_each_row_sum_to_one(weight):
     """On a simulated book that cures, stays, rolls back and forward and charges off: each
     delinquent bucket's moves add up to 1, pooled and on every path."""
-    config = small_config({"repayment": {"forget_prob": 0.3, "willingness_concentration": 2.0},
+    # roll-backs need collectors' plans that pay part of a late balance: collectors to 89
+    # days, their plans within the month's income (under the shipped policy a terminated
+    # balance is wholly due and a plan pays it off, so accounts rarely roll back)
+    ladder = [{"channel": "sms", "from_dpd": 1, "to_dpd": 89, "every_days": 3},
+              {"channel": "human", "from_dpd": 15, "to_dpd": 89, "every_days": 7},
+              {"channel": "agency", "from_dpd": 90, "to_dpd": 360, "every_days": 14}]
+    config = small_config({"repayment": {"forget_prob": 0.3, "willingness_concentration": 2.0,
+                                         "stretch_within_income": True},
                            "billing": {"chargeoff_dpd": 120},
-                           "collections": {"hardship": {"request_prob": 0.5,
+                           "collections": {"ladder": ladder,
+                                           "hardship": {"request_prob": 0.5,
                                                         "income_drop": 0.0}}})
     rolls = roll_table([simulate_path(config, 2, path) for path in range(2)])
     rates = transition_rates(rolls, weight)
