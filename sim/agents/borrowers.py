@@ -430,11 +430,11 @@ class BorrowerPool:
         ``repayment.stretch_within_income`` is false), paid by running up debts
         elsewhere, so never beyond what those debts can still take (down to
         ``income.other_debt_limit_months``, scaled this month by
-        :meth:`IncomeConfig.other_debt_room_months`: :attr:`room_months`). Affordability: collectors must set
-        arrangements the borrower can sustain from income after essential spending (FCA
-        Consumer Credit sourcebook CONC 7.3.4-7.3.5 and the Standard Financial Statement
-        used by UK collectors and debt advisers); before, an arrangement took up to the
-        whole benefit of an unemployed borrower. The rule:
+        :meth:`IncomeConfig.other_debt_room_months`: :attr:`room_months`).
+        Affordability, when capped: collectors must set arrangements the borrower can
+        sustain from income after essential spending (FCA Consumer Credit sourcebook CONC
+        7.3.4-7.3.5 and the Standard Financial Statement used by UK collectors and debt
+        advisers); the shipped configs lift the cap (docs/MODEL.md). The rule:
         :func:`sim.kernels.accounts.cash_for_bill`.
 
         Returns:
