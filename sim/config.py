@@ -242,8 +242,9 @@ class IncomeConfig(_Model):
     )
     benefit_months: int = Field(
         6, ge=0, le=36,
-        description="Months of a spell for which unemployment benefit is paid (US states: "
-        "26 weeks; China's unemployment insurance: 12-24 months but low take-up).",
+        description="Months of a spell for which unemployment benefit is paid. Source: US "
+        "state programmes pay up to 26 weeks (US Department of Labor); China's unemployment "
+        "insurance pays 12-24 months but few of the unemployed draw it.",
     )
     assistance_rate: Prob = Field(
         0.10,
@@ -622,8 +623,9 @@ class RepaymentConfig(_Model):
     constrained_savings_months: NonNeg = Field(
         0.5, le=12,
         description="Largest savings buffer of a liquidity-constrained borrower, in months of "
-        "permanent income (Kaplan-Violante-Weidner's hand-to-mouth line: liquid wealth below "
-        "half a month of income).",
+        "permanent income. Source: the hand-to-mouth line of Kaplan, Violante and Weidner "
+        "(2014), Brookings Papers on Economic Activity: liquid wealth below half a month of "
+        "income.",
     )
     constrained_essential_share: Prob = Field(
         0.75,
@@ -902,13 +904,20 @@ class RecoveryConfig(_Model):
         "(Citibank Credit Card Master Trust and BA Master Credit Card Trust II reports).",
     )
     concentration: float = Field(
-        4.0, gt=0, le=1e4, description="Concentration (alpha + beta) of the Beta recovery share."
+        4.0, gt=0, le=1e4, description="Concentration (alpha + beta) of the Beta-distributed "
+        "share of an account's charged-off balance that is recovered (its mean is mean_rate "
+        "times the factors). Modelling choice: 4 spreads accounts widely around the mean "
+        "(s.d. about 0.18 at a mean of 0.2), most recovering little and a few much, as the "
+        "skewed account-level recoveries of charged-off card debt are; no account-level "
+        "distribution is published.",
     )
     lag_curve: list[Weight] = Field(max_length=121,
         default_factory=lambda: [0.0, 0.05, 0.10, 0.12, 0.12, 0.10, 0.09, 0.08, 0.07, 0.06,
                                  0.05, 0.04, 0.04, 0.03, 0.02, 0.02, 0.01],
         description="Share of an account's recovery received k months after charge-off "
-        "(k = 0, 1, ...); normalised to sum to 1.",
+        "(k = 0, 1, ...); normalised to sum to 1. Modelling choice: recoveries of an in-house "
+        "team and its agencies spread over about a year and a half, peaking in months 3-4 "
+        "and 92 % in by month 12; no platform publishes its curve.",
     )
 
     @model_validator(mode="after")
@@ -942,18 +951,28 @@ class ChannelConfig(_Model):
     ``creditsim validate`` reproduce the published effects (docs/VALIDATION.md).
     """
 
-    cost: NonNeg = Field(0.0, le=10_000, description="Cost per action (currency units).")
+    cost: NonNeg = Field(0.0, le=10_000, description="Cost per action (currency units). "
+                         "Platform's cost, illustrative: a message a few cents (SMS 0.05, push "
+                         "and e-mail 0.01), an automated call 0.3, a collector's call 4 (a few "
+                         "minutes of a collector's paid time); the agency is paid by commission.")
     commission: Prob = Field(
-        0.0, description="Share of the amount collected paid to the channel (agencies)."
+        0.0, description="Share of the amount collected paid to the channel (agencies). "
+        "Platform pricing, illustrative: 0.25 for the agency, paid only on what it collects."
     )
     response: dict[str, Prob] = Field(
         default_factory=dict,
         description="Response probability at 1 day past due, by borrower type (a type left "
-        "out does not respond); see repayment.types.",
+        "out does not respond); see repayment.types. The collector's (human) responses are "
+        "calibrated, with its stretch_months and arrangement_months, so that the simulated "
+        "field experiment of creditsim validate reproduces Laudenbach, Pirschel and Siegel "
+        "(2018), CESifo WP 7295 (docs/VALIDATION.md); the reminders' (mostly the "
+        "disorganised) and the agency's (mostly the unwilling) are modelling choices.",
     )
     decay_days: float = Field(
         60.0, gt=0, le=3650,
-        description="Days past due over which the response falls by a factor e.",
+        description="Days past due over which the response falls by a factor e. Modelling "
+        "choice: contact works best early; reminders fade over 30-40 days, a collector's "
+        "call over 45, the agency, which works charged-off balances, over 240.",
     )
     escalation: bool = Field(
         False, description="Whether a response moves an unwilling borrower to pay."
@@ -964,17 +983,24 @@ class ChannelConfig(_Model):
         "family, debts elsewhere), in months of permanent income, within the room debts "
         "elsewhere leave (income.other_debt_limit_months, other_debt_supply_elasticity) and, "
         "when repayment.stretch_within_income, at most the month's income less essentials "
-        "(an affordable arrangement: FCA CONC 7.3; the Standard Financial Statement).",
+        "(an affordable arrangement: FCA CONC 7.3; the Standard Financial Statement). The "
+        "collector's 0.5 is part of its calibration to Laudenbach, Pirschel and Siegel "
+        "(2018); see response.",
     )
     arrangement_months: int = Field(
         0, ge=0, le=24,
         description="Months a response's repayment arrangement lasts: at every due date in "
         "that time the borrower pays stretch_months of income (capped as stretch_months "
-        "says) before other creditors (0: the contact's payment only).",
+        "says) before other creditors (0: the contact's payment only). The collector's 12 "
+        "months is part of the calibration to Laudenbach, Pirschel and Siegel (2018); see "
+        "response.",
     )
-    promise_share: Prob = Field(0.3, description="Share of responses that are promises to pay.")
-    promise_keep: Prob = Field(0.6, description="Probability that a promise to pay is kept.")
-    promise_days: int = Field(7, ge=1, le=30, description="Days until the promised payment.")
+    promise_share: Prob = Field(0.3, description="Share of responses that are promises to "
+                                "pay (modelling choice; the collector's: 0.5).")
+    promise_keep: Prob = Field(0.6, description="Probability that a promise to pay is kept "
+                               "(modelling choice; the collector's: 0.7).")
+    promise_days: int = Field(7, ge=1, le=30, description="Days until the promised payment "
+                              "(modelling choice: a week).")
 
     @model_validator(mode="after")
     def _check(self) -> ChannelConfig:
@@ -1061,14 +1087,19 @@ class LegalConfig(_Model):
         "illustrative).",
     )
     success_prob: Prob = Field(
-        0.5, description="Probability that the case recovers anything (modelling choice)."
+        0.5, description="Probability that the case recovers anything (modelling choice: "
+        "most debt-collection suits end in a default judgment, but a judgment is collected "
+        "only from borrowers with wages or assets to garnish)."
     )
     recovery_share: Prob = Field(
         0.5, description="Share of the charged-off balance a successful case recovers "
         "(modelling choice)."
     )
     delay_months: int = Field(
-        6, ge=0, le=36, description="Months from charge-off to the court-ordered payment."
+        6, ge=0, le=36, description="Months from charge-off to the court-ordered payment. "
+        "Modelling choice: a collection suit filed at legal.from_dpd and decided, mostly by "
+        "default judgment, within months, then enforced (wage garnishment); the case's "
+        "length is an illustrative figure, not one court's statistics.",
     )
 
 
@@ -1157,9 +1188,16 @@ class DebtSaleConfig(_Model):
 
     enabled: bool = Field(False, description="Whether charged-off debt is sold.")
     months_after_chargeoff: int = Field(
-        12, ge=0, le=60, description="Months after charge-off the remaining face value is sold."
+        12, ge=0, le=60, description="Months after charge-off the remaining face value is sold "
+        "(platform policy: after a year of its own and its agencies' recovery efforts)."
     )
-    price: Prob = Field(0.08, description="Price per unit of remaining face value.")
+    price: Prob = Field(
+        0.08, description="Price per unit of remaining face value. Source: debt sold some "
+        "time after charge-off fetches 8-9 cents on the dollar (debt buyers' own average "
+        "purchase prices in 2016: Encore Capital Group 9.2 %, PRA Group 8.6 %; CFPB's 2014 "
+        "survey of card issuers: about 16 cents for fresh debt, 9 for resold debt; FTC "
+        "(2013), The Structure and Practices of the Debt Buying Industry: 4 cents on average "
+        "over portfolios of all ages bought in 2006-2009).")
 
 
 def _default_channels() -> dict[str, ChannelConfig]:
@@ -1216,7 +1254,12 @@ class CollectionsConfig(_Model):
     arrangements: ArrangementsConfig = ArrangementsConfig()
     debt_sale: DebtSaleConfig = DebtSaleConfig()
     agency_recovery_factor: NonNeg = Field(
-        1.3, le=5, description="Recovery mean multiplier after charge-off for agency accounts."
+        1.3, le=5, description="Recovery mean multiplier after charge-off for accounts placed "
+        "with the agency (its commission, channels.agency.commission, is paid out of what it "
+        "collects). Modelling choice: an agency works an account more than the in-house team "
+        "after charge-off and is paid only on results, so it collects more gross and less "
+        "net; 1.3 with a 25 % commission leaves the lender about what its own team would "
+        "recover (1.3 x 0.75 = 0.98).",
     )
 
     @model_validator(mode="after")
@@ -1276,9 +1319,11 @@ class NudgeConfig(_Model):
     """
 
     enabled: bool = Field(False, description="Whether new borrowers are offered education.")
-    reach: Prob = Field(0.5, description="Share of new borrowers the programme reaches.")
+    reach: Prob = Field(0.5, description="Share of new borrowers the programme reaches "
+                        "(platform policy: the programme's scale, the user's scenario).")
     cost_per_borrower: NonNeg = Field(
-        2.0, le=10_000, description="One-off cost per borrower reached (currency units)."
+        2.0, le=10_000, description="One-off cost per borrower reached (currency units; "
+        "platform policy, illustrative: an in-app course costs little per borrower)."
     )
     forget_reduction: Prob = Field(
         0.10, description="Share of a reached borrower's chance of forgetting removed at first "
