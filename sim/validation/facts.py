@@ -159,8 +159,8 @@ def depth(settings: Settings, paths: int) -> list[Check]:
     return [Check("fact.depth.dpd90_of_dpd30", "fact",
                   "90+ DPD / 30+ DPD about 0.65 (Ant Group Huabei ABS disclosures); card trusts "
                   "0.5-0.6", ratio90, *per_path_interval(per90), 0.50, 0.0,
-                  comparison="at_least", note="balances, baseline months 12+ (a known gap: see "
-                  "docs/MODEL.md, Calibration and sources)", fmt=".2f")]
+                  comparison="at_least", note="balances, baseline months 12+ (how the model "
+                  "reached it: docs/MODEL.md, Calibration and sources)", fmt=".2f")]
 
 
 def peak_quarterly_rate(portfolio: pd.DataFrame) -> tuple[float, pd.Series]:
