@@ -361,8 +361,8 @@ class IncomeConfig(_Model):
         """Months of permanent income below zero savings that debts elsewhere can take to
         pay the line when the macro rate is ``u``: ``other_debt_limit_months x min(1, (u_base
         / u) ** other_debt_supply_elasticity)``, so never beyond the limit (exactly the limit
-        at elasticity 0 or ``u <= u_base``)."""
-        if self.other_debt_supply_elasticity == 0.0 or u <= u_base:
+        at elasticity 0, where the power is exactly 1, or ``u <= u_base``)."""
+        if u <= u_base:
             return float(self.other_debt_limit_months)
         return float(self.other_debt_limit_months
                      * (u_base / u) ** self.other_debt_supply_elasticity)

@@ -50,11 +50,11 @@ def assert_same_path(v: PathResult, r: PathResult, auc_bound: float = 1e-4) -> N
 
 def vectorised_path(config: RunConfig, seed: int, path: int) -> tuple[PathResult, float]:
     """The vectorised engine's path and the error bound of its binned early-warning AUC
-    (:meth:`sim.auc.BinnedAUC.error_bound`; 0 without early warning)."""
+    (:meth:`sim.auc.BinnedAUC.error_bound`; NaN when there is no AUC, as without early
+    warning: both engines' AUCs are then NaN)."""
     simulation = PathSimulation(config, seed, path)
     result = simulation.run()
-    scores = getattr(simulation.early_warning, "scores", None)
-    return result, (scores.error_bound() if scores is not None else 0.0)
+    return result, simulation.early_warning.scores.error_bound()
 
 
 CASES = {
