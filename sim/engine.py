@@ -1,7 +1,7 @@
 """One Monte Carlo path: a SimPy environment whose clock is in days.
 
 Each concern is one SimPy process that moves every borrower at once when its event
-comes round: the month start (onboarding, macro, income, statement), the charge-off
+comes round: the month start (onboarding, macro, statement, income), the charge-off
 batch, the due date (payments, scores, limits), purchases, and the month-end books.
 A month is 30 days; within a day, events run in the order of their time of day
 (statement 00:00, charge-off batch 06:00, payments 12:00), so the rules do not
@@ -229,7 +229,7 @@ class PathSimulation:
 
     # -- handlers, in time-of-month order -------------------------------------------------------
     def on_month_start(self, m: int) -> None:
-        """Onboard the month's borrowers, step incomes, issue statements."""
+        """Onboard the month's borrowers, issue statements, step incomes."""
         book = self.config.book
         self.month_index = m
         new = book.initial_borrowers if m == 0 else book.new_borrowers_per_month
@@ -239,9 +239,16 @@ class PathSimulation:
         self.n += new
         self.pool.month = m
         u_next = self.unemployment[min(m + 1, self.months - 1)]
-        self.pool.step_income(self.n, float(self.unemployment[m]), self.streams["income"],
-                              float(u_next))
+        # the statement first: a current account's bill is kept aside above the savings cap
+        # (repayment.buffer_after_bill); nothing in the statement reads incomes or savings
+        ledger = self.platform.ledger
+        owed_before = ledger.owed(self.n)
         _, fees = self.platform.statement(m, self.n, self.collections.termination_held(m, self.n))
+        aside = None
+        if self.config.repayment.buffer_after_bill:
+            aside = np.where(owed_before == 0, ledger.owed(self.n), 0) / 100.0
+        self.pool.step_income(self.n, float(self.unemployment[m]), self.streams["income"],
+                              float(u_next), aside)
         self.collections.end_terminated_arrangements(self.n)
         self.month.add("fees_billed", fees.sum())
         self.early_warning.on_statement(m, self.n, self.lender_view())

@@ -338,7 +338,7 @@ def record_each_month(run: PathSimulation) -> list[dict]:
     {"credit_line": {"cut_score": 620, "freeze_dpd": 30, "increase_pct": 0.5}},
     {"collections": {"collectors": {"count": 0}, "legal": {"enabled": False}}},
     {"billing": {"chargeoff_dpd": 120}},
-    {"early_warning": {"enabled": True, "fit_months": 4, "threshold": 0.05},
+    {"early_warning": {"enabled": True, "fit_months": 4, "threshold": 0.02},
      "nudges": {"enabled": True}},
 ])
 def test_a_policy_change_leaves_income_and_macro_draws_untouched(policy):

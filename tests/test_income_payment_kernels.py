@@ -41,7 +41,8 @@ from sim.ledger import Ledger
 
 # -- the numpy statements the kernels replaced -----------------------------------------------
 def numpy_step_income(pool: BorrowerPool, n: int, unemployment: float,
-                      rng: np.random.Generator, unemployment_next: float | None = None) -> None:
+                      rng: np.random.Generator, unemployment_next: float | None = None,
+                      aside: np.ndarray | None = None) -> None:
     """``BorrowerPool.step_income`` before it was compiled."""
     inc = pool.rules.income
     u_base = pool.rules.unemployment_base
@@ -79,8 +80,9 @@ def numpy_step_income(pool: BorrowerPool, n: int, unemployment: float,
     essentials = share * perm * (1.0 - cut)
     pool.disposable[:n] = np.maximum(pool.income[:n] - essentials, 0.0)
     cash = pool.savings[:n] + pool.income[:n] - essentials - expense
+    kept = 0.0 if aside is None else aside  # repayment.buffer_after_bill
     pool.savings[:n] = np.clip(cash, -inc.other_debt_limit_months * perm,
-                               pool.savings_cap[:n] * perm)
+                               pool.savings_cap[:n] * perm + kept)
 
 
 def numpy_payments(pool: BorrowerPool, owed: np.ndarray, rng: np.random.Generator,
@@ -105,6 +107,12 @@ def numpy_payments(pool: BorrowerPool, owed: np.ndarray, rng: np.random.Generato
     refuses |= kind == FIRST_PAYMENT_DEFAULT
     plan = np.where(pool.arrangement_until[:n] >= pool.month, pool.stretch[:n], 0.0)
     capacity = pool.cash_for_bill(n, np.where(reminded, 1.0, rep.max_cash_share), plan)
+    if rep.current_bill_from_income:  # a current bill from the month's income
+        current = np.ones(n, dtype=bool) if delinquent is None else ~delinquent
+        current &= pool.arrangement_until[:n] < pool.month
+        room = np.maximum(pool.savings[:n] + pool.room_months * pool.permanent_income[:n], 0.0)
+        income = np.floor(np.minimum(pool.disposable[:n], room) * 100.0).astype(np.int64)
+        capacity = np.where(current, np.maximum(capacity, income), capacity)
     pay = np.minimum(owed, capacity)
     if not rep.partial_payments and whole_bills is not None:
         short = np.flatnonzero(pay < owed)
@@ -170,10 +178,10 @@ class Checked:
         self.income_steps = self.due_dates = self.paid = 0
         step_income, due_date = BorrowerPool.step_income, Platform.due_date
 
-        def checked_income(pool, n, unemployment, rng, unemployment_next=None):
+        def checked_income(pool, n, unemployment, rng, unemployment_next=None, aside=None):
             twin, twin_rng = copy.deepcopy((pool, rng))
-            numpy_step_income(twin, n, unemployment, twin_rng, unemployment_next)
-            step_income(pool, n, unemployment, rng, unemployment_next)
+            numpy_step_income(twin, n, unemployment, twin_rng, unemployment_next, aside)
+            step_income(pool, n, unemployment, rng, unemployment_next, aside)
             assert_same_arrays(pool, twin, "pool")
             assert same_stream(rng, twin_rng)
             self.income_steps += 1
@@ -211,6 +219,8 @@ CASES = {
                                            "action": "reminder"},
                          "nudges": {"enabled": True, "reach": 0.5}},
     "hardship": {"collections": {"hardship": {"request_prob": 0.9}}},
+    "budget_rules_off": {"repayment": {"buffer_after_bill": False,
+                                       "current_bill_from_income": False}},
 }
 
 
@@ -284,3 +294,67 @@ def test_pool_payments_are_the_numpy_statements(seed, partial, with_bills, with_
     assert got.dtype == want.dtype and np.array_equal(got, want)
     assert_same_arrays(pool, twin, "pool")
     assert (owed == 0).any() and (got > 0).any()
+
+
+# -- the household budget's rules, by hand ---------------------------------------------------
+def _three_reliable_payers(config):  # noqa: ANN001, ANN202
+    pool = BorrowerPool(BorrowerRules.of(config), 3, np.random.default_rng(1))
+    pool.month = 5
+    pool.kind[:] = 0  # reliable
+    pool.autopay[:] = True
+    pool.willingness[:] = 1.0
+    pool.arrangement_until[:] = -1
+    pool.permanent_income[:] = 6000.0
+    pool.room_months = 2.0
+    return pool
+
+
+def test_a_current_bill_is_paid_from_the_months_income_by_hand():
+    """Income less essentials 1,500 this month, debts elsewhere of 1,000 (savings -1,000),
+    room down to -12,000: a current bill of 2,000 gets 1,500 (the month's income pays the
+    month's bill before older debts); the same bill overdue gets nothing (arrears wait for
+    positive savings or a collector); with debts of 11,500 only the 500 of room is left.
+    Without the rule a current bill gets nothing either."""
+    config = small_config({})
+    for rule, want in ((True, [150_000, 0, 50_000]), (False, [0, 0, 0])):
+        cfg = config.model_copy(update={"repayment": config.repayment.model_copy(
+            update={"current_bill_from_income": rule})})
+        pool = _three_reliable_payers(cfg)
+        pool.savings[:] = [-1000.0, -1000.0, -11_500.0]
+        pool.disposable[:] = 1500.0
+        owed = np.full(3, 200_000, dtype=np.int64)
+        late = np.array([False, True, False])
+        paid = pool.payments(owed, np.random.default_rng(2), late)
+        assert paid.tolist() == want
+        assert pool.savings.tolist() == pytest.approx([-1000.0 - want[0] / 100, -1000.0,
+                                                       -11_500.0 - want[2] / 100])
+
+
+def test_positive_savings_pay_when_they_are_more_than_the_months_income_by_hand():
+    """Savings 3,000 and income less essentials 1,000: a current bill of 5,000 gets the larger
+    of 0.9 x 3,000 (max_cash_share of savings) and 1,000, that is 2,700."""
+    pool = _three_reliable_payers(small_config({}))
+    pool.savings[:] = 3000.0
+    pool.disposable[:] = 1000.0
+    paid = pool.payments(np.full(3, 500_000, dtype=np.int64), np.random.default_rng(2),
+                         np.zeros(3, dtype=bool))
+    assert paid.tolist() == [270_000] * 3
+
+
+def test_a_current_bill_is_kept_aside_above_the_savings_cap_by_hand():
+    """A hand-to-mouth borrower (cap half a month: 3,000 of 6,000) with savings 2,000 earns
+    6,000 and spends 4,500 on essentials: 3,500 would be left, capped at 3,000; with a bill
+    of 800 kept aside the cap is 3,800, so all 3,500 stays for the bill."""
+    from sim.kernels.income import step_incomes
+
+    def step(aside: float) -> float:
+        savings = np.array([2000.0])
+        rules = (0.0, 0.0, 0.0, 6, 0.0, 6, 0.35, 0.1, 0.0, 0.0, 1e-300, 1.0, 0.75, 0.75, 2.0)
+        step_incomes(1, False, rules, np.ones((3, 1)), np.zeros(0), np.zeros(0),
+                     np.array([True]), np.array([6000.0]), np.zeros(1, dtype=np.int16),
+                     np.ones(1), np.array([2], dtype=np.int8), 2, savings, np.array([0.5]),
+                     np.array([6000.0]), np.zeros(1), np.array([aside]))
+        return float(savings[0])
+
+    assert step(0.0) == 3000.0
+    assert step(800.0) == 3500.0

@@ -42,9 +42,10 @@ def test_shares_add_up_and_rates_are_shares(script) -> None:  # noqa: ANN001
     np.testing.assert_allclose(sums.to_numpy(), 1.0)
     for col in ("accounts_rolled", "balance_rolled", "back_current"):
         assert table[col].between(0.0, 1.0).all(), col
-    # the last bucket before charge-off rolls (to charge-off) unless paid
+    # the last bucket's balance rolls (to charge-off) unless paid; a group may hold only a
+    # handful of accounts there, one of which paying off moves its account share a lot
     last = table[table["bucket"] == "dpd_151_180"]
-    assert (last["accounts_rolled"] >= 0.9).all()
+    assert (last["balance_rolled"] >= 0.9).all()
 
 
 def test_no_arrangement_group_without_arrangements(script) -> None:  # noqa: ANN001

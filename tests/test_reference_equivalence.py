@@ -88,6 +88,10 @@ CASES = {
     "arrangements_end_at_termination_no_reage": small(collections={
         "arrangements": {"hold_termination_while_kept": False}, "reage": {"enabled": False}}),
     "stretch_within_income": small(repayment={"stretch_within_income": True}),
+    # the household budget's rules (repayment.buffer_after_bill, current_bill_from_income),
+    # on in the shipped configs: each case turns one off
+    "savings_cap_before_the_bill": small(repayment={"buffer_after_bill": False}),
+    "current_bill_from_savings_only": small(repayment={"current_bill_from_income": False}),
     "credit_supply_in_a_recession": small(
         "recession", income={"other_debt_supply_elasticity": 1.0}),
     "roll_chain": small(repayment={"model": "roll_chain"}),
@@ -119,6 +123,14 @@ def test_the_credit_supply_channel_changes_the_book():
         update={"other_debt_supply_elasticity": 0.0})})
     assert not np.array_equal(simulate_path(fixed, 3, 1).rolls,
                               simulate_path(config, 3, 1).rolls)
+
+
+@pytest.mark.parametrize("name", ["savings_cap_before_the_bill",
+                                  "current_bill_from_savings_only"])
+def test_the_household_budget_rules_change_the_book(name):
+    """Each budget case above exercises its rule: its books differ from the baseline's."""
+    base, changed = simulate_path(CASES["baseline"], 3, 1), simulate_path(CASES[name], 3, 1)
+    assert not np.array_equal(base.rolls, changed.rolls)
 
 
 def test_every_traced_borrower_lives_the_same_life_in_both_engines():
@@ -234,5 +246,31 @@ def test_a_fixed_room_in_one_engine_fails_the_comparison(monkeypatch):
     vectorised = simulate_path(config, 3, 1)
     monkeypatch.setattr(IncomeConfig, "other_debt_room_months",
                         lambda self, u, u_base: float(self.other_debt_limit_months))
+    with pytest.raises(AssertionError):
+        assert_same_path(vectorised, simulate_reference(config, 3, 1))
+
+
+def test_the_savings_cap_before_the_bill_in_one_engine_fails_the_comparison(monkeypatch):
+    """The reference engine caps savings before the month's bill again (nothing kept aside)
+    while the vectorised engine keeps a current bill aside: the books differ."""
+    from sim.reference.borrower import Borrower
+
+    config = CASES["baseline"]
+    vectorised = simulate_path(config, 3, 1)
+    step = Borrower.step_income
+    monkeypatch.setattr(Borrower, "step_income",
+                        lambda self, *args: step(self, *args[:8], 0.0))
+    with pytest.raises(AssertionError):
+        assert_same_path(vectorised, simulate_reference(config, 3, 1))
+
+
+def test_a_current_bill_from_savings_only_in_one_engine_fails_the_comparison(monkeypatch):
+    """The reference engine pays a current bill only from positive savings again while the
+    vectorised engine lets the month's income pay it: the books differ."""
+    from sim.reference.borrower import Borrower
+
+    config = CASES["baseline"]
+    vectorised = simulate_path(config, 3, 1)
+    monkeypatch.setattr(Borrower, "income_for_bill", lambda self: 0)
     with pytest.raises(AssertionError):
         assert_same_path(vectorised, simulate_reference(config, 3, 1))

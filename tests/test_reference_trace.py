@@ -198,7 +198,7 @@ def test_with_early_warning_replay_follows_the_whole_book_until_the_model_is_fit
     config = load_config({
         "name": "warned", "seed": 5,
         "book": {"initial_borrowers": 200, "new_borrowers_per_month": 4, "horizon_months": 10},
-        "early_warning": {"enabled": True, "fit_months": 4, "threshold": 0.1,
+        "early_warning": {"enabled": True, "fit_months": 4, "threshold": 0.03,
                           "action": "limit_cut"},
         "collections": {"collectors": {"count": 1, "calls_per_day": 3}}})
     ids = tuple(range(0, 200, 20))

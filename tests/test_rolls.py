@@ -53,7 +53,7 @@ def test_the_shares_of_each_row_sum_to_one(weight):
               {"channel": "human", "from_dpd": 15, "to_dpd": 89, "every_days": 7},
               {"channel": "agency", "from_dpd": 90, "to_dpd": 360, "every_days": 14}]
     config = small_config({"repayment": {"forget_prob": 0.3, "willingness_concentration": 2.0,
-                                         "stretch_within_income": True},
+                                         "stretch_within_income": True, "autopay_share": 0.4},
                            "billing": {"chargeoff_dpd": 120},
                            "collections": {"ladder": ladder,
                                            "hardship": {"request_prob": 0.5,

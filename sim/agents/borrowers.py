@@ -37,7 +37,7 @@ SCORE_MIN, SCORE_MAX = 300.0, 900.0
 RELIABLE, DISORGANISED, CONSTRAINED, UNWILLING, FIRST_PAYMENT_DEFAULT = range(len(BORROWER_TYPES))
 BUST_OUT_CENTS = 10**12  # a first-payment defaulter wants all the line can give
 PaymentRules = tuple[float, float, float, float, float, float, float, bool, bool, int, int, int,
-                     int, bool]
+                     int, bool, bool]
 """The ``rules`` of :func:`sim.kernels.payments.pay_one`."""
 PaymentInputs = tuple[PaymentRules, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                       np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -199,7 +199,8 @@ class BorrowerPool:
 
     # -- income, employment, expenses -----------------------------------------------------
     def step_income(self, n: int, unemployment: float, rng: np.random.Generator,
-                    unemployment_next: float | None = None) -> None:
+                    unemployment_next: float | None = None,
+                    aside: np.ndarray | None = None) -> None:
         """Move borrowers 0..n-1 through one month of jobs, income, expenses and saving.
 
         Job finding falls with the spell's length and the macro rate
@@ -212,6 +213,10 @@ class BorrowerPool:
         Benefits are paid for ``benefit_months`` of a spell, then ``assistance_rate``;
         essentials are cut while unemployed; a spell ends at a lower permanent income.
         The arithmetic is :func:`sim.kernels.income.step_incomes`.
+
+        ``aside``: (n,) money each borrower keeps above the savings cap until the month's
+        due date (``repayment.buffer_after_bill``: the bill of a current account); None:
+        nothing.
 
         Draws from ``rng``: (3, n) uniforms (job loss, job finding, sudden expense), then n
         standard normals (the transitory shock).
@@ -237,7 +242,8 @@ class BorrowerPool:
         step_incomes(n, inc.shocks, self._income_rules(unemployment, u_next, p_shock), draws,
                      transitory, size, self.employed, self.permanent_income,
                      self.months_unemployed, self.job_risk, self.kind, CONSTRAINED,
-                     self.savings, self.savings_cap, self.income, self.disposable)
+                     self.savings, self.savings_cap, self.income, self.disposable,
+                     np.zeros(n) if aside is None else aside)
 
     def _income_rules(self, u: float, u_next: float, p_shock: float) -> tuple:
         """The ``rules`` of :func:`sim.kernels.income.step_incomes` at this month's macro
@@ -398,7 +404,7 @@ class BorrowerPool:
                  float(rep.willingness_wobble_sd), float(rep.max_cash_share),
                  self.room_months, bool(rep.partial_payments),
                  by_whole_bills, DISORGANISED, UNWILLING, FIRST_PAYMENT_DEFAULT, int(self.month),
-                 bool(rep.stretch_within_income))
+                 bool(rep.stretch_within_income), bool(rep.current_bill_from_income))
         return (rules, self.kind, self.autopay, self.willingness, self.escalated,
                 self.reminded, self.nudge_effect(n), self.arrangement_until, self.stretch,
                 self.savings, self.permanent_income, self.disposable)

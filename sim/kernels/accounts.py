@@ -44,6 +44,17 @@ def cash_for_bill(w: int, share: float, stretch: float, savings: np.ndarray,
 
 
 @njit(cache=True)
+def income_for_bill(w: int, savings: np.ndarray, permanent: np.ndarray,
+                    disposable: np.ndarray, other_debt: float) -> int:
+    """Cents borrower ``w`` can put towards a current bill from the month's income less
+    essentials (``disposable``) before repaying debts elsewhere, within the room those debts
+    leave (``other_debt`` months of permanent income below zero savings): the rule of
+    ``repayment.current_bill_from_income``."""
+    room = max(savings[w] + other_debt * permanent[w], 0.0)
+    return int(np.floor(min(disposable[w], room) * 100.0))
+
+
+@njit(cache=True)
 def spend(w: int, paid: int, share: float, savings: np.ndarray,
           disposable: np.ndarray) -> None:
     """Book a payment of ``paid`` cents by borrower ``w`` made with :func:`cash_for_bill` at

@@ -26,7 +26,8 @@ def step_incomes(n: int, shocks: bool, rules: tuple, draws: np.ndarray,
                  transitory: np.ndarray, expense_size: np.ndarray, employed: np.ndarray,
                  permanent: np.ndarray, spell: np.ndarray, job_risk: np.ndarray,
                  kind: np.ndarray, constrained_kind: int, savings: np.ndarray,
-                 savings_cap: np.ndarray, income: np.ndarray, disposable: np.ndarray) -> None:
+                 savings_cap: np.ndarray, income: np.ndarray, disposable: np.ndarray,
+                 aside: np.ndarray) -> None:
     """Move borrowers 0..n-1 through one month (see ``BorrowerPool.step_income``), in place.
 
     Args:
@@ -50,6 +51,8 @@ def step_incomes(n: int, shocks: bool, rules: tuple, draws: np.ndarray,
             type, savings cap in months of permanent income); ``constrained_kind`` is the
             type of hand-to-mouth borrowers, whose essentials are
             ``constrained_essential_share``.
+        aside: (>= n,) money kept aside above the savings cap until the month's due date
+            (``repayment.buffer_after_bill``: a current account's bill; else zeros).
 
     Per borrower: an employed one loses the job when ``draws[0] < min(loss x job_risk, 1)``,
     an unemployed one finds one when ``draws[1]`` is below the finding chance of the spell's
@@ -59,7 +62,7 @@ def step_incomes(n: int, shocks: bool, rules: tuple, draws: np.ndarray,
     of permanent income, cut while out of work; disposable is income less essentials (at
     least 0); savings gain income less essentials and any expense (``expense_shock_months``
     of permanent income times the size), within ``-other_debt_limit_months`` and
-    ``savings_cap`` months of permanent income.
+    ``savings_cap`` months of permanent income plus ``aside``.
     """
     (loss, find_short, find_long, long_term, reemployment_loss, benefit_months, replacement,
      assistance, cut_benefits, cut_exhausted, p_shock, expense_months, essential_share,
@@ -95,4 +98,4 @@ def step_incomes(n: int, shocks: bool, rules: tuple, draws: np.ndarray,
         essentials = share * perm * (1.0 - cut)
         disposable[i] = max(income[i] - essentials, 0.0)
         cash = savings[i] + income[i] - essentials - expense
-        savings[i] = min(max(cash, -other_debt * perm), savings_cap[i] * perm)
+        savings[i] = min(max(cash, -other_debt * perm), savings_cap[i] * perm + aside[i])

@@ -32,7 +32,7 @@ import numpy as np
 from numba import njit
 
 import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
-from sim.kernels.accounts import cash_for_bill, spend, whole_bills
+from sim.kernels.accounts import cash_for_bill, income_for_bill, spend, whole_bills
 from sim.kernels.rules import cured_at_due_date, days_past_due, due_time, past_due
 
 
@@ -53,7 +53,8 @@ def pay_one(i: int, owed: int, u_forget: float, z: float, delinquent: bool, mont
     not taken: pay the most in whole bills, oldest first, from ``due_principal`` and
     ``due_fee``; else all or nothing), the types disorganised, unwilling and first-payment
     defaulter, the borrowers' month (an arrangement lasting to it or later is running),
-    whether an arrangement's ``stretch`` is capped by ``disposable``).
+    whether an arrangement's ``stretch`` is capped by ``disposable``, whether a current
+    account's bill can be paid from ``disposable``).
     ``u_forget`` is the borrower's forgetting uniform, ``z`` the standard normal
     of the willingness wobble, ``effect`` the share of the
     education effect left (:meth:`BorrowerPool.nudge_effect`), ``delinquent`` whether an
@@ -64,11 +65,13 @@ def pay_one(i: int, owed: int, u_forget: float, z: float, delinquent: bool, mont
     overdue bill and not escalated, or when a first-payment defaulter; otherwise pays the
     smaller of ``owed`` and the cash for the bill (:func:`sim.kernels.accounts.cash_for_bill`
     at the share ``max_cash_share``, all of it when reminded, plus an arrangement's
-    ``stretch`` while it lasts).
+    ``stretch`` while it lasts), or, on a current account without a running arrangement when
+    ``from_income`` (``repayment.current_bill_from_income``), the month's income less
+    essentials if that is more (:func:`sim.kernels.accounts.income_for_bill`).
     """
     (forget_prob, disorganised_prob, forget_reduction, reminder_effect, wobble_sd,
      max_cash_share, other_debt, partial, by_whole_bills, disorganised, unwilling,
-     first_payment_default, pool_month, within_income) = rules
+     first_payment_default, pool_month, within_income, from_income) = rules
     k = kind[i]
     was_reminded = reminded[i]
     reminded[i] = False
@@ -84,6 +87,9 @@ def pay_one(i: int, owed: int, u_forget: float, z: float, delinquent: bool, mont
     share = 1.0 if was_reminded else max_cash_share
     capacity = cash_for_bill(i, share, plan, savings, permanent, disposable, other_debt,
                              within_income)
+    if from_income and not delinquent and arrangement_until[i] < pool_month:
+        capacity = max(capacity, income_for_bill(i, savings, permanent, disposable,
+                                                 other_debt))
     pay = min(owed, capacity)
     if not partial and by_whole_bills:
         if pay < owed:

@@ -170,7 +170,8 @@ class Borrower:
 
     # -- a month of income -------------------------------------------------------------------
     def step_income(self, config: RunConfig, u: float, u_base: float, loss: float,
-                    d_loss: float, d_find: float, d_expense: float, shock: float) -> None:
+                    d_loss: float, d_find: float, d_expense: float, shock: float,
+                    aside: float = 0.0) -> None:
         """One month of job, income, expenses and saving.
 
         In the first month the borrower is out of work, already ``elapsed_spell_months``
@@ -190,7 +191,8 @@ class Borrower:
         ``consumption_cut_exhausted`` while unemployed.
         An expense shock (chance ``expense_shock_prob``) costs an exponential amount with
         mean ``expense_shock_months`` of income. Savings stay between
-        ``-other_debt_limit_months`` and the savings cap, in months of permanent income.
+        ``-other_debt_limit_months`` and the savings cap, in months of permanent income,
+        plus ``aside`` (money kept for the month's bill: ``repayment.buffer_after_bill``).
         """
         inc = config.income
         cut, expense = 0.0, 0.0
@@ -234,7 +236,8 @@ class Borrower:
         essentials = share * perm * (1.0 - cut)
         self.disposable = max(self.income - essentials, 0.0)
         cash = self.savings + self.income - essentials - expense
-        self.savings = min(max(cash, -inc.other_debt_limit_months * perm), self.savings_cap * perm)
+        self.savings = min(max(cash, -inc.other_debt_limit_months * perm),
+                           self.savings_cap * perm + aside)
 
     # -- spending ----------------------------------------------------------------------------
     def desired_purchase(self, config: RunConfig, month: int, d_buy: float, z_noise: float) -> int:
@@ -280,6 +283,13 @@ class Borrower:
         cash = min(max(self.savings, 0.0) * share + moved, room)
         return int(math.floor(cash * 100.0))
 
+    def income_for_bill(self) -> int:
+        """Cents the month's income less essentials can put towards a current bill before
+        debts elsewhere are repaid, within the room those debts leave
+        (``repayment.current_bill_from_income``)."""
+        room = max(self.savings + self.room_months * self.permanent_income, 0.0)
+        return int(math.floor(min(self.disposable, room) * 100.0))
+
     def decide_payment(self, config: RunConfig, month: int, owed: int, delinquent: bool,
                        d_forget: float, d_wobble: float) -> int:
         """Cents paid at the due date against ``owed`` (structural model).
@@ -288,7 +298,9 @@ class Borrower:
         less by education and by an early-warning reminder; refuses when willingness plus
         a N(0, ``willingness_wobble_sd``) wobble is below 0.5, when unwilling, late and not
         escalated, and always when a first-payment defaulter. Else pays what is owed or,
-        short, as much as cash allows (``max_cash_share`` of savings, all when reminded);
+        short, as much as cash allows (``max_cash_share`` of savings, all when reminded;
+        on a current account without an arrangement, the month's income less essentials
+        if that is more: :meth:`income_for_bill`);
         without ``partial_payments`` only whole bills. Bernoulli model: misses with
         ``miss_prob``.
         """
@@ -308,6 +320,8 @@ class Borrower:
                    or self.kind == FIRST_PAYMENT_DEFAULT)
         stretch = self.stretch if self.arrangement_until >= month else 0.0
         capacity = self.cash_for_bill(config, 1.0 if reminded else rep.max_cash_share, stretch)
+        if rep.current_bill_from_income and not delinquent and self.arrangement_until < month:
+            capacity = max(capacity, self.income_for_bill())
         pay = min(owed, capacity)
         if not rep.partial_payments and pay < owed:
             pay = self.account.whole_bills(pay)

@@ -8,9 +8,10 @@ the life it lives in the vectorised engine, and can be replayed and traced.
 
 One borrower's month, in the order of the day's hours (see :meth:`ReferencePath.life`):
 
-1. day 0, 00:00 — month start: a month of job, income, expenses and saving
-   (:meth:`Borrower.step_income`); the statement bills the month's instalments and a
-   late fee; from ``billing.acceleration_dpd`` days past due the whole balance is due.
+1. day 0, 00:00 — month start: the statement bills the month's instalments and a
+   late fee; from ``billing.acceleration_dpd`` days past due the whole balance is due;
+   then a month of job, income, expenses and saving (:meth:`Borrower.step_income`), a
+   current account's bill kept aside above the savings cap.
 2. day ``(due_day + chargeoff_dpd) % 30``, 06:00 — charge-off at ``billing.chargeoff_dpd``
    days past due, with the recovery drawn then.
 3. (early warning, ``days_before_due`` before the due date: a reminder, limit cut or
@@ -234,13 +235,19 @@ class ReferencePath:
         self.env.process(self.life(b))
 
     def _month_start(self, b: Borrower, m: int) -> None:
+        """The statement, then the month's income: a current account's bill is kept aside
+        above the savings cap until the due date (``repayment.buffer_after_bill``)."""
         draws, shock = self.draws["income"]
         i = b.slot
+        owed_before = b.account.unpaid
+        self.flows["fees_billed"] += rules.statement(self.config, b, m)
+        aside = 0.0
+        if self.config.repayment.buffer_after_bill and owed_before == 0:
+            aside = b.account.unpaid / 100.0
         b.step_income(self.config, float(self.unemployment[m]),
                       self.config.macro.unemployment_base, self.draws["loss"],
                       float(draws[0, i]), float(draws[1, i]), float(draws[2, i]),
-                      float(shock[i]))
-        self.flows["fees_billed"] += rules.statement(self.config, b, m)
+                      float(shock[i]), aside)
 
     def _after_month_start(self, m: int) -> None:
         self.risk.on_statement(self.borrowers, m)
