@@ -329,6 +329,9 @@ def test_a_wrong_wait_counter_fails_littles_law():
 def fake_checks(monkeypatch):
     """Two instant checks, one failing, in place of the real registry."""
     from sim.validation import core
+    from sim.validation.runner import load_checks
+
+    load_checks()  # the real checks register in the real registry, not in the stand-in
 
     def good(settings: Settings, paths: int) -> list[Check]:
         return [Check("good.x", "oracle", "exact", 1.0, 0.9, 1.1, 1.0, 0.2, note="fine")]
