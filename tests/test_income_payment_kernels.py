@@ -352,7 +352,8 @@ def test_a_current_bill_is_kept_aside_above_the_savings_cap_by_hand():
         rules = (0.0, 0.0, 0.0, 6, 0.0, 6, 0.35, 0.1, 0.0, 0.0, 1e-300, 1.0, 0.75, 0.75, 2.0)
         step_incomes(1, False, rules, np.ones((3, 1)), np.zeros(0), np.zeros(0),
                      np.array([True]), np.array([6000.0]), np.zeros(1, dtype=np.int16),
-                     np.ones(1), np.array([2], dtype=np.int8), 2, savings, np.array([0.5]),
+                     np.ones(1), np.array([2], dtype=np.int8), 2, savings,
+                     np.array([3.0, 0.5]),
                      np.array([6000.0]), np.zeros(1), np.array([aside]))
         return float(savings[0])
 

@@ -158,8 +158,6 @@ class BorrowerPool:
         depth = u_arrears / max(share, 1e-300)  # uniform on (0, 1) where in arrears
         buffer = np.where(arrears, -depth * inc.other_debt_limit_months, buffer)
         self.savings = self.permanent_income * buffer
-        self.savings_cap = np.where(constrained, rep.constrained_savings_months,
-                                    inc.savings_cap_months)
         # out of work at onboarding below the chance of it (step_income), drawn last so
         # that the traits above keep their draws
         self.jobless_draw = rng.random(capacity)
@@ -198,6 +196,20 @@ class BorrowerPool:
         return effect
 
     # -- income, employment, expenses -----------------------------------------------------
+    @property
+    def savings_cap(self) -> np.ndarray:
+        """(capacity,) largest savings of each borrower, months of permanent income:
+        ``repayment.constrained_savings_months`` for the constrained type,
+        ``income.savings_cap_months`` for the others. Read from the type, not stored."""
+        others, constrained = self._savings_caps()
+        return np.where(self.kind == CONSTRAINED, constrained, others)
+
+    def _savings_caps(self) -> np.ndarray:
+        """(2,) the savings caps of :func:`sim.kernels.income.step_incomes`: the others', then
+        the constrained type's, in months of permanent income."""
+        return np.array([self.rules.income.savings_cap_months,
+                         self.rules.repayment.constrained_savings_months], dtype=np.float64)
+
     def step_income(self, n: int, unemployment: float, rng: np.random.Generator,
                     unemployment_next: float | None = None,
                     aside: np.ndarray | None = None) -> None:
@@ -242,7 +254,7 @@ class BorrowerPool:
         step_incomes(n, inc.shocks, self._income_rules(unemployment, u_next, p_shock), draws,
                      transitory, size, self.employed, self.permanent_income,
                      self.months_unemployed, self.job_risk, self.kind, CONSTRAINED,
-                     self.savings, self.savings_cap, self.income, self.disposable,
+                     self.savings, self._savings_caps(), self.income, self.disposable,
                      np.zeros(n) if aside is None else aside)
 
     def _income_rules(self, u: float, u_next: float, p_shock: float) -> tuple:

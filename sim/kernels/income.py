@@ -26,7 +26,7 @@ def step_incomes(n: int, shocks: bool, rules: tuple, draws: np.ndarray,
                  transitory: np.ndarray, expense_size: np.ndarray, employed: np.ndarray,
                  permanent: np.ndarray, spell: np.ndarray, job_risk: np.ndarray,
                  kind: np.ndarray, constrained_kind: int, savings: np.ndarray,
-                 savings_cap: np.ndarray, income: np.ndarray, disposable: np.ndarray,
+                 savings_caps: np.ndarray, income: np.ndarray, disposable: np.ndarray,
                  aside: np.ndarray) -> None:
     """Move borrowers 0..n-1 through one month (see ``BorrowerPool.step_income``), in place.
 
@@ -47,10 +47,12 @@ def step_incomes(n: int, shocks: bool, rules: tuple, draws: np.ndarray,
             uniform over the chance is uniform).
         employed, permanent, spell, savings, income, disposable: (capacity,) state, updated
             (``spell``: months unemployed, 0 while employed; money in currency units).
-        job_risk, kind, savings_cap: (capacity,) traits (relative job-loss risk, borrower
-            type, savings cap in months of permanent income); ``constrained_kind`` is the
-            type of hand-to-mouth borrowers, whose essentials are
-            ``constrained_essential_share``.
+        job_risk, kind: (capacity,) traits (relative job-loss risk, borrower type);
+            ``constrained_kind`` is the type of hand-to-mouth borrowers, whose essentials
+            are ``constrained_essential_share`` and whose savings cap is ``savings_caps[1]``.
+        savings_caps: (2,) savings caps in months of permanent income: the others'
+            (``income.savings_cap_months``), the constrained type's
+            (``repayment.constrained_savings_months``).
         aside: (>= n,) money kept aside above the savings cap until the month's due date
             (``repayment.buffer_after_bill``: a current account's bill; else zeros).
 
@@ -61,8 +63,8 @@ def step_incomes(n: int, shocks: bool, rules: tuple, draws: np.ndarray,
     ``benefit_months`` of a spell, then ``assistance_rate``; essentials are the type's share
     of permanent income, cut while out of work; disposable is income less essentials (at
     least 0); savings gain income less essentials and any expense (``expense_shock_months``
-    of permanent income times the size), within ``-other_debt_limit_months`` and
-    ``savings_cap`` months of permanent income plus ``aside``.
+    of permanent income times the size), within ``-other_debt_limit_months`` and the type's
+    savings cap in months of permanent income plus ``aside``.
     """
     (loss, find_short, find_long, long_term, reemployment_loss, benefit_months, replacement,
      assistance, cut_benefits, cut_exhausted, p_shock, expense_months, essential_share,
@@ -94,8 +96,10 @@ def step_incomes(n: int, shocks: bool, rules: tuple, draws: np.ndarray,
                 hits += 1
             else:
                 expense = -0.0  # 0 x perm x months x -log(1), as the array form has it
-        share = constrained_share if kind[i] == constrained_kind else essential_share
+        hand_to_mouth = kind[i] == constrained_kind
+        share = constrained_share if hand_to_mouth else essential_share
+        cap = savings_caps[1] if hand_to_mouth else savings_caps[0]
         essentials = share * perm * (1.0 - cut)
         disposable[i] = max(income[i] - essentials, 0.0)
         cash = savings[i] + income[i] - essentials - expense
-        savings[i] = min(max(cash, -other_debt * perm), savings_cap[i] * perm + aside[i])
+        savings[i] = min(max(cash, -other_debt * perm), cap * perm + aside[i])
