@@ -241,12 +241,11 @@ class PathSimulation:
         u_next = self.unemployment[min(m + 1, self.months - 1)]
         # the statement first: a current account's bill is kept aside above the savings cap
         # (repayment.buffer_after_bill); nothing in the statement reads incomes or savings
-        ledger = self.platform.ledger
-        owed_before = ledger.owed(self.n)
+        ledger, aside = self.platform.ledger, None
+        current = ledger.owed(self.n) == 0 if self.config.repayment.buffer_after_bill else None
         _, fees = self.platform.statement(m, self.n, self.collections.termination_held(m, self.n))
-        aside = None
-        if self.config.repayment.buffer_after_bill:
-            aside = np.where(owed_before == 0, ledger.owed(self.n), 0) / 100.0
+        if current is not None:
+            aside = np.where(current, ledger.owed(self.n), 0) / 100.0
         self.pool.step_income(self.n, float(self.unemployment[m]), self.streams["income"],
                               float(u_next), aside)
         self.collections.end_terminated_arrangements(self.n)

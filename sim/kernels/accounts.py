@@ -25,6 +25,13 @@ from numba import njit
 import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
 
 
+@njit(cache=True, inline="always")
+def debt_room(w: int, savings: np.ndarray, permanent: np.ndarray, other_debt: float) -> float:
+    """What debts elsewhere can still take for borrower ``w``: savings down to ``other_debt``
+    months of permanent income below zero, at least 0 (currency units)."""
+    return max(savings[w] + other_debt * permanent[w], 0.0)
+
+
 @njit(cache=True)
 def cash_for_bill(w: int, share: float, stretch: float, savings: np.ndarray,
                   permanent: np.ndarray, disposable: np.ndarray, other_debt: float,
@@ -38,8 +45,7 @@ def cash_for_bill(w: int, share: float, stretch: float, savings: np.ndarray,
     """
     s, p = savings[w], permanent[w]
     moved = min(stretch * p, disposable[w]) if within_income else stretch * p
-    room = max(s + other_debt * p, 0.0)
-    cash = min(max(s, 0.0) * share + moved, room)
+    cash = min(max(s, 0.0) * share + moved, debt_room(w, savings, permanent, other_debt))
     return int(np.floor(cash * 100.0))
 
 
@@ -50,8 +56,8 @@ def income_for_bill(w: int, savings: np.ndarray, permanent: np.ndarray,
     essentials (``disposable``) before repaying debts elsewhere, within the room those debts
     leave (``other_debt`` months of permanent income below zero savings): the rule of
     ``repayment.current_bill_from_income``."""
-    room = max(savings[w] + other_debt * permanent[w], 0.0)
-    return int(np.floor(min(disposable[w], room) * 100.0))
+    return int(np.floor(min(disposable[w], debt_room(w, savings, permanent, other_debt))
+                        * 100.0))
 
 
 @njit(cache=True)

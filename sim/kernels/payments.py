@@ -83,11 +83,12 @@ def pay_one(i: int, owed: int, u_forget: float, z: float, delinquent: bool, mont
     refuses = ((willingness[i] + wobble_sd * z < 0.5)
                | ((k == unwilling) & delinquent & (not escalated[i]))
                | (k == first_payment_default))
-    plan = stretch[i] if arrangement_until[i] >= pool_month else 0.0
+    in_plan = arrangement_until[i] >= pool_month
+    plan = stretch[i] if in_plan else 0.0
     share = 1.0 if was_reminded else max_cash_share
     capacity = cash_for_bill(i, share, plan, savings, permanent, disposable, other_debt,
                              within_income)
-    if from_income and not delinquent and arrangement_until[i] < pool_month:
+    if from_income and not delinquent and not in_plan:
         capacity = max(capacity, income_for_bill(i, savings, permanent, disposable,
                                                  other_debt))
     pay = min(owed, capacity)

@@ -275,20 +275,22 @@ class Borrower:
         ``repayment.stretch_within_income`` is false), never beyond debts of
         ``room_months`` of permanent income (``other_debt_limit_months`` scaled by the
         month's credit supply, ``IncomeConfig.other_debt_room_months``)."""
-        perm = self.permanent_income
-        moved = stretch * perm
+        moved = stretch * self.permanent_income
         if config.repayment.stretch_within_income:
             moved = min(moved, self.disposable)
-        room = max(self.savings + self.room_months * perm, 0.0)
-        cash = min(max(self.savings, 0.0) * share + moved, room)
+        cash = min(max(self.savings, 0.0) * share + moved, self.debt_room())
         return int(math.floor(cash * 100.0))
+
+    def debt_room(self) -> float:
+        """What debts elsewhere can still take: savings down to ``room_months`` of permanent
+        income below zero, at least 0 (currency units)."""
+        return max(self.savings + self.room_months * self.permanent_income, 0.0)
 
     def income_for_bill(self) -> int:
         """Cents the month's income less essentials can put towards a current bill before
         debts elsewhere are repaid, within the room those debts leave
         (``repayment.current_bill_from_income``)."""
-        room = max(self.savings + self.room_months * self.permanent_income, 0.0)
-        return int(math.floor(min(self.disposable, room) * 100.0))
+        return int(math.floor(min(self.disposable, self.debt_room()) * 100.0))
 
     def decide_payment(self, config: RunConfig, month: int, owed: int, delinquent: bool,
                        d_forget: float, d_wobble: float) -> int:
@@ -318,9 +320,10 @@ class Borrower:
         refuses = (self.willingness + wobble < 0.5
                    or (self.kind == UNWILLING and delinquent and not self.escalated)
                    or self.kind == FIRST_PAYMENT_DEFAULT)
-        stretch = self.stretch if self.arrangement_until >= month else 0.0
+        in_plan = self.arrangement_until >= month
+        stretch = self.stretch if in_plan else 0.0
         capacity = self.cash_for_bill(config, 1.0 if reminded else rep.max_cash_share, stretch)
-        if rep.current_bill_from_income and not delinquent and self.arrangement_until < month:
+        if rep.current_bill_from_income and not delinquent and not in_plan:
             capacity = max(capacity, self.income_for_bill())
         pay = min(owed, capacity)
         if not rep.partial_payments and pay < owed:

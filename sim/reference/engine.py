@@ -239,11 +239,9 @@ class ReferencePath:
         above the savings cap until the due date (``repayment.buffer_after_bill``)."""
         draws, shock = self.draws["income"]
         i = b.slot
-        owed_before = b.account.unpaid
+        keep_bill = self.config.repayment.buffer_after_bill and b.account.unpaid == 0
         self.flows["fees_billed"] += rules.statement(self.config, b, m)
-        aside = 0.0
-        if self.config.repayment.buffer_after_bill and owed_before == 0:
-            aside = b.account.unpaid / 100.0
+        aside = b.account.unpaid / 100.0 if keep_bill else 0.0
         b.step_income(self.config, float(self.unemployment[m]),
                       self.config.macro.unemployment_base, self.draws["loss"],
                       float(draws[0, i]), float(draws[1, i]), float(draws[2, i]),
