@@ -55,10 +55,11 @@ class BinnedAUC:
         labels = np.asarray(labels, dtype=bool)
         if scores.shape != labels.shape:
             raise ValueError(f"scores {scores.shape} and labels {labels.shape} differ in shape")
-        scale = self.bins / (self.high - self.low)
-        idx = np.clip(np.floor((scores - self.low) * scale), 0, self.bins - 1).astype(np.intp)
-        self.pos += np.bincount(idx[labels], minlength=self.bins)
-        self.neg += np.bincount(idx[~labels], minlength=self.bins)
+        from sim.kernels.scoring import count_bins  # numba loads with the first count
+
+        # bin floor((score - low) * bins / (high - low)), held inside [0, bins - 1]
+        count_bins(scores, labels, self.low, self.bins / (self.high - self.low), self.pos,
+                   self.neg)
 
     @property
     def positives(self) -> int:

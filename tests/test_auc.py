@@ -51,6 +51,20 @@ def test_counts_accumulate_over_batches_and_out_of_range_scores_clip():
     assert auc.auc() == pytest.approx(0.75)  # one tie (bin 0), one win
 
 
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(-2, 3, allow_nan=False), max_size=60), st.integers(1, 50),
+       st.integers(0, 2**32 - 1))
+def test_the_compiled_count_is_the_numpy_binning(scores, bins, seed):
+    """Each score lands in bin clip(floor((score - low) * bins / (high - low)), 0, bins - 1)."""
+    s = np.array(scores, dtype=float)
+    labels = np.random.default_rng(seed).random(s.size) < 0.4
+    auc = BinnedAUC(bins=bins, low=-0.5, high=1.5)
+    auc.add(s, labels)
+    at = np.clip(np.floor((s + 0.5) * (bins / 2.0)), 0, bins - 1).astype(np.intp)
+    assert auc.pos.tolist() == np.bincount(at[labels], minlength=bins).tolist()
+    assert auc.neg.tolist() == np.bincount(at[~labels], minlength=bins).tolist()
+
+
 def test_one_class_or_nothing_is_nan_and_bad_input_is_refused():
     auc = BinnedAUC()
     assert np.isnan(auc.auc()) and np.isnan(auc.error_bound())

@@ -32,6 +32,23 @@ def test_early_warning_fits_and_ranks_better_than_chance():
     assert result.monthly["ew_cost"].sum() == flagged.sum() * 5  # 0.05 per reminder
 
 
+def test_the_compiled_scoring_is_the_fitted_pipelines_probability_bit_for_bit():
+    """The scoring of every month after the fit is ``predict_proba`` of the features."""
+    cfg = load_config({"book": BOOK, "early_warning": {"enabled": True, "fit_months": 6}})
+    sim = PathSimulation(cfg, 4, 0)
+    sim.run()
+    ew, view = sim.early_warning, sim.lender_view()
+    assert ew.model is not None
+    n, month = sim.n, sim.months - 1
+    idx = np.flatnonzero(view.active[:n])
+    idx = np.concatenate([idx, idx[:1], idx[:0]])  # a repeated account is scored twice
+    expected = ew.model.predict_proba(ew.features(view, idx, month))[:, 1]
+    got = ew._predict(view, idx, month)
+    assert got.dtype == np.float64 and got.shape == idx.shape
+    assert np.array_equal(got, expected)  # equal floats, not merely close
+    assert ew._predict(view, idx[:0], month).shape == (0,)
+
+
 @pytest.mark.parametrize(("due_day", "days_before", "day"),
                          [(20, 10, 10), (25, 10, 15), (20, 3, 17), (10, 10, 0), (5, 10, 0)])
 def test_the_action_comes_days_before_due_before_the_due_date(due_day, days_before, day,

@@ -155,7 +155,9 @@ class EarlyWarning:
         self.training = TrainingSample(key, self.cfg.max_training_rows)
         self.scores = BinnedAUC()  # out-of-sample predictions, binned
         self.model: Pipeline | None = None
-        self.pending: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
+        # the described accounts, then their features (training months) or the model's
+        # probabilities (once fitted)
+        self.pending: tuple[np.ndarray, np.ndarray | None, np.ndarray | None] | None = None
         self.counters = {"ew_flagged": 0, "ew_cost": 0}
 
     @staticmethod
@@ -177,11 +179,28 @@ class EarlyWarning:
         if not self.cfg.enabled:
             return
         idx = np.flatnonzero((view.oldest[:n] == month) & view.active[:n])
-        x = self.features(view, idx, month)
-        prob = None
-        if self.model is not None:  # a month with no bill scores nobody
-            prob = self.model.predict_proba(x)[:, 1] if idx.size else np.zeros(0)
-        self.pending = (idx, x, prob)
+        if self.model is None:  # training months: the rows are kept
+            self.pending = (idx, self.features(view, idx, month), None)
+        else:  # a month with no bill scores nobody
+            self.pending = (idx, None, self._predict(view, idx, month))
+
+    def _predict(self, view: LenderView, idx: np.ndarray, month: int) -> np.ndarray:
+        """The fitted model's probability of a miss for accounts ``idx``: what
+        ``self.model.predict_proba(self.features(view, idx, month))[:, 1]`` gives, bit for
+        bit (the standardisation in one compiled pass, then the same matrix product and
+        logistic function as scikit-learn's ``LogisticRegression``)."""
+        from scipy.special import expit
+
+        from sim.kernels.scoring import standardised_features
+
+        assert self.model is not None
+        scaler, logit = self.model[0], self.model[-1]
+        xs = standardised_features(
+            idx, month, view.score, view.outstanding, view.unpaid, view.limit,
+            view.onboard_month, view.recent_missed, view.recent_contacts, view.recent_cut,
+            scaler.mean_, scaler.scale_)
+        z = (xs @ logit.coef_.T + logit.intercept_).reshape(-1)
+        return expit(z, out=z)
 
     def act(self, month: int) -> Flagged | None:
         """On ``action_day``, before the due date: flag borrowers above the threshold.
@@ -210,7 +229,7 @@ class EarlyWarning:
         y = missed[idx]
         if prob is not None:
             self.scores.add(prob, y)
-        elif month < self.cfg.fit_months:
+        elif month < self.cfg.fit_months and x is not None:
             self.training.add(x, y)
         if month == self.cfg.fit_months - 1:
             self._fit()

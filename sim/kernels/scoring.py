@@ -1,0 +1,70 @@
+"""The early warning's monthly scoring, one account at a time: the lender-observable features
+of :meth:`sim.agents.interventions.EarlyWarning.features`, standardised as the fitted
+``StandardScaler`` does, in one pass over the described accounts instead of a dozen array
+passes and scikit-learn's input checks; and the out-of-sample predictions counted into the
+bins of :class:`sim.auc.BinnedAUC` in one pass.
+
+Each feature is the same IEEE operation on the same operands as the numpy statement it
+replaces (an integer balance over a float limit of at least one cent; months on book as the
+integer difference, then a float; ``(x - mean) / scale``), so the standardised matrix is
+bit-identical; the logistic regression's linear part stays the same matrix product
+(:meth:`sim.agents.interventions.EarlyWarning.on_statement`), so the probabilities are
+bit-identical to ``Pipeline.predict_proba`` (``tests/test_interventions.py``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
+
+N_FEATURES = 7
+"""Columns of :data:`sim.agents.interventions.FEATURES`, in that order."""
+
+
+@njit(cache=True)
+def standardised_features(idx: np.ndarray, month: int, score: np.ndarray,
+                          outstanding: np.ndarray, unpaid: np.ndarray, limit: np.ndarray,
+                          onboard_month: np.ndarray, recent_missed: np.ndarray,
+                          recent_contacts: np.ndarray, recent_cut: np.ndarray,
+                          mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """The features of accounts ``idx`` at ``month``'s statement, less ``mean``, over ``scale``.
+
+    Args:
+        idx: (k,) account slots.
+        month: the statement's month.
+        score .. recent_cut: the lender's view, arrays over slots (points; cents for
+            ``outstanding``, ``unpaid`` and ``limit``; months for ``onboard_month``; decayed
+            counts for the last three).
+        mean, scale: (7,) the fitted scaler's ``mean_`` and ``scale_``.
+
+    Returns:
+        (k, 7) float64, C order: score, utilisation, bill against the limit, months on book,
+        recent misses, recent contacts, recent cut; each ``(x - mean) / scale``.
+    """
+    out = np.empty((idx.shape[0], N_FEATURES))
+    for t in range(idx.shape[0]):
+        i = idx[t]
+        lim = float(max(limit[i], 1))
+        x = (score[i], outstanding[i] / lim, unpaid[i] / lim, float(month - onboard_month[i]),
+             recent_missed[i], recent_contacts[i], recent_cut[i])
+        for j in range(N_FEATURES):
+            out[t, j] = (x[j] - mean[j]) / scale[j]
+    return out
+
+
+@njit(cache=True)
+def count_bins(scores: np.ndarray, labels: np.ndarray, low: float, scale: float,
+               pos: np.ndarray, neg: np.ndarray) -> None:
+    """Add each score of ``scores`` (n,) to ``pos`` when its label is True, else to ``neg``
+    (both (bins,) int64), in bin ``floor((score - low) * scale)`` held inside
+    ``[0, bins - 1]`` (:meth:`sim.auc.BinnedAUC.add`)."""
+    last = pos.shape[0] - 1
+    for t in range(scores.shape[0]):
+        b = np.floor((scores[t] - low) * scale)
+        k = 0 if b < 0 else (last if b > last else int(b))
+        if labels[t]:
+            pos[k] += 1
+        else:
+            neg[k] += 1
