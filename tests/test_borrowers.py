@@ -25,6 +25,22 @@ def test_traits_are_reproducible_from_the_traits_stream():
     assert not np.array_equal(a.permanent_income, pool_for(seed=4).permanent_income)
 
 
+def test_the_onboarding_draws_are_the_streams_last_draws_read_again():
+    """The pool keeps no onboarding uniforms: it reads the slots' draws again from the traits
+    stream, which it left where drawing them all would have left it."""
+    rng = RNG(7)
+    pool = BorrowerPool(BorrowerRules.of(small_config(None)), 50, rng)
+    full = pool.jobless_draws(slice(0, 50))
+    stream = np.random.PCG64()
+    stream.state = pool._jobless_stream
+    drawn = np.random.Generator(stream).random(51)
+    assert np.array_equal(full, drawn[:50])
+    assert rng.random() == drawn[50]  # the stream moved on by exactly the 50 draws
+    assert np.array_equal(pool.jobless_draws(slice(13, 29)), full[13:29])
+    assert pool.jobless_draws(slice(50, 50)).shape == (0,)
+    assert not hasattr(pool, "jobless_draw")
+
+
 def test_new_pool_is_employed_at_permanent_income_with_scores_in_range():
     pool = pool_for(capacity=5000)
     assert pool.employed.all()

@@ -120,7 +120,8 @@ class BorrowerPool:
             rules: the config sections borrowers follow (:meth:`BorrowerRules.of` picks
                 them from a run's config).
             capacity: number of borrower slots.
-            rng: the traits stream; it is drawn in a fixed order, whatever the rules.
+            rng: the traits stream (PCG64, as ``np.random.default_rng`` makes); it is drawn
+                in a fixed order, whatever the rules.
         """
         inc, rep = rules.income, rules.repayment
         self.rules = rules
@@ -159,8 +160,10 @@ class BorrowerPool:
         buffer = np.where(arrears, -depth * inc.other_debt_limit_months, buffer)
         self.savings = self.permanent_income * buffer
         # out of work at onboarding below the chance of it (step_income), drawn last so
-        # that the traits above keep their draws
-        self.jobless_draw = rng.random(capacity)
+        # that the traits above keep their draws: one uniform a slot, read again from the
+        # stream when the slot is onboarded (:meth:`jobless_draws`) instead of being kept
+        self._jobless_stream = rng.bit_generator.state
+        rng.bit_generator.advance(capacity)  # as drawing them all would
         self.onboarded = 0  # slots below have had their first month of income
         self.employed = np.ones(capacity, dtype=bool)
         self.months_unemployed = np.zeros(capacity, dtype=np.int16)
@@ -276,6 +279,18 @@ class BorrowerPool:
                 float(self.rules.repayment.constrained_essential_share),
                 float(inc.other_debt_limit_months))
 
+    def jobless_draws(self, slots: slice) -> np.ndarray:
+        """The onboarding-unemployment uniforms of ``slots`` (a slice with a start and a
+        stop): what ``rng.random(capacity)[slots]`` drew from the traits stream at the pool's
+        creation, bit for bit. A double of ``Generator.random`` takes one 64-bit output of
+        the PCG64 stream, so slot ``i``'s draw is the stream at that point advanced by
+        ``i`` (``BitGenerator.advance``); 8 bytes a slot are not kept for one read."""
+        start, stop = slots.start or 0, slots.stop
+        stream = np.random.PCG64()
+        stream.state = self._jobless_stream
+        stream.advance(start)
+        return np.random.Generator(stream).random(max(stop - start, 0))
+
     def _onboard_jobs(self, new: slice, unemployment: float) -> None:
         """Borrowers ``new``, in their first month, are out of work when their onboarding
         draw is below :meth:`IncomeConfig.onboarding_unemployed_prob`, that far into a
@@ -285,7 +300,7 @@ class BorrowerPool:
         elsewhere (never below the savings they came with)."""
         inc, u_base = self.rules.income, self.rules.unemployment_base
         p = inc.onboarding_unemployed_prob(self.job_risk[new], unemployment, u_base)
-        v = self.jobless_draw[new]
+        v = self.jobless_draws(new)
         out = v < p
         elapsed = inc.elapsed_spell_months(np.where(out, v / np.maximum(p, 1e-300), 0.0),
                                            unemployment, u_base)
