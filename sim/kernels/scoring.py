@@ -44,13 +44,19 @@ def standardised_features(idx: np.ndarray, month: int, score: np.ndarray,
         recent misses, recent contacts, recent cut; each ``(x - mean) / scale``.
     """
     out = np.empty((idx.shape[0], N_FEATURES))
+    m0, m1, m2, m3, m4, m5, m6 = mean[0], mean[1], mean[2], mean[3], mean[4], mean[5], mean[6]
+    s0, s1, s2, s3, s4, s5, s6 = (scale[0], scale[1], scale[2], scale[3], scale[4], scale[5],
+                                  scale[6])
     for t in range(idx.shape[0]):
         i = idx[t]
         lim = float(max(limit[i], 1))
-        x = (score[i], outstanding[i] / lim, unpaid[i] / lim, float(month - onboard_month[i]),
-             recent_missed[i], recent_contacts[i], recent_cut[i])
-        for j in range(N_FEATURES):
-            out[t, j] = (x[j] - mean[j]) / scale[j]
+        out[t, 0] = (score[i] - m0) / s0
+        out[t, 1] = (outstanding[i] / lim - m1) / s1
+        out[t, 2] = (unpaid[i] / lim - m2) / s2
+        out[t, 3] = (float(month - onboard_month[i]) - m3) / s3
+        out[t, 4] = (recent_missed[i] - m4) / s4
+        out[t, 5] = (recent_contacts[i] - m5) / s5
+        out[t, 6] = (recent_cut[i] - m6) / s6
     return out
 
 
