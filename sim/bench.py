@@ -245,25 +245,45 @@ def state_bytes(size: int, months: int | None = None, config: str = CONFIG
                 ) -> tuple[float, dict[str, float]]:
     """Bytes of per-borrower state: arrays of a path's simulation with a borrower-slot axis.
 
-    Builds the simulation of one path (its arrays are allocated for every slot the book
-    can reach) and sums ``nbytes`` of every array reachable from it, through attributes,
-    dicts and lists, whose shape has an axis of length ``capacity``; divides by
-    ``capacity``. Returns the total and the share of each top-level part (``pool``,
-    ``platform``, ``collections``...), in bytes per slot.
+    Builds and runs the simulation of one path (its arrays are allocated for every slot the
+    book can reach; the ledger's arrears table grows with the accounts in arrears, so it is
+    counted at the end of the path, at its largest) and sums ``nbytes`` of every array
+    reachable from it (but the event outcomes of :data:`OUTCOMES`), through attributes,
+    dicts and lists, whose shape has an axis of length ``capacity``, plus the arrears
+    table; divides by ``capacity``. Returns the total
+    and the share of each top-level part (``pool``, ``platform``, ``collections``...), in
+    bytes per slot.
     """
+    from threadpoolctl import threadpool_limits
+
     from sim.engine import PathSimulation
 
     cfg = bench_config(size, months, config)
     sim = PathSimulation(cfg, 1, 0)
+    with threadpool_limits(limits=1):
+        sim.run()
     slots, seen = cfg.capacity, set[int]()
+    ledger = sim.platform.ledger
+    for table in (ledger.arrears_principal, ledger.arrears_fee, ledger._free_rows):
+        seen.add(id(table))  # counted below, whatever their length
+    arrears = (ledger.arrears_principal.nbytes + ledger.arrears_fee.nbytes
+               + ledger._free_rows.nbytes)
     parts: dict[str, float] = {}
     for name, value in vars(sim).items():
+        if name in OUTCOMES:
+            continue
         total = _array_bytes(value, slots, seen, depth=0)
         if total:
             label = STATE_LABELS.get(name, name)
             parts[label] = parts.get(label, 0.0) + total / slots
+    parts["platform"] = parts.get("platform", 0.0) + arrears / slots
     return sum(parts.values()), dict(sorted(parts.items(), key=lambda kv: -kv[1]))
 
+
+OUTCOMES = frozenset({"last_due", "last_purchases"})
+"""The engine's records of the last event's outcomes, handed to observers (the due date's
+owed, paid and days past due; the month's purchases): results of an event, replaced by the
+next, not state a borrower carries, so :func:`state_bytes` does not count them."""
 
 STATE_LABELS = {
     "_last_bucket": "roll-rate records",

@@ -13,9 +13,12 @@ one column per borrower, so that each month's operation touches contiguous memor
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from sim.delinquency import DAYS_PER_MONTH, days_past_due
+from sim.kernels.layout import Bills
 
 __all__ = ["DAYS_PER_MONTH", "MAX_ACCOUNT_CENTS", "MONTH", "SCHEDULE_SLOTS", "Ledger"]
 SCHEDULE_SLOTS = 13
@@ -32,6 +35,9 @@ MONTH = np.int16
 """Dtype of the per-account due months (``oldest``, ``contract_oldest``, ``reaged_month``):
 months stop before ``book.horizon_months`` (at most 240), and their due days (month x 30 plus
 the due day) stay far inside int16 too."""
+ARREARS_ROWS_MIN, ARREARS_ROWS_DIVISOR = 64, 64
+"""The arrears table starts with a row for one slot in 64 (at least 64 rows) and doubles when
+a statement needs more: the accounts in arrears are a few per cent of a book."""
 MAX_ACCOUNT_CENTS = int(np.iinfo(CELL).max)
 """Largest balance an account may reach, in cents (21,474,836.47 currency units); the
 config's ``credit_line.max_limit`` is bounded well below it, and :meth:`Ledger.bill` and
@@ -54,14 +60,19 @@ class Ledger:
         step_principal, step_fee: (13, capacity) change of those instalments at the
             statement of month slot ``month % 13`` (:data:`SCHEDULE_SLOTS`).
         due_principal, due_fee: (ages, capacity) cents billed and unpaid, by due-month
-            slot ``month % ages``. ``ages`` is ``(due_day + chargeoff_dpd) // 30 + 1``: the
+            slot ``month % ages`` (read-only views, built on demand: the bills are kept as
+            :meth:`bills`). ``ages`` is ``(due_day + chargeoff_dpd) // 30 + 1``: the
             bill of month m is ``chargeoff_dpd`` days past due on day ``m * 30 + due_day +
             chargeoff_dpd``, and the engine's charge-off batch runs on that day of the month
             (:meth:`sim.engine.PathSimulation.run`), in month ``m + ages - 1``, before the
             statement of month ``m + ages`` needs the slot (which raises if a bill is still
             there: an account left open past its charge-off).
+        current_principal, current_fee, arrears_row, arrears_principal, arrears_fee: how
+            the bills are kept (:mod:`sim.kernels.bills`): the latest statement's bill of
+            every account, and the earlier due months' bills in an arrears table with a row
+            for each account in arrears (the table grows as accounts fall behind).
 
-    These six are int32 (:data:`CELL`): each cell is a part of one account's balance or a
+    The cells are int32 (:data:`CELL`): each is a part of one account's balance or a
     change of its instalment, so it fits while the balance stays below
     :data:`MAX_ACCOUNT_CENTS`, which booking and billing check (on the balance computed in
     int64, before it is stored). What the ledger returns is int64 cents.
@@ -89,8 +100,17 @@ class Ledger:
         self.instalment_fee = np.zeros(capacity, dtype=CELL)
         self.step_principal = np.zeros((SCHEDULE_SLOTS, capacity), dtype=CELL)
         self.step_fee = np.zeros((SCHEDULE_SLOTS, capacity), dtype=CELL)
-        self.due_principal = np.zeros((self.ages, capacity), dtype=CELL)
-        self.due_fee = np.zeros((self.ages, capacity), dtype=CELL)
+        if self.ages < 2:
+            raise ValueError(f"the bills need at least two due months before charge-off, got "
+                             f"due_day {due_day} and chargeoff_dpd {chargeoff_dpd}")
+        self.current_principal = np.zeros(capacity, dtype=CELL)
+        self.current_fee = np.zeros(capacity, dtype=CELL)
+        self.arrears_row = np.full(capacity, -1, dtype=np.int32)
+        rows = max(ARREARS_ROWS_MIN, capacity // ARREARS_ROWS_DIVISOR)
+        self.arrears_principal = np.zeros((self.ages, rows), dtype=CELL)
+        self.arrears_fee = np.zeros((self.ages, rows), dtype=CELL)
+        self._free_rows = np.arange(rows - 1, -1, -1, dtype=np.int32)  # a stack: row 0 first
+        self._bills_meta = np.array([-1, rows], dtype=np.int64)  # current slot, free rows
         self.outstanding = np.zeros(capacity, dtype=CELL)  # a balance: see MAX_ACCOUNT_CENTS
         self.unpaid = np.zeros(capacity, dtype=CELL)  # at most the balance
         self.oldest = np.full(capacity, -1, dtype=MONTH)
@@ -104,6 +124,88 @@ class Ledger:
                             for r in range(self.ages)]
         for arr in self._age_orders:
             arr.setflags(write=False)
+
+    # -- the bills --------------------------------------------------------------------------
+    def bills(self) -> Bills:
+        """The unpaid bills as the kernels take them (:class:`sim.kernels.layout.Bills`)."""
+        return Bills(self.current_principal, self.current_fee, self.arrears_row,
+                     self.arrears_principal, self.arrears_fee, self._free_rows,
+                     self._bills_meta)
+
+    @property
+    def arrears_rows(self) -> int:
+        """Rows of the arrears table (accounts in arrears it can hold before it grows)."""
+        return self.arrears_principal.shape[1]
+
+    def _reserve_rows(self, needed: int) -> None:
+        """Grow the arrears table (at least doubling it) until ``needed`` rows are free."""
+        free = int(self._bills_meta[1])
+        if needed <= free:
+            return
+        rows = self.arrears_rows
+        grown = max(2 * rows, rows + needed - free)
+        for name in ("arrears_principal", "arrears_fee"):
+            table = np.zeros((self.ages, grown), dtype=CELL)
+            table[:, :rows] = getattr(self, name)
+            setattr(self, name, table)
+        stack = np.empty(grown, dtype=np.int32)
+        stack[:free] = self._free_rows[:free]
+        stack[free:free + grown - rows] = np.arange(grown - 1, rows - 1, -1, dtype=np.int32)
+        self._free_rows = stack
+        self._bills_meta[1] = free + grown - rows
+
+    def _dense(self, current: np.ndarray, arrears: np.ndarray) -> np.ndarray:
+        out = np.zeros((self.ages, self.capacity), dtype=CELL)
+        held = np.flatnonzero(self.arrears_row >= 0)
+        out[:, held] = arrears[:, self.arrears_row[held]]
+        slot = int(self._bills_meta[0])
+        if slot >= 0:
+            out[slot] = current
+        out.setflags(write=False)
+        return out
+
+    @property
+    def due_principal(self) -> np.ndarray:
+        """(ages, capacity) principal billed and unpaid by due-month slot (a read-only copy)."""
+        return self._dense(self.current_principal, self.arrears_principal)
+
+    @property
+    def due_fee(self) -> np.ndarray:
+        """(ages, capacity) fees billed and unpaid by due-month slot (a read-only copy)."""
+        return self._dense(self.current_fee, self.arrears_fee)
+
+    def set_bills(self, month: int, due_principal: np.ndarray, due_fee: np.ndarray) -> None:
+        """Replace every unpaid bill with the (ages, capacity) cells ``due_principal`` and
+        ``due_fee`` by due-month slot, ``month`` being the latest statement's (for tests and
+        hand-built books; the summaries ``unpaid``, ``oldest`` are the caller's)."""
+        slot = month % self.ages
+        earlier = np.delete(np.arange(self.ages), slot)
+        behind = ((due_principal[earlier] != 0) | (due_fee[earlier] != 0)).any(axis=0)
+        self.arrears_row[:] = -1
+        self.arrears_principal[:] = 0
+        self.arrears_fee[:] = 0
+        rows = self.arrears_rows
+        self._free_rows[:rows] = np.arange(rows - 1, -1, -1, dtype=np.int32)
+        self._bills_meta[:] = (slot, rows)
+        self._reserve_rows(int(behind.sum()))
+        idx = np.flatnonzero(behind)
+        free = int(self._bills_meta[1])
+        taken = self._free_rows[free - idx.size:free][::-1]
+        self._bills_meta[1] = free - idx.size
+        self.arrears_row[idx] = taken
+        for table, cells in ((self.arrears_principal, due_principal),
+                             (self.arrears_fee, due_fee)):
+            table[np.ix_(earlier, taken)] = cells[np.ix_(earlier, idx)]
+        self.current_principal[:] = due_principal[slot]
+        self.current_fee[:] = due_fee[slot]
+
+    def _fees_of(self, idx: np.ndarray | slice) -> np.ndarray:
+        """Unpaid fees of every due month of the accounts ``idx`` (int64)."""
+        fees = self.current_fee[idx].astype(np.int64)
+        row = self.arrears_row[idx]
+        held = np.flatnonzero(row >= 0)
+        fees[held] += self.arrears_fee[:, row[held]].sum(axis=0)
+        return fees
 
     # -- reading ---------------------------------------------------------------------------
     @property
@@ -122,11 +224,11 @@ class Ledger:
 
     def principal(self, n: int) -> np.ndarray:
         """Principal cents (unbilled and billed, unpaid) of accounts 0..n-1: balance less fees."""
-        return self.outstanding[:n] - self.due_fee[:, :n].sum(axis=0)
+        return self.outstanding[:n] - self._fees_of(slice(0, n))
 
     def principal_of(self, idx: np.ndarray) -> np.ndarray:
         """Principal cents of the accounts ``idx``: ``principal(n)[idx]`` without the rest."""
-        return self.outstanding[idx] - self.due_fee.take(idx, axis=1).sum(axis=0)
+        return self.outstanding[idx] - self._fees_of(idx)
 
     def owed(self, n: int) -> np.ndarray:
         """Cents billed and unpaid (all due dates so far) of accounts 0..n-1 (int64)."""
@@ -214,14 +316,15 @@ class Ledger:
         from sim.kernels.accounts import whole_bills_of
 
         return whole_bills_of(month, _cents(np.asarray(idx)), _cents(np.asarray(cash)),
-                              self.due_principal, self.due_fee)
+                              self.bills())
 
     def audit(self, month: int, n: int) -> None:
         """Recompute the per-account summaries from the arrays; raise if any disagrees."""
-        owed = self.due_principal[:, :n].sum(axis=0) + self.due_fee[:, :n].sum(axis=0)
+        due_principal, due_fee = self.due_principal, self.due_fee
+        owed = due_principal[:, :n].sum(axis=0) + due_fee[:, :n].sum(axis=0)
         balance = self.unbilled_principal(month, n) + owed
         order = self.age_order(month)
-        unpaid = (self.due_principal[order, :n] + self.due_fee[order, :n]) > 0
+        unpaid = (due_principal[order, :n] + due_fee[order, :n]) > 0
         oldest = np.where(unpaid.any(axis=0), month - self.ages + 1 + unpaid.argmax(axis=0), -1)
         for name, want, got in (("balance", balance, self.outstanding[:n]),
                                 ("owed", owed, self.unpaid[:n]),
@@ -308,24 +411,28 @@ class Ledger:
             RuntimeError: a bill older than the charge-off age was on the books.
             OverflowError: a balance went past :data:`MAX_ACCOUNT_CENTS`.
         """
-        from sim.kernels.statement import STALE, bill_accounts
+        from sim.kernels.bills import rows_needed
+        from sim.kernels.statement import NO_ROW, STALE, bill_accounts
 
         if acceleration_dpd is None or open_ is None or accelerated is None:
             acceleration_dpd = -1
             open_ = accelerated = np.zeros(0, dtype=bool)
+        bills = self.bills()
+        self._reserve_rows(rows_needed(bills, n))
         principal, fee, flags, top = bill_accounts(
             month, n, late_fee_rate, acceleration_dpd, self.due_day, open_, accelerated,
             *self._schedule(), self.oldest, self.unpaid, self.outstanding)
+        if flags & NO_ROW:
+            raise RuntimeError("the arrears table had no free row for an account in arrears")
         if flags & STALE:
             raise RuntimeError("a bill older than the charge-off age was left on the books")
         self._raise_if_above(int(top))
         return principal, fee
 
-    def _schedule(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                                 np.ndarray]:
-        """The six int32 schedule and bill arrays, in the kernels' order."""
+    def _schedule(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Bills]:
+        """The four int32 schedule arrays and the bills, in the kernels' order."""
         return (self.instalment_principal, self.instalment_fee, self.step_principal,
-                self.step_fee, self.due_principal, self.due_fee)
+                self.step_fee, self.bills())
 
     def pay(self, month: int, amount: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Apply payments of accounts 0..len(amount)-1: fees oldest first, then principal.
@@ -338,8 +445,8 @@ class Ledger:
             raise ValueError("a payment is negative or exceeds what the account owes")
         from sim.kernels.book import pay_bills  # numba loads with the first path
 
-        return pay_bills(month, _cents(amount), self.due_principal, self.due_fee, self.oldest,
-                         self.unpaid, self.outstanding, self.reaged_left)
+        return pay_bills(month, _cents(amount), self.bills(), self.oldest, self.unpaid,
+                         self.outstanding, self.reaged_left)
 
     def pay_accounts(self, month: int, idx: np.ndarray,
                      amount: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -359,8 +466,8 @@ class Ledger:
         idx, amount = _cents(np.asarray(idx)), _cents(np.asarray(amount))
         if (amount > self.unpaid[idx]).any() or (amount < 0).any():
             raise ValueError("a payment is negative or exceeds what the account owes")
-        return pay_accounts(month, idx, amount, self.due_principal, self.due_fee, self.oldest,
-                            self.unpaid, self.outstanding, self.reaged_left)
+        return pay_accounts(month, idx, amount, self.bills(), self.oldest, self.unpaid,
+                            self.outstanding, self.reaged_left)
 
     def restructure(self, month: int, idx: np.ndarray, grace: int, term: int) -> None:
         """Re-age accounts ``idx``: their whole balance becomes a new fee-free plan.
@@ -385,9 +492,13 @@ class Ledger:
         self.reaged_month[idx] = month
         self.reaged_left[idx] = total
         self._any_reaged = self._any_reaged or idx.size > 0
-        for arr in (self.step_principal, self.step_fee, self.due_principal, self.due_fee):
+        for arr in (self.step_principal, self.step_fee):
             arr[:, idx] = 0
-        for vec in (self.instalment_principal, self.instalment_fee, self.unpaid):
+        row = self.arrears_row[idx]
+        for arr in (self.arrears_principal, self.arrears_fee):
+            arr[:, row[row >= 0]] = 0  # the rows go back at the next statement
+        for vec in (self.instalment_principal, self.instalment_fee, self.unpaid,
+                    self.current_principal, self.current_fee):
             vec[idx] = 0
         self.oldest[idx] = -1
         base, rem = np.divmod(total, term)
@@ -424,7 +535,7 @@ class Ledger:
         self._check_written_off(flags)
         return idx, principal, fee
 
-    def _write_off_args(self) -> tuple[np.ndarray, ...]:
+    def _write_off_args(self) -> tuple[Any, ...]:
         return (*self._schedule(), self.oldest, self.unpaid, self.outstanding, self.reaged_left,
                 self.contract_oldest)
 

@@ -39,6 +39,9 @@ def test_the_onboarding_draws_are_the_streams_last_draws_read_again():
     assert np.array_equal(pool.jobless_draws(slice(13, 29)), full[13:29])
     assert pool.jobless_draws(slice(50, 50)).shape == (0,)
     assert not hasattr(pool, "jobless_draw")
+    with pytest.raises(TypeError, match="PCG64"):
+        BorrowerPool(BorrowerRules.of(small_config(None)), 5,
+                     np.random.Generator(np.random.MT19937(1)))
 
 
 def test_new_pool_is_employed_at_permanent_income_with_scores_in_range():

@@ -289,7 +289,7 @@ def test_pool_payments_are_the_numpy_statements(seed, partial, with_bills, with_
     want = numpy_payments(twin, owed, np.random.default_rng(seed + 2), late,
                           (lambda idx, cash: ledger.whole_bills(month, idx, cash))
                           if with_bills else None)
-    bills = (month, ledger.due_principal, ledger.due_fee) if with_bills else None
+    bills = (month, ledger.bills()) if with_bills else None
     got = pool.payments(owed, np.random.default_rng(seed + 2), late, bills)
     assert got.dtype == want.dtype and np.array_equal(got, want)
     assert_same_arrays(pool, twin, "pool")

@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -104,20 +105,23 @@ def numpy_spend(pool: BorrowerPool, who: np.ndarray, paid: np.ndarray, share: fl
     pool.savings[who] = savings - amount
 
 
-def _ledger(rng: np.random.Generator, k: int, month: int) -> Ledger:
-    """``k`` accounts with random unpaid bills (some zero) in every due-month slot."""
-    ledger = Ledger(capacity=k, chargeoff_dpd=90, due_day=12)
-    ledger.due_principal[:] = rng.integers(0, 5000, ledger.due_principal.shape) * (
-        rng.random(ledger.due_principal.shape) < 0.6)
-    ledger.due_fee[:] = rng.integers(0, 300, ledger.due_fee.shape) * (
-        rng.random(ledger.due_fee.shape) < 0.5)
-    ledger.unpaid[:] = ledger.due_principal.sum(axis=0) + ledger.due_fee.sum(axis=0)
-    ledger.outstanding[:] = ledger.unpaid + rng.integers(0, 10_000, k)
+def _ledger(rng: np.random.Generator, k: int, month: int) -> SimpleNamespace:
+    """``k`` accounts with random unpaid bills (some zero) in every due-month slot, as dense
+    (ages, k) arrays: the book the numpy statements read and write."""
+    shape = (Ledger(capacity=k, chargeoff_dpd=90, due_day=12).ages, k)
+    ledger = SimpleNamespace(
+        ages=shape[0], age_order=Ledger(capacity=k, chargeoff_dpd=90, due_day=12).age_order,
+        due_principal=(rng.integers(0, 5000, shape) * (rng.random(shape) < 0.6)
+                       ).astype(np.int32),
+        due_fee=(rng.integers(0, 300, shape) * (rng.random(shape) < 0.5)).astype(np.int32))
+    ledger.unpaid = (ledger.due_principal.sum(axis=0) + ledger.due_fee.sum(axis=0)
+                     ).astype(np.int32)
+    ledger.outstanding = (ledger.unpaid + rng.integers(0, 10_000, k)).astype(np.int32)
     order = ledger.age_order(month)
     owing = (ledger.due_principal[order] + ledger.due_fee[order]) > 0
-    ledger.oldest[:] = np.where(owing.any(axis=0),
-                                month - ledger.ages + 1 + owing.argmax(axis=0), -1)
-    ledger.reaged_left[:] = rng.integers(0, 4000, k) * (rng.random(k) < 0.3)
+    ledger.oldest = np.where(owing.any(axis=0),
+                             month - ledger.ages + 1 + owing.argmax(axis=0), -1).astype(np.int16)
+    ledger.reaged_left = (rng.integers(0, 4000, k) * (rng.random(k) < 0.3)).astype(np.int32)
     return ledger
 
 
@@ -127,21 +131,22 @@ def test_whole_bills_and_payments_match_the_ledger(seed, month):
     rng = np.random.default_rng(seed)
     numpy_book = _ledger(rng, 30, month)
     kernel_book = Ledger(capacity=30, chargeoff_dpd=90, due_day=12)
-    for name in ("due_principal", "due_fee", "unpaid", "outstanding", "oldest", "reaged_left"):
+    kernel_book.set_bills(month, numpy_book.due_principal, numpy_book.due_fee)
+    for name in ("unpaid", "outstanding", "oldest", "reaged_left"):
         getattr(kernel_book, name)[:] = getattr(numpy_book, name)
-    numpy_book._any_reaged = True
+    kernel_book._any_reaged = True
     idx = np.arange(30)
     cash = (rng.random(30) * 1.3 * np.maximum(numpy_book.unpaid, 1)).astype(np.int64)
     want = numpy_whole_bills(numpy_book, month, idx, cash)
-    got = [whole_bills(month, w, int(c), kernel_book.due_principal, kernel_book.due_fee)
+    got = [whole_bills(month, w, int(c), kernel_book.bills())
            for w, c in zip(idx.tolist(), cash.tolist(), strict=True)]
     assert got == want.tolist()
     assert kernel_book.whole_bills(month, idx, cash).tolist() == want.tolist()
     amount = np.minimum(cash, numpy_book.unpaid).astype(np.int64)
     principal, fee = numpy_pay_accounts(numpy_book, month, idx, amount)
-    paid = [pay_account(month, w, int(a), kernel_book.due_principal, kernel_book.due_fee,
-                        kernel_book.oldest, kernel_book.unpaid, kernel_book.outstanding,
-                        kernel_book.reaged_left) for w, a in zip(idx, amount, strict=True)]
+    paid = [pay_account(month, w, int(a), kernel_book.bills(), kernel_book.oldest,
+                        kernel_book.unpaid, kernel_book.outstanding, kernel_book.reaged_left)
+            for w, a in zip(idx, amount, strict=True)]
     assert [p for p, _ in paid] == principal.tolist()
     assert [f for _, f in paid] == fee.tolist()
     for name in ("due_principal", "due_fee", "unpaid", "outstanding", "oldest", "reaged_left"):
@@ -151,10 +156,13 @@ def test_whole_bills_and_payments_match_the_ledger(seed, month):
 
 def test_a_payment_above_what_is_owed_is_refused():
     ledger = Ledger(capacity=1, chargeoff_dpd=90, due_day=12)
-    ledger.due_fee[0, 0], ledger.unpaid[0], ledger.oldest[0] = 50, 50, 0
+    fee = np.zeros((ledger.ages, 1), dtype=np.int32)
+    fee[0, 0] = 50
+    ledger.set_bills(0, np.zeros_like(fee), fee)
+    ledger.unpaid[0], ledger.oldest[0] = 50, 0
     with pytest.raises(ValueError, match="exceeds what the account owes"):
-        pay_account(0, 0, 51, ledger.due_principal, ledger.due_fee, ledger.oldest,
-                    ledger.unpaid, ledger.outstanding, ledger.reaged_left)
+        pay_account(0, 0, 51, ledger.bills(), ledger.oldest, ledger.unpaid,
+                    ledger.outstanding, ledger.reaged_left)
 
 
 @settings(max_examples=30, deadline=None)

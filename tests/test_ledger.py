@@ -298,6 +298,20 @@ def month_events(due_day: int, purchase_day: int, chargeoff_dpd: int) -> list[tu
                    (due_day + 0.5, "payment"), (purchase_day + 0.5, "purchase")])
 
 
+def assert_arrears_table(ledger: Ledger) -> None:
+    """Each row of the arrears table is held by one account or free, never both; rows no
+    account holds are empty, and no row holds a cell of the current due month."""
+    rows, free = ledger.arrears_rows, int(ledger._bills_meta[1])
+    held = ledger.arrears_row[ledger.arrears_row >= 0]
+    stack = ledger._free_rows[:free]
+    assert np.unique(held).size == held.size and np.unique(stack).size == stack.size
+    assert held.size + free == rows and not np.isin(stack, held).any()
+    for table in (ledger.arrears_principal, ledger.arrears_fee):
+        assert not table[:, stack].any()
+        slot = int(ledger._bills_meta[0])
+        assert slot < 0 or not table[slot].any()
+
+
 class LedgerRun:
     """Random purchases, payments, calls and restructurings on a Ledger and a ScheduleBook."""
 
@@ -326,6 +340,7 @@ class LedgerRun:
         assert ledger.balance(n).tolist() == self.book.balance(n, m).tolist()
         assert ledger.owed(n).tolist() == self.book.owed(n).tolist()
         assert negative_amounts(ledger, m, n) == []
+        assert_arrears_table(ledger)
 
     def statement(self, m: int, t: float) -> None:
         got = self.ledger.bill(m, self.n, self.rate)
@@ -398,6 +413,41 @@ def test_ledger_matches_independent_books(seed, n, months, chargeoff_dpd, due_da
                     late_fee_daily, miss_prob)
     for m in range(months):
         run.month(m)
+
+
+def test_the_arrears_table_grows_as_accounts_fall_behind_and_gets_its_rows_back():
+    """300 accounts, most missing: more accounts in arrears than the table's first 64 rows;
+    the bills stay those of the independent books (checked at every event), and once every
+    account has paid in full the next statement gives every row back."""
+    run = LedgerRun(np.random.default_rng(5), 300, 8, 120, 20, 0.0005, 0.8)
+    assert run.ledger.arrears_rows == 64
+    for m in range(6):
+        run.month(m)
+    ledger = run.ledger
+    assert ledger.arrears_rows > 64 and (ledger.arrears_row >= 0).sum() > 64
+    ledger.pay(6, ledger.owed(300))
+    ledger.bill(7, 300, 0.0)
+    assert (ledger.arrears_row < 0).all() and int(ledger._bills_meta[1]) == ledger.arrears_rows
+    assert_arrears_table(ledger)
+
+
+def test_bills_set_by_hand_read_back_and_too_few_due_months_are_refused():
+    led = Ledger(capacity=4, chargeoff_dpd=60, due_day=10)
+    rng = np.random.default_rng(3)
+    principal = rng.integers(0, 900, (led.ages, 4)).astype(np.int32)
+    fee = rng.integers(0, 90, (led.ages, 4)).astype(np.int32)
+    principal[:, 2] = fee[:, 2] = 0
+    principal[1, 3], fee[1, 3] = 500, 0  # account 3: only this month's bill (slot 1)
+    principal[[0, 2], 3] = fee[[0, 2], 3] = 0
+    led.set_bills(4, principal, fee)  # month 4: slot 1 is this month's
+    assert np.array_equal(led.due_principal, principal) and np.array_equal(led.due_fee, fee)
+    assert led.arrears_row[2] == -1 and led.arrears_row[3] == -1  # nothing of earlier months
+    assert (led.arrears_row[:2] >= 0).all()
+    assert_arrears_table(led)
+    with pytest.raises(ValueError, match="read-only"):
+        led.due_principal[0, 0] = 1
+    with pytest.raises(ValueError, match="at least two due months"):
+        Ledger(capacity=1, chargeoff_dpd=0, due_day=0)
 
 
 # -- compact cells ----------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from sim.config import (
     ScoreConfig,
     SpendingConfig,
 )
+from sim.kernels.layout import Bills, no_bills
 
 SCORE_MIN, SCORE_MAX = 300.0, 900.0
 RELIABLE, DISORGANISED, CONSTRAINED, UNWILLING, FIRST_PAYMENT_DEFAULT = range(len(BORROWER_TYPES))
@@ -162,8 +163,12 @@ class BorrowerPool:
         # out of work at onboarding below the chance of it (step_income), drawn last so
         # that the traits above keep their draws: one uniform a slot, read again from the
         # stream when the slot is onboarded (:meth:`jobless_draws`) instead of being kept
-        self._jobless_stream = rng.bit_generator.state
-        rng.bit_generator.advance(capacity)  # as drawing them all would
+        stream = rng.bit_generator
+        if not isinstance(stream, np.random.PCG64):
+            raise TypeError(f"the traits stream must be PCG64 (np.random.default_rng), "
+                            f"not {type(stream).__name__}")
+        self._jobless_stream = stream.state
+        stream.advance(capacity)  # as drawing them all would
         self.onboarded = 0  # slots below have had their first month of income
         self.employed = np.ones(capacity, dtype=bool)
         self.months_unemployed = np.zeros(capacity, dtype=np.int16)
@@ -381,7 +386,7 @@ class BorrowerPool:
     # -- paying ----------------------------------------------------------------------------
     def payments(self, owed: np.ndarray, rng: np.random.Generator,
                  delinquent: np.ndarray | None = None,
-                 bills: tuple[int, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+                 bills: tuple[int, Bills] | None = None) -> np.ndarray:
         """Cents each borrower 0..len(owed)-1 pays against ``owed`` at the due date.
 
         Structural model, by type: a borrower who forgets (unless on autopay; less often
@@ -391,7 +396,7 @@ class BorrowerPool:
         first-payment defaulter. Otherwise the borrower pays what is owed or, short of
         cash, the share ``max_cash_share`` of cash on hand (all of it when reminded) when
         partial payments are allowed; when they are not, the most that clears whole bills
-        given ``bills`` (the month and the ledger's ``due_principal`` and ``due_fee``),
+        given ``bills`` (the month and the ledger's :meth:`sim.ledger.Ledger.bills`),
         else all or nothing. The arithmetic is :func:`sim.kernels.payments.pay_one`.
         Bernoulli model: all or nothing, missing with probability ``miss_prob``.
 
@@ -404,12 +409,10 @@ class BorrowerPool:
             draws = rng.random((2, n))
             return np.where(draws[0] < self.rules.repayment.miss_prob, 0, owed)
         draws, z = self.payment_draws(owed, rng)
-        month, due_principal, due_fee = bills if bills is not None else (
-            self.month, np.zeros((1, 0), dtype=np.int32), np.zeros((1, 0), dtype=np.int32))
+        month, book = bills if bills is not None else (self.month, no_bills())
         late = np.zeros(n, dtype=bool) if delinquent is None else delinquent
         return decide_payments(month, owed.astype(np.int64, copy=False), draws, z, late,
-                               *self.payment_inputs(n, bills is not None), due_principal,
-                               due_fee)
+                               *self.payment_inputs(n, bills is not None), book)
 
     def payment_draws(self, owed: np.ndarray, rng: np.random.Generator
                       ) -> tuple[np.ndarray, np.ndarray]:

@@ -12,9 +12,9 @@ and the ledger's methods, which loop over accounts with the ``*_all`` / ``*_of``
 - :func:`pay_account`: a payment between due dates, fees oldest first, then principal oldest
   first (:meth:`sim.ledger.Ledger.pay_accounts`).
 
-Bills are kept by due-month slot ``month % ages`` (rows of ``due_principal`` and
-``due_fee``, one column per account); the slot of age ``a`` (0: the oldest possible) in
-``month`` is ``(month + 1 + a) % ages``.
+Bills are kept by due-month slot ``month % ages`` (:mod:`sim.kernels.bills`: this month's
+densely, earlier months' in an arrears row); the slot of age ``a`` (0: the oldest possible)
+in ``month`` is ``(month + 1 + a) % ages``.
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ import numpy as np
 from numba import njit
 
 import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
+from sim.kernels.bills import ages as ages_of
+from sim.kernels.bills import fee_at, principal_at, set_fee, set_principal
+from sim.kernels.layout import Bills
 
 
 @njit(cache=True, inline="always")
@@ -74,21 +77,20 @@ def spend(w: int, paid: int, share: float, savings: np.ndarray,
 
 
 @njit(cache=True)
-def whole_bills(month: int, w: int, cash: int, due_principal: np.ndarray,
-                due_fee: np.ndarray) -> int:
+def whole_bills(month: int, w: int, cash: int, bills: Bills) -> int:
     """The most account ``w`` can pay in whole bills, oldest first, within ``cash`` cents.
 
     Clearing the oldest k bills costs every unpaid fee plus their principal; 0 when not
     even the fees and the oldest bill fit (see ``Ledger.whole_bills``).
     """
-    ages = due_principal.shape[0]
+    ages = ages_of(bills)
     fees, total = 0, 0
     for s in range(ages):
-        fees += due_fee[s, w]
-        total += due_principal[s, w]
+        fees += fee_at(bills, s, w)
+        total += principal_at(bills, s, w)
     best, cleared = 0, 0
     for a in range(ages):
-        cleared += due_principal[(month + 1 + a) % ages, w]
+        cleared += principal_at(bills, (month + 1 + a) % ages, w)
         running = fees + cleared
         if running <= cash and running > 0 and (cleared > 0 or total == 0) and running > best:
             best = running
@@ -96,21 +98,27 @@ def whole_bills(month: int, w: int, cash: int, due_principal: np.ndarray,
 
 
 @njit(cache=True)
-def _take(month: int, w: int, left: int, due: np.ndarray) -> int:
-    """Pay ``left`` cents into account ``w``'s bills of ``due`` oldest first; return the rest."""
-    ages = due.shape[0]
+def _take(month: int, w: int, left: int, bills: Bills, fees: bool) -> int:
+    """Pay ``left`` cents into account ``w``'s fees (``fees``) or principal, oldest first;
+    return the rest."""
+    ages = ages_of(bills)
     for a in range(ages):
         s = (month + 1 + a) % ages
-        x = min(left, due[s, w])
-        due[s, w] -= x
+        cell = fee_at(bills, s, w) if fees else principal_at(bills, s, w)
+        x = min(left, cell)
+        if x != 0:
+            if fees:
+                set_fee(bills, s, w, cell - x)
+            else:
+                set_principal(bills, s, w, cell - x)
         left -= x
     return left
 
 
 @njit(cache=True)
-def pay_account(month: int, w: int, amount: int, due_principal: np.ndarray,
-                due_fee: np.ndarray, oldest: np.ndarray, unpaid: np.ndarray,
-                outstanding: np.ndarray, reaged_left: np.ndarray) -> tuple[int, int]:
+def pay_account(month: int, w: int, amount: int, bills: Bills, oldest: np.ndarray,
+                unpaid: np.ndarray, outstanding: np.ndarray,
+                reaged_left: np.ndarray) -> tuple[int, int]:
     """Apply a payment of ``amount`` cents by account ``w`` between due dates.
 
     Fees go first, oldest first, then principal, oldest first; the account's oldest unpaid
@@ -125,13 +133,13 @@ def pay_account(month: int, w: int, amount: int, due_principal: np.ndarray,
     """
     if amount > unpaid[w] or amount < 0:
         raise ValueError("a payment is negative or exceeds what the account owes")
-    after_fees = _take(month, w, amount, due_fee)
-    principal = after_fees - _take(month, w, after_fees, due_principal)
-    ages = due_principal.shape[0]
+    after_fees = _take(month, w, amount, bills, True)
+    principal = after_fees - _take(month, w, after_fees, bills, False)
+    ages = ages_of(bills)
     first = -1
     for a in range(ages):
         s = (month + 1 + a) % ages
-        if due_fee[s, w] + due_principal[s, w] > 0:
+        if fee_at(bills, s, w) + principal_at(bills, s, w) > 0:
             first = month - ages + 1 + a
             break
     oldest[w] = first
@@ -165,21 +173,19 @@ def spend_all(who: np.ndarray, paid: np.ndarray, share: np.ndarray, savings: np.
 
 
 @njit(cache=True)
-def whole_bills_of(month: int, idx: np.ndarray, cash: np.ndarray, due_principal: np.ndarray,
-                   due_fee: np.ndarray) -> np.ndarray:
+def whole_bills_of(month: int, idx: np.ndarray, cash: np.ndarray, bills: Bills) -> np.ndarray:
     """:func:`whole_bills` of each account of ``idx`` within its ``cash`` (shape (k,) each);
     cents, int64 of shape (k,)."""
     out = np.empty(idx.shape[0], dtype=np.int64)
     for t in range(idx.shape[0]):
-        out[t] = whole_bills(month, idx[t], cash[t], due_principal, due_fee)
+        out[t] = whole_bills(month, idx[t], cash[t], bills)
     return out
 
 
 @njit(cache=True)
-def pay_accounts(month: int, idx: np.ndarray, amount: np.ndarray, due_principal: np.ndarray,
-                 due_fee: np.ndarray, oldest: np.ndarray, unpaid: np.ndarray,
-                 outstanding: np.ndarray, reaged_left: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def pay_accounts(month: int, idx: np.ndarray, amount: np.ndarray, bills: Bills,
+                 oldest: np.ndarray, unpaid: np.ndarray, outstanding: np.ndarray,
+                 reaged_left: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`pay_account` for each account of ``idx`` in turn, paying ``amount`` cents
     (shape (k,) each); returns (principal paid, fees paid), int64 of shape (k,).
 
@@ -190,6 +196,6 @@ def pay_accounts(month: int, idx: np.ndarray, amount: np.ndarray, due_principal:
     principal = np.empty(idx.shape[0], dtype=np.int64)
     fee = np.empty(idx.shape[0], dtype=np.int64)
     for t in range(idx.shape[0]):
-        principal[t], fee[t] = pay_account(month, idx[t], amount[t], due_principal, due_fee,
-                                           oldest, unpaid, outstanding, reaged_left)
+        principal[t], fee[t] = pay_account(month, idx[t], amount[t], bills, oldest, unpaid,
+                                           outstanding, reaged_left)
     return principal, fee

@@ -18,6 +18,9 @@ from numba import njit
 
 import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
 from sim.kernels.accounts import pay_account
+from sim.kernels.bills import ages as ages_of
+from sim.kernels.bills import fee_at, principal_at, set_fee, set_principal
+from sim.kernels.layout import Bills
 
 PLAN_TERMS = (1, 3, 6, 12)
 """Plan lengths (months) whose end the schedule books (a term of 0 bills once, as 1)."""
@@ -61,8 +64,8 @@ def book_purchases(month: int, amount: np.ndarray, term: np.ndarray, rate: np.nd
 
 
 @njit(cache=True)
-def pay_bills(month: int, amount: np.ndarray, due_principal: np.ndarray, due_fee: np.ndarray,
-              oldest: np.ndarray, unpaid: np.ndarray, outstanding: np.ndarray,
+def pay_bills(month: int, amount: np.ndarray, bills: Bills, oldest: np.ndarray,
+              unpaid: np.ndarray, outstanding: np.ndarray,
               reaged_left: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Apply the due date's payments ``amount`` (cents) of accounts 0..n-1 in ``month``.
 
@@ -74,23 +77,23 @@ def pay_bills(month: int, amount: np.ndarray, due_principal: np.ndarray, due_fee
         (principal paid, fees paid) per account, in cents.
     """
     n = amount.shape[0]
-    cur = month % due_principal.shape[0]
+    cur = month % ages_of(bills)
     principal = np.zeros(n, dtype=np.int64)
     fee = np.zeros(n, dtype=np.int64)
     for i in range(n):
         a, o = amount[i], oldest[i]
         if o == month:
-            fee[i] = min(a, due_fee[cur, i])
+            fee[i] = min(a, fee_at(bills, cur, i))
             principal[i] = a - fee[i]
-            due_fee[cur, i] -= fee[i]
-            due_principal[cur, i] -= principal[i]
+            set_fee(bills, cur, i, fee_at(bills, cur, i) - fee[i])
+            set_principal(bills, cur, i, principal_at(bills, cur, i) - principal[i])
             unpaid[i] -= a
             outstanding[i] -= a
             left = reaged_left[i]
             reaged_left[i] = left - min(left, principal[i])
         elif 0 <= o < month and a > 0:
-            principal[i], fee[i] = pay_account(month, i, a, due_principal, due_fee, oldest,
-                                               unpaid, outstanding, reaged_left)
+            principal[i], fee[i] = pay_account(month, i, a, bills, oldest, unpaid,
+                                               outstanding, reaged_left)
         else:
             unpaid[i] -= a
             outstanding[i] -= a

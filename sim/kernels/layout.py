@@ -96,14 +96,34 @@ class State(NamedTuple):
     tally: np.ndarray  # (10,) int64, see TALLY_KEYS
 
 
+class Bills(NamedTuple):
+    """The ledger's unpaid bills (int32 cents; :class:`sim.ledger.Ledger`): this month's of
+    every account, the earlier months' only for accounts in arrears (:mod:`sim.kernels.bills`).
+    """
+
+    current_principal: np.ndarray  # (capacity,) the bill of the latest statement
+    current_fee: np.ndarray  # (capacity,)
+    row: np.ndarray  # (capacity,) int32 the account's row of the arrears table, -1 none
+    arrears_principal: np.ndarray  # (ages, rows) bills of earlier due months, by slot
+    arrears_fee: np.ndarray  # (ages, rows)
+    free: np.ndarray  # (rows,) int32 a stack of the rows no account holds
+    meta: np.ndarray  # (2,) int64 the current slot (-1 before the first statement), free rows
+
+
+def no_bills() -> Bills:
+    """Bills of no account (for a payment rule that never reads them)."""
+    cells = np.zeros(0, dtype=np.int32)
+    table = np.zeros((2, 0), dtype=np.int32)
+    return Bills(cells, cells, cells, table, table, cells, np.array([-1, 0], dtype=np.int64))
+
+
 class Book(NamedTuple):
     """The ledger's and the borrowers' arrays the ladder reads and moves (``capacity``)."""
 
     oldest: np.ndarray
     unpaid: np.ndarray
     outstanding: np.ndarray
-    due_principal: np.ndarray  # (ages, capacity)
-    due_fee: np.ndarray  # (ages, capacity)
+    bills: Bills
     reaged_left: np.ndarray
     active: np.ndarray
     kind: np.ndarray

@@ -23,58 +23,66 @@ from numba import njit
 
 import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
 from sim.delinquency import DAYS_PER_MONTH
+from sim.kernels.bills import ages as ages_of
+from sim.kernels.bills import (
+    clear,
+    fee_at,
+    principal_at,
+    release,
+    roll,
+    set_fee,
+    set_principal,
+)
+from sim.kernels.layout import Bills
 from sim.kernels.rules import days_past_due
 
-STALE, NEGATIVE = 1, 2
+STALE, NEGATIVE, NO_ROW = 1, 2, 4
 """Flags :func:`bill_accounts` and the write-offs return: a bill older than the charge-off
-age was found on the books; a principal written off fell below the billed principal."""
+age was found on the books; a principal written off fell below the billed principal; an
+account in arrears found no free row of the arrears table (the ledger reserves them)."""
 
 
 @njit(cache=True)
-def unpaid_sum(due: np.ndarray, i: int, oldest: int, last: int) -> np.int64:
-    """Cents of account ``i`` in the bill rows ``due`` (``due_principal`` or ``due_fee``) of
-    the due months ``oldest`` (its oldest unpaid bill's) to ``last``: the whole column's sum.
+def unpaid_sum(bills: Bills, fees: bool, i: int, oldest: int, last: int) -> np.int64:
+    """Cents of account ``i``'s unpaid fees (``fees``) or principal of the due months
+    ``oldest`` (its oldest unpaid bill's) to ``last``: every unpaid bill's.
 
     Every bill older than the oldest unpaid one is paid (principal and fee 0), and the
-    rows hold the ``ages`` due months up to ``last``, so only the rows from the later of
-    ``oldest`` and ``last - ages + 1`` are read: one or two for most late accounts, instead of
-    every row.
+    slots hold the ``ages`` due months up to ``last``, so only the slots from the later of
+    ``oldest`` and ``last - ages + 1`` are read: one or two for most late accounts, instead
+    of every slot.
     """
-    ages = due.shape[0]
+    ages = ages_of(bills)
     total = np.int64(0)
     for month in range(max(oldest, last - ages + 1), last + 1):
-        total += due[month % ages, i]
+        s = month % ages
+        total += fee_at(bills, s, i) if fees else principal_at(bills, s, i)
     return total
 
 
 @njit(cache=True)
 def _accelerate_one(month: int, i: int, instalment_principal: np.ndarray,
                     instalment_fee: np.ndarray, step_principal: np.ndarray,
-                    step_fee: np.ndarray, due_principal: np.ndarray, due_fee: np.ndarray,
-                    oldest: np.ndarray, unpaid: np.ndarray) -> np.int64:
+                    step_fee: np.ndarray, bills: Bills, oldest: np.ndarray,
+                    unpaid: np.ndarray) -> np.int64:
     """Call account ``i``'s whole balance due as one bill in its oldest unpaid bill's slot;
     return the principal not yet billed (see ``Ledger.accelerate``)."""
-    slots, ages = step_principal.shape[0], due_principal.shape[0]
+    slots, ages = step_principal.shape[0], ages_of(bills)
     rate = np.int64(instalment_principal[i])
     unbilled = np.int64(0)
     for k in range(1, slots):
         rate += step_principal[(month + k) % slots, i]
         unbilled += rate
-    principal = unbilled
-    fee = np.int64(0)
-    for a in range(ages):
-        principal += due_principal[a, i]
-        fee += due_fee[a, i]
-        due_principal[a, i] = 0
-        due_fee[a, i] = 0
+    billed, fee = clear(bills, i)
+    principal = unbilled + billed
     for k in range(slots):
         step_principal[k, i] = 0
         step_fee[k, i] = 0
     instalment_principal[i] = 0
     instalment_fee[i] = 0
     slot = oldest[i] % ages
-    due_principal[slot, i] = principal
-    due_fee[slot, i] = fee
+    set_principal(bills, slot, i, int(principal))
+    set_fee(bills, slot, i, fee)
     unpaid[i] += unbilled
     return unbilled
 
@@ -82,8 +90,8 @@ def _accelerate_one(month: int, i: int, instalment_principal: np.ndarray,
 @njit(cache=True)
 def accelerate_accounts(month: int, idx: np.ndarray, instalment_principal: np.ndarray,
                         instalment_fee: np.ndarray, step_principal: np.ndarray,
-                        step_fee: np.ndarray, due_principal: np.ndarray, due_fee: np.ndarray,
-                        oldest: np.ndarray, unpaid: np.ndarray) -> np.ndarray:
+                        step_fee: np.ndarray, bills: Bills, oldest: np.ndarray,
+                        unpaid: np.ndarray) -> np.ndarray:
     """Call the whole balance of accounts ``idx`` due in ``month`` (``Ledger.accelerate``).
 
     Returns:
@@ -92,8 +100,7 @@ def accelerate_accounts(month: int, idx: np.ndarray, instalment_principal: np.nd
     out = np.zeros(idx.shape[0], dtype=np.int64)
     for j in range(idx.shape[0]):
         out[j] = _accelerate_one(month, idx[j], instalment_principal, instalment_fee,
-                                 step_principal, step_fee, due_principal, due_fee, oldest,
-                                 unpaid)
+                                 step_principal, step_fee, bills, oldest, unpaid)
     return out
 
 
@@ -101,35 +108,44 @@ def accelerate_accounts(month: int, idx: np.ndarray, instalment_principal: np.nd
 def bill_accounts(month: int, n: int, late_fee_rate: float, acceleration_dpd: int,
                   due_day: int, open_: np.ndarray, accelerated: np.ndarray,
                   instalment_principal: np.ndarray, instalment_fee: np.ndarray,
-                  step_principal: np.ndarray, step_fee: np.ndarray,
-                  due_principal: np.ndarray, due_fee: np.ndarray, oldest: np.ndarray,
-                  unpaid: np.ndarray, outstanding: np.ndarray
+                  step_principal: np.ndarray, step_fee: np.ndarray, bills: Bills,
+                  oldest: np.ndarray, unpaid: np.ndarray, outstanding: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray, int, np.int64]:
     """Issue ``month``'s statement of accounts 0..n-1, and call balances due.
 
-    Per account: a late fee of ``rint(late_fee_rate x unpaid principal)`` when a bill is
-    unpaid; the schedule's change for this month's slot moves into the running instalment;
-    the instalment (principal, fee plus late fee) becomes the bill due this month. Then, when
-    ``acceleration_dpd >= 0``, an open account (``open_``) not yet ``accelerated`` whose days
-    past due on the statement day reach ``acceleration_dpd`` has its whole balance called due
-    (:func:`_accelerate_one`) and is flagged in ``accelerated``.
+    Per account: last month's bill, when unpaid, moves into the account's arrears row
+    (:func:`sim.kernels.bills.roll`); a late fee of ``rint(late_fee_rate x unpaid
+    principal)`` when a bill is unpaid; the schedule's change for this month's slot moves
+    into the running instalment; the instalment (principal, fee plus late fee) becomes the
+    bill due this month. Then, when ``acceleration_dpd >= 0``, an open account (``open_``)
+    not yet ``accelerated`` whose days past due on the statement day reach
+    ``acceleration_dpd`` has its whole balance called due (:func:`_accelerate_one`) and is
+    flagged in ``accelerated``. An arrears row left empty is given back
+    (:func:`sim.kernels.bills.release`).
 
     Returns:
         (principal billed, fees billed) per account (int64 cents, shape (n,)), the flags
-        (:data:`STALE` when this month's bill slot was not empty) and the largest balance.
+        (:data:`STALE` when this month's bill slot was not empty, :data:`NO_ROW` when the
+        arrears table had no free row) and the largest balance.
     """
-    slots, ages = step_principal.shape[0], due_principal.shape[0]
+    slots, ages = step_principal.shape[0], ages_of(bills)
     slot, due = month % slots, month % ages
+    previous = bills.meta[0]
+    bills.meta[0] = due
     principal = np.empty(n, dtype=np.int64)
     fee = np.empty(n, dtype=np.int64)
     flags, top = 0, np.int64(0)
     today = float(month * DAYS_PER_MONTH)  # the statement's day
     for i in range(n):
-        if due_principal[due, i] != 0 or due_fee[due, i] != 0:
+        if previous >= 0 and previous != due and not roll(bills, i, previous):
+            flags |= NO_ROW
+            break
+        r = bills.row[i]
+        if r >= 0 and (bills.arrears_principal[due, r] != 0 or bills.arrears_fee[due, r] != 0):
             flags |= STALE
         late = np.int64(0)
         if oldest[i] >= 0:
-            late = np.int64(np.rint(unpaid_sum(due_principal, i, oldest[i], month - 1)
+            late = np.int64(np.rint(unpaid_sum(bills, False, i, oldest[i], month - 1)
                                     * late_fee_rate))
         instalment_principal[i] += step_principal[slot, i]
         instalment_fee[i] += step_fee[slot, i]
@@ -138,8 +154,8 @@ def bill_accounts(month: int, n: int, late_fee_rate: float, acceleration_dpd: in
         p = np.int64(instalment_principal[i])
         f = np.int64(instalment_fee[i]) + late
         principal[i], fee[i] = p, f
-        due_principal[due, i] = p
-        due_fee[due, i] = f
+        bills.current_principal[i] = p
+        bills.current_fee[i] = f
         unpaid[i] += p + f
         balance = np.int64(outstanding[i]) + f  # in int64 before it is stored
         top = max(top, balance)
@@ -149,25 +165,21 @@ def bill_accounts(month: int, n: int, late_fee_rate: float, acceleration_dpd: in
         if (acceleration_dpd >= 0 and open_[i] and not accelerated[i]
                 and days_past_due(today, oldest[i], due_day) >= acceleration_dpd):
             _accelerate_one(month, i, instalment_principal, instalment_fee, step_principal,
-                            step_fee, due_principal, due_fee, oldest, unpaid)
+                            step_fee, bills, oldest, unpaid)
             accelerated[i] = True
+        release(bills, i)
     return principal, fee, flags, top
 
 
 @njit(cache=True)
 def _write_off_one(i: int, instalment_principal: np.ndarray, instalment_fee: np.ndarray,
-                   step_principal: np.ndarray, step_fee: np.ndarray,
-                   due_principal: np.ndarray, due_fee: np.ndarray, oldest: np.ndarray,
-                   unpaid: np.ndarray, outstanding: np.ndarray, reaged_left: np.ndarray,
-                   contract_oldest: np.ndarray) -> tuple[np.int64, np.int64, bool]:
+                   step_principal: np.ndarray, step_fee: np.ndarray, bills: Bills,
+                   oldest: np.ndarray, unpaid: np.ndarray, outstanding: np.ndarray,
+                   reaged_left: np.ndarray,
+                   contract_oldest: np.ndarray) -> tuple[int, int, bool]:
     """Remove account ``i``'s whole balance; return (principal, fee) written off and whether
     the principal was at least the billed principal (``Ledger.write_off``)."""
-    billed, fee = np.int64(0), np.int64(0)
-    for a in range(due_principal.shape[0]):
-        billed += due_principal[a, i]
-        fee += due_fee[a, i]
-        due_principal[a, i] = 0
-        due_fee[a, i] = 0
+    billed, fee = clear(bills, i)
     principal = outstanding[i] - fee
     for k in range(step_principal.shape[0]):
         step_principal[k, i] = 0
@@ -185,10 +197,9 @@ def _write_off_one(i: int, instalment_principal: np.ndarray, instalment_fee: np.
 @njit(cache=True)
 def write_off_accounts(idx: np.ndarray, instalment_principal: np.ndarray,
                        instalment_fee: np.ndarray, step_principal: np.ndarray,
-                       step_fee: np.ndarray, due_principal: np.ndarray, due_fee: np.ndarray,
-                       oldest: np.ndarray, unpaid: np.ndarray, outstanding: np.ndarray,
-                       reaged_left: np.ndarray, contract_oldest: np.ndarray
-                       ) -> tuple[np.ndarray, np.ndarray, int]:
+                       step_fee: np.ndarray, bills: Bills, oldest: np.ndarray,
+                       unpaid: np.ndarray, outstanding: np.ndarray, reaged_left: np.ndarray,
+                       contract_oldest: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     """Write off the whole balance of accounts ``idx`` (``Ledger.write_off``).
 
     Returns:
@@ -200,8 +211,8 @@ def write_off_accounts(idx: np.ndarray, instalment_principal: np.ndarray,
     flags = 0
     for j in range(idx.shape[0]):
         principal[j], fee[j], ok = _write_off_one(
-            idx[j], instalment_principal, instalment_fee, step_principal, step_fee,
-            due_principal, due_fee, oldest, unpaid, outstanding, reaged_left, contract_oldest)
+            idx[j], instalment_principal, instalment_fee, step_principal, step_fee, bills,
+            oldest, unpaid, outstanding, reaged_left, contract_oldest)
         if not ok:
             flags |= NEGATIVE
     return principal, fee, flags
@@ -211,9 +222,9 @@ def write_off_accounts(idx: np.ndarray, instalment_principal: np.ndarray,
 def charge_off_accounts(day: float, n: int, chargeoff_dpd: int, due_day: int,
                         open_: np.ndarray, instalment_principal: np.ndarray,
                         instalment_fee: np.ndarray, step_principal: np.ndarray,
-                        step_fee: np.ndarray, due_principal: np.ndarray, due_fee: np.ndarray,
-                        oldest: np.ndarray, unpaid: np.ndarray, outstanding: np.ndarray,
-                        reaged_left: np.ndarray, contract_oldest: np.ndarray
+                        step_fee: np.ndarray, bills: Bills, oldest: np.ndarray,
+                        unpaid: np.ndarray, outstanding: np.ndarray, reaged_left: np.ndarray,
+                        contract_oldest: np.ndarray
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Write off the open accounts among 0..n-1 that are ``chargeoff_dpd`` or more days past
     due at ``day`` (``open_`` is left to the caller).
@@ -230,9 +241,8 @@ def charge_off_accounts(day: float, n: int, chargeoff_dpd: int, due_day: int,
         if open_[i] and days_past_due(day, oldest[i], due_day) >= chargeoff_dpd:
             idx[k] = i
             principal[k], fee[k], ok = _write_off_one(
-                i, instalment_principal, instalment_fee, step_principal, step_fee,
-                due_principal, due_fee, oldest, unpaid, outstanding, reaged_left,
-                contract_oldest)
+                i, instalment_principal, instalment_fee, step_principal, step_fee, bills,
+                oldest, unpaid, outstanding, reaged_left, contract_oldest)
             if not ok:
                 flags |= NEGATIVE
             k += 1
