@@ -264,10 +264,9 @@ def state_bytes(size: int, months: int | None = None, config: str = CONFIG
         sim.run()
     slots, seen = cfg.capacity, set[int]()
     ledger = sim.platform.ledger
-    for table in (ledger.arrears_principal, ledger.arrears_fee, ledger._free_rows):
-        seen.add(id(table))  # counted below, whatever their length
-    arrears = (ledger.arrears_principal.nbytes + ledger.arrears_fee.nbytes
-               + ledger._free_rows.nbytes)
+    _, _, table, book = ledger.bills()
+    seen.update((id(table), id(book)))  # counted here, whatever their length
+    arrears = table.nbytes + book.nbytes
     parts: dict[str, float] = {}
     for name, value in vars(sim).items():
         if name in OUTCOMES:

@@ -325,7 +325,7 @@ class PathSimulation:
         day = (m + 1) * DAYS_PER_MONTH
         dpd, principal, buckets, totals, counts, money = close_month(
             day, m, n, ledger.due_day, ledger.any_reaged, p.active, ledger.oldest,
-            ledger.contract_oldest, ledger.reaged_left, ledger.outstanding, ledger.bills(),
+            ledger.contract_oldest, ledger.reaged_left, ledger.outstanding, *ledger.bills(),
             p.limit, self.pool.employed, self._last_bucket, self._last_balance,
             len(ROLL_STATES) + 1, self.spv is not None)  # the vehicle reads the principal
         row: dict[str, float] = dict(self.month.flows)

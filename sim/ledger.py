@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from sim.delinquency import DAYS_PER_MONTH, days_past_due
-from sim.kernels.layout import Bills
+from sim.kernels.layout import BillArrays
 
 __all__ = ["DAYS_PER_MONTH", "MAX_ACCOUNT_CENTS", "MONTH", "SCHEDULE_SLOTS", "Ledger"]
 SCHEDULE_SLOTS = 13
@@ -67,10 +67,11 @@ class Ledger:
             (:meth:`sim.engine.PathSimulation.run`), in month ``m + ages - 1``, before the
             statement of month ``m + ages`` needs the slot (which raises if a bill is still
             there: an account left open past its charge-off).
-        current_principal, current_fee, arrears_row, arrears_principal, arrears_fee: how
-            the bills are kept (:mod:`sim.kernels.bills`): the latest statement's bill of
-            every account, and the earlier due months' bills in an arrears table with a row
-            for each account in arrears (the table grows as accounts fall behind).
+        current, arrears_row, arrears: how the bills are kept (:mod:`sim.kernels.bills`):
+            the latest statement's bill of every account ((2, capacity): principal, fees),
+            and the earlier due months' bills in an arrears table ((2, ages, rows)) with a
+            row for each account in arrears (``arrears_row``; the table grows as accounts
+            fall behind).
 
     The cells are int32 (:data:`CELL`): each is a part of one account's balance or a
     change of its instalment, so it fits while the balance stays below
@@ -103,14 +104,13 @@ class Ledger:
         if self.ages < 2:
             raise ValueError(f"the bills need at least two due months before charge-off, got "
                              f"due_day {due_day} and chargeoff_dpd {chargeoff_dpd}")
-        self.current_principal = np.zeros(capacity, dtype=CELL)
-        self.current_fee = np.zeros(capacity, dtype=CELL)
+        # the bills (sim.kernels.bills): this month's, the arrears table, its rows
+        self.current = np.zeros((2, capacity), dtype=CELL)
         self.arrears_row = np.full(capacity, -1, dtype=np.int32)
         rows = max(ARREARS_ROWS_MIN, capacity // ARREARS_ROWS_DIVISOR)
-        self.arrears_principal = np.zeros((self.ages, rows), dtype=CELL)
-        self.arrears_fee = np.zeros((self.ages, rows), dtype=CELL)
-        self._free_rows = np.arange(rows - 1, -1, -1, dtype=np.int32)  # a stack: row 0 first
-        self._bills_meta = np.array([-1, rows], dtype=np.int64)  # current slot, free rows
+        self.arrears = np.zeros((2, self.ages, rows), dtype=CELL)
+        # the current slot (-1 before the first statement), the free rows' count and stack
+        self._rows = np.concatenate([[-1, rows], np.arange(rows - 1, -1, -1)]).astype(np.int64)
         self.outstanding = np.zeros(capacity, dtype=CELL)  # a balance: see MAX_ACCOUNT_CENTS
         self.unpaid = np.zeros(capacity, dtype=CELL)  # at most the balance
         self.oldest = np.full(capacity, -1, dtype=MONTH)
@@ -126,53 +126,66 @@ class Ledger:
             arr.setflags(write=False)
 
     # -- the bills --------------------------------------------------------------------------
-    def bills(self) -> Bills:
-        """The unpaid bills as the kernels take them (:class:`sim.kernels.layout.Bills`)."""
-        return Bills(self.current_principal, self.current_fee, self.arrears_row,
-                     self.arrears_principal, self.arrears_fee, self._free_rows,
-                     self._bills_meta)
+    def bills(self) -> BillArrays:
+        """The unpaid bills as the kernels take them: ``current``, ``arrears_row``,
+        ``arrears`` and the rows' book (:data:`sim.kernels.layout.BillArrays`)."""
+        return self.current, self.arrears_row, self.arrears, self._rows
+
+    @property
+    def current_principal(self) -> np.ndarray:
+        """(capacity,) principal of the latest statement's bill, unpaid (a view)."""
+        return self.current[0]
+
+    @property
+    def current_fee(self) -> np.ndarray:
+        """(capacity,) fees of the latest statement's bill, unpaid (a view)."""
+        return self.current[1]
 
     @property
     def arrears_rows(self) -> int:
         """Rows of the arrears table (accounts in arrears it can hold before it grows)."""
-        return self.arrears_principal.shape[1]
+        return self.arrears.shape[2]
+
+    @property
+    def free_rows(self) -> np.ndarray:
+        """The rows of the arrears table no account holds (a copy)."""
+        return self._rows[2:2 + self._rows[1]].copy()
 
     def _reserve_rows(self, needed: int) -> None:
         """Grow the arrears table (at least doubling it) until ``needed`` rows are free."""
-        free = int(self._bills_meta[1])
+        free = int(self._rows[1])
         if needed <= free:
             return
         rows = self.arrears_rows
         grown = max(2 * rows, rows + needed - free)
-        for name in ("arrears_principal", "arrears_fee"):
-            table = np.zeros((self.ages, grown), dtype=CELL)
-            table[:, :rows] = getattr(self, name)
-            setattr(self, name, table)
-        stack = np.empty(grown, dtype=np.int32)
-        stack[:free] = self._free_rows[:free]
-        stack[free:free + grown - rows] = np.arange(grown - 1, rows - 1, -1, dtype=np.int32)
-        self._free_rows = stack
-        self._bills_meta[1] = free + grown - rows
+        table = np.zeros((2, self.ages, grown), dtype=CELL)
+        table[:, :, :rows] = self.arrears
+        self.arrears = table
+        book = np.empty(2 + grown, dtype=np.int64)
+        book[:2 + free] = self._rows[:2 + free]
+        book[2 + free:2 + free + grown - rows] = np.arange(grown - 1, rows - 1, -1)
+        book[1] = free + grown - rows
+        self._rows = book
 
-    def _dense(self, current: np.ndarray, arrears: np.ndarray) -> np.ndarray:
+    def _dense(self, k: int) -> np.ndarray:
         out = np.zeros((self.ages, self.capacity), dtype=CELL)
         held = np.flatnonzero(self.arrears_row >= 0)
-        out[:, held] = arrears[:, self.arrears_row[held]]
-        slot = int(self._bills_meta[0])
+        out[:, held] = self.arrears[k][:, self.arrears_row[held]]
+        slot = int(self._rows[0])
         if slot >= 0:
-            out[slot] = current
+            out[slot] = self.current[k]
         out.setflags(write=False)
         return out
 
     @property
     def due_principal(self) -> np.ndarray:
         """(ages, capacity) principal billed and unpaid by due-month slot (a read-only copy)."""
-        return self._dense(self.current_principal, self.arrears_principal)
+        return self._dense(0)
 
     @property
     def due_fee(self) -> np.ndarray:
         """(ages, capacity) fees billed and unpaid by due-month slot (a read-only copy)."""
-        return self._dense(self.current_fee, self.arrears_fee)
+        return self._dense(1)
 
     def set_bills(self, month: int, due_principal: np.ndarray, due_fee: np.ndarray) -> None:
         """Replace every unpaid bill with the (ages, capacity) cells ``due_principal`` and
@@ -181,30 +194,26 @@ class Ledger:
         slot = month % self.ages
         earlier = np.delete(np.arange(self.ages), slot)
         behind = ((due_principal[earlier] != 0) | (due_fee[earlier] != 0)).any(axis=0)
-        self.arrears_row[:] = -1
-        self.arrears_principal[:] = 0
-        self.arrears_fee[:] = 0
         rows = self.arrears_rows
-        self._free_rows[:rows] = np.arange(rows - 1, -1, -1, dtype=np.int32)
-        self._bills_meta[:] = (slot, rows)
+        self.arrears_row[:] = -1
+        self.arrears[:] = 0
+        self._rows[:] = np.concatenate([[slot, rows], np.arange(rows - 1, -1, -1)])
         self._reserve_rows(int(behind.sum()))
         idx = np.flatnonzero(behind)
-        free = int(self._bills_meta[1])
-        taken = self._free_rows[free - idx.size:free][::-1]
-        self._bills_meta[1] = free - idx.size
+        free = int(self._rows[1])
+        taken = self._rows[2 + free - idx.size:2 + free][::-1]
+        self._rows[1] = free - idx.size
         self.arrears_row[idx] = taken
-        for table, cells in ((self.arrears_principal, due_principal),
-                             (self.arrears_fee, due_fee)):
-            table[np.ix_(earlier, taken)] = cells[np.ix_(earlier, idx)]
-        self.current_principal[:] = due_principal[slot]
-        self.current_fee[:] = due_fee[slot]
+        for k, cells in enumerate((due_principal, due_fee)):
+            self.arrears[k][np.ix_(earlier, taken)] = cells[np.ix_(earlier, idx)]
+            self.current[k] = cells[slot]
 
     def _fees_of(self, idx: np.ndarray | slice) -> np.ndarray:
         """Unpaid fees of every due month of the accounts ``idx`` (int64)."""
-        fees = self.current_fee[idx].astype(np.int64)
+        fees = self.current[1, idx].astype(np.int64)
         row = self.arrears_row[idx]
         held = np.flatnonzero(row >= 0)
-        fees[held] += self.arrears_fee[:, row[held]].sum(axis=0)
+        fees[held] += self.arrears[1][:, row[held]].sum(axis=0)
         return fees
 
     # -- reading ---------------------------------------------------------------------------
@@ -316,7 +325,7 @@ class Ledger:
         from sim.kernels.accounts import whole_bills_of
 
         return whole_bills_of(month, _cents(np.asarray(idx)), _cents(np.asarray(cash)),
-                              self.bills())
+                              *self.bills())
 
     def audit(self, month: int, n: int) -> None:
         """Recompute the per-account summaries from the arrays; raise if any disagrees."""
@@ -417,8 +426,7 @@ class Ledger:
         if acceleration_dpd is None or open_ is None or accelerated is None:
             acceleration_dpd = -1
             open_ = accelerated = np.zeros(0, dtype=bool)
-        bills = self.bills()
-        self._reserve_rows(rows_needed(bills, n))
+        self._reserve_rows(rows_needed(self.current, self.arrears_row, n))
         principal, fee, flags, top = bill_accounts(
             month, n, late_fee_rate, acceleration_dpd, self.due_day, open_, accelerated,
             *self._schedule(), self.oldest, self.unpaid, self.outstanding)
@@ -429,10 +437,10 @@ class Ledger:
         self._raise_if_above(int(top))
         return principal, fee
 
-    def _schedule(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Bills]:
+    def _schedule(self) -> tuple[np.ndarray, ...]:
         """The four int32 schedule arrays and the bills, in the kernels' order."""
         return (self.instalment_principal, self.instalment_fee, self.step_principal,
-                self.step_fee, self.bills())
+                self.step_fee, *self.bills())
 
     def pay(self, month: int, amount: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Apply payments of accounts 0..len(amount)-1: fees oldest first, then principal.
@@ -445,7 +453,7 @@ class Ledger:
             raise ValueError("a payment is negative or exceeds what the account owes")
         from sim.kernels.book import pay_bills  # numba loads with the first path
 
-        return pay_bills(month, _cents(amount), self.bills(), self.oldest, self.unpaid,
+        return pay_bills(month, _cents(amount), *self.bills(), self.oldest, self.unpaid,
                          self.outstanding, self.reaged_left)
 
     def pay_accounts(self, month: int, idx: np.ndarray,
@@ -466,7 +474,7 @@ class Ledger:
         idx, amount = _cents(np.asarray(idx)), _cents(np.asarray(amount))
         if (amount > self.unpaid[idx]).any() or (amount < 0).any():
             raise ValueError("a payment is negative or exceeds what the account owes")
-        return pay_accounts(month, idx, amount, self.bills(), self.oldest, self.unpaid,
+        return pay_accounts(month, idx, amount, *self.bills(), self.oldest, self.unpaid,
                             self.outstanding, self.reaged_left)
 
     def restructure(self, month: int, idx: np.ndarray, grace: int, term: int) -> None:
@@ -495,10 +503,9 @@ class Ledger:
         for arr in (self.step_principal, self.step_fee):
             arr[:, idx] = 0
         row = self.arrears_row[idx]
-        for arr in (self.arrears_principal, self.arrears_fee):
-            arr[:, row[row >= 0]] = 0  # the rows go back at the next statement
-        for vec in (self.instalment_principal, self.instalment_fee, self.unpaid,
-                    self.current_principal, self.current_fee):
+        self.arrears[:, :, row[row >= 0]] = 0  # the rows go back at the next statement
+        self.current[:, idx] = 0
+        for vec in (self.instalment_principal, self.instalment_fee, self.unpaid):
             vec[idx] = 0
         self.oldest[idx] = -1
         base, rem = np.divmod(total, term)

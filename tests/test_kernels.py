@@ -138,13 +138,13 @@ def test_whole_bills_and_payments_match_the_ledger(seed, month):
     idx = np.arange(30)
     cash = (rng.random(30) * 1.3 * np.maximum(numpy_book.unpaid, 1)).astype(np.int64)
     want = numpy_whole_bills(numpy_book, month, idx, cash)
-    got = [whole_bills(month, w, int(c), kernel_book.bills())
+    got = [whole_bills(month, w, int(c), *kernel_book.bills())
            for w, c in zip(idx.tolist(), cash.tolist(), strict=True)]
     assert got == want.tolist()
     assert kernel_book.whole_bills(month, idx, cash).tolist() == want.tolist()
     amount = np.minimum(cash, numpy_book.unpaid).astype(np.int64)
     principal, fee = numpy_pay_accounts(numpy_book, month, idx, amount)
-    paid = [pay_account(month, w, int(a), kernel_book.bills(), kernel_book.oldest,
+    paid = [pay_account(month, w, int(a), *kernel_book.bills(), kernel_book.oldest,
                         kernel_book.unpaid, kernel_book.outstanding, kernel_book.reaged_left)
             for w, a in zip(idx, amount, strict=True)]
     assert [p for p, _ in paid] == principal.tolist()
@@ -161,7 +161,7 @@ def test_a_payment_above_what_is_owed_is_refused():
     ledger.set_bills(0, np.zeros_like(fee), fee)
     ledger.unpaid[0], ledger.oldest[0] = 50, 0
     with pytest.raises(ValueError, match="exceeds what the account owes"):
-        pay_account(0, 0, 51, ledger.bills(), ledger.oldest, ledger.unpaid,
+        pay_account(0, 0, 51, *ledger.bills(), ledger.oldest, ledger.unpaid,
                     ledger.outstanding, ledger.reaged_left)
 
 

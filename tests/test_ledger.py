@@ -301,15 +301,15 @@ def month_events(due_day: int, purchase_day: int, chargeoff_dpd: int) -> list[tu
 def assert_arrears_table(ledger: Ledger) -> None:
     """Each row of the arrears table is held by one account or free, never both; rows no
     account holds are empty, and no row holds a cell of the current due month."""
-    rows, free = ledger.arrears_rows, int(ledger._bills_meta[1])
-    held = ledger.arrears_row[ledger.arrears_row >= 0]
-    stack = ledger._free_rows[:free]
+    current, row, arrears, book = ledger.bills()
+    rows, stack = ledger.arrears_rows, ledger.free_rows
+    held = row[row >= 0]
+    assert arrears.shape == (2, ledger.ages, rows) and book.shape == (2 + rows,)
     assert np.unique(held).size == held.size and np.unique(stack).size == stack.size
-    assert held.size + free == rows and not np.isin(stack, held).any()
-    for table in (ledger.arrears_principal, ledger.arrears_fee):
-        assert not table[:, stack].any()
-        slot = int(ledger._bills_meta[0])
-        assert slot < 0 or not table[slot].any()
+    assert held.size + stack.size == rows and not np.isin(stack, held).any()
+    assert not arrears[:, :, stack].any()
+    slot = int(book[0])
+    assert slot < 0 or not arrears[:, slot].any()
 
 
 class LedgerRun:
@@ -427,7 +427,7 @@ def test_the_arrears_table_grows_as_accounts_fall_behind_and_gets_its_rows_back(
     assert ledger.arrears_rows > 64 and (ledger.arrears_row >= 0).sum() > 64
     ledger.pay(6, ledger.owed(300))
     ledger.bill(7, 300, 0.0)
-    assert (ledger.arrears_row < 0).all() and int(ledger._bills_meta[1]) == ledger.arrears_rows
+    assert (ledger.arrears_row < 0).all() and ledger.free_rows.size == ledger.arrears_rows
     assert_arrears_table(ledger)
 
 

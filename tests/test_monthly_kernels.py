@@ -18,7 +18,7 @@ from sim.agents.borrowers import FIRST_PAYMENT_DEFAULT, BorrowerPool, BorrowerRu
 from sim.agents.platform import LIMIT_STEP_CENTS, RECENT_DECAY
 from sim.config import PLAN_TERMS
 from sim.delinquency import BUCKETS, CHARGED_OFF, NOT_ON_BOOK, RE_AGED, bucket_of, days_past_due
-from sim.kernels.layout import Bills
+from sim.kernels.layout import BillArrays
 from sim.kernels.limits import review
 from sim.kernels.month_end import close_month
 from sim.kernels.month_layout import (
@@ -101,7 +101,7 @@ def test_acceleration_flags_only_open_accounts_not_yet_accelerated():
 
 
 # -- the month-end books ------------------------------------------------------------------
-def bills_of(month: int, due_fee: np.ndarray) -> Bills:
+def bills_of(month: int, due_fee: np.ndarray) -> BillArrays:
     """The ledger's bills holding the fees ``due_fee`` ((5, k) by due-month slot, ``month``
     the latest statement's) and no principal."""
     ledger = Ledger(capacity=due_fee.shape[1], chargeoff_dpd=120, due_day=20)
@@ -164,8 +164,8 @@ def test_the_month_end_tables_are_the_numpy_reductions(seed, n_extra, any_reaged
     last_state[rng.random(cap) < 0.1] = NOT_ON_BOOK
     last_balance = rng.integers(0, 10**7, cap).astype(np.int32)
     args = (month * 30 + hour, month, n, 20, any_reaged, active, oldest, contract_oldest,
-            reaged_left, outstanding, bills_of(month, due_fee), limit, employed)
-    *want, state, balance = numpy_month_end(args[0], *args[2:10], due_fee, *args[11:],
+            reaged_left, outstanding, *bills_of(month, due_fee), limit, employed)
+    *want, state, balance = numpy_month_end(args[0], *args[2:10], due_fee, *args[14:],
                                             last_state, last_balance)
     ks, kb = last_state.copy(), last_balance.copy()
     got = close_month(*args, ks, kb, K_ROLL)
@@ -195,7 +195,7 @@ def test_month_end_books_of_three_accounts_by_hand():
     last_balance = np.array([500, 600, 700], dtype=i32)
     dpd, principal, table, totals, counts, money = close_month(
         111.0, 3, 3, 20, True, open_, oldest, np.array([3, -1, -1], dtype=i32),
-        np.array([1000, 0, 0], dtype=i32), np.array([1000, 2000, 0]), bills_of(3, due_fee),
+        np.array([1000, 0, 0], dtype=i32), np.array([1000, 2000, 0]), *bills_of(3, due_fee),
         np.array([5000, 6000, 7000], dtype=i32), np.array([True, False, False]),
         last_state, last_balance, K_ROLL)
     assert dpd.tolist() == [0, 1, 0] and principal.tolist() == [1000, 1950, 0]

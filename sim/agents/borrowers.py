@@ -32,7 +32,7 @@ from sim.config import (
     ScoreConfig,
     SpendingConfig,
 )
-from sim.kernels.layout import Bills, no_bills
+from sim.kernels.layout import BillArrays, no_bills
 
 SCORE_MIN, SCORE_MAX = 300.0, 900.0
 RELIABLE, DISORGANISED, CONSTRAINED, UNWILLING, FIRST_PAYMENT_DEFAULT = range(len(BORROWER_TYPES))
@@ -386,7 +386,7 @@ class BorrowerPool:
     # -- paying ----------------------------------------------------------------------------
     def payments(self, owed: np.ndarray, rng: np.random.Generator,
                  delinquent: np.ndarray | None = None,
-                 bills: tuple[int, Bills] | None = None) -> np.ndarray:
+                 bills: tuple[int, BillArrays] | None = None) -> np.ndarray:
         """Cents each borrower 0..len(owed)-1 pays against ``owed`` at the due date.
 
         Structural model, by type: a borrower who forgets (unless on autopay; less often
@@ -412,7 +412,7 @@ class BorrowerPool:
         month, book = bills if bills is not None else (self.month, no_bills())
         late = np.zeros(n, dtype=bool) if delinquent is None else delinquent
         return decide_payments(month, owed.astype(np.int64, copy=False), draws, z, late,
-                               *self.payment_inputs(n, bills is not None), book)
+                               *self.payment_inputs(n, bills is not None), *book)
 
     def payment_draws(self, owed: np.ndarray, rng: np.random.Generator
                       ) -> tuple[np.ndarray, np.ndarray]:

@@ -328,7 +328,7 @@ class Collections:
     def _book(self) -> Book:
         """The ledger's and the borrowers' arrays the kernels read and move."""
         ledger, pool = self.ledger, self.pool
-        return Book(ledger.oldest, ledger.unpaid, ledger.outstanding, ledger.bills(),
+        return Book(ledger.oldest, ledger.unpaid, ledger.outstanding, *ledger.bills(),
                     ledger.reaged_left, self.active, pool.kind, pool.escalated,
                     pool.stretch, pool.arrangement_until, pool.plan_instalment, pool.savings,
                     pool.permanent_income, pool.disposable, pool.score, self.accelerated)

@@ -167,7 +167,7 @@ class Platform:
             draws, z = pool.payment_draws(ledger.unpaid[:n], rng)
         owed, late, dpd, paid = due_date_payments(
             month, n, ledger.due_day, decide, given.astype(np.int64, copy=False), draws, z,
-            *pool.payment_inputs(n, True), ledger.bills(), ledger.oldest, ledger.unpaid)
+            *pool.payment_inputs(n, True), *ledger.bills(), ledger.oldest, ledger.unpaid)
         principal, fee = ledger.pay(month, paid)
         missed, cured, clean, score_before = due_date_outcome(
             owed, paid, late, pool.score_rules(), pool.score, pool.escalated, self.accelerated)

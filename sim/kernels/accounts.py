@@ -23,9 +23,7 @@ import numpy as np
 from numba import njit
 
 import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
-from sim.kernels.bills import ages as ages_of
-from sim.kernels.bills import fee_at, principal_at, set_fee, set_principal
-from sim.kernels.layout import Bills
+from sim.kernels.bills import CURRENT, FEE, PRINCIPAL, cell, set_cell
 
 
 @njit(cache=True, inline="always")
@@ -77,49 +75,51 @@ def spend(w: int, paid: int, share: float, savings: np.ndarray,
 
 
 @njit(cache=True)
-def whole_bills(month: int, w: int, cash: int, bills: Bills) -> int:
-    """The most account ``w`` can pay in whole bills, oldest first, within ``cash`` cents.
+def whole_bills(month: int, w: int, cash: int, current: np.ndarray, row: np.ndarray,
+                arrears: np.ndarray, rows: np.ndarray) -> int:
+    """The most account ``w`` can pay in whole bills, oldest first, within ``cash`` cents
+    (the bills: ``current`` .. ``rows``, :mod:`sim.kernels.bills`).
 
     Clearing the oldest k bills costs every unpaid fee plus their principal; 0 when not
     even the fees and the oldest bill fit (see ``Ledger.whole_bills``).
     """
-    ages = ages_of(bills)
+    ages, cs = arrears.shape[1], rows[CURRENT]
     fees, total = 0, 0
     for s in range(ages):
-        fees += fee_at(bills, s, w)
-        total += principal_at(bills, s, w)
+        fees += cell(current, row, arrears, cs, FEE, s, w)
+        total += cell(current, row, arrears, cs, PRINCIPAL, s, w)
     best, cleared = 0, 0
     for a in range(ages):
-        cleared += principal_at(bills, (month + 1 + a) % ages, w)
+        cleared += cell(current, row, arrears, cs, PRINCIPAL, (month + 1 + a) % ages, w)
         running = fees + cleared
         if running <= cash and running > 0 and (cleared > 0 or total == 0) and running > best:
             best = running
     return best
 
 
-@njit(cache=True)
-def _take(month: int, w: int, left: int, bills: Bills, fees: bool) -> int:
-    """Pay ``left`` cents into account ``w``'s fees (``fees``) or principal, oldest first;
-    return the rest."""
-    ages = ages_of(bills)
+@njit(cache=True, inline="always")
+def _take(month: int, w: int, left: int, current: np.ndarray, row: np.ndarray,
+          arrears: np.ndarray, cs: int, k: int) -> int:
+    """Pay ``left`` cents into account ``w``'s bills of kind ``k`` (fees or principal), oldest
+    first; return the rest."""
+    ages = arrears.shape[1]
     for a in range(ages):
         s = (month + 1 + a) % ages
-        cell = fee_at(bills, s, w) if fees else principal_at(bills, s, w)
-        x = min(left, cell)
+        owed = cell(current, row, arrears, cs, k, s, w)
+        x = min(left, owed)
         if x != 0:
-            if fees:
-                set_fee(bills, s, w, cell - x)
-            else:
-                set_principal(bills, s, w, cell - x)
+            set_cell(current, row, arrears, cs, k, s, w, owed - x)
         left -= x
     return left
 
 
 @njit(cache=True)
-def pay_account(month: int, w: int, amount: int, bills: Bills, oldest: np.ndarray,
+def pay_account(month: int, w: int, amount: int, current: np.ndarray, row: np.ndarray,
+                arrears: np.ndarray, rows: np.ndarray, oldest: np.ndarray,
                 unpaid: np.ndarray, outstanding: np.ndarray,
                 reaged_left: np.ndarray) -> tuple[int, int]:
-    """Apply a payment of ``amount`` cents by account ``w`` between due dates.
+    """Apply a payment of ``amount`` cents by account ``w`` between due dates (the bills:
+    ``current`` .. ``rows``, :mod:`sim.kernels.bills`).
 
     Fees go first, oldest first, then principal, oldest first; the account's oldest unpaid
     due month, unpaid and outstanding cents follow, and principal paid counts against a
@@ -133,13 +133,15 @@ def pay_account(month: int, w: int, amount: int, bills: Bills, oldest: np.ndarra
     """
     if amount > unpaid[w] or amount < 0:
         raise ValueError("a payment is negative or exceeds what the account owes")
-    after_fees = _take(month, w, amount, bills, True)
-    principal = after_fees - _take(month, w, after_fees, bills, False)
-    ages = ages_of(bills)
+    cs = rows[CURRENT]
+    after_fees = _take(month, w, amount, current, row, arrears, cs, FEE)
+    principal = after_fees - _take(month, w, after_fees, current, row, arrears, cs, PRINCIPAL)
+    ages = arrears.shape[1]
     first = -1
     for a in range(ages):
         s = (month + 1 + a) % ages
-        if fee_at(bills, s, w) + principal_at(bills, s, w) > 0:
+        if (cell(current, row, arrears, cs, FEE, s, w)
+                + cell(current, row, arrears, cs, PRINCIPAL, s, w)) > 0:
             first = month - ages + 1 + a
             break
     oldest[w] = first
@@ -173,19 +175,21 @@ def spend_all(who: np.ndarray, paid: np.ndarray, share: np.ndarray, savings: np.
 
 
 @njit(cache=True)
-def whole_bills_of(month: int, idx: np.ndarray, cash: np.ndarray, bills: Bills) -> np.ndarray:
+def whole_bills_of(month: int, idx: np.ndarray, cash: np.ndarray, current: np.ndarray,
+                   row: np.ndarray, arrears: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """:func:`whole_bills` of each account of ``idx`` within its ``cash`` (shape (k,) each);
     cents, int64 of shape (k,)."""
     out = np.empty(idx.shape[0], dtype=np.int64)
     for t in range(idx.shape[0]):
-        out[t] = whole_bills(month, idx[t], cash[t], bills)
+        out[t] = whole_bills(month, idx[t], cash[t], current, row, arrears, rows)
     return out
 
 
 @njit(cache=True)
-def pay_accounts(month: int, idx: np.ndarray, amount: np.ndarray, bills: Bills,
-                 oldest: np.ndarray, unpaid: np.ndarray, outstanding: np.ndarray,
-                 reaged_left: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def pay_accounts(month: int, idx: np.ndarray, amount: np.ndarray, current: np.ndarray,
+                 row: np.ndarray, arrears: np.ndarray, rows: np.ndarray, oldest: np.ndarray,
+                 unpaid: np.ndarray, outstanding: np.ndarray, reaged_left: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`pay_account` for each account of ``idx`` in turn, paying ``amount`` cents
     (shape (k,) each); returns (principal paid, fees paid), int64 of shape (k,).
 
@@ -196,6 +200,6 @@ def pay_accounts(month: int, idx: np.ndarray, amount: np.ndarray, bills: Bills,
     principal = np.empty(idx.shape[0], dtype=np.int64)
     fee = np.empty(idx.shape[0], dtype=np.int64)
     for t in range(idx.shape[0]):
-        principal[t], fee[t] = pay_account(month, idx[t], amount[t], bills, oldest, unpaid,
-                                           outstanding, reaged_left)
+        principal[t], fee[t] = pay_account(month, idx[t], amount[t], current, row, arrears,
+                                           rows, oldest, unpaid, outstanding, reaged_left)
     return principal, fee

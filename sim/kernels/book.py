@@ -18,9 +18,7 @@ from numba import njit
 
 import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
 from sim.kernels.accounts import pay_account
-from sim.kernels.bills import ages as ages_of
-from sim.kernels.bills import fee_at, principal_at, set_fee, set_principal
-from sim.kernels.layout import Bills
+from sim.kernels.bills import CURRENT, FEE, PRINCIPAL
 
 PLAN_TERMS = (1, 3, 6, 12)
 """Plan lengths (months) whose end the schedule books (a term of 0 bills once, as 1)."""
@@ -64,9 +62,9 @@ def book_purchases(month: int, amount: np.ndarray, term: np.ndarray, rate: np.nd
 
 
 @njit(cache=True)
-def pay_bills(month: int, amount: np.ndarray, bills: Bills, oldest: np.ndarray,
-              unpaid: np.ndarray, outstanding: np.ndarray,
-              reaged_left: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def pay_bills(month: int, amount: np.ndarray, current: np.ndarray, row: np.ndarray,
+              arrears: np.ndarray, rows: np.ndarray, oldest: np.ndarray, unpaid: np.ndarray,
+              outstanding: np.ndarray, reaged_left: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Apply the due date's payments ``amount`` (cents) of accounts 0..n-1 in ``month``.
 
     An account whose only unpaid bill is this month's pays its fee first, then its
@@ -77,23 +75,23 @@ def pay_bills(month: int, amount: np.ndarray, bills: Bills, oldest: np.ndarray,
         (principal paid, fees paid) per account, in cents.
     """
     n = amount.shape[0]
-    cur = month % ages_of(bills)
+    latest = rows[CURRENT] == month % arrears.shape[1]  # month's bills are the current ones
     principal = np.zeros(n, dtype=np.int64)
     fee = np.zeros(n, dtype=np.int64)
     for i in range(n):
         a, o = amount[i], oldest[i]
-        if o == month:
-            fee[i] = min(a, fee_at(bills, cur, i))
+        if o == month and latest:  # the only unpaid bill is this month's
+            fee[i] = min(a, current[FEE, i])
             principal[i] = a - fee[i]
-            set_fee(bills, cur, i, fee_at(bills, cur, i) - fee[i])
-            set_principal(bills, cur, i, principal_at(bills, cur, i) - principal[i])
+            current[FEE, i] -= fee[i]
+            current[PRINCIPAL, i] -= principal[i]
             unpaid[i] -= a
             outstanding[i] -= a
             left = reaged_left[i]
             reaged_left[i] = left - min(left, principal[i])
-        elif 0 <= o < month and a > 0:
-            principal[i], fee[i] = pay_account(month, i, a, bills, oldest, unpaid,
-                                               outstanding, reaged_left)
+        elif 0 <= o <= month and a > 0:
+            principal[i], fee[i] = pay_account(month, i, a, current, row, arrears, rows,
+                                               oldest, unpaid, outstanding, reaged_left)
         else:
             unpaid[i] -= a
             outstanding[i] -= a

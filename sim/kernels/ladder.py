@@ -134,11 +134,11 @@ def pay(day: int, who: np.ndarray, dpd: np.ndarray, ch: np.ndarray, r: Rules, s:
                              b.disposable, r.other_debt, r.stretch_within_income)
         amount = min(b.unpaid[w], cash)
         if not r.partial:
-            amount = whole_bills(month, w, amount, b.bills)
+            amount = whole_bills(month, w, amount, b.current, b.row, b.arrears, b.rows)
         if amount <= 0:
             continue
-        principal, fee = pay_account(month, w, amount, b.bills, b.oldest,
-                                     b.unpaid, b.outstanding, b.reaged_left)
+        principal, fee = pay_account(month, w, amount, b.current, b.row, b.arrears, b.rows,
+                                     b.oldest, b.unpaid, b.outstanding, b.reaged_left)
         spend(w, amount, r.max_cash_share, b.savings, b.disposable)
         _push(bufs, sizes, PAID, w, principal, fee)
         s.collected[c] += amount

@@ -96,25 +96,18 @@ class State(NamedTuple):
     tally: np.ndarray  # (10,) int64, see TALLY_KEYS
 
 
-class Bills(NamedTuple):
-    """The ledger's unpaid bills (int32 cents; :class:`sim.ledger.Ledger`): this month's of
-    every account, the earlier months' only for accounts in arrears (:mod:`sim.kernels.bills`).
-    """
-
-    current_principal: np.ndarray  # (capacity,) the bill of the latest statement
-    current_fee: np.ndarray  # (capacity,)
-    row: np.ndarray  # (capacity,) int32 the account's row of the arrears table, -1 none
-    arrears_principal: np.ndarray  # (ages, rows) bills of earlier due months, by slot
-    arrears_fee: np.ndarray  # (ages, rows)
-    free: np.ndarray  # (rows,) int32 a stack of the rows no account holds
-    meta: np.ndarray  # (2,) int64 the current slot (-1 before the first statement), free rows
+BillArrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+"""The ledger's unpaid bills as the kernels take them, four arguments: ``current`` ((2,
+capacity) int32: this month's principal and fees), ``row`` ((capacity,) int32: the account's
+row of the arrears table, -1 none), ``arrears`` ((2, ages, rows) int32: earlier due months'
+bills by slot) and ``rows`` (int64: the current slot, the free rows' count and stack); see
+:mod:`sim.kernels.bills` and :meth:`sim.ledger.Ledger.bills`."""
 
 
-def no_bills() -> Bills:
+def no_bills() -> BillArrays:
     """Bills of no account (for a payment rule that never reads them)."""
-    cells = np.zeros(0, dtype=np.int32)
-    table = np.zeros((2, 0), dtype=np.int32)
-    return Bills(cells, cells, cells, table, table, cells, np.array([-1, 0], dtype=np.int64))
+    return (np.zeros((2, 0), dtype=np.int32), np.zeros(0, dtype=np.int32),
+            np.zeros((2, 2, 0), dtype=np.int32), np.array([-1, 0], dtype=np.int64))
 
 
 class Book(NamedTuple):
@@ -123,7 +116,10 @@ class Book(NamedTuple):
     oldest: np.ndarray
     unpaid: np.ndarray
     outstanding: np.ndarray
-    bills: Bills
+    current: np.ndarray  # the bills (BillArrays)
+    row: np.ndarray
+    arrears: np.ndarray
+    rows: np.ndarray
     reaged_left: np.ndarray
     active: np.ndarray
     kind: np.ndarray

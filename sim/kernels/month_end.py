@@ -19,7 +19,7 @@ from numba import njit
 
 import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
 from sim.delinquency import BUCKETS, CHARGED_OFF, RE_AGED
-from sim.kernels.layout import Bills
+from sim.kernels.bills import CURRENT, FEE
 from sim.kernels.month_layout import (
     ACCOUNTS,
     BALANCE,
@@ -74,7 +74,8 @@ def count_rolls(state: np.ndarray, balance: np.ndarray, last_state: np.ndarray,
 @njit(cache=True)
 def close_month(day: float, month: int, n: int, due_day: int, any_reaged: bool, open_: np.ndarray,
                 oldest: np.ndarray, contract_oldest: np.ndarray, reaged_left: np.ndarray,
-                outstanding: np.ndarray, bills: Bills, limit: np.ndarray,
+                outstanding: np.ndarray, current: np.ndarray, row: np.ndarray,
+                arrears: np.ndarray, rows: np.ndarray, limit: np.ndarray,
                 employed: np.ndarray, last_state: np.ndarray, last_balance: np.ndarray,
                 k: int, with_principal: bool = True):  # noqa: ANN201 - see Returns
     """The month-end books of accounts 0..n-1 at ``day``, the end of ``month``, in one pass.
@@ -97,6 +98,7 @@ def close_month(day: float, month: int, n: int, due_day: int, any_reaged: bool, 
         counts, money: the roll tables of :func:`count_rolls` (``last_state`` and
             ``last_balance`` move on to this month end).
     """
+    cs = rows[CURRENT]
     dpd = np.empty(n, dtype=np.int64)
     principal = np.empty(n if with_principal else 0, dtype=np.int64)
     buckets = np.zeros((4, N_BUCKETS), dtype=np.int64)
@@ -112,7 +114,8 @@ def close_month(day: float, month: int, n: int, due_day: int, any_reaged: bool, 
         balance = outstanding[i]
         if with_principal:
             o = oldest[i]
-            principal[i] = balance - (unpaid_sum(bills, True, i, o, month) if o >= 0 else 0)
+            principal[i] = balance - (unpaid_sum(current, row, arrears, cs, FEE, i, o, month)
+                                      if o >= 0 else 0)
         b, cb = bucket_of(d), bucket_of(c)
         is_open = open_[i]
         s = roll_state(is_open, b, c)

@@ -33,7 +33,6 @@ from numba import njit
 
 import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
 from sim.kernels.accounts import cash_for_bill, income_for_bill, spend, whole_bills
-from sim.kernels.layout import Bills
 from sim.kernels.rules import cured_at_due_date, days_past_due, due_time, past_due
 
 
@@ -42,7 +41,8 @@ def pay_one(i: int, owed: int, u_forget: float, z: float, delinquent: bool, mont
             rules: tuple, kind: np.ndarray, autopay: np.ndarray, willingness: np.ndarray,
             escalated: np.ndarray, reminded: np.ndarray, effect: np.ndarray,
             arrangement_until: np.ndarray, stretch: np.ndarray, savings: np.ndarray,
-            permanent: np.ndarray, disposable: np.ndarray, bills: Bills) -> int:
+            permanent: np.ndarray, disposable: np.ndarray, current: np.ndarray,
+            row: np.ndarray, arrears: np.ndarray, rows: np.ndarray) -> int:
     """Cents borrower ``i`` pays against ``owed`` at ``month``'s due date; book the payment on
     the borrower's savings and affordable amount (:func:`sim.kernels.accounts.spend`) and
     clear the reminder flag.
@@ -50,8 +50,9 @@ def pay_one(i: int, owed: int, u_forget: float, z: float, delinquent: bool, mont
     ``rules``: (forget_prob, disorganised_forget_prob, nudges.forget_reduction,
     early_warning.reminder_effect, willingness_wobble_sd, max_cash_share,
     income.other_debt_limit_months, partial_payments, whole bills (when partial payments are
-    not taken: pay the most in whole bills, oldest first, from ``bills``; else all or
-    nothing), the types disorganised, unwilling and first-payment
+    not taken: pay the most in whole bills, oldest first, from the bills ``current`` ..
+    ``rows`` of :mod:`sim.kernels.bills`; else all or nothing), the types disorganised,
+    unwilling and first-payment
     defaulter, the borrowers' month (an arrangement lasting to it or later is running),
     whether an arrangement's ``stretch`` is capped by ``disposable``, whether a current
     account's bill can be paid from ``disposable``).
@@ -94,7 +95,7 @@ def pay_one(i: int, owed: int, u_forget: float, z: float, delinquent: bool, mont
     pay = min(owed, capacity)
     if not partial and by_whole_bills:
         if pay < owed:
-            pay = whole_bills(month, i, pay, bills)
+            pay = whole_bills(month, i, pay, current, row, arrears, rows)
     elif not partial:
         pay = owed if capacity >= owed else 0
     if forgot | refuses:
@@ -117,7 +118,8 @@ def decide_payments(month: int, owed: np.ndarray, u: np.ndarray, z: np.ndarray,
                     autopay: np.ndarray, willingness: np.ndarray, escalated: np.ndarray,
                     reminded: np.ndarray, effect: np.ndarray, arrangement_until: np.ndarray,
                     stretch: np.ndarray, savings: np.ndarray, permanent: np.ndarray,
-                    disposable: np.ndarray, bills: Bills) -> np.ndarray:
+                    disposable: np.ndarray, current: np.ndarray, row: np.ndarray,
+                    arrears: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """:func:`pay_one` of borrowers 0..n-1 (n: ``owed``'s length), int64 cents.
 
     ``u``: (2, >= n) uniforms (forgetting, the wobble's); ``z``: the wobble's standard
@@ -134,7 +136,7 @@ def decide_payments(month: int, owed: np.ndarray, u: np.ndarray, z: np.ndarray,
         paid[i] = pay_one(i, owed[i], u[0, i], z[j], delinquent[i], month, rules, kind,
                           autopay, willingness, escalated, reminded, effect,
                           arrangement_until, stretch, savings, permanent, disposable,
-                          bills)
+                          current, row, arrears, rows)
         j += 1
     return paid
 
@@ -145,7 +147,8 @@ def due_date_payments(month: int, n: int, due_day: int, decide: bool, given: np.
                       autopay: np.ndarray, willingness: np.ndarray, escalated: np.ndarray,
                       reminded: np.ndarray, effect: np.ndarray, arrangement_until: np.ndarray,
                       stretch: np.ndarray, savings: np.ndarray, permanent: np.ndarray,
-                      disposable: np.ndarray, bills: Bills,
+                      disposable: np.ndarray, current: np.ndarray, row: np.ndarray,
+                      arrears: np.ndarray, rows: np.ndarray,
                       oldest: np.ndarray, unpaid: np.ndarray) -> tuple:
     """What accounts 0..n-1 owe and pay at ``month``'s due date, before it is booked.
 
@@ -154,7 +157,7 @@ def due_date_payments(month: int, n: int, due_day: int, decide: bool, given: np.
             fall due.
         decide: the borrowers decide (:func:`pay_one`, with ``u``, ``z``, ``rules`` and the
             borrowers' arrays ``kind`` .. ``disposable`` as in :func:`decide_payments`, and
-            whole bills from ``bills``); else they pay ``given``
+            whole bills from the bills ``current`` .. ``rows``); else they pay ``given``
             (cents, (n,)), the payments of another repayment model.
         oldest, unpaid: the ledger's oldest unpaid due month and unpaid cents per account.
 
@@ -176,7 +179,8 @@ def due_date_payments(month: int, n: int, due_day: int, decide: bool, given: np.
         elif decide:
             paid[i] = pay_one(i, owed[i], u[0, i], z[j], late[i], month, rules, kind, autopay,
                               willingness, escalated, reminded, effect, arrangement_until,
-                              stretch, savings, permanent, disposable, bills)
+                              stretch, savings, permanent, disposable, current, row,
+                              arrears, rows)
             j += 1
     return owed, late, dpd, paid
 

@@ -23,17 +23,7 @@ from numba import njit
 
 import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
 from sim.delinquency import DAYS_PER_MONTH
-from sim.kernels.bills import ages as ages_of
-from sim.kernels.bills import (
-    clear,
-    fee_at,
-    principal_at,
-    release,
-    roll,
-    set_fee,
-    set_principal,
-)
-from sim.kernels.layout import Bills
+from sim.kernels.bills import CURRENT, FEE, PRINCIPAL, clear, release, roll, set_cell
 from sim.kernels.rules import days_past_due
 
 STALE, NEGATIVE, NO_ROW = 1, 2, 4
@@ -42,38 +32,44 @@ age was found on the books; a principal written off fell below the billed princi
 account in arrears found no free row of the arrears table (the ledger reserves them)."""
 
 
-@njit(cache=True)
-def unpaid_sum(bills: Bills, fees: bool, i: int, oldest: int, last: int) -> np.int64:
-    """Cents of account ``i``'s unpaid fees (``fees``) or principal of the due months
-    ``oldest`` (its oldest unpaid bill's) to ``last``: every unpaid bill's.
+@njit(cache=True, inline="always")
+def unpaid_sum(current: np.ndarray, row: np.ndarray, arrears: np.ndarray, cs: int, k: int,
+               i: int, oldest: int, last: int) -> int:
+    """Cents of account ``i``'s unpaid bills of kind ``k`` (:data:`sim.kernels.bills.FEE` or
+    ``PRINCIPAL``) of the due months ``oldest`` (its oldest unpaid bill's) to ``last``: every
+    unpaid bill's (the bills ``current``, ``row``, ``arrears``, current slot ``cs``).
 
     Every bill older than the oldest unpaid one is paid (principal and fee 0), and the
     slots hold the ``ages`` due months up to ``last``, so only the slots from the later of
     ``oldest`` and ``last - ages + 1`` are read: one or two for most late accounts, instead
     of every slot.
     """
-    ages = ages_of(bills)
-    total = np.int64(0)
+    ages, r = arrears.shape[1], row[i]
+    total = 0
     for month in range(max(oldest, last - ages + 1), last + 1):
         s = month % ages
-        total += fee_at(bills, s, i) if fees else principal_at(bills, s, i)
+        if s == cs:
+            total += current[k, i]
+        elif r >= 0:
+            total += arrears[k, s, r]
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _accelerate_one(month: int, i: int, instalment_principal: np.ndarray,
                     instalment_fee: np.ndarray, step_principal: np.ndarray,
-                    step_fee: np.ndarray, bills: Bills, oldest: np.ndarray,
+                    step_fee: np.ndarray, current: np.ndarray, row: np.ndarray,
+                    arrears: np.ndarray, cs: int, oldest: np.ndarray,
                     unpaid: np.ndarray) -> np.int64:
     """Call account ``i``'s whole balance due as one bill in its oldest unpaid bill's slot;
     return the principal not yet billed (see ``Ledger.accelerate``)."""
-    slots, ages = step_principal.shape[0], ages_of(bills)
+    slots, ages = step_principal.shape[0], arrears.shape[1]
     rate = np.int64(instalment_principal[i])
     unbilled = np.int64(0)
     for k in range(1, slots):
         rate += step_principal[(month + k) % slots, i]
         unbilled += rate
-    billed, fee = clear(bills, i)
+    billed, fee = clear(current, row, arrears, i)
     principal = unbilled + billed
     for k in range(slots):
         step_principal[k, i] = 0
@@ -81,8 +77,8 @@ def _accelerate_one(month: int, i: int, instalment_principal: np.ndarray,
     instalment_principal[i] = 0
     instalment_fee[i] = 0
     slot = oldest[i] % ages
-    set_principal(bills, slot, i, int(principal))
-    set_fee(bills, slot, i, fee)
+    set_cell(current, row, arrears, cs, PRINCIPAL, slot, i, int(principal))
+    set_cell(current, row, arrears, cs, FEE, slot, i, fee)
     unpaid[i] += unbilled
     return unbilled
 
@@ -90,7 +86,8 @@ def _accelerate_one(month: int, i: int, instalment_principal: np.ndarray,
 @njit(cache=True)
 def accelerate_accounts(month: int, idx: np.ndarray, instalment_principal: np.ndarray,
                         instalment_fee: np.ndarray, step_principal: np.ndarray,
-                        step_fee: np.ndarray, bills: Bills, oldest: np.ndarray,
+                        step_fee: np.ndarray, current: np.ndarray, row: np.ndarray,
+                        arrears: np.ndarray, rows: np.ndarray, oldest: np.ndarray,
                         unpaid: np.ndarray) -> np.ndarray:
     """Call the whole balance of accounts ``idx`` due in ``month`` (``Ledger.accelerate``).
 
@@ -98,9 +95,11 @@ def accelerate_accounts(month: int, idx: np.ndarray, instalment_principal: np.nd
         Principal cents called early per account of ``idx`` (int64, was not yet billed).
     """
     out = np.zeros(idx.shape[0], dtype=np.int64)
+    cs = rows[CURRENT]
     for j in range(idx.shape[0]):
         out[j] = _accelerate_one(month, idx[j], instalment_principal, instalment_fee,
-                                 step_principal, step_fee, bills, oldest, unpaid)
+                                 step_principal, step_fee, current, row, arrears, cs, oldest,
+                                 unpaid)
     return out
 
 
@@ -108,7 +107,8 @@ def accelerate_accounts(month: int, idx: np.ndarray, instalment_principal: np.nd
 def bill_accounts(month: int, n: int, late_fee_rate: float, acceleration_dpd: int,
                   due_day: int, open_: np.ndarray, accelerated: np.ndarray,
                   instalment_principal: np.ndarray, instalment_fee: np.ndarray,
-                  step_principal: np.ndarray, step_fee: np.ndarray, bills: Bills,
+                  step_principal: np.ndarray, step_fee: np.ndarray, current: np.ndarray,
+                  row: np.ndarray, arrears: np.ndarray, rows: np.ndarray,
                   oldest: np.ndarray, unpaid: np.ndarray, outstanding: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray, int, np.int64]:
     """Issue ``month``'s statement of accounts 0..n-1, and call balances due.
@@ -128,25 +128,29 @@ def bill_accounts(month: int, n: int, late_fee_rate: float, acceleration_dpd: in
         (:data:`STALE` when this month's bill slot was not empty, :data:`NO_ROW` when the
         arrears table had no free row) and the largest balance.
     """
-    slots, ages = step_principal.shape[0], ages_of(bills)
+    slots, ages = step_principal.shape[0], arrears.shape[1]
     slot, due = month % slots, month % ages
-    previous = bills.meta[0]
-    bills.meta[0] = due
+    previous = rows[CURRENT]
+    rows[CURRENT] = due
     principal = np.empty(n, dtype=np.int64)
     fee = np.empty(n, dtype=np.int64)
     flags, top = 0, np.int64(0)
     today = float(month * DAYS_PER_MONTH)  # the statement's day
+    moves = previous >= 0 and previous != due
+    # the helpers of sim.kernels.bills only for the few accounts in arrears: an account that
+    # paid its bill has nothing to move, no row and nothing overdue
     for i in range(n):
-        if previous >= 0 and previous != due and not roll(bills, i, previous):
+        if (moves and (current[PRINCIPAL, i] != 0 or current[FEE, i] != 0)
+                and not roll(current, row, arrears, rows, i, previous)):
             flags |= NO_ROW
             break
-        r = bills.row[i]
-        if r >= 0 and (bills.arrears_principal[due, r] != 0 or bills.arrears_fee[due, r] != 0):
+        r = row[i]
+        if r >= 0 and (arrears[PRINCIPAL, due, r] != 0 or arrears[FEE, due, r] != 0):
             flags |= STALE
         late = np.int64(0)
         if oldest[i] >= 0:
-            late = np.int64(np.rint(unpaid_sum(bills, False, i, oldest[i], month - 1)
-                                    * late_fee_rate))
+            late = np.int64(np.rint(unpaid_sum(current, row, arrears, due, PRINCIPAL, i,
+                                               oldest[i], month - 1) * late_fee_rate))
         instalment_principal[i] += step_principal[slot, i]
         instalment_fee[i] += step_fee[slot, i]
         step_principal[slot, i] = 0
@@ -154,8 +158,8 @@ def bill_accounts(month: int, n: int, late_fee_rate: float, acceleration_dpd: in
         p = np.int64(instalment_principal[i])
         f = np.int64(instalment_fee[i]) + late
         principal[i], fee[i] = p, f
-        bills.current_principal[i] = p
-        bills.current_fee[i] = f
+        current[PRINCIPAL, i] = p
+        current[FEE, i] = f
         unpaid[i] += p + f
         balance = np.int64(outstanding[i]) + f  # in int64 before it is stored
         top = max(top, balance)
@@ -165,21 +169,22 @@ def bill_accounts(month: int, n: int, late_fee_rate: float, acceleration_dpd: in
         if (acceleration_dpd >= 0 and open_[i] and not accelerated[i]
                 and days_past_due(today, oldest[i], due_day) >= acceleration_dpd):
             _accelerate_one(month, i, instalment_principal, instalment_fee, step_principal,
-                            step_fee, bills, oldest, unpaid)
+                            step_fee, current, row, arrears, due, oldest, unpaid)
             accelerated[i] = True
-        release(bills, i)
+        if row[i] >= 0:
+            release(row, arrears, rows, i)
     return principal, fee, flags, top
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _write_off_one(i: int, instalment_principal: np.ndarray, instalment_fee: np.ndarray,
-                   step_principal: np.ndarray, step_fee: np.ndarray, bills: Bills,
-                   oldest: np.ndarray, unpaid: np.ndarray, outstanding: np.ndarray,
-                   reaged_left: np.ndarray,
+                   step_principal: np.ndarray, step_fee: np.ndarray, current: np.ndarray,
+                   row: np.ndarray, arrears: np.ndarray, oldest: np.ndarray,
+                   unpaid: np.ndarray, outstanding: np.ndarray, reaged_left: np.ndarray,
                    contract_oldest: np.ndarray) -> tuple[int, int, bool]:
     """Remove account ``i``'s whole balance; return (principal, fee) written off and whether
     the principal was at least the billed principal (``Ledger.write_off``)."""
-    billed, fee = clear(bills, i)
+    billed, fee = clear(current, row, arrears, i)
     principal = outstanding[i] - fee
     for k in range(step_principal.shape[0]):
         step_principal[k, i] = 0
@@ -197,7 +202,8 @@ def _write_off_one(i: int, instalment_principal: np.ndarray, instalment_fee: np.
 @njit(cache=True)
 def write_off_accounts(idx: np.ndarray, instalment_principal: np.ndarray,
                        instalment_fee: np.ndarray, step_principal: np.ndarray,
-                       step_fee: np.ndarray, bills: Bills, oldest: np.ndarray,
+                       step_fee: np.ndarray, current: np.ndarray, row: np.ndarray,
+                       arrears: np.ndarray, rows: np.ndarray, oldest: np.ndarray,
                        unpaid: np.ndarray, outstanding: np.ndarray, reaged_left: np.ndarray,
                        contract_oldest: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     """Write off the whole balance of accounts ``idx`` (``Ledger.write_off``).
@@ -211,8 +217,8 @@ def write_off_accounts(idx: np.ndarray, instalment_principal: np.ndarray,
     flags = 0
     for j in range(idx.shape[0]):
         principal[j], fee[j], ok = _write_off_one(
-            idx[j], instalment_principal, instalment_fee, step_principal, step_fee, bills,
-            oldest, unpaid, outstanding, reaged_left, contract_oldest)
+            idx[j], instalment_principal, instalment_fee, step_principal, step_fee, current,
+            row, arrears, oldest, unpaid, outstanding, reaged_left, contract_oldest)
         if not ok:
             flags |= NEGATIVE
     return principal, fee, flags
@@ -222,7 +228,8 @@ def write_off_accounts(idx: np.ndarray, instalment_principal: np.ndarray,
 def charge_off_accounts(day: float, n: int, chargeoff_dpd: int, due_day: int,
                         open_: np.ndarray, instalment_principal: np.ndarray,
                         instalment_fee: np.ndarray, step_principal: np.ndarray,
-                        step_fee: np.ndarray, bills: Bills, oldest: np.ndarray,
+                        step_fee: np.ndarray, current: np.ndarray, row: np.ndarray,
+                        arrears: np.ndarray, rows: np.ndarray, oldest: np.ndarray,
                         unpaid: np.ndarray, outstanding: np.ndarray, reaged_left: np.ndarray,
                         contract_oldest: np.ndarray
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
@@ -241,8 +248,8 @@ def charge_off_accounts(day: float, n: int, chargeoff_dpd: int, due_day: int,
         if open_[i] and days_past_due(day, oldest[i], due_day) >= chargeoff_dpd:
             idx[k] = i
             principal[k], fee[k], ok = _write_off_one(
-                i, instalment_principal, instalment_fee, step_principal, step_fee, bills,
-                oldest, unpaid, outstanding, reaged_left, contract_oldest)
+                i, instalment_principal, instalment_fee, step_principal, step_fee, current,
+                row, arrears, oldest, unpaid, outstanding, reaged_left, contract_oldest)
             if not ok:
                 flags |= NEGATIVE
             k += 1
