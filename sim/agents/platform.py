@@ -75,8 +75,6 @@ class Platform:
         # months (book.horizon_months is at most 240), -1 before onboarding / charge-off
         self.onboard_month = np.full(capacity, -1, dtype=np.int16)
         self.chargeoff_month = np.full(capacity, -1, dtype=np.int16)
-        # cents, at most the balance charged off (sim.ledger.MAX_ACCOUNT_CENTS)
-        self.recovery_total = np.zeros(capacity, dtype=np.int32)
         self.accelerated = np.zeros(capacity, dtype=bool)  # whole balance called due
         self.on_time_streak = np.zeros(capacity, dtype=np.int16)  # months, at most 240
         # what a lender remembers of the recent past (decaying by a quarter each month)
@@ -209,7 +207,6 @@ class Platform:
                                    legal[idx], u[0, idx], u[1, idx], pool.kind[idx])
         self.active[idx] = False
         self.chargeoff_month[idx] = month
-        self.recovery_total[idx] = total
         channel = recovery_channel(agency[idx], legal[idx])
         return ChargeOffOutcome(idx, principal, fee, total, channel)
 
