@@ -437,7 +437,8 @@ class Ledger:
         self._raise_if_above(int(top))
         return principal, fee
 
-    def _schedule(self) -> tuple[np.ndarray, ...]:
+    def _schedule(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                 np.ndarray, np.ndarray, np.ndarray]:
         """The four int32 schedule arrays and the bills, in the kernels' order."""
         return (self.instalment_principal, self.instalment_fee, self.step_principal,
                 self.step_fee, *self.bills())
