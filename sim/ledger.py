@@ -152,12 +152,13 @@ class Ledger:
         return self._rows[2:2 + self._rows[1]].copy()
 
     def _reserve_rows(self, needed: int) -> None:
-        """Grow the arrears table (at least doubling it) until ``needed`` rows are free."""
+        """Grow the arrears table until ``needed`` rows are free: to twice its rows, but never
+        past a row for every account (each holds at most one)."""
         free = int(self._rows[1])
         if needed <= free:
             return
         rows = self.arrears_rows
-        grown = max(2 * rows, rows + needed - free)
+        grown = max(min(2 * rows, self.capacity), rows + needed - free)
         table = np.zeros((2, self.ages, grown), dtype=CELL)
         table[:, :, :rows] = self.arrears
         self.arrears = table

@@ -431,6 +431,17 @@ def test_the_arrears_table_grows_as_accounts_fall_behind_and_gets_its_rows_back(
     assert_arrears_table(ledger)
 
 
+def test_the_arrears_table_never_grows_past_a_row_for_every_account():
+    led = Ledger(capacity=100, chargeoff_dpd=180, due_day=20)
+    assert led.arrears_rows == 64
+    principal = np.zeros((led.ages, 100), dtype=np.int32)
+    principal[0] = 100  # every account has a bill of an earlier month
+    led.set_bills(3, principal, np.zeros_like(principal))
+    assert led.arrears_rows == 100 and led.free_rows.size == 0
+    assert np.array_equal(led.due_principal, principal)
+    assert_arrears_table(led)
+
+
 def test_bills_set_by_hand_read_back_and_too_few_due_months_are_refused():
     led = Ledger(capacity=4, chargeoff_dpd=60, due_day=10)
     rng = np.random.default_rng(3)
