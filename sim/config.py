@@ -1299,6 +1299,13 @@ class CollectionsConfig(_Model):
             raise ValueError(f"ladder uses channels {missing} that have no entry in channels")
         return self
 
+    def stretch_by_channel(self) -> tuple[float, ...]:
+        """``stretch_months`` of each channel of :data:`CHANNELS`, in that order (0 for a
+        channel the policy does not use): months of permanent income an arrangement made
+        on that channel moves up the borrower's payment hierarchy."""
+        return tuple(float(self.channels[ch].stretch_months) if ch in self.channels else 0.0
+                     for ch in CHANNELS)
+
 
 class EarlyWarningConfig(_Model):
     """Early warning: a fitted model of missing the next payment, and what to do about it.

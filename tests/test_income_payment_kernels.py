@@ -267,7 +267,8 @@ def test_pool_payments_are_the_numpy_statements(seed, partial, with_bills, with_
     pool.reminded[:] = rng.random(n) < 0.3
     pool.nudged_month[:] = np.where(rng.random(n) < 0.4, rng.integers(0, 5, n), -1)
     pool.arrangement_until[:] = np.where(rng.random(n) < 0.3, rng.integers(2, 7, n), -1)
-    pool.stretch[:] = rng.random(n)
+    pool.channel_stretch[:] = rng.random(pool.channel_stretch.size)
+    pool.plan_channel[:] = rng.integers(0, pool.channel_stretch.size, n)
     pool.escalated[:] = rng.random(n) < 0.5
     pool.savings[:] = pool.permanent_income * rng.uniform(-2.5, 2.0, n)
     pool.savings[::10] = 10 * pool.permanent_income[::10]  # some who can pay everything

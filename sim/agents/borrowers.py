@@ -24,6 +24,7 @@ from scipy.special import betaincinv, ndtri
 
 from sim.config import (
     BORROWER_TYPES,
+    CHANNELS,
     PLAN_TERMS,
     IncomeConfig,
     NudgeConfig,
@@ -41,8 +42,9 @@ PaymentRules = tuple[float, float, float, float, float, float, float, bool, bool
                      int, bool, bool]
 """The ``rules`` of :func:`sim.kernels.payments.pay_one`."""
 PaymentInputs = tuple[PaymentRules, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                      np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-"""What :meth:`BorrowerPool.payment_inputs` returns: the rules, then 11 arrays."""
+                      np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                      np.ndarray]
+"""What :meth:`BorrowerPool.payment_inputs` returns: the rules, then 12 arrays."""
 
 
 def willingness(mean: float, concentration: float, u: np.ndarray) -> np.ndarray:
@@ -74,6 +76,9 @@ class BorrowerRules:
         unemployment_base: the macro unemployment rate at which job hazards are at their
             base values (a share, e.g. 0.05).
         reminder_effect: share by which an early-warning reminder cuts forgetting.
+        arrangement_stretch: months of permanent income an arrangement moves up the payment
+            hierarchy, by collection channel (:meth:`CollectionsConfig.stretch_by_channel`;
+            empty: no channel makes arrangements).
     """
 
     income: IncomeConfig
@@ -83,13 +88,15 @@ class BorrowerRules:
     nudges: NudgeConfig
     unemployment_base: float
     reminder_effect: float
+    arrangement_stretch: tuple[float, ...] = ()
 
     @classmethod
     def of(cls, config: RunConfig) -> BorrowerRules:
         """The borrower rules of a whole run's config."""
         return cls(config.income, config.repayment, config.spending, config.score,
                    config.nudges, config.macro.unemployment_base,
-                   config.early_warning.reminder_effect)
+                   config.early_warning.reminder_effect,
+                   config.collections.stretch_by_channel())
 
 
 class BorrowerPool:
@@ -103,12 +110,13 @@ class BorrowerPool:
         willingness: the willingness trait (Beta); paid when trait + wobble >= 0.5.
         escalated: an unwilling borrower moved to pay by an escalation contact (cleared
             when the account is current again).
-        stretch, arrangement_until, plan_instalment: a collector's repayment
-            arrangement: months of permanent income moved up the borrower's payment
-            hierarchy at each due date (at most what is affordable, see
-            :meth:`cash_for_bill`), the last month it lasts (-1: none), and its instalment
-            in cents (the balance when it was agreed over its months; paying at least
-            that counts towards a re-age).
+        plan_channel, arrangement_until, plan_instalment: a collector's repayment
+            arrangement: the collection channel it was made on (an index into
+            :data:`sim.config.CHANNELS`, -1: none), whose ``stretch_months`` of permanent
+            income it moves up the borrower's payment hierarchy at each due date (at most
+            what is affordable, see :meth:`cash_for_bill`; :attr:`stretch`), the last month
+            it lasts (-1: none), and its instalment in cents (the balance when it was
+            agreed over its months; paying at least that counts towards a re-age).
         disposable: income less essentials this month (currency units, at least 0).
         months_unemployed: length of the current spell (0 while employed).
         nudged_month: month education reached the borrower (-1: never).
@@ -173,7 +181,10 @@ class BorrowerPool:
         self.employed = np.ones(capacity, dtype=bool)
         self.months_unemployed = np.zeros(capacity, dtype=np.int16)
         self.escalated = np.zeros(capacity, dtype=bool)
-        self.stretch = np.zeros(capacity)  # months of income a collector's plan moves up
+        # the channel of a collector's plan; what it moves up is its channel's stretch
+        self.plan_channel = np.full(capacity, -1, dtype=np.int8)
+        self.channel_stretch = np.zeros(len(CHANNELS))
+        self.channel_stretch[:len(rules.arrangement_stretch)] = rules.arrangement_stretch
         # months stop before book.horizon_months (at most 240), a plan's end at most
         # arrangement_months (24) later; an instalment is at most the balance, which the
         # ledger keeps below sim.ledger.MAX_ACCOUNT_CENTS (int32)
@@ -187,6 +198,12 @@ class BorrowerPool:
         # months of permanent income debts elsewhere can take for the line this month
         # (IncomeConfig.other_debt_room_months; set with each month's income)
         self.room_months = float(rules.income.other_debt_limit_months)
+
+    @property
+    def stretch(self) -> np.ndarray:
+        """(capacity,) months of permanent income each slot's arrangement moves up (its
+        channel's ``stretch_months``; 0 with no arrangement ever made)."""
+        return np.where(self.plan_channel >= 0, self.channel_stretch[self.plan_channel], 0.0)
 
     @property
     def nudged(self) -> np.ndarray:
@@ -436,8 +453,8 @@ class BorrowerPool:
                  by_whole_bills, DISORGANISED, UNWILLING, FIRST_PAYMENT_DEFAULT, int(self.month),
                  bool(rep.stretch_within_income), bool(rep.current_bill_from_income))
         return (rules, self.kind, self.autopay, self.willingness, self.escalated,
-                self.reminded, self.nudge_effect(n), self.arrangement_until, self.stretch,
-                self.savings, self.permanent_income, self.disposable)
+                self.reminded, self.nudge_effect(n), self.arrangement_until, self.plan_channel,
+                self.channel_stretch, self.savings, self.permanent_income, self.disposable)
 
     def spend(self, who: slice | np.ndarray, paid: np.ndarray,
               share: np.ndarray | float) -> None:

@@ -330,7 +330,7 @@ class Collections:
         ledger, pool = self.ledger, self.pool
         return Book(ledger.oldest, ledger.unpaid, ledger.outstanding, *ledger.bills(),
                     ledger.reaged_left, self.active, pool.kind, pool.escalated,
-                    pool.stretch, pool.arrangement_until, pool.plan_instalment, pool.savings,
+                    pool.plan_channel, pool.arrangement_until, pool.plan_instalment, pool.savings,
                     pool.permanent_income, pool.disposable, pool.score, self.accelerated)
 
     def _day(self, day: int) -> None:

@@ -194,7 +194,7 @@ def _arrangements(day: int, who: np.ndarray, ch: np.ndarray, responded: np.ndarr
     for i in responded:
         w, c = who[i], ch[i]
         if r.arrangement[c] > 0 and not (r.end_at_termination and b.accelerated[w]):
-            b.stretch[w] = r.stretch[c]
+            b.plan_channel[w] = c
             b.arrangement_until[w] = month + r.arrangement[c]
             b.plan_instalment[w] = -(-b.outstanding[w] // r.arrangement[c])
 

@@ -124,7 +124,7 @@ class Book(NamedTuple):
     active: np.ndarray
     kind: np.ndarray
     escalated: np.ndarray
-    stretch: np.ndarray
+    plan_channel: np.ndarray  # int8 channel of the arrangement (BorrowerPool), -1 none
     arrangement_until: np.ndarray
     plan_instalment: np.ndarray
     savings: np.ndarray

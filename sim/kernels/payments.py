@@ -40,7 +40,8 @@ from sim.kernels.rules import cured_at_due_date, days_past_due, due_time, past_d
 def pay_one(i: int, owed: int, u_forget: float, z: float, delinquent: bool, month: int,
             rules: tuple, kind: np.ndarray, autopay: np.ndarray, willingness: np.ndarray,
             escalated: np.ndarray, reminded: np.ndarray, effect: np.ndarray,
-            arrangement_until: np.ndarray, stretch: np.ndarray, savings: np.ndarray,
+            arrangement_until: np.ndarray, plan_channel: np.ndarray,
+            channel_stretch: np.ndarray, savings: np.ndarray,
             permanent: np.ndarray, disposable: np.ndarray, current: np.ndarray,
             row: np.ndarray, arrears: np.ndarray, rows: np.ndarray) -> int:
     """Cents borrower ``i`` pays against ``owed`` at ``month``'s due date; book the payment on
@@ -65,10 +66,11 @@ def pay_one(i: int, owed: int, u_forget: float, z: float, delinquent: bool, mont
     reminder; refuses when willingness plus the wobble is below 0.5, when unwilling with an
     overdue bill and not escalated, or when a first-payment defaulter; otherwise pays the
     smaller of ``owed`` and the cash for the bill (:func:`sim.kernels.accounts.cash_for_bill`
-    at the share ``max_cash_share``, all of it when reminded, plus an arrangement's
-    ``stretch`` while it lasts), or, on a current account without a running arrangement when
-    ``from_income`` (``repayment.current_bill_from_income``), the month's income less
-    essentials if that is more (:func:`sim.kernels.accounts.income_for_bill`).
+    at the share ``max_cash_share``, all of it when reminded, plus the stretch of the
+    arrangement's channel, ``channel_stretch[plan_channel]``, while it lasts), or, on a
+    current account without a running arrangement when ``from_income``
+    (``repayment.current_bill_from_income``), the month's income less essentials if that is
+    more (:func:`sim.kernels.accounts.income_for_bill`).
     """
     (forget_prob, disorganised_prob, forget_reduction, reminder_effect, wobble_sd,
      max_cash_share, other_debt, partial, by_whole_bills, disorganised, unwilling,
@@ -85,7 +87,7 @@ def pay_one(i: int, owed: int, u_forget: float, z: float, delinquent: bool, mont
                | ((k == unwilling) & delinquent & (not escalated[i]))
                | (k == first_payment_default))
     in_plan = arrangement_until[i] >= pool_month
-    plan = stretch[i] if in_plan else 0.0
+    plan = channel_stretch[plan_channel[i]] if in_plan else 0.0
     share = 1.0 if was_reminded else max_cash_share
     capacity = cash_for_bill(i, share, plan, savings, permanent, disposable, other_debt,
                              within_income)
@@ -117,7 +119,8 @@ def decide_payments(month: int, owed: np.ndarray, u: np.ndarray, z: np.ndarray,
                     delinquent: np.ndarray, rules: tuple, kind: np.ndarray,
                     autopay: np.ndarray, willingness: np.ndarray, escalated: np.ndarray,
                     reminded: np.ndarray, effect: np.ndarray, arrangement_until: np.ndarray,
-                    stretch: np.ndarray, savings: np.ndarray, permanent: np.ndarray,
+                    plan_channel: np.ndarray, channel_stretch: np.ndarray,
+                    savings: np.ndarray, permanent: np.ndarray,
                     disposable: np.ndarray, current: np.ndarray, row: np.ndarray,
                     arrears: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """:func:`pay_one` of borrowers 0..n-1 (n: ``owed``'s length), int64 cents.
@@ -135,7 +138,8 @@ def decide_payments(month: int, owed: np.ndarray, u: np.ndarray, z: np.ndarray,
             continue
         paid[i] = pay_one(i, owed[i], u[0, i], z[j], delinquent[i], month, rules, kind,
                           autopay, willingness, escalated, reminded, effect,
-                          arrangement_until, stretch, savings, permanent, disposable,
+                          arrangement_until, plan_channel, channel_stretch, savings,
+                          permanent, disposable,
                           current, row, arrears, rows)
         j += 1
     return paid
@@ -146,7 +150,8 @@ def due_date_payments(month: int, n: int, due_day: int, decide: bool, given: np.
                       u: np.ndarray, z: np.ndarray, rules: tuple, kind: np.ndarray,
                       autopay: np.ndarray, willingness: np.ndarray, escalated: np.ndarray,
                       reminded: np.ndarray, effect: np.ndarray, arrangement_until: np.ndarray,
-                      stretch: np.ndarray, savings: np.ndarray, permanent: np.ndarray,
+                      plan_channel: np.ndarray, channel_stretch: np.ndarray,
+                    savings: np.ndarray, permanent: np.ndarray,
                       disposable: np.ndarray, current: np.ndarray, row: np.ndarray,
                       arrears: np.ndarray, rows: np.ndarray,
                       oldest: np.ndarray, unpaid: np.ndarray) -> tuple:
@@ -179,7 +184,8 @@ def due_date_payments(month: int, n: int, due_day: int, decide: bool, given: np.
         elif decide:
             paid[i] = pay_one(i, owed[i], u[0, i], z[j], late[i], month, rules, kind, autopay,
                               willingness, escalated, reminded, effect, arrangement_until,
-                              stretch, savings, permanent, disposable, current, row,
+                              plan_channel, channel_stretch, savings, permanent,
+                              disposable, current, row,
                               arrears, rows)
             j += 1
     return owed, late, dpd, paid

@@ -70,7 +70,7 @@ def _accounts(capacity: int) -> dict[str, Any]:  # a stand-in for the path's acc
     pool = SimpleNamespace(savings=np.zeros(capacity), score=np.full(capacity, 600.0),
                            kind=np.zeros(capacity, dtype=np.int8),
                            escalated=np.zeros(capacity, dtype=bool),
-                           stretch=np.zeros(capacity),
+                           plan_channel=np.full(capacity, -1, dtype=np.int8),
                            arrangement_until=np.full(capacity, -1, dtype=np.int16),
                            plan_instalment=np.zeros(capacity, dtype=np.int32),
                            permanent_income=np.zeros(capacity), disposable=np.zeros(capacity),
