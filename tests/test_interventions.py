@@ -47,6 +47,13 @@ def test_the_compiled_scoring_is_the_fitted_pipelines_probability_bit_for_bit():
     assert got.dtype == np.float64 and got.shape == idx.shape
     assert np.array_equal(got, expected)  # equal floats, not merely close
     assert ew._predict(view, idx[:0], month).shape == (0,)
+    # the features themselves, against the numpy statement of their definition
+    limit = np.maximum(view.limit[idx], 1).astype(float)
+    numpy_features = np.column_stack([
+        view.score[idx], view.outstanding[idx] / limit, view.unpaid[idx] / limit,
+        month - view.onboard_month[idx], view.recent_missed[idx], view.recent_contacts[idx],
+        view.recent_cut[idx]])
+    assert np.array_equal(ew.features(view, idx, month), numpy_features)
 
 
 @pytest.mark.parametrize(("due_day", "days_before", "day"),

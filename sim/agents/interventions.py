@@ -161,18 +161,20 @@ class EarlyWarning:
         self.counters = {"ew_flagged": 0, "ew_cost": 0}
 
     @staticmethod
-    def features(view: LenderView, idx: np.ndarray, month: int) -> np.ndarray:
-        """The lender-observable features of accounts ``idx`` (rows) at a statement."""
-        limit = np.maximum(view.limit[idx], 1).astype(float)
-        return np.column_stack([
-            view.score[idx],
-            view.outstanding[idx] / limit,
-            view.unpaid[idx] / limit,
-            month - view.onboard_month[idx],
-            view.recent_missed[idx],
-            view.recent_contacts[idx],
-            view.recent_cut[idx],
-        ])
+    def features(view: LenderView, idx: np.ndarray, month: int,
+                 mean: np.ndarray | None = None, scale: np.ndarray | None = None) -> np.ndarray:
+        """The lender-observable features of accounts ``idx`` (rows, in :data:`FEATURES`'
+        order) at a statement, as (k, 7) float64; less ``mean`` and over ``scale`` when given
+        (a fitted ``StandardScaler``'s), in the same pass
+        (:func:`sim.kernels.scoring.standardised_features`: ``x - 0`` and ``x / 1`` are
+        ``x``)."""
+        from sim.kernels.scoring import N_FEATURES, standardised_features
+
+        return standardised_features(
+            idx, month, view.score, view.outstanding, view.unpaid, view.limit,
+            view.onboard_month, view.recent_missed, view.recent_contacts, view.recent_cut,
+            np.zeros(N_FEATURES) if mean is None else mean,
+            np.ones(N_FEATURES) if scale is None else scale)
 
     def on_statement(self, month: int, n: int, view: LenderView) -> None:
         """Describe (and, once fitted, score) every current borrower (of 0..n-1) with a bill."""
@@ -191,14 +193,9 @@ class EarlyWarning:
         logistic function as scikit-learn's ``LogisticRegression``)."""
         from scipy.special import expit
 
-        from sim.kernels.scoring import standardised_features
-
         assert self.model is not None
         scaler, logit = self.model[0], self.model[-1]
-        xs = standardised_features(
-            idx, month, view.score, view.outstanding, view.unpaid, view.limit,
-            view.onboard_month, view.recent_missed, view.recent_contacts, view.recent_cut,
-            scaler.mean_, scaler.scale_)
+        xs = self.features(view, idx, month, scaler.mean_, scaler.scale_)
         z = (xs @ logit.coef_.T + logit.intercept_).reshape(-1)
         return expit(z, out=z)
 

@@ -1,13 +1,14 @@
 """The early warning's monthly scoring, one account at a time: the lender-observable features
-of :meth:`sim.agents.interventions.EarlyWarning.features`, standardised as the fitted
-``StandardScaler`` does, in one pass over the described accounts instead of a dozen array
-passes and scikit-learn's input checks; and the out-of-sample predictions counted into the
-bins of :class:`sim.auc.BinnedAUC` in one pass.
+(:meth:`sim.agents.interventions.EarlyWarning.features`, written here once), standardised as
+the fitted ``StandardScaler`` does, in one pass over the described accounts instead of a
+dozen array passes and scikit-learn's input checks; and the out-of-sample predictions
+counted into the bins of :class:`sim.auc.BinnedAUC` in one pass.
 
-Each feature is the same IEEE operation on the same operands as the numpy statement it
-replaces (an integer balance over a float limit of at least one cent; months on book as the
-integer difference, then a float; ``(x - mean) / scale``), so the standardised matrix is
-bit-identical; the logistic regression's linear part stays the same matrix product
+Each feature is one IEEE operation on the lender's view (an integer balance over a float
+limit of at least one cent; months on book as the integer difference, then a float), and the
+standardisation is ``(x - mean) / scale`` as the scaler computes it; with a mean of 0 and a
+scale of 1 the features come out as they are, for the training rows. The logistic
+regression's linear part stays scikit-learn's matrix product
 (:meth:`sim.agents.interventions.EarlyWarning.on_statement`), so the probabilities are
 bit-identical to ``Pipeline.predict_proba`` (``tests/test_interventions.py``).
 """
