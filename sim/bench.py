@@ -250,9 +250,8 @@ def state_bytes(size: int, months: int | None = None, config: str = CONFIG
     counted at the end of the path, at its largest) and sums ``nbytes`` of every array
     reachable from it (but the event outcomes of :data:`OUTCOMES`), through attributes,
     dicts and lists, whose shape has an axis of length ``capacity``, plus the arrears
-    table; divides by ``capacity``. Returns the total
-    and the share of each top-level part (``pool``, ``platform``, ``collections``...), in
-    bytes per slot.
+    table; divides by ``capacity``. Returns the total and the share of each top-level part
+    (``pool``, ``platform``, ``collections``...), in bytes per slot.
     """
     from threadpoolctl import threadpool_limits
 

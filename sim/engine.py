@@ -244,14 +244,15 @@ class PathSimulation:
         ledger, aside = self.platform.ledger, None
         current = ledger.owed(self.n) == 0 if self.config.repayment.buffer_after_bill else None
         _, fees = self.platform.statement(m, self.n, self.collections.termination_held(m, self.n))
+        owed = ledger.owed(self.n)  # billed and unpaid after the statement
         if current is not None:
-            aside = np.where(current, ledger.owed(self.n), 0) / 100.0
+            aside = np.where(current, owed, 0) / 100.0
         self.pool.step_income(self.n, float(self.unemployment[m]), self.streams["income"],
                               float(u_next), aside)
         self.collections.end_terminated_arrangements(self.n)
         self.month.add("fees_billed", fees.sum())
         self.early_warning.on_statement(m, self.n, self.lender_view())
-        self.record_trace("statement", m, open_only=True, bill=self.platform.ledger.owed(self.n))
+        self.record_trace("statement", m, open_only=True, bill=owed)
 
     def on_charge_off(self, m: int) -> None:
         col = self.collections

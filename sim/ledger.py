@@ -36,12 +36,19 @@ MONTH = np.int16
 months stop before ``book.horizon_months`` (at most 240), and their due days (month x 30 plus
 the due day) stay far inside int16 too."""
 ARREARS_ROWS_MIN, ARREARS_ROWS_DIVISOR = 64, 64
-"""The arrears table starts with a row for one slot in 64 (at least 64 rows) and doubles when
-a statement needs more: the accounts in arrears are a few per cent of a book."""
+"""The arrears table starts with a row for one slot in 64 (at least 64 rows) and doubles,
+up to a row for every account, when a statement needs more: the accounts in arrears are a
+few per cent of a book."""
 MAX_ACCOUNT_CENTS = int(np.iinfo(CELL).max)
 """Largest balance an account may reach, in cents (21,474,836.47 currency units); the
 config's ``credit_line.max_limit`` is bounded well below it, and :meth:`Ledger.bill` and
 :meth:`Ledger.book_purchase` refuse to go past it rather than wrap around."""
+
+
+def _row_book(slot: int, rows: int) -> np.ndarray:
+    """The arrears table's book of ``rows`` rows, every one free (:mod:`sim.kernels.bills`):
+    the current slot ``slot``, the free rows' count, then their stack, row 0 on top."""
+    return np.concatenate([[slot, rows], np.arange(rows - 1, -1, -1)]).astype(np.int64)
 
 
 def _cents(values: np.ndarray) -> np.ndarray:
@@ -109,8 +116,7 @@ class Ledger:
         self.arrears_row = np.full(capacity, -1, dtype=np.int32)
         rows = max(ARREARS_ROWS_MIN, capacity // ARREARS_ROWS_DIVISOR)
         self.arrears = np.zeros((2, self.ages, rows), dtype=CELL)
-        # the current slot (-1 before the first statement), the free rows' count and stack
-        self._rows = np.concatenate([[-1, rows], np.arange(rows - 1, -1, -1)]).astype(np.int64)
+        self._rows = _row_book(-1, rows)  # no statement yet: no current slot
         self.outstanding = np.zeros(capacity, dtype=CELL)  # a balance: see MAX_ACCOUNT_CENTS
         self.unpaid = np.zeros(capacity, dtype=CELL)  # at most the balance
         self.oldest = np.full(capacity, -1, dtype=MONTH)
@@ -130,16 +136,6 @@ class Ledger:
         """The unpaid bills as the kernels take them: ``current``, ``arrears_row``,
         ``arrears`` and the rows' book (:data:`sim.kernels.layout.BillArrays`)."""
         return self.current, self.arrears_row, self.arrears, self._rows
-
-    @property
-    def current_principal(self) -> np.ndarray:
-        """(capacity,) principal of the latest statement's bill, unpaid (a view)."""
-        return self.current[0]
-
-    @property
-    def current_fee(self) -> np.ndarray:
-        """(capacity,) fees of the latest statement's bill, unpaid (a view)."""
-        return self.current[1]
 
     @property
     def arrears_rows(self) -> int:
@@ -198,7 +194,7 @@ class Ledger:
         rows = self.arrears_rows
         self.arrears_row[:] = -1
         self.arrears[:] = 0
-        self._rows[:] = np.concatenate([[slot, rows], np.arange(rows - 1, -1, -1)])
+        self._rows[:] = _row_book(slot, rows)
         self._reserve_rows(int(behind.sum()))
         idx = np.flatnonzero(behind)
         free = int(self._rows[1])
