@@ -351,6 +351,10 @@ def _dispatch(config: RunConfig, seed: int, chunks: list[list[int]], trace: tupl
         _run_local(workers, config, seed, chunks, trace, finished)
 
 
+MANAGER_STOP_S = 30.0
+"""Longest wait (seconds) for a stopped pool's managing thread to finish, after Ctrl-C."""
+
+
 def _run_local(workers: int, config: RunConfig, seed: int, chunks: list[list[int]],
                trace: tuple[int, ...], done: Callable[[list[PathResult]], None]) -> None:
     """Chunks on a pool of spawned local processes; on any interruption, stop them at once.
@@ -367,12 +371,19 @@ def _run_local(workers: int, config: RunConfig, seed: int, chunks: list[list[int
         for fut in as_completed(futures):
             done(fut.result())
     except BaseException:
-        # The executor has no public way to stop running work: take its processes before
-        # shutdown forgets them.
+        # The executor has no public way to stop running work: take its processes (and
+        # the thread that manages them) before shutdown forgets them.
         processes = list((getattr(pool, "_processes", None) or {}).values())
+        manager = getattr(pool, "_executor_manager_thread", None)
         pool.shutdown(wait=False, cancel_futures=True)
         for proc in processes:
             proc.terminate()
+        # Wait for that thread to see its workers gone and close its pipe, here: left to
+        # the interpreter's exit, its closing races the exit hook that wakes it (Python
+        # 3.11's concurrent.futures), which then writes to a closed pipe and prints an
+        # "OSError: Bad file descriptor" traceback after the run's own message.
+        if manager is not None:
+            manager.join(timeout=MANAGER_STOP_S)
         raise
     pool.shutdown()
 
