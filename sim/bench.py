@@ -246,12 +246,13 @@ def state_bytes(size: int, months: int | None = None, config: str = CONFIG
     """Bytes of per-borrower state: arrays of a path's simulation with a borrower-slot axis.
 
     Builds and runs the simulation of one path (its arrays are allocated for every slot the
-    book can reach; the ledger's arrears table grows with the accounts in arrears, so it is
-    counted at the end of the path, at its largest) and sums ``nbytes`` of every array
-    reachable from it (but the event outcomes of :data:`OUTCOMES`), through attributes,
-    dicts and lists, whose shape has an axis of length ``capacity``, plus the arrears
-    table; divides by ``capacity``. Returns the total and the share of each top-level part
-    (``pool``, ``platform``, ``collections``...), in bytes per slot.
+    book can reach; the ledger's arrears table and the ladder's table of worked accounts
+    grow with the accounts in arrears and worked, so they are counted at the end of the
+    path, at their largest) and sums ``nbytes`` of every array reachable from it (but the
+    event outcomes of :data:`OUTCOMES`), through attributes, dicts and lists, whose shape
+    has an axis of length ``capacity``, plus the arrears table and the ladder's table
+    (:data:`LADDER_TABLE`); divides by ``capacity``. Returns the total and the share of
+    each top-level part (``pool``, ``platform``, ``collections``...), in bytes per slot.
     """
     from threadpoolctl import threadpool_limits
 
@@ -266,6 +267,10 @@ def state_bytes(size: int, months: int | None = None, config: str = CONFIG
     _, _, table, book = ledger.bills()
     seen.update((id(table), id(book)))  # counted here, whatever their length
     arrears = table.nbytes + book.nbytes
+    ladder = sim.collections.state  # the table of worked accounts and its book of rows
+    worked = [getattr(ladder, name) for name in LADDER_TABLE]
+    seen.update(map(id, worked))
+    ladder_bytes = sum(a.nbytes for a in worked)
     parts: dict[str, float] = {}
     for name, value in vars(sim).items():
         if name in OUTCOMES:
@@ -275,8 +280,15 @@ def state_bytes(size: int, months: int | None = None, config: str = CONFIG
             label = STATE_LABELS.get(name, name)
             parts[label] = parts.get(label, 0.0) + total / slots
     parts["platform"] = parts.get("platform", 0.0) + arrears / slots
+    parts["collections"] = parts.get("collections", 0.0) + ladder_bytes / slots
     return sum(parts.values()), dict(sorted(parts.items(), key=lambda kv: -kv[1]))
 
+
+LADDER_TABLE = ("rows", "slot_of", "last_action", "week", "week_total", "queued_since",
+                "contacts_month", "promise_day", "promise_kept", "promise_channel")
+"""The fields of :class:`sim.kernels.layout.State` with a row axis (the ladder's table of
+worked accounts, grown as needed) rather than a slot axis: :func:`state_bytes` counts them
+at the end of the path, at their largest."""
 
 OUTCOMES = frozenset({"last_due", "last_purchases"})
 """The engine's records of the last event's outcomes, handed to observers (the due date's

@@ -92,6 +92,10 @@ def test_state_bytes_count_every_array_with_a_slot_axis():
     assert not any(name.startswith("_") for name in parts)  # the engine's own records named
     rolls = sum(getattr(sim, a).nbytes for a in ("_last_bucket", "_last_balance"))
     assert parts["roll-rate records"] == pytest.approx(rolls / cfg.capacity)
+    ladder = sim.collections.state  # its table of worked accounts has a row axis: counted
+    table = sum(getattr(ladder, name).nbytes for name in bench.LADDER_TABLE)
+    flags = sum(getattr(ladder, name).nbytes for name in ("row", "agency", "legal", "human_ever"))
+    assert parts["collections"] >= (table + flags) / cfg.capacity
 
 
 def test_the_waterfall_workload_is_a_plausible_amortising_pool():

@@ -250,10 +250,15 @@ def test_the_ladders_days_and_contacts_fit_their_dtypes_for_every_valid_config()
 
 def test_a_long_run_keeps_the_ladders_days():
     """Queue and promise days late in a long horizon are stored as they were set."""
+    from sim.kernels.worked import take
+
     sim = PathSimulation(config(book={**BOOK, "horizon_months": 240}), 1, 0)
     col = sim.collections
     late = 240 * 30 - 1
-    col.queued_since[:3] = [late, 0, -1]
-    col.promise_day[:3] = [late + 30, 5, -1]
-    assert col.queued_since[:3].tolist() == [late, 0, -1]
-    assert col.promise_day[:3].tolist() == [late + 30, 5, -1]
+    s = col.state
+    for slot in range(3):  # each account takes a row of the ladder's table
+        take(s.row, s.rows, s.slot_of, slot)
+    s.queued_since[s.row[:3]] = [late, 0, -1]
+    s.promise_day[s.row[:3]] = [late + 30, 5, -1]
+    assert col.ladder_field("queued_since", 3).tolist() == [late, 0, -1]
+    assert col.ladder_field("promise_day", 3).tolist() == [late + 30, 5, -1]

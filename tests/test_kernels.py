@@ -241,11 +241,11 @@ def test_collectors_call_their_daily_capacity_in_priority_order_and_it_does_not_
         called.append(idx[pos].tolist())
         if d == day:
             assert dpd.tolist() == [65, 65, 35, 65]
-            assert col.queued_since[:4].tolist() == [-1, -1, day, day]
+            assert col.ladder_field("queued_since", 4).tolist() == [-1, -1, day, day]
     assert called == [[0, 1], [3, 2], []]  # day d+1: 3 is older (66 days) than 2 (36)
     assert s.tally[CALLS] == 4 and s.tally[CAPACITY] == 6
     assert s.tally[WAITED] == 2  # 2 and 3 waited one day each
-    assert col.queued_since[:4].tolist() == [-1, -1, -1, -1]
+    assert col.ladder_field("queued_since", 4).tolist() == [-1, -1, -1, -1]
 
 
 # -- spans of days ------------------------------------------------------------------------------

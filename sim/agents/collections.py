@@ -12,7 +12,10 @@ pay now or promise to pay in a few days; promises are kept or broken.
 The day's work runs in the compiled kernels of :mod:`sim.kernels.ladder`, over the
 delinquent accounts only; between two of the path's other events the ladder's days run
 in one call (:mod:`sim.kernels.span`), each account worked only on the days something can
-happen to it. Draws are those of :func:`sim.crn.uniforms`, keyed by borrower, day and
+happen to it. What the ladder remembers of an account (each rung's last action, the
+contacts of the last seven days and of the month, the queue, the promise running) is kept
+only for the accounts it worked lately, a few per cent of a book (:mod:`sim.kernels.worked`).
+Draws are those of :func:`sim.crn.uniforms`, keyed by borrower, day and
 purpose, so the same borrower faces the same luck under every policy.
 """
 
@@ -45,18 +48,18 @@ from sim.delinquency import (
     due_time,
 )
 from sim.kernels.layout import (
-    CONTACTS,
-    DAY,
     EXPECTED_RECOVERY,
     LARGEST_BALANCE,
-    NEVER_ACTED,
     OLDEST_DPD,
     PAID,
     SEGMENTS,
     TALLY_KEYS,
     Book,
     Rules,
-    State,
+    dense,
+    idle_rows,
+    new_state,
+    with_free_rows,
 )
 
 if TYPE_CHECKING:
@@ -210,26 +213,12 @@ class Collections:
         self.channel_id = {ch: i for i, ch in enumerate(CHANNELS)}
         self.cost_cents = {ch: int(round(p.cost * 100)) if p else 0
                            for ch, p in ((ch, self.col.channels.get(ch)) for ch in CHANNELS)}
-        self.state = State(
-            last_action=np.full((capacity, len(self.steps)), NEVER_ACTED, dtype=DAY),
-            week=np.zeros((7, capacity), dtype=CONTACTS),
-            week_total=np.zeros(capacity, dtype=CONTACTS),
-            queued_since=np.full(capacity, -1, dtype=DAY),
-            agency=np.zeros(capacity, dtype=bool), legal=np.zeros(capacity, dtype=bool),
-            human_ever=np.zeros(capacity, dtype=bool),
-            contacts_month=np.zeros(capacity, dtype=np.int16),
-            promise_day=np.full(capacity, -1, dtype=DAY),
-            promise_kept=np.zeros(capacity, dtype=bool),
-            promise_channel=np.zeros(capacity, dtype=np.int8),
-            actions=np.zeros(len(CHANNELS), dtype=np.int64),
-            cost=np.zeros(len(CHANNELS), dtype=np.int64),
-            collected=np.zeros(len(CHANNELS), dtype=np.int64),
-            cures=np.zeros(len(DELINQUENT_BUCKETS), dtype=np.int64),
-            tally=np.zeros(len(TALLY_KEYS), dtype=np.int64))
-        s = self.state
-        # the arrays other parts of the engine read (charge-off, re-ageing, the queue)
-        self.queued_since, self.agency, self.legal = s.queued_since, s.agency, s.legal
-        self.human_ever, self.promise_day = s.human_ever, s.promise_day
+        self.state = new_state(capacity, len(self.steps), len(CHANNELS),
+                               len(DELINQUENT_BUCKETS))
+        # the flags other parts of the engine read (charge-off, re-ageing)
+        self.agency, self.legal = self.state.agency, self.state.legal
+        self.human_ever = self.state.human_ever
+        self.capacity = capacity
         self.hardship = np.zeros(capacity, dtype=bool)
         self.arrangement_streak = np.zeros(capacity, dtype=np.int16)  # paid due dates in a row
         self.recent_contacts = np.zeros(capacity)  # decayed monthly count, lender-observable
@@ -280,14 +269,27 @@ class Collections:
         c["collector_utilisation"] = calls / cap if cap else 0.0
         waited = c.pop("queue_wait_days_total")
         c["queue_wait_days"] = waited / calls if calls else 0.0
-        c["queue_length"] = int((self.queued_since[:n] >= 0).sum())
+        c["queue_length"] = self.queue_length()
         c["collection_cost"] = sum(c[f"cost_{ch}"] for ch in CHANNELS) + c["legal_costs"]
         c["human_contacted_ever"] = int(self.human_ever[:n].sum())
-        contacts = self.state.contacts_month
-        self.recent_contacts[:n] = RECENT_DECAY * self.recent_contacts[:n] + contacts[:n]
-        contacts[:n] = 0
+        s = self.state
+        # decay * count + 0 is decay * count: only the accounts with a row add contacts
+        self.recent_contacts[:n] *= RECENT_DECAY
+        held = np.flatnonzero(s.slot_of >= 0)
+        self.recent_contacts[s.slot_of[held]] += s.contacts_month[held]
+        s.contacts_month[:] = 0
         self.reset_month()
         return c
+
+    def queue_length(self) -> int:
+        """Accounts waiting for a collector now."""
+        return int((self.state.queued_since >= 0).sum())
+
+    def ladder_field(self, name: str, n: int) -> np.ndarray:
+        """The ladder's field ``name`` of :class:`sim.kernels.layout.State`'s table
+        (``last_action``, ``queued_since``, ``promise_day``...) for accounts 0..n-1, as one
+        array with the defaults where an account has no row (a copy)."""
+        return dense(self.state, name, n)
 
     # -- the SimPy process -------------------------------------------------------------------
     def daily(self, days: int, events: Sequence[float] | None = None
@@ -318,6 +320,8 @@ class Collections:
             yield self.env.timeout(first + WORK_HOUR - self.env.now)
             if self.rules.other_debt != self.pool.room_months:  # moves with the month's rate
                 self.rules = self.rules._replace(other_debt=self.pool.room_months)
+            # each candidate takes at most one row of the ladder's table in a span
+            self.state = with_free_rows(self.state, self.candidates.size)
             if events is None or self.experiment is not None:
                 self._day(first)
             else:
@@ -365,7 +369,7 @@ class Collections:
         end = int(self.sizes[PAID])
         if end > since and self.on_trace is not _no_trace:
             who, principal, fee = self.bufs[PAID][:, since:end]
-            paid = np.zeros(self.promise_day.shape[0], dtype=np.int64)
+            paid = np.zeros(self.capacity, dtype=np.int64)
             np.add.at(paid, who, principal + fee)
             self.on_trace(event, int(at) // DAYS_PER_MONTH, only=who, at=at, paid=paid)
         return end
@@ -407,12 +411,14 @@ class Collections:
         """Recompute the delinquent candidates among accounts 0..n-1 in ``month`` (after a
         due date or a charge-off batch)."""
         oldest = self.ledger.oldest[:n]
-        was_queued = self.queued_since[:n] >= 0
         self.candidates = np.flatnonzero(
             (oldest >= 0) & (oldest <= month) & self.active[:n])
-        keep = np.zeros(n, dtype=bool)
+        s = self.state
+        keep = np.zeros(self.capacity, dtype=bool)
         keep[self.candidates] = True
-        self.queued_since[:n][was_queued & ~keep] = -1
+        held = np.flatnonzero(s.slot_of >= 0)
+        s.queued_since[held[~keep[s.slot_of[held]]]] = -1  # the queue is of candidates
+        idle_rows(s, keep, math.floor(self.env.now), self.rules.step_every)
 
     def count_cures(self, dpd: np.ndarray) -> None:
         """Add cures of accounts that were ``dpd`` days past due to the month's counts."""
@@ -479,8 +485,11 @@ class Collections:
         ledger = self.ledger
         before = ledger.principal_of(idx)
         ledger.restructure(month, idx, grace, self.col.hardship.term_months)
-        self.queued_since[idx] = -1
-        self.promise_day[idx] = -1
+        s = self.state
+        rows = s.row[idx]
+        rows = rows[rows >= 0]
+        s.queued_since[rows] = -1
+        s.promise_day[rows] = -1
         return Restructured(idx, before, ledger.principal_of(idx))
 
     # -- hardship --------------------------------------------------------------------------

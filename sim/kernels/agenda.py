@@ -28,8 +28,9 @@ from numba import njit
 
 import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
 from sim.kernels.ladder import priority_keys
-from sim.kernels.layout import Book, Rules, State
+from sim.kernels.layout import NEVER_ACTED, Book, Rules, State
 from sim.kernels.rules import is_late
+from sim.kernels.worked import take
 
 NEVER = 2**62
 """A day no span reaches: the account cannot be worked again before the next event."""
@@ -92,8 +93,14 @@ def new_agenda(cand: np.ndarray, first: int, per_day: int, s: State) -> Agenda:
     contacts = np.empty(n, dtype=s.contacts_month.dtype)
     for i in range(n):
         w = cand[i]
-        last[i], placed[i] = s.last_action[w], s.agency[w]
-        ring[:, i], week[i], contacts[i] = s.week[:, w], s.week_total[w], s.contacts_month[w]
+        q = s.row[w]
+        placed[i] = s.agency[w]
+        if q >= 0:
+            last[i] = s.last_action[q]
+            ring[:, i], week[i], contacts[i] = s.week[:, q], s.week_total[q], s.contacts_month[q]
+        else:  # the defaults (sim.kernels.worked)
+            last[i] = NEVER_ACTED
+            ring[:, i], week[i], contacts[i] = 0, 0, 0
     return Agenda(cand.copy(), np.full(n, first, dtype=np.int64), np.zeros(n, dtype=np.int64),
                   np.ones(n, dtype=np.bool_), last, placed, ring, week, contacts,
                   np.empty(n, dtype=np.int64),
@@ -107,11 +114,21 @@ def new_agenda(cand: np.ndarray, first: int, per_day: int, s: State) -> Agenda:
 
 @njit(cache=True)
 def close_agenda(a: Agenda, s: State) -> None:
-    """Copy the agenda's ladder fields back to ``s`` (every candidate of the span)."""
+    """Copy the agenda's ladder fields back to ``s`` (every candidate of the span; an
+    account without a row takes one when a field is no longer its default)."""
     for i in range(a.slot.shape[0]):
         w = a.slot[i]
-        s.last_action[w], s.agency[w] = a.last[i], a.placed[i]
-        s.week[:, w], s.week_total[w], s.contacts_month[w] = a.ring[:, i], a.week[i], a.contacts[i]
+        s.agency[w] = a.placed[i]
+        q = s.row[w]
+        if q < 0:
+            acted = a.week[i] != 0 or a.contacts[i] != 0  # the ring is 0 with its total
+            for j in range(a.last.shape[1]):
+                acted = acted or a.last[i, j] != NEVER_ACTED
+            if not acted:
+                continue
+            q = take(s.row, s.rows, s.slot_of, w)
+        s.last_action[q] = a.last[i]
+        s.week[:, q], s.week_total[q], s.contacts_month[q] = a.ring[:, i], a.week[i], a.contacts[i]
 
 
 @njit(cache=True)

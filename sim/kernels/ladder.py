@@ -5,8 +5,9 @@ responses, payments and legal referrals over the delinquent accounts.
 rules are the ones its docstrings state, applied in the same order with the same draws,
 so results are bit-identical to the numpy statements they replace. Everything is plain
 arrays and scalars, grouped in three named tuples of :mod:`sim.kernels.layout`: ``Rules``
-(the policy, built once a path), ``State`` (the ladder's own per-account arrays and the
-month's counters) and ``Book`` (the ledger's and the borrowers' arrays it reads and moves).
+(the policy, built once a path), ``State`` (the ladder's own per-account fields, kept in
+a table of the accounts it worked lately (:mod:`sim.kernels.worked`), and the month's
+counters) and ``Book`` (the ledger's and the borrowers' arrays it reads and moves).
 
 Outputs that grow (promises waiting for their day, payments the engine must pass on)
 live in ``bufs``, a typed list of three int64 matrices, with their fill in ``sizes``:
@@ -60,6 +61,7 @@ from sim.kernels.rules import (
     is_late,
     past_due,
 )
+from sim.kernels.worked import day_of, last_of, take, unqueue, week_of
 
 
 # -- growing buffers ----------------------------------------------------------------------
@@ -164,20 +166,29 @@ def promises_due(day: int, r: Rules, s: State, b: Book, bufs, sizes) -> None:  #
     sizes[PENDING] = rest.shape[1]
     if idx.shape[0] == 0:
         return
-    idx = idx[s.promise_day[idx] == day]
+    row = s.row
+    running = np.zeros(idx.shape[0], dtype=np.bool_)
+    for j in range(idx.shape[0]):
+        running[j] = day_of(row, s.promise_day, idx[j]) == day
+    idx = idx[running]
     live = np.zeros(idx.shape[0], dtype=np.bool_)
     for j in range(idx.shape[0]):
         w = idx[j]
-        kept += s.promise_kept[w]
+        promised = s.promise_kept[row[w]]
+        kept += promised
         o = b.oldest[w]
-        live[j] = (s.promise_kept[w] and past_due(day, o, r.due_day)
+        live[j] = (promised and past_due(day, o, r.due_day)
                    and b.active[w])
-    s.promise_day[idx] = -1
+    for j in range(idx.shape[0]):
+        s.promise_day[row[idx[j]]] = -1
     s.tally[KEPT] += kept
     s.tally[BROKEN] += idx.shape[0] - kept
     who = idx[live]
     dpd = days_past_due(day, b.oldest[who], r.due_day)
-    pay(day, who, dpd, s.promise_channel[who].astype(np.int64), r, s, b, bufs, sizes)
+    ch = np.empty(who.shape[0], dtype=np.int64)
+    for j in range(who.shape[0]):
+        ch[j] = s.promise_channel[row[who[j]]]
+    pay(day, who, dpd, ch, r, s, b, bufs, sizes)
 
 
 # -- responses ------------------------------------------------------------------------------
@@ -207,9 +218,10 @@ def _promise(day: int, who: np.ndarray, ch: np.ndarray, u_keep: np.ndarray, r: R
     for i in range(who.shape[0]):
         w, c = who[i], ch[i]
         due = day + r.promise_days[c]
-        s.promise_day[w] = due
-        s.promise_kept[w] = u_keep[i] < r.promise_keep[c]
-        s.promise_channel[w] = c
+        q = take(s.row, s.rows, s.slot_of, w)
+        s.promise_day[q] = due
+        s.promise_kept[q] = u_keep[i] < r.promise_keep[c]
+        s.promise_channel[q] = c
         _push(bufs, sizes, PENDING, due, w, 0)
     s.tally[MADE] += who.shape[0]
 
@@ -243,7 +255,7 @@ def respond(day: int, who: np.ndarray, dpd: np.ndarray, ch: np.ndarray, r: Rules
         base = r.contact_purpose + r.contact_draws * c
         promise[j] = uniform(r.key, w, day, base + 1) < r.promise_share[c]
         u_keep[j] = uniform(r.key, w, day, base + 2)
-        promised[j] = promise[j] and s.promise_day[w] < 0
+        promised[j] = promise[j] and day_of(s.row, s.promise_day, w) < 0
     at = np.flatnonzero(promised)
     at = at[first_occurrences(who[responded[at]], False)]
     _promise(day, who[responded[at]], ch[responded[at]], u_keep[at], r, s, bufs, sizes)
@@ -255,8 +267,8 @@ def respond(day: int, who: np.ndarray, dpd: np.ndarray, ch: np.ndarray, r: Rules
 # -- the day --------------------------------------------------------------------------------
 @njit(cache=True)
 def turn_week(day: int, r: Rules, s: State) -> None:
-    """Move the contact ring on a day (contacts of seven days ago leave the week) and refill
-    the collectors' capacity."""
+    """Move the contact ring on a day (contacts of seven days ago leave the week; every row of
+    the table, held or free, a free one holding none) and refill the collectors' capacity."""
     slot = day % 7
     week_total = s.week_total
     week_total -= s.week[slot]
@@ -289,7 +301,7 @@ def open_day(day: int, cand: np.ndarray, r: Rules, s: State, b: Book, bufs,
         w = cand[i]
         o = b.oldest[w]
         if o < 0 or not b.active[w]:
-            s.queued_since[w] = -1
+            unqueue(s.row, s.queued_since, w)
             continue
         owing[k] = w
         k += 1
@@ -320,9 +332,10 @@ def _eligible(day: int, idx: np.ndarray, dpd: np.ndarray, r: Rules,
         w, d = idx[i], dpd[i]
         free = not s.agency[w]
         for j in range(rungs):
-            ok[i, j] = rung_ready(d, day, free, s.last_action[w, j], r.step_from[j],
-                                  r.step_to[j], r.step_every[j], r.step_agency[j])
-        week_left[i] = r.per_week - np.int64(s.week_total[w])
+            ok[i, j] = rung_ready(d, day, free, last_of(s.row, s.last_action, w, j),
+                                  r.step_from[j], r.step_to[j], r.step_every[j],
+                                  r.step_agency[j])
+        week_left[i] = r.per_week - week_of(s.row, s.week_total, w)
         if h >= 0 and ok[i, h] and min(r.per_day, week_left[i]) > 0:
             waiting[q] = i
             q += 1
@@ -372,8 +385,9 @@ def _human(day: int, idx: np.ndarray, dpd: np.ndarray, pos: np.ndarray,
     the day's capacity allows, in priority order; returns their positions in ``idx``."""
     waiting = idx[pos]
     for w in waiting:
-        if s.queued_since[w] < 0:
-            s.queued_since[w] = day
+        q = take(s.row, s.rows, s.slot_of, w)
+        if s.queued_since[q] < 0:
+            s.queued_since[q] = day
     k = min(pos.shape[0], r.daily_calls)
     if k == 0:
         return np.zeros(0, dtype=np.int64)
@@ -381,11 +395,12 @@ def _human(day: int, idx: np.ndarray, dpd: np.ndarray, pos: np.ndarray,
     waited = 0
     for i in called:
         w = idx[i]
+        q = s.row[w]  # queued above
         today[i] += 1
-        waited += day - s.queued_since[w]
-        s.queued_since[w] = -1
+        waited += day - s.queued_since[q]
+        s.queued_since[q] = -1
         s.human_ever[w] = True
-        s.last_action[w, r.human_step] = day
+        s.last_action[q, r.human_step] = day
     s.tally[CALLS] += k
     s.tally[WAITED] += waited
     return called
@@ -418,16 +433,17 @@ def _automated(day: int, idx: np.ndarray, ok: np.ndarray, week_left: np.ndarray,
                 allowed[i, j] = True
                 counts[j] += 1
                 today[i] += 1
-                s.last_action[w, j] = day
+                s.last_action[take(s.row, s.rows, s.slot_of, w), j] = day
                 if r.step_agency[j]:
                     s.agency[w] = True
         t = today[i]
         if t > 0:
-            s.week[slot, w] = t
-            s.week_total[w] += t
-            s.contacts_month[w] += t
+            q = s.row[w]  # taken by the day's call or contacts
+            s.week[slot, q] = t
+            s.week_total[q] += t
+            s.contacts_month[q] += t
         most[0] = max(most[0], t)
-        most[1] = max(most[1], np.int64(s.week_total[w]))
+        most[1] = max(most[1], week_of(s.row, s.week_total, w))
     return allowed, counts, most
 
 

@@ -33,6 +33,15 @@ CONTACTS = np.int8
 at most ``caps.per_day`` (20) and ``caps.per_week`` (100)."""
 
 
+FREE_ROWS = 0
+"""Position in :attr:`State.rows` of the count of free rows of the ladder's table; their
+stack follows it (:mod:`sim.kernels.worked`)."""
+TABLE_ROWS_MIN, TABLE_ROWS_DIVISOR = 64, 64
+"""The ladder's table starts with a row for one slot in 64 (at least 64 rows) and doubles
+when a span's candidates could need more: the accounts worked lately are a few per cent of
+a book."""
+
+
 class Rules(NamedTuple):
     """The collection policy as arrays (per rung, per channel) and scalars."""
 
@@ -76,19 +85,28 @@ class Rules(NamedTuple):
 
 
 class State(NamedTuple):
-    """The ladder's per-account arrays (``capacity`` slots) and the month's counters."""
+    """The ladder's per-account state and the month's counters.
 
-    last_action: np.ndarray  # (capacity, rungs) DAY of each rung's last action
-    week: np.ndarray  # (7, capacity) CONTACTS per day, 7-day ring
-    week_total: np.ndarray  # CONTACTS in the last 7 days
-    queued_since: np.ndarray  # DAY queued for a collector, -1 not queued
-    agency: np.ndarray  # bool placed with the agency
-    legal: np.ndarray  # bool taken to court
-    human_ever: np.ndarray  # bool ever called by a collector
-    contacts_month: np.ndarray  # int16 contacts this month (at most 31 x caps.per_day)
-    promise_day: np.ndarray  # DAY a promise falls due, -1 none
-    promise_kept: np.ndarray  # bool the promise will be kept
-    promise_channel: np.ndarray  # int8 channel the promise was made to
+    The ladder's fields of an account are kept in a table with a row for each account it
+    worked lately (``row``; :mod:`sim.kernels.worked`): an account without a row reads
+    the fields' defaults (:data:`NEVER_ACTED`, no contacts, not queued, no promise). The
+    accounts placed, in court or ever called stay flags of every slot.
+    """
+
+    row: np.ndarray  # (capacity,) int32 the account's row of the table, -1 none
+    rows: np.ndarray  # int64: the count of free rows, then their stack
+    slot_of: np.ndarray  # (rows,) int64 the account of each row, -1 free
+    last_action: np.ndarray  # (rows, rungs) DAY of each rung's last action
+    week: np.ndarray  # (7, rows) CONTACTS per day, 7-day ring
+    week_total: np.ndarray  # (rows,) CONTACTS in the last 7 days
+    queued_since: np.ndarray  # (rows,) DAY queued for a collector, -1 not queued
+    contacts_month: np.ndarray  # (rows,) int16 contacts this month (at most 31 x caps.per_day)
+    promise_day: np.ndarray  # (rows,) DAY a promise falls due, -1 none
+    promise_kept: np.ndarray  # (rows,) bool the promise will be kept
+    promise_channel: np.ndarray  # (rows,) int8 channel the promise was made to
+    agency: np.ndarray  # (capacity,) bool placed with the agency
+    legal: np.ndarray  # (capacity,) bool taken to court
+    human_ever: np.ndarray  # (capacity,) bool ever called by a collector
     actions: np.ndarray  # (channels,) int64 actions this month
     cost: np.ndarray  # (channels,) int64 cents
     collected: np.ndarray  # (channels,) int64 cents
@@ -132,3 +150,103 @@ class Book(NamedTuple):
     disposable: np.ndarray
     score: np.ndarray
     accelerated: np.ndarray  # bool, the contract is terminated (whole balance due)
+
+
+# -- the ladder's table of worked accounts (sim.kernels.worked) ------------------------------
+def _table(rows: int, rungs: int) -> dict[str, np.ndarray]:
+    """The table's ``rows`` rows, every one free and at its defaults."""
+    return {"slot_of": np.full(rows, -1, dtype=np.int64),
+            "last_action": np.full((rows, rungs), NEVER_ACTED, dtype=DAY),
+            "week": np.zeros((7, rows), dtype=CONTACTS),
+            "week_total": np.zeros(rows, dtype=CONTACTS),
+            "queued_since": np.full(rows, -1, dtype=DAY),
+            "contacts_month": np.zeros(rows, dtype=np.int16),
+            "promise_day": np.full(rows, -1, dtype=DAY),
+            "promise_kept": np.zeros(rows, dtype=bool),
+            "promise_channel": np.zeros(rows, dtype=np.int8)}
+
+
+def _free_book(free: np.ndarray, size: int) -> np.ndarray:
+    """:attr:`State.rows` for a table of ``size`` rows whose free rows are ``free`` (the
+    last of them on top of the stack)."""
+    book = np.zeros(1 + size, dtype=np.int64)
+    book[FREE_ROWS] = free.size
+    book[FREE_ROWS + 1: FREE_ROWS + 1 + free.size] = free
+    return book
+
+
+def new_state(capacity: int, rungs: int, channels: int, buckets: int) -> State:
+    """The ladder's state of ``capacity`` slots with no account worked, and zero counters
+    (``channels`` per channel, ``buckets`` cures)."""
+    rows = max(TABLE_ROWS_MIN, capacity // TABLE_ROWS_DIVISOR)
+    return State(row=np.full(capacity, -1, dtype=np.int32),
+                 rows=_free_book(np.arange(rows - 1, -1, -1), rows), **_table(rows, rungs),
+                 agency=np.zeros(capacity, dtype=bool), legal=np.zeros(capacity, dtype=bool),
+                 human_ever=np.zeros(capacity, dtype=bool),
+                 actions=np.zeros(channels, dtype=np.int64),
+                 cost=np.zeros(channels, dtype=np.int64),
+                 collected=np.zeros(channels, dtype=np.int64),
+                 cures=np.zeros(buckets, dtype=np.int64),
+                 tally=np.zeros(len(TALLY_KEYS), dtype=np.int64))
+
+
+def with_free_rows(s: State, need: int) -> State:
+    """``s``, or a copy of it whose table is grown (doubling) to at least ``need`` free rows
+    (a span's candidates each take at most one), never past a row for every slot (then
+    every account without a row finds a free one)."""
+    free, size, capacity = int(s.rows[FREE_ROWS]), s.slot_of.shape[0], s.row.shape[0]
+    if free >= need or size >= capacity:
+        return s
+    grown = min(capacity, max(2 * size, size - free + need))
+    table = _table(grown, s.last_action.shape[1])
+    for name, new in table.items():
+        old = getattr(s, name)
+        if name == "week":
+            new[:, :size] = old
+        else:
+            new[:size] = old
+    stack = np.concatenate([np.arange(grown - 1, size - 1, -1),
+                            s.rows[FREE_ROWS + 1: FREE_ROWS + 1 + free]])
+    return s._replace(rows=_free_book(stack, grown), **table)
+
+
+def idle_rows(s: State, keep: np.ndarray, day: int, every: np.ndarray) -> int:
+    """Give back the rows of the accounts not in ``keep`` (a bool per slot: the ladder's
+    candidates) whose fields say what the defaults say from ``day`` on: no contact in the
+    last seven days or this month, not queued, no promise running, and every rung's wait
+    (``every``, days) since its last action over (so a rung acts as if it never had).
+    Returns the rows given back."""
+    held = np.flatnonzero(s.slot_of >= 0)
+    slot = s.slot_of[held]
+    idle = ((~keep[slot]) & (s.week_total[held] == 0) & (s.contacts_month[held] == 0)
+            & (s.queued_since[held] < 0) & (s.promise_day[held] < 0)
+            & (s.week[:, held] == 0).all(axis=0)
+            & (s.last_action[held] <= day - every).all(axis=1))
+    gone = held[idle]
+    if gone.size == 0:
+        return 0
+    s.row[s.slot_of[gone]] = -1
+    for name, blank in _table(1, s.last_action.shape[1]).items():
+        if name == "week":
+            getattr(s, name)[:, gone] = blank[:, :1]
+        else:
+            getattr(s, name)[gone] = blank[0]
+    free = int(s.rows[FREE_ROWS])
+    s.rows[FREE_ROWS + 1 + free: FREE_ROWS + 1 + free + gone.size] = gone[::-1]
+    s.rows[FREE_ROWS] = free + gone.size
+    return int(gone.size)
+
+
+def dense(s: State, name: str, n: int) -> np.ndarray:
+    """A table field of accounts 0..n-1 as one array (the defaults where an account has no
+    row; a copy): for the records and the tests."""
+    table = getattr(s, name)
+    blank = _table(1, s.last_action.shape[1])[name]
+    out = (np.repeat(blank, n, axis=1) if name == "week"
+           else np.repeat(blank, n, axis=0))
+    held = np.flatnonzero(s.row[:n] >= 0)
+    if name == "week":
+        out[:, held] = table[:, s.row[held]]
+    else:
+        out[held] = table[s.row[held]]
+    return out

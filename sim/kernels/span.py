@@ -45,6 +45,7 @@ from sim.kernels.layout import (
     State,
 )
 from sim.kernels.rules import due_time, is_late
+from sim.kernels.worked import take, unqueue
 
 
 @njit(cache=True)
@@ -68,7 +69,7 @@ def _open(day: int, a: Agenda, steps: np.ndarray, r: Rules, s: State,
         w = slots[i]
         o = oldest[w]
         if o < 0 or not active[w]:
-            s.queued_since[w] = -1
+            unqueue(s.row, s.queued_since, w)
             a.alive[i], wake[i] = False, NEVER
             continue
         due = due_time(o, r.due_day)
@@ -93,9 +94,9 @@ def _call(day: int, a: Agenda, q: int, r: Rules, s: State, b: Book) -> int:
     """:func:`_human` over the agenda: queue the ``q`` waiting accounts and call as many as
     the day's capacity allows, in priority order (into ``a.pos``); returns the calls."""
     for x in a.waiting[:q]:
-        w = a.aw[x]
-        if s.queued_since[w] < 0:
-            s.queued_since[w] = day
+        row = take(s.row, s.rows, s.slot_of, a.aw[x])
+        if s.queued_since[row] < 0:
+            s.queued_since[row] = day
     k = min(q, r.daily_calls)
     if k == 0:
         return 0
@@ -106,9 +107,10 @@ def _call(day: int, a: Agenda, q: int, r: Rules, s: State, b: Book) -> int:
     for t in range(k):
         x = a.waiting[order[t]]
         w = a.aw[x]
+        row = s.row[w]  # queued above
         a.today[x] += 1
-        waited += day - s.queued_since[w]
-        s.queued_since[w] = -1
+        waited += day - s.queued_since[row]
+        s.queued_since[row] = -1
         s.human_ever[w] = True
         a.last[a.act[x], r.human_step] = day
         a.pos[t], a.rung[t] = x, r.human_step

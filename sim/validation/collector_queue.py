@@ -120,7 +120,7 @@ def simulate_queue(config: RunConfig, seed: int, path: int, lam: float,
             yield env.timeout(day + LEAVE_HOUR - env.now)
             oldest[col.called_today] = -1  # the called leave
             col.refresh(n, month)
-            record[:, day] = ((col.queued_since[:n] >= 0).sum(), col.called_today.size,
+            record[:, day] = (col.queue_length(), col.called_today.size,
                               col.counters["queue_wait_days_total"] - before, counts[day])
 
     assert SHIFT_HOUR < ARRIVAL_HOUR < WORK_HOUR < LEAVE_HOUR

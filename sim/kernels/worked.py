@@ -1,0 +1,74 @@
+"""The collection ladder's table of worked accounts, read and written inside the kernels.
+
+The ladder's fields of an account (each rung's last action, the seven-day contact ring,
+the month's contacts, the collectors' queue, the promise running) differ from their
+defaults only for accounts it worked lately, a few per cent of a book. So they are kept in
+a table with a row for each such account (:class:`sim.kernels.layout.State`: ``row`` per
+slot, -1 when none; ``rows``, the count of free rows and their stack; ``slot_of``, the
+account of each row). An account without a row reads the defaults, the same values a dense
+array held for it, so every rule reads the numbers it read before and results are
+bit-identical.
+
+A kernel takes a row (:func:`take`) only when it writes a value other than the default; the
+collection process keeps a free row for every candidate of a span before it runs
+(:meth:`sim.agents.collections.Collections.daily`), since only candidates are worked, and
+gives back the rows of accounts whose fields are back to what the defaults say
+(:func:`sim.kernels.layout.idle_rows`). The helpers take the arrays, not the named tuple:
+an inlined helper taking a tuple pays a reference count per member and call.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
+from sim.kernels.layout import FREE_ROWS, NEVER_ACTED
+
+
+@njit(cache=True)
+def take(row: np.ndarray, rows: np.ndarray, slot_of: np.ndarray, w: int) -> int:
+    """Account ``w``'s row, taking a free one (its fields at their defaults) when it has
+    none; raises when none is free (the collection process keeps enough)."""
+    q = row[w]
+    if q >= 0:
+        return q
+    k = rows[FREE_ROWS]
+    if k == 0:
+        raise ValueError("the ladder's table has no free row")
+    k -= 1
+    q = rows[FREE_ROWS + 1 + k]
+    rows[FREE_ROWS] = k
+    row[w] = q
+    slot_of[q] = w
+    return q
+
+
+@njit(cache=True, inline="always")
+def day_of(row: np.ndarray, days: np.ndarray, w: int) -> int:
+    """A per-row day (``queued_since``, ``promise_day``) of account ``w``; -1 without a row."""
+    q = row[w]
+    return int(days[q]) if q >= 0 else -1
+
+
+@njit(cache=True, inline="always")
+def last_of(row: np.ndarray, last_action: np.ndarray, w: int, j: int) -> int:
+    """The day of rung ``j``'s last action on account ``w``; :data:`NEVER_ACTED` without a
+    row."""
+    q = row[w]
+    return int(last_action[q, j]) if q >= 0 else NEVER_ACTED
+
+
+@njit(cache=True, inline="always")
+def week_of(row: np.ndarray, week_total: np.ndarray, w: int) -> int:
+    """Account ``w``'s contacts in the last seven days; 0 without a row."""
+    q = row[w]
+    return int(week_total[q]) if q >= 0 else 0
+
+
+@njit(cache=True, inline="always")
+def unqueue(row: np.ndarray, queued_since: np.ndarray, w: int) -> None:
+    """Take account ``w`` out of the collectors' queue."""
+    q = row[w]
+    if q >= 0:
+        queued_since[q] = -1
