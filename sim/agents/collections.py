@@ -320,8 +320,9 @@ class Collections:
             yield self.env.timeout(first + WORK_HOUR - self.env.now)
             if self.rules.other_debt != self.pool.room_months:  # moves with the month's rate
                 self.rules = self.rules._replace(other_debt=self.pool.room_months)
-            # each candidate takes at most one row of the ladder's table in a span
-            self.state = with_free_rows(self.state, self.candidates.size)
+            # a candidate without a row takes at most one of the ladder's table in a span
+            need = int(np.count_nonzero(self.state.row[self.candidates] < 0))
+            self.state = with_free_rows(self.state, need)
             if events is None or self.experiment is not None:
                 self._day(first)
             else:

@@ -10,7 +10,7 @@ array held for it, so every rule reads the numbers it read before and results ar
 bit-identical.
 
 A kernel takes a row (:func:`take`) only when it writes a value other than the default; the
-collection process keeps a free row for every candidate of a span before it runs
+collection process keeps a free row for every candidate without one before a span runs
 (:meth:`sim.agents.collections.Collections.daily`), since only candidates are worked, and
 gives back the rows of accounts whose fields are back to what the defaults say
 (:func:`sim.kernels.layout.idle_rows`). The helpers take the arrays, not the named tuple:
