@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from sim.agents.borrowers import BorrowerPool, BorrowerRules
 from sim.agents.collections import Collections, ladder_rules, ladder_spans
-from sim.config import load_config
+from sim.config import CHANNELS, load_config
 from sim.crn import uniforms_at
 from sim.engine import PathSimulation
 from sim.kernels.accounts import cash_for_bill, pay_account, spend, whole_bills
@@ -214,6 +214,30 @@ def test_first_occurrences_are_numpy_unique_first_indices(values):
     by_value = np.unique(v, return_index=True)[1]
     assert first_occurrences(v, True).tolist() == by_value.tolist()
     assert first_occurrences(v, False).tolist() == sorted(by_value.tolist())
+
+
+# -- promises -----------------------------------------------------------------------------------
+def test_a_promise_due_once_counts_once_when_a_cancelled_one_fell_due_the_same_day():
+    """A re-age cancels a promise but leaves its entry waiting; a new promise falling due the
+    same day adds a second entry for the account. The day counts one promise kept, as in
+    the reference engine (where the cancelled promise's process finds its day changed)."""
+    from sim.kernels.ladder import _promise, promises_due
+    from sim.kernels.layout import KEPT, MADE
+    from sim.kernels.worked import take
+
+    sim = PathSimulation(queue_config(calls_per_day=2), 1, 0)
+    col = sim.collections
+    r, s, book = ladder_rules(col, 400), col.state, col._book()
+    bufs, sizes = col.bufs, col.sizes
+    human = CHANNELS.index("human")  # the channel that takes promises in this config
+    who, ch, keep = np.array([0]), np.array([human]), np.array([0.0])  # 0 < keep share: kept
+    _promise(100, who, ch, keep, r, s, bufs, sizes)
+    s.promise_day[take(s.row, s.rows, s.slot_of, 0)] = -1  # a re-age cancels it
+    _promise(100, who, ch, keep, r, s, bufs, sizes)
+    due = 100 + int(r.promise_days[human])
+    promises_due(due, r, s, book, bufs, sizes)
+    assert s.tally[MADE] == 2 and s.tally[KEPT] == 1
+    assert sizes[0] == 0 and col.ladder_field("promise_day", 1)[0] == -1
 
 
 # -- the collectors' capacity, by hand ------------------------------------------------------------

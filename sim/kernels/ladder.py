@@ -154,7 +154,8 @@ def pay(day: int, who: np.ndarray, dpd: np.ndarray, ch: np.ndarray, r: Rules, s:
 @njit(cache=True)
 def promises_due(day: int, r: Rules, s: State, b: Book, bufs, sizes) -> None:  # noqa: ANN001
     """Promises falling due today: count kept and broken, and take the kept ones' payments
-    from accounts still past due and open (promises cancelled since do not count)."""
+    from accounts still past due and open (promises cancelled since do not count, and an
+    account's promise counts once)."""
     pending, k = bufs[PENDING], sizes[PENDING]
     due = np.zeros(k, dtype=np.bool_)
     kept = 0
@@ -171,6 +172,9 @@ def promises_due(day: int, r: Rules, s: State, b: Book, bufs, sizes) -> None:  #
     for j in range(idx.shape[0]):
         running[j] = day_of(row, s.promise_day, idx[j]) == day
     idx = idx[running]
+    # a promise cancelled by a re-age leaves its entry: when a new one falls due the same
+    # day, the account has two entries for one promise (counted and paid once)
+    idx = idx[first_occurrences(idx, False)]
     live = np.zeros(idx.shape[0], dtype=np.bool_)
     for j in range(idx.shape[0]):
         w = idx[j]
