@@ -410,7 +410,9 @@ class Collections:
     # -- the ladder --------------------------------------------------------------------------
     def refresh(self, n: int, month: int) -> None:
         """Recompute the delinquent candidates among accounts 0..n-1 in ``month`` (after a
-        due date or a charge-off batch)."""
+        due date; an account charged off in between stays a candidate until the next, and
+        the day's kernels pass it over as closed), and give back the ladder's rows of the
+        accounts that are no longer candidates and read as the defaults."""
         oldest = self.ledger.oldest[:n]
         self.candidates = np.flatnonzero(
             (oldest >= 0) & (oldest <= month) & self.active[:n])
