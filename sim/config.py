@@ -1270,7 +1270,8 @@ class CollectionsConfig(_Model):
     enabled: bool = Field(True, description="Whether any collection action is taken.")
     ladder: list[LadderStep] = Field(default_factory=_default_ladder, max_length=50,
                                      description="Steps of the ladder, in order of action "
-                                     "(platform policy).")
+                                     "(platform policy); at most one step on the human "
+                                     "channel, which feeds the collectors' queue.")
     channels: dict[str, ChannelConfig] = Field(default_factory=_default_channels,
                                                description="Cost and effect of each channel.")
     caps: CapsConfig = CapsConfig()
@@ -1297,6 +1298,12 @@ class CollectionsConfig(_Model):
         missing = sorted({s.channel for s in self.ladder} - set(self.channels))
         if missing:
             raise ValueError(f"ladder uses channels {missing} that have no entry in channels")
+        human = [i for i, s in enumerate(self.ladder) if s.channel == "human"]
+        if len(human) > 1:  # one queue for the collectors: one rung feeds it
+            raise ValueError(
+                f"ladder has {len(human)} steps on the human channel (steps "
+                f"{', '.join(str(i + 1) for i in human)}); at most one step may use the "
+                "collectors: give it one from_dpd-to_dpd window (and every_days)")
         return self
 
     def stretch_by_channel(self) -> tuple[float, ...]:

@@ -179,6 +179,18 @@ def test_every_error_is_listed():
     assert "seed = -1" in msg
 
 
+def test_a_ladder_with_two_human_steps_is_refused_naming_them():
+    """The collectors have one queue, fed by one rung; a second human rung would bypass it
+    in one engine and never act in the other."""
+    ladder = [{"channel": "sms", "from_dpd": 1}, {"channel": "human", "from_dpd": 5,
+                                                  "to_dpd": 20},
+              {"channel": "human", "from_dpd": 21, "to_dpd": 40}]
+    msg = error_of({"collections": {"ladder": ladder}})
+    assert "ladder has 2 steps on the human channel (steps 2, 3)" in msg
+    assert "at most one step may use the collectors" in msg
+    validate_config({"collections": {"ladder": ladder[:2]}}, "test.yaml")  # one is fine
+
+
 def test_unknown_scenario_lists_the_named_scenarios():
     msg = error_of({"macro": {"scenario": "depression"}})
     assert "macro.scenario = 'depression': unknown scenario" in msg
