@@ -67,6 +67,7 @@ CASES = {
     "nudges": small("nudges"),
     "no_collections": small("no_collections"),
     "no_human": small("no_human"),
+    "collections_on_with_an_empty_ladder": small(collections={"ladder": []}),  # no shifts
     "tight_team_by_expected_recovery": small(collections={"collectors": {
         "count": 1, "calls_per_day": 4, "priority": "highest_expected_recovery"}}),
     "largest_balance_first": small(collections={"collectors": {

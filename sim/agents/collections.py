@@ -233,7 +233,10 @@ class Collections:
         self.experiment = (FieldExperiment(experiment, capacity, experiment_key)
                            if experiment.enabled else None)
         team = self.col.collectors
-        self.daily_calls = team.count * team.calls_per_day if self.col.enabled else 0
+        # the team works shifts only when there is a ladder to work (an empty ladder has no
+        # collectors' capacity, as in the reference engine)
+        self.daily_calls = (team.count * team.calls_per_day
+                            if self.col.enabled and self.col.ladder else 0)
         self.rules = ladder_rules(self, DAYS_PER_MONTH)  # :meth:`daily` sizes it to its days
         self.reset_month()
 
