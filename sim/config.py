@@ -1064,7 +1064,8 @@ class LadderStep(_Model):
 
 
 class CapsConfig(_Model):
-    """Compliance limits on contacts per borrower (all channels but the agency's letters)."""
+    """Compliance limits on contacts per borrower, counted over every rung of the ladder
+    (the agency's contacts included)."""
 
     per_day: int = Field(
         2, ge=0, le=20,
