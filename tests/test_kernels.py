@@ -216,6 +216,35 @@ def test_first_occurrences_are_numpy_unique_first_indices(values):
     assert first_occurrences(v, False).tolist() == sorted(by_value.tolist())
 
 
+def test_an_account_leaves_the_queue_when_the_collectors_rung_can_no_longer_call_it():
+    """No calls to give, the human rung 5-40 days past due. Day d: accounts 0 and 1 are 40
+    days past due, 2 is 10, and all three queue. Day d+1: 0 is 41, out of the window, and
+    1 was placed with the agency: both leave; 2 stays. Day d+2: 2 no longer past due (its
+    oldest bill paid) leaves too. The rung's wait or the caps would only hold a call back."""
+    from sim.config import deep_merge
+
+    base = queue_config(calls_per_day=0).model_dump(mode="json")
+    config = load_config(deep_merge(base, {"collections": {"ladder": [
+        {"channel": "human", "from_dpd": 5, "to_dpd": 40, "every_days": 1}]}}))
+    sim = PathSimulation(config, 1, 0)
+    col, ledger = sim.collections, sim.platform.ledger
+    ledger.oldest[:3] = [0, 0, 1]
+    sim.platform.active[:3] = True
+    r, s, book = ladder_rules(col, 400), col.state, col._book()
+    day = ledger.due_day + 40
+    cand = np.arange(3)
+    queued = []
+    for d in (day, day + 1, day + 2):
+        if d == day + 1:
+            col.agency[1] = True
+        if d == day + 2:
+            ledger.oldest[2] = 5  # a bill due later: not past due
+        cand, idx, dpd = open_day(d, cand, r, s, book, col.bufs, col.sizes)
+        contacts(d, idx, dpd, r, s, book)
+        queued.append(col.ladder_field("queued_since", 3).tolist())
+    assert queued == [[day, day, day], [-1, -1, day], [-1, -1, -1]]
+
+
 # -- promises -----------------------------------------------------------------------------------
 def test_a_promise_due_once_counts_once_when_a_cancelled_one_fell_due_the_same_day():
     """A re-age cancels a promise but leaves its entry waiting; a new promise falling due the

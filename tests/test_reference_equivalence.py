@@ -68,6 +68,13 @@ CASES = {
     "no_collections": small("no_collections"),
     "no_human": small("no_human"),
     "collections_on_with_an_empty_ladder": small(collections={"ladder": []}),  # no shifts
+    # accounts wait longer than the human rung's window and leave the queue at its end,
+    # or when the agency takes them
+    "queue_outlived_by_its_window": small(collections={
+        "collectors": {"count": 1, "calls_per_day": 2},
+        "ladder": [{"channel": "sms", "from_dpd": 1, "to_dpd": 40, "every_days": 3},
+                   {"channel": "human", "from_dpd": 5, "to_dpd": 15, "every_days": 7},
+                   {"channel": "agency", "from_dpd": 12, "to_dpd": 360, "every_days": 14}]}),
     "tight_team_by_expected_recovery": small(collections={"collectors": {
         "count": 1, "calls_per_day": 4, "priority": "highest_expected_recovery"}}),
     "largest_balance_first": small(collections={"collectors": {

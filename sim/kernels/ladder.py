@@ -284,7 +284,8 @@ def turn_week(day: int, r: Rules, s: State) -> None:
 def open_day(day: int, cand: np.ndarray, r: Rules, s: State, b: Book, bufs,
              sizes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # noqa: ANN001
     """Start day ``day``: move the contact ring on, refill the collectors' capacity, take
-    the promised payments due, and find the delinquent accounts.
+    the promised payments due, find the delinquent accounts, and take out of the
+    collectors' queue those the collectors' rung can no longer call (:func:`leave_queue`).
 
     Args:
         cand: the candidate accounts (ascending slots): those with an unpaid bill at the
@@ -300,6 +301,7 @@ def open_day(day: int, cand: np.ndarray, r: Rules, s: State, b: Book, bufs,
     owing = np.empty(n, dtype=np.int64)
     idx = np.empty(n, dtype=np.int64)
     dpd = np.empty(n, dtype=np.int64)
+    window = queue_window(r)
     k = m = 0
     for i in range(n):
         w = cand[i]
@@ -310,7 +312,9 @@ def open_day(day: int, cand: np.ndarray, r: Rules, s: State, b: Book, bufs,
         owing[k] = w
         k += 1
         due = due_time(o, r.due_day)
-        if is_late(day, due):
+        late = is_late(day, due)
+        leave_queue(s.row, s.queued_since, w, late, day - due, s.agency[w], window)
+        if late:
             idx[m], dpd[m] = w, day - due
             m += 1
     return owing[:k], idx[:m], dpd[:m]
@@ -354,6 +358,28 @@ def rung_ready(dpd: int, day: int, free: bool, last: int, start: int, end: int, 
     ``start..end``, its wait of ``every`` days since its last action over, and (but the
     agency, ``agency``) the account not placed with the agency (``free``)."""
     return (start <= dpd) & (dpd <= end) & (last <= day - every) & (agency | free)
+
+
+@njit(cache=True, inline="always")
+def leave_queue(row: np.ndarray, queued_since: np.ndarray, w: int, late: bool, dpd: int,
+                placed: bool, window: tuple[int, int]) -> None:
+    """Take account ``w`` out of the collectors' queue at the start of its day's work when
+    the collectors' rung can no longer call it: not past due (``late``), its days past due
+    ``dpd`` outside the rung's ``window`` (:func:`queue_window`), or placed with the agency
+    (``placed``). The rung's wait and the caps only hold a call back: the account keeps its
+    place."""
+    if not (late and window[0] <= dpd and dpd <= window[1] and not placed):
+        unqueue(row, queued_since, w)
+
+
+@njit(cache=True)
+def queue_window(r: Rules) -> tuple[int, int]:
+    """The collectors' rung's days-past-due window (``from_dpd``, ``to_dpd``); an empty one
+    without a human rung."""
+    h = r.human_step
+    if h < 0:
+        return 1, 0
+    return int(r.step_from[h]), int(r.step_to[h])
 
 
 @njit(cache=True)

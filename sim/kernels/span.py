@@ -27,9 +27,11 @@ from sim.kernels.agenda import (
     week_max,
 )
 from sim.kernels.ladder import (
+    leave_queue,
     legal,
     open_day,
     promises_due,
+    queue_window,
     respond,
     rung_ready,
     turn_week,
@@ -45,21 +47,24 @@ from sim.kernels.layout import (
     State,
 )
 from sim.kernels.rules import due_time, is_late
-from sim.kernels.worked import take, unqueue
+from sim.kernels.worked import day_of, take, unqueue
 
 
 @njit(cache=True)
 def _open(day: int, a: Agenda, steps: np.ndarray, r: Rules, s: State,
           b: Book) -> tuple[int, int]:
     """:func:`open_day` and the collectors' part of :func:`_eligible` over the agenda's
-    accounts due today: drop those that no longer owe (out of the collectors' queue), list
-    those past due, find those the collectors may call, and set the next day of the others.
+    accounts due today: drop those that no longer owe (out of the collectors' queue), take
+    out of the queue those the collectors' rung can no longer call (:func:`leave_queue`),
+    list those past due, find those the collectors may call, and set the next day of the
+    others.
 
     Returns:
         (accounts past due worked today, accounts waiting for a collector).
     """
     m = q = 0
     h, per_day, per_week = r.human_step, r.per_day, r.per_week
+    window = queue_window(r)
     slots, wake, oldest, active = a.slot, a.wake, b.oldest, b.active
     agency, last_action = a.placed, a.last
     on, threshold, smallest = r.legal_on, r.legal_from, r.legal_min_cents
@@ -74,7 +79,9 @@ def _open(day: int, a: Agenda, steps: np.ndarray, r: Rules, s: State,
             continue
         due = due_time(o, r.due_day)
         a.due[i] = due
-        if not is_late(day, due):  # not past due: nothing today
+        late = is_late(day, due)
+        leave_queue(s.row, s.queued_since, w, late, day - due, agency[i], window)
+        if not late:  # not past due: nothing today
             when = court_day(w, due, on, threshold, smallest, s.legal, b.outstanding)
             wake[i] = next_day(day, i, due, steps, agency, last_action, when)
             continue
@@ -163,7 +170,9 @@ def _remind(day: int, a: Agenda, m: int, steps: np.ndarray, r: Rules, s: State,
         a.today[x] = today
         most_day = max(most_day, today)
         most_week = max(most_week, int(week_total[i]))
-        if today > 0:  # worked again tomorrow: it may pay today, and is rarely idle long
+        # worked again tomorrow when contacted (it may pay today, and is rarely idle long)
+        # or still waiting for a collector (it may leave the window, and the queue)
+        if today > 0 or day_of(s.row, s.queued_since, w) >= 0:
             a.wake[i] = day + 1
         else:
             when = court_day(w, a.due[i], on, threshold, smallest, s.legal, b.outstanding)

@@ -12,7 +12,10 @@ A borrower whose bill is unpaid after the due date gets a ladder process. Every 
 2. contacts are capped at ``caps.per_day`` a day and ``caps.per_week`` in seven days;
 3. a human call needs a collector: the borrower joins the queue (``queued_since``) and
    the team's ``collectors.count x calls_per_day`` calls of the day go to the queue in
-   the order of ``collectors.priority`` (ties by borrower slot);
+   the order of ``collectors.priority`` (ties by borrower slot); a borrower leaves the
+   queue when called, and at the start of a day on which the collectors' rung can no
+   longer call them (not past due, days past due outside its window, or placed with the
+   agency; its wait and the caps only hold a call back);
 4. automated rungs act in ladder order within what the caps leave;
 5. each contact gets a response with chance ``response[type] x exp(-(dpd - 1) /
    decay_days)``; an escalating channel moves an unwilling borrower to pay; a
@@ -227,12 +230,17 @@ class CollectionsDesk:
                 f.worked = False
                 return
             if not acct.past_due(day):  # a bill missed today is late from tomorrow
+                f.queued_since = -1  # and not waiting for a collector
                 continue
             yield from self.work_day(b, day, acct.days_past_due(day))
 
     def work_day(self, b: Borrower, day: int, dpd: int) -> Generator[simpy.Event, Any, None]:
         """One day of the ladder for a borrower ``dpd`` days past due."""
         f, caps = b.file, self.col.caps
+        h = self.human_step
+        if h is None or not (self.steps[h].from_dpd <= dpd <= self.steps[h].to_dpd
+                             and not f.agency):
+            f.queued_since = -1  # the collectors' rung can no longer call it
         eligible = [s.from_dpd <= dpd <= s.to_dpd and f.last_action[j] <= day - s.every_days
                     and (s.channel == "agency" or not f.agency)
                     for j, s in enumerate(self.steps)]
@@ -241,7 +249,6 @@ class CollectionsDesk:
         week_left = caps.per_week - sum(f.contacts.values())
         today = 0
         done: list[int] = []  # rungs that contacted the borrower, in order
-        h = self.human_step
         if h is not None and eligible[h] and min(caps.per_day, week_left) > 0:
             if f.queued_since < 0:
                 f.queued_since = day
