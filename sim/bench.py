@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from sim.kernels.layout import TABLE_FIELDS
+
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 HEADLINE_SIZE = 100_000
 SMALL_SIZE = 10_000
@@ -284,8 +286,7 @@ def state_bytes(size: int, months: int | None = None, config: str = CONFIG
     return sum(parts.values()), dict(sorted(parts.items(), key=lambda kv: -kv[1]))
 
 
-LADDER_TABLE = ("rows", "slot_of", "last_action", "week", "week_total", "queued_since",
-                "contacts_month", "promise_day", "promise_kept", "promise_channel")
+LADDER_TABLE = ("rows", *TABLE_FIELDS)
 """The fields of :class:`sim.kernels.layout.State` with a row axis (the ladder's table of
 worked accounts, grown as needed) rather than a slot axis: :func:`state_bytes` counts them
 at the end of the path, at their largest."""

@@ -166,6 +166,11 @@ def _table(rows: int, rungs: int) -> dict[str, np.ndarray]:
             "promise_channel": np.zeros(rows, dtype=np.int8)}
 
 
+TABLE_FIELDS = tuple(_table(0, 0))
+"""The fields of :class:`State` with a row axis (the ladder's table), besides its book of
+free rows (``rows``)."""
+
+
 def _free_book(free: np.ndarray, size: int) -> np.ndarray:
     """:attr:`State.rows` for a table of ``size`` rows whose free rows are ``free`` (the
     last of them on top of the stack)."""
