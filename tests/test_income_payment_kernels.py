@@ -32,6 +32,7 @@ from sim.agents.borrowers import (
     UNWILLING,
     BorrowerPool,
     BorrowerRules,
+    wobble_matters_below,
 )
 from sim.agents.platform import DueDateOutcome, Platform
 from sim.delinquency import cured_at_due_date, days_past_due, due_time, past_due
@@ -253,12 +254,16 @@ def test_the_check_fails_when_a_rule_changes(monkeypatch):
 
 # -- the payment decision alone --------------------------------------------------------------
 @settings(max_examples=30, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.booleans(), st.booleans(), st.booleans())
-def test_pool_payments_are_the_numpy_statements(seed, partial, with_bills, with_late):
+@given(st.integers(0, 2**32 - 1), st.booleans(), st.booleans(), st.booleans(),
+       st.sampled_from([0.0, 0.01, 0.05, 0.3]))
+def test_pool_payments_are_the_numpy_statements(seed, partial, with_bills, with_late, wobble):
     """Random borrowers' states (reminded, educated, in an arrangement, escalated, savings
-    either side of zero) and bills, some accounts owing nothing."""
+    either side of zero) and bills, some accounts owing nothing; willingness spread wide
+    (concentration 3), so that the wobble's normal, taken only where it can decide
+    (``wobble_matters_below``), decides for some borrowers and not for others."""
     config = small_config({"repayment": {"partial_payments": partial,
-                                         "willingness_concentration": 3.0},
+                                         "willingness_concentration": 3.0,
+                                         "willingness_wobble_sd": wobble},
                            "nudges": {"forget_reduction": 0.4}})
     n, months = 400, 6
     rng = np.random.default_rng(seed)
@@ -360,3 +365,42 @@ def test_a_current_bill_is_kept_aside_above_the_savings_cap_by_hand():
 
     assert step(0.0) == 3000.0
     assert step(800.0) == 3500.0
+
+
+class _Draws:
+    """A stand-in stream whose ``random((2, n))`` returns the given uniforms."""
+
+    def __init__(self, u: np.ndarray):
+        self.u = u
+
+    def random(self, shape: tuple[int, int]) -> np.ndarray:
+        assert shape == self.u.shape
+        return self.u.copy()
+
+
+@pytest.mark.parametrize("wobble", [0.0, 0.01, 0.05, 0.3, 1.0])
+def test_the_wobble_is_skipped_only_where_no_draw_can_make_a_refusal(wobble):
+    """Every willingness on a fine grid (and either side of ``wobble_matters_below``)
+    against every uniform, the extremes included: the refusal ``willingness + sd * z < 0.5``
+    with the normals :meth:`payment_draws` gives is the one with every normal computed."""
+    config = small_config({"repayment": {"willingness_wobble_sd": wobble}})
+    grid = np.linspace(0.0, 1.0, 2001)
+    if wobble > 0:
+        edge = wobble_matters_below(wobble)
+        grid = np.concatenate([grid, edge + np.array([-1e-9, -1e-12, 0.0, 1e-12, 1e-9])])
+    uniforms = np.array([0.0, 1e-300, 1e-13, 1e-12, 2e-12, 1e-6, 0.02, 0.5, 0.98,
+                         1 - 1e-12, 1.0 - 2**-53])
+    w = np.repeat(grid, uniforms.size)
+    u = np.tile(uniforms, grid.size)
+    pool = BorrowerPool(BorrowerRules.of(config), w.size, np.random.default_rng(1))
+    pool.willingness[:] = w
+    owed = np.where(np.arange(w.size) % 13 == 0, 0, 1_000)  # some owe nothing
+    draws = np.vstack([np.zeros_like(u), u])
+    got_draws, z = pool.payment_draws(owed, _Draws(draws))
+    owing = np.flatnonzero(owed > 0)
+    full = ndtri(np.clip(u[owing], 1e-12, 1 - 1e-12))
+    assert np.array_equal(got_draws, draws) and z.shape == owing.shape
+    assert np.array_equal(w[owing] + wobble * z < 0.5, w[owing] + wobble * full < 0.5)
+    if wobble > 0:  # the grid has refusals, and normals both skipped and taken
+        assert (w[owing] + wobble * full < 0.5).any()
+        assert np.isinf(z).any() and np.isfinite(z).any()

@@ -13,7 +13,9 @@
 
 The random draws stay numpy draws from the borrower's repayment stream, in the same order,
 and the willingness wobble's inverse normal CDF stays ``scipy.special.ndtri`` (taken only for
-the accounts that owe something: for the others it cannot change the payment, which is 0);
+the accounts that owe something and whose willingness is low enough for a draw to make them
+refuse, :meth:`sim.agents.borrowers.BorrowerPool.payment_draws`: for the others it cannot
+change the payment);
 the kernels do the rest with the same operations in the same order as the array statements
 they replace, so that payments, books and scores are bit-identical
 (``tests/test_income_payment_kernels.py``). Days past due, being past due and cure are the
