@@ -19,6 +19,8 @@ import pandas as pd
 import pytest
 import yaml
 from conftest import SMALL_DEAL, small_config
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import sim
 import sim.cli
@@ -549,3 +551,31 @@ def test_report_of_a_run_with_a_deal_prints_the_tranche_table(tmp_path, capsys, 
         # nor carry a rating: the table says how many paths it would take
         needs = cells[7].removeprefix("n/a: needs >= ").removesuffix(" paths")
         assert needs != cells[7] and int(needs.replace(",", "")) > 2
+
+
+def _purchase_order_by_sorting_all(u, room, amount):  # noqa: ANN001, ANN202
+    """The vehicle's purchase order as it was written first: every account sorted."""
+    order = np.argsort(u, kind="stable")
+    take = np.diff(np.minimum(np.cumsum(room[order]), amount), prepend=0.0)
+    return order, take
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 400), st.integers(0, 2**32 - 1), st.sampled_from([2, 7, 1000, 2**53]),
+       st.floats(0.0, 1.5), st.booleans())
+def test_the_purchase_order_is_a_sort_of_every_account_bit_for_bit(n, seed, values, share,
+                                                                   huge):
+    """Draws with ties (few distinct values), rooms from a cent to huge, and amounts from
+    a few cents to more than all the room: the accounts bought from, what each gets, and
+    the total are those of sorting every account."""
+    from sim.agents.spv import purchase_order
+
+    rng = np.random.default_rng(seed)
+    u = rng.integers(0, values, n) / values
+    room = np.where(rng.random(n) < 0.1, 1e12 if huge else 1.0, rng.random(n) * 1e5 + 1.0)
+    amount = share * room.sum()
+    order, take = purchase_order(u, room, amount)
+    want_order, want_take = _purchase_order_by_sorting_all(u, room, amount)
+    assert np.array_equal(take, want_take)  # what each gets, zeros past the last bought
+    assert np.array_equal(order, want_order[:order.size])
+    assert (want_take[order.size:] == 0).all() and take.sum() == want_take.sum()

@@ -99,6 +99,50 @@ def check_cutoff_pool(bought: float, target: float, name: str, limit: float) -> 
         f"borrowers")
 
 
+def purchase_order(u: np.ndarray, room: np.ndarray, amount: float
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """The accounts bought from, in the order of their draws ``u``, and what is bought.
+
+    The order is that of a stable sort of ``u`` (ties by position); each account's ``room``
+    (cents, > 0) is bought while the running total stays within ``amount``, the account
+    where it runs out in part, the rest not at all:
+    ``take = diff(minimum(cumsum(room[order]), amount), prepend=0)``.
+
+    Only the first accounts of that order are sorted: those drawn at or below the ``k``-th
+    smallest draw (:func:`numpy.partition`; ties at it included, so they are exactly the
+    sort's first ones), ``k`` growing until their room reaches ``amount``. Past them the
+    running total is at least ``amount``, so every later ``take`` is exactly 0. A running
+    sum is sequential, so the prefix's is the whole order's prefix, bit for bit.
+
+    Args:
+        u: (n,) draws; room: (n,) positive cents; amount: cents to buy.
+
+    Returns:
+        (positions into ``u`` of the accounts bought from, in order; ``take``, shape (n,),
+        cents bought from each in that order, zeros after them), so that ``take.sum()`` is
+        the sum over the whole order, as before.
+    """
+    n = u.size
+    take = np.zeros(n)
+    guess = amount / room.mean() * 1.25 + 64  # accounts of average room, and a margin
+    k = int(guess) if guess < n else n
+    while True:
+        if k >= n:
+            order = np.argsort(u, kind="stable")
+        else:
+            edge = np.partition(u, k - 1)[k - 1]
+            first = np.flatnonzero(u <= edge)  # ascending positions: ties keep them
+            order = first[np.argsort(u[first], kind="stable")]
+        running = np.cumsum(room[order])
+        if order.size == n or running[-1] >= amount:
+            break
+        k *= 4
+    bought = np.diff(np.minimum(running, amount), prepend=0.0)
+    last = int(np.searchsorted(running, amount, side="left")) + 1  # where it runs out
+    take[:min(last, order.size)] = bought[:last]
+    return order[:last], take
+
+
 @dataclass(frozen=True)
 class BookAtMonthEnd:
     """The platform's accounts 0..n-1 at a month end, as the vehicle reads them: principal
@@ -278,9 +322,11 @@ class SPV:
         idx = np.flatnonzero(room > 0)
         if idx.size == 0 or amount <= 0:
             return 0.0
-        order = idx[np.argsort(uniforms(self.key, idx, 0, Purpose.VEHICLE_ORDER), kind="stable")]
-        take = np.diff(np.minimum(np.cumsum(room[order]), amount), prepend=0.0)
-        self.share[order] = np.minimum(self.share[order] + take / principal[order], 1.0)
+        order, take = purchase_order(uniforms(self.key, idx, 0, Purpose.VEHICLE_ORDER),
+                                     room[idx], amount)
+        order = idx[order]
+        self.share[order] = np.minimum(self.share[order] + take[:order.size] / principal[order],
+                                       1.0)
         return float(take.sum())
 
     def _record(self, inputs: dict, m: int, bought: float, sold: float, pool_end: float) -> None:
