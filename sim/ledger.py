@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from sim.delinquency import DAYS_PER_MONTH, days_past_due
-from sim.kernels.layout import BillArrays
+from sim.kernels.layout import CURRENT, FREE, BillArrays
+from sim.kernels.rowbook import free_rows, grown_book, grown_size, new_book, pop_rows
 
 __all__ = ["DAYS_PER_MONTH", "MAX_ACCOUNT_CENTS", "MONTH", "SCHEDULE_SLOTS", "Ledger"]
 SCHEDULE_SLOTS = 13
@@ -47,8 +48,10 @@ config's ``credit_line.max_limit`` is bounded well below it, and :meth:`Ledger.b
 
 def _row_book(slot: int, rows: int) -> np.ndarray:
     """The arrears table's book of ``rows`` rows, every one free (:mod:`sim.kernels.bills`):
-    the current slot ``slot``, the free rows' count, then their stack, row 0 on top."""
-    return np.concatenate([[slot, rows], np.arange(rows - 1, -1, -1)]).astype(np.int64)
+    the current slot ``slot``, then the book of free rows of :mod:`sim.kernels.rowbook`."""
+    book = new_book(FREE, rows)
+    book[CURRENT] = slot
+    return book
 
 
 def _cents(values: np.ndarray) -> np.ndarray:
@@ -145,24 +148,19 @@ class Ledger:
     @property
     def free_rows(self) -> np.ndarray:
         """The rows of the arrears table no account holds (a copy)."""
-        return self._rows[2:2 + self._rows[1]].copy()
+        return free_rows(self._rows, FREE).copy()
 
     def _reserve_rows(self, needed: int) -> None:
         """Grow the arrears table until ``needed`` rows are free: to twice its rows, but never
         past a row for every account (each holds at most one)."""
-        free = int(self._rows[1])
-        if needed <= free:
-            return
         rows = self.arrears_rows
-        grown = max(min(2 * rows, self.capacity), rows + needed - free)
+        grown = grown_size(rows, int(self._rows[FREE]), needed, self.capacity)
+        if grown == rows:
+            return
         table = np.zeros((2, self.ages, grown), dtype=CELL)
         table[:, :, :rows] = self.arrears
         self.arrears = table
-        book = np.empty(2 + grown, dtype=np.int64)
-        book[:2 + free] = self._rows[:2 + free]
-        book[2 + free:2 + free + grown - rows] = np.arange(grown - 1, rows - 1, -1)
-        book[1] = free + grown - rows
-        self._rows = book
+        self._rows = grown_book(self._rows, FREE, rows, grown)
 
     def _dense(self, k: int) -> np.ndarray:
         out = np.zeros((self.ages, self.capacity), dtype=CELL)
@@ -197,9 +195,7 @@ class Ledger:
         self._rows[:] = _row_book(slot, rows)
         self._reserve_rows(int(behind.sum()))
         idx = np.flatnonzero(behind)
-        free = int(self._rows[1])
-        taken = self._rows[2 + free - idx.size:2 + free][::-1]
-        self._rows[1] = free - idx.size
+        taken = pop_rows(self._rows, FREE, idx.size)
         self.arrears_row[idx] = taken
         for k, cells in enumerate((due_principal, due_fee)):
             self.arrears[k][np.ix_(earlier, taken)] = cells[np.ix_(earlier, idx)]

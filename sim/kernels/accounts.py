@@ -23,7 +23,8 @@ import numpy as np
 from numba import njit
 
 import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
-from sim.kernels.bills import CURRENT, FEE, PRINCIPAL, cell, set_cell
+from sim.kernels.bills import FEE, PRINCIPAL, cell, set_cell
+from sim.kernels.layout import CURRENT
 
 
 @njit(cache=True, inline="always")

@@ -6,8 +6,8 @@ the latest statement is kept in ``current`` ((2, capacity): principal, fees), an
 earlier due months' bills in an arrears table ``arrears`` ((2, ages, rows)) with a row for
 each account that has one (``row``, (capacity,), -1 when none): 12 bytes a slot and 56 an
 account in arrears, instead of 56 bytes a slot. ``rows`` (int64, (2 + table rows,)) holds
-the current slot (``rows[CURRENT]``, -1 before the first statement), the count of free rows
-(``rows[FREE]``) and from ``rows[STACK]`` on a stack of the free rows. The kernels take these
+the current slot (``rows[CURRENT]``, -1 before the first statement), then the book of free
+rows, its count at ``rows[FREE]`` (:mod:`sim.kernels.rowbook`). The kernels take these
 four arrays (:meth:`sim.ledger.Ledger.bills`) as four arguments: arrays dispatch fast, and
 the helpers below, inlined, take arrays rather than a tuple of them (a tuple passed into an
 inlined helper costs a reference count per member and call).
@@ -32,11 +32,16 @@ import numpy as np
 from numba import njit
 
 import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
+from sim.kernels import rowbook
+from sim.kernels.layout import FREE  # the position of the free rows' count in ``rows``
 
 PRINCIPAL, FEE = 0, 1
 """Rows of ``current`` and first index of ``arrears``."""
-CURRENT, FREE, STACK = 0, 1, 2
-"""Positions in ``rows``: the current slot, the count of free rows, the stack's start."""
+
+pop_row = njit(cache=True, inline="always")(rowbook.pop_row)
+""":func:`sim.kernels.rowbook.pop_row`, compiled (the ladder's table uses it too)."""
+push_row = njit(cache=True, inline="always")(rowbook.push_row)
+""":func:`sim.kernels.rowbook.push_row`, compiled."""
 
 
 @njit(cache=True, inline="always")
@@ -93,12 +98,9 @@ def roll(current: np.ndarray, row: np.ndarray, arrears: np.ndarray, rows: np.nda
         return True
     r = row[w]
     if r < 0:
-        k = rows[FREE]
-        if k == 0:
+        r = pop_row(rows, FREE)
+        if r < 0:
             return False
-        k -= 1
-        r = rows[STACK + k]
-        rows[FREE] = k
         row[w] = r
     arrears[PRINCIPAL, previous, r] = p
     arrears[FEE, previous, r] = f
@@ -116,8 +118,7 @@ def release(row: np.ndarray, arrears: np.ndarray, rows: np.ndarray, w: int) -> N
     for s in range(arrears.shape[1]):
         if arrears[PRINCIPAL, s, r] != 0 or arrears[FEE, s, r] != 0:
             return
-    rows[STACK + rows[FREE]] = r
-    rows[FREE] += 1
+    push_row(rows, FREE, r)
     row[w] = -1
 
 

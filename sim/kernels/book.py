@@ -18,7 +18,8 @@ from numba import njit
 
 import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
 from sim.kernels.accounts import pay_account
-from sim.kernels.bills import CURRENT, FEE, PRINCIPAL
+from sim.kernels.bills import FEE, PRINCIPAL
+from sim.kernels.layout import CURRENT
 
 PLAN_TERMS = (1, 3, 6, 12)
 """Plan lengths (months) whose end the schedule books (a term of 0 bills once, as 1)."""

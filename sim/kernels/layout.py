@@ -11,6 +11,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from sim.kernels.rowbook import grown_book, grown_size, new_book, push_rows
+
 PENDING, PAID, SEGMENTS = 0, 1, 2
 """Rows of ``bufs`` and ``sizes``."""
 CAPACITY, CALLS, WAITED, MADE, KEPT, BROKEN, CASES, LEGAL_COSTS, MAX_DAY, MAX_WEEK = range(10)
@@ -114,6 +116,10 @@ class State(NamedTuple):
     tally: np.ndarray  # (10,) int64, see TALLY_KEYS
 
 
+CURRENT, FREE = 0, 1
+"""Positions in the ledger's ``rows`` (:data:`BillArrays`): the current slot, and the count
+of the arrears table's free rows, their stack following it (:mod:`sim.kernels.rowbook`)."""
+
 BillArrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 """The ledger's unpaid bills as the kernels take them, four arguments: ``current`` ((2,
 capacity) int32: this month's principal and fees), ``row`` ((capacity,) int32: the account's
@@ -171,21 +177,12 @@ TABLE_FIELDS = tuple(_table(0, 0))
 free rows (``rows``)."""
 
 
-def _free_book(free: np.ndarray, size: int) -> np.ndarray:
-    """:attr:`State.rows` for a table of ``size`` rows whose free rows are ``free`` (the
-    last of them on top of the stack)."""
-    book = np.zeros(1 + size, dtype=np.int64)
-    book[FREE_ROWS] = free.size
-    book[FREE_ROWS + 1: FREE_ROWS + 1 + free.size] = free
-    return book
-
-
 def new_state(capacity: int, rungs: int, channels: int, buckets: int) -> State:
     """The ladder's state of ``capacity`` slots with no account worked, and zero counters
     (``channels`` per channel, ``buckets`` cures)."""
     rows = max(TABLE_ROWS_MIN, capacity // TABLE_ROWS_DIVISOR)
     return State(row=np.full(capacity, -1, dtype=np.int32),
-                 rows=_free_book(np.arange(rows - 1, -1, -1), rows), **_table(rows, rungs),
+                 rows=new_book(FREE_ROWS, rows), **_table(rows, rungs),
                  agency=np.zeros(capacity, dtype=bool), legal=np.zeros(capacity, dtype=bool),
                  human_ever=np.zeros(capacity, dtype=bool),
                  actions=np.zeros(channels, dtype=np.int64),
@@ -199,10 +196,10 @@ def with_free_rows(s: State, need: int) -> State:
     """``s``, or a copy of it whose table is grown (doubling) to at least ``need`` free rows
     (a span's candidates each take at most one), never past a row for every slot (then
     every account without a row finds a free one)."""
-    free, size, capacity = int(s.rows[FREE_ROWS]), s.slot_of.shape[0], s.row.shape[0]
-    if free >= need or size >= capacity:
+    size = s.slot_of.shape[0]
+    grown = grown_size(size, int(s.rows[FREE_ROWS]), need, s.row.shape[0])
+    if grown == size:
         return s
-    grown = min(capacity, max(2 * size, size - free + need))
     table = _table(grown, s.last_action.shape[1])
     for name, new in table.items():
         old = getattr(s, name)
@@ -210,9 +207,7 @@ def with_free_rows(s: State, need: int) -> State:
             new[:, :size] = old
         else:
             new[:size] = old
-    stack = np.concatenate([np.arange(grown - 1, size - 1, -1),
-                            s.rows[FREE_ROWS + 1: FREE_ROWS + 1 + free]])
-    return s._replace(rows=_free_book(stack, grown), **table)
+    return s._replace(rows=grown_book(s.rows, FREE_ROWS, size, grown), **table)
 
 
 def idle_rows(s: State, keep: np.ndarray, day: int, every: np.ndarray) -> int:
@@ -236,9 +231,7 @@ def idle_rows(s: State, keep: np.ndarray, day: int, every: np.ndarray) -> int:
             getattr(s, name)[:, gone] = blank[:, :1]
         else:
             getattr(s, name)[gone] = blank[0]
-    free = int(s.rows[FREE_ROWS])
-    s.rows[FREE_ROWS + 1 + free: FREE_ROWS + 1 + free + gone.size] = gone[::-1]
-    s.rows[FREE_ROWS] = free + gone.size
+    push_rows(s.rows, FREE_ROWS, gone[::-1])
     return int(gone.size)
 
 

@@ -19,7 +19,8 @@ from numba import njit
 
 import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
 from sim.delinquency import BUCKETS, CHARGED_OFF, RE_AGED
-from sim.kernels.bills import CURRENT, FEE
+from sim.kernels.bills import FEE
+from sim.kernels.layout import CURRENT
 from sim.kernels.month_layout import (
     ACCOUNTS,
     BALANCE,

@@ -23,7 +23,8 @@ from numba import njit
 
 import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
 from sim.delinquency import DAYS_PER_MONTH
-from sim.kernels.bills import CURRENT, FEE, PRINCIPAL, clear, release, roll, set_cell
+from sim.kernels.bills import FEE, PRINCIPAL, clear, release, roll, set_cell
+from sim.kernels.layout import CURRENT
 from sim.kernels.rules import days_past_due
 
 STALE, NEGATIVE, NO_ROW = 1, 2, 4

@@ -4,10 +4,10 @@ The ladder's fields of an account (each rung's last action, the seven-day contac
 the month's contacts, the collectors' queue, the promise running) differ from their
 defaults only for accounts it worked lately, a few per cent of a book. So they are kept in
 a table with a row for each such account (:class:`sim.kernels.layout.State`: ``row`` per
-slot, -1 when none; ``rows``, the count of free rows and their stack; ``slot_of``, the
-account of each row). An account without a row reads the defaults, the same values a dense
-array held for it, so every rule reads the numbers it read before and results are
-bit-identical.
+slot, -1 when none; ``rows``, the book of free rows of :mod:`sim.kernels.rowbook`, as the
+ledger's arrears table keeps; ``slot_of``, the account of each row). An account without a
+row reads the defaults, the same values a dense array held for it, so every rule reads the
+numbers it read before and results are bit-identical.
 
 A kernel takes a row (:func:`take`) only when it writes a value other than the default; the
 collection process keeps a free row for every candidate without one before a span runs
@@ -23,6 +23,7 @@ import numpy as np
 from numba import njit
 
 import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
+from sim.kernels.bills import pop_row
 from sim.kernels.layout import FREE_ROWS, NEVER_ACTED
 
 
@@ -33,12 +34,9 @@ def take(row: np.ndarray, rows: np.ndarray, slot_of: np.ndarray, w: int) -> int:
     q = row[w]
     if q >= 0:
         return q
-    k = rows[FREE_ROWS]
-    if k == 0:
+    q = pop_row(rows, FREE_ROWS)
+    if q < 0:
         raise ValueError("the ladder's table has no free row")
-    k -= 1
-    q = rows[FREE_ROWS + 1 + k]
-    rows[FREE_ROWS] = k
     row[w] = q
     slot_of[q] = w
     return q
