@@ -8,9 +8,12 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
@@ -26,7 +29,7 @@ from sim.config import (
     ConfigWarning,
     config_reference,
 )
-from sim.store import RunNotFound
+from sim.store import RunNotFound, WorkerLost
 from sim.wording import paths_text
 
 console = Console(width=None if sys.stdout.isatty() else 132)
@@ -732,18 +735,44 @@ def _register_dashboard(sub: argparse._SubParsersAction) -> None:
     register(sub)
 
 
+STORING = ("cmd_run", "cmd_run_set")
+"""The commands that simulate into the run store: a ``kill`` (SIGTERM) stops them as Ctrl-C
+does, saying what was kept and how to continue, instead of ending them without a word."""
+
+
+@contextmanager
+def _sigterm_as_ctrl_c(command: str) -> Iterator[None]:
+    """While ``command`` (a handler's name) runs, a SIGTERM raises ``KeyboardInterrupt`` in
+    the main thread, when the command is one of :data:`STORING`."""
+    if command not in STORING or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.func
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _sigterm_as_ctrl_c(getattr(handler, "__name__", "")):
             warnings.simplefilter("always", ConfigWarning)
             warnings.showwarning = _show_warning
             return handler(args)
     except (ConfigError, RunNotFound, FileExistsError, ValueError) as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         return 2
+    except WorkerLost as exc:  # killed from outside: the run stops, what is stored stays
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        return 1
     except (KeyboardInterrupt, SystemError) as exc:
         from sim.api import interrupted
 

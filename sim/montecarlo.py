@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, nullcontext
 
 from rich.console import Console
@@ -31,11 +32,33 @@ from threadpoolctl import threadpool_limits
 
 from sim.config import RunConfig
 from sim.engine import PathResult, simulate_path
+from sim.store import WorkerLost
 
 ProgressCallback = Callable[[int, int], None]
 ChunkCallback = Callable[[list[PathResult]], None]
 PARENT_POLL_S = 0.5
 """How often a worker checks that the process that started it is still there (seconds)."""
+
+
+def _ending(exitcode: int | None) -> str | None:
+    """How a worker process ended, from its exit code (negative: the signal that ended it);
+    None while it runs."""
+    if exitcode is None:
+        return None
+    if exitcode < 0:
+        try:
+            return f"signal {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"signal {-exitcode}"
+    return f"exit code {exitcode}"
+
+
+def _endings(processes: list) -> list[str]:
+    """How the workers that ended did, each way once (:func:`_ending`), without the SIGTERM
+    with which the pool stops the others once one is lost."""
+    seen = list(dict.fromkeys(e for e in (_ending(p.exitcode) for p in processes) if e))
+    cause = [e for e in seen if e != "signal SIGTERM"]
+    return cause or seen
 
 
 def _exit_when_orphaned(parent: int, poll: float) -> None:
@@ -82,14 +105,18 @@ def _sigint_ignored() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _init_worker(parent: int) -> None:
+def _init_worker(parent: int, stops_on_sigint: bool = True) -> None:
     """Initializer of a local worker: exit with the parent, and on Ctrl-C without a traceback.
 
     Ctrl-C reaches every process of the terminal's foreground group; the parent reports
-    what happened, so a worker just stops.
+    what happened, so a worker just stops. A run that ignores Ctrl-C (``stops_on_sigint``
+    False: started in the background by a script, or under ``nohup``) keeps its workers
+    ignoring it too, as they started: a worker stopped by a signal its run ignores would
+    leave the run without it.
     """
     watch_parent(parent)
-    signal.signal(signal.SIGINT, _stop_quietly)
+    if stops_on_sigint:
+        signal.signal(signal.SIGINT, _stop_quietly)
 
 
 def _simulate_chunk(config: RunConfig, seed: int, paths: list[int],
@@ -363,29 +390,41 @@ def _run_local(workers: int, config: RunConfig, seed: int, chunks: list[list[int
     workers, instead of waiting for the queued work as a plain ``shutdown`` would.
     """
     ctx = multiprocessing.get_context("spawn")
+    stops = signal.getsignal(signal.SIGINT) is not signal.SIG_IGN  # as the run does
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                               initargs=(os.getpid(),))
+                               initargs=(os.getpid(), stops))
+    processes: list = []
     try:
         with _sigint_ignored():  # workers start deaf to Ctrl-C, until their initializer
             futures = [pool.submit(_simulate_chunk, config, seed, c, trace) for c in chunks]
+        processes = list((getattr(pool, "_processes", None) or {}).values())
         for fut in as_completed(futures):
             done(fut.result())
+    except BrokenProcessPool as exc:
+        endings = _endings(processes)  # before the others are stopped here
+        _stop(pool)
+        raise WorkerLost(endings) from exc
     except BaseException:
-        # The executor has no public way to stop running work: take its processes (and
-        # the thread that manages them) before shutdown forgets them.
-        processes = list((getattr(pool, "_processes", None) or {}).values())
-        manager = getattr(pool, "_executor_manager_thread", None)
-        pool.shutdown(wait=False, cancel_futures=True)
-        for proc in processes:
-            proc.terminate()
-        # Wait for that thread to see its workers gone and close its pipe, here: left to
-        # the interpreter's exit, its closing races the exit hook that wakes it (Python
-        # 3.11's concurrent.futures), which then writes to a closed pipe and prints an
-        # "OSError: Bad file descriptor" traceback after the run's own message.
-        if manager is not None:
-            manager.join(timeout=MANAGER_STOP_S)
+        _stop(pool)
         raise
     pool.shutdown()
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop ``pool`` at once: cancel the chunks not started and terminate its workers."""
+    # The executor has no public way to stop running work: take its processes (and
+    # the thread that manages them) before shutdown forgets them.
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        proc.terminate()
+    # Wait for that thread to see its workers gone and close its pipe, here: left to
+    # the interpreter's exit, its closing races the exit hook that wakes it (Python
+    # 3.11's concurrent.futures), which then writes to a closed pipe and prints an
+    # "OSError: Bad file descriptor" traceback after the run's own message.
+    if manager is not None:
+        manager.join(timeout=MANAGER_STOP_S)
 
 
 def _run_dask(address: str, config: RunConfig, seed: int, chunks: list[list[int]],

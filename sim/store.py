@@ -38,8 +38,8 @@ if TYPE_CHECKING:  # pandas loads when tables are read, not in every path worker
     import pandas as pd
 
 __all__ = ["MANIFEST", "PROGRESS", "CorruptRun", "IncompleteRun", "PartialRun", "Run",
-           "RunInterrupted", "RunNotFound", "SkippedFolder", "atomic_write", "list_runs",
-           "load_run", "new_run_id", "package_version", "read_manifest",
+           "RunInterrupted", "RunNotFound", "SkippedFolder", "WorkerLost", "atomic_write",
+           "list_runs", "load_run", "new_run_id", "package_version", "read_manifest",
            "remove_stale_temporaries", "resolve_run", "scan_runs", "write_run"]
 
 MANIFEST = "manifest.json"
@@ -76,6 +76,39 @@ class RunInterrupted(KeyboardInterrupt):
     def __init__(self, folder: Path, done: int, total: int):
         super().__init__(f"interrupted with {done} of {total} paths stored in {folder}")
         self.folder, self.done, self.total = folder, done, total
+
+
+class WorkerLost(RuntimeError):
+    """A local worker process ended before its paths were done: killed (``kill``, the
+    system's out-of-memory killer), or stopped by a Ctrl-C that its run ignores (a run
+    started in the background by a script). The run stops; the paths already stored stay
+    in its folder, to continue with ``creditsim run --resume``.
+
+    Attributes:
+        endings: how each worker that had ended did (``"signal SIGKILL"``, ``"exit code
+            1"``), in the order the pool started them.
+        folder, done, total: the run's folder and the paths stored in it of ``total``,
+            once the run that stored them knows them (:meth:`kept_in`); None before.
+    """
+
+    def __init__(self, endings: list[str], folder: object = None, done: int = 0,
+                 total: int = 0):
+        self.endings, self.folder, self.done, self.total = endings, folder, done, total
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        how = ", ".join(self.endings) or "for a reason the pool did not report"
+        text = (f"a worker process ended before its paths were done ({how}; SIGKILL is what "
+                f"the system's out-of-memory killer sends: fewer --workers need less memory); "
+                f"no run was written")
+        if self.folder is not None and self.done:
+            text += (f" ({self.done} of {self.total} paths are kept in {self.folder}: "
+                     f"continue with 'creditsim run --resume {self.folder}')")
+        return text
+
+    def kept_in(self, folder: object, done: int, total: int) -> WorkerLost:
+        """The same loss, saying where the ``done`` paths of ``total`` are kept."""
+        return WorkerLost(self.endings, folder, done, total)
 
 
 @dataclass(frozen=True)

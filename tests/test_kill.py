@@ -20,7 +20,7 @@ from pathlib import Path
 import psutil
 from helpers_engine import cli_command as _cli
 
-from sim.store import list_runs
+from sim.store import CHUNKS, list_runs
 
 WAIT_S = 120.0
 """Upper bound on waiting for a process to appear or go (a liveness bound, not a timing)."""
@@ -226,3 +226,99 @@ def test_ctrl_c_before_any_path_finished_names_the_folder_left(capsys):
     _interrupted(RunInterrupted(Path("runs/r1"), 3, 40))
     err = " ".join(capsys.readouterr().err.split())
     assert "(3 of 40 paths are kept in runs/r1: continue with" in err
+
+
+def _ignoring_sigint() -> None:
+    """In the child before exec: SIGINT ignored, as a script's shell leaves a command it
+    starts in the background (``cmd &``) or ``nohup`` does."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _chunk_stored(runs: Path) -> bool:
+    """Whether a run in the store ``runs`` has stored a chunk of paths."""
+    return any(f.name.startswith("chunk-") for f in runs.glob(f"*/{CHUNKS}/*"))
+
+
+def _stop_all(procs: list[psutil.Process]) -> None:
+    for p in procs:
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+
+
+def test_a_run_that_ignores_ctrl_c_keeps_its_workers_ignoring_it(tiny_yaml, tmp_path):
+    """A run started in the background ignores Ctrl-C sent to its process group; its workers
+    did not, so the run lost them and ended with a ``BrokenProcessPool`` traceback."""
+    runs = tmp_path / "runs"
+    proc = subprocess.Popen(_cli("run", str(tiny_yaml), "--paths", "60", "--workers", "2",
+                                 "--quiet", "--out", str(runs)),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, preexec_fn=_ignoring_sigint)
+    parent = psutil.Process(proc.pid)
+    family: list[psutil.Process] = []
+    try:
+        _wait_for(lambda: _chunk_stored(runs) or proc.poll() is not None, "a chunk on disk")
+        family = parent.children(recursive=True)
+        assert proc.poll() is None and list_runs(runs) == [], "finished before the Ctrl-C"
+        workers = _workers(parent)
+        assert len(workers) == 2 and not any(map(_catches_sigint, workers))
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=WAIT_S)
+    finally:
+        _stop_all([parent, *family])
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    [stored] = list_runs(runs)
+    assert out.strip().endswith(stored["run_id"])
+
+
+def test_a_worker_killed_mid_run_is_reported_with_the_folder_to_resume(tiny_yaml, tmp_path):
+    """A worker killed from outside (``kill -9``, the out-of-memory killer) ends the run
+    with one message, the signal and where the paths done are kept; never a traceback."""
+    runs = tmp_path / "runs"
+    proc = subprocess.Popen(_cli("run", str(tiny_yaml), "--paths", "400", "--workers", "2",
+                                 "--quiet", "--out", str(runs)),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_as_in_a_terminal)
+    parent = psutil.Process(proc.pid)
+    family: list[psutil.Process] = []
+    try:
+        _wait_for(lambda: _chunk_stored(runs) or proc.poll() is not None, "a chunk on disk")
+        family = parent.children(recursive=True)
+        assert proc.poll() is None, "the run ended before a worker could be killed"
+        os.kill(_workers(parent)[0].pid, signal.SIGKILL)
+        _, err = proc.communicate(timeout=WAIT_S)
+        _, alive = psutil.wait_procs(family, timeout=WAIT_S)
+    finally:
+        _stop_all([parent, *family])
+    assert proc.returncode == 1, err
+    assert "a worker process ended before its paths were done (signal SIGKILL" in err
+    assert "continue with 'creditsim run --resume" in err and "Traceback" not in err
+    assert alive == [] and list_runs(runs) == []
+
+
+def test_sigterm_stops_a_run_as_ctrl_c_does_saying_where_the_paths_are_kept(tiny_yaml,
+                                                                            tmp_path):
+    """``kill`` (SIGTERM) of the run: it stops its workers and says what it kept, as after
+    Ctrl-C, instead of ending without a word."""
+    runs = tmp_path / "runs"
+    proc = subprocess.Popen(_cli("run", str(tiny_yaml), "--paths", "400", "--workers", "2",
+                                 "--quiet", "--out", str(runs)),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_as_in_a_terminal)
+    parent = psutil.Process(proc.pid)
+    family: list[psutil.Process] = []
+    try:
+        _wait_for(lambda: _chunk_stored(runs) or proc.poll() is not None, "a chunk on disk")
+        family = parent.children(recursive=True)
+        assert proc.poll() is None, "the run ended before it could be stopped"
+        proc.terminate()
+        _, err = proc.communicate(timeout=WAIT_S)
+        _, alive = psutil.wait_procs(family, timeout=WAIT_S)
+    finally:
+        _stop_all([parent, *family])
+    assert proc.returncode == 130, err
+    assert "interrupted before the run was stored; no run was written" in err
+    assert "continue with 'creditsim run --resume" in err and "Traceback" not in err
+    assert alive == [] and list_runs(runs) == []
