@@ -300,27 +300,32 @@ def _read_text(path: Path) -> str:
         raise ConfigError(f"{path}: not a YAML config: it must be UTF-8 text") from None
 
 
-def _file_name(path: Path, key: str, value: object) -> Path:
+def _file_name(path: Path, key: str, value: object, of_deal: bool = False) -> Path:
+    """The file a ``key`` (``base`` or ``deal``) of the file ``path`` names: relative to
+    it, else a shipped one (:func:`_shipped_file`); ``of_deal``: ``path`` is a deal file,
+    whose ``base`` is a deal."""
+    deal = key == "deal" or of_deal
     if not isinstance(value, str) or not value.strip():
-        example = "deals/baitiao_2015.yaml" if key == "deal" else "baseline.yaml"
+        example = "deals/baitiao_2015.yaml" if deal else "baseline.yaml"
         raise ConfigError(f"{path}: {key} = {short_value(value)}: must be a file name "
                           f"(relative to {path.name}), e.g. {example}")
     target = path.parent / value
     if target.exists():
         return target
-    return _shipped_file(path, key, value, target)
+    return _shipped_file(path, key, value, target, deal)
 
 
-def _shipped_file(path: Path, key: str, value: str, target: Path) -> Path:
-    """The shipped config (``base``) or deal (``deal``) that ``value`` names, when no file
+def _shipped_file(path: Path, key: str, value: str, target: Path, deal: bool) -> Path:
+    """The shipped deal (``deal: card_trust``, or the ``base`` of a deal file, ``deal``
+    True) or config (the ``base`` of a run config) that ``value`` names, when no file
     ``target`` sits next to ``path``: ``base: baseline`` works from any folder, as
     ``creditsim run baseline`` does.
 
     Raises:
         ConfigError: when ``value`` names no shipped file either; the message lists them.
     """
-    kind, folder = ("deal", "deals") if key == "deal" else ("config", "configs")
-    shipped = shipped_deals() if key == "deal" else shipped_configs()
+    kind, folder = ("deal", "deals") if deal else ("config", "configs")
+    shipped = shipped_deals() if deal else shipped_configs()
     named = Path(value)
     name = named.name.removesuffix(".yaml")
     if named.parent in (Path("."), Path(folder)) and name in shipped:
@@ -404,9 +409,11 @@ def read_config_file(path: Path, schema: Any, _seen: tuple[Path, ...] = (),
         if isinstance(data["deal"], str):  # a deal file, relative to this file: a whole deal
             deal_file = read_config_file(_file_name(path, "deal", data.pop("deal")),
                                          _section_of(schema, "deal"), seen)
-    if "base" in data:
-        base = read_config_file(_file_name(path, "base", data.pop("base")), schema, seen,
-                                _is_base=True)
+    if "base" in data:  # a run config's base is a run config; a deal file's, a deal
+        model = _model_in(schema)
+        of_deal = model is not None and "deal" not in model.model_fields
+        base = read_config_file(_file_name(path, "base", data.pop("base"), of_deal), schema,
+                                seen, _is_base=True)
         data = merge_over_base(base, data, schema, source=str(path))
     if deal_file is not None:
         data["deal"] = deal_file

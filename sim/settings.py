@@ -111,10 +111,23 @@ def _assign(data: dict, parts: list[str], value: Any, text: str) -> None:
         node[last] = value
 
 
+def _deal_file(name: str, text: str) -> dict:
+    """The deal ``--set deal=NAME`` names: a deal file, or a shipped deal's name (as
+    ``deal: card_trust`` in a config file and ``--deal card_trust``)."""
+    from sim.config import read_deal_yaml
+    from sim.shipped import resolve_deal
+
+    try:
+        return read_deal_yaml(Path(resolve_deal(name)))
+    except ConfigError as err:
+        raise ConfigError(f"--set {text!r}: {err}") from None
+
+
 def apply_settings(config: RunConfig, settings: list[str] | None) -> RunConfig:
     """``config`` with every ``KEY=VALUE`` of ``settings`` applied, validated as a whole.
 
-    Later settings of the same key win. Setting ``macro.scenario`` without a
+    Later settings of the same key win. ``deal=NAME`` takes a deal file or a shipped deal's
+    name, as ``deal:`` does in a config file. Setting ``macro.scenario`` without a
     ``macro.shock...`` setting drops the old scenario's shock, so that the new scenario's
     applies (as when a config file names a scenario and no shock).
 
@@ -127,6 +140,8 @@ def apply_settings(config: RunConfig, settings: list[str] | None) -> RunConfig:
     data = copy.deepcopy(config.model_dump(mode="python"))
     parsed = [(text, *parse_setting(text)) for text in settings]
     for text, parts, value in parsed:
+        if parts == ["deal"] and isinstance(value, str):  # a deal file, as `deal:` names one
+            value = _deal_file(value, text)
         _assign(data, parts, value, text)
     keys = {".".join(parts) for _, parts, _ in parsed}
     if "macro.scenario" in keys and not any(k.startswith("macro.shock") for k in keys):

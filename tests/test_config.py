@@ -232,6 +232,28 @@ def test_base_and_deal_may_name_shipped_files_from_any_folder(tmp_path):
     assert load_config(path).book.horizon_months == 36
 
 
+def test_a_deal_files_base_may_name_a_shipped_deal(tmp_path):
+    """A treasury user varying a shipped deal writes ``base: baitiao_2015`` in a deal file:
+    a deal's base is a deal, looked up among the shipped deals as ``deal:`` is."""
+    from sim.shipped import shipped_configs, shipped_deals
+
+    deal = tmp_path / "wider_reserve.yaml"
+    deal.write_text("base: baitiao_2015\nname: wider_reserve\n")
+    config = tmp_path / "run.yaml"
+    config.write_text(f"base: baseline\ndeal: {deal.name}\n")
+    shipped = tmp_path / "shipped.yaml"
+    shipped.write_text(f"base: baseline\ndeal: {shipped_deals()['baitiao_2015']}\n")
+    got, want = load_config(config).deal, load_config(shipped).deal
+    assert got.name == "wider_reserve" and got.model_dump(exclude={"name"}) \
+        == want.model_dump(exclude={"name"})
+    deal.write_text("base: baselin\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(config)
+    assert "not a shipped deal; shipped deals: " in str(info.value)
+    assert "baitiao_2015" in str(info.value) and "baseline" not in shipped_deals()
+    assert "baseline" in shipped_configs()
+
+
 def test_missing_base_names_the_file_and_the_shipped_configs(tmp_path):
     path = tmp_path / "small.yaml"
     path.write_text("base: baselin\n")

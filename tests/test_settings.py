@@ -231,3 +231,22 @@ def test_set_with_from_manifest_says_the_rerun_is_exact(tmp_path, capsys):
     assert rc == 2
     assert "--from-manifest reruns the stored run exactly, with the overrides recorded in its " \
            "manifest" in " ".join(capsys.readouterr().err.split())
+
+
+def test_a_deal_may_be_set_by_a_shipped_deals_name_or_a_file(standard, tmp_path):
+    """``--set deal=card_trust`` is the shipped deal, as ``deal: card_trust`` in a config file
+    and ``--deal card_trust`` are; a file name works too, and a wrong name lists the deals."""
+    from sim.shipped import shipped_deals
+
+    named = apply_settings(standard, ["deal=card_trust"]).deal
+    by_file = apply_settings(standard, [f"deal={shipped_deals()['card_trust']}"]).deal
+    assert named is not None and named == by_file != standard.deal
+    own = tmp_path / "my_deal.yaml"
+    own.write_text("base: card_trust\nname: my_deal\n")
+    assert apply_settings(standard, [f"deal={own}"]).deal.name == "my_deal"
+    with pytest.raises(ConfigError) as info:
+        apply_settings(standard, ["deal=card_trus"])
+    message = str(info.value)
+    assert message.startswith("--set 'deal=card_trus': ") and "shipped deals: " in message
+    assert "card_trust" in message and "\n" not in message
+    assert apply_settings(standard, ["deal=null"]).deal is None
