@@ -419,9 +419,11 @@ def cmd_trace(args: argparse.Namespace) -> int:
     from sim.config import load_config
     from sim.reference import stored_run_replay, trace_borrower
     from sim.shipped import resolve_config
-    from sim.store import MANIFEST, load_run
+    from sim.store import MANIFEST, PROGRESS, load_run, resolve_run
 
     given = Path(args.config)
+    if given.is_dir() and (given / PROGRESS).is_file() and not (given / MANIFEST).is_file():
+        resolve_run(given)  # a stopped run: says so, and how to continue it
     if given.is_dir() and (given / MANIFEST).is_file():  # a stored run: its config and seed
         run = load_run(given, tables=())
         config, config_seed, paths = stored_run_replay(run.manifest)
@@ -620,7 +622,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=_workers, default=1,
                    help="local worker processes (default: 1)")
     p.add_argument("--scheduler", help="Dask scheduler address (instead of local processes)")
-    p.add_argument("--out", default="runs", help="run-store folder (default: runs)")
+    p.add_argument("--out", "--runs", dest="out", default="runs",
+                   help="run-store folder to write to, and to find --from-manifest RUN in "
+                        "(default: runs; --runs, as the reading commands call it, is the "
+                        "same)")
     p.add_argument("--deal", help="deal file replacing the config's deal, e.g. "
                    "configs/deals/baitiao_2015.yaml; 'none' runs without one")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
@@ -657,7 +662,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_seed, help="root seed shared by all (default: the first's)")
     p.add_argument("--workers", type=_workers, default=1,
                    help="local worker processes (default: 1)")
-    p.add_argument("--out", default="runs", help="run-store folder (default: runs)")
+    p.add_argument("--out", "--runs", dest="out", default="runs",
+                   help="run-store folder (default: runs; --runs is the same)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_run_set)
 

@@ -241,7 +241,7 @@ def test_report_of_a_folder_that_is_not_a_run(tmp_path, capsys):
     rc = main(["report", str(tmp_path)])
     err = flat(capsys.readouterr().err)
     assert rc == 2
-    assert "not a run folder" in err and "Traceback" not in err
+    assert "this folder holds no run" in err and "Traceback" not in err
 
 
 def test_trace_of_a_borrower_outside_the_book(tiny_yaml, capsys):
@@ -515,3 +515,14 @@ def test_the_store_check_leaves_nothing_behind(tmp_path):
 
     check_store(tmp_path / "new" / "runs", "tiny", 5)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_run_and_run_set_take_runs_for_the_store_as_the_reading_commands_do():
+    """``--runs`` names the run store in ``report``, ``compare`` and ``deal-report``: ``run``
+    (which finds ``--from-manifest RUN`` there) and ``run-set`` take it as ``--out``."""
+    from sim.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["run", "--from-manifest", "r1", "--runs", "store"]).out == "store"
+    assert parser.parse_args(["run-set", "a", "b", "--runs", "store"]).out == "store"
+    assert parser.parse_args(["run", "baseline"]).out == "runs"

@@ -173,7 +173,8 @@ def test_readers_refuse_an_incomplete_run_and_say_how_to_continue_it(monkeypatch
     with pytest.raises(IncompleteRun):
         load_run(folder.name, runs)  # by id under the store
     for argv in (["report", str(folder)], ["compare", str(complete), str(folder)],
-                 ["rolls", folder.name, "--runs", str(runs)]):
+                 ["rolls", folder.name, "--runs", str(runs)],
+                 ["trace", str(folder), "--borrower", "1"]):
         assert main(argv) == 2
         err = _said(capsys)
         assert "incomplete run" in err and "--resume" in err and "Traceback" not in err
@@ -200,6 +201,14 @@ def test_a_complete_run_a_running_run_and_a_non_run_are_refused(monkeypatch, tmp
     assert "this run is complete" in _said(capsys)
     assert main(["run", "--resume", str(tmp_path)]) == 2
     assert "not a run that can be resumed" in _said(capsys)
+    assert main(["run", "--resume", str(tmp_path / "nowhere")]) == 2
+    assert "nowhere: no such folder; give the folder of a stopped run" in _said(capsys)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["report", str(empty), "--runs", str(runs)]) == 2
+    said = _said(capsys)
+    assert "empty: this folder holds no run (no manifest.json in it)" in said
+    assert f"'ls {runs}'" in said and "does not exist" not in said
     folder = _stopped_run(monkeypatch, runs, load_config(TINY))
     holder = PartialRun.open(folder)  # another process would hold the same lock
     try:
