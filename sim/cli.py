@@ -23,6 +23,7 @@ from sim.argtypes import whole_number
 from sim.arguments import MAX_WORKERS
 from sim.config import (
     MAX_BORROWERS,
+    MAX_LAUNCH_BORROWERS,
     MAX_PATHS,
     MAX_SEED,
     ConfigError,
@@ -67,7 +68,7 @@ _paths = bounded_number("paths", 1, MAX_PATHS)
 _seed = bounded_number("seed", 0, MAX_SEED)
 _workers = bounded_number("workers", 1, MAX_WORKERS)
 _borrower = bounded_number("borrower", 0, MAX_BORROWERS - 1)
-_borrowers = bounded_number("sizes", 1, MAX_BORROWERS)
+_launch_book = bounded_number("sizes", 1, MAX_LAUNCH_BORROWERS)  # book.initial_borrowers
 
 
 def _quantile(text: str) -> float:
@@ -711,10 +712,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="speed and memory of the full model on this machine")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--sizes", type=_borrowers, nargs="+", default=[10_000, 100_000, 1_000_000],
+    p.add_argument("--sizes", type=_launch_book, nargs="+", default=[10_000, 100_000, 1_000_000],
                    help="books (borrowers at launch) to time (default: 10000 100000 1000000)")
     p.add_argument("--months", type=int, help="horizon in months (default: the config's)")
-    p.add_argument("--reference-size", type=_borrowers, default=1_000,
+    p.add_argument("--reference-size", type=_launch_book, default=1_000,
                    help="borrowers for the reference engine's path (default: 1000)")
     p.add_argument("--repeat", type=bounded_number("repeat", 1, 20), default=1,
                    help="timings per engine size; the best is kept (default: 1)")
@@ -770,7 +771,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], int] = args.func
     try:
         with warnings.catch_warnings(), _sigterm_as_ctrl_c(getattr(handler, "__name__", "")):
-            warnings.simplefilter("always", ConfigWarning)
+            # once each: a command may read its config file twice (the run's estimate, then
+            # the run), and would repeat the file's warnings
+            warnings.simplefilter("default", ConfigWarning)
             warnings.showwarning = _show_warning
             return handler(args)
     except (ConfigError, RunNotFound, FileExistsError, ValueError) as exc:

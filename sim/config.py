@@ -40,7 +40,9 @@ FeeTerm = Annotated[int, Field(ge=3, le=12)]
 MAX_NAME = 100  # characters of a config name: it is part of a run's folder name
 UNNAMED = "unnamed"  # the name of a config built in Python without one
 MAX_PATHS = 100_000
-MAX_BORROWERS = 5_000_000 + 1_000_000 * 239  # most borrower slots a book may have (capacity)
+MAX_LAUNCH_BORROWERS = 5_000_000
+"""Most borrowers a book may onboard at month 0 (``book.initial_borrowers``)."""
+MAX_BORROWERS = MAX_LAUNCH_BORROWERS + 1_000_000 * 239  # most borrower slots a book may have
 MAX_SEED = 2**63 - 1  # a root seed fits a signed 64-bit integer (manifest, tables)
 MAX_MONEY = 10_000_000.0  # currency units: the largest limit, balance or cost a key may give
 
@@ -53,7 +55,7 @@ class BookConfig(_Model):
     """Size and growth of the book of borrowers."""
 
     initial_borrowers: int = Field(
-        20_000, ge=1, le=5_000_000,
+        20_000, ge=1, le=MAX_LAUNCH_BORROWERS,
         description="Borrowers onboarded at month 0 (count; the book's size is the user's "
         "scenario, not behaviour)."
     )

@@ -526,3 +526,15 @@ def test_run_and_run_set_take_runs_for_the_store_as_the_reading_commands_do():
     assert parser.parse_args(["run", "--from-manifest", "r1", "--runs", "store"]).out == "store"
     assert parser.parse_args(["run-set", "a", "b", "--runs", "store"]).out == "store"
     assert parser.parse_args(["run", "baseline"]).out == "runs"
+
+
+def test_a_configs_warning_is_said_once_per_command(tmp_path, capsys):
+    """The run reads its config file for the estimate and again for the run: a warning of
+    the file (here, a distribution replacing the base's) is said once, each command."""
+    config = tmp_path / "one_plan.yaml"
+    config.write_text("base: baseline\ndeal: null\nspending: {plan_mix: {12: 1.0}}\n"
+                      "book: {initial_borrowers: 40, new_borrowers_per_month: 4, "
+                      "horizon_months: 6}\n")
+    for _ in range(2):
+        assert main(["run", str(config), "--paths", "1", "--out", str(tmp_path / "runs")]) == 0
+        assert flat(capsys.readouterr().err).count("spending.plan_mix replaces") == 1
