@@ -353,8 +353,9 @@ def _parse(path: Path, text: str, schema: Any) -> dict:
         data = load_yaml(text)
     except YamlLimitError as exc:
         raise ConfigError(f"{path}: {exc}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {str(exc)[:600]}") from None
+    except yaml.YAMLError as exc:  # its marks name the text "<unicode string>": the file
+        text = str(exc).replace('"<unicode string>"', str(path.name))
+        raise ConfigError(f"{path}: not valid YAML: {text[:600]}") from None
     if data is None:
         raise ConfigError(_empty_file(path, schema))
     if not isinstance(data, dict):

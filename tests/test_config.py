@@ -210,6 +210,7 @@ def test_bad_files_name_the_file(tmp_path, text, needle):
         load_config(path)
     assert needle in str(info.value)
     assert "bad.yaml" in str(info.value) or "nowhere.yaml" in str(info.value)
+    assert "<unicode string>" not in str(info.value)  # a syntax error's place is in the file
 
 
 def test_base_and_deal_may_name_shipped_files_from_any_folder(tmp_path):
