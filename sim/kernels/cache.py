@@ -9,7 +9,10 @@ there starts a fresh folder, and the kernels compile again once (about 40 s).
 
 Folders of other sources (an older version of the kernels) that no process has used for
 :data:`STALE_DAYS` days are removed when a folder is chosen, so that upgrades do not pile up
-compiled code (about 15 MB a version); the folder in use is touched each time it is chosen.
+compiled code (15-25 MB a version); so are those beyond the :data:`KEEP_RECENT` most
+recently used, once unused for :data:`IDLE_DAYS` (a developer's edits make a version each:
+40 versions, 833 MB, were seen within a month on one machine). The folder in use is touched
+each time it is chosen.
 
 The folder is ``<base>/<digest>``, where ``<base>`` is ``NUMBA_CACHE_DIR`` when set, else the
 user's cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``, then ``creditsim/numba``), else the
@@ -33,6 +36,11 @@ RULES = (SOURCES.parent / "delinquency.py",)
 """Sources outside ``sim/kernels`` whose functions the kernels compile (``due_time``)."""
 STALE_DAYS = 30
 """Days after which another version's folder, unused, is removed."""
+KEEP_RECENT = 8
+"""Other versions' folders kept however many there are: the most recently used."""
+IDLE_DAYS = 1.0
+"""Days unused after which a folder beyond the :data:`KEEP_RECENT` most recent is removed (a
+day: longer than any run or test session that may still be reading it)."""
 
 
 def sources_digest() -> str:
@@ -56,25 +64,33 @@ def _writable(folder: Path) -> bool:
 
 def prune(base: Path, keep: str, now: float | None = None) -> list[Path]:
     """Remove the folders in ``base`` other than ``keep`` whose last use (modification time)
-    is more than :data:`STALE_DAYS` days before ``now`` (default: the current time).
+    is more than :data:`STALE_DAYS` days before ``now`` (default: the current time), and
+    those beyond the :data:`KEEP_RECENT` most recently used whose last use is more than
+    :data:`IDLE_DAYS` before ``now``.
 
     Only folders named like a digest (16 hex digits) are considered; errors (a folder
-    removed by another process meanwhile, no permission) are ignored. Returns those removed.
+    removed by another process meanwhile, no permission) are ignored. Returns those removed,
+    the least recently used first.
     """
     now = time.time() if now is None else now
-    removed = []
+    used: list[tuple[float, Path]] = []
     for folder in base.iterdir():
         name = folder.name
         if name == keep or len(name) != 16 or not all(c in "0123456789abcdef" for c in name):
             continue
         try:
-            stale = now - folder.stat().st_mtime > STALE_DAYS * 86400 and folder.is_dir()
+            if folder.is_dir():
+                used.append((folder.stat().st_mtime, folder))
         except OSError:
             continue
-        if stale:
+    used.sort(reverse=True)  # the most recently used first
+    removed = []
+    for rank, (last, folder) in enumerate(used):
+        idle = (now - last) / 86400
+        if idle > STALE_DAYS or (rank >= KEEP_RECENT and idle > IDLE_DAYS):
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
-    return removed
+    return removed[::-1]
 
 
 def cache_folder() -> Path:
