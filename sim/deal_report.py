@@ -1,8 +1,10 @@
 """The deal's cash-flow report: one path of a run, period by period, as a trustee reports it.
 
 A trustee (or servicer) report lists, for each payment date, what the pool did (balance,
-collections by type, defaults, delinquency, yield), the deal's tests (excess spread, each
-trigger's value against its threshold, the reserve against its requirement) and what each
+collections by type, defaults, delinquency, purchases, the pool sold at a clean-up call,
+yield), the deal's other cash (sale proceeds, swap, reserve drawn, fees, residual: with the
+notes' payments, each period's cash in and out reconcile), the deal's tests (excess spread,
+each trigger's value against its threshold, the reserve against its requirement) and what each
 note received (interest, principal), what it still owes (balance, factor), what it lost
 (writedown) and how much protection it has left (credit enhancement). This module builds that
 table from a stored run, once, as a pandas DataFrame; the command line prints and exports it
@@ -73,8 +75,13 @@ DEAL_COLUMNS: tuple[Column, ...] = (
     Column("pool.defaults", "defaults", "defaults"),
     Column("pool.delinquent", "delinquent_balance", "delinquent balance"),
     Column("pool.purchased", "purchased", "receivables bought"),
+    Column("pool.sold", "sold", "pool sold or returned"),
     Column("pool.balance_end", "pool_balance_end", "pool balance, end"),
+    Column("deal.sale_proceeds", "sale_proceeds", "sale proceeds"),
+    Column("deal.swap_receipt", "swap_receipt", "net swap received"),
+    Column("deal.reserve_draw", "reserve_draw", "reserve drawn"),
     Column("deal.fees", "fees_paid", "senior fees paid"),
+    Column("deal.swap_paid", "swap_paid", "net swap paid"),
     Column("deal.excess_spread_gross", "excess_spread_gross", "excess spread, gross", "rate"),
     Column("deal.excess_spread_net", "excess_spread", "excess spread, net of losses", "rate"),
     Column("deal.reserve", "reserve_balance", "reserve balance"),
@@ -84,7 +91,18 @@ DEAL_COLUMNS: tuple[Column, ...] = (
     Column("deal.sequential", "sequential", "sequential pay", "flag"),
 )
 """Deal-level columns, read from the ``pool``, ``waterfall`` and (deal-level columns of) the
-``notes`` tables, the first table holding the column winning."""
+``notes`` tables, the first table holding the column winning.
+
+With them the report reconciles on its own in every period (docs/REPORTS.md): interest +
+principal collected + recoveries + sale proceeds + net swap received = senior fees + net swap
+paid + the notes' interest and principal + receivables bought + residual + (reserve balance -
+reserve drawn). The pool sold is the pool's balance bought back at a clean-up call (for the
+sale proceeds) or handed back to the originator at the legal final period (for nothing);
+reserve drawn is the whole reserve brought forward, which every period's funds include
+(docs/WATERFALL.md §5.2)."""
+
+SWAP_COLUMNS = ("deal.swap_receipt", "deal.swap_paid")
+"""Left out when the run's deal has no swap (always 0), as the PDL balance without a ledger."""
 
 NOTE_COLUMNS: tuple[Column, ...] = (
     Column("interest", "interest_paid", "interest paid"),
@@ -273,10 +291,13 @@ def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
     return num.where(den > 0) / den.where(den > 0)
 
 
-def _deal_columns(frame: pd.DataFrame, report: DealReport) -> dict[str, pd.Series]:
+def _deal_columns(frame: pd.DataFrame, report: DealReport,
+                  swap: bool = True) -> dict[str, pd.Series]:
     cols: dict[str, pd.Series] = {}
     legacy = "excess_spread_gross" not in frame and "excess_spread" in frame
     for c in DEAL_COLUMNS:
+        if not swap and c.key in SWAP_COLUMNS:  # the deal has no swap: no column
+            continue
         source = c.source
         if legacy and c.key == "deal.excess_spread_gross":
             source = "excess_spread"
@@ -385,9 +406,10 @@ def build_deal_report(tables: Mapping[str, pd.DataFrame], path: int | None = Non
         note: The note whose loss ``quantile`` ranks paths by (default: the most junior).
         run_id: Shown in exports.
         deal: The run's deal terms (the manifest's ``config.deal``), when known: a deal
-            without a principal deficiency ledger (``pdl`` false) has no PDL column, and its
-            clean-up call sets the small-pool level. Without them, the PDL column is shown and
-            the level is `SMALL_POOL`.
+            without a principal deficiency ledger (``pdl`` false) has no PDL column, one
+            without a swap (``swap`` None) no swap columns (`SWAP_COLUMNS`), and its
+            clean-up call sets the small-pool level. Without them, the PDL and swap columns
+            are shown and the level is `SMALL_POOL`.
 
     Returns:
         A `DealReport`.
@@ -417,7 +439,8 @@ def build_deal_report(tables: Mapping[str, pd.DataFrame], path: int | None = Non
         selection = f"path {path} of {len(paths)}"
     report = DealReport(pd.DataFrame(), path, selection, names, [], run_id=run_id)
     frame = _deal_frame(tables, path)
-    cols = _deal_columns(frame, report)
+    swap = deal is None or "swap" not in deal or deal["swap"] is not None
+    cols = _deal_columns(frame, report, swap=swap)
     cols.update(_trigger_columns(tables, path, report))
     cols.update(_note_columns(tables, path, frame, report,
                               pdl=deal is None or bool(deal.get("pdl", True))))

@@ -96,6 +96,13 @@ def test_the_pdl_column_is_left_out_when_the_deal_keeps_no_ledger():
     assert not any("PDL" in m for m in rep.missing)  # not a column the run lacks
 
 
+def test_the_swap_columns_are_left_out_when_the_deal_has_no_swap():
+    assert "deal.swap_paid" in build_deal_report(hand_tables(), path=1).table  # terms unknown
+    rep = build_deal_report(hand_tables(), path=1, deal={"swap": None})
+    assert not any("swap" in c for c in rep.table)
+    assert not any("swap" in m for m in rep.missing)  # not a column the run lacks
+
+
 def test_annualised_pool_rates_are_blank_once_the_pool_is_below_the_clean_up_level():
     """Path 1 loses 30 of a pool of 50 in period 2 and ends at 0: 720 % a year is no rate."""
     rep = build_deal_report(hand_tables(), path=1, deal={"clean_up_call": {"call_pct": 0.1}})
@@ -188,6 +195,13 @@ def test_columns_a_run_lacks_are_left_out_with_a_note_and_new_ones_show_up():
     assert "trigger.cdr.value" not in rep.table
     assert any("credit enhancement" in m for m in rep.missing)
     assert any("reserve balance" in m for m in rep.missing)
+    # nor the pool sold (no 'sold' in its pool table) nor the waterfall log's sources
+    rep = build_deal_report(tables, path=1)
+    assert "pool.sold" not in rep.table and "deal.reserve_draw" not in rep.table
+    assert any("pool sold or returned: not recorded in this run ('sold')" == m
+               for m in rep.missing)
+    assert any(m.startswith("reserve drawn") for m in rep.missing)
+    assert rep.table["deal.sale_proceeds"].tolist() == [0.0] * 3  # in its notes table
 
 
 def test_csv_and_xlsx_read_back_to_the_same_numbers(tmp_path):
@@ -272,6 +286,78 @@ def deal_run(tmp_path_factory):
     cfg = deep_merge(base, TINY)
     cfg["deal"] = deep_merge(deal, {"cutoff_month": 4, "revolving_months": 2})
     return sim.run(cfg, paths=2, seed=3, out=root)
+
+
+SWAP_DEAL = {"cutoff_month": 4, "revolving_months": 2, "clean_up_call": {"call_pct": 0.1},
+             "eligibility": {"min_months_on_book": 3}}
+"""The card trust on the tiny book: seasoning and call level it can meet (its own 6 months
+on book and 5 % are more than a 4-month-old book and 8 periods give)."""
+
+
+@pytest.fixture(scope="module")
+def swap_run(tmp_path_factory):
+    """Floating notes hedged by a swap: on both paths the vehicle pays the swap in some
+    periods and receives it in others, and the pool is called in period 6."""
+    root = tmp_path_factory.mktemp("swapruns")
+    cfg = deep_merge(read_yaml(CONFIGS / "baseline.yaml"), TINY)
+    cfg["deal"] = deep_merge(read_yaml(CONFIGS / "deals" / "card_trust.yaml"), SWAP_DEAL)
+    return sim.run(cfg, paths=2, seed=3, out=root)
+
+
+def cash_in_minus_cash_out(rep: DealReport) -> pd.Series:
+    """What came into the vehicle minus what went out, per period, from the report's columns.
+
+    cash in  = interest collected + principal collected + recoveries + sale proceeds
+               + net swap received
+    cash out = senior fees paid + net swap paid + every note's interest paid and principal
+               paid + receivables bought + residual released + change in reserve
+    change in reserve = reserve balance (at the period's end) - reserve drawn (the waterfall
+               draws the whole reserve into each period's funds and refills it after the
+               notes)
+    A deal without a swap has no swap columns: they count as 0.
+    """
+    t = rep.table
+    swap = "deal.swap_paid" in t
+    cash_in = (t["pool.interest"] + t["pool.principal"] + t["pool.recoveries"]
+               + t["deal.sale_proceeds"] + (t["deal.swap_receipt"] if swap else 0.0))
+    notes = sum(t[f"note.{n}.interest"] + t[f"note.{n}.principal"] for n in rep.notes)
+    cash_out = (t["deal.fees"] + (t["deal.swap_paid"] if swap else 0.0) + notes
+                + t["pool.purchased"] + t["deal.residual"]
+                + (t["deal.reserve"] - t["deal.reserve_draw"]))
+    return cash_in - cash_out
+
+
+@pytest.mark.parametrize("name", ["deal_run", "swap_run"])
+def test_cash_in_equals_cash_out_in_every_period_the_call_and_the_swap_included(name, request):
+    """The report reconciles on its own, to the cent, in every period of every path
+    (`cash_in_minus_cash_out`), the period of the clean-up call (the pool sold for the notes'
+    repayment) and a swap's payments and receipts included."""
+    run = request.getfixturevalue(name)
+    deal = run.manifest["config"]["deal"]
+    for path in (0, 1):
+        rep = build_deal_report(run.tables, path, deal=deal)
+        t = rep.table
+        assert t.index[-1] == 6  # the call's period, the report's last
+        sale = t["deal.sale_proceeds"]  # the pool left, sold at the call
+        assert (sale.loc[:5] == 0).all() and sale.loc[6] > 0
+        assert sale.loc[6] == pytest.approx(t.loc[6, "pool.sold"], abs=0.005)
+        assert t["deal.reserve_draw"].iloc[1:].tolist() == t["deal.reserve"].iloc[:-1].tolist()
+        assert ("deal.swap_paid" in t) == ("deal.swap_receipt" in t) == (deal["swap"] is not None)
+        if deal["swap"] is not None:  # both ways, within the report
+            assert (t["deal.swap_paid"] > 0).any() and (t["deal.swap_receipt"] > 0).any()
+        gap = cash_in_minus_cash_out(rep)
+        assert gap.abs().max() < 0.005, gap  # half a cent: equal to the cent
+
+
+def test_the_pool_rolls_forward_from_its_start_to_its_end_in_every_period(deal_run):
+    """pool balance, start - principal collected - defaults + receivables bought - pool sold
+    or returned = pool balance, end; at the call the pool sold is all that was left."""
+    t = build_deal_report(deal_run.tables, 0).table
+    rolled = (t["pool.balance_begin"] - t["pool.principal"] - t["pool.defaults"]
+              + t["pool.purchased"] - t["pool.sold"])
+    assert (rolled - t["pool.balance_end"]).abs().max() < 0.005
+    assert t.loc[6, "pool.sold"] > 0 and t.loc[6, "pool.balance_end"] == 0.0
+    assert (t.loc[:5, "pool.sold"] == 0).all()
 
 
 def test_deal_report_command_prints_and_exports(deal_run, tmp_path, capsys):
