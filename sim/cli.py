@@ -471,10 +471,17 @@ def cmd_run_set(args: argparse.Namespace) -> int:
     from sim.shipped import resolve_config
 
     check_store(args.out, "", 0)  # each run checks its own folder name before its work
-    configs = [resolve_config(c) for c in args.configs]
+    files = [resolve_config(c) for c in args.configs]
+    configs = [_with_deal(f, args.deal) for f in files]  # the same deal for every policy
+    if args.set:  # the same changes to every policy (a smaller book, a longer horizon...)
+        from sim.config import load_config
+        from sim.settings import apply_settings
+
+        configs = [apply_settings(load_config(c), args.set) for c in configs]
+    changed = bool(args.deal or args.set)
     runs, table, pairings = run_policy_set_checked(
         configs, paths=args.paths, seed=args.seed, workers=args.workers, out=args.out,
-        progress=not args.quiet)
+        progress=not args.quiet, bases=files if changed else None)
     ref = runs[0].manifest
     console.print(run_set_table(table, ref["name"], pairings, int(ref["paths"]), ref["seed"]))
     _warn(small_sample_warning(int(ref["paths"])))
@@ -665,6 +672,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="local worker processes (default: 1)")
     p.add_argument("--out", "--runs", dest="out", default="runs",
                    help="run-store folder (default: runs; --runs is the same)")
+    p.add_argument("--deal", help="deal file or shipped deal replacing every config's deal; "
+                   "'none' runs them without one")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="change one value of every config alike, e.g. --set "
+                        "book.initial_borrowers=2000 (repeatable; keys as for run --set)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_run_set)
 

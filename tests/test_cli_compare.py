@@ -189,3 +189,24 @@ def test_run_set_compares_tranche_losses_too(tmp_path):
     _, table = run_policy_set(paths, paths=1, out=None)
     metrics = set(table["metric"])
     assert {"note_loss_senior", "note_loss_mezzanine", "note_loss_subordinated"} <= metrics
+
+
+def test_run_set_changes_every_policy_alike_with_set_and_deal(tmp_path, capsys):
+    """``--set`` and ``--deal`` apply to every config of the set, as ``run`` applies them to
+    one; each run's manifest records the change from its own file."""
+    from sim.store import load_run
+
+    cfg = tmp_path / "a.yaml"
+    cfg.write_text(TINY.format(n=40))
+    other = tmp_path / "b.yaml"
+    other.write_text(TINY.format(n=40).replace("name: tiny", "name: other")
+                     + "collections: {collectors: {count: 5}}\n")
+    assert main(["run-set", str(cfg), str(other), "--paths", "1", "--quiet", "--deal", "none",
+                 "--set", "book.initial_borrowers=30", "--out", str(tmp_path / "runs")]) == 0
+    folders = [line for line in capsys.readouterr().out.splitlines() if "runs" in line][-2:]
+    for folder, name in zip(folders, (cfg, other), strict=True):
+        manifest = load_run(folder, tables=()).manifest
+        assert manifest["config"]["book"]["initial_borrowers"] == 30
+        assert manifest["config"]["deal"] is None
+        assert manifest["config_file"].endswith(name.name)
+        assert manifest["overrides"]["book.initial_borrowers"] == 30

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.compare import COMMON_SECTIONS, Pairing, compare_runs
-from sim.config import load_config
+from sim.config import RunConfig, load_config
 from sim.store import Run
 
 
@@ -52,12 +52,18 @@ def run_policy_set(configs: Sequence[str | Path], paths: int | None = None,
     return runs, table
 
 
-def run_policy_set_checked(configs: Sequence[str | Path], paths: int | None = None,
+def run_policy_set_checked(configs: Sequence[str | Path | RunConfig], paths: int | None = None,
                            seed: int | None = None, workers: int = 1,
-                           out: str | Path | None = "runs", progress: bool = False
+                           out: str | Path | None = "runs", progress: bool = False,
+                           bases: Sequence[str | Path | None] | None = None
                            ) -> tuple[list[Run], pd.DataFrame, dict[str, Pairing]]:
     """:func:`run_policy_set` and, per policy, the :class:`~sim.compare.Pairing` with the
-    reference (what makes its interval paired or not)."""
+    reference (what makes its interval paired or not).
+
+    ``bases``: per config given as a :class:`RunConfig` derived from a file (``--set``,
+    ``--deal``), that file, so that each run's manifest records what was changed from it
+    (``overrides``), as ``creditsim run`` does; None where a config is its own file.
+    """
     from sim.api import run
 
     loaded = [load_config(c) for c in configs]
@@ -66,8 +72,10 @@ def run_policy_set_checked(configs: Sequence[str | Path], paths: int | None = No
     check_same_book(loaded)
     seed = loaded[0].seed if seed is None else seed
     paths = loaded[0].paths if paths is None else paths
-    runs = [run(cfg, paths=paths, seed=seed, workers=workers, out=out, progress=progress)
-            for cfg in loaded]
+    bases = [None] * len(loaded) if bases is None else bases
+    runs = [run(cfg, paths=paths, seed=seed, workers=workers, out=out, progress=progress,
+                base=base)
+            for cfg, base in zip(loaded, bases, strict=True)]
     frames, pairings = [], {}
     ref = runs[0]
     for r in runs[1:]:
