@@ -373,6 +373,10 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
 
     check_output_file(args.csv, "--csv")  # before minutes of search
     config = load_config(_with_deal(resolve_config(args.config), args.deal))
+    if args.set:
+        from sim.settings import apply_settings
+
+        config = apply_settings(config, args.set)
     paths = config.paths if args.paths is None else args.paths
     seed = config.seed if args.seed is None else args.seed
     stresses = ("multiple", "shock") if args.only is None else (args.only,)
@@ -718,6 +722,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=_workers, default=1,
                    help="local worker processes (default: 1)")
     p.add_argument("--only", choices=("multiple", "shock"), help="search one stress only")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="change one config value, e.g. --set book.initial_borrowers=2000 "
+                        "(repeatable; keys as for run --set)")
     p.add_argument("--csv", help="also write every path's breakevens to this CSV file")
     p.add_argument("--quiet", action="store_true", help="no progress messages")
     p.set_defaults(func=cmd_breakeven)

@@ -616,3 +616,21 @@ def test_breakeven_command_shows_a_progress_bar_per_stress(tiny_deal_config, cap
     # no terminal here: plain progress lines (sim.montecarlo.PlainProgress), not a live bar
     assert "breakeven (multiple): 2 of 2 paths (100%)" in err
     assert "breakeven (shock)" not in err
+
+
+def test_breakeven_command_takes_set_and_refuses_a_bad_key_before_the_search(
+        tiny_deal_config, tmp_path, capsys, monkeypatch):
+    """``--set`` changes the config the search runs on, as ``run --set`` does; a bad key is
+    refused before any path is searched."""
+    import sim.breakeven
+
+    seen = []
+    real = sim.breakeven.breakeven
+    monkeypatch.setattr(sim.breakeven, "breakeven",
+                        lambda config, *a, **k: seen.append(config) or real(config, *a, **k))
+    assert main(["breakeven", str(tiny_deal_config), "--paths", "1", "--only", "multiple",
+                 "--quiet", "--set", "collections.collectors.count=7"]) == 0
+    assert [c.collections.collectors.count for c in seen] == [7]
+    assert main(["breakeven", str(tiny_deal_config), "--quiet",
+                 "--set", "collections.collectors.cnt=7"]) == 2
+    assert "has no key 'cnt'" in capsys.readouterr().err and len(seen) == 1
