@@ -1,5 +1,5 @@
-"""What a large run will cost, said before it starts: time from borrower-months, disk from
-path-months.
+"""What a large run will cost, said before it starts: time from borrower-months, memory from
+the book's borrower slots, disk from path-months.
 
 A path's work grows with its borrowers and months: the engine's speed is counted in
 borrower-months per second (``creditsim bench``). The estimate counts borrower slot-months
@@ -40,6 +40,16 @@ paths of 60 months: 2.45 MB)."""
 STORED_RUNS = 20
 """The most recent stored runs whose speed and size are read."""
 
+WORKER_BASE_BYTES = 355e6
+PEAK_BYTES_PER_SLOT = 482.0
+"""A worker's peak memory: ``WORKER_BASE_BYTES + PEAK_BYTES_PER_SLOT x borrower slots``
+(the book's capacity), fitted to the peaks `creditsim bench` measured on its config (early
+warning on, 36 months; docs/BENCHMARKS.md, 3 December 2026): 445 MB at 187,500 slots and
+1,262 MB at 1,875,000; the fit gives 364 MB at 18,750, where 362-369 MB were measured."""
+
+MEMORY_SHARE = 0.8
+"""Share of the machine's memory above which the estimate says the workers may not fit."""
+
 
 @dataclass(frozen=True)
 class Estimate:
@@ -59,15 +69,39 @@ class Estimate:
     basis: str
     paths: int
     workers: int
+    worker_bytes: float = 0.0
+    machine_bytes: float | None = None
 
     def text(self) -> str:
         """One paragraph for the terminal."""
         plural = "s" if self.paths != 1 else ""
+        workers = f"{self.workers} worker{'s' if self.workers != 1 else ''}"
+        memory = ""
+        if self.worker_bytes:
+            total = self.worker_bytes * self.workers
+            memory = f", about {_size(self.worker_bytes)} of memory a worker"
+            if self.workers > 1:
+                memory += f" ({_size(total)} in all"
+                memory += (f" of this machine's {_size(self.machine_bytes)})"
+                           if self.machine_bytes else ")")
+            elif self.machine_bytes:
+                memory += f" (of this machine's {_size(self.machine_bytes)})"
+            if self.machine_bytes and total > MEMORY_SHARE * self.machine_bytes:
+                memory += (": more than this machine can hold with room to spare; fewer "
+                           "--workers need less")
         return (f"estimate: {self.paths:,} path{plural} of up to {self.slot_months:,} "
-                f"borrower-months in all: about {_duration(self.seconds)} with {self.workers} "
-                f"worker{'s' if self.workers != 1 else ''} and {_size(self.disk_bytes)} on "
-                f"disk ({self.basis}). The run starts now; the progress line's ETA, from the "
-                "paths done, replaces this figure.")
+                f"borrower-months in all: about {_duration(self.seconds)} with {workers}"
+                f"{memory}, and {_size(self.disk_bytes)} on disk ({self.basis}). The run "
+                "starts now; the progress line's ETA, from the paths done, replaces this "
+                "figure.")
+
+
+def machine_memory() -> float | None:
+    """This machine's physical memory in bytes; None where the system does not say."""
+    try:
+        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return None
 
 
 def slot_months(config: RunConfig, paths: int) -> int:
@@ -155,4 +189,5 @@ def estimate_run(config: RunConfig, paths: int, workers: int = 1,
               "; disk at 2.1 kB per path-month, the baseline config's")
     used = max(1, min(workers, os.cpu_count() or 1))
     return Estimate(work, work / (rate * used), per_path_month * paths
-                    * config.book.horizon_months, basis, paths, workers)
+                    * config.book.horizon_months, basis, paths, workers,
+                    WORKER_BASE_BYTES + PEAK_BYTES_PER_SLOT * config.capacity, machine_memory())

@@ -35,7 +35,7 @@ def test_without_stored_runs_the_idle_machines_speed_is_the_basis_and_says_so(ba
     assert est.seconds == pytest.approx(est.slot_months / 1e6)
     assert est.disk_bytes == pytest.approx(2_100 * 100_000 * 60)
     text = " ".join(est.text().split())
-    assert "100,000 paths" in text and "1 worker " in text
+    assert "100,000 paths" in text and "with 1 worker, about 366.9 MB of memory a worker" in text
     assert "an idle machine's speed (docs/BENCHMARKS.md); a busy machine is slower" in text
     assert "29.0 h" in text and "12.6 GB" in text
 
@@ -66,3 +66,23 @@ def test_the_command_says_the_estimate_before_the_run(monkeypatch, capsys, tmp_p
     assert main(["run", "baseline", "--paths", "100000", "--out", str(tmp_path),
                  "--quiet"]) == 2
     assert "estimate" not in capsys.readouterr().err
+
+
+def test_memory_grows_with_the_books_slots_and_a_run_too_large_for_the_machine_is_told(
+        baseline, tmp_path, monkeypatch):
+    """A worker's peak is the fitted 355 MB + 482 bytes a slot (docs/BENCHMARKS.md); the
+    workers together are compared with the machine's memory."""
+    import sim.estimate
+
+    big = baseline.model_copy(update={"book": baseline.book.model_copy(
+        update={"initial_borrowers": 1_000_000, "new_borrowers_per_month": 25_000})})
+    monkeypatch.setattr(sim.estimate, "machine_memory", lambda: 24e9)
+    est = estimate_run(big, 1_000, 2, tmp_path)
+    assert est is not None
+    assert est.worker_bytes == pytest.approx(355e6 + 482 * big.capacity)
+    text = " ".join(est.text().split())
+    assert "about 1.5 GB of memory a worker (3.1 GB in all of this machine's 24.0 GB)" in text
+    assert "more than this machine" not in text
+    monkeypatch.setattr(sim.estimate, "machine_memory", lambda: 3e9)
+    text = " ".join(estimate_run(big, 1_000, 2, tmp_path).text().split())
+    assert "more than this machine can hold with room to spare; fewer --workers need less" in text
