@@ -15,6 +15,7 @@ import sys
 import textwrap
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -273,36 +274,10 @@ def test_a_run_that_ignores_ctrl_c_keeps_its_workers_ignoring_it(tiny_yaml, tmp_
     assert out.strip().endswith(stored["run_id"])
 
 
-def test_a_worker_killed_mid_run_is_reported_with_the_folder_to_resume(tiny_yaml, tmp_path):
-    """A worker killed from outside (``kill -9``, the out-of-memory killer) ends the run
-    with one message, the signal and where the paths done are kept; never a traceback."""
-    runs = tmp_path / "runs"
-    proc = subprocess.Popen(_cli("run", str(tiny_yaml), "--paths", "400", "--workers", "2",
-                                 "--quiet", "--out", str(runs)),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=_as_in_a_terminal)
-    parent = psutil.Process(proc.pid)
-    family: list[psutil.Process] = []
-    try:
-        _wait_for(lambda: _chunk_stored(runs) or proc.poll() is not None, "a chunk on disk")
-        family = parent.children(recursive=True)
-        assert proc.poll() is None, "the run ended before a worker could be killed"
-        os.kill(_workers(parent)[0].pid, signal.SIGKILL)
-        _, err = proc.communicate(timeout=WAIT_S)
-        _, alive = psutil.wait_procs(family, timeout=WAIT_S)
-    finally:
-        _stop_all([parent, *family])
-    assert proc.returncode == 1, err
-    assert "a worker process ended before its paths were done (signal SIGKILL" in err
-    assert "continue with 'creditsim run --resume" in err and "Traceback" not in err
-    assert alive == [] and list_runs(runs) == []
-
-
-def test_sigterm_stops_a_run_as_ctrl_c_does_saying_where_the_paths_are_kept(tiny_yaml,
-                                                                            tmp_path):
-    """``kill`` (SIGTERM) of the run: it stops its workers and says what it kept, as after
-    Ctrl-C, instead of ending without a word."""
-    runs = tmp_path / "runs"
+def _stopped_mid_run(tiny_yaml: Path, runs: Path,
+                     stop: Callable[[subprocess.Popen, psutil.Process], None]) -> tuple:
+    """Start a two-worker run into ``runs``, call ``stop(proc, parent)`` once a chunk is on
+    disk, and return (exit code, stderr, processes of the run still alive)."""
     proc = subprocess.Popen(_cli("run", str(tiny_yaml), "--paths", "400", "--workers", "2",
                                  "--quiet", "--out", str(runs)),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
@@ -313,12 +288,33 @@ def test_sigterm_stops_a_run_as_ctrl_c_does_saying_where_the_paths_are_kept(tiny
         _wait_for(lambda: _chunk_stored(runs) or proc.poll() is not None, "a chunk on disk")
         family = parent.children(recursive=True)
         assert proc.poll() is None, "the run ended before it could be stopped"
-        proc.terminate()
+        stop(proc, parent)
         _, err = proc.communicate(timeout=WAIT_S)
         _, alive = psutil.wait_procs(family, timeout=WAIT_S)
     finally:
         _stop_all([parent, *family])
-    assert proc.returncode == 130, err
+    return proc.returncode, err, alive
+
+
+def test_a_worker_killed_mid_run_is_reported_with_the_folder_to_resume(tiny_yaml, tmp_path):
+    """A worker killed from outside (``kill -9``, the out-of-memory killer) ends the run
+    with one message, the signal and where the paths done are kept; never a traceback."""
+    runs = tmp_path / "runs"
+    code, err, alive = _stopped_mid_run(
+        tiny_yaml, runs, lambda _proc, parent: os.kill(_workers(parent)[0].pid, signal.SIGKILL))
+    assert code == 1, err
+    assert "a worker process ended before its paths were done (signal SIGKILL" in err
+    assert "continue with 'creditsim run --resume" in err and "Traceback" not in err
+    assert alive == [] and list_runs(runs) == []
+
+
+def test_sigterm_stops_a_run_as_ctrl_c_does_saying_where_the_paths_are_kept(tiny_yaml,
+                                                                            tmp_path):
+    """``kill`` (SIGTERM) of the run: it stops its workers and says what it kept, as after
+    Ctrl-C, instead of ending without a word."""
+    runs = tmp_path / "runs"
+    code, err, alive = _stopped_mid_run(tiny_yaml, runs, lambda proc, _parent: proc.terminate())
+    assert code == 130, err
     assert "interrupted before the run was stored; no run was written" in err
     assert "continue with 'creditsim run --resume" in err and "Traceback" not in err
     assert alive == [] and list_runs(runs) == []
