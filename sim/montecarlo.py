@@ -401,9 +401,11 @@ def _run_local(workers: int, config: RunConfig, seed: int, chunks: list[list[int
         for fut in as_completed(futures):
             done(fut.result())
     except BrokenProcessPool as exc:
-        endings = _endings(processes)  # before the others are stopped here
+        processes = processes or list((getattr(pool, "_processes", None) or {}).values())
         _stop(pool)
-        raise WorkerLost(endings) from exc
+        for proc in processes:  # ended now (the others stopped here): their exit codes
+            proc.join(timeout=MANAGER_STOP_S)
+        raise WorkerLost(_endings(processes)) from exc
     except BaseException:
         _stop(pool)
         raise
