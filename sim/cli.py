@@ -10,10 +10,9 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-import threading
 import warnings
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 
 from rich.console import Console
@@ -30,6 +29,7 @@ from sim.config import (
     ConfigWarning,
     config_reference,
 )
+from sim.signals import handled
 from sim.store import RunNotFound, WorkerLost
 from sim.wording import paths_text
 
@@ -761,27 +761,13 @@ def _register_dashboard(sub: argparse._SubParsersAction) -> None:
     register(sub)
 
 
-STORING = ("cmd_run", "cmd_run_set")
+STORING = (cmd_run, cmd_run_set)
 """The commands that simulate into the run store: a ``kill`` (SIGTERM) stops them as Ctrl-C
 does, saying what was kept and how to continue, instead of ending them without a word."""
 
 
-@contextmanager
-def _sigterm_as_ctrl_c(command: str) -> Iterator[None]:
-    """While ``command`` (a handler's name) runs, a SIGTERM raises ``KeyboardInterrupt`` in
-    the main thread, when the command is one of :data:`STORING`."""
-    if command not in STORING or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+def _sigterm_as_ctrl_c(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -789,7 +775,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.func
     try:
-        with warnings.catch_warnings(), _sigterm_as_ctrl_c(getattr(handler, "__name__", "")):
+        stops = (handled(signal.SIGTERM, _sigterm_as_ctrl_c) if handler in STORING
+                 else nullcontext())
+        with warnings.catch_warnings(), stops:
             # once each: a command may read its config file twice (the run's estimate, then
             # the run), and would repeat the file's warnings
             warnings.simplefilter("default", ConfigWarning)

@@ -13,10 +13,10 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 
 from rich.console import Console
 from rich.progress import (
@@ -32,6 +32,7 @@ from threadpoolctl import threadpool_limits
 
 from sim.config import RunConfig
 from sim.engine import PathResult, simulate_path
+from sim.signals import handled
 from sim.store import WorkerLost
 
 ProgressCallback = Callable[[int, int], None]
@@ -85,24 +86,6 @@ def watch_parent(parent: int | None = None, poll: float = PARENT_POLL_S) -> None
 
 def _stop_quietly(_signum: int, _frame: object) -> None:
     os._exit(130)
-
-
-@contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    """Ignore SIGINT while worker processes start (they inherit it), in the main thread only.
-
-    A worker that receives Ctrl-C while it is still importing would die with a "Fatal
-    Python error" and a traceback; started with SIGINT ignored, it stays quiet until
-    :func:`_init_worker` installs its own handler.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _init_worker(parent: int, stops_on_sigint: bool = True) -> None:
@@ -395,28 +378,33 @@ def _run_local(workers: int, config: RunConfig, seed: int, chunks: list[list[int
                                initargs=(os.getpid(), stops))
     processes: list = []
     try:
-        with _sigint_ignored():  # workers start deaf to Ctrl-C, until their initializer
+        # workers start deaf to Ctrl-C (a worker interrupted while it imports dies with a
+        # "Fatal Python error"), until their initializer installs its own handler
+        with handled(signal.SIGINT, signal.SIG_IGN):
             futures = [pool.submit(_simulate_chunk, config, seed, c, trace) for c in chunks]
-        processes = list((getattr(pool, "_processes", None) or {}).values())
+        processes = _processes_of(pool)  # a broken pool forgets its processes
         for fut in as_completed(futures):
             done(fut.result())
     except BrokenProcessPool as exc:
-        processes = processes or list((getattr(pool, "_processes", None) or {}).values())
-        _stop(pool)
-        for proc in processes:  # ended now (the others stopped here): their exit codes
-            proc.join(timeout=MANAGER_STOP_S)
-        raise WorkerLost(_endings(processes)) from exc
+        raise WorkerLost(_endings(_stop(pool, processes))) from exc
     except BaseException:
-        _stop(pool)
+        _stop(pool, processes)
         raise
     pool.shutdown()
 
 
-def _stop(pool: ProcessPoolExecutor) -> None:
-    """Stop ``pool`` at once: cancel the chunks not started and terminate its workers."""
-    # The executor has no public way to stop running work: take its processes (and
-    # the thread that manages them) before shutdown forgets them.
-    processes = list((getattr(pool, "_processes", None) or {}).values())
+def _processes_of(pool: ProcessPoolExecutor) -> list:
+    """The worker processes ``pool`` holds now (the executor has no public way to name
+    them)."""
+    return list((getattr(pool, "_processes", None) or {}).values())
+
+
+def _stop(pool: ProcessPoolExecutor, known: list) -> list:
+    """Stop ``pool`` at once: cancel the chunks not started, terminate its workers (those
+    ``known`` and those it holds now) and wait for them; returns them, ended, so that their
+    exit codes are in."""
+    # Take the processes (and the thread that manages them) before shutdown forgets them.
+    processes = list(dict.fromkeys([*known, *_processes_of(pool)]))
     manager = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for proc in processes:
@@ -427,6 +415,9 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     # "OSError: Bad file descriptor" traceback after the run's own message.
     if manager is not None:
         manager.join(timeout=MANAGER_STOP_S)
+    for proc in processes:
+        proc.join(timeout=MANAGER_STOP_S)
+    return processes
 
 
 def _run_dask(address: str, config: RunConfig, seed: int, chunks: list[list[int]],
