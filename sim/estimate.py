@@ -79,13 +79,12 @@ class Estimate:
         memory = ""
         if self.worker_bytes:
             total = self.worker_bytes * self.workers
-            memory = f", about {_size(self.worker_bytes)} of memory a worker"
-            if self.workers > 1:
-                memory += f" ({_size(total)} in all"
-                memory += (f" of this machine's {_size(self.machine_bytes)})"
-                           if self.machine_bytes else ")")
-            elif self.machine_bytes:
-                memory += f" (of this machine's {_size(self.machine_bytes)})"
+            beside = " ".join(part for part in (
+                f"{_size(total)} in all" if self.workers > 1 else "",
+                f"of this machine's {_size(self.machine_bytes)}" if self.machine_bytes else "",
+            ) if part)
+            memory = f", about {_size(self.worker_bytes)} of memory a worker" + (
+                f" ({beside})" if beside else "")
             if self.machine_bytes and total > MEMORY_SHARE * self.machine_bytes:
                 memory += (": more than this machine can hold with room to spare; fewer "
                            "--workers need less")

@@ -325,16 +325,16 @@ def resolve_run(run: str | Path, root: str | Path = "runs") -> Path:
     if not (candidate / MANIFEST).is_file():
         if (candidate / PROGRESS).is_file():
             raise IncompleteRun(incomplete_reason(candidate))
-        if not Path(root).is_dir() and not Path(run).is_dir():  # 'ls' of it would fail too
-            where = "is a file, not a folder" if Path(root).exists() else "does not exist"
-            raise RunNotFound(f"{run}: not a run folder, and the run store {root} {where}; "
-                              "give a run folder, or --runs the folder the runs were written "
-                              "to (default: runs)")
         if Path(run).is_dir():  # a folder that is there, but holds no run
             ids = f", or a run id (list them with 'ls {root}')" if Path(root).is_dir() else ""
             raise RunNotFound(f"{run}: this folder holds no run (no {MANIFEST} in it); give "
                               f"the folder of a run that 'creditsim run' wrote (e.g. "
                               f"runs/<run_id>){ids}")
+        if not Path(root).is_dir():  # 'ls' of it would only fail too
+            where = "is a file, not a folder" if Path(root).exists() else "does not exist"
+            raise RunNotFound(f"{run}: not a run folder, and the run store {root} {where}; "
+                              "give a run folder, or --runs the folder the runs were written "
+                              "to (default: runs)")
         raise RunNotFound(
             f"{run}: not a run folder (expected {MANIFEST} in it); list runs with 'ls {root}'"
         )
@@ -558,13 +558,13 @@ class PartialRun:
         folder = Path(folder)
         if (folder / MANIFEST).is_file():
             raise ValueError(f"{folder}: this run is complete; there is nothing to resume")
-        file = folder / PROGRESS
         if not folder.exists():
             raise RunNotFound(f"{folder}: no such folder; give the folder of a stopped run "
                               f"(the one its message named, e.g. runs/<run_id>)")
         if not folder.is_dir():
             raise RunNotFound(f"{folder}: is a file, not a run folder; give the folder of a "
                               f"stopped run (e.g. runs/<run_id>)")
+        file = folder / PROGRESS
         if not file.is_file():
             raise RunNotFound(f"{folder}: not a run that can be resumed (no {PROGRESS}; "
                               "only runs written by 'creditsim run' can be)")

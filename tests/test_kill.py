@@ -248,59 +248,54 @@ def _stop_all(procs: list[psutil.Process]) -> None:
             pass
 
 
+def _stopped_mid_run(tiny_yaml: Path, runs: Path,
+                     stop: Callable[[subprocess.Popen, psutil.Process], None],
+                     paths: int = 400, preexec: Callable[[], None] = _as_in_a_terminal
+                     ) -> tuple:
+    """Start a two-worker run of ``paths`` paths into ``runs`` in a session of its own
+    (``preexec`` sets its signals), call ``stop(proc, parent)`` once a chunk is on disk, and
+    return (exit code, stdout, stderr, processes of the run still alive)."""
+    proc = subprocess.Popen(_cli("run", str(tiny_yaml), "--paths", str(paths), "--workers",
+                                 "2", "--quiet", "--out", str(runs)),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, preexec_fn=preexec)
+    parent = psutil.Process(proc.pid)
+    family: list[psutil.Process] = []
+    try:
+        _wait_for(lambda: _chunk_stored(runs) or proc.poll() is not None, "a chunk on disk")
+        family = parent.children(recursive=True)
+        assert proc.poll() is None and list_runs(runs) == [], "ended before it was stopped"
+        stop(proc, parent)
+        out, err = proc.communicate(timeout=WAIT_S)
+        _, alive = psutil.wait_procs(family, timeout=WAIT_S)
+    finally:
+        _stop_all([parent, *family])
+    return proc.returncode, out, err, alive
+
+
 def test_a_run_that_ignores_ctrl_c_keeps_its_workers_ignoring_it(tiny_yaml, tmp_path):
     """A run started in the background ignores Ctrl-C sent to its process group; its workers
     did not, so the run lost them and ended with a ``BrokenProcessPool`` traceback."""
     runs = tmp_path / "runs"
-    proc = subprocess.Popen(_cli("run", str(tiny_yaml), "--paths", "60", "--workers", "2",
-                                 "--quiet", "--out", str(runs)),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True, preexec_fn=_ignoring_sigint)
-    parent = psutil.Process(proc.pid)
-    family: list[psutil.Process] = []
-    try:
-        _wait_for(lambda: _chunk_stored(runs) or proc.poll() is not None, "a chunk on disk")
-        family = parent.children(recursive=True)
-        assert proc.poll() is None and list_runs(runs) == [], "finished before the Ctrl-C"
+
+    def ctrl_c(proc: subprocess.Popen, parent: psutil.Process) -> None:
         workers = _workers(parent)
         assert len(workers) == 2 and not any(map(_catches_sigint, workers))
         os.killpg(proc.pid, signal.SIGINT)
-        out, err = proc.communicate(timeout=WAIT_S)
-    finally:
-        _stop_all([parent, *family])
-    assert proc.returncode == 0, err
+
+    code, out, err, _ = _stopped_mid_run(tiny_yaml, runs, ctrl_c, paths=60,
+                                         preexec=_ignoring_sigint)
+    assert code == 0, err
     assert "Traceback" not in err
     [stored] = list_runs(runs)
     assert out.strip().endswith(stored["run_id"])
-
-
-def _stopped_mid_run(tiny_yaml: Path, runs: Path,
-                     stop: Callable[[subprocess.Popen, psutil.Process], None]) -> tuple:
-    """Start a two-worker run into ``runs``, call ``stop(proc, parent)`` once a chunk is on
-    disk, and return (exit code, stderr, processes of the run still alive)."""
-    proc = subprocess.Popen(_cli("run", str(tiny_yaml), "--paths", "400", "--workers", "2",
-                                 "--quiet", "--out", str(runs)),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=_as_in_a_terminal)
-    parent = psutil.Process(proc.pid)
-    family: list[psutil.Process] = []
-    try:
-        _wait_for(lambda: _chunk_stored(runs) or proc.poll() is not None, "a chunk on disk")
-        family = parent.children(recursive=True)
-        assert proc.poll() is None, "the run ended before it could be stopped"
-        stop(proc, parent)
-        _, err = proc.communicate(timeout=WAIT_S)
-        _, alive = psutil.wait_procs(family, timeout=WAIT_S)
-    finally:
-        _stop_all([parent, *family])
-    return proc.returncode, err, alive
 
 
 def test_a_worker_killed_mid_run_is_reported_with_the_folder_to_resume(tiny_yaml, tmp_path):
     """A worker killed from outside (``kill -9``, the out-of-memory killer) ends the run
     with one message, the signal and where the paths done are kept; never a traceback."""
     runs = tmp_path / "runs"
-    code, err, alive = _stopped_mid_run(
+    code, _, err, alive = _stopped_mid_run(
         tiny_yaml, runs, lambda _proc, parent: os.kill(_workers(parent)[0].pid, signal.SIGKILL))
     assert code == 1, err
     assert "a worker process ended before its paths were done (signal SIGKILL" in err
@@ -313,7 +308,7 @@ def test_sigterm_stops_a_run_as_ctrl_c_does_saying_where_the_paths_are_kept(tiny
     """``kill`` (SIGTERM) of the run: it stops its workers and says what it kept, as after
     Ctrl-C, instead of ending without a word."""
     runs = tmp_path / "runs"
-    code, err, alive = _stopped_mid_run(tiny_yaml, runs, lambda proc, _parent: proc.terminate())
+    code, _, err, alive = _stopped_mid_run(tiny_yaml, runs, lambda proc, _parent: proc.terminate())
     assert code == 130, err
     assert "interrupted before the run was stored; no run was written" in err
     assert "continue with 'creditsim run --resume" in err and "Traceback" not in err
