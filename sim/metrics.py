@@ -61,6 +61,24 @@ the whole book at month 0, still dominates delinquency. Peak measures and the st
 facts of :mod:`sim.validation.facts` look from here on. A modelling convention: the
 launch cohort's 30+ share peaks in months 2-4 and its early-life defaults reach charge-off
 at month 6-7; a year leaves both behind."""
+METRIC_RANGES: dict[str, tuple[float, float]] = {
+    "cumulative_charge_off_rate": (0.0, np.inf),
+    "recovery_rate": (0.0, np.inf),
+    "annualised_charge_off_rate": (0.0, np.inf),
+    "borrower_default_rate": (0.0, 1.0),
+    "peak_dpd30_rate": (0.0, 1.0),
+    "collection_cost": (0.0, np.inf),
+    "human_contact_share": (0.0, 1.0),
+    "intervention_cost": (0.0, np.inf),
+    "early_warning_auc": (0.0, 1.0),
+    "reaged_redefault_rate_30": (0.0, 1.0),
+    "reaged_redefault_rate_60": (0.0, 1.0),
+}
+"""The values a per-path measure can take, by its definition (module docstring): shares
+lie in [0, 1]; charge-offs, recoveries and costs are never negative, and their rates have
+no upper bound that holds for every book (fees charged off and recoveries of earlier
+charge-offs can pass 1). Measures not listed (net loss, net recovery, loss after costs)
+may be negative. :func:`summarise` cuts the confidence interval of a mean to its range."""
 MIN_PATHS = 20
 """Fewest paths for which the CLI and dashboard judge significance without a warning.
 
@@ -255,8 +273,12 @@ def summarise(paths: pd.DataFrame, metrics: tuple[str, ...] = KEY_METRICS) -> pd
     """Mean, 5/50/95th percentiles and the 95 % confidence interval of the mean per metric.
 
     The interval is the Student-t interval over paths (paths are independent draws),
-    from ``scipy.stats.ttest_1samp(x, 0).confidence_interval()``. A percentile the
-    paths cannot resolve (:func:`resolvable`) is NaN, as is the interval of one path.
+    from ``scipy.stats.ttest_1samp(x, 0).confidence_interval()``, cut to the range the
+    measure can take (:data:`METRIC_RANGES`): with few paths the t interval of a rate near
+    0 reaches below 0, and as the mean lies in the range, the cut interval covers it
+    whenever the t interval does (the same coverage, without impossible values). A
+    percentile the paths cannot resolve (:func:`resolvable`) is NaN, as is the interval
+    of one path.
 
     Returns:
         One row per metric: ``metric, n, mean, p5, p50, p95, ci_low, ci_high``.
@@ -274,7 +296,8 @@ def summarise(paths: pd.DataFrame, metrics: tuple[str, ...] = KEY_METRICS) -> pd
             with warnings.catch_warnings():  # near-identical values: scipy warns
                 warnings.simplefilter("ignore", RuntimeWarning)
                 ci = stats.ttest_1samp(x, 0.0).confidence_interval(confidence_level=0.95)
-            lo, hi = float(ci.low), float(ci.high)
+            low, high = METRIC_RANGES.get(m, (-np.inf, np.inf))
+            lo, hi = max(float(ci.low), low), min(float(ci.high), high)
         qs = [float(np.percentile(x, q * 100)) if n and resolvable(q, n) else float("nan")
               for q in (0.05, 0.5, 0.95)]
         rows.append({"metric": m, "n": n, "mean": mean, "p5": qs[0], "p50": qs[1],

@@ -55,6 +55,26 @@ def test_interval_of_the_mean_is_scipys():
     assert MIN_PATHS == 20
 
 
+def test_an_interval_is_cut_to_the_values_its_measure_can_take():
+    """Two paths of a charge-off rate, 0.5 % and 2.5 %: the t interval is 1.5 % +- 12.71 %
+    (t of 1 degree of freedom, 0.975: 12.706; standard error 1 %), below 0 on the left.
+    A rate is never negative, so the interval starts at 0; its right end stays; a share is
+    capped at 1; a net loss, which may be negative, keeps the t interval whole."""
+    x = [0.005, 0.025]
+    half = stats.t.ppf(0.975, 1) * 0.01
+    frame = pd.DataFrame({"cumulative_charge_off_rate": x, "net_loss_rate": x,
+                          "borrower_default_rate": [0.9, 0.98]})
+    r = summarise(frame, tuple(frame)).set_index("metric")
+    assert half == pytest.approx(0.12706, rel=1e-4)
+    assert r.loc["cumulative_charge_off_rate", ["ci_low", "ci_high"]].tolist() == \
+        pytest.approx([0.0, 0.015 + half])
+    assert r.loc["net_loss_rate", ["ci_low", "ci_high"]].tolist() == \
+        pytest.approx([0.015 - half, 0.015 + half])
+    assert r.loc["borrower_default_rate", "ci_high"] == 1.0
+    assert r.loc["borrower_default_rate", "ci_low"] == pytest.approx(0.94 - 0.04 * 12.706,
+                                                                       rel=1e-4)
+
+
 def test_one_number_format_for_amounts_rates_and_missing_values():
     assert format_metric("collection_cost", 1275743.4) == "1,275,743"
     assert format_metric("collection_cost", 572000.0, True) == "+572,000"
