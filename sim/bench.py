@@ -32,13 +32,14 @@ from typing import Any
 import numpy as np
 
 from sim.kernels.layout import TABLE_FIELDS
+from sim.shippedfiles import FULL_MODEL
 
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 HEADLINE_SIZE = 100_000
 SMALL_SIZE = 10_000
 REFERENCE_SIZE = 1_000
 WATERFALL_SHAPE = (10_000, 60)
-CONFIG = "early_warning"
+CONFIG = FULL_MODEL
 """The shipped config with every part of the model on (see the module docstring)."""
 Step = Callable[[], None]
 

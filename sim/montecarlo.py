@@ -301,19 +301,38 @@ def warm_up_config(config: RunConfig) -> RunConfig | None:
         return None
 
 
+def full_model_warm_up() -> RunConfig:
+    """The shipped config with every part of the model on
+    (:data:`sim.shipped.FULL_MODEL`: the vehicle, early warning, hardship, the collectors)
+    with a book of :data:`WARM_UP_BORROWERS` at launch: a path of it calls the kernels a
+    config without those parts never reaches."""
+    from sim.config import load_config, with_book_size
+    from sim.shipped import FULL_MODEL, resolve_config
+
+    return with_book_size(load_config(resolve_config(FULL_MODEL)), WARM_UP_BORROWERS)
+
+
 def warm_kernels(config: RunConfig) -> None:
     """Compile (or load) the kernels in this process by simulating one small path of
-    :func:`warm_up_config`; numba writes the machine code to its cache folder, from which
-    worker processes load it at once. Its result is thrown away: a path's result depends
-    only on (config, seed, path), so nothing else changes."""
+    :func:`warm_up_config`, then one of :func:`full_model_warm_up`; numba writes the
+    machine code to its cache folder, from which worker processes load it at once.
+
+    The second path compiles the kernels of the parts of the model ``config`` leaves off
+    (about 30 s more the first time), so that the cache is warm for any config afterwards
+    (:func:`sim.kernelstate.kernels_cold` counts every kernel): a later run with the
+    vehicle or early warning on neither compiles during its paths nor says again that it
+    is compiling. The results are thrown away: a path's result depends only on (config,
+    seed, path), so nothing else changes.
+    """
     small = warm_up_config(config)
-    if small is None:
-        return
     with threadpool_limits(limits=1):
-        try:
-            simulate_path(small, 0, 0)
-        except Exception:  # noqa: BLE001 - a book this small may break a rule the run's
-            return  # book meets; the run's own paths then compile and report real errors
+        for warm in (small, full_model_warm_up()):
+            if warm is None:
+                continue
+            try:
+                simulate_path(warm, 0, 0)
+            except Exception:  # noqa: BLE001, S112 - a book this small may break a rule the
+                continue  # run's book meets; the run's own paths then report real errors
 
 
 def warm_if_cold(config: RunConfig, console: Console | None = None) -> bool:

@@ -11,9 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from sim.config import ConfigError
-from sim.shippedfiles import configs_dir, shipped_configs, shipped_deals
+from sim.shippedfiles import FULL_MODEL, configs_dir, shipped_configs, shipped_deals
 
-__all__ = ["configs_dir", "resolve_config", "resolve_deal", "shipped_configs", "shipped_deals"]
+__all__ = ["FULL_MODEL", "configs_dir", "resolve_config", "resolve_deal", "shipped_configs",
+           "shipped_deals"]
 
 
 def resolve_config(config: str | Path) -> str | Path:

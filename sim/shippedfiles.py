@@ -10,6 +10,11 @@ from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
 
+FULL_MODEL = "early_warning"
+"""The shipped config with every part of the model on: income shocks, instalments, the
+collection ladder with collectors, hardship, early warning and the vehicle. ``creditsim
+bench`` times it, and a cold kernel cache is warmed with a small path of it."""
+
 
 def configs_dir() -> Path | None:
     """The folder of the shipped configs: ``sim/configs`` when installed from a wheel,

@@ -132,6 +132,23 @@ def test_the_warm_up_path_keeps_the_rules_and_shrinks_the_book():
     assert warm_up_config(tiny) is tiny  # already small: the config itself
 
 
+def test_the_warm_up_also_compiles_the_parts_of_the_model_the_config_leaves_off(monkeypatch):
+    """A cold cache is warmed for every config, not only the run's: a later run with the
+    vehicle or early warning on must not compile during its paths, nor say again that it
+    compiles (:func:`sim.kernelstate.kernels_cold` counts every kernel)."""
+    import sim.montecarlo as mc
+    from sim.montecarlo import WARM_UP_BORROWERS, full_model_warm_up, warm_kernels
+
+    ran = []
+    monkeypatch.setattr(mc, "simulate_path", lambda config, seed, path: ran.append(config))
+    warm_kernels(tiny_config())
+    full = full_model_warm_up()
+    assert ran == [tiny_config(), full]
+    assert full.book.initial_borrowers == WARM_UP_BORROWERS
+    assert full.deal is not None and full.early_warning.enabled
+    assert full.collections.collectors.count > 0 and full.collections.hardship.enabled
+
+
 class Clock:
     """A clock the test moves by hand."""
 
