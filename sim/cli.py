@@ -84,6 +84,7 @@ def _quantile(text: str) -> float:
 
 def cmd_run(args: argparse.Namespace) -> int:
     import sim
+    from sim.settings import with_deal
     from sim.shipped import resolve_config
 
     if args.set and (args.resume is not None or args.from_manifest is not None):
@@ -97,7 +98,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.config is None:
         raise ValueError("give a CONFIG file to run, or --from-manifest RUN to rerun a stored run")
     config = resolve_config(args.config)
-    given = _with_deal(config, args.deal)
+    given = with_deal(config, args.deal)
     if args.set:
         from sim.config import load_config
         from sim.settings import apply_settings
@@ -154,13 +155,14 @@ def _resume(args: argparse.Namespace) -> int:
     """``creditsim run [CONFIG] --resume RUN_DIR``: continue a stopped run (see sim.resume)."""
     from sim.config import load_config
     from sim.resume import resume
+    from sim.settings import with_deal
     from sim.shipped import resolve_config
 
     if args.from_manifest is not None:
         raise ValueError("give either --resume or --from-manifest, not both")
     config = None
     if args.config is not None:
-        config = load_config(_with_deal(resolve_config(args.config), args.deal))
+        config = load_config(with_deal(resolve_config(args.config), args.deal))
     try:
         result = resume(args.resume, config, seed=args.seed, paths=args.paths,
                         workers=args.workers, scheduler=args.scheduler, progress=not args.quiet)
@@ -190,34 +192,6 @@ def _rerun(args: argparse.Namespace) -> int:
         _print_summary(result)
     print(result.path)
     return 0
-
-
-def _with_deal(config: str | Path, deal: str | None):  # noqa: ANN202 - a path or a RunConfig
-    """The config, with its deal replaced by the deal file ``deal`` ('none' removes it)."""
-    if deal is None:
-        return config
-    from sim.config import Deal, RunConfig, load_config, read_deal_yaml, with_overrides
-    from sim.configfile import config_file_as_deal
-    from sim.shipped import resolve_deal
-
-    if not deal.strip():
-        raise ConfigError("--deal '': give a deal file, e.g. configs/deals/baitiao_2015.yaml, "
-                          "or 'none' to run without a deal")
-    cfg = load_config(config)
-    if deal == "none":
-        return cfg.model_copy(update={"deal": None})
-    with warnings.catch_warnings(record=True) as said:  # said only if it is a deal file
-        warnings.simplefilter("always")
-        deal_terms = read_deal_yaml(Path(resolve_deal(deal)))
-    wrong = config_file_as_deal(deal_terms, RunConfig, Deal, deal)
-    if wrong:
-        raise ConfigError(wrong)
-    for w in said:
-        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    try:
-        return with_overrides(cfg.model_copy(update={"deal": None}), {"deal": deal_terms})
-    except ConfigError as err:  # name the deal file as well as the run config
-        raise ConfigError(f"--deal {deal}: {err}") from None
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -369,10 +343,11 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
     from sim.config import load_config
     from sim.outfiles import check_output_file, for_export, write_failed
     from sim.report_tables import breakeven_tables
+    from sim.settings import with_deal
     from sim.shipped import resolve_config
 
     check_output_file(args.csv, "--csv")  # before minutes of search
-    config = load_config(_with_deal(resolve_config(args.config), args.deal))
+    config = load_config(with_deal(resolve_config(args.config), args.deal))
     if args.set:
         from sim.settings import apply_settings
 
@@ -472,11 +447,12 @@ def cmd_run_set(args: argparse.Namespace) -> int:
     from sim.metrics import small_sample_warning
     from sim.report import run_set_table
     from sim.scenarios.policies import run_policy_set_checked
+    from sim.settings import with_deal
     from sim.shipped import resolve_config
 
     check_store(args.out, "", 0)  # each run checks its own folder name before its work
     files = [resolve_config(c) for c in args.configs]
-    configs = [_with_deal(f, args.deal) for f in files]  # the same deal for every policy
+    configs = [with_deal(f, args.deal) for f in files]  # the same deal for every policy
     if args.set:  # the same changes to every policy (a smaller book, a longer horizon...)
         from sim.config import load_config
         from sim.settings import apply_settings

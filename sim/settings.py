@@ -15,6 +15,7 @@ number, as YAML 1.2 reads it, where YAML 1.1 (PyYAML's rules) reads ``1e3`` as t
 "1e3" (it wants a dot and a signed exponent); config files read it as the number too
 (:data:`sim.yamlsafe.SCIENTIFIC`). Every key is checked against the config before
 anything runs, and the changed config is validated as a whole, as a config file is.
+``--deal FILE`` (:func:`with_deal`) swaps the config's whole deal for a deal file's.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import copy
 import difflib
 import json
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +152,40 @@ def apply_settings(config: RunConfig, settings: list[str] | None) -> RunConfig:
         return validate_config(data, f"{config.name} with --set {' --set '.join(settings)}")
     except ConfigError as err:
         raise _on_one_line(err, parsed) from None
+
+
+def with_deal(config: str | Path, deal: str | None) -> str | Path | RunConfig:
+    """``--deal``: the config, with its deal replaced by the deal file or shipped deal
+    ``deal`` ('none' removes it); the config unchanged when ``deal`` is None.
+
+    Raises:
+        ConfigError: an empty name, a file that is not a deal (a run config given as one
+            included), or a deal the config's rules refuse (the message names the deal).
+    """
+    if deal is None:
+        return config
+    from sim.config import Deal, load_config, read_deal_yaml, with_overrides
+    from sim.configfile import config_file_as_deal
+    from sim.shipped import resolve_deal
+
+    if not deal.strip():
+        raise ConfigError("--deal '': give a deal file, e.g. configs/deals/baitiao_2015.yaml, "
+                          "or 'none' to run without a deal")
+    cfg = load_config(config)
+    if deal == "none":
+        return cfg.model_copy(update={"deal": None})
+    with warnings.catch_warnings(record=True) as said:  # said only if it is a deal file
+        warnings.simplefilter("always")
+        deal_terms = read_deal_yaml(Path(resolve_deal(deal)))
+    wrong = config_file_as_deal(deal_terms, RunConfig, Deal, deal)
+    if wrong:
+        raise ConfigError(wrong)
+    for w in said:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    try:
+        return with_overrides(cfg.model_copy(update={"deal": None}), {"deal": deal_terms})
+    except ConfigError as err:  # name the deal file as well as the run config
+        raise ConfigError(f"--deal {deal}: {err}") from None
 
 
 def _on_one_line(err: ConfigError, parsed: list[tuple[str, list[str], Any]]) -> ConfigError:
