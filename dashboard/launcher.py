@@ -1,9 +1,11 @@
 """Start a small run from the browser: parameters, checks, and one run at a time.
 
-The launcher takes a config from the configs folder and a few parameters (paths, book
+The launcher takes a config from the configs folder, a deal, a few parameters (paths, book
 size, unemployment shock and, when the config has them, collector count, collection
-policy and tranche sizes), validates the result with the same rules as a YAML file
-(:class:`sim.config.ConfigError` on failure), refuses runs whose borrower-months or
+policy and tranche sizes) and ``KEY=VALUE`` overrides, and validates the result with the
+same rules as a YAML file (:class:`sim.config.ConfigError` on failure); the deal and the
+overrides go through the functions of ``creditsim run --deal ... --set ...``
+(:mod:`sim.settings`), with their messages. It refuses runs whose borrower-months or
 estimated memory exceed the server's :class:`LaunchLimits`, and lets only one run go at
 a time per server (a file lock held by the process that runs it; the operating system
 releases it when that process ends, however it ends). :mod:`dashboard.jobs` runs the
@@ -23,7 +25,10 @@ from filelock import FileLock, Timeout
 from pydantic import BaseModel
 
 from sim.config import ConfigError, RunConfig, load_config, validate_config
+from sim.configfile import short_value
 from sim.estimate import slot_months
+from sim.settings import apply_settings, parse_setting, with_deal
+from sim.shipped import shipped_deals
 
 DEFAULT_MAX_BORROWER_MONTHS = 100_000_000
 """Largest paths × borrower-months a browser may start: about 100 paths of the baseline
@@ -47,6 +52,13 @@ COLLECTORS_KEY = "collections.collectors.count"
 PRIORITY_KEY = "collections.collectors.priority"
 NOTES_KEY = "deal.notes"
 """The config keys the launcher offers (collectors, queue policy, each note's size)."""
+NO_DEAL = "none"
+"""The deal name that runs without a deal (as ``--deal none``)."""
+MAX_SETTINGS = 50
+"""Most ``KEY=VALUE`` overrides of one launch (a variant changes a few of a config's keys)."""
+MAX_SETTINGS_CHARS = 5_000
+"""Longest overrides of one launch, in characters, all lines together (a whole shipped
+config is about 3,000)."""
 LOCK_FILE = "active-run.lock"
 """The file lock (in the dashboard cache) that lets one launched run go at a time."""
 
@@ -75,7 +87,12 @@ class Knob:
 
 @dataclass
 class LaunchRequest:
-    """What the launcher form sends."""
+    """What the launcher form sends.
+
+    ``deal`` names a deal of :func:`list_deals` (:data:`NO_DEAL` runs without one; None
+    keeps the config's), as ``creditsim run --deal`` does; ``settings`` are ``KEY=VALUE``
+    texts, as ``--set`` takes them, applied after everything else.
+    """
 
     config: str
     paths: int
@@ -84,6 +101,8 @@ class LaunchRequest:
     horizon_months: int | None = None
     shock: float | None = None
     knobs: dict[str, typing.Any] = field(default_factory=dict)
+    deal: str | None = None
+    settings: tuple[str, ...] = ()
 
 
 def list_configs(folder: str | Path) -> dict[str, Path]:
@@ -92,6 +111,81 @@ def list_configs(folder: str | Path) -> dict[str, Path]:
     if not folder.is_dir():
         return {}
     return {p.name: p for p in sorted(folder.glob("*.yaml"))}
+
+
+def list_deals(folder: str | Path) -> dict[str, Path]:
+    """Deals a launch may name, by file name without ``.yaml``, sorted: the shipped deals
+    and ``<folder>/deals/*.yaml`` (which win over a shipped deal of the same name)."""
+    deals = dict(shipped_deals())
+    local = Path(folder) / "deals"
+    if local.is_dir():
+        deals.update({p.stem: p for p in local.glob("*.yaml")})
+    return dict(sorted(deals.items()))
+
+
+def _deal_argument(deal: object, folder: Path) -> str | None:
+    """The ``--deal`` argument of a request's deal: None (the config's own), :data:`NO_DEAL`
+    or the file of a deal of :func:`list_deals` (never a path from the request)."""
+    if deal is None:
+        return None
+    if deal == NO_DEAL:
+        return NO_DEAL
+    deals = list_deals(folder)
+    if not isinstance(deal, str) or deal not in deals:
+        raise ConfigError(f"deal {short_value(deal)}: not a deal offered here; choose one of "
+                          f"{', '.join(deals) or '(none)'}, or {NO_DEAL!r} to run without one")
+    return str(deals[deal])
+
+
+def settings_lines(text: object) -> tuple[str, ...]:
+    """The text of the overrides box as ``KEY=VALUE`` settings: one a line, blank lines left
+    out, spaces around a line stripped.
+
+    Raises:
+        LaunchRefused: not text, or more than :data:`MAX_SETTINGS_CHARS` characters (said
+            before the text is split).
+    """
+    if text is None:
+        return ()
+    if not isinstance(text, str):
+        raise LaunchRefused(f"overrides = {short_value(text)}: give text, one KEY=VALUE a line")
+    if len(text) > MAX_SETTINGS_CHARS:
+        raise LaunchRefused(_too_many_settings(f"{len(text):,} characters"))
+    return tuple(line.strip() for line in text.splitlines() if line.strip())
+
+
+def _too_many_settings(what: str) -> str:
+    return (f"overrides: {what}; give at most {MAX_SETTINGS} lines and "
+            f"{MAX_SETTINGS_CHARS:,} characters, one KEY=VALUE a line, or run 'creditsim run "
+            "--set' from a terminal")
+
+
+def check_settings(settings: object) -> list[str]:
+    """The ``KEY=VALUE`` settings of a launch, as :func:`sim.settings.apply_settings` takes
+    them: at most :data:`MAX_SETTINGS` texts and :data:`MAX_SETTINGS_CHARS` characters.
+
+    ``deal=NAME`` is refused: on the command line it reads the deal file NAME, and here it
+    would read any file the server can; a launch chooses its deal from :func:`list_deals`
+    instead. A deal written out as a mapping (``deal={...}``) or removed (``deal=null``)
+    reads no file and is taken.
+
+    Raises:
+        LaunchRefused: not a sequence of texts, too many or too long, or a deal by name.
+        ConfigError: a setting that is not ``KEY=VALUE`` (the command line's message).
+    """
+    if isinstance(settings, str) or not isinstance(settings, list | tuple) \
+            or not all(isinstance(text, str) for text in settings):
+        raise LaunchRefused(f"overrides = {short_value(settings)}: give KEY=VALUE texts")
+    chars = sum(len(text) for text in settings)
+    if len(settings) > MAX_SETTINGS or chars > MAX_SETTINGS_CHARS:
+        raise LaunchRefused(_too_many_settings(f"{len(settings):,} line(s), {chars:,} characters"))
+    for text in settings:
+        parts, value = parse_setting(text)
+        if parts == ["deal"] and isinstance(value, str):
+            raise LaunchRefused(f"--set {short_value(text)}: a deal is not read from a file "
+                                "here; choose it from the list of deals (deal=null runs "
+                                "without one)")
+    return list(settings)
 
 
 def _field_choices(path: list[str]) -> tuple[str, ...]:
@@ -174,14 +268,22 @@ def set_path(data: dict, key: str, value: typing.Any) -> None:
 def build_config(request: LaunchRequest, configs: dict[str, Path]) -> RunConfig:
     """The validated config a launch request asks for.
 
+    The config file with the request's deal (:func:`sim.settings.with_deal`, as ``--deal``),
+    then the form's values, then the request's settings (:func:`sim.settings.apply_settings`,
+    as ``--set``): a setting wins over a form value of the same key.
+
     Raises:
-        ConfigError: for an unknown config name or a value the config rules refuse.
+        ConfigError: for an unknown config or deal name, a malformed setting, or a key or
+            value the config rules refuse (the command line's messages).
+        LaunchRefused: settings that are too many, too long or name a deal file.
     """
     if request.config not in configs:
         raise ConfigError(f"{request.config!r}: not a config in the configs folder; "
                           f"choose one of {', '.join(configs) or '(none)'}")
     source = configs[request.config]
-    data = load_config(source).model_dump(mode="json")
+    settings = check_settings(request.settings)
+    deal = _deal_argument(request.deal, source.parent)
+    data = load_config(with_deal(source, deal)).model_dump(mode="json")
     if request.initial_borrowers is not None:
         data["book"]["initial_borrowers"] = request.initial_borrowers
     if request.horizon_months is not None:
@@ -193,7 +295,7 @@ def build_config(request: LaunchRequest, configs: dict[str, Path]) -> RunConfig:
             set_path(data, key, value)
         except (KeyError, IndexError, ValueError, TypeError):
             raise ConfigError(f"{key}: not a key of this config") from None
-    return validate_config(data, source.name)
+    return apply_settings(validate_config(data, source.name), settings)
 
 
 @dataclass(frozen=True)
@@ -343,7 +445,7 @@ def launch(request: LaunchRequest, *, configs: dict[str, Path], runs_root: str |
     """Validate and run a launch request into the store, in this process; return the run id.
 
     The manifest records the config file the run came from and every changed key as
-    ``overrides``.
+    ``overrides`` (the request's settings included, as for ``creditsim run --set``).
 
     Raises:
         ConfigError: invalid parameters (the message is the config rules' own).

@@ -18,6 +18,8 @@ from dashboard import jobs
 from dashboard.data import scan_store
 from dashboard.jobs import JobBoard
 from dashboard.launcher import (
+    MAX_SETTINGS,
+    MAX_SETTINGS_CHARS,
     LaunchLimits,
     LaunchRefused,
     LaunchRequest,
@@ -28,7 +30,9 @@ from dashboard.launcher import (
     knobs_for,
     launch,
     list_configs,
+    list_deals,
     set_path,
+    settings_lines,
 )
 from sim.config import ConfigError, load_config
 
@@ -332,3 +336,176 @@ def test_old_finished_job_files_are_forgotten(configs, tmp_path):
 @pytest.mark.parametrize("job", ["../../etc/passwd", "x" * 10_000, None, {"a": 1}, 5])
 def test_status_of_a_job_id_that_is_not_one(configs, tmp_path, job):
     assert _board(tmp_path, configs).status(job) is None
+
+
+# -- a deal and KEY=VALUE overrides, as 'creditsim run --deal ... --set ...' ---------------------
+
+def _cli_run(config, out, *options):
+    """``creditsim run CONFIG --paths 1 --seed 3 OPTIONS`` into ``out``: (exit code, stdout,
+    stderr with its line breaks undone)."""
+    import contextlib
+    import io
+
+    from sim.cli import main
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        rc = main(["run", str(config), "--paths", "1", "--seed", "3", "--out", str(out),
+                   "--quiet", *options])
+    return rc, stdout.getvalue().strip(), " ".join(stderr.getvalue().split())
+
+
+@pytest.fixture()
+def longer(configs):
+    """The configs with ``longer.yaml``: small.yaml's book over 40 months, long enough for the
+    card_trust deal (bought at month 12, 24 months revolving)."""
+    folder = configs["small.yaml"].parent
+    (folder / "longer.yaml").write_text("base: small.yaml\nname: longer\n"
+                                        "book: {horizon_months: 40}\n")
+    return list_configs(folder)
+
+
+def test_an_override_reaches_the_launched_run(configs, guard, tmp_path):
+    """small.yaml has the baseline's two collectors and its baitiao_2015 deal; the launch
+    asks for seven collectors and no deal, and nothing else."""
+    assert load_config(configs["small.yaml"]).collections.collectors.count == 2
+    req = LaunchRequest(config="small.yaml", paths=1, seed=3, deal="none",
+                        settings=("collections.collectors.count=7",))
+    run_id = launch(req, configs=configs, runs_root=tmp_path / "runs", guard=guard)
+    manifest = json.loads((tmp_path / "runs" / run_id / "manifest.json").read_text())
+    assert manifest["overrides"] == {"deal": None, "collections.collectors.count": 7}
+    assert manifest["config"]["collections"]["collectors"]["count"] == 7
+    assert manifest["config"]["deal"] is None
+    assert manifest["config_file"] == str(configs["small.yaml"])
+
+
+def test_a_launch_with_a_deal_and_overrides_is_the_command_lines_run(longer, guard, tmp_path):
+    """The same config, deal, settings, seed and paths from the launcher and from
+    ``creditsim run``: the same stored config, overrides and results."""
+    import pandas as pd
+
+    from sim.store import load_run
+
+    settings = ("book.horizon_months=38", "collections.collectors.count=7",
+                "deal.notes.1.size=0.06", "deal.notes.2.size=0.065")
+    req = LaunchRequest(config="longer.yaml", paths=1, seed=3, deal="card_trust",
+                        settings=settings)
+    launched = load_run(tmp_path / "runs" / launch(req, configs=longer,
+                                                   runs_root=tmp_path / "runs", guard=guard))
+    rc, folder, _ = _cli_run(longer["longer.yaml"], tmp_path / "cli", "--deal",
+                             str(longer["longer.yaml"].parent / "deals" / "card_trust.yaml"),
+                             *(f"--set={s}" for s in settings))
+    assert rc == 0
+    typed = load_run(folder)
+    assert launched.manifest["config"]["deal"]["name"] == "card-trust"
+    assert launched.manifest["overrides"]["deal.notes.1.size"] == 0.06
+    for key in ("config", "overrides", "config_file", "seed", "paths"):
+        assert launched.manifest[key] == typed.manifest[key], key
+    pd.testing.assert_frame_equal(launched.portfolio, typed.portfolio)
+
+
+@pytest.mark.parametrize("setting", [
+    "collections.collectors.cuont=7",  # a key the config does not have
+    "collections.collectors.count=seven",  # a value its rules refuse
+    "book.horizon_months=-3",
+    "collections.collectors.count",  # not KEY=VALUE
+])
+def test_a_bad_override_is_refused_with_the_command_lines_message_and_no_run_starts(
+        configs, tmp_path, setting):
+    board = _board(tmp_path, configs)
+    with pytest.raises(ConfigError) as refused:
+        board.start(LaunchRequest(config="small.yaml", paths=1, settings=(setting,)))
+    rc, _, said = _cli_run(configs["small.yaml"], tmp_path / "cli", "--set", setting)
+    assert rc == 2
+    assert said == "error: " + " ".join(str(refused.value).split())
+    assert list((tmp_path / "jobs").iterdir()) == []  # no job was started
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "cli").exists()
+    assert not board.guard.busy()
+
+
+def test_shell_text_in_an_override_is_a_value_never_a_command(configs, guard, tmp_path):
+    marker = tmp_path / "ran"
+    command = f"$(touch {marker}); `touch {marker}` | touch {marker} && rm -rf {tmp_path}"
+    req = LaunchRequest(config="small.yaml", paths=1, seed=3, deal="none",
+                        settings=(f"description={command}", f"name=x;touch {marker}"))
+    run_id = launch(req, configs=configs, runs_root=tmp_path / "runs", guard=guard)
+    manifest = json.loads((tmp_path / "runs" / run_id / "manifest.json").read_text())
+    assert manifest["config"]["description"] == command
+    assert manifest["config"]["name"] == f"x;touch {marker}"
+    assert run_id.split("-", 2)[2].startswith("x-touch-")  # the folder name keeps safe characters
+    with pytest.raises(ConfigError, match=r"collectors\.count = '\$\(touch"):
+        build_config(LaunchRequest(config="small.yaml", paths=1,
+                                   settings=(f"collections.collectors.count=$(touch {marker})",)),
+                     configs)
+    with pytest.raises(ConfigError, match="the config has no key"):
+        build_config(LaunchRequest(config="small.yaml", paths=1,
+                                   settings=(f";touch {marker};x=1",)), configs)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("text", [
+    "collections.collectors.count=7\n" * 200_000,  # 6.2 million characters
+    "book.initial_borrowers=" + "9" * 1_000_000,
+    "description=" + "x" * (MAX_SETTINGS_CHARS - 11),  # one character over
+])
+def test_an_enormous_overrides_text_is_refused_before_it_is_read(text):
+    started = time.perf_counter()
+    with pytest.raises(LaunchRefused, match=f"give at most {MAX_SETTINGS} lines and "
+                                            f"{MAX_SETTINGS_CHARS:,} characters"):
+        settings_lines(text)
+    assert time.perf_counter() - started < 1.0
+
+
+def test_too_many_or_too_long_settings_are_refused_however_they_come(configs):
+    def refused(settings):
+        with pytest.raises(LaunchRefused) as err:
+            build_config(LaunchRequest(config="small.yaml", paths=1, settings=settings), configs)
+        return str(err.value)
+
+    assert "51 line(s), 306 characters" in refused(("name=x",) * 51)
+    assert "1 line(s), 5,001 characters" in refused(("name=" + "x" * 4_996,))
+    for crafted in ("name=x", {"name": "x"}, ("name=x", 5), None):
+        assert "give KEY=VALUE texts" in refused(crafted)
+    assert settings_lines(" name=x \n\n\t\nseed=4\r\n") == ("name=x", "seed=4")
+    assert settings_lines(None) == () and settings_lines("") == ()
+    with pytest.raises(LaunchRefused, match="give text"):
+        settings_lines(["name=x"])
+
+
+def test_a_deal_is_chosen_from_the_offered_ones_and_never_read_from_a_path(longer, tmp_path):
+    configs, folder = longer, longer["small.yaml"].parent
+    assert list(list_deals(folder)) == ["baitiao_2015", "card_trust"]
+    (folder / "deals" / "mine.yaml").write_text((folder / "deals" / "card_trust.yaml").read_text()
+                                                .replace("name: card-trust", "name: mine"))
+    req = LaunchRequest(config="longer.yaml", paths=1, deal="mine")
+    assert build_config(req, configs).deal.name == "mine"
+    elsewhere = tmp_path / "elsewhere.yaml"  # a valid deal file, outside the offered ones
+    elsewhere.write_text((folder / "deals" / "card_trust.yaml").read_text())
+    for deal in (str(elsewhere), "../../etc/passwd", "/etc/passwd", {"a": 1}):
+        with pytest.raises(ConfigError, match="not a deal offered here; choose one of "
+                                              "baitiao_2015, card_trust, mine, or 'none'"):
+            build_config(LaunchRequest(config="small.yaml", paths=1, deal=deal), configs)
+    for setting in (f"deal={elsewhere}", "deal=/etc/passwd", "deal=card_trust"):
+        with pytest.raises(LaunchRefused, match="a deal is not read from a file here"):
+            build_config(LaunchRequest(config="small.yaml", paths=1, settings=(setting,)),
+                         configs)
+    assert build_config(LaunchRequest(config="small.yaml", paths=1, settings=("deal=null",)),
+                        configs).deal is None
+
+
+def test_the_deal_is_applied_first_and_the_overrides_last(longer):
+    """As ``creditsim run CONFIG --deal D --set ...``: the deal meets the config file's own
+    horizon (card_trust revolves 24 months from month 12: small.yaml's 30 are too few, and
+    neither the form nor an override lengthens them first); an override wins over the form."""
+    for horizon in (None, 44):
+        req = LaunchRequest(config="small.yaml", paths=1, deal="card_trust",
+                            horizon_months=horizon, settings=("book.horizon_months=44",))
+        with pytest.raises(ConfigError, match=r"(?s)^--deal .*card_trust\.yaml: small: invalid .*"
+                                              r"horizon \(book\.horizon_months = 30\)"):
+            build_config(req, longer)
+    req = LaunchRequest(config="longer.yaml", paths=1, deal="card_trust", horizon_months=44,
+                        knobs={"collections.collectors.count": 3},
+                        settings=("collections.collectors.count=7",))
+    cfg = build_config(req, longer)
+    assert (cfg.book.horizon_months, cfg.collections.collectors.count) == (44, 7)
+    assert cfg.deal.revolving_months == 24
