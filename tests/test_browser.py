@@ -276,3 +276,27 @@ def test_launcher_refuses_bad_parameters_with_a_message(server, page, run_store)
     assert "Traceback" not in page.inner_text("#page")
     _assert_clean(page)
     assert set(_ids(run_store).values()) == before
+
+
+def test_launcher_takes_overrides_and_refuses_a_bad_key_as_the_command_line(server, page,
+                                                                            run_store):
+    import json
+
+    from dashboard.data import scan_store
+
+    before = set(scan_store(run_store))  # run ids (two launched runs have the same name)
+    _open(page, server + "/launch", [])
+    page.wait_for_selector("#launch-size:has-text('borrower-months')")
+    page.fill("#launch-settings", "collections.collectors.cuont=3")
+    page.click("#launch-button")
+    page.wait_for_selector("#launch-message:has-text(\"--set 'collections.collectors.cuont=3': "
+                           "collections.collectors has no key 'cuont'; did you mean count?\")")
+    assert set(scan_store(run_store)) == before
+    page.fill("#launch-settings", "collections.collectors.count=3\ndescription=$(reboot)")
+    page.click("#launch-button")
+    page.wait_for_selector("#launch-message:has-text('finished')", timeout=120_000)
+    (run_id,) = set(scan_store(run_store)) - before
+    manifest = json.loads((run_store / run_id / "manifest.json").read_text())
+    assert manifest["overrides"]["collections.collectors.count"] == 3
+    assert manifest["config"]["description"] == "$(reboot)"
+    _assert_clean(page)

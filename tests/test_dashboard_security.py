@@ -136,6 +136,118 @@ def test_crafted_launch_form_values_are_refused_with_a_message(client, key, valu
     assert "note-error" in message
 
 
+# -- the Launch page's deal and overrides: the command line's checks, before any run ----------
+
+KNOBS = '{"key":["ALL"],"type":"launch-knob"}'
+"""The id of the knob controls' pattern (the form's state of every knob), as Dash sends it."""
+FORM = {"launch-button.n_clicks": 1, "launch-config.value": "baseline.yaml",
+        "launch-paths.value": 1, "launch-scale.value": 1, "launch-horizon.value": 12,
+        "launch-shock.value": 0, "launch-seed.value": 3, "launch-deal.value": "none",
+        f"{KNOBS}.value": [], f"{KNOBS}.id": []}
+"""A launch of one path of the baseline at 1 % of its book (100 borrowers at launch, 2 a
+month) over 12 months without its deal."""
+
+
+@pytest.fixture(scope="module")
+def launcher(tmp_path_factory):
+    """A dashboard over an empty store that starts runs of the shipped configs: its test
+    client, run store and jobs folder."""
+    root = tmp_path_factory.mktemp("launcher")
+    app = create_app(root / "runs", configs_dir="configs", cache_dir=root / "cache")
+    return app.server.test_client(), root / "runs", root / "cache" / "jobs"
+
+
+def _start(client, **changes) -> dict:
+    values = dict(FORM, **{f"launch-{k}.value": v for k, v in changes.items()})
+    status, data = _callback(client, "launch-job", values)
+    assert status == 200, data[:300]
+    return json.loads(data)["response"]
+
+
+def _said(response: dict) -> str:
+    """The text of the page's message after a press of Start."""
+    return response["launch-message"]["children"]["props"]["children"]
+
+
+def _cli_error(setting: str, out) -> str:  # noqa: ANN001 - a folder
+    """What ``creditsim run baseline --set SETTING`` says, on one line, without 'error: '."""
+    import contextlib
+    import io
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert main(["run", "baseline", "--set", setting, "--out", str(out), "--quiet"]) == 2
+    return " ".join(err.getvalue().split()).removeprefix("error: ")
+
+
+def test_an_override_from_the_page_reaches_the_launched_run(launcher):
+    from dashboard.jobs import FINAL, read_status
+
+    client, runs, jobs = launcher
+    response = _start(client, settings="collections.collectors.count=7\n\n"
+                                       "  book.initial_borrowers=40  \n")
+    job = response["launch-job"]["data"]
+    deadline = time.monotonic() + WAIT_S
+    while (status := read_status(jobs / f"{job}.json"))["state"] not in FINAL:
+        assert time.monotonic() < deadline, status
+        time.sleep(0.2)
+    assert status["state"] == "done", status
+    manifest = json.loads((runs / status["run_id"] / "manifest.json").read_text())
+    # the form's 1 % of the book (100 and round(2.5) = 2) and 12 months, no deal; the
+    # override of the initial book wins over the form's
+    assert manifest["overrides"] == {
+        "book.initial_borrowers": 40, "book.new_borrowers_per_month": 2,
+        "book.horizon_months": 12, "collections.collectors.count": 7, "deal": None}
+    assert manifest["config"]["collections"]["collectors"]["count"] == 7
+
+
+@pytest.mark.parametrize("setting", ["collections.collectors.cuont=7",
+                                     "collections.collectors.count=seven"])
+def test_a_bad_override_on_the_page_says_what_the_command_line_says_and_starts_nothing(
+        launcher, tmp_path, setting):
+    client, runs, jobs = launcher
+    before = (sorted(jobs.iterdir()), sorted(runs.iterdir()))
+    response = _start(client, settings=f"book.horizon_months=12\n{setting}")
+    assert "launch-job" not in response  # no job
+    assert response["launch-button"]["disabled"] is False
+    assert _said(response) == _cli_error(setting, tmp_path / "cli")
+    assert (sorted(jobs.iterdir()), sorted(runs.iterdir())) == before
+    assert not (tmp_path / "cli").exists()
+
+
+HOSTILE = [
+    ("settings", "collections.collectors.count=$(touch {marker})",
+     "collections.collectors.count = '$(touch"),
+    ("settings", "; touch {marker} #=1\n`touch {marker}`=1", "the config has no key '; touch"),
+    ("settings", "deal={marker}", "a deal is not read from a file here"),
+    ("settings", "description=" + "x" * 899_988, "900,000 characters; give at most 50 lines"),
+    ("settings", "collections.collectors.count=7\n" * 51, "51 line(s)"),
+    ("settings", {"settings": "x=1"}, "give text"),
+    ("settings", ["x=1"], "give text"),
+    ("deal", "../../../{marker}", "not a deal offered here"),
+    ("deal", {"a": 1}, "not a deal offered here"),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "says"), HOSTILE,
+                         ids=[f"{f}-{str(v)[:20]!r}" for f, v, _ in HOSTILE])
+def test_hostile_overrides_are_refused_in_short_and_run_nothing(launcher, tmp_path, field,
+                                                                 value, says):
+    client, runs, jobs = launcher
+    marker = tmp_path / "ran"
+    if isinstance(value, str):
+        value = value.format(marker=marker)
+    before = (sorted(jobs.iterdir()), sorted(runs.iterdir()))
+    response = _start(client, **{field: value})
+    assert "launch-job" not in response
+    assert says in _said(response) and len(_said(response)) <= 800
+    assert (sorted(jobs.iterdir()), sorted(runs.iterdir())) == before
+    status, data = _callback(client, "launch-size", dict(FORM, **{
+        f"launch-{field}.value": value, "launch-settings.n_blur": 1}))
+    assert status == 200 and len(data) < 2_000  # no estimate, and no echo of the value
+    assert not marker.exists()
+
+
 def test_the_runs_page_names_a_corrupt_folder_and_lists_the_others(tmp_path, run_store):
     import shutil
 

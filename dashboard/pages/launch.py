@@ -3,8 +3,10 @@
 The run is a job of :class:`dashboard.jobs.JobBoard` (a spawned process with a time
 limit); the page polls its status while the button is disabled, and the lock in
 :class:`dashboard.launcher.RunGuard` keeps it to one run per server even across
-browser tabs. Bad parameters come back as the config rules' message; a failed, stopped
-or refused run comes back as a message too.
+browser tabs. A deal and ``KEY=VALUE`` overrides (one a line) go through the functions of
+``creditsim run --deal ... --set ...``, before the run starts. Bad parameters come back as
+the config rules' message (an override's as the command line's); a failed, stopped or
+refused run comes back as a message too.
 """
 
 from __future__ import annotations
@@ -12,12 +14,16 @@ from __future__ import annotations
 import logging
 import math
 import time
+from typing import Any
 
 from dash import ALL, Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard.inputs import InputError, echo, whole_input
 from dashboard.launcher import (
+    MAX_SETTINGS,
+    MAX_SETTINGS_CHARS,
+    NO_DEAL,
     Knob,
     LaunchRefused,
     LaunchRequest,
@@ -25,6 +31,8 @@ from dashboard.launcher import (
     estimate,
     knobs_for,
     list_configs,
+    list_deals,
+    settings_lines,
     whole,
 )
 from dashboard.pages.common import AppContext, card, note, page_header
@@ -53,7 +61,14 @@ HELP = {
              "recession, in percentage points (0 = no recession).",
     "seed": "Runs with the same seed draw the same borrowers and shocks, so they can be "
             "compared path by path. Leave empty for the config's seed.",
+    "deal": "The securitisation the receivables are sold to, as 'creditsim run --deal': "
+            "leave empty for the config's own deal.",
+    "settings": "Any other config value, one KEY=VALUE a line as 'creditsim run --set' takes "
+                "them (keys as in 'creditsim config-reference', list items by position: "
+                f"deal.notes.1.size=0.1); at most {MAX_SETTINGS} lines. Applied after the "
+                "fields above, so a line wins over a field; checked before the run starts.",
 }
+SETTINGS_EXAMPLE = "collections.collectors.count=20\ncollections.ladder.0.every_days=3"
 
 
 def _configs(folder) -> dict:  # noqa: ANN001 - a folder path
@@ -63,6 +78,16 @@ def _configs(folder) -> dict:  # noqa: ANN001 - a folder path
         return found
     shipped = configs_dir()
     return list_configs(shipped) if shipped is not None else {}
+
+
+def _deals(ctx: AppContext) -> dict:
+    """Deals the page offers: those beside the offered configs and the shipped ones."""
+    configs = _configs(ctx.configs_dir)
+    return list_deals(next(iter(configs.values())).parent if configs else ctx.configs_dir)
+
+
+def _deal_placeholder(config: RunConfig) -> str:
+    return f"the config's: {config.deal.name}" if config.deal else "the config's: no deal"
 
 
 def horizon_bounds(config: RunConfig) -> tuple[int, int, str]:
@@ -131,7 +156,14 @@ def layout(ctx: AppContext) -> html.Div:
                help_id="launch-horizon-help"),
         _field("Seed", dcc.Input(id="launch-seed", type="number", step=1, min=0),
                HELP["seed"]),
+        _field("Deal", dcc.Dropdown(
+            id="launch-deal", placeholder="the config's", clearable=True,
+            options=[{"label": "no deal", "value": NO_DEAL},
+                     *({"label": d, "value": d} for d in _deals(ctx))]), HELP["deal"]),
         html.Div(id="launch-knobs"),
+        _field("Overrides", dcc.Textarea(
+            id="launch-settings", placeholder=SETTINGS_EXAMPLE, rows=4, spellCheck=False,
+            maxLength=MAX_SETTINGS_CHARS, className="settings"), HELP["settings"]),
         html.P(id="launch-size", className="caption"),
         html.Button("Start run", id="launch-button", n_clicks=0, className="button",
                     disabled=bool(ctx.launch_unavailable)),
@@ -177,31 +209,36 @@ def _register_form(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
         Output("launch-knobs", "children"), Output("launch-horizon", "value"),
         Output("launch-horizon", "min"), Output("launch-horizon", "max"),
         Output("launch-horizon-help", "children"),
-        Output("launch-shock", "value"), Output("launch-message", "children", allow_duplicate=True),
-        Input("launch-config", "value"), prevent_initial_call="initial_duplicate",
+        Output("launch-shock", "value"), Output("launch-deal", "placeholder"),
+        Output("launch-message", "children", allow_duplicate=True),
+        Input("launch-config", "value"), Input("launch-deal", "value"),
+        prevent_initial_call="initial_duplicate",
     )
-    def choose_config(name):
+    def choose_config(name, deal):
         configs = _configs(ctx.configs_dir)
-        skip = (no_update,) * 4
-        if name not in configs:
+        skip = (no_update,) * 5
+        if not isinstance(name, str) or name not in configs:
             return [], *skip, no_update, "Choose a config."
         try:
-            cfg = load_config(configs[name])
-        except ConfigError as exc:
-            return [], *skip, no_update, str(exc)
+            own = load_config(configs[name])
+            cfg = _config_with_deal(ctx, name, deal)
+        except (ConfigError, LaunchRefused) as exc:
+            return [], *skip, no_update, _message(str(exc)[:MAX_MESSAGE], "error")
         shock = cfg.macro.shock.peak_increase if cfg.macro.shock else 0.0
         low, high, explain = horizon_bounds(cfg)
         return ([_knob_control(k) for k in knobs_for(cfg)], cfg.book.horizon_months, low, high,
-                explain, round(shock * 100, 2), "")
+                explain, round(shock * 100, 2), _deal_placeholder(own), "")
 
     @app.callback(
         Output("launch-size", "children"),
         Input("launch-config", "value"), Input("launch-paths", "value"),
         Input("launch-scale", "value"), Input("launch-horizon", "value"),
+        Input("launch-deal", "value"), Input("launch-settings", "n_blur"),
+        State("launch-settings", "value"),
     )
-    def size(name, paths, scale, horizon):
+    def size(name, paths, scale, horizon, deal, _left, text):
         try:
-            cfg = _form_config(ctx, name, paths, scale, horizon, None, None, [], [])
+            cfg = _form_config(ctx, name, paths, scale, horizon, None, None, [], [], deal, text)
             run = estimate(cfg, whole(paths, "paths", 1))
         except (ConfigError, LaunchRefused, TypeError, ValueError):
             return ""
@@ -226,13 +263,15 @@ def _register_start(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
         State("launch-shock", "value"), State("launch-seed", "value"),
         State({"type": "launch-knob", "key": ALL}, "value"),
         State({"type": "launch-knob", "key": ALL}, "id"),
+        State("launch-deal", "value"), State("launch-settings", "value"),
         prevent_initial_call=True,
     )
-    def start(clicks, name, paths, scale, horizon, shock, seed, values, ids):
+    def start(clicks, name, paths, scale, horizon, shock, seed, values, ids, deal, text):
         if not clicks:  # the button was only drawn, not pressed
             raise PreventUpdate
         try:
-            request = _form_request(ctx, name, paths, scale, horizon, shock, seed, values, ids)
+            request = _form_request(ctx, name, paths, scale, horizon, shock, seed, values, ids,
+                                    deal, text)
             job = ctx.jobs.start(request)
         except (ConfigError, LaunchRefused) as exc:
             return (no_update, True, False, _message(str(exc)[:MAX_MESSAGE], "error"), "0", "1",
@@ -278,16 +317,28 @@ def _message(children, kind: str) -> html.Div:
     return html.Div(children, className=f"note note-{kind}")
 
 
-def _form_request(ctx, name, paths, scale, horizon, shock, seed, values, ids) -> LaunchRequest:
-    """The launch request of the form.
+def _config_with_deal(ctx: AppContext, name: Any, deal: Any) -> RunConfig:
+    """The config ``name`` with the deal ``deal`` (None: its own), as the launch builds it.
 
-    ``scale`` is the book size in % of the config's (initial and monthly borrowers),
-    ``shock`` the unemployment rise at the peak in percentage points.
+    Raises:
+        ConfigError: an unknown config or deal, or a deal the config's rules refuse.
     """
     configs = _configs(ctx.configs_dir)
     if not isinstance(name, str) or name not in configs:
         raise ConfigError(f"{echo(name)}: not a config in {ctx.configs_dir}")
-    base = load_config(configs[name])
+    return build_config(LaunchRequest(config=name, paths=1, deal=deal), configs)
+
+
+def _form_request(ctx, name, paths, scale, horizon, shock, seed, values, ids, deal=None,
+                  text=None) -> LaunchRequest:
+    """The launch request of the form.
+
+    ``scale`` is the book size in % of the config's (initial and monthly borrowers),
+    ``shock`` the unemployment rise at the peak in percentage points, ``deal`` a deal's name
+    (None: the config's own), ``text`` the overrides box (one ``KEY=VALUE`` a line).
+    """
+    settings = settings_lines(text)
+    base = _config_with_deal(ctx, name, deal)
     try:
         scale = 1.0 if scale is None else whole_input(scale, "book size (%)", 1, 100) / 100
         shock = None if shock is None else _shock_points(shock) / 100  # points -> fraction
@@ -309,6 +360,7 @@ def _form_request(ctx, name, paths, scale, horizon, shock, seed, values, ids) ->
     return LaunchRequest(
         config=name, paths=paths, seed=seed, shock=shock, horizon_months=horizon,
         initial_borrowers=max(1, round(base.book.initial_borrowers * scale)), knobs=knobs,
+        deal=deal, settings=settings,
     )
 
 
@@ -337,7 +389,9 @@ def _finite(value, what: str) -> float:
     return float(value)
 
 
-def _form_config(ctx, name, paths, scale, horizon, shock, seed, values, ids):
-    request = _form_request(ctx, name, paths, scale, horizon, shock, seed, values, ids)
+def _form_config(ctx, name, paths, scale, horizon, shock, seed, values, ids, deal=None,
+                 text=None):
+    request = _form_request(ctx, name, paths, scale, horizon, shock, seed, values, ids, deal,
+                            text)
     return build_config(request, _configs(ctx.configs_dir))
 
