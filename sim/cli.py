@@ -84,7 +84,7 @@ def _quantile(text: str) -> float:
 
 def cmd_run(args: argparse.Namespace) -> int:
     import sim
-    from sim.settings import with_deal
+    from sim.settings import configure
     from sim.shipped import resolve_config
 
     if args.set and (args.resume is not None or args.from_manifest is not None):
@@ -98,12 +98,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.config is None:
         raise ValueError("give a CONFIG file to run, or --from-manifest RUN to rerun a stored run")
     config = resolve_config(args.config)
-    given = with_deal(config, args.deal)
-    if args.set:
-        from sim.config import load_config
-        from sim.settings import apply_settings
-
-        given = apply_settings(load_config(given), args.set)
+    given = configure(config, args.deal, args.set)  # validated once, after both
     if not args.quiet:
         _say_estimate(given, args)
     result = None
@@ -343,15 +338,11 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
     from sim.config import load_config
     from sim.outfiles import check_output_file, for_export, write_failed
     from sim.report_tables import breakeven_tables
-    from sim.settings import with_deal
+    from sim.settings import configure
     from sim.shipped import resolve_config
 
     check_output_file(args.csv, "--csv")  # before minutes of search
-    config = load_config(with_deal(resolve_config(args.config), args.deal))
-    if args.set:
-        from sim.settings import apply_settings
-
-        config = apply_settings(config, args.set)
+    config = load_config(configure(resolve_config(args.config), args.deal, args.set))
     paths = config.paths if args.paths is None else args.paths
     seed = config.seed if args.seed is None else args.seed
     stresses = ("multiple", "shock") if args.only is None else (args.only,)
@@ -447,17 +438,13 @@ def cmd_run_set(args: argparse.Namespace) -> int:
     from sim.metrics import small_sample_warning
     from sim.report import run_set_table
     from sim.scenarios.policies import run_policy_set_checked
-    from sim.settings import with_deal
+    from sim.settings import configure
     from sim.shipped import resolve_config
 
     check_store(args.out, "", 0)  # each run checks its own folder name before its work
     files = [resolve_config(c) for c in args.configs]
-    configs = [with_deal(f, args.deal) for f in files]  # the same deal for every policy
-    if args.set:  # the same changes to every policy (a smaller book, a longer horizon...)
-        from sim.config import load_config
-        from sim.settings import apply_settings
-
-        configs = [apply_settings(load_config(c), args.set) for c in configs]
+    # the same deal and changes for every policy (a smaller book, a longer horizon...)
+    configs = [configure(f, args.deal, args.set) for f in files]
     changed = bool(args.deal or args.set)
     runs, table, pairings = run_policy_set_checked(
         configs, paths=args.paths, seed=args.seed, workers=args.workers, out=args.out,

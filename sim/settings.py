@@ -139,7 +139,19 @@ def apply_settings(config: RunConfig, settings: list[str] | None) -> RunConfig:
     """
     if not settings:
         return config
-    data = copy.deepcopy(config.model_dump(mode="python"))
+    return settled(copy.deepcopy(config.model_dump(mode="python")), settings, config.name)
+
+
+def settled(data: dict, settings: list[str] | None, name: str, deal: str | None = None
+            ) -> RunConfig:
+    """The JSON-form config ``data`` (changed in place) with every ``KEY=VALUE`` of
+    ``settings`` applied as :func:`apply_settings` does, validated once as a whole;
+    ``name`` and ``deal`` (the ``--deal`` it was given, if any) head a refusal.
+
+    Raises:
+        ConfigError: as :func:`apply_settings`.
+    """
+    settings = settings or []
     parsed = [(text, *parse_setting(text)) for text in settings]
     for text, parts, value in parsed:
         if parts == ["deal"] and isinstance(value, str):  # a deal file, as `deal:` names one
@@ -148,58 +160,99 @@ def apply_settings(config: RunConfig, settings: list[str] | None) -> RunConfig:
     keys = {".".join(parts) for _, parts, _ in parsed}
     if "macro.scenario" in keys and not any(k.startswith("macro.shock") for k in keys):
         data["macro"]["shock"] = None
+    if not parsed:
+        try:
+            return validate_config(data, name)
+        except ConfigError as err:  # name the deal as well as the run config
+            raise (ConfigError(f"--deal {deal}: {err}") if deal is not None else err) from None
+    given = ([f"--deal {deal}"] if deal is not None else []) + [f"--set {t}" for t in settings]
     try:
-        return validate_config(data, f"{config.name} with --set {' --set '.join(settings)}")
+        return validate_config(data, f"{name} with {' '.join(given)}")
     except ConfigError as err:
-        raise _on_one_line(err, parsed) from None
+        raise _on_one_line(err, parsed, deal) from None
 
 
-def with_deal(config: str | Path, deal: str | None) -> str | Path | RunConfig:
-    """``--deal``: the config, with its deal replaced by the deal file or shipped deal
-    ``deal`` ('none' removes it); the config unchanged when ``deal`` is None.
+def deal_section(deal: str) -> dict | None:
+    """The deal ``--deal`` names, as the config's ``deal`` section: the terms of the deal
+    file or shipped deal ``deal`` (as read, checked to be a deal and not a run config), or
+    None for 'none'.
 
     Raises:
-        ConfigError: an empty name, a file that is not a deal (a run config given as one
-            included), or a deal the config's rules refuse (the message names the deal).
+        ConfigError: an empty name, a file that is not there, or a file that is not a deal
+            (a run config given as one included).
     """
-    if deal is None:
-        return config
-    from sim.config import Deal, load_config, read_deal_yaml, with_overrides
+    from sim.config import Deal, read_deal_yaml
     from sim.configfile import config_file_as_deal
     from sim.shipped import resolve_deal
 
     if not deal.strip():
         raise ConfigError("--deal '': give a deal file, e.g. configs/deals/baitiao_2015.yaml, "
                           "or 'none' to run without a deal")
-    cfg = load_config(config)
     if deal == "none":
-        return cfg.model_copy(update={"deal": None})
+        return None
     with warnings.catch_warnings(record=True) as said:  # said only if it is a deal file
         warnings.simplefilter("always")
-        deal_terms = read_deal_yaml(Path(resolve_deal(deal)))
-    wrong = config_file_as_deal(deal_terms, RunConfig, Deal, deal)
+        terms = read_deal_yaml(Path(resolve_deal(deal)))
+    wrong = config_file_as_deal(terms, RunConfig, Deal, deal)
     if wrong:
         raise ConfigError(wrong)
     for w in said:
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    try:
-        return with_overrides(cfg.model_copy(update={"deal": None}), {"deal": deal_terms})
-    except ConfigError as err:  # name the deal file as well as the run config
-        raise ConfigError(f"--deal {deal}: {err}") from None
+    return terms
 
 
-def _on_one_line(err: ConfigError, parsed: list[tuple[str, list[str], Any]]) -> ConfigError:
+def configure(config: str | Path, deal: str | None = None,
+              settings: list[str] | None = None) -> str | Path | RunConfig:
+    """``creditsim run CONFIG --deal DEAL --set KEY=VALUE ...``: the config file (or shipped
+    config) ``config`` with its deal replaced by :func:`deal_section` of ``deal`` (when
+    given), then ``settings`` applied (:func:`apply_settings`), validated once at the end:
+    a setting may make the config fit the deal (``--set book.horizon_months=72`` for a deal
+    that needs a longer horizon). ``config`` unchanged when neither is given.
+
+    Raises:
+        ConfigError: as :func:`deal_section` and :func:`apply_settings`; a refusal names the
+            config, the deal and the settings.
+    """
+    if deal is None and not settings:
+        return config
+    from sim.config import load_config
+
+    cfg = load_config(config)
+    data = cfg.model_dump(mode="python")
+    if deal is not None:
+        data["deal"] = deal_section(deal)
+    return settled(data, settings, cfg.name, deal)
+
+
+def with_deal(config: str | Path, deal: str | None) -> str | Path | RunConfig:
+    """``--deal``: the config, with its deal replaced by the deal file or shipped deal
+    ``deal`` ('none' removes it); the config unchanged when ``deal`` is None
+    (:func:`configure` without settings).
+
+    Raises:
+        ConfigError: as :func:`deal_section`, or a deal the config's rules refuse (the
+            message names the deal).
+    """
+    return configure(config, deal)
+
+
+def _on_one_line(err: ConfigError, parsed: list[tuple[str, list[str], Any]],
+                 deal: str | None = None) -> ConfigError:
     """A refusal of one value as one line naming the setting that gave it, as a bad key's:
     ``--set 'collections.collectors.count=x': collections.collectors.count = 'x': Input
-    should be a valid integer...``. Several errors keep the config file's form, a line each."""
+    should be a valid integer...``; when no setting's key is named, every setting and the
+    ``--deal`` (if any). Several errors keep the config file's form, a line each."""
     lines = str(err).splitlines()
     if len(lines) != 2:
         return err
     detail = lines[1].strip()
     named = [text for text, parts, _ in parsed
              if re.match(re.escape(".".join(parts)) + r"[ .:]", detail)]
-    given = named[-1:] or [text for text, _, _ in parsed]  # the last of a key is applied
-    return ConfigError(" ".join(f"--set {text!r}" for text in given) + f": {detail}")
+    given = [f"--set {text!r}" for text in named[-1:]]  # the last of a key is applied
+    if not given:
+        given = ([f"--deal {deal}"] if deal is not None else []) + \
+            [f"--set {text!r}" for text, _, _ in parsed]
+    return ConfigError(" ".join(given) + f": {detail}")
 
 
 def _stored_overrides(folder: Path) -> dict | None:

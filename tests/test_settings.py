@@ -120,6 +120,27 @@ def test_a_refused_value_names_its_setting_on_one_line(standard):
         "parse string as an integer"]
 
 
+def test_a_setting_can_make_the_config_fit_the_deal_it_is_given(tmp_path):
+    """``--deal`` and ``--set`` are applied before the config is validated, once: a deal
+    that revolves to month 36 (card_trust: cut-off 12, 24 revolving months) needs a horizon
+    beyond 36, and ``--set book.horizon_months=48`` gives it one; without the setting the
+    refusal names the deal and says to lengthen the horizon."""
+    from sim.settings import configure
+
+    short = tmp_path / "short.yaml"
+    short.write_text("base: baseline\nname: short\nbook: {horizon_months: 30}\n")
+    with pytest.raises(ConfigError, match=r"(?s)^--deal card_trust: short: invalid.*"
+                                          r"lengthen the horizon"):
+        configure(short, "card_trust")
+    with pytest.raises(ConfigError, match=r"^--deal card_trust --set 'paths=3': "
+                                          r".*lengthen the horizon"):
+        configure(short, "card_trust", ["paths=3"])
+    fitted = configure(short, "card_trust", ["book.horizon_months=48"])
+    assert fitted.book.horizon_months == 48
+    assert fitted.deal.name == "card-trust" and fitted.deal.revolving_months == 24
+    assert configure(short, None, None) == short  # nothing to change: the file itself
+
+
 def test_run_with_set_records_the_change_as_an_override(tiny_yaml, tmp_path, capsys):
     rc = main(["run", str(tiny_yaml), "--paths", "1", "--out", str(tmp_path / "runs"),
                "--quiet", "--set", "collections.collectors.count=7"])
