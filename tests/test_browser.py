@@ -79,9 +79,17 @@ def page(browser):
 
 
 def _ids(run_store) -> dict[str, str]:
+    """A run id of each run name in the store (one of them when runs share a name)."""
     from dashboard.data import scan_store
 
     return {r.name: r.run_id for r in scan_store(run_store).values()}
+
+
+def _all_ids(run_store) -> set[str]:
+    """Every run id in the store: runs launched twice share a name, not an id."""
+    from dashboard.data import scan_store
+
+    return {r.run_id for r in scan_store(run_store).values()}
 
 
 def _open(page, url: str, graphs: list[str], shot: str | None = None) -> None:
@@ -134,7 +142,7 @@ def test_runs_page_lists_the_store(server, page, run_store):
     _open(page, server + "/", [], shot="runs")
     page.wait_for_selector("#runs-table tbody tr")
     text = page.inner_text("#runs-table")
-    for run_id in _ids(run_store).values():
+    for run_id in _all_ids(run_store):
         assert run_id in text
 
 
@@ -244,14 +252,14 @@ def test_story_page_refuses_bad_ids(server, page, run_store):
 
 
 def test_launcher_runs_a_small_run_that_appears_in_the_picker(server, page, run_store):
-    before = set(_ids(run_store).values())
+    before = _all_ids(run_store)
     _open(page, server + "/launch", [])
     page.wait_for_selector("#launch-size:has-text('borrower-months')")
     if SCREENSHOTS:
         _open(page, server + "/launch", [], shot="launch")
     page.click("#launch-button")
     page.wait_for_selector("#launch-message:has-text('finished')", timeout=120_000)
-    new = set(_ids(run_store).values()) - before
+    new = _all_ids(run_store) - before
     assert len(new) == 1
     (run_id,) = new
     assert page.inner_text("#launch-progress-text").endswith("paths done")
@@ -266,7 +274,7 @@ def test_launcher_runs_a_small_run_that_appears_in_the_picker(server, page, run_
 
 
 def test_launcher_refuses_bad_parameters_with_a_message(server, page, run_store):
-    before = set(_ids(run_store).values())
+    before = _all_ids(run_store)
     _open(page, server + "/launch", [])
     page.wait_for_selector("#launch-size:has-text('borrower-months')")
     page.fill("#launch-horizon", "500")
@@ -275,7 +283,7 @@ def test_launcher_refuses_bad_parameters_with_a_message(server, page, run_store)
                            timeout=60_000)
     assert "Traceback" not in page.inner_text("#page")
     _assert_clean(page)
-    assert set(_ids(run_store).values()) == before
+    assert _all_ids(run_store) == before
 
 
 def test_launcher_takes_overrides_and_refuses_a_bad_key_as_the_command_line(server, page,
