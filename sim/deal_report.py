@@ -2,13 +2,13 @@
 
 A trustee (or servicer) report lists, for each payment date, what the pool did (balance,
 collections by type, defaults, delinquency, purchases, the pool sold at a clean-up call,
-yield), the deal's other cash (sale proceeds, swap, reserve drawn, fees, residual: with the
-notes' payments, each period's cash in and out reconcile), the deal's tests (excess spread,
-each trigger's value against its threshold, the reserve against its requirement) and what each
-note received (interest, principal), what it still owes (balance, factor), what it lost
-(writedown) and how much protection it has left (credit enhancement). This module builds that
-table from a stored run, once, as a pandas DataFrame; the command line prints and exports it
-and the dashboard shows and offers it for download.
+yield), the deal's other cash (sale proceeds, swap, reserve brought forward and its net
+change, fees, residual: with the notes' payments, each period's cash in and out reconcile),
+the deal's tests (excess spread, each trigger's value against its threshold, the reserve
+against its requirement) and what each note received (interest, principal), what it still
+owes (balance, factor), what it lost (writedown) and how much protection it has left (credit
+enhancement). This module builds that table from a stored run, once, as a pandas DataFrame;
+the command line prints and exports it and the dashboard shows and offers it for download.
 
 Every column is read by name through one mapping (`DEAL_COLUMNS`, `NOTE_COLUMNS`): a column a
 run does not have (an older run) is left out of the report with a note saying so.
@@ -79,7 +79,7 @@ DEAL_COLUMNS: tuple[Column, ...] = (
     Column("pool.balance_end", "pool_balance_end", "pool balance, end"),
     Column("deal.sale_proceeds", "sale_proceeds", "sale proceeds"),
     Column("deal.swap_receipt", "swap_receipt", "net swap received"),
-    Column("deal.reserve_draw", "reserve_draw", "reserve drawn"),
+    Column("deal.reserve_draw", "reserve_draw", "reserve brought forward"),
     Column("deal.fees", "fees_paid", "senior fees paid"),
     Column("deal.swap_paid", "swap_paid", "net swap paid"),
     Column("deal.excess_spread_gross", "excess_spread_gross", "excess spread, gross", "rate"),
@@ -96,10 +96,11 @@ DEAL_COLUMNS: tuple[Column, ...] = (
 With them the report reconciles on its own in every period (docs/REPORTS.md): interest +
 principal collected + recoveries + sale proceeds + net swap received = senior fees + net swap
 paid + the notes' interest and principal + receivables bought + residual + (reserve balance -
-reserve drawn). The pool sold is the pool's balance bought back at a clean-up call (for the
-sale proceeds) or handed back to the originator at the legal final period (for nothing);
-reserve drawn is the whole reserve brought forward, which every period's funds include
-(docs/WATERFALL.md §5.2)."""
+reserve brought forward). The pool sold is the pool's balance bought back at a clean-up call
+(for the sale proceeds) or handed back to the originator at the legal final period (for nothing);
+the reserve brought forward is the whole reserve, which every period's funds include
+(docs/WATERFALL.md §5.2); the reserve's net change (reserve balance - reserve brought forward)
+is negative when the period drew on it and positive when it was topped up."""
 
 SWAP_COLUMNS = ("deal.swap_receipt", "deal.swap_paid")
 """Left out when the run's deal has no swap (always 0), as the PDL balance without a ledger."""
@@ -120,11 +121,14 @@ DERIVED: dict[str, tuple[str, str]] = {
     "pool.delinquency_ratio": ("delinquency ratio", "ratio"),
     "factor": ("factor", "ratio"),
     "credit_enhancement": ("credit enhancement", "ratio"),
+    "deal.reserve_change": ("reserve, net change", "money"),
 }
 """Columns computed from the mapped ones: ``(label, kind)``; note-level ones without group.
 Yield = interest collected × 12 / pool balance at the start; default rate = defaults × 12 /
 pool balance at the start; delinquency ratio = delinquent balance / pool balance at the start;
-factor and credit enhancement: see `build_deal_report`."""
+reserve, net change = reserve balance - reserve brought forward (negative: the period drew on
+the reserve; positive: it was topped up); factor and credit enhancement: see
+`build_deal_report`."""
 
 SMALL_POOL = 0.10
 """Share of the cut-off pool below which the annualised pool rates are left blank when the
@@ -317,6 +321,9 @@ def _deal_columns(frame: pd.DataFrame, report: DealReport,
             if source in frame:
                 cols[key] = _ratio(frame[source], pool) * scale
                 report.labels[key] = DERIVED[key]
+    if "deal.reserve" in cols and "deal.reserve_draw" in cols:
+        cols["deal.reserve_change"] = cols["deal.reserve"] - cols["deal.reserve_draw"]
+        report.labels["deal.reserve_change"] = DERIVED["deal.reserve_change"]
     return cols
 
 
@@ -529,10 +536,19 @@ def _about(report: DealReport) -> pd.DataFrame:
              ("selection", "", "", report.selection),
              ("units", "", "", "money in currency units (to the cent); rates annualised and "
                                "ratios as fractions (to 10 significant digits), shown as "
-                               "percentages; blank: n/a")]
+                               "percentages; blank: n/a"),
+             ("rounding", "", "", ROUNDING)]
     rows += [("note", "", "", m) for m in report.remarks]
     rows += [("not in this run", "", "", m) for m in report.missing]
     return pd.DataFrame(rows, columns=["name", "key", "unit", "value"])
+
+
+ROUNDING = ("each amount is rounded to the cent on its own: the vehicle holds a share of each "
+            "account and accrues fees and coupons unrounded, so its amounts have fractions "
+            "of a cent, and a sum of rounded amounts can differ from the rounded total by a "
+            "cent or two; the identities hold on the unrounded amounts (the run folder's "
+            "parquet tables), to 1e-9")
+"""The ``about`` sheet's note on rounding (docs/REPORTS.md, "Cents")."""
 
 
 def money_columns(report: DealReport) -> list[str]:

@@ -79,7 +79,7 @@ def test_waterfall_from_the_step_log_balances(notes):
     into = links.loc[links["target"] == agg.AVAILABLE, "value"].sum()
     out = links.loc[links["source"] == agg.AVAILABLE, "value"].sum()
     assert into == pytest.approx(out)
-    assert {"collections", "reserve draw"} <= set(links["source"])
+    assert {"collections", "reserve brought forward"} <= set(links["source"])
     assert {"interest A", "principal A", "senior fees", "residual"} <= set(links["target"])
     long = steps.melt(id_vars=["path", "period"], var_name="step", value_name="amount")
     pd.testing.assert_frame_equal(agg.waterfall_flows_from_steps(long, 3, 5), links)

@@ -200,7 +200,7 @@ def test_columns_a_run_lacks_are_left_out_with_a_note_and_new_ones_show_up():
     assert "pool.sold" not in rep.table and "deal.reserve_draw" not in rep.table
     assert any("pool sold or returned: not recorded in this run ('sold')" == m
                for m in rep.missing)
-    assert any(m.startswith("reserve drawn") for m in rep.missing)
+    assert any(m.startswith("reserve brought forward") for m in rep.missing)
     assert rep.table["deal.sale_proceeds"].tolist() == [0.0] * 3  # in its notes table
 
 
@@ -311,8 +311,8 @@ def cash_in_minus_cash_out(rep: DealReport) -> pd.Series:
                + net swap received
     cash out = senior fees paid + net swap paid + every note's interest paid and principal
                paid + receivables bought + residual released + change in reserve
-    change in reserve = reserve balance (at the period's end) - reserve drawn (the waterfall
-               draws the whole reserve into each period's funds and refills it after the
+    change in reserve = reserve balance (at the period's end) - reserve brought forward (the
+               waterfall draws the whole reserve into each period's funds and refills it after the
                notes)
     A deal without a swap has no swap columns: they count as 0.
     """
@@ -347,6 +347,19 @@ def test_cash_in_equals_cash_out_in_every_period_the_call_and_the_swap_included(
             assert (t["deal.swap_paid"] > 0).any() and (t["deal.swap_receipt"] > 0).any()
         gap = cash_in_minus_cash_out(rep)
         assert gap.abs().max() < 0.005, gap  # half a cent: equal to the cent
+
+
+def test_the_reserve_is_brought_forward_whole_and_its_net_change_shows_a_draw(deal_run):
+    """The waterfall draws the whole reserve into every period's funds: the column is the
+    reserve brought forward (the last period's balance), not a draw; the net change
+    (balance - brought forward) is the draw (negative) or the top-up (positive)."""
+    rep = build_deal_report(deal_run.tables, 0)
+    t = rep.table
+    assert rep.labels["deal.reserve_draw"] == ("reserve brought forward", "money")
+    assert rep.labels["deal.reserve_change"] == ("reserve, net change", "money")
+    assert (t["deal.reserve_change"] == t["deal.reserve"] - t["deal.reserve_draw"]).all()
+    assert t["deal.reserve_draw"].iloc[1:].tolist() == t["deal.reserve"].iloc[:-1].tolist()
+    assert "reserve, net change (currency units)" in export_table(rep).columns
 
 
 def test_the_pool_rolls_forward_from_its_start_to_its_end_in_every_period(deal_run):

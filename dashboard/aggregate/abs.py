@@ -19,10 +19,10 @@ from dashboard.aggregate.portfolio import fan_table
 from sim.metrics import paths_to_resolve, resolvable
 
 SOURCES = {"collections": "collections", "swap_receipt": "swap receipt",
-           "sale_proceeds": "sale proceeds", "reserve_draw": "reserve draw"}
+           "sale_proceeds": "sale proceeds", "reserve_draw": "reserve brought forward"}
 USES = {"pay_fees": "senior fees", "pay_swap": "swap payment", "pay_interest": "interest",
-        "pay_principal": "principal", "reinvest": "reinvested", "fund_reserve": "reserve top-up",
-        "pay_residual": "residual"}
+        "pay_principal": "principal", "reinvest": "reinvested",
+        "fund_reserve": "reserve carried forward", "pay_residual": "residual"}
 AVAILABLE = "available funds"
 
 
@@ -168,7 +168,7 @@ def waterfall_flows_from_notes(notes: pd.DataFrame, path: int, period: int) -> p
     """Sankey links of one period's waterfall rebuilt from the notes table.
 
     Uses are senior fees, each note's interest and principal, and the residual; cash
-    available but not shown by those (reserve top-up, reinvestment) is ``other``.
+    available but not shown by those (reserve carried forward, reinvestment) is ``other``.
     """
     rows = notes[(notes["path"] == path) & (notes["period"] == period)]
     if rows.empty:
