@@ -286,6 +286,10 @@ def test_any_loss_means_more_than_a_cent():
     m = note_metrics(run_waterfall(deal, coll))
     assert m["writedown"].iloc[0] == pytest.approx(0.005)
     assert not m["any_loss"].iloc[0]
+    assert m["loss_pct"].iloc[0] == 0.0  # no loss that P(loss) does not count either
+    coll["principal"] = [99.98]  # two cents short: a loss, as a share of the note
+    m = note_metrics(run_waterfall(deal, coll))
+    assert m["any_loss"].iloc[0] and m["loss_pct"].iloc[0] == pytest.approx(0.0002)
 
 
 def test_implied_rating_uses_the_idealised_table_boundaries():

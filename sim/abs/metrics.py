@@ -296,7 +296,9 @@ def note_metrics(result: WaterfallResult | pd.DataFrame) -> pd.DataFrame:
     Returns:
         One row per (path, note): ``original_balance``, ``interest_paid``, ``principal_paid``,
         ``writedown``, ``interest_unpaid`` (interest shortfall left at the end), ``loss_pct``
-        (writedown / original balance, a fraction), ``any_loss`` (writedown > 1 cent),
+        (writedown / original balance, a fraction; 0 when the writedown is a cent or less,
+        as ``any_loss`` counts it, so that no path shows a loss of 1e-16 that P(loss) does
+        not count), ``any_loss`` (writedown > 1 cent),
         ``wal_years``, ``irr_annual`` (NaN where the cash flows have no single rate),
         ``residual_paid`` and ``holder_irr_annual`` (the residual holder's total residual and
         IRR on the most junior note's row; NaN on the other rows and when the input has no
@@ -306,6 +308,7 @@ def note_metrics(result: WaterfallResult | pd.DataFrame) -> pd.DataFrame:
     n_paths, n_periods, n_notes = a["balance_begin"].shape
     original = a["balance_begin"][:, 0, :]
     writedown = a["writedown"].sum(axis=1)
+    lost = writedown > LOSS_EPSILON  # a cent or less is the float noise of the accruals
     inflows = np.moveaxis(a["interest_paid"] + a["principal_paid"], 1, 2)
     cashflows = np.concatenate([-original[:, :, None], inflows], axis=2)
     holder = np.full((n_paths, n_notes), np.nan)
@@ -324,8 +327,8 @@ def note_metrics(result: WaterfallResult | pd.DataFrame) -> pd.DataFrame:
             "principal_paid": a["principal_paid"].sum(axis=1).ravel(),
             "writedown": writedown.ravel(),
             "interest_unpaid": a["interest_shortfall"][:, -1, :].ravel(),
-            "loss_pct": (writedown / original).ravel(),
-            "any_loss": (writedown > LOSS_EPSILON).ravel(),
+            "loss_pct": np.where(lost, writedown / original, 0.0).ravel(),
+            "any_loss": lost.ravel(),
             "wal_years": wal_years(np.moveaxis(a["principal_paid"], 1, 2)).ravel(),
             "irr_annual": irr_annual(cashflows.reshape(n_paths * n_notes, -1)),
             "residual_paid": residual_paid.ravel(),
