@@ -124,15 +124,23 @@ def format_metric(name: str, value: float | None, signed: bool = False) -> str:
     """A metric's value as text, the one format of the CLI and the dashboard.
 
     Currency amounts with thousands separators and no decimals (``1,275,743``), rates
-    and shares as percentages with three decimals (``0.303%``); ``signed`` adds ``+``
-    to positive values; a missing or NaN value is ``n/a``.
+    and shares as percentages with three decimals (``0.303%``). ``signed`` marks a
+    difference: ``+`` on positive values, and a difference of two rates in percentage
+    points (``-0.041 pp``: 0.303 % less 0.344 %), not in %, which would read as a relative
+    change. A value that rounds to zero is shown unsigned (``0.000%``, never ``-0.000%``).
+    A missing or NaN value is ``n/a``.
     """
     if value is None or value != value:
         return "n/a"
+    amount = name in AMOUNT_METRICS
+    if round(value, 0 if amount else 5) == 0:
+        value, signed = 0.0, False
     sign = "+" if signed else ""
-    if name in AMOUNT_METRICS:
+    if amount:
         return f"{value:{sign},.0f}"
-    return f"{value:{sign}.3%}"
+    if signed:
+        return f"{value * 100:{sign}.3f} pp"
+    return f"{value:.3%}"
 
 
 def comparison_metrics(paths_a: pd.DataFrame, paths_b: pd.DataFrame | None = None

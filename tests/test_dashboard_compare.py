@@ -31,7 +31,7 @@ def test_table_has_tranche_losses_and_one_number_format():
     assert (cost["A"], cost["B"], cost["difference"]) == ("671,220", "1,243,220", "+572,000")
     assert cost["n"] == "25 / 25"
     junior = rows[figs.metric_label("note_loss_junior")]
-    assert (junior["A"], junior["B"], junior["difference"]) == ("2.000%", "2.100%", "+0.100%")
+    assert (junior["A"], junior["B"], junior["difference"]) == ("2.000%", "2.100%", "+0.100 pp")
     assert pairing.paired and "(paired)" in figs.comparison_columns(pairing)[5]["name"]
 
 

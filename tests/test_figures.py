@@ -135,7 +135,7 @@ def test_difference_chart_and_table_of_a_paired_comparison(run_store):
     assert len(rows) == len(comparison)
     assert {c["id"] for c in compare.comparison_columns(pairing)} == set(rows[0])
     first = rows[0]
-    assert first["A"].endswith("%") and first["difference"].endswith("%")
+    assert first["A"].endswith("%") and first["difference"].endswith(" pp")
     assert first["significant"] in ("yes", "no", f"n/a (n={PATHS})")
 
 

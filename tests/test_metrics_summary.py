@@ -79,7 +79,11 @@ def test_one_number_format_for_amounts_rates_and_missing_values():
     assert format_metric("collection_cost", 1275743.4) == "1,275,743"
     assert format_metric("collection_cost", 572000.0, True) == "+572,000"
     assert format_metric("net_loss_rate", 0.00303) == "0.303%"
-    assert format_metric("note_loss_senior", -0.0001, True) == "-0.010%"
+    assert format_metric("note_loss_senior", -0.0001, True) == "-0.010 pp"  # a difference
+    assert format_metric("recovery_rate", 0.0005, True) == "+0.050 pp"
+    assert format_metric("note_loss_senior", -1e-16, True) == "0.000%"  # no signed zero
+    assert format_metric("note_loss_senior", -1e-16) == "0.000%"
+    assert format_metric("collection_cost", -0.4, True) == "0"
     assert format_metric("net_loss_rate", float("nan")) == "n/a"
 
 
