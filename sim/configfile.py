@@ -143,7 +143,9 @@ def format_errors(err: ValidationError, source: str, model: type[BaseModel]) -> 
         elif isinstance(e.get("input"), dict):  # a section's rule: its keys, not "{...}"
             lines.append(f"  {path}: {msg}")
         else:
-            lines.append(f"  {path} = {short_value(e.get('input'))}: {msg}")
+            allowed = _allowed_range(model, e["loc"], e["type"])
+            lines.append(f"  {path} = {short_value(e.get('input'))}: {msg}"
+                         + (f"; allowed: {allowed}" if allowed else ""))
     if len(errors) > MAX_ERRORS:
         lines.append(f"  ... and {len(errors) - MAX_ERRORS} more errors")
     return "\n".join(lines)
@@ -194,27 +196,59 @@ def config_file_as_deal(data: object, config_schema: type[BaseModel], deal_schem
             f"configs/deals/baitiao_2015.yaml")
 
 
-def allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
-    """The keys of the model at key path ``loc`` below ``model`` (empty when not a model).
+BOUND_ERRORS = frozenset({"greater_than", "greater_than_equal", "less_than",
+                          "less_than_equal"})
+"""Pydantic's error types that state one bound of a number: a field with one bound says all
+of its range in them."""
+BOUND_WORDS = (("ge", "at least"), ("gt", "above"), ("le", "at most"), ("lt", "below"))
 
-    A list index or a mapping key after a list or mapping of models (``ladder.0``,
-    ``channels.sms``) leads to the item model.
-    """
+
+def _allowed_range(model: type[BaseModel], loc: tuple, error: str) -> str:
+    """The numeric range of the field at key path ``loc`` below ``model``, in words ("at
+    least 0 and below 0.5"), for a message that does not say all of it already: empty for a
+    field without bounds, and for a bound's own error on a field with one bound."""
+    field = field_at(model, loc)
+    if field is None:
+        return ""
+    words = [f"{word} {number_text(getattr(m, key))}" for key, word in BOUND_WORDS
+             for m in field.metadata if getattr(m, key, None) is not None]
+    if not words or (error in BOUND_ERRORS and len(words) == 1):
+        return ""
+    return " and ".join(words)
+
+
+def field_at(model: type[BaseModel], loc: tuple) -> Any:
+    """The pydantic ``FieldInfo`` at key path ``loc`` below ``model`` (a list index or a
+    mapping key after a list or mapping of models leads to the item model), or None when
+    the path leads to no field of a model."""
     current: Any = model
+    field = None
     in_container = False
     for part in loc:
+        if current is None:
+            return None
         if in_container:  # the index or key of one item: the item's model is next
             in_container = False
             continue
         field = current.model_fields.get(str(part))
         if field is None:
-            return []
-        ann = field.annotation
-        in_container = get_origin(ann) in (list, dict)
-        current = _model_in(ann)
-        if current is None:
-            return []
-    return [] if in_container else sorted(current.model_fields)
+            return None
+        in_container = get_origin(field.annotation) in (list, dict)
+        current = _model_in(field.annotation)
+    return None if in_container else field
+
+
+def allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
+    """The keys of the model at key path ``loc`` below ``model`` (empty when not a model).
+
+    A list index or a mapping key after a list or mapping of models (``ladder.0``,
+    ``channels.sms``) leads to the item model (:func:`field_at`).
+    """
+    if not loc:
+        return sorted(model.model_fields)
+    field = field_at(model, loc)
+    current = _model_in(field.annotation) if field is not None else None
+    return sorted(current.model_fields) if current is not None else []
 
 
 def _model_in(ann: Any) -> type[BaseModel] | None:

@@ -111,13 +111,45 @@ def test_a_refused_value_names_its_setting_on_one_line(standard):
                                   "book.horizon_months=36"])
     assert str(err.value) == ("--set 'collections.collectors.count=x': "
                               "collections.collectors.count = 'x': Input should be a valid "
-                              "integer, unable to parse string as an integer")
+                              "integer, unable to parse string as an integer; allowed: at "
+                              "least 0 and at most 100,000")
     with pytest.raises(ConfigError) as err:  # two refusals: a line each, as a config file's
         apply_settings(standard, ["collections.collectors.count=x", "book.horizon_months=-3"])
     assert str(err.value).splitlines()[1:] == [
-        "  book.horizon_months = -3: Input should be greater than or equal to 1",
+        "  book.horizon_months = -3: Input should be greater than or equal to 1; allowed: "
+        "at least 1 and at most 240",
         "  collections.collectors.count = 'x': Input should be a valid integer, unable to "
-        "parse string as an integer"]
+        "parse string as an integer; allowed: at least 0 and at most 100,000"]
+
+
+@pytest.mark.parametrize(("setting", "says"), [
+    ("macro.unemployment_base=2", "macro.unemployment_base = 2: Input should be less than "
+                                  "0.5; allowed: above 0 and below 0.5"),
+    ("collections.collectors.count=many", "allowed: at least 0 and at most 100,000"),
+    ("book.horizon_months=1.5", "allowed: at least 1 and at most 240"),
+])
+def test_a_refused_value_is_told_the_whole_range_its_key_allows(standard, setting, says):
+    with pytest.raises(ConfigError) as err:
+        apply_settings(standard, [setting])
+    assert says in str(err.value)
+
+
+def test_a_bound_of_a_key_with_one_bound_is_not_said_twice():
+    """Every bounded key of the config has two bounds; a model with one says it once."""
+    from pydantic import BaseModel, Field, ValidationError
+
+    from sim.configfile import format_errors
+
+    class One(BaseModel):
+        x: float = Field(0.0, ge=0.0)
+        y: int = Field(1, ge=1, le=9)
+
+    with pytest.raises(ValidationError) as err:
+        One(x=-1, y="z")
+    assert format_errors(err.value, "f", One).splitlines()[1:] == [
+        "  x = -1: Input should be greater than or equal to 0",
+        "  y = 'z': Input should be a valid integer, unable to parse string as an integer; "
+        "allowed: at least 1 and at most 9"]
 
 
 def test_a_setting_can_make_the_config_fit_the_deal_it_is_given(tmp_path):
