@@ -143,9 +143,9 @@ def format_errors(err: ValidationError, source: str, model: type[BaseModel]) -> 
         elif isinstance(e.get("input"), dict):  # a section's rule: its keys, not "{...}"
             lines.append(f"  {path}: {msg}")
         else:
-            allowed = _allowed_range(model, e["loc"], e["type"])
+            bounds = _allowed_range(model, e["loc"], e["type"])
             lines.append(f"  {path} = {short_value(e.get('input'))}: {msg}"
-                         + (f"; allowed: {allowed}" if allowed else ""))
+                         + (f"; allowed: {bounds}" if bounds else ""))
     if len(errors) > MAX_ERRORS:
         lines.append(f"  ... and {len(errors) - MAX_ERRORS} more errors")
     return "\n".join(lines)
