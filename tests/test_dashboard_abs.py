@@ -67,6 +67,19 @@ def test_trigger_timing_first_and_cumulative(notes):
         np.testing.assert_allclose(np.cumsum(t["first_share"]), t["cumulative_share"])
 
 
+def test_trigger_timing_ends_with_the_last_period_a_note_was_outstanding(notes):
+    """A run keeps the deal's rows up to its legal final period, all zero once every note
+    is paid: the chart stops at the last period some note was owed on some path."""
+    last = int(notes["period"].max())
+    tail = notes[notes["period"] == last]
+    padded = pd.concat([notes] + [tail.assign(period=last + k, balance_begin=0.0)
+                                  for k in range(1, 31)], ignore_index=True)
+    assert (notes.groupby("period")["balance_begin"].sum() > 0).all()
+    timing = agg.trigger_timing(padded)
+    assert timing["period"].max() == last
+    pd.testing.assert_frame_equal(timing, agg.trigger_timing(notes))
+
+
 def test_trigger_timing_falls_back_to_any_trigger(notes):
     plain = notes.drop(columns=["trigger_cumulative_default_ratio", "trigger_delinquency_ratio"])
     assert set(agg.trigger_timing(plain)["trigger"]) == {"any trigger"}

@@ -103,7 +103,9 @@ def trigger_columns(notes: pd.DataFrame) -> list[str]:
 
 
 def trigger_timing(notes: pd.DataFrame) -> pd.DataFrame:
-    """Per period and trigger: share of paths first in breach then, and in breach by then.
+    """Per period and trigger: share of paths first in breach then, and in breach by then,
+    up to the last period in which some note was outstanding on some path (a run keeps the
+    deal's rows, all zero, up to its legal final period).
 
     Returns:
         Columns ``trigger, period, first_share, cumulative_share`` (fractions of paths).
@@ -114,6 +116,10 @@ def trigger_timing(notes: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["trigger", "period", "first_share", "cumulative_share"])
     deal = notes.drop_duplicates(["path", "period"])
     periods = np.sort(deal["period"].unique())
+    if "balance_begin" in notes:  # the run keeps rows of zeros after the deal's last payment
+        owed = notes.groupby("period")["balance_begin"].sum()
+        if (owed > 0).any():
+            periods = periods[periods <= owed.index[owed > 0].max()]
     n_paths = deal["path"].nunique()
     frames = []
     for col in cols:
