@@ -27,7 +27,8 @@ __all__ = [
 
 RATING_NOTE = ("Implied rating: Moody's idealised cumulative expected-loss rates read at the "
                "note's mean WAL; the ratings consistent with the run are those of the 95 % "
-               "interval of the expected loss; 'n/a' when the run has too few paths to resolve "
+               "interval of the expected loss, shown in brackets beside a rating when they are "
+               "several; 'n/a' when the run has too few paths to resolve "
                "the rating (a run of N paths cannot tell losses rarer than about 1/N from none; "
                "see docs/REPORTS.md).")
 
@@ -56,9 +57,14 @@ def _quantile(x: float, q: float, paths: int) -> str:
 
 
 def _short_rating(r) -> str:  # noqa: ANN001 - a tranche_summary row
+    """The implied rating, with the ratings the run allows beside it when they are several
+    (``B1 (Aaa to B3)``: 6 paths place a point rating but cannot tell it from Aaa), or
+    'n/a' with the paths needed when the run cannot resolve it."""
     if not r.rating_resolved:
         return f"n/a: needs >= {int(r.paths_needed):,} paths"
-    return r.implied_rating
+    if r.rating_best == r.rating_worst:
+        return r.implied_rating
+    return f"{r.implied_rating} ({_span(r)})"
 
 
 def _span(r) -> str:  # noqa: ANN001 - a tranche_summary row

@@ -154,6 +154,25 @@ def test_an_implied_rating_is_shown_only_when_the_paths_resolve_it():
     assert rows["B"][-1] == "below B3"  # 69 % expected loss: resolved by 4 paths
 
 
+def test_a_point_rating_shows_the_ratings_its_run_allows_beside_it():
+    """6 paths, half of them losing 2-3 %: the expected loss (1.25 %) reads Ba1 at a WAL of
+    3 years, but its 95 % interval reaches 0, so the run allows Aaa to Ba2; the rating's cell
+    says so, not 'Ba1' alone."""
+    from rich.console import Console
+
+    from sim.abs import tranche_summary
+    from sim.report_tables import tranche_table
+
+    metrics = pd.DataFrame({"path": range(6), "note": "C",
+                            "loss_pct": [0.02, 0.0, 0.03, 0.0, 0.025, 0.0],
+                            "any_loss": [1, 0, 1, 0, 1, 0], "wal_years": 3.0,
+                            "irr_annual": 0.01})
+    console = Console(width=250, record=True)
+    for table in tranche_table(tranche_summary(metrics), "deal d"):
+        console.print(table)
+    assert _rows(console.export_text())["C"][-1] == "Ba1 (Aaa to Ba2)"
+
+
 def test_run_set_says_n_and_not_significant_from_two_paths(tmp_path, capsys):
     cfg = tmp_path / "a.yaml"
     cfg.write_text(TINY.format(n=40))
