@@ -190,30 +190,63 @@ def _rerun(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from sim.exports import summary_export
+    from sim.metrics import summarise
     from sim.report import complete_paths
     from sim.store import load_run
 
+    _check_exports(args)
     run = load_run(args.run, args.runs)
     note = complete_paths(run)
     if note:
         err_console.print(f"note: {note}", highlight=False)
+    written = _export(summary_export(run, summarise(run.paths), _command(args)),
+                      _export_files(args))
     _print_summary(run)
+    for file in written:
+        print(file)
     return 0
+
+
+def _check_exports(args: argparse.Namespace) -> None:
+    """Refuse ``--csv`` and ``--xlsx`` files that cannot be written, before any work."""
+    from sim.outfiles import check_output_file
+
+    check_output_file(args.csv, "--csv", ".csv")
+    check_output_file(args.xlsx, "--xlsx", ".xlsx")
+
+
+def _export_files(args: argparse.Namespace) -> tuple:
+    """The ``(option, path, writer)`` of ``--csv`` and ``--xlsx`` for :func:`_export`, with
+    the policy tables' writers (:mod:`sim.exports`)."""
+    from sim.exports import write_csv, write_xlsx
+
+    return (("--csv", args.csv, write_csv), ("--xlsx", args.xlsx, write_xlsx))
+
+
+def _command(args: argparse.Namespace) -> str:
+    """The command line that was given, for an export's ``about`` sheet."""
+    import shlex
+
+    return shlex.join(["creditsim", *getattr(args, "argv", [args.command])])
 
 
 def cmd_rolls(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from sim.exports import rolls_export
     from sim.metrics import resolvable
     from sim.richtables import WholeTable
     from sim.rolls import MOVES, WEIGHTS, redefault_rates, transition_rates
     from sim.store import load_run
 
+    _check_exports(args)
     run = load_run(args.run, args.runs, tables=("portfolio", "rolls"))
     # the 5th and 95th percentiles need 20 paths, as in `report`: n/a below
     spread = resolvable(0.05, int(run["rolls"]["path"].nunique()))
-    for weight in WEIGHTS:
-        rates = transition_rates(run["rolls"], weight)
+    by_weight = [transition_rates(run["rolls"], weight) for weight in WEIGHTS]
+    written = _export(rolls_export(run, by_weight, spread, _command(args)), _export_files(args))
+    for weight, rates in zip(WEIGHTS, by_weight, strict=True):
         table = WholeTable(title=f"{run.run_id}: moves by the next month end, by {weight} "
                                  "(pooled; 5-95 % of paths; a row adds up to 100 %)")
         for c in ("bucket", weight, "cure", "re-age (not a cure)", "roll back", "stay",
@@ -241,6 +274,8 @@ def cmd_rolls(args: argparse.Namespace) -> int:
                   "(the balance called due at 40 days) 'roll back' and 'stay' are near 0 from "
                   "31 days on. Definitions: docs/MODEL.md, 'Definitions: roll "
                   "rates, cures, re-ageing, vintages'.", style="dim", highlight=False)
+    for file in written:
+        print(file)
     return 0
 
 
@@ -435,6 +470,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
 def cmd_run_set(args: argparse.Namespace) -> int:
     from sim.arguments import check_store
+    from sim.exports import run_set_export
     from sim.metrics import small_sample_warning
     from sim.report import run_set_table
     from sim.scenarios.policies import run_policy_set_checked
@@ -442,6 +478,7 @@ def cmd_run_set(args: argparse.Namespace) -> int:
     from sim.shipped import resolve_config
 
     check_store(args.out, "", 0)  # each run checks its own folder name before its work
+    _check_exports(args)
     files = [resolve_config(c) for c in args.configs]
     # the same deal and changes for every policy (a smaller book, a longer horizon...)
     configs = [configure(f, args.deal, args.set) for f in files]
@@ -449,11 +486,19 @@ def cmd_run_set(args: argparse.Namespace) -> int:
     runs, table, pairings = run_policy_set_checked(
         configs, paths=args.paths, seed=args.seed, workers=args.workers, out=args.out,
         progress=not args.quiet, bases=files if changed else None)
+    try:  # before the table: a reader that stops reading it (| head) keeps the files
+        written = _export(run_set_export(table, runs, pairings, _command(args)),
+                          _export_files(args))
+    except ValueError as exc:  # the runs are stored all the same: say where
+        raise ValueError(f"{exc}; the runs are stored: "
+                         + ", ".join(str(r.path) for r in runs)) from None
     ref = runs[0].manifest
     console.print(run_set_table(table, ref["name"], pairings, int(ref["paths"]), ref["seed"]))
     _warn(small_sample_warning(int(ref["paths"])))
     for r in runs:
         print(r.path)
+    for file in written:
+        print(file)
     return 0
 
 
@@ -464,10 +509,12 @@ def _warn(text: str) -> None:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from sim.compare import compare_runs
+    from sim.exports import comparison_export
     from sim.metrics import small_sample_warning
     from sim.report import comparison_table
     from sim.store import load_run
 
+    _check_exports(args)
     a = load_run(args.run_a, args.runs, tables=("paths",))
     b = load_run(args.run_b, args.runs, tables=("paths",))
     same = a.path is not None and b.path is not None and a.path.resolve() == b.path.resolve()
@@ -486,6 +533,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
                           "every difference is 0 (change the config or --seed to compare)",
                           highlight=False)
     result, pairing = compare_runs(a.manifest, a.paths, b.manifest, b.paths)
+    written = _export(comparison_export(result, pairing, (a.manifest, b.manifest),
+                                        (a.path, b.path), _command(args)), _export_files(args))
     title = f"A = {a.run_id}\nB = {b.run_id}"
     console.print(comparison_table(result, pairing, title))
     if not pairing.paired:
@@ -495,6 +544,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         _warn(f"note: {text}")
     _warn(small_sample_warning(min(len(a.paths), len(b.paths))))
     _print_rating_comparison(args, a, b)
+    for file in written:
+        print(file)
     return 0
 
 
@@ -612,12 +663,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="summary table of a stored run")
     p.add_argument("run", help="run folder or run id")
     p.add_argument("--runs", default="runs", help="run-store folder (default: runs)")
+    _export_options(p, "the summary table")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("rolls", help="cure, re-age and roll-forward rates of a stored run, "
                                      "by accounts and by balance")
     p.add_argument("run", help="run folder or run id")
     p.add_argument("--runs", default="runs", help="run-store folder (default: runs)")
+    _export_options(p, "the roll-rate tables (one row per weight and bucket)")
     p.set_defaults(func=cmd_rolls)
 
     p = sub.add_parser("trace", help="one borrower's story, event by event, from the "
@@ -645,12 +698,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="change one value of every config alike, e.g. --set "
                         "book.initial_borrowers=2000 (repeatable; keys as for run --set)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    _export_options(p, "the table of every policy against the reference")
     p.set_defaults(func=cmd_run_set)
 
     p = sub.add_parser("compare", help="paired comparison of two runs, path by path")
     p.add_argument("run_a", help="run folder or run id (A)")
     p.add_argument("run_b", help="run folder or run id (B)")
     p.add_argument("--runs", default="runs", help="run-store folder (default: runs)")
+    _export_options(p, "the comparison table")
     p.set_defaults(func=cmd_compare)
     p = sub.add_parser("validate", help="check the simulator against theory, experiments and "
                        "facts (the full run writes docs/VALIDATION.md); exits 1 if a "
@@ -715,6 +770,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _export_options(p: argparse.ArgumentParser, what: str) -> None:
+    """``--csv FILE`` and ``--xlsx FILE``: ``what`` as numbers, with units in the headers
+    (:mod:`sim.exports`); the files are checked before any work."""
+    p.add_argument("--csv", metavar="FILE", help=f"also write {what} to this CSV file "
+                   "(numbers, one header row with units, the run ids as columns)")
+    p.add_argument("--xlsx", metavar="FILE", help=f"also write {what} to this Excel file "
+                   "(with an 'about' sheet: runs, seeds, paths, command, columns)")
+
+
 def _register_dashboard(sub: argparse._SubParsersAction) -> None:
     """Add ``creditsim dashboard`` when the dashboard package is installed."""
     try:
@@ -735,7 +799,9 @@ def _sigterm_as_ctrl_c(_signum: int, _frame: object) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(given)
+    args.argv = given  # the command line, as an export's 'about' sheet names it
     handler: Callable[[argparse.Namespace], int] = args.func
     try:
         stops = (handled(signal.SIGTERM, _sigterm_as_ctrl_c) if handler in STORING

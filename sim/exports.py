@@ -1,0 +1,407 @@
+"""The policy tables as files: what ``report``, ``compare``, ``run-set`` and ``rolls`` print,
+written by ``--csv`` and ``--xlsx`` in the deal report's convention.
+
+An analyst who takes a comparison of two collection ladders into a spreadsheet needs the
+numbers, not the screen's text (``0.303%``, ``+1,275``): here each printed table is a frame
+of numbers under one header row whose labels say their unit (``n, paths (count)``,
+``balance at the month ends before (currency units)``), money in currency units to the cent,
+rates and shares as fractions to 10 significant digits, as the deal report's exports
+(:func:`sim.deal_report.export_table`). Where a column mixes measures (a summary's ``mean``
+holds a charge-off rate on one row and a collection cost on the next) a ``unit`` column
+says each row's unit and the header says so (``mean (the row's unit)``). Each row names the
+run it came from (``run``, ``run_a``...): the CSV stays one table that ``pd.read_csv`` reads
+with no options. The workbook adds an ``about`` sheet, as the deal report's: every column's
+header, key, unit and meaning, then the runs, their seeds, paths and folders and the command.
+Files are written whole or not at all (:func:`sim.store.atomic_write`).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from sim.deal_report import UNITS
+from sim.outfiles import significant
+
+__all__ = ["Column", "Export", "about_frame", "comparison_export", "csv_bytes",
+           "export_frame", "metric_kind", "rolls_export", "run_set_export", "summary_export",
+           "write_csv", "write_xlsx", "xlsx_bytes"]
+
+ROW_UNIT = "row"
+"""The kind of a column whose unit is the row's (its ``unit`` column)."""
+ROW_UNIT_WORDS = "the row's unit"
+
+FORMATS = {"money": "#,##0.00", "ratio": "0.000%", "rate": "0.000%", "count": "#,##0"}
+"""Excel number formats by kind: the screen's precision (three decimals of a percentage)."""
+SIGNED = {"money": "+#,##0.00;-#,##0.00;0.00", "ratio": "+0.000%;-0.000%;0.000%",
+          "rate": "+0.000%;-0.000%;0.000%"}
+"""Excel number formats of a difference: signed, as the screen shows one."""
+UNIT_KINDS = {"currency": "money", "fraction": "ratio", "count": "count"}
+"""Kinds of the run store's units (:mod:`sim.tables`) as the exports name them."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One exported column.
+
+    Attributes:
+        key: Column of :attr:`Export.table`.
+        label: Header without its unit.
+        kind: A kind of :data:`sim.deal_report.UNITS` (``money``, ``ratio``, ``count``...),
+            ``text`` (no unit), or :data:`ROW_UNIT` (the row's ``unit`` column says).
+        meaning: What the column holds, for the ``about`` sheet.
+        signed: A difference (Excel shows its sign).
+    """
+
+    key: str
+    label: str
+    kind: str
+    meaning: str
+    signed: bool = False
+
+    @property
+    def header(self) -> str:
+        """``label (unit)``, as the deal report's headers; a text column's label alone."""
+        if self.kind == "text":
+            return self.label
+        unit = ROW_UNIT_WORDS if self.kind == ROW_UNIT else UNITS.get(self.kind, self.kind)
+        return f"{self.label} ({unit})"
+
+    @property
+    def unit(self) -> str:
+        return "" if self.kind == "text" else (
+            "see unit" if self.kind == ROW_UNIT else UNITS.get(self.kind, self.kind))
+
+
+@dataclass(frozen=True)
+class Export:
+    """A table as the exports write it.
+
+    Attributes:
+        sheet: The workbook's sheet of the table (``summary``, ``comparison``...).
+        table: One row per printed row; the columns' keys, numbers as numbers (money in
+            currency units, rates as fractions), NaN or None where the screen shows n/a.
+        columns: The exported columns, in order.
+        facts: ``(name, value)`` lines of the ``about`` sheet after the columns: runs,
+            seeds, paths, folders, command, conventions.
+    """
+
+    sheet: str
+    table: pd.DataFrame
+    columns: tuple[Column, ...]
+    facts: tuple[tuple[str, str], ...]
+
+
+# ----------------------------------------------------------------------------------------------
+# Units of the per-path measures
+
+
+def metric_kind(metric: str) -> str:
+    """The kind of a per-path measure's values: as the run store declares its ``paths``
+    table (:data:`sim.tables.PATHS`); a note's loss is a fraction of its balance."""
+    from sim.metrics import AMOUNT_METRICS
+    from sim.tables import PATHS
+
+    if metric.startswith("note_loss_"):
+        return "ratio"
+    try:
+        return UNIT_KINDS[PATHS.unit(metric)]
+    except KeyError:
+        return "money" if metric in AMOUNT_METRICS else "ratio"
+
+
+def _with_units(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` (a ``metric`` column) with each row's ``unit`` after ``metric``."""
+    out = table.copy()
+    out.insert(int(out.columns.get_loc("metric")) + 1, "unit",
+               [UNITS[metric_kind(m)] for m in out["metric"]])
+    return out
+
+
+def _row_kinds(export: Export) -> list[str]:
+    """Each row's kind (by its ``unit``), for the columns in the row's unit."""
+    if "unit" not in export.table:
+        return ["ratio"] * len(export.table)
+    kinds = {words: kind for kind, words in UNITS.items()}
+    return [kinds.get(u, "ratio") for u in export.table["unit"]]
+
+
+# ----------------------------------------------------------------------------------------------
+# The tables
+
+METRIC = Column("metric", "metric", "text", "the per-path measure (definitions: docs/MODEL.md "
+                "and sim.metrics)")
+UNIT = Column("unit", "unit", "text", "the unit of this row's values: fraction (a rate or "
+              "share, 0.01 = 1 %) or currency units")
+
+SUMMARY_COLUMNS = (
+    Column("run", "run", "text", "the run's id"),
+    METRIC, UNIT,
+    Column("n", "n, paths", "count", "Monte Carlo paths behind the row"),
+    Column("mean", "mean", ROW_UNIT, "mean over paths"),
+    Column("p5", "5th percentile", ROW_UNIT, "5th percentile of the paths' values; blank "
+           "(n/a) when the paths cannot resolve it (fewer than 20)"),
+    Column("p50", "median", ROW_UNIT, "50th percentile of the paths' values"),
+    Column("p95", "95th percentile", ROW_UNIT, "95th percentile of the paths' values; blank "
+           "(n/a) when the paths cannot resolve it (fewer than 20)"),
+    Column("ci_low", "95% CI of mean, low", ROW_UNIT, "lower end of the Student-t 95 % "
+           "confidence interval of the mean, cut to the values the measure can take; blank "
+           "for one path"),
+    Column("ci_high", "95% CI of mean, high", ROW_UNIT, "upper end of that interval"),
+)
+"""``creditsim report``'s summary (:func:`sim.metrics.summarise`)."""
+
+SIGNIFICANT = ("True when the interval excludes 0; blank (n/a) when a run has fewer than "
+               "20 paths, too few to judge")
+INTERVAL = ("'paired' (a paired t interval, the runs share their random numbers path by "
+            "path) or 'unpaired' (Welch's interval for independent samples)")
+
+
+def _difference_columns(a: str, b: str) -> tuple[Column, ...]:
+    """The columns a comparison and a run set share, A and B named ``a`` and ``b``."""
+    return (
+        Column("n_a", f"n {a}, paths", "count", f"paths of {a}"),
+        Column("n_b", f"n {b}, paths", "count", f"paths of {b}"),
+        Column("mean_a", f"mean {a}", ROW_UNIT, f"mean over the paths of {a}"),
+        Column("mean_b", f"mean {b}", ROW_UNIT, f"mean over the paths of {b}"),
+        Column("difference", f"{b} - {a}", ROW_UNIT, f"mean difference {b} - {a} (path by "
+               "path when paired); of two rates, a fraction of the whole (0.0004 = 0.04 "
+               "percentage points)", signed=True),
+        Column("ci_low", f"95% CI of {b} - {a}, low", ROW_UNIT, "lower end of the difference's "
+               "95 % confidence interval (of the kind the interval column says)", signed=True),
+        Column("ci_high", f"95% CI of {b} - {a}, high", ROW_UNIT, "upper end of that interval",
+               signed=True),
+        Column("interval", "interval", "text", INTERVAL),
+        Column("significant", "significant", "flag", SIGNIFICANT),
+    )
+
+
+COMPARISON_COLUMNS = (
+    Column("run_a", "run A", "text", "run A's id"),
+    Column("run_b", "run B", "text", "run B's id"),
+    METRIC, UNIT, *_difference_columns("A", "B"),
+    Column("paths", "paired paths", "count", "paths compared pair by pair (0: unpaired)"),
+    Column("unpaired_ci_low", "unpaired 95% CI of B - A, low", ROW_UNIT, "Welch's interval, "
+           "which ignores the pairing (for contrast: what common random numbers buy)",
+           signed=True),
+    Column("unpaired_ci_high", "unpaired 95% CI of B - A, high", ROW_UNIT, "its upper end",
+           signed=True),
+)
+"""``creditsim compare``'s table (:func:`sim.compare.compare_runs`)."""
+
+RUN_SET_COLUMNS = (
+    Column("reference_run", "reference run", "text", "the reference's run id (the first "
+           "config)"),
+    Column("policy_run", "policy run", "text", "the policy's run id"),
+    Column("policy", "policy", "text", "the policy's config name"),
+    METRIC, UNIT, *_difference_columns("reference", "policy"),
+)
+"""``creditsim run-set``'s table: every policy against the reference."""
+
+MOVE_LABELS = {"cure": "cure", "re_age": "re-age, not a cure", "roll_back": "roll back",
+               "stay": "stay", "roll_forward": "roll forward, incl. charge-off"}
+"""The roll table's moves (:data:`sim.rolls.MOVES`) as ``creditsim rolls`` heads them
+(its brackets as commas: the header's brackets hold the unit)."""
+
+
+def _rolls_columns() -> tuple[Column, ...]:
+    cols = [Column("run", "run", "text", "the run's id"),
+            Column("weight", "weight", "text", "what the rates are shares of: accounts or "
+                   "balance"),
+            Column("bucket", "bucket", "text", "the delinquency bucket the accounts are in at "
+                   "a month end"),
+            Column("accounts", "accounts at the month ends before", "count", "account-months "
+                   "in the bucket, summed over paths and month ends (rows by accounts)"),
+            Column("balance", "balance at the month ends before", "money", "their balance, "
+                   "summed over paths and month ends (rows by balance)")]
+    for move, label in MOVE_LABELS.items():
+        cols += [Column(move, label, "ratio", f"share that moves to '{label}' by the next month "
+                        "end, pooled over paths and months; a row's five moves add up to 1"),
+                 Column(f"{move}_p5", f"{label}, 5th percentile of paths", "ratio",
+                        "5th percentile of the per-path pooled rate; blank (n/a) below 20 "
+                        "paths"),
+                 Column(f"{move}_p95", f"{label}, 95th percentile of paths", "ratio",
+                        "95th percentile of the per-path pooled rate; blank (n/a) below 20 "
+                        "paths")]
+    return tuple(cols)
+
+
+ROLLS_COLUMNS = _rolls_columns()
+"""``creditsim rolls``' tables, by accounts then by balance (:func:`sim.rolls.transition_rates`)."""
+
+
+def run_facts(label: str, manifest: Mapping, folder: str | Path | None) -> list[tuple[str, str]]:
+    """The ``about`` sheet's lines on one run: id, what it ran, seed, paths, and its folder
+    when given (None: left out, as the dashboard's downloads leave the server's folders)."""
+    from sim.runinfo import summarise_run
+
+    facts = [(label, str(manifest.get("run_id", ""))),
+             (f"{label}: config", summarise_run(dict(manifest)).label()),
+             (f"{label}: seed", str(manifest.get("seed", ""))),
+             (f"{label}: paths", str(manifest.get("paths", ""))),
+             (f"{label}: created", str(manifest.get("created", ""))),
+             (f"{label}: version", str(manifest.get("version", "")))]
+    return facts + ([] if folder is None else [(f"{label}: folder", str(folder))])
+
+
+UNITS_FACT = ("units", "money in currency units (to the cent); rates and shares as fractions "
+              "(to 10 significant digits; 0.01 = 1 %), shown as percentages in the workbook; "
+              "a difference of two rates is a fraction of the whole (0.0004 = 0.04 percentage "
+              "points); blank: n/a")
+
+
+def summary_export(run, summary: pd.DataFrame, command: str) -> Export:  # noqa: ANN001 - Run
+    """``creditsim report``'s summary table of ``run`` (``summary``: its
+    :func:`sim.metrics.summarise`)."""
+    table = _with_units(summary)
+    table.insert(0, "run", run.run_id)
+    facts = [*run_facts("run", run.manifest, run.path), ("command", command), UNITS_FACT]
+    return Export("summary", table, SUMMARY_COLUMNS, tuple(facts))
+
+
+def comparison_export(result: pd.DataFrame, pairing, manifests: Sequence[Mapping],  # noqa: ANN001
+                      folders: Sequence[str | Path | None], command: str) -> Export:
+    """``creditsim compare``'s table: ``result`` and ``pairing`` of
+    :func:`sim.compare.compare_runs` of the runs of ``manifests`` (A, B) in ``folders``."""
+    table = _with_units(result)
+    table.insert(0, "run_b", manifests[1].get("run_id", ""))
+    table.insert(0, "run_a", manifests[0].get("run_id", ""))
+    facts = [*run_facts("run A", manifests[0], folders[0]),
+             *run_facts("run B", manifests[1], folders[1]),
+             ("pairing", pairing.headline()), *(("note", n) for n in pairing.notes),
+             ("command", command), UNITS_FACT]
+    return Export("comparison", table, COMPARISON_COLUMNS, tuple(facts))
+
+
+def run_set_export(table: pd.DataFrame, runs: Sequence, pairings: Mapping,  # noqa: ANN001
+                   command: str) -> Export:
+    """``creditsim run-set``'s table: ``table`` and ``pairings`` of
+    :func:`sim.scenarios.policies.run_policy_set_checked` of ``runs`` (the reference
+    first)."""
+    ids = {r.manifest["name"]: r.run_id for r in runs[1:]}
+    out = _with_units(table)
+    out.insert(0, "policy_run", [ids[p] for p in out["policy"]])
+    out.insert(0, "reference_run", runs[0].run_id)
+    facts = [*run_facts("reference", runs[0].manifest, runs[0].path)]
+    for r in runs[1:]:
+        facts += run_facts(f"policy {r.manifest['name']}", r.manifest, r.path)
+        facts.append((f"policy {r.manifest['name']}: pairing",
+                      pairings[r.manifest["name"]].headline()))
+    facts += [("command", command), UNITS_FACT]
+    return Export("run set", out, RUN_SET_COLUMNS, tuple(facts))
+
+
+def rolls_export(run, rates: Sequence[pd.DataFrame], spread: bool,  # noqa: ANN001 - a Run
+                 command: str) -> Export:
+    """``creditsim rolls``' tables of ``run``: ``rates`` by each weight
+    (:func:`sim.rolls.transition_rates`), one row per (weight, bucket); the percentiles
+    blank unless ``spread`` (the paths resolve them), as the screen shows them."""
+    frames = []
+    for one in rates:
+        frame = one.rename(columns={"base": str(one["weight"].iloc[0])}) if len(one) else one
+        frames.append(frame)
+    table = pd.concat(frames, ignore_index=True).reindex(
+        columns=[c.key for c in ROLLS_COLUMNS if c.key != "run"])
+    if not spread:
+        table.loc[:, [c for c in table.columns if c.endswith(("_p5", "_p95"))]] = float("nan")
+    table.insert(0, "run", run.run_id)
+    definitions = ("a move is from one month end to the next; cure, re-age, roll back, stay "
+                   "and roll forward are every move a delinquent account can make "
+                   "(definitions: docs/MODEL.md, 'Definitions: roll rates, cures, re-ageing, "
+                   "vintages')")
+    facts = [*run_facts("run", run.manifest, run.path), ("command", command), UNITS_FACT,
+             ("definitions", definitions)]
+    return Export("rolls", table, ROLLS_COLUMNS, tuple(facts))
+
+
+# ----------------------------------------------------------------------------------------------
+# Writing
+
+
+def export_frame(export: Export) -> pd.DataFrame:
+    """The table as the files hold it: one header row (:attr:`Column.header`), money to the
+    cent, fractions to 10 significant digits (:func:`sim.outfiles.significant`), counts,
+    flags and text as they are."""
+    table = export.table[[c.key for c in export.columns]].copy()
+    kinds = _row_kinds(export)
+    money = pd.Series([k == "money" for k in kinds], index=table.index)
+    for c in export.columns:
+        if c.kind == "count":
+            table[c.key] = _whole(table[c.key])
+        elif c.kind == "money":
+            table[c.key] = table[c.key].astype(float).round(2)
+        elif c.kind in ("ratio", "rate"):
+            table[c.key] = significant(table[c.key].astype(float))
+        elif c.kind == ROW_UNIT:
+            values = table[c.key].astype(float)
+            table[c.key] = values.round(2).where(money, significant(values))
+    return table.rename(columns={c.key: c.header for c in export.columns})
+
+
+def _whole(values: pd.Series) -> pd.Series:
+    """Counts as whole numbers (``1234``, not ``1234.0``), blank where there is none."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    if (numbers.dropna() % 1 == 0).all():
+        return numbers.astype("Int64")
+    return numbers
+
+
+def about_frame(export: Export) -> pd.DataFrame:
+    """The ``about`` sheet, as the deal report's: each column's header (``name``), its key,
+    unit and meaning, then the facts (runs, seeds, paths, folders, command, units)."""
+    rows = [(c.header, c.key, c.unit, c.meaning) for c in export.columns]
+    rows += [(name, "", "", value) for name, value in export.facts]
+    return pd.DataFrame(rows, columns=["name", "key", "unit", "value"])
+
+
+def csv_bytes(export: Export) -> bytes:
+    """The CSV: one header row, one row per printed row; ``pd.read_csv`` reads it as is."""
+    return export_frame(export).to_csv(index=False).encode()
+
+
+def xlsx_bytes(export: Export) -> bytes:
+    """The workbook: the table's sheet (as the CSV, with Excel number formats by unit, the
+    header row and text columns frozen) and the ``about`` sheet."""
+    from openpyxl.utils import get_column_letter
+
+    table = export_frame(export)
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as xl:
+        table.to_excel(xl, sheet_name=export.sheet, index=False)
+        about_frame(export).to_excel(xl, sheet_name="about", index=False)
+        sheet = xl.sheets[export.sheet]
+        kinds = _row_kinds(export)
+        for j, col in enumerate(export.columns, start=1):
+            sheet.column_dimensions[get_column_letter(j)].width = max(10, min(len(col.header),
+                                                                              30))
+            for i, row_kind in enumerate(kinds, start=2):
+                kind = row_kind if col.kind == ROW_UNIT else col.kind
+                fmt = (SIGNED if col.signed else FORMATS).get(kind)
+                if fmt:
+                    sheet.cell(row=i, column=j).number_format = fmt
+        text = next((j for j, c in enumerate(export.columns) if c.kind != "text"), 0)
+        sheet.freeze_panes = f"{get_column_letter(text + 1)}2"
+        about = xl.sheets["about"]
+        about.column_dimensions["A"].width = 40
+        about.column_dimensions["D"].width = 80
+    return buffer.getvalue()
+
+
+def write_csv(export: Export, file: str | Path) -> Path:
+    """Write :func:`csv_bytes` to ``file``, whole or not at all."""
+    from sim.store import atomic_write
+
+    atomic_write(Path(file), csv_bytes(export))
+    return Path(file)
+
+
+def write_xlsx(export: Export, file: str | Path) -> Path:
+    """Write :func:`xlsx_bytes` to ``file``, whole or not at all."""
+    from sim.store import atomic_write
+
+    atomic_write(Path(file), xlsx_bytes(export))
+    return Path(file)

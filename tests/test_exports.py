@@ -1,0 +1,308 @@
+"""``report``, ``compare``, ``run-set`` and ``rolls`` with ``--csv`` and ``--xlsx``: the numbers
+the command prints, as numbers under headers that say their unit, with an ``about`` sheet;
+a file that cannot be written refused before any work, and never left half-written."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+import yaml
+from helpers_engine import TINY
+
+import sim.cli
+from sim.cli import main
+from sim.compare import compare_runs
+from sim.config import deep_merge
+from sim.exports import (
+    COMPARISON_COLUMNS,
+    ROLLS_COLUMNS,
+    Export,
+    export_frame,
+    metric_kind,
+    rolls_export,
+    xlsx_bytes,
+)
+from sim.metrics import KEY_METRICS, format_metric, summarise
+from sim.rolls import WEIGHTS, transition_rates
+from sim.store import load_run
+
+PRECISION = 1e-9
+"""Exported fractions keep 10 significant digits (the deal report's convention)."""
+
+
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch):
+    monkeypatch.setattr(sim.cli.console, "width", 250)
+    monkeypatch.setattr(sim.cli.err_console, "width", 250)
+
+
+@pytest.fixture(scope="module")
+def policy_set(tmp_path_factory) -> dict:
+    """``creditsim run-set`` of the tiny book and a one-collector variant, 3 paths, with
+    ``--csv`` and ``--xlsx``: its printed output, the two runs and the files."""
+    root = tmp_path_factory.mktemp("exports")
+    configs = []
+    for name, change in (("tiny", {}), ("one-collector",
+                                        {"collections": {"collectors": {"count": 1}}})):
+        configs.append(root / f"{name}.yaml")
+        configs[-1].write_text(yaml.safe_dump(deep_merge(TINY, {"name": name, **change})))
+    csv, xlsx = root / "set.csv", root / "set.xlsx"
+    out = io.StringIO()
+    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(out):
+        mp.setattr(sim.cli.console, "width", 250)
+        assert main(["run-set", *map(str, configs), "--paths", "3", "--quiet", "--out",
+                     str(root / "runs"), "--csv", str(csv), "--xlsx", str(xlsx)]) == 0
+    lines = out.getvalue().splitlines()
+    runs = [Path(line) for line in lines if line.startswith(str(root / "runs"))]
+    assert lines[-2:] == [str(csv), str(xlsx)]
+    return {"out": out.getvalue(), "a": runs[0], "b": runs[1], "csv": csv, "xlsx": xlsx,
+            "root": root}
+
+
+def _rows(out: str) -> list[list[str]]:
+    """The cells of a printed table's rows."""
+    return [[c.strip() for c in line.strip().strip("│").split("│")]
+            for line in out.splitlines() if line.startswith("│")]
+
+
+def _read(file: Path, sheet: str) -> pd.DataFrame:
+    """The export read back as an analyst would: no options."""
+    return pd.read_excel(file, sheet_name=sheet) if file.suffix == ".xlsx" else pd.read_csv(file)
+
+
+def _check_headers(frame: pd.DataFrame, units: tuple[str, ...]) -> None:
+    """Every numeric column's header says its unit, in brackets."""
+    for col in frame.columns:
+        if pd.api.types.is_numeric_dtype(frame[col]) and not frame[col].isna().all():
+            assert col.endswith(")") and any(f"({u})" in col for u in units), col
+
+
+def _same(exported: pd.Series, source: pd.Series, metrics: pd.Series | None = None) -> None:
+    """The exported numbers are the source's, blank where it has none; amounts of money
+    (the rows of ``metrics`` in currency units) to the cent."""
+    expected = source.to_numpy(float).copy()
+    if metrics is not None:
+        money = np.array([metric_kind(m) == "money" for m in metrics])
+        expected[money] = np.round(expected[money], 2)
+    np.testing.assert_allclose(exported.to_numpy(float), expected, rtol=PRECISION, atol=1e-12,
+                               equal_nan=True)
+
+
+# -- each command's export: the printed rows, as numbers, units in the headers -------------------
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_report_exports_its_summary(policy_set, tmp_path, capsys, kind):
+    file = tmp_path / f"summary.{kind}"
+    assert main(["report", str(policy_set["a"]), f"--{kind}", str(file)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1] == str(file)
+    back = _read(file, "summary")
+    printed = [r for r in _rows(out) if r[0] in KEY_METRICS]
+    assert list(back["metric"]) == [r[0] for r in printed] == list(KEY_METRICS)
+    run = load_run(policy_set["a"])
+    source = summarise(run.paths)
+    assert set(back["run"]) == {run.run_id}
+    assert back["n, paths (count)"].tolist() == source["n"].tolist()
+    for stat, (label, cell) in {"mean": ("mean", 2), "p5": ("5th percentile", 3),
+                                "p50": ("median", 4), "p95": ("95th percentile", 5)}.items():
+        column = back[f"{label} (the row's unit)"]
+        _same(column, source[stat], source["metric"])
+        assert [format_metric(m, v) for m, v in zip(back["metric"], column, strict=True)] == [
+            r[cell] for r in printed]
+    low, high = (back[f"95% CI of mean, {end} (the row's unit)"] for end in ("low", "high"))
+    _same(low, source["ci_low"], source["metric"])
+    _same(high, source["ci_high"], source["metric"])
+    ci = [f"[{format_metric(m, lo)}, {format_metric(m, hi)}]"
+          for m, lo, hi in zip(back["metric"], low, high, strict=True)]
+    assert ci == [r[6] for r in printed]
+    assert dict(zip(back["metric"], back["unit"], strict=True))["collection_cost"] == \
+        "currency units"
+    _check_headers(back, ("count", "the row's unit"))
+
+
+def test_compare_exports_the_comparison(policy_set, tmp_path, capsys):
+    csv, xlsx = tmp_path / "cmp.csv", tmp_path / "cmp.xlsx"
+    assert main(["compare", str(policy_set["a"]), str(policy_set["b"]), "--csv", str(csv),
+                 "--xlsx", str(xlsx)]) == 0
+    out = capsys.readouterr().out
+    a, b = load_run(policy_set["a"]), load_run(policy_set["b"])
+    result, pairing = compare_runs(a.manifest, a.paths, b.manifest, b.paths)
+    printed = {r[0]: r for r in _rows(out) if r[0] in set(result["metric"])}
+    for back in (pd.read_csv(csv), pd.read_excel(xlsx, sheet_name="comparison")):
+        assert list(back["metric"]) == list(result["metric"]) == list(printed)
+        assert set(back["run A"]) == {a.run_id} and set(back["run B"]) == {b.run_id}
+        for key in ("mean_a", "mean_b", "difference", "ci_low", "ci_high", "unpaired_ci_low"):
+            header = next(c.header for c in COMPARISON_COLUMNS if c.key == key)
+            _same(back[header], result[key], result["metric"])
+        assert set(back["interval"]) == {"paired"} and pairing.paired
+        assert back["significant (True/False)"].isna().all()  # 3 paths: not judged, n/a
+        for r in back.itertuples(index=False):
+            m, row = r.metric, printed[r.metric]
+            assert row[1:4] == [format_metric(m, r[6]), format_metric(m, r[7]),
+                                format_metric(m, r[8], True)]
+        _check_headers(back, ("count", "the row's unit"))
+    about = pd.read_excel(xlsx, sheet_name="about").fillna("")
+    facts = dict(zip(about["name"], about["value"], strict=True))
+    assert facts["run A"] == a.run_id and facts["run B"] == b.run_id
+    assert facts["run A: seed"] == str(a.manifest["seed"]) and facts["run B: paths"] == "3"
+    assert facts["run A: folder"] == str(policy_set["a"])
+    assert facts["command"].startswith(f"creditsim compare {policy_set['a']} ")
+    assert facts["pairing"] == pairing.headline()
+    assert {c.header for c in COMPARISON_COLUMNS} <= set(about["name"])
+
+
+def test_run_set_exports_every_policy_against_the_reference(policy_set):
+    printed = [r for r in _rows(policy_set["out"]) if r[0] == "one-collector"]
+    a, b = load_run(policy_set["a"]), load_run(policy_set["b"])
+    result, _ = compare_runs(a.manifest, a.paths, b.manifest, b.paths)
+    for back in (pd.read_csv(policy_set["csv"]),
+                 pd.read_excel(policy_set["xlsx"], sheet_name="run set")):
+        assert list(back["metric"]) == [r[1] for r in printed] == list(result["metric"])
+        assert set(back["reference run"]) == {a.run_id}
+        assert set(back["policy run"]) == {b.run_id} and set(back["policy"]) == {"one-collector"}
+        _same(back["policy - reference (the row's unit)"], result["difference"],
+              result["metric"])
+        _same(back["mean reference (the row's unit)"], result["mean_a"], result["metric"])
+        for r, row in zip(back.itertuples(index=False), printed, strict=True):
+            assert row[2:5] == [format_metric(r.metric, r[7]), format_metric(r.metric, r[8]),
+                                format_metric(r.metric, r[9], True)]
+        _check_headers(back, ("count", "the row's unit"))
+    book = openpyxl.load_workbook(policy_set["xlsx"])
+    assert book.sheetnames == ["run set", "about"]
+    about = pd.read_excel(policy_set["xlsx"], sheet_name="about").fillna("")
+    facts = dict(zip(about["name"], about["value"], strict=True))
+    assert facts["reference"] == a.run_id and facts["policy one-collector"] == b.run_id
+    assert facts["command"].startswith("creditsim run-set ")
+
+
+def test_rolls_exports_both_weights(policy_set, tmp_path, capsys):
+    csv = tmp_path / "rolls.csv"
+    assert main(["rolls", str(policy_set["a"]), "--csv", str(csv)]) == 0
+    out = capsys.readouterr().out
+    back = pd.read_csv(csv)
+    run = load_run(policy_set["a"], tables=("rolls",))
+    source = pd.concat([transition_rates(run["rolls"], w) for w in WEIGHTS], ignore_index=True)
+    assert list(zip(back["weight"], back["bucket"], strict=True)) == list(
+        zip(source["weight"], source["bucket"], strict=True))
+    printed = [r for r in _rows(out) if r[0] in set(source["bucket"])]
+    assert [r[0] for r in printed] == list(back["bucket"])
+    accounts = back["weight"] == "accounts"
+    _same(back.loc[accounts, "accounts at the month ends before (count)"],
+          source.loc[accounts, "base"])
+    _same(back.loc[~accounts, "balance at the month ends before (currency units)"],
+          source.loc[~accounts, "base"].round(2))
+    assert back.loc[~accounts, "accounts at the month ends before (count)"].isna().all()
+    _same(back["cure (fraction)"], source["cure"])
+    _same(back["roll forward, incl. charge-off (fraction)"], source["roll_forward"])
+    assert back["cure, 5th percentile of paths (fraction)"].isna().all()  # n/a: 3 paths
+    for r, row in zip(back.itertuples(index=False), printed, strict=True):
+        assert row[2].startswith(f"{r[5]:.1%} ")  # cure, as printed
+    _check_headers(back, ("count", "currency units", "fraction"))
+
+
+def test_rolls_percentiles_are_kept_when_the_paths_resolve_them():
+    rates = pd.DataFrame({"bucket": ["dpd_1_30"], "weight": ["accounts"], "base": [12.0],
+                          "cure": [0.5], "cure_p5": [0.25], "cure_p95": [0.75]})
+    run = type("Run", (), {"run_id": "r", "manifest": {"run_id": "r", "seed": 1},
+                           "path": None})()
+    frame = export_frame(rolls_export(run, [rates], True, "creditsim rolls r"))
+    assert frame["cure, 5th percentile of paths (fraction)"].tolist() == [0.25]
+    assert frame["accounts at the month ends before (count)"].tolist() == [12]
+    frame = export_frame(rolls_export(run, [rates], False, "creditsim rolls r"))
+    assert frame["cure, 5th percentile of paths (fraction)"].isna().all()
+    assert [c.header for c in ROLLS_COLUMNS][:3] == ["run", "weight", "bucket"]
+
+
+def test_the_workbook_formats_each_row_by_its_unit():
+    """Fractions as percentages and money with thousands, by the row's unit; a difference
+    with its sign; counts whole."""
+    table = pd.DataFrame({"run_a": ["a", "a"], "run_b": ["b", "b"],
+                          "metric": ["net_loss_rate", "collection_cost"],
+                          "unit": ["fraction", "currency units"], "n_a": [3, 3], "n_b": [3, 3],
+                          "mean_a": [0.0123456789012, 1234.5678], "mean_b": [0.02, 1300.0],
+                          "difference": [0.0076543210988, 65.4322], "ci_low": [0.001, 1.0],
+                          "ci_high": [0.01, 100.0], "interval": ["paired"] * 2,
+                          "significant": [True, None], "paths": [3, 3],
+                          "unpaired_ci_low": [0.0, 0.0], "unpaired_ci_high": [0.02, 200.0]})
+    export = Export("comparison", table, COMPARISON_COLUMNS, (("command", "x"),))
+    book = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(export)))
+    sheet = book["comparison"]
+    headers = [c.value for c in sheet[1]]
+    mean_a = headers.index("mean A (the row's unit)") + 1
+    diff = headers.index("B - A (the row's unit)") + 1
+    n = headers.index("n A, paths (count)") + 1
+    assert sheet.cell(2, mean_a).number_format == "0.000%"
+    assert sheet.cell(3, mean_a).number_format == "#,##0.00"
+    assert sheet.cell(2, diff).number_format.startswith("+0.000%")
+    assert sheet.cell(3, diff).number_format.startswith("+#,##0.00")
+    assert sheet.cell(2, n).number_format == "#,##0"
+    assert sheet.cell(2, mean_a).value == 0.0123456789  # 10 significant digits
+    assert sheet.cell(3, mean_a).value == 1234.57  # money to the cent
+    assert sheet.cell(2, headers.index("significant (True/False)") + 1).value is True
+    assert sheet.cell(3, headers.index("significant (True/False)") + 1).value is None
+    assert sheet.freeze_panes == "E2"  # the run ids, metric and unit stay in view
+
+
+def test_every_per_path_measure_has_a_unit():
+    assert {m: metric_kind(m) for m in ("net_loss_rate", "collection_cost", "net_recovery",
+                                        "human_contact_share", "note_loss_senior")} == {
+        "net_loss_rate": "ratio", "collection_cost": "money", "net_recovery": "money",
+        "human_contact_share": "ratio", "note_loss_senior": "ratio"}
+    assert {metric_kind(m) for m in KEY_METRICS} == {"ratio", "money"}
+
+
+# -- files refused before any work, and never left half-written -----------------------------------
+
+
+BAD_FILES = [("--csv", "{tmp}/missing/t.csv", "no folder"),
+             ("--xlsx", "{tmp}", "is a folder; give a file name"),
+             ("--xlsx", "{tmp}/t.csv", "the file name must end in .xlsx")]
+
+
+@pytest.mark.parametrize(("option", "name", "needle"), BAD_FILES)
+@pytest.mark.parametrize("command", [["report", "no_such_run"], ["rolls", "no_such_run"],
+                                     ["compare", "no_such_run", "no_such_run_b"],
+                                     ["run-set", "no_such_config", "no_such_config_b"]])
+def test_a_file_that_cannot_be_written_is_refused_before_any_work(tmp_path, capsys, command,
+                                                                   option, name, needle):
+    """Before the run is read (it does not exist: its error would come first) and, for
+    run-set, before any config is read or run."""
+    file = name.format(tmp=tmp_path)
+    argv = [*command, option, file]
+    if command[0] == "run-set":
+        argv += ["--out", str(tmp_path / "runs")]
+    assert main(argv) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert err.startswith(f"error: {option} {file}: ") and needle in err, err
+    assert "Traceback" not in err
+    assert not (tmp_path / "t.csv").exists() and not (tmp_path / "runs").exists()
+
+
+def test_a_failed_write_leaves_no_file_and_the_old_one_whole(policy_set, tmp_path, capsys,
+                                                             monkeypatch):
+    """A disk that fills while the file is written: one line, exit 2, the file that was
+    there before unchanged and no temporary file left beside it."""
+    import os
+
+    file = tmp_path / "summary.xlsx"
+    file.write_bytes(b"the analyst's earlier export")
+
+    def full(_fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    assert main(["report", str(policy_set["a"]), "--xlsx", str(file)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert err == f"error: --xlsx {file}: cannot be written: No space left on device"
+    assert file.read_bytes() == b"the analyst's earlier export"
+    assert [p.name for p in tmp_path.iterdir()] == ["summary.xlsx"]
+    new = tmp_path / "new.csv"
+    assert main(["report", str(policy_set["a"]), "--csv", str(new)]) == 2
+    assert list(tmp_path.iterdir()) == [file]
