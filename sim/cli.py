@@ -424,10 +424,14 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
     from sim.config import load_config
     from sim.reference import stored_run_replay, trace_borrower
+    from sim.settings import configure, traced_run_refusal
     from sim.shipped import resolve_config
     from sim.store import MANIFEST, PROGRESS, load_run, resolve_run
 
     given = Path(args.config)
+    stored = given.is_dir() and ((given / MANIFEST).is_file() or (given / PROGRESS).is_file())
+    if args.set and stored:
+        raise ValueError(traced_run_refusal(args.config))
     if given.is_dir() and (given / PROGRESS).is_file() and not (given / MANIFEST).is_file():
         resolve_run(given)  # a stopped run: says so, and how to continue it
     if given.is_dir() and (given / MANIFEST).is_file():  # a stored run: its config and seed
@@ -435,8 +439,8 @@ def cmd_trace(args: argparse.Namespace) -> int:
         config, config_seed, paths = stored_run_replay(run.manifest)
         if args.path >= paths:
             raise ValueError(f"--path {args.path}: run {run.run_id} has paths 0 to {paths - 1}")
-    else:
-        config = load_config(resolve_config(args.config))
+    else:  # --set as run's: applied to the file, validated once (sim.settings.configure)
+        config = load_config(configure(resolve_config(args.config), None, args.set))
         config_seed = config.seed
     if args.borrower >= config.capacity:
         raise ValueError(f"--borrower {args.borrower}: this config's book has borrower slots "
@@ -681,6 +685,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--path", type=whole_number(0, "a path number"), default=0,
                    help="the Monte Carlo path (default: 0)")
     p.add_argument("--seed", type=_seed, help="root seed (default: the config's or the run's)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="change one value of CONFIG, e.g. --set repayment.miss_prob=0.2 "
+                        "(repeatable; keys as for run --set; not with a run folder, which is "
+                        "traced with its own config)")
     p.set_defaults(func=cmd_trace)
 
     p = sub.add_parser("run-set", help="run several policies on common random numbers")

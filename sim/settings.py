@@ -294,3 +294,20 @@ def stored_run_refusal(resume: str | None) -> str:
     return (f"--set changes the config of a new run; {resume} continues with the config it was "
             f"started with ({recorded}): continue it with 'creditsim run --resume {resume}' "
             "and no --set, or start a new run with --set")
+
+
+def traced_run_refusal(folder: str | Path) -> str:
+    """Why ``creditsim trace RUN_DIR --set`` is refused: a stored run's borrower is traced
+    with the config the run was made with (its overrides included), so that the trace is the
+    run's; a changed config is traced from its file. Names the recorded overrides when the
+    folder's record can be read."""
+    overrides = _stored_overrides(Path(folder))
+    if overrides:
+        recorded = ("with its overrides ("
+                    + ", ".join(f"{k}={json.dumps(v)}" for k, v in overrides.items()) + ")")
+    elif overrides is None:
+        recorded = "with any --set overrides recorded in the run"
+    else:
+        recorded = "which had no overrides"
+    return (f"--set changes a config; {folder} is a stored run, traced with the config it was "
+            f"run with ({recorded}): trace it without --set, or trace a config file with --set")

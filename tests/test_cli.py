@@ -145,6 +145,36 @@ def test_trace_of_a_stored_run_uses_its_config_and_seed_on_any_path(stored_run, 
     assert "--path 2: run " in err and "has paths 0 to 1" in err
 
 
+def test_trace_takes_set_as_run_does(tiny_yaml, tmp_path, capsys):
+    """``--set`` changes the traced config as a changed file would (the same story, event
+    by event); a bad key is refused as run refuses it."""
+    changed = tmp_path / "capped.yaml"
+    changed.write_text(TINY_YAML + "credit_line: {max_limit: 1000}\n")
+    assert main(["trace", str(changed), "--borrower", "2"]) == 0
+    from_file = capsys.readouterr().out
+    assert main(["trace", str(tiny_yaml), "--borrower", "2", "--set",
+                 "credit_line.max_limit=1000"]) == 0
+    assert capsys.readouterr().out == from_file
+    assert main(["trace", str(tiny_yaml), "--borrower", "2"]) == 0
+    assert capsys.readouterr().out != from_file
+    assert main(["trace", str(tiny_yaml), "--borrower", "2", "--set", "book.nokey=3"]) == 2
+    err = flat(capsys.readouterr().err)
+    assert err.startswith("error: --set 'book.nokey=3': book has no key 'nokey'")
+
+
+def test_trace_of_a_stored_run_refuses_set(stored_run, capsys):
+    """A run folder is traced with the config it was run with: --set is refused, before
+    any simulation, saying what to do instead."""
+    assert main(["trace", str(stored_run), "--borrower", "2", "--set",
+                 "credit_line.max_limit=1000"]) == 2
+    captured = capsys.readouterr()
+    err = flat(captured.err)
+    assert err == (f"error: --set changes a config; {stored_run} is a stored run, traced with "
+                   "the config it was run with (which had no overrides): trace it without "
+                   "--set, or trace a config file with --set")
+    assert captured.out == ""
+
+
 # -- bad input: status 2, one clear message, no traceback ------------------------------------------
 BAD_CONFIGS = [
     ("unknown_key", "book:\n  initial_borrower: 5\n",
