@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from dashboard.figures import compare as figs
@@ -47,3 +49,43 @@ def test_unpaired_runs_say_so_on_the_table():
     assert "different seeds (A: 1, B: 2)" in warning and "book.initial_borrowers" in warning
     assert all(r["significant"] == "n/a (n=3)" for r in figs.comparison_rows(result))
     assert "UNPAIRED" in figs.difference_chart(result, pairing.paired).layout.title.text
+
+
+def test_the_table_downloads_as_the_commands_export(tmp_path, capsys):
+    """The page's CSV is ``creditsim compare A B --csv``'s file; its workbook has the
+    ``about`` sheet, without the server's folders."""
+    import base64
+    import io
+    from types import SimpleNamespace
+
+    import openpyxl
+    import yaml
+    from helpers_engine import TINY
+
+    from dashboard.data import RunStore
+    from dashboard.pages.compare import comparison_download
+    from sim.cli import main
+    from sim.config import deep_merge
+
+    runs = tmp_path / "runs"
+    ids = []
+    for name, count in (("a", 10), ("b", 1)):
+        cfg = tmp_path / f"{name}.yaml"
+        cfg.write_text(yaml.safe_dump(deep_merge(
+            TINY, {"name": name, "collections": {"collectors": {"count": count}}})))
+        assert main(["run", str(cfg), "--paths", "2", "--out", str(runs), "--quiet"]) == 0
+        ids.append(Path(capsys.readouterr().out.strip()).name)
+    ctx = SimpleNamespace(store=RunStore(runs))
+    csv = comparison_download(ctx, *ids, "csv")
+    assert csv["filename"] == f"compare-{ids[0]}-{ids[1]}.csv"
+    cli = tmp_path / "cmp.csv"
+    assert main(["compare", *ids, "--runs", str(runs), "--csv", str(cli)]) == 0
+    assert base64.b64decode(csv["content"]) == cli.read_bytes()
+    xlsx = comparison_download(ctx, *ids, "xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(xlsx["content"])))
+    assert book.sheetnames == ["comparison", "about"]
+    names = [row[0].value for row in book["about"].iter_rows(min_row=2)]
+    assert "run A" in names and "command" in names
+    assert not any(str(n).endswith("folder") for n in names)
+    assert comparison_download(ctx, ids[0], None, "csv") is None
+    assert comparison_download(ctx, ids[0], "../etc", "csv") is None

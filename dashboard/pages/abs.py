@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dash import Input, Output, State, callback_context, dcc, html, no_update
+from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard.aggregate import abs as agg
 from dashboard.figures import abs as figs
@@ -11,6 +11,8 @@ from dashboard.inputs import InputError, clamped_input
 from dashboard.pages.common import (
     AppContext,
     card,
+    ctx_triggered,
+    download_buttons,
     graph,
     grid,
     load_run,
@@ -123,9 +125,7 @@ def report_card() -> html.Div:
                                             placeholder="most junior")]),
         html.Label(["Columns", dcc.Dropdown(id="abs-report-group", value=agg.REPORT_GROUP_ALL,
                                             options=[agg.REPORT_GROUP_ALL], clearable=False)]),
-        html.Button("Download CSV", id="abs-report-csv"),
-        html.Button("Download Excel", id="abs-report-xlsx"),
-        dcc.Download(id="abs-report-download"),
+        *download_buttons("abs-report"),
     ], className="controls")
     return card(html.H3("Deal cash-flow report"), controls,
                 html.P(id="abs-report-caption", className="caption"),
@@ -195,8 +195,3 @@ def report_download(rep, kind: str) -> dict:  # noqa: ANN001 - a DealReport
     with tempfile.TemporaryDirectory() as tmp:
         file = (write_xlsx if kind == "xlsx" else write_csv)(rep, Path(tmp) / name)
         return dcc.send_bytes(file.read_bytes(), name)
-
-
-def ctx_triggered() -> str:
-    """The id of the component whose change fired the running callback."""
-    return callback_context.triggered_id or ""

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dash import dcc, html
+from dash import callback_context, dcc, html
 
 from dashboard.data import RunData, RunStore
 from dashboard.inputs import echo, run_id_input
@@ -89,3 +89,17 @@ def load_run(ctx: AppContext, run_id: str | None) -> tuple[RunData | None, str]:
 def shown(visible: bool) -> dict:
     """Style that shows or hides a block."""
     return {} if visible else {"display": "none"}
+
+
+def ctx_triggered() -> str:
+    """The id of the component whose change fired the running callback (which of a page's
+    download buttons was pressed)."""
+    return callback_context.triggered_id or ""
+
+
+def download_buttons(prefix: str) -> list:
+    """``Download CSV`` and ``Download Excel`` buttons (ids ``<prefix>-csv``, ``<prefix>-xlsx``)
+    and the ``dcc.Download`` (``<prefix>-download``) their callback fills."""
+    return [html.Button("Download CSV", id=f"{prefix}-csv"),
+            html.Button("Download Excel", id=f"{prefix}-xlsx"),
+            dcc.Download(id=f"{prefix}-download")]

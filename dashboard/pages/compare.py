@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from dash import Input, Output, dcc, html
+from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard.figures import compare as figs
 from dashboard.figures.common import below_modebar, empty_figure
+from dashboard.inputs import run_id_input
 from dashboard.pages.common import (
     AppContext,
     card,
+    ctx_triggered,
+    download_buttons,
     graph,
     grid,
     load_run,
@@ -19,6 +22,7 @@ from dashboard.pages.common import (
     table,
 )
 from sim.metrics import small_sample_warning
+from sim.store import RunNotFound
 
 PATH = "/compare"
 TITLE = "Compare"
@@ -42,6 +46,7 @@ def layout(ctx: AppContext) -> html.Div:
         note(note_id="compare-warning", kind="warning"),
         html.Div([
             card(html.H3("Difference B - A of the key metrics and tranche losses"),
+                 html.Div(download_buttons("compare-table"), className="controls"),
                  table("compare-table"),
                  html.P(id="compare-caption", className="caption"), wide=True),
             grid(
@@ -94,3 +99,34 @@ def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
                             figs.comparison_rows(comparison))
         return figures + [rows, caption, "", shown(False), warning, shown(bool(warning)),
                           shown(True)]
+
+    @app.callback(
+        Output("compare-table-download", "data"),
+        Input("compare-table-csv", "n_clicks"), Input("compare-table-xlsx", "n_clicks"),
+        State("run-a", "value"), State("run-b", "value"),
+        prevent_initial_call=True,
+    )
+    def download(_csv, _xlsx, run_a, run_b):
+        kind = "xlsx" if ctx_triggered() == "compare-table-xlsx" else "csv"
+        return comparison_download(ctx, run_a, run_b, kind) or no_update
+
+
+def comparison_download(ctx: AppContext, run_a: str | None, run_b: str | None,
+                        kind: str) -> dict | None:
+    """The ``dcc.Download`` payload of the comparison table (CSV or an Excel workbook):
+    ``creditsim compare A B --csv / --xlsx``'s file (:mod:`sim.exports`), from the same
+    comparison the page shows; None when there is nothing to compare."""
+    from sim.exports import comparison_export, csv_bytes, xlsx_bytes
+
+    if not run_a or not run_b or run_id_input(run_a) is None or run_id_input(run_b) is None:
+        return None
+    try:
+        comparison, pairing = ctx.store.compare(run_a, run_b)
+        manifests = (ctx.store.manifest(run_a), ctx.store.manifest(run_b))
+    except (ValueError, OSError, KeyError, RunNotFound):
+        return None
+    # no folders: the server's file system is not the downloader's business
+    command = f"dashboard, Compare page (the table of creditsim compare {run_a} {run_b})"
+    export = comparison_export(comparison, pairing, manifests, (None, None), command)
+    name = f"compare-{run_a}-{run_b}.{kind}"
+    return dcc.send_bytes(xlsx_bytes(export) if kind == "xlsx" else csv_bytes(export), name)
