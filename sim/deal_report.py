@@ -24,8 +24,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim import exports
+from sim.exports import Export, export_frame
 from sim.metrics import paths_to_resolve, resolvable
-from sim.outfiles import significant
 from sim.wording import paths_text
 
 __all__ = [
@@ -139,9 +140,6 @@ rate; the amounts stay in the money columns."""
 ANNUALISED_POOL = ("pool.yield", "pool.default_rate")
 """The pool's annualised rates, blank once the pool is small (`SMALL_POOL`)."""
 
-UNITS = {"money": "currency units", "rate": "fraction a year", "ratio": "fraction",
-         "flag": "True/False", "count": "count"}
-"""The unit of each kind of column, as the exports' headers state it."""
 
 LEGACY_NET = ("runs recorded before excess spread was net of losses: their 'excess_spread' "
               "is the gross figure, shown as gross; the net figure is not in this run")
@@ -523,24 +521,40 @@ def _order(column: str, report: DealReport) -> tuple:
 def header(report: DealReport, column: str) -> str:
     """The column's header in the exports: its label and unit, e.g. ``senior balance, end
     (currency units)`` (the machine key, ``note.senior.balance``, is in the ``about`` sheet)."""
-    label, kind = report.labels.get(column, (column, "money"))
-    return f"{label} ({UNITS.get(kind, kind)})"
+    return _columns(report)[column].header
 
 
-def _about(report: DealReport) -> pd.DataFrame:
-    """The ``about`` sheet: every column's header, machine key and unit, then the run, the
-    path, how it was chosen, the conventions applied and what the run does not record."""
-    rows = [(header(report, c), c, UNITS.get(report.labels.get(c, (c, "money"))[1], ""), "")
-            for c in report.table.columns]
-    rows += [("run", "", "", report.run_id), ("path", "", "", str(report.path)),
-             ("selection", "", "", report.selection),
-             ("units", "", "", "money in currency units (to the cent); rates annualised and "
-                               "ratios as fractions (to 10 significant digits), shown as "
-                               "percentages; blank: n/a"),
-             ("rounding", "", "", ROUNDING)]
-    rows += [("note", "", "", m) for m in report.remarks]
-    rows += [("not in this run", "", "", m) for m in report.missing]
-    return pd.DataFrame(rows, columns=["name", "key", "unit", "value"])
+def _columns(report: DealReport) -> dict[str, exports.Column]:
+    """The exported column of each of the report's columns (:class:`sim.exports.Column`):
+    its label, kind and the key the ``about`` sheet gives; two labels alike get their keys
+    (``... [note.A.balance]``), so that no header is written twice."""
+    labels = {c: report.labels.get(c, (c, "money")) for c in report.table.columns}
+    names = [label for label, _ in labels.values()]
+    return {c: exports.Column(c, label if names.count(label) == 1 else f"{label} [{c}]", kind,
+                              "") for c, (label, kind) in labels.items()}
+
+
+def deal_export(report: DealReport) -> Export:
+    """The report as :mod:`sim.exports` writes it: sheet ``report``, the run's id, the path
+    and the period first, then each column's label with its unit, and the ``about`` facts
+    (the run, the path, how it was chosen, the conventions applied and what the run does not
+    record)."""
+    table = report.table.reset_index()
+    table = table.rename(columns={table.columns[0]: "period"})
+    table.insert(0, "path", report.path)
+    table.insert(0, "run", report.run_id)  # a CSV says where it came from, as sim.exports'
+    columns = (exports.Column("run", "run", "text", "the run's id"),
+               exports.Column("path", "path", "text", "the path shown (see selection below)"),
+               exports.Column("period", "period", "text", "the payment period (month)"),
+               *_columns(report).values())
+    facts = [("run", report.run_id), ("path", str(report.path)),
+             ("selection", report.selection),
+             ("units", "money in currency units (to the cent); rates annualised and ratios as "
+                       "fractions (to 10 significant digits), shown as percentages; blank: n/a"),
+             ("rounding", ROUNDING)]
+    facts += [("note", m) for m in report.remarks]
+    facts += [("not in this run", m) for m in report.missing]
+    return Export("report", table, columns, tuple(facts))
 
 
 ROUNDING = ("each amount is rounded to the cent on its own: the vehicle holds a share of each "
@@ -558,54 +572,25 @@ def money_columns(report: DealReport) -> list[str]:
 
 
 def export_table(report: DealReport) -> pd.DataFrame:
-    """The table as it is exported: one header row of labels with units (:func:`header`),
-    the period as index; money rounded to cents (the ledger books whole cents; the
-    waterfall's fees and coupons leave float noise such as ``9593391.214999998``), rates and
-    ratios to 10 significant digits, flags and counts as they are."""
-    table = report.table.copy()
-    money = money_columns(report)
-    table[money] = table[money].round(2)
-    for col in table.columns:
-        if report.labels.get(col, (col, "money"))[1] in ("rate", "ratio"):
-            table[col] = significant(table[col])
-    names = {c: header(report, c) for c in table.columns}
-    if len(set(names.values())) < len(names):  # two labels alike: the keys, never a clash
-        names = {c: f"{names[c]} [{c}]" for c in table.columns}
-    table.index.name = "period"
-    return table.rename(columns=names)
+    """The table as it is exported (:func:`sim.exports.export_frame`), without the run and
+    path columns the files start with: one header row of labels with units
+    (:func:`header`), the period as index; money rounded to cents (see
+    :data:`ROUNDING`), rates and ratios to 10 significant digits, flags and counts as they
+    are."""
+    return export_frame(deal_export(report)).drop(columns=["run", "path"]).set_index("period")
 
 
 def write_csv(report: DealReport, file: str | Path) -> Path:
-    """Write the report's table as CSV: one header row (``period``, then each column's label
-    and unit), one row per period (:func:`export_table`)."""
-    file = Path(file)
-    export_table(report).to_csv(file)
-    return file
+    """Write the report's table as CSV, whole or not at all: one header row (``run``,
+    ``path``, ``period``, then each column's label and unit), one row per period
+    (:func:`export_table`)."""
+    return exports.write_csv(deal_export(report), file)
 
 
 def write_xlsx(report: DealReport, file: str | Path) -> Path:
-    """Write the report as an Excel workbook (openpyxl): sheet ``report`` holds the table under
-    one header row (as the CSV: ``pd.read_excel(file, sheet_name="report")`` reads numeric
-    columns), rates and ratios formatted as percentages; sheet ``about`` maps each header to
-    its machine key and unit and says what was chosen, the conventions applied and what the
-    run does not record.
-    """
-    from openpyxl.utils import get_column_letter
-
-    file = Path(file)
-    table = export_table(report)
-    with pd.ExcelWriter(file, engine="openpyxl") as xl:
-        table.to_excel(xl, sheet_name="report")
-        _about(report).to_excel(xl, sheet_name="about", index=False)
-        sheet = xl.sheets["report"]
-        for j, col in enumerate(report.table.columns, start=2):
-            kind = report.labels.get(col, (col, "money"))[1]
-            fmt = {"rate": "0.00%", "ratio": "0.00%", "money": "#,##0.00"}.get(kind)
-            sheet.column_dimensions[get_column_letter(j)].width = max(12, min(
-                len(str(table.columns[j - 2])), 30))
-            if fmt:
-                for row in range(2, 2 + len(table)):
-                    sheet.cell(row=row, column=j).number_format = fmt
-        sheet.freeze_panes = "B2"
-        xl.sheets["about"].column_dimensions["A"].width = 40
-    return file
+    """Write the report as an Excel workbook, whole or not at all: sheet ``report`` holds the
+    table under one header row (as the CSV: ``pd.read_excel(file, sheet_name="report")``
+    reads numeric columns), rates and ratios formatted as percentages; sheet ``about`` maps
+    each header to its machine key and unit and says what was chosen, the conventions
+    applied and what the run does not record (:func:`sim.exports.write_xlsx`)."""
+    return exports.write_xlsx(deal_export(report), file)

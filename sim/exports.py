@@ -24,13 +24,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.deal_report import UNITS
 from sim.outfiles import significant
 
-__all__ = ["Column", "Export", "about_frame", "comparison_export", "csv_bytes",
+__all__ = ["UNITS", "Column", "Export", "about_frame", "comparison_export", "csv_bytes",
            "export_frame", "metric_kind", "rolls_export", "run_set_export", "summary_export",
            "write_csv", "write_xlsx", "xlsx_bytes"]
 
+UNITS = {"money": "currency units", "rate": "fraction a year", "ratio": "fraction",
+         "flag": "True/False", "count": "count"}
+"""The unit of each kind of column, as the exports' headers state it."""
 ROW_UNIT = "row"
 """The kind of a column whose unit is the row's (its ``unit`` column)."""
 ROW_UNIT_WORDS = "the row's unit"
@@ -51,7 +53,7 @@ class Column:
     Attributes:
         key: Column of :attr:`Export.table`.
         label: Header without its unit.
-        kind: A kind of :data:`sim.deal_report.UNITS` (``money``, ``ratio``, ``count``...),
+        kind: A kind of :data:`UNITS` (``money``, ``ratio``, ``count``...),
             ``text`` (no unit), or :data:`ROW_UNIT` (the row's ``unit`` column says).
         meaning: What the column holds, for the ``about`` sheet.
         signed: A difference (Excel shows its sign).

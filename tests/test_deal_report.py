@@ -17,12 +17,14 @@ from sim.config import deep_merge, read_yaml
 from sim.deal_report import (
     DealReport,
     build_deal_report,
+    deal_export,
     export_table,
     money_columns,
     path_at_quantile,
     write_csv,
     write_xlsx,
 )
+from sim.exports import csv_bytes
 
 DEAL = {
     "notes": [{"name": "A", "balance": 80, "coupon": 0.03},
@@ -207,6 +209,7 @@ def test_columns_a_run_lacks_are_left_out_with_a_note_and_new_ones_show_up():
 def test_csv_and_xlsx_read_back_to_the_same_numbers(tmp_path):
     rep = build_deal_report(hand_tables(), path=1, run_id="hand")
     back = pd.read_csv(write_csv(rep, tmp_path / "r.csv"), index_col="period")
+    assert (back.pop("run") == "hand").all() and (back.pop("path") == 1).all()  # its source
     pd.testing.assert_frame_equal(back, export_table(rep), check_dtype=False)
     money = money_columns(rep)  # to the cent; everything else to 10 significant digits
     assert "note.A.principal" in money and "note.A.factor" not in money
@@ -219,17 +222,18 @@ def test_csv_and_xlsx_read_back_to_the_same_numbers(tmp_path):
     assert book.sheetnames == ["report", "about"]
     sheet = book["report"]
     names = [c.value for c in sheet[1]]
-    assert names[0] == "period" and names[1:] == list(export_table(rep).columns)
+    assert names[:3] == ["run", "path", "period"]
+    assert names[3:] == list(export_table(rep).columns)
     col = names.index("A balance, end (currency units)") + 1
     assert [sheet.cell(row=r, column=col).value for r in (2, 3, 4)] == pytest.approx(
         rep.table["note.A.balance"].round(2).tolist())  # to the cent
     assert sheet.cell(row=2, column=names.index("A factor (fraction)") + 1
-                      ).number_format == "0.00%"
+                      ).number_format == "0.000%"
     about = pd.read_excel(tmp_path / "r.xlsx", sheet_name="about")
     keys = about.dropna(subset=["key"]).set_index("name")
     assert keys.loc["A balance, end (currency units)", "key"] == "note.A.balance"
     assert keys.loc["A factor (fraction)", "unit"] == "fraction"
-    assert list(keys["key"]) == list(rep.table.columns)
+    assert list(keys["key"]) == ["run", "path", "period", *rep.table.columns]
     facts = about[about["key"].isna()].set_index("name")["value"]
     assert facts["run"] == "hand" and str(facts["path"]) == "1"
 
@@ -239,10 +243,11 @@ def test_exports_read_back_by_pandas_as_numeric_columns_under_one_header(tmp_pat
     rep = build_deal_report(hand_tables(), path=1, run_id="hand")
     for back in (pd.read_excel(write_xlsx(rep, tmp_path / "r.xlsx"), sheet_name="report"),
                  pd.read_csv(write_csv(rep, tmp_path / "r.csv"))):
-        assert list(back.columns) == ["period", *export_table(rep).columns]
+        assert list(back.columns) == ["run", "path", "period", *export_table(rep).columns]
         assert not any("Unnamed" in str(c) for c in back.columns)
         assert back["period"].tolist() == [1, 2, 3]  # no row of machine keys
-        assert all(pd.api.types.is_numeric_dtype(back[c]) for c in back.columns), back.dtypes
+        numbers = back.columns.drop("run")  # the run's id is its name
+        assert all(pd.api.types.is_numeric_dtype(back[c]) for c in numbers), back.dtypes
         assert "A balance, end (currency units)" in back
         assert "default rate, annual (fraction a year)" in back
         assert "cdr breached (True/False)" in back
@@ -259,17 +264,17 @@ def test_exports_round_money_to_cents_and_rates_to_10_significant_digits(tmp_pat
     labels = {"pool.balance_begin": ("pool balance, start", "money"),
               "deal.excess_spread_net": ("excess spread", "rate"),
               "note.A.factor": ("A factor", "ratio")}
-    rep = DealReport(table, 0, "path 0", ["A"], [], labels=labels)
+    rep = DealReport(table, 0, "path 0", ["A"], [], labels=labels, run_id="r1")
     text = write_csv(rep, tmp_path / "r.csv").read_text()
     assert text.splitlines() == [
-        'period,"pool balance, start (currency units)",excess spread (fraction a year),'
-        "A factor (fraction)",
-        "1,9593391.21,0.0123456789,0.987654321",
-        "2,100.01,-0.000123456789,0.26"]
+        'run,path,period,"pool balance, start (currency units)",excess spread (fraction a '
+        "year),A factor (fraction)",
+        "r1,0,1,9593391.21,0.0123456789,0.987654321",
+        "r1,0,2,100.01,-0.000123456789,0.26"]
     sheet = openpyxl.load_workbook(write_xlsx(rep, tmp_path / "r.xlsx"))["report"]
-    assert [sheet.cell(row=r, column=2).value for r in (2, 3)] == [9593391.21, 100.01]
-    assert sheet.cell(row=2, column=3).value == 0.0123456789
-    assert sheet.cell(row=3, column=4).value == 0.26
+    assert [sheet.cell(row=r, column=4).value for r in (2, 3)] == [9593391.21, 100.01]
+    assert sheet.cell(row=2, column=5).value == 0.0123456789
+    assert sheet.cell(row=3, column=6).value == 0.26
     assert rep.table.loc[1, "pool.balance_begin"] == 9593391.214999998  # the report unchanged
 
 
@@ -465,10 +470,10 @@ def test_dashboard_report_table_and_download_use_the_same_builder(tmp_path):
     csv = report_download(rep, "csv")
     assert csv["filename"] == "deal-report-hand-path1.csv"
     text = base64.b64decode(csv["content"]).decode()
-    assert text == export_table(rep).to_csv()  # the command's export, money to the cent
+    assert text == csv_bytes(deal_export(rep)).decode()  # the command's export, to the cent
     xlsx = report_download(rep, "xlsx")
     book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(xlsx["content"])))
-    assert book["report"].cell(row=1, column=2).value == export_table(rep).columns[0]
+    assert book["report"].cell(row=1, column=4).value == export_table(rep).columns[0]
 
 
 def test_dashboard_summary_rows_carry_the_rating_uncertainty():
