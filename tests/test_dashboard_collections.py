@@ -94,9 +94,9 @@ def test_collections_figures(collections_portfolio, small_run):
     actions = figs.actions_by_channel(agg.channel_monthly(collections_portfolio, "actions_"))
     assert {t.stackgroup for t in actions.data} == {"channels"}
     assert "auto call" in {t.name for t in actions.data}
-    assert actions.layout.yaxis.title.text == "actions per month (count)"
+    assert actions.layout.yaxis.title.text == "actions per month<br>(count)"
     cost = figs.cost_by_channel(agg.channel_monthly(collections_portfolio, "cost_"))
-    assert cost.layout.yaxis.title.text == "cost per month (currency units)"
+    assert cost.layout.yaxis.title.text == "cost per month<br>(currency units)"
     cures = figs.cure_rate_bars(agg.cure_rates(small_run["rolls"]))
     assert cures.data[0].type == "bar" and cures.layout.yaxis.tickformat.endswith("%")
     names = {t.name for t in cures.data}

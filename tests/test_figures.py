@@ -11,6 +11,7 @@ from conftest import PATHS
 from dashboard.aggregate import portfolio as agg
 from dashboard.data import RunStore
 from dashboard.figures import common, compare, portfolio, story
+from dashboard.figures.common import AXIS_TITLE_CHARS
 from dashboard.story import borrower_trace, story_events
 
 
@@ -46,7 +47,9 @@ def test_series_fan_titles_and_units(data, series):
     if series in set(data.fans["series"]):
         assert _has_data(fig)
         assert agg.SERIES[series].title in _title(fig)
-        assert fig.layout.yaxis.title.text == agg.SERIES[series].axis
+        assert fig.layout.yaxis.title.text.replace("<br>", " ") == agg.SERIES[series].axis
+        assert all(len(line) <= AXIS_TITLE_CHARS  # upright along a 380-pixel figure
+                   for line in fig.layout.yaxis.title.text.split("<br>"))
         assert fig.layout.xaxis.title.text == "month of the horizon"
         if agg.SERIES[series].unit == "rate":
             assert fig.layout.yaxis.tickformat.endswith("%")
@@ -109,6 +112,13 @@ def test_vintage_curves_one_line_per_group(data):
     assert fig.data[0].name == "launch book (month 0)"
     assert fig.layout.xaxis.title.text == "months on book"
     assert portfolio.vintage_curves(None).layout.annotations
+    # a share of borrowers is not the cards' charge-off rate (a share of the money lent):
+    # each view names its own measure on the axis
+    accounts, balance = fig.layout.updatemenus[0].buttons
+    plain = [b.args[1]["yaxis.title.text"].replace("<br>", " ") for b in (accounts, balance)]
+    assert plain == ["borrowers charged off / onboarded (%)",
+                     "charge-offs / purchases to date (%)"]
+    assert fig.layout.yaxis.title.text == accounts.args[1]["yaxis.title.text"]
 
 
 def test_compare_fan_overlays_two_runs(small_run, run_store):

@@ -83,7 +83,21 @@ def test_note_balance_axis_ends_where_the_notes_are_repaid():
 def test_note_balance_axis_title_is_short_enough_to_clear_the_title():
     """Issue example: the y-axis title ran into the chart title."""
     fig = figs.note_balance_fan(_fans({"A": 5}), ["A"])
-    assert len(fig.layout.yaxis.title.text) <= 26
+    assert all(len(line) <= 26 for line in fig.layout.yaxis.title.text.split("<br>"))
+
+
+def test_long_axis_titles_are_broken_into_lines_that_fit_beside_the_plot():
+    """Issue example: "charge-offs / opening receivables (%)" written upright outgrew the
+    plot and ran into the chart's title; "(currency units)" was cut to "(currency unit"."""
+    from dashboard.figures.common import AXIS_TITLE_CHARS, axis_title, new_figure
+
+    assert axis_title("charge-offs / opening receivables (%)") == \
+        "charge-offs / opening<br>receivables (%)"
+    assert axis_title("wait (days)") == "wait (days)"
+    assert axis_title("cost per month (currency units)") == "cost per month<br>(currency units)"
+    fig = new_figure("t", "x", "recoveries after charge-off (currency units)")
+    lines = fig.layout.yaxis.title.text.split("<br>")
+    assert len(lines) == 2 and max(map(len, lines)) <= AXIS_TITLE_CHARS
 
 
 def test_a_trigger_chart_where_nothing_fired_says_so():

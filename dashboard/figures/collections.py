@@ -8,7 +8,14 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard import theme
-from dashboard.figures.common import HOVERFORMAT, TICKFORMAT, add_fan, empty_figure, new_figure
+from dashboard.figures.common import (
+    HOVERFORMAT,
+    TICKFORMAT,
+    add_fan,
+    axis_title,
+    empty_figure,
+    new_figure,
+)
 
 
 def _label(channel: str) -> str:
@@ -100,8 +107,9 @@ def capacity_fans(fans: pd.DataFrame) -> go.Figure:
         frame = fans[fans["series"] == series]
         if not frame.empty:
             add_fan(fig, frame, axis.split(" (")[0], colour, row=row, col=1)
-        fig.update_yaxes(title_text=axis, tickformat=TICKFORMAT[unit],
-                         hoverformat=HOVERFORMAT[unit], row=row, col=1)
+        fig.update_yaxes(title_text=axis_title(axis), tickformat=TICKFORMAT[unit],
+                         hoverformat=HOVERFORMAT[unit], rangemode="tozero", row=row,
+                         col=1)  # a share and a wait are never negative: no axis below 0
     fig.update_xaxes(title_text="month of the horizon", row=2, col=1)
     return fig
 

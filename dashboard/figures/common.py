@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -29,9 +31,33 @@ def new_figure(title: str, xaxis: str, yaxis: str, unit: str = "money",
     if extra:
         fig.update_layout(margin={"t": theme.MARGIN["t"] + SUBTITLE_LINE * extra})
     fig.update_xaxes(title_text=xaxis)
-    fig.update_yaxes(title_text=yaxis, tickformat=TICKFORMAT.get(unit, ""),
+    fig.update_yaxes(title_text=axis_title(yaxis), tickformat=TICKFORMAT.get(unit, ""),
                      hoverformat=HOVERFORMAT.get(unit, ""))
     return fig
+
+
+AXIS_TITLE_CHARS = 24
+"""Longest line of a y-axis title (characters). Written upright along the axis, a longer
+one outgrew a 380-pixel figure's plot and ran into the chart's title above it
+("charge-offs / opening receivables (%)")."""
+
+
+def axis_title(text: str) -> str:
+    """A y-axis title broken into lines of at most :data:`AXIS_TITLE_CHARS` characters at
+    spaces (``textwrap.wrap``), joined by ``<br>``, a closing unit in brackets kept whole on
+    a line (``cost per month<br>(currency units)``); the margin grows to hold them."""
+    if len(text) <= AXIS_TITLE_CHARS:
+        return text
+    head, bracket, unit = text.rpartition(" (")
+    if not (bracket and text.endswith(")") and len(unit) < AXIS_TITLE_CHARS):
+        return "<br>".join(textwrap.wrap(text, AXIS_TITLE_CHARS))
+    lines = textwrap.wrap(head, AXIS_TITLE_CHARS)
+    unit = f"({unit}"
+    if len(lines[-1]) + 1 + len(unit) <= AXIS_TITLE_CHARS:
+        lines[-1] = f"{lines[-1]} {unit}"
+    else:
+        lines.append(unit)
+    return "<br>".join(lines)
 
 
 def empty_figure(message: str, title: str = "") -> go.Figure:

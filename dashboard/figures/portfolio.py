@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 
 from dashboard import theme
 from dashboard.aggregate.portfolio import SERIES
-from dashboard.figures.common import empty_figure, fan_chart, mark_launch, new_figure
+from dashboard.figures.common import axis_title, empty_figure, fan_chart, mark_launch, new_figure
 
 
 def series_fan(fans: pd.DataFrame, series: str) -> go.Figure:
@@ -53,15 +53,22 @@ def bucket_area(buckets: pd.DataFrame) -> go.Figure:
     return mark_launch(fig, float(buckets.index.max()) if len(buckets) else 0.0)
 
 
-def _weight_buttons(traces_per_view: int, views: int = 2, **place: float | str) -> list[dict]:
+def _weight_buttons(traces_per_view: int, views: int = 2, axes: tuple[str, ...] = (),
+                    **place: float | str) -> list[dict]:
     """Buttons that show one view (by accounts, by balance) of a figure's traces.
 
-    ``place`` overrides the position (paper coordinates; default above the plot's right
-    corner).
+    ``axes``: the y-axis title of each view, when the views measure different things (a
+    share of borrowers, a share of money). ``place`` overrides the position (paper
+    coordinates; default above the plot's right corner).
     """
     buttons = []
     for v, label in enumerate(("by accounts", "by balance")[:views]):
         visible = [i // traces_per_view == v for i in range(traces_per_view * views)]
+        if axes:
+            buttons.append({"label": label, "method": "update",
+                            "args": [{"visible": visible},
+                                     {"yaxis.title.text": axis_title(axes[v])}]})
+            continue
         buttons.append({"label": label, "method": "restyle", "args": [{"visible": visible}]})
     return [{"type": "buttons", "direction": "right", "buttons": buttons, "showactive": True,
              "x": 1.0, "xanchor": "right", "y": 1.0, "yanchor": "bottom", "pad": {"b": 6},
@@ -110,6 +117,12 @@ def roll_rate_heatmap(roll: pd.DataFrame,
     return fig
 
 
+VINTAGE_AXES = {"default_rate": "borrowers charged off / onboarded (%)",
+                "loss_rate": "charge-offs / purchases to date (%)"}
+"""The vintage curves' y-axis title of each view: a share of borrowers is not the charge-off
+rate of the cards (a share of the money lent), so each view names its own."""
+
+
 def vintage_curves(vintages: pd.DataFrame | None) -> go.Figure:
     """Cumulative charge-off rate by months on book, one line per onboarding cohort group.
 
@@ -121,13 +134,15 @@ def vintage_curves(vintages: pd.DataFrame | None) -> go.Figure:
     """
     if vintages is None or vintages.empty:
         return empty_figure("this run has no vintage table", "Vintage curves")
-    fig = new_figure("Vintage curves: cumulative charge-off rate by months on book<br><sup>"
-                     "pooled across paths; by accounts: charged off / onboarded;<br>by "
-                     "balance: charge-offs / purchases to date</sup>",
-                     "months on book", "cumulative charge-off rate (%)", "rate", height=420)
     groups = vintages.drop_duplicates("order").sort_values("order")
     views = [c for c in ("default_rate", "loss_rate")
              if c in vintages and vintages[c].notna().any()]
+    axes = tuple(VINTAGE_AXES[c] for c in views)
+    fig = new_figure("Vintage curves: cumulative charge-offs by months on book<br><sup>"
+                     "pooled across paths; by accounts: borrowers charged off / onboarded;"
+                     "<br>by balance: charge-offs / purchases to date (the cards' cumulative "
+                     "charge-off rate)</sup>", "months on book", axes[0] if axes else "",
+                     "rate", height=420)
     for view, column in enumerate(views):
         for i, (order, label) in enumerate(groups[["order", "group"]].itertuples(index=False)):
             g = vintages[vintages["order"] == order]
@@ -140,7 +155,7 @@ def vintage_curves(vintages: pd.DataFrame | None) -> go.Figure:
             ))
     if len(views) == 2:
         # above the plot's right corner: under the legend they hid its last cohorts
-        fig.update_layout(updatemenus=_weight_buttons(len(groups)))
+        fig.update_layout(updatemenus=_weight_buttons(len(groups), axes=axes))
     fig.update_layout(legend={"orientation": "v", "y": 1, "x": 1.02, "xanchor": "left",
                               "yanchor": "top", "yref": "paper"}, hovermode="closest")
     return fig
