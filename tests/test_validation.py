@@ -62,6 +62,7 @@ def test_check_verdicts_follow_the_comparison():
     assert not row(1.01, comparison="at_most", tolerance=0.0).passed
     assert not row(math.nan).passed
     assert row(1.0).target_text() == "1.0000 ± 0.1250"
+    assert row(-0.2, target=-0.2, tolerance=0.1, fmt="+.3f").target_text() == "-0.200 ± 0.100"
     assert row(2.0, comparison="at_least", tolerance=0.0).target_text() == ">= 1.0000"
     assert row(1.0, fmt=".1%", low=0.5, high=1.5).value_text() == "100.0% [50.0%, 150.0%]"
     assert row(2.0).to_dict()["passed"] is False and row(1.0).to_dict()["target"] == 1.0
@@ -591,3 +592,15 @@ def test_the_failures_are_told_apart_after_the_table(monkeypatch):
     assert len(lines) == 2
     assert "documented gap" in lines[0] and gap in lines[0]
     assert lines[1].startswith("failing, NOT a documented gap") and "roll_chain" in lines[1]
+
+
+def test_quick_says_which_slower_checks_it_left_out():
+    """'27 of 27 pass' after --quick read as every check passing: the line after the table
+    names the checks --quick did not run, and says nothing when it ran every one asked."""
+    from sim.validation.runner import load_checks, quick_left_out
+
+    slow = sorted(n for n, s in load_checks().items() if not s.quick)
+    said = quick_left_out(None, True)
+    assert slow and said.startswith(f"--quick left out {len(slow)} slower checks")
+    assert all(n in said for n in slow)
+    assert quick_left_out(None, False) == "" and quick_left_out(["a.b"], True) == ""

@@ -105,7 +105,8 @@ class Check:
     def target_text(self) -> str:
         """The target and tolerance, e.g. ``0.3616 ± 0.0110`` or ``>= 0.80``."""
         f = self.fmt
-        tol = (f"{self.tolerance:.1%} rel." if self.relative else format(self.allowed, f))
+        unsigned = f.removeprefix("+")  # a signed effect's tolerance is a width: "± 0.100"
+        tol = (f"{self.tolerance:.1%} rel." if self.relative else format(self.allowed, unsigned))
         if self.comparison == "at_least":
             return f">= {self.target - self.allowed:{f}}"
         if self.comparison == "at_most":

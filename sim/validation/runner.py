@@ -215,6 +215,9 @@ def validate(args: argparse.Namespace, console: Console | None = None) -> int:
     console.print(table(rows, f"{command}: {len(rows) - len(failed)} of {len(rows)} pass"))
     for line in failure_summary([r.name for r in failed]):
         console.print(line, highlight=False)
+    left_out = quick_left_out(args.only, args.quick)
+    if left_out:
+        console.print(left_out, highlight=False)
     if out != "-":
         file = Path(out)
         try:
@@ -224,6 +227,18 @@ def validate(args: argparse.Namespace, console: Console | None = None) -> int:
             raise ValueError(f"cannot write the report {file}: {exc.strerror or exc}") from None
         console.print(f"wrote {file}", highlight=False)
     return 1 if failed else 0
+
+
+def quick_left_out(names: Sequence[str] | None, quick: bool) -> str:
+    """What ``--quick`` left out of a run of every check, in one line ('' otherwise): the
+    slower checks by name, and how to run them, so that 'all pass' is not read as all."""
+    if not quick or names:
+        return ""
+    slow = sorted(name for name, spec in load_checks().items() if not spec.quick)
+    if not slow:
+        return ""
+    return (f"--quick left out {len(slow)} slower check{'s' if len(slow) > 1 else ''} "
+            f"({', '.join(slow)}); run 'creditsim validate' without --quick for all of them")
 
 
 def failure_summary(failed: Sequence[str]) -> list[str]:
