@@ -18,14 +18,12 @@ import math
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 
 from filelock import FileLock, Timeout
-from pydantic import BaseModel
 
 from sim.config import ConfigError, RunConfig, load_config, validate_config
-from sim.configfile import short_value
+from sim.configfile import choices, field_at, short_value
 from sim.estimate import slot_months
 from sim.settings import apply_settings, parse_setting, with_deal
 from sim.shipped import shipped_deals
@@ -190,32 +188,8 @@ def check_settings(settings: object) -> list[str]:
 
 def _field_choices(path: list[str]) -> tuple[str, ...]:
     """Allowed values of a Literal or Enum config field at ``path``, or ()."""
-    model: typing.Any = RunConfig
-    ann: typing.Any = None
-    for part in path:
-        if part.isdigit():
-            continue
-        fields = getattr(model, "model_fields", None)
-        if not fields or part not in fields:
-            return ()
-        ann = fields[part].annotation
-        model = _inner_model(ann)
-    for arg in (ann, *typing.get_args(ann)):
-        if typing.get_origin(arg) is typing.Literal:
-            return tuple(str(a) for a in typing.get_args(arg))
-        if isinstance(arg, type) and issubclass(arg, Enum):
-            return tuple(str(m.value) for m in arg)
-    return ()
-
-
-def _inner_model(ann: typing.Any) -> typing.Any:
-    stack = [ann]
-    while stack:
-        a = stack.pop()
-        if isinstance(a, type) and issubclass(a, BaseModel):
-            return a
-        stack.extend(typing.get_args(a))
-    return None
+    found = field_at(RunConfig, tuple(path))
+    return choices(found.annotation) if found is not None else ()
 
 
 def _get(data: typing.Any, key: str) -> typing.Any:

@@ -22,6 +22,7 @@ from sim.abs.deal import Deal
 from sim.configfile import (  # noqa: F401 - re-exported
     ConfigError,
     ConfigWarning,
+    choices,
     deal_file_as_config,
     format_errors,
     manifest_as_config,
@@ -1656,6 +1657,9 @@ def _field_rows(model: type[BaseModel], prefix: str) -> list[tuple[str, str, str
         elif isinstance(default, list | dict):
             default = "(list)" if isinstance(default, list) else "(mapping)"
         limits = _limits(field.metadata) + _item_limits(ann)
+        allowed = choices(ann)
+        if allowed:
+            limits.append(f"one of: {', '.join(allowed)}")
         text = (field.description or "") + (f" [{', '.join(limits)}]" if limits else "")
         rows.append((path, default if default == "(required)" else repr(default), text))
     return rows

@@ -24,8 +24,9 @@ than a short excerpt of a value.
 from __future__ import annotations
 
 import warnings
+from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -236,6 +237,17 @@ def field_at(model: type[BaseModel], loc: tuple) -> Any:
         in_container = get_origin(field.annotation) in (list, dict)
         current = _model_in(field.annotation)
     return None if in_container else field
+
+
+def choices(annotation: Any) -> tuple[str, ...]:
+    """The values a ``Literal`` or ``Enum`` annotation allows (also inside ``Optional`` or
+    ``Annotated``), as text; () for any other annotation."""
+    for arg in (annotation, *get_args(annotation)):
+        if get_origin(arg) is Literal:
+            return tuple(str(a) for a in get_args(arg))
+        if isinstance(arg, type) and issubclass(arg, Enum):
+            return tuple(str(m.value) for m in arg)
+    return ()
 
 
 def allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:

@@ -438,3 +438,15 @@ def test_scientific_notation_in_a_file_is_a_number_as_with_set(tmp_path):
     assert says in " ".join(str(from_set.value).split())
     path.write_text(f"base: {CONFIGS / 'baseline.yaml'}\nname: '1e3'\n")  # quoted: text
     assert load_config(path).name == "1e3"
+
+
+def test_the_config_reference_lists_the_values_a_choice_allows():
+    """A student looking up the ladder found 'Channel used.' and no channel names."""
+    from sim.config import config_reference
+
+    rows = {line.split("|")[1].strip(" `"): line for line in config_reference().splitlines()[2:]}
+    assert rows["collections.ladder[].channel"].endswith(
+        "[one of: sms, app_push, email, auto_call, human, agency] |")
+    assert "one of: oldest_dpd, largest_balance, highest_expected_recovery" in \
+        rows["collections.collectors.priority"]
+    assert "one of" not in rows["book.initial_borrowers"]
