@@ -1,10 +1,12 @@
 """Comparison of two runs: paired path by path when they share their random numbers.
 
-Two runs with the same seed, the same book, macro and income models and the same set
-of path ids simulate the same borrowers through the same macro path and the same
-income shocks on each path; only the policy differs. The difference of a metric is
-then taken path by path (a paired t interval, ``scipy.stats.ttest_rel``), and its
-confidence interval is far narrower than the one from comparing two independent
+Two runs with the same seed, the same book and income models and the same set of path
+ids simulate the same borrowers with the same draws on each path: every concern draws from
+its own stream of (seed, path) (:func:`sim.engine.path_streams`), so a different policy
+or a different macro scenario (a recession against the baseline) leaves the borrowers'
+traits, income shocks, spending and repayment draws where they were. The difference of a
+metric is then taken path by path (a paired t interval, ``scipy.stats.ttest_rel``), and
+its confidence interval is far narrower than the one from comparing two independent
 samples. Runs that do not share their random numbers are compared as independent
 samples (Welch's interval, ``scipy.stats.ttest_ind(..., equal_var=False)``) and the
 result says so, naming what differs.
@@ -23,8 +25,10 @@ from scipy import stats
 from sim.metrics import KEY_METRICS, MIN_PATHS
 from sim.wording import paths_text
 
-COMMON_SECTIONS = ("book", "macro", "income")
-"""Config sections two runs must share for their paths to hold the same draws."""
+COMMON_SECTIONS = ("book", "income")
+"""Config sections two runs must share for their paths to hold the same draws. A different
+``macro`` section is a scenario comparison on the same draws: the macro path has its own
+stream, and the others read only the unemployment it gives (a note says so)."""
 
 
 @dataclass(frozen=True)
@@ -119,13 +123,17 @@ def check_pairing(manifest_a: dict, manifest_b: dict, paths_a: pd.DataFrame,
                                    manifest_b.get("config") or {})
     common = [k for k in differing if k.split(".")[0] in COMMON_SECTIONS]
     if common:
-        reasons.append(f"different book, macro or income: {_shorten(common)}")
+        reasons.append(f"different book or income: {_shorten(common)}")
+    macro = [k for k in differing if k.split(".")[0] == "macro"]
+    if macro and not common:
+        notes.append(f"a scenario comparison: the macro settings differ ({_shorten(macro)}), "
+                     "the borrowers and their draws are the same path by path")
     ids_a, ids_b = set(paths_a["path"]), set(paths_b["path"])
     if ids_a != ids_b:
         reasons.append(f"different path sets (A: {paths_text(len(ids_a))}, B: "
                        f"{paths_text(len(ids_b))}, "
                        f"{len(ids_a & ids_b)} in common)")
-    policy = [k for k in differing if k not in common]
+    policy = [k for k in differing if k not in common and k not in macro]
     if policy:
         notes.append(f"config keys that differ: {_shorten(policy)}")
     return Pairing(tuple(reasons), tuple(notes), tuple(differing))

@@ -142,7 +142,12 @@ def test_pairing_names_exactly_what_differs():
     seeds = check_pairing(_manifest(1), _manifest(2), p, p)
     assert not seeds.paired and seeds.reasons == ("different seeds (A: 1, B: 2)",)
     book = check_pairing(_manifest(), _manifest(initial_borrowers=200), p, p)
-    assert book.reasons == ("different book, macro or income: book.initial_borrowers",)
+    assert book.reasons == ("different book or income: book.initial_borrowers",)
+    recession = _manifest()
+    recession["config"]["macro"] = {"scenario": "recession"}
+    scenario = check_pairing(_manifest(), recession, p, p)  # each concern has its own stream
+    assert scenario.paired and scenario.notes[0].startswith(
+        "a scenario comparison: the macro settings differ (macro.scenario)")
     paths = check_pairing(_manifest(), _manifest(), p, p.iloc[:2])
     assert paths.reasons == ("different path sets (A: 3 paths, B: 2 paths, 2 in common)",)
     policy = _manifest()
