@@ -19,14 +19,16 @@ from sim.store import Run
 
 
 def check_same_book(configs: Sequence) -> None:
-    """Refuse a set whose configs differ in the book or the macro (no common numbers)."""
+    """Refuse a set whose configs differ in the book or the income model (their paths would
+    not hold the same borrowers); a different macro scenario is compared on common numbers
+    (:data:`sim.compare.COMMON_SECTIONS`)."""
     first = configs[0]
     for cfg in configs[1:]:
         for part in COMMON_SECTIONS:
             if getattr(cfg, part) != getattr(first, part):
                 raise ValueError(
                     f"{cfg.name} and {first.name} differ in '{part}'; a policy set must "
-                    "share the book, the macro and the income model"
+                    "share the book and the income model"
                 )
 
 
