@@ -99,8 +99,10 @@ def story_events(trace: pd.DataFrame) -> pd.DataFrame:
     active = trace["active"].to_numpy(bool)
     for i in changed("active"):
         if not active[i]:
-            owed = (f": balance {trace['balance'].iloc[i - 1]:,.0f} written off"
-                    if "balance" in trace else "")
+            lost = (trace["written_off"].iloc[i] if "written_off" in trace
+                    and trace["written_off"].notna().iloc[i] else trace["balance"].iloc[i - 1]
+                    if "balance" in trace else None)
+            owed = f": balance {lost:,.0f} written off" if lost is not None else ""
             rows.append((t[i], "charge-off", f"charged off at {dpd[i - 1]:.0f} dpd{owed}",
                          dpd[i - 1]))
     contractual = (trace["contractual_dpd"].to_numpy(float) if "contractual_dpd" in trace

@@ -456,11 +456,11 @@ def cmd_trace(args: argparse.Namespace) -> int:
     trace = pd.DataFrame(rows)
     cols = ["day", "event", "employed", "income", "savings", "score", "limit", "balance",
             "dpd", "contractual_dpd", "re_aged", "active"]
-    cols += [c for c in ("bill", "paid", "purchase", "recovered", "sale_proceeds")
-             if c in trace.columns]
+    cols += [c for c in ("bill", "fee", "paid", "purchase", "written_off", "recovered",
+                         "sale_proceeds") if c in trace.columns]
     kind = trace["type"].iloc[0] if "type" in trace.columns else "unknown"
-    table = Table(title=f"borrower {args.borrower} ({kind}: why this borrower is late, "
-                        f"repayment.types), path {args.path}, seed {seed}")
+    table = Table(title=f"borrower {args.borrower}, repayment type '{kind}' "
+                        f"(repayment.types), path {args.path}, seed {seed}")
     for c in cols:  # "contractual_dpd" over two lines: narrower columns, nothing cut
         table.add_column(c.replace("_", "\n"), justify="left" if c == "event" else "right",
                          no_wrap=True)

@@ -252,7 +252,7 @@ class PathSimulation:
         self.collections.end_terminated_arrangements(self.n)
         self.month.add("fees_billed", fees.sum())
         self.early_warning.on_statement(m, self.n, self.lender_view())
-        self.record_trace("statement", m, open_only=True, bill=owed)
+        self.record_trace("statement", m, open_only=True, bill=owed, fee=fees)
 
     def on_charge_off(self, m: int) -> None:
         col = self.collections
@@ -269,7 +269,10 @@ class PathSimulation:
         self._co_amount = np.bincount(cohort, weights=out.principal + out.fee,
                                       minlength=self.months)
         self._co_count = np.bincount(cohort, minlength=self.months)
-        self.record_trace("charge_off", m, only=out.index)
+        if self.trace_ids.size:  # what is written off, for the story
+            written_off = np.zeros(self.n, dtype=np.int64)
+            written_off[out.index] = out.principal + out.fee
+            self.record_trace("charge_off", m, only=out.index, written_off=written_off)
         traced = np.isin(out.index, self.trace_ids) if self.trace_ids.size else ()
         for j in np.flatnonzero(traced).tolist():  # the account alone, by the book's rules
             self._closed[int(out.index[j])] = self.platform.recovery.one_account(

@@ -124,7 +124,8 @@ def test_trace_prints_one_borrowers_events(tiny_yaml, capsys):
     out = capsys.readouterr().out
     assert "…" not in out  # into a file or pipe every cell is whole, whatever the width
     assert "contractual" in out and "purchase" in out
-    assert "borrower 2 (" in out and "), path 0, seed 1" in out  # with the borrower's type
+    assert "borrower 2, repayment type '" in out and "(repayment.types), path 0, seed 1" in out
+    assert "fee" in out  # the statement's fees: the balance's steps add up
     for event in ("statement", "due_date", "purchase"):
         assert event in out
 

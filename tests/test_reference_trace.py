@@ -46,6 +46,29 @@ def test_a_replayed_borrower_lives_the_life_they_live_in_the_whole_book(book_run
         pd.testing.assert_frame_equal(alone, whole[alone.columns])
 
 
+def test_a_storys_balance_moves_only_by_what_its_rows_say(book_trace):
+    """Between two rows of a borrower the balance moves by the later row's purchase, fees
+    (a statement's ``fee``), payment (``paid``) and charge-off (``written_off``), nothing
+    else: a teacher's class can add the story up (a 1,374 purchase stood at 1,382 at the
+    next statement with no fee shown)."""
+    amounts = book_trace.reindex(columns=[*book_trace.columns, "written_off"])
+    amounts = amounts.loc[:, ~amounts.columns.duplicated()]
+    for col in ("purchase", "fee", "paid", "written_off"):
+        amounts[col] = amounts[col].fillna(0.0)
+    checked = charged_off = 0
+    for _, story in amounts.groupby("borrower"):
+        before = story["balance"].shift()
+        moved = story["purchase"] + story["fee"] - story["paid"] - story["written_off"]
+        gap = (story["balance"] - before - moved).iloc[1:]
+        assert gap.abs().max() < 0.005, story.loc[gap.abs().idxmax()]
+        checked += gap.size
+        charge_off = story[story["event"] == "charge_off"]
+        charged_off += len(charge_off)
+        assert (charge_off["written_off"] > 0).all() and (charge_off["balance"] == 0).all()
+    assert checked > 2_000 and charged_off >= 3
+    assert (amounts.loc[amounts["event"] == "statement", "fee"] > 0).any()
+
+
 def test_charge_off_and_hardship_rows_only_for_the_borrower_they_happen_to(book_trace):
     t = book_trace
     charged = set(t.groupby("borrower")["active"].last().pipe(lambda a: a.index[~a]))

@@ -130,6 +130,7 @@ class ReferencePath:
         self.roll_balances: list[list[list[int]]] = []
         self.trace: list[dict] = []
         self.closed: dict[int, tuple[Borrower, Recoveries]] = {}  # traced and charged off
+        self.fees_billed: dict[int, int] = {}  # a traced borrower's fees at the statement
         bill = config.billing
         phases = [(0.0, "month_start"),
                   ((bill.due_day + bill.chargeoff_dpd) % DAYS_PER_MONTH + CHARGEOFF_HOUR,
@@ -240,7 +241,10 @@ class ReferencePath:
         draws, shock = self.draws["income"]
         i = b.slot
         keep_bill = self.config.repayment.buffer_after_bill and b.account.unpaid == 0
-        self.flows["fees_billed"] += rules.statement(self.config, b, m)
+        fee = rules.statement(self.config, b, m)
+        self.flows["fees_billed"] += fee
+        if i in self.traced:  # the statement's fees, for the story
+            self.fees_billed[i] = fee
         aside = b.account.unpaid / 100.0 if keep_bill else 0.0
         b.step_income(self.config, float(self.unemployment[m]),
                       self.config.macro.unemployment_base, self.draws["loss"],
@@ -252,7 +256,8 @@ class ReferencePath:
         for b in self.borrowers:
             if b.slot in self.traced and b.active:  # a charged-off account gets no statement
                 self.trace.append(trace_row(self.path, b, self.env.now, m, "statement",
-                                            bill=b.account.unpaid))
+                                            bill=b.account.unpaid,
+                                            fee=self.fees_billed.get(b.slot, 0)))
 
     # -- charge-off -------------------------------------------------------------------------
     def _before_charge_off(self, m: int) -> None:
@@ -282,7 +287,7 @@ class ReferencePath:
         self.cohort_chargeoff_count[b.onboard_month] += 1
         if self.vehicle is not None:
             self.vehicle.on_charge_off(b, m, out)
-        self._trace_event(b, "charge_off", m)
+        self._trace_event(b, "charge_off", m, written_off=out.principal + out.fee)
         if b.slot in self.traced:  # the account's own recoveries, for its story
             self.closed[b.slot] = (b, self.recovery.one_account(
                 m, out.recovery, out.principal + out.fee, out.channel))

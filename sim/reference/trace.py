@@ -41,16 +41,18 @@ def trace_borrower(config: RunConfig, seed: int, path: int, borrower: int, *,
 
     Each row holds ``path, borrower, day, month, event, type`` and the borrower's state
     after the event (see :func:`sim.reference.records.trace_row`); rows come only from
-    events that happened to this borrower: a statement and due date every month from
-    onboarding until a charge-off, a purchase in the months they bought something (never
+    events that happened to this borrower: a statement (with the bill, ``bill``, and the
+    fees it added to the balance, ``fee``) and due date every month from onboarding until a
+    charge-off, a purchase in the months they bought something (never
     one of 0), a row per collection contact, a ``paid_on_contact`` row when a contact brings
     a payment and a ``promise_kept`` row when a promised payment arrives, a ``hardship`` row
     per re-age (after the due date's row when it follows a due date) and a ``charge_off``
-    row when the account is charged off; after it, the account being closed, only a
-    ``recovery`` row at the end of each month its recovery pays (``recovered``) and a
-    ``debt_sale`` row if what is left is sold (``sale_proceeds``). ``paid`` (due date and
-    collection payments) is what paid the balance down: between two rows the balance moves
-    only by the later row's ``purchase`` and ``paid``, statements' fees and a charge-off.
+    row when the account is charged off (what it wrote off, ``written_off``); after it, the
+    account being closed, only a ``recovery`` row at the end of each month its recovery pays
+    (``recovered``) and a ``debt_sale`` row if what is left is sold (``sale_proceeds``).
+    ``paid`` (due date and collection payments) is what paid the balance down: between two
+    rows the balance moves only by the later row's ``purchase``, ``paid``, ``fee`` and
+    ``written_off``.
     Empty when the borrower is never onboarded.
 
     Args:
