@@ -128,6 +128,23 @@ def story_events(trace: pd.DataFrame) -> pd.DataFrame:
 
 
 @functools.lru_cache(maxsize=32)
+def stored_examples(folder: str, path: int) -> dict[str, list[int]]:
+    """Borrowers worth a story on ``path`` of the run stored in ``folder``, by outcome
+    (:func:`sim.reference.trace.notable_borrowers`), cached.
+
+    Raises:
+        StoryError: when the path is out of range.
+    """
+    from sim.reference.trace import notable_borrowers
+
+    manifest = json.loads((Path(folder) / MANIFEST).read_text())
+    cfg, seed, paths = stored_run_replay(manifest)
+    if not 0 <= int(path) < paths:
+        raise StoryError(f"path {path} is not in this run; choose 0 to {paths - 1}")
+    return notable_borrowers(cfg, seed, int(path))
+
+
+@functools.lru_cache(maxsize=32)
 def stored_story(folder: str, path: int, borrower: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Trace and events of ``borrower`` on ``path`` of the run stored in ``folder``, cached.
 

@@ -442,11 +442,13 @@ def cmd_trace(args: argparse.Namespace) -> int:
     else:  # --set as run's: applied to the file, validated once (sim.settings.configure)
         config = load_config(configure(resolve_config(args.config), None, args.set))
         config_seed = config.seed
+    seed = config_seed if args.seed is None else args.seed
+    if args.examples:
+        return _trace_examples(config, seed, args.path)
     if args.borrower >= config.capacity:
         raise ValueError(f"--borrower {args.borrower}: this config's book has borrower slots "
                          f"0 to {config.capacity - 1:,} (book.initial_borrowers + "
                          f"book.new_borrowers_per_month x (book.horizon_months - 1))")
-    seed = config_seed if args.seed is None else args.seed
     # the reference engine re-simulates the whole book's path: seconds on a large book
     with err_console.status(f"simulating path {args.path} of {config.name} for borrower "
                             f"{args.borrower}"):
@@ -469,6 +471,24 @@ def cmd_trace(args: argparse.Namespace) -> int:
     # Into a file or a pipe, the whole table: a cut cell ("4,1…") would lose the number.
     whole = Console(width=1000).measure(table).maximum
     (console if console.is_terminal else Console(width=whole)).print(table)
+    return 0
+
+
+def _trace_examples(config, seed: int, path: int) -> int:  # noqa: ANN001 - a RunConfig
+    """``trace --examples``: borrowers of each outcome on the path, to pick a story from."""
+    from sim.reference.trace import notable_borrowers
+
+    with err_console.status(f"simulating path {path} of {config.name} to find borrowers"):
+        found = notable_borrowers(config, seed, path)
+    table = Table(title=f"borrowers worth a story, path {path}, seed {seed} (the lowest ids "
+                        "of each outcome by the horizon's end)")
+    table.add_column("outcome")
+    table.add_column("borrowers")
+    for outcome, ids in found.items():
+        table.add_row(outcome, ", ".join(map(str, ids)) or "none on this path")
+    console.print(table)
+    console.print(f"then: creditsim trace ... --borrower ID --path {path}", style="dim",
+                  highlight=False)
     return 0
 
 
@@ -681,7 +701,11 @@ def build_parser() -> argparse.ArgumentParser:
                                      "reference engine")
     p.add_argument("config", help=CONFIG_HELP + "; or a stored run's folder (its config and "
                    "seed, overrides included)")
-    p.add_argument("--borrower", type=_borrower, required=True, help="borrower slot id (0-based)")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--borrower", type=_borrower, help="borrower slot id (0-based)")
+    who.add_argument("--examples", action="store_true",
+                     help="list borrowers worth a story on the path, by outcome (charged "
+                          "off, re-aged, called by a collector, never called)")
     p.add_argument("--path", type=whole_number(0, "a path number"), default=0,
                    help="the Monte Carlo path (default: 0)")
     p.add_argument("--seed", type=_seed, help="root seed (default: the config's or the run's)")

@@ -130,6 +130,19 @@ def test_trace_prints_one_borrowers_events(tiny_yaml, capsys):
         assert event in out
 
 
+def test_trace_examples_lists_borrowers_by_outcome_and_needs_no_borrower(tiny_yaml, capsys):
+    from sim.reference.trace import OUTCOMES
+
+    assert main(["trace", str(tiny_yaml), "--examples", "--seed", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "borrowers worth a story, path 0, seed 1" in out
+    assert all(o in " ".join(out.split()) for o in OUTCOMES)
+    with pytest.raises(SystemExit):  # one or the other
+        main(["trace", str(tiny_yaml), "--examples", "--borrower", "2"])
+    with pytest.raises(SystemExit):
+        main(["trace", str(tiny_yaml)])
+
+
 def test_trace_of_a_stored_run_uses_its_config_and_seed_on_any_path(stored_run, capsys):
     from sim.config import load_config
     from sim.reference import trace_borrower

@@ -102,3 +102,19 @@ def test_a_re_aged_borrowers_story_shows_the_hardship_event():
 def test_out_of_range_requests_say_what_is_allowed(small_run, path, borrower, message):
     with pytest.raises(StoryError, match=message):
         borrower_trace(small_run.manifest, path, borrower)
+
+
+def test_the_story_page_finds_borrowers_to_follow_by_outcome(small_run):
+    """A teacher asked for a default got borrower 0, who is never late, and tried ids one
+    by one: the page lists the lowest ids of each outcome on the path."""
+    from dashboard.pages.story import example_lines
+    from dashboard.story import stored_examples
+    from sim.reference.trace import OUTCOMES
+
+    found = stored_examples(str(small_run.path), 0)
+    assert list(found) == list(OUTCOMES) and any(found.values())
+    lines = example_lines(found, 0)
+    assert lines[0].startswith("charged off: ") and lines[-1].startswith("Path 0: give")
+    assert example_lines({"charged off": []}, 3)[0] == "charged off: none on this path"
+    with pytest.raises(StoryError, match="path 99 is not in this run"):
+        stored_examples(str(small_run.path), 99)

@@ -69,6 +69,25 @@ def test_a_storys_balance_moves_only_by_what_its_rows_say(book_trace):
     assert (amounts.loc[amounts["event"] == "statement", "fee"] > 0).any()
 
 
+def test_the_borrowers_worth_a_story_are_what_their_stories_show(book_trace):
+    """trace --examples lists borrowers by outcome from the vectorised engine; each one's
+    story (the reference engine's) shows that outcome, and every borrower has one."""
+    from sim.reference.trace import OUTCOMES, notable_borrowers
+
+    found = notable_borrowers(RISKY, 1, 0, each=len(EVERYONE))
+    story = book_trace.groupby("borrower")
+    charged = {b for b, t in story if (t["event"] == "charge_off").any()}
+    reaged = {b for b, t in story if t["re_aged"].any()} - charged
+    called = {b for b, t in story if (t["event"] == "human").any()} - charged - reaged
+    onboarded = set(book_trace["borrower"])
+    expected = (charged, reaged, called, onboarded - charged - reaged - called)
+    assert list(found) == list(OUTCOMES)
+    for outcome, ids in zip(OUTCOMES, expected, strict=True):
+        assert set(found[outcome]) & set(EVERYONE) == ids, outcome  # those traced
+    assert all(found.values())  # the risky book has all four
+    assert notable_borrowers(RISKY, 1, 0, each=2)["charged off"] == sorted(charged)[:2]
+
+
 def test_charge_off_and_hardship_rows_only_for_the_borrower_they_happen_to(book_trace):
     t = book_trace
     charged = set(t.groupby("borrower")["active"].last().pipe(lambda a: a.index[~a]))

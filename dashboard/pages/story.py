@@ -10,7 +10,7 @@ from dashboard.figures.common import empty_figure
 from dashboard.figures.story import borrower_timeline
 from dashboard.inputs import InputError, whole_input
 from dashboard.pages.common import AppContext, card, graph, load_run, note, page_header, shown
-from dashboard.story import StoryError, stored_story
+from dashboard.story import StoryError, stored_examples, stored_story
 from sim.config import ConfigError
 
 PATH = "/story"
@@ -24,6 +24,8 @@ def layout(ctx: AppContext) -> html.Div:
         html.Label(["Borrower id", dcc.Input(id="story-borrower", type="number", min=0, step=1,
                                              value=0)]),
         html.Button("Tell the story", id="story-button", n_clicks=0, className="button"),
+        html.Button("Find borrowers to follow", id="story-examples-button", n_clicks=0,
+                    className="button"),
     ], className="controls")
     return html.Div([
         dcc.Store(id="story-ready", data=True),
@@ -31,7 +33,9 @@ def layout(ctx: AppContext) -> html.Div:
                            "borrower traced: the same seed gives the same life, event by "
                            "event — income, bills, payments, days past due, collection "
                            "contacts, limit changes, and the cure or charge-off."),
-        card(controls, note(note_id="story-note"),
+        card(controls, dcc.Loading(html.Div(id="story-examples", className="caption"),
+                                   type="dot"),
+             note(note_id="story-note"),
              dcc.Loading(graph("story-timeline", height=800), type="dot"),
              html.Ul(id="story-events", className="events"), wide=True),
     ])
@@ -56,7 +60,33 @@ def event_lines(events) -> list[str]:  # noqa: ANN001 - story_events' DataFrame
     return [text for _, text in lines]
 
 
+def example_lines(found: dict[str, list[int]], path: int) -> list[str]:
+    """The borrowers of each outcome on ``path``, a line each (``charged off: 1, 4, 6``)."""
+    return [f"{outcome}: {', '.join(map(str, ids)) or 'none on this path'}"
+            for outcome, ids in found.items()] + [
+        f"Path {path}: give one of these ids as the borrower and tell the story."]
+
+
 def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
+    @app.callback(
+        Output("story-examples", "children"),
+        Input("story-examples-button", "n_clicks"), State("run-a", "value"),
+        State("story-path", "value"), prevent_initial_call=True,
+    )
+    def examples(clicks, run_id, path):
+        if not clicks:
+            return []
+        data, message = load_run(ctx, run_id)
+        if data is None:
+            return message
+        try:
+            path = whole_input(path if path is not None else 0, "path", 0,
+                               data.info.paths - 1)
+            found = stored_examples(str(ctx.store.folder(run_id)), path)
+        except (StoryError, ConfigError, InputError) as exc:
+            return str(exc)
+        return html.Ul([html.Li(line) for line in example_lines(found, path)])
+
     @app.callback(
         Output("story-timeline", "figure"), Output("story-note", "children"),
         Output("story-note", "style"), Output("story-events", "children"),
