@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.delinquency import BUCKETS
+from sim.metrics import paths_to_resolve
 from sim.rolls import pooled_counts, vintage_rates
 
 QUANTILES = (5.0, 50.0, 95.0)
@@ -80,8 +81,19 @@ def monthly_series(portfolio: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def resolvable_counts(count: np.ndarray) -> np.ndarray:
+    """Whether each count of paths resolves the 5th and 95th percentiles
+    (:func:`sim.metrics.resolvable`, elementwise)."""
+    return count >= paths_to_resolve(0.05)
+
+
 def fan_table(frame: pd.DataFrame, columns: list[str], key: str = "month") -> pd.DataFrame:
     """5th, 50th and 95th percentiles and the mean across paths of each column per ``key``.
+
+    Where fewer paths than resolve the 5th and 95th percentiles have a value (20,
+    :func:`sim.metrics.resolvable`), ``p5`` and ``p95`` are the smallest and largest value
+    (the band is then the paths' whole range, and says so: :func:`dashboard.figures.common.
+    add_fan`), as the cards beside the charts give no 90 % range below 20 paths.
 
     Args:
         frame: One row per (path, ``key``).
@@ -101,6 +113,10 @@ def fan_table(frame: pd.DataFrame, columns: list[str], key: str = "month") -> pd
     filled = np.where(empty[None], 0.0, cube)
     q = np.nanpercentile(filled, QUANTILES, axis=0)
     q[:, empty] = np.nan
+    few = ~empty & ~resolvable_counts(count)
+    if few.any():
+        q[0][few] = np.nanmin(np.where(np.isfinite(cube), cube, np.inf), axis=0)[few]
+        q[2][few] = np.nanmax(np.where(np.isfinite(cube), cube, -np.inf), axis=0)[few]
     mean = np.where(empty, np.nan, np.nansum(filled, axis=0) / np.maximum(count, 1))
     n_periods = len(periods)
     return pd.DataFrame({

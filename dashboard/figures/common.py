@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import theme
-from sim.metrics import SEASONED_MONTH
+from sim.metrics import SEASONED_MONTH, paths_to_resolve
 
 TICKFORMAT = {"rate": ".3~%", "money": ",.3~s", "count": ",.3~s", "days": ",.1f"}
 HOVERFORMAT = {"rate": ".2%", "money": ",.0f", "count": ",.0f", "days": ",.2f"}
@@ -87,6 +87,8 @@ def add_fan(fig: go.Figure, frame: pd.DataFrame, name: str, colour: str, *,
     """
     x = frame[key].to_numpy()
     where = {"row": row, "col": col} if row is not None else {}
+    paths = int(frame["paths"].max()) if "paths" in frame and len(frame) else 0
+    few = 0 < paths < paths_to_resolve(0.05)  # the band is the paths' range (fan_table)
     if band:
         fig.add_trace(go.Scatter(
             x=x, y=frame["p95"], mode="lines", line={"width": 0}, legendgroup=name,
@@ -94,7 +96,8 @@ def add_fan(fig: go.Figure, frame: pd.DataFrame, name: str, colour: str, *,
         fig.add_trace(go.Scatter(
             x=x, y=frame["p5"], mode="lines", line={"width": 0}, fill="tonexty",
             fillcolor=theme.rgba(colour, 0.18), legendgroup=name,
-            name=f"{name}: 5-95 % of paths", hoverinfo="skip"), **where)
+            name=f"{name}: range of {paths} paths" if few else f"{name}: 5-95 % of paths",
+            hoverinfo="skip"), **where)
     fig.add_trace(go.Scatter(
         x=x, y=frame["p50"], mode="lines", legendgroup=name, name=f"{name}: median",
         line={"color": colour, "width": 2.2, "dash": dash}), **where)
