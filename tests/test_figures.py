@@ -162,6 +162,9 @@ def test_borrower_timeline_draws_every_panel(small_run):
     assert markers == set(events["kind"])
     assert "Borrower 3 on path 1" in _title(fig)
     assert fig.layout.yaxis3.title.text == "days past due"
+    current = trace.assign(dpd=0, contractual_dpd=0)  # a borrower never late
+    flat = story.borrower_timeline(current, story_events(current), borrower=3, path=1)
+    assert tuple(flat.layout.yaxis3.range) == (0, 30) and flat.layout.yaxis3.dtick == 10
 
 
 def test_borrower_timeline_shows_payments_on_contact_and_kept_promises(small_run):

@@ -107,6 +107,11 @@ def borrower_timeline(trace: pd.DataFrame, events: pd.DataFrame, *, borrower: in
     fig.update_yaxes(title_text="currency units", tickformat=",.3~s", row=1, col=1)
     fig.update_yaxes(title_text="currency units", tickformat=",.3~s", row=2, col=1)
     fig.update_yaxes(title_text="days past due", rangemode="tozero", row=3, col=1)
+    late = trace["dpd"].max()
+    if "contractual_dpd" in trace:
+        late = max(late, trace["contractual_dpd"].max())
+    if not late > 0:  # never late: a flat 0 on whole days, not an axis of 0.2-day steps
+        fig.update_yaxes(range=[0, 30], dtick=10, row=3, col=1)
     # shaded after the traces: plotly leaves out subplots that are still empty
     for span in _spans(t, ~trace["employed"].to_numpy(bool)):
         fig.add_vrect(x0=span[0], x1=span[1], fillcolor=theme.rgba(theme.NEGATIVE, 0.08),

@@ -56,7 +56,9 @@ HELP = {
     "paths": "How many independent futures to simulate. More paths give narrower "
              "intervals; 20 or more are needed for 5th/95th percentiles.",
     "scale": "Shrinks the config's book (borrowers at launch and added each month) to run "
-             "faster; rates stay comparable, amounts scale down.",
+             "faster; rates stay comparable, amounts scale down. The human collectors do "
+             "not: scale them too (below) to keep the queue for a call, or a small book "
+             "leaves them idle.",
     "shock": "How far unemployment rises above its usual level at the worst month of the "
              "recession, in percentage points (0 = no recession).",
     "seed": "Runs with the same seed draw the same borrowers and shocks, so they can be "
