@@ -140,8 +140,8 @@ def vintage_curves(vintages: pd.DataFrame | None) -> go.Figure:
     axes = tuple(VINTAGE_AXES[c] for c in views)
     fig = new_figure("Vintage curves: cumulative charge-offs by months on book<br><sup>"
                      "pooled across paths; by accounts: borrowers charged off / onboarded;"
-                     "<br>by balance: charge-offs / purchases to date (the cards' cumulative "
-                     "charge-off rate)</sup>", "months on book", axes[0] if axes else "",
+                     "<br>by balance: charge-offs / purchases to date</sup>", "months on book",
+                     axes[0] if axes else "",
                      "rate", height=420)
     for view, column in enumerate(views):
         for i, (order, label) in enumerate(groups[["order", "group"]].itertuples(index=False)):
