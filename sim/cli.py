@@ -294,13 +294,11 @@ def _print_tranches(run) -> None:  # noqa: ANN001 - a sim.store.Run
 
 
 def cmd_deal_report(args: argparse.Namespace) -> int:
-    from sim.deal_report import TABLES, build_deal_report, check_quantile, write_csv, write_xlsx
-    from sim.outfiles import check_output_file
+    from sim.deal_report import TABLES, build_deal_report, check_quantile, deal_export
     from sim.report_tables import deal_report_tables
     from sim.store import load_run
 
-    check_output_file(args.csv, "--csv", ".csv")
-    check_output_file(args.xlsx, "--xlsx", ".xlsx")
+    _check_exports(args)
     if args.path is not None and args.quantile is not None:
         raise ValueError("give either --path or --quantile, not both")
     if args.note is not None and args.quantile is None:
@@ -314,7 +312,7 @@ def cmd_deal_report(args: argparse.Namespace) -> int:
     report = build_deal_report(run.tables, args.path, quantile=args.quantile, note=args.note,
                                run_id=run.run_id, deal=run.manifest["config"].get("deal"))
     # exports first: a reader that stops reading the tables (| head) keeps them
-    written = _export(report, (("--csv", args.csv, write_csv), ("--xlsx", args.xlsx, write_xlsx)))
+    written = _export(deal_export(report), _export_files(args))
     if not args.quiet:
         console.print(f"Deal report of run {run.run_id}, {report.selection}", highlight=False)
         for table in deal_report_tables(report, console.width):
@@ -331,8 +329,8 @@ def cmd_deal_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _export(report, files) -> list:  # noqa: ANN001 - a DealReport, (option, path, writer)s
-    """Write ``report`` with each ``(option, path, writer)`` whose path is given; the paths
+def _export(export, files) -> list:  # noqa: ANN001 - a sim.exports.Export, (option, path, writer)s
+    """Write ``export`` with each ``(option, path, writer)`` whose path is given; the paths
     written, in order. A failed write is an error naming the option."""
     from sim.outfiles import write_failed
 
@@ -340,7 +338,7 @@ def _export(report, files) -> list:  # noqa: ANN001 - a DealReport, (option, pat
     for option, file, write in files:
         try:
             if file:
-                written.append(write(report, file))
+                written.append(write(export, file))
         except OSError as exc:
             raise write_failed(option, file, exc) from None
     return written

@@ -185,13 +185,11 @@ def register_report(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
 
 
 def report_download(rep, kind: str) -> dict:  # noqa: ANN001 - a DealReport
-    """The ``dcc.Download`` payload of a report: CSV text or an Excel workbook."""
-    import tempfile
-    from pathlib import Path
+    """The ``dcc.Download`` payload of a report: CSV text or an Excel workbook, the bytes
+    ``creditsim deal-report --csv / --xlsx`` writes (:func:`sim.deal_report.deal_export`)."""
+    from sim.deal_report import deal_export
+    from sim.exports import csv_bytes, xlsx_bytes
 
-    from sim.deal_report import write_csv, write_xlsx
-
+    export = deal_export(rep)
     name = f"deal-report-{rep.run_id}-path{rep.path}.{kind}"
-    with tempfile.TemporaryDirectory() as tmp:
-        file = (write_xlsx if kind == "xlsx" else write_csv)(rep, Path(tmp) / name)
-        return dcc.send_bytes(file.read_bytes(), name)
+    return dcc.send_bytes(xlsx_bytes(export) if kind == "xlsx" else csv_bytes(export), name)
