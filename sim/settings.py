@@ -115,14 +115,34 @@ def _assign(data: dict, parts: list[str], value: Any, text: str) -> None:
 
 def _deal_file(name: str, text: str) -> dict:
     """The deal ``--set deal=NAME`` names: a deal file, or a shipped deal's name (as
-    ``deal: card_trust`` in a config file and ``--deal card_trust``)."""
-    from sim.config import read_deal_yaml
-    from sim.shipped import resolve_deal
-
+    ``deal: card_trust`` in a config file and ``--deal card_trust``), read and checked as
+    ``--deal`` reads it (:func:`_read_deal`)."""
     try:
-        return read_deal_yaml(Path(resolve_deal(name)))
+        return _read_deal(name)
     except ConfigError as err:
         raise ConfigError(f"--set {text!r}: {err}") from None
+
+
+def _read_deal(name: str) -> dict:
+    """The terms of the deal file or shipped deal ``name``, as read, checked to be a deal
+    and not a run config; a deal file's warnings are said once it is known to be one.
+
+    Raises:
+        ConfigError: a file that is not there, cannot be read, or is not a deal.
+    """
+    from sim.config import Deal, read_deal_yaml
+    from sim.configfile import config_file_as_deal
+    from sim.shipped import resolve_deal
+
+    with warnings.catch_warnings(record=True) as said:  # said only if it is a deal file
+        warnings.simplefilter("always")
+        terms = read_deal_yaml(Path(resolve_deal(name)))
+    wrong = config_file_as_deal(terms, RunConfig, Deal, name)
+    if wrong:
+        raise ConfigError(wrong)
+    for w in said:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return terms
 
 
 def apply_settings(config: RunConfig, settings: list[str] | None) -> RunConfig:
@@ -160,16 +180,14 @@ def settled(data: dict, settings: list[str] | None, name: str, deal: str | None 
     keys = {".".join(parts) for _, parts, _ in parsed}
     if "macro.scenario" in keys and not any(k.startswith("macro.shock") for k in keys):
         data["macro"]["shock"] = None
-    if not parsed:
-        try:
-            return validate_config(data, name)
-        except ConfigError as err:  # name the deal as well as the run config
-            raise (ConfigError(f"--deal {deal}: {err}") if deal is not None else err) from None
     given = ([f"--deal {deal}"] if deal is not None else []) + [f"--set {t}" for t in settings]
     try:
-        return validate_config(data, f"{name} with {' '.join(given)}")
+        return validate_config(data, f"{name} with {' '.join(given)}" if parsed else name)
     except ConfigError as err:
-        raise _on_one_line(err, parsed, deal) from None
+        if parsed:
+            raise _on_one_line(err, parsed, deal) from None
+        # name the deal as well as the run config
+        raise (ConfigError(f"--deal {deal}: {err}") if deal is not None else err) from None
 
 
 def deal_section(deal: str) -> dict | None:
@@ -181,24 +199,10 @@ def deal_section(deal: str) -> dict | None:
         ConfigError: an empty name, a file that is not there, or a file that is not a deal
             (a run config given as one included).
     """
-    from sim.config import Deal, read_deal_yaml
-    from sim.configfile import config_file_as_deal
-    from sim.shipped import resolve_deal
-
     if not deal.strip():
         raise ConfigError("--deal '': give a deal file, e.g. configs/deals/baitiao_2015.yaml, "
                           "or 'none' to run without a deal")
-    if deal == "none":
-        return None
-    with warnings.catch_warnings(record=True) as said:  # said only if it is a deal file
-        warnings.simplefilter("always")
-        terms = read_deal_yaml(Path(resolve_deal(deal)))
-    wrong = config_file_as_deal(terms, RunConfig, Deal, deal)
-    if wrong:
-        raise ConfigError(wrong)
-    for w in said:
-        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return terms
+    return None if deal == "none" else _read_deal(deal)
 
 
 def configure(config: str | Path, deal: str | None = None,
