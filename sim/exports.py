@@ -104,16 +104,14 @@ class Export:
 
 def metric_kind(metric: str) -> str:
     """The kind of a per-path measure's values: as the run store declares its ``paths``
-    table (:data:`sim.tables.PATHS`); a note's loss is a fraction of its balance."""
-    from sim.metrics import AMOUNT_METRICS
+    table (:data:`sim.tables.PATHS`, whence :data:`sim.metrics.AMOUNT_METRICS`); a note's
+    loss, and any measure the table does not declare, is a fraction."""
     from sim.tables import PATHS
 
-    if metric.startswith("note_loss_"):
-        return "ratio"
     try:
         return UNIT_KINDS[PATHS.unit(metric)]
-    except KeyError:
-        return "money" if metric in AMOUNT_METRICS else "ratio"
+    except KeyError:  # note_loss_<note>: a share of the note's balance
+        return "ratio"
 
 
 def _with_units(table: pd.DataFrame) -> pd.DataFrame:

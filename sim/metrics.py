@@ -43,6 +43,7 @@ from sim.delinquency import BUCKETS, ROLL_STATES
 from sim.engine import PathResult
 from sim.recorder import MONTHLY, VINTAGES, money_columns, to_currency
 from sim.rolls import redefault_rates, roll_matrix, vintage_rates
+from sim.tables import PATHS
 from sim.wording import paths_text
 
 MONEY_COLUMNS = money_columns(MONTHLY)
@@ -52,7 +53,9 @@ KEY_METRICS = (
     "annualised_charge_off_rate", "borrower_default_rate", "peak_dpd30_rate",
     "collection_cost", "net_recovery", "human_contact_share", "loss_after_costs_rate",
 )
-AMOUNT_METRICS = frozenset({"collection_cost", "net_recovery", "intervention_cost"})
+AMOUNT_METRICS = frozenset(c for c, unit in PATHS.columns if unit == "currency")
+"""The per-path measures in currency units, as the run store declares the ``paths`` table
+(:data:`sim.tables.PATHS`); every other measure is a rate or share (:func:`format_metric`)."""
 
 
 SEASONED_MONTH = 12
