@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.delinquency import BUCKETS
-from sim.metrics import paths_to_resolve
+from sim.metrics import resolvable
 from sim.rolls import pooled_counts, vintage_rates
 
 QUANTILES = (5.0, 50.0, 95.0)
@@ -81,12 +81,6 @@ def monthly_series(portfolio: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def resolvable_counts(count: np.ndarray) -> np.ndarray:
-    """Whether each count of paths resolves the 5th and 95th percentiles
-    (:func:`sim.metrics.resolvable`, elementwise)."""
-    return count >= paths_to_resolve(0.05)
-
-
 def fan_table(frame: pd.DataFrame, columns: list[str], key: str = "month") -> pd.DataFrame:
     """5th, 50th and 95th percentiles and the mean across paths of each column per ``key``.
 
@@ -113,10 +107,11 @@ def fan_table(frame: pd.DataFrame, columns: list[str], key: str = "month") -> pd
     filled = np.where(empty[None], 0.0, cube)
     q = np.nanpercentile(filled, QUANTILES, axis=0)
     q[:, empty] = np.nan
-    few = ~empty & ~resolvable_counts(count)
+    few = ~empty & ~resolvable(0.05, count)  # elementwise over the counts
     if few.any():
-        q[0][few] = np.nanmin(np.where(np.isfinite(cube), cube, np.inf), axis=0)[few]
-        q[2][few] = np.nanmax(np.where(np.isfinite(cube), cube, -np.inf), axis=0)[few]
+        finite = np.isfinite(cube)
+        q[0][few] = np.where(finite, cube, np.inf).min(axis=0)[few]
+        q[2][few] = np.where(finite, cube, -np.inf).max(axis=0)[few]
     mean = np.where(empty, np.nan, np.nansum(filled, axis=0) / np.maximum(count, 1))
     n_periods = len(periods)
     return pd.DataFrame({

@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import theme
-from sim.metrics import SEASONED_MONTH, paths_to_resolve
+from sim.metrics import SEASONED_MONTH, resolvable
 
 TICKFORMAT = {"rate": ".3~%", "money": ",.3~s", "count": ",.3~s", "days": ",.1f"}
 HOVERFORMAT = {"rate": ".2%", "money": ",.0f", "count": ",.0f", "days": ",.2f"}
@@ -88,7 +88,7 @@ def add_fan(fig: go.Figure, frame: pd.DataFrame, name: str, colour: str, *,
     x = frame[key].to_numpy()
     where = {"row": row, "col": col} if row is not None else {}
     paths = int(frame["paths"].max()) if "paths" in frame and len(frame) else 0
-    few = 0 < paths < paths_to_resolve(0.05)  # the band is the paths' range (fan_table)
+    few = paths > 0 and not resolvable(0.05, paths)  # the band is the paths' range (fan_table)
     if band:
         fig.add_trace(go.Scatter(
             x=x, y=frame["p95"], mode="lines", line={"width": 0}, legendgroup=name,
