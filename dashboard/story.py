@@ -33,6 +33,18 @@ class StoryError(ValueError):
     """A borrower story that cannot be told (bad path or borrower id); says why."""
 
 
+def _replayed(manifest: dict, path: int) -> tuple:
+    """The config and root seed that replay ``path`` of a stored run (its manifest).
+
+    Raises:
+        StoryError: when the path is not in the run.
+    """
+    cfg, seed, paths = stored_run_replay(manifest)
+    if not 0 <= int(path) < paths:
+        raise StoryError(f"path {path} is not in this run; choose 0 to {paths - 1}")
+    return cfg, seed
+
+
 def borrower_trace(manifest: dict, path: int, borrower: int) -> pd.DataFrame:
     """Re-simulate ``path`` of a stored run with ``borrower`` traced.
 
@@ -50,9 +62,7 @@ def borrower_trace(manifest: dict, path: int, borrower: int) -> pd.DataFrame:
         StoryError: when the path or the borrower id is out of range, or the run's config
             cannot be replayed (a field experiment).
     """
-    cfg, seed, paths = stored_run_replay(manifest)
-    if not 0 <= int(path) < paths:
-        raise StoryError(f"path {path} is not in this run; choose 0 to {paths - 1}")
+    cfg, seed = _replayed(manifest, path)
     if not 0 <= int(borrower) < cfg.capacity:
         raise StoryError(f"borrower {borrower} is not in this book; choose 0 to {cfg.capacity - 1}")
     try:
@@ -65,6 +75,16 @@ def borrower_trace(manifest: dict, path: int, borrower: int) -> pd.DataFrame:
     trace["t"] = trace["day"] / DAYS_PER_MONTH
     trace["dpd"] = trace["dpd"].clip(lower=0)
     return trace
+
+
+def _written_off(trace: pd.DataFrame, i: int) -> str:
+    """What row ``i``'s charge-off wrote off, for its label: its ``written_off``, else (a
+    trace without the amount) the balance before it; '' when the trace has neither."""
+    if "written_off" in trace and pd.notna(trace["written_off"].iloc[i]):
+        return f": balance {trace['written_off'].iloc[i]:,.0f} written off"
+    if "balance" in trace:
+        return f": balance {trace['balance'].iloc[i - 1]:,.0f} written off"
+    return ""
 
 
 def story_events(trace: pd.DataFrame) -> pd.DataFrame:
@@ -99,10 +119,7 @@ def story_events(trace: pd.DataFrame) -> pd.DataFrame:
     active = trace["active"].to_numpy(bool)
     for i in changed("active"):
         if not active[i]:
-            lost = (trace["written_off"].iloc[i] if "written_off" in trace
-                    and trace["written_off"].notna().iloc[i] else trace["balance"].iloc[i - 1]
-                    if "balance" in trace else None)
-            owed = f": balance {lost:,.0f} written off" if lost is not None else ""
+            owed = _written_off(trace, i)
             rows.append((t[i], "charge-off", f"charged off at {dpd[i - 1]:.0f} dpd{owed}",
                          dpd[i - 1]))
     contractual = (trace["contractual_dpd"].to_numpy(float) if "contractual_dpd" in trace
@@ -137,10 +154,7 @@ def stored_examples(folder: str, path: int) -> dict[str, list[int]]:
     """
     from sim.reference.trace import notable_borrowers
 
-    manifest = json.loads((Path(folder) / MANIFEST).read_text())
-    cfg, seed, paths = stored_run_replay(manifest)
-    if not 0 <= int(path) < paths:
-        raise StoryError(f"path {path} is not in this run; choose 0 to {paths - 1}")
+    cfg, seed = _replayed(json.loads((Path(folder) / MANIFEST).read_text()), path)
     return notable_borrowers(cfg, seed, int(path))
 
 
