@@ -314,25 +314,36 @@ def full_model_warm_up() -> RunConfig:
 
 def warm_kernels(config: RunConfig) -> None:
     """Compile (or load) the kernels in this process by simulating one small path of
-    :func:`warm_up_config`, then one of :func:`full_model_warm_up`; numba writes the
-    machine code to its cache folder, from which worker processes load it at once.
+    :func:`warm_up_config`, then, while the cache is still cold, one of
+    :func:`full_model_warm_up`; numba writes the machine code to its cache folder, from
+    which worker processes load it at once.
 
     The second path compiles the kernels of the parts of the model ``config`` leaves off
     (about 30 s more the first time), so that the cache is warm for any config afterwards
     (:func:`sim.kernelstate.kernels_cold` counts every kernel): a later run with the
     vehicle or early warning on neither compiles during its paths nor says again that it
-    is compiling. The results are thrown away: a path's result depends only on (config,
-    seed, path), so nothing else changes.
+    is compiling. A config with every part on leaves the cache warm after its own path, and
+    the second is not run. The results are thrown away: a path's result depends only on
+    (config, seed, path), so nothing else changes.
     """
-    small = warm_up_config(config)
+    from sim.kernelstate import kernels_cold
+
     with threadpool_limits(limits=1):
-        for warm in (small, full_model_warm_up()):
-            if warm is None:
-                continue
-            try:
-                simulate_path(warm, 0, 0)
-            except Exception:  # noqa: BLE001, S112 - a book this small may break a rule the
-                continue  # run's book meets; the run's own paths then report real errors
+        _warm_path(warm_up_config(config))
+        if kernels_cold():  # the run's config left parts of the model off
+            _warm_path(full_model_warm_up())
+
+
+def _warm_path(config: RunConfig | None) -> None:
+    """Simulate path 0 of ``config`` (None: nothing), its result and any error dropped: a
+    book this small may break a rule the run's book meets; the run's own paths then report
+    real errors."""
+    if config is None:
+        return
+    try:
+        simulate_path(config, 0, 0)
+    except Exception:  # noqa: BLE001, S110 - see the docstring
+        pass
 
 
 def warm_if_cold(config: RunConfig, console: Console | None = None) -> bool:

@@ -141,9 +141,14 @@ def test_the_warm_up_also_compiles_the_parts_of_the_model_the_config_leaves_off(
 
     ran = []
     monkeypatch.setattr(mc, "simulate_path", lambda config, seed, path: ran.append(config))
+    monkeypatch.setattr("sim.kernelstate.kernels_cold", lambda: True)  # still cold after
     warm_kernels(tiny_config())
     full = full_model_warm_up()
     assert ran == [tiny_config(), full]
+    ran.clear()  # a config with every part on: warm after its own path, no second one
+    monkeypatch.setattr("sim.kernelstate.kernels_cold", lambda: False)
+    warm_kernels(full)
+    assert ran == [full]
     assert full.book.initial_borrowers == WARM_UP_BORROWERS
     assert full.deal is not None and full.early_warning.enabled
     assert full.collections.collectors.count > 0 and full.collections.hardship.enabled
