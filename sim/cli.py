@@ -190,8 +190,9 @@ def _rerun(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from sim.exports import summary_export
+    from sim.exports import csv_files, summary_export
     from sim.metrics import summarise
+    from sim.outfiles import check_output_file
     from sim.report import complete_paths
     from sim.store import load_run
 
@@ -200,8 +201,16 @@ def cmd_report(args: argparse.Namespace) -> int:
     note = complete_paths(run)
     if note:
         err_console.print(f"note: {note}", highlight=False)
-    written = _export(summary_export(run, summarise(run.paths), _command(args)),
-                      _export_files(args))
+    tranches = None
+    if "note_metrics" in run.tables:
+        from sim.abs import tranche_summary
+
+        tranches = tranche_summary(run["note_metrics"])
+    export = summary_export(run, summarise(run.paths), _command(args), tranches)
+    if args.csv:  # the tranche table's file beside the summary's
+        for file, _ in csv_files(export, args.csv)[1:]:
+            check_output_file(file, "--csv")
+    written = _export(export, _export_files(args))
     _print_summary(run)
     for file in written:
         print(file)
@@ -338,7 +347,7 @@ def _export(export, files) -> list:  # noqa: ANN001 - a sim.exports.Export, (opt
     for option, file, write in files:
         try:
             if file:
-                written.append(write(export, file))
+                written += write(export, file)
         except OSError as exc:
             raise write_failed(option, file, exc) from None
     return written
@@ -685,7 +694,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="summary table of a stored run")
     p.add_argument("run", help="run folder or run id")
     p.add_argument("--runs", default="runs", help="run-store folder (default: runs)")
-    _export_options(p, "the summary table")
+    _export_options(p, "the summary table and, for a run with a deal, the tranche table (in "
+                       "a CSV file of its own beside it, NAME-tranches.csv, or a sheet of the "
+                       "workbook)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("rolls", help="cure, re-age and roll-forward rates of a stored run, "

@@ -584,7 +584,7 @@ def write_csv(report: DealReport, file: str | Path) -> Path:
     """Write the report's table as CSV, whole or not at all: one header row (``run``,
     ``path``, ``period``, then each column's label and unit), one row per period
     (:func:`export_table`)."""
-    return exports.write_csv(deal_export(report), file)
+    return exports.write_csv(deal_export(report), file)[0]  # one table: one file
 
 
 def write_xlsx(report: DealReport, file: str | Path) -> Path:
@@ -593,4 +593,4 @@ def write_xlsx(report: DealReport, file: str | Path) -> Path:
     reads numeric columns), rates and ratios formatted as percentages; sheet ``about`` maps
     each header to its machine key and unit and says what was chosen, the conventions
     applied and what the run does not record (:func:`sim.exports.write_xlsx`)."""
-    return exports.write_xlsx(deal_export(report), file)
+    return exports.write_xlsx(deal_export(report), file)[0]

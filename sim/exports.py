@@ -26,18 +26,20 @@ import pandas as pd
 
 from sim.outfiles import significant
 
-__all__ = ["UNITS", "Column", "Export", "about_frame", "comparison_export", "csv_bytes",
-           "export_frame", "metric_kind", "rolls_export", "run_set_export", "summary_export",
-           "write_csv", "write_xlsx", "xlsx_bytes"]
+__all__ = ["TRANCHE_COLUMNS", "UNITS", "Column", "Export", "about_frame", "comparison_export",
+           "csv_bytes", "csv_files", "export_frame", "metric_kind", "rolls_export",
+           "run_set_export", "summary_export", "tranche_export", "write_csv", "write_xlsx",
+           "xlsx_bytes"]
 
 UNITS = {"money": "currency units", "rate": "fraction a year", "ratio": "fraction",
-         "flag": "True/False", "count": "count"}
+         "flag": "True/False", "count": "count", "years": "years"}
 """The unit of each kind of column, as the exports' headers state it."""
 ROW_UNIT = "row"
 """The kind of a column whose unit is the row's (its ``unit`` column)."""
 ROW_UNIT_WORDS = "the row's unit"
 
-FORMATS = {"money": "#,##0.00", "ratio": "0.000%", "rate": "0.000%", "count": "#,##0"}
+FORMATS = {"money": "#,##0.00", "ratio": "0.000%", "rate": "0.000%", "count": "#,##0",
+           "years": "0.00"}
 """Excel number formats by kind: the screen's precision (three decimals of a percentage)."""
 SIGNED = {"money": "+#,##0.00;-#,##0.00;0.00", "ratio": "+0.000%;-0.000%;0.000%",
           "rate": "+0.000%;-0.000%;0.000%"}
@@ -90,12 +92,16 @@ class Export:
         columns: The exported columns, in order.
         facts: ``(name, value)`` lines of the ``about`` sheet after the columns: runs,
             seeds, paths, folders, command, conventions.
+        more: Further tables printed with this one (``report``'s tranche table after its
+            summary): each a sheet of the workbook after this one's, and a CSV file of its
+            own beside this one's (:func:`csv_files`).
     """
 
     sheet: str
     table: pd.DataFrame
     columns: tuple[Column, ...]
     facts: tuple[tuple[str, str], ...]
+    more: tuple[Export, ...] = ()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -234,6 +240,46 @@ ROLLS_COLUMNS = _rolls_columns()
 """``creditsim rolls``' tables, by accounts then by balance (:func:`sim.rolls.transition_rates`)."""
 
 
+TRANCHE_COLUMNS = (
+    Column("run", "run", "text", "the run's id"),
+    Column("note", "note", "text", "the note, in order of seniority"),
+    Column("paths", "n, paths", "count", "Monte Carlo paths behind the row"),
+    Column("expected_loss", "expected loss", "ratio", "mean over paths of the note's principal "
+           "written down, as a share of its original balance"),
+    Column("el_low", "expected loss, 95% CI low", "ratio", "lower end of the expected loss's "
+           "95 % confidence interval (what the run's paths can tell)"),
+    Column("el_high", "expected loss, 95% CI high", "ratio", "upper end of that interval"),
+    Column("prob_loss", "P(loss)", "ratio", "share of paths on which the note loses more than "
+           "a cent of principal"),
+    Column("prob_loss_low", "P(loss), Wilson 95% CI low", "ratio", "lower end of the Wilson "
+           "95 % interval of P(loss)"),
+    Column("prob_loss_high", "P(loss), Wilson 95% CI high", "ratio", "upper end of that "
+           "interval"),
+    Column("loss_p95", "loss p95", "ratio", "95th percentile of the paths' losses; blank "
+           "(n/a) when the paths cannot resolve it (fewer than 20)"),
+    Column("loss_p99", "loss p99", "ratio", "99th percentile of the paths' losses; blank "
+           "(n/a) when the paths cannot resolve it (fewer than 100)"),
+    Column("wal_years", "WAL", "years", "weighted average life of the note's principal "
+           "payments, mean over paths; blank when no principal was paid"),
+    Column("irr_annual", "IRR", "rate", "the note holder's internal rate of return, mean over "
+           "the paths that have one"),
+    Column("implied_rating", "implied rating", "text", "Moody's idealised cumulative "
+           "expected-loss rates read at the note's mean WAL; blank when the run has too few "
+           "paths to resolve it (paths needed says how many)"),
+    Column("rating_best", "ratings consistent, best", "text", "best rating the expected "
+           "loss's 95 % interval allows"),
+    Column("rating_worst", "ratings consistent, worst", "text", "worst rating it allows"),
+    Column("paths_needed", "paths needed", "count", "paths a run needs to resolve the rating "
+           "(blank when this run resolves it)"),
+    Column("holder_irr_annual", "residual holder IRR", "rate", "return of the holder of this "
+           "note plus the residual, mean over paths (the residual's note only)"),
+    Column("residual_paid", "residual received a path", "money", "what the residual holder "
+           "receives beyond the note, mean over paths (the residual's note only)"),
+)
+"""``creditsim report``'s tranche tables (:func:`sim.abs.tranche_summary`), as printed:
+each note's losses, WAL, IRR and implied rating, and what the run's paths can tell."""
+
+
 def run_facts(label: str, manifest: Mapping, folder: str | Path | None) -> list[tuple[str, str]]:
     """The ``about`` sheet's lines on one run: id, what it ran, seed, paths, and its folder
     when given (None: left out, as the dashboard's downloads leave the server's folders)."""
@@ -254,13 +300,47 @@ UNITS_FACT = ("units", "money in currency units (to the cent); rates and shares 
               "points); blank: n/a")
 
 
-def summary_export(run, summary: pd.DataFrame, command: str) -> Export:  # noqa: ANN001 - Run
+def summary_export(run, summary: pd.DataFrame, command: str,  # noqa: ANN001 - Run
+                   tranches: pd.DataFrame | None = None) -> Export:
     """``creditsim report``'s summary table of ``run`` (``summary``: its
-    :func:`sim.metrics.summarise`)."""
+    :func:`sim.metrics.summarise`), with its tranche table (``tranches``: the
+    :func:`sim.abs.tranche_summary` of a run with a deal; None: none) as a second table."""
     table = _with_units(summary)
     table.insert(0, "run", run.run_id)
     facts = [*run_facts("run", run.manifest, run.path), ("command", command), UNITS_FACT]
-    return Export("summary", table, SUMMARY_COLUMNS, tuple(facts))
+    more = () if tranches is None else (tranche_export(run, tranches),)
+    return Export("summary", table, SUMMARY_COLUMNS, tuple(facts), more)
+
+
+IRR_DECIMALS = 12
+"""Decimals of an exported IRR: :func:`sim.abs.metrics.irr_solve` finds the monthly discount
+factor to 1e-15, so digits below 1e-12 a year are the solver's (a zero-coupon note repaid at
+par shows 1e-14, not 0)."""
+
+
+def tranche_export(run, summary: pd.DataFrame) -> Export:  # noqa: ANN001 - a Run
+    """The tranche tables of ``run`` as ``creditsim report`` prints them (``summary``:
+    :func:`sim.abs.tranche_summary`): the loss percentiles blank where the screen says
+    n/a (:func:`sim.metrics.resolvable`), the rating blank with the paths it needs when the
+    run cannot resolve it, and the residual holder's return on the residual's note."""
+    from sim.metrics import resolvable
+
+    table = summary.copy()
+    paths = table["paths"].astype(int)
+    for column, q in (("loss_p95", 0.95), ("loss_p99", 0.99)):
+        table[column] = table[column].where([resolvable(q, int(n)) for n in paths])
+    resolved = table["rating_resolved"].astype(bool)
+    table["implied_rating"] = table["implied_rating"].where(resolved)
+    table["paths_needed"] = table["paths_needed"].where(~resolved)
+    for column in ("irr_annual", "holder_irr_annual"):  # solved to 1e-15 a month
+        table[column] = table[column].round(IRR_DECIMALS)
+    table.insert(0, "run", run.run_id)
+    deal = (run.manifest.get("config") or {}).get("deal") or {}
+    facts = [("tranches", f"deal {deal.get('name', '')}: one row per note, in order of "
+                          "seniority; losses are shares of the note's original balance"),
+             ("ratings", "Moody's idealised cumulative expected-loss rates read at the note's "
+                         "mean WAL (docs/REPORTS.md)")]
+    return Export("tranches", table, TRANCHE_COLUMNS, tuple(facts))
 
 
 def comparison_export(result: pd.DataFrame, pairing, manifests: Sequence[Mapping],  # noqa: ANN001
@@ -334,7 +414,7 @@ def export_frame(export: Export) -> pd.DataFrame:
             table[c.key] = _whole(table[c.key])
         elif c.kind == "money":
             table[c.key] = table[c.key].astype(float).round(2)
-        elif c.kind in ("ratio", "rate"):
+        elif c.kind in ("ratio", "rate", "years"):
             table[c.key] = significant(table[c.key].astype(float))
         elif c.kind == ROW_UNIT:
             values = table[c.key].astype(float)
@@ -355,6 +435,9 @@ def about_frame(export: Export) -> pd.DataFrame:
     unit and meaning, then the facts (runs, seeds, paths, folders, command, units)."""
     rows = [(c.header, c.key, c.unit, c.meaning) for c in export.columns]
     rows += [(name, "", "", value) for name, value in export.facts]
+    for part in export.more:  # each further table's columns, named by its sheet
+        rows += [(f"{part.sheet}: {c.header}", c.key, c.unit, c.meaning) for c in part.columns]
+        rows += [(f"{part.sheet}: {name}", "", "", value) for name, value in part.facts]
     return pd.DataFrame(rows, columns=["name", "key", "unit", "value"])
 
 
@@ -365,43 +448,61 @@ def csv_bytes(export: Export) -> bytes:
 
 def xlsx_bytes(export: Export) -> bytes:
     """The workbook: the table's sheet (as the CSV, with Excel number formats by unit, the
-    header row and text columns frozen) and the ``about`` sheet."""
-    from openpyxl.utils import get_column_letter
-
-    table = export_frame(export)
+    header row and text columns frozen), a sheet of each further table
+    (:attr:`Export.more`), then the ``about`` sheet."""
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as xl:
-        table.to_excel(xl, sheet_name=export.sheet, index=False)
+        for part in (export, *export.more):
+            export_frame(part).to_excel(xl, sheet_name=part.sheet, index=False)
+            _format_sheet(xl.sheets[part.sheet], part)
         about_frame(export).to_excel(xl, sheet_name="about", index=False)
-        sheet = xl.sheets[export.sheet]
-        kinds = _row_kinds(export)
-        for j, col in enumerate(export.columns, start=1):
-            sheet.column_dimensions[get_column_letter(j)].width = max(10, min(len(col.header),
-                                                                              30))
-            for i, row_kind in enumerate(kinds, start=2):
-                kind = row_kind if col.kind == ROW_UNIT else col.kind
-                fmt = (SIGNED if col.signed else FORMATS).get(kind)
-                if fmt:
-                    sheet.cell(row=i, column=j).number_format = fmt
-        text = next((j for j, c in enumerate(export.columns) if c.kind != "text"), 0)
-        sheet.freeze_panes = f"{get_column_letter(text + 1)}2"
         about = xl.sheets["about"]
         about.column_dimensions["A"].width = 40
         about.column_dimensions["D"].width = 80
     return buffer.getvalue()
 
 
-def write_csv(export: Export, file: str | Path) -> Path:
-    """Write :func:`csv_bytes` to ``file``, whole or not at all."""
+def _format_sheet(sheet, export: Export) -> None:  # noqa: ANN001 - an openpyxl worksheet
+    """Column widths, Excel number formats by each cell's unit, and the header row and the
+    leading text columns frozen."""
+    from openpyxl.utils import get_column_letter
+
+    kinds = _row_kinds(export)
+    for j, col in enumerate(export.columns, start=1):
+        sheet.column_dimensions[get_column_letter(j)].width = max(10, min(len(col.header), 30))
+        for i, row_kind in enumerate(kinds, start=2):
+            kind = row_kind if col.kind == ROW_UNIT else col.kind
+            fmt = (SIGNED if col.signed else FORMATS).get(kind)
+            if fmt:
+                sheet.cell(row=i, column=j).number_format = fmt
+    text = next((j for j, c in enumerate(export.columns) if c.kind != "text"), 0)
+    sheet.freeze_panes = f"{get_column_letter(text + 1)}2"
+
+
+def csv_files(export: Export, file: str | Path) -> list[tuple[Path, Export]]:
+    """The CSV files ``--csv FILE`` writes and their tables: ``FILE`` holds the table, and
+    each further table (:attr:`Export.more`) a file beside it named after its sheet
+    (``summary.csv`` and ``summary-tranches.csv``): a CSV holds one table."""
+    file = Path(file)
+    return [(file, export)] + [(file.with_name(f"{file.stem}-{part.sheet}{file.suffix}"), part)
+                               for part in export.more]
+
+
+def write_csv(export: Export, file: str | Path) -> list[Path]:
+    """Write :func:`csv_bytes` to ``file``, and each further table to its own file
+    (:func:`csv_files`), each whole or not at all; returns the files written."""
     from sim.store import atomic_write
 
-    atomic_write(Path(file), csv_bytes(export))
-    return Path(file)
+    written = []
+    for path, part in csv_files(export, file):
+        atomic_write(path, csv_bytes(part))
+        written.append(path)
+    return written
 
 
-def write_xlsx(export: Export, file: str | Path) -> Path:
-    """Write :func:`xlsx_bytes` to ``file``, whole or not at all."""
+def write_xlsx(export: Export, file: str | Path) -> list[Path]:
+    """Write :func:`xlsx_bytes` to ``file``, whole or not at all; returns ``[file]``."""
     from sim.store import atomic_write
 
     atomic_write(Path(file), xlsx_bytes(export))
-    return Path(file)
+    return [Path(file)]

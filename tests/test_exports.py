@@ -306,3 +306,85 @@ def test_a_failed_write_leaves_no_file_and_the_old_one_whole(policy_set, tmp_pat
     new = tmp_path / "new.csv"
     assert main(["report", str(policy_set["a"]), "--csv", str(new)]) == 2
     assert list(tmp_path.iterdir()) == [file]
+
+
+# -- report's tranche table: a sheet of the workbook, a CSV file beside the summary's -----------
+
+
+@pytest.fixture(scope="module")
+def deal_run(tmp_path_factory):
+    """The tiny book funded by the shipped deal, 3 paths."""
+    import sim
+    from sim.config import read_yaml
+
+    configs = Path(__file__).resolve().parents[1] / "configs"
+    cfg = deep_merge(read_yaml(configs / "baseline.yaml"), TINY)
+    cfg["deal"] = deep_merge(read_yaml(configs / "deals" / "baitiao_2015.yaml"),
+                             {"cutoff_month": 4, "revolving_months": 2})
+    return sim.run(cfg, paths=3, seed=3, out=tmp_path_factory.mktemp("dealexports"))
+
+
+def test_report_exports_the_tranche_table_it_prints(deal_run, tmp_path, capsys):
+    from sim.abs import tranche_summary
+
+    csv, xlsx = tmp_path / "summary.csv", tmp_path / "summary.xlsx"
+    assert main(["report", str(deal_run.path), "--csv", str(csv), "--xlsx", str(xlsx)]) == 0
+    out = capsys.readouterr().out
+    beside = tmp_path / "summary-tranches.csv"
+    assert out.splitlines()[-3:] == [str(csv), str(beside), str(xlsx)]
+    run = load_run(deal_run.path)
+    source = tranche_summary(run["note_metrics"])
+    printed = {r[0]: r for r in _rows(out) if r[0] in set(source["note"])}
+    book = pd.read_excel(xlsx, sheet_name=None)
+    assert list(book) == ["summary", "tranches", "about"]
+    for back in (pd.read_csv(beside), book["tranches"]):
+        assert list(back["note"]) == list(source["note"]) == list(printed)  # seniority
+        assert set(back["run"]) == {run.run_id}
+        assert back["n, paths (count)"].tolist() == [3] * len(source)
+        for header, key in (("expected loss (fraction)", "expected_loss"),
+                            ("P(loss) (fraction)", "prob_loss"),
+                            ("expected loss, 95% CI high (fraction)", "el_high"),
+                            ("P(loss), Wilson 95% CI high (fraction)", "prob_loss_high"),
+                            ("WAL (years)", "wal_years")):
+            _same(back[header], source[key])
+        np.testing.assert_allclose(back["IRR (fraction a year)"], source["irr_annual"],
+                                   atol=1e-12)
+        # the screen's cells, from the exported numbers
+        for row in back.itertuples(index=False):
+            cells = printed[row.note]
+            assert cells[1] == f"{row[3]:.3%}" and cells[2] == f"{row[6]:.1%}"
+            assert cells[5] == ("" if np.isnan(row[11]) else f"{row[11]:.2f}")  # WAL
+            assert cells[6] == ("" if np.isnan(row[12]) else f"{row[12]:.2%}")
+        # 3 paths resolve no percentile: blank; a rating they cannot resolve is blank, with
+        # the paths it needs, as the screen's 'n/a: needs >= N paths'
+        assert back["loss p95 (fraction)"].isna().all() and back["loss p99 (fraction)"].isna().all()
+        for row in back.itertuples(index=False):
+            rating, needed = row[13], row[16]
+            if printed[row.note][7].startswith("n/a"):
+                assert rating != rating and printed[row.note][7] == (
+                    f"n/a: needs >= {int(needed):,} paths")
+            else:
+                assert printed[row.note][7].split(" (")[0] == rating and needed != needed
+        assert back["implied rating"].isna().any()  # the senior note's, from 3 paths
+        holder = back.dropna(subset=["residual holder IRR (fraction a year)"])
+        assert list(holder["note"]) == [source["note"].iloc[-1]]  # the residual's note
+    about = book["about"]
+    assert "tranches: WAL (years)" in set(about["name"])
+    assert about.loc[about["name"] == "tranches: WAL (years)", "unit"].item() == "years"
+
+
+def test_a_run_without_a_deal_writes_one_csv(policy_set, tmp_path, capsys):
+    csv = tmp_path / "summary.csv"
+    assert main(["report", str(policy_set["a"]), "--csv", str(csv)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == str(csv)
+    assert [p.name for p in tmp_path.iterdir()] == ["summary.csv"]
+
+
+def test_the_tranche_file_that_cannot_be_written_is_refused_before_any_file(deal_run, tmp_path,
+                                                                          capsys):
+    (tmp_path / "summary-tranches.csv").mkdir()
+    csv = tmp_path / "summary.csv"
+    assert main(["report", str(deal_run.path), "--csv", str(csv)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert err.startswith(f"error: --csv {tmp_path / 'summary-tranches.csv'}: is a folder"), err
+    assert not csv.exists()
