@@ -66,10 +66,12 @@ from scipy.optimize import brentq
 from scipy.optimize.elementwise import find_root
 from threadpoolctl import threadpool_limits
 
+from sim import exports
 from sim.abs import Deal, Waterfall, WaterfallResult
 from sim.abs.metrics import LOSS_EPSILON
 from sim.config import SCENARIOS, RunConfig, with_overrides
 from sim.engine import PathResult, simulate_path
+from sim.exports import Column, Export
 from sim.metrics import resolvable
 from sim.montecarlo import run_paths
 from sim.scenarios import apply_scenario
@@ -78,6 +80,7 @@ __all__ = [
     "MULTIPLE_GRID",
     "SHOCK_GRID",
     "UNSTRESSED",
+    "EXPORT_COLUMNS",
     "BreakevenResult",
     "Search",
     "breakeven",
@@ -615,6 +618,32 @@ def _defaults_summary(search: Search, j: int) -> dict[str, float]:
                                                       method="inverted_cdf"))}
 
 
+EXPORT_COLUMNS = (
+    Column("stress", "stress", "text", "'multiple': each period's defaults scaled, the "
+           "waterfall replayed; 'shock': the engine re-run with a peak rise of unemployment"),
+    Column("path", "path", "count", "the Monte Carlo path"),
+    Column("note", "note", "text", "the note, in order of seniority"),
+    Column("multiple", "breakeven multiple", "multiple", "the smallest multiple of the base "
+           "case's defaults at which the note first loses principal; blank on the shock's "
+           "rows and where it does not lose at the largest multiple searched"),
+    Column("shock", "breakeven unemployment rise", "ratio", "the smallest peak rise of the "
+           "unemployment rate at which the note first loses principal (0.0425 = 4.25 "
+           "percentage points); blank on the multiple's rows and where it does not lose at the "
+           "largest rise searched"),
+    Column("no_loss_at_max", "no loss at the largest stress", "flag", "True: the note does "
+           "not lose at the largest stress searched (the tables' 'none')"),
+    Column("loses_unstressed", "loses unstressed", "flag", "True: the note loses with no "
+           "stress (at 1x, or a rise of 0)"),
+    Column("monotone", "monotone", "flag", "False: the note loses at a stress searched and "
+           "not at a larger one (the breakeven is then the first loss, not a threshold)"),
+    Column("defaults", "cumulative defaults at the breakeven", "ratio", "the deal's cumulative "
+           "defaults at the breakeven multiple, a share of the cut-off pool (multiple's rows)"),
+    Column("base_defaults", "cumulative defaults at 1x", "ratio", "the same at 1x, the run "
+           "itself (multiple's rows)"),
+)
+"""``creditsim breakeven --csv/--xlsx``: one row per (stress, path, note)."""
+
+
 @dataclass
 class BreakevenResult:
     """Breakevens of one config's notes.
@@ -625,7 +654,7 @@ class BreakevenResult:
             points), ``monotone`` (False: the note loses at a stress of the grid and not
             at a larger one), and for the multiple ``defaults`` and ``base_defaults`` (the
             cumulative defaults at the breakeven and at 1x, shares of the cut-off pool).
-            `csv_frame` is what ``--csv`` writes.
+            `export` is what ``--csv`` and ``--xlsx`` write.
         summary: `summarise_breakevens` rows of both stresses.
         shock_shape: The unemployment shock's start, ramp, hold and recovery (months).
         paths, seed: The paths and root seed searched.
@@ -649,10 +678,11 @@ class BreakevenResult:
     UNSTRESSED_HEADS = {"multiple": "losing at 1x", "shock": "losing at +0 pts"}
     """Column head of the paths losing with no stress (`UNSTRESSED`)."""
 
-    def csv_frame(self) -> pd.DataFrame:
-        """`per_path` with one column per unit: ``multiple`` (x) on the multiple's rows,
-        ``shock_pts`` (points of unemployment: 2.5 is a 2.5-point rise) on the shock's,
-        ``defaults_pct`` and ``base_defaults_pct`` (% of the cut-off pool) on the multiple's;
+    def export_table(self) -> pd.DataFrame:
+        """`per_path` with one column per unit, as ``--csv`` and ``--xlsx`` write it:
+        ``multiple`` (times the base case) on the multiple's rows, ``shock`` (the peak rise
+        of the unemployment rate, a fraction: 0.025 is 2.5 points) on the shock's,
+        ``defaults`` and ``base_defaults`` (shares of the cut-off pool) on the multiple's;
         a cell is empty where it does not apply and where the note has no breakeven (it does
         not lose at the largest stress searched: ``no_loss_at_max``, the tables' 'none')."""
         df = self.per_path
@@ -660,11 +690,26 @@ class BreakevenResult:
         multiple = df["stress"] == "multiple"
         return pd.DataFrame({
             "stress": df["stress"], "path": df["path"], "note": df["note"],
-            "multiple": value.where(multiple), "shock_pts": (100 * value).where(~multiple),
+            "multiple": value.where(multiple), "shock": value.where(~multiple),
             "no_loss_at_max": np.isinf(df["breakeven"]),
             "loses_unstressed": df["loses_unstressed"], "monotone": df["monotone"],
-            "defaults_pct": 100 * df["defaults"].where(np.isfinite(df["defaults"])),
-            "base_defaults_pct": 100 * df["base_defaults"]})
+            "defaults": df["defaults"].where(np.isfinite(df["defaults"])),
+            "base_defaults": df["base_defaults"]})
+
+    def export(self, config: str, command: str) -> Export:
+        """Every path's breakevens as :mod:`sim.exports` writes them (sheet ``breakevens``,
+        :data:`EXPORT_COLUMNS`), with the ``about`` facts: the config (``config``, its name),
+        seed, paths, the shock's shape and the command."""
+        shape = ", ".join(f"{k.removesuffix('_months').replace('_', ' ')} {v}"
+                          for k, v in self.shock_shape.items())
+        searched = list(pd.unique(self.per_path["stress"]))
+        facts = [("config", config), ("seed", str(self.seed)), ("paths", str(self.paths)),
+                 ("stresses", ", ".join(searched))]
+        if "shock" in searched:
+            facts.append(("shock shape", f"months: {shape} ({self.shape_source})"))
+        facts += [("command", command), exports.UNITS_FACT,
+                  ("definitions", "docs/REPORTS.md, 'Breakevens'")]
+        return Export("breakevens", self.export_table(), EXPORT_COLUMNS, tuple(facts))
 
     def stresses(self) -> list[str]:
         return list(pd.unique(self.summary["stress"]))

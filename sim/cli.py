@@ -378,12 +378,11 @@ def _breakeven_defaults_table(result) -> Table:  # noqa: ANN001 - a sim.breakeve
 def cmd_breakeven(args: argparse.Namespace) -> int:
     from sim.breakeven import breakeven, check_breakeven
     from sim.config import load_config
-    from sim.outfiles import check_output_file, for_export, write_failed
     from sim.report_tables import breakeven_tables
     from sim.settings import configure
     from sim.shipped import resolve_config
 
-    check_output_file(args.csv, "--csv")  # before minutes of search
+    _check_exports(args)  # before minutes of search
     config = load_config(configure(resolve_config(args.config), args.deal, args.set))
     paths = config.paths if args.paths is None else args.paths
     seed = config.seed if args.seed is None else args.seed
@@ -398,11 +397,8 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
         result = breakeven(config, paths, seed, args.workers, stresses=stresses,
                            progress=lambda stress, done, total: bar.update(
                                tasks[stress], completed=done, total=total))
-    if args.csv:  # before the tables: a reader that stops reading them (| head) keeps it
-        try:
-            for_export(result.csv_frame()).to_csv(args.csv, index=False)
-        except OSError as exc:
-            raise write_failed("--csv", args.csv, exc) from None
+    # exports before the tables: a reader that stops reading them (| head) keeps them
+    written = _export(result.export(config.name, _command(args)), _export_files(args))
     for stress, table in zip(result.stresses(), breakeven_tables(result), strict=True):
         console.print(table)
         if stress == "multiple":
@@ -421,8 +417,8 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
                   "searched and not at a larger one (the breakeven is then the first loss, not "
                   "a threshold); CI 'n/a': fewer than 6 paths; p10 and p90 'n/a': fewer than "
                   "10 paths.", style="dim", highlight=False)
-    if args.csv:
-        print(args.csv)
+    for file in written:
+        print(file)
     return 0
 
 
@@ -784,7 +780,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="change one config value, e.g. --set book.initial_borrowers=2000 "
                         "(repeatable; keys as for run --set)")
-    p.add_argument("--csv", help="also write every path's breakevens to this CSV file")
+    _export_options(p, "every path's breakevens (one row per stress, path and note)")
     p.add_argument("--quiet", action="store_true", help="no progress messages")
     p.set_defaults(func=cmd_breakeven)
 

@@ -32,14 +32,15 @@ __all__ = ["TRANCHE_COLUMNS", "UNITS", "Column", "Export", "about_frame", "compa
            "xlsx_bytes"]
 
 UNITS = {"money": "currency units", "rate": "fraction a year", "ratio": "fraction",
-         "flag": "True/False", "count": "count", "years": "years"}
+         "flag": "True/False", "count": "count", "years": "years",
+         "multiple": "times the base case"}
 """The unit of each kind of column, as the exports' headers state it."""
 ROW_UNIT = "row"
 """The kind of a column whose unit is the row's (its ``unit`` column)."""
 ROW_UNIT_WORDS = "the row's unit"
 
 FORMATS = {"money": "#,##0.00", "ratio": "0.000%", "rate": "0.000%", "count": "#,##0",
-           "years": "0.00"}
+           "years": "0.00", "multiple": '0.00"x"'}
 """Excel number formats by kind: the screen's precision (three decimals of a percentage)."""
 SIGNED = {"money": "+#,##0.00;-#,##0.00;0.00", "ratio": "+0.000%;-0.000%;0.000%",
           "rate": "+0.000%;-0.000%;0.000%"}
@@ -414,7 +415,7 @@ def export_frame(export: Export) -> pd.DataFrame:
             table[c.key] = _whole(table[c.key])
         elif c.kind == "money":
             table[c.key] = table[c.key].astype(float).round(2)
-        elif c.kind in ("ratio", "rate", "years"):
+        elif c.kind in ("ratio", "rate", "years", "multiple"):
             table[c.key] = significant(table[c.key].astype(float))
         elif c.kind == ROW_UNIT:
             values = table[c.key].astype(float)

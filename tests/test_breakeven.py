@@ -34,6 +34,7 @@ from sim.breakeven import (
 from sim.cli import main
 from sim.config import SCENARIOS, deep_merge, read_yaml, validate_config, with_overrides
 from sim.engine import PathResult, simulate_path
+from sim.exports import write_csv, write_xlsx
 from sim.montecarlo import run_paths
 from sim.report_tables import breakeven_tables
 from sim.scenarios import apply_scenario, deterministic_path
@@ -549,11 +550,18 @@ def test_breakeven_command_prints_each_notes_multiple(tiny_deal_config, tmp_path
     for note in ("senior", "mezzanine", "subordinated"):
         assert note in out
     assert "Cumulative defaults over the deal's life" in said and "at 1x: median" in said
+    assert out.splitlines()[-1] == str(csv)
     lines = csv.read_text().splitlines()
     assert len(lines) == 1 + 2 * 3
-    assert lines[0] == ("stress,path,note,multiple,shock_pts,no_loss_at_max,loses_unstressed,"
-                        "monotone,defaults_pct,base_defaults_pct")
+    assert lines[0] == HEADER
     assert "inf" not in csv.read_text()
+
+
+HEADER = ("stress,path (count),note,breakeven multiple (times the base case),breakeven "
+          "unemployment rise (fraction),no loss at the largest stress (True/False),loses "
+          "unstressed (True/False),monotone (True/False),cumulative defaults at the breakeven "
+          "(fraction),cumulative defaults at 1x (fraction)")
+"""The CSV's header: each column's unit, as every export's (sim.exports)."""
 
 
 def test_the_csv_gives_each_unit_its_own_column_and_no_breakeven_an_empty_cell(tmp_path):
@@ -565,18 +573,22 @@ def test_the_csv_gives_each_unit_its_own_column_and_no_breakeven_an_empty_cell(t
         "loses_unstressed": [False] * 4, "monotone": [True] * 4,
         "defaults": [0.075, np.inf, np.nan, np.nan], "base_defaults": [0.03, 0.03, np.nan, np.nan]})
     result = BreakevenResult(per_path, pd.DataFrame(), paths=1, seed=0)
-    path = tmp_path / "be.csv"
-    result.csv_frame().to_csv(path, index=False)
+    path = write_csv(result.export("tiny", "creditsim breakeven tiny"), tmp_path / "be.csv")[0]
     rows = path.read_text().splitlines()
     assert rows == [
-        "stress,path,note,multiple,shock_pts,no_loss_at_max,loses_unstressed,monotone,"
-        "defaults_pct,base_defaults_pct",
-        "multiple,0,A,2.5,,False,False,True,7.5,3.0",
-        "multiple,0,B,,,True,False,True,,3.0",
-        "shock,0,A,,4.25,False,False,True,,",
+        HEADER,
+        "multiple,0,A,2.5,,False,False,True,0.075,0.03",
+        "multiple,0,B,,,True,False,True,,0.03",
+        "shock,0,A,,0.0425,False,False,True,,",
         "shock,0,B,,,True,False,True,,"]
     back = pd.read_csv(path)
-    assert back["multiple"].dtype == float and back["shock_pts"].dtype == float
+    assert all(pd.api.types.is_float_dtype(back.iloc[:, j]) for j in (3, 4))
+    book = pd.read_excel(write_xlsx(result.export("tiny", "creditsim breakeven tiny"),
+                                    tmp_path / "be.xlsx")[0], sheet_name=None)
+    assert list(book) == ["breakevens", "about"]
+    pd.testing.assert_frame_equal(book["breakevens"], back)
+    facts = dict(zip(book["about"]["name"], book["about"]["value"], strict=True))
+    assert facts["config"] == "tiny" and facts["command"] == "creditsim breakeven tiny"
     fmt = BreakevenResult.formatter
     assert (fmt("multiple")(2.5), fmt("multiple")(np.inf), fmt("shock")(0.0425)) == (
         "2.50x", "none", "+4.25 pts")

@@ -269,7 +269,8 @@ BAD_FILES = [("--csv", "{tmp}/missing/t.csv", "no folder"),
 @pytest.mark.parametrize(("option", "name", "needle"), BAD_FILES)
 @pytest.mark.parametrize("command", [["report", "no_such_run"], ["rolls", "no_such_run"],
                                      ["compare", "no_such_run", "no_such_run_b"],
-                                     ["run-set", "no_such_config", "no_such_config_b"]])
+                                     ["run-set", "no_such_config", "no_such_config_b"],
+                                     ["breakeven", "no_such_config"]])
 def test_a_file_that_cannot_be_written_is_refused_before_any_work(tmp_path, capsys, command,
                                                                    option, name, needle):
     """Before the run is read (it does not exist: its error would come first) and, for
