@@ -71,7 +71,10 @@ class ShockConfig(_Model):
 
     start_month: int = Field(0, ge=0, le=240, description="Month the rise begins.")
     peak_increase: float = Field(
-        0.0, ge=-0.2, le=0.5, description="Rise of the unemployment rate at the peak (fraction)."
+        0.0, ge=-0.2, le=0.5, description=(
+            "Rise of the unemployment rate at the peak, as a fraction of the labour force: "
+            "0.04 is 4 percentage points (5 % to 9 %), not 4 %. The shipped recession rises "
+            "0.04 and the severe recession 0.08 (sim.config.SCENARIOS).")
     )
     ramp_months: int = Field(6, ge=1, le=240, description="Months from start to peak (linear).")
     hold_months: int = Field(6, ge=0, le=240, description="Months held at the peak.")
