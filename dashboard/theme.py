@@ -12,6 +12,8 @@ import math
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from sim.delinquency import BUCKET_LABELS  # noqa: F401 - the states' names, one list
+
 FONT = "Inter, 'Segoe UI', Helvetica, Arial, sans-serif"
 INK = "#1f2933"
 MUTED = "#616e7c"
@@ -51,18 +53,6 @@ COHORT_COLOURS = (
 )
 """Vintage cohorts (launch book first): twelve colours, every pair at least 20 apart in
 CIE L*a*b* (tests/test_figures_readability.py)."""
-
-BUCKET_LABELS = {
-    "current": "current",
-    "dpd_1_30": "1-30 dpd",
-    "dpd_31_60": "31-60 dpd",
-    "dpd_61_90": "61-90 dpd",
-    "dpd_91_120": "91-120 dpd",
-    "dpd_121_150": "121-150 dpd",
-    "dpd_151_180": "151-180 dpd",
-    "dpd_181_plus": "181+ dpd",
-    "charge_off": "charged off",
-}
 
 SEQUENTIAL = "Blues"
 HEATMAP = "YlOrRd"

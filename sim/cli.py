@@ -243,6 +243,7 @@ def _command(args: argparse.Namespace) -> str:
 def cmd_rolls(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from sim.delinquency import BUCKET_LABELS
     from sim.exports import rolls_export
     from sim.metrics import resolvable
     from sim.richtables import WholeTable
@@ -266,7 +267,7 @@ def cmd_rolls(args: argparse.Namespace) -> int:
                                                  f"{getattr(r, k + '_p95'):.1%}]" if spread
                                                  else "\\[n/a]")
                      for k in MOVES]
-            table.add_row(r.bucket, f"{r.base:,.0f}", *cells)
+            table.add_row(BUCKET_LABELS[r.bucket], f"{r.base:,.0f}", *cells)
         console.print(table)
     for level in (30, 60):
         rate = redefault_rates(run.portfolio, level)

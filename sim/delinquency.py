@@ -41,6 +41,21 @@ DELINQUENT_BUCKETS = BUCKETS[1:]
 RE_AGED, CHARGED_OFF, NOT_ON_BOOK = len(BUCKETS), len(BUCKETS) + 1, len(BUCKETS) + 2
 ROLL_STATES = (*BUCKETS, "re_aged", "charged_off")
 """States of the month-end roll matrices: the buckets, ``re_aged`` and ``charged_off``."""
+BUCKET_LABELS = {
+    "current": "current",
+    "dpd_1_30": "1-30 dpd",
+    "dpd_31_60": "31-60 dpd",
+    "dpd_61_90": "61-90 dpd",
+    "dpd_91_120": "91-120 dpd",
+    "dpd_121_150": "121-150 dpd",
+    "dpd_151_180": "151-180 dpd",
+    "dpd_181_plus": "181+ dpd",
+    "re_aged": "re-aged",
+    "charged_off": "charged off",
+    "charge_off": "charged off",
+}
+"""How reports, exports and the dashboard name each state of :data:`ROLL_STATES` (and the
+portfolio table's ``charge_off``): ``1-30 dpd`` for the run store's key ``dpd_1_30``."""
 
 
 @overload

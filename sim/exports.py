@@ -220,7 +220,7 @@ def _rolls_columns() -> tuple[Column, ...]:
             Column("weight", "weight", "text", "what the rates are shares of: accounts or "
                    "balance"),
             Column("bucket", "bucket", "text", "the delinquency bucket the accounts are in at "
-                   "a month end"),
+                   "a month end, as printed (1-30 dpd: 1 to 30 days past due)"),
             Column("accounts", "accounts at the month ends before", "count", "account-months "
                    "in the bucket, summed over paths and month ends (rows by accounts)"),
             Column("balance", "balance at the month ends before", "money", "their balance, "
@@ -381,6 +381,8 @@ def rolls_export(run, rates: Sequence[pd.DataFrame], spread: bool,  # noqa: ANN0
     """``creditsim rolls``' tables of ``run``: ``rates`` by each weight
     (:func:`sim.rolls.transition_rates`), one row per (weight, bucket); the percentiles
     blank unless ``spread`` (the paths resolve them), as the screen shows them."""
+    from sim.delinquency import BUCKET_LABELS
+
     frames = []
     for one in rates:
         frame = one.rename(columns={"base": str(one["weight"].iloc[0])}) if len(one) else one
@@ -389,6 +391,7 @@ def rolls_export(run, rates: Sequence[pd.DataFrame], spread: bool,  # noqa: ANN0
         columns=[c.key for c in ROLLS_COLUMNS if c.key != "run"])
     if not spread:
         table.loc[:, [c for c in table.columns if c.endswith(("_p5", "_p95"))]] = float("nan")
+    table["bucket"] = table["bucket"].map(BUCKET_LABELS)
     table.insert(0, "run", run.run_id)
     definitions = ("a move is from one month end to the next; cure, re-age, roll back, stay "
                    "and roll forward are every move a delinquent account can make "

@@ -161,9 +161,9 @@ def roll_rate_matrix_from_rolls(rolls: pd.DataFrame, weight: str = "accounts") -
 
 
 def _bucket(name: str) -> str:
-    from dashboard.theme import BUCKET_LABELS
+    from sim.delinquency import BUCKET_LABELS
 
-    return BUCKET_LABELS.get(name, "re-aged" if name == "re_aged" else name)
+    return BUCKET_LABELS.get(name, name)
 
 
 def vintage_curves(vintages: pd.DataFrame, max_lines: int = 12) -> pd.DataFrame:
