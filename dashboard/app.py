@@ -66,16 +66,27 @@ def _query_run(search: str | None, key: str) -> str | None:
     return run_id_input(values[0]) if values else None
 
 
+def _query(search: str | None, keys: tuple[str, ...]) -> dict[str, str]:
+    """The first value of each of ``keys`` in the address's query (``?path=2&borrower=100``);
+    a long or odd query gives none (the page checks the values)."""
+    if not isinstance(search, str) or len(search) > 2000:
+        return {}
+    values = parse_qs(search.lstrip("?"))
+    return {k: values[k][0][:40] for k in keys if values.get(k)}
+
+
 def _register_shell(app: Dash, ctx: AppContext) -> None:
     layouts = {p.PATH: p for p in PAGES}
 
-    @app.callback(Output("page", "children"), Input("url", "pathname"))
-    def route(pathname):
+    @app.callback(Output("page", "children"), Input("url", "pathname"), Input("url", "search"))
+    def route(pathname, search):
         page = layouts.get(pathname or "/")
         if page is None:
             return html.Div([html.H2("Page not found"),
                              html.P([f"There is no page at {pathname}; go to ",
                                      dcc.Link("the run list", href="/"), "."])])
+        if hasattr(page, "QUERY"):  # a page that opens on what its link says
+            return page.layout(ctx, _query(search, page.QUERY))
         return page.layout(ctx)
 
     @app.callback(

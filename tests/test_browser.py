@@ -243,6 +243,28 @@ def test_borrower_story_page(server, page, run_store):
     _screenshot(page, "story")
 
 
+def test_a_story_link_opens_on_its_borrower_and_examples_link_to_theirs(server, page,
+                                                                        run_store):
+    """A teacher hands out ``/story?a=RUN&path=2&borrower=100``: the page opens on that
+    story, told without a click; "Find borrowers to follow" lists ids that open theirs."""
+    run = _ids(run_store)["baseline"]
+    _open(page, f"{server}/story?a={run}&path=2&borrower=100", ["story-timeline"])
+    title = ("() => document.querySelector('#story-timeline .gtitle')"
+             " && document.querySelector('#story-timeline .gtitle')"
+             ".textContent.includes('Borrower {who} on path 2')")
+    page.wait_for_function(title.format(who=100))
+    assert page.input_value("#story-borrower") == "100"
+    page.click("#story-examples-button")
+    link = page.locator("#story-examples a.story-example").first
+    link.wait_for()
+    who = link.inner_text()
+    assert link.get_attribute("href") == f"/story?a={run}&path=2&borrower={who}"
+    link.click()
+    page.wait_for_function(title.format(who=who))
+    assert page.input_value("#story-borrower") == who
+    _assert_clean(page)
+
+
 def test_story_page_refuses_bad_ids(server, page, run_store):
     _open(page, f"{server}/story?a={_ids(run_store)['baseline']}", ["story-timeline"])
     page.fill("#story-borrower", "99999999")

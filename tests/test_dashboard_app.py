@@ -162,7 +162,8 @@ def test_a_read_only_store_is_served_and_the_launch_page_says_it_cannot_start_ru
     listed = {o["value"] for o in picked["run-a"]["options"]}
     assert listed == {p.name for p in read_only_store.iterdir() if not p.name.startswith(".")}
     page = str(_post(client, "page.children", [{"id": "page", "property": "children"}],
-                     [{"id": "url", "property": "pathname", "value": "/launch"}]))
+                     [{"id": "url", "property": "pathname", "value": "/launch"},
+                      {"id": "url", "property": "search", "value": ""}]))
     assert f"The run store {read_only_store} is read-only" in page
     assert "'disabled': True" in page  # the Start button
     clicked = str(_post(client, "launch-message.children",

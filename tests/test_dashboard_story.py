@@ -107,14 +107,53 @@ def test_out_of_range_requests_say_what_is_allowed(small_run, path, borrower, me
 def test_the_story_page_finds_borrowers_to_follow_by_outcome(small_run):
     """A teacher asked for a default got borrower 0, who is never late, and tried ids one
     by one: the page lists the lowest ids of each outcome on the path."""
-    from dashboard.pages.story import example_lines
+    from dashboard.pages.story import example_items, story_link
     from dashboard.story import stored_examples
     from sim.reference.trace import OUTCOMES
 
     found = stored_examples(str(small_run.path), 0)
     assert list(found) == list(OUTCOMES) and any(found.values())
-    lines = example_lines(found, 0)
-    assert lines[0].startswith("charged off: ") and lines[-1].startswith("Path 0: give")
-    assert example_lines({"charged off": []}, 3)[0] == "charged off: none on this path"
+    items = example_items(found, 0, "RUN")
+    assert _text(items[0]).startswith("charged off: ") and _text(items[-1]).startswith("Path 0:")
+    ids = [who for ids in found.values() for who in ids]
+    links = [c for item in items for c in item.children if hasattr(c, "href")]
+    assert [(c.children, c.href) for c in links] == [
+        (str(who), f"/story?a=RUN&path=0&borrower={who}") for who in ids]
+    assert story_link("20261203-1 x", 2, 100) == "/story?a=20261203-1+x&path=2&borrower=100"
+    assert _text(example_items({"charged off": []}, 3, "RUN")[0]) == (
+        "charged off: none on this path")
     with pytest.raises(StoryError, match="path 99 is not in this run"):
         stored_examples(str(small_run.path), 99)
+
+
+def _text(item) -> str:  # noqa: ANN001 - a dash html component
+    """A component's text, its children's joined."""
+    children = item.children if isinstance(item.children, list) else [item.children]
+    return "".join(c if isinstance(c, str) else _text(c) for c in children)
+
+
+def test_a_story_link_opens_on_its_borrower():
+    """``/story?path=2&borrower=100`` fills the page's inputs (the story is then told as the
+    page opens); anything that is not a whole number from 0 leaves the default, 0."""
+    from dashboard.app import _query
+    from dashboard.pages.story import QUERY, layout
+
+    def inputs(search: str) -> tuple:
+        page = layout(None, _query(search, QUERY))
+        found = {}
+
+        def walk(node) -> None:  # noqa: ANN001
+            if getattr(node, "id", None) in ("story-path", "story-borrower"):
+                found[node.id] = node.value
+            children = getattr(node, "children", None)
+            for child in children if isinstance(children, list) else [children]:
+                if child is not None and not isinstance(child, str):
+                    walk(child)
+
+        walk(page)
+        return found["story-path"], found["story-borrower"]
+
+    assert inputs("?a=RUN&path=2&borrower=100") == (2, 100)
+    assert inputs("") == inputs("?path=-1&borrower=1e9") == inputs("?borrower=" + "9" * 40) == (
+        0, 0)
+    assert inputs("?borrower=7&borrower=8") == (0, 7)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from urllib.parse import urlencode
 
 from dash import Input, Output, State, dcc, html
 
@@ -15,14 +17,29 @@ from sim.config import ConfigError
 
 PATH = "/story"
 TITLE = "Borrower story"
+QUERY = ("path", "borrower")
+"""What a link to the page may set: ``/story?a=RUN&path=2&borrower=100`` opens on that
+borrower's story (the run by ``a``, as every page)."""
 log = logging.getLogger("dashboard")
 
 
-def layout(ctx: AppContext) -> html.Div:
+def story_link(run_id: str, path: int, borrower: int) -> str:
+    """The address of a borrower's story (a teacher can hand it out)."""
+    return f"{PATH}?{urlencode({'a': run_id, 'path': path, 'borrower': borrower})}"
+
+
+def _whole(text: str | None) -> int:
+    """A query's whole number from 0, or 0 (the page's default) when it is not one."""
+    return int(text) if text is not None and text.isdigit() and len(text) < 19 else 0
+
+
+def layout(ctx: AppContext, query: Mapping[str, str] | None = None) -> html.Div:
+    query = query or {}
     controls = html.Div([
-        html.Label(["Path", dcc.Input(id="story-path", type="number", min=0, step=1, value=0)]),
+        html.Label(["Path", dcc.Input(id="story-path", type="number", min=0, step=1,
+                                      value=_whole(query.get("path")))]),
         html.Label(["Borrower id", dcc.Input(id="story-borrower", type="number", min=0, step=1,
-                                             value=0)]),
+                                             value=_whole(query.get("borrower")))]),
         html.Button("Tell the story", id="story-button", n_clicks=0, className="button"),
         html.Button("Find borrowers to follow", id="story-examples-button", n_clicks=0,
                     className="button"),
@@ -60,11 +77,20 @@ def event_lines(events) -> list[str]:  # noqa: ANN001 - story_events' DataFrame
     return [text for _, text in lines]
 
 
-def example_lines(found: dict[str, list[int]], path: int) -> list[str]:
-    """The borrowers of each outcome on ``path``, a line each (``charged off: 1, 4, 6``)."""
-    return [f"{outcome}: {', '.join(map(str, ids)) or 'none on this path'}"
-            for outcome, ids in found.items()] + [
-        f"Path {path}: give one of these ids as the borrower and tell the story."]
+def example_items(found: dict[str, list[int]], path: int, run_id: str) -> list:
+    """The borrowers of each outcome on ``path`` of run ``run_id``, a line each
+    (``charged off: 1, 4, 6``), each id a link to its story (:func:`story_link`)."""
+    items = []
+    for outcome, ids in found.items():
+        links: list = []
+        for who in ids:
+            links += [", "] if links else []
+            links.append(dcc.Link(str(who), href=story_link(run_id, path, who),
+                                  className="story-example"))
+        items.append(html.Li([f"{outcome}: ", *(links or ["none on this path"])]))
+    items.append(html.Li(f"Path {path}: click an id, or give it as the borrower and tell the "
+                         "story."))
+    return items
 
 
 def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
@@ -85,7 +111,7 @@ def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
             found = stored_examples(str(ctx.store.folder(run_id)), path)
         except (StoryError, ConfigError, InputError) as exc:
             return str(exc)
-        return html.Ul([html.Li(line) for line in example_lines(found, path)])
+        return html.Ul(example_items(found, path, run_id))
 
     @app.callback(
         Output("story-timeline", "figure"), Output("story-note", "children"),
