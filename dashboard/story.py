@@ -87,14 +87,26 @@ def _written_off(trace: pd.DataFrame, i: int) -> str:
     return ""
 
 
+def _expense_events(trace: pd.DataFrame, t: np.ndarray,
+                    dpd: np.ndarray) -> list[tuple[float, str, str, float]]:
+    """A ``sudden expense`` event for each statement row with an ``expense`` above 0 (none
+    for a trace without the column)."""
+    if "expense" not in trace:
+        return []
+    expense = np.nan_to_num(trace["expense"].to_numpy(float))
+    return [(t[i], "sudden expense", f"{expense[i]:,.0f} out of savings", dpd[i])
+            for i in np.flatnonzero(expense > 0)]
+
+
 def story_events(trace: pd.DataFrame) -> pd.DataFrame:
     """The turning points of a trace, one row each.
 
     Kinds: ``limit increase`` / ``limit cut`` (the limit changed), ``job loss`` /
-    ``re-employment``, ``contact`` (a collection action: any event not in
-    :data:`ROUTINE_EVENTS`), ``hardship`` (the account was re-aged: its overdue bills
-    cancelled and its balance restructured), ``cure`` (days past due back to 0 from above
-    0 by payment: contractually current too, so a re-age is never a cure),
+    ``re-employment``, ``sudden expense`` (a statement row's ``expense``), ``contact`` (a
+    collection action: any event not in :data:`ROUTINE_EVENTS`), ``hardship`` (the account
+    was re-aged: its overdue bills cancelled and its balance restructured), ``cure`` (days
+    past due back to 0 from above 0 by payment: contractually current too, so a re-age is
+    never a cure),
     ``hardship plan repaid`` (contractual days past due back to 0 after a re-age) and
     ``charge-off`` (the account stops being active).
 
@@ -116,6 +128,7 @@ def story_events(trace: pd.DataFrame) -> pd.DataFrame:
     employed = trace["employed"].to_numpy(bool)
     for i in changed("employed"):
         rows.append((t[i], "re-employment" if employed[i] else "job loss", "", dpd[i]))
+    rows += _expense_events(trace, t, dpd)
     active = trace["active"].to_numpy(bool)
     for i in changed("active"):
         if not active[i]:

@@ -252,7 +252,9 @@ class PathSimulation:
         self.collections.end_terminated_arrangements(self.n)
         self.month.add("fees_billed", fees.sum())
         self.early_warning.on_statement(m, self.n, self.lender_view())
-        self.record_trace("statement", m, open_only=True, bill=owed, fee=fees)
+        if self.trace_ids.size:  # the month's sudden expenses, for the story
+            self.record_trace("statement", m, open_only=True, bill=owed, fee=fees,
+                              expense=self.pool.sudden_expenses(self.n) * 100.0)
 
     def on_charge_off(self, m: int) -> None:
         col = self.collections

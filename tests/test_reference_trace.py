@@ -323,3 +323,29 @@ def test_traces_stored_with_a_run_tell_a_closed_accounts_recoveries_as_the_trace
         assert len(theirs) > 0 and (theirs["event"] == events[0]).any()
         pd.testing.assert_frame_equal(mine[theirs.columns], theirs, check_dtype=False)
     assert (theirs["event"] == "debt_sale").any()
+
+
+def test_a_sudden_expense_is_on_its_months_statement_in_both_engines_and_in_the_story():
+    """The month's sudden expense (``income.expense_shock_prob``) is on its statement's row,
+    the same in both engines; the story marks it. Without income shocks there is none."""
+    from dashboard.story import story_events
+
+    ids = tuple(range(RISKY.capacity))
+    v = pd.DataFrame(simulate_path(RISKY, 1, 0, ids).trace)
+    r = pd.DataFrame(simulate_reference(RISKY, 1, 0, ids).trace)
+    statements = [t[t["event"] == "statement"].reset_index(drop=True) for t in (v, r)]
+    pd.testing.assert_frame_equal(statements[0][["borrower", "day", "expense"]],
+                                  statements[1][["borrower", "day", "expense"]])
+    hit = statements[1]["expense"] > 0
+    share = RISKY.income.expense_shock_prob
+    assert hit.sum() > 0 and abs(hit.mean() - share) < 4 * np.sqrt(share / hit.size)
+    assert r.loc[r["event"] != "statement", "expense"].isna().all()  # only a statement's
+    who = int(statements[1].loc[hit.idxmax(), "borrower"])
+    mine = r[r["borrower"] == who].reset_index(drop=True)
+    events = story_events(mine.assign(t=mine["day"] / 30))
+    expense = statements[1].loc[hit & (statements[1]["borrower"] == who), "expense"]
+    assert [label for label in events.loc[events["kind"] == "sudden expense", "label"]] == [
+        f"{x:,.0f} out of savings" for x in expense]
+    calm = with_overrides(RISKY, {"income": {"shocks": False}})
+    quiet = pd.DataFrame(simulate_reference(calm, 1, 0, ids).trace)
+    assert (quiet.loc[quiet["event"] == "statement", "expense"] == 0).all()

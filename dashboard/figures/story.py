@@ -18,6 +18,7 @@ MARKERS = {
     "hardship plan repaid": ("square-open", theme.POSITIVE),
     "charge-off": ("x", theme.NEGATIVE),
     "job loss": ("diamond", theme.NEGATIVE),
+    "sudden expense": ("hexagram", theme.NEGATIVE),
     "re-employment": ("diamond", theme.POSITIVE),
 }
 

@@ -192,6 +192,7 @@ class BorrowerPool:
         self._jobless_stream = stream.state
         stream.advance(capacity)  # as drawing them all would
         self.onboarded = 0  # slots below have had their first month of income
+        self._expenses = (np.zeros(0, dtype=np.int64), np.zeros(0))  # the month's: slots, sizes
         self.employed = np.ones(capacity, dtype=bool)
         self.months_unemployed = np.zeros(capacity, dtype=np.int16)
         self.escalated = np.zeros(capacity, dtype=bool)
@@ -282,11 +283,13 @@ class BorrowerPool:
         shock = rng.standard_normal(n)
         p_shock = max(inc.expense_shock_prob, 1e-300)
         transitory = size = np.zeros(0)
+        hit = np.zeros(0, dtype=np.int64)
         if inc.shocks:
             transitory = np.exp(inc.transitory_sd * shock - 0.5 * inc.transitory_sd**2)
             # given a shock, draws[2] / p is uniform: its -log is the exponential size
             hit = np.flatnonzero(draws[2] < p_shock)
             size = -np.log(draws[2, hit] / p_shock)
+        self._expenses = (hit, size)
         u_next = unemployment if unemployment_next is None else unemployment_next
         self.room_months = inc.other_debt_room_months(unemployment,
                                                       self.rules.unemployment_base)
@@ -295,6 +298,15 @@ class BorrowerPool:
                      self.months_unemployed, self.job_risk, self.kind, CONSTRAINED,
                      self.savings, self._savings_caps(), self.income, self.disposable,
                      np.zeros(n) if aside is None else aside)
+
+    def sudden_expenses(self, n: int) -> np.ndarray:
+        """(n,) each borrower's sudden expense of the last :meth:`step_income` (currency
+        units; 0: none): ``expense_shock_months`` of permanent income times the shock's
+        size, as :func:`sim.kernels.income.step_incomes` took it from savings."""
+        hit, size = self._expenses
+        out = np.zeros(n)
+        out[hit] = self.permanent_income[hit] * self.rules.income.expense_shock_months * size
+        return out
 
     def _income_rules(self, u: float, u_next: float, p_shock: float) -> tuple:
         """The ``rules`` of :func:`sim.kernels.income.step_incomes` at this month's macro

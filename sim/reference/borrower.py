@@ -108,6 +108,7 @@ class Borrower:
     plan_instalment: int = 0  # cents a month under an arrangement (its minimum payment)
     disposable: float = 0.0  # this month's income less essentials, at least 0
     room_months: float = 0.0  # debts elsewhere can take for the line (set with the income)
+    expense: float = 0.0  # this month's sudden expense (currency units; 0: none)
     jobless_draw: float = 1.0  # out of work at onboarding below the chance of it
     fresh: bool = True  # before the first month of income
     nudged_month: int = -1
@@ -236,6 +237,7 @@ class Borrower:
         essentials = share * perm * (1.0 - cut)
         self.disposable = max(self.income - essentials, 0.0)
         cash = self.savings + self.income - essentials - expense
+        self.expense = expense
         self.savings = min(max(cash, -inc.other_debt_limit_months * perm),
                            self.savings_cap * perm + aside)
 

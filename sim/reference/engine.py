@@ -257,7 +257,8 @@ class ReferencePath:
             if b.slot in self.traced and b.active:  # a charged-off account gets no statement
                 self.trace.append(trace_row(self.path, b, self.env.now, m, "statement",
                                             bill=b.account.unpaid,
-                                            fee=self.fees_billed.get(b.slot, 0)))
+                                            fee=self.fees_billed.get(b.slot, 0),
+                                            expense=b.expense * 100.0))
 
     # -- charge-off -------------------------------------------------------------------------
     def _before_charge_off(self, m: int) -> None:

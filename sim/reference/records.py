@@ -113,8 +113,10 @@ def roll_matrices(rows: list[MonthEnd]) -> tuple[list[list[int]], list[list[int]
 
 
 def trace_row(path: int, b: Borrower, day: float, month: int, event: str,
-              **cents: int) -> dict:
-    """One row of a borrower's story: the state after ``event`` (money in currency units)."""
+              **cents: float) -> dict:
+    """One row of a borrower's story: the state after ``event`` (money in currency units),
+    with the event's amounts given in ``cents`` (``bill``, ``fee``, ``paid``, ``expense``...)
+    in currency units too."""
     acct = b.account
     row = {"path": path, "borrower": b.slot, "day": day, "month": month, "event": event,
            "type": b.type_name, "income": b.income, "employed": b.employed,

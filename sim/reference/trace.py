@@ -74,8 +74,9 @@ def trace_borrower(config: RunConfig, seed: int, path: int, borrower: int, *,
 
     Each row holds ``path, borrower, day, month, event, type`` and the borrower's state
     after the event (see :func:`sim.reference.records.trace_row`); rows come only from
-    events that happened to this borrower: a statement (with the bill, ``bill``, and the
-    fees it added to the balance, ``fee``) and due date every month from onboarding until a
+    events that happened to this borrower: a statement (with the bill, ``bill``, the
+    fees it added to the balance, ``fee``, and the month's sudden expense taken from
+    savings, ``expense``, 0 when none) and due date every month from onboarding until a
     charge-off, a purchase in the months they bought something (never
     one of 0), a row per collection contact, a ``paid_on_contact`` row when a contact brings
     a payment and a ``promise_kept`` row when a promised payment arrives, a ``hardship`` row
