@@ -273,9 +273,13 @@ TRANCHE_COLUMNS = (
     Column("paths_needed", "paths needed", "count", "paths a run needs to resolve the rating "
            "(blank when this run resolves it)"),
     Column("holder_irr_annual", "residual holder IRR", "rate", "return of the holder of this "
-           "note plus the residual, mean over paths (the residual's note only)"),
+           "note plus the residual, having funded the reserve at closing, mean over paths (the "
+           "residual's note only)"),
     Column("residual_paid", "residual received a path", "money", "what the residual holder "
            "receives beyond the note, mean over paths (the residual's note only)"),
+    Column("reserve_funded", "reserve funded at closing", "money", "the reserve's opening "
+           "balance, which the residual holder funds at closing and its IRR counts as an "
+           "outlay, mean over paths (the residual's note only)"),
 )
 """``creditsim report``'s tranche tables (:func:`sim.abs.tranche_summary`), as printed:
 each note's losses, WAL, IRR and implied rating, and what the run's paths can tell."""

@@ -104,9 +104,12 @@ def rating_footnote(summary: pd.DataFrame) -> str:
     lines = [RATING_NOTE]
     holder = summary.dropna(subset=["holder_irr_annual"]) if "holder_irr_annual" in summary else []
     for r in getattr(holder, "itertuples", lambda **_: [])(index=False):
-        lines.append(f"Residual holder ({r.note} plus the residual): IRR {r.holder_irr_annual:.2%} "
-                     f"(mean over paths); residual received {r.residual_paid:,.2f} a path on "
-                     f"average.")
+        funded = getattr(r, "reserve_funded", float("nan"))
+        outlay = (f", having funded the reserve ({funded:,.2f}) at closing" if funded > 0
+                  else "")
+        lines.append(f"Residual holder ({r.note} plus the residual{outlay}): IRR "
+                     f"{r.holder_irr_annual:.2%} (mean over paths); residual received "
+                     f"{r.residual_paid:,.2f} a path on average.")
     return "\n".join(lines)
 
 

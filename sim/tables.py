@@ -100,7 +100,7 @@ NOTES = Table("notes", "(path, period, note)", (
     *_cols("id", "path"), *_cols("period", "period"), *_cols("text", "note"),
     *_cols("currency", "balance_begin", "interest_due", "interest_paid", "interest_shortfall",
            "principal_paid", "writedown", "balance_end", "fees_paid", "reserve_balance",
-           "residual", "available"),
+           "residual", "available", "reserve_draw"),
     *_cols("flag", "trigger_breached"),
 ), when="deal")
 """Deal-level columns repeat on each note's row; ``trigger_<name>`` flags each trigger."""

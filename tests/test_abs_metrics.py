@@ -369,3 +369,23 @@ def test_only_the_most_junior_row_carries_the_holder_return():
     m = note_metrics(waterfall_arrays(deal, coll))
     assert m.loc[m.note == "A", "holder_irr_annual"].isna().all()
     assert m.loc[m.note == "B", "residual_paid"].notna().all()
+
+
+def test_the_residual_holder_funds_the_reserve_at_closing():
+    """One note of 100 at 0 %, a reserve of 10 funded at closing, 110 of collections in
+    period 1: the note is repaid, the reserve (no longer needed) is released, and the
+    residual is 10 of interest plus the reserve's 10. The holder paid 100 for the note and
+    10 for the reserve: its month returns 120 / 110, not 120 / 100."""
+    deal = {"notes": [{"name": "Z", "balance": 100, "coupon": 0.0}],
+            "reserve": {"initial_pct": 0.1, "target_pct": 0.1}}
+    coll = pd.DataFrame({"period": [1], "pool_balance_begin": [100.0], "interest": [10.0],
+                         "principal": [100.0], "recoveries": 0.0, "defaults": 0.0})
+    for result in (waterfall_arrays(deal, coll), run_waterfall(deal, coll)):
+        m = note_metrics(result).iloc[0]
+        assert m["reserve_funded"] == pytest.approx(10.0)
+        assert m["residual_paid"] == pytest.approx(20.0)
+        assert m["holder_irr_annual"] == pytest.approx((120 / 110) ** 12 - 1, rel=1e-9)
+    stored_before = run_waterfall(deal, coll).drop(columns="reserve_draw")
+    m = note_metrics(stored_before).iloc[0]  # a run stored before the column: no outlay
+    assert m["reserve_funded"] == 0.0
+    assert m["holder_irr_annual"] == pytest.approx((120 / 100) ** 12 - 1, rel=1e-9)

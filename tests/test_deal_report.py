@@ -197,13 +197,19 @@ def test_columns_a_run_lacks_are_left_out_with_a_note_and_new_ones_show_up():
     assert "trigger.cdr.value" not in rep.table
     assert any("credit enhancement" in m for m in rep.missing)
     assert any("reserve balance" in m for m in rep.missing)
-    # nor the pool sold (no 'sold' in its pool table) nor the waterfall log's sources
-    rep = build_deal_report(tables, path=1)
+    # nor the pool sold (no 'sold' in its pool table) nor the waterfall log's sources (nor
+    # the reserve brought forward in its notes table)
+    before = dict(tables, notes=tables["notes"].drop(columns="reserve_draw"))
+    rep = build_deal_report(before, path=1)
     assert "pool.sold" not in rep.table and "deal.reserve_draw" not in rep.table
     assert any("pool sold or returned: not recorded in this run ('sold')" == m
                for m in rep.missing)
     assert any(m.startswith("reserve brought forward") for m in rep.missing)
     assert rep.table["deal.sale_proceeds"].tolist() == [0.0] * 3  # in its notes table
+    # a run whose notes table records the reserve brought forward shows it without the log
+    shown = build_deal_report(tables, path=1).table["deal.reserve_draw"]
+    assert shown.tolist() == tables["notes"].query("path == 1").drop_duplicates("period")[
+        "reserve_draw"].tolist()
 
 
 def test_csv_and_xlsx_read_back_to_the_same_numbers(tmp_path):

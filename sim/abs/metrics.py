@@ -269,16 +269,19 @@ def _cubes_from_frame(df: pd.DataFrame, fields: list[str]):
 
 
 def _note_arrays(result: WaterfallResult | pd.DataFrame):
-    """Per-note cubes (paths, periods, notes), the residual (paths, periods), labels."""
+    """Per-note cubes (paths, periods, notes), the residual (paths, periods), the reserve
+    funded at closing (paths,) (None when the input does not say), labels."""
     fields = ["balance_begin", "interest_paid", "principal_paid", "writedown", "interest_shortfall"]
     if isinstance(result, WaterfallResult):
         paths = np.arange(result.shape[0])
         residual = result.deal.get("residual")
-        return {f: result.notes[f] for f in fields}, residual, paths, result.note_names
-    has_residual = "residual" in result.columns
-    cubes, paths, notes = _cubes_from_frame(result, fields + ["residual"] * has_residual)
-    residual = cubes.pop("residual")[:, :, 0] if has_residual else None
-    return cubes, residual, paths, notes
+        funded = result.steps["reserve_draw"][:, 0] if result.shape[1] else None
+        return {f: result.notes[f] for f in fields}, residual, funded, paths, result.note_names
+    extra = [c for c in ("residual", "reserve_draw") if c in result.columns]
+    cubes, paths, notes = _cubes_from_frame(result, fields + extra)
+    residual = cubes.pop("residual")[:, :, 0] if "residual" in extra else None
+    funded = cubes.pop("reserve_draw")[:, 0, 0] if "reserve_draw" in extra else None
+    return cubes, residual, funded, paths, notes
 
 
 def note_metrics(result: WaterfallResult | pd.DataFrame) -> pd.DataFrame:
@@ -286,9 +289,12 @@ def note_metrics(result: WaterfallResult | pd.DataFrame) -> pd.DataFrame:
 
     The investor buys the note at par at t = 0 (pays its original balance) and receives
     ``interest_paid + principal_paid`` each month; see `irr_solve` for the convention. The
-    residual holder is taken to hold the most junior note (as the originator does in the
-    shipped deals): its cash flows are that note's plus the residual the waterfall releases
-    each month, and its IRR is reported on the most junior note's row.
+    residual holder is taken to be the originator, who holds the most junior note (as in the
+    shipped deals) and funds the reserve at closing: its cash flows are, at t = 0, the
+    note's price and the reserve's opening balance (``reserve_funded``), then the note's
+    payments plus the residual the waterfall releases each month (which includes the reserve
+    when it is released); its IRR is reported on the most junior note's row. A table
+    without ``reserve_draw`` (runs stored before it was recorded) counts no reserve.
 
     Args:
         result: A `WaterfallResult`, or the table returned by `run_waterfall`.
@@ -300,11 +306,11 @@ def note_metrics(result: WaterfallResult | pd.DataFrame) -> pd.DataFrame:
         as ``any_loss`` counts it, so that no path shows a loss of 1e-16 that P(loss) does
         not count), ``any_loss`` (writedown > 1 cent),
         ``wal_years``, ``irr_annual`` (NaN where the cash flows have no single rate),
-        ``residual_paid`` and ``holder_irr_annual`` (the residual holder's total residual and
-        IRR on the most junior note's row; NaN on the other rows and when the input has no
-        residual).
+        ``residual_paid``, ``reserve_funded`` and ``holder_irr_annual`` (the residual
+        holder's total residual, the reserve it funded at closing and its IRR, on the most
+        junior note's row; NaN on the other rows and when the input has no residual).
     """
-    a, residual, paths, notes = _note_arrays(result)
+    a, residual, funded, paths, notes = _note_arrays(result)
     n_paths, n_periods, n_notes = a["balance_begin"].shape
     original = a["balance_begin"][:, 0, :]
     writedown = a["writedown"].sum(axis=1)
@@ -313,9 +319,12 @@ def note_metrics(result: WaterfallResult | pd.DataFrame) -> pd.DataFrame:
     cashflows = np.concatenate([-original[:, :, None], inflows], axis=2)
     holder = np.full((n_paths, n_notes), np.nan)
     residual_paid = np.full((n_paths, n_notes), np.nan)
+    reserve_funded = np.full((n_paths, n_notes), np.nan)
     if residual is not None:
         junior = cashflows[:, -1, :].copy()
         junior[:, 1:] += residual
+        reserve_funded[:, -1] = 0.0 if funded is None else funded
+        junior[:, 0] -= reserve_funded[:, -1]
         holder[:, -1] = irr_annual(junior)
         residual_paid[:, -1] = residual.sum(axis=1)
     return pd.DataFrame(
@@ -332,6 +341,7 @@ def note_metrics(result: WaterfallResult | pd.DataFrame) -> pd.DataFrame:
             "wal_years": wal_years(np.moveaxis(a["principal_paid"], 1, 2)).ravel(),
             "irr_annual": irr_annual(cashflows.reshape(n_paths * n_notes, -1)),
             "residual_paid": residual_paid.ravel(),
+            "reserve_funded": reserve_funded.ravel(),
             "holder_irr_annual": holder.ravel(),
         }
     )
@@ -377,8 +387,8 @@ def tranche_summary(metrics: pd.DataFrame, confidence: float = 0.95) -> pd.DataF
     """Across paths, per note: loss distribution, WAL, IRR and implied rating with its range.
 
     Args:
-        metrics: Output of `note_metrics` (older runs without ``residual_paid`` or
-            ``holder_irr_annual`` give NaN in those columns).
+        metrics: Output of `note_metrics` (older runs without ``residual_paid``,
+            ``reserve_funded`` or ``holder_irr_annual`` give NaN in those columns).
         confidence: Level of the expected-loss and P(loss) intervals.
 
     Returns:
@@ -386,14 +396,15 @@ def tranche_summary(metrics: pd.DataFrame, confidence: float = 0.95) -> pd.DataF
         ``el_low``, ``el_high``; ``prob_loss`` (share of paths with a writedown above one cent)
         with its Wilson interval ``prob_loss_low``, ``prob_loss_high``; ``loss_p95`` and
         ``loss_p99`` (quantiles of loss_pct, linear interpolation); ``wal_years``,
-        ``irr_annual``, ``holder_irr_annual`` and ``residual_paid`` (means over paths; the IRR
+        ``irr_annual``, ``holder_irr_annual``, ``residual_paid`` and ``reserve_funded`` (means
+        over paths; the IRR
         means skip paths without a single rate, counted in ``irr_undefined``); ``paths``;
         ``implied_rating`` at the mean WAL, ``rating_best``, ``rating_worst`` (the range the
         interval allows), ``rating_resolved``, ``paths_needed`` and ``rating_label`` (see
         `sim.abs.ratings.rating_assessment`).
     """
     metrics = metrics.copy()
-    for col in ("residual_paid", "holder_irr_annual"):
+    for col in ("residual_paid", "reserve_funded", "holder_irr_annual"):
         if col not in metrics:
             metrics[col] = np.nan
     grouped = metrics.groupby("note", sort=False)
@@ -407,6 +418,7 @@ def tranche_summary(metrics: pd.DataFrame, confidence: float = 0.95) -> pd.DataF
         irr_undefined=("irr_annual", lambda s: int(s.isna().sum())),
         holder_irr_annual=("holder_irr_annual", "mean"),
         residual_paid=("residual_paid", "mean"),
+        reserve_funded=("reserve_funded", "mean"),
         paths=("path", "size"),
     )
     rows = []

@@ -56,9 +56,10 @@ def result_to_frame(result: WaterfallResult, paths: ArrayLike | None = None) -> 
         paths: Path labels in result order; defaults to 0..paths-1.
 
     Returns:
-        Columns ``path, period, note``, then `NOTE_FIELDS`, then `DEAL_FIELDS`, `FLAG_FIELDS`
-        and one boolean ``trigger_<name>`` column per trigger. Columns may share memory with
-        `result` (no copy is made where a reshape suffices).
+        Columns ``path, period, note``, then `NOTE_FIELDS`, then `DEAL_FIELDS`, `FLAG_FIELDS`,
+        ``reserve_draw`` (the reserve brought into the period's funds; in period 1 the
+        reserve funded at closing) and one boolean ``trigger_<name>`` column per trigger.
+        Columns may share memory with `result` (no copy is made where a reshape suffices).
     """
     n_paths, n_periods, n_notes = result.shape
     labels = np.arange(n_paths) if paths is None else np.asarray(paths)
@@ -71,6 +72,9 @@ def result_to_frame(result: WaterfallResult, paths: ArrayLike | None = None) -> 
         cols[k] = result.notes[k].reshape(-1)
     for k in DEAL_FIELDS + FLAG_FIELDS:
         cols[k] = np.repeat(result.deal[k].reshape(-1), n_notes)
+    # the reserve brought into each period (its opening balance in period 1: the reserve
+    # funded at closing, which the residual holder's return counts, sim.abs.note_metrics)
+    cols["reserve_draw"] = np.repeat(result.steps["reserve_draw"].reshape(-1), n_notes)
     for j, name in enumerate(result.trigger_names):
         cols[f"trigger_{name}"] = np.repeat(result.triggers[:, :, j].reshape(-1), n_notes)
     return pd.DataFrame(cols, copy=False)
