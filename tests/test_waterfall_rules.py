@@ -519,3 +519,29 @@ def test_swap_notional_schedule():
     deal = {**SWAP_DEAL, "swap": {"fixed_rate": 0.06, "notional": [50, 50]}}
     res = wa(deal, SWAP_COLL)
     assert res.deal["swap_net"][0].tolist() == approx([0.125, -0.125, 0.0])
+
+
+def test_principal_never_funds_the_reserve_without_a_pdl_either():
+    """A deal (no PDL, one pot of cash) whose list fills the reserve before the principal:
+    one note of 100 at 0 %, reserve target 5 % of the notes (5), none at closing; each period
+    the pool pays 1 of interest and 10 of principal. The principal amount (notes down to the
+    pool, 10) is kept for the note: the reserve takes only the 1 of interest in period 1, and
+    that 1 plus the 1 drawn back in period 2, so the note stays at the pool (90, then 80)."""
+    order = [{"verb": "pay_fees"}, {"verb": "pay_interest", "notes": ["A"]},
+             {"verb": "fund_reserve"}, {"verb": "pay_principal", "notes": ["A"]},
+             {"verb": "pay_residual"}]
+    deal = {"notes": [{"name": "A", "balance": 100.0, "coupon": 0.0}],
+            "reserve": {"initial_pct": 0.0, "target_pct": 0.05},
+            "priority_of_payments": {"amortising": order, "accelerated": order}}
+    df = run(deal, [(100.0, 1.0, 10.0, 0.0, 0.0), (90.0, 1.0, 10.0, 0.0, 0.0)])
+    assert note_col(df, "principal_paid", "A") == approx([10.0, 10.0])
+    assert note_col(df, "balance_end", "A") == approx([90.0, 80.0])
+    assert deal_col(df, "reserve_balance") == approx([1.0, 2.0])
+    assert deal_col(df, "residual") == approx([0.0, 0.0])
+    # with a PDL the principal funds are kept back the same way
+    pdl = {**deal, "pdl": True, "priority_of_payments": {
+        state: [*order[:2], {"verb": "clear_pdl", "notes": ["A"]}, *order[2:]]
+        for state in ("amortising", "accelerated")}}
+    df = run(pdl, [(100.0, 1.0, 10.0, 0.0, 0.0), (90.0, 1.0, 10.0, 0.0, 0.0)])
+    assert note_col(df, "balance_end", "A") == approx([90.0, 80.0])
+    assert deal_col(df, "reserve_balance") == approx([1.0, 2.0])

@@ -282,7 +282,8 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: 
             elif verb == "fund_reserve":
                 requirement = _requirement(deal, t, any_breach, ending, N0, B1, E + reinvested,
                                            sum(N))
-                Z = min(requirement, revenue())
+                # principal never funds the reserve: PF with a PDL, else the PA still owed
+                Z = min(requirement, revenue() if deal.pdl else max(cash - PA, 0.0))
                 cash = max(cash - Z, 0.0)
             elif verb == "pay_residual":
                 residual = cash

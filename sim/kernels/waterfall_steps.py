@@ -275,7 +275,8 @@ def _split(k, step_notes, state_k, amount, total, rem, pays, pro):
 @njit(cache=True)
 def _fund_reserve(t, opts, params, terms_t, terms_p, state_k, state_p, flags_p, deal_out,
                   scratch, bscratch):
-    """fund_reserve on every path: revenue fills the reserve up to its requirement (§2.2)."""
+    """fund_reserve on every path: the cash that is not principal fills the reserve up to
+    its requirement (§2.2, §5.3)."""
     basis, n_paths = opts[O_BASIS], scratch.shape[1]
     total, required = scratch[S_TOTAL], scratch[S_AMOUNT]
     for k in range(state_k.shape[1]):
@@ -296,8 +297,10 @@ def _fund_reserve(t, opts, params, terms_t, terms_p, state_k, state_p, flags_p, 
     for p in range(n_paths):
         m = bscratch[B_MASK, p]
         cash = scratch[S_CASH, p]
-        revenue = _max(cash - scratch[S_PF, p], 0.0) if opts[O_PDL] else cash
-        fill = _min(required[p], revenue) if m else 0.0
+        # principal never funds the reserve: with a PDL, the principal funds; without one,
+        # the principal amount the notes are still owed (§5.3)
+        kept = scratch[S_PF, p] if opts[O_PDL] else _max(scratch[S_PA, p], 0.0)
+        fill = _min(required[p], _max(cash - kept, 0.0)) if m else 0.0
         scratch[S_CASH, p] = cash - fill
         if m:
             state_p[2, p] = fill
