@@ -115,7 +115,8 @@ def rating_footnote(summary: pd.DataFrame) -> str:
 
 def rating_compare_table(a: pd.DataFrame, b: pd.DataFrame) -> Table:
     """Two runs' notes side by side: P(loss) with its Wilson interval and the implied rating
-    with the range each run allows (`sim.abs.tranche_summary` outputs)."""
+    with the range each run allows (`sim.abs.tranche_summary` outputs' ``rating_label``);
+    A's notes first, then those only B has (runs of two deals)."""
     table = WholeTable(title="notes: implied ratings with the uncertainty of each run")
     for c in ("note", "A: P(loss) [Wilson 95%]", "A: implied rating", "B: P(loss) [Wilson 95%]",
               "B: implied rating"):
@@ -124,11 +125,15 @@ def rating_compare_table(a: pd.DataFrame, b: pd.DataFrame) -> Table:
 
     def cells(r) -> list[str]:  # noqa: ANN001 - a tranche_summary row
         return [escape(f"{_pct(r.prob_loss, 1)} [{_pct(r.prob_loss_low, 1)}, "
-                       f"{_pct(r.prob_loss_high, 1)}]"), f"{_short_rating(r)} ({_span(r)})"]
+                       f"{_pct(r.prob_loss_high, 1)}]"), escape(r.rating_label)]
 
     for r in a.itertuples(index=False):
         other = cells(right[r.note]) if r.note in right else ["", "not in B"]
         table.add_row(r.note, *cells(r), *other)
+    left = set(a["note"])
+    for r in b.itertuples(index=False):  # B's own notes (another deal), after A's
+        if r.note not in left:
+            table.add_row(r.note, "", "not in A", *cells(r))
     return table
 
 

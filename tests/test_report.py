@@ -71,3 +71,31 @@ def test_a_one_path_run_says_one_path(tmp_path, capsys):
     text = " ".join((captured.out + captured.err).split())
     assert "(n = 1 path, seed 5)" in text and "warning: only 1 path;" in text
     assert not re.search(r"(?<![/\d])1 paths", text)  # the bar's "1/1 paths" is a fraction
+
+
+def test_the_rating_comparison_shows_both_deals_notes_and_each_range_once():
+    """Runs of two deals: A's notes, then B's, each side's missing notes said; a rating cell
+    is the assessment's label (``Ba1 (Aaa to Ba2)``), its range not printed twice."""
+    import io
+
+    from rich.console import Console
+
+    from sim.abs import tranche_summary
+    from sim.report_tables import rating_compare_table
+
+    def metrics(notes: list[str], loss: float) -> pd.DataFrame:
+        rows = [{"path": p, "note": n, "loss_pct": loss if p % 2 else 0.0,
+                 "any_loss": bool(loss and p % 2), "wal_years": 3.0, "irr_annual": 0.05}
+                for p in range(6) for n in notes]
+        return pd.DataFrame(rows)
+
+    a = tranche_summary(metrics(["senior", "subordinated"], 0.025))
+    b = tranche_summary(metrics(["class_a"], 0.0))
+    out = io.StringIO()
+    Console(file=out, width=200).print(rating_compare_table(a, b))
+    rows = [[c.strip() for c in line.strip().strip("│").split("│")]
+            for line in out.getvalue().splitlines() if line.startswith("│")]
+    assert [r[0] for r in rows] == ["senior", "subordinated", "class_a"]
+    assert rows[0][4] == "not in B" and rows[2][2] == "not in A"
+    assert rows[0][2] == a["rating_label"].iloc[0] and rows[2][4] == b["rating_label"].iloc[0]
+    assert all(cell.count("(") <= 1 for r in rows for cell in r)
