@@ -292,7 +292,7 @@ def cmd_rolls(args: argparse.Namespace) -> int:
 def _print_tranches(run) -> None:  # noqa: ANN001 - a sim.store.Run
     """Each note's loss distribution across paths, WAL, IRR and implied rating with its range."""
     from sim.abs import tranche_summary
-    from sim.report_tables import rating_footnote, tranche_table
+    from sim.report_tables import horizon_note, rating_footnote, tranche_table
 
     deal = run.manifest["config"].get("deal") or {}
     summary = tranche_summary(run["note_metrics"])
@@ -301,11 +301,14 @@ def _print_tranches(run) -> None:  # noqa: ANN001 - a sim.store.Run
                                         "of the note's balance)"):
         console.print(table)
     console.print(rating_footnote(summary), style="dim", highlight=False)
+    warning = horizon_note(run.tables, deal)
+    if warning:
+        err_console.print(warning, style="bold", highlight=False)
 
 
 def cmd_deal_report(args: argparse.Namespace) -> int:
     from sim.deal_report import TABLES, build_deal_report, check_quantile, deal_export
-    from sim.report_tables import deal_report_tables
+    from sim.report_tables import deal_report_tables, horizon_note
     from sim.store import load_run
 
     _check_exports(args)
@@ -332,6 +335,9 @@ def cmd_deal_report(args: argparse.Namespace) -> int:
                       "(definitions: docs/REPORTS.md).", style="dim", highlight=False)
         for line in report.remarks:
             console.print(f"Note: {line}.", style="dim", highlight=False)
+    warning = horizon_note(run.tables, run.manifest["config"].get("deal"))
+    if warning:
+        err_console.print(warning, style="bold", highlight=False)
     for line in report.missing:
         err_console.print(f"note: left out: {line}", highlight=False)
     for file in written:

@@ -20,6 +20,7 @@ __all__ = [
     "breakeven_tables",
     "deal_report_tables",
     "fmt_value",
+    "horizon_note",
     "rating_compare_table",
     "rating_footnote",
     "tranche_table",
@@ -111,6 +112,29 @@ def rating_footnote(summary: pd.DataFrame) -> str:
                      f"{r.holder_irr_annual:.2%} (mean over paths); residual received "
                      f"{r.residual_paid:,.2f} a path on average.")
     return "\n".join(lines)
+
+
+def horizon_note(tables: dict, deal: dict | None) -> str | None:
+    """The warning that a run's tranche losses come from its horizon, not from defaults
+    (:func:`sim.abs.metrics.horizon_writedowns` of its ``notes`` and ``pool`` tables), or
+    None when they do not."""
+    from sim.abs.metrics import horizon_writedowns
+
+    if "notes" not in tables:
+        return None
+    found = horizon_writedowns(tables["notes"], tables.get("pool"), deal)
+    if found is None:
+        return None
+    shares = ", ".join(f"{n} {v:.2%}" for n, v in found["notes"].items() if v > 0)
+    left = ("" if found["pool_left"] != found["pool_left"] else
+            f", while {found['pool_left']:,.2f} of receivables were still in the pool")
+    return (f"Warning: deal.legal_final_period is not set, so the horizon's last month (period "
+            f"{found['period']}) is the deal's legal final maturity. On "
+            f"{found['paths']} of {paths_text(found['of'])} the notes still owed "
+            f"{found['written_down']:,.2f} there (mean) and were written down{left}: "
+            f"{shares} of the notes' balances. These losses come from the end of the "
+            "simulation, not from defaults: lengthen book.horizon_months, or make the deal's "
+            "end one of its terms (deal.legal_final_period or deal.clean_up_call).")
 
 
 def rating_compare_table(a: pd.DataFrame, b: pd.DataFrame) -> Table:

@@ -389,3 +389,26 @@ def test_the_residual_holder_funds_the_reserve_at_closing():
     m = note_metrics(stored_before).iloc[0]  # a run stored before the column: no outlay
     assert m["reserve_funded"] == 0.0
     assert m["holder_irr_annual"] == pytest.approx((120 / 100) ** 12 - 1, rel=1e-9)
+
+
+def test_losses_the_horizon_makes_are_told_apart_from_the_deals_own():
+    """One note of 100 at 0 %: the pool pays 10 of principal and 1 of interest a period for 3
+    periods. With no legal final period of its own the deal ends at its collections' last
+    period: the 11 collected there pay the note, and the 69 it still owes is written off, a
+    loss of the horizon while 70 of receivables are left. A deal that sets its legal final there chose it;
+    one whose collections run to the end has none."""
+    from sim.abs.metrics import horizon_writedowns
+
+    coll = pd.DataFrame({"period": [1, 2, 3], "pool_balance_begin": [100.0, 90.0, 80.0],
+                         "interest": 1.0, "principal": 10.0, "recoveries": 0.0,
+                         "defaults": 0.0})
+    note = [{"name": "A", "balance": 100, "coupon": 0.0}]
+    notes = run_waterfall({"notes": note}, coll)
+    pool = pd.DataFrame({"path": 0, "period": [3], "sold": [70.0]})
+    found = horizon_writedowns(notes, pool, {"notes": note})
+    assert found == {"paths": 1, "of": 1, "period": 3, "written_down": pytest.approx(69.0),
+                     "pool_left": 70.0, "notes": {"A": pytest.approx(0.69)}}
+    assert horizon_writedowns(notes, pool, {"notes": note, "legal_final_period": 3}) is None
+    quick = coll.assign(pool_balance_begin=[100.0, 50.0, 0.0], principal=[50.0, 50.0, 0.0])
+    paid = run_waterfall({"notes": note}, quick)
+    assert horizon_writedowns(paid, None, {}) is None  # repaid by period 2: nothing lost

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard.aggregate import abs as agg
@@ -25,6 +27,7 @@ from dashboard.pages.common import (
 
 PATH = "/abs"
 TITLE = "ABS"
+log = logging.getLogger("dashboard")
 
 GRAPHS = {
     "abs-balances": lambda a: figs.note_balance_fan(a.balance_fans, a.notes),
@@ -70,6 +73,18 @@ def layout(ctx: AppContext) -> html.Div:
     ])
 
 
+def _horizon_warning(ctx: AppContext, run_id: str) -> str | None:
+    """:func:`sim.report_tables.horizon_note` of the run: its losses come from its horizon."""
+    from sim.report_tables import horizon_note
+
+    try:
+        tables = agg.report_tables(str(ctx.store.folder(run_id)))
+        return horizon_note(tables, ctx.store.manifest(run_id).get("config", {}).get("deal"))
+    except (ValueError, OSError, KeyError) as exc:
+        log.warning("run %s: horizon check failed: %s", run_id, exc)
+        return None
+
+
 def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
     @app.callback(
         [Output(g, "figure") for g in GRAPHS]
@@ -88,7 +103,9 @@ def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
         a = data.abs
         figures = [below_modebar(build(a)) for build in GRAPHS.values()]
         summary = render_table(agg.SUMMARY_COLUMNS, agg.summary_rows(a.summary))
-        return figures + [summary, a.periods, a.paths - 1, "", shown(False), shown(True)]
+        warning = _horizon_warning(ctx, run_id)
+        return figures + [summary, a.periods, a.paths - 1, warning or "", shown(bool(warning)),
+                          shown(True)]
 
     @app.callback(Output("abs-sankey", "figure"),
                   Input("run-a", "value"), Input("abs-path", "value"),

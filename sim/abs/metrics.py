@@ -26,6 +26,7 @@ __all__ = [
     "IrrSolution",
     "irr_annual",
     "irr_solve",
+    "horizon_writedowns",
     "note_metrics",
     "tranche_summary",
     "trigger_metrics",
@@ -431,3 +432,49 @@ def tranche_summary(metrics: pd.DataFrame, confidence: float = 0.95) -> pd.DataF
                      "rating_worst": r.worst, "rating_resolved": r.resolved,
                      "paths_needed": r.paths_needed, "rating_label": r.label})
     return out.reset_index().merge(pd.DataFrame(rows), on="note", how="left")
+
+
+def horizon_writedowns(notes: pd.DataFrame, pool: pd.DataFrame | None = None,
+                       deal: dict | None = None) -> dict | None:
+    """The notes written down because the simulation ended, not because of defaults.
+
+    A deal that sets no ``legal_final_period`` takes the last period of its collections (the
+    run's horizon) as its legal final maturity (docs/WATERFALL.md §5.10): whatever the notes
+    still owe there is written down, while the receivables left in the pool return to the
+    originator. A horizon that ends the deal before its pool has paid down therefore makes
+    losses that the deal's own terms would not.
+
+    Args:
+        notes: The run's ``notes`` table (``result_to_frame``: ``path``, ``period``,
+            ``writedown``, ``legal_final``, ``call_exercised``).
+        pool: The run's ``pool`` table (``path``, ``period``, ``sold``), or None.
+        deal: The run's deal (its manifest's ``config.deal``); a deal that sets
+            ``legal_final_period`` chose that maturity, and gets None.
+
+    Returns:
+        None when no path's notes were written down in a legal final period that the horizon
+        set; else ``paths`` (how many were), ``of`` (paths in all), ``period`` (the legal
+        final period), ``written_down`` and ``pool_left`` (currency units, means over those
+        paths: the notes' writedown there and the receivables still in the pool) and
+        ``notes`` (each note's mean writedown there as a share of its original balance, over
+        every path, in seniority order).
+    """
+    if (deal or {}).get("legal_final_period") is not None or "legal_final" not in notes:
+        return None
+    final = notes[notes["legal_final"].astype(bool) & ~notes["call_exercised"].astype(bool)]
+    lost = final.groupby("path")["writedown"].sum()
+    hit = lost.index[lost > LOSS_EPSILON]
+    if hit.empty:
+        return None
+    original = notes[notes["period"] == notes.groupby("path")["period"].transform("min")]
+    original = original.groupby("note", sort=False)["balance_begin"].sum()
+    share = final.groupby("note", sort=False)["writedown"].sum() / original
+    left = float("nan")
+    if pool is not None and "sold" in pool:
+        ends = final.drop_duplicates("path")[["path", "period"]]
+        sold = ends.merge(pool, on=["path", "period"], how="left")
+        left = float(sold.loc[sold["path"].isin(hit), "sold"].mean())
+    return {"paths": int(hit.size), "of": int(notes["path"].nunique()),
+            "period": int(final["period"].max()), "written_down": float(lost[hit].mean()),
+            "pool_left": left,
+            "notes": {n: float(share.get(n, 0.0)) for n in pd.unique(notes["note"])}}
