@@ -395,8 +395,8 @@ def test_losses_the_horizon_makes_are_told_apart_from_the_deals_own():
     """One note of 100 at 0 %: the pool pays 10 of principal and 1 of interest a period for 3
     periods. With no legal final period of its own the deal ends at its collections' last
     period: the 11 collected there pay the note, and the 69 it still owes is written off, a
-    loss of the horizon while 70 of receivables are left. A deal that sets its legal final there chose it;
-    one whose collections run to the end has none."""
+    loss of the horizon while 70 of receivables are left. A deal that sets its legal final
+    there chose it; one whose notes are repaid before the end has none."""
     from sim.abs.metrics import horizon_writedowns
 
     coll = pd.DataFrame({"period": [1, 2, 3], "pool_balance_begin": [100.0, 90.0, 80.0],
