@@ -26,7 +26,8 @@ from __future__ import annotations
 import warnings
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -241,12 +242,20 @@ def field_at(model: type[BaseModel], loc: tuple) -> Any:
 
 def choices(annotation: Any) -> tuple[str, ...]:
     """The values a ``Literal`` or ``Enum`` annotation allows (also inside ``Optional`` or
-    ``Annotated``), as text; () for any other annotation."""
-    for arg in (annotation, *get_args(annotation)):
-        if get_origin(arg) is Literal:
-            return tuple(str(a) for a in get_args(arg))
-        if isinstance(arg, type) and issubclass(arg, Enum):
-            return tuple(str(m.value) for m in arg)
+    ``Annotated``), as text; () for any other annotation, and for a union in which a choice
+    is one form among others (``Literal["floating_notes"] | list[float]``: a schedule is
+    allowed too, so the literal is not the whole of what is allowed)."""
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    forms = [a for a in get_args(annotation) if a is not type(None)] if get_origin(
+        annotation) in (Union, UnionType) else [annotation]
+    if len(forms) != 1:
+        return ()
+    (form,) = forms
+    if get_origin(form) is Literal:
+        return tuple(str(a) for a in get_args(form))
+    if isinstance(form, type) and issubclass(form, Enum):
+        return tuple(str(m.value) for m in form)
     return ()
 
 

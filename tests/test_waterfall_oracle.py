@@ -102,6 +102,9 @@ def deals(draw, n_periods):  # noqa: C901 - one draw per deal term
     if pdl:
         deal["principal_to_interest"] = draw(st.sampled_from(
             ["most_senior", "pdl_not_in_debit", "all", "none"]))
+    elif draw(st.booleans()):  # an OC target (without one, the OC at closing is kept)
+        deal["overcollateralisation"] = {"target_pct": draw(pct),
+                                         "floor_pct": draw(st.sampled_from([0.0, 0.02, 0.1]))}
     if draw(st.booleans()):
         reserve = {"initial_pct": draw(pct), "target_pct": draw(pct),
                    "basis": draw(st.sampled_from(["initial_notes", "current_pool",

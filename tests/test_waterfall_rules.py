@@ -58,11 +58,13 @@ def approx(values):
 
 def test_a_available_funds_are_collections_plus_the_whole_reserve():
     # One note of 100 at 0 %, no fee, reserve starts at 10 with target 10 % × 100 = 10.
-    # The pool (150) exceeds the notes, so the principal target stays 0 and all cash
-    # flows through the reserve account to the residual holder.
+    # The pool (150) exceeds the notes and the deal requires no OC (target 0: the OC is
+    # released), so the principal target stays 0 and all cash flows through the reserve
+    # account to the residual holder.
     deal = {
         "notes": [{"name": "A", "balance": 100, "coupon": 0.0}],
         "reserve": {"initial_pct": 0.10, "target_pct": 0.10},
+        "overcollateralisation": {"target_pct": 0.0},
     }
     rows = [
         # pool, interest, principal, recoveries, defaults
@@ -80,8 +82,10 @@ def test_a_available_funds_are_collections_plus_the_whole_reserve():
 
 
 def test_b_senior_fees_are_paid_first_and_unpaid_fees_carry_forward():
-    # Fee 12 % a year = 1 % a month of pool_balance_begin. One note of 100 at 0 %.
-    deal = {"notes": [{"name": "A", "balance": 100, "coupon": 0.0}], "senior_fee_rate": 0.12}
+    # Fee 12 % a year = 1 % a month of pool_balance_begin. One note of 100 at 0 %; the pool
+    # stays above it and no OC is required, so no principal is due.
+    deal = {"notes": [{"name": "A", "balance": 100, "coupon": 0.0}], "senior_fee_rate": 0.12,
+            "overcollateralisation": {"target_pct": 0.0}}
     rows = [
         (200, 1.0, 0, 0, 0),  # due 1 % × 200 = 2;           available 1   → paid 1,   unpaid 1
         (200, 2.5, 0, 0, 0),  # due 2 + 1 carried = 3;        available 2.5 → paid 2.5, unpaid 0.5
@@ -214,6 +218,7 @@ def test_f_what_is_left_goes_to_the_residual_holder():
         "notes": [{"name": "A", "balance": 100, "coupon": 0.12}],
         "senior_fee_rate": 0.06,
         "reserve": {"initial_pct": 0.01, "target_pct": 0.01},
+        "overcollateralisation": {"target_pct": 0.0},  # the pool's excess is not held
     }
     rows = [
         # available 5 + 1 = 6; fee 1 → 5; interest 1 → 4; reserve 1 → residual 3
@@ -545,3 +550,42 @@ def test_principal_never_funds_the_reserve_without_a_pdl_either():
     df = run(pdl, [(100.0, 1.0, 10.0, 0.0, 0.0), (90.0, 1.0, 10.0, 0.0, 0.0)])
     assert note_col(df, "balance_end", "A") == approx([90.0, 80.0])
     assert deal_col(df, "reserve_balance") == approx([1.0, 2.0])
+
+
+def test_overcollateralisation_is_kept_unless_the_deal_sets_a_target():
+    """A 85 and B 10 at 0 %, sequential, on a pool of 100 (5 of OC at closing), no PDL; the
+    pool pays 1 of interest and 10 of principal a period, no defaults.
+
+    - No target: the 5 of OC at closing is kept; the notes are paid down to the pool less 5,
+      so all 10 of principal pays A (75, then 65) and the residual gets the interest (1, 1).
+    - Target 4 % of the pool: required 3.6 then 3.2; the notes are paid down to 86.4 then
+      76.8, so 8.6 then 9.6 of principal pays A (76.4, 66.8) and 2.4 then 1.4 is released.
+    - Target 4 % floored at 5 % of the initial pool (5): as with no target.
+    - Target 0: the OC is released at once: 5 of principal pays A (80), 6 goes to the
+      residual; then 10 (A 70)."""
+    notes = [{"name": "A", "balance": 85.0, "coupon": 0.0},
+             {"name": "B", "balance": 10.0, "coupon": 0.0}]
+    rows = [(100.0, 1.0, 10.0, 0.0, 0.0), (90.0, 1.0, 10.0, 0.0, 0.0)]
+    cases = {None: ([75.0, 65.0], [1.0, 1.0]),
+             (0.04, 0.0): ([76.4, 66.8], [2.4, 1.4]),
+             (0.04, 0.05): ([75.0, 65.0], [1.0, 1.0]),
+             (0.0, 0.0): ([80.0, 70.0], [6.0, 1.0])}
+    for oc, (balance, residual) in cases.items():
+        deal = {"notes": notes} if oc is None else {
+            "notes": notes, "overcollateralisation": {"target_pct": oc[0], "floor_pct": oc[1]}}
+        df = run(deal, rows)
+        assert note_col(df, "balance_end", "A") == approx(balance), oc
+        assert note_col(df, "balance_end", "B") == approx([10.0, 10.0]), oc
+        assert deal_col(df, "residual") == approx(residual), oc
+        arrays = {c: np.array([[r[i] for r in rows]]) for i, c in enumerate(COLS)}
+        kernel = waterfall_arrays(ongoing(deal, len(rows)), arrays)  # arrays in, arrays out
+        assert kernel.notes["balance_end"][0, :, 0] == approx(balance)
+
+
+def test_an_oc_target_needs_a_deal_without_a_pdl():
+    from sim.abs import Deal
+
+    with pytest.raises(ValueError, match="overcollateralisation applies to a deal without a "
+                                         "PDL"):
+        Deal.model_validate({"notes": [{"name": "A", "balance": 90.0, "coupon": 0.0}],
+                             "pdl": True, "overcollateralisation": {"target_pct": 0.05}})

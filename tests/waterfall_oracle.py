@@ -190,7 +190,13 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: 
         cash = available
         PF = principal if (deal.pdl and not ending) else 0.0
         total_N = sum(N)
-        PA = total_N if ending else min(max(total_N - E, 0.0), total_N)
+        # §5.2.8: the notes are paid down to the pool less its required OC
+        oc_terms = deal.overcollateralisation
+        if oc_terms is not None:
+            required_oc = max(oc_terms.target_pct * E, oc_terms.floor_pct * B1)
+        else:  # the OC at closing, kept; under half a cent it is the sizes' rounding
+            required_oc = B1 - N0 if B1 - N0 >= 0.005 else 0.0
+        PA = total_N if ending else min(max(total_N - (E - min(required_oc, E)), 0.0), total_N)
         use_PF = deal.pdl and not ending  # P = PF (PDL) or PA (§5.3)
         principal_target = PF if use_PF else PA  # READING R4
         principal_used = 0.0

@@ -168,6 +168,18 @@ Trigger = Annotated[
 ]
 
 
+class Overcollateralisation(_Strict):
+    """Required overcollateralisation (OC): the pool the notes are paid down to is the pool
+    at the end of the period less this (docs/WATERFALL.md §5.2); deals without a PDL only."""
+
+    target_pct: float = Field(
+        ge=0.0, le=1.0, description="Required OC, share of the pool at the end of the period."
+    )
+    floor_pct: float = Field(
+        0.0, ge=0.0, le=1.0, description="Floor of the required OC, share of the initial pool."
+    )
+
+
 class CleanUpCall(_Strict):
     """Optional redemption of all notes once the pool has amortised to a share of its start."""
 
@@ -381,6 +393,10 @@ class Deal(_Strict):
         default_factory=list, description="Performance triggers (see docs/WATERFALL.md)."
     )
     pdl: bool = Field(False, description="Keep a principal deficiency ledger per note.")
+    overcollateralisation: Overcollateralisation | None = Field(
+        None, description="Required OC (deals without a PDL); default: the OC at closing, "
+        "the initial pool less the notes, is kept (docs/WATERFALL.md §5.2).",
+    )
     clean_up_call: CleanUpCall | None = Field(None, description="Clean-up call terms.")
     revolving_months: int = Field(
         0, ge=0, le=600, description="Periods in which principal collections buy new receivables."
@@ -433,6 +449,10 @@ class Deal(_Strict):
                              f"that old at the cut-off (end of month {self.cutoff_month}, when "
                              f"the oldest accounts have {self.cutoff_month} months on book); "
                              "allowed: at most cutoff_month")
+        if self.overcollateralisation is not None and self.pdl:
+            raise ValueError("overcollateralisation applies to a deal without a PDL: with "
+                             "pdl: true every principal collection pays the notes and the "
+                             "ledgers track their collateral; give one or the other")
         final = self.legal_final_period
         if final is not None and final <= self.revolving_months:
             raise ValueError(f"legal_final_period = {final} must be after the revolving period "

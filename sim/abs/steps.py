@@ -87,6 +87,18 @@ def _compile_groups(deal: Deal) -> tuple[tuple[tuple[str, ...], tuple[CompiledSt
     return tuple(out)
 
 
+OC_NOISE = 0.005
+"""Half a cent: an overcollateralisation at closing below it is the float rounding of note
+sizes that add up to the pool, not a term of the deal."""
+
+
+def closing_oc(initial_pool: np.ndarray, initial_notes: np.ndarray) -> np.ndarray:
+    """The overcollateralisation at closing, ``B₁ - N⁰`` where it is at least half a cent
+    (:data:`OC_NOISE`), else 0 (notes at or above the pool have none), (paths,)."""
+    gap = initial_pool - initial_notes
+    return np.where(gap >= OC_NOISE, gap, 0.0)
+
+
 @dataclass(frozen=True)
 class Terms:
     """A deal's terms as arrays, fixed for a whole run (paths share them unless noted).
@@ -97,6 +109,8 @@ class Terms:
         initial_balance: Original note balances, (notes, paths).
         initial_notes: Initial total note balance N⁰, (paths,).
         initial_pool: First period's pool balance B₁, (paths,).
+        initial_oc: Overcollateralisation at closing, ``B₁ - N⁰`` (0 below half a cent: the
+            rounding of sizes that add up to 1, not a term), (paths,).
         fixed_coupon: Annual coupon of fixed-rate notes, (notes, 1); 0 for floating notes.
         floating: Which notes are floating-rate, (notes,).
         margin: Annual margin of floating-rate notes, (notes, 1).
@@ -113,6 +127,7 @@ class Terms:
     initial_balance: np.ndarray
     initial_notes: np.ndarray
     initial_pool: np.ndarray
+    initial_oc: np.ndarray
     fixed_coupon: np.ndarray
     floating: np.ndarray
     margin: np.ndarray
@@ -155,6 +170,7 @@ class Terms:
             initial_balance=balance,
             initial_notes=balance.sum(axis=0),
             initial_pool=first_pool,
+            initial_oc=closing_oc(first_pool, balance.sum(axis=0)),
             fixed_coupon=np.array([n.coupon or 0.0 for n in notes])[:, None],
             floating=np.array([n.rate_type == "floating" for n in notes]),
             margin=np.array([n.margin for n in notes])[:, None],
@@ -282,24 +298,28 @@ def kernel_options(terms: Terms, columns: Sequence[str]) -> np.ndarray:
     opts[lay.O_COMPOUNDING] = bool(terms.compounding.any())
     opts[lay.O_DELINQUENCY] = "delinquent_balance" in columns
     opts[lay.O_BASE] = "base_rate" in columns
+    opts[lay.O_OC] = deal.overcollateralisation is not None
     return opts
 
 
 def kernel_terms(terms: Terms) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Float parameters, per-note (4, notes), per-period (2, periods) and per-path
-    (3, paths) terms of the compiled period (see `sim.kernels.waterfall.run_period`)."""
+    (4, paths) terms of the compiled period (see `sim.kernels.waterfall.run_period`)."""
     deal = terms.deal
     params = np.zeros(lay.N_PARAMS)
     params[lay.P_FEE_MONTHLY] = deal.senior_fee_rate / 12.0
     params[lay.P_SWAP_RATE] = 0.0 if deal.swap is None else deal.swap.fixed_rate
     params[lay.P_TARGET] = deal.reserve.target_pct
     params[lay.P_FLOOR] = deal.reserve.floor_pct
+    oc = deal.overcollateralisation
+    params[lay.P_OC_TARGET] = 0.0 if oc is None else oc.target_pct
+    params[lay.P_OC_FLOOR] = 0.0 if oc is None else oc.floor_pct
     by_note = np.stack([terms.fixed_coupon[:, 0], terms.floating.astype(float),
                         terms.margin[:, 0], terms.compounding[:, 0]])
     schedule = np.zeros(terms.n_periods) if terms.swap_schedule is None else terms.swap_schedule
     by_period = np.stack([terms.reserve_pct, schedule])
     call = np.zeros_like(terms.initial_pool) if terms.call_level is None else terms.call_level
-    by_path = np.stack([terms.initial_notes, terms.initial_pool, call])
+    by_path = np.stack([terms.initial_notes, terms.initial_pool, call, terms.initial_oc])
     return params, by_note, by_period, by_path
 
 

@@ -69,11 +69,14 @@ from sim.kernels.waterfall_layout import (
     O_COMPOUNDING,
     O_FLOATING,
     O_LEGAL_FINAL,
+    O_OC,
     O_P2I,
     O_PDL,
     O_REVOLVING,
     O_SWAP,
     P_FEE_MONTHLY,
+    P_OC_FLOOR,
+    P_OC_TARGET,
     P_SWAP_RATE,
     S_CASH,
     S_FEE,
@@ -85,6 +88,8 @@ from sim.kernels.waterfall_layout import (
     S_SWAP,
     S_TOTAL,
     S_USED,
+    T_OC,
+    T_POOL,
 )
 from sim.kernels.waterfall_steps import _max, _min, run_step
 
@@ -99,15 +104,17 @@ def run_period(t, opts, params, xs, terms_k, terms_t, terms_p, monitor, state_k,
         opts: Int options, ``N_OPTIONS`` long (legal final period, revolving months,
             PDL, swap mode 0 none / 1 floating notes / 2 schedule, call, reserve basis code,
             step-down needs no breach, principal-to-interest code, replenishment capacity
-            given, any floating note, any compounding note, delinquency given, base given).
+            given, any floating note, any compounding note, delinquency given, base given,
+            OC target given).
         params: Float parameters (senior fee rate / 12, swap fixed rate, reserve target and
-            floor shares).
+            floor shares, OC target and floor shares).
         xs: Inputs shaped (periods, paths): pool balance, interest, principal, recoveries,
             defaults, delinquent balance, base rate, replenishment capacity (the last three
             (1, 1) when absent).
         terms_k: Per-note terms (fixed coupon, floating 0/1, margin, compounding 0/1), (4, notes).
         terms_t: Per-period terms (reserve share, swap notional schedule), (2, periods).
-        terms_p: Per-path terms (initial notes, initial pool, call level), (3, paths).
+        terms_p: Per-path terms (initial notes, initial pool, call level, overcollateral-
+            isation at closing), (4, paths).
         monitor: The triggers' terms (type code, threshold, sticky 0/1, months; (4, triggers)),
             breach state (triggers, paths) bool, tested values (triggers, paths), excess
             spread by period (periods, paths) and cumulative defaults (paths,); updated.
@@ -128,8 +135,8 @@ def run_period(t, opts, params, xs, terms_k, terms_t, terms_p, monitor, state_k,
     _amounts_due(t, opts, params, xs, terms_k, terms_t, state_k, flags_p, notes_out, deal_out,
                  scratch, kscratch)
     _triggers(t, xs, terms_p, monitor, flags_p, deal_out, out[3], out[4], bscratch)
-    _open(t, opts, xs, terms_p, state_k, state_p, flags_p, program[6], notes_out, deal_out,
-          flags_out, scratch, bscratch, kscratch)
+    _open(t, opts, params, xs, terms_p, state_k, state_p, flags_p, program[6], notes_out,
+          deal_out, flags_out, scratch, bscratch, kscratch)
     n_groups = group_states.shape[0]
     for g in range(n_groups):
         if not _mask(g, n_groups, group_states, bscratch):
@@ -299,7 +306,7 @@ def _delinquency_ratio(t, x_delinquent, x_pool, act, out):
 
 
 @njit(cache=True)
-def _open(t, opts, xs, terms_p, state_k, state_p, flags_p, union, notes_out, deal_out,
+def _open(t, opts, params, xs, terms_p, state_k, state_p, flags_p, union, notes_out, deal_out,
           flags_out, scratch, bscratch, kscratch):
     """Deal state (§3), call, PDL debits and available funds of every path (§5.2)."""
     n_notes, n_paths = state_k.shape[1], state_k.shape[2]
@@ -313,7 +320,7 @@ def _open(t, opts, xs, terms_p, state_k, state_p, flags_p, union, notes_out, dea
             total[p] = (0.0 if k == 0 else total[p]) + balance[p]
             begin[p] = balance[p]
             due_out[p] = due[p]
-    _available(t, opts, xs, flags_p[0], state_p, deal_out, scratch, bscratch)
+    _available(t, opts, params, xs, terms_p, flags_p[0], state_p, deal_out, scratch, bscratch)
     if opts[O_PDL]:
         for p in range(n_paths):
             defaults = xs[4][t, p] if flags_p[0, p] else 0.0
@@ -371,8 +378,10 @@ def _copy(src, out):
 
 
 @njit(cache=True)
-def _available(t, opts, xs, act, state_p, deal_out, scratch, bscratch):
-    """Principal amount, available funds and their sources on every path (§5.2)."""
+def _available(t, opts, params, xs, terms_p, act, state_p, deal_out, scratch, bscratch):
+    """Principal amount, available funds and their sources on every path (§5.2): the notes
+    are paid down to the pool less its required overcollateralisation (the OC target's, or
+    the OC at closing when the deal sets none)."""
     x_interest, x_principal, x_recoveries = xs[1], xs[2], xs[3]
     pdl, wind, use_pa, call = opts[O_PDL] != 0, bscratch[B_WIND], bscratch[B_USE_PA], \
         bscratch[B_CALL]
@@ -381,7 +390,12 @@ def _available(t, opts, xs, act, state_p, deal_out, scratch, bscratch):
     available, target = deal_out[D_AVAIL, t], deal_out[D_TARGET, t]
     collected, drawn = deal_out[D_COLL, t], deal_out[D_DRAW, t]
     for p in range(act.shape[0]):
-        pa[p] = total[p] if wind[p] else _min(_max(total[p] - pool_end[p], 0.0), total[p])
+        if opts[O_OC]:
+            oc = _max(params[P_OC_TARGET] * pool_end[p], params[P_OC_FLOOR] * terms_p[T_POOL, p])
+        else:
+            oc = terms_p[T_OC, p]
+        backing = pool_end[p] - _min(oc, pool_end[p])
+        pa[p] = total[p] if wind[p] else _min(_max(total[p] - backing, 0.0), total[p])
     for p in range(act.shape[0]):
         principal = x_principal[t, p] if act[p] else 0.0
         collections = ((x_interest[t, p] + principal) + x_recoveries[t, p]) if act[p] else 0.0
