@@ -463,7 +463,8 @@ def test_run_waterfall_rejects_ragged_periods_and_missing_columns():
                 "triggers": [{"type": "vibes", "threshold": 1}],
             },
             "triggers.0",
-            "'cumulative_default_ratio', 'delinquency_ratio', 'excess_spread'",
+            "'cumulative_default_ratio', 'cumulative_net_loss_ratio', 'delinquency_ratio', "
+            "'excess_spread'",
         ),
         ({"notes": [{"name": "A", "balance": 1}]}, "notes.0", "coupon is required"),
         (

@@ -42,7 +42,7 @@ def triggers(draw):
     out = []
     for j in range(draw(st.integers(0, 3))):
         kind = draw(st.sampled_from(["cumulative_default_ratio", "delinquency_ratio",
-                                     "excess_spread"]))
+                                     "excess_spread", "cumulative_net_loss_ratio"]))
         trig = {"type": kind, "name": f"t{j}", "sticky": draw(st.booleans())}
         if kind == "excess_spread":
             trig["threshold"] = draw(st.floats(-0.1, 0.1))

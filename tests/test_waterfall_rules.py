@@ -589,3 +589,20 @@ def test_an_oc_target_needs_a_deal_without_a_pdl():
                                          "PDL"):
         Deal.model_validate({"notes": [{"name": "A", "balance": 90.0, "coupon": 0.0}],
                              "pdl": True, "overcollateralisation": {"target_pct": 0.05}})
+
+
+def test_the_cumulative_net_loss_trigger_counts_defaults_less_recoveries():
+    """A pool of 100 defaults 4 in period 1 (2 recovered) and 3 in period 2 (none): net
+    losses of 2 % then 5 % of the first pool, defaults of 4 % then 7 %. At 3 %, the net loss
+    trigger breaches in period 2; the default trigger already in period 1."""
+    rows = [(100.0, 1.0, 5.0, 2.0, 4.0), (91.0, 1.0, 5.0, 0.0, 3.0)]
+    note = [{"name": "A", "balance": 100.0, "coupon": 0.0}]
+    for kind, breached in (("cumulative_net_loss_ratio", [False, True]),
+                           ("cumulative_default_ratio", [True, True])):
+        df = run({"notes": note, "triggers": [{"type": kind, "threshold": 0.03}]}, rows)
+        assert deal_col(df, "trigger_breached") == breached, kind
+        assert deal_col(df, "accelerated") == breached, kind
+    values = wa({"notes": note, "triggers": [{"type": "cumulative_net_loss_ratio",
+                                              "threshold": 0.03}]},
+                {c: np.array([[r[i] for r in rows]]) for i, c in enumerate(COLS)})
+    assert values.trigger_values[0, :, 0] == approx([0.02, 0.05])

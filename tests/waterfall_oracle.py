@@ -117,6 +117,7 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: 
     breached_prev = [False] * len(deal.triggers)
     es_history: list[float] = []
     cum_defaults = 0.0
+    cum_net_losses = 0.0
     out: list[dict] = []
 
     for t in range(1, T + 1):
@@ -146,6 +147,7 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: 
         es = _div((margin - (defaults - recoveries)) * 12, B)
         es_history.append(es)
         cum_defaults += defaults
+        cum_net_losses += defaults - recoveries
 
         # §4 triggers, in deal order
         breached = []
@@ -153,6 +155,9 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: 
         for j, trig in enumerate(deal.triggers):
             if trig.type == "cumulative_default_ratio":
                 value = _div(cum_defaults, B1)
+                test = value > trig.threshold
+            elif trig.type == "cumulative_net_loss_ratio":
+                value = _div(cum_net_losses, B1)
                 test = value > trig.threshold
             elif trig.type == "delinquency_ratio":
                 value = _div(col["delinquent_balance"][i], B)

@@ -22,6 +22,7 @@ __all__ = [
     "STATES",
     "CleanUpCall",
     "CumulativeDefaultTrigger",
+    "CumulativeNetLossTrigger",
     "Deal",
     "DelinquencyTrigger",
     "Eligibility",
@@ -145,6 +146,14 @@ class CumulativeDefaultTrigger(_TriggerBase):
     threshold: float = Field(ge=0.0, le=1.0, description="Ratio, e.g. 0.05 = 5 % of the pool.")
 
 
+class CumulativeNetLossTrigger(_TriggerBase):
+    """Breached when cumulative net losses (defaults less recoveries) / the initial pool
+    balance exceed `threshold`."""
+
+    type: Literal["cumulative_net_loss_ratio"]
+    threshold: float = Field(ge=0.0, le=1.0, description="Ratio, e.g. 0.03 = 3 % of the pool.")
+
+
 class DelinquencyTrigger(_TriggerBase):
     """Breached when `delinquent_balance` / `pool_balance_begin` exceeds `threshold`."""
 
@@ -163,7 +172,8 @@ class ExcessSpreadTrigger(_TriggerBase):
 
 
 Trigger = Annotated[
-    CumulativeDefaultTrigger | DelinquencyTrigger | ExcessSpreadTrigger,
+    CumulativeDefaultTrigger | CumulativeNetLossTrigger | DelinquencyTrigger
+    | ExcessSpreadTrigger,
     Field(discriminator="type"),
 ]
 

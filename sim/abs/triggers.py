@@ -14,6 +14,7 @@ import numpy as np
 
 from sim.abs.deal import (
     CumulativeDefaultTrigger,
+    CumulativeNetLossTrigger,
     DelinquencyTrigger,
     ExcessSpreadTrigger,
 )
@@ -21,7 +22,8 @@ from sim.kernels.waterfall_layout import TRIGGER_TYPES
 
 __all__ = ["TriggerMonitor", "safe_ratio"]
 
-AnyTrigger = CumulativeDefaultTrigger | DelinquencyTrigger | ExcessSpreadTrigger
+AnyTrigger = (CumulativeDefaultTrigger | CumulativeNetLossTrigger | DelinquencyTrigger
+              | ExcessSpreadTrigger)
 
 
 def safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -37,7 +39,8 @@ class TriggerMonitor:
     (:func:`sim.kernels.waterfall.run_period`).
 
     Each period, per path: the cumulative default ratio is the defaults so far over the first
-    period's pool balance; the delinquency ratio is the period's delinquent balance over its
+    period's pool balance, the cumulative net loss ratio the defaults less recoveries so far
+    over it; the delinquency ratio is the period's delinquent balance over its
     pool balance (both 0 where the denominator is not positive); the excess spread is the
     mean of the annualised excess spread over the last ``months`` periods (fewer at the
     start). A trigger is breached when its value exceeds its threshold (an excess-spread
@@ -56,6 +59,7 @@ class TriggerMonitor:
         values: Each trigger's tested value in the latest period, (triggers, paths).
         es_history: Annualised excess spread by period, (periods, paths).
         cum_defaults: Defaults so far, (paths,).
+        cum_net_losses: Defaults less recoveries so far, (paths,).
     """
 
     def __init__(
@@ -73,7 +77,10 @@ class TriggerMonitor:
         self.values = np.zeros((len(self.triggers), n_paths))
         self.es_history = np.zeros((n_periods, n_paths))
         self.cum_defaults = np.zeros(n_paths)
+        self.cum_net_losses = np.zeros(n_paths)
 
     def arrays(self) -> tuple[np.ndarray, ...]:
-        """(terms, state, values, es_history, cum_defaults), as the compiled period takes them."""
-        return (self.terms, self.state, self.values, self.es_history, self.cum_defaults)
+        """(terms, state, values, es_history, cum_defaults, cum_net_losses), as the compiled
+        period takes them."""
+        return (self.terms, self.state, self.values, self.es_history, self.cum_defaults,
+                self.cum_net_losses)

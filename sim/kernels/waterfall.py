@@ -117,7 +117,8 @@ def run_period(t, opts, params, xs, terms_k, terms_t, terms_p, monitor, state_k,
             isation at closing), (4, paths).
         monitor: The triggers' terms (type code, threshold, sticky 0/1, months; (4, triggers)),
             breach state (triggers, paths) bool, tested values (triggers, paths), excess
-            spread by period (periods, paths) and cumulative defaults (paths,); updated.
+            spread by period (periods, paths), cumulative defaults and cumulative net losses
+            (defaults less recoveries) (paths,); updated.
         state_k: Balance, interest shortfall and PDL per note, (3, notes, paths), updated.
         state_p: Unpaid fees, unpaid swap, reserve, (3, paths), updated.
         flags_p: Active, ever breached, (2, paths), bool, updated.
@@ -243,11 +244,12 @@ def _swap_net(t, p, mode, base, act, params, terms_k, terms_t, state_k):
 @njit(cache=True)
 def _triggers(t, xs, terms_p, monitor, flags_p, deal_out, trig_out, trig_values_out, bscratch):
     """Update every trigger on every path (``TriggerMonitor``); mark breached paths."""
-    trig, trig_state, trig_values, es_history, cum_defaults = monitor
-    x_defaults, act, breach = xs[4], flags_p[0], bscratch[B_BREACH]
+    trig, trig_state, trig_values, es_history, cum_defaults, cum_net = monitor
+    x_defaults, x_recoveries, act, breach = xs[4], xs[3], flags_p[0], bscratch[B_BREACH]
     es = deal_out[D_ES, t]
     for p in range(act.shape[0]):
         cum_defaults[p] += x_defaults[t, p] if act[p] else 0.0
+        cum_net[p] += (x_defaults[t, p] - x_recoveries[t, p]) if act[p] else 0.0
         es_history[t, p] = es[p]
         breach[p] = False
     for j in range(trig.shape[1]):
@@ -255,6 +257,8 @@ def _triggers(t, xs, terms_p, monitor, flags_p, deal_out, trig_out, trig_values_
         kind = int(trig[0, j])
         if kind == 0:
             _ratio(cum_defaults, terms_p[1], values)
+        elif kind == 3:
+            _ratio(cum_net, terms_p[1], values)
         elif kind == 1:
             _delinquency_ratio(t, xs[5], xs[0], act, values)
         else:

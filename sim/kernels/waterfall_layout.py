@@ -42,7 +42,8 @@ FLAG_FIELDS = ("revolving", "accelerated", "sequential", "trigger_breached", "ca
 VERBS = ("pay_fees", "pay_swap", "pay_interest", "clear_pdl", "reinvest", "pay_principal",
          "fund_reserve", "pay_residual")
 """Verb codes of the program, by position."""
-TRIGGER_TYPES = ("cumulative_default_ratio", "delinquency_ratio", "excess_spread")
+TRIGGER_TYPES = ("cumulative_default_ratio", "delinquency_ratio", "excess_spread",
+                 "cumulative_net_loss_ratio")
 BASES = ("initial_notes", "current_pool", "initial_pool")
 """Reserve bases, by code."""
 PRINCIPAL_TO_INTEREST = ("most_senior", "pdl_not_in_debit", "all", "none")
