@@ -303,7 +303,7 @@ def test_the_rolls_command_prints_cures_apart_from_re_ages(tmp_path, capsys, mon
     assert main(["rolls", run_id, "--runs", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "by accounts" in out and "by balance" in out
-    assert "re-age (not a cure)" in out and "dpd_1_30" in out
+    assert "re-age (not a cure)" in out and "1-30 dpd" in out
     assert "roll back" in out and "stay" in out and "roll forward" in out
     assert "n/a (no 12-month window closed)" in out  # a 10-month horizon
     assert "[n/a]" in out and "%, " not in out  # 2 paths cannot give a 5-95 % range
