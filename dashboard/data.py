@@ -26,7 +26,7 @@ from dashboard.inputs import echo
 from sim import tables as contract
 from sim.compare import Pairing
 from sim.runinfo import RunSummary, summarise_run
-from sim.store import MANIFEST, RunNotFound, SkippedFolder, load_run, scan_runs
+from sim.store import MANIFEST, RunNotFound, SkippedFolder, load_run, read_table, scan_runs
 
 CACHE_SIZE = 16
 MAX_SHOWN = 300
@@ -136,8 +136,10 @@ def skipped_folders(root: str | Path) -> list[SkippedFolder]:
     return scan_runs(root)[1]
 
 
-def _read(folder: Path, name: str) -> pd.DataFrame:
-    return pd.read_parquet(folder / f"{name}.parquet")
+def _read(folder: Path, name: str, manifest: dict) -> pd.DataFrame:
+    """A table of the run in ``folder``, checked against the store's contract and the
+    manifest (:func:`sim.store.read_table`: a damaged run is refused, naming the table)."""
+    return read_table(folder, name, int(manifest["paths"]))
 
 
 def _collections(portfolio: pd.DataFrame,
@@ -207,7 +209,7 @@ def _load(folder: str, run_id: str) -> RunData:
     manifest = load_run(path, tables=()).manifest
     wanted = [t for t in manifest.get("tables", ())
               if t in contract.TABLES and t != contract.TRACE.name]
-    tables = {t: _read(path, t) for t in wanted}
+    tables = {t: _read(path, t, manifest) for t in wanted}
     data = aggregate_run(RunInfo.from_manifest(run_id, manifest), manifest, tables)
     data.load_seconds = time.perf_counter() - start
     return data
@@ -248,7 +250,13 @@ class RunStore:
         return self.root / run_id
 
     def load(self, run_id: str) -> RunData:
-        """Aggregates of a listed run, cached."""
+        """Aggregates of a listed run, cached.
+
+        Raises:
+            RunNotFound: ``run_id`` is not a complete run of this store.
+            DamagedRun: a table of the run does not fit it (:func:`sim.store.read_table`);
+                the message names the table and the fault.
+        """
         return _load(str(self.folder(run_id)), run_id)
 
     def manifest(self, run_id: str) -> dict:
@@ -270,8 +278,8 @@ def _compare(folder_a: str, folder_b: str) -> tuple[pd.DataFrame, Pairing]:
 
     sides = []
     for folder in (Path(folder_a), Path(folder_b)):
-        sides.append((json.loads((folder / MANIFEST).read_text()),
-                      _read(folder, contract.PATHS.name)))
+        manifest = json.loads((folder / MANIFEST).read_text())
+        sides.append((manifest, _read(folder, contract.PATHS.name, manifest)))
     return compare_runs(sides[0][0], sides[0][1], sides[1][0], sides[1][1])
 
 

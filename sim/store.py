@@ -10,6 +10,11 @@ seed, paths) and a ``chunks/`` file per completed chunk of paths; when every pat
 done its tables are written, then the manifest, last, each file atomically (temporary
 file, fsync, rename). A killed run therefore leaves a folder without a manifest that
 readers refuse (:class:`IncompleteRun`) and ``creditsim run --resume`` continues.
+
+Each table read back is checked against the store's contract (:mod:`sim.tables`) and the
+manifest: the columns every run has, rows, and the run's paths. A folder whose files were
+changed after the run (a table copied over another, emptied, taken from another run) is
+refused as :class:`DamagedRun`, naming the table and the fault, never read into a report.
 """
 
 from __future__ import annotations
@@ -37,10 +42,11 @@ from sim.manifest import MAX_RUN_ID, RUN_ID_PATTERN, Manifest, describe_error, p
 if TYPE_CHECKING:  # pandas loads when tables are read, not in every path worker
     import pandas as pd
 
-__all__ = ["MANIFEST", "PROGRESS", "CorruptRun", "IncompleteRun", "PartialRun", "Run",
-           "RunInterrupted", "RunNotFound", "SkippedFolder", "WorkerLost", "atomic_write",
-           "list_runs", "load_run", "new_run_id", "package_version", "read_manifest",
-           "remove_stale_temporaries", "resolve_run", "scan_runs", "write_run"]
+__all__ = ["MANIFEST", "PROGRESS", "CorruptRun", "DamagedRun", "IncompleteRun", "PartialRun",
+           "Run", "RunInterrupted", "RunNotFound", "SkippedFolder", "WorkerLost",
+           "atomic_write", "list_runs", "load_run", "new_run_id", "package_version",
+           "read_manifest", "read_table", "remove_stale_temporaries", "resolve_run",
+           "scan_runs", "write_run"]
 
 MANIFEST = "manifest.json"
 PROGRESS = "progress.json"
@@ -64,6 +70,12 @@ class RunNotFound(FileNotFoundError):
 
 class CorruptRun(RunNotFound):
     """A run folder whose manifest is unreadable or does not fit :class:`sim.manifest.Manifest`."""
+
+
+class DamagedRun(CorruptRun, ValueError):
+    """A run folder with a table that cannot be read or does not fit the store's contract
+    (:mod:`sim.tables`) and the manifest: it lacks a column every run has, has no rows,
+    or holds other paths than the run's. A ``ValueError`` too, as any bad input is."""
 
 
 class IncompleteRun(RunNotFound):
@@ -343,24 +355,61 @@ def resolve_run(run: str | Path, root: str | Path = "runs") -> Path:
 
 def load_run(run: str | Path, root: str | Path = "runs",
              tables: tuple[str, ...] | None = None) -> Run:
-    """Read a run back from the store (all tables unless ``tables`` names some).
+    """Read a run back from the store (all tables unless ``tables`` names some), each
+    table checked by :func:`read_table`.
 
     Raises:
         RunNotFound: not a run folder, or a table is missing.
         CorruptRun: the manifest is unreadable or does not fit the schema.
+        DamagedRun: a table read cannot be read or does not fit the run (see
+            :func:`read_table`).
     """
     folder = resolve_run(run, root)
     manifest = read_manifest(folder).model_dump(mode="json")
     names = tables if tables is not None else tuple(manifest["tables"])
-    loaded = {}
-    for name in names:
-        file = folder / f"{name}.parquet"
-        if not re.fullmatch(r"[A-Za-z0-9_]+", name) or not file.is_file():
-            raise RunNotFound(f"{folder}: table {name!r} is missing")
-        import pandas as pd
-
-        loaded[name] = pd.read_parquet(file)
+    loaded = {name: read_table(folder, name, manifest["paths"]) for name in names}
     return Run(manifest, loaded, folder)
+
+
+def read_table(folder: Path, name: str, paths: int) -> pd.DataFrame:
+    """Table ``name`` of the run in ``folder``, whose manifest says ``paths`` paths, checked.
+
+    A table :mod:`sim.tables` declares must have the columns every stored run has
+    (:attr:`sim.tables.Table.required`; other columns may be missing, from a run older
+    than them, or added, by a newer one), rows, and in its ``path`` column the run's paths,
+    0 to ``paths - 1`` (all of them in a table with rows for every path). The columns are
+    those of the file; the paths are read from the frame loaded, once.
+
+    Raises:
+        RunNotFound: the folder has no such table.
+        DamagedRun: the file cannot be read as a table, or does not fit (the message
+            names the folder, the table and the fault, and how to get the run anew).
+    """
+    file = folder / f"{name}.parquet"
+    if not re.fullmatch(r"[A-Za-z0-9_]+", name) or not file.is_file():
+        raise RunNotFound(f"{folder}: table {name!r} is missing")
+    import pandas as pd
+    import pyarrow as pa
+
+    from sim.tables import TABLES
+
+    try:
+        frame = pd.read_parquet(file)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise _damaged(folder, f"table {name!r} cannot be read ({describe_error(exc, 160)})"
+                       ) from None
+    contract = TABLES.get(name)
+    if contract is not None:
+        held = pd.unique(frame["path"]) if "path" in frame.columns else ()
+        problem = contract.problem(frame.columns, len(frame), held, int(paths))
+        if problem:
+            raise _damaged(folder, problem)
+    return frame
+
+
+def _damaged(folder: Path, problem: str) -> DamagedRun:
+    return DamagedRun(f"{folder}: {problem} (the run is damaged; rerun it with "
+                      f"'creditsim run --from-manifest {folder}')")
 
 
 def _check_folder(folder: Path) -> dict:

@@ -53,3 +53,38 @@ def test_the_launcher_names_its_knobs_instead_of_guessing_spellings():
     source = (ROOT / "dashboard" / "launcher.py").read_text()
     for guess in ("headcount", "n_collectors", "human_collectors", "queue_policy"):
         assert guess not in source
+
+
+def test_every_table_requires_its_path_and_only_declared_columns():
+    for table in tables.TABLES.values():
+        assert table.required[0] == "path", table.name
+        assert set(table.required) <= set(table.column_names), table.name
+
+
+@pytest.mark.parametrize(("columns", "rows", "held", "says"), [
+    (("path", "month"), 8, [0], "table 'paths' lacks columns 'cumulative_charge_off_rate', "
+                                "'net_loss_rate', 'recovery_rate' and 3 more"),
+    (tables.PATHS.required, 0, [], "table 'paths' has no rows but the manifest says 4 paths "
+                                   "(0-3)"),
+    (tables.PATHS.required, 1, [0], "table 'paths' holds path 0 but the manifest says 4 "
+                                    "paths (0-3)"),
+    (tables.PATHS.required, 5, [0, 1, 2, 3, 7], "table 'paths' holds paths 0-3, 7 but"),
+    (tables.PATHS.required, 4, [0.0, 1.0, 2.0, 3.5], "a 'path' column that does not hold"),
+    (tables.PATHS.required, 4, ["0", "1", "2", "3"], "a 'path' column that does not hold"),
+    (tables.PATHS.required, 4, [0, 1, 2, 3], None),
+    (tables.PATHS.required + ("extra",), 4, [3.0, 2.0, 1.0, 0.0], None),
+])
+def test_a_stored_table_is_checked_against_its_run(columns, rows, held, says):
+    problem = tables.PATHS.problem(columns, rows, held, 4)
+    if says is None:
+        assert problem is None
+    else:
+        assert problem is not None and says in problem
+
+
+def test_a_table_with_rows_for_some_paths_may_hold_fewer_but_no_others():
+    rolls = tables.ROLLS
+    assert rolls.problem(rolls.required, 0, [], 4) is None
+    assert rolls.problem(rolls.required, 3, [1], 4) is None
+    assert rolls.problem(rolls.required, 3, [4], 4) == ("table 'rolls' holds path 4 but the "
+                                                        "manifest says 4 paths (0-3)")

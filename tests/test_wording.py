@@ -40,3 +40,12 @@ def test_the_tranche_tables_count_paths_in_good_english(paths, said):
         console.print(table)
     text = console.export_text()
     assert said in text and "1 paths" not in text
+
+
+@pytest.mark.parametrize(("numbers", "text"), [
+    (range(4), "0-3"), ([0], "0"), ([], "none"), ([5, 0, 2, 6, 7, 9, 8], "0, 2, 5-9"),
+    (range(0, 14, 2), "0, 2, 4, 6, 8, 10, 12"), (range(0, 30, 2), "0, 2, 4, 6, 8, 10, ..., 28")])
+def test_numbers_are_listed_as_runs_of_consecutive_ones(numbers, text):
+    from sim.wording import numbers_text
+
+    assert numbers_text(numbers) == text
