@@ -25,7 +25,7 @@ from dashboard.launcher import (
     list_configs,
 )
 from dashboard.security import is_loopback
-from sim.argtypes import whole_number
+from sim.argtypes import parse_number, whole_number
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8050
@@ -35,10 +35,9 @@ DEFAULT_CONFIGS = "configs"
 
 
 def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    value = parse_number(text)
+    if not isinstance(value, int):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number")
     if not 1 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"{value} is not a port; give 1 to 65535")
     return value

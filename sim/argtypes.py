@@ -1,23 +1,53 @@
 """Argument types shared by the command lines (light: no numpy, pandas or pydantic).
 
 Each refuses bad text with one message argparse prints as the error: the value given
-and what is allowed.
+and what is allowed. A whole number may be written as a config file or ``--set`` takes it:
+``1000``, ``1e3`` or ``1000.0`` (:func:`parse_number`).
 """
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+
+MAX_NUMBER_TEXT = 1000
+"""Longest text read as a number (characters); longer text is no number any option takes."""
+MAX_DIGITS = 4300
+"""Most digits of a whole number written with an exponent that is written out (Python's own
+limit on the digits of an integer it reads)."""
+
+
+def parse_number(text: str) -> int | float | None:
+    """The number ``text`` writes: an int when it is exactly a whole number, however written
+    (``12``, ``-5``, ``1e3``, ``2.0``, ``1.5E1``); a float when it is a number that is not
+    (``1.5``, ``1e-3``, ``nan``, or a whole number too long to write out, ``1e9999``);
+    None when it is no number (``abc``, ``1e``, ``''``)."""
+    text = text.strip()
+    if len(text) > MAX_NUMBER_TEXT:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None
+    if number.is_finite() and (number.is_zero() or number.adjusted() < MAX_DIGITS) \
+            and number == number.to_integral_value():
+        return int(number)
+    return float(number)
 
 
 def whole_number(low: int, what: str = "a number") -> Callable[[str], int]:
-    """An argparse type: a whole number of at least ``low``, refused with a clear message."""
+    """An argparse type: a whole number of at least ``low`` (written as :func:`parse_number`
+    reads it), refused with a clear message."""
 
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        value = parse_number(text)
+        if not isinstance(value, int):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
         if value < low:
             raise argparse.ArgumentTypeError(f"{value} is not allowed; give {what} >= {low}")
         return value

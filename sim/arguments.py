@@ -23,7 +23,8 @@ from sim.config import MAX_PATHS, MAX_SEED
 from sim.configfile import short_value
 
 __all__ = ["MAX_WORKERS", "ArgumentError", "check_paths", "check_scheduler", "check_seed",
-           "check_store", "check_trace_ids", "check_workers", "whole_number"]
+           "check_store", "check_trace_ids", "check_workers", "whole_number",
+           "whole_number_refusal"]
 
 MAX_WORKERS = 256
 """Most local worker processes (each holds a path's arrays, about 200 MB for a large book)."""
@@ -44,9 +45,14 @@ def whole_number(name: str, value: object, low: int, high: int) -> int:
         ArgumentError: otherwise, naming ``name``, the value and the range.
     """
     if isinstance(value, bool) or not isinstance(value, Integral) or not low <= int(value) <= high:
-        raise ArgumentError(f"{name} = {short_value(value)}: must be a whole number "
-                            f"from {low:,} to {high:,}")
+        raise ArgumentError(whole_number_refusal(name, short_value(value), low, high))
     return int(value)
+
+
+def whole_number_refusal(name: str, shown: str, low: int, high: int) -> str:
+    """The message of :func:`whole_number`: ``"paths = 1.5: must be a whole number from 1 to
+    100,000"``, ``shown`` being the value as given."""
+    return f"{name} = {shown}: must be a whole number from {low:,} to {high:,}"
 
 
 def check_paths(paths: object) -> int:

@@ -18,7 +18,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from sim.argtypes import whole_number
+from sim.argtypes import parse_number, whole_number
 from sim.arguments import MAX_WORKERS
 from sim.config import (
     MAX_BORROWERS,
@@ -41,25 +41,25 @@ CONFIG_HELP = ("YAML config file, or the name of a shipped config (e.g. baseline
 
 
 def bounded_number(name: str, low: int, high: int) -> Callable[[str], int]:
-    """An argparse type: a whole number from ``low`` to ``high``, refused with the message of
-    :func:`sim.arguments.whole_number` (the Python API's)."""
+    """An argparse type: a whole number from ``low`` to ``high``, written as a config file
+    takes it (``1000``, ``1e3``, ``1000.0``: :func:`sim.argtypes.parse_number`), refused with
+    the message of :func:`sim.arguments.whole_number` (the Python API's) naming the value as
+    it was written (``paths = 1.5: must be a whole number from 1 to 100,000``)."""
 
     def parse(text: str) -> int:
-        from sim.arguments import ArgumentError
+        from sim.arguments import ArgumentError, whole_number_refusal
         from sim.arguments import whole_number as check
 
-        value: object = text
-        if len(text) <= 30:  # longer text is no number any key takes
-            for kind in (int, float):
-                try:
-                    value = kind(text)
-                    break
-                except ValueError:
-                    continue
-        try:
-            return check(name, value, low, high)
-        except ArgumentError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
+        number = parse_number(text)
+        if isinstance(number, int) and low <= number <= high:
+            return number
+        if number is None:  # no number: the text, quoted and cut short
+            try:
+                return check(name, text, low, high)
+            except ArgumentError as exc:
+                raise argparse.ArgumentTypeError(str(exc)) from None
+        shown = text.strip() if len(text.strip()) <= 40 else f"{text.strip()[:37]}..."
+        raise argparse.ArgumentTypeError(whole_number_refusal(name, shown, low, high))
 
     return parse
 

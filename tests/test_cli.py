@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import main
+from sim.cli import build_parser, main
 from sim.metrics import KEY_METRICS
 
 TINY_YAML = """\
@@ -320,8 +320,14 @@ def test_the_command_exits_2_without_a_traceback(tmp_path):
 @pytest.mark.parametrize(("args", "needle"), [
     (["--paths", "1000000000"], "paths = 1000000000: must be a whole number from 1 to 100,000"),
     (["--paths", "1.7"], "paths = 1.7: must be a whole number from 1 to 100,000"),
-    (["--paths", "1e10"], "paths = 10,000,000,000: must be a whole number from 1 to 100,000"),
+    (["--paths", "1e10"], "paths = 1e10: must be a whole number from 1 to 100,000"),
+    (["--paths", "1.5"], "paths = 1.5: must be a whole number from 1 to 100,000"),
+    (["--paths", "1e-3"], "paths = 1e-3: must be a whole number from 1 to 100,000"),
+    # a fraction too small for a float to keep: refused as written, never shown as 1
+    (["--paths", "1.0000000000000001"], "paths = 1.0000000000000001: must be a whole number"),
+    (["--paths", "ten"], "paths = 'ten': must be a whole number from 1 to 100,000"),
     (["--seed", "-5"], "seed = -5: must be a whole number from 0 to"),
+    (["--seed", "2.5e0"], "seed = 2.5e0: must be a whole number from 0 to"),
     (["--workers", "100000"], "workers = 100000: must be a whole number from 1 to 256"),
 ])
 def test_counts_beyond_the_configs_limits_are_refused(tiny_yaml, args, needle, capsys):
@@ -330,6 +336,22 @@ def test_counts_beyond_the_configs_limits_are_refused(tiny_yaml, args, needle, c
     err = flat(capsys.readouterr().err)
     assert info.value.code == 2
     assert needle in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("args", "key", "value"), [
+    (["run", "CONFIG", "--paths", "1e0"], "paths", 1),
+    (["run", "CONFIG", "--paths", "2.0"], "paths", 2),
+    (["run", "CONFIG", "--paths", "1E5"], "paths", 100_000),
+    (["run", "CONFIG", "--seed", "1e3"], "seed", 1000),
+    (["run", "CONFIG", "--workers", "4.0"], "workers", 4),
+    (["trace", "CONFIG", "--borrower", "1e3"], "borrower", 1000),
+    (["trace", "CONFIG", "--borrower", "0", "--path", "1e1"], "path", 10),
+    (["deal-report", "RUN", "--path", "3.0"], "path", 3),
+])
+def test_whole_numbers_written_with_an_exponent_or_a_trailing_0_are_taken(args, key, value):
+    """As a config file and --set take 1e3 (README): the whole number it writes."""
+    got = getattr(build_parser().parse_args(args), key)
+    assert got == value and type(got) is int
 
 
 def test_a_24_digit_borrower_is_refused(tiny_yaml, capsys):
