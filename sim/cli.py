@@ -438,6 +438,10 @@ def cmd_trace(args: argparse.Namespace) -> int:
     from sim.shipped import resolve_config
     from sim.store import MANIFEST, PROGRESS, load_run, resolve_run
 
+    if not args.config.strip():  # Path('') is the current folder: neither a config nor a run
+        raise ValueError(f"an empty name was given for CONFIG ({args.config!r}); give a config "
+                         "file, a shipped config (e.g. baseline) or a stored run's folder (e.g. "
+                         "runs/<run_id>)")
     given = Path(args.config)
     stored = given.is_dir() and ((given / MANIFEST).is_file() or (given / PROGRESS).is_file())
     if args.set and stored:

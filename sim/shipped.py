@@ -22,14 +22,18 @@ def resolve_config(config: str | Path) -> str | Path:
     file (``baseline`` or ``baseline.yaml``).
 
     Raises:
-        ConfigError: when ``config`` is neither a file nor a shipped config's name; the
-            message lists the shipped names.
+        ConfigError: when ``config`` is neither a file nor a shipped config's name (or is
+            empty); the message lists the shipped names.
     """
+    shipped = shipped_configs()
+    if not str(config).strip():  # Path('') is the current folder
+        raise ConfigError(f"an empty config name was given ({str(config)!r}); give a YAML file "
+                          f"(e.g. configs/baseline.yaml) or a shipped config: "
+                          f"{', '.join(shipped) or '(none)'}")
     path = Path(config)
     if path.is_file():
         return config
     name = path.name[:-5] if path.name.endswith(".yaml") else path.name
-    shipped = shipped_configs()
     if path.parent in (Path("."), Path("configs")) and name in shipped:
         return shipped[name]
     if path.parent in (Path("."), Path("configs"), Path("configs/deals")) \

@@ -327,8 +327,14 @@ def resolve_run(run: str | Path, root: str | Path = "runs") -> Path:
     Raises:
         IncompleteRun: the folder holds a run that was stopped (or is still running)
             before it finished; the message says how to continue it.
-        RunNotFound: no run folder by that name.
+        RunNotFound: no run folder by that name, or an empty name (which would name the
+            current folder).
     """
+    if not str(run).strip():
+        ids = (f"or a run id (list them with 'ls {root}')" if Path(root).is_dir()
+               else "or a run id under --runs, the folder the runs were written to")
+        raise RunNotFound(f"an empty run name was given ({str(run)!r}); give a run folder "
+                          f"(e.g. runs/<run_id>) {ids}")
     candidate = Path(run)
     if not (candidate / MANIFEST).is_file() and not (candidate / PROGRESS).is_file():
         name = str(run)
@@ -601,9 +607,14 @@ class PartialRun:
 
         Raises:
             ValueError: the run is complete already, or another process is running it.
-            RunNotFound: ``folder`` is not a run folder that can be continued.
+            RunNotFound: ``folder`` is not a run folder that can be continued (or is an
+                empty name).
             CorruptRun: its ``progress.json`` is unreadable.
         """
+        if not str(folder).strip():
+            raise RunNotFound(f"an empty run folder name was given ({str(folder)!r}); give the "
+                              "folder of a stopped run (the one its message named, e.g. "
+                              "runs/<run_id>)")
         folder = Path(folder)
         if (folder / MANIFEST).is_file():
             raise ValueError(f"{folder}: this run is complete; there is nothing to resume")

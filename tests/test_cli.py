@@ -288,6 +288,32 @@ def test_report_of_a_folder_that_is_not_a_run(tmp_path, capsys):
     assert "this folder holds no run" in err and "Traceback" not in err
 
 
+EMPTY_RUN = ("an empty run name was given (''); give a run folder (e.g. runs/<run_id>) or a run "
+             "id (list them with 'ls runs')")
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["report", ""], EMPTY_RUN), (["rolls", ""], EMPTY_RUN), (["deal-report", ""], EMPTY_RUN),
+    (["compare", "", ""], EMPTY_RUN), (["compare", "STORED", ""], EMPTY_RUN),
+    (["rolls", " "], EMPTY_RUN.replace("('')", "(' ')")),
+    (["run", "--from-manifest", ""], EMPTY_RUN),
+    (["run", "--resume", ""], "an empty run folder name was given (''); give the folder of a "
+                              "stopped run"),
+    (["trace", "", "--borrower", "1"], "an empty name was given for CONFIG (''); give a "
+                                       "config file, a shipped config (e.g. baseline) or a "
+                                       "stored run's folder"),
+    (["run", ""], "an empty config name was given (''); give a YAML file"),
+])
+def test_an_empty_run_name_is_named_as_such(stored_run, tmp_path, monkeypatch, capsys, args,
+                                            says):
+    """'' would name the current folder ('this folder holds no run'): say what was given."""
+    monkeypatch.chdir(tmp_path)  # where 'runs' holds the stored run
+    assert main([str(stored_run) if a == "STORED" else a for a in args]) == 2
+    err = flat(capsys.readouterr().err)
+    assert err.startswith(f"error: {says}"), err
+    assert "this folder holds no run" not in err and "Traceback" not in err
+
+
 def test_trace_of_a_borrower_outside_the_book(tiny_yaml, capsys):
     rc = main(["trace", str(tiny_yaml), "--borrower", "1000"])
     assert rc == 2
