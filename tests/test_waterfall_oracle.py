@@ -74,7 +74,8 @@ def priority_list(draw, names, pdl, state):
     pdl_steps = [{"verb": "clear_pdl", "notes": [n]} for n in names] if pdl else []
     items = draw(st.permutations(body + early_principal + pdl_steps))
     last = {"verb": "pay_principal", "notes": list(draw(st.permutations(names))),
-            "allocation": draw(st.sampled_from([None, "sequential", "pro_rata"]))}
+            "allocation": draw(st.sampled_from([None, "sequential", "pro_rata"])),
+            "turbo": draw(st.booleans())}
     # the last pay_principal comes after every clear_pdl
     after = max([k + 1 for k, s in enumerate(items) if s["verb"] == "clear_pdl"], default=0)
     pos = draw(st.integers(after, len(items)))

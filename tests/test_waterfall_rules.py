@@ -606,3 +606,28 @@ def test_the_cumulative_net_loss_trigger_counts_defaults_less_recoveries():
                                               "threshold": 0.03}]},
                 {c: np.array([[r[i] for r in rows]]) for i, c in enumerate(COLS)})
     assert values.trigger_values[0, :, 0] == approx([0.02, 0.05])
+
+
+def test_a_turbo_principal_step_pays_the_notes_all_the_cash_left():
+    """One note of 100 at 0 %, a cumulative default trigger at 0 (breached by the period's
+    default of 1): the accelerated list's principal step is turbo. The pool pays 5 of
+    interest and 10 of principal; the principal amount is 100 - (100 - 10 - 1) = 11. A
+    plain step pays 11 and leaves 4 to the residual; a turbo step pays all 15 (a cash trap:
+    the excess spread amortises the note)."""
+    rows = [(100.0, 5.0, 10.0, 0.0, 1.0), (89.0, 5.0, 10.0, 0.0, 0.0)]
+    for turbo, paid, residual in ((False, [11.0, 10.0], [4.0, 5.0]),
+                                  (True, [15.0, 15.0], [0.0, 0.0])):
+        order = [{"verb": "pay_fees"}, {"verb": "pay_interest", "notes": ["A"]},
+                 {"verb": "pay_principal", "notes": ["A"], "turbo": turbo},
+                 {"verb": "fund_reserve"}, {"verb": "pay_residual"}]
+        deal = {"notes": [{"name": "A", "balance": 100.0, "coupon": 0.0}],
+                "triggers": [{"type": "cumulative_default_ratio", "threshold": 0.0}],
+                "priority_of_payments": {"accelerated": order}}
+        df = run(deal, rows)
+        assert deal_col(df, "accelerated") == [True, True]
+        assert note_col(df, "principal_paid", "A") == approx(paid), turbo
+        assert deal_col(df, "residual") == approx(residual), turbo
+    with pytest.raises(ValueError, match="turbo applies to pay_principal only"):
+        from sim.abs import Step
+
+        Step.model_validate({"verb": "fund_reserve", "turbo": True})

@@ -274,7 +274,7 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: 
                         PA = max(PA - amount, 0.0)
             elif verb == "pay_principal":
                 P = PF if use_PF else PA
-                amount = max(min(P, cash), 0.0)
+                amount = max(cash if step.turbo else min(P, cash), 0.0)  # §5.3: turbo
                 allocation = "sequential" if ending else (step.allocation or deal.principal)
                 ks = [index[name] for name in step.notes]
                 pays = _allocate(amount, [N[k] for k in ks], allocation)

@@ -262,6 +262,11 @@ class Step(_Strict):
         None, description="pay_principal only: how principal is shared between its notes "
         "(default: the deal's principal rule in its default order)."
     )
+    turbo: bool = Field(
+        False, description="pay_principal only: pay the notes all the cash left, not only "
+        "the principal amount (a cash trap or turbo amortisation, usually in the "
+        "accelerated list)."
+    )
 
     @model_validator(mode="after")
     def _shape(self) -> Step:
@@ -273,12 +278,15 @@ class Step(_Strict):
             raise ValueError(f"a note is named twice in {self.verb}: {list(self.notes)}")
         if self.allocation is not None and self.verb != Verb.PAY_PRINCIPAL:
             raise ValueError("allocation applies to pay_principal only")
+        if self.turbo and self.verb != Verb.PAY_PRINCIPAL:
+            raise ValueError("turbo applies to pay_principal only")
         return self
 
     def __str__(self) -> str:
         notes = f" {list(self.notes)}" if self.notes else ""
         alloc = f" ({self.allocation})" if self.allocation else ""
-        return f"{self.verb}{notes}{alloc}"
+        turbo = " (turbo)" if self.turbo else ""
+        return f"{self.verb}{notes}{alloc}{turbo}"
 
 
 class PriorityOfPayments(_Strict):

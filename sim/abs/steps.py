@@ -49,12 +49,14 @@ class CompiledStep(NamedTuple):
         notes: Indices of its notes, in listed order.
         pro_rata_states: States in which its principal allocation is pro rata.
         last_principal: Whether it is the list's last pay_principal step.
+        turbo_states: States in which it pays the notes all the cash left (``turbo``).
     """
 
     verb: Verb
     notes: tuple[int, ...]
     pro_rata_states: frozenset[str]
     last_principal: bool
+    turbo_states: frozenset[str] = frozenset()
 
 
 def _skeleton(steps: list[Step]) -> tuple:
@@ -76,13 +78,15 @@ def _compile_groups(deal: Deal) -> tuple[tuple[tuple[str, ...], tuple[CompiledSt
         compiled = []
         for k, st in enumerate(base):
             pro_rata: frozenset[str] = frozenset()
+            turbo: frozenset[str] = frozenset()
             if st.verb == Verb.PAY_PRINCIPAL:
                 j = principal_k.index(k)
                 pro_rata = frozenset(
                     s for s in states
                     if (per_state[s][j].allocation or deal.principal) == "pro_rata")
+                turbo = frozenset(s for s in states if per_state[s][j].turbo)
             compiled.append(CompiledStep(st.verb, tuple(index[n] for n in st.notes), pro_rata,
-                                         bool(principal_k) and k == principal_k[-1]))
+                                         bool(principal_k) and k == principal_k[-1], turbo))
         out.append((tuple(states), tuple(compiled)))
     return tuple(out)
 
@@ -327,20 +331,23 @@ def program(terms: Terms) -> tuple:
     """The priority of payments as the compiled period runs it: verb codes (steps,), notes
     (steps, notes + 1: the count, then indices), pro-rata states (steps, 3), last principal
     step (steps,), states of each group (groups, 3), first step of each group and the end
-    (groups + 1,), and the states in which any step splits principal pro rata (3,)."""
+    (groups + 1,), the states in which any step splits principal pro rata (3,), and turbo
+    states (steps, 3)."""
     n_notes = terms.initial_balance.shape[0]
     steps = [step for _, group in terms.groups for step in group]
     verbs = np.array([lay.VERBS.index(str(s.verb)) for s in steps], dtype=np.int64)
     notes = np.zeros((len(steps), n_notes + 1), dtype=np.int64)
     pro_rata = np.zeros((len(steps), 3), dtype=bool)
+    turbo = np.zeros((len(steps), 3), dtype=bool)
     for k, step in enumerate(steps):
         notes[k, 0] = len(step.notes)
         notes[k, 1:1 + len(step.notes)] = step.notes
         pro_rata[k] = [s in step.pro_rata_states for s in STATES]
+        turbo[k] = [s in step.turbo_states for s in STATES]
     last = np.array([s.last_principal for s in steps], dtype=bool)
     group_states = np.array([[s in states for s in STATES] for states, _ in terms.groups])
     starts = np.cumsum([0] + [len(group) for _, group in terms.groups]).astype(np.int64)
-    return (verbs, notes, pro_rata, last, group_states, starts, pro_rata.any(axis=0))
+    return (verbs, notes, pro_rata, last, group_states, starts, pro_rata.any(axis=0), turbo)
 
 # ----------------------------------------------------------------------------------------------
 # Principal allocation (the rules as array statements; the compiled period's ``_split`` in

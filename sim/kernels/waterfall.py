@@ -124,7 +124,8 @@ def run_period(t, opts, params, xs, terms_k, terms_t, terms_p, monitor, state_k,
         flags_p: Active, ever breached, (2, paths), bool, updated.
         program: (verbs, notes per step (steps, notes + 1) with the count first, pro-rata
             states (steps, 3), last principal step, group states (groups, 3), group starts
-            (groups + 1,), states in which any step splits principal pro rata (3,)).
+            (groups + 1,), states in which any step splits principal pro rata (3,), turbo
+            states (steps, 3)).
         out: ``notes_out``, ``deal_out``, ``flags_out`` (module docstring), breach state
             reported (periods, triggers, paths) bool, tested values reported (same shape).
         work: Work space: floats (N_SCRATCH, paths), bools (N_BOOL_SCRATCH, paths) and

@@ -212,16 +212,20 @@ def _reinvest(t, opts, x_capacity, flags_p, deal_out, scratch, bscratch):
 @njit(cache=True)
 def _pay_principal(k, t, pdl, program, state_k, notes_out, scratch, bscratch, kscratch):
     """pay_principal step ``k`` on every path: pro rata on the paths whose state says so
-    (outside a wind-up), sequentially elsewhere (``_pay_principal`` and ``_allocate``).
+    (outside a wind-up), sequentially elsewhere (``_pay_principal`` and ``_allocate``); the
+    principal amount, or all the cash left where the step is turbo in the path's state.
 
     Each pass over the paths is short, so that the processor overlaps many paths.
     """
-    step_notes, pro_states, last = program[1], program[2], program[3][k]
+    step_notes, pro_states, last, turbo = program[1], program[2], program[3][k], program[7]
     n, n_paths = step_notes[k, 0], scratch.shape[1]
     amount, total, rem = scratch[S_AMOUNT], scratch[S_TOTAL], scratch[S_REM]
     pays, pro = kscratch[2], bscratch[B_PRO]
     for p in range(n_paths):
-        cap = _min(_principal_available(p, pdl, scratch, bscratch), scratch[S_CASH, p])
+        all_cash = ((turbo[k, 0] and bscratch[B_REV, p]) or (turbo[k, 1] and bscratch[B_AMO, p])
+                    or (turbo[k, 2] and bscratch[B_ACC, p]))
+        cap = scratch[S_CASH, p] if all_cash else _min(
+            _principal_available(p, pdl, scratch, bscratch), scratch[S_CASH, p])
         amount[p] = cap if bscratch[B_MASK, p] else 0.0
         rem[p] = amount[p]
         pro[p] = ((pro_states[k, 0] and bscratch[B_REV, p])
