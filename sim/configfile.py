@@ -24,6 +24,7 @@ than a short excerpt of a value.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
 from types import UnionType
@@ -37,7 +38,7 @@ from sim.yamlsafe import YamlLimitError, load_yaml
 
 __all__ = ["MAX_BASE_CHAIN", "MAX_FILE_BYTES", "ConfigError", "ConfigWarning",
            "deal_file_as_config", "format_errors", "manifest_as_config", "merge_over_base",
-           "read_config_file", "short_value"]
+           "read_config_file", "section_at", "short_value"]
 
 MAX_FILE_BYTES = 256 * 1024
 """Largest config or deal file read (a shipped config is about 3 kB)."""
@@ -302,6 +303,31 @@ def _section_of(schema: Any, key: object) -> Any:
     if get_origin(ann) is list:
         return None
     return _model_in(ann)
+
+
+def section_at(schema: Any, parts: Sequence[object]) -> Any:
+    """The schema of the value at key path ``parts`` below ``schema`` when it is a section
+    (it merges over a base): a model class, or ``("items", Model)`` for a mapping or list of
+    sections (``collections.channels``, ``collections.ladder``), whose items are sections;
+    None for every other value (it replaces) and for a path the schema does not have."""
+    for part in parts:
+        if schema is None:
+            return None
+        schema = _section_of(schema, part) or _list_of_sections(schema, part)
+    return schema
+
+
+def _list_of_sections(schema: Any, key: object) -> Any:
+    """``("items", Model)`` when ``key`` of the model ``schema`` is a list of sections (its
+    items merge when addressed by position, ``collections.ladder.0``), else None."""
+    if not (isinstance(schema, type) and issubclass(schema, BaseModel) and isinstance(key, str)
+            and key in schema.model_fields):
+        return None
+    ann = schema.model_fields[key].annotation
+    while get_origin(ann) is Annotated:
+        ann = get_args(ann)[0]
+    item = _model_in(ann) if get_origin(ann) is list else None
+    return ("items", item) if item is not None else None
 
 
 def merge_over_base(base: dict, override: dict, schema: Any, *, where: str = "",

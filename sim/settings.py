@@ -8,7 +8,8 @@ manifest records the change as an override of the config file (``creditsim compa
 among the keys that differ), so the run can be reproduced with ``--from-manifest``.
 
 A key is the dotted path of a config value as ``creditsim config-reference`` (docs/CONFIG.md)
-lists it, with list items by position: ``collections.ladder.0.every_days``. A value is read
+lists it, with list items by position (``collections.ladder.0.every_days``) and the keys of
+a mapping keyed by numbers as digits (``spending.plan_mix.3``, the 3-month plan). A value is read
 as YAML: ``20``, ``0.5``, ``true``, ``null``, ``[3, 6, 12]``, ``{3: 0.5, 6: 0.5}``, with one
 addition: a number in scientific notation (``1e3``, ``2.5e-2``, ``-1E+4``, ``.5e1``) is a
 number, as YAML 1.2 reads it, where YAML 1.1 (PyYAML's rules) reads ``1e3`` as the string
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.config import RunConfig, validate_config
-from sim.configfile import ConfigError
+from sim.configfile import ConfigError, section_at
 from sim.yamlsafe import YamlLimitError, _LimitedLoader
 
 EXAMPLE = "collections.collectors.count=20"
@@ -76,41 +77,64 @@ def parse_setting(text: str) -> tuple[list[str], Any]:
     return [p.strip() for p in parts], value
 
 
-def _child(node: Any, part: str, done: list[str], text: str) -> Any:
-    """The item ``part`` of a mapping or list of the config, or a ConfigError naming what
-    is there instead."""
+def _key_in(node: dict, part: str) -> Any:
+    """The key of the mapping ``node`` that the dotted key part ``part`` names: the text
+    itself, or an integer key written as its decimal text (``spending.plan_mix.3`` names
+    the plan term 3, a mapping keyed by numbers); None when there is none."""
+    if part in node:
+        return part
+    return next((k for k in node if isinstance(k, int) and not isinstance(k, bool)
+                 and str(k) == part), None)
+
+
+def _key_order(key: Any) -> tuple:
+    """Numbers first, in order (``0, 3, 6, 12``), then text."""
+    number = isinstance(key, int | float) and not isinstance(key, bool)
+    return (0, key, "") if number else (1, 0, str(key))
+
+
+def _child(node: Any, part: str, done: list[str], text: str) -> tuple[Any, Any]:
+    """The key ``part`` names in a mapping or list of the config and its item, or a
+    ConfigError naming what is there instead."""
     where = ".".join(done) or "the config"
     if isinstance(node, dict):
-        if part in node:
-            return node[part]
-        keys = sorted(str(k) for k in node)
-        close = difflib.get_close_matches(part, keys, n=3)
+        key = _key_in(node, part)
+        if key is not None:
+            return key, node[key]
+        keys = [str(k) for k in sorted(node, key=_key_order)]
+        close = [k for k in difflib.get_close_matches(part, keys, n=3) if k != part]
         hint = f"did you mean {', '.join(close)}? " if close else ""
         raise ConfigError(f"--set {text!r}: {where} has no key {part!r}; {hint}its keys are: "
-                          f"{', '.join(keys)}")
+                          f"{', '.join(keys)}" + _whole_mapping_hint(done, node))
     if isinstance(node, list):
         if part.isdigit() and int(part) < len(node):
-            return node[int(part)]
+            return int(part), node[int(part)]
         raise ConfigError(f"--set {text!r}: {where} is a list of {len(node)} item(s); give "
                           f"a position 0-{len(node) - 1}, not {part!r}")
     raise ConfigError(f"--set {text!r}: {where} is a single value ({node!r}); it has no "
                       f"part {part!r}")
 
 
+def _whole_mapping_hint(done: list[str], node: dict) -> str:
+    """For a mapping that is one value (``spending.plan_mix``), not a section: how to give
+    it a new key (set the whole mapping)."""
+    if not done or section_at(RunConfig, done) is not None:
+        return ""
+    example = ", ".join(f"{k}: ..." for k in sorted(node, key=_key_order)[:2])
+    return (f" (to give it other keys, set the whole mapping: --set "
+            f"'{'.'.join(done)}={{{example}}}')")
+
+
 def _assign(data: dict, parts: list[str], value: Any, text: str) -> None:
     """Set ``value`` at the key path ``parts`` of the JSON-form config ``data``."""
     node: Any = data
     for i, part in enumerate(parts[:-1]):
-        node = _child(node, part, parts[:i], text)
+        node = _child(node, part, parts[:i], text)[1]
         if node is None:  # an optional section left out: it starts empty
             raise ConfigError(f"--set {text!r}: {'.'.join(parts[:i + 1])} is not set in this "
                               "config; set the whole section in a config file instead")
-    last = parts[-1]
-    _child(node, last, parts[:-1], text)  # the key must exist
-    if isinstance(node, list):
-        node[int(last)] = value
-    else:
-        node[last] = value
+    key, _ = _child(node, parts[-1], parts[:-1], text)  # the key must exist
+    node[key] = value
 
 
 def _deal_file(name: str, text: str) -> dict:

@@ -303,3 +303,32 @@ def test_a_deal_may_be_set_by_a_shipped_deals_name_or_a_file(standard, tmp_path)
     assert message.startswith("--set 'deal=card_trus': ") and "shipped deals: " in message
     assert "card_trust" in message and "\n" not in message
     assert apply_settings(standard, ["deal=null"]).deal is None
+
+
+def test_a_key_part_names_a_number_key_by_its_digits(standard):
+    """``spending.plan_mix.3`` is the plan term 3: the mappings keyed by plan terms have
+    numbers as keys, and a dotted key's parts are text."""
+    changed = apply_settings(standard, ["spending.plan_mix.3=0.25",
+                                        "billing.instalment_fee.3=0.01"])
+    assert changed.spending.plan_mix[3] == 0.25
+    assert changed.billing.instalment_fee[3] == 0.01
+    assert {k: v for k, v in changed.spending.plan_mix.items() if k != 3} == {
+        k: v for k, v in standard.spending.plan_mix.items() if k != 3}
+    assert set(changed.spending.plan_mix) == set(standard.spending.plan_mix)  # no key '3'
+    # text keys as before
+    assert apply_settings(standard, ["collections.channels.sms.cost=0.3"]) \
+        .collections.channels["sms"].cost == 0.3
+
+
+@pytest.mark.parametrize(("setting", "says"), [
+    ("billing.instalment_fee.9=0.01",
+     "billing.instalment_fee has no key '9'; its keys are: 3, 6, 12 (to give it other keys, "
+     "set the whole mapping: --set 'billing.instalment_fee={3: ..., 6: ...}')"),
+    ("spending.plan_mix.x=0.1", "spending.plan_mix has no key 'x'; its keys are: 0, 3, 6, 12"),
+])
+def test_a_number_key_that_is_not_there_is_not_suggested_back(standard, setting, says):
+    with pytest.raises(ConfigError) as err:
+        apply_settings(standard, [setting])
+    message = str(err.value)
+    assert says in message and "\n" not in message
+    assert "did you mean" not in message
