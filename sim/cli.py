@@ -84,6 +84,7 @@ def _quantile(text: str) -> float:
 
 def cmd_run(args: argparse.Namespace) -> int:
     import sim
+    from sim.config import load_config
     from sim.settings import configure
     from sim.shipped import resolve_config
 
@@ -98,15 +99,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.config is None:
         raise ValueError("give a CONFIG file to run, or --from-manifest RUN to rerun a stored run")
     config = resolve_config(args.config)
-    given = configure(config, args.deal, args.set)  # validated once, after both
+    # read once (a file's warnings are said once), --deal and --set validated after both;
+    # the manifest records what they changed from the file
+    given = load_config(configure(config, args.deal, args.set))
     if not args.quiet:
         _say_estimate(given, args)
     result = None
     try:
         result = sim.run(given, paths=args.paths, seed=args.seed,
                          workers=args.workers, out=args.out, scheduler=args.scheduler,
-                         progress=not args.quiet,
-                         base=config if args.deal or args.set else None)
+                         progress=not args.quiet, base=config)
         if not args.quiet:
             _print_summary(result)
         print(result.path)
@@ -120,12 +122,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _say_estimate(config, args: argparse.Namespace) -> None:  # noqa: ANN001 - path or RunConfig
+def _say_estimate(cfg, args: argparse.Namespace) -> None:  # noqa: ANN001 - a RunConfig
     """Before a large run, its estimated time and disk (:mod:`sim.estimate`), on stderr."""
-    from sim.config import load_config
     from sim.estimate import estimate_run
 
-    cfg = load_config(config)
     estimate = estimate_run(cfg, cfg.paths if args.paths is None else args.paths,
                             args.workers, None if args.scheduler else args.out)
     if estimate is not None:
@@ -694,7 +694,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "configs/deals/baitiao_2015.yaml; 'none' runs without one")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="change one config value, e.g. --set collections.collectors.count=20 "
-                        "(repeatable; keys as in docs/CONFIG.md, list items by position)")
+                        "(repeatable; keys as in docs/CONFIG.md, list items by position, plan "
+                        "terms by number: spending.plan_mix.3); a mapping given to a section, "
+                        "--set 'book={initial_borrowers: 200}', merges into it as a config "
+                        "file's section merges with its base's: the keys it does not give "
+                        "keep their values")
     p.add_argument("--quiet", action="store_true", help="print only the run folder")
     p.set_defaults(func=cmd_run)
 
@@ -855,10 +859,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         stops = (handled(signal.SIGTERM, _sigterm_as_ctrl_c) if handler in STORING
                  else nullcontext())
         with warnings.catch_warnings(), stops:
-            # once each: a command may read its config file twice (the run's estimate, then
-            # the run), and would repeat the file's warnings
-            warnings.simplefilter("default", ConfigWarning)
-            warnings.showwarning = _show_warning
+            # once each: a command may read a config file more than once (run-set's configs
+            # and their bases), and the "default" filter's memory of what it said is cleared
+            # whenever a library changes the filters (pandas does, computing a summary)
+            warnings.simplefilter("always", ConfigWarning)
+            warnings.showwarning = _once_each(_show_warning)
             return handler(args)
     except (ConfigError, RunNotFound, FileExistsError, ValueError) as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
@@ -874,6 +879,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         err_console.print("interrupted; runs already stored are complete, a run in progress "
                           "was not written", highlight=False)
         return 130
+
+
+def _once_each(show: Callable[..., None]) -> Callable[..., None]:
+    """``show``, called once for each config warning's text (every other warning as given)."""
+    said: set[str] = set()
+
+    def shown(message, category, *args, **kwargs) -> None:  # noqa: ANN001
+        if issubclass(category, ConfigWarning):
+            if str(message) in said:
+                return
+            said.add(str(message))
+        show(message, category, *args, **kwargs)
+
+    return shown
 
 
 def _show_warning(message, category, *_args, **_kwargs) -> None:  # noqa: ANN001

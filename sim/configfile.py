@@ -331,7 +331,7 @@ def _list_of_sections(schema: Any, key: object) -> Any:
 
 
 def merge_over_base(base: dict, override: dict, schema: Any, *, where: str = "",
-                    source: str = "config", warn: bool = True) -> dict:
+                    source: str = "config", warn: bool = True, over: str = "the base's") -> dict:
     """``base`` with ``override`` applied: sections merge, every other value replaces.
 
     Args:
@@ -341,6 +341,8 @@ def merge_over_base(base: dict, override: dict, schema: Any, *, where: str = "",
         where: key path prefix of these mappings, for warnings.
         source: the overriding file, for warnings.
         warn: whether to warn (:class:`ConfigWarning`) when a replaced mapping drops keys.
+        over: whose values ``base`` holds, for warnings ("the base's"; ``--set`` changes
+            "the config's").
     """
     out = dict(base)
     for key, value in override.items():
@@ -348,13 +350,13 @@ def merge_over_base(base: dict, override: dict, schema: Any, *, where: str = "",
         sub = _section_of(schema, key)
         if isinstance(value, dict) and isinstance(old, dict) and sub is not None:
             out[key] = merge_over_base(old, value, sub, where=f"{where}{key}.", source=source,
-                                       warn=warn)
+                                       warn=warn, over=over)
             continue
         if warn and isinstance(value, dict) and isinstance(old, dict) and set(old) - set(value):
             dropped = ", ".join(short_value(k, 20) for k in sorted(set(old) - set(value), key=str))
             warnings.warn(
-                f"{source}: {where}{key} replaces the base's value as a whole (it is one value, "
-                f"not a section): the base's entries {dropped} are dropped; list every entry "
+                f"{source}: {where}{key} replaces {over} value as a whole (it is one value, "
+                f"not a section): {over} entries {dropped} are dropped; list every entry "
                 f"you mean to keep", ConfigWarning, stacklevel=2)
         out[key] = value
     return out

@@ -13,6 +13,7 @@ from __future__ import annotations
 import platform
 import re
 import subprocess
+import warnings
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -234,12 +235,14 @@ def provenance(config: Any, final: dict, base: str | Path | None = None) -> dict
     ``paths`` and ``seed`` (the manifest records the run's own); all three are empty or
     None when the run did not come from a file.
     """
-    from sim.config import load_config
+    from sim.config import ConfigWarning, load_config
 
     source = config if isinstance(config, str | Path) else base
     if source is None:
         return {"config_name": None, "config_file": None, "overrides": {}}
-    named = load_config(Path(source)).model_dump(mode="json")
+    with warnings.catch_warnings():  # said when the run's config was read from the file
+        warnings.simplefilter("ignore", ConfigWarning)
+        named = load_config(Path(source)).model_dump(mode="json")
     overrides = {k: v for k, v in config_overrides(named, final).items()
                  if k not in ("paths", "seed")}
     return {"config_name": Path(source).stem, "config_file": str(source), "overrides": overrides}

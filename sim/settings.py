@@ -14,7 +14,12 @@ as YAML: ``20``, ``0.5``, ``true``, ``null``, ``[3, 6, 12]``, ``{3: 0.5, 6: 0.5}
 addition: a number in scientific notation (``1e3``, ``2.5e-2``, ``-1E+4``, ``.5e1``) is a
 number, as YAML 1.2 reads it, where YAML 1.1 (PyYAML's rules) reads ``1e3`` as the string
 "1e3" (it wants a dot and a signed exponent); config files read it as the number too
-(:data:`sim.yamlsafe.SCIENTIFIC`). Every key is checked against the config before
+(:data:`sim.yamlsafe.SCIENTIFIC`). A value meets the config's as a config file's meets its
+``base:`` (:func:`sim.configfile.merge_over_base`): a mapping given to a section merges into
+it (``book={initial_borrowers: 200}`` keeps the book's horizon and intake, and a later
+``book.horizon_months=12`` finds its key), and every other value replaces, a mapping that is
+one value (``spending.plan_mix``) with the file's warning when it drops entries. Every key is
+checked against the config before
 anything runs, and the changed config is validated as a whole, as a config file is.
 ``--deal FILE`` (:func:`with_deal`) swaps the config's whole deal for a deal file's.
 """
@@ -30,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.config import RunConfig, validate_config
-from sim.configfile import ConfigError, section_at
+from sim.configfile import ConfigError, merge_over_base, section_at
 from sim.yamlsafe import YamlLimitError, _LimitedLoader
 
 EXAMPLE = "collections.collectors.count=20"
@@ -125,16 +130,36 @@ def _whole_mapping_hint(done: list[str], node: dict) -> str:
             f"'{'.'.join(done)}={{{example}}}')")
 
 
-def _assign(data: dict, parts: list[str], value: Any, text: str) -> None:
-    """Set ``value`` at the key path ``parts`` of the JSON-form config ``data``."""
+def _assign(data: dict, parts: list[str], value: Any, text: str, whole: bool = False) -> None:
+    """Set ``value`` at the key path ``parts`` of the JSON-form config ``data``, as a config
+    file's value meets its base's (:func:`sim.configfile.merge_over_base`): a mapping given
+    to a section (``book={initial_borrowers: 200}``) merges into it, any other value
+    replaces (a mapping that is one value, such as ``spending.plan_mix``, with the file's
+    warning when it drops entries); ``whole``: replace all the same (a deal file)."""
     node: Any = data
     for i, part in enumerate(parts[:-1]):
         node = _child(node, part, parts[:i], text)[1]
         if node is None:  # an optional section left out: it starts empty
             raise ConfigError(f"--set {text!r}: {'.'.join(parts[:i + 1])} is not set in this "
                               "config; set the whole section in a config file instead")
-    key, _ = _child(node, parts[-1], parts[:-1], text)  # the key must exist
-    node[key] = value
+    key, old = _child(node, parts[-1], parts[:-1], text)  # the key must exist
+    if whole:
+        node[key] = value
+        return
+    where = "".join(f"{p}." for p in parts[:-1])
+    node[key] = merge_over_base({key: old}, {key: value}, section_at(RunConfig, parts[:-1]),
+                                where=where, source=f"--set {text!r}", over="the config's")[key]
+
+
+def _given_keys(parts: list[str], value: Any) -> set[str]:
+    """The dotted keys a setting gives: its own, and those inside a mapping it gives
+    (``macro={scenario: recession}`` gives ``macro`` and ``macro.scenario``)."""
+    key = ".".join(parts)
+    keys = {key}
+    if isinstance(value, dict):
+        for k, v in value.items():
+            keys |= _given_keys([key, str(k)], v)
+    return keys
 
 
 def _deal_file(name: str, text: str) -> dict:
@@ -172,10 +197,12 @@ def _read_deal(name: str) -> dict:
 def apply_settings(config: RunConfig, settings: list[str] | None) -> RunConfig:
     """``config`` with every ``KEY=VALUE`` of ``settings`` applied, validated as a whole.
 
-    Later settings of the same key win. ``deal=NAME`` takes a deal file or a shipped deal's
-    name, as ``deal:`` does in a config file. Setting ``macro.scenario`` without a
-    ``macro.shock...`` setting drops the old scenario's shock, so that the new scenario's
-    applies (as when a config file names a scenario and no shock).
+    Later settings of the same key win. A mapping given to a section merges into it, as a
+    config file's over its base (:func:`_assign`). ``deal=NAME`` takes a deal file or a
+    shipped deal's name, as ``deal:`` does in a config file, and replaces the whole deal.
+    Setting ``macro.scenario`` (also inside ``macro={...}``) without a ``macro.shock...``
+    setting drops the old scenario's shock, so that the new scenario's applies (as when a
+    config file names a scenario and no shock).
 
     Raises:
         ConfigError: a malformed setting, a key the config does not have, or a value the
@@ -197,11 +224,13 @@ def settled(data: dict, settings: list[str] | None, name: str, deal: str | None 
     """
     settings = settings or []
     parsed = [(text, *parse_setting(text)) for text in settings]
+    keys: set[str] = set()
     for text, parts, value in parsed:
-        if parts == ["deal"] and isinstance(value, str):  # a deal file, as `deal:` names one
+        whole = parts == ["deal"] and isinstance(value, str)
+        if whole:  # a deal file, as `deal:` names one: a whole deal
             value = _deal_file(value, text)
-        _assign(data, parts, value, text)
-    keys = {".".join(parts) for _, parts, _ in parsed}
+        _assign(data, parts, value, text, whole)
+        keys |= _given_keys(parts, {} if whole else value)
     if "macro.scenario" in keys and not any(k.startswith("macro.shock") for k in keys):
         data["macro"]["shock"] = None
     given = ([f"--deal {deal}"] if deal is not None else []) + [f"--set {t}" for t in settings]

@@ -332,3 +332,66 @@ def test_a_number_key_that_is_not_there_is_not_suggested_back(standard, setting,
     message = str(err.value)
     assert says in message and "\n" not in message
     assert "did you mean" not in message
+
+
+def test_a_mapping_given_to_a_section_merges_into_it_as_a_files_section(standard, tmp_path):
+    """``--set 'book={initial_borrowers: 200}'`` keeps the book's other keys, as a config
+    file with ``base:`` that gives the same mapping does, and a later setting of another
+    key of the section finds it."""
+    changed = apply_settings(standard, ["book={initial_borrowers: 200}"])
+    assert changed.book.initial_borrowers == 200
+    assert changed.book.horizon_months == standard.book.horizon_months
+    assert changed.book.new_borrowers_per_month == standard.book.new_borrowers_per_month
+    derived = tmp_path / "derived.yaml"
+    derived.write_text(f"base: {CONFIGS / 'standard.yaml'}\nname: standard\n"
+                       "book: {initial_borrowers: 200}\n")
+    assert changed == load_config(derived)
+    later = apply_settings(standard, ["book={initial_borrowers: 200}", "book.horizon_months=72"])
+    assert (later.book.initial_borrowers, later.book.horizon_months) == (200, 72)
+
+
+def test_mappings_merge_into_list_items_and_mappings_of_sections(standard):
+    changed = apply_settings(standard, ["collections.ladder.0={every_days: 3}",
+                                        "collections.channels={sms: {cost: 0.3}}"])
+    step, was = changed.collections.ladder[0], standard.collections.ladder[0]
+    assert step.every_days == 3 and step.model_copy(update={"every_days": was.every_days}) == was
+    assert changed.collections.channels["sms"].cost == 0.3
+    assert changed.collections.channels["email"] == standard.collections.channels["email"]
+    assert changed.collections.channels["sms"].model_copy(
+        update={"cost": standard.collections.channels["sms"].cost}) == \
+        standard.collections.channels["sms"]
+
+
+def test_a_mapping_that_is_one_value_replaces_with_the_files_warning(standard):
+    from sim.configfile import ConfigWarning
+
+    with pytest.warns(ConfigWarning) as said:
+        changed = apply_settings(standard, ["spending={plan_mix: {12: 1.0}}"])
+    assert changed.spending.plan_mix == {12: 1.0}
+    assert changed.spending.purchase_prob == standard.spending.purchase_prob
+    assert [str(w.message) for w in said] == [
+        "--set 'spending={plan_mix: {12: 1.0}}': spending.plan_mix replaces the config's value "
+        "as a whole (it is one value, not a section): the config's entries 0, 3, 6 are "
+        "dropped; list every entry you mean to keep"]
+
+
+def test_a_scenario_given_inside_a_mapping_brings_its_shock(standard):
+    recession = load_config(CONFIGS / "recession.yaml")
+    changed = apply_settings(standard, ["macro={scenario: recession}"])
+    assert changed.macro.shock == recession.macro.shock
+
+
+@pytest.mark.parametrize("quiet", [[], ["--quiet"]])
+def test_a_files_warning_is_said_once_per_run(tiny_yaml, tmp_path, capsys, quiet):
+    """The config file is read for the estimate, the run and the manifest's overrides; its
+    warning (a plan_mix that drops the base's entries) is said once."""
+    base = tmp_path / "base.yaml"
+    base.write_text(f"base: {tiny_yaml.name}\nspending: {{plan_mix: {{0: 0.5, 3: 0.5}}}}\n")
+    derived = tmp_path / "derived.yaml"
+    derived.write_text("base: base.yaml\nspending: {plan_mix: {0: 1.0}}\n")
+    for extra in ([], ["--set", "collections.collectors.count=7"]):
+        rc = main(["run", str(derived), "--paths", "1", "--out", str(tmp_path / "runs"),
+                   *quiet, *extra])
+        assert rc == 0
+        err = " ".join(capsys.readouterr().err.split())
+        assert err.count("spending.plan_mix replaces the base's value as a whole") == 1, err
