@@ -14,7 +14,10 @@ its base is decided by the config's models, not by the shape of the YAML:
   distribution the override wrote. When a replaced mapping drops keys of the base's, a
   :class:`ConfigWarning` says so;
 - ``deal:`` given as a file name is a whole deal and replaces the base's deal; ``deal:``
-  given as a mapping is a section and merges.
+  given as a mapping is a section and merges. A deal that gives new ``notes`` and keeps an
+  order its base wrote out for other notes (``priority_of_payments``, as the shipped deals
+  write theirs) is refused with the fix: write the order, or ``priority_of_payments: null``
+  for the default order.
 
 Every limit (file size, nesting, aliases, the ``base`` chain) is refused with a
 :class:`ConfigError` naming the file and what is allowed. Error messages never echo more
@@ -362,6 +365,48 @@ def merge_over_base(base: dict, override: dict, schema: Any, *, where: str = "",
     return out
 
 
+def inherited_order(override: object, merged: object) -> list[str]:
+    """The notes that a deal mapping ``merged`` pays in the priority of payments it inherits
+    from its base (the states that ``override``, the deal over the base, does not write)
+    and that its notes, which ``override`` changed, do not name; [] otherwise."""
+    from sim.abs.deal import STATES, notes_unknown_to_order
+
+    if not (isinstance(override, dict) and "notes" in override):
+        return []
+    own = override.get("priority_of_payments", {})
+    if not isinstance(own, dict):  # null (the default order), or a value validation refuses
+        return []
+    return notes_unknown_to_order(merged, tuple(s for s in STATES if s not in own))
+
+
+def inherited_order_refusal(where: str, unknown: list[str], merged: dict, origin: str,
+                            null: str) -> str:
+    """The message for a deal whose new notes leave an inherited priority of payments
+    (from ``origin``) paying the notes ``unknown``: write the order, or (``null``, how to
+    say it) take the default order."""
+    names = [n.get("name") for n in merged.get("notes", []) if isinstance(n, dict)]
+    return (f"{where}priority_of_payments comes from {origin}, written for its notes: it "
+            f"pays {', '.join(unknown)}, which this deal does not have (its notes: "
+            f"{', '.join(map(str, names))}); write priority_of_payments for these notes, or "
+            f"{null} for the default order (fees, each note's interest from the most senior "
+            f"down, principal, reserve, residual)")
+
+
+def _check_inherited_order(path: Path, base_file: Path, override: dict, merged: dict,
+                           of_deal: bool) -> None:
+    """Refuse a deal file (``of_deal``), or a config's ``deal:`` mapping, that gives new
+    notes and keeps its base's written-out order for other notes."""
+    given, deal = (override, merged) if of_deal else (override.get("deal"), merged.get("deal"))
+    unknown = inherited_order(given, deal)
+    if unknown and isinstance(deal, dict):
+        origin, where, null = ((f"the base deal {base_file.name}", "",
+                                "give 'priority_of_payments: null'") if of_deal else
+                               (f"the deal of the base config {base_file.name}", "deal.",
+                                "give 'priority_of_payments: null' in deal:"))
+        raise ConfigError(f"{path}: "
+                          + inherited_order_refusal(where, unknown, deal, origin, null))
+
+
 # -- reading files -----------------------------------------------------------------------------
 def _read_text(path: Path) -> str:
     if path.is_dir():
@@ -496,9 +541,11 @@ def read_config_file(path: Path, schema: Any, _seen: tuple[Path, ...] = (),
     if "base" in data:  # a run config's base is a run config; a deal file's, a deal
         model = _model_in(schema)
         of_deal = model is not None and "deal" not in model.model_fields
-        base = read_config_file(_file_name(path, "base", data.pop("base"), of_deal), schema,
-                                seen, _is_base=True)
-        data = merge_over_base(base, data, schema, source=str(path))
+        base_file = _file_name(path, "base", data.pop("base"), of_deal)
+        base = read_config_file(base_file, schema, seen, _is_base=True)
+        override, data = data, merge_over_base(base, data, schema, source=str(path))
+        if not _is_base:  # a file read as a base may be completed by the file over it
+            _check_inherited_order(path, base_file, override, data, of_deal)
     if deal_file is not None:
         data["deal"] = deal_file
     return data

@@ -231,3 +231,61 @@ def test_a_reordered_deal_file_runs_from_the_command_line(tmp_path):
     columns = list(log.columns)
     assert {"reserve_requirement", "excess_spread", "excess_spread_gross",
             f"balance_end:{names[0]}", "trigger_excess_spread_3m_value"} <= set(columns)
+
+
+# -- a deal derived from another -------------------------------------------------------------------
+
+
+NEW_NOTES = ("notes:\n  - {name: senior, size: 0.8, coupon: 0.05}\n"
+             "  - {name: junior, size: 0.2, coupon: 0.0}\n")
+
+
+def test_a_null_priority_of_payments_is_the_default_order_in_every_state():
+    deal = Deal.model_validate({**with_steps(THREE, "accelerated", MEZZ_AFTER_SENIOR_PRINCIPAL),
+                                "priority_of_payments": None})
+    for state in STATES:
+        assert deal.steps(state) == list(build_steps(deal, state))
+
+
+def test_a_derived_deal_with_new_notes_is_told_where_its_order_comes_from(tmp_path):
+    """A deal file over a shipped deal (which writes out its order for its own notes) that
+    gives other notes: refused with the fix; ``priority_of_payments: null`` takes the default
+    order of the new notes; ``{}`` keeps the base's order and is refused the same way."""
+    from sim.config import read_deal_yaml
+
+    derived = tmp_path / "derived.yaml"
+    for tail in ("", "priority_of_payments: {}\n"):
+        derived.write_text(f"base: baitiao_2015\n{NEW_NOTES}{tail}")
+        with pytest.raises(ConfigError) as err:
+            read_deal_yaml(derived)
+        assert str(err.value) == (
+            f"{derived}: priority_of_payments comes from the base deal baitiao_2015.yaml, "
+            "written for its notes: it pays mezzanine, subordinated, which this deal does not "
+            "have (its notes: senior, junior); write priority_of_payments for these notes, or "
+            "give 'priority_of_payments: null' for the default order (fees, each note's "
+            "interest from the most senior down, principal, reserve, residual)")
+    derived.write_text(f"base: baitiao_2015\n{NEW_NOTES}priority_of_payments: null\n")
+    deal = Deal.model_validate(read_deal_yaml(derived))
+    assert [n.name for n in deal.notes] == ["senior", "junior"]
+    for state in STATES:
+        assert deal.steps(state) == list(build_steps(deal, state))
+    # a deal read as a base may be completed by the file over it
+    over = tmp_path / "over.yaml"
+    derived.write_text(f"base: baitiao_2015\n{NEW_NOTES}")
+    over.write_text("base: derived.yaml\npriority_of_payments: null\n")
+    assert Deal.model_validate(read_deal_yaml(over)).steps("revolving") == \
+        list(build_steps(deal, "revolving"))
+
+
+def test_a_configs_deal_with_new_notes_is_told_its_order_comes_from_the_base(tmp_path):
+    config = tmp_path / "run.yaml"
+    indented = NEW_NOTES.replace("\n  ", "\n    ").replace("notes:", "  notes:")
+    config.write_text(f"base: baseline\ndeal:\n{indented}")
+    with pytest.raises(ConfigError) as err:
+        load_config(config)
+    assert str(err.value).startswith(
+        f"{config}: deal.priority_of_payments comes from the deal of the base config "
+        "baseline.yaml, written for its notes: it pays mezzanine, subordinated")
+    assert "give 'priority_of_payments: null' in deal: for the default order" in str(err.value)
+    config.write_text(f"base: baseline\ndeal:\n{indented}  priority_of_payments: null\n")
+    assert [n.name for n in load_config(config).deal.notes] == ["senior", "junior"]

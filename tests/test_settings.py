@@ -395,3 +395,19 @@ def test_a_files_warning_is_said_once_per_run(tiny_yaml, tmp_path, capsys, quiet
         assert rc == 0
         err = " ".join(capsys.readouterr().err.split())
         assert err.count("spending.plan_mix replaces the base's value as a whole") == 1, err
+
+
+def test_new_notes_set_on_a_written_out_order_are_told_how_to_take_the_default(standard):
+    notes = "deal.notes=[{name: a, size: 1.0, coupon: 0.05}]"
+    with pytest.raises(ConfigError) as err:
+        apply_settings(standard, [notes])
+    assert str(err.value) == (
+        f"--set '{notes}': deal.priority_of_payments comes from the config's deal "
+        "(baitiao-2015), written for its notes: it pays senior, mezzanine, subordinated, which "
+        "this deal does not have (its notes: a); write priority_of_payments for these notes, "
+        "or add --set deal.priority_of_payments=null for the default order (fees, each note's "
+        "interest from the most senior down, principal, reserve, residual)")
+    deal = apply_settings(standard, [notes, "deal.priority_of_payments=null"]).deal
+    assert [str(s) for s in deal.steps("amortising")] == [
+        "pay_fees", "pay_interest ['a']", "pay_principal ['a'] (sequential)", "fund_reserve",
+        "pay_residual"]

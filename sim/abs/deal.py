@@ -14,7 +14,7 @@ from collections import Counter
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from sim.strict import StrictModel
 
@@ -311,7 +311,8 @@ def _check_list(deal: Deal, state: str, steps: list[Step]) -> None:
         unknown = [n for n in step.notes if n not in names]
         if unknown:
             raise ValueError(f"{where}.{k} ({step}): unknown note(s) {unknown}; the deal's notes "
-                             f"are {names}")
+                             f"are {names}: write the order for these notes, or give "
+                             "priority_of_payments: null for the default order")
     verbs = Counter(s.verb for s in steps)
     exactly = {Verb.PAY_FEES: 1, Verb.FUND_RESERVE: 1, Verb.PAY_RESIDUAL: 1,
                Verb.PAY_SWAP: int(deal.swap is not None),
@@ -345,6 +346,23 @@ def _check_notes(deal: Deal, where: str, steps: list[Step]) -> None:
         if per_note[Verb.CLEAR_PDL][name] != wanted:
             raise ValueError(f"{where}: clear_pdl for note {name!r} must appear {wanted} time(s) "
                              f"(pdl is {deal.pdl}), found {per_note[Verb.CLEAR_PDL][name]}")
+
+
+def notes_unknown_to_order(deal: object, states: tuple[str, ...] = STATES) -> list[str]:
+    """The notes that the steps of ``states`` in the priority of payments of the deal
+    mapping ``deal`` (as read from a file, not validated) pay and its ``notes`` do not name,
+    in the order first paid; [] when there are none or the mapping is not of that shape
+    (validation then says what is wrong)."""
+    if not isinstance(deal, dict) or not isinstance(deal.get("notes"), list):
+        return []
+    order = deal.get("priority_of_payments")
+    names = {n.get("name") for n in deal["notes"] if isinstance(n, dict)}
+    paid = [n for state in states if isinstance(order, dict)
+            and isinstance(order.get(state), list)
+            for step in order[state] if isinstance(step, dict)
+            and isinstance(step.get("notes"), list | tuple)
+            for n in step["notes"] if isinstance(n, str)]
+    return list(dict.fromkeys(n for n in paid if n not in names))
 
 
 def build_steps(deal: Deal | dict, state: str = "amortising") -> tuple[Step, ...]:
@@ -426,7 +444,9 @@ class Deal(_Strict):
     swap: Swap | None = Field(None, description="Interest-rate swap paying fixed.")
     priority_of_payments: PriorityOfPayments = Field(
         default_factory=PriorityOfPayments,
-        description="Ordered steps per deal state; an empty list takes the default order.",
+        description="Ordered steps per deal state; an empty list takes the default order, "
+        "and null the default order in every state (a deal file whose base writes out an "
+        "order for other notes gives null to take the default order of its own notes).",
     )
     cutoff_month: int = Field(
         12, ge=1, le=600, description="Vehicle: month of the cut-off (1 = end of the first month)."
@@ -442,6 +462,12 @@ class Deal(_Strict):
         60, ge=1, le=179,
         description="Vehicle: receivables at least this many days past due count as delinquent.",
     )
+
+    @field_validator("priority_of_payments", mode="before")
+    @classmethod
+    def _default_when_null(cls, value: object) -> object:
+        # null: the default order in every state, whatever order a base deal wrote out
+        return PriorityOfPayments() if value is None else value
 
     @model_validator(mode="after")
     def _consistent(self) -> Deal:
