@@ -260,7 +260,8 @@ def _check_order_fits_notes(deal: Any, keys: set[str],
     unknown = notes_unknown_to_order(deal, kept)
     if unknown:
         text = next(t for t, parts, value in reversed(parsed)
-                    if "deal.notes" in _given_keys(parts, value))
+                    if any(k == "deal.notes" or k.startswith("deal.notes.")
+                           for k in _given_keys(parts, value)))
         raise ConfigError(f"--set {text!r}: " + inherited_order_refusal(
             "deal.", unknown, deal, f"the config's deal ({deal.get('name')})",
             "add --set deal.priority_of_payments=null"))

@@ -411,3 +411,12 @@ def test_new_notes_set_on_a_written_out_order_are_told_how_to_take_the_default(s
     assert [str(s) for s in deal.steps("amortising")] == [
         "pay_fees", "pay_interest ['a']", "pay_principal ['a'] (sequential)", "fund_reserve",
         "pay_residual"]
+
+
+def test_a_renamed_note_is_told_the_order_names_the_old_name(standard):
+    with pytest.raises(ConfigError) as err:
+        apply_settings(standard, ["deal.notes.0.name=first"])
+    assert str(err.value).startswith(
+        "--set 'deal.notes.0.name=first': deal.priority_of_payments comes from the config's "
+        "deal (baitiao-2015), written for its notes: it pays senior, which this deal does not "
+        "have (its notes: first, mezzanine, subordinated)")

@@ -351,12 +351,15 @@ def _check_notes(deal: Deal, where: str, steps: list[Step]) -> None:
 def notes_unknown_to_order(deal: object, states: tuple[str, ...] = STATES) -> list[str]:
     """The notes that the steps of ``states`` in the priority of payments of the deal
     mapping ``deal`` (as read from a file, not validated) pay and its ``notes`` do not name,
-    in the order first paid; [] when there are none or the mapping is not of that shape
-    (validation then says what is wrong)."""
-    if not isinstance(deal, dict) or not isinstance(deal.get("notes"), list):
+    in the order first paid; [] when there are none or the mapping is not of that shape, a
+    note without a name included (validation then says what is wrong)."""
+    if not isinstance(deal, dict):
         return []
-    order = deal.get("priority_of_payments")
-    names = {n.get("name") for n in deal["notes"] if isinstance(n, dict)}
+    notes, order = deal.get("notes"), deal.get("priority_of_payments")
+    if not isinstance(notes, list) or not all(isinstance(n, dict)
+                                              and isinstance(n.get("name"), str) for n in notes):
+        return []
+    names = {n["name"] for n in notes}
     paid = [n for state in states if isinstance(order, dict)
             and isinstance(order.get(state), list)
             for step in order[state] if isinstance(step, dict)
