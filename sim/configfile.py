@@ -141,6 +141,8 @@ def format_errors(err: ValidationError, source: str, model: type[BaseModel]) -> 
             msg = "unknown key" + (f"; allowed keys here: {', '.join(allowed)}" if allowed else "")
             lines.append(f"  {path}: {msg}")
             continue
+        if e["type"] in SECTION_TYPE_ERRORS:  # not pydantic's words, which name our classes
+            msg = _not_a_section(model, e["loc"])
         msg = _readable_bound(plain_message(msg), e.get("ctx"))
         if len(msg) > 400:
             msg = msg[:400] + "..."
@@ -155,6 +157,24 @@ def format_errors(err: ValidationError, source: str, model: type[BaseModel]) -> 
     if len(errors) > MAX_ERRORS:
         lines.append(f"  ... and {len(errors) - MAX_ERRORS} more errors")
     return "\n".join(lines)
+
+
+SECTION_TYPE_ERRORS = frozenset({"model_type", "model_attributes_type"})
+"""Pydantic's error types for a section given a value that is not a mapping; their messages
+name the model's class ("a valid dictionary or instance of BookConfig")."""
+
+
+def _not_a_section(model: type[BaseModel], loc: tuple) -> str:
+    """What a section at key path ``loc`` below ``model`` must be: a mapping of its keys,
+    in their declared order (``book``: initial_borrowers, new_borrowers_per_month, ...); an
+    item of a list or mapping of sections (``collections.ladder.0``) is named as one."""
+    field = field_at(model, loc)
+    section = _model_in(field.annotation) if field is not None else None
+    if field is None or section is None or not loc:
+        return "must be a mapping of keys, not a single value or a list"
+    item = get_origin(field.annotation) in (list, dict)  # loc ends at an item's key
+    whose = f"a {loc[-2]} item's" if item and len(loc) > 1 else f"{loc[-1]}'s"
+    return f"must be a mapping of {whose} keys ({', '.join(section.model_fields)})"
 
 
 def _of_the_other_model(data: object, read_as: type[BaseModel], other: type[BaseModel]) -> bool:

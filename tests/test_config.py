@@ -159,6 +159,28 @@ def test_bad_value_names_the_path_the_value_and_what_is_allowed(data, path, show
     assert allowed in msg
 
 
+@pytest.mark.parametrize(("data", "says"), [
+    ({"book": 5}, "book = 5: must be a mapping of book's keys (initial_borrowers, "
+                  "new_borrowers_per_month, horizon_months)"),
+    ({"macro": {"shock": [1]}}, "macro.shock = [1]: must be a mapping of shock's keys "
+                                "(start_month, peak_increase, ramp_months, hold_months, "
+                                "recovery_months)"),
+    ({"collections": {"ladder": [5]}}, "collections.ladder.0 = 5: must be a mapping of a "
+                                       "ladder item's keys (channel, from_dpd, to_dpd, "
+                                       "every_days)"),
+    ({"collections": {"channels": {"sms": "x"}}}, "collections.channels.sms = 'x': must be a "
+                                                  "mapping of a channels item's keys (cost, "),
+    ({"deal": True}, "deal = True: must be a mapping of deal's keys (name, source, notes, "),
+    ({"deal": {"notes": [{"name": "A", "size": 1, "coupon": 0}], "triggers": [5]}},
+     "deal.triggers.0 = 5: must be a mapping of keys, not a single value or a list"),
+])
+def test_a_section_given_a_value_says_it_wants_a_mapping_of_its_keys(data, says):
+    """Not pydantic's "a valid dictionary or instance of BookConfig": the keys, not a class."""
+    msg = " ".join(error_of(data).split())
+    assert says in msg
+    assert "instance of" not in msg and "Config" not in msg
+
+
 @pytest.mark.parametrize(("data", "needle"), [
     ({"spending": {"plan_mix": {0: 0.5, 5: 0.5}}}, "allowed terms are [0, 3, 6, 12]"),
     ({"spending": {"plan_mix": {0: 0.0, 3: 0.0}}}, "not all zero"),

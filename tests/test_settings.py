@@ -97,6 +97,11 @@ def test_a_new_scenario_brings_its_own_shock(standard):
     ("book.horizon_months=[1", "is not a YAML value"),
     ("book.horizon_months=-3", "book.horizon_months = -3"),
     ("collections.collectors.count=20x", "unable to parse string as an integer"),
+    ("book=5", "book = 5: must be a mapping of book's keys (initial_borrowers, "
+               "new_borrowers_per_month, horizon_months)"),
+    ("deal.reserve=true", "deal.reserve = True: must be a mapping of reserve's keys "
+                          "(initial_pct, target_pct, "),
+    ("deal.notes.0=5", "deal.notes.0 = 5: must be a mapping of a notes item's keys (name, "),
 ])
 def test_bad_settings_say_what_is_wrong(standard, setting, says):
     with pytest.raises(ConfigError) as err:
