@@ -507,23 +507,29 @@ def _trace_examples(config, seed: int, path: int) -> int:  # noqa: ANN001 - a Ru
 
 
 def cmd_run_set(args: argparse.Namespace) -> int:
+    from rich.markup import escape
+
     from sim.arguments import check_store
+    from sim.config import load_config
     from sim.exports import run_set_export
     from sim.metrics import small_sample_warning
     from sim.report import run_set_table
-    from sim.scenarios.policies import run_policy_set_checked
+    from sim.scenarios.policies import repeated_policies, run_policy_set_checked
     from sim.settings import configure
     from sim.shipped import resolve_config
 
     check_store(args.out, "", 0)  # each run checks its own folder name before its work
     _check_exports(args)
     files = [resolve_config(c) for c in args.configs]
-    # the same deal and changes for every policy (a smaller book, a longer horizon...)
-    configs = [configure(f, args.deal, args.set) for f in files]
-    changed = bool(args.deal or args.set)
+    # the same deal and changes for every policy (a smaller book, a longer horizon...); each
+    # read once, and its manifest records what they changed from its file
+    configs = [load_config(configure(f, args.deal, args.set)) for f in files]
+    repeated = repeated_policies(configs, args.configs)
+    if repeated:  # as compare warns of two runs of one config, before the runs
+        err_console.print("[bold yellow]warning:[/] " + escape(repeated), highlight=False)
     runs, table, pairings = run_policy_set_checked(
         configs, paths=args.paths, seed=args.seed, workers=args.workers, out=args.out,
-        progress=not args.quiet, bases=files if changed else None)
+        progress=not args.quiet, bases=files)
     try:  # before the table: a reader that stops reading it (| head) keeps the files
         written = _export(run_set_export(table, runs, pairings, _command(args)),
                           _export_files(args))

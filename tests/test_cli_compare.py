@@ -188,6 +188,40 @@ def test_run_set_says_n_and_not_significant_from_two_paths(tmp_path, capsys):
     assert "only 2 paths" in flat(captured.err)
 
 
+def test_run_set_warns_before_running_one_config_twice(tmp_path, capsys, monkeypatch):
+    """As compare warns of two runs of one config: every difference would be 0."""
+    import sim.scenarios.policies as policies
+
+    cfg = tmp_path / "a.yaml"
+    cfg.write_text(TINY.format(n=40))
+    real, said_first = policies.run_policy_set_checked, []
+
+    def checked(*args, **kwargs):  # what was said before the runs
+        said_first.append(flat(capsys.readouterr().err))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(policies, "run_policy_set_checked", checked)
+    assert main(["run-set", str(cfg), str(cfg), "--paths", "1", "--quiet",
+                 "--out", str(tmp_path / "runs")]) == 0
+    assert said_first == [f"warning: {cfg} is given 2 times: run with the same seed and "
+                          "paths, their results are the same, so every difference between "
+                          "them is 0 (give configs that differ to compare)"]
+
+
+def test_configs_that_differ_only_in_name_are_the_same_policy():
+    from helpers_engine import tiny_config
+
+    from sim.scenarios.policies import repeated_policies
+
+    a, renamed = tiny_config(), tiny_config({"name": "copy", "description": "a copy"})
+    other = tiny_config({"collections": {"collectors": {"count": 5}}})
+    assert repeated_policies([a, other, renamed], ["a.yaml", "b.yaml", "copy.yaml"]) \
+        .startswith("a.yaml and copy.yaml are the same config: ")
+    assert repeated_policies([a, other, a, other], ["a", "b", "a", "b"]).startswith(
+        "a is given 2 times; b is given 2 times: ")
+    assert repeated_policies([a, other], ["a", "b"]) == ""
+
+
 @pytest.mark.slow
 def test_run_set_compares_tranche_losses_too(tmp_path):
     """Issue example: tranche losses appeared in compare but not in run-set."""

@@ -32,6 +32,28 @@ def check_same_book(configs: Sequence) -> None:
                 )
 
 
+def repeated_policies(configs: Sequence[RunConfig], given: Sequence[str]) -> str:
+    """The warning for a set that runs one config more than once (``given``: how each
+    config was named, a file or a shipped name); empty when every config differs.
+
+    Configs that differ only in ``name`` and ``description`` are the same: run on the same
+    seed and paths, their results are the same (as ``creditsim compare`` warns of two runs
+    of the same config), so every difference between them is 0.
+    """
+    groups: dict[str, list[str]] = {}
+    for cfg, text in zip(configs, given, strict=True):
+        key = cfg.model_dump_json(exclude={"name", "description"})
+        groups.setdefault(key, []).append(text)
+    repeated = [names for names in groups.values() if len(names) > 1]
+    if not repeated:
+        return ""
+    said = "; ".join(f"{names[0]} is given {len(names)} times" if len(set(names)) == 1
+                     else f"{', '.join(names[:-1])} and {names[-1]} are the same config"
+                     for names in repeated)
+    return (f"{said}: run with the same seed and paths, their results are the same, so every "
+            "difference between them is 0 (give configs that differ to compare)")
+
+
 def run_policy_set(configs: Sequence[str | Path], paths: int | None = None,
                    seed: int | None = None, workers: int = 1,
                    out: str | Path | None = "runs", progress: bool = False
