@@ -385,10 +385,11 @@ def merge_over_base(base: dict, override: dict, schema: Any, *, where: str = "",
     return out
 
 
-def inherited_order(override: object, merged: object) -> list[str]:
+def inherited_order(override: object, merged: object, model: Any) -> list[str]:
     """The notes that a deal mapping ``merged`` pays in the priority of payments it inherits
     from its base (the states that ``override``, the deal over the base, does not write)
-    and that its notes, which ``override`` changed, do not name; [] otherwise."""
+    and that its notes, which ``override`` changed, do not name; [] otherwise, and when the
+    deal has another fault (validation by ``model``, the deal's, says that one first)."""
     from sim.abs.deal import STATES, notes_unknown_to_order
 
     if not (isinstance(override, dict) and "notes" in override):
@@ -396,7 +397,20 @@ def inherited_order(override: object, merged: object) -> list[str]:
     own = override.get("priority_of_payments", {})
     if not isinstance(own, dict):  # null (the default order), or a value validation refuses
         return []
-    return notes_unknown_to_order(merged, tuple(s for s in STATES if s not in own))
+    unknown = notes_unknown_to_order(merged, tuple(s for s in STATES if s not in own))
+    return unknown if unknown and valid_with_default_order(model, merged) else []
+
+
+def valid_with_default_order(model: Any, deal: object) -> bool:
+    """Whether the deal mapping ``deal`` is a valid ``model`` (the deal's) once given the
+    default order (``priority_of_payments: null``): the order is then its only fault."""
+    if not (isinstance(deal, dict) and isinstance(model, type) and issubclass(model, BaseModel)):
+        return False
+    try:
+        model.model_validate({**deal, "priority_of_payments": None})
+    except ValidationError:
+        return False
+    return True
 
 
 def inherited_order_refusal(where: str, unknown: list[str], merged: dict, origin: str,
@@ -413,11 +427,11 @@ def inherited_order_refusal(where: str, unknown: list[str], merged: dict, origin
 
 
 def _check_inherited_order(path: Path, base_file: Path, override: dict, merged: dict,
-                           of_deal: bool) -> None:
+                           schema: Any, of_deal: bool) -> None:
     """Refuse a deal file (``of_deal``), or a config's ``deal:`` mapping, that gives new
     notes and keeps its base's written-out order for other notes."""
     given, deal = (override, merged) if of_deal else (override.get("deal"), merged.get("deal"))
-    unknown = inherited_order(given, deal)
+    unknown = inherited_order(given, deal, schema if of_deal else _section_of(schema, "deal"))
     if unknown and isinstance(deal, dict):
         origin, where, null = ((f"the base deal {base_file.name}", "",
                                 "give 'priority_of_payments: null'") if of_deal else
@@ -565,7 +579,7 @@ def read_config_file(path: Path, schema: Any, _seen: tuple[Path, ...] = (),
         base = read_config_file(base_file, schema, seen, _is_base=True)
         override, data = data, merge_over_base(base, data, schema, source=str(path))
         if not _is_base:  # a file read as a base may be completed by the file over it
-            _check_inherited_order(path, base_file, override, data, of_deal)
+            _check_inherited_order(path, base_file, override, data, schema, of_deal)
     if deal_file is not None:
         data["deal"] = deal_file
     return data

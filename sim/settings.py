@@ -35,7 +35,13 @@ from pathlib import Path
 from typing import Any
 
 from sim.config import RunConfig, validate_config
-from sim.configfile import ConfigError, inherited_order_refusal, merge_over_base, section_at
+from sim.configfile import (
+    ConfigError,
+    inherited_order_refusal,
+    merge_over_base,
+    section_at,
+    valid_with_default_order,
+)
 from sim.yamlsafe import YamlLimitError, _LimitedLoader
 
 EXAMPLE = "collections.collectors.count=20"
@@ -233,38 +239,42 @@ def settled(data: dict, settings: list[str] | None, name: str, deal: str | None 
         keys |= _given_keys(parts, {} if whole else value)
     if "macro.scenario" in keys and not any(k.startswith("macro.shock") for k in keys):
         data["macro"]["shock"] = None
-    _check_order_fits_notes(data.get("deal"), keys, parsed)
     given = ([f"--deal {deal}"] if deal is not None else []) + [f"--set {t}" for t in settings]
     try:
         return validate_config(data, f"{name} with {' '.join(given)}" if parsed else name)
     except ConfigError as err:
+        refusal = _order_refusal(data.get("deal"), keys, parsed)  # the fault, if the order's
+        if refusal:
+            raise ConfigError(refusal) from None
         if parsed:
             raise _on_one_line(err, parsed, deal) from None
         # name the deal as well as the run config
         raise (ConfigError(f"--deal {deal}: {err}") if deal is not None else err) from None
 
 
-def _check_order_fits_notes(deal: Any, keys: set[str],
-                            parsed: list[tuple[str, list[str], Any]]) -> None:
-    """Refuse settings that give the deal new notes and keep the priority of payments the
-    config's deal wrote out for its own (``keys``: the dotted keys the settings give)."""
+def _order_refusal(deal: Any, keys: set[str], parsed: list[tuple[str, list[str], Any]]
+                   ) -> str | None:
+    """The refusal of settings that give the deal new notes and keep the priority of
+    payments the config's deal wrote out for its own, when that is the deal's only fault
+    (``keys``: the dotted keys the settings give); None otherwise."""
     def given(key: str) -> bool:
         return any(k == key or k.startswith(f"{key}.") for k in keys)
 
     if not isinstance(deal, dict) or not given("deal.notes"):
-        return
-    from sim.abs.deal import STATES, notes_unknown_to_order
+        return None
+    from sim.abs.deal import STATES, Deal, notes_unknown_to_order
 
     kept = tuple(s for s in STATES if not given(f"deal.priority_of_payments.{s}")
                  and "deal.priority_of_payments" not in keys)
     unknown = notes_unknown_to_order(deal, kept)
-    if unknown:
-        text = next(t for t, parts, value in reversed(parsed)
-                    if any(k == "deal.notes" or k.startswith("deal.notes.")
-                           for k in _given_keys(parts, value)))
-        raise ConfigError(f"--set {text!r}: " + inherited_order_refusal(
-            "deal.", unknown, deal, f"the config's deal ({deal.get('name')})",
-            "add --set deal.priority_of_payments=null"))
+    if not (unknown and valid_with_default_order(Deal, deal)):
+        return None
+    text = next(t for t, parts, value in reversed(parsed)
+                if any(k == "deal.notes" or k.startswith("deal.notes.")
+                       for k in _given_keys(parts, value)))
+    return f"--set {text!r}: " + inherited_order_refusal(
+        "deal.", unknown, deal, f"the config's deal ({deal.get('name')})",
+        "add --set deal.priority_of_payments=null")
 
 
 def deal_section(deal: str) -> dict | None:

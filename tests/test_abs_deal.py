@@ -289,3 +289,14 @@ def test_a_configs_deal_with_new_notes_is_told_its_order_comes_from_the_base(tmp
     assert "give 'priority_of_payments: null' in deal: for the default order" in str(err.value)
     config.write_text(f"base: baseline\ndeal:\n{indented}  priority_of_payments: null\n")
     assert [n.name for n in load_config(config).deal.notes] == ["senior", "junior"]
+
+
+def test_a_derived_deal_with_another_fault_is_told_that_one_first(tmp_path):
+    """The order's advice only when the order is the deal's one fault: notes whose sizes
+    add up to more than the pool are told so (and the order's advice comes once they fit)."""
+    from sim.config import read_deal_yaml
+
+    derived = tmp_path / "derived.yaml"
+    derived.write_text(f"base: baitiao_2015\n{NEW_NOTES.replace('0.8', '0.9')}")
+    with pytest.raises(ValidationError, match="note sizes add up to 1.1000"):
+        Deal.model_validate(read_deal_yaml(derived))

@@ -425,3 +425,9 @@ def test_a_renamed_note_is_told_the_order_names_the_old_name(standard):
         "--set 'deal.notes.0.name=first': deal.priority_of_payments comes from the config's "
         "deal (baitiao-2015), written for its notes: it pays senior, which this deal does not "
         "have (its notes: first, mezzanine, subordinated)")
+
+
+def test_new_notes_with_another_fault_are_told_that_one_first(standard):
+    with pytest.raises(ConfigError) as err:
+        apply_settings(standard, ["deal.notes=[{name: a, size: 1.5, coupon: 0.05}]"])
+    assert "deal.notes.0.size = 1.5: Input should be less than or equal to 1" in str(err.value)
