@@ -107,14 +107,23 @@ SWAP_COLUMNS = ("deal.swap_receipt", "deal.swap_paid")
 """Left out when the run's deal has no swap (always 0), as the PDL balance without a ledger."""
 
 NOTE_COLUMNS: tuple[Column, ...] = (
+    Column("interest_due", "interest_due", "interest due"),
     Column("interest", "interest_paid", "interest paid"),
     Column("interest_shortfall", "interest_shortfall", "interest shortfall"),
     Column("principal", "principal_paid", "principal paid"),
     Column("balance", "balance_end", "balance, end"),
     Column("writedown", "writedown", "writedown"),
+    Column("pdl_debit", "pdl_debit", "PDL debit"),
+    Column("pdl_credit", "pdl_credit", "PDL credit"),
     Column("pdl", "pdl_balance", "PDL balance"),
 )
-"""Per-note columns, read from the ``notes`` table."""
+"""Per-note columns, read from the ``notes`` table: interest due (this period's coupon on the
+balance at the start plus the shortfall carried, docs/WATERFALL.md §5.2) less interest paid is
+the shortfall carried on; the PDL's debits (defaults, and principal used for interest) and
+credits (from revenue) move its balance."""
+
+PDL_KEYS = ("pdl_debit", "pdl_credit", "pdl")
+"""The ledger's columns, left out of a deal without a PDL."""
 
 DERIVED: dict[str, tuple[str, str]] = {
     "pool.yield": ("yield, annual", "rate"),
@@ -360,7 +369,7 @@ def _note_columns(tables: Mapping[str, pd.DataFrame], path: int, deal: pd.DataFr
     rows = notes[notes["path"] == path]
     cols: dict[str, pd.Series] = {}
     absent = [c for c in NOTE_COLUMNS if c.source not in notes]
-    unkept = [] if pdl else [c for c in NOTE_COLUMNS if c.key == "pdl"]  # no ledger: no column
+    unkept = [] if pdl else [c for c in NOTE_COLUMNS if c.key in PDL_KEYS]  # no ledger
     report.missing += [f"note {c.label}: not recorded in this run ('{c.source}')"
                        for c in absent]
     senior_balance = 0.0

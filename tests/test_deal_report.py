@@ -589,3 +589,24 @@ def test_a_refused_quantile_says_which_quantiles_the_run_can_give(paths):
     assert offered, text
     for q in (float(v) for v in offered[0] if v):
         check_quantile(q, paths)  # accepted
+
+
+def test_interest_due_and_the_ledgers_moves_tie_out_period_by_period():
+    """Interest due less interest paid is the shortfall carried; with a PDL, the ledger's
+    balance moves by its debits less its credits (capped at the note's balance, which these
+    periods do not reach before the legal final period); a deal without one shows no
+    ledger columns."""
+    rep = build_deal_report(hand_tables(), path=1, deal={**DEAL, "pdl": False})
+    t = rep.table
+    for note in ("A", "B"):
+        short = t[f"note.{note}.interest_due"] - t[f"note.{note}.interest"]
+        assert short.tolist() == pytest.approx(t[f"note.{note}.interest_shortfall"].tolist())
+    assert not any(c.endswith(("pdl", "pdl_debit", "pdl_credit")) for c in t.columns)
+    pdl = {**DEAL, "pdl": True}
+    pool = hand_tables()["pool"]
+    rep = build_deal_report({"notes": run_waterfall(pdl, pool), "pool": pool}, path=1, deal=pdl)
+    t = rep.table
+    for note in ("A", "B"):
+        moved = (t[f"note.{note}.pdl_debit"] - t[f"note.{note}.pdl_credit"]).cumsum()
+        assert t[f"note.{note}.pdl"].iloc[:2].tolist() == pytest.approx(moved.iloc[:2].tolist())
+    assert t["note.B.pdl_debit"].iloc[1] == pytest.approx(20.0)  # 30 of defaults: B's 20 first
