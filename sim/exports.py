@@ -262,8 +262,9 @@ TRANCHE_COLUMNS = (
            "(n/a) when the paths cannot resolve it (fewer than 100)"),
     Column("wal_years", "WAL", "years", "weighted average life of the note's principal "
            "payments, mean over paths; blank when no principal was paid"),
-    Column("irr_annual", "IRR", "rate", "the note holder's internal rate of return, mean over "
-           "the paths that have one"),
+    Column("irr_annual", "IRR", "rate", "the note holder's internal rate of return, annual "
+           "effective ((1 + monthly IRR)^12 - 1: a note repaid at par yields a little more than "
+           "its coupon), mean over the paths that have one"),
     Column("implied_rating", "implied rating", "text", "Moody's idealised cumulative "
            "expected-loss rates read at the note's mean WAL; blank when the run has too few "
            "paths to resolve it (paths needed says how many)"),
