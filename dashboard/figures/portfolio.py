@@ -156,6 +156,9 @@ def vintage_curves(vintages: pd.DataFrame | None) -> go.Figure:
     if len(views) == 2:
         # above the plot's right corner: under the legend they hid its last cohorts
         fig.update_layout(updatemenus=_weight_buttons(len(groups), axes=axes))
+    # one legend group per cohort (the two views' lines share an entry): without a gap between
+    # groups, twelve cohorts fit beside the plot instead of in a scrolled legend
     fig.update_layout(legend={"orientation": "v", "y": 1, "x": 1.02, "xanchor": "left",
-                              "yanchor": "top", "yref": "paper"}, hovermode="closest")
+                              "yanchor": "top", "yref": "paper", "tracegroupgap": 0},
+                      hovermode="closest")
     return fig
