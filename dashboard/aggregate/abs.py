@@ -230,8 +230,9 @@ SUMMARY_CAPTION = (
     "received principal is read at 10 years); a run of N paths cannot tell losses rarer than "
     "about 1/N from none, so the rating is 'n/a' (with the paths it would need) when the run "
     "cannot resolve it, and the ratings consistent with the interval are shown beside it. "
-    "WAL and IRR are means over paths; the residual holder's IRR counts the residual it "
-    "receives."
+    "WAL and IRR are means over paths; the IRR is annual effective, (1 + monthly)^12 - 1, so "
+    "a note repaid at par shows a little more than its coupon; the residual holder's IRR "
+    "counts the residual it receives and the reserve it funded at closing."
 )
 
 
