@@ -117,7 +117,9 @@ def deals(draw, n_periods):  # noqa: C901 - one draw per deal term
             reserve["step_downs"] = [{"from_period": s, "target_pct": draw(pct)} for s in starts]
         deal["reserve"] = reserve
     if draw(st.booleans()):
-        deal["clean_up_call"] = {"call_pct": draw(st.floats(0.05, 0.9))}
+        deal["clean_up_call"] = {"call_pct": draw(st.floats(0.05, 0.9)),
+                                 "price": draw(st.sampled_from(["pool_balance",
+                                                                "notes_at_par"]))}
     revolving = draw(st.integers(0, 4))
     if revolving:
         deal["revolving_months"] = revolving

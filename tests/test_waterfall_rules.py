@@ -631,3 +631,25 @@ def test_a_turbo_principal_step_pays_the_notes_all_the_cash_left():
         from sim.abs import Step
 
         Step.model_validate({"verb": "fund_reserve", "turbo": True})
+
+
+def test_a_call_at_par_repays_the_notes_a_call_at_the_pools_balance_writes_them_down():
+    """A 150 and B 50 at 0 %, sequential, clean-up call at 10 % of the pool of 200. Period 1
+    collects 150 of principal and loses 20: A is repaid, B still owed 50 with 30 of pool
+    behind it. Period 2 collects 5 and loses 5: the pool ends at 20 (10 %), the call. At the
+    pool's balance the 20 and the 5 collected pay B 25 and it loses 25; at par the price is
+    the 50 B is owed, B is repaid and the 5 collected go to the residual."""
+    notes = [{"name": "A", "balance": 150.0, "coupon": 0.0},
+             {"name": "B", "balance": 50.0, "coupon": 0.0}]
+    rows = [(200.0, 0.0, 150.0, 0.0, 20.0), (30.0, 0.0, 5.0, 0.0, 5.0),
+            (20.0, 0.0, 5.0, 0.0, 0.0)]
+    for price, proceeds, lost, residual in (("pool_balance", 20.0, 25.0, 0.0),
+                                            ("notes_at_par", 50.0, 0.0, 5.0)):
+        deal = {"notes": notes, "clean_up_call": {"call_pct": 0.1, "price": price},
+                "overcollateralisation": {"target_pct": 0.0}}
+        df = run(deal, rows)
+        assert deal_col(df, "call_exercised")[:2] == [False, True]
+        assert deal_col(df, "sale_proceeds")[1] == pytest.approx(proceeds), price
+        assert note_col(df, "writedown", "B")[1] == pytest.approx(lost), price
+        assert deal_col(df, "residual")[1] == pytest.approx(residual), price
+        assert deal_col(df, "pool_balance_end")[1] == pytest.approx(0.0)  # the pool is sold

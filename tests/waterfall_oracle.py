@@ -191,6 +191,8 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: 
 
         # §5.2.6-8 available funds, principal funds, principal amount
         sale = E if call else 0.0
+        if call and deal.clean_up_call.price == "notes_at_par":  # §5.9: notes and interest due
+            sale = max(E, sum(N) + sum(due))
         available = interest + principal + recoveries + sale + Z
         cash = available
         PF = principal if (deal.pdl and not ending) else 0.0
@@ -331,7 +333,7 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: 
             principal_target=principal_target, reinvested=reinvested,
             reserve_requirement=requirement, reserve_balance=Z, residual=residual,
             excess_spread=es, excess_spread_gross=es_gross,
-            pool_balance_end=E + reinvested - sale, revolving=revolving,
+            pool_balance_end=E + reinvested - (E if call else 0.0), revolving=revolving,
             accelerated=accelerated, trigger_breached=any_breach, call_exercised=call,
             legal_final=legal_final, active=True, triggers=breached, trigger_values=values,
         )

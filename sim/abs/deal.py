@@ -197,6 +197,11 @@ class CleanUpCall(_Strict):
         gt=0.0, lt=1.0,
         description="Exercised when the period's end pool balance <= call_pct × initial pool.",
     )
+    price: Literal["pool_balance", "notes_at_par"] = Field(
+        "pool_balance", description="What the originator pays for the pool: its balance "
+        "(the notes bear any gap between it and what they are owed), or at least the notes' "
+        "balance and the interest due on them (notes_at_par: the call crystallises no loss).",
+    )
 
 
 class Swap(_Strict):

@@ -303,6 +303,8 @@ def kernel_options(terms: Terms, columns: Sequence[str]) -> np.ndarray:
     opts[lay.O_DELINQUENCY] = "delinquent_balance" in columns
     opts[lay.O_BASE] = "base_rate" in columns
     opts[lay.O_OC] = deal.overcollateralisation is not None
+    call = deal.clean_up_call
+    opts[lay.O_CALL_PAR] = call is not None and call.price == "notes_at_par"
     return opts
 
 

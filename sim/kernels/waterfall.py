@@ -66,6 +66,7 @@ from sim.kernels.waterfall_layout import (
     N_WD,
     O_BASE,
     O_CALL,
+    O_CALL_PAR,
     O_COMPOUNDING,
     O_FLOATING,
     O_LEGAL_FINAL,
@@ -325,7 +326,8 @@ def _open(t, opts, params, xs, terms_p, state_k, state_p, flags_p, union, notes_
             total[p] = (0.0 if k == 0 else total[p]) + balance[p]
             begin[p] = balance[p]
             due_out[p] = due[p]
-    _available(t, opts, params, xs, terms_p, flags_p[0], state_p, deal_out, scratch, bscratch)
+    _available(t, opts, params, xs, terms_p, flags_p[0], state_p, deal_out, scratch, bscratch,
+               kscratch)
     if opts[O_PDL]:
         for p in range(n_paths):
             defaults = xs[4][t, p] if flags_p[0, p] else 0.0
@@ -383,7 +385,8 @@ def _copy(src, out):
 
 
 @njit(cache=True)
-def _available(t, opts, params, xs, terms_p, act, state_p, deal_out, scratch, bscratch):
+def _available(t, opts, params, xs, terms_p, act, state_p, deal_out, scratch, bscratch,
+               kscratch):
     """Principal amount, available funds and their sources on every path (§5.2): the notes
     are paid down to the pool less its required overcollateralisation (the OC target's, or
     the OC at closing when the deal sets none)."""
@@ -405,6 +408,13 @@ def _available(t, opts, params, xs, terms_p, act, state_p, deal_out, scratch, bs
         principal = x_principal[t, p] if act[p] else 0.0
         collections = ((x_interest[t, p] + principal) + x_recoveries[t, p]) if act[p] else 0.0
         sale = pool_end[p] if call[p] else 0.0
+        if call[p] and opts[O_CALL_PAR]:  # at least the notes and the interest due on them
+            owed = total[p]
+            for k in range(kscratch.shape[1]):
+                owed += kscratch[0, k, p]
+            sale = _max(sale, owed)
+        if opts[O_CALL]:
+            deal_out[D_SALE, t, p] = sale
         reserve = state_p[2, p]
         cash[p] = collections + _max(-swap[p], 0.0) + sale + reserve
         state_p[2, p] = 0.0
@@ -421,9 +431,6 @@ def _available(t, opts, params, xs, terms_p, act, state_p, deal_out, scratch, bs
         for p in range(act.shape[0]):
             deal_out[D_SWAP_REC, t, p] = _max(-swap[p], 0.0)
             deal_out[D_SWAP_NET, t, p] = swap[p]
-    if opts[O_CALL]:
-        for p in range(act.shape[0]):
-            deal_out[D_SALE, t, p] = pool_end[p] if call[p] else 0.0
 
 
 @njit(cache=True)
@@ -472,11 +479,11 @@ def _close(t, opts, state_k, state_p, flags_p, notes_out, deal_out, scratch, bsc
         for p in range(n_paths):
             _debit_pdl(t, p, scratch[S_USED, p], state_k, notes_out, True)
     act, wind = flags_p[0], bscratch[B_WIND]
-    pool_end, reinvested, sale = scratch[S_POOL_END], deal_out[D_REINV, t], deal_out[D_SALE, t]
+    pool_end, reinvested, call = scratch[S_POOL_END], deal_out[D_REINV, t], bscratch[B_CALL]
     out = deal_out[D_POOL_END, t]
     ending = False
     for p in range(n_paths):
-        end = pool_end[p] + reinvested[p] - sale[p]
+        end = pool_end[p] + reinvested[p] - (pool_end[p] if call[p] else 0.0)  # the pool sold
         out[p] = end if act[p] else 0.0
         ending |= wind[p]
     for k in range(n_notes):
