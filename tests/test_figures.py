@@ -72,6 +72,13 @@ def test_launch_months_are_shaded_where_the_horizon_passes_them(data):
         assert (band.x0, band.x1) == (0, SEASONED_MONTH)
     short = data.fans[data.fans["month"] < SEASONED_MONTH]
     assert not portfolio.delinquency_fan(short).layout.shapes
+    # the charge-off rate's launch spike is shaded too, saying why (its rates count it)
+    fig = portfolio.series_fan(data.fans, "charge_off_rate")
+    (band,) = fig.layout.shapes
+    assert (band.x0, band.x1) == (0, SEASONED_MONTH)
+    (words,) = [a.text for a in fig.layout.annotations if a.text.startswith("launch")]
+    assert words == f"launch: months 0-{SEASONED_MONTH - 1}, the first bills fall due together"
+    assert not portfolio.series_fan(data.fans, "receivables_balance").layout.shapes
 
 
 def test_bucket_area_stacks_every_delinquent_bucket(data):

@@ -127,17 +127,26 @@ def fan_chart(fans: pd.DataFrame, series: list[str], *, title: str, yaxis: str, 
     return fig
 
 
-def mark_launch(fig: go.Figure, last_month: float) -> go.Figure:
+LAUNCH_LEFT_OUT = "left out of headline rates"
+"""What the launch shading says on a measure whose headline rates leave the launch out."""
+LAUNCH_TOGETHER = "the first bills fall due together"
+"""What it says on a measure whose rates count the launch (charge-offs, recoveries): why
+the spike is there."""
+
+
+def mark_launch(fig: go.Figure, last_month: float, why: str = LAUNCH_LEFT_OUT) -> go.Figure:
     """Shade the months before :data:`sim.metrics.SEASONED_MONTH` on ``fig`` (x: month of the
     horizon): the book launched at once is still filling up and its first bills make a
-    spike, which the headline rates (peak delinquency, the stylised facts) leave out.
-    Nothing is drawn when the horizon (``last_month``) ends before that month.
+    spike, which the headline rates (peak delinquency, the stylised facts) leave out
+    (``why``: the shading's words after the months, :data:`LAUNCH_LEFT_OUT` or
+    :data:`LAUNCH_TOGETHER`). Nothing is drawn when the horizon (``last_month``) ends
+    before that month.
     """
     if last_month <= SEASONED_MONTH:
         return fig
     fig.add_vrect(x0=0, x1=SEASONED_MONTH, fillcolor=theme.NEUTRAL, opacity=0.08, line_width=0,
-                  layer="below", annotation_text=f"launch: months 0-{SEASONED_MONTH - 1}, "
-                  "left out of headline rates", annotation_position="top left",
+                  layer="below", annotation_text=f"launch: months 0-{SEASONED_MONTH - 1}, {why}",
+                  annotation_position="top left",
                   annotation_font={"color": theme.MUTED, "size": 11})
     return fig
 

@@ -8,7 +8,14 @@ import plotly.graph_objects as go
 
 from dashboard import theme
 from dashboard.aggregate.portfolio import SERIES
-from dashboard.figures.common import axis_title, empty_figure, fan_chart, mark_launch, new_figure
+from dashboard.figures.common import (
+    LAUNCH_TOGETHER,
+    axis_title,
+    empty_figure,
+    fan_chart,
+    mark_launch,
+    new_figure,
+)
 
 
 def series_fan(fans: pd.DataFrame, series: str) -> go.Figure:
@@ -21,8 +28,17 @@ def series_fan(fans: pd.DataFrame, series: str) -> go.Figure:
     meta = SERIES[series]
     if series not in set(fans["series"]):
         return empty_figure(f"this run has no {meta.title.lower()} series", meta.title)
-    return fan_chart(fans, [series], title=f"{meta.title} (median and 5-95 % of paths)",
-                     yaxis=meta.axis, unit=meta.unit, names=[meta.title])
+    fig = fan_chart(fans, [series], title=f"{meta.title} (median and 5-95 % of paths)",
+                    yaxis=meta.axis, unit=meta.unit, names=[meta.title])
+    if series in LAUNCH_SPIKES:  # the launch cohort's first charge-offs come together
+        fig = mark_launch(fig, float(fans["month"].max()) if len(fans) else 0.0,
+                          LAUNCH_TOGETHER)
+    return fig
+
+
+LAUNCH_SPIKES = ("charge_off_rate",)
+"""Series whose launch months spike (the launch book's first charge-offs fall in one month)
+and which the headline rates count: shaded, saying why."""
 
 
 def delinquency_fan(fans: pd.DataFrame) -> go.Figure:
