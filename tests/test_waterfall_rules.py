@@ -618,8 +618,9 @@ def test_a_turbo_principal_step_pays_the_notes_all_the_cash_left():
     for turbo, paid, residual in ((False, [11.0, 10.0], [4.0, 5.0]),
                                   (True, [15.0, 15.0], [0.0, 0.0])):
         order = [{"verb": "pay_fees"}, {"verb": "pay_interest", "notes": ["A"]},
+                 {"verb": "fund_reserve"},
                  {"verb": "pay_principal", "notes": ["A"], "turbo": turbo},
-                 {"verb": "fund_reserve"}, {"verb": "pay_residual"}]
+                 {"verb": "pay_residual"}]
         deal = {"notes": [{"name": "A", "balance": 100.0, "coupon": 0.0}],
                 "triggers": [{"type": "cumulative_default_ratio", "threshold": 0.0}],
                 "priority_of_payments": {"accelerated": order}}
@@ -653,3 +654,34 @@ def test_a_call_at_par_repays_the_notes_a_call_at_the_pools_balance_writes_them_
         assert note_col(df, "writedown", "B")[1] == pytest.approx(lost), price
         assert deal_col(df, "residual")[1] == pytest.approx(residual), price
         assert deal_col(df, "pool_balance_end")[1] == pytest.approx(0.0)  # the pool is sold
+
+
+def test_an_oc_target_holds_on_the_pool_after_a_revolving_periods_purchases():
+    """A note of 90 on a pool of 100, OC target 10 %, six revolving months, 10 % of the pool
+    repaid each month: the principal amount buys the pool back to 90 / 0.9 = 100 every
+    month, so the OC stays at 10 % of the pool after the purchases (not 9 %)."""
+    deal = {"notes": [{"name": "A", "balance": 90.0, "coupon": 0.0}],
+            "overcollateralisation": {"target_pct": 0.1}, "revolving_months": 6}
+    rows, pool = [], 100.0
+    for _ in range(6):
+        rows.append((pool, 1.0, 0.1 * pool, 0.0, 0.0))
+        pool = 100.0  # bought back to the target each month
+    df = run(deal, rows)
+    assert deal_col(df, "reinvested") == approx([10.0] * 6)
+    end = np.array(deal_col(df, "pool_balance_end"))
+    assert end.tolist() == approx([100.0] * 6)
+    assert ((end - 90.0) / end).tolist() == approx([0.1] * 6)
+
+
+def test_a_turbo_step_comes_after_every_clear_pdl():
+    from sim.abs import Deal
+
+    order = [{"verb": "pay_fees"}, {"verb": "pay_interest", "notes": ["A"]},
+             {"verb": "pay_principal", "notes": ["A"], "turbo": True},
+             {"verb": "clear_pdl", "notes": ["A"]},
+             {"verb": "pay_principal", "notes": ["A"]},
+             {"verb": "fund_reserve"}, {"verb": "pay_residual"}]
+    with pytest.raises(ValueError, match="a turbo pay_principal must come after every "
+                                         "clear_pdl"):
+        Deal.model_validate({"notes": [{"name": "A", "balance": 90.0, "coupon": 0.0}],
+                             "pdl": True, "priority_of_payments": {"accelerated": order}})

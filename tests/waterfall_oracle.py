@@ -199,11 +199,18 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: 
         total_N = sum(N)
         # §5.2.8: the notes are paid down to the pool less its required OC
         oc_terms = deal.overcollateralisation
-        if oc_terms is not None:
-            required_oc = max(oc_terms.target_pct * E, oc_terms.floor_pct * B1)
-        else:  # the OC at closing, kept; under half a cent it is the sizes' rounding
-            required_oc = B1 - N0 if B1 - N0 >= 0.005 else 0.0
-        PA = total_N if ending else min(max(total_N - (E - min(required_oc, E)), 0.0), total_N)
+        if oc_terms is not None and revolving:  # on the pool after the purchases PA makes
+            t_oc = oc_terms.target_pct
+            need = total_N + oc_terms.floor_pct * B1
+            need = max(need, total_N / (1.0 - t_oc) if t_oc < 1.0 else E + total_N)
+            PA = min(max(need - E, 0.0), total_N)
+        else:
+            if oc_terms is not None:
+                required_oc = max(oc_terms.target_pct * E, oc_terms.floor_pct * B1)
+            else:  # the OC at closing, kept; under half a cent it is the sizes' rounding
+                required_oc = B1 - N0 if B1 - N0 >= 0.005 else 0.0
+            PA = total_N if ending else min(max(total_N - (E - min(required_oc, E)), 0.0),
+                                            total_N)
         use_PF = deal.pdl and not ending  # P = PF (PDL) or PA (§5.3)
         principal_target = PF if use_PF else PA  # READING R4
         principal_used = 0.0

@@ -335,6 +335,11 @@ def _check_list(deal: Deal, state: str, steps: list[Step]) -> None:
     if Verb.CLEAR_PDL in order[last_principal:]:
         raise ValueError(f"{where}: clear_pdl must come before the last pay_principal (what it "
                          f"credits is paid out by the principal steps)")
+    turbo = [k for k, step in enumerate(steps) if step.turbo]
+    if turbo and Verb.CLEAR_PDL in order[turbo[0]:]:
+        raise ValueError(f"{where}: a turbo pay_principal must come after every clear_pdl (it "
+                         f"pays the notes all the cash left, so revenue paid first would be "
+                         f"taken again to clear the ledgers)")
 
 
 def _check_notes(deal: Deal, where: str, steps: list[Step]) -> None:

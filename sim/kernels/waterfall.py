@@ -395,11 +395,23 @@ def _available(t, opts, params, xs, terms_p, act, state_p, deal_out, scratch, bs
         bscratch[B_CALL]
     total, pool_end, swap = scratch[S_TOTAL], scratch[S_POOL_END], scratch[S_SWAP]
     cash, pf, pa, used = scratch[S_CASH], scratch[S_PF], scratch[S_PA], scratch[S_USED]
-    available, target = deal_out[D_AVAIL, t], deal_out[D_TARGET, t]
+    available, principal_target = deal_out[D_AVAIL, t], deal_out[D_TARGET, t]
     collected, drawn = deal_out[D_COLL, t], deal_out[D_DRAW, t]
+    target, floor = params[P_OC_TARGET], params[P_OC_FLOOR]
     for p in range(act.shape[0]):
+        if opts[O_OC] and bscratch[B_REV, p]:
+            # revolving: the target is on the pool after the period's purchases, which the
+            # principal amount buys; the pool must be the notes over (1 - target), and the
+            # notes plus the floor
+            need = total[p] + floor * terms_p[T_POOL, p]
+            if target < 1.0:
+                need = _max(need, total[p] / (1.0 - target))
+            else:
+                need = _max(need, pool_end[p] + total[p])  # everything (capped below)
+            pa[p] = _min(_max(need - pool_end[p], 0.0), total[p])
+            continue
         if opts[O_OC]:
-            oc = _max(params[P_OC_TARGET] * pool_end[p], params[P_OC_FLOOR] * terms_p[T_POOL, p])
+            oc = _max(target * pool_end[p], floor * terms_p[T_POOL, p])
         else:
             oc = terms_p[T_OC, p]
         backing = pool_end[p] - _min(oc, pool_end[p])
@@ -424,9 +436,9 @@ def _available(t, opts, params, xs, terms_p, act, state_p, deal_out, scratch, bs
     _copy(cash, available)
     if pdl:
         for p in range(act.shape[0]):
-            target[p] = pa[p] if use_pa[p] else pf[p]
+            principal_target[p] = pa[p] if use_pa[p] else pf[p]
     else:
-        _copy(pa, target)
+        _copy(pa, principal_target)
     if opts[O_SWAP]:
         for p in range(act.shape[0]):
             deal_out[D_SWAP_REC, t, p] = _max(-swap[p], 0.0)

@@ -104,10 +104,8 @@ def _principal_available(p, pdl, scratch, bscratch):
 def _spend_principal(p, amount, pdl, scratch, bscratch):
     """Take ``amount`` out of cash and the principal amount (``spend_principal``)."""
     scratch[S_CASH, p] = _max(scratch[S_CASH, p] - amount, 0.0)
-    if not pdl:
-        scratch[S_PA, p] = scratch[S_PA, p] - amount
-    elif bscratch[B_USE_PA, p]:
-        scratch[S_PA, p] = scratch[S_PA, p] - amount
+    if not pdl or bscratch[B_USE_PA, p]:  # to no less than 0: a turbo step pays beyond it
+        scratch[S_PA, p] = _max(scratch[S_PA, p] - amount, 0.0)
     else:
         scratch[S_PF, p] = _max(scratch[S_PF, p] - amount, 0.0)
 
