@@ -384,6 +384,23 @@ def _copy(src, out):
         out[p] = src[p]
 
 
+@njit(cache=True, inline="always")
+def _principal_amount(target_given, revolving, target, floor, first_pool, closing_oc, notes,
+                      pool_end):
+    """The principal amount of a path outside a wind-up (§5.2.8): the notes paid down to the
+    pool at the period's end less its required overcollateralisation (the deal's target, or
+    the OC at closing). In a revolving period a target is on the pool after the purchases the
+    amount makes: the pool must be the notes over (1 - target), and the notes plus the
+    floor."""
+    if target_given and revolving:
+        need = notes + floor * first_pool
+        need = _max(need, notes / (1.0 - target) if target < 1.0 else pool_end + notes)
+        return _min(_max(need - pool_end, 0.0), notes)
+    oc = _max(target * pool_end, floor * first_pool) if target_given else closing_oc
+    backing = pool_end - _min(oc, pool_end)
+    return _min(_max(notes - backing, 0.0), notes)
+
+
 @njit(cache=True)
 def _available(t, opts, params, xs, terms_p, act, state_p, deal_out, scratch, bscratch,
                kscratch):
@@ -397,34 +414,16 @@ def _available(t, opts, params, xs, terms_p, act, state_p, deal_out, scratch, bs
     cash, pf, pa, used = scratch[S_CASH], scratch[S_PF], scratch[S_PA], scratch[S_USED]
     available, principal_target = deal_out[D_AVAIL, t], deal_out[D_TARGET, t]
     collected, drawn = deal_out[D_COLL, t], deal_out[D_DRAW, t]
-    target, floor = params[P_OC_TARGET], params[P_OC_FLOOR]
     for p in range(act.shape[0]):
-        if opts[O_OC] and bscratch[B_REV, p]:
-            # revolving: the target is on the pool after the period's purchases, which the
-            # principal amount buys; the pool must be the notes over (1 - target), and the
-            # notes plus the floor
-            need = total[p] + floor * terms_p[T_POOL, p]
-            if target < 1.0:
-                need = _max(need, total[p] / (1.0 - target))
-            else:
-                need = _max(need, pool_end[p] + total[p])  # everything (capped below)
-            pa[p] = _min(_max(need - pool_end[p], 0.0), total[p])
-            continue
-        if opts[O_OC]:
-            oc = _max(target * pool_end[p], floor * terms_p[T_POOL, p])
-        else:
-            oc = terms_p[T_OC, p]
-        backing = pool_end[p] - _min(oc, pool_end[p])
-        pa[p] = total[p] if wind[p] else _min(_max(total[p] - backing, 0.0), total[p])
+        pa[p] = total[p] if wind[p] else _principal_amount(
+            opts[O_OC] != 0, bscratch[B_REV, p], params[P_OC_TARGET], params[P_OC_FLOOR],
+            terms_p[T_POOL, p], terms_p[T_OC, p], total[p], pool_end[p])
     for p in range(act.shape[0]):
         principal = x_principal[t, p] if act[p] else 0.0
         collections = ((x_interest[t, p] + principal) + x_recoveries[t, p]) if act[p] else 0.0
         sale = pool_end[p] if call[p] else 0.0
         if call[p] and opts[O_CALL_PAR]:  # at least the notes and the interest due on them
-            owed = total[p]
-            for k in range(kscratch.shape[1]):
-                owed += kscratch[0, k, p]
-            sale = _max(sale, owed)
+            sale = _max(sale, total[p] + kscratch[0, :, p].sum())
         if opts[O_CALL]:
             deal_out[D_SALE, t, p] = sale
         reserve = state_p[2, p]
