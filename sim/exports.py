@@ -281,6 +281,9 @@ TRANCHE_COLUMNS = (
     Column("reserve_funded", "reserve funded at closing", "money", "the reserve's opening "
            "balance, which the residual holder funds at closing and its IRR counts as an "
            "outlay, mean over paths (the residual's note only)"),
+    Column("oc_funded", "overcollateralisation at closing", "money", "the pool sold beyond "
+           "the notes, the originator's part, which the residual holder's IRR counts as an "
+           "outlay, mean over paths (the residual's note only)"),
 )
 """``creditsim report``'s tranche tables (:func:`sim.abs.tranche_summary`), as printed:
 each note's losses, WAL, IRR and implied rating, and what the run's paths can tell."""

@@ -111,9 +111,10 @@ def rating_footnote(summary: pd.DataFrame) -> str:
     lines = [RATING_NOTE, IRR_NOTE]
     holder = summary.dropna(subset=["holder_irr_annual"]) if "holder_irr_annual" in summary else []
     for r in getattr(holder, "itertuples", lambda **_: [])(index=False):
-        funded = getattr(r, "reserve_funded", float("nan"))
-        outlay = (f", having funded the reserve ({funded:,.2f}) at closing" if funded > 0
-                  else "")
+        parts = [f"the {what} ({amount:,.2f})" for what, amount in (
+            ("reserve", getattr(r, "reserve_funded", float("nan"))),
+            ("overcollateralisation", getattr(r, "oc_funded", float("nan")))) if amount > 0]
+        outlay = f", having funded {' and '.join(parts)} at closing" if parts else ""
         lines.append(f"Residual holder ({r.note} plus the residual{outlay}): IRR "
                      f"{r.holder_irr_annual:.2%} (mean over paths); residual received "
                      f"{r.residual_paid:,.2f} a path on average.")

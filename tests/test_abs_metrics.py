@@ -385,10 +385,30 @@ def test_the_residual_holder_funds_the_reserve_at_closing():
         assert m["reserve_funded"] == pytest.approx(10.0)
         assert m["residual_paid"] == pytest.approx(20.0)
         assert m["holder_irr_annual"] == pytest.approx((120 / 110) ** 12 - 1, rel=1e-9)
-    stored_before = run_waterfall(deal, coll).drop(columns="reserve_draw")
-    m = note_metrics(stored_before).iloc[0]  # a run stored before the column: no outlay
-    assert m["reserve_funded"] == 0.0
-    assert m["holder_irr_annual"] == pytest.approx((120 / 100) ** 12 - 1, rel=1e-9)
+    stored_before = run_waterfall(deal, coll).drop(columns=["reserve_draw", "closing_oc"])
+    m = note_metrics(stored_before).iloc[0]  # a run stored before the column: no outlay known
+    assert np.isnan(m["reserve_funded"]) and np.isnan(m["holder_irr_annual"])
+    assert m["residual_paid"] == pytest.approx(20.0)
+
+
+def test_the_residual_holder_keeps_the_overcollateralisation():
+    """A 80 and B 10 at 0 % on a pool of 100: the originator sold 100 of receivables for 90
+    of notes, so it keeps 10 of OC. The pool pays 50 then 50 of principal and 1 of interest
+    each period: the notes are paid down to the pool less the OC kept (A 30 then 0, B 10
+    then 0) and the residual gets 1, then 1 and the OC's 10. The holder (B) paid 10 for B and
+    10 of OC: 20 out, 0 + 1 in period 1, 10 + 11 in period 2."""
+    deal = {"notes": [{"name": "A", "balance": 80, "coupon": 0.0},
+                      {"name": "B", "balance": 10, "coupon": 0.0}]}
+    coll = pd.DataFrame({"period": [1, 2], "pool_balance_begin": [100.0, 50.0],
+                         "interest": [1.0, 1.0], "principal": [50.0, 50.0],
+                         "recoveries": 0.0, "defaults": 0.0, })
+    for result in (waterfall_arrays({**deal, "legal_final_period": 2}, coll),
+                   run_waterfall({**deal, "legal_final_period": 2}, coll)):
+        m = note_metrics(result).set_index("note").loc["B"]
+        assert m["oc_funded"] == pytest.approx(10.0) and m["reserve_funded"] == 0.0
+        assert m["residual_paid"] == pytest.approx(12.0)
+        v = 1 / (1 + m["holder_irr_annual"]) ** (1 / 12)
+        assert -20 + 1 * v + 21 * v**2 == pytest.approx(0.0, abs=1e-9)
 
 
 def test_losses_the_horizon_makes_are_told_apart_from_the_deals_own():

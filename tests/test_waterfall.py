@@ -392,7 +392,7 @@ def test_run_waterfall_returns_one_row_per_path_period_note_and_keeps_path_label
     assert df["period"].tolist() == [1, 1, 2, 2] * 2
     assert df["note"].tolist() == ["A", "B"] * 4
     expected = ["path", "period", "note", *NOTE_FIELDS, *DEAL_FIELDS, *FLAG_FIELDS, "reserve_draw",
-                "trigger_cdr10"]
+                "closing_oc", "trigger_cdr10"]
     assert list(df.columns) == expected
     arr = waterfall_arrays(
         deal,

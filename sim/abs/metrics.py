@@ -276,12 +276,20 @@ def _note_arrays(result: WaterfallResult | pd.DataFrame):
     if isinstance(result, WaterfallResult):
         paths = np.arange(result.shape[0])
         residual = result.deal.get("residual")
-        funded = result.steps["reserve_draw"][:, 0] if result.shape[1] else None
+        funded = None
+        if result.shape[1]:
+            reserve = result.steps["reserve_draw"][:, 0]
+            oc = np.zeros_like(reserve) if result.closing_oc is None else result.closing_oc
+            funded = (reserve, oc)
         return {f: result.notes[f] for f in fields}, residual, funded, paths, result.note_names
-    extra = [c for c in ("residual", "reserve_draw") if c in result.columns]
+    extra = [c for c in ("residual", "reserve_draw", "closing_oc") if c in result.columns]
     cubes, paths, notes = _cubes_from_frame(result, fields + extra)
     residual = cubes.pop("residual")[:, :, 0] if "residual" in extra else None
-    funded = cubes.pop("reserve_draw")[:, 0, 0] if "reserve_draw" in extra else None
+    funded = None
+    if "reserve_draw" in extra:
+        reserve = cubes.pop("reserve_draw")[:, 0, 0]
+        kept = cubes.pop("closing_oc")[:, 0, 0] if "closing_oc" in extra else 0.0 * reserve
+        funded = (reserve, kept)
     return cubes, residual, funded, paths, notes
 
 
@@ -291,11 +299,13 @@ def note_metrics(result: WaterfallResult | pd.DataFrame) -> pd.DataFrame:
     The investor buys the note at par at t = 0 (pays its original balance) and receives
     ``interest_paid + principal_paid`` each month; see `irr_solve` for the convention. The
     residual holder is taken to be the originator, who holds the most junior note (as in the
-    shipped deals) and funds the reserve at closing: its cash flows are, at t = 0, the
-    note's price and the reserve's opening balance (``reserve_funded``), then the note's
-    payments plus the residual the waterfall releases each month (which includes the reserve
-    when it is released); its IRR is reported on the most junior note's row. A table
-    without ``reserve_draw`` (runs stored before it was recorded) counts no reserve.
+    shipped deals), funds the reserve at closing and keeps the overcollateralisation (the
+    pool it sold beyond the notes): its cash flows are, at t = 0, the note's price, the
+    reserve's opening balance (``reserve_funded``) and the OC at closing (``oc_funded``),
+    then the note's payments plus the residual the waterfall releases each month (which
+    includes the reserve and the OC as they are released); its IRR is reported on the most
+    junior note's row. A table without ``reserve_draw`` (runs stored before it was
+    recorded) cannot say what the holder paid: its holder IRR is NaN.
 
     Args:
         result: A `WaterfallResult`, or the table returned by `run_waterfall`.
@@ -307,9 +317,10 @@ def note_metrics(result: WaterfallResult | pd.DataFrame) -> pd.DataFrame:
         as ``any_loss`` counts it, so that no path shows a loss of 1e-16 that P(loss) does
         not count), ``any_loss`` (writedown > 1 cent),
         ``wal_years``, ``irr_annual`` (NaN where the cash flows have no single rate),
-        ``residual_paid``, ``reserve_funded`` and ``holder_irr_annual`` (the residual
-        holder's total residual, the reserve it funded at closing and its IRR, on the most
-        junior note's row; NaN on the other rows and when the input has no residual).
+        ``residual_paid``, ``reserve_funded``, ``oc_funded`` and ``holder_irr_annual`` (the
+        residual holder's total residual, the reserve and the OC it funded at closing and its
+        IRR, on the most junior note's row; NaN on the other rows and when the input has no
+        residual).
     """
     a, residual, funded, paths, notes = _note_arrays(result)
     n_paths, n_periods, n_notes = a["balance_begin"].shape
@@ -321,12 +332,15 @@ def note_metrics(result: WaterfallResult | pd.DataFrame) -> pd.DataFrame:
     holder = np.full((n_paths, n_notes), np.nan)
     residual_paid = np.full((n_paths, n_notes), np.nan)
     reserve_funded = np.full((n_paths, n_notes), np.nan)
-    if residual is not None:
+    oc_funded = np.full((n_paths, n_notes), np.nan)
+    if residual is not None and funded is not None:
         junior = cashflows[:, -1, :].copy()
         junior[:, 1:] += residual
-        reserve_funded[:, -1] = 0.0 if funded is None else funded
-        junior[:, 0] -= reserve_funded[:, -1]
+        reserve_funded[:, -1], oc_funded[:, -1] = funded
+        junior[:, 0] -= reserve_funded[:, -1] + oc_funded[:, -1]
         holder[:, -1] = irr_annual(junior)
+        residual_paid[:, -1] = residual.sum(axis=1)
+    elif residual is not None:  # a table from before the reserve was recorded: no outlay known
         residual_paid[:, -1] = residual.sum(axis=1)
     return pd.DataFrame(
         {
@@ -343,6 +357,7 @@ def note_metrics(result: WaterfallResult | pd.DataFrame) -> pd.DataFrame:
             "irr_annual": irr_annual(cashflows.reshape(n_paths * n_notes, -1)),
             "residual_paid": residual_paid.ravel(),
             "reserve_funded": reserve_funded.ravel(),
+            "oc_funded": oc_funded.ravel(),
             "holder_irr_annual": holder.ravel(),
         }
     )
@@ -405,7 +420,7 @@ def tranche_summary(metrics: pd.DataFrame, confidence: float = 0.95) -> pd.DataF
         `sim.abs.ratings.rating_assessment`).
     """
     metrics = metrics.copy()
-    for col in ("residual_paid", "reserve_funded", "holder_irr_annual"):
+    for col in ("residual_paid", "reserve_funded", "oc_funded", "holder_irr_annual"):
         if col not in metrics:
             metrics[col] = np.nan
     grouped = metrics.groupby("note", sort=False)
@@ -420,6 +435,7 @@ def tranche_summary(metrics: pd.DataFrame, confidence: float = 0.95) -> pd.DataF
         holder_irr_annual=("holder_irr_annual", "mean"),
         residual_paid=("residual_paid", "mean"),
         reserve_funded=("reserve_funded", "mean"),
+        oc_funded=("oc_funded", "mean"),
         paths=("path", "size"),
     )
     rows = []

@@ -58,7 +58,9 @@ def result_to_frame(result: WaterfallResult, paths: ArrayLike | None = None) -> 
     Returns:
         Columns ``path, period, note``, then `NOTE_FIELDS`, then `DEAL_FIELDS`, `FLAG_FIELDS`,
         ``reserve_draw`` (the reserve brought into the period's funds; in period 1 the
-        reserve funded at closing) and one boolean ``trigger_<name>`` column per trigger.
+        reserve funded at closing), ``closing_oc`` (the overcollateralisation at closing,
+        the same on every row of a path) and one boolean ``trigger_<name>`` column per
+        trigger.
         Columns may share memory with `result` (no copy is made where a reshape suffices).
     """
     n_paths, n_periods, n_notes = result.shape
@@ -75,6 +77,8 @@ def result_to_frame(result: WaterfallResult, paths: ArrayLike | None = None) -> 
     # the reserve brought into each period (its opening balance in period 1: the reserve
     # funded at closing, which the residual holder's return counts, sim.abs.note_metrics)
     cols["reserve_draw"] = np.repeat(result.steps["reserve_draw"].reshape(-1), n_notes)
+    if result.closing_oc is not None:  # the originator's part of the pool, on every row
+        cols["closing_oc"] = np.repeat(result.closing_oc, n_periods * n_notes)
     for j, name in enumerate(result.trigger_names):
         cols[f"trigger_{name}"] = np.repeat(result.triggers[:, :, j].reshape(-1), n_notes)
     return pd.DataFrame(cols, copy=False)

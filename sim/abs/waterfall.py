@@ -78,6 +78,9 @@ class WaterfallResult:
         trigger_values: Each trigger's tested value, shaped (paths, periods, triggers).
         trigger_thresholds: Each trigger's threshold, in deal order.
         legal_final_period: The deal's legal final period (may be after the last period run).
+        closing_oc: The overcollateralisation at closing, the first pool less the notes (0 when
+            the notes are the whole pool), (paths,): the originator's part of the pool, which
+            the residual holder's return counts as an outlay (`sim.abs.note_metrics`).
         steps: Step log: the amount of every waterfall step, shaped (paths, periods), in payment
             order. Sources of cash: ``collections``, ``swap_receipt``, ``sale_proceeds``,
             ``reserve_draw`` (they sum to ``available``); uses of cash: ``pay_fees``,
@@ -96,6 +99,7 @@ class WaterfallResult:
     trigger_values: np.ndarray | None = field(default=None, repr=False)
     trigger_thresholds: tuple[float, ...] = ()
     legal_final_period: int = 0
+    closing_oc: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -266,7 +270,8 @@ class Waterfall:
         Warns with `HorizonWarning` when every period has run, the legal final period is
         later, and some paths still have notes outstanding (docs/WATERFALL.md §5.10).
         """
-        result = _assemble(self.deal, self.out, self._legal_final())
+        result = _assemble(self.deal, self.out, self._legal_final(),
+                           None if self._terms is None else self._terms.initial_oc)
         if self.t == self.n_periods and result.outstanding.sum(axis=1).max(initial=0.0) > NOISE:
             n = int((result.outstanding.sum(axis=1) > NOISE).sum())
             warnings.warn(
@@ -359,7 +364,8 @@ def _step_log(deal: Deal, notes: dict, dl: dict) -> dict[str, np.ndarray]:
     return log
 
 
-def _assemble(deal: Deal, out: Recorder, legal_final: int) -> WaterfallResult:
+def _assemble(deal: Deal, out: Recorder, legal_final: int,
+              closing_oc: np.ndarray | None = None) -> WaterfallResult:
     """Expose the period-major buffers as path-major views."""
     notes = {k: np.moveaxis(v, -1, 0) for k, v in out.notes.items()}
     buffers = {**out.deal, **out.flags}
@@ -374,4 +380,5 @@ def _assemble(deal: Deal, out: Recorder, legal_final: int) -> WaterfallResult:
         trigger_values=np.moveaxis(out.trigger_values, -1, 0),
         trigger_thresholds=tuple(float(t.threshold) for t in deal.triggers),
         legal_final_period=legal_final,
+        closing_oc=closing_oc,
     )
