@@ -274,8 +274,8 @@ TRANCHE_COLUMNS = (
     Column("paths_needed", "paths needed", "count", "paths a run needs to resolve the rating "
            "(blank when this run resolves it)"),
     Column("holder_irr_annual", "residual holder IRR", "rate", "return of the holder of this "
-           "note plus the residual, having funded the reserve at closing, mean over paths (the "
-           "residual's note only)"),
+           "note plus the residual, having funded the reserve and the overcollateralisation at "
+           "closing, mean over paths (the residual's note only)"),
     Column("residual_paid", "residual received a path", "money", "what the residual holder "
            "receives beyond the note, mean over paths (the residual's note only)"),
     Column("reserve_funded", "reserve funded at closing", "money", "the reserve's opening "
