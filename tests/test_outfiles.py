@@ -80,13 +80,14 @@ def test_commands_refuse_the_file_before_any_work(tmp_path, capsys, argv):
 
 
 def test_breakeven_csv_rounds_float_noise_and_keeps_its_unit_named_columns(tmp_path):
-    """`breakeven --csv` writes :meth:`BreakevenResult.csv_frame` (a column per unit) as the
-    deal report's exports write floats (10 significant digits); pandas reads numbers back."""
+    """`breakeven --csv` writes :meth:`BreakevenResult.export` (a column per unit, the unit
+    in its header) as the other exports write floats (10 significant digits); pandas reads
+    numbers back."""
     import numpy as np
     import pandas as pd
 
     from sim.breakeven import BreakevenResult
-    from sim.outfiles import for_export
+    from sim.exports import write_csv
 
     per_path = pd.DataFrame({"stress": ["multiple", "shock"], "path": [0, 0],
                              "note": ["senior", "senior"],
@@ -95,14 +96,12 @@ def test_breakeven_csv_rounds_float_noise_and_keeps_its_unit_named_columns(tmp_p
                              "defaults": [0.0266000000000001, np.nan],
                              "base_defaults": [0.021, np.nan]})
     result = BreakevenResult(per_path, pd.DataFrame(), paths=1, seed=0)
-    file = tmp_path / "be.csv"
-    for_export(result.csv_frame()).to_csv(file, index=False)
+    (file,) = write_csv(result.export("tiny", "creditsim breakeven tiny"), tmp_path / "be.csv")
     text = file.read_text()
     assert "2.35," in text and "2.3500000000000005" not in text and "inf" not in text
     back = pd.read_csv(file)
-    assert list(back.columns) == ["stress", "path", "note", "multiple", "shock_pts",
-                                  "no_loss_at_max", "loses_unstressed", "monotone",
-                                  "defaults_pct", "base_defaults_pct"]
-    assert back.loc[0, "multiple"] == 2.35 and back.loc[1, "shock_pts"] == 4.25
-    assert back.loc[0, "defaults_pct"] == 2.66
+    assert back.columns[3] == "breakeven multiple (times the base case)"
+    assert back.columns[4] == "breakeven unemployment rise (fraction)"
+    assert back.iloc[0, 3] == 2.35 and back.iloc[1, 4] == 0.0425
+    assert back.loc[0, "cumulative defaults at the breakeven (fraction)"] == 0.0266
     assert per_path["breakeven"][0] == 2.3500000000000005  # the result unchanged
