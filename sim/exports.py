@@ -284,6 +284,9 @@ TRANCHE_COLUMNS = (
     Column("oc_funded", "overcollateralisation at closing", "money", "the pool sold beyond "
            "the notes, the originator's part, which the residual holder's IRR counts as an "
            "outlay, mean over paths (the residual's note only)"),
+    Column("call_topped_up", "added to a call at par", "money", "what the residual holder "
+           "paid for the pool at a clean-up call at par beyond its balance, which its IRR "
+           "counts as an outlay, mean over paths (the residual's note only)"),
 )
 """``creditsim report``'s tranche tables (:func:`sim.abs.tranche_summary`), as printed:
 each note's losses, WAL, IRR and implied rating, and what the run's paths can tell."""

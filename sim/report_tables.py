@@ -115,9 +115,12 @@ def rating_footnote(summary: pd.DataFrame) -> str:
             ("reserve", getattr(r, "reserve_funded", float("nan"))),
             ("overcollateralisation", getattr(r, "oc_funded", float("nan")))) if amount > 0]
         outlay = f", having funded {' and '.join(parts)} at closing" if parts else ""
-        lines.append(f"Residual holder ({r.note} plus the residual{outlay}): IRR "
-                     f"{r.holder_irr_annual:.2%} (mean over paths); residual received "
-                     f"{r.residual_paid:,.2f} a path on average.")
+        topped = getattr(r, "call_topped_up", float("nan"))
+        if topped > 0:
+            outlay += f", and added {topped:,.2f} to buy the pool back at par"
+        lines.append(f"Residual holder ({r.note} plus the residual{outlay}; amounts are means "
+                     f"a path): IRR {r.holder_irr_annual:.2%} (mean over paths); residual "
+                     f"received {r.residual_paid:,.2f} a path on average.")
     return "\n".join(lines)
 
 

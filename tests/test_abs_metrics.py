@@ -432,3 +432,25 @@ def test_losses_the_horizon_makes_are_told_apart_from_the_deals_own():
     quick = coll.assign(pool_balance_begin=[100.0, 50.0, 0.0], principal=[50.0, 50.0, 0.0])
     paid = run_waterfall({"notes": note}, quick)
     assert horizon_writedowns(paid, None, {}) is None  # repaid by period 2: nothing lost
+
+
+def test_what_the_holder_adds_to_a_call_at_par_is_its_outlay():
+    """A 150 and B 50 at 0 %, call at 10 % of a pool of 200 at par. Period 1 repays A and
+    loses 20; period 2 collects 5, loses 5 and is called with 20 of pool left, while B is
+    owed 50: the holder pays 50 for the pool, 30 above its balance, which comes back to it
+    as the 5 collected in the residual. Its flows: -50 (B) at t = 0, then 0, then B's 50 and
+    the residual's 5 less the 30 it added."""
+    deal = {"notes": [{"name": "A", "balance": 150.0, "coupon": 0.0},
+                      {"name": "B", "balance": 50.0, "coupon": 0.0}],
+            "clean_up_call": {"call_pct": 0.1, "price": "notes_at_par"},
+            "overcollateralisation": {"target_pct": 0.0}, "legal_final_period": 4}
+    coll = pd.DataFrame({"period": [1, 2, 3], "pool_balance_begin": [200.0, 30.0, 20.0],
+                         "interest": 0.0, "principal": [150.0, 5.0, 5.0],
+                         "recoveries": 0.0, "defaults": [20.0, 5.0, 0.0]})
+    for result in (waterfall_arrays(deal, coll), run_waterfall(deal, coll)):
+        m = note_metrics(result).set_index("note").loc["B"]
+        assert m["call_topped_up"] == pytest.approx(30.0)
+        assert m["residual_paid"] == pytest.approx(5.0)
+        assert m["irr_annual"] == pytest.approx(0.0, abs=1e-12)  # B repaid at par
+        v = 1 / (1 + m["holder_irr_annual"]) ** (1 / 12)
+        assert -50 + 0 * v + (50 + 5 - 30) * v**2 == pytest.approx(0.0, abs=1e-9)

@@ -25,7 +25,7 @@ NOTE_CHECKS = ("interest_paid", "principal_paid", "balance_end", "writedown",
                "interest_shortfall", "balance_begin", "interest_due")
 DEAL_CHECKS = ("reserve_balance", "reserve_requirement", "residual", "available", "fees_paid",
                "reinvested", "excess_spread", "fees_due", "excess_spread_gross",
-               "principal_target", "sale_proceeds", "pool_balance_end")
+               "principal_target", "sale_proceeds", "pool_balance_end", "call_top_up")
 FLAG_CHECKS = ("revolving", "accelerated", "trigger_breached", "call_exercised", "legal_final",
                "active")
 PDL_CHECKS = ("pdl_balance", "pdl_debit", "pdl_credit")

@@ -341,6 +341,7 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: 
             reserve_requirement=requirement, reserve_balance=Z, residual=residual,
             excess_spread=es, excess_spread_gross=es_gross,
             pool_balance_end=E + reinvested - (E if call else 0.0), revolving=revolving,
+            call_top_up=sale - E if call and deal.clean_up_call.price == "notes_at_par" else 0.0,
             accelerated=accelerated, trigger_breached=any_breach, call_exercised=call,
             legal_final=legal_final, active=True, triggers=breached, trigger_values=values,
         )
@@ -373,7 +374,7 @@ def _zero_record(names: list[str], n_triggers: int) -> dict:
     rec.update(dict.fromkeys(("available", "fees_due", "fees_paid", "sale_proceeds",
                               "principal_target", "reinvested", "reserve_requirement",
                               "reserve_balance", "residual", "excess_spread",
-                              "excess_spread_gross", "pool_balance_end"), 0.0))
+                              "excess_spread_gross", "pool_balance_end", "call_top_up"), 0.0))
     rec.update(dict.fromkeys(("revolving", "accelerated", "trigger_breached", "call_exercised",
                               "legal_final", "active"), False))
     rec["triggers"] = [False] * n_triggers

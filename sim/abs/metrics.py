@@ -270,27 +270,34 @@ def _cubes_from_frame(df: pd.DataFrame, fields: list[str]):
 
 
 def _note_arrays(result: WaterfallResult | pd.DataFrame):
-    """Per-note cubes (paths, periods, notes), the residual (paths, periods), the reserve
-    funded at closing (paths,) (None when the input does not say), labels."""
+    """Per-note cubes (paths, periods, notes); the residual and what the holder added to a
+    call at par beyond the pool's balance, each (paths, periods) (None without a residual;
+    the top-up zeros for a table without it); what it funded at closing ((reserve, OC), each
+    (paths,); None when the input does not say); the path labels and the note names."""
     fields = ["balance_begin", "interest_paid", "principal_paid", "writedown", "interest_shortfall"]
     if isinstance(result, WaterfallResult):
         paths = np.arange(result.shape[0])
         residual = result.deal.get("residual")
+        top_up = result.deal["call_top_up"]
         funded = None
         if result.shape[1]:
             reserve = result.steps["reserve_draw"][:, 0]
             oc = np.zeros_like(reserve) if result.closing_oc is None else result.closing_oc
             funded = (reserve, oc)
-        return {f: result.notes[f] for f in fields}, residual, funded, paths, result.note_names
-    extra = [c for c in ("residual", "reserve_draw", "closing_oc") if c in result.columns]
+        return ({f: result.notes[f] for f in fields}, residual, top_up, funded, paths,
+                result.note_names)
+    extra = [c for c in ("residual", "call_top_up", "reserve_draw", "closing_oc")
+             if c in result.columns]
     cubes, paths, notes = _cubes_from_frame(result, fields + extra)
     residual = cubes.pop("residual")[:, :, 0] if "residual" in extra else None
+    top_up = (cubes.pop("call_top_up")[:, :, 0] if "call_top_up" in extra
+              else np.zeros(cubes["balance_begin"].shape[:2]))
     funded = None
     if "reserve_draw" in extra:
         reserve = cubes.pop("reserve_draw")[:, 0, 0]
         kept = cubes.pop("closing_oc")[:, 0, 0] if "closing_oc" in extra else 0.0 * reserve
         funded = (reserve, kept)
-    return cubes, residual, funded, paths, notes
+    return cubes, residual, top_up, funded, paths, notes
 
 
 def note_metrics(result: WaterfallResult | pd.DataFrame) -> pd.DataFrame:
@@ -303,7 +310,8 @@ def note_metrics(result: WaterfallResult | pd.DataFrame) -> pd.DataFrame:
     pool it sold beyond the notes): its cash flows are, at t = 0, the note's price, the
     reserve's opening balance (``reserve_funded``) and the OC at closing (``oc_funded``),
     then the note's payments plus the residual the waterfall releases each month (which
-    includes the reserve and the OC as they are released); its IRR is reported on the most
+    includes the reserve and the OC as they are released), less what it adds to a clean-up
+    call at par beyond the pool's balance (``call_top_up``); its IRR is reported on the most
     junior note's row. A table without ``reserve_draw`` (runs stored before it was
     recorded) cannot say what the holder paid: its holder IRR is NaN.
 
@@ -317,12 +325,12 @@ def note_metrics(result: WaterfallResult | pd.DataFrame) -> pd.DataFrame:
         as ``any_loss`` counts it, so that no path shows a loss of 1e-16 that P(loss) does
         not count), ``any_loss`` (writedown > 1 cent),
         ``wal_years``, ``irr_annual`` (NaN where the cash flows have no single rate),
-        ``residual_paid``, ``reserve_funded``, ``oc_funded`` and ``holder_irr_annual`` (the
-        residual holder's total residual, the reserve and the OC it funded at closing and its
-        IRR, on the most junior note's row; NaN on the other rows and when the input has no
-        residual).
+        ``residual_paid``, ``reserve_funded``, ``oc_funded``, ``call_topped_up`` and
+        ``holder_irr_annual`` (the residual holder's total residual, the reserve and the OC
+        it funded at closing, what it added to a call at par and its IRR, on the most junior
+        note's row; NaN on the other rows and when the input has no residual).
     """
-    a, residual, funded, paths, notes = _note_arrays(result)
+    a, residual, top_up, funded, paths, notes = _note_arrays(result)
     n_paths, n_periods, n_notes = a["balance_begin"].shape
     original = a["balance_begin"][:, 0, :]
     writedown = a["writedown"].sum(axis=1)
@@ -333,9 +341,12 @@ def note_metrics(result: WaterfallResult | pd.DataFrame) -> pd.DataFrame:
     residual_paid = np.full((n_paths, n_notes), np.nan)
     reserve_funded = np.full((n_paths, n_notes), np.nan)
     oc_funded = np.full((n_paths, n_notes), np.nan)
+    topped_up = np.full((n_paths, n_notes), np.nan)
+    if residual is not None:
+        topped_up[:, -1] = top_up.sum(axis=1)
     if residual is not None and funded is not None:
         junior = cashflows[:, -1, :].copy()
-        junior[:, 1:] += residual
+        junior[:, 1:] += residual - top_up
         reserve_funded[:, -1], oc_funded[:, -1] = funded
         junior[:, 0] -= reserve_funded[:, -1] + oc_funded[:, -1]
         holder[:, -1] = irr_annual(junior)
@@ -358,6 +369,7 @@ def note_metrics(result: WaterfallResult | pd.DataFrame) -> pd.DataFrame:
             "residual_paid": residual_paid.ravel(),
             "reserve_funded": reserve_funded.ravel(),
             "oc_funded": oc_funded.ravel(),
+            "call_topped_up": topped_up.ravel(),
             "holder_irr_annual": holder.ravel(),
         }
     )
@@ -420,7 +432,8 @@ def tranche_summary(metrics: pd.DataFrame, confidence: float = 0.95) -> pd.DataF
         `sim.abs.ratings.rating_assessment`).
     """
     metrics = metrics.copy()
-    for col in ("residual_paid", "reserve_funded", "oc_funded", "holder_irr_annual"):
+    for col in ("residual_paid", "reserve_funded", "oc_funded", "call_topped_up",
+                "holder_irr_annual"):
         if col not in metrics:
             metrics[col] = np.nan
     grouped = metrics.groupby("note", sort=False)
@@ -436,6 +449,7 @@ def tranche_summary(metrics: pd.DataFrame, confidence: float = 0.95) -> pd.DataF
         residual_paid=("residual_paid", "mean"),
         reserve_funded=("reserve_funded", "mean"),
         oc_funded=("oc_funded", "mean"),
+        call_topped_up=("call_topped_up", "mean"),
         paths=("path", "size"),
     )
     rows = []

@@ -50,6 +50,7 @@ from sim.kernels.waterfall_layout import (
     D_SWAP_NET,
     D_SWAP_REC,
     D_TARGET,
+    D_TOP_UP,
     F_ACC,
     F_ACTIVE,
     F_BREACH,
@@ -424,6 +425,7 @@ def _available(t, opts, params, xs, terms_p, act, state_p, deal_out, scratch, bs
         sale = pool_end[p] if call[p] else 0.0
         if call[p] and opts[O_CALL_PAR]:  # at least the notes and the interest due on them
             sale = _max(sale, total[p] + kscratch[0, :, p].sum())
+            deal_out[D_TOP_UP, t, p] = sale - pool_end[p]  # what the originator adds
         if opts[O_CALL]:
             deal_out[D_SALE, t, p] = sale
         reserve = state_p[2, p]

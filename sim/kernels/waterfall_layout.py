@@ -35,6 +35,7 @@ DEAL_FIELDS = (
     "excess_spread",
     "excess_spread_gross",
     "pool_balance_end",
+    "call_top_up",
 )
 SOURCE_FIELDS = ("collections", "swap_receipt", "reserve_draw")
 FLAG_FIELDS = ("revolving", "accelerated", "sequential", "trigger_breached", "call_exercised",
@@ -53,7 +54,8 @@ PRINCIPAL_TO_INTEREST = ("most_senior", "pdl_not_in_debit", "all", "none")
 N_BEGIN, N_COUPON, N_DUE, N_PAID, N_SHORT, N_PRIN, N_WD, N_END, N_DEBIT, N_CREDIT, N_PDL = range(11)
 # deal fields, then sources
 (D_AVAIL, D_FEES_DUE, D_FEES_PAID, D_SWAP_NET, D_SWAP_PAID, D_SALE, D_TARGET, D_REINV,
- D_REQ, D_RESERVE, D_RESIDUAL, D_ES, D_ESG, D_POOL_END, D_COLL, D_SWAP_REC, D_DRAW) = range(17)
+ D_REQ, D_RESERVE, D_RESIDUAL, D_ES, D_ESG, D_POOL_END, D_TOP_UP, D_COLL, D_SWAP_REC,
+ D_DRAW) = range(18)
 F_REV, F_ACC, F_SEQ, F_BREACH, F_CALL, F_FINAL, F_ACTIVE = range(7)
 V_FEES, V_SWAP, V_INTEREST, V_CLEAR, V_REINVEST, V_PRINCIPAL, V_RESERVE, V_RESIDUAL = range(8)
 # options (int64 array)
