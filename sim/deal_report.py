@@ -88,7 +88,9 @@ DEAL_COLUMNS: tuple[Column, ...] = (
     Column("deal.reserve", "reserve_balance", "reserve balance"),
     Column("deal.reserve_requirement", "reserve_requirement", "reserve requirement"),
     Column("deal.residual", "residual", "residual released"),
+    Column("deal.principal_target", "principal_target", "principal amount"),
     Column("deal.revolving", "revolving", "revolving", "flag"),
+    Column("deal.accelerated", "accelerated", "accelerated (a trigger breached)", "flag"),
     Column("deal.sequential", "sequential", "sequential pay", "flag"),
 )
 """Deal-level columns, read from the ``pool``, ``waterfall`` and (deal-level columns of) the
