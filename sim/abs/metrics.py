@@ -24,9 +24,9 @@ __all__ = [
     "IRR_STATUSES",
     "LOSS_EPSILON",
     "IrrSolution",
+    "horizon_writedowns",
     "irr_annual",
     "irr_solve",
-    "horizon_writedowns",
     "note_metrics",
     "tranche_summary",
     "trigger_metrics",
@@ -416,7 +416,8 @@ def tranche_summary(metrics: pd.DataFrame, confidence: float = 0.95) -> pd.DataF
 
     Args:
         metrics: Output of `note_metrics` (older runs without ``residual_paid``,
-            ``reserve_funded`` or ``holder_irr_annual`` give NaN in those columns).
+            ``reserve_funded``, ``oc_funded``, ``call_topped_up`` or ``holder_irr_annual``
+            give NaN in those columns).
         confidence: Level of the expected-loss and P(loss) intervals.
 
     Returns:
@@ -424,9 +425,9 @@ def tranche_summary(metrics: pd.DataFrame, confidence: float = 0.95) -> pd.DataF
         ``el_low``, ``el_high``; ``prob_loss`` (share of paths with a writedown above one cent)
         with its Wilson interval ``prob_loss_low``, ``prob_loss_high``; ``loss_p95`` and
         ``loss_p99`` (quantiles of loss_pct, linear interpolation); ``wal_years``,
-        ``irr_annual``, ``holder_irr_annual``, ``residual_paid`` and ``reserve_funded`` (means
-        over paths; the IRR
-        means skip paths without a single rate, counted in ``irr_undefined``); ``paths``;
+        ``irr_annual``, ``holder_irr_annual``, ``residual_paid``, ``reserve_funded``,
+        ``oc_funded`` and ``call_topped_up`` (means over paths; the IRR means skip paths
+        without a single rate, counted in ``irr_undefined``); ``paths``;
         ``implied_rating`` at the mean WAL, ``rating_best``, ``rating_worst`` (the range the
         interval allows), ``rating_resolved``, ``paths_needed`` and ``rating_label`` (see
         `sim.abs.ratings.rating_assessment`).
