@@ -700,16 +700,20 @@ class BreakevenResult:
         """Every path's breakevens as :mod:`sim.exports` writes them (sheet ``breakevens``,
         :data:`EXPORT_COLUMNS`), with the ``about`` facts: the config (``config``, its name),
         seed, paths, the shock's shape and the command."""
-        shape = ", ".join(f"{k.removesuffix('_months').replace('_', ' ')} {v}"
-                          for k, v in self.shock_shape.items())
         searched = list(pd.unique(self.per_path["stress"]))
         facts = [("config", config), ("seed", str(self.seed)), ("paths", str(self.paths)),
                  ("stresses", ", ".join(searched))]
         if "shock" in searched:
-            facts.append(("shock shape", f"months: {shape} ({self.shape_source})"))
+            facts.append(("shock shape", f"months: {self.shape_text} ({self.shape_source})"))
         facts += [("command", command), exports.UNITS_FACT,
                   ("definitions", "docs/REPORTS.md, 'Breakevens'")]
         return Export("breakevens", self.export_table(), EXPORT_COLUMNS, tuple(facts))
+
+    @property
+    def shape_text(self) -> str:
+        """The shock's shape in words, ``start 6, ramp 9, hold 6, recovery 24`` (months)."""
+        return ", ".join(f"{k.removesuffix('_months').replace('_', ' ')} {v}"
+                         for k, v in self.shock_shape.items())
 
     def stresses(self) -> list[str]:
         return list(pd.unique(self.summary["stress"]))

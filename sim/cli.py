@@ -190,9 +190,8 @@ def _rerun(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from sim.exports import csv_files, summary_export
+    from sim.exports import summary_export
     from sim.metrics import summarise
-    from sim.outfiles import check_output_file
     from sim.report import complete_paths
     from sim.store import load_run
 
@@ -206,12 +205,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         from sim.abs import tranche_summary
 
         tranches = tranche_summary(run["note_metrics"])
-    export = summary_export(run, summarise(run.paths), _command(args), tranches)
-    if args.csv:  # the tranche table's file beside the summary's
-        for file, _ in csv_files(export, args.csv)[1:]:
-            check_output_file(file, "--csv")
+    summary = summarise(run.paths)
+    export = summary_export(run, summary, _command(args), tranches)
     written = _export(export, _export_files(args))
-    _print_summary(run)
+    _print_summary(run, summary, tranches)
     for file in written:
         print(file)
     return 0
@@ -289,13 +286,15 @@ def cmd_rolls(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_tranches(run) -> None:  # noqa: ANN001 - a sim.store.Run
-    """Each note's loss distribution across paths, WAL, IRR and implied rating with its range."""
+def _print_tranches(run, summary=None) -> None:  # noqa: ANN001 - a sim.store.Run, its tranches
+    """Each note's loss distribution across paths, WAL, IRR and implied rating with its range
+    (``summary``: the run's :func:`sim.abs.tranche_summary`, computed when not given)."""
     from sim.abs import tranche_summary
     from sim.report_tables import horizon_note, rating_footnote, tranche_table
 
     deal = run.manifest["config"].get("deal") or {}
-    summary = tranche_summary(run["note_metrics"])
+    if summary is None:
+        summary = tranche_summary(run["note_metrics"])
     for table in tranche_table(summary, f"deal {deal.get('name', '')}: tranche losses over "
                                         f"{paths_text(int(summary.paths.max()))} (loss = share "
                                         "of the note's balance)"):
@@ -347,9 +346,16 @@ def cmd_deal_report(args: argparse.Namespace) -> int:
 
 def _export(export, files) -> list:  # noqa: ANN001 - a sim.exports.Export, (option, path, writer)s
     """Write ``export`` with each ``(option, path, writer)`` whose path is given; the paths
-    written, in order. A failed write is an error naming the option."""
-    from sim.outfiles import write_failed
+    written, in order. A failed write is an error naming the option. The files a CSV
+    writes beside the given one (its further tables, :func:`sim.exports.csv_files`) are
+    checked before any file is written."""
+    from sim.exports import csv_files
+    from sim.outfiles import check_output_file, write_failed
 
+    for option, file, _ in files:
+        if file and option == "--csv":
+            for beside, _part in csv_files(export, file)[1:]:
+                check_output_file(beside, option)
     written = []
     for option, file, write in files:
         try:
@@ -410,15 +416,14 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
         console.print(table)
         if stress == "multiple":
             console.print(_breakeven_defaults_table(result))
-    shape = ", ".join(f"{k.removesuffix('_months').replace('_', ' ')} {v}"
-                      for k, v in result.shock_shape.items())
     notes = {"multiple": "Multiple: the waterfall replayed on the run's pool collections with "
                          "each period's defaults (a share of the cut-off pool) scaled (1x: the "
                          "run itself; see docs/REPORTS.md); cumulative defaults at the "
                          "breakeven compare across scenarios, multiples need the same base "
                          "case.",
              "shock": "Shock: the engine re-run with the peak rise of unemployment set "
-                      f"(+0 pts: no rise; shape in months: {shape}: {result.shape_source})."}
+                      f"(+0 pts: no rise; shape in months: {result.shape_text}: "
+                      f"{result.shape_source})."}
     console.print(" ".join(notes[s] for s in stresses) + " 'none': no loss at the largest "
                   "stress searched; 'not monotone': paths on which the note loses at a stress "
                   "searched and not at a larger one (the breakeven is then the first loss, not "
@@ -655,13 +660,16 @@ def _fmt(value: object, column: str = "") -> str:
     return str(value)
 
 
-def _print_summary(run) -> None:  # noqa: ANN001 - a sim.store.Run
+def _print_summary(run, summary=None, tranches=None) -> None:  # noqa: ANN001 - a Run, frames
+    """The run's summary table and, with a deal, its tranche tables (``summary`` and
+    ``tranches``: its :func:`sim.metrics.summarise` and :func:`sim.abs.tranche_summary`,
+    computed when not given)."""
     from sim.metrics import small_sample_warning
     from sim.report import summary_table
 
-    console.print(summary_table(run))
+    console.print(summary_table(run, summary))
     if "note_metrics" in run.tables:
-        _print_tranches(run)
+        _print_tranches(run, tranches)
     _warn(small_sample_warning(len(run.paths)))
 
 

@@ -61,11 +61,13 @@ def complete_paths(run) -> str | None:  # noqa: ANN001 - a sim.store.Run
             "from its 'portfolio' table")
 
 
-def summary_table(run) -> Table:  # noqa: ANN001 - a sim.store.Run
-    """Mean, percentiles and 95 % CI of the mean of each key metric, with n."""
+def summary_table(run, summary: pd.DataFrame | None = None) -> Table:  # noqa: ANN001 - a Run
+    """Mean, percentiles and 95 % CI of the mean of each key metric, with n (``summary``:
+    the run's :func:`sim.metrics.summarise`, computed when not given)."""
     m = run.manifest
     info = summarise_run(m)
-    summary = summarise(run.paths)
+    if summary is None:
+        summary = summarise(run.paths)
     n = len(run.paths)
     table = WholeTable(title=f"{m['run_id']}  (n = {paths_text(n)}, seed {m['seed']})\n"
                              f"{info.label()}")
