@@ -59,19 +59,23 @@ def _shell() -> html.Div:
     ])
 
 
-def _query_run(search: str | None, key: str) -> str | None:
+def _query_values(search: str | None) -> dict[str, list[str]]:
+    """The address's query (``?a=RUN&path=2``) as ``parse_qs`` reads it; none from a query
+    that is not text or longer than 2,000 characters."""
     if not isinstance(search, str) or len(search) > 2000:
-        return None
-    values = parse_qs(search.lstrip("?")).get(key)
+        return {}
+    return parse_qs(search.lstrip("?"))
+
+
+def _query_run(search: str | None, key: str) -> str | None:
+    values = _query_values(search).get(key)
     return run_id_input(values[0]) if values else None
 
 
 def _query(search: str | None, keys: tuple[str, ...]) -> dict[str, str]:
     """The first value of each of ``keys`` in the address's query (``?path=2&borrower=100``);
     a long or odd query gives none (the page checks the values)."""
-    if not isinstance(search, str) or len(search) > 2000:
-        return {}
-    values = parse_qs(search.lstrip("?"))
+    values = _query_values(search)
     return {k: values[k][0][:40] for k in keys if values.get(k)}
 
 

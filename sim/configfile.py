@@ -269,8 +269,7 @@ def choices(annotation: Any) -> tuple[str, ...]:
     ``Annotated``), as text; () for any other annotation, and for a union in which a choice
     is one form among others (``Literal["floating_notes"] | list[float]``: a schedule is
     allowed too, so the literal is not the whole of what is allowed)."""
-    while get_origin(annotation) is Annotated:
-        annotation = get_args(annotation)[0]
+    annotation = _bare(annotation)
     forms = [a for a in get_args(annotation) if a is not type(None)] if get_origin(
         annotation) in (Union, UnionType) else [annotation]
     if len(forms) != 1:
@@ -296,11 +295,27 @@ def allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
     return sorted(current.model_fields) if current is not None else []
 
 
+def _bare(ann: Any) -> Any:
+    """An annotation without its ``Annotated`` wrappers (``Annotated[int, Field(...)]`` is
+    ``int``)."""
+    while get_origin(ann) is Annotated:
+        ann = get_args(ann)[0]
+    return ann
+
+
+def _field_annotation(schema: Any, key: object) -> Any:
+    """The bare annotation (:func:`_bare`) of field ``key`` of the model ``schema``; None
+    when ``schema`` is not a model or has no such field."""
+    if not (isinstance(schema, type) and issubclass(schema, BaseModel) and isinstance(key, str)
+            and key in schema.model_fields):
+        return None
+    return _bare(schema.model_fields[key].annotation)
+
+
 def _model_in(ann: Any) -> type[BaseModel] | None:
     """The one model class an annotation holds (itself, optional, or as list/dict items);
     None when it holds none or several (a tagged union)."""
-    while get_origin(ann) is Annotated:
-        ann = get_args(ann)[0]
+    ann = _bare(ann)
     if isinstance(ann, type) and issubclass(ann, BaseModel):
         return ann
     found = {m for arg in get_args(ann) if (m := _model_in(arg)) is not None}
@@ -315,11 +330,9 @@ def _section_of(schema: Any, key: object) -> Any:
     """
     if isinstance(schema, tuple):
         return schema[1]
-    if schema is None or not isinstance(key, str) or key not in schema.model_fields:
+    ann = _field_annotation(schema, key)
+    if ann is None:
         return None
-    ann = schema.model_fields[key].annotation
-    while get_origin(ann) is Annotated:
-        ann = get_args(ann)[0]
     if get_origin(ann) is dict:
         item = _model_in(get_args(ann)[1])
         return ("items", item) if item is not None else None
@@ -343,12 +356,7 @@ def section_at(schema: Any, parts: Sequence[object]) -> Any:
 def _list_of_sections(schema: Any, key: object) -> Any:
     """``("items", Model)`` when ``key`` of the model ``schema`` is a list of sections (its
     items merge when addressed by position, ``collections.ladder.0``), else None."""
-    if not (isinstance(schema, type) and issubclass(schema, BaseModel) and isinstance(key, str)
-            and key in schema.model_fields):
-        return None
-    ann = schema.model_fields[key].annotation
-    while get_origin(ann) is Annotated:
-        ann = get_args(ann)[0]
+    ann = _field_annotation(schema, key)
     item = _model_in(ann) if get_origin(ann) is list else None
     return ("items", item) if item is not None else None
 

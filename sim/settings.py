@@ -252,26 +252,27 @@ def settled(data: dict, settings: list[str] | None, name: str, deal: str | None 
         raise (ConfigError(f"--deal {deal}: {err}") if deal is not None else err) from None
 
 
+def _gives(keys: set[str], key: str) -> bool:
+    """Whether the dotted ``keys`` a setting gives set ``key`` or something inside it."""
+    return any(k == key or k.startswith(f"{key}.") for k in keys)
+
+
 def _order_refusal(deal: Any, keys: set[str], parsed: list[tuple[str, list[str], Any]]
                    ) -> str | None:
     """The refusal of settings that give the deal new notes and keep the priority of
     payments the config's deal wrote out for its own, when that is the deal's only fault
     (``keys``: the dotted keys the settings give); None otherwise."""
-    def given(key: str) -> bool:
-        return any(k == key or k.startswith(f"{key}.") for k in keys)
-
-    if not isinstance(deal, dict) or not given("deal.notes"):
+    if not isinstance(deal, dict) or not _gives(keys, "deal.notes"):
         return None
     from sim.abs.deal import STATES, Deal, notes_unknown_to_order
 
-    kept = tuple(s for s in STATES if not given(f"deal.priority_of_payments.{s}")
+    kept = tuple(s for s in STATES if not _gives(keys, f"deal.priority_of_payments.{s}")
                  and "deal.priority_of_payments" not in keys)
     unknown = notes_unknown_to_order(deal, kept)
     if not (unknown and valid_with_default_order(Deal, deal)):
         return None
     text = next(t for t, parts, value in reversed(parsed)
-                if any(k == "deal.notes" or k.startswith("deal.notes.")
-                       for k in _given_keys(parts, value)))
+                if _gives(_given_keys(parts, value), "deal.notes"))
     return f"--set {text!r}: " + inherited_order_refusal(
         "deal.", unknown, deal, f"the config's deal ({deal.get('name')})",
         "add --set deal.priority_of_payments=null")

@@ -295,7 +295,8 @@ def _note_arrays(result: WaterfallResult | pd.DataFrame):
     funded = None
     if "reserve_draw" in extra:
         reserve = cubes.pop("reserve_draw")[:, 0, 0]
-        kept = cubes.pop("closing_oc")[:, 0, 0] if "closing_oc" in extra else 0.0 * reserve
+        kept = (cubes.pop("closing_oc")[:, 0, 0] if "closing_oc" in extra
+                else np.zeros_like(reserve))
         funded = (reserve, kept)
     return cubes, residual, top_up, funded, paths, notes
 
