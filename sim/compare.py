@@ -9,7 +9,9 @@ metric is then taken path by path (a paired t interval, ``scipy.stats.ttest_rel`
 its confidence interval is far narrower than the one from comparing two independent
 samples. Runs that do not share their random numbers are compared as independent
 samples (Welch's interval, ``scipy.stats.ttest_ind(..., equal_var=False)``) and the
-result says so, naming what differs.
+result says so, naming what differs. A table tests many differences at once, so which of
+them are significant is judged with the false discovery rate held at 5 % over the table
+(Benjamini-Hochberg, :func:`control_false_discoveries`).
 """
 
 from __future__ import annotations
@@ -139,28 +141,103 @@ def check_pairing(manifest_a: dict, manifest_b: dict, paths_a: pd.DataFrame,
     return Pairing(tuple(reasons), tuple(notes), tuple(differing))
 
 
-def _paired_interval(a: np.ndarray, b: np.ndarray, level: float) -> tuple[float, float]:
+def _paired_test(a: np.ndarray, b: np.ndarray, level: float) -> tuple[float, float, float]:
+    """The paired t interval of ``b - a`` and its two-sided p value (NaN below 2 pairs)."""
     if a.shape[0] < 2:
-        return float("nan"), float("nan")
+        return float("nan"), float("nan"), float("nan")
     d = b - a
     if np.all(d == d[0]):  # no spread: scipy's interval is undefined, the difference exact
-        return float(d[0]), float(d[0])
+        return float(d[0]), float(d[0]), _exact_p(float(d[0]))
     with warnings.catch_warnings():  # near-identical differences: scipy warns, rightly exact
         warnings.simplefilter("ignore", RuntimeWarning)
-        ci = stats.ttest_rel(b, a).confidence_interval(confidence_level=level)
-    return float(ci.low), float(ci.high)
+        test = stats.ttest_rel(b, a)
+        ci = test.confidence_interval(confidence_level=level)
+    return float(ci.low), float(ci.high), float(test.pvalue)
 
 
-def _welch_interval(a: np.ndarray, b: np.ndarray, level: float) -> tuple[float, float]:
+def _welch_test(a: np.ndarray, b: np.ndarray, level: float) -> tuple[float, float, float]:
+    """Welch's interval of ``mean(b) - mean(a)`` and its two-sided p value."""
     if a.shape[0] < 2 or b.shape[0] < 2:
-        return float("nan"), float("nan")
+        return float("nan"), float("nan"), float("nan")
     if a.var() == 0 and b.var() == 0:
         diff = float(b.mean() - a.mean())
-        return diff, diff
+        return diff, diff, _exact_p(diff)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        ci = stats.ttest_ind(b, a, equal_var=False).confidence_interval(confidence_level=level)
-    return float(ci.low), float(ci.high)
+        test = stats.ttest_ind(b, a, equal_var=False)
+        ci = test.confidence_interval(confidence_level=level)
+    return float(ci.low), float(ci.high), float(test.pvalue)
+
+
+def _exact_p(difference: float) -> float:
+    """The p value of a difference every path gives alike: 0 when it is not 0, else 1."""
+    return 0.0 if difference != 0 else 1.0
+
+
+def control_false_discoveries(table: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """``table`` with ``q_value`` and ``significant`` judged over all its rows together.
+
+    A comparison tests many metrics at once (a run set: every policy on every metric), so
+    at 95 % each some differences would be called significant by chance alone. The
+    ``p_value`` of every judged row (both runs with at least :data:`sim.metrics.MIN_PATHS`
+    paths and a finite p) is adjusted by Benjamini and Hochberg's step-up procedure
+    (``scipy.stats.false_discovery_control``; Benjamini and Hochberg 1995, J. R. Stat. Soc.
+    B 57(1)), which holds the expected share of false discoveries among the differences
+    called significant at ``1 - level`` (5 %) for independent or positively dependent
+    tests, as differences of one run's metrics are. ``significant`` is then
+    ``q_value <= 1 - level``; ``significant_alone`` keeps the metric's own test (its
+    interval excludes 0), which the adjustment can only overrule, never add to.
+
+    Args:
+        table: rows with ``p_value``, ``ci_low``, ``ci_high``, ``n_a`` and ``n_b``, as
+            :func:`paired_comparison` makes them (a run set: those of every policy
+            concatenated).
+        level: the intervals' confidence level; ``1 - level`` is the false discovery rate.
+
+    Returns:
+        A copy with ``q_value`` (NaN where not judged), ``significant`` and
+        ``significant_alone`` (None where not judged).
+    """
+    out = table.copy()
+    p = out["p_value"].to_numpy(float)
+    judged = (np.minimum(out["n_a"].to_numpy(), out["n_b"].to_numpy()) >= MIN_PATHS)
+    tested = judged & np.isfinite(p)
+    q = np.full(p.shape[0], np.nan)
+    if tested.any():
+        q[tested] = stats.false_discovery_control(p[tested], method="bh")
+    alone = (out["ci_low"] > 0) | (out["ci_high"] < 0)
+    out["q_value"] = q
+    out["significant_alone"] = [bool(a) if j else None
+                                for a, j in zip(alone, judged, strict=True)]
+    out["significant"] = [bool(t and qv <= 1 - level) if j else None
+                          for t, qv, j in zip(tested, q, judged, strict=True)]
+    return out
+
+
+def significance_text(significant: object, alone: object, p_value: float, n: int) -> str:
+    """The table cell of a difference's significance: ``yes``; ``no``; ``no (p 0.031
+    alone)`` when its own interval excludes 0 but it does not stand among the metrics
+    compared (:func:`control_false_discoveries`); ``n/a (n=2)`` below the paths it needs."""
+    if significant is None or (isinstance(significant, float) and significant != significant):
+        return f"n/a (n={n})"
+    if significant:
+        return "yes"
+    if alone is True:
+        return f"no (p {p_value:.3f} alone)"
+    return "no"
+
+
+def false_discovery_note(table: pd.DataFrame, level: float = 0.95) -> str:
+    """One line under a comparison table: what ``significant`` means and over how many
+    differences (empty when none is judged)."""
+    tested = int(table["q_value"].notna().sum()) if "q_value" in table else 0
+    if tested == 0:
+        return ""
+    rate = f"{(1 - level) * 100:g} %"
+    return (f"significant: the difference stands with the false discovery rate held at {rate} "
+            f"over the {tested} differences of this table (Benjamini-Hochberg); 'no (p ... "
+            f"alone)' marks one whose own {level * 100:g} % interval excludes 0 but which "
+            "does not stand among them.")
 
 
 def paired_comparison(paths_a: pd.DataFrame, paths_b: pd.DataFrame,
@@ -176,12 +253,16 @@ def paired_comparison(paths_a: pd.DataFrame, paths_b: pd.DataFrame,
     means over all paths of each run, as in its own report. ``unpaired_ci_*`` always
     holds Welch's interval, to show what common random numbers buy.
 
+    ``p_value`` is the two-sided p of the same test; ``significant`` is judged over all
+    the metrics together (:func:`control_false_discoveries`), so that testing many of them
+    does not make chance differences look real.
+
     Returns:
         One row per metric: ``metric, mean_a, mean_b, difference, ci_low, ci_high,
-        significant, unpaired_ci_low, unpaired_ci_high, interval`` ("paired" or
-        "unpaired"), ``paths`` (pairs, or 0 when unpaired), ``n_a``, ``n_b``.
-        ``significant`` is None (not judged) when a run has fewer than
-        :data:`sim.metrics.MIN_PATHS` paths.
+        p_value, unpaired_ci_low, unpaired_ci_high, interval`` ("paired" or
+        "unpaired"), ``paths`` (pairs, or 0 when unpaired), ``n_a``, ``n_b``, ``q_value``,
+        ``significant_alone``, ``significant``. ``significant`` is None (not judged) when a
+        run has fewer than :data:`sim.metrics.MIN_PATHS` paths.
 
     Raises:
         ValueError: when a metric is missing, or when a paired comparison finds no
@@ -200,24 +281,22 @@ def paired_comparison(paths_a: pd.DataFrame, paths_b: pd.DataFrame,
     for m in metrics:
         all_a = paths_a[m].to_numpy(float)
         all_b = paths_b[m].to_numpy(float)
-        ulo, uhi = _welch_interval(all_a, all_b, level)
+        ulo, uhi, up = _welch_test(all_a, all_b, level)
         if use_pairs:
             a, b = joined[f"{m}_a"].to_numpy(float), joined[f"{m}_b"].to_numpy(float)
-            lo, hi = _paired_interval(a, b, level)
+            lo, hi, p = _paired_test(a, b, level)
             diff = float((b - a).mean())
         else:
-            lo, hi = ulo, uhi
+            lo, hi, p = ulo, uhi, up
             diff = float(all_b.mean() - all_a.mean())
-        judged = min(n_a, n_b) >= MIN_PATHS
         rows.append({
             "metric": m, "mean_a": float(all_a.mean()), "mean_b": float(all_b.mean()),
-            "difference": diff, "ci_low": lo, "ci_high": hi,
-            "significant": bool(lo > 0 or hi < 0) if judged else None,
+            "difference": diff, "ci_low": lo, "ci_high": hi, "p_value": p,
             "unpaired_ci_low": ulo, "unpaired_ci_high": uhi,
             "interval": "paired" if use_pairs else "unpaired",
             "paths": len(joined) if use_pairs else 0, "n_a": n_a, "n_b": n_b,
         })
-    return pd.DataFrame(rows)
+    return control_false_discoveries(pd.DataFrame(rows), level)
 
 
 def compare_runs(manifest_a: dict, paths_a: pd.DataFrame, manifest_b: dict,

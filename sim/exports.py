@@ -33,14 +33,14 @@ __all__ = ["TRANCHE_COLUMNS", "UNITS", "Column", "Export", "about_frame", "compa
 
 UNITS = {"money": "currency units", "rate": "fraction a year", "ratio": "fraction",
          "flag": "True/False", "count": "count", "years": "years",
-         "multiple": "times the base case"}
+         "multiple": "times the base case", "probability": "probability"}
 """The unit of each kind of column, as the exports' headers state it."""
 ROW_UNIT = "row"
 """The kind of a column whose unit is the row's (its ``unit`` column)."""
 ROW_UNIT_WORDS = "the row's unit"
 
 FORMATS = {"money": "#,##0.00", "ratio": "0.000%", "rate": "0.000%", "count": "#,##0",
-           "years": "0.00", "multiple": '0.00"x"'}
+           "years": "0.00", "multiple": '0.00"x"', "probability": "0.0000"}
 """Excel number formats by kind: the screen's precision (three decimals of a percentage)."""
 SIGNED = {"money": "+#,##0.00;-#,##0.00;0.00", "ratio": "+0.000%;-0.000%;0.000%",
           "rate": "+0.000%;-0.000%;0.000%"}
@@ -162,8 +162,16 @@ SUMMARY_COLUMNS = (
 )
 """``creditsim report``'s summary (:func:`sim.metrics.summarise`)."""
 
-SIGNIFICANT = ("True when the interval excludes 0; blank (n/a) when a run has fewer than "
-               "20 paths, too few to judge")
+SIGNIFICANT = ("True when the difference stands with the false discovery rate held at 5 % over "
+               "every difference of the table (Benjamini-Hochberg: q value at most 0.05); "
+               "blank (n/a) when a run has fewer than 20 paths, too few to judge")
+SIGNIFICANT_ALONE = ("True when the difference's own 95 % interval excludes 0 (p below 0.05), "
+                     "judged alone, as if it were the table's only difference; blank (n/a) "
+                     "below 20 paths")
+P_VALUE = ("two-sided p value of the difference's own test (the interval's: paired t or "
+           "Welch); 0 when every path gives the same non-zero difference, 1 when none differs")
+Q_VALUE = ("the p value adjusted for the number of differences in the table (Benjamini-Hochberg, "
+           "scipy.stats.false_discovery_control); blank (n/a) below 20 paths")
 INTERVAL = ("'paired' (a paired t interval, the runs share their random numbers path by "
             "path) or 'unpaired' (Welch's interval for independent samples)")
 
@@ -183,6 +191,9 @@ def _difference_columns(a: str, b: str) -> tuple[Column, ...]:
         Column("ci_high", f"95% CI of {b} - {a}, high", ROW_UNIT, "upper end of that interval",
                signed=True),
         Column("interval", "interval", "text", INTERVAL),
+        Column("p_value", "p value", "probability", P_VALUE),
+        Column("q_value", "q value", "probability", Q_VALUE),
+        Column("significant_alone", "significant alone", "flag", SIGNIFICANT_ALONE),
         Column("significant", "significant", "flag", SIGNIFICANT),
     )
 
@@ -429,7 +440,7 @@ def export_frame(export: Export) -> pd.DataFrame:
             table[c.key] = _whole(table[c.key])
         elif c.kind == "money":
             table[c.key] = table[c.key].astype(float).round(2)
-        elif c.kind in ("ratio", "rate", "years", "multiple"):
+        elif c.kind in ("ratio", "rate", "years", "multiple", "probability"):
             table[c.key] = significant(table[c.key].astype(float))
         elif c.kind == ROW_UNIT:
             values = table[c.key].astype(float)

@@ -13,17 +13,11 @@ from functools import partial
 import pandas as pd
 from rich.table import Table
 
-from sim.compare import Pairing
+from sim.compare import Pairing, false_discovery_note, significance_text
 from sim.metrics import format_metric, summarise
 from sim.richtables import WholeTable
 from sim.runinfo import summarise_run
 from sim.wording import paths_text
-
-
-def _significance(value: object, n: int) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return f"n/a (n={n})"
-    return "yes" if value else "no"
 
 
 def complete_paths(run) -> str | None:  # noqa: ANN001 - a sim.store.Run
@@ -88,7 +82,8 @@ def comparison_table(result: pd.DataFrame, pairing: Pairing, title: str) -> Tabl
     pairs = int(result["paths"].iloc[0])
     counts = (f"{pairs} paired paths" if pairing.paired
               else f"n = {paths_text(n_a)} in A, {n_b} in B")
-    table = WholeTable(title=f"{title}  ({counts})\n{pairing.headline()}")
+    table = WholeTable(title=f"{title}  ({counts})\n{pairing.headline()}",
+                       caption=false_discovery_note(result) or None, caption_justify="left")
     for c in ("metric", "A", "B", "B - A", pairing.interval_name, "significant"):
         table.add_column(c, justify="left" if c == "metric" else "right")
     n = min(n_a, n_b)
@@ -96,7 +91,7 @@ def comparison_table(result: pd.DataFrame, pairing: Pairing, title: str) -> Tabl
         f = partial(format_metric, r.metric)
         table.add_row(r.metric, f(r.mean_a), f(r.mean_b), f(r.difference, True),
                       f"[{f(r.ci_low, True)}, {f(r.ci_high, True)}]",
-                      _significance(r.significant, n))
+                      significance_text(r.significant, r.significant_alone, r.p_value, n))
     return table
 
 
@@ -105,7 +100,8 @@ def run_set_table(table: pd.DataFrame, ref: str, pairings: dict[str, Pairing],
     """Every policy of a set against the reference: one row per (policy, metric)."""
     all_paired = all(p.paired for p in pairings.values())
     kind = "paired paths" if all_paired else "paths, NOT all paired (see the interval column)"
-    out = WholeTable(title=f"policies vs {ref} (n = {n} {kind}, seed {seed})")
+    out = WholeTable(title=f"policies vs {ref} (n = {n} {kind}, seed {seed})",
+                     caption=false_discovery_note(table) or None, caption_justify="left")
     for c in ("policy", "metric", ref, "policy value", "difference", "95% CI", "interval",
               "significant"):
         out.add_column(c, justify="left" if c in ("policy", "metric") else "right")
@@ -114,5 +110,6 @@ def run_set_table(table: pd.DataFrame, ref: str, pairings: dict[str, Pairing],
         out.add_row(r.policy, r.metric, f(r.mean_a), f(r.mean_b), f(r.difference, True),
                     f"[{f(r.ci_low, True)}, {f(r.ci_high, True)}]",
                     "paired" if r.interval == "paired" else "UNPAIRED (Welch)",
-                    _significance(r.significant, min(int(r.n_a), int(r.n_b))))
+                    significance_text(r.significant, r.significant_alone, r.p_value,
+                                      min(int(r.n_a), int(r.n_b))))
     return out

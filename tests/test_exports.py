@@ -148,7 +148,7 @@ def test_compare_exports_the_comparison(policy_set, tmp_path, capsys):
             m, row = r.metric, printed[r.metric]
             assert row[1:4] == [format_metric(m, r[6]), format_metric(m, r[7]),
                                 format_metric(m, r[8], True)]
-        _check_headers(back, ("count", "the row's unit"))
+        _check_headers(back, ("count", "the row's unit", "probability"))
     about = pd.read_excel(xlsx, sheet_name="about").fillna("")
     facts = dict(zip(about["name"], about["value"], strict=True))
     assert facts["run A"] == a.run_id and facts["run B"] == b.run_id
@@ -174,7 +174,7 @@ def test_run_set_exports_every_policy_against_the_reference(policy_set):
         for r, row in zip(back.itertuples(index=False), printed, strict=True):
             assert row[2:5] == [format_metric(r.metric, r[7]), format_metric(r.metric, r[8]),
                                 format_metric(r.metric, r[9], True)]
-        _check_headers(back, ("count", "the row's unit"))
+        _check_headers(back, ("count", "the row's unit", "probability"))
     book = openpyxl.load_workbook(policy_set["xlsx"])
     assert book.sheetnames == ["run set", "about"]
     about = pd.read_excel(policy_set["xlsx"], sheet_name="about").fillna("")
@@ -232,6 +232,8 @@ def test_the_workbook_formats_each_row_by_its_unit():
                           "difference": [0.0076543210988, 65.4322], "ci_low": [0.001, 1.0],
                           "ci_high": [0.01, 100.0], "interval": ["paired"] * 2,
                           "significant": [True, None], "paths": [3, 3],
+                          "p_value": [0.0012345678912, 0.5], "q_value": [0.0024, None],
+                          "significant_alone": [True, None],
                           "unpaired_ci_low": [0.0, 0.0], "unpaired_ci_high": [0.02, 200.0]})
     export = Export("comparison", table, COMPARISON_COLUMNS, (("command", "x"),))
     book = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(export)))
@@ -249,6 +251,9 @@ def test_the_workbook_formats_each_row_by_its_unit():
     assert sheet.cell(3, mean_a).value == 1234.57  # money to the cent
     assert sheet.cell(2, headers.index("significant (True/False)") + 1).value is True
     assert sheet.cell(3, headers.index("significant (True/False)") + 1).value is None
+    p = headers.index("p value (probability)") + 1
+    assert sheet.cell(2, p).number_format == "0.0000"
+    assert sheet.cell(2, p).value == 0.001234567891  # a probability, not a percentage
     assert sheet.freeze_panes == "E2"  # the run ids, metric and unit stay in view
 
 

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 from dashboard import theme
 from dashboard.aggregate.portfolio import SERIES
 from dashboard.figures.common import add_fan, empty_figure, new_figure
-from sim.compare import Pairing
+from sim.compare import Pairing, false_discovery_note, significance_text
 from sim.metrics import format_metric
 
 METRIC_LABELS = {
@@ -110,12 +110,6 @@ def _judged(value: object) -> bool:
     return value is not None and value == value and bool(value)
 
 
-def _significance(value: object, n: int) -> str:
-    if value is None or value != value:
-        return f"n/a (n={n})"
-    return "yes" if value else "no"
-
-
 def comparison_rows(comparison: pd.DataFrame) -> list[dict]:
     """Rows of the difference table in the CLI's number format (one format for A, B and
     B - A), with n of each run; ``significant`` is ``n/a`` below the stated path count."""
@@ -129,7 +123,8 @@ def comparison_rows(comparison: pd.DataFrame) -> list[dict]:
             "ci": f"[{_fmt(m, r.ci_low, True)}, {_fmt(m, r.ci_high, True)}]",
             "unpaired_ci": f"[{_fmt(m, r.unpaired_ci_low, True)}, "
                            f"{_fmt(m, r.unpaired_ci_high, True)}]",
-            "significant": _significance(r.significant, min(r.n_a, r.n_b)),
+            "significant": significance_text(r.significant, r.significant_alone, r.p_value,
+                                             min(r.n_a, r.n_b)),
         })
     return rows
 
@@ -150,14 +145,16 @@ def comparison_columns(pairing: Pairing) -> list[dict]:
 
 
 def caption(comparison: pd.DataFrame, pairing: Pairing) -> str:
-    """What the table's intervals are, with n."""
+    """What the table's intervals are, with n, and how significance is judged."""
     if comparison.empty:
         return ""
     r = comparison.iloc[0]
+    fdr = false_discovery_note(comparison)
+    fdr = f" {fdr[0].upper()}{fdr[1:]}" if fdr else ""
     if pairing.paired:
         return (f"{int(r['paths'])} paired paths. Intervals are paired t intervals of the "
                 "mean path-by-path difference (scipy.stats.ttest_rel); the unpaired one "
-                "(Welch) ignores the pairing.")
+                "(Welch) ignores the pairing." + fdr)
     return (f"NOT PAIRED ({'; '.join(pairing.reasons)}): n = {int(r['n_a'])} paths in A, "
             f"{int(r['n_b'])} in B; intervals are Welch's for independent samples "
-            "(scipy.stats.ttest_ind, unequal variances).")
+            "(scipy.stats.ttest_ind, unequal variances)." + fdr)

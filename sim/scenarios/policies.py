@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.compare import COMMON_SECTIONS, Pairing, compare_runs
+from sim.compare import COMMON_SECTIONS, Pairing, compare_runs, control_false_discoveries
 from sim.config import RunConfig, load_config
 from sim.store import Run
 
@@ -66,7 +66,8 @@ def run_policy_set(configs: Sequence[str | Path], paths: int | None = None,
     Returns:
         The runs, and one row per (policy, metric) with the difference from the
         reference policy and its 95 % interval (the columns of
-        :func:`sim.compare.paired_comparison`, with ``policy`` first).
+        :func:`sim.compare.paired_comparison`, with ``policy`` first); ``significant`` is
+        judged over every row together (:func:`sim.compare.control_false_discoveries`).
 
     Raises:
         ValueError: fewer than two configs, or configs that differ in the book, the
@@ -107,4 +108,5 @@ def run_policy_set_checked(configs: Sequence[str | Path | RunConfig], paths: int
         table.insert(0, "policy", r.manifest["name"])
         frames.append(table)
         pairings[r.manifest["name"]] = pairing
-    return runs, pd.concat(frames, ignore_index=True), pairings
+    # every (policy, metric) difference is one test of one family
+    return runs, control_false_discoveries(pd.concat(frames, ignore_index=True)), pairings
