@@ -90,6 +90,14 @@ class AbsData:
     triggers: pd.DataFrame
     periods: int
     paths: int
+    enhancement: pd.DataFrame
+    """Fans of the credit enhancement by period (:func:`~dashboard.aggregate.abs.
+    enhancement_fans`): excess spread, reserve and requirement, PDL, OC share."""
+    reserve_below: tuple[int, int]
+    """Paths whose reserve ended some period below its requirement, and the run's paths."""
+    has_pdl: bool
+    first_month: int | None
+    """Horizon month (0-based) whose end is period 1's payment date; None if unknown."""
     _notes_table: pd.DataFrame = field(repr=False)
     _steps_table: pd.DataFrame | None = field(default=None, repr=False)
 
@@ -155,11 +163,13 @@ def _collections(portfolio: pd.DataFrame,
     )
 
 
-def abs_data(tables: dict[str, pd.DataFrame]) -> AbsData | None:
+def abs_data(tables: dict[str, pd.DataFrame], deal: dict | None = None) -> AbsData | None:
     """ABS aggregates from a run's tables, or None when the run has no ``notes`` table.
 
-    Reads the tables of :mod:`sim.tables` only: ``notes``, ``note_metrics`` and
-    ``waterfall`` (the step log behind the Sankey).
+    Reads the tables of :mod:`sim.tables` only: ``notes``, ``note_metrics``, ``waterfall``
+    (the step log behind the Sankey) and ``pool`` (the pool balance behind the notes).
+    ``deal`` is the deal's terms as the run's manifest records them (whether it keeps a
+    PDL, its cut-off month); without them both are read from the tables where they can be.
     """
     notes = tables.get(contract.NOTES.name)
     if notes is None or notes.empty:
@@ -168,6 +178,7 @@ def abs_data(tables: dict[str, pd.DataFrame]) -> AbsData | None:
     steps = tables.get(contract.WATERFALL.name)
     metrics = abs_agg.note_metrics_per_path(notes, summary)
     hist, exceed = abs_agg.loss_distribution(metrics)
+    per_period = abs_agg.credit_enhancement(notes, tables.get(contract.POOL.name))
     return AbsData(
         notes=abs_agg.note_names(notes),
         balance_fans=abs_agg.note_balance_fans(notes),
@@ -175,6 +186,10 @@ def abs_data(tables: dict[str, pd.DataFrame]) -> AbsData | None:
         summary=abs_agg.tranche_table(metrics),
         triggers=abs_agg.trigger_timing(notes),
         periods=int(notes["period"].max()), paths=int(notes["path"].nunique()),
+        enhancement=abs_agg.enhancement_fans(per_period),
+        reserve_below=abs_agg.reserve_below_requirement(per_period),
+        has_pdl=abs_agg.deal_has_pdl(deal, per_period),
+        first_month=abs_agg.first_payment_month(deal),
         _notes_table=notes, _steps_table=steps,
     )
 
@@ -198,7 +213,7 @@ def aggregate_run(info: RunInfo, manifest: dict, tables: dict[str, pd.DataFrame]
         paths=tables[contract.PATHS.name],
         months=int(portfolio["month"].max()) + 1,
         collections=_collections(portfolio, rolls),
-        abs=abs_data(tables),
+        abs=abs_data(tables, (manifest.get("config") or {}).get("deal")),
     )
 
 

@@ -168,9 +168,11 @@ TRACE = Table("trace", "(path, borrower, event)", (
 NOTES = Table("notes", "(path, period, note)", (
     *_cols("id", "path"), *_cols("period", "period"), *_cols("text", "note"),
     *_cols("currency", "balance_begin", "interest_due", "interest_paid", "interest_shortfall",
-           "principal_paid", "writedown", "balance_end", "fees_paid", "reserve_balance",
-           "residual", "available", "reserve_draw", "closing_oc"),
-    *_cols("flag", "trigger_breached"),
+           "principal_paid", "writedown", "balance_end", "pdl_balance", "fees_paid",
+           "reserve_balance", "reserve_requirement", "residual", "available", "reserve_draw",
+           "closing_oc", "pool_balance_end"),
+    *_cols("rate_annual", "excess_spread"),
+    *_cols("flag", "trigger_breached", "active"),
 ), when="deal", required=("path", "period", "note", "balance_end"))
 """Deal-level columns repeat on each note's row; ``trigger_<name>`` flags each trigger."""
 WATERFALL = Table("waterfall", "(path, period)", (

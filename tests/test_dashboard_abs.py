@@ -227,3 +227,115 @@ def test_the_rating_is_read_at_the_notes_wal_as_the_page_and_its_doc_say():
     names = {c["id"]: c["name"] for c in agg.SUMMARY_COLUMNS}
     assert names["implied_rating"] == "implied rating (at the WAL)"
     assert "table at the note's mean WAL" in agg.SUMMARY_CAPTION
+
+
+# -- credit enhancement over time: hand-made frames whose figures are worked out by hand -------
+
+
+def _deal_rows(path: int, period: int, *, es: float, reserve: float, required: float,
+               balances: tuple[float, float], pdl: tuple[float, float], pool_end: float,
+               active: bool = True) -> list[dict]:
+    """The two notes' rows (A, B) of one path and period, deal fields repeated on each."""
+    deal = {"path": path, "period": period, "excess_spread": es, "reserve_balance": reserve,
+            "reserve_requirement": required, "pool_balance_end": pool_end, "active": active}
+    return [deal | {"note": n, "balance_end": b, "pdl_balance": p}
+            for n, b, p in zip("AB", balances, pdl, strict=True)]
+
+
+@pytest.fixture()
+def tiny_deal() -> pd.DataFrame:
+    """Three paths, two notes, three periods; path 2's deal ends in period 2 (called)."""
+    rows = []
+    for path, (es1, es2) in enumerate([(0.06, 0.02), (0.04, -0.01), (0.05, 0.03)]):
+        rows += _deal_rows(path, 1, es=es1, reserve=10.0, required=10.0, balances=(80.0, 10.0),
+                           pdl=(0.0, 0.0), pool_end=100.0)
+        rows += _deal_rows(path, 2, es=es2, reserve=[10.0, 6.0, 0.0][path],
+                           required=[10.0, 10.0, 0.0][path],
+                           balances=[(60.0, 10.0), (60.0, 8.0), (0.0, 0.0)][path],
+                           pdl=[(0.0, 0.0), (1.0, 2.0), (0.0, 0.0)][path],
+                           pool_end=[80.0, 68.0, 0.0][path])
+        rows += _deal_rows(path, 3, es=[0.01, 0.0, 0.0][path], reserve=[10.0, 9.996, 0.0][path],
+                           required=[10.0, 10.0, 0.0][path],
+                           balances=[(50.0, 10.0), (50.0, 8.0), (0.0, 0.0)][path],
+                           pdl=(0.0, 0.0), pool_end=[70.0, 58.0, 0.0][path],
+                           active=path != 2)
+    return pd.DataFrame(rows)
+
+
+def test_credit_enhancement_per_path_and_period(tiny_deal):
+    per = agg.credit_enhancement(tiny_deal).set_index(["path", "period"])
+    assert per.loc[(0, 1), "excess_spread"] == 0.06  # the deal field once, not summed
+    assert per.loc[(1, 2), "pdl_balance"] == 3.0  # the notes' ledgers summed: 1 + 2
+    assert per.loc[(1, 2), "oc"] == 68.0 - 68.0 and per.loc[(0, 2), "oc"] == 80.0 - 70.0
+    assert per.loc[(0, 2), "oc_share"] == pytest.approx(10.0 / 80.0)
+    assert per.loc[(0, 1), "oc_share"] == pytest.approx(10.0 / 100.0)
+    assert np.isnan(per.loc[(2, 2), "oc_share"])  # called: the pool is empty, no share of it
+    assert per.loc[(2, 2), "excess_spread"] == 0.03  # the call period itself still counts
+    assert per.loc[(2, 3)].isna().all()  # the deal ended: out of the percentiles
+
+
+def test_credit_enhancement_takes_the_pool_from_the_pool_table(tiny_deal):
+    pool = tiny_deal.drop_duplicates(["path", "period"])[["path", "period"]].assign(
+        pool_balance_end=200.0)
+    per = agg.credit_enhancement(tiny_deal, pool).set_index(["path", "period"])
+    assert per.loc[(0, 1), "oc"] == 200.0 - 90.0
+    noise = tiny_deal.assign(pool_balance_end=tiny_deal["pool_balance_end"] + 1e-9)
+    per = agg.credit_enhancement(noise).set_index(["path", "period"])
+    assert per.loc[(1, 2), "oc"] == 0.0  # float noise of notes that fund the whole pool
+
+
+def test_enhancement_fans_quantiles_by_hand(tiny_deal):
+    """Three paths: the median is the middle path, the band the paths' range (below the 20
+    paths that resolve the 5th and 95th percentiles); period 3 has two live paths."""
+    fans = agg.enhancement_fans(agg.credit_enhancement(tiny_deal))
+    es = fans[fans["series"] == "excess_spread"].set_index("period")
+    assert es.loc[1, ["p5", "p50", "p95"]].tolist() == pytest.approx([0.04, 0.05, 0.06])
+    assert es.loc[2, ["p5", "p50", "p95"]].tolist() == pytest.approx([-0.01, 0.02, 0.03])
+    assert es.loc[3, ["p5", "p50", "p95", "paths"]].tolist() == pytest.approx(
+        [0.0, 0.005, 0.01, 2])
+    reserve = fans[fans["series"] == "reserve_balance"].set_index("period")
+    assert reserve.loc[2, ["p5", "p50", "p95"]].tolist() == pytest.approx([0.0, 6.0, 10.0])
+    oc = fans[fans["series"] == "oc_share"].set_index("period")
+    assert oc.loc[2, ["p50", "paths"]].tolist() == pytest.approx([0.0625, 2])  # (0.125+0)/2
+    assert set(fans["series"]) == set(agg.ENHANCEMENT)
+
+
+def test_enhancement_fans_interpolate_the_5th_and_95th_percentiles_from_20_paths():
+    """20 paths with excess spread 0, 1, ..., 19 %: numpy's linear rule puts the 5th
+    percentile at rank 0.05 × 19 = 0.95 (0.95 %), the median at 9.5 %, the 95th at 18.05 %;
+    the deal is over on every path after period 1, so the fans stop there."""
+    rows = []
+    for path in range(20):
+        for period, active in ((1, True), (2, False)):
+            rows += _deal_rows(path, period, es=path / 100, reserve=1.0, required=1.0,
+                               balances=(1.0, 1.0), pdl=(0.0, 0.0), pool_end=2.0,
+                               active=active)
+    fans = agg.enhancement_fans(agg.credit_enhancement(pd.DataFrame(rows)))
+    assert fans["period"].unique().tolist() == [1]
+    es = fans[fans["series"] == "excess_spread"].iloc[0]
+    assert [es["p5"], es["p50"], es["p95"]] == pytest.approx([0.0095, 0.095, 0.1805])
+
+
+def test_reserve_below_requirement_counts_paths_not_float_noise(tiny_deal):
+    """Path 1 ends period 2 with 6 of a 10 requirement; its 9.996 in period 3 and path 2's
+    released reserve (requirement 0) are not draws below the requirement."""
+    per = agg.credit_enhancement(tiny_deal)
+    assert agg.reserve_below_requirement(per) == (1, 3)
+    assert agg.reserve_below_requirement(per.drop(columns="reserve_requirement")) == (0, 3)
+
+
+def test_a_run_older_than_the_enhancement_columns_has_no_fans(tiny_deal):
+    old = tiny_deal[["path", "period", "note", "balance_end"]]
+    per = agg.credit_enhancement(old)
+    assert list(per.columns) == ["path", "period"]
+    assert agg.enhancement_fans(per).empty
+
+
+def test_pdl_and_first_month_come_from_the_deal_terms(tiny_deal):
+    per = agg.credit_enhancement(tiny_deal)
+    assert agg.deal_has_pdl({"pdl": True}, per.assign(pdl_balance=0.0))
+    assert not agg.deal_has_pdl({"pdl": False}, per)
+    assert agg.deal_has_pdl(None, per)  # without the terms: a ledger held a balance
+    assert not agg.deal_has_pdl(None, per.assign(pdl_balance=0.0))
+    assert agg.first_payment_month({"cutoff_month": 12}) == 12
+    assert agg.first_payment_month(None) is None and agg.first_payment_month({}) is None

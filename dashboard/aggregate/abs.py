@@ -314,3 +314,117 @@ def report_tables(folder: str) -> dict[str, pd.DataFrame]:
     manifest = load_run(folder, tables=()).manifest
     names = tuple(t for t in TABLES if t in manifest.get("tables", ()))
     return load_run(folder, tables=names).tables
+
+
+# ----------------------------------------------------------------------------------------------
+# Credit enhancement over time: excess spread, reserve, PDL and overcollateralisation
+
+
+ENHANCEMENT = ("excess_spread", "reserve_balance", "reserve_requirement", "pdl_balance",
+               "oc_share")
+"""Series of :func:`credit_enhancement` drawn as fans, in the page's order."""
+HALF_CENT = 0.005
+"""Currency units below which a difference is float noise, not money (docs/WATERFALL.md §5.2:
+notes sized to the whole pool leave an OC of about 1e-9, not an OC): a reserve this close to
+its requirement is not below it, an OC this small is 0."""
+
+
+def credit_enhancement(notes: pd.DataFrame, pool: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per path and period, the deal's protections as investor reports chart them.
+
+    Args:
+        notes: The run's ``notes`` table (one row per path, period and note; deal-level
+            fields repeated on each note's row, docs/WATERFALL.md §6).
+        pool: The run's ``pool`` table (one row per path and period), whose
+            ``pool_balance_end`` is the pool behind the notes; without it, the waterfall's
+            own ``pool_balance_end`` on the notes' rows is used.
+
+    Returns:
+        One row per (path, period), sorted, with the columns the run recorded among:
+        ``excess_spread`` (net of losses, annualised, a fraction of the pool balance at the
+        period's start: the deal field as it is), ``reserve_balance`` and
+        ``reserve_requirement`` (currency units, end of period), ``pdl_balance`` (currency
+        units, summed over the notes), ``oc`` (pool balance less the notes' balance at the
+        period's end, currency units; 0 when under :data:`HALF_CENT` either way) and
+        ``oc_share`` (``oc`` as a fraction of the pool; NaN when the pool is empty).
+        Periods after a path's deal ended (a clean-up call or its legal final period:
+        ``active`` false) are NaN, so that they leave the percentiles.
+    """
+    keys = ["path", "period"]
+    ordered = notes.sort_values(keys, kind="stable")
+    deal = ordered.drop_duplicates(keys).set_index(keys)
+    sums = ordered.groupby(keys, sort=True)[
+        [c for c in ("balance_end", "pdl_balance") if c in notes]].sum()
+    out = pd.DataFrame(index=deal.index)
+    for col in ("excess_spread", "reserve_balance", "reserve_requirement"):
+        if col in deal:
+            out[col] = deal[col].astype(float)
+    if "pdl_balance" in sums:
+        out["pdl_balance"] = sums["pdl_balance"].astype(float)
+    if pool is not None and "pool_balance_end" in pool:
+        pool_end = pool.set_index(keys)["pool_balance_end"].reindex(out.index)
+    else:
+        pool_end = deal.get("pool_balance_end")
+    if pool_end is not None:
+        pool_end = pool_end.astype(float)
+        oc = pool_end - sums["balance_end"]
+        out["oc"] = oc.where(oc.abs() >= HALF_CENT, 0.0)  # float noise of equal sizes
+        out["oc_share"] = out["oc"] / pool_end.where(pool_end > 0)
+    if "active" in deal:
+        out.loc[~deal["active"].astype(bool).to_numpy()] = np.nan
+    return out.reset_index()
+
+
+def enhancement_fans(per_period: pd.DataFrame) -> pd.DataFrame:
+    """:func:`~dashboard.aggregate.portfolio.fan_table` of the :data:`ENHANCEMENT` columns of
+    :func:`credit_enhancement`, by period, up to the last period in which some path's deal
+    was still active (a run keeps the deal's rows to the end of its horizon).
+
+    Returns:
+        Columns ``series, period, p5, p50, p95, mean, paths``: ``paths`` counts the paths
+        whose deal was active in that period.
+    """
+    cols = [c for c in ENHANCEMENT if c in per_period]
+    if not cols:  # a run stored before the deal recorded them
+        return pd.DataFrame(columns=["series", "period", "p5", "p50", "p95", "mean", "paths"])
+    fans = fan_table(per_period, cols, key="period")
+    live = fans.loc[fans["paths"] > 0, "period"]
+    if live.empty:
+        return fans.iloc[0:0]
+    return fans[fans["period"] <= live.max()].reset_index(drop=True)
+
+
+def reserve_below_requirement(per_period: pd.DataFrame) -> tuple[int, int]:
+    """``(paths, of)``: how many paths end some period with the reserve more than
+    :data:`HALF_CENT` below its requirement (a draw the waterfall could not refill
+    in that period), and the paths of the run. ``(0, of)`` when the run did not record the
+    requirement."""
+    of = int(per_period["path"].nunique())
+    if not {"reserve_balance", "reserve_requirement"} <= set(per_period.columns):
+        return 0, of
+    below = (per_period["reserve_balance"]
+             < per_period["reserve_requirement"] - HALF_CENT)
+    return int(below.groupby(per_period["path"]).any().sum()), of
+
+
+def deal_has_pdl(deal: dict | None, per_period: pd.DataFrame) -> bool:
+    """Whether the deal keeps principal deficiency ledgers: its terms' ``pdl`` (the run's
+    manifest), or, without the terms, whether some ledger ever held a balance."""
+    if isinstance(deal, dict) and "pdl" in deal:
+        return bool(deal["pdl"])
+    return "pdl_balance" in per_period and bool((per_period["pdl_balance"] > 0).any())
+
+
+def first_payment_month(deal: dict | None) -> int | None:
+    """The month of the horizon (0-based, as the other pages chart months) whose end is the
+    payment date of period 1, or None when the run does not say.
+
+    The vehicle buys its pool at the end of month ``cutoff_month`` (counted from 1: the end
+    of horizon month ``cutoff_month - 1``) and pays period ``p`` at the end of horizon
+    month ``cutoff_month + p - 1`` on the collections of that month
+    (:meth:`sim.agents.spv.SPV.on_month_end`).
+    """
+    if not isinstance(deal, dict):
+        return None
+    cutoff = deal.get("cutoff_month")
+    return int(cutoff) if isinstance(cutoff, int | float) and cutoff >= 1 else None
