@@ -112,7 +112,7 @@ def test_abs_figures(notes):
     fig = figs.note_balance_fan(data.balance_fans, data.notes)
     assert [t.name for t in fig.data if t.name.endswith("median")] == [
         "note A: median", "note B: median", "note C: median"]
-    assert fig.layout.xaxis.title.text == "payment period (month)"
+    assert fig.layout.xaxis.title.text == figs.PERIOD_AXIS == "payment period (a month of the deal)"
     hist = figs.loss_histogram(data.loss_histogram)
     assert len(hist.data) == 3 and len({t.yaxis for t in hist.data}) == 3  # one panel each
     assert "share of paths" in hist.layout.title.text
@@ -339,3 +339,62 @@ def test_pdl_and_first_month_come_from_the_deal_terms(tiny_deal):
     assert not agg.deal_has_pdl(None, per.assign(pdl_balance=0.0))
     assert agg.first_payment_month({"cutoff_month": 12}) == 12
     assert agg.first_payment_month(None) is None and agg.first_payment_month({}) is None
+
+
+def test_credit_enhancement_figures_traces_titles_and_units(tiny_deal):
+    fans = agg.enhancement_fans(agg.credit_enhancement(tiny_deal))
+    axis = "payment period (a month; period 1 = month 12 of the horizon)"
+    es = figs.excess_spread_fan(fans, first_month=12)
+    assert [t.name for t in es.data] == ["month of the horizon", "excess spread 95th pct",
+                                         "excess spread: range of 3 paths",
+                                         "excess spread: median"]
+    assert es.layout.yaxis.title.text == "excess spread<br>(% of pool, annualised)"
+    assert es.layout.yaxis.tickformat.endswith("%") and es.layout.xaxis.title.text == axis
+    hover = es.data[0]  # the hover's line naming each period's month of the horizon
+    assert list(hover.customdata) == [12, 13, 14] and not hover.showlegend
+    assert "month %{customdata} of the horizon" in hover.hovertemplate
+    assert es.layout.xaxis.unifiedhovertitle.text == "payment period %{x}"
+    reserve = figs.reserve_fan(fans, 12, below=(1, 3))
+    names = [t.name for t in reserve.data]
+    assert "reserve balance: median" in names and "requirement: median" in names
+    assert reserve.data[names.index("requirement: median")].line.dash == "dash"
+    assert "on 1 of 3 paths" in reserve.layout.title.text
+    assert reserve.layout.yaxis.title.text == "reserve (currency units)"
+    oc = figs.overcollateralisation_fan(fans, 12)
+    assert oc.layout.yaxis.title.text == "OC (% of pool balance)"
+    assert oc.data[-1].y[0] == pytest.approx(0.1) and "0 on every path" not in (
+        oc.layout.title.text)
+    pdl = figs.pdl_fan(fans, has_pdl=True, first_month=12)
+    assert pdl.data[-1].name == "PDL balance: median"
+    assert list(pdl.data[-1].y) == pytest.approx([0.0, 0.0, 0.0])
+    assert pdl.layout.yaxis.title.text == "PDL balance<br>(currency units)"
+
+
+def test_credit_enhancement_figures_say_what_is_not_there(tiny_deal):
+    fans = agg.enhancement_fans(agg.credit_enhancement(tiny_deal))
+    no_pdl = figs.pdl_fan(fans, has_pdl=False)
+    assert not no_pdl.data and no_pdl.layout.annotations[0].text == figs.NO_PDL
+    flat = agg.enhancement_fans(agg.credit_enhancement(
+        tiny_deal.assign(pool_balance_end=tiny_deal.groupby(["path", "period"])[
+            "balance_end"].transform("sum") + 1e-9)))
+    oc = figs.overcollateralisation_fan(flat)
+    assert "0 on every path: the notes fund the whole pool" in oc.layout.title.text
+    assert list(oc.layout.yaxis.range) == [-0.01, 0.05]  # not plotly's -1 to 1 around 0
+    assert oc.layout.xaxis.title.text == figs.PERIOD_AXIS
+    assert "month of the horizon" not in [t.name for t in oc.data]  # no month to name
+    old = agg.enhancement_fans(agg.credit_enhancement(
+        tiny_deal[["path", "period", "note", "balance_end"]]))
+    for fig in (figs.excess_spread_fan(old), figs.reserve_fan(old),
+                figs.overcollateralisation_fan(old), figs.pdl_fan(old, has_pdl=True)):
+        assert not fig.data and fig.layout.annotations[0].text == figs.NOT_RECORDED
+
+
+def test_every_period_chart_names_the_month_of_its_periods(notes):
+    data = abs_data({"notes": notes}, deal={"cutoff_month": 6, "pdl": False})
+    assert data.first_month == 6 and not data.has_pdl
+    for fig in (figs.note_balance_fan(data.balance_fans, data.notes, 6),
+                figs.trigger_timing(data.triggers, 6)):
+        assert fig.layout.xaxis.title.text.endswith("period 1 = month 6 of the horizon)")
+        assert fig.data[0].customdata[0] == 6
+    sankey = figs.waterfall_sankey(data.waterfall(0, 3), 0, 3, first_month=6)
+    assert "period 3 = month 8 of the horizon" in sankey.layout.title.text

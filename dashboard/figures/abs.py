@@ -1,4 +1,6 @@
-"""ABS page figures: note balances, tranche-loss distributions, triggers, one waterfall."""
+"""ABS page figures: note balances, the deal's credit enhancement over time (excess spread,
+reserve, principal deficiency ledger, overcollateralisation), tranche-loss distributions,
+triggers, one waterfall."""
 
 from __future__ import annotations
 
@@ -14,15 +16,56 @@ def _colour(i: int) -> str:
     return theme.SERIES[i % len(theme.SERIES)]
 
 
-def note_balance_fan(balance_fans: pd.DataFrame, notes: list[str]) -> go.Figure:
+# ----------------------------------------------------------------------------------------------
+# Periods and months: the deal's period p is paid at the end of one month of the horizon
+
+
+PERIOD_AXIS = "payment period (a month of the deal)"
+
+
+def period_axis(first_month: int | None) -> str:
+    """The x-axis title of a chart by payment period: what a period is and, when the run
+    says, which month of the horizon (the other pages' x axis) period 1 is."""
+    if first_month is None:
+        return PERIOD_AXIS
+    return f"payment period (a month; period 1 = month {first_month} of the horizon)"
+
+
+def month_of_period(period: int, first_month: int | None) -> int | None:
+    """The horizon month (0-based) whose end is ``period``'s payment date, or None."""
+    return None if first_month is None else first_month + int(period) - 1
+
+
+def add_period_hover(fig: go.Figure, periods: pd.Series, y: pd.Series,
+                     first_month: int | None) -> None:
+    """Make the unified hover of a chart by period name the period and its month of the
+    horizon: its title reads ``payment period p`` and, when ``first_month`` is known, a
+    first, invisible trace along ``y`` adds the line ``paid at the end of month m of the
+    horizon`` (plotly's hover title cannot compute the month from the period)."""
+    fig.update_xaxes(unifiedhovertitle={"text": "payment period %{x}"})
+    if first_month is None or not len(periods):
+        return
+    months = [month_of_period(p, first_month) for p in periods]
+    fig.add_trace(go.Scatter(
+        x=periods, y=y, customdata=months, mode="lines", showlegend=False,
+        line={"width": 0, "color": "rgba(0,0,0,0)"}, name="month of the horizon",
+        hovertemplate="paid at the end of month %{customdata} of the horizon<extra></extra>"))
+
+
+def note_balance_fan(balance_fans: pd.DataFrame, notes: list[str],
+                     first_month: int | None = None) -> go.Figure:
     """Each note's end-of-period balance: median and 5-95 % band across paths.
 
     Args:
         balance_fans: From :func:`~dashboard.aggregate.abs.note_balance_fans`.
         notes: Note names, most senior first.
+        first_month: Horizon month of period 1's payment date (axis and hover), or None.
     """
-    fig = new_figure("Note balances (median and 5-95 % of paths)", "payment period (month)",
+    fig = new_figure("Note balances (median and 5-95 % of paths)", period_axis(first_month),
                      "balance (currency units)", "money")
+    if notes:
+        first = balance_fans[balance_fans["series"] == notes[0]]
+        add_period_hover(fig, first["period"], first["p50"], first_month)
     for i, note in enumerate(notes):
         add_fan(fig, balance_fans[balance_fans["series"] == note], f"note {note}", _colour(i),
                 key="period")
@@ -119,12 +162,13 @@ def loss_exceedance(exceedance: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def trigger_timing(triggers: pd.DataFrame) -> go.Figure:
+def trigger_timing(triggers: pd.DataFrame, first_month: int | None = None) -> go.Figure:
     """When triggers fire: share of paths first in breach each period, and by then.
 
     Args:
         triggers: ``trigger, period, first_share, cumulative_share`` from
             :func:`~dashboard.aggregate.abs.trigger_timing`.
+        first_month: Horizon month of period 1's payment date (axis and hover), or None.
     """
     if triggers.empty:
         return empty_figure("this deal has no triggers", "Trigger timing")
@@ -132,8 +176,10 @@ def trigger_timing(triggers: pd.DataFrame) -> go.Figure:
         names = ", ".join(n.replace("_", " ") for n in pd.unique(triggers["trigger"]))
         return empty_figure(f"no trigger fired on any path ({names})", "Trigger timing")
     fig = new_figure("Trigger timing: share of paths in breach by each period "
-                     "(bars: first breach in that period)", "payment period (month)",
+                     "(bars: first breach in that period)", period_axis(first_month),
                      "share of paths (%)", "rate")
+    first = triggers[triggers["trigger"] == triggers["trigger"].iloc[0]]
+    add_period_hover(fig, first["period"], first["cumulative_share"], first_month)
     for i, name in enumerate(pd.unique(triggers["trigger"])):
         t = triggers[triggers["trigger"] == name]
         label = name.replace("_", " ")
@@ -147,15 +193,134 @@ def trigger_timing(triggers: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def waterfall_sankey(links: pd.DataFrame, path: int, period: int) -> go.Figure:
+# ----------------------------------------------------------------------------------------------
+# Credit enhancement over time
+
+
+NOT_RECORDED = "not recorded in this run (a run stored before the deal recorded it)"
+
+
+def _series(fans: pd.DataFrame, name: str) -> pd.DataFrame:
+    return fans[fans["series"] == name] if len(fans) else fans
+
+
+def _enhancement_fan(fans: pd.DataFrame, lines: list[tuple[str, str, bool]], title: str,
+                     yaxis: str, unit: str, first_month: int | None) -> go.Figure:
+    """A fan chart by period of ``lines`` (series, legend name, with its 5-95 % band; a line
+    without a band is the median, dashed), with the period's month in the hover."""
+    first = _series(fans, lines[0][0])
+    if first.empty or first["paths"].max() == 0:
+        return empty_figure(NOT_RECORDED, title)
+    fig = new_figure(title, period_axis(first_month), yaxis, unit)
+    add_period_hover(fig, first["period"], first["p50"], first_month)
+    for i, (series, name, band) in enumerate(lines):
+        add_fan(fig, _series(fans, series), name, _colour(i), key="period", band=band,
+                dash=None if band else "dash")
+    fig.update_layout(hoverlabel={"namelength": -1})  # whole series names in the hover
+    return fig
+
+
+def _zero_line(fig: go.Figure) -> go.Figure:
+    if fig.data:
+        fig.add_hline(y=0, line={"color": theme.MUTED, "width": 1, "dash": "dot"})
+    return fig
+
+
+def excess_spread_fan(fans: pd.DataFrame, first_month: int | None = None) -> go.Figure:
+    """Net excess spread by period: median and 5-95 % band across paths.
+
+    The deal field ``excess_spread`` as it is (docs/WATERFALL.md §4): the period's interest
+    collections less senior fees, note interest accruing and the net swap, less net losses
+    (defaults less recoveries), times 12 over the pool balance at the period's start: an
+    annual rate on the pool, as investor reports show it.
+
+    Args:
+        fans: :func:`~dashboard.aggregate.abs.enhancement_fans` output.
+        first_month: Horizon month of period 1's payment date (hover and axis), or None.
+    """
+    return _zero_line(_enhancement_fan(
+        fans, [("excess_spread", "excess spread", True)],
+        "Excess spread, net of losses (median and 5-95 % of paths)",
+        "excess spread (% of pool, annualised)", "rate", first_month))
+
+
+def reserve_fan(fans: pd.DataFrame, first_month: int | None = None,
+                below: tuple[int, int] = (0, 0)) -> go.Figure:
+    """Reserve account balance at each period's end (median and 5-95 % band) against its
+    requirement (median, dashed).
+
+    Args:
+        fans: :func:`~dashboard.aggregate.abs.enhancement_fans` output.
+        first_month: Horizon month of period 1's payment date, or None.
+        below: ``(paths, of)`` from :func:`~dashboard.aggregate.abs.reserve_below_requirement`,
+            said under the title.
+    """
+    paths, of = below
+    sub = (f"<br><sup>below its requirement at some period's end on {paths} of {of} paths"
+           "</sup>" if of else "")
+    return _enhancement_fan(
+        fans, [("reserve_balance", "reserve balance", True),
+               ("reserve_requirement", "requirement", False)],
+        "Reserve account: balance and requirement" + sub,
+        "reserve (currency units)", "money", first_month)
+
+
+NO_PDL = "this deal keeps no principal deficiency ledger (deal.pdl is false)"
+
+
+def pdl_fan(fans: pd.DataFrame, has_pdl: bool, first_month: int | None = None) -> go.Figure:
+    """Principal deficiency ledger balance, summed over the notes, by period (median and
+    5-95 % band); a deal without ledgers says so instead.
+
+    Args:
+        fans: :func:`~dashboard.aggregate.abs.enhancement_fans` output.
+        has_pdl: Whether the deal keeps ledgers (:func:`~dashboard.aggregate.abs.deal_has_pdl`).
+        first_month: Horizon month of period 1's payment date, or None.
+    """
+    title = "Principal deficiency ledger (PDL), all notes"
+    if not has_pdl:
+        return empty_figure(NO_PDL, title)
+    debited = bool(len(fans)) and bool((_series(fans, "pdl_balance")["p95"] > 0).any())
+    sub = "" if debited else "<br><sup>no ledger in debit on 95 % of paths in any period</sup>"
+    return _enhancement_fan(fans, [("pdl_balance", "PDL balance", True)],
+                            title + " (median and 5-95 % of paths)" + sub,
+                            "PDL balance (currency units)", "money", first_month)
+
+
+def overcollateralisation_fan(fans: pd.DataFrame, first_month: int | None = None) -> go.Figure:
+    """Overcollateralisation by period: the pool balance less the notes' balance at the
+    period's end, as a share of the pool (median and 5-95 % band).
+
+    Args:
+        fans: :func:`~dashboard.aggregate.abs.enhancement_fans` output.
+        first_month: Horizon month of period 1's payment date, or None.
+    """
+    oc = _series(fans, "oc_share")
+    none = bool(len(oc)) and bool((oc[["p5", "p95"]].fillna(0.0) == 0).all(axis=None))
+    sub = "<br><sup>0 on every path: the notes fund the whole pool</sup>" if none else ""
+    fig = _enhancement_fan(
+        fans, [("oc_share", "overcollateralisation", True)],
+        "Overcollateralisation: pool less notes (median and 5-95 % of paths)" + sub,
+        "OC (% of pool balance)", "rate", first_month)
+    if none and fig.data:
+        fig.update_yaxes(range=[-0.01, 0.05])  # not plotly's -100 % to 100 % around a flat 0
+    return _zero_line(fig)
+
+
+def waterfall_sankey(links: pd.DataFrame, path: int, period: int,
+                     first_month: int | None = None) -> go.Figure:
     """Sankey of one period's waterfall on one path: sources of cash and where it went.
 
     Args:
         links: ``source, target, value`` from :meth:`dashboard.data.AbsData.waterfall`.
         path: The path shown (for the title).
         period: The period shown (for the title).
+        first_month: Horizon month of period 1's payment date (the title names the
+            period's month), or None.
     """
-    title = f"Waterfall of path {path}, period {period} (currency units)"
+    month = month_of_period(period, first_month)
+    when = "" if month is None else f" = month {month} of the horizon"
+    title = f"Waterfall of path {path}, period {period}{when} (currency units)"
     if links.empty:
         return empty_figure("no cash moved in this period", title)
     nodes = list(dict.fromkeys([*links["source"], *links["target"]]))
