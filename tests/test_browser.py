@@ -133,7 +133,8 @@ PORTFOLIO = ["portfolio-receivables", "portfolio-delinquency", "portfolio-charge
              "portfolio-buckets", "portfolio-vintages", "portfolio-roll-rates"]
 COLLECTIONS = ["collections-actions", "collections-cost", "collections-cures",
                "collections-net-recovery", "collections-capacity"]
-ABS = ["abs-balances", "abs-loss-histogram", "abs-loss-exceedance", "abs-sankey"]
+ABS = ["abs-balances", "abs-loss-histogram", "abs-loss-exceedance", "abs-sankey",
+       "abs-excess-spread", "abs-reserve", "abs-oc"]
 COMPARE = ["compare-difference", "compare-receivables", "compare-dpd30",
            "compare-cumulative-charge-off", "compare-unemployment"]
 
@@ -175,6 +176,15 @@ def test_abs_page(server, page, demo_run):
                              "'#abs-triggers .js-plotly-plot'); return [el.data.length, "
                              "(el.layout.annotations || []).map(a => a.text).join(' ')]; }")
     assert triggers[0] > 0 or "no trigger fired on any path" in triggers[1]
+    # credit enhancement over time: fans by period, and the deal's missing PDL in words
+    from dashboard.figures.abs import NO_PDL
+
+    page.wait_for_selector(f"#abs-pdl .annotation-text:has-text('{NO_PDL}')")
+    caption = page.inner_text("#abs-enhancement-caption")
+    assert "period 1: month 6" in caption  # the small deal's cut-off is month 6
+    axis = page.text_content("#abs-excess-spread .g-xtitle")  # SVG: no inner text
+    assert axis == "payment period (a month; period 1 = month 6 of the horizon)"
+    assert "% of pool, annualised" in page.text_content("#abs-excess-spread .g-ytitle")
 
 
 LEGEND_CLEARANCE_JS = """async width => {

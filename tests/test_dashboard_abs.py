@@ -166,6 +166,15 @@ def test_abs_figures_on_a_simulated_run_with_a_deal(demo_run):
     assert "reinvested" in set(links["target"])
     rows = agg.summary_rows(data.summary)
     assert [r["note"] for r in rows] == names
+    data = abs_data(demo_run.tables, demo_run.manifest["config"]["deal"])
+    assert data.first_month == 6 and not data.has_pdl  # SMALL_DEAL: cut-off at month 6
+    assert set(data.enhancement["series"]) == set(agg.ENHANCEMENT)
+    for fig in (figs.excess_spread_fan(data.enhancement, data.first_month),
+                figs.reserve_fan(data.enhancement, data.first_month, data.reserve_below),
+                figs.overcollateralisation_fan(data.enhancement, data.first_month)):
+        assert fig.data and fig.data[0].customdata[0] == 6
+    assert figs.pdl_fan(data.enhancement, data.has_pdl).layout.annotations[0].text == (
+        figs.NO_PDL)
 
 
 def _cli_tranche_text(summary: pd.DataFrame) -> str:

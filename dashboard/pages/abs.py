@@ -30,11 +30,15 @@ TITLE = "ABS"
 log = logging.getLogger("dashboard")
 
 GRAPHS = {
-    "abs-balances": lambda a: figs.note_balance_fan(a.balance_fans, a.notes),
+    "abs-balances": lambda a: figs.note_balance_fan(a.balance_fans, a.notes, a.first_month),
     "abs-loss-histogram": lambda a: figs.loss_histogram(a.loss_histogram,
                                                         figs.any_loss(a.loss_exceedance)),
     "abs-loss-exceedance": lambda a: figs.loss_exceedance(a.loss_exceedance),
-    "abs-triggers": lambda a: figs.trigger_timing(a.triggers),
+    "abs-triggers": lambda a: figs.trigger_timing(a.triggers, a.first_month),
+    "abs-excess-spread": lambda a: figs.excess_spread_fan(a.enhancement, a.first_month),
+    "abs-reserve": lambda a: figs.reserve_fan(a.enhancement, a.first_month, a.reserve_below),
+    "abs-pdl": lambda a: figs.pdl_fan(a.enhancement, a.has_pdl, a.first_month),
+    "abs-oc": lambda a: figs.overcollateralisation_fan(a.enhancement, a.first_month),
 }
 
 NO_DEAL = (
@@ -64,6 +68,12 @@ def layout(ctx: AppContext) -> html.Div:
             grid(
                 card(graph("abs-balances")),
                 card(graph("abs-triggers")),
+                card(html.H3("Credit enhancement over time"),
+                     html.P(id="abs-enhancement-caption", className="caption"), wide=True),
+                card(graph("abs-excess-spread")),
+                card(graph("abs-reserve")),
+                card(graph("abs-pdl")),
+                card(graph("abs-oc")),
                 card(graph("abs-loss-histogram")),
                 card(graph("abs-loss-exceedance")),
                 card(controls, graph("abs-sankey", height=450), wide=True),
@@ -71,6 +81,23 @@ def layout(ctx: AppContext) -> html.Div:
             report_card(),
         ], id="abs-content"),
     ])
+
+
+def enhancement_caption(first_month: int | None) -> str:
+    """What the credit-enhancement charts show, and how their periods meet the months the
+    other pages chart."""
+    when = ("Period p is paid at the end of month "
+            f"{first_month} + p - 1 of the horizon (period 1: month {first_month}, the month "
+            f"after the cut-off), on that month's collections; the other pages count the same "
+            "months from 0 at launch." if first_month is not None else
+            "The run does not record its cut-off month, so periods are not matched to months.")
+    return ("By payment period (a month of the deal), across paths: median and 5-95 % band "
+            "(the paths' whole range below 20 paths), counting only the paths whose deal is "
+            "still running (it ends at a clean-up call or its legal final period). Excess "
+            "spread is net of losses and annualised, as a share of the pool balance at the "
+            "period's start; the reserve and PDL are balances at the period's end; "
+            "overcollateralisation is the pool balance less the notes' balance, as a share "
+            f"of the pool. {when}")
 
 
 def _horizon_warning(ctx: AppContext, run_id: str) -> str | None:
@@ -88,7 +115,8 @@ def _horizon_warning(ctx: AppContext, run_id: str) -> str | None:
 def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
     @app.callback(
         [Output(g, "figure") for g in GRAPHS]
-        + [Output("abs-summary", "children"), Output("abs-period", "max"),
+        + [Output("abs-summary", "children"), Output("abs-enhancement-caption", "children"),
+           Output("abs-period", "max"),
            Output("abs-path", "max"), Output("abs-note", "children"),
            Output("abs-note", "style"), Output("abs-content", "style")],
         Input("run-a", "value"), Input("abs-ready", "data"),
@@ -99,13 +127,13 @@ def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
             message = NO_DEAL
         if data is None or data.abs is None:
             blank = [empty_figure(message)] * len(GRAPHS)
-            return blank + [[], 2, 0, message, shown(True), shown(False)]
+            return blank + [[], "", 2, 0, message, shown(True), shown(False)]
         a = data.abs
         figures = [below_modebar(build(a)) for build in GRAPHS.values()]
         summary = render_table(agg.SUMMARY_COLUMNS, agg.summary_rows(a.summary))
         warning = _horizon_warning(ctx, run_id)
-        return figures + [summary, a.periods, a.paths - 1, warning or "", shown(bool(warning)),
-                          shown(True)]
+        return figures + [summary, enhancement_caption(a.first_month), a.periods, a.paths - 1,
+                          warning or "", shown(bool(warning)), shown(True)]
 
     @app.callback(Output("abs-sankey", "figure"),
                   Input("run-a", "value"), Input("abs-path", "value"),
@@ -120,7 +148,7 @@ def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
             period = clamped_input(1 if period is None else period, "period", 1, a.periods)
         except InputError as exc:
             return empty_figure(str(exc))
-        return figs.waterfall_sankey(a.waterfall(path, period), path, period)
+        return figs.waterfall_sankey(a.waterfall(path, period), path, period, a.first_month)
 
     register_report(app, ctx)
 
