@@ -143,6 +143,8 @@ def format_errors(err: ValidationError, source: str, model: type[BaseModel]) -> 
             continue
         if e["type"] in SECTION_TYPE_ERRORS:  # not pydantic's words, which name our classes
             msg = _not_a_section(model, e["loc"])
+        elif e["type"] == "dict_type":  # not "a valid dictionary": what its keys and values are
+            msg = _not_a_mapping(model, e["loc"])
         msg = _readable_bound(plain_message(msg), e.get("ctx"))
         if len(msg) > 400:
             msg = msg[:400] + "..."
@@ -175,6 +177,51 @@ def _not_a_section(model: type[BaseModel], loc: tuple) -> str:
     item = get_origin(field.annotation) in (list, dict)  # loc ends at an item's key
     whose = f"a {loc[-2]} item's" if item and len(loc) > 1 else f"{loc[-1]}'s"
     return f"must be a mapping of {whose} keys ({', '.join(section.model_fields)})"
+
+
+def _not_a_mapping(model: type[BaseModel], loc: tuple) -> str:
+    """What a mapping field at key path ``loc`` below ``model`` must be: what each key and
+    each value is (``spending.plan_mix``: each key a whole number at least 0 and at most 12,
+    each value a number ...) and its default, or the default's keys when its values are
+    sections (``collections.channels``: sms, app_push, ...)."""
+    parent = model if len(loc) == 1 else _model_in(getattr(field_at(model, loc[:-1]),
+                                                           "annotation", None))
+    field = parent.model_fields.get(str(loc[-1])) if parent is not None and loc else None
+    ann = _bare(field.annotation) if field is not None else None
+    ann = next((a for a in get_args(ann) if get_origin(_bare(a)) is dict), ann)  # optional
+    if field is None or get_origin(_bare(ann)) is not dict:
+        return "must be a mapping of keys to values, not a single value or a list"
+    key, value = get_args(_bare(ann))
+    text = (f"must be a mapping, not a single value or a list: each key {_kind_words(key)}, "
+            f"each value {_kind_words(value)}")
+    default = field.get_default(call_default_factory=True)
+    if not (isinstance(default, dict) and default):
+        return text
+    if any(isinstance(v, BaseModel) for v in default.values()):
+        return f"{text}; the default's keys: {', '.join(str(k) for k in default)}"
+    return text + "; default: {" + ", ".join(
+        f"{k if isinstance(k, str) else short_value(k)}: {short_value(v, 30)}"
+        for k, v in default.items()) + "}"
+
+
+def _kind_words(ann: Any) -> str:
+    """A key's or a value's annotation in words: "a whole number at least 3 and at most
+    12", "a number at least 0 and at most 1", "a name", "one of a, b", "a mapping with keys
+    cost, commission, ..."."""
+    allowed = choices(ann)
+    if allowed:
+        return f"one of {', '.join(allowed)}"
+    bare = _bare(ann)
+    if isinstance(bare, type) and issubclass(bare, BaseModel):
+        return f"a mapping with keys {', '.join(bare.model_fields)}"
+    kind = {bool: "true or false", int: "a whole number", float: "a number", str: "a name"}.get(
+        bare, "a value")
+    bounds = []
+    while get_origin(ann) is Annotated:
+        ann, *extra = get_args(ann)
+        bounds += [m for x in extra for m in getattr(x, "metadata", [x])]
+    words = _bound_words(bounds)
+    return f"{kind} {' and '.join(words)}" if words else kind
 
 
 def _of_the_other_model(data: object, read_as: type[BaseModel], other: type[BaseModel]) -> bool:
@@ -236,11 +283,16 @@ def _allowed_range(model: type[BaseModel], loc: tuple, error: str) -> str:
     field = field_at(model, loc)
     if field is None:
         return ""
-    words = [f"{word} {number_text(getattr(m, key))}" for key, word in BOUND_WORDS
-             for m in field.metadata if getattr(m, key, None) is not None]
+    words = _bound_words(field.metadata)
     if not words or (error in BOUND_ERRORS and len(words) == 1):
         return ""
     return " and ".join(words)
+
+
+def _bound_words(metadata: Sequence[object]) -> list[str]:
+    """The bounds among a field's ``metadata`` in words: ``["at least 0", "at most 1"]``."""
+    return [f"{word} {number_text(getattr(m, key))}" for key, word in BOUND_WORDS
+            for m in metadata if getattr(m, key, None) is not None]
 
 
 def field_at(model: type[BaseModel], loc: tuple) -> Any:

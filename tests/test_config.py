@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import UnionType
+from typing import Union, get_args, get_origin
 
 import pytest
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from sim.config import (
     PLAN_TERMS,
@@ -18,6 +20,7 @@ from sim.config import (
     validate_config,
     with_overrides,
 )
+from sim.configfile import short_value
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 
@@ -179,6 +182,59 @@ def test_a_section_given_a_value_says_it_wants_a_mapping_of_its_keys(data, says)
     msg = " ".join(error_of(data).split())
     assert says in msg
     assert "instance of" not in msg and "Config" not in msg
+
+
+def _mapping_fields(model: type[BaseModel], path: tuple[str, ...] = ()):
+    """Key paths of every field below ``model`` whose value is a mapping (an item of a
+    mapping of sections is reached by a key of the field's default)."""
+    for name, field in model.model_fields.items():
+        whole = field.annotation
+        for ann in get_args(whole) if get_origin(whole) in (Union, UnionType) else (whole,):
+            if get_origin(ann) is dict:
+                yield (*path, name)
+                item = get_args(ann)[1]
+                if isinstance(item, type) and issubclass(item, BaseModel):
+                    key = next(iter(field.get_default(call_default_factory=True)))
+                    yield from _mapping_fields(item, (*path, name, key))
+            elif isinstance(ann, type) and issubclass(ann, BaseModel):
+                yield from _mapping_fields(ann, (*path, name))
+
+
+MAPPING_FIELDS = sorted(set(_mapping_fields(RunConfig)))
+
+
+def test_the_mapping_fields_are_found():
+    assert {("spending", "plan_mix"), ("collections", "channels"),
+            ("collections", "channels", "sms", "response")} <= set(MAPPING_FIELDS)
+
+
+@pytest.mark.parametrize("path", MAPPING_FIELDS, ids=".".join)
+@pytest.mark.parametrize("given", [5, "x", [1, 2]])
+def test_a_mapping_field_given_a_value_says_what_its_keys_and_values_are(path, given):
+    """Not pydantic's "Input should be a valid dictionary": the value given, that a mapping
+    is expected, and what its keys and values are."""
+    data: dict = given
+    for part in reversed(path):
+        data = {part: data}
+    msg = " ".join(error_of(data).split())
+    assert f"{'.'.join(path)} = {short_value(given)}: must be a mapping, not a single value " \
+           "or a list: each key " in msg
+    assert "each value " in msg and "valid dictionary" not in msg
+
+
+@pytest.mark.parametrize(("data", "says"), [
+    ({"spending": {"plan_mix": 5}}, "spending.plan_mix = 5: must be a mapping, not a single "
+     "value or a list: each key a whole number at least 0 and at most 12, each value a number "
+     "at least 0 and at most 1,000; default: {0: 0.55, 3: 0.2, 6: 0.15, 12: 0.1}"),
+    ({"collections": {"channels": 5}}, "collections.channels = 5: must be a mapping, not a "
+     "single value or a list: each key a name, each value a mapping with keys cost, "
+     "commission, response, "),
+    ({"collections": {"channels": 5}}, "; the default's keys: sms, app_push, email, "),
+    ({"recovery": {"type_factor": "x"}}, "each key a name, each value a number at least 0 and "
+     "at most 5; default: {first_payment_default: 0.2, unwilling: 0.8}"),
+])
+def test_a_mapping_fields_message_names_its_keys_values_and_default(data, says):
+    assert says in " ".join(error_of(data).split())
 
 
 @pytest.mark.parametrize(("data", "needle"), [

@@ -102,6 +102,10 @@ def test_a_new_scenario_brings_its_own_shock(standard):
     ("deal.reserve=true", "deal.reserve = True: must be a mapping of reserve's keys "
                           "(initial_pct, target_pct, "),
     ("deal.notes.0=5", "deal.notes.0 = 5: must be a mapping of a notes item's keys (name, "),
+    ("collections.channels=5", "collections.channels = 5: must be a mapping, not a single value "
+                               "or a list: each key a name, each value a mapping with keys cost, "),
+    ("spending.plan_mix=[1]", "spending.plan_mix = [1]: must be a mapping, not a single value or "
+                              "a list: each key a whole number at least 0 and at most 12, "),
 ])
 def test_bad_settings_say_what_is_wrong(standard, setting, says):
     with pytest.raises(ConfigError) as err:
