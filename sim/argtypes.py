@@ -2,7 +2,9 @@
 
 Each refuses bad text with one message argparse prints as the error: the value given
 and what is allowed. A whole number may be written as a config file or ``--set`` takes it:
-``1000``, ``1e3`` or ``1000.0`` (:func:`parse_number`).
+``1000``, ``1e3`` or ``1000.0`` (:func:`parse_number`). The commands' parser
+(:class:`ArgumentParser`) reads every negative number as a value, so that an option's type
+refuses ``--seed -1e3`` with its own message, as it refuses ``--seed=-1e3``.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 MAX_NUMBER_TEXT = 1000
 """Longest text read as a number (characters); longer text is no number any option takes."""
@@ -34,6 +37,8 @@ def parse_number(text: str) -> int | float | None:
         number = Decimal(text)
     except InvalidOperation:
         return None
+    if number.is_snan():  # Decimal reads 'sNaN', which no float holds
+        return None
     if number.is_finite() and (number.is_zero() or number.adjusted() < MAX_DIGITS) \
             and number == number.to_integral_value():
         return int(number)
@@ -53,3 +58,28 @@ def whole_number(low: int, what: str = "a number") -> Callable[[str], int]:
         return value
 
     return parse
+
+
+class _NegativeNumber:
+    """Matches the text :func:`parse_number` reads as a negative number (``-5``, ``-1e3``,
+    ``-2.5E1``, ``-inf``), in the place of argparse's pattern, which knows only ``-5`` and
+    ``-.5``."""
+
+    @staticmethod
+    def match(text: str) -> bool:
+        return text.startswith("-") and parse_number(text) is not None
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser that reads a negative number after an option as the option's value.
+
+    argparse reads an argument that begins with ``-`` as an option unless it matches its
+    pattern of negative numbers (``-5``, ``-.5``): ``--seed -1e3`` was refused with "expected
+    one argument" rather than by the seed's own check. Its subcommands' parsers are of this
+    class too (argparse makes them of their parent's class). No option of these commands
+    looks like a negative number, so none is mistaken for one.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _NegativeNumber()  # type: ignore[assignment]

@@ -18,7 +18,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from sim.argtypes import parse_number, whole_number
+from sim.argtypes import ArgumentParser, parse_number, whole_number
 from sim.arguments import MAX_WORKERS
 from sim.config import (
     MAX_BORROWERS,
@@ -680,7 +680,7 @@ def _version_text() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="creditsim",
         description="Monte Carlo simulator of an instalment-credit platform and its ABS funding.",
     )

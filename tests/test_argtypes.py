@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from sim.argtypes import parse_number, whole_number
+from sim.argtypes import ArgumentParser, parse_number, whole_number
 
 
 @pytest.mark.parametrize(("text", "value"), [
@@ -26,7 +26,7 @@ def test_a_number_that_is_not_whole_is_a_float(text):
     assert type(parse_number(text)) is float
 
 
-@pytest.mark.parametrize("text", ["", "abc", "1e", "1e3x", "0x10", "1" * 2000])
+@pytest.mark.parametrize("text", ["", "abc", "1e", "1e3x", "0x10", "1" * 2000, "sNaN", "-snan"])
 def test_text_that_is_no_number_is_none(text):
     assert parse_number(text) is None
 
@@ -51,3 +51,19 @@ def test_the_dashboard_port_takes_a_whole_number_however_written():
     assert _port("8.05e3") == 8050
     with pytest.raises(argparse.ArgumentTypeError, match="'80.5' is not a port number"):
         _port("80.5")
+
+
+@pytest.mark.parametrize("text", ["-5", "-1e3", "-2.5E1", "-.5", "-1_000", "-inf"])
+def test_the_parser_reads_a_negative_number_after_an_option_as_its_value(text):
+    parser = ArgumentParser()
+    parser.add_argument("--x")
+    parser.add_argument("-q", action="store_true")
+    assert parser.parse_args(["--x", text]).x == text
+    sub = parser.add_subparsers(dest="command").add_parser("go")  # of the parent's class
+    sub.add_argument("--y")
+    assert parser.parse_args(["go", "--y", text]).y == text
+
+
+@pytest.mark.parametrize("text", ["-q", "--x", "-e3", "--5", "-"])
+def test_an_option_is_still_an_option(text):
+    assert not ArgumentParser()._negative_number_matcher.match(text)

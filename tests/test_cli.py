@@ -364,6 +364,28 @@ def test_counts_beyond_the_configs_limits_are_refused(tiny_yaml, args, needle, c
     assert needle in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize(("option", "value", "needle"), [
+    ("--seed", "-1e3", "argument --seed: seed = -1e3: must be a whole number from 0 to "),
+    ("--seed", "-2.5E1", "argument --seed: seed = -2.5E1: must be a whole number from 0 to "),
+    ("--seed", "-inf", "argument --seed: seed = -inf: must be a whole number from 0 to "),
+    ("--paths", "-5", "argument --paths: paths = -5: must be a whole number from 1 to 100,000"),
+    ("--paths", "-1e0", "argument --paths: paths = -1e0: must be a whole number from 1 to "),
+    ("--workers", "-.5", "argument --workers: workers = -.5: must be a whole number from 1 to"),
+])
+@pytest.mark.parametrize("joined", [False, True], ids=["spaced", "with_equals"])
+def test_a_negative_number_is_the_options_value_and_its_check_refuses_it(
+        tiny_yaml, option, value, needle, joined, capsys):
+    """``--seed -1e3`` is refused as ``--seed=-1e3`` is, by the seed's check, not read as an
+    unknown option ("expected one argument")."""
+    args = [f"{option}={value}"] if joined else [option, value]
+    with pytest.raises(SystemExit) as info:
+        main(["run", str(tiny_yaml), *args])
+    err = flat(capsys.readouterr().err)
+    assert info.value.code == 2
+    assert needle in err
+    assert "expected one argument" not in err and "Traceback" not in err
+
+
 @pytest.mark.parametrize(("args", "key", "value"), [
     (["run", "CONFIG", "--paths", "1e0"], "paths", 1),
     (["run", "CONFIG", "--paths", "2.0"], "paths", 2),

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from sim.argtypes import ArgumentParser
 from sim.outfiles import check_output_file
 from sim.validation.core import GROUPS, REGISTRY, Check, CheckSpec, Settings
 from sim.validation.options import DEFAULT_OUT, add_options, report_path
@@ -147,7 +148,7 @@ def markdown(rows: Sequence[Check], specs: Sequence[CheckSpec], settings: Settin
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``python -m sim.validation`` (the options of ``creditsim validate``)."""
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="python -m sim.validation",
         description="Check the simulator against theory, field experiments and facts.")
     return add_options(parser)
