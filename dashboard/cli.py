@@ -14,6 +14,7 @@ import argparse
 import errno
 import logging
 import socket
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,9 @@ from sim.argtypes import parse_number, whole_number
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8050
+FIRST_UNPRIVILEGED_PORT = 1024
+"""Ports below this are privileged (only root's processes may bind them, on most systems)
+and well-known (assigned to system services): served only with a warning."""
 DEFAULT_RUNS = "runs"
 DEFAULT_THREADS = 8
 DEFAULT_CONFIGS = "configs"
@@ -50,7 +54,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="the run store to serve: a FOLDER given here must already exist; "
                         f"without --runs, ./{DEFAULT_RUNS} is served and created if missing")
     p.add_argument("--port", type=_port, default=DEFAULT_PORT,
-                   help=f"port (default: {DEFAULT_PORT})")
+                   help=f"port, 1 to 65535 (default: {DEFAULT_PORT}); one below "
+                        f"{FIRST_UNPRIVILEGED_PORT} is served with a warning")
     p.add_argument("--host", default=DEFAULT_HOST,
                    help=f"address to bind (default: {DEFAULT_HOST}, this machine only)")
     p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
@@ -96,14 +101,16 @@ def check_args(args: argparse.Namespace) -> None:
 
 
 def check_port(host: str, port: int) -> None:
-    """Refuse a port this machine cannot serve on (another server has it, or ``host`` is not
-    one of its addresses) before the app is built and its address announced.
+    """Refuse a port this machine cannot serve on (another server has it, it is privileged
+    and this process may not bind it, or ``host`` is not one of its addresses) before the
+    app is built and its address announced.
 
     Binds and closes a socket with ``SO_REUSEADDR``, as the servers do, so a port left in
     TIME_WAIT by an earlier run passes.
 
     Raises:
-        ValueError: the host, the port and why, with what to give instead.
+        ValueError: the host, the port and why (the system's reason and its errno name),
+            with what to give instead.
     """
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port,
@@ -116,12 +123,58 @@ def check_port(host: str, port: int) -> None:
         try:
             probe.bind(address)
         except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                raise ValueError(f"--port {port}: already in use on {host} (another dashboard "
-                                 "or server); stop it or give another --port") from None
-            raise ValueError(f"--host {host} --port {port}: cannot serve there "
-                             f"({exc.strerror or exc}); give an address of this machine, "
-                             f"e.g. {DEFAULT_HOST}") from None
+            raise ValueError(_bind_refusal(host, port, exc)) from None
+
+
+def _bind_refusal(host: str, port: int, exc: OSError) -> str:
+    """Why ``host``:``port`` cannot be served, from the bind's error, and what to give."""
+    reason = f"{exc.strerror or exc}, {errno.errorcode.get(exc.errno or 0, 'errno')}"
+    if exc.errno == errno.EADDRINUSE:
+        free = _free_port(host, port)
+        instead = f"another port, e.g. --port {free} (free now)" if free else "another --port"
+        return (f"--port {port}: already in use on {host} ({reason}; another dashboard or "
+                f"server); stop it or give {instead}")
+    if exc.errno in (errno.EACCES, errno.EPERM) and port < FIRST_UNPRIVILEGED_PORT:
+        return (f"--port {port}: not allowed ({reason}): ports below "
+                f"{FIRST_UNPRIVILEGED_PORT} are privileged, served only with root's rights; "
+                f"give a port from {FIRST_UNPRIVILEGED_PORT} to 65535, e.g. the default "
+                f"--port {DEFAULT_PORT}")
+    return (f"--host {host} --port {port}: cannot serve there ({reason}); give an address "
+            f"of this machine, e.g. {DEFAULT_HOST}, and a port from "
+            f"{FIRST_UNPRIVILEGED_PORT}, e.g. the default --port {DEFAULT_PORT}")
+
+
+def _free_port(host: str, taken: int) -> int | None:
+    """A port near the default that ``host`` can serve on now (the default itself first),
+    other than ``taken``; None when none of the few tried is."""
+    for port in range(DEFAULT_PORT, DEFAULT_PORT + 20):
+        if port == taken:
+            continue
+        try:
+            family, kind, proto, _, address = socket.getaddrinfo(
+                host, port, type=socket.SOCK_STREAM)[0]
+            with socket.socket(family, kind, proto) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                probe.bind(address)
+        except OSError:
+            continue
+        return port
+    return None
+
+
+def privileged_port_warning(port: int) -> str | None:
+    """The warning for a port below :data:`FIRST_UNPRIVILEGED_PORT` (a well-known port,
+    named by its service when the system knows it: 22 is ssh's), None for any other."""
+    if port >= FIRST_UNPRIVILEGED_PORT:
+        return None
+    try:
+        service = f", {socket.getservbyport(port, 'tcp')}'s"
+    except OSError:
+        service = ""
+    return (f"warning: --port {port} is a privileged, well-known port (below "
+            f"{FIRST_UNPRIVILEGED_PORT}{service}): serving there needs root's rights, and a "
+            f"system service may expect it; the dashboard's default is --port "
+            f"{DEFAULT_PORT}")
 
 
 def check_runs(runs: str | None) -> str:
@@ -220,6 +273,9 @@ def run_dashboard(args: argparse.Namespace) -> int:
     child = args.debug and _in_reloader_child()
     if not child:
         check_port(args.host, args.port)
+        warning = privileged_port_warning(args.port)
+        if warning:
+            print(warning, file=sys.stderr, flush=True)
     from dashboard.app import create_app
 
     limits = LaunchLimits(max_borrower_months=args.max_borrower_months,
