@@ -31,7 +31,7 @@ from sim.config import (
 )
 from sim.signals import handled
 from sim.store import RunNotFound, WorkerLost
-from sim.wording import paths_text
+from sim.wording import paths_text, percents_adding_up
 
 console = Console(width=None if sys.stdout.isatty() else 132)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 132)
@@ -260,10 +260,11 @@ def cmd_rolls(args: argparse.Namespace) -> int:
                   "roll forward (incl. charge-off)"):
             table.add_column(c, justify="left" if c == "bucket" else "right")
         for r in rates.itertuples(index=False):
-            cells = [f"{getattr(r, k):.1%} " + (f"[{getattr(r, k + '_p5'):.1%}, "
-                                                 f"{getattr(r, k + '_p95'):.1%}]" if spread
-                                                 else "\\[n/a]")
-                     for k in MOVES]
+            shown = percents_adding_up([getattr(r, k) for k in MOVES])  # a row: 100.0 %
+            cells = [f"{pct:.1f}% " + (f"[{getattr(r, k + '_p5'):.1%}, "
+                                       f"{getattr(r, k + '_p95'):.1%}]" if spread
+                                       else "\\[n/a]")
+                     for k, pct in zip(MOVES, shown, strict=True)]
             table.add_row(BUCKET_LABELS[r.bucket], f"{r.base:,.0f}", *cells)
         console.print(table)
     for level in (30, 60):
@@ -272,9 +273,15 @@ def cmd_rolls(args: argparse.Namespace) -> int:
                 else "n/a (no 12-month window closed)")
         console.print(f"re-aged accounts {level}+ days past due or charged off within 12 months: "
                       f"{text} (mean of {paths_text(int(rate.notna().sum()))})", highlight=False)
-    console.print("The accounts and balance columns are what the rates are shares of: "
-                  "account-months and currency units, summed over every path and month end. "
-                  "A move is from one month end to the next, 30 days, the width of a bucket: "
+    console.print("The accounts and balance columns are what a row's rates are shares of: "
+                  "the bucket's account-months (an account in the bucket at three month ends "
+                  "counts three times) and their balances at those month ends, in currency "
+                  "units, each added up over every month end followed by another and every "
+                  "path: a total over month ends, not the bucket's balance at any one time. "
+                  "The rates shown are rounded to 0.1 % so that a row adds up to 100.0 % (the "
+                  "largest remainder method: none is more than 0.1 point from its exact value); "
+                  "--csv and --xlsx keep them in full precision. A move is from one month end "
+                  "to the next, 30 days, the width of a bucket: "
                   "an account stays in its bucket or rolls back only by paying bills off, and "
                   "once its whole balance is called due (billing.acceleration_dpd) only paying "
                   "all of it (a cure) or a re-age stops it rolling: with the shipped terms "

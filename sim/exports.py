@@ -233,9 +233,11 @@ def _rolls_columns() -> tuple[Column, ...]:
             Column("bucket", "bucket", "text", "the delinquency bucket the accounts are in at "
                    "a month end, as printed (1-30 dpd: 1 to 30 days past due)"),
             Column("accounts", "accounts at the month ends before", "count", "account-months "
-                   "in the bucket, summed over paths and month ends (rows by accounts)"),
-            Column("balance", "balance at the month ends before", "money", "their balance, "
-                   "summed over paths and month ends (rows by balance)")]
+                   "in the bucket (an account counts at each month end it is in it), added "
+                   "up over paths and month ends (rows by accounts)"),
+            Column("balance", "balance at the month ends before", "money", "their balances "
+                   "at those month ends, added up over paths and month ends: a total over "
+                   "month ends, not the bucket's balance at one time (rows by balance)")]
     for move, label in MOVE_LABELS.items():
         cols += [Column(move, label, "ratio", f"share that moves to '{label}' by the next month "
                         "end, pooled over paths and months; a row's five moves add up to 1"),

@@ -22,6 +22,7 @@ from sim.config import deep_merge
 from sim.delinquency import BUCKET_LABELS
 from sim.exports import (
     COMPARISON_COLUMNS,
+    MOVE_LABELS,
     ROLLS_COLUMNS,
     Export,
     export_frame,
@@ -204,8 +205,16 @@ def test_rolls_exports_both_weights(policy_set, tmp_path, capsys):
     _same(back["cure (fraction)"], source["cure"])
     _same(back["roll forward, incl. charge-off (fraction)"], source["roll_forward"])
     assert back["cure, 5th percentile of paths (fraction)"].isna().all()  # n/a: 3 paths
-    for r, row in zip(back.itertuples(index=False), printed, strict=True):
-        assert row[2].startswith(f"{r[5]:.1%} ")  # cure, as printed
+    moves = [f"{label} (fraction)" for label in MOVE_LABELS.values()]
+    for (_, r), row in zip(back.iterrows(), printed, strict=True):
+        shown = [float(cell.split("%")[0]) for cell in row[2:7]]  # "59.3% [n/a]"
+        assert round(sum(shown), 1) == 100.0  # a printed row adds up, rounding and all
+        for pct, exact in zip(shown, r[moves], strict=True):  # the file keeps every digit
+            assert abs(pct - 100 * exact) <= 0.1 + 1e-9
+    flat = " ".join(out.split())
+    assert "rounded to 0.1 % so that a row adds up to 100.0 %" in flat
+    assert "--csv and --xlsx keep them in full precision" in flat
+    assert "not the bucket's balance at any one time" in flat
     _check_headers(back, ("count", "currency units", "fraction"))
 
 

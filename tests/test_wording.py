@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from rich.console import Console
 
 from sim.abs import note_metrics, run_waterfall, tranche_summary
 from sim.report_tables import tranche_table
-from sim.wording import paths_text
+from sim.wording import paths_text, percents_adding_up
 
 
 @pytest.mark.parametrize(("n", "text"), [(0, "0 paths"), (1, "1 path"), (2, "2 paths"),
@@ -49,3 +53,30 @@ def test_numbers_are_listed_as_runs_of_consecutive_ones(numbers, text):
     from sim.wording import numbers_text
 
     assert numbers_text(numbers) == text
+
+
+@pytest.mark.parametrize(("shares", "shown"), [
+    ([1 / 3] * 3, [33.4, 33.3, 33.3]),  # each on its own: 33.3 three times, 99.9
+    # each on its own: 0.5, 1.5 and 98.1, 100.1; the 0.6 left of 0.46 is the smallest
+    ([0.0046, 0.01465, 0.0, 0.0, 0.98075], [0.4, 1.5, 0.0, 0.0, 98.1]),
+    ([0.5, 0.5], [50.0, 50.0]),
+    ([0.0, 0.0, 1.0], [0.0, 0.0, 100.0]),
+    ([0.0, 0.0], [0.0, 0.0]),  # no whole: nothing to add up
+])
+def test_percents_of_a_row_add_up_to_100_by_largest_remainder(shares, shown):
+    assert percents_adding_up(shares) == shown
+
+
+def test_percents_with_a_nan_are_rounded_each_on_its_own():
+    got = percents_adding_up([float("nan"), 0.12345])
+    assert math.isnan(got[0]) and got[1] == 12.3
+
+
+@given(st.lists(st.floats(0, 1e6), min_size=1, max_size=8).filter(lambda w: sum(w) > 0),
+       st.integers(0, 2))
+def test_percents_add_up_and_none_is_a_unit_from_its_exact_value(weights, decimals):
+    shares = [w / sum(weights) for w in weights]
+    got = percents_adding_up(shares, decimals)
+    unit = 10.0 ** -decimals
+    assert round(sum(got) / unit) == 100 / unit
+    assert all(abs(g - 100 * s) < unit + 1e-9 for g, s in zip(got, shares, strict=True))
