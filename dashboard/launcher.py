@@ -23,7 +23,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from sim.config import ConfigError, RunConfig, load_config, validate_config
-from sim.configfile import choices, field_at, short_value
+from sim.configwords import choices, field_at, short_value
 from sim.estimate import slot_months
 from sim.settings import apply_settings, parse_setting, with_deal
 from sim.shipped import shipped_deals

@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from sim.config import MAX_PATHS, MAX_SEED
-from sim.configfile import short_value
+from sim.configwords import short_value
 
 __all__ = ["MAX_WORKERS", "ArgumentError", "check_paths", "check_scheduler", "check_seed",
            "check_store", "check_trace_ids", "check_workers", "whole_number",

@@ -22,14 +22,12 @@ from sim.abs.deal import Deal
 from sim.configfile import (  # noqa: F401 - re-exported
     ConfigError,
     ConfigWarning,
-    choices,
     deal_file_as_config,
-    format_errors,
     manifest_as_config,
     merge_over_base,
-    number_text,
     read_config_file,
 )
+from sim.configwords import choices, format_errors, number_text  # noqa: F401 - re-exported
 from sim.strict import StrictModel
 
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]

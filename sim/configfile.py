@@ -1,4 +1,5 @@
-"""Config files: reading YAML with limits, ``base:`` files, deal files and error messages.
+"""Config files: reading YAML with limits, ``base:`` files and deal files (what their errors
+say is :mod:`sim.configwords`).
 
 A config file may name a ``base`` file (relative to itself) and override a few of its keys;
 the base may name its own base, up to :data:`MAX_BASE_CHAIN` files. How an override meets
@@ -28,27 +29,24 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from enum import Enum
 from pathlib import Path
-from types import UnionType
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Any, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from sim.configwords import field_annotation, model_in, short_value
 from sim.shippedfiles import shipped_configs, shipped_deals
 from sim.yamlsafe import YamlLimitError, load_yaml
 
 __all__ = ["MAX_BASE_CHAIN", "MAX_FILE_BYTES", "ConfigError", "ConfigWarning",
-           "deal_file_as_config", "format_errors", "manifest_as_config", "merge_over_base",
-           "read_config_file", "section_at", "short_value"]
+           "deal_file_as_config", "manifest_as_config", "merge_over_base",
+           "read_config_file", "section_at"]
 
 MAX_FILE_BYTES = 256 * 1024
 """Largest config or deal file read (a shipped config is about 3 kB)."""
 MAX_BASE_CHAIN = 16
 """Most files chained by ``base:`` (and ``deal:``) from one config."""
-MAX_ERRORS = 20
-"""Most validation errors listed in one message (the rest are counted)."""
 
 
 class ConfigError(ValueError):
@@ -57,171 +55,6 @@ class ConfigError(ValueError):
 
 class ConfigWarning(UserWarning):
     """A config that loads but may not say what its author meant (a dropped base value)."""
-
-
-# -- showing values in messages ---------------------------------------------------------------
-def number_text(x: float, grouped: bool = True) -> str:
-    """A number as a reader writes it: thousands separators (unless not ``grouped``, as in
-    a list, where they would read as separators of items), no ``.0`` on a whole number,
-    every digit kept: ``1e10`` is ``10,000,000,000`` (not ``10000000000.0``), ``0.05`` and
-    ``1.0000001`` as they are, ``1e+300``, ``1e-09`` and ``inf`` in Python's short form."""
-    sep = "," if grouped else ""
-    if isinstance(x, float) and x.is_integer() and abs(x) < 1e16:
-        return f"{x:{sep}.0f}"
-    return format(x, sep)
-
-
-def short_value(value: Any, limit: int = 80) -> str:
-    """``value`` for an error message, at most about ``limit`` characters.
-
-    Never renders a whole container (a YAML alias can make a small file hold a huge one):
-    short lists of plain values are shown, anything else is named by its type and size.
-    """
-    if isinstance(value, str):
-        text = repr(value[:limit])
-        return text if len(value) <= limit else f"{text[:-1]}...' ({len(value):,} characters)"
-    if isinstance(value, bool) or value is None:
-        return repr(value)
-    if isinstance(value, float):
-        return number_text(value)
-    if isinstance(value, int):
-        return repr(value) if -10**30 < value < 10**30 else (
-            f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits")
-    if isinstance(value, dict):
-        return "{...}" if value else "{}"
-    if isinstance(value, list | tuple):
-        if len(value) <= 12 and not any(isinstance(v, list | tuple | dict) for v in value):
-            text = "[" + ", ".join(number_text(v, grouped=False) if isinstance(v, float)
-                                   else short_value(v, 20) for v in value) + "]"
-            if len(text) <= limit:
-                return text
-        return f"[...] ({len(value):,} items)"
-    return f"a {type(value).__name__}"
-
-
-def plain_message(msg: str) -> str:
-    """A validation message without pydantic's prefix for a validator's own error
-    (``Value error, ``, ``Assertion failed, ``): the message is the project's sentence."""
-    for prefix in ("Value error, ", "Assertion failed, "):
-        msg = msg.removeprefix(prefix)
-    return msg
-
-
-def _key_path(loc: tuple) -> str:
-    return ".".join(p if isinstance(p, str) and len(p) <= 60 else
-                    (short_value(p, 60) if not isinstance(p, str) else p[:57] + "...")
-                    for p in (str(x) if isinstance(x, int) else x for x in loc))
-
-
-def _readable_bound(msg: str, ctx: dict | None) -> str:
-    """Pydantic's "less than or equal to 5000000" with the bound as `number_text` writes it
-    (``5,000,000``)."""
-    head, _, last = msg.rpartition(" ")
-    for key in ("gt", "ge", "lt", "le"):
-        bound = (ctx or {}).get(key)
-        if isinstance(bound, int | float) and not isinstance(bound, bool):
-            try:
-                shown = int(last) if last.lstrip("-").isdigit() else float(last)
-            except ValueError:
-                return msg
-            if shown == bound:
-                return f"{head} {number_text(bound)}"
-    return msg
-
-
-def format_errors(err: ValidationError, source: str, model: type[BaseModel]) -> str:
-    """One line per validation error: key path, the value (short) and what is allowed."""
-    lines = [f"{source}: invalid configuration"]
-    errors = err.errors(include_url=False)
-    for e in errors[:MAX_ERRORS]:
-        path = _key_path(e["loc"]) or "(top level)"
-        msg = e["msg"]
-        if e["type"] == "extra_forbid" or e["type"] == "extra_forbidden":
-            allowed = allowed_keys(model, e["loc"][:-1])
-            msg = "unknown key" + (f"; allowed keys here: {', '.join(allowed)}" if allowed else "")
-            lines.append(f"  {path}: {msg}")
-            continue
-        if e["type"] in SECTION_TYPE_ERRORS:  # not pydantic's words, which name our classes
-            msg = _not_a_section(model, e["loc"])
-        elif e["type"] == "dict_type":  # not "a valid dictionary": what its keys and values are
-            msg = _not_a_mapping(model, e["loc"])
-        msg = _readable_bound(plain_message(msg), e.get("ctx"))
-        if len(msg) > 400:
-            msg = msg[:400] + "..."
-        if not _key_path(e["loc"]):  # a rule across keys: its message names them
-            lines.append(f"  {msg}")
-        elif isinstance(e.get("input"), dict):  # a section's rule: its keys, not "{...}"
-            lines.append(f"  {path}: {msg}")
-        else:
-            bounds = _allowed_range(model, e["loc"], e["type"])
-            lines.append(f"  {path} = {short_value(e.get('input'))}: {msg}"
-                         + (f"; allowed: {bounds}" if bounds else ""))
-    if len(errors) > MAX_ERRORS:
-        lines.append(f"  ... and {len(errors) - MAX_ERRORS} more errors")
-    return "\n".join(lines)
-
-
-SECTION_TYPE_ERRORS = frozenset({"model_type", "model_attributes_type"})
-"""Pydantic's error types for a section given a value that is not a mapping; their messages
-name the model's class ("a valid dictionary or instance of BookConfig")."""
-
-
-def _not_a_section(model: type[BaseModel], loc: tuple) -> str:
-    """What a section at key path ``loc`` below ``model`` must be: a mapping of its keys,
-    in their declared order (``book``: initial_borrowers, new_borrowers_per_month, ...); an
-    item of a list or mapping of sections (``collections.ladder.0``) is named as one."""
-    field = field_at(model, loc)
-    section = _model_in(field.annotation) if field is not None else None
-    if field is None or section is None or not loc:
-        return "must be a mapping of keys, not a single value or a list"
-    item = get_origin(field.annotation) in (list, dict)  # loc ends at an item's key
-    whose = f"a {loc[-2]} item's" if item and len(loc) > 1 else f"{loc[-1]}'s"
-    return f"must be a mapping of {whose} keys ({', '.join(section.model_fields)})"
-
-
-def _not_a_mapping(model: type[BaseModel], loc: tuple) -> str:
-    """What a mapping field at key path ``loc`` below ``model`` must be: what each key and
-    each value is (``spending.plan_mix``: each key a whole number at least 0 and at most 12,
-    each value a number ...) and its default, or the default's keys when its values are
-    sections (``collections.channels``: sms, app_push, ...)."""
-    parent = model if len(loc) == 1 else _model_in(getattr(field_at(model, loc[:-1]),
-                                                           "annotation", None))
-    field = parent.model_fields.get(str(loc[-1])) if parent is not None and loc else None
-    ann = _bare(field.annotation) if field is not None else None
-    ann = next((a for a in get_args(ann) if get_origin(_bare(a)) is dict), ann)  # optional
-    if field is None or get_origin(_bare(ann)) is not dict:
-        return "must be a mapping of keys to values, not a single value or a list"
-    key, value = get_args(_bare(ann))
-    text = (f"must be a mapping, not a single value or a list: each key {_kind_words(key)}, "
-            f"each value {_kind_words(value)}")
-    default = field.get_default(call_default_factory=True)
-    if not (isinstance(default, dict) and default):
-        return text
-    if any(isinstance(v, BaseModel) for v in default.values()):
-        return f"{text}; the default's keys: {', '.join(str(k) for k in default)}"
-    return text + "; default: {" + ", ".join(
-        f"{k if isinstance(k, str) else short_value(k)}: {short_value(v, 30)}"
-        for k, v in default.items()) + "}"
-
-
-def _kind_words(ann: Any) -> str:
-    """A key's or a value's annotation in words: "a whole number at least 3 and at most
-    12", "a number at least 0 and at most 1", "a name", "one of a, b", "a mapping with keys
-    cost, commission, ..."."""
-    allowed = choices(ann)
-    if allowed:
-        return f"one of {', '.join(allowed)}"
-    bare = _bare(ann)
-    if isinstance(bare, type) and issubclass(bare, BaseModel):
-        return f"a mapping with keys {', '.join(bare.model_fields)}"
-    kind = {bool: "true or false", int: "a whole number", float: "a number", str: "a name"}.get(
-        bare, "a value")
-    bounds = []
-    while get_origin(ann) is Annotated:
-        ann, *extra = get_args(ann)
-        bounds += [m for x in extra for m in getattr(x, "metadata", [x])]
-    words = _bound_words(bounds)
-    return f"{kind} {' and '.join(words)}" if words else kind
 
 
 def _of_the_other_model(data: object, read_as: type[BaseModel], other: type[BaseModel]) -> bool:
@@ -269,111 +102,6 @@ def config_file_as_deal(data: object, config_schema: type[BaseModel], deal_schem
             f"configs/deals/baitiao_2015.yaml")
 
 
-BOUND_ERRORS = frozenset({"greater_than", "greater_than_equal", "less_than",
-                          "less_than_equal"})
-"""Pydantic's error types that state one bound of a number: a field with one bound says all
-of its range in them."""
-BOUND_WORDS = (("ge", "at least"), ("gt", "above"), ("le", "at most"), ("lt", "below"))
-
-
-def _allowed_range(model: type[BaseModel], loc: tuple, error: str) -> str:
-    """The numeric range of the field at key path ``loc`` below ``model``, in words ("at
-    least 0 and below 0.5"), for a message that does not say all of it already: empty for a
-    field without bounds, and for a bound's own error on a field with one bound."""
-    field = field_at(model, loc)
-    if field is None:
-        return ""
-    words = _bound_words(field.metadata)
-    if not words or (error in BOUND_ERRORS and len(words) == 1):
-        return ""
-    return " and ".join(words)
-
-
-def _bound_words(metadata: Sequence[object]) -> list[str]:
-    """The bounds among a field's ``metadata`` in words: ``["at least 0", "at most 1"]``."""
-    return [f"{word} {number_text(getattr(m, key))}" for key, word in BOUND_WORDS
-            for m in metadata if getattr(m, key, None) is not None]
-
-
-def field_at(model: type[BaseModel], loc: tuple) -> Any:
-    """The pydantic ``FieldInfo`` at key path ``loc`` below ``model`` (a list index or a
-    mapping key after a list or mapping of models leads to the item model), or None when
-    the path leads to no field of a model."""
-    current: Any = model
-    field = None
-    in_container = False
-    for part in loc:
-        if current is None:
-            return None
-        if in_container:  # the index or key of one item: the item's model is next
-            in_container = False
-            continue
-        field = current.model_fields.get(str(part))
-        if field is None:
-            return None
-        in_container = get_origin(field.annotation) in (list, dict)
-        current = _model_in(field.annotation)
-    return None if in_container else field
-
-
-def choices(annotation: Any) -> tuple[str, ...]:
-    """The values a ``Literal`` or ``Enum`` annotation allows (also inside ``Optional`` or
-    ``Annotated``), as text; () for any other annotation, and for a union in which a choice
-    is one form among others (``Literal["floating_notes"] | list[float]``: a schedule is
-    allowed too, so the literal is not the whole of what is allowed)."""
-    annotation = _bare(annotation)
-    forms = [a for a in get_args(annotation) if a is not type(None)] if get_origin(
-        annotation) in (Union, UnionType) else [annotation]
-    if len(forms) != 1:
-        return ()
-    (form,) = forms
-    if get_origin(form) is Literal:
-        return tuple(str(a) for a in get_args(form))
-    if isinstance(form, type) and issubclass(form, Enum):
-        return tuple(str(m.value) for m in form)
-    return ()
-
-
-def allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
-    """The keys of the model at key path ``loc`` below ``model`` (empty when not a model).
-
-    A list index or a mapping key after a list or mapping of models (``ladder.0``,
-    ``channels.sms``) leads to the item model (:func:`field_at`).
-    """
-    if not loc:
-        return sorted(model.model_fields)
-    field = field_at(model, loc)
-    current = _model_in(field.annotation) if field is not None else None
-    return sorted(current.model_fields) if current is not None else []
-
-
-def _bare(ann: Any) -> Any:
-    """An annotation without its ``Annotated`` wrappers (``Annotated[int, Field(...)]`` is
-    ``int``)."""
-    while get_origin(ann) is Annotated:
-        ann = get_args(ann)[0]
-    return ann
-
-
-def _field_annotation(schema: Any, key: object) -> Any:
-    """The bare annotation (:func:`_bare`) of field ``key`` of the model ``schema``; None
-    when ``schema`` is not a model or has no such field."""
-    if not (isinstance(schema, type) and issubclass(schema, BaseModel) and isinstance(key, str)
-            and key in schema.model_fields):
-        return None
-    return _bare(schema.model_fields[key].annotation)
-
-
-def _model_in(ann: Any) -> type[BaseModel] | None:
-    """The one model class an annotation holds (itself, optional, or as list/dict items);
-    None when it holds none or several (a tagged union)."""
-    ann = _bare(ann)
-    if isinstance(ann, type) and issubclass(ann, BaseModel):
-        return ann
-    found = {m for arg in get_args(ann) if (m := _model_in(arg)) is not None}
-    return found.pop() if len(found) == 1 else None
-
-
 # -- merging an override over its base ---------------------------------------------------------
 def _section_of(schema: Any, key: object) -> Any:
     """The schema of ``key``'s value when it is a section (merges), else None (replaces).
@@ -382,15 +110,15 @@ def _section_of(schema: Any, key: object) -> Any:
     """
     if isinstance(schema, tuple):
         return schema[1]
-    ann = _field_annotation(schema, key)
+    ann = field_annotation(schema, key)
     if ann is None:
         return None
     if get_origin(ann) is dict:
-        item = _model_in(get_args(ann)[1])
+        item = model_in(get_args(ann)[1])
         return ("items", item) if item is not None else None
     if get_origin(ann) is list:
         return None
-    return _model_in(ann)
+    return model_in(ann)
 
 
 def section_at(schema: Any, parts: Sequence[object]) -> Any:
@@ -408,8 +136,8 @@ def section_at(schema: Any, parts: Sequence[object]) -> Any:
 def _list_of_sections(schema: Any, key: object) -> Any:
     """``("items", Model)`` when ``key`` of the model ``schema`` is a list of sections (its
     items merge when addressed by position, ``collections.ladder.0``), else None."""
-    ann = _field_annotation(schema, key)
-    item = _model_in(ann) if get_origin(ann) is list else None
+    ann = field_annotation(schema, key)
+    item = model_in(ann) if get_origin(ann) is list else None
     return ("items", item) if item is not None else None
 
 
@@ -590,7 +318,7 @@ def _name_from_stem(path: Path, schema: Any, data: dict) -> None:
     """Give ``data`` the file's stem as its ``name`` when the file names none and the model
     has a ``name`` (a config, a deal): ``my_policy.yaml`` runs as ``my_policy``, never as
     the name of its base or the model's default. Cut to the field's ``max_length``."""
-    model = _model_in(schema)
+    model = model_in(schema)
     field = None if model is None else model.model_fields.get("name")
     if field is None or "name" in data:
         return
@@ -633,7 +361,7 @@ def read_config_file(path: Path, schema: Any, _seen: tuple[Path, ...] = (),
             deal_file = read_config_file(_file_name(path, "deal", data.pop("deal")),
                                          _section_of(schema, "deal"), seen)
     if "base" in data:  # a run config's base is a run config; a deal file's, a deal
-        model = _model_in(schema)
+        model = model_in(schema)
         of_deal = model is not None and "deal" not in model.model_fields
         base_file = _file_name(path, "base", data.pop("base"), of_deal)
         base = read_config_file(base_file, schema, seen, _is_base=True)

@@ -103,7 +103,7 @@ class Manifest(BaseModel):
 
 def describe_error(exc: Exception, limit: int = 300) -> str:
     """A one-line account of why a manifest was refused, at most ``limit`` characters."""
-    from sim.configfile import plain_message
+    from sim.configwords import plain_message
 
     errors = getattr(exc, "errors", None)
     if callable(errors):

@@ -20,7 +20,7 @@ from sim.config import (
     validate_config,
     with_overrides,
 )
-from sim.configfile import short_value
+from sim.configwords import short_value
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 
@@ -528,3 +528,42 @@ def test_the_config_reference_lists_the_values_a_choice_allows():
     assert "one of: oldest_dpd, largest_balance, highest_expected_recovery" in \
         rows["collections.collectors.priority"]
     assert "one of" not in rows["book.initial_borrowers"]
+
+
+def _list_fields(model: type[BaseModel], path: tuple[str, ...] = ()):
+    """Key paths of every list field below ``model``'s sections (a list or an optional list:
+    a union with other kinds, such as ``deal.swap.notional``, is told by its branches)."""
+    for name, field in model.model_fields.items():
+        whole = field.annotation
+        kinds = get_args(whole) if get_origin(whole) in (Union, UnionType) else (whole,)
+        kinds = tuple(k for k in kinds if k is not type(None))
+        for ann in kinds:
+            if get_origin(ann) is list and len(kinds) == 1:
+                yield (*path, name)
+            elif isinstance(ann, type) and issubclass(ann, BaseModel):
+                yield from _list_fields(ann, (*path, name))
+
+
+LIST_FIELDS = sorted(set(_list_fields(RunConfig)))
+
+
+@pytest.mark.parametrize("path", LIST_FIELDS, ids=".".join)
+@pytest.mark.parametrize("given", [5, "x", {"a": 1}])
+def test_a_list_field_given_a_value_says_what_its_items_are(path, given):
+    """Not pydantic's "Input should be a valid list": that a list is expected and what
+    each item is."""
+    data: dict = given
+    for part in reversed(path):
+        data = {part: data}
+    msg = " ".join(error_of(data).split())
+    assert f"{'.'.join(path)}" in msg and ": must be a list, not a single value or a " \
+           "mapping: each item " in msg, msg
+    assert "valid list" not in msg
+
+
+def test_the_list_fields_are_found_and_say_their_items():
+    assert {("collections", "ladder"), ("recovery", "lag_curve")} <= set(LIST_FIELDS)
+    msg = " ".join(error_of({"collections": {"ladder": 5}}).split())
+    assert "collections.ladder = 5: must be a list, not a single value or a mapping: each " \
+           "item a mapping with keys channel, from_dpd, to_dpd, every_days; the default has " \
+           "5 items" in msg

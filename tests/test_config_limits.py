@@ -27,7 +27,8 @@ from sim.config import (
     validate_config,
     with_overrides,
 )
-from sim.configfile import MAX_BASE_CHAIN, MAX_FILE_BYTES, short_value
+from sim.configfile import MAX_BASE_CHAIN, MAX_FILE_BYTES
+from sim.configwords import short_value
 from sim.strict import unbounded_numbers
 
 ROOT = Path(__file__).resolve().parents[1]

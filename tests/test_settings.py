@@ -147,7 +147,7 @@ def test_a_bound_of_a_key_with_one_bound_is_not_said_twice():
     """Every bounded key of the config has two bounds; a model with one says it once."""
     from pydantic import BaseModel, Field, ValidationError
 
-    from sim.configfile import format_errors
+    from sim.configwords import format_errors
 
     class One(BaseModel):
         x: float = Field(0.0, ge=0.0)
