@@ -161,8 +161,9 @@ def _assemble(cfg: RunConfig, results: list, seed: int, workers: int, scheduler:
     paths = len(results)
     simulated = time.perf_counter()
     portfolio = portfolio_table(results)
-    tables = {"portfolio": portfolio, "paths": path_table(portfolio, results),
-              "vintages": vintage_table(results), "rolls": roll_table(results)}
+    rolls = roll_table(results)
+    tables = {"portfolio": portfolio, "paths": path_table(portfolio, results, rolls),
+              "vintages": vintage_table(results), "rolls": rolls}
     deal = abs_tables(results)
     if deal:
         tables.update(deal)

@@ -11,6 +11,12 @@ Per-path measures (sums over the horizon):
 * ``recovery_rate`` = recoveries / charge-offs (recoveries received within the horizon;
   0 when nothing was charged off)
 * ``annualised_charge_off_rate`` = charge-offs / mean receivables * 12 / months
+* ``charge_off_rate_with_pipeline`` = (charge-offs + the charge-offs in the pipeline at
+  the horizon) / new purchases; ``pipeline_charge_offs`` = the balances past due or
+  re-aged at the last month end times the probability that each is charged off before it
+  cures, by the path's roll rates of its last 12 months (currency units;
+  :func:`sim.rolls.pipeline_charge_offs`): a policy that delays charge-offs beyond the
+  horizon does not look better for it
 * ``borrower_default_rate`` = accounts charged off / borrowers onboarded
 * ``peak_dpd30_rate`` = the highest month-end share of receivables 30+ days past due,
   from month :data:`SEASONED_MONTH` on (over every month when the horizon ends sooner):
@@ -42,20 +48,26 @@ from scipy import stats
 from sim.delinquency import BUCKETS, ROLL_STATES
 from sim.engine import PathResult
 from sim.recorder import MONTHLY, VINTAGES, money_columns, to_currency
-from sim.rolls import redefault_rates, roll_matrix, vintage_rates
+from sim.rolls import pipeline_charge_offs, redefault_rates, roll_matrix, vintage_rates
 from sim.tables import PATHS
 from sim.wording import paths_text
 
 MONEY_COLUMNS = money_columns(MONTHLY)
 """The monthly columns in currency units (declared in cents in :mod:`sim.recorder`)."""
 KEY_METRICS = (
-    "cumulative_charge_off_rate", "net_loss_rate", "recovery_rate",
+    "cumulative_charge_off_rate", "charge_off_rate_with_pipeline", "net_loss_rate",
+    "recovery_rate",
     "annualised_charge_off_rate", "borrower_default_rate", "peak_dpd30_rate",
     "collection_cost", "net_recovery", "human_contact_share", "loss_after_costs_rate",
 )
 AMOUNT_METRICS = frozenset(c for c, unit in PATHS.columns if unit == "currency")
 """The per-path measures in currency units, as the run store declares the ``paths`` table
 (:data:`sim.tables.PATHS`); every other measure is a rate or share (:func:`format_metric`)."""
+
+
+OPTIONAL_METRICS = frozenset({"charge_off_rate_with_pipeline"})
+"""Key metrics a run stored before they were measured lacks: left out of its summary and of
+its comparisons, rather than refused."""
 
 
 SEASONED_MONTH = 12
@@ -66,6 +78,7 @@ launch cohort's 30+ share peaks in months 2-4 and its early-life defaults reach 
 at month 6-7; a year leaves both behind."""
 METRIC_RANGES: dict[str, tuple[float, float]] = {
     "cumulative_charge_off_rate": (0.0, np.inf),
+    "charge_off_rate_with_pipeline": (0.0, np.inf),
     "recovery_rate": (0.0, np.inf),
     "annualised_charge_off_rate": (0.0, np.inf),
     "borrower_default_rate": (0.0, 1.0),
@@ -152,7 +165,9 @@ def comparison_metrics(paths_a: pd.DataFrame, paths_b: pd.DataFrame | None = Non
     :data:`KEY_METRICS` and each tranche's loss (``note_loss_<note>``) in both runs."""
     other = paths_a if paths_b is None else paths_b
     notes = tuple(c for c in paths_a.columns if c.startswith("note_loss_") and c in other)
-    return KEY_METRICS + notes
+    key = tuple(m for m in KEY_METRICS
+                if m not in OPTIONAL_METRICS or (m in paths_a and m in other))
+    return key + notes
 
 
 def portfolio_table(results: list[PathResult]) -> pd.DataFrame:
@@ -226,11 +241,14 @@ def seasoned_dpd30_share(portfolio: pd.DataFrame) -> pd.Series:
     return share[keep]
 
 
-def path_table(portfolio: pd.DataFrame, results: list[PathResult] | None = None
-               ) -> pd.DataFrame:
+def path_table(portfolio: pd.DataFrame, results: list[PathResult] | None = None,
+               rolls: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per path with the measures of the module docstring.
 
-    ``results`` adds each path's summary facts (e.g. the early-warning AUC).
+    ``results`` adds each path's summary facts (e.g. the early-warning AUC); ``rolls`` (the
+    run's ``rolls`` table, with balances) adds the charge-offs in the pipeline at the
+    horizon (:func:`sim.rolls.pipeline_charge_offs`) and
+    ``charge_off_rate_with_pipeline``.
     """
     g = portfolio.groupby("path", sort=True)
     sums = g[["new_purchases", "charge_offs", "recoveries", "fees_billed", "payments",
@@ -268,6 +286,11 @@ def path_table(portfolio: pd.DataFrame, results: list[PathResult] | None = None
     if "reaged_window_closed" in portfolio:
         for level in (30, 60):
             out[f"reaged_redefault_rate_{level}"] = redefault_rates(portfolio, level)
+    if rolls is not None and "balance" in rolls:
+        pipeline = pipeline_charge_offs(rolls, portfolio)
+        out["pipeline_charge_offs"] = pipeline
+        out["charge_off_rate_with_pipeline"] = _ratio(sums["charge_offs"] + pipeline,
+                                                      sums["new_purchases"])
     out["total_purchases"] = sums["new_purchases"]
     out["total_charge_offs"] = sums["charge_offs"]
     out["total_recoveries"] = sums["recoveries"]
@@ -297,6 +320,8 @@ def summarise(paths: pd.DataFrame, metrics: tuple[str, ...] = KEY_METRICS) -> pd
     rows = []
     n = len(paths)
     for m in metrics:
+        if m not in paths and m in OPTIONAL_METRICS:  # a run stored before it was measured
+            continue
         x = paths[m].to_numpy(dtype=float)
         mean = float(x.mean()) if n else float("nan")
         if n < 2:

@@ -46,7 +46,7 @@ def complete_paths(run) -> str | None:  # noqa: ANN001 - a sim.store.Run
     from sim.metrics import path_table
     from sim.securitisation import note_loss_columns
 
-    paths = path_table(run.tables["portfolio"])
+    paths = path_table(run.tables["portfolio"], rolls=run.tables.get("rolls"))
     if "note_metrics" in run.tables:
         paths = paths.merge(note_loss_columns(run.tables["note_metrics"]), on="path",
                             how="left")

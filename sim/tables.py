@@ -143,11 +143,13 @@ PORTFOLIO = Table("portfolio", "(path, month)", (
              "receivables_balance"))
 PATHS = Table("paths", "path", (
     *_cols("id", "path"),
-    *_cols("fraction", "cumulative_charge_off_rate", "net_loss_rate", "recovery_rate",
+    *_cols("fraction", "cumulative_charge_off_rate", "charge_off_rate_with_pipeline",
+           "net_loss_rate", "recovery_rate",
            "annualised_charge_off_rate", "borrower_default_rate", "peak_dpd30_rate",
            "human_contact_share", "loss_after_costs_rate", "promise_kept_rate",
            "mean_unemployment_rate", "peak_unemployment_rate"),
     *_cols("currency", "collection_cost", "net_recovery", "intervention_cost",
+           "pipeline_charge_offs",
            "total_purchases", "total_charge_offs", "total_recoveries", "total_fees"),
     *_cols("count", "hardship_enrolments"),
 ), required=("path", "cumulative_charge_off_rate", "net_loss_rate", "recovery_rate",

@@ -68,3 +68,80 @@ def test_the_shares_of_each_row_sum_to_one(weight):
                 & (rates[f"{move}_p5"] >= 0) & (rates[f"{move}_p95"] <= 1)).all()
     first = rates.set_index("bucket").loc["dpd_1_30"]
     assert first["roll_back"] == 0.0  # nothing is less delinquent than 1-30 but current
+
+
+# -- charge-offs in the pipeline at the horizon: absorption in the roll-rate chain ---------------
+def _chain(path: int, month: int, moves: list[tuple[str, str, float]]) -> list[dict]:
+    return [{"path": path, "month": month, "from_state": i, "to_state": j, "accounts": 1,
+             "balance": b} for i, j, b in moves]
+
+
+def test_charge_off_probabilities_by_hand():
+    """A chain worked by hand (balance-weighted rates of one month): 1-30 stays 20 %, cures
+    40 %, rolls to 31-60 40 %; 31-60 cures 25 %, charges off 75 %; re-aged cures 90 % and
+    rolls to 1-30 10 %. Absorption in charged_off: a(31-60) = 0.75;
+    a(1-30) = 0.2 a(1-30) + 0.4 a(31-60), so a(1-30) = 0.3 / 0.8 = 0.375;
+    a(re-aged) = 0.1 a(1-30) = 0.0375."""
+    from sim.rolls import charge_off_probabilities
+
+    rolls = pd.DataFrame(_chain(0, 5, [
+        ("dpd_1_30", "dpd_1_30", 20.0), ("dpd_1_30", "current", 40.0),
+        ("dpd_1_30", "dpd_31_60", 40.0), ("dpd_31_60", "current", 25.0),
+        ("dpd_31_60", "charged_off", 75.0), ("re_aged", "current", 90.0),
+        ("re_aged", "dpd_1_30", 10.0)]))
+    a = charge_off_probabilities(rolls, pd.Series({0: 5})).loc[0]
+    assert a["dpd_31_60"] == pytest.approx(0.75)
+    assert a["dpd_1_30"] == pytest.approx(0.375)
+    assert a["re_aged"] == pytest.approx(0.0375)
+    assert a["dpd_61_90"] == 0.0  # no balance ever left it
+
+
+def test_the_window_is_the_last_months_and_empty_states_fall_back():
+    """Path 1's last month is 20: with a window of 12 months its month-3 moves of 1-30
+    (all charged off) are left out for its month-15 ones (all cured); its 31-60 state, seen
+    only in month 3, falls back to the whole horizon. Path 2 never saw 31-60 leave, and
+    takes the run's rates (path 1's month-3 move, all charged off)."""
+    from sim.rolls import charge_off_probabilities
+
+    rolls = pd.DataFrame(
+        _chain(1, 3, [("dpd_1_30", "charged_off", 10.0), ("dpd_31_60", "charged_off", 5.0)])
+        + _chain(1, 15, [("dpd_1_30", "current", 10.0)])
+        + _chain(2, 15, [("dpd_1_30", "dpd_31_60", 10.0)]))
+    a = charge_off_probabilities(rolls, pd.Series({1: 20, 2: 20}), months=12)
+    assert a.loc[1, "dpd_1_30"] == 0.0 and a.loc[1, "dpd_31_60"] == 1.0
+    assert a.loc[2, "dpd_31_60"] == 1.0 and a.loc[2, "dpd_1_30"] == 1.0
+
+
+def test_pipeline_is_each_balance_times_its_probability():
+    from sim.rolls import pipeline_charge_offs
+
+    rolls = pd.DataFrame(_chain(0, 5, [
+        ("dpd_1_30", "current", 60.0), ("dpd_1_30", "charged_off", 40.0),
+        ("re_aged", "current", 1.0)]))
+    portfolio = pd.DataFrame({"path": [0, 0], "month": [4, 5],
+                              "balance_dpd_1_30": [999.0, 200.0],
+                              "balance_re_aged": [0.0, 50.0],
+                              "balance_current": [0.0, 1000.0]})
+    assert pipeline_charge_offs(rolls, portfolio).loc[0] == pytest.approx(200.0 * 0.4)
+
+
+def test_pipeline_on_a_simulated_book():
+    """Every probability within [0, 1]; the pipeline at most the balance past due or
+    re-aged at the horizon; charge_off_rate_with_pipeline at least the horizon's rate."""
+    from sim.metrics import path_table, portfolio_table
+    from sim.rolls import TRANSIENT, charge_off_probabilities
+
+    results = [simulate_path(small_config({"repayment": {"forget_prob": 0.2}}), 4, p)
+               for p in range(2)]
+    portfolio, rolls = portfolio_table(results), roll_table(results)
+    paths = path_table(portfolio, results, rolls).set_index("path")
+    last = portfolio[portfolio["month"] == portfolio["month"].max()].set_index("path")
+    owed = last[[f"balance_{s}" for s in TRANSIENT if f"balance_{s}" in last]].sum(axis=1)
+    a = charge_off_probabilities(rolls, last["month"])
+    assert ((a >= 0) & (a <= 1)).all().all() and (a["dpd_151_180"] > 0.9).all()
+    assert a.loc[0, "dpd_31_60"] > a.loc[0, "dpd_1_30"] > 0
+    # path 1 of this 12-month book saw no balance past due reach a charge-off in its window
+    assert (paths["pipeline_charge_offs"] >= 0).all() and paths.loc[0, "pipeline_charge_offs"] > 0
+    assert (paths["pipeline_charge_offs"] <= owed + 1e-9).all()
+    assert (paths["charge_off_rate_with_pipeline"]
+            >= paths["cumulative_charge_off_rate"]).all()
