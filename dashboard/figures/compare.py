@@ -13,6 +13,7 @@ from sim.metrics import format_metric
 
 METRIC_LABELS = {
     "cumulative_charge_off_rate": "Cumulative charge-off rate",
+    "charge_off_rate_with_pipeline": "Charge-off rate with the pipeline",
     "net_loss_rate": "Net loss rate",
     "recovery_rate": "Recovery rate",
     "annualised_charge_off_rate": "Annualised charge-off rate",
