@@ -102,10 +102,14 @@ SHOCK_GRID = (0.0, 0.02, 0.04, 0.08, 0.16, 0.30)
 """Peak rises of the unemployment rate (fractions: 0.02 = 2 points) scanned before brentq."""
 SHOCK_TOL = 0.0025
 """Width to which the shock's bracket is narrowed (a quarter of a point)."""
-SCALE = 1e6
+SCALE = 1e9
 """Every path's cut-off pool is rescaled to this many currency units for the replay, so that
 one deal sized on it serves all paths (the terms are shares and rates, so the waterfall is
-scale-free); losses are scaled back to each path's own pool."""
+scale-free); losses are scaled back to each path's own pool. The waterfall pays whole cents
+(docs/WATERFALL.md §5.11), so the scale is large: a cent of the replay is a thousandth of a
+cent or less of a path's pool (pools of up to 10 million), and the replay at 1x agrees with
+the run within the run's own rounding to the cent. At 1e9 currency units a pool is 1e11
+cents, far below the 2^53 a float64 holds exactly."""
 
 
 # ----------------------------------------------------------------------------------------------

@@ -78,6 +78,7 @@ DEAL_COLUMNS: tuple[Column, ...] = (
     Column("pool.purchased", "purchased", "receivables bought"),
     Column("pool.sold", "sold", "pool sold or returned"),
     Column("pool.balance_end", "pool_balance_end", "pool balance, end"),
+    Column("deal.collections", "collections", "collections paid in"),
     Column("deal.sale_proceeds", "sale_proceeds", "sale proceeds"),
     Column("deal.swap_receipt", "swap_receipt", "net swap received"),
     Column("deal.reserve_draw", "reserve_draw", "reserve brought forward"),
@@ -96,14 +97,17 @@ DEAL_COLUMNS: tuple[Column, ...] = (
 """Deal-level columns, read from the ``pool``, ``waterfall`` and (deal-level columns of) the
 ``notes`` tables, the first table holding the column winning.
 
-With them the report reconciles on its own in every period (docs/REPORTS.md): interest +
-principal collected + recoveries + sale proceeds + net swap received = senior fees + net swap
-paid + the notes' interest and principal + receivables bought + residual + (reserve balance -
-reserve brought forward). The pool sold is the pool's balance bought back at a clean-up call
-(for the sale proceeds) or handed back to the originator at the legal final period (for nothing);
-the reserve brought forward is the whole reserve, which every period's funds include
-(docs/WATERFALL.md §5.2); the reserve's net change (reserve balance - reserve brought forward)
-is negative when the period drew on it and positive when it was topped up."""
+With them the report reconciles on its own in every period, exactly, to the cent
+(docs/REPORTS.md): collections paid in + sale proceeds + net swap received = senior fees + net
+swap paid + the notes' interest and principal + receivables bought + residual + (reserve balance
+- reserve brought forward). Collections paid in are the interest, principal and recoveries
+collected rounded down to the cent with the fraction of a cent brought forward
+(docs/WATERFALL.md §5.11): the waterfall pays whole cents. The pool sold is the pool's balance
+bought back at a clean-up call (for the sale proceeds) or handed back to the originator at the
+legal final period (for nothing); the reserve brought forward is the whole reserve, which every
+period's funds include (docs/WATERFALL.md §5.2); the reserve's net change (reserve balance -
+reserve brought forward) is negative when the period drew on it and positive when it was topped
+up."""
 
 SWAP_COLUMNS = ("deal.swap_receipt", "deal.swap_paid")
 """Left out when the run's deal has no swap (always 0), as the PDL balance without a ledger."""
@@ -568,11 +572,12 @@ def deal_export(report: DealReport) -> Export:
     return Export("report", table, columns, tuple(facts))
 
 
-ROUNDING = ("each amount is rounded to the cent on its own: the vehicle holds a share of each "
-            "account and accrues fees and coupons unrounded, so its amounts have fractions "
-            "of a cent, and a sum of rounded amounts can differ from the rounded total by a "
-            "cent or two; the identities hold on the unrounded amounts (the run folder's "
-            "parquet tables), to 1e-9")
+ROUNDING = ("the waterfall pays whole cents, so its amounts (collections paid in, fees, the "
+            "notes' interest and principal, reserve, residual, receivables bought) are exact "
+            "and each period's cash in equals its cash out to 0.00; the pool's balances, "
+            "collections and defaults are the vehicle's share of each account, in fractions "
+            "of a cent, each rounded to the cent on its own (the fraction of a cent left by "
+            "rounding the collections down is carried to the next period's collections)")
 """The ``about`` sheet's note on rounding (docs/REPORTS.md, "Cents")."""
 
 

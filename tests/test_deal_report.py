@@ -19,6 +19,7 @@ from sim.deal_report import (
     build_deal_report,
     deal_export,
     export_table,
+    header,
     money_columns,
     path_at_quantile,
     write_csv,
@@ -64,7 +65,8 @@ def test_hand_computed_factor_credit_enhancement_and_rates():
     # enhancement is undefined; A is paid 21 - fees - interest
     assert t.loc[2, "pool.default_rate"] == pytest.approx(30 * 12 / 50)
     assert np.isnan(t.loc[2, "note.A.credit_enhancement"])
-    assert t.loc[2, "note.A.principal"] == pytest.approx(21 - 30 * 0.03 / 12 - 20 * 0.08 / 12)
+    # (fees 0.075 and interest 0.1333, paid as 0.07 and 0.13: whole cents)
+    assert t.loc[2, "note.A.principal"] == 21 - 0.07 - 0.13
     # the trigger: cumulative defaults 30 / 100 > 5 % from period 2
     assert t["trigger.cdr.value"].tolist() == pytest.approx([0.0, 0.3, 0.3])
     assert t["trigger.cdr.threshold"].tolist() == [0.05] * 3
@@ -318,7 +320,8 @@ def swap_run(tmp_path_factory):
 def cash_in_minus_cash_out(rep: DealReport) -> pd.Series:
     """What came into the vehicle minus what went out, per period, from the report's columns.
 
-    cash in  = interest collected + principal collected + recoveries + sale proceeds
+    cash in  = collections paid in (interest, principal and recoveries collected, rounded
+               down to the cent with the fraction brought forward) + sale proceeds
                + net swap received
     cash out = senior fees paid + net swap paid + every note's interest paid and principal
                paid + receivables bought + residual released + change in reserve
@@ -329,8 +332,8 @@ def cash_in_minus_cash_out(rep: DealReport) -> pd.Series:
     """
     t = rep.table
     swap = "deal.swap_paid" in t
-    cash_in = (t["pool.interest"] + t["pool.principal"] + t["pool.recoveries"]
-               + t["deal.sale_proceeds"] + (t["deal.swap_receipt"] if swap else 0.0))
+    cash_in = (t["deal.collections"] + t["deal.sale_proceeds"]
+               + (t["deal.swap_receipt"] if swap else 0.0))
     notes = sum(t[f"note.{n}.interest"] + t[f"note.{n}.principal"] for n in rep.notes)
     cash_out = (t["deal.fees"] + (t["deal.swap_paid"] if swap else 0.0) + notes
                 + t["pool.purchased"] + t["deal.residual"]
@@ -358,6 +361,35 @@ def test_cash_in_equals_cash_out_in_every_period_the_call_and_the_swap_included(
             assert (t["deal.swap_paid"] > 0).any() and (t["deal.swap_receipt"] > 0).any()
         gap = cash_in_minus_cash_out(rep)
         assert gap.abs().max() < 0.005, gap  # half a cent: equal to the cent
+
+
+@pytest.mark.parametrize("name", ["deal_run", "swap_run"])
+def test_every_period_of_the_exported_report_ties_out_to_exactly_zero(name, request):
+    """The exported report (money rounded to the cent, as the CSV holds it) reconciles to
+    exactly 0.00 in every period: the waterfall pays whole cents (docs/WATERFALL.md §5.11),
+    so nothing is lost to rounding each amount on its own (docs/REPORTS.md, "Cents")."""
+    run = request.getfixturevalue(name)
+    deal = run.manifest["config"]["deal"]
+    assert deal["pool_share"] < 1  # the vehicle's collections hold fractions of a cent
+    for path in (0, 1):
+        rep = build_deal_report(run.tables, path, deal=deal)
+        exported = export_table(rep)
+        cents = {key: np.round(exported[header(rep, key)].to_numpy(float) * 100).astype(np.int64)
+                 for key in money_columns(rep)}
+        for key, c in cents.items():  # what was exported is the cents, nothing else
+            np.testing.assert_array_equal(c / 100, exported[header(rep, key)].to_numpy(float))
+        cash_in = (cents["deal.collections"] + cents["deal.sale_proceeds"]
+                   + cents.get("deal.swap_receipt", 0))
+        notes = sum(cents[f"note.{n}.interest"] + cents[f"note.{n}.principal"]
+                    for n in rep.notes)
+        cash_out = (cents["deal.fees"] + cents.get("deal.swap_paid", 0) + notes
+                    + cents["pool.purchased"]
+                    + cents["deal.residual"] + cents["deal.reserve"] - cents["deal.reserve_draw"])
+        assert (cash_in - cash_out).tolist() == [0] * len(exported), (name, path)
+        # the pool's collections, in fractions of a cent, differ from the cash paid in by the
+        # fraction carried: less than a cent a period
+        collected = rep.table[["pool.interest", "pool.principal", "pool.recoveries"]].sum(axis=1)
+        assert (collected - rep.table["deal.collections"]).abs().max() < 0.01 + 1e-9
 
 
 def test_the_reserve_is_brought_forward_whole_and_its_net_change_shows_a_draw(deal_run):

@@ -179,7 +179,9 @@ def reserve_begin(deal, res):
     end = res.deal["reserve_balance"]
     start = np.empty_like(end)
     initial_notes = res.notes["balance_begin"][:, 0, :].sum(axis=1)
-    start[:, 0] = Deal.model_validate(deal).reserve.initial_pct * initial_notes
+    # rounded down to the cent (docs/WATERFALL.md §5.11)
+    start[:, 0] = np.floor(Deal.model_validate(deal).reserve.initial_pct * initial_notes * 100
+                           + 1e-6) / 100
     start[:, 1:] = end[:, :-1]
     return start
 
@@ -187,7 +189,12 @@ def reserve_begin(deal, res):
 def cash_in_and_out(deal, coll, res):
     d, n = res.deal, res.notes
     active = d["active"]
-    cash_in = (coll["interest"] + coll["principal"] + coll["recoveries"]) * active
+    # the collections' fraction of a cent brought forward, less the fraction carried on (or
+    # released at the deal's end) (docs/WATERFALL.md §5.11)
+    carried = d["rounding_carried"]
+    brought = np.concatenate([np.zeros_like(carried[:, :1]), carried[:, :-1]], axis=1)
+    cash_in = (coll["interest"] + coll["principal"] + coll["recoveries"] + brought) * active
+    cash_in = cash_in - carried
     cash_in = cash_in + np.maximum(-d["swap_net"], 0.0) + d["sale_proceeds"]
     cash_out = (
         d["fees_paid"]
@@ -330,24 +337,33 @@ def test_losses_hit_the_most_junior_note_first_in_sequential_deals(deal, coll):
 
 
 @given(
-    hnp.arrays(float, (3, 5), elements=st.floats(0, 1e7)),
+    hnp.arrays(float, (3, 5), elements=st.integers(0, 10**9).map(float)),
     hnp.arrays(float, 5, elements=st.floats(0, 1.2)),
 )
 def test_pro_rata_split_neither_creates_nor_destroys_cash(balance, share):
-    amount = balance.sum(axis=0) * share
+    amount = np.floor(balance.sum(axis=0) * share)  # whole cents
     pays = allocate_pro_rata(amount, balance)
     assert (pays >= 0).all() and (pays <= balance).all()
-    expected = np.minimum(amount, balance.sum(axis=0))
-    np.testing.assert_allclose(pays.sum(axis=0), expected, rtol=1e-12, atol=1e-6)
-    # never more than the amount, up to the rounding of a float sum (a few units in the last place)
-    assert (pays.sum(axis=0) <= amount * (1 + 1e-15)).all()
+    assert (pays == np.round(pays)).all()  # whole cents
+    # exactly the amount, or every note repaid
+    assert (pays.sum(axis=0) == np.minimum(amount, balance.sum(axis=0))).all()
+    # each note within a cent of its exact pro-rata share
+    exact = balance * np.where(balance.sum(axis=0) > 0, np.minimum(
+        amount / np.where(balance.sum(axis=0) > 0, balance.sum(axis=0), 1.0), 1.0), 0.0)
+    assert (np.abs(pays - exact) <= 1.0 + 1e-6 * exact).all()
 
 
 def test_pro_rata_and_sequential_splits_of_one_amount():
-    balance = np.array([[10.0], [50.0], [40.0]])
-    assert allocate_pro_rata(np.array([50.0]), balance)[:, 0].tolist() == approx([5, 25, 20])
-    assert allocate_pro_rata(np.array([100.0]), balance)[:, 0].tolist() == approx([10, 50, 40])
-    assert allocate_sequential(np.array([55.0]), balance)[:, 0].tolist() == approx([10, 45, 0])
+    balance = np.array([[1000.0], [5000.0], [4000.0]])  # cents
+    assert allocate_pro_rata(np.array([5000.0]), balance)[:, 0].tolist() == [500, 2500, 2000]
+    assert allocate_pro_rata(np.array([10000.0]), balance)[:, 0].tolist() == [1000, 5000, 4000]
+    assert allocate_sequential(np.array([5500.0]), balance)[:, 0].tolist() == [1000, 4500, 0]
+    # 100 cents over three equal notes: 33 each and the odd cent to the first listed
+    equal = np.array([[300.0], [300.0], [300.0]])
+    assert allocate_pro_rata(np.array([100.0]), equal)[:, 0].tolist() == [34, 33, 33]
+    # two cents left by the rounding: one to each of the first two notes, not both to one
+    assert allocate_pro_rata(np.array([200.0]), np.array([[300.0], [300.0], [300.0]]))[
+        :, 0].tolist() == [67, 67, 66]
 
 
 # ----------------------------------------------------------------------------------------------

@@ -35,12 +35,13 @@ def arrays(pool, interest, principal, recoveries=None, defaults=None, **extra):
 
 def test_published_card_trust_example_of_excess_spread():
     # Yield 9.74 %, coupon 1.45 %, servicing 0.91 %, net losses 4.65 % (all annual) on a pool
-    # and a note of 1,000: excess spread 9.74 − 1.45 − 0.91 − 4.65 = 2.73 %.
-    deal = {"notes": [{"name": "A", "balance": 1000, "coupon": 0.0145}],
+    # and a note of 1,000 million: excess spread 9.74 − 1.45 − 0.91 − 4.65 = 2.73 % (the fee
+    # and the coupon paid in whole cents move it by less than 1e-10 on a pool that size).
+    deal = {"notes": [{"name": "A", "balance": 1e9, "coupon": 0.0145}],
             "senior_fee_rate": 0.0091, "legal_final_period": 2}
-    res = waterfall_arrays(deal, arrays([1000], [97.4 / 12], [0], [0], [46.5 / 12]))
-    assert res.deal["excess_spread"][0, 0] == pytest.approx(0.0273, abs=1e-12)
-    assert res.deal["excess_spread_gross"][0, 0] == pytest.approx(0.0738, abs=1e-12)
+    res = waterfall_arrays(deal, arrays([1e9], [97.4e9 / 12e3], [0], [0], [46.5e9 / 12e3]))
+    assert res.deal["excess_spread"][0, 0] == pytest.approx(0.0273, abs=1e-10)
+    assert res.deal["excess_spread_gross"][0, 0] == pytest.approx(0.0738, abs=1e-10)
 
 
 ES_DEAL = {
@@ -57,25 +58,27 @@ ES_COLL = arrays([1000] * 6, [10] * 6, [100] * 6, [0] * 6, [2.5] * 3 + [140 / 12
 def test_excess_spread_is_net_of_losses_and_its_three_month_average_ends_revolving():
     res = waterfall_arrays(ES_DEAL, ES_COLL)
     d = res.deal
-    # Fee 1 % / 12 × 1000 = 0.8333; note interest 2 % / 12 × 1000 = 1.6667 while the note is
-    # whole. Net: (10 − 0.8333 − 1.6667 − 2.5) × 12 / 1000 = 6 %; with losses of 11.6667: −5 %.
-    # Period 5 pays the note 107.5 (below), so period 6's interest is 892.5 × 2 % / 12 = 1.4875
-    # and its net excess spread (10 − 0.8333 − 1.4875 − 11.6667) × 12 / 1000 = −4.785 %.
-    assert d["excess_spread"][0].tolist() == approx([0.06, 0.06, 0.06, -0.05, -0.05, -0.04785])
-    # before losses: 9 % while the note is whole, (10 − 0.8333 − 1.4875) × 12 / 1000 = 9.215 %
+    # Fee 1 % / 12 × 1000 = 0.8333, paid as 0.83; note interest 2 % / 12 × 1000 = 1.6667, paid
+    # as 1.66 while the note is whole (rounded down to the cent, docs/WATERFALL.md §5.11).
+    # Net: (10 − 0.83 − 1.66 − 2.5) × 12 / 1000 = 6.012 %; with losses of 11.6667: −4.988 %.
+    # Period 5 pays the note 107.51 (below), so period 6's interest is ⌊892.49 × 2 % / 12⌋ =
+    # 1.48 and its net excess spread (10 − 0.83 − 1.48 − 11.6667) × 12 / 1000 = −4.772 %.
+    assert d["excess_spread"][0].tolist() == approx(
+        [0.06012, 0.06012, 0.06012, -0.04988, -0.04988, -0.04772])
+    # before losses: 9.012 % while the note is whole, (10 − 0.83 − 1.48) × 12 / 1000 = 9.228 %
     # in period 6
-    assert d["excess_spread_gross"][0].tolist() == approx([0.09] * 5 + [0.09215])
-    # three-month averages: 6, 6, 6, (6 + 6 − 5) / 3, (6 − 5 − 5) / 3, (−5 − 5 − 4.785) / 3
-    averages = [0.06, 0.06, 0.06, 0.07 / 3, -0.04 / 3, -0.14785 / 3]
+    assert d["excess_spread_gross"][0].tolist() == approx([0.09012] * 5 + [0.09228])
+    # three-month averages: 6.012 three times, then (6.012 + 6.012 − 4.988) / 3, ...
+    averages = [0.06012, 0.06012, 0.06012, 0.07036 / 3, -0.03964 / 3, -0.14748 / 3]
     assert res.trigger_values[0, :, 0].tolist() == approx(averages)
     assert res.triggers[0, :, 0].tolist() == [False] * 4 + [True] * 2  # breach in period 5
     assert d["revolving"][0].tolist() == [True] * 4 + [False] * 2
     assert d["accelerated"][0].tolist() == [False] * 4 + [True] * 2
     # Revolving periods reinvest the principal amount 1000 − (1000 − 100 − 2.5) = 102.5; in
-    # period 4 the amount 1000 − (1000 − 100 − 11.6667) = 111.6667 is capped by the cash,
-    # 110 − 0.8333 − 1.6667 = 107.5. Period 5 amortises: the same 107.5 pays the note.
-    assert d["reinvested"][0].tolist() == approx([102.5] * 3 + [107.5, 0, 0])
-    assert res.notes["principal_paid"][0, 4, 0] == pytest.approx(107.5)
+    # period 4 the amount ⌊1000 − (1000 − 100 − 11.6667)⌋ = 111.66 is capped by the cash,
+    # 110 − 0.83 − 1.66 = 107.51. Period 5 amortises: the same 107.51 pays the note.
+    assert d["reinvested"][0].tolist() == [102.5] * 3 + [107.51, 0, 0]
+    assert res.notes["principal_paid"][0, 4, 0] == 107.51
 
 
 def test_a_gross_excess_spread_trigger_would_have_stayed_quiet():
@@ -100,26 +103,29 @@ LF_COLL = arrays([100, 60, 30], [1.5, 1.0, 0.6], [40, 30, 15])
 def test_legal_final_period_makes_the_whole_balance_due_and_releases_the_reserve():
     res = waterfall_arrays(LF_DEAL, LF_COLL)  # period 3, the last given, is the legal final
     n, d = res.notes, res.deal
-    # P1: available 1.5 + 40 + 3 = 44.5; interest 90 × 5 % / 12 = 0.375 and 10 × 9 % / 12 =
-    #     0.075; principal 100 − 60 = 40 → A 50; reserve 3 % × 100 = 3; residual 1.05.
-    # P2: available 34; interest 0.2083 + 0.075; principal 60 − 30 = 30 → A 20; reserve 3;
-    #     residual 0.7167.
-    # P3: available 0.6 + 15 + 3 = 18.6; interest 0.0833 + 0.075; the whole balance 30 is due;
-    #     the notes receive 18.4417: A is left with 1.5583 and B with 10.0, written off.
-    assert n["principal_paid"][0].sum(axis=1).tolist() == approx([40, 30, 18.441667], 1e-6)
-    assert n["writedown"][0, 2].tolist() == approx([1.558333, 10.0], 1e-6)
+    # Interest is rounded down to the cent (docs/WATERFALL.md §5.11).
+    # P1: available 1.5 + 40 + 3 = 44.5; interest 90 × 5 % / 12 = 0.375 → 0.37 and
+    #     10 × 9 % / 12 = 0.075 → 0.07; principal 100 − 60 = 40 → A 50; reserve 3 % × 100 = 3;
+    #     residual 44.5 − 0.44 − 40 − 3 = 1.06.
+    # P2: available 34; interest 0.2083 → 0.20 and 0.07; principal 60 − 30 = 30 → A 20;
+    #     reserve 3; residual 0.73.
+    # P3: available 0.6 + 15 + 3 = 18.6; interest 0.0833 → 0.08 and 0.07; the whole balance 30
+    #     is due; the notes receive 18.45: A is left with 1.55 and B with 10.00, written off.
+    assert n["principal_paid"][0].sum(axis=1).tolist() == [40, 30, 18.45]
+    assert n["writedown"][0, 2].tolist() == [1.55, 10.0]
     assert d["reserve_balance"][0].tolist() == approx([3, 3, 0])
     assert d["reserve_requirement"][0].tolist() == approx([3, 3, 0])
-    assert d["residual"][0].tolist() == approx([1.05, 0.716667, 0.0], 1e-6)
+    assert d["residual"][0].tolist() == [1.06, 0.73, 0.0]
     assert d["legal_final"][0].tolist() == [False, False, True]
     assert (res.outstanding == 0).all()
 
 
 def test_an_earlier_legal_final_period_ends_the_deal_there():
     res = waterfall_arrays({**LF_DEAL, "legal_final_period": 2}, LF_COLL)
-    # P2 is the legal final: available 34; interest 0.2833; the whole 60 is due, 33.7167 paid
-    # (A 50 → 16.2833 left; B 10): the reserve is released, nothing to the residual.
-    assert res.notes["writedown"][0, 1].tolist() == approx([16.283333, 10.0], 1e-6)
+    # P2 is the legal final: available 34; interest 0.20 + 0.07 (rounded down to the cent); the
+    # whole 60 is due, 33.73 paid (A 50 → 16.27 left; B 10): the reserve is released, nothing
+    # to the residual.
+    assert res.notes["writedown"][0, 1].tolist() == [16.27, 10.0]
     assert res.deal["residual"][0, 1] == pytest.approx(0.0)
     assert res.deal["active"][0].tolist() == [True, True, False]
     assert res.deal["available"][0, 2] == 0.0  # period 3's collections are not the deal's

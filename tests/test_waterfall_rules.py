@@ -368,8 +368,9 @@ def test_pdl_is_debited_junior_first_and_cleared_senior_first_from_revenue():
     #     Revenue 10: A interest 0.69, clear A PDL by 9.31 (→ 4.69); B interest 0.2 is paid
     #     from principal collections, which is debited to the PDL: +0.2 on A (B is full).
     #     Principal funds 10 + 9.31 − 0.2 = 19.11 → A (69 → 49.89).
-    # P3: revenue 30: A interest 0.4989, clear A PDL 4.89, B interest 0.2, clear B PDL 20;
-    #     residual 30 − 0.4989 − 4.89 − 0.2 − 20 = 4.4111. Principal funds 40 + 24.89 = 64.89:
+    # P3: revenue 30: A interest 0.4989 → 0.49 (rounded down to the cent), clear A PDL 4.89,
+    #     B interest 0.2, clear B PDL 20; residual 30 − 0.49 − 4.89 − 0.2 − 20 = 4.42.
+    #     Principal funds 40 + 24.89 = 64.89:
     #     A 49.89, B 15; B's last 5 is still outstanding (the deal goes on after P3).
     assert n["pdl_debit"].ravel().tolist() == approx([[0, 5], [14.2, 16], [0, 0]])
     assert n["pdl_credit"].ravel().tolist() == approx([[0, 1], [9.31, 0], [4.89, 20]])
@@ -377,7 +378,7 @@ def test_pdl_is_debited_junior_first_and_cleared_senior_first_from_revenue():
     assert n["principal_paid"].ravel().tolist() == approx([[11, 0], [19.11, 0], [49.89, 15]])
     assert n["writedown"].sum() == 0.0
     assert n["balance_end"][-1].tolist() == approx([0, 5])
-    assert res.deal["residual"][0].tolist() == approx([0, 0, 4.4111])
+    assert res.deal["residual"][0].tolist() == approx([0, 0, 4.42])
 
 
 def test_without_pdl_the_same_collections_follow_the_canonical_target():
@@ -523,7 +524,8 @@ def test_swap_is_paid_right_after_fees_and_shortfalls_carry():
 def test_swap_notional_schedule():
     deal = {**SWAP_DEAL, "swap": {"fixed_rate": 0.06, "notional": [50, 50]}}
     res = wa(deal, SWAP_COLL)
-    assert res.deal["swap_net"][0].tolist() == approx([0.125, -0.125, 0.0])
+    # 50 × (6 % − base) / 12 = ±0.125, rounded to the cent towards zero (WATERFALL.md §5.11)
+    assert res.deal["swap_net"][0].tolist() == approx([0.12, -0.12, 0.0])
 
 
 def test_principal_never_funds_the_reserve_without_a_pdl_either():

@@ -1,6 +1,10 @@
 """A plain-Python reference implementation of the ABS waterfall, written from docs/WATERFALL.md.
 
-One loop over paths, periods and steps, on Python floats. It exists to check `sim.abs` against
+One loop over paths, periods and steps. Money is Python integers of cents (§5.11): the inputs
+are read as exact fractions of a cent (`fractions.Fraction`), every amount the waterfall pays,
+keeps or carries is rounded down to a whole cent as the text says, and the collections'
+fraction of a cent is carried as an exact fraction; rates and ratios are Python floats. Money
+is reported in currency units (cents / 100). It exists to check `sim.abs` against
 the specification: it follows the text of docs/WATERFALL.md (section numbers are given in the
 comments) and shares no code with `sim/abs/waterfall.py`, `steps.py` or `triggers.py`. It reads
 the deal through `sim.abs.Deal` only for validation and for the deal's lists of steps per state
@@ -32,7 +36,23 @@ R6 (§3) "no trigger has ever breached on this path" includes this period's test
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
+
 from sim.abs import Deal
+
+MILLIONTH = Fraction(1, 10**6)
+"""§5.11: an amount within a millionth of a cent below a whole cent counts as that cent."""
+
+
+def _down(x: Fraction | int) -> int:
+    """§5.11: `x` cents rounded down to a whole cent."""
+    return math.floor(x + MILLIONTH)
+
+
+def _units(cents: Fraction | int) -> float:
+    """Cents as currency units."""
+    return float(Fraction(cents) / 100)
 
 
 def _div(x: float, y: float) -> float:
@@ -45,31 +65,35 @@ def _clean(v: float) -> float:
     return 0.0 if v < 0 else float(v)
 
 
-def _allocate(amount: float, balances: list[float], allocation: str) -> list[float]:
-    """§5.6: allocate `amount` over `balances` (listed order)."""
-    pays = [0.0] * len(balances)
+def _allocate(amount: int, balances: list[int], allocation: str) -> list[int]:
+    """§5.6: allocate `amount` cents over `balances` (listed order): pro rata, each share
+    rounded down to the cent, then the cents left one to a note in listed order; then (and
+    sequentially) what remains in listed order."""
+    pays = [0] * len(balances)
     rem = amount
     if allocation == "pro_rata":
         total = sum(balances)
-        frac = amount / total if total > 0 else 0.0
         for j, b in enumerate(balances):
-            share = min(b * frac, b)
+            share = min(_down(Fraction(b * amount, total)), b) if total > 0 else 0
             pays[j] = min(share, rem)
-            rem = max(rem - pays[j], 0.0)
+            rem -= pays[j]
+        for j, b in enumerate(balances):
+            extra = min(1, b - pays[j], rem)
+            pays[j] += extra
+            rem -= extra
     for j, b in enumerate(balances):
         extra = min(b - pays[j], rem)
-        extra = max(extra, 0.0)
         pays[j] += extra
-        rem = max(rem - extra, 0.0)
+        rem -= extra
     return pays
 
 
-def _debit_junior_first(amount: float, balances: list[float], ledgers: list[float]) -> list[float]:
+def _debit_junior_first(amount: int, balances: list[int], ledgers: list[int]) -> list[int]:
     """§5.5: debit `amount` to the ledgers from the most junior note up; returns the debits."""
-    debits = [0.0] * len(balances)
+    debits = [0] * len(balances)
     rem = amount
     for k in reversed(range(len(balances))):
-        room = max(balances[k] - ledgers[k], 0.0)
+        room = max(balances[k] - ledgers[k], 0)
         d = min(room, rem)
         debits[k] = d
         rem -= d
@@ -97,10 +121,16 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: 
     names = [n.name for n in deal.notes]
     n_notes = len(names)
     T = len(coll["interest"])
+    # §5.1 cleaned inputs, then in exact cents (§5.11); ratios read the cleaned floats
     col = {k: [_clean(v) for v in vs] for k, vs in coll.items()}
-    B1 = col["pool_balance_begin"][0]
-    # §2.1: a share-sized deal is sized on the path's first pool_balance_begin.
-    original = deal.note_balances(B1)
+    cents = {k: [Fraction(v) * 100 for v in vs] for k, vs in col.items()}
+    B1f = col["pool_balance_begin"][0]
+    B1 = cents["pool_balance_begin"][0]
+    # §2.1: a share-sized deal is sized on the path's first pool_balance_begin; §5.11: each
+    # note's original balance rounded down to the cent
+    exact = ([Fraction(n.size) * B1 for n in deal.notes] if deal.share_sized
+             else [Fraction(b) * 100 for b in deal.note_balances()])
+    original = [_down(x) for x in exact]
     N0 = sum(original)
     L = deal.legal_final_period if deal.legal_final_period is not None else T  # §5.1
     coupons = [n.coupon for n in deal.notes]  # fixed notes only
@@ -108,10 +138,11 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: 
     res = deal.reserve
 
     N = list(original)
-    S = [0.0] * n_notes
-    F = 0.0
-    PDL = [0.0] * n_notes
-    Z = res.initial_pct * N0  # §5.2: reserve at closing
+    S = [0] * n_notes
+    F = 0
+    PDL = [0] * n_notes
+    Z = _down(Fraction(res.initial_pct) * N0)  # §5.2: reserve at closing
+    carry = Fraction(0)  # §5.11: the collections' fraction of a cent brought forward
     active = True
     ever_breached = False
     breached_prev = [False] * len(deal.triggers)
@@ -126,41 +157,42 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: 
             out.append(rec)
             continue
         i = t - 1
-        B = col["pool_balance_begin"][i]
-        interest = col["interest"][i]
-        principal = col["principal"][i]
-        recoveries = col["recoveries"][i]
-        defaults = col["defaults"][i]
-        E = max(0.0, B - principal - defaults)  # §5.1
+        B = cents["pool_balance_begin"][i]
+        interest = cents["interest"][i]
+        principal = cents["principal"][i]
+        recoveries = cents["recoveries"][i]
+        defaults = cents["defaults"][i]
+        E = max(Fraction(0), B - principal - defaults)  # §5.1
 
-        # §5.2.1-2 amounts due
+        # §5.2.1-2 amounts due, each rounded down to the cent (§5.11)
         N_begin = list(N)
-        i_k = [coupons[k] / 12 * N[k] for k in range(n_notes)]
-        due = [i_k[k] + S[k] + (coupons[k] / 12 * S[k] if deal.notes[k].interest_on_shortfall
-                                else 0.0) for k in range(n_notes)]
-        f = deal.senior_fee_rate / 12 * B
+        i_k = [_down(Fraction(coupons[k]) / 12 * N[k]) for k in range(n_notes)]
+        due = [i_k[k] + S[k] + (_down(Fraction(coupons[k]) / 12 * S[k])
+                                if deal.notes[k].interest_on_shortfall else 0)
+               for k in range(n_notes)]
+        f = _down(Fraction(deal.senior_fee_rate) / 12 * B)
         fees_due = f + F
 
         # §4 excess spread (no swap: w = 0)
         margin = interest - f - sum(i_k)
-        es_gross = _div(margin * 12, B)
-        es = _div((margin - (defaults - recoveries)) * 12, B)
+        es_gross = _div(float(margin * 12), float(B))
+        es = _div(float((margin - (defaults - recoveries)) * 12), float(B))
         es_history.append(es)
-        cum_defaults += defaults
-        cum_net_losses += defaults - recoveries
+        cum_defaults += col["defaults"][i]
+        cum_net_losses += col["defaults"][i] - col["recoveries"][i]
 
         # §4 triggers, in deal order
         breached = []
         values = []
         for j, trig in enumerate(deal.triggers):
             if trig.type == "cumulative_default_ratio":
-                value = _div(cum_defaults, B1)
+                value = _div(cum_defaults, B1f)
                 test = value > trig.threshold
             elif trig.type == "cumulative_net_loss_ratio":
-                value = _div(cum_net_losses, B1)
+                value = _div(cum_net_losses, B1f)
                 test = value > trig.threshold
             elif trig.type == "delinquency_ratio":
-                value = _div(col["delinquent_balance"][i], B)
+                value = _div(col["delinquent_balance"][i], col["pool_balance_begin"][i])
                 test = value > trig.threshold
             else:
                 window = es_history[max(1, t - trig.months + 1) - 1: t]
@@ -179,41 +211,49 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: 
         accelerated = (not revolving) and any_breach
         state = "revolving" if revolving else ("accelerated" if accelerated else "amortising")
         call = (deal.clean_up_call is not None and not revolving
-                and E <= deal.clean_up_call.call_pct * B1)  # READING R1
+                and E <= Fraction(deal.clean_up_call.call_pct) * B1)  # READING R1
         ending = call or legal_final
 
-        # §5.2.5 PDL debits of defaults
-        pdl_debit = [0.0] * n_notes
+        # §5.2.5 PDL debits of defaults (rounded down to the cent)
+        pdl_debit = [0] * n_notes
         if deal.pdl:
-            pdl_debit = _debit_junior_first(defaults, N, PDL)
+            pdl_debit = _debit_junior_first(_down(defaults), N, PDL)
             PDL = [PDL[k] + pdl_debit[k] for k in range(n_notes)]
-        pdl_credit = [0.0] * n_notes
+        pdl_credit = [0] * n_notes
 
-        # §5.2.6-8 available funds, principal funds, principal amount
-        sale = E if call else 0.0
+        # §5.2.6-8, §5.11 available funds, principal funds, principal amount
+        raw = interest + principal + recoveries + carry
+        collected = _down(raw)
+        carried = max(raw - collected, Fraction(0))  # released to the holder when it ends
+        carry = Fraction(0) if ending else carried
+        price = _down(E) if call else 0
+        sale = price
         if call and deal.clean_up_call.price == "notes_at_par":  # §5.9: notes and interest due
-            sale = max(E, sum(N) + sum(due))
-        available = interest + principal + recoveries + sale + Z
+            sale = max(price, sum(N) + sum(due))
+        available = collected + sale + Z
         cash = available
-        PF = principal if (deal.pdl and not ending) else 0.0
+        PF = _down(principal) if (deal.pdl and not ending) else 0
         total_N = sum(N)
         # §5.2.8: the notes are paid down to the pool less its required OC
         oc_terms = deal.overcollateralisation
-        if oc_terms is not None and revolving:  # on the pool after the purchases PA makes
-            t_oc = oc_terms.target_pct
-            need = total_N + oc_terms.floor_pct * B1
-            need = max(need, total_N / (1.0 - t_oc) if t_oc < 1.0 else E + total_N)
-            PA = min(max(need - E, 0.0), total_N)
+        if ending:
+            PA = total_N
+        elif oc_terms is not None and revolving:  # on the pool after the purchases PA makes
+            t_oc = Fraction(oc_terms.target_pct)
+            need = total_N + Fraction(oc_terms.floor_pct) * B1
+            need = max(need, total_N / (1 - t_oc) if t_oc < 1 else E + total_N)
+            PA = min(_down(max(need - E, Fraction(0))), total_N)
         else:
             if oc_terms is not None:
-                required_oc = max(oc_terms.target_pct * E, oc_terms.floor_pct * B1)
+                required_oc = _down(max(Fraction(oc_terms.target_pct) * E,
+                                        Fraction(oc_terms.floor_pct) * B1))
             else:  # the OC at closing, kept; under half a cent it is the sizes' rounding
-                required_oc = B1 - N0 if B1 - N0 >= 0.005 else 0.0
-            PA = total_N if ending else min(max(total_N - (E - min(required_oc, E)), 0.0),
-                                            total_N)
+                gap = B1 - sum(exact)
+                required_oc = _down(gap) if gap >= Fraction(1, 2) else 0
+            PA = min(_down(max(total_N - (E - min(required_oc, E)), Fraction(0))), total_N)
         use_PF = deal.pdl and not ending  # P = PF (PDL) or PA (§5.3)
         principal_target = PF if use_PF else PA  # READING R4
-        principal_used = 0.0
+        principal_used = 0
 
         # §5.4 eligibility of each note's interest for principal funds
         if not deal.pdl:
@@ -228,27 +268,27 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: 
             senior = next((k for k in range(n_notes) if N_begin[k] > 0 or S[k] > 0), None)
             eligible = [k == senior for k in range(n_notes)]
 
-        def revenue() -> float:
-            return max(cash - PF, 0.0)  # noqa: B023 - cash and PF of this period
+        def revenue() -> int:
+            return max(cash - PF, 0)  # noqa: B023 - cash and PF of this period
 
-        def pay(due: float, may_use_principal: bool) -> float:
+        def pay(due: int, may_use_principal: bool) -> int:
             nonlocal cash, PF, principal_used
             rev = revenue()
-            paid = min(max(due, 0.0), cash if may_use_principal else rev)
-            from_principal = max(paid - rev, 0.0)
-            PF = max(PF - from_principal, 0.0)
+            paid = min(max(due, 0), cash if may_use_principal else rev)
+            from_principal = max(paid - rev, 0)
+            PF = max(PF - from_principal, 0)
             principal_used += from_principal
-            cash = max(cash - paid, 0.0)
+            cash -= paid
             return paid
 
         steps = deal.steps(state)
         last_principal = max(j for j, s in enumerate(steps) if s.verb == "pay_principal")
-        interest_paid = [0.0] * n_notes
-        principal_paid = [0.0] * n_notes
-        fees_paid = 0.0
-        reinvested = 0.0
-        requirement = 0.0
-        residual = 0.0
+        interest_paid = [0] * n_notes
+        principal_paid = [0] * n_notes
+        fees_paid = 0
+        reinvested = 0
+        requirement = 0
+        residual = 0
         for j, step in enumerate(steps):
             verb = str(step.verb)
             if verb == "pay_fees":
@@ -272,76 +312,82 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: 
                 if revolving:
                     P = PF if use_PF else PA
                     amount = min(P, cash)
-                    if "replenishment_capacity" in col:
-                        amount = min(amount, col["replenishment_capacity"][i])
-                    amount = max(amount, 0.0)
+                    if "replenishment_capacity" in cents:  # §5.11: whole cents of capacity
+                        amount = min(amount, _down(cents["replenishment_capacity"][i]))
+                    amount = max(amount, 0)
                     reinvested += amount
-                    cash = max(cash - amount, 0.0)
+                    cash -= amount
                     if use_PF:
-                        PF = max(PF - amount, 0.0)
+                        PF = max(PF - amount, 0)
                     else:
-                        PA = max(PA - amount, 0.0)
+                        PA = max(PA - amount, 0)
             elif verb == "pay_principal":
                 P = PF if use_PF else PA
-                amount = max(cash if step.turbo else min(P, cash), 0.0)  # §5.3: turbo
+                amount = max(cash if step.turbo else min(P, cash), 0)  # §5.3: turbo
                 allocation = "sequential" if ending else (step.allocation or deal.principal)
                 ks = [index[name] for name in step.notes]
                 pays = _allocate(amount, [N[k] for k in ks], allocation)
-                total = 0.0
+                total = 0
                 for k, p in zip(ks, pays, strict=True):
                     N[k] -= p
                     principal_paid[k] += p
                     total += p
-                cash = max(cash - total, 0.0)
+                cash -= total
                 if use_PF:
-                    PF = max(PF - total, 0.0)
+                    PF = max(PF - total, 0)
                 else:
-                    PA = max(PA - total, 0.0)
+                    PA = max(PA - total, 0)
                 if j == last_principal:
-                    PF = 0.0
+                    PF = 0
             elif verb == "fund_reserve":
                 requirement = _requirement(deal, t, any_breach, ending, N0, B1, E + reinvested,
                                            sum(N))
                 # principal never funds the reserve: PF with a PDL, else the PA still owed
-                Z = min(requirement, revenue() if deal.pdl else max(cash - PA, 0.0))
-                cash = max(cash - Z, 0.0)
+                Z = min(requirement, revenue() if deal.pdl else max(cash - PA, 0))
+                cash -= Z
             elif verb == "pay_residual":
                 residual = cash
-                cash = 0.0
+                cash = 0
             else:  # pragma: no cover - swaps are out of scope
                 raise NotImplementedError(verb)
+        assert cash == 0 and min(N) >= 0  # §5.8: every cent is paid out, exactly
 
         # §5.7 closing
         if deal.pdl:
             used = _debit_junior_first(principal_used, N, PDL)  # balances after principal
             PDL = [min(PDL[k] + used[k], N[k]) for k in range(n_notes)]
             pdl_debit = [pdl_debit[k] + used[k] for k in range(n_notes)]  # READING R3
-        writedown = [N[k] if ending else 0.0 for k in range(n_notes)]
+        writedown = [N[k] if ending else 0 for k in range(n_notes)]
         shortfall = list(S)
         if ending:
-            N = [0.0] * n_notes
-            S = [0.0] * n_notes
-            F = 0.0
-            PDL = [0.0] * n_notes
+            N = [0] * n_notes
+            S = [0] * n_notes
+            F = 0
+            PDL = [0] * n_notes
             active = False
         pdl_balance = list(PDL)
 
+        u = _units
         for k, name in enumerate(names):
             rec["notes"][name] = {
-                "balance_begin": N_begin[k], "coupon": coupons[k], "interest_due": due[k],
-                "interest_paid": interest_paid[k], "interest_shortfall": shortfall[k],
-                "principal_paid": principal_paid[k], "writedown": writedown[k],
-                "balance_end": N_begin[k] - principal_paid[k] - writedown[k],
-                "pdl_debit": pdl_debit[k], "pdl_credit": pdl_credit[k],
-                "pdl_balance": pdl_balance[k],
+                "balance_begin": u(N_begin[k]), "coupon": coupons[k],
+                "interest_due": u(due[k]), "interest_paid": u(interest_paid[k]),
+                "interest_shortfall": u(shortfall[k]), "principal_paid": u(principal_paid[k]),
+                "writedown": u(writedown[k]),
+                "balance_end": u(N_begin[k] - principal_paid[k] - writedown[k]),
+                "pdl_debit": u(pdl_debit[k]), "pdl_credit": u(pdl_credit[k]),
+                "pdl_balance": u(pdl_balance[k]),
             }
         rec.update(
-            available=available, fees_due=fees_due, fees_paid=fees_paid, sale_proceeds=sale,
-            principal_target=principal_target, reinvested=reinvested,
-            reserve_requirement=requirement, reserve_balance=Z, residual=residual,
+            available=u(available), fees_due=u(fees_due), fees_paid=u(fees_paid),
+            sale_proceeds=u(sale), principal_target=u(principal_target),
+            reinvested=u(reinvested), reserve_requirement=u(requirement),
+            reserve_balance=u(Z), residual=u(residual), collections=u(collected),
+            reserve_draw=u(available - collected - sale), rounding_carried=u(carried),
             excess_spread=es, excess_spread_gross=es_gross,
-            pool_balance_end=E + reinvested - (E if call else 0.0), revolving=revolving,
-            call_top_up=sale - E if call and deal.clean_up_call.price == "notes_at_par" else 0.0,
+            pool_balance_end=u(E + reinvested - (E if call else 0)), revolving=revolving,
+            call_top_up=u(sale - price) if call and deal.clean_up_call.price == "notes_at_par"
+            else 0.0,
             accelerated=accelerated, trigger_breached=any_breach, call_exercised=call,
             legal_final=legal_final, active=True, triggers=breached, trigger_values=values,
         )
@@ -349,19 +395,19 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: 
     return out
 
 
-def _requirement(deal: Deal, t: int, any_breach: bool, ending: bool, N0: float, B1: float,
-                 current_pool: float, notes_outstanding: float) -> float:
-    """§2.2: the reserve requirement when `fund_reserve` runs."""
+def _requirement(deal: Deal, t: int, any_breach: bool, ending: bool, N0: int, B1: Fraction,
+                 current_pool: Fraction, notes_outstanding: int) -> int:
+    """§2.2: the reserve requirement when `fund_reserve` runs, rounded down to the cent."""
     res = deal.reserve
     if ending:
-        return 0.0
+        return 0
     pct = res.target_pct
     if not (res.step_down_needs_no_breach and any_breach):  # READING R5
         for sd in res.step_downs:
             if sd.from_period <= t:
                 pct = sd.target_pct
     base = {"initial_notes": N0, "current_pool": current_pool, "initial_pool": B1}[res.basis]
-    form = max(pct * base, res.floor_pct * B1)
+    form = _down(max(Fraction(pct) * base, Fraction(res.floor_pct) * B1))
     return min(form, notes_outstanding)
 
 
@@ -374,7 +420,8 @@ def _zero_record(names: list[str], n_triggers: int) -> dict:
     rec.update(dict.fromkeys(("available", "fees_due", "fees_paid", "sale_proceeds",
                               "principal_target", "reinvested", "reserve_requirement",
                               "reserve_balance", "residual", "excess_spread",
-                              "excess_spread_gross", "pool_balance_end", "call_top_up"), 0.0))
+                              "excess_spread_gross", "pool_balance_end", "call_top_up",
+                              "collections", "reserve_draw", "rounding_carried"), 0.0))
     rec.update(dict.fromkeys(("revolving", "accelerated", "trigger_breached", "call_exercised",
                               "legal_final", "active"), False))
     rec["triggers"] = [False] * n_triggers

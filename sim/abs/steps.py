@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from sim.abs.deal import STATES, Deal, Step, Verb, build_steps
 from sim.abs.triggers import safe_ratio
@@ -91,16 +92,24 @@ def _compile_groups(deal: Deal) -> tuple[tuple[tuple[str, ...], tuple[CompiledSt
     return tuple(out)
 
 
-OC_NOISE = 0.005
-"""Half a cent: an overcollateralisation at closing below it is the float rounding of note
-sizes that add up to the pool, not a term of the deal."""
+OC_NOISE = 0.5
+"""Half a cent, in cents: an overcollateralisation at closing below it is the float rounding
+of note sizes that add up to the pool, not a term of the deal."""
+
+
+def floor_cents(x: ArrayLike) -> np.ndarray:
+    """Amounts in cents rounded down to whole cents, an amount within
+    ``CENT_TOLERANCE`` of a cent below it counting as that cent (docs/WATERFALL.md §5.11)."""
+    return np.floor(np.asarray(x, dtype=float) + lay.CENT_TOLERANCE)
 
 
 def closing_oc(initial_pool: np.ndarray, initial_notes: np.ndarray) -> np.ndarray:
-    """The overcollateralisation at closing, ``B₁ - N⁰`` where it is at least half a cent
-    (:data:`OC_NOISE`), else 0 (notes at or above the pool have none), (paths,)."""
+    """The overcollateralisation at closing in cents, ``B₁ - N⁰`` rounded down to the cent
+    where it is at least half a cent (:data:`OC_NOISE`), else 0 (notes at or above the pool
+    have none), (paths,). ``initial_notes`` is the notes' total before rounding, so that
+    rounding each note down to the cent is not taken for overcollateralisation."""
     gap = initial_pool - initial_notes
-    return np.where(gap >= OC_NOISE, gap, 0.0)
+    return np.where(gap >= OC_NOISE, floor_cents(gap), 0.0)
 
 
 @dataclass(frozen=True)
@@ -110,18 +119,20 @@ class Terms:
     Attributes:
         deal: The validated deal.
         groups: (states, compiled steps) that run as one list.
-        initial_balance: Original note balances, (notes, paths).
-        initial_notes: Initial total note balance N⁰, (paths,).
-        initial_pool: First period's pool balance B₁, (paths,).
-        initial_oc: Overcollateralisation at closing, ``B₁ - N⁰`` (0 below half a cent: the
-            rounding of sizes that add up to 1, not a term), (paths,).
+        initial_balance: Original note balances, whole cents, (notes, paths).
+        initial_notes: Initial total note balance N⁰, cents, (paths,).
+        initial_pool: First period's pool balance B₁, cents, (paths,).
+        initial_oc: Overcollateralisation at closing, ``B₁ - N⁰`` rounded down to the cent
+            (0 below half a cent: the rounding of sizes that add up to 1, not a term), cents,
+            (paths,).
         fixed_coupon: Annual coupon of fixed-rate notes, (notes, 1); 0 for floating notes.
         floating: Which notes are floating-rate, (notes,).
         margin: Annual margin of floating-rate notes, (notes, 1).
         compounding: 1.0 for notes whose unpaid interest accrues interest, (notes, 1).
         reserve_pct: The reserve's target share per period after step-downs, (periods,).
-        call_level: Pool balance at or below which the call is exercised, (paths,) or None.
-        swap_schedule: Swap notional per period when given as a schedule, else None.
+        call_level: Pool balance at or below which the call is exercised, cents, (paths,) or
+            None.
+        swap_schedule: Swap notional per period when given as a schedule, cents, else None.
         n_periods: Number of periods in the run.
         legal_final: Legal final period, 1-based (may be after the last period run).
     """
@@ -149,20 +160,23 @@ class Terms:
 
     @classmethod
     def build(cls, deal: Deal, n_periods: int, first_pool: np.ndarray) -> Terms:
-        """Terms for a run of `n_periods` whose first `pool_balance_begin` is `first_pool`.
+        """Terms for a run of `n_periods` whose first `pool_balance_begin` is `first_pool`
+        (cents): money in cents, the notes' original balances rounded down to the cent.
 
         Share-sized notes are sized on each path's `first_pool`.
         """
         notes = deal.notes
         first_pool = np.asarray(first_pool, dtype=float)
         if deal.share_sized:
-            balance = np.array([n.size for n in notes])[:, None] * first_pool[None, :]
+            exact = np.array([n.size for n in notes])[:, None] * first_pool[None, :]
         else:
-            balance = np.repeat(np.array(deal.note_balances())[:, None], first_pool.size, axis=1)
+            exact = np.repeat(np.array(deal.note_balances())[:, None] * 100.0, first_pool.size,
+                              axis=1)
+        balance = floor_cents(exact)
         schedule = None
         if deal.swap is not None and not isinstance(deal.swap.notional, str):
             schedule = np.zeros(n_periods)
-            sched = np.asarray(deal.swap.notional[:n_periods], dtype=float)
+            sched = np.asarray(deal.swap.notional[:n_periods], dtype=float) * 100.0
             schedule[: sched.size] = sched
         pct = np.full(n_periods, deal.reserve.target_pct)
         for down in deal.reserve.step_downs:
@@ -174,7 +188,7 @@ class Terms:
             initial_balance=balance,
             initial_notes=balance.sum(axis=0),
             initial_pool=first_pool,
-            initial_oc=closing_oc(first_pool, balance.sum(axis=0)),
+            initial_oc=closing_oc(first_pool, exact.sum(axis=0)),
             fixed_coupon=np.array([n.coupon or 0.0 for n in notes])[:, None],
             floating=np.array([n.rate_type == "floating" for n in notes]),
             margin=np.array([n.margin for n in notes])[:, None],
@@ -190,12 +204,14 @@ class Terms:
 @dataclass
 class DealState:
     """What the vehicle carries from one period to the next; arrays end in the paths axis.
+    Money in cents: whole cents, but for the collections' fraction of a cent carried.
 
     The compiled period updates three blocks in place; the attributes are views of them.
 
     Attributes:
         notes: Balance, shortfall and PDL, (3, notes, paths).
-        paths: Unpaid fees, unpaid swap and reserve, (3, paths).
+        paths: Unpaid fees, unpaid swap, reserve and the collections' fraction of a cent
+            carried forward, (4, paths).
         flags: Active and ever breached, (2, paths), bool.
         balance: Note principal outstanding, (notes, paths).
         shortfall: Unpaid note interest carried forward, (notes, paths).
@@ -203,6 +219,7 @@ class DealState:
         unpaid_fees: Senior fees carried forward, (paths,).
         unpaid_swap: Swap payments owed by the vehicle carried forward, (paths,).
         reserve: Reserve account balance, (paths,).
+        rounding_carried: The collections' fraction of a cent carried into the next period.
         active: False once a clean-up call or the legal final period has ended the deal.
         ever_breached: True once any trigger has breached (ends the revolving period).
     """
@@ -213,12 +230,13 @@ class DealState:
 
     @classmethod
     def initial(cls, terms: Terms) -> DealState:
-        """State at closing: notes at their original balance, reserve at its opening amount."""
+        """State at closing: notes at their original balance, reserve at its opening amount
+        (rounded down to the cent)."""
         n_notes, n_paths = terms.initial_balance.shape
         notes = np.zeros((3, n_notes, n_paths))
         notes[0] = terms.initial_balance
-        paths = np.zeros((3, n_paths))
-        paths[2] = terms.deal.reserve.initial_pct * terms.initial_notes
+        paths = np.zeros((lay.N_PATH_STATE, n_paths))
+        paths[lay.Z_RESERVE] = floor_cents(terms.deal.reserve.initial_pct * terms.initial_notes)
         flags = np.zeros((2, n_paths), dtype=bool)
         flags[0] = True
         return cls(notes=notes, paths=paths, flags=flags)
@@ -229,6 +247,7 @@ class DealState:
     unpaid_fees = property(lambda self: self.paths[0])
     unpaid_swap = property(lambda self: self.paths[1])
     reserve = property(lambda self: self.paths[2])
+    rounding_carried = property(lambda self: self.paths[3])
     active = property(lambda self: self.flags[0])
     ever_breached = property(lambda self: self.flags[1])
 
@@ -352,38 +371,36 @@ def program(terms: Terms) -> tuple:
     return (verbs, notes, pro_rata, last, group_states, starts, pro_rata.any(axis=0), turbo)
 
 # ----------------------------------------------------------------------------------------------
-# Principal allocation (the rules as array statements; the compiled period's ``_split`` in
-# sim/kernels/waterfall_steps.py is their scalar form, bit for bit)
+# Principal allocation (the rules as array statements on whole cents; the compiled period's
+# ``_split`` in sim/kernels/waterfall_steps.py is their scalar form)
 
 
 def allocate_sequential(amount: np.ndarray, balance: np.ndarray) -> np.ndarray:
     """Split `amount` (paths,) over notes in listed order, capped at `balance` (notes, paths)."""
     pays = np.empty_like(balance)
     rem = amount.copy()
-    last = balance.shape[0] - 1
     for i in range(balance.shape[0]):
         np.minimum(balance[i], rem, out=pays[i])
-        if i < last:  # what the last note leaves is not needed
-            np.subtract(rem, pays[i], out=rem)
-            np.maximum(rem, 0.0, out=rem)
+        rem -= pays[i]
     return pays
 
 
 def allocate_pro_rata(amount: np.ndarray, balance: np.ndarray) -> np.ndarray:
-    """Split `amount` over notes in proportion to `balance`, capped at each balance.
+    """Split `amount` cents over notes in proportion to `balance` (whole cents), each share
+    rounded down to the cent (docs/WATERFALL.md §5.6, §5.11).
 
-    Any excess over a note's cap goes to the remaining notes in listed order. Shares are
-    taken first-listed-first from what remains, so the notes never receive more than `amount`.
+    The cents the rounding leaves (fewer than the notes) go one to a note in listed order,
+    never beyond a note's balance; anything still left (an amount above the notes' total)
+    goes to the notes in listed order, so the notes never receive more than `amount`.
     """
     frac = safe_ratio(amount, balance.sum(axis=0))
-    pays = np.multiply(balance, frac)
-    np.minimum(pays, balance, out=pays)
+    pays = np.minimum(floor_cents(balance * frac), balance)
     rem = amount.copy()
     for i in range(balance.shape[0]):
         np.minimum(pays[i], rem, out=pays[i])
-        np.subtract(rem, pays[i], out=rem)
-        np.maximum(rem, 0.0, out=rem)
-    # (the sum of a share and the rest of its balance can round above the balance)
-    pays += allocate_sequential(rem, balance - pays)
-    return np.minimum(pays, balance, out=pays)
-
+        rem -= pays[i]
+    for i in range(balance.shape[0]):  # a cent to each note, in listed order
+        extra = np.minimum(np.minimum(balance[i] - pays[i], 1.0), rem)
+        pays[i] += extra
+        rem -= extra
+    return pays + allocate_sequential(rem, balance - pays)

@@ -85,7 +85,7 @@ def result_to_frame(result: WaterfallResult, paths: ArrayLike | None = None) -> 
 
 
 LOG_DEAL_FIELDS = ("reserve_requirement", "reserve_balance", "excess_spread",
-                   "excess_spread_gross", "pool_balance_end")
+                   "excess_spread_gross", "pool_balance_end", "rounding_carried")
 """Deal-level figures the waterfall log carries after the steps (docs/WATERFALL.md §6)."""
 LOG_NOTE_FIELDS = ("interest_paid", "principal_paid", "balance_end", "writedown",
                    "interest_shortfall")

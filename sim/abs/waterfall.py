@@ -8,9 +8,11 @@ steps per deal state, `Deal.steps`), compiled into a program (`sim.abs.steps`) t
 compiled kernel runs a period at a time for all paths (`sim.kernels.waterfall.run_period`);
 inputs and outputs are arrays shaped paths × periods.
 
-Money is float64 currency units and is not rounded: each step pays ``min(due, cash left)`` and
-subtracts exactly what it paid, so cash in equals cash out to floating-point precision.
-docs/WATERFALL.md is the specification.
+Money is paid in whole cents, as deal documents pay it: the compiled period works in cents
+(whole numbers held exactly in float64), rounding each amount it computes down to the cent,
+and carries the collections' fraction of a cent into the next period; inputs and outputs are
+currency units. Each step pays ``min(due, cash left)`` and subtracts exactly what it paid, so
+cash in equals cash out exactly, to the cent. docs/WATERFALL.md is the specification (§5.11).
 """
 
 from __future__ import annotations
@@ -140,7 +142,8 @@ def _as_path_major(name: str, value: ArrayLike) -> np.ndarray:
 
 
 def _load_inputs(deal: Deal, arrays: Mapping[str, ArrayLike]) -> dict[str, np.ndarray]:
-    """Validate input arrays and return them period-major, shaped (periods, paths)."""
+    """Validate input arrays and return them period-major, shaped (periods, paths), money in
+    cents (base rates as they are)."""
     needed = list(REQUIRED_COLUMNS)
     if deal.needs_delinquency:
         needed.append("delinquent_balance")
@@ -163,7 +166,8 @@ def _load_inputs(deal: Deal, arrays: Mapping[str, ArrayLike]) -> dict[str, np.nd
     from sim.kernels.waterfall import period_major
 
     for c, arr in given.items():
-        period_major(np.ascontiguousarray(arr), out[c], c != "base_rate")
+        money = c != "base_rate"
+        period_major(np.ascontiguousarray(arr), out[c], money, 100.0 if money else 1.0)
     return out
 
 
@@ -271,7 +275,7 @@ class Waterfall:
         later, and some paths still have notes outstanding (docs/WATERFALL.md §5.10).
         """
         result = _assemble(self.deal, self.out, self._legal_final(),
-                           None if self._terms is None else self._terms.initial_oc)
+                           None if self._terms is None else self._terms.initial_oc / 100.0)
         if self.t == self.n_periods and result.outstanding.sum(axis=1).max(initial=0.0) > NOISE:
             n = int((result.outstanding.sum(axis=1) > NOISE).sum())
             warnings.warn(

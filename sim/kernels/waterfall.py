@@ -46,8 +46,10 @@ from sim.kernels.waterfall_layout import (
     D_ESG,
     D_POOL_END,
     D_REINV,
+    D_ROUND,
     D_SALE,
     D_SWAP_NET,
+    D_SWAP_PAID,
     D_SWAP_REC,
     D_TARGET,
     D_TOP_UP,
@@ -92,8 +94,10 @@ from sim.kernels.waterfall_layout import (
     S_USED,
     T_OC,
     T_POOL,
+    Z_CARRY,
+    Z_RESERVE,
 )
-from sim.kernels.waterfall_steps import _max, _min, run_step
+from sim.kernels.waterfall_steps import _floor_cent, _max, _min, run_step
 
 
 @njit(cache=True)
@@ -111,25 +115,29 @@ def run_period(t, opts, params, xs, terms_k, terms_t, terms_p, monitor, state_k,
         params: Float parameters (senior fee rate / 12, swap fixed rate, reserve target and
             floor shares, OC target and floor shares).
         xs: Inputs shaped (periods, paths): pool balance, interest, principal, recoveries,
-            defaults, delinquent balance, base rate, replenishment capacity (the last three
-            (1, 1) when absent).
+            defaults, delinquent balance (cents), base rate (annual), replenishment capacity
+            (cents) (the last three (1, 1) when absent).
         terms_k: Per-note terms (fixed coupon, floating 0/1, margin, compounding 0/1), (4, notes).
-        terms_t: Per-period terms (reserve share, swap notional schedule), (2, periods).
+        terms_t: Per-period terms (reserve share, swap notional schedule in cents),
+            (2, periods).
         terms_p: Per-path terms (initial notes, initial pool, call level, overcollateral-
-            isation at closing), (4, paths).
+            isation at closing), cents, (4, paths).
         monitor: The triggers' terms (type code, threshold, sticky 0/1, months; (4, triggers)),
             breach state (triggers, paths) bool, tested values (triggers, paths), excess
             spread by period (periods, paths), cumulative defaults and cumulative net losses
             (defaults less recoveries) (paths,); updated.
-        state_k: Balance, interest shortfall and PDL per note, (3, notes, paths), updated.
-        state_p: Unpaid fees, unpaid swap, reserve, (3, paths), updated.
+        state_k: Balance, interest shortfall and PDL per note, (3, notes, paths), whole cents,
+            updated.
+        state_p: Unpaid fees, unpaid swap, reserve, the collections' sub-cent remainder
+            carried (``N_PATH_STATE``, paths), cents, updated.
         flags_p: Active, ever breached, (2, paths), bool, updated.
         program: (verbs, notes per step (steps, notes + 1) with the count first, pro-rata
             states (steps, 3), last principal step, group states (groups, 3), group starts
             (groups + 1,), states in which any step splits principal pro rata (3,), turbo
             states (steps, 3)).
-        out: ``notes_out``, ``deal_out``, ``flags_out`` (module docstring), breach state
-            reported (periods, triggers, paths) bool, tested values reported (same shape).
+        out: ``notes_out``, ``deal_out``, ``flags_out`` (module docstring; money in currency
+            units once the period has run), breach state reported (periods, triggers, paths)
+            bool, tested values reported (same shape).
         work: Work space: floats (N_SCRATCH, paths), bools (N_BOOL_SCRATCH, paths) and
             per-note floats (3, notes, paths): interest due, eligibility, payments.
     """
@@ -149,6 +157,7 @@ def run_period(t, opts, params, xs, terms_k, terms_t, terms_p, monitor, state_k,
             run_step(k, t, opts, params, xs[7], terms_t, terms_p, state_k, state_p, flags_p,
                   program, notes_out, deal_out, scratch, bscratch, kscratch)
     _close(t, opts, state_k, state_p, flags_p, notes_out, deal_out, scratch, bscratch)
+    _to_units(t, opts, notes_out, deal_out)
 
 
 @njit(cache=True)
@@ -183,7 +192,7 @@ def _amounts_due(t, opts, params, xs, terms_k, terms_t, state_k, flags_p, notes_
     fee_rate = params[P_FEE_MONTHLY]
     for p in range(n_paths):
         pool[p] = x_pool[t, p] if act[p] else 0.0
-        fee[p] = fee_rate * pool[p]
+        fee[p] = _floor_cent(fee_rate * pool[p])
         gross[p] = (x_interest[t, p] if act[p] else 0.0) - fee[p]
     for k in range(n_notes):
         _interest_due(t, k, opts, terms_k, x_base, state_k, notes_out, isum, kscratch)
@@ -211,10 +220,10 @@ def _interest_due(t, k, opts, terms_k, x_base, state_k, notes_out, isum, kscratc
     for p in range(balance.shape[0]):
         coupon = terms_k[0, k] if fixed else _max(x_base[t, p] + terms_k[2, k], 0.0)
         monthly = coupon / 12.0
-        interest = monthly * balance[p]
+        interest = _floor_cent(monthly * balance[p])
         amount = interest + shortfall[p]
         if opts[O_COMPOUNDING]:
-            amount = amount + compounding * monthly * shortfall[p]
+            amount = amount + _floor_cent(compounding * monthly * shortfall[p])
         due[p] = amount
         coupon_out[p] = coupon
         isum[p] = (0.0 if k == 0 else isum[p]) + interest
@@ -241,7 +250,8 @@ def _swap_net(t, p, mode, base, act, params, terms_k, terms_t, state_k):
                 notional = notional + state_k[0, k, p]
     else:
         notional = terms_t[1, t]
-    return notional * (params[P_SWAP_RATE] - base) / 12.0 * (1.0 if act else 0.0)
+    net = notional * (params[P_SWAP_RATE] - base) / 12.0 * (1.0 if act else 0.0)
+    return _floor_cent(net) if net >= 0.0 else -_floor_cent(-net)  # whole cents, towards 0
 
 
 @njit(cache=True)
@@ -331,7 +341,7 @@ def _open(t, opts, params, xs, terms_p, state_k, state_p, flags_p, union, notes_
                kscratch)
     if opts[O_PDL]:
         for p in range(n_paths):
-            defaults = xs[4][t, p] if flags_p[0, p] else 0.0
+            defaults = _floor_cent(xs[4][t, p]) if flags_p[0, p] else 0.0
             _debit_pdl(t, p, defaults, state_k, notes_out, False)
             _eligible(p, opts[O_P2I], state_k, kscratch)
 
@@ -392,14 +402,14 @@ def _principal_amount(target_given, revolving, target, floor, first_pool, closin
     pool at the period's end less its required overcollateralisation (the deal's target, or
     the OC at closing). In a revolving period a target is on the pool after the purchases the
     amount makes: the pool must be the notes over (1 - target), and the notes plus the
-    floor."""
+    floor. Cents, rounded down to the cent (the OC target too)."""
     if target_given and revolving:
         need = notes + floor * first_pool
         need = _max(need, notes / (1.0 - target) if target < 1.0 else pool_end + notes)
-        return _min(_max(need - pool_end, 0.0), notes)
-    oc = _max(target * pool_end, floor * first_pool) if target_given else closing_oc
+        return _min(_floor_cent(_max(need - pool_end, 0.0)), notes)
+    oc = _floor_cent(_max(target * pool_end, floor * first_pool)) if target_given else closing_oc
     backing = pool_end - _min(oc, pool_end)
-    return _min(_max(notes - backing, 0.0), notes)
+    return _min(_floor_cent(_max(notes - backing, 0.0)), notes)
 
 
 @njit(cache=True)
@@ -407,7 +417,10 @@ def _available(t, opts, params, xs, terms_p, act, state_p, deal_out, scratch, bs
                kscratch):
     """Principal amount, available funds and their sources on every path (§5.2): the notes
     are paid down to the pool less its required overcollateralisation (the OC target's, or
-    the OC at closing when the deal sets none)."""
+    the OC at closing when the deal sets none). Collections, with the fraction of a cent
+    brought forward, are rounded down to the cent, and the fraction left is carried to the
+    next period (released when the deal ends); so are principal funds and sale proceeds
+    (§5.11)."""
     x_interest, x_principal, x_recoveries = xs[1], xs[2], xs[3]
     pdl, wind, use_pa, call = opts[O_PDL] != 0, bscratch[B_WIND], bscratch[B_USE_PA], \
         bscratch[B_CALL]
@@ -419,19 +432,26 @@ def _available(t, opts, params, xs, terms_p, act, state_p, deal_out, scratch, bs
         pa[p] = total[p] if wind[p] else _principal_amount(
             opts[O_OC] != 0, bscratch[B_REV, p], params[P_OC_TARGET], params[P_OC_FLOOR],
             terms_p[T_POOL, p], terms_p[T_OC, p], total[p], pool_end[p])
+    carried = deal_out[D_ROUND, t]
     for p in range(act.shape[0]):
         principal = x_principal[t, p] if act[p] else 0.0
-        collections = ((x_interest[t, p] + principal) + x_recoveries[t, p]) if act[p] else 0.0
-        sale = pool_end[p] if call[p] else 0.0
+        raw = ((x_interest[t, p] + principal) + x_recoveries[t, p]) if act[p] else 0.0
+        raw = raw + state_p[Z_CARRY, p]  # with the fraction of a cent brought forward
+        collections = _floor_cent(raw)
+        left = _max(raw - collections, 0.0)
+        carried[p] = left  # released to the residual holder when the deal ends (wind)
+        state_p[Z_CARRY, p] = 0.0 if wind[p] else left
+        price = _floor_cent(pool_end[p]) if call[p] else 0.0
+        sale = price
         if call[p] and opts[O_CALL_PAR]:  # at least the notes and the interest due on them
             sale = _max(sale, total[p] + kscratch[0, :, p].sum())
-            deal_out[D_TOP_UP, t, p] = sale - pool_end[p]  # what the originator adds
+            deal_out[D_TOP_UP, t, p] = sale - price  # what the originator adds
         if opts[O_CALL]:
             deal_out[D_SALE, t, p] = sale
-        reserve = state_p[2, p]
+        reserve = state_p[Z_RESERVE, p]
         cash[p] = collections + _max(-swap[p], 0.0) + sale + reserve
-        state_p[2, p] = 0.0
-        pf[p] = (0.0 if use_pa[p] else principal) if pdl else 0.0
+        state_p[Z_RESERVE, p] = 0.0
+        pf[p] = (0.0 if use_pa[p] else _floor_cent(principal)) if pdl else 0.0
         collected[p], drawn[p] = collections, reserve
     used[:] = 0.0
     _copy(cash, available)
@@ -537,10 +557,39 @@ def _write_down(balance, writedown, wind):
 
 
 @njit(cache=True)
-def period_major(src, out, floor):
-    """Copy ``src`` (paths, periods) into ``out`` (periods, paths), negative values read as
-    zero when ``floor`` (``np.maximum(src.T, 0.0)``); in blocks of paths, so that both sides
-    are read and written a cache line at a time."""
+def _to_units(t, opts, notes_out, deal_out):
+    """Period ``t``'s money outputs from cents to currency units (cents / 100, the nearest
+    float to the decimal amount), leaving out the fields the deal never fills (ledgers without
+    a PDL, swap without a swap, call without a call), which are 0."""
+    n_notes = notes_out.shape[2]
+    last = N_PDL + 1 if opts[O_PDL] else N_DEBIT  # the ledgers come last
+    for f in range(last):
+        if f == N_COUPON:
+            continue
+        for k in range(n_notes):
+            _divide(notes_out[f, t, k])
+    for f in range(deal_out.shape[0]):
+        if f == D_ES or f == D_ESG:
+            continue
+        if (f == D_SWAP_NET or f == D_SWAP_PAID or f == D_SWAP_REC) and not opts[O_SWAP]:
+            continue
+        if (f == D_SALE or f == D_TOP_UP) and not opts[O_CALL]:
+            continue
+        _divide(deal_out[f, t])
+
+
+@njit(cache=True)
+def _divide(row):
+    """``row /= 100`` (cents to currency units)."""
+    for p in range(row.shape[0]):
+        row[p] = row[p] / 100.0
+
+
+@njit(cache=True)
+def period_major(src, out, floor, scale):
+    """Copy ``src`` (paths, periods) times ``scale`` into ``out`` (periods, paths), negative
+    values read as zero when ``floor`` (``np.maximum(src.T, 0.0) * scale``); in blocks of
+    paths, so that both sides are read and written a cache line at a time."""
     n_paths, n_periods = src.shape
     for lo in range(0, n_paths, 64):
         hi = min(lo + 64, n_paths)
@@ -548,4 +597,4 @@ def period_major(src, out, floor):
             row = out[t]
             for p in range(lo, hi):
                 x = src[p, t]
-                row[p] = (x if x > 0.0 else 0.0) if floor else x
+                row[p] = ((x if x > 0.0 else 0.0) if floor else x) * scale

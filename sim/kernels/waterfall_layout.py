@@ -36,6 +36,7 @@ DEAL_FIELDS = (
     "excess_spread_gross",
     "pool_balance_end",
     "call_top_up",
+    "rounding_carried",
 )
 SOURCE_FIELDS = ("collections", "swap_receipt", "reserve_draw")
 FLAG_FIELDS = ("revolving", "accelerated", "sequential", "trigger_breached", "call_exercised",
@@ -54,10 +55,17 @@ PRINCIPAL_TO_INTEREST = ("most_senior", "pdl_not_in_debit", "all", "none")
 N_BEGIN, N_COUPON, N_DUE, N_PAID, N_SHORT, N_PRIN, N_WD, N_END, N_DEBIT, N_CREDIT, N_PDL = range(11)
 # deal fields, then sources
 (D_AVAIL, D_FEES_DUE, D_FEES_PAID, D_SWAP_NET, D_SWAP_PAID, D_SALE, D_TARGET, D_REINV,
- D_REQ, D_RESERVE, D_RESIDUAL, D_ES, D_ESG, D_POOL_END, D_TOP_UP, D_COLL, D_SWAP_REC,
- D_DRAW) = range(18)
+ D_REQ, D_RESERVE, D_RESIDUAL, D_ES, D_ESG, D_POOL_END, D_TOP_UP, D_ROUND, D_COLL, D_SWAP_REC,
+ D_DRAW) = range(19)
 F_REV, F_ACC, F_SEQ, F_BREACH, F_CALL, F_FINAL, F_ACTIVE = range(7)
 V_FEES, V_SWAP, V_INTEREST, V_CLEAR, V_REINVEST, V_PRINCIPAL, V_RESERVE, V_RESIDUAL = range(8)
+# per-path state rows (float): unpaid fees, unpaid swap, reserve, collections' sub-cent remainder
+Z_FEES, Z_SWAP, Z_RESERVE, Z_CARRY = range(4)
+N_PATH_STATE = 4
+CENT_TOLERANCE = 1e-6
+"""Cents: an amount within a millionth of a cent below a whole cent rounds down to that cent
+(docs/WATERFALL.md §5.11): the binary form of a rate such as 0.06 / 12 puts an exact product a
+few units in the last place below the cent it is."""
 # options (int64 array)
 (O_LEGAL_FINAL, O_REVOLVING, O_PDL, O_SWAP, O_CALL, O_BASIS, O_STEP_DOWN_BREACH, O_P2I,
  O_CAPACITY, O_FLOATING, O_COMPOUNDING, O_DELINQUENCY, O_BASE, O_OC, O_CALL_PAR) = range(15)

@@ -11,6 +11,7 @@ run: on the others a step pays nothing and records nothing, as the array form's
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
@@ -58,6 +59,7 @@ from sim.kernels.waterfall_layout import (
     V_RESERVE,
     V_SWAP,
 )
+from sim.kernels.waterfall_layout import CENT_TOLERANCE as _TOL
 
 
 @njit(cache=True, inline="always")
@@ -72,6 +74,11 @@ def _max(a: float, b: float) -> float:
     return a if a > b else b
 
 
+@njit(cache=True, inline="always")
+def _floor_cent(x: float) -> float:
+    """``x`` cents rounded down to a whole cent, an amount within ``CENT_TOLERANCE`` below a
+    cent counting as that cent (docs/WATERFALL.md §5.11)."""
+    return np.floor(x + _TOL)
 
 
 @njit(cache=True, inline="always")
@@ -200,7 +207,7 @@ def _reinvest(t, opts, x_capacity, flags_p, deal_out, scratch, bscratch):
     for p in range(n_paths):
         amount = _min(_principal_available(p, pdl, scratch, bscratch), scratch[S_CASH, p])
         if opts[O_CAPACITY]:
-            amount = _min(amount, x_capacity[t, p] if flags_p[0, p] else 0.0)
+            amount = _min(amount, _floor_cent(x_capacity[t, p]) if flags_p[0, p] else 0.0)
         if not (bscratch[B_REV, p] and bscratch[B_MASK, p]):
             amount = 0.0
         _spend_principal(p, amount, pdl, scratch, bscratch)
@@ -245,9 +252,10 @@ def _pay_principal(k, t, pdl, program, state_k, notes_out, scratch, bscratch, ks
 
 @njit(cache=True)
 def _split(k, step_notes, state_k, amount, total, rem, pays, pro):
-    """Split ``amount`` over step ``k``'s notes into ``pays``: pro rata where ``pro``, the
-    excess over a note's balance to the rest in listed order (``allocate_pro_rata``), else
-    sequentially (``allocate_sequential``); ``total`` and ``rem`` are work rows."""
+    """Split ``amount`` cents over step ``k``'s notes into ``pays`` (§5.6): where ``pro``, each
+    note's pro-rata share rounded down to the cent, then the cents the rounding leaves one to
+    a note in listed order, then anything left (nothing, unless a note is capped at its
+    balance) in listed order; elsewhere sequentially. ``total`` and ``rem`` are work rows."""
     n, n_paths = step_notes[k, 0], amount.shape[0]
     for i in range(n):
         balance = state_k[0, step_notes[k, i + 1]]
@@ -257,21 +265,23 @@ def _split(k, step_notes, state_k, amount, total, rem, pays, pro):
         total[p] = amount[p] / total[p] if total[p] > 0 else 0.0
     for i in range(n):  # selects, not branches: which paths split pro rata is data
         balance, pay = state_k[0, step_notes[k, i + 1]], pays[i]
-        keep_rest = i < n - 1
         for p in range(n_paths):
-            b, pr, r = balance[p], pro[p], rem[p]
-            share = _min(b * total[p], b) if pr else b
+            b, r = balance[p], rem[p]
+            share = _min(_floor_cent(b * total[p]), b) if pro[p] else b
             paid = _min(share, r)
             pay[p] = paid
-            rem[p] = _max(r - paid, 0.0) if (pr | keep_rest) else r
-    for i in range(n):  # what the pro-rata shares leave goes in listed order
-        balance, pay = state_k[0, step_notes[k, i + 1]], pays[i]
-        keep_rest = i < n - 1
-        for p in range(n_paths):
-            b, pr, r, paid = balance[p], pro[p], rem[p], pay[p]
-            extra = _min(b - paid, r)
-            rem[p] = _max(r - extra, 0.0) if (pr & keep_rest) else r
-            pay[p] = _min(paid + extra, b) if pr else paid
+            rem[p] = r - paid
+    for one in (1.0, 0.0):  # a cent each in listed order, then what is left (0.0: no cap)
+        for i in range(n):
+            balance, pay = state_k[0, step_notes[k, i + 1]], pays[i]
+            for p in range(n_paths):
+                b, r, paid = balance[p], rem[p], pay[p]
+                room = b - paid
+                if one > 0.0:
+                    room = _min(one, room)
+                extra = _min(room, r) if pro[p] else 0.0
+                rem[p] = r - extra
+                pay[p] = paid + extra
 
 
 @njit(cache=True)
@@ -293,7 +303,7 @@ def _fund_reserve(t, opts, params, terms_t, terms_p, state_k, state_p, flags_p, 
             base = scratch[S_POOL_END, p] + deal_out[D_REINV, t, p]
         else:
             base = terms_p[0, p] if basis == 0 else terms_p[1, p]
-        form = _max(pct * base, params[P_FLOOR] * terms_p[1, p])
+        form = _floor_cent(_max(pct * base, params[P_FLOOR] * terms_p[1, p]))
         none = bscratch[B_WIND, p] | (not flags_p[0, p])
         required[p] = 0.0 if none else _min(form, total[p])
     for p in range(n_paths):

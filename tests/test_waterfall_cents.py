@@ -1,0 +1,140 @@
+"""The waterfall pays whole cents and conserves cash exactly (docs/WATERFALL.md §5.11).
+
+A small deal worked by hand, to the cent, and a property over random deals: in every period
+the sources of cash equal its uses exactly in cents, every amount paid, kept or carried is a
+whole number of cents, and the collections' fractions of a cent are carried, never lost.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from sim.abs import Deal
+from sim.abs.waterfall import NOTE_FIELDS
+from tests.test_waterfall_oracle import cases, one_path, run_vectorised
+from tests.waterfall_oracle import run_oracle
+
+pytestmark = pytest.mark.filterwarnings("ignore::sim.abs.HorizonWarning")
+
+NOT_WHOLE_CENTS = ("excess_spread", "excess_spread_gross", "pool_balance_end",
+                   "rounding_carried")
+"""Deal fields that are not whole cents: rates, the pool's balance (the receivables, from the
+inputs) and the collections' fraction of a cent carried."""
+SOURCES = ("collections", "swap_receipt", "sale_proceeds", "reserve_draw")
+
+
+def cents(x: np.ndarray) -> np.ndarray:
+    """Currency units as integer cents, refusing anything that is not a whole cent (the
+    nearest float to a whole number of cents / 100)."""
+    c = np.round(np.asarray(x, dtype=float) * 100.0)
+    assert np.array_equal(c / 100.0, x), "an amount that is not a whole number of cents"
+    return c.astype(np.int64)
+
+
+def uses(result, names) -> list[str]:  # noqa: ANN001
+    """The step log's uses of cash (every step but clear_pdl, a transfer)."""
+    return [k for k in result.steps if k not in SOURCES + ("available",)
+            and not k.startswith("clear_pdl:")]
+
+
+# ----------------------------------------------------------------------------------------------
+# A deal worked by hand
+
+HAND_DEAL = {
+    "notes": [{"name": "A", "balance": 60.0, "coupon": 0.05},
+              {"name": "B", "balance": 40.0, "coupon": 0.10}],
+    "senior_fee_rate": 0.01, "principal": "pro_rata",
+}
+HAND_PATH = one_path([
+    # pool at start, interest, principal, recoveries, defaults
+    (100.00, 1.005, 10.01, 0.0, 0.0),
+    (89.99, 0.905, 20.00, 0.0, 0.0),
+    (69.99, 0.705, 60.00, 0.5, 9.99),  # the legal final period (the last one given)
+])
+
+
+@pytest.mark.parametrize("implementation", ["sim.abs", "oracle"])
+def test_a_small_deal_worked_by_hand_to_the_cent(implementation: str) -> None:
+    # Period 1. Collections 1.005 + 10.01 = 11.015: 11.01 is available, 0.005 carried.
+    #   fee 1 % / 12 x 100.00 = 0.0833 -> 0.08; interest A 5 % / 12 x 60 = 0.25,
+    #   B 10 % / 12 x 40 = 0.3333 -> 0.33. Cash left 11.01 - 0.08 - 0.25 - 0.33 = 10.35.
+    #   Principal amount 100 - (100 - 10.01) = 10.01, pro rata: A 60 % = 6.006 -> 6.00,
+    #   B 40 % = 4.004 -> 4.00; the odd cent goes to the first listed note: A 6.01, B 4.00.
+    #   Residual 10.35 - 10.01 = 0.34. Balances A 53.99, B 36.00.
+    # Period 2. Collections 0.905 + 20.00 + 0.005 brought forward = 20.91, nothing carried.
+    #   fee 0.01 / 12 x 89.99 = 0.07499 -> 0.07; interest A 0.05 / 12 x 53.99 = 0.22496 ->
+    #   0.22, B 0.1 / 12 x 36 = 0.30. Cash left 20.91 - 0.59 = 20.32. Principal amount 20.00:
+    #   A 53.99 / 89.99 x 20 = 11.9991 -> 11.99, B 36 / 89.99 x 20 = 8.0009 -> 8.00, the odd
+    #   cent to A: A 12.00, B 8.00. Residual 0.32. Balances A 41.99, B 28.00.
+    # Period 3, the legal final. Collections 0.705 + 60.00 + 0.50 = 61.205: 61.20 available,
+    #   0.005 released to the residual holder (the deal ends). fee 0.01 / 12 x 69.99 =
+    #   0.0583 -> 0.05; interest A 0.05 / 12 x 41.99 = 0.17496 -> 0.17, B 0.2333 -> 0.23.
+    #   Cash left 61.20 - 0.45 = 60.75 pays the notes sequentially: A 41.99, B 18.76; B's
+    #   28.00 - 18.76 = 9.24 is written off.
+    deal = Deal.model_validate(HAND_DEAL)
+    if implementation == "oracle":
+        out = run_oracle(deal, [HAND_PATH])[0]
+
+        def note(f, t, k):  # noqa: ANN001, ANN202
+            return out[t]["notes"]["AB"[k]][f]
+
+        def dl(f, t):  # noqa: ANN001, ANN202
+            return out[t][f]
+    else:
+        result = run_vectorised(deal, [HAND_PATH])
+
+        def note(f, t, k):  # noqa: ANN001, ANN202
+            return float(result.notes[f][0, t, k])
+
+        def dl(f, t):  # noqa: ANN001, ANN202
+            return float(result.deal[f][0, t])
+    assert [dl("available", t) for t in range(3)] == [11.01, 20.91, 61.20]
+    assert [dl("rounding_carried", t) for t in range(3)] == pytest.approx(
+        [0.005, 0.0, 0.005], abs=1e-9)
+    assert [dl("fees_paid", t) for t in range(3)] == [0.08, 0.07, 0.05]
+    assert [note("interest_paid", t, 0) for t in range(3)] == [0.25, 0.22, 0.17]
+    assert [note("interest_paid", t, 1) for t in range(3)] == [0.33, 0.30, 0.23]
+    assert [dl("principal_target", t) for t in range(3)] == [10.01, 20.00, 69.99]
+    assert [note("principal_paid", t, 0) for t in range(3)] == [6.01, 12.00, 41.99]
+    assert [note("principal_paid", t, 1) for t in range(3)] == [4.00, 8.00, 18.76]
+    assert [dl("residual", t) for t in range(3)] == [0.34, 0.32, 0.0]
+    assert [note("writedown", 2, k) for k in range(2)] == [0.0, 9.24]
+
+
+# ----------------------------------------------------------------------------------------------
+# Every period of random deals
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(cases())
+def test_every_amount_is_whole_cents_and_cash_is_conserved_exactly(case) -> None:  # noqa: ANN001
+    deal, paths = case
+    result = run_vectorised(deal, paths)
+    for f in NOTE_FIELDS:
+        if f != "coupon":
+            cents(result.notes[f])
+    for f, v in result.deal.items():
+        if v.dtype == float and f not in NOT_WHOLE_CENTS:
+            cents(v)
+    available = cents(result.steps["available"])
+    assert np.array_equal(sum(cents(result.steps[k]) for k in SOURCES), available)
+    assert np.array_equal(sum(cents(result.steps[k]) for k in uses(result, result.note_names)),
+                          available)
+    # notes: balance at the start - principal - writedown = balance at the end, exactly
+    n = {f: cents(result.notes[f]) for f in ("balance_begin", "principal_paid", "writedown",
+                                             "balance_end")}
+    assert np.array_equal(n["balance_begin"] - n["principal_paid"] - n["writedown"],
+                          n["balance_end"])
+    # the collections' fractions of a cent are carried, never lost: what came in (read as 0
+    # after the deal ended) plus what was brought forward is what was made available plus
+    # what is carried (or, in the deal's last period, released)
+    carried = result.deal["rounding_carried"]
+    assert ((carried >= 0) & (carried < 0.01)).all()
+    active = result.deal["active"]
+    raw = sum(np.clip(np.array([p[c] for p in paths]), 0.0, None)
+              for c in ("interest", "principal", "recoveries")) * active
+    brought = np.concatenate([np.zeros((len(paths), 1)), carried[:, :-1]], axis=1) * active
+    np.testing.assert_allclose(raw + brought, result.steps["collections"] + carried,
+                               rtol=0, atol=1e-9)
