@@ -102,6 +102,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     # read once (a file's warnings are said once), --deal and --set validated after both;
     # the manifest records what they changed from the file
     given = load_config(configure(config, args.deal, args.set))
+    if args.set:
+        from sim.settings import unscaled_collectors
+
+        _warn(unscaled_collectors(load_config(config), given, args.set))
     if not args.quiet:
         _say_estimate(given, args)
     result = None
@@ -536,6 +540,10 @@ def cmd_run_set(args: argparse.Namespace) -> int:
     # the same deal and changes for every policy (a smaller book, a longer horizon...); each
     # read once, and its manifest records what they changed from its file
     configs = [load_config(configure(f, args.deal, args.set)) for f in files]
+    if args.set:  # said once, of the first config, as every policy is changed alike
+        from sim.settings import unscaled_collectors
+
+        _warn(unscaled_collectors(load_config(files[0]), configs[0], args.set))
     repeated = repeated_policies(configs, args.configs)
     if repeated:  # as compare warns of two runs of one config, before the runs
         err_console.print("[bold yellow]warning:[/] " + escape(repeated), highlight=False)

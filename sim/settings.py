@@ -316,6 +316,41 @@ def configure(config: str | Path, deal: str | None = None,
     return settled(data, settings, cfg.name, deal)
 
 
+def unscaled_collectors(base: RunConfig, given: RunConfig,
+                        settings: list[str] | None = None) -> str:
+    """A note when ``given`` runs a book of another size than its file ``base`` with the same
+    human collectors: the team's capacity per borrower changes with the book (a book a fifth
+    the size leaves the collectors five times less busy), which a comparison of staffing or
+    of the ladder would read as a policy effect. Empty when the book's size or the team
+    changed together (a setting of ``settings`` names the team's size), or no ladder rung
+    calls on the collectors.
+
+    The book's size is ``book.initial_borrowers + book.horizon_months *
+    book.new_borrowers_per_month``, the borrowers onboarded over the horizon.
+    """
+    def size(cfg: RunConfig) -> int:
+        book = cfg.book
+        return book.initial_borrowers + book.horizon_months * book.new_borrowers_per_month
+
+    if any(s.split("=", 1)[0].strip().startswith("collections.collectors")
+           for s in settings or ()):
+        return ""  # the user chose the team
+    team = given.collections.collectors.count
+    human = given.collections.enabled and any(step.channel == "human"
+                                              for step in given.collections.ladder)
+    if not human or team == 0 or team != base.collections.collectors.count:
+        return ""
+    ratio = size(given) / max(size(base), 1)
+    if 0.8 <= ratio <= 1.25:
+        return ""
+    scaled = max(1, round(team * ratio))
+    return (f"note: the book is {ratio:.2g} times the size of {base.name}'s, with the same "
+            f"{team} human collectors: the team is {'less' if ratio < 1 else 'more'} busy "
+            f"than the config's, and queues, waits and what collectors achieve change with "
+            f"it; to keep the config's staffing per borrower, add --set "
+            f"collections.collectors.count={scaled}")
+
+
 def with_deal(config: str | Path, deal: str | None) -> str | Path | RunConfig:
     """``--deal``: the config, with its deal replaced by the deal file or shipped deal
     ``deal`` ('none' removes it); the config unchanged when ``deal`` is None

@@ -435,3 +435,29 @@ def test_new_notes_with_another_fault_are_told_that_one_first(standard):
     with pytest.raises(ConfigError) as err:
         apply_settings(standard, ["deal.notes=[{name: a, size: 1.5, coupon: 0.05}]"])
     assert "deal.notes.0.size = 1.5: Input should be less than or equal to 1" in str(err.value)
+
+
+# -- a smaller book with the same collectors -------------------------------------------------------
+def test_a_smaller_book_with_the_same_collectors_is_noted():
+    """The trial's case: the standard book (10,000 + 250 a month) shrunk to 2,000 + 50 with
+    its 2 collectors: a fifth of the book, so the note suggests 1 collector (2 x 0.2 = 0.4,
+    at least 1); none when the team is set too, the book barely changes, or no rung calls."""
+    from sim.config import load_config
+    from sim.settings import configure, unscaled_collectors
+
+    small = ["book.initial_borrowers=2000", "book.new_borrowers_per_month=50"]
+    base = load_config("configs/standard.yaml")
+    note = unscaled_collectors(base, load_config(configure("configs/standard.yaml", None, small)),
+                               small)
+    assert note.startswith("note: the book is 0.2 times the size of standard's, with the same "
+                           "2 human collectors: the team is less busy")
+    assert note.endswith("add --set collections.collectors.count=1")
+    team = [*small, "collections.collectors.count=2"]
+    assert unscaled_collectors(base, load_config(configure("configs/standard.yaml", None, team)),
+                               team) == ""
+    near = ["book.initial_borrowers=9000"]
+    assert unscaled_collectors(base, load_config(configure("configs/standard.yaml", None, near)),
+                               near) == ""
+    no_human = load_config("configs/no_human.yaml")
+    assert unscaled_collectors(no_human, load_config(configure("configs/no_human.yaml", None,
+                                                               small)), small) == ""
