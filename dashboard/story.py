@@ -87,6 +87,15 @@ def _written_off(trace: pd.DataFrame, i: int) -> str:
     return ""
 
 
+def _charged_off_dpd(trace: pd.DataFrame, i: int) -> float | None:
+    """Days past due of row ``i``'s charge-off, as the account was written off: the row's
+    ``dpd_at_charge_off`` (its own ``dpd`` is the closed account's, 0); None for a trace
+    without it (the previous row's days past due are those of an earlier day)."""
+    if "dpd_at_charge_off" in trace and pd.notna(trace["dpd_at_charge_off"].iloc[i]):
+        return float(trace["dpd_at_charge_off"].iloc[i])
+    return None
+
+
 def _expense_events(trace: pd.DataFrame, t: np.ndarray,
                     dpd: np.ndarray) -> list[tuple[float, str, str, float]]:
     """A ``sudden expense`` event for each statement row with an ``expense`` above 0 (none
@@ -132,9 +141,10 @@ def story_events(trace: pd.DataFrame) -> pd.DataFrame:
     active = trace["active"].to_numpy(bool)
     for i in changed("active"):
         if not active[i]:
-            owed = _written_off(trace, i)
-            rows.append((t[i], "charge-off", f"charged off at {dpd[i - 1]:.0f} dpd{owed}",
-                         dpd[i - 1]))
+            at = _charged_off_dpd(trace, i)
+            when = f" at {at:.0f} dpd" if at is not None else ""
+            rows.append((t[i], "charge-off", f"charged off{when}{_written_off(trace, i)}",
+                         at if at is not None else dpd[i - 1]))
     contractual = (trace["contractual_dpd"].to_numpy(float) if "contractual_dpd" in trace
                    else dpd)
     for i in np.flatnonzero((dpd[1:] == 0) & (dpd[:-1] > 0) & active[1:]) + 1:

@@ -489,7 +489,8 @@ def cmd_trace(args: argparse.Namespace) -> int:
     cols = ["day", "event", "employed", "income", "savings", "score", "limit", "balance",
             "dpd", "contractual_dpd", "re_aged", "active"]
     cols += [c for c in ("bill", "fee", "expense", "paid", "purchase", "written_off",
-                         "recovered", "sale_proceeds") if c in trace.columns]
+                         "dpd_at_charge_off", "recovered", "sale_proceeds")
+             if c in trace.columns]
     kind = trace["type"].iloc[0] if "type" in trace.columns else "unknown"
     table = Table(title=f"borrower {args.borrower}, repayment type '{kind}' "
                         f"(repayment.types), path {args.path}, seed {seed}")

@@ -258,6 +258,10 @@ class PathSimulation:
 
     def on_charge_off(self, m: int) -> None:
         col = self.collections
+        # days past due as the accounts are charged off (the write-off clears them), for the
+        # story
+        dpd = self.platform.ledger.days_past_due(self.env.now, self.n) if self.trace_ids.size \
+            else None
         out = self.platform.charge_off(self.env.now, m, self.n, self.pool,
                                        self.streams["recovery"], col.agency, col.legal)
         self.last_charge_off = out
@@ -274,7 +278,8 @@ class PathSimulation:
         if self.trace_ids.size:  # what is written off, for the story
             written_off = np.zeros(self.n, dtype=np.int64)
             written_off[out.index] = out.principal + out.fee
-            self.record_trace("charge_off", m, only=out.index, written_off=written_off)
+            self.record_trace("charge_off", m, only=out.index, days={"dpd_at_charge_off": dpd},
+                              written_off=written_off)
         traced = np.isin(out.index, self.trace_ids) if self.trace_ids.size else ()
         for j in np.flatnonzero(traced).tolist():  # the account alone, by the book's rules
             self._closed[int(out.index[j])] = self.platform.recovery.one_account(
@@ -485,6 +490,7 @@ class PathSimulation:
 
     def record_trace(self, event: str, m: int, only: np.ndarray | None = None,
                      at: float | None = None, open_only: bool = False,
+                     days: dict[str, np.ndarray | None] | None = None,
                      **arrays: np.ndarray) -> None:
         """Append the state of the traced borrowers after ``event`` (no-op when none).
 
@@ -492,9 +498,10 @@ class PathSimulation:
         re-aged or paying a collector); others are skipped. ``at``: the event's time (days)
         when it is not now. ``open_only``: skip accounts that are closed (charged off): a
         statement or a due date is not an event of a closed account. ``arrays``: the
-        event's amounts per account (cents), e.g. ``paid``. Each row holds the reported ``dpd``, the
-        ``contractual_dpd`` (as if never re-aged), ``re_aged`` (ever re-aged), the
-        borrower's ``type`` (why they are late, see ``repayment.types``) and
+        event's amounts per account (cents), e.g. ``paid``; ``days``: its numbers of days
+        per account, e.g. ``dpd_at_charge_off``, recorded as they are. Each row holds the
+        reported ``dpd``, the ``contractual_dpd`` (as if never re-aged), ``re_aged`` (ever
+        re-aged), the borrower's ``type`` (why they are late, see ``repayment.types``) and
         ``months_unemployed``.
         """
         ids = self.trace_ids
@@ -522,6 +529,9 @@ class PathSimulation:
         }
         for name, values in arrays.items():
             state[name] = values[seen] / 100.0
+        for name, whole in (days or {}).items():
+            if whole is not None:
+                state[name] = whole[seen]
         for j, borrower in enumerate(seen.tolist()):  # traced borrowers only, a handful
             row = {"path": self.path, "borrower": borrower, "day": day, "month": m,
                    "event": event, "type": BORROWER_TYPES[int(pool.kind[borrower])]}

@@ -8,6 +8,8 @@ from conftest import small_config
 
 import sim
 from dashboard.story import StoryError, borrower_trace, story_events
+from sim.config import load_config
+from sim.reference.trace import notable_borrowers
 
 
 def test_replayed_story_equals_the_trace_recorded_in_the_run():
@@ -38,7 +40,8 @@ def test_story_events_are_the_turning_points():
         {"day": 90, "dpd": 0, "limit": 300.0, "employed": True},
         {"day": 120, "dpd": 40, "limit": 300.0},
         {"day": 300, "dpd": 175, "limit": 300.0},
-        {"day": 306, "event": "charge_off", "dpd": 181, "limit": 300.0, "active": False},
+        {"day": 306, "event": "charge_off", "dpd": 0, "limit": 300.0, "active": False,
+         "dpd_at_charge_off": 186},
     ])
     events = story_events(trace)
     assert list(zip(events["t"] * 30, events["kind"], strict=True)) == [
@@ -48,7 +51,33 @@ def test_story_events_are_the_turning_points():
     assert events.loc[events["kind"] == "limit cut", "label"].item() == "limit 500 → 300"
     with_balance = trace.assign(balance=[0, 0, 300, 300, 0, 300, 312.5, 0])
     assert (story_events(with_balance).loc[lambda e: e["kind"] == "charge-off", "label"].item()
-            == "charged off at 175 dpd: balance 312 written off")
+            == "charged off at 186 dpd: balance 312 written off")
+    without = with_balance.drop(columns="dpd_at_charge_off")  # never the previous row's dpd
+    assert (story_events(without).loc[lambda e: e["kind"] == "charge-off", "label"].item()
+            == "charged off: balance 312 written off")
+
+
+RISKY = {"name": "risky", "seed": 5,
+         "book": {"initial_borrowers": 80, "new_borrowers_per_month": 2, "horizon_months": 12},
+         "repayment": {"forget_prob": 0.3, "willingness_concentration": 2.0},
+         "billing": {"chargeoff_dpd": 60}}
+
+
+def test_a_charged_off_borrowers_story_gives_the_days_past_due_at_the_charge_off():
+    """Not the days past due of the row before (the last contact, days earlier): the days
+    from the oldest unpaid bill's due date to the charge-off's day."""
+    manifest = {"config": RISKY, "seed": 1, "paths": 1}
+    found = notable_borrowers(load_config(RISKY), 1, 0)
+    who = found["charged off"][0]
+    trace = borrower_trace(manifest, 0, who)
+    i = trace.index[trace["event"] == "charge_off"].item()
+    before = trace.loc[: i - 1]
+    late = before[before["dpd"] > 0].iloc[-1]  # the oldest bill, due int(day) - dpd
+    due = int(late["day"]) - int(late["dpd"])
+    assert trace.loc[i, "dpd_at_charge_off"] == int(trace.loc[i, "day"]) - due >= 60
+    assert before["dpd"].iloc[-1] < trace.loc[i, "dpd_at_charge_off"]  # not the last row's
+    (label,) = story_events(trace).loc[lambda e: e["kind"] == "charge-off", "label"]
+    assert label.startswith(f"charged off at {int(trace.loc[i, 'dpd_at_charge_off'])} dpd: ")
 
 
 def test_a_plan_agreed_while_current_is_not_called_a_re_age_at_0_dpd():

@@ -268,8 +268,8 @@ class ReferencePath:
 
     def _charge_off(self, b: Borrower, m: int) -> None:
         """Charge off at ``billing.chargeoff_dpd`` days past due; draw the recovery."""
-        if not b.active or b.account.days_past_due(self.env.now) < \
-                self.config.billing.chargeoff_dpd:
+        dpd = b.account.days_past_due(self.env.now) if b.active else 0
+        if not b.active or dpd < self.config.billing.chargeoff_dpd:
             return
         u = self.draws["recovery"][:, b.slot]
         f = b.file
@@ -288,7 +288,8 @@ class ReferencePath:
         self.cohort_chargeoff_count[b.onboard_month] += 1
         if self.vehicle is not None:
             self.vehicle.on_charge_off(b, m, out)
-        self._trace_event(b, "charge_off", m, written_off=out.principal + out.fee)
+        self._trace_event(b, "charge_off", m, {"dpd_at_charge_off": dpd},
+                          written_off=out.principal + out.fee)
         if b.slot in self.traced:  # the account's own recoveries, for its story
             self.closed[b.slot] = (b, self.recovery.one_account(
                 m, out.recovery, out.principal + out.fee, out.channel))
@@ -418,13 +419,15 @@ class ReferencePath:
         for slot in sorted(self.closed):
             b, own = self.closed[slot]
             for event, cents in own.story_events(m):
-                self._trace_event(b, event, m, **cents)
+                self._trace_event(b, event, m, None, **cents)
 
-    def _trace_event(self, b: Borrower, event: str, month: int, **cents: int) -> None:
+    def _trace_event(self, b: Borrower, event: str, month: int,
+                     days: dict[str, int] | None = None, **cents: int) -> None:
         """Append ``b``'s state after ``event`` when ``b`` is traced (``cents``: amounts of
-        the event, e.g. ``paid``)."""
+        the event, e.g. ``paid``; ``days``: its numbers of days, e.g. ``dpd_at_charge_off``)."""
         if b.slot in self.traced:
-            self.trace.append(trace_row(self.path, b, self.env.now, month, event, **cents))
+            self.trace.append(trace_row(self.path, b, self.env.now, month, event, days,
+                                        **cents))
 
 
 def simulate_reference(config: RunConfig, seed: int, path: int,

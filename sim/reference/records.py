@@ -113,10 +113,11 @@ def roll_matrices(rows: list[MonthEnd]) -> tuple[list[list[int]], list[list[int]
 
 
 def trace_row(path: int, b: Borrower, day: float, month: int, event: str,
-              **cents: float) -> dict:
+              days: dict[str, int] | None = None, **cents: float) -> dict:
     """One row of a borrower's story: the state after ``event`` (money in currency units),
     with the event's amounts given in ``cents`` (``bill``, ``fee``, ``paid``, ``expense``...)
-    in currency units too."""
+    in currency units too, and its numbers of days given in ``days`` (``dpd_at_charge_off``)
+    as they are."""
     acct = b.account
     row = {"path": path, "borrower": b.slot, "day": day, "month": month, "event": event,
            "type": b.type_name, "income": b.income, "employed": b.employed,
@@ -126,4 +127,5 @@ def trace_row(path: int, b: Borrower, day: float, month: int, event: str,
            "re_aged": acct.reaged_month >= 0, "active": b.active,
            "months_unemployed": b.months_unemployed}
     row.update({k: v / 100.0 for k, v in cents.items()})
+    row.update(days or {})
     return row
