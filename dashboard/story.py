@@ -19,6 +19,7 @@ import pandas as pd
 
 from sim.ledger import DAYS_PER_MONTH
 from sim.reference import stored_run_replay, trace_borrower
+from sim.reference.trace import missed_and_cured
 from sim.store import MANIFEST
 
 ROUTINE_EVENTS = ("statement", "due_date", "purchase", "charge_off", "hardship", "recovery",
@@ -107,11 +108,33 @@ def _expense_events(trace: pd.DataFrame, t: np.ndarray,
             for i in np.flatnonzero(expense > 0)]
 
 
+def _payment_events(trace: pd.DataFrame, t: np.ndarray,
+                    dpd: np.ndarray) -> list[tuple[float, str, str, float]]:
+    """A ``missed payment`` event at each due date that left something unpaid (what was
+    due, what was paid, and the days past due after it: a bill unpaid on its due date is
+    late from the next day), and a ``cure`` at each payment that left nothing overdue
+    (:func:`sim.reference.trace.missed_and_cured`)."""
+    missed, cured = missed_and_cured(trace)
+    paid = (np.nan_to_num(trace["paid"].to_numpy(float)) if "paid" in trace
+            else np.zeros(len(trace)))
+    rows = []
+    for i in np.flatnonzero(missed):
+        late = (f"{dpd[i]:.0f} days past due" if dpd[i] > 0
+                else "past due from the next day")
+        rows.append((t[i], "missed payment",
+                     f"{trace['owed'].iloc[i]:,.0f} due, {paid[i]:,.0f} paid; {late}", dpd[i]))
+    for i in np.flatnonzero(cured):
+        rows.append((t[i], "cure", f"paid {paid[i]:,.0f}, nothing left overdue, after "
+                     f"{dpd[i - 1]:.0f} days past due", 0.0))
+    return rows
+
+
 def story_events(trace: pd.DataFrame) -> pd.DataFrame:
     """The turning points of a trace, one row each.
 
     Kinds: ``limit increase`` / ``limit cut`` (the limit changed), ``job loss`` /
-    ``re-employment``, ``sudden expense`` (a statement row's ``expense``), ``contact`` (a
+    ``re-employment``, ``sudden expense`` (a statement row's ``expense``), ``missed
+    payment`` (a due date that left something unpaid), ``contact`` (a
     collection action: any event not in :data:`ROUTINE_EVENTS`), ``hardship`` (the account
     was re-aged: its overdue bills cancelled and its balance restructured), ``cure`` (days
     past due back to 0 from above 0 by payment: contractually current too, so a re-age is
@@ -147,9 +170,7 @@ def story_events(trace: pd.DataFrame) -> pd.DataFrame:
                          at if at is not None else dpd[i - 1]))
     contractual = (trace["contractual_dpd"].to_numpy(float) if "contractual_dpd" in trace
                    else dpd)
-    for i in np.flatnonzero((dpd[1:] == 0) & (dpd[:-1] > 0) & active[1:]) + 1:
-        if contractual[i] == 0:
-            rows.append((t[i], "cure", f"cured from {dpd[i - 1]:.0f} dpd", 0.0))
+    rows += _payment_events(trace, t, dpd)
     for i in np.flatnonzero(trace["event"].to_numpy() == "hardship"):
         before = dpd[i - 1] if i else 0.0
         when = f"re-aged at {before:.0f} dpd" if before > 0 else "plan agreed while current"

@@ -446,10 +446,12 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
 
 
 def cmd_trace(args: argparse.Namespace) -> int:
+    import numpy as np
     import pandas as pd
 
     from sim.config import load_config
     from sim.reference import stored_run_replay, trace_borrower
+    from sim.reference.trace import missed_and_cured
     from sim.settings import configure, traced_run_refusal
     from sim.shipped import resolve_config
     from sim.store import MANIFEST, PROGRESS, load_run, resolve_run
@@ -488,9 +490,12 @@ def cmd_trace(args: argparse.Namespace) -> int:
     trace = pd.DataFrame(rows)
     cols = ["day", "event", "employed", "income", "savings", "score", "limit", "balance",
             "dpd", "contractual_dpd", "re_aged", "active"]
-    cols += [c for c in ("bill", "fee", "expense", "paid", "purchase", "written_off",
+    cols += [c for c in ("bill", "fee", "expense", "owed", "paid", "purchase", "written_off",
                          "dpd_at_charge_off", "recovered", "sale_proceeds")
              if c in trace.columns]
+    missed, cured = missed_and_cured(trace)  # said in the event's cell
+    trace["event"] = (trace["event"] + np.where(missed, ": missed", "")
+                      + np.where(cured, ": cured", ""))
     kind = trace["type"].iloc[0] if "type" in trace.columns else "unknown"
     table = Table(title=f"borrower {args.borrower}, repayment type '{kind}' "
                         f"(repayment.types), path {args.path}, seed {seed}")

@@ -291,7 +291,7 @@ class PathSimulation:
         self.last_due = out
         self.record_payment(out.paid_principal, out.paid_fee)
         # recorded before a re-age the due date may bring (the re-age is its own row)
-        self.record_trace("due_date", m, open_only=True, paid=out.paid)
+        self.record_trace("due_date", m, open_only=True, paid=out.paid, owed=out.owed)
         self.month.add("missed_payments", out.missed.sum())
         self.month.add("cures", out.cured.sum())
         self.month.add("bills_due", (out.owed > 0).sum())

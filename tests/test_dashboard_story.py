@@ -80,6 +80,25 @@ def test_a_charged_off_borrowers_story_gives_the_days_past_due_at_the_charge_off
     assert label.startswith(f"charged off at {int(trace.loc[i, 'dpd_at_charge_off'])} dpd: ")
 
 
+def test_a_missed_payment_and_its_cure_are_in_the_story():
+    """A due date paying 0 of a 319 bill is a missed payment (late from the next day); a
+    month later 638 is due and 0 paid (30 days past due); a payment on a collector's call
+    clears both: a cure."""
+    trace = _trace([
+        {"day": 0, "event": "statement", "bill": 319.0},
+        {"day": 20.5, "owed": 319.0, "paid": 0.0},
+        {"day": 30, "event": "statement", "dpd": 10, "bill": 638.0},
+        {"day": 50.5, "owed": 638.0, "paid": 0.0, "dpd": 30},
+        {"day": 55.75, "event": "paid_on_contact", "paid": 638.0, "dpd": 0},
+        {"day": 80.5, "owed": 319.0, "paid": 319.0},
+    ])
+    events = story_events(trace).query("kind != 'contact'")
+    assert list(zip(events["t"] * 30, events["kind"], events["label"], strict=True)) == [
+        (20.5, "missed payment", "319 due, 0 paid; past due from the next day"),
+        (50.5, "missed payment", "638 due, 0 paid; 30 days past due"),
+        (55.75, "cure", "paid 638, nothing left overdue, after 30 days past due")]
+
+
 def test_a_plan_agreed_while_current_is_not_called_a_re_age_at_0_dpd():
     trace = _trace([
         {"day": 0, "contractual_dpd": 0, "balance": 600.0},

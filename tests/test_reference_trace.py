@@ -69,6 +69,34 @@ def test_a_storys_balance_moves_only_by_what_its_rows_say(book_trace):
     assert (amounts.loc[amounts["event"] == "statement", "fee"] > 0).any()
 
 
+def test_a_due_dates_row_says_what_was_due_and_a_missed_one_is_marked(book_trace):
+    """What is due at a due date (``owed``) is the statement's bill less what collections
+    took since; a due date paying less is a missed payment, and past due from the next day
+    (so reported at 0 days past due on the day when the bill was the only one unpaid)."""
+    from sim.reference.trace import missed_and_cured
+
+    checked = missed_seen = late_from_tomorrow = 0
+    for _, story in book_trace.groupby("borrower"):
+        story = story.reset_index(drop=True)
+        missed, cured = missed_and_cured(story)
+        for i in story.index[story["event"] == "due_date"]:
+            statement = story.loc[: i - 1][story.loc[: i - 1, "event"] == "statement"]
+            if statement.empty:
+                continue
+            j = statement.index[-1]
+            since = story.loc[j + 1: i - 1, "paid"].fillna(0.0).sum() if "paid" in story else 0
+            assert story.loc[i, "owed"] == pytest.approx(story.loc[j, "bill"] - since, abs=0.005)
+            checked += 1
+            assert missed[i] == (story.loc[i, "paid"] < story.loc[i, "owed"])
+            missed_seen += missed[i]
+            late_from_tomorrow += missed[i] and story.loc[i, "dpd"] == 0
+        assert not (missed & (story["event"] != "due_date").to_numpy()).any()
+        assert (story.loc[cured, "dpd"] == 0).all()
+        assert story.loc[cured, "event"].isin(["due_date", "paid_on_contact",
+                                               "promise_kept"]).all()
+    assert checked > 500 and missed_seen > 20 and late_from_tomorrow > 10
+
+
 def test_the_borrowers_worth_a_story_are_what_their_stories_show(book_trace):
     """trace --examples lists borrowers by outcome from the vectorised engine; each one's
     story (the reference engine's) shows that outcome, and every borrower has one."""

@@ -13,6 +13,7 @@ MARKERS = {
     "contact": ("circle", theme.PRIMARY),
     "limit increase": ("triangle-up", theme.POSITIVE),
     "limit cut": ("triangle-down", theme.NEGATIVE),
+    "missed payment": ("circle-x", theme.NEGATIVE),
     "cure": ("star", theme.POSITIVE),
     "hardship": ("square", theme.SECONDARY),
     "hardship plan repaid": ("square-open", theme.POSITIVE),

@@ -323,7 +323,8 @@ class ReferencePath:
         if out.cured:
             self.desk.count_cure(out.dpd)
         if b.active:  # a charged-off account has no due date
-            self._trace_event(b, "due_date", m, paid=out.paid)  # before a re-age it may bring
+            # before a re-age it may bring; what was due, to tell a missed payment
+            self._trace_event(b, "due_date", m, paid=out.paid, owed=out.owed)
         self.desk.after_due_date(b, m, out.paid, out.missed)
 
     def _after_due_date(self, m: int) -> None:

@@ -13,8 +13,15 @@ story in a whole-book reference run.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import numpy as np
+
 from sim.config import RunConfig
 from sim.reference.engine import ReferencePath, simulate_reference
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def collector_call_days(config: RunConfig, seed: int, path: int, borrower: int
@@ -76,8 +83,9 @@ def trace_borrower(config: RunConfig, seed: int, path: int, borrower: int, *,
     after the event (see :func:`sim.reference.records.trace_row`); rows come only from
     events that happened to this borrower: a statement (with the bill, ``bill``, the
     fees it added to the balance, ``fee``, and the month's sudden expense taken from
-    savings, ``expense``, 0 when none) and due date every month from onboarding until a
-    charge-off, a purchase in the months they bought something (never
+    savings, ``expense``, 0 when none) and due date (what was due, ``owed``: every
+    unpaid bill, this month's too, and what was paid, ``paid``) every month from onboarding
+    until a charge-off, a purchase in the months they bought something (never
     one of 0), a row per collection contact, a ``paid_on_contact`` row when a contact brings
     a payment and a ``promise_kept`` row when a promised payment arrives, a ``hardship`` row
     per re-age (after the due date's row when it follows a due date) and a ``charge_off``
@@ -117,3 +125,31 @@ def stored_run_replay(manifest: dict) -> tuple[RunConfig, int, int]:
     from sim.config import load_config
 
     return load_config(manifest["config"]), int(manifest["seed"]), int(manifest.get("paths", 1))
+
+
+def missed_and_cured(trace: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows of one borrower's trace (in time order) are a missed payment, which a cure.
+
+    Missed: a due date at which something stayed unpaid, ``paid`` below ``owed`` (a
+    payment in part is a miss too, as the platform counts it; none in a trace without
+    ``owed``). Cured: the row's payment left nothing past due on an account that was
+    (``dpd`` from above 0 to 0), open and contractually current too (a re-age reports an
+    account current without collecting what is due: never a cure).
+
+    Returns:
+        Two boolean arrays of the trace's length.
+    """
+    n = len(trace)
+    missed = np.zeros(n, dtype=bool)
+    if "owed" in trace:
+        due = (trace["event"] == "due_date").to_numpy()
+        owed = np.nan_to_num(trace["owed"].to_numpy(float))
+        paid = np.nan_to_num(trace["paid"].to_numpy(float)) if "paid" in trace else 0.0
+        missed = due & (owed > paid)
+    dpd = trace["dpd"].to_numpy(float)
+    contractual = (trace["contractual_dpd"].to_numpy(float) if "contractual_dpd" in trace
+                   else dpd)
+    cured = np.zeros(n, dtype=bool)
+    cured[1:] = ((dpd[1:] == 0) & (dpd[:-1] > 0) & trace["active"].to_numpy(bool)[1:]
+                 & (contractual[1:] == 0))
+    return missed, cured
