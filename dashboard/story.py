@@ -22,11 +22,13 @@ from sim.reference import stored_run_replay, trace_borrower
 from sim.reference.trace import missed_and_cured
 from sim.store import MANIFEST
 
-ROUTINE_EVENTS = ("statement", "due_date", "purchase", "charge_off", "hardship", "recovery",
-                  "debt_sale")
+REAGE_EVENTS = ("hardship", "arrangement_reage")
+"""Trace events of a re-age: a hardship plan, and a kept collector's arrangement re-aged."""
+ROUTINE_EVENTS = ("statement", "due_date", "purchase", "charge_off", *REAGE_EVENTS,
+                  "recovery", "debt_sale")
 """Trace events that are not collection contacts (statement and due date rows come every
 month until a charge-off, purchase rows in the months the borrower bought; charge-off and
-hardship rows only for the borrower they happen to, recovery and debt-sale rows after their
+re-age rows only for the borrower they happen to, recovery and debt-sale rows after their
 charge-off); any other event is a collection contact."""
 
 
@@ -129,14 +131,48 @@ def _payment_events(trace: pd.DataFrame, t: np.ndarray,
     return rows
 
 
+def _reage_why(trace: pd.DataFrame, i: int, dpd: np.ndarray, missed: np.ndarray) -> str:
+    """How re-age row ``i`` came about, in a student's words: the days past due before it,
+    or a bill missed that very due date (a re-age at a due date follows its row), or, for a
+    hardship plan away from a due date, the early-warning team's offer."""
+    event = trace["event"].iloc[i]
+    after_miss = i > 0 and trace["day"].iloc[i - 1] == trace["day"].iloc[i] and missed[i - 1]
+    before = dpd[i - 1] if i else 0.0
+    if event == "arrangement_reage":
+        why = "re-aged after keeping up a collector's payment arrangement"
+        if before > 0:
+            return f"{why}, at {before:.0f} days past due"
+        return f"{why}, on the day a bill fell due and was not paid in full"
+    if before > 0:
+        return f"asked for hardship at {before:.0f} days past due"
+    if after_miss:
+        return "asked for hardship on the day the bill fell due and could not be paid"
+    return "offered a hardship plan before the due date (early warning) and took it"
+
+
+def _reage_events(trace: pd.DataFrame, t: np.ndarray, dpd: np.ndarray,
+                  contractual: np.ndarray) -> list[tuple[float, str, str, float]]:
+    """A ``hardship`` or ``arrangement re-age`` event at each re-age: why, the balance
+    restructured, and the contractual days past due it leaves."""
+    missed, _ = missed_and_cured(trace)
+    rows = []
+    for i in np.flatnonzero(trace["event"].isin(REAGE_EVENTS).to_numpy()):
+        kind = str(trace["event"].iloc[i]).replace("_reage", " re-age")
+        rows.append((t[i], kind, f"{_reage_why(trace, int(i), dpd, missed)}: balance "
+                     f"{trace['balance'].iloc[i]:,.0f} restructured into a new plan, reported "
+                     f"current; contractually {contractual[i]:.0f} days past due", dpd[i]))
+    return rows
+
+
 def story_events(trace: pd.DataFrame) -> pd.DataFrame:
     """The turning points of a trace, one row each.
 
     Kinds: ``limit increase`` / ``limit cut`` (the limit changed), ``job loss`` /
     ``re-employment``, ``sudden expense`` (a statement row's ``expense``), ``missed
     payment`` (a due date that left something unpaid), ``contact`` (a
-    collection action: any event not in :data:`ROUTINE_EVENTS`), ``hardship`` (the account
-    was re-aged: its overdue bills cancelled and its balance restructured), ``cure`` (days
+    collection action: any event not in :data:`ROUTINE_EVENTS`), ``hardship`` /
+    ``arrangement re-age`` (the account was re-aged: its unpaid bills cancelled and its
+    balance restructured), ``cure`` (days
     past due back to 0 from above 0 by payment: contractually current too, so a re-age is
     never a cure),
     ``hardship plan repaid`` (contractual days past due back to 0 after a re-age) and
@@ -171,12 +207,7 @@ def story_events(trace: pd.DataFrame) -> pd.DataFrame:
     contractual = (trace["contractual_dpd"].to_numpy(float) if "contractual_dpd" in trace
                    else dpd)
     rows += _payment_events(trace, t, dpd)
-    for i in np.flatnonzero(trace["event"].to_numpy() == "hardship"):
-        before = dpd[i - 1] if i else 0.0
-        when = f"re-aged at {before:.0f} dpd" if before > 0 else "plan agreed while current"
-        rows.append((t[i], "hardship", f"{when}: balance "
-                     f"{trace['balance'].iloc[i]:,.0f} restructured, contractually "
-                     f"{contractual[i]:.0f} dpd", dpd[i]))
+    rows += _reage_events(trace, t, dpd, contractual)
     repaid = (contractual[1:] == 0) & (contractual[:-1] > dpd[:-1]) & (dpd[1:] == 0) & active[1:]
     for i in np.flatnonzero(repaid) + 1:
         rows.append((t[i], "hardship plan repaid",

@@ -1187,9 +1187,10 @@ class HardshipConfig(_Model):
     enabled: bool = Field(True, description="Whether hardship requests are granted.")
     request_prob: Prob = Field(
         0.3,
-        description="Monthly probability that an eligible delinquent borrower asks. Modelling "
-        "choice (behaviour, no published figure): 0.3 a month means most eligible borrowers "
-        "ask within a few months of the income drop.",
+        description="Monthly probability that an eligible borrower asks, right after a due "
+        "date that left a bill unpaid (an older one, or only that day's: before the account "
+        "is counted past due). Modelling choice (behaviour, no published figure): 0.3 a "
+        "month means most eligible borrowers ask within a few months of the income drop.",
     )
     income_drop: Prob = Field(
         0.3, description="Eligible when income is this share or more below permanent income "

@@ -299,7 +299,8 @@ class PathSimulation:
         self.month.add("limit_cuts", out.limit_cuts)
         self.early_warning.on_due(m, out.missed)
         self.collections.count_cures(out.days_past_due[out.cured])
-        self.restructured(m, self.collections.reage_arrangements(m, out.paid, out.missed))
+        self.restructured(m, self.collections.reage_arrangements(m, out.paid, out.missed),
+                          "arrangement_reage")
         self.restructured(m, self.collections.hardship_requests(self.n, m))
         self.collections.refresh(self.n, m)
 
@@ -380,15 +381,16 @@ class PathSimulation:
         else:
             self.restructured(m, self.collections.offer_hardship(m, flagged.index))
 
-    def restructured(self, m: int, out: Restructured) -> None:
+    def restructured(self, m: int, out: Restructured, event: str = "hardship") -> None:
         """Pass on accounts re-aged in month ``m``: a new plan replaces a terminated
-        contract, the listeners hear of the principal's change, the traced see it."""
+        contract, the listeners hear of the principal's change, the traced see it (as
+        ``event``: ``hardship``, or ``arrangement_reage`` for a kept arrangement's)."""
         if out.index.size == 0:
             return
         self.platform.accelerated[out.index] = False
         for listener in self.listeners:
             listener.on_restructure(out.index, out.before, out.after)
-        self.record_trace("hardship", m, only=out.index)
+        self.record_trace(event, m, only=out.index)
 
     def lender_view(self) -> LenderView:
         """What the lender sees of every account (the early-warning model's inputs)."""

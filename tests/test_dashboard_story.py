@@ -99,13 +99,28 @@ def test_a_missed_payment_and_its_cure_are_in_the_story():
         (55.75, "cure", "paid 638, nothing left overdue, after 30 days past due")]
 
 
-def test_a_plan_agreed_while_current_is_not_called_a_re_age_at_0_dpd():
+def test_hardship_asked_for_on_the_due_date_is_told_as_it_happened():
+    """Enrolled right after missing the bill due that day (0 days past due: late only from
+    the next day), the borrower asked for hardship on the day the bill fell due and could
+    not pay it; not 'a plan agreed while current'. Away from a due date (the early-warning
+    team's offer) the plan was offered before the due date."""
     trace = _trace([
-        {"day": 0, "contractual_dpd": 0, "balance": 600.0},
+        {"day": 0, "event": "statement", "contractual_dpd": 0, "balance": 600.0},
+        {"day": 20.5, "owed": 319.0, "paid": 0.0, "contractual_dpd": 0, "balance": 600.0},
         {"day": 20.5, "event": "hardship", "contractual_dpd": 0, "balance": 600.0},
     ])
     (label,) = story_events(trace).loc[lambda e: e["kind"] == "hardship", "label"]
-    assert label.startswith("plan agreed while current: balance 600 restructured")
+    assert label == ("asked for hardship on the day the bill fell due and could not be paid: "
+                     "balance 600 restructured into a new plan, reported current; "
+                     "contractually 0 days past due")
+    offered = _trace([{"day": 0, "event": "statement", "balance": 600.0},
+                      {"day": 15.5, "event": "hardship", "balance": 600.0}])
+    (label,) = story_events(offered).loc[lambda e: e["kind"] == "hardship", "label"]
+    assert label.startswith("offered a hardship plan before the due date (early warning)")
+    kept = trace.assign(event=[*trace["event"].iloc[:2], "arrangement_reage"])
+    (label,) = story_events(kept).loc[lambda e: e["kind"] == "arrangement re-age", "label"]
+    assert label.startswith("re-aged after keeping up a collector's payment arrangement, on "
+                            "the day a bill fell due and was not paid in full: ")
 
 
 def test_a_re_age_is_a_hardship_event_never_a_cure():
@@ -121,8 +136,9 @@ def test_a_re_age_is_a_hardship_event_never_a_cure():
     events = story_events(trace)
     assert list(zip(events["t"] * 30, events["kind"], strict=True)) == [
         (70.5, "hardship"), (190, "hardship plan repaid")]
-    assert events["label"].iloc[0] == ("re-aged at 60 dpd: balance 450 restructured, "
-                                       "contractually 60 dpd")
+    assert events["label"].iloc[0] == ("asked for hardship at 60 days past due: balance 450 "
+                                       "restructured into a new plan, reported current; "
+                                       "contractually 60 days past due")
 
 
 def test_a_re_aged_borrowers_story_shows_the_hardship_event():

@@ -140,6 +140,7 @@ def test_a_purchase_row_only_when_the_borrower_bought_something(book_trace):
 
 def test_contacts_only_while_the_borrower_is_past_due(book_trace):
     routine = {"statement", "due_date", "purchase", "charge_off", "hardship",
+               "arrangement_reage",
                "paid_on_contact", "promise_kept", "recovery", "debt_sale"}
     contacts = book_trace[~book_trace["event"].isin(routine)]
     assert len(contacts) > 0

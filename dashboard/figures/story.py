@@ -16,6 +16,7 @@ MARKERS = {
     "missed payment": ("circle-x", theme.NEGATIVE),
     "cure": ("star", theme.POSITIVE),
     "hardship": ("square", theme.SECONDARY),
+    "arrangement re-age": ("square-x", theme.SECONDARY),
     "hardship plan repaid": ("square-open", theme.POSITIVE),
     "charge-off": ("x", theme.NEGATIVE),
     "job loss": ("diamond", theme.NEGATIVE),

@@ -500,7 +500,8 @@ class Collections:
 
     # -- hardship --------------------------------------------------------------------------
     def hardship_requests(self, n: int, month: int) -> Restructured:
-        """After the due date: delinquent borrowers (of 0..n-1) whose income fell may be
+        """After the due date: borrowers (of 0..n-1) who left a bill unpaid (an older one,
+        or only the one due that day, not yet past due) and whose income fell may be
         re-aged. Returns the accounts re-aged."""
         idx = np.flatnonzero((self.ledger.oldest[:n] >= 0) & self.active[:n])
         return self._enrol(month, idx, self.col.hardship.request_prob)

@@ -401,7 +401,7 @@ class CollectionsDesk:
         last = b.account.reaged_month
         if (f.arrangement_streak >= rules.after_payments and missed and b.active
                 and (last < 0 or month - last >= rules.min_months_between)):
-            self.reage(b, month, 0)
+            self.reage(b, month, 0, "arrangement_reage")
             f.arrangement_streak = 0
             b.arrangement_until = -1
             self.counters["arrangement_reages"] += 1
@@ -421,8 +421,9 @@ class CollectionsDesk:
         b.file.hardship = True
         self.counters["hardship_enrolments"] += 1
 
-    def reage(self, b: Borrower, month: int, grace: int) -> None:
-        """Restructure the account (``hardship.term_months``); queue and promises end."""
+    def reage(self, b: Borrower, month: int, grace: int, event: str = "hardship") -> None:
+        """Restructure the account (``hardship.term_months``); queue and promises end.
+        ``event``: the trace's name of the re-age (``hardship``, ``arrangement_reage``)."""
         before = b.account.principal()
         b.account.restructure(month, grace, self.col.hardship.term_months)
         if self.on_reage is not None:  # billed fees become principal: the vehicle is told
@@ -430,4 +431,4 @@ class CollectionsDesk:
         b.accelerated = False  # a new plan replaces the terminated contract
         b.file.queued_since = -1
         b.file.promise_day = -1
-        self.on_trace(b, "hardship", month)
+        self.on_trace(b, event, month)

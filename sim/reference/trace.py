@@ -88,7 +88,8 @@ def trace_borrower(config: RunConfig, seed: int, path: int, borrower: int, *,
     until a charge-off, a purchase in the months they bought something (never
     one of 0), a row per collection contact, a ``paid_on_contact`` row when a contact brings
     a payment and a ``promise_kept`` row when a promised payment arrives, a ``hardship`` row
-    per re-age (after the due date's row when it follows a due date) and a ``charge_off``
+    per hardship plan and an ``arrangement_reage`` row per kept arrangement re-aged (each
+    after the due date's row when it follows a due date) and a ``charge_off``
     row when the account is charged off (what it wrote off, ``written_off``, and the days
     past due it was charged off at, ``dpd_at_charge_off``: the row's own ``dpd`` is the
     closed account's, 0); after it, the
