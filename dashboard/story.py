@@ -24,8 +24,11 @@ from sim.store import MANIFEST
 
 REAGE_EVENTS = ("hardship", "arrangement_reage")
 """Trace events of a re-age: a hardship plan, and a kept collector's arrangement re-aged."""
+CONTACT_PAYMENTS = {"paid_on_contact": "paid on a collection contact",
+                    "promise_kept": "paid as promised to a collector"}
+"""Trace events of a payment that a collection contact brought (not contacts themselves)."""
 ROUTINE_EVENTS = ("statement", "due_date", "purchase", "charge_off", *REAGE_EVENTS,
-                  "recovery", "debt_sale")
+                  "recovery", "debt_sale", *CONTACT_PAYMENTS)
 """Trace events that are not collection contacts (statement and due date rows come every
 month until a charge-off, purchase rows in the months the borrower bought; charge-off and
 re-age rows only for the borrower they happen to, recovery and debt-sale rows after their
@@ -110,6 +113,11 @@ def _expense_events(trace: pd.DataFrame, t: np.ndarray,
             for i in np.flatnonzero(expense > 0)]
 
 
+def _money(amount: float) -> str:
+    """An amount in currency units, whole, but in cents below 1 (0.04 paid is not 0)."""
+    return f"{amount:,.2f}" if 0 < abs(amount) < 1 else f"{amount:,.0f}"
+
+
 def _payment_events(trace: pd.DataFrame, t: np.ndarray,
                     dpd: np.ndarray) -> list[tuple[float, str, str, float]]:
     """A ``missed payment`` event at each due date that left something unpaid (what was
@@ -124,9 +132,14 @@ def _payment_events(trace: pd.DataFrame, t: np.ndarray,
         late = (f"{dpd[i]:.0f} days past due" if dpd[i] > 0
                 else "past due from the next day")
         rows.append((t[i], "missed payment",
-                     f"{trace['owed'].iloc[i]:,.0f} due, {paid[i]:,.0f} paid; {late}", dpd[i]))
+                     f"{_money(trace['owed'].iloc[i])} due, {_money(paid[i])} paid; {late}",
+                     dpd[i]))
+    to_collections = trace["event"].isin(list(CONTACT_PAYMENTS)).to_numpy() & ~cured
+    for i in np.flatnonzero(to_collections):  # a payment that cures is told as the cure
+        rows.append((t[i], "payment to collections",
+                     f"{CONTACT_PAYMENTS[trace['event'].iloc[i]]}: {_money(paid[i])}", dpd[i]))
     for i in np.flatnonzero(cured):
-        rows.append((t[i], "cure", f"paid {paid[i]:,.0f}, nothing left overdue, after "
+        rows.append((t[i], "cure", f"paid {_money(paid[i])}, nothing left overdue, after "
                      f"{dpd[i - 1]:.0f} days past due", 0.0))
     return rows
 

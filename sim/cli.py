@@ -275,7 +275,9 @@ def cmd_rolls(args: argparse.Namespace) -> int:
         rate = redefault_rates(run.portfolio, level)
         text = (f"{np.nanmean(rate):.1%}" if rate.notna().any()
                 else "n/a (no 12-month window closed)")
-        console.print(f"re-aged accounts {level}+ days past due or charged off within 12 months: "
+        # reaged_redefaulted_30 counts 31+ days past due: the 31-60 bucket and beyond
+        console.print(f"re-aged accounts {level + 1}+ days past due or charged off within 12 "
+                      "months: "
                       f"{text} (mean of {paths_text(int(rate.notna().sum()))})", highlight=False)
     console.print("The accounts and balance columns are what a row's rates are shares of: "
                   "the bucket's account-months (an account in the bucket at three month ends "
@@ -498,7 +500,8 @@ def cmd_trace(args: argparse.Namespace) -> int:
                       + np.where(cured, ": cured", ""))
     kind = trace["type"].iloc[0] if "type" in trace.columns else "unknown"
     table = Table(title=f"borrower {args.borrower}, repayment type '{kind}' "
-                        f"(repayment.types), path {args.path}, seed {seed}")
+                        f"(repayment.types), path {args.path}, seed {seed}",
+                  caption=TRACE_CAPTION)
     for c in cols:  # "contractual_dpd" over two lines: narrower columns, nothing cut
         table.add_column(c.replace("_", "\n"), justify="left" if c == "event" else "right",
                          no_wrap=True)
@@ -508,6 +511,18 @@ def cmd_trace(args: argparse.Namespace) -> int:
     whole = Console(width=1000).measure(table).maximum
     (console if console.is_terminal else Console(width=whole)).print(table)
     return 0
+
+
+TRACE_CAPTION = (
+    "Each row: the borrower's state after the event. day: days since the book opened (30 a "
+    "month). Money in currency units. savings below 0: debts elsewhere (overdraft, arrears, "
+    "family; docs/MODEL.md). dpd: days past due as reported; contractual dpd: as if never "
+    "re-aged. bill, fee: the statement's bill (all unpaid) and fees added. owed, paid: what "
+    "was due and paid at a due date ('missed': less than owed; a bill is past due from the "
+    "next day); paid also on a collection contact. written off, dpd at charge off: the "
+    "balance written off and its days past due then; recovered, sale proceeds: what the "
+    "closed account brought in.")
+"""The legend under ``creditsim trace``'s table."""
 
 
 def _trace_examples(config, seed: int, path: int) -> int:  # noqa: ANN001 - a RunConfig
@@ -670,14 +685,17 @@ def _print_rating_comparison(args: argparse.Namespace, a, b) -> None:  # noqa: A
 
 
 def _fmt(value: object, column: str = "") -> str:
-    """A trace cell: the day to two decimals, other numbers whole (currency units, score),
-    flags as yes/no, blank when the event does not set the column."""
+    """A trace cell: the day to two decimals, other numbers whole (currency units, score)
+    but amounts below 1 in cents (0.04, not 0), flags as yes/no, blank when the event does
+    not set the column."""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
         if value != value:
             return ""
-        return f"{value:.2f}" if column == "day" else f"{value:,.0f}"
+        if column == "day" or 0 < abs(value) < 1:  # cents: 0.04 recovered is not 0
+            return f"{value:,.2f}"
+        return f"{value:,.0f}"
     return str(value)
 
 

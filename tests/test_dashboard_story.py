@@ -221,3 +221,25 @@ def test_a_story_link_opens_on_its_borrower():
     assert inputs("") == inputs("?path=-1&borrower=1e9") == inputs("?borrower=" + "9" * 40) == (
         0, 0)
     assert inputs("?borrower=7&borrower=8") == (0, 7)
+
+
+def test_the_story_lines_are_in_time_order_with_contacts_counted_in_words():
+    """One contact is 'a collection contact'; a payment a contact brought is a payment, not
+    a contact; a month's contacts come after the missed payment that started them."""
+    from dashboard.pages.story import event_lines
+
+    trace = _trace([
+        {"day": 0, "event": "statement", "bill": 319.0},
+        {"day": 20.5, "owed": 319.0, "paid": 0.0},
+        {"day": 21.75, "event": "sms", "dpd": 1},
+        {"day": 22.75, "event": "paid_on_contact", "paid": 0.04, "dpd": 2},
+        {"day": 23.75, "event": "human", "dpd": 3},
+        {"day": 30, "event": "statement", "dpd": 10, "bill": 638.0},
+        {"day": 40.75, "event": "sms", "dpd": 20},
+    ])
+    assert event_lines(story_events(trace)) == [
+        "month 0.7: missed payment (319 due, 0 paid; past due from the next day)",
+        "month 0.7: 2 collection contacts from then to month 1 (sms 1, human 1)",
+        "month 0.8: payment to collections (paid on a collection contact: 0.04)",
+        "month 1.4: 1 collection contact from then to month 2 (sms 1)"]
+

@@ -225,6 +225,17 @@ def test_the_trace_command_tells_the_reference_engines_story(tmp_path, monkeypat
     assert "borrower 4" in out and "statement" in out and "due_date" in out
 
 
+def test_the_trace_table_shows_cents_of_small_amounts_and_says_what_its_columns_are():
+    """A recovery of 0.04 printed as 'recovered 0' looked like nothing recovered; the
+    columns' meaning (negative savings are debts elsewhere) is under the table."""
+    from sim.cli import TRACE_CAPTION, _fmt
+
+    assert [_fmt(v, "recovered") for v in (0.04, 0.0, 12.4, -0.5)] == ["0.04", "0", "12",
+                                                                      "-0.50"]
+    assert _fmt(20.5, "day") == "20.50"
+    assert "savings below 0: debts elsewhere" in TRACE_CAPTION
+
+
 def test_the_trace_command_prints_no_statement_after_the_charge_off(tmp_path, monkeypatch,
                                                                    capsys):
     path = tmp_path / "risky.yaml"
@@ -241,6 +252,7 @@ def test_the_trace_command_prints_no_statement_after_the_charge_off(tmp_path, mo
     after = [line.split("│")[2].strip() for line in lines[at + 1:] if line.startswith("│")]
     assert "recovery" in after and set(after) <= AFTER_CHARGE_OFF
     assert "recovered" in "".join(lines[:at])  # the column's header
+    assert "debts elsewhere" in "".join(lines[at:])  # the legend under the table
 
 
 def test_the_dashboard_story_is_the_reference_engines_trace():

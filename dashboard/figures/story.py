@@ -14,6 +14,7 @@ MARKERS = {
     "limit increase": ("triangle-up", theme.POSITIVE),
     "limit cut": ("triangle-down", theme.NEGATIVE),
     "missed payment": ("circle-x", theme.NEGATIVE),
+    "payment to collections": ("circle-open", theme.POSITIVE),
     "cure": ("star", theme.POSITIVE),
     "hardship": ("square", theme.SECONDARY),
     "arrangement re-age": ("square-x", theme.SECONDARY),

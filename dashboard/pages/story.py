@@ -64,7 +64,8 @@ def _event_items(events) -> list:
 
 
 def event_lines(events) -> list[str]:  # noqa: ANN001 - story_events' DataFrame
-    """The story's events as text, contacts grouped by month (``month 12: 9 contacts ...``)."""
+    """The story's events as text in time order, a month's collection contacts on one line
+    from the first (``month 12.7: 9 collection contacts from then to month 13 ...``)."""
     lines: list[tuple[float, str]] = []
     contacts = events[events["kind"] == "contact"]
     for r in events[events["kind"] != "contact"].itertuples(index=False):
@@ -72,7 +73,10 @@ def event_lines(events) -> list[str]:  # noqa: ANN001 - story_events' DataFrame
     for month, group in contacts.groupby(contacts["t"].astype(int)):
         counts = group["label"].value_counts()
         detail = ", ".join(f"{label} {n}" for label, n in counts.items())
-        lines.append((float(month), f"month {month}: {len(group)} collection contacts ({detail})"))
+        many = "contact" if len(group) == 1 else "contacts"
+        first = float(group["t"].min())  # after the missed payment, before what they brought
+        lines.append((first, f"month {first:.1f}: {len(group)} collection {many} from then "
+                             f"to month {month + 1} ({detail})"))
     lines.sort(key=lambda x: x[0])
     return [text for _, text in lines]
 
