@@ -232,6 +232,51 @@ def story_events(trace: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values("t", kind="stable").reset_index(drop=True)
 
 
+def deal_events(holding: dict | None, trace: pd.DataFrame) -> pd.DataFrame:
+    """The account and the securitisation deal, from
+    :func:`sim.reference.trace.vehicle_holding`: at the cut-off whether its principal was in
+    the pool sold to the vehicle (and what share); at a charge-off while the deal runs, that
+    the vehicle's share of it is in the pool's defaults of deal period ``p`` (paid at the
+    end of month ``cutoff + p - 1``, time ``cutoff + p``); after the deal ended, that it no
+    longer touches the notes. Empty without a deal.
+
+    Returns:
+        Columns ``t, kind, label, dpd`` as :func:`story_events`.
+    """
+    rows: list[tuple[float, str, str, float]] = []
+    if holding is not None:
+        cutoff, share = holding["cutoff_month"], holding["cutoff_share"]
+        if share is not None and (trace["t"] <= cutoff).any():
+            told = (f"{share:.0%} of this account's principal sold to the securitisation "
+                    "vehicle" if share > 0 else "this account's balance was not in the pool "
+                    "sold to the securitisation vehicle")
+            rows.append((float(cutoff), "deal cut-off", told, 0.0))
+        rows += _deal_charge_off(holding)
+    return pd.DataFrame(rows, columns=["t", "kind", "label", "dpd"])
+
+
+def _deal_charge_off(holding: dict) -> list[tuple[float, str, str, float]]:
+    """The deal's part of the account's charge-off (none before the cut-off)."""
+    if holding["charge_off"] is None:
+        return []
+    month, share, principal = holding["charge_off"]
+    cutoff, ended = holding["cutoff_month"], holding["ended_period"]
+    period = month + 1 - cutoff  # the month's flows are deal period p's
+    if period < 1:
+        return []
+    t = month + 1.0  # the period's payment date, the month's end
+    if ended is not None and period > ended:
+        told = (f"the deal ended in period {ended} (month {cutoff + ended}): this loss no "
+                "longer touches the notes")
+    elif share > 0:
+        told = (f"the vehicle's {share:.0%} of the principal written off "
+                f"({share * principal:,.0f}) is in the pool's defaults of deal period "
+                f"{period}, paid at month {t:.0f}")
+    else:
+        told = "the vehicle held none of it: the platform's loss alone"
+    return [(t, "loss to the deal", told, 0.0)]
+
+
 @functools.lru_cache(maxsize=32)
 def stored_examples(folder: str, path: int) -> dict[str, list[int]]:
     """Borrowers worth a story on ``path`` of the run stored in ``folder``, by outcome
@@ -252,6 +297,11 @@ def stored_story(folder: str, path: int, borrower: int) -> tuple[pd.DataFrame, p
 
     ``folder`` must come from :meth:`dashboard.data.RunStore.folder` (a listed run).
     """
+    from sim.reference.trace import vehicle_holding
+
     manifest = json.loads((Path(folder) / MANIFEST).read_text())
     trace = borrower_trace(manifest, path, borrower)
-    return trace, story_events(trace)
+    cfg, seed = _replayed(manifest, path)
+    events = pd.concat([story_events(trace),
+                        deal_events(vehicle_holding(cfg, seed, path, borrower), trace)])
+    return trace, events.sort_values("t", kind="stable").reset_index(drop=True)

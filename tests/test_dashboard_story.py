@@ -243,3 +243,45 @@ def test_the_story_lines_are_in_time_order_with_contacts_counted_in_words():
         "month 0.8: payment to collections (paid on a collection contact: 0.04)",
         "month 1.4: 1 collection contact from then to month 2 (sms 1)"]
 
+
+
+def test_the_story_says_what_the_deal_held_of_the_account_and_when_its_loss_hit_the_pool():
+    from dashboard.story import deal_events
+
+    trace = _trace([{"day": 0}, {"day": 700}])
+    held = {"cutoff_month": 12, "cutoff_share": 0.62, "ended_period": None,
+            "charge_off": (25, 0.5, 1000.0)}
+    events = deal_events(held, trace)
+    assert list(zip(events["t"], events["kind"], events["label"], strict=True)) == [
+        (12.0, "deal cut-off", "62% of this account's principal sold to the securitisation "
+                               "vehicle"),
+        (26.0, "loss to the deal", "the vehicle's 50% of the principal written off (500) is "
+                                   "in the pool's defaults of deal period 14, paid at month 26")]
+    ended = deal_events({**held, "ended_period": 10}, trace)
+    assert ended["label"].iloc[1].startswith("the deal ended in period 10 (month 22): this loss "
+                                             "no longer touches the notes")
+    assert deal_events({**held, "charge_off": (8, 0.0, 10.0)}, trace)["kind"].tolist() == [
+        "deal cut-off"]  # charged off before the cut-off: no part of the deal
+    assert deal_events(None, trace).empty
+
+
+def test_the_vehicles_share_of_a_charge_off_is_in_its_periods_defaults():
+    """A charged-off account the vehicle held: its share of the principal written off is in
+    the pool's defaults of period month + 1 - cutoff_month (paid at that month's end)."""
+    from conftest import SMALL_DEAL
+
+    from sim.engine import simulate_path
+    from sim.reference.trace import vehicle_holding
+
+    config = load_config(small_config(SMALL_DEAL))
+    pool = simulate_path(config, 5, 0).pool
+    for who in notable_borrowers(config, 5, 0, each=40)["charged off"]:
+        held = vehicle_holding(config, 5, 0, who)
+        assert held is not None and 0 <= (held["cutoff_share"] or 0) <= 1
+        month, share, principal = held["charge_off"]
+        if share > 0 and month + 1 - held["cutoff_month"] >= 1:
+            period = month + 1 - held["cutoff_month"]
+            defaults = pool["defaults"][pool["period"] == period].item()
+            assert defaults >= share * principal - 0.01
+            return
+    pytest.skip("no charged-off account held by the vehicle among those looked at")

@@ -20,6 +20,8 @@ MARKERS = {
     "arrangement re-age": ("square-x", theme.SECONDARY),
     "hardship plan repaid": ("square-open", theme.POSITIVE),
     "charge-off": ("x", theme.NEGATIVE),
+    "deal cut-off": ("diamond-tall", theme.MUTED),
+    "loss to the deal": ("x-thin-open", theme.NEGATIVE),
     "job loss": ("diamond", theme.NEGATIVE),
     "sudden expense": ("hexagram", theme.NEGATIVE),
     "re-employment": ("diamond", theme.POSITIVE),

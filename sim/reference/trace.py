@@ -154,3 +154,55 @@ def missed_and_cured(trace: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     cured[1:] = ((dpd[1:] == 0) & (dpd[:-1] > 0) & trace["active"].to_numpy(bool)[1:]
                  & (contractual[1:] == 0))
     return missed, cured
+
+
+def vehicle_holding(config: RunConfig, seed: int, path: int, borrower: int) -> dict | None:
+    """What the securitisation vehicle held of ``borrower``'s account on path ``path``: None
+    without a deal.
+
+    One path of the vectorised engine with the deal (the replay has no vehicle: which
+    accounts it buys depends on the whole book). Returns ``cutoff_month`` (the month whose
+    end is the cut-off), ``cutoff_share`` (the fraction of the account's principal bought
+    then, 0 when none; None when the borrower was not yet onboarded), ``charge_off`` (None,
+    or ``(month, share, principal)``: the month of the charge-off, the vehicle's fraction
+    then and the principal written off, currency units) and ``ended_period`` (the deal
+    period in which it was called or reached its legal final, None when it ran to the
+    horizon). Period ``p`` is paid at the end of month ``cutoff_month + p - 1`` (months from
+    0, as the trace's ``month``).
+    """
+    if config.deal is None:
+        return None
+    from sim.engine import PathSimulation
+
+    simulation = PathSimulation(config, seed, path)
+    cutoff = config.deal.cutoff_month
+    facts: dict = {"cutoff_month": cutoff, "cutoff_share": None, "charge_off": None,
+                   "ended_period": None}
+
+    def at_cutoff(sim: PathSimulation):  # noqa: ANN202 - a SimPy process
+        yield sim.env.timeout(cutoff * 30 + 0.001)  # just after the cut-off's month end
+        if borrower < sim.n and sim.spv is not None:
+            facts["cutoff_share"] = float(sim.spv.share[borrower])
+
+    class Watcher:
+        """Reads the vehicle's fraction of the account as it is charged off."""
+
+        def on_charge_offs(self, month: int, out) -> None:  # noqa: ANN001
+            spv = simulation.spv
+            hit = np.flatnonzero(out.index == borrower)
+            if hit.size and spv is not None:
+                facts["charge_off"] = (month, float(spv.share[borrower]),
+                                       float(out.principal[hit[0]]) / 100.0)
+
+        def on_payments(self, *_args) -> None: ...  # noqa: ANN002
+        def on_purchases(self, *_args) -> None: ...  # noqa: ANN002
+        def on_restructure(self, *_args) -> None: ...  # noqa: ANN002
+
+    simulation.listeners.insert(0, Watcher())  # before the vehicle zeroes its fraction
+    simulation.extra_processes.append(at_cutoff)
+    result = simulation.run()
+    simulation.release()
+    if result.pool is not None:
+        sold = np.flatnonzero(result.pool["sold"] > 0)
+        facts["ended_period"] = int(result.pool["period"][sold[0]]) if sold.size else None
+    return facts
