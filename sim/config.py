@@ -1028,10 +1028,13 @@ class ChannelConfig(_Model):
     ``creditsim validate`` reproduce the published effects (docs/VALIDATION.md).
     """
 
-    cost: NonNeg = Field(0.0, le=10_000, description="Cost per action (currency units). "
-                         "Platform's cost, illustrative: a message a few cents (SMS 0.05, push "
-                         "and e-mail 0.01), an automated call 0.3, a collector's call 4 (a few "
-                         "minutes of a collector's paid time); the agency is paid by commission.")
+    cost: NonNeg = Field(0.0, le=10_000, description="Cost per action (currency units): "
+                         "the variable cost only. Platform's cost, illustrative: a message a few "
+                         "cents (SMS 0.05, push and e-mail 0.01), an automated call 0.3, a "
+                         "collector's call 0.3 (modelling choice: the line and dialler of a "
+                         "call, as an automated call's; the collector's paid time is the team's "
+                         "fixed cost, collections.collectors.monthly_cost, not counted again "
+                         "per call); the agency is paid by commission.")
     commission: Prob = Field(
         0.0, description="Share of the amount collected paid to the channel (agencies). "
         "Platform pricing, illustrative: 0.25 for the agency, paid only on what it collects."
@@ -1131,7 +1134,7 @@ class CapsConfig(_Model):
 
 
 class CollectorsConfig(_Model):
-    """The human collection team: a daily capacity of calls and a queue."""
+    """The human collection team: a daily capacity of calls, a queue and a monthly cost."""
 
     count: int = Field(
         10, ge=0, le=100_000,
@@ -1144,6 +1147,23 @@ class CollectorsConfig(_Model):
     priority: Literal["oldest_dpd", "largest_balance", "highest_expected_recovery"] = Field(
         "oldest_dpd", description="Which waiting account is called first (platform policy)."
     )
+    monthly_cost: NonNeg = Field(
+        5060.0, le=1e6,
+        description="Cost of one collector a month (currency units; US dollars at the "
+        "model's money scale, income.median_monthly), wages and the employer's other costs "
+        "(benefits, payroll taxes), booked at every month end of a path whose ladder works "
+        "(collections.enabled with a ladder), whether or not the calls are used: a salaried "
+        "team is a fixed cost (the portfolio's collector_cost, part of collection_cost). "
+        "Source: BLS Occupational Employment and Wage Statistics, May 2022, 43-3011 Bill "
+        "and Account Collectors: mean annual wage $42,820 (median $39,470); BLS Employer "
+        "Costs for Employee Compensation, June 2022: wages and salaries are 70.5 % of "
+        "private industry's compensation costs. 42,820 / 0.705 / 12 = 5,061, rounded.",
+    )
+
+    def team_cost_cents(self, works: bool) -> int:
+        """The team's cost for one month in integer cents: ``count x monthly_cost`` when
+        ``works`` (collections enabled with a ladder), else 0 (no team is employed)."""
+        return self.count * int(round(self.monthly_cost * 100)) if works else 0
 
 
 class LegalConfig(_Model):
@@ -1295,7 +1315,7 @@ def _default_channels() -> dict[str, ChannelConfig]:
             cost=0.3, decay_days=40,
             response={"reliable": 0.12, "disorganised": 0.45, "constrained": 0.06}),
         "human": ChannelConfig(
-            cost=4.0, decay_days=45, escalation=True, stretch_months=0.5, arrangement_months=12,
+            cost=0.3, decay_days=45, escalation=True, stretch_months=0.5, arrangement_months=12,
             promise_share=0.5, promise_keep=0.7,
             response={"reliable": 0.6, "disorganised": 0.6, "constrained": 0.6,
                       "unwilling": 0.3}),

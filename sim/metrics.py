@@ -24,7 +24,8 @@ Per-path measures (sums over the horizon):
   cohort's early misses make a spike in months 2-4 that is not a stress of the economy
   or of the policy
 * ``collection_cost`` = cost of every collection action, agency commissions on what
-  agencies collected before charge-off, and legal filing costs (currency units)
+  agencies collected before charge-off, the collectors' monthly cost (salaried: paid
+  whether or not their calls are used) and legal filing costs (currency units)
 * ``net_recovery`` = recoveries after charge-off (all channels and any debt sale) less
   the agency's commission on them and legal costs (currency units)
 * ``human_contact_share`` = borrowers ever called by a collector / borrowers onboarded

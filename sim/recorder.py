@@ -105,6 +105,7 @@ MONTHLY: dict[str, Column] = _declare(
     Column("collector_capacity", N, FLOW, "calls the collectors could make"),
     Column("collector_calls", N, FLOW, "calls the collectors made"),
     Column("collector_utilisation", R, Over.MEAN, "calls made / calls possible"),
+    Column("collector_cost", C, FLOW, "the collectors' pay and employer costs, used or not"),
     Column("queue_wait_days", Unit.DAYS, Over.MEAN, "mean wait of the accounts called"),
     Column("queue_length", N, STOCK, "accounts waiting for a collector at the month end"),
     Column("promises_made", N, FLOW, "promises to pay"),
@@ -116,7 +117,8 @@ MONTHLY: dict[str, Column] = _declare(
     Column("legal_costs", C, FLOW, "filing costs of court claims"),
     Column("max_contacts_day", N, Over.MAX, "most contacts of one account in a day"),
     Column("max_contacts_week", N, Over.MAX, "most contacts of one account in seven days"),
-    Column("collection_cost", C, FLOW, "every channel's cost and legal costs"),
+    Column("collection_cost", C, FLOW, "every channel's cost, the collectors' cost and "
+           "legal costs"),
     Column("human_contacted_ever", N, STOCK, "borrowers ever called by a collector"),
     # interventions (sim.agents.interventions)
     Column("ew_flagged", N, FLOW, "borrowers the early-warning model flagged"),

@@ -210,6 +210,21 @@ def test_collections_off_means_no_action_and_no_cost():
     assert m["collection_cost"].sum() == 0
 
 
+def test_the_team_is_paid_every_month_whether_or_not_it_calls():
+    """Collectors are salaried: count x monthly_cost a month, in collection_cost, used or
+    idle; no team without a working ladder."""
+    team = {"count": 4, "calls_per_day": 50, "monthly_cost": 1000.0}
+    m = simulate_path(config({"collectors": team}), 8, 0).monthly
+    assert np.all(m["collector_cost"] == 4 * 1000 * 100)  # cents, every month
+    parts = sum(m[f"cost_{ch}"] for ch in CHANNELS) + m["legal_costs"] + m["collector_cost"]
+    np.testing.assert_array_equal(m["collection_cost"], parts)
+    idle = simulate_path(config({"collectors": {**team, "calls_per_day": 0}}), 8, 0).monthly
+    assert idle["collector_calls"].sum() == 0
+    np.testing.assert_array_equal(idle["collector_cost"], m["collector_cost"])
+    off = simulate_path(config({"enabled": False, "collectors": team}), 8, 0).monthly
+    assert off["collector_cost"].sum() == 0
+
+
 def test_books_still_balance_with_collection_payments():
     m = simulate_path(config(), 6, 0).monthly
     closing = m["opening_balance"] + m["new_purchases"] + m["fees_billed"] - m["payments"] \

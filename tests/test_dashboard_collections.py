@@ -68,11 +68,13 @@ def test_cure_rates_of_a_run(small_run):
 
 def test_net_recovery_is_money_back_minus_cost(collections_portfolio):
     net = agg.net_recovery(collections_portfolio).set_index("channel")
-    totals = collections_portfolio.groupby("path")[["recoveries_human", "cost_human"]].sum()
+    totals = collections_portfolio.groupby("path")[["recoveries_human", "cost_human",
+                                                    "collector_cost"]].sum()
     back = totals["recoveries_human"]
     if "collected_human" in collections_portfolio:
         back = back + collections_portfolio.groupby("path")["collected_human"].sum()
-    assert net.loc["human", "net"] == pytest.approx((back - totals["cost_human"]).mean())
+    cost = totals["cost_human"] + totals["collector_cost"]  # the team is the channel's cost
+    assert net.loc["human", "net"] == pytest.approx((back - cost).mean())
     assert net.loc["human", "has_recoveries"]
 
 
@@ -82,6 +84,19 @@ def test_agency_money_after_charge_off_is_net_of_its_commission():
                       "recovery_commission": [0.0, 25.0]})
     row = agg.net_recovery(p).set_index("channel").loc["agency"]
     assert (row["recoveries"], row["cost"], row["net"]) == (130.0, 35.0, 95.0)
+
+
+def test_the_collectors_cost_is_the_human_channels_whether_or_not_they_call():
+    p = pd.DataFrame({"path": [0, 0, 1, 1], "month": [0, 1, 0, 1],
+                      "cost_human": [1.0, 0.0, 3.0, 0.0], "collected_human": [50.0] * 4,
+                      "collector_cost": [100.0] * 4})
+    row = agg.net_recovery(p).set_index("channel").loc["human"]
+    assert (row["recoveries"], row["cost"], row["net"]) == (100.0, 202.0, -102.0)
+    cost = agg.channel_monthly(p, "cost_")
+    assert cost["human"].tolist() == [102.0, 100.0]
+    assert "collector_cost" in p and p["cost_human"].sum() == 4.0  # the input is untouched
+    idle = p.assign(cost_human=0.0, collected_human=0.0)
+    assert agg.channels(idle) == ["human"]
 
 
 def test_net_recovery_of_a_channel_without_money_back():

@@ -13,7 +13,7 @@ BOOK = {"initial_borrowers": 1500, "new_borrowers_per_month": 30, "horizon_month
 def test_policy_set_pairs_paths_and_narrows_the_interval():
     standard = {"name": "standard", "book": BOOK}
     aggressive = {"name": "aggressive", "book": BOOK, "collections": {
-        "collectors": {"count": 6},
+        "collectors": {"count": 12},  # two more than the default team: costs more
         "ladder": [{"channel": "sms", "from_dpd": 1, "to_dpd": 59, "every_days": 1},
                    {"channel": "human", "from_dpd": 5, "to_dpd": 59, "every_days": 3},
                    {"channel": "agency", "from_dpd": 60, "to_dpd": 360, "every_days": 7}]}}

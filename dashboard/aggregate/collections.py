@@ -17,18 +17,36 @@ import pandas as pd
 from sim.rolls import WEIGHTS, transition_rates
 
 CHANNEL_PREFIXES = ("actions_", "cost_")
+TEAM_COST, TEAM_CHANNEL = "collector_cost", "human"
+"""The collectors' monthly cost (salaried, booked whether or not their calls are used) is
+the human channel's fixed cost: the dashboard adds it to ``cost_human`` wherever it shows
+a channel's cost."""
 
 
 def channels(portfolio: pd.DataFrame) -> list[str]:
     """Collection channels the run used: an ``actions_<channel>`` or ``cost_<channel>``
     column that is not zero on every path and month (an unused channel, e.g. e-mail when
-    the ladder has no e-mail step, takes no legend entry and no zero bar)."""
+    the ladder has no e-mail step, takes no legend entry and no zero bar); the human
+    channel too when only the collectors' cost (:data:`TEAM_COST`) is not zero."""
     found: dict[str, None] = {}
     for col in portfolio.columns:
         for prefix in CHANNEL_PREFIXES:
             if col.startswith(prefix) and portfolio[col].to_numpy().any():
                 found.setdefault(col[len(prefix):], None)
+        if col == TEAM_COST and portfolio[col].to_numpy().any():
+            found.setdefault(TEAM_CHANNEL, None)
     return list(found)
+
+
+def channel_costs(portfolio: pd.DataFrame) -> pd.DataFrame:
+    """``portfolio``'s ``cost_<channel>`` columns with the collectors' cost added to the
+    human channel's (a copy; ``portfolio`` itself when the run recorded no team cost)."""
+    if TEAM_COST not in portfolio:
+        return portfolio
+    out = portfolio.copy()
+    human = f"cost_{TEAM_CHANNEL}"
+    out[human] = out.get(human, 0.0) + out[TEAM_COST]
+    return out
 
 
 def has_collections(portfolio: pd.DataFrame) -> bool:
@@ -37,11 +55,14 @@ def has_collections(portfolio: pd.DataFrame) -> bool:
 
 
 def channel_monthly(portfolio: pd.DataFrame, prefix: str) -> pd.DataFrame:
-    """Mean across paths per month of ``<prefix><channel>`` for every channel.
+    """Mean across paths per month of ``<prefix><channel>`` for every channel (for
+    ``cost_``, the human channel's includes the collectors' cost: :func:`channel_costs`).
 
     Returns:
         Index ``month``; one column per channel that has a ``prefix`` column.
     """
+    if prefix == "cost_":
+        portfolio = channel_costs(portfolio)
     cols = [f"{prefix}{c}" for c in channels(portfolio) if f"{prefix}{c}" in portfolio]
     out = portfolio.groupby("month")[cols].mean()
     out.columns = [c[len(prefix):] for c in cols]
@@ -82,7 +103,8 @@ def net_recovery(portfolio: pd.DataFrame) -> pd.DataFrame:
     borrowers who would have paid anyway. ``recoveries_<channel>``: money recovered
     after charge-off on the accounts of that channel (the agency's placements), when
     recorded. Cost: the channel's action costs and commissions (``cost_<channel>``),
-    plus, for the agency, its commission on recoveries after charge-off
+    plus, for the human channel, the collectors' monthly cost (:data:`TEAM_COST`), and for
+    the agency, its commission on recoveries after charge-off
     (``recovery_commission``). Sums per path, then the mean and 5th-95th percentiles
     across paths. A channel with no attributed money counts its cost only
     (``has_recoveries`` is False).
@@ -91,7 +113,7 @@ def net_recovery(portfolio: pd.DataFrame) -> pd.DataFrame:
         Columns ``channel, recoveries, cost, net, p5, p95, has_recoveries``.
     """
     rows = []
-    totals = portfolio.groupby("path").sum(numeric_only=True)
+    totals = channel_costs(portfolio).groupby("path").sum(numeric_only=True)
     zero = pd.Series(0.0, index=totals.index)
     for ch in channels(portfolio):
         got = [f"{p}{ch}" for p in RECOVERED_PREFIXES if f"{p}{ch}" in totals]

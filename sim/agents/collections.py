@@ -235,8 +235,9 @@ class Collections:
         team = self.col.collectors
         # the team works shifts only when there is a ladder to work (an empty ladder has no
         # collectors' capacity, as in the reference engine)
-        self.daily_calls = (team.count * team.calls_per_day
-                            if self.col.enabled and self.col.ladder else 0)
+        works = bool(self.col.enabled and self.col.ladder)
+        self.daily_calls = team.count * team.calls_per_day if works else 0
+        self.team_cost = team.team_cost_cents(works)  # cents a month, used or not
         self.rules = ladder_rules(self, DAYS_PER_MONTH)  # :meth:`daily` sizes it to its days
         self.reset_month()
 
@@ -266,14 +267,18 @@ class Collections:
         return MappingProxyType(c)
 
     def month_record(self, n: int) -> dict[str, float]:
-        """The month's counters plus utilisation, mean wait and the queue at month end."""
+        """The month's counters plus utilisation, mean wait, the queue at month end and
+        the team's cost (``collector_cost``, cents: salaried, booked whether or not its
+        calls were used)."""
         c: dict[str, float] = dict(self.counters)
         cap, calls = c["collector_capacity"], c["collector_calls"]
         c["collector_utilisation"] = calls / cap if cap else 0.0
         waited = c.pop("queue_wait_days_total")
         c["queue_wait_days"] = waited / calls if calls else 0.0
         c["queue_length"] = self.queue_length()
-        c["collection_cost"] = sum(c[f"cost_{ch}"] for ch in CHANNELS) + c["legal_costs"]
+        c["collector_cost"] = self.team_cost
+        c["collection_cost"] = (sum(c[f"cost_{ch}"] for ch in CHANNELS) + c["legal_costs"]
+                                + c["collector_cost"])
         c["human_contacted_ever"] = int(self.human_ever[:n].sum())
         s = self.state
         # decay * count + 0 is decay * count: only the accounts with a row add contacts

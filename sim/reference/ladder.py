@@ -108,6 +108,9 @@ class CollectionsDesk:
                            for ch, p in zip(CHANNELS, self.params, strict=True)}
         team = col.collectors
         self.daily_calls = team.count * team.calls_per_day if col.enabled else 0
+        # the team is paid each month the ladder works (the engine starts its shifts only
+        # with a ladder), whether or not its calls are used
+        self.team_cost = team.team_cost_cents(bool(self.steps))
         self.team = simpy.Container(env, capacity=max(self.daily_calls, 1), init=0)
         self.calls = calls
         self.calls_from = math.inf  # replay: the day from which ``calls`` answer the queue
@@ -133,7 +136,8 @@ class CollectionsDesk:
         self.counters = c
 
     def month_record(self, borrowers: list[Borrower], month: int) -> dict[str, float]:
-        """The month's counters, utilisation, mean wait and the queue at the month end."""
+        """The month's counters, utilisation, mean wait, the queue at the month end and the
+        team's salaried cost (``collector_cost``, cents)."""
         c = self.counters
         for day in [d for d in self.day_stats if d < (month + 1) * DAYS_PER_MONTH]:
             contacted, most_today, most_week = self.day_stats.pop(day)
@@ -146,7 +150,9 @@ class CollectionsDesk:
         waited = c.pop("queue_wait_days_total")
         c["queue_wait_days"] = waited / calls if calls else 0.0
         c["queue_length"] = sum(b.file.queued_since >= 0 for b in borrowers)
-        c["collection_cost"] = sum(c[f"cost_{ch}"] for ch in CHANNELS) + c["legal_costs"]
+        c["collector_cost"] = self.team_cost
+        c["collection_cost"] = (sum(c[f"cost_{ch}"] for ch in CHANNELS) + c["legal_costs"]
+                                + c["collector_cost"])
         c["human_contacted_ever"] = sum(b.file.human_ever for b in borrowers)
         self.remember_contacts(borrowers)
         self.reset_month()
