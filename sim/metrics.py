@@ -61,6 +61,20 @@ KEY_METRICS = (
     "annualised_charge_off_rate", "borrower_default_rate", "peak_dpd30_rate",
     "collection_cost", "net_recovery", "human_contact_share", "loss_after_costs_rate",
 )
+BETTER: dict[str, int] = {
+    "cumulative_charge_off_rate": -1, "charge_off_rate_with_pipeline": -1,
+    "net_loss_rate": -1, "annualised_charge_off_rate": -1, "borrower_default_rate": -1,
+    "peak_dpd30_rate": -1, "loss_after_costs_rate": -1, "collection_cost": -1,
+    "intervention_cost": -1, "pipeline_charge_offs": -1,
+    "reaged_redefault_rate_30": -1, "reaged_redefault_rate_60": -1,
+    "recovery_rate": 1, "net_recovery": 1, "promise_kept_rate": 1, "early_warning_auc": 1,
+    "human_contact_share": 0, "hardship_enrolments": 0,
+}
+"""Which way each per-path measure is better for the lender: -1 lower is better (losses,
+costs, re-defaults), +1 higher is better (recoveries, kept promises, the early-warning
+model's AUC), 0 neither (a share of borrowers called or enrolled describes the policy; it
+is not good or bad in itself). Tranche losses (``note_loss_<note>``) are lower-better;
+a measure not listed has no direction (:func:`better_direction`)."""
 AMOUNT_METRICS = frozenset(c for c, unit in PATHS.columns if unit == "currency")
 """The per-path measures in currency units, as the run store declares the ``paths`` table
 (:data:`sim.tables.PATHS`); every other measure is a rate or share (:func:`format_metric`)."""
@@ -158,6 +172,25 @@ def format_metric(name: str, value: float | None, signed: bool = False) -> str:
     if signed:
         return f"{value * 100:{sign}.3f} pp"
     return f"{value:.3%}"
+
+
+def better_direction(metric: str) -> int:
+    """-1 when a lower value of ``metric`` is better, +1 when a higher one is, 0 when
+    neither (:data:`BETTER`; ``note_loss_<note>`` is -1; an unknown name is 0)."""
+    if metric.startswith("note_loss_"):
+        return -1
+    return BETTER.get(metric, 0)
+
+
+def verdict(metric: str, difference: float) -> str:
+    """``"better"``, ``"worse"`` or ``"neutral"``: what a difference B - A of ``metric``
+    means by its better direction (:func:`better_direction`). Zero, NaN or a metric with
+    no direction is ``"neutral"``; whether the difference is significant is the caller's
+    to judge."""
+    sign = better_direction(metric) * float(np.sign(difference))
+    if sign != sign or sign == 0:
+        return "neutral"
+    return "better" if sign > 0 else "worse"
 
 
 def comparison_metrics(paths_a: pd.DataFrame, paths_b: pd.DataFrame | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from dashboard.figures import compare as figs
 from dashboard.pages.compare import _warnings
@@ -49,6 +50,37 @@ def test_unpaired_runs_say_so_on_the_table():
     assert "different seeds (A: 1, B: 2)" in warning and "book.initial_borrowers" in warning
     assert all(r["significant"] == "n/a (n=3)" for r in figs.comparison_rows(result))
     assert "UNPAIRED" in figs.difference_chart(result, pairing.paired).layout.title.text
+
+
+def test_the_difference_chart_colours_better_and_worse_by_each_metrics_direction():
+    """A significant fall in recovery_rate is red (worse), a rise in human_contact_share
+    grey (neither), a fall in a loss rate green; the legend names the colours."""
+    from dashboard import theme
+
+    rows = [("net_loss_rate", -0.002, True), ("recovery_rate", -0.03, True),
+            ("human_contact_share", 0.1, True), ("peak_dpd30_rate", 0.001, False),
+            ("borrower_default_rate", 0.01, True)]
+    comparison = pd.DataFrame([{"metric": m, "difference": d, "ci_low": d - 0.0005,
+                                "ci_high": d + 0.0005, "significant": s}
+                               for m, d, s in rows])
+    fig = figs.difference_chart(comparison, paired=False)
+    colour = {y: t.marker.color for t in fig.data for y in t.y}
+    name = {y: t.name for t in fig.data for y in t.y}
+    label = figs.metric_label
+    assert colour[label("net_loss_rate")] == theme.POSITIVE
+    assert colour[label("recovery_rate")] == theme.NEGATIVE
+    assert colour[label("borrower_default_rate")] == theme.NEGATIVE
+    assert colour[label("human_contact_share")] == theme.NEUTRAL
+    assert colour[label("peak_dpd30_rate")] == theme.NEUTRAL  # not significant
+    assert name[label("recovery_rate")] == figs.VERDICT_NAMES["worse"] == \
+        "B worse (significant)"
+    assert {t.name for t in fig.data} == set(figs.VERDICT_NAMES.values())
+    assert figs.VERDICT_CAPTION in fig.layout.title.text
+    # the axis keeps the table's order (first metric at the top) across the traces
+    assert list(fig.layout.yaxis.categoryarray) == [label(m) for m, _, _ in rows[::-1]]
+    # each point keeps its own interval
+    worse = next(t for t in fig.data if t.name == figs.VERDICT_NAMES["worse"])
+    assert list(worse.error_x.array) == pytest.approx([0.05, 0.05])
 
 
 def test_the_table_downloads_as_the_commands_export(tmp_path, capsys):

@@ -87,6 +87,23 @@ def test_one_number_format_for_amounts_rates_and_missing_values():
     assert format_metric("net_loss_rate", float("nan")) == "n/a"
 
 
+def test_every_key_metric_says_which_way_is_better():
+    from sim.metrics import BETTER, KEY_METRICS, better_direction, verdict
+
+    assert set(KEY_METRICS) <= set(BETTER)
+    assert better_direction("net_loss_rate") == -1 and better_direction("recovery_rate") == 1
+    assert better_direction("human_contact_share") == 0
+    assert better_direction("note_loss_junior") == -1
+    assert better_direction("no_such_metric") == 0
+    assert verdict("loss_after_costs_rate", -0.001) == "better"
+    assert verdict("recovery_rate", -0.01) == "worse"  # a fall in recoveries is worse
+    assert verdict("net_recovery", 5.0) == "better"
+    assert verdict("collection_cost", 5.0) == "worse"
+    assert verdict("human_contact_share", 0.1) == "neutral"
+    assert verdict("net_loss_rate", 0.0) == "neutral"
+    assert verdict("net_loss_rate", float("nan")) == "neutral"
+
+
 def test_comparison_metrics_add_the_tranche_losses_both_runs_have():
     a = pd.DataFrame(columns=["path", "note_loss_A", "note_loss_B"])
     b = pd.DataFrame(columns=["path", "note_loss_A"])

@@ -9,7 +9,7 @@ from dashboard import theme
 from dashboard.aggregate.portfolio import SERIES
 from dashboard.figures.common import add_fan, empty_figure, new_figure
 from sim.compare import Pairing, false_discovery_note, significance_text
-from sim.metrics import format_metric
+from sim.metrics import format_metric, verdict
 
 METRIC_LABELS = {
     "cumulative_charge_off_rate": "Cumulative charge-off rate",
@@ -59,10 +59,28 @@ def compare_fan(fans_a: pd.DataFrame, fans_b: pd.DataFrame, series: str,
     return fig
 
 
+VERDICT_COLOURS = {"better": theme.POSITIVE, "worse": theme.NEGATIVE, "neutral": theme.NEUTRAL}
+VERDICT_NAMES = {
+    "better": "B better (significant)",
+    "worse": "B worse (significant)",
+    "neutral": "not significant, or neither better nor worse",
+}
+"""Legend entries of the difference chart's colours: better or worse by the metric's
+direction (:func:`sim.metrics.verdict`), grey when not judged significant or when the
+metric has no better direction (a share such as ``human_contact_share``)."""
+VERDICT_CAPTION = ("green: B better, red: B worse (significant, by each metric's better "
+                   "direction); grey: not significant or no better direction")
+
+
 def difference_chart(comparison: pd.DataFrame, paired: bool = True) -> go.Figure:
     """Difference B - A of each rate metric with its 95 % confidence interval.
 
-    Amount metrics (costs) are left to the table, as they do not share the axis.
+    A difference judged significant is green when B is better and red when B is worse,
+    by the metric's better direction (:data:`sim.metrics.BETTER`: a fall in a loss rate
+    is better, a fall in ``recovery_rate`` worse); grey when it is not significant or
+    neither direction of the metric is better (``human_contact_share``). The legend and
+    a subtitle say so. Amount metrics (costs) are left to the table, as they do not
+    share the axis.
 
     Args:
         comparison: :func:`sim.compare.paired_comparison` output (fractions).
@@ -71,25 +89,29 @@ def difference_chart(comparison: pd.DataFrame, paired: bool = True) -> go.Figure
     if comparison.empty:
         return empty_figure("nothing to compare", "Paired differences")
     df = comparison.iloc[::-1]
-    df = df[[is_rate(m) for m in df["metric"]]]
+    df = df[[is_rate(m) for m in df["metric"]]].reset_index(drop=True)
     labels = [metric_label(m) for m in df["metric"]]
     diff = df["difference"].to_numpy() * 100
-    judged = [_judged(s) for s in df["significant"]]
-    colours = [theme.NEGATIVE if s and d > 0 else theme.POSITIVE if s else theme.NEUTRAL
-               for s, d in zip(judged, diff, strict=True)]
+    verdicts = [verdict(m, d) if _judged(s) else "neutral"
+                for m, d, s in zip(df["metric"], df["difference"], df["significant"],
+                                   strict=True)]
     kind = "Paired" if paired else "UNPAIRED (Welch)"
-    fig = new_figure(f"{kind} difference B - A per metric, with 95 % confidence interval",
-                     "B - A (percentage points)", "", unit="", height=360)
-    fig.add_trace(go.Scatter(
-        x=diff, y=labels, mode="markers",
-        name="paired difference" if paired else "difference (unpaired interval)",
-        marker={"color": colours, "size": 10},
-        error_x={"type": "data", "symmetric": False,
-                 "array": df["ci_high"].to_numpy() * 100 - diff,
-                 "arrayminus": diff - df["ci_low"].to_numpy() * 100,
-                 "color": theme.INK, "thickness": 1.5},
-        hovertemplate="%{y}: %{x:+.3f} pp<extra></extra>",
-    ))
+    fig = new_figure(f"{kind} difference B - A per metric, with 95 % confidence interval"
+                     f"<br><sup>{VERDICT_CAPTION}</sup>",
+                     "B - A (percentage points)", "", unit="", height=380)
+    high, low = df["ci_high"].to_numpy() * 100 - diff, diff - df["ci_low"].to_numpy() * 100
+    for name in ("better", "worse", "neutral"):
+        rows = [i for i, v in enumerate(verdicts) if v == name]
+        if not rows:
+            continue
+        fig.add_trace(go.Scatter(
+            x=diff[rows], y=[labels[i] for i in rows], mode="markers",
+            name=VERDICT_NAMES[name], legendgroup=name,
+            marker={"color": VERDICT_COLOURS[name], "size": 10},
+            error_x={"type": "data", "symmetric": False, "array": high[rows],
+                     "arrayminus": low[rows], "color": theme.INK, "thickness": 1.5},
+            hovertemplate="%{y}: %{x:+.3f} pp<extra></extra>",
+        ))
     if paired and "unpaired_ci_low" in df:
         fig.add_trace(go.Scatter(
             x=diff, y=labels, mode="markers", name="unpaired 95 % CI (for contrast)",
@@ -102,6 +124,8 @@ def difference_chart(comparison: pd.DataFrame, paired: bool = True) -> go.Figure
         ))
     fig.add_vline(x=0, line={"color": theme.MUTED, "dash": "dot"})
     fig.update_xaxes(ticksuffix=" pp")
+    # the traces split the metrics by colour; the axis keeps the table's order
+    fig.update_yaxes(categoryorder="array", categoryarray=labels)
     fig.update_layout(hovermode="closest", margin={"l": 200})
     return fig
 
