@@ -551,6 +551,7 @@ def cmd_run_set(args: argparse.Namespace) -> int:
     from sim.exports import run_set_export
     from sim.metrics import small_sample_warning
     from sim.report import run_set_table
+    from sim.runinfo import set_overrides_text
     from sim.scenarios.policies import repeated_policies, run_policy_set_checked
     from sim.settings import configure
     from sim.shipped import resolve_config
@@ -578,7 +579,9 @@ def cmd_run_set(args: argparse.Namespace) -> int:
         raise ValueError(f"{exc}; the runs are stored: "
                          + ", ".join(str(r.path) for r in runs)) from None
     ref = runs[0].manifest
-    console.print(run_set_table(table, ref["name"], pairings, int(ref["paths"]), ref["seed"]))
+    changed = set_overrides_text([r.manifest for r in runs])  # --set, --deal
+    console.print(run_set_table(table, ref["name"], pairings, int(ref["paths"]), ref["seed"],
+                                "" if changed == "as configured" else changed))
     _warn(small_sample_warning(int(ref["paths"])))
     for r in runs:
         print(r.path)

@@ -217,6 +217,10 @@ RUN_SET_COLUMNS = (
     Column("policy_run", "policy run", "text", "the policy's run id"),
     Column("policy", "policy", "text", "the policy's config name"),
     METRIC, UNIT, *_difference_columns("reference", "policy"),
+    Column("reference_overrides", "reference overrides", "text", "config keys --set and "
+           "--deal changed from the reference's file (key=value, or 'as configured')"),
+    Column("policy_overrides", "policy overrides", "text", "config keys --set and --deal "
+           "changed from the policy's file (key=value, or 'as configured')"),
 )
 """``creditsim run-set``'s table: every policy against the reference."""
 
@@ -306,12 +310,15 @@ each note's losses, WAL, IRR and implied rating, and what the run's paths can te
 
 
 def run_facts(label: str, manifest: Mapping, folder: str | Path | None) -> list[tuple[str, str]]:
-    """The ``about`` sheet's lines on one run: id, what it ran, seed, paths, and its folder
+    """The ``about`` sheet's lines on one run: id, what it ran, every config change from its
+    file (``--set``, ``--deal``), seed, paths, and its folder
     when given (None: left out, as the dashboard's downloads leave the server's folders)."""
     from sim.runinfo import summarise_run
 
+    summary = summarise_run(dict(manifest))
     facts = [(label, str(manifest.get("run_id", ""))),
-             (f"{label}: config", summarise_run(dict(manifest)).label()),
+             (f"{label}: config", summary.label()),
+             (f"{label}: overrides", summary.overrides_text(None)),
              (f"{label}: seed", str(manifest.get("seed", ""))),
              (f"{label}: paths", str(manifest.get("paths", ""))),
              (f"{label}: created", str(manifest.get("created", ""))),
@@ -386,11 +393,18 @@ def run_set_export(table: pd.DataFrame, runs: Sequence, pairings: Mapping,  # no
                    command: str) -> Export:
     """``creditsim run-set``'s table: ``table`` and ``pairings`` of
     :func:`sim.scenarios.policies.run_policy_set_checked` of ``runs`` (the reference
-    first)."""
+    first), with each row's config changes (``reference_overrides``,
+    ``policy_overrides``: the manifests' ``overrides``, every one spelled out)."""
+    from sim.runinfo import summarise_run
+
     ids = {r.manifest["name"]: r.run_id for r in runs[1:]}
+    changed = {r.manifest["name"]: summarise_run(dict(r.manifest)).overrides_text(None)
+               for r in runs}
     out = _with_units(table)
     out.insert(0, "policy_run", [ids[p] for p in out["policy"]])
     out.insert(0, "reference_run", runs[0].run_id)
+    out["reference_overrides"] = changed[runs[0].manifest["name"]]
+    out["policy_overrides"] = [changed[p] for p in out["policy"]]
     facts = [*run_facts("reference", runs[0].manifest, runs[0].path)]
     for r in runs[1:]:
         facts += run_facts(f"policy {r.manifest['name']}", r.manifest, r.path)

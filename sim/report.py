@@ -96,11 +96,17 @@ def comparison_table(result: pd.DataFrame, pairing: Pairing, title: str) -> Tabl
 
 
 def run_set_table(table: pd.DataFrame, ref: str, pairings: dict[str, Pairing],
-                  n: int, seed: int) -> Table:
-    """Every policy of a set against the reference: one row per (policy, metric)."""
+                  n: int, seed: int, overrides: str = "") -> Table:
+    """Every policy of a set against the reference: one row per (policy, metric).
+
+    ``overrides``: what ``--set`` and ``--deal`` changed in the runs
+    (:func:`sim.runinfo.set_overrides_text`), put in the title so that two sets of the
+    same configs with different changes do not print the same title ("": left out).
+    """
     all_paired = all(p.paired for p in pairings.values())
     kind = "paired paths" if all_paired else "paths, NOT all paired (see the interval column)"
-    out = WholeTable(title=f"policies vs {ref} (n = {n} {kind}, seed {seed})",
+    changed = f"; {overrides}" if overrides else ""
+    out = WholeTable(title=f"policies vs {ref} (n = {n} {kind}, seed {seed}{changed})",
                      caption=false_discovery_note(table) or None, caption_justify="left")
     for c in ("policy", "metric", ref, "policy value", "difference", "95% CI", "interval",
               "significant"):

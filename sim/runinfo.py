@@ -11,6 +11,7 @@ when there is one.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,3 +134,17 @@ def summarise_run(manifest: dict) -> RunSummary:
         overrides=overrides, paths=_int(manifest.get("paths")) or 0,
         seed=_int(manifest.get("seed")),
     )
+
+
+def set_overrides_text(manifests: Sequence[Mapping], limit: int | None = OVERRIDES_SHOWN
+                       ) -> str:
+    """What ``--set`` and ``--deal`` changed in a set of runs, in one phrase: the shared
+    :meth:`RunSummary.overrides_text` when every run has the same (``overrides:
+    book.initial_borrowers=2000``, or ``as configured``), else each run's, by name
+    (``a: overrides: ...; b: as configured``). ``limit``: overrides spelled out per run
+    (None: all)."""
+    summaries = [summarise_run(dict(m)) for m in manifests]
+    texts = [s.overrides_text(limit) for s in summaries]
+    if len(set(texts)) <= 1:
+        return texts[0] if texts else "as configured"
+    return "; ".join(f"{s.name}: {t}" for s, t in zip(summaries, texts, strict=True))

@@ -263,3 +263,38 @@ def test_run_set_changes_every_policy_alike_with_set_and_deal(tmp_path, capsys):
         assert manifest["config"]["deal"] is None
         assert manifest["config_file"].endswith(name.name)
         assert manifest["overrides"]["book.initial_borrowers"] == 30
+
+
+def test_run_set_says_what_set_and_deal_changed_in_its_title_and_csv(tmp_path, capsys):
+    """Two sets of the same configs with different ``--set`` print different titles and
+    write CSVs that say what changed, not only different run ids."""
+    cfg = tmp_path / "a.yaml"
+    cfg.write_text(TINY.format(n=40))
+    other = tmp_path / "b.yaml"
+    other.write_text(TINY.format(n=40).replace("name: tiny", "name: other")
+                     + "collections: {collectors: {count: 5}}\n")
+    titles, changes = [], []
+    for n in (30, 35):
+        csv = tmp_path / f"set{n}.csv"
+        assert main(["run-set", str(cfg), str(other), "--paths", "1", "--quiet",
+                     "--set", f"book.initial_borrowers={n}", "--out", str(tmp_path / "runs"),
+                     "--csv", str(csv)]) == 0
+        out = flat(capsys.readouterr().out)
+        titles.append(out[out.index("policies vs"):out.index(")", out.index("seed"))])
+        back = pd.read_csv(csv)
+        changes.append((set(back["reference overrides"]), set(back["policy overrides"])))
+    assert titles == [f"policies vs tiny (n = 1 paired paths, seed 5; overrides: "
+                      f"book.initial_borrowers={n}" for n in (30, 35)]
+    assert changes == [({f"overrides: book.initial_borrowers={n}"},) * 2 for n in (30, 35)]
+
+
+def test_set_overrides_text_names_each_run_when_their_changes_differ():
+    from sim.runinfo import set_overrides_text
+
+    same = [{"name": n, "overrides": {"book.horizon_months": 12}} for n in ("a", "b")]
+    assert set_overrides_text(same) == "overrides: book.horizon_months=12"
+    mixed = [same[0], {"name": "b", "overrides": {}}]
+    assert set_overrides_text(mixed) == "a: overrides: book.horizon_months=12; b: as configured"
+    many = [{"name": "a", "overrides": {f"k{i}": i for i in range(6)}}]
+    assert set_overrides_text(many).endswith("2 more")
+    assert set_overrides_text(many, None).endswith("k5=5")
