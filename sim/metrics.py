@@ -41,6 +41,7 @@ Per-path measures (sums over the horizon):
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -158,20 +159,32 @@ def format_metric(name: str, value: float | None, signed: bool = False) -> str:
     and shares as percentages with three decimals (``0.303%``). ``signed`` marks a
     difference: ``+`` on positive values, and a difference of two rates in percentage
     points (``-0.041 pp``: 0.303 % less 0.344 %), not in %, which would read as a relative
-    change. A value that rounds to zero is shown unsigned (``0.000%``, never ``-0.000%``).
-    A missing or NaN value is ``n/a``.
+    change. A value that rounds to zero is shown unsigned (``0.000%``, never ``-0.000%``),
+    a difference of rates still in points (``0.000 pp``, as the rows beside it). A missing
+    or NaN value is ``n/a``.
     """
     if value is None or value != value:
         return "n/a"
     amount = name in AMOUNT_METRICS
-    if round(value, 0 if amount else 5) == 0:
-        value, signed = 0.0, False
     sign = "+" if signed else ""
+    if round(value, 0 if amount else 5) == 0:
+        value, sign = 0.0, ""
     if amount:
         return f"{value:{sign},.0f}"
     if signed:
         return f"{value * 100:{sign}.3f} pp"
     return f"{value:.3%}"
+
+
+def amounts_note(metrics: Iterable[str]) -> str:
+    """The caption line saying what the money rows of a table of ``metrics`` are: each
+    path's total over the horizon in currency units, the table's figures their mean (or
+    percentiles) across paths; "" when no metric is an amount (:data:`AMOUNT_METRICS`)."""
+    names = list(dict.fromkeys(m for m in metrics if m in AMOUNT_METRICS))
+    if not names:
+        return ""
+    return (f"{', '.join(names)}: currency units, each path's total over the horizon "
+            "(mean and interval across paths)")
 
 
 def better_direction(metric: str) -> int:

@@ -14,7 +14,7 @@ import pandas as pd
 from rich.table import Table
 
 from sim.compare import Pairing, false_discovery_note, significance_text
-from sim.metrics import format_metric, summarise
+from sim.metrics import amounts_note, format_metric, summarise
 from sim.richtables import WholeTable
 from sim.runinfo import summarise_run
 from sim.wording import paths_text
@@ -64,7 +64,8 @@ def summary_table(run, summary: pd.DataFrame | None = None) -> Table:  # noqa: A
         summary = summarise(run.paths)
     n = len(run.paths)
     table = WholeTable(title=f"{m['run_id']}  (n = {paths_text(n)}, seed {m['seed']})\n"
-                             f"{info.label()}")
+                             f"{info.label()}",
+                       caption=amounts_note(summary["metric"]) or None, caption_justify="left")
     table.add_column("metric")
     for c in ("n", "mean", "p5", "p50", "p95", "95% CI of mean"):
         table.add_column(c, justify="right")
@@ -75,6 +76,12 @@ def summary_table(run, summary: pd.DataFrame | None = None) -> Table:  # noqa: A
     return table
 
 
+def _caption(result: pd.DataFrame) -> str | None:
+    """A comparison's caption: what its money rows are, and how significance is judged."""
+    lines = [amounts_note(result["metric"]), false_discovery_note(result)]
+    return "\n".join(line for line in lines if line) or None
+
+
 def comparison_table(result: pd.DataFrame, pairing: Pairing, title: str) -> Table:
     """A comparison of two runs: A, B, B - A, its interval (paired or not, in the column
     name) and significance, with n of each run."""
@@ -83,7 +90,7 @@ def comparison_table(result: pd.DataFrame, pairing: Pairing, title: str) -> Tabl
     counts = (f"{pairs} paired paths" if pairing.paired
               else f"n = {paths_text(n_a)} in A, {n_b} in B")
     table = WholeTable(title=f"{title}  ({counts})\n{pairing.headline()}",
-                       caption=false_discovery_note(result) or None, caption_justify="left")
+                       caption=_caption(result), caption_justify="left")
     for c in ("metric", "A", "B", "B - A", pairing.interval_name, "significant"):
         table.add_column(c, justify="left" if c == "metric" else "right")
     n = min(n_a, n_b)
@@ -107,7 +114,7 @@ def run_set_table(table: pd.DataFrame, ref: str, pairings: dict[str, Pairing],
     kind = "paired paths" if all_paired else "paths, NOT all paired (see the interval column)"
     changed = f"; {overrides}" if overrides else ""
     out = WholeTable(title=f"policies vs {ref} (n = {n} {kind}, seed {seed}{changed})",
-                     caption=false_discovery_note(table) or None, caption_justify="left")
+                     caption=_caption(table), caption_justify="left")
     for c in ("policy", "metric", ref, "policy value", "difference", "95% CI", "interval",
               "significant"):
         out.add_column(c, justify="left" if c in ("policy", "metric") else "right")

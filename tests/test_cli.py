@@ -105,10 +105,12 @@ def test_compare_of_a_copy_of_a_run_shows_zero_differences(stored_run, tmp_path,
     assert set(rows) == set(KEY_METRICS)
     for metric, line in rows.items():
         cells = [c.strip() for c in line.strip("│").split("│")]
-        assert cells[3] in ("0.000%", "0"), metric  # a zero difference has no sign
-        assert cells[4] in ("[0.000%, 0.000%]", "[0, 0]"), metric
+        assert cells[3] in ("0.000 pp", "0"), metric  # a zero difference has no sign
+        assert cells[4] in ("[0.000 pp, 0.000 pp]", "[0, 0]"), metric
         assert cells[5] == "n/a (n=2)", metric  # two paths: significance not judged
         assert cells[1] == cells[2], metric
+    assert "collection_cost, net_recovery: currency units, each path's total over the " \
+        "horizon" in " ".join(captured.out.split())
 
 
 def test_compare_warns_when_seeds_differ(stored_run, tiny_yaml, tmp_path, capsys):

@@ -144,6 +144,21 @@ def test_recorded_overrides_are_shown_as_recorded():
     assert row["overrides"] == "book.horizon_months=36"
 
 
+def test_a_changed_runs_description_names_the_changes():
+    """Issue example: the runs page showed 'team of 3' for a run whose --set changed the
+    team."""
+    manifest = _manifest(overrides={"collections.collectors.count": 10},
+                         config_name="baseline", description="standard ladder (team of 3)")
+    row = runs.run_row(RunInfo.from_manifest("r1", manifest))
+    assert row["description"] == ("standard ladder (team of 3) (the config's file; this run "
+                                  "changed collections.collectors.count=10)")
+    ids = [c["id"] for c in runs.COLUMNS]
+    assert ids.index("overrides") == ids.index("description") + 1  # side by side
+    plain = runs.run_row(RunInfo.from_manifest("r1", _manifest(overrides={},
+                                                               config_name="baseline")))
+    assert plain["description"] == "the baseline"
+
+
 def test_an_old_manifest_without_config_still_lists(tmp_path):
     info = RunInfo.from_manifest("old", json.loads('{"name": "x", "paths": 3, "seed": 1}'))
     row = runs.run_row(info)

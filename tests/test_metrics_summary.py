@@ -81,10 +81,21 @@ def test_one_number_format_for_amounts_rates_and_missing_values():
     assert format_metric("net_loss_rate", 0.00303) == "0.303%"
     assert format_metric("note_loss_senior", -0.0001, True) == "-0.010 pp"  # a difference
     assert format_metric("recovery_rate", 0.0005, True) == "+0.050 pp"
-    assert format_metric("note_loss_senior", -1e-16, True) == "0.000%"  # no signed zero
+    assert format_metric("note_loss_senior", -1e-16, True) == "0.000 pp"  # no signed zero
+    assert format_metric("recovery_rate", 0.0, True) == "0.000 pp"  # points, as other rows
     assert format_metric("note_loss_senior", -1e-16) == "0.000%"
     assert format_metric("collection_cost", -0.4, True) == "0"
     assert format_metric("net_loss_rate", float("nan")) == "n/a"
+
+
+def test_money_rows_are_said_to_be_path_totals_over_the_horizon():
+    from sim.metrics import amounts_note
+
+    note = amounts_note(["net_loss_rate", "collection_cost", "net_recovery",
+                         "collection_cost"])
+    assert note.startswith("collection_cost, net_recovery: currency units, each path's "
+                           "total over the horizon")
+    assert amounts_note(["net_loss_rate"]) == ""
 
 
 def test_every_key_metric_says_which_way_is_better():

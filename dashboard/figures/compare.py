@@ -9,7 +9,7 @@ from dashboard import theme
 from dashboard.aggregate.portfolio import SERIES
 from dashboard.figures.common import add_fan, empty_figure, new_figure
 from sim.compare import Pairing, false_discovery_note, significance_text
-from sim.metrics import format_metric, verdict
+from sim.metrics import amounts_note, format_metric, verdict
 
 METRIC_LABELS = {
     "cumulative_charge_off_rate": "Cumulative charge-off rate",
@@ -176,6 +176,8 @@ def caption(comparison: pd.DataFrame, pairing: Pairing) -> str:
     r = comparison.iloc[0]
     fdr = false_discovery_note(comparison)
     fdr = f" {fdr[0].upper()}{fdr[1:]}" if fdr else ""
+    money = amounts_note(comparison["metric"])
+    fdr += f" Money rows ({money})." if money else ""
     if pairing.paired:
         return (f"{int(r['paths'])} paired paths. Intervals are paired t intervals of the "
                 "mean path-by-path difference (scipy.stats.ttest_rel); the unpaired one "

@@ -24,24 +24,33 @@ COLUMNS = [
     {"id": "book", "name": "book"},
     {"id": "horizon", "name": "horizon"},
     {"id": "deal", "name": "ABS deal"},
+    {"id": "description", "name": "config's description"},
     {"id": "overrides", "name": "changed from the config"},
     {"id": "paths", "name": "paths"},
     {"id": "seed", "name": "seed"},
     {"id": "created", "name": "created (UTC)"},
-    {"id": "description", "name": "config's description"},
     {"id": "run_id", "name": "run id (opens the run)"},
 ]
 
 
 def run_row(r: RunInfo) -> dict:
-    """One row of the run list; the run id links to the run's Portfolio page."""
+    """One row of the run list; the run id links to the run's Portfolio page.
+
+    The config's description is its file's ("team of 3"); when ``--set`` or ``--deal``
+    changed the config, the description says so and names the changes, which the next
+    column lists too, so that it is not read as what the run ran."""
     s = r.summary
     overrides = s.overrides_text(limit=8) if s else ""
+    changed = overrides.removeprefix("overrides: ")
+    description = r.description
+    if s and s.overrides:
+        description = (f"{description} (the config's file; this run changed {changed})"
+                       if description else f"changed: {changed}")
     return {
         "name": r.name, "book": s.book if s else "", "horizon": s.horizon if s else "",
-        "deal": s.deal if s else "", "overrides": overrides.removeprefix("overrides: "),
+        "deal": s.deal if s else "", "overrides": changed,
         "paths": r.paths, "seed": r.seed, "created": r.created.replace("T", " ")[:19],
-        "description": r.description,
+        "description": description,
         "run_id": dcc.Link(r.run_id, href=f"/portfolio?a={r.run_id}", className="run-link"),
     }
 
