@@ -147,19 +147,29 @@ def _not_a_section(model: type[BaseModel], loc: tuple) -> str:
     return f"must be a mapping of {whose} keys ({', '.join(section.model_fields)})"
 
 
+def _container_field(model: type[BaseModel], loc: tuple, origin: type) -> tuple[Any, tuple]:
+    """The field at key path ``loc`` below ``model`` and the arguments of its ``origin``
+    annotation (``dict``: key and value; ``list``: item), an optional one's too; ``(None,
+    ())`` when the field is not found or is not of that kind."""
+    parent = model if len(loc) == 1 else model_in(getattr(field_at(model, loc[:-1]),
+                                                           "annotation", None))
+    field = parent.model_fields.get(str(loc[-1])) if parent is not None and loc else None
+    ann = bare(field.annotation) if field is not None else None
+    ann = next((a for a in get_args(ann) if get_origin(bare(a)) is origin), ann)  # optional
+    if field is None or get_origin(bare(ann)) is not origin:
+        return None, ()
+    return field, get_args(bare(ann))
+
+
 def _not_a_mapping(model: type[BaseModel], loc: tuple) -> str:
     """What a mapping field at key path ``loc`` below ``model`` must be: what each key and
     each value is (``spending.plan_mix``: each key a whole number at least 0 and at most 12,
     each value a number ...) and its default, or the default's keys when its values are
     sections (``collections.channels``: sms, app_push, ...)."""
-    parent = model if len(loc) == 1 else model_in(getattr(field_at(model, loc[:-1]),
-                                                           "annotation", None))
-    field = parent.model_fields.get(str(loc[-1])) if parent is not None and loc else None
-    ann = bare(field.annotation) if field is not None else None
-    ann = next((a for a in get_args(ann) if get_origin(bare(a)) is dict), ann)  # optional
-    if field is None or get_origin(bare(ann)) is not dict:
+    field, args = _container_field(model, loc, dict)
+    if field is None:
         return "must be a mapping of keys to values, not a single value or a list"
-    key, value = get_args(bare(ann))
+    key, value = args
     text = (f"must be a mapping, not a single value or a list: each key {_kind_words(key)}, "
             f"each value {_kind_words(value)}")
     default = field.get_default(call_default_factory=True)
@@ -175,16 +185,11 @@ def _not_a_mapping(model: type[BaseModel], loc: tuple) -> str:
 def _not_a_list(model: type[BaseModel], loc: tuple) -> str:
     """What a list field at key path ``loc`` below ``model`` must be: what each item is
     (``collections.ladder``: each item a mapping with keys channel, from_dpd, ...) and how
-    many items its default has, or its default when short (``recovery.lag_curve``)."""
-    parent = model if len(loc) == 1 else model_in(getattr(field_at(model, loc[:-1]),
-                                                           "annotation", None))
-    field = parent.model_fields.get(str(loc[-1])) if parent is not None and loc else None
-    ann = bare(field.annotation) if field is not None else None
-    ann = next((a for a in get_args(ann) if get_origin(bare(a)) is list), ann)  # optional
-    if field is None or get_origin(bare(ann)) is not list:
+    many items its default has, or its default when short (``repayment.roll_chain.forward``)."""
+    field, args = _container_field(model, loc, list)
+    if field is None:
         return "must be a list of items (YAML: '- item' lines, or [a, b]), not a single value"
-    (item,) = get_args(bare(ann))
-    text = f"must be a list, not a single value or a mapping: each item {_kind_words(item)}"
+    text = f"must be a list, not a single value or a mapping: each item {_kind_words(args[0])}"
     default = field.get_default(call_default_factory=True)
     if not (isinstance(default, list) and default):
         return text
