@@ -106,9 +106,10 @@ SCALE = 1e9
 """Every path's cut-off pool is rescaled to this many currency units for the replay, so that
 one deal sized on it serves all paths (the terms are shares and rates, so the waterfall is
 scale-free); losses are scaled back to each path's own pool. The waterfall pays whole cents
-(docs/WATERFALL.md §5.11), so the scale is large: a cent of the replay is a thousandth of a
-cent or less of a path's pool (pools of up to 10 million), and the replay at 1x agrees with
-the run within the run's own rounding to the cent. At 1e9 currency units a pool is 1e11
+(docs/WATERFALL.md §5.11), so the scale is large: a cent of the replay is pool / 1e9 of a
+cent of a path's (a thousandth for a pool of a million, a twentieth for the Baitiao deal's
+50 million), and the replay at 1x agrees with the run within the run's own rounding to the
+cent. At 1e9 currency units a pool is 1e11
 cents, far below the 2^53 a float64 holds exactly."""
 
 

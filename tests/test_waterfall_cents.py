@@ -138,3 +138,34 @@ def test_every_amount_is_whole_cents_and_cash_is_conserved_exactly(case) -> None
     brought = np.concatenate([np.zeros((len(paths), 1)), carried[:, :-1]], axis=1) * active
     np.testing.assert_allclose(raw + brought, result.steps["collections"] + carried,
                                rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("implementation", ["sim.abs", "oracle"])
+def test_a_pdl_deal_repays_its_notes_from_principal_in_fractions_of_a_cent(
+        implementation: str) -> None:
+    """Notes A 800.07 and B 200.01 (0.8 and 0.2 of a pool of 1,000.0998, each rounded down)
+    with a PDL, no defaults: the pool pays 50.00499 a period and the rest in period 20. Each
+    period's principal funds are whole cents, and principal's fractions of a cent add up to
+    cents of later principal funds, so every note is repaid in full and loses nothing.
+    Rounding each period's principal down on its own instead stranded 0.08 on B, written
+    down at the end as a loss of a deal with no default."""
+    rows, pool = [], 1000.0998
+    for t in range(24):
+        principal = pool if t == 19 else min(pool, 50.00499)
+        rows.append((pool, pool * 0.015, principal, 0.0, 0.0))
+        pool = max(pool - principal, 0.0)
+    deal = Deal.model_validate({"notes": [{"name": "A", "size": 0.8, "coupon": 0.02},
+                                          {"name": "B", "size": 0.2, "coupon": 0.05}],
+                                "pdl": True})
+    if implementation == "oracle":
+        out = run_oracle(deal, [one_path(rows)])[0]
+        paid = [sum(p["notes"][n]["principal_paid"] for p in out) for n in "AB"]
+        lost = [sum(p["notes"][n]["writedown"] for p in out) for n in "AB"]
+        left = [out[-1]["notes"][n]["balance_end"] for n in "AB"]
+    else:
+        r = run_vectorised(deal, [one_path(rows)])
+        paid = r.notes["principal_paid"][0].sum(axis=0).tolist()
+        lost = r.notes["writedown"][0].sum(axis=0).tolist()
+        left = r.notes["balance_end"][0, -1].tolist()
+    assert paid == pytest.approx([800.07, 200.01], abs=1e-9)
+    assert lost == [0.0, 0.0] and left == [0.0, 0.0]

@@ -143,6 +143,8 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: 
     PDL = [0] * n_notes
     Z = _down(Fraction(res.initial_pct) * N0)  # §5.2: reserve at closing
     carry = Fraction(0)  # §5.11: the collections' fraction of a cent brought forward
+    carry_P = Fraction(0)  # §5.11: principal funds' own fraction (with a PDL)
+    carry_D = Fraction(0)  # §5.11: the defaults' fraction the PDL is not yet debited
     active = True
     ever_breached = False
     breached_prev = [False] * len(deal.triggers)
@@ -217,7 +219,10 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: 
         # §5.2.5 PDL debits of defaults (rounded down to the cent)
         pdl_debit = [0] * n_notes
         if deal.pdl:
-            pdl_debit = _debit_junior_first(_down(defaults), N, PDL)
+            raw_D = defaults + carry_D
+            debit_D = _down(raw_D)
+            carry_D = Fraction(0) if ending else max(raw_D - debit_D, Fraction(0))
+            pdl_debit = _debit_junior_first(debit_D, N, PDL)
             PDL = [PDL[k] + pdl_debit[k] for k in range(n_notes)]
         pdl_credit = [0] * n_notes
 
@@ -232,7 +237,13 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: 
             sale = max(price, sum(N) + sum(due))
         available = collected + sale + Z
         cash = available
-        PF = _down(principal) if (deal.pdl and not ending) else 0
+        PF = 0
+        if deal.pdl and not ending:  # principal's fractions add up to cents of PF (§5.11)
+            raw_P = principal + carry_P
+            PF = _down(raw_P)
+            carry_P = max(raw_P - PF, Fraction(0))
+        elif ending:
+            carry_P = Fraction(0)
         total_N = sum(N)
         # §5.2.8: the notes are paid down to the pool less its required OC
         oc_terms = deal.overcollateralisation

@@ -335,7 +335,7 @@ def note_metrics(result: WaterfallResult | pd.DataFrame) -> pd.DataFrame:
     n_paths, n_periods, n_notes = a["balance_begin"].shape
     original = a["balance_begin"][:, 0, :]
     writedown = a["writedown"].sum(axis=1)
-    lost = writedown > LOSS_EPSILON  # a cent or less is the float noise of the accruals
+    lost = writedown > LOSS_EPSILON  # a cent or less: rounding to the cent, not a loss
     inflows = np.moveaxis(a["interest_paid"] + a["principal_paid"], 1, 2)
     cashflows = np.concatenate([-original[:, :, None], inflows], axis=2)
     holder = np.full((n_paths, n_notes), np.nan)

@@ -95,6 +95,8 @@ from sim.kernels.waterfall_layout import (
     T_OC,
     T_POOL,
     Z_CARRY,
+    Z_DEFAULT_CARRY,
+    Z_PF_CARRY,
     Z_RESERVE,
 )
 from sim.kernels.waterfall_steps import _floor_cent, _max, _min, run_step
@@ -340,8 +342,12 @@ def _open(t, opts, params, xs, terms_p, state_k, state_p, flags_p, union, notes_
     _available(t, opts, params, xs, terms_p, flags_p[0], state_p, deal_out, scratch, bscratch,
                kscratch)
     if opts[O_PDL]:
+        wind = bscratch[B_WIND]
         for p in range(n_paths):
-            defaults = _floor_cent(xs[4][t, p]) if flags_p[0, p] else 0.0
+            # the defaults' fractions of a cent add up to cents of debit (§5.11)
+            raw = (xs[4][t, p] + state_p[Z_DEFAULT_CARRY, p]) if flags_p[0, p] else 0.0
+            defaults = _floor_cent(raw)
+            state_p[Z_DEFAULT_CARRY, p] = 0.0 if wind[p] else _max(raw - defaults, 0.0)
             _debit_pdl(t, p, defaults, state_k, notes_out, False)
             _eligible(p, opts[O_P2I], state_k, kscratch)
 
@@ -451,7 +457,13 @@ def _available(t, opts, params, xs, terms_p, act, state_p, deal_out, scratch, bs
         reserve = state_p[Z_RESERVE, p]
         cash[p] = collections + _max(-swap[p], 0.0) + sale + reserve
         state_p[Z_RESERVE, p] = 0.0
-        pf[p] = (0.0 if use_pa[p] else _floor_cent(principal)) if pdl else 0.0
+        pf[p] = 0.0
+        if pdl and not use_pa[p]:  # principal's fractions add up to cents of PF (§5.11)
+            raw = principal + state_p[Z_PF_CARRY, p]
+            pf[p] = _floor_cent(raw)
+            state_p[Z_PF_CARRY, p] = _max(raw - pf[p], 0.0)
+        elif wind[p]:
+            state_p[Z_PF_CARRY, p] = 0.0
         collected[p], drawn[p] = collections, reserve
     used[:] = 0.0
     _copy(cash, available)

@@ -59,13 +59,15 @@ N_BEGIN, N_COUPON, N_DUE, N_PAID, N_SHORT, N_PRIN, N_WD, N_END, N_DEBIT, N_CREDI
  D_DRAW) = range(19)
 F_REV, F_ACC, F_SEQ, F_BREACH, F_CALL, F_FINAL, F_ACTIVE = range(7)
 V_FEES, V_SWAP, V_INTEREST, V_CLEAR, V_REINVEST, V_PRINCIPAL, V_RESERVE, V_RESIDUAL = range(8)
-# per-path state rows (float): unpaid fees, unpaid swap, reserve, collections' sub-cent remainder
-Z_FEES, Z_SWAP, Z_RESERVE, Z_CARRY = range(4)
-N_PATH_STATE = 4
+# per-path state rows (float): unpaid fees, unpaid swap, reserve, the sub-cent remainders
+# carried of the collections, of principal funds and of the PDL's debit for defaults
+Z_FEES, Z_SWAP, Z_RESERVE, Z_CARRY, Z_PF_CARRY, Z_DEFAULT_CARRY = range(6)
+N_PATH_STATE = 6
 CENT_TOLERANCE = 1e-6
 """Cents: an amount within a millionth of a cent below a whole cent rounds down to that cent
-(docs/WATERFALL.md §5.11): the binary form of a rate such as 0.06 / 12 puts an exact product a
-few units in the last place below the cent it is."""
+(docs/WATERFALL.md §5.11): the binary form of a rate such as 0.15 / 12 puts an exact product a
+few units in the last place below the cent it is (0.15 / 12 x 10,000 cents is
+124.99999999999999)."""
 # options (int64 array)
 (O_LEGAL_FINAL, O_REVOLVING, O_PDL, O_SWAP, O_CALL, O_BASIS, O_STEP_DOWN_BREACH, O_P2I,
  O_CAPACITY, O_FLOATING, O_COMPOUNDING, O_DELINQUENCY, O_BASE, O_OC, O_CALL_PAR) = range(15)
