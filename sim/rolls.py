@@ -216,12 +216,16 @@ def charge_off_probabilities(rolls: pd.DataFrame, last_month: pd.Series,
     t = [ROLL_STATES.index(s) for s in TRANSIENT]
     q = rates[:, t][:, :, t]
     r = rates[:, t, ROLL_STATES.index("charged_off")]
-    system = np.eye(len(t)) - q
-    try:
-        a = np.linalg.solve(system, r[:, :, None])[:, :, 0]
-    except np.linalg.LinAlgError:  # a state that only stays: least squares per path
-        a = np.stack([np.linalg.lstsq(m, v, rcond=None)[0] for m, v in zip(system, r,
-                                                                          strict=True)])
+    # states from which no balance ever leaves for current or charged_off (a class that only
+    # moves among itself) are never absorbed: probability 0, and out of the system, which is
+    # then regular (every other state reaches an absorbing one)
+    leaves = rates[:, t][:, :, [ROLL_STATES.index("current"), ROLL_STATES.index("charged_off")]]
+    reach = leaves.sum(axis=2) > 0
+    for _ in range(len(t)):
+        reach = reach | ((q > 0) & reach[:, None, :]).any(axis=2)
+    q = np.where(reach[:, :, None], q, 0.0)
+    r = np.where(reach, r, 0.0)
+    a = np.linalg.solve(np.eye(len(t)) - q, r[:, :, None])[:, :, 0]
     back = np.empty_like(order)
     back[order] = np.arange(order.size)
     return pd.DataFrame(np.clip(a, 0.0, 1.0)[back], index=last_month.index,

@@ -145,3 +145,15 @@ def test_pipeline_on_a_simulated_book():
     assert (paths["pipeline_charge_offs"] <= owed + 1e-9).all()
     assert (paths["charge_off_rate_with_pipeline"]
             >= paths["cumulative_charge_off_rate"]).all()
+
+
+def test_a_state_that_is_never_absorbed_has_probability_zero():
+    """1-30 goes half to charged_off and half to 31-60, which only stays: 31-60 is never
+    charged off (0) and 1-30 is with probability 0.5 (least squares had given 0.4)."""
+    from sim.rolls import charge_off_probabilities
+
+    rolls = pd.DataFrame(_chain(0, 5, [
+        ("dpd_1_30", "charged_off", 50.0), ("dpd_1_30", "dpd_31_60", 50.0),
+        ("dpd_31_60", "dpd_31_60", 30.0)]))
+    a = charge_off_probabilities(rolls, pd.Series({0: 5})).loc[0]
+    assert a["dpd_1_30"] == pytest.approx(0.5) and a["dpd_31_60"] == 0.0
