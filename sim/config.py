@@ -1151,9 +1151,10 @@ class CollectorsConfig(_Model):
         5060.0, le=1e6,
         description="Cost of one collector a month (currency units; US dollars at the "
         "model's money scale, income.median_monthly), wages and the employer's other costs "
-        "(benefits, payroll taxes), booked at every month end of a path whose ladder works "
-        "(collections.enabled with a ladder), whether or not the calls are used: a salaried "
-        "team is a fixed cost (the portfolio's collector_cost, part of collection_cost). "
+        "(benefits, payroll taxes), booked at every month end of a path whose ladder calls "
+        "on the team (collections.enabled with a human rung on the ladder), whether or not "
+        "the calls are used: a salaried team is a fixed cost (the portfolio's "
+        "collector_cost, part of collection_cost). "
         "Source: BLS Occupational Employment and Wage Statistics, May 2022, 43-3011 Bill "
         "and Account Collectors: mean annual wage $42,820 (median $39,470); BLS Employer "
         "Costs for Employee Compensation, June 2022: wages and salaries are 70.5 % of "
@@ -1162,7 +1163,8 @@ class CollectorsConfig(_Model):
 
     def team_cost_cents(self, works: bool) -> int:
         """The team's cost for one month in integer cents: ``count x monthly_cost`` when
-        ``works`` (collections enabled with a ladder), else 0 (no team is employed)."""
+        ``works`` (:meth:`CollectionsConfig.employs_collectors`), else 0 (no team is
+        employed)."""
         return self.count * int(round(self.monthly_cost * 100)) if works else 0
 
 
@@ -1377,6 +1379,12 @@ class CollectionsConfig(_Model):
                 f"{', '.join(str(i + 1) for i in human)}); at most one step may use the "
                 "collectors: give it one from_dpd-to_dpd window (and every_days)")
         return self
+
+    def employs_collectors(self) -> bool:
+        """Whether the platform pays a collection team: collections on and a human rung on
+        the ladder. A ladder without one never calls on the collectors, so it pays none
+        whatever ``collectors.count`` says."""
+        return self.enabled and any(step.channel == "human" for step in self.ladder)
 
     def stretch_by_channel(self) -> tuple[float, ...]:
         """``stretch_months`` of each channel of :data:`CHANNELS`, in that order (0 for a

@@ -223,6 +223,9 @@ def test_the_team_is_paid_every_month_whether_or_not_it_calls():
     np.testing.assert_array_equal(idle["collector_cost"], m["collector_cost"])
     off = simulate_path(config({"enabled": False, "collectors": team}), 8, 0).monthly
     assert off["collector_cost"].sum() == 0
+    no_rung = [{"channel": "sms", "from_dpd": 1, "to_dpd": 60, "every_days": 3}]
+    unused = simulate_path(config({"ladder": no_rung, "collectors": team}), 8, 0).monthly
+    assert unused["collector_cost"].sum() == 0  # no rung calls on the team: none is employed
 
 
 def test_books_still_balance_with_collection_payments():

@@ -108,9 +108,9 @@ class CollectionsDesk:
                            for ch, p in zip(CHANNELS, self.params, strict=True)}
         team = col.collectors
         self.daily_calls = team.count * team.calls_per_day if col.enabled else 0
-        # the team is paid each month the ladder works (the engine starts its shifts only
-        # with a ladder), whether or not its calls are used
-        self.team_cost = team.team_cost_cents(bool(self.steps))
+        # the team is paid each month when a rung calls on it, whether or not its calls are
+        # used
+        self.team_cost = team.team_cost_cents(col.employs_collectors())
         self.team = simpy.Container(env, capacity=max(self.daily_calls, 1), init=0)
         self.calls = calls
         self.calls_from = math.inf  # replay: the day from which ``calls`` answer the queue
