@@ -265,13 +265,15 @@ def _deal_charge_off(holding: dict) -> list[tuple[float, str, str, float]]:
     if period < 1:
         return []
     t = month + 1.0  # the period's payment date, the month's end
+    # months as the other pages count them (from 0): period p is paid at the end of month
+    # cutoff + p - 1
     if ended is not None and period > ended:
-        told = (f"the deal ended in period {ended} (month {cutoff + ended}): this loss no "
-                "longer touches the notes")
+        told = (f"the deal ended in period {ended} (paid at the end of month "
+                f"{cutoff + ended - 1}): this loss no longer touches the notes")
     elif share > 0:
         told = (f"the vehicle's {share:.0%} of the principal written off "
                 f"({share * principal:,.0f}) is in the pool's defaults of deal period "
-                f"{period}, paid at month {t:.0f}")
+                f"{period}, paid at the end of month {month}")
     else:
         told = "the vehicle held none of it: the platform's loss alone"
     return [(t, "loss to the deal", told, 0.0)]

@@ -256,10 +256,11 @@ def test_the_story_says_what_the_deal_held_of_the_account_and_when_its_loss_hit_
         (12.0, "deal cut-off", "62% of this account's principal sold to the securitisation "
                                "vehicle"),
         (26.0, "loss to the deal", "the vehicle's 50% of the principal written off (500) is "
-                                   "in the pool's defaults of deal period 14, paid at month 26")]
+                                   "in the pool's defaults of deal period 14, paid at the end "
+                                   "of month 25")]
     ended = deal_events({**held, "ended_period": 10}, trace)
-    assert ended["label"].iloc[1].startswith("the deal ended in period 10 (month 22): this loss "
-                                             "no longer touches the notes")
+    assert ended["label"].iloc[1].startswith("the deal ended in period 10 (paid at the end of "
+                                             "month 21): this loss no longer touches the notes")
     assert deal_events({**held, "charge_off": (8, 0.0, 10.0)}, trace)["kind"].tolist() == [
         "deal cut-off"]  # charged off before the cut-off: no part of the deal
     assert deal_events(None, trace).empty
