@@ -281,6 +281,10 @@ def test_credit_enhancement_per_path_and_period(tiny_deal):
     assert np.isnan(per.loc[(2, 2), "oc_share"])  # called: the pool is empty, no share of it
     assert per.loc[(2, 2), "excess_spread"] == 0.03  # the call period itself still counts
     assert per.loc[(2, 3)].isna().all()  # the deal ended: out of the percentiles
+    # the period it ended in: its balances are the wind-up (reserve released, ledgers closed)
+    assert per.loc[(2, 2), ["reserve_balance", "reserve_requirement", "pdl_balance",
+                            "oc"]].isna().all()
+    assert per.loc[(1, 3), ["reserve_balance", "pdl_balance"]].notna().all()  # still running
 
 
 def test_credit_enhancement_takes_the_pool_from_the_pool_table(tiny_deal):
@@ -303,7 +307,9 @@ def test_enhancement_fans_quantiles_by_hand(tiny_deal):
     assert es.loc[3, ["p5", "p50", "p95", "paths"]].tolist() == pytest.approx(
         [0.0, 0.005, 0.01, 2])
     reserve = fans[fans["series"] == "reserve_balance"].set_index("period")
-    assert reserve.loc[2, ["p5", "p50", "p95"]].tolist() == pytest.approx([0.0, 6.0, 10.0])
+    # path 2's deal ends in period 2 (called): its released reserve is the wind-up, left out
+    assert reserve.loc[2, ["p5", "p50", "p95", "paths"]].tolist() == pytest.approx(
+        [6.0, 8.0, 10.0, 2])
     oc = fans[fans["series"] == "oc_share"].set_index("period")
     assert oc.loc[2, ["p50", "paths"]].tolist() == pytest.approx([0.0625, 2])  # (0.125+0)/2
     assert set(fans["series"]) == set(agg.ENHANCEMENT)
@@ -355,7 +361,7 @@ def test_credit_enhancement_figures_traces_titles_and_units(tiny_deal):
     axis = "payment period (a month; period 1 = month 12 of the horizon)"
     es = figs.excess_spread_fan(fans, first_month=12)
     assert [t.name for t in es.data] == ["month of the horizon", "excess spread 95th pct",
-                                         "excess spread: range of 3 paths",
+                                         "excess spread: range of 2-3 paths a period",
                                          "excess spread: median"]
     assert es.layout.yaxis.title.text == "excess spread<br>(% of pool, annualised)"
     assert es.layout.yaxis.tickformat.endswith("%") and es.layout.xaxis.title.text == axis
@@ -375,7 +381,8 @@ def test_credit_enhancement_figures_traces_titles_and_units(tiny_deal):
         oc.layout.title.text)
     pdl = figs.pdl_fan(fans, has_pdl=True, first_month=12)
     assert pdl.data[-1].name == "PDL balance: median"
-    assert list(pdl.data[-1].y) == pytest.approx([0.0, 0.0, 0.0])
+    # period 2: paths 0 (no ledger in debit) and 1 (1 + 2); path 2's deal ended in it
+    assert list(pdl.data[-1].y) == pytest.approx([0.0, 1.5, 0.0])
     assert pdl.layout.yaxis.title.text == "PDL balance<br>(currency units)"
 
 

@@ -348,7 +348,9 @@ def credit_enhancement(notes: pd.DataFrame, pool: pd.DataFrame | None = None) ->
         period's end, currency units; 0 when under :data:`HALF_CENT` either way) and
         ``oc_share`` (``oc`` as a fraction of the pool; NaN when the pool is empty).
         Periods after a path's deal ended (a clean-up call or its legal final period:
-        ``active`` false) are NaN, so that they leave the percentiles.
+        ``active`` false) are NaN, so that they leave the percentiles; so are the balances
+        (reserve, requirement, PDL, OC) of the period it ended in, which are its wind-up
+        (the reserve released, the ledgers closed by writedowns), not protection left.
     """
     keys = ["path", "period"]
     ordered = notes.sort_values(keys, kind="stable")
@@ -371,7 +373,17 @@ def credit_enhancement(notes: pd.DataFrame, pool: pd.DataFrame | None = None) ->
         out["oc"] = oc.where(oc.abs() >= HALF_CENT, 0.0)  # float noise of equal sizes
         out["oc_share"] = out["oc"] / pool_end.where(pool_end > 0)
     if "active" in deal:
-        out.loc[~deal["active"].astype(bool).to_numpy()] = np.nan
+        active = deal["active"].astype(bool)
+        out.loc[~active.to_numpy()] = np.nan
+        # the period a deal ends in (a call, the legal final period, the notes repaid) closes
+        # its reserve, ledgers and pool: those balances at its end are the wind-up, not
+        # protection left, and would read as a cure of the PDL; its excess spread stays
+        last = active.groupby(level="path").transform(
+            lambda a: a & ~a.shift(-1, fill_value=False))
+        ended = last & ~active.groupby(level="path").transform("all")
+        balances = [c for c in ("reserve_balance", "reserve_requirement", "pdl_balance", "oc",
+                                "oc_share") if c in out]
+        out.loc[ended.to_numpy(), balances] = np.nan
     return out.reset_index()
 
 

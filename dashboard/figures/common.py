@@ -88,7 +88,9 @@ def add_fan(fig: go.Figure, frame: pd.DataFrame, name: str, colour: str, *,
     x = frame[key].to_numpy()
     where = {"row": row, "col": col} if row is not None else {}
     paths = int(frame["paths"].max()) if "paths" in frame and len(frame) else 0
+    least = int(frame["paths"][frame["paths"] > 0].min()) if paths else 0
     few = paths > 0 and not resolvable(0.05, paths)  # the band is the paths' range (fan_table)
+    counted = f"{paths} paths" if least == paths else f"{least}-{paths} paths a period"
     if band:
         fig.add_trace(go.Scatter(
             x=x, y=frame["p95"], mode="lines", line={"width": 0}, legendgroup=name,
@@ -96,7 +98,7 @@ def add_fan(fig: go.Figure, frame: pd.DataFrame, name: str, colour: str, *,
         fig.add_trace(go.Scatter(
             x=x, y=frame["p5"], mode="lines", line={"width": 0}, fill="tonexty",
             fillcolor=theme.rgba(colour, 0.18), legendgroup=name,
-            name=f"{name}: range of {paths} paths" if few else f"{name}: 5-95 % of paths",
+            name=f"{name}: range of {counted}" if few else f"{name}: 5-95 % of paths",
             hoverinfo="skip"), **where)
     fig.add_trace(go.Scatter(
         x=x, y=frame["p50"], mode="lines", legendgroup=name, name=f"{name}: median",
