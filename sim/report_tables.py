@@ -59,7 +59,7 @@ def _quantile(x: float, q: float, paths: int) -> str:
 
 def _short_rating(r) -> str:  # noqa: ANN001 - a tranche_summary row
     """The implied rating, with the ratings the run allows beside it when they are several
-    (``B1 (Aaa to B3)``: 6 paths place a point rating but cannot tell it from Aaa), or
+    (``Ba1 (Baa2 to Ba2)``: 6 paths place a point rating and the range around it), or
     'n/a' with the paths needed when the run cannot resolve it."""
     if not r.rating_resolved:
         return f"n/a: needs >= {int(r.paths_needed):,} paths"

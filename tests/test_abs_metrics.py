@@ -457,3 +457,22 @@ def test_what_the_holder_adds_to_a_call_at_par_is_its_outlay():
         assert m["irr_annual"] == pytest.approx(0.0, abs=1e-12)  # B repaid at par
         v = 1 / (1 + m["holder_irr_annual"]) ** (1 / 12)
         assert -50 + 0 * v + (50 + 5 - 30) * v**2 == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_note_losing_on_a_few_paths_is_not_consistent_with_aaa():
+    """12 paths, 2 losing 0.8 % and 2.03 % (a treasury trial's junior note), WAL 1.4 years:
+    the t interval of the mean reaches below 0, and cut there allowed Aaa. The lower end is
+    at least the Wilson lower bound of P(loss) (2 of 12: 0.0470) times the smallest loss
+    (0.8 %), 0.0376 %: A3, so the run allows A3 to Ba1 around its Baa3."""
+    from scipy import stats
+
+    from sim.abs.ratings import rating_assessment
+
+    loss = np.r_[np.zeros(10), 0.008, 0.0203]
+    r = rating_assessment(loss, loss > 0, wal_years=1.4)
+    low = stats.binomtest(2, 12).proportion_ci(method="wilson").low
+    assert r.el_low == pytest.approx(low * 0.008) and low == pytest.approx(0.0470, abs=1e-4)
+    assert (r.rating, r.best, r.worst) == ("Baa3", "A3", "Ba1")
+    assert r.label == "Baa3 (A3 to Ba1)"
+    none = rating_assessment(np.zeros(12), np.zeros(12, bool), wal_years=1.4)
+    assert none.el_low == 0.0 and none.best == "Aaa"  # no loss seen: nothing rules Aaa out

@@ -156,8 +156,9 @@ def test_an_implied_rating_is_shown_only_when_the_paths_resolve_it():
 
 def test_a_point_rating_shows_the_ratings_its_run_allows_beside_it():
     """6 paths, half of them losing 2-3 %: the expected loss (1.25 %) reads Ba1 at a WAL of
-    3 years, but its 95 % interval reaches 0, so the run allows Aaa to Ba2; the rating's cell
-    says so, not 'Ba1' alone."""
+    3 years; its 95 % interval runs from the Wilson lower bound of P(loss) (0.188) times the
+    smallest loss (2 %), 0.375 %, Baa2, to Ba2, so the rating's cell says 'Ba1 (Baa2 to Ba2)',
+    not 'Ba1' alone (nor, as the t interval cut at 0 had it, 'Aaa to Ba2')."""
     from rich.console import Console
 
     from sim.abs import tranche_summary
@@ -170,7 +171,7 @@ def test_a_point_rating_shows_the_ratings_its_run_allows_beside_it():
     console = Console(width=250, record=True)
     for table in tranche_table(tranche_summary(metrics), "deal d"):
         console.print(table)
-    assert _rows(console.export_text())["C"][-1] == "Ba1 (Aaa to Ba2)"
+    assert _rows(console.export_text())["C"][-1] == "Ba1 (Baa2 to Ba2)"
 
 
 def test_run_set_says_n_and_not_significant_from_two_paths(tmp_path, capsys):

@@ -75,7 +75,7 @@ def test_a_one_path_run_says_one_path(tmp_path, capsys):
 
 def test_the_rating_comparison_shows_both_deals_notes_and_each_range_once():
     """Runs of two deals: A's notes, then B's, each side's missing notes said; a rating cell
-    is the assessment's label (``Ba1 (Aaa to Ba2)``), its range not printed twice."""
+    is the assessment's label (``Ba1 (Baa2 to Ba2)``), its range not printed twice."""
     import io
 
     from rich.console import Console

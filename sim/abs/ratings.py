@@ -187,7 +187,11 @@ def rating_assessment(loss_pct: ArrayLike, any_loss: ArrayLike, wal_years: float
     - Expected loss: the mean of ``loss_pct`` with a Student t interval; the upper end is
       raised to at least the Wilson upper bound of P(loss) times the mean loss of the paths
       that lost (100 % when none did), because a run in which few or no paths lost cannot show
-      that losses are rarer than about 1 / N.
+      that losses are rarer than about 1 / N; the lower end is raised to at least the Wilson
+      lower bound of P(loss) times the smallest loss of the paths that lost, because a run in
+      which some paths lost shows that losses are at least about that common and, read as
+      the run shows them, about that large (a t interval of a few losing paths reaches below
+      0 and, cut there, would allow Aaa to a note losing on 2 of 12 paths).
     - P(loss): share of paths with a loss and its Wilson score interval
       (``scipy.stats.binomtest(...).proportion_ci(method="wilson")``).
     - Resolution: the Wilson upper bound of P(loss) when no path loses,
@@ -223,6 +227,7 @@ def rating_assessment(loss_pct: ArrayLike, any_loss: ArrayLike, wal_years: float
     t_low, t_high = _t_interval(loss, confidence)
     el = float(loss.mean())
     el_high = min(1.0, max(t_high, float(ci.high) * severity))
+    el_low = max(t_low, float(ci.low) * float(loss[hit].min())) if k else t_low
     horizon = 10.0 if not math.isfinite(wal_years) else float(wal_years)
     rating = implied_rating(el, horizon)
     resolution = z * z / (n + z * z) * severity
@@ -230,8 +235,8 @@ def rating_assessment(loss_pct: ArrayLike, any_loss: ArrayLike, wal_years: float
     resolved = resolution <= limit
     needed = 0 if resolved else math.ceil(z * z * (severity / limit - 1.0))
     return RatingAssessment(
-        paths=n, expected_loss=el, el_low=t_low, el_high=el_high, prob_loss=k / n,
+        paths=n, expected_loss=el, el_low=el_low, el_high=el_high, prob_loss=k / n,
         prob_low=float(ci.low), prob_high=float(ci.high), horizon_years=horizon, rating=rating,
-        best=implied_rating(t_low, horizon), worst=implied_rating(el_high, horizon),
+        best=implied_rating(el_low, horizon), worst=implied_rating(el_high, horizon),
         resolution=resolution, resolved=resolved, paths_needed=needed,
     )
