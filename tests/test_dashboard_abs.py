@@ -295,6 +295,11 @@ def test_credit_enhancement_takes_the_pool_from_the_pool_table(tiny_deal):
     noise = tiny_deal.assign(pool_balance_end=tiny_deal["pool_balance_end"] + 1e-9)
     per = agg.credit_enhancement(noise).set_index(["path", "period"])
     assert per.loc[(1, 2), "oc"] == 0.0  # float noise of notes that fund the whole pool
+    # notes rounded down to the cent leave a few cents of a pool of millions: not OC
+    big = tiny_deal.assign(pool_balance_end=tiny_deal["pool_balance_end"] * 1e5 + 0.03,
+                           balance_end=tiny_deal["balance_end"] * 1e5)
+    per = agg.credit_enhancement(big).set_index(["path", "period"])
+    assert per.loc[(1, 2), "oc"] == 0.0 and per.loc[(0, 2), "oc"] == pytest.approx(1e6 + 0.03)
 
 
 def test_enhancement_fans_quantiles_by_hand(tiny_deal):

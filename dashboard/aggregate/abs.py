@@ -320,6 +320,11 @@ def report_tables(folder: str) -> dict[str, pd.DataFrame]:
 # Credit enhancement over time: excess spread, reserve, PDL and overcollateralisation
 
 
+OC_ROUNDING = 1e-6
+"""Share of the pool below which a gap between the pool and the notes is rounding, not
+overcollateralisation: the waterfall pays whole cents, so notes sized to the whole pool are each
+rounded down to the cent and the principal it pays is rounded down each period (a few cents,
+docs/WATERFALL.md §5.11), against a pool of millions; a millionth of a 10,000 pool is a cent."""
 ENHANCEMENT = ("excess_spread", "reserve_balance", "reserve_requirement", "pdl_balance",
                "oc_share")
 """Series of :func:`credit_enhancement` drawn as fans, in the page's order."""
@@ -345,7 +350,8 @@ def credit_enhancement(notes: pd.DataFrame, pool: pd.DataFrame | None = None) ->
         period's start: the deal field as it is), ``reserve_balance`` and
         ``reserve_requirement`` (currency units, end of period), ``pdl_balance`` (currency
         units, summed over the notes), ``oc`` (pool balance less the notes' balance at the
-        period's end, currency units; 0 when under :data:`HALF_CENT` either way) and
+        period's end, currency units; 0 when under :data:`HALF_CENT` or
+        :data:`OC_ROUNDING` of the pool either way) and
         ``oc_share`` (``oc`` as a fraction of the pool; NaN when the pool is empty).
         Periods after a path's deal ended (a clean-up call or its legal final period:
         ``active`` false) are NaN, so that they leave the percentiles; so are the balances
@@ -370,7 +376,8 @@ def credit_enhancement(notes: pd.DataFrame, pool: pd.DataFrame | None = None) ->
     if pool_end is not None:
         pool_end = pool_end.astype(float)
         oc = pool_end - sums["balance_end"]
-        out["oc"] = oc.where(oc.abs() >= HALF_CENT, 0.0)  # float noise of equal sizes
+        noise = np.maximum(HALF_CENT, OC_ROUNDING * pool_end.abs())
+        out["oc"] = oc.where(oc.abs() >= noise, 0.0)  # the notes' rounding, not OC
         out["oc_share"] = out["oc"] / pool_end.where(pool_end > 0)
     if "active" in deal:
         active = deal["active"].astype(bool)
