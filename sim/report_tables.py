@@ -118,7 +118,8 @@ def rating_footnote(summary: pd.DataFrame) -> str:
         topped = getattr(r, "call_topped_up", float("nan"))
         if topped > 0:
             outlay += f", and added {topped:,.2f} to buy the pool back at par"
-        lines.append(f"Residual holder ({r.note} plus the residual{outlay}; amounts are means "
+        lines.append(f"Residual holder (one holder of {r.note} and the residual, the "
+                     f"originator as a rule{outlay}; amounts are means "
                      f"a path): IRR {r.holder_irr_annual:.2%} (mean over paths); residual "
                      f"received {r.residual_paid:,.2f} a path on average.")
     return "\n".join(lines)

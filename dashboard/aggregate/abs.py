@@ -231,8 +231,10 @@ SUMMARY_CAPTION = (
     "about 1/N from none, so the rating is 'n/a' (with the paths it would need) when the run "
     "cannot resolve it, and the ratings consistent with the interval are shown beside it. "
     "WAL and IRR are means over paths; the IRR is annual effective, (1 + monthly)^12 - 1, so "
-    "a note repaid at par shows a little more than its coupon; the residual holder's IRR "
-    "counts the residual it receives and the reserve it funded at closing."
+    "a note repaid at par shows a little more than its coupon; the residual holder's IRR is "
+    "that of one holder keeping the most junior note and the residual (the originator, as a "
+    "rule: a deal that sells that note leaves its buyer the note's IRR alone), and counts the "
+    "residual it receives and the reserve it funded at closing."
 )
 
 
