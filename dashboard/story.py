@@ -51,13 +51,22 @@ def _replayed(manifest: dict, path: int) -> tuple:
     return cfg, seed
 
 
-def borrower_trace(manifest: dict, path: int, borrower: int) -> pd.DataFrame:
+def _check_borrower(cfg, borrower: int) -> None:  # noqa: ANN001 - a RunConfig
+    """Raise :class:`StoryError` when ``borrower`` is not a slot of ``cfg``'s book."""
+    if not 0 <= int(borrower) < cfg.capacity:
+        raise StoryError(f"borrower {borrower} is not in this book; choose 0 to {cfg.capacity - 1}")
+
+
+def borrower_trace(manifest: dict, path: int, borrower: int,
+                   call_days: frozenset[int] | None = None) -> pd.DataFrame:
     """Re-simulate ``path`` of a stored run with ``borrower`` traced.
 
     Args:
         manifest: The run's manifest (its ``config`` and ``seed`` are used).
         path: Monte Carlo path, 0 <= path < the run's paths.
         borrower: Borrower slot id, 0 <= borrower < the book's capacity.
+        call_days: The collectors' call days of the borrower on the path, when known
+            (:func:`sim.reference.trace_borrower`); None finds them.
 
     Returns:
         The trace rows (see :func:`sim.reference.trace_borrower`) with ``t``, the time in
@@ -69,10 +78,9 @@ def borrower_trace(manifest: dict, path: int, borrower: int) -> pd.DataFrame:
             cannot be replayed (a field experiment).
     """
     cfg, seed = _replayed(manifest, path)
-    if not 0 <= int(borrower) < cfg.capacity:
-        raise StoryError(f"borrower {borrower} is not in this book; choose 0 to {cfg.capacity - 1}")
+    _check_borrower(cfg, borrower)
     try:
-        rows = trace_borrower(cfg, seed, int(path), int(borrower))
+        rows = trace_borrower(cfg, seed, int(path), int(borrower), call_days=call_days)
     except ValueError as exc:
         raise StoryError(str(exc)) from exc
     trace = pd.DataFrame(rows)
@@ -118,13 +126,12 @@ def _money(amount: float) -> str:
     return f"{amount:,.2f}" if 0 < abs(amount) < 1 else f"{amount:,.0f}"
 
 
-def _payment_events(trace: pd.DataFrame, t: np.ndarray,
-                    dpd: np.ndarray) -> list[tuple[float, str, str, float]]:
+def _payment_events(trace: pd.DataFrame, t: np.ndarray, dpd: np.ndarray, missed: np.ndarray,
+                    cured: np.ndarray) -> list[tuple[float, str, str, float]]:
     """A ``missed payment`` event at each due date that left something unpaid (what was
     due, what was paid, and the days past due after it: a bill unpaid on its due date is
     late from the next day), and a ``cure`` at each payment that left nothing overdue
-    (:func:`sim.reference.trace.missed_and_cured`)."""
-    missed, cured = missed_and_cured(trace)
+    (``missed``, ``cured``: :func:`sim.reference.trace.missed_and_cured`)."""
     paid = (np.nan_to_num(trace["paid"].to_numpy(float)) if "paid" in trace
             else np.zeros(len(trace)))
     rows = []
@@ -164,10 +171,11 @@ def _reage_why(trace: pd.DataFrame, i: int, dpd: np.ndarray, missed: np.ndarray)
 
 
 def _reage_events(trace: pd.DataFrame, t: np.ndarray, dpd: np.ndarray,
-                  contractual: np.ndarray) -> list[tuple[float, str, str, float]]:
+                  contractual: np.ndarray, missed: np.ndarray
+                  ) -> list[tuple[float, str, str, float]]:
     """A ``hardship`` or ``arrangement re-age`` event at each re-age: why, the balance
-    restructured, and the contractual days past due it leaves."""
-    missed, _ = missed_and_cured(trace)
+    restructured, and the contractual days past due it leaves (``missed``: the rows of a
+    missed payment)."""
     rows = []
     for i in np.flatnonzero(trace["event"].isin(REAGE_EVENTS).to_numpy()):
         kind = str(trace["event"].iloc[i]).replace("_reage", " re-age")
@@ -219,8 +227,9 @@ def story_events(trace: pd.DataFrame) -> pd.DataFrame:
                          at if at is not None else dpd[i - 1]))
     contractual = (trace["contractual_dpd"].to_numpy(float) if "contractual_dpd" in trace
                    else dpd)
-    rows += _payment_events(trace, t, dpd)
-    rows += _reage_events(trace, t, dpd, contractual)
+    missed, cured = missed_and_cured(trace)
+    rows += _payment_events(trace, t, dpd, missed, cured)
+    rows += _reage_events(trace, t, dpd, contractual, missed)
     repaid = (contractual[1:] == 0) & (contractual[:-1] > dpd[:-1]) & (dpd[1:] == 0) & active[1:]
     for i in np.flatnonzero(repaid) + 1:
         rows.append((t[i], "hardship plan repaid",
@@ -302,8 +311,12 @@ def stored_story(folder: str, path: int, borrower: int) -> tuple[pd.DataFrame, p
     from sim.reference.trace import vehicle_holding
 
     manifest = json.loads((Path(folder) / MANIFEST).read_text())
-    trace = borrower_trace(manifest, path, borrower)
     cfg, seed = _replayed(manifest, path)
-    events = pd.concat([story_events(trace),
-                        deal_events(vehicle_holding(cfg, seed, path, borrower), trace)])
+    _check_borrower(cfg, borrower)
+    # one path of the vectorised engine gives the vehicle's facts and the collectors' call
+    # days the replay needs
+    holding = vehicle_holding(cfg, seed, int(path), int(borrower))
+    trace = borrower_trace(manifest, path, borrower,
+                           None if holding is None else holding["call_days"])
+    events = pd.concat([story_events(trace), deal_events(holding, trace)])
     return trace, events.sort_values("t", kind="stable").reset_index(drop=True)

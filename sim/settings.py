@@ -336,9 +336,8 @@ def unscaled_collectors(base: RunConfig, given: RunConfig,
            for s in settings or ()):
         return ""  # the user chose the team
     team = given.collections.collectors.count
-    human = given.collections.enabled and any(step.channel == "human"
-                                              for step in given.collections.ladder)
-    if not human or team == 0 or team != base.collections.collectors.count:
+    if (not given.collections.employs_collectors() or team == 0
+            or team != base.collections.collectors.count):
         return ""
     ratio = size(given) / max(size(base), 1)
     if 0.8 <= ratio <= 1.25:

@@ -272,13 +272,15 @@ def test_the_vehicles_share_of_a_charge_off_is_in_its_periods_defaults():
     from conftest import SMALL_DEAL
 
     from sim.engine import simulate_path
-    from sim.reference.trace import vehicle_holding
+    from sim.reference.trace import collector_call_days, vehicle_holding
 
     config = load_config(small_config(SMALL_DEAL))
     pool = simulate_path(config, 5, 0).pool
     for who in notable_borrowers(config, 5, 0, each=40)["charged off"]:
         held = vehicle_holding(config, 5, 0, who)
         assert held is not None and 0 <= (held["cutoff_share"] or 0) <= 1
+        # the same path gives the replay's call days: the vehicle changes no borrower's life
+        assert held["call_days"] == collector_call_days(config, 5, 0, who)
         month, share, principal = held["charge_off"]
         if share > 0 and month + 1 - held["cutoff_month"] >= 1:
             period = month + 1 - held["cutoff_month"]

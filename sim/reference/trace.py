@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.config import RunConfig
+from sim.delinquency import DAYS_PER_MONTH
 from sim.reference.engine import ReferencePath, simulate_reference
 
 if TYPE_CHECKING:
@@ -32,13 +33,17 @@ def collector_call_days(config: RunConfig, seed: int, path: int, borrower: int
     which never changes a borrower's life): the days of its ``human`` trace events.
     Empty when the ladder has no human rung.
     """
-    col = config.collections
-    if not (col.enabled and any(s.channel == "human" for s in col.ladder)):
+    if not config.collections.employs_collectors():
         return frozenset()
     from sim.engine import simulate_path
 
     rows = simulate_path(config.model_copy(update={"deal": None}), seed, path,
                          (borrower,)).trace
+    return _call_days(rows)
+
+
+def _call_days(rows: list[dict]) -> frozenset[int]:
+    """The days of the ``human`` rows of a vectorised engine's trace."""
     return frozenset(int(r["day"]) for r in rows if r["event"] == "human")
 
 
@@ -76,7 +81,8 @@ def notable_borrowers(config: RunConfig, seed: int, path: int, each: int = 5
 
 
 def trace_borrower(config: RunConfig, seed: int, path: int, borrower: int, *,
-                   replay: bool = True) -> list[dict]:
+                   replay: bool = True, call_days: frozenset[int] | None = None
+                   ) -> list[dict]:
     """The events of ``borrower`` on path ``path`` of root ``seed``, one dict per event.
 
     Each row holds ``path, borrower, day, month, event, type`` and the borrower's state
@@ -104,6 +110,9 @@ def trace_borrower(config: RunConfig, seed: int, path: int, borrower: int, *,
         replay: simulate the borrower alone (seconds on any book; with early warning, the
             whole book until its model is fitted); False simulates the whole book in the
             reference engine (minutes on a large book).
+        call_days: the replay's collector call days when already known (the
+            ``call_days`` of :func:`vehicle_holding`, from the same path); None finds them
+            (:func:`collector_call_days`, a path of the vectorised engine).
 
     Raises:
         ValueError: ``borrower`` is outside ``0 .. config.capacity - 1``, or the config
@@ -114,7 +123,9 @@ def trace_borrower(config: RunConfig, seed: int, path: int, borrower: int, *,
                          f"{config.capacity - 1}")
     if not replay:
         return simulate_reference(config, seed, path, (borrower,)).trace
-    calls = {borrower: collector_call_days(config, seed, path, borrower)}
+    if call_days is None:
+        call_days = collector_call_days(config, seed, path, borrower)
+    calls = {borrower: call_days}
     ew = config.early_warning
     return ReferencePath(config, seed, path, (borrower,), calls=calls,
                          focus_from=ew.fit_months if ew.enabled else 0).replay()
@@ -168,19 +179,23 @@ def vehicle_holding(config: RunConfig, seed: int, path: int, borrower: int) -> d
     then and the principal written off, currency units) and ``ended_period`` (the deal
     period in which it was called or reached its legal final, None when it ran to the
     horizon). Period ``p`` is paid at the end of month ``cutoff_month + p - 1`` (months from
-    0, as the trace's ``month``).
+    0, as the trace's ``month``). The path runs with the borrower traced, so ``call_days``
+    holds the collectors' call days :func:`trace_borrower` needs (the vehicle never changes
+    a borrower's life: the days :func:`collector_call_days` finds), and a story needs one
+    path of the vectorised engine, not two.
     """
     if config.deal is None:
         return None
     from sim.engine import PathSimulation
 
-    simulation = PathSimulation(config, seed, path)
+    simulation = PathSimulation(config, seed, path, (borrower,))
     cutoff = config.deal.cutoff_month
     facts: dict = {"cutoff_month": cutoff, "cutoff_share": None, "charge_off": None,
                    "ended_period": None}
 
     def at_cutoff(sim: PathSimulation):  # noqa: ANN202 - a SimPy process
-        yield sim.env.timeout(cutoff * 30 + 0.001)  # just after the cut-off's month end
+        # just after the cut-off's month end
+        yield sim.env.timeout(cutoff * DAYS_PER_MONTH + 0.001)
         if borrower < sim.n and sim.spv is not None:
             facts["cutoff_share"] = float(sim.spv.share[borrower])
 
@@ -205,4 +220,5 @@ def vehicle_holding(config: RunConfig, seed: int, path: int, borrower: int) -> d
     if result.pool is not None:
         sold = np.flatnonzero(result.pool["sold"] > 0)
         facts["ended_period"] = int(result.pool["period"][sold[0]]) if sold.size else None
+    facts["call_days"] = _call_days(result.trace)
     return facts
