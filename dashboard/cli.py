@@ -113,17 +113,22 @@ def check_port(host: str, port: int) -> None:
             with what to give instead.
     """
     try:
-        family, kind, proto, _, address = socket.getaddrinfo(host, port,
-                                                             type=socket.SOCK_STREAM)[0]
+        _probe(host, port)
     except socket.gaierror as exc:
         raise ValueError(f"--host {host}: not an address or a known name ({exc.strerror}); "
                          f"give an address of this machine, e.g. {DEFAULT_HOST}") from None
+    except OSError as exc:
+        raise ValueError(_bind_refusal(host, port, exc)) from None
+
+
+def _probe(host: str, port: int) -> None:
+    """Bind and close a socket on ``host``:``port`` with ``SO_REUSEADDR``, as the servers
+    bind theirs; raises ``socket.gaierror`` for an unknown host, ``OSError`` when the bind
+    is refused."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     with socket.socket(family, kind, proto) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(address)
-        except OSError as exc:
-            raise ValueError(_bind_refusal(host, port, exc)) from None
+        probe.bind(address)
 
 
 def _bind_refusal(host: str, port: int, exc: OSError) -> str:
@@ -151,11 +156,7 @@ def _free_port(host: str, taken: int) -> int | None:
         if port == taken:
             continue
         try:
-            family, kind, proto, _, address = socket.getaddrinfo(
-                host, port, type=socket.SOCK_STREAM)[0]
-            with socket.socket(family, kind, proto) as probe:
-                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                probe.bind(address)
+            _probe(host, port)
         except OSError:
             continue
         return port
