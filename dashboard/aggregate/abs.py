@@ -387,8 +387,7 @@ def credit_enhancement(notes: pd.DataFrame, pool: pd.DataFrame | None = None) ->
         # the period a deal ends in (a call, the legal final period, the notes repaid) closes
         # its reserve, ledgers and pool: those balances at its end are the wind-up, not
         # protection left, and would read as a cure of the PDL; its excess spread stays
-        last = active.groupby(level="path").transform(
-            lambda a: a & ~a.shift(-1, fill_value=False))
+        last = active & ~active.groupby(level="path").shift(-1, fill_value=False)
         ended = last & ~active.groupby(level="path").transform("all")
         balances = [c for c in ("reserve_balance", "reserve_requirement", "pdl_balance", "oc",
                                 "oc_share") if c in out]
