@@ -106,21 +106,23 @@ def _shorten(keys: list[str], limit: int = 6) -> str:
 
 
 def check_pairing(manifest_a: dict, manifest_b: dict, paths_a: pd.DataFrame,
-                  paths_b: pd.DataFrame) -> Pairing:
+                  paths_b: pd.DataFrame, labels: tuple[str, str] = ("A", "B")) -> Pairing:
     """Whether runs A and B share their random numbers path by path.
 
     Args:
         manifest_a, manifest_b: The runs' manifests (``seed`` and ``config`` are read
             with ``.get``; a missing config counts as no difference).
         paths_a, paths_b: The runs' per-path tables (the ``path`` column).
+        labels: What the reasons call the two runs (``different seeds (A: 1, B: 2)``).
 
     Returns:
         A :class:`Pairing` naming every difference that breaks the pairing.
     """
     reasons, notes = [], []
+    la, lb = labels
     seed_a, seed_b = manifest_a.get("seed"), manifest_b.get("seed")
     if seed_a != seed_b:
-        reasons.append(f"different seeds (A: {seed_a}, B: {seed_b})")
+        reasons.append(f"different seeds ({la}: {seed_a}, {lb}: {seed_b})")
     differing = config_differences(manifest_a.get("config") or {},
                                    manifest_b.get("config") or {})
     common = [k for k in differing if k.split(".")[0] in COMMON_SECTIONS]
@@ -132,7 +134,7 @@ def check_pairing(manifest_a: dict, manifest_b: dict, paths_a: pd.DataFrame,
                      "the borrowers and their draws are the same path by path")
     ids_a, ids_b = set(paths_a["path"]), set(paths_b["path"])
     if ids_a != ids_b:
-        reasons.append(f"different path sets (A: {paths_text(len(ids_a))}, B: "
+        reasons.append(f"different path sets ({la}: {paths_text(len(ids_a))}, {lb}: "
                        f"{paths_text(len(ids_b))}, "
                        f"{len(ids_a & ids_b)} in common)")
     policy = [k for k in differing if k not in common and k not in macro]
@@ -141,8 +143,18 @@ def check_pairing(manifest_a: dict, manifest_b: dict, paths_a: pd.DataFrame,
     return Pairing(tuple(reasons), tuple(notes), tuple(differing))
 
 
-def _paired_test(a: np.ndarray, b: np.ndarray, level: float) -> tuple[float, float, float]:
-    """The paired t interval of ``b - a`` and its two-sided p value (NaN below 2 pairs)."""
+def paired_test(a: np.ndarray, b: np.ndarray, level: float) -> tuple[float, float, float]:
+    """The paired t interval of the mean of ``b - a`` and its two-sided p value.
+
+    Args:
+        a, b: Paired values, shape ``(n,)`` each (pair ``i`` is ``a[i], b[i]``).
+        level: The interval's confidence level (0.95: a 95 % interval).
+
+    Returns:
+        ``(low, high, p)``: ``scipy.stats.ttest_rel(b, a)``'s interval and p value; NaN
+        below 2 pairs; the difference itself and p 0 (1 when it is 0) when every pair
+        differs alike, where scipy's interval is undefined.
+    """
     if a.shape[0] < 2:
         return float("nan"), float("nan"), float("nan")
     d = b - a
@@ -174,7 +186,8 @@ def _exact_p(difference: float) -> float:
     return 0.0 if difference != 0 else 1.0
 
 
-def control_false_discoveries(table: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+def control_false_discoveries(table: pd.DataFrame, level: float = 0.95,
+                              counts: tuple[str, ...] = ("n_a", "n_b")) -> pd.DataFrame:
     """``table`` with ``q_value`` and ``significant`` judged over all its rows together.
 
     A comparison tests many metrics at once (a run set: every policy on every metric), so
@@ -189,10 +202,13 @@ def control_false_discoveries(table: pd.DataFrame, level: float = 0.95) -> pd.Da
     interval excludes 0), which the adjustment can only overrule, never add to.
 
     Args:
-        table: rows with ``p_value``, ``ci_low``, ``ci_high``, ``n_a`` and ``n_b``, as
-            :func:`paired_comparison` makes them (a run set: those of every policy
+        table: rows with ``p_value``, ``ci_low``, ``ci_high`` and the ``counts`` columns,
+            as :func:`paired_comparison` makes them (a run set: those of every policy
             concatenated).
         level: the intervals' confidence level; ``1 - level`` is the false discovery rate.
+        counts: the columns of the paths behind each row, the fewest of which decides
+            whether it is judged (``n_a`` and ``n_b``: each run's; ``paths``: the paired
+            paths of :func:`sim.interaction.interaction_estimate`).
 
     Returns:
         A copy with ``q_value`` (NaN where not judged), ``significant`` and
@@ -200,7 +216,7 @@ def control_false_discoveries(table: pd.DataFrame, level: float = 0.95) -> pd.Da
     """
     out = table.copy()
     p = out["p_value"].to_numpy(float)
-    judged = (np.minimum(out["n_a"].to_numpy(), out["n_b"].to_numpy()) >= MIN_PATHS)
+    judged = out[list(counts)].min(axis=1).to_numpy() >= MIN_PATHS
     tested = judged & np.isfinite(p)
     q = np.full(p.shape[0], np.nan)
     if tested.any():
@@ -284,7 +300,7 @@ def paired_comparison(paths_a: pd.DataFrame, paths_b: pd.DataFrame,
         ulo, uhi, up = _welch_test(all_a, all_b, level)
         if use_pairs:
             a, b = joined[f"{m}_a"].to_numpy(float), joined[f"{m}_b"].to_numpy(float)
-            lo, hi, p = _paired_test(a, b, level)
+            lo, hi, p = paired_test(a, b, level)
             diff = float((b - a).mean())
         else:
             lo, hi, p = ulo, uhi, up

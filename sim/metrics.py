@@ -206,14 +206,15 @@ def verdict(metric: str, difference: float) -> str:
     return "better" if sign > 0 else "worse"
 
 
-def comparison_metrics(paths_a: pd.DataFrame, paths_b: pd.DataFrame | None = None
-                       ) -> tuple[str, ...]:
-    """The metric set of every comparison (CLI ``compare``, ``run-set``, dashboard):
-    :data:`KEY_METRICS` and each tranche's loss (``note_loss_<note>``) in both runs."""
-    other = paths_a if paths_b is None else paths_b
-    notes = tuple(c for c in paths_a.columns if c.startswith("note_loss_") and c in other)
+def comparison_metrics(paths_a: pd.DataFrame, *others: pd.DataFrame) -> tuple[str, ...]:
+    """The metric set of every comparison (CLI ``compare``, ``run-set``, dashboard, the
+    difference in differences of four runs): :data:`KEY_METRICS` and each tranche's loss
+    (``note_loss_<note>``) in every run given."""
+    tables = (paths_a, *others)
+    notes = tuple(c for c in paths_a.columns
+                  if c.startswith("note_loss_") and all(c in t for t in tables))
     key = tuple(m for m in KEY_METRICS
-                if m not in OPTIONAL_METRICS or (m in paths_a and m in other))
+                if m not in OPTIONAL_METRICS or all(m in t for t in tables))
     return key + notes
 
 

@@ -370,6 +370,26 @@ def test_a_policy_change_leaves_income_and_macro_draws_untouched(policy):
     assert any(differs)
 
 
+@pytest.mark.parametrize("scenario", ["recession", "severe_recession"])
+def test_a_scenario_change_leaves_every_stream_where_it_was(scenario):
+    """A recession moves the unemployment the draws act on, not the draws: every concern's
+    stream stands at the same state at each month start, so the paths of two scenarios
+    pair (``creditsim compare``, and the difference in differences of sim.interaction)."""
+    book = {"initial_borrowers": 300, "new_borrowers_per_month": 10, "horizon_months": 18}
+    base = small_config({"repayment": {"forget_prob": 0.04}}, **book)
+    changed = small_config({"repayment": {"forget_prob": 0.04},
+                            "macro": {"scenario": scenario}}, **book)
+    runs = [PathSimulation(c, 21, 1) for c in (base, changed)]
+    snaps = [record_each_month(r) for r in runs]
+    for r in runs:
+        r.run()
+    for a, b in zip(*snaps, strict=True):
+        assert a["streams"] == b["streams"]
+    assert snaps[1][-1]["unemployment"] > snaps[0][-1]["unemployment"] + 0.03
+    assert not all(np.array_equal(a["employed"], b["employed"]) for a, b in zip(*snaps,
+                                                                              strict=True))
+
+
 # -- employment through the macro path ----------------------------------------------------------
 def test_unemployment_of_the_book_follows_the_recession_path():
     """Equal job-loss risk, no noise around the recession path: the share unemployed at
