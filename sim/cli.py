@@ -603,6 +603,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from sim.store import load_run
 
     _check_exports(args)
+    if args.against:
+        return _interaction(args)
     a = load_run(args.run_a, args.runs, tables=("paths",))
     b = load_run(args.run_b, args.runs, tables=("paths",))
     same = a.path is not None and b.path is not None and a.path.resolve() == b.path.resolve()
@@ -632,6 +634,33 @@ def cmd_compare(args: argparse.Namespace) -> int:
         _warn(f"note: {text}")
     _warn(small_sample_warning(min(len(a.paths), len(b.paths))))
     _print_rating_comparison(args, a, b)
+    for file in written:
+        print(file)
+    return 0
+
+
+def _interaction(args: argparse.Namespace) -> int:
+    """``compare A1 B1 --against A2 B2``: the difference in differences of the four runs
+    (:mod:`sim.interaction`), printed and exported as a comparison is."""
+    from sim.compare import shorten_keys
+    from sim.exports import interaction_export
+    from sim.interaction import interaction_runs
+    from sim.metrics import small_sample_warning
+    from sim.report import interaction_table
+    from sim.store import load_run
+
+    runs = [load_run(r, args.runs, tables=("paths",))
+            for r in (args.run_a, args.run_b, *args.against)]
+    manifests = [r.manifest for r in runs]
+    result, design = interaction_runs(manifests, [r.paths for r in runs])
+    written = _export(interaction_export(result, design, manifests, [r.path for r in runs],
+                                         _command(args)), _export_files(args))
+    console.print(interaction_table(result, design))
+    _warn(f"note: the policy change (A1 to B1): {shorten_keys(design.policy) or 'none'}; the "
+          f"scenario change (A1 to A2): {shorten_keys(design.scenario) or 'none'}")
+    for text in design.notes:
+        _warn(f"warning: {text}")
+    _warn(small_sample_warning(len(runs[0].paths)))
     for file in written:
         print(file)
     return 0
@@ -809,11 +838,19 @@ def build_parser() -> argparse.ArgumentParser:
     _export_options(p, "the table of every policy against the reference")
     p.set_defaults(func=cmd_run_set)
 
-    p = sub.add_parser("compare", help="paired comparison of two runs, path by path")
-    p.add_argument("run_a", help="run folder or run id (A)")
-    p.add_argument("run_b", help="run folder or run id (B)")
+    p = sub.add_parser("compare", help="paired comparison of two runs, path by path; with "
+                       "--against, the difference in differences of two policies across two "
+                       "scenarios")
+    p.add_argument("run_a", help="run folder or run id (A; A1 with --against)")
+    p.add_argument("run_b", help="run folder or run id (B; B1 with --against)")
+    p.add_argument("--against", nargs=2, metavar=("RUN_A2", "RUN_B2"),
+                   help="the same two policies in a second scenario (e.g. a recession): "
+                        "print the policy effect in it minus that in the first, (B2 - A2) - "
+                        "(B1 - A1), path by path, beside both effects; the four runs must "
+                        "share seed, book, horizon and paths")
     p.add_argument("--runs", default="runs", help="run-store folder (default: runs)")
-    _export_options(p, "the comparison table")
+    _export_options(p, "the comparison table (with --against, the difference in "
+                       "differences)")
     p.set_defaults(func=cmd_compare)
     p = sub.add_parser("validate", help="check the simulator against theory, experiments and "
                        "facts (the full run writes docs/VALIDATION.md); exits 1 if a "

@@ -17,6 +17,7 @@ them are significant is judged with the false discovery rate held at 5 % over th
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,7 +101,9 @@ def config_differences(config_a: dict, config_b: dict,
 
 
 
-def _shorten(keys: list[str], limit: int = 6) -> str:
+def shorten_keys(keys: Sequence[str], limit: int = 6) -> str:
+    """The first ``limit`` of ``keys``, comma-separated, then ``and N more``."""
+    keys = list(keys)
     shown = ", ".join(keys[:limit])
     return shown + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
 
@@ -127,10 +130,10 @@ def check_pairing(manifest_a: dict, manifest_b: dict, paths_a: pd.DataFrame,
                                    manifest_b.get("config") or {})
     common = [k for k in differing if k.split(".")[0] in COMMON_SECTIONS]
     if common:
-        reasons.append(f"different book or income: {_shorten(common)}")
+        reasons.append(f"different book or income: {shorten_keys(common)}")
     macro = [k for k in differing if k.split(".")[0] == "macro"]
     if macro and not common:
-        notes.append(f"a scenario comparison: the macro settings differ ({_shorten(macro)}), "
+        notes.append(f"a scenario comparison: the macro settings differ ({shorten_keys(macro)}), "
                      "the borrowers and their draws are the same path by path")
     ids_a, ids_b = set(paths_a["path"]), set(paths_b["path"])
     if ids_a != ids_b:
@@ -139,7 +142,7 @@ def check_pairing(manifest_a: dict, manifest_b: dict, paths_a: pd.DataFrame,
                        f"{len(ids_a & ids_b)} in common)")
     policy = [k for k in differing if k not in common and k not in macro]
     if policy:
-        notes.append(f"config keys that differ: {_shorten(policy)}")
+        notes.append(f"config keys that differ: {shorten_keys(policy)}")
     return Pairing(tuple(reasons), tuple(notes), tuple(differing))
 
 

@@ -1,5 +1,6 @@
-"""The policy tables as files: what ``report``, ``compare``, ``run-set`` and ``rolls`` print,
-written by ``--csv`` and ``--xlsx`` in the deal report's convention.
+"""The policy tables as files: what ``report``, ``compare`` (of two runs, or of four with
+``--against``), ``run-set`` and ``rolls`` print, written by ``--csv`` and ``--xlsx`` in the
+deal report's convention.
 
 An analyst who takes a comparison of two collection ladders into a spreadsheet needs the
 numbers, not the screen's text (``0.303%``, ``+1,275``): here each printed table is a frame
@@ -27,9 +28,9 @@ import pandas as pd
 from sim.outfiles import significant
 
 __all__ = ["TRANCHE_COLUMNS", "UNITS", "Column", "Export", "about_frame", "comparison_export",
-           "csv_bytes", "csv_files", "export_frame", "metric_kind", "rolls_export",
-           "run_set_export", "summary_export", "tranche_export", "write_csv", "write_xlsx",
-           "xlsx_bytes"]
+           "csv_bytes", "csv_files", "export_frame", "interaction_export", "metric_kind",
+           "rolls_export", "run_set_export", "summary_export", "tranche_export", "write_csv",
+           "write_xlsx", "xlsx_bytes"]
 
 UNITS = {"money": "currency units", "rate": "fraction a year", "ratio": "fraction",
          "flag": "True/False", "count": "count", "years": "years",
@@ -211,6 +212,51 @@ COMPARISON_COLUMNS = (
 )
 """``creditsim compare``'s table (:func:`sim.compare.compare_runs`)."""
 
+
+def _effect_columns(n: int) -> tuple[Column, ...]:
+    """The policy effect B - A in scenario ``n`` and its interval."""
+    return (
+        Column(f"effect_{n}", f"B{n} - A{n}", ROW_UNIT, f"the policy effect in scenario {n}: "
+               f"mean difference B{n} - A{n}, path by path", signed=True),
+        Column(f"effect_{n}_ci_low", f"95% CI of B{n} - A{n}, low", ROW_UNIT, "lower end of "
+               "its paired 95 % confidence interval (as compare gives it)", signed=True),
+        Column(f"effect_{n}_ci_high", f"95% CI of B{n} - A{n}, high", ROW_UNIT, "upper end of "
+               "that interval", signed=True),
+    )
+
+
+INTERACTION = "(B2 - A2) - (B1 - A1)"
+INTERACTION_COLUMNS = (
+    *(Column(f"run_{r.lower()}", f"run {r}", "text", f"run {r}'s id") for r in
+      ("A1", "B1", "A2", "B2")),
+    METRIC, UNIT,
+    Column("paths", "n, paired paths", "count", "paths taken four runs at a time (every run "
+           "has these paths)"),
+    *(Column(f"mean_{r.lower()}", f"mean {r}", ROW_UNIT, f"mean over the paths of {r}") for r
+      in ("A1", "B1", "A2", "B2")),
+    *_effect_columns(1), *_effect_columns(2),
+    Column("interaction", INTERACTION, ROW_UNIT, "the difference in differences: the policy "
+           "effect in scenario 2 minus the policy effect in scenario 1, the mean over paths of "
+           "(B2 - A2) - (B1 - A1) taken path by path", signed=True),
+    Column("ci_low", f"95% CI of {INTERACTION}, low", ROW_UNIT, "lower end of its paired t "
+           "95 % confidence interval (over the paths' differences in differences)",
+           signed=True),
+    Column("ci_high", f"95% CI of {INTERACTION}, high", ROW_UNIT, "upper end of that interval",
+           signed=True),
+    Column("std_error", f"standard error of {INTERACTION}", ROW_UNIT, "standard error of the "
+           "mean over paths (sample s.d. / sqrt(paths))"),
+    Column("interval", "interval", "text", "'paired': the four runs share their random "
+           "numbers path by path"),
+    Column("p_value", "p value", "probability", "two-sided p value of the paired t test that "
+           "the difference in differences is 0; 0 when every path gives the same non-zero "
+           "one, 1 when it is 0 on every path"),
+    Column("q_value", "q value", "probability", Q_VALUE),
+    Column("significant_alone", "significant alone", "flag", SIGNIFICANT_ALONE),
+    Column("significant", "significant", "flag", SIGNIFICANT),
+)
+"""``creditsim compare A1 B1 --against A2 B2``'s table
+(:func:`sim.interaction.interaction_runs`)."""
+
 RUN_SET_COLUMNS = (
     Column("reference_run", "reference run", "text", "the reference's run id (the first "
            "config)"),
@@ -387,6 +433,25 @@ def comparison_export(result: pd.DataFrame, pairing, manifests: Sequence[Mapping
              ("pairing", pairing.headline()), *(("note", n) for n in pairing.notes),
              ("command", command), UNITS_FACT]
     return Export("comparison", table, COMPARISON_COLUMNS, tuple(facts))
+
+
+def interaction_export(result: pd.DataFrame, design, manifests: Sequence[Mapping],  # noqa: ANN001
+                       folders: Sequence[str | Path | None], command: str) -> Export:
+    """``creditsim compare A1 B1 --against A2 B2``'s table: ``result`` and ``design`` of
+    :func:`sim.interaction.interaction_runs` of the runs of ``manifests`` (A1, B1, A2, B2)
+    in ``folders``."""
+    from sim.interaction import MEANING, RUNS
+
+    table = _with_units(result)
+    for name, manifest in reversed(list(zip(RUNS, manifests, strict=True))):
+        table.insert(0, f"run_{name.lower()}", manifest.get("run_id", ""))
+    facts = [fact for name, manifest, folder in zip(RUNS, manifests, folders, strict=True)
+             for fact in run_facts(f"run {name}", manifest, folder)]
+    facts += [("estimate", MEANING), ("pairing", design.headline()),
+              ("policy change (A1 to B1)", ", ".join(design.policy) or "none"),
+              ("scenario change (A1 to A2)", ", ".join(design.scenario) or "none"),
+              *(("note", n) for n in design.notes), ("command", command), UNITS_FACT]
+    return Export("interaction", table, INTERACTION_COLUMNS, tuple(facts))
 
 
 def run_set_export(table: pd.DataFrame, runs: Sequence, pairings: Mapping,  # noqa: ANN001

@@ -35,6 +35,7 @@ from sim.compare import (
     flatten,
     paired_comparison,
     paired_test,
+    shorten_keys,
 )
 from sim.metrics import KEY_METRICS
 
@@ -98,15 +99,13 @@ def _design_notes(configs: Sequence[dict], policy: list[str], scenario: list[str
     policy_off = _unequal(_leaf_changes(a1, b1), _leaf_changes(a2, b2))
     if policy_off:
         notes.append("the policy change is not the same in both scenarios (B1 against A1, B2 "
-                     f"against A2 differ in: {', '.join(policy_off[:6])}"
-                     f"{' ...' if len(policy_off) > 6 else ''}): the difference in "
-                     "differences mixes it in")
+                     f"against A2 differ in: {shorten_keys(policy_off)}): the difference "
+                     "in differences mixes it in")
     scenario_off = _unequal(_leaf_changes(a1, a2), _leaf_changes(b1, b2))
     if scenario_off:
         notes.append("the scenario change is not the same for both policies (A2 against A1, "
-                     f"B2 against B1 differ in: {', '.join(scenario_off[:6])}"
-                     f"{' ...' if len(scenario_off) > 6 else ''}): the difference in "
-                     "differences mixes it in")
+                     f"B2 against B1 differ in: {shorten_keys(scenario_off)}): the "
+                     "difference in differences mixes it in")
     return notes
 
 

@@ -1,4 +1,5 @@
-"""The CLI's tables: a run's summary and comparisons of runs.
+"""The CLI's tables: a run's summary, comparisons of runs and the difference in
+differences of four.
 
 Every table says how many paths stand behind its numbers (n), prints ``n/a`` for a
 percentile the paths cannot resolve, and says on the table itself whether an interval is
@@ -14,6 +15,7 @@ import pandas as pd
 from rich.table import Table
 
 from sim.compare import Pairing, false_discovery_note, significance_text
+from sim.interaction import MEANING, Design
 from sim.metrics import amounts_note, format_metric, summarise
 from sim.richtables import WholeTable
 from sim.runinfo import summarise_run
@@ -126,3 +128,27 @@ def run_set_table(table: pd.DataFrame, ref: str, pairings: dict[str, Pairing],
                     significance_text(r.significant, r.significant_alone, r.p_value,
                                       min(int(r.n_a), int(r.n_b))))
     return out
+
+
+def interaction_table(result: pd.DataFrame, design: Design) -> Table:
+    """A difference in differences of four runs (:func:`sim.interaction.interaction_runs`):
+    each scenario's policy effect B - A, then the effect in scenario 2 minus that in
+    scenario 1 with its paired interval and significance; the title names the runs and
+    the caption says what the number means."""
+    n = int(result["paths"].iloc[0])
+    a1, b1, a2, b2 = design.run_ids
+    title = (f"difference in differences: the policy effect in scenario 2 minus that in "
+             f"scenario 1  ({n} paired paths)\nscenario 1: A1 = {a1}, B1 = {b1}\n"
+             f"scenario 2: A2 = {a2}, B2 = {b2}\n{design.headline()}")
+    lines = [MEANING, amounts_note(result["metric"]), false_discovery_note(result)]
+    table = WholeTable(title=title, caption="\n".join(line for line in lines if line),
+                       caption_justify="left")
+    for c in ("metric", "B1 - A1", "B2 - A2", "(B2 - A2) - (B1 - A1)", "95% CI (paired)",
+              "significant"):
+        table.add_column(c, justify="left" if c == "metric" else "right")
+    for r in result.itertuples(index=False):
+        f = partial(format_metric, r.metric)
+        table.add_row(r.metric, f(r.effect_1, True), f(r.effect_2, True),
+                      f(r.interaction, True), f"[{f(r.ci_low, True)}, {f(r.ci_high, True)}]",
+                      significance_text(r.significant, r.significant_alone, r.p_value, n))
+    return table

@@ -299,3 +299,96 @@ def test_set_overrides_text_names_each_run_when_their_changes_differ():
     many = [{"name": "a", "overrides": {f"k{i}": i for i in range(6)}}]
     assert set_overrides_text(many).endswith("2 more")
     assert set_overrides_text(many, None).endswith("k5=5")
+
+
+# -- compare A1 B1 --against A2 B2: the difference in differences ---------------------------------
+def _config(name: str, policy: bool, recession: bool, horizon: int = 12) -> dict:
+    config: dict = {"name": name, "book": {"initial_borrowers": 200,
+                                           "new_borrowers_per_month": 5,
+                                           "horizon_months": horizon}}
+    if policy:
+        config["collections"] = {"collectors": {"count": 0}}
+    if recession:
+        config["macro"] = {"scenario": "severe_recession"}
+    return config
+
+
+@pytest.fixture(scope="module")
+def four(tmp_path_factory) -> dict[str, Path]:
+    """A1 standard, B1 without collectors, A2 and B2 the same in a severe recession (3 paths,
+    seed 3), and A2 again with seed 4 and with a longer horizon."""
+    import sim
+
+    out = tmp_path_factory.mktemp("four") / "runs"
+    made = {"A1": ((False, False), 3, 12), "B1": ((True, False), 3, 12),
+            "A2": ((False, True), 3, 12), "B2": ((True, True), 3, 12),
+            "A2 seed 4": ((False, True), 4, 12), "A2 longer": ((False, True), 3, 14)}
+    return {name: sim.run(_config(name.split()[0].lower(), *factors, horizon=horizon),
+                          paths=3, seed=seed, out=out).path
+            for name, (factors, seed, horizon) in made.items()}
+
+
+def test_compare_against_prints_the_difference_in_differences_beside_both_effects(
+        four, tmp_path, capsys):
+    from sim.metrics import format_metric
+    from sim.store import load_run
+
+    runs = [str(four[n]) for n in ("A1", "B1", "A2", "B2")]
+    csv, xlsx = tmp_path / "did.csv", tmp_path / "did.xlsx"
+    assert main(["compare", runs[0], runs[1], "--against", runs[2], runs[3],
+                 "--csv", str(csv), "--xlsx", str(xlsx)]) == 0
+    captured = capsys.readouterr()
+    out, err = flat(captured.out), flat(captured.err)
+    assert "the policy effect in scenario 2 minus the policy effect in scenario 1" in out
+    assert f"scenario 1: A1 = {four['A1'].name}, B1 = {four['B1'].name}" in out
+    assert "3 paired paths" in out
+    header = next([c.strip() for c in line.strip().strip("┃").split("┃")]
+                  for line in captured.out.splitlines() if line.startswith("┃"))
+    assert header == ["metric", "B1 - A1", "B2 - A2", "(B2 - A2) - (B1 - A1)",
+                      "95% CI (paired)", "significant"]
+    # the printed figures are the paths' own: per path (B2 - A2) - (B1 - A1), then the mean
+    a1, b1, a2, b2 = (load_run(r, tables=("paths",)).paths.set_index("path") for r in runs)
+    rows = _rows(captured.out)
+    for m in ("borrower_default_rate", "collection_cost"):
+        effect_1, effect_2 = (b1[m] - a1[m]).mean(), (b2[m] - a2[m]).mean()
+        d = ((b2[m] - a2[m]) - (b1[m] - a1[m])).mean()
+        assert rows[m][1:4] == [format_metric(m, v, True) for v in (effect_1, effect_2, d)], m
+        assert rows[m][-1] == "n/a (n=3)"
+    assert "policy change (A1 to B1): collections.collectors.count" in err
+    assert "scenario change (A1 to A2): macro.scenario" in err
+    assert "only 3 paths" in err
+    # the exports: the same numbers, the runs named, an about sheet saying what the estimate is
+    table = pd.read_csv(csv)
+    assert table["run A2"].unique().tolist() == [four["A2"].name]
+    effects = table["B2 - A2 (the row's unit)"] - table["B1 - A1 (the row's unit)"]
+    assert (table["(B2 - A2) - (B1 - A1) (the row's unit)"] - effects).abs().max() < 1e-6
+    about = pd.read_excel(xlsx, sheet_name="about").set_index("name")["value"]
+    assert about["estimate"].startswith("interaction: the policy effect in scenario 2 minus")
+    assert about["scenario change (A1 to A2)"].startswith("macro.scenario")
+    assert pd.ExcelFile(xlsx).sheet_names == ["interaction", "about"]
+
+
+@pytest.mark.parametrize(("a2", "says"), [
+    ("A2 seed 4", "different seeds (A1: 3, A2: 4)"),
+    ("A2 longer", "different book or income: book.horizon_months"),
+])
+def test_compare_against_refuses_runs_that_do_not_pair_in_one_line(four, a2, says, tmp_path,
+                                                                   capsys):
+    runs = [str(four[n]) for n in ("A1", "B1", a2, "B2")]
+    csv = tmp_path / "did.csv"
+    assert main(["compare", runs[0], runs[1], "--against", runs[2], runs[3],
+                 "--csv", str(csv)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and not csv.exists()
+    err = flat(captured.err)
+    assert err.startswith("error: the four runs must share their random numbers path by path")
+    assert f"A2 ({four[a2].name}) against A1 ({four['A1'].name}): {says}" in err
+    assert "Traceback" not in captured.err
+
+
+def test_compare_against_a_missing_run_is_one_line(four, tmp_path, capsys):
+    runs = [str(four[n]) for n in ("A1", "B1", "A2")]
+    assert main(["compare", *runs[:2], "--against", runs[2], str(tmp_path / "nowhere")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.startswith("error: ")
+    assert "nowhere" in captured.err and "Traceback" not in captured.err
