@@ -11,7 +11,9 @@ samples. Runs that do not share their random numbers are compared as independent
 samples (Welch's interval, ``scipy.stats.ttest_ind(..., equal_var=False)``) and the
 result says so, naming what differs. A table tests many differences at once, so which of
 them are significant is judged with the false discovery rate held at 5 % over the table
-(Benjamini-Hochberg, :func:`control_false_discoveries`).
+(Benjamini-Hochberg, :func:`control_false_discoveries`). Four runs, two policies in two
+scenarios, give the difference in differences path by path with the same tests
+(:mod:`sim.interaction`).
 """
 
 from __future__ import annotations
@@ -82,9 +84,12 @@ def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
     return out
 
 
+LABEL_KEYS = ("name", "description", "paths", "seed")
+"""Top-level config keys that are labels and run defaults, not what a run simulates."""
+
+
 def config_differences(config_a: dict, config_b: dict,
-                       ignore: tuple[str, ...] = ("name", "description", "paths", "seed")
-                       ) -> list[str]:
+                       ignore: tuple[str, ...] = LABEL_KEYS) -> list[str]:
     """Dotted keys whose values differ between two config dumps, sorted.
 
     A key present in one config only counts as different; a section that is a value in

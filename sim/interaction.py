@@ -29,6 +29,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.compare import (
+    LABEL_KEYS,
     check_pairing,
     config_differences,
     control_false_discoveries,
@@ -76,10 +77,9 @@ class Design:
 def _leaf_changes(config_x: dict, config_y: dict) -> dict[str, tuple[object, object]]:
     """``{dotted key: (value in x, value in y)}`` of every leaf that differs (labels and
     run defaults left out, as :func:`sim.compare.config_differences` leaves them)."""
-    ignore = ("name", "description", "paths", "seed")
     fx, fy = flatten(config_x or {}), flatten(config_y or {})
     return {k: (fx.get(k, _ABSENT), fy.get(k, _ABSENT)) for k in sorted(set(fx) | set(fy))
-            if k.split(".")[0] not in ignore and fx.get(k, _ABSENT) != fy.get(k, _ABSENT)}
+            if k.split(".")[0] not in LABEL_KEYS and fx.get(k, _ABSENT) != fy.get(k, _ABSENT)}
 
 
 def _unequal(first: dict, second: dict) -> list[str]:
