@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from pydantic import ValidationError
 
-from sim.abs import Deal, Step, Verb, build_steps, run_waterfall, waterfall_arrays
+from sim.abs import Deal, Step, Verb, Waterfall, build_steps, run_waterfall, waterfall_arrays
 from sim.abs.steps import allocate_pro_rata, allocate_sequential, carve
 from sim.abs.waterfall import DEAL_FIELDS, FLAG_FIELDS, NOTE_FIELDS
 
@@ -330,6 +330,36 @@ def test_losses_hit_the_most_junior_note_first_in_sequential_deals(deal, coll):
         for j in range(i + 1, n_notes):
             # a senior note loses money only if every junior note lost everything
             np.testing.assert_allclose(loss[hit, j], original[hit, j], rtol=1e-9)
+
+
+@PROPERTY
+@given(closing=st.integers(0, 2000), build=st.integers(1, 3000), reserve=st.integers(1, 1000),
+       revolving=st.integers(0, 6), floor=st.sampled_from([0.0, 0.05]),
+       flows=st.lists(st.tuples(st.integers(0, 20_000), st.integers(0, 2000)), min_size=1,
+                      max_size=12))
+def test_an_oc_target_is_built_from_the_collections_never_from_the_reserve(
+        closing, build, reserve, revolving, floor, flows):
+    """One note at 0 % leaving `closing` basis points of a pool of 10,000 as OC at closing, a
+    target `build` basis points above it, a reserve of `reserve` basis points of the notes; no
+    fee, no default, and each period's pool is the last one's end (purchases included, as the
+    vehicle feeds it). The collections then always cover the principal that keeps the OC at
+    closing, so the reserve is never drawn on, however little interest there is to build the
+    OC with: it ends every period at its requirement (docs/WATERFALL.md §5.3). `flows`:
+    (interest in cents, principal in basis points of the pool) per period."""
+    deal = {"notes": [{"name": "A", "size": 1 - closing / 10_000, "coupon": 0.0}],
+            "overcollateralisation": {"target_pct": (closing + build) / 10_000,
+                                      "floor_pct": floor},
+            "reserve": {"initial_pct": reserve / 10_000, "target_pct": reserve / 10_000},
+            "revolving_months": revolving,
+            "legal_final_period": max(len(flows), revolving) + 1}
+    run = Waterfall(deal, len(flows))
+    pool = 1_000_000  # cents
+    for interest, share in flows:
+        out = run.run_period({"pool_balance_begin": pool / 100, "interest": interest / 100,
+                              "principal": pool * share // 10_000 / 100, "recoveries": 0.0,
+                              "defaults": 0.0})
+        assert out["reserve_balance"][0] == out["reserve_requirement"][0] > 0
+        pool = round(out["pool_balance_end"][0] * 100)
 
 
 # ----------------------------------------------------------------------------------------------

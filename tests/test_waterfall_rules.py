@@ -687,3 +687,42 @@ def test_a_turbo_step_comes_after_every_clear_pdl():
                                          "clear_pdl"):
         Deal.model_validate({"notes": [{"name": "A", "balance": 90.0, "coupon": 0.0}],
                              "pdl": True, "priority_of_payments": {"accelerated": order}})
+
+
+def test_an_oc_target_above_the_oc_at_closing_is_built_from_the_collections_not_the_reserve():
+    """A 900 at 6 % (0.5 % a month) on a pool of 1,000 (100 of OC at closing), no fee, OC
+    target 20 %, two revolving months, reserve 2 % of the notes (18, at closing too). The
+    reserve covers fees, interest and the principal that keeps the OC at closing (the notes
+    paid down to the pool less 100: `keep`), never the OC built above it (§5.3).
+
+    1. Revolving; pool 1,000, interest 10, principal 100: E 900. Cash 110 + 18; interest
+       4.50, leaving 105.50 of collections. PA = 900 / 0.8 − 900 = 225; keep = 900 − (900 −
+       100) = 100. Reinvested: 105.50 (collections only, at least keep); reserve 18.
+    2. Revolving; pool 1,005.50, principal 100, defaults 20: E 885.50; keep 114.50 is more
+       than the 105.50 of collections left, so the reserve pays 9 of it: reinvested 114.50
+       (the pool back to 1,000, the OC at closing kept), reserve 9.
+    3. Amortising; pool 1,000, interest 10, principal 100: E 900, target 180, PA 180, keep
+       100. Cash 110 + 9; interest 4.50; principal 105.50 (A 794.50); reserve 9.
+    4. Amortising; pool 900, interest 9, principal 90: E 810, A's interest ⌊3.9725⌋ = 3.97,
+       target 162, PA 794.50 − 648 = 146.50, keep 84.50. Principal 99 − 3.97 = 95.03 (A
+       699.47); reserve 9.
+    Before this rule the reserve paid for the build: reinvested 123.50 in period 1 and the
+    reserve 0 from then on."""
+    deal = {"notes": [{"name": "A", "balance": 900.0, "coupon": 0.06}],
+            "overcollateralisation": {"target_pct": 0.2},
+            "reserve": {"initial_pct": 0.02, "target_pct": 0.02}, "revolving_months": 2}
+    rows = [(1000.0, 10.0, 100.0, 0.0, 0.0), (1005.5, 10.0, 100.0, 0.0, 20.0),
+            (1000.0, 10.0, 100.0, 0.0, 0.0), (900.0, 9.0, 90.0, 0.0, 0.0)]
+    res = wa(deal, {c: np.array([r[i] for r in rows]) for i, c in enumerate(COLS)})
+    d, log = res.deal, res.steps
+    assert d["revolving"][0].tolist() == [True, True, False, False]
+    assert log["reserve_draw"][0].tolist() == [18.0, 18.0, 9.0, 9.0]
+    assert log["available"][0].tolist() == [128.0, 128.0, 119.0, 108.0]
+    assert res.notes["interest_paid"][0, :, 0].tolist() == [4.5, 4.5, 4.5, 3.97]
+    assert d["principal_target"][0].tolist() == [225.0, 239.5, 180.0, 146.5]
+    assert d["reinvested"][0].tolist() == [105.5, 114.5, 0.0, 0.0]
+    assert res.notes["principal_paid"][0, :, 0].tolist() == [0.0, 0.0, 105.5, 95.03]
+    assert res.notes["balance_end"][0, :, 0].tolist() == [900.0, 900.0, 794.5, 699.47]
+    assert d["reserve_balance"][0].tolist() == [18.0, 9.0, 9.0, 9.0]
+    assert d["residual"][0].tolist() == [0.0, 0.0, 0.0, 0.0]
+    assert d["pool_balance_end"][0, :2] == approx([1005.5, 1000.0])

@@ -14,7 +14,8 @@ Covered: fixed coupons, senior fees, sequential and pro-rata principal, reordere
 payments per state, revolving periods with reinvestment (optionally capped by
 `replenishment_capacity`), the three trigger types (sticky or not), reserve forms (initial,
 target on each basis, floor, cap at the notes, step-downs with or without the no-breach
-condition, zero in a call or legal final period), PDL with every `principal_to_interest` rule,
+condition, zero in a call or legal final period), OC targets (the OC built above the OC at
+closing never from the reserve), PDL with every `principal_to_interest` rule,
 interest on unpaid interest, the clean-up call, the legal final period and the horizon.
 Not covered: floating notes and swaps.
 
@@ -86,6 +87,24 @@ def _allocate(amount: int, balances: list[int], allocation: str) -> list[int]:
         pays[j] += extra
         rem -= extra
     return pays
+
+
+def _paid_down(notes: int, pool_end: Fraction, required_oc: int) -> int:
+    """§5.2.8: the principal that pays `notes` down to `pool_end` less `required_oc`."""
+    return min(_down(max(notes - (pool_end - min(required_oc, pool_end)), Fraction(0))), notes)
+
+
+def _may_spend(P: int, cash: int, drawn: int, keep: int | None) -> int:
+    """§5.3: what a principal step may spend of the principal `P` it owes. Without an OC
+    target (`keep` None) the cash allows. With one, the part of `P` that keeps the OC at
+    closing (`keep`) may use any cash (the other funds first, the reserve `drawn` last); the
+    part above it, the OC built, only the funds other than the reserve that the first part
+    left."""
+    if keep is None:
+        return min(P, cash)
+    from_keep = min(P, keep, cash)
+    funds = cash - drawn
+    return from_keep + min(P - from_keep, max(funds - from_keep, 0))
 
 
 def _debit_junior_first(amount: int, balances: list[int], ledgers: list[int]) -> list[int]:
@@ -237,6 +256,7 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: 
             sale = max(price, sum(N) + sum(due))
         available = collected + sale + Z
         cash = available
+        drawn = Z  # §5.3: the reserve drawn, the last cash any step spends
         PF = 0
         if deal.pdl and not ending:  # principal's fractions add up to cents of PF (§5.11)
             raw_P = principal + carry_P
@@ -245,8 +265,11 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: 
         elif ending:
             carry_P = Fraction(0)
         total_N = sum(N)
+
         # §5.2.8: the notes are paid down to the pool less its required OC
         oc_terms = deal.overcollateralisation
+        gap = B1 - sum(exact)  # the OC at closing; under half a cent it is the sizes' rounding
+        closing_oc = _down(gap) if gap >= Fraction(1, 2) else 0
         if ending:
             PA = total_N
         elif oc_terms is not None and revolving:  # on the pool after the purchases PA makes
@@ -254,14 +277,15 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: 
             need = total_N + Fraction(oc_terms.floor_pct) * B1
             need = max(need, total_N / (1 - t_oc) if t_oc < 1 else E + total_N)
             PA = min(_down(max(need - E, Fraction(0))), total_N)
+        elif oc_terms is not None:
+            PA = _paid_down(total_N, E, _down(max(Fraction(oc_terms.target_pct) * E,
+                                     Fraction(oc_terms.floor_pct) * B1)))
         else:
-            if oc_terms is not None:
-                required_oc = _down(max(Fraction(oc_terms.target_pct) * E,
-                                        Fraction(oc_terms.floor_pct) * B1))
-            else:  # the OC at closing, kept; under half a cent it is the sizes' rounding
-                gap = B1 - sum(exact)
-                required_oc = _down(gap) if gap >= Fraction(1, 2) else 0
-            PA = min(_down(max(total_N - (E - min(required_oc, E)), Fraction(0))), total_N)
+            PA = _paid_down(total_N, E, closing_oc)
+        # §5.3: with a target, the reserve may fund only the principal keeping the OC at
+        # closing (`keep`); the OC built above it comes from the other funds
+        keep = (_paid_down(total_N, E, closing_oc) if oc_terms is not None and not ending
+                else None)
         use_PF = deal.pdl and not ending  # P = PF (PDL) or PA (§5.3)
         principal_target = PF if use_PF else PA  # READING R4
         principal_used = 0
@@ -283,14 +307,22 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: 
             return max(cash - PF, 0)  # noqa: B023 - cash and PF of this period
 
         def pay(due: int, may_use_principal: bool) -> int:
-            nonlocal cash, PF, principal_used
+            nonlocal cash, PF, principal_used, drawn
             rev = revenue()
             paid = min(max(due, 0), cash if may_use_principal else rev)
             from_principal = max(paid - rev, 0)
             PF = max(PF - from_principal, 0)
             principal_used += from_principal
             cash -= paid
+            drawn = min(drawn, cash)  # the other funds are spent first
             return paid
+
+        def spent_on_principal(total: int) -> None:
+            nonlocal cash, drawn, keep
+            cash -= total
+            drawn = min(drawn, cash)
+            if keep is not None:
+                keep = max(keep - total, 0)
 
         steps = deal.steps(state)
         last_principal = max(j for j, s in enumerate(steps) if s.verb == "pay_principal")
@@ -322,19 +354,20 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: 
             elif verb == "reinvest":
                 if revolving:
                     P = PF if use_PF else PA
-                    amount = min(P, cash)
+                    amount = _may_spend(P, cash, drawn, keep)
                     if "replenishment_capacity" in cents:  # §5.11: whole cents of capacity
                         amount = min(amount, _down(cents["replenishment_capacity"][i]))
                     amount = max(amount, 0)
                     reinvested += amount
-                    cash -= amount
+                    spent_on_principal(amount)
                     if use_PF:
                         PF = max(PF - amount, 0)
                     else:
                         PA = max(PA - amount, 0)
             elif verb == "pay_principal":
                 P = PF if use_PF else PA
-                amount = max(cash if step.turbo else min(P, cash), 0)  # §5.3: turbo
+                # §5.3: turbo, all the cash left
+                amount = max(cash if step.turbo else _may_spend(P, cash, drawn, keep), 0)
                 allocation = "sequential" if ending else (step.allocation or deal.principal)
                 ks = [index[name] for name in step.notes]
                 pays = _allocate(amount, [N[k] for k in ks], allocation)
@@ -343,7 +376,7 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: 
                     N[k] -= p
                     principal_paid[k] += p
                     total += p
-                cash -= total
+                spent_on_principal(total)
                 if use_PF:
                     PF = max(PF - total, 0)
                 else:
@@ -354,8 +387,11 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: 
                 requirement = _requirement(deal, t, any_breach, ending, N0, B1, E + reinvested,
                                            sum(N))
                 # principal never funds the reserve: PF with a PDL, else the PA still owed
-                Z = min(requirement, revenue() if deal.pdl else max(cash - PA, 0))
+                # that a later principal step may spend
+                Z = min(requirement, revenue() if deal.pdl
+                        else max(cash - _may_spend(PA, cash, drawn, keep), 0))
                 cash -= Z
+                drawn = 0  # the reserve has taken back what it holds
             elif verb == "pay_residual":
                 residual = cash
                 cash = 0

@@ -83,8 +83,10 @@ from sim.kernels.waterfall_layout import (
     P_OC_TARGET,
     P_SWAP_RATE,
     S_CASH,
+    S_DRAW,
     S_FEE,
     S_GROSS,
+    S_KEEP,
     S_PA,
     S_PF,
     S_POOL,
@@ -419,14 +421,34 @@ def _principal_amount(target_given, revolving, target, floor, first_pool, closin
 
 
 @njit(cache=True)
+def _principal_amounts(opts, params, terms_p, state_p, scratch, bscratch):
+    """The principal amount of every path (§5.2.8), the whole note balance on a wind-up;
+    with an OC target also the amount keeping the OC at closing would give and the reserve
+    drawn, the two that bound what the principal steps may spend (``_oc_limit``, §5.3)."""
+    total, pool_end, pa, wind = scratch[S_TOTAL], scratch[S_POOL_END], scratch[S_PA], \
+        bscratch[B_WIND]
+    for p in range(pa.shape[0]):
+        pa[p] = total[p] if wind[p] else _principal_amount(
+            opts[O_OC] != 0, bscratch[B_REV, p], params[P_OC_TARGET], params[P_OC_FLOOR],
+            terms_p[T_POOL, p], terms_p[T_OC, p], total[p], pool_end[p])
+    if opts[O_OC]:  # the reserve funds no OC built above the OC at closing
+        keep, draw = scratch[S_KEEP], scratch[S_DRAW]
+        for p in range(pa.shape[0]):
+            keep[p] = total[p] if wind[p] else _principal_amount(
+                False, False, 0.0, 0.0, terms_p[T_POOL, p], terms_p[T_OC, p], total[p],
+                pool_end[p])
+            draw[p] = state_p[Z_RESERVE, p]
+
+
+@njit(cache=True)
 def _available(t, opts, params, xs, terms_p, act, state_p, deal_out, scratch, bscratch,
                kscratch):
     """Principal amount, available funds and their sources on every path (§5.2): the notes
     are paid down to the pool less its required overcollateralisation (the OC target's, or
-    the OC at closing when the deal sets none). Collections, with the fraction of a cent
-    brought forward, are rounded down to the cent, and the fraction left is carried to the
-    next period (released when the deal ends); so are principal funds and sale proceeds
-    (§5.11)."""
+    the OC at closing when the deal sets none; ``_principal_amounts``). Collections, with the
+    fraction of a cent brought forward, are rounded down to the cent, and the fraction left is
+    carried to the next period (released when the deal ends); so are principal funds and sale
+    proceeds (§5.11)."""
     x_interest, x_principal, x_recoveries = xs[1], xs[2], xs[3]
     pdl, wind, use_pa, call = opts[O_PDL] != 0, bscratch[B_WIND], bscratch[B_USE_PA], \
         bscratch[B_CALL]
@@ -434,10 +456,7 @@ def _available(t, opts, params, xs, terms_p, act, state_p, deal_out, scratch, bs
     cash, pf, pa, used = scratch[S_CASH], scratch[S_PF], scratch[S_PA], scratch[S_USED]
     available, principal_target = deal_out[D_AVAIL, t], deal_out[D_TARGET, t]
     collected, drawn = deal_out[D_COLL, t], deal_out[D_DRAW, t]
-    for p in range(act.shape[0]):
-        pa[p] = total[p] if wind[p] else _principal_amount(
-            opts[O_OC] != 0, bscratch[B_REV, p], params[P_OC_TARGET], params[P_OC_FLOOR],
-            terms_p[T_POOL, p], terms_p[T_OC, p], total[p], pool_end[p])
+    _principal_amounts(opts, params, terms_p, state_p, scratch, bscratch)
     carried = deal_out[D_ROUND, t]
     for p in range(act.shape[0]):
         principal = x_principal[t, p] if act[p] else 0.0

@@ -77,10 +77,12 @@ P_FEE_MONTHLY, P_SWAP_RATE, P_TARGET, P_FLOOR, P_OC_TARGET, P_OC_FLOOR = range(6
 N_PARAMS = 6
 # per-path terms (float rows)
 T_NOTES, T_POOL, T_CALL, T_OC = range(4)
-# per-path scratch (float rows)
+# per-path scratch (float rows); with an OC target: S_DRAW, the reserve drawn into the
+# period's cash that no step has yet returned to it (spent last, 0 once fund_reserve ran),
+# and S_KEEP, the principal amount left that keeping the OC at closing would give
 (S_CASH, S_PF, S_PA, S_USED, S_FEE, S_SWAP, S_POOL_END, S_AMOUNT, S_TOTAL, S_REM, S_POOL,
- S_GROSS) = range(12)
-N_SCRATCH = 12
+ S_GROSS, S_DRAW, S_KEEP) = range(14)
+N_SCRATCH = 14
 # per-path scratch (bool rows): the three deal states first, in STATES order; B_MASK: the
 # paths whose state runs the list being run
 B_REV, B_AMO, B_ACC, B_USE_PA, B_WIND, B_BREACH, B_MASK, B_PRO, B_CALL = range(9)

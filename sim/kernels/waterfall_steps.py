@@ -37,13 +37,16 @@ from sim.kernels.waterfall_layout import (
     N_SHORT,
     O_BASIS,
     O_CAPACITY,
+    O_OC,
     O_PDL,
     O_STEP_DOWN_BREACH,
     P_FLOOR,
     P_TARGET,
     S_AMOUNT,
     S_CASH,
+    S_DRAW,
     S_FEE,
+    S_KEEP,
     S_PA,
     S_PF,
     S_POOL_END,
@@ -108,9 +111,22 @@ def _principal_available(p, pdl, scratch, bscratch):
 
 
 @njit(cache=True, inline="always")
-def _spend_principal(p, amount, pdl, scratch, bscratch):
-    """Take ``amount`` out of cash and the principal amount (``spend_principal``)."""
+def _oc_limit(p, scratch):
+    """With an OC target, what the principal steps may still spend on path ``p`` (§5.3): the
+    cash other than the reserve drawn (which is spent last), or the principal amount left that
+    keeping the OC at closing would give, whichever is larger; so the reserve covers that
+    amount (and the fees and interest) but never the OC built above the OC at closing."""
+    cash = scratch[S_CASH, p]
+    return _max(cash - _min(scratch[S_DRAW, p], cash), scratch[S_KEEP, p])
+
+
+@njit(cache=True, inline="always")
+def _spend_principal(p, amount, pdl, oc, scratch, bscratch):
+    """Take ``amount`` out of cash and the principal amount (``spend_principal``), and with an
+    OC target (``oc``) out of the amount that keeps the OC at closing."""
     scratch[S_CASH, p] = _max(scratch[S_CASH, p] - amount, 0.0)
+    if oc:
+        scratch[S_KEEP, p] = _max(scratch[S_KEEP, p] - amount, 0.0)
     if not pdl or bscratch[B_USE_PA, p]:  # to no less than 0: a turbo step pays beyond it
         scratch[S_PA, p] = _max(scratch[S_PA, p] - amount, 0.0)
     else:
@@ -136,7 +152,8 @@ def run_step(k, t, opts, params, x_capacity, terms_t, terms_p, state_k, state_p,
     elif verb == V_REINVEST:
         _reinvest(t, opts, x_capacity, flags_p, deal_out, scratch, bscratch)
     elif verb == V_PRINCIPAL:
-        _pay_principal(k, t, pdl, program, state_k, notes_out, scratch, bscratch, kscratch)
+        _pay_principal(k, t, pdl, opts[O_OC] != 0, program, state_k, notes_out, scratch,
+                       bscratch, kscratch)
     elif verb == V_RESERVE:
         _fund_reserve(t, opts, params, terms_t, terms_p, state_k, state_p, flags_p, deal_out,
                       scratch, bscratch)
@@ -203,22 +220,25 @@ def _reinvest(t, opts, x_capacity, flags_p, deal_out, scratch, bscratch):
         revolving |= bscratch[B_REV, p]
     if not revolving:
         return
-    pdl = opts[O_PDL] != 0
+    pdl, oc = opts[O_PDL] != 0, opts[O_OC] != 0
     for p in range(n_paths):
         amount = _min(_principal_available(p, pdl, scratch, bscratch), scratch[S_CASH, p])
+        if oc:
+            amount = _min(amount, _oc_limit(p, scratch))
         if opts[O_CAPACITY]:
             amount = _min(amount, _floor_cent(x_capacity[t, p]) if flags_p[0, p] else 0.0)
         if not (bscratch[B_REV, p] and bscratch[B_MASK, p]):
             amount = 0.0
-        _spend_principal(p, amount, pdl, scratch, bscratch)
+        _spend_principal(p, amount, pdl, oc, scratch, bscratch)
         deal_out[D_REINV, t, p] += amount
 
 
 @njit(cache=True)
-def _pay_principal(k, t, pdl, program, state_k, notes_out, scratch, bscratch, kscratch):
+def _pay_principal(k, t, pdl, oc, program, state_k, notes_out, scratch, bscratch, kscratch):
     """pay_principal step ``k`` on every path: pro rata on the paths whose state says so
     (outside a wind-up), sequentially elsewhere (``_pay_principal`` and ``_allocate``); the
-    principal amount, or all the cash left where the step is turbo in the path's state.
+    principal amount (with an OC target, ``oc``, no more than ``_oc_limit``), or all the cash
+    left where the step is turbo in the path's state.
 
     Each pass over the paths is short, so that the processor overlaps many paths.
     """
@@ -231,6 +251,8 @@ def _pay_principal(k, t, pdl, program, state_k, notes_out, scratch, bscratch, ks
                     or (turbo[k, 2] and bscratch[B_ACC, p]))
         cap = scratch[S_CASH, p] if all_cash else _min(
             _principal_available(p, pdl, scratch, bscratch), scratch[S_CASH, p])
+        if oc and not all_cash:
+            cap = _min(cap, _oc_limit(p, scratch))
         amount[p] = cap if bscratch[B_MASK, p] else 0.0
         rem[p] = amount[p]
         pro[p] = ((pro_states[k, 0] and bscratch[B_REV, p])
@@ -245,7 +267,7 @@ def _pay_principal(k, t, pdl, program, state_k, notes_out, scratch, bscratch, ks
             total[p] = (0.0 if i == 0 else total[p]) + pay[p]
             paid[p] += pay[p]
     for p in range(n_paths):
-        _spend_principal(p, total[p], pdl, scratch, bscratch)
+        _spend_principal(p, total[p], pdl, oc, scratch, bscratch)
         if last and pdl and bscratch[B_MASK, p]:  # principal funds left become revenue
             scratch[S_PF, p] = 0.0
 
@@ -288,7 +310,8 @@ def _split(k, step_notes, state_k, amount, total, rem, pays, pro):
 def _fund_reserve(t, opts, params, terms_t, terms_p, state_k, state_p, flags_p, deal_out,
                   scratch, bscratch):
     """fund_reserve on every path: the cash that is not principal fills the reserve up to
-    its requirement (§2.2, §5.3)."""
+    its requirement (§2.2, §5.3); with an OC target, the principal kept back is what a later
+    principal step may spend (``_oc_limit``), and the reserve drawn is returned."""
     basis, n_paths = opts[O_BASIS], scratch.shape[1]
     total, required = scratch[S_TOTAL], scratch[S_AMOUNT]
     for k in range(state_k.shape[1]):
@@ -312,8 +335,11 @@ def _fund_reserve(t, opts, params, terms_t, terms_p, state_k, state_p, flags_p, 
         # principal never funds the reserve: with a PDL, the principal funds; without one,
         # the principal amount the notes are still owed (§5.3)
         kept = scratch[S_PF, p] if opts[O_PDL] else _max(scratch[S_PA, p], 0.0)
+        if opts[O_OC]:
+            kept = _min(kept, _oc_limit(p, scratch))
         fill = _min(required[p], _max(cash - kept, 0.0)) if m else 0.0
         scratch[S_CASH, p] = cash - fill
         if m:
+            scratch[S_DRAW, p] = 0.0
             state_p[2, p] = fill
             deal_out[D_REQ, t, p], deal_out[D_RESERVE, t, p] = required[p], fill
