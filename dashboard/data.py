@@ -176,7 +176,7 @@ def abs_data(tables: dict[str, pd.DataFrame], deal: dict | None = None) -> AbsDa
         return None
     summary = tables.get(contract.NOTE_METRICS.name)
     steps = tables.get(contract.WATERFALL.name)
-    metrics = abs_agg.note_metrics_per_path(notes, summary)
+    metrics = abs_agg.note_metrics_per_path(notes, summary, (deal or {}).get("retained"))
     hist, exceed = abs_agg.loss_distribution(metrics)
     per_period = abs_agg.credit_enhancement(notes, tables.get(contract.POOL.name))
     return AbsData(

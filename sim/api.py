@@ -164,7 +164,7 @@ def _assemble(cfg: RunConfig, results: list, seed: int, workers: int, scheduler:
     rolls = roll_table(results)
     tables = {"portfolio": portfolio, "paths": path_table(portfolio, results, rolls),
               "vintages": vintage_table(results), "rolls": rolls}
-    deal = abs_tables(results)
+    deal = abs_tables(results, cfg.deal)
     if deal:
         tables.update(deal)
         tables["paths"] = tables["paths"].merge(note_loss_columns(deal["note_metrics"]),

@@ -12,8 +12,9 @@ says otherwise, durations are in months or days as named.
 
 from __future__ import annotations
 
+import types
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -1747,7 +1748,11 @@ def _limits(metadata: list, keys: tuple = ("ge", "gt", "le", "lt", "max_length")
 
 
 def _item_limits(ann: Any) -> list[str]:
-    """Bounds of a list's items or of a mapping's keys and values, for the reference."""
+    """Bounds of a list's items or of a mapping's keys and values (also of an optional one,
+    ``dict[...] | None``), for the reference."""
+    optional = [a for a in get_args(ann) if a is not type(None)]
+    if get_origin(ann) in (Union, types.UnionType) and len(optional) == 1:
+        ann = optional[0]
     args = get_args(ann) if get_origin(ann) in (list, dict) else ()
     names = ("items",) if len(args) == 1 else ("keys", "values")
     out = []

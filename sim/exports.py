@@ -336,20 +336,23 @@ TRANCHE_COLUMNS = (
     Column("rating_worst", "ratings consistent, worst", "text", "worst rating it allows"),
     Column("paths_needed", "paths needed", "count", "paths a run needs to resolve the rating "
            "(blank when this run resolves it)"),
-    Column("holder_irr_annual", "residual holder IRR", "rate", "return of the holder of this "
-           "note plus the residual, having funded the reserve and the overcollateralisation at "
-           "closing, mean over paths (the residual's note only)"),
-    Column("residual_paid", "residual received a path", "money", "what the residual holder "
-           "receives beyond the note, mean over paths (the residual's note only)"),
+    Column("retained", "kept by the originator", "ratio", "the share of the note the "
+           "originator keeps (deal.retained; default: the most junior note whole)"),
+    Column("holder_irr_annual", "originator IRR", "rate", "return of the originator on what it "
+           "keeps: its shares of the notes (kept by the originator) and the residual, having "
+           "funded the reserve and the overcollateralisation at closing, annual effective, "
+           "mean over paths (on the most junior note's row, under which the residual stands)"),
+    Column("residual_paid", "residual received a path", "money", "what the originator "
+           "receives as residual holder, mean over paths (the most junior note's row)"),
     Column("reserve_funded", "reserve funded at closing", "money", "the reserve's opening "
-           "balance, which the residual holder funds at closing and its IRR counts as an "
-           "outlay, mean over paths (the residual's note only)"),
+           "balance, which the originator funds at closing and its IRR counts as an "
+           "outlay, mean over paths (the most junior note's row)"),
     Column("oc_funded", "overcollateralisation at closing", "money", "the pool sold beyond "
-           "the notes, the originator's part, which the residual holder's IRR counts as an "
-           "outlay, mean over paths (the residual's note only)"),
-    Column("call_topped_up", "added to a call at par", "money", "what the residual holder "
+           "the notes, the originator's part, which its IRR counts as an outlay, mean over "
+           "paths (the most junior note's row)"),
+    Column("call_topped_up", "added to a call at par", "money", "what the originator "
            "paid for the pool at a clean-up call at par beyond its balance, which its IRR "
-           "counts as an outlay, mean over paths (the residual's note only)"),
+           "counts as an outlay, mean over paths (the most junior note's row)"),
 )
 """``creditsim report``'s tranche tables (:func:`sim.abs.tranche_summary`), as printed:
 each note's losses, WAL, IRR and implied rating, and what the run's paths can tell."""
@@ -400,10 +403,14 @@ def tranche_export(run, summary: pd.DataFrame) -> Export:  # noqa: ANN001 - a Ru
     """The tranche tables of ``run`` as ``creditsim report`` prints them (``summary``:
     :func:`sim.abs.tranche_summary`): the loss percentiles blank where the screen says
     n/a (:func:`sim.metrics.resolvable`), the rating blank with the paths it needs when the
-    run cannot resolve it, and the residual holder's return on the residual's note."""
+    run cannot resolve it, the share of each note the originator keeps, and its return on
+    what it keeps on the most junior note's row."""
+    from sim.abs.retention import originator_line
     from sim.metrics import resolvable
 
     table = summary.copy()
+    if "retained" not in table:  # a summary of a run stored before the key
+        table["retained"] = (table["note"] == table["note"].iloc[-1]).astype(float)
     paths = table["paths"].astype(int)
     for column, q in (("loss_p95", 0.95), ("loss_p99", 0.99)):
         table[column] = table[column].where([resolvable(q, int(n)) for n in paths])
@@ -418,6 +425,9 @@ def tranche_export(run, summary: pd.DataFrame) -> Export:  # noqa: ANN001 - a Ru
                           "seniority; losses are shares of the note's original balance"),
              ("ratings", "Moody's idealised cumulative expected-loss rates read at the note's "
                          "mean WAL (docs/REPORTS.md)")]
+    line = originator_line(summary)
+    if line:
+        facts.append(("originator", line))
     return Export("tranches", table, TRANCHE_COLUMNS, tuple(facts))
 
 

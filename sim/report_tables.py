@@ -106,23 +106,12 @@ IRR_NOTE = ("IRR: the annual effective rate, (1 + monthly IRR)^12 - 1, of buying
 
 
 def rating_footnote(summary: pd.DataFrame) -> str:
-    """The rating note, the IRR's convention, and the residual holder's return when the run
-    records it."""
-    lines = [RATING_NOTE, IRR_NOTE]
-    holder = summary.dropna(subset=["holder_irr_annual"]) if "holder_irr_annual" in summary else []
-    for r in getattr(holder, "itertuples", lambda **_: [])(index=False):
-        parts = [f"the {what} ({amount:,.2f})" for what, amount in (
-            ("reserve", getattr(r, "reserve_funded", float("nan"))),
-            ("overcollateralisation", getattr(r, "oc_funded", float("nan")))) if amount > 0]
-        outlay = f", having funded {' and '.join(parts)} at closing" if parts else ""
-        topped = getattr(r, "call_topped_up", float("nan"))
-        if topped > 0:
-            outlay += f", and added {topped:,.2f} to buy the pool back at par"
-        lines.append(f"Residual holder (one holder of {r.note} and the residual, the "
-                     f"originator as a rule{outlay}; amounts are means "
-                     f"a path): IRR {r.holder_irr_annual:.2%} (mean over paths); residual "
-                     f"received {r.residual_paid:,.2f} a path on average.")
-    return "\n".join(lines)
+    """The rating note, the IRR's convention, and the originator's return on what it keeps
+    when the run records it (`sim.abs.retention.originator_line`)."""
+    from sim.abs.retention import originator_line
+
+    lines = [RATING_NOTE, IRR_NOTE, originator_line(summary)]
+    return "\n".join(line for line in lines if line)
 
 
 def horizon_note(tables: dict, deal: dict | None) -> str | None:

@@ -9,7 +9,8 @@ balance at the period's end, each trigger's ``trigger_<name>_value``, ``_thresho
 :func:`sim.abs.steps_to_frame`), ``triggers`` (each trigger's tested value, threshold and
 breach state per path and period), ``pool`` (the vehicle's pool per path and period: the
 waterfall's inputs and what it bought and sold; see :data:`sim.agents.spv.POOL_COLUMNS`),
-``note_metrics`` (per path and note: loss, WAL, IRR) and ``trigger_metrics`` (per path and
+``note_metrics`` (per path and note: loss, WAL, IRR; the originator's return on what it
+keeps, ``deal.retained``) and ``trigger_metrics`` (per path and
 trigger: whether and when it fired).
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import pandas as pd
 
 from sim.abs import (
+    Deal,
     note_metrics,
     result_to_frame,
     steps_to_frame,
@@ -27,8 +29,11 @@ from sim.abs import (
 from sim.engine import PathResult
 
 
-def abs_tables(results: list[PathResult]) -> dict[str, pd.DataFrame]:
-    """The vehicle's tables for a run's paths, or an empty dict when the run has no deal."""
+def abs_tables(results: list[PathResult], deal: Deal | None = None) -> dict[str, pd.DataFrame]:
+    """The vehicle's tables for a run's paths, or an empty dict when the run has no deal.
+
+    ``deal``: the run's deal terms, whose ``retained`` notes the originator's return in
+    ``note_metrics`` counts (None: the most junior note whole)."""
     done = [r for r in results if r.waterfall is not None]
     if not done:
         return {}
@@ -46,7 +51,7 @@ def abs_tables(results: list[PathResult]) -> dict[str, pd.DataFrame]:
         "waterfall": gather(steps_to_frame),
         "triggers": gather(triggers_to_frame),
         "pool": pool,
-        "note_metrics": note_metrics(notes),
+        "note_metrics": note_metrics(notes, None if deal is None else deal.retained),
         "trigger_metrics": trigger_metrics(notes),
     }
 

@@ -481,7 +481,9 @@ def test_report_and_compare_show_the_rating_range(deal_run, capsys, monkeypatch,
     assert main(["report", str(deal_run.path)]) == 0
     out = capsys.readouterr().out
     assert "what 2 paths can tell" in out and "n/a: needs >=" in out  # 2 paths resolve nothing
-    assert "Residual holder" in out
+    # the originator keeps the most junior note (deal.retained's default) and the residual
+    assert "Originator (keeping subordinated whole and the residual, per deal.retained" in " ".join(
+        out.split()), out
     copy = shutil.copytree(deal_run.path, tmp_path / "copy")  # another run folder, same paths
     assert main(["compare", str(deal_run.path), str(copy)]) == 0
     out = capsys.readouterr().out
@@ -518,13 +520,16 @@ def test_dashboard_summary_rows_carry_the_rating_uncertainty():
     from dashboard.aggregate import abs as agg
     from sim.abs import tranche_summary
 
-    rows = agg.summary_rows(tranche_summary(hand_tables()["note_metrics"]))
+    summary = tranche_summary(hand_tables()["note_metrics"])
+    rows = agg.summary_rows(summary)
     assert [r["note"] for r in rows] == ["A", "B"]
     assert {c["id"] for c in agg.SUMMARY_COLUMNS} == set(rows[0])
     # two paths cannot resolve A (no loss seen); B lost all of it on one path: below the table
     assert rows[0]["implied_rating"].startswith("n/a: needs >= ")
     assert rows[1]["implied_rating"] == "below B3"
-    assert "[" in rows[1]["prob_loss"] and "holder with residual" in rows[1]["irr_annual"]
+    assert "[" in rows[1]["prob_loss"]
+    # the note's own IRR: the originator's return is a line of its own, under the table
+    assert rows[1]["irr_annual"] == f"{summary['irr_annual'].iloc[1]:.2%}"
 
 
 def test_abs_page_report_callback_over_http(deal_run):
@@ -552,6 +557,52 @@ def test_abs_page_report_callback_over_http(deal_run):
     assert "note subordinated" in [o["value"] for o in out["abs-report-group"]["options"]]
     table = str(out["abs-report"]["children"])
     assert "subordinated credit enhancement" in table and "pool balance, start" not in table
+
+
+def test_a_run_keeping_a_vertical_slice_reports_the_originators_return_on_it(
+        deal_run, tmp_path, capsys, monkeypatch):
+    """The same tiny run keeping 5 % of every note: the deal's cash flows are the same (what
+    the originator keeps changes no payment), its return is that of the slice and the
+    residual, and `report` says so."""
+    monkeypatch.setattr(sim.cli.console, "width", 250)
+    slice_ = dict.fromkeys(("senior", "mezzanine", "subordinated"), 0.05)
+    cfg = deep_merge(deep_merge(read_yaml(CONFIGS / "baseline.yaml"), TINY),
+                     {"deal": deep_merge(read_yaml(CONFIGS / "deals" / "baitiao_2015.yaml"),
+                                         {"cutoff_month": 4, "revolving_months": 2,
+                                          "retained": slice_})})
+    run = sim.run(cfg, paths=2, seed=3, out=tmp_path)
+    pd.testing.assert_frame_equal(run.tables["notes"], deal_run.tables["notes"])
+    kept = run.tables["note_metrics"]
+    assert kept["retained"].tolist() == [0.05] * 6
+    pd.testing.assert_frame_equal(kept, note_metrics(deal_run.tables["notes"], slice_))
+    whole = deal_run.tables["note_metrics"]
+    assert not np.allclose(kept["holder_irr_annual"].dropna(), whole["holder_irr_annual"].dropna())
+    assert main(["report", str(run.path)]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert ("Originator (keeping 5 % of every note (senior, mezzanine, subordinated) and the "
+            "residual, per deal.retained") in said
+
+
+def test_abs_page_says_what_the_originator_keeps_over_http(deal_run):
+    """The ABS page's line under the tranche summary: the originator's return on what it
+    keeps, in the words and figures of `creditsim report`'s footnote."""
+    from dashboard.app import create_app
+    from sim.abs import tranche_summary
+    from sim.abs.retention import originator_line
+
+    app = create_app(deal_run.path.parent, configs_dir="configs")
+    key = next(k for k in app.callback_map if "abs-originator.children" in k)
+    outputs = [tuple(part.rsplit(".", 1)) for part in key.strip(".").split("...")]
+    body = {"output": key, "outputs": [{"id": i, "property": p} for i, p in outputs],
+            "inputs": [{"id": "run-a", "property": "value", "value": deal_run.run_id},
+                       {"id": "abs-ready", "property": "data", "value": True}],
+            "changedPropIds": ["run-a.value"], "state": []}
+    res = app.server.test_client().post("/_dash-update-component", json=body)
+    assert res.status_code == 200
+    shown = res.get_json()["response"]["abs-originator"]["children"]
+    assert shown == originator_line(tranche_summary(deal_run.tables["note_metrics"]))
+    assert shown.startswith("Originator (keeping subordinated whole and the residual, per "
+                            "deal.retained, having funded the reserve (")
 
 
 @pytest.mark.parametrize("width", [80, 132])

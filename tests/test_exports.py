@@ -341,6 +341,74 @@ def deal_run(tmp_path_factory):
     return sim.run(cfg, paths=3, seed=3, out=tmp_path_factory.mktemp("dealexports"))
 
 
+def _second_table(out: str, notes: list[str]) -> dict[str, list[str]]:
+    """The cells of the printed 'what N paths can tell' table (no vertical rules), by note."""
+    import re
+
+    row = re.compile(r"^\s*(\S+)\s+\[(.+?), (.+?)\]\s+\[(.+?), (.+?)\]\s+(.+?)\s{2,}(.+?)\s*$")
+    found = {}
+    for line in out.splitlines():
+        m = row.match(line)
+        if m and m.group(1) in notes and not line.lstrip().startswith("│"):
+            found[m.group(1)] = list(m.groups())
+    return found
+
+
+def _pct(x: float, digits: int) -> str:
+    return f"{x:.{digits}%}"
+
+
+def _check_tranches_as_printed(back: pd.DataFrame, out: str, source: pd.DataFrame) -> None:
+    """Every cell of both printed tranche tables and the originator's line, from the
+    exported numbers (the screen's formats: sim.report_tables.tranche_table)."""
+    notes = list(source["note"])
+    printed = {r[0]: r for r in _rows(out) if r[0] in set(notes)}
+    sure = _second_table(out, notes)
+    assert list(back["note"]) == notes == list(printed) == list(sure)  # in seniority order
+    for header, key in (("n, paths (count)", "paths"),
+                        ("expected loss (fraction)", "expected_loss"),
+                        ("expected loss, 95% CI low (fraction)", "el_low"),
+                        ("expected loss, 95% CI high (fraction)", "el_high"),
+                        ("P(loss) (fraction)", "prob_loss"),
+                        ("P(loss), Wilson 95% CI low (fraction)", "prob_loss_low"),
+                        ("P(loss), Wilson 95% CI high (fraction)", "prob_loss_high"),
+                        ("WAL (years)", "wal_years"),
+                        ("kept by the originator (fraction)", "retained")):
+        _same(back[header], source[key])
+    np.testing.assert_allclose(back["IRR (fraction a year)"], source["irr_annual"], atol=1e-12)
+    np.testing.assert_allclose(back["originator IRR (fraction a year)"],
+                               source["holder_irr_annual"], atol=1e-12, equal_nan=True)
+    for r in back.to_dict("records"):
+        cells, tell = printed[r["note"]], sure[r["note"]]
+        wal = r["WAL (years)"]
+        assert cells[1] == _pct(r["expected loss (fraction)"], 3)
+        assert cells[2] == _pct(r["P(loss) (fraction)"], 1)
+        for cell, header in ((cells[3], "loss p95 (fraction)"), (cells[4], "loss p99 (fraction)")):
+            assert cell == ("n/a" if np.isnan(r[header]) else _pct(r[header], 3))
+        assert cells[5] == ("" if np.isnan(wal) else f"{wal:.2f}")
+        assert cells[6] == _pct(r["IRR (fraction a year)"], 2)
+        best, worst = r["ratings consistent, best"], r["ratings consistent, worst"]
+        span = best if best == worst else f"{best} to {worst}"
+        if isinstance(r["implied rating"], str):  # resolved: no paths needed
+            assert np.isnan(r["paths needed (count)"])
+            assert cells[7] == (r["implied rating"] if best == worst
+                                else f"{r['implied rating']} ({span})")
+        else:  # blank, with the paths it needs, as the screen's 'n/a: needs >= N paths'
+            assert cells[7] == f"n/a: needs >= {int(r['paths needed (count)']):,} paths"
+        assert tell[1:5] == [_pct(r["expected loss, 95% CI low (fraction)"], 3),
+                             _pct(r["expected loss, 95% CI high (fraction)"], 3),
+                             _pct(r["P(loss), Wilson 95% CI low (fraction)"], 1),
+                             _pct(r["P(loss), Wilson 95% CI high (fraction)"], 1)]
+        assert tell[5] == span
+        assert tell[6] == ("10 (no principal paid)" if np.isnan(wal) else f"{wal:.2f}")
+    holder = back.dropna(subset=["originator IRR (fraction a year)"])
+    assert list(holder["note"]) == [notes[-1]]  # the row the residual stands under
+    row = holder.iloc[0]
+    said = " ".join(out.split())
+    assert (f"IRR {row['originator IRR (fraction a year)']:.2%} on what it keeps" in said)
+    assert f"residual received {row['residual received a path (currency units)']:,.2f}" in said
+
+
 def test_report_exports_the_tranche_table_it_prints(deal_run, tmp_path, capsys):
     from sim.abs import tranche_summary
 
@@ -355,43 +423,62 @@ def test_report_exports_the_tranche_table_it_prints(deal_run, tmp_path, capsys):
     assert out.splitlines()[-3:] == [str(csv), str(beside), str(xlsx)]
     run = load_run(deal_run.path)
     source = tranche_summary(run["note_metrics"])
-    printed = {r[0]: r for r in _rows(out) if r[0] in set(source["note"])}
     book = pd.read_excel(xlsx, sheet_name=None)
     assert list(book) == ["summary", "tranches", "about"]
     for back in (pd.read_csv(beside), book["tranches"]):
-        assert list(back["note"]) == list(source["note"]) == list(printed)  # seniority
         assert set(back["run"]) == {run.run_id}
         assert back["n, paths (count)"].tolist() == [3] * len(source)
-        for header, key in (("expected loss (fraction)", "expected_loss"),
-                            ("P(loss) (fraction)", "prob_loss"),
-                            ("expected loss, 95% CI high (fraction)", "el_high"),
-                            ("P(loss), Wilson 95% CI high (fraction)", "prob_loss_high"),
-                            ("WAL (years)", "wal_years")):
-            _same(back[header], source[key])
-        np.testing.assert_allclose(back["IRR (fraction a year)"], source["irr_annual"],
-                                   atol=1e-12)
-        # the screen's cells, from the exported numbers
-        for row in back.itertuples(index=False):
-            cells = printed[row.note]
-            assert cells[1] == f"{row[3]:.3%}" and cells[2] == f"{row[6]:.1%}"
-            assert cells[5] == ("" if np.isnan(row[11]) else f"{row[11]:.2f}")  # WAL
-            assert cells[6] == ("" if np.isnan(row[12]) else f"{row[12]:.2%}")
-        # 3 paths resolve no percentile: blank; a rating they cannot resolve is blank, with
-        # the paths it needs, as the screen's 'n/a: needs >= N paths'
+        # 3 paths resolve no percentile, nor the senior note's rating
         assert back["loss p95 (fraction)"].isna().all() and back["loss p99 (fraction)"].isna().all()
-        for row in back.itertuples(index=False):
-            rating, needed = row[13], row[16]
-            if printed[row.note][7].startswith("n/a"):
-                assert rating != rating and printed[row.note][7] == (
-                    f"n/a: needs >= {int(needed):,} paths")
-            else:
-                assert printed[row.note][7].split(" (")[0] == rating and needed != needed
-        assert back["implied rating"].isna().any()  # the senior note's, from 3 paths
-        holder = back.dropna(subset=["residual holder IRR (fraction a year)"])
-        assert list(holder["note"]) == [source["note"].iloc[-1]]  # the residual's note
+        assert back["implied rating"].isna().any()
+        assert back["kept by the originator (fraction)"].tolist() == [0, 0, 1]  # the default
+        _check_tranches_as_printed(back, out, source)
     about = book["about"]
     assert "tranches: WAL (years)" in set(about["name"])
     assert about.loc[about["name"] == "tranches: WAL (years)", "unit"].item() == "years"
+    line = about.loc[about["name"] == "tranches: originator", "value"].item()
+    assert line.startswith("Originator (keeping subordinated whole and the residual")
+    assert line in " ".join(out.split())
+
+
+def test_the_tranche_export_holds_what_the_tables_print_when_the_paths_resolve_them():
+    """120 paths: the loss percentiles and the ratings resolve, and the originator keeps a
+    5 % vertical slice; the screen's tables and the export agree cell by cell."""
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from sim.abs import tranche_summary
+    from sim.exports import tranche_export
+    from sim.report_tables import rating_footnote, tranche_table
+
+    rng = np.random.default_rng(7)
+    notes, n = ["senior", "mezzanine", "junior"], 120
+    loss = np.c_[np.zeros(n), np.where(rng.random(n) < 0.1, rng.random(n) * 0.2, 0.0),
+                 np.where(rng.random(n) < 0.6, rng.random(n), 0.0)]
+    metrics = pd.DataFrame({
+        "path": np.repeat(np.arange(n), 3), "note": np.tile(notes, n),
+        "loss_pct": loss.ravel(), "any_loss": loss.ravel() > 0.0001,
+        "wal_years": np.tile([0.8, 1.1, 1.3], n) + rng.random(3 * n) * 0.1,
+        "irr_annual": 0.05 - loss.ravel(), "retained": 0.05,
+        "holder_irr_annual": np.tile([np.nan, np.nan, 1.0], n) * rng.normal(0.2, 0.05, 3 * n),
+        "residual_paid": np.tile([np.nan, np.nan, 1.0], n) * 4e5,
+        "reserve_funded": np.tile([np.nan, np.nan, 1.0], n) * 1e5,
+        "oc_funded": np.tile([np.nan, np.nan, 0.0], n),
+        "call_topped_up": np.tile([np.nan, np.nan, 0.0], n)})
+    source = tranche_summary(metrics)
+    console = Console(width=250, file=io.StringIO(), record=True)
+    for table in tranche_table(source, "tranches"):
+        console.print(table)
+    console.print(rating_footnote(source), highlight=False)
+    out = console.export_text()
+    run = SimpleNamespace(run_id="r", manifest={"config": {"deal": {"name": "d"}}})
+    back = pd.read_csv(io.BytesIO(export_frame(tranche_export(run, source)).to_csv(
+        index=False).encode()))
+    assert back["loss p95 (fraction)"].notna().all() and back["loss p99 (fraction)"].notna().all()
+    assert back["implied rating"].notna().any()
+    assert "5 % of every note (senior, mezzanine, junior) and the residual" in " ".join(out.split())
+    _check_tranches_as_printed(back, out, source)
 
 
 def test_a_run_without_a_deal_writes_one_csv(policy_set, tmp_path, capsys):

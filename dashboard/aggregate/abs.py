@@ -44,11 +44,13 @@ def note_balance_fans(notes: pd.DataFrame) -> pd.DataFrame:
     return fan_table(wide, names, key="period")
 
 
-def note_metrics_per_path(notes: pd.DataFrame, summary: pd.DataFrame | None = None) -> pd.DataFrame:
+def note_metrics_per_path(notes: pd.DataFrame, summary: pd.DataFrame | None = None,
+                          retained: dict | None = None) -> pd.DataFrame:
     """Per path and note: ``loss_pct, any_loss, wal_years, irr_annual``.
 
     Uses the run's own note summary when it has one, otherwise
-    :func:`sim.abs.note_metrics` on the notes table.
+    :func:`sim.abs.note_metrics` on the notes table, with the originator keeping the notes
+    ``retained`` gives (the deal's ``retained`` key; None: the most junior note whole).
     """
     if summary is not None and {"path", "note", "loss_pct"} <= set(summary.columns):
         out = summary.copy()
@@ -57,7 +59,7 @@ def note_metrics_per_path(notes: pd.DataFrame, summary: pd.DataFrame | None = No
         return out
     from sim.abs import note_metrics
 
-    return note_metrics(notes)
+    return note_metrics(notes, retained)
 
 
 def loss_distribution(metrics: pd.DataFrame, bins: int = 30) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -231,10 +233,10 @@ SUMMARY_CAPTION = (
     "about 1/N from none, so the rating is 'n/a' (with the paths it would need) when the run "
     "cannot resolve it, and the ratings consistent with the interval are shown beside it. "
     "WAL and IRR are means over paths; the IRR is annual effective, (1 + monthly)^12 - 1, so "
-    "a note repaid at par shows a little more than its coupon; the residual holder's IRR is "
-    "that of one holder keeping the most junior note and the residual (the originator, as a "
-    "rule: a deal that sells that note leaves its buyer the note's IRR alone), and counts the "
-    "residual it receives and the reserve it funded at closing."
+    "a note repaid at par shows a little more than its coupon. The originator's IRR (the line "
+    "under the table) is that of what it keeps, as the deal's 'retained' key says (by default "
+    "the most junior note whole): its shares of the notes and the residual, having funded the "
+    "reserve at closing."
 )
 
 
@@ -252,16 +254,14 @@ def loss_quantile_cell(x: float, q: float, paths: int) -> str:
 
 def summary_rows(summary: pd.DataFrame) -> list[dict]:
     """Rows of the tranche summary (`sim.abs.tranche_summary` output), formatted, keyed by
-    `SUMMARY_COLUMNS`; the most junior note's row adds the residual holder's IRR. Loss
-    quantiles the run's paths cannot resolve are 'n/a', as in ``creditsim report``."""
+    `SUMMARY_COLUMNS` (the originator's return, on what it keeps of several notes, is
+    :func:`sim.abs.retention.originator_line`, under the table). Loss quantiles the run's
+    paths cannot resolve are 'n/a', as in ``creditsim report``."""
     rows = []
     for r in summary.itertuples(index=False):
         rating = r.implied_rating if r.rating_resolved else (
             f"n/a: needs >= {int(r.paths_needed):,} paths")
         irr = _pct(r.irr_annual, 2)
-        holder = getattr(r, "holder_irr_annual", float("nan"))
-        if holder == holder:
-            irr += f" (holder with residual: {_pct(holder, 2)})"
         paths = int(r.paths)
         rows.append({
             "note": r.note,

@@ -24,6 +24,7 @@ from dashboard.pages.common import (
     shown,
     table,
 )
+from sim.abs.retention import originator_line
 
 PATH = "/abs"
 TITLE = "ABS"
@@ -64,6 +65,7 @@ def layout(ctx: AppContext) -> html.Div:
         note(note_id="abs-note"),
         html.Div([
             card(html.H3("Tranche summary across paths"), table("abs-summary"),
+                 html.P(id="abs-originator"),
                  html.P(agg.SUMMARY_CAPTION, className="caption"), wide=True),
             grid(
                 card(graph("abs-balances")),
@@ -115,7 +117,8 @@ def _horizon_warning(ctx: AppContext, run_id: str) -> str | None:
 def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
     @app.callback(
         [Output(g, "figure") for g in GRAPHS]
-        + [Output("abs-summary", "children"), Output("abs-enhancement-caption", "children"),
+        + [Output("abs-summary", "children"), Output("abs-originator", "children"),
+           Output("abs-enhancement-caption", "children"),
            Output("abs-period", "max"),
            Output("abs-path", "max"), Output("abs-note", "children"),
            Output("abs-note", "style"), Output("abs-content", "style")],
@@ -127,13 +130,14 @@ def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
             message = NO_DEAL
         if data is None or data.abs is None:
             blank = [empty_figure(message)] * len(GRAPHS)
-            return blank + [[], "", 2, 0, message, shown(True), shown(False)]
+            return blank + [[], "", "", 2, 0, message, shown(True), shown(False)]
         a = data.abs
         figures = [below_modebar(build(a)) for build in GRAPHS.values()]
         summary = render_table(agg.SUMMARY_COLUMNS, agg.summary_rows(a.summary))
+        originator = originator_line(a.summary) or ""
         warning = _horizon_warning(ctx, run_id)
-        return figures + [summary, enhancement_caption(a.first_month), a.periods, a.paths - 1,
-                          warning or "", shown(bool(warning)), shown(True)]
+        return figures + [summary, originator, enhancement_caption(a.first_month), a.periods,
+                          a.paths - 1, warning or "", shown(bool(warning)), shown(True)]
 
     @app.callback(Output("abs-sankey", "figure"),
                   Input("run-a", "value"), Input("abs-path", "value"),

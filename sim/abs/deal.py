@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from sim.abs.retention import retained_shares
 from sim.strict import StrictModel
 
 __all__ = [
@@ -455,6 +456,13 @@ class Deal(_Strict):
         "after the cut-off; default: the last period simulated.",
     )
     swap: Swap | None = Field(None, description="Interest-rate swap paying fixed.")
+    retained: dict[str, Annotated[float, Field(ge=0.0, le=1.0)]] | None = Field(
+        None, description="The notes the originator keeps: note name to the share of it "
+        "kept (0.05 of every note: a 5 % vertical slice, as risk retention allows); notes not "
+        "named are sold. It keeps the residual (and funds the reserve) in every case; {} "
+        "keeps the residual alone. Its return is computed on what it keeps "
+        "(docs/REPORTS.md). Default: the most junior note whole.",
+    )
     priority_of_payments: PriorityOfPayments = Field(
         default_factory=PriorityOfPayments,
         description="Ordered steps per deal state; an empty list takes the default order, "
@@ -516,6 +524,7 @@ class Deal(_Strict):
                              f"(revolving_months = {self.revolving_months})")
         for state in STATES:
             _check_list(self, state, self.steps(state))
+        retained_shares(names, self.retained)
         return self
 
     def steps(self, state: str) -> list[Step]:

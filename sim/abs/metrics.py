@@ -9,6 +9,7 @@ would map to on Moody's idealised expected-loss scale, with the range a finite r
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,7 @@ from numpy.typing import ArrayLike
 from scipy.optimize import brentq
 
 from sim.abs.ratings import rating_assessment
+from sim.abs.retention import originator_cashflows, retained_shares
 from sim.abs.waterfall import WaterfallResult
 
 __all__ = [
@@ -301,23 +303,30 @@ def _note_arrays(result: WaterfallResult | pd.DataFrame):
     return cubes, residual, top_up, funded, paths, notes
 
 
-def note_metrics(result: WaterfallResult | pd.DataFrame) -> pd.DataFrame:
-    """Per path and note: principal loss, WAL, investor IRR, and the residual holder's return.
+def note_metrics(result: WaterfallResult | pd.DataFrame,
+                 retained: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """Per path and note: principal loss, WAL, investor IRR, and the originator's return.
 
     The investor buys the note at par at t = 0 (pays its original balance) and receives
     ``interest_paid + principal_paid`` each month; see `irr_solve` for the convention. The
-    residual holder is taken to be the originator, who holds the most junior note (as in the
-    shipped deals), funds the reserve at closing and keeps the overcollateralisation (the
-    pool it sold beyond the notes): its cash flows are, at t = 0, the note's price, the
-    reserve's opening balance (``reserve_funded``) and the OC at closing (``oc_funded``),
-    then the note's payments plus the residual the waterfall releases each month (which
-    includes the reserve and the OC as they are released), less what it adds to a clean-up
-    call at par beyond the pool's balance (``call_top_up``); its IRR is reported on the most
-    junior note's row. A table without ``reserve_draw`` (runs stored before it was
-    recorded) cannot say what the holder paid: its holder IRR is NaN.
+    originator is the residual holder: it funds the reserve at closing, keeps the
+    overcollateralisation (the pool it sold beyond the notes), receives the residual and
+    calls the deal; of the notes it keeps the shares ``retained`` gives
+    (`sim.abs.retention`; by default the most junior note whole, as in the shipped deals).
+    Its cash flows (`sim.abs.retention.originator_cashflows`) are, at t = 0, its shares of
+    the notes' price, the reserve's opening balance (``reserve_funded``) and the OC at
+    closing (``oc_funded``), then its shares of the notes' payments plus the residual the
+    waterfall releases each month (which includes the reserve and the OC as they are
+    released), less what it adds to a clean-up call at par beyond the pool's balance
+    (``call_topped_up``); its IRR and the residual's figures are reported on the most
+    junior note's row (the residual stands below every note). A table without
+    ``reserve_draw`` (runs stored before it was recorded) cannot say what the originator
+    paid: its IRR is NaN.
 
     Args:
         result: A `WaterfallResult`, or the table returned by `run_waterfall`.
+        retained: Note name to the share of it the originator keeps (0 to 1; notes not
+            named: 0); None: the most junior note whole (the deal's ``retained`` key).
 
     Returns:
         One row per (path, note): ``original_balance``, ``interest_paid``, ``principal_paid``,
@@ -326,12 +335,18 @@ def note_metrics(result: WaterfallResult | pd.DataFrame) -> pd.DataFrame:
         as ``any_loss`` counts it, so that no path shows a loss of 1e-16 that P(loss) does
         not count), ``any_loss`` (writedown > 1 cent),
         ``wal_years``, ``irr_annual`` (NaN where the cash flows have no single rate),
-        ``residual_paid``, ``reserve_funded``, ``oc_funded``, ``call_topped_up`` and
-        ``holder_irr_annual`` (the residual holder's total residual, the reserve and the OC
-        it funded at closing, what it added to a call at par and its IRR, on the most junior
-        note's row; NaN on the other rows and when the input has no residual).
+        ``retained`` (the share of the note the originator keeps), ``residual_paid``,
+        ``reserve_funded``, ``oc_funded``, ``call_topped_up`` and ``holder_irr_annual``
+        (the originator's total residual, the reserve and the OC it funded at closing, what
+        it added to a call at par and the annual IRR of everything it keeps, on the most
+        junior note's row; NaN on the other rows and when the input has no residual).
+
+    Raises:
+        ValueError: ``retained`` names a note the deal does not have, or a share outside
+            [0, 1] (`sim.abs.retention.retained_shares`).
     """
     a, residual, top_up, funded, paths, notes = _note_arrays(result)
+    shares = retained_shares(notes, retained)
     n_paths, n_periods, n_notes = a["balance_begin"].shape
     original = a["balance_begin"][:, 0, :]
     writedown = a["writedown"].sum(axis=1)
@@ -345,15 +360,12 @@ def note_metrics(result: WaterfallResult | pd.DataFrame) -> pd.DataFrame:
     topped_up = np.full((n_paths, n_notes), np.nan)
     if residual is not None:
         topped_up[:, -1] = top_up.sum(axis=1)
+        residual_paid[:, -1] = residual.sum(axis=1)
     if residual is not None and funded is not None:
-        junior = cashflows[:, -1, :].copy()
-        junior[:, 1:] += residual - top_up
         reserve_funded[:, -1], oc_funded[:, -1] = funded
-        junior[:, 0] -= reserve_funded[:, -1] + oc_funded[:, -1]
-        holder[:, -1] = irr_annual(junior)
-        residual_paid[:, -1] = residual.sum(axis=1)
-    elif residual is not None:  # a table from before the reserve was recorded: no outlay known
-        residual_paid[:, -1] = residual.sum(axis=1)
+        flows = originator_cashflows(cashflows, shares, residual, top_up,
+                                     reserve_funded[:, -1] + oc_funded[:, -1])
+        holder[:, -1] = irr_annual(flows)
     return pd.DataFrame(
         {
             "path": np.repeat(paths, n_notes),
@@ -367,6 +379,7 @@ def note_metrics(result: WaterfallResult | pd.DataFrame) -> pd.DataFrame:
             "any_loss": lost.ravel(),
             "wal_years": wal_years(np.moveaxis(a["principal_paid"], 1, 2)).ravel(),
             "irr_annual": irr_annual(cashflows.reshape(n_paths * n_notes, -1)),
+            "retained": np.tile(np.asarray(shares, dtype=float), n_paths),
             "residual_paid": residual_paid.ravel(),
             "reserve_funded": reserve_funded.ravel(),
             "oc_funded": oc_funded.ravel(),
@@ -418,7 +431,8 @@ def tranche_summary(metrics: pd.DataFrame, confidence: float = 0.95) -> pd.DataF
     Args:
         metrics: Output of `note_metrics` (older runs without ``residual_paid``,
             ``reserve_funded``, ``oc_funded``, ``call_topped_up`` or ``holder_irr_annual``
-            give NaN in those columns).
+            give NaN in those columns; without ``retained``, which they computed the
+            originator's return for, the most junior note whole).
         confidence: Level of the expected-loss and P(loss) intervals.
 
     Returns:
@@ -426,9 +440,9 @@ def tranche_summary(metrics: pd.DataFrame, confidence: float = 0.95) -> pd.DataF
         ``el_low``, ``el_high``; ``prob_loss`` (share of paths with a writedown above one cent)
         with its Wilson interval ``prob_loss_low``, ``prob_loss_high``; ``loss_p95`` and
         ``loss_p99`` (quantiles of loss_pct, linear interpolation); ``wal_years``,
-        ``irr_annual``, ``holder_irr_annual``, ``residual_paid``, ``reserve_funded``,
-        ``oc_funded`` and ``call_topped_up`` (means over paths; the IRR means skip paths
-        without a single rate, counted in ``irr_undefined``); ``paths``;
+        ``irr_annual``, ``retained``, ``holder_irr_annual``, ``residual_paid``,
+        ``reserve_funded``, ``oc_funded`` and ``call_topped_up`` (means over paths; the IRR
+        means skip paths without a single rate, counted in ``irr_undefined``); ``paths``;
         ``implied_rating`` at the mean WAL, ``rating_best``, ``rating_worst`` (the range the
         interval allows), ``rating_resolved``, ``paths_needed`` and ``rating_label`` (see
         `sim.abs.ratings.rating_assessment`).
@@ -438,6 +452,8 @@ def tranche_summary(metrics: pd.DataFrame, confidence: float = 0.95) -> pd.DataF
                 "holder_irr_annual"):
         if col not in metrics:
             metrics[col] = np.nan
+    if "retained" not in metrics:  # stored before the key: the most junior note whole
+        metrics["retained"] = (metrics["note"] == pd.unique(metrics["note"])[-1]).astype(float)
     grouped = metrics.groupby("note", sort=False)
     out = grouped.agg(
         expected_loss=("loss_pct", "mean"),
@@ -447,6 +463,7 @@ def tranche_summary(metrics: pd.DataFrame, confidence: float = 0.95) -> pd.DataF
         wal_years=("wal_years", "mean"),
         irr_annual=("irr_annual", "mean"),
         irr_undefined=("irr_annual", lambda s: int(s.isna().sum())),
+        retained=("retained", "mean"),
         holder_irr_annual=("holder_irr_annual", "mean"),
         residual_paid=("residual_paid", "mean"),
         reserve_funded=("reserve_funded", "mean"),
