@@ -228,11 +228,19 @@ BOUND_WORDS = (("ge", "at least"), ("gt", "above"), ("le", "at most"), ("lt", "b
 def _allowed_range(model: type[BaseModel], loc: tuple, error: str) -> str:
     """The numeric range of the field at key path ``loc`` below ``model``, in words ("at
     least 0 and below 0.5"), for a message that does not say all of it already: empty for a
-    field without bounds, and for a bound's own error on a field with one bound."""
+    field without bounds, and for a bound's own error on a field with one bound. A key of a
+    mapping (``deal.retained.senior``) has the range of the mapping's values."""
     field = field_at(model, loc)
-    if field is None:
-        return ""
-    words = _bound_words(field.metadata)
+    if field is not None:
+        metadata = list(field.metadata)
+    else:  # a mapping's value (``deal.retained.senior``): the bounds of its values
+        mapping, args = _container_field(model, loc[:-1], dict) if len(loc) > 1 else (None, ())
+        value = args[1] if mapping is not None else None
+        metadata = []
+        while get_origin(value) is Annotated:
+            value, *extra = get_args(value)
+            metadata += [m for x in extra for m in getattr(x, "metadata", [x])]
+    words = _bound_words(metadata)
     if not words or (error in BOUND_ERRORS and len(words) == 1):
         return ""
     return " and ".join(words)

@@ -197,3 +197,14 @@ def test_the_line_says_what_the_originator_keeps():
     assert "residual received 6.00 a path" in line
     assert originator_line(tranche_summary(note_metrics(run_waterfall(
         TWO_PERIODS, COLLECTIONS).drop(columns=["reserve_draw"])))) is None
+
+
+def test_a_share_outside_zero_to_one_in_a_config_file_says_what_is_allowed(tmp_path):
+    config = tmp_path / "run.yaml"
+    config.write_text(yaml.safe_dump({"base": str(ROOT / "configs" / "baseline.yaml"),
+                                      "deal": {"retained": {"senior": 1.5}}}))
+    with pytest.raises(ConfigError) as err:
+        load_config(config)
+    assert str(err.value).splitlines()[1:] == [
+        "  deal.retained.senior = 1.5: Input should be less than or equal to 1; allowed: at "
+        "least 0 and at most 1"]
