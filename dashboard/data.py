@@ -25,6 +25,7 @@ from dashboard.aggregate import portfolio as port_agg
 from dashboard.inputs import echo
 from sim import tables as contract
 from sim.compare import Pairing
+from sim.interaction import Design
 from sim.runinfo import RunSummary, summarise_run
 from sim.store import MANIFEST, RunNotFound, SkippedFolder, load_run, read_table, scan_runs
 
@@ -286,6 +287,19 @@ class RunStore:
         """
         return _compare(str(self.folder(run_a)), str(self.folder(run_b)))
 
+    def interaction(self, run_ids: tuple[str, ...]) -> Interaction:
+        """Difference in differences of four listed runs (A1, B1, A2, B2), cached.
+
+        The same runs, checks, metric set and intervals as ``creditsim compare A1 B1
+        --against A2 B2`` (:func:`sim.interaction.interaction_runs`).
+
+        Raises:
+            RunNotFound: a run id is not a complete run of this store.
+            ValueError: the four runs do not share their random numbers path by path;
+                the message is the command's (:func:`sim.interaction.check_design`).
+        """
+        return _interaction(tuple(str(self.folder(r)) for r in run_ids))
+
 
 @functools.lru_cache(maxsize=CACHE_SIZE)
 def _compare(folder_a: str, folder_b: str) -> tuple[pd.DataFrame, Pairing]:
@@ -298,7 +312,33 @@ def _compare(folder_a: str, folder_b: str) -> tuple[pd.DataFrame, Pairing]:
     return compare_runs(sides[0][0], sides[0][1], sides[1][0], sides[1][1])
 
 
+@dataclass(frozen=True)
+class Interaction:
+    """A difference in differences of four stored runs, as the Compare page shows it.
+
+    Attributes:
+        result: :func:`sim.interaction.interaction_runs`' table, one row per metric.
+        design: What the runs change (the policy, the scenario) and notes on it.
+        manifests: The four runs' manifests (A1, B1, A2, B2), as the command reads them.
+    """
+
+    result: pd.DataFrame
+    design: Design
+    manifests: tuple[dict, ...]
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def _interaction(folders: tuple[str, ...]) -> Interaction:
+    from sim.interaction import interaction_runs
+
+    runs = [load_run(Path(folder), tables=(contract.PATHS.name,)) for folder in folders]
+    manifests = tuple(r.manifest for r in runs)
+    result, design = interaction_runs(manifests, [r[contract.PATHS.name] for r in runs])
+    return Interaction(result, design, manifests)
+
+
 def clear_cache() -> None:
     """Forget every cached aggregate (tests, or after deleting runs)."""
     _load.cache_clear()
     _compare.cache_clear()
+    _interaction.cache_clear()
