@@ -25,7 +25,7 @@ from dashboard.jobs import JobBoard
 from dashboard.launcher import LOCK_FILE, LaunchLimits, RunGuard
 from dashboard.pages import abs as abs_page
 from dashboard.pages import collections, compare, launch, portfolio, runs, story
-from dashboard.pages.common import AppContext
+from dashboard.pages.common import AppContext, run_options
 from dashboard.security import HostPolicy, protect
 
 PAGES = (runs, portfolio, collections, abs_page, compare, story, launch)
@@ -100,15 +100,14 @@ def _register_shell(app: Dash, ctx: AppContext) -> None:
         State("run-a", "value"), State("run-b", "value"),
     )
     def pick(search, _version, _tick, run_a, run_b):
-        listing = ctx.store.runs()
-        ids = {r.run_id for r in listing}
-        options = [{"label": r.label, "value": r.run_id, "title": r.run_id} for r in listing]
+        options = run_options(ctx)
+        ids = {o["value"] for o in options}
         wanted_a, wanted_b = _query_run(search, "a"), _query_run(search, "b")
         run_a, run_b = run_id_input(run_a), run_id_input(run_b)  # browser state: any shape
         run_a = wanted_a if wanted_a in ids else run_a
         run_b = wanted_b if wanted_b in ids else run_b
         if run_a not in ids:
-            run_a = listing[0].run_id if listing else None
+            run_a = options[0]["value"] if options else None
         if run_b not in ids:
             run_b = None
         return options, run_a, options, run_b

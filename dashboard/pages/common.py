@@ -86,6 +86,11 @@ def load_run(ctx: AppContext, run_id: str | None) -> tuple[RunData | None, str]:
         return None, f"Run {run_id} could not be read: {exc}"
 
 
+def run_options(ctx: AppContext) -> list[dict]:
+    """The run pickers' options: every complete run of the store, newest first."""
+    return [{"label": r.label, "value": r.run_id, "title": r.run_id} for r in ctx.store.runs()]
+
+
 def shown(visible: bool) -> dict:
     """Style that shows or hides a block."""
     return {} if visible else {"display": "none"}
