@@ -121,3 +121,162 @@ def test_the_table_downloads_as_the_commands_export(tmp_path, capsys):
     assert not any(str(n).endswith("folder") for n in names)
     assert comparison_download(ctx, ids[0], None, "csv") is None
     assert comparison_download(ctx, ids[0], "../etc", "csv") is None
+
+
+# -- the difference in differences: a second pair of runs -------------------------------------
+
+DID_OUTPUTS = ["compare-did-table.children", "compare-did-runs.children",
+               "compare-did-caption.children", "compare-did-changes.children",
+               "compare-did-chart.figure", "compare-did-content.style",
+               "compare-did-warning.children", "compare-did-warning.style"]
+TWO_RUN_OUTPUTS = ["compare-difference.figure", "compare-receivables.figure",
+                   "compare-dpd30.figure", "compare-cumulative-charge-off.figure",
+                   "compare-unemployment.figure", "compare-table.children",
+                   "compare-caption.children", "compare-note.children", "compare-note.style",
+                   "compare-warning.children", "compare-warning.style",
+                   "compare-content.style"]
+
+
+@pytest.fixture(scope="module")
+def four_runs(tmp_path_factory):
+    """A1, B1, A2, B2 of three paths each (policy: one collector instead of ten; scenario:
+    a severe recession), and a fifth run like B2 with another seed, which cannot pair."""
+    from helpers_engine import TINY
+
+    import sim
+    from sim.config import deep_merge
+
+    root = tmp_path_factory.mktemp("runs")
+    policy = {"collections": {"collectors": {"count": 1}}}
+    scenario = {"macro": {"scenario": "severe_recession"}}
+    designs = {"a1": {}, "b1": policy, "a2": scenario, "b2": deep_merge(scenario, policy)}
+    ids = {name: sim.run(deep_merge(TINY, {"name": name, **over}), paths=3, seed=11,
+                         out=root).path.name for name, over in designs.items()}
+    ids["other"] = sim.run(deep_merge(TINY, {"name": "other", **designs["b2"]}), paths=3,
+                           seed=12, out=root).path.name
+    return root, ids
+
+
+def _key(outputs: list[str]) -> str:
+    """Dash's name of a callback of several outputs."""
+    return ".." + "...".join(outputs) + ".."
+
+
+def _callback(client, outputs: list[str], inputs: dict) -> dict:
+    """One callback's response, posted as the browser posts it (``inputs``: ``id.prop``
+    to value)."""
+    ins = [{"id": k.split(".")[0], "property": k.split(".")[1], "value": v}
+           for k, v in inputs.items()]
+    outs = [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in outputs]
+    body = {"output": _key(outputs), "outputs": outs,
+            "inputs": ins, "state": [], "changedPropIds": list(inputs)[:1]}
+    resp = client.post("/_dash-update-component", json=body)
+    assert resp.status_code == 200, resp.data[:300]
+    return resp.get_json()["response"]
+
+
+def _did(client, ids: dict, a2: str | None, b2: str | None) -> dict:
+    return _callback(client, DID_OUTPUTS, {
+        "run-a.value": ids["a1"], "run-b.value": ids["b1"], "compare-did-a2.value": a2,
+        "compare-did-b2.value": b2, "compare-ready.data": True})
+
+
+def _cells(table: dict) -> list[list[str]]:
+    """The rendered table's body rows, as text cells."""
+    body = table["props"]["children"][1]["props"]["children"]
+    return [[td["props"]["children"] for td in tr["props"]["children"]] for tr in body]
+
+
+def test_the_difference_in_differences_table_is_sim_interactions(four_runs):
+    """The page's table gives sim.interaction's numbers for the four picked runs, in the
+    command's format; the caption says what the number means; the chart has both effects
+    and the interaction."""
+    from dashboard.app import create_app
+    from sim.interaction import MEANING, interaction_runs
+    from sim.metrics import format_metric
+    from sim.store import load_run
+
+    root, ids = four_runs
+    client = create_app(root).server.test_client()
+    got = _did(client, ids, ids["a2"], ids["b2"])
+    runs = [load_run(root / ids[n], tables=("paths",)) for n in ("a1", "b1", "a2", "b2")]
+    expected, design = interaction_runs([r.manifest for r in runs], [r.paths for r in runs])
+    cells = _cells(got["compare-did-table"]["children"])
+    assert len(cells) == len(expected) > 5
+    for row, r in zip(cells, expected.itertuples(index=False), strict=True):
+        m = r.metric
+        assert row[0] == figs.metric_label(m)
+        assert row[1:5] == [format_metric(m, r.effect_1, True),
+                            format_metric(m, r.effect_2, True),
+                            format_metric(m, r.interaction, True),
+                            f"[{format_metric(m, r.ci_low, True)}, "
+                            f"{format_metric(m, r.ci_high, True)}]"]
+        assert row[5] == "n/a (n=3)"
+    net_loss = expected.set_index("metric").loc["net_loss_rate"]
+    assert net_loss["interaction"] == pytest.approx(
+        (runs[3].paths["net_loss_rate"] - runs[2].paths["net_loss_rate"]
+         - runs[1].paths["net_loss_rate"] + runs[0].paths["net_loss_rate"]).mean())
+    assert got["compare-did-content"]["style"] == {}
+    assert MEANING[1:] in got["compare-did-caption"]["children"]
+    assert "3 paired paths" in got["compare-did-caption"]["children"]
+    changes = got["compare-did-changes"]["children"]
+    assert "collections.collectors.count" in changes and "macro.scenario" in changes
+    assert design.policy and design.scenario and not design.notes
+    assert all(f"{n} = " in got["compare-did-runs"]["children"] for n in ("A1", "B2"))
+    warning = got["compare-did-warning"]
+    assert "only 3 paths" in warning["children"] and warning["style"] == {}
+    names = {t["name"] for t in got["compare-did-chart"]["figure"]["data"]}
+    assert {"B1 - A1 (scenario 1)", "B2 - A2 (scenario 2)"} <= names
+    assert names - {"B1 - A1 (scenario 1)", "B2 - A2 (scenario 2)"}  # the interaction
+
+
+def test_runs_that_cannot_pair_give_the_commands_error(four_runs, capsys):
+    """A2 of another seed: the page's warning is the command's one-line error; the card is
+    hidden. One run of the pair missing, or a run id that is not one, says so."""
+    from dashboard.app import create_app
+    from sim.cli import main
+
+    root, ids = four_runs
+    client = create_app(root).server.test_client()
+    got = _did(client, ids, ids["other"], ids["b2"])
+    assert main(["compare", ids["a1"], ids["b1"], "--runs", str(root), "--against",
+                 ids["other"], ids["b2"]]) == 2
+    cli = " ".join(capsys.readouterr().err.split())
+    shown_error = got["compare-did-warning"]["children"]
+    assert cli == f"error: {shown_error}"
+    assert "different seeds" in shown_error and "A2" in shown_error
+    assert got["compare-did-warning"]["style"] == {}
+    assert got["compare-did-content"]["style"] == {"display": "none"}
+    half = _did(client, ids, ids["a2"], None)
+    assert "Pick both runs of the second scenario" in half["compare-did-warning"]["children"]
+    odd = _did(client, ids, "../etc", ids["b2"])
+    assert odd["compare-did-warning"]["children"] == "A2 = '../etc' is not a run id."
+    assert odd["compare-did-content"]["style"] == {"display": "none"}
+
+
+def test_without_a_second_pair_the_page_is_the_two_run_comparison(four_runs):
+    """No A2 or B2: the second pair's card and warning stay hidden and empty; the two-run
+    comparison is the callback it was (run A, run B, nothing of the second pair) and
+    shows compare_runs' table."""
+    from dashboard.app import create_app
+    from sim.store import load_run
+
+    root, ids = four_runs
+    app = create_app(root)
+    client = app.server.test_client()
+    got = _did(client, ids, None, None)
+    assert got["compare-did-content"]["style"] == {"display": "none"}
+    assert got["compare-did-warning"] == {"children": "", "style": {"display": "none"}}
+    assert got["compare-did-table"]["children"] == []
+    two_run = app.callback_map[_key(TWO_RUN_OUTPUTS)]  # its outputs, as they were
+    assert [f"{i['id']}.{i['property']}" for i in two_run["inputs"]] == [
+        "run-a.value", "run-b.value", "compare-ready.data"]
+    shown = _callback(client, TWO_RUN_OUTPUTS, {"run-a.value": ids["a1"],
+                                                "run-b.value": ids["b1"],
+                                                "compare-ready.data": True})
+    a, b = (load_run(root / ids[n], tables=("paths",)) for n in ("a1", "b1"))
+    result, pairing = compare_runs(a.manifest, a.paths, b.manifest, b.paths)
+    assert _cells(shown["compare-table"]["children"]) == [
+        [r[c["id"]] for c in figs.comparison_columns(pairing)]
+        for r in figs.comparison_rows(result)]
+    assert shown["compare-content"]["style"] == {} and shown["compare-note"]["children"] == ""
