@@ -280,3 +280,35 @@ def test_without_a_second_pair_the_page_is_the_two_run_comparison(four_runs):
         [r[c["id"]] for c in figs.comparison_columns(pairing)]
         for r in figs.comparison_rows(result)]
     assert shown["compare-content"]["style"] == {} and shown["compare-note"]["children"] == ""
+
+
+def test_the_difference_in_differences_downloads_as_the_commands_export(four_runs, tmp_path):
+    """The second pair's CSV is ``creditsim compare A1 B1 --against A2 B2 --csv``'s file;
+    its workbook has the ``about`` sheet with the estimate's meaning, without folders;
+    nothing to download without a second pair or for runs that cannot pair."""
+    import base64
+    import io
+    from types import SimpleNamespace
+
+    import openpyxl
+
+    from dashboard.data import RunStore
+    from dashboard.pages.compare import interaction_download
+    from sim.cli import main
+
+    root, ids = four_runs
+    ctx = SimpleNamespace(store=RunStore(root))
+    four = tuple(ids[n] for n in ("a1", "b1", "a2", "b2"))
+    csv = interaction_download(ctx, four, "csv")
+    cli = tmp_path / "did.csv"
+    assert main(["compare", four[0], four[1], "--runs", str(root), "--against", *four[2:],
+                 "--csv", str(cli)]) == 0
+    assert base64.b64decode(csv["content"]) == cli.read_bytes()
+    assert csv["filename"] == f"interaction-{'-'.join(four)}.csv"
+    xlsx = interaction_download(ctx, four, "xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(xlsx["content"])))
+    about = {row[0].value: row[3].value for row in book["about"].iter_rows(min_row=2)}
+    assert "run A2" in about and about["estimate"].startswith("interaction: ")
+    assert not any(str(n).endswith("folder") for n in about)
+    assert interaction_download(ctx, (*four[:2], None, None), "csv") is None
+    assert interaction_download(ctx, (*four[:2], ids["other"], four[3]), "csv") is None
