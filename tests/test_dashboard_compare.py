@@ -222,7 +222,9 @@ def test_the_difference_in_differences_table_is_sim_interactions(four_runs):
     changes = got["compare-did-changes"]["children"]
     assert "collections.collectors.count" in changes and "macro.scenario" in changes
     assert design.policy and design.scenario and not design.notes
-    assert all(f"{n} = " in got["compare-did-runs"]["children"] for n in ("A1", "B2"))
+    scenarios = got["compare-did-runs"]["children"]
+    assert scenarios[0].startswith("Scenario 1: A1 = a1") and "; B1 = b1" in scenarios[0]
+    assert scenarios[2].startswith("Scenario 2: A2 = a2") and "; B2 = b2" in scenarios[2]
     warning = got["compare-did-warning"]
     assert "only 3 paths" in warning["children"] and warning["style"] == {}
     names = {t["name"] for t in got["compare-did-chart"]["figure"]["data"]}

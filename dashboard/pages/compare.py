@@ -87,7 +87,7 @@ def _second_pair(ctx: AppContext, query: Mapping[str, str]) -> html.Div:
         "Does the policy effect change with the scenario? With Run = A1 and Compare with = "
         "B1 (policy A and B in scenario 1), pick the same two policies run in a second "
         "scenario: the table below gives (B2 - A2) - (B1 - A1), path by path.",
-        className="help")], className="second-pair")
+        className="caption")], className="second-pair")
 
 
 def _interaction_card() -> html.Div:
@@ -220,8 +220,10 @@ def interaction_view(ctx: AppContext, picked: tuple) -> list:
                 shown(bool(message))]
     ids, did = found
     result, design = did.result, did.design
-    labels = "; ".join(f"{name} = {RunInfo.from_manifest(r, m).label}"
-                       for name, r, m in zip(RUNS, ids, did.manifests, strict=True))
+    label = {name: f"{name} = {RunInfo.from_manifest(r, m).label}"
+             for name, r, m in zip(RUNS, ids, did.manifests, strict=True)}
+    labels = [f"Scenario 1: {label['A1']}; {label['B1']}", html.Br(),
+              f"Scenario 2: {label['A2']}; {label['B2']}"]
     warning = " ".join([*(f"Warning: {n}." for n in design.notes),
                         small_sample_warning(int(result["paths"].iloc[0]))]).strip()
     return [render_table(did_figs.COLUMNS, did_figs.rows(result)), labels,
