@@ -314,3 +314,30 @@ def test_the_difference_in_differences_downloads_as_the_commands_export(four_run
     assert not any(str(n).endswith("folder") for n in about)
     assert interaction_download(ctx, (*four[:2], None, None), "csv") is None
     assert interaction_download(ctx, (*four[:2], ids["other"], four[3]), "csv") is None
+
+
+def test_the_interaction_chart_colours_by_each_metrics_better_direction():
+    """A significant fall of the net loss rate's effect in scenario 2 is green (B better
+    there), a significant fall of recovery_rate's red, an unjudged one grey; amounts are
+    left to the table; both effects keep their own intervals."""
+    from dashboard import theme
+    from dashboard.figures import interaction as did
+
+    rows = [("net_loss_rate", -0.002, True), ("recovery_rate", -0.03, True),
+            ("peak_dpd30_rate", 0.001, None), ("collection_cost", 50.0, True)]
+    result = pd.DataFrame([{"metric": m, "interaction": d, "ci_low": d - 0.001,
+                            "ci_high": d + 0.001, "significant": s, "effect_1": 0.01,
+                            "effect_1_ci_low": 0.0, "effect_1_ci_high": 0.03,
+                            "effect_2": 0.01 + d, "effect_2_ci_low": 0.005 + d,
+                            "effect_2_ci_high": 0.015 + d} for m, d, s in rows])
+    fig = did.chart(result)
+    ticks = dict(zip(fig.layout.yaxis.tickvals, fig.layout.yaxis.ticktext, strict=True))
+    diamonds = {ticks[y]: t.marker.color for t in fig.data if t.marker.symbol == "diamond"
+                for y in t.y}
+    label = figs.metric_label
+    assert diamonds == {label("net_loss_rate"): theme.POSITIVE,
+                        label("recovery_rate"): theme.NEGATIVE,
+                        label("peak_dpd30_rate"): theme.NEUTRAL}
+    first = next(t for t in fig.data if t.name == "B1 - A1 (scenario 1)")
+    assert list(first.error_x.array) == pytest.approx([2.0] * 3)  # ci_high - effect, in pp
+    assert list(first.error_x.arrayminus) == pytest.approx([1.0] * 3)
