@@ -83,3 +83,15 @@ class ArgumentParser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._negative_number_matcher = _NegativeNumber()  # type: ignore[assignment]
+
+
+class Once(argparse.Action):
+    """An option that may be given once: a second occurrence is refused (argparse would keep
+    the last silently, so ``--against A2 B2 --against B1 A1`` would compare other runs than
+    the first pair the user wrote)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        if getattr(namespace, self.dest, None) is not None:
+            parser.error(f"{option_string} is given twice; give it once")
+        setattr(namespace, self.dest, values)

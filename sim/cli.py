@@ -18,7 +18,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from sim.argtypes import ArgumentParser, parse_number, whole_number
+from sim.argtypes import ArgumentParser, Once, parse_number, whole_number
 from sim.arguments import MAX_WORKERS
 from sim.config import (
     MAX_BORROWERS,
@@ -642,7 +642,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def _interaction(args: argparse.Namespace) -> int:
     """``compare A1 B1 --against A2 B2``: the difference in differences of the four runs
     (:mod:`sim.interaction`), printed and exported as a comparison is."""
-    from sim.compare import shorten_keys
     from sim.exports import interaction_export
     from sim.interaction import interaction_runs
     from sim.metrics import small_sample_warning
@@ -656,10 +655,6 @@ def _interaction(args: argparse.Namespace) -> int:
     written = _export(interaction_export(result, design, manifests, [r.path for r in runs],
                                          _command(args)), _export_files(args))
     console.print(interaction_table(result, design))
-    _warn(f"note: the policy change (A1 to B1): {shorten_keys(design.policy) or 'none'}; the "
-          f"scenario change (A1 to A2): {shorten_keys(design.scenario) or 'none'}")
-    for text in design.notes:
-        _warn(f"warning: {text}")
     _warn(small_sample_warning(len(runs[0].paths)))
     for file in written:
         print(file)
@@ -843,7 +838,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "scenarios")
     p.add_argument("run_a", help="run folder or run id (A; A1 with --against)")
     p.add_argument("run_b", help="run folder or run id (B; B1 with --against)")
-    p.add_argument("--against", nargs=2, metavar=("RUN_A2", "RUN_B2"),
+    p.add_argument("--against", nargs=2, metavar=("RUN_A2", "RUN_B2"), action=Once,
                    help="the same two policies in a second scenario (e.g. a recession): "
                         "print the policy effect in it minus that in the first, (B2 - A2) - "
                         "(B1 - A1), path by path, beside both effects; the four runs must "

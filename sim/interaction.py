@@ -23,7 +23,7 @@ needs their covariance, which only the paths hold.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 from scipy import stats
@@ -109,6 +109,20 @@ def _design_notes(configs: Sequence[dict], policy: list[str], scenario: list[str
     return notes
 
 
+def _check_not_swapped(configs: Sequence[dict], ids: Sequence[str]) -> None:
+    """Raise when B2 against A2 undoes B1 against A1: the second pair given the wrong way
+    round (``--against B2 A2``), which would read every policy effect in scenario 2 with its
+    sign reversed and make a large, "significant" difference in differences of it."""
+    a1, b1, a2, b2 = configs
+    first = _leaf_changes(a1, b1)
+    second = _leaf_changes(a2, b2)
+    if first and second == {k: (y, x) for k, (x, y) in first.items()}:
+        raise ValueError(
+            f"the second pair is the wrong way round: B2 ({ids[3]}) against A2 ({ids[2]}) "
+            f"undoes the policy change of B1 against A1 ({shorten_keys(list(first))}); "
+            f"give A2 first, the run of policy A: --against {ids[3]} {ids[2]}")
+
+
 def check_design(manifests: Sequence[dict], paths: Sequence[pd.DataFrame]) -> Design:
     """Check that four runs can give a difference in differences path by path.
 
@@ -126,6 +140,8 @@ def check_design(manifests: Sequence[dict], paths: Sequence[pd.DataFrame]) -> De
             numbers path by path with A1 (seed, book or income settings, horizon, path
             ids: :func:`sim.compare.check_pairing`), naming each such run and what
             differs. Equality is transitive, so A1 against each other run covers all pairs.
+            Also when the second pair is given the wrong way round (B2 against A2 exactly
+            undoes B1 against A1).
     """
     if len(manifests) != len(RUNS) or len(paths) != len(RUNS):
         raise ValueError(f"a difference in differences takes four runs ({', '.join(RUNS)}); "
@@ -143,6 +159,7 @@ def check_design(manifests: Sequence[dict], paths: Sequence[pd.DataFrame]) -> De
                          "same seed, book and income settings, horizon and path ids): "
                          + "; ".join(problems))
     configs = [m.get("config") or {} for m in manifests]
+    _check_not_swapped(configs, ids)
     policy = config_differences(configs[0], configs[1])
     scenario = config_differences(configs[0], configs[2])
     return Design(ids, tuple(policy), tuple(scenario),
@@ -237,6 +254,16 @@ def interaction_runs(manifests: Sequence[dict], paths: Sequence[pd.DataFrame],
     from sim.metrics import comparison_metrics
 
     design = check_design(manifests, paths)
-    table = interaction_estimate(paths, comparison_metrics(*paths), level=level)
+    metrics = comparison_metrics(*paths)
+    left_out = [m for m in dict.fromkeys(m for t in paths for m in comparison_metrics(t))
+                if m not in metrics]
+    if left_out:
+        without = [name for name, t in zip(RUNS, paths, strict=True)
+                   if any(m not in t for m in left_out)]
+        why = ("a run without a deal has no note losses" if all(
+            m.startswith("note_loss_") for m in left_out) else "recorded in some runs only")
+        design = replace(design, notes=(*design.notes, (
+            f"{shorten_keys(left_out)} left out: not in {', '.join(without)} ({why})")))
+    table = interaction_estimate(paths, metrics, level=level)
     return table, design
 

@@ -14,7 +14,7 @@ from functools import partial
 import pandas as pd
 from rich.table import Table
 
-from sim.compare import Pairing, false_discovery_note, significance_text
+from sim.compare import Pairing, false_discovery_note, shorten_keys, significance_text
 from sim.interaction import MEANING, Design
 from sim.metrics import amounts_note, format_metric, summarise
 from sim.richtables import WholeTable
@@ -134,13 +134,17 @@ def interaction_table(result: pd.DataFrame, design: Design) -> Table:
     """A difference in differences of four runs (:func:`sim.interaction.interaction_runs`):
     each scenario's policy effect B - A, then the effect in scenario 2 minus that in
     scenario 1 with its paired interval and significance; the title names the runs and
-    the caption says what the number means."""
+    the caption says what the number means, what the policy and the scenario change, and
+    any warning on the design (so that a saved table keeps them)."""
     n = int(result["paths"].iloc[0])
     a1, b1, a2, b2 = design.run_ids
     title = (f"difference in differences: the policy effect in scenario 2 minus that in "
              f"scenario 1  ({n} paired paths)\nscenario 1: A1 = {a1}, B1 = {b1}\n"
              f"scenario 2: A2 = {a2}, B2 = {b2}\n{design.headline()}")
-    lines = [MEANING, amounts_note(result["metric"]), false_discovery_note(result)]
+    changes = (f"the policy change (A1 to B1): {shorten_keys(design.policy) or 'none'}; the "
+               f"scenario change (A1 to A2): {shorten_keys(design.scenario) or 'none'}")
+    lines = [MEANING, amounts_note(result["metric"]), false_discovery_note(result), changes,
+             *(f"warning: {text}" for text in design.notes)]
     table = WholeTable(title=title, caption="\n".join(line for line in lines if line),
                        caption_justify="left")
     for c in ("metric", "B1 - A1", "B2 - A2", "(B2 - A2) - (B1 - A1)", "95% CI (paired)",

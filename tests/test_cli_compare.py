@@ -354,8 +354,9 @@ def test_compare_against_prints_the_difference_in_differences_beside_both_effect
         d = ((b2[m] - a2[m]) - (b1[m] - a1[m])).mean()
         assert rows[m][1:4] == [format_metric(m, v, True) for v in (effect_1, effect_2, d)], m
         assert rows[m][-1] == "n/a (n=3)"
-    assert "policy change (A1 to B1): collections.collectors.count" in err
-    assert "scenario change (A1 to A2): macro.scenario" in err
+    # what the four runs change is part of the table, kept when only stdout is saved
+    assert "policy change (A1 to B1): collections.collectors.count" in out
+    assert "scenario change (A1 to A2): macro.scenario" in out
     assert "only 3 paths" in err
     # the exports: the same numbers, the runs named, an about sheet saying what the estimate is
     table = pd.read_csv(csv)
@@ -392,3 +393,22 @@ def test_compare_against_a_missing_run_is_one_line(four, tmp_path, capsys):
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.startswith("error: ")
     assert "nowhere" in captured.err and "Traceback" not in captured.err
+
+
+def test_compare_against_refuses_the_second_pair_the_wrong_way_round(four, capsys):
+    """``--against B2 A2`` would read scenario 2's effects with their signs reversed."""
+    runs = [str(four[n]) for n in ("A1", "B1", "B2", "A2")]
+    assert main(["compare", *runs[:2], "--against", *runs[2:]]) == 2
+    captured = capsys.readouterr()
+    err = flat(captured.err)
+    assert captured.out == "" and "Traceback" not in captured.err
+    assert err.startswith("error: the second pair is the wrong way round")
+    assert f"--against {four['A2'].name} {four['B2'].name}" in err
+
+
+def test_compare_against_given_twice_is_refused(four, capsys):
+    runs = [str(four[n]) for n in ("A1", "B1", "A2", "B2")]
+    with pytest.raises(SystemExit) as stop:
+        main(["compare", *runs[:2], "--against", *runs[2:], "--against", *runs[:2]])
+    assert stop.value.code == 2
+    assert "--against is given twice; give it once" in capsys.readouterr().err

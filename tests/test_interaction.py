@@ -156,3 +156,31 @@ def test_a_design_whose_factors_do_not_cross_is_noted():
     same = check_design(_four(A2={"scenario": "baseline"}, B2={"scenario": "baseline"}),
                         [p] * 4).notes
     assert any("scenario 2 is scenario 1" in n for n in same)
+
+
+def test_a_second_pair_the_wrong_way_round_is_refused():
+    """B2 against A2 undoing B1 against A1 exactly: ``--against B2 A2``."""
+    p = _table([0.0, 0.0, 0.0])
+    a1, b1, a2, b2 = _four()
+    with pytest.raises(ValueError, match=r"the second pair is the wrong way round: B2 \(run-A2\) "
+                                         r"against A2 \(run-B2\) undoes .*--against run-A2 run-B2"):
+        check_design([a1, b1, b2, a2], [p] * 4)
+    # a scenario 2 given first is no mistake: it only negates the estimate
+    assert check_design([a2, b2, a1, b1], [p] * 4).notes == ()
+
+
+def test_metrics_some_runs_lack_are_named_as_left_out():
+    from sim.interaction import interaction_runs
+    from sim.metrics import KEY_METRICS
+
+    rng = np.random.default_rng(1)
+    def paths(deal: bool) -> pd.DataFrame:
+        table = pd.DataFrame({m: rng.random(4) for m in KEY_METRICS})
+        if deal:
+            table["note_loss_senior"] = 0.0
+        return table.assign(path=range(4))
+    tables = [paths(True), paths(True), paths(True), paths(False)]
+    result, design = interaction_runs(_four(), tables)
+    assert "note_loss_senior" not in set(result["metric"])
+    assert design.notes[-1] == ("note_loss_senior left out: not in B2 (a run without a deal "
+                                "has no note losses)")
