@@ -91,16 +91,22 @@ def new_agenda(cand: np.ndarray, first: int, per_day: int, s: State) -> Agenda:
     ring = np.empty((7, n), dtype=s.week.dtype)
     week = np.empty(n, dtype=s.week_total.dtype)
     contacts = np.empty(n, dtype=s.contacts_month.dtype)
-    for i in range(n):
+    for i in range(n):  # element by element: a row's slice would cost a view each
         w = cand[i]
         q = s.row[w]
         placed[i] = s.agency[w]
         if q >= 0:
-            last[i] = s.last_action[q]
-            ring[:, i], week[i], contacts[i] = s.week[:, q], s.week_total[q], s.contacts_month[q]
+            for j in range(rungs):
+                last[i, j] = s.last_action[q, j]
+            for d in range(7):
+                ring[d, i] = s.week[d, q]
+            week[i], contacts[i] = s.week_total[q], s.contacts_month[q]
         else:  # the defaults (sim.kernels.worked)
-            last[i] = NEVER_ACTED
-            ring[:, i], week[i], contacts[i] = 0, 0, 0
+            for j in range(rungs):
+                last[i, j] = NEVER_ACTED
+            for d in range(7):
+                ring[d, i] = 0
+            week[i], contacts[i] = 0, 0
     return Agenda(cand.copy(), np.full(n, first, dtype=np.int64), np.zeros(n, dtype=np.int64),
                   np.ones(n, dtype=np.bool_), last, placed, ring, week, contacts,
                   np.empty(n, dtype=np.int64),
@@ -127,8 +133,11 @@ def close_agenda(a: Agenda, s: State) -> None:
             if not acted:
                 continue
             q = take(s.row, s.rows, s.slot_of, w)
-        s.last_action[q] = a.last[i]
-        s.week[:, q], s.week_total[q], s.contacts_month[q] = a.ring[:, i], a.week[i], a.contacts[i]
+        for j in range(a.last.shape[1]):  # element by element, as new_agenda
+            s.last_action[q, j] = a.last[i, j]
+        for d in range(7):
+            s.week[d, q] = a.ring[d, i]
+        s.week_total[q], s.contacts_month[q] = a.week[i], a.contacts[i]
 
 
 @njit(cache=True)
