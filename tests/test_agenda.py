@@ -139,3 +139,19 @@ def test_the_agenda_gives_the_day_by_day_records(case):
     batched, daily = _run(overrides, False), _run(overrides, True)
     assert sum(batched["collector_calls"]) > 0 and sum(batched["payments"]) > 0
     assert _digest(batched) == _digest(daily)
+
+
+@pytest.mark.slow
+def test_an_account_paid_on_a_contact_is_worked_again_the_next_day():
+    """Past 30 DPD only a call acts, every 20 days. A call paid with the oldest bill of two
+    brings the account back under 30 DPD, where the reminders' window opens again the next
+    day; the agenda must not wait for the next call. (Few accounts pay exactly one bill of
+    two on a call: the book is larger than the cases above so that some do.)"""
+    ladder = [{"channel": "sms", "from_dpd": 1, "to_dpd": 30, "every_days": 3},
+              {"channel": "human", "from_dpd": 31, "to_dpd": 120, "every_days": 20}]
+    overrides = {"book": {"initial_borrowers": 3000, "new_borrowers_per_month": 150,
+                          "horizon_months": 24},
+                 "repayment": {"forget_prob": 0.15}, "collections": {"ladder": ladder}}
+    batched, daily = _run(overrides, False), _run(overrides, True)
+    assert sum(batched["collector_calls"]) > 0 and sum(batched["actions_sms"]) > 0
+    assert _digest(batched) == _digest(daily)

@@ -6,12 +6,13 @@ since its last action and acts only inside its window of days past due, and cour
 once, past a threshold. Between two of the path's other events an account changes only
 when the ladder itself works it (a contact, a payment, a placement, a court claim) or when
 a promised payment falls due, so the first day anything can happen to it is known when its
-day's work is done (:func:`next_day`; an account contacted today is simply worked again
-tomorrow, when it usually has a rung ready). The batched ladder keeps its candidates in an
-:class:`Agenda` (a table in slot order, with the ladder's own fields of each account) and
-each day works only the accounts whose day has come; the rules applied to them are the
-day-by-day kernels' (:func:`sim.kernels.ladder.rung_ready`,
-:func:`sim.kernels.ladder.priority_keys`), so the results are bit-identical.
+day's work is done (:func:`next_day`, from the rungs' last actions after the day's
+contacts; an account that pays, on a contact or a promise, is worked again the next day).
+The batched ladder keeps its candidates in an :class:`Agenda` (a table in slot order, with
+the ladder's own fields of each account) and each day works only the accounts whose day
+has come; the rules applied to them are the day-by-day kernels'
+(:func:`sim.kernels.ladder.rung_ready`, :func:`sim.kernels.ladder.priority_keys`), so the
+results are bit-identical.
 
 The collectors' queue is rebuilt each day from the accounts the collectors' rung may call:
 an account waiting for a collector stays ready for it, so it is worked every day until it

@@ -137,7 +137,7 @@ def _remind(day: int, a: Agenda, m: int, steps: np.ndarray, r: Rules, s: State,
     the automated rungs ready for an account (as :func:`_eligible` found them before the
     calls) contact it in ladder order while it has room under both caps; every worked
     account's contacts today, this week and this month are booked, and its next day set
-    (tomorrow when it was contacted: it may pay today, and a rung is usually ready again).
+    (:func:`next_day` after today's contacts; tomorrow while it waits for a collector).
 
     Returns:
         (contacts of each rung, the largest contacts today, the largest contacts in seven
@@ -174,9 +174,9 @@ def _remind(day: int, a: Agenda, m: int, steps: np.ndarray, r: Rules, s: State,
         a.today[x] = today
         most_day = max(most_day, today)
         most_week = max(most_week, int(week_total[i]))
-        # worked again tomorrow when contacted (it may pay today, and is rarely idle long)
-        # or still waiting for a collector (it may leave the window, and the queue)
-        if today > 0 or day_of(s.row, s.queued_since, w) >= 0:
+        # worked again tomorrow while waiting for a collector (it may leave the window and
+        # the queue, or be called); one that pays on today's contact is woken by run_days
+        if day_of(s.row, s.queued_since, w) >= 0:
             a.wake[i] = day + 1
         else:
             when = court_day(w, a.due[i], on, threshold, smallest, s.legal, b.outstanding)
@@ -237,9 +237,10 @@ def run_days(first: int, last: int, cand: np.ndarray, r: Rules, s: State, b: Boo
 
     Each day works only the candidates whose day has come (:mod:`sim.kernels.agenda`): all
     of them on ``first``, then each on the first day a rung or the court can act on it
-    (:func:`sim.kernels.agenda.next_day`), the day after a payment, and the day a promise
-    it made is paid. The day's steps and their order are those of :func:`open_day`,
-    :func:`contacts`, :func:`respond` and :func:`legal`, so the records are bit-identical.
+    (:func:`sim.kernels.agenda.next_day`), the day after a payment, the day a promise it
+    made is paid, and every day while it waits for a collector. The day's steps and their
+    order are those of :func:`open_day`, :func:`contacts`, :func:`respond` and
+    :func:`legal`, so the records are bit-identical.
     """
     if r.step_from.shape[0] == 0:
         for day in range(first, last + 1):
@@ -261,7 +262,9 @@ def run_days(first: int, last: int, cand: np.ndarray, r: Rules, s: State, b: Boo
         k = _group(a, k, out[:rungs], out[rungs + 2])
         if k:
             _book_contacts(day, a, k, int(out[rungs]), int(out[rungs + 1]), r, s)
+            start = sizes[PAID]
             respond(day, a.who[:k], a.cdpd[:k], a.ch[:k], r, s, b, bufs, sizes)
+            _wake_payers(day + 1, start, a, bufs, sizes)  # a payment moves the account
         legal(a.aw[:m], a.dpd[:m], r, s, b)
     close_agenda(a, s)
     return a.slot[a.alive]
