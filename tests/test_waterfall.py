@@ -343,8 +343,9 @@ def test_an_oc_target_is_built_from_the_collections_never_from_the_reserve(
     target `build` basis points above it, a reserve of `reserve` basis points of the notes; no
     fee, no default, and each period's pool is the last one's end (purchases included, as the
     vehicle feeds it). The collections then always cover the principal that keeps the OC at
-    closing, so the reserve is never drawn on, however little interest there is to build the
-    OC with: it ends every period at its requirement (docs/WATERFALL.md §5.3). `flows`:
+    its closing ratio, so the reserve is never drawn on, however little interest there is to
+    build the OC with: it ends every period at its requirement (docs/WATERFALL.md §5.3).
+    `flows`:
     (interest in cents, principal in basis points of the pool) per period."""
     deal = {"notes": [{"name": "A", "size": 1 - closing / 10_000, "coupon": 0.0}],
             "overcollateralisation": {"target_pct": (closing + build) / 10_000,

@@ -411,6 +411,22 @@ def test_oracle_oc_built_without_the_reserve_example_section_5_3():
     assert [r["residual"] for r in out] == [0.0] * 4
 
 
+OC_RATIO_DEAL = {"notes": [{"name": "A", "balance": 900.0, "coupon": 0.06}],
+                 "overcollateralisation": {"target_pct": 0.2},
+                 "reserve": {"initial_pct": 0.02, "target_pct": 0.02}, "legal_final_period": 3}
+OC_RATIO_PATHS = [one_path([(1000.0, 10.0, 500.0, 0.0, 0.0), (500.0, 5.0, 165.0, 0.0, 65.0)])]
+
+
+def test_oracle_the_reserve_keeps_the_closing_ratio_example_section_5_3():
+    """Once the pool is below 100 / 20 % = 500, K keeps the closing 10 % of the pool, not
+    the closing 100: the other funds 168 cover K 157, so the reserve is not drawn on."""
+    out = run_oracle(OC_RATIO_DEAL, OC_RATIO_PATHS)[0]
+    assert [r["principal_target"] for r in out] == [500.0, 184.0]
+    assert [r["notes"]["A"]["principal_paid"] for r in out] == [500.0, 168.0]
+    assert [r["reserve_balance"] for r in out] == [18.0, 18.0]
+    assert [r["residual"] for r in out] == [5.5, 0.0]
+
+
 SECTION_8_PATHS = [
     one_path([(100.0, 1.5, 30.0, 0.0, 2.0), (68.0, 1.0, 32.0, 0.5, 1.0),
               (35.0, 0.5, 34.0, 0.5, 1.0)]),
@@ -441,6 +457,7 @@ DOC_EXAMPLES = {
         [one_path([(100.0, 1.5, 40.0, 0.0, 0.0), (60.0, 1.0, 30.0, 0.0, 0.0),
                    (30.0, 0.6, 15.0, 0.0, 0.0)])]),
     "section_5_3_oc_built_without_the_reserve": (OC_BUILD_DEAL, OC_BUILD_PATHS),
+    "section_5_3_the_closing_ratio": (OC_RATIO_DEAL, OC_RATIO_PATHS),
     "section_8_example": (
         {"notes": [{"name": "A", "balance": 80.0, "coupon": 0.06},
                    {"name": "B", "balance": 20.0, "coupon": 0.12}],

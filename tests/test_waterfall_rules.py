@@ -692,20 +692,21 @@ def test_a_turbo_step_comes_after_every_clear_pdl():
 def test_an_oc_target_above_the_oc_at_closing_is_built_from_the_collections_not_the_reserve():
     """A 900 at 6 % (0.5 % a month) on a pool of 1,000 (100 of OC at closing), no fee, OC
     target 20 %, two revolving months, reserve 2 % of the notes (18, at closing too). The
-    reserve covers fees, interest and the principal that keeps the OC at closing (the notes
-    paid down to the pool less 100: `keep`), never the OC built above it (§5.3).
+    reserve covers fees, interest and the principal that keeps the OC at its closing ratio,
+    10 % (the principal amount of a 10 % target: `keep`), never the OC built above it (§5.3).
 
     1. Revolving; pool 1,000, interest 10, principal 100: E 900. Cash 110 + 18; interest
-       4.50, leaving 105.50 of collections. PA = 900 / 0.8 − 900 = 225; keep = 900 − (900 −
-       100) = 100. Reinvested: 105.50 (collections only, at least keep); reserve 18.
-    2. Revolving; pool 1,005.50, principal 100, defaults 20: E 885.50; keep 114.50 is more
-       than the 105.50 of collections left, so the reserve pays 9 of it: reinvested 114.50
-       (the pool back to 1,000, the OC at closing kept), reserve 9.
+       4.50, leaving 105.50 of collections. PA = 900 / 0.8 − 900 = 225; keep = 900 / 0.9 −
+       900 = 100. Reinvested: 105.50 (collections only, at least keep); reserve 18.
+    2. Revolving; pool 1,005.50, principal 100, defaults 20: E 885.50; keep 1,000 − 885.50 =
+       114.50 is more than the 105.50 of collections left, so the reserve pays 9 of it:
+       reinvested 114.50 (the pool back to 1,000, the closing ratio kept), reserve 9.
     3. Amortising; pool 1,000, interest 10, principal 100: E 900, target 180, PA 180, keep
-       100. Cash 110 + 9; interest 4.50; principal 105.50 (A 794.50); reserve 9.
+       900 − (900 − 90) = 90. Cash 110 + 9; interest 4.50; principal 105.50 (A 794.50);
+       reserve 9.
     4. Amortising; pool 900, interest 9, principal 90: E 810, A's interest ⌊3.9725⌋ = 3.97,
-       target 162, PA 794.50 − 648 = 146.50, keep 84.50. Principal 99 − 3.97 = 95.03 (A
-       699.47); reserve 9.
+       target 162, PA 794.50 − 648 = 146.50, keep 794.50 − (810 − 81) = 65.50. Principal 99
+       − 3.97 = 95.03 (A 699.47); reserve 9.
     Before this rule the reserve paid for the build: reinvested 123.50 in period 1 and the
     reserve 0 from then on."""
     deal = {"notes": [{"name": "A", "balance": 900.0, "coupon": 0.06}],
@@ -726,3 +727,59 @@ def test_an_oc_target_above_the_oc_at_closing_is_built_from_the_collections_not_
     assert d["reserve_balance"][0].tolist() == [18.0, 9.0, 9.0, 9.0]
     assert d["residual"][0].tolist() == [0.0, 0.0, 0.0, 0.0]
     assert d["pool_balance_end"][0, :2] == approx([1005.5, 1000.0])
+
+
+def test_the_reserve_keeps_the_oc_at_its_closing_ratio_not_its_closing_amount():
+    """A 900 at 6 % on a pool of 1,000: OC 100 at closing, a ratio of 10 %; no fee, OC target
+    20 %, reserve 2 % of the notes (18). Once the pool is below 100 / 20 % = 500, the OC at
+    closing as an amount (100) is above the target; the reserve may still fund only the
+    principal that keeps the closing ratio, 10 % of the pool (§5.3).
+
+    1. Pool 1,000, interest 10, principal 500: E 500, target 100, PA 900 − 400 = 500, K 900 −
+       (500 − 50) = 450. Cash 510 + 18; interest 4.50; principal 500 (A 400); reserve 18;
+       residual 5.50.
+    2. Pool 500, interest 5, principal 165, defaults 65: E 270, target 54, PA 400 − 216 =
+       184, K 400 − (270 − 27) = 157. Cash 170 + 18; interest 2; the other funds 168 are
+       more than K, so the principal is 168 (A 232, the OC 38, 14.07 % of the pool) and the
+       reserve is not drawn: 18, residual 0.
+    With K at the closing amount (400 − (270 − 100) = 230, more than PA) the reserve paid 16
+    of the build: principal 184 and the reserve 2."""
+    deal = {"notes": [{"name": "A", "balance": 900.0, "coupon": 0.06}],
+            "overcollateralisation": {"target_pct": 0.2},
+            "reserve": {"initial_pct": 0.02, "target_pct": 0.02}}
+    rows = [(1000.0, 10.0, 500.0, 0.0, 0.0), (500.0, 5.0, 165.0, 0.0, 65.0)]
+    res = wa(deal, {c: np.array([r[i] for r in rows]) for i, c in enumerate(COLS)})
+    d, log = res.deal, res.steps
+    assert log["available"][0].tolist() == [528.0, 188.0]
+    assert res.notes["interest_paid"][0, :, 0].tolist() == [4.5, 2.0]
+    assert d["principal_target"][0].tolist() == [500.0, 184.0]
+    assert res.notes["principal_paid"][0, :, 0].tolist() == [500.0, 168.0]
+    assert res.notes["balance_end"][0, :, 0].tolist() == [400.0, 232.0]
+    assert d["reserve_balance"][0].tolist() == [18.0, 18.0]
+    assert d["residual"][0].tolist() == [5.5, 0.0]
+
+
+def test_a_target_at_or_below_the_closing_ratio_lets_the_reserve_fund_its_floor():
+    """The same note and reserve, an OC target of 5 % (below the closing 10 %) floored at 8 %
+    of the first pool (80, below the OC at closing): the deal never asks for more OC than it
+    had at closing, so the reserve funds all of its principal amount (§5.3: each share capped
+    at the closing ratio, K = PA).
+
+    1. Pool 1,000, interest 10, principal 500: E 500, required OC max(25, 80) = 80, PA 900 −
+       420 = 480. Cash 528; interest 4.50; principal 480 (A 420); reserve 18; residual 25.50.
+    2. Pool 500, interest 5, principal 150, defaults 60: E 290, required OC 80, PA 420 − 210
+       = 210. Cash 155 + 18; interest 2.10; the other funds 152.90 are below PA, so the
+       reserve pays the rest: principal 170.90 (A 249.10), reserve 0. (The closing ratio
+       alone, an OC of 29, would give K 159: principal 159 and the reserve 11.90.)"""
+    deal = {"notes": [{"name": "A", "balance": 900.0, "coupon": 0.06}],
+            "overcollateralisation": {"target_pct": 0.05, "floor_pct": 0.08},
+            "reserve": {"initial_pct": 0.02, "target_pct": 0.02}}
+    rows = [(1000.0, 10.0, 500.0, 0.0, 0.0), (500.0, 5.0, 150.0, 0.0, 60.0)]
+    res = wa(deal, {c: np.array([r[i] for r in rows]) for i, c in enumerate(COLS)})
+    d = res.deal
+    assert res.notes["interest_paid"][0, :, 0].tolist() == [4.5, 2.1]
+    assert d["principal_target"][0].tolist() == [480.0, 210.0]
+    assert res.notes["principal_paid"][0, :, 0].tolist() == [480.0, 170.9]
+    assert res.notes["balance_end"][0, :, 0].tolist() == [420.0, 249.1]
+    assert d["reserve_balance"][0].tolist() == [18.0, 0.0]
+    assert d["residual"][0].tolist() == [25.5, 0.0]

@@ -14,8 +14,8 @@ Covered: fixed coupons, senior fees, sequential and pro-rata principal, reordere
 payments per state, revolving periods with reinvestment (optionally capped by
 `replenishment_capacity`), the three trigger types (sticky or not), reserve forms (initial,
 target on each basis, floor, cap at the notes, step-downs with or without the no-breach
-condition, zero in a call or legal final period), OC targets (the OC built above the OC at
-closing never from the reserve), PDL with every `principal_to_interest` rule,
+condition, zero in a call or legal final period), OC targets (the OC built above the closing
+ratio never from the reserve), PDL with every `principal_to_interest` rule,
 interest on unpaid interest, the clean-up call, the legal final period and the horizon.
 Not covered: floating notes and swaps.
 
@@ -94,10 +94,20 @@ def _paid_down(notes: int, pool_end: Fraction, required_oc: int) -> int:
     return min(_down(max(notes - (pool_end - min(required_oc, pool_end)), Fraction(0))), notes)
 
 
+def _to_target(notes: int, pool_end: Fraction, target: Fraction, floor: Fraction,
+               revolving: bool) -> int:
+    """§5.2.8: the principal that leaves the OC at `target` of the pool and at least `floor`
+    (cents); in a revolving period on the pool after the purchases it makes."""
+    if revolving:
+        need = max(notes + floor, notes / (1 - target) if target < 1 else pool_end + notes)
+        return min(_down(max(need - pool_end, Fraction(0))), notes)
+    return _paid_down(notes, pool_end, _down(max(target * pool_end, floor)))
+
+
 def _may_spend(P: int, cash: int, drawn: int, keep: int | None) -> int:
     """§5.3: what a principal step may spend of the principal `P` it owes. Without an OC
-    target (`keep` None) the cash allows. With one, the part of `P` that keeps the OC at
-    closing (`keep`) may use any cash (the other funds first, the reserve `drawn` last); the
+    target (`keep` None) the cash allows. With one, the part of `P` that keeps the OC at its
+    closing ratio (`keep`) may use any cash (the other funds first, the reserve `drawn` last); the
     part above it, the OC built, only the funds other than the reserve that the first part
     left."""
     if keep is None:
@@ -272,20 +282,20 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: 
         closing_oc = _down(gap) if gap >= Fraction(1, 2) else 0
         if ending:
             PA = total_N
-        elif oc_terms is not None and revolving:  # on the pool after the purchases PA makes
-            t_oc = Fraction(oc_terms.target_pct)
-            need = total_N + Fraction(oc_terms.floor_pct) * B1
-            need = max(need, total_N / (1 - t_oc) if t_oc < 1 else E + total_N)
-            PA = min(_down(max(need - E, Fraction(0))), total_N)
         elif oc_terms is not None:
-            PA = _paid_down(total_N, E, _down(max(Fraction(oc_terms.target_pct) * E,
-                                     Fraction(oc_terms.floor_pct) * B1)))
+            PA = _to_target(total_N, E, Fraction(oc_terms.target_pct),
+                            Fraction(oc_terms.floor_pct) * B1, revolving)
         else:
             PA = _paid_down(total_N, E, closing_oc)
-        # §5.3: with a target, the reserve may fund only the principal keeping the OC at
-        # closing (`keep`); the OC built above it comes from the other funds
-        keep = (_paid_down(total_N, E, closing_oc) if oc_terms is not None and not ending
-                else None)
+        # §5.3: with a target, the reserve may fund only the principal keeping the OC at its
+        # closing ratio (`keep`: the target and its floor no higher than the OC at closing's
+        # share of the first pool); the OC built above it comes from the other funds
+        keep = None  # in a call or legal final period everything is due: K = PA
+        if oc_terms is not None and not ending:
+            ratio = Fraction(closing_oc) / B1 if B1 > 0 else Fraction(0)
+            keep = _to_target(
+                total_N, E, min(Fraction(oc_terms.target_pct), ratio),
+                min(Fraction(oc_terms.floor_pct) * B1, Fraction(closing_oc)), revolving)
         use_PF = deal.pdl and not ending  # P = PF (PDL) or PA (§5.3)
         principal_target = PF if use_PF else PA  # READING R4
         principal_used = 0

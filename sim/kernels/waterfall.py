@@ -420,22 +420,34 @@ def _principal_amount(target_given, revolving, target, floor, first_pool, closin
     return _min(_floor_cent(_max(notes - backing, 0.0)), notes)
 
 
+@njit(cache=True, inline="always")
+def _at_most_closing(share, first_pool, closing_oc):
+    """``share`` of a pool, or the OC at closing's share of the first pool if that is less
+    (the closing ratio, §5.3)."""
+    return share if share * first_pool <= closing_oc else closing_oc / first_pool
+
+
 @njit(cache=True)
 def _principal_amounts(opts, params, terms_p, state_p, scratch, bscratch):
     """The principal amount of every path (§5.2.8), the whole note balance on a wind-up;
-    with an OC target also the amount keeping the OC at closing would give and the reserve
-    drawn, the two that bound what the principal steps may spend (``_oc_limit``, §5.3)."""
+    with an OC target also the reserve drawn and ``K``, the principal amount of the same
+    target and floor each capped at the closing ratio (the OC at closing over the first
+    pool), the two that bound what the principal steps may spend (``_oc_limit``, §5.3). A
+    target and floor at or below the closing ratio give ``K`` = PA."""
     total, pool_end, pa, wind = scratch[S_TOTAL], scratch[S_POOL_END], scratch[S_PA], \
         bscratch[B_WIND]
+    target, floor = params[P_OC_TARGET], params[P_OC_FLOOR]
     for p in range(pa.shape[0]):
         pa[p] = total[p] if wind[p] else _principal_amount(
-            opts[O_OC] != 0, bscratch[B_REV, p], params[P_OC_TARGET], params[P_OC_FLOOR],
-            terms_p[T_POOL, p], terms_p[T_OC, p], total[p], pool_end[p])
-    if opts[O_OC]:  # the reserve funds no OC built above the OC at closing
+            opts[O_OC] != 0, bscratch[B_REV, p], target, floor, terms_p[T_POOL, p],
+            terms_p[T_OC, p], total[p], pool_end[p])
+    if opts[O_OC]:  # the reserve funds no OC built above the closing ratio
         keep, draw = scratch[S_KEEP], scratch[S_DRAW]
         for p in range(pa.shape[0]):
+            first, closing = terms_p[T_POOL, p], terms_p[T_OC, p]
             keep[p] = total[p] if wind[p] else _principal_amount(
-                False, False, 0.0, 0.0, terms_p[T_POOL, p], terms_p[T_OC, p], total[p],
+                True, bscratch[B_REV, p], _at_most_closing(target, first, closing),
+                _at_most_closing(floor, first, closing), first, closing, total[p],
                 pool_end[p])
             draw[p] = state_p[Z_RESERVE, p]
 
