@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sim import exports
+from sim.abs.steps import floor_cents
 from sim.exports import Export, export_frame
 from sim.metrics import paths_to_resolve, resolvable
 from sim.wording import paths_text
@@ -138,13 +139,16 @@ DERIVED: dict[str, tuple[str, str]] = {
     "factor": ("factor", "ratio"),
     "credit_enhancement": ("credit enhancement", "ratio"),
     "deal.reserve_change": ("reserve, net change", "money"),
+    "deal.oc": ("overcollateralisation (OC)", "money"),
+    "deal.oc_pct": ("OC, share of the pool", "ratio"),
+    "deal.oc_required": ("OC required", "money"),
 }
 """Columns computed from the mapped ones: ``(label, kind)``; note-level ones without group.
 Yield = interest collected × 12 / pool balance at the start; default rate = defaults × 12 /
 pool balance at the start; delinquency ratio = delinquent balance / pool balance at the start;
 reserve, net change = reserve balance - reserve brought forward (negative: the period drew on
-the reserve; positive: it was topped up); factor and credit enhancement: see
-`build_deal_report`."""
+the reserve; positive: it was topped up); the OC columns: see `_oc_columns`; factor and credit
+enhancement: see `build_deal_report`."""
 
 SMALL_POOL = 0.10
 """Share of the cut-off pool below which the annualised pool rates are left blank when the
@@ -340,6 +344,44 @@ def _deal_columns(frame: pd.DataFrame, report: DealReport,
     return cols
 
 
+def _oc_columns(tables: Mapping[str, pd.DataFrame], path: int, frame: pd.DataFrame,
+                deal: Mapping | None, report: DealReport) -> dict[str, pd.Series]:
+    """The overcollateralisation (OC) after the period's waterfall (docs/WATERFALL.md §5.2):
+    ``deal.oc`` = pool balance at the end - the notes' balances at the end (currency units;
+    negative when the notes are above the pool), ``deal.oc_pct`` = OC / pool balance at the
+    end (blank once the pool is gone) and ``deal.oc_required``, the OC the notes are paid
+    down to keep: with an ``overcollateralisation`` target, ``⌊max(target_pct × pool at the
+    end, floor_pct × first pool)⌋`` (the first pool: period 1's pool balance at the start),
+    else the OC at closing (``closing_oc``), either no more than the pool at the end. A run
+    without the pool's end balance has no OC column; without its deal's terms (``deal``
+    None) or, for a deal without a target, without ``closing_oc``, no required OC; each is
+    said in `DealReport.missing`."""
+    if "pool_balance_end" not in frame:
+        report.missing.append("overcollateralisation: the run has no pool balance at the end "
+                              "('pool_balance_end')")
+        return {}
+    notes = tables["notes"]
+    pool_end = frame["pool_balance_end"]
+    owed = notes[notes["path"] == path].groupby("period")["balance_end"].sum()
+    cols = {"deal.oc": pool_end - owed.reindex(pool_end.index)}
+    cols["deal.oc_pct"] = _ratio(cols["deal.oc"], pool_end)
+    terms = None if deal is None else deal.get("overcollateralisation")
+    if terms is not None and "pool_balance_begin" in frame:
+        first = float(frame["pool_balance_begin"].iloc[0]) * 100.0  # cents, as the waterfall
+        target = floor_cents(np.maximum(float(terms["target_pct"]) * pool_end * 100.0,
+                                        float(terms.get("floor_pct", 0.0)) * first)) / 100.0
+        cols["deal.oc_required"] = np.minimum(pd.Series(target, pool_end.index), pool_end)
+    elif deal is not None and terms is None and "closing_oc" in frame:
+        cols["deal.oc_required"] = np.minimum(frame["closing_oc"], pool_end)
+    else:
+        why = ("the run's deal terms are not given" if deal is None else
+               "not recorded in this run ('closing_oc')")
+        report.missing.append(f"{DERIVED['deal.oc_required'][0]}: {why}")
+    for key in cols:
+        report.labels[key] = DERIVED[key]
+    return cols
+
+
 def _trigger_columns(tables: Mapping[str, pd.DataFrame], path: int,
                      report: DealReport) -> dict[str, pd.Series]:
     cols: dict[str, pd.Series] = {}
@@ -461,6 +503,7 @@ def build_deal_report(tables: Mapping[str, pd.DataFrame], path: int | None = Non
     frame = _deal_frame(tables, path)
     swap = deal is None or "swap" not in deal or deal["swap"] is not None
     cols = _deal_columns(frame, report, swap=swap)
+    cols.update(_oc_columns(tables, path, frame, deal, report))
     cols.update(_trigger_columns(tables, path, report))
     cols.update(_note_columns(tables, path, frame, report,
                               pdl=deal is None or bool(deal.get("pdl", True))))

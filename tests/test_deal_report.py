@@ -693,3 +693,73 @@ def test_interest_due_and_the_ledgers_moves_tie_out_period_by_period():
         moved = (t[f"note.{note}.pdl_debit"] - t[f"note.{note}.pdl_credit"]).cumsum()
         assert t[f"note.{note}.pdl"].iloc[:2].tolist() == pytest.approx(moved.iloc[:2].tolist())
     assert t["note.B.pdl_debit"].iloc[1] == pytest.approx(20.0)  # 30 of defaults: B's 20 first
+
+
+OC_DEAL = {"notes": [{"name": "A", "balance": 85, "coupon": 0.0},
+                     {"name": "B", "balance": 10, "coupon": 0.0}],
+           "overcollateralisation": {"target_pct": 0.1, "floor_pct": 0.04}}
+OC_POOL = pd.DataFrame({"path": 0, "period": [1, 2, 3], "pool_balance_begin": [100.0, 60, 30],
+                        "interest": [1.0, 1, 0.5], "principal": [40.0, 20, 30],
+                        "recoveries": 0.0, "defaults": [0.0, 10, 0]})
+OC_POOL["pool_balance_end"] = OC_POOL.pool_balance_begin - OC_POOL.principal - OC_POOL.defaults
+
+
+@pytest.mark.parametrize("target", [True, False])
+def test_the_oc_columns_hand_worked(target):
+    """A 85 and B 10 at 0 % on a pool of 100 (OC 5 at closing), no fee, no reserve; with an
+    OC target of 10 % floored at 4 % of the first pool, or without (the OC at closing kept).
+
+    Target. 1. E 60: required max(6, 4) = 6, PA 95 − 54 = 41, paid from 41 collected (A 44):
+    OC 60 − 54 = 6, 10 %. 2. E 30 (defaults 10): required max(3, 4) = 4, PA 28, cash 21 (A
+    23): OC 30 − 33 = −3, −10 %. 3. The legal final period, E 0: required 0; 30.50 pays A
+    23 and B 7.50, B's 2.50 left is written down: OC 0, its share blank (no pool).
+    No target. Required: the OC at closing, 5, no more than the pool: 5, 5, 0; PA 35 + 5 =
+    40 in period 1 (A 45, OC 5, 8.33 %, residual 1), then PA 55 − 25 = 30 of which the 21
+    collected is paid (A 24: OC 30 − 34 = −4, −13.33 %), then the legal final (OC 0)."""
+    deal = OC_DEAL if target else {"notes": OC_DEAL["notes"]}
+    notes = run_waterfall(deal, OC_POOL)
+    rep = build_deal_report({"notes": notes, "pool": OC_POOL}, path=0, deal={
+        "overcollateralisation": deal.get("overcollateralisation")})
+    t = rep.table
+    if target:
+        assert t["deal.oc_required"].tolist() == [6.0, 4.0, 0.0]
+        assert t["deal.oc"].tolist() == pytest.approx([6.0, -3.0, 0.0], abs=1e-9)
+        assert t["deal.oc_pct"].tolist()[:2] == pytest.approx([0.1, -0.1])
+    else:
+        assert t["deal.oc_required"].tolist() == [5.0, 5.0, 0.0]
+        assert t["deal.oc"].tolist() == pytest.approx([5.0, -4.0, 0.0], abs=1e-9)
+        assert t["deal.oc_pct"].tolist()[:2] == pytest.approx([5 / 60, -4 / 30])
+    assert np.isnan(t.loc[3, "deal.oc_pct"])
+    assert rep.labels["deal.oc_pct"] == ("OC, share of the pool", "ratio")
+    assert "OC required (currency units)" in export_table(rep).columns
+
+
+def test_without_the_deals_terms_the_required_oc_is_left_out_with_a_note():
+    rep = build_deal_report({"notes": run_waterfall(OC_DEAL, OC_POOL), "pool": OC_POOL}, 0)
+    assert "deal.oc" in rep.table and "deal.oc_required" not in rep.table
+    assert "OC required: the run's deal terms are not given" in rep.missing
+
+
+@pytest.mark.parametrize("name", ["deal_run", "swap_run"])
+def test_the_exported_oc_ties_to_the_pool_less_the_notes_to_the_cent(name, request):
+    """OC = pool balance at the end − Σ notes' balances at the end, to the cent in the
+    exported report; OC share = OC / pool balance at the end; the required OC of these
+    deals (no target; notes the whole pool) is the OC at closing, 0."""
+    run = request.getfixturevalue(name)
+    deal = run.manifest["config"]["deal"]
+    for path in (0, 1):
+        rep = build_deal_report(run.tables, path, deal=deal)
+        exported = export_table(rep)
+
+        def cents(key, rep=rep, exported=exported):
+            return np.round(exported[header(rep, key)].to_numpy(float) * 100).astype(np.int64)
+
+        owed = sum(cents(f"note.{n}.balance") for n in rep.notes)
+        assert (cents("deal.oc") == cents("pool.balance_end") - owed).all(), (name, path)
+        t = rep.table
+        live = t["pool.balance_end"] > 0
+        np.testing.assert_allclose(t.loc[live, "deal.oc_pct"],
+                                   t.loc[live, "deal.oc"] / t.loc[live, "pool.balance_end"],
+                                   rtol=1e-12)
+        assert t.loc[~live, "deal.oc_pct"].isna().all()
+        assert (t["deal.oc_required"] == 0.0).all()
