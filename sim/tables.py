@@ -173,7 +173,7 @@ NOTES = Table("notes", "(path, period, note)", (
            "principal_paid", "writedown", "balance_end", "pdl_balance", "fees_paid",
            "reserve_balance", "reserve_requirement", "residual", "available", "reserve_draw",
            "closing_oc", "pool_balance_end"),
-    *_cols("rate_annual", "excess_spread"),
+    *_cols("rate_annual", "coupon", "excess_spread"),
     *_cols("flag", "trigger_breached", "active"),
 ), when="deal", required=("path", "period", "note", "balance_end"))
 """Deal-level columns repeat on each note's row; ``trigger_<name>`` flags each trigger."""
@@ -193,8 +193,8 @@ POOL = Table("pool", "(path, period)", (
 ), when="deal", required=("path", "period"))
 NOTE_METRICS = Table("note_metrics", "(path, note)", (
     *_cols("id", "path"), *_cols("text", "note"),
-    *_cols("currency", "original_balance", "writedown"),
-    *_cols("fraction", "loss_pct", "irr_annual"), *_cols("flag", "any_loss"),
+    *_cols("currency", "original_balance", "writedown", "interest_unpaid"),
+    *_cols("fraction", "loss_pct", "pv_loss_pct", "irr_annual"), *_cols("flag", "any_loss"),
     *_cols("years", "wal_years"),
 ), when="deal", required=("path", "note", "loss_pct"))
 TRIGGER_METRICS = Table("trigger_metrics", "(path, trigger)", (

@@ -476,3 +476,29 @@ def test_a_note_losing_on_a_few_paths_is_not_consistent_with_aaa():
     assert r.label == "Baa3 (A3 to Ba1)"
     none = rating_assessment(np.zeros(12), np.zeros(12, bool), wal_years=1.4)
     assert none.el_low == 0.0 and none.best == "Aaa"  # no loss seen: nothing rules Aaa out
+
+
+def test_interest_unpaid_at_a_legal_final_before_the_horizon_counts():
+    # 100 at 12 % (1.00 a month), legal final in period 2 of 3: period 2 collects 0.40 of
+    # interest and nothing else, so 0.60 of interest is unpaid and 100 written down when the
+    # deal ends; period 3, after it, records nothing (docs/WATERFALL.md §5.7).
+    deal = {"notes": [{"name": "A", "balance": 100, "coupon": 0.12}], "legal_final_period": 2}
+    coll = {"pool_balance_begin": [[100, 100, 100]], "interest": [[1, 0.4, 0]],
+            "principal": [[0, 0, 50]], "recoveries": [[0, 0, 0]], "defaults": [[0, 0, 0]]}
+    row = note_metrics(waterfall_arrays(deal, coll)).iloc[0]
+    assert row["interest_unpaid"] == pytest.approx(0.6) and row["any_loss"]
+    # received 1.00 in month 1 and 0.40 in month 2, discounted at 1 % a month
+    assert row["pv_loss_pct"] == pytest.approx(1 - (1 / 1.01 + 0.4 / 1.01**2) / 100, rel=1e-12)
+    assert row["loss_pct"] == pytest.approx(1.0)
+
+
+def test_unpaid_interest_alone_is_a_loss_for_p_loss():
+    # no writedown, but 0.60 of interest left unpaid: a loss (PV: 0.60 two months on)
+    frame = pd.DataFrame({
+        "path": 0, "period": [1, 2], "note": "A", "balance_begin": [100.0, 100.0],
+        "coupon": 0.12, "interest_paid": [1.0, 0.4], "principal_paid": [0.0, 100.0],
+        "writedown": 0.0, "interest_shortfall": [0.0, 0.6], "balance_end": [100.0, 0.0],
+        "active": True})
+    row = note_metrics(frame).iloc[0]
+    assert row["loss_pct"] == 0.0 and row["any_loss"]
+    assert row["pv_loss_pct"] == pytest.approx(0.6 / 1.01**2 / 100, rel=1e-9)

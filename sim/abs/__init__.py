@@ -14,6 +14,7 @@ from sim.abs.waterfall import HorizonWarning, Waterfall, WaterfallResult, waterf
 from sim.lazy import lazy_attributes
 
 if TYPE_CHECKING:
+    from sim.abs.loss import charged_rates, pv_loss
     from sim.abs.metrics import (
         irr_annual,
         irr_solve,
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     )
 
 _LAZY = {
+    **dict.fromkeys(("charged_rates", "pv_loss"), "sim.abs.loss"),
     **dict.fromkeys(("irr_annual", "irr_solve", "note_metrics", "tranche_summary",
                      "trigger_metrics", "wal_years"), "sim.abs.metrics"),
     **dict.fromkeys(("IDEALISED_EL", "IDEALISED_EL_5Y", "implied_rating",
@@ -62,10 +64,12 @@ __all__ = [
     "WaterfallResult",
     "as_deal",
     "build_steps",
+    "charged_rates",
     "implied_rating",
     "irr_annual",
     "irr_solve",
     "note_metrics",
+    "pv_loss",
     "rating_assessment",
     "result_to_frame",
     "run_waterfall",

@@ -1,10 +1,11 @@
 """Tranche metrics: what each note's investor got, path by path and across paths.
 
-Per path and note: loss as a share of the original balance, weighted-average life and the
-investor's internal rate of return; per path and trigger: whether and when it fired. Across
-paths: expected loss, probability of any loss, tail losses and the rating that the expected loss
-would map to on Moody's idealised expected-loss scale, with the range a finite run allows
-(`sim.abs.ratings`).
+Per path and note: loss as a share of the original balance, both the nominal principal
+writedown and the present-value loss rating agencies measure (`sim.abs.loss`), weighted-average
+life and the investor's internal rate of return; per path and trigger: whether and when it
+fired. Across paths: expected (present-value) loss, probability of any loss, tail losses and
+the rating that the expected loss would map to on Moody's idealised expected-loss scale, with
+the range a finite run allows (`sim.abs.ratings`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from numpy.polynomial.polynomial import polyval
 from numpy.typing import ArrayLike
 from scipy.optimize import brentq
 
+from sim.abs.loss import charged_rates, pv_loss
 from sim.abs.ratings import rating_assessment
 from sim.abs.retention import originator_cashflows, retained_shares
 from sim.abs.waterfall import WaterfallResult
@@ -36,7 +38,8 @@ __all__ = [
 ]
 
 LOSS_EPSILON = 0.01
-"""A note counts as having a loss when its writedown exceeds one cent (currency units)."""
+"""A note counts as having a loss when its writedown, or the interest left unpaid when the deal
+ended, exceeds one cent (currency units)."""
 
 IRR_STATUSES = ("ok", "total_loss", "no_cash_flow", "no_root", "multiple_roots")
 """Outcomes of `irr_solve` per row: one rate (``ok``); everything paid out and nothing back
@@ -272,11 +275,13 @@ def _cubes_from_frame(df: pd.DataFrame, fields: list[str]):
 
 
 def _note_arrays(result: WaterfallResult | pd.DataFrame):
-    """Per-note cubes (paths, periods, notes); the residual and what the holder added to a
+    """Per-note cubes (paths, periods, notes), with ``coupon`` and ``active`` where the input
+    has them; the residual and what the holder added to a
     call at par beyond the pool's balance, each (paths, periods) (None without a residual;
     the top-up zeros for a table without it); what it funded at closing ((reserve, OC), each
     (paths,); None when the input does not say); the path labels and the note names."""
-    fields = ["balance_begin", "interest_paid", "principal_paid", "writedown", "interest_shortfall"]
+    fields = ["balance_begin", "interest_paid", "principal_paid", "writedown", "interest_shortfall",
+              "balance_end"]
     if isinstance(result, WaterfallResult):
         paths = np.arange(result.shape[0])
         residual = result.deal.get("residual")
@@ -286,11 +291,15 @@ def _note_arrays(result: WaterfallResult | pd.DataFrame):
             reserve = result.steps["reserve_draw"][:, 0]
             oc = np.zeros_like(reserve) if result.closing_oc is None else result.closing_oc
             funded = (reserve, oc)
-        return ({f: result.notes[f] for f in fields}, residual, top_up, funded, paths,
-                result.note_names)
+        cubes = {f: result.notes[f] for f in (*fields, "coupon")}
+        cubes["active"] = np.repeat(result.deal["active"][:, :, None], len(result.note_names),
+                                    axis=2)
+        return cubes, residual, top_up, funded, paths, result.note_names
+    # tables stored before a field was recorded lack it: coupon (no PV loss), active
+    optional = [c for c in ("coupon", "active") if c in result.columns]
     extra = [c for c in ("residual", "call_top_up", "reserve_draw", "closing_oc")
              if c in result.columns]
-    cubes, paths, notes = _cubes_from_frame(result, fields + extra)
+    cubes, paths, notes = _cubes_from_frame(result, fields + optional + extra)
     residual = cubes.pop("residual")[:, :, 0] if "residual" in extra else None
     top_up = (cubes.pop("call_top_up")[:, :, 0] if "call_top_up" in extra
               else np.zeros(cubes["balance_begin"].shape[:2]))
@@ -330,10 +339,17 @@ def note_metrics(result: WaterfallResult | pd.DataFrame,
 
     Returns:
         One row per (path, note): ``original_balance``, ``interest_paid``, ``principal_paid``,
-        ``writedown``, ``interest_unpaid`` (interest shortfall left at the end), ``loss_pct``
-        (writedown / original balance, a fraction; 0 when the writedown is a cent or less,
-        as ``any_loss`` counts it, so that no path shows a loss of 1e-16 that P(loss) does
-        not count), ``any_loss`` (writedown > 1 cent),
+        ``writedown``, ``interest_unpaid`` (interest shortfall left when the deal ended),
+        ``loss_pct`` (the nominal principal loss: writedown / original balance, a fraction;
+        0 when the writedown is a cent or less, so that no path shows a loss of 1e-16 that
+        P(loss) does not count), ``pv_loss_pct`` (the loss as rating agencies measure it:
+        one less the present value of the interest and principal received, discounted at
+        the note's promised rate, over the original balance, `sim.abs.loss.pv_loss`; it
+        counts unpaid interest, and a late writedown less than an early one; 0 when the
+        note was paid all it was promised or fell short by a cent or less in present value,
+        never negative; NaN for a table without the ``coupon`` column), ``any_loss`` (a
+        writedown above one cent or interest above one cent left unpaid; a path can have a
+        small ``pv_loss_pct`` without it: interest paid late without interest on it),
         ``wal_years``, ``irr_annual`` (NaN where the cash flows have no single rate),
         ``retained`` (the share of the note the originator keeps), ``residual_paid``,
         ``reserve_funded``, ``oc_funded``, ``call_topped_up`` and ``holder_irr_annual``
@@ -350,8 +366,11 @@ def note_metrics(result: WaterfallResult | pd.DataFrame,
     n_paths, n_periods, n_notes = a["balance_begin"].shape
     original = a["balance_begin"][:, 0, :]
     writedown = a["writedown"].sum(axis=1)
-    lost = writedown > LOSS_EPSILON  # a cent or less: rounding to the cent, not a loss
+    written_down = writedown > LOSS_EPSILON  # a cent or less: rounding to the cent, not a loss
+    unpaid = _interest_unpaid(a)
+    lost = written_down | (unpaid > LOSS_EPSILON)
     inflows = np.moveaxis(a["interest_paid"] + a["principal_paid"], 1, 2)
+    pv = _pv_loss_pct(a, inflows, original, lost)
     cashflows = np.concatenate([-original[:, :, None], inflows], axis=2)
     holder = np.full((n_paths, n_notes), np.nan)
     residual_paid = np.full((n_paths, n_notes), np.nan)
@@ -374,8 +393,9 @@ def note_metrics(result: WaterfallResult | pd.DataFrame,
             "interest_paid": a["interest_paid"].sum(axis=1).ravel(),
             "principal_paid": a["principal_paid"].sum(axis=1).ravel(),
             "writedown": writedown.ravel(),
-            "interest_unpaid": a["interest_shortfall"][:, -1, :].ravel(),
-            "loss_pct": np.where(lost, writedown / original, 0.0).ravel(),
+            "interest_unpaid": unpaid.ravel(),
+            "loss_pct": np.where(written_down, writedown / original, 0.0).ravel(),
+            "pv_loss_pct": pv.ravel(),
             "any_loss": lost.ravel(),
             "wal_years": wal_years(np.moveaxis(a["principal_paid"], 1, 2)).ravel(),
             "irr_annual": irr_annual(cashflows.reshape(n_paths * n_notes, -1)),
@@ -387,6 +407,34 @@ def note_metrics(result: WaterfallResult | pd.DataFrame,
             "holder_irr_annual": holder.ravel(),
         }
     )
+
+
+def _interest_unpaid(a: dict[str, np.ndarray]) -> np.ndarray:
+    """Interest still unpaid when the deal ended (its last active period; the last period
+    when the input does not record ``active``), (paths, notes)."""
+    shortfall = a["interest_shortfall"]
+    if "active" not in a or not shortfall.shape[1]:
+        return shortfall[:, -1, :] if shortfall.shape[1] else np.zeros(
+            (shortfall.shape[0], shortfall.shape[2]))
+    active = a["active"] > 0
+    last = shortfall.shape[1] - 1 - np.argmax(active[:, ::-1, :], axis=1)  # (paths, notes)
+    out = np.take_along_axis(shortfall, last[:, None, :], axis=1)[:, 0, :]
+    return np.where(active.any(axis=1), out, 0.0)
+
+
+def _pv_loss_pct(a: dict[str, np.ndarray], inflows: np.ndarray, original: np.ndarray,
+                 lost: np.ndarray) -> np.ndarray:
+    """`sim.abs.loss.pv_loss` per path and note, (paths, notes): 0 where the note neither lost
+    (``lost``) nor fell short in present value by more than a cent (float rounding, not a
+    loss), never below 0; NaN when the input does not record the coupon."""
+    if "coupon" not in a:
+        return np.full(original.shape, np.nan)
+    rates = np.moveaxis(charged_rates(a["coupon"], a["balance_begin"]), 1, 2)
+    outstanding = (a["balance_end"][:, -1, :] if a["balance_end"].shape[1]
+                   else np.zeros_like(original))
+    loss = pv_loss(inflows, rates, original, outstanding)
+    counted = lost | (loss * original > LOSS_EPSILON)
+    return np.where(counted, np.clip(loss, 0.0, 1.0), 0.0)
 
 
 def _trigger_arrays(result: WaterfallResult | pd.DataFrame):
@@ -432,14 +480,19 @@ def tranche_summary(metrics: pd.DataFrame, confidence: float = 0.95) -> pd.DataF
         metrics: Output of `note_metrics` (older runs without ``residual_paid``,
             ``reserve_funded``, ``oc_funded``, ``call_topped_up`` or ``holder_irr_annual``
             give NaN in those columns; without ``retained``, which they computed the
-            originator's return for, the most junior note whole).
+            originator's return for, the most junior note whole; without ``pv_loss_pct``,
+            their principal loss is the expected loss, and ``el_measure`` says so).
         confidence: Level of the expected-loss and P(loss) intervals.
 
     Returns:
-        One row per note, in seniority order: ``expected_loss`` (mean loss_pct) with
-        ``el_low``, ``el_high``; ``prob_loss`` (share of paths with a writedown above one cent)
-        with its Wilson interval ``prob_loss_low``, ``prob_loss_high``; ``loss_p95`` and
-        ``loss_p99`` (quantiles of loss_pct, linear interpolation); ``wal_years``,
+        One row per note, in seniority order: ``expected_loss`` (mean ``pv_loss_pct``, the
+        present-value loss Moody's idealised table is calibrated to) with ``el_low``,
+        ``el_high``; ``el_measure`` (``"pv"``, or ``"principal"`` for a run stored without
+        the PV loss); ``principal_loss`` (mean ``loss_pct``, the nominal principal
+        writedown); ``prob_loss`` (share of paths with a writedown or unpaid interest above
+        one cent, ``any_loss``) with its Wilson interval ``prob_loss_low``,
+        ``prob_loss_high``; ``loss_p95`` and ``loss_p99`` (quantiles of the expected loss's
+        measure, linear interpolation); ``wal_years``,
         ``irr_annual``, ``retained``, ``holder_irr_annual``, ``residual_paid``,
         ``reserve_funded``, ``oc_funded`` and ``call_topped_up`` (means over paths; the IRR
         means skip paths without a single rate, counted in ``irr_undefined``); ``paths``;
@@ -454,12 +507,15 @@ def tranche_summary(metrics: pd.DataFrame, confidence: float = 0.95) -> pd.DataF
             metrics[col] = np.nan
     if "retained" not in metrics:  # stored before the key: the most junior note whole
         metrics["retained"] = (metrics["note"] == pd.unique(metrics["note"])[-1]).astype(float)
+    pv = "pv_loss_pct" in metrics and bool(metrics["pv_loss_pct"].notna().all())
+    measure = "pv_loss_pct" if pv else "loss_pct"  # stored before the PV loss: principal
     grouped = metrics.groupby("note", sort=False)
     out = grouped.agg(
-        expected_loss=("loss_pct", "mean"),
+        expected_loss=(measure, "mean"),
+        principal_loss=("loss_pct", "mean"),
         prob_loss=("any_loss", "mean"),
-        loss_p95=("loss_pct", lambda s: float(np.quantile(s, 0.95))),
-        loss_p99=("loss_pct", lambda s: float(np.quantile(s, 0.99))),
+        loss_p95=(measure, lambda s: float(np.quantile(s, 0.95))),
+        loss_p99=(measure, lambda s: float(np.quantile(s, 0.99))),
         wal_years=("wal_years", "mean"),
         irr_annual=("irr_annual", "mean"),
         irr_undefined=("irr_annual", lambda s: int(s.isna().sum())),
@@ -473,9 +529,10 @@ def tranche_summary(metrics: pd.DataFrame, confidence: float = 0.95) -> pd.DataF
     )
     rows = []
     for note, group in grouped:
-        r = rating_assessment(group["loss_pct"], group["any_loss"],
+        r = rating_assessment(group[measure], group["any_loss"],
                               float(out.loc[note, "wal_years"]), confidence)
         rows.append({"note": note, "el_low": r.el_low, "el_high": r.el_high,
+                     "el_measure": "pv" if pv else "principal",
                      "prob_loss_low": r.prob_low, "prob_loss_high": r.prob_high,
                      "implied_rating": r.rating, "rating_best": r.best,
                      "rating_worst": r.worst, "rating_resolved": r.resolved,
