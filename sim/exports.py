@@ -308,29 +308,40 @@ TRANCHE_COLUMNS = (
     Column("run", "run", "text", "the run's id"),
     Column("note", "note", "text", "the note, in order of seniority"),
     Column("paths", "n, paths", "count", "Monte Carlo paths behind the row"),
-    Column("expected_loss", "expected loss", "ratio", "mean over paths of the note's principal "
-           "written down, as a share of its original balance"),
+    Column("expected_loss", "expected loss", "ratio", "mean over paths of the interest and "
+           "principal the note was promised and did not receive, in present value at its "
+           "promised rate, as a share of its original balance (Moody's measure, to which the "
+           "idealised table is calibrated; 'expected loss measure' says when a run stored "
+           "before it gives the principal loss instead)"),
     Column("el_low", "expected loss, 95% CI low", "ratio", "lower end of the expected loss's "
            "95 % confidence interval (what the run's paths can tell)"),
     Column("el_high", "expected loss, 95% CI high", "ratio", "upper end of that interval"),
-    Column("prob_loss", "P(loss)", "ratio", "share of paths on which the note loses more than "
-           "a cent of principal"),
+    Column("el_measure", "expected loss measure", "text", "'pv': the present-value loss; "
+           "'principal': the run was stored before it was recorded, and its expected loss, "
+           "percentiles and rating are of the principal written down"),
+    Column("principal_loss", "principal loss", "ratio", "mean over paths of the note's "
+           "principal written down, as a share of its original balance (nominal: not "
+           "discounted, no interest)"),
+    Column("prob_loss", "P(loss)", "ratio", "share of paths on which the note has more than a "
+           "cent of principal written down or of interest left unpaid"),
     Column("prob_loss_low", "P(loss), Wilson 95% CI low", "ratio", "lower end of the Wilson "
            "95 % interval of P(loss)"),
     Column("prob_loss_high", "P(loss), Wilson 95% CI high", "ratio", "upper end of that "
            "interval"),
-    Column("loss_p95", "loss p95", "ratio", "95th percentile of the paths' losses; blank "
-           "(n/a) when the paths cannot resolve it (fewer than 20)"),
-    Column("loss_p99", "loss p99", "ratio", "99th percentile of the paths' losses; blank "
-           "(n/a) when the paths cannot resolve it (fewer than 100)"),
+    Column("loss_p95", "loss p95", "ratio", "95th percentile of the paths' losses (the "
+           "expected loss's measure); blank (n/a) when the paths cannot resolve it (fewer "
+           "than 20)"),
+    Column("loss_p99", "loss p99", "ratio", "99th percentile of the paths' losses (the "
+           "expected loss's measure); blank (n/a) when the paths cannot resolve it (fewer "
+           "than 100)"),
     Column("wal_years", "WAL", "years", "weighted average life of the note's principal "
            "payments, mean over paths; blank when no principal was paid"),
     Column("irr_annual", "IRR", "rate", "the note holder's internal rate of return, annual "
            "effective ((1 + monthly IRR)^12 - 1: a note repaid at par yields a little more than "
            "its coupon), mean over the paths that have one"),
-    Column("implied_rating", "implied rating", "text", "Moody's idealised cumulative "
-           "expected-loss rates read at the note's mean WAL; blank when the run has too few "
-           "paths to resolve it (paths needed says how many)"),
+    Column("implied_rating", "implied rating", "text", "the expected loss against Moody's "
+           "idealised cumulative expected-loss rates read at the note's mean WAL; blank when "
+           "the run has too few paths to resolve it (paths needed says how many)"),
     Column("rating_best", "ratings consistent, best", "text", "best rating the expected "
            "loss's 95 % interval allows"),
     Column("rating_worst", "ratings consistent, worst", "text", "worst rating it allows"),
@@ -422,7 +433,9 @@ def tranche_export(run, summary: pd.DataFrame) -> Export:  # noqa: ANN001 - a Ru
     table.insert(0, "run", run.run_id)
     deal = (run.manifest.get("config") or {}).get("deal") or {}
     facts = [("tranches", f"deal {deal.get('name', '')}: one row per note, in order of "
-                          "seniority; losses are shares of the note's original balance"),
+                          "seniority; losses are shares of the note's original balance: "
+                          "the expected loss in present value at the note's promised rate, "
+                          "the principal loss nominal"),
              ("ratings", "Moody's idealised cumulative expected-loss rates read at the note's "
                          "mean WAL (docs/REPORTS.md)")]
     line = originator_line(summary)

@@ -26,12 +26,12 @@ __all__ = [
     "tranche_table",
 ]
 
-RATING_NOTE = ("Implied rating: Moody's idealised cumulative expected-loss rates read at the "
-               "note's mean WAL; the ratings consistent with the run are those of the 95 % "
-               "interval of the expected loss, shown in brackets beside a rating when they are "
-               "several; 'n/a' when the run has too few paths to resolve "
-               "the rating (a run of N paths cannot tell losses rarer than about 1/N from none; "
-               "see docs/REPORTS.md).")
+RATING_NOTE = ("Implied rating: the expected loss against Moody's idealised cumulative "
+               "expected-loss rates read at the note's mean WAL; the ratings consistent with "
+               "the run are those of the 95 % interval of the expected loss, shown in "
+               "brackets beside a rating when they are several; 'n/a' when the run has too "
+               "few paths to resolve the rating (a run of N paths cannot tell losses rarer "
+               "than about 1/N from none; see docs/REPORTS.md).")
 
 
 def fmt_value(value: Any, kind: str) -> str:  # noqa: ANN401 - any cell of a report table
@@ -74,25 +74,28 @@ def _span(r) -> str:  # noqa: ANN001 - a tranche_summary row
 
 
 def tranche_table(summary: pd.DataFrame, title: str) -> list[Table]:
-    """Two tables from `sim.abs.tranche_summary` output: each note's loss distribution, WAL,
-    IRR and implied rating ('n/a' with the paths it needs when the run cannot resolve it; loss
-    percentiles 'n/a' when the paths cannot resolve them, `sim.metrics.resolvable`); then
+    """Two tables from `sim.abs.tranche_summary` output: each note's expected (present-value)
+    loss and nominal principal loss, P(loss), loss percentiles (of the expected loss's
+    measure), WAL, IRR and implied rating ('n/a' with the paths it needs when the run cannot
+    resolve it; loss percentiles 'n/a' when the paths cannot resolve them,
+    `sim.metrics.resolvable`); then
     what the run's paths can tell: the 95 % intervals of the expected loss and of P(loss)
     (Wilson) and the range of ratings they allow."""
     main = WholeTable(title=title)
-    for c in ("note", "expected loss", "P(loss)", "loss p95", "loss p99", "WAL (y)", "IRR",
-              "implied rating"):
+    for c in ("note", "expected loss (PV)", "principal loss", "P(loss)", "loss p95", "loss p99",
+              "WAL (y)", "IRR", "implied rating"):
         main.add_column(c, justify="left" if c in ("note", "implied rating") else "right")
     sure = WholeTable(title=f"what {paths_text(int(summary.paths.max()))} can tell "
                             "(95 % intervals)", box=box.SIMPLE_HEAD)
-    for c in ("note", "expected loss", "P(loss), Wilson", "ratings consistent",
+    for c in ("note", "expected loss (PV)", "P(loss), Wilson", "ratings consistent",
               "read at WAL (y)"):
         sure.add_column(c, justify="left" if c in ("note", "ratings consistent") else "right")
     for r in summary.itertuples(index=False):
         wal = "" if r.wal_years != r.wal_years else f"{r.wal_years:.2f}"
         paths = int(r.paths)
-        main.add_row(r.note, _pct(r.expected_loss), _pct(r.prob_loss, 1),
-                     _quantile(r.loss_p95, 0.95, paths), _quantile(r.loss_p99, 0.99, paths), wal,
+        main.add_row(r.note, _pct(r.expected_loss), _pct(r.principal_loss),
+                     _pct(r.prob_loss, 1), _quantile(r.loss_p95, 0.95, paths),
+                     _quantile(r.loss_p99, 0.99, paths), wal,
                      _pct(r.irr_annual, 2), _short_rating(r))
         sure.add_row(r.note, escape(f"[{_pct(r.el_low)}, {_pct(r.el_high)}]"),
                      escape(f"[{_pct(r.prob_loss_low, 1)}, {_pct(r.prob_loss_high, 1)}]"), _span(r),
@@ -102,15 +105,31 @@ def tranche_table(summary: pd.DataFrame, title: str) -> list[Table]:
 
 IRR_NOTE = ("IRR: the annual effective rate, (1 + monthly IRR)^12 - 1, of buying the note at par "
             "and receiving its interest and principal: a note repaid in full yields a little "
-            "more than its coupon (5.22 % for a 5.1 % coupon paid monthly; docs/REPORTS.md).")
+            "more than its coupon (e.g. 5.22 % for a 5.1 % coupon paid monthly; "
+            "docs/REPORTS.md).")
+
+LOSS_NOTE = ("Expected loss (PV): the mean over paths of the interest and principal the note "
+             "was promised and did not receive, in present value at its promised rate, as a "
+             "share of its original balance (Moody's measure, to which its idealised table is "
+             "calibrated: unpaid interest counts, a late writedown less than an early one); "
+             "its percentiles and interval are of the same measure. Principal loss: the mean "
+             "principal written down, nominal. P(loss): paths with a writedown or interest "
+             "left unpaid above one cent.")
+LOSS_NOTE_PRINCIPAL = ("Expected loss: this run was stored before the present-value loss was "
+                       "recorded, so its expected loss, percentiles and rating are of the "
+                       "principal written down (nominal), and P(loss) counts writedowns "
+                       "only; run it again for the present-value measure.")
 
 
 def rating_footnote(summary: pd.DataFrame) -> str:
-    """The rating note, the IRR's convention, and the originator's return on what it keeps
-    when the run records it (`sim.abs.retention.originator_line`)."""
+    """The loss measures' note, the rating note, the IRR's convention, and the originator's
+    return on what it keeps when the run records it
+    (`sim.abs.retention.originator_line`)."""
     from sim.abs.retention import originator_line
 
-    lines = [RATING_NOTE, IRR_NOTE, originator_line(summary)]
+    principal = "el_measure" in summary and (summary["el_measure"] == "principal").any()
+    lines = [LOSS_NOTE_PRINCIPAL if principal else LOSS_NOTE, RATING_NOTE, IRR_NOTE,
+             originator_line(summary)]
     return "\n".join(line for line in lines if line)
 
 

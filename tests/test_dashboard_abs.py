@@ -39,6 +39,22 @@ def test_note_metrics_from_notes_or_from_the_runs_summary(notes, metrics):
     np.testing.assert_allclose(metrics["loss_pct"], writedown / original)
 
 
+def test_a_summary_stored_without_the_pv_loss_is_recomputed_from_notes_with_coupons(notes):
+    # notes that record the coupon give the PV loss; a stored summary without it is set aside
+    with_coupon = notes.assign(coupon=notes["note"].map({"A": 0.04, "B": 0.06, "C": 0.09}))
+    old = agg.note_metrics_per_path(notes).drop(columns="pv_loss_pct")
+    got = agg.note_metrics_per_path(with_coupon, old)
+    assert got["pv_loss_pct"].notna().all() and (got["pv_loss_pct"] >= 0).all()
+    rows = agg.summary_rows(agg.tranche_table(got))
+    table = agg.tranche_table(got).set_index("note")
+    assert [r["principal_loss"] for r in rows] == [f"{x:.3%}" for x in table["principal_loss"]]
+    assert (table["el_measure"] == "pv").all()
+    # notes without coupons (an older run) keep the stored summary: rated on principal
+    kept = agg.tranche_table(agg.note_metrics_per_path(notes, old))
+    assert (kept["el_measure"] == "principal").all()
+    assert np.allclose(kept["expected_loss"], kept["principal_loss"])
+
+
 def test_loss_distribution_shares_and_exceedance(metrics):
     hist, exceed = agg.loss_distribution(metrics, bins=20)
     for note, h in hist.groupby("note"):

@@ -369,6 +369,7 @@ def _check_tranches_as_printed(back: pd.DataFrame, out: str, source: pd.DataFram
                         ("expected loss (fraction)", "expected_loss"),
                         ("expected loss, 95% CI low (fraction)", "el_low"),
                         ("expected loss, 95% CI high (fraction)", "el_high"),
+                        ("principal loss (fraction)", "principal_loss"),
                         ("P(loss) (fraction)", "prob_loss"),
                         ("P(loss), Wilson 95% CI low (fraction)", "prob_loss_low"),
                         ("P(loss), Wilson 95% CI high (fraction)", "prob_loss_high"),
@@ -381,20 +382,22 @@ def _check_tranches_as_printed(back: pd.DataFrame, out: str, source: pd.DataFram
     for r in back.to_dict("records"):
         cells, tell = printed[r["note"]], sure[r["note"]]
         wal = r["WAL (years)"]
+        assert r["expected loss measure"] == "pv"
         assert cells[1] == _pct(r["expected loss (fraction)"], 3)
-        assert cells[2] == _pct(r["P(loss) (fraction)"], 1)
-        for cell, header in ((cells[3], "loss p95 (fraction)"), (cells[4], "loss p99 (fraction)")):
+        assert cells[2] == _pct(r["principal loss (fraction)"], 3)
+        assert cells[3] == _pct(r["P(loss) (fraction)"], 1)
+        for cell, header in ((cells[4], "loss p95 (fraction)"), (cells[5], "loss p99 (fraction)")):
             assert cell == ("n/a" if np.isnan(r[header]) else _pct(r[header], 3))
-        assert cells[5] == ("" if np.isnan(wal) else f"{wal:.2f}")
-        assert cells[6] == _pct(r["IRR (fraction a year)"], 2)
+        assert cells[6] == ("" if np.isnan(wal) else f"{wal:.2f}")
+        assert cells[7] == _pct(r["IRR (fraction a year)"], 2)
         best, worst = r["ratings consistent, best"], r["ratings consistent, worst"]
         span = best if best == worst else f"{best} to {worst}"
         if isinstance(r["implied rating"], str):  # resolved: no paths needed
             assert np.isnan(r["paths needed (count)"])
-            assert cells[7] == (r["implied rating"] if best == worst
+            assert cells[8] == (r["implied rating"] if best == worst
                                 else f"{r['implied rating']} ({span})")
         else:  # blank, with the paths it needs, as the screen's 'n/a: needs >= N paths'
-            assert cells[7] == f"n/a: needs >= {int(r['paths needed (count)']):,} paths"
+            assert cells[8] == f"n/a: needs >= {int(r['paths needed (count)']):,} paths"
         assert tell[1:5] == [_pct(r["expected loss, 95% CI low (fraction)"], 3),
                              _pct(r["expected loss, 95% CI high (fraction)"], 3),
                              _pct(r["P(loss), Wilson 95% CI low (fraction)"], 1),
@@ -458,7 +461,8 @@ def test_the_tranche_export_holds_what_the_tables_print_when_the_paths_resolve_t
                  np.where(rng.random(n) < 0.6, rng.random(n), 0.0)]
     metrics = pd.DataFrame({
         "path": np.repeat(np.arange(n), 3), "note": np.tile(notes, n),
-        "loss_pct": loss.ravel(), "any_loss": loss.ravel() > 0.0001,
+        "loss_pct": loss.ravel(), "pv_loss_pct": loss.ravel() * 0.93,
+        "any_loss": loss.ravel() > 0.0001,
         "wal_years": np.tile([0.8, 1.1, 1.3], n) + rng.random(3 * n) * 0.1,
         "irr_annual": 0.05 - loss.ravel(), "retained": 0.05,
         "holder_irr_annual": np.tile([np.nan, np.nan, 1.0], n) * rng.normal(0.2, 0.05, 3 * n),

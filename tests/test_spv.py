@@ -540,25 +540,32 @@ def test_report_of_a_run_with_a_deal_prints_the_tranche_table(tmp_path, capsys, 
     assert main(["report", str(folder)]) == 0
     out = capsys.readouterr().out
     assert "deal baitiao-2015: tranche losses over 2 paths" in out
-    for column in ("expected loss", "P(loss)", "loss p95", "loss p99", "WAL (y)", "IRR",
-                   "implied rating"):
+    for column in ("expected loss (PV)", "principal loss", "P(loss)", "loss p95", "loss p99",
+                   "WAL (y)", "IRR", "implied rating"):
         assert column in out
-    notes = sim.load_run(folder)["notes"]
+    run = sim.load_run(folder)
+    notes, metrics = run["notes"], run["note_metrics"].set_index(["path", "note"])
     original = notes[notes.period == 1].set_index(["path", "note"]).balance_begin
     written_down = notes.groupby(["path", "note"]).writedown.sum()
+    # interest left unpaid when each path's deal ended (its last active period)
+    ended = notes[notes.active.astype(bool)].groupby(["path", "note"]).tail(1)
+    unpaid = ended.set_index(["path", "note"]).interest_shortfall
     rows = {cells[0]: cells for cells in
             ([c.strip() for c in line.strip().strip("│").split("│")]
              for line in out.splitlines() if line.startswith("│"))}
     for note in ("senior", "mezzanine", "subordinated"):
         loss = (written_down / original).xs(note, level="note")
         cells = rows[note]
-        assert len(cells) == 8
-        assert cells[1] == f"{loss.mean():.3%}"
-        assert cells[2] == f"{(written_down.xs(note, level='note') > 0.01).mean():.1%}"
-        assert cells[3] == cells[4] == "n/a"  # two paths cannot resolve the 95th percentile
+        assert len(cells) == 9
+        assert cells[1] == f"{metrics.pv_loss_pct.xs(note, level='note').mean():.3%}"
+        assert cells[2] == f"{loss.mean():.3%}"  # the principal loss, nominal
+        lost = (written_down.xs(note, level="note") > 0.01) | (unpaid.xs(note, level="note")
+                                                              > 0.01)
+        assert cells[3] == f"{lost.mean():.1%}"
+        assert cells[4] == cells[5] == "n/a"  # two paths cannot resolve the 95th percentile
         # nor carry a rating: the table says how many paths it would take
-        needs = cells[7].removeprefix("n/a: needs >= ").removesuffix(" paths")
-        assert needs != cells[7] and int(needs.replace(",", "")) > 2
+        needs = cells[8].removeprefix("n/a: needs >= ").removesuffix(" paths")
+        assert needs != cells[8] and int(needs.replace(",", "")) > 2
 
 
 def _purchase_order_by_sorting_all(u, room, amount):  # noqa: ANN001, ANN202

@@ -4,7 +4,8 @@ A run with a securitisation has a ``notes`` table (one row per path, period and 
 ``balance_begin, interest_due, interest_paid, interest_shortfall, principal_paid,
 balance_end, writedown``, deal-level ``fees_paid, reserve_balance, residual`` repeated on
 each note's row, ``trigger_breached`` and one ``trigger_<name>`` flag per trigger). It may
-also have a per-path note summary (``loss_pct, any_loss, wal_years, irr_annual``) and a
+also have a per-path note summary (``loss_pct, pv_loss_pct, any_loss, wal_years,
+irr_annual``) and a
 waterfall step log; when they are missing they are derived from ``notes``.
 """
 
@@ -46,13 +47,16 @@ def note_balance_fans(notes: pd.DataFrame) -> pd.DataFrame:
 
 def note_metrics_per_path(notes: pd.DataFrame, summary: pd.DataFrame | None = None,
                           retained: dict | None = None) -> pd.DataFrame:
-    """Per path and note: ``loss_pct, any_loss, wal_years, irr_annual``.
+    """Per path and note: ``loss_pct, pv_loss_pct, any_loss, wal_years, irr_annual``.
 
-    Uses the run's own note summary when it has one, otherwise
-    :func:`sim.abs.note_metrics` on the notes table, with the originator keeping the notes
-    ``retained`` gives (the deal's ``retained`` key; None: the most junior note whole).
+    Uses the run's own note summary when it has one with the present-value loss, otherwise
+    :func:`sim.abs.note_metrics` on the notes table when that records the coupon (a run
+    stored before the PV loss), with the originator keeping the notes ``retained`` gives
+    (the deal's ``retained`` key; None: the most junior note whole); otherwise the run's
+    summary as it is (rated on its principal loss).
     """
-    if summary is not None and {"path", "note", "loss_pct"} <= set(summary.columns):
+    if (summary is not None and {"path", "note", "loss_pct"} <= set(summary.columns)
+            and ("pv_loss_pct" in summary or "coupon" not in notes)):
         out = summary.copy()
         if "any_loss" not in out:
             out["any_loss"] = out["loss_pct"] > 0
@@ -63,7 +67,8 @@ def note_metrics_per_path(notes: pd.DataFrame, summary: pd.DataFrame | None = No
 
 
 def loss_distribution(metrics: pd.DataFrame, bins: int = 30) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Histogram and exceedance curve of each note's loss (fraction of its original balance).
+    """Histogram and exceedance curve of each note's principal loss (the nominal writedown,
+    fraction of its original balance).
 
     Args:
         metrics: Per path and note, with ``note`` and ``loss_pct``.
@@ -210,7 +215,8 @@ def _links(links: list[tuple[str, str, float]]) -> pd.DataFrame:
 
 SUMMARY_COLUMNS = [
     {"id": "note", "name": "note"},
-    {"id": "expected_loss", "name": "expected loss [95 % CI]"},
+    {"id": "expected_loss", "name": "expected loss, PV [95 % CI]"},
+    {"id": "principal_loss", "name": "principal loss"},
     {"id": "prob_loss", "name": "P(any loss) [Wilson 95 %]"},
     {"id": "loss_p95", "name": "95 % loss"},
     {"id": "loss_p99", "name": "99 % loss"},
@@ -223,8 +229,13 @@ SUMMARY_COLUMNS = [
 """Columns of the tranche summary table: every tranche number with the uncertainty of the run."""
 
 SUMMARY_CAPTION = (
-    "Expected loss = mean loss as a share of the note's original balance, with a 95 % interval; "
-    "P(any loss) with its Wilson interval. The 95 % and 99 % losses are quantiles of the loss "
+    "Expected loss (PV) = mean over paths of the interest and principal the note was promised "
+    "and did not receive, in present value at its promised rate, as a share of its original "
+    "balance (Moody's measure, to which its idealised table is calibrated: unpaid interest "
+    "counts, a late writedown less than an early one), with a 95 % interval. Principal loss = "
+    "mean principal written down, nominal (the charts below show its distribution). P(any "
+    "loss), with its Wilson interval, counts paths with a writedown or interest left unpaid "
+    "above one cent. The 95 % and 99 % losses are quantiles of the present-value loss "
     "across paths, 'n/a' when the run has too few paths to resolve them (as in 'creditsim "
     f"report': {paths_to_resolve(0.95)} paths for the 95 % loss, {paths_to_resolve(0.99)} for "
     "the 99 %). The implied rating reads Moody's idealised cumulative expected-loss table at "
@@ -267,6 +278,7 @@ def summary_rows(summary: pd.DataFrame) -> list[dict]:
             "note": r.note,
             "expected_loss": f"{_pct(r.expected_loss, 3)} [{_pct(r.el_low, 3)}, "
                              f"{_pct(r.el_high, 3)}]",
+            "principal_loss": _pct(r.principal_loss, 3),
             "prob_loss": f"{_pct(r.prob_loss, 1)} [{_pct(r.prob_loss_low, 1)}, "
                          f"{_pct(r.prob_loss_high, 1)}]",
             "loss_p95": loss_quantile_cell(r.loss_p95, 0.95, paths),

@@ -98,7 +98,8 @@ def any_loss(exceedance: pd.DataFrame) -> bool:
 
 
 def loss_histogram(histogram: pd.DataFrame, lost: bool = True) -> go.Figure:
-    """Distribution across paths of each note's loss (share of its original balance), one
+    """Distribution across paths of each note's principal loss (share of its original
+    balance, nominal), one
     panel per note on a shared loss axis, so that no note hides another.
 
     Args:
@@ -123,11 +124,12 @@ def loss_histogram(histogram: pd.DataFrame, lost: bool = True) -> go.Figure:
         ), row=i + 1, col=1)
         fig.update_yaxes(range=[0, 1.05], tickformat=".0%", row=i + 1, col=1)
     fig.update_layout(template=theme.template(), height=430,
-                      title={"text": "Distribution of note losses across paths "
+                      title={"text": "Distribution of note principal losses across paths "
                                      "(share of paths at each loss)"},
                       hovermode="closest", showlegend=False)
     fig.update_xaxes(tickformat=".1%", range=_loss_range(histogram["right"]))
-    fig.update_xaxes(title_text="loss (% of original balance)", row=len(notes), col=1)
+    fig.update_xaxes(title_text="principal written down (% of original balance)",
+                     row=len(notes), col=1)
     for annotation in fig.layout.annotations:
         annotation.update(x=0, xanchor="left", font={"size": 12})
     return fig
@@ -140,17 +142,17 @@ def _loss_range(losses: pd.Series) -> list[float]:
 
 
 def loss_exceedance(exceedance: pd.DataFrame) -> go.Figure:
-    """Exceedance curve of each note's loss: share of paths that lose more than x.
+    """Exceedance curve of each note's principal loss: share of paths that lose more than x.
 
     Args:
         exceedance: ``note, loss, prob_exceed`` from
             :func:`~dashboard.aggregate.abs.loss_distribution`.
     """
-    title = "Loss exceedance: probability that a note loses more than x"
+    title = "Principal loss exceedance: probability that a note loses more than x"
     if len(exceedance) and not any_loss(exceedance):
         return empty_figure(NO_LOSS, title)
-    fig = new_figure(title, "loss x (% of original balance)", "probability of a larger loss (%)",
-                     "rate")
+    fig = new_figure(title, "principal written down x (% of original balance)",
+                     "probability of a larger loss (%)", "rate")
     for i, note in enumerate(pd.unique(exceedance["note"])):
         e = exceedance[exceedance["note"] == note]
         fig.add_trace(go.Scatter(x=e["loss"], y=e["prob_exceed"], mode="lines",

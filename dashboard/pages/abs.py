@@ -60,7 +60,8 @@ def layout(ctx: AppContext) -> html.Div:
     return html.Div([
         dcc.Store(id="abs-ready", data=True),
         page_header(TITLE, "How the notes funded by the receivables fare across paths: "
-                           "balances, the distribution of each note's loss, when triggers "
+                           "balances, each note's loss (in present value, as ratings "
+                           "measure it, and the principal written down), when triggers "
                            "fire, and where one month's cash went."),
         note(note_id="abs-note"),
         html.Div([
@@ -162,14 +163,14 @@ def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
 
 
 def report_card() -> html.Div:
-    """Controls (path, or the path at a quantile of a note's loss; column group), the
+    """Controls (path, or the path at a quantile of a note's principal loss; column group), the
     table and CSV / Excel downloads of `sim.deal_report.build_deal_report`."""
     controls = html.Div([
         html.Label(["Path", dcc.Input(id="abs-report-path", type="number", min=0, step=1,
                                       value=0, debounce=True)]),
-        html.Label(["or quantile of loss", dcc.Input(id="abs-report-quantile", type="number",
-                                                     min=0, max=1, step=0.01, debounce=True,
-                                                     placeholder="e.g. 0.95")]),
+        html.Label(["or quantile of principal loss",
+                    dcc.Input(id="abs-report-quantile", type="number", min=0, max=1, step=0.01,
+                              debounce=True, placeholder="e.g. 0.95")]),
         html.Label(["of note", dcc.Dropdown(id="abs-report-note", clearable=True,
                                             placeholder="most junior")]),
         html.Label(["Columns", dcc.Dropdown(id="abs-report-group", value=agg.REPORT_GROUP_ALL,
