@@ -184,14 +184,17 @@ def rating_assessment(loss_pct: ArrayLike, any_loss: ArrayLike, wal_years: float
                       confidence: float = 0.95) -> RatingAssessment:
     """A note's implied rating at its WAL, with intervals and whether the run resolves it.
 
-    - Expected loss: the mean of ``loss_pct`` with a Student t interval; the upper end is
+    - Expected loss: the mean of ``loss_pct`` (the present-value loss `sim.abs.loss.pv_loss`
+      that the idealised table is calibrated to) with a Student t interval; the upper end is
       raised to at least the Wilson upper bound of P(loss) times the mean loss of the paths
       that lost (100 % when none did), because a run in which few or no paths lost cannot show
       that losses are rarer than about 1 / N; the lower end is raised to at least the Wilson
       lower bound of P(loss) times the smallest loss of the paths that lost, because a run in
       which some paths lost shows that losses are at least about that common and, read as
       the run shows them, about that large (a t interval of a few losing paths reaches below
-      0 and, cut there, would allow Aaa to a note losing on 2 of 12 paths).
+      0 and, cut there, would allow Aaa to a note losing on 2 of 12 paths). A path that
+      does not count as losing may still show a small loss (interest paid late): the t
+      interval includes it, the Wilson bounds leave it out, so both ends stay conservative.
     - P(loss): share of paths with a loss and its Wilson score interval
       (``scipy.stats.binomtest(...).proportion_ci(method="wilson")``).
     - Resolution: the Wilson upper bound of P(loss) when no path loses,
@@ -200,8 +203,10 @@ def rating_assessment(loss_pct: ArrayLike, any_loss: ArrayLike, wal_years: float
       ``K = ceil(z**2 * (severity / limit - 1))`` paths to resolve it.
 
     Args:
-        loss_pct: Loss per path, fraction of the note's original balance, shape (paths,).
-        any_loss: Whether each path lost (more than a cent), shape (paths,).
+        loss_pct: Loss per path, fraction of the note's original balance, shape (paths,):
+            the present-value loss (``pv_loss_pct`` of `sim.abs.note_metrics`).
+        any_loss: Whether each path lost (a writedown or unpaid interest of more than a
+            cent), shape (paths,).
         wal_years: The note's WAL in years; NaN (no principal ever paid) reads the table at
             ten years, its longest horizon.
         confidence: Level of both intervals (0.95 = 95 %).
