@@ -75,15 +75,15 @@ def _span(r) -> str:  # noqa: ANN001 - a tranche_summary row
 
 def tranche_table(summary: pd.DataFrame, title: str) -> list[Table]:
     """Two tables from `sim.abs.tranche_summary` output: each note's expected (present-value)
-    loss and nominal principal loss, P(loss), loss percentiles (of the expected loss's
-    measure), WAL, IRR and implied rating ('n/a' with the paths it needs when the run cannot
-    resolve it; loss percentiles 'n/a' when the paths cannot resolve them,
-    `sim.metrics.resolvable`); then
+    loss ('EL (PV)') and nominal principal loss ('nominal loss'), P(loss), loss percentiles
+    (of the expected loss's measure), WAL, IRR and implied rating ('n/a' with the paths it
+    needs when the run cannot resolve it; loss percentiles 'n/a' when the paths cannot
+    resolve them, `sim.metrics.resolvable`); then
     what the run's paths can tell: the 95 % intervals of the expected loss and of P(loss)
     (Wilson) and the range of ratings they allow."""
     main = WholeTable(title=title)
-    for c in ("note", "expected loss (PV)", "principal loss", "P(loss)", "loss p95", "loss p99",
-              "WAL (y)", "IRR", "implied rating"):
+    for c in ("note", "EL (PV)", "nominal loss", "P(loss)", "loss p95", "loss p99", "WAL (y)",
+              "IRR", "implied rating"):  # short headers: nine columns fit 80 characters
         main.add_column(c, justify="left" if c in ("note", "implied rating") else "right")
     sure = WholeTable(title=f"what {paths_text(int(summary.paths.max()))} can tell "
                             "(95 % intervals)", box=box.SIMPLE_HEAD)
@@ -108,13 +108,13 @@ IRR_NOTE = ("IRR: the annual effective rate, (1 + monthly IRR)^12 - 1, of buying
             "more than its coupon (e.g. 5.22 % for a 5.1 % coupon paid monthly; "
             "docs/REPORTS.md).")
 
-LOSS_NOTE = ("Expected loss (PV): the mean over paths of the interest and principal the note "
-             "was promised and did not receive, in present value at its promised rate, as a "
-             "share of its original balance (Moody's measure, to which its idealised table is "
-             "calibrated: unpaid interest counts, a late writedown less than an early one); "
-             "its percentiles and interval are of the same measure. Principal loss: the mean "
-             "principal written down, nominal. P(loss): paths with a writedown or interest "
-             "left unpaid above one cent.")
+LOSS_NOTE = ("EL (PV), the expected loss: the mean over paths of the interest and principal the "
+             "note was promised and did not receive, in present value at its promised rate, as "
+             "a share of its original balance (Moody's measure, to which its idealised table "
+             "is calibrated: unpaid interest counts, a late writedown less than an early one); "
+             "its percentiles and interval are of the same measure. Nominal loss: the "
+             "principal loss, the mean principal written down, not discounted. P(loss): paths "
+             "with a writedown or interest left unpaid above one cent.")
 LOSS_NOTE_PRINCIPAL = ("Expected loss: this run was stored before the present-value loss was "
                        "recorded, so its expected loss, percentiles and rating are of the "
                        "principal written down (nominal), and P(loss) counts writedowns "

@@ -150,7 +150,8 @@ def test_an_implied_rating_is_shown_only_when_the_paths_resolve_it():
         console.print(table)
     rows = _rows(console.export_text())
     assert rows["A"][-1].startswith("n/a: needs >= ")  # no loss on 4 paths: not Aaa
-    assert rows["A"][3:5] == ["n/a", "n/a"]  # loss p95, p99 from 4 paths
+    assert rows["A"][4:6] == ["n/a", "n/a"]  # loss p95, p99 from 4 paths (after the
+    # expected loss, the principal loss and P(loss))
     assert rows["B"][-1] == "below B3"  # 69 % expected loss: resolved by 4 paths
 
 

@@ -540,7 +540,7 @@ def test_report_of_a_run_with_a_deal_prints_the_tranche_table(tmp_path, capsys, 
     assert main(["report", str(folder)]) == 0
     out = capsys.readouterr().out
     assert "deal baitiao-2015: tranche losses over 2 paths" in out
-    for column in ("expected loss (PV)", "principal loss", "P(loss)", "loss p95", "loss p99",
+    for column in ("EL (PV)", "nominal loss", "P(loss)", "loss p95", "loss p99",
                    "WAL (y)", "IRR", "implied rating"):
         assert column in out
     run = sim.load_run(folder)
