@@ -569,28 +569,34 @@ def test_report_of_a_run_with_a_deal_prints_the_tranche_table(tmp_path, capsys, 
 
 
 def _purchase_order_by_sorting_all(u, room, amount):  # noqa: ANN001, ANN202
-    """The vehicle's purchase order as it was written first: every account sorted."""
-    order = np.argsort(u, kind="stable")
+    """The vehicle's purchase order as it was written first: the accounts with room
+    sorted by their draws, every one of them."""
+    idx = np.flatnonzero(room > 0)
+    order = idx[np.argsort(u[idx], kind="stable")]
     take = np.diff(np.minimum(np.cumsum(room[order]), amount), prepend=0.0)
     return order, take
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.integers(1, 400), st.integers(0, 2**32 - 1), st.sampled_from([2, 7, 1000, 2**53]),
-       st.floats(0.0, 1.5), st.booleans())
+       st.floats(0.0, 1.5), st.booleans(), st.floats(0.0, 0.9))
 def test_the_purchase_order_is_a_sort_of_every_account_bit_for_bit(n, seed, values, share,
-                                                                   huge):
-    """Draws with ties (few distinct values), rooms from a cent to huge, and amounts from
-    a few cents to more than all the room: the accounts bought from, what each gets, and
-    the total are those of sorting every account."""
-    from sim.agents.spv import purchase_order
+                                                                   huge, without):
+    """Draws with ties (few distinct values), rooms from a cent to huge, some accounts
+    without room, and amounts from a few cents to more than all the room: every slot ranked
+    once, then the accounts with room taken in that rank, buy from the same accounts, the
+    same amounts and the same total as sorting the accounts with room."""
+    from sim.agents.spv import draw_order, purchase_take
 
     rng = np.random.default_rng(seed)
     u = rng.integers(0, values, n) / values
     room = np.where(rng.random(n) < 0.1, 1e12 if huge else 1.0, rng.random(n) * 1e5 + 1.0)
+    room[rng.random(n) < without] = 0.0
     amount = share * room.sum()
-    order, take = purchase_order(u, room, amount)
+    ranked = draw_order(u)
+    ranked = ranked[room[ranked] > 0]
+    take, last = purchase_take(room[ranked], amount)
     want_order, want_take = _purchase_order_by_sorting_all(u, room, amount)
-    assert np.array_equal(take, want_take)  # what each gets, zeros past the last bought
-    assert np.array_equal(order, want_order[:order.size])
-    assert (want_take[order.size:] == 0).all() and take.sum() == want_take.sum()
+    assert np.array_equal(ranked, want_order)
+    assert np.array_equal(take, want_take[:last].tolist() + [0.0] * (take.size - last))
+    assert (want_take[last:] == 0).all() and take.sum() == want_take.sum()

@@ -99,48 +99,34 @@ def check_cutoff_pool(bought: float, target: float, name: str, limit: float) -> 
         f"borrowers")
 
 
-def purchase_order(u: np.ndarray, room: np.ndarray, amount: float
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """The accounts bought from, in the order of their draws ``u``, and what is bought.
+def draw_order(u: np.ndarray) -> np.ndarray:
+    """Positions 0..n-1 in the order of the draws ``u`` (n,): a stable sort's (ties by
+    position). The vehicle's draws are fixed by its key and the account, so it ranks every
+    slot once a path; the accounts with room keep that order among themselves (a subset of
+    a stable order, ties still by position, is the stable order of the subset)."""
+    return np.argsort(u, kind="stable")
 
-    The order is that of a stable sort of ``u`` (ties by position); each account's ``room``
-    (cents, > 0) is bought while the running total stays within ``amount``, the account
-    where it runs out in part, the rest not at all:
-    ``take = diff(minimum(cumsum(room[order]), amount), prepend=0)``.
 
-    Only the first accounts of that order are sorted: those drawn at or below the ``k``-th
-    smallest draw (:func:`numpy.partition`; ties at it included, so they are exactly the
-    sort's first ones), ``k`` growing until their room reaches ``amount``. Past them the
-    running total is at least ``amount``, so every later ``take`` is exactly 0. A running
-    sum is sequential, so the prefix's is the whole order's prefix, bit for bit.
+def purchase_take(room: np.ndarray, amount: float) -> tuple[np.ndarray, int]:
+    """What is bought from each account, accounts in the order they are bought from.
+
+    Each account's ``room`` (cents, > 0) is bought while the running total stays within
+    ``amount``, the account where it runs out in part, the rest not at all:
+    ``take = diff(minimum(cumsum(room), amount), prepend=0)``, so that ``take.sum()`` is
+    ``min(amount, room.sum())`` as a running sum gives it.
 
     Args:
-        u: (n,) draws; room: (n,) positive cents; amount: cents to buy.
+        room: (N,) positive cents, in the order bought; amount: cents to buy.
 
     Returns:
-        (positions into ``u`` of the accounts bought from, in order; ``take``, shape (n,),
-        cents bought from each in that order, zeros after them), so that ``take.sum()`` is
-        the sum over the whole order, as before.
+        (``take``, (N,) cents, exactly 0 past the account where ``amount`` runs out; the
+        number of accounts bought from, at most N).
     """
-    n = u.size
-    take = np.zeros(n)
-    guess = amount / room.mean() * 1.25 + 64  # accounts of average room, and a margin
-    k = int(guess) if guess < n else n
-    while True:
-        if k >= n:
-            order = np.argsort(u, kind="stable")
-        else:
-            edge = np.partition(u, k - 1)[k - 1]
-            first = np.flatnonzero(u <= edge)  # ascending positions: ties keep them
-            order = first[np.argsort(u[first], kind="stable")]
-        running = np.cumsum(room[order])
-        if order.size == n or running[-1] >= amount:
-            break
-        k *= 4
-    bought = np.diff(np.minimum(running, amount), prepend=0.0)
-    last = int(np.searchsorted(running, amount, side="left")) + 1  # where it runs out
-    take[:min(last, order.size)] = bought[:last]
-    return order[:last], take
+    running = np.cumsum(room)
+    last = min(int(np.searchsorted(running, amount, side="left")) + 1, room.size)
+    take = np.zeros(room.size)
+    take[:last] = np.diff(np.minimum(running[:last], amount), prepend=0.0)
+    return take, last
 
 
 @dataclass(frozen=True)
@@ -191,6 +177,7 @@ class SPV:
         self.flows = dict.fromkeys(("interest", "principal", "defaults"), 0.0)
         self.rows: dict[str, list[float]] = {c: [] for c in POOL_COLUMNS}
         self.revolving = False
+        self.ranked: np.ndarray | None = None  # slots in the order bought (:meth:`_ranked`)
 
     @property
     def started(self) -> bool:
@@ -317,17 +304,28 @@ class SPV:
         Whole accounts' room is bought while it fits; the account where the amount runs out
         is bought in part, so the vehicle buys exactly ``min(amount, room.sum())``. The keyed
         order is the same whatever the policy, so policy runs on common random numbers pick
-        the same accounts where they can.
+        the same accounts where they can; it is the same every month (:meth:`_ranked`).
         """
-        idx = np.flatnonzero(room > 0)
-        if idx.size == 0 or amount <= 0:
+        if amount <= 0:
             return 0.0
-        order, take = purchase_order(uniforms(self.key, idx, 0, Purpose.VEHICLE_ORDER),
-                                     room[idx], amount)
-        order = idx[order]
-        self.share[order] = np.minimum(self.share[order] + take[:order.size] / principal[order],
-                                       1.0)
+        ranked = self._ranked()
+        ranked = ranked[ranked < room.size]  # the onboarded accounts, 0..n-1
+        ranked = ranked[room[ranked] > 0]
+        if ranked.size == 0:
+            return 0.0
+        take, last = purchase_take(room[ranked], amount)
+        order = ranked[:last]
+        self.share[order] = np.minimum(self.share[order] + take[:last] / principal[order], 1.0)
         return float(take.sum())
+
+    def _ranked(self) -> np.ndarray:
+        """Every slot, in the order of the vehicle's keyed draws (:func:`draw_order`), ranked
+        at the first purchase: (capacity,) int32 (slots are int32 throughout the book)."""
+        if self.ranked is None:
+            slots = np.arange(self.share.size)
+            order = draw_order(uniforms(self.key, slots, 0, Purpose.VEHICLE_ORDER))
+            self.ranked = order.astype(np.int32)
+        return self.ranked
 
     def _record(self, inputs: dict, m: int, bought: float, sold: float, pool_end: float) -> None:
         row = {k: v / 100.0 for k, v in inputs.items()}
