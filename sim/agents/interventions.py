@@ -76,10 +76,11 @@ class TrainingSample:
     of a larger set, so the sample is the one drawn from all rows at the end, with memory
     for ``limit`` rows and a month instead of every row of the training months.
 
-    Once ``limit`` rows are kept (in draw order, their draws in ``drawn``), a month's rows
-    enter only when drawn below the largest kept draw (a row drawn equal to it comes later,
-    its row number being larger), and they are merged into the kept rows' order: no sort of
-    the kept rows again.
+    Once ``limit`` rows are kept (their draws in ``drawn``), a month's rows enter only when
+    drawn below the largest kept draw (a row drawn equal to it comes later, its row number
+    being larger); each takes the place of a kept row that is no longer among the ``limit``
+    smallest, so the kept rows are not moved, and they are put in draw order once, by
+    :meth:`kept`.
     """
 
     def __init__(self, key: int, limit: int):
@@ -88,16 +89,17 @@ class TrainingSample:
         self.x: list[np.ndarray] = []
         self.y: list[np.ndarray] = []
         self.ids: list[np.ndarray] = []
-        self.labels: set = set()  # the distinct outcomes seen
+        self.labels: set = set()  # the distinct outcomes seen, until there are two
         self.drawn: np.ndarray | None = None  # the kept rows' draws, once ``limit`` are kept
 
     def add(self, x: np.ndarray, y: np.ndarray) -> None:
         """Append rows ``x`` (n, features) with outcomes ``y`` (n,)."""
         ids = np.arange(self.rows, self.rows + y.size)
         self.rows += y.size
-        self.labels.update(np.unique(y).tolist())
+        if len(self.labels) < 2:  # two outcomes are all the fit needs to know of
+            self.labels.update(np.unique(y).tolist())
         if self.drawn is not None:
-            self._merge(self.drawn, x, y, ids)
+            self._exchange(self.drawn, x, y, ids)
             return
         self.x.append(x)
         self.y.append(y)
@@ -105,37 +107,55 @@ class TrainingSample:
         if self.rows > self.limit:
             x_all, y_all, ids = (np.concatenate(p) for p in (self.x, self.y, self.ids))
             u = uniforms(self.key, ids, 0, Purpose.EW_TRAINING_SAMPLE)
-            keep = np.argsort(u, kind="stable")[: self.limit]
+            keep = np.flatnonzero(smallest(u, ids, self.limit))
             self.x, self.y, self.ids = [x_all[keep]], [y_all[keep]], [ids[keep]]
             self.drawn = u[keep]
 
-    def _merge(self, drawn: np.ndarray, x: np.ndarray, y: np.ndarray, ids: np.ndarray) -> None:
-        """Merge rows ``ids`` (numbered after every kept row) into the ``limit`` kept rows
-        (their draws ``drawn``, in increasing order), and keep the first ``limit``: what a
-        stable sort of the draws of both would keep."""
+    def _exchange(self, drawn: np.ndarray, x: np.ndarray, y: np.ndarray,
+                  ids: np.ndarray) -> None:
+        """Let rows ``ids`` (numbered after every kept row) take the places of the kept rows
+        (their draws ``drawn``, (limit,)) that are no longer among the ``limit`` smallest by
+        (draw, row number): what a stable sort of the draws of both would keep."""
         u = uniforms(self.key, ids, 0, Purpose.EW_TRAINING_SAMPLE)
-        enter = np.flatnonzero(u < drawn[-1])
+        enter = np.flatnonzero(u < drawn.max())
         if enter.size == 0:
             return
-        order = enter[np.argsort(u[enter], kind="stable")]
-        # each entering row's place among the kept rows and those entering before it
-        at = np.searchsorted(drawn, u[order], side="right") + np.arange(order.size)
-        place = np.empty(self.limit + order.size, dtype=np.int64)
-        place[at] = self.limit + np.arange(order.size)
-        kept = np.ones(place.size, dtype=bool)
-        kept[at] = False
-        place[kept] = np.arange(self.limit)
-        keep = place[: self.limit]
-        self.x = [np.concatenate([self.x[0], x[order]])[keep]]
-        self.y = [np.concatenate([self.y[0], y[order]])[keep]]
-        self.ids = [np.concatenate([self.ids[0], ids[order]])[keep]]
-        self.drawn = np.concatenate([drawn, u[order]])[keep]
+        keep = smallest(np.concatenate([drawn, u[enter]]),
+                        np.concatenate([self.ids[0], ids[enter]]), self.limit)
+        places = np.flatnonzero(~keep[: self.limit])  # kept rows that leave
+        coming = enter[np.flatnonzero(keep[self.limit:])]  # in row order, as many
+        self.x[0][places] = x[coming]
+        self.y[0][places] = y[coming]
+        self.ids[0][places] = ids[coming]
+        drawn[places] = u[coming]
+
+    def kept(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The kept rows' numbers, features and outcomes, in increasing order of their draws
+        (a tie: the earlier row first); every row as it came while there are at most
+        ``limit``."""
+        if self.drawn is None:
+            ids, x, y = (np.concatenate(p) for p in (self.ids, self.x, self.y))
+            return ids, x, y
+        order = np.lexsort((self.ids[0], self.drawn))
+        return self.ids[0][order], self.x[0][order], self.y[0][order]
 
     def sample(self) -> tuple[np.ndarray, np.ndarray] | None:
         """The training rows and outcomes; None when fewer than two outcomes were seen."""
         if len(self.labels) < 2:
             return None
-        return np.concatenate(self.x), np.concatenate(self.y)
+        _, x, y = self.kept()
+        return x, y
+
+
+def smallest(u: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
+    """Which of the rows numbered ``ids`` (n,), drawn ``u`` (n,), are the ``k`` (< n) first
+    of a sort by draw, ties by row number: a (n,) mask of ``k`` True. A partition finds the
+    ``k``-th smallest draw; of the rows drawn equal to it, the lowest numbered are kept."""
+    edge = np.partition(u, k - 1)[k - 1]
+    keep = u < edge
+    tied = np.flatnonzero(u == edge)
+    keep[tied[np.argsort(ids[tied])[: k - np.count_nonzero(keep)]]] = True
+    return keep
 
 
 class EarlyWarning:
