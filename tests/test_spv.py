@@ -568,35 +568,45 @@ def test_report_of_a_run_with_a_deal_prints_the_tranche_table(tmp_path, capsys, 
         assert needs != cells[8] and int(needs.replace(",", "")) > 2
 
 
-def _purchase_order_by_sorting_all(u, room, amount):  # noqa: ANN001, ANN202
-    """The vehicle's purchase order as it was written first: the accounts with room
-    sorted by their draws, every one of them."""
+def _buy_by_sorting_all(u, room, principal, share, amount):  # noqa: ANN001, ANN202
+    """The vehicle's purchase as it was written first: the accounts with room sorted by
+    their draws, every one of them, and each share grown by what is bought."""
     idx = np.flatnonzero(room > 0)
     order = idx[np.argsort(u[idx], kind="stable")]
-    take = np.diff(np.minimum(np.cumsum(room[order]), amount), prepend=0.0)
-    return order, take
+    running = np.cumsum(room[order])
+    take = np.diff(np.minimum(running, amount), prepend=0.0)
+    last = int(np.searchsorted(running, amount, side="left")) + 1
+    bought = order[:last]
+    share[bought] = np.minimum(share[bought] + take[:last] / principal[bought], 1.0)
+    return take
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.integers(1, 400), st.integers(0, 2**32 - 1), st.sampled_from([2, 7, 1000, 2**53]),
-       st.floats(0.0, 1.5), st.booleans(), st.floats(0.0, 0.9))
+       st.floats(0.0, 1.5), st.booleans(), st.floats(0.0, 0.9), st.integers(0, 50))
 def test_the_purchase_order_is_a_sort_of_every_account_bit_for_bit(n, seed, values, share,
-                                                                   huge, without):
+                                                                   huge, without, more):
     """Draws with ties (few distinct values), rooms from a cent to huge, some accounts
-    without room, and amounts from a few cents to more than all the room: every slot ranked
-    once, then the accounts with room taken in that rank, buy from the same accounts, the
-    same amounts and the same total as sorting the accounts with room."""
-    from sim.agents.spv import draw_order, purchase_take
+    without room, slots not yet onboarded, and amounts from a few cents to more than all
+    the room: every slot ranked once (:func:`draw_order`) and bought from in that order
+    (:func:`buy_in_order`) buys the same amounts from the same accounts, to the same shares
+    and total, as sorting the accounts with room."""
+    from sim.agents.spv import draw_order
+    from sim.kernels.vehicle import buy_in_order
 
     rng = np.random.default_rng(seed)
-    u = rng.integers(0, values, n) / values
+    u = rng.integers(0, values, n + more) / values  # slots n.. are not onboarded
     room = np.where(rng.random(n) < 0.1, 1e12 if huge else 1.0, rng.random(n) * 1e5 + 1.0)
     room[rng.random(n) < without] = 0.0
+    principal = (room * rng.uniform(1.0, 3.0, n)).astype(np.int64) + 1
+    held = rng.random(n + more) * (rng.random(n + more) < 0.5)
     amount = share * room.sum()
-    ranked = draw_order(u)
-    ranked = ranked[room[ranked] > 0]
-    take, last = purchase_take(room[ranked], amount)
-    want_order, want_take = _purchase_order_by_sorting_all(u, room, amount)
-    assert np.array_equal(ranked, want_order)
-    assert np.array_equal(take, want_take[:last].tolist() + [0.0] * (take.size - last))
-    assert (want_take[last:] == 0).all() and take.sum() == want_take.sum()
+    want_share = held.copy()
+    want_take = _buy_by_sorting_all(u[:n], room, principal, want_share, amount)
+    got_share, take = held.copy(), np.zeros(np.count_nonzero(room > 0))
+    last = buy_in_order(draw_order(u).astype(np.int32), room, principal, got_share, amount,
+                        take) if take.size else 0
+    assert np.array_equal(take[:last], want_take[:last])  # what each gets, in order
+    assert (take[last:] == 0).all() and (want_take[last:] == 0).all()
+    assert take.sum() == want_take.sum()
+    assert np.array_equal(got_share, want_share)
