@@ -178,3 +178,24 @@ def test_the_rating_reads_the_pv_loss_and_keeps_the_principal_loss_beside_it():
     # a run stored without the PV loss is rated on its principal loss, and says so
     old = tranche_summary(metrics.drop(columns="pv_loss_pct")).iloc[0]
     assert old["expected_loss"] == pytest.approx(0.02) and old["el_measure"] == "principal"
+
+
+def test_a_deal_running_at_the_horizon_carries_its_shortfall_like_its_balance():
+    """A run cut at month 12 of a note still owed 600 with 3.00 of interest carried: both
+    are owed after the horizon, so neither is lost (the run cannot tell); the same shortfall
+    on a note written down to 0 at month 12 is lost."""
+    months = 12
+    interest = np.r_[np.full(11, 5.0), 2.0]
+    principal = np.r_[np.zeros(11), 400.0]
+    shortfall = np.r_[np.zeros(11), 3.0]
+    running = note_metrics(bullet_frame(months, 0.06, interest, principal, np.zeros(months),
+                                        shortfall)).iloc[0]
+    v = 1 / 1.005
+    pv = 5 * (1 - v**11) / 0.005 + 2 * v**12 + 400 * v**12 + (600 + 3) * v**12
+    assert running["pv_loss_pct"] == 0.0  # every cent owed is paid or still owed
+    assert pv == pytest.approx(1000, abs=1e-9)
+    assert running["interest_unpaid"] == 3.0 and not running["any_loss"]
+    ended = note_metrics(bullet_frame(months, 0.06, interest, principal,
+                                      np.r_[np.zeros(11), 600.0], shortfall)).iloc[0]
+    assert ended["any_loss"]
+    assert ended["pv_loss_pct"] == pytest.approx(1 - (pv - 603 * v**12) / 1000, rel=1e-12)

@@ -339,7 +339,9 @@ def note_metrics(result: WaterfallResult | pd.DataFrame,
 
     Returns:
         One row per (path, note): ``original_balance``, ``interest_paid``, ``principal_paid``,
-        ``writedown``, ``interest_unpaid`` (interest shortfall left when the deal ended),
+        ``writedown``, ``interest_unpaid`` (interest shortfall left when the deal ended; for a
+        deal still running at the horizon, the shortfall it carries, owed later: counted at
+        par in the PV loss, as the balance is, and not in ``any_loss``),
         ``loss_pct`` (the nominal principal loss: writedown / original balance, a fraction;
         0 when the writedown is a cent or less, so that no path shows a loss of 1e-16 that
         P(loss) does not count), ``pv_loss_pct`` (the loss as rating agencies measure it:
@@ -368,9 +370,13 @@ def note_metrics(result: WaterfallResult | pd.DataFrame,
     writedown = a["writedown"].sum(axis=1)
     written_down = writedown > LOSS_EPSILON  # a cent or less: rounding to the cent, not a loss
     unpaid = _interest_unpaid(a)
-    lost = written_down | (unpaid > LOSS_EPSILON)
+    # a note still owed a balance by a deal running at the horizon still owes what it
+    # carries: not lost (yet); one written down or repaid to 0 owes nothing more
+    running = ((a["active"][:, -1, :] > 0) & (a["balance_end"][:, -1, :] > LOSS_EPSILON)
+               if "active" in a and n_periods else np.zeros(original.shape, dtype=bool))
+    lost = written_down | ((unpaid > LOSS_EPSILON) & ~running)
     inflows = np.moveaxis(a["interest_paid"] + a["principal_paid"], 1, 2)
-    pv = _pv_loss_pct(a, inflows, original, lost)
+    pv = _pv_loss_pct(a, inflows, original, lost, np.where(running, unpaid, 0.0))
     cashflows = np.concatenate([-original[:, :, None], inflows], axis=2)
     holder = np.full((n_paths, n_notes), np.nan)
     residual_paid = np.full((n_paths, n_notes), np.nan)
@@ -409,6 +415,13 @@ def note_metrics(result: WaterfallResult | pd.DataFrame,
     )
 
 
+def _quantile(values: pd.Series, q: float) -> float:
+    """The ``q`` quantile of the defined ``values`` (NaN: a note of no original balance on
+    that path); NaN when none is defined."""
+    defined = values.dropna()
+    return float(np.quantile(defined, q)) if len(defined) else float("nan")
+
+
 def _interest_unpaid(a: dict[str, np.ndarray]) -> np.ndarray:
     """Interest still unpaid when the deal ended (its last active period; the last period
     when the input does not record ``active``), (paths, notes)."""
@@ -423,15 +436,17 @@ def _interest_unpaid(a: dict[str, np.ndarray]) -> np.ndarray:
 
 
 def _pv_loss_pct(a: dict[str, np.ndarray], inflows: np.ndarray, original: np.ndarray,
-                 lost: np.ndarray) -> np.ndarray:
+                 lost: np.ndarray, carried: np.ndarray) -> np.ndarray:
     """`sim.abs.loss.pv_loss` per path and note, (paths, notes): 0 where the note neither lost
     (``lost``) nor fell short in present value by more than a cent (float rounding, not a
-    loss), never below 0; NaN when the input does not record the coupon."""
+    loss), never below 0; NaN when the input does not record the coupon. What a deal still
+    running at the horizon owes after it, its balance and the interest shortfall it carries
+    (``carried``, (paths, notes)), is counted as received at par then, as the balance is."""
     if "coupon" not in a:
         return np.full(original.shape, np.nan)
     rates = np.moveaxis(charged_rates(a["coupon"], a["balance_begin"]), 1, 2)
     outstanding = (a["balance_end"][:, -1, :] if a["balance_end"].shape[1]
-                   else np.zeros_like(original))
+                   else np.zeros_like(original)) + carried
     loss = pv_loss(inflows, rates, original, outstanding)
     counted = lost | (loss * original > LOSS_EPSILON)
     return np.where(counted, np.clip(loss, 0.0, 1.0), 0.0)
@@ -507,15 +522,15 @@ def tranche_summary(metrics: pd.DataFrame, confidence: float = 0.95) -> pd.DataF
             metrics[col] = np.nan
     if "retained" not in metrics:  # stored before the key: the most junior note whole
         metrics["retained"] = (metrics["note"] == pd.unique(metrics["note"])[-1]).astype(float)
-    pv = "pv_loss_pct" in metrics and bool(metrics["pv_loss_pct"].notna().all())
+    pv = "pv_loss_pct" in metrics and bool(metrics["pv_loss_pct"].notna().any())
     measure = "pv_loss_pct" if pv else "loss_pct"  # stored before the PV loss: principal
     grouped = metrics.groupby("note", sort=False)
     out = grouped.agg(
         expected_loss=(measure, "mean"),
         principal_loss=("loss_pct", "mean"),
         prob_loss=("any_loss", "mean"),
-        loss_p95=(measure, lambda s: float(np.quantile(s, 0.95))),
-        loss_p99=(measure, lambda s: float(np.quantile(s, 0.99))),
+        loss_p95=(measure, lambda s: _quantile(s, 0.95)),
+        loss_p99=(measure, lambda s: _quantile(s, 0.99)),
         wal_years=("wal_years", "mean"),
         irr_annual=("irr_annual", "mean"),
         irr_undefined=("irr_annual", lambda s: int(s.isna().sum())),
