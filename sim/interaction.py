@@ -120,7 +120,8 @@ def _check_not_swapped(configs: Sequence[dict], ids: Sequence[str]) -> None:
         raise ValueError(
             f"the second pair is the wrong way round: B2 ({ids[3]}) against A2 ({ids[2]}) "
             f"undoes the policy change of B1 against A1 ({shorten_keys(list(first))}); "
-            f"give A2 first, the run of policy A: --against {ids[3]} {ids[2]}")
+            f"give A2 first, the run of policy A: A2 = {ids[3]}, B2 = {ids[2]} (on the "
+            f"command line, --against {ids[3]} {ids[2]})")
 
 
 def check_design(manifests: Sequence[dict], paths: Sequence[pd.DataFrame]) -> Design:
