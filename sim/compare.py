@@ -65,7 +65,8 @@ class Pairing:
         return "NOT PAIRED: " + "; ".join(self.reasons) + " (Welch's unpaired interval)"
 
 
-_MISSING = object()
+MISSING = object()
+"""The value :func:`config_changes` gives a key that one config does not have."""
 
 
 def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
@@ -88,6 +89,17 @@ LABEL_KEYS = ("name", "description", "paths", "seed")
 """Top-level config keys that are labels and run defaults, not what a run simulates."""
 
 
+def config_changes(config_a: dict, config_b: dict,
+                   ignore: tuple[str, ...] = LABEL_KEYS) -> dict[str, tuple[Any, Any]]:
+    """``{dotted key: (value in a, value in b)}`` of every leaf whose value differs between
+    two config dumps, in key order (a key in one config only has :data:`MISSING` on the
+    other side); top-level keys in ``ignore`` (labels and run defaults) are skipped."""
+    flat_a, flat_b = flatten(config_a or {}), flatten(config_b or {})
+    return {k: (flat_a.get(k, MISSING), flat_b.get(k, MISSING))
+            for k in sorted(set(flat_a) | set(flat_b))
+            if k.split(".")[0] not in ignore and flat_a.get(k, MISSING) != flat_b.get(k, MISSING)}
+
+
 def config_differences(config_a: dict, config_b: dict,
                        ignore: tuple[str, ...] = LABEL_KEYS) -> list[str]:
     """Dotted keys whose values differ between two config dumps, sorted.
@@ -96,10 +108,7 @@ def config_differences(config_a: dict, config_b: dict,
     one config and a mapping in the other (``deal: null``) is one key, not its leaves.
     Top-level keys in ``ignore`` (labels and run defaults) are skipped.
     """
-    flat_a, flat_b = flatten(config_a or {}), flatten(config_b or {})
-    keys = sorted(set(flat_a) | set(flat_b))
-    differ = [k for k in keys if k.split(".")[0] not in ignore
-              and flat_a.get(k, _MISSING) != flat_b.get(k, _MISSING)]
+    differ = list(config_changes(config_a, config_b, ignore))
     found = set(differ)  # a section replaced whole (e.g. ``deal: null``) is one key
     return [k for k in differ
             if not any(".".join(k.split(".")[:i]) in found for i in range(1, k.count(".") + 1))]

@@ -29,11 +29,10 @@ import pandas as pd
 from scipy import stats
 
 from sim.compare import (
-    LABEL_KEYS,
     check_pairing,
+    config_changes,
     config_differences,
     control_false_discoveries,
-    flatten,
     paired_comparison,
     paired_test,
     shorten_keys,
@@ -47,8 +46,6 @@ MEANING = ("interaction: the policy effect in scenario 2 minus the policy effect
            "(B2 - A2) - (B1 - A1), path by path; positive when B raises the metric more "
            "(or lowers it less) in scenario 2 than in scenario 1")
 """What the estimate means, as the table's caption and the export's ``about`` sheet say."""
-
-_ABSENT = object()
 
 
 @dataclass(frozen=True)
@@ -74,16 +71,8 @@ class Design:
         return "paired path by path (same seed, book and path ids in all four runs)"
 
 
-def _leaf_changes(config_x: dict, config_y: dict) -> dict[str, tuple[object, object]]:
-    """``{dotted key: (value in x, value in y)}`` of every leaf that differs (labels and
-    run defaults left out, as :func:`sim.compare.config_differences` leaves them)."""
-    fx, fy = flatten(config_x or {}), flatten(config_y or {})
-    return {k: (fx.get(k, _ABSENT), fy.get(k, _ABSENT)) for k in sorted(set(fx) | set(fy))
-            if k.split(".")[0] not in LABEL_KEYS and fx.get(k, _ABSENT) != fy.get(k, _ABSENT)}
-
-
 def _unequal(first: dict, second: dict) -> list[str]:
-    """Keys whose change differs between two :func:`_leaf_changes`."""
+    """Keys whose change differs between two :func:`sim.compare.config_changes`."""
     return sorted(k for k in set(first) | set(second) if first.get(k) != second.get(k))
 
 
@@ -96,12 +85,12 @@ def _design_notes(configs: Sequence[dict], policy: list[str], scenario: list[str
     if not scenario:
         notes.append("A1 and A2 differ in no config key: scenario 2 is scenario 1, so the "
                      "difference in differences is 0 on every path")
-    policy_off = _unequal(_leaf_changes(a1, b1), _leaf_changes(a2, b2))
+    policy_off = _unequal(config_changes(a1, b1), config_changes(a2, b2))
     if policy_off:
         notes.append("the policy change is not the same in both scenarios (B1 against A1, B2 "
                      f"against A2 differ in: {shorten_keys(policy_off)}): the difference "
                      "in differences mixes it in")
-    scenario_off = _unequal(_leaf_changes(a1, a2), _leaf_changes(b1, b2))
+    scenario_off = _unequal(config_changes(a1, a2), config_changes(b1, b2))
     if scenario_off:
         notes.append("the scenario change is not the same for both policies (A2 against A1, "
                      f"B2 against B1 differ in: {shorten_keys(scenario_off)}): the "
@@ -114,8 +103,8 @@ def _check_not_swapped(configs: Sequence[dict], ids: Sequence[str]) -> None:
     round (``--against B2 A2``), which would read every policy effect in scenario 2 with its
     sign reversed and make a large, "significant" difference in differences of it."""
     a1, b1, a2, b2 = configs
-    first = _leaf_changes(a1, b1)
-    second = _leaf_changes(a2, b2)
+    first = config_changes(a1, b1)
+    second = config_changes(a2, b2)
     if first and second == {k: (y, x) for k, (x, y) in first.items()}:
         raise ValueError(
             f"the second pair is the wrong way round: B2 ({ids[3]}) against A2 ({ids[2]}) "
