@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -92,9 +94,7 @@ def difference_chart(comparison: pd.DataFrame, paired: bool = True) -> go.Figure
     df = df[[is_rate(m) for m in df["metric"]]].reset_index(drop=True)
     labels = [metric_label(m) for m in df["metric"]]
     diff = df["difference"].to_numpy() * 100
-    verdicts = [verdict(m, d) if _judged(s) else "neutral"
-                for m, d, s in zip(df["metric"], df["difference"], df["significant"],
-                                   strict=True)]
+    verdicts = significant_verdicts(df["metric"], df["difference"], df["significant"])
     kind = "Paired" if paired else "UNPAIRED (Welch)"
     fig = new_figure(f"{kind} difference B - A per metric, with 95 % confidence interval"
                      f"<br><sup>{VERDICT_CAPTION}</sup>",
@@ -133,6 +133,22 @@ def difference_chart(comparison: pd.DataFrame, paired: bool = True) -> go.Figure
 def _judged(value: object) -> bool:
     """True for a difference judged significant (False for no, or not judged)."""
     return value is not None and value == value and bool(value)
+
+
+def significant_verdicts(metrics: Iterable[str], differences: Iterable[float],
+                         significant: Iterable[object]) -> list[str]:
+    """The colour key of each difference: its :func:`sim.metrics.verdict` (``"better"``,
+    ``"worse"``) where it is judged significant, ``"neutral"`` where not (or not judged)."""
+    return [verdict(m, d) if _judged(s) else "neutral"
+            for m, d, s in zip(metrics, differences, significant, strict=True)]
+
+
+def judgement_notes(table: pd.DataFrame) -> list[str]:
+    """The caption's sentences on how significance is judged over ``table`` (the false
+    discovery rate's note) and on the money rows' units; those that apply."""
+    fdr, money = false_discovery_note(table), amounts_note(table["metric"])
+    return ([f"{fdr[0].upper()}{fdr[1:]}"] if fdr else []) + (
+        [f"Money rows ({money})."] if money else [])
 
 
 def comparison_rows(comparison: pd.DataFrame) -> list[dict]:
@@ -174,10 +190,7 @@ def caption(comparison: pd.DataFrame, pairing: Pairing) -> str:
     if comparison.empty:
         return ""
     r = comparison.iloc[0]
-    fdr = false_discovery_note(comparison)
-    fdr = f" {fdr[0].upper()}{fdr[1:]}" if fdr else ""
-    money = amounts_note(comparison["metric"])
-    fdr += f" Money rows ({money})." if money else ""
+    fdr = "".join(f" {note}" for note in judgement_notes(comparison))
     if pairing.paired:
         return (f"{int(r['paths'])} paired paths. Intervals are paired t intervals of the "
                 "mean path-by-path difference (scipy.stats.ttest_rel); the unpaired one "

@@ -15,10 +15,16 @@ from plotly.subplots import make_subplots
 
 from dashboard import theme
 from dashboard.figures.common import empty_figure
-from dashboard.figures.compare import VERDICT_COLOURS, is_rate, metric_label
-from sim.compare import false_discovery_note, shorten_keys, significance_text
+from dashboard.figures.compare import (
+    VERDICT_COLOURS,
+    is_rate,
+    judgement_notes,
+    metric_label,
+    significant_verdicts,
+)
+from sim.compare import shorten_keys, significance_text
 from sim.interaction import MEANING, Design
-from sim.metrics import amounts_note, format_metric, verdict
+from sim.metrics import format_metric
 
 COLUMNS = [
     {"id": "metric", "name": "metric"},
@@ -70,23 +76,14 @@ def caption(result: pd.DataFrame, design: Design) -> str:
     if result.empty:
         return ""
     n = int(result["paths"].iloc[0])
-    lines = [f"{n} paired paths, {design.headline()}.", f"{MEANING[0].upper()}{MEANING[1:]}."]
-    fdr = false_discovery_note(result)
-    lines.append(f"{fdr[0].upper()}{fdr[1:]}" if fdr else "")
-    money = amounts_note(result["metric"])
-    lines.append(f"Money rows ({money})." if money else "")
-    return " ".join(line for line in lines if line)
+    return " ".join([f"{n} paired paths, {design.headline()}.",
+                     f"{MEANING[0].upper()}{MEANING[1:]}.", *judgement_notes(result)])
 
 
 def changes(design: Design) -> str:
     """The config keys the policy and the scenario change, as the command's note says."""
     return (f"Policy change (A1 to B1): {shorten_keys(design.policy) or 'none'}. Scenario "
             f"change (A1 to A2): {shorten_keys(design.scenario) or 'none'}.")
-
-
-def _judged(value: object) -> bool:
-    """True for an estimate judged significant (False for no, or not judged)."""
-    return value is not None and value == value and bool(value)
 
 
 def chart(result: pd.DataFrame) -> go.Figure:
@@ -120,9 +117,7 @@ def chart(result: pd.DataFrame) -> go.Figure:
     for n, (name, symbol, colour, offset) in EFFECT_STYLE.items():
         pp = df[[f"effect_{n}", f"effect_{n}_ci_low", f"effect_{n}_ci_high"]].to_numpy() * 100
         _dots(fig, pp, y + offset, labels, name, {"color": colour, "symbol": symbol}, col=1)
-    verdicts = [verdict(m, d) if _judged(s) else "neutral"
-                for m, d, s in zip(df["metric"], df["interaction"], df["significant"],
-                                   strict=True)]
+    verdicts = significant_verdicts(df["metric"], df["interaction"], df["significant"])
     pp = df[["interaction", "ci_low", "ci_high"]].to_numpy() * 100
     for name in ("better", "worse", "neutral"):
         at = [i for i, v in enumerate(verdicts) if v == name]
