@@ -103,18 +103,8 @@ def draw_order(u: np.ndarray) -> np.ndarray:
     """Positions 0..n-1 in the order of the draws ``u`` (n,): a stable sort's (ties by
     position). The vehicle's draws are fixed by its key and the account, so it ranks every
     slot once a path; the accounts with room keep that order among themselves (a subset of
-    a stable order, ties still by position, is the stable order of the subset).
-
-    An unstable sort (half the time of a stable one), then the runs of equal draws, if any,
-    put in order of position.
-    """
-    order = np.argsort(u)
-    drawn = u[order]
-    tied = drawn[1:] == drawn[:-1]
-    if tied.any():
-        runs = np.flatnonzero(np.concatenate(([False], tied)) | np.concatenate((tied, [False])))
-        order[runs] = order[runs][np.lexsort((order[runs], drawn[runs]))]
-    return order
+    a stable order, ties still by position, is the stable order of the subset)."""
+    return np.argsort(u, kind="stable")
 
 
 @dataclass(frozen=True)
