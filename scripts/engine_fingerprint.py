@@ -47,6 +47,7 @@ CASES: dict[str, tuple[str, dict]] = {
         "priority": "highest_expected_recovery", "count": 1, "calls_per_day": 3}}}),
     "experiment": ("baseline.yaml", {"experiment": {"enabled": True, "channel": "human",
                                                     "at_dpd": 5}}),
+    "whole_bills": ("baseline.yaml", {"repayment": {"partial_payments": False}}),
     "nudges": ("nudges.yaml", {}),
     "no_collections": ("no_collections.yaml", {}),
     "recession": ("severe_recession.yaml", {}),

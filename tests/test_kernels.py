@@ -176,8 +176,8 @@ def test_cash_for_bill_matches_the_borrowers(seed, share, stretch, within_income
     pool.disposable[:] = np.maximum(rng.normal(300, 400, 50), 0)
     want = numpy_cash_for_bill(pool, np.arange(50), share, stretch, within_income)
     debt = config.income.other_debt_limit_months
-    got = [cash_for_bill(w, share, stretch, pool.savings, pool.permanent_income,
-                         pool.disposable, debt, within_income) for w in range(50)]
+    got = [cash_for_bill(share, stretch, pool.savings[w], pool.permanent_income[w],
+                         pool.disposable[w], debt, within_income) for w in range(50)]
     assert got == want.tolist()
     assert pool.cash_for_bill(50, share, stretch).tolist() == want.tolist()
 
@@ -196,7 +196,7 @@ def test_spend_matches_the_borrowers(seed, share, stretch):
     paid = numpy_cash_for_bill(pool, who, share, stretch)
     savings, disposable = pool.savings.copy(), pool.disposable.copy()
     for w in range(50):
-        spend(w, int(paid[w]), share, savings, disposable)
+        savings[w], disposable[w] = spend(int(paid[w]), share, savings[w], disposable[w])
     kernel_savings, kernel_disposable = pool.savings.copy(), pool.disposable.copy()
     numpy_spend(pool, who, paid, share)
     assert savings.tobytes() == pool.savings.tobytes()

@@ -15,6 +15,11 @@ and the ledger's methods, which loop over accounts with the ``*_all`` / ``*_of``
 Bills are kept by due-month slot ``month % ages`` (:mod:`sim.kernels.bills`: this month's
 densely, earlier months' in an arrears row); the slot of age ``a`` (0: the oldest possible)
 in ``month`` is ``(month + 1 + a) % ages``.
+
+The borrower's rules take the borrower's values, not the pool's arrays and an index: a
+compiled loop that passes arrays to a call takes and releases a reference to each array
+for every account (two atomic operations an array), which made the due date's payments
+seven times slower than their arithmetic (16.8 ms against 2.4 ms for 175,000 accounts).
 """
 
 from __future__ import annotations
@@ -28,51 +33,49 @@ from sim.kernels.layout import CURRENT
 
 
 @njit(cache=True, inline="always")
-def debt_room(w: int, savings: np.ndarray, permanent: np.ndarray, other_debt: float) -> float:
-    """What debts elsewhere can still take for borrower ``w``: savings down to ``other_debt``
-    months of permanent income below zero, at least 0 (currency units)."""
-    return max(savings[w] + other_debt * permanent[w], 0.0)
+def debt_room(savings: float, permanent: float, other_debt: float) -> float:
+    """What debts elsewhere can still take from a borrower with ``savings`` and ``permanent``
+    income: savings down to ``other_debt`` months of permanent income below zero, at least 0
+    (currency units)."""
+    return max(savings + other_debt * permanent, 0.0)
 
 
 @njit(cache=True)
-def cash_for_bill(w: int, share: float, stretch: float, savings: np.ndarray,
-                  permanent: np.ndarray, disposable: np.ndarray, other_debt: float,
-                  within_income: bool) -> int:
-    """Cents borrower ``w`` can put towards the line's bill (see ``BorrowerPool.cash_for_bill``).
+def cash_for_bill(share: float, stretch: float, savings: float, permanent: float,
+                  disposable: float, other_debt: float, within_income: bool) -> int:
+    """Cents a borrower with ``savings``, ``permanent`` income and the month's affordable
+    amount ``disposable`` (currency units) can put towards the line's bill (see
+    ``BorrowerPool.cash_for_bill``).
 
     ``share`` of positive savings plus what an arrangement moves up (``stretch`` months of
     permanent income, at most ``disposable`` when ``within_income``), never beyond what
     debts elsewhere can still take (``other_debt`` months of permanent income below zero
     savings).
     """
-    s, p = savings[w], permanent[w]
-    moved = min(stretch * p, disposable[w]) if within_income else stretch * p
-    cash = min(max(s, 0.0) * share + moved, debt_room(w, savings, permanent, other_debt))
+    moved = min(stretch * permanent, disposable) if within_income else stretch * permanent
+    cash = min(max(savings, 0.0) * share + moved, debt_room(savings, permanent, other_debt))
     return int(np.floor(cash * 100.0))
 
 
 @njit(cache=True)
-def income_for_bill(w: int, savings: np.ndarray, permanent: np.ndarray,
-                    disposable: np.ndarray, other_debt: float) -> int:
-    """Cents borrower ``w`` can put towards a current bill from the month's income less
-    essentials (``disposable``) before repaying debts elsewhere, within the room those debts
-    leave (``other_debt`` months of permanent income below zero savings): the rule of
-    ``repayment.current_bill_from_income``."""
-    return int(np.floor(min(disposable[w], debt_room(w, savings, permanent, other_debt))
-                        * 100.0))
+def income_for_bill(savings: float, permanent: float, disposable: float,
+                    other_debt: float) -> int:
+    """Cents a borrower (as in :func:`cash_for_bill`) can put towards a current bill from the
+    month's income less essentials (``disposable``) before repaying debts elsewhere, within
+    the room those debts leave (``other_debt`` months of permanent income below zero
+    savings): the rule of ``repayment.current_bill_from_income``."""
+    return int(np.floor(min(disposable, debt_room(savings, permanent, other_debt)) * 100.0))
 
 
 @njit(cache=True)
-def spend(w: int, paid: int, share: float, savings: np.ndarray,
-          disposable: np.ndarray) -> None:
-    """Book a payment of ``paid`` cents by borrower ``w`` made with :func:`cash_for_bill` at
-    ``share`` (see ``BorrowerPool.spend``): savings fall by it, and what it took beyond that
-    share of savings is used up from the month's affordable amount ``disposable``."""
+def spend(paid: int, share: float, savings: float, disposable: float) -> tuple[float, float]:
+    """A borrower's savings and affordable amount ``disposable`` after a payment of ``paid``
+    cents made with :func:`cash_for_bill` at ``share`` (see ``BorrowerPool.spend``): savings
+    fall by it, and what it took beyond that share of savings is used up from the month's
+    affordable amount."""
     amount = paid / 100.0
-    s = savings[w]
-    beyond = max(amount - max(s, 0.0) * share, 0.0)
-    disposable[w] = max(disposable[w] - beyond, 0.0)
-    savings[w] = s - amount
+    beyond = max(amount - max(savings, 0.0) * share, 0.0)
+    return savings - amount, max(disposable - beyond, 0.0)
 
 
 @njit(cache=True)
@@ -161,7 +164,8 @@ def cash_for_bills(who: np.ndarray, share: np.ndarray, stretch: np.ndarray,
     ``stretch`` (shape (k,) each); cents, int64 of shape (k,)."""
     out = np.empty(who.shape[0], dtype=np.int64)
     for t in range(who.shape[0]):
-        out[t] = cash_for_bill(who[t], share[t], stretch[t], savings, permanent, disposable,
+        w = who[t]
+        out[t] = cash_for_bill(share[t], stretch[t], savings[w], permanent[w], disposable[w],
                                other_debt, within_income)
     return out
 
@@ -172,7 +176,8 @@ def spend_all(who: np.ndarray, paid: np.ndarray, share: np.ndarray, savings: np.
     """:func:`spend` of each borrower of ``who`` (shape (k,)): ``paid`` cents made with
     :func:`cash_for_bill` at ``share`` (shape (k,) each)."""
     for t in range(who.shape[0]):
-        spend(who[t], paid[t], share[t], savings, disposable)
+        w = who[t]
+        savings[w], disposable[w] = spend(paid[t], share[t], savings[w], disposable[w])
 
 
 @njit(cache=True)

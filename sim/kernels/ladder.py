@@ -132,8 +132,9 @@ def pay(day: int, who: np.ndarray, dpd: np.ndarray, ch: np.ndarray, r: Rules, s:
     _reserve(bufs, sizes, PAID, who.shape[0])
     for i in range(who.shape[0]):
         w, c = who[i], ch[i]
-        cash = cash_for_bill(w, r.max_cash_share, r.stretch[c], b.savings, b.permanent_income,
-                             b.disposable, r.other_debt, r.stretch_within_income)
+        cash = cash_for_bill(r.max_cash_share, r.stretch[c], b.savings[w],
+                             b.permanent_income[w], b.disposable[w], r.other_debt,
+                             r.stretch_within_income)
         amount = min(b.unpaid[w], cash)
         if not r.partial:
             amount = whole_bills(month, w, amount, b.current, b.row, b.arrears, b.rows)
@@ -141,7 +142,8 @@ def pay(day: int, who: np.ndarray, dpd: np.ndarray, ch: np.ndarray, r: Rules, s:
             continue
         principal, fee = pay_account(month, w, amount, b.current, b.row, b.arrears, b.rows,
                                      b.oldest, b.unpaid, b.outstanding, b.reaged_left)
-        spend(w, amount, r.max_cash_share, b.savings, b.disposable)
+        b.savings[w], b.disposable[w] = spend(amount, r.max_cash_share, b.savings[w],
+                                              b.disposable[w])
         _push(bufs, sizes, PAID, w, principal, fee)
         s.collected[c] += amount
         s.cost[c] += np.int64(np.rint(amount * r.commission[c]))

@@ -44,17 +44,23 @@ def pay_one(i: int, owed: int, u_forget: float, z: float, delinquent: bool, mont
             escalated: np.ndarray, reminded: np.ndarray, effect: np.ndarray,
             arrangement_until: np.ndarray, plan_channel: np.ndarray,
             channel_stretch: np.ndarray, savings: np.ndarray,
-            permanent: np.ndarray, disposable: np.ndarray, current: np.ndarray,
-            row: np.ndarray, arrears: np.ndarray, rows: np.ndarray) -> int:
+            permanent: np.ndarray, disposable: np.ndarray) -> tuple[int, float, bool]:
     """Cents borrower ``i`` pays against ``owed`` at ``month``'s due date; book the payment on
     the borrower's savings and affordable amount (:func:`sim.kernels.accounts.spend`) and
-    clear the reminder flag.
+    clear the reminder flag. Returns (the payment, the share of savings it was made at, and
+    whether it is still to be cut to whole bills).
+
+    A payment that whole bills cut (no partial payments, ``by_whole_bills``, and less cash
+    than is owed) is returned uncut and unbooked, with the flag set: :func:`cut_to_whole_bills`
+    cuts and books it after the loop over the accounts. A call in the loop that took the
+    bills' arrays would take and release a reference to each for every account, even where
+    it is never made (8.7 of the 10.6 ms the due date's payments of 175,000 accounts took).
 
     ``rules``: (forget_prob, disorganised_forget_prob, nudges.forget_reduction,
     early_warning.reminder_effect, willingness_wobble_sd, max_cash_share,
     income.other_debt_limit_months, partial_payments, whole bills (when partial payments are
-    not taken: pay the most in whole bills, oldest first, from the bills ``current`` ..
-    ``rows`` of :mod:`sim.kernels.bills`; else all or nothing), the types disorganised,
+    not taken: pay the most in whole bills, oldest first, :func:`cut_to_whole_bills`; else
+    all or nothing), the types disorganised,
     unwilling and first-payment
     defaulter, the borrowers' month (an arrangement lasting to it or later is running),
     whether an arrangement's ``stretch`` is capped by ``disposable``, whether a current
@@ -91,21 +97,38 @@ def pay_one(i: int, owed: int, u_forget: float, z: float, delinquent: bool, mont
     in_plan = arrangement_until[i] >= pool_month
     plan = channel_stretch[plan_channel[i]] if in_plan else 0.0
     share = 1.0 if was_reminded else max_cash_share
-    capacity = cash_for_bill(i, share, plan, savings, permanent, disposable, other_debt,
-                             within_income)
+    saved, income, affordable = savings[i], permanent[i], disposable[i]
+    capacity = cash_for_bill(share, plan, saved, income, affordable, other_debt, within_income)
     if from_income and not delinquent and not in_plan:
-        capacity = max(capacity, income_for_bill(i, savings, permanent, disposable,
-                                                 other_debt))
+        capacity = max(capacity, income_for_bill(saved, income, affordable, other_debt))
     pay = min(owed, capacity)
+    cut = False
     if not partial and by_whole_bills:
-        if pay < owed:
-            pay = whole_bills(month, i, pay, current, row, arrears, rows)
+        cut = pay < owed
     elif not partial:
         pay = owed if capacity >= owed else 0
     if forgot | refuses:
-        pay = 0
-    spend(i, pay, share, savings, disposable)
-    return pay
+        pay, cut = 0, False
+    if not cut:
+        savings[i], disposable[i] = spend(pay, share, saved, affordable)
+    return pay, share, cut
+
+
+@njit(cache=True)
+def cut_to_whole_bills(month: int, who: np.ndarray, share: np.ndarray, paid: np.ndarray,
+                       savings: np.ndarray, disposable: np.ndarray, current: np.ndarray,
+                       row: np.ndarray, arrears: np.ndarray, rows: np.ndarray) -> None:
+    """Cut the payments ``paid`` (cents, by account) of the accounts ``who`` (shape (k,)) that
+    :func:`pay_one` left to it to the most they can pay in whole bills, oldest first
+    (:func:`sim.kernels.accounts.whole_bills`, from the bills ``current`` .. ``rows`` of
+    :mod:`sim.kernels.bills`), and book each on the borrower's savings and affordable amount
+    at its ``share`` (shape (k,)). Each account's arithmetic is the same, in the same order,
+    as if it were done in :func:`pay_one`'s loop: nothing there reads another account."""
+    for t in range(who.shape[0]):
+        i = who[t]
+        pay = whole_bills(month, i, paid[i], current, row, arrears, rows)
+        paid[i] = pay
+        savings[i], disposable[i] = spend(pay, share[t], savings[i], disposable[i])
 
 
 @njit(cache=True, inline="always")
@@ -133,17 +156,21 @@ def decide_payments(month: int, owed: np.ndarray, u: np.ndarray, z: np.ndarray,
     """
     n = owed.shape[0]
     paid = np.empty(n, dtype=np.int64)
-    j = 0
+    who, share = np.empty(n, dtype=np.int64), np.empty(n)
+    j = k = 0
     for i in range(n):
         if owed[i] <= 0:
             paid[i] = nothing_owed(i, reminded)
             continue
-        paid[i] = pay_one(i, owed[i], u[0, i], z[j], delinquent[i], month, rules, kind,
-                          autopay, willingness, escalated, reminded, effect,
-                          arrangement_until, plan_channel, channel_stretch, savings,
-                          permanent, disposable,
-                          current, row, arrears, rows)
+        paid[i], share[k], cut = pay_one(
+            i, owed[i], u[0, i], z[j], delinquent[i], month, rules, kind, autopay,
+            willingness, escalated, reminded, effect, arrangement_until, plan_channel,
+            channel_stretch, savings, permanent, disposable)
+        who[k] = i
+        k += cut
         j += 1
+    cut_to_whole_bills(month, who[:k], share[:k], paid, savings, disposable, current, row,
+                       arrears, rows)
     return paid
 
 
@@ -177,19 +204,23 @@ def due_date_payments(month: int, n: int, due_day: int, decide: bool, given: np.
     late = np.empty(n, dtype=np.bool_)
     dpd = np.empty(n, dtype=np.int64)
     paid = given.copy() if not decide else np.empty(n, dtype=np.int64)
-    j = 0
+    who, share = np.empty(n if decide else 0, dtype=np.int64), np.empty(n if decide else 0)
+    j = k = 0
     for i in range(n):
         late[i] = past_due(today, oldest[i], due_day)
         dpd[i] = days_past_due(today, oldest[i], due_day)
         if decide and owed[i] <= 0:
             paid[i] = nothing_owed(i, reminded)
         elif decide:
-            paid[i] = pay_one(i, owed[i], u[0, i], z[j], late[i], month, rules, kind, autopay,
-                              willingness, escalated, reminded, effect, arrangement_until,
-                              plan_channel, channel_stretch, savings, permanent,
-                              disposable, current, row,
-                              arrears, rows)
+            paid[i], share[k], cut = pay_one(
+                i, owed[i], u[0, i], z[j], late[i], month, rules, kind, autopay, willingness,
+                escalated, reminded, effect, arrangement_until, plan_channel, channel_stretch,
+                savings, permanent, disposable)
+            who[k] = i
+            k += cut
             j += 1
+    cut_to_whole_bills(month, who[:k], share[:k], paid, savings, disposable, current, row,
+                       arrears, rows)
     return owed, late, dpd, paid
 
 
