@@ -579,9 +579,8 @@ def cmd_run_set(args: argparse.Namespace) -> int:
         raise ValueError(f"{exc}; the runs are stored: "
                          + ", ".join(str(r.path) for r in runs)) from None
     ref = runs[0].manifest
-    changed = set_overrides_text([r.manifest for r in runs])  # --set, --deal
     console.print(run_set_table(table, ref["name"], pairings, int(ref["paths"]), ref["seed"],
-                                "" if changed == "as configured" else changed))
+                                set_overrides_text([r.manifest for r in runs])))  # --set, --deal
     _warn(small_sample_warning(int(ref["paths"])))
     for r in runs:
         print(r.path)

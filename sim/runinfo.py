@@ -138,13 +138,15 @@ def summarise_run(manifest: dict) -> RunSummary:
 
 def set_overrides_text(manifests: Sequence[Mapping], limit: int | None = OVERRIDES_SHOWN
                        ) -> str:
-    """What ``--set`` and ``--deal`` changed in a set of runs, in one phrase: the shared
+    """What ``--set`` and ``--deal`` changed in a set of runs, in one phrase: "" when no
+    run changed anything (or there are no runs), the shared
     :meth:`RunSummary.overrides_text` when every run has the same (``overrides:
-    book.initial_borrowers=2000``, or ``as configured``), else each run's, by name
-    (``a: overrides: ...; b: as configured``). ``limit``: overrides spelled out per run
-    (None: all)."""
+    book.initial_borrowers=2000``), else each run's, by name (``a: overrides: ...; b: as
+    configured``). ``limit``: overrides spelled out per run (None: all)."""
     summaries = [summarise_run(dict(m)) for m in manifests]
+    if all(s.overrides == () for s in summaries):
+        return ""
     texts = [s.overrides_text(limit) for s in summaries]
-    if len(set(texts)) <= 1:
-        return texts[0] if texts else "as configured"
+    if len(set(texts)) == 1:
+        return texts[0]
     return "; ".join(f"{s.name}: {t}" for s, t in zip(summaries, texts, strict=True))

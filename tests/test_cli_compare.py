@@ -302,6 +302,16 @@ def test_set_overrides_text_names_each_run_when_their_changes_differ():
     assert set_overrides_text(many, None).endswith("k5=5")
 
 
+def test_set_overrides_text_is_empty_when_no_run_changed_anything():
+    from sim.runinfo import set_overrides_text
+
+    unchanged = [{"name": n, "overrides": {}} for n in ("a", "b")]
+    assert set_overrides_text(unchanged) == ""
+    assert set_overrides_text([]) == ""
+    unknown = [{"name": "a", "overrides": None}]  # an old manifest: not known, so said
+    assert set_overrides_text(unknown) == "overrides unknown"
+
+
 # -- compare A1 B1 --against A2 B2: the difference in differences ---------------------------------
 def _config(name: str, policy: bool, recession: bool, horizon: int = 12) -> dict:
     config: dict = {"name": name, "book": {"initial_borrowers": 200,
