@@ -1162,12 +1162,6 @@ class CollectorsConfig(_Model):
         "private industry's compensation costs. 42,820 / 0.705 / 12 = 5,061, rounded.",
     )
 
-    def team_cost_cents(self, works: bool) -> int:
-        """The team's cost for one month in integer cents: ``count x monthly_cost`` when
-        ``works`` (:meth:`CollectionsConfig.employs_collectors`), else 0 (no team is
-        employed)."""
-        return self.count * int(round(self.monthly_cost * 100)) if works else 0
-
 
 class LegalConfig(_Model):
     """Legal action: a fixed cost, a delay, and a share of the balance if it succeeds."""
@@ -1386,6 +1380,14 @@ class CollectionsConfig(_Model):
         the ladder. A ladder without one never calls on the collectors, so it pays none
         whatever ``collectors.count`` says."""
         return self.enabled and any(step.channel == "human" for step in self.ladder)
+
+    def collector_cost_cents(self) -> int:
+        """The collection team's cost for one month in integer cents: ``collectors.count x
+        collectors.monthly_cost`` when the platform employs one
+        (:meth:`employs_collectors`), else 0."""
+        if not self.employs_collectors():
+            return 0
+        return self.collectors.count * int(round(self.collectors.monthly_cost * 100))
 
     def stretch_by_channel(self) -> tuple[float, ...]:
         """``stretch_months`` of each channel of :data:`CHANNELS`, in that order (0 for a

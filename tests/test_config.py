@@ -71,6 +71,18 @@ def test_capacity_counts_every_borrower_slot_of_the_horizon():
     assert config.capacity == 100 + 7 * 11
 
 
+def test_the_collection_team_is_paid_only_when_a_rung_calls_on_it():
+    team = {"count": 3, "monthly_cost": 1234.56}
+    col = load_config({"collections": {"collectors": team}}).collections
+    assert col.employs_collectors()
+    assert col.collector_cost_cents() == 3 * 123456
+    off = load_config({"collections": {"enabled": False, "collectors": team}}).collections
+    assert off.collector_cost_cents() == 0
+    sms = [{"channel": "sms", "from_dpd": 1, "to_dpd": 60, "every_days": 3}]
+    no_rung = load_config({"collections": {"ladder": sms, "collectors": team}}).collections
+    assert no_rung.collector_cost_cents() == 0
+
+
 def test_models_are_frozen():
     config = load_config({})
     with pytest.raises(ValidationError):

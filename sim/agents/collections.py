@@ -238,7 +238,7 @@ class Collections:
         works = bool(self.col.enabled and self.col.ladder)
         self.daily_calls = team.count * team.calls_per_day if works else 0
         # cents a month, used or not, when a rung calls on the team
-        self.team_cost = team.team_cost_cents(self.col.employs_collectors())
+        self.team_cost = self.col.collector_cost_cents()
         self.rules = ladder_rules(self, DAYS_PER_MONTH)  # :meth:`daily` sizes it to its days
         self.reset_month()
 

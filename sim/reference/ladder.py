@@ -110,7 +110,7 @@ class CollectionsDesk:
         self.daily_calls = team.count * team.calls_per_day if col.enabled else 0
         # the team is paid each month when a rung calls on it, whether or not its calls are
         # used
-        self.team_cost = team.team_cost_cents(col.employs_collectors())
+        self.team_cost = col.collector_cost_cents()
         self.team = simpy.Container(env, capacity=max(self.daily_calls, 1), init=0)
         self.calls = calls
         self.calls_from = math.inf  # replay: the day from which ``calls`` answer the queue
