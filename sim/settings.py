@@ -325,13 +325,8 @@ def unscaled_collectors(base: RunConfig, given: RunConfig,
     changed together (a setting of ``settings`` names the team's size), or no ladder rung
     calls on the collectors.
 
-    The book's size is ``book.initial_borrowers + book.horizon_months *
-    book.new_borrowers_per_month``, the borrowers onboarded over the horizon.
+    The book's size is :attr:`RunConfig.capacity`, the borrowers onboarded over the horizon.
     """
-    def size(cfg: RunConfig) -> int:
-        book = cfg.book
-        return book.initial_borrowers + book.horizon_months * book.new_borrowers_per_month
-
     if any(s.split("=", 1)[0].strip().startswith("collections.collectors")
            for s in settings or ()):
         return ""  # the user chose the team
@@ -339,7 +334,7 @@ def unscaled_collectors(base: RunConfig, given: RunConfig,
     if (not given.collections.employs_collectors() or team == 0
             or team != base.collections.collectors.count):
         return ""
-    ratio = size(given) / max(size(base), 1)
+    ratio = given.capacity / max(base.capacity, 1)
     if 0.8 <= ratio <= 1.25:
         return ""
     scaled = max(1, round(team * ratio))

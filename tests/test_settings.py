@@ -461,3 +461,20 @@ def test_a_smaller_book_with_the_same_collectors_is_noted():
     no_human = load_config("configs/no_human.yaml")
     assert unscaled_collectors(no_human, load_config(configure("configs/no_human.yaml", None,
                                                                small)), small) == ""
+
+
+def test_the_books_size_in_the_note_is_its_capacity():
+    """The size compared is :attr:`RunConfig.capacity`, the borrower slots the engine fills
+    (the first month's book, then new borrowers in each later month): 100 + 3 x 100 against
+    100 + 5 x 100 is 1.5 times, and 15 collectors keep the 10's staffing per borrower."""
+    from sim.config import load_config
+    from sim.settings import unscaled_collectors
+
+    book = {"initial_borrowers": 100, "new_borrowers_per_month": 100}
+    team = {"collectors": {"count": 10}}
+    base = load_config({"name": "b", "book": {**book, "horizon_months": 4}, "collections": team})
+    given = load_config({"name": "g", "book": {**book, "horizon_months": 6}, "collections": team})
+    assert (base.capacity, given.capacity) == (400, 600)
+    note = unscaled_collectors(base, given, ["book.horizon_months=6"])
+    assert note.startswith("note: the book is 1.5 times the size of b's, with the same 10 ")
+    assert note.endswith("add --set collections.collectors.count=15")
