@@ -398,9 +398,10 @@ def credit_enhancement(notes: pd.DataFrame, pool: pd.DataFrame | None = None) ->
         out.loc[~active.to_numpy()] = np.nan
         # the period a deal ends in (a call, the legal final period, the notes repaid) closes
         # its reserve, ledgers and pool: those balances at its end are the wind-up, not
-        # protection left, and would read as a cure of the PDL; its excess spread stays
-        last = active & ~active.groupby(level="path").shift(-1, fill_value=False)
-        ended = last & ~active.groupby(level="path").transform("all")
+        # protection left, and would read as a cure of the PDL; its excess spread stays. It
+        # is an active period followed by an inactive one (a path's last period is followed
+        # by nothing: a deal still active there has not ended)
+        ended = active & ~active.groupby(level="path").shift(-1, fill_value=True)
         balances = [c for c in ("reserve_balance", "reserve_requirement", "pdl_balance", "oc",
                                 "oc_share") if c in out]
         out.loc[ended.to_numpy(), balances] = np.nan
