@@ -19,7 +19,7 @@ import pandas as pd
 
 from sim.ledger import DAYS_PER_MONTH
 from sim.reference import stored_run_replay, trace_borrower
-from sim.reference.trace import missed_and_cured
+from sim.reference.trace import missed_and_cured, notable_borrowers, vehicle_holding
 from sim.store import MANIFEST
 
 REAGE_EVENTS = ("hardship", "arrangement_reage")
@@ -79,6 +79,12 @@ def borrower_trace(manifest: dict, path: int, borrower: int,
     """
     cfg, seed = _replayed(manifest, path)
     _check_borrower(cfg, borrower)
+    return _trace(cfg, seed, path, borrower, call_days)
+
+
+def _trace(cfg, seed: int, path: int, borrower: int,  # noqa: ANN001 - a RunConfig
+           call_days: frozenset[int] | None) -> pd.DataFrame:
+    """:func:`borrower_trace` of a path and borrower already checked against ``cfg``."""
     try:
         rows = trace_borrower(cfg, seed, int(path), int(borrower), call_days=call_days)
     except ValueError as exc:
@@ -202,6 +208,18 @@ def story_events(trace: pd.DataFrame) -> pd.DataFrame:
     Returns:
         Columns ``t, kind, label, dpd`` sorted by time.
     """
+    return _events_frame(_story_rows(trace))
+
+
+def _events_frame(rows: list[tuple[float, str, str, float]]) -> pd.DataFrame:
+    """Event rows as a table, columns ``t, kind, label, dpd``, sorted by time (rows at the
+    same time in their order in ``rows``)."""
+    out = pd.DataFrame(rows, columns=["t", "kind", "label", "dpd"])
+    return out.sort_values("t", kind="stable").reset_index(drop=True)
+
+
+def _story_rows(trace: pd.DataFrame) -> list[tuple[float, str, str, float]]:
+    """The rows of :func:`story_events`, in the order they are found."""
     t = trace["t"].to_numpy()
     dpd = trace["dpd"].to_numpy(float)
     rows: list[tuple[float, str, str, float]] = []
@@ -237,8 +255,7 @@ def story_events(trace: pd.DataFrame) -> pd.DataFrame:
     contacts = ~trace["event"].isin(ROUTINE_EVENTS).to_numpy()
     for i in np.flatnonzero(contacts):
         rows.append((t[i], "contact", str(trace["event"].iloc[i]).replace("_", " "), dpd[i]))
-    out = pd.DataFrame(rows, columns=["t", "kind", "label", "dpd"])
-    return out.sort_values("t", kind="stable").reset_index(drop=True)
+    return rows
 
 
 def deal_events(holding: dict | None, trace: pd.DataFrame) -> pd.DataFrame:
@@ -250,8 +267,14 @@ def deal_events(holding: dict | None, trace: pd.DataFrame) -> pd.DataFrame:
     longer touches the notes. Empty without a deal.
 
     Returns:
-        Columns ``t, kind, label, dpd`` as :func:`story_events`.
+        Columns ``t, kind, label, dpd`` as :func:`story_events` (in the order found).
     """
+    return pd.DataFrame(_deal_rows(holding, trace), columns=["t", "kind", "label", "dpd"])
+
+
+def _deal_rows(holding: dict | None, trace: pd.DataFrame
+               ) -> list[tuple[float, str, str, float]]:
+    """The rows of :func:`deal_events`."""
     rows: list[tuple[float, str, str, float]] = []
     if holding is not None:
         cutoff, share = holding["cutoff_month"], holding["cutoff_share"]
@@ -261,7 +284,7 @@ def deal_events(holding: dict | None, trace: pd.DataFrame) -> pd.DataFrame:
                     "sold to the securitisation vehicle")
             rows.append((float(cutoff), "deal cut-off", told, 0.0))
         rows += _deal_charge_off(holding)
-    return pd.DataFrame(rows, columns=["t", "kind", "label", "dpd"])
+    return rows
 
 
 def _deal_charge_off(holding: dict) -> list[tuple[float, str, str, float]]:
@@ -296,8 +319,6 @@ def stored_examples(folder: str, path: int) -> dict[str, list[int]]:
     Raises:
         StoryError: when the path is out of range.
     """
-    from sim.reference.trace import notable_borrowers
-
     cfg, seed = _replayed(json.loads((Path(folder) / MANIFEST).read_text()), path)
     return notable_borrowers(cfg, seed, int(path))
 
@@ -308,15 +329,11 @@ def stored_story(folder: str, path: int, borrower: int) -> tuple[pd.DataFrame, p
 
     ``folder`` must come from :meth:`dashboard.data.RunStore.folder` (a listed run).
     """
-    from sim.reference.trace import vehicle_holding
-
     manifest = json.loads((Path(folder) / MANIFEST).read_text())
     cfg, seed = _replayed(manifest, path)
     _check_borrower(cfg, borrower)
     # one path of the vectorised engine gives the vehicle's facts and the collectors' call
     # days the replay needs
     holding = vehicle_holding(cfg, seed, int(path), int(borrower))
-    trace = borrower_trace(manifest, path, borrower,
-                           None if holding is None else holding["call_days"])
-    events = pd.concat([story_events(trace), deal_events(holding, trace)])
-    return trace, events.sort_values("t", kind="stable").reset_index(drop=True)
+    trace = _trace(cfg, seed, path, borrower, None if holding is None else holding["call_days"])
+    return trace, _events_frame(_story_rows(trace) + _deal_rows(holding, trace))

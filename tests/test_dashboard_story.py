@@ -245,6 +245,19 @@ def test_the_story_lines_are_in_time_order_with_contacts_counted_in_words():
 
 
 
+def test_a_stored_story_is_the_replayed_trace_and_its_events_in_time_order(small_run):
+    """A run without a deal: the trace :func:`borrower_trace` replays and the story's own
+    events, with their float times; a borrower outside the book is refused."""
+    from dashboard.story import stored_story
+
+    trace, events = stored_story(str(small_run.path), 1, 3)
+    pd.testing.assert_frame_equal(trace, borrower_trace(small_run.manifest, path=1, borrower=3))
+    pd.testing.assert_frame_equal(events, story_events(trace))
+    assert events["t"].dtype == float and events["t"].is_monotonic_increasing
+    with pytest.raises(StoryError, match="not in this book"):
+        stored_story(str(small_run.path), 1, 10**7)
+
+
 def test_the_story_says_what_the_deal_held_of_the_account_and_when_its_loss_hit_the_pool():
     from dashboard.story import deal_events
 
