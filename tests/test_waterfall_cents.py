@@ -169,3 +169,18 @@ def test_a_pdl_deal_repays_its_notes_from_principal_in_fractions_of_a_cent(
         left = r.notes["balance_end"][0, -1].tolist()
     assert paid == pytest.approx([800.07, 200.01], abs=1e-9)
     assert lost == [0.0, 0.0] and left == [0.0, 0.0]
+
+
+def test_a_fraction_of_a_cent_is_carried_until_the_deal_winds_up() -> None:
+    """The kernel's floor and carry (collections, principal funds, defaults): whole cents
+    paid, the fraction left carried in the path's state, and released (0) on a wind-up; an
+    amount within the tolerance below a cent counts as that cent, with nothing carried."""
+    from sim.kernels.waterfall import _floor_carry
+
+    state = np.full((2, 3), -1.0)
+    assert _floor_carry(1234.75, state, 1, 2, False) == (1234.0, 0.75)
+    assert state[1, 2] == 0.75 and (state[0] == -1.0).all()
+    assert _floor_carry(1234.75, state, 1, 2, True) == (1234.0, 0.75)
+    assert state[1, 2] == 0.0  # released with the deal's end
+    assert _floor_carry(99.9999999999, state, 0, 0, False) == (100.0, 0.0)
+    assert state[0, 0] == 0.0

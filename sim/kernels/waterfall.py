@@ -348,8 +348,7 @@ def _open(t, opts, params, xs, terms_p, state_k, state_p, flags_p, union, notes_
         for p in range(n_paths):
             # the defaults' fractions of a cent add up to cents of debit (§5.11)
             raw = (xs[4][t, p] + state_p[Z_DEFAULT_CARRY, p]) if flags_p[0, p] else 0.0
-            defaults = _floor_cent(raw)
-            state_p[Z_DEFAULT_CARRY, p] = 0.0 if wind[p] else _max(raw - defaults, 0.0)
+            defaults = _floor_carry(raw, state_p, Z_DEFAULT_CARRY, p, wind[p])[0]
             _debit_pdl(t, p, defaults, state_k, notes_out, False)
             _eligible(p, opts[O_P2I], state_k, kscratch)
 
@@ -452,6 +451,17 @@ def _principal_amounts(opts, params, terms_p, state_p, scratch, bscratch):
             draw[p] = state_p[Z_RESERVE, p]
 
 
+@njit(cache=True, inline="always")
+def _floor_carry(raw, state_p, z, p, wind):
+    """``raw`` cents rounded down to a whole cent, the fraction of a cent left over carried
+    to the next period in ``state_p[z, p]`` (released, 0, when the deal winds up, ``wind``)
+    (§5.11). Returns the whole cents and the fraction left."""
+    cents = _floor_cent(raw)
+    left = _max(raw - cents, 0.0)
+    state_p[z, p] = 0.0 if wind else left
+    return cents, left
+
+
 @njit(cache=True)
 def _available(t, opts, params, xs, terms_p, act, state_p, deal_out, scratch, bscratch,
                kscratch):
@@ -474,10 +484,8 @@ def _available(t, opts, params, xs, terms_p, act, state_p, deal_out, scratch, bs
         principal = x_principal[t, p] if act[p] else 0.0
         raw = ((x_interest[t, p] + principal) + x_recoveries[t, p]) if act[p] else 0.0
         raw = raw + state_p[Z_CARRY, p]  # with the fraction of a cent brought forward
-        collections = _floor_cent(raw)
-        left = _max(raw - collections, 0.0)
+        collections, left = _floor_carry(raw, state_p, Z_CARRY, p, wind[p])
         carried[p] = left  # released to the residual holder when the deal ends (wind)
-        state_p[Z_CARRY, p] = 0.0 if wind[p] else left
         price = _floor_cent(pool_end[p]) if call[p] else 0.0
         sale = price
         if call[p] and opts[O_CALL_PAR]:  # at least the notes and the interest due on them
@@ -491,9 +499,8 @@ def _available(t, opts, params, xs, terms_p, act, state_p, deal_out, scratch, bs
         pf[p] = 0.0
         if pdl and not use_pa[p]:  # principal's fractions add up to cents of PF (§5.11)
             raw = principal + state_p[Z_PF_CARRY, p]
-            pf[p] = _floor_cent(raw)
-            state_p[Z_PF_CARRY, p] = _max(raw - pf[p], 0.0)
-        elif wind[p]:
+            pf[p] = _floor_carry(raw, state_p, Z_PF_CARRY, p, wind[p])[0]
+        elif wind[p]:  # a wind-up uses PA (``use_pa``): its carry is released here
             state_p[Z_PF_CARRY, p] = 0.0
         collected[p], drawn[p] = collections, reserve
     used[:] = 0.0
