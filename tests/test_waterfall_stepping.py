@@ -26,3 +26,22 @@ def test_stepping_agrees_with_the_arrays(deal, coll):
     for field, value in at_once.deal.items():
         np.testing.assert_array_equal(result.deal[field], value, err_msg=field)
     np.testing.assert_array_equal(result.outstanding, at_once.outstanding)
+
+
+def test_the_stepped_state_is_read_by_the_layouts_rows():
+    """`Waterfall.state` after a period: its reserve and the collections' fraction of a cent
+    carried (cents) are the period's reserve balance and ``rounding_carried``, in the
+    layout's rows of a block of ``N_PATH_STATE`` rows."""
+    from sim.config import read_yaml
+    from sim.kernels import waterfall_layout as lay
+
+    stepped = Waterfall(read_yaml("configs/deals/baitiao_2015.yaml"), 3, 2)
+    out = stepped.run_period({"pool_balance_begin": 1e6, "interest": 20000.004,
+                              "principal": 5e4, "recoveries": 100.0, "defaults": 3000.0,
+                              "delinquent_balance": 1e4})
+    state = stepped.state
+    assert state is not None and state.paths.shape == (lay.N_PATH_STATE, 2)
+    np.testing.assert_array_equal(state.reserve / 100.0, out["reserve_balance"])
+    np.testing.assert_allclose(state.paths[lay.Z_CARRY] / 100.0, out["rounding_carried"])
+    assert (out["rounding_carried"] > 0).all()
+    np.testing.assert_array_equal(state.unpaid_fees, 0.0)  # the fees were paid in full

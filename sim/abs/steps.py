@@ -204,14 +204,15 @@ class Terms:
 @dataclass
 class DealState:
     """What the vehicle carries from one period to the next; arrays end in the paths axis.
-    Money in cents: whole cents, but for the collections' fraction of a cent carried.
+    Money in cents: whole cents, but for the fractions of a cent carried.
 
     The compiled period updates three blocks in place; the attributes are views of them.
 
     Attributes:
         notes: Balance, shortfall and PDL, (3, notes, paths).
-        paths: Unpaid fees, unpaid swap, reserve and the collections' fraction of a cent
-            carried forward, (4, paths).
+        paths: Unpaid fees, unpaid swap, reserve, and the fractions of a cent carried
+            forward of the collections, the principal funds and the defaults, rows
+            ``lay.Z_FEES`` to ``lay.Z_DEFAULT_CARRY``, (``lay.N_PATH_STATE``, paths).
         flags: Active and ever breached, (2, paths), bool.
         balance: Note principal outstanding, (notes, paths).
         shortfall: Unpaid note interest carried forward, (notes, paths).
@@ -219,7 +220,6 @@ class DealState:
         unpaid_fees: Senior fees carried forward, (paths,).
         unpaid_swap: Swap payments owed by the vehicle carried forward, (paths,).
         reserve: Reserve account balance, (paths,).
-        rounding_carried: The collections' fraction of a cent carried into the next period.
         active: False once a clean-up call or the legal final period has ended the deal.
         ever_breached: True once any trigger has breached (ends the revolving period).
     """
@@ -244,10 +244,9 @@ class DealState:
     balance = property(lambda self: self.notes[0])
     shortfall = property(lambda self: self.notes[1])
     pdl = property(lambda self: self.notes[2])
-    unpaid_fees = property(lambda self: self.paths[0])
-    unpaid_swap = property(lambda self: self.paths[1])
-    reserve = property(lambda self: self.paths[2])
-    rounding_carried = property(lambda self: self.paths[3])
+    unpaid_fees = property(lambda self: self.paths[lay.Z_FEES])
+    unpaid_swap = property(lambda self: self.paths[lay.Z_SWAP])
+    reserve = property(lambda self: self.paths[lay.Z_RESERVE])
     active = property(lambda self: self.flags[0])
     ever_breached = property(lambda self: self.flags[1])
 

@@ -98,8 +98,10 @@ from sim.kernels.waterfall_layout import (
     T_POOL,
     Z_CARRY,
     Z_DEFAULT_CARRY,
+    Z_FEES,
     Z_PF_CARRY,
     Z_RESERVE,
+    Z_SWAP,
 )
 from sim.kernels.waterfall_steps import _floor_cent, _max, _min, run_step
 
@@ -132,8 +134,9 @@ def run_period(t, opts, params, xs, terms_k, terms_t, terms_p, monitor, state_k,
             (defaults less recoveries) (paths,); updated.
         state_k: Balance, interest shortfall and PDL per note, (3, notes, paths), whole cents,
             updated.
-        state_p: Unpaid fees, unpaid swap, reserve, the collections' sub-cent remainder
-            carried (``N_PATH_STATE``, paths), cents, updated.
+        state_p: Unpaid fees, unpaid swap, reserve, and the sub-cent remainders carried of
+            the collections, the principal funds and the defaults (rows ``Z_FEES`` to
+            ``Z_DEFAULT_CARRY``; ``N_PATH_STATE``, paths), cents, updated.
         flags_p: Active, ever breached, (2, paths), bool, updated.
         program: (verbs, notes per step (steps, notes + 1) with the count first, pro-rata
             states (steps, 3), last principal step, group states (groups, 3), group starts
@@ -591,8 +594,8 @@ def _end_deals(wind, state_k, state_p, act):
             for k in range(state_k.shape[1]):
                 state_k[1, k, p] = 0.0
                 state_k[2, k, p] = 0.0
-            state_p[0, p] = 0.0
-            state_p[1, p] = 0.0
+            state_p[Z_FEES, p] = 0.0
+            state_p[Z_SWAP, p] = 0.0
             act[p] = False
 
 

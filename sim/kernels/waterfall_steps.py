@@ -61,6 +61,9 @@ from sim.kernels.waterfall_layout import (
     V_REINVEST,
     V_RESERVE,
     V_SWAP,
+    Z_FEES,
+    Z_RESERVE,
+    Z_SWAP,
 )
 from sim.kernels.waterfall_layout import CENT_TOLERANCE as _TOL
 
@@ -167,7 +170,7 @@ def run_step(k, t, opts, params, x_capacity, terms_t, terms_p, state_k, state_p,
 @njit(cache=True)
 def _pay_senior(t, fees, pdl, state_p, deal_out, scratch, bscratch):
     """pay_fees (``fees``) or pay_swap on every path: this period's amount plus arrears."""
-    row = 0 if fees else 1
+    row = Z_FEES if fees else Z_SWAP
     for p in range(scratch.shape[1]):
         m = bscratch[B_MASK, p]
         current = scratch[S_FEE, p] if fees else _max(scratch[S_SWAP, p], 0.0)
@@ -341,5 +344,5 @@ def _fund_reserve(t, opts, params, terms_t, terms_p, state_k, state_p, flags_p, 
         scratch[S_CASH, p] = cash - fill
         if m:
             scratch[S_DRAW, p] = 0.0
-            state_p[2, p] = fill
+            state_p[Z_RESERVE, p] = fill
             deal_out[D_REQ, t, p], deal_out[D_RESERVE, t, p] = required[p], fill
