@@ -390,3 +390,25 @@ def test_a_sudden_expense_is_on_its_months_statement_in_both_engines_and_in_the_
     calm = with_overrides(RISKY, {"income": {"shocks": False}})
     quiet = pd.DataFrame(simulate_reference(calm, 1, 0, ids).trace)
     assert (quiet.loc[quiet["event"] == "statement", "expense"] == 0).all()
+
+
+@pytest.mark.parametrize("call", [True, False])
+def test_the_deal_ends_in_the_period_its_waterfall_winds_it_up(call):
+    """``vehicle_holding``'s ``ended_period`` is the period of the waterfall's clean-up call
+    or legal final period (from 1): active in it, not after it. Without a call the deal
+    runs to its legal final period, the horizon's last."""
+    from conftest import SMALL_DEAL
+
+    from sim.reference.trace import vehicle_holding
+
+    deal = {**SMALL_DEAL["deal"], **({} if call else {"clean_up_call": None})}
+    config = load_config(deep_merge(RISKY.model_dump(mode="json"), {
+        "book": {"initial_borrowers": 300, "new_borrowers_per_month": 10,
+                 "horizon_months": 30}, "deal": deal}))
+    flags = simulate_path(config, 5, 0).waterfall.deal
+    ended = vehicle_holding(config, 5, 0, 0)["ended_period"]
+    active = flags["active"][0].astype(bool)
+    assert ended is not None and active[ended - 1] and not active[ended:].any()
+    assert flags["call_exercised" if call else "legal_final"][0][ended - 1]
+    if not call:
+        assert ended == len(active) == 30 - deal["cutoff_month"]

@@ -217,8 +217,15 @@ def vehicle_holding(config: RunConfig, seed: int, path: int, borrower: int) -> d
     simulation.extra_processes.append(at_cutoff)
     result = simulation.run()
     simulation.release()
-    if result.pool is not None:
-        sold = np.flatnonzero(result.pool["sold"] > 0)
-        facts["ended_period"] = int(result.pool["period"][sold[0]]) if sold.size else None
+    if result.waterfall is not None:
+        facts["ended_period"] = _ended_period(result.waterfall.deal)
     facts["call_days"] = _call_days(result.trace)
     return facts
+
+
+def _ended_period(deal: dict[str, np.ndarray]) -> int | None:
+    """The period (from 1) in which path 0's deal wound up, by the waterfall's own flags:
+    its clean-up call or its legal final period, the flags that end it (``active`` false
+    from the next period); None when it was still running at the horizon."""
+    wound_up = np.flatnonzero(deal["call_exercised"][0] | deal["legal_final"][0])
+    return int(wound_up[0]) + 1 if wound_up.size else None
