@@ -53,6 +53,15 @@ def _check_weight(weight: str) -> None:
         raise ValueError(f"weight must be one of {', '.join(WEIGHTS)}; got {weight!r}")
 
 
+def _require(rolls: pd.DataFrame, weight: str, purpose: str) -> None:
+    """Raise ValueError, saying that a rerun gives ``purpose``, for a ``rolls`` table without
+    the column of ``weight`` (runs recorded before balance-weighted rolls have only
+    ``accounts``)."""
+    if weight not in rolls:
+        raise ValueError(f"this run's rolls table has no {weight!r} column; rerun it to get "
+                         f"{purpose}")
+
+
 def pooled_counts(rolls: pd.DataFrame, weight: str = "accounts",
                   by: tuple[str, ...] = ()) -> pd.DataFrame:
     """Accounts (or balance) moving between states, summed over paths and months.
@@ -72,9 +81,7 @@ def pooled_counts(rolls: pd.DataFrame, weight: str = "accounts",
             (runs recorded before balance-weighted rolls have only ``accounts``).
     """
     _check_weight(weight)
-    if weight not in rolls:
-        raise ValueError(f"this run's rolls table has no {weight!r} column; rerun it to get "
-                         f"roll rates by {weight}")
+    _require(rolls, weight, f"roll rates by {weight}")
     frame = rolls.assign(from_state=rolls["from_state"].astype(str),
                          to_state=rolls["to_state"].astype(str))
     frame = frame[frame["from_state"].isin(SOURCE_STATES)]
@@ -154,18 +161,24 @@ TRANSIENT = (*DELINQUENT, "re_aged")
 """States a balance at the horizon can still leave by a cure or a charge-off."""
 
 
-def _balance_counts(rolls: pd.DataFrame, paths: np.ndarray) -> np.ndarray:
+def _balance_counts(rolls: pd.DataFrame, paths: np.ndarray, start: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """(paths, from, to) balance moving between :data:`ROLL_STATES` in ``rolls``, for the
-    path ids ``paths`` in order."""
-    out = np.zeros((paths.size, len(ROLL_STATES), len(ROLL_STATES)))
+    path ids ``paths`` in order: in each path's window, the months from its ``start`` on,
+    and over the whole horizon."""
+    window = np.zeros((paths.size, len(ROLL_STATES), len(ROLL_STATES)))
+    whole = np.zeros_like(window)
     if rolls.empty:
-        return out
+        return window, whole
     p = np.searchsorted(paths, rolls["path"].to_numpy())
     codes = {s: k for k, s in enumerate(ROLL_STATES)}
     i = rolls["from_state"].astype(str).map(codes).to_numpy()
     j = rolls["to_state"].astype(str).map(codes).to_numpy()
-    np.add.at(out, (p, i, j), rolls["balance"].to_numpy(float))
-    return out
+    balance = rolls["balance"].to_numpy(float)
+    recent = rolls["month"].to_numpy() >= start[p]
+    np.add.at(window, (p[recent], i[recent], j[recent]), balance[recent])
+    np.add.at(whole, (p, i, j), balance)
+    return window, whole
 
 
 def charge_off_probabilities(rolls: pd.DataFrame, last_month: pd.Series,
@@ -197,16 +210,11 @@ def charge_off_probabilities(rolls: pd.DataFrame, last_month: pd.Series,
     """
     if months < 1:
         raise ValueError(f"months must be at least 1; got {months!r}")
-    if "balance" not in rolls:
-        raise ValueError("this run's rolls table has no 'balance' column; rerun it to get "
-                         "the charge-offs in the pipeline")
+    _require(rolls, "balance", "the charge-offs in the pipeline")
     paths = np.asarray(last_month.index, dtype=np.int64)
     order = np.argsort(paths)
     paths = paths[order]
-    start = last_month.to_numpy()[order] - months + 1
-    first = np.searchsorted(paths, rolls["path"].to_numpy())
-    recent = rolls["month"].to_numpy() >= start[first]
-    window, whole = _balance_counts(rolls[recent], paths), _balance_counts(rolls, paths)
+    window, whole = _balance_counts(rolls, paths, last_month.to_numpy()[order] - months + 1)
     counts = window.copy()
     for fallback in (whole, window.sum(axis=0, keepdims=True), whole.sum(axis=0, keepdims=True)):
         empty = counts.sum(axis=2) <= 0

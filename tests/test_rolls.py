@@ -157,3 +157,18 @@ def test_a_state_that_is_never_absorbed_has_probability_zero():
         ("dpd_31_60", "dpd_31_60", 30.0)]))
     a = charge_off_probabilities(rolls, pd.Series({0: 5})).loc[0]
     assert a["dpd_1_30"] == pytest.approx(0.5) and a["dpd_31_60"] == 0.0
+
+
+def test_a_rolls_table_without_balance_says_what_a_rerun_gives():
+    """Runs recorded before balance-weighted rolls: balance roll rates and the pipeline each
+    say what rerunning the run would give."""
+    from sim.rolls import charge_off_probabilities, pooled_counts
+
+    rolls = pd.DataFrame(_chain(0, 5, [("dpd_1_30", "current", 1.0)])).drop(columns="balance")
+    with pytest.raises(ValueError, match="no 'balance' column; rerun it to get roll rates by "
+                                         "balance"):
+        pooled_counts(rolls, "balance")
+    with pytest.raises(ValueError, match="no 'balance' column; rerun it to get the charge-offs "
+                                         "in the pipeline"):
+        charge_off_probabilities(rolls, pd.Series({0: 5}))
+    assert pooled_counts(rolls).loc["dpd_1_30", "current"] == 1.0
