@@ -101,11 +101,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = resolve_config(args.config)
     # read once (a file's warnings are said once), --deal and --set validated after both;
     # the manifest records what they changed from the file
-    given = load_config(configure(config, args.deal, args.set))
+    read = load_config(config)
+    given = load_config(configure(read, args.deal, args.set))
     if args.set:
         from sim.settings import unscaled_collectors
 
-        _warn(unscaled_collectors(load_config(config), given, args.set))
+        _warn(unscaled_collectors(read, given, args.set))
     if not args.quiet:
         _say_estimate(given, args)
     result = None
@@ -561,11 +562,12 @@ def cmd_run_set(args: argparse.Namespace) -> int:
     files = [resolve_config(c) for c in args.configs]
     # the same deal and changes for every policy (a smaller book, a longer horizon...); each
     # read once, and its manifest records what they changed from its file
-    configs = [load_config(configure(f, args.deal, args.set)) for f in files]
+    read = [load_config(f) for f in files]
+    configs = [load_config(configure(r, args.deal, args.set)) for r in read]
     if args.set:  # said once, of the first config, as every policy is changed alike
         from sim.settings import unscaled_collectors
 
-        _warn(unscaled_collectors(load_config(files[0]), configs[0], args.set))
+        _warn(unscaled_collectors(read[0], configs[0], args.set))
     repeated = repeated_policies(configs, args.configs)
     if repeated:  # as compare warns of two runs of one config, before the runs
         err_console.print("[bold yellow]warning:[/] " + escape(repeated), highlight=False)

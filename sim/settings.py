@@ -293,11 +293,12 @@ def deal_section(deal: str) -> dict | None:
     return None if deal == "none" else _read_deal(deal)
 
 
-def configure(config: str | Path, deal: str | None = None,
+def configure(config: str | Path | RunConfig, deal: str | None = None,
               settings: list[str] | None = None) -> str | Path | RunConfig:
     """``creditsim run CONFIG --deal DEAL --set KEY=VALUE ...``: the config file (or shipped
-    config) ``config`` with its deal replaced by :func:`deal_section` of ``deal`` (when
-    given), then ``settings`` applied (:func:`apply_settings`), validated once at the end:
+    config, or the config already read from it) ``config`` with its deal replaced by
+    :func:`deal_section` of ``deal`` (when given), then ``settings`` applied
+    (:func:`apply_settings`), validated once at the end:
     a setting may make the config fit the deal (``--set book.horizon_months=72`` for a deal
     that needs a longer horizon). ``config`` unchanged when neither is given.
 

@@ -654,3 +654,38 @@ def test_a_configs_warning_is_said_once_per_command(tmp_path, capsys):
     for _ in range(2):
         assert main(["run", str(config), "--paths", "1", "--out", str(tmp_path / "runs")]) == 0
         assert flat(capsys.readouterr().err).count("spending.plan_mix replaces") == 1
+
+
+class _Noted(Exception):
+    """Raised in place of the collectors' note, to stop a command before its runs."""
+
+
+@pytest.mark.parametrize("command", ["run", "run-set"])
+def test_a_config_file_is_read_once_for_the_run_and_the_collectors_note(command, tiny_yaml,
+                                                                        monkeypatch):
+    """``--set``: the config read from the file is the one the collectors' note compares
+    the changed book with; the file is not read again for it."""
+    import sim.config
+    import sim.settings
+
+    read = sim.config.load_config
+    files: list[str] = []
+    noted: list = []
+
+    def reading(source):  # noqa: ANN001, ANN202
+        if isinstance(source, str | Path):
+            files.append(str(source))
+        return read(source)
+
+    def note(base, given, settings):  # noqa: ANN001, ANN202
+        noted.append((base, given))
+        raise _Noted
+
+    monkeypatch.setattr(sim.config, "load_config", reading)
+    monkeypatch.setattr(sim.settings, "unscaled_collectors", note)
+    configs = [str(tiny_yaml)] * (2 if command == "run-set" else 1)
+    with pytest.raises(_Noted):
+        main([command, *configs, "--set", "book.initial_borrowers=30", "--quiet"])
+    assert files == configs  # each given file read once
+    (base, given), = noted
+    assert (base.book.initial_borrowers, given.book.initial_borrowers) == (40, 30)
