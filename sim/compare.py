@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -120,6 +120,28 @@ def shorten_keys(keys: Sequence[str], limit: int = 6) -> str:
     keys = list(keys)
     shown = ", ".join(keys[:limit])
     return shown + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
+
+
+def left_out_note(metrics: Sequence[str], paths: dict[str, pd.DataFrame]) -> str:
+    """What a comparison of the runs' ``paths`` tables (by label) leaves out of their
+    metrics (:func:`sim.metrics.comparison_metrics`) because some runs lack it, which runs
+    and why; "" when nothing is left out."""
+    from sim.metrics import comparison_metrics, is_note_loss
+
+    left_out = [m for m in dict.fromkeys(m for t in paths.values()
+                                         for m in comparison_metrics(t)) if m not in metrics]
+    if not left_out:
+        return ""
+    lacking = {name: t for name, t in paths.items() if any(m not in t for m in left_out)}
+    if not all(is_note_loss(m) for m in left_out):
+        why = "recorded in some runs only"
+    elif not any(is_note_loss(c) for t in lacking.values() for c in t.columns):
+        why = "a run without a deal has no note losses"
+    elif all(m.startswith("note_pv_loss_") for m in left_out):
+        why = "a run stored before the PV loss was recorded has only the principal losses"
+    else:
+        why = "recorded in some runs only"
+    return f"{shorten_keys(left_out)} left out: not in {', '.join(lacking)} ({why})"
 
 
 def check_pairing(manifest_a: dict, manifest_b: dict, paths_a: pd.DataFrame,
@@ -336,10 +358,14 @@ def compare_runs(manifest_a: dict, paths_a: pd.DataFrame, manifest_b: dict,
                  paths_b: pd.DataFrame, level: float = 0.95
                  ) -> tuple[pd.DataFrame, Pairing]:
     """:func:`paired_comparison` of two stored runs on :func:`comparison_metrics`,
-    paired only when :func:`check_pairing` finds nothing that breaks the pairing."""
+    paired only when :func:`check_pairing` finds nothing that breaks the pairing; the
+    pairing's notes name the metrics one run lacks (:func:`left_out_note`)."""
     from sim.metrics import comparison_metrics
 
     pairing = check_pairing(manifest_a, manifest_b, paths_a, paths_b)
-    table = paired_comparison(paths_a, paths_b, comparison_metrics(paths_a, paths_b),
-                              level=level, paired=pairing.paired)
+    metrics = comparison_metrics(paths_a, paths_b)
+    note = left_out_note(metrics, {"A": paths_a, "B": paths_b})
+    if note:
+        pairing = replace(pairing, notes=(*pairing.notes, note))
+    table = paired_comparison(paths_a, paths_b, metrics, level=level, paired=pairing.paired)
     return table, pairing

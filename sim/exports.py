@@ -113,12 +113,13 @@ class Export:
 def metric_kind(metric: str) -> str:
     """The kind of a per-path measure's values: as the run store declares its ``paths``
     table (:data:`sim.tables.PATHS`, whence :data:`sim.metrics.AMOUNT_METRICS`); a note's
-    loss, and any measure the table does not declare, is a fraction."""
+    losses (principal and present value), and any measure the table does not declare, are
+    fractions."""
     from sim.tables import PATHS
 
     try:
         return UNIT_KINDS[PATHS.unit(metric)]
-    except KeyError:  # note_loss_<note>: a share of the note's balance
+    except KeyError:  # note_loss_<note>, note_pv_loss_<note>: shares of the note's balance
         return "ratio"
 
 

@@ -33,6 +33,7 @@ from sim.compare import (
     config_changes,
     config_differences,
     control_false_discoveries,
+    left_out_note,
     paired_comparison,
     paired_test,
     shorten_keys,
@@ -245,15 +246,8 @@ def interaction_runs(manifests: Sequence[dict], paths: Sequence[pd.DataFrame],
 
     design = check_design(manifests, paths)
     metrics = comparison_metrics(*paths)
-    left_out = [m for m in dict.fromkeys(m for t in paths for m in comparison_metrics(t))
-                if m not in metrics]
-    if left_out:
-        without = [name for name, t in zip(RUNS, paths, strict=True)
-                   if any(m not in t for m in left_out)]
-        why = ("a run without a deal has no note losses" if all(
-            m.startswith("note_loss_") for m in left_out) else "recorded in some runs only")
-        design = replace(design, notes=(*design.notes, (
-            f"{shorten_keys(left_out)} left out: not in {', '.join(without)} ({why})")))
+    note = left_out_note(metrics, dict(zip(RUNS, paths, strict=True)))
+    if note:
+        design = replace(design, notes=(*design.notes, note))
     table = interaction_estimate(paths, metrics, level=level)
     return table, design
-

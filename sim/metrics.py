@@ -36,6 +36,15 @@ Per-path measures (sums over the horizon):
 * ``reaged_redefault_rate_30`` / ``_60`` = share of re-aged accounts 31+ / 61+ days past
   due or charged off within 12 months of their re-age, among those whose 12 months ended
   within the horizon (NaN when none did; :func:`sim.rolls.redefault_rates`)
+
+A run with a deal adds two losses per note, each a fraction of the note's original balance
+(:func:`sim.securitisation.note_loss_columns`):
+
+* ``note_loss_<note>`` = principal written down / original balance (nominal)
+* ``note_pv_loss_<note>`` = the interest and principal the note was promised and did not
+  receive, in present value at its promised rate, / original balance (the loss rating
+  agencies measure, :func:`sim.abs.loss.pv_loss`): it counts interest left unpaid and
+  interest paid late, and a late writedown less than an early one
 """
 
 from __future__ import annotations
@@ -51,6 +60,7 @@ from sim.delinquency import BUCKETS, ROLL_STATES
 from sim.engine import PathResult
 from sim.recorder import MONTHLY, VINTAGES, money_columns, to_currency
 from sim.rolls import pipeline_charge_offs, redefault_rates, roll_matrix, vintage_rates
+from sim.securitisation import NOTE_LOSS_COLUMNS
 from sim.tables import PATHS
 from sim.wording import paths_text
 
@@ -74,8 +84,13 @@ BETTER: dict[str, int] = {
 """Which way each per-path measure is better for the lender: -1 lower is better (losses,
 costs, re-defaults), +1 higher is better (recoveries, kept promises, the early-warning
 model's AUC), 0 neither (a share of borrowers called or enrolled describes the policy; it
-is not good or bad in itself). Tranche losses (``note_loss_<note>``) are lower-better;
-a measure not listed has no direction (:func:`better_direction`)."""
+is not good or bad in itself). Tranche losses (``note_loss_<note>``, ``note_pv_loss_<note>``:
+:data:`NOTE_LOSS_PREFIXES`) are lower-better; a measure not listed has no direction
+(:func:`better_direction`)."""
+NOTE_LOSS_PREFIXES = tuple(NOTE_LOSS_COLUMNS.values())
+"""Prefixes of the per-path note losses of a run with a deal: the principal loss
+(``note_loss_``) and the present-value loss (``note_pv_loss_``), each followed by the note's
+name; both are fractions of the note's original balance, lower-better."""
 AMOUNT_METRICS = frozenset(c for c, unit in PATHS.columns if unit == "currency")
 """The per-path measures in currency units, as the run store declares the ``paths`` table
 (:data:`sim.tables.PATHS`); every other measure is a rate or share (:func:`format_metric`)."""
@@ -187,10 +202,16 @@ def amounts_note(metrics: Iterable[str]) -> str:
             "(mean and interval across paths)")
 
 
+def is_note_loss(metric: str) -> bool:
+    """Whether ``metric`` is a note's per-path loss (:data:`NOTE_LOSS_PREFIXES`)."""
+    return metric.startswith(NOTE_LOSS_PREFIXES)
+
+
 def better_direction(metric: str) -> int:
     """-1 when a lower value of ``metric`` is better, +1 when a higher one is, 0 when
-    neither (:data:`BETTER`; ``note_loss_<note>`` is -1; an unknown name is 0)."""
-    if metric.startswith("note_loss_"):
+    neither (:data:`BETTER`; a note's loss, ``note_loss_<note>`` or ``note_pv_loss_<note>``,
+    is -1; an unknown name is 0)."""
+    if is_note_loss(metric):
         return -1
     return BETTER.get(metric, 0)
 
@@ -208,11 +229,13 @@ def verdict(metric: str, difference: float) -> str:
 
 def comparison_metrics(paths_a: pd.DataFrame, *others: pd.DataFrame) -> tuple[str, ...]:
     """The metric set of every comparison (CLI ``compare``, ``run-set``, dashboard, the
-    difference in differences of four runs): :data:`KEY_METRICS` and each tranche's loss
-    (``note_loss_<note>``) in every run given."""
+    difference in differences of four runs): :data:`KEY_METRICS` and each tranche's losses
+    (``note_loss_<note>``, then ``note_pv_loss_<note>``, in ``paths_a``'s order) in every run
+    given. A run stored before the PV loss was recorded has no ``note_pv_loss_`` columns, so a
+    comparison with it leaves them out."""
     tables = (paths_a, *others)
     notes = tuple(c for c in paths_a.columns
-                  if c.startswith("note_loss_") and all(c in t for t in tables))
+                  if is_note_loss(c) and all(c in t for t in tables))
     key = tuple(m for m in KEY_METRICS
                 if m not in OPTIONAL_METRICS or all(m in t for t in tables))
     return key + notes

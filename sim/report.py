@@ -27,7 +27,8 @@ def complete_paths(run) -> str | None:  # noqa: ANN001 - a sim.store.Run
     stored (a manifest that names no ``paths`` table).
 
     The per-path measures are :func:`sim.metrics.path_table` of the portfolio table, with each
-    note's loss (:func:`sim.securitisation.note_loss_columns`) when the run has a deal, as
+    note's principal and PV losses (:func:`sim.securitisation.note_loss_columns`) when the run
+    has a deal, as
     ``creditsim run`` stores them; per-path facts that only the simulation knew (for
     instance the early-warning model's AUC) cannot be rebuilt and are left out.
 

@@ -28,6 +28,10 @@ from sim.abs import (
 )
 from sim.engine import PathResult
 
+NOTE_LOSS_COLUMNS = {"loss_pct": "note_loss_", "pv_loss_pct": "note_pv_loss_"}
+"""The ``note_metrics`` column behind each per-path note loss of the ``paths`` table, and the
+prefix its ``<prefix><note>`` columns take (:func:`note_loss_columns`)."""
+
 
 def abs_tables(results: list[PathResult], deal: Deal | None = None) -> dict[str, pd.DataFrame]:
     """The vehicle's tables for a run's paths, or an empty dict when the run has no deal.
@@ -57,8 +61,18 @@ def abs_tables(results: list[PathResult], deal: Deal | None = None) -> dict[str,
 
 
 def note_loss_columns(metrics: pd.DataFrame) -> pd.DataFrame:
-    """Per path, one ``note_loss_<note>`` column (principal loss as a share of the note)."""
-    wide = metrics.pivot(index="path", columns="note", values="loss_pct")
-    wide = wide[list(pd.unique(metrics["note"]))]
-    wide.columns = [f"note_loss_{c}" for c in wide.columns]
-    return wide.reset_index()
+    """Per path, each note's two losses as shares of its original balance: ``note_loss_<note>``
+    (the principal written down, nominal: ``loss_pct``) for every note, then
+    ``note_pv_loss_<note>`` (the interest and principal promised and not received, in present
+    value at the note's promised rate: ``pv_loss_pct``, :func:`sim.abs.loss.pv_loss`) for
+    every note. The PV columns are left out when ``metrics`` does not record the PV loss (a
+    run stored before it, or whose notes table has no coupon: NaN on every row)."""
+    order = list(pd.unique(metrics["note"]))
+    frames = []
+    for column, prefix in NOTE_LOSS_COLUMNS.items():
+        if column not in metrics or not metrics[column].notna().any():
+            continue
+        wide = metrics.pivot(index="path", columns="note", values=column)[order]
+        wide.columns = [f"{prefix}{c}" for c in wide.columns]
+        frames.append(wide)
+    return pd.concat(frames, axis=1).reset_index()

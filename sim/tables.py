@@ -154,7 +154,11 @@ PATHS = Table("paths", "path", (
     *_cols("count", "hardship_enrolments"),
 ), required=("path", "cumulative_charge_off_rate", "net_loss_rate", "recovery_rate",
              "annualised_charge_off_rate", "borrower_default_rate", "peak_dpd30_rate"))
-"""Runs with a deal add ``note_loss_<note>`` (fraction of the note's balance) per note."""
+"""Runs with a deal add, per note, ``note_loss_<note>`` (the principal written down) and
+``note_pv_loss_<note>`` (the interest and principal promised and not received, in present
+value at the note's promised rate), each a fraction of the note's original balance
+(:func:`sim.securitisation.note_loss_columns`; runs stored before the PV loss lack the
+second)."""
 VINTAGES = Table("vintages", "(path, cohort, month)", (
     *_cols("id", "path"), *_cols("month", "cohort", "month"), *_cols("count", "cohort_size"),
     *_cols("currency", "purchases", "charge_offs"), *_cols("count", "months_on_book"),

@@ -253,3 +253,24 @@ def test_p_value_is_the_intervals_test_and_the_cell_says_alone():
     assert significance_text(False, True, 0.0312, 25) == "no (p 0.031 alone)"
     assert significance_text(False, False, 0.4, 25) == "no"
     assert significance_text(None, None, 0.01, 2) == "n/a (n=2)"
+
+
+def test_a_comparison_with_a_run_stored_before_the_pv_loss_says_what_it_leaves_out():
+    from sim.compare import compare_runs
+    from sim.metrics import KEY_METRICS
+
+    def paths(pv: bool) -> pd.DataFrame:
+        table = pd.DataFrame({m: np.linspace(0.01, 0.02, 4) for m in KEY_METRICS})
+        table["note_loss_junior"] = 0.01
+        if pv:
+            table["note_pv_loss_junior"] = 0.012
+        return table.assign(path=range(4))
+
+    manifest = {"seed": 1, "config": {}}
+    result, pairing = compare_runs(manifest, paths(True), manifest, paths(False))
+    assert "note_loss_junior" in set(result["metric"])
+    assert "note_pv_loss_junior" not in set(result["metric"])
+    assert pairing.notes[-1] == ("note_pv_loss_junior left out: not in B (a run stored before "
+                                 "the PV loss was recorded has only the principal losses)")
+    _, both = compare_runs(manifest, paths(True), manifest, paths(True))
+    assert not any("left out" in n for n in both.notes)

@@ -10,7 +10,7 @@ import pytest
 from dashboard.figures import compare as figs
 from dashboard.pages.compare import _warnings
 from sim.compare import compare_runs
-from sim.metrics import KEY_METRICS
+from sim.metrics import KEY_METRICS, verdict
 
 
 def _paths(n: int, shift: float = 0.0, cost: float = 671_100.0) -> pd.DataFrame:
@@ -36,6 +36,18 @@ def test_table_has_tranche_losses_and_one_number_format():
     junior = rows[figs.metric_label("note_loss_junior")]
     assert (junior["A"], junior["B"], junior["difference"]) == ("2.000%", "2.100%", "+0.100 pp")
     assert pairing.paired and "(paired)" in figs.comparison_columns(pairing)[5]["name"]
+
+
+def test_the_pv_loss_of_a_note_is_a_row_beside_its_principal_loss():
+    a, b = _paths(25), _paths(25, 0.001)
+    a["note_pv_loss_junior"], b["note_pv_loss_junior"] = 0.0210, 0.0205
+    result, _ = compare_runs(_manifest(), a, _manifest(), b)
+    labels = [r["metric"] for r in figs.comparison_rows(result)]
+    assert labels[-3:] == ["Note loss senior", "Note loss junior", "Note PV loss junior"]
+    pv = figs.comparison_rows(result)[-1]
+    assert (pv["A"], pv["B"], pv["difference"]) == ("2.100%", "2.050%", "-0.050 pp")
+    assert figs.is_rate("note_pv_loss_junior")
+    assert verdict("note_pv_loss_junior", float(result["difference"].iloc[-1])) == "better"
 
 
 def test_unpaired_runs_say_so_on_the_table():

@@ -268,9 +268,11 @@ def test_the_workbook_formats_each_row_by_its_unit():
 
 def test_every_per_path_measure_has_a_unit():
     assert {m: metric_kind(m) for m in ("net_loss_rate", "collection_cost", "net_recovery",
-                                        "human_contact_share", "note_loss_senior")} == {
+                                        "human_contact_share", "note_loss_senior",
+                                        "note_pv_loss_senior")} == {
         "net_loss_rate": "ratio", "collection_cost": "money", "net_recovery": "money",
-        "human_contact_share": "ratio", "note_loss_senior": "ratio"}
+        "human_contact_share": "ratio", "note_loss_senior": "ratio",
+        "note_pv_loss_senior": "ratio"}
     assert {metric_kind(m) for m in KEY_METRICS} == {"ratio", "money"}
 
 

@@ -184,3 +184,22 @@ def test_metrics_some_runs_lack_are_named_as_left_out():
     assert "note_loss_senior" not in set(result["metric"])
     assert design.notes[-1] == ("note_loss_senior left out: not in B2 (a run without a deal "
                                 "has no note losses)")
+
+
+def test_pv_losses_a_run_stored_before_them_lacks_are_named_as_left_out():
+    from sim.interaction import interaction_runs
+    from sim.metrics import KEY_METRICS
+
+    rng = np.random.default_rng(1)
+    def paths(pv: bool) -> pd.DataFrame:
+        table = pd.DataFrame({m: rng.random(4) for m in KEY_METRICS})
+        table["note_loss_senior"] = 0.0
+        if pv:
+            table["note_pv_loss_senior"] = 0.0
+        return table.assign(path=range(4))
+    tables = [paths(False), paths(True), paths(True), paths(True)]
+    result, design = interaction_runs(_four(), tables)
+    assert "note_loss_senior" in set(result["metric"])
+    assert "note_pv_loss_senior" not in set(result["metric"])
+    assert design.notes[-1] == ("note_pv_loss_senior left out: not in A1 (a run stored before "
+                                "the PV loss was recorded has only the principal losses)")

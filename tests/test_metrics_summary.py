@@ -105,6 +105,8 @@ def test_every_key_metric_says_which_way_is_better():
     assert better_direction("net_loss_rate") == -1 and better_direction("recovery_rate") == 1
     assert better_direction("human_contact_share") == 0
     assert better_direction("note_loss_junior") == -1
+    assert better_direction("note_pv_loss_junior") == -1
+    assert verdict("note_pv_loss_junior", 0.001) == "worse"
     assert better_direction("no_such_metric") == 0
     assert verdict("loss_after_costs_rate", -0.001) == "better"
     assert verdict("recovery_rate", -0.01) == "worse"  # a fall in recoveries is worse
@@ -120,6 +122,16 @@ def test_comparison_metrics_add_the_tranche_losses_both_runs_have():
     b = pd.DataFrame(columns=["path", "note_loss_A"])
     metrics = comparison_metrics(a, b)
     assert metrics[-1] == "note_loss_A" and "note_loss_B" not in metrics
+
+
+def test_comparison_metrics_add_the_pv_losses_after_the_principal_losses():
+    columns = ["path", "note_loss_A", "note_loss_B", "note_pv_loss_A", "note_pv_loss_B"]
+    a = pd.DataFrame(columns=columns)
+    assert comparison_metrics(a, a)[-4:] == tuple(columns[1:])
+    # a run stored before the PV loss has only the principal losses: the PV ones are left out
+    old = pd.DataFrame(columns=columns[:3])
+    assert comparison_metrics(a, old)[-2:] == ("note_loss_A", "note_loss_B")
+    assert not any(m.startswith("note_pv_loss_") for m in comparison_metrics(a, old))
 
 
 def _book(months: int, dpd30: list[float]) -> pd.DataFrame:

@@ -24,13 +24,19 @@ from hypothesis import strategies as st
 
 import sim
 import sim.cli
-from sim.abs import result_to_frame, steps_to_frame, triggers_to_frame, waterfall_arrays
+from sim.abs import (
+    note_metrics,
+    result_to_frame,
+    steps_to_frame,
+    triggers_to_frame,
+    waterfall_arrays,
+)
 from sim.agents.spv import BookAtMonthEnd
 from sim.cli import main
 from sim.config import ConfigError, RunConfig, deep_merge, load_config
 from sim.engine import PathSimulation
 from sim.ledger import DAYS_PER_MONTH
-from sim.securitisation import abs_tables
+from sim.securitisation import abs_tables, note_loss_columns
 from sim.store import Run
 
 SEED = 11
@@ -485,6 +491,45 @@ def test_senior_writedowns_come_only_after_the_junior_notes_are_wiped_out():
     hit = loss.senior > 0
     assert (loss.loc[hit, ["mezzanine", "junior"]] == 1.0).all().all()  # sequential: no principal
     assert (loss.senior <= loss.mezzanine).all() and (loss.mezzanine <= loss.junior).all()
+
+
+LATE = {"notes": [{"name": "A", "balance": 90_000.0, "coupon": 0.0},
+                  {"name": "B", "balance": 10_000.0, "coupon": 0.12}],
+        "legal_final_period": 2}
+"""A junior note at 12 % (100.00 a month on 10,000) over two periods."""
+
+
+def test_interest_paid_a_month_late_is_a_pv_loss_and_no_principal_loss():
+    # Period 1 collects nothing, so B's 100.00 of interest goes unpaid; period 2 collects
+    # everything and pays it with period 2's, without interest on the late 100.00. B gets
+    # 10,200 in month 2 for the 100 in month 1 and 10,100 in month 2 it was promised: at
+    # 1 % a month its PV loss is 1 - 10,200 / 1.01^2 / 10,000 = 1 / 10,201; nothing is
+    # written down. A (no coupon) is repaid on time.
+    coll = {"pool_balance_begin": [[100_000.0, 100_000.0]], "interest": [[0.0, 2_000.0]],
+            "principal": [[0.0, 100_000.0]], "recoveries": [[0.0, 0.0]],
+            "defaults": [[0.0, 0.0]]}
+    metrics = note_metrics(waterfall_arrays(LATE, coll))
+    wide = note_loss_columns(metrics)
+    assert list(wide.columns) == ["path", "note_loss_A", "note_loss_B", "note_pv_loss_A",
+                                  "note_pv_loss_B"]
+    row = wide.iloc[0]
+    assert row["note_loss_A"] == row["note_loss_B"] == row["note_pv_loss_A"] == 0.0
+    assert row["note_pv_loss_B"] == pytest.approx(1 / 10_201, rel=1e-9)
+    # a note summary stored before the PV loss (or without coupons) gives the principal loss
+    old = note_loss_columns(metrics.drop(columns="pv_loss_pct"))
+    assert list(old.columns) == ["path", "note_loss_A", "note_loss_B"]
+    nan = note_loss_columns(metrics.assign(pv_loss_pct=np.nan))
+    assert list(nan.columns) == ["path", "note_loss_A", "note_loss_B"]
+
+
+def test_the_paths_table_carries_both_losses_of_every_note(deal_run):
+    metrics = deal_run["note_metrics"]
+    paths = deal_run.paths.set_index("path")
+    for note in pd.unique(metrics["note"]):
+        mine = metrics[metrics["note"] == note].set_index("path")
+        assert paths[f"note_loss_{note}"].equals(mine["loss_pct"].rename(f"note_loss_{note}"))
+        assert paths[f"note_pv_loss_{note}"].equals(
+            mine["pv_loss_pct"].rename(f"note_pv_loss_{note}"))
 
 
 # -- 9. config errors --

@@ -11,7 +11,7 @@ from dashboard import theme
 from dashboard.aggregate.portfolio import SERIES
 from dashboard.figures.common import add_fan, empty_figure, new_figure
 from sim.compare import Pairing, false_discovery_note, significance_text
-from sim.metrics import amounts_note, format_metric, verdict
+from sim.metrics import amounts_note, format_metric, is_note_loss, verdict
 
 METRIC_LABELS = {
     "cumulative_charge_off_rate": "Cumulative charge-off rate",
@@ -25,13 +25,16 @@ METRIC_LABELS = {
 
 
 def metric_label(metric: str) -> str:
-    """Display name of a per-path metric (``net_loss_rate`` → ``Net loss rate``)."""
+    """Display name of a per-path metric (``net_loss_rate`` → ``Net loss rate``,
+    ``note_pv_loss_senior`` → ``Note PV loss senior``)."""
+    if metric.startswith("note_pv_loss_"):
+        return f"Note PV loss {metric.removeprefix('note_pv_loss_')}"
     return METRIC_LABELS.get(metric, metric.replace("_", " ").capitalize())
 
 
 def is_rate(metric: str) -> bool:
     """Whether a per-path metric is a fraction (shown in %) rather than an amount."""
-    return metric.endswith(("_rate", "_share", "_ratio")) or metric.startswith("note_loss_")
+    return metric.endswith(("_rate", "_share", "_ratio")) or is_note_loss(metric)
 
 
 def _fmt(metric: str, value: float, signed: bool = False) -> str:
