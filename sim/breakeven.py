@@ -1,4 +1,5 @@
-"""Breakevens: the smallest stress at which each note first loses principal.
+"""Breakevens: the smallest stress at which each note first loses principal (or, by choice, in
+present value).
 
 Rating agencies size a note's protection by the multiple of the pool's base-case defaults it
 survives (an Aaa note typically 4 to 5 times, a Baa note about 2 times), applied as a scaled
@@ -36,9 +37,18 @@ with no defaults at all). The shock is additive: no stress is +0 points (no rise
 unemployment; the search sets the peak rise, so the config's own shock, if it has one, is
 replaced, not added to).
 
+A note loses, by the loss measure searched (`LOSS_MEASURES`), when its principal written down
+is above one cent (``principal``, the default), or when its present-value loss is
+(``pv``: the interest and principal it was promised and did not receive, discounted at its
+promised rate, `sim.abs.loss`; unpaid or late interest counts): exactly where the run's
+``loss_pct`` or ``pv_loss_pct`` (`sim.abs.note_metrics`) would be above 0
+(`sim.abs.metrics.loss_amounts`). At any stress a note that loses principal loses in present
+value too, so its PV breakeven is at most its principal breakeven (to the search's
+tolerance), and smaller where interest falls short, or comes late, before any writedown.
+
 For each path and note the stress is scanned on a coarse grid (which always holds the
-unstressed point) and the first bracket in which the note starts to lose (writedown above one
-cent) is narrowed down by a bracketing root finder on the note's writedown minus one cent:
+unstressed point) and the first bracket in which the note starts to lose (its loss above one
+cent) is narrowed down by a bracketing root finder on the note's loss minus one cent:
 `scipy.optimize.elementwise.find_root` (Chandrupatla's method, vectorised over paths and
 notes) for the multiple, `scipy.optimize.brentq` for the shock. The result per path is a
 breakeven (0: the note loses even at 0; infinite: no loss up to the largest stress searched),
@@ -68,7 +78,7 @@ from threadpoolctl import threadpool_limits
 
 from sim import exports
 from sim.abs import Deal, Waterfall, WaterfallResult
-from sim.abs.metrics import LOSS_EPSILON
+from sim.abs.metrics import LOSS_EPSILON, LOSS_MEASURES, loss_amounts
 from sim.config import SCENARIOS, RunConfig, with_overrides
 from sim.engine import PathResult, simulate_path
 from sim.exports import Column, Export
@@ -77,6 +87,7 @@ from sim.montecarlo import run_paths
 from sim.scenarios import apply_scenario
 
 __all__ = [
+    "LOSS_MEASURES",
     "MULTIPLE_GRID",
     "SHOCK_GRID",
     "UNSTRESSED",
@@ -122,7 +133,8 @@ class Search:
     """One stress searched on every path and note; each array has shape (paths, notes).
 
     Attributes:
-        breakeven: The smallest stress at which the note first loses principal (the first
+        breakeven: The smallest stress at which the note first loses (by the loss measure
+            searched: principal, or in present value; the first
             grid bracket in which it loses, narrowed to the search's tolerance; the losing
             end is reported): 0 where it loses at the grid's first point (0), ``inf`` where it
             loses at no point of the grid.
@@ -179,7 +191,7 @@ def first_loss(excess: Callable[[np.ndarray, np.ndarray], np.ndarray], lo: np.nd
                hi: np.ndarray, rows: np.ndarray, tol: float) -> np.ndarray:
     """Per row, a stress within ``tol`` above a crossing of ``excess`` in ``(lo, hi]``.
 
-    ``excess(stress, rows)`` is the note's writedown minus one cent for those rows (<= 0 at
+    ``excess(stress, rows)`` is the note's loss minus one cent for those rows (<= 0 at
     ``lo``, > 0 at ``hi``); `scipy.optimize.elementwise.find_root` narrows each bracket to
     ``tol`` and the end of the final bracket at which the note loses is returned (``hi``,
     which loses, on a row the root finder did not converge on).
@@ -188,7 +200,7 @@ def first_loss(excess: Callable[[np.ndarray, np.ndarray], np.ndarray], lo: np.nd
         Shape (rows,).
     """
     def strict(x: np.ndarray, at: np.ndarray) -> np.ndarray:
-        # a writedown of exactly one cent does not lose: keep it off zero, where find_root
+        # a loss of exactly one cent does not lose: keep it off zero, where find_root
         # would stop before the bracket is narrowed
         value = excess(x, at)
         return np.where(value > 0, value, np.minimum(value, -1e-12))
@@ -417,10 +429,20 @@ def replay_stressed(config: RunConfig, pool: dict[str, np.ndarray],
     return _replay(config, pool, k)[0]
 
 
+def note_losses(result: WaterfallResult, measure: str = "principal") -> np.ndarray:
+    """Each note's loss by ``measure`` (`LOSS_MEASURES`), per path, (paths, notes), currency
+    units: the principal written down, or what the present-value loss counts
+    (`sim.abs.metrics.loss_amounts`); the note loses where it is above `LOSS_EPSILON`."""
+    if measure == "principal":
+        return result.notes["writedown"].sum(axis=1)
+    return loss_amounts(result)[measure]
+
+
 def multiple_breakevens(config: RunConfig, results: list[PathResult],
                         grid: tuple[float, ...] = MULTIPLE_GRID,
-                        tol: float = MULTIPLE_TOL) -> Search:
-    """Per path and note, the smallest default multiple at which the note loses principal.
+                        tol: float = MULTIPLE_TOL, measure: str = "principal") -> Search:
+    """Per path and note, the smallest default multiple at which the note loses (principal, or
+    in present value: ``measure``, `LOSS_MEASURES`).
 
     Every path is replayed once per note (rows = paths × notes) so each row can be searched
     on its own; the scan over `grid` (with 1x added) finds the first multiple at which the
@@ -431,6 +453,7 @@ def multiple_breakevens(config: RunConfig, results: list[PathResult],
         results: The run's path results (each with its pool).
         grid: Increasing multiples, the first 0.
         tol: Final bracket width.
+        measure: ``principal`` or ``pv`` (`LOSS_MEASURES`).
 
     Returns:
         A `Search` of shape (paths, notes): breakevens as multiples (0 where the note loses
@@ -450,10 +473,10 @@ def multiple_breakevens(config: RunConfig, results: list[PathResult],
     rows = np.arange(n_paths * n_notes)
 
     def excess(k: np.ndarray, at: np.ndarray) -> np.ndarray:
-        """Rows ``at``'s note's writedown at the path's own scale, less a cent."""
+        """Rows ``at``'s note's loss at the path's own scale, less a cent."""
         replay = replay_stressed(config, {c: v[at] for c, v in rep.items()}, k)
-        writedown = replay.notes["writedown"].sum(axis=1)[np.arange(at.size), note[at]]
-        return writedown * fac[at] - LOSS_EPSILON
+        loss = note_losses(replay, measure)[np.arange(at.size), note[at]]
+        return loss * fac[at] - LOSS_EPSILON
 
     scan = np.stack([excess(np.full(rows.size, g), rows) > 0 for g in grid], axis=1)
     first, unstressed, monotone = scan_flags(scan, grid, UNSTRESSED["multiple"])
@@ -482,32 +505,35 @@ def shocked_config(config: RunConfig, peak_increase: float) -> RunConfig:
                                                        "peak_increase": float(peak_increase)}}})
 
 
-def _writedowns(config: RunConfig, seed: int, path: int) -> np.ndarray:
+def _path_losses(config: RunConfig, seed: int, path: int,
+                 measure: str = "principal") -> np.ndarray:
+    """Path ``path``'s loss of each note by ``measure`` (`note_losses`), shape (notes,)."""
     result = simulate_path(config, seed, path)
     if result.waterfall is None:
         raise ValueError(f"path {path}: the deal never started (no pool at the cut-off)")
-    return result.waterfall.notes["writedown"][0].sum(axis=0)
+    return note_losses(result.waterfall, measure)[0]
 
 
 def _shock_path(config: RunConfig, seed: int, path: int, grid: tuple[float, ...],
-                tol: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                tol: float, measure: str = "principal"
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One path's breakeven shock per note, grid scan then brentq in the first bracket, with
-    whether each note loses at +0 points and whether its loss is monotone on the grid (each
-    of shape (notes,); see `Search`)."""
+    whether each note loses (by ``measure``) at +0 points and whether its loss is monotone on
+    the grid (each of shape (notes,); see `Search`)."""
     cache: dict[float, np.ndarray] = {}
 
-    def writedown(s: float) -> np.ndarray:
+    def loss(s: float) -> np.ndarray:
         if s not in cache:
             with threadpool_limits(limits=1):
-                cache[s] = _writedowns(shocked_config(config, s), seed, path)
+                cache[s] = _path_losses(shocked_config(config, s), seed, path, measure)
         return cache[s]
 
-    scan = np.stack([writedown(s) > LOSS_EPSILON for s in grid], axis=1)  # (notes, grid)
+    scan = np.stack([loss(s) > LOSS_EPSILON for s in grid], axis=1)  # (notes, grid)
     first, unstressed, monotone = scan_flags(scan, grid, UNSTRESSED["shock"])
     out = np.where(first == 0, 0.0, np.inf)
     for j in np.flatnonzero((first > 0) & (first < len(grid))):
         lo, hi = grid[first[j] - 1], grid[first[j]]
-        root = brentq(lambda s, j=j: float(writedown(s)[j]) - LOSS_EPSILON, lo, hi, xtol=tol)
+        root = brentq(lambda s, j=j: float(loss(s)[j]) - LOSS_EPSILON, lo, hi, xtol=tol)
         # brentq returns a point within tol of the crossing: report the side that loses
         out[j] = min((s for s in cache if lo < s <= hi and cache[s][j] > LOSS_EPSILON),
                      default=root)
@@ -516,8 +542,10 @@ def _shock_path(config: RunConfig, seed: int, path: int, grid: tuple[float, ...]
 
 def shock_breakevens(config: RunConfig, paths: int, seed: int, workers: int = 1,
                      grid: tuple[float, ...] = SHOCK_GRID, tol: float = SHOCK_TOL,
-                     on_path: Callable[[int, int], None] | None = None) -> Search:
-    """Per path and note, the smallest unemployment shock at which the note loses principal.
+                     on_path: Callable[[int, int], None] | None = None,
+                     measure: str = "principal") -> Search:
+    """Per path and note, the smallest unemployment shock at which the note loses (principal,
+    or in present value: ``measure``, `LOSS_MEASURES`).
 
     Args:
         config: The run's config (with a deal).
@@ -527,6 +555,7 @@ def shock_breakevens(config: RunConfig, paths: int, seed: int, workers: int = 1,
         grid: Increasing peak rises of the unemployment rate, the first 0.
         tol: brentq's absolute tolerance on the shock.
         on_path: Called with (paths done, paths) as paths finish.
+        measure: ``principal`` or ``pv``.
 
     Returns:
         A `Search` of shape (paths, notes): peak rises as fractions (0.05 = 5 points; 0 where
@@ -541,13 +570,13 @@ def shock_breakevens(config: RunConfig, paths: int, seed: int, workers: int = 1,
     out: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     if workers == 1:
         for p in range(paths):
-            out[p] = _shock_path(config, seed, p, grid, tol)
+            out[p] = _shock_path(config, seed, p, grid, tol, measure)
             if on_path:
                 on_path(len(out), paths)
     else:
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futures = {p: pool.submit(_shock_path, config, seed, p, grid, tol)
+            futures = {p: pool.submit(_shock_path, config, seed, p, grid, tol, measure)
                        for p in range(paths)}
             for p, fut in futures.items():
                 out[p] = fut.result()
@@ -629,12 +658,13 @@ EXPORT_COLUMNS = (
     Column("path", "path", "count", "the Monte Carlo path"),
     Column("note", "note", "text", "the note, in order of seniority"),
     Column("multiple", "breakeven multiple", "multiple", "the smallest multiple of the base "
-           "case's defaults at which the note first loses principal; blank on the shock's "
-           "rows and where it does not lose at the largest multiple searched"),
+           "case's defaults at which the note first loses (by the loss measure: principal, "
+           "or in present value); blank on the shock's rows and where it does not lose at the "
+           "largest multiple searched"),
     Column("shock", "breakeven unemployment rise", "ratio", "the smallest peak rise of the "
-           "unemployment rate at which the note first loses principal (0.0425 = 4.25 "
-           "percentage points); blank on the multiple's rows and where it does not lose at the "
-           "largest rise searched"),
+           "unemployment rate at which the note first loses (by the loss measure) (0.0425 = "
+           "4.25 percentage points); blank on the multiple's rows and where it does not lose "
+           "at the largest rise searched"),
     Column("no_loss_at_max", "no loss at the largest stress", "flag", "True: the note does "
            "not lose at the largest stress searched (the tables' 'none')"),
     Column("loses_unstressed", "loses unstressed", "flag", "True: the note loses with no "
@@ -665,6 +695,7 @@ class BreakevenResult:
         paths, seed: The paths and root seed searched.
         shape_source: Where the shock's shape comes from, in words (the config's own shock,
             or the `STRESS_SHAPE` scenario's from the deal's cut-off when it has no rise).
+        measure: The loss measure searched (`LOSS_MEASURES`): ``principal`` or ``pv``.
     """
 
     per_path: pd.DataFrame
@@ -673,12 +704,27 @@ class BreakevenResult:
     paths: int = 0
     seed: int = 0
     shape_source: str = ""
+    measure: str = "principal"
 
     TITLES = {"multiple": "Default multiple: the smallest multiple of the base case's "
                           "defaults (its default curve on the cut-off pool) at which the note "
                           "first loses principal",
               "shock": "Unemployment shock: the smallest peak rise of the unemployment rate "
                        "at which the note first loses principal"}
+    """Table titles of each stress searched with the principal loss (`title`)."""
+
+    LOSS_TEXTS = {"principal": "principal (a writedown above one cent)",
+                  "pv": "pv (a present-value loss above one cent: interest or principal the "
+                        "note was promised and did not receive, discounted at its promised "
+                        "rate, as report's EL (PV))"}
+    """The loss measure searched, in words (the export's ``about`` sheet, the footnote)."""
+
+    def title(self, stress: str) -> str:
+        """The table title of ``stress``, with the loss measure searched."""
+        text = self.TITLES[stress]
+        if self.measure == "pv":
+            text = text.replace("loses principal", "loses in present value")
+        return text
 
     UNSTRESSED_HEADS = {"multiple": "losing at 1x", "shock": "losing at +0 pts"}
     """Column head of the paths losing with no stress (`UNSTRESSED`)."""
@@ -707,7 +753,8 @@ class BreakevenResult:
         seed, paths, the shock's shape and the command."""
         searched = list(pd.unique(self.per_path["stress"]))
         facts = [("config", config), ("seed", str(self.seed)), ("paths", str(self.paths)),
-                 ("stresses", ", ".join(searched))]
+                 ("stresses", ", ".join(searched)),
+                 ("loss measure", self.LOSS_TEXTS[self.measure])]
         if "shock" in searched:
             facts.append(("shock shape", f"months: {self.shape_text} ({self.shape_source})"))
         facts += [("command", command), exports.UNITS_FACT,
@@ -748,9 +795,10 @@ def _per_path(stress: str, search: Search, notes: list[str]) -> pd.DataFrame:
         "base_defaults": np.repeat(base, len(notes))})
 
 
-def check_breakeven(config: RunConfig, stresses: tuple[str, ...]) -> None:
-    """Refuse a search that cannot run, before any work: no deal, an unknown stress, a swap
-    whose notional is a fixed schedule.
+def check_breakeven(config: RunConfig, stresses: tuple[str, ...],
+                    measure: str = "principal") -> None:
+    """Refuse a search that cannot run, before any work: no deal, an unknown stress or loss
+    measure, a swap whose notional is a fixed schedule.
 
     Raises:
         ValueError: what is wrong and what is allowed.
@@ -760,6 +808,9 @@ def check_breakeven(config: RunConfig, stresses: tuple[str, ...]) -> None:
     unknown = set(stresses) - {"multiple", "shock"}
     if unknown:
         raise ValueError(f"unknown stress {sorted(unknown)}; allowed: multiple, shock")
+    if measure not in LOSS_MEASURES:
+        raise ValueError(f"unknown loss measure {measure!r}; allowed: "
+                         f"{', '.join(LOSS_MEASURES)}")
     if not isinstance(config.deal.swap and config.deal.swap.notional, str | None):
         raise ValueError("the deal's swap notional is a fixed schedule in currency units: the "
                          "default-multiple replay rescales pools and needs scale-free terms")
@@ -769,14 +820,17 @@ def breakeven(config: RunConfig, paths: int, seed: int, workers: int = 1, *,
               stresses: tuple[str, ...] = ("multiple", "shock"),
               multiple_grid: tuple[float, ...] = MULTIPLE_GRID,
               shock_grid: tuple[float, ...] = SHOCK_GRID,
-              progress: Callable[[str, int, int], None] | None = None) -> BreakevenResult:
-    """Both breakevens of every note of ``config``'s deal on ``paths`` paths of ``seed``.
+              progress: Callable[[str, int, int], None] | None = None,
+              measure: str = "principal") -> BreakevenResult:
+    """Both breakevens of every note of ``config``'s deal on ``paths`` paths of ``seed``, the
+    note losing by ``measure`` (`LOSS_MEASURES`: ``principal``, a writedown above one cent, or
+    ``pv``, a present-value loss above one cent).
 
     Raises:
-        ValueError: If the config has no deal, a stress is unknown, or a path's deal never
-            started.
+        ValueError: If the config has no deal, a stress or the loss measure is unknown, or a
+            path's deal never started.
     """
-    check_breakeven(config, stresses)
+    check_breakeven(config, stresses, measure)
     assert config.deal is not None  # checked
     notes = [n.name for n in config.deal.notes]
     found: dict[str, Search] = {}
@@ -784,11 +838,13 @@ def breakeven(config: RunConfig, paths: int, seed: int, workers: int = 1, *,
         results = run_paths(uncalled(config), paths, seed, workers,
                             on_progress=(lambda d, n: progress("multiple", d, n))
                             if progress else None)
-        found["multiple"] = multiple_breakevens(config, results, multiple_grid)
+        found["multiple"] = multiple_breakevens(config, results, multiple_grid,
+                                                measure=measure)
     if "shock" in stresses:
         found["shock"] = shock_breakevens(
             config, paths, seed, workers, shock_grid,
-            on_path=(lambda d, n: progress("shock", d, n)) if progress else None)
+            on_path=(lambda d, n: progress("shock", d, n)) if progress else None,
+            measure=measure)
     per_path = pd.concat([_per_path(s, v, notes) for s, v in found.items()], ignore_index=True)
     summary = pd.concat([summarise_breakevens(v, notes, s) for s, v in found.items()],
                         ignore_index=True)
@@ -797,4 +853,4 @@ def breakeven(config: RunConfig, paths: int, seed: int, workers: int = 1, *,
     source = (f"the {STRESS_SHAPE.replace('_', ' ')}'s shape from the deal's cut-off, as the "
               "config's economy has no rise of its own" if stressed_from_cutoff(config)
               else "the config's own shock")
-    return BreakevenResult(per_path, summary, shape, paths, seed, source)
+    return BreakevenResult(per_path, summary, shape, paths, seed, source, measure)

@@ -414,7 +414,7 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
     paths = config.paths if args.paths is None else args.paths
     seed = config.seed if args.seed is None else args.seed
     stresses = ("multiple", "shock") if args.only is None else (args.only,)
-    check_breakeven(config, stresses)  # before the progress bar shows
+    check_breakeven(config, stresses, args.loss_measure)  # before the progress bar shows
 
     from sim.montecarlo import progress_bar
 
@@ -423,7 +423,8 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
     with bar:
         result = breakeven(config, paths, seed, args.workers, stresses=stresses,
                            progress=lambda stress, done, total: bar.update(
-                               tasks[stress], completed=done, total=total))
+                               tasks[stress], completed=done, total=total),
+                           measure=args.loss_measure)
     # exports before the tables: a reader that stops reading them (| head) keeps them
     written = _export(result.export(config.name, _command(args)), _export_files(args))
     for stress, table in zip(result.stresses(), breakeven_tables(result), strict=True):
@@ -438,7 +439,9 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
              "shock": "Shock: the engine re-run with the peak rise of unemployment set "
                       f"(+0 pts: no rise; shape in months: {result.shape_text}: "
                       f"{result.shape_source})."}
-    console.print(" ".join(notes[s] for s in stresses) + " 'none': no loss at the largest "
+    loss = ("" if result.measure == "principal" else
+            f" Loss measure: {result.LOSS_TEXTS[result.measure]}.")
+    console.print(" ".join(notes[s] for s in stresses) + loss + " 'none': no loss at the largest "
                   "stress searched; 'not monotone': paths on which the note loses at a stress "
                   "searched and not at a larger one (the breakeven is then the first loss, not "
                   "a threshold); CI 'n/a': fewer than 6 paths; p10 and p90 'n/a': fewer than "
@@ -881,6 +884,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=_workers, default=1,
                    help="local worker processes (default: 1)")
     p.add_argument("--only", choices=("multiple", "shock"), help="search one stress only")
+    p.add_argument("--loss-measure", choices=("principal", "pv"), default="principal",
+                   help="what counts as the note losing: 'principal', a writedown above one "
+                        "cent (default), or 'pv', a present-value loss above one cent (unpaid "
+                        "or late interest counts, as in report's EL (PV))")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="change one config value, e.g. --set book.initial_borrowers=2000 "
                         "(repeatable; keys as for run --set)")

@@ -233,7 +233,7 @@ def breakeven_tables(result) -> list[Table]:  # noqa: ANN001 - a sim.breakeven.B
     out: list[Table] = []
     for stress in result.stresses():
         rows = result.summary[result.summary["stress"] == stress]
-        t = WholeTable(title=f"{result.TITLES[stress]} ({paths_text(result.paths)}, "
+        t = WholeTable(title=f"{result.title(stress)} ({paths_text(result.paths)}, "
                              f"seed {result.seed})", title_justify="left")
         for c in ("note", "median [95% CI]", "p10", "p90", result.UNSTRESSED_HEADS[stress],
                   "no loss at max", "not monotone"):

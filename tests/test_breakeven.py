@@ -13,17 +13,19 @@ import yaml
 from rich.console import Console
 
 import sim.breakeven
+import sim.cli
+from sim.abs import note_metrics
 from sim.breakeven import (
     SCALE,
     STRESS_SHAPE,
     BreakevenResult,
     Search,
     _median_interval,
+    _path_losses,
     _pool_arrays,
     _replay,
     _same_stage,
     _shock_path,
-    _writedowns,
     multiple_breakevens,
     replay_stressed,
     search_grid,
@@ -113,6 +115,60 @@ def test_no_defaults_to_scale_means_no_breakeven_and_zero_means_it_loses_anyway(
     assert np.isinf(got.breakeven[0]).all()
     assert got.breakeven[1].tolist() == [0.0, 0.0]
     assert got.unstressed.tolist() == [[False, False], [True, True]]
+
+
+LATE_DEAL = HAND_DEAL | {"notes": [{"name": "A", "size": 0.9, "coupon": 0.0},
+                                   {"name": "B", "size": 0.1, "coupon": 0.12}]}
+"""The hand deal with B paying 12 % (1 % a month)."""
+
+
+def late_result(size: float = 10_000.0) -> PathResult:
+    """Two periods of a pool of ``size``: nothing comes in in period 1; in period 2, 5 % of the
+    pool defaults and the rest repays in full with 2 % interest."""
+    flows = {"pool_balance_begin": [100.0, 100.0], "interest": [0.0, 1.9],
+             "principal": [0.0, 95.0], "recoveries": [0.0] * 2, "defaults": [0.0, 5.0],
+             "delinquent_balance": [0.0] * 2, "base_rate": [0.02] * 2,
+             "replenishment_capacity": [0.0] * 2}
+    return PathResult(0, {}, {}, pool={k: size / 100 * np.asarray(v) for k, v in flows.items()})
+
+
+def test_interest_paid_late_makes_the_pv_breakeven_zero_and_the_principal_one_later():
+    # Per 100 of pool (a pool of 10,000: a cent is 1e-4 of it): B (10 at 1 % a month) gets
+    # nothing in period 1, so its 0.1 of interest is paid late, with period 2's 0.1 and
+    # without interest on it. Under k the survivors 100 - 5k repay in full with 2 %: the
+    # notes get 1.02 (100 - 5k), of which B's 0.2 of interest first, then A's 90, then B's
+    # 10. B is written down 100.2 - 1.02 (100 - 5k), above a cent from
+    # k = (100 - (100.2 - 1e-4) / 1.02) / 5 = 0.35296 on; A (no coupon) loses what falls
+    # short of 90.2, from k = (100 - (90.2 - 1e-4) / 1.02) / 5 = 2.31374 on.
+    # In present value at 1 % a month B loses even with no defaults at all: it received
+    # 10.2 in month 2 for the 0.1 in month 1 and 10.1 in month 2 it was promised,
+    # 1 - 10.2 / 1.01^2 / 10 = 1 / 10,201 of its balance, 0.098 at this size (above a cent).
+    # A, at a coupon of 0, loses the same in either measure.
+    config = tiny_config(LATE_DEAL)
+    config = config.model_copy(
+        update={"book": config.book.model_copy(update={"horizon_months": 12})})
+    principal = multiple_breakevens(config, [late_result()], tol=1e-5)
+    pv = multiple_breakevens(config, [late_result()], tol=1e-5, measure="pv")
+    k_b, k_a = (100 - (100.2 - 1e-4) / 1.02) / 5, (100 - (90.2 - 1e-4) / 1.02) / 5
+    assert k_b <= principal.breakeven[0, 1] <= k_b + 1e-5
+    assert pv.breakeven[0, 1] == 0.0  # it loses at 0x
+    assert k_a <= principal.breakeven[0, 0] <= k_a + 1e-5
+    assert pv.breakeven[0, 0] == pytest.approx(principal.breakeven[0, 0], abs=1e-9)
+    assert principal.unstressed.tolist() == pv.unstressed.tolist() == [[False, True]]
+    # as the run's own per-path losses measure it, at a multiple between the two breakevens
+    pool, _ = _pool_arrays([late_result()])
+    metrics = note_metrics(replay_stressed(config, pool, np.full(1, 0.2))).set_index("note")
+    assert metrics.loc["B", "loss_pct"] == 0.0
+    assert metrics.loc["B", "pv_loss_pct"] == pytest.approx(1 / 10_201, rel=1e-9)
+    assert metrics.loc["A", "pv_loss_pct"] == 0.0
+
+
+def test_a_pv_breakeven_is_never_above_the_principal_one(engine_run):
+    config, results = engine_run
+    principal = multiple_breakevens(config, results, tol=1e-3)
+    pv = multiple_breakevens(config, results, tol=1e-3, measure="pv")
+    assert (pv.breakeven <= principal.breakeven + 1e-3).all()
+    assert (pv.unstressed >= principal.unstressed).all()
 
 
 def amortising_result(defaults: list[float], size: float = 100.0) -> PathResult:
@@ -410,11 +466,11 @@ def test_the_shock_is_additive_no_stress_is_no_rise(monkeypatch):
     # Note 0 loses from a 5-point rise on; note 1 loses with no rise and at 30 points but not
     # in between. No stress for the shock is +0 points: note 1 loses there (breakeven 0) and
     # its loss is not monotone; note 0 does not lose unstressed.
-    def writedowns(config, seed, path):
+    def writedowns(config, seed, path, measure):
         s = config.macro.shock.peak_increase
         return np.array([1.0 if s >= 0.05 else 0.0, 1.0 if s in (0.0, 0.3) else 0.0])
 
-    monkeypatch.setattr(sim.breakeven, "_writedowns", writedowns)
+    monkeypatch.setattr(sim.breakeven, "_path_losses", writedowns)
     got = shock_breakevens(tiny_config(), 2, 3, grid=(0.0, 0.1, 0.2, 0.3), tol=1e-3)
     assert np.allclose(got.breakeven[:, 0], 0.05, atol=1e-3) and (got.breakeven[:, 0] >= 0.05).all()
     assert (got.breakeven[:, 1] == 0.0).all()
@@ -494,15 +550,15 @@ def test_shock_breakeven_brackets_the_first_loss_on_a_path():
         "recovery_months": 18}}})
     grid, tol = (0.0, 0.1, 0.3), 0.02
     got, unstressed, monotone = _shock_path(config, 3, 0, grid, tol)
-    scan = np.stack([_writedowns(shocked_config(config, s), 3, 0) > 0.01 for s in grid])
+    scan = np.stack([_path_losses(shocked_config(config, s), 3, 0) > 0.01 for s in grid])
     assert not scan[0].any() and scan[-1].all()  # the path searched has brackets to narrow
     assert not unstressed.any()
     assert monotone.tolist() == (scan == np.logical_or.accumulate(scan)).all(axis=0).tolist()
     for j, s in enumerate(got):
         first = int(np.argmax(scan[:, j]))
         assert grid[first - 1] < s <= grid[first]
-        assert _writedowns(shocked_config(config, s), 3, 0)[j] > 0.01
-        assert _writedowns(shocked_config(config, s - tol), 3, 0)[j] <= 0.01
+        assert _path_losses(shocked_config(config, s), 3, 0)[j] > 0.01
+        assert _path_losses(shocked_config(config, s - tol), 3, 0)[j] <= 0.01
     assert got[1] <= got[0]  # the junior note loses first
 
 
@@ -627,6 +683,61 @@ def test_tenth_and_ninetieth_percentiles_need_ten_paths():
     ten = summarise_breakevens(_search(np.arange(1.0, 11.0)[:, None]), ["junior"],
                                "multiple")
     assert ten["p10"].iloc[0] == 1.0 and ten["p90"].iloc[0] == 9.0
+
+
+def test_the_loss_measure_reaches_both_searches_and_the_tables(monkeypatch):
+    # a stand-in shock search whose note 0 loses principal from a 5-point rise on and in
+    # present value from 2 points on: the pv search finds the smaller rise
+    def losses(config, seed, path, measure):
+        s = config.macro.shock.peak_increase
+        return np.array([1.0 if s >= (0.02 if measure == "pv" else 0.05) else 0.0])
+
+    monkeypatch.setattr(sim.breakeven, "_path_losses", losses)
+    principal = shock_breakevens(tiny_config(), 1, 3, grid=(0.0, 0.1), tol=1e-4)
+    pv = shock_breakevens(tiny_config(), 1, 3, grid=(0.0, 0.1), tol=1e-4, measure="pv")
+    assert 0.05 <= principal.breakeven[0, 0] <= 0.05 + 1e-4
+    assert 0.02 <= pv.breakeven[0, 0] <= 0.02 + 1e-4
+    summary = summarise_breakevens(pv, ["A"], "shock")
+    text = _render(BreakevenResult(pd.DataFrame(), summary, paths=1, seed=3, measure="pv"))
+    assert "at which the note first loses in present value (1 path, seed 3)" in " ".join(
+        text.split())
+    assert "loses principal" not in text
+
+
+def test_an_unknown_loss_measure_is_refused_before_any_work(tiny_deal_config, capsys):
+    from sim.breakeven import breakeven, check_breakeven
+
+    with pytest.raises(ValueError, match=r"unknown loss measure 'nominal'; allowed: principal, "
+                                         r"pv"):
+        check_breakeven(tiny_config(), ("multiple",), "nominal")
+    with pytest.raises(ValueError, match="unknown loss measure"):
+        breakeven(tiny_config(), 1, 3, stresses=("multiple",), measure="nominal")
+    with pytest.raises(SystemExit) as exit_:
+        main(["breakeven", str(tiny_deal_config), "--loss-measure", "nominal"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'nominal' (choose from 'principal', 'pv')" in err
+    assert "breakeven (" not in err  # refused before any progress bar or work
+    # the command's choices are the measures the search knows
+    sub = next(a for a in sim.cli.build_parser()._actions if a.dest == "command")
+    option = next(a for a in sub.choices["breakeven"]._actions if a.dest == "loss_measure")
+    assert tuple(option.choices) == tuple(sim.breakeven.LOSS_MEASURES)
+    assert option.default == "principal"
+
+
+def test_breakeven_command_searches_the_pv_loss_when_asked(tiny_deal_config, tmp_path, capsys):
+    csv = tmp_path / "be.csv"
+    xlsx = tmp_path / "be.xlsx"
+    assert main(["breakeven", str(tiny_deal_config), "--paths", "2", "--seed", "3", "--only",
+                 "multiple", "--quiet", "--loss-measure", "pv", "--csv", str(csv),
+                 "--xlsx", str(xlsx)]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert "at which the note first loses in present value (2 paths, seed 3)" in said
+    assert "Loss measure: pv (a present-value loss above one cent" in said
+    assert csv.read_text().splitlines()[0] == HEADER
+    about = pd.read_excel(xlsx, sheet_name="about")
+    facts = dict(zip(about["name"], about["value"], strict=True))
+    assert facts["loss measure"].startswith("pv (a present-value loss above one cent")
 
 
 def test_breakeven_command_shows_a_progress_bar_per_stress(tiny_deal_config, capsys):

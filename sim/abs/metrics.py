@@ -27,10 +27,12 @@ from sim.abs.waterfall import WaterfallResult
 __all__ = [
     "IRR_STATUSES",
     "LOSS_EPSILON",
+    "LOSS_MEASURES",
     "IrrSolution",
     "horizon_writedowns",
     "irr_annual",
     "irr_solve",
+    "loss_amounts",
     "note_metrics",
     "tranche_summary",
     "trigger_metrics",
@@ -40,6 +42,13 @@ __all__ = [
 LOSS_EPSILON = 0.01
 """A note counts as having a loss when its writedown, or the interest left unpaid when the deal
 ended, exceeds one cent (currency units)."""
+
+LOSS_MEASURES = {"principal": "loss_pct", "pv": "pv_loss_pct"}
+"""A note's two losses per path, by the name options take (``creditsim breakeven
+--loss-measure``, the dashboard's loss charts), and the `note_metrics` column of each: the
+principal written down (nominal), and the interest and principal promised and not received,
+in present value at the note's promised rate (`sim.abs.loss`). Both are shares of the note's
+original balance."""
 
 IRR_STATUSES = ("ok", "total_loss", "no_cash_flow", "no_root", "multiple_roots")
 """Outcomes of `irr_solve` per row: one rate (``ok``); everything paid out and nothing back
@@ -367,16 +376,11 @@ def note_metrics(result: WaterfallResult | pd.DataFrame,
     shares = retained_shares(notes, retained)
     n_paths, n_periods, n_notes = a["balance_begin"].shape
     original = a["balance_begin"][:, 0, :]
-    writedown = a["writedown"].sum(axis=1)
+    writedown, unpaid, running, raw_pv = _losses(a)
     written_down = writedown > LOSS_EPSILON  # a cent or less: rounding to the cent, not a loss
-    unpaid = _interest_unpaid(a)
-    # a note still owed a balance by a deal running at the horizon still owes what it
-    # carries: not lost (yet); one written down or repaid to 0 owes nothing more
-    running = ((a["active"][:, -1, :] > 0) & (a["balance_end"][:, -1, :] > LOSS_EPSILON)
-               if "active" in a and n_periods else np.zeros(original.shape, dtype=bool))
     lost = written_down | ((unpaid > LOSS_EPSILON) & ~running)
+    pv = _pv_loss_pct(raw_pv, original, lost)
     inflows = np.moveaxis(a["interest_paid"] + a["principal_paid"], 1, 2)
-    pv = _pv_loss_pct(a, inflows, original, lost, np.where(running, unpaid, 0.0))
     cashflows = np.concatenate([-original[:, :, None], inflows], axis=2)
     holder = np.full((n_paths, n_notes), np.nan)
     residual_paid = np.full((n_paths, n_notes), np.nan)
@@ -435,21 +439,59 @@ def _interest_unpaid(a: dict[str, np.ndarray]) -> np.ndarray:
     return np.where(active.any(axis=1), out, 0.0)
 
 
-def _pv_loss_pct(a: dict[str, np.ndarray], inflows: np.ndarray, original: np.ndarray,
-                 lost: np.ndarray, carried: np.ndarray) -> np.ndarray:
-    """`sim.abs.loss.pv_loss` per path and note, (paths, notes): 0 where the note neither lost
-    (``lost``) nor fell short in present value by more than a cent (float rounding, not a
-    loss), never below 0; NaN when the input does not record the coupon. What a deal still
-    running at the horizon owes after it, its balance and the interest shortfall it carries
-    (``carried``, (paths, notes)), is counted as received at par then, as the balance is."""
+def _losses(a: dict[str, np.ndarray]
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Per path and note, (paths, notes): the principal written down, the interest left unpaid
+    when the deal ended (`_interest_unpaid`), whether the deal still runs at the horizon with
+    the note owed a balance, and `sim.abs.loss.pv_loss` as it comes (not clipped; None when
+    the input does not record the coupon). A note still owed a balance by a deal running at
+    the horizon still owes what it carries: not lost (yet); one written down or repaid to 0
+    owes nothing more. What it owes after the horizon, its balance and the interest shortfall
+    it carries, counts in the PV loss as received at par then, as the balance is."""
+    original = a["balance_begin"][:, 0, :]
+    n_periods = a["balance_begin"].shape[1]
+    writedown = a["writedown"].sum(axis=1)
+    unpaid = _interest_unpaid(a)
+    running = ((a["active"][:, -1, :] > 0) & (a["balance_end"][:, -1, :] > LOSS_EPSILON)
+               if "active" in a and n_periods else np.zeros(original.shape, dtype=bool))
     if "coupon" not in a:
-        return np.full(original.shape, np.nan)
+        return writedown, unpaid, running, None
+    inflows = np.moveaxis(a["interest_paid"] + a["principal_paid"], 1, 2)
     rates = np.moveaxis(charged_rates(a["coupon"], a["balance_begin"]), 1, 2)
-    outstanding = (a["balance_end"][:, -1, :] if a["balance_end"].shape[1]
-                   else np.zeros_like(original)) + carried
-    loss = pv_loss(inflows, rates, original, outstanding)
+    outstanding = (a["balance_end"][:, -1, :] if n_periods
+                   else np.zeros_like(original)) + np.where(running, unpaid, 0.0)
+    return writedown, unpaid, running, pv_loss(inflows, rates, original, outstanding)
+
+
+def _pv_loss_pct(loss: np.ndarray | None, original: np.ndarray,
+                 lost: np.ndarray) -> np.ndarray:
+    """The PV loss (``loss``, `_losses`'), (paths, notes): 0 where the note neither lost
+    (``lost``) nor fell short in present value by more than a cent (float rounding, not a
+    loss), never below 0; NaN when the input does not record the coupon (``loss`` None)."""
+    if loss is None:
+        return np.full(original.shape, np.nan)
     counted = lost | (loss * original > LOSS_EPSILON)
     return np.where(counted, np.clip(loss, 0.0, 1.0), 0.0)
+
+
+def loss_amounts(result: WaterfallResult) -> dict[str, np.ndarray]:
+    """What each loss measure (`LOSS_MEASURES`) counts, per path and note, (paths, notes), in
+    currency units: ``principal``, the principal written down; ``pv``, the larger of that, the
+    interest left unpaid when the deal ended (a deal still running at the horizon owes it
+    later) and the PV shortfall (`sim.abs.loss.pv_loss` times the original balance).
+
+    A note's ``loss_pct`` (``principal``) or ``pv_loss_pct`` (``pv``) in `note_metrics` is
+    above 0 exactly where its amount is above `LOSS_EPSILON` (a writedown or unpaid interest
+    always lowers the present value too): the breakeven searches (`sim.breakeven`) find the
+    stress at which it first is.
+    """
+    a = _note_arrays(result)[0]
+    original = a["balance_begin"][:, 0, :]
+    writedown, unpaid, running, loss = _losses(a)
+    shortfall = np.where(running, 0.0, unpaid)
+    if loss is not None:
+        shortfall = np.maximum(shortfall, loss * original)
+    return {"principal": writedown, "pv": np.maximum(writedown, shortfall)}
 
 
 def _trigger_arrays(result: WaterfallResult | pd.DataFrame):
