@@ -24,6 +24,7 @@ from dashboard.aggregate import collections as coll_agg
 from dashboard.aggregate import portfolio as port_agg
 from dashboard.inputs import echo
 from sim import tables as contract
+from sim.abs.metrics import LOSS_MEASURES
 from sim.compare import Pairing
 from sim.interaction import Design
 from sim.runinfo import RunSummary, summarise_run
@@ -85,8 +86,10 @@ class AbsData:
 
     notes: list[str]
     balance_fans: pd.DataFrame
-    loss_histogram: pd.DataFrame
-    loss_exceedance: pd.DataFrame
+    losses: dict[str, tuple[pd.DataFrame, pd.DataFrame]]
+    """Histogram and exceedance curve of each note's loss across paths (:func:`~dashboard.
+    aggregate.abs.loss_distribution`) by loss measure (:data:`sim.abs.metrics.LOSS_MEASURES`:
+    ``principal``, ``pv``); both empty for a measure the run does not record."""
     summary: pd.DataFrame
     triggers: pd.DataFrame
     periods: int
@@ -101,6 +104,16 @@ class AbsData:
     """Horizon month (0-based) whose end is period 1's payment date; None if unknown."""
     _notes_table: pd.DataFrame = field(repr=False)
     _steps_table: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def loss_histogram(self) -> pd.DataFrame:
+        """The principal loss's histogram (``losses["principal"]``)."""
+        return self.losses["principal"][0]
+
+    @property
+    def loss_exceedance(self) -> pd.DataFrame:
+        """The principal loss's exceedance curve (``losses["principal"]``)."""
+        return self.losses["principal"][1]
 
     def waterfall(self, path: int, period: int) -> pd.DataFrame:
         """Sankey links of one path's waterfall in one period (step log or notes)."""
@@ -178,12 +191,11 @@ def abs_data(tables: dict[str, pd.DataFrame], deal: dict | None = None) -> AbsDa
     summary = tables.get(contract.NOTE_METRICS.name)
     steps = tables.get(contract.WATERFALL.name)
     metrics = abs_agg.note_metrics_per_path(notes, summary, (deal or {}).get("retained"))
-    hist, exceed = abs_agg.loss_distribution(metrics)
     per_period = abs_agg.credit_enhancement(notes, tables.get(contract.POOL.name))
     return AbsData(
         notes=abs_agg.note_names(notes),
         balance_fans=abs_agg.note_balance_fans(notes),
-        loss_histogram=hist, loss_exceedance=exceed,
+        losses={m: abs_agg.loss_distribution(metrics, measure=m) for m in LOSS_MEASURES},
         summary=abs_agg.tranche_table(metrics),
         triggers=abs_agg.trigger_timing(notes),
         periods=int(notes["period"].max()), paths=int(notes["path"].nunique()),

@@ -435,3 +435,104 @@ def test_every_period_chart_names_the_month_of_its_periods(notes):
         assert fig.data[0].customdata[0] == 6
     sankey = figs.waterfall_sankey(data.waterfall(0, 3), 0, 3, first_month=6)
     assert "period 3 = month 8 of the horizon" in sankey.layout.title.text
+
+
+# -- the loss charts by loss measure --------------------------------------------------------------
+
+LATE_DEAL = {"notes": [{"name": "A", "balance": 90_000.0, "coupon": 0.0},
+                       {"name": "B", "balance": 10_000.0, "coupon": 0.12}],
+             "legal_final_period": 2}
+LATE_COLLECTIONS = pd.DataFrame({
+    "path": [0, 0, 1, 1], "period": [1, 2, 1, 2], "pool_balance_begin": 100_000.0,
+    "interest": [100.0, 100.0, 0.0, 200.0], "principal": [0.0, 100_000.0, 0.0, 100_000.0],
+    "recoveries": 0.0, "defaults": 0.0})
+"""Two paths of a pool of 100,000 repaid in full in period 2 with just enough interest for B
+(100.00 a month: 1 % on 10,000): on path 0 it comes each month, on path 1 all in period 2, so
+B's first 100.00 is paid a month late, without interest on it."""
+
+
+def test_a_late_interest_payment_is_a_pv_loss_the_principal_charts_do_not_show():
+    # B loses nothing of its principal on either path; in present value it loses
+    # 1 - 10,200 / 1.01^2 / 10,000 = 1 / 10,201 on path 1 and nothing on path 0
+    from sim.abs import run_waterfall
+
+    data = abs_data({"notes": run_waterfall(LATE_DEAL, LATE_COLLECTIONS)})
+    principal = figs.loss_histogram(data.loss_histogram, figs.any_loss(data.loss_exceedance))
+    assert principal.layout.annotations[0].text == figs.NO_LOSS
+    hist, exceed = data.losses["pv"]
+    b = exceed[exceed["note"] == "B"]
+    # one path of two loses more than x up to 1 / 10,201 (the grid runs to 0.01 %)
+    below = b["loss"] < 1 / 10_201 - 1e-12
+    assert (b.loc[below, "prob_exceed"] == 0.5).all() and (b.loc[~below, "prob_exceed"] == 0).all()
+    assert below.sum() == 99  # 1 / 10,201 lies between the grid's 98.03rd and 99th step
+    assert (exceed.loc[exceed["note"] == "A", "prob_exceed"] == 0).all()
+    fig = figs.loss_histogram(hist, figs.any_loss(exceed), "pv")
+    assert fig.layout.title.text.startswith("Distribution of note losses in present value")
+    assert fig.layout.xaxis2.title.text == "loss in present value (% of original balance)"
+    bars = {t.name: t for t in fig.data}
+    assert sum(bars["note B"].y) == pytest.approx(1.0) and bars["note B"].y[-1] == 0.5
+    curve = figs.loss_exceedance(exceed, "pv")
+    assert curve.layout.title.text.startswith("Present-value loss exceedance")
+    assert curve.layout.xaxis.title.text == "loss in present value x (% of original balance)"
+
+
+def test_a_run_without_the_pv_loss_says_so_on_its_pv_charts(metrics):
+    old = metrics.drop(columns="pv_loss_pct")
+    hist, exceed = agg.loss_distribution(old, measure="pv")
+    assert hist.empty and exceed.empty
+    for fig in (figs.loss_histogram(hist, figs.any_loss(exceed), "pv"),
+                figs.loss_exceedance(exceed, "pv")):
+        assert not fig.data and fig.layout.annotations[0].text == figs.NOT_RECORDED
+    principal = agg.loss_distribution(old)
+    pd.testing.assert_frame_equal(principal[0], agg.loss_distribution(metrics)[0])
+
+
+LOSS_OUTPUTS = ["abs-loss-histogram.figure", "abs-loss-exceedance.figure"]
+
+
+def _loss_charts(client, run_id: str, measure) -> dict:  # noqa: ANN001 - a Flask client
+    """The loss charts' callback as the browser posts it when the measure is chosen."""
+    body = {"output": ".." + "...".join(LOSS_OUTPUTS) + "..",
+            "outputs": [{"id": o.split(".")[0], "property": "figure"} for o in LOSS_OUTPUTS],
+            "inputs": [{"id": "run-a", "property": "value", "value": run_id},
+                       {"id": "abs-ready", "property": "data", "value": True},
+                       {"id": "abs-loss-measure", "property": "value", "value": measure}],
+            "state": [], "changedPropIds": ["abs-loss-measure.value"]}
+    resp = client.post("/_dash-update-component", json=body)
+    assert resp.status_code == 200, resp.data[:300]
+    return resp.get_json()["response"]
+
+
+def test_the_loss_measure_chosen_redraws_the_loss_charts(run_store, demo_run):
+    from dashboard.app import create_app
+    from dashboard.pages.abs import LOSS_OPTIONS
+    from sim.abs.metrics import LOSS_MEASURES
+
+    assert [o["value"] for o in LOSS_OPTIONS] == list(LOSS_MEASURES)
+    client = create_app(run_store).server.test_client()
+    charts = {m: _loss_charts(client, demo_run.run_id, m) for m in ("principal", "pv", "x" * 50)}
+    titles = {m: (c["abs-loss-histogram"]["figure"]["layout"]["title"]["text"],
+                  c["abs-loss-exceedance"]["figure"]["layout"]["title"]["text"])
+              for m, c in charts.items()}
+    assert "principal losses" in titles["principal"][0]
+    assert titles["principal"][1].startswith("Principal loss exceedance")
+    assert "losses in present value" in titles["pv"][0]
+    assert titles["pv"][1].startswith("Present-value loss exceedance")
+    assert titles["x" * 50] == titles["principal"]  # a crafted measure: the principal loss
+    # the pv chart draws the run's own pv_loss_pct per path and note
+    _, exceed = agg.loss_distribution(demo_run["note_metrics"], measure="pv")
+    drawn = charts["pv"]["abs-loss-exceedance"]["figure"]["data"]
+    assert [t["name"] for t in drawn] == ["note senior", "note mezzanine", "note subordinated"]
+    for trace in drawn:
+        want = exceed[exceed["note"] == trace["name"].removeprefix("note ")]
+        np.testing.assert_allclose(_values(trace["y"]), want["prob_exceed"])
+        np.testing.assert_allclose(_values(trace["x"]), want["loss"])
+
+
+def _values(array) -> np.ndarray:  # noqa: ANN001 - a list, or plotly's typed-array JSON
+    """An array as a figure's JSON holds it: a list, or ``{"dtype", "bdata"}`` (base64)."""
+    if isinstance(array, dict):
+        import base64
+
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"])
+    return np.asarray(array, dtype=float)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.aggregate.portfolio import fan_table
+from sim.abs.metrics import LOSS_MEASURES
 from sim.metrics import paths_to_resolve, resolvable
 
 SOURCES = {"collections": "collections", "swap_receipt": "swap receipt",
@@ -66,25 +67,34 @@ def note_metrics_per_path(notes: pd.DataFrame, summary: pd.DataFrame | None = No
     return note_metrics(notes, retained)
 
 
-def loss_distribution(metrics: pd.DataFrame, bins: int = 30) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Histogram and exceedance curve of each note's principal loss (the nominal writedown,
-    fraction of its original balance).
+def loss_distribution(metrics: pd.DataFrame, bins: int = 30,
+                      measure: str = "principal") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Histogram and exceedance curve of each note's loss by ``measure`` across paths.
 
     Args:
-        metrics: Per path and note, with ``note`` and ``loss_pct``.
+        metrics: Per path and note, with ``note`` and the measure's column
+            (:data:`sim.abs.metrics.LOSS_MEASURES`: ``loss_pct``, the principal written
+            down, nominal; ``pv_loss_pct``, the loss in present value at the note's promised
+            rate), each a fraction of the note's original balance.
         bins: Histogram bins, shared by all notes, from 0 to the largest loss.
+        measure: ``principal`` or ``pv``.
 
     Returns:
         ``(histogram, exceedance)``: ``note, left, right, share`` (share of paths whose loss
         falls in [left, right)) and ``note, loss, prob_exceed`` (share of paths losing more
-        than ``loss``), on a grid of 101 points.
+        than ``loss``), on a grid of 101 points; both empty when ``metrics`` does not record
+        the measure (the PV loss of a run stored before it, without the notes' coupons).
     """
-    top = max(float(metrics["loss_pct"].max()), 1e-4)
+    column = LOSS_MEASURES[measure]
+    if column not in metrics or not metrics[column].notna().any():
+        return (pd.DataFrame(columns=["note", "left", "right", "share"]),
+                pd.DataFrame(columns=["note", "loss", "prob_exceed"]))
+    top = max(float(metrics[column].max()), 1e-4)
     edges = np.linspace(0.0, top * 1.0001, bins + 1)
     grid = np.linspace(0.0, top, 101)
     hist, exceed = [], []
     for note in pd.unique(metrics["note"]):
-        loss = np.sort(metrics.loc[metrics["note"] == note, "loss_pct"].to_numpy(float))
+        loss = np.sort(metrics.loc[metrics["note"] == note, column].dropna().to_numpy(float))
         counts, _ = np.histogram(loss, bins=edges)
         hist.append(pd.DataFrame({"note": note, "left": edges[:-1], "right": edges[1:],
                                   "share": counts / max(len(loss), 1)}))

@@ -89,30 +89,46 @@ def repaid_by(balance_fans: pd.DataFrame, margin: int = 2) -> int | None:
 
 
 NO_LOSS = "no note lost principal on any path of this run"
+LOSS_WORDS = {
+    "principal": {"no_loss": NO_LOSS, "name": "principal losses",
+                  "axis": "principal written down", "exceedance": "Principal loss"},
+    "pv": {"no_loss": "no note lost in present value on any path of this run",
+           "name": "losses in present value", "axis": "loss in present value",
+           "exceedance": "Present-value loss"},
+}
+"""How the loss charts name each loss measure (:data:`sim.abs.metrics.LOSS_MEASURES`)."""
+NOT_RECORDED = ("this run does not record the loss in present value (stored before it was "
+                "measured, without the notes' coupons): choose the principal loss")
 
 
 def any_loss(exceedance: pd.DataFrame) -> bool:
-    """Whether some note loses principal on some path, from the exceedance curve
-    (``prob_exceed`` at a loss of 0 is the share of paths losing more than nothing)."""
+    """Whether some note loses on some path, from the exceedance curve (``prob_exceed`` at a
+    loss of 0 is the share of paths losing more than nothing)."""
     return bool(len(exceedance)) and float(exceedance["prob_exceed"].max()) > 0.0
 
 
-def loss_histogram(histogram: pd.DataFrame, lost: bool = True) -> go.Figure:
-    """Distribution across paths of each note's principal loss (share of its original
-    balance, nominal), one
-    panel per note on a shared loss axis, so that no note hides another.
+def loss_histogram(histogram: pd.DataFrame, lost: bool = True,
+                   measure: str = "principal") -> go.Figure:
+    """Distribution across paths of each note's loss (share of its original balance) by
+    ``measure``: ``principal``, the principal written down (nominal), or ``pv``, the interest
+    and principal promised and not received, in present value at the note's promised rate;
+    one panel per note on a shared loss axis, so that no note hides another.
 
     Args:
         histogram: ``note, left, right, share`` from
-            :func:`~dashboard.aggregate.abs.loss_distribution`.
+            :func:`~dashboard.aggregate.abs.loss_distribution` (empty: the run does not
+            record the measure).
         lost: False when no note loses on any path (:func:`any_loss`): the figure says so
             rather than drawing empty panels.
+        measure: ``principal`` or ``pv``.
     """
+    words = LOSS_WORDS[measure]
+    title = "Distribution of note losses"
     notes = list(pd.unique(histogram["note"]))
     if not notes:
-        return empty_figure("no notes in this run", "Distribution of note losses")
+        return empty_figure(NOT_RECORDED if measure == "pv" else "no notes in this run", title)
     if not lost:
-        return empty_figure(NO_LOSS, "Distribution of note losses")
+        return empty_figure(words["no_loss"], title)
     fig = make_subplots(rows=len(notes), cols=1, shared_xaxes=True, vertical_spacing=0.12,
                         subplot_titles=[f"note {n}" for n in notes])
     for i, note in enumerate(notes):
@@ -124,11 +140,11 @@ def loss_histogram(histogram: pd.DataFrame, lost: bool = True) -> go.Figure:
         ), row=i + 1, col=1)
         fig.update_yaxes(range=[0, 1.05], tickformat=".0%", row=i + 1, col=1)
     fig.update_layout(template=theme.template(), height=430,
-                      title={"text": "Distribution of note principal losses across paths "
+                      title={"text": f"Distribution of note {words['name']} across paths "
                                      "(share of paths at each loss)"},
                       hovermode="closest", showlegend=False)
     fig.update_xaxes(tickformat=".1%", range=_loss_range(histogram["right"]))
-    fig.update_xaxes(title_text="principal written down (% of original balance)",
+    fig.update_xaxes(title_text=f"{words['axis']} (% of original balance)",
                      row=len(notes), col=1)
     for annotation in fig.layout.annotations:
         annotation.update(x=0, xanchor="left", font={"size": 12})
@@ -141,17 +157,23 @@ def _loss_range(losses: pd.Series) -> list[float]:
     return [0.0, max(top * 1.05, 0.01)]
 
 
-def loss_exceedance(exceedance: pd.DataFrame) -> go.Figure:
-    """Exceedance curve of each note's principal loss: share of paths that lose more than x.
+def loss_exceedance(exceedance: pd.DataFrame, measure: str = "principal") -> go.Figure:
+    """Exceedance curve of each note's loss by ``measure`` (``principal`` or ``pv``, as
+    :func:`loss_histogram`): share of paths that lose more than x.
 
     Args:
         exceedance: ``note, loss, prob_exceed`` from
-            :func:`~dashboard.aggregate.abs.loss_distribution`.
+            :func:`~dashboard.aggregate.abs.loss_distribution` (empty: the run does not
+            record the measure).
+        measure: ``principal`` or ``pv``.
     """
-    title = "Principal loss exceedance: probability that a note loses more than x"
+    words = LOSS_WORDS[measure]
+    title = f"{words['exceedance']} exceedance: probability that a note loses more than x"
+    if measure == "pv" and not len(exceedance):
+        return empty_figure(NOT_RECORDED, title)
     if len(exceedance) and not any_loss(exceedance):
-        return empty_figure(NO_LOSS, title)
-    fig = new_figure(title, "principal written down x (% of original balance)",
+        return empty_figure(words["no_loss"], title)
+    fig = new_figure(title, f"{words['axis']} x (% of original balance)",
                      "probability of a larger loss (%)", "rate")
     for i, note in enumerate(pd.unique(exceedance["note"])):
         e = exceedance[exceedance["note"] == note]

@@ -24,6 +24,7 @@ from dashboard.pages.common import (
     shown,
     table,
 )
+from sim.abs.metrics import LOSS_MEASURES
 from sim.abs.retention import originator_line
 
 PATH = "/abs"
@@ -32,15 +33,26 @@ log = logging.getLogger("dashboard")
 
 GRAPHS = {
     "abs-balances": lambda a: figs.note_balance_fan(a.balance_fans, a.notes, a.first_month),
-    "abs-loss-histogram": lambda a: figs.loss_histogram(a.loss_histogram,
-                                                        figs.any_loss(a.loss_exceedance)),
-    "abs-loss-exceedance": lambda a: figs.loss_exceedance(a.loss_exceedance),
     "abs-triggers": lambda a: figs.trigger_timing(a.triggers, a.first_month),
     "abs-excess-spread": lambda a: figs.excess_spread_fan(a.enhancement, a.first_month),
     "abs-reserve": lambda a: figs.reserve_fan(a.enhancement, a.first_month, a.reserve_below),
     "abs-pdl": lambda a: figs.pdl_fan(a.enhancement, a.has_pdl, a.first_month),
     "abs-oc": lambda a: figs.overcollateralisation_fan(a.enhancement, a.first_month),
 }
+
+LOSS_GRAPHS = ("abs-loss-histogram", "abs-loss-exceedance")
+"""The loss charts, drawn by the loss measure chosen (:func:`loss_figures`)."""
+LOSS_OPTIONS = [
+    {"label": "principal written down", "value": "principal"},
+    {"label": "present value (interest and principal not received, as ratings measure it)",
+     "value": "pv"},
+]
+"""The loss measures the loss charts offer (:data:`sim.abs.metrics.LOSS_MEASURES`)."""
+LOSS_CAPTION = (
+    "Each note's loss on each path, as a share of its original balance: the principal "
+    "written down (nominal), or the interest and principal it was promised and did not "
+    "receive, in present value at its promised rate (the tranche summary's expected loss is "
+    "its mean; unpaid or late interest counts, a late writedown less than an early one).")
 
 NO_DEAL = (
     "This run has no ABS deal: it has no notes table. Runs of a config with a "
@@ -77,6 +89,11 @@ def layout(ctx: AppContext) -> html.Div:
                 card(graph("abs-reserve")),
                 card(graph("abs-pdl")),
                 card(graph("abs-oc")),
+                card(html.H3("Note losses across paths"),
+                     html.Div(html.Label(["Loss", dcc.RadioItems(
+                         id="abs-loss-measure", options=LOSS_OPTIONS, value="principal",
+                         inline=True)]), className="controls"),
+                     html.P(LOSS_CAPTION, className="caption"), wide=True),
                 card(graph("abs-loss-histogram")),
                 card(graph("abs-loss-exceedance")),
                 card(controls, graph("abs-sankey", height=450), wide=True),
@@ -115,6 +132,15 @@ def _horizon_warning(ctx: AppContext, run_id: str) -> str | None:
         return None
 
 
+def loss_figures(a, measure: str) -> list:  # noqa: ANN001 - a dashboard.data.AbsData
+    """The loss histogram and exceedance curve of a run's notes by ``measure`` (``principal``
+    or ``pv``; anything else, as a crafted request may send, is the principal loss)."""
+    measure = measure if isinstance(measure, str) and measure in LOSS_MEASURES else "principal"
+    histogram, exceedance = a.losses[measure]
+    return [below_modebar(figs.loss_histogram(histogram, figs.any_loss(exceedance), measure)),
+            below_modebar(figs.loss_exceedance(exceedance, measure))]
+
+
 def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
     @app.callback(
         [Output(g, "figure") for g in GRAPHS]
@@ -139,6 +165,15 @@ def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
         warning = _horizon_warning(ctx, run_id)
         return figures + [summary, originator, enhancement_caption(a.first_month), a.periods,
                           a.paths - 1, warning or "", shown(bool(warning)), shown(True)]
+
+    @app.callback([Output(g, "figure") for g in LOSS_GRAPHS],
+                  Input("run-a", "value"), Input("abs-ready", "data"),
+                  Input("abs-loss-measure", "value"))
+    def losses(run_id, _ready, measure):
+        data, message = load_run(ctx, run_id)
+        if data is None or data.abs is None:
+            return [empty_figure(message or NO_DEAL)] * len(LOSS_GRAPHS)
+        return loss_figures(data.abs, measure)
 
     @app.callback(Output("abs-sankey", "figure"),
                   Input("run-a", "value"), Input("abs-path", "value"),
