@@ -44,8 +44,7 @@ LOSS_GRAPHS = ("abs-loss-histogram", "abs-loss-exceedance")
 """The loss charts, drawn by the loss measure chosen (:func:`loss_figures`)."""
 LOSS_OPTIONS = [
     {"label": "principal written down", "value": "principal"},
-    {"label": "present value (interest and principal not received, as ratings measure it)",
-     "value": "pv"},
+    {"label": "in present value (as ratings measure it)", "value": "pv"},
 ]
 """The loss measures the loss charts offer (:data:`sim.abs.metrics.LOSS_MEASURES`)."""
 LOSS_CAPTION = (
@@ -90,9 +89,10 @@ def layout(ctx: AppContext) -> html.Div:
                 card(graph("abs-pdl")),
                 card(graph("abs-oc")),
                 card(html.H3("Note losses across paths"),
-                     html.Div(html.Label(["Loss", dcc.RadioItems(
+                     html.Div(html.Label(["Loss", dcc.Dropdown(
                          id="abs-loss-measure", options=LOSS_OPTIONS, value="principal",
-                         inline=True)]), className="controls"),
+                         clearable=False, searchable=False)], className="wide-choice"),
+                              className="controls"),
                      html.P(LOSS_CAPTION, className="caption"), wide=True),
                 card(graph("abs-loss-histogram")),
                 card(graph("abs-loss-exceedance")),
