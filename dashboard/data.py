@@ -12,7 +12,6 @@ sent to the browser.
 from __future__ import annotations
 
 import functools
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +27,7 @@ from sim.abs.metrics import LOSS_MEASURES
 from sim.compare import Pairing
 from sim.interaction import Design
 from sim.runinfo import RunSummary, summarise_run
-from sim.store import MANIFEST, RunNotFound, SkippedFolder, load_run, read_table, scan_runs
+from sim.store import RunNotFound, SkippedFolder, load_run, read_table, scan_runs
 
 CACHE_SIZE = 16
 MAX_SHOWN = 300
@@ -316,12 +315,10 @@ class RunStore:
 @functools.lru_cache(maxsize=CACHE_SIZE)
 def _compare(folder_a: str, folder_b: str) -> tuple[pd.DataFrame, Pairing]:
     from sim.compare import compare_runs
+    from sim.report import comparison_paths
 
-    sides = []
-    for folder in (Path(folder_a), Path(folder_b)):
-        manifest = json.loads((folder / MANIFEST).read_text())
-        sides.append((manifest, _read(folder, contract.PATHS.name, manifest)))
-    return compare_runs(sides[0][0], sides[0][1], sides[1][0], sides[1][1])
+    a, b = (comparison_paths(Path(folder)) for folder in (folder_a, folder_b))
+    return compare_runs(a.manifest, a.paths, b.manifest, b.paths)
 
 
 @dataclass(frozen=True)
@@ -342,8 +339,9 @@ class Interaction:
 @functools.lru_cache(maxsize=CACHE_SIZE)
 def _interaction(folders: tuple[str, ...]) -> Interaction:
     from sim.interaction import interaction_runs
+    from sim.report import comparison_paths
 
-    runs = [load_run(Path(folder), tables=(contract.PATHS.name,)) for folder in folders]
+    runs = [comparison_paths(Path(folder)) for folder in folders]
     manifests = tuple(r.manifest for r in runs)
     result, design = interaction_runs(manifests, [r[contract.PATHS.name] for r in runs])
     return Interaction(result, design, manifests)

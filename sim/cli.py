@@ -603,14 +603,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from sim.compare import compare_runs
     from sim.exports import comparison_export
     from sim.metrics import small_sample_warning
-    from sim.report import comparison_table
-    from sim.store import load_run
+    from sim.report import comparison_paths, comparison_table
 
     _check_exports(args)
     if args.against:
         return _interaction(args)
-    a = load_run(args.run_a, args.runs, tables=("paths",))
-    b = load_run(args.run_b, args.runs, tables=("paths",))
+    a = comparison_paths(args.run_a, args.runs)
+    b = comparison_paths(args.run_b, args.runs)
     same = a.path is not None and b.path is not None and a.path.resolve() == b.path.resolve()
     if same or (a.run_id == b.run_id and a.manifest == b.manifest):
         from rich.markup import escape
@@ -649,11 +648,9 @@ def _interaction(args: argparse.Namespace) -> int:
     from sim.exports import interaction_export
     from sim.interaction import interaction_runs
     from sim.metrics import small_sample_warning
-    from sim.report import interaction_table
-    from sim.store import load_run
+    from sim.report import comparison_paths, interaction_table
 
-    runs = [load_run(r, args.runs, tables=("paths",))
-            for r in (args.run_a, args.run_b, *args.against)]
+    runs = [comparison_paths(r, args.runs) for r in (args.run_a, args.run_b, *args.against)]
     manifests = [r.manifest for r in runs]
     result, design = interaction_runs(manifests, [r.paths for r in runs])
     written = _export(interaction_export(result, design, manifests, [r.path for r in runs],

@@ -10,6 +10,8 @@ paired or not (the tranche tables, with implied ratings the paths can resolve, a
 from __future__ import annotations
 
 from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from rich.table import Table
@@ -20,6 +22,9 @@ from sim.metrics import amounts_note, format_metric, summarise
 from sim.richtables import WholeTable
 from sim.runinfo import summarise_run
 from sim.wording import paths_text
+
+if TYPE_CHECKING:
+    from sim.store import Run
 
 
 def complete_paths(run) -> str | None:  # noqa: ANN001 - a sim.store.Run
@@ -56,6 +61,33 @@ def complete_paths(run) -> str | None:  # noqa: ANN001 - a sim.store.Run
     run.tables["paths"] = paths
     return (f"run {run.run_id} stores no 'paths' table; the per-path measures were rebuilt "
             "from its 'portfolio' table")
+
+
+def comparison_paths(run: str | Path, root: str | Path = "runs") -> Run:
+    """A stored run with its ``paths`` table only (:func:`sim.store.load_run`), as the
+    comparisons read it, with each note's PV loss when the run recorded it in its
+    ``note_metrics`` table (``pv_loss_pct``) but stored its ``paths`` before
+    ``note_pv_loss_<note>`` was a column of it: so that it compares with newer runs on both
+    losses (:func:`sim.securitisation.note_loss_columns`, as ``creditsim run`` stores them).
+
+    Raises:
+        As :func:`sim.store.load_run`.
+    """
+    from sim.metrics import is_note_loss
+    from sim.securitisation import note_loss_columns
+    from sim.store import load_run, read_table
+
+    found = load_run(run, root, tables=("paths",))
+    paths = found.paths
+    notes = [c for c in paths.columns if is_note_loss(c)]
+    if (found.path is None or "note_metrics" not in found.manifest.get("tables", ())
+            or not notes or any(c.startswith("note_pv_loss_") for c in notes)):
+        return found
+    metrics = read_table(found.path, "note_metrics", int(found.manifest["paths"]))
+    pv = note_loss_columns(metrics).filter(regex="^(path|note_pv_loss_.*)$")
+    if pv.shape[1] > 1:
+        found.tables["paths"] = paths.merge(pv, on="path", how="left")
+    return found
 
 
 def summary_table(run, summary: pd.DataFrame | None = None) -> Table:  # noqa: ANN001 - a Run

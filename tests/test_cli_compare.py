@@ -423,3 +423,72 @@ def test_compare_against_given_twice_is_refused(four, capsys):
         main(["compare", *runs[:2], "--against", *runs[2:], "--against", *runs[:2]])
     assert stop.value.code == 2
     assert "--against is given twice; give it once" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def deal_runs(tmp_path_factory):
+    """Two stored runs with the small deal (one collector against five, same seed), and a
+    copy of the first as a run stored before each note's PV loss was a column of its
+    ``paths`` table (its ``note_metrics`` records it)."""
+    import shutil
+
+    from conftest import SMALL_DEAL, small_config
+
+    import sim
+    from sim.config import deep_merge
+
+    root = tmp_path_factory.mktemp("runs")
+    book = {"book": {"initial_borrowers": 200, "new_borrowers_per_month": 5,
+                     "horizon_months": 18}}
+    runs = [sim.run(deep_merge(deep_merge(small_config(book), SMALL_DEAL),
+                               {"name": name, "collections": {"collectors": {"count": n}}}),
+                    paths=2, seed=3, out=root) for name, n in (("a", 1), ("b", 5))]
+    old = root / (runs[0].path.name + "-old")
+    shutil.copytree(runs[0].path, old)
+    paths = pd.read_parquet(old / "paths.parquet")
+    paths.drop(columns=[c for c in paths if c.startswith("note_pv_loss_")]).to_parquet(
+        old / "paths.parquet")
+    return root, runs[0].path, runs[1].path, old
+
+
+def test_compare_pairs_both_losses_of_every_note(deal_runs, capsys):
+    from sim.compare import compare_runs
+    from sim.store import load_run
+
+    root, a, b, _ = deal_runs
+    assert main(["compare", str(a), str(b), "--runs", str(root)]) == 0
+    rows = [r[0] for r in _lines(capsys.readouterr().out)]
+    notes = ("senior", "mezzanine", "subordinated")
+    assert [r for r in rows if r.startswith("note_")] == [
+        *(f"note_loss_{n}" for n in notes), *(f"note_pv_loss_{n}" for n in notes)]
+    # the PV rows are the runs' own per-path pv_loss_pct
+    runs = [load_run(p) for p in (a, b)]
+    result, _ = compare_runs(runs[0].manifest, runs[0].paths, runs[1].manifest, runs[1].paths)
+    for run, column in zip(runs, ("mean_a", "mean_b"), strict=True):
+        pv = run["note_metrics"].groupby("note")["pv_loss_pct"].mean()
+        got = result.set_index("metric")[column]
+        for n in notes:
+            assert got[f"note_pv_loss_{n}"] == pytest.approx(pv[n], abs=1e-15)
+
+
+def test_a_run_stored_before_the_pv_loss_column_compares_on_it_from_its_note_metrics(
+        deal_runs, capsys):
+    from sim.report import comparison_paths
+
+    root, a, b, old = deal_runs
+    assert "note_pv_loss_subordinated" not in pd.read_parquet(old / "paths.parquet")
+    pd.testing.assert_frame_equal(comparison_paths(old).paths, comparison_paths(a).paths)
+    assert main(["compare", str(old), str(b), "--runs", str(root)]) == 0
+    new = capsys.readouterr().out
+    assert main(["compare", str(a), str(b), "--runs", str(root)]) == 0
+    same = capsys.readouterr().out
+    assert _lines(new) == _lines(same) and "note_pv_loss_subordinated" in new
+    # a note summary without the PV loss either: the comparison leaves it out and says so
+    metrics = pd.read_parquet(old / "note_metrics.parquet")
+    metrics.drop(columns="pv_loss_pct").to_parquet(old / "note_metrics.parquet")
+    assert main(["compare", str(old), str(b), "--runs", str(root)]) == 0
+    captured = capsys.readouterr()
+    assert "note_pv_loss_subordinated" not in " ".join(r[0] for r in _lines(captured.out))
+    assert ("note_pv_loss_senior, note_pv_loss_mezzanine, note_pv_loss_subordinated left out: not "
+            "in A (a run stored before the PV loss was recorded has only the principal "
+            "losses)") in flat(captured.err)
