@@ -685,6 +685,28 @@ def test_tenth_and_ninetieth_percentiles_need_ten_paths():
     assert ten["p10"].iloc[0] == 1.0 and ten["p90"].iloc[0] == 9.0
 
 
+def test_a_shocked_paths_losses_are_where_its_own_note_metrics_put_them():
+    # the shock search's losses by either measure are above a cent exactly where the
+    # shocked run's loss_pct or pv_loss_pct is above 0, and the PV one is never the smaller
+    thin = tiny_config({"notes": [{"name": "senior", "size": 0.996, "coupon": 0.03},
+                                  {"name": "junior", "size": 0.004, "coupon": 0.08}],
+                        "senior_fee_rate": 0.03,
+                        "reserve": {"initial_pct": 0.0, "target_pct": 0.0}})
+    thin = with_overrides(thin, {"macro": {"shock": {  # the deal of the test above
+        "start_month": 0, "peak_increase": 0.01, "ramp_months": 6, "hold_months": 6,
+        "recovery_months": 18}}})
+    for rise in (0.0, 0.3):
+        config = shocked_config(thin, rise)
+        metrics = note_metrics(simulate_path(config, 3, 0).waterfall)
+        principal = _path_losses(config, 3, 0)
+        pv = _path_losses(config, 3, 0, "pv")
+        assert (pv >= principal).all()
+        assert ((principal > 0.01) == (metrics["loss_pct"] > 0)).all()
+        assert ((pv > 0.01) == (metrics["pv_loss_pct"] > 0)).all()
+        if rise:
+            assert (metrics["loss_pct"] > 0).all()  # the stress bites
+
+
 def test_the_loss_measure_reaches_both_searches_and_the_tables(monkeypatch):
     # a stand-in shock search whose note 0 loses principal from a 5-point rise on and in
     # present value from 2 points on: the pv search finds the smaller rise
