@@ -17,9 +17,11 @@ densely, earlier months' in an arrears row); the slot of age ``a`` (0: the oldes
 in ``month`` is ``(month + 1 + a) % ages``.
 
 The borrower's rules take the borrower's values, not the pool's arrays and an index: a
-compiled loop that passes arrays to a call takes and releases a reference to each array
-for every account (two atomic operations an array), which made the due date's payments
-seven times slower than their arithmetic (16.8 ms against 2.4 ms for 175,000 accounts).
+function inlined into a loop over the accounts (:func:`sim.kernels.payments.pay_one`) that
+passes arrays on to a call takes and releases a reference to each of them for every
+account. With the arrays, the due date's payments of 175,000 accounts took 16.8 ms; with
+the values, 10.6 ms (and 4.6 ms once the whole-bills cut, which takes the bills' arrays,
+left the loop: :func:`sim.kernels.payments.cut_to_whole_bills`).
 """
 
 from __future__ import annotations
