@@ -275,11 +275,23 @@ def disagreements(deal, paths, oracle, result, skip=()):  # noqa: C901
     return out
 
 
+def trigger_ties(deal, oracle):
+    """Whether a trigger's value, in the oracle, is its threshold to the rates' precision
+    (`TOL`, relative) without being 0: the two compute a ratio from amounts in different units
+    (currency units here, cents in the kernel), which can differ in the last bit, and a test
+    ``value > threshold`` at such a tie may then go either way. A value of 0 is exact in both.
+    """
+    return any(value != 0.0 and math.isclose(value, trig.threshold, rel_tol=TOL, abs_tol=0.0)
+               for periods in oracle for rec in periods
+               for value, trig in zip(rec["trigger_values"], deal.triggers, strict=True))
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(cases())
 def test_oracle_and_vectorised_waterfall_agree(case):
     deal, paths = case
     oracle = run_oracle(deal, paths)
+    assume(not trigger_ties(deal, oracle))
     result = run_vectorised(deal, paths)
     diffs = disagreements(deal, paths, oracle, result, skip=KNOWN)
     assert not diffs, diffs[:10]
@@ -289,8 +301,25 @@ def test_oracle_and_vectorised_waterfall_agree(case):
 @given(oc_build_cases())
 def test_oracle_and_vectorised_waterfall_agree_on_deals_building_their_oc(case):
     deal, paths = case
-    diffs = disagreements(deal, paths, run_oracle(deal, paths), run_vectorised(deal, paths))
+    oracle = run_oracle(deal, paths)
+    assume(not trigger_ties(deal, oracle))
+    diffs = disagreements(deal, paths, oracle, run_vectorised(deal, paths))
     assert not diffs, diffs[:10]
+
+
+def test_a_trigger_at_its_threshold_to_the_last_bit_is_a_tie():
+    """Found by the comparison above: a delinquency ratio of 1.0014e-263 / 124.0425 with its
+    threshold at exactly that quotient breached in the kernel, which divides cents, and not
+    in the oracle; such ties are left out of the comparison, not zero ratios."""
+    deal = Deal.model_validate({
+        "notes": [{"name": "A", "balance": 100.0, "coupon": 0.0}],
+        "triggers": [{"type": "delinquency_ratio", "threshold": 1.0014376600487854e-263
+                      / 124.04249999999999}]})
+    tie = [one_path([(124.04249999999999, 0.0, 0.0, 0.0, 0.0)],
+                    delinquent=[1.0014376600487854e-263])]
+    none = [one_path([(124.04249999999999, 0.0, 0.0, 0.0, 0.0)], delinquent=[0.0])]
+    assert trigger_ties(deal, run_oracle(deal, tie))
+    assert not trigger_ties(deal, run_oracle(deal, none))
 
 
 # ----------------------------------------------------------------------------------------------
