@@ -7,7 +7,9 @@ bit (zeros with their signs), on these cases and on 680 random deals drawn like 
 oracle test. The digests of those outputs are kept in ``tests/waterfall_digests.json``: the
 `creditsim bench` deal, every shipped deal in ``configs/deals`` with random pool cash flows
 (with and without replenishment capacity), the waterfall stepped one period at a time, and a
-deal with floating notes, a swap, a PDL and a call. A change of any output, by one ulp or a
+deal with floating notes, a swap, a PDL and a call; with them, since, those of what the
+reserve paid for (``WaterfallResult.reserve``), whose recording left every other digest as it
+was. A change of any output, by one ulp or a
 zero's sign, fails here; a deliberate change of the waterfall's arithmetic rewrites them with
 ``python -m tests.test_waterfall_kernel --write`` (and says why in its commit). Agreement
 with an independent implementation, to rounding, is `tests/test_waterfall_oracle.py`'s.
@@ -43,7 +45,7 @@ def digests(result: WaterfallResult) -> dict[str, str]:
     out = {name: repr(getattr(result, name)) for name in
            ("note_names", "trigger_names", "trigger_thresholds", "legal_final_period")}
     arrays = {"triggers": result.triggers, "trigger_values": result.trigger_values}
-    for group in ("notes", "deal", "steps"):
+    for group in ("notes", "deal", "steps", "reserve"):
         arrays.update({f"{group}[{k}]": v for k, v in getattr(result, group).items()})
     for name, a in arrays.items():
         h = hashlib.sha256(f"{a.shape}{a.dtype}".encode())

@@ -2,8 +2,9 @@
 
 `tests/waterfall_oracle.py` re-implements the specification with one loop over paths, periods
 and steps, its money in Python integers of cents; these tests draw random deals and collections
-and compare every note's interest, principal, balance and writedown, the reserve, the residual
-and each trigger, and check the oracle itself on the worked examples of the specification.
+and compare every note's interest, principal, balance and writedown, the reserve and what it
+paid for, the residual and each trigger, and check the oracle itself on the worked examples
+of the specification.
 Money both pay in whole cents must agree exactly (the same float, cents / 100); the pool's
 balance and the collections' fraction of a cent carried (fractions of a cent, from the inputs)
 and the rates agree to 1e-9.
@@ -258,6 +259,7 @@ def disagreements(deal, paths, oracle, result, skip=()):  # noqa: C901
                 want, got = rec[f], result.steps[f][p, t]
                 if not close(want, got, exact=True):
                     out.append((p, t + 1, f, want, float(got)))
+            out += reserve_disagreements(p, t, rec, result)
             for f in FLAG_CHECKS:
                 if f in skip:
                     continue
@@ -272,6 +274,20 @@ def disagreements(deal, paths, oracle, result, skip=()):  # noqa: C901
                 if not close(rec["trigger_values"][j], result.trigger_values[p, t, j]):
                     out.append((p, t + 1, f"trigger_value:{trig}", rec["trigger_values"][j],
                                 float(result.trigger_values[p, t, j])))
+    return out
+
+
+def reserve_disagreements(p, t, rec, result):
+    """Where the two differ on what the reserve paid in period ``t + 1`` of path ``p``: in
+    all, and for each use (a use with no column of its own, one after ``fund_reserve`` in
+    every list, must have paid nothing)."""
+    out = []
+    want = {"reserve_used": rec["reserve_used"]} | {
+        f"reserve_used:{use}": v for use, v in rec["reserve_for"].items()}
+    for f in sorted(set(want) | set(result.reserve)):
+        got = float(result.reserve[f][p, t]) if f in result.reserve else 0.0
+        if not close(want.get(f, 0.0), got, exact=True):
+            out.append((p, t + 1, f, want.get(f, 0.0), got))
     return out
 
 

@@ -140,7 +140,10 @@ def run_oracle(deal: Deal | dict, paths: list[dict[str, list[float]]]) -> list[l
 
     Returns:
         For each path a list of per-period records: `notes` (name -> NOTE_FIELDS values), the
-        deal-level fields, `triggers` (breach flags) and `trigger_values`, in deal order.
+        deal-level fields, `triggers` (breach flags) and `trigger_values`, in deal order,
+        `reserve_used` (what the steps spent of the reserve drawn) and `reserve_for` (what
+        each use spent of it, keyed as the step log names uses: ``pay_fees``,
+        ``pay_interest:<note>``, ``clear_pdl:<note>``, ``reinvest``, ``pay_principal``).
     """
     deal = deal if isinstance(deal, Deal) else Deal.model_validate(deal)
     return [_run_path(deal, p) for p in paths]
@@ -316,6 +319,18 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: 
         def revenue() -> int:
             return max(cash - PF, 0)  # noqa: B023 - cash and PF of this period
 
+        # §5.3: the reserve is the last revenue spent, until fund_reserve takes back what is
+        # left of it; with a PDL, principal funds above the other funds take it at once
+        reserve_left = min(Z, revenue())
+        reserve_for = {"pay_principal": Z - reserve_left}
+
+        def reserve_spent(use: str) -> None:
+            """What the step just run (`use`, as the step log names it) spent of the reserve."""
+            nonlocal reserve_left
+            now = min(reserve_left, revenue())
+            reserve_for[use] = reserve_for.get(use, 0) + reserve_left - now  # noqa: B023
+            reserve_left = now
+
         def pay(due: int, may_use_principal: bool) -> int:
             nonlocal cash, PF, principal_used, drawn
             rev = revenue()
@@ -338,6 +353,7 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: 
         last_principal = max(j for j, s in enumerate(steps) if s.verb == "pay_principal")
         interest_paid = [0] * n_notes
         principal_paid = [0] * n_notes
+        reserve_used = 0
         fees_paid = 0
         reinvested = 0
         requirement = 0
@@ -347,12 +363,14 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: 
             if verb == "pay_fees":
                 fees_paid = pay(fees_due, True)
                 F = fees_due - fees_paid
+                reserve_spent(verb)
             elif verb == "pay_interest":
                 for name in step.notes:
                     k = index[name]
                     paid = pay(due[k], eligible[k])
                     interest_paid[k] += paid
                     S[k] = due[k] - paid
+                    reserve_spent(f"{verb}:{name}")
             elif verb == "clear_pdl":
                 if not ending:
                     for name in step.notes:
@@ -361,6 +379,7 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: 
                         PDL[k] -= credit
                         PF += credit
                         pdl_credit[k] += credit
+                        reserve_spent(f"{verb}:{name}")
             elif verb == "reinvest":
                 if revolving:
                     P = PF if use_PF else PA
@@ -374,6 +393,7 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: 
                         PF = max(PF - amount, 0)
                     else:
                         PA = max(PA - amount, 0)
+                    reserve_spent(verb)
             elif verb == "pay_principal":
                 P = PF if use_PF else PA
                 # §5.3: turbo, all the cash left
@@ -391,6 +411,7 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: 
                     PF = max(PF - total, 0)
                 else:
                     PA = max(PA - total, 0)
+                reserve_spent(verb)  # one use: every principal step, all notes
                 if j == last_principal:
                     PF = 0
             elif verb == "fund_reserve":
@@ -398,6 +419,8 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: 
                                            sum(N))
                 # principal never funds the reserve: PF with a PDL, else the PA still owed
                 # that a later principal step may spend
+                reserve_used = available - collected - sale - reserve_left
+                reserve_left = 0
                 Z = min(requirement, revenue() if deal.pdl
                         else max(cash - _may_spend(PA, cash, drawn, keep), 0))
                 cash -= Z
@@ -447,6 +470,7 @@ def _run_path(deal: Deal, coll: dict[str, list[float]]) -> list[dict]:  # noqa: 
             else 0.0,
             accelerated=accelerated, trigger_breached=any_breach, call_exercised=call,
             legal_final=legal_final, active=True, triggers=breached, trigger_values=values,
+            reserve_used=u(reserve_used), reserve_for={k: u(v) for k, v in reserve_for.items()},
         )
         out.append(rec)
     return out
@@ -483,4 +507,6 @@ def _zero_record(names: list[str], n_triggers: int) -> dict:
                               "legal_final", "active"), False))
     rec["triggers"] = [False] * n_triggers
     rec["trigger_values"] = [0.0] * n_triggers
+    rec["reserve_used"] = 0.0
+    rec["reserve_for"] = {}
     return rec

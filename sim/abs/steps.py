@@ -22,12 +22,21 @@ from numpy.typing import ArrayLike
 from sim.abs.deal import STATES, Deal, Step, Verb, build_steps
 from sim.abs.triggers import safe_ratio
 from sim.kernels import waterfall_layout as lay
-from sim.kernels.waterfall_layout import DEAL_FIELDS, FLAG_FIELDS, NOTE_FIELDS, SOURCE_FIELDS
+from sim.kernels.waterfall_layout import (
+    DEAL_FIELDS,
+    FLAG_FIELDS,
+    NOTE_FIELDS,
+    NOTE_RESERVE_FIELDS,
+    RESERVE_FIELDS,
+    SOURCE_FIELDS,
+)
 
 __all__ = [
     "DEAL_FIELDS",
     "FLAG_FIELDS",
     "NOTE_FIELDS",
+    "NOTE_RESERVE_FIELDS",
+    "RESERVE_FIELDS",
     "SOURCE_FIELDS",
     "CompiledStep",
     "DealState",
@@ -256,20 +265,22 @@ class Recorder:
     period writes (``note_block``, ``deal_block``, ``flag_block``) and two trigger arrays.
 
     Attributes:
-        notes: `NOTE_FIELDS` arrays shaped (periods, notes, paths), views of ``note_block``.
-        deal: `DEAL_FIELDS` and `SOURCE_FIELDS` arrays shaped (periods, paths), views of
-            ``deal_block``.
+        notes: `NOTE_FIELDS` and `NOTE_RESERVE_FIELDS` arrays shaped (periods, notes, paths),
+            views of ``note_block``.
+        deal: `DEAL_FIELDS`, `SOURCE_FIELDS` and `RESERVE_FIELDS` arrays shaped (periods,
+            paths), views of ``deal_block``.
         flags: `FLAG_FIELDS` boolean arrays shaped (periods, paths), views of ``flag_block``.
         triggers: Breach state, bool, shaped (periods, triggers, paths).
         trigger_values: Each trigger's tested value, shaped (periods, triggers, paths).
     """
 
     def __init__(self, n_periods: int, n_notes: int, n_paths: int, n_triggers: int) -> None:
-        deal_fields = DEAL_FIELDS + SOURCE_FIELDS
+        note_fields = NOTE_FIELDS + NOTE_RESERVE_FIELDS
+        deal_fields = DEAL_FIELDS + SOURCE_FIELDS + RESERVE_FIELDS
         self.note_block, self.deal_block, self.trigger_values = carve(
-            [(len(NOTE_FIELDS), n_periods, n_notes, n_paths),
+            [(len(note_fields), n_periods, n_notes, n_paths),
              (len(deal_fields), n_periods, n_paths), (n_periods, n_triggers, n_paths)])
-        self.notes = dict(zip(NOTE_FIELDS, self.note_block, strict=True))
+        self.notes = dict(zip(note_fields, self.note_block, strict=True))
         self.deal = dict(zip(deal_fields, self.deal_block, strict=True))
         self.flag_block, self.triggers = carve(
             [(len(FLAG_FIELDS), n_periods, n_paths), (n_periods, n_triggers, n_paths)],

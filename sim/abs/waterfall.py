@@ -90,6 +90,15 @@ class WaterfallResult:
             ``pay_principal:<note>``, ``reinvest``, ``fund_reserve``, ``pay_residual`` (they sum
             to ``available`` too; ``clear_pdl`` amounts are not uses but transfers of revenue
             to the principal funds, which the principal step then pays out).
+        reserve: What the reserve drawn into each period's funds paid, shaped (paths,
+            periods) (docs/WATERFALL.md §5.3: the reserve is the last revenue any step
+            spends, until ``fund_reserve`` takes back what is left of it):
+            ``reserve_used``, in all, and ``reserve_used:<use>`` for each use the deal's
+            lists place before ``fund_reserve`` (the uses the reserve may pay), named as in
+            ``steps``: ``pay_fees``, ``pay_swap``, ``pay_interest:<note>``,
+            ``clear_pdl:<note>`` (revenue credited to the note's PDL, which the principal
+            steps pay out), ``reinvest`` and ``pay_principal`` (every principal step, all
+            notes). The uses add up to ``reserve_used`` exactly, in cents.
     """
 
     note_names: tuple[str, ...]
@@ -102,6 +111,7 @@ class WaterfallResult:
     trigger_thresholds: tuple[float, ...] = ()
     legal_final_period: int = 0
     closing_oc: np.ndarray | None = field(default=None, repr=False)
+    reserve: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -368,10 +378,42 @@ def _step_log(deal: Deal, notes: dict, dl: dict) -> dict[str, np.ndarray]:
     return log
 
 
+_RESERVE_USES = {
+    Verb.PAY_FEES: "reserve_fees",
+    Verb.PAY_SWAP: "reserve_swap",
+    Verb.PAY_INTEREST: "reserve_interest",
+    Verb.CLEAR_PDL: "reserve_pdl",
+    Verb.REINVEST: "reserve_reinvest",
+    Verb.PAY_PRINCIPAL: "reserve_principal",
+}
+"""The uses of cash the reserve may pay, and the output that records what it paid of each."""
+
+
+def _reserve_log(deal: Deal, notes: dict, dl: dict) -> dict[str, np.ndarray]:
+    """What the reserve paid: ``reserve_used``, then ``reserve_used:<use>`` for each use that
+    comes before ``fund_reserve`` in some list, in the order uses first appear in the lists
+    (principal: one column, ``pay_principal``, for every principal step); views."""
+    index = {n.name: i for i, n in enumerate(deal.notes)}
+    log = {"reserve_used": dl["reserve_used"]}
+    for state in STATES if deal.revolving_months else STATES[1:]:  # the states it has
+        steps = deal.steps(state)
+        before = next(k for k, s in enumerate(steps) if s.verb == Verb.FUND_RESERVE)
+        for step in steps[:before]:
+            field_ = _RESERVE_USES.get(step.verb)
+            if field_ in notes:
+                for name in step.notes:
+                    log.setdefault(f"reserve_used:{step.verb}:{name}",
+                                   notes[field_][:, :, index[name]])
+            elif field_ is not None:
+                log.setdefault(f"reserve_used:{step.verb}", dl[field_])
+    return log
+
+
 def _assemble(deal: Deal, out: Recorder, legal_final: int,
               closing_oc: np.ndarray | None = None) -> WaterfallResult:
     """Expose the period-major buffers as path-major views."""
-    notes = {k: np.moveaxis(v, -1, 0) for k, v in out.notes.items()}
+    every = {k: np.moveaxis(v, -1, 0) for k, v in out.notes.items()}
+    notes = {k: every[k] for k in NOTE_FIELDS}
     buffers = {**out.deal, **out.flags}
     dl = {k: np.moveaxis(v, -1, 0) for k, v in buffers.items()}
     return WaterfallResult(
@@ -385,4 +427,5 @@ def _assemble(deal: Deal, out: Recorder, legal_final: int,
         trigger_thresholds=tuple(float(t.threshold) for t in deal.triggers),
         legal_final_period=legal_final,
         closing_oc=closing_oc,
+        reserve=_reserve_log(deal, every, dl),
     )

@@ -91,6 +91,7 @@ from sim.kernels.waterfall_layout import (
     S_PF,
     S_POOL,
     S_POOL_END,
+    S_RES_PRIN,
     S_SWAP,
     S_TOTAL,
     S_USED,
@@ -430,9 +431,9 @@ def _at_most_closing(share, first_pool, closing_oc):
 
 
 @njit(cache=True)
-def _principal_amounts(opts, params, terms_p, state_p, scratch, bscratch):
+def _principal_amounts(opts, params, terms_p, scratch, bscratch):
     """The principal amount of every path (§5.2.8), the whole note balance on a wind-up;
-    with an OC target also the reserve drawn and ``K``, the principal amount of the same
+    with an OC target also ``K``, the principal amount of the same
     target and floor each capped at the closing ratio (the OC at closing over the first
     pool), the two that bound what the principal steps may spend (``_oc_limit``, §5.3). A
     target and floor at or below the closing ratio give ``K`` = PA."""
@@ -444,14 +445,13 @@ def _principal_amounts(opts, params, terms_p, state_p, scratch, bscratch):
             opts[O_OC] != 0, bscratch[B_REV, p], target, floor, terms_p[T_POOL, p],
             terms_p[T_OC, p], total[p], pool_end[p])
     if opts[O_OC]:  # the reserve funds no OC built above the closing ratio
-        keep, draw = scratch[S_KEEP], scratch[S_DRAW]
+        keep = scratch[S_KEEP]
         for p in range(pa.shape[0]):
             first, closing = terms_p[T_POOL, p], terms_p[T_OC, p]
             keep[p] = total[p] if wind[p] else _principal_amount(
                 True, bscratch[B_REV, p], _at_most_closing(target, first, closing),
                 _at_most_closing(floor, first, closing), first, closing, total[p],
                 pool_end[p])
-            draw[p] = state_p[Z_RESERVE, p]
 
 
 @njit(cache=True, inline="always")
@@ -481,7 +481,7 @@ def _available(t, opts, params, xs, terms_p, act, state_p, deal_out, scratch, bs
     cash, pf, pa, used = scratch[S_CASH], scratch[S_PF], scratch[S_PA], scratch[S_USED]
     available, principal_target = deal_out[D_AVAIL, t], deal_out[D_TARGET, t]
     collected, drawn = deal_out[D_COLL, t], deal_out[D_DRAW, t]
-    _principal_amounts(opts, params, terms_p, state_p, scratch, bscratch)
+    _principal_amounts(opts, params, terms_p, scratch, bscratch)
     carried = deal_out[D_ROUND, t]
     for p in range(act.shape[0]):
         principal = x_principal[t, p] if act[p] else 0.0
@@ -507,6 +507,7 @@ def _available(t, opts, params, xs, terms_p, act, state_p, deal_out, scratch, bs
             state_p[Z_PF_CARRY, p] = 0.0
         collected[p], drawn[p] = collections, reserve
     used[:] = 0.0
+    _reserve_drawn(t, pdl, deal_out, scratch)
     _copy(cash, available)
     if pdl:
         for p in range(act.shape[0]):
@@ -517,6 +518,23 @@ def _available(t, opts, params, xs, terms_p, act, state_p, deal_out, scratch, bs
         for p in range(act.shape[0]):
             deal_out[D_SWAP_REC, t, p] = _max(-swap[p], 0.0)
             deal_out[D_SWAP_NET, t, p] = swap[p]
+
+
+@njit(cache=True)
+def _reserve_drawn(t, pdl, deal_out, scratch):
+    """The reserve's part of the cash, ``S_DRAW``, the last revenue any step spends (§5.3):
+    the reserve drawn, or with a PDL the revenue if that is less (principal funds rounded
+    from their own fraction of a cent may exceed the other funds by a cent: the principal
+    steps spend that much of the reserve, the first of ``S_RES_PRIN``)."""
+    drawn, draw, spent = deal_out[D_DRAW, t], scratch[S_DRAW], scratch[S_RES_PRIN]
+    if not pdl:
+        _copy(drawn, draw)
+        spent[:] = 0.0
+        return
+    cash, pf = scratch[S_CASH], scratch[S_PF]
+    for p in range(draw.shape[0]):
+        draw[p] = _min(drawn[p], _max(cash[p] - pf[p], 0.0))
+        spent[p] = drawn[p] - draw[p]
 
 
 @njit(cache=True)
@@ -613,7 +631,8 @@ def _write_down(balance, writedown, wind):
 def _to_units(t, opts, notes_out, deal_out):
     """Period ``t``'s money outputs from cents to currency units (cents / 100, the nearest
     float to the decimal amount), leaving out the fields the deal never fills (ledgers without
-    a PDL, swap without a swap, call without a call), which are 0."""
+    a PDL, swap without a swap, call without a call), which are 0, and the reserve's uses,
+    written in currency units."""
     n_notes = notes_out.shape[2]
     last = N_PDL + 1 if opts[O_PDL] else N_DEBIT  # the ledgers come last
     for f in range(last):
@@ -621,7 +640,7 @@ def _to_units(t, opts, notes_out, deal_out):
             continue
         for k in range(n_notes):
             _divide(notes_out[f, t, k])
-    for f in range(deal_out.shape[0]):
+    for f in range(D_DRAW + 1):  # the reserve's uses are written in currency units
         if f == D_ES or f == D_ESG:
             continue
         if (f == D_SWAP_NET or f == D_SWAP_PAID or f == D_SWAP_REC) and not opts[O_SWAP]:

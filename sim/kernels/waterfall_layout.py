@@ -39,6 +39,15 @@ DEAL_FIELDS = (
     "rounding_carried",
 )
 SOURCE_FIELDS = ("collections", "swap_receipt", "reserve_draw")
+RESERVE_FIELDS = ("reserve_used", "reserve_fees", "reserve_swap", "reserve_reinvest",
+                  "reserve_principal")
+"""What the reserve drawn into the period's funds paid (docs/WATERFALL.md §5.3): in all, then
+senior fees, the net swap, receivables bought and principal; in the deal block after
+``SOURCE_FIELDS``. Written in currency units, and only where not 0: the reserve pays in few
+periods, and rows never written cost no memory."""
+NOTE_RESERVE_FIELDS = ("reserve_interest", "reserve_pdl")
+"""What the reserve paid of each note's interest and of the credit to its PDL: in the note
+block after ``NOTE_FIELDS``, written as ``RESERVE_FIELDS`` are."""
 FLAG_FIELDS = ("revolving", "accelerated", "sequential", "trigger_breached", "call_exercised",
                "legal_final", "active")
 VERBS = ("pay_fees", "pay_swap", "pay_interest", "clear_pdl", "reinvest", "pay_principal",
@@ -53,10 +62,12 @@ PRINCIPAL_TO_INTEREST = ("most_senior", "pdl_not_in_debit", "all", "none")
 
 # note fields
 N_BEGIN, N_COUPON, N_DUE, N_PAID, N_SHORT, N_PRIN, N_WD, N_END, N_DEBIT, N_CREDIT, N_PDL = range(11)
+N_RES_INT, N_RES_PDL = range(11, 13)
 # deal fields, then sources
 (D_AVAIL, D_FEES_DUE, D_FEES_PAID, D_SWAP_NET, D_SWAP_PAID, D_SALE, D_TARGET, D_REINV,
  D_REQ, D_RESERVE, D_RESIDUAL, D_ES, D_ESG, D_POOL_END, D_TOP_UP, D_ROUND, D_COLL, D_SWAP_REC,
  D_DRAW) = range(19)
+D_USED, D_RES_FEES, D_RES_SWAP, D_RES_REINV, D_RES_PRIN = range(19, 24)
 F_REV, F_ACC, F_SEQ, F_BREACH, F_CALL, F_FINAL, F_ACTIVE = range(7)
 V_FEES, V_SWAP, V_INTEREST, V_CLEAR, V_REINVEST, V_PRINCIPAL, V_RESERVE, V_RESIDUAL = range(8)
 # per-path state rows (float): unpaid fees, unpaid swap, reserve, the sub-cent remainders
@@ -77,12 +88,13 @@ P_FEE_MONTHLY, P_SWAP_RATE, P_TARGET, P_FLOOR, P_OC_TARGET, P_OC_FLOOR = range(6
 N_PARAMS = 6
 # per-path terms (float rows)
 T_NOTES, T_POOL, T_CALL, T_OC = range(4)
-# per-path scratch (float rows); with an OC target: S_DRAW, the reserve drawn into the
-# period's cash that no step has yet returned to it (spent last, 0 once fund_reserve ran),
-# and S_KEEP, the principal amount left that keeping the OC at closing would give
+# per-path scratch (float rows); S_DRAW, the reserve drawn into the period's cash that no
+# step has yet spent (the last revenue spent, 0 once fund_reserve ran); with an OC target
+# S_KEEP, the principal amount left that keeping the OC at closing would give; S_RES_PRIN,
+# the principal the reserve has paid so far in the period
 (S_CASH, S_PF, S_PA, S_USED, S_FEE, S_SWAP, S_POOL_END, S_AMOUNT, S_TOTAL, S_REM, S_POOL,
- S_GROSS, S_DRAW, S_KEEP) = range(14)
-N_SCRATCH = 14
+ S_GROSS, S_DRAW, S_KEEP, S_RES_PRIN) = range(15)
+N_SCRATCH = 15
 # per-path scratch (bool rows): the three deal states first, in STATES order; B_MASK: the
 # paths whose state runs the list being run
 B_REV, B_AMO, B_ACC, B_USE_PA, B_WIND, B_BREACH, B_MASK, B_PRO, B_CALL = range(9)

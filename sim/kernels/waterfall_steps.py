@@ -24,16 +24,24 @@ from sim.kernels.waterfall_layout import (
     B_REV,
     B_USE_PA,
     B_WIND,
+    D_DRAW,
     D_FEES_DUE,
     D_FEES_PAID,
     D_REINV,
     D_REQ,
+    D_RES_FEES,
+    D_RES_PRIN,
+    D_RES_REINV,
+    D_RES_SWAP,
     D_RESERVE,
     D_RESIDUAL,
     D_SWAP_PAID,
+    D_USED,
     N_CREDIT,
     N_PAID,
     N_PRIN,
+    N_RES_INT,
+    N_RES_PDL,
     N_SHORT,
     O_BASIS,
     O_CAPACITY,
@@ -51,6 +59,7 @@ from sim.kernels.waterfall_layout import (
     S_PF,
     S_POOL_END,
     S_REM,
+    S_RES_PRIN,
     S_SWAP,
     S_TOTAL,
     S_USED,
@@ -140,24 +149,36 @@ def _spend_principal(p, amount, pdl, oc, scratch, bscratch):
 def run_step(k, t, opts, params, x_capacity, terms_t, terms_p, state_k, state_p, flags_p, program,
           notes_out, deal_out, scratch, bscratch, kscratch):
     """Run step ``k`` of the program on every path (on the paths outside ``B_MASK`` it pays
-    nothing and records nothing, as the array form's ``ctx.keep``)."""
+    nothing and records nothing, as the array form's ``ctx.keep``), and record what it spent
+    of the reserve drawn (``_reserve_spent``: passes of their own, which cost less than the
+    same statements in the steps' loops, measured on the bench's deal)."""
     verb = program[0][k]
     pdl = opts[O_PDL] != 0
     if verb == V_FEES or verb == V_SWAP:
         _pay_senior(t, verb == V_FEES, pdl, state_p, deal_out, scratch, bscratch)
+        _reserve_spent(pdl, scratch, deal_out[D_RES_FEES if verb == V_FEES else D_RES_SWAP, t],
+                       True)
     elif verb == V_INTEREST or verb == V_CLEAR:
         for i in range(program[1][k, 0]):
             note = program[1][k, i + 1]
             if verb == V_INTEREST:
                 _pay_interest(t, note, pdl, state_k, notes_out, scratch, bscratch, kscratch)
+                _reserve_spent(pdl, scratch, notes_out[N_RES_INT, t, note], True)
             else:
                 _clear_pdl(t, note, pdl, state_k, notes_out, scratch, bscratch)
+                _reserve_spent(pdl, scratch, notes_out[N_RES_PDL, t, note], True)
     elif verb == V_REINVEST:
-        _reinvest(t, opts, x_capacity, flags_p, deal_out, scratch, bscratch)
+        if _reinvest(t, opts, x_capacity, flags_p, deal_out, scratch, bscratch):
+            _reserve_spent(pdl, scratch, deal_out[D_RES_REINV, t], True)
     elif verb == V_PRINCIPAL:
         _pay_principal(k, t, pdl, opts[O_OC] != 0, program, state_k, notes_out, scratch,
                        bscratch, kscratch)
+        # after the list's last principal step the principal funds left are revenue, but
+        # not the reserve's: its part is taken from principal funds first, so it fell only
+        # where principal funds ran out (they are 0 then)
+        _reserve_spent(pdl, scratch, scratch[S_RES_PRIN], False)
     elif verb == V_RESERVE:
+        _reserve_used(t, deal_out, scratch, bscratch)
         _fund_reserve(t, opts, params, terms_t, terms_p, state_k, state_p, flags_p, deal_out,
                       scratch, bscratch)
     else:  # pay_residual
@@ -165,6 +186,55 @@ def run_step(k, t, opts, params, x_capacity, terms_t, terms_p, state_k, state_p,
             if bscratch[B_MASK, p]:
                 deal_out[D_RESIDUAL, t, p] = scratch[S_CASH, p]
                 scratch[S_CASH, p] = 0.0
+
+
+@njit(cache=True)
+def _reserve_spent(pdl, scratch, out, units):
+    """What of the reserve drawn the step just run spent, on every path (§5.3), into ``out``:
+    in currency units and only where not 0 (``units``, ``RESERVE_FIELDS``), or added in
+    cents. The reserve is the last revenue spent (all cash is revenue without a PDL or in a
+    wind-up), so the part of it left, ``S_DRAW``, is at most the revenue left; once
+    ``fund_reserve`` has run it is 0. Stores nothing where the reserve did not pay (most
+    paths and periods): on the paths the step did not run, the revenue is as it was."""
+    draw, cash, pf = scratch[S_DRAW], scratch[S_CASH], scratch[S_PF]
+    if not _below(pdl, draw, cash, pf):
+        return
+    for p in range(draw.shape[0]):
+        revenue = _max(cash[p] - pf[p], 0.0) if pdl else cash[p]
+        left = draw[p]
+        if revenue < left:
+            draw[p] = revenue
+            if units:
+                out[p] = (left - revenue) / 100.0
+            else:
+                out[p] += left - revenue
+
+
+@njit(cache=True)
+def _below(pdl, draw, cash, pf):
+    """Whether the revenue is below the reserve's part left on any path: a first pass that
+    only reads (and the processor runs several paths at once), since it seldom is."""
+    n = 0
+    if pdl:
+        for p in range(draw.shape[0]):
+            n += (cash[p] - pf[p]) < draw[p]
+    else:
+        for p in range(draw.shape[0]):
+            n += cash[p] < draw[p]
+    return n > 0
+
+
+@njit(cache=True)
+def _reserve_used(t, deal_out, scratch, bscratch):
+    """Before ``fund_reserve``: record what the steps spent of the reserve drawn, in all
+    (``D_USED``) and on principal (``D_RES_PRIN``), in currency units where not 0."""
+    drawn, draw, principal = deal_out[D_DRAW, t], scratch[S_DRAW], scratch[S_RES_PRIN]
+    used, paid = deal_out[D_USED, t], deal_out[D_RES_PRIN, t]
+    for p in range(draw.shape[0]):
+        if bscratch[B_MASK, p] and drawn[p] != draw[p]:
+            used[p] = (drawn[p] - draw[p]) / 100.0
+            if principal[p] != 0.0:
+                paid[p] = principal[p] / 100.0
 
 
 @njit(cache=True)
@@ -216,13 +286,14 @@ def _clear_pdl(t, note, pdl, state_k, notes_out, scratch, bscratch):
 
 @njit(cache=True)
 def _reinvest(t, opts, x_capacity, flags_p, deal_out, scratch, bscratch):
-    """reinvest on every revolving path (nothing at all when no path revolves)."""
+    """reinvest on every revolving path (nothing at all when no path revolves); return
+    whether any path revolves."""
     n_paths = scratch.shape[1]
     revolving = False
     for p in range(n_paths):
         revolving |= bscratch[B_REV, p]
     if not revolving:
-        return
+        return False
     pdl, oc = opts[O_PDL] != 0, opts[O_OC] != 0
     for p in range(n_paths):
         amount = _min(_principal_available(p, pdl, scratch, bscratch), scratch[S_CASH, p])
@@ -234,6 +305,7 @@ def _reinvest(t, opts, x_capacity, flags_p, deal_out, scratch, bscratch):
             amount = 0.0
         _spend_principal(p, amount, pdl, oc, scratch, bscratch)
         deal_out[D_REINV, t, p] += amount
+    return True
 
 
 @njit(cache=True)
