@@ -28,6 +28,8 @@ from sim import exports
 from sim.abs.steps import floor_cents
 from sim.exports import Export, export_frame
 from sim.metrics import paths_to_resolve, resolvable
+from sim.reserve_uses import TOTAL as RESERVE_USED
+from sim.reserve_uses import reserve_columns
 from sim.wording import paths_text
 
 __all__ = [
@@ -194,9 +196,10 @@ class DealReport:
     remarks: list[str] = field(default_factory=list)
 
     def groups(self) -> dict[str, list[str]]:
-        """Columns by group, in report order: ``pool``, ``deal``, ``triggers``, then one
-        group per note (``note <name>``): the pieces a narrow screen shows one by one."""
-        out: dict[str, list[str]] = {"pool": [], "deal": [], "triggers": []}
+        """Columns by group, in report order: ``pool``, ``deal``, ``reserve`` (what the
+        reserve paid for), ``triggers``, then one group per note (``note <name>``): the pieces
+        a narrow screen shows one by one."""
+        out: dict[str, list[str]] = {"pool": [], "deal": [], "reserve": [], "triggers": []}
         for col in self.table.columns:
             head = col.split(".", 1)[0]
             if head == "trigger":
@@ -341,6 +344,18 @@ def _deal_columns(frame: pd.DataFrame, report: DealReport,
     if "deal.reserve" in cols and "deal.reserve_draw" in cols:
         cols["deal.reserve_change"] = cols["deal.reserve"] - cols["deal.reserve_draw"]
         report.labels["deal.reserve_change"] = DERIVED["deal.reserve_change"]
+    return cols
+
+
+def _reserve_columns(frame: pd.DataFrame, report: DealReport) -> dict[str, pd.Series]:
+    """The ``reserve`` group (:func:`sim.reserve_uses.reserve_columns`): what the reserve paid
+    for, use by use, in all, and what it was then topped up by; a run recorded before it was
+    has none, and `DealReport.missing` says so."""
+    cols, labels = reserve_columns(frame)
+    if not cols and "reserve_draw" in frame:
+        report.missing.append(f"what the reserve paid for: not recorded in this run "
+                              f"('{RESERVE_USED}')")
+    report.labels.update({k: (label, "money") for k, label in labels.items()})
     return cols
 
 
@@ -503,6 +518,7 @@ def build_deal_report(tables: Mapping[str, pd.DataFrame], path: int | None = Non
     frame = _deal_frame(tables, path)
     swap = deal is None or "swap" not in deal or deal["swap"] is not None
     cols = _deal_columns(frame, report, swap=swap)
+    cols.update(_reserve_columns(frame, report))
     cols.update(_oc_columns(tables, path, frame, deal, report))
     cols.update(_trigger_columns(tables, path, report))
     cols.update(_note_columns(tables, path, frame, report,
@@ -565,11 +581,15 @@ def _order(column: str, report: DealReport) -> tuple:
     if head[0] in ("pool", "deal"):
         pos = keys.index(column) if column in keys else len(keys)
         return (0 if head[0] == "pool" else 1, pos, column)
+    if head[0] == "reserve":  # the uses in payment order (the insertion order), then totals
+        last = ("reserve.used", "reserve.topped_up")
+        pos = last.index(column) + 1 if column in last else 0
+        return (2, pos, list(report.labels).index(column), column)
     if head[0] == "trigger":
-        return (2, report.triggers.index(head[1]), ("value", "threshold", "breached").index(
+        return (3, report.triggers.index(head[1]), ("value", "threshold", "breached").index(
             head[2]) if head[2] in ("value", "threshold", "breached") else 9, column)
     fields = [c.key for c in NOTE_COLUMNS] + ["factor", "credit_enhancement"]
-    return (3, report.notes.index(head[1]), fields.index(head[2]), column)
+    return (4, report.notes.index(head[1]), fields.index(head[2]), column)
 
 
 # ----------------------------------------------------------------------------------------------

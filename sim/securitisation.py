@@ -5,7 +5,8 @@
 order, then the reserve balance and requirement, the excess spread net and gross, the pool
 balance at the period's end, each trigger's ``trigger_<name>_value``, ``_threshold`` and
 ``_breached``, and each note's ``interest_paid:<note>``, ``principal_paid:<note>``,
-``balance_end:<note>``, ``writedown:<note>`` and ``interest_shortfall:<note>``; see
+``balance_end:<note>``, ``writedown:<note>`` and ``interest_shortfall:<note>``, and what the
+reserve paid for, ``reserve_used`` and ``reserve_used:<use>``; see
 :func:`sim.abs.steps_to_frame`), ``triggers`` (each trigger's tested value, threshold and
 breach state per path and period), ``pool`` (the vehicle's pool per path and period: the
 waterfall's inputs and what it bought and sold; see :data:`sim.agents.spv.POOL_COLUMNS`),

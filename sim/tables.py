@@ -185,7 +185,8 @@ WATERFALL = Table("waterfall", "(path, period)", (
     *_cols("id", "path"), *_cols("period", "period"),
     *_cols("currency", "available", "collections"),
 ), when="deal", required=("path", "period"))
-"""Then one currency column per step in payment order (``pay_interest:<note>`` ...)."""
+"""Then one currency column per step in payment order (``pay_interest:<note>`` ...), and what
+the reserve paid for (``reserve_used``, ``reserve_used:<use>``; runs since it was recorded)."""
 TRIGGERS = Table("triggers", "(path, period, trigger)", (
     *_cols("id", "path"), *_cols("period", "period"), *_cols("text", "trigger"),
     *_cols("fraction", "value", "threshold"), *_cols("flag", "breached"),

@@ -99,7 +99,9 @@ def steps_to_frame(result: WaterfallResult, paths: ArrayLike | None = None) -> p
     ``swap_receipt``, ``sale_proceeds``, ``reserve_draw``, summing to ``available``), then
     every use in the order it is paid (``pay_fees``, ``pay_interest:<note>``, ...); then
     `LOG_DEAL_FIELDS`, per trigger ``trigger_<name>_value``, ``trigger_<name>_threshold`` and
-    ``trigger_<name>_breached``, and per note ``<field>:<note>`` for `LOG_NOTE_FIELDS`.
+    ``trigger_<name>_breached``, per note ``<field>:<note>`` for `LOG_NOTE_FIELDS`, and what
+    the reserve paid for, as `WaterfallResult.reserve` names it (``reserve_used``, then
+    ``reserve_used:<use>``).
     """
     n_paths, n_periods, _ = result.shape
     labels = np.arange(n_paths) if paths is None else np.asarray(paths)
@@ -119,6 +121,7 @@ def steps_to_frame(result: WaterfallResult, paths: ArrayLike | None = None) -> p
     for field_ in LOG_NOTE_FIELDS:
         for i, note in enumerate(result.note_names):
             cols[f"{field_}:{note}"] = result.notes[field_][:, :, i].reshape(-1)
+    cols.update({k: v.reshape(-1) for k, v in result.reserve.items()})
     return pd.DataFrame(cols)
 
 
