@@ -79,3 +79,13 @@ def test_the_waterfall_log_carries_what_the_reserve_paid_for():
     log = steps_to_frame(result)
     for k, v in result.reserve.items():
         assert np.array_equal(log[k].to_numpy(), v.reshape(-1))
+
+
+def test_the_dashboard_shows_the_reserve_group():
+    from dashboard.aggregate.abs import report_table
+
+    rep = build_deal_report(hand_tables(), path=0)
+    columns, rows = report_table(rep, "reserve")
+    assert [c["name"] for c in columns][1:3] == ["reserve for senior fees",
+                                                 "reserve for A interest"]
+    assert rows[0]["reserve.pay_interest:A"] == "1.50"
