@@ -392,7 +392,8 @@ _RESERVE_USES = {
 def _reserve_log(deal: Deal, notes: dict, dl: dict) -> dict[str, np.ndarray]:
     """What the reserve paid: ``reserve_used``, then ``reserve_used:<use>`` for each use that
     comes before ``fund_reserve`` in some list, in the order uses first appear in the lists
-    (principal: one column, ``pay_principal``, for every principal step); views."""
+    (principal: one column, ``pay_principal``, for every principal step, and always with a
+    PDL: §5.3, principal funds above the other funds at the opening); views."""
     index = {n.name: i for i, n in enumerate(deal.notes)}
     log = {"reserve_used": dl["reserve_used"]}
     for state in STATES if deal.revolving_months else STATES[1:]:  # the states it has
@@ -406,6 +407,8 @@ def _reserve_log(deal: Deal, notes: dict, dl: dict) -> dict[str, np.ndarray]:
                                    notes[field_][:, :, index[name]])
             elif field_ is not None:
                 log.setdefault(f"reserve_used:{step.verb}", dl[field_])
+    if deal.pdl:  # principal funds above the other funds take part of the reserve at once
+        log.setdefault(f"reserve_used:{Verb.PAY_PRINCIPAL}", dl["reserve_principal"])
     return log
 
 
