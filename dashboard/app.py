@@ -27,6 +27,7 @@ from dashboard.pages import abs as abs_page
 from dashboard.pages import collections, compare, launch, portfolio, runs, story
 from dashboard.pages.common import AppContext, run_options
 from dashboard.security import HostPolicy, protect
+from sim.manifest import MAX_RUN_ID
 
 PAGES = (runs, portfolio, collections, abs_page, compare, story, launch)
 REFRESH_MS = 10_000
@@ -73,10 +74,11 @@ def _query_run(search: str | None, key: str) -> str | None:
 
 
 def _query(search: str | None, keys: tuple[str, ...]) -> dict[str, str]:
-    """The first value of each of ``keys`` in the address's query (``?path=2&borrower=100``);
-    a long or odd query gives none (the page checks the values)."""
+    """The first value of each of ``keys`` in the address's query (``?path=2&borrower=100``),
+    cut to the length of the longest run id (a run id, as ``a2=``, is never cut short); a long
+    or odd query gives none (the page checks the values)."""
     values = _query_values(search)
-    return {k: values[k][0][:40] for k in keys if values.get(k)}
+    return {k: values[k][0][:MAX_RUN_ID] for k in keys if values.get(k)}
 
 
 def _register_shell(app: Dash, ctx: AppContext) -> None:

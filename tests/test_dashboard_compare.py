@@ -353,3 +353,16 @@ def test_the_interaction_chart_colours_by_each_metrics_better_direction():
     first = next(t for t in fig.data if t.name == "B1 - A1 (scenario 1)")
     assert list(first.error_x.array) == pytest.approx([2.0] * 3)  # ci_high - effect, in pp
     assert list(first.error_x.arrayminus) == pytest.approx([1.0] * 3)
+
+
+def test_a_link_picks_the_second_pair_whatever_the_length_of_its_run_ids():
+    """A run id is a timestamp, the config's name and the seed: ``tighter-limits-recession``
+    makes one of 43 characters, which the link's query must hand to the page whole (cut at
+    40, B2 was left unpicked and the page showed no difference in differences)."""
+    from dashboard.app import _query
+    from dashboard.pages.compare import QUERY
+    from sim.manifest import MAX_RUN_ID
+
+    a2, b2 = "20261204-152523-baseline-recession-s1", "20261204-152527-tighter-limits-recession-s1"
+    assert _query(f"?a=A1&b=B1&a2={a2}&b2={b2}", QUERY) == {"a2": a2, "b2": b2}
+    assert _query("?b2=" + "x" * 500, QUERY) == {"b2": "x" * MAX_RUN_ID}
