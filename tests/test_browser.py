@@ -187,6 +187,25 @@ def test_abs_page(server, page, demo_run):
     assert "% of pool, annualised" in page.text_content("#abs-excess-spread .g-ytitle")
 
 
+
+OVERFLOW_JS = """id => { const el = document.getElementById(id);
+  return [el.scrollWidth, el.clientWidth, document.documentElement.scrollWidth,
+          document.documentElement.clientWidth]; }"""
+
+
+def test_the_tranche_table_fits_a_1400_pixel_window(server, page, demo_run):
+    """The tranche summary (eleven columns; on the fixture's few paths every loss quantile is
+    'n/a' with the paths it needs, its widest content) is read without scrolling sideways in
+    a window 1,400 pixels wide, and its headers say in a tooltip what they mean."""
+    assert page.viewport_size["width"] == 1400
+    _open(page, f"{server}/abs?a={demo_run.run_id}", [])
+    page.wait_for_selector("#abs-summary tbody tr")
+    box_scroll, box_width, page_scroll, page_width = page.evaluate(OVERFLOW_JS, "abs-summary")
+    assert box_scroll <= box_width, (box_scroll, box_width)
+    assert page_scroll <= page_width, (page_scroll, page_width)
+    assert "present value" in page.get_attribute("#abs-summary th:nth-child(2)", "title")
+
+
 LEGEND_CLEARANCE_JS = """async width => {
   const g = document.getElementById('fig');
   await Plotly.relayout(g, {width: width});

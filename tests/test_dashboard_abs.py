@@ -254,6 +254,31 @@ def test_the_rating_is_read_at_the_notes_wal_as_the_page_and_its_doc_say():
     assert "table at the note's mean WAL" in agg.SUMMARY_CAPTION
 
 
+
+def test_the_tranche_table_fits_its_card_and_says_what_each_column_means_on_hover():
+    """The page's tranche table: every column but the note's has its meaning in its header's
+    tooltip; a header wraps between words, never inside a bracket or between a number and
+    its %; a loss the run cannot resolve shows 'n/a' with the paths it needs under it (so
+    the column is as narrow as its numbers) and keeps the CLI's words."""
+    from dashboard.pages.common import NBSP, render_table
+
+    row = {"note": "C", "loss_p99": "n/a: needs >= 100 paths", "implied_rating": "Ba3"}
+    table = render_table(agg.SUMMARY_COLUMNS, [row], fit=True)
+    head, body = table.children
+    headers = {c["id"]: th for c, th in zip(agg.SUMMARY_COLUMNS, head.children.children,
+                                             strict=True)}
+    assert table.className == "data-table fit"
+    assert all(th.title for key, th in headers.items() if key != "note")
+    assert "Wilson" in headers["prob_loss"].title and "WAL" in headers["implied_rating"].title
+    assert headers["implied_rating"].children == f"implied rating (at{NBSP}the{NBSP}WAL)"
+    assert headers["expected_loss"].children == f"expected loss, PV [95{NBSP}%{NBSP}CI]"
+    assert headers["loss_p95"].children == f"95{NBSP}% loss"
+    cells = dict(zip(headers, body.children[0].children, strict=True))
+    assert cells["implied_rating"].children == "Ba3"
+    na, why = cells["loss_p99"].children
+    assert (na, why.children, why.className) == ("n/a", "needs >= 100 paths", "why")
+
+
 # -- credit enhancement over time: hand-made frames whose figures are worked out by hand -------
 
 

@@ -225,16 +225,32 @@ def _links(links: list[tuple[str, str, float]]) -> pd.DataFrame:
 
 SUMMARY_COLUMNS = [
     {"id": "note", "name": "note"},
-    {"id": "expected_loss", "name": "expected loss, PV [95 % CI]"},
-    {"id": "principal_loss", "name": "principal loss"},
-    {"id": "prob_loss", "name": "P(any loss) [Wilson 95 %]"},
-    {"id": "loss_p95", "name": "95 % loss"},
-    {"id": "loss_p99", "name": "99 % loss"},
-    {"id": "implied_rating", "name": "implied rating (at the WAL)"},
-    {"id": "ratings_consistent", "name": "ratings consistent with the run"},
-    {"id": "wal_years", "name": "WAL (years)"},
-    {"id": "irr_annual", "name": "IRR (annual)"},
-    {"id": "paths", "name": "paths"},
+    {"id": "expected_loss", "name": "expected loss, PV [95 % CI]",
+     "title": "Mean over paths of the interest and principal the note was promised and did not "
+              "receive, in present value at its promised rate, as a share of its original "
+              "balance; 95 % confidence interval in brackets"},
+    {"id": "principal_loss", "name": "principal loss",
+     "title": "Mean over paths of the principal written down (nominal), as a share of the "
+              "note's original balance"},
+    {"id": "prob_loss", "name": "P(any loss) [Wilson 95 %]",
+     "title": "Share of paths with a writedown or interest left unpaid above one cent; Wilson "
+              "95 % interval in brackets"},
+    {"id": "loss_p95", "name": "95 % loss",
+     "title": "95th percentile across paths of the present-value loss (n/a below "
+              f"{paths_to_resolve(0.95)} paths)"},
+    {"id": "loss_p99", "name": "99 % loss",
+     "title": "99th percentile across paths of the present-value loss (n/a below "
+              f"{paths_to_resolve(0.99)} paths)"},
+    {"id": "implied_rating", "name": "implied rating (at the WAL)",
+     "title": "Moody's idealised cumulative expected-loss table read at the note's mean WAL "
+              "(n/a, with the paths it needs, when the run cannot resolve it)"},
+    {"id": "ratings_consistent", "name": "ratings consistent with the run",
+     "title": "The ratings the 95 % interval of the expected loss allows, best to worst"},
+    {"id": "wal_years", "name": "WAL (years)",
+     "title": "Weighted average life in years, mean over paths"},
+    {"id": "irr_annual", "name": "IRR (annual)",
+     "title": "Internal rate of return, annual effective ((1 + monthly)^12 - 1), mean over paths"},
+    {"id": "paths", "name": "paths", "title": "Paths of the run"},
 ]
 """Columns of the tranche summary table: every tranche number with the uncertainty of the run."""
 

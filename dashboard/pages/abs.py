@@ -160,7 +160,7 @@ def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
             return blank + [[], "", "", 2, 0, message, shown(True), shown(False)]
         a = data.abs
         figures = [below_modebar(build(a)) for build in GRAPHS.values()]
-        summary = render_table(agg.SUMMARY_COLUMNS, agg.summary_rows(a.summary))
+        summary = render_table(agg.SUMMARY_COLUMNS, agg.summary_rows(a.summary), fit=True)
         originator = originator_line(a.summary) or ""
         warning = _horizon_warning(ctx, run_id)
         return figures + [summary, originator, enhancement_caption(a.first_month), a.periods,

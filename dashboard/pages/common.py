@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,12 +64,41 @@ def table(table_id: str) -> html.Div:
     return html.Div(id=table_id, className="table-box")
 
 
-def render_table(columns: list[dict], rows: list[dict]) -> html.Table:
-    """An HTML table of ``rows`` (dicts keyed by each column's ``id``, already formatted)."""
-    head = html.Thead(html.Tr([html.Th(c["name"]) for c in columns]))
-    body = html.Tbody([html.Tr([html.Td(row.get(c["id"], "")) for c in columns])
+NOT_RESOLVED = "n/a: "
+"""How a cell the run cannot resolve begins (``n/a: needs >= 100 paths``)."""
+
+
+def _cell(value: str | int | float | None) -> html.Td:
+    """A table cell; an ``n/a: <why>`` cell shows ``n/a`` with its reason in small type
+    under it, so that it keeps its column as narrow as the numbers above and below it."""
+    if isinstance(value, str) and value.startswith(NOT_RESOLVED):
+        return html.Td(["n/a", html.Div(value.removeprefix(NOT_RESOLVED), className="why")])
+    return html.Td(value)
+
+
+_BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
+NBSP = "\u00a0"
+
+
+def header_text(name: str) -> str:
+    """A column header that wraps only between its words: a bracketed part, ``(at the WAL)``
+    or ``[95 % CI]``, and a number and its ``%`` stay on one line."""
+    name = _BRACKETED.sub(lambda m: m.group(0).replace(" ", NBSP), name)
+    return name.replace(" %", NBSP + "%")
+
+
+def render_table(columns: list[dict], rows: list[dict], fit: bool = False) -> html.Table:
+    """An HTML table of ``rows`` (dicts keyed by each column's ``id``, already formatted).
+
+    A column's ``title``, when it has one, is its header's tooltip (the full meaning of a
+    short header). ``fit``: headers wrap and cells keep to one line, so that a table of many
+    columns fits its card rather than scrolling sideways.
+    """
+    head = html.Thead(html.Tr([html.Th(header_text(c["name"]), title=c.get("title"))
+                               for c in columns]))
+    body = html.Tbody([html.Tr([_cell(row.get(c["id"], "")) for c in columns])
                        for row in rows])
-    return html.Table([head, body], className="data-table")
+    return html.Table([head, body], className="data-table fit" if fit else "data-table")
 
 
 def load_run(ctx: AppContext, run_id: str | None) -> tuple[RunData | None, str]:
