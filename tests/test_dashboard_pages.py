@@ -118,6 +118,15 @@ def test_slider_tooltips_do_not_stay_over_the_labels(tmp_path):
         assert _find(page, slider_id).tooltip["always_visible"] is False
 
 
+def test_a_knob_slider_marks_the_configs_value_only_clear_of_its_ends():
+    """The shipped baseline's 2 collectors on a 0-20 slider, or a 0.13 note on 0.01-1, would
+    print their mark on the end's ('0 2', '0.010.13'); the help under the slider says it."""
+    assert launch._knob_marks(0, 2, 20) == (0, 20)
+    assert launch._knob_marks(0.01, 0.13, 1) == (0.01, 1)
+    assert launch._knob_marks(0.01, 0.75, 1) == (0.01, 0.75, 1)
+    assert launch._knob_marks(3, 3, 3) == (3, 3)
+
+
 def _manifest(**extra) -> dict:
     config = load_config(shipped_configs()["baseline"]).model_dump(mode="json")
     config["book"]["initial_borrowers"] = 200

@@ -125,6 +125,19 @@ def _field(label: str, control, help_text: str = "", help_id: str | None = None,
                       className="slider-label" if slider else "")
 
 
+MARK_GAP = 0.15
+"""Nearest a slider's mark of the config's value comes to an end's mark (a share of the
+range): nearer, the two labels would run into each other, and the help under the slider
+gives the value."""
+
+
+def _knob_marks(low: float, value: float, high: float) -> tuple[float, ...]:
+    """A knob slider's marks: its ends, and the config's value when it is clear of both."""
+    span = high - low
+    clear = span > 0 and min(value - low, high - value) >= MARK_GAP * span
+    return (low, value, high) if clear else (low, high)
+
+
 def _knob_control(knob: Knob) -> html.Label:
     kid = {"type": "launch-knob", "key": knob.key}
     control: dcc.Dropdown | dcc.Slider
@@ -132,7 +145,7 @@ def _knob_control(knob: Knob) -> html.Label:
         control = dcc.Dropdown(id=kid, options=list(knob.options), value=knob.value,
                                clearable=False)
     else:
-        marks = {v: f"{v:g}" for v in (knob.low, knob.value, knob.high)}
+        marks = {v: f"{v:g}" for v in _knob_marks(knob.low, knob.value, knob.high)}
         control = dcc.Slider(id=kid, min=knob.low, max=knob.high, step=knob.step,
                              value=knob.value, marks=marks, tooltip=TOOLTIP)
     return html.Label([knob.label, control,
