@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import small_config, synthetic_notes
+from conftest import PATHS, POLICY_B, small_config, synthetic_notes
+
+from dashboard.pages.compare import DID
 
 pytestmark = pytest.mark.browser
 
@@ -251,11 +253,46 @@ def test_abs_page_without_a_deal_says_so(server, page, run_store):
 
 def test_compare_page_shows_the_difference_table(server, page, run_store):
     ids = _ids(run_store)
-    _open(page, f"{server}/compare?a={ids['baseline']}&b={ids['tighter-limits']}", COMPARE,
-          shot="compare")
+    _open(page, f"{server}/compare?a={ids['baseline']}&b={ids['tighter-limits']}", COMPARE)
     rows = page.locator("#compare-table tbody tr")
     assert rows.count() >= 6
     assert "%" in rows.first.inner_text() and "[" in rows.first.inner_text()
+    assert not page.locator(f"#{DID}-content").is_visible()  # no second pair: two runs alone
+
+
+@pytest.fixture(scope="module")
+def recession_pair(run_store) -> dict[str, str]:
+    """The store's baseline and tighter-limits run again in a severe recession (same seed and
+    book): with the first two, the four runs of a difference in differences (A1, B1, A2, B2)."""
+    import sim
+    from sim.config import deep_merge
+
+    recession = {"macro": {"scenario": "severe_recession"}}
+    a2 = sim.run(small_config({"name": "baseline-recession", **recession}), paths=PATHS,
+                 seed=1, out=run_store)
+    b2 = sim.run(small_config(deep_merge(POLICY_B, {"name": "tighter-limits-recession",
+                                                    **recession})),
+                 paths=PATHS, seed=1, out=run_store)
+    return {"a2": a2.run_id, "b2": b2.run_id}
+
+
+def test_compare_page_shows_the_difference_in_differences_of_a_second_pair(
+        server, page, run_store, recession_pair):
+    """The link ``/compare?a=A1&b=B1&a2=A2&b2=B2`` opens on the second pair's difference in
+    differences (its table and chart) above the two-run comparison. The run id of
+    tighter-limits-recession is 43 characters long, and reaches its picker whole."""
+    ids = _ids(run_store)
+    a2, b2 = recession_pair["a2"], recession_pair["b2"]
+    _open(page, f"{server}/compare?a={ids['baseline']}&b={ids['tighter-limits']}&a2={a2}"
+                f"&b2={b2}", [*COMPARE, f"{DID}-chart"], shot="compare")
+    assert page.locator(f"#{DID}-content").is_visible()
+    rows = page.locator(f"#{DID}-table tbody tr")
+    assert rows.count() >= 6
+    assert "pp" in rows.first.inner_text() and "[" in rows.first.inner_text()
+    assert "macro.scenario" in page.inner_text(f"#{DID}-changes")
+    names = page.evaluate("id => document.querySelector('#' + id + ' .js-plotly-plot')"
+                          ".data.map(t => t.name)", f"{DID}-chart")
+    assert {"B1 - A1 (scenario 1)", "B2 - A2 (scenario 2)"} <= set(names)
 
 
 def test_borrower_story_page(server, page, run_store):
