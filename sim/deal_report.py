@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sim import exports
+from sim.abs.metrics import LOSS_MEASURES
 from sim.abs.steps import floor_cents
 from sim.exports import Export, export_frame
 from sim.metrics import paths_to_resolve, resolvable
@@ -34,10 +35,12 @@ from sim.wording import paths_text
 
 __all__ = [
     "DEAL_COLUMNS",
+    "LOSS_NAMES",
     "NOTE_COLUMNS",
     "Column",
     "DealReport",
     "build_deal_report",
+    "check_loss_measure",
     "check_quantile",
     "export_table",
     "header",
@@ -215,26 +218,55 @@ class DealReport:
 # Choosing the path
 
 
-def note_losses(tables: Mapping[str, pd.DataFrame], note: str) -> pd.Series:
-    """Each path's principal loss on ``note``, as a share of its original balance.
+LOSS_NAMES = {"principal": "principal loss", "pv": "PV loss"}
+"""How the report's header names the loss measure that ranked the paths (`LOSS_MEASURES`)."""
 
-    From ``note_metrics`` when the run has it, otherwise from the ``notes`` table.
+NO_PV_LOSS = ("this run does not record the PV loss (it was stored before the PV loss was "
+              "recorded: its note_metrics table has no 'pv_loss_pct'); its paths can be ranked "
+              "by the principal loss only")
+
+
+def check_loss_measure(measure: str) -> None:
+    """Refuse a loss measure that is not one of `LOSS_MEASURES` (as ``creditsim breakeven``).
 
     Raises:
-        ValueError: If the run has no such note (the message lists the notes it has).
+        ValueError: Naming the measure and the allowed ones.
     """
+    if measure not in LOSS_MEASURES:
+        raise ValueError(f"unknown loss measure {measure!r}; allowed: "
+                         f"{', '.join(LOSS_MEASURES)}")
+
+
+def note_losses(tables: Mapping[str, pd.DataFrame], note: str,
+                measure: str = "principal") -> pd.Series:
+    """Each path's loss on ``note`` by ``measure``, as a share of its original balance.
+
+    The measures are those of `LOSS_MEASURES` (``creditsim breakeven --loss-measure``):
+    ``principal``, the principal written down (``loss_pct``), or ``pv``, the interest and
+    principal promised and not received, in present value at the note's promised rate
+    (``pv_loss_pct``, `sim.abs.loss`). From ``note_metrics`` when the run has it; otherwise
+    the principal loss from the ``notes`` table.
+
+    Raises:
+        ValueError: If ``measure`` is unknown, the run has no such note (the message lists
+            the notes it has), or it does not record the PV loss asked for (`NO_PV_LOSS`).
+    """
+    check_loss_measure(measure)
+    column = LOSS_MEASURES[measure]
     metrics = tables.get("note_metrics")
-    if metrics is not None and "loss_pct" in metrics:
+    if metrics is not None and column in metrics and metrics[column].notna().any():
         rows = metrics[metrics["note"] == note]
         names = list(pd.unique(metrics["note"]))
         if rows.empty:
             raise ValueError(f"no note {note!r} in this run; its notes are {', '.join(names)}")
-        return rows.set_index("path")["loss_pct"].sort_index()
+        return rows.set_index("path")[column].sort_index()
     notes = _require(tables, "notes")
     rows = notes[notes["note"] == note]
     if rows.empty:
         raise ValueError(f"no note {note!r} in this run; its notes are "
                          f"{', '.join(pd.unique(notes['note']))}")
+    if measure == "pv":  # a run stored before it: a note_metrics without it, or none at all
+        raise ValueError(NO_PV_LOSS)
     g = rows.sort_values("period").groupby("path")
     return (g["writedown"].sum() / g["balance_begin"].first()).sort_index()
 
@@ -464,7 +496,8 @@ def _note_columns(tables: Mapping[str, pd.DataFrame], path: int, deal: pd.DataFr
 
 def build_deal_report(tables: Mapping[str, pd.DataFrame], path: int | None = None, *,
                       quantile: float | None = None, note: str | None = None,
-                      run_id: str = "", deal: Mapping | None = None) -> DealReport:
+                      measure: str = "principal", run_id: str = "",
+                      deal: Mapping | None = None) -> DealReport:
     """Build one path's deal report from a run's tables.
 
     Credit enhancement of a note = (pool balance at the period's end + reserve balance - the
@@ -478,9 +511,13 @@ def build_deal_report(tables: Mapping[str, pd.DataFrame], path: int | None = Non
     Args:
         tables: The run's tables by name (`TABLES`; ``notes`` is required).
         path: The path to show (default: path 0, unless ``quantile`` is given).
-        quantile: Show instead the path at this quantile of ``note``'s loss
+        quantile: Show instead the path at this quantile of ``note``'s loss by ``measure``
             (`path_at_quantile`); 0, 1, or one the run's paths resolve (`check_quantile`).
+            The selection names the measure and the path's loss by it.
         note: The note whose loss ``quantile`` ranks paths by (default: the most junior).
+        measure: The loss ``quantile`` ranks paths by (`note_losses`, `LOSS_MEASURES`):
+            ``principal`` (the principal written down) or ``pv`` (the loss in present
+            value); checked whether or not a quantile is given.
         run_id: Shown in exports.
         deal: The run's deal terms (the manifest's ``config.deal``), when known: a deal
             without a principal deficiency ledger (``pdl`` false) has no PDL column, one
@@ -492,10 +529,13 @@ def build_deal_report(tables: Mapping[str, pd.DataFrame], path: int | None = Non
         A `DealReport`.
 
     Raises:
-        ValueError: If the run has no deal, the path is not in the run, both ``path`` and
-            ``quantile`` are given, the run's paths cannot resolve ``quantile``
-            (`check_quantile`), or ``note`` is not one of the run's notes.
+        ValueError: If ``measure`` is unknown (`check_loss_measure`), the run has no deal,
+            the path is not in the run, both ``path`` and ``quantile`` are given, the run's
+            paths cannot resolve ``quantile`` (`check_quantile`), ``note`` is not one of the
+            run's notes, or the run does not record the loss ``measure`` names
+            (`note_losses`).
     """
+    check_loss_measure(measure)
     notes = _require(tables, "notes")
     names = [str(n) for n in pd.unique(notes["note"])]
     paths = sorted(int(p) for p in pd.unique(notes["path"]))
@@ -504,10 +544,11 @@ def build_deal_report(tables: Mapping[str, pd.DataFrame], path: int | None = Non
     if quantile is not None:
         check_quantile(quantile, len(paths))
         note = names[-1] if note is None else note
-        path = path_at_quantile(note_losses(tables, note), quantile)
-        loss = float(note_losses(tables, note).loc[path])
-        selection = (f"path {path}: the {quantile:g} quantile of {note}'s loss over "
-                     f"{paths_text(len(paths))} (its loss {loss:.4%})")
+        losses = note_losses(tables, note, measure)
+        path = path_at_quantile(losses, quantile)
+        what = LOSS_NAMES[measure]
+        selection = (f"path {path}: the {quantile:g} quantile of {note}'s {what} over "
+                     f"{paths_text(len(paths))} (its {what} {float(losses.loc[path]):.4%})")
     else:
         path = paths[0] if path is None else int(path)
         if path not in paths:

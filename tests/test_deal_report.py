@@ -21,6 +21,7 @@ from sim.deal_report import (
     export_table,
     header,
     money_columns,
+    note_losses,
     path_at_quantile,
     write_csv,
     write_xlsx,
@@ -144,8 +145,82 @@ def test_quantile_picks_a_real_path_by_the_notes_loss():
     with pytest.raises(ValueError, match="between 0 and 1"):
         path_at_quantile(losses, 1.5)
     rep = build_deal_report(hand_tables(), quantile=1.0, note="B")
-    assert rep.path == 1 and "1 quantile of B's loss" in rep.selection
+    assert rep.path == 1 and "1 quantile of B's principal loss" in rep.selection
     assert build_deal_report(hand_tables(), quantile=1.0).path == 1  # default: most junior
+
+
+LATE_DEAL = {"notes": [{"name": "A", "balance": 9000, "coupon": 0.0},
+                       {"name": "B", "balance": 1000, "coupon": 0.12}]}
+"""B pays 1 % a month (10 on its 1,000), A nothing: B's interest is all the pool owes."""
+LATE_COLL = {
+    "pool_balance_begin": [[10000, 10000], [10000, 5000], [10000, 5000]],
+    "interest": [[0, 20], [10, 10], [10, 10]],
+    "principal": [[0, 10000], [5000, 5000], [5000, 4999.95]],
+    "recoveries": [[0, 0]] * 3,
+    "defaults": [[0, 0], [0, 0], [0, 0.05]],
+}
+"""Path 0: nothing comes in in period 1, everything in period 2 (B's interest a month late);
+path 1: paid on time; path 2: on time, but 5 cents of the pool default in period 2."""
+
+
+def late_tables() -> dict[str, pd.DataFrame]:
+    """Three paths on which the principal and the PV loss rank B's paths differently."""
+    pool = pd.DataFrame({"path": np.repeat([0, 1, 2], 2), "period": np.tile([1, 2], 3),
+                         **{k: np.ravel(v).astype(float) for k, v in LATE_COLL.items()}})
+    pool["pool_balance_end"] = pool.pool_balance_begin - pool.principal - pool.defaults
+    notes = run_waterfall(LATE_DEAL, pool)
+    return {"notes": notes, "pool": pool, "note_metrics": note_metrics(notes)}
+
+
+def test_the_pv_loss_ranks_paths_where_interest_came_late_and_the_principal_loss_does_not():
+    # B, 1,000 at 1 % a month for two months. Path 0 gets its 10 of period 1 in period 2,
+    # with no interest on it: nothing written down, but in present value it received
+    # (20 + 1,000) / 1.01^2 for 10 / 1.01 + 1,010 / 1.01^2, a PV loss of
+    # 1 - 1,020 / 1.01^2 / 1,000 = 1 / 10,201 (0.0098 %). Path 2 is paid on time and written
+    # down 0.05 in period 2: principal loss 0.05 / 1,000 = 0.005 %, PV loss 0.05 / 1.01^2 /
+    # 1,000 = 0.0049 %. Path 1 loses nothing either way.
+    tables = late_tables()
+    principal = build_deal_report(tables, quantile=1.0)
+    pv = build_deal_report(tables, quantile=1.0, measure="pv")
+    assert (principal.path, pv.path) == (2, 0)
+    assert principal.selection.startswith(
+        "path 2: the 1 quantile of B's principal loss over 3 paths (its principal loss "
+        "0.0050%)")
+    assert pv.selection.startswith(
+        "path 0: the 1 quantile of B's PV loss over 3 paths (its PV loss 0.0098%)")
+    assert note_losses(tables, "B", "pv").tolist() == pytest.approx(
+        [1 / 10_201, 0.0, 0.05 / 1.01**2 / 1000], rel=1e-9)
+    assert note_losses(tables, "B").tolist() == pytest.approx([0.0, 0.0, 0.05 / 1000])
+    # the median: principal (0, p0) (0, p1) (0.005 %, p2); PV (0, p1) (0.0049 %, p2) (0.0098 %, p0)
+    assert build_deal_report(tables, quantile=0.5).path == 1
+    assert build_deal_report(tables, quantile=0.5, measure="pv").path == 2
+    # the default is the principal loss, as before the choice existed
+    assert build_deal_report(tables, quantile=1.0, measure="principal").table.equals(
+        principal.table)
+
+
+def test_an_unknown_loss_measure_is_refused_with_the_allowed_ones():
+    for kwargs in ({"quantile": 1.0}, {"path": 0}):
+        with pytest.raises(ValueError, match=r"^unknown loss measure 'nominal'; allowed: "
+                                             r"principal, pv$"):
+            build_deal_report(late_tables(), measure="nominal", **kwargs)
+    with pytest.raises(ValueError, match="unknown loss measure 'PV'"):
+        note_losses(late_tables(), "B", "PV")
+
+
+def test_a_run_stored_before_the_pv_loss_is_ranked_by_the_principal_loss_only():
+    tables = late_tables()
+    old = tables | {"note_metrics": tables["note_metrics"].drop(columns="pv_loss_pct")}
+    assert build_deal_report(old, quantile=1.0).path == 2  # the principal loss as before
+    without = {k: v for k, v in tables.items() if k != "note_metrics"}
+    assert build_deal_report(without, quantile=1.0).path == 2  # from the notes table
+    no_coupon = tables | {"note_metrics": tables["note_metrics"].assign(pv_loss_pct=np.nan)}
+    for run in (old, without, no_coupon):
+        with pytest.raises(ValueError, match=r"^this run does not record the PV loss \(it was "
+                                             r"stored before .*by the principal loss only$"):
+            build_deal_report(run, quantile=1.0, measure="pv")
+    with pytest.raises(ValueError, match="no note 'C' in this run"):  # the note first
+        build_deal_report(without, quantile=1.0, note="C", measure="pv")
 
 
 def test_bad_choices_are_refused_with_what_is_allowed():
