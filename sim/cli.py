@@ -38,6 +38,9 @@ err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 132)
 CONFIG_HELP = ("YAML config file, or the name of a shipped config (e.g. baseline, recession, "
                "aggressive)")
 """The help of every command's CONFIG argument: a shipped name works wherever a file does."""
+LOSS_MEASURE_CHOICES = ("principal", "pv")
+"""``--loss-measure`` of ``breakeven`` and ``deal-report``: the names of
+:data:`sim.abs.metrics.LOSS_MEASURES`, written out so that the parser needs no pandas."""
 
 
 def bounded_number(name: str, low: int, high: int) -> Callable[[str], int]:
@@ -330,13 +333,17 @@ def cmd_deal_report(args: argparse.Namespace) -> int:
     if args.note is not None and args.quantile is None:
         raise ValueError("--note chooses the note whose loss --quantile ranks paths by; "
                          "give --quantile too")
+    if args.loss_measure is not None and args.quantile is None:
+        raise ValueError("--loss-measure chooses the loss --quantile ranks paths by; "
+                         "give --quantile too")
     run = load_run(args.run, args.runs, tables=())
     if args.quantile is not None:  # before the tables are read
         check_quantile(args.quantile, int(run.manifest["paths"]))
     names = tuple(t for t in TABLES if t in run.manifest.get("tables", ()))
     run = load_run(args.run, args.runs, tables=names)
     report = build_deal_report(run.tables, args.path, quantile=args.quantile, note=args.note,
-                               run_id=run.run_id, deal=run.manifest["config"].get("deal"))
+                               measure=args.loss_measure or "principal", run_id=run.run_id,
+                               deal=run.manifest["config"].get("deal"))
     # exports first: a reader that stops reading the tables (| head) keeps them
     written = _export(deal_export(report), _export_files(args))
     if not args.quiet:
@@ -863,9 +870,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--path", type=whole_number(0, "a path number"),
                    help="the path to report (default: path 0)")
     p.add_argument("--quantile", type=_quantile,
-                   help="instead, the path at this quantile of a note's loss (0 to 1)")
+                   help="instead, the path at this quantile of a note's loss (0 to 1; "
+                        "see --note and --loss-measure)")
     p.add_argument("--note", help="the note whose loss --quantile ranks paths by "
                    "(default: the most junior)")
+    p.add_argument("--loss-measure", choices=LOSS_MEASURE_CHOICES,
+                   help="the loss --quantile ranks paths by: 'principal', the principal "
+                        "written down (default), or 'pv', the interest and principal promised "
+                        "and not received, in present value at the note's promised rate (as "
+                        "report's EL (PV) and breakeven --loss-measure pv)")
     p.add_argument("--csv", help="also write the table to this CSV file")
     p.add_argument("--xlsx", help="also write it to this Excel file")
     p.add_argument("--quiet", action="store_true", help="do not print the tables")
@@ -881,7 +894,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=_workers, default=1,
                    help="local worker processes (default: 1)")
     p.add_argument("--only", choices=("multiple", "shock"), help="search one stress only")
-    p.add_argument("--loss-measure", choices=("principal", "pv"), default="principal",
+    p.add_argument("--loss-measure", choices=LOSS_MEASURE_CHOICES, default="principal",
                    help="what counts as the note losing: 'principal', a writedown above one "
                         "cent (default), or 'pv', a present-value loss above one cent (unpaid "
                         "or late interest counts, as in report's EL (PV))")

@@ -530,6 +530,43 @@ def test_deal_report_command_refuses_bad_input_with_exit_2(deal_run, capsys, tmp
     assert main(["deal-report", str(tmp_path)]) == 2
 
 
+def test_deal_report_command_ranks_paths_by_the_loss_measure_asked_for(deal_run, capsys):
+    run = str(deal_run.path)
+    outputs = {}
+    for extra in ([], ["--loss-measure", "principal"], ["--loss-measure", "pv"]):
+        assert main(["deal-report", run, "--quantile", "1", *extra]) == 0
+        outputs[" ".join(extra)] = capsys.readouterr().out
+    # the default is the principal loss, as before the option existed
+    assert outputs[""] == outputs["--loss-measure principal"]
+    metrics = deal_run["note_metrics"]
+    for measure, column, name in (("principal", "loss_pct", "principal loss"),
+                                  ("pv", "pv_loss_pct", "PV loss")):
+        losses = metrics[metrics["note"] == "subordinated"].set_index("path")[column]
+        path = path_at_quantile(losses, 1.0)
+        head = " ".join(outputs[f"--loss-measure {measure}"].split())  # as wrapped
+        assert head.startswith(f"Deal report of run {deal_run.run_id}, path {path}: the 1 "
+                               f"quantile of subordinated's {name} over 2 paths (its {name} "
+                               f"{losses[path]:.4%})"), head[:300]
+
+
+def test_deal_report_command_refuses_a_loss_measure_before_reading_the_run(
+        deal_run, capsys, monkeypatch):
+    import sim.store
+    from sim.abs.metrics import LOSS_MEASURES
+
+    assert sim.cli.LOSS_MEASURE_CHOICES == tuple(LOSS_MEASURES)  # breakeven's and this one's
+    read = []
+    monkeypatch.setattr(sim.store, "load_run", lambda *a, **k: read.append(a))
+    with pytest.raises(SystemExit) as exc:
+        main(["deal-report", str(deal_run.path), "--quantile", "1", "--loss-measure", "npv"])
+    assert exc.value.code == 2
+    assert "invalid choice: 'npv' (choose from 'principal', 'pv')" in capsys.readouterr().err
+    assert main(["deal-report", str(deal_run.path), "--loss-measure", "pv"]) == 2
+    err = capsys.readouterr().err
+    assert "--loss-measure chooses the loss --quantile ranks paths by; give --quantile" in err
+    assert read == []
+
+
 def test_deal_report_command_refuses_an_unresolvable_quantile_before_reading_tables(
         deal_run, capsys, monkeypatch):
     import sim.store
