@@ -652,9 +652,9 @@ def test_abs_page_report_callback_over_http(deal_run):
     outputs = [("abs-report", "children"), ("abs-report-caption", "children"),
                ("abs-report-note", "options"), ("abs-report-group", "options")]
     inputs = {"run-a": deal_run.run_id, "abs-report-path": None, "abs-report-quantile": 1,
-              "abs-report-note": None, "abs-report-group": "note subordinated"}
-    props = {"run-a": "value", "abs-report-path": "value", "abs-report-quantile": "value",
-             "abs-report-note": "value", "abs-report-group": "value"}
+              "abs-report-note": None, "abs-report-measure": "pv",
+              "abs-report-group": "note subordinated"}
+    props = dict.fromkeys(inputs, "value")
     body = {
         "output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
         "outputs": [{"id": i, "property": p} for i, p in outputs],
@@ -664,7 +664,7 @@ def test_abs_page_report_callback_over_http(deal_run):
     res = client.post("/_dash-update-component", json=body)
     assert res.status_code == 200
     out = res.get_json()["response"]
-    assert "quantile of subordinated's loss" in out["abs-report-caption"]["children"]
+    assert "quantile of subordinated's PV loss" in out["abs-report-caption"]["children"]
     assert out["abs-report-note"]["options"] == ["senior", "mezzanine", "subordinated"]
     assert "note subordinated" in [o["value"] for o in out["abs-report-group"]["options"]]
     table = str(out["abs-report"]["children"])
@@ -749,6 +749,28 @@ def test_abs_page_report_knows_the_runs_deal_terms(deal_run):
     rep, message = _report(ctx, deal_run.run_id, 0, None, None)
     assert message == "" and rep is not None
     assert not any(c.endswith(".pdl") for c in rep.table)
+
+
+def test_abs_page_report_ranks_by_the_loss_chosen_as_the_command_does(deal_run, tmp_path):
+    """The page's loss choice goes through the same builder: its report downloads as the
+    command writes it with the same ``--loss-measure``; a measure a crafted request sends
+    is refused with the builder's message."""
+    from types import SimpleNamespace
+
+    from dashboard.data import RunStore
+    from dashboard.pages.abs import LOSS_OPTIONS, _report
+    from sim.abs.metrics import LOSS_MEASURES
+
+    assert [o["value"] for o in LOSS_OPTIONS] == list(LOSS_MEASURES)
+    ctx = SimpleNamespace(store=RunStore(deal_run.path.parent))
+    for measure in LOSS_MEASURES:
+        rep, message = _report(ctx, deal_run.run_id, None, 1, None, measure)
+        csv = tmp_path / f"{measure}.csv"
+        assert main(["deal-report", str(deal_run.path), "--quantile", "1", "--loss-measure",
+                     measure, "--csv", str(csv), "--quiet"]) == 0
+        assert message == "" and csv_bytes(deal_export(rep)) == csv.read_bytes()
+    rep, message = _report(ctx, deal_run.run_id, None, 1, None, "npv")
+    assert rep is None and message == "unknown loss measure 'npv'; allowed: principal, pv"
 
 
 def test_abs_page_report_shows_why_an_unresolvable_quantile_has_no_path(deal_run):

@@ -198,16 +198,20 @@ def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
 
 
 def report_card() -> html.Div:
-    """Controls (path, or the path at a quantile of a note's principal loss; column group), the
-    table and CSV / Excel downloads of `sim.deal_report.build_deal_report`."""
+    """Controls (path, or the path at a quantile of a note's loss, principal or in present
+    value; column group), the table and CSV / Excel downloads of
+    `sim.deal_report.build_deal_report`."""
     controls = html.Div([
         html.Label(["Path", dcc.Input(id="abs-report-path", type="number", min=0, step=1,
                                       value=0, debounce=True)]),
-        html.Label(["or quantile of principal loss",
+        html.Label(["or quantile of loss",
                     dcc.Input(id="abs-report-quantile", type="number", min=0, max=1, step=0.01,
                               debounce=True, placeholder="e.g. 0.95")]),
         html.Label(["of note", dcc.Dropdown(id="abs-report-note", clearable=True,
                                             placeholder="most junior")]),
+        html.Label(["loss", dcc.Dropdown(id="abs-report-measure", options=LOSS_OPTIONS,
+                                         value="principal", clearable=False,
+                                         searchable=False)], className="wide-choice"),
         html.Label(["Columns", dcc.Dropdown(id="abs-report-group", value=agg.REPORT_GROUP_ALL,
                                             options=[agg.REPORT_GROUP_ALL], clearable=False)]),
         *download_buttons("abs-report"),
@@ -217,8 +221,12 @@ def report_card() -> html.Div:
                 table("abs-report"), wide=True)
 
 
-def _report(ctx: AppContext, run_id, path, quantile, note):  # noqa: ANN001, ANN202
-    """The deal report of the chosen path, or None and the message to show instead."""
+def _report(ctx: AppContext, run_id, path, quantile, note,  # noqa: ANN001, ANN202
+            measure: object = "principal"):
+    """The deal report of the chosen path, or None and the message to show instead. The
+    path at a quantile is ranked by ``measure``'s loss; a measure that is not one of
+    :data:`sim.abs.metrics.LOSS_MEASURES`, as a crafted request may send, gets the
+    builder's refusal."""
     from sim.deal_report import build_deal_report
 
     try:
@@ -226,7 +234,8 @@ def _report(ctx: AppContext, run_id, path, quantile, note):  # noqa: ANN001, ANN
         deal = ctx.store.manifest(run_id).get("config", {}).get("deal")  # as the CLI's
         if quantile is not None:
             return build_deal_report(tables, quantile=float(quantile), note=note or None,
-                                     run_id=run_id, deal=deal), ""
+                                     measure=str(measure or "principal"), run_id=run_id,
+                                     deal=deal), ""
         return build_deal_report(tables, int(path or 0), run_id=run_id, deal=deal), ""
     except (ValueError, OSError, KeyError) as exc:
         return None, str(exc)
@@ -238,12 +247,12 @@ def register_report(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
         Output("abs-report-note", "options"), Output("abs-report-group", "options"),
         Input("run-a", "value"), Input("abs-report-path", "value"),
         Input("abs-report-quantile", "value"), Input("abs-report-note", "value"),
-        Input("abs-report-group", "value"),
+        Input("abs-report-measure", "value"), Input("abs-report-group", "value"),
     )
-    def report(run_id, path, quantile, note_name, group):
+    def report(run_id, path, quantile, note_name, measure, group):
         if not run_id:
             return [], "", [], [agg.REPORT_GROUP_ALL]
-        rep, message = _report(ctx, run_id, path, quantile, note_name)
+        rep, message = _report(ctx, run_id, path, quantile, note_name, measure)
         if rep is None:
             return [], message, [], [agg.REPORT_GROUP_ALL]
         groups = [agg.REPORT_GROUP_ALL, *rep.groups()]
@@ -260,10 +269,11 @@ def register_report(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
         Input("abs-report-csv", "n_clicks"), Input("abs-report-xlsx", "n_clicks"),
         State("run-a", "value"), State("abs-report-path", "value"),
         State("abs-report-quantile", "value"), State("abs-report-note", "value"),
+        State("abs-report-measure", "value"),
         prevent_initial_call=True,
     )
-    def download(_csv, _xlsx, run_id, path, quantile, note_name):
-        rep, _ = _report(ctx, run_id, path, quantile, note_name)
+    def download(_csv, _xlsx, run_id, path, quantile, note_name, measure):
+        rep, _ = _report(ctx, run_id, path, quantile, note_name, measure)
         if rep is None:
             return no_update
         return report_download(rep, "xlsx" if ctx_triggered() == "abs-report-xlsx" else "csv")
