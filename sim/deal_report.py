@@ -221,9 +221,10 @@ class DealReport:
 LOSS_NAMES = {"principal": "principal loss", "pv": "PV loss"}
 """How the report's header names the loss measure that ranked the paths (`LOSS_MEASURES`)."""
 
-NO_PV_LOSS = ("this run does not record the PV loss (it was stored before the PV loss was "
-              "recorded: its note_metrics table has no 'pv_loss_pct'); its paths can be ranked "
-              "by the principal loss only")
+NO_PV_LOSS = ("this run was stored before the PV loss was recorded: its paths rank by the "
+              "principal loss only")
+"""The refusal of ``pv`` on a run whose ``note_metrics`` has no ``pv_loss_pct`` (or none at
+all): one line, as the command prints it."""
 
 
 def check_loss_measure(measure: str) -> None:

@@ -216,8 +216,9 @@ def test_a_run_stored_before_the_pv_loss_is_ranked_by_the_principal_loss_only():
     assert build_deal_report(without, quantile=1.0).path == 2  # from the notes table
     no_coupon = tables | {"note_metrics": tables["note_metrics"].assign(pv_loss_pct=np.nan)}
     for run in (old, without, no_coupon):
-        with pytest.raises(ValueError, match=r"^this run does not record the PV loss \(it was "
-                                             r"stored before .*by the principal loss only$"):
+        with pytest.raises(ValueError, match=r"^this run was stored before the PV loss was "
+                                             r"recorded: its paths rank by the principal loss "
+                                             r"only$"):
             build_deal_report(run, quantile=1.0, measure="pv")
     with pytest.raises(ValueError, match="no note 'C' in this run"):  # the note first
         build_deal_report(without, quantile=1.0, note="C", measure="pv")
@@ -547,6 +548,20 @@ def test_deal_report_command_ranks_paths_by_the_loss_measure_asked_for(deal_run,
         assert head.startswith(f"Deal report of run {deal_run.run_id}, path {path}: the 1 "
                                f"quantile of subordinated's {name} over 2 paths (its {name} "
                                f"{losses[path]:.4%})"), head[:300]
+
+
+def test_deal_report_command_on_a_run_stored_before_the_pv_loss(deal_run, capsys, tmp_path):
+    import shutil
+
+    old = Path(shutil.copytree(deal_run.path, tmp_path / deal_run.path.name))
+    metrics = pd.read_parquet(old / "note_metrics.parquet").drop(columns="pv_loss_pct")
+    metrics.to_parquet(old / "note_metrics.parquet")
+    assert main(["deal-report", str(old), "--quantile", "1", "--loss-measure", "pv"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
+    assert err.startswith("error: this run was stored before the PV loss was recorded")
+    assert main(["deal-report", str(old), "--quantile", "1"]) == 0
+    assert "principal loss" in capsys.readouterr().out
 
 
 def test_deal_report_command_refuses_a_loss_measure_before_reading_the_run(
