@@ -569,7 +569,11 @@ def test_deal_report_command_refuses_a_loss_measure_before_reading_the_run(
     import sim.store
     from sim.abs.metrics import LOSS_MEASURES
 
-    assert sim.cli.LOSS_MEASURE_CHOICES == tuple(LOSS_MEASURES)  # breakeven's and this one's
+    # the command's choices are the measures the builder knows, as breakeven's
+    sub = next(a for a in sim.cli.build_parser()._actions if a.dest == "command")
+    option = next(a for a in sub.choices["deal-report"]._actions if a.dest == "loss_measure")
+    assert tuple(option.choices) == tuple(LOSS_MEASURES)
+    assert option.default is None  # not given: the principal loss; given alone: refused
     read = []
     monkeypatch.setattr(sim.store, "load_run", lambda *a, **k: read.append(a))
     with pytest.raises(SystemExit) as exc:
