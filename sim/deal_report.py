@@ -233,7 +233,7 @@ def check_loss_measure(measure: str) -> None:
     Raises:
         ValueError: Naming the measure and the allowed ones.
     """
-    if measure not in LOSS_MEASURES:
+    if not isinstance(measure, str) or measure not in LOSS_MEASURES:
         raise ValueError(f"unknown loss measure {measure!r}; allowed: "
                          f"{', '.join(LOSS_MEASURES)}")
 

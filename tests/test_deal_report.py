@@ -206,6 +206,8 @@ def test_an_unknown_loss_measure_is_refused_with_the_allowed_ones():
             build_deal_report(late_tables(), measure="nominal", **kwargs)
     with pytest.raises(ValueError, match="unknown loss measure 'PV'"):
         note_losses(late_tables(), "B", "PV")
+    with pytest.raises(ValueError, match=r"unknown loss measure \['pv'\]"):  # not a name
+        note_losses(late_tables(), "B", ["pv"])  # type: ignore[arg-type]
 
 
 def test_a_run_stored_before_the_pv_loss_is_ranked_by_the_principal_loss_only():
