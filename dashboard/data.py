@@ -51,9 +51,23 @@ class RunInfo:
     @property
     def label(self) -> str:
         """``name · book · horizon · deal · overrides · N paths · seed S · date``."""
-        date = self.created.replace("T", " ")[:16]
         what = self.summary.label() if self.summary else self.name
-        return f"{what} · {self.paths} paths · seed {self.seed} · {date}"
+        return f"{what} · {self.facts}"
+
+    @property
+    def headline(self) -> str:
+        """``name · overrides``, or the name alone for a run as configured: with
+        :attr:`facts`, what a picked run shows in its picker. The book, horizon and deal of
+        the full label follow from the config's name and its overrides."""
+        changed = self.summary.overrides_text() if self.summary else ""
+        return " · ".join([self.name, changed] if changed and changed != "as configured"
+                          else [self.name])
+
+    @property
+    def facts(self) -> str:
+        """``N paths · seed S · date``, the end of the full label."""
+        date = self.created.replace("T", " ")[:16]
+        return f"{self.paths} paths · seed {self.seed} · {date}"
 
     @classmethod
     def from_manifest(cls, run_id: str, manifest: dict) -> RunInfo:

@@ -295,6 +295,32 @@ def test_compare_page_shows_the_difference_in_differences_of_a_second_pair(
     assert {"B1 - A1 (scenario 1)", "B2 - A2 (scenario 2)"} <= set(names)
 
 
+HEADER_MAX_PX = 110
+"""Tallest the sticky header may be at 1,400 x 900: the brand and pages on one row, the run
+pickers on the same or the next one (about 80 pixels); taller, the pickers have stacked."""
+
+
+def test_the_compare_header_stays_compact_with_every_run_picked(server, page, run_store,
+                                                                 recession_pair):
+    """With Run and Compare with picked, the sticky header of a 1,400-pixel window keeps the
+    two pickers on one row (their long labels once stacked them, a header of about 195 px of
+    a 900-pixel window), and the A2 and B2 pickers share a row too; a picked run still shows
+    its name, and its full label is in the picker's tooltip."""
+    ids = _ids(run_store)
+    a2, b2 = recession_pair["a2"], recession_pair["b2"]
+    _open(page, f"{server}/compare?a={ids['baseline']}&b={ids['tighter-limits']}&a2={a2}"
+                f"&b2={b2}", COMPARE)
+    height = page.evaluate("() => document.querySelector('header.header')"
+                           ".getBoundingClientRect().height")
+    assert height <= HEADER_MAX_PX, height
+    picked = page.locator("#run-b .dash-dropdown-value .run-label")
+    assert picked.locator(".run-headline").inner_text() == "tighter-limits"
+    assert " · deal none · " in picked.get_attribute("title")
+    tops = page.evaluate("() => [...document.querySelectorAll('.pickers .picker')]"
+                         ".map(p => Math.round(p.getBoundingClientRect().top))")
+    assert len(tops) == 4 and tops[0] == tops[1] and tops[2] == tops[3], tops
+
+
 def test_borrower_story_page(server, page, run_store):
     _open(page, f"{server}/story?a={_ids(run_store)['baseline']}", ["story-timeline"])
     page.fill("#story-path", "2")

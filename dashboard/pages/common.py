@@ -9,7 +9,7 @@ from pathlib import Path
 
 from dash import callback_context, dcc, html
 
-from dashboard.data import RunData, RunStore
+from dashboard.data import RunData, RunInfo, RunStore
 from dashboard.inputs import echo, run_id_input
 from dashboard.jobs import JobBoard
 from dashboard.launcher import LaunchLimits, RunGuard
@@ -118,7 +118,20 @@ def load_run(ctx: AppContext, run_id: str | None) -> tuple[RunData | None, str]:
 
 def run_options(ctx: AppContext) -> list[dict]:
     """The run pickers' options: every complete run of the store, newest first."""
-    return [{"label": r.label, "value": r.run_id, "title": r.run_id} for r in ctx.store.runs()]
+    return [{"label": run_label(r), "value": r.run_id, "search": r.label, "title": r.run_id}
+            for r in ctx.store.runs()]
+
+
+def run_label(run: RunInfo) -> html.Span:
+    """A run picker's option: the full label in the open list; once picked, the run's
+    name and overrides over its paths, seed and date, each line cut short with an ellipsis
+    rather than wrapped (the stylesheet shows one of the two); the full label in the
+    tooltip."""
+    return html.Span([html.Span([html.Span(run.headline, className="run-headline"),
+                                 html.Span(run.facts, className="run-facts")],
+                                className="run-short"),
+                      html.Span(run.label, className="run-full")],
+                     title=run.label, className="run-label")
 
 
 def shown(visible: bool) -> dict:
