@@ -155,6 +155,12 @@ def test_portfolio_page(server, page, run_store):
     counts = _trace_counts(page, PORTFOLIO)
     assert counts["portfolio-receivables"] == 3  # band (2 traces) and median
     assert page.locator("#portfolio-summary .kpi").count() >= 6
+    # the vintage curves' subtitle is left clear of their by accounts / by balance buttons
+    sub, buttons = page.evaluate(
+        "() => ['.gtitle-subtitle', '.updatemenu-container'].map(s => { const r = document"
+        ".querySelector('#portfolio-vintages ' + s).getBoundingClientRect();"
+        " return [r.left, r.top, r.right, r.bottom]; })")
+    assert sub[2] <= buttons[0] or sub[3] <= buttons[1], (sub, buttons)
 
 
 def test_collections_page(server, page, demo_run):
@@ -164,10 +170,17 @@ def test_collections_page(server, page, demo_run):
         box = page.evaluate(
             "id => { const root = document.getElementById(id);"
             " const r = s => root.querySelector(s).getBoundingClientRect();"
-            " return [r('.gtitle').top, r('.gtitle').bottom, r('.modebar').bottom,"
-            " r('.nsewdrag').top]; }", g)
+            " const sub = root.querySelector('.gtitle-subtitle');"
+            " const bottom = sub ? sub.getBoundingClientRect().bottom : r('.gtitle').bottom;"
+            " return [r('.gtitle').top, bottom, r('.modebar').bottom, r('.nsewdrag').top]; }", g)
         title_top, title_bottom, modebar_bottom, plot_top = box
         assert modebar_bottom <= title_top and title_bottom <= plot_top, (g, box)
+    # the money collected chart's three subtitle lines follow each other without a gap
+    lines = page.evaluate("() => [...document.querySelectorAll("
+                          "'#collections-net-recovery .gtitle-subtitle tspan.line')]"
+                          ".map(t => t.getBoundingClientRect().top)")
+    assert len(lines) >= 2, lines
+    assert all(0 < b - a <= 18 for a, b in zip(lines, lines[1:], strict=False)), lines
 
 
 def test_abs_page(server, page, demo_run):

@@ -419,12 +419,11 @@ def test_credit_enhancement_figures_traces_titles_and_units(tiny_deal):
     names = [t.name for t in reserve.data]
     assert "reserve balance: median" in names and "requirement: median" in names
     assert reserve.data[names.index("requirement: median")].line.dash == "dash"
-    assert "on 1 of 3 paths" in reserve.layout.title.text
+    assert "on 1 of 3 paths" in reserve.layout.title.subtitle.text
     assert reserve.layout.yaxis.title.text == "reserve (currency units)"
     oc = figs.overcollateralisation_fan(fans, 12)
     assert oc.layout.yaxis.title.text == "OC (% of pool balance)"
-    assert oc.data[-1].y[0] == pytest.approx(0.1) and "0 on every path" not in (
-        oc.layout.title.text)
+    assert oc.data[-1].y[0] == pytest.approx(0.1) and not oc.layout.title.subtitle.text
     pdl = figs.pdl_fan(fans, has_pdl=True, first_month=12)
     assert pdl.data[-1].name == "PDL balance: median"
     # period 2: paths 0 (no ledger in debit) and 1 (1 + 2); path 2's deal ended in it
@@ -440,7 +439,7 @@ def test_credit_enhancement_figures_say_what_is_not_there(tiny_deal):
         tiny_deal.assign(pool_balance_end=tiny_deal.groupby(["path", "period"])[
             "balance_end"].transform("sum") + 1e-9)))
     oc = figs.overcollateralisation_fan(flat)
-    assert "0 on every path: the notes fund the whole pool" in oc.layout.title.text
+    assert "0 on every path: the notes fund the whole pool" in oc.layout.title.subtitle.text
     assert list(oc.layout.yaxis.range) == [-0.01, 0.05]  # not plotly's -1 to 1 around 0
     assert oc.layout.xaxis.title.text == figs.PERIOD_AXIS
     assert "month of the horizon" not in [t.name for t in oc.data]  # no month to name

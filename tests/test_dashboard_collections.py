@@ -121,7 +121,7 @@ def test_collections_figures(collections_portfolio, small_run):
     net = figs.net_recovery_bars(agg.net_recovery(collections_portfolio))
     assert len(net.data[0].x) == len(agg.channels(collections_portfolio))
     assert "Money collected after contact, less cost" in net.layout.title.text
-    assert "attributed, not caused" in net.layout.title.text
+    assert "attributed, not caused" in net.layout.title.subtitle.text
 
 
 def test_collections_figures_without_data_say_so():

@@ -87,7 +87,7 @@ def test_the_difference_chart_colours_better_and_worse_by_each_metrics_direction
     assert name[label("recovery_rate")] == figs.VERDICT_NAMES["worse"] == \
         "B worse (significant)"
     assert {t.name for t in fig.data} == set(figs.VERDICT_NAMES.values())
-    assert figs.VERDICT_CAPTION in fig.layout.title.text
+    assert fig.layout.title.subtitle.text == figs.VERDICT_CAPTION
     # the axis keeps the table's order (first metric at the top) across the traces
     assert list(fig.layout.yaxis.categoryarray) == [label(m) for m, _, _ in rows[::-1]]
     # each point keeps its own interval

@@ -229,13 +229,15 @@ def _series(fans: pd.DataFrame, name: str) -> pd.DataFrame:
 
 
 def _enhancement_fan(fans: pd.DataFrame, lines: list[tuple[str, str, bool]], title: str,
-                     yaxis: str, unit: str, first_month: int | None) -> go.Figure:
+                     yaxis: str, unit: str, first_month: int | None,
+                     subtitle: str = "") -> go.Figure:
     """A fan chart by period of ``lines`` (series, legend name, with its 5-95 % band; a line
-    without a band is the median, dashed), with the period's month in the hover."""
+    without a band is the median, dashed), with the period's month in the hover and
+    ``subtitle`` under the title."""
     first = _series(fans, lines[0][0])
     if first.empty or first["paths"].max() == 0:
         return empty_figure(NOT_RECORDED, title)
-    fig = new_figure(title, period_axis(first_month), yaxis, unit)
+    fig = new_figure(title, period_axis(first_month), yaxis, unit, subtitle=subtitle)
     add_period_hover(fig, first["period"], first["p50"], first_month)
     for i, (series, name, band) in enumerate(lines):
         add_fan(fig, _series(fans, series), name, _colour(i), key="period", band=band,
@@ -280,13 +282,12 @@ def reserve_fan(fans: pd.DataFrame, first_month: int | None = None,
             said under the title.
     """
     paths, of = below
-    sub = (f"<br><sup>below its requirement at some period's end on {paths} of {of} paths"
-           "</sup>" if of else "")
+    sub = f"below its requirement at some period's end on {paths} of {of} paths" if of else ""
     return _enhancement_fan(
         fans, [("reserve_balance", "reserve balance", True),
                ("reserve_requirement", "requirement", False)],
-        "Reserve account: balance and requirement" + sub,
-        "reserve (currency units)", "money", first_month)
+        "Reserve account: balance and requirement",
+        "reserve (currency units)", "money", first_month, subtitle=sub)
 
 
 NO_PDL = "this deal keeps no principal deficiency ledger (deal.pdl is false)"
@@ -305,10 +306,11 @@ def pdl_fan(fans: pd.DataFrame, has_pdl: bool, first_month: int | None = None) -
     if not has_pdl:
         return empty_figure(NO_PDL, title)
     debited = bool(len(fans)) and bool((_series(fans, "pdl_balance")["p95"] > 0).any())
-    sub = "" if debited else "<br><sup>no ledger in debit on 95 % of paths in any period</sup>"
+    sub = "" if debited else "no ledger in debit on 95 % of paths in any period"
     return _enhancement_fan(fans, [("pdl_balance", "PDL balance", True)],
-                            title + " (median and 5-95 % of paths)" + sub,
-                            "PDL balance (currency units)", "money", first_month)
+                            title + " (median and 5-95 % of paths)",
+                            "PDL balance (currency units)", "money", first_month,
+                            subtitle=sub)
 
 
 def overcollateralisation_fan(fans: pd.DataFrame, first_month: int | None = None) -> go.Figure:
@@ -321,11 +323,11 @@ def overcollateralisation_fan(fans: pd.DataFrame, first_month: int | None = None
     """
     oc = _series(fans, "oc_share")
     none = bool(len(oc)) and bool((oc[["p5", "p95"]].fillna(0.0) == 0).all(axis=None))
-    sub = "<br><sup>0 on every path: the notes fund the whole pool</sup>" if none else ""
+    sub = "0 on every path: the notes fund the whole pool" if none else ""
     fig = _enhancement_fan(
         fans, [("oc_share", "overcollateralisation", True)],
-        "Overcollateralisation: pool less notes (median and 5-95 % of paths)" + sub,
-        "OC (% of pool balance)", "rate", first_month)
+        "Overcollateralisation: pool less notes (median and 5-95 % of paths)",
+        "OC (% of pool balance)", "rate", first_month, subtitle=sub)
     if none and fig.data:
         fig.update_yaxes(range=[-0.01, 0.05])  # not plotly's -100 % to 100 % around a flat 0
     return _zero_line(fig)

@@ -70,9 +70,9 @@ def cure_rate_bars(cures: pd.DataFrame) -> go.Figure:
         return empty_figure("this run has no rolls table to take cures from",
                             "Cure and re-age rates by bucket")
     fig = new_figure("Cure and re-age rates by bucket: share in each state at the next "
-                     "month end<br><sup>solid: by accounts; hatched: by balance at the "
-                     "month end before</sup>",
-                     "bucket at month end", "rate (%)", "rate")
+                     "month end", "bucket at month end", "rate (%)", "rate",
+                     subtitle="solid: by accounts; hatched: by balance at the month end "
+                              "before")
     for move, label, colour in _MOVES:
         for weight, frame in cures.groupby("weight", sort=False):
             fig.add_trace(go.Bar(
@@ -131,13 +131,12 @@ def net_recovery_bars(net: pd.DataFrame) -> go.Figure:
     if net.empty:
         return empty_figure("no channel data in this run", COLLECTED_TITLE)
     partial = not bool(net["has_recoveries"].all())
-    title = (f"{COLLECTED_TITLE} (mean across paths)<br><sup>paid on the day of a contact "
-             "(first channel that worked) + the agency's recoveries after charge-off"
-             "<br>attributed, not caused by the contact</sup>")
+    sub = ("paid on the day of a contact (first channel that worked) + the agency's "
+           "recoveries after charge-off<br>attributed, not caused by the contact")
     if partial:
-        title += "<br><sup>channels with no money attributed show their cost only</sup>"
-    fig = new_figure(title, "channel", "collected less cost per path (currency units)",
-                     "money")
+        sub += "<br>channels with no money attributed show their cost only"
+    fig = new_figure(f"{COLLECTED_TITLE} (mean across paths)", "channel",
+                     "collected less cost per path (currency units)", "money", subtitle=sub)
     fig.add_trace(go.Bar(
         x=[_label(c) for c in net["channel"]], y=net["net"], name="collected less cost",
         marker_color=[theme.POSITIVE if v >= 0 else theme.NEGATIVE for v in net["net"]],

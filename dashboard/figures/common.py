@@ -16,18 +16,38 @@ HOVERFORMAT = {"rate": ".2%", "money": ",.0f", "count": ",.0f", "days": ",.2f"}
 
 SUBTITLE_LINE = 16
 """Extra top margin per subtitle line (pixels: a 12-13 px line and its spacing)."""
+SUBTITLE_FONT = 12
+"""Size of a subtitle's text (pixels)."""
 
 
-def new_figure(title: str, xaxis: str, yaxis: str, unit: str = "money",
-               height: int = 380) -> go.Figure:
+def title(text: str, subtitle: str = "") -> dict:
+    """A figure's ``layout.title``: ``text`` and, under it in smaller muted type, plotly's
+    own ``subtitle`` (lines joined by ``<br>``). A subtitle written as ``<br><sup>`` lines
+    of the title was spaced by the title's font and left a gap between its lines."""
+    if not subtitle:
+        return {"text": text}
+    return {"text": text, "subtitle": {"text": subtitle, "font": {
+        "size": SUBTITLE_FONT, "color": theme.MUTED}}}
+
+
+def title_lines(fig: go.Figure) -> tuple[int, int]:
+    """How many lines ``fig``'s title and its subtitle take (``<br>``-separated)."""
+    head = fig.layout.title.text
+    sub = fig.layout.title.subtitle.text
+    return ((head.count("<br>") + 1) if head else 0, (sub.count("<br>") + 1) if sub else 0)
+
+
+def new_figure(text: str, xaxis: str, yaxis: str, unit: str = "money",
+               height: int = 380, subtitle: str = "") -> go.Figure:
     """An empty figure in the dashboard's style with titled axes.
 
-    The top margin grows with the title's lines (``<br>``-separated subtitles), so that a
-    long subtitle never runs into the plot.
+    The subtitle, lines joined by ``<br>``, is set under the title (:func:`title`); the top
+    margin grows with its lines, so that a long subtitle never runs into the plot.
     """
     fig = go.Figure()
-    fig.update_layout(template=theme.template(), title={"text": title}, height=height)
-    extra = title.count("<br>")
+    fig.update_layout(template=theme.template(), title=title(text, subtitle), height=height)
+    head, sub = title_lines(fig)
+    extra = max(head - 1, 0) + sub
     if extra:
         fig.update_layout(margin={"t": theme.MARGIN["t"] + SUBTITLE_LINE * extra})
     fig.update_xaxes(title_text=xaxis)
@@ -157,7 +177,7 @@ MODEBAR_PX = 44
 """Space kept free for plotly's modebar at the top of a graph (its buttons end about 28
 pixels down; plotly lifts a title of several lines by up to about 10 pixels)."""
 TITLE_LINE_PX = (22, 15)
-"""Height of a title's first line and of each further (``<sup>``) line, pixels."""
+"""Height of a title's first line and of each further line or subtitle line, pixels."""
 
 
 def below_modebar(fig: go.Figure) -> go.Figure:
@@ -168,8 +188,8 @@ def below_modebar(fig: go.Figure) -> go.Figure:
     is anchored to the top of the figure with a pad of `MODEBAR_PX`, and the top margin
     makes room for every line of it.
     """
-    lines = (fig.layout.title.text or "").count("<br>") + 1
-    height = TITLE_LINE_PX[0] + TITLE_LINE_PX[1] * (lines - 1)
+    head, sub = title_lines(fig)
+    height = TITLE_LINE_PX[0] + TITLE_LINE_PX[1] * (max(head - 1, 0) + sub)
     fig.update_layout(title={"y": 1.0, "yref": "container", "yanchor": "top",
                              "pad": {"t": MODEBAR_PX}},
                       margin={"t": MODEBAR_PX + height + 12})

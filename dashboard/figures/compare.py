@@ -99,9 +99,9 @@ def difference_chart(comparison: pd.DataFrame, paired: bool = True) -> go.Figure
     diff = df["difference"].to_numpy() * 100
     verdicts = significant_verdicts(df["metric"], df["difference"], df["significant"])
     kind = "Paired" if paired else "UNPAIRED (Welch)"
-    fig = new_figure(f"{kind} difference B - A per metric, with 95 % confidence interval"
-                     f"<br><sup>{VERDICT_CAPTION}</sup>",
-                     "B - A (percentage points)", "", unit="", height=380)
+    fig = new_figure(f"{kind} difference B - A per metric, with 95 % confidence interval",
+                     "B - A (percentage points)", "", unit="", height=380,
+                     subtitle=VERDICT_CAPTION)
     high, low = df["ci_high"].to_numpy() * 100 - diff, diff - df["ci_low"].to_numpy() * 100
     for name in ("better", "worse", "neutral"):
         rows = [i for i, v in enumerate(verdicts) if v == name]

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard import theme
-from dashboard.figures.common import empty_figure
+from dashboard.figures.common import empty_figure, title
 from dashboard.figures.compare import (
     VERDICT_COLOURS,
     is_rate,
@@ -111,8 +111,8 @@ def chart(result: pd.DataFrame) -> go.Figure:
                                         "Difference in differences (B2 - A2) - (B1 - A1)"))
     fig.update_layout(
         template=theme.template(), height=max(380, 150 + 44 * len(df)),
-        title={"text": "Policy effect per scenario and its change, with 95 % confidence "
-                       f"interval (paired)<br><sup>{VERDICT_CAPTION}</sup>"},
+        title=title("Policy effect per scenario and its change, with 95 % confidence "
+                    "interval (paired)", VERDICT_CAPTION),
         hovermode="closest", margin={"l": 200})
     for n, (name, symbol, colour, offset) in EFFECT_STYLE.items():
         pp = df[[f"effect_{n}", f"effect_{n}_ci_low", f"effect_{n}_ci_high"]].to_numpy() * 100

@@ -154,11 +154,10 @@ def vintage_curves(vintages: pd.DataFrame | None) -> go.Figure:
     views = [c for c in ("default_rate", "loss_rate")
              if c in vintages and vintages[c].notna().any()]
     axes = tuple(VINTAGE_AXES[c] for c in views)
-    fig = new_figure("Vintage curves: cumulative charge-offs by months on book<br><sup>"
-                     "pooled across paths; by accounts: borrowers charged off / onboarded;"
-                     "<br>by balance: charge-offs / purchases to date</sup>", "months on book",
-                     axes[0] if axes else "",
-                     "rate", height=420)
+    fig = new_figure("Vintage curves: cumulative charge-offs by months on book",
+                     "months on book", axes[0] if axes else "", "rate", height=420,
+                     subtitle="pooled across paths<br>by accounts: charged off / onboarded"
+                              "<br>by balance: charge-offs / purchases to date")
     for view, column in enumerate(views):
         for i, (order, label) in enumerate(groups[["order", "group"]].itertuples(index=False)):
             g = vintages[vintages["order"] == order]
