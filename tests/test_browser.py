@@ -306,6 +306,12 @@ def test_compare_page_shows_the_difference_in_differences_of_a_second_pair(
     names = page.evaluate("id => document.querySelector('#' + id + ' .js-plotly-plot')"
                           ".data.map(t => t.name)", f"{DID}-chart")
     assert {"B1 - A1 (scenario 1)", "B2 - A2 (scenario 2)"} <= set(names)
+    sub_bottom, panel_title_top = page.evaluate(  # the subtitle clears the panels' titles
+        "id => { const root = document.getElementById(id);"
+        " return [root.querySelector('.gtitle-subtitle').getBoundingClientRect().bottom,"
+        " Math.min(...[...root.querySelectorAll('.annotation')]"
+        ".map(a => a.getBoundingClientRect().top))]; }", f"{DID}-chart")
+    assert sub_bottom <= panel_title_top, (sub_bottom, panel_title_top)
 
 
 HEADER_MAX_PX = 110

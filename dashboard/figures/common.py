@@ -176,6 +176,8 @@ def mark_launch(fig: go.Figure, last_month: float, why: str = LAUNCH_LEFT_OUT) -
 MODEBAR_PX = 44
 """Space kept free for plotly's modebar at the top of a graph (its buttons end about 28
 pixels down; plotly lifts a title of several lines by up to about 10 pixels)."""
+SUBPLOT_TITLE_PX = 20
+"""Room for the subplot titles over a figure's top row, under a subtitle (pixels)."""
 TITLE_LINE_PX = (22, 15)
 """Height of a title's first line and of each further line or subtitle line, pixels."""
 
@@ -190,6 +192,9 @@ def below_modebar(fig: go.Figure) -> go.Figure:
     """
     head, sub = title_lines(fig)
     height = TITLE_LINE_PX[0] + TITLE_LINE_PX[1] * (max(head - 1, 0) + sub)
+    if sub and any(a.yref == "paper" and a.yanchor == "bottom" and (a.y or 0) >= 1
+                   for a in fig.layout.annotations):
+        height += SUBPLOT_TITLE_PX  # the top row's subplot titles sit above its plots
     fig.update_layout(title={"y": 1.0, "yref": "container", "yanchor": "top",
                              "pad": {"t": MODEBAR_PX}},
                       margin={"t": MODEBAR_PX + height + 12})
