@@ -78,7 +78,7 @@ from threadpoolctl import threadpool_limits
 
 from sim import exports
 from sim.abs import Deal, Waterfall, WaterfallResult
-from sim.abs.metrics import LOSS_EPSILON, LOSS_MEASURES, loss_amounts
+from sim.abs.metrics import LOSS_EPSILON, LOSS_MEASURES, check_loss_measure, loss_amounts
 from sim.config import SCENARIOS, RunConfig, with_overrides
 from sim.engine import PathResult, simulate_path
 from sim.exports import Column, Export
@@ -808,9 +808,7 @@ def check_breakeven(config: RunConfig, stresses: tuple[str, ...],
     unknown = set(stresses) - {"multiple", "shock"}
     if unknown:
         raise ValueError(f"unknown stress {sorted(unknown)}; allowed: multiple, shock")
-    if measure not in LOSS_MEASURES:
-        raise ValueError(f"unknown loss measure {measure!r}; allowed: "
-                         f"{', '.join(LOSS_MEASURES)}")
+    check_loss_measure(measure)
     if not isinstance(config.deal.swap and config.deal.swap.notional, str | None):
         raise ValueError("the deal's swap notional is a fixed schedule in currency units: the "
                          "default-multiple replay rescales pools and needs scale-free terms")

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sim import exports
-from sim.abs.metrics import LOSS_MEASURES
+from sim.abs.metrics import LOSS_MEASURES, check_loss_measure, records
 from sim.abs.steps import floor_cents
 from sim.exports import Export, export_frame
 from sim.metrics import paths_to_resolve, resolvable
@@ -40,7 +40,6 @@ __all__ = [
     "Column",
     "DealReport",
     "build_deal_report",
-    "check_loss_measure",
     "check_quantile",
     "export_table",
     "header",
@@ -227,17 +226,6 @@ NO_PV_LOSS = ("this run was stored before the PV loss was recorded: its paths ra
 all): one line, as the command prints it."""
 
 
-def check_loss_measure(measure: str) -> None:
-    """Refuse a loss measure that is not one of `LOSS_MEASURES` (as ``creditsim breakeven``).
-
-    Raises:
-        ValueError: Naming the measure and the allowed ones.
-    """
-    if not isinstance(measure, str) or measure not in LOSS_MEASURES:
-        raise ValueError(f"unknown loss measure {measure!r}; allowed: "
-                         f"{', '.join(LOSS_MEASURES)}")
-
-
 def note_losses(tables: Mapping[str, pd.DataFrame], note: str,
                 measure: str = "principal") -> pd.Series:
     """Each path's loss on ``note`` by ``measure``, as a share of its original balance.
@@ -255,7 +243,7 @@ def note_losses(tables: Mapping[str, pd.DataFrame], note: str,
     check_loss_measure(measure)
     column = LOSS_MEASURES[measure]
     metrics = tables.get("note_metrics")
-    if metrics is not None and column in metrics and metrics[column].notna().any():
+    if metrics is not None and records(metrics, column):
         rows = metrics[metrics["note"] == note]
         names = list(pd.unique(metrics["note"]))
         if rows.empty:

@@ -27,6 +27,7 @@ from sim.abs import (
     trigger_metrics,
     triggers_to_frame,
 )
+from sim.abs.metrics import records
 from sim.engine import PathResult
 
 NOTE_LOSS_COLUMNS = {"loss_pct": "note_loss_", "pv_loss_pct": "note_pv_loss_"}
@@ -71,7 +72,7 @@ def note_loss_columns(metrics: pd.DataFrame) -> pd.DataFrame:
     order = list(pd.unique(metrics["note"]))
     frames = []
     for column, prefix in NOTE_LOSS_COLUMNS.items():
-        if column not in metrics or not metrics[column].notna().any():
+        if not records(metrics, column):
             continue
         wide = metrics.pivot(index="path", columns="note", values=column)[order]
         wide.columns = [f"{prefix}{c}" for c in wide.columns]

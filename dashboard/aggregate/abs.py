@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.aggregate.portfolio import fan_table
-from sim.abs.metrics import LOSS_MEASURES
+from sim.abs.metrics import LOSS_MEASURES, records
 from sim.metrics import paths_to_resolve, resolvable
 
 SOURCES = {"collections": "collections", "swap_receipt": "swap receipt",
@@ -86,7 +86,7 @@ def loss_distribution(metrics: pd.DataFrame, bins: int = 30,
         the measure (the PV loss of a run stored before it, without the notes' coupons).
     """
     column = LOSS_MEASURES[measure]
-    if column not in metrics or not metrics[column].notna().any():
+    if not records(metrics, column):
         return (pd.DataFrame(columns=["note", "left", "right", "share"]),
                 pd.DataFrame(columns=["note", "loss", "prob_exceed"]))
     top = max(float(metrics[column].max()), 1e-4)

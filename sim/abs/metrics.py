@@ -29,11 +29,13 @@ __all__ = [
     "LOSS_EPSILON",
     "LOSS_MEASURES",
     "IrrSolution",
+    "check_loss_measure",
     "horizon_writedowns",
     "irr_annual",
     "irr_solve",
     "loss_amounts",
     "note_metrics",
+    "records",
     "tranche_summary",
     "trigger_metrics",
     "wal_years",
@@ -49,6 +51,27 @@ LOSS_MEASURES = {"principal": "loss_pct", "pv": "pv_loss_pct"}
 principal written down (nominal), and the interest and principal promised and not received,
 in present value at the note's promised rate (`sim.abs.loss`). Both are shares of the note's
 original balance."""
+
+
+
+def check_loss_measure(measure: object) -> None:
+    """Refuse a loss measure that is not one of `LOSS_MEASURES` (``creditsim breakeven`` and
+    ``deal-report``'s ``--loss-measure``, the dashboard's deal report).
+
+    Raises:
+        ValueError: Naming the measure and the allowed ones.
+    """
+    if not isinstance(measure, str) or measure not in LOSS_MEASURES:
+        raise ValueError(f"unknown loss measure {measure!r}; allowed: "
+                         f"{', '.join(LOSS_MEASURES)}")
+
+
+def records(metrics: pd.DataFrame, column: str) -> bool:
+    """Whether per-path note metrics (`note_metrics`) record ``column``: present, with a value
+    on some row (a run stored before the PV loss has no ``pv_loss_pct``; one whose notes
+    table has no coupon has it NaN on every row)."""
+    return column in metrics and bool(metrics[column].notna().any())
+
 
 IRR_STATUSES = ("ok", "total_loss", "no_cash_flow", "no_root", "multiple_roots")
 """Outcomes of `irr_solve` per row: one rate (``ok``); everything paid out and nothing back
@@ -564,7 +587,7 @@ def tranche_summary(metrics: pd.DataFrame, confidence: float = 0.95) -> pd.DataF
             metrics[col] = np.nan
     if "retained" not in metrics:  # stored before the key: the most junior note whole
         metrics["retained"] = (metrics["note"] == pd.unique(metrics["note"])[-1]).astype(float)
-    pv = "pv_loss_pct" in metrics and bool(metrics["pv_loss_pct"].notna().any())
+    pv = records(metrics, "pv_loss_pct")
     measure = "pv_loss_pct" if pv else "loss_pct"  # stored before the PV loss: principal
     grouped = metrics.groupby("note", sort=False)
     out = grouped.agg(
