@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import nullcontext
+from multiprocessing import connection
 
 from rich.console import Console
 from rich.progress import (
@@ -391,8 +393,14 @@ def _dispatch(config: RunConfig, seed: int, chunks: list[list[int]], trace: tupl
         _run_local(workers, config, seed, chunks, trace, finished)
 
 
-MANAGER_STOP_S = 30.0
-"""Longest wait (seconds) for a stopped pool's managing thread to finish, after Ctrl-C."""
+STOP_S = 30.0
+"""Longest wait (seconds) for each step of stopping the local pool: its workers to end
+once told to, then its managing thread to finish."""
+TERMINATE_S = 5.0
+"""How long a worker has to end after SIGTERM before it is killed (seconds)."""
+WORKER_POLL_S = 0.5
+"""How often the run checks that its local workers are all still there while it waits for
+their results (seconds)."""
 
 
 def _run_local(workers: int, config: RunConfig, seed: int, chunks: list[list[int]],
@@ -400,7 +408,9 @@ def _run_local(workers: int, config: RunConfig, seed: int, chunks: list[list[int
     """Chunks on a pool of spawned local processes; on any interruption, stop them at once.
 
     Ctrl-C or an error in the parent cancels the chunks not started and terminates the
-    workers, instead of waiting for the queued work as a plain ``shutdown`` would.
+    workers, instead of waiting for the queued work as a plain ``shutdown`` would. A
+    worker that ends before its chunks are done (killed) raises :class:`WorkerLost`,
+    once the chunks that completed before are handed to ``done``.
     """
     ctx = multiprocessing.get_context("spawn")
     stops = signal.getsignal(signal.SIGINT) is not signal.SIG_IGN  # as the run does
@@ -413,8 +423,8 @@ def _run_local(workers: int, config: RunConfig, seed: int, chunks: list[list[int
         with handled(signal.SIGINT, signal.SIG_IGN):
             futures = [pool.submit(_simulate_chunk, config, seed, c, trace) for c in chunks]
         processes = _processes_of(pool)  # a broken pool forgets its processes
-        for fut in as_completed(futures):
-            done(fut.result())
+        for results in _completed(futures, processes):
+            done(results)
     except BrokenProcessPool as exc:
         raise WorkerLost(_endings(_stop(pool, processes))) from exc
     except BaseException:
@@ -423,30 +433,91 @@ def _run_local(workers: int, config: RunConfig, seed: int, chunks: list[list[int
     pool.shutdown()
 
 
+def _completed(futures: list[Future], processes: list,
+               poll: float = WORKER_POLL_S) -> Iterator[list[PathResult]]:
+    """The results of ``futures`` as each completes.
+
+    Raises:
+        BrokenProcessPool: a worker of ``processes`` ended before every result was in,
+            after the results completed until then.
+
+    The pool's managing thread marks the futures broken when a worker ends, but not when
+    the worker was killed part-way through sending a result (a chunk's results fill the
+    pipe several times over): that thread then waits for the rest of the message forever
+    (Python 3.11). So the workers are watched here too, every ``poll`` seconds.
+    """
+    finished: queue.SimpleQueue[Future] = queue.SimpleQueue()
+    for fut in futures:  # one waiter each, once: a wait() per result would be quadratic
+        fut.add_done_callback(finished.put)
+    sentinels = [p.sentinel for p in processes]
+    for _ in futures:
+        done = _next_done(finished, sentinels, poll)
+        if done is None or isinstance(done.exception(), BrokenProcessPool):
+            raise BrokenProcessPool("a worker process ended before its chunks were done")
+        yield done.result()
+
+
+def _next_done(finished: queue.SimpleQueue[Future], sentinels: list,
+               poll: float) -> Future | None:
+    """The next future of ``finished``, or None once a process of ``sentinels`` has ended
+    and none is left."""
+    while True:
+        try:
+            return finished.get(timeout=poll)
+        except queue.Empty:
+            if connection.wait(sentinels, timeout=0):
+                try:
+                    return finished.get_nowait()
+                except queue.Empty:
+                    return None
+
+
 def _processes_of(pool: ProcessPoolExecutor) -> list:
     """The worker processes ``pool`` holds now (the executor has no public way to name
     them)."""
     return list((getattr(pool, "_processes", None) or {}).values())
 
 
+def _running(processes: list, timeout: float) -> list:
+    """Those of ``processes`` still running after at most ``timeout`` seconds (their
+    sentinels: unlike ``exitcode``, waiting on them does not reap a process that the
+    pool's managing thread may be reaping)."""
+    deadline = time.monotonic() + timeout
+    left = list(processes)
+    while left and (remaining := deadline - time.monotonic()) > 0:
+        ended = connection.wait([p.sentinel for p in left], timeout=remaining)
+        left = [p for p in left if p.sentinel not in ended]
+    return left
+
+
 def _stop(pool: ProcessPoolExecutor, known: list) -> list:
     """Stop ``pool`` at once: cancel the chunks not started, terminate its workers (those
-    ``known`` and those it holds now) and wait for them; returns them, ended, so that their
-    exit codes are in."""
-    # Take the processes (and the thread that manages them) before shutdown forgets them.
+    ``known`` and those it holds now), kill any that outlives :data:`TERMINATE_S`, and wait
+    for its managing thread; returns the workers, ended, so that their exit codes are in.
+    Every wait is bounded, whatever the workers were doing."""
+    # Take the processes, the thread that manages them and the results' pipe before
+    # shutdown forgets them.
     processes = list(dict.fromkeys([*known, *_processes_of(pool)]))
     manager = getattr(pool, "_executor_manager_thread", None)
+    results = getattr(pool, "_result_queue", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for proc in processes:
         proc.terminate()
+    for proc in _running(processes, TERMINATE_S):
+        proc.kill()
+    _running(processes, STOP_S)
+    # A worker killed part-way through sending a result leaves the managing thread reading
+    # the rest of it: this process holds the pipe's writing end too, so without closing it
+    # that read never meets the pipe's end, and the thread, which the interpreter's exit
+    # joins without a timeout, never ends. The thread writes nothing to that pipe.
+    if results is not None:
+        results._writer.close()
     # Wait for that thread to see its workers gone and close its pipe, here: left to
     # the interpreter's exit, its closing races the exit hook that wakes it (Python
     # 3.11's concurrent.futures), which then writes to a closed pipe and prints an
     # "OSError: Bad file descriptor" traceback after the run's own message.
     if manager is not None:
-        manager.join(timeout=MANAGER_STOP_S)
-    for proc in processes:
-        proc.join(timeout=MANAGER_STOP_S)
+        manager.join(timeout=STOP_S)
     return processes
 
 

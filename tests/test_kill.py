@@ -303,6 +303,61 @@ def test_a_worker_killed_mid_run_is_reported_with_the_folder_to_resume(tiny_yaml
     assert alive == [] and list_runs(runs) == []
 
 
+PATCHED_RUN = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {tests!r})  # the workers take the run's path: they import it too
+    import sim.montecarlo
+    from helpers_kill import chunk_then_killed_sending
+    from sim.cli import main
+
+    {patch}
+    sys.exit(main(sys.argv[1:]))
+""")
+
+
+def _patched_run(patch: str, tiny_yaml: Path, runs: Path, paths: int) -> tuple:
+    """A two-worker ``creditsim run`` of ``paths`` paths into ``runs``, in a process that
+    runs ``patch`` first; returns (exit code, stderr, processes of the run still alive). A
+    run that does not end within :data:`WAIT_S` fails the test."""
+    script = PATCHED_RUN.format(tests=str(Path(__file__).parent), patch=patch)
+    proc = subprocess.Popen([sys.executable, "-c", script, "run", str(tiny_yaml), "--paths",
+                             str(paths), "--workers", "2", "--quiet", "--out", str(runs)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    parent = psutil.Process(proc.pid)
+    family: list[psutil.Process] = []
+    try:
+        _wait_for(lambda: len(_workers(parent)) >= 2 or proc.poll() is not None,
+                  "two worker processes")
+        family = parent.children(recursive=True)
+        _, err = proc.communicate(timeout=WAIT_S)
+        _, alive = psutil.wait_procs(family, timeout=WAIT_S)
+    finally:
+        _stop_all([parent, *family])
+    return proc.returncode, err, alive
+
+
+def test_a_worker_killed_while_sending_its_results_is_reported_with_the_folder_to_resume(
+        tiny_yaml, tmp_path):
+    """A moment a kill from outside can hit, since a chunk's results fill the pipe to the
+    run several times over: the pool's managing thread then waited for the rest of the
+    message forever (Python 3.11's ``ProcessPoolExecutor``), and so did the run. It ends
+    with its message, and the chunks it stored continue to a complete run."""
+    runs = tmp_path / "runs"
+    code, err, alive = _patched_run(
+        "sim.montecarlo._simulate_chunk = chunk_then_killed_sending", tiny_yaml, runs, 400)
+    assert code == 1, err
+    assert "a worker process ended before its paths were done (signal SIGKILL" in err
+    assert "continue with 'creditsim run --resume" in err and "Traceback" not in err
+    assert alive == [] and list_runs(runs) == []
+    [folder] = list(runs.iterdir())
+    assert [p for p in runs.rglob("*") if p.name.startswith(".tmp-")] == []
+    resumed = subprocess.run(_cli("run", "--resume", str(folder), "--quiet"),
+                             capture_output=True, text=True, check=False, timeout=WAIT_S)
+    assert resumed.returncode == 0, resumed.stderr
+    assert [r["run_id"] for r in list_runs(runs)] == [folder.name]
+
+
 def test_sigterm_stops_a_run_as_ctrl_c_does_saying_where_the_paths_are_kept(tiny_yaml,
                                                                             tmp_path):
     """``kill`` (SIGTERM) of the run: it stops its workers and says what it kept, as after
