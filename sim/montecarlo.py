@@ -405,7 +405,7 @@ their results (seconds)."""
 
 def _run_local(workers: int, config: RunConfig, seed: int, chunks: list[list[int]],
                trace: tuple[int, ...], done: Callable[[list[PathResult]], None]) -> None:
-    """Chunks on a pool of spawned local processes; on any interruption, stop them at once.
+    """Chunks on a pool of spawned local processes, stopped at once however the run ends.
 
     Ctrl-C or an error in the parent cancels the chunks not started and terminates the
     workers, instead of waiting for the queued work as a plain ``shutdown`` would. A
@@ -430,7 +430,10 @@ def _run_local(workers: int, config: RunConfig, seed: int, chunks: list[list[int
     except BaseException:
         _stop(pool, processes)
         raise
-    pool.shutdown()
+    # Every result is in: the idle workers hold nothing to wait for. A graceful shutdown
+    # would wait for each without a timeout, forever if one was killed while it held the
+    # lock of the queue the others read their next chunk from.
+    _stop(pool, processes)
 
 
 def _completed(futures: list[Future], processes: list,

@@ -6,14 +6,18 @@ sending them. :func:`chunk_then_killed_sending` makes that moment certain: a run
 ``sim.montecarlo._simulate_chunk`` is replaced by it (in the run's process; the workers
 import this module to unpickle it) simulates its chunks as ever, but the worker given
 the chunk of path :data:`KILLED_AT` writes half of that chunk's results to the pipe and
-then sends itself SIGKILL.
+then sends itself SIGKILL. :func:`killed_at_shutdown` kills the worker that holds the lock
+of the queue of chunks once every result is in, as the pool stops.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import time
+from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import connection
+from pathlib import Path
 
 from sim.config import RunConfig
 from sim.engine import PathResult
@@ -44,3 +48,37 @@ def chunk_then_killed_sending(config: RunConfig, seed: int, paths: list[int],
     if KILLED_AT in paths:
         _killed_mid_message()
     return results
+
+
+def _reading(pid: int) -> bool:
+    """Whether process ``pid`` waits reading a pipe (Linux: its wait channel)."""
+    try:
+        return "pipe" in Path(f"/proc/{pid}/wchan").read_text()
+    except OSError:
+        return False
+
+
+def _lock_holder(workers: list, wait_s: float = 10.0):  # noqa: ANN202 - a Process
+    """The worker that waits for the next chunk reading the queue's pipe, holding the lock
+    the other workers wait for; the first if none is seen reading within ``wait_s``."""
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        for worker in workers:
+            if _reading(worker.pid):
+                return worker
+        time.sleep(0.01)
+    return workers[0]
+
+
+def killed_at_shutdown(pool: ProcessPoolExecutor, *args: object, **kwargs: object) -> None:
+    """``ProcessPoolExecutor.shutdown`` that first kills a worker of the pool: every result
+    is in and the workers wait for the next chunk, one of them reading the queue's pipe
+    and holding its lock. That one is killed: the others then wait for the lock forever
+    and never read the sentinel that tells them to stop."""
+    workers = list((pool._processes or {}).values())
+    if workers:
+        os.kill(_lock_holder(workers).pid, signal.SIGKILL)
+    _SHUTDOWN(pool, *args, **kwargs)
+
+
+_SHUTDOWN = ProcessPoolExecutor.shutdown

@@ -307,7 +307,8 @@ PATCHED_RUN = textwrap.dedent("""
     import sys
     sys.path.insert(0, {tests!r})  # the workers take the run's path: they import it too
     import sim.montecarlo
-    from helpers_kill import chunk_then_killed_sending
+    from concurrent.futures import ProcessPoolExecutor
+    from helpers_kill import chunk_then_killed_sending, killed_at_shutdown
     from sim.cli import main
 
     {patch}
@@ -356,6 +357,18 @@ def test_a_worker_killed_while_sending_its_results_is_reported_with_the_folder_t
                              capture_output=True, text=True, check=False, timeout=WAIT_S)
     assert resumed.returncode == 0, resumed.stderr
     assert [r["run_id"] for r in list_runs(runs)] == [folder.name]
+
+
+def test_a_worker_killed_as_the_pool_stops_leaves_a_complete_run(tiny_yaml, tmp_path):
+    """Every result in, a worker killed as the pool stops, holding the lock of the queue of
+    chunks: a graceful shutdown waited forever for the other, which waits for that lock
+    (Python 3.11's ``ProcessPoolExecutor``); the run is stored as if nothing happened."""
+    runs = tmp_path / "runs"
+    code, err, alive = _patched_run("ProcessPoolExecutor.shutdown = killed_at_shutdown",
+                                    tiny_yaml, runs, 40)
+    assert code == 0, err
+    assert "Traceback" not in err
+    assert alive == [] and len(list_runs(runs)) == 1
 
 
 def test_sigterm_stops_a_run_as_ctrl_c_does_saying_where_the_paths_are_kept(tiny_yaml,
