@@ -116,6 +116,54 @@ def test_idle_rows_gives_back_only_rows_that_read_as_the_defaults_from_that_day(
     assert_table(s)
 
 
+def _idle_rows_by_arrays(s: State, keep: np.ndarray, day: int, every: np.ndarray) -> int:
+    """The rule of :func:`idle_rows` as whole-table array statements: the held rows in
+    increasing order, the idle among them back to the defaults and onto the free stack in
+    reverse (the lowest on top)."""
+    held = np.flatnonzero(s.slot_of >= 0)
+    slot = s.slot_of[held]
+    idle = ((~keep[slot]) & (s.week_total[held] == 0) & (s.contacts_month[held] == 0)
+            & (s.queued_since[held] < 0) & (s.promise_day[held] < 0)
+            & (s.week[:, held] == 0).all(axis=0)
+            & (s.last_action[held] <= day - every).all(axis=1))
+    gone = held[idle]
+    s.row[s.slot_of[gone]] = -1
+    for name, blank in DEFAULTS.items():
+        if name == "week":
+            s.week[:, gone] = blank
+        else:
+            getattr(s, name)[gone] = blank
+    s.slot_of[gone] = -1
+    free = int(s.rows[FREE_ROWS])
+    s.rows[FREE_ROWS + 1 + free: FREE_ROWS + 1 + free + gone.size] = gone[::-1]
+    s.rows[FREE_ROWS] = free + gone.size
+    return int(gone.size)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 60))
+def test_idle_rows_gives_back_what_the_array_statement_gives_back(seed, day):
+    rng = np.random.default_rng(seed)
+    s = new_state(640, RUNGS, CHANNELS, BUCKETS)
+    for slot in rng.choice(640, 10, replace=False):  # rows for a few accounts
+        q = _hold(s, int(slot), queued_since=rng.choice([-3, -1, -1, 5]),
+                  promise_day=rng.choice([-2, -1, -1, 40]), contacts_month=rng.choice([0, 0, 1]),
+                  promise_kept=rng.random() < 0.5, promise_channel=rng.integers(0, 3),
+                  last_action=rng.choice([NEVER_ACTED, 0, 20, 55], RUNGS))
+        if rng.random() < 0.2:
+            s.week[rng.integers(0, 7), q] = 1
+            s.week_total[q] = 1
+        elif rng.random() < 0.1:
+            s.week[rng.integers(0, 7), q] = 1  # a ring's day without its total
+    keep = rng.random(640) < 0.3
+    every = np.array([3, 10, 30])
+    want = State(*(np.array(a, copy=True) for a in s))
+    assert idle_rows(s, keep, day, every) == _idle_rows_by_arrays(want, keep, day, every)
+    for name, got, expected in zip(State._fields, s, want, strict=True):
+        assert np.array_equal(got, expected), name
+    assert_table(s)
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["take", "grow", "idle", "clear"]),
                           st.integers(0, 299), st.integers(0, 400)), max_size=80))

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.kernels.rowbook import grown_book, grown_size, new_book, push_rows
+from sim.kernels.rowbook import grown_book, grown_size, new_book
 
 PENDING, PAID, SEGMENTS = 0, 1, 2
 """Rows of ``bufs`` and ``sizes``."""
@@ -215,24 +215,14 @@ def idle_rows(s: State, keep: np.ndarray, day: int, every: np.ndarray) -> int:
     candidates) whose fields say what the defaults say from ``day`` on: no contact in the
     last seven days or this month, not queued, no promise running, and every rung's wait
     (``every``, days) since its last action over (so a rung acts as if it never had).
-    Returns the rows given back."""
-    held = np.flatnonzero(s.slot_of >= 0)
-    slot = s.slot_of[held]
-    idle = ((~keep[slot]) & (s.week_total[held] == 0) & (s.contacts_month[held] == 0)
-            & (s.queued_since[held] < 0) & (s.promise_day[held] < 0)
-            & (s.week[:, held] == 0).all(axis=0)
-            & (s.last_action[held] <= day - every).all(axis=1))
-    gone = held[idle]
-    if gone.size == 0:
-        return 0
-    s.row[s.slot_of[gone]] = -1
-    for name, blank in _table(1, s.last_action.shape[1]).items():
-        if name == "week":
-            getattr(s, name)[:, gone] = blank[:, :1]
-        else:
-            getattr(s, name)[gone] = blank[0]
-    push_rows(s.rows, FREE_ROWS, gone[::-1])
-    return int(gone.size)
+    Returns the rows given back (in one compiled pass over the table,
+    :func:`sim.kernels.worked.give_back_idle`)."""
+    from sim.kernels.worked import give_back_idle  # numba loads with the first path
+
+    return int(give_back_idle(s.row, s.rows, s.slot_of, s.last_action, s.week, s.week_total,
+                              s.queued_since, s.contacts_month, s.promise_day, s.promise_kept,
+                              s.promise_channel, keep, int(day),
+                              np.asarray(every, dtype=np.int64)))
 
 
 def dense(s: State, name: str, n: int) -> np.ndarray:

@@ -23,7 +23,7 @@ import numpy as np
 from numba import njit
 
 import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
-from sim.kernels.bills import pop_row
+from sim.kernels.bills import pop_row, push_row
 from sim.kernels.layout import FREE_ROWS, NEVER_ACTED
 
 
@@ -70,3 +70,48 @@ def unqueue(row: np.ndarray, queued_since: np.ndarray, w: int) -> None:
     q = row[w]
     if q >= 0:
         queued_since[q] = -1
+
+
+@njit(cache=True)
+def give_back_idle(row: np.ndarray, rows: np.ndarray, slot_of: np.ndarray,
+                   last_action: np.ndarray, week: np.ndarray, week_total: np.ndarray,
+                   queued_since: np.ndarray, contacts_month: np.ndarray,
+                   promise_day: np.ndarray, promise_kept: np.ndarray,
+                   promise_channel: np.ndarray, keep: np.ndarray, day: int,
+                   every: np.ndarray) -> int:
+    """:func:`sim.kernels.layout.idle_rows` on the table's arrays, in one pass over its rows.
+
+    A held row (``slot_of >= 0``) whose account is not in ``keep`` ((capacity,) bool) is
+    idle when its fields read as the defaults from ``day`` on: no contact in the week's ring,
+    its seven-day total or this month, not queued, no promise, and every rung's last action
+    at least ``every[j]`` days (int64, per rung) before ``day``. Idle rows go back to their
+    defaults and onto the stack of free rows, the highest row first (so the lowest ends on
+    top, as ``push_rows`` of the rows in increasing order, reversed). Returns their count.
+    """
+    rungs, ring = last_action.shape[1], week.shape[0]
+    gone = 0
+    for r in range(slot_of.shape[0] - 1, -1, -1):
+        w = slot_of[r]
+        if w < 0 or keep[w] or week_total[r] != 0 or contacts_month[r] != 0 \
+                or queued_since[r] >= 0 or promise_day[r] >= 0:
+            continue
+        busy = False
+        for t in range(ring):
+            if week[t, r] != 0:
+                busy = True
+        for j in range(rungs):
+            if last_action[r, j] > day - every[j]:
+                busy = True
+        if busy:
+            continue
+        row[w] = -1
+        slot_of[r] = -1
+        for j in range(rungs):
+            last_action[r, j] = NEVER_ACTED
+        queued_since[r] = -1  # any negative day reads as not queued; the blank is -1
+        promise_day[r] = -1
+        promise_kept[r] = False
+        promise_channel[r] = 0
+        push_row(rows, FREE_ROWS, r)
+        gone += 1
+    return gone
