@@ -136,6 +136,8 @@ class PathSimulation:
         self._co_amount: np.ndarray = np.zeros(self.months)
         self._co_count: np.ndarray = np.zeros(self.months, dtype=np.int64)
         self._purchases_by_cohort: np.ndarray = np.zeros(self.months)
+        self._cohort_sizes = np.zeros(self.months, dtype=np.int64)  # slots 0.._sized-1
+        self._sized = 0
         self.month_index = 0
         self.keys = path_keys(self.streams)  # one key per concern (sim.crn.PURPOSE_KEY)
         self.listeners: list[BookListener] = []  # told of payments, charge-offs, purchases
@@ -430,20 +432,16 @@ class PathSimulation:
         window closes and it is counted in ``reaged_window_closed`` and, if it re-defaulted,
         in ``reaged_redefaulted_30`` / ``reaged_redefaulted_60``. Counting at the close
         keeps the rate free of censoring: a path's re-default rate is the sum of the
-        second over the sum of the first.
+        second over the sum of the first. (One compiled pass:
+        :func:`sim.kernels.month_end.redefault_windows`.)
         """
-        reaged_month = self.platform.ledger.reaged_month[: self.n]
-        idx = np.flatnonzero(reaged_month >= max(m - REDEFAULT_WINDOW, 0))
-        flags = self._redefault[:, idx]
-        flags[:, reaged_month[idx] == m] = False  # a new re-age starts a new window
-        gone = ~active[idx]  # re-aged while open, so closed since: charged off
-        flags[0] |= gone | (dpd[idx] >= BUCKET_EDGES[1])  # 31+ days
-        flags[1] |= gone | (dpd[idx] >= BUCKET_EDGES[2])  # 61+ days
-        self._redefault[:, idx] = flags
-        closing = reaged_month[idx] == m - REDEFAULT_WINDOW
-        return {"reaged_window_closed": int(closing.sum()),
-                "reaged_redefaulted_30": int(flags[0, closing].sum()),
-                "reaged_redefaulted_60": int(flags[1, closing].sum())}
+        from sim.kernels.month_end import redefault_windows
+
+        closed, at_30, at_60 = redefault_windows(
+            m, REDEFAULT_WINDOW, self.platform.ledger.reaged_month, active, dpd,
+            self._redefault, int(BUCKET_EDGES[1]), int(BUCKET_EDGES[2]))  # 31+ and 61+ days
+        return {"reaged_window_closed": int(closed), "reaged_redefaulted_30": int(at_30),
+                "reaged_redefaulted_60": int(at_60)}
 
     def _record_rolls(self, state: np.ndarray, balance: np.ndarray) -> None:
         """Count accounts, and their balance at the last month end, by (last state, state now).
@@ -465,12 +463,18 @@ class PathSimulation:
         self.roll_balances.append(money[:k, :k])
 
     def _record_vintages(self, m: int) -> None:
+        """Record month ``m``'s row of every cohort 0..m: its size, purchases and charge-offs.
+
+        A slot's onboarding month never changes, so the cohorts' sizes are counted over the
+        slots onboarded since the last month end only."""
         cohorts = np.arange(m + 1)
-        sizes = np.bincount(self.platform.onboard_month[: self.n], minlength=self.months)
+        fresh = self.platform.onboard_month[self._sized: self.n]
+        self._cohort_sizes += np.bincount(fresh, minlength=self.months)
+        self._sized = self.n
         cols = {
             "cohort": cohorts,
             "month": np.full(m + 1, m),
-            "cohort_size": sizes[: m + 1],
+            "cohort_size": self._cohort_sizes[: m + 1].copy(),
             "purchases": self._purchases_by_cohort[: m + 1].astype(np.int64),
             "charge_offs": self._co_amount[: m + 1].astype(np.int64),
             "charged_off_accounts": self._co_count[: m + 1],

@@ -17,10 +17,18 @@ from hypothesis import strategies as st
 from sim.agents.borrowers import FIRST_PAYMENT_DEFAULT, BorrowerPool, BorrowerRules
 from sim.agents.platform import LIMIT_STEP_CENTS, RECENT_DECAY
 from sim.config import PLAN_TERMS
-from sim.delinquency import BUCKETS, CHARGED_OFF, NOT_ON_BOOK, RE_AGED, bucket_of, days_past_due
+from sim.delinquency import (
+    BUCKET_EDGES,
+    BUCKETS,
+    CHARGED_OFF,
+    NOT_ON_BOOK,
+    RE_AGED,
+    bucket_of,
+    days_past_due,
+)
 from sim.kernels.layout import BillArrays
 from sim.kernels.limits import review
-from sim.kernels.month_end import close_month
+from sim.kernels.month_end import close_month, redefault_windows
 from sim.kernels.month_layout import (
     ACCOUNTS,
     BALANCE,
@@ -207,6 +215,40 @@ def test_month_end_books_of_three_accounts_by_hand():
     pairs = zip(*np.nonzero(counts), strict=True)
     assert {(a, b): (counts[a, b], money[a, b]) for a, b in pairs} == {
         (0, RE_AGED): (1, 500), (0, 1): (1, 600), (1, CHARGED_OFF): (1, 700)}
+
+
+def numpy_redefaults(m: int, window: int, reaged_month: np.ndarray, active: np.ndarray,
+                     dpd: np.ndarray, flags_all: np.ndarray) -> tuple[int, int, int]:
+    """``PathSimulation._redefaults`` before it was compiled (the oracle)."""
+    n = dpd.shape[0]
+    reaged_month = reaged_month[:n]
+    idx = np.flatnonzero(reaged_month >= max(m - window, 0))
+    flags = flags_all[:, idx]
+    flags[:, reaged_month[idx] == m] = False  # a new re-age starts a new window
+    gone = ~active[idx]
+    flags[0] |= gone | (dpd[idx] >= BUCKET_EDGES[1])
+    flags[1] |= gone | (dpd[idx] >= BUCKET_EDGES[2])
+    flags_all[:, idx] = flags
+    closing = reaged_month[idx] == m - window
+    return int(closing.sum()), int(flags[0, closing].sum()), int(flags[1, closing].sum())
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 40), st.integers(1, 300))
+def test_the_redefault_windows_are_the_numpy_statement(seed, month, n):
+    rng = np.random.default_rng(seed)
+    cap = n + 5
+    reaged_month = np.where(rng.random(cap) < 0.5, -1,
+                            rng.integers(0, month + 1, cap)).astype(np.int16)
+    active = rng.random(cap) < 0.8
+    dpd = rng.choice([0, 5, 31, 45, 61, 100], n)
+    flags = rng.random((2, cap)) < 0.3
+    want = flags.copy()
+    expected = numpy_redefaults(month, 12, reaged_month, active[:n], dpd, want)
+    got = redefault_windows(month, 12, reaged_month, active[:n], dpd, flags,
+                            int(BUCKET_EDGES[1]), int(BUCKET_EDGES[2]))
+    assert tuple(got) == expected
+    assert np.array_equal(flags, want)
 
 
 # -- purchases ----------------------------------------------------------------------------

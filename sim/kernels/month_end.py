@@ -37,6 +37,8 @@ from sim.kernels.rules import bucket_of, days_past_due
 from sim.kernels.statement import unpaid_sum
 
 N_BUCKETS = len(BUCKETS)
+CURRENT_STATE = BUCKETS.index("current")
+"""The roll state and the bucket ``current`` (0)."""
 
 
 @njit(cache=True)
@@ -106,15 +108,33 @@ def close_month(day: float, month: int, n: int, due_day: int, any_reaged: bool, 
     totals = np.zeros(6, dtype=np.int64)
     counts = np.zeros((k, k), dtype=np.int64)
     money = np.zeros((k, k), dtype=np.int64)
+    # Most accounts are open, owe nothing billed, were never re-aged (or have repaid the
+    # plan) and were current at the last month end: current by both counts, they roll from
+    # current to current. Their sums are kept in locals and added to the tables at the end
+    # (sums of whole cents and counts: exact in any order).
+    quiet = quiet_balance = quiet_limits = quiet_unemployed = quiet_last = 0
     for i in range(n):
-        d = days_past_due(day, oldest[i], due_day)
+        o = oldest[i]
+        balance = outstanding[i]
+        if o < 0 and open_[i] and last_state[i] == CURRENT_STATE \
+                and not (any_reaged and reaged_left[i] > 0):
+            dpd[i] = 0
+            if with_principal:
+                principal[i] = balance
+            quiet += 1
+            quiet_balance += balance
+            quiet_limits += limit[i]
+            if not employed[i]:
+                quiet_unemployed += 1
+            quiet_last += last_balance[i]
+            last_balance[i] = balance
+            continue
+        d = days_past_due(day, o, due_day)
         c = d
         if any_reaged and reaged_left[i] > 0:
             c = max(d, days_past_due(day, contract_oldest[i], due_day))
         dpd[i] = d
-        balance = outstanding[i]
         if with_principal:
-            o = oldest[i]
             principal[i] = balance - (unpaid_sum(current, row, arrears, cs, FEE, i, o, month)
                                       if o >= 0 else 0)
         b, cb = bucket_of(d), bucket_of(c)
@@ -138,4 +158,52 @@ def close_month(day: float, month: int, n: int, due_day: int, any_reaged: bool, 
         money[was, s] += last_balance[i]
         last_state[i] = s
         last_balance[i] = balance
+    cur = CURRENT_STATE
+    buckets[BALANCE, cur] += quiet_balance
+    buckets[CONTRACT_BALANCE, cur] += quiet_balance
+    totals[RECEIVABLES] += quiet_balance
+    buckets[ACCOUNTS, cur] += quiet
+    buckets[CONTRACT_ACCOUNTS, cur] += quiet
+    totals[OPEN] += quiet
+    totals[LIMITS] += quiet_limits
+    totals[UNEMPLOYED] += quiet_unemployed
+    counts[cur, cur] += quiet
+    money[cur, cur] += quiet_last
     return dpd, principal, buckets, totals, counts, money
+
+
+@njit(cache=True)
+def redefault_windows(month: int, window: int, reaged_month: np.ndarray, open_: np.ndarray,
+                      dpd: np.ndarray, flags: np.ndarray, edge_30: int,
+                      edge_60: int) -> tuple[int, int, int]:
+    """Move the re-default flags of the accounts 0..n-1 (n: ``dpd``'s length) whose re-age
+    window is open at the end of ``month``, in one pass; count the windows that close.
+
+    An account re-aged in month r (``reaged_month``, -1 never) is followed at the month ends
+    r..r+``window``: a re-age this month starts its flags afresh; it re-defaults at 30+
+    (``flags[0]``) or 60+ (``flags[1]``) when it is closed (charged off: it was open when
+    re-aged) or ``dpd`` reaches ``edge_30`` (``edge_60``) days. ``flags`` is (2, capacity)
+    bool, updated in place.
+
+    Returns:
+        (windows closing this month: re-aged in ``month - window``; those of them that
+        re-defaulted at 30+; at 60+).
+    """
+    first = max(month - window, 0)
+    closed = at_30 = at_60 = 0
+    for i in range(dpd.shape[0]):
+        r = reaged_month[i]
+        if r < first:
+            continue
+        f30, f60 = flags[0, i], flags[1, i]
+        if r == month:
+            f30 = f60 = False
+        gone = not open_[i]
+        f30 = f30 or gone or dpd[i] >= edge_30
+        f60 = f60 or gone or dpd[i] >= edge_60
+        flags[0, i], flags[1, i] = f30, f60
+        if r == month - window:
+            closed += 1
+            at_30 += f30
+            at_60 += f60
+    return closed, at_30, at_60
