@@ -514,7 +514,7 @@ class Ledger:
         Returns:
             (principal written off, fees written off) per account in ``mask`` order.
         """
-        from sim.kernels.statement import write_off_accounts
+        from sim.kernels.write_off import write_off_accounts
 
         principal, fee, flags = write_off_accounts(np.flatnonzero(mask), *self._write_off_args())
         self._check_written_off(flags)
@@ -529,7 +529,7 @@ class Ledger:
             (accounts written off in increasing order, principal, fees written off per
             account), int64.
         """
-        from sim.kernels.statement import charge_off_accounts
+        from sim.kernels.write_off import charge_off_accounts
 
         idx, principal, fee, flags = charge_off_accounts(
             day, n, chargeoff_dpd, self.due_day, open_, *self._write_off_args())

@@ -1,13 +1,12 @@
-"""The ledger's month-start and charge-off bookings over a whole book, one account at a time.
+"""The ledger's month-start bookings over a whole book, one account at a time.
 
 - :func:`bill_accounts`: :meth:`sim.ledger.Ledger.bill` (the month's statement: the
   instalments due this month move into the bills, a late fee on the overdue principal),
   fused with the acceleration of :meth:`sim.agents.platform.Platform.statement` (accounts
   ``acceleration_dpd`` days past due at the statement have their whole balance called due);
-- :func:`accelerate_accounts`: :meth:`sim.ledger.Ledger.accelerate`;
-- :func:`write_off_accounts`: :meth:`sim.ledger.Ledger.write_off`;
-- :func:`charge_off_accounts`: the selection of :meth:`sim.agents.platform.Platform.charge_off`
-  (open accounts ``chargeoff_dpd`` days past due) fused with their write-off.
+- :func:`accelerate_accounts`: :meth:`sim.ledger.Ledger.accelerate`.
+
+The write-offs (``Ledger.write_off``, the charge-off) are in :mod:`sim.kernels.write_off`.
 
 Same integer arithmetic in one pass over the accounts instead of a dozen array passes; the
 cells are int32 as in the ledger and sums are exact integers, so the results are
@@ -175,83 +174,3 @@ def bill_accounts(month: int, n: int, late_fee_rate: float, acceleration_dpd: in
         if row[i] >= 0:
             release(row, arrears, rows, i)
     return principal, fee, flags, top
-
-
-@njit(cache=True, inline="always")
-def _write_off_one(i: int, instalment_principal: np.ndarray, instalment_fee: np.ndarray,
-                   step_principal: np.ndarray, step_fee: np.ndarray, current: np.ndarray,
-                   row: np.ndarray, arrears: np.ndarray, oldest: np.ndarray,
-                   unpaid: np.ndarray, outstanding: np.ndarray, reaged_left: np.ndarray,
-                   contract_oldest: np.ndarray) -> tuple[int, int, bool]:
-    """Remove account ``i``'s whole balance; return (principal, fee) written off and whether
-    the principal was at least the billed principal (``Ledger.write_off``)."""
-    billed, fee = clear(current, row, arrears, i)
-    principal = outstanding[i] - fee
-    for k in range(step_principal.shape[0]):
-        step_principal[k, i] = 0
-        step_fee[k, i] = 0
-    instalment_principal[i] = 0
-    instalment_fee[i] = 0
-    outstanding[i] = 0
-    unpaid[i] = 0
-    reaged_left[i] = 0
-    oldest[i] = -1
-    contract_oldest[i] = -1
-    return principal, fee, principal >= billed
-
-
-@njit(cache=True)
-def write_off_accounts(idx: np.ndarray, instalment_principal: np.ndarray,
-                       instalment_fee: np.ndarray, step_principal: np.ndarray,
-                       step_fee: np.ndarray, current: np.ndarray, row: np.ndarray,
-                       arrears: np.ndarray, rows: np.ndarray, oldest: np.ndarray,
-                       unpaid: np.ndarray, outstanding: np.ndarray, reaged_left: np.ndarray,
-                       contract_oldest: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    """Write off the whole balance of accounts ``idx`` (``Ledger.write_off``).
-
-    Returns:
-        (principal, fees) written off per account of ``idx`` (int64 cents) and the flags
-        (:data:`NEGATIVE` when a principal fell below the billed principal).
-    """
-    principal = np.empty(idx.shape[0], dtype=np.int64)
-    fee = np.empty(idx.shape[0], dtype=np.int64)
-    flags = 0
-    for j in range(idx.shape[0]):
-        principal[j], fee[j], ok = _write_off_one(
-            idx[j], instalment_principal, instalment_fee, step_principal, step_fee, current,
-            row, arrears, oldest, unpaid, outstanding, reaged_left, contract_oldest)
-        if not ok:
-            flags |= NEGATIVE
-    return principal, fee, flags
-
-
-@njit(cache=True)
-def charge_off_accounts(day: float, n: int, chargeoff_dpd: int, due_day: int,
-                        open_: np.ndarray, instalment_principal: np.ndarray,
-                        instalment_fee: np.ndarray, step_principal: np.ndarray,
-                        step_fee: np.ndarray, current: np.ndarray, row: np.ndarray,
-                        arrears: np.ndarray, rows: np.ndarray, oldest: np.ndarray,
-                        unpaid: np.ndarray, outstanding: np.ndarray, reaged_left: np.ndarray,
-                        contract_oldest: np.ndarray
-                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """Write off the open accounts among 0..n-1 that are ``chargeoff_dpd`` or more days past
-    due at ``day`` (``open_`` is left to the caller).
-
-    Returns:
-        (accounts in increasing order, principal, fees written off per account (int64
-        cents), the flags of :func:`write_off_accounts`).
-    """
-    idx = np.empty(n, dtype=np.int64)
-    principal = np.empty(n, dtype=np.int64)
-    fee = np.empty(n, dtype=np.int64)
-    k, flags = 0, 0
-    for i in range(n):
-        if open_[i] and days_past_due(day, oldest[i], due_day) >= chargeoff_dpd:
-            idx[k] = i
-            principal[k], fee[k], ok = _write_off_one(
-                i, instalment_principal, instalment_fee, step_principal, step_fee, current,
-                row, arrears, oldest, unpaid, outstanding, reaged_left, contract_oldest)
-            if not ok:
-                flags |= NEGATIVE
-            k += 1
-    return idx[:k].copy(), principal[:k].copy(), fee[:k].copy(), flags
