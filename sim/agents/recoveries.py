@@ -102,10 +102,13 @@ class Recoveries:
             mean = mean * self.type_factor[kind]
         mean = mean * self.cycle[month]
         mean = np.clip(mean * np.where(agency, col.agency_recovery_factor, 1.0), 1e-6, 1 - 1e-6)
-        share = betaincinv(mean * rec.concentration, (1 - mean) * rec.concentration, u)
-        won = u_legal < col.legal.success_prob
         court = min(col.legal.recovery_share * self.cycle[month], 1.0)
-        share = np.where(legal, np.where(won, court, 0.0), share)
+        share = np.where(u_legal < col.legal.success_prob, court, 0.0)  # a case won or lost
+        # the Beta draw (an inverse CDF, about 1 us a value) only where no case decides
+        worked = np.flatnonzero(np.logical_not(legal))
+        mean = mean[worked]
+        share[worked] = betaincinv(mean * rec.concentration, (1 - mean) * rec.concentration,
+                                   u[worked])
         total = np.rint(balance * share).astype(np.int64)
         self.add(month, total, balance, recovery_channel(agency, legal))
         return total
