@@ -485,28 +485,15 @@ class Ledger:
         """
         if grace + term > SCHEDULE_SLOTS - 1:
             raise ValueError(f"grace + term must be at most {SCHEDULE_SLOTS - 1} months")
-        total = self.outstanding[idx].copy()
-        earlier = self.contract_oldest[idx]
-        earlier = np.where((self.reaged_left[idx] > 0) & (earlier >= 0), earlier, -1)
-        now = self.oldest[idx]
-        self.contract_oldest[idx] = np.where((earlier >= 0) & ((now < 0) | (earlier < now)),
-                                             earlier, now)
-        self.reaged_month[idx] = month
-        self.reaged_left[idx] = total
+        from sim.kernels.reage import reage_accounts  # numba loads with the first path
+
+        idx = np.asarray(idx, dtype=np.int64)
+        reage_accounts(month, idx, grace, term, self.outstanding, self.oldest,
+                       self.contract_oldest, self.reaged_left, self.reaged_month,
+                       self.step_principal, self.step_fee, self.current, self.arrears_row,
+                       self.arrears,
+                       self.instalment_principal, self.instalment_fee, self.unpaid)
         self._any_reaged = self._any_reaged or idx.size > 0
-        for arr in (self.step_principal, self.step_fee):
-            arr[:, idx] = 0
-        row = self.arrears_row[idx]
-        self.arrears[:, :, row[row >= 0]] = 0  # the rows go back at the next statement
-        self.current[:, idx] = 0
-        for vec in (self.instalment_principal, self.instalment_fee, self.unpaid):
-            vec[idx] = 0
-        self.oldest[idx] = -1
-        base, rem = np.divmod(total, term)
-        start = month + 1 + grace
-        self.step_principal[start % SCHEDULE_SLOTS, idx] += base + rem
-        self.step_principal[(start + 1) % SCHEDULE_SLOTS, idx] -= rem
-        self.step_principal[(start + term) % SCHEDULE_SLOTS, idx] -= base
 
     def write_off(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Remove the whole balance (unbilled principal and unpaid bills) of the ``mask`` accounts.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 from helpers_engine import BillBook, negative_amounts
@@ -522,3 +524,55 @@ def test_config_refuses_limits_and_fees_that_could_overflow_the_cells():
     ok = load_config({"credit_line": {"max_limit": 1e7}})
     assert largest_episode_balance(ok.credit_line, ok.billing) == pytest.approx(1.744e7)
     assert largest_episode_balance(ok.credit_line, ok.billing) * 100 < MAX_ACCOUNT_CENTS
+
+
+def numpy_restructure(ledger: Ledger, month: int, idx: np.ndarray, grace: int, term: int) -> None:
+    """``Ledger.restructure`` as whole-array statements, before it was compiled (the
+    oracle)."""
+    total = ledger.outstanding[idx].copy()
+    earlier = ledger.contract_oldest[idx]
+    earlier = np.where((ledger.reaged_left[idx] > 0) & (earlier >= 0), earlier, -1)
+    now = ledger.oldest[idx]
+    ledger.contract_oldest[idx] = np.where((earlier >= 0) & ((now < 0) | (earlier < now)),
+                                           earlier, now)
+    ledger.reaged_month[idx] = month
+    ledger.reaged_left[idx] = total
+    for arr in (ledger.step_principal, ledger.step_fee):
+        arr[:, idx] = 0
+    row = ledger.arrears_row[idx]
+    ledger.arrears[:, :, row[row >= 0]] = 0
+    ledger.current[:, idx] = 0
+    for vec in (ledger.instalment_principal, ledger.instalment_fee, ledger.unpaid):
+        vec[idx] = 0
+    ledger.oldest[idx] = -1
+    base, rem = np.divmod(total, term)
+    start = month + 1 + grace
+    slots = ledger.step_principal.shape[0]
+    ledger.step_principal[start % slots, idx] += base + rem
+    ledger.step_principal[(start + 1) % slots, idx] -= rem
+    ledger.step_principal[(start + term) % slots, idx] -= base
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 6))
+def test_restructure_is_the_array_statement(seed, months):
+    rng = np.random.default_rng(seed)
+    n = 40
+    ledger = Ledger(n, 180, 20)
+    for m in range(months):
+        ledger.book_purchase(m, rng.integers(0, 50_000, n) * (rng.random(n) < 0.6),
+                             rng.choice([0, 3, 6, 12], n), FEES)
+        ledger.bill(m + 1, n, 0.015)
+        owed = ledger.owed(n)
+        ledger.pay(m + 1, np.floor(owed * rng.choice([0.0, 0.4, 1.0], n)).astype(np.int64))
+        if rng.random() < 0.4:  # earlier re-ages, so that contract_oldest is kept or moved
+            ledger.restructure(m + 1, rng.choice(n, 5, replace=False), 0, 3)
+    idx = np.sort(rng.choice(n, 12, replace=False))
+    grace = int(rng.integers(0, 4))
+    term = int(rng.integers(1, 13 - grace))
+    want = copy.deepcopy(ledger)
+    numpy_restructure(want, months, idx, grace, term)
+    ledger.restructure(months, idx, grace, term)
+    for name, value in vars(want).items():
+        if isinstance(value, np.ndarray):
+            assert np.array_equal(getattr(ledger, name), value), name
