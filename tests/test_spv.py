@@ -356,12 +356,14 @@ def scarce() -> dict[str, pd.DataFrame]:
     """Path 0 of the baseline deal with only 10 % of the eligible receivables on offer when
     the vehicle replenishes: its capacity falls short of the principal it collects."""
     path = PathSimulation(load_config(CONFIGS["baseline_deal"]), SEED, 0)
-    spv, room = path.spv, path.spv._room
+    spv, holdings = path.spv, path.spv._holdings  # the room and the late holdings
 
-    def scarce_room(m: int, book: BookAtMonthEnd, cap: bool = True) -> np.ndarray:
-        return room(m, book, cap) * (0.1 if spv.started else 1.0)
+    def scarce_room(m: int, book: BookAtMonthEnd, with_room: bool,
+                    cap: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        room, late = holdings(m, book, with_room, cap)
+        return room * (0.1 if spv.started else 1.0), late
 
-    spv._room = scarce_room
+    spv._holdings = scarce_room
     return abs_tables([path.run()])
 
 
@@ -655,3 +657,34 @@ def test_the_purchase_order_is_a_sort_of_every_account_bit_for_bit(n, seed, valu
     assert (take[last:] == 0).all() and (want_take[last:] == 0).all()
     assert take.sum() == want_take.sum()
     assert np.array_equal(got_share, want_share)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 400), st.booleans(), st.booleans())
+def test_the_month_end_holdings_are_the_array_statements(seed, n, with_room, capped):
+    """:func:`month_end_holdings` gives the room and the late holdings of the array
+    statements it replaced (``SPV._room``, ``held[dpd >= delinquency_dpd]``) value for value,
+    so that their numpy sums are the same bits."""
+    from sim.kernels.vehicle import month_end_holdings
+
+    rng = np.random.default_rng(seed)
+    share = np.where(rng.random(n) < 0.4, rng.random(n), 0.0)
+    principal = np.where(rng.random(n) < 0.1, 0, rng.integers(0, 10**6, n))
+    dpd = rng.choice([0, 0, 0, 5, 20, 31, 95], n)
+    active = rng.random(n) < 0.9
+    score = rng.normal(650, 60, n)
+    onboard = rng.integers(0, 20, n).astype(np.int16)
+    m, cap = 20, float(rng.choice([1e5, 5e5]))
+    held = share * principal
+    ok = active & (dpd <= 5) & (score >= 600.0) & (m + 1 - onboard >= 3)
+    want = np.where(ok, principal - held, 0.0)
+    if capped:
+        want = np.minimum(want, cap - held)
+    want = np.maximum(want, 0.0)
+    room, late = month_end_holdings(share, principal, dpd, 30, with_room, active, score,
+                                    onboard, m + 1, 5, 600.0, 3, capped, cap)
+    assert np.array_equal(late, held[dpd >= 30]) and late.sum() == held[dpd >= 30].sum()
+    if with_room:
+        assert np.array_equal(room, want) and room.sum() == want.sum()
+    else:
+        assert room.size == 0

@@ -206,15 +206,14 @@ class SPV:
         month = m + 1  # months completed
         if month < self.terms.cutoff_month:
             return
-        principal, dpd, n = book.principal, book.dpd, book.n
+        principal, n = book.principal, book.n
         if month == self.terms.cutoff_month:
             self._cut_off(book)
             return
         period = month - self.terms.cutoff_month  # 1..n_periods
         self.revolving = self.revolving and period <= self.terms.revolving_months
-        room = self._room(m, book) if self.revolving else np.zeros(0)
+        room, late = self._holdings(m, book, self.revolving)
         capacity = float(room.sum())
-        held = self.share[:n] * principal
         rec = self.recoveries.month_flows(m)
         inputs = {
             "pool_balance_begin": self.pool_begin,
@@ -222,7 +221,7 @@ class SPV:
             "principal": self.flows["principal"],
             "recoveries": float(rec["recoveries"] - rec["recovery_commission"]),
             "defaults": self.flows["defaults"],
-            "delinquent_balance": float(held[dpd >= self.terms.delinquency_dpd].sum()),
+            "delinquent_balance": float(late.sum()),
             "replenishment_capacity": capacity,
         }
         assert self.waterfall is not None, "the vehicle runs its waterfall once it has bought"
@@ -266,15 +265,22 @@ class SPV:
 
     def _room(self, m: int, book: BookAtMonthEnd, cap: bool = True) -> np.ndarray:
         """Cents of eligible principal the vehicle could still buy from each account 0..n-1."""
-        el, n, principal = self.terms.eligibility, book.n, book.principal
-        ok = (book.active & (book.dpd <= el.max_days_past_due)
-              & (book.score >= el.min_score)
-              & (m + 1 - book.onboard_month >= el.min_months_on_book))
-        held = self.share[:n] * principal
-        room = np.where(ok, principal - held, 0.0)
-        if cap:
-            room = np.minimum(room, el.max_obligor_share * self.cutoff_pool - held)
-        return np.maximum(room, 0.0)
+        return self._holdings(m, book, True, cap)[0]
+
+    def _holdings(self, m: int, book: BookAtMonthEnd, with_room: bool,
+                  cap: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """The room of :meth:`_room` (empty unless ``with_room``; within the concentration
+        limit when ``cap``) and the vehicle's cents held in the accounts
+        ``delinquency_dpd`` or more days past due, in account order, from one pass over
+        the book (:func:`sim.kernels.vehicle.month_end_holdings`)."""
+        from sim.kernels.vehicle import month_end_holdings  # numba loads with the first path
+
+        el, n = self.terms.eligibility, book.n
+        return month_end_holdings(
+            self.share[:n], book.principal, book.dpd, int(self.terms.delinquency_dpd),
+            with_room, book.active, book.score, book.onboard_month, m + 1,
+            int(el.max_days_past_due), float(el.min_score), int(el.min_months_on_book), cap,
+            float(el.max_obligor_share * self.cutoff_pool))
 
     def _buy(self, room: np.ndarray, principal: np.ndarray, amount: float) -> float:
         """Buy ``amount`` cents of principal from ``room``, accounts in a keyed random order.

@@ -52,3 +52,45 @@ def buy_in_order(ranked: np.ndarray, room: np.ndarray, principal: np.ndarray,
         if running >= amount:
             break
     return j
+
+
+@njit(cache=True)
+def month_end_holdings(share: np.ndarray, principal: np.ndarray, dpd: np.ndarray,
+                       late_dpd: int, with_room: bool, active: np.ndarray, score: np.ndarray,
+                       onboard_month: np.ndarray, months_done: int, max_dpd: int,
+                       min_score: float, min_months: int, capped: bool,
+                       cap: float) -> tuple[np.ndarray, np.ndarray]:
+    """What the vehicle reads of the book at a month end, in one pass over accounts 0..n-1
+    (n: ``principal``'s length; :meth:`sim.agents.spv.SPV.on_month_end`).
+
+    The vehicle holds ``share[i] * principal[i]`` cents of account i (``held``).
+
+    Returns:
+        room: (n,) float64 cents of eligible principal it could still buy (empty unless
+            ``with_room``): ``principal - held`` of an eligible account (open, at most
+            ``max_dpd`` days past due, a score of at least ``min_score``, onboarded at least
+            ``min_months`` before ``months_done`` months), else 0; when ``capped``, at most
+            ``cap - held`` (the concentration limit, cents); never below 0. The statement
+            ``numpy.maximum(numpy.minimum(numpy.where(ok, principal - held, 0.0),
+            cap - held), 0.0)``, value for value.
+        late: the ``held`` of the accounts ``late_dpd`` or more days past due, in account
+            order (``held[dpd >= late_dpd]``, so that numpy sums them as it did).
+    """
+    n = principal.shape[0]
+    room = np.empty(n if with_room else 0)
+    late = np.empty(n)
+    k = 0
+    for i in range(n):
+        held = share[i] * principal[i]
+        if dpd[i] >= late_dpd:
+            late[k] = held
+            k += 1
+        if with_room:
+            ok = (active[i] and dpd[i] <= max_dpd and score[i] >= min_score
+                  and months_done - onboard_month[i] >= min_months)
+            r = principal[i] - held if ok else 0.0
+            if capped:
+                c = cap - held
+                r = r if r <= c or np.isnan(r) else c  # numpy.minimum
+            room[i] = r if r >= 0.0 or np.isnan(r) else 0.0  # numpy.maximum
+    return room, late[:k].copy()
