@@ -146,6 +146,9 @@ class SPV:
         self.key = key
         self.base_rate = base_rate
         self.share = np.zeros(capacity)
+        # False when every share is 0 (before the cut-off, after the pool is sold): the
+        # listeners' calls then change nothing and return at once
+        self.holds = False
         self.new_recoveries = new_recoveries
         self.recoveries = new_recoveries()
         self.n_periods = horizon_months - self.terms.cutoff_month
@@ -165,7 +168,7 @@ class SPV:
     def on_payments(self, principal: np.ndarray, fee: np.ndarray,
                     idx: np.ndarray | None = None) -> None:
         """The vehicle's part of payments (cents per account; ``idx`` None: accounts 0..)."""
-        if not self.started:
+        if not self.holds:  # its part is 0 (adding 0.0 to the flows changes no bit)
             return
         share = self.share[: principal.shape[0]] if idx is None else self.share[idx]
         self.flows["principal"] += float(share @ principal)
@@ -173,7 +176,7 @@ class SPV:
 
     def on_charge_offs(self, month: int, out: ChargeOffOutcome) -> None:
         """Book the vehicle's part of charged-off principal and of its future recoveries."""
-        if not self.started or out.index.size == 0:
+        if not self.holds or out.index.size == 0:
             return
         share = self.share[out.index]
         self.flows["defaults"] += float(share @ out.principal)
@@ -186,6 +189,8 @@ class SPV:
 
     def on_purchases(self, amount: np.ndarray, ledger: Ledger) -> None:
         """New purchases belong to the platform: they dilute the vehicle's fraction."""
+        if not self.holds:
+            return
         idx = np.flatnonzero((amount > 0) & (self.share[: amount.shape[0]] > 0))
         after = ledger.principal_of(idx)
         self.on_restructure(idx, after - amount[idx], after)
@@ -194,7 +199,7 @@ class SPV:
         """Accounts ``idx`` grew from ``before`` to ``after`` cents of principal (a purchase,
         or fees capitalised by a hardship plan); the growth is the platform's, so the
         vehicle's fraction shrinks and its balance stays what it was."""
-        if not self.started or idx.size == 0:
+        if not self.holds or idx.size == 0:
             return
         grew = after > before
         idx, before, after = idx[grew], before[grew], after[grew]
@@ -237,6 +242,7 @@ class SPV:
             # left of the pool returns to the originator): the deal ends
             sold, pool_end = pool_end, 0.0
             self.share[:] = 0.0
+            self.holds = False
             self.recoveries = self.new_recoveries()
         self._record(inputs, m, bought, sold, pool_end)
         self.pool_begin = pool_end
@@ -297,6 +303,7 @@ class SPV:
         take = np.zeros(np.count_nonzero(room > 0))  # one entry an account with room
         if take.size:
             buy_in_order(self._ranked(), room, principal, self.share, amount, take)
+            self.holds = True
         return float(take.sum())
 
     def _ranked(self) -> np.ndarray:
