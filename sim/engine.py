@@ -332,7 +332,7 @@ class PathSimulation:
 
     def on_month_end(self, m: int) -> None:
         """Collect recoveries and close the month's books into the records."""
-        from sim.kernels.month_end import close_month  # numba loads with the first path
+        from sim.kernels.month_end import close_month, open_values  # numba loads with a path
 
         self._trace_recoveries(m)
         p, n, ledger = self.platform, self.n, self.platform.ledger
@@ -358,7 +358,8 @@ class PathSimulation:
         row["onboarded_borrowers"] = n
         row["credit_limit_total"] = int(totals[LIMITS])
         row["unemployed_borrowers"] = int(totals[UNEMPLOYED])
-        row["mean_score"] = float(self.pool.score[:n][active].mean()) if active.any() else 0.0
+        scores = open_values(p.active, self.pool.score, n)
+        row["mean_score"] = float(scores.mean()) if scores.size else 0.0
         row["unemployment_rate"] = float(self.unemployment[m])
         row["base_rate"] = float(self.base_rate[m])
         self.series.record(row)

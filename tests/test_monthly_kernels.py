@@ -366,3 +366,16 @@ def test_the_limit_review_is_the_numpy_statements(seed, after, increase, cut_pct
     assert got == (int(rises.sum()), cuts.size)
     assert np.array_equal(limit, w_limit) and np.array_equal(streak, w_streak)
     assert np.array_equal(memories, w_mem)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 300))
+def test_the_open_accounts_values_are_the_boolean_index(seed, n):
+    from sim.kernels.month_end import open_values
+
+    rng = np.random.default_rng(seed)
+    open_, values = rng.random(n + 7) < 0.8, rng.normal(650, 50, n + 7)
+    got = open_values(open_, values, n)
+    want = values[:n][open_[:n]]
+    assert got.dtype == want.dtype and np.array_equal(got, want)
+    assert got.size == 0 or got.mean() == want.mean()

@@ -207,3 +207,16 @@ def redefault_windows(month: int, window: int, reaged_month: np.ndarray, open_: 
             at_30 += f30
             at_60 += f60
     return closed, at_30, at_60
+
+
+@njit(cache=True)
+def open_values(open_: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """``values[:n][open_[:n]]``: the values of the open accounts among 0..n-1, in account
+    order and of their dtype, in one pass (so that their numpy mean is the same bits)."""
+    out = np.empty(n, values.dtype)
+    k = 0
+    for i in range(n):
+        if open_[i]:
+            out[k] = values[i]
+            k += 1
+    return out[:k]
