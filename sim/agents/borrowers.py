@@ -271,33 +271,35 @@ class BorrowerPool:
         nothing.
 
         Draws from ``rng``: (3, n) uniforms (job loss, job finding, sudden expense), then n
-        standard normals (the transitory shock).
+        standard normals (the transitory shock), as ``rng.random((3, n))`` then
+        ``rng.standard_normal(n)`` would, taken inside the kernels
+        (:func:`sim.kernels.income.row_streams`); ``rng`` must be on PCG64.
         """
-        from sim.kernels.income import step_incomes  # numba loads with the first path
+        from sim.kernels.income import income_draws, row_streams, step_incomes  # numba loads
 
         inc = self.rules.income
         if inc.shocks and n > self.onboarded:
             self._onboard_jobs(slice(self.onboarded, n), unemployment)
         self.onboarded = max(self.onboarded, n)
-        draws = rng.random((3, n))
-        shock = rng.standard_normal(n)
+        loss_stream, finding_stream, expense_stream = row_streams(rng, n, 3)
         p_shock = max(inc.expense_shock_prob, 1e-300)
-        transitory = size = np.zeros(0)
-        hit = np.zeros(0, dtype=np.int64)
-        if inc.shocks:
-            transitory = np.exp(inc.transitory_sd * shock - 0.5 * inc.transitory_sd**2)
-            # given a shock, draws[2] / p is uniform: its -log is the exponential size
-            hit = np.flatnonzero(draws[2] < p_shock)
-            size = -np.log(draws[2, hit] / p_shock)
+        sd = inc.transitory_sd
+        transitory = np.empty(n if inc.shocks else 0)
+        hit, size = np.empty(transitory.size, dtype=np.int64), np.empty(transitory.size)
+        hits = income_draws(n, inc.shocks, sd, 0.5 * sd**2, p_shock, expense_stream, rng,
+                            transitory, hit, size)
+        np.exp(transitory, out=transitory)
+        # given a shock, the uniform over the chance is uniform: its -log is the exponential
+        hit, size = hit[:hits].copy(), -np.log(size[:hits])
         self._expenses = (hit, size)
         u_next = unemployment if unemployment_next is None else unemployment_next
         self.room_months = inc.other_debt_room_months(unemployment,
                                                       self.rules.unemployment_base)
-        step_incomes(n, inc.shocks, self._income_rules(unemployment, u_next, p_shock), draws,
-                     transitory, size, self.employed, self.permanent_income,
-                     self.months_unemployed, self.job_risk, self.kind, CONSTRAINED,
-                     self.savings, self._savings_caps(), self.income, self.disposable,
-                     np.zeros(n) if aside is None else aside)
+        step_incomes(n, inc.shocks, self._income_rules(unemployment, u_next, p_shock),
+                     loss_stream, finding_stream, transitory, hit, size, self.employed,
+                     self.permanent_income, self.months_unemployed, self.job_risk, self.kind,
+                     CONSTRAINED, self.savings, self._savings_caps(), self.income,
+                     self.disposable, np.zeros(0) if aside is None else aside)
 
     def sudden_expenses(self, n: int) -> np.ndarray:
         """(n,) each borrower's sudden expense of the last :meth:`step_income` (currency

@@ -6,11 +6,18 @@ thirty array passes: who loses or finds a job, the spell's length, the month's i
 (wage with a transitory shock, benefits, then assistance), the cut in essentials while out of
 work, a sudden expense, what is affordable, and the savings left within their bounds.
 
-The random draws stay numpy draws from the borrower's income stream, in the same order, and
-so do the two transcendental functions: the transitory shock's ``np.exp`` (over the whole
-book) and the expense's ``np.log`` (only for the borrowers a sudden expense hits); the kernel
-takes their results and does the rest with the same operations in the same order, so that
-incomes, spells and savings are bit-identical (``tests/test_income_payment_kernels.py``).
+The random draws are the income stream's, as numpy's ``rng.random((3, n))`` then
+``rng.standard_normal(n)`` take them, but drawn inside the kernels from numpy Generators
+positioned on the stream (:func:`row_streams`): one double of ``Generator.random`` takes one
+64-bit output of the PCG64 stream, so row ``r``'s uniforms start ``r x n`` outputs on, and
+the normals (a variable number of outputs each) are drawn last from the stream itself.
+:func:`income_draws` takes the normals and the expense uniforms, :func:`step_incomes` the
+job uniforms, so that no (3, n) array of draws is made. The two transcendental functions stay
+numpy's, between the two kernels: the transitory shock's ``np.exp`` (over the whole book) and
+the expense's ``np.log`` (only for the borrowers a sudden expense hits); numpy computes them
+with its own SIMD code, whose results differ in the last bit from the C library's that
+compiled code calls on some inputs. Incomes, spells, savings and the stream afterwards are
+bit-identical to the numpy statements (``tests/test_income_payment_kernels.py``).
 """
 
 from __future__ import annotations
@@ -21,9 +28,85 @@ from numba import njit
 import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
 
 
+def row_streams(rng: np.random.Generator, n: int, rows: int) -> list[np.random.Generator]:
+    """Generators at the start of each row of ``rng.random((rows, n))``, and ``rng`` moved past
+    them, where that call would leave it.
+
+    A double of ``Generator.random`` takes one 64-bit output of the PCG64 stream, so row
+    ``r``'s first draw is the stream advanced by ``r x n`` outputs (``PCG64.advance``), and
+    the call leaves the stream ``rows x n`` outputs on; the stream's buffered 32-bit half
+    (``has_uint32``, ``uinteger``), which ``advance`` clears and doubles do not touch, is kept.
+
+    Args:
+        rng: the stream, a ``np.random.Generator`` on PCG64 (as ``np.random.default_rng``
+            makes); it is moved.
+        n: draws a row (>= 0).
+        rows: rows (>= 1).
+
+    Returns:
+        ``rows`` Generators on copies of the stream, row 0's first.
+
+    Raises:
+        TypeError: the stream is not PCG64.
+    """
+    stream = rng.bit_generator
+    if not isinstance(stream, np.random.PCG64):
+        raise TypeError(f"the stream must be PCG64 (np.random.default_rng), "
+                        f"not {type(stream).__name__}")
+    state = stream.state
+    out = []
+    for r in range(rows):
+        row = np.random.PCG64()
+        row.state = state
+        row.advance(r * n)
+        out.append(np.random.Generator(row))
+    stream.advance(rows * n)
+    if state["has_uint32"]:
+        moved = stream.state
+        moved["has_uint32"], moved["uinteger"] = state["has_uint32"], state["uinteger"]
+        stream.state = moved
+    return out
+
+
 @njit(cache=True)
-def step_incomes(n: int, shocks: bool, rules: tuple, draws: np.ndarray,
-                 transitory: np.ndarray, expense_size: np.ndarray, employed: np.ndarray,
+def income_draws(n: int, shocks: bool, sd: float, half_variance: float, chance: float,
+                 expense_stream: np.random.Generator, normal_stream: np.random.Generator,
+                 transitory: np.ndarray, hit: np.ndarray, ratio: np.ndarray) -> int:
+    """The month's normals and sudden-expense uniforms of borrowers 0..n-1, in place.
+
+    Args:
+        n: borrowers.
+        shocks: ``income.shocks``; without them the normals are drawn (the stream moves as
+            with them) and nothing is written.
+        sd, half_variance: the transitory shock's standard deviation and ``0.5 * sd**2``.
+        chance: the chance of a sudden expense (at least 1e-300).
+        expense_stream: at the start of the expense uniforms (row 2 of
+            :func:`row_streams`); ``n`` doubles are drawn when ``shocks``.
+        normal_stream: at the start of the normals; ``n`` standard normals are drawn.
+        transitory: (>= n,) set to the shock's log ``sd x z - half_variance``.
+        hit, ratio: (>= n,) set, for each borrower whose expense uniform ``u`` is below the
+            chance, in order, to the borrower and ``u / chance``.
+
+    Returns:
+        How many borrowers a sudden expense hits (the rows of ``hit`` and ``ratio`` set).
+    """
+    k = 0
+    for i in range(n):
+        z = normal_stream.standard_normal()
+        if shocks:
+            transitory[i] = sd * z - half_variance
+            u = expense_stream.random()
+            if u < chance:
+                hit[k] = i
+                ratio[k] = u / chance
+                k += 1
+    return k
+
+
+@njit(cache=True)
+def step_incomes(n: int, shocks: bool, rules: tuple, loss_stream: np.random.Generator,
+                 finding_stream: np.random.Generator, transitory: np.ndarray,
+                 hit: np.ndarray, expense_size: np.ndarray, employed: np.ndarray,
                  permanent: np.ndarray, spell: np.ndarray, job_risk: np.ndarray,
                  kind: np.ndarray, constrained_kind: int, savings: np.ndarray,
                  savings_caps: np.ndarray, income: np.ndarray, disposable: np.ndarray,
@@ -40,11 +123,13 @@ def step_incomes(n: int, shocks: bool, rules: tuple, draws: np.ndarray,
             consumption_cut_benefits, consumption_cut_exhausted, chance of a sudden expense
             (at least 1e-300), expense_shock_months, essential_share,
             constrained_essential_share, other_debt_limit_months).
-        draws: (3, >= n) uniforms: job loss, job finding, sudden expense.
+        loss_stream, finding_stream: at the start of the job-loss and the job-finding
+            uniforms (rows 0 and 1 of :func:`row_streams`); ``n`` doubles are drawn from
+            each when ``shocks``, one a borrower whichever is used.
         transitory: (n,) the wage's transitory factor ``exp(sd z - sd**2 / 2)``.
-        expense_size: for each borrower whose expense uniform ``draws[2]`` is below the
-            chance, in order, ``-log(draws[2] / chance)`` (an exponential: given a shock the
-            uniform over the chance is uniform).
+        hit: the borrowers a sudden expense hits, increasing (:func:`income_draws`).
+        expense_size: for each of ``hit``, ``-log(u / chance)`` of its expense uniform ``u``
+            (an exponential: given a shock the uniform over the chance is uniform).
         employed, permanent, spell, savings, income, disposable: (capacity,) state, updated
             (``spell``: months unemployed, 0 while employed; money in currency units).
         job_risk, kind: (capacity,) traits (relative job-loss risk, borrower type);
@@ -54,12 +139,13 @@ def step_incomes(n: int, shocks: bool, rules: tuple, draws: np.ndarray,
             (``income.savings_cap_months``), the constrained type's
             (``repayment.constrained_savings_months``).
         aside: (>= n,) money kept aside above the savings cap until the month's due date
-            (``repayment.buffer_after_bill``: a current account's bill; else zeros).
+            (``repayment.buffer_after_bill``: a current account's bill); empty: none.
 
-    Per borrower: an employed one loses the job when ``draws[0] < min(loss x job_risk, 1)``,
-    an unemployed one finds one when ``draws[1]`` is below the finding chance of the spell's
-    length, at a permanent income lower by ``reemployment_income_loss``; income is the
-    permanent income times the transitory factor at work, ``replacement_rate`` for
+    Per borrower: an employed one loses the job when its job-loss uniform is below
+    ``min(loss x job_risk, 1)``, an unemployed one finds one when its job-finding uniform is
+    below the finding chance of the spell's length, at a permanent income lower by
+    ``reemployment_income_loss``; income is the permanent income times the transitory factor
+    at work, ``replacement_rate`` for
     ``benefit_months`` of a spell, then ``assistance_rate``; essentials are the type's share
     of permanent income, cut while out of work; disposable is income less essentials (at
     least 0); savings gain income less essentials and any expense (``expense_shock_months``
@@ -69,17 +155,18 @@ def step_incomes(n: int, shocks: bool, rules: tuple, draws: np.ndarray,
     (loss, find_short, find_long, long_term, reemployment_loss, benefit_months, replacement,
      assistance, cut_benefits, cut_exhausted, p_shock, expense_months, essential_share,
      constrained_share, other_debt) = rules
-    hits = 0
+    hits, n_hit, keep = 0, hit.shape[0], aside.shape[0] > 0
     for i in range(n):
         perm = permanent[i]
         cut = 0.0
         expense = 0.0
         if shocks:
-            was = employed[i]
-            if was:
-                works = not draws[0, i] < min(loss * job_risk[i], 1.0)
+            u_loss = loss_stream.random()
+            u_find = finding_stream.random()
+            if employed[i]:
+                works = not u_loss < min(loss * job_risk[i], 1.0)
             else:
-                works = draws[1, i] < (find_short if spell[i] < long_term else find_long)
+                works = u_find < (find_short if spell[i] < long_term else find_long)
                 if works:
                     perm = perm * (1.0 - reemployment_loss)
                     permanent[i] = perm
@@ -91,7 +178,7 @@ def step_incomes(n: int, shocks: bool, rules: tuple, draws: np.ndarray,
             else:
                 income[i] = perm * (replacement if on_benefit else assistance)
                 cut = cut_benefits if on_benefit else cut_exhausted
-            if draws[2, i] < p_shock:
+            if hits < n_hit and hit[hits] == i:
                 expense = perm * expense_months * expense_size[hits]
                 hits += 1
             else:
@@ -102,4 +189,5 @@ def step_incomes(n: int, shocks: bool, rules: tuple, draws: np.ndarray,
         essentials = share * perm * (1.0 - cut)
         disposable[i] = max(income[i] - essentials, 0.0)
         cash = savings[i] + income[i] - essentials - expense
-        savings[i] = min(max(cash, -other_debt * perm), cap * perm + aside[i])
+        kept = aside[i] if keep else 0.0
+        savings[i] = min(max(cash, -other_debt * perm), cap * perm + kept)
