@@ -244,18 +244,18 @@ class PathSimulation:
         # the statement first: a current account's bill is kept aside above the savings cap
         # (repayment.buffer_after_bill); nothing in the statement reads incomes or savings
         ledger, aside = self.platform.ledger, None
-        current = ledger.owed(self.n) == 0 if self.config.repayment.buffer_after_bill else None
+        unpaid = ledger.unpaid[:self.n]  # cents billed and unpaid, a view
+        current = unpaid == 0 if self.config.repayment.buffer_after_bill else None
         _, fees = self.platform.statement(m, self.n, self.collections.termination_held(m, self.n))
-        owed = ledger.owed(self.n)  # billed and unpaid after the statement
-        if current is not None:
-            aside = np.where(current, owed, 0) / 100.0
+        if current is not None:  # the bill after the statement, in currency units
+            aside = np.where(current, unpaid, 0) / 100.0
         self.pool.step_income(self.n, float(self.unemployment[m]), self.streams["income"],
                               float(u_next), aside)
         self.collections.end_terminated_arrangements(self.n)
         self.month.add("fees_billed", fees.sum())
         self.early_warning.on_statement(m, self.n, self.lender_view())
         if self.trace_ids.size:  # the month's sudden expenses, for the story
-            self.record_trace("statement", m, open_only=True, bill=owed, fee=fees,
+            self.record_trace("statement", m, open_only=True, bill=ledger.owed(self.n), fee=fees,
                               expense=self.pool.sudden_expenses(self.n) * 100.0)
 
     def on_charge_off(self, m: int) -> None:
