@@ -318,15 +318,14 @@ class PathSimulation:
         self.month.add("payments_fees", f)
 
     def on_purchases(self, m: int) -> None:
+        by_cohort = np.zeros(self.months)  # cents bought, by onboarding month
         amount = self.platform.purchases(m, self.n, self.env.now, self.pool,
-                                         self.streams["spending"])
+                                         self.streams["spending"], by_cohort)
         self.last_purchases = amount
         for listener in self.listeners:
             listener.on_purchases(amount, self.platform.ledger)
         self.month.add("new_purchases", amount.sum())
-        self._purchases_by_cohort = np.bincount(
-            self.platform.onboard_month[: self.n], weights=amount, minlength=self.months
-        )
+        self._purchases_by_cohort = by_cohort
         if self.trace_ids.size:  # only those who bought: a story shows only what happened
             self.record_trace("purchase", m, only=np.flatnonzero(amount > 0), purchase=amount)
 

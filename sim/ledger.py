@@ -54,6 +54,16 @@ def _row_book(slot: int, rows: int) -> np.ndarray:
     return book
 
 
+def fee_rates(fee_rate: dict[int, float], longest: int) -> np.ndarray:
+    """The instalment fee a period by plan term, terms 0..``longest`` (0 where ``fee_rate``
+    has none), as the booking kernels index it."""
+    rate = np.zeros(longest + 1)
+    for t, r in fee_rate.items():
+        if t < rate.shape[0]:
+            rate[t] = r
+    return rate
+
+
 def _cents(values: np.ndarray) -> np.ndarray:
     """``values`` as int64 (the kernels' type), refusing non-integer amounts."""
     if not np.issubdtype(values.dtype, np.integer):
@@ -358,16 +368,13 @@ class Ledger:
         """
         from sim.kernels.book import book_purchases  # numba loads with the first path
 
-        rate = np.zeros(int(term.max(initial=0)) + 1)
-        for t, r in fee_rate.items():
-            if t < rate.shape[0]:
-                rate[t] = r
+        rate = fee_rates(fee_rate, int(term.max(initial=0)))
         top = book_purchases(month, _cents(amount), _cents(term), rate, self.step_principal,
                              self.step_fee, self.outstanding)
-        self._raise_if_above(int(top))
+        self.raise_if_above(int(top))
 
     @staticmethod
-    def _raise_if_above(top: int) -> None:
+    def raise_if_above(top: int) -> None:
         """Raise when the largest balance ``top`` (cents, computed in int64) is past
         :data:`MAX_ACCOUNT_CENTS`.
 
@@ -427,7 +434,7 @@ class Ledger:
             raise RuntimeError("the arrears table had no free row for an account in arrears")
         if flags & STALE:
             raise RuntimeError("a bill older than the charge-off age was left on the books")
-        self._raise_if_above(int(top))
+        self.raise_if_above(int(top))
         return principal, fee
 
     def _schedule(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,

@@ -15,7 +15,8 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from sim.agents.borrowers import FIRST_PAYMENT_DEFAULT, BorrowerPool, BorrowerRules
-from sim.agents.platform import LIMIT_STEP_CENTS, RECENT_DECAY
+from sim.agents.platform import LIMIT_STEP_CENTS, RECENT_DECAY, Platform
+from sim.agents.recoveries import Recoveries
 from sim.config import PLAN_TERMS
 from sim.delinquency import (
     BUCKET_EDGES,
@@ -41,7 +42,6 @@ from sim.kernels.month_layout import (
     RECEIVABLES,
     UNEMPLOYED,
 )
-from sim.kernels.spending import open_to_buy
 from sim.ledger import Ledger
 from sim.reference.account import Account
 
@@ -305,27 +305,67 @@ def test_the_purchase_kernels_are_the_numpy_statements(spending, reduction, seed
     want_term = numpy_plan(pool, n, np.random.default_rng(seed + 2))
     assert np.array_equal(pool.desired_purchases(n, np.random.default_rng(seed)), want_amount)
     assert np.array_equal(pool.choose_plan(n, np.random.default_rng(seed + 2)), want_term)
-    both = np.random.default_rng(seed + 3)
-    amount, term = pool.purchase_wishes(n, np.random.default_rng(seed + 3))
-    assert np.array_equal(amount, numpy_desired(pool, n, both))
-    assert np.array_equal(term, numpy_plan(pool, n, both))  # the same draws, in order
 
 
-@settings(deadline=None)
-@given(st.integers(0, 2**32 - 1), st.floats(0, 3000, allow_nan=False), st.integers(0, 120))
-def test_open_to_buy_is_the_numpy_rule(seed, day, freeze):
-    rng = np.random.default_rng(seed)
-    n = 200
-    desired = rng.integers(0, 10**6, n)
-    active = rng.random(n) < 0.9
-    oldest = np.where(rng.random(n) < 0.5, -1, rng.integers(0, 100, n))
-    reaged_left = np.where(rng.random(n) < 0.8, 0, 5).astype(np.int32)
-    limit = rng.integers(0, 10**6, n).astype(np.int32)
-    outstanding = rng.integers(0, 2 * 10**6, n)
-    eligible = active & (days_past_due(day, oldest, 20) < freeze) & (reaged_left == 0)
-    want = np.where(eligible, np.minimum(desired, np.maximum(limit - outstanding, 0)), 0)
-    got = open_to_buy(day, 20, freeze, desired, active, oldest, reaged_left, limit, outstanding)
+def numpy_purchases(platform: Platform, pool: BorrowerPool, month: int, n: int, day: float,
+                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, bool]:
+    """``Platform.purchases`` before it was one compiled pass (the oracle): the wishes (the
+    numpy statements above, their draws in order), the open limit of eligible accounts, the
+    booking (:meth:`Ledger.book_purchase`) and the sums by cohort (``np.bincount``); and
+    whether the open limit cut a wish."""
+    desired = numpy_desired(pool, n, rng)
+    term = numpy_plan(pool, n, rng)
+    ledger = platform.ledger
+    eligible = (platform.active[:n] & (ledger.reaged_left[:n] == 0)
+                & (days_past_due(day, ledger.oldest[:n], ledger.due_day)
+                   < platform.credit_line.freeze_dpd))
+    room = np.maximum(platform.limit[:n].astype(np.int64) - ledger.outstanding[:n], 0)
+    amount = np.where(eligible, np.minimum(desired, room), 0)
+    ledger.book_purchase(month, amount, term, platform.billing.instalment_fee)
+    cohorts = np.bincount(platform.onboard_month[:n], weights=amount, minlength=12)
+    return amount, cohorts, bool((eligible & (room < desired)).any())
+
+
+@settings(max_examples=30, deadline=None)
+@given(SPENDING, st.integers(0, 2**32 - 1), st.floats(0, 400, allow_nan=False),
+       st.integers(1, 120))
+def test_the_purchase_pass_is_the_numpy_statements(spending, seed, day, freeze):
+    """The one compiled pass of ``Platform.purchases`` (draws, wishes, open limit, booking,
+    sums by cohort) gives the amounts, books, cohort sums and stream state of the numpy
+    statements, on accounts open or not, past due or not, re-aged or not, near the limit."""
+    config = small_config({"spending": spending, "credit_line": {"freeze_dpd": freeze}})
+    n, cap = 400, 407
+    made = []
+    for _ in range(2):
+        pool = BorrowerPool(BorrowerRules.of(config), cap, np.random.default_rng(seed))
+        recoveries = Recoveries(config.recovery, config.collections, 12)
+        platform = Platform(config.credit_line, config.billing, config.repayment, recoveries,
+                            cap)
+        rng = np.random.default_rng(seed + 1)
+        platform.onboard(0, n // 2, 0, pool)
+        platform.onboard(n // 2, n, 3, pool)
+        pool.savings[: n // 3] = -1.0  # a third stressed
+        pool.month = 4
+        ledger = platform.ledger
+        ledger.book_purchase(0, rng.integers(0, 600_000, cap), rng.choice([0, 3, 6, 12], cap),
+                             FEES)
+        platform.active[rng.random(cap) < 0.1] = False
+        ledger.oldest[:] = np.where(rng.random(cap) < 0.6, -1, rng.integers(0, 4, cap))
+        ledger.reaged_left[rng.random(cap) < 0.1] = 5
+        made.append((platform, pool))
+    (old, old_pool), (new, new_pool) = made
+    month, day = 4, 120.0 + day
+    want, want_cohort, capped = numpy_purchases(old, old_pool, month, n, day,
+                                        stream := np.random.default_rng(seed + 2))
+    by_cohort = np.zeros(12)
+    got = new.purchases(month, n, day, new_pool, rng := np.random.default_rng(seed + 2),
+                        by_cohort)
+    event(f"someone bought: {bool((got > 0).any())}; the open limit cut a wish: {capped}")
     assert np.array_equal(got, want)
+    assert np.array_equal(by_cohort, want_cohort)
+    for name in ("step_principal", "step_fee", "outstanding"):
+        assert np.array_equal(getattr(new.ledger, name), getattr(old.ledger, name)), name
+    assert rng.bit_generator.state == stream.bit_generator.state  # left where numpy leaves it
 
 
 # -- the limit review ----------------------------------------------------------------------

@@ -45,6 +45,11 @@ PaymentInputs = tuple[PaymentRules, np.ndarray, np.ndarray, np.ndarray, np.ndarr
                       np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                       np.ndarray]
 """What :meth:`BorrowerPool.payment_inputs` returns: the rules, then 12 arrays."""
+WishInputs = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                   tuple[float, float, float, float], int, int, np.ndarray, np.ndarray,
+                   np.ndarray]
+"""What :meth:`BorrowerPool.wish_inputs` returns: six arrays, the rules, the bust-out type
+and cents, the calm and stressed plan shares and the plan terms."""
 
 
 def willingness(mean: float, concentration: float, u: np.ndarray) -> np.ndarray:
@@ -213,6 +218,9 @@ class BorrowerPool:
         # months of permanent income debts elsewhere can take for the line this month
         # (IncomeConfig.other_debt_room_months; set with each month's income)
         self.room_months = float(rules.income.other_debt_limit_months)
+        # generators put where a stream's later blocks of draws start (_positioned)
+        self._spares = (np.random.Generator(np.random.PCG64(0)),
+                        np.random.Generator(np.random.PCG64(0)))
 
     @property
     def stretch(self) -> np.ndarray:
@@ -395,14 +403,34 @@ class BorrowerPool:
         u = rng.random(n)
         return plan_terms(u, self.savings[:n], self.permanent_income[:n], *self._plan_mix())
 
-    def purchase_wishes(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`desired_purchases` and :meth:`choose_plan` of borrowers 0..n-1, with the
-        same draws in the same order, in one pass: (cents, plan months), int64, shape (n,)."""
-        from sim.kernels.spending import wishes
+    def purchase_draws(self, n: int, rng: np.random.Generator
+                       ) -> tuple[np.random.Generator, np.ndarray, np.random.Generator]:
+        """The month's purchase draws of borrowers 0..n-1, those of :meth:`desired_purchases`
+        then :meth:`choose_plan` (n uniforms deciding who buys, n standard normals of the
+        size, n plan uniforms), for a compiled pass that makes the uniforms itself
+        (:func:`sim.kernels.spending.buy`): a generator at the first uniform deciding who
+        buys, the n size noise factors (the normals drawn one at a time by
+        :func:`sim.kernels.spending.standard_normals`; their exponential stays numpy's), and
+        a generator at the first plan uniform.
 
-        u_buy, noise = self._purchase_draws(n, rng)
-        u_plan = rng.random(n)
-        return wishes(u_buy, noise, u_plan, *self._desire_inputs(n), *self._plan_mix())
+        ``rng`` (PCG64) is left after the three blocks, where numpy's ``random(n)``,
+        ``standard_normal(n)``, ``random(n)`` leave it; the two generators are the pool's own
+        (their states are replaced at each call).
+        """
+        from sim.kernels.spending import standard_normals
+
+        u_buy = _positioned(rng, 0, self._spares[0])
+        _pcg64(rng).advance(n)  # as random(n) would (one 64-bit output a uniform)
+        z = standard_normals(rng, n)
+        u_plan = _positioned(rng, 0, self._spares[1])
+        _pcg64(rng).advance(n)
+        noise = np.exp(np.multiply(z, 0.5 * self.rules.spending.dispersion, out=z), out=z)
+        return u_buy, noise, u_plan
+
+    def wish_inputs(self, n: int) -> WishInputs:
+        """The arrays and rules of borrowers 0..n-1 :func:`sim.kernels.spending.buy` reads
+        after the draws (``effect`` .. ``terms``)."""
+        return (*self._desire_inputs(n), *self._plan_mix())
 
     def _purchase_draws(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Uniforms deciding who buys, and the lognormal size noise, of borrowers 0..n-1."""
@@ -560,6 +588,26 @@ class BorrowerPool:
         from sim.kernels.payments import update_scores
 
         update_scores(self.score, paid_on_time, missed, cured, self.score_rules())
+
+
+def _positioned(rng: np.random.Generator, ahead: int,
+                spare: np.random.Generator) -> np.random.Generator:
+    """``spare`` with the state of ``rng`` (PCG64) moved ``ahead`` 64-bit outputs on: its
+    draws are those ``rng`` makes after ``ahead`` uniforms (``random()`` takes one output)."""
+    spare.bit_generator.state = _pcg64(rng).state
+    if ahead:
+        _pcg64(spare).advance(ahead)
+    return spare
+
+
+def _pcg64(rng: np.random.Generator) -> np.random.PCG64:
+    """The bit generator of ``rng``, which must be PCG64 (``np.random.default_rng``'s): the
+    draws are positioned by counting its 64-bit outputs."""
+    stream = rng.bit_generator
+    if not isinstance(stream, np.random.PCG64):
+        raise TypeError(f"the stream must be PCG64 (np.random.default_rng), not "
+                        f"{type(stream).__name__}")
+    return stream
 
 
 def _slots(who: slice | np.ndarray) -> np.ndarray:

@@ -18,8 +18,8 @@ import numpy as np
 from sim.agents.benchmark_models import BENCHMARK_MODELS, benchmark_payments
 from sim.agents.borrowers import BorrowerPool
 from sim.agents.recoveries import Recoveries, recovery_channel, recovery_flows
-from sim.config import BillingConfig, CreditLineConfig, RepaymentConfig
-from sim.ledger import DAYS_PER_MONTH, Ledger
+from sim.config import PLAN_TERMS, BillingConfig, CreditLineConfig, RepaymentConfig
+from sim.ledger import DAYS_PER_MONTH, Ledger, fee_rates
 
 __all__ = ["ChargeOffOutcome", "DueDateOutcome", "Platform", "recovery_flows"]
 
@@ -173,22 +173,37 @@ class Platform:
         return DueDateOutcome(owed, paid, principal, fee, missed, cured, dpd, ups, cuts)
 
     def purchases(self, month: int, n: int, day: float, pool: BorrowerPool,
-                  rng: np.random.Generator) -> np.ndarray:
-        """Book this month's purchases of eligible borrowers, bounded by the open limit.
+                  rng: np.random.Generator, by_cohort: np.ndarray | None = None) -> np.ndarray:
+        """Book this month's purchases of borrowers 0..n-1 (cents, int64 (n,)): what each
+        wants (:meth:`BorrowerPool.desired_purchases`) on the plan chosen
+        (:meth:`BorrowerPool.choose_plan`), their draws in that order from the spending
+        stream ``rng`` (:meth:`BorrowerPool.purchase_draws`), bounded by the open limit, for
+        the eligible borrowers.
 
         Eligible: active, not frozen (days past due below ``freeze_dpd``), and not in a
-        re-aged workout plan still being repaid.
-        """
-        from sim.kernels.spending import open_to_buy  # numba loads with the first path
+        re-aged workout plan still being repaid. One compiled pass
+        (:func:`sim.kernels.spending.buy`) decides and books; it adds each account's
+        purchase into ``by_cohort`` (float64, indexed by onboarding month, long enough), the
+        sums ``np.bincount(onboard_month, weights=amount)`` gives.
 
-        desired, term = pool.purchase_wishes(n, rng)
+        Raises:
+            OverflowError: a balance went past :data:`sim.ledger.MAX_ACCOUNT_CENTS`.
+        """
+        from sim.kernels.spending import buy  # numba loads with the first path
+
+        u_buy, noise, u_plan = pool.purchase_draws(n, rng)
         # a re-aged account is a workout: no new credit until its plan is repaid
         # (OCC/FFIEC account-management guidance: workout lines are closed to new charges)
         ledger = self.ledger
-        amount = open_to_buy(day, ledger.due_day, self.credit_line.freeze_dpd, desired,
-                             self.active, ledger.oldest, ledger.reaged_left, self.limit,
-                             ledger.outstanding)
-        self.ledger.book_purchase(month, amount, term, self.billing.instalment_fee)
+        rate = fee_rates(self.billing.instalment_fee, max(PLAN_TERMS))
+        if by_cohort is None:
+            by_cohort = np.zeros(int(self.onboard_month[:n].max(initial=0)) + 1)
+        amount, top = buy(day, month, u_buy, noise, u_plan, *pool.wish_inputs(n),
+                          ledger.due_day, self.credit_line.freeze_dpd, self.active,
+                          ledger.oldest, ledger.reaged_left, self.limit, rate,
+                          ledger.step_principal, ledger.step_fee, ledger.outstanding,
+                          self.onboard_month, by_cohort)
+        ledger.raise_if_above(int(top))
         return amount
 
     # -- charge-off and recoveries ------------------------------------------------------------

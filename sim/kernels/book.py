@@ -25,6 +25,29 @@ PLAN_TERMS = (1, 3, 6, 12)
 """Plan lengths (months) whose end the schedule books (a term of 0 bills once, as 1)."""
 
 
+@njit(cache=True, inline="always")
+def book_one(i: int, a: int | np.int64, t: int | np.int64, month: int, start: int,
+             after: int, rate: np.ndarray, step_principal: np.ndarray, step_fee: np.ndarray,
+             outstanding: np.ndarray) -> np.int64:
+    """Book the purchase ``a`` (cents) of account ``i`` on a plan of ``t`` months, as
+    :func:`book_purchases` does (``start``, ``after``: the schedule slots of ``month + 1``
+    and ``month + 2``); returns the balance after it, in int64."""
+    slots = step_principal.shape[0]
+    periods = max(t, 1)
+    base, rem = a // periods, a % periods
+    fee = np.int64(np.rint(a * rate[t]))
+    step_principal[start, i] += base + rem
+    step_principal[after, i] -= rem
+    step_fee[start, i] += fee
+    if periods == 1 or periods == 3 or periods == 6 or periods == 12:
+        end = (month + 1 + periods) % slots
+        step_principal[end, i] -= base
+        step_fee[end, i] -= fee
+    balance = np.int64(outstanding[i]) + a
+    outstanding[i] = balance
+    return balance
+
+
 @njit(cache=True)
 def book_purchases(month: int, amount: np.ndarray, term: np.ndarray, rate: np.ndarray,
                    step_principal: np.ndarray, step_fee: np.ndarray,
@@ -45,20 +68,8 @@ def book_purchases(month: int, amount: np.ndarray, term: np.ndarray, rate: np.nd
     start, after = (month + 1) % slots, (month + 2) % slots
     top = np.int64(0)
     for i in range(amount.shape[0]):
-        a, t = amount[i], term[i]
-        periods = max(t, 1)
-        base, rem = a // periods, a % periods
-        fee = np.int64(np.rint(a * rate[t]))
-        step_principal[start, i] += base + rem
-        step_principal[after, i] -= rem
-        step_fee[start, i] += fee
-        if periods == 1 or periods == 3 or periods == 6 or periods == 12:
-            end = (month + 1 + periods) % slots
-            step_principal[end, i] -= base
-            step_fee[end, i] -= fee
-        balance = np.int64(outstanding[i]) + a
-        top = max(top, balance)
-        outstanding[i] = balance
+        top = max(top, book_one(i, amount[i], term[i], month, start, after, rate,
+                                step_principal, step_fee, outstanding))
     return top
 
 

@@ -4,14 +4,19 @@ what the platform lets them put on the line.
 - :func:`desired_one` / :func:`desired_amounts`: the arithmetic of
   :meth:`sim.agents.borrowers.BorrowerPool.desired_purchases`;
 - :func:`plan_one` / :func:`plan_terms`: :meth:`sim.agents.borrowers.BorrowerPool.choose_plan`;
-- :func:`wishes`: both in one pass (:meth:`sim.agents.borrowers.BorrowerPool.purchase_wishes`);
-- :func:`open_to_buy`: the purchase rule of :meth:`sim.agents.platform.Platform.purchases`
-  (open, below the freeze, not in a re-aged workout, at most the open limit).
+- :func:`wishes`: both in one pass, on given draws (``benchmarks/memory_bound.py`` times it);
+- :func:`buy`: :meth:`sim.agents.platform.Platform.purchases` in one pass: the wishes, the
+  purchase rule (open, below the freeze, not in a re-aged workout, at most the open limit),
+  the booking (:func:`sim.kernels.book.book_one`) and the sums by cohort.
 
-The random draws stay numpy draws from the borrower's spending stream, in the same order, and
-so does the exponential of the purchase-size noise (``np.exp``; the kernels take the noise
-factor): the kernels do the rest of the arithmetic with the same operations in the same
-order, so that the amounts and plans are bit-identical (``tests/test_monthly_kernels.py``).
+The uniforms are drawn inside :func:`buy` from numpy generators put where numpy's
+``random(n)`` blocks start (:meth:`sim.agents.borrowers.BorrowerPool.purchase_draws`), so
+they are numpy's draws in numpy's order; the normals are drawn one at a time
+(:func:`standard_normals`) and their exponential stays numpy's (``np.exp``, whose SIMD loop
+rounds differently from the compiled ``exp`` on some values; the kernels take the noise
+factor). The kernels do the rest of the arithmetic with the same operations in the same
+order, so that the amounts, plans and books are bit-identical
+(``tests/test_monthly_kernels.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import numpy as np
 from numba import njit
 
 import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
+from sim.kernels.book import book_one
 from sim.kernels.rules import days_past_due
 
 
@@ -100,18 +106,60 @@ def wishes(u_buy: np.ndarray, noise: np.ndarray, u_plan: np.ndarray, effect: np.
 
 
 @njit(cache=True)
-def open_to_buy(day: float, due_day: int, freeze_dpd: int, desired: np.ndarray,
-                open_: np.ndarray, oldest: np.ndarray, reaged_left: np.ndarray,
-                limit: np.ndarray, outstanding: np.ndarray) -> np.ndarray:
-    """Cents each account 0..n-1 (n: ``desired``'s length) may buy at ``day``: the smaller of
-    ``desired`` and the open limit (``limit - outstanding``, at least 0) when the account is
-    open, below ``freeze_dpd`` days past due and has no re-aged amount left to repay; else 0.
+def standard_normals(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``rng.standard_normal(n)``, drawn one at a time (the same numbers, and ``rng`` left
+    where numpy leaves it)."""
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = rng.standard_normal()
+    return out
+
+
+@njit(cache=True)
+def buy(day: float, month: int, u_buy: np.random.Generator, noise: np.ndarray,
+        u_plan: np.random.Generator, effect: np.ndarray, savings: np.ndarray,
+        permanent: np.ndarray, income: np.ndarray, spend_trait: np.ndarray, kind: np.ndarray,
+        rules: tuple, bust_kind: int, bust_cents: int, cdf_calm: np.ndarray,
+        cdf_stressed: np.ndarray, terms: np.ndarray, due_day: int, freeze_dpd: int,
+        open_: np.ndarray, oldest: np.ndarray, reaged_left: np.ndarray, limit: np.ndarray,
+        rate: np.ndarray, step_principal: np.ndarray, step_fee: np.ndarray,
+        outstanding: np.ndarray, cohort: np.ndarray,
+        by_cohort: np.ndarray) -> tuple[np.ndarray, np.int64]:
+    """The month's purchases of borrowers 0..n-1 (n: ``noise``'s length) in one pass:
+    :func:`wishes`, the purchase rule (an account open, below ``freeze_dpd`` days past due at
+    ``day`` and with no re-aged amount left buys the smaller of its wish and its open limit,
+    ``limit - outstanding``, at least 0; others nothing) and the booking of
+    :func:`sim.kernels.book.book_purchases`, account by account, with the uniforms drawn here.
+
+    ``u_buy`` and ``u_plan`` are generators at the first uniform deciding who buys and the
+    first plan uniform (one ``random()`` each per borrower, in order: numpy's ``random(n)``);
+    ``noise`` the size noise factors (n,). ``rate``: the fee rate a period by plan term (at
+    least ``terms.max() + 1`` long). The purchase cents are added, as float64 in account
+    order (``np.bincount``'s sums), into ``by_cohort[cohort[i]]``.
+
+    Returns:
+        (cents bought per account, int64 (n,); the largest balance after booking, int64).
     """
-    out = np.empty(desired.shape[0], dtype=np.int64)
-    for i in range(out.shape[0]):
+    n = noise.shape[0]
+    slots = step_principal.shape[0]
+    start, after = (month + 1) % slots, (month + 2) % slots
+    amount = np.empty(n, dtype=np.int64)
+    top = np.int64(0)
+    for i in range(n):
+        s, p = savings[i], permanent[i]
+        desired = np.int64(desired_one(u_buy.random(), noise[i], effect[i], s, p, income[i],
+                                       spend_trait[i], kind[i], rules, bust_kind, bust_cents))
+        u = u_plan.random()  # drawn for every borrower; the plan matters only to a buyer
+        a = np.int64(0)
         if (open_[i] and reaged_left[i] == 0
                 and days_past_due(day, oldest[i], due_day) < freeze_dpd):
-            out[i] = min(desired[i], max(np.int64(limit[i]) - outstanding[i], 0))
-        else:
-            out[i] = 0
-    return out
+            a = min(desired, max(np.int64(limit[i]) - outstanding[i], np.int64(0)))
+        amount[i] = a
+        if a == 0:  # nothing to book: the schedule and the cohort's sum stay as they are
+            top = max(top, np.int64(outstanding[i]))
+            continue
+        t = plan_one(u, s < p, cdf_calm, cdf_stressed, terms)
+        top = max(top, book_one(i, a, t, month, start, after, rate, step_principal, step_fee,
+                                outstanding))
+        by_cohort[cohort[i]] += a
+    return amount, top
