@@ -511,8 +511,35 @@ class BorrowerPool:
             return draws, np.zeros(owing.size)
         z = np.full(owing.size, np.inf)
         near = np.flatnonzero(self.willingness[owing] < wobble_matters_below(sd))
-        z[near] = ndtri(np.clip(draws[1, owing[near]], WOBBLE_U_MIN, 1 - WOBBLE_U_MIN))
+        z[near] = self.wobble_normals(draws[1, owing[near]])
         return draws, z
+
+    def due_date_draws(self, n: int, rng: np.random.Generator, draw: bool = True
+                       ) -> tuple[np.random.Generator, np.random.Generator, float, float]:
+        """The draws of :meth:`payment_draws` of borrowers 0..n-1, for a compiled pass that
+        makes them itself (:func:`sim.kernels.payments.due_date_payments`): generators at
+        the first forgetting uniform and the first wobble uniform (the rows of numpy's
+        ``random((2, n))``), the willingness below which an owing borrower's wobble normal
+        is taken (:func:`wobble_matters_below`; ``-inf`` when the wobble's s.d. is 0, which
+        needs none) and the normal of the others (``+inf``, never a refusal; 0 when the
+        s.d. is 0). ``rng`` (PCG64) is left after the 2n uniforms, where numpy leaves it.
+        With ``draw`` false (another repayment model decides) nothing is drawn and the
+        generators are returned as they are. The normals taken: :meth:`wobble_normals`.
+        """
+        if not draw:
+            return self._spares[0], self._spares[1], -np.inf, 0.0
+        forget, wobble = _positioned(rng, 0, self._spares[0]), _positioned(rng, n, self._spares[1])
+        _pcg64(rng).advance(2 * n)
+        sd = self.rules.repayment.willingness_wobble_sd
+        if sd == 0.0:  # w + 0 * z is w: the normal decides nothing
+            return forget, wobble, -np.inf, 0.0
+        return forget, wobble, wobble_matters_below(sd), np.inf
+
+    @staticmethod
+    def wobble_normals(u: np.ndarray) -> np.ndarray:
+        """The willingness wobble's standard normals of uniforms ``u``: the inverse normal CDF
+        of ``u`` clipped to ``[WOBBLE_U_MIN, 1 - WOBBLE_U_MIN]`` (:meth:`payment_draws`)."""
+        return ndtri(np.clip(u, WOBBLE_U_MIN, 1 - WOBBLE_U_MIN))
 
     def payment_inputs(self, n: int, by_whole_bills: bool) -> PaymentInputs:
         """The ``rules`` and the borrowers' arrays :func:`sim.kernels.payments.pay_one`

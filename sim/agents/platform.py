@@ -143,29 +143,33 @@ class Platform:
         """Take payments at the due date, then update scores and limits.
 
         The borrowers decide their payments (:meth:`BorrowerPool.payments`; whole bills when
-        partial payments are not taken), or an analytic benchmark model does; the payments
-        are booked, fees first (:meth:`Ledger.pay`), and the outcome moves escalation,
-        acceleration and the behaviour score
-        (:func:`sim.kernels.payments.due_date_payments` and ``due_date_outcome``, a compiled
-        pass each), then the limits (:meth:`review_limits`).
+        partial payments are not taken; their uniforms drawn inside the compiled pass
+        :func:`sim.kernels.payments.due_date_payments`, :meth:`BorrowerPool.due_date_draws`,
+        and the few whose wobble's normal is needed settled after it,
+        :func:`sim.kernels.payments.settle_near`), or an analytic benchmark model does; the
+        payments are booked, fees first (:meth:`Ledger.pay`), and the outcome moves
+        escalation, acceleration and the behaviour score (``due_date_outcome``, a compiled
+        pass), then the limits (:meth:`review_limits`).
         """
-        from sim.kernels.payments import due_date_outcome, due_date_payments
+        from sim.kernels.payments import due_date_outcome, due_date_payments, settle_near
 
         ledger = self.ledger
         decide = self.repayment.model == "structural"
         given = np.zeros(0, dtype=np.int64)
-        draws, z = np.zeros((2, 0)), np.zeros(0)
         if self.repayment.model in BENCHMARK_MODELS:  # analytic benchmarks
             given, closing = benchmark_payments(self.repayment, month, ledger.oldest_due_month(n),
                                                 self.onboard_month[:n], ledger.owed(n), rng)
             self.limit[:n][closing] = 0  # a closed line buys no more
         elif not decide:
             given = pool.payments(ledger.owed(n), rng)
-        else:
-            draws, z = pool.payment_draws(ledger.unpaid[:n], rng)
-        owed, late, dpd, paid = due_date_payments(
-            month, n, ledger.due_day, decide, given.astype(np.int64, copy=False), draws, z,
-            *pool.payment_inputs(n, True), *ledger.bills(), ledger.oldest, ledger.unpaid)
+        inputs = pool.payment_inputs(n, True)
+        forget, wobble, near_below, z_far = pool.due_date_draws(n, rng, decide)
+        owed, late, dpd, paid, near, near_u = due_date_payments(
+            month, n, ledger.due_day, decide, given.astype(np.int64, copy=False), forget,
+            wobble, near_below, z_far, *inputs, *ledger.bills(), ledger.oldest, ledger.unpaid)
+        if near.size:  # the few whose wobble can make them refuse: its normal, then pay
+            settle_near(month, near, near_u[0], pool.wobble_normals(near_u[1]), owed, late,
+                        paid, *inputs, *ledger.bills())
         principal, fee = ledger.pay(month, paid)
         missed, cured, clean, score_before = due_date_outcome(
             owed, paid, late, pool.score_rules(), pool.score, pool.escalated, self.accelerated)

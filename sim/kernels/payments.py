@@ -176,52 +176,100 @@ def decide_payments(month: int, owed: np.ndarray, u: np.ndarray, z: np.ndarray,
 
 @njit(cache=True)
 def due_date_payments(month: int, n: int, due_day: int, decide: bool, given: np.ndarray,
-                      u: np.ndarray, z: np.ndarray, rules: tuple, kind: np.ndarray,
+                      u_forget: np.random.Generator, u_wobble: np.random.Generator,
+                      near_below: float, z_far: float, rules: tuple, kind: np.ndarray,
                       autopay: np.ndarray, willingness: np.ndarray, escalated: np.ndarray,
                       reminded: np.ndarray, effect: np.ndarray, arrangement_until: np.ndarray,
                       plan_channel: np.ndarray, channel_stretch: np.ndarray,
-                    savings: np.ndarray, permanent: np.ndarray,
+                      savings: np.ndarray, permanent: np.ndarray,
                       disposable: np.ndarray, current: np.ndarray, row: np.ndarray,
                       arrears: np.ndarray, rows: np.ndarray,
                       oldest: np.ndarray, unpaid: np.ndarray) -> tuple:
-    """What accounts 0..n-1 owe and pay at ``month``'s due date, before it is booked.
+    """What accounts 0..n-1 owe and pay at ``month``'s due date, before it is booked, but for
+    the borrowers whose wobble's normal is still to be taken (:func:`settle_near`).
 
     Args:
         month, n, due_day: the due date's month, the accounts, the day of the month bills
             fall due.
-        decide: the borrowers decide (:func:`pay_one`, with ``u``, ``z``, ``rules`` and the
-            borrowers' arrays ``kind`` .. ``disposable`` as in :func:`decide_payments`, and
-            whole bills from the bills ``current`` .. ``rows``); else they pay ``given``
-            (cents, (n,)), the payments of another repayment model.
+        decide: the borrowers decide (:func:`pay_one`, with ``rules`` and the borrowers'
+            arrays ``kind`` .. ``disposable`` as in :func:`decide_payments`, and whole bills
+            from the bills ``current`` .. ``rows``); else they pay ``given`` (cents, (n,)),
+            the payments of another repayment model, and nothing is drawn.
+        u_forget, u_wobble: generators at the first forgetting uniform and the first wobble
+            uniform (one ``random()`` each per borrower, in order: the rows of numpy's
+            ``random((2, n))``).
+        near_below, z_far: a borrower who owes something with a willingness below
+            ``near_below`` is left to :func:`settle_near` (its payment 0 here, its uniforms
+            returned); the others decide with the normal ``z_far`` (``+inf`` where no
+            draw can make them refuse; see
+            :meth:`sim.agents.borrowers.BorrowerPool.payment_draws`).
         oldest, unpaid: the ledger's oldest unpaid due month and unpaid cents per account.
 
     Returns:
         (owed: cents billed and unpaid, int64; past due before the payment, bool; days past
-        due just before it, int64; paid, int64 cents), each of shape (n,).
+        due just before it, int64; paid, int64 cents), each of shape (n,); then the accounts
+        left to :func:`settle_near` (int64, in order) and their uniforms ((2, k): forgetting,
+        the wobble's).
     """
     today = due_time(month, due_day)
     owed = unpaid[:n].astype(np.int64)
     late = np.empty(n, dtype=np.bool_)
     dpd = np.empty(n, dtype=np.int64)
     paid = given.copy() if not decide else np.empty(n, dtype=np.int64)
-    who, share = np.empty(n if decide else 0, dtype=np.int64), np.empty(n if decide else 0)
-    j = k = 0
+    m = n if decide else 0
+    who, share = np.empty(m, dtype=np.int64), np.empty(m)
+    near, near_u = np.empty(m, dtype=np.int64), np.empty((2, m))
+    k = j = 0
     for i in range(n):
         late[i] = past_due(today, oldest[i], due_day)
         dpd[i] = days_past_due(today, oldest[i], due_day)
-        if decide and owed[i] <= 0:
+        if not decide:
+            continue
+        u0, u1 = u_forget.random(), u_wobble.random()
+        if owed[i] <= 0:
             paid[i] = nothing_owed(i, reminded)
-        elif decide:
+        elif willingness[i] < near_below:
+            paid[i] = 0
+            near[j], near_u[0, j], near_u[1, j] = i, u0, u1
+            j += 1
+        else:
             paid[i], share[k], cut = pay_one(
-                i, owed[i], u[0, i], z[j], late[i], month, rules, kind, autopay, willingness,
+                i, owed[i], u0, z_far, late[i], month, rules, kind, autopay, willingness,
                 escalated, reminded, effect, arrangement_until, plan_channel, channel_stretch,
                 savings, permanent, disposable)
             who[k] = i
             k += cut
-            j += 1
     cut_to_whole_bills(month, who[:k], share[:k], paid, savings, disposable, current, row,
                        arrears, rows)
-    return owed, late, dpd, paid
+    return owed, late, dpd, paid, near[:j].copy(), near_u[:, :j].copy()
+
+
+@njit(cache=True)
+def settle_near(month: int, near: np.ndarray, u_forget: np.ndarray, z: np.ndarray,
+                owed: np.ndarray, late: np.ndarray, paid: np.ndarray, rules: tuple,
+                kind: np.ndarray, autopay: np.ndarray, willingness: np.ndarray,
+                escalated: np.ndarray, reminded: np.ndarray, effect: np.ndarray,
+                arrangement_until: np.ndarray, plan_channel: np.ndarray,
+                channel_stretch: np.ndarray, savings: np.ndarray, permanent: np.ndarray,
+                disposable: np.ndarray, current: np.ndarray, row: np.ndarray,
+                arrears: np.ndarray, rows: np.ndarray) -> None:
+    """The payments (into ``paid``) of the accounts ``near`` (int64, ascending) that
+    :func:`due_date_payments` left, with their wobble's normals ``z``: :func:`pay_one` and
+    the cut to whole bills, the same arithmetic as in its loop (nothing there reads another
+    account). ``u_forget``: their forgetting uniforms."""
+    k = near.shape[0]
+    who, share = np.empty(k, dtype=np.int64), np.empty(k)
+    c = 0
+    for t in range(k):
+        i = near[t]
+        paid[i], share[c], cut = pay_one(
+            i, owed[i], u_forget[t], z[t], late[i], month, rules, kind, autopay, willingness,
+            escalated, reminded, effect, arrangement_until, plan_channel, channel_stretch,
+            savings, permanent, disposable)
+        who[c] = i
+        c += cut
+    cut_to_whole_bills(month, who[:c], share[:c], paid, savings, disposable, current, row,
+                       arrears, rows)
 
 
 @njit(cache=True)
