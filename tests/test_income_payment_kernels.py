@@ -355,7 +355,8 @@ def test_the_draws_in_the_kernels_are_numpys_and_leave_the_stream_where_numpy_do
     :func:`income_draws` takes the normals of ``rng.standard_normal(n)`` after them and the
     expense uniforms of row 2; the stream is left where numpy's two calls leave it, a
     buffered 32-bit half (left by a uint32 draw) included."""
-    from sim.kernels.income import income_draws, row_streams
+    from sim.kernels.income import income_draws
+    from sim.streams import row_streams
 
     rng = np.random.default_rng(11)
     if buffered:

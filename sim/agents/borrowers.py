@@ -34,6 +34,7 @@ from sim.config import (
     SpendingConfig,
 )
 from sim.kernels.layout import BillArrays, no_bills
+from sim.streams import positioned, row_streams, skip
 
 SCORE_MIN, SCORE_MAX = 300.0, 900.0
 RELIABLE, DISORGANISED, CONSTRAINED, UNWILLING, FIRST_PAYMENT_DEFAULT = range(len(BORROWER_TYPES))
@@ -218,7 +219,7 @@ class BorrowerPool:
         # months of permanent income debts elsewhere can take for the line this month
         # (IncomeConfig.other_debt_room_months; set with each month's income)
         self.room_months = float(rules.income.other_debt_limit_months)
-        # generators put where a stream's later blocks of draws start (_positioned)
+        # generators put where a stream's later blocks of draws start (sim.streams)
         self._spares = (np.random.Generator(np.random.PCG64(0)),
                         np.random.Generator(np.random.PCG64(0)))
 
@@ -281,9 +282,9 @@ class BorrowerPool:
         Draws from ``rng``: (3, n) uniforms (job loss, job finding, sudden expense), then n
         standard normals (the transitory shock), as ``rng.random((3, n))`` then
         ``rng.standard_normal(n)`` would, taken inside the kernels
-        (:func:`sim.kernels.income.row_streams`); ``rng`` must be on PCG64.
+        (:func:`sim.streams.row_streams`); ``rng`` must be on PCG64.
         """
-        from sim.kernels.income import income_draws, row_streams, step_incomes  # numba loads
+        from sim.kernels.income import income_draws, step_incomes  # numba loads
 
         inc = self.rules.income
         if inc.shocks and n > self.onboarded:
@@ -419,11 +420,11 @@ class BorrowerPool:
         """
         from sim.kernels.spending import standard_normals
 
-        u_buy = _positioned(rng, 0, self._spares[0])
-        _pcg64(rng).advance(n)  # as random(n) would (one 64-bit output a uniform)
+        u_buy = positioned(rng, 0, self._spares[0])
+        skip(rng, n)  # as random(n) would (one 64-bit output a uniform)
         z = standard_normals(rng, n)
-        u_plan = _positioned(rng, 0, self._spares[1])
-        _pcg64(rng).advance(n)
+        u_plan = positioned(rng, 0, self._spares[1])
+        skip(rng, n)
         noise = np.exp(np.multiply(z, 0.5 * self.rules.spending.dispersion, out=z), out=z)
         return u_buy, noise, u_plan
 
@@ -528,8 +529,7 @@ class BorrowerPool:
         """
         if not draw:
             return self._spares[0], self._spares[1], -np.inf, 0.0
-        forget, wobble = _positioned(rng, 0, self._spares[0]), _positioned(rng, n, self._spares[1])
-        _pcg64(rng).advance(2 * n)
+        forget, wobble = row_streams(rng, n, 2, self._spares)
         sd = self.rules.repayment.willingness_wobble_sd
         if sd == 0.0:  # w + 0 * z is w: the normal decides nothing
             return forget, wobble, -np.inf, 0.0
@@ -615,26 +615,6 @@ class BorrowerPool:
         from sim.kernels.payments import update_scores
 
         update_scores(self.score, paid_on_time, missed, cured, self.score_rules())
-
-
-def _positioned(rng: np.random.Generator, ahead: int,
-                spare: np.random.Generator) -> np.random.Generator:
-    """``spare`` with the state of ``rng`` (PCG64) moved ``ahead`` 64-bit outputs on: its
-    draws are those ``rng`` makes after ``ahead`` uniforms (``random()`` takes one output)."""
-    spare.bit_generator.state = _pcg64(rng).state
-    if ahead:
-        _pcg64(spare).advance(ahead)
-    return spare
-
-
-def _pcg64(rng: np.random.Generator) -> np.random.PCG64:
-    """The bit generator of ``rng``, which must be PCG64 (``np.random.default_rng``'s): the
-    draws are positioned by counting its 64-bit outputs."""
-    stream = rng.bit_generator
-    if not isinstance(stream, np.random.PCG64):
-        raise TypeError(f"the stream must be PCG64 (np.random.default_rng), not "
-                        f"{type(stream).__name__}")
-    return stream
 
 
 def _slots(who: slice | np.ndarray) -> np.ndarray:

@@ -8,9 +8,10 @@ work, a sudden expense, what is affordable, and the savings left within their bo
 
 The random draws are the income stream's, as numpy's ``rng.random((3, n))`` then
 ``rng.standard_normal(n)`` take them, but drawn inside the kernels from numpy Generators
-positioned on the stream (:func:`row_streams`): one double of ``Generator.random`` takes one
-64-bit output of the PCG64 stream, so row ``r``'s uniforms start ``r x n`` outputs on, and
-the normals (a variable number of outputs each) are drawn last from the stream itself.
+positioned on the stream (:func:`sim.streams.row_streams`): one double of
+``Generator.random`` takes one 64-bit output of the PCG64 stream, so row ``r``'s uniforms
+start ``r x n`` outputs on, and the normals (a variable number of outputs each) are drawn
+last from the stream itself.
 :func:`income_draws` takes the normals and the expense uniforms, :func:`step_incomes` the
 job uniforms, so that no (3, n) array of draws is made. The two transcendental functions stay
 numpy's, between the two kernels: the transitory shock's ``np.exp`` (over the whole book) and
@@ -28,46 +29,6 @@ from numba import njit
 import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
 
 
-def row_streams(rng: np.random.Generator, n: int, rows: int) -> list[np.random.Generator]:
-    """Generators at the start of each row of ``rng.random((rows, n))``, and ``rng`` moved past
-    them, where that call would leave it.
-
-    A double of ``Generator.random`` takes one 64-bit output of the PCG64 stream, so row
-    ``r``'s first draw is the stream advanced by ``r x n`` outputs (``PCG64.advance``), and
-    the call leaves the stream ``rows x n`` outputs on; the stream's buffered 32-bit half
-    (``has_uint32``, ``uinteger``), which ``advance`` clears and doubles do not touch, is kept.
-
-    Args:
-        rng: the stream, a ``np.random.Generator`` on PCG64 (as ``np.random.default_rng``
-            makes); it is moved.
-        n: draws a row (>= 0).
-        rows: rows (>= 1).
-
-    Returns:
-        ``rows`` Generators on copies of the stream, row 0's first.
-
-    Raises:
-        TypeError: the stream is not PCG64.
-    """
-    stream = rng.bit_generator
-    if not isinstance(stream, np.random.PCG64):
-        raise TypeError(f"the stream must be PCG64 (np.random.default_rng), "
-                        f"not {type(stream).__name__}")
-    state = stream.state
-    out = []
-    for r in range(rows):
-        row = np.random.PCG64()
-        row.state = state
-        row.advance(r * n)
-        out.append(np.random.Generator(row))
-    stream.advance(rows * n)
-    if state["has_uint32"]:
-        moved = stream.state
-        moved["has_uint32"], moved["uinteger"] = state["has_uint32"], state["uinteger"]
-        stream.state = moved
-    return out
-
-
 @njit(cache=True)
 def income_draws(n: int, shocks: bool, sd: float, half_variance: float, chance: float,
                  expense_stream: np.random.Generator, normal_stream: np.random.Generator,
@@ -81,7 +42,7 @@ def income_draws(n: int, shocks: bool, sd: float, half_variance: float, chance: 
         sd, half_variance: the transitory shock's standard deviation and ``0.5 * sd**2``.
         chance: the chance of a sudden expense (at least 1e-300).
         expense_stream: at the start of the expense uniforms (row 2 of
-            :func:`row_streams`); ``n`` doubles are drawn when ``shocks``.
+            :func:`sim.streams.row_streams`); ``n`` doubles are drawn when ``shocks``.
         normal_stream: at the start of the normals; ``n`` standard normals are drawn.
         transitory: (>= n,) set to the shock's log ``sd x z - half_variance``.
         hit, ratio: (>= n,) set, for each borrower whose expense uniform ``u`` is below the
@@ -124,7 +85,7 @@ def step_incomes(n: int, shocks: bool, rules: tuple, loss_stream: np.random.Gene
             (at least 1e-300), expense_shock_months, essential_share,
             constrained_essential_share, other_debt_limit_months).
         loss_stream, finding_stream: at the start of the job-loss and the job-finding
-            uniforms (rows 0 and 1 of :func:`row_streams`); ``n`` doubles are drawn from
+            uniforms (rows 0 and 1 of :func:`sim.streams.row_streams`); ``n`` doubles are drawn from
             each when ``shocks``, one a borrower whichever is used.
         transitory: (n,) the wage's transitory factor ``exp(sd z - sd**2 / 2)``.
         hit: the borrowers a sudden expense hits, increasing (:func:`income_draws`).
