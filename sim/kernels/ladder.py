@@ -78,9 +78,11 @@ def _reserve(bufs, sizes, which: int, extra: int) -> None:  # noqa: ANN001
 
 
 @njit(cache=True)
-def _push(bufs, sizes, which: int, a: int, b: int, c: int) -> None:  # noqa: ANN001
-    """Append a column (rows beyond the buffer's height are ignored); room was reserved."""
-    buf, k = bufs[which], sizes[which]
+def _push(buf: np.ndarray, sizes: np.ndarray, which: int, a: int, b: int, c: int) -> None:
+    """Append a column to ``buf``, the buffer ``bufs[which]`` (rows beyond its height are
+    ignored); room was reserved. The caller takes ``buf`` out of the typed list once per
+    call, not once per column: a typed list's item costs 150-180 ns to take."""
+    k = sizes[which]
     buf[0, k] = a
     if buf.shape[0] > 1:
         buf[1, k] = b
@@ -130,6 +132,7 @@ def pay(day: int, who: np.ndarray, dpd: np.ndarray, ch: np.ndarray, r: Rules, s:
     month = day // r.days_per_month
     start = sizes[PAID]
     _reserve(bufs, sizes, PAID, who.shape[0])
+    paid = bufs[PAID]
     for i in range(who.shape[0]):
         w, c = who[i], ch[i]
         cash = cash_for_bill(r.max_cash_share, r.stretch[c], b.savings[w],
@@ -144,13 +147,13 @@ def pay(day: int, who: np.ndarray, dpd: np.ndarray, ch: np.ndarray, r: Rules, s:
                                      b.oldest, b.unpaid, b.outstanding, b.reaged_left)
         b.savings[w], b.disposable[w] = spend(amount, r.max_cash_share, b.savings[w],
                                               b.disposable[w])
-        _push(bufs, sizes, PAID, w, principal, fee)
+        _push(paid, sizes, PAID, w, principal, fee)
         s.collected[c] += amount
         s.cost[c] += np.int64(np.rint(amount * r.commission[c]))
         _cure(day, w, dpd[i], r, s, b)
     if sizes[PAID] > start:
         _reserve(bufs, sizes, SEGMENTS, 1)
-        _push(bufs, sizes, SEGMENTS, sizes[PAID], 0, 0)
+        _push(bufs[SEGMENTS], sizes, SEGMENTS, sizes[PAID], 0, 0)
 
 
 @njit(cache=True)
@@ -221,6 +224,7 @@ def _promise(day: int, who: np.ndarray, ch: np.ndarray, u_keep: np.ndarray, r: R
              s: State, bufs, sizes) -> None:  # noqa: ANN001
     """Borrowers ``who`` (distinct) promise to pay in their channel's promise days."""
     _reserve(bufs, sizes, PENDING, who.shape[0])
+    pending = bufs[PENDING]
     for i in range(who.shape[0]):
         w, c = who[i], ch[i]
         due = day + r.promise_days[c]
@@ -228,7 +232,7 @@ def _promise(day: int, who: np.ndarray, ch: np.ndarray, u_keep: np.ndarray, r: R
         s.promise_day[q] = due
         s.promise_kept[q] = u_keep[i] < r.promise_keep[c]
         s.promise_channel[q] = c
-        _push(bufs, sizes, PENDING, due, w, 0)
+        _push(pending, sizes, PENDING, due, w, 0)
     s.tally[MADE] += who.shape[0]
 
 
