@@ -31,7 +31,7 @@ import numpy as np
 from numba import njit
 
 import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
-from sim.kernels.accounts import cash_for_bill, pay_account, spend, whole_bills
+from sim.kernels.accounts import cash_for_bill, paid_into, spend, whole_bills
 from sim.kernels.draws import uniform
 from sim.kernels.layout import (
     BROKEN,
@@ -133,20 +133,22 @@ def pay(day: int, who: np.ndarray, dpd: np.ndarray, ch: np.ndarray, r: Rules, s:
     start = sizes[PAID]
     _reserve(bufs, sizes, PAID, who.shape[0])
     paid = bufs[PAID]
+    # the arrays taken out of their tuples once (see sim.kernels.accounts.paid_into)
+    current, row, arrears, rows = b.current, b.row, b.arrears, b.rows
+    oldest, unpaid, outstanding, reaged_left = b.oldest, b.unpaid, b.outstanding, b.reaged_left
+    savings, permanent, disposable = b.savings, b.permanent_income, b.disposable
     for i in range(who.shape[0]):
         w, c = who[i], ch[i]
-        cash = cash_for_bill(r.max_cash_share, r.stretch[c], b.savings[w],
-                             b.permanent_income[w], b.disposable[w], r.other_debt,
-                             r.stretch_within_income)
-        amount = min(b.unpaid[w], cash)
+        cash = cash_for_bill(r.max_cash_share, r.stretch[c], savings[w], permanent[w],
+                             disposable[w], r.other_debt, r.stretch_within_income)
+        amount = min(unpaid[w], cash)
         if not r.partial:
-            amount = whole_bills(month, w, amount, b.current, b.row, b.arrears, b.rows)
+            amount = whole_bills(month, w, amount, current, row, arrears, rows)
         if amount <= 0:
             continue
-        principal, fee = pay_account(month, w, amount, b.current, b.row, b.arrears, b.rows,
-                                     b.oldest, b.unpaid, b.outstanding, b.reaged_left)
-        b.savings[w], b.disposable[w] = spend(amount, r.max_cash_share, b.savings[w],
-                                              b.disposable[w])
+        principal, fee = paid_into(month, w, amount, current, row, arrears, rows, oldest,
+                                   unpaid, outstanding, reaged_left)
+        savings[w], disposable[w] = spend(amount, r.max_cash_share, savings[w], disposable[w])
         _push(paid, sizes, PAID, w, principal, fee)
         s.collected[c] += amount
         s.cost[c] += np.int64(np.rint(amount * r.commission[c]))

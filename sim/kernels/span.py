@@ -63,10 +63,14 @@ def _open(day: int, a: Agenda, steps: np.ndarray, r: Rules, s: State,
         (accounts past due worked today, accounts waiting for a collector).
     """
     m = q = 0
-    h, per_day, per_week = r.human_step, r.per_day, r.per_week
+    h, per_day, per_week, due_day = r.human_step, r.per_day, r.per_week, r.due_day
     window = queue_window(r)
+    # every array the loop reads taken out of its tuple once: an array taken out of a
+    # tuple inside the loop costs a reference count each time
     slots, wake, oldest, active = a.slot, a.wake, b.oldest, b.active
-    agency, last_action = a.placed, a.last
+    agency, last_action, alive, dues, week = a.placed, a.last, a.alive, a.due, a.week
+    act, aw, dpd, today, waiting = a.act, a.aw, a.dpd, a.today, a.waiting
+    row, queued_since, in_court, outstanding = s.row, s.queued_since, s.legal, b.outstanding
     on, threshold, smallest = r.legal_on, r.legal_from, r.legal_min_cents
     for i in range(slots.shape[0]):
         if wake[i] > day:
@@ -74,23 +78,23 @@ def _open(day: int, a: Agenda, steps: np.ndarray, r: Rules, s: State,
         w = slots[i]
         o = oldest[w]
         if o < 0 or not active[w]:
-            unqueue(s.row, s.queued_since, w)
-            a.alive[i], wake[i] = False, NEVER
+            unqueue(row, queued_since, w)
+            alive[i], wake[i] = False, NEVER
             continue
-        due = due_time(o, r.due_day)
-        a.due[i] = due
+        due = due_time(o, due_day)
+        dues[i] = due
         late = is_late(day, due)
-        leave_queue(s.row, s.queued_since, w, late, day - due, agency[i], window)
+        leave_queue(row, queued_since, w, late, day - due, agency[i], window)
         if not late:  # not past due: nothing today
-            when = court_day(w, due, on, threshold, smallest, s.legal, b.outstanding)
+            when = court_day(w, due, on, threshold, smallest, in_court, outstanding)
             wake[i] = next_day(day, i, due, steps, agency, last_action, when)
             continue
         d = day - due
-        a.act[m], a.aw[m], a.dpd[m], a.today[m] = i, w, d, 0
+        act[m], aw[m], dpd[m], today[m] = i, w, d, 0
         if (h >= 0 and rung_ready(d, day, not agency[i], last_action[i, h], steps[h, 0],
                                   steps[h, 1], steps[h, 2], steps[h, 3])
-                and min(per_day, per_week - int(a.week[i])) > 0):
-            a.waiting[q] = m
+                and min(per_day, per_week - int(week[i])) > 0):
+            waiting[q] = m
             q += 1
         m += 1
     return m, q
