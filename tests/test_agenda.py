@@ -72,12 +72,12 @@ def test_a_ready_rung_or_a_past_court_day_means_the_next_day(ladder):
 
 
 def test_court_day_is_the_legal_threshold_for_large_balances_not_yet_in_court():
-    legal, outstanding = np.array([False, True, False]), np.array([5000, 5000, 100])
     # 150 days past due is day 250 for a bill due on day 100; smallest claim 2,000 cents
-    assert court_day(0, 100, True, 150, 2000.0, legal, outstanding) == 250
-    assert court_day(1, 100, True, 150, 2000.0, legal, outstanding) == NEVER  # in court
-    assert court_day(2, 100, True, 150, 2000.0, legal, outstanding) == NEVER  # too small
-    assert court_day(0, 100, False, 150, 2000.0, legal, outstanding) == NEVER  # no court
+    assert court_day(100, True, 150, 2000.0, False, 5000) == 250
+    assert court_day(100, True, 150, 2000.0, True, 5000) == NEVER  # in court
+    assert court_day(100, True, 150, 2000.0, False, 100) == NEVER  # too small
+    assert court_day(100, True, 150, 2000.0, False, 2000) == 250  # the smallest claim itself
+    assert court_day(100, False, 150, 2000.0, False, 5000) == NEVER  # no court
 
 
 # -- the collectors' pick ------------------------------------------------------------------------

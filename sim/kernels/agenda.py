@@ -193,13 +193,18 @@ def next_day(day: int, w: int, due: int, steps: np.ndarray, agency: np.ndarray,
 
 
 @njit(cache=True, inline="always")
-def court_day(w: int, due: int, on: bool, threshold: int, smallest: float, legal: np.ndarray,
-              outstanding: np.ndarray) -> int:
-    """The day account ``w`` (oldest unpaid bill due on day ``due``) reaches the legal
+def court_day(due: int, on: bool, threshold: int, smallest: float, in_court: bool,
+              balance: int) -> int:
+    """The day an account (oldest unpaid bill due on day ``due``) reaches the legal
     ``threshold`` (days past due) when court is ``on``, the account not in court
-    (``legal``) and its balance (``outstanding``) at least ``smallest`` cents (as
-    :func:`legal <sim.kernels.ladder.legal>` decides); :data:`NEVER` otherwise."""
-    if on and not legal[w] and outstanding[w] >= smallest:
+    (``in_court``, ``State.legal``) and its balance (``balance``, cents outstanding) at least
+    ``smallest`` cents (as :func:`legal <sim.kernels.ladder.legal>` decides); :data:`NEVER`
+    otherwise.
+
+    Takes the account's values, not the arrays and an index: an inlined helper called with
+    arrays in a loop takes and releases a reference to each of them for every account.
+    """
+    if on and not in_court and balance >= smallest:
         return due + max(threshold, 1)
     return NEVER
 

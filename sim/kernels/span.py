@@ -86,7 +86,7 @@ def _open(day: int, a: Agenda, steps: np.ndarray, r: Rules, s: State,
         late = is_late(day, due)
         leave_queue(row, queued_since, w, late, day - due, agency[i], window)
         if not late:  # not past due: nothing today
-            when = court_day(w, due, on, threshold, smallest, in_court, outstanding)
+            when = court_day(due, on, threshold, smallest, in_court[w], outstanding[w])
             wake[i] = next_day(day, i, due, steps, agency, last_action, when)
             continue
         d = day - due
@@ -152,6 +152,7 @@ def _remind(day: int, a: Agenda, m: int, steps: np.ndarray, r: Rules, s: State,
     agency, last_action, week_total = a.placed, a.last, a.week
     out = np.zeros(rungs + 3, dtype=np.int64)
     on, threshold, smallest = r.legal_on, r.legal_from, r.legal_min_cents
+    in_court, outstanding = s.legal, b.outstanding
     c = most_day = most_week = 0
     for x in range(m):
         i, w, d, today = a.act[x], a.aw[x], a.dpd[x], a.today[x]
@@ -183,7 +184,7 @@ def _remind(day: int, a: Agenda, m: int, steps: np.ndarray, r: Rules, s: State,
         if day_of(s.row, s.queued_since, w) >= 0:
             a.wake[i] = day + 1
         else:
-            when = court_day(w, a.due[i], on, threshold, smallest, s.legal, b.outstanding)
+            when = court_day(a.due[i], on, threshold, smallest, in_court[w], outstanding[w])
             a.wake[i] = next_day(day, i, a.due[i], steps, agency, last_action, when)
     out[rungs], out[rungs + 1], out[rungs + 2] = most_day, most_week, c
     return out
