@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import sim.agents.collections as collections
 import sim.kernels.layout as layout
+import sim.kernels.worked as worked
 from sim.config import load_config
 from sim.engine import simulate_path
 from sim.kernels.layout import (
@@ -22,11 +22,10 @@ from sim.kernels.layout import (
     NEVER_ACTED,
     State,
     dense,
-    idle_rows,
     new_state,
     with_free_rows,
 )
-from sim.kernels.worked import take
+from sim.kernels.worked import idle_rows, take
 
 RUNGS, CHANNELS, BUCKETS = 3, 6, 6
 DEFAULTS = {"last_action": NEVER_ACTED, "week": 0, "week_total": 0, "queued_since": -1,
@@ -204,7 +203,7 @@ def _monthly(monkeypatch, rows_min: int, divisor: int, give_back: bool = True) -
     monkeypatch.setattr(layout, "TABLE_ROWS_MIN", rows_min)
     monkeypatch.setattr(layout, "TABLE_ROWS_DIVISOR", divisor)
     if not give_back:
-        monkeypatch.setattr(collections, "idle_rows", lambda *_: 0)
+        monkeypatch.setattr(worked, "idle_rows", lambda *_: 0)
     return pd.DataFrame(simulate_path(load_config(STRESSED), 4, 0).monthly)
 
 

@@ -57,7 +57,6 @@ from sim.kernels.layout import (
     Book,
     Rules,
     dense,
-    idle_rows,
     new_state,
     with_free_rows,
 )
@@ -430,6 +429,8 @@ class Collections:
         keep[self.candidates] = True
         held = np.flatnonzero(s.slot_of >= 0)
         s.queued_since[held[~keep[s.slot_of[held]]]] = -1  # the queue is of candidates
+        from sim.kernels.worked import idle_rows  # numba loads with the first path
+
         idle_rows(s, keep, math.floor(self.env.now), self.rules.step_every)
 
     def count_cures(self, dpd: np.ndarray) -> None:

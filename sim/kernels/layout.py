@@ -210,21 +210,6 @@ def with_free_rows(s: State, need: int) -> State:
     return s._replace(rows=grown_book(s.rows, FREE_ROWS, size, grown), **table)
 
 
-def idle_rows(s: State, keep: np.ndarray, day: int, every: np.ndarray) -> int:
-    """Give back the rows of the accounts not in ``keep`` (a bool per slot: the ladder's
-    candidates) whose fields say what the defaults say from ``day`` on: no contact in the
-    last seven days or this month, not queued, no promise running, and every rung's wait
-    (``every``, days) since its last action over (so a rung acts as if it never had).
-    Returns the rows given back (in one compiled pass over the table,
-    :func:`sim.kernels.worked.give_back_idle`)."""
-    from sim.kernels.worked import give_back_idle  # numba loads with the first path
-
-    return int(give_back_idle(s.row, s.rows, s.slot_of, s.last_action, s.week, s.week_total,
-                              s.queued_since, s.contacts_month, s.promise_day, s.promise_kept,
-                              s.promise_channel, keep, int(day),
-                              np.asarray(every, dtype=np.int64)))
-
-
 def dense(s: State, name: str, n: int) -> np.ndarray:
     """A table field of accounts 0..n-1 as one array (the defaults where an account has no
     row; a copy): for the records and the tests."""

@@ -13,7 +13,7 @@ A kernel takes a row (:func:`take`) only when it writes a value other than the d
 collection process keeps a free row for every candidate without one before a span runs
 (:meth:`sim.agents.collections.Collections.daily`), since only candidates are worked, and
 gives back the rows of accounts whose fields are back to what the defaults say
-(:func:`sim.kernels.layout.idle_rows`). The helpers take the arrays, not the named tuple:
+(:func:`idle_rows`). The helpers take the arrays, not the named tuple:
 an inlined helper taking a tuple pays a reference count per member and call.
 """
 
@@ -24,7 +24,7 @@ from numba import njit
 
 import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
 from sim.kernels.bills import pop_row, push_row
-from sim.kernels.layout import FREE_ROWS, NEVER_ACTED
+from sim.kernels.layout import FREE_ROWS, NEVER_ACTED, State
 
 
 @njit(cache=True)
@@ -79,7 +79,7 @@ def give_back_idle(row: np.ndarray, rows: np.ndarray, slot_of: np.ndarray,
                    promise_day: np.ndarray, promise_kept: np.ndarray,
                    promise_channel: np.ndarray, keep: np.ndarray, day: int,
                    every: np.ndarray) -> int:
-    """:func:`sim.kernels.layout.idle_rows` on the table's arrays, in one pass over its rows.
+    """:func:`idle_rows` on the table's arrays, in one pass over its rows.
 
     A held row (``slot_of >= 0``) whose account is not in ``keep`` ((capacity,) bool) is
     idle when its fields read as the defaults from ``day`` on: no contact in the week's ring,
@@ -115,3 +115,16 @@ def give_back_idle(row: np.ndarray, rows: np.ndarray, slot_of: np.ndarray,
         push_row(rows, FREE_ROWS, r)
         gone += 1
     return gone
+
+
+def idle_rows(s: State, keep: np.ndarray, day: int, every: np.ndarray) -> int:
+    """Give back the rows of the accounts not in ``keep`` (a bool per slot: the ladder's
+    candidates) whose fields say what the defaults say from ``day`` on: no contact in the
+    last seven days or this month, not queued, no promise running, and every rung's wait
+    (``every``, days) since its last action over (so a rung acts as if it never had).
+    Returns the rows given back (in one compiled pass over the table,
+    :func:`give_back_idle`)."""
+    return int(give_back_idle(s.row, s.rows, s.slot_of, s.last_action, s.week, s.week_total,
+                              s.queued_since, s.contacts_month, s.promise_day, s.promise_kept,
+                              s.promise_channel, keep, int(day),
+                              np.asarray(every, dtype=np.int64)))
