@@ -307,11 +307,13 @@ class PathSimulation:
         self.collections.refresh(self.n, m)
 
     def record_payment(self, principal: np.ndarray, fee: np.ndarray,
-                       idx: np.ndarray | None = None) -> None:
+                       idx: np.ndarray | None = None, ends: np.ndarray | None = None) -> None:
         """Add payments (cents per account ``idx``, or accounts 0.. when None) to the flows
-        and tell the listeners."""
+        and tell the listeners. ``ends``: where each batch of the payments ends (positions,
+        the last their number), when they came in batches (the ladder's span of days, one
+        call for all its batches); None: one batch."""
         for listener in self.listeners:
-            listener.on_payments(principal, fee, idx)
+            listener.on_payments(principal, fee, idx, ends)
         p, f = int(principal.sum()), int(fee.sum())
         self.month.add("payments", p + f)
         self.month.add("payments_principal", p)

@@ -183,13 +183,19 @@ class CheckedSimulation(PathSimulation):
 
         collected = self.collections.on_payment
 
-        def on_collection(principal: np.ndarray, fee: np.ndarray, idx: np.ndarray) -> None:
-            # a collection payment, booked by the ladder's kernels: its split as reported
-            full = np.zeros(self.n, dtype=np.int64)
-            full[idx] = principal + fee
-            want = book.pay(full)
-            check_split((principal, fee), (want[0][idx], want[1][idx]))
-            collected(principal, fee, idx)
+        def on_collection(principal: np.ndarray, fee: np.ndarray, idx: np.ndarray,
+                          ends: np.ndarray) -> None:
+            # a span's collection payments, booked by the ladder's kernels batch by batch
+            # (an account pays at most once in a batch): each batch's split as reported
+            start = 0
+            for end in ends.tolist():
+                who = idx[start:end]
+                full = np.zeros(self.n, dtype=np.int64)
+                full[who] = principal[start:end] + fee[start:end]
+                want = book.pay(full)
+                check_split((principal[start:end], fee[start:end]), (want[0][who], want[1][who]))
+                start = end
+            collected(principal, fee, idx, ends)
 
         def on_restructure(month: int, idx: np.ndarray, grace: int, term: int) -> None:
             restructure(month, idx, grace, term)

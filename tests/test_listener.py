@@ -18,11 +18,15 @@ class Tally:
         self.paid = self.charged = self.bought = self.grew = 0
         self.restructured = 0
         self.payments_by_account = 0
+        self.batches = 0
 
     def on_payments(self, principal: np.ndarray, fee: np.ndarray,
-                    idx: np.ndarray | None = None) -> None:
+                    idx: np.ndarray | None = None, ends: np.ndarray | None = None) -> None:
         self.paid += int(principal.sum() + fee.sum())
         self.payments_by_account += int(idx is not None)
+        if ends is not None:  # batches of a span, closing on the last payment
+            self.batches += ends.size
+            assert ends[-1] == principal.size == idx.size and np.all(np.diff(ends) > 0)
 
     def on_charge_offs(self, month: int, out: ChargeOffOutcome) -> None:
         self.charged += int(out.principal.sum() + out.fee.sum())
@@ -48,6 +52,7 @@ def test_listeners_hear_every_payment_charge_off_purchase_and_re_age():
     assert isinstance(tally, Tally)
     assert tally.paid == m["payments"].sum() > 0
     assert tally.payments_by_account > 0  # collection payments, account by account
+    assert tally.batches >= tally.payments_by_account  # a span's batches in one call
     assert tally.charged == m["charge_offs"].sum() > 0
     assert tally.bought == m["new_purchases"].sum() > 0
     reaged = m["hardship_enrolments"].sum() + m["arrangement_reages"].sum()

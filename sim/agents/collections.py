@@ -65,8 +65,12 @@ if TYPE_CHECKING:
     from sim.agents.borrowers import BorrowerPool
     from sim.ledger import Ledger
 
-PaymentHook = Callable[[np.ndarray, np.ndarray, np.ndarray], None]
-"""Told of each collection payment: principal and fee cents per account, and the accounts."""
+PaymentHook = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
+"""Told of the collection payments of a span of days, once: principal and fee cents per
+payment (k,), the accounts paying (k,), and where each batch of payments ends (b,) int64
+(positions, the last is k; one batch per payment step of the ladder, an account pays at
+most once in a batch). The arrays are views of the ladder's buffers, which its next days
+overwrite: a hook that keeps them copies them."""
 TraceHook = Callable[..., None]
 """Called as ``hook(event, month, only=accounts)`` when accounts are contacted, and as
 ``hook(event, month, only=accounts, at=time, paid=cents)`` when they pay a collector
@@ -188,7 +192,8 @@ class Collections:
             borrowers (escalation, arrangements, savings spent).
         accelerated: whether each account's contract is terminated (the platform's flags;
             read by ``collections.arrangements``); None: never.
-        on_payment: told of every payment a contact brings (principal, fee, accounts).
+        on_payment: told of the payments contacts and promises bring, once a span of days
+            (:data:`PaymentHook`).
         on_trace: told of the accounts contacted (for the traced borrowers' stories).
     """
 
@@ -384,15 +389,14 @@ class Collections:
         return end
 
     def _pass_payments(self) -> None:
-        """Tell ``on_payment`` of the payments booked since the last call, batch by batch."""
+        """Tell ``on_payment`` of the payments booked since the last call, in one call with
+        where each batch ends (a call per batch cost more than most batches' work)."""
         batches = int(self.sizes[SEGMENTS])
         if batches == 0:
             return
-        paid, start = self.bufs[PAID], 0
-        for end in self.bufs[SEGMENTS][0, :batches].tolist():
-            self.on_payment(paid[1, start:end].copy(), paid[2, start:end].copy(),
-                            paid[0, start:end].copy())
-            start = end
+        ends = self.bufs[SEGMENTS][0, :batches]
+        paid, k = self.bufs[PAID], int(ends[-1])
+        self.on_payment(paid[1, :k], paid[2, :k], paid[0, :k], ends)
         self.sizes[PAID] = self.sizes[SEGMENTS] = 0
 
     def _experiment(self, day: int, idx: np.ndarray,

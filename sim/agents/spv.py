@@ -166,13 +166,27 @@ class SPV:
 
     # -- cash from the accounts, as it happens -------------------------------------------------
     def on_payments(self, principal: np.ndarray, fee: np.ndarray,
-                    idx: np.ndarray | None = None) -> None:
-        """The vehicle's part of payments (cents per account; ``idx`` None: accounts 0..)."""
+                    idx: np.ndarray | None = None, ends: np.ndarray | None = None) -> None:
+        """The vehicle's part of payments (cents per account; ``idx`` None: accounts 0..),
+        added to its flows a batch at a time (``ends``: where each batch ends; None: one)."""
         if not self.holds:  # its part is 0 (adding 0.0 to the flows changes no bit)
             return
         share = self.share[: principal.shape[0]] if idx is None else self.share[idx]
-        self.flows["principal"] += float(share @ principal)
-        self.flows["interest"] += float(share @ fee)
+        if ends is None:
+            self.flows["principal"] += float(share @ principal)
+            self.flows["interest"] += float(share @ fee)
+            return
+        # the cents as floats once (exact below 2**53): each batch's dot is then the same
+        # BLAS dot as ``share @ cents`` without a cast of its own; a float sum's order is
+        # the batches'
+        flows, start = self.flows, 0
+        got, interest = flows["principal"], flows["interest"]
+        cents, fees = principal.astype(np.float64), fee.astype(np.float64)
+        for end in ends.tolist():
+            got += float(share[start:end].dot(cents[start:end]))
+            interest += float(share[start:end].dot(fees[start:end]))
+            start = end
+        flows["principal"], flows["interest"] = got, interest
 
     def on_charge_offs(self, month: int, out: ChargeOffOutcome) -> None:
         """Book the vehicle's part of charged-off principal and of its future recoveries."""
