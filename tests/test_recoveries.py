@@ -24,6 +24,22 @@ def test_each_cohort_recovers_exactly_its_total(totals, curve):
     assert min(flows) >= 0
 
 
+@settings(max_examples=40, deadline=None)
+@given(totals=st.lists(st.integers(0, 10**9), min_size=1, max_size=24),
+       curve=st.lists(st.floats(0, 1), min_size=1, max_size=18).filter(lambda c: sum(c) > 0))
+def test_a_book_s_month_flows_are_its_cohorts_flows(totals, curve):
+    """month_flows reads the lag shares it took once; what it adds up is recovery_flows'
+    of the cohorts, to the cent, in every month (and past the horizon, up to the legal
+    channel's delay)."""
+    cfg = load_config({"book": {"horizon_months": len(totals)},
+                       "recovery": {"lag_curve": curve}})
+    book = Recoveries(cfg.recovery, cfg.collections, len(totals))
+    book.totals["internal"][:] = totals
+    for m in range(len(totals) + cfg.collections.legal.delay_months):
+        want = recovery_flows(book.totals["internal"][: m + 1], np.array(curve), m)
+        assert book.month_flows(m)["recoveries_internal"] == want
+
+
 def test_lag_curve_hand_example():
     # one cohort of 1,000.00 charged off in month 0, curve 20 % / 50 % / 30 %
     totals = np.array([100_000, 0, 0, 0])

@@ -63,6 +63,13 @@ class Recoveries:
         self.totals = {c: np.zeros(horizon_months, dtype=np.int64) for c in RECOVERY_CHANNELS}
         self.face = {c: np.zeros(horizon_months, dtype=np.int64) for c in RECOVERY_CHANNELS}
         self.curve = np.asarray(recovery.lag_curve, dtype=float)
+        # the share of a cohort recovered by the start (``_lag_share``) and by the end
+        # (``_next_share``) of its month ``lag``, for lags horizon-1 down to 0: month m's
+        # cohorts 0..m read the last m+1 (what :func:`_cohort_flows` indexes, computed once)
+        cum = np.concatenate([[0.0], np.cumsum(self.curve) / np.sum(self.curve)])
+        lags = np.arange(horizon_months - 1, -1, -1)
+        self._lag_share = cum[np.clip(lags, 0, len(cum) - 1)]
+        self._next_share = cum[np.clip(lags + 1, 0, len(cum) - 1)]
         self.cycle = np.ones(horizon_months)  # expected cycle factor of a charge-off in each month
         self.type_factor = np.array([recovery.type_factor.get(t, 1.0) for t in BORROWER_TYPES])
 
@@ -151,17 +158,28 @@ class Recoveries:
         return events
 
     def month_flows(self, month: int) -> dict[str, int]:
-        """Cents received in ``month`` by channel, debt-sale proceeds and commissions."""
+        """Cents received in ``month`` by channel, debt-sale proceeds and commissions.
+
+        Each cohort's cents are :func:`_cohort_flows`' (the cumulative shares by lag are
+        taken once, in ``__init__``); the sums are of whole cents, exact in float64."""
         col = self.collections
         sale = col.debt_sale
         out = {}
         proceeds = 0
+        first = self._lag_share.shape[0] - 1 - month  # cohort 0's lag is ``month``
+        if first >= 0:
+            lag_share, next_share = self._lag_share[first:], self._next_share[first:]
+        else:  # past the horizon: every cohort, older than the table's lags
+            cum = np.concatenate([[0.0], np.cumsum(self.curve) / np.sum(self.curve)])
+            lag = month - np.arange(self._lag_share.shape[0])
+            lag_share = cum[np.clip(lag, 0, len(cum) - 1)]
+            next_share = cum[np.clip(lag + 1, 0, len(cum) - 1)]
         for name in ("internal", "agency"):
             totals = self.totals[name][: month + 1]
-            flows = _cohort_flows(totals, self.curve, month)
+            before = np.rint(totals * lag_share)
+            flows = np.rint(totals * next_share) - before
             if sale.enabled:
                 lag = month - np.arange(totals.shape[0])
-                before = _cumulative(totals, self.curve, lag)
                 remaining = self.face[name][: month + 1] - before
                 proceeds += int(np.rint(sale.price * remaining[lag == sale.months_after_chargeoff])
                                 .sum())
