@@ -34,7 +34,7 @@ from sim.config import (
     SpendingConfig,
 )
 from sim.kernels.layout import BillArrays, no_bills
-from sim.streams import positioned, row_streams, skip
+from sim.streams import pcg64, positioned, row_streams, skip
 
 SCORE_MIN, SCORE_MAX = 300.0, 900.0
 RELIABLE, DISORGANISED, CONSTRAINED, UNWILLING, FIRST_PAYMENT_DEFAULT = range(len(BORROWER_TYPES))
@@ -219,9 +219,10 @@ class BorrowerPool:
         # months of permanent income debts elsewhere can take for the line this month
         # (IncomeConfig.other_debt_room_months; set with each month's income)
         self.room_months = float(rules.income.other_debt_limit_months)
-        # generators put where a stream's later blocks of draws start (sim.streams)
-        self._spares = (np.random.Generator(np.random.PCG64(0)),
-                        np.random.Generator(np.random.PCG64(0)))
+        # generators put where a stream's later blocks of draws start (sim.streams), kept
+        # for the path: a new one seeds itself from the system's entropy (about 10 us) only
+        # for its state to be replaced
+        self._spares = tuple(np.random.Generator(np.random.PCG64(0)) for _ in range(3))
 
     @property
     def stretch(self) -> np.ndarray:
@@ -290,7 +291,7 @@ class BorrowerPool:
         if inc.shocks and n > self.onboarded:
             self._onboard_jobs(slice(self.onboarded, n), unemployment)
         self.onboarded = max(self.onboarded, n)
-        loss_stream, finding_stream, expense_stream = row_streams(rng, n, 3)
+        loss_stream, finding_stream, expense_stream = row_streams(rng, n, 3, self._spares)
         p_shock = max(inc.expense_shock_prob, 1e-300)
         sd = inc.transitory_sd
         transitory = np.empty(n if inc.shocks else 0)
@@ -345,10 +346,11 @@ class BorrowerPool:
         the PCG64 stream, so slot ``i``'s draw is the stream at that point advanced by
         ``i`` (``BitGenerator.advance``); 8 bytes a slot are not kept for one read."""
         start, stop = slots.start or 0, slots.stop
-        stream = np.random.PCG64()
+        out = self._spares[0]  # its state replaced: the draws are made before it is reused
+        stream = pcg64(out)
         stream.state = self._jobless_stream
         stream.advance(start)
-        return np.random.Generator(stream).random(max(stop - start, 0))
+        return out.random(max(stop - start, 0))
 
     def _onboard_jobs(self, new: slice, unemployment: float) -> None:
         """Borrowers ``new``, in their first month, are out of work when their onboarding
