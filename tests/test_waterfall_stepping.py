@@ -45,3 +45,39 @@ def test_the_stepped_state_is_read_by_the_layouts_rows():
     np.testing.assert_allclose(state.paths[lay.Z_CARRY] / 100.0, out["rounding_carried"])
     assert (out["rounding_carried"] > 0).all()
     np.testing.assert_array_equal(state.unpaid_fees, 0.0)  # the fees were paid in full
+
+
+@PROPERTY
+@given(deal=deals(), coll=collections())
+def test_a_path_of_plain_numbers_steps_as_its_arrays(deal, coll):
+    """One path fed plain floats (the vehicle's months; loaded without arrays) runs bit for
+    bit as the same path fed arrays, negative rounding noise and -0.0 included."""
+    coll = {k: np.asarray(v, dtype=float)[:1] for k, v in coll.items()}
+    coll["interest"][0, 0] = -0.004  # noise, read as zero
+    coll["principal"][0, -1] = -0.0
+    n_periods = coll["interest"].shape[1]
+    floats, arrays = Waterfall(deal, n_periods), Waterfall(deal, n_periods)
+    for t in range(n_periods):
+        a = floats.run_period({k: float(v[0, t]) for k, v in coll.items()})
+        b = arrays.run_period({k: v[:, t] for k, v in coll.items()})
+        for k in a:
+            np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+    for got, want in ((floats.result().notes, arrays.result().notes),
+                      (floats.result().deal, arrays.result().deal)):
+        for field, value in want.items():
+            assert np.array_equal(got[field], value) and np.array_equal(
+                np.signbit(got[field]), np.signbit(value)), field
+
+
+@pytest.mark.parametrize(("value", "message"), [(float("nan"), "NaN or infinite"),
+                                                (-1.0, "must be >= 0")])
+def test_a_path_of_plain_numbers_is_checked_as_arrays_are(value, message):
+    from sim.config import read_yaml
+
+    inputs = {"pool_balance_begin": 1e6, "interest": 2e4, "principal": 5e4, "recoveries": 100.0,
+              "defaults": value, "delinquent_balance": 1e4}
+    with pytest.raises(ValueError, match=message):
+        Waterfall(read_yaml("configs/deals/baitiao_2015.yaml"), 3).run_period(inputs)
+    with pytest.raises(ValueError, match="lack column"):
+        Waterfall(read_yaml("configs/deals/baitiao_2015.yaml"), 3).run_period(
+            {"pool_balance_begin": 1e6})

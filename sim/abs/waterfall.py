@@ -17,9 +17,11 @@ cash in equals cash out exactly, to the cent. docs/WATERFALL.md is the specifica
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -181,6 +183,39 @@ def _load_inputs(deal: Deal, arrays: Mapping[str, ArrayLike]) -> dict[str, np.nd
     return out
 
 
+def _one_path_scalars(deal: Deal, inputs: Mapping[str, ArrayLike]) -> dict[str, float] | None:
+    """One path's period of plain numbers (the vehicle's, every month) as :func:`_load_inputs`
+    loads it, without its arrays: the needed columns in its order, in cents (base rates as
+    they are), a money value ``x`` as ``max(x, 0) * 100`` the way its compiled copy takes it
+    (``(x if x > 0.0 else 0.0) * scale``, the same float operations). None when an input is
+    not a plain number, a column is missing, or a value is not finite or below the noise:
+    then :func:`_load_inputs` takes them (and raises its errors)."""
+    for v in inputs.values():
+        if not isinstance(v, (float, int, np.floating, np.integer)):
+            return None
+    needed = list(REQUIRED_COLUMNS)
+    if deal.needs_delinquency:
+        needed.append("delinquent_balance")
+    if deal.needs_base_rate:
+        needed.append("base_rate")
+    if "replenishment_capacity" in inputs:
+        needed.append("replenishment_capacity")
+    out = {}
+    for c in needed:
+        if c not in inputs:
+            return None
+        x = float(inputs[c])  # type: ignore[arg-type]
+        if not math.isfinite(x):
+            return None
+        if c == "base_rate":
+            out[c] = x * 1.0
+        elif x < -NOISE:
+            return None
+        else:
+            out[c] = (x if x > 0.0 else 0.0) * 100.0
+    return out
+
+
 # ----------------------------------------------------------------------------------------------
 # One period
 
@@ -260,12 +295,15 @@ class Waterfall:
         if self.t >= self.n_periods:
             raise RuntimeError(f"the deal has run all its {self.n_periods} periods")
         n_paths = self.n_paths
-        period = {c: np.broadcast_to(np.asarray(v, dtype=float), (n_paths,))[:, None]
-                  for c, v in inputs.items()}
-        loaded = _load_inputs(self.deal, period)
+        loaded: dict[str, Any] | None = _one_path_scalars(self.deal, inputs) \
+            if n_paths == 1 else None
+        if loaded is None:
+            period = {c: np.broadcast_to(np.asarray(v, dtype=float), (n_paths,))[:, None]
+                      for c, v in inputs.items()}
+            loaded = {c: v[0] for c, v in _load_inputs(self.deal, period).items()}
         x = self.x or {c: np.zeros((self.n_periods, n_paths)) for c in loaded}
         for c, v in loaded.items():
-            x[c][self.t] = v[0]
+            x[c][self.t] = v
         if self._terms is None:
             self._start(x)  # the first period's pool sizes the notes, sets call and triggers
         self._advance()
