@@ -109,8 +109,12 @@ def pay_one(i: int, owed: int, u_forget: float, z: float, delinquent: bool, mont
         pay = owed if capacity >= owed else 0
     if forgot | refuses:
         pay, cut = 0, False
-    if not cut:
-        savings[i], disposable[i] = spend(pay, share, saved, affordable)
+    # written whether or not the payment is left to the cut (then as they were): inlined into
+    # a loop, a write into the arrays under a branch takes and releases a reference to each
+    # for every account
+    spent, left = spend(pay, share, saved, affordable)
+    savings[i] = saved if cut else spent
+    disposable[i] = affordable if cut else left
     return pay, share, cut
 
 
