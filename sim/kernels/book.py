@@ -88,25 +88,28 @@ def pay_bills(month: int, amount: np.ndarray, current: np.ndarray, row: np.ndarr
     """
     n = amount.shape[0]
     latest = rows[CURRENT] == month % arrears.shape[1]  # month's bills are the current ones
-    principal = np.zeros(n, dtype=np.int64)
-    fee = np.zeros(n, dtype=np.int64)
+    # every element is written once below: no zero-filling pass before the loop
+    principal = np.empty(n, dtype=np.int64)
+    fee = np.empty(n, dtype=np.int64)
     for i in range(n):
         a, o = amount[i], oldest[i]
         if o == month and latest:  # the only unpaid bill is this month's
-            fee[i] = min(a, current[FEE, i])
-            principal[i] = a - fee[i]
-            current[FEE, i] -= fee[i]
-            current[PRINCIPAL, i] -= principal[i]
+            f = min(a, current[FEE, i])
+            p = a - f
+            current[FEE, i] -= f
+            current[PRINCIPAL, i] -= p
             unpaid[i] -= a
             outstanding[i] -= a
             left = reaged_left[i]
-            reaged_left[i] = left - min(left, principal[i])
+            reaged_left[i] = left - min(left, p)
         elif 0 <= o <= month and a > 0:
-            principal[i], fee[i] = pay_account(month, i, a, current, row, arrears, rows,
-                                               oldest, unpaid, outstanding, reaged_left)
+            p, f = pay_account(month, i, a, current, row, arrears, rows, oldest, unpaid,
+                               outstanding, reaged_left)
         else:
+            p, f = 0, 0
             unpaid[i] -= a
             outstanding[i] -= a
+        principal[i], fee[i] = p, f
         if unpaid[i] == 0:
             oldest[i] = -1
     return principal, fee
