@@ -34,7 +34,8 @@ def review(n: int, rules: tuple, open_: np.ndarray, paid_on_time: np.ndarray,
     rises, cuts = 0, 0
     for i in range(n):
         s = 0 if missed[i] else streak[i] + paid_on_time[i]
-        if open_[i] and s >= after:
+        # bitwise on the bools, not short-circuit: the branches cost more than the tests
+        if open_[i] & (s >= after):
             cap = min(max_limit, max_multiple * permanent[i]) * 100.0
             raised = min(limit[i] * (1.0 + increase_pct), cap)
             raised = np.int64(raised // step) * step
@@ -43,7 +44,7 @@ def review(n: int, rules: tuple, open_: np.ndarray, paid_on_time: np.ndarray,
                 rises += 1
             s = 0
         streak[i] = s
-        cut = open_[i] and score_before[i] >= cut_score and score_after[i] < cut_score
+        cut = open_[i] & (score_before[i] >= cut_score) & (score_after[i] < cut_score)
         recent_missed[i] = decay * recent_missed[i] + missed[i]
         recent_cut[i] = decay * recent_cut[i] + cut
         if cut:
