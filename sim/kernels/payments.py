@@ -118,6 +118,27 @@ def pay_one(i: int, owed: int, u_forget: float, z: float, delinquent: bool, mont
     return pay, share, cut
 
 
+@njit(cache=True, inline="always")
+def pay_into(i: int, k: int, owed: int, u_forget: float, z: float, delinquent: bool,
+             month: int, rules: tuple, kind: np.ndarray, autopay: np.ndarray,
+             willingness: np.ndarray, escalated: np.ndarray, reminded: np.ndarray,
+             effect: np.ndarray, arrangement_until: np.ndarray, plan_channel: np.ndarray,
+             channel_stretch: np.ndarray, savings: np.ndarray, permanent: np.ndarray,
+             disposable: np.ndarray, paid: np.ndarray, share: np.ndarray,
+             who: np.ndarray) -> int:
+    """:func:`pay_one` of borrower ``i`` (its arguments ``owed`` .. ``disposable``) into
+    ``paid[i]`` (int64 cents), in a loop whose payments left to whole bills are cut after it
+    (:func:`cut_to_whole_bills`): ``share[k]`` and ``who[k]`` (shape >= k + 1 each) take the
+    payment's share of savings and ``i``, kept for the cut. Returns the next ``k``: ``k + 1``
+    when the payment is left to the cut, else ``k``."""
+    paid[i], share[k], cut = pay_one(
+        i, owed, u_forget, z, delinquent, month, rules, kind, autopay, willingness, escalated,
+        reminded, effect, arrangement_until, plan_channel, channel_stretch, savings, permanent,
+        disposable)
+    who[k] = i
+    return k + cut
+
+
 @njit(cache=True)
 def cut_to_whole_bills(month: int, who: np.ndarray, share: np.ndarray, paid: np.ndarray,
                        savings: np.ndarray, disposable: np.ndarray, current: np.ndarray,
@@ -166,12 +187,9 @@ def decide_payments(month: int, owed: np.ndarray, u: np.ndarray, z: np.ndarray,
         if owed[i] <= 0:
             paid[i] = nothing_owed(i, reminded)
             continue
-        paid[i], share[k], cut = pay_one(
-            i, owed[i], u[0, i], z[j], delinquent[i], month, rules, kind, autopay,
-            willingness, escalated, reminded, effect, arrangement_until, plan_channel,
-            channel_stretch, savings, permanent, disposable)
-        who[k] = i
-        k += cut
+        k = pay_into(i, k, owed[i], u[0, i], z[j], delinquent[i], month, rules, kind, autopay,
+                     willingness, escalated, reminded, effect, arrangement_until, plan_channel,
+                     channel_stretch, savings, permanent, disposable, paid, share, who)
         j += 1
     cut_to_whole_bills(month, who[:k], share[:k], paid, savings, disposable, current, row,
                        arrears, rows)
@@ -237,12 +255,10 @@ def due_date_payments(month: int, n: int, due_day: int, decide: bool, given: np.
             near[j], near_u[0, j], near_u[1, j] = i, u0, u1
             j += 1
         else:
-            paid[i], share[k], cut = pay_one(
-                i, owed[i], u0, z_far, late[i], month, rules, kind, autopay, willingness,
-                escalated, reminded, effect, arrangement_until, plan_channel, channel_stretch,
-                savings, permanent, disposable)
-            who[k] = i
-            k += cut
+            k = pay_into(i, k, owed[i], u0, z_far, late[i], month, rules, kind, autopay,
+                         willingness, escalated, reminded, effect, arrangement_until,
+                         plan_channel, channel_stretch, savings, permanent, disposable, paid,
+                         share, who)
     cut_to_whole_bills(month, who[:k], share[:k], paid, savings, disposable, current, row,
                        arrears, rows)
     return owed, late, dpd, paid, near[:j].copy(), near_u[:, :j].copy()
@@ -266,12 +282,9 @@ def settle_near(month: int, near: np.ndarray, u_forget: np.ndarray, z: np.ndarra
     c = 0
     for t in range(k):
         i = near[t]
-        paid[i], share[c], cut = pay_one(
-            i, owed[i], u_forget[t], z[t], late[i], month, rules, kind, autopay, willingness,
-            escalated, reminded, effect, arrangement_until, plan_channel, channel_stretch,
-            savings, permanent, disposable)
-        who[c] = i
-        c += cut
+        c = pay_into(i, c, owed[i], u_forget[t], z[t], late[i], month, rules, kind, autopay,
+                     willingness, escalated, reminded, effect, arrangement_until, plan_channel,
+                     channel_stretch, savings, permanent, disposable, paid, share, who)
     cut_to_whole_bills(month, who[:c], share[:c], paid, savings, disposable, current, row,
                        arrears, rows)
 
