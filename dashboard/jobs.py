@@ -212,7 +212,7 @@ def run_job(status_file: str, request: LaunchRequest, configs: dict[str, Path], 
             lock_path: str, limits: LaunchLimits, server_pid: int) -> None:
     """The spawned process of one launched run: run it and keep its status file current."""
     from sim.config import ConfigError
-    from sim.montecarlo import watch_parent
+    from sim.pool import watch_parent
 
     watch_parent(server_pid)  # the server is gone: nobody will read the result
     file = Path(status_file)

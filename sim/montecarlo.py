@@ -8,17 +8,10 @@ cluster. Paths run in local processes by default, or on an existing Dask schedul
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import queue
-import signal
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import nullcontext
-from multiprocessing import connection
 
 from rich.console import Console
 from rich.progress import (
@@ -34,74 +27,11 @@ from threadpoolctl import threadpool_limits
 
 from sim.config import RunConfig
 from sim.engine import PathResult, simulate_path
-from sim.signals import handled
+from sim.pool import WorkerPool
 from sim.store import WorkerLost
 
 ProgressCallback = Callable[[int, int], None]
 ChunkCallback = Callable[[list[PathResult]], None]
-PARENT_POLL_S = 0.5
-"""How often a worker checks that the process that started it is still there (seconds)."""
-
-
-def _ending(exitcode: int | None) -> str | None:
-    """How a worker process ended, from its exit code (negative: the signal that ended it);
-    None while it runs."""
-    if exitcode is None:
-        return None
-    if exitcode < 0:
-        try:
-            return f"signal {signal.Signals(-exitcode).name}"
-        except ValueError:
-            return f"signal {-exitcode}"
-    return f"exit code {exitcode}"
-
-
-def _endings(processes: list) -> list[str]:
-    """How the workers that ended did, each way once (:func:`_ending`), without the SIGTERM
-    with which the pool stops the others once one is lost."""
-    seen = list(dict.fromkeys(e for e in (_ending(p.exitcode) for p in processes) if e))
-    cause = [e for e in seen if e != "signal SIGTERM"]
-    return cause or seen
-
-
-def _exit_when_orphaned(parent: int, poll: float) -> None:
-    while os.getppid() == parent:
-        time.sleep(poll)
-    os._exit(1)  # the parent is gone (killed, out of memory): nobody will read our results
-
-
-def watch_parent(parent: int | None = None, poll: float = PARENT_POLL_S) -> None:
-    """Make this process exit soon after the process ``parent`` (default: its parent) dies.
-
-    Worker processes block on a pipe that their parent feeds; when the parent is killed
-    (``kill -9``, the out-of-memory killer) nothing closes it, and they would wait
-    forever holding their memory and the caller's output pipes. A daemon thread polls
-    :func:`os.getppid` every ``poll`` seconds: a dead parent's children are re-parented,
-    so the pid changes, and the thread ends the process with :func:`os._exit`.
-    Called by the initializer of the local worker pool.
-    """
-    parent = os.getppid() if parent is None else parent
-    thread = threading.Thread(target=_exit_when_orphaned, args=(parent, poll),
-                              name="creditsim-parent-watch", daemon=True)
-    thread.start()
-
-
-def _stop_quietly(_signum: int, _frame: object) -> None:
-    os._exit(130)
-
-
-def _init_worker(parent: int, stops_on_sigint: bool = True) -> None:
-    """Initializer of a local worker: exit with the parent, and on Ctrl-C without a traceback.
-
-    Ctrl-C reaches every process of the terminal's foreground group; the parent reports
-    what happened, so a worker just stops. A run that ignores Ctrl-C (``stops_on_sigint``
-    False: started in the background by a script, or under ``nohup``) keeps its workers
-    ignoring it too, as they started: a worker stopped by a signal its run ignores would
-    leave the run without it.
-    """
-    watch_parent(parent)
-    if stops_on_sigint:
-        signal.signal(signal.SIGINT, _stop_quietly)
 
 
 def _simulate_chunk(config: RunConfig, seed: int, paths: list[int],
@@ -393,135 +323,20 @@ def _dispatch(config: RunConfig, seed: int, chunks: list[list[int]], trace: tupl
         _run_local(workers, config, seed, chunks, trace, finished)
 
 
-STOP_S = 30.0
-"""Longest wait (seconds) for each step of stopping the local pool: its workers to end
-once told to, then its managing thread to finish."""
-TERMINATE_S = 5.0
-"""How long a worker has to end after SIGTERM before it is killed (seconds)."""
-WORKER_POLL_S = 0.5
-"""How often the run checks that its local workers are all still there while it waits for
-their results (seconds)."""
-
-
 def _run_local(workers: int, config: RunConfig, seed: int, chunks: list[list[int]],
                trace: tuple[int, ...], done: Callable[[list[PathResult]], None]) -> None:
-    """Chunks on a pool of spawned local processes, stopped at once however the run ends.
+    """Chunks on a :class:`sim.pool.WorkerPool` of local processes, stopped at once however
+    the run ends.
 
     Ctrl-C or an error in the parent cancels the chunks not started and terminates the
     workers, instead of waiting for the queued work as a plain ``shutdown`` would. A
     worker that ends before its chunks are done (killed) raises :class:`WorkerLost`,
     once the chunks that completed before are handed to ``done``.
     """
-    ctx = multiprocessing.get_context("spawn")
-    stops = signal.getsignal(signal.SIGINT) is not signal.SIG_IGN  # as the run does
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                               initargs=(os.getpid(), stops))
-    processes: list = []
-    try:
-        # workers start deaf to Ctrl-C (a worker interrupted while it imports dies with a
-        # "Fatal Python error"), until their initializer installs its own handler
-        with handled(signal.SIGINT, signal.SIG_IGN):
-            futures = [pool.submit(_simulate_chunk, config, seed, c, trace) for c in chunks]
-        processes = _processes_of(pool)  # a broken pool forgets its processes
-        for results in _completed(futures, processes):
+    with WorkerPool(workers, lost=WorkerLost) as pool:
+        for _, results in pool.completed(_simulate_chunk,
+                                         [(config, seed, c, trace) for c in chunks]):
             done(results)
-    except BrokenProcessPool as exc:
-        raise WorkerLost(_endings(_stop(pool, processes))) from exc
-    except BaseException:
-        _stop(pool, processes)
-        raise
-    # Every result is in: the idle workers hold nothing to wait for. A graceful shutdown
-    # would wait for each without a timeout, forever if one was killed while it held the
-    # lock of the queue the others read their next chunk from.
-    _stop(pool, processes)
-
-
-def _completed(futures: list[Future], processes: list,
-               poll: float = WORKER_POLL_S) -> Iterator[list[PathResult]]:
-    """The results of ``futures`` as each completes.
-
-    Raises:
-        BrokenProcessPool: a worker of ``processes`` ended before every result was in,
-            after the results completed until then.
-
-    The pool's managing thread marks the futures broken when a worker ends, but not when
-    the worker was killed part-way through sending a result (a chunk's results fill the
-    pipe several times over): that thread then waits for the rest of the message forever
-    (Python 3.11). So the workers are watched here too, every ``poll`` seconds.
-    """
-    finished: queue.SimpleQueue[Future] = queue.SimpleQueue()
-    for fut in futures:  # one waiter each, once: a wait() per result would be quadratic
-        fut.add_done_callback(finished.put)
-    sentinels = [p.sentinel for p in processes]
-    for _ in futures:
-        done = _next_done(finished, sentinels, poll)
-        if done is None or isinstance(done.exception(), BrokenProcessPool):
-            raise BrokenProcessPool("a worker process ended before its chunks were done")
-        yield done.result()
-
-
-def _next_done(finished: queue.SimpleQueue[Future], sentinels: list,
-               poll: float) -> Future | None:
-    """The next future of ``finished``, or None once a process of ``sentinels`` has ended
-    and none is left."""
-    while True:
-        try:
-            return finished.get(timeout=poll)
-        except queue.Empty:
-            if connection.wait(sentinels, timeout=0):
-                try:
-                    return finished.get_nowait()
-                except queue.Empty:
-                    return None
-
-
-def _processes_of(pool: ProcessPoolExecutor) -> list:
-    """The worker processes ``pool`` holds now (the executor has no public way to name
-    them)."""
-    return list((getattr(pool, "_processes", None) or {}).values())
-
-
-def _running(processes: list, timeout: float) -> list:
-    """Those of ``processes`` still running after at most ``timeout`` seconds (their
-    sentinels: unlike ``exitcode``, waiting on them does not reap a process that the
-    pool's managing thread may be reaping)."""
-    deadline = time.monotonic() + timeout
-    left = list(processes)
-    while left and (remaining := deadline - time.monotonic()) > 0:
-        ended = connection.wait([p.sentinel for p in left], timeout=remaining)
-        left = [p for p in left if p.sentinel not in ended]
-    return left
-
-
-def _stop(pool: ProcessPoolExecutor, known: list) -> list:
-    """Stop ``pool`` at once: cancel the chunks not started, terminate its workers (those
-    ``known`` and those it holds now), kill any that outlives :data:`TERMINATE_S`, and wait
-    for its managing thread; returns the workers, ended, so that their exit codes are in.
-    Every wait is bounded, whatever the workers were doing."""
-    # Take the processes, the thread that manages them and the results' pipe before
-    # shutdown forgets them.
-    processes = list(dict.fromkeys([*known, *_processes_of(pool)]))
-    manager = getattr(pool, "_executor_manager_thread", None)
-    results = getattr(pool, "_result_queue", None)
-    pool.shutdown(wait=False, cancel_futures=True)
-    for proc in processes:
-        proc.terminate()
-    for proc in _running(processes, TERMINATE_S):
-        proc.kill()
-    _running(processes, STOP_S)
-    # A worker killed part-way through sending a result leaves the managing thread reading
-    # the rest of it: this process holds the pipe's writing end too, so without closing it
-    # that read never meets the pipe's end, and the thread, which the interpreter's exit
-    # joins without a timeout, never ends. The thread writes nothing to that pipe.
-    if results is not None:
-        results._writer.close()
-    # Wait for that thread to see its workers gone and close its pipe, here: left to
-    # the interpreter's exit, its closing races the exit hook that wakes it (Python
-    # 3.11's concurrent.futures), which then writes to a closed pipe and prints an
-    # "OSError: Bad file descriptor" traceback after the run's own message.
-    if manager is not None:
-        manager.join(timeout=STOP_S)
-    return processes
 
 
 def _run_dask(address: str, config: RunConfig, seed: int, chunks: list[list[int]],

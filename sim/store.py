@@ -38,6 +38,7 @@ from filelock import FileLock, Timeout
 from pydantic import ValidationError
 
 from sim.manifest import MAX_RUN_ID, RUN_ID_PATTERN, Manifest, describe_error, package_version
+from sim.pool import WorkerDied
 
 if TYPE_CHECKING:  # pandas loads when tables are read, not in every path worker
     import pandas as pd
@@ -90,7 +91,7 @@ class RunInterrupted(KeyboardInterrupt):
         self.folder, self.done, self.total = folder, done, total
 
 
-class WorkerLost(RuntimeError):
+class WorkerLost(WorkerDied):
     """A local worker process ended before its paths were done: killed (``kill``, the
     system's out-of-memory killer), or stopped by a Ctrl-C that its run ignores (a run
     started in the background by a script). The run stops; the paths already stored stay
@@ -105,18 +106,12 @@ class WorkerLost(RuntimeError):
 
     def __init__(self, endings: list[str], folder: object = None, done: int = 0,
                  total: int = 0):
-        self.endings, self.folder, self.done, self.total = endings, folder, done, total
-        super().__init__(self._text())
-
-    def _text(self) -> str:
-        how = ", ".join(self.endings) or "for a reason the pool did not report"
-        text = (f"a worker process ended before its paths were done ({how}; SIGKILL is what "
-                f"the system's out-of-memory killer sends: fewer --workers need less memory); "
-                f"no run was written")
-        if self.folder is not None and self.done:
-            text += (f" ({self.done} of {self.total} paths are kept in {self.folder}: "
-                     f"continue with 'creditsim run --resume {self.folder}')")
-        return text
+        self.folder, self.done, self.total = folder, done, total
+        outcome = "; no run was written"
+        if folder is not None and done:
+            outcome += (f" ({done} of {total} paths are kept in {folder}: "
+                        f"continue with 'creditsim run --resume {folder}')")
+        super().__init__(endings, "its paths were done", outcome=outcome)
 
     def kept_in(self, folder: object, done: int, total: int) -> WorkerLost:
         """The same loss, saying where the ``done`` paths of ``total`` are kept."""
