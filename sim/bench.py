@@ -20,18 +20,17 @@ summed and divided by the slots), and the waterfall's path-periods per second on
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import platform
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
 from sim.kernels.layout import TABLE_FIELDS
+from sim.pool import WorkerDied, WorkerPool
 from sim.shippedfiles import FULL_MODEL
 
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
@@ -396,6 +395,8 @@ def run_bench(sizes: tuple[int, ...] = DEFAULT_SIZES, *, months: int | None = No
 
     Raises:
         ConfigError: a size or horizon that makes an invalid config.
+        WorkerDied: a measuring process ended before its measurement was done (killed):
+            one line saying how and what to do (:func:`workers_lost`).
     """
     check_bench(sizes, months, reference_size, config)  # bad input before any timing
     note = reference_available()
@@ -412,16 +413,25 @@ def run_bench(sizes: tuple[int, ...] = DEFAULT_SIZES, *, months: int | None = No
     return result
 
 
+def workers_lost(endings: list[str]) -> WorkerDied:
+    """The error of a bench whose measuring process ended before its measurement was done
+    (``endings``: how it ended, as :class:`sim.pool.WorkerDied` has them)."""
+    return WorkerDied(endings, "its measurement was done",
+                      hint="smaller --sizes or --reference-size need less memory",
+                      outcome="; the bench stopped and reported nothing")
+
+
 def _plan(result: BenchResult, sizes: tuple[int, ...], months: int | None,
           reference_size: int, repeat: int, waterfall: tuple[int, int],
           config: str) -> list[tuple[str, Step]]:
     """The measurements of :func:`run_bench`, in order, each filling ``result``."""
     steps: list[tuple[str, Step]] = []
-    ctx = multiprocessing.get_context("spawn")
 
     def in_fresh_process(engine: str, size: int) -> Measure:
-        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
-            return pool.submit(_time_path, engine, size, months, config, repeat).result()
+        with WorkerPool(1, lost=workers_lost) as pool:
+            [(_, measure)] = pool.completed(_time_path,
+                                            [(engine, size, months, config, repeat)])
+            return measure
 
     def vectorised(size: int) -> Step:
         return lambda: result.engine.append(in_fresh_process("vectorised", size))
@@ -431,6 +441,8 @@ def _plan(result: BenchResult, sizes: tuple[int, ...], months: int | None,
     def reference() -> None:
         try:
             result.reference = in_fresh_process("reference", reference_size)
+        except WorkerDied:  # killed from outside (out of memory): not the engine's failure
+            raise
         except Exception as exc:  # noqa: BLE001 - reported, and left out of the ratio
             result.reference_note = (f"the reference engine failed ({type(exc).__name__}: "
                                      f"{exc}); no speed-up is reported")

@@ -64,9 +64,7 @@ and the counts of paths losing unstressed, never losing and losing non-monotonic
 from __future__ import annotations
 
 import math
-import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -84,6 +82,7 @@ from sim.engine import PathResult, simulate_path
 from sim.exports import Column, Export
 from sim.metrics import resolvable
 from sim.montecarlo import run_paths
+from sim.pool import WorkerDied, WorkerPool
 from sim.scenarios import apply_scenario
 
 __all__ = [
@@ -100,6 +99,7 @@ __all__ = [
     "shock_breakevens",
     "summarise_breakevens",
     "uncalled",
+    "workers_lost",
 ]
 
 MULTIPLE_GRID = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 25.0, 50.0)
@@ -540,6 +540,12 @@ def _shock_path(config: RunConfig, seed: int, path: int, grid: tuple[float, ...]
     return out, unstressed, monotone
 
 
+def workers_lost(endings: list[str]) -> WorkerDied:
+    """The error of a breakeven search whose worker process ended before its paths were done
+    (``endings``: how the workers ended, as :class:`sim.pool.WorkerDied` has them)."""
+    return WorkerDied(endings, "its paths were done", outcome="; no breakeven was computed")
+
+
 def shock_breakevens(config: RunConfig, paths: int, seed: int, workers: int = 1,
                      grid: tuple[float, ...] = SHOCK_GRID, tol: float = SHOCK_TOL,
                      on_path: Callable[[int, int], None] | None = None,
@@ -565,6 +571,8 @@ def shock_breakevens(config: RunConfig, paths: int, seed: int, workers: int = 1,
 
     Raises:
         ValueError: a grid not starting at 0, or a path whose deal never started.
+        WorkerDied: a worker process ended before its paths were done (killed); the
+            message says how and what to do (:func:`workers_lost`).
     """
     grid = search_grid(grid, "shock")
     out: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
@@ -574,12 +582,10 @@ def shock_breakevens(config: RunConfig, paths: int, seed: int, workers: int = 1,
             if on_path:
                 on_path(len(out), paths)
     else:
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futures = {p: pool.submit(_shock_path, config, seed, p, grid, tol, measure)
-                       for p in range(paths)}
-            for p, fut in futures.items():
-                out[p] = fut.result()
+        calls = [(config, seed, p, grid, tol, measure) for p in range(paths)]
+        with WorkerPool(workers, lost=workers_lost) as pool:
+            for p, found in pool.completed(_shock_path, calls):
+                out[p] = found
                 if on_path:
                     on_path(len(out), paths)
     return Search(*(np.stack([out[p][i] for p in range(paths)]) for i in range(3)))
@@ -827,15 +833,20 @@ def breakeven(config: RunConfig, paths: int, seed: int, workers: int = 1, *,
     Raises:
         ValueError: If the config has no deal, a stress or the loss measure is unknown, or a
             path's deal never started.
+        WorkerDied: A worker process ended before its paths were done (killed): one line
+            saying how and what to do (:func:`workers_lost`).
     """
     check_breakeven(config, stresses, measure)
     assert config.deal is not None  # checked
     notes = [n.name for n in config.deal.notes]
     found: dict[str, Search] = {}
     if "multiple" in stresses:
-        results = run_paths(uncalled(config), paths, seed, workers,
-                            on_progress=(lambda d, n: progress("multiple", d, n))
-                            if progress else None)
+        try:
+            results = run_paths(uncalled(config), paths, seed, workers,
+                                on_progress=(lambda d, n: progress("multiple", d, n))
+                                if progress else None)
+        except WorkerDied as exc:  # the run's own message speaks of a run not written
+            raise workers_lost(exc.endings) from None
         found["multiple"] = multiple_breakevens(config, results, multiple_grid,
                                                 measure=measure)
     if "shock" in stresses:

@@ -29,8 +29,9 @@ from sim.config import (
     ConfigWarning,
     config_reference,
 )
+from sim.pool import WorkerDied
 from sim.signals import handled
-from sim.store import RunNotFound, WorkerLost
+from sim.store import RunNotFound
 from sim.wording import paths_text, percents_adding_up
 
 console = Console(width=None if sys.stdout.isatty() else 132)
@@ -974,7 +975,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, RunNotFound, FileExistsError, ValueError) as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         return 2
-    except WorkerLost as exc:  # killed from outside: the run stops, what is stored stays
+    except WorkerDied as exc:  # killed from outside: the command stops, what is stored stays
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         return 1
     except (KeyboardInterrupt, SystemError) as exc:

@@ -19,10 +19,8 @@ row, usually ``comparison="at_least"`` or ``"at_most"`` against the published bo
 from __future__ import annotations
 
 import math
-import multiprocessing
 import zlib
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -30,6 +28,7 @@ import numpy as np
 from scipy import stats
 from threadpoolctl import threadpool_limits
 
+from sim.pool import WorkerDied, WorkerPool
 from sim.validation.options import DEFAULT_SEED
 
 Group = Literal["oracle", "experiment", "fact"]
@@ -204,10 +203,23 @@ def map_paths(fn: Callable, args: Iterable[tuple], workers: int) -> list[Any]:
 
     Each call is one independent path with its own seed, so the results do not depend
     on the number of workers. ``fn`` must be a module-level function.
+
+    Raises:
+        WorkerDied: a worker process ended before its paths were done (killed); one line
+            saying how and what to do, the validation stopped without its report.
     """
     args = list(args)
     if workers <= 1 or len(args) <= 1:
         return [_call(fn, a) for a in args]
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(args)), mp_context=ctx) as pool:
-        return list(pool.map(_call, [fn] * len(args), args))
+    out: dict[int, Any] = {}
+    with WorkerPool(min(workers, len(args)), lost=workers_lost) as pool:
+        for i, result in pool.completed(_call, [(fn, a) for a in args]):
+            out[i] = result
+    return [out[i] for i in range(len(args))]
+
+
+def workers_lost(endings: list[str]) -> WorkerDied:
+    """The error of a check whose worker process ended before its paths were done
+    (``endings``: how the workers ended, as :class:`sim.pool.WorkerDied` has them)."""
+    return WorkerDied(endings, "its paths were done",
+                      outcome="; the validation stopped and wrote no report")

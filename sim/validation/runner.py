@@ -1,7 +1,8 @@
 """Run the registered checks, print one table, write docs/VALIDATION.md.
 
 ``creditsim validate`` and ``python -m sim.validation`` both call :func:`main`. The
-exit status is 0 when every check passes, 1 when any fails, 2 on bad input.
+exit status is 0 when every check passes, 1 when any fails or a worker process was lost
+(killed), 2 on bad input.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from rich.table import Table
 
 from sim.argtypes import ArgumentParser
 from sim.outfiles import check_output_file
-from sim.validation.core import GROUPS, REGISTRY, Check, CheckSpec, Settings
+from sim.pool import WorkerDied
+from sim.validation.core import GROUPS, REGISTRY, Check, CheckSpec, Settings, workers_lost
 from sim.validation.options import DEFAULT_OUT, add_options, report_path
 
 CHECK_MODULES = (
@@ -75,7 +77,12 @@ def select(names: Sequence[str] | None, quick: bool) -> list[CheckSpec]:
 
 def run_checks(specs: Sequence[CheckSpec], settings: Settings,
                progress: bool = True) -> list[Check]:
-    """Run ``specs`` in order with a progress bar; return every row they produce."""
+    """Run ``specs`` in order with a progress bar; return every row they produce.
+
+    Raises:
+        WorkerDied: a worker process ended before a check's paths were done (killed): one
+            line saying how and what to do (:func:`sim.validation.core.workers_lost`).
+    """
     rows: list[Check] = []
     bar = Progress(TextColumn("[bold]validate"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("{task.description}"), TimeElapsedColumn(),
@@ -84,7 +91,10 @@ def run_checks(specs: Sequence[CheckSpec], settings: Settings,
         task = bar.add_task("", total=len(specs))
         for spec in specs:
             bar.update(task, description=f"{spec.name} ({spec.paths_for(settings)} paths)")
-            rows += spec.func(settings, spec.paths_for(settings))
+            try:
+                rows += spec.func(settings, spec.paths_for(settings))
+            except WorkerDied as exc:  # a run's own message speaks of a run not written
+                raise workers_lost(exc.endings) from None
             bar.advance(task)
     return rows
 
@@ -193,6 +203,7 @@ def validate(args: argparse.Namespace, console: Console | None = None) -> int:
     Raises:
         ValueError: an unknown check name, no check left to run, or a report that cannot
             be written.
+        WorkerDied: a worker process ended before a check's paths were done (killed).
     """
     console = console or Console(width=None if sys.stdout.isatty() else 160)
     out = report_path(args)
@@ -268,3 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
         return 2
+    except WorkerDied as exc:  # killed from outside: as creditsim validate says it
+        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False,
+                                   soft_wrap=True)
+        return 1
