@@ -178,3 +178,19 @@ def tiny_yaml(tmp_path) -> Path:
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(TINY))
     return path
+
+
+@pytest.fixture()
+def tiny_deal_config(tmp_path) -> Path:
+    """A config file of the breakeven tests' book (``helpers_engine.TINY_DEAL``) with the
+    Baitiao deal cut off at month 4 after 2 revolving months."""
+    from helpers_engine import TINY_DEAL
+
+    configs = ROOT / "configs"
+    config = tmp_path / "tiny.yaml"
+    data = deep_merge(TINY_DEAL, {"deal": deep_merge(
+        read_yaml(configs / "deals" / "baitiao_2015.yaml"),
+        {"cutoff_month": 4, "revolving_months": 2})})
+    data["base"] = str(configs / "baseline.yaml")
+    config.write_text(yaml.safe_dump(data))
+    return config

@@ -24,6 +24,11 @@ from sim.config import RunConfig, deep_merge, load_config
 from sim.engine import PathSimulation
 from sim.ledger import DAYS_PER_MONTH, Ledger
 
+TINY_DEAL = {"name": "tiny-deal", "seed": 5,
+             "book": {"initial_borrowers": 300, "new_borrowers_per_month": 10,
+                      "horizon_months": 12}}
+"""The book of the breakeven tests, which give it the Baitiao deal (``tiny_deal_config``)."""
+
 SMALL = {
     "name": "small",
     "paths": 2,

@@ -8,6 +8,12 @@ import this module to unpickle it) simulates its chunks as ever, but the worker 
 the chunk of path :data:`KILLED_AT` writes half of that chunk's results to the pipe and
 then sends itself SIGKILL. :func:`killed_at_shutdown` kills the worker that holds the lock
 of the queue of chunks once every result is in, as the pool stops.
+
+The other commands with workers get the same kill: :func:`shock_path_then_killed_sending`
+for ``sim.breakeven._shock_path`` and :func:`call_then_killed_sending` for
+``sim.validation.core._call`` kill the worker sending the result of path
+:data:`KILLED_CALL`; :func:`time_path_killed` for ``sim.bench._time_path`` kills the
+measuring process outright.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import connection
 from pathlib import Path
@@ -82,3 +89,41 @@ def killed_at_shutdown(pool: ProcessPoolExecutor, *args: object, **kwargs: objec
 
 
 _SHUTDOWN = ProcessPoolExecutor.shutdown
+
+
+KILLED_CALL = 1
+"""The path whose worker is killed sending its result, in a breakeven search or a check."""
+
+
+def _half_sent() -> bytes:
+    """A result four times a pipe's buffer, of which this process sends half before it is
+    killed."""
+    _killed_mid_message()
+    return bytes(4 * 65536)
+
+
+def shock_path_then_killed_sending(config: RunConfig, seed: int, path: int,
+                                   *search: object) -> object:
+    """``sim.breakeven._shock_path``, whose worker is killed sending the result of path
+    :data:`KILLED_CALL`."""
+    from sim.breakeven import _shock_path
+
+    if path == KILLED_CALL:
+        return _half_sent()
+    return _shock_path(config, seed, path, *search)
+
+
+def call_then_killed_sending(fn: Callable, args: tuple) -> object:
+    """``sim.validation.core._call``, whose worker is killed sending the result of the call
+    of path :data:`KILLED_CALL` (the path is a check's third argument)."""
+    from sim.validation.core import _call
+
+    if args[2] == KILLED_CALL:
+        return _half_sent()
+    return _call(fn, args)
+
+
+def time_path_killed(*_: object) -> None:
+    """``sim.bench._time_path``, whose process is killed before it measures anything (as
+    the out-of-memory killer would)."""
+    os.kill(os.getpid(), signal.SIGKILL)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from helpers_engine import TINY_DEAL as TINY
 from rich.console import Console
 
 import sim.breakeven
@@ -43,8 +44,6 @@ from sim.report_tables import breakeven_tables
 from sim.scenarios import apply_scenario, deterministic_path
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
-TINY = {"name": "tiny-deal", "seed": 5,
-        "book": {"initial_borrowers": 300, "new_borrowers_per_month": 10, "horizon_months": 12}}
 
 
 def tiny_config(deal: dict | None = None):
@@ -587,18 +586,6 @@ def test_median_interval_from_order_statistics():
 # -- the command --------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def tiny_deal_config(tmp_path) -> Path:
-    """The tiny book with the Baitiao deal cut off at month 4 after 2 revolving months."""
-    config = tmp_path / "tiny.yaml"
-    data = deep_merge(TINY, {"deal": deep_merge(
-        read_yaml(CONFIGS / "deals" / "baitiao_2015.yaml"),
-        {"cutoff_month": 4, "revolving_months": 2})})
-    data["base"] = str(CONFIGS / "baseline.yaml")
-    config.write_text(yaml.safe_dump(data))
-    return config
-
-
 def test_breakeven_command_prints_each_notes_multiple(tiny_deal_config, tmp_path, capsys):
     config = tiny_deal_config
     csv = tmp_path / "be.csv"
@@ -788,3 +775,16 @@ def test_breakeven_command_takes_set_and_refuses_a_bad_key_before_the_search(
     assert main(["breakeven", str(tiny_deal_config), "--quiet",
                  "--set", "collections.collectors.cnt=7"]) == 2
     assert "has no key 'cnt'" in capsys.readouterr().err and len(seen) == 1
+
+
+def test_shock_breakevens_on_two_workers_equal_those_in_this_process():
+    """Each path's search runs whole on one worker, seeded by its path alone: the workers
+    change nothing."""
+    config, grid = tiny_config(), (0.0, 0.1, 0.3)
+    one = shock_breakevens(config, 3, 4, workers=1, grid=grid, tol=0.05)
+    seen: list[tuple[int, int]] = []
+    two = shock_breakevens(config, 3, 4, workers=2, grid=grid, tol=0.05,
+                           on_path=lambda done, total: seen.append((done, total)))
+    for field in ("breakeven", "unstressed", "monotone"):
+        np.testing.assert_array_equal(getattr(one, field), getattr(two, field))
+    assert seen == [(1, 3), (2, 3), (3, 3)]

@@ -305,10 +305,10 @@ def test_a_worker_killed_mid_run_is_reported_with_the_folder_to_resume(tiny_yaml
 
 PATCHED_RUN = textwrap.dedent("""
     import sys
-    sys.path.insert(0, {tests!r})  # the workers take the run's path: they import it too
-    import sim.montecarlo
+    sys.path.insert(0, {tests!r})  # the workers take the command's path: they import it too
+    import sim.bench, sim.breakeven, sim.montecarlo, sim.validation.core
     from concurrent.futures import ProcessPoolExecutor
-    from helpers_kill import chunk_then_killed_sending, killed_at_shutdown
+    import helpers_kill
     from sim.cli import main
 
     {patch}
@@ -316,26 +316,35 @@ PATCHED_RUN = textwrap.dedent("""
 """)
 
 
-def _patched_run(patch: str, tiny_yaml: Path, runs: Path, paths: int) -> tuple:
-    """A two-worker ``creditsim run`` of ``paths`` paths into ``runs``, in a process that
-    runs ``patch`` first; returns (exit code, stderr, processes of the run still alive). A
-    run that does not end within :data:`WAIT_S` fails the test."""
+def _patched_command(patch: str, argv: list[str], workers: int = 2) -> tuple:
+    """``creditsim *argv`` in a process that runs ``patch`` first (``helpers_kill`` and the
+    modules with workers imported); returns (exit code, stderr, processes of the command
+    still alive). A command that does not end within :data:`WAIT_S` fails the test."""
     script = PATCHED_RUN.format(tests=str(Path(__file__).parent), patch=patch)
-    proc = subprocess.Popen([sys.executable, "-c", script, "run", str(tiny_yaml), "--paths",
-                             str(paths), "--workers", "2", "--quiet", "--out", str(runs)],
+    proc = subprocess.Popen([sys.executable, "-c", script, *argv],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     parent = psutil.Process(proc.pid)
     family: list[psutil.Process] = []
     try:
-        _wait_for(lambda: len(_workers(parent)) >= 2 or proc.poll() is not None,
-                  "two worker processes")
-        family = parent.children(recursive=True)
+        _wait_for(lambda: len(_workers(parent)) >= workers or proc.poll() is not None,
+                  f"{workers} worker process(es)")
+        try:
+            family = parent.children(recursive=True)
+        except psutil.NoSuchProcess:  # it ended already, and its workers before it
+            family = []
         _, err = proc.communicate(timeout=WAIT_S)
         _, alive = psutil.wait_procs(family, timeout=WAIT_S)
     finally:
         _stop_all([parent, *family])
     return proc.returncode, err, alive
+
+
+def _patched_run(patch: str, tiny_yaml: Path, runs: Path, paths: int) -> tuple:
+    """A two-worker ``creditsim run`` of ``paths`` paths into ``runs``, patched as
+    :func:`_patched_command` does."""
+    return _patched_command(patch, ["run", str(tiny_yaml), "--paths", str(paths), "--workers",
+                                    "2", "--quiet", "--out", str(runs)])
 
 
 def test_a_worker_killed_while_sending_its_results_is_reported_with_the_folder_to_resume(
@@ -346,7 +355,8 @@ def test_a_worker_killed_while_sending_its_results_is_reported_with_the_folder_t
     with its message, and the chunks it stored continue to a complete run."""
     runs = tmp_path / "runs"
     code, err, alive = _patched_run(
-        "sim.montecarlo._simulate_chunk = chunk_then_killed_sending", tiny_yaml, runs, 400)
+        "sim.montecarlo._simulate_chunk = helpers_kill.chunk_then_killed_sending", tiny_yaml,
+        runs, 400)
     assert code == 1, err
     assert "a worker process ended before its paths were done (signal SIGKILL" in err
     assert "continue with 'creditsim run --resume" in err and "Traceback" not in err
@@ -364,8 +374,8 @@ def test_a_worker_killed_as_the_pool_stops_leaves_a_complete_run(tiny_yaml, tmp_
     chunks: a graceful shutdown waited forever for the other, which waits for that lock
     (Python 3.11's ``ProcessPoolExecutor``); the run is stored as if nothing happened."""
     runs = tmp_path / "runs"
-    code, err, alive = _patched_run("ProcessPoolExecutor.shutdown = killed_at_shutdown",
-                                    tiny_yaml, runs, 40)
+    code, err, alive = _patched_run(
+        "ProcessPoolExecutor.shutdown = helpers_kill.killed_at_shutdown", tiny_yaml, runs, 40)
     assert code == 0, err
     assert "Traceback" not in err
     assert alive == [] and len(list_runs(runs)) == 1
@@ -381,3 +391,51 @@ def test_sigterm_stops_a_run_as_ctrl_c_does_saying_where_the_paths_are_kept(tiny
     assert "interrupted before the run was stored; no run was written" in err
     assert "continue with 'creditsim run --resume" in err and "Traceback" not in err
     assert alive == [] and list_runs(runs) == []
+
+
+def _one_clear_line(err: str, lost: str) -> None:
+    """``err`` is the command's one error: the worker's signal, what to do, what was lost."""
+    said = " ".join(err.split())
+    assert "Traceback" not in err, err
+    assert said.startswith("error: a worker process ended before its "), err
+    assert "(signal SIGKILL; SIGKILL is what the system's out-of-memory killer sends: " in said
+    assert said.endswith(lost), err
+
+
+def test_a_breakeven_worker_killed_while_sending_its_result_ends_with_one_clear_error(
+        tiny_deal_config):
+    """The shock search's workers: a plain pool waited forever for the rest of the
+    killed worker's message, and the command with it."""
+    code, err, alive = _patched_command(
+        "sim.breakeven._shock_path = helpers_kill.shock_path_then_killed_sending",
+        ["breakeven", str(tiny_deal_config), "--only", "shock", "--paths", "3", "--workers",
+         "2", "--quiet"])
+    assert code == 1, err
+    _one_clear_line(err, "fewer --workers need less memory); no breakeven was computed")
+    assert alive == []
+
+
+def test_a_validation_worker_killed_while_sending_its_result_ends_with_one_clear_error(
+        tmp_path):
+    """A check's paths on workers (``map_paths``): as for breakeven, a plain pool hung."""
+    report = tmp_path / "validation.md"
+    code, err, alive = _patched_command(
+        "sim.validation.core._call = helpers_kill.call_then_killed_sending",
+        ["validate", "--only", "collector_queue", "--paths", "3", "--workers", "2",
+         "--no-progress", "--out", str(report)])
+    assert code == 1, err
+    _one_clear_line(err, "; the validation stopped and wrote no report")
+    assert alive == [] and not report.exists()
+
+
+def test_a_bench_process_killed_ends_the_bench_with_one_clear_error():
+    """Each measurement's fresh process: a plain pool ended with a ``BrokenProcessPool``
+    traceback."""
+    code, err, alive = _patched_command(
+        "sim.bench._time_path = helpers_kill.time_path_killed",
+        ["bench", "--sizes", "200", "--months", "30", "--reference-size", "40",
+         "--waterfall-paths", "50", "--quiet"], workers=1)
+    assert code == 1, err
+    _one_clear_line(err, "smaller --sizes or --reference-size need less memory); the bench "
+                         "stopped and reported nothing")
+    assert alive == []
