@@ -153,16 +153,24 @@ def _as_path_major(name: str, value: ArrayLike) -> np.ndarray:
     return arr
 
 
-def _load_inputs(deal: Deal, arrays: Mapping[str, ArrayLike]) -> dict[str, np.ndarray]:
-    """Validate input arrays and return them period-major, shaped (periods, paths), money in
-    cents (base rates as they are)."""
+def _needed_columns(deal: Deal, given: Mapping[str, object]) -> list[str]:
+    """The collections' columns ``deal`` reads, in load order: the required ones, the
+    delinquent balance and the base rate when the deal needs them, and the replenishment
+    capacity when ``given`` has it."""
     needed = list(REQUIRED_COLUMNS)
     if deal.needs_delinquency:
         needed.append("delinquent_balance")
     if deal.needs_base_rate:
         needed.append("base_rate")
-    if "replenishment_capacity" in arrays:
+    if "replenishment_capacity" in given:
         needed.append("replenishment_capacity")
+    return needed
+
+
+def _load_inputs(deal: Deal, arrays: Mapping[str, ArrayLike]) -> dict[str, np.ndarray]:
+    """Validate input arrays and return them period-major, shaped (periods, paths), money in
+    cents (base rates as they are)."""
+    needed = _needed_columns(deal, arrays)
     missing = [c for c in needed if c not in arrays]
     if missing:
         raise ValueError(f"collections lack column(s) {missing}; this deal needs {needed}")
@@ -193,13 +201,7 @@ def _one_path_scalars(deal: Deal, inputs: Mapping[str, ArrayLike]) -> dict[str, 
     for v in inputs.values():
         if not isinstance(v, (float, int, np.floating, np.integer)):
             return None
-    needed = list(REQUIRED_COLUMNS)
-    if deal.needs_delinquency:
-        needed.append("delinquent_balance")
-    if deal.needs_base_rate:
-        needed.append("base_rate")
-    if "replenishment_capacity" in inputs:
-        needed.append("replenishment_capacity")
+    needed = _needed_columns(deal, inputs)
     out = {}
     for c in needed:
         if c not in inputs:
