@@ -27,11 +27,12 @@ __all__ = ["LARGE_SLOT_MONTHS", "Estimate", "estimate_run", "slot_months"]
 
 LARGE_SLOT_MONTHS = 500_000_000
 """Borrower slot-months above which a run is announced with its estimate (at the idle
-machine's speed, about 8 minutes of one worker)."""
+machine's speed, about 3.3 minutes of one worker)."""
 
-IDLE_RATE = 1.0e6
-"""Borrower-months per second of one worker on an idle machine (docs/BENCHMARKS.md: 1.06 M
-at 10k borrowers, 1.0 M at 100k)."""
+IDLE_RATE = 2.5e6
+"""Borrower-months per second of one worker on an idle machine (docs/BENCHMARKS.md, 5 December
+2026: ``creditsim bench`` 1.99-2.00 M at 10k borrowers, 2.65-2.80 M at 100k; a run of 1,000
+paths of 100k borrowers on 2 workers did 2.65 M active borrower-months a CPU-second)."""
 
 BYTES_PER_PATH_MONTH = 2_100
 """Run-store bytes per path and month, measured on the baseline config with its deal (20
@@ -181,7 +182,7 @@ def estimate_run(config: RunConfig, paths: int, workers: int = 1,
                  f"{len(speeds)} run{'s' if len(speeds) != 1 else ''} in {store}")
     else:
         rate = IDLE_RATE
-        basis = ("at 1 M borrower-months/s a worker, an idle machine's speed "
+        basis = (f"at {IDLE_RATE / 1e6:g} M borrower-months/s a worker, an idle machine's speed "
                  "(docs/BENCHMARKS.md); a busy machine is slower")
     per_path_month = statistics.median(sizes) if sizes else BYTES_PER_PATH_MONTH
     basis += ("; disk from the stored runs' size per path-month" if sizes else
