@@ -93,7 +93,19 @@ NOTE_LOSS_PREFIXES = tuple(NOTE_LOSS_COLUMNS.values())
 name; both are fractions of the note's original balance, lower-better."""
 AMOUNT_METRICS = frozenset(c for c, unit in PATHS.columns if unit == "currency")
 """The per-path measures in currency units, as the run store declares the ``paths`` table
-(:data:`sim.tables.PATHS`); every other measure is a rate or share (:func:`format_metric`)."""
+(:data:`sim.tables.PATHS`); every other measure is a rate or share (:func:`is_rate`)."""
+
+
+def is_rate(metric: str) -> bool:
+    """Whether a per-path measure is a rate or share (a fraction: shown in %, a difference
+    of it in percentage points) rather than an amount in currency units.
+
+    Decided by the unit the run store declares for the ``paths`` table
+    (:data:`AMOUNT_METRICS`), never by the name: ``charge_off_rate_with_pipeline`` and a
+    note's loss are rates. The one test of :func:`format_metric`, and so of every table,
+    and of the dashboard's difference charts, which draw the rates on one axis in points.
+    """
+    return metric not in AMOUNT_METRICS
 
 
 OPTIONAL_METRICS = frozenset({"charge_off_rate_with_pipeline"})
@@ -180,7 +192,7 @@ def format_metric(name: str, value: float | None, signed: bool = False) -> str:
     """
     if value is None or value != value:
         return "n/a"
-    amount = name in AMOUNT_METRICS
+    amount = not is_rate(name)
     sign = "+" if signed else ""
     if round(value, 0 if amount else 5) == 0:
         value, sign = 0.0, ""

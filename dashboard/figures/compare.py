@@ -11,7 +11,7 @@ from dashboard import theme
 from dashboard.aggregate.portfolio import SERIES
 from dashboard.figures.common import add_fan, empty_figure, new_figure
 from sim.compare import Pairing, false_discovery_note, significance_text
-from sim.metrics import amounts_note, format_metric, is_note_loss, verdict
+from sim.metrics import amounts_note, format_metric, is_rate, verdict
 
 METRIC_LABELS = {
     "cumulative_charge_off_rate": "Cumulative charge-off rate",
@@ -30,11 +30,6 @@ def metric_label(metric: str) -> str:
     if metric.startswith("note_pv_loss_"):
         return f"Note PV loss {metric.removeprefix('note_pv_loss_')}"
     return METRIC_LABELS.get(metric, metric.replace("_", " ").capitalize())
-
-
-def is_rate(metric: str) -> bool:
-    """Whether a per-path metric is a fraction (shown in %) rather than an amount."""
-    return metric.endswith(("_rate", "_share", "_ratio")) or is_note_loss(metric)
 
 
 def _fmt(metric: str, value: float, signed: bool = False) -> str:
@@ -84,7 +79,8 @@ def difference_chart(comparison: pd.DataFrame, paired: bool = True) -> go.Figure
     by the metric's better direction (:data:`sim.metrics.BETTER`: a fall in a loss rate
     is better, a fall in ``recovery_rate`` worse); grey when it is not significant or
     neither direction of the metric is better (``human_contact_share``). The legend and
-    a subtitle say so. Amount metrics (costs) are left to the table, as they do not
+    a subtitle say so. Every metric the table shows in percentage points is drawn
+    (:func:`sim.metrics.is_rate`); amounts (costs) are left to the table, as they do not
     share the axis.
 
     Args:
