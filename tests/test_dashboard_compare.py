@@ -395,6 +395,9 @@ def test_every_metric_the_table_gives_in_points_is_on_the_difference_chart():
     fig = figs.difference_chart(result, pairing.paired)
     charted = [y for t in fig.data if t.name in figs.VERDICT_NAMES.values() for y in t.y]
     assert sorted(charted) == sorted(in_points)
+    # and each row is named: left to itself plotly labelled every other row of 15
+    assert fig.layout.yaxis.tickmode == "array"
+    assert sorted(fig.layout.yaxis.tickvals) == sorted(in_points)
 
 
 def test_every_metric_the_interaction_table_gives_in_points_is_on_its_chart():

@@ -72,6 +72,10 @@ VERDICT_CAPTION = ("green: B better, red: B worse (significant, by each metric's
                    "direction); grey: not significant or no better direction")
 
 
+ROW_PX = 24
+"""Height of a metric's row on the difference chart (pixels)."""
+
+
 def difference_chart(comparison: pd.DataFrame, paired: bool = True) -> go.Figure:
     """Difference B - A of each rate metric with its 95 % confidence interval.
 
@@ -96,8 +100,8 @@ def difference_chart(comparison: pd.DataFrame, paired: bool = True) -> go.Figure
     verdicts = significant_verdicts(df["metric"], df["difference"], df["significant"])
     kind = "Paired" if paired else "UNPAIRED (Welch)"
     fig = new_figure(f"{kind} difference B - A per metric, with 95 % confidence interval",
-                     "B - A (percentage points)", "", unit="", height=380,
-                     subtitle=VERDICT_CAPTION)
+                     "B - A (percentage points)", "", unit="",
+                     height=max(380, 170 + ROW_PX * len(df)), subtitle=VERDICT_CAPTION)
     high, low = df["ci_high"].to_numpy() * 100 - diff, diff - df["ci_low"].to_numpy() * 100
     for name in ("better", "worse", "neutral"):
         rows = [i for i, v in enumerate(verdicts) if v == name]
@@ -123,8 +127,10 @@ def difference_chart(comparison: pd.DataFrame, paired: bool = True) -> go.Figure
         ))
     fig.add_vline(x=0, line={"color": theme.MUTED, "dash": "dot"})
     fig.update_xaxes(ticksuffix=" pp")
-    # the traces split the metrics by colour; the axis keeps the table's order
-    fig.update_yaxes(categoryorder="array", categoryarray=labels)
+    # the traces split the metrics by colour; the axis keeps the table's order and names
+    # every row (left to itself, plotly labels every other row of a crowded axis)
+    fig.update_yaxes(categoryorder="array", categoryarray=labels, tickmode="array",
+                     tickvals=labels)
     fig.update_layout(hovermode="closest", margin={"l": 200})
     return fig
 
