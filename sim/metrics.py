@@ -30,8 +30,10 @@ Per-path measures (sums over the horizon):
   the agency's commission on them and legal costs (currency units)
 * ``human_contact_share`` = borrowers ever called by a collector / borrowers onboarded
 * ``intervention_cost`` = early-warning reminders and borrower education (currency units)
-* ``loss_after_costs_rate`` = (charge-offs - net recovery + collection cost + intervention
-  cost) / new purchases
+* ``loss_after_costs_rate`` = (charge-offs - recoveries + the agency's commission on them +
+  collection cost + intervention cost) / new purchases: each cost counted once (legal costs
+  are in the collection cost, so the loss does not take the net recovery, which deducts them
+  too)
 * ``early_warning_auc`` = out-of-sample AUC of the early-warning model (NaN when off)
 * ``reaged_redefault_rate_30`` / ``_60`` = share of re-aged accounts 31+ / 61+ days past
   due or charged off within 12 months of their re-age, among those whose 12 months ended
@@ -163,8 +165,10 @@ DEFINITIONS: dict[str, Definition] = {
     "human_contact_share": Definition("borrowers ever called by a collector / borrowers "
                                       "onboarded"),
     "intervention_cost": Definition("early-warning reminders and education"),
-    "loss_after_costs_rate": Definition("(charge-offs - net recovery + collection cost + "
-                                        "intervention cost) / new purchases"),
+    "loss_after_costs_rate": Definition(
+        "(charge-offs - recoveries + the agency's commission on them + collection cost + "
+        "intervention cost) / new purchases", ": each cost once (legal costs are in the "
+        "collection cost, not deducted from recoveries again)"),
     "early_warning_auc": Definition("out-of-sample AUC of the early-warning model",
                                     " (NaN when off)"),
 }
@@ -412,6 +416,7 @@ def path_table(portfolio: pd.DataFrame, results: list[PathResult] | None = None,
     g = portfolio.groupby("path", sort=True)
     sums = g[["new_purchases", "charge_offs", "recoveries", "fees_billed", "payments",
               "charged_off_accounts", "collection_cost", "net_recoveries",
+              "recovery_commission",
               "promises_kept", "promises_broken", "hardship_enrolments", "ew_cost",
               "nudge_cost"]].sum()
     months = g["month"].count()
@@ -433,9 +438,9 @@ def path_table(portfolio: pd.DataFrame, results: list[PathResult] | None = None,
         g["human_contacted_ever"].last(), g["onboarded_borrowers"].last()
     )
     out["intervention_cost"] = sums["ew_cost"] + sums["nudge_cost"]
-    out["loss_after_costs_rate"] = _ratio(
-        sums["charge_offs"] - sums["net_recoveries"] + sums["collection_cost"]
-        + out["intervention_cost"],
+    out["loss_after_costs_rate"] = _ratio(  # legal costs once: in collection_cost only
+        sums["charge_offs"] - sums["recoveries"] + sums["recovery_commission"]
+        + sums["collection_cost"] + out["intervention_cost"],
         sums["new_purchases"],
     )
     out["promise_kept_rate"] = _ratio(

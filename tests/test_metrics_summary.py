@@ -160,3 +160,39 @@ def test_peak_delinquency_of_a_short_horizon_uses_every_month():
     shares = [0.0, 2.0, 9.0, 8.0][: SEASONED_MONTH]
     share = seasoned_dpd30_share(_book(len(shares), shares))
     assert share.max() == pytest.approx(0.09) and len(share) == len(shares)
+
+
+def _one_path(**totals: float) -> pd.DataFrame:
+    """One path of two months: every recorded column 0 but ``totals``, booked in month 0
+    (stocks: 100 receivables, 1 borrower onboarded)."""
+    from sim.recorder import MONTHLY
+
+    frame = pd.DataFrame({"path": 0, "month": [0, 1]} | {c: 0.0 for c in MONTHLY})
+    frame[["receivables_balance", "onboarded_borrowers"]] = [100.0, 1]
+    for name, value in totals.items():
+        frame.loc[0, name] = value
+    return frame
+
+
+def test_loss_after_costs_counts_each_cost_once():
+    """Purchases 10,000; charge-offs 500; recoveries 200, of which the agency collected 100
+    for a commission of 20; collection cost 80 = an SMS cost of 10 + the collectors' 40 +
+    legal costs of 30; so net recoveries 200 - 20 - 30 = 150; interventions 5 + 5.
+    Loss after costs: 500 - 200 + 20 + 80 + 10 = 410, 4.1 % of purchases. Taking the net
+    recovery (which deducts the legal costs) and the collection cost (which holds them) would
+    count the 30 twice: 500 - 150 + 80 + 10 = 440, 4.4 %."""
+    from sim.metrics import path_table
+    from sim.recorder import COLLECTION_COST_PARTS
+
+    parts = {"cost_sms": 10.0, "collector_cost": 40.0, "legal_costs": 30.0}
+    assert set(parts) <= set(COLLECTION_COST_PARTS)
+    book = _one_path(new_purchases=10_000.0, charge_offs=500.0, recoveries=200.0,
+                     recoveries_internal=100.0, recoveries_agency=100.0,
+                     recovery_commission=20.0, net_recoveries=150.0,
+                     collection_cost=sum(parts.values()), ew_cost=5.0, nudge_cost=5.0,
+                     **parts)
+    row = path_table(book).iloc[0]
+    assert row["collection_cost"] == 80.0 and row["net_recovery"] == 150.0
+    assert row["intervention_cost"] == 10.0
+    assert row["loss_after_costs_rate"] == pytest.approx(0.041)
+    assert row["loss_after_costs_rate"] - row["net_loss_rate"] == pytest.approx(0.011)
