@@ -96,19 +96,24 @@ NOTE_LOSS_PREFIXES = tuple(NOTE_LOSS_COLUMNS.values())
 name; both are fractions of the note's original balance, lower-better."""
 AMOUNT_METRICS = frozenset(c for c, unit in PATHS.columns if unit == "currency")
 """The per-path measures in currency units, as the run store declares the ``paths`` table
-(:data:`sim.tables.PATHS`); every other measure is a rate or share (:func:`is_rate`)."""
+(:data:`sim.tables.PATHS`)."""
+COUNT_METRICS = frozenset(c for c, unit in PATHS.columns if unit == "count")
+"""The per-path measures that are counts (``hardship_enrolments``: accounts), as the run
+store declares the ``paths`` table; every measure neither an amount nor a count is a rate or
+share (:func:`is_rate`)."""
 
 
 def is_rate(metric: str) -> bool:
     """Whether a per-path measure is a rate or share (a fraction: shown in %, a difference
-    of it in percentage points) rather than an amount in currency units.
+    of it in percentage points) rather than an amount in currency units or a count.
 
     Decided by the unit the run store declares for the ``paths`` table
-    (:data:`AMOUNT_METRICS`), never by the name: ``charge_off_rate_with_pipeline`` and a
-    note's loss are rates. The one test of :func:`format_metric`, and so of every table,
-    and of the dashboard's difference charts, which draw the rates on one axis in points.
+    (:data:`AMOUNT_METRICS`, :data:`COUNT_METRICS`), never by the name:
+    ``charge_off_rate_with_pipeline`` and a note's loss are rates, ``hardship_enrolments``
+    is a count. The one test of :func:`format_metric`, and so of every table, and of the
+    dashboard's difference charts, which draw the rates on one axis in points.
     """
-    return metric not in AMOUNT_METRICS
+    return metric not in AMOUNT_METRICS and metric not in COUNT_METRICS
 
 
 AMOUNT_UNIT = "currency units, each path's total over the horizon"
@@ -116,6 +121,8 @@ AMOUNT_UNIT = "currency units, each path's total over the horizon"
 (:func:`amounts_note`) and the dashboard's headline cards say it in these words."""
 RATE_UNIT = "%, each path over its horizon"
 """What a rate's figure is, unless its :class:`Definition` says otherwise."""
+COUNT_UNIT = "count, each path's total over the horizon"
+"""What a count's figure is (:data:`COUNT_METRICS`)."""
 
 
 @dataclass(frozen=True)
@@ -185,8 +192,13 @@ def metric_definition(metric: str) -> Definition:
 
 def unit_text(metric: str) -> str:
     """What a figure of ``metric`` is: its :class:`Definition`'s unit when it has one, else
-    :data:`AMOUNT_UNIT` for an amount and :data:`RATE_UNIT` for a rate (:func:`is_rate`)."""
-    return metric_definition(metric).unit or (RATE_UNIT if is_rate(metric) else AMOUNT_UNIT)
+    :data:`AMOUNT_UNIT` for an amount, :data:`COUNT_UNIT` for a count and :data:`RATE_UNIT`
+    for a rate (:func:`is_rate`)."""
+    if metric_definition(metric).unit:
+        return metric_definition(metric).unit
+    if metric in COUNT_METRICS:
+        return COUNT_UNIT
+    return RATE_UNIT if is_rate(metric) else AMOUNT_UNIT
 
 
 OPTIONAL_METRICS = frozenset({"charge_off_rate_with_pipeline"})
@@ -263,22 +275,23 @@ def small_sample_warning(n: int) -> str:
 def format_metric(name: str, value: float | None, signed: bool = False) -> str:
     """A metric's value as text, the one format of the CLI and the dashboard.
 
-    Currency amounts with thousands separators and no decimals (``1,275,743``), rates
-    and shares as percentages with three decimals (``0.303%``). ``signed`` marks a
-    difference: ``+`` on positive values, and a difference of two rates in percentage
-    points (``-0.041 pp``: 0.303 % less 0.344 %), not in %, which would read as a relative
-    change. A value that rounds to zero is shown unsigned (``0.000%``, never ``-0.000%``),
-    a difference of rates still in points (``0.000 pp``, as the rows beside it). A missing
-    or NaN value is ``n/a``.
+    Currency amounts with thousands separators and no decimals (``1,275,743``), counts
+    with thousands separators and one decimal (``1,204.5``: a mean of whole counts across
+    paths; :data:`COUNT_METRICS`), rates and shares as percentages with three decimals
+    (``0.303%``). ``signed`` marks a difference: ``+`` on positive values, and a difference
+    of two rates in percentage points (``-0.041 pp``: 0.303 % less 0.344 %), not in %,
+    which would read as a relative change. A value that rounds to zero is shown unsigned
+    (``0.000%``, never ``-0.000%``), a difference of rates still in points (``0.000 pp``,
+    as the rows beside it). A missing or NaN value is ``n/a``.
     """
     if value is None or value != value:
         return "n/a"
-    amount = not is_rate(name)
+    decimals = 0 if name in AMOUNT_METRICS else 1 if name in COUNT_METRICS else 5
     sign = "+" if signed else ""
-    if round(value, 0 if amount else 5) == 0:
+    if round(value, decimals) == 0:
         value, sign = 0.0, ""
-    if amount:
-        return f"{value:{sign},.0f}"
+    if not is_rate(name):
+        return f"{value:{sign},.{decimals}f}"
     if signed:
         return f"{value * 100:{sign}.3f} pp"
     return f"{value:.3%}"

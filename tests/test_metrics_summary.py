@@ -196,3 +196,19 @@ def test_loss_after_costs_counts_each_cost_once():
     assert row["intervention_cost"] == 10.0
     assert row["loss_after_costs_rate"] == pytest.approx(0.041)
     assert row["loss_after_costs_rate"] - row["net_loss_rate"] == pytest.approx(0.011)
+
+
+def test_a_count_is_neither_a_rate_nor_money():
+    """``hardship_enrolments`` is accounts re-aged (the run store declares it a count): 12
+    enrolments are "12.0", a difference of 3 is "+3.0", never 1,200 % or +300 pp, and the
+    difference charts, which draw rates in points, leave it out."""
+    from sim.metrics import COUNT_UNIT, amounts_note, is_rate, unit_text
+
+    assert not is_rate("hardship_enrolments")
+    assert format_metric("hardship_enrolments", 12.0) == "12.0"
+    assert format_metric("hardship_enrolments", 1204.46) == "1,204.5"
+    assert format_metric("hardship_enrolments", 3.0, True) == "+3.0"
+    assert format_metric("hardship_enrolments", -0.04, True) == "0.0"
+    assert unit_text("hardship_enrolments") == COUNT_UNIT
+    assert amounts_note(["hardship_enrolments"]) == ""  # not currency units either
+    assert is_rate("promise_kept_rate") and format_metric("promise_kept_rate", 0.5) == "50.000%"

@@ -84,8 +84,8 @@ def difference_chart(comparison: pd.DataFrame, paired: bool = True) -> go.Figure
     is better, a fall in ``recovery_rate`` worse); grey when it is not significant or
     neither direction of the metric is better (``human_contact_share``). The legend and
     a subtitle say so. Every metric the table shows in percentage points is drawn
-    (:func:`sim.metrics.is_rate`); amounts (costs) are left to the table, as they do not
-    share the axis.
+    (:func:`sim.metrics.is_rate`); amounts (costs) and counts are left to the table, as
+    they do not share the axis.
 
     Args:
         comparison: :func:`sim.compare.paired_comparison` output (fractions).

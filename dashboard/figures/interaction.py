@@ -95,8 +95,8 @@ def chart(result: pd.DataFrame) -> go.Figure:
     metric's better direction (:data:`sim.metrics.BETTER`: a fall in a loss rate is
     better), grey when not significant or when the metric has no better direction.
     Every metric the table shows in percentage points is drawn
-    (:func:`sim.metrics.is_rate`); amounts (costs) are left to the table, as they do not
-    share the axis.
+    (:func:`sim.metrics.is_rate`); amounts (costs) and counts are left to the table, as
+    they do not share the axis.
 
     Args:
         result: :func:`sim.interaction.interaction_estimate` output (fractions).
