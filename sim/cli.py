@@ -21,7 +21,6 @@ from rich.table import Table
 from sim.argtypes import ArgumentParser, Once, parse_number, whole_number
 from sim.arguments import MAX_WORKERS
 from sim.config import (
-    MAX_BORROWERS,
     MAX_LAUNCH_BORROWERS,
     MAX_PATHS,
     MAX_SEED,
@@ -75,7 +74,25 @@ def bounded_number(name: str, low: int, high: int) -> Callable[[str], int]:
 _paths = bounded_number("paths", 1, MAX_PATHS)
 _seed = bounded_number("seed", 0, MAX_SEED)
 _workers = bounded_number("workers", 1, MAX_WORKERS)
-_borrower = bounded_number("borrower", 0, MAX_BORROWERS - 1)
+SLOTS_RULE = ("book.initial_borrowers + book.new_borrowers_per_month x "
+              "(book.horizon_months - 1)")
+"""How many borrower slots a config's book has (:attr:`sim.config.RunConfig.capacity`), as
+``trace``'s refusals say it."""
+
+
+def _borrower(text: str) -> int:
+    """An argparse type: a whole number, written as :func:`bounded_number` takes one. Its
+    range is the traced config's book (``0`` to ``capacity - 1``), which the parser does not
+    know: :func:`cmd_trace` checks it once the config is loaded, before any simulation."""
+    number = parse_number(text)
+    if isinstance(number, int):
+        return number
+    shown = text.strip() if len(text.strip()) <= 40 else f"{text.strip()[:37]}..."
+    raise argparse.ArgumentTypeError(
+        f"borrower = {shown if number is not None else repr(shown)}: must be a whole number, "
+        f"a borrower slot of the config's book (0 up to {SLOTS_RULE}, less 1)")
+
+
 _launch_book = bounded_number("sizes", 1, MAX_LAUNCH_BORROWERS)  # book.initial_borrowers
 
 
@@ -495,10 +512,9 @@ def cmd_trace(args: argparse.Namespace) -> int:
     seed = config_seed if args.seed is None else args.seed
     if args.examples:
         return _trace_examples(config, seed, args.path)
-    if args.borrower >= config.capacity:
+    if not 0 <= args.borrower < config.capacity:
         raise ValueError(f"--borrower {args.borrower}: this config's book has borrower slots "
-                         f"0 to {config.capacity - 1:,} (book.initial_borrowers + "
-                         f"book.new_borrowers_per_month x (book.horizon_months - 1))")
+                         f"0 to {config.capacity - 1:,} ({SLOTS_RULE})")
     # the reference engine re-simulates the whole book's path: seconds on a large book
     with err_console.status(f"simulating path {args.path} of {config.name} for borrower "
                             f"{args.borrower}"):

@@ -404,12 +404,31 @@ def test_whole_numbers_written_with_an_exponent_or_a_trailing_0_are_taken(args, 
     assert got == value and type(got) is int
 
 
-def test_a_24_digit_borrower_is_refused(tiny_yaml, capsys):
+@pytest.mark.parametrize("borrower", ["-1", "60", "123456789012345678901234"])
+def test_a_borrower_outside_the_book_is_refused_with_the_books_slots(tiny_yaml, borrower,
+                                                                     capsys, monkeypatch):
+    """The tiny book has 40 borrowers at launch and 4 a month over 6 months: 40 + 4 x 5 = 60
+    slots, 0 to 59. Below 0, past 59 or past any int64, the one line names those, not the
+    cap of every config (0 to 243,999,999), before the reference engine simulates."""
+    def boom(*_a, **_k):
+        raise AssertionError("the borrower's path was simulated before the check")
+    monkeypatch.setattr("sim.reference.trace_borrower", boom)
+    assert main(["trace", str(tiny_yaml), "--borrower", borrower]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert flat(err) == (f"error: --borrower {borrower}: this config's book has borrower "
+                         "slots 0 to 59 (book.initial_borrowers + book.new_borrowers_per_month "
+                         "x (book.horizon_months - 1))")
+
+
+@pytest.mark.parametrize("text", ["abc", "1.5"])
+def test_a_borrower_that_is_no_whole_number_is_refused_by_the_parser(tiny_yaml, text, capsys):
     with pytest.raises(SystemExit) as info:
-        main(["trace", str(tiny_yaml), "--borrower", "123456789012345678901234"])
+        main(["trace", str(tiny_yaml), "--borrower", text])
     err = flat(capsys.readouterr().err)
     assert info.value.code == 2
-    assert "borrower = 123456789012345678901234: must be a whole number from 0 to" in err
+    assert "must be a whole number, a borrower slot of the config's book" in err
+    assert "243,999,999" not in err
 
 
 @pytest.mark.parametrize(("deal_arg", "needle"), [
