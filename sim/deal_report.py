@@ -26,7 +26,7 @@ import pandas as pd
 
 from sim import exports
 from sim.abs.metrics import LOSS_MEASURES, check_loss_measure, records
-from sim.abs.steps import floor_cents
+from sim.abs.steps import ceil_cents, floor_cents
 from sim.exports import Export, export_frame
 from sim.metrics import paths_to_resolve, resolvable
 from sim.reserve_uses import TOTAL as RESERVE_USED
@@ -383,8 +383,13 @@ def _reserve_columns(frame: pd.DataFrame, report: DealReport) -> dict[str, pd.Se
 def _oc_columns(tables: Mapping[str, pd.DataFrame], path: int, frame: pd.DataFrame,
                 deal: Mapping | None, report: DealReport) -> dict[str, pd.Series]:
     """The overcollateralisation (OC) after the period's waterfall (docs/WATERFALL.md §5.2):
-    ``deal.oc`` = pool balance at the end - the notes' balances at the end (currency units;
-    negative when the notes are above the pool), ``deal.oc_pct`` = OC / pool balance at the
+    ``deal.oc`` = pool balance at the end, rounded up to the cent, - the notes' balances at
+    the end (currency units, whole cents; negative when the notes are above the pool). The
+    pool holds fractions of a cent (a vehicle holding part of an account) and the waterfall
+    rounds the principal amount down, paying the notes down to the pool less its required OC
+    rounded up to the cent (:func:`sim.abs.steps.ceil_cents`): measured on the pool as it
+    is, notes paid down as required would show an OC up to a cent below it (-0.01 for 0).
+    ``deal.oc_pct`` = OC / pool balance at the
     end (blank once the pool is gone) and ``deal.oc_required``, the OC the notes are paid
     down to keep: with an ``overcollateralisation`` target, ``⌊max(target_pct × pool at the
     end, floor_pct × first pool)⌋`` (the first pool: period 1's pool balance at the start),
@@ -399,7 +404,9 @@ def _oc_columns(tables: Mapping[str, pd.DataFrame], path: int, frame: pd.DataFra
     notes = tables["notes"]
     pool_end = frame["pool_balance_end"]
     owed = notes[notes["path"] == path].groupby("period")["balance_end"].sum()
-    cols = {"deal.oc": pool_end - owed.reindex(pool_end.index)}
+    owed_cents = np.rint(owed.reindex(pool_end.index) * 100.0)  # notes: whole cents
+    pool_cents = pd.Series(ceil_cents(pool_end * 100.0), pool_end.index)
+    cols = {"deal.oc": (pool_cents - owed_cents) / 100.0}
     cols["deal.oc_pct"] = _ratio(cols["deal.oc"], pool_end)
     terms = None if deal is None else deal.get("overcollateralisation")
     if terms is not None and "pool_balance_begin" in frame:

@@ -889,6 +889,38 @@ def test_the_oc_columns_hand_worked(target):
     assert "OC required (currency units)" in export_table(rep).columns
 
 
+def test_a_pool_holding_fractions_of_a_cent_shows_no_phantom_oc():
+    """A 60 and B 40 at 0 % fund the whole pool of 100 (no OC to keep); the vehicle holds part
+    of an account, so the pool repays 30.006 and then 20.001. 1. Collected ⌊3,000.6⌋ = 3,000
+    cents (0.6 carried); E = 69.994 and PA = ⌊10,000 − 6,999.4⌋ = 3,000: the notes are 70.00,
+    as the waterfall pays them, and the OC is ⌈6,999.4⌉ − 7,000 = 0 cents, where the pool as
+    it is less the notes is −0.006 (−0.01 when shown to the cent). 2. Collected ⌊2,000.1 +
+    0.6⌋ = 2,000; E = 49.993, PA = ⌊7,000 − 4,999.3⌋ = 2,000: notes 50.00, OC 0 (was −0.007).
+    A real shortfall stays: 3. defaults of 10 in the legal final period leave B written down,
+    and before that nothing is hidden (a pool 10 below the notes shows −10.00)."""
+    pool = pd.DataFrame({"path": 0, "period": [1, 2, 3],
+                         "pool_balance_begin": [100.0, 69.994, 49.993],
+                         "interest": 0.0, "principal": [30.006, 20.001, 39.993],
+                         "recoveries": 0.0, "defaults": [0.0, 0.0, 10.0]})
+    pool["pool_balance_end"] = pool.pool_balance_begin - pool.principal - pool.defaults
+    deal = {"notes": [{"name": "A", "balance": 60, "coupon": 0.0},
+                      {"name": "B", "balance": 40, "coupon": 0.0}]}
+    notes = run_waterfall(deal, pool)
+    rep = build_deal_report({"notes": notes, "pool": pool}, path=0, deal=deal)
+    t = rep.table
+    owed = t["note.A.balance"] + t["note.B.balance"]
+    assert owed.tolist()[:2] == pytest.approx([70.0, 50.0], abs=1e-9)
+    assert (t["pool.balance_end"] - owed).tolist()[:2] == pytest.approx([-0.006, -0.007])
+    assert t["deal.oc"].tolist()[:2] == [0.0, 0.0]
+    assert t["deal.oc_required"].tolist()[:2] == [0.0, 0.0]
+    shown = export_table(rep)[header(rep, "deal.oc")].tolist()[:2]
+    assert all(f"{v:.2f}" == "0.00" for v in shown)
+    # the same notes against a pool 10 below them: the whole shortfall, to the cent
+    short = pool.assign(pool_balance_end=pool["pool_balance_end"] - 10.0)
+    t = build_deal_report({"notes": notes, "pool": short}, path=0, deal=deal).table
+    assert t["deal.oc"].tolist()[:2] == [-10.0, -10.0]
+
+
 def test_without_the_deals_terms_the_required_oc_is_left_out_with_a_note():
     rep = build_deal_report({"notes": run_waterfall(OC_DEAL, OC_POOL), "pool": OC_POOL}, 0)
     assert "deal.oc" in rep.table and "deal.oc_required" not in rep.table
@@ -897,9 +929,11 @@ def test_without_the_deals_terms_the_required_oc_is_left_out_with_a_note():
 
 @pytest.mark.parametrize("name", ["deal_run", "swap_run"])
 def test_the_exported_oc_ties_to_the_pool_less_the_notes_to_the_cent(name, request):
-    """OC = pool balance at the end − Σ notes' balances at the end, to the cent in the
-    exported report; OC share = OC / pool balance at the end; the required OC of these
-    deals (no target; notes the whole pool) is the OC at closing, 0."""
+    """OC = pool balance at the end, rounded up to the cent (the pool holds fractions of a
+    cent; the notes are paid down to it rounded up), − Σ notes' balances at the end, to the
+    cent in the exported report; OC share = OC / pool balance at the end; the required OC of
+    these deals (no target; notes the whole pool) is the OC at closing, 0, which the OC is
+    whenever the period could pay its principal amount."""
     run = request.getfixturevalue(name)
     deal = run.manifest["config"]["deal"]
     for path in (0, 1):
@@ -910,7 +944,9 @@ def test_the_exported_oc_ties_to_the_pool_less_the_notes_to_the_cent(name, reque
             return np.round(exported[header(rep, key)].to_numpy(float) * 100).astype(np.int64)
 
         owed = sum(cents(f"note.{n}.balance") for n in rep.notes)
-        assert (cents("deal.oc") == cents("pool.balance_end") - owed).all(), (name, path)
+        pool = np.ceil(rep.table["pool.balance_end"].to_numpy(float) * 100 - 1e-6)
+        assert (cents("deal.oc") == pool - owed).all(), (name, path)
+        assert (cents("deal.oc") >= 0).all(), (name, path)  # no -0.01 for the notes' rounding
         t = rep.table
         live = t["pool.balance_end"] > 0
         np.testing.assert_allclose(t.loc[live, "deal.oc_pct"],

@@ -112,6 +112,15 @@ def floor_cents(x: ArrayLike) -> np.ndarray:
     return np.floor(np.asarray(x, dtype=float) + lay.CENT_TOLERANCE)
 
 
+def ceil_cents(x: ArrayLike) -> np.ndarray:
+    """Amounts in cents rounded up to whole cents, an amount within ``CENT_TOLERANCE`` of a
+    cent above it counting as that cent: the mirror of :func:`floor_cents`. The principal
+    amount is rounded down (``PA = ⌊ΣN − (E − OC)⌋``, docs/WATERFALL.md §5.2, 8.), so the
+    notes are paid down to ``⌈E − OC⌉``: a pool ``E`` holding a fraction of a cent is, to
+    the notes, this."""
+    return np.ceil(np.asarray(x, dtype=float) - lay.CENT_TOLERANCE)
+
+
 def closing_oc(initial_pool: np.ndarray, initial_notes: np.ndarray) -> np.ndarray:
     """The overcollateralisation at closing in cents, ``B₁ - N⁰`` rounded down to the cent
     where it is at least half a cent (:data:`OC_NOISE`), else 0 (notes at or above the pool
