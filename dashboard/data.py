@@ -88,7 +88,7 @@ class CollectionsData:
 
     channels: list[str]
     actions: pd.DataFrame
-    cost: pd.DataFrame
+    cost: pd.DataFrame  # the parts of collection_cost by month (coll_agg.cost_parts)
     cures: pd.DataFrame
     net: pd.DataFrame
 
@@ -184,7 +184,7 @@ def _collections(portfolio: pd.DataFrame,
     return CollectionsData(
         channels=coll_agg.channels(portfolio),
         actions=coll_agg.channel_monthly(portfolio, "actions_"),
-        cost=coll_agg.channel_monthly(portfolio, "cost_"),
+        cost=coll_agg.cost_parts(portfolio),
         cures=coll_agg.cure_rates(rolls),
         net=coll_agg.net_recovery(portfolio),
     )

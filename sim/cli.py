@@ -34,8 +34,12 @@ from sim.signals import handled
 from sim.store import RunNotFound
 from sim.wording import paths_text, percents_adding_up
 
-console = Console(width=None if sys.stdout.isatty() else 132)
-err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 132)
+# to a file or a pipe: tables at 132 columns, and a message on one line however long (a log
+# is read with grep; a terminal wraps it at its own width)
+console = Console(width=None if sys.stdout.isatty() else 132,
+                  soft_wrap=not sys.stdout.isatty())
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 132,
+                      soft_wrap=not sys.stderr.isatty())
 CONFIG_HELP = ("YAML config file, or the name of a shipped config (e.g. baseline, recession, "
                "aggressive)")
 """The help of every command's CONFIG argument: a shipped name works wherever a file does."""

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -93,7 +94,95 @@ NOTE_LOSS_PREFIXES = tuple(NOTE_LOSS_COLUMNS.values())
 name; both are fractions of the note's original balance, lower-better."""
 AMOUNT_METRICS = frozenset(c for c, unit in PATHS.columns if unit == "currency")
 """The per-path measures in currency units, as the run store declares the ``paths`` table
-(:data:`sim.tables.PATHS`); every other measure is a rate or share (:func:`format_metric`)."""
+(:data:`sim.tables.PATHS`); every other measure is a rate or share (:func:`is_rate`)."""
+
+
+def is_rate(metric: str) -> bool:
+    """Whether a per-path measure is a rate or share (a fraction: shown in %, a difference
+    of it in percentage points) rather than an amount in currency units.
+
+    Decided by the unit the run store declares for the ``paths`` table
+    (:data:`AMOUNT_METRICS`), never by the name: ``charge_off_rate_with_pipeline`` and a
+    note's loss are rates. The one test of :func:`format_metric`, and so of every table,
+    and of the dashboard's difference charts, which draw the rates on one axis in points.
+    """
+    return metric not in AMOUNT_METRICS
+
+
+AMOUNT_UNIT = "currency units, each path's total over the horizon"
+"""What an amount's figure is (:data:`AMOUNT_METRICS`): the CLI's caption under its tables
+(:func:`amounts_note`) and the dashboard's headline cards say it in these words."""
+RATE_UNIT = "%, each path over its horizon"
+"""What a rate's figure is, unless its :class:`Definition` says otherwise."""
+
+
+@dataclass(frozen=True)
+class Definition:
+    """What a per-path measure is, in the words of README's table of ``paths.parquet``.
+
+    Attributes:
+        formula: What it is, short enough for a headline card under the measure's name.
+        aside: The rest of README's definition (a qualification or why), or "".
+        unit: What its figure is when not :data:`RATE_UNIT` or :data:`AMOUNT_UNIT`
+            (:func:`unit_text`), or "".
+    """
+
+    formula: str
+    aside: str = ""
+    unit: str = ""
+
+    @property
+    def text(self) -> str:
+        """The whole definition, as README's table gives it (without its unit)."""
+        return self.formula + self.aside
+
+
+DEFINITIONS: dict[str, Definition] = {
+    "cumulative_charge_off_rate": Definition("charge-offs / new purchases"),
+    "charge_off_rate_with_pipeline": Definition(
+        "(charge-offs + pipeline_charge_offs) / new purchases",
+        ": the horizon's charge-offs and those its late balances still hold"),
+    "pipeline_charge_offs": Definition(
+        "balances past due or re-aged at the horizon times the probability each is charged "
+        "off before it cures", ", by the path's roll rates of its last 12 months (Markov "
+        "absorption; docs/MODEL.md)", unit="currency units, each path's pipeline at its horizon"),
+    "net_loss_rate": Definition("(charge-offs - recoveries) / new purchases"),
+    "recovery_rate": Definition("recoveries / charge-offs",
+                                " (recoveries received within the horizon)"),
+    "annualised_charge_off_rate": Definition(
+        "charge-offs / mean receivables x 12 / months", unit="% a year, over each path's "
+                                                             "horizon"),
+    "borrower_default_rate": Definition("accounts charged off / borrowers onboarded"),
+    "peak_dpd30_rate": Definition(
+        "highest month-end share of receivables 30+ days past due, from month 12 on",
+        " (the launch cohort's first bills make a spike in months 2-4)",
+        unit="%, each path's highest month end"),
+    "collection_cost": Definition("every collection action, agency commissions, the "
+                                  "collectors' monthly cost and legal costs"),
+    "net_recovery": Definition("recoveries less the agency's commission and legal costs"),
+    "human_contact_share": Definition("borrowers ever called by a collector / borrowers "
+                                      "onboarded"),
+    "intervention_cost": Definition("early-warning reminders and education"),
+    "loss_after_costs_rate": Definition("(charge-offs - net recovery + collection cost + "
+                                        "intervention cost) / new purchases"),
+    "early_warning_auc": Definition("out-of-sample AUC of the early-warning model",
+                                    " (NaN when off)"),
+}
+"""Each per-path measure of README's table of ``paths.parquet``, in its words (a test holds
+the two equal; the module docstring gives the same measures in full). The Portfolio page's
+headline cards show each key metric's ``formula`` and unit (:func:`unit_text`)."""
+
+
+def metric_definition(metric: str) -> Definition:
+    """What ``metric`` is (:data:`DEFINITIONS`); a measure not defined there has an empty
+    definition."""
+    return DEFINITIONS.get(metric, Definition(""))
+
+
+def unit_text(metric: str) -> str:
+    """What a figure of ``metric`` is: its :class:`Definition`'s unit when it has one, else
+    :data:`AMOUNT_UNIT` for an amount and :data:`RATE_UNIT` for a rate (:func:`is_rate`)."""
+    return metric_definition(metric).unit or (RATE_UNIT if is_rate(metric) else AMOUNT_UNIT)
 
 
 OPTIONAL_METRICS = frozenset({"charge_off_rate_with_pipeline"})
@@ -180,7 +269,7 @@ def format_metric(name: str, value: float | None, signed: bool = False) -> str:
     """
     if value is None or value != value:
         return "n/a"
-    amount = name in AMOUNT_METRICS
+    amount = not is_rate(name)
     sign = "+" if signed else ""
     if round(value, 0 if amount else 5) == 0:
         value, sign = 0.0, ""
@@ -198,8 +287,7 @@ def amounts_note(metrics: Iterable[str]) -> str:
     names = list(dict.fromkeys(m for m in metrics if m in AMOUNT_METRICS))
     if not names:
         return ""
-    return (f"{', '.join(names)}: currency units, each path's total over the horizon "
-            "(mean and interval across paths)")
+    return f"{', '.join(names)}: {AMOUNT_UNIT} (mean and interval across paths)"
 
 
 def is_note_loss(metric: str) -> bool:

@@ -132,7 +132,7 @@ def progress_bar(console: Console | None = None,
         if console is None and Console().is_terminal:
             console = None  # rich's stdout console: the bar as ever
         else:
-            err = console or Console(stderr=True)
+            err = console or Console(stderr=True, soft_wrap=True)
             if not err.is_terminal:
                 return PlainProgress(err)
             console = err

@@ -149,6 +149,11 @@ MONTHLY: dict[str, Column] = _declare(
 )
 """Every column of the monthly series (one row per path and month)."""
 
+COLLECTION_COST_PARTS: tuple[str, ...] = (*(f"cost_{ch}" for ch in CHANNELS),
+                                          "collector_cost", "legal_costs")
+"""The monthly columns that add up to ``collection_cost``, each month of each path: every
+channel's contacts and commissions, the collectors' pay and legal filing costs."""
+
 VINTAGES: dict[str, Column] = _declare(
     Column("cohort", N, STOCK, "onboarding month of the cohort"),
     Column("month", N, STOCK, "month of the row"),

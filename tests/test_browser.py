@@ -163,6 +163,26 @@ def test_portfolio_page(server, page, run_store):
     assert sub[2] <= buttons[0] or sub[3] <= buttons[1], (sub, buttons)
 
 
+LAUNCH_MARKED = ["portfolio-delinquency", "portfolio-charge-off", "portfolio-buckets"]
+
+
+def test_the_launch_words_stand_between_the_title_and_the_plot(server, page, run_store):
+    """Issue example: on the delinquency by bucket, 'launch: months 0-11, ...' ran over the
+    chart's launch peak. Its words lie below the title and above the plot area, so that no
+    data can be drawn under them."""
+    run = _ids(run_store)["baseline"]
+    _open(page, f"{server}/portfolio?a={run}", LAUNCH_MARKED)
+    for g in LAUNCH_MARKED:
+        title, words, plot = page.evaluate(
+            "id => { const root = document.getElementById(id);"
+            " const box = e => { const r = e.getBoundingClientRect(); return [r.top, r.bottom]; };"
+            " const words = [...root.querySelectorAll('.annotation')]"
+            ".find(a => a.textContent.startsWith('launch'));"
+            " return [box(root.querySelector('.gtitle')), box(words),"
+            " box(root.querySelector('.nsewdrag'))]; }", g)
+        assert title[1] <= words[0] and words[1] <= plot[0], (g, title, words, plot)
+
+
 def test_collections_page(server, page, demo_run):
     _open(page, f"{server}/collections?a={demo_run.run_id}", COLLECTIONS, shot="collections")
     for g in COLLECTIONS:  # every title line lies below the modebar's band and above the plot

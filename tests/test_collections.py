@@ -11,6 +11,7 @@ from sim.agents.collections import Collections, ladder_rules
 from sim.config import CHANNELS, load_config
 from sim.engine import PathSimulation, simulate_path
 from sim.kernels.ladder import priority
+from sim.recorder import COLLECTION_COST_PARTS
 
 BOOK = {"initial_borrowers": 1500, "new_borrowers_per_month": 30, "horizon_months": 18}
 STRESSED = {  # a book with plenty of delinquency, so every rung has work
@@ -216,7 +217,7 @@ def test_the_team_is_paid_every_month_whether_or_not_it_calls():
     team = {"count": 4, "calls_per_day": 50, "monthly_cost": 1000.0}
     m = simulate_path(config({"collectors": team}), 8, 0).monthly
     assert np.all(m["collector_cost"] == 4 * 1000 * 100)  # cents, every month
-    parts = sum(m[f"cost_{ch}"] for ch in CHANNELS) + m["legal_costs"] + m["collector_cost"]
+    parts = sum(m[c] for c in COLLECTION_COST_PARTS)  # the parts the dashboard stacks
     np.testing.assert_array_equal(m["collection_cost"], parts)
     idle = simulate_path(config({"collectors": {**team, "calls_per_day": 0}}), 8, 0).monthly
     assert idle["collector_calls"].sum() == 0

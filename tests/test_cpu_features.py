@@ -1,6 +1,7 @@
 """Results on another CPU type: numpy and OpenBLAS pick their loops by the CPU's instruction
-set at run time, so a path is run twice in fresh processes, as this machine runs it and as a
-CPU without AVX-512 would (numpy's AVX-512 loops disabled, ``NPY_DISABLE_CPU_FEATURES``;
+set at run time, so a path (the early-warning case of ``scripts/engine_fingerprint.py``,
+with its deal) is run twice in fresh processes, as this machine runs it and as a CPU
+without AVX-512 would (numpy's AVX-512 loops disabled, ``NPY_DISABLE_CPU_FEATURES``;
 OpenBLAS held to its Haswell kernels, ``OPENBLAS_CORETYPE``).
 
 What README.md promises across CPU types: the monthly records, vintages, roll matrices and
@@ -24,32 +25,17 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 
 RUN = """
-import hashlib, json, sys
+import json, sys
 import numpy as np
-from sim.config import load_config, deep_merge
-from sim.configfile import read_config_file
-from sim.config import RunConfig, Deal
+sys.path.insert(0, "scripts")
+from engine_fingerprint import CASES, SEED, TRACE, _config, _hash
 from sim.engine import simulate_path
 
-data = read_config_file("configs/early_warning.yaml", RunConfig)
-data["deal"] = deep_merge(read_config_file("configs/deals/card_trust.yaml", Deal),
-                          {"cutoff_month": 8, "revolving_months": 6})
-config = load_config(deep_merge(data, {
-    "book": {"initial_borrowers": 400, "new_borrowers_per_month": 25, "horizon_months": 30},
-    "early_warning": {"fit_months": 6}}))
-r = simulate_path(config, 20261130, 0, (0, 3, 17))
-
-def digest(value):
-    h = hashlib.sha256()
-    for k in sorted(value):
-        h.update(k.encode()); h.update(np.ascontiguousarray(value[k]).tobytes())
-    return h.hexdigest()
-
-wf = r.waterfall
+name, overrides = CASES["early_warning"]  # early warning fitted at month 6, and a deal
+r = simulate_path(_config(name, json.loads(json.dumps(overrides))), SEED, 0, TRACE)
 print(json.dumps({
-    "monthly": digest(r.monthly), "vintages": digest(r.vintages),
-    "rolls": hashlib.sha256(r.rolls.tobytes()).hexdigest(),
-    "notes": {k: np.asarray(v).tolist() for k, v in wf.notes.items()},
+    "monthly": _hash(r.monthly), "vintages": _hash(r.vintages), "rolls": _hash(r.rolls),
+    "notes": {k: np.asarray(v).tolist() for k, v in r.waterfall.notes.items()},
     "pool": {k: np.asarray(v).tolist() for k, v in r.pool.items()},
     "income": [row.get("income") for row in r.trace],
 }))

@@ -130,3 +130,39 @@ def test_collections_figures_without_data_say_so():
                               ).layout.annotations
     assert figs.channel_area(pd.DataFrame(), title="t", yaxis="y", unit="count"
                              ).layout.annotations
+
+
+def test_the_cost_chart_adds_up_to_the_collection_cost_of_the_headline(run_store):
+    """Issue example: the stack drew the channels' costs only, about 720k over 60 months
+    against the headline's 904,886 a path; legal costs (22 %) were missing. Summed over
+    months, the chart's parts are the mean collection cost of a path, to the cent."""
+    from dashboard.data import RunStore
+    from sim.metrics import summarise
+
+    store = RunStore(run_store)
+    data = store.load(next(r.run_id for r in store.runs() if r.name == "baseline"))
+    fig = figs.cost_by_channel(data.collections.cost)
+    drawn = sum(float(np.sum(t.y)) for t in fig.data)
+    headline = summarise(data.paths, ("collection_cost",))["mean"].iloc[0]
+    assert abs(drawn - headline) < 0.005
+    names = [t.name for t in fig.data]
+    assert {"legal costs", "collector cost", "human"} <= set(names)
+    assert all(t.stackgroup == "parts" for t in fig.data)
+    legal = data.collections.cost["legal_costs"].sum()
+    assert legal > 0.01 * headline  # the part that was missing is no rounding error
+
+
+def test_cost_parts_are_the_columns_of_collection_cost_and_its_unrecorded_rest():
+    p = pd.DataFrame({"path": [0, 0, 1, 1], "month": [0, 1, 0, 1],
+                      "cost_sms": [1.0, 2.0, 3.0, 4.0], "cost_email": [0.0] * 4,
+                      "collector_cost": [100.0] * 4, "legal_costs": [0.0, 50.0, 0.0, 70.0]})
+    p["collection_cost"] = p[["cost_sms", "collector_cost", "legal_costs"]].sum(axis=1)
+    parts = agg.cost_parts(p)
+    assert list(parts.columns) == ["cost_sms", "collector_cost", "legal_costs"]
+    assert parts.loc[1].tolist() == [3.0, 100.0, 60.0]  # means across the two paths
+    assert [figs.cost_part_label(c) for c in parts.columns] == [
+        "sms", "collector cost", "legal costs"]
+    older = p.drop(columns="legal_costs")  # a run stored before legal costs were recorded
+    rest = agg.cost_parts(older)[agg.NOT_ITEMISED]
+    assert rest.tolist() == [0.0, 60.0]
+    assert agg.cost_parts(older).to_numpy().sum() == p["collection_cost"].sum() / 2

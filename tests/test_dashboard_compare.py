@@ -366,3 +366,47 @@ def test_a_link_picks_the_second_pair_whatever_the_length_of_its_run_ids():
     a2, b2 = "20261204-152523-baseline-recession-s1", "20261204-152527-tighter-limits-recession-s1"
     assert _query(f"?a=A1&b=B1&a2={a2}&b2={b2}", QUERY) == {"a2": a2, "b2": b2}
     assert _query("?b2=" + "x" * 500, QUERY) == {"b2": "x" * MAX_RUN_ID}
+
+
+def _every_comparison_metric(n: int, shift: float = 0.0) -> pd.DataFrame:
+    """A paths table with every metric a comparison shows (:func:`comparison_metrics`),
+    ``charge_off_rate_with_pipeline`` and both losses of a note among them."""
+    paths = _paths(n, shift)
+    paths["charge_off_rate_with_pipeline"] = [0.012 + shift + 0.002 * i for i in range(n)]
+    paths["note_pv_loss_junior"] = [0.021 + shift] * n
+    return paths
+
+
+def _in_points(rows: list[dict], column: str) -> list[str]:
+    """The metrics of a table's rows whose ``column`` is a difference in percentage points."""
+    return [r["metric"] for r in rows if r[column].endswith(" pp")]
+
+
+def test_every_metric_the_table_gives_in_points_is_on_the_difference_chart():
+    """Issue example: 'Charge-off rate with the pipeline' was a +/- pp row of the table but
+    missing from the chart, whose filter knew rates only by a name ending in _rate."""
+    from sim.metrics import comparison_metrics
+
+    a, b = _every_comparison_metric(25), _every_comparison_metric(25, 0.001)
+    result, pairing = compare_runs(_manifest(), a, _manifest(), b)
+    assert list(result["metric"]) == list(comparison_metrics(a, b))
+    in_points = _in_points(figs.comparison_rows(result), "difference")
+    assert figs.metric_label("charge_off_rate_with_pipeline") in in_points
+    fig = figs.difference_chart(result, pairing.paired)
+    charted = [y for t in fig.data if t.name in figs.VERDICT_NAMES.values() for y in t.y]
+    assert sorted(charted) == sorted(in_points)
+    # and each row is named: left to itself plotly labelled every other row of 15
+    assert fig.layout.yaxis.tickmode == "array"
+    assert sorted(fig.layout.yaxis.tickvals) == sorted(in_points)
+
+
+def test_every_metric_the_interaction_table_gives_in_points_is_on_its_chart():
+    from dashboard.figures import interaction as did
+    from sim.interaction import interaction_estimate
+    from sim.metrics import comparison_metrics
+
+    tables = [_every_comparison_metric(25, s) for s in (0.0, 0.001, 0.002, 0.004)]
+    result = interaction_estimate(tables, comparison_metrics(*tables))
+    in_points = _in_points(did.rows(result), "interaction")
+    assert figs.metric_label("charge_off_rate_with_pipeline") in in_points
+    assert sorted(did.chart(result).layout.yaxis.ticktext) == sorted(in_points)

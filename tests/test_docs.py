@@ -32,3 +32,19 @@ def test_readme_lists_every_config():
     readme = (ROOT / "README.md").read_text()
     for path in (ROOT / "configs").glob("*.yaml"):
         assert path.name in readme, path.name
+
+
+def test_readme_defines_the_per_path_measures_in_the_words_of_the_code():
+    """The README's table of ``paths.parquet`` and :data:`sim.metrics.DEFINITIONS` (whose
+    words the Portfolio page's cards show) say the same, row for row."""
+    from sim.metrics import DEFINITIONS, is_rate
+
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("`paths.parquet` (sums over the horizon, per path):", 1)[1]
+    rows = {}
+    for line in table.split("\n\n", 2)[1].splitlines()[2:]:
+        name, text = (cell.strip() for cell in line.strip("|").split("|", 1))
+        rows[name.strip("`")] = text.replace("`", "")
+    expected = {m: d.text + ("" if is_rate(m) else " (currency)")
+                for m, d in DEFINITIONS.items()}
+    assert rows == expected

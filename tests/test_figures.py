@@ -81,6 +81,23 @@ def test_launch_months_are_shaded_where_the_horizon_passes_them(data):
     assert not portfolio.series_fan(data.fans, "receivables_balance").layout.shapes
 
 
+def test_the_launch_words_stand_above_the_plot_where_no_data_can_run_under_them(data):
+    """Issue example: 'launch: months 0-11, ...' sat inside the plot at its top and ran over
+    the launch spike of the delinquency by bucket. The words stand above the plot area
+    (paper coordinates, anchored at their foot), and the top margin leaves them room."""
+    from dashboard.figures.common import SUBPLOT_TITLE_PX, below_modebar
+
+    for fig in (portfolio.delinquency_fan(data.fans), portfolio.bucket_area(data.buckets),
+                portfolio.series_fan(data.fans, "charge_off_rate")):
+        (words,) = [a for a in fig.layout.annotations if a.text.startswith("launch")]
+        assert (words.yref, words.y, words.yanchor) == ("paper", 1, "bottom")
+        assert (words.xref, words.x, words.xanchor) == ("x", 0, "left")
+        bare = go.Figure(fig)
+        bare.layout.annotations = ()
+        room = below_modebar(fig).layout.margin.t - below_modebar(bare).layout.margin.t
+        assert room == SUBPLOT_TITLE_PX
+
+
 def test_bucket_area_stacks_every_delinquent_bucket(data):
     fig = portfolio.bucket_area(data.buckets)
     assert {t.stackgroup for t in fig.data} == {"buckets"}

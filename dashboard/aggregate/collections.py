@@ -4,7 +4,8 @@ They read portfolio columns that a run with a collection ladder records:
 ``actions_<channel>`` and ``cost_<channel>`` (per path and month), the money attributed
 to each channel (``collected_<channel>`` before charge-off and ``recoveries_<channel>``
 after it, when recorded; see :func:`net_recovery`), ``collector_utilisation`` and
-``queue_wait_days``; and the run's ``rolls`` table for cure and re-age rates (defined
+``queue_wait_days``; the parts of ``collection_cost`` (:func:`cost_parts`); and the
+run's ``rolls`` table for cure and re-age rates (defined
 once, in :mod:`sim.rolls`). A run without the channel columns has no collections data,
 and :func:`has_collections` says so.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sim.recorder import COLLECTION_COST_PARTS
 from sim.rolls import WEIGHTS, transition_rates
 
 CHANNEL_PREFIXES = ("actions_", "cost_")
@@ -67,6 +69,37 @@ def channel_monthly(portfolio: pd.DataFrame, prefix: str) -> pd.DataFrame:
     out = portfolio.groupby("month")[cols].mean()
     out.columns = [c[len(prefix):] for c in cols]
     return out
+
+
+NOT_ITEMISED = "collection_cost_not_itemised"
+"""The cost-parts column of what a run's ``collection_cost`` holds beyond the parts it
+recorded (a run stored before one of them was recorded); absent when they add up."""
+HALF_CENT = 0.005
+
+
+def cost_parts(portfolio: pd.DataFrame) -> pd.DataFrame:
+    """Mean across paths per month of each part of ``collection_cost``
+    (:data:`sim.recorder.COLLECTION_COST_PARTS`), so that the parts stacked add up to it.
+
+    Columns are the portfolio's own, in this order: ``cost_<channel>`` of each channel the
+    run used (:func:`channels`, whose order the actions chart keeps), then
+    ``collector_cost`` (the collectors' pay, apart from the human channel's calls) and
+    ``legal_costs`` when not zero on every path and month. Should the run's
+    ``collection_cost`` hold more than the parts it recorded, :data:`NOT_ITEMISED` holds
+    the rest, so the stack never falls short of the run's collection cost.
+
+    Returns:
+        Index ``month``; one column per part, in currency units.
+    """
+    used = [f"cost_{c}" for c in channels(portfolio) if f"cost_{c}" in portfolio]
+    used += [c for c in COLLECTION_COST_PARTS if not c.startswith("cost_")
+             and c in portfolio and portfolio[c].to_numpy().any()]
+    parts = portfolio[["path", "month", *used]].copy()
+    if "collection_cost" in portfolio:
+        rest = portfolio["collection_cost"] - portfolio[used].sum(axis=1)
+        if (rest.groupby(portfolio["path"]).sum().abs() >= HALF_CENT).any():
+            parts[NOT_ITEMISED] = rest
+    return parts.drop(columns="path").groupby("month").mean()
 
 
 def cure_rates(rolls: pd.DataFrame | None) -> pd.DataFrame:

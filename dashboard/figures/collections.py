@@ -1,5 +1,5 @@
-"""Collections page figures: actions and cost by channel, cures and re-ages, capacity,
-money collected less cost by channel."""
+"""Collections page figures: actions by channel, the parts of the collection cost, cures and
+re-ages, capacity, money collected less cost by channel."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard import theme
+from dashboard.aggregate.collections import NOT_ITEMISED
 from dashboard.figures.common import (
     HOVERFORMAT,
     TICKFORMAT,
@@ -46,10 +47,46 @@ def actions_by_channel(actions: pd.DataFrame) -> go.Figure:
                         yaxis="actions per month (count)", unit="count")
 
 
+COST_TITLE = "Collection cost by part (mean across paths)"
+COST_SUBTITLE = ("each channel's contacts and commissions, the collectors' pay and legal "
+                 "costs:<br>stacked, they make collection_cost, the Portfolio page's "
+                 "Collection cost")
+_OTHER_PARTS = {"collector_cost": "collector cost", "legal_costs": "legal costs",
+                NOT_ITEMISED: "not itemised (run stored before its parts)"}
+"""Legend names of the parts of ``collection_cost`` that are not a channel's: their
+columns' names, in words."""
+
+
+def cost_part_label(column: str) -> str:
+    """The legend name of a part of ``collection_cost``: the channel of a ``cost_<channel>``
+    column (``cost_auto_call`` → ``auto call``), the other parts' column names in words
+    (``legal_costs`` → ``legal costs``)."""
+    if column.startswith("cost_"):
+        return _label(column.removeprefix("cost_"))
+    return _OTHER_PARTS.get(column, _label(column))
+
+
 def cost_by_channel(cost: pd.DataFrame) -> go.Figure:
-    """Collection cost per month by channel (mean across paths), stacked."""
-    return channel_area(cost, title="Collection cost by channel (mean across paths)",
-                        yaxis="cost per month (currency units)", unit="money")
+    """Collection cost per month by part (mean across paths), stacked: every part of
+    ``collection_cost``, so that the stack is the run's collection cost (the human
+    channel's calls and the collectors' salaried pay are two parts; legal costs one).
+
+    Args:
+        cost: Index ``month``, one column per part (currency units), from
+            :func:`~dashboard.aggregate.collections.cost_parts`.
+    """
+    if cost.empty or cost.shape[1] == 0:
+        return empty_figure("no collection cost in this run", COST_TITLE)
+    fig = new_figure(COST_TITLE, "month of the horizon", "cost per month (currency units)",
+                     "money", subtitle=COST_SUBTITLE)
+    for i, column in enumerate(cost.columns):
+        name = cost_part_label(column)
+        fig.add_trace(go.Scatter(
+            x=cost.index, y=cost[column], mode="lines", stackgroup="parts", name=name,
+            line={"width": 0.5, "color": theme.SERIES[i % len(theme.SERIES)]},
+            hovertemplate=f"{name} ({column}): %{{y:,.0f}}<extra></extra>",
+        ))
+    return fig
 
 
 _MOVES = (("cure", "cured (to current)", theme.POSITIVE),

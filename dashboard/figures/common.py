@@ -163,13 +163,18 @@ def mark_launch(fig: go.Figure, last_month: float, why: str = LAUNCH_LEFT_OUT) -
     (``why``: the shading's words after the months, :data:`LAUNCH_LEFT_OUT` or
     :data:`LAUNCH_TOGETHER`). Nothing is drawn when the horizon (``last_month``) ends
     before that month.
+
+    The words stand above the plot area, from the shading's left edge: inside it, at its
+    top, they ran over the peak the shading explains (the launch spike of the delinquency
+    by bucket); :func:`below_modebar` leaves them room under the title.
     """
     if last_month <= SEASONED_MONTH:
         return fig
     fig.add_vrect(x0=0, x1=SEASONED_MONTH, fillcolor=theme.NEUTRAL, opacity=0.08, line_width=0,
-                  layer="below", annotation_text=f"launch: months 0-{SEASONED_MONTH - 1}, {why}",
-                  annotation_position="top left",
-                  annotation_font={"color": theme.MUTED, "size": 11})
+                  layer="below")
+    fig.add_annotation(text=f"launch: months 0-{SEASONED_MONTH - 1}, {why}", showarrow=False,
+                       x=0, xref="x", xanchor="left", y=1, yref="paper", yanchor="bottom",
+                       font={"color": theme.MUTED, "size": 11})
     return fig
 
 
@@ -177,7 +182,8 @@ MODEBAR_PX = 44
 """Space kept free for plotly's modebar at the top of a graph (its buttons end about 28
 pixels down; plotly lifts a title of several lines by up to about 10 pixels)."""
 SUBPLOT_TITLE_PX = 20
-"""Room for the subplot titles over a figure's top row, under a subtitle (pixels)."""
+"""Room for a line written over the plot area, under the title: the subplot titles over a
+figure's top row, the launch shading's words (:func:`mark_launch`); pixels."""
 TITLE_LINE_PX = (22, 15)
 """Height of a title's first line and of each further line or subtitle line, pixels."""
 
@@ -188,13 +194,14 @@ def below_modebar(fig: go.Figure) -> go.Figure:
     Titles run across the whole width and some take two to four lines; drawn at the top
     they sit under the modebar's buttons (every page's graphs go through this). The title
     is anchored to the top of the figure with a pad of `MODEBAR_PX`, and the top margin
-    makes room for every line of it.
+    makes room for every line of it, and for a line written over the plot area
+    (:data:`SUBPLOT_TITLE_PX`).
     """
     head, sub = title_lines(fig)
     height = TITLE_LINE_PX[0] + TITLE_LINE_PX[1] * (max(head - 1, 0) + sub)
-    if sub and any(a.yref == "paper" and a.yanchor == "bottom" and (a.y or 0) >= 1
-                   for a in fig.layout.annotations):
-        height += SUBPLOT_TITLE_PX  # the top row's subplot titles sit above its plots
+    if any(a.yref == "paper" and a.yanchor == "bottom" and (a.y or 0) >= 1
+           for a in fig.layout.annotations):
+        height += SUBPLOT_TITLE_PX  # subplot titles or the launch's words sit above the plot
     fig.update_layout(title={"y": 1.0, "yref": "container", "yanchor": "top",
                              "pad": {"t": MODEBAR_PX}},
                       margin={"t": MODEBAR_PX + height + 12})

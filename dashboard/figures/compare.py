@@ -11,7 +11,7 @@ from dashboard import theme
 from dashboard.aggregate.portfolio import SERIES
 from dashboard.figures.common import add_fan, empty_figure, new_figure
 from sim.compare import Pairing, false_discovery_note, significance_text
-from sim.metrics import amounts_note, format_metric, is_note_loss, verdict
+from sim.metrics import amounts_note, format_metric, is_rate, verdict
 
 METRIC_LABELS = {
     "cumulative_charge_off_rate": "Cumulative charge-off rate",
@@ -30,11 +30,6 @@ def metric_label(metric: str) -> str:
     if metric.startswith("note_pv_loss_"):
         return f"Note PV loss {metric.removeprefix('note_pv_loss_')}"
     return METRIC_LABELS.get(metric, metric.replace("_", " ").capitalize())
-
-
-def is_rate(metric: str) -> bool:
-    """Whether a per-path metric is a fraction (shown in %) rather than an amount."""
-    return metric.endswith(("_rate", "_share", "_ratio")) or is_note_loss(metric)
 
 
 def _fmt(metric: str, value: float, signed: bool = False) -> str:
@@ -77,6 +72,10 @@ VERDICT_CAPTION = ("green: B better, red: B worse (significant, by each metric's
                    "direction); grey: not significant or no better direction")
 
 
+ROW_PX = 24
+"""Height of a metric's row on the difference chart (pixels)."""
+
+
 def difference_chart(comparison: pd.DataFrame, paired: bool = True) -> go.Figure:
     """Difference B - A of each rate metric with its 95 % confidence interval.
 
@@ -84,7 +83,8 @@ def difference_chart(comparison: pd.DataFrame, paired: bool = True) -> go.Figure
     by the metric's better direction (:data:`sim.metrics.BETTER`: a fall in a loss rate
     is better, a fall in ``recovery_rate`` worse); grey when it is not significant or
     neither direction of the metric is better (``human_contact_share``). The legend and
-    a subtitle say so. Amount metrics (costs) are left to the table, as they do not
+    a subtitle say so. Every metric the table shows in percentage points is drawn
+    (:func:`sim.metrics.is_rate`); amounts (costs) are left to the table, as they do not
     share the axis.
 
     Args:
@@ -100,8 +100,8 @@ def difference_chart(comparison: pd.DataFrame, paired: bool = True) -> go.Figure
     verdicts = significant_verdicts(df["metric"], df["difference"], df["significant"])
     kind = "Paired" if paired else "UNPAIRED (Welch)"
     fig = new_figure(f"{kind} difference B - A per metric, with 95 % confidence interval",
-                     "B - A (percentage points)", "", unit="", height=380,
-                     subtitle=VERDICT_CAPTION)
+                     "B - A (percentage points)", "", unit="",
+                     height=max(380, 170 + ROW_PX * len(df)), subtitle=VERDICT_CAPTION)
     high, low = df["ci_high"].to_numpy() * 100 - diff, diff - df["ci_low"].to_numpy() * 100
     for name in ("better", "worse", "neutral"):
         rows = [i for i, v in enumerate(verdicts) if v == name]
@@ -127,8 +127,10 @@ def difference_chart(comparison: pd.DataFrame, paired: bool = True) -> go.Figure
         ))
     fig.add_vline(x=0, line={"color": theme.MUTED, "dash": "dot"})
     fig.update_xaxes(ticksuffix=" pp")
-    # the traces split the metrics by colour; the axis keeps the table's order
-    fig.update_yaxes(categoryorder="array", categoryarray=labels)
+    # the traces split the metrics by colour; the axis keeps the table's order and names
+    # every row (left to itself, plotly labels every other row of a crowded axis)
+    fig.update_yaxes(categoryorder="array", categoryarray=labels, tickmode="array",
+                     tickvals=labels)
     fig.update_layout(hovermode="closest", margin={"l": 200})
     return fig
 

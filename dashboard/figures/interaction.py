@@ -17,14 +17,13 @@ from dashboard import theme
 from dashboard.figures.common import empty_figure, title
 from dashboard.figures.compare import (
     VERDICT_COLOURS,
-    is_rate,
     judgement_notes,
     metric_label,
     significant_verdicts,
 )
 from sim.compare import shorten_keys, significance_text
 from sim.interaction import MEANING, Design
-from sim.metrics import format_metric
+from sim.metrics import format_metric, is_rate
 
 COLUMNS = [
     {"id": "metric", "name": "metric"},
@@ -95,7 +94,9 @@ def chart(result: pd.DataFrame) -> go.Figure:
     significantly better in scenario 2 than in scenario 1 and red when worse, by the
     metric's better direction (:data:`sim.metrics.BETTER`: a fall in a loss rate is
     better), grey when not significant or when the metric has no better direction.
-    Amount metrics (costs) are left to the table, as they do not share the axis.
+    Every metric the table shows in percentage points is drawn
+    (:func:`sim.metrics.is_rate`); amounts (costs) are left to the table, as they do not
+    share the axis.
 
     Args:
         result: :func:`sim.interaction.interaction_estimate` output (fractions).

@@ -28,7 +28,8 @@ NO_COLLECTIONS = (
 def layout(ctx: AppContext) -> html.Div:
     return html.Div([
         dcc.Store(id="collections-ready", data=True),
-        page_header(TITLE, "Contacts by channel, their cost, cures and re-ages by "
+        page_header(TITLE, "Contacts by channel, the collection cost by part (channels, "
+                           "collectors' pay, legal costs), cures and re-ages by "
                            "delinquency bucket (a re-age is not a cure), collector capacity "
                            "and the money collected after each channel's contacts less its "
                            "cost (attributed to the channel, not caused by it)."),

@@ -68,7 +68,8 @@ def layout(ctx: AppContext, query: Mapping[str, str] | None = None) -> html.Div:
                  table("compare-table"),
                  html.P(id="compare-caption", className="caption"), wide=True),
             grid(
-                card(graph("compare-difference"), wide=True),
+                # a run with a deal has 15 rates (9 key, two losses of 3 notes): 24 px each
+                card(graph("compare-difference", height=560), wide=True),
                 *(card(graph(g)) for g in SERIES),
             ),
         ], id="compare-content"),

@@ -10,7 +10,14 @@ from dashboard.figures import portfolio as figs
 from dashboard.figures.common import below_modebar, empty_figure
 from dashboard.figures.compare import metric_label
 from dashboard.pages.common import AppContext, card, graph, grid, load_run, note, page_header, shown
-from sim.metrics import KEY_METRICS, MIN_PATHS, format_metric, summarise
+from sim.metrics import (
+    KEY_METRICS,
+    MIN_PATHS,
+    format_metric,
+    metric_definition,
+    summarise,
+    unit_text,
+)
 
 PATH = "/portfolio"
 TITLE = "Portfolio"
@@ -57,18 +64,24 @@ def layout(ctx: AppContext) -> html.Div:
 
 def _kpis(data) -> list:
     """One card per key metric: the mean over n paths and the 5-95 % range of paths
-    (``n/a`` when fewer than 20 paths cannot resolve it), in the CLI's number format."""
+    (``n/a`` when fewer than 20 paths cannot resolve it), in the CLI's number format, under
+    the metric's name its definition and unit in README's words
+    (:func:`sim.metrics.metric_definition`, :func:`sim.metrics.unit_text`); the whole
+    definition on hover."""
     summary = summarise(data.paths, tuple(m for m in KEY_METRICS if m in data.paths))
     cards = []
     for r in summary.itertuples(index=False):
         fmt = partial(format_metric, r.metric)
         spread = (f"90 % of paths: {fmt(r.p5)} to {fmt(r.p95)}" if r.p5 == r.p5
                   else f"90 % range: n/a (needs {MIN_PATHS} paths)")
+        label, definition = metric_label(r.metric), metric_definition(r.metric)
         cards.append(html.Div([
             html.Div(fmt(r.mean), className="kpi-value"),
-            html.Div(metric_label(r.metric), className="kpi-label"),
+            html.Div(label, className="kpi-label"),
+            html.Div(definition.formula, className="kpi-def"),
+            html.Div(unit_text(r.metric), className="kpi-unit"),
             html.Div(f"mean over n = {r.n} paths; {spread}", className="kpi-range")],
-            className="kpi"))
+            className="kpi", title=f"{label}: {definition.text} ({unit_text(r.metric)})"))
     return cards
 
 

@@ -60,6 +60,7 @@ from sim.kernels.layout import (
     new_state,
     with_free_rows,
 )
+from sim.recorder import COLLECTION_COST_PARTS
 
 if TYPE_CHECKING:
     from sim.agents.borrowers import BorrowerPool
@@ -282,8 +283,7 @@ class Collections:
         c["queue_wait_days"] = waited / calls if calls else 0.0
         c["queue_length"] = self.queue_length()
         c["collector_cost"] = self.team_cost
-        c["collection_cost"] = (sum(c[f"cost_{ch}"] for ch in CHANNELS) + c["legal_costs"]
-                                + c["collector_cost"])
+        c["collection_cost"] = sum(c[part] for part in COLLECTION_COST_PARTS)
         c["human_contacted_ever"] = int(self.human_ever[:n].sum())
         s = self.state
         # decay * count + 0 is decay * count: only the accounts with a row add contacts

@@ -277,9 +277,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return validate(args)
     except ValueError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
+        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {exc}", highlight=False)
         return 2
     except WorkerDied as exc:  # killed from outside: as creditsim validate says it
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False,
-                                   soft_wrap=True)
+        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {exc}", highlight=False)
         return 1
