@@ -12,6 +12,7 @@ from scipy.special import betainc, betaincinv
 from sim.agents.borrowers import (
     SCORE_MAX,
     SCORE_MIN,
+    PINV_MIN_DRAWS,
     WILLINGNESS_U_RESOLUTION,
     BorrowerPool,
     BorrowerRules,
@@ -129,8 +130,9 @@ def test_willingness_is_beta_with_the_configured_mean_and_concentration(mean, co
 @pytest.mark.parametrize(("concentration", "means", "numerical"),
                          [(4.0, (0.8, 0.9), False), (40.0, (0.94, 0.97), True)])
 def test_a_higher_willingness_mean_lowers_nobodys_willingness(concentration, means, numerical):
-    """Exactly where both Betas are inverted by betaincinv (concentration 4: a pole), and on
-    these slots too where both are inverted numerically (concentration 40)."""
+    """Exactly where both Betas are inverted by betaincinv (a small book; concentration 4: a
+    pole), and on these uniforms too where both are inverted numerically (concentration 40 on
+    a path's worth of slots)."""
     for mean in means:
         uses = beta_inverse(mean * concentration, (1 - mean) * concentration) is not None
         assert uses == numerical, mean
@@ -138,8 +140,24 @@ def test_a_higher_willingness_mean_lowers_nobodys_willingness(concentration, mea
     low = pool_for({"repayment": {**rep, "willingness_mean": means[0]}}).willingness
     high = pool_for({"repayment": {**rep, "willingness_mean": means[1]}}).willingness
     assert np.all(high >= low) and np.any(high > low)
+    u = willingness_uniforms(PINV_MIN_DRAWS, seed=5)
+    low, high = (willingness(m, concentration, u) for m in means)
+    assert np.all(high >= low) and np.any(high > low)
     assert np.all(pool_for({"repayment": {"willingness_mean": 1.0}}).willingness == 1.0)
     assert np.all(pool_for({"repayment": {"willingness_mean": 0.0}}).willingness == 0.0)
+
+
+def test_willingness_inverts_numerically_only_from_pinv_min_draws_uniforms():
+    """Below :data:`PINV_MIN_DRAWS` uniforms the trait is betaincinv's to the bit; from there on
+    it is the numerical inverse's (which differs from it: the test can tell them apart)."""
+    a, b = 0.97 * 40.0, (1.0 - 0.97) * 40.0  # as willingness computes them (b 1.2 + 1e-15)
+    u = RNG(3).random(PINV_MIN_DRAWS)
+    inverse = beta_inverse(a, b)
+    assert inverse is not None
+    assert np.array_equal(willingness(0.97, 40.0, u[:-1]), betaincinv(a, b, u[:-1]))
+    w = willingness(0.97, 40.0, u)
+    assert np.array_equal(w, inverse(u))
+    assert not np.array_equal(w, betaincinv(a, b, u))
 
 
 U_BOUND = 1.2 * WILLINGNESS_U_RESOLUTION
@@ -156,9 +174,12 @@ def willingness_uniforms(n: int, seed: int) -> np.ndarray:
 
 def assert_willingness_within_the_resolution(mean: float, concentration: float,
                                              u: np.ndarray) -> bool:
-    """The willingness of ``u`` is finite, in [0, 1] and either betaincinv's own values or
+    """The willingness of ``u`` (and, for the numerical inverse, of ``u`` padded to
+    :data:`PINV_MIN_DRAWS` uniforms) is finite, in [0, 1] and either betaincinv's own values or
     within :data:`U_BOUND` of ``u`` in u; True when it is the numerical inverse's."""
     a, b = mean * concentration, (1.0 - mean) * concentration
+    if u.size < PINV_MIN_DRAWS:  # as many uniforms as a large book's slots
+        u = np.concatenate([u, np.resize(u, PINV_MIN_DRAWS - u.size)])
     w = willingness(mean, concentration, u)
     assert w.shape == u.shape and np.all(np.isfinite(w))
     assert np.all((w >= 0.0) & (w <= 1.0))
@@ -185,7 +206,7 @@ FALLING_BACK = [(0.97, 4.0), (0.5, 1.0), (0.03, 10.0), (0.97, 100.0), (0.02, 316
 
 @pytest.mark.parametrize(("mean", "concentration"), INVERTED + FALLING_BACK)
 def test_willingness_is_within_the_resolution_in_u_or_betaincinvs(mean, concentration):
-    u = willingness_uniforms(50_000, seed=21)
+    u = willingness_uniforms(PINV_MIN_DRAWS, seed=21)
     numerical = assert_willingness_within_the_resolution(mean, concentration, u)
     assert numerical == ((mean, concentration) in INVERTED)
 

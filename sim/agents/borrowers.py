@@ -62,6 +62,14 @@ Beta (:func:`willingness`); at 1e-15 its setup fails."""
 PINV_PDF_CALLS = 100_000
 """The densities a setup of the numerical inversion may evaluate before it is given up and
 the willingness Beta is inverted by ``betaincinv`` (a setup that succeeds takes 15,000-36,000)."""
+PINV_MIN_DRAWS = 100_000
+"""The fewest uniforms (borrower slots of a path) for which :func:`willingness` uses the
+numerical inversion. Its setup costs each process 0.28 s, and 0.7-1.0 s where scipy.stats is
+not yet loaded (a book without early warning); it saves 1.25 microseconds a slot (betaincinv's
+0.24 s on the 190,000 slots of a 100k path, 0.024 s on the 19,000 of a 10k one). From
+100,000 slots a path repays the setup within 2-8 paths; below it, smaller runs (the shipped
+configs' 10k books, a trace, the validation's books) would pay more than they save, and keep
+betaincinv's values exactly."""
 PINV_ERROR_POINTS = 100_000
 """The equally spaced uniforms on which the setup's own u-error estimate is taken (0.18 s;
 on 10,000 the estimate misses more of the error between its points)."""
@@ -74,11 +82,14 @@ def willingness(mean: float, concentration: float, u: np.ndarray) -> np.ndarray:
     degenerates to a point at mean 0 or 1) keeps the traits drawn after willingness the
     same when the willingness parameters change.
 
-    The inverse CDF is scipy's numerical inversion (UNU.RAN's PINV,
+    For at least :data:`PINV_MIN_DRAWS` uniforms (a path's borrower slots: those at launch
+    and those onboarded over the horizon) the inverse CDF is scipy's numerical inversion (UNU.RAN's PINV,
     ``scipy.stats.sampling.NumericalInversePolynomial`` on ``scipy.stats.beta(a, b)``, u-error
     :data:`WILLINGNESS_U_RESOLUTION`) where it can be set up to that resolution
-    (:func:`beta_inverse`), otherwise the exact ``scipy.special.betaincinv``; the degenerate
-    Betas (``a`` or ``b`` at most 0) are 1 or 0 whatever ``u``. The inversion is set up once
+    (:func:`beta_inverse`); otherwise it is the exact ``scipy.special.betaincinv``. The
+    degenerate Betas (``a`` or ``b`` at most 0) are 1 or 0 whatever ``u``. Both engines call
+    this function on the same number of slots, so they choose the same way; a policy
+    comparison runs one book size, so its scenarios do too. The inversion is set up once
     per process and parameter pair: for the shipped Beta(38.8, 1.2) (mean 0.97, concentration
     40) 0.28 s (0.1 s the setup, 0.18 s its error estimate), and importing scipy.stats takes
     0.4-0.6 s more where nothing else has; then the 190,000 slots of a 100k path take 0.005 s
@@ -99,7 +110,8 @@ def willingness(mean: float, concentration: float, u: np.ndarray) -> np.ndarray:
       of 1) after about 5 s inside UNU.RAN, which the budget does not bound;
     * its u-error estimate (``u_error`` on :data:`PINV_ERROR_POINTS` equally spaced
       uniforms) is at most the resolution: 360 of the 1,119 pairs and 99 of 324 random ones,
-      the shipped one among them (9.99e-15); off the estimate's points, on 306,000 other
+      the shipped one among them (9.99e-15; Beta(38.8, 1.2) written exactly falls back: the
+      shipped mean and concentration give b = 1.2 + 1e-15); off the estimate's points, on 306,000 other
       uniforms with both tails, the u-error of those reached 1.1e-14.
 
     With the same uniforms a higher mean never lowers anyone's willingness: the Beta grows
@@ -115,7 +127,7 @@ def willingness(mean: float, concentration: float, u: np.ndarray) -> np.ndarray:
         return np.ones_like(u)
     if a <= 0.0:
         return np.zeros_like(u)
-    inverse = beta_inverse(a, b)
+    inverse = beta_inverse(a, b) if u.size >= PINV_MIN_DRAWS else None
     if inverse is None:
         return betaincinv(a, b, u)  # = scipy.stats.beta.ppf, without loading scipy.stats
     return inverse(u)
