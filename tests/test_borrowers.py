@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from scipy.special import betainc, betaincinv
 
 from sim.agents.borrowers import (
+    PINV_MIN_DRAWS,
     SCORE_MAX,
     SCORE_MIN,
-    PINV_MIN_DRAWS,
     WILLINGNESS_U_RESOLUTION,
     BorrowerPool,
     BorrowerRules,

@@ -83,13 +83,14 @@ def willingness(mean: float, concentration: float, u: np.ndarray) -> np.ndarray:
     same when the willingness parameters change.
 
     For at least :data:`PINV_MIN_DRAWS` uniforms (a path's borrower slots: those at launch
-    and those onboarded over the horizon) the inverse CDF is scipy's numerical inversion (UNU.RAN's PINV,
-    ``scipy.stats.sampling.NumericalInversePolynomial`` on ``scipy.stats.beta(a, b)``, u-error
-    :data:`WILLINGNESS_U_RESOLUTION`) where it can be set up to that resolution
-    (:func:`beta_inverse`); otherwise it is the exact ``scipy.special.betaincinv``. The
-    degenerate Betas (``a`` or ``b`` at most 0) are 1 or 0 whatever ``u``. Both engines call
-    this function on the same number of slots, so they choose the same way; a policy
-    comparison runs one book size, so its scenarios do too. The inversion is set up once
+    and those onboarded over the horizon) the inverse CDF is scipy's numerical inversion
+    (UNU.RAN's PINV, ``scipy.stats.sampling.NumericalInversePolynomial`` on
+    ``scipy.stats.beta(a, b)``, u-error :data:`WILLINGNESS_U_RESOLUTION`) where it can be set
+    up to that resolution (:func:`beta_inverse`); otherwise it is the exact
+    ``scipy.special.betaincinv``. The degenerate Betas (``a`` or ``b`` at most 0) are 1 or 0
+    whatever ``u``. Both engines call this function on the same number of slots, so they
+    choose the same way; a policy comparison runs one book size, so its scenarios do too. The
+    inversion is set up once
     per process and parameter pair: for the shipped Beta(38.8, 1.2) (mean 0.97, concentration
     40) 0.28 s (0.1 s the setup, 0.18 s its error estimate), and importing scipy.stats takes
     0.4-0.6 s more where nothing else has; then the 190,000 slots of a 100k path take 0.005 s
@@ -111,8 +112,8 @@ def willingness(mean: float, concentration: float, u: np.ndarray) -> np.ndarray:
     * its u-error estimate (``u_error`` on :data:`PINV_ERROR_POINTS` equally spaced
       uniforms) is at most the resolution: 360 of the 1,119 pairs and 99 of 324 random ones,
       the shipped one among them (9.99e-15; Beta(38.8, 1.2) written exactly falls back: the
-      shipped mean and concentration give b = 1.2 + 1e-15); off the estimate's points, on 306,000 other
-      uniforms with both tails, the u-error of those reached 1.1e-14.
+      shipped mean and concentration give b = 1.2 + 1e-15); off the estimate's points, on
+      306,000 other uniforms with both tails, the u-error of those reached 1.1e-14.
 
     With the same uniforms a higher mean never lowers anyone's willingness: the Beta grows
     stochastically with its mean. That holds exactly (to betaincinv's rounding) where both
