@@ -5,8 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from helpers_engine import small_config
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+from scipy.special import betainc, betaincinv
 
-from sim.agents.borrowers import SCORE_MAX, SCORE_MIN, BorrowerPool, BorrowerRules
+from sim.agents.borrowers import (
+    PINV_MIN_DRAWS,
+    SCORE_MAX,
+    SCORE_MIN,
+    WILLINGNESS_U_RESOLUTION,
+    BorrowerPool,
+    BorrowerRules,
+    beta_inverse,
+    willingness,
+)
 from sim.config import PLAN_TERMS, load_config
 
 RNG = np.random.default_rng
@@ -115,13 +127,101 @@ def test_willingness_is_beta_with_the_configured_mean_and_concentration(mean, co
     assert abs(w.var() - var) < 4 * np.sqrt((m4 - var**2) / n)
 
 
-def test_a_higher_willingness_mean_lowers_nobodys_willingness():
-    rep = {"willingness_concentration": 4.0}
-    low = pool_for({"repayment": {**rep, "willingness_mean": 0.8}}).willingness
-    high = pool_for({"repayment": {**rep, "willingness_mean": 0.9}}).willingness
+@pytest.mark.parametrize(("concentration", "means", "numerical"),
+                         [(4.0, (0.8, 0.9), False), (40.0, (0.94, 0.97), True)])
+def test_a_higher_willingness_mean_lowers_nobodys_willingness(concentration, means, numerical):
+    """Exactly where both Betas are inverted by betaincinv (a small book; concentration 4: a
+    pole), and on these uniforms too where both are inverted numerically (concentration 40 on
+    a path's worth of slots)."""
+    for mean in means:
+        uses = beta_inverse(mean * concentration, (1 - mean) * concentration) is not None
+        assert uses == numerical, mean
+    rep = {"willingness_concentration": concentration}
+    low = pool_for({"repayment": {**rep, "willingness_mean": means[0]}}).willingness
+    high = pool_for({"repayment": {**rep, "willingness_mean": means[1]}}).willingness
+    assert np.all(high >= low) and np.any(high > low)
+    u = willingness_uniforms(PINV_MIN_DRAWS, seed=5)
+    low, high = (willingness(m, concentration, u) for m in means)
     assert np.all(high >= low) and np.any(high > low)
     assert np.all(pool_for({"repayment": {"willingness_mean": 1.0}}).willingness == 1.0)
     assert np.all(pool_for({"repayment": {"willingness_mean": 0.0}}).willingness == 0.0)
+
+
+def test_willingness_inverts_numerically_only_from_pinv_min_draws_uniforms():
+    """Below :data:`PINV_MIN_DRAWS` uniforms the trait is betaincinv's to the bit; from there on
+    it is the numerical inverse's (which differs from it: the test can tell them apart)."""
+    a, b = 0.97 * 40.0, (1.0 - 0.97) * 40.0  # as willingness computes them (b 1.2 + 1e-15)
+    u = RNG(3).random(PINV_MIN_DRAWS)
+    inverse = beta_inverse(a, b)
+    assert inverse is not None
+    assert np.array_equal(willingness(0.97, 40.0, u[:-1]), betaincinv(a, b, u[:-1]))
+    w = willingness(0.97, 40.0, u)
+    assert np.array_equal(w, inverse(u))
+    assert not np.array_equal(w, betaincinv(a, b, u))
+
+
+U_BOUND = 1.2 * WILLINGNESS_U_RESOLUTION
+"""The u-error allowed the numerical inverse off the points of its own estimate (the setup
+is kept only where that estimate is within the resolution); measured at most 1.1e-14."""
+
+
+def willingness_uniforms(n: int, seed: int) -> np.ndarray:
+    """``n`` uniforms as the traits stream draws them (multiples of 2^-53 in [0, 1)), then
+    both tails: 0, 2^-53 and on up to 0.1, 1 - 2^-53 and on down to 0.9."""
+    steps = np.unique(np.round(np.logspace(0, 15.5, 300))) * 2.0**-53
+    return np.concatenate([RNG(seed).random(n), [0.0], steps, 1.0 - steps])
+
+
+def assert_willingness_within_the_resolution(mean: float, concentration: float,
+                                             u: np.ndarray) -> bool:
+    """The willingness of ``u`` (and, for the numerical inverse, of ``u`` padded to
+    :data:`PINV_MIN_DRAWS` uniforms) is finite, in [0, 1] and either betaincinv's own values or
+    within :data:`U_BOUND` of ``u`` in u; True when it is the numerical inverse's."""
+    a, b = mean * concentration, (1.0 - mean) * concentration
+    if u.size < PINV_MIN_DRAWS:  # as many uniforms as a large book's slots
+        u = np.concatenate([u, np.resize(u, PINV_MIN_DRAWS - u.size)])
+    w = willingness(mean, concentration, u)
+    assert w.shape == u.shape and np.all(np.isfinite(w))
+    assert np.all((w >= 0.0) & (w <= 1.0))
+    if a <= 0.0 or b <= 0.0:
+        assert np.all(w == (1.0 if b <= 0.0 else 0.0))
+        return False
+    if beta_inverse(a, b) is None:
+        assert np.array_equal(w, betaincinv(a, b, u))
+        return False
+    error = np.abs(betainc(a, b, w) - u)
+    assert error.max() <= U_BOUND, (mean, concentration, error.max())
+    return True
+
+
+# pairs (mean, concentration) of which the numerical inverse is set up to the resolution
+# (the shipped one first; 0.9, 68.1292 has the largest u-error measured, 1.1e-14), then pairs
+# that fall back: poles, an error estimate above the resolution (0.97, 100; 0.02, 3162.2777),
+# setups that would run on (0.97, 68.1292; 0.97, 10000)
+INVERTED = [(0.97, 40.0), (0.5, 2.0), (0.94, 40.0), (0.86, 40.0), (0.56, 40.0), (0.9, 68.1292),
+            (0.4, 681.2921), (0.001, 1000.0), (0.5, 10.0), (0.76, 4.6416)]
+FALLING_BACK = [(0.97, 4.0), (0.5, 1.0), (0.03, 10.0), (0.97, 100.0), (0.02, 3162.2777),
+                (0.97, 68.1292), (0.97, 10000.0)]
+
+
+@pytest.mark.parametrize(("mean", "concentration"), INVERTED + FALLING_BACK)
+def test_willingness_is_within_the_resolution_in_u_or_betaincinvs(mean, concentration):
+    u = willingness_uniforms(PINV_MIN_DRAWS, seed=21)
+    numerical = assert_willingness_within_the_resolution(mean, concentration, u)
+    assert numerical == ((mean, concentration) in INVERTED)
+
+
+@settings(max_examples=40, deadline=None)
+@given(mean=st.floats(0.0, 1.0),
+       concentration=st.one_of(st.floats(0.0, 1e4, exclude_min=True),
+                               st.floats(0.0, 4.0).map(lambda e: 10.0**e)),
+       seed=st.integers(0, 2**32 - 1))
+def test_willingness_over_the_allowed_parameters(mean, concentration, seed):
+    """Over the config's ranges (mean in [0, 1], concentration in (0, 1e4], also drawn
+    log-uniform from [1, 1e4] so that the numerical inverse is met)."""
+    numerical = assert_willingness_within_the_resolution(mean, concentration,
+                                                         willingness_uniforms(2_000, seed))
+    event("numerical inverse" if numerical else "betaincinv or degenerate")
 
 
 def test_repayment_knobs_other_than_willingness_keep_the_traits():

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 from scipy.special import ndtri
-from scipy.stats import beta
 
+from sim.agents.borrowers import willingness
 from sim.config import BORROWER_TYPES, PLAN_TERMS, RunConfig
 from sim.reference.account import Account
 
@@ -48,15 +48,11 @@ class Population:
         self.u_type = rng.random(capacity)
         self.u_arrears = rng.random(capacity)
         self.u_jobless = rng.random(capacity)
-        a = rep.willingness_mean * rep.willingness_concentration
-        b = (1.0 - rep.willingness_mean) * rep.willingness_concentration
-        # Beta(mean x concentration, (1 - mean) x concentration) by inverse CDF
-        if b <= 0.0:
-            self.willingness = np.ones(capacity)
-        elif a <= 0.0:
-            self.willingness = np.zeros(capacity)
-        else:
-            self.willingness = beta.ppf(self.u_willing, a, b)
+        # Beta(mean x concentration, (1 - mean) x concentration) by inverse CDF: the vectorised
+        # engine's function (a numerical inverse to u-error 1e-14 where it can be set up,
+        # else betaincinv), so that both engines give every borrower the same trait
+        self.willingness = willingness(rep.willingness_mean, rep.willingness_concentration,
+                                       self.u_willing)
         self.w_mean = self.willingness.mean()
         self.w_sd = max(self.willingness.std(), 1e-12)
 
