@@ -65,10 +65,14 @@ def bounded_number(name: str, low: int, high: int) -> Callable[[str], int]:
                 return check(name, text, low, high)
             except ArgumentError as exc:
                 raise argparse.ArgumentTypeError(str(exc)) from None
-        shown = text.strip() if len(text.strip()) <= 40 else f"{text.strip()[:37]}..."
-        raise argparse.ArgumentTypeError(whole_number_refusal(name, shown, low, high))
+        raise argparse.ArgumentTypeError(whole_number_refusal(name, _shown(text), low, high))
 
     return parse
+
+
+def _shown(text: str) -> str:
+    """A refused argument as an error names it: stripped, cut to 40 characters."""
+    return text.strip() if len(text.strip()) <= 40 else f"{text.strip()[:37]}..."
 
 
 _paths = bounded_number("paths", 1, MAX_PATHS)
@@ -87,7 +91,7 @@ def _borrower(text: str) -> int:
     number = parse_number(text)
     if isinstance(number, int):
         return number
-    shown = text.strip() if len(text.strip()) <= 40 else f"{text.strip()[:37]}..."
+    shown = _shown(text)
     raise argparse.ArgumentTypeError(
         f"borrower = {shown if number is not None else repr(shown)}: must be a whole number, "
         f"a borrower slot of the config's book (0 up to {SLOTS_RULE}, less 1)")

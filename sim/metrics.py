@@ -194,8 +194,9 @@ def unit_text(metric: str) -> str:
     """What a figure of ``metric`` is: its :class:`Definition`'s unit when it has one, else
     :data:`AMOUNT_UNIT` for an amount, :data:`COUNT_UNIT` for a count and :data:`RATE_UNIT`
     for a rate (:func:`is_rate`)."""
-    if metric_definition(metric).unit:
-        return metric_definition(metric).unit
+    unit = metric_definition(metric).unit
+    if unit:
+        return unit
     if metric in COUNT_METRICS:
         return COUNT_UNIT
     return RATE_UNIT if is_rate(metric) else AMOUNT_UNIT
