@@ -1694,6 +1694,37 @@ def with_book_size(config: RunConfig, borrowers: int, months: int | None = None)
     return with_overrides(config, {"book": book})
 
 
+def scaled_collectors(collectors: CollectorsConfig, share: float) -> dict[str, int | float]:
+    """The human collection team of a book ``share`` times the config's, as overrides of
+    ``collections.collectors``: each collector makes ``share`` of their calls a day (to the
+    nearest whole call, at least one) and costs the same share of a month's pay (the ratio
+    of the calls kept, so the cost of a call is unchanged). The team's capacity and cost per
+    account then stay those of the full book; the number of collectors is left as it is.
+
+    A book shrunk without this keeps the full book's team: at a tenth of the book, ten times
+    the calls a day per account in arrears (no queue for a call) and ten times the
+    collector cost per account.
+
+    Args:
+        collectors: the full book's team.
+        share: the book's size as a share of the config's, in (0, 1].
+
+    Returns:
+        ``{"calls_per_day": int, "monthly_cost": float}``; empty when ``share`` is 1, or the
+        team makes no calls (no collectors, or no calls a day).
+
+    Raises:
+        ValueError: ``share`` outside (0, 1].
+    """
+    if not 0.0 < share <= 1.0:
+        raise ValueError(f"share = {share!r}: give a book share in (0, 1]")
+    calls = collectors.calls_per_day
+    if share == 1.0 or calls == 0 or collectors.count == 0:
+        return {}
+    kept = max(1, round(calls * share))
+    return {"calls_per_day": kept, "monthly_cost": collectors.monthly_cost * kept / calls}
+
+
 def with_overrides(config: RunConfig, overrides: dict) -> RunConfig:
     """A copy of ``config`` with nested ``overrides`` applied and validated.
 

@@ -579,3 +579,30 @@ def test_the_list_fields_are_found_and_say_their_items():
     assert "collections.ladder = 5: must be a list, not a single value or a mapping: each " \
            "item a mapping with keys channel, from_dpd, to_dpd, every_days; the default has " \
            "5 items" in msg
+
+
+@pytest.mark.parametrize(("calls", "share", "kept"), [(50, 0.1, 5), (50, 0.5, 25), (50, 0.01, 1),
+                                                      (60, 0.25, 15), (7, 0.3, 2)])
+def test_a_smaller_book_keeps_its_teams_calls_and_cost_per_borrower(calls, share, kept):
+    from sim.config import CollectorsConfig, scaled_collectors
+
+    team = CollectorsConfig(count=3, calls_per_day=calls, monthly_cost=5000.0)
+    out = scaled_collectors(team, share)
+    assert out["calls_per_day"] == kept  # the nearest whole call, at least one
+    assert out["monthly_cost"] == pytest.approx(5000.0 * kept / calls)  # a call costs the same
+
+
+@pytest.mark.parametrize("team", [{"count": 0}, {"calls_per_day": 0}])
+def test_a_team_that_makes_no_calls_is_left_as_it_is(team):
+    from sim.config import CollectorsConfig, scaled_collectors
+
+    assert scaled_collectors(CollectorsConfig(**team), 0.1) == {}
+    assert scaled_collectors(CollectorsConfig(), 1.0) == {}
+
+
+@pytest.mark.parametrize("share", [0.0, -0.1, 1.5, float("nan")])
+def test_a_book_share_outside_zero_to_one_is_refused(share):
+    from sim.config import CollectorsConfig, scaled_collectors
+
+    with pytest.raises(ValueError, match="share"):
+        scaled_collectors(CollectorsConfig(), share)

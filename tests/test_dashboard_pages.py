@@ -172,3 +172,25 @@ def test_an_old_manifest_without_config_still_lists(tmp_path):
     info = RunInfo.from_manifest("old", json.loads('{"name": "x", "paths": 3, "seed": 1}'))
     row = runs.run_row(info)
     assert row["book"] == "book ?" and row["deal"] == "none"
+
+
+def test_a_smaller_book_gets_a_team_whose_day_shrinks_with_it(tmp_path, monkeypatch):
+    """Baseline: 2 collectors x 50 calls a day at 5,060 a month each for 10,000 borrowers.
+    At 10 % of the book: 2 x 5 calls a day at 506 each, the same calls and cost per
+    borrower; a setting for the team still wins."""
+    monkeypatch.chdir(tmp_path)
+    ctx = _ctx(tmp_path, Path("configs"))
+    configs = launch._configs(ctx.configs_dir)
+    full = launch.build_config(
+        launch._form_request(ctx, "baseline.yaml", 2, 100, 36, 0.0, None, [], []), configs)
+    tenth = launch.build_config(
+        launch._form_request(ctx, "baseline.yaml", 2, 10, 36, 0.0, None, [], []), configs)
+    team, small = full.collections.collectors, tenth.collections.collectors
+    assert (team.count, team.calls_per_day) == (2, 50)
+    assert (small.count, small.calls_per_day) == (2, 5)
+    assert small.monthly_cost == pytest.approx(team.monthly_cost / 10)
+    assert tenth.book.initial_borrowers * 10 == full.book.initial_borrowers
+    chosen = launch.build_config(
+        launch._form_request(ctx, "baseline.yaml", 2, 10, 36, 0.0, None, [], [], None,
+                             "collections.collectors.calls_per_day=50"), configs)
+    assert chosen.collections.collectors.calls_per_day == 50

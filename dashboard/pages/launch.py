@@ -36,7 +36,7 @@ from dashboard.launcher import (
     whole,
 )
 from dashboard.pages.common import AppContext, card, note, page_header
-from sim.config import ConfigError, RunConfig, ShockConfig, load_config
+from sim.config import ConfigError, RunConfig, ShockConfig, load_config, scaled_collectors
 from sim.shipped import configs_dir
 
 PATH = "/launch"
@@ -56,9 +56,10 @@ HELP = {
     "paths": "How many independent futures to simulate. More paths give narrower "
              "intervals; 20 or more are needed for 5th/95th percentiles.",
     "scale": "Shrinks the config's book (borrowers at launch and added each month) to run "
-             "faster; rates stay comparable, amounts scale down. The human collectors do "
-             "not: scale them too (below) to keep the queue for a call, or a small book "
-             "leaves them idle.",
+             "faster; rates stay comparable, amounts scale down. The human collectors' day "
+             "shrinks with it: each makes that share of their calls a day (at least one) "
+             "and costs that share of a month's pay, so the queue for a call and the "
+             "collection cost per account stay those of the full book.",
     "shock": "How far unemployment rises above its usual level at the worst month of the "
              "recession, in percentage points (0 = no recession).",
     "seed": "Runs with the same seed draw the same borrowers and shocks, so they can be "
@@ -372,6 +373,8 @@ def _form_request(ctx, name, paths, scale, horizon, shock, seed, values, ids, de
         raise LaunchRefused("the form's parameters are malformed; reload the page")
     knobs = {i["key"]: v for i, v in zip(ids or [], values or [], strict=False)}
     knobs["book.new_borrowers_per_month"] = round(base.book.new_borrowers_per_month * scale)
+    for key, value in scaled_collectors(base.collections.collectors, scale).items():
+        knobs[f"collections.collectors.{key}"] = value  # the team's day, with the book
     return LaunchRequest(
         config=name, paths=paths, seed=seed, shock=shock, horizon_months=horizon,
         initial_borrowers=max(1, round(base.book.initial_borrowers * scale)), knobs=knobs,
