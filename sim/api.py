@@ -130,8 +130,9 @@ def simulate_into(part: PartialRun, cfg: RunConfig, workers: int = 1, *,
 
     Raises:
         RunInterrupted: Ctrl-C; the chunks stored so far stay in ``part.folder``.
-        WorkerLost: a worker process ended before its paths were done (killed); the
-            chunks stored so far stay in ``part.folder``, which the error names.
+        WorkerLost: a worker process ended before its paths were done (killed), or the Dask
+            scheduler stopped answering (:class:`sim.store.SchedulerLost`); the chunks
+            stored so far stay in ``part.folder``, which the error names.
     """
     seed, paths = int(part.progress["seed"]), int(part.progress["paths"])
     trace_ids = tuple(int(i) for i in part.progress.get("trace_ids", ()))

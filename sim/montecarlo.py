@@ -8,9 +8,11 @@ cluster. Paths run in local processes by default, or on an existing Dask schedul
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import nullcontext
 
 from rich.console import Console
@@ -28,7 +30,7 @@ from threadpoolctl import threadpool_limits
 from sim.config import RunConfig
 from sim.engine import PathResult, simulate_path
 from sim.pool import WorkerPool
-from sim.store import WorkerLost
+from sim.store import SchedulerLost, WorkerLost
 
 ProgressCallback = Callable[[int, int], None]
 ChunkCallback = Callable[[list[PathResult]], None]
@@ -341,14 +343,65 @@ def _run_local(workers: int, config: RunConfig, seed: int, chunks: list[list[int
 
 def _run_dask(address: str, config: RunConfig, seed: int, chunks: list[list[int]],
               trace: tuple[int, ...], done: Callable[[list[PathResult]], None]) -> None:
+    """Chunks on the Dask scheduler at ``address``, each chunk's results handed to ``done``
+    as it completes.
+
+    Raises:
+        SchedulerLost: the scheduler stopped answering and the client's reconnection (for
+            ``distributed.comm.timeouts.connect``, 30 s by default) gave up.
+        WorkerLost: a worker died running a chunk as often as the scheduler retries a task
+            (``distributed.scheduler.allowed-failures``).
+    """
     from distributed import Client
     from distributed import as_completed as dask_completed
+    from distributed.client import FutureCancelledError
+    from distributed.comm import CommClosedError
+    from distributed.scheduler import KilledWorker
 
-    with Client(address) as client:
-        futures = [client.submit(_simulate_chunk, config, seed, c, trace, pure=False)
-                   for c in chunks]
-        for fut in dask_completed(futures):
-            done(fut.result())
+    lost = (FutureCancelledError, CommClosedError, OSError, TimeoutError)
+    with _dask_logs_quiet():
+        try:
+            client = Client(address)
+        except lost as exc:
+            raise SchedulerLost(address, _reason(exc)) from None
+        with client:
+            futures = {client.submit(_simulate_chunk, config, seed, c, trace, pure=False): c
+                       for c in chunks}
+            for fut in dask_completed(futures):
+                try:
+                    results = fut.result()
+                except KilledWorker:
+                    paths = futures[fut]
+                    raise WorkerLost([f"a Dask worker, each time it ran paths {paths[0]}-"
+                                      f"{paths[-1]}, as often as the scheduler retries a "
+                                      f"task"]) from None
+                except lost as exc:
+                    raise SchedulerLost(address, _reason(exc)) from None
+                done(results)
+
+
+def _reason(exc: BaseException) -> str:
+    """A Dask failure in a few words: a cancelled task's reason, else the error's first line."""
+    reason = getattr(exc, "reason", None)
+    text = str(reason) if reason else (str(exc).splitlines() or [type(exc).__name__])[0]
+    return text[:200] or type(exc).__name__
+
+
+@contextlib.contextmanager
+def _dask_logs_quiet() -> Iterator[None]:
+    """Keep distributed's own error logs (tracebacks of a lost connection) off the screen
+    while a run waits on its scheduler: the run reports the failure itself, in one line."""
+    names = ["distributed", *(name for name in logging.root.manager.loggerDict
+                              if name.startswith("distributed."))]
+    loggers = [logging.getLogger(name) for name in names]  # a level of its own each, some
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 def default_workers() -> int:

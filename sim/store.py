@@ -44,7 +44,7 @@ if TYPE_CHECKING:  # pandas loads when tables are read, not in every path worker
     import pandas as pd
 
 __all__ = ["MANIFEST", "PROGRESS", "CorruptRun", "DamagedRun", "IncompleteRun", "PartialRun",
-           "Run", "RunInterrupted", "RunNotFound", "SkippedFolder", "WorkerLost",
+           "Run", "RunInterrupted", "RunNotFound", "SchedulerLost", "SkippedFolder", "WorkerLost",
            "atomic_write", "list_runs", "load_run", "new_run_id", "package_version",
            "read_manifest", "read_table", "remove_stale_temporaries", "resolve_run",
            "scan_runs", "write_run"]
@@ -116,6 +116,35 @@ class WorkerLost(WorkerDied):
     def kept_in(self, folder: object, done: int, total: int) -> WorkerLost:
         """The same loss, saying where the ``done`` paths of ``total`` are kept."""
         return WorkerLost(self.endings, folder, done, total)
+
+
+class SchedulerLost(WorkerLost):
+    """The Dask scheduler of a run stopped answering (it ended, or the network to it went
+    down) before the run's paths were done, and the client's reconnection gave up. The run
+    stops; the paths already stored stay in its folder, to continue with ``creditsim run
+    --resume`` on another scheduler or locally.
+
+    Attributes:
+        address: the scheduler's address; ``reason``: what the client said (one line).
+        folder, done, total: as :class:`WorkerLost`.
+    """
+
+    def __init__(self, address: str, reason: str = "", folder: object = None, done: int = 0,
+                 total: int = 0):
+        self.address, self.reason = address, reason
+        self.endings: list[str] = []
+        self.folder, self.done, self.total = folder, done, total
+        outcome = "no run was written"
+        if folder is not None and done:
+            outcome = (f"{done} of {total} paths are kept in {folder}: continue with "
+                       f"'creditsim run --resume {folder}' (with --scheduler, or locally)")
+        why = f" ({reason})" if reason else ""
+        RuntimeError.__init__(self, f"the Dask scheduler at {address} stopped answering before "
+                              f"the run's paths were done{why}; {outcome}")
+
+    def kept_in(self, folder: object, done: int, total: int) -> SchedulerLost:
+        """The same loss, saying where the ``done`` paths of ``total`` are kept."""
+        return SchedulerLost(self.address, self.reason, folder, done, total)
 
 
 @dataclass(frozen=True)
