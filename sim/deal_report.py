@@ -26,7 +26,7 @@ import pandas as pd
 
 from sim import exports
 from sim.abs.metrics import LOSS_MEASURES, check_loss_measure, records
-from sim.abs.steps import ceil_cents, floor_cents
+from sim.abs.steps import floor_cents, measured_pool, oc_after_period
 from sim.exports import Export, export_frame
 from sim.metrics import paths_to_resolve, resolvable
 from sim.reserve_uses import TOTAL as RESERVE_USED
@@ -113,6 +113,15 @@ legal final period (for nothing); the reserve brought forward is the whole reser
 period's funds include (docs/WATERFALL.md §5.2); the reserve's net change (reserve balance -
 reserve brought forward) is negative when the period drew on it and positive when it was topped
 up."""
+
+POOL_BALANCES = ("pool.balance_begin", "pool.balance_end")
+"""The pool's balances, shown as the waterfall measures the pool against the notes: rounded up
+to the cent (:func:`sim.abs.steps.measured_pool`, docs/WATERFALL.md §5.7). The pool holds
+fractions of a cent and the notes are paid down to it rounded up, so that pool balance, end -
+the notes' balances = the OC (`_oc_columns`) to the cent in every row, as the report shows
+them; a period's start is the period before's end, rounded alike. The pool's roll-forward
+holds to within a cent on them (docs/REPORTS.md, "Cents"); the run's ``pool`` table keeps
+the balances as they are."""
 
 SWAP_COLUMNS = ("deal.swap_receipt", "deal.swap_paid")
 """Left out when the run's deal has no swap (always 0), as the PDL balance without a ledger."""
@@ -336,6 +345,12 @@ def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
     return num.where(den > 0) / den.where(den > 0)
 
 
+def _measured(pool: pd.Series) -> pd.Series:
+    """A pool balance as the report shows it (`POOL_BALANCES`): rounded up to the cent
+    (:func:`sim.abs.steps.measured_pool`)."""
+    return pd.Series(measured_pool(pool.to_numpy(dtype=float)), pool.index, name=pool.name)
+
+
 def _deal_columns(frame: pd.DataFrame, report: DealReport,
                   swap: bool = True) -> dict[str, pd.Series]:
     cols: dict[str, pd.Series] = {}
@@ -352,7 +367,7 @@ def _deal_columns(frame: pd.DataFrame, report: DealReport,
         if source not in frame:
             report.missing.append(f"{c.label}: not recorded in this run ('{source}')")
             continue
-        cols[c.key] = frame[source]
+        cols[c.key] = _measured(frame[source]) if c.key in POOL_BALANCES else frame[source]
         report.labels[c.key] = (c.label, c.kind)
     pool = frame.get("pool_balance_begin")
     if pool is not None:
@@ -382,40 +397,38 @@ def _reserve_columns(frame: pd.DataFrame, report: DealReport) -> dict[str, pd.Se
 
 def _oc_columns(tables: Mapping[str, pd.DataFrame], path: int, frame: pd.DataFrame,
                 deal: Mapping | None, report: DealReport) -> dict[str, pd.Series]:
-    """The overcollateralisation (OC) after the period's waterfall (docs/WATERFALL.md §5.2):
-    ``deal.oc`` = pool balance at the end, rounded up to the cent, - the notes' balances at
-    the end (currency units, whole cents; negative when the notes are above the pool). The
-    pool holds fractions of a cent (a vehicle holding part of an account) and the waterfall
-    rounds the principal amount down, paying the notes down to the pool less its required OC
-    rounded up to the cent (:func:`sim.abs.steps.ceil_cents`): measured on the pool as it
-    is, notes paid down as required would show an OC up to a cent below it (-0.01 for 0).
-    ``deal.oc_pct`` = OC / pool balance at the
-    end (blank once the pool is gone) and ``deal.oc_required``, the OC the notes are paid
-    down to keep: with an ``overcollateralisation`` target, ``⌊max(target_pct × pool at the
-    end, floor_pct × first pool)⌋`` (the first pool: period 1's pool balance at the start),
-    else the OC at closing (``closing_oc``), either no more than the pool at the end. A run
-    without the pool's end balance has no OC column; without its deal's terms (``deal``
-    None) or, for a deal without a target, without ``closing_oc``, no required OC; each is
-    said in `DealReport.missing`."""
+    """The overcollateralisation (OC) after the period's waterfall (docs/WATERFALL.md §5.7):
+    ``deal.oc`` = :func:`sim.abs.steps.oc_after_period`, the pool balance at the end rounded
+    up to the cent (as the report shows it, `POOL_BALANCES`) - the notes' balances at the
+    end (currency units, whole cents; negative when the notes are above the pool): the OC
+    the notes are paid down to keep, so that pool balance, end - the notes' balances = OC to
+    the cent in every row. ``deal.oc_pct`` = OC / pool balance at the end as shown (blank
+    once the pool is gone) and ``deal.oc_required``, the OC the notes are paid down to keep:
+    with an ``overcollateralisation`` target, ``⌊max(target_pct × pool at the end,
+    floor_pct × first pool)⌋`` (the first pool: period 1's pool balance at the start, as the
+    waterfall reads it), else the OC at closing (``closing_oc``), either no more than the
+    pool at the end as shown. A run without the pool's end balance has no OC column; without
+    its deal's terms (``deal`` None) or, for a deal without a target, without
+    ``closing_oc``, no required OC; each is said in `DealReport.missing`."""
     if "pool_balance_end" not in frame:
         report.missing.append("overcollateralisation: the run has no pool balance at the end "
                               "('pool_balance_end')")
         return {}
     notes = tables["notes"]
     pool_end = frame["pool_balance_end"]
+    shown = _measured(pool_end)
     owed = notes[notes["path"] == path].groupby("period")["balance_end"].sum()
-    owed_cents = np.rint(owed.reindex(pool_end.index) * 100.0)  # notes: whole cents
-    pool_cents = pd.Series(ceil_cents(pool_end * 100.0), pool_end.index)
-    cols = {"deal.oc": (pool_cents - owed_cents) / 100.0}
-    cols["deal.oc_pct"] = _ratio(cols["deal.oc"], pool_end)
+    cols = {"deal.oc": pd.Series(oc_after_period(pool_end, owed.reindex(pool_end.index)),
+                                 pool_end.index)}
+    cols["deal.oc_pct"] = _ratio(cols["deal.oc"], shown)
     terms = None if deal is None else deal.get("overcollateralisation")
     if terms is not None and "pool_balance_begin" in frame:
         first = float(frame["pool_balance_begin"].iloc[0]) * 100.0  # cents, as the waterfall
         target = floor_cents(np.maximum(float(terms["target_pct"]) * pool_end * 100.0,
                                         float(terms.get("floor_pct", 0.0)) * first)) / 100.0
-        cols["deal.oc_required"] = np.minimum(pd.Series(target, pool_end.index), pool_end)
+        cols["deal.oc_required"] = np.minimum(pd.Series(target, pool_end.index), shown)
     elif deal is not None and terms is None and "closing_oc" in frame:
-        cols["deal.oc_required"] = np.minimum(frame["closing_oc"], pool_end)
+        cols["deal.oc_required"] = np.minimum(frame["closing_oc"], shown)
     else:
         why = ("the run's deal terms are not given" if deal is None else
                "not recorded in this run ('closing_oc')")
@@ -465,6 +478,8 @@ def _note_columns(tables: Mapping[str, pd.DataFrame], path: int, deal: pd.DataFr
                        for c in absent]
     senior_balance = 0.0
     pool_end = deal.get("pool_balance_end")
+    if pool_end is not None:
+        pool_end = _measured(pool_end)  # as the report shows it (`POOL_BALANCES`)
     reserve = deal["reserve_balance"] if "reserve_balance" in deal else 0.0
     for name in report.notes:
         one = rows[rows["note"] == name].set_index("period").sort_index()
@@ -497,7 +512,8 @@ def build_deal_report(tables: Mapping[str, pd.DataFrame], path: int | None = Non
     """Build one path's deal report from a run's tables.
 
     Credit enhancement of a note = (pool balance at the period's end + reserve balance - the
-    end balances of this note and every note senior to it) / pool balance at the end: the
+    end balances of this note and every note senior to it) / pool balance at the end (the
+    pool's balances as the report shows them, rounded up to the cent: `POOL_BALANCES`): the
     share of the pool that can be lost before this note loses (negative: the note is not fully
     backed); blank (n/a) once the note is paid off or the pool is gone. Factor = note balance
     at the period's end / its original balance. The annualised pool rates (yield, default
@@ -674,10 +690,13 @@ def deal_export(report: DealReport) -> Export:
 
 ROUNDING = ("the waterfall pays whole cents, so its amounts (collections paid in, fees, the "
             "notes' interest and principal, reserve, residual, receivables bought) are exact "
-            "and each period's cash in equals its cash out to 0.00; the pool's balances, "
-            "collections and defaults are the vehicle's share of each account, in fractions "
-            "of a cent, each rounded to the cent on its own (the fraction of a cent left by "
-            "rounding the collections down is carried to the next period's collections)")
+            "and each period's cash in equals its cash out to 0.00; the pool is the "
+            "vehicle's share of each account, in fractions of a cent: its balances (start and "
+            "end) are rounded up to the cent, as the waterfall measures the pool against the "
+            "notes, so that pool balance, end - the notes' balances = the OC, and its "
+            "collections and defaults are each rounded to the cent on their own (the fraction "
+            "of a cent left by rounding the collections down is carried to the next period's "
+            "collections)")
 """The ``about`` sheet's note on rounding (docs/REPORTS.md, "Cents")."""
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import sim
 from sim.abs import note_metrics, run_waterfall, triggers_to_frame, waterfall_arrays
@@ -27,6 +30,7 @@ from sim.deal_report import (
     write_xlsx,
 )
 from sim.exports import csv_bytes
+from sim.report_tables import fmt_value
 
 DEAL = {
     "notes": [{"name": "A", "balance": 80, "coupon": 0.03},
@@ -485,11 +489,24 @@ def test_the_reserve_is_brought_forward_whole_and_its_net_change_shows_a_draw(de
 
 def test_the_pool_rolls_forward_from_its_start_to_its_end_in_every_period(deal_run):
     """pool balance, start - principal collected - defaults + receivables bought - pool sold
-    or returned = pool balance, end; at the call the pool sold is all that was left."""
-    t = build_deal_report(deal_run.tables, 0).table
-    rolled = (t["pool.balance_begin"] - t["pool.principal"] - t["pool.defaults"]
-              + t["pool.purchased"] - t["pool.sold"])
-    assert (rolled - t["pool.balance_end"]).abs().max() < 0.005
+    or returned = pool balance, end; at the call the pool sold is all that was left. The
+    report shows the pool's balances rounded up to the cent (as the waterfall measures the
+    pool against the notes), each less than a cent above the run's, so its roll-forward
+    holds to within a cent; on the run's pool table, as it is, to 1e-9."""
+    for path in (0, 1):
+        t = build_deal_report(deal_run.tables, path).table
+        rolled = (t["pool.balance_begin"] - t["pool.principal"] - t["pool.defaults"]
+                  + t["pool.purchased"] - t["pool.sold"])
+        assert (rolled - t["pool.balance_end"]).abs().max() < 0.01
+        assert (t["pool.balance_begin"].iloc[1:].to_numpy()
+                == t["pool.balance_end"].iloc[:-1].to_numpy()).all()  # end is next start
+        pool = deal_run.tables["pool"].query("path == @path").set_index("period")
+        above = (t["pool.balance_end"] - pool["pool_balance_end"].loc[t.index]) * 100
+        assert ((above >= 0) & (above < 1)).all()
+        assert ((t["pool.balance_end"] * 100).round(6) % 1 == 0).all()  # whole cents
+        rolled = (pool["pool_balance_begin"] - pool["principal"] - pool["defaults"]
+                  + pool["purchased"] - pool["sold"])
+        assert (rolled - pool["pool_balance_end"]).abs().max() < 1e-9
     assert t.loc[6, "pool.sold"] > 0 and t.loc[6, "pool.balance_end"] == 0.0
     assert (t.loc[:5, "pool.sold"] == 0).all()
 
@@ -894,10 +911,13 @@ def test_a_pool_holding_fractions_of_a_cent_shows_no_phantom_oc():
     of an account, so the pool repays 30.006 and then 20.001. 1. Collected ⌊3,000.6⌋ = 3,000
     cents (0.6 carried); E = 69.994 and PA = ⌊10,000 − 6,999.4⌋ = 3,000: the notes are 70.00,
     as the waterfall pays them, and the OC is ⌈6,999.4⌉ − 7,000 = 0 cents, where the pool as
-    it is less the notes is −0.006 (−0.01 when shown to the cent). 2. Collected ⌊2,000.1 +
-    0.6⌋ = 2,000; E = 49.993, PA = ⌊7,000 − 4,999.3⌋ = 2,000: notes 50.00, OC 0 (was −0.007).
-    A real shortfall stays: 3. defaults of 10 in the legal final period leave B written down,
-    and before that nothing is hidden (a pool 10 below the notes shows −10.00)."""
+    it is less the notes is −0.006 (−0.01 when shown to the cent). The report shows the pool
+    as the waterfall measures it, 70.00, so its row reads pool 70.00, notes 70.00, OC 0.00
+    (it read pool 69.99, notes 70.00, OC 0.00). 2. Collected ⌊2,000.1 + 0.6⌋ = 2,000; E =
+    49.993, PA = ⌊7,000 − 4,999.3⌋ = 2,000: notes 50.00, pool shown 50.00, OC 0 (was
+    −0.007). A real shortfall stays: 3. defaults of 10 in the legal final period leave B
+    written down, and before that nothing is hidden (a pool 10 below the notes shows
+    −10.00)."""
     pool = pd.DataFrame({"path": 0, "period": [1, 2, 3],
                          "pool_balance_begin": [100.0, 69.994, 49.993],
                          "interest": 0.0, "principal": [30.006, 20.001, 39.993],
@@ -910,15 +930,104 @@ def test_a_pool_holding_fractions_of_a_cent_shows_no_phantom_oc():
     t = rep.table
     owed = t["note.A.balance"] + t["note.B.balance"]
     assert owed.tolist()[:2] == pytest.approx([70.0, 50.0], abs=1e-9)
-    assert (t["pool.balance_end"] - owed).tolist()[:2] == pytest.approx([-0.006, -0.007])
+    assert (pool["pool_balance_end"].to_numpy() - owed.to_numpy()).tolist()[:2] == \
+        pytest.approx([-0.006, -0.007])
+    assert t["pool.balance_end"].tolist()[:2] == [70.0, 50.0]  # as the notes were paid down
+    assert t["pool.balance_begin"].tolist()[1:] == [70.0, 50.0]  # the next period's start
     assert t["deal.oc"].tolist()[:2] == [0.0, 0.0]
     assert t["deal.oc_required"].tolist()[:2] == [0.0, 0.0]
-    shown = export_table(rep)[header(rep, "deal.oc")].tolist()[:2]
-    assert all(f"{v:.2f}" == "0.00" for v in shown)
+    for key, cents in (("pool.balance_end", [7000, 5000]), ("note.A.balance", [3000, 1000]),
+                       ("note.B.balance", [4000, 4000]), ("deal.oc", [0, 0])):
+        assert [c[:2] for c in shown_cents(rep, key)] == [cents, cents], key
     # the same notes against a pool 10 below them: the whole shortfall, to the cent
     short = pool.assign(pool_balance_end=pool["pool_balance_end"] - 10.0)
     t = build_deal_report({"notes": notes, "pool": short}, path=0, deal=deal).table
     assert t["deal.oc"].tolist()[:2] == [-10.0, -10.0]
+
+
+def pool_and_notes(pool_end: list[float], notes_end: list[tuple[float, float]]
+                   ) -> dict[str, pd.DataFrame]:
+    """A one-path run's ``pool`` and ``notes`` tables made by hand: the pool ends period t at
+    ``pool_end[t]`` (it may hold fractions of a cent; each period starts where the one before
+    ended, period 1 at its own end) and notes A and B end it at ``notes_end[t]`` (whole
+    cents)."""
+    periods = np.arange(1, len(pool_end) + 1)
+    pool = pd.DataFrame({"path": 0, "period": periods,
+                         "pool_balance_begin": [pool_end[0], *pool_end[:-1]],
+                         "pool_balance_end": pool_end})
+    notes = []
+    for k, name in enumerate("AB"):
+        ends = [float(b[k]) for b in notes_end]
+        notes.append(pd.DataFrame({"path": 0, "period": periods, "note": name,
+                                   "balance_begin": [ends[0], *ends[:-1]],
+                                   "balance_end": ends}))
+    return {"pool": pool, "notes": pd.concat(notes, ignore_index=True)}
+
+
+def shown_cents(rep: DealReport, key: str) -> tuple[list[int], list[int]]:
+    """A column of the report in cents as a reader sees it: on screen (`fmt_value`, as the
+    command and the dashboard print it) and in the files (`export_table`, what the CSV and
+    the workbook hold)."""
+    kind = rep.labels[key][1]
+    screen = [int(Decimal(fmt_value(v, kind).replace(",", "")) * 100) for v in rep.table[key]]
+    files = np.round(export_table(rep)[header(rep, key)].to_numpy(float) * 100)
+    return screen, files.astype(np.int64).tolist()
+
+
+def test_the_rows_add_up_as_shown_hand_worked(tmp_path):
+    """Period 1: a pool of 1,000.004 behind notes A 700.00 and B 200.00: the notes are paid
+    down to the pool rounded up to the cent, so the pool is shown as 1,000.01 and the OC as
+    100.01 (shown to the nearest cent the pool read 1,000.00 beside an OC of 100.01).
+    Period 2: 69.994 behind A 60.00 and B 10.00: pool 70.00, OC 0.00 (it read 69.99 beside
+    notes of 70.00 and an OC of 0.00). On screen, in the CSV and in the workbook alike; the
+    run's own pool table keeps the fractions."""
+    tables = pool_and_notes([1000.004, 69.994], [(700.0, 200.0), (60.0, 10.0)])
+    rep = build_deal_report(tables, 0, run_id="hand")
+    t = rep.table
+    assert t["pool.balance_end"].tolist() == [1000.01, 70.0]
+    assert t["pool.balance_begin"].tolist() == [1000.01, 1000.01]
+    assert t["deal.oc"].tolist() == [100.01, 0.0]
+    assert t["deal.oc_pct"].tolist() == pytest.approx([100.01 / 1000.01, 0.0])
+    assert [fmt_value(v, "money") for v in t["pool.balance_end"]] == ["1,000.01", "70.00"]
+    assert [fmt_value(v, "money") for v in t["deal.oc"]] == ["100.01", "0.00"]
+    assert tables["pool"]["pool_balance_end"].tolist() == [1000.004, 69.994]
+    csv = pd.read_csv(write_csv(rep, tmp_path / "r.csv"), index_col="period")
+    sheet = openpyxl.load_workbook(write_xlsx(rep, tmp_path / "r.xlsx"))["report"]
+    names = [c.value for c in sheet[1]]
+    for key, shown in (("pool.balance_end", [1000.01, 70.0]), ("note.A.balance", [700.0, 60.0]),
+                       ("note.B.balance", [200.0, 10.0]), ("deal.oc", [100.01, 0.0])):
+        assert csv[header(rep, key)].tolist() == shown, key
+        col = names.index(header(rep, key)) + 1
+        assert [sheet.cell(row=r, column=col).value for r in (2, 3)] == shown, key
+    about = pd.read_excel(tmp_path / "r.xlsx", sheet_name="about")
+    rounding = about.set_index("name").loc["rounding", "value"]
+    assert "balances (start and end) are rounded up to the cent" in rounding
+
+
+POOLS = st.one_of(st.integers(0, 10**13).map(lambda p: p / 10_000),  # fractions of a cent
+                  st.floats(0.0, 1e9, allow_nan=False))
+NOTES = st.integers(0, 10**11).map(lambda c: c / 100)  # whole cents
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(POOLS, NOTES, NOTES), min_size=1, max_size=4))
+def test_the_shown_pool_less_the_shown_notes_is_the_shown_oc(rows):
+    """For any pool (fractions of a cent) and notes (whole cents): in every row, pool
+    balance, end − the notes' balances = OC, to the cent, as shown on screen and in the
+    files; and the OC is the one definition (`oc_after_period`)."""
+    from sim.abs.steps import oc_after_period
+
+    pool_end = [p for p, _, _ in rows]
+    tables = pool_and_notes(pool_end, [(a, b) for _, a, b in rows])
+    rep = build_deal_report(tables, 0)
+    n = len(rep.table)
+    pool, oc = shown_cents(rep, "pool.balance_end"), shown_cents(rep, "deal.oc")
+    notes = [shown_cents(rep, f"note.{k}.balance") for k in "AB"]
+    for view in (0, 1):  # the screen, the files
+        for t in range(n):
+            assert pool[view][t] - notes[0][view][t] - notes[1][view][t] == oc[view][t]
+    expected = oc_after_period(pool_end[:n], [a + b for _, a, b in rows[:n]])
+    assert rep.table["deal.oc"].tolist() == expected.tolist()
 
 
 def test_without_the_deals_terms_the_required_oc_is_left_out_with_a_note():
@@ -944,7 +1053,9 @@ def test_the_exported_oc_ties_to_the_pool_less_the_notes_to_the_cent(name, reque
             return np.round(exported[header(rep, key)].to_numpy(float) * 100).astype(np.int64)
 
         owed = sum(cents(f"note.{n}.balance") for n in rep.notes)
-        pool = np.ceil(rep.table["pool.balance_end"].to_numpy(float) * 100 - 1e-6)
+        pool = np.ceil(run.tables["pool"].query("path == @path")["pool_balance_end"]
+                       .to_numpy(float)[: len(exported)] * 100 - 1e-6)
+        assert (cents("pool.balance_end") == pool).all(), (name, path)  # shown rounded up
         assert (cents("deal.oc") == pool - owed).all(), (name, path)
         assert (cents("deal.oc") >= 0).all(), (name, path)  # no -0.01 for the notes' rounding
         t = rep.table

@@ -10,8 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from sim.abs import Deal
+from sim.abs import Deal, waterfall_arrays
+from sim.abs.steps import ceil_cents, floor_cents, measured_pool, oc_after_period
 from sim.abs.waterfall import NOTE_FIELDS
 from tests.test_waterfall_oracle import cases, one_path, run_vectorised
 from tests.waterfall_oracle import run_oracle
@@ -184,3 +186,64 @@ def test_a_fraction_of_a_cent_is_carried_until_the_deal_winds_up() -> None:
     assert state[1, 2] == 0.0  # released with the deal's end
     assert _floor_carry(99.9999999999, state, 0, 0, False) == (100.0, 0.0)
     assert state[0, 0] == 0.0
+
+
+# ----------------------------------------------------------------------------------------------
+# The overcollateralisation after a period, as the waterfall measures it (§5.2, 8.)
+
+
+def test_the_oc_after_a_period_is_the_pool_rounded_up_less_the_notes_by_hand() -> None:
+    """The pool holds fractions of a cent, the notes whole cents. A pool of 69.994 behind
+    notes of 70.00: the notes were paid down to ⌈69.994⌉ = 70.00, so the OC is 0.00 (the pool
+    as it is less the notes is −0.006, −0.01 to the cent). 1,000.004 behind 900.00: OC
+    100.01. A real 0.03 on a pool of 10 million is 0.03. The float noise of a pool of whole
+    cents (68 + 1e-9) is no cent; a float sum of whole cents (0.1 + 0.2) is read to the
+    cent; notes above the pool give a negative OC; 0 is 0, not −0 (printed −0.00)."""
+    assert measured_pool([69.994, 1000.004, 68 + 1e-9, 1e7 + 0.024]).tolist() == [
+        70.0, 1000.01, 68.0, 1e7 + 0.03]
+    oc = oc_after_period([69.994, 1000.004, 1e7 + 0.03, 68 + 1e-9, 60.0],
+                         [70.0, 900.0, 1e7, 68.0, 70.0])
+    assert oc.tolist() == [0.0, 100.01, 0.03, 0.0, -10.0]
+    assert oc_after_period(100.0, 0.1 + 0.2 + 99.4) == 0.3
+    assert np.isnan(oc_after_period(np.nan, 70.0)) and np.isnan(oc_after_period(70.0, np.nan))
+    assert not np.signbit(measured_pool(0.0)) and not np.signbit(oc_after_period(0.0, 0.0))
+    assert f"{float(ceil_cents(0.0)):.2f}" == "0.00"
+
+
+@settings(max_examples=80, deadline=None)
+@given(pool=st.integers(900_001, 1_200_000), principal=st.integers(0, 1_200_000),
+       defaults=st.integers(0, 1_200_000),
+       target=st.sampled_from([None, (0.05, 0.0), (0.1, 0.02), (0.2, 0.05), (0.0, 0.0)]))
+def test_the_oc_after_a_period_is_what_the_principal_amount_keeps(
+        pool: int, principal: int, defaults: int, target: tuple | None) -> None:
+    """Notes A 700 and B 200 at 0 % behind a pool of B₁ (thousandths of a currency unit:
+    fractions of a cent) repaying ``principal`` and losing ``defaults`` (thousandths) in
+    period 1, with interest enough to pay any principal amount: the OC after the period is
+    the required OC to the cent, ``OC_t`` = the OC at closing ⌊B₁ − 900⌋ or ⌊max(target ×
+    E, floor × B₁)⌋, whenever the principal amount paid the notes in part; at least it
+    when the notes were already below the pool less ``OC_t`` (PA 0); the whole pool
+    rounded up when ``OC_t`` is the whole pool (PA the notes)."""
+    principal = min(principal, pool)
+    defaults = min(defaults, pool - principal)
+    b1 = pool / 1000.0
+    deal: dict = {"notes": [{"name": "A", "balance": 700.0, "coupon": 0.0},
+                            {"name": "B", "balance": 200.0, "coupon": 0.0}]}
+    if target is not None:
+        deal["overcollateralisation"] = {"target_pct": target[0], "floor_pct": target[1]}
+    r = waterfall_arrays(deal, {  # period 2 is the legal final: only period 1 is looked at
+        "pool_balance_begin": [b1, (pool - principal - defaults) / 1000.0],
+        "interest": [b1, 0.0], "principal": [principal / 1000.0, 0.0],
+        "recoveries": [0.0, 0.0], "defaults": [defaults / 1000.0, 0.0]})
+    pool_end = r.deal["pool_balance_end"][0, 0]
+    notes_end = r.notes["balance_end"][0, 0].sum()
+    assert r.deal["principal_target"][0, 0] == r.notes["principal_paid"][0, 0].sum()  # paid
+    e = pool_end * 100.0
+    if target is None:
+        required = floor_cents(b1 * 100.0 - 90_000.0)
+    else:
+        required = floor_cents(max(target[0] * e, target[1] * b1 * 100.0))
+    pool_cents = ceil_cents(e)
+    expected = min(max(required, pool_cents - 90_000.0), pool_cents)
+    assert round(float(oc_after_period(pool_end, notes_end)) * 100.0) == expected
+    assert measured_pool(pool_end) - notes_end == pytest.approx(
+        oc_after_period(pool_end, notes_end), abs=1e-6)

@@ -18,6 +18,7 @@ import pandas as pd
 
 from dashboard.aggregate.portfolio import fan_table
 from sim.abs.metrics import LOSS_MEASURES, records
+from sim.abs.steps import measured_pool, oc_after_period
 from sim.metrics import paths_to_resolve, resolvable
 
 SOURCES = {"collections": "collections", "swap_receipt": "swap receipt",
@@ -360,18 +361,12 @@ def report_tables(folder: str) -> dict[str, pd.DataFrame]:
 # Credit enhancement over time: excess spread, reserve, PDL and overcollateralisation
 
 
-OC_ROUNDING = 1e-6
-"""Share of the pool below which a gap between the pool and the notes is rounding, not
-overcollateralisation: the waterfall pays whole cents, so notes sized to the whole pool are each
-rounded down to the cent and the principal it pays is rounded down each period (a few cents,
-docs/WATERFALL.md §5.11), against a pool of millions; a millionth of a 10,000 pool is a cent."""
 ENHANCEMENT = ("excess_spread", "reserve_balance", "reserve_requirement", "pdl_balance",
                "oc_share")
 """Series of :func:`credit_enhancement` drawn as fans, in the page's order."""
 HALF_CENT = 0.005
-"""Currency units below which a difference is float noise, not money (docs/WATERFALL.md §5.2:
-notes sized to the whole pool leave an OC of about 1e-9, not an OC): a reserve this close to
-its requirement is not below it, an OC this small is 0."""
+"""Currency units below which a difference is float noise, not money: a reserve this close to
+its requirement is not below it."""
 
 
 def credit_enhancement(notes: pd.DataFrame, pool: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -389,13 +384,15 @@ def credit_enhancement(notes: pd.DataFrame, pool: pd.DataFrame | None = None) ->
         ``excess_spread`` (net of losses, annualised, a fraction of the pool balance at the
         period's start: the deal field as it is), ``reserve_balance`` and
         ``reserve_requirement`` (currency units, end of period), ``pdl_balance`` (currency
-        units, summed over the notes), ``oc`` (pool balance less the notes' balance at the
-        period's end, currency units; 0 when under :data:`HALF_CENT` or
-        :data:`OC_ROUNDING` of the pool either way) and
-        ``oc_share`` (``oc`` as a fraction of the pool; NaN when the pool is empty).
+        units, summed over the notes), ``pool_balance_end`` (the pool balance at the
+        period's end as the waterfall measures it against the notes: rounded up to the cent,
+        :func:`sim.abs.steps.measured_pool`), ``oc`` (:func:`sim.abs.steps.oc_after_period`:
+        that pool less the notes' balance at the period's end, currency units, whole cents,
+        as the deal report shows it) and ``oc_share`` (``oc`` / ``pool_balance_end``; NaN
+        when the pool is empty).
         Periods after a path's deal ended (a clean-up call or its legal final period:
         ``active`` false) are NaN, so that they leave the percentiles; so are the balances
-        (reserve, requirement, PDL, OC) of the period it ended in, which are its wind-up
+        (reserve, requirement, PDL, pool, OC) of the period it ended in, which are its wind-up
         (the reserve released, the ledgers closed by writedowns), not protection left.
     """
     keys = ["path", "period"]
@@ -415,10 +412,10 @@ def credit_enhancement(notes: pd.DataFrame, pool: pd.DataFrame | None = None) ->
         pool_end = deal.get("pool_balance_end")
     if pool_end is not None:
         pool_end = pool_end.astype(float)
-        oc = pool_end - sums["balance_end"]
-        noise = np.maximum(HALF_CENT, OC_ROUNDING * pool_end.abs())
-        out["oc"] = oc.where(oc.abs() >= noise, 0.0)  # the notes' rounding, not OC
-        out["oc_share"] = out["oc"] / pool_end.where(pool_end > 0)
+        owed = sums["balance_end"].reindex(out.index)
+        out["pool_balance_end"] = measured_pool(pool_end)
+        out["oc"] = oc_after_period(pool_end, owed)
+        out["oc_share"] = out["oc"] / out["pool_balance_end"].where(out["pool_balance_end"] > 0)
     if "active" in deal:
         active = deal["active"].astype(bool)
         out.loc[~active.to_numpy()] = np.nan
@@ -428,8 +425,8 @@ def credit_enhancement(notes: pd.DataFrame, pool: pd.DataFrame | None = None) ->
         # is an active period followed by an inactive one (a path's last period is followed
         # by nothing: a deal still active there has not ended)
         ended = active & ~active.groupby(level="path").shift(-1, fill_value=True)
-        balances = [c for c in ("reserve_balance", "reserve_requirement", "pdl_balance", "oc",
-                                "oc_share") if c in out]
+        balances = [c for c in ("reserve_balance", "reserve_requirement", "pdl_balance",
+                                "pool_balance_end", "oc", "oc_share") if c in out]
         out.loc[ended.to_numpy(), balances] = np.nan
     return out.reset_index()
 

@@ -314,8 +314,9 @@ def pdl_fan(fans: pd.DataFrame, has_pdl: bool, first_month: int | None = None) -
 
 
 def overcollateralisation_fan(fans: pd.DataFrame, first_month: int | None = None) -> go.Figure:
-    """Overcollateralisation by period: the pool balance less the notes' balance at the
-    period's end, as a share of the pool (median and 5-95 % band).
+    """Overcollateralisation by period: the pool balance (rounded up to the cent, as the
+    waterfall measures it) less the notes' balance at the period's end, as a share of the
+    pool (:func:`sim.abs.steps.oc_after_period`; median and 5-95 % band).
 
     Args:
         fans: :func:`~dashboard.aggregate.abs.enhancement_fans` output.

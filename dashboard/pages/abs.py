@@ -116,8 +116,9 @@ def enhancement_caption(first_month: int | None) -> str:
             "still running (it ends at a clean-up call or its legal final period). Excess "
             "spread is net of losses and annualised, as a share of the pool balance at the "
             "period's start; the reserve and PDL are balances at the period's end; "
-            "overcollateralisation is the pool balance less the notes' balance, as a share "
-            f"of the pool. {when}")
+            "overcollateralisation is the pool balance (rounded up to the cent, as the "
+            "waterfall measures it) less the notes' balance, as a share of the pool: the deal "
+            f"report's OC. {when}")
 
 
 def _horizon_warning(ctx: AppContext, run_id: str) -> str | None:

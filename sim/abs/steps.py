@@ -117,8 +117,59 @@ def ceil_cents(x: ArrayLike) -> np.ndarray:
     cent above it counting as that cent: the mirror of :func:`floor_cents`. The principal
     amount is rounded down (``PA = ⌊ΣN − (E − OC)⌋``, docs/WATERFALL.md §5.2, 8.), so the
     notes are paid down to ``⌈E − OC⌉``: a pool ``E`` holding a fraction of a cent is, to
-    the notes, this."""
-    return np.ceil(np.asarray(x, dtype=float) - lay.CENT_TOLERANCE)
+    the notes, this. 0 is 0, never -0 (``+ 0.0``), which would print as -0.00."""
+    return np.ceil(np.asarray(x, dtype=float) - lay.CENT_TOLERANCE) + 0.0
+
+
+def measured_pool(pool_balance: ArrayLike) -> np.ndarray:
+    """The pool's balance as the waterfall measures it against the notes: rounded up to the
+    cent (:func:`ceil_cents`; docs/WATERFALL.md §5.2, 8.).
+
+    The pool holds fractions of a cent (a vehicle holding part of an account); the principal
+    amount ``PA = ⌊ΣN − (E − OC)⌋`` is rounded down, so the notes are paid down to
+    ``⌈E − OC⌉ = ⌈E⌉ − OC`` (``OC`` whole cents): ``⌈E⌉`` is the pool they are measured
+    against.
+
+    Args:
+        pool_balance: Pool balances in currency units, any shape; may hold fractions of a
+            cent; NaN stays NaN.
+
+    Returns:
+        Currency units, whole cents (cents / 100, the nearest float to the decimal amount),
+        the shape of ``pool_balance``.
+    """
+    return ceil_cents(np.asarray(pool_balance, dtype=float) * 100.0) / 100.0
+
+
+def oc_after_period(pool_end: ArrayLike, notes_end: ArrayLike) -> np.ndarray:
+    """The overcollateralisation (OC) after a period's waterfall, in whole cents, as the
+    waterfall measures it (docs/WATERFALL.md §5.7, from §5.2, 8.): the pool balance at the
+    period's end rounded up to the cent (:func:`measured_pool`) less the notes' balances at
+    its end.
+
+    The principal amount pays the notes down to ``⌈E − OC_t⌉ = ⌈E⌉ − OC_t``, so this is
+    exactly the required OC ``OC_t`` when the period paid its principal amount in full and
+    it was part of the notes (more when it was 0, the notes already below the pool less
+    ``OC_t``; ``⌈E⌉`` when it was all of them); measured on the pool as it is (``E − ΣN``)
+    it would read up to a cent below (−0.01 for 0). It is below ``OC_t`` when the period
+    could not pay (or reinvest) its whole principal amount, and negative when the notes are
+    above the pool. The one definition the deal report (`sim.deal_report`) and the
+    dashboard's ABS page both show.
+
+    Args:
+        pool_end: Pool balance at the period's end (``pool_balance_end``), currency units,
+            any shape; may hold fractions of a cent.
+        notes_end: The notes' total balance at the period's end (Σ ``balance_end``),
+            currency units, whole cents (a float sum of whole cents is read to the nearest
+            cent), broadcastable to ``pool_end``.
+
+    Returns:
+        Currency units, whole cents (cents / 100), the broadcast shape; NaN where either
+        input is NaN.
+    """
+    pool = ceil_cents(np.asarray(pool_end, dtype=float) * 100.0)
+    notes = np.rint(np.asarray(notes_end, dtype=float) * 100.0)
+    return (pool - notes) / 100.0
 
 
 def closing_oc(initial_pool: np.ndarray, initial_notes: np.ndarray) -> np.ndarray:
