@@ -30,7 +30,7 @@ from threadpoolctl import threadpool_limits
 from sim.config import RunConfig
 from sim.engine import PathResult, simulate_path
 from sim.pool import WorkerPool
-from sim.store import SchedulerLost, WorkerLost
+from sim.store import DaskWorkerLost, SchedulerLost, WorkerLost
 
 ProgressCallback = Callable[[int, int], None]
 ChunkCallback = Callable[[list[PathResult]], None]
@@ -349,8 +349,8 @@ def _run_dask(address: str, config: RunConfig, seed: int, chunks: list[list[int]
     Raises:
         SchedulerLost: the scheduler stopped answering and the client's reconnection (for
             ``distributed.comm.timeouts.connect``, 30 s by default) gave up.
-        WorkerLost: a worker died running a chunk as often as the scheduler retries a task
-            (``distributed.scheduler.allowed-failures``).
+        DaskWorkerLost: workers died running a chunk as often as the scheduler retries a
+            task (``distributed.scheduler.allowed-failures``).
     """
     from distributed import Client
     from distributed import as_completed as dask_completed
@@ -363,20 +363,18 @@ def _run_dask(address: str, config: RunConfig, seed: int, chunks: list[list[int]
         try:
             client = Client(address)
         except lost as exc:
-            raise SchedulerLost(address, _reason(exc)) from None
+            raise SchedulerLost(address, detail=_reason(exc)) from None
         with client:
             futures = {client.submit(_simulate_chunk, config, seed, c, trace, pure=False): c
                        for c in chunks}
             for fut in dask_completed(futures):
                 try:
                     results = fut.result()
-                except KilledWorker:
-                    paths = futures[fut]
-                    raise WorkerLost([f"a Dask worker, each time it ran paths {paths[0]}-"
-                                      f"{paths[-1]}, as often as the scheduler retries a "
-                                      f"task"]) from None
+                except KilledWorker as exc:
+                    raise DaskWorkerLost(address, futures[fut], exc.allowed_failures + 1,
+                                         exc.last_worker.address) from None
                 except lost as exc:
-                    raise SchedulerLost(address, _reason(exc)) from None
+                    raise SchedulerLost(address, detail=_reason(exc)) from None
                 done(results)
 
 
