@@ -25,7 +25,7 @@ from sim.metrics import path_table, portfolio_table, roll_table, vintage_table
 from sim.montecarlo import ProgressCallback, run_paths
 from sim.securitisation import abs_tables, note_loss_columns
 from sim.shipped import resolve_config
-from sim.store import PartialRun, Run, RunInterrupted, WorkerLost, new_run_id
+from sim.store import PartialRun, Run, RunInterrupted, RunLost, new_run_id
 
 
 def run(
@@ -68,8 +68,10 @@ def run(
             cannot be written, or a scheduler that does not answer; checked before any work,
             with the messages of the ``creditsim`` command.
         RunInterrupted: Ctrl-C during a run into ``out``; its folder keeps the paths done.
-        WorkerLost: a local worker process was killed before its paths were done; a run
-            into ``out`` keeps the paths done in its folder, which the error names.
+        RunLost: a local worker process was killed before its paths were done
+            (``WorkerLost``), or the Dask scheduler stopped answering (``SchedulerLost``),
+            or Dask workers died running a chunk (``DaskWorkerLost``); a run into ``out``
+            keeps the paths done in its folder, which the error names.
     """
     paths = None if paths is None else check_paths(paths)
     seed = None if seed is None else check_seed(seed)
@@ -130,9 +132,9 @@ def simulate_into(part: PartialRun, cfg: RunConfig, workers: int = 1, *,
 
     Raises:
         RunInterrupted: Ctrl-C; the chunks stored so far stay in ``part.folder``.
-        WorkerLost: a worker process ended before its paths were done (killed), or the Dask
-            scheduler stopped answering (:class:`sim.store.SchedulerLost`); the chunks
-            stored so far stay in ``part.folder``, which the error names.
+        RunLost: a local or Dask worker, or the Dask scheduler, was lost before the paths
+            were done; the chunks stored so far stay in ``part.folder``, which the error
+            names.
     """
     seed, paths = int(part.progress["seed"]), int(part.progress["paths"])
     trace_ids = tuple(int(i) for i in part.progress.get("trace_ids", ()))
@@ -150,7 +152,7 @@ def simulate_into(part: PartialRun, cfg: RunConfig, workers: int = 1, *,
         if interrupted(exc):
             stored = len(part.load())
             raise RunInterrupted(part.folder, stored, paths) from None
-        if isinstance(exc, WorkerLost):
+        if isinstance(exc, RunLost):
             raise exc.kept_in(part.folder, len(part.load()), paths) from None
         raise
     return result

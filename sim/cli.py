@@ -30,7 +30,7 @@ from sim.config import (
 )
 from sim.pool import WorkerDied
 from sim.signals import handled
-from sim.store import RunNotFound
+from sim.store import RunLost, RunNotFound
 from sim.wording import paths_text, percents_adding_up
 
 # to a file or a pipe: tables at 132 columns, and a message on one line however long (a log
@@ -999,7 +999,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, RunNotFound, FileExistsError, ValueError) as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         return 2
-    except WorkerDied as exc:  # killed from outside: the command stops, what is stored stays
+    except (WorkerDied, RunLost) as exc:  # a worker or scheduler lost: what is stored stays
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         return 1
     except (KeyboardInterrupt, SystemError) as exc:

@@ -8,12 +8,11 @@ cluster. Paths run in local processes by default, or on an existing Dask schedul
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import nullcontext
+from functools import partial
 
 from rich.console import Console
 from rich.progress import (
@@ -27,10 +26,11 @@ from rich.progress import (
 )
 from threadpoolctl import threadpool_limits
 
+from sim.cluster import Cluster
 from sim.config import RunConfig
 from sim.engine import PathResult, simulate_path
 from sim.pool import WorkerPool
-from sim.store import SchedulerLost, WorkerLost
+from sim.store import WorkerLost
 
 ProgressCallback = Callable[[int, int], None]
 ChunkCallback = Callable[[list[PathResult]], None]
@@ -205,8 +205,10 @@ def run_paths(
         if on_progress is not None:
             on_progress(len(results), paths)
 
+    say = None if bar is None else partial(bar.console.print, markup=False,
+                                                    highlight=False, soft_wrap=True)
     with bar if bar is not None else nullcontext():
-        _dispatch(config, seed, chunks, trace, workers, scheduler, finished)
+        _dispatch(config, seed, chunks, trace, workers, scheduler, finished, say)
     return [results[p] for p in range(paths)]
 
 
@@ -312,12 +314,14 @@ def warm_if_cold(config: RunConfig, console: Console | None = None) -> bool:
 
 def _dispatch(config: RunConfig, seed: int, chunks: list[list[int]], trace: tuple[int, ...],
               workers: int, scheduler: str | None,
-              finished: Callable[[list[PathResult]], None]) -> None:
-    """Run ``chunks`` on the chosen backend, handing each chunk's results to ``finished``."""
+              finished: Callable[[list[PathResult]], None],
+              say: Callable[[str], None] | None = None) -> None:
+    """Run ``chunks`` on the chosen backend, handing each chunk's results to ``finished``
+    (``say``: where a Dask run says that it lost its scheduler and waits for it)."""
     if not chunks:
         return
     if scheduler:
-        _run_dask(scheduler, config, seed, chunks, trace, finished)
+        _run_dask(scheduler, config, seed, chunks, trace, finished, say=say)
     elif workers == 1:
         for chunk in chunks:
             finished(_simulate_chunk(config, seed, chunk, trace))
@@ -342,66 +346,19 @@ def _run_local(workers: int, config: RunConfig, seed: int, chunks: list[list[int
 
 
 def _run_dask(address: str, config: RunConfig, seed: int, chunks: list[list[int]],
-              trace: tuple[int, ...], done: Callable[[list[PathResult]], None]) -> None:
-    """Chunks on the Dask scheduler at ``address``, each chunk's results handed to ``done``
-    as it completes.
+              trace: tuple[int, ...], done: Callable[[list[PathResult]], None],
+              say: Callable[[str], None] | None = None) -> None:
+    """Chunks on the Dask scheduler at ``address`` (:class:`sim.cluster.Cluster`).
 
-    Raises:
-        SchedulerLost: the scheduler stopped answering and the client's reconnection (for
-            ``distributed.comm.timeouts.connect``, 30 s by default) gave up.
-        WorkerLost: a worker died running a chunk as often as the scheduler retries a task
-            (``distributed.scheduler.allowed-failures``).
+    A scheduler that stops answering raises :class:`~sim.store.SchedulerLost` unless it is
+    back within the client's reconnection time, and a chunk whose Dask workers died as
+    often as Dask allows raises :class:`~sim.store.DaskWorkerLost`, once the chunks that
+    completed before are handed to ``done``.
     """
-    from distributed import Client
-    from distributed import as_completed as dask_completed
-    from distributed.client import FutureCancelledError
-    from distributed.comm import CommClosedError
-    from distributed.scheduler import KilledWorker
-
-    lost = (FutureCancelledError, CommClosedError, OSError, TimeoutError)
-    with _dask_logs_quiet():
-        try:
-            client = Client(address)
-        except lost as exc:
-            raise SchedulerLost(address, _reason(exc)) from None
-        with client:
-            futures = {client.submit(_simulate_chunk, config, seed, c, trace, pure=False): c
-                       for c in chunks}
-            for fut in dask_completed(futures):
-                try:
-                    results = fut.result()
-                except KilledWorker:
-                    paths = futures[fut]
-                    raise WorkerLost([f"a Dask worker, each time it ran paths {paths[0]}-"
-                                      f"{paths[-1]}, as often as the scheduler retries a "
-                                      f"task"]) from None
-                except lost as exc:
-                    raise SchedulerLost(address, _reason(exc)) from None
-                done(results)
-
-
-def _reason(exc: BaseException) -> str:
-    """A Dask failure in a few words: a cancelled task's reason, else the error's first line."""
-    reason = getattr(exc, "reason", None)
-    text = str(reason) if reason else (str(exc).splitlines() or [type(exc).__name__])[0]
-    return text[:200] or type(exc).__name__
-
-
-@contextlib.contextmanager
-def _dask_logs_quiet() -> Iterator[None]:
-    """Keep distributed's own error logs (tracebacks of a lost connection) off the screen
-    while a run waits on its scheduler: the run reports the failure itself, in one line."""
-    names = ["distributed", *(name for name in logging.root.manager.loggerDict
-                              if name.startswith("distributed."))]
-    loggers = [logging.getLogger(name) for name in names]  # a level of its own each, some
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
+    with Cluster(address, say) as cluster:
+        for results in cluster.completed(partial(_simulate_chunk, config, seed,
+                                                 trace_ids=trace), chunks):
+            done(results)
 
 
 def default_workers() -> int:

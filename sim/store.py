@@ -39,12 +39,14 @@ from pydantic import ValidationError
 
 from sim.manifest import MAX_RUN_ID, RUN_ID_PATTERN, Manifest, describe_error, package_version
 from sim.pool import WorkerDied
+from sim.wording import numbers_text
 
 if TYPE_CHECKING:  # pandas loads when tables are read, not in every path worker
     import pandas as pd
 
-__all__ = ["MANIFEST", "PROGRESS", "CorruptRun", "DamagedRun", "IncompleteRun", "PartialRun",
-           "Run", "RunInterrupted", "RunNotFound", "SchedulerLost", "SkippedFolder", "WorkerLost",
+__all__ = ["DASK_MEMORY_HINT", "MANIFEST", "PROGRESS", "CorruptRun", "DamagedRun",
+           "DaskWorkerLost", "IncompleteRun", "PartialRun", "Run", "RunInterrupted", "RunLost",
+           "RunNotFound", "SchedulerLost", "SkippedFolder", "WorkerLost",
            "atomic_write", "list_runs", "load_run", "new_run_id", "package_version",
            "read_manifest", "read_table", "remove_stale_temporaries", "resolve_run",
            "scan_runs", "write_run"]
@@ -91,60 +93,117 @@ class RunInterrupted(KeyboardInterrupt):
         self.folder, self.done, self.total = folder, done, total
 
 
-class WorkerLost(WorkerDied):
+DASK_MEMORY_HINT = "give the cluster's workers more memory each, or fewer threads"
+"""What :class:`DaskWorkerLost` suggests against a worker killed for its memory (by the
+system's out-of-memory killer or its Dask nanny's memory limit)."""
+
+
+def _kept(folder: object, done: int, total: int, elsewhere: str = "") -> str:
+    """The end of a lost run's message: no run was written, and, once known, which folder
+    keeps the ``done`` paths of ``total`` and the command that continues them
+    (``elsewhere``: what else it may take, after the command)."""
+    outcome = "; no run was written"
+    if folder is not None and done:
+        outcome += (f" ({done} of {total} paths are kept in {folder}: continue with "
+                    f"'creditsim run --resume {folder}'{elsewhere})")
+    return outcome
+
+
+class RunLost(RuntimeError):
+    """What ran a run's paths was lost before they were done: a local worker process
+    (:class:`WorkerLost`), a Dask worker (:class:`DaskWorkerLost`) or the Dask scheduler
+    (:class:`SchedulerLost`). The run stops; the paths already stored stay in its folder,
+    to continue with ``creditsim run --resume``. The message is one line: what was lost,
+    what to do, and what the run kept.
+
+    Attributes:
+        folder, done, total: the run's folder and the paths stored in it of ``total``,
+            once the run that stored them knows them (:meth:`kept_in`); None before.
+    """
+
+    folder: object = None
+    done: int = 0
+    total: int = 0
+
+    def kept_in(self, folder: object, done: int, total: int) -> RunLost:
+        """The same loss, saying where the ``done`` paths of ``total`` are kept."""
+        raise NotImplementedError
+
+
+class WorkerLost(WorkerDied, RunLost):
     """A local worker process ended before its paths were done: killed (``kill``, the
     system's out-of-memory killer), or stopped by a Ctrl-C that its run ignores (a run
-    started in the background by a script). The run stops; the paths already stored stay
-    in its folder, to continue with ``creditsim run --resume``.
+    started in the background by a script). See :class:`RunLost`.
 
     Attributes:
         endings: how each worker that had ended did (``"signal SIGKILL"``, ``"exit code
             1"``), in the order the pool started them.
-        folder, done, total: the run's folder and the paths stored in it of ``total``,
-            once the run that stored them knows them (:meth:`kept_in`); None before.
     """
 
     def __init__(self, endings: list[str], folder: object = None, done: int = 0,
                  total: int = 0):
         self.folder, self.done, self.total = folder, done, total
-        outcome = "; no run was written"
-        if folder is not None and done:
-            outcome += (f" ({done} of {total} paths are kept in {folder}: "
-                        f"continue with 'creditsim run --resume {folder}')")
-        super().__init__(endings, "its paths were done", outcome=outcome)
+        super().__init__(endings, "its paths were done", outcome=_kept(folder, done, total))
 
     def kept_in(self, folder: object, done: int, total: int) -> WorkerLost:
-        """The same loss, saying where the ``done`` paths of ``total`` are kept."""
         return WorkerLost(self.endings, folder, done, total)
 
 
-class SchedulerLost(WorkerLost):
-    """The Dask scheduler of a run stopped answering (it ended, or the network to it went
-    down) before the run's paths were done, and the client's reconnection gave up. The run
-    stops; the paths already stored stay in its folder, to continue with ``creditsim run
-    --resume`` on another scheduler or locally.
+class SchedulerLost(RunLost):
+    """The Dask scheduler a run's paths were sent to stopped answering (killed, its machine
+    or the network down) and the client could not reconnect in time, or it cancelled the
+    run's chunks itself (a restart). See :class:`RunLost`; the paths kept may be continued
+    on a cluster again or locally.
 
     Attributes:
-        address: the scheduler's address; ``reason``: what the client said (one line).
-        folder, done, total: as :class:`WorkerLost`.
+        address: the scheduler's address.
+        why: what it did, after its address (``"stopped answering"``).
+        detail: said in brackets after it (``"the client could not reconnect ..."``).
     """
 
-    def __init__(self, address: str, reason: str = "", folder: object = None, done: int = 0,
-                 total: int = 0):
-        self.address, self.reason = address, reason
-        self.endings: list[str] = []
+    def __init__(self, address: str, why: str = "stopped answering", detail: str = "",
+                 folder: object = None, done: int = 0, total: int = 0):
+        self.address, self.why, self.detail = address, why, detail
         self.folder, self.done, self.total = folder, done, total
-        outcome = "no run was written"
-        if folder is not None and done:
-            outcome = (f"{done} of {total} paths are kept in {folder}: continue with "
-                       f"'creditsim run --resume {folder}' (with --scheduler, or locally)")
-        why = f" ({reason})" if reason else ""
-        RuntimeError.__init__(self, f"the Dask scheduler at {address} stopped answering before "
-                              f"the run's paths were done{why}; {outcome}")
+        super().__init__(f"the Dask scheduler at {address} {why} before the paths were done"
+                         + (f" ({detail})" if detail else "")
+                         + _kept(folder, done, total, f", with --scheduler {address} once "
+                                 "the scheduler is back, or without it to run them locally"))
 
     def kept_in(self, folder: object, done: int, total: int) -> SchedulerLost:
-        """The same loss, saying where the ``done`` paths of ``total`` are kept."""
-        return SchedulerLost(self.address, self.reason, folder, done, total)
+        return SchedulerLost(self.address, self.why, self.detail, folder, done, total)
+
+
+class DaskWorkerLost(RunLost):
+    """The Dask workers that ran a chunk of paths died while running it, as many times as
+    Dask allows (``distributed.scheduler.allowed-failures`` retries: Dask's
+    ``KilledWorker``), most often killed for their memory. See :class:`RunLost`.
+
+    Attributes:
+        address: the scheduler's address.
+        paths: the chunk's paths (None: not known).
+        tries: how many workers died running it.
+        last: the address of the last of them (None: not known).
+    """
+
+    def __init__(self, address: str, paths: list[int] | None, tries: int,
+                 last: str | None = None, folder: object = None, done: int = 0,
+                 total: int = 0):
+        self.address, self.paths, self.tries, self.last = address, paths, tries, last
+        self.folder, self.done, self.total = folder, done, total
+        what = (f"path{'' if len(paths) == 1 else 's'} {numbers_text(paths)}" if paths
+                else "the run's paths")
+        died = f"a Dask worker died running {what}" + (f", on each of {tries} tries"
+                                                       if tries > 1 else "")
+        at = f"{'the last ' if tries > 1 else ''}at {last}; " if last else ""
+        super().__init__(f"{died} ({at}a worker killed for its memory is the usual cause: "
+                         f"{DASK_MEMORY_HINT})"
+                         + _kept(folder, done, total, f", on the cluster again with "
+                                 f"--scheduler {address} or locally without it"))
+
+    def kept_in(self, folder: object, done: int, total: int) -> DaskWorkerLost:
+        return DaskWorkerLost(self.address, self.paths, self.tries, self.last, folder, done,
+                              total)
 
 
 @dataclass(frozen=True)

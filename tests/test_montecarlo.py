@@ -60,7 +60,7 @@ def steps(monkeypatch):
         return [simulate_path(config, seed, p, trace) for p in paths]
 
     def elsewhere(name):
-        def run(*args):
+        def run(*args, **_options):  # say=...: what a Dask run says when it waits
             log.append(name)
             *_, chunks, trace, done = args
             config, seed = args[1], args[2]
