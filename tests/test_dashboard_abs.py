@@ -13,7 +13,7 @@ from dashboard.aggregate import abs as agg
 from dashboard.data import abs_data
 from dashboard.figures import abs as figs
 from sim.deal_report import build_deal_report
-from tests.test_deal_report import pool_and_notes
+from tests.test_deal_report import NOTES, POOLS, pool_and_notes
 
 
 @pytest.fixture(scope="module")
@@ -359,11 +359,6 @@ def test_a_real_oc_of_3_cents_on_a_pool_of_10_million_is_charted_not_zeroed():
     assert per["pool_balance_end"].tolist() == [1e7 + 0.03, 1e7 + 0.03]
     assert per["oc_share"].tolist() == pytest.approx([0.03 / (1e7 + 0.03)] * 2, rel=1e-12)
     assert build_deal_report(tables, 0).table["deal.oc"].tolist() == per["oc"].tolist()
-
-
-POOLS = st.one_of(st.integers(0, 10**13).map(lambda p: p / 10_000),  # fractions of a cent
-                  st.floats(0.0, 1e9, allow_nan=False))
-NOTES = st.integers(0, 10**11).map(lambda c: c / 100)  # whole cents
 
 
 @settings(max_examples=100, deadline=None)
