@@ -327,6 +327,9 @@ def unscaled_collectors(base: RunConfig, given: RunConfig,
     calls on the collectors.
 
     The book's size is :attr:`RunConfig.capacity`, the borrowers onboarded over the horizon.
+    A smaller book is advised the team's day scaled (:func:`sim.config.scaled_collectors`):
+    one whole collector on a book a thirtieth the size would still be many times the config's
+    staffing per borrower; a larger one, proportionally more collectors.
     """
     if any(s.split("=", 1)[0].strip().startswith("collections.collectors")
            for s in settings or ()):
@@ -338,12 +341,20 @@ def unscaled_collectors(base: RunConfig, given: RunConfig,
     ratio = given.capacity / max(base.capacity, 1)
     if 0.8 <= ratio <= 1.25:
         return ""
-    scaled = max(1, round(team * ratio))
+    if ratio < 1:  # fewer whole collectors would still be too many: each one's day shrinks
+        from sim.config import scaled_collectors
+
+        day = scaled_collectors(given.collections.collectors, ratio)
+        keep = (f"each collector's day shrinks with the book (as the dashboard's Launch page "
+                f"does), add --set collections.collectors.calls_per_day={day['calls_per_day']}"
+                f" --set collections.collectors.monthly_cost={day['monthly_cost']:.2f}")
+    else:
+        keep = f"add --set collections.collectors.count={round(team * ratio)}"
     return (f"note: the book is {ratio:.2g} times the size of {base.name}'s, with the same "
             f"{team} human collectors: the team is {'less' if ratio < 1 else 'more'} busy "
-            f"than the config's, and queues, waits and what collectors achieve change with "
-            f"it; to keep the config's staffing per borrower, add --set "
-            f"collections.collectors.count={scaled}")
+            f"than the config's, and queues, waits, what collectors achieve and their cost "
+            f"per borrower change with it; to keep the config's calls and cost per "
+            f"borrower, {keep}")
 
 
 def with_deal(config: str | Path, deal: str | None) -> str | Path | RunConfig:

@@ -194,10 +194,13 @@ def test_an_override_from_the_page_reaches_the_launched_run(launcher):
     assert status["state"] == "done", status
     manifest = json.loads((runs / status["run_id"] / "manifest.json").read_text())
     # the form's 1 % of the book (100 and round(2.5) = 2) and 12 months, no deal; the
-    # override of the initial book wins over the form's
+    # override of the initial book wins over the form's; the team's day at 1 % of the
+    # book (sim.config.scaled_collectors): 50 calls -> 1 (at least one), 5,060 x 1/50
     assert manifest["overrides"] == {
         "book.initial_borrowers": 40, "book.new_borrowers_per_month": 2,
-        "book.horizon_months": 12, "collections.collectors.count": 7, "deal": None}
+        "book.horizon_months": 12, "collections.collectors.count": 7,
+        "collections.collectors.calls_per_day": 1,
+        "collections.collectors.monthly_cost": pytest.approx(101.2), "deal": None}
     assert manifest["config"]["collections"]["collectors"]["count"] == 7
 
 

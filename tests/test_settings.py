@@ -440,8 +440,10 @@ def test_new_notes_with_another_fault_are_told_that_one_first(standard):
 # -- a smaller book with the same collectors -------------------------------------------------------
 def test_a_smaller_book_with_the_same_collectors_is_noted():
     """The trial's case: the standard book (10,000 + 250 a month) shrunk to 2,000 + 50 with
-    its 2 collectors: a fifth of the book, so the note suggests 1 collector (2 x 0.2 = 0.4,
-    at least 1); none when the team is set too, the book barely changes, or no rung calls."""
+    its 2 collectors: a fifth of the book, so the note suggests each collector's day at a
+    fifth: 50 calls -> 10 a day, 5,060 -> 1,012.00 a month (one whole collector would still be
+    2.5 times the staffing per borrower); none when the team is set too, the book barely
+    changes, or no rung calls."""
     from sim.config import load_config
     from sim.settings import configure, unscaled_collectors
 
@@ -451,7 +453,8 @@ def test_a_smaller_book_with_the_same_collectors_is_noted():
                                small)
     assert note.startswith("note: the book is 0.2 times the size of standard's, with the same "
                            "2 human collectors: the team is less busy")
-    assert note.endswith("add --set collections.collectors.count=1")
+    assert note.endswith("add --set collections.collectors.calls_per_day=10 "
+                         "--set collections.collectors.monthly_cost=1012.00")
     team = [*small, "collections.collectors.count=2"]
     assert unscaled_collectors(base, load_config(configure("configs/standard.yaml", None, team)),
                                team) == ""

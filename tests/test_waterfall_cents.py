@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sim.abs import Deal, waterfall_arrays
@@ -210,6 +210,7 @@ def test_the_oc_after_a_period_is_the_pool_rounded_up_less_the_notes_by_hand() -
     assert f"{float(ceil_cents(0.0)):.2f}" == "0.00"
 
 
+@example(pool=1176200, principal=0, defaults=986210, target=(0.2, 0.05))  # 768.8199999999999
 @settings(max_examples=80, deadline=None)
 @given(pool=st.integers(900_001, 1_200_000), principal=st.integers(0, 1_200_000),
        defaults=st.integers(0, 1_200_000),
@@ -236,7 +237,9 @@ def test_the_oc_after_a_period_is_what_the_principal_amount_keeps(
         "recoveries": [0.0, 0.0], "defaults": [defaults / 1000.0, 0.0]})
     pool_end = r.deal["pool_balance_end"][0, 0]
     notes_end = r.notes["balance_end"][0, 0].sum()
-    assert r.deal["principal_target"][0, 0] == r.notes["principal_paid"][0, 0].sum()  # paid
+    # paid in full: whole cents, so equal to the cent (700.0 + 68.82 sums to 768.8199999999999)
+    assert round(r.deal["principal_target"][0, 0] * 100.0) == round(
+        r.notes["principal_paid"][0, 0].sum() * 100.0)
     e = pool_end * 100.0
     if target is None:
         required = floor_cents(b1 * 100.0 - 90_000.0)
