@@ -194,3 +194,23 @@ def test_a_smaller_book_gets_a_team_whose_day_shrinks_with_it(tmp_path, monkeypa
         launch._form_request(ctx, "baseline.yaml", 2, 10, 36, 0.0, None, [], [], None,
                              "collections.collectors.calls_per_day=50"), configs)
     assert chosen.collections.collectors.calls_per_day == 50
+
+
+@pytest.mark.parametrize(("typed", "seed"), [("7", 7), (" 12 ", 12), ("", None), (None, None)])
+def test_the_seed_field_sends_what_was_typed(tmp_path, monkeypatch, typed, seed):
+    """The seed is a text field: a number field's browser sends nothing for a value out of
+    its bounds (-1), which would have started a run on the config's seed."""
+    monkeypatch.chdir(tmp_path)
+    ctx = _ctx(tmp_path, Path("configs"))
+    request = launch._form_request(ctx, "baseline.yaml", 2, 10, 36, 0.0, typed, [], [])
+    assert request.seed == seed
+
+
+@pytest.mark.parametrize("typed", ["seven", "1.5", "1e3"])
+def test_a_seed_that_is_not_a_whole_number_is_refused(tmp_path, monkeypatch, typed):
+    """Not a number: refused by the page ("-1", a number below 0, is refused with the launch's
+    other numbers: tests/test_dashboard_security.py)."""
+    monkeypatch.chdir(tmp_path)
+    ctx = _ctx(tmp_path, Path("configs"))
+    with pytest.raises(launch.LaunchRefused, match="Seed = .*give a whole number from 0"):
+        launch._form_request(ctx, "baseline.yaml", 2, 10, 36, 0.0, typed, [], [])

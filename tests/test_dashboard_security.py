@@ -123,7 +123,8 @@ def test_a_request_larger_than_the_cap_is_refused(client):
     ("launch-paths.value", "abc"), ("launch-paths.value", float("inf")),
     ("launch-paths.value", {"a": 1}), ("launch-scale.value", float("nan")),
     ("launch-scale.value", "x"), ("launch-horizon.value", [1]), ("launch-seed.value", "s"),
-    ("launch-seed.value", -3), ("launch-shock.value", float("inf")),
+    ("launch-seed.value", -3), ("launch-seed.value", "-1"), ("launch-seed.value", " 1.5 "),
+    ("launch-shock.value", float("inf")),
     ("launch-config.value", {"x": 1}), ("launch-config.value", "../../etc/passwd"),
 ])
 def test_crafted_launch_form_values_are_refused_with_a_message(client, key, value):

@@ -170,7 +170,7 @@ def layout(ctx: AppContext) -> html.Div:
         _field("Horizon (months)",
                dcc.Input(id="launch-horizon", type="number", step=1, min=1, max=HORIZON_MAX),
                help_id="launch-horizon-help"),
-        _field("Seed", dcc.Input(id="launch-seed", type="number", step=1, min=0),
+        _field("Seed", dcc.Input(id="launch-seed", type="text", inputMode="numeric"),
                HELP["seed"]),
         _field("Deal", dcc.Dropdown(
             id="launch-deal", placeholder="the config's", clearable=True,
@@ -354,6 +354,7 @@ def _form_request(ctx, name, paths, scale, horizon, shock, seed, values, ids, de
     (None: the config's own), ``text`` the overrides box (one ``KEY=VALUE`` a line).
     """
     settings = settings_lines(text)
+    seed = _seed_text(seed)
     base = _config_with_deal(ctx, name, deal)
     try:
         scale = 1.0 if scale is None else whole_input(scale, "book size (%)", 1, 100) / 100
@@ -380,6 +381,23 @@ def _form_request(ctx, name, paths, scale, horizon, shock, seed, values, ids, de
         initial_borrowers=max(1, round(base.book.initial_borrowers * scale)), knobs=knobs,
         deal=deal, settings=settings,
     )
+
+
+def _seed_text(value):  # noqa: ANN001, ANN202 - a browser value
+    """The seed field's text as a number: empty for the config's seed, else a whole number
+    (checked with the launch's other numbers). The field is text, not a number input: a
+    browser sends nothing for a number input's value out of its bounds (-1), which would
+    read as "the config's seed" and start a run with a seed the user did not ask for."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise LaunchRefused(f"Seed = {echo(value)}: give a whole number from 0, or leave it "
+                            "empty for the config's seed") from None
 
 
 def shock_bounds() -> tuple[float, float]:
