@@ -25,8 +25,9 @@ from dashboard.jobs import JobBoard
 from dashboard.launcher import LOCK_FILE, LaunchLimits, RunGuard
 from dashboard.pages import abs as abs_page
 from dashboard.pages import collections, compare, launch, portfolio, runs, story
-from dashboard.pages.common import AppContext, run_options
+from dashboard.pages.common import AppContext, note, run_options
 from dashboard.security import HostPolicy, protect
+from sim.configwords import short_value
 from sim.manifest import MAX_RUN_ID
 
 PAGES = (runs, portfolio, collections, abs_page, compare, story, launch)
@@ -56,6 +57,7 @@ def _shell() -> html.Div:
         dcc.Store(id="runs-version"),
         dcc.Interval(id="runs-refresh", interval=REFRESH_MS),
         _header(),
+        html.Div(id="run-notice"),
         html.Main(id="page", className="page"),
     ])
 
@@ -97,7 +99,7 @@ def _register_shell(app: Dash, ctx: AppContext) -> None:
 
     @app.callback(
         Output("run-a", "options"), Output("run-a", "value"),
-        Output("run-b", "options"), Output("run-b", "value"),
+        Output("run-b", "options"), Output("run-b", "value"), Output("run-notice", "children"),
         Input("url", "search"), Input("runs-version", "data"), Input("runs-refresh", "n_intervals"),
         State("run-a", "value"), State("run-b", "value"),
     )
@@ -112,7 +114,22 @@ def _register_shell(app: Dash, ctx: AppContext) -> None:
             run_a = options[0]["value"] if options else None
         if run_b not in ids:
             run_b = None
-        return options, run_a, options, run_b
+        notice = _missing_notice(wanted_a, wanted_b, ids, ctx.store.root)
+        return options, run_a, options, run_b, notice
+
+
+def _missing_notice(wanted_a: str | None, wanted_b: str | None, ids: set[str],
+                    root: Path) -> html.Div | None:
+    """A notice when the address names a run (``?a=RUN``, ``?b=RUN``) the store does not
+    hold: a shared link to a run deleted or renamed would otherwise show another run's
+    numbers without a word."""
+    missing = [f"{key} = {short_value(w)}" for key, w in (("a", wanted_a), ("b", wanted_b))
+               if w is not None and w not in ids]
+    if not missing:
+        return None
+    return note(f"The address asks for run {' and run '.join(missing)}, which is not in the "
+                f"run store {root}; the pickers show another run instead (the newest for "
+                "run A). Pick a run above, or check the link.", kind="warning")
 
 
 def store_writable(root: Path) -> bool:

@@ -151,9 +151,11 @@ def test_a_read_only_store_is_served_and_the_launch_page_says_it_cannot_start_ru
     assert not (read_only_store / ".dashboard-cache").exists()  # nothing written in the store
     client = app.server.test_client()
     assert client.get("/").status_code == 200
-    picked = _post(client, "..run-a.options...run-a.value...run-b.options...run-b.value..",
+    picked = _post(client, "..run-a.options...run-a.value...run-b.options...run-b.value..."
+                           "run-notice.children..",
                    [{"id": "run-a", "property": "options"}, {"id": "run-a", "property": "value"},
-                    {"id": "run-b", "property": "options"}, {"id": "run-b", "property": "value"}],
+                    {"id": "run-b", "property": "options"}, {"id": "run-b", "property": "value"},
+                    {"id": "run-notice", "property": "children"}],
                    [{"id": "url", "property": "search", "value": ""},
                     {"id": "runs-version", "property": "data", "value": None},
                     {"id": "runs-refresh", "property": "n_intervals", "value": None}],

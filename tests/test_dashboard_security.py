@@ -388,3 +388,16 @@ def test_wsgi_settings_from_the_environment_are_checked(tmp_path):
         create_wsgi_app({"CREDITSIM_RUNS": str(tmp_path), "CREDITSIM_LAUNCH_TIMEOUT": "-1"})
     server = create_wsgi_app({"CREDITSIM_RUNS": str(tmp_path), "CREDITSIM_BIND": "127.0.0.1"})
     assert server.test_client().get("/", headers={"Host": "localhost"}).status_code == 200
+
+
+def test_a_run_named_in_the_address_but_not_in_the_store_is_said(client, run_id):
+    """A shared link to a run deleted or renamed (``?a=nosuchrun``) showed the newest run
+    without a word; the picker still falls back, and a notice says so."""
+    status, data = _callback(client, "run-a.options", {"url.search": "?a=nosuchrun"})
+    assert status == 200, data[:300]
+    response = json.loads(data)["response"]
+    assert response["run-a"]["value"]  # a run of the store, as before
+    notice = json.dumps(response["run-notice"]["children"])
+    assert "nosuchrun" in notice and "not in the run store" in notice
+    status, data = _callback(client, "run-a.options", {"url.search": f"?a={run_id}"})
+    assert json.loads(data)["response"]["run-notice"]["children"] is None
