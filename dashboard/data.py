@@ -28,6 +28,7 @@ from sim.compare import Pairing
 from sim.interaction import Design
 from sim.runinfo import RunSummary, summarise_run
 from sim.store import RunNotFound, SkippedFolder, load_run, read_table, scan_runs
+from sim.wording import paths_text
 
 CACHE_SIZE = 16
 MAX_SHOWN = 300
@@ -67,7 +68,7 @@ class RunInfo:
     def facts(self) -> str:
         """``N paths · seed S · date``, the end of the full label."""
         date = self.created.replace("T", " ")[:16]
-        return f"{self.paths} paths · seed {self.seed} · {date}"
+        return f"{paths_text(self.paths)} · seed {self.seed} · {date}"
 
     @classmethod
     def from_manifest(cls, run_id: str, manifest: dict) -> RunInfo:

@@ -363,7 +363,8 @@ def _form_request(ctx, name, paths, scale, horizon, shock, seed, values, ids, de
         raise LaunchRefused(str(exc)) from None
     low, high, explain = horizon_bounds(base)
     if horizon is None:  # the browser sends None for a number outside the input's bounds
-        raise LaunchRefused(f"Horizon: give a whole number of months. {explain}")
+        raise LaunchRefused(f"Horizon: empty, or outside the months this config allows. "
+                            f"{explain}")
     try:
         horizon = whole_input(horizon, "horizon (months)", int(low), int(high))
     except InputError:
