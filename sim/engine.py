@@ -129,6 +129,9 @@ class PathSimulation:
         # traced accounts charged off: each with its own recoveries, for its story
         self._closed: dict[int, Recoveries] = {}
         self.extra_processes: list[Callable[[PathSimulation], Generator]] = []
+        # (time in days, callback): read the path at a time of its own, not the handlers';
+        # unlike an extra process it keeps the ladder's days in compiled spans
+        self.probes: list[tuple[float, Callable[[PathSimulation], None]]] = []
         # the latest event's per-account outcome, for agents that follow the book (the SPV)
         self.last_due: DueDateOutcome | None = None
         self.last_charge_off: ChargeOffOutcome | None = None
@@ -188,6 +191,22 @@ class PathSimulation:
             yield self.env.timeout(m * DAYS_PER_MONTH + offset - self.env.now)
             handler(m)
 
+    def _probe(self, at: float, probe: Callable[[PathSimulation], None]
+               ) -> Generator[simpy.Event, Any, None]:
+        """A process that calls ``probe(self)`` at ``at`` days."""
+        yield self.env.timeout(at - self.env.now)
+        probe(self)
+
+    def watch_calls(self, borrower: int) -> None:
+        """Log the days on which the collectors call ``borrower`` in the run to come (read
+        by :meth:`call_days`); the ladder's days still run in compiled spans, unlike a
+        trace."""
+        self.collections.watch(borrower, self.months * DAYS_PER_MONTH)
+
+    def call_days(self) -> frozenset[int]:
+        """The days on which the collectors called the borrower of :meth:`watch_calls`."""
+        return self.collections.watched_call_days()
+
     def run(self) -> PathResult:
         """Run every process to the end of the horizon and return the path's records."""
         bill = self.config.billing
@@ -206,11 +225,13 @@ class PathSimulation:
         # the ladder runs the days between two of these events in one call; one day at a
         # time when borrowers are traced or other processes run
         events = [m * DAYS_PER_MONTH + offset for m in range(self.months)
-                  for offset, _ in schedule]
+                  for offset, _ in schedule] + [at for at, _ in self.probes]
         batched = self.trace_ids.size == 0 and not self.extra_processes
         self.env.process(self.collections.daily(days, events if batched else None))
         for make in self.extra_processes:
             self.env.process(make(self))
+        for at, probe in self.probes:
+            self.env.process(self._probe(at, probe))
         self.env.run(until=self.months * DAYS_PER_MONTH)
         monthly = self.series.series()
         vintages = self.vintage_rows.series()

@@ -301,3 +301,28 @@ def test_the_vehicles_share_of_a_charge_off_is_in_its_periods_defaults():
             assert defaults >= share * principal - 0.01
             return
     pytest.skip("no charged-off account held by the vehicle among those looked at")
+
+
+def test_the_vehicles_share_at_the_cutoff_is_read_as_a_process_at_that_time_reads_it():
+    """The probe at the cut-off (the ladder kept in compiled spans) reads the fraction a
+    SimPy process reading at the same time reads (the ladder then runs day by day)."""
+    from conftest import SMALL_DEAL
+
+    from sim.engine import PathSimulation
+    from sim.ledger import DAYS_PER_MONTH
+    from sim.reference.trace import vehicle_holding
+
+    config = load_config(small_config(SMALL_DEAL))
+    at = config.deal.cutoff_month * DAYS_PER_MONTH + 0.001
+    read: list[float] = []
+    for who in (0, 3, 7):
+        simulation = PathSimulation(config, 5, 0)
+
+        def process(sim, who=who):  # noqa: ANN001, ANN202 - a SimPy process
+            yield sim.env.timeout(at)
+            read.append(float(sim.spv.share[who]))
+
+        simulation.extra_processes.append(process)
+        simulation.run()
+        assert vehicle_holding(config, 5, 0, who)["cutoff_share"] == read[-1]
+    assert max(read) > 0  # the vehicle bought some of them

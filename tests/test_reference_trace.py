@@ -412,3 +412,23 @@ def test_the_deal_ends_in_the_period_its_waterfall_winds_it_up(call):
     assert flags["call_exercised" if call else "legal_final"][0][ended - 1]
     if not call:
         assert ended == len(active) == 30 - deal["cutoff_month"]
+
+
+def test_a_watched_borrowers_call_days_are_those_a_day_by_day_trace_shows():
+    """The collectors' call days logged while the ladder runs in compiled spans are the
+    days of the ``human`` rows of a trace, which runs the ladder day by day; the queue binds
+    (RISKY's one collector makes three calls a day), so a call day depends on the book."""
+    from sim.engine import PathSimulation
+    from sim.reference.trace import collector_call_days
+
+    book = PathSimulation(RISKY, 1, 0)
+    result = book.run()
+    assert (result.monthly["queue_wait_days"] > 0).any()
+    called = np.flatnonzero(book.collections.human_ever[:book.n]).tolist()
+    book.release()
+    assert len(called) >= 5
+    for who in called[:5] + [79]:
+        traced = simulate_path(RISKY, 1, 0, (who,)).trace
+        days = frozenset(int(r["day"]) for r in traced if r["event"] == "human")
+        assert collector_call_days(RISKY, 1, 0, who) == days
+        assert days or who == 79

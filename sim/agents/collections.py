@@ -54,10 +54,12 @@ from sim.kernels.layout import (
     PAID,
     SEGMENTS,
     TALLY_KEYS,
+    WATCH_CALLS,
     Book,
     Rules,
     dense,
     new_state,
+    watch_log,
     with_free_rows,
 )
 from sim.recorder import COLLECTION_COST_PARTS
@@ -297,6 +299,17 @@ class Collections:
     def queue_length(self) -> int:
         """Accounts waiting for a collector now."""
         return int((self.state.queued_since >= 0).sum())
+
+    def watch(self, slot: int, days: int) -> None:
+        """Log the days on which the collectors call account ``slot`` over ``days`` days
+        (:meth:`watched_call_days`), in the compiled span of days as day by day; a second
+        call watches another account from then on."""
+        self.state = self.state._replace(watch=watch_log(slot, days))
+
+    def watched_call_days(self) -> frozenset[int]:
+        """The days on which the collectors called the account of :meth:`watch` so far."""
+        log = self.state.watch
+        return frozenset(log[2:2 + log[WATCH_CALLS]].tolist())
 
     def ladder_field(self, name: str, n: int) -> np.ndarray:
         """The ladder's field ``name`` of :class:`sim.kernels.layout.State`'s table

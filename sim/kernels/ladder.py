@@ -61,7 +61,7 @@ from sim.kernels.rules import (
     is_late,
     past_due,
 )
-from sim.kernels.worked import day_of, last_of, take, unqueue, week_of
+from sim.kernels.worked import day_of, last_of, log_call, take, unqueue, week_of
 
 
 # -- growing buffers ----------------------------------------------------------------------
@@ -438,6 +438,7 @@ def _human(day: int, idx: np.ndarray, dpd: np.ndarray, pos: np.ndarray,
         waited += day - s.queued_since[q]
         s.queued_since[q] = -1
         s.human_ever[w] = True
+        log_call(s.watch, w, day)
         s.last_action[q, r.human_step] = day
     s.tally[CALLS] += k
     s.tally[WAITED] += waited

@@ -114,6 +114,7 @@ class State(NamedTuple):
     collected: np.ndarray  # (channels,) int64 cents
     cures: np.ndarray  # (delinquent buckets,) int64
     tally: np.ndarray  # (10,) int64, see TALLY_KEYS
+    watch: np.ndarray  # int64: the watched account, its calls so far, their days (log_call)
 
 
 CURRENT, FREE = 0, 1
@@ -189,7 +190,22 @@ def new_state(capacity: int, rungs: int, channels: int, buckets: int) -> State:
                  cost=np.zeros(channels, dtype=np.int64),
                  collected=np.zeros(channels, dtype=np.int64),
                  cures=np.zeros(buckets, dtype=np.int64),
-                 tally=np.zeros(len(TALLY_KEYS), dtype=np.int64))
+                 tally=np.zeros(len(TALLY_KEYS), dtype=np.int64),
+                 watch=watch_log(-1, 0))
+
+
+WATCHED, WATCH_CALLS = 0, 1
+"""Positions in :class:`State`'s ``watch``: the watched account (-1 none) and the count of
+its collector calls logged so far; the calls' days follow."""
+
+
+def watch_log(slot: int, days: int) -> np.ndarray:
+    """A ``watch`` of :class:`State` for account ``slot`` (-1: none) with room for a
+    collector call on each of ``days`` days (a collector calls an account at most once a
+    day)."""
+    log = np.zeros(2 + max(days, 0), dtype=np.int64)
+    log[WATCHED] = slot
+    return log
 
 
 def with_free_rows(s: State, need: int) -> State:

@@ -47,7 +47,7 @@ from sim.kernels.layout import (
     State,
 )
 from sim.kernels.rules import due_time, is_late
-from sim.kernels.worked import day_of, take, unqueue
+from sim.kernels.worked import day_of, log_call, take, unqueue
 
 
 @njit(cache=True)
@@ -127,6 +127,7 @@ def _call(day: int, a: Agenda, q: int, r: Rules, s: State, b: Book) -> int:
         waited += day - s.queued_since[row]
         s.queued_since[row] = -1
         s.human_ever[w] = True
+        log_call(s.watch, w, day)
         a.last[a.act[x], r.human_step] = day
         a.pos[t], a.rung[t] = x, r.human_step
     s.tally[CALLS] += k

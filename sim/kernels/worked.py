@@ -65,6 +65,17 @@ def week_of(row: np.ndarray, week_total: np.ndarray, w: int) -> int:
 
 
 @njit(cache=True, inline="always")
+def log_call(watch: np.ndarray, w: int, day: int) -> None:
+    """Log a collector's call of account ``w`` on ``day`` in ``watch`` (a
+    :func:`sim.kernels.layout.watch_log`) when ``w`` is the watched account."""
+    if w == watch[0]:
+        k = watch[1]
+        if k + 2 < watch.shape[0]:
+            watch[k + 2] = day
+            watch[1] = k + 1
+
+
+@njit(cache=True, inline="always")
 def unqueue(row: np.ndarray, queued_since: np.ndarray, w: int) -> None:
     """Take account ``w`` out of the collectors' queue."""
     q = row[w]

@@ -29,22 +29,22 @@ def collector_call_days(config: RunConfig, seed: int, path: int, borrower: int
                         ) -> frozenset[int]:
     """Days on which the collectors called ``borrower`` on path ``path`` (whole book).
 
-    Taken from the vectorised engine (:func:`sim.engine.simulate_path`, without the vehicle,
-    which never changes a borrower's life): the days of its ``human`` trace events.
+    Taken from one path of the vectorised engine (:class:`sim.engine.PathSimulation`,
+    without the vehicle, which never changes a borrower's life) watching the borrower's
+    calls (:meth:`sim.engine.PathSimulation.watch_calls`): the days of the ``human`` events
+    a trace of the borrower would show, with the ladder's days still in compiled spans.
     Empty when the ladder has no human rung.
     """
     if not config.collections.employs_collectors():
         return frozenset()
-    from sim.engine import simulate_path
+    from sim.engine import PathSimulation
 
-    rows = simulate_path(config.model_copy(update={"deal": None}), seed, path,
-                         (borrower,)).trace
-    return _call_days(rows)
-
-
-def _call_days(rows: list[dict]) -> frozenset[int]:
-    """The days of the ``human`` rows of a vectorised engine's trace."""
-    return frozenset(int(r["day"]) for r in rows if r["event"] == "human")
+    simulation = PathSimulation(config.model_copy(update={"deal": None}), seed, path)
+    simulation.watch_calls(borrower)
+    simulation.run()
+    days = simulation.call_days()
+    simulation.release()
+    return days
 
 
 OUTCOMES = ("charged off", "re-aged, not charged off", "called by a collector, never re-aged "
@@ -179,23 +179,23 @@ def vehicle_holding(config: RunConfig, seed: int, path: int, borrower: int) -> d
     then and the principal written off, currency units) and ``ended_period`` (the deal
     period in which it was called or reached its legal final, None when it ran to the
     horizon). Period ``p`` is paid at the end of month ``cutoff_month + p - 1`` (months from
-    0, as the trace's ``month``). The path runs with the borrower traced, so ``call_days``
-    holds the collectors' call days :func:`trace_borrower` needs (the vehicle never changes
-    a borrower's life: the days :func:`collector_call_days` finds), and a story needs one
-    path of the vectorised engine, not two.
+    0, as the trace's ``month``). The path watches the borrower's collector calls, so
+    ``call_days`` holds the days :func:`trace_borrower` needs (the vehicle never changes a
+    borrower's life: the days :func:`collector_call_days` finds), and a story needs one
+    path of the vectorised engine, not two; its ladder runs in compiled spans (a trace
+    would run it day by day, several times slower).
     """
     if config.deal is None:
         return None
     from sim.engine import PathSimulation
 
-    simulation = PathSimulation(config, seed, path, (borrower,))
+    simulation = PathSimulation(config, seed, path)
+    simulation.watch_calls(borrower)
     cutoff = config.deal.cutoff_month
     facts: dict = {"cutoff_month": cutoff, "cutoff_share": None, "charge_off": None,
                    "ended_period": None}
 
-    def at_cutoff(sim: PathSimulation):  # noqa: ANN202 - a SimPy process
-        # just after the cut-off's month end
-        yield sim.env.timeout(cutoff * DAYS_PER_MONTH + 0.001)
+    def at_cutoff(sim: PathSimulation) -> None:
         if borrower < sim.n and sim.spv is not None:
             facts["cutoff_share"] = float(sim.spv.share[borrower])
 
@@ -214,12 +214,12 @@ def vehicle_holding(config: RunConfig, seed: int, path: int, borrower: int) -> d
         def on_restructure(self, *_args) -> None: ...  # noqa: ANN002
 
     simulation.listeners.insert(0, Watcher())  # before the vehicle zeroes its fraction
-    simulation.extra_processes.append(at_cutoff)
+    simulation.probes.append((cutoff * DAYS_PER_MONTH + 0.001, at_cutoff))  # after its month end
     result = simulation.run()
+    facts["call_days"] = simulation.call_days()
     simulation.release()
     if result.waterfall is not None:
         facts["ended_period"] = _ended_period(result.waterfall.deal)
-    facts["call_days"] = _call_days(result.trace)
     return facts
 
 
