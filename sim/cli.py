@@ -812,7 +812,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "--set 'book={initial_borrowers: 200}', merges into it as a config "
                         "file's section merges with its base's: the keys it does not give "
                         "keep their values")
-    p.add_argument("--quiet", action="store_true", help="print only the run folder")
+    p.add_argument("--quiet", action="store_true",
+                   help="print only the run folder (on stdout; errors, and a Dask run's lost "
+                        "and regained scheduler, still on stderr)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("report", help="summary table of a stored run")

@@ -205,8 +205,10 @@ def run_paths(
         if on_progress is not None:
             on_progress(len(results), paths)
 
-    say = None if bar is None else partial(bar.console.print, markup=False,
-                                                    highlight=False, soft_wrap=True)
+    # a Dask run that lost its scheduler says so and waits: above the bar, or on stderr
+    # without one (a quiet run would otherwise hang for the reconnection time in silence)
+    console = bar.console if bar is not None else Console(stderr=True)
+    say = partial(console.print, markup=False, highlight=False, soft_wrap=True)
     with bar if bar is not None else nullcontext():
         _dispatch(config, seed, chunks, trace, workers, scheduler, finished, say)
     return [results[p] for p in range(paths)]

@@ -126,12 +126,14 @@ def _error_line(err: str) -> str:
 
 def test_a_lost_scheduler_ends_in_one_line_and_the_run_resumes_locally(clusters, tiny_yaml,
                                                                        tmp_path):
-    """The reproduction: ``creditsim run --scheduler`` whose cluster is killed mid-run."""
+    """The reproduction: ``creditsim run --scheduler`` whose cluster is killed mid-run; quiet,
+    it still says on stderr that it waits for the scheduler (a silent wait looks hung)."""
     cluster, address = clusters()
     runs = tmp_path / "runs"
     env = {**os.environ, "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": RECONNECT}
     proc = subprocess.Popen(_cli("run", str(tiny_yaml), "--paths", str(LONGER), "--seed",
-                                 str(SEED), "--scheduler", address, "--out", str(runs)),
+                                 str(SEED), "--scheduler", address, "--out", str(runs),
+                                 "--quiet"),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         deadline = time.monotonic() + WAIT_S
