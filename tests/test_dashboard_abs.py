@@ -444,6 +444,7 @@ def test_credit_enhancement_figures_traces_titles_and_units(tiny_deal):
     assert [t.name for t in es.data] == ["month of the horizon", "excess spread 95th pct",
                                          "excess spread: range of 2-3 paths a period",
                                          "excess spread: median"]
+    assert es.layout.title.text.endswith("(median and range of 2-3 paths a period)")
     assert es.layout.yaxis.title.text == "excess spread<br>(% of pool, annualised)"
     assert es.layout.yaxis.tickformat.endswith("%") and es.layout.xaxis.title.text == axis
     hover = es.data[0]  # the hover's line naming each period's month of the horizon

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import CHANNELS
+from conftest import CHANNELS, PATHS
 
 from dashboard.aggregate import collections as agg
 from dashboard.aggregate.portfolio import portfolio_fans
@@ -118,6 +118,8 @@ def test_collections_figures(collections_portfolio, small_run):
     assert {"cured (to current), by accounts", "re-aged (not a cure), by balance"} <= names
     capacity = figs.capacity_fans(portfolio_fans(collections_portfolio))
     assert {"utilisation: median", "wait: median"} <= {t.name for t in capacity.data}
+    band = f"range of {PATHS} paths" if PATHS < 20 else "5-95 % of paths"
+    assert capacity.layout.title.text.endswith(f"(median and {band})")
     net = figs.net_recovery_bars(agg.net_recovery(collections_portfolio))
     assert len(net.data[0].x) == len(agg.channels(collections_portfolio))
     assert "Money collected after contact, less cost" in net.layout.title.text

@@ -42,6 +42,33 @@ def test_fan_chart_draws_band_and_median_of_the_fan_table(data):
     assert fig.layout.yaxis.title.text == "y (units)"
 
 
+def _fans(paths: int, series: tuple[str, ...] = ("receivables_balance",)) -> pd.DataFrame:
+    """A fan table of ``paths`` paths over three months of each of ``series``."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"path": np.repeat(np.arange(paths), 3),
+                          "month": np.tile(np.arange(3), paths)})
+    for s in series:
+        frame[s] = rng.random(len(frame))
+    return agg.fan_table(frame, list(series))
+
+
+@pytest.mark.parametrize(("paths", "band"), [(4, "range of 4 paths"), (19, "range of 19 paths"),
+                                             (20, "5-95 % of paths")])
+def test_fan_titles_name_the_band_their_legends_show(paths, band):
+    # below 20 paths the band is the paths' whole range, not a 5-95 % band: titles said 5-95 %
+    fans = _fans(paths, ("receivables_balance", "dpd30_rate", "dpd90_rate"))
+    figs = {"series": portfolio.series_fan(fans, "receivables_balance"),
+            "delinquency": portfolio.delinquency_fan(fans),
+            "compare": compare.compare_fan(fans, fans, "receivables_balance")}
+    for name, fig in figs.items():
+        assert _title(fig).endswith(f"(median and {band})"), name
+        bands = [t.name for t in fig.data if t.fill == "tonexty"]
+        assert bands and all(b.endswith(f": {band}") for b in bands), name
+    other = compare.compare_fan(fans, _fans(30), "receivables_balance")
+    if paths < 20:
+        assert _title(other).endswith(f"(median; A: {band}, B: 5-95 % of paths)")
+
+
 @pytest.mark.parametrize("series", list(agg.SERIES))
 def test_series_fan_titles_and_units(data, series):
     fig = portfolio.series_fan(data.fans, series)

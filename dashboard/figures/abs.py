@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard import theme
-from dashboard.figures.common import add_fan, empty_figure, new_figure
+from dashboard.figures.common import add_fan, band_words, empty_figure, new_figure
 
 
 def _colour(i: int) -> str:
@@ -61,7 +61,8 @@ def note_balance_fan(balance_fans: pd.DataFrame, notes: list[str],
         notes: Note names, most senior first.
         first_month: Horizon month of period 1's payment date (axis and hover), or None.
     """
-    fig = new_figure("Note balances (median and 5-95 % of paths)", period_axis(first_month),
+    band = band_words(balance_fans[balance_fans["series"].isin(notes)])
+    fig = new_figure(f"Note balances (median and {band})", period_axis(first_month),
                      "balance (currency units)", "money")
     if notes:
         first = balance_fans[balance_fans["series"] == notes[0]]
@@ -266,7 +267,7 @@ def excess_spread_fan(fans: pd.DataFrame, first_month: int | None = None) -> go.
     """
     return _zero_line(_enhancement_fan(
         fans, [("excess_spread", "excess spread", True)],
-        "Excess spread, net of losses (median and 5-95 % of paths)",
+        f"Excess spread, net of losses (median and {band_words(_series(fans, 'excess_spread'))})",
         "excess spread (% of pool, annualised)", "rate", first_month))
 
 
@@ -308,7 +309,7 @@ def pdl_fan(fans: pd.DataFrame, has_pdl: bool, first_month: int | None = None) -
     debited = bool(len(fans)) and bool((_series(fans, "pdl_balance")["p95"] > 0).any())
     sub = "" if debited else "no ledger in debit on 95 % of paths in any period"
     return _enhancement_fan(fans, [("pdl_balance", "PDL balance", True)],
-                            title + " (median and 5-95 % of paths)",
+                            f"{title} (median and {band_words(_series(fans, 'pdl_balance'))})",
                             "PDL balance (currency units)", "money", first_month,
                             subtitle=sub)
 
@@ -327,7 +328,7 @@ def overcollateralisation_fan(fans: pd.DataFrame, first_month: int | None = None
     sub = "0 on every path: the notes fund the whole pool" if none else ""
     fig = _enhancement_fan(
         fans, [("oc_share", "overcollateralisation", True)],
-        "Overcollateralisation: pool less notes (median and 5-95 % of paths)",
+        f"Overcollateralisation: pool less notes (median and {band_words(oc)})",
         "OC (% of pool balance)", "rate", first_month, subtitle=sub)
     if none and fig.data:
         fig.update_yaxes(range=[-0.01, 0.05])  # not plotly's -100 % to 100 % around a flat 0

@@ -14,6 +14,7 @@ from dashboard.figures.common import (
     TICKFORMAT,
     add_fan,
     axis_title,
+    band_words,
     empty_figure,
     new_figure,
 )
@@ -135,9 +136,9 @@ def capacity_fans(fans: pd.DataFrame) -> go.Figure:
                             "Collector utilisation and queue wait")
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.12,
                         subplot_titles=("Collector utilisation", "Queue wait for a collector"))
+    band = band_words(fans[fans["series"].isin(["collector_utilisation", "queue_wait_days"])])
     fig.update_layout(template=theme.template(), height=460,
-                      title={"text": "Collector utilisation and queue wait "
-                                     "(median and 5-95 % of paths)"})
+                      title={"text": f"Collector utilisation and queue wait (median and {band})"})
     panels = (("collector_utilisation", 1, "utilisation (%)", "rate", theme.PRIMARY),
               ("queue_wait_days", 2, "wait (days)", "days", theme.SECONDARY))
     for series, row, axis, unit, colour in panels:

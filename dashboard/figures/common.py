@@ -92,10 +92,29 @@ def empty_figure(message: str, title: str = "") -> go.Figure:
     return fig
 
 
+def band_words(frame: pd.DataFrame) -> str:
+    """What the band of a fan table's rows shows, as its legend and its chart's title say:
+    ``5-95 % of paths``, or, with fewer than the 20 paths that resolve those percentiles
+    (:func:`sim.metrics.resolvable`), the paths' whole range (as
+    :func:`dashboard.aggregate.portfolio.fan_table` draws it): ``range of 4 paths``, or
+    ``range of 2-3 paths a period`` when the count differs between periods.
+
+    Args:
+        frame: Rows of a fan table (column ``paths``: how many paths had a value).
+    """
+    paths = int(frame["paths"].max()) if "paths" in frame and len(frame) else 0
+    if paths == 0 or resolvable(0.05, paths):
+        return "5-95 % of paths"
+    least = int(frame["paths"][frame["paths"] > 0].min())
+    counted = f"{paths} paths" if least == paths else f"{least}-{paths} paths a period"
+    return f"range of {counted}"
+
+
 def add_fan(fig: go.Figure, frame: pd.DataFrame, name: str, colour: str, *,
             key: str = "month", band: bool = True, dash: str | None = None,
             row: int | None = None, col: int | None = None) -> None:
-    """Add a median line and a shaded 5-95 % band across paths to ``fig``.
+    """Add a median line and a shaded band across paths to ``fig``: 5-95 %, or the paths'
+    whole range below 20 paths (:func:`band_words`).
 
     Args:
         frame: One series of a fan table (columns ``<key>, p5, p50, p95``).
@@ -107,10 +126,6 @@ def add_fan(fig: go.Figure, frame: pd.DataFrame, name: str, colour: str, *,
     """
     x = frame[key].to_numpy()
     where = {"row": row, "col": col} if row is not None else {}
-    paths = int(frame["paths"].max()) if "paths" in frame and len(frame) else 0
-    least = int(frame["paths"][frame["paths"] > 0].min()) if paths else 0
-    few = paths > 0 and not resolvable(0.05, paths)  # the band is the paths' range (fan_table)
-    counted = f"{paths} paths" if least == paths else f"{least}-{paths} paths a period"
     if band:
         fig.add_trace(go.Scatter(
             x=x, y=frame["p95"], mode="lines", line={"width": 0}, legendgroup=name,
@@ -118,7 +133,7 @@ def add_fan(fig: go.Figure, frame: pd.DataFrame, name: str, colour: str, *,
         fig.add_trace(go.Scatter(
             x=x, y=frame["p5"], mode="lines", line={"width": 0}, fill="tonexty",
             fillcolor=theme.rgba(colour, 0.18), legendgroup=name,
-            name=f"{name}: range of {counted}" if few else f"{name}: 5-95 % of paths",
+            name=f"{name}: {band_words(frame)}",
             hoverinfo="skip"), **where)
     fig.add_trace(go.Scatter(
         x=x, y=frame["p50"], mode="lines", legendgroup=name, name=f"{name}: median",
@@ -128,7 +143,7 @@ def add_fan(fig: go.Figure, frame: pd.DataFrame, name: str, colour: str, *,
 def fan_chart(fans: pd.DataFrame, series: list[str], *, title: str, yaxis: str, unit: str,
               names: list[str] | None = None, key: str = "month",
               xaxis: str = "month of the horizon") -> go.Figure:
-    """Fan chart (median and 5-95 % band across paths) of one or more series.
+    """Fan chart (median and band across paths, :func:`add_fan`) of one or more series.
 
     Args:
         fans: A fan table (``series, <key>, p5, p50, p95``), e.g. from

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from dashboard import theme
 from dashboard.aggregate.portfolio import SERIES
-from dashboard.figures.common import add_fan, empty_figure, new_figure
+from dashboard.figures.common import add_fan, band_words, empty_figure, new_figure
 from sim.compare import Pairing, false_discovery_note, significance_text
 from sim.metrics import amounts_note, format_metric, is_rate, verdict
 
@@ -40,7 +40,9 @@ def _fmt(metric: str, value: float, signed: bool = False) -> str:
 
 def compare_fan(fans_a: pd.DataFrame, fans_b: pd.DataFrame, series: str,
                 labels: tuple[str, str] = ("A", "B")) -> go.Figure:
-    """One series of two runs on the same axes: medians and 5-95 % bands.
+    """One series of two runs on the same axes: medians and bands, 5-95 % or the paths'
+    whole range below 20 paths (:func:`~dashboard.figures.common.band_words`), which the
+    title names (each run's, when they differ).
 
     Args:
         fans_a: Fan table of run A.
@@ -49,11 +51,13 @@ def compare_fan(fans_a: pd.DataFrame, fans_b: pd.DataFrame, series: str,
         labels: Legend names of A and B.
     """
     meta = SERIES[series]
-    fig = new_figure(f"{meta.title}: A and B (median and 5-95 % of paths)",
+    frames = [fans[fans["series"] == series] for fans in (fans_a, fans_b)]
+    band_a, band_b = (band_words(frame) for frame in frames)
+    band = f"median and {band_a}" if band_a == band_b else f"median; A: {band_a}, B: {band_b}"
+    fig = new_figure(f"{meta.title}: A and B ({band})",
                      "month of the horizon", meta.axis, meta.unit)
-    for fans, label, side, dash in ((fans_a, labels[0], "A", None),
-                                    (fans_b, labels[1], "B", "dash")):
-        frame = fans[fans["series"] == series]
+    for frame, label, side, dash in ((frames[0], labels[0], "A", None),
+                                     (frames[1], labels[1], "B", "dash")):
         if not frame.empty:
             add_fan(fig, frame, label, theme.RUN_COLOURS[side], dash=dash)
     return fig

@@ -11,6 +11,7 @@ from dashboard.aggregate.portfolio import SERIES
 from dashboard.figures.common import (
     LAUNCH_TOGETHER,
     axis_title,
+    band_words,
     empty_figure,
     fan_chart,
     mark_launch,
@@ -28,7 +29,8 @@ def series_fan(fans: pd.DataFrame, series: str) -> go.Figure:
     meta = SERIES[series]
     if series not in set(fans["series"]):
         return empty_figure(f"this run has no {meta.title.lower()} series", meta.title)
-    fig = fan_chart(fans, [series], title=f"{meta.title} (median and 5-95 % of paths)",
+    band = band_words(fans[fans["series"] == series])
+    fig = fan_chart(fans, [series], title=f"{meta.title} (median and {band})",
                     yaxis=meta.axis, unit=meta.unit, names=[meta.title])
     if series in LAUNCH_SPIKES:  # the launch cohort's first charge-offs come together
         fig = mark_launch(fig, float(fans["month"].max()) if len(fans) else 0.0,
@@ -44,8 +46,10 @@ and which the headline rates count: shaded, saying why."""
 def delinquency_fan(fans: pd.DataFrame) -> go.Figure:
     """30+ and 90+ days-past-due balances as shares of receivables, fan charts, with the
     launch months shaded (:func:`~dashboard.figures.common.mark_launch`)."""
-    fig = fan_chart(fans, ["dpd30_rate", "dpd90_rate"],
-                    title="Delinquent balance, 30+ and 90+ days past due (median and 5-95 %)",
+    shown = ["dpd30_rate", "dpd90_rate"]
+    band = band_words(fans[fans["series"].isin(shown)])
+    fig = fan_chart(fans, shown,
+                    title=f"Delinquent balance, 30+ and 90+ days past due (median and {band})",
                     yaxis="share of receivables (%)", unit="rate",
                     names=["30+ dpd", "90+ dpd"])
     return mark_launch(fig, float(fans["month"].max()) if len(fans) else 0.0)
