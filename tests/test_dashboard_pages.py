@@ -114,7 +114,7 @@ def test_the_form_sends_the_deal_and_one_setting_a_line(tmp_path, monkeypatch):
 
 def test_slider_tooltips_do_not_stay_over_the_labels(tmp_path):
     page = launch.layout(_ctx(tmp_path, Path("configs")))
-    for slider_id in ("launch-paths", "launch-scale", "launch-shock"):
+    for slider_id in ("launch-scale", "launch-shock"):
         assert _find(page, slider_id).tooltip["always_visible"] is False
 
 
@@ -214,3 +214,22 @@ def test_a_seed_that_is_not_a_whole_number_is_refused(tmp_path, monkeypatch, typ
     ctx = _ctx(tmp_path, Path("configs"))
     with pytest.raises(launch.LaunchRefused, match="Seed = .*give a whole number from 0"):
         launch._form_request(ctx, "baseline.yaml", 2, 10, 36, 0.0, typed, [], [])
+
+
+@pytest.mark.parametrize(("typed", "paths"), [("20", 20), (" 1 ", 1), ("200", 200), (7, 7)])
+def test_the_paths_field_sends_what_was_typed(tmp_path, monkeypatch, typed, paths):
+    monkeypatch.chdir(tmp_path)
+    ctx = _ctx(tmp_path, Path("configs"))
+    request = launch._form_request(ctx, "baseline.yaml", typed, 10, 36, 0.0, None, [], [])
+    assert request.paths == paths
+
+
+@pytest.mark.parametrize("typed", ["0", "500", "201", "-3", "", "2.5", "twenty", 0, 500])
+def test_paths_out_of_range_are_refused_naming_the_range(tmp_path, monkeypatch, typed):
+    """The paths field is text: as a slider's box the browser moved 0 to 1 and 500 to 200,
+    and the run started on a number of paths the user did not type."""
+    monkeypatch.chdir(tmp_path)
+    ctx = _ctx(tmp_path, Path("configs"))
+    with pytest.raises(launch.LaunchRefused,
+                       match="Monte Carlo paths = .*: give a whole number from 1 to 200"):
+        launch._form_request(ctx, "baseline.yaml", typed, 10, 36, 0.0, None, [], [])

@@ -121,7 +121,8 @@ def test_a_request_larger_than_the_cap_is_refused(client):
 
 @pytest.mark.parametrize(("key", "value"), [
     ("launch-paths.value", "abc"), ("launch-paths.value", float("inf")),
-    ("launch-paths.value", {"a": 1}), ("launch-scale.value", float("nan")),
+    ("launch-paths.value", {"a": 1}), ("launch-paths.value", "0"), ("launch-paths.value", "500"),
+    ("launch-paths.value", 500), ("launch-scale.value", float("nan")),
     ("launch-scale.value", "x"), ("launch-horizon.value", [1]), ("launch-seed.value", "s"),
     ("launch-seed.value", -3), ("launch-seed.value", "-1"), ("launch-seed.value", " 1.5 "),
     ("launch-shock.value", float("inf")),

@@ -33,7 +33,6 @@ from dashboard.launcher import (
     list_configs,
     list_deals,
     settings_lines,
-    whole,
 )
 from dashboard.pages.common import AppContext, card, note, page_header
 from sim.config import ConfigError, RunConfig, ShockConfig, load_config, scaled_collectors
@@ -48,13 +47,18 @@ log = logging.getLogger("dashboard")
 
 HORIZON_MAX = 240
 """The config rules' longest horizon (``book.horizon_months``, months)."""
+PATHS_MAX = 200
+"""Most Monte Carlo paths the page starts (more: ``creditsim run`` from a terminal)."""
+PATHS_DEFAULT = 20
+"""The paths field's value when the page opens: the fewest that resolve the 5th and 95th
+percentiles."""
 
 TOOLTIP = {"placement": "top", "always_visible": False}
 """Slider tooltips show while dragging only, so they never cover the next label."""
 
 HELP = {
-    "paths": "How many independent futures to simulate. More paths give narrower "
-             "intervals; 20 or more are needed for 5th/95th percentiles.",
+    "paths": f"How many independent futures to simulate, 1 to {PATHS_MAX}. More paths give "
+             "narrower intervals; 20 or more are needed for 5th/95th percentiles.",
     "scale": "Shrinks the config's book (borrowers at launch and added each month) to run "
              "faster; rates stay comparable, amounts scale down. The human collectors' day "
              "shrinks with it: each makes that share of their calls a day (at least one) "
@@ -160,8 +164,8 @@ def layout(ctx: AppContext) -> html.Div:
     form = html.Div([
         html.Label(["Config", dcc.Dropdown(id="launch-config", options=configs, value=default,
                                            clearable=False)]),
-        _field("Monte Carlo paths", _slider("launch-paths", 1, 200, 1, 20), HELP["paths"],
-               slider=True),
+        _field("Monte Carlo paths", dcc.Input(id="launch-paths", type="text", inputMode="numeric",
+                                              value=str(PATHS_DEFAULT)), HELP["paths"]),
         _field("Book size (% of the config's borrowers)",
                _slider("launch-scale", 1, 100, 1, 10, " %"), HELP["scale"], slider=True),
         _field("Unemployment shock: rise at the peak (percentage points)",
@@ -255,7 +259,7 @@ def _register_form(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
     def size(name, paths, scale, horizon, deal, _left, text):
         try:
             cfg = _form_config(ctx, name, paths, scale, horizon, None, None, [], [], deal, text)
-            run = estimate(cfg, whole(paths, "paths", 1))
+            run = estimate(cfg, _paths_text(paths))
         except (ConfigError, LaunchRefused, TypeError, ValueError):
             return ""
         limits = ctx.limits
@@ -354,6 +358,7 @@ def _form_request(ctx, name, paths, scale, horizon, shock, seed, values, ids, de
     (None: the config's own), ``text`` the overrides box (one ``KEY=VALUE`` a line).
     """
     settings = settings_lines(text)
+    paths = _paths_text(paths)
     seed = _seed_text(seed)
     base = _config_with_deal(ctx, name, deal)
     try:
@@ -399,6 +404,30 @@ def _seed_text(value):  # noqa: ANN001, ANN202 - a browser value
     except ValueError:
         raise LaunchRefused(f"Seed = {echo(value)}: give a whole number from 0, or leave it "
                             "empty for the config's seed") from None
+
+
+def _paths_text(value) -> int:  # noqa: ANN001 - a browser value
+    """The paths field's text as a whole number from 1 to :data:`PATHS_MAX`.
+
+    The field is text, so that a number out of range reaches the page and is refused with
+    the allowed range: as a slider's box it was moved into range by the browser (0 to 1,
+    500 to 200) and the run started on a number the user did not type.
+
+    Raises:
+        LaunchRefused: empty, not a whole number, or outside 1 to :data:`PATHS_MAX`.
+    """
+    number = value
+    if isinstance(value, str):
+        try:
+            number = int(value.strip())
+        except ValueError:
+            number = value
+    try:
+        return whole_input(number, "Monte Carlo paths", 1, PATHS_MAX)
+    except InputError:
+        raise LaunchRefused(f"Monte Carlo paths = {echo(value)}: give a whole number from 1 "
+                            f"to {PATHS_MAX} (more paths: 'creditsim run' from a "
+                            "terminal)") from None
 
 
 def shock_bounds() -> tuple[float, float]:
