@@ -233,3 +233,12 @@ def test_paths_out_of_range_are_refused_naming_the_range(tmp_path, monkeypatch, 
     with pytest.raises(launch.LaunchRefused,
                        match="Monte Carlo paths = .*: give a whole number from 1 to 200"):
         launch._form_request(ctx, "baseline.yaml", typed, 10, 36, 0.0, None, [], [])
+
+
+def test_the_overrides_placeholder_reads_as_an_example(tmp_path):
+    """In the box's own colour and type it read as two overrides already filled in."""
+    box = _find(launch.layout(_ctx(tmp_path, Path("configs"))), "launch-settings")
+    assert box.placeholder.startswith("e.g. ") and "settings" in box.className
+    css = (Path(launch.__file__).parents[1] / "assets" / "style.css").read_text()
+    rule = css.split("textarea.settings::placeholder", 1)[1].split("}", 1)[0]
+    assert "color: #616e7c" in rule and "italic" in rule  # theme.MUTED

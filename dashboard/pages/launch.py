@@ -75,7 +75,10 @@ HELP = {
                 f"deal.notes.1.size=0.1); at most {MAX_SETTINGS} lines. Applied after the "
                 "fields above, so a line wins over a field; checked before the run starts.",
 }
-SETTINGS_EXAMPLE = "collections.collectors.count=20\ncollections.ladder.0.every_days=3"
+SETTINGS_EXAMPLE = ("e.g. collections.collectors.count=20\n"
+                    "     collections.ladder.0.every_days=3")
+"""The Overrides box's placeholder: "e.g." and the muted italic of ``textarea.settings::
+placeholder`` (dashboard/assets/style.css) mark it as an example, not a value filled in."""
 
 
 def _configs(folder) -> dict:  # noqa: ANN001 - a folder path
