@@ -537,7 +537,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
     kind = trace["type"].iloc[0] if "type" in trace.columns else "unknown"
     table = Table(title=f"borrower {args.borrower}, repayment type '{kind}' "
                         f"(repayment.types), path {args.path}, seed {seed}",
-                  caption=TRACE_CAPTION)
+                  caption=trace_caption(cols))
     for c in cols:  # "contractual_dpd" over two lines: narrower columns, nothing cut
         table.add_column(c.replace("_", "\n"), justify="left" if c == "event" else "right",
                          no_wrap=True)
@@ -553,12 +553,27 @@ TRACE_CAPTION = (
     "Each row: the borrower's state after the event. day: days since the book opened (30 a "
     "month). Money in currency units. savings below 0: debts elsewhere (overdraft, arrears, "
     "family; docs/MODEL.md). dpd: days past due as reported; contractual dpd: as if never "
-    "re-aged. bill, fee: the statement's bill (all unpaid) and fees added. owed, paid: what "
-    "was due and paid at a due date ('missed': less than owed; a bill is past due from the "
-    "next day); paid also on a collection contact. written off, dpd at charge off: the "
-    "balance written off and its days past due then; recovered, sale proceeds: what the "
-    "closed account brought in.")
-"""The legend under ``creditsim trace``'s table."""
+    "re-aged.")
+"""The legend under ``creditsim trace``'s table, of the columns every trace has."""
+TRACE_NOTES = (
+    ("bill", "bill, fee: the statement's bill (all unpaid) and fees added."),
+    ("owed", "owed, paid: what was due and paid at a due date ('missed': less than owed; a "
+             "bill is past due from the next day); paid also on a collection contact."),
+    ("written_off", "written off, dpd at charge off: the balance written off and its days "
+                    "past due then."),
+)
+"""The legend's words on a column a trace may lack, by that column."""
+
+
+def trace_caption(columns: list[str]) -> str:
+    """The legend under ``creditsim trace``'s table: :data:`TRACE_CAPTION` and the notes of
+    :data:`TRACE_NOTES` on the ``columns`` it has, naming only those (``sale_proceeds``
+    only when the closed account's debt was sold)."""
+    words = [TRACE_CAPTION, *(text for column, text in TRACE_NOTES if column in columns)]
+    closed = [c.replace("_", " ") for c in ("recovered", "sale_proceeds") if c in columns]
+    if closed:
+        words.append(f"{', '.join(closed)}: what the closed account brought in.")
+    return " ".join(words)
 
 
 def _trace_examples(config, seed: int, path: int) -> int:  # noqa: ANN001 - a RunConfig

@@ -236,6 +236,21 @@ def test_the_trace_table_shows_cents_of_small_amounts_and_says_what_its_columns_
     assert "savings below 0: debts elsewhere" in TRACE_CAPTION
 
 
+def test_the_trace_legend_names_only_the_columns_the_table_has():
+    """It named a 'sale proceeds' column on every trace, which has one only when the debt
+    was sold."""
+    from sim.cli import trace_caption
+
+    kept = ["day", "event", "bill", "fee", "owed", "paid", "written_off", "dpd_at_charge_off",
+            "recovered"]
+    assert "recovered: what the closed account brought in." in trace_caption(kept)
+    assert "sale proceeds" not in trace_caption(kept)
+    sold = trace_caption([*kept, "sale_proceeds"])
+    assert "recovered, sale proceeds: what the closed account brought in." in sold
+    young = trace_caption(["day", "event", "bill", "fee", "owed", "paid"])
+    assert "written off" not in young and "recovered" not in young and "owed, paid" in young
+
+
 def test_the_trace_command_prints_no_statement_after_the_charge_off(tmp_path, monkeypatch,
                                                                    capsys):
     path = tmp_path / "risky.yaml"
@@ -253,6 +268,8 @@ def test_the_trace_command_prints_no_statement_after_the_charge_off(tmp_path, mo
     assert "recovery" in after and set(after) <= AFTER_CHARGE_OFF
     assert "recovered" in "".join(lines[:at])  # the column's header
     assert "debts elsewhere" in "".join(lines[at:])  # the legend under the table
+    legend = " ".join(line.strip() for line in lines[at:])
+    assert ("sale proceeds" in legend) == ("sale" in "".join(lines[:at]))  # as its columns
 
 
 def test_the_dashboard_story_is_the_reference_engines_trace():
