@@ -835,9 +835,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="summary table of a stored run")
     p.add_argument("run", help="run folder or run id")
     p.add_argument("--runs", default="runs", help="run-store folder (default: runs)")
-    _export_options(p, "the summary table and, for a run with a deal, the tranche table (in "
-                       "a CSV file of its own beside it, NAME-tranches.csv, or a sheet of the "
-                       "workbook)")
+    p.add_argument("--csv", metavar="FILE", help="also write the summary table to this CSV "
+                   "file: one row per metric (the run id, the metric, its unit, then the "
+                   "paths, mean, percentiles and confidence interval in that unit); for a run "
+                   "with a deal, the tranche table (one row per note) goes to a second file "
+                   "beside it, FILE's name with '-tranches' added (summary.csv: "
+                   "summary-tranches.csv)")
+    p.add_argument("--xlsx", metavar="FILE", help="also write an Excel workbook to this file: "
+                   "a 'summary' sheet (the CSV's rows), for a run with a deal a 'tranches' "
+                   "sheet (one row per note), and an 'about' sheet (the run, its seed and "
+                   "paths, the command, and each column's unit and meaning)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("rolls", help="cure, re-age and roll-forward rates of a stored run, "

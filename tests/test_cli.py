@@ -283,6 +283,17 @@ def test_worker_options_show_their_default(capsys):
         assert "local worker processes (default: 1)" in flat(capsys.readouterr().out), command
 
 
+def test_report_help_says_what_each_export_file_holds(capsys):
+    """--csv and --xlsx had one sentence between them, each naming the other's files."""
+    with pytest.raises(SystemExit):
+        main(["report", "--help"])
+    out = flat(capsys.readouterr().out)
+    csv, xlsx = out.rsplit("--csv FILE", 1)[1].split("--xlsx FILE", 1)
+    assert "CSV file" in csv and "summary-tranches.csv" in csv and "sheet" not in csv
+    assert "Excel workbook" in xlsx and "'tranches' sheet" in xlsx and "'about' sheet" in xlsx
+    assert "CSV file" not in xlsx
+
+
 def test_report_of_a_folder_that_is_not_a_run(tmp_path, capsys):
     rc = main(["report", str(tmp_path)])
     err = flat(capsys.readouterr().err)
