@@ -278,7 +278,7 @@ def cmd_rolls(args: argparse.Namespace) -> int:
     from sim.exports import rolls_export
     from sim.metrics import resolvable
     from sim.richtables import WholeTable
-    from sim.rolls import MOVES, WEIGHTS, redefault_rates, transition_rates
+    from sim.rolls import MOVES, REDEFAULT_LEVELS, WEIGHTS, redefault_rates, transition_rates
     from sim.store import load_run
 
     _check_exports(args)
@@ -286,7 +286,9 @@ def cmd_rolls(args: argparse.Namespace) -> int:
     # the 5th and 95th percentiles need 20 paths, as in `report`: n/a below
     spread = resolvable(0.05, int(run["rolls"]["path"].nunique()))
     by_weight = [transition_rates(run["rolls"], weight) for weight in WEIGHTS]
-    written = _export(rolls_export(run, by_weight, spread, _command(args)), _export_files(args))
+    redefaults = {level: redefault_rates(run.portfolio, level) for level in REDEFAULT_LEVELS}
+    written = _export(rolls_export(run, by_weight, spread, _command(args), redefaults),
+                      _export_files(args))
     for weight, rates in zip(WEIGHTS, by_weight, strict=True):
         table = WholeTable(title=f"{run.run_id}: moves by the next month end, by {weight} "
                                  "(pooled; 5-95 % of paths; a row adds up to 100 %)")
@@ -301,8 +303,7 @@ def cmd_rolls(args: argparse.Namespace) -> int:
                      for k, pct in zip(MOVES, shown, strict=True)]
             table.add_row(BUCKET_LABELS[r.bucket], f"{r.base:,.0f}", *cells)
         console.print(table)
-    for level in (30, 60):
-        rate = redefault_rates(run.portfolio, level)
+    for level, rate in redefaults.items():
         text = (f"{np.nanmean(rate):.1%}" if rate.notna().any()
                 else "n/a (no 12-month window closed)")
         # reaged_redefaulted_30 counts 31+ days past due: the 31-60 bucket and beyond

@@ -26,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.outfiles import significant
+from sim.rolls import REDEFAULT_LEVELS
 
 __all__ = ["TRANCHE_COLUMNS", "UNITS", "Column", "Export", "about_frame", "comparison_export",
            "csv_bytes", "csv_files", "export_frame", "interaction_export", "metric_kind",
@@ -298,6 +299,16 @@ def _rolls_columns() -> tuple[Column, ...]:
                  Column(f"{move}_p95", f"{label}, 95th percentile of paths", "ratio",
                         "95th percentile of the per-path pooled rate; blank (n/a) below 20 "
                         "paths")]
+    for level in REDEFAULT_LEVELS:
+        cols.append(Column(f"redefault_{level}", f"re-aged, {level + 1}+ dpd or charged off "
+                           "within 12 months", "ratio", "share of re-aged accounts "
+                           f"{level + 1} or more days past due or charged off within 12 months "
+                           "of their re-age, mean over the re-default paths (as printed under "
+                           "the tables); the run's, the same on every row; blank when no "
+                           "re-age's 12 months closed within the horizon"))
+    cols.append(Column("redefault_paths", "re-default paths", "count", "paths on which a "
+                       "re-aged account's 12 months closed within the horizon: those the "
+                       "re-default rates are means over"))
     return tuple(cols)
 
 
@@ -504,10 +515,12 @@ def run_set_export(table: pd.DataFrame, runs: Sequence, pairings: Mapping,  # no
 
 
 def rolls_export(run, rates: Sequence[pd.DataFrame], spread: bool,  # noqa: ANN001 - a Run
-                 command: str) -> Export:
+                 command: str, redefaults: Mapping[int, pd.Series]) -> Export:
     """``creditsim rolls``' tables of ``run``: ``rates`` by each weight
     (:func:`sim.rolls.transition_rates`), one row per (weight, bucket); the percentiles
-    blank unless ``spread`` (the paths resolve them), as the screen shows them."""
+    blank unless ``spread`` (the paths resolve them), as the screen shows them; the
+    re-default rates printed under the tables (``redefaults``: each level's
+    :func:`sim.rolls.redefault_rates`, per path) as their mean over paths on every row."""
     from sim.delinquency import BUCKET_LABELS
 
     frames = []
@@ -519,6 +532,9 @@ def rolls_export(run, rates: Sequence[pd.DataFrame], spread: bool,  # noqa: ANN0
     if not spread:
         table.loc[:, [c for c in table.columns if c.endswith(("_p5", "_p95"))]] = float("nan")
     table["bucket"] = table["bucket"].map(BUCKET_LABELS)
+    for level, rate in redefaults.items():
+        table[f"redefault_{level}"] = rate.mean()  # pandas: over the paths that have one
+        table["redefault_paths"] = int(rate.notna().sum())
     table.insert(0, "run", run.run_id)
     definitions = ("a move is from one month end to the next; cure, re-age, roll back, stay "
                    "and roll forward are every move a delinquent account can make "

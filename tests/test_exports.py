@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -216,6 +217,17 @@ def test_rolls_exports_both_weights(policy_set, tmp_path, capsys):
     assert "--csv and --xlsx keep them in full precision" in flat
     assert "not the bucket's balance at any one time" in flat
     _check_headers(back, ("count", "currency units", "fraction"))
+    said = re.findall(r"re-aged accounts (\d+)\+ days past due or charged off within 12 months: "
+                      r"(n/a|[\d.]+%) .*?\(mean of (\d+) paths?\)", flat)
+    assert [s[0] for s in said] == ["31", "61"]  # the screen's re-default rates, in the file
+    for level, rate, paths in said:
+        column = back[f"re-aged, {level}+ dpd or charged off within 12 months (fraction)"]
+        assert column.nunique(dropna=False) == 1  # the run's: the same on every row
+        if rate == "n/a":
+            assert column.isna().all()
+        else:
+            assert f"{column.iloc[0]:.1%}" == rate
+        assert (back["re-default paths (count)"] == int(paths)).all()
 
 
 def test_rolls_percentiles_are_kept_when_the_paths_resolve_them():
@@ -223,10 +235,16 @@ def test_rolls_percentiles_are_kept_when_the_paths_resolve_them():
                           "cure": [0.5], "cure_p5": [0.25], "cure_p95": [0.75]})
     run = type("Run", (), {"run_id": "r", "manifest": {"run_id": "r", "seed": 1},
                            "path": None})()
-    frame = export_frame(rolls_export(run, [rates], True, "creditsim rolls r"))
+    redefaults = {30: pd.Series([0.2, 0.4, np.nan]), 60: pd.Series([0.1, 0.2, np.nan])}
+    frame = export_frame(rolls_export(run, [rates], True, "creditsim rolls r", redefaults))
     assert frame["cure, 5th percentile of paths (fraction)"].tolist() == [0.25]
     assert frame["accounts at the month ends before (count)"].tolist() == [12]
-    frame = export_frame(rolls_export(run, [rates], False, "creditsim rolls r"))
+    # the re-default rates printed under the tables: means over the paths that have one
+    assert frame["re-aged, 31+ dpd or charged off within 12 months (fraction)"].tolist() == [0.3]
+    assert frame["re-aged, 61+ dpd or charged off within 12 months (fraction)"].tolist() == [
+        pytest.approx(0.15)]
+    assert frame["re-default paths (count)"].tolist() == [2]
+    frame = export_frame(rolls_export(run, [rates], False, "creditsim rolls r", redefaults))
     assert frame["cure, 5th percentile of paths (fraction)"].isna().all()
     assert [c.header for c in ROLLS_COLUMNS][:3] == ["run", "weight", "bucket"]
 
