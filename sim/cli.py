@@ -604,7 +604,11 @@ def cmd_run_set(args: argparse.Namespace) -> int:
     from sim.metrics import small_sample_warning
     from sim.report import run_set_table
     from sim.runinfo import set_overrides_text
-    from sim.scenarios.policies import repeated_policies, run_policy_set_checked
+    from sim.scenarios.policies import (
+        check_policy_set,
+        repeated_policies,
+        run_policy_set_checked,
+    )
     from sim.settings import configure
     from sim.shipped import resolve_config
 
@@ -615,6 +619,7 @@ def cmd_run_set(args: argparse.Namespace) -> int:
     # read once, and its manifest records what they changed from its file
     read = [load_config(f) for f in files]
     configs = [load_config(configure(r, args.deal, args.set)) for r in read]
+    check_policy_set(configs, args.configs)  # a refused set says only why: no note before
     if args.set:  # said once, of the first config, as every policy is changed alike
         from sim.settings import unscaled_collectors
 

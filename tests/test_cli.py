@@ -14,6 +14,7 @@ import pytest
 
 from sim.cli import build_parser, main
 from sim.metrics import KEY_METRICS
+from sim.shippedfiles import shipped_configs
 
 TINY_YAML = """\
 name: tiny
@@ -684,6 +685,25 @@ def test_a_configs_warning_is_said_once_per_command(tmp_path, capsys):
     for _ in range(2):
         assert main(["run", str(config), "--paths", "1", "--out", str(tmp_path / "runs")]) == 0
         assert flat(capsys.readouterr().err).count("spending.plan_mix replaces") == 1
+
+
+@pytest.mark.parametrize("policies", [[], ["other-income.yaml"]])
+def test_a_refused_run_set_prints_only_its_error(policies, tmp_path, monkeypatch, capsys):
+    """One config, or two whose income models differ: refused before the collectors' note
+    on the smaller book, which came first and read as if the runs were going ahead."""
+    _forbid_simulation(monkeypatch)
+    (tmp_path / "other-income.yaml").write_text(
+        f"base: {shipped_configs()['baseline']}\nname: other-income\n"
+        "income: {long_term_months: 9}\n")
+    monkeypatch.chdir(tmp_path)
+    rc = main(["run-set", "baseline", *policies, "--set", "book.initial_borrowers=300",
+               "--quiet", "--out", str(tmp_path / "runs")])
+    out, err = capsys.readouterr()
+    assert rc == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert lines[0].startswith("error: ") and "note" not in err, err
+    said = "at least two configs" if not policies else "differ in 'income'"
+    assert said in flat(err)
 
 
 class _Noted(Exception):

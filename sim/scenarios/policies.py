@@ -32,6 +32,16 @@ def check_same_book(configs: Sequence) -> None:
                 )
 
 
+def check_policy_set(configs: Sequence, given: Sequence[str] | None = None) -> None:
+    """Refuse a set of fewer than two configs (``given``: how they were named, for the
+    message), or of configs that differ in the book (:func:`check_same_book`)."""
+    if len(configs) < 2:
+        named = f" (got {len(configs)}: {', '.join(given)})" if given else ""
+        raise ValueError(f"a policy set needs at least two configs, the reference and a policy "
+                         f"to compare with it{named}; to run one config, use 'creditsim run'")
+    check_same_book(configs)
+
+
 def repeated_policies(configs: Sequence[RunConfig], given: Sequence[str]) -> str:
     """The warning for a set that runs one config more than once (``given``: how each
     config was named, a file or a shipped name); empty when every config differs.
@@ -92,9 +102,7 @@ def run_policy_set_checked(configs: Sequence[str | Path | RunConfig], paths: int
     from sim.api import run
 
     loaded = [load_config(c) for c in configs]
-    if len(loaded) < 2:
-        raise ValueError("a policy set needs at least two configs")
-    check_same_book(loaded)
+    check_policy_set(loaded)
     seed = loaded[0].seed if seed is None else seed
     paths = loaded[0].paths if paths is None else paths
     bases = [None] * len(loaded) if bases is None else bases
