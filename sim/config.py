@@ -1725,6 +1725,33 @@ def scaled_collectors(collectors: CollectorsConfig, share: float) -> dict[str, i
     return {"calls_per_day": kept, "monthly_cost": collectors.monthly_cost * kept / calls}
 
 
+def scaled_book(config: RunConfig, share: float) -> dict[str, int | float]:
+    """A book ``share`` times ``config``'s, as overrides by dotted key: the borrowers at
+    launch (to the nearest whole borrower, at least one) and added each month (to the
+    nearest whole borrower), and the human collectors' day with them
+    (:func:`scaled_collectors`), so that the team's calls and cost per account stay those
+    of the full book. The dashboard's Launch page (its book size) and ``creditsim run
+    --book-share`` both run this.
+
+    Args:
+        config: the full book's config.
+        share: the book's size as a share of the config's, in (0, 1].
+
+    Returns:
+        ``{"book.initial_borrowers": int, "book.new_borrowers_per_month": int}`` and, when
+        the team makes calls and ``share`` is below 1, ``collections.collectors.calls_per_day``
+        and ``collections.collectors.monthly_cost``.
+
+    Raises:
+        ValueError: ``share`` outside (0, 1].
+    """
+    team = scaled_collectors(config.collections.collectors, share)  # checks the share
+    book = config.book
+    return {"book.initial_borrowers": max(1, round(book.initial_borrowers * share)),
+            "book.new_borrowers_per_month": round(book.new_borrowers_per_month * share),
+            **{f"collections.collectors.{key}": value for key, value in team.items()}}
+
+
 def with_overrides(config: RunConfig, overrides: dict) -> RunConfig:
     """A copy of ``config`` with nested ``overrides`` applied and validated.
 

@@ -606,3 +606,21 @@ def test_a_book_share_outside_zero_to_one_is_refused(share):
 
     with pytest.raises(ValueError, match="share"):
         scaled_collectors(CollectorsConfig(), share)
+
+
+def test_a_book_share_scales_the_borrowers_and_the_teams_day_together():
+    """The baseline's 10,000 borrowers at launch and 250 a month, 2 collectors x 50 calls a
+    day at 5,060 a month: at 3 %, 300 and round(7.5) = 8 borrowers, and 2 x 2 calls a day
+    (round(1.5) = 2) at 5,060 x 2/50 = 202.40 each."""
+    from sim.config import load_config, scaled_book
+
+    base = load_config("configs/baseline.yaml")
+    assert scaled_book(base, 0.03) == {
+        "book.initial_borrowers": 300, "book.new_borrowers_per_month": 8,
+        "collections.collectors.calls_per_day": 2,
+        "collections.collectors.monthly_cost": pytest.approx(202.4)}
+    assert scaled_book(base, 1e-6)["book.initial_borrowers"] == 1  # at least one borrower
+    assert scaled_book(base, 1.0) == {"book.initial_borrowers": 10_000,
+                                      "book.new_borrowers_per_month": 250}
+    with pytest.raises(ValueError, match="share"):
+        scaled_book(base, 1.5)

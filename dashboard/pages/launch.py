@@ -35,7 +35,7 @@ from dashboard.launcher import (
     settings_lines,
 )
 from dashboard.pages.common import AppContext, card, note, page_header
-from sim.config import ConfigError, RunConfig, ShockConfig, load_config, scaled_collectors
+from sim.config import ConfigError, RunConfig, ShockConfig, load_config, scaled_book
 from sim.shipped import configs_dir
 
 PATH = "/launch"
@@ -382,13 +382,12 @@ def _form_request(ctx, name, paths, scale, horizon, shock, seed, values, ids, de
             isinstance(i, dict) and isinstance(i.get("key"), str) for i in ids):
         raise LaunchRefused("the form's parameters are malformed; reload the page")
     knobs = {i["key"]: v for i, v in zip(ids or [], values or [], strict=False)}
-    knobs["book.new_borrowers_per_month"] = round(base.book.new_borrowers_per_month * scale)
-    for key, value in scaled_collectors(base.collections.collectors, scale).items():
-        knobs[f"collections.collectors.{key}"] = value  # the team's day, with the book
+    book = scaled_book(base, scale)  # the borrowers, and the team's day with them
+    initial = int(book.pop("book.initial_borrowers"))
+    knobs.update(book)
     return LaunchRequest(
         config=name, paths=paths, seed=seed, shock=shock, horizon_months=horizon,
-        initial_borrowers=max(1, round(base.book.initial_borrowers * scale)), knobs=knobs,
-        deal=deal, settings=settings,
+        initial_borrowers=initial, knobs=knobs, deal=deal, settings=settings,
     )
 
 
