@@ -70,10 +70,29 @@ def bounded_number(name: str, low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
+def _book_share(text: str | None) -> float | None:
+    """``--book-share FRACTION`` as a number above 0 and at most 1 (None when not given),
+    checked by the command rather than the parser, so that a refusal is one error line."""
+    if text is None:
+        return None
+    share = parse_number(text)
+    if share is None or not 0 < share <= 1:  # NaN and infinities too
+        raise ValueError(f"--book-share {_shown(text)}: give the book's size as a share of the "
+                         "config's, above 0 and at most 1 (0.1: a tenth of its borrowers)")
+    return float(share)
+
+
 def _shown(text: str) -> str:
     """A refused argument as an error names it: stripped, cut to 40 characters."""
     return text.strip() if len(text.strip()) <= 40 else f"{text.strip()[:37]}..."
 
+
+BOOK_SHARE_HELP = ("run a smaller book: FRACTION (above 0, at most 1) of the config's "
+                   "borrowers at launch and each month, with each human collector's calls a "
+                   "day and monthly cost scaled alike, so the team's calls and cost per "
+                   "borrower stay the config's (as the dashboard's Launch page sizes a book); "
+                   "the manifest records the changed keys as overrides; --set wins over it")
+"""``--book-share``'s help (``run`` and ``run-set``)."""
 
 _paths = bounded_number("paths", 1, MAX_PATHS)
 _seed = bounded_number("seed", 0, MAX_SEED)
@@ -117,10 +136,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.settings import configure
     from sim.shipped import resolve_config
 
+    share = _book_share(args.book_share)
     if args.set and (args.resume is not None or args.from_manifest is not None):
         from sim.settings import stored_run_refusal
 
         raise ValueError(stored_run_refusal(args.resume))
+    if share is not None and (args.resume is not None or args.from_manifest is not None):
+        raise ValueError("--book-share scales the book of a new run; a stored run keeps the "
+                         "book it was started with (recorded in its manifest): give no "
+                         "--book-share")
     if args.resume is not None:
         return _resume(args)
     if args.from_manifest is not None:
@@ -131,7 +155,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     # read once (a file's warnings are said once), --deal and --set validated after both;
     # the manifest records what they changed from the file
     read = load_config(config)
-    given = load_config(configure(read, args.deal, args.set))
+    given = load_config(configure(read, args.deal, args.set, share))
     if args.set:
         from sim.settings import unscaled_collectors
 
@@ -614,11 +638,12 @@ def cmd_run_set(args: argparse.Namespace) -> int:
 
     check_store(args.out, "", 0)  # each run checks its own folder name before its work
     _check_exports(args)
+    share = _book_share(args.book_share)
     files = [resolve_config(c) for c in args.configs]
     # the same deal and changes for every policy (a smaller book, a longer horizon...); each
     # read once, and its manifest records what they changed from its file
     read = [load_config(f) for f in files]
-    configs = [load_config(configure(r, args.deal, args.set)) for r in read]
+    configs = [load_config(configure(r, args.deal, args.set, share)) for r in read]
     check_policy_set(configs, args.configs)  # a refused set says only why: no note before
     if args.set:  # said once, of the first config, as every policy is changed alike
         from sim.settings import unscaled_collectors
@@ -833,6 +858,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "--set 'book={initial_borrowers: 200}', merges into it as a config "
                         "file's section merges with its base's: the keys it does not give "
                         "keep their values")
+    p.add_argument("--book-share", metavar="FRACTION", help=BOOK_SHARE_HELP)
     p.add_argument("--quiet", action="store_true",
                    help="print only the run folder (on stdout; errors, and a Dask run's lost "
                         "and regained scheduler, still on stderr)")
@@ -892,6 +918,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="change one value of every config alike, e.g. --set "
                         "book.initial_borrowers=2000 (repeatable; keys as for run --set)")
+    p.add_argument("--book-share", metavar="FRACTION", help=BOOK_SHARE_HELP + "; each "
+                   "policy's own team is scaled")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     _export_options(p, "the table of every policy against the reference")
     p.set_defaults(func=cmd_run_set)

@@ -294,26 +294,37 @@ def deal_section(deal: str) -> dict | None:
 
 
 def configure(config: str | Path | RunConfig, deal: str | None = None,
-              settings: list[str] | None = None) -> str | Path | RunConfig:
-    """``creditsim run CONFIG --deal DEAL --set KEY=VALUE ...``: the config file (or shipped
-    config, or the config already read from it) ``config`` with its deal replaced by
-    :func:`deal_section` of ``deal`` (when given), then ``settings`` applied
-    (:func:`apply_settings`), validated once at the end:
+              settings: list[str] | None = None,
+              book_share: float | None = None) -> str | Path | RunConfig:
+    """``creditsim run CONFIG --deal DEAL --book-share FRACTION --set KEY=VALUE ...``: the
+    config file (or shipped config, or the config already read from it) ``config`` with its
+    deal replaced by :func:`deal_section` of ``deal`` (when given), its book scaled to
+    ``book_share`` of its own with the collectors' day (:func:`sim.config.scaled_book`, as the
+    dashboard's Launch page scales it; when given), then ``settings`` applied
+    (:func:`apply_settings`: a setting wins over the scaled book), validated once at the end:
     a setting may make the config fit the deal (``--set book.horizon_months=72`` for a deal
-    that needs a longer horizon). ``config`` unchanged when neither is given.
+    that needs a longer horizon). ``config`` unchanged when none is given.
 
     Raises:
         ConfigError: as :func:`deal_section` and :func:`apply_settings`; a refusal names the
             config, the deal and the settings.
+        ValueError: ``book_share`` outside (0, 1].
     """
-    if deal is None and not settings:
+    if deal is None and not settings and book_share is None:
         return config
-    from sim.config import load_config
+    from sim.config import load_config, scaled_book
 
     cfg = load_config(config)
     data = cfg.model_dump(mode="python")
     if deal is not None:
         data["deal"] = deal_section(deal)
+    if book_share is not None:
+        for key, value in scaled_book(cfg, book_share).items():
+            *sections, name = key.split(".")
+            node = data
+            for section in sections:
+                node = node[section]
+            node[name] = value
     return settled(data, settings, cfg.name, deal)
 
 
@@ -323,21 +334,22 @@ def unscaled_collectors(base: RunConfig, given: RunConfig,
     human collectors: the team's capacity per borrower changes with the book (a book a fifth
     the size leaves the collectors five times less busy), which a comparison of staffing or
     of the ladder would read as a policy effect. Empty when the book's size or the team
-    changed together (a setting of ``settings`` names the team's size), or no ladder rung
-    calls on the collectors.
+    changed together (a setting of ``settings`` names the team, or ``--book-share`` scaled
+    its day: :func:`configure`), or no ladder rung calls on the collectors.
 
     The book's size is :attr:`RunConfig.capacity`, the borrowers onboarded over the horizon.
-    A smaller book is advised the team's day scaled (:func:`sim.config.scaled_collectors`):
-    one whole collector on a book a thirtieth the size would still be many times the config's
-    staffing per borrower; a larger one, proportionally more collectors.
+    A smaller book is advised ``--book-share``, or the team's day scaled
+    (:func:`sim.config.scaled_collectors`): one whole collector on a book a thirtieth the
+    size would still be many times the config's staffing per borrower; a larger one,
+    proportionally more collectors.
     """
     if any(s.split("=", 1)[0].strip().startswith("collections.collectors")
            for s in settings or ()):
         return ""  # the user chose the team
     team = given.collections.collectors.count
     if (not given.collections.employs_collectors() or team == 0
-            or team != base.collections.collectors.count):
-        return ""
+            or given.collections.collectors != base.collections.collectors):
+        return ""  # no calls, or the team changed with the book (--book-share)
     ratio = given.capacity / max(base.capacity, 1)
     if 0.8 <= ratio <= 1.25:
         return ""
@@ -345,9 +357,12 @@ def unscaled_collectors(base: RunConfig, given: RunConfig,
         from sim.config import scaled_collectors
 
         day = scaled_collectors(given.collections.collectors, ratio)
-        keep = (f"each collector's day shrinks with the book (as the dashboard's Launch page "
-                f"does), add --set collections.collectors.calls_per_day={day['calls_per_day']}"
-                f" --set collections.collectors.monthly_cost={day['monthly_cost']:.2f}")
+        keep = ("run a share of the config's book with --book-share FRACTION in place of "
+                "setting its borrowers (the borrowers at launch and each month and each "
+                "collector's day shrink together, as on the dashboard's Launch page), or keep "
+                "this book and shrink each collector's day with it: add --set "
+                f"collections.collectors.calls_per_day={day['calls_per_day']} --set "
+                f"collections.collectors.monthly_cost={day['monthly_cost']:.2f}")
     else:
         keep = f"add --set collections.collectors.count={round(team * ratio)}"
     return (f"note: the book is {ratio:.2g} times the size of {base.name}'s, with the same "

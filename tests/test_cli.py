@@ -706,6 +706,64 @@ def test_a_refused_run_set_prints_only_its_error(policies, tmp_path, monkeypatch
     assert said in flat(err)
 
 
+def test_book_share_runs_a_smaller_book_with_the_teams_day_as_the_launch_page(tiny_yaml,
+                                                                              tmp_path, capsys):
+    """--book-share 0.5 of 40 borrowers at launch and 4 a month, collectors of 60 calls a day
+    at 5,060 a month: 20 and 2 borrowers, 30 calls a day at 2,530 (sim.config.scaled_book,
+    the Launch page's rule), recorded as overrides; a --set wins over it."""
+    import json
+
+    assert main(["run", str(tiny_yaml), "--book-share", "0.5", "--set",
+                 "collections.collectors.count=3", "--paths", "1", "--out",
+                 str(tmp_path / "runs"), "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    manifest = json.loads((Path(out.strip().splitlines()[-1]) / "manifest.json").read_text())
+    assert manifest["overrides"] == {
+        "book.initial_borrowers": 20, "book.new_borrowers_per_month": 2,
+        "collections.collectors.count": 3, "collections.collectors.calls_per_day": 30,
+        "collections.collectors.monthly_cost": pytest.approx(2530.0)}
+    assert "note" not in err
+
+
+@pytest.mark.parametrize("share", ["0", "1.5", "-0.1", "nan", "inf", "half", ""])
+def test_a_book_share_outside_zero_to_one_is_one_error_line(share, tiny_yaml, tmp_path,
+                                                             monkeypatch, capsys):
+    _forbid_simulation(monkeypatch)
+    for command in (["run", str(tiny_yaml)], ["run-set", str(tiny_yaml), str(tiny_yaml)]):
+        assert main([*command, "--book-share", share, "--out", str(tmp_path / "r")]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and len(err.strip().splitlines()) == 1, err
+        assert err.startswith(f"error: --book-share {share.strip()}: give the book's size as "
+                              "a share of the config's, above 0 and at most 1")
+
+
+def test_book_share_is_refused_for_a_stored_run(stored_run, capsys):
+    assert main(["run", "--from-manifest", str(stored_run), "--book-share", "0.5"]) == 2
+    assert "a stored run keeps the book it was started with" in flat(capsys.readouterr().err)
+
+
+def test_run_set_scales_each_policys_own_team(tiny_yaml, tmp_path, monkeypatch):
+    """Each policy keeps its own staffing per borrower: at a tenth of the book, 10 collectors
+    of 60 calls a day make 6 each, and 5 of 20 make 2 each."""
+    import sim.scenarios.policies
+
+    busy = tmp_path / "busy.yaml"
+    busy.write_text(tiny_yaml.read_text().replace("name: tiny", "name: busy") +
+                    "collections: {collectors: {count: 5, calls_per_day: 20}}\n")
+    seen = []
+
+    def capture(configs, **_kw):  # noqa: ANN001, ANN202
+        seen.extend(configs)
+        raise _Noted
+
+    monkeypatch.setattr(sim.scenarios.policies, "run_policy_set_checked", capture)
+    with pytest.raises(_Noted):
+        main(["run-set", str(tiny_yaml), str(busy), "--book-share", "0.1", "--quiet"])
+    teams = [(c.book.initial_borrowers, c.collections.collectors.count,
+              c.collections.collectors.calls_per_day) for c in seen]
+    assert teams == [(4, 10, 6), (4, 5, 2)]
+
+
 class _Noted(Exception):
     """Raised in place of the collectors' note, to stop a command before its runs."""
 

@@ -194,6 +194,13 @@ def test_a_smaller_book_gets_a_team_whose_day_shrinks_with_it(tmp_path, monkeypa
         launch._form_request(ctx, "baseline.yaml", 2, 10, 36, 0.0, None, [], [], None,
                              "collections.collectors.calls_per_day=50"), configs)
     assert chosen.collections.collectors.calls_per_day == 50
+    # the command line's --book-share runs the same rule (sim.config.scaled_book)
+    from sim.config import scaled_book
+
+    request = launch._form_request(ctx, "baseline.yaml", 2, 10, 36, 0.0, None, [], [])
+    scaled = scaled_book(load_config(configs["baseline.yaml"]), 0.1)
+    assert request.initial_borrowers == scaled.pop("book.initial_borrowers")
+    assert scaled.items() <= request.knobs.items()
 
 
 @pytest.mark.parametrize(("typed", "seed"), [("7", 7), (" 12 ", 12), ("", None), (None, None)])

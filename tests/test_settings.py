@@ -455,6 +455,9 @@ def test_a_smaller_book_with_the_same_collectors_is_noted():
                            "2 human collectors: the team is less busy")
     assert note.endswith("add --set collections.collectors.calls_per_day=10 "
                          "--set collections.collectors.monthly_cost=1012.00")
+    assert "run a share of the config's book with --book-share FRACTION" in note
+    shared = configure("configs/standard.yaml", None, ["book.horizon_months=48"], 0.2)
+    assert unscaled_collectors(base, load_config(shared), ["book.horizon_months=48"]) == ""
     team = [*small, "collections.collectors.count=2"]
     assert unscaled_collectors(base, load_config(configure("configs/standard.yaml", None, team)),
                                team) == ""
