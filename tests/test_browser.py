@@ -430,6 +430,11 @@ def test_launcher_refuses_bad_parameters_with_a_message(server, page, run_store)
     before = _all_ids(run_store)
     _open(page, server + "/launch", [])
     page.wait_for_selector("#launch-size:has-text('borrower-months')")
+    page.fill("#launch-paths", "500")  # was moved to 200 by the browser, and the run started
+    page.click("#launch-button")
+    page.wait_for_selector("#launch-message:has-text(\"Monte Carlo paths = '500': give a whole "
+                           "number from 1 to 200\")", timeout=60_000)
+    page.fill("#launch-paths", "2")
     page.fill("#launch-horizon", "500")
     page.click("#launch-button")
     page.wait_for_selector("#launch-message:has-text('Months to simulate, 1 to 240')",
