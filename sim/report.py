@@ -83,7 +83,7 @@ def comparison_paths(run: str | Path, root: str | Path = "runs") -> Run:
     if (found.path is None or "note_metrics" not in found.manifest.get("tables", ())
             or not notes or any(c.startswith("note_pv_loss_") for c in notes)):
         return found
-    metrics = read_table(found.path, "note_metrics", int(found.manifest["paths"]))
+    metrics = read_table(found.path, "note_metrics", found.manifest)
     pv = note_loss_columns(metrics).filter(regex="^(path|note_pv_loss_.*)$")
     if pv.shape[1] > 1:
         found.tables["paths"] = paths.merge(pv, on="path", how="left")

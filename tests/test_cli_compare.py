@@ -432,7 +432,7 @@ def deal_runs(tmp_path_factory):
     ``paths`` table (its ``note_metrics`` records it)."""
     import shutil
 
-    from conftest import SMALL_DEAL, small_config
+    from conftest import SMALL_DEAL, small_config, stored_before_digests
 
     import sim
     from sim.config import deep_merge
@@ -448,6 +448,7 @@ def deal_runs(tmp_path_factory):
     paths = pd.read_parquet(old / "paths.parquet")
     paths.drop(columns=[c for c in paths if c.startswith("note_pv_loss_")]).to_parquet(
         old / "paths.parquet")
+    stored_before_digests(old)  # as the runs of those versions were
     return root, runs[0].path, runs[1].path, old
 
 
