@@ -16,7 +16,8 @@ checked against it (runs stored before it have none) and against the store's con
 (:mod:`sim.tables`) and the manifest: the columns every run has, rows, and the run's paths.
 A folder whose files were changed after the run (a table copied over another, emptied,
 taken from another run, even one of the same shape) is refused as :class:`DamagedRun`,
-naming the table and the fault, never read into a report.
+naming the table and the fault, never read into a report; :func:`check_run` checks the
+tables a reader does not load (a comparison reads ``paths`` alone).
 """
 
 from __future__ import annotations
@@ -51,9 +52,9 @@ if TYPE_CHECKING:  # pandas loads when tables are read, not in every path worker
 __all__ = ["DASK_MEMORY_HINT", "MANIFEST", "PROGRESS", "CorruptRun", "DamagedRun",
            "DaskWorkerLost", "IncompleteRun", "PartialRun", "Run", "RunInterrupted", "RunLost",
            "RunNotFound", "SchedulerLost", "SkippedFolder", "WorkerLost",
-           "atomic_write", "list_runs", "load_run", "new_run_id", "package_version",
-           "read_manifest", "read_table", "remove_stale_temporaries", "resolve_run",
-           "scan_runs", "write_run"]
+           "atomic_write", "check_run", "check_table", "list_runs", "load_run", "new_run_id",
+           "package_version", "read_manifest", "read_table", "remove_stale_temporaries",
+           "resolve_run", "scan_runs", "write_run"]
 
 MANIFEST = "manifest.json"
 PROGRESS = "progress.json"
@@ -508,6 +509,50 @@ def read_table(folder: Path, name: str, manifest: dict) -> pd.DataFrame:
     held = pd.unique(frame["path"]) if "path" in frame.columns else ()
     _check_contract(folder, name, frame.columns, len(frame), held, int(manifest["paths"]))
     return frame
+
+
+def check_table(folder: Path, name: str, manifest: dict) -> None:
+    """Check table ``name`` of the run in ``folder`` as :func:`read_table` does, without
+    loading it: its digest, and its columns, rows and paths from the file's metadata and
+    its ``path`` column alone.
+
+    Raises:
+        As :func:`read_table`.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    data = _table_bytes(folder, name, manifest)
+    try:
+        file = pq.ParquetFile(pa.BufferReader(data))
+        columns = file.schema_arrow.names
+        held = (pc.unique(file.read(columns=["path"]).column(0)).to_pylist()
+                if "path" in columns else [])
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise _damaged(folder, f"table {name!r} cannot be read ({describe_error(exc, 160)})"
+                       ) from None
+    _check_contract(folder, name, columns, file.metadata.num_rows, held,
+                    int(manifest["paths"]))
+
+
+def check_run(run: Run, skip: Iterable[str] = ()) -> None:
+    """Check every table ``run``'s manifest names that ``run`` has not loaded (each loaded
+    one was checked as it was read) and ``skip`` does not name (read and checked apart), so
+    that a reader of some tables refuses a run damaged in another (:func:`check_table`). A
+    run in memory only (no folder) has nothing to check.
+
+    Raises:
+        RunNotFound: a table is missing.
+        DamagedRun: a table was changed after the run was written, cannot be read or does
+            not fit the run.
+    """
+    if run.path is None:
+        return
+    done = set(run.tables) | set(skip)
+    for name in run.manifest["tables"]:
+        if name not in done:
+            check_table(run.path, name, run.manifest)
 
 
 def _table_bytes(folder: Path, name: str, manifest: dict) -> bytes:

@@ -105,6 +105,8 @@ DAMAGE = [  # (how, command, what the message says)
     ("a 1-path run's paths table", "report", f"table 'paths' holds path 0 but {EXPECTED}"),
     ("an empty paths table", "report", f"table 'paths' has no rows but {EXPECTED}"),
     ("portfolio cut short", "report", "table 'portfolio' cannot be read ("),
+    # compare reads 'paths' alone, and refuses a run damaged in another table all the same
+    ("an empty portfolio table", "compare", f"table 'portfolio' has no rows but {EXPECTED}"),
     ("a 1-path run's tables", "compare", f"table 'paths' holds path 0 but {EXPECTED}")]
 
 
@@ -177,6 +179,7 @@ def test_another_runs_table_of_the_same_shape_fits_the_contract_but_not_the_dige
 REPLACED = [  # (how, command, the table named)
     ("another seed's portfolio", "report", "portfolio"),
     ("another seed's portfolio", "rolls", "portfolio"),
+    ("another seed's portfolio", "compare", "portfolio"),  # compare reads 'paths' alone
     ("every table empty", "report", "note_metrics"),
     ("every table empty", "compare", "paths"),
     ("paths over notes", "deal-report", "notes"),
@@ -211,6 +214,8 @@ def test_the_dashboard_refuses_a_table_changed_after_the_run_was_written(runs, t
     ctx = AppContext(store, configs_dir=CONFIGS, guard=RunGuard(None))
     data, message = page_load_run(ctx, folder.name)
     assert data is None and message.startswith(f"{store.root / folder.name}: {said}")
+    with pytest.raises(DamagedRun, match=said):  # the comparison reads 'paths' alone
+        store.compare(other.name, folder.name)
     assert store.load(other.name).paths.shape[0] == 4
 
 
