@@ -173,9 +173,10 @@ def skipped_folders(root: str | Path) -> list[SkippedFolder]:
 
 
 def _read(folder: Path, name: str, manifest: dict) -> pd.DataFrame:
-    """A table of the run in ``folder``, checked against the store's contract and the
-    manifest (:func:`sim.store.read_table`: a damaged run is refused, naming the table)."""
-    return read_table(folder, name, int(manifest["paths"]))
+    """A table of the run in ``folder``, checked against the digest its manifest records,
+    the store's contract and the manifest (:func:`sim.store.read_table`: a damaged run is
+    refused, naming the table)."""
+    return read_table(folder, name, manifest)
 
 
 def _collections(portfolio: pd.DataFrame,

@@ -682,27 +682,17 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from sim.exports import comparison_export
     from sim.metrics import small_sample_warning
     from sim.report import comparison_paths, comparison_table
+    from sim.store import resolve_run
 
     _check_exports(args)
     if args.against:
         return _interaction(args)
-    a = comparison_paths(args.run_a, args.runs)
-    b = comparison_paths(args.run_b, args.runs)
-    same = a.path is not None and b.path is not None and a.path.resolve() == b.path.resolve()
-    if same or (a.run_id == b.run_id and a.manifest == b.manifest):
-        from rich.markup import escape
-
-        what = "the same run" if same else f"copies of the same run ({a.path} and {b.path})"
-        err_console.print("[bold yellow]warning:[/] " + escape(
-            f"A and B are {what} ({a.run_id}): every difference is 0; give two runs to "
-            "compare"), highlight=False)
-        if same:  # one folder: nothing to show; a copy's table shows the copy is whole
-            return 0
-    elif all(a.manifest.get(k) == b.manifest.get(k) for k in ("config", "seed", "paths", "code")):
-        err_console.print("[bold yellow]warning:[/] A and B ran the same config with the same "
-                          "seed and paths on the same code: their results are the same, so "
-                          "every difference is 0 (change the config or --seed to compare)",
-                          highlight=False)
+    folders = (resolve_run(args.run_a, args.runs), resolve_run(args.run_b, args.runs))
+    if folders[0].resolve() == folders[1].resolve():  # nothing to compare: said, not shown
+        raise ValueError(f"A and B are the same run ({folders[0]}): name two different runs "
+                         "to compare")
+    a, b = (comparison_paths(folder, args.runs) for folder in folders)
+    _warn_of_equal_runs(a, b)
     result, pairing = compare_runs(a.manifest, a.paths, b.manifest, b.paths)
     written = _export(comparison_export(result, pairing, (a.manifest, b.manifest),
                                         (a.path, b.path), _command(args)), _export_files(args))
@@ -718,6 +708,27 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for file in written:
         print(file)
     return 0
+
+
+def _warn_of_equal_runs(a, b) -> None:  # noqa: ANN001 - sim.store.Runs
+    """Warn, before the table, of two runs whose differences are all 0: copies of one run,
+    or two runs of one config, seed and paths on the same code. Said only when their
+    ``paths`` tables are equal, never beside a difference that is not 0; copies of one run
+    whose tables differ are refused (:func:`sim.compare.equal_runs`)."""
+    from rich.markup import escape
+
+    from sim.compare import equal_runs
+
+    equal = equal_runs(a, b)
+    if equal == "copies":
+        err_console.print("[bold yellow]warning:[/] " + escape(
+            f"A and B are copies of the same run ({a.path} and {b.path}) ({a.run_id}): "
+            "every difference is 0; give two runs to compare"), highlight=False)
+    elif equal == "same results":
+        err_console.print("[bold yellow]warning:[/] A and B ran the same config with the same "
+                          "seed and paths on the same code: their results are the same, so "
+                          "every difference is 0 (change the config or --seed to compare)",
+                          highlight=False)
 
 
 def _interaction(args: argparse.Namespace) -> int:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,9 @@ from scipy import stats
 
 from sim.metrics import KEY_METRICS, MIN_PATHS
 from sim.wording import paths_text
+
+if TYPE_CHECKING:
+    from sim.store import Run
 
 COMMON_SECTIONS = ("book", "income")
 """Config sections two runs must share for their paths to hold the same draws. A different
@@ -352,6 +355,39 @@ def paired_comparison(paths_a: pd.DataFrame, paths_b: pd.DataFrame,
             "paths": len(joined) if use_pairs else 0, "n_a": n_a, "n_b": n_b,
         })
     return control_false_discoveries(pd.DataFrame(rows), level)
+
+
+SAME_RESULTS_KEYS = ("config", "seed", "paths", "code")
+"""Manifest keys that, all equal, make two runs' results the same (one config, seed and
+paths on the same code)."""
+
+
+def equal_runs(a: Run, b: Run) -> str | None:
+    """Why every difference between stored runs A and B is 0, or None when it need not be.
+
+    ``"copies"``: A and B are copies of one run (the same manifest, run id included) with
+    equal ``paths`` tables; ``"same results"``: two runs of the same config, seed and paths
+    on the same code (:data:`SAME_RESULTS_KEYS`) whose ``paths`` tables are equal. Only the
+    tables decide that the differences are 0; the manifests say why.
+
+    Raises:
+        ValueError: A and B have the same manifest but their ``paths`` tables differ: one
+            was changed after the run was written. (A run whose manifest records its
+            tables' digests is refused when such a table is read; this is a run stored
+            before them.)
+    """
+    equal = a.paths.equals(b.paths)
+    if a.manifest == b.manifest:
+        if equal:
+            return "copies"
+        raise ValueError(f"A ({a.path}) and B ({b.path}) are copies of run {a.run_id} (the "
+                         "same manifest) but their 'paths' tables differ, so one of them was "
+                         "changed after the run was written (which one cannot be told: the "
+                         "run was stored before its tables' digests were recorded); rerun it "
+                         f"with 'creditsim run --from-manifest {a.path}'")
+    if equal and all(a.manifest.get(k) == b.manifest.get(k) for k in SAME_RESULTS_KEYS):
+        return "same results"
+    return None
 
 
 def compare_runs(manifest_a: dict, paths_a: pd.DataFrame, manifest_b: dict,

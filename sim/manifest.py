@@ -3,7 +3,9 @@
 ``manifest.json`` beside a run's Parquet tables records how the run was made (config,
 seed, paths, backend), when, with which code (package version, git commit and whether
 the work tree had uncommitted changes, versions of the libraries that decide the
-numbers) and which config keys were changed from the named config file (``overrides``).
+numbers), which config keys were changed from the named config file (``overrides``) and
+a SHA-256 of each table's file as written (``table_sha256``), by which the store knows a
+table changed or replaced after the run.
 :class:`Manifest` is the schema; the store refuses a manifest that does not fit it and
 names the folder, so one corrupt folder never hides the other runs.
 """
@@ -17,12 +19,22 @@ import warnings
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationInfo,
+    field_validator,
+)
 
 RUN_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 TABLE_PATTERN = r"^[A-Za-z0-9_]+$"
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
 MAX_RUN_ID = 200
 """Longest run id (characters); a folder name must stay under the usual 255-byte limit."""
 PINNED_PACKAGES = ("numpy", "scipy", "pandas", "pyarrow", "simpy", "pydantic")
@@ -82,6 +94,10 @@ class Manifest(BaseModel):
     rerun_of: StrictStr | None = Field(
         None, description="Run id this run was rerun from (creditsim run --from-manifest).")
     tables: list[StrictStr] = Field(description="Parquet tables in the folder (file stems).")
+    table_sha256: dict[str, Annotated[StrictStr, Field(pattern=SHA256_PATTERN)]] | None = Field(
+        None, description="SHA-256 of each table's file as written (64 lowercase hex digits), "
+                          "by table: a file changed or replaced afterwards is refused when "
+                          "read. Absent in runs stored before it was recorded.")
 
     @field_validator("created")
     @classmethod
@@ -98,6 +114,21 @@ class Manifest(BaseModel):
         bad = [t for t in value if not re.match(TABLE_PATTERN, t)]
         if bad:
             raise ValueError(f"table names must be letters, digits and '_', got {bad[0][:40]!r}")
+        return value
+
+    @field_validator("table_sha256")
+    @classmethod
+    def _a_digest_per_table(cls, value: dict[str, str] | None,
+                            info: ValidationInfo) -> dict[str, str] | None:
+        tables = info.data.get("tables")
+        if value is None or tables is None:  # no digests, or tables refused already
+            return value
+        lacking = [t for t in tables if t not in value]
+        if lacking:
+            raise ValueError(f"no digest of table {lacking[0]!r}")
+        extra = [t for t in value if t not in tables]
+        if extra:
+            raise ValueError(f"names {extra[0][:40]!r}, which is not one of the tables")
         return value
 
 

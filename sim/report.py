@@ -69,21 +69,25 @@ def comparison_paths(run: str | Path, root: str | Path = "runs") -> Run:
     ``note_metrics`` table (``pv_loss_pct``) but stored its ``paths`` before
     ``note_pv_loss_<note>`` was a column of it: so that it compares with newer runs on both
     losses (:func:`sim.securitisation.note_loss_columns`, as ``creditsim run`` stores them).
+    Its other tables are checked unread (:func:`sim.store.check_run`): a comparison refuses
+    a damaged run as a report of it does.
 
     Raises:
-        As :func:`sim.store.load_run`.
+        As :func:`sim.store.load_run` and :func:`sim.store.check_run`.
     """
     from sim.metrics import is_note_loss
     from sim.securitisation import note_loss_columns
-    from sim.store import load_run, read_table
+    from sim.store import check_run, load_run, read_table
 
     found = load_run(run, root, tables=("paths",))
     paths = found.paths
     notes = [c for c in paths.columns if is_note_loss(c)]
     if (found.path is None or "note_metrics" not in found.manifest.get("tables", ())
             or not notes or any(c.startswith("note_pv_loss_") for c in notes)):
+        check_run(found)
         return found
-    metrics = read_table(found.path, "note_metrics", int(found.manifest["paths"]))
+    metrics = read_table(found.path, "note_metrics", found.manifest)
+    check_run(found, skip=("note_metrics",))
     pv = note_loss_columns(metrics).filter(regex="^(path|note_pv_loss_.*)$")
     if pv.shape[1] > 1:
         found.tables["paths"] = paths.merge(pv, on="path", how="left")

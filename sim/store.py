@@ -11,16 +11,20 @@ done its tables are written, then the manifest, last, each file atomically (temp
 file, fsync, rename). A killed run therefore leaves a folder without a manifest that
 readers refuse (:class:`IncompleteRun`) and ``creditsim run --resume`` continues.
 
-Each table read back is checked against the store's contract (:mod:`sim.tables`) and the
-manifest: the columns every run has, rows, and the run's paths. A folder whose files were
-changed after the run (a table copied over another, emptied, taken from another run) is
-refused as :class:`DamagedRun`, naming the table and the fault, never read into a report.
+The manifest records a SHA-256 of each table's file as written. Each table read back is
+checked against it (runs stored before it have none) and against the store's contract
+(:mod:`sim.tables`) and the manifest: the columns every run has, rows, and the run's paths.
+A folder whose files were changed after the run (a table copied over another, emptied,
+taken from another run, even one of the same shape) is refused as :class:`DamagedRun`,
+naming the table and the fault, never read into a report; :func:`check_run` checks the
+tables a reader does not load (a comparison reads ``paths`` alone).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import errno
+import hashlib
 import io
 import json
 import os
@@ -30,6 +34,7 @@ import shutil
 import socket
 import tempfile
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,9 +52,9 @@ if TYPE_CHECKING:  # pandas loads when tables are read, not in every path worker
 __all__ = ["DASK_MEMORY_HINT", "MANIFEST", "PROGRESS", "CorruptRun", "DamagedRun",
            "DaskWorkerLost", "IncompleteRun", "PartialRun", "Run", "RunInterrupted", "RunLost",
            "RunNotFound", "SchedulerLost", "SkippedFolder", "WorkerLost",
-           "atomic_write", "list_runs", "load_run", "new_run_id", "package_version",
-           "read_manifest", "read_table", "remove_stale_temporaries", "resolve_run",
-           "scan_runs", "write_run"]
+           "atomic_write", "check_run", "check_table", "list_runs", "load_run", "new_run_id",
+           "package_version", "read_manifest", "read_table", "remove_stale_temporaries",
+           "resolve_run", "scan_runs", "write_run"]
 
 MANIFEST = "manifest.json"
 PROGRESS = "progress.json"
@@ -76,9 +81,10 @@ class CorruptRun(RunNotFound):
 
 
 class DamagedRun(CorruptRun, ValueError):
-    """A run folder with a table that cannot be read or does not fit the store's contract
-    (:mod:`sim.tables`) and the manifest: it lacks a column every run has, has no rows,
-    or holds other paths than the run's. A ``ValueError`` too, as any bad input is."""
+    """A run folder with a table that is not the file the run wrote (its SHA-256 is not the
+    manifest's), cannot be read, or does not fit the store's contract (:mod:`sim.tables`)
+    and the manifest: it lacks a column every run has, has no rows, or holds other paths
+    than the run's. A ``ValueError`` too, as any bad input is."""
 
 
 class IncompleteRun(RunNotFound):
@@ -349,7 +355,7 @@ def write_run(run: Run, root: str | Path, *, unique: bool = False) -> Path:
         ValueError: the manifest does not fit the schema (the message names the keys).
     """
     root = Path(root)
-    manifest = dict(run.manifest, tables=sorted(run.tables))
+    manifest = dict(run.manifest, tables=sorted(run.tables), table_sha256=None)
     try:
         Manifest.model_validate(manifest)
     except ValidationError as exc:
@@ -360,17 +366,29 @@ def write_run(run: Run, root: str | Path, *, unique: bool = False) -> Path:
         raise FileExistsError(f"run folder {root / run.run_id} already exists")
     tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{run.run_id}-{os.getpid()}@{_HOST}~",
                                 dir=root))
-    try:
-        for name, df in run.tables.items():
-            df.to_parquet(tmp / f"{name}.parquet", index=False)
+    try:  # a file at a time: the folder is renamed into place when complete
+        manifest["table_sha256"] = _write_tables(tmp, run.tables, Path.write_bytes)
         _write_manifest(tmp, manifest)
         final = _claim(tmp, root, manifest, unique)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    run.manifest["run_id"] = manifest["run_id"]
+    run.manifest.update(run_id=manifest["run_id"], table_sha256=manifest["table_sha256"])
     run.path = final
     return final
+
+
+def _write_tables(folder: Path, tables: dict[str, pd.DataFrame],
+                  write: Callable[[Path, bytes], object]) -> dict[str, str]:
+    """Write each table to ``folder/<name>.parquet`` with ``write`` (path, bytes) and return
+    the SHA-256 of each file's bytes (hex), by table name, as the manifest records them."""
+    digests = {}
+    for name, df in tables.items():
+        buffer = io.BytesIO()
+        df.to_parquet(buffer, index=False)
+        write(folder / f"{name}.parquet", buffer.getvalue())
+        digests[name] = hashlib.sha256(buffer.getvalue()).hexdigest()
+    return dict(sorted(digests.items()))
 
 
 def read_manifest(folder: str | Path) -> Manifest:
@@ -450,55 +468,133 @@ def load_run(run: str | Path, root: str | Path = "runs",
     Raises:
         RunNotFound: not a run folder, or a table is missing.
         CorruptRun: the manifest is unreadable or does not fit the schema.
-        DamagedRun: a table read cannot be read or does not fit the run (see
-            :func:`read_table`).
+        DamagedRun: a table read was changed after the run was written, cannot be read or
+            does not fit the run (see :func:`read_table`).
     """
     folder = resolve_run(run, root)
     manifest = read_manifest(folder).model_dump(mode="json")
     names = tables if tables is not None else tuple(manifest["tables"])
-    loaded = {name: read_table(folder, name, manifest["paths"]) for name in names}
+    loaded = {name: read_table(folder, name, manifest) for name in names}
     return Run(manifest, loaded, folder)
 
 
-def read_table(folder: Path, name: str, paths: int) -> pd.DataFrame:
-    """Table ``name`` of the run in ``folder``, whose manifest says ``paths`` paths, checked.
+def read_table(folder: Path, name: str, manifest: dict) -> pd.DataFrame:
+    """Table ``name`` of the run in ``folder``, whose manifest is ``manifest``, checked.
 
-    A table :mod:`sim.tables` declares must have the columns every stored run has
-    (:attr:`sim.tables.Table.required`; other columns may be missing, from a run older
-    than them, or added, by a newer one), rows, and in its ``path`` column the run's paths,
-    0 to ``paths - 1`` (all of them in a table with rows for every path). The columns are
-    those of the file; the paths are read from the frame loaded, once.
+    The file is read once. When the manifest records its SHA-256 (``table_sha256``; runs
+    stored before it have none), the bytes must have it: a table changed or replaced
+    after the run was written (emptied, taken from another run of the same shape) is
+    refused before it is parsed. A table :mod:`sim.tables` declares must then have the
+    columns every stored run has (:attr:`sim.tables.Table.required`; other columns may be
+    missing, from a run older than them, or added, by a newer one), rows, and in its
+    ``path`` column the run's paths, 0 to ``paths - 1`` (all of them in a table with rows
+    for every path). The columns are those of the file; the paths are read from the
+    frame loaded, once.
 
     Raises:
         RunNotFound: the folder has no such table.
-        DamagedRun: the file cannot be read as a table, or does not fit (the message
-            names the folder, the table and the fault, and how to get the run anew).
+        DamagedRun: the file is not the one the run wrote, cannot be read as a table, or
+            does not fit (the message names the folder, the table and the fault, and what
+            to do).
     """
-    file = folder / f"{name}.parquet"
-    if not re.fullmatch(r"[A-Za-z0-9_]+", name) or not file.is_file():
-        raise RunNotFound(f"{folder}: table {name!r} is missing")
     import pandas as pd
     import pyarrow as pa
 
-    from sim.tables import TABLES
-
+    data = _table_bytes(folder, name, manifest)
     try:
-        frame = pd.read_parquet(file)
+        frame = pd.read_parquet(pa.BufferReader(data))
     except (OSError, ValueError, pa.ArrowException) as exc:
         raise _damaged(folder, f"table {name!r} cannot be read ({describe_error(exc, 160)})"
                        ) from None
-    contract = TABLES.get(name)
-    if contract is not None:
-        held = pd.unique(frame["path"]) if "path" in frame.columns else ()
-        problem = contract.problem(frame.columns, len(frame), held, int(paths))
-        if problem:
-            raise _damaged(folder, problem)
+    held = pd.unique(frame["path"]) if "path" in frame.columns else ()
+    _check_contract(folder, name, frame.columns, len(frame), held, int(manifest["paths"]))
     return frame
 
 
-def _damaged(folder: Path, problem: str) -> DamagedRun:
-    return DamagedRun(f"{folder}: {problem} (the run is damaged; rerun it with "
-                      f"'creditsim run --from-manifest {folder}')")
+def check_table(folder: Path, name: str, manifest: dict) -> None:
+    """Check table ``name`` of the run in ``folder`` as :func:`read_table` does, without
+    loading it: its digest, and its columns, rows and paths from the file's metadata and
+    its ``path`` column alone.
+
+    Raises:
+        As :func:`read_table`.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    data = _table_bytes(folder, name, manifest)
+    try:
+        file = pq.ParquetFile(pa.BufferReader(data))
+        columns = file.schema_arrow.names
+        held = (pc.unique(file.read(columns=["path"]).column(0)).to_pylist()
+                if "path" in columns else [])
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise _damaged(folder, f"table {name!r} cannot be read ({describe_error(exc, 160)})"
+                       ) from None
+    _check_contract(folder, name, columns, file.metadata.num_rows, held,
+                    int(manifest["paths"]))
+
+
+def check_run(run: Run, skip: Iterable[str] = ()) -> None:
+    """Check every table ``run``'s manifest names that ``run`` has not loaded (each loaded
+    one was checked as it was read) and ``skip`` does not name (read and checked apart), so
+    that a reader of some tables refuses a run damaged in another (:func:`check_table`). A
+    run in memory only (no folder) has nothing to check.
+
+    Raises:
+        RunNotFound: a table is missing.
+        DamagedRun: a table was changed after the run was written, cannot be read or does
+            not fit the run.
+    """
+    if run.path is None:
+        return
+    done = set(run.tables) | set(skip)
+    for name in run.manifest["tables"]:
+        if name not in done:
+            check_table(run.path, name, run.manifest)
+
+
+def _table_bytes(folder: Path, name: str, manifest: dict) -> bytes:
+    """The bytes of table ``name``'s file, whose SHA-256 is the one ``manifest`` records
+    (when it records one)."""
+    file = folder / f"{name}.parquet"
+    if not re.fullmatch(r"[A-Za-z0-9_]+", name) or not file.is_file():
+        raise RunNotFound(f"{folder}: table {name!r} is missing")
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise _damaged(folder, f"table {name!r} cannot be read ({describe_error(exc, 160)})"
+                       ) from None
+    digests = manifest.get("table_sha256")
+    if digests is None:  # a run stored before the digests were recorded
+        return data
+    if name not in digests:
+        raise _damaged(folder, f"table {name!r} is not one the run wrote (its manifest "
+                               "records no digest of it)")
+    if hashlib.sha256(data).hexdigest() != digests[name]:
+        raise _damaged(folder, f"table {name!r} was changed or replaced after the run was "
+                               "written: its file's SHA-256 is not the one the manifest "
+                               "recorded", restore=f"{name}.parquet")
+    return data
+
+
+def _check_contract(folder: Path, name: str, columns: Iterable[str], rows: int,
+                    held: Iterable[object], paths: int) -> None:
+    from sim.tables import TABLES
+
+    contract = TABLES.get(name)
+    problem = contract.problem(columns, rows, held, paths) if contract is not None else None
+    if problem:
+        raise _damaged(folder, problem)
+
+
+def _damaged(folder: Path, problem: str, restore: str = "") -> DamagedRun:
+    """The error of a damaged run: the folder, the ``problem`` and what to do (``restore``:
+    a file to restore from a copy of the run first, when one is known to be changed)."""
+    again = f"rerun it with 'creditsim run --from-manifest {folder}'"
+    advice = f"restore {restore} from a copy of the run, or {again}" if restore else again
+    return DamagedRun(f"{folder}: {problem} (the run is damaged; {advice})")
 
 
 def _check_folder(folder: Path) -> dict:
@@ -788,21 +884,19 @@ class PartialRun:
         Raises:
             ValueError: the manifest does not fit the schema (the message names the keys).
         """
-        manifest = dict(run.manifest, run_id=self.folder.name, tables=sorted(run.tables))
+        manifest = dict(run.manifest, run_id=self.folder.name, tables=sorted(run.tables),
+                        table_sha256=None)
         try:
             Manifest.model_validate(manifest)
         except ValidationError as exc:
             raise ValueError(f"not a valid run manifest: {describe_error(exc)}") from None
-        for name, df in run.tables.items():
-            buffer = io.BytesIO()
-            df.to_parquet(buffer, index=False)
-            atomic_write(self.folder / f"{name}.parquet", buffer.getvalue())
+        manifest["table_sha256"] = _write_tables(self.folder, run.tables, atomic_write)
         atomic_write(self.folder / MANIFEST,
                      json.dumps(manifest, indent=2, default=str).encode())
         shutil.rmtree(self.folder / CHUNKS, ignore_errors=True)
         (self.folder / PROGRESS).unlink(missing_ok=True)
         self.release()
         (self.folder / LOCK).unlink(missing_ok=True)
-        run.manifest["run_id"] = manifest["run_id"]
+        run.manifest.update(run_id=manifest["run_id"], table_sha256=manifest["table_sha256"])
         run.path = self.folder
         return self.folder

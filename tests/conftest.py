@@ -3,6 +3,7 @@ the ABS and collections outputs (notes, waterfall step log, collection columns).
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -31,6 +32,15 @@ def small_config(overrides: dict | None = None) -> dict:
     data = deep_merge(read_yaml(BASELINE), SMALL_BOOK)
     data.pop("deal", None)
     return deep_merge(data, overrides or {})
+
+
+def stored_before_digests(folder: Path) -> None:
+    """Make the run in ``folder`` one stored before its tables' digests were recorded: its
+    manifest without ``table_sha256``, as the runs of earlier versions are."""
+    file = folder / "manifest.json"
+    manifest = json.loads(file.read_text())
+    manifest.pop("table_sha256", None)
+    file.write_text(json.dumps(manifest, indent=2))
 
 
 SMALL_DEAL = {"deal": deep_merge(read_yaml(BASELINE.parent / "deals" / "baitiao_2015.yaml"),

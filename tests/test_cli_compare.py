@@ -46,16 +46,22 @@ def _rows(out: str) -> dict[str, list[str]]:
     return {cells[0]: cells for cells in _lines(out)}
 
 
-def test_a_run_compared_with_itself_is_warned_of_in_one_line(tmp_path, capsys):
-    import shutil
-
+def test_a_run_compared_with_itself_is_refused_in_one_line(tmp_path, capsys):
     run = _run(tmp_path, capsys)
     for b in (str(run), run.name):  # the same folder, or its id under --runs
-        assert main(["compare", str(run), b, "--runs", str(tmp_path / "runs")]) == 0
+        assert main(["compare", str(run), b, "--runs", str(tmp_path / "runs")]) == 2
         captured = capsys.readouterr()
-        assert captured.err == (f"warning: A and B are the same run ({run.name}): every "
-                                "difference is 0; give two runs to compare\n")
+        assert captured.err == (f"error: A and B are the same run ({run}): name two different "
+                                "runs to compare\n")
         assert captured.out == ""
+
+
+def test_a_copy_of_a_run_is_warned_of_only_when_its_table_is_the_runs(tmp_path, capsys):
+    import shutil
+
+    from conftest import stored_before_digests
+
+    run = _run(tmp_path, capsys)
     copy = tmp_path / "copy"  # the same run under another folder
     shutil.copytree(run, copy)
     assert main(["compare", str(run), str(copy)]) == 0
@@ -63,6 +69,24 @@ def test_a_run_compared_with_itself_is_warned_of_in_one_line(tmp_path, capsys):
     assert flat(captured.err).startswith(f"warning: A and B are copies of the same run ({run} "
                                          f"and {copy}) ({run.name})")
     assert "B - A" in captured.out  # the table of zeros (tests/test_cli.py): the copy is whole
+    # the copy's paths table replaced by another seed's: its digest refuses it
+    other = _run(tmp_path, capsys, seed=4)
+    shutil.copy(other / "paths.parquet", copy / "paths.parquet")
+    assert main(["compare", str(run), str(copy)]) == 2
+    err = flat(capsys.readouterr().err)
+    assert err.startswith(f"error: {copy}: table 'paths' was changed or replaced after the "
+                          "run was written")
+    # in copies stored before the digests, the manifests cannot tell which: both refused
+    for folder in (run, copy):
+        stored_before_digests(folder)
+    assert main(["compare", str(run), str(copy)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and len(captured.err.splitlines()) == 1
+    assert flat(captured.err) == (
+        f"error: A ({run}) and B ({copy}) are copies of run {run.name} (the same manifest) but "
+        "their 'paths' tables differ, so one of them was changed after the run was written "
+        "(which one cannot be told: the run was stored before its tables' digests were "
+        f"recorded); rerun it with 'creditsim run --from-manifest {run}'")
 
 
 def test_two_runs_of_the_same_config_seed_and_paths_are_warned_of(tmp_path, capsys):
@@ -77,6 +101,24 @@ def test_two_runs_of_the_same_config_seed_and_paths_are_warned_of(tmp_path, caps
     other = _run(tmp_path, capsys, seed=4)  # another seed: a comparison, no warning
     assert main(["compare", str(a), str(other)]) == 0
     assert "same config" not in flat(capsys.readouterr().err)
+
+
+def test_two_runs_of_one_config_are_said_to_be_equal_only_when_their_tables_are(tmp_path,
+                                                                              capsys):
+    """Runs stored before the digests: B's paths table taken from a run of another seed
+    (the same shape) gives differences, which no warning may call 0."""
+    import shutil
+
+    from conftest import stored_before_digests
+
+    a, b, other = _run(tmp_path, capsys), _run(tmp_path, capsys), _run(tmp_path, capsys, seed=4)
+    for folder in (a, b):
+        stored_before_digests(folder)
+    shutil.copy(other / "paths.parquet", b / "paths.parquet")
+    assert main(["compare", str(a), str(b)]) == 0
+    captured = capsys.readouterr()
+    assert "every difference is 0" not in flat(captured.err)
+    assert any(r[3] not in ("0", "0.000 pp") for r in _lines(captured.out))
 
 
 def test_compare_of_different_books_is_not_paired_and_names_the_key(tmp_path, capsys):
@@ -432,7 +474,7 @@ def deal_runs(tmp_path_factory):
     ``paths`` table (its ``note_metrics`` records it)."""
     import shutil
 
-    from conftest import SMALL_DEAL, small_config
+    from conftest import SMALL_DEAL, small_config, stored_before_digests
 
     import sim
     from sim.config import deep_merge
@@ -448,6 +490,7 @@ def deal_runs(tmp_path_factory):
     paths = pd.read_parquet(old / "paths.parquet")
     paths.drop(columns=[c for c in paths if c.startswith("note_pv_loss_")]).to_parquet(
         old / "paths.parquet")
+    stored_before_digests(old)  # as the runs of those versions were
     return root, runs[0].path, runs[1].path, old
 
 

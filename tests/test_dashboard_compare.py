@@ -296,6 +296,27 @@ def test_without_a_second_pair_the_page_is_the_two_run_comparison(four_runs):
     assert shown["compare-content"]["style"] == {} and shown["compare-note"]["children"] == ""
 
 
+def test_a_run_compared_with_itself_is_refused_as_the_command_refuses_it(four_runs):
+    """The same run in both pickers: a note saying so, no table of zeros, no download."""
+    from types import SimpleNamespace
+
+    from dashboard.app import create_app
+    from dashboard.data import RunStore
+    from dashboard.pages.compare import SAME_RUN, comparison_download
+
+    root, ids = four_runs
+    client = create_app(root).server.test_client()
+    shown = _callback(client, TWO_RUN_OUTPUTS, {"run-a.value": ids["a1"],
+                                                "run-b.value": ids["a1"],
+                                                "compare-ready.data": True})
+    assert shown["compare-note"] == {"children": SAME_RUN, "style": {}}
+    assert shown["compare-table"]["children"] == []
+    assert shown["compare-content"]["style"] == {"display": "none"}
+    ctx = SimpleNamespace(store=RunStore(root))
+    assert comparison_download(ctx, ids["a1"], ids["a1"], "csv") is None
+    assert comparison_download(ctx, ids["a1"], ids["b1"], "csv") is not None
+
+
 def test_the_difference_in_differences_downloads_as_the_commands_export(four_runs, tmp_path):
     """The second pair's CSV is ``creditsim compare A1 B1 --against A2 B2 --csv``'s file;
     its workbook has the ``about`` sheet with the estimate's meaning, without folders;

@@ -572,9 +572,12 @@ def test_deal_report_command_ranks_paths_by_the_loss_measure_asked_for(deal_run,
 def test_deal_report_command_on_a_run_stored_before_the_pv_loss(deal_run, capsys, tmp_path):
     import shutil
 
+    from conftest import stored_before_digests
+
     old = Path(shutil.copytree(deal_run.path, tmp_path / deal_run.path.name))
     metrics = pd.read_parquet(old / "note_metrics.parquet").drop(columns="pv_loss_pct")
     metrics.to_parquet(old / "note_metrics.parquet")
+    stored_before_digests(old)  # as the runs of those versions were
     assert main(["deal-report", str(old), "--quantile", "1", "--loss-measure", "pv"]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1, err

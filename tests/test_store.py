@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -171,6 +172,16 @@ CORRUPT = {
     "numeric created": (lambda m: json.dumps(dict(m, created=20260101)), "created = 20260101"),
     "a table outside the folder": (lambda m: json.dumps(dict(m, tables=["../../x"])),
                                    "table names"),
+    "a table without its digest": (
+        lambda m: json.dumps(dict(m, table_sha256={k: v for k, v in m["table_sha256"].items()
+                                                   if k != "paths"})),
+        "no digest of table 'paths'"),
+    "a digest of no table": (
+        lambda m: json.dumps(dict(m, table_sha256=dict(m["table_sha256"], x="0" * 64))),
+        "names 'x', which is not one of the tables"),
+    "a digest that is not SHA-256": (
+        lambda m: json.dumps(dict(m, table_sha256=dict(m["table_sha256"], paths="abc"))),
+        "table_sha256.paths = 'abc'"),
 }
 
 
@@ -314,6 +325,20 @@ def test_the_manifest_writes_only_keys_the_schema_declares(tiny_run):
     manifest = Manifest.model_validate(tiny_run.manifest)
     assert manifest.model_extra == {}
     assert set(tiny_run.manifest) <= set(Manifest.model_fields)
+
+
+def test_the_manifest_records_the_sha256_of_each_table_as_written(tiny_run, tmp_path):
+    """Both writers: :func:`write_run` and a run simulated into the store; the run returned
+    holds the manifest stored, and a run read back is written anew with its own digests."""
+    written = write_run(fresh(tiny_run, "r1"), tmp_path)
+    simulated = sim.run(tiny_config(), paths=2, seed=3, out=tmp_path / "simulated")
+    rewritten = write_run(fresh(load_run(written), "r2"), tmp_path)
+    for folder in (written, simulated.path, rewritten):
+        manifest = json.loads((folder / MANIFEST).read_text())
+        assert manifest["table_sha256"] == {
+            t: hashlib.sha256((folder / f"{t}.parquet").read_bytes()).hexdigest()
+            for t in manifest["tables"]}
+    assert simulated.manifest == load_run(simulated.path, tables=()).manifest
 
 
 def test_the_manifest_pins_the_code_and_the_libraries(tiny_run):

@@ -44,6 +44,9 @@ SERIES = {
     "compare-unemployment": "unemployment_rate",
 }
 NEED_B = "Pick a second run in 'Compare with' above to compare it with the first."
+SAME_RUN = ("Run and Compare with are the same run: pick another run in 'Compare with' above "
+            "to compare it with the first.")
+"""As ``creditsim compare R R`` refuses a run compared with itself: every difference is 0."""
 DID = "compare-did"
 """Id prefix of the difference in differences' components."""
 NEED_PAIR = ("Pick both runs of the second scenario (A2 and B2), and Run (A1) and Compare "
@@ -114,6 +117,13 @@ def _warnings(pairing) -> str:  # noqa: ANN001 - a sim.compare.Pairing
     return " ".join(notes)
 
 
+def _no_comparison(message: str) -> list:
+    """The two-run comparison's outputs when there is none: ``message`` in each chart and
+    in the note, the table and the content hidden."""
+    blank = [empty_figure(message)] * (len(SERIES) + 1)
+    return blank + [[], "", message, shown(True), "", shown(False), shown(False)]
+
+
 def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
     @app.callback(
         [Output("compare-difference", "figure")] + [Output(g, "figure") for g in SERIES]
@@ -124,17 +134,16 @@ def register(app, ctx: AppContext) -> None:  # noqa: ANN001 - a dash.Dash
         Input("run-a", "value"), Input("run-b", "value"), Input("compare-ready", "data"),
     )
     def update(run_a, run_b, _ready):
+        if run_a and run_a == run_b:
+            return _no_comparison(SAME_RUN)
         a, message = load_run(ctx, run_a)
         b, message_b = load_run(ctx, run_b) if run_b else (None, NEED_B)
         if a is None or b is None:
-            message = message or message_b
-            blank = [empty_figure(message)] * (len(SERIES) + 1)
-            return blank + [[], "", message, shown(True), "", shown(False), shown(False)]
+            return _no_comparison(message or message_b)
         try:
             comparison, pairing = ctx.store.compare(run_a, run_b)
         except ValueError as exc:
-            blank = [empty_figure(str(exc))] * (len(SERIES) + 1)
-            return blank + [[], "", str(exc), shown(True), "", shown(False), shown(False)]
+            return _no_comparison(str(exc))
         labels = (f"A: {a.info.name}", f"B: {b.info.name}")
         figures = [figs.difference_chart(comparison, pairing.paired)]
         figures += [figs.compare_fan(a.fans, b.fans, s, labels) for s in SERIES.values()]
@@ -257,7 +266,8 @@ def comparison_download(ctx: AppContext, run_a: str | None, run_b: str | None,
     comparison the page shows; None when there is nothing to compare."""
     from sim.exports import comparison_export, csv_bytes, xlsx_bytes
 
-    if not run_a or not run_b or run_id_input(run_a) is None or run_id_input(run_b) is None:
+    if (not run_a or not run_b or run_a == run_b or run_id_input(run_a) is None
+            or run_id_input(run_b) is None):
         return None
     try:
         comparison, pairing = ctx.store.compare(run_a, run_b)
