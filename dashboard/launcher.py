@@ -25,7 +25,7 @@ from filelock import FileLock, Timeout
 from sim.config import ConfigError, RunConfig, load_config, validate_config
 from sim.configwords import choices, field_at, short_value
 from sim.estimate import slot_months
-from sim.settings import apply_settings, parse_setting, with_deal
+from sim.settings import apply_settings, parse_setting, set_path, with_deal
 from sim.shipped import shipped_deals
 
 DEFAULT_MAX_BORROWER_MONTHS = 100_000_000
@@ -222,21 +222,6 @@ def knobs_for(config: RunConfig) -> list[Knob]:
                               f"Note {note.get('name', i)} size (share of the pool)", "float",
                               note["size"], 0.01, 1.0, 0.01))
     return knobs
-
-
-def set_path(data: dict, key: str, value: typing.Any) -> None:
-    """Set ``data[a][b][0][c] = value`` for ``key = "a.b.0.c"``; the key must exist."""
-    parts = key.split(".")
-    node: typing.Any = data
-    for part in parts[:-1]:
-        node = node[int(part)] if isinstance(node, list) else node[part]
-    last = parts[-1]
-    if isinstance(node, list):
-        node[int(last)] = value
-    elif last in node:
-        node[last] = value
-    else:
-        raise ConfigError(f"{key}: not a key of this config")
 
 
 def build_config(request: LaunchRequest, configs: dict[str, Path]) -> RunConfig:

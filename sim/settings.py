@@ -293,6 +293,21 @@ def deal_section(deal: str) -> dict | None:
     return None if deal == "none" else _read_deal(deal)
 
 
+def set_path(data: dict, key: str, value: Any) -> None:
+    """Set ``data[a][b][0][c] = value`` for ``key = "a.b.0.c"``; the key must exist."""
+    parts = key.split(".")
+    node: Any = data
+    for part in parts[:-1]:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    last = parts[-1]
+    if isinstance(node, list):
+        node[int(last)] = value
+    elif last in node:
+        node[last] = value
+    else:
+        raise ConfigError(f"{key}: not a key of this config")
+
+
 def configure(config: str | Path | RunConfig, deal: str | None = None,
               settings: list[str] | None = None,
               book_share: float | None = None) -> str | Path | RunConfig:
@@ -320,11 +335,7 @@ def configure(config: str | Path | RunConfig, deal: str | None = None,
         data["deal"] = deal_section(deal)
     if book_share is not None:
         for key, value in scaled_book(cfg, book_share).items():
-            *sections, name = key.split(".")
-            node = data
-            for section in sections:
-                node = node[section]
-            node[name] = value
+            set_path(data, key, value)
     return settled(data, settings, cfg.name, deal)
 
 
