@@ -894,7 +894,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      "by accounts and by balance")
     p.add_argument("run", help="run folder or run id")
     p.add_argument("--runs", default="runs", help="run-store folder (default: runs)")
-    _export_options(p, "the roll-rate tables (one row per weight and bucket)")
+    _export_options(p, "the roll-rate tables", "a row per weight and bucket, a column per "
+                    "move and its 5th and 95th percentiles, then the re-default rates")
     p.set_defaults(func=cmd_rolls)
 
     p = sub.add_parser("trace", help="one borrower's story, event by event, from the "
@@ -932,7 +933,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--book-share", metavar="FRACTION", help=BOOK_SHARE_HELP + "; each "
                    "policy's own team is scaled")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
-    _export_options(p, "the table of every policy against the reference")
+    _export_options(p, "the table of every policy against the reference", "a row per policy "
+                    "and metric, columns: the two run ids, the two means, the difference and "
+                    "its interval")
     p.set_defaults(func=cmd_run_set)
 
     p = sub.add_parser("compare", help="paired comparison of two runs, path by path; with "
@@ -947,7 +950,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "share seed, book, horizon and paths")
     p.add_argument("--runs", default="runs", help="run-store folder (default: runs)")
     _export_options(p, "the comparison table (with --against, the difference in "
-                       "differences)")
+                       "differences)", "a row per metric, columns: the run ids, each run's "
+                       "mean, the difference and its intervals")
     p.set_defaults(func=cmd_compare)
     p = sub.add_parser("validate", help="check the simulator against theory, experiments and "
                        "facts (the full run writes docs/VALIDATION.md); exits 1 if a "
@@ -995,7 +999,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="change one config value, e.g. --set book.initial_borrowers=2000 "
                         "(repeatable; keys as for run --set)")
-    _export_options(p, "every path's breakevens (one row per stress, path and note)")
+    _export_options(p, "every path's breakevens", "a row per stress, path and note")
     p.add_argument("--quiet", action="store_true", help="no progress messages")
     p.set_defaults(func=cmd_breakeven)
 
@@ -1022,11 +1026,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _export_options(p: argparse.ArgumentParser, what: str) -> None:
+def _export_options(p: argparse.ArgumentParser, what: str, layout: str) -> None:
     """``--csv FILE`` and ``--xlsx FILE``: ``what`` as numbers, with units in the headers
-    (:mod:`sim.exports`); the files are checked before any work."""
+    (:mod:`sim.exports`), laid out as ``layout`` says (rows and columns, as the command's
+    export has them); the files are checked before any work."""
     p.add_argument("--csv", metavar="FILE", help=f"also write {what} to this CSV file "
-                   "(numbers, one header row with units, the run ids as columns)")
+                   f"(numbers, one header row with units; {layout})")
     p.add_argument("--xlsx", metavar="FILE", help=f"also write {what} to this Excel file "
                    "(with an 'about' sheet: runs, seeds, paths, command, columns)")
 

@@ -295,6 +295,19 @@ def test_report_help_says_what_each_export_file_holds(capsys):
     assert "CSV file" not in xlsx
 
 
+@pytest.mark.parametrize(("command", "rows"), [
+    ("rolls", "a row per weight and bucket"), ("run-set", "a row per policy and metric"),
+    ("compare", "a row per metric"), ("breakeven", "a row per stress, path and note")])
+def test_each_exports_help_gives_its_own_rows_and_columns(command, rows, capsys):
+    """The shared --csv help said "the run ids as columns" of tables whose run ids are
+    columns of their own beside rows of metrics, buckets or breakevens."""
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    out = flat(capsys.readouterr().out)
+    csv = out.rsplit("--csv FILE", 1)[1].split("--xlsx FILE", 1)[0]
+    assert rows in csv and "run ids as columns" not in csv
+
+
 def test_report_of_a_folder_that_is_not_a_run(tmp_path, capsys):
     rc = main(["report", str(tmp_path)])
     err = flat(capsys.readouterr().err)
