@@ -8,6 +8,7 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import itertools
 import signal
 import sys
 import warnings
@@ -738,8 +739,15 @@ def _interaction(args: argparse.Namespace) -> int:
     from sim.interaction import interaction_runs
     from sim.metrics import small_sample_warning
     from sim.report import comparison_paths, interaction_table
+    from sim.store import resolve_run
 
-    runs = [comparison_paths(r, args.runs) for r in (args.run_a, args.run_b, *args.against)]
+    names = ("A1", "B1", "A2", "B2")
+    folders = [resolve_run(r, args.runs) for r in (args.run_a, args.run_b, *args.against)]
+    for i, j in itertools.combinations(range(4), 2):
+        if folders[i].resolve() == folders[j].resolve():  # an effect or a scenario of 0
+            raise ValueError(f"{names[i]} and {names[j]} are the same run ({folders[i]}): "
+                             "name four different runs (A and B in two scenarios)")
+    runs = [comparison_paths(folder, args.runs) for folder in folders]
     manifests = [r.manifest for r in runs]
     result, design = interaction_runs(manifests, [r.paths for r in runs])
     written = _export(interaction_export(result, design, manifests, [r.path for r in runs],

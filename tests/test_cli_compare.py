@@ -535,3 +535,18 @@ def test_a_run_stored_before_the_pv_loss_column_compares_on_it_from_its_note_met
     assert ("note_pv_loss_senior, note_pv_loss_mezzanine, note_pv_loss_subordinated left out: not "
             "in A (a run stored before the PV loss was recorded has only the principal "
             "losses)") in flat(captured.err)
+
+
+@pytest.mark.parametrize(("picks", "pair"), [
+    (("A1", "A1", "A1", "A1"), "A1 and B1"), (("A1", "B1", "A1", "B2"), "A1 and A2"),
+    (("A1", "B1", "A2", "B1"), "B1 and B2")])
+def test_compare_against_refuses_a_run_named_twice(four, picks, pair, capsys):
+    """``compare A A --against A A`` exited 0 with every effect 0: a run named twice makes a
+    policy effect or a scenario change of nothing."""
+    runs = [str(four[n]) for n in picks]
+    assert main(["compare", *runs[:2], "--against", *runs[2:]]) == 2
+    captured = capsys.readouterr()
+    err = flat(captured.err)
+    assert captured.out == "" and "Traceback" not in captured.err
+    assert err.startswith(f"error: {pair} are the same run")
+    assert "name four different runs" in err
