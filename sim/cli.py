@@ -93,7 +93,7 @@ BOOK_SHARE_HELP = ("run a smaller book: FRACTION (above 0, at most 1) of the con
                    "day and monthly cost scaled alike, so the team's calls and cost per "
                    "borrower stay the config's (as the dashboard's Launch page sizes a book); "
                    "the manifest records the changed keys as overrides; --set wins over it")
-"""``--book-share``'s help (``run`` and ``run-set``)."""
+"""``--book-share``'s help (``run``, ``run-set``, ``breakeven`` and ``trace``)."""
 
 _paths = bounded_number("paths", 1, MAX_PATHS)
 _seed = bounded_number("seed", 0, MAX_SEED)
@@ -468,8 +468,9 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
     from sim.settings import configure
     from sim.shipped import resolve_config
 
+    share = _book_share(args.book_share)
     _check_exports(args)  # before minutes of search
-    config = load_config(configure(resolve_config(args.config), args.deal, args.set))
+    config = load_config(configure(resolve_config(args.config), args.deal, args.set, share))
     paths = config.paths if args.paths is None else args.paths
     seed = config.seed if args.seed is None else args.seed
     stresses = ("multiple", "shock") if args.only is None else (args.only,)
@@ -510,6 +511,23 @@ def cmd_breakeven(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refuse_changes_of_a_stored_run(args: argparse.Namespace, scaled: bool) -> None:
+    """``trace RUN_DIR`` with ``--set`` or ``--book-share`` (``scaled``): a stored run is
+    traced with the config and book it was run with, so a change is refused."""
+    from sim.settings import traced_run_refusal
+    from sim.store import MANIFEST, PROGRESS
+
+    given = Path(args.config)
+    if not (given.is_dir() and ((given / MANIFEST).is_file() or (given / PROGRESS).is_file())):
+        return
+    if args.set:
+        raise ValueError(traced_run_refusal(args.config))
+    if scaled:
+        raise ValueError(f"--book-share scales a config's book; {args.config} is a stored run, "
+                         "traced with the book it was run with: trace it without --book-share, "
+                         "or trace a config file with --book-share")
+
+
 def cmd_trace(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
@@ -517,7 +535,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
     from sim.config import load_config
     from sim.reference import stored_run_replay, trace_borrower
     from sim.reference.trace import missed_and_cured
-    from sim.settings import configure, traced_run_refusal
+    from sim.settings import configure
     from sim.shipped import resolve_config
     from sim.store import MANIFEST, PROGRESS, load_run, resolve_run
 
@@ -525,10 +543,9 @@ def cmd_trace(args: argparse.Namespace) -> int:
         raise ValueError(f"an empty name was given for CONFIG ({args.config!r}); give a config "
                          "file, a shipped config (e.g. baseline) or a stored run's folder (e.g. "
                          "runs/<run_id>)")
+    share = _book_share(args.book_share)
     given = Path(args.config)
-    stored = given.is_dir() and ((given / MANIFEST).is_file() or (given / PROGRESS).is_file())
-    if args.set and stored:
-        raise ValueError(traced_run_refusal(args.config))
+    _refuse_changes_of_a_stored_run(args, share is not None)
     if given.is_dir() and (given / PROGRESS).is_file() and not (given / MANIFEST).is_file():
         resolve_run(given)  # a stopped run: says so, and how to continue it
     if given.is_dir() and (given / MANIFEST).is_file():  # a stored run: its config and seed
@@ -537,7 +554,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
         if args.path >= paths:
             raise ValueError(f"--path {args.path}: run {run.run_id} has paths 0 to {paths - 1}")
     else:  # --set as run's: applied to the file, validated once (sim.settings.configure)
-        config = load_config(configure(resolve_config(args.config), None, args.set))
+        config = load_config(configure(resolve_config(args.config), None, args.set, share))
         config_seed = config.seed
     seed = config_seed if args.seed is None else args.seed
     if args.examples:
@@ -922,6 +939,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="change one value of CONFIG, e.g. --set repayment.miss_prob=0.2 "
                         "(repeatable; keys as for run --set; not with a run folder, which is "
                         "traced with its own config)")
+    p.add_argument("--book-share", metavar="FRACTION", help=BOOK_SHARE_HELP + "; not with a "
+                   "run folder")
     p.set_defaults(func=cmd_trace)
 
     p = sub.add_parser("run-set", help="run several policies on common random numbers")
@@ -995,6 +1014,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "unemployment shock at which it first loses principal")
     p.add_argument("config", help=f"{CONFIG_HELP}, with a deal (or give --deal)")
     p.add_argument("--deal", help="deal file replacing the config's deal")
+    p.add_argument("--book-share", metavar="FRACTION", help=BOOK_SHARE_HELP)
     p.add_argument("--paths", type=_paths, help="Monte Carlo paths (default: the config's)")
     p.add_argument("--seed", type=_seed, help="root seed (default: the config's)")
     p.add_argument("--workers", type=_workers, default=1,

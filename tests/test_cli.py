@@ -742,8 +742,10 @@ def test_book_share_runs_a_smaller_book_with_the_teams_day_as_the_launch_page(ti
 def test_a_book_share_outside_zero_to_one_is_one_error_line(share, tiny_yaml, tmp_path,
                                                              monkeypatch, capsys):
     _forbid_simulation(monkeypatch)
-    for command in (["run", str(tiny_yaml)], ["run-set", str(tiny_yaml), str(tiny_yaml)]):
-        assert main([*command, "--book-share", share, "--out", str(tmp_path / "r")]) == 2
+    for command in (["run", str(tiny_yaml), "--out", str(tmp_path / "r")],
+                    ["run-set", str(tiny_yaml), str(tiny_yaml), "--out", str(tmp_path / "r")],
+                    ["breakeven", str(tiny_yaml)], ["trace", str(tiny_yaml), "--borrower", "0"]):
+        assert main([*command, "--book-share", share]) == 2
         out, err = capsys.readouterr()
         assert out == "" and len(err.strip().splitlines()) == 1, err
         assert err.startswith(f"error: --book-share {share.strip()}: give the book's size as "
@@ -753,6 +755,30 @@ def test_a_book_share_outside_zero_to_one_is_one_error_line(share, tiny_yaml, tm
 def test_book_share_is_refused_for_a_stored_run(stored_run, capsys):
     assert main(["run", "--from-manifest", str(stored_run), "--book-share", "0.5"]) == 2
     assert "a stored run keeps the book it was started with" in flat(capsys.readouterr().err)
+    assert main(["trace", str(stored_run), "--borrower", "0", "--book-share", "0.5"]) == 2
+    err = flat(capsys.readouterr().err)
+    assert err.startswith(f"error: --book-share scales a config's book; {stored_run} is a "
+                          "stored run, traced with the book it was run with")
+
+
+def test_trace_and_breakeven_take_a_book_share(tiny_yaml, monkeypatch, capsys):
+    """Half of a book of 40 borrowers at launch and 4 a month over 6 months has 20 and 2 a
+    month over the 5 months after launch, 30 slots: slot 40 (of the whole book's 60) is past
+    them; breakeven is handed the scaled config."""
+    assert main(["trace", str(tiny_yaml), "--borrower", "40", "--book-share", "0.5"]) == 2
+    assert "this config's book has borrower slots 0 to 29" in flat(capsys.readouterr().err)
+    assert main(["trace", str(tiny_yaml), "--borrower", "40"]) == 0
+    capsys.readouterr()
+    seen = []
+
+    def stop(config, *args, **kwargs):
+        seen.append(config)
+        raise ValueError("stopped before the search")
+
+    monkeypatch.setattr("sim.breakeven.check_breakeven", stop)
+    assert main(["breakeven", str(tiny_yaml), "--book-share", "0.5"]) == 2
+    assert "stopped before the search" in capsys.readouterr().err
+    assert seen[0].book.initial_borrowers == 20 and seen[0].book.new_borrowers_per_month == 2
 
 
 def test_run_set_scales_each_policys_own_team(tiny_yaml, tmp_path, monkeypatch):
