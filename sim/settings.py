@@ -348,7 +348,10 @@ def unscaled_collectors(base: RunConfig, given: RunConfig,
     changed together (a setting of ``settings`` names the team, or ``--book-share`` scaled
     its day: :func:`configure`), or no ladder rung calls on the collectors.
 
-    The book's size is :attr:`RunConfig.capacity`, the borrowers onboarded over the horizon.
+    The book's size is the borrowers onboarded by the last month both run (the first month's
+    book, then new borrowers in each later month; :attr:`RunConfig.capacity` when the
+    horizons agree): a shorter or longer horizon alone leaves the book the same in every
+    month both run, and the team as busy.
     A smaller book is advised ``--book-share``, or the team's day scaled
     (:func:`sim.config.scaled_collectors`): one whole collector on a book a thirtieth the
     size would still be many times the config's staffing per borrower; a larger one,
@@ -361,7 +364,8 @@ def unscaled_collectors(base: RunConfig, given: RunConfig,
     if (not given.collections.employs_collectors() or team == 0
             or given.collections.collectors != base.collections.collectors):
         return ""  # no calls, or the team changed with the book (--book-share)
-    ratio = given.capacity / max(base.capacity, 1)
+    months = min(given.book.horizon_months, base.book.horizon_months)
+    ratio = _book_by(given, months) / max(_book_by(base, months), 1)
     if 0.8 <= ratio <= 1.25:
         return ""
     if ratio < 1:  # fewer whole collectors would still be too many: each one's day shrinks
@@ -381,6 +385,12 @@ def unscaled_collectors(base: RunConfig, given: RunConfig,
             f"than the config's, and queues, waits, what collectors achieve and their cost "
             f"per borrower change with it; to keep the config's calls and cost per "
             f"borrower, {keep}")
+
+
+def _book_by(config: RunConfig, months: int) -> int:
+    """Borrowers ``config`` onboards by month ``months - 1``: those at launch and those added
+    in each later month (:attr:`RunConfig.capacity` over a horizon of ``months``)."""
+    return config.book.initial_borrowers + config.book.new_borrowers_per_month * (months - 1)
 
 
 def with_deal(config: str | Path, deal: str | None) -> str | Path | RunConfig:

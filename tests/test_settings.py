@@ -469,18 +469,26 @@ def test_a_smaller_book_with_the_same_collectors_is_noted():
                                                                small)), small) == ""
 
 
-def test_the_books_size_in_the_note_is_its_capacity():
-    """The size compared is :attr:`RunConfig.capacity`, the borrower slots the engine fills
-    (the first month's book, then new borrowers in each later month): 100 + 3 x 100 against
-    100 + 5 x 100 is 1.5 times, and 15 collectors keep the 10's staffing per borrower."""
+def test_the_books_size_in_the_note_is_taken_over_the_months_both_run():
+    """The size compared is the borrowers onboarded by the last month both configs run (the
+    first month's book, then new borrowers in each later month). A longer or shorter horizon
+    alone keeps the book, and the team's load, the same month by month: no note (it used to
+    compare the borrower slots of the whole horizons, 600 against 400, and ask for 15
+    collectors for a book the same as the 10's in every month both run). 100 + 300 a month
+    over 6 months against 100 + 100 a month over 4 is (100 + 3 x 300) / (100 + 3 x 100) =
+    2.5 times, and 25 collectors keep the 10's staffing per borrower."""
     from sim.config import load_config
     from sim.settings import unscaled_collectors
 
     book = {"initial_borrowers": 100, "new_borrowers_per_month": 100}
     team = {"collectors": {"count": 10}}
     base = load_config({"name": "b", "book": {**book, "horizon_months": 4}, "collections": team})
-    given = load_config({"name": "g", "book": {**book, "horizon_months": 6}, "collections": team})
-    assert (base.capacity, given.capacity) == (400, 600)
-    note = unscaled_collectors(base, given, ["book.horizon_months=6"])
-    assert note.startswith("note: the book is 1.5 times the size of b's, with the same 10 ")
-    assert note.endswith("add --set collections.collectors.count=15")
+    for horizon in (2, 6, 36):
+        given = load_config({"name": "g", "book": {**book, "horizon_months": horizon},
+                             "collections": team})
+        assert unscaled_collectors(base, given, [f"book.horizon_months={horizon}"]) == ""
+    more = {"initial_borrowers": 100, "new_borrowers_per_month": 300, "horizon_months": 6}
+    given = load_config({"name": "g", "book": more, "collections": team})
+    note = unscaled_collectors(base, given, ["book.new_borrowers_per_month=300"])
+    assert note.startswith("note: the book is 2.5 times the size of b's, with the same 10 ")
+    assert note.endswith("add --set collections.collectors.count=25")
