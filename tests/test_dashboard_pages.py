@@ -77,6 +77,15 @@ def test_a_shock_over_the_config_rules_is_refused_in_points(tmp_path, monkeypatc
     assert launch.shock_bounds() == (-20, 50)
 
 
+def test_the_shock_slider_spans_what_the_config_rules_allow(tmp_path, monkeypatch):
+    """The slider stopped at 15 points: a 20-point shock typed into its box became 15
+    without a word, though the rules allow -20 to 50."""
+    monkeypatch.chdir(tmp_path)
+    slider = _find(launch.layout(_ctx(tmp_path, Path("configs"))), "launch-shock")
+    assert (slider.min, slider.max) == launch.shock_bounds() == (-20, 50)
+    assert slider.value == 0 and 0 in slider.marks
+
+
 @pytest.mark.parametrize(("points", "fraction"), [(50, 0.5), (4.5, 0.045), (0, 0.0),
                                                   (-20, -0.2)])
 def test_the_shock_in_points_reaches_the_config_as_a_fraction(tmp_path, monkeypatch, points,

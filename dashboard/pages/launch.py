@@ -65,7 +65,8 @@ HELP = {
              "and costs that share of a month's pay, so the queue for a call and the "
              "collection cost per account stay those of the full book.",
     "shock": "How far unemployment rises above its usual level at the worst month of the "
-             "recession, in percentage points (0 = no recession).",
+             "recession, in percentage points (0 = no recession; below 0, a fall), in half "
+             "points from -20 to 50, what the config rules allow.",
     "seed": "Runs with the same seed draw the same borrowers and shocks, so they can be "
             "compared path by path. Leave empty for the config's seed.",
     "deal": "The securitisation the receivables are sold to, as 'creditsim run --deal': "
@@ -117,8 +118,11 @@ def horizon_bounds(config: RunConfig) -> tuple[int, int, str]:
 
 
 def _slider(slider_id: str, low: float, high: float, step: float, value: float,
-            suffix: str = "") -> dcc.Slider:
-    mid = round((low + high) / 2 / step) * step
+            suffix: str = "", mid: float | None = None) -> dcc.Slider:
+    """A slider over ``low..high`` (what the config rules allow, so that a value typed into
+    its box is clamped only where the run would refuse it) with marks at both ends and at
+    ``mid`` (default: the middle, to a step)."""
+    mid = round((low + high) / 2 / step) * step if mid is None else mid
     marks = {v: f"{v:g}{suffix}" for v in (low, mid, high)}
     return dcc.Slider(id=slider_id, min=low, max=high, step=step, value=value, marks=marks,
                       tooltip=TOOLTIP)
@@ -172,7 +176,7 @@ def layout(ctx: AppContext) -> html.Div:
         _field("Book size (% of the config's borrowers)",
                _slider("launch-scale", 1, 100, 1, 10, " %"), HELP["scale"], slider=True),
         _field("Unemployment shock: rise at the peak (percentage points)",
-               _slider("launch-shock", 0.0, 15.0, 0.5, 0.0, " pp"), HELP["shock"],
+               _slider("launch-shock", *shock_bounds(), 0.5, 0.0, " pp", mid=0.0), HELP["shock"],
                slider=True),
         _field("Horizon (months)",
                dcc.Input(id="launch-horizon", type="number", step=1, min=1, max=HORIZON_MAX),
