@@ -311,7 +311,10 @@ def cmd_rolls(args: argparse.Namespace) -> int:
     # the 5th and 95th percentiles need 20 paths, as in `report`: n/a below
     spread = resolvable(0.05, int(run["rolls"]["path"].nunique()))
     by_weight = [transition_rates(run["rolls"], weight) for weight in WEIGHTS]
-    redefaults = {level: redefault_rates(run.portfolio, level) for level in REDEFAULT_LEVELS}
+    # a run stored before the re-default columns still has its roll tables
+    recorded = "reaged_window_closed" in run.portfolio
+    redefaults = ({level: redefault_rates(run.portfolio, level) for level in REDEFAULT_LEVELS}
+                  if recorded else {})
     written = _export(rolls_export(run, by_weight, spread, _command(args), redefaults),
                       _export_files(args))
     for weight, rates in zip(WEIGHTS, by_weight, strict=True):
@@ -328,6 +331,10 @@ def cmd_rolls(args: argparse.Namespace) -> int:
                      for k, pct in zip(MOVES, shown, strict=True)]
             table.add_row(BUCKET_LABELS[r.bucket], f"{r.base:,.0f}", *cells)
         console.print(table)
+    if not recorded:
+        _warn(f"note: run {run.run_id} was stored before the re-default rates were recorded: "
+              "rerun it with 'creditsim run --from-manifest RUN' to get them (the tables "
+              "above are complete; the exports leave the re-default columns blank)")
     for level, rate in redefaults.items():
         text = (f"{np.nanmean(rate):.1%}" if rate.notna().any()
                 else "n/a (no 12-month window closed)")

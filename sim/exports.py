@@ -305,7 +305,8 @@ def _rolls_columns() -> tuple[Column, ...]:
                            f"{level + 1} or more days past due or charged off within 12 months "
                            "of their re-age, mean over the re-default paths (as printed under "
                            "the tables); the run's, the same on every row; blank when no "
-                           "re-age's 12 months closed within the horizon"))
+                           "re-age's 12 months closed within the horizon, or the run was "
+                           "stored before re-defaults were recorded"))
     cols.append(Column("redefault_paths", "re-default paths", "count", "paths on which a "
                        "re-aged account's 12 months closed within the horizon: those the "
                        "re-default rates are means over"))

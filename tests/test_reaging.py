@@ -324,3 +324,29 @@ def test_the_rolls_command_on_a_run_without_balance_rolls_exits_2(tmp_path, caps
     stored_before_digests(folder)  # as the runs of those versions were
     assert main(["rolls", str(folder)]) == 2
     assert "no 'balance' column" in capsys.readouterr().err
+
+
+def test_the_rolls_command_on_a_run_without_re_default_columns_prints_its_tables(tmp_path,
+                                                                                 capsys):
+    """A run stored before the re-default columns stopped with 'rerun it' before its roll
+    tables; the tables are whole without them, so they print, and a note says how to get
+    the re-default rates, which the export leaves blank."""
+    from conftest import stored_before_digests
+
+    from sim.cli import main
+
+    sim.run(RISKY, paths=1, seed=1, out=tmp_path)
+    folder = next(tmp_path.iterdir())
+    portfolio = pd.read_parquet(folder / "portfolio.parquet")
+    gone = [c for c in portfolio if c.startswith("reaged_redefaulted_")]
+    portfolio.drop(columns=[*gone, "reaged_window_closed"]).to_parquet(
+        folder / "portfolio.parquet", index=False)
+    stored_before_digests(folder)
+    csv = tmp_path / "rolls.csv"
+    assert main(["rolls", str(folder), "--csv", str(csv)]) == 0
+    out, err = capsys.readouterr()
+    assert "by accounts" in out and "by balance" in out and "re-aged accounts" not in out
+    assert "was stored before the re-default rates were recorded" in " ".join(err.split())
+    table = pd.read_csv(csv)
+    redefault = [c for c in table if c.startswith("re-aged, ")]
+    assert len(redefault) == 2 and table[redefault].isna().all().all()
