@@ -5,8 +5,10 @@ is read. Runs are listed from the store folder (complete runs only: a readable m
 every table it names). A run id that comes from the browser is only ever looked up in
 that listing, so no path outside the store is read. Loading a run reads its Parquet
 tables once, aggregates them across paths (:mod:`dashboard.aggregate`) and keeps the
-result in an LRU cache keyed by store and run id; the raw per-path tables are never
-sent to the browser.
+result in an LRU cache keyed by the run's folder and the size and modification time of
+every file in it (:func:`files_stamp`), so that a table changed, replaced or damaged after
+loading is read again, and refused, instead of served from the cache; the raw per-path
+tables are never sent to the browser.
 """
 
 from __future__ import annotations
@@ -245,8 +247,18 @@ def aggregate_run(info: RunInfo, manifest: dict, tables: dict[str, pd.DataFrame]
     )
 
 
+def files_stamp(folder: str | Path) -> tuple[tuple[str, int, int], ...]:
+    """Name, size (bytes) and modification time (ns) of every file of the run ``folder``, in
+    name order: part of the cache keys, so that a file changed after loading is read again
+    (its digest then checked, :func:`sim.store.read_table`). A stat a file: microseconds."""
+    return tuple((f.name, st.st_size, st.st_mtime_ns) for f in sorted(Path(folder).iterdir())
+                 if f.is_file() and (st := f.stat()))
+
+
 @functools.lru_cache(maxsize=CACHE_SIZE)
-def _load(folder: str, run_id: str) -> RunData:
+def _load(folder: str, run_id: str, stamp: tuple) -> RunData:
+    """The aggregates of the run in ``folder``; ``stamp`` (:func:`files_stamp`) is part of
+    the cache key only."""
     start = time.perf_counter()
     path = Path(folder)
     manifest = load_run(path, tables=()).manifest
@@ -300,7 +312,8 @@ class RunStore:
             DamagedRun: a table of the run does not fit it (:func:`sim.store.read_table`);
                 the message names the table and the fault.
         """
-        return _load(str(self.folder(run_id)), run_id)
+        folder = self.folder(run_id)
+        return _load(str(folder), run_id, files_stamp(folder))
 
     def manifest(self, run_id: str) -> dict:
         """The manifest of a listed run."""
@@ -312,7 +325,8 @@ class RunStore:
         The same metric set, pairing rules and intervals as ``creditsim compare``
         (:func:`sim.compare.compare_runs`).
         """
-        return _compare(str(self.folder(run_a)), str(self.folder(run_b)))
+        a, b = self.folder(run_a), self.folder(run_b)
+        return _compare(str(a), str(b), (files_stamp(a), files_stamp(b)))
 
     def interaction(self, run_ids: tuple[str, ...]) -> Interaction:
         """Difference in differences of four listed runs (A1, B1, A2, B2), cached.
@@ -325,11 +339,15 @@ class RunStore:
             ValueError: the four runs do not share their random numbers path by path;
                 the message is the command's (:func:`sim.interaction.check_design`).
         """
-        return _interaction(tuple(str(self.folder(r)) for r in run_ids))
+        folders = tuple(self.folder(r) for r in run_ids)
+        return _interaction(tuple(str(f) for f in folders),
+                            tuple(files_stamp(f) for f in folders))
 
 
 @functools.lru_cache(maxsize=CACHE_SIZE)
-def _compare(folder_a: str, folder_b: str) -> tuple[pd.DataFrame, Pairing]:
+def _compare(folder_a: str, folder_b: str,
+             stamps: tuple) -> tuple[pd.DataFrame, Pairing]:
+    """:meth:`RunStore.compare` of two folders; ``stamps`` is part of the cache key only."""
     from sim.compare import compare_runs
     from sim.report import comparison_paths
 
@@ -353,7 +371,9 @@ class Interaction:
 
 
 @functools.lru_cache(maxsize=CACHE_SIZE)
-def _interaction(folders: tuple[str, ...]) -> Interaction:
+def _interaction(folders: tuple[str, ...], stamps: tuple) -> Interaction:
+    """:meth:`RunStore.interaction` of four folders; ``stamps`` is part of the cache key
+    only."""
     from sim.interaction import interaction_runs
     from sim.report import comparison_paths
 

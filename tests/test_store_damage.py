@@ -219,6 +219,25 @@ def test_the_dashboard_refuses_a_table_changed_after_the_run_was_written(runs, t
     assert store.load(other.name).paths.shape[0] == 4
 
 
+def test_the_dashboard_refuses_a_table_changed_after_it_loaded_the_run(runs, tmp_path):
+    """The dashboard's cache served a run loaded before its table was replaced; the cache
+    keys now hold each file's size and time, so the changed table is read and refused."""
+    folder = _copy(runs, tmp_path)
+    other = folder.parent / runs[2].name
+    shutil.copytree(runs[2], other)
+    clear_cache()
+    store = RunStore(folder.parent)
+    assert store.load(folder.name).paths.shape[0] == 4
+    store.compare(other.name, folder.name)
+    store.load(folder.name)  # from the cache: nothing changed
+    _another_seeds_portfolio(folder, runs[2])
+    said = "table 'portfolio' was changed or replaced after the run was written"
+    with pytest.raises(DamagedRun, match=said):
+        store.load(folder.name)
+    with pytest.raises(DamagedRun, match=said):
+        store.compare(other.name, folder.name)
+
+
 def test_a_run_stored_before_the_digests_loads_as_it_did(runs, tmp_path, capsys):
     folder = _copy(runs, tmp_path, digests=False)
     assert load_run(folder).manifest["table_sha256"] is None
