@@ -17,9 +17,19 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from sim.abs.deal import Deal
+from sim.config_base import (  # noqa: F401 - re-exported
+    MAX_MONEY,
+    PLAN_TERMS,
+    FeeTerm,
+    NonNeg,
+    PlanTerm,
+    Prob,
+    Weight,
+    _Model,
+)
 from sim.configfile import (  # noqa: F401 - re-exported
     ConfigError,
     ConfigWarning,
@@ -29,14 +39,7 @@ from sim.configfile import (  # noqa: F401 - re-exported
     read_config_file,
 )
 from sim.configwords import choices, format_errors, number_text  # noqa: F401 - re-exported
-from sim.strict import StrictModel
 
-Prob = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNeg = Annotated[float, Field(ge=0.0)]
-Weight = Annotated[float, Field(ge=0.0, le=1000.0)]  # a relative weight, normalised by its sum
-PLAN_TERMS = (0, 3, 6, 12)  # 0 = pay in full at the next statement
-PlanTerm = Annotated[int, Field(ge=0, le=12)]
-FeeTerm = Annotated[int, Field(ge=3, le=12)]
 MAX_NAME = 100  # characters of a config name: it is part of a run's folder name
 UNNAMED = "unnamed"  # the name of a config built in Python without one
 MAX_PATHS = 100_000
@@ -44,11 +47,6 @@ MAX_LAUNCH_BORROWERS = 5_000_000
 """Most borrowers a book may onboard at month 0 (``book.initial_borrowers``)."""
 MAX_BORROWERS = MAX_LAUNCH_BORROWERS + 1_000_000 * 239  # most borrower slots a book may have
 MAX_SEED = 2**63 - 1  # a root seed fits a signed 64-bit integer (manifest, tables)
-MAX_MONEY = 10_000_000.0  # currency units: the largest limit, balance or cost a key may give
-
-
-class _Model(StrictModel):
-    model_config = ConfigDict(validate_default=True)
 
 
 class BookConfig(_Model):
