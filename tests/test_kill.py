@@ -143,11 +143,12 @@ def test_a_kill_during_the_write_leaves_an_incomplete_run_and_no_temporary_file(
 def test_ctrl_c_after_the_run_was_stored_says_it_is_complete(tiny_yaml, tmp_path, monkeypatch,
                                                              capsys):
     import sim.cli
+    import sim.cli_run
 
     def interrupted(_run):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sim.cli, "_print_summary", interrupted)
+    monkeypatch.setattr(sim.cli_run, "_print_summary", interrupted)
     runs = tmp_path / "runs"
     assert sim.cli.main(["run", str(tiny_yaml), "--paths", "1", "--out", str(runs)]) == 130
     err = capsys.readouterr().err

@@ -223,10 +223,10 @@ def test_report_of_a_corrupt_run_exits_2_naming_the_file(tiny_run, tmp_path, how
 
 
 def test_a_huge_manifest_is_refused_without_reading_it(tiny_run, tmp_path, monkeypatch):
-    import sim.store as store
+    import sim.runread
 
     folder = write_run(fresh(tiny_run, "big"), tmp_path)
-    monkeypatch.setattr(store, "MAX_MANIFEST_BYTES", 100)
+    monkeypatch.setattr(sim.runread, "MAX_MANIFEST_BYTES", 100)
     good, skipped = scan_runs(tmp_path)
     assert good == [] and "larger than a manifest can be" in skipped[0].reason
     assert folder.name == skipped[0].folder
@@ -285,7 +285,7 @@ def test_two_runs_with_the_same_id_are_both_stored(tiny_run, tmp_path, monkeypat
 
 def test_a_name_taken_between_check_and_rename_goes_to_the_next_id(tiny_run, tmp_path,
                                                                    monkeypatch):
-    import sim.store as store
+    import sim.runfolder as runfolder
 
     real_rename = os.rename
     rivals = []
@@ -296,10 +296,10 @@ def test_a_name_taken_between_check_and_rename_goes_to_the_next_id(tiny_run, tmp
             write_run(fresh(tiny_run, "race"), tmp_path)
         return real_rename(src, dst)
 
-    monkeypatch.setattr(store.os, "rename", rival_first)
+    monkeypatch.setattr(runfolder.os, "rename", rival_first)
     run = fresh(tiny_run, "race")
     assert write_run(run, tmp_path, unique=True).name == "race-2"
-    monkeypatch.setattr(store.os, "rename", real_rename)
+    monkeypatch.setattr(runfolder.os, "rename", real_rename)
     assert {m["run_id"] for m in list_runs(tmp_path)} == {"race", "race-2"}
 
 
