@@ -37,7 +37,7 @@ from sim.config import (
     SpendingConfig,
 )
 from sim.kernels.layout import BillArrays, no_bills
-from sim.streams import pcg64, positioned, row_streams, skip
+from sim.streams import pcg64, row_streams
 
 SCORE_MIN, SCORE_MAX = 300.0, 900.0
 RELIABLE, DISORGANISED, CONSTRAINED, UNWILLING, FIRST_PAYMENT_DEFAULT = range(len(BORROWER_TYPES))
@@ -517,26 +517,22 @@ class BorrowerPool:
         return plan_terms(u, self.savings[:n], self.permanent_income[:n], *self._plan_mix())
 
     def purchase_draws(self, n: int, rng: np.random.Generator
-                       ) -> tuple[np.random.Generator, np.ndarray, np.random.Generator]:
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The month's purchase draws of borrowers 0..n-1, those of :meth:`desired_purchases`
-        then :meth:`choose_plan` (n uniforms deciding who buys, n standard normals of the
-        size, n plan uniforms), for a compiled pass that makes the uniforms itself
-        (:func:`sim.kernels.spending.buy`): a generator at the first uniform deciding who
-        buys, the n size noise factors (the normals drawn one at a time by
-        :func:`sim.kernels.spending.standard_normals`; their exponential stays numpy's), and
-        a generator at the first plan uniform.
+        then :meth:`choose_plan`, in blocks for :func:`sim.kernels.spending.buy`: (n,) each,
+        the uniforms deciding who buys (``rng.random(n)``), the size noise factors (the
+        normals drawn one at a time by :func:`sim.kernels.spending.standard_normals`, the
+        numbers of ``rng.standard_normal(n)``; their exponential stays numpy's), and the
+        plan uniforms (``rng.random(n)``).
 
-        ``rng`` (PCG64) is left after the three blocks, where numpy's ``random(n)``,
-        ``standard_normal(n)``, ``random(n)`` leave it; the two generators are the pool's own
-        (their states are replaced at each call).
+        ``rng`` is left after the three blocks, where numpy's ``random(n)``,
+        ``standard_normal(n)``, ``random(n)`` leave it.
         """
         from sim.kernels.spending import standard_normals
 
-        u_buy = positioned(rng, 0, self._spares[0])
-        skip(rng, n)  # as random(n) would (one 64-bit output a uniform)
+        u_buy = rng.random(n)
         z = standard_normals(rng, n)
-        u_plan = positioned(rng, 0, self._spares[1])
-        skip(rng, n)
+        u_plan = rng.random(n)
         noise = np.exp(np.multiply(z, 0.5 * self.rules.spending.dispersion, out=z), out=z)
         return u_buy, noise, u_plan
 
