@@ -50,8 +50,8 @@ PaymentInputs = tuple[PaymentRules, np.ndarray, np.ndarray, np.ndarray, np.ndarr
                       np.ndarray]
 """What :meth:`BorrowerPool.payment_inputs` returns: the rules, then 12 arrays."""
 WishInputs = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                   tuple[float, float, float, float], int, int, np.ndarray, np.ndarray,
-                   np.ndarray]
+                   tuple[float, float, float, float], int, int, tuple[float, ...],
+                   tuple[float, ...], np.ndarray]
 """What :meth:`BorrowerPool.wish_inputs` returns: six arrays, the rules, the bust-out type
 and cents, the calm and stressed plan shares and the plan terms."""
 
@@ -538,8 +538,10 @@ class BorrowerPool:
 
     def wish_inputs(self, n: int) -> WishInputs:
         """The arrays and rules of borrowers 0..n-1 :func:`sim.kernels.spending.buy` reads
-        after the draws (``effect`` .. ``terms``)."""
-        return (*self._desire_inputs(n), *self._plan_mix())
+        after the draws (``effect`` .. ``terms``); the cumulative plan shares as tuples of
+        floats, whose fixed length lets the compiler unroll the plan's choice."""
+        calm, stressed, terms = self._plan_mix()
+        return (*self._desire_inputs(n), tuple(calm.tolist()), tuple(stressed.tolist()), terms)
 
     def _purchase_draws(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Uniforms deciding who buys, and the lognormal size noise, of borrowers 0..n-1."""

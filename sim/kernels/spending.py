@@ -3,13 +3,14 @@ what the platform lets them put on the line.
 
 - :func:`desired_one` / :func:`desired_amounts`: the arithmetic of
   :meth:`sim.agents.borrowers.BorrowerPool.desired_purchases`;
-- :func:`plan_one` / :func:`plan_terms`: :meth:`sim.agents.borrowers.BorrowerPool.choose_plan`;
+- :func:`plan_index`, :func:`plan_one` / :func:`plan_terms`:
+  :meth:`sim.agents.borrowers.BorrowerPool.choose_plan`;
 - :func:`wishes`: both in one pass, on given draws (``benchmarks/memory_bound.py`` times it);
 - :func:`buy`: :meth:`sim.agents.platform.Platform.purchases`: the wishes, the purchase
   rule (open, below the freeze, not in a re-aged workout, at most the open limit), the
   booking (:func:`sim.kernels.book.book_one`) and the sums by cohort, in three passes: the
-  amounts of every account without a branch (a loop the compiler vectorises), the buyers
-  listed, then the buyers' plans and bookings.
+  amounts and plans of every account without a branch (a loop the compiler vectorises), the
+  buyers listed, then the buyers' bookings.
 
 The draws are made before :func:`buy`, in numpy's blocks and numpy's order
 (:meth:`sim.agents.borrowers.BorrowerPool.purchase_draws`): numpy's ``random(n)`` for the
@@ -53,15 +54,24 @@ def desired_one(u_buy: float, noise: float, effect: float, savings: float, perma
 
 
 @njit(cache=True)
+def plan_index(u: float, stressed: bool, cdf_calm: np.ndarray | tuple,
+               cdf_stressed: np.ndarray | tuple) -> int:
+    """The plan of a borrower drawing ``u``, as an index of the plan terms: the number of
+    cumulative shares at or below ``u`` (``np.searchsorted(cdf, u, side="right")``), of the
+    stressed or the calm mix, at most the last. The shares are arrays, or tuples of floats
+    (a fixed length: the compiler unrolls the loop, and a loop of calls vectorises)."""
+    pick = 0
+    for j in range(len(cdf_calm)):
+        pick += u >= (cdf_stressed[j] if stressed else cdf_calm[j])
+    return min(pick, len(cdf_calm) - 1)
+
+
+@njit(cache=True)
 def plan_one(u: float, stressed: bool, cdf_calm: np.ndarray, cdf_stressed: np.ndarray,
              terms: np.ndarray) -> int:
-    """The plan of a borrower drawing ``u``: the number of cumulative shares at or below
-    ``u`` (``np.searchsorted(cdf, u, side="right")``), of the stressed or the calm mix,
-    indexing ``terms`` (at most its last)."""
-    pick = 0
-    for j in range(cdf_calm.shape[0]):
-        pick += u >= (cdf_stressed[j] if stressed else cdf_calm[j])
-    return terms[min(pick, terms.shape[0] - 1)]
+    """The plan term (months) of a borrower drawing ``u``: ``terms`` at
+    :func:`plan_index` (``terms`` as long as the shares)."""
+    return terms[plan_index(u, stressed, cdf_calm, cdf_stressed)]
 
 
 @njit(cache=True)
@@ -120,7 +130,7 @@ def standard_normals(rng: np.random.Generator, n: int) -> np.ndarray:
 def buy(day: float, month: int, u_buy: np.ndarray, noise: np.ndarray, u_plan: np.ndarray,
         effect: np.ndarray, savings: np.ndarray, permanent: np.ndarray, income: np.ndarray,
         spend_trait: np.ndarray, kind: np.ndarray, rules: tuple, bust_kind: int,
-        bust_cents: int, cdf_calm: np.ndarray, cdf_stressed: np.ndarray, terms: np.ndarray,
+        bust_cents: int, cdf_calm: tuple, cdf_stressed: tuple, terms: np.ndarray,
         due_day: int, freeze_dpd: int, open_: np.ndarray, oldest: np.ndarray,
         reaged_left: np.ndarray, limit: np.ndarray, rate: np.ndarray,
         step_principal: np.ndarray, step_fee: np.ndarray, outstanding: np.ndarray,
@@ -131,32 +141,36 @@ def buy(day: float, month: int, u_buy: np.ndarray, noise: np.ndarray, u_plan: np
     ``limit - outstanding``, at least 0; others nothing) and the booking of
     :func:`sim.kernels.book.book_purchases`, account by account.
 
-    Three passes: the amounts (:func:`desired_one` and the rule, without branches, so that
-    the compiler vectorises the loop), the buyers' slots (amount not 0) listed in order, and
-    the buyers' plans (:func:`plan_one`) and bookings (:func:`sim.kernels.book.book_one`).
+    Three passes: the amounts and plans (:func:`desired_one`, the rule and
+    :func:`plan_index` of every account, without branches, so that the compiler vectorises
+    the loop), the buyers' slots (amount not 0) listed in order, and the buyers' bookings
+    (:func:`sim.kernels.book.book_one`) and sums by cohort.
 
     ``u_buy``, ``noise``, ``u_plan``: (n,) the uniforms deciding who buys, the size noise
     factors, the plan uniforms (:meth:`sim.agents.borrowers.BorrowerPool.purchase_draws`).
-    ``rate``: the fee rate a period by plan term (at least ``terms.max() + 1`` long). The
-    purchase cents are added, as float64 in account order (``np.bincount``'s sums), into
-    ``by_cohort[cohort[i]]``.
+    ``cdf_calm``, ``cdf_stressed``: the cumulative plan shares as tuples of floats, as long
+    as ``terms``. ``rate``: the fee rate a period by plan term (at least ``terms.max() + 1``
+    long). The purchase cents are added, as float64 in account order (``np.bincount``'s
+    sums), into ``by_cohort[cohort[i]]``.
 
     Returns:
         (cents bought per account, int64 (n,); the largest balance after booking, int64).
     """
     n = noise.shape[0]
     amount = np.empty(n, dtype=np.int64)
+    plan = np.empty(n, dtype=np.int8)  # an index of terms: a byte a slot
     top = np.int64(0)
-    for i in range(n):  # desired_one and the rule, as selects
-        desired = desired_one(u_buy[i], noise[i], effect[i], savings[i], permanent[i],
-                              income[i], spend_trait[i], kind[i], rules, bust_kind,
-                              bust_cents)
+    for i in range(n):  # desired_one, the rule and the plan, as selects
+        s, p = savings[i], permanent[i]
+        desired = desired_one(u_buy[i], noise[i], effect[i], s, p, income[i],
+                              spend_trait[i], kind[i], rules, bust_kind, bust_cents)
         held = np.int64(outstanding[i])
         room = max(np.int64(limit[i]) - held, np.int64(0))
         ok = (open_[i] & (reaged_left[i] == 0)
               & (days_past_due(day, oldest[i], due_day) < freeze_dpd))
         a = min(desired, room) if ok else np.int64(0)
         amount[i] = a
+        plan[i] = plan_index(u_plan[i], s < p, cdf_calm, cdf_stressed)
         top = max(top, held + a)
     buyers = np.empty(n, dtype=np.int64)
     k = 0
@@ -168,7 +182,7 @@ def buy(day: float, month: int, u_buy: np.ndarray, noise: np.ndarray, u_plan: np
     for j in range(k):
         i = buyers[j]
         a = amount[i]
-        t = plan_one(u_plan[i], savings[i] < permanent[i], cdf_calm, cdf_stressed, terms)
-        book_one(i, a, t, month, start, after, rate, step_principal, step_fee, outstanding)
+        book_one(i, a, terms[plan[i]], month, start, after, rate, step_principal, step_fee,
+                 outstanding)
         by_cohort[cohort[i]] += a
     return amount, top
