@@ -37,7 +37,7 @@ from sim.config import (
     SpendingConfig,
 )
 from sim.kernels.layout import BillArrays, no_bills
-from sim.streams import pcg64, row_streams
+from sim.streams import pcg64, row_streams, skip
 
 SCORE_MIN, SCORE_MAX = 300.0, 900.0
 RELIABLE, DISORGANISED, CONSTRAINED, UNWILLING, FIRST_PAYMENT_DEFAULT = range(len(BORROWER_TYPES))
@@ -392,8 +392,10 @@ class BorrowerPool:
 
         Draws from ``rng``: (3, n) uniforms (job loss, job finding, sudden expense), then n
         standard normals (the transitory shock), as ``rng.random((3, n))`` then
-        ``rng.standard_normal(n)`` would, taken inside the kernels
-        (:func:`sim.streams.row_streams`); ``rng`` must be on PCG64.
+        ``rng.standard_normal(n)`` would: the uniforms by that call (without
+        ``income.shocks``, which reads none, the stream is moved past them:
+        :func:`sim.streams.skip`; ``rng`` must then be on PCG64), the normals one at a time
+        (:func:`sim.kernels.income.income_draws`).
         """
         from sim.kernels.income import income_draws, step_incomes  # numba loads
 
@@ -401,25 +403,30 @@ class BorrowerPool:
         if inc.shocks and n > self.onboarded:
             self._onboard_jobs(slice(self.onboarded, n), unemployment)
         self.onboarded = max(self.onboarded, n)
-        loss_stream, finding_stream, expense_stream = row_streams(rng, n, 3, self._spares)
         p_shock = max(inc.expense_shock_prob, 1e-300)
         sd = inc.transitory_sd
+        if inc.shocks:
+            u = rng.random((3, n))
+        else:
+            skip(rng, 3 * n)  # as rng.random((3, n)) would
+            u = np.empty((3, 0))
         transitory = np.empty(n if inc.shocks else 0)
-        hit, size = np.empty(transitory.size, dtype=np.int64), np.empty(transitory.size)
-        hits = income_draws(n, inc.shocks, sd, 0.5 * sd**2, p_shock, expense_stream, rng,
-                            transitory, hit, size)
+        income_draws(n, inc.shocks, sd, 0.5 * sd**2, rng, transitory)
         np.exp(transitory, out=transitory)
         # given a shock, the uniform over the chance is uniform: its -log is the exponential
-        hit, size = hit[:hits].copy(), -np.log(size[:hits])
+        hit = np.flatnonzero(u[2] < p_shock)
+        size = -np.log(u[2, hit] / p_shock)
         self._expenses = (hit, size)
+        expense_size = np.zeros(u.shape[1])  # the kernel uses it only where an expense hits
+        expense_size[hit] = size
         u_next = unemployment if unemployment_next is None else unemployment_next
         self.room_months = inc.other_debt_room_months(unemployment,
                                                       self.rules.unemployment_base)
         step_incomes(n, inc.shocks, self._income_rules(unemployment, u_next, p_shock),
-                     loss_stream, finding_stream, transitory, hit, size, self.employed,
+                     u[0], u[1], u[2], transitory, expense_size, self.employed,
                      self.permanent_income, self.months_unemployed, self.job_risk, self.kind,
                      CONSTRAINED, self.savings, self._savings_caps(), self.income,
-                     self.disposable, np.zeros(0) if aside is None else aside)
+                     self.disposable, np.zeros(n) if aside is None else aside)
 
     def sudden_expenses(self, n: int) -> np.ndarray:
         """(n,) each borrower's sudden expense of the last :meth:`step_income` (currency
