@@ -351,29 +351,25 @@ def test_positive_savings_pay_when_they_are_more_than_the_months_income_by_hand(
 @pytest.mark.parametrize("buffered", [False, True])
 def test_the_draws_in_the_kernels_are_numpys_and_leave_the_stream_where_numpy_does(
         n, buffered):
-    """The rows of :func:`row_streams` draw the rows of ``rng.random((3, n))``;
-    :func:`income_draws` takes the normals of ``rng.standard_normal(n)`` after them and the
-    expense uniforms of row 2; the stream is left where numpy's two calls leave it, a
-    buffered 32-bit half (left by a uint32 draw) included."""
+    """After numpy's ``rng.random((3, n))``, :func:`income_draws` takes the normals of
+    ``rng.standard_normal(n)``, one at a time, and leaves the stream where numpy's call leaves
+    it, a buffered 32-bit half (left by a uint32 draw) included; without shocks it draws them
+    and writes nothing."""
     from sim.kernels.income import income_draws
-    from sim.streams import row_streams
 
     rng = np.random.default_rng(11)
     if buffered:
         rng.integers(0, 10, dtype=np.uint32)
     twin = copy.deepcopy(rng)
-    loss, finding, expense = row_streams(rng, n, 3)
-    uniforms = twin.random((3, n))
+    assert rng.random((3, n)).tobytes() == twin.random((3, n)).tobytes()
     normals = twin.standard_normal(n)
-    assert loss.random(n).tobytes() == uniforms[0].tobytes()
-    assert finding.random(n).tobytes() == uniforms[1].tobytes()
-    sd, chance = 0.3, 0.2
-    transitory, hit, ratio = np.empty(n), np.empty(n, dtype=np.int64), np.empty(n)
-    k = income_draws(n, True, sd, 0.5 * sd**2, chance, expense, rng, transitory, hit, ratio)
+    sd = 0.3
+    transitory = np.empty(n)
+    income_draws(n, True, sd, 0.5 * sd**2, rng, transitory)
     assert transitory.tobytes() == (sd * normals - 0.5 * sd**2).tobytes()
-    want = np.flatnonzero(uniforms[2] < chance)
-    assert hit[:k].tolist() == want.tolist()
-    assert ratio[:k].tobytes() == (uniforms[2, want] / chance).tobytes()
+    assert rng.bit_generator.state == twin.bit_generator.state
+    income_draws(n, False, sd, 0.5 * sd**2, rng, np.empty(0))
+    twin.standard_normal(n)
     assert rng.bit_generator.state == twin.bit_generator.state
     assert rng.integers(0, 2**32, dtype=np.uint32) == twin.integers(0, 2**32, dtype=np.uint32)
 
@@ -387,9 +383,8 @@ def test_a_current_bill_is_kept_aside_above_the_savings_cap_by_hand():
     def step(aside: float) -> float:
         savings = np.array([2000.0])
         rules = (0.0, 0.0, 0.0, 6, 0.0, 6, 0.35, 0.1, 0.0, 0.0, 1e-300, 1.0, 0.75, 0.75, 2.0)
-        unused = np.random.default_rng(0)  # no draws without income shocks
-        step_incomes(1, False, rules, unused, unused, np.zeros(0),
-                     np.zeros(0, dtype=np.int64), np.zeros(0), np.array([True]),
+        unused = np.zeros(0)  # no draws without income shocks
+        step_incomes(1, False, rules, unused, unused, unused, unused, unused, np.array([True]),
                      np.array([6000.0]), np.zeros(1, dtype=np.int16), np.ones(1),
                      np.array([2], dtype=np.int8), 2, savings, np.array([3.0, 0.5]),
                      np.array([6000.0]), np.zeros(1), np.array([aside]))

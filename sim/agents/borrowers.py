@@ -37,7 +37,7 @@ from sim.config import (
     SpendingConfig,
 )
 from sim.kernels.layout import BillArrays, no_bills
-from sim.streams import pcg64, positioned, row_streams, skip
+from sim.streams import pcg64, row_streams, skip
 
 SCORE_MIN, SCORE_MAX = 300.0, 900.0
 RELIABLE, DISORGANISED, CONSTRAINED, UNWILLING, FIRST_PAYMENT_DEFAULT = range(len(BORROWER_TYPES))
@@ -50,8 +50,8 @@ PaymentInputs = tuple[PaymentRules, np.ndarray, np.ndarray, np.ndarray, np.ndarr
                       np.ndarray]
 """What :meth:`BorrowerPool.payment_inputs` returns: the rules, then 12 arrays."""
 WishInputs = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                   tuple[float, float, float, float], int, int, np.ndarray, np.ndarray,
-                   np.ndarray]
+                   tuple[float, float, float, float], int, int, tuple[float, ...],
+                   tuple[float, ...], np.ndarray]
 """What :meth:`BorrowerPool.wish_inputs` returns: six arrays, the rules, the bust-out type
 and cents, the calm and stressed plan shares and the plan terms."""
 
@@ -392,8 +392,10 @@ class BorrowerPool:
 
         Draws from ``rng``: (3, n) uniforms (job loss, job finding, sudden expense), then n
         standard normals (the transitory shock), as ``rng.random((3, n))`` then
-        ``rng.standard_normal(n)`` would, taken inside the kernels
-        (:func:`sim.streams.row_streams`); ``rng`` must be on PCG64.
+        ``rng.standard_normal(n)`` would: the uniforms by that call (without
+        ``income.shocks``, which reads none, the stream is moved past them:
+        :func:`sim.streams.skip`; ``rng`` must then be on PCG64), the normals one at a time
+        (:func:`sim.kernels.income.income_draws`).
         """
         from sim.kernels.income import income_draws, step_incomes  # numba loads
 
@@ -401,25 +403,30 @@ class BorrowerPool:
         if inc.shocks and n > self.onboarded:
             self._onboard_jobs(slice(self.onboarded, n), unemployment)
         self.onboarded = max(self.onboarded, n)
-        loss_stream, finding_stream, expense_stream = row_streams(rng, n, 3, self._spares)
         p_shock = max(inc.expense_shock_prob, 1e-300)
         sd = inc.transitory_sd
+        if inc.shocks:
+            u = rng.random((3, n))
+        else:
+            skip(rng, 3 * n)  # as rng.random((3, n)) would
+            u = np.empty((3, 0))
         transitory = np.empty(n if inc.shocks else 0)
-        hit, size = np.empty(transitory.size, dtype=np.int64), np.empty(transitory.size)
-        hits = income_draws(n, inc.shocks, sd, 0.5 * sd**2, p_shock, expense_stream, rng,
-                            transitory, hit, size)
+        income_draws(n, inc.shocks, sd, 0.5 * sd**2, rng, transitory)
         np.exp(transitory, out=transitory)
         # given a shock, the uniform over the chance is uniform: its -log is the exponential
-        hit, size = hit[:hits].copy(), -np.log(size[:hits])
+        hit = np.flatnonzero(u[2] < p_shock)
+        size = -np.log(u[2, hit] / p_shock)
         self._expenses = (hit, size)
+        expense_size = np.zeros(u.shape[1])  # the kernel uses it only where an expense hits
+        expense_size[hit] = size
         u_next = unemployment if unemployment_next is None else unemployment_next
         self.room_months = inc.other_debt_room_months(unemployment,
                                                       self.rules.unemployment_base)
         step_incomes(n, inc.shocks, self._income_rules(unemployment, u_next, p_shock),
-                     loss_stream, finding_stream, transitory, hit, size, self.employed,
+                     u[0], u[1], u[2], transitory, expense_size, self.employed,
                      self.permanent_income, self.months_unemployed, self.job_risk, self.kind,
                      CONSTRAINED, self.savings, self._savings_caps(), self.income,
-                     self.disposable, np.zeros(0) if aside is None else aside)
+                     self.disposable, np.zeros(n) if aside is None else aside)
 
     def sudden_expenses(self, n: int) -> np.ndarray:
         """(n,) each borrower's sudden expense of the last :meth:`step_income` (currency
@@ -517,33 +524,31 @@ class BorrowerPool:
         return plan_terms(u, self.savings[:n], self.permanent_income[:n], *self._plan_mix())
 
     def purchase_draws(self, n: int, rng: np.random.Generator
-                       ) -> tuple[np.random.Generator, np.ndarray, np.random.Generator]:
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The month's purchase draws of borrowers 0..n-1, those of :meth:`desired_purchases`
-        then :meth:`choose_plan` (n uniforms deciding who buys, n standard normals of the
-        size, n plan uniforms), for a compiled pass that makes the uniforms itself
-        (:func:`sim.kernels.spending.buy`): a generator at the first uniform deciding who
-        buys, the n size noise factors (the normals drawn one at a time by
-        :func:`sim.kernels.spending.standard_normals`; their exponential stays numpy's), and
-        a generator at the first plan uniform.
+        then :meth:`choose_plan`, in blocks for :func:`sim.kernels.spending.buy`: (n,) each,
+        the uniforms deciding who buys (``rng.random(n)``), the size noise factors (the
+        normals drawn one at a time by :func:`sim.kernels.spending.standard_normals`, the
+        numbers of ``rng.standard_normal(n)``; their exponential stays numpy's), and the
+        plan uniforms (``rng.random(n)``).
 
-        ``rng`` (PCG64) is left after the three blocks, where numpy's ``random(n)``,
-        ``standard_normal(n)``, ``random(n)`` leave it; the two generators are the pool's own
-        (their states are replaced at each call).
+        ``rng`` is left after the three blocks, where numpy's ``random(n)``,
+        ``standard_normal(n)``, ``random(n)`` leave it.
         """
         from sim.kernels.spending import standard_normals
 
-        u_buy = positioned(rng, 0, self._spares[0])
-        skip(rng, n)  # as random(n) would (one 64-bit output a uniform)
+        u_buy = rng.random(n)
         z = standard_normals(rng, n)
-        u_plan = positioned(rng, 0, self._spares[1])
-        skip(rng, n)
+        u_plan = rng.random(n)
         noise = np.exp(np.multiply(z, 0.5 * self.rules.spending.dispersion, out=z), out=z)
         return u_buy, noise, u_plan
 
     def wish_inputs(self, n: int) -> WishInputs:
         """The arrays and rules of borrowers 0..n-1 :func:`sim.kernels.spending.buy` reads
-        after the draws (``effect`` .. ``terms``)."""
-        return (*self._desire_inputs(n), *self._plan_mix())
+        after the draws (``effect`` .. ``terms``); the cumulative plan shares as tuples of
+        floats, whose fixed length lets the compiler unroll the plan's choice."""
+        calm, stressed, terms = self._plan_mix()
+        return (*self._desire_inputs(n), tuple(calm.tolist()), tuple(stressed.tolist()), terms)
 
     def _purchase_draws(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Uniforms deciding who buys, and the lognormal size noise, of borrowers 0..n-1."""

@@ -185,7 +185,7 @@ class Platform:
         the eligible borrowers.
 
         Eligible: active, not frozen (days past due below ``freeze_dpd``), and not in a
-        re-aged workout plan still being repaid. One compiled pass
+        re-aged workout plan still being repaid. One compiled kernel
         (:func:`sim.kernels.spending.buy`) decides and books; it adds each account's
         purchase into ``by_cohort`` (float64, indexed by onboarding month, long enough), the
         sums ``np.bincount(onboard_month, weights=amount)`` gives.
