@@ -448,12 +448,19 @@ class Ledger:
 
         Returns:
             (principal paid, fees paid) per account, in cents.
+
+        Raises:
+            ValueError: a payment is negative or exceeds what its account owes (none is
+                booked then).
+            TypeError: the amounts are not whole cents (an integer array).
         """
-        n = amount.shape[0]
-        if np.any(amount > self.unpaid[:n]) or np.any(amount < 0):
-            raise ValueError("a payment is negative or exceeds what the account owes")
         from sim.kernels.book import pay_bills  # numba loads with the first path
 
+        if not np.issubdtype(amount.dtype, np.integer):  # refused, out of range first
+            n = amount.shape[0]
+            if np.any(amount > self.unpaid[:n]) or np.any(amount < 0):
+                raise ValueError("a payment is negative or exceeds what the account owes")
+        # whole cents: the kernel checks them against what each account owes
         return pay_bills(month, _cents(amount), *self.bills(), self.oldest, self.unpaid,
                          self.outstanding, self.reaged_left)
 

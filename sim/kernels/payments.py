@@ -234,7 +234,7 @@ def due_date_payments(month: int, n: int, due_day: int, decide: bool, given: np.
         the wobble's).
     """
     today = due_time(month, due_day)
-    owed = unpaid[:n].astype(np.int64)
+    owed = np.empty(n, dtype=np.int64)  # written in the loop: no pass of its own
     late = np.empty(n, dtype=np.bool_)
     dpd = np.empty(n, dtype=np.int64)
     paid = given.copy() if not decide else np.empty(n, dtype=np.int64)
@@ -243,19 +243,23 @@ def due_date_payments(month: int, n: int, due_day: int, decide: bool, given: np.
     near, near_u = np.empty(m, dtype=np.int64), np.empty((2, m))
     k = j = 0
     for i in range(n):
-        late[i] = past_due(today, oldest[i], due_day)
-        dpd[i] = days_past_due(today, oldest[i], due_day)
+        owed[i] = unpaid[i]
+        due = owed[i]  # int64
+        o = oldest[i]
+        was_late = past_due(today, o, due_day)
+        late[i] = was_late
+        dpd[i] = days_past_due(today, o, due_day)
         if not decide:
             continue
         u0, u1 = u_forget.random(), u_wobble.random()
-        if owed[i] <= 0:
+        if due <= 0:
             paid[i] = nothing_owed(i, reminded)
         elif willingness[i] < near_below:
             paid[i] = 0
             near[j], near_u[0, j], near_u[1, j] = i, u0, u1
             j += 1
         else:
-            k = pay_into(i, k, owed[i], u0, z_far, late[i], month, rules, kind, autopay,
+            k = pay_into(i, k, due, u0, z_far, was_late, month, rules, kind, autopay,
                          willingness, escalated, reminded, effect, arrangement_until,
                          plan_channel, channel_stretch, savings, permanent, disposable, paid,
                          share, who)
@@ -311,8 +315,10 @@ def due_date_outcome(owed: np.ndarray, paid: np.ndarray, late: np.ndarray,
     missed = np.empty(n, dtype=np.bool_)
     cured = np.empty(n, dtype=np.bool_)
     clean = np.empty(n, dtype=np.bool_)
-    before = score[:n].copy()
+    before = np.empty(n)  # written in the loop: no copy pass of its own
     for i in range(n):
+        s = score[i]
+        before[i] = s
         miss = owed[i] - paid[i] > 0
         missed[i] = miss
         escalated[i] = escalated[i] and miss  # escalation lasts while the account is late
@@ -321,7 +327,7 @@ def due_date_outcome(owed: np.ndarray, paid: np.ndarray, late: np.ndarray,
         cured[i] = cure
         on_time = owed[i] > 0 and not miss
         clean[i] = on_time or owed[i] == 0
-        score[i] = moved_score(before[i], on_time and not cure, miss, cure, score_rules)
+        score[i] = moved_score(s, on_time and not cure, miss, cure, score_rules)
     return missed, cured, clean, before
 
 
