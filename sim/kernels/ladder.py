@@ -376,8 +376,16 @@ def leave_queue(row: np.ndarray, queued_since: np.ndarray, w: int, late: bool, d
     ``dpd`` outside the rung's ``window`` (:func:`queue_window`), or placed with the agency
     (``placed``). The rung's wait and the caps only hold a call back: the account keeps its
     place."""
-    if not (late and window[0] <= dpd and dpd <= window[1] and not placed):
+    if not may_queue(late, dpd, placed, window):
         unqueue(row, queued_since, w)
+
+
+@njit(cache=True, inline="always")
+def may_queue(late: bool, dpd: int, placed: bool, window: tuple[int, int]) -> bool:
+    """Whether the collectors' rung can still call an account (:func:`leave_queue`): past
+    due (``late``), ``dpd`` days past due inside the rung's ``window``, not ``placed`` with
+    the agency."""
+    return late and window[0] <= dpd and dpd <= window[1] and not placed
 
 
 @njit(cache=True)
