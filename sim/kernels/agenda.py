@@ -115,9 +115,9 @@ def new_agenda(cand: np.ndarray, first: int, per_day: int, s: State) -> Agenda:
         if q >= 0:
             for j in range(rungs):
                 last[i, j] = s.last_action[q, j]
-            for d in range(7):
-                ring[d, i] = s.week[d, q]
             week[i], contacts[i] = s.week_total[q], s.contacts_month[q]
+            for d in range(7):  # the ring sums to its total: none read when that is 0
+                ring[d, i] = s.week[d, q] if week[i] != 0 else 0
         else:  # the defaults (sim.kernels.worked)
             for j in range(rungs):
                 last[i, j] = NEVER_ACTED
@@ -153,8 +153,9 @@ def close_agenda(a: Agenda, s: State) -> None:
             q = take(s.row, s.rows, s.slot_of, w)
         for j in range(a.last.shape[1]):  # element by element, as new_agenda
             s.last_action[q, j] = a.last[i, j]
-        for d in range(7):
-            s.week[d, q] = a.ring[d, i]
+        if a.week[i] != 0 or s.week_total[q] != 0:  # else both rings are 0 (their totals)
+            for d in range(7):
+                s.week[d, q] = a.ring[d, i]
         s.week_total[q], s.contacts_month[q] = a.week[i], a.contacts[i]
 
 
