@@ -6,6 +6,12 @@ the accounts of an :class:`sim.kernels.agenda.Agenda` whose day has come, instea
 every candidate every day: the collectors' capacity and priority order, the caps and every
 counter come out bit-identical to the day-by-day kernels (``tests/test_kernels.py`` and
 ``scripts/engine_fingerprint.py`` compare the records).
+
+An account's oldest bill, status, balance and court flag are read from the book on the
+span's first day and again only after the span moved them (a payment, a court claim), and
+its row of the ladder's table is kept beside it (the agenda's ``row``, ``court`` and
+``moved``): at 100,000 borrowers each of those reads, on every account worked every day,
+was a cache miss.
 """
 
 from __future__ import annotations
