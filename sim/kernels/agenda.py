@@ -51,7 +51,14 @@ class Agenda(NamedTuple):
     passes read them in table order: ``last`` (each rung's last action, as
     ``State.last_action``), ``placed`` (``State.agency``), ``ring`` and ``week`` (the
     contacts of the last seven days, ``State.week`` and ``State.week_total``) and
-    ``contacts`` (``State.contacts_month``). The day's buffers hold the
+    ``contacts`` (``State.contacts_month``). Three fields spare the day's passes a read of
+    the book's per-slot arrays (a cache miss each at 100,000 borrowers): ``row``, the
+    account's row of the ladder's table, kept equal to ``State.row`` over the span (a row
+    is only taken in a span, by a call or a promise, never given back); ``court``, the day
+    it can go to court (:func:`court_day`) as of ``moved``'s last reading; and ``moved``,
+    set when the book may have moved the account since it was last read (the span's first
+    day, a payment, a court claim), when its oldest bill, status, balance and court flag
+    are read again. The day's buffers hold the
     accounts past due worked today, by position ``m``: ``act`` (row), ``aw`` (slot),
     ``dpd`` and ``today`` (contacts today); ``waiting`` (positions the collectors may
     call); the day's contacts: ``pos`` (position ``m``) and ``rung``, calls first, then
@@ -69,6 +76,9 @@ class Agenda(NamedTuple):
     ring: np.ndarray  # (7, n) dtype of State.week
     week: np.ndarray  # (n,) dtype of State.week_total
     contacts: np.ndarray  # (n,) dtype of State.contacts_month
+    row: np.ndarray  # (n,) int64 row of the ladder's table, -1 none (as State.row)
+    court: np.ndarray  # (n,) int64 day (court_day)
+    moved: np.ndarray  # (n,) bool
     act: np.ndarray  # (n,) int64 row
     aw: np.ndarray  # (n,) int64 slot
     dpd: np.ndarray  # (n,) int64
@@ -96,16 +106,18 @@ def new_agenda(cand: np.ndarray, first: int, per_day: int, s: State) -> Agenda:
     ring = np.empty((7, n), dtype=s.week.dtype)
     week = np.empty(n, dtype=s.week_total.dtype)
     contacts = np.empty(n, dtype=s.contacts_month.dtype)
+    rows = np.empty(n, dtype=np.int64)
     for i in range(n):  # element by element: a row's slice would cost a view each
         w = cand[i]
         q = s.row[w]
+        rows[i] = q
         placed[i] = s.agency[w]
         if q >= 0:
             for j in range(rungs):
                 last[i, j] = s.last_action[q, j]
-            for d in range(7):
-                ring[d, i] = s.week[d, q]
             week[i], contacts[i] = s.week_total[q], s.contacts_month[q]
+            for d in range(7):  # the ring sums to its total: none read when that is 0
+                ring[d, i] = s.week[d, q] if week[i] != 0 else 0
         else:  # the defaults (sim.kernels.worked)
             for j in range(rungs):
                 last[i, j] = NEVER_ACTED
@@ -113,7 +125,8 @@ def new_agenda(cand: np.ndarray, first: int, per_day: int, s: State) -> Agenda:
                 ring[d, i] = 0
             week[i], contacts[i] = 0, 0
     return Agenda(cand.copy(), np.full(n, first, dtype=np.int64), np.zeros(n, dtype=np.int64),
-                  np.ones(n, dtype=np.bool_), last, placed, ring, week, contacts,
+                  np.ones(n, dtype=np.bool_), last, placed, ring, week, contacts, rows,
+                  np.full(n, NEVER, dtype=np.int64), np.ones(n, dtype=np.bool_),
                   np.empty(n, dtype=np.int64),
                   np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64),
                   np.zeros(n, dtype=np.int64), np.empty(n, dtype=np.int64),
@@ -130,7 +143,7 @@ def close_agenda(a: Agenda, s: State) -> None:
     for i in range(a.slot.shape[0]):
         w = a.slot[i]
         s.agency[w] = a.placed[i]
-        q = s.row[w]
+        q = a.row[i]
         if q < 0:
             acted = a.week[i] != 0 or a.contacts[i] != 0  # the ring is 0 with its total
             for j in range(a.last.shape[1]):
@@ -140,8 +153,9 @@ def close_agenda(a: Agenda, s: State) -> None:
             q = take(s.row, s.rows, s.slot_of, w)
         for j in range(a.last.shape[1]):  # element by element, as new_agenda
             s.last_action[q, j] = a.last[i, j]
-        for d in range(7):
-            s.week[d, q] = a.ring[d, i]
+        if a.week[i] != 0 or s.week_total[q] != 0:  # else both rings are 0 (their totals)
+            for d in range(7):
+                s.week[d, q] = a.ring[d, i]
         s.week_total[q], s.contacts_month[q] = a.week[i], a.contacts[i]
 
 

@@ -164,16 +164,23 @@ def promises_due(day: int, r: Rules, s: State, b: Book, bufs, sizes) -> None:  #
     from accounts still past due and open (promises cancelled since do not count, and an
     account's promise counts once)."""
     pending, k = bufs[PENDING], sizes[PENDING]
-    due = np.zeros(k, dtype=np.bool_)
-    kept = 0
+    n = 0
     for j in range(k):
-        due[j] = pending[0, j] == day
-    idx = pending[1, :k][due]
-    rest = pending[:, :k][:, ~due].copy()
-    pending[:, : rest.shape[1]] = rest
-    sizes[PENDING] = rest.shape[1]
-    if idx.shape[0] == 0:
+        n += pending[0, j] == day
+    if n == 0:  # most days of a small book: no allocation
         return
+    # the promises due taken out in the order made, the others moved up in place
+    idx = np.empty(n, dtype=np.int64)
+    n = rest = 0
+    for j in range(k):
+        if pending[0, j] == day:
+            idx[n] = pending[1, j]
+            n += 1
+        else:
+            pending[0, rest], pending[1, rest] = pending[0, j], pending[1, j]
+            rest += 1
+    sizes[PENDING] = rest
+    kept = 0
     row = s.row
     running = np.zeros(idx.shape[0], dtype=np.bool_)
     for j in range(idx.shape[0]):
@@ -376,8 +383,16 @@ def leave_queue(row: np.ndarray, queued_since: np.ndarray, w: int, late: bool, d
     ``dpd`` outside the rung's ``window`` (:func:`queue_window`), or placed with the agency
     (``placed``). The rung's wait and the caps only hold a call back: the account keeps its
     place."""
-    if not (late and window[0] <= dpd and dpd <= window[1] and not placed):
+    if not may_queue(late, dpd, placed, window):
         unqueue(row, queued_since, w)
+
+
+@njit(cache=True, inline="always")
+def may_queue(late: bool, dpd: int, placed: bool, window: tuple[int, int]) -> bool:
+    """Whether the collectors' rung can still call an account (:func:`leave_queue`): past
+    due (``late``), ``dpd`` days past due inside the rung's ``window``, not ``placed`` with
+    the agency."""
+    return late and window[0] <= dpd and dpd <= window[1] and not placed
 
 
 @njit(cache=True)
