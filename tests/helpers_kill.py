@@ -10,7 +10,7 @@ then sends itself SIGKILL. :func:`killed_at_shutdown` kills the worker that hold
 of the queue of chunks once every result is in, as the pool stops.
 
 The other commands with workers get the same kill: :func:`shock_path_then_killed_sending`
-for ``sim.breakeven._shock_path`` and :func:`call_then_killed_sending` for
+for ``sim.breakeven_shock._shock_path`` and :func:`call_then_killed_sending` for
 ``sim.validation.core._call`` kill the worker sending the result of path
 :data:`KILLED_CALL`; :func:`time_path_killed` for ``sim.bench._time_path`` kills the
 measuring process outright.
@@ -104,7 +104,7 @@ def _half_sent() -> bytes:
 
 def shock_path_then_killed_sending(config: RunConfig, seed: int, path: int,
                                    *search: object) -> object:
-    """``sim.breakeven._shock_path``, whose worker is killed sending the result of path
+    """``sim.breakeven_shock._shock_path``, whose worker is killed sending the result of path
     :data:`KILLED_CALL`."""
     from sim.breakeven import _shock_path
 

@@ -14,6 +14,8 @@ from helpers_engine import TINY_DEAL as TINY
 from rich.console import Console
 
 import sim.breakeven
+import sim.breakeven_multiple
+import sim.breakeven_shock
 import sim.cli
 from sim.abs import note_metrics
 from sim.breakeven import (
@@ -449,7 +451,7 @@ def test_a_note_losing_below_the_base_case_but_not_at_it_is_flagged():
 def test_the_base_case_is_scanned_even_when_the_grid_leaves_it_out(monkeypatch):
     # a note losing only between 0.9x and 1.1x: a grid without 1x never sees it lose
     replay, calls = stub_replay([(0.9, 1.1), (np.inf, np.inf)])
-    monkeypatch.setattr(sim.breakeven, "replay_stressed", replay)
+    monkeypatch.setattr(sim.breakeven_multiple, "replay_stressed", replay)
     got = multiple_breakevens(tiny_config(HAND_DEAL), [hand_result(0, 100.0)],
                               grid=(0.0, 0.5, 2.0), tol=1e-3)
     assert 0.9 <= got.breakeven[0, 0] <= 0.9 + 1e-3 and np.isinf(got.breakeven[0, 1])
@@ -469,7 +471,7 @@ def test_the_shock_is_additive_no_stress_is_no_rise(monkeypatch):
         s = config.macro.shock.peak_increase
         return np.array([1.0 if s >= 0.05 else 0.0, 1.0 if s in (0.0, 0.3) else 0.0])
 
-    monkeypatch.setattr(sim.breakeven, "_path_losses", writedowns)
+    monkeypatch.setattr(sim.breakeven_shock, "_path_losses", writedowns)
     got = shock_breakevens(tiny_config(), 2, 3, grid=(0.0, 0.1, 0.2, 0.3), tol=1e-3)
     assert np.allclose(got.breakeven[:, 0], 0.05, atol=1e-3) and (got.breakeven[:, 0] >= 0.05).all()
     assert (got.breakeven[:, 1] == 0.0).all()
@@ -701,7 +703,7 @@ def test_the_loss_measure_reaches_both_searches_and_the_tables(monkeypatch):
         s = config.macro.shock.peak_increase
         return np.array([1.0 if s >= (0.02 if measure == "pv" else 0.05) else 0.0])
 
-    monkeypatch.setattr(sim.breakeven, "_path_losses", losses)
+    monkeypatch.setattr(sim.breakeven_shock, "_path_losses", losses)
     principal = shock_breakevens(tiny_config(), 1, 3, grid=(0.0, 0.1), tol=1e-4)
     pv = shock_breakevens(tiny_config(), 1, 3, grid=(0.0, 0.1), tol=1e-4, measure="pv")
     assert 0.05 <= principal.breakeven[0, 0] <= 0.05 + 1e-4

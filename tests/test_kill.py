@@ -408,7 +408,7 @@ def test_a_breakeven_worker_killed_while_sending_its_result_ends_with_one_clear_
     """The shock search's workers: a plain pool waited forever for the rest of the
     killed worker's message, and the command with it."""
     code, err, alive = _patched_command(
-        "sim.breakeven._shock_path = helpers_kill.shock_path_then_killed_sending",
+        "sim.breakeven_shock._shock_path = helpers_kill.shock_path_then_killed_sending",
         ["breakeven", str(tiny_deal_config), "--only", "shock", "--paths", "3", "--workers",
          "2", "--quiet"])
     assert code == 1, err
