@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtri
 
-from sim.agents.borrowers import willingness
+from sim.agents.willingness import willingness
 from sim.config import BORROWER_TYPES, PLAN_TERMS, RunConfig
 from sim.reference.account import Account
 
