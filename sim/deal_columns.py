@@ -81,10 +81,10 @@ POOL_BALANCES = ("pool.balance_begin", "pool.balance_end")
 """The pool's balances, shown as the waterfall measures the pool against the notes: rounded up
 to the cent (:func:`sim.abs.steps.measured_pool`, docs/WATERFALL.md §5.7). The pool holds
 fractions of a cent and the notes are paid down to it rounded up, so that pool balance, end -
-the notes' balances = the OC (`_oc_columns`) to the cent in every row, as the report shows
-them; a period's start is the period before's end, rounded alike. The pool's roll-forward
-holds to within a cent on them (docs/REPORTS.md, "Cents"); the run's ``pool`` table keeps
-the balances as they are."""
+the notes' balances = the OC (`sim.deal_report._oc_columns`) to the cent in every row, as
+the report shows them; a period's start is the period before's end, rounded alike. The
+pool's roll-forward holds to within a cent on them (docs/REPORTS.md, "Cents"); the run's
+``pool`` table keeps the balances as they are."""
 
 SWAP_COLUMNS = ("deal.swap_receipt", "deal.swap_paid")
 """Left out when the run's deal has no swap (always 0), as the PDL balance without a ledger."""
@@ -123,8 +123,9 @@ DERIVED: dict[str, tuple[str, str]] = {
 Yield = interest collected × 12 / pool balance at the start; default rate = defaults × 12 /
 pool balance at the start; delinquency ratio = delinquent balance / pool balance at the start;
 reserve, net change = reserve balance - reserve brought forward (negative: the period drew on
-the reserve; positive: it was topped up); the OC columns: see `_oc_columns`; factor and credit
-enhancement: see `build_deal_report`."""
+the reserve; positive: it was topped up); the OC columns: see
+`sim.deal_report._oc_columns`; factor and credit enhancement: see
+`sim.deal_report.build_deal_report`."""
 
 SMALL_POOL = 0.10
 """Share of the cut-off pool below which the annualised pool rates are left blank when the
