@@ -182,9 +182,12 @@ class RunConfig(_Model):
     @property
     def capacity(self) -> int:
         """Borrower slots over the whole horizon (initial plus all onboarded later)."""
-        return self.book.initial_borrowers + self.book.new_borrowers_per_month * (
-            self.book.horizon_months - 1
-        )
+        return self.borrowers_by(self.book.horizon_months)
+
+    def borrowers_by(self, months: int) -> int:
+        """Borrowers onboarded in the first ``months`` months: those at launch and those
+        added in each later month (:attr:`capacity` over a horizon of ``months``)."""
+        return self.book.initial_borrowers + self.book.new_borrowers_per_month * (months - 1)
 
 
 def deep_merge(base: dict, override: dict) -> dict:

@@ -365,7 +365,7 @@ def unscaled_collectors(base: RunConfig, given: RunConfig,
             or given.collections.collectors != base.collections.collectors):
         return ""  # no calls, or the team changed with the book (--book-share)
     months = min(given.book.horizon_months, base.book.horizon_months)
-    ratio = _book_by(given, months) / max(_book_by(base, months), 1)
+    ratio = given.borrowers_by(months) / max(base.borrowers_by(months), 1)
     if 0.8 <= ratio <= 1.25:
         return ""
     if ratio < 1:  # fewer whole collectors would still be too many: each one's day shrinks
@@ -385,12 +385,6 @@ def unscaled_collectors(base: RunConfig, given: RunConfig,
             f"than the config's, and queues, waits, what collectors achieve and their cost "
             f"per borrower change with it; to keep the config's calls and cost per "
             f"borrower, {keep}")
-
-
-def _book_by(config: RunConfig, months: int) -> int:
-    """Borrowers ``config`` onboards by month ``months - 1``: those at launch and those added
-    in each later month (:attr:`RunConfig.capacity` over a horizon of ``months``)."""
-    return config.book.initial_borrowers + config.book.new_borrowers_per_month * (months - 1)
 
 
 def with_deal(config: str | Path, deal: str | None) -> str | Path | RunConfig:
