@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import itertools
+from collections.abc import Sequence
+from pathlib import Path
 
 from sim.cli_common import (
     _check_exports,
@@ -26,15 +28,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from sim.exports import comparison_export
     from sim.metrics import small_sample_warning
     from sim.report import comparison_paths, comparison_table
-    from sim.store import resolve_run
 
     _check_exports(args)
     if args.against:
         return _interaction(args)
-    folders = (resolve_run(args.run_a, args.runs), resolve_run(args.run_b, args.runs))
-    if folders[0].resolve() == folders[1].resolve():  # nothing to compare: said, not shown
-        raise ValueError(f"A and B are the same run ({folders[0]}): name two different runs "
-                         "to compare")
+    # nothing to compare: said, not shown
+    folders = _different_runs((args.run_a, args.run_b), ("A", "B"), args.runs,
+                              "name two different runs to compare")
     a, b = (comparison_paths(folder, args.runs) for folder in folders)
     _warn_of_equal_runs(a, b)
     result, pairing = compare_runs(a.manifest, a.paths, b.manifest, b.paths)
@@ -52,6 +52,21 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for file in written:
         print(file)
     return 0
+
+
+def _different_runs(given: Sequence[str], names: Sequence[str], root: str,
+                    advice: str) -> list[Path]:
+    """The folders of the runs ``given`` (folders or run ids under ``root``), refused when
+    two are the same folder: ``ValueError`` naming the two (by ``names``) and the folder,
+    then ``advice``."""
+    from sim.store import resolve_run
+
+    folders = [resolve_run(run, root) for run in given]
+    for i, j in itertools.combinations(range(len(folders)), 2):
+        if folders[i].resolve() == folders[j].resolve():
+            raise ValueError(f"{names[i]} and {names[j]} are the same run ({folders[i]}): "
+                             f"{advice}")
+    return folders
 
 
 def _warn_of_equal_runs(a, b) -> None:  # noqa: ANN001 - sim.store.Runs
@@ -82,14 +97,10 @@ def _interaction(args: argparse.Namespace) -> int:
     from sim.interaction import interaction_runs
     from sim.metrics import small_sample_warning
     from sim.report import comparison_paths, interaction_table
-    from sim.store import resolve_run
 
-    names = ("A1", "B1", "A2", "B2")
-    folders = [resolve_run(r, args.runs) for r in (args.run_a, args.run_b, *args.against)]
-    for i, j in itertools.combinations(range(4), 2):
-        if folders[i].resolve() == folders[j].resolve():  # an effect or a scenario of 0
-            raise ValueError(f"{names[i]} and {names[j]} are the same run ({folders[i]}): "
-                             "name four different runs (A and B in two scenarios)")
+    # a run named twice makes an effect or a scenario change of nothing
+    folders = _different_runs((args.run_a, args.run_b, *args.against), ("A1", "B1", "A2", "B2"),
+                              args.runs, "name four different runs (A and B in two scenarios)")
     runs = [comparison_paths(folder, args.runs) for folder in folders]
     manifests = [r.manifest for r in runs]
     result, design = interaction_runs(manifests, [r.paths for r in runs])
