@@ -8,13 +8,11 @@
 
 The write-offs (``Ledger.write_off``, the charge-off) are in :mod:`sim.kernels.write_off`.
 
-Same integer arithmetic in one pass over the accounts instead of a dozen array passes (and
-the accelerations, 1,353 of 175,000 accounts at month 30 of a 100k path, in a second one that
-visits their schedule a slot at a time: :func:`_accelerate_all`); the cells are int32 as in
-the ledger and sums are exact integers, so the results are bit-identical to the numpy
-statements (``tests/test_monthly_kernels.py``). Days past due come from
-:func:`sim.delinquency.days_past_due` compiled (:mod:`sim.kernels.rules`), on one account at
-a time.
+Same integer arithmetic in one pass over the accounts instead of a dozen array passes; the
+cells are int32 as in the ledger and sums are exact integers, so the results are
+bit-identical to the numpy statements (``tests/test_monthly_kernels.py``). Days past due
+come from :func:`sim.delinquency.days_past_due` compiled (:mod:`sim.kernels.rules`), on one
+account at a time.
 """
 
 from __future__ import annotations
@@ -24,7 +22,7 @@ from numba import njit
 
 import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
 from sim.delinquency import DAYS_PER_MONTH
-from sim.kernels.bills import FEE, PRINCIPAL, cell, clear, release, roll, set_cell
+from sim.kernels.bills import FEE, PRINCIPAL, clear, release, roll, set_cell
 from sim.kernels.layout import CURRENT
 from sim.kernels.rules import days_past_due
 
@@ -123,10 +121,7 @@ def bill_accounts(month: int, n: int, late_fee_rate: float, acceleration_dpd: in
     not yet ``accelerated`` whose days past due on the statement day reach
     ``acceleration_dpd`` has its whole balance called due (:func:`_accelerate_one`) and is
     flagged in ``accelerated``. An arrears row left empty is given back
-    (:func:`sim.kernels.bills.release`). When ``acceleration_dpd`` is at least 1, the
-    accelerations are made after the pass, a schedule slot at a time (:func:`_accelerate_all`):
-    nothing in the pass reads an accelerated account's schedule again, and its arrears row
-    holds a bill either way (see the comment in the body).
+    (:func:`sim.kernels.bills.release`).
 
     Returns:
         (principal billed, fees billed) per account (int64 cents, shape (n,)), the flags
@@ -142,15 +137,6 @@ def bill_accounts(month: int, n: int, late_fee_rate: float, acceleration_dpd: in
     flags, top = 0, np.int64(0)
     today = float(month * DAYS_PER_MONTH)  # the statement's day
     moves = previous >= 0 and previous != due
-    # accelerations left to one pass after this one (_accelerate_all): an account reaching
-    # acceleration_dpd (at least 1: not a bill issued today) owes its oldest bill, of an
-    # earlier month, in its arrears row, and the acceleration writes the whole balance into
-    # that cell (bills and the unbilled principal are never negative), so release keeps the
-    # row before and after it and the rows are taken and given back in the same order; an
-    # account where that is not so is accelerated in this pass, as before
-    later_ok = acceleration_dpd >= 1
-    later = np.empty(n if later_ok else 0, dtype=np.int64)
-    k = 0
     # the helpers of sim.kernels.bills only for the few accounts in arrears: an account that
     # paid its bill has nothing to move, no row and nothing overdue
     for i in range(n):
@@ -182,61 +168,9 @@ def bill_accounts(month: int, n: int, late_fee_rate: float, acceleration_dpd: in
             oldest[i] = month
         if (acceleration_dpd >= 0 and open_[i] and not accelerated[i]
                 and days_past_due(today, oldest[i], due_day) >= acceleration_dpd):
+            _accelerate_one(month, i, instalment_principal, instalment_fee, step_principal,
+                            step_fee, current, row, arrears, due, oldest, unpaid)
             accelerated[i] = True
-            s = oldest[i] % ages
-            if later_ok and s != due and cell(current, row, arrears, due, PRINCIPAL, s, i) \
-                    + cell(current, row, arrears, due, FEE, s, i) > 0:
-                later[k] = i
-                k += 1
-            else:
-                _accelerate_one(month, i, instalment_principal, instalment_fee,
-                                step_principal, step_fee, current, row, arrears, due, oldest,
-                                unpaid)
         if row[i] >= 0:
             release(row, arrears, rows, i)
-    if k:
-        _accelerate_all(month, later[:k], instalment_principal, instalment_fee,
-                        step_principal, step_fee, current, row, arrears, due, oldest, unpaid)
     return principal, fee, flags, top
-
-
-@njit(cache=True)
-def _accelerate_all(month: int, idx: np.ndarray, instalment_principal: np.ndarray,
-                    instalment_fee: np.ndarray, step_principal: np.ndarray,
-                    step_fee: np.ndarray, current: np.ndarray, row: np.ndarray,
-                    arrears: np.ndarray, cs: int, oldest: np.ndarray,
-                    unpaid: np.ndarray) -> None:
-    """:func:`_accelerate_one` of accounts ``idx`` (int64, ascending), the schedule read and
-    cleared a slot at a time for all of them rather than an account at a time.
-
-    An account's 13 schedule slots lie a whole row of the (13, capacity) arrays apart: its 26
-    cells are 26 cache lines on 26 pages, read and written one account after another. A slot
-    at a time, the accounts' cells of one slot are visited in address order, a few to a page
-    (at month 30 of a 100k path, 1,353 accelerations among 175,000 accounts). Each account's
-    arithmetic is the same as :func:`_accelerate_one`'s, and no account's reads another's.
-    """
-    slots, ages = step_principal.shape[0], arrears.shape[1]
-    k = idx.shape[0]
-    rate = np.empty(k, dtype=np.int64)
-    unbilled = np.zeros(k, dtype=np.int64)
-    for j in range(k):
-        rate[j] = instalment_principal[idx[j]]
-    for s in range(1, slots):
-        step = step_principal[(month + s) % slots]
-        for j in range(k):
-            rate[j] += step[idx[j]]
-            unbilled[j] += rate[j]
-    for j in range(k):
-        i = idx[j]
-        billed, fee = clear(current, row, arrears, i)
-        instalment_principal[i] = 0
-        instalment_fee[i] = 0
-        slot = oldest[i] % ages
-        set_cell(current, row, arrears, cs, PRINCIPAL, slot, i, int(unbilled[j] + billed))
-        set_cell(current, row, arrears, cs, FEE, slot, i, fee)
-        unpaid[i] += unbilled[j]
-    for s in range(slots):
-        sp, sf = step_principal[s], step_fee[s]
-        for j in range(k):
-            sp[idx[j]] = 0
-            sf[idx[j]] = 0
