@@ -264,6 +264,25 @@ def test_one_or_two_workers_give_identical_tables():
         assert_frame_equal(one[name], two[name], check_exact=True)
 
 
+def test_a_run_with_a_deal_is_the_same_on_one_or_two_workers_and_on_dask(tiny_deal_config):
+    """Every table of a run with the vehicle and its waterfall (notes, waterfall, pool and
+    the rest), exactly, whatever runs the paths."""
+    from distributed import LocalCluster
+
+    one = sim.run(tiny_deal_config, paths=3, seed=21, workers=1, out=None)
+    two = sim.run(tiny_deal_config, paths=3, seed=21, workers=2, out=None)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        dask = sim.run(tiny_deal_config, paths=3, seed=21, scheduler=cluster.scheduler_address,
+                       out=None)
+    assert {"notes", "waterfall", "pool", "note_metrics"} <= set(one.tables)
+    assert one["notes"]["principal_paid"].sum() > 0
+    for other in (two, dask):
+        assert set(other.tables) == set(one.tables)
+        for name in one.tables:
+            assert_frame_equal(one[name], other[name], check_exact=True)
+
+
 def test_default_workers_is_at_least_one():
     assert default_workers() >= 1
 
