@@ -61,7 +61,7 @@ from scipy import stats
 
 from sim.delinquency import BUCKETS, ROLL_STATES
 from sim.engine import PathResult
-from sim.recorder import MONTHLY, VINTAGES, money_columns, to_currency
+from sim.recorder import MONTHLY, ROLLS, VINTAGES, money_columns, to_currency
 from sim.rolls import pipeline_charge_offs, redefault_rates, roll_matrix, vintage_rates
 from sim.securitisation import NOTE_LOSS_COLUMNS
 from sim.tables import PATHS
@@ -390,9 +390,9 @@ def roll_table(results: list[PathResult]) -> pd.DataFrame:
             "from_state": pd.Categorical.from_codes(i, ROLL_STATES),
             "to_state": pd.Categorical.from_codes(j, ROLL_STATES),
             "accounts": r.rolls[m, i, j].astype(np.int64),
-            "balance": r.roll_balance[m, i, j].astype(np.int64) / 100.0,
+            "balance": r.roll_balance[m, i, j].astype(np.int64),
         }))
-    return pd.concat(frames, ignore_index=True)
+    return to_currency(pd.concat(frames, ignore_index=True), ROLLS)
 
 
 def roll_rates(rolls: pd.DataFrame, weight: str = "accounts") -> pd.DataFrame:

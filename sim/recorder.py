@@ -1,7 +1,7 @@
 """The recorded columns of a run, declared once with their unit and how they aggregate.
 
 In the spirit of Mesa's DataCollector, every column the engine records each month (and
-each column of the vintage table) is declared here, once: its unit (:class:`Unit`) and
+each column of the vintage and roll tables) is declared here, once: its unit (:class:`Unit`) and
 how a path's months combine into one figure (:class:`Over`: a flow is summed, a stock
 is read at the last month end, a level is averaged, a peak is the maximum). The engine
 records rows through :class:`Recorder`, which refuses a column that is not declared;
@@ -163,6 +163,13 @@ VINTAGES: dict[str, Column] = _declare(
     Column("charged_off_accounts", N, FLOW, "the cohort's accounts charged off in the month"),
 )
 """Every column of the vintage records (one row per path, cohort and month)."""
+
+ROLLS: dict[str, Column] = _declare(
+    Column("accounts", N, FLOW, "accounts in from_state at the previous month end and in "
+                                "to_state at this one"),
+    Column("balance", C, FLOW, "those accounts' balance at the previous month end"),
+)
+"""The measured columns of the roll records (one row per path, month and pair of states)."""
 
 
 def money_columns(declared: Mapping[str, Column] = MONTHLY) -> tuple[str, ...]:

@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 
 from sim.engine import simulate_path
-from sim.metrics import portfolio_table, vintage_table
+from sim.metrics import portfolio_table, roll_table, vintage_table
 from sim.recorder import (
     MONTHLY,
+    ROLLS,
     VINTAGES,
     Column,
     Over,
@@ -63,6 +64,12 @@ def test_the_tables_convert_exactly_the_columns_declared_in_cents(tiny_path):
     vintages = vintage_table([tiny_path])
     np.testing.assert_array_equal(vintages["purchases"].to_numpy(),
                                   tiny_path.vintages["purchases"] / 100.0)
+    rolls = roll_table([tiny_path])
+    m, i, j = np.nonzero(tiny_path.rolls)
+    assert money_columns(ROLLS) == ("balance",)
+    np.testing.assert_array_equal(rolls["balance"].to_numpy(),
+                                  tiny_path.roll_balance[m, i, j].astype(np.int64) / 100.0)
+    np.testing.assert_array_equal(rolls["accounts"].to_numpy(), tiny_path.rolls[m, i, j])
 
 
 def test_months_combine_by_the_declared_aggregation():
