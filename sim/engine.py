@@ -35,7 +35,13 @@ from sim.agents.recoveries import Recoveries
 from sim.agents.spv import SPV, BookAtMonthEnd
 from sim.config import BORROWER_TYPES, RunConfig
 from sim.crn import path_keys
-from sim.delinquency import BUCKETS, DAYS_PER_MONTH, NOT_ON_BOOK, ROLL_STATES
+from sim.delinquency import (
+    BUCKETS,
+    DAYS_PER_MONTH,
+    NOT_ON_BOOK,
+    ROLL_STATES,
+    charge_off_day,
+)
 from sim.kernels.month_layout import (
     ACCOUNTS,
     BALANCE,
@@ -210,7 +216,7 @@ class PathSimulation:
     def run(self) -> PathResult:
         """Run every process to the end of the horizon and return the path's records."""
         bill = self.config.billing
-        chargeoff_day = (bill.due_day + bill.chargeoff_dpd) % DAYS_PER_MONTH
+        chargeoff_day = charge_off_day(bill.due_day, bill.chargeoff_dpd)
         schedule = [
             (0.0, self.on_month_start),
             (chargeoff_day + CHARGEOFF_HOUR, self.on_charge_off),

@@ -17,7 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from sim.delinquency import DAYS_PER_MONTH, contractual_days_past_due, days_past_due
+from sim.delinquency import (
+    DAYS_PER_MONTH,
+    charge_off_months,
+    contractual_days_past_due,
+    days_past_due,
+)
 from sim.kernels.layout import CURRENT, FREE, BillArrays
 from sim.kernels.rowbook import free_rows, grown_book, grown_size, new_book, pop_rows
 
@@ -81,9 +86,9 @@ class Ledger:
             statement of month slot ``month % 13`` (:data:`SCHEDULE_SLOTS`).
         due_principal, due_fee: (ages, capacity) cents billed and unpaid, by due-month
             slot ``month % ages`` (read-only views, built on demand: the bills are kept as
-            :meth:`bills`). ``ages`` is ``(due_day + chargeoff_dpd) // 30 + 1``: the
-            bill of month m is ``chargeoff_dpd`` days past due on day ``m * 30 + due_day +
-            chargeoff_dpd``, and the engine's charge-off batch runs on that day of the month
+            :meth:`bills`). ``ages`` is one more than
+            :func:`sim.delinquency.charge_off_months`: the bill of month m reaches
+            ``chargeoff_dpd`` days past due, and the engine's charge-off batch runs
             (:meth:`sim.engine.PathSimulation.run`), in month ``m + ages - 1``, before the
             statement of month ``m + ages`` needs the slot (which raises if a bill is still
             there: an account left open past its charge-off).
@@ -116,7 +121,7 @@ class Ledger:
     def __init__(self, capacity: int, chargeoff_dpd: int, due_day: int):
         self.capacity = capacity
         self.due_day = due_day
-        self.ages = (due_day + chargeoff_dpd) // DAYS_PER_MONTH + 1
+        self.ages = charge_off_months(due_day, chargeoff_dpd) + 1
         self.instalment_principal = np.zeros(capacity, dtype=CELL)
         self.instalment_fee = np.zeros(capacity, dtype=CELL)
         self.step_principal = np.zeros((SCHEDULE_SLOTS, capacity), dtype=CELL)

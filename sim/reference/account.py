@@ -207,10 +207,8 @@ class Account:
     def restructure(self, month: int, grace: int, term: int) -> None:
         """Re-age: the whole balance becomes ``term`` fee-free instalments billed from the
         statement ``grace + 1`` months ahead; unpaid bills and plans are cancelled."""
-        earlier = self.contract_oldest if (self.reaged_left > 0 and self.contract_oldest >= 0) \
-            else -1
-        now = self.oldest
-        self.contract_oldest = earlier if earlier >= 0 and (now < 0 or earlier < now) else now
+        self.contract_oldest = int(delinquency.contract_oldest_after_reage(
+            self.contract_oldest, self.reaged_left, self.oldest))
         self.reaged_month = month
         self.reaged_left = self.outstanding
         self.plans, self.bills = [], {}
