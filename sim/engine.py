@@ -35,7 +35,13 @@ from sim.agents.recoveries import Recoveries
 from sim.agents.spv import SPV, BookAtMonthEnd
 from sim.config import BORROWER_TYPES, RunConfig
 from sim.crn import path_keys
-from sim.delinquency import BUCKET_EDGES, BUCKETS, DAYS_PER_MONTH, NOT_ON_BOOK, ROLL_STATES
+from sim.delinquency import (
+    BUCKETS,
+    DAYS_PER_MONTH,
+    NOT_ON_BOOK,
+    ROLL_STATES,
+    charge_off_day,
+)
 from sim.kernels.month_layout import (
     ACCOUNTS,
     BALANCE,
@@ -210,7 +216,7 @@ class PathSimulation:
     def run(self) -> PathResult:
         """Run every process to the end of the horizon and return the path's records."""
         bill = self.config.billing
-        chargeoff_day = (bill.due_day + bill.chargeoff_dpd) % DAYS_PER_MONTH
+        chargeoff_day = charge_off_day(bill.due_day, bill.chargeoff_dpd)
         schedule = [
             (0.0, self.on_month_start),
             (chargeoff_day + CHARGEOFF_HOUR, self.on_charge_off),
@@ -451,7 +457,8 @@ class PathSimulation:
         """Re-defaults of re-aged accounts, counted when their 12-month window closes.
 
         An account re-aged in month r re-defaults at 30+ (60+) if at a month end r..r+12
-        it is 31+ (61+) days past due as reported, or charged off; at month end r+12 its
+        it is 31+ (61+) days past due as reported, or charged off
+        (:func:`sim.delinquency.redefaulted`); at month end r+12 its
         window closes and it is counted in ``reaged_window_closed`` and, if it re-defaulted,
         in ``reaged_redefaulted_30`` / ``reaged_redefaulted_60``. Counting at the close
         keeps the rate free of censoring: a path's re-default rate is the sum of the
@@ -462,7 +469,7 @@ class PathSimulation:
 
         closed, at_30, at_60 = redefault_windows(
             m, REDEFAULT_WINDOW, self.platform.ledger.reaged_month, active, dpd,
-            self._redefault, int(BUCKET_EDGES[1]), int(BUCKET_EDGES[2]))  # 31+ and 61+ days
+            self._redefault)
         return {"reaged_window_closed": int(closed), "reaged_redefaulted_30": int(at_30),
                 "reaged_redefaulted_60": int(at_60)}
 

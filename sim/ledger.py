@@ -17,7 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from sim.delinquency import DAYS_PER_MONTH, days_past_due
+from sim.delinquency import (
+    DAYS_PER_MONTH,
+    charge_off_months,
+    contractual_days_past_due,
+    days_past_due,
+)
 from sim.kernels.layout import CURRENT, FREE, BillArrays
 from sim.kernels.rowbook import free_rows, grown_book, grown_size, new_book, pop_rows
 
@@ -81,9 +86,9 @@ class Ledger:
             statement of month slot ``month % 13`` (:data:`SCHEDULE_SLOTS`).
         due_principal, due_fee: (ages, capacity) cents billed and unpaid, by due-month
             slot ``month % ages`` (read-only views, built on demand: the bills are kept as
-            :meth:`bills`). ``ages`` is ``(due_day + chargeoff_dpd) // 30 + 1``: the
-            bill of month m is ``chargeoff_dpd`` days past due on day ``m * 30 + due_day +
-            chargeoff_dpd``, and the engine's charge-off batch runs on that day of the month
+            :meth:`bills`). ``ages`` is one more than
+            :func:`sim.delinquency.charge_off_months`: the bill of month m reaches
+            ``chargeoff_dpd`` days past due, and the engine's charge-off batch runs
             (:meth:`sim.engine.PathSimulation.run`), in month ``m + ages - 1``, before the
             statement of month ``m + ages`` needs the slot (which raises if a bill is still
             there: an account left open past its charge-off).
@@ -116,7 +121,7 @@ class Ledger:
     def __init__(self, capacity: int, chargeoff_dpd: int, due_day: int):
         self.capacity = capacity
         self.due_day = due_day
-        self.ages = (due_day + chargeoff_dpd) // DAYS_PER_MONTH + 1
+        self.ages = charge_off_months(due_day, chargeoff_dpd) + 1
         self.instalment_principal = np.zeros(capacity, dtype=CELL)
         self.instalment_fee = np.zeros(capacity, dtype=CELL)
         self.step_principal = np.zeros((SCHEDULE_SLOTS, capacity), dtype=CELL)
@@ -260,16 +265,10 @@ class Ledger:
 
     def contractual_days_past_due(self, day: float, n: int,
                                   reported: np.ndarray | None = None) -> np.ndarray:
-        """Days past due of accounts 0..n-1 at ``day`` as if no account had been re-aged.
-
-        A re-age cancels the unpaid bills and reports the account current; under the
-        original contract the oldest cancelled bill stays unpaid. So while the
-        restructured amount is not fully repaid (``reaged_left > 0``), the contractual
-        delinquency is the larger of the reported days past due and the whole days since
-        the due date of the oldest bill the restructuring cancelled ("past due ...
-        cumulative days from the contractual due date", FFIEC Uniform Retail Credit
-        Classification and Account Management Policy, 65 FR 36903, 2000). Otherwise it
-        equals the reported days past due.
+        """Days past due of accounts 0..n-1 at ``day`` as if no account had been re-aged
+        (:func:`sim.delinquency.contractual_days_past_due` of ``contract_oldest`` and
+        ``reaged_left``): from the oldest bill a re-age cancelled while its restructured
+        amount is not repaid, never below the reported days past due.
 
         Args:
             day: time in days.
@@ -282,9 +281,8 @@ class Ledger:
         dpd = self.days_past_due(day, n) if reported is None else reported.copy()
         if not self._any_reaged:
             return dpd
-        # the oldest cancelled bill, while the restructured amount is not repaid
-        contract = np.where(self.reaged_left[:n] > 0, self.contract_oldest[:n], -1)
-        return np.maximum(dpd, days_past_due(day, contract, self.due_day))
+        return contractual_days_past_due(day, dpd, self.contract_oldest[:n],
+                                         self.reaged_left[:n], self.due_day)
 
     def _repaid(self, idx: np.ndarray | slice, principal: np.ndarray) -> None:
         """Count ``principal`` paid by accounts ``idx`` against their restructured amount."""

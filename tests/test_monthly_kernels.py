@@ -245,8 +245,7 @@ def test_the_redefault_windows_are_the_numpy_statement(seed, month, n):
     flags = rng.random((2, cap)) < 0.3
     want = flags.copy()
     expected = numpy_redefaults(month, 12, reaged_month, active[:n], dpd, want)
-    got = redefault_windows(month, 12, reaged_month, active[:n], dpd, flags,
-                            int(BUCKET_EDGES[1]), int(BUCKET_EDGES[2]))
+    got = redefault_windows(month, 12, reaged_month, active[:n], dpd, flags)
     assert tuple(got) == expected
     assert np.array_equal(flags, want)
 

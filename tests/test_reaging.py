@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import sim
 from sim.delinquency import BUCKETS, ROLL_STATES
 from sim.engine import PathResult, PathSimulation, simulate_path
-from sim.kernels.month_end import roll_state
+from sim.kernels.rules import roll_state
 from sim.ledger import DAYS_PER_MONTH, Ledger
 from sim.metrics import path_table, portfolio_table, roll_table
 from sim.rolls import redefault_rates, roll_matrix, transition_rates, vintage_rates

@@ -25,6 +25,7 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 
 from sim.config import RepaymentConfig
+from sim.delinquency import months_behind
 
 BENCHMARK_MODELS = ("roll_chain", "one_factor")
 
@@ -44,13 +45,6 @@ def conditional_pd(pd: float, rho: float, z: np.ndarray | float) -> np.ndarray:
     """
     z = np.asarray(z, dtype=float)
     return ndtr((ndtri(pd) - np.sqrt(rho) * z) / np.sqrt(1.0 - rho))
-
-
-def missed_in_a_row(month: int, oldest: np.ndarray) -> np.ndarray:
-    """Due dates missed in a row before ``month``'s: ``month - oldest`` for accounts whose
-    oldest unpaid bill is older than this month's, else 0 (shape of ``oldest``)."""
-    behind = (oldest >= 0) & (oldest < month)
-    return np.where(behind, month - oldest, 0)
 
 
 def roll_probability(rep: RepaymentConfig, behind: np.ndarray) -> np.ndarray:
@@ -84,7 +78,7 @@ def benchmark_payments(rep: RepaymentConfig, month: int, oldest: np.ndarray,
     due = owed > 0
     if rep.model == "roll_chain":
         u = rng.random((2, n))
-        behind = missed_in_a_row(month, oldest)
+        behind = months_behind(month, oldest)
         miss = due & (u[0] < roll_probability(rep, behind))
         close = due & ~miss & (u[1] < rep.roll_chain.close_prob)
         return np.where(miss, 0, owed), close
@@ -93,6 +87,6 @@ def benchmark_payments(rep: RepaymentConfig, month: int, oldest: np.ndarray,
         draws = rng.random(n)
         first = due & (onboard_month == month - 1)
         pd_z = conditional_pd(rep.one_factor.pd, rep.one_factor.rho, z)
-        defaulted = (first & (draws < pd_z)) | (missed_in_a_row(month, oldest) > 0)
+        defaulted = (first & (draws < pd_z)) | (months_behind(month, oldest) > 0)
         return np.where(defaulted, 0, owed), np.zeros(n, dtype=bool)
     raise ValueError(f"repayment.model = {rep.model!r} is not one of {BENCHMARK_MODELS}")

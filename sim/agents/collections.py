@@ -44,7 +44,7 @@ from sim.crn import CONTACT_DRAWS, Purpose, uniforms
 from sim.delinquency import (
     DAYS_PER_MONTH,
     DELINQUENT_BUCKETS,
-    bucket_of,
+    delinquent_bucket,
     due_time,
 )
 from sim.kernels.layout import (
@@ -454,7 +454,7 @@ class Collections:
         """Add cures of accounts that were ``dpd`` days past due to the month's counts."""
         dpd = dpd[dpd >= 1]
         if dpd.size:
-            self.state.cures[:] += np.bincount(bucket_of(dpd) - 1,
+            self.state.cures[:] += np.bincount(delinquent_bucket(dpd),
                                                minlength=len(DELINQUENT_BUCKETS))
 
     # -- re-ageing of arrangements ------------------------------------------------------------

@@ -54,9 +54,10 @@ from sim.kernels.layout import (
     State,
 )
 from sim.kernels.rules import (
-    bucket_of,
     cured_after_payment,
+    days_late,
     days_past_due,
+    delinquent_bucket,
     due_time,
     is_late,
     past_due,
@@ -115,8 +116,7 @@ def _cure(day: int, w: int, dpd: int, r: Rules, s: State, b: Book) -> None:
     past due after its payment (``sim.delinquency.cured_after_payment``)."""
     o = b.oldest[w]
     if dpd >= 1 and cured_after_payment(day, o, r.due_day):
-        bucket = bucket_of(dpd)
-        s.cures[bucket - 1] += 1
+        s.cures[delinquent_bucket(dpd)] += 1
 
 
 @njit(cache=True)
@@ -327,10 +327,10 @@ def open_day(day: int, cand: np.ndarray, r: Rules, s: State, b: Book, bufs,
         owing[k] = w
         k += 1
         due = due_time(o, r.due_day)
-        late = is_late(day, due)
-        leave_queue(s.row, s.queued_since, w, late, day - due, s.agency[w], window)
+        late, d = is_late(day, due), days_late(day, due)
+        leave_queue(s.row, s.queued_since, w, late, d, s.agency[w], window)
         if late:
-            idx[m], dpd[m] = w, day - due
+            idx[m], dpd[m] = w, d
             m += 1
     return owing[:k], idx[:m], dpd[:m]
 

@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit
 
 import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
-from sim.delinquency import BUCKETS, CHARGED_OFF, RE_AGED
+from sim.delinquency import BUCKETS, OVER_30, OVER_60, RE_AGED
 from sim.kernels.bills import FEE
 from sim.kernels.layout import CURRENT
 from sim.kernels.month_layout import (
@@ -33,28 +33,19 @@ from sim.kernels.month_layout import (
     RECEIVABLES,
     UNEMPLOYED,
 )
-from sim.kernels.rules import bucket_of, days_past_due
+from sim.kernels.rules import (
+    bucket_of,
+    contractual_days_past_due,
+    days_past_due,
+    redefaulted,
+    repaying_reage,
+    roll_state,
+)
 from sim.kernels.statement import unpaid_sum
 
 N_BUCKETS = len(BUCKETS)
 CURRENT_STATE = BUCKETS.index("current")
 """The roll state and the bucket ``current`` (0)."""
-
-
-@njit(cache=True)
-def roll_state(open_: bool, bucket: int, contractual: int) -> int:
-    """Month-end state of an account: its bucket, ``re_aged`` or ``charged_off``.
-
-    ``re_aged``: open, reported current, but contractually past due (its restructured
-    balance is not repaid and the bill the re-age cancelled would be overdue). So a re-aged
-    account enters ``re_aged``, never ``current``, and leaves it to ``current`` only once its
-    restructured balance is repaid. A closed account is ``charged_off``.
-    """
-    if not open_:
-        return CHARGED_OFF
-    if bucket == 0 and contractual >= 1:
-        return RE_AGED
-    return bucket
 
 
 @njit(cache=True)
@@ -84,10 +75,10 @@ def close_month(day: float, month: int, n: int, due_day: int, any_reaged: bool, 
     """The month-end books of accounts 0..n-1 at ``day``, the end of ``month``, in one pass.
 
     Per account: reported days past due (:func:`sim.delinquency.days_past_due` of ``oldest``); the
-    contractual ones (the larger of those and the days since ``contract_oldest`` while
-    ``reaged_left > 0``, when ``any_reaged``; see ``Ledger.contractual_days_past_due``);
-    their buckets (:func:`sim.delinquency.bucket_of`), the roll state (:func:`roll_state`)
-    and the roll from ``last_state`` (as :func:`count_rolls`).
+    contractual ones (:func:`sim.delinquency.contractual_days_past_due`, when ``any_reaged``:
+    otherwise the reported ones); their buckets (:func:`sim.delinquency.bucket_of`), the roll
+    state (:func:`sim.delinquency.roll_state`) and the roll from ``last_state`` (as
+    :func:`count_rolls`).
 
     Returns:
         dpd: (n,) int64 reported days past due.
@@ -117,7 +108,7 @@ def close_month(day: float, month: int, n: int, due_day: int, any_reaged: bool, 
         o = oldest[i]
         balance = outstanding[i]
         if o < 0 and open_[i] and last_state[i] == CURRENT_STATE \
-                and not (any_reaged and reaged_left[i] > 0):
+                and not (any_reaged and repaying_reage(reaged_left[i])):
             dpd[i] = 0
             if with_principal:
                 principal[i] = balance
@@ -131,8 +122,8 @@ def close_month(day: float, month: int, n: int, due_day: int, any_reaged: bool, 
             continue
         d = days_past_due(day, o, due_day)
         c = d
-        if any_reaged and reaged_left[i] > 0:
-            c = max(d, days_past_due(day, contract_oldest[i], due_day))
+        if any_reaged:
+            c = contractual_days_past_due(day, d, contract_oldest[i], reaged_left[i], due_day)
         dpd[i] = d
         if with_principal:
             principal[i] = balance - (unpaid_sum(current, row, arrears, cs, FEE, i, o, month)
@@ -174,16 +165,15 @@ def close_month(day: float, month: int, n: int, due_day: int, any_reaged: bool, 
 
 @njit(cache=True)
 def redefault_windows(month: int, window: int, reaged_month: np.ndarray, open_: np.ndarray,
-                      dpd: np.ndarray, flags: np.ndarray, edge_30: int,
-                      edge_60: int) -> tuple[int, int, int]:
+                      dpd: np.ndarray, flags: np.ndarray) -> tuple[int, int, int]:
     """Move the re-default flags of the accounts 0..n-1 (n: ``dpd``'s length) whose re-age
     window is open at the end of ``month``, in one pass; count the windows that close.
 
     An account re-aged in month r (``reaged_month``, -1 never) is followed at the month ends
     r..r+``window``: a re-age this month starts its flags afresh; it re-defaults at 30+
-    (``flags[0]``) or 60+ (``flags[1]``) when it is closed (charged off: it was open when
-    re-aged) or ``dpd`` reaches ``edge_30`` (``edge_60``) days. ``flags`` is (2, capacity)
-    bool, updated in place.
+    (``flags[0]``) or 60+ (``flags[1]``) as :func:`sim.delinquency.redefaulted` decides (into
+    the buckets ``OVER_30``, ``OVER_60``) on its being open (``open_``) and its ``dpd``.
+    ``flags`` is (2, capacity) bool, updated in place.
 
     Returns:
         (windows closing this month: re-aged in ``month - window``; those of them that
@@ -198,9 +188,8 @@ def redefault_windows(month: int, window: int, reaged_month: np.ndarray, open_: 
         f30, f60 = flags[0, i], flags[1, i]
         if r == month:
             f30 = f60 = False
-        gone = not open_[i]
-        f30 = f30 or gone or dpd[i] >= edge_30
-        f60 = f60 or gone or dpd[i] >= edge_60
+        f30 = f30 or redefaulted(open_[i], dpd[i], OVER_30)
+        f60 = f60 or redefaulted(open_[i], dpd[i], OVER_60)
         flags[0, i], flags[1, i] = f30, f60
         if r == month - window:
             closed += 1

@@ -15,6 +15,7 @@ import numpy as np
 from numba import njit
 
 import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
+from sim.kernels.rules import contract_oldest_after_reage
 
 
 @njit(cache=True)
@@ -28,7 +29,8 @@ def reage_accounts(month: int, idx: np.ndarray, grace: int, term: int, outstandi
     re-aged as once: each re-age first clears what the last one booked).
 
     Per account: ``contract_oldest`` keeps an earlier re-age's oldest cancelled bill while
-    that plan is unpaid and older than the bills cancelled now, else takes ``oldest``;
+    that plan is unpaid and older than the bills cancelled now, else takes ``oldest``
+    (:func:`sim.delinquency.contract_oldest_after_reage`);
     ``reaged_month`` is ``month`` and ``reaged_left`` the balance; the schedule, the bills
     (``current`` and the account's arrears row, which stays the account's until the next
     statement), the month's instalments and ``unpaid`` are cleared and ``oldest`` is -1; the
@@ -41,9 +43,8 @@ def reage_accounts(month: int, idx: np.ndarray, grace: int, term: int, outstandi
     for j in range(idx.shape[0]):
         i = idx[j]
         total = outstanding[i]
-        earlier = contract_oldest[i] if reaged_left[i] > 0 else -1
-        now = oldest[i]
-        contract_oldest[i] = earlier if earlier >= 0 and (now < 0 or earlier < now) else now
+        contract_oldest[i] = contract_oldest_after_reage(contract_oldest[i], reaged_left[i],
+                                                         oldest[i])
         reaged_month[i] = month
         reaged_left[i] = total
         for k in range(slots):

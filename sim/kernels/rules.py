@@ -2,7 +2,8 @@
 
 The kernels need the rules on single accounts inside compiled loops: when a bill falls due,
 whether an account is past due, which bucket its days past due fall in, whether a payment
-cured it. Rather than restate them in the kernels, each rule of :mod:`sim.delinquency` is
+cured it, its contractual delinquency and month-end state, whether it is charged off. Rather
+than restate them in the kernels, each rule of :mod:`sim.delinquency` is
 compiled here as written there. A rule that calls another rule (``past_due`` calls
 ``due_time``) is compiled with that callee replaced by its compiled form (:func:`compiled`):
 numba cannot call a plain Python function from compiled code. The rules are written with
@@ -42,10 +43,35 @@ def compiled(rule: Callable[..., Any], **callees: Any) -> Any:
 
 due_time: Any = compiled(delinquency.due_time)
 """:func:`sim.delinquency.due_time` (a bill's due day), compiled; int or array in."""
+days_late: Any = compiled(delinquency.days_late)
+""":func:`sim.delinquency.days_late` (days from a bill's due time), compiled."""
 bucket_of: Any = compiled(delinquency.bucket_of)
 """:func:`sim.delinquency.bucket_of` (the buckets' edges, stated once), compiled."""
-days_past_due: Any = compiled(delinquency.days_past_due, due_time=due_time)
+delinquent_bucket: Any = compiled(delinquency.delinquent_bucket, bucket_of=bucket_of)
+""":func:`sim.delinquency.delinquent_bucket` (the bucket a cure counts in), compiled."""
+days_past_due: Any = compiled(delinquency.days_past_due, due_time=due_time, days_late=days_late)
 """:func:`sim.delinquency.days_past_due`, compiled: an int (one account) or array ``oldest``."""
+months_behind: Any = compiled(delinquency.months_behind)
+""":func:`sim.delinquency.months_behind` (due dates missed in a row), compiled."""
+repaying_reage: Any = compiled(delinquency.repaying_reage)
+""":func:`sim.delinquency.repaying_reage` (a re-aged plan not yet repaid), compiled."""
+contractual_days_past_due: Any = compiled(delinquency.contractual_days_past_due,
+                                          days_past_due=days_past_due,
+                                          repaying_reage=repaying_reage)
+""":func:`sim.delinquency.contractual_days_past_due` (as if never re-aged), compiled."""
+contract_oldest_after_reage: Any = compiled(delinquency.contract_oldest_after_reage,
+                                            repaying_reage=repaying_reage)
+""":func:`sim.delinquency.contract_oldest_after_reage` (a re-age's cancelled bill), compiled."""
+roll_state: Any = compiled(delinquency.roll_state)
+""":func:`sim.delinquency.roll_state` (an account's month-end state), compiled."""
+redefaulted: Any = compiled(delinquency.redefaulted)
+""":func:`sim.delinquency.redefaulted` (a re-aged account's re-default), compiled."""
+charge_off_due: Any = compiled(delinquency.charge_off_due)
+""":func:`sim.delinquency.charge_off_due` (days past due that charge an account off), compiled."""
+charge_off_day: Any = compiled(delinquency.charge_off_day)
+""":func:`sim.delinquency.charge_off_day` (the charge-off's day of the month), compiled."""
+charge_off_months: Any = compiled(delinquency.charge_off_months)
+""":func:`sim.delinquency.charge_off_months` (a bill's months to charge-off), compiled."""
 is_late: Any = compiled(delinquency.is_late)
 """:func:`sim.delinquency.is_late` (past due from the day after the due date), compiled."""
 past_due: Any = compiled(delinquency.past_due, due_time=due_time, is_late=is_late)

@@ -53,7 +53,7 @@ from sim.kernels.layout import (
     Rules,
     State,
 )
-from sim.kernels.rules import due_time, is_late
+from sim.kernels.rules import days_late, due_time, is_late
 from sim.kernels.worked import log_call, take
 
 
@@ -96,13 +96,12 @@ def _open(day: int, a: Agenda, steps: np.ndarray, r: Rules, s: State,
             court[i] = court_day(dues[i], on, threshold, smallest, in_court[w], outstanding[w])
             moved[i] = False
         due = dues[i]
-        late = is_late(day, due)
-        if row >= 0 and not may_queue(late, day - due, agency[i], window):  # leave_queue
+        late, d = is_late(day, due), days_late(day, due)
+        if row >= 0 and not may_queue(late, d, agency[i], window):  # leave_queue
             queued_since[row] = -1
         if not late:  # not past due: nothing today
             wake[i] = next_day(day, i, due, steps, agency, last_action, court[i])
             continue
-        d = day - due
         act[m], aw[m], dpd[m], today[m] = i, w, d, 0
         if (h >= 0 and rung_ready(d, day, not agency[i], last_action[i, h], steps[h, 0],
                                   steps[h, 1], steps[h, 2], steps[h, 3])

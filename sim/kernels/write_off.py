@@ -20,7 +20,7 @@ from numba import njit
 
 import sim.kernels.cache  # noqa: F401 - before the first @njit(cache=True)
 from sim.kernels.bills import clear
-from sim.kernels.rules import days_past_due
+from sim.kernels.rules import charge_off_due, days_past_due
 from sim.kernels.statement import NEGATIVE
 
 
@@ -95,7 +95,7 @@ def charge_off_accounts(day: float, n: int, chargeoff_dpd: int, due_day: int,
     idx = np.empty(n, dtype=np.int64)
     k = 0
     for i in range(n):
-        if open_[i] and days_past_due(day, oldest[i], due_day) >= chargeoff_dpd:
+        if open_[i] and charge_off_due(days_past_due(day, oldest[i], due_day), chargeoff_dpd):
             idx[k] = i
             k += 1
     idx = idx[:k].copy()

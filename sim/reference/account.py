@@ -113,13 +113,11 @@ class Account:
 
     def contractual_days_past_due(self, day: float) -> int:
         """Days past due as if never re-aged: while the restructured amount is not repaid,
-        counted from the oldest bill the re-age cancelled (FFIEC Uniform Retail Credit
-        Classification, 65 FR 36903), never below the reported days past due."""
-        dpd = self.days_past_due(day)
-        if self.reaged_left > 0 and self.contract_oldest >= 0:
-            dpd = max(dpd, int(delinquency.days_past_due(day, self.contract_oldest,
-                                                         self.due_day)))
-        return dpd
+        counted from the oldest bill the re-age cancelled, never below the reported days
+        past due (:func:`sim.delinquency.contractual_days_past_due`)."""
+        return int(delinquency.contractual_days_past_due(
+            day, self.days_past_due(day), self.contract_oldest, self.reaged_left,
+            self.due_day))
 
     def unbilled_principal(self, month: int) -> int:
         """Principal still to be billed after ``month``'s statement."""
@@ -209,10 +207,8 @@ class Account:
     def restructure(self, month: int, grace: int, term: int) -> None:
         """Re-age: the whole balance becomes ``term`` fee-free instalments billed from the
         statement ``grace + 1`` months ahead; unpaid bills and plans are cancelled."""
-        earlier = self.contract_oldest if (self.reaged_left > 0 and self.contract_oldest >= 0) \
-            else -1
-        now = self.oldest
-        self.contract_oldest = earlier if earlier >= 0 and (now < 0 or earlier < now) else now
+        self.contract_oldest = int(delinquency.contract_oldest_after_reage(
+            self.contract_oldest, self.reaged_left, self.oldest))
         self.reaged_month = month
         self.reaged_left = self.outstanding
         self.plans, self.bills = [], {}

@@ -40,7 +40,7 @@ import sim.reference.platform as rules
 from sim.agents.recoveries import Recoveries
 from sim.config import RunConfig
 from sim.crn import Purpose, path_keys
-from sim.delinquency import DAYS_PER_MONTH
+from sim.delinquency import DAYS_PER_MONTH, charge_off_day, charge_off_due
 from sim.engine import PathResult, path_streams
 from sim.reference.account import Account
 from sim.reference.borrower import Borrower, Population
@@ -133,7 +133,7 @@ class ReferencePath:
         self.fees_billed: dict[int, int] = {}  # a traced borrower's fees at the statement
         bill = config.billing
         phases = [(0.0, "month_start"),
-                  ((bill.due_day + bill.chargeoff_dpd) % DAYS_PER_MONTH + CHARGEOFF_HOUR,
+                  (charge_off_day(bill.due_day, bill.chargeoff_dpd) + CHARGEOFF_HOUR,
                    "charge_off")]
         if config.early_warning.enabled:
             phases.append((self.risk.action_day + PAYMENT_HOUR, "warning"))
@@ -269,7 +269,7 @@ class ReferencePath:
     def _charge_off(self, b: Borrower, m: int) -> None:
         """Charge off at ``billing.chargeoff_dpd`` days past due; draw the recovery."""
         dpd = b.account.days_past_due(self.env.now) if b.active else 0
-        if not b.active or dpd < self.config.billing.chargeoff_dpd:
+        if not (b.active and charge_off_due(dpd, self.config.billing.chargeoff_dpd)):
             return
         u = self.draws["recovery"][:, b.slot]
         f = b.file

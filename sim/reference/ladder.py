@@ -168,7 +168,7 @@ class CollectionsDesk:
     def count_cure(self, dpd: int) -> None:
         """Count a cure of an account ``dpd`` days past due in its bucket (none below 1)."""
         if dpd >= 1:
-            bucket = int(delinquency.bucket_of(dpd)) - 1
+            bucket = int(delinquency.delinquent_bucket(dpd))
             self.counters[f"cures_{DELINQUENT_BUCKETS[bucket]}"] += 1
 
     # -- the team ----------------------------------------------------------------------------
@@ -420,7 +420,7 @@ class CollectionsDesk:
             return
         if b.income > (1.0 - hs.income_drop) * b.permanent_income:
             return
-        day = month * DAYS_PER_MONTH + b.account.due_day
+        day = b.account.due_time(month)
         if not keyed_uniform(self.key, b.slot, day, Purpose.HARDSHIP_TAKE_UP) < take_up:
             return
         self.reage(b, month, hs.grace_months)

@@ -85,7 +85,7 @@ def benchmark_payment(config: RunConfig, b: Borrower, month: int, oldest: int, o
     line with ``close_prob`` after paying; ``one_factor`` defaults at the first due date with
     the Vasicek conditional probability given the path's factor ``z``, then never pays."""
     rep = config.repayment
-    behind = month - oldest if 0 <= oldest < month else 0
+    behind = int(delinquency.months_behind(month, oldest))
     if rep.model == "roll_chain":
         chain = rep.roll_chain
         table = [chain.first_miss, *chain.forward]

@@ -8,33 +8,17 @@ from __future__ import annotations
 
 from sim import delinquency
 from sim.delinquency import (
-    BUCKET_EDGES,
     BUCKETS,
-    CHARGED_OFF,
     DAYS_PER_MONTH,
     NOT_ON_BOOK,
+    OVER_30,
+    OVER_60,
     RE_AGED,
     ROLL_STATES,
 )
 from sim.reference.borrower import Borrower
 
 REDEFAULT_WINDOW = 12  # months after a re-age in which a relapse counts as a re-default
-
-
-def bucket_of(dpd: int) -> int:
-    """Index into :data:`BUCKETS` of one account's days past due
-    (:func:`sim.delinquency.bucket_of`)."""
-    return int(delinquency.bucket_of(dpd))
-
-
-def roll_state(b: Borrower, bucket: int, contractual: int) -> int:
-    """Month-end state: charged off, re-aged (reported current but contractually late), or
-    the reported bucket."""
-    if not b.active:
-        return CHARGED_OFF
-    if bucket == 0 and contractual >= 1:
-        return RE_AGED
-    return bucket
 
 
 class MonthEnd:
@@ -47,9 +31,9 @@ class MonthEnd:
         self.b = b
         self.balance = b.account.outstanding
         self.dpd = b.account.days_past_due(day)
-        self.bucket = bucket_of(self.dpd)
+        self.bucket = int(delinquency.bucket_of(self.dpd))
         self.contractual = b.account.contractual_days_past_due(day)
-        self.state = roll_state(b, self.bucket, self.contractual)
+        self.state = int(delinquency.roll_state(b.active, self.bucket, self.contractual))
 
 
 def bucket_columns(rows: list[MonthEnd]) -> dict[str, int]:
@@ -59,7 +43,7 @@ def bucket_columns(rows: list[MonthEnd]) -> dict[str, int]:
         money = [0] * len(BUCKETS)
         count = [0] * len(BUCKETS)
         for r in rows:
-            k = r.bucket if which == "bucket" else bucket_of(r.contractual)
+            k = r.bucket if which == "bucket" else int(delinquency.bucket_of(r.contractual))
             money[k] += r.balance
             count[k] += r.b.active
         for i, name in enumerate(BUCKETS):
@@ -75,7 +59,8 @@ def redefaults(rows: list[MonthEnd], month: int) -> dict[str, int]:
     """Re-defaults of re-aged accounts, counted when their 12-month window closes.
 
     Re-aged in month r: re-defaults at 30+ (60+) if at a month end r..r+12 it is 31+
-    (61+) days past due as reported, or charged off; counted at month end r+12.
+    (61+) days past due as reported, or charged off (:func:`sim.delinquency.redefaulted`);
+    counted at month end r+12.
     """
     closed = red30 = red60 = 0
     for r in rows:
@@ -85,8 +70,8 @@ def redefaults(rows: list[MonthEnd], month: int) -> dict[str, int]:
         flags = b.extra.setdefault("redefault", [False, False])
         if reaged == month:  # a new re-age starts a new window
             flags[0] = flags[1] = False
-        flags[0] = flags[0] or not b.active or r.dpd >= BUCKET_EDGES[1]
-        flags[1] = flags[1] or not b.active or r.dpd >= BUCKET_EDGES[2]
+        flags[0] = flags[0] or bool(delinquency.redefaulted(b.active, r.dpd, OVER_30))
+        flags[1] = flags[1] or bool(delinquency.redefaulted(b.active, r.dpd, OVER_60))
         if reaged == month - REDEFAULT_WINDOW:
             closed += 1
             red30 += flags[0]
