@@ -9,7 +9,8 @@ money is recorded in integer cents and converted to currency units here only, fr
 declared unit (:func:`to_currency` for a table, :func:`row_to_currency` for a record), so a
 new money column cannot slip through in cents. The traced borrowers' stories are declared
 the same way (:data:`TRACE`): both engines record their rows through
-:class:`TraceRecorder`, in cents, and the rows leave the engine in currency units.
+:class:`TraceRecorder`, in cents, and the rows leave the engine in currency units; so are
+the securitisation vehicle's pool records (:data:`POOL`).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class Over(StrEnum):
 
     SUM = "sum"  # a flow during the month
     LAST = "last"  # a stock at the month end
+    FIRST = "first"  # a stock at the start of the first month (the vehicle's opening pool)
     MEAN = "mean"  # a level or rate
     MAX = "max"  # a peak within the month
 
@@ -219,6 +221,32 @@ flow). Money is recorded in cents, except the borrower's income and savings, whi
 keeps as floats in currency units (:attr:`Unit.CURRENCY`)."""
 
 
+POOL: dict[str, Column] = _declare(
+    # the waterfall's inputs (sim.abs.Waterfall.run_period takes them in currency units)
+    Column("pool_balance_begin", C, Over.FIRST, "the vehicle's pool at the period's start"),
+    Column("interest", C, FLOW, "the vehicle's share of the fees paid (the pool's interest)"),
+    Column("principal", C, FLOW, "the vehicle's share of principal paid"),
+    Column("recoveries", C, FLOW, "recoveries on its charged-off accounts, net of the "
+           "agency's commission"),
+    Column("defaults", C, FLOW, "the vehicle's share of principal charged off"),
+    Column("delinquent_balance", C, STOCK, "its share of accounts past the deal's "
+           "delinquency_dpd"),
+    Column("base_rate", R, Over.MEAN, "the path's base interest rate (annual)"),
+    Column("replenishment_capacity", C, STOCK, "eligible principal it could still buy"),
+    # what the vehicle did with them (sim.agents.spv)
+    Column("purchased", C, FLOW, "principal bought while revolving"),
+    Column("sold", C, FLOW, "the pool bought back at a clean-up call, or returned to the "
+           "originator after the legal final period"),
+    Column("pool_balance_end", C, STOCK, "the vehicle's pool at the period's end"),
+    Column("accounts", N, STOCK, "accounts it holds a part of"),
+)
+"""Every column of the vehicle's pool records (one row per path and period), in the order of
+the ``pool`` table: the waterfall's inputs, then what the vehicle bought and sold, its balance
+at the period's end and the number of accounts it holds a part of. For every period
+``pool_balance_begin - principal - defaults + purchased - sold = pool_balance_end``. The
+vehicle holds fractions of accounts, so its cents are not always whole."""
+
+
 def money_columns(declared: Mapping[str, Column] = MONTHLY) -> tuple[str, ...]:
     """The columns declared in cents, in declaration order."""
     return tuple(name for name, c in declared.items() if c.unit is Unit.CENTS)
@@ -269,7 +297,8 @@ def over_months(monthly: Mapping[str, np.ndarray],
         KeyError: naming a column of ``monthly`` that is not declared.
     """
     combine: dict[Over, Callable[[np.ndarray], Any]] = {
-        Over.SUM: np.sum, Over.MEAN: np.mean, Over.MAX: np.max, Over.LAST: lambda v: v[-1]}
+        Over.SUM: np.sum, Over.MEAN: np.mean, Over.MAX: np.max, Over.LAST: lambda v: v[-1],
+        Over.FIRST: lambda v: v[0]}
     out = {}
     for name, values in monthly.items():
         if name not in declared:

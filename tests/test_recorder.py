@@ -11,6 +11,7 @@ from sim.engine import simulate_path
 from sim.metrics import portfolio_table, roll_table, vintage_table
 from sim.recorder import (
     MONTHLY,
+    POOL,
     ROLLS,
     TRACE,
     VINTAGES,
@@ -25,7 +26,7 @@ from sim.recorder import (
     to_currency,
 )
 from sim.reference import simulate_reference
-from tests.helpers_engine import tiny_config
+from tests.helpers_engine import small_config, tiny_config
 
 STORIES = load_config({
     "name": "stories", "seed": 5,
@@ -189,3 +190,31 @@ def test_the_stored_trace_contract_agrees_with_the_declared_units():
     for name, unit in STORED.columns:
         assert name in TRACE, name
         assert unit in readers[TRACE[name].unit], (name, unit)
+
+
+@pytest.mark.parametrize("engine", ["vectorised", "reference"])
+def test_the_vehicles_pool_is_recorded_in_cents_and_leaves_it_divided_by_100(engine):
+    """The pool table holds every column declared in :data:`POOL`, in its order, each money
+    column the vehicle's recorded cents divided by 100 once, the others as recorded."""
+    from conftest import SMALL_DEAL
+
+    from sim.engine import PathSimulation
+    from sim.reference import ReferencePath
+
+    config = small_config(SMALL_DEAL, horizon_months=16)  # a few months to amortise
+    if engine == "vectorised":
+        simulation = PathSimulation(config, 1, 0)
+        result, vehicle = simulation.run(), simulation.spv
+    else:
+        reference = ReferencePath(config, 1, 0)
+        result, vehicle = reference.run(), reference.vehicle
+    cents = vehicle.rows.series()
+    assert list(result.pool) == [*POOL, "period"]
+    assert set(cents) == set(POOL) and cents["interest"].size > 0
+    np.testing.assert_array_equal(result.pool["period"], np.arange(1, cents["interest"].size + 1))
+    assert cents["pool_balance_begin"][0] == vehicle.cutoff_pool  # the cut-off's cents
+    for name, column in POOL.items():
+        want = cents[name] / 100.0 if column.unit is Unit.CENTS else cents[name]
+        np.testing.assert_array_equal(result.pool[name], want, err_msg=name)
+    with pytest.raises(KeyError, match="servicing_fee"):
+        Recorder(POOL).record({"interest": 1.0, "servicing_fee": 2.0})
