@@ -54,7 +54,7 @@ from sim.kernels.month_layout import (
     RECEIVABLES,
     UNEMPLOYED,
 )
-from sim.recorder import MONTHLY, VINTAGES, Recorder
+from sim.recorder import MONTHLY, VINTAGES, Recorder, TraceRecorder
 from sim.scenarios import simulate_base_rate, simulate_unemployment
 
 CONCERNS = ("macro", "traits", "income", "spending", "repayment", "collections", "recovery", "spv",
@@ -78,7 +78,9 @@ def path_streams(seed: int, path: int) -> dict[str, np.random.Generator]:
 
 @dataclass
 class PathResult:
-    """Records of one path: monthly series, vintage table and optional trace (all cents)."""
+    """Records of one path: monthly series and vintage table (money in cents), and the
+    optional trace, whose rows leave the engine with money in currency units
+    (:meth:`sim.recorder.TraceRecorder.rows`)."""
 
     path: int
     monthly: dict[str, np.ndarray]
@@ -131,7 +133,7 @@ class PathSimulation:
         self.trace_ids = np.array(sorted(set(trace_ids)), dtype=np.int64)
         if np.any((self.trace_ids < 0) | (self.trace_ids >= config.capacity)):
             raise ValueError(f"trace ids must be between 0 and {config.capacity - 1}")
-        self.trace: list[dict] = []
+        self.trace = TraceRecorder()  # the traced borrowers' rows, money in cents
         # traced accounts charged off: each with its own recoveries, for its story
         self._closed: dict[int, Recoveries] = {}
         self.extra_processes: list[Callable[[PathSimulation], Generator]] = []
@@ -243,7 +245,7 @@ class PathSimulation:
         vintages = self.vintage_rows.series()
         rolls = np.stack(self.roll_counts)  # (months, from state, to state)
         summary = {"early_warning_auc": self.early_warning.auc()}
-        result = PathResult(self.path, monthly, vintages, self.trace, rolls,
+        result = PathResult(self.path, monthly, vintages, self.trace.rows(), rolls,
                             np.stack(self.roll_balances), summary)
         if self.collections.experiment is not None:
             result.experiment = self.collections.experiment.outcomes(
@@ -535,7 +537,8 @@ class PathSimulation:
         when it is not now. ``open_only``: skip accounts that are closed (charged off): a
         statement or a due date is not an event of a closed account. ``arrays``: the
         event's amounts per account (cents), e.g. ``paid``; ``days``: its numbers of days
-        per account, e.g. ``dpd_at_charge_off``, recorded as they are. Each row holds the
+        per account, e.g. ``dpd_at_charge_off``. Money is recorded in cents, each column
+        declared in :data:`sim.recorder.TRACE`. Each row holds the
         reported ``dpd``, the ``contractual_dpd`` (as if never re-aged), ``re_aged`` (ever
         re-aged), the borrower's ``type`` (why they are late, see ``repayment.types``) and
         ``months_unemployed``.
@@ -558,13 +561,13 @@ class PathSimulation:
         state = {
             "income": pool.income[seen], "employed": pool.employed[seen],
             "savings": pool.savings[seen], "score": pool.score[seen],
-            "limit": p.limit[seen] / 100.0, "balance": p.ledger.balance(n)[seen] / 100.0,
+            "limit": p.limit[seen], "balance": p.ledger.balance(n)[seen],
             "dpd": dpd[seen], "contractual_dpd": contractual[seen],
             "re_aged": p.ledger.reaged_month[seen] >= 0, "active": p.active[seen],
             "months_unemployed": pool.months_unemployed[seen],
         }
         for name, values in arrays.items():
-            state[name] = values[seen] / 100.0
+            state[name] = values[seen]
         for name, whole in (days or {}).items():
             if whole is not None:
                 state[name] = whole[seen]
@@ -572,7 +575,7 @@ class PathSimulation:
             row = {"path": self.path, "borrower": borrower, "day": day, "month": m,
                    "event": event, "type": BORROWER_TYPES[int(pool.kind[borrower])]}
             row.update({k: v[j].item() for k, v in state.items()})
-            self.trace.append(row)
+            self.trace.record(row)
 
 
 def simulate_path(config: RunConfig, seed: int, path: int,

@@ -5,9 +5,12 @@ each column of the vintage and roll tables) is declared here, once: its unit (:c
 how a path's months combine into one figure (:class:`Over`: a flow is summed, a stock
 is read at the last month end, a level is averaged, a peak is the maximum). The engine
 records rows through :class:`Recorder`, which refuses a column that is not declared;
-money is recorded in integer cents and converted to currency units in one place,
-:func:`to_currency`, from the declared unit, so a new money column cannot slip through
-in cents.
+money is recorded in integer cents and converted to currency units here only, from the
+declared unit (:func:`to_currency` for a table, :func:`row_to_currency` for a record), so a
+new money column cannot slip through in cents. The traced borrowers' stories are declared
+the same way (:data:`TRACE`): both engines record their rows through
+:class:`TraceRecorder`, in cents, and the rows leave the engine in currency units; so are
+the securitisation vehicle's pool records (:data:`POOL`).
 """
 
 from __future__ import annotations
@@ -34,6 +37,10 @@ class Unit(StrEnum):
     RATIO = "ratio"  # a share, a utilisation or an annual rate (0.05 = 5 %)
     DAYS = "days"
     POINTS = "points"  # behaviour-score points
+    CURRENCY = "currency"  # money the engine keeps in currency units (floats): never converted
+    FLAG = "flag"  # yes or no
+    TEXT = "text"  # a name: an event, a repayment type
+    ID = "id"  # a key: a path, a borrower slot
 
 
 class Over(StrEnum):
@@ -41,6 +48,7 @@ class Over(StrEnum):
 
     SUM = "sum"  # a flow during the month
     LAST = "last"  # a stock at the month end
+    FIRST = "first"  # a stock at the start of the first month (the vehicle's opening pool)
     MEAN = "mean"  # a level or rate
     MAX = "max"  # a peak within the month
 
@@ -172,6 +180,73 @@ ROLLS: dict[str, Column] = _declare(
 """The measured columns of the roll records (one row per path, month and pair of states)."""
 
 
+TRACE: dict[str, Column] = _declare(
+    # the row's keys
+    Column("path", Unit.ID, STOCK, "the Monte Carlo path"),
+    Column("borrower", Unit.ID, STOCK, "the borrower's slot in the book"),
+    Column("day", Unit.DAYS, STOCK, "the event's time, days since the book opened"),
+    Column("month", N, STOCK, "the event's month, from 0"),
+    Column("event", Unit.TEXT, STOCK, "what happened (statement, due_date, a channel ...)"),
+    Column("type", Unit.TEXT, STOCK, "the borrower's repayment type (repayment.types)"),
+    # the borrower's state after the event (sim.agents.borrowers, sim.ledger)
+    Column("income", Unit.CURRENCY, STOCK, "the month's income (the pool keeps currency units)"),
+    Column("employed", Unit.FLAG, STOCK, "in work"),
+    Column("savings", Unit.CURRENCY, STOCK, "savings, below 0 debts elsewhere (the pool keeps "
+           "currency units)"),
+    Column("score", Unit.POINTS, STOCK, "the behaviour score"),
+    Column("limit", C, STOCK, "the credit limit"),
+    Column("balance", C, STOCK, "the account's balance"),
+    Column("dpd", Unit.DAYS, STOCK, "days past due as reported"),
+    Column("contractual_dpd", Unit.DAYS, STOCK, "days past due as if never re-aged"),
+    Column("re_aged", Unit.FLAG, STOCK, "ever re-aged"),
+    Column("active", Unit.FLAG, STOCK, "the account is open (not charged off)"),
+    Column("months_unemployed", N, STOCK, "months out of work in a row"),
+    # the event's amounts, on the rows of the events that have them
+    Column("bill", C, FLOW, "a statement's bill: everything unpaid"),
+    Column("fee", C, FLOW, "the fees a statement added to the balance"),
+    Column("expense", C, FLOW, "the month's sudden expense taken from savings, on a statement's "
+           "row (the pool's currency units times 100: cents, not always whole)"),
+    Column("owed", C, FLOW, "what was due at a due date, every unpaid bill"),
+    Column("paid", C, FLOW, "what paid the balance down (a due date, a collection contact)"),
+    Column("purchase", C, FLOW, "a purchase on the credit line"),
+    Column("written_off", C, FLOW, "the balance a charge-off wrote off"),
+    Column("dpd_at_charge_off", Unit.DAYS, STOCK, "days past due as the account was charged off"),
+    Column("recovered", C, FLOW, "what a closed account's recovery brought in, gross of the "
+           "agency's commission (Recoveries.story_events)"),
+    Column("sale_proceeds", C, FLOW, "what the sale of a closed account's debt brought in"),
+)
+"""Every column of a traced borrower's story (one row per event): the row's keys, the
+borrower's state after the event (a stock, read at the last row) and the event's amounts (a
+flow). Money is recorded in cents, except the borrower's income and savings, which the pool
+keeps as floats in currency units (:attr:`Unit.CURRENCY`)."""
+
+
+POOL: dict[str, Column] = _declare(
+    # the waterfall's inputs (sim.abs.Waterfall.run_period takes them in currency units)
+    Column("pool_balance_begin", C, Over.FIRST, "the vehicle's pool at the period's start"),
+    Column("interest", C, FLOW, "the vehicle's share of the fees paid (the pool's interest)"),
+    Column("principal", C, FLOW, "the vehicle's share of principal paid"),
+    Column("recoveries", C, FLOW, "recoveries on its charged-off accounts, net of the "
+           "agency's commission"),
+    Column("defaults", C, FLOW, "the vehicle's share of principal charged off"),
+    Column("delinquent_balance", C, STOCK, "its share of accounts past the deal's "
+           "delinquency_dpd"),
+    Column("base_rate", R, Over.MEAN, "the path's base interest rate (annual)"),
+    Column("replenishment_capacity", C, STOCK, "eligible principal it could still buy"),
+    # what the vehicle did with them (sim.agents.spv)
+    Column("purchased", C, FLOW, "principal bought while revolving"),
+    Column("sold", C, FLOW, "the pool bought back at a clean-up call, or returned to the "
+           "originator after the legal final period"),
+    Column("pool_balance_end", C, STOCK, "the vehicle's pool at the period's end"),
+    Column("accounts", N, STOCK, "accounts it holds a part of"),
+)
+"""Every column of the vehicle's pool records (one row per path and period), in the order of
+the ``pool`` table: the waterfall's inputs, then what the vehicle bought and sold, its balance
+at the period's end and the number of accounts it holds a part of. For every period
+``pool_balance_begin - principal - defaults + purchased - sold = pool_balance_end``. The
+vehicle holds fractions of accounts, so its cents are not always whole."""
+
+
 def money_columns(declared: Mapping[str, Column] = MONTHLY) -> tuple[str, ...]:
     """The columns declared in cents, in declaration order."""
     return tuple(name for name, c in declared.items() if c.unit is Unit.CENTS)
@@ -193,6 +268,24 @@ def to_currency(frame: pd.DataFrame, declared: Mapping[str, Column] = MONTHLY
     return frame
 
 
+def row_to_currency(row: Mapping[str, Any], declared: Mapping[str, Column] = TRACE
+                    ) -> dict[str, Any]:
+    """One record's values (column -> value), each declared in cents divided by 100 once,
+    here; the others as they are, in the same order.
+
+    Raises:
+        KeyError: naming the columns of ``row`` that are not declared.
+    """
+    _refuse_undeclared(row.keys(), declared)
+    return {k: v / 100.0 if declared[k].unit is Unit.CENTS else v for k, v in row.items()}
+
+
+def _refuse_undeclared(names: Iterable[str], declared: Mapping[str, Column]) -> None:
+    unknown = set(names).difference(declared)
+    if unknown:
+        raise KeyError(f"columns not declared in sim.recorder: {', '.join(sorted(unknown))}")
+
+
 def over_months(monthly: Mapping[str, np.ndarray],
                 declared: Mapping[str, Column] = MONTHLY) -> dict[str, float]:
     """One path's months combined into one figure per column, by its declared :class:`Over`.
@@ -204,7 +297,8 @@ def over_months(monthly: Mapping[str, np.ndarray],
         KeyError: naming a column of ``monthly`` that is not declared.
     """
     combine: dict[Over, Callable[[np.ndarray], Any]] = {
-        Over.SUM: np.sum, Over.MEAN: np.mean, Over.MAX: np.max, Over.LAST: lambda v: v[-1]}
+        Over.SUM: np.sum, Over.MEAN: np.mean, Over.MAX: np.max, Over.LAST: lambda v: v[-1],
+        Over.FIRST: lambda v: v[0]}
     out = {}
     for name, values in monthly.items():
         if name not in declared:
@@ -222,7 +316,6 @@ class Recorder:
 
     def __init__(self, declared: Mapping[str, Column] = MONTHLY):
         self.declared = declared
-        self._names = frozenset(declared)
         self._rows: dict[str, list] = {}
 
     def record(self, row: Mapping[str, float | int | np.ndarray]) -> None:
@@ -231,9 +324,7 @@ class Recorder:
         Raises:
             KeyError: naming the columns of ``row`` that are not declared.
         """
-        unknown = row.keys() - self._names
-        if unknown:
-            raise KeyError(f"columns not declared in sim.recorder: {', '.join(sorted(unknown))}")
+        _refuse_undeclared(row.keys(), self.declared)
         for name, value in row.items():
             self._rows.setdefault(name, []).append(value)
 
@@ -248,3 +339,28 @@ class Recorder:
         """Each column's values in the order recorded (scalars stacked, arrays joined)."""
         return {k: np.concatenate(v) if v and isinstance(v[0], np.ndarray) else np.asarray(v)
                 for k, v in self._rows.items()}
+
+
+class TraceRecorder:
+    """The traced borrowers' rows (:data:`TRACE`), money in cents, read in currency units.
+
+    An event's row holds the columns it has (a statement's ``bill``, a due date's ``paid``),
+    so rows are kept whole, in the order recorded, rather than as columns.
+    """
+
+    def __init__(self, declared: Mapping[str, Column] = TRACE):
+        self.declared = declared
+        self._rows: list[Mapping[str, Any]] = []
+
+    def record(self, row: Mapping[str, Any]) -> None:
+        """Append one row (column -> value, money in cents).
+
+        Raises:
+            KeyError: naming the columns of ``row`` that are not declared.
+        """
+        _refuse_undeclared(row.keys(), self.declared)
+        self._rows.append(row)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The rows in the order recorded, money in currency units (:func:`row_to_currency`)."""
+        return [row_to_currency(row, self.declared) for row in self._rows]

@@ -6,21 +6,38 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.config import load_config
 from sim.engine import simulate_path
 from sim.metrics import portfolio_table, roll_table, vintage_table
 from sim.recorder import (
     MONTHLY,
+    POOL,
     ROLLS,
+    TRACE,
     VINTAGES,
     Column,
     Over,
     Recorder,
+    TraceRecorder,
     Unit,
     money_columns,
     over_months,
+    row_to_currency,
     to_currency,
 )
-from tests.helpers_engine import tiny_config
+from sim.reference import simulate_reference
+from tests.helpers_engine import small_config, tiny_config
+
+STORIES = load_config({
+    "name": "stories", "seed": 5,
+    "book": {"initial_borrowers": 80, "new_borrowers_per_month": 2, "horizon_months": 12},
+    "repayment": {"forget_prob": 0.3, "willingness_concentration": 2.0},
+    "billing": {"chargeoff_dpd": 60},
+    "collections": {"hardship": {"request_prob": 0.5, "income_drop": 0.0},
+                    "collectors": {"count": 1, "calls_per_day": 3},
+                    "debt_sale": {"enabled": True, "months_after_chargeoff": 2}}})
+"""A risky small book, every borrower traced: statements with sudden expenses, due dates,
+purchases, collection payments, charge-offs, recoveries and debt sales."""
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +118,103 @@ def test_the_store_contract_agrees_with_the_declared_units():
             continue
         assert name in MONTHLY, name
         assert unit in readers[MONTHLY[name].unit], (name, unit)
+
+
+@pytest.fixture(scope="module", params=[simulate_path, simulate_reference],
+                ids=["vectorised", "reference"])
+def recorded_trace(request):
+    """One engine's path of :data:`STORIES` with every borrower traced: the rows as the
+    engine recorded them (cents) and as they left it (the path's ``trace``)."""
+    recorded: list[dict] = []
+    real = TraceRecorder.record
+
+    def keep(self, row):  # noqa: ANN001, ANN202
+        recorded.append(dict(row))
+        real(self, row)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(TraceRecorder, "record", keep)
+        result = request.param(STORIES, 1, 0, tuple(range(STORIES.capacity)))
+    return recorded, result.trace
+
+
+def test_every_trace_column_is_declared_and_every_declared_column_recorded(recorded_trace):
+    _, trace = recorded_trace
+    assert set().union(*trace) == set(TRACE)
+
+
+def test_an_undeclared_trace_column_is_refused():
+    rec = TraceRecorder()
+    rec.record({"borrower": 3, "balance": 12_345})
+    with pytest.raises(KeyError, match="penalty_interest"):
+        rec.record({"borrower": 3, "balance": 12_345, "penalty_interest": 700})
+    with pytest.raises(KeyError, match="penalty_interest"):
+        row_to_currency({"balance": 12_345, "penalty_interest": 700})
+    assert rec.rows() == [{"borrower": 3, "balance": 123.45}]
+
+
+def test_trace_money_is_recorded_in_cents_and_leaves_the_engine_divided_by_100(recorded_trace):
+    """Each row leaves the engine with its columns in the order recorded, the money declared
+    in cents divided by 100 once and everything else (income and savings, already currency
+    units; days; flags) as recorded."""
+    recorded, trace = recorded_trace
+    assert len(trace) == len(recorded) > 0
+    for cents, row in zip(recorded, trace, strict=True):
+        assert list(row) == list(cents)
+        for name, value in row.items():
+            if TRACE[name].unit is Unit.CENTS:
+                assert value == cents[name] / 100.0, (name, cents)
+            else:
+                assert value == cents[name], (name, cents)
+    whole = [c[name] for c in recorded for name in c
+             if TRACE[name].unit is Unit.CENTS and name != "expense"]  # a float times 100
+    assert all(float(v).is_integer() for v in whole)
+    assert {TRACE[c].unit for c in ("income", "savings")} == {Unit.CURRENCY}
+
+
+def test_row_to_currency_divides_only_the_money_declared_in_cents():
+    row = {"path": 0, "borrower": 7, "income": 2_500.5, "savings": -40.25, "limit": 300_000,
+           "balance": 12_345, "dpd": 31, "paid": 7, "expense": 1_234.5, "re_aged": False}
+    out = row_to_currency(row)
+    assert out == {"path": 0, "borrower": 7, "income": 2_500.5, "savings": -40.25,
+                   "limit": 3_000.0, "balance": 123.45, "dpd": 31, "paid": 0.07,
+                   "expense": 12.345, "re_aged": False}
+    assert list(out) == list(row) and row["balance"] == 12_345  # a new row, same order
+
+
+def test_the_stored_trace_contract_agrees_with_the_declared_units():
+    """sim.tables lists the trace columns readers rely on; each is declared, in its unit."""
+    from sim.tables import TRACE as STORED
+
+    readers = {Unit.ID: {"id"}, Unit.DAYS: {"days"}, Unit.TEXT: {"text"}}
+    for name, unit in STORED.columns:
+        assert name in TRACE, name
+        assert unit in readers[TRACE[name].unit], (name, unit)
+
+
+@pytest.mark.parametrize("engine", ["vectorised", "reference"])
+def test_the_vehicles_pool_is_recorded_in_cents_and_leaves_it_divided_by_100(engine):
+    """The pool table holds every column declared in :data:`POOL`, in its order, each money
+    column the vehicle's recorded cents divided by 100 once, the others as recorded."""
+    from conftest import SMALL_DEAL
+
+    from sim.engine import PathSimulation
+    from sim.reference import ReferencePath
+
+    config = small_config(SMALL_DEAL, horizon_months=16)  # a few months to amortise
+    if engine == "vectorised":
+        simulation = PathSimulation(config, 1, 0)
+        result, vehicle = simulation.run(), simulation.spv
+    else:
+        reference = ReferencePath(config, 1, 0)
+        result, vehicle = reference.run(), reference.vehicle
+    cents = vehicle.rows.series()
+    assert list(result.pool) == [*POOL, "period"]
+    assert set(cents) == set(POOL) and cents["interest"].size > 0
+    np.testing.assert_array_equal(result.pool["period"], np.arange(1, cents["interest"].size + 1))
+    assert cents["pool_balance_begin"][0] == vehicle.cutoff_pool  # the cut-off's cents
+    for name, column in POOL.items():
+        want = cents[name] / 100.0 if column.unit is Unit.CENTS else cents[name]
+        np.testing.assert_array_equal(result.pool[name], want, err_msg=name)
+    with pytest.raises(KeyError, match="servicing_fee"):
+        Recorder(POOL).record({"interest": 1.0, "servicing_fee": 2.0})

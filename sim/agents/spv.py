@@ -15,7 +15,9 @@ dilutes the fraction without changing the vehicle's balance. The vehicle's pool 
 ``sum(share * principal)``; from one month end to the next it moves only by principal
 collections, defaults, purchases and a clean-up call's sale (see `POOL_COLUMNS`).
 
-Money inside the engine is cents; the waterfall works in currency units (cents / 100).
+Money inside the engine is cents; the waterfall works in currency units (cents / 100), the
+inputs of each period converted as they are handed to it. The pool's records are kept in
+cents and converted with the recorded columns (:data:`sim.recorder.POOL`).
 """
 
 from __future__ import annotations
@@ -29,20 +31,30 @@ import numpy as np
 from sim.abs import Waterfall
 from sim.agents.recoveries import Recoveries
 from sim.crn import Purpose, uniforms
+from sim.recorder import POOL, Recorder, row_to_currency
 
 if TYPE_CHECKING:
     from sim.abs.deal import Deal
     from sim.agents.platform import ChargeOffOutcome
     from sim.ledger import Ledger
 
-POOL_COLUMNS = ("pool_balance_begin", "interest", "principal", "recoveries", "defaults",
-                "delinquent_balance", "base_rate", "replenishment_capacity", "purchased", "sold",
-                "pool_balance_end", "accounts")
-"""Columns of the ``pool`` table, currency units: the waterfall's inputs, then what the vehicle
-bought (revolving), what it sold (the pool bought back at a clean-up call, or returned to the
-originator after the legal final period), its balance at the
-period's end and the number of accounts it holds a part of. For every period
+POOL_COLUMNS = tuple(POOL)
+"""Columns of the ``pool`` table (:data:`sim.recorder.POOL`: each one's unit and meaning),
+money in currency units: the waterfall's inputs, then what the vehicle bought (revolving),
+what it sold (the pool bought back at a clean-up call, or returned to the originator after
+the legal final period), its balance at the period's end and the number of accounts it
+holds a part of. For every period
 ``pool_balance_begin - principal - defaults + purchased - sold = pool_balance_end``."""
+
+
+def pool_periods(rows: Recorder) -> dict[str, np.ndarray]:
+    """The ``pool`` table of a vehicle's recorded rows (cents; one a period, none before
+    the first): each :data:`POOL_COLUMNS` as floats, money in currency units
+    (:func:`sim.recorder.row_to_currency`), then ``period``, from 1."""
+    series = rows.series()
+    out = row_to_currency({k: np.asarray(series.get(k, ()), dtype=float) for k in POOL}, POOL)
+    out["period"] = np.arange(1, len(out["interest"]) + 1)
+    return out
 
 
 def capped_pool(room: np.ndarray, limit: float, target: float) -> float:
@@ -156,7 +168,7 @@ class SPV:
         self.cutoff_pool = 0.0  # cents
         self.pool_begin = 0.0  # cents, this period's
         self.flows = dict.fromkeys(("interest", "principal", "defaults"), 0.0)
-        self.rows: dict[str, list[float]] = {c: [] for c in POOL_COLUMNS}
+        self.rows = Recorder(POOL)  # a row a period, money in cents
         self.revolving = False
         self.ranked: np.ndarray | None = None  # slots in the order bought (:meth:`_ranked`)
 
@@ -330,15 +342,12 @@ class SPV:
         return self.ranked
 
     def _record(self, inputs: dict, m: int, bought: float, sold: float, pool_end: float) -> None:
-        row = {k: v / 100.0 for k, v in inputs.items()}
-        row.update(purchased=bought / 100.0, sold=sold / 100.0, pool_balance_end=pool_end / 100.0,
-                   base_rate=float(self.base_rate[m]),
-                   accounts=float(np.count_nonzero(self.share)))
-        for k in POOL_COLUMNS:
-            self.rows[k].append(row[k])
+        """Record the period's row: the waterfall's inputs and what the vehicle did, cents."""
+        self.rows.record(inputs | {
+            "base_rate": float(self.base_rate[m]), "purchased": bought, "sold": sold,
+            "pool_balance_end": pool_end, "accounts": float(np.count_nonzero(self.share))})
 
     def pool_table(self) -> dict[str, np.ndarray]:
-        """The vehicle's pool per period: what it fed the waterfall and what it bought."""
-        out = {k: np.asarray(v, dtype=float) for k, v in self.rows.items()}
-        out["period"] = np.arange(1, len(self.rows["interest"]) + 1)
-        return out
+        """The vehicle's pool per period: what it fed the waterfall and what it bought
+        (:func:`pool_periods`)."""
+        return pool_periods(self.rows)

@@ -42,6 +42,7 @@ from sim.config import RunConfig
 from sim.crn import Purpose, path_keys
 from sim.delinquency import DAYS_PER_MONTH, charge_off_day, charge_off_due
 from sim.engine import PathResult, path_streams
+from sim.recorder import TraceRecorder
 from sim.reference.account import Account
 from sim.reference.borrower import Borrower, Population
 from sim.reference.draws import keyed_uniform
@@ -128,7 +129,7 @@ class ReferencePath:
         self.cohort_chargeoff_count = [0] * self.months
         self.roll_counts: list[list[list[int]]] = []
         self.roll_balances: list[list[list[int]]] = []
-        self.trace: list[dict] = []
+        self.trace = TraceRecorder()  # the traced borrowers' rows, money in cents
         self.closed: dict[int, tuple[Borrower, Recoveries]] = {}  # traced and charged off
         self.fees_billed: dict[int, int] = {}  # a traced borrower's fees at the statement
         bill = config.billing
@@ -165,7 +166,7 @@ class ReferencePath:
         k = len(self.roll_counts[0])
         result = PathResult(
             self.path, {k: np.asarray(v) for k, v in self.series.items()},
-            {k: np.concatenate(v) for k, v in self.vintage_rows.items()}, self.trace,
+            {k: np.concatenate(v) for k, v in self.vintage_rows.items()}, self.trace.rows(),
             np.array(self.roll_counts, dtype=np.int64).reshape(self.months, k, k),
             np.array(self.roll_balances, dtype=np.int64).reshape(self.months, k, k),
             {"early_warning_auc": self.risk.auc()})
@@ -175,9 +176,10 @@ class ReferencePath:
         return result
 
     def replay(self) -> list[dict]:
-        """Run the path in replay mode (``calls`` given) and return the trace rows."""
+        """Run the path in replay mode (``calls`` given) and return the trace rows (money in
+        currency units, as :meth:`run`'s)."""
         self._to_horizon()
-        return self.trace
+        return self.trace.rows()
 
     def clock(self) -> Generator[simpy.Event, Any, None]:
         """The platform's calendar: each phase draws its arrays, then every borrower acts."""
@@ -255,7 +257,7 @@ class ReferencePath:
         self.risk.on_statement(self.borrowers, m)
         for b in self.borrowers:
             if b.slot in self.traced and b.active:  # a charged-off account gets no statement
-                self.trace.append(trace_row(self.path, b, self.env.now, m, "statement",
+                self.trace.record(trace_row(self.path, b, self.env.now, m, "statement",
                                             bill=b.account.unpaid,
                                             fee=self.fees_billed.get(b.slot, 0),
                                             expense=b.expense * 100.0))
@@ -358,7 +360,7 @@ class ReferencePath:
         self.flows["new_purchases"] += amount
         self.cohort_purchases[b.onboard_month] += amount
         if b.slot in self.traced and amount > 0:  # a story shows only what happened
-            self.trace.append(trace_row(self.path, b, self.env.now, m, "purchase",
+            self.trace.record(trace_row(self.path, b, self.env.now, m, "purchase",
                                         purchase=amount))
 
     # -- month end --------------------------------------------------------------------------
@@ -427,7 +429,7 @@ class ReferencePath:
         """Append ``b``'s state after ``event`` when ``b`` is traced (``cents``: amounts of
         the event, e.g. ``paid``; ``days``: its numbers of days, e.g. ``dpd_at_charge_off``)."""
         if b.slot in self.traced:
-            self.trace.append(trace_row(self.path, b, self.env.now, month, event, days,
+            self.trace.record(trace_row(self.path, b, self.env.now, month, event, days,
                                         **cents))
 
 

@@ -99,18 +99,18 @@ def roll_matrices(rows: list[MonthEnd]) -> tuple[list[list[int]], list[list[int]
 
 def trace_row(path: int, b: Borrower, day: float, month: int, event: str,
               days: dict[str, int] | None = None, **cents: float) -> dict:
-    """One row of a borrower's story: the state after ``event`` (money in currency units),
-    with the event's amounts given in ``cents`` (``bill``, ``fee``, ``paid``, ``expense``...)
-    in currency units too, and its numbers of days given in ``days`` (``dpd_at_charge_off``)
-    as they are."""
+    """One row of a borrower's story: the state after ``event``, with the event's amounts
+    given in ``cents`` (``bill``, ``fee``, ``paid``, ``expense``...) and its numbers of days
+    given in ``days`` (``dpd_at_charge_off``). Money in cents, as the vectorised engine
+    records it; the columns are declared in :data:`sim.recorder.TRACE`."""
     acct = b.account
     row = {"path": path, "borrower": b.slot, "day": day, "month": month, "event": event,
            "type": b.type_name, "income": b.income, "employed": b.employed,
-           "savings": b.savings, "score": b.score, "limit": b.limit / 100.0,
-           "balance": acct.outstanding / 100.0, "dpd": acct.days_past_due(day),
+           "savings": b.savings, "score": b.score, "limit": b.limit,
+           "balance": acct.outstanding, "dpd": acct.days_past_due(day),
            "contractual_dpd": acct.contractual_days_past_due(day),
            "re_aged": acct.reaged_month >= 0, "active": b.active,
            "months_unemployed": b.months_unemployed}
-    row.update({k: v / 100.0 for k, v in cents.items()})
+    row.update(cents)
     row.update(days or {})
     return row

@@ -25,9 +25,10 @@ import numpy as np
 
 from sim.abs import Waterfall, WaterfallResult
 from sim.agents.recoveries import Recoveries
-from sim.agents.spv import POOL_COLUMNS, capped_pool, check_cutoff_pool
+from sim.agents.spv import capped_pool, check_cutoff_pool, pool_periods
 from sim.config import RunConfig
 from sim.crn import Purpose
+from sim.recorder import POOL, Recorder
 from sim.reference.borrower import Borrower
 from sim.reference.draws import keyed_uniform
 from sim.reference.platform import ChargeOff
@@ -48,7 +49,7 @@ class Vehicle:
         self.cutoff_pool = 0.0  # cents
         self.pool_begin = 0.0  # cents
         self.flows = dict.fromkeys(("interest", "principal", "defaults"), 0.0)
-        self.rows: dict[str, list[float]] = {c: [] for c in POOL_COLUMNS}
+        self.rows = Recorder(POOL)  # a row a period, money in cents
         self.revolving = False
 
     def _new_recoveries(self) -> Recoveries:
@@ -175,17 +176,13 @@ class Vehicle:
         return min(bought, amount) if open_ else 0.0
 
     def _record(self, inputs: dict, m: int, bought: float, sold: float, pool_end: float) -> None:
-        row = {k: v / 100.0 for k, v in inputs.items()}
-        row.update(purchased=bought / 100.0, sold=sold / 100.0, pool_balance_end=pool_end / 100.0,
-                   base_rate=float(self.base_rate[m]),
-                   accounts=float(sum(1 for s in self.share.values() if s)))
-        for k in POOL_COLUMNS:
-            self.rows[k].append(row[k])
+        self.rows.record(inputs | {
+            "base_rate": float(self.base_rate[m]), "purchased": bought, "sold": sold,
+            "pool_balance_end": pool_end,
+            "accounts": float(sum(1 for s in self.share.values() if s))})
 
     def result(self) -> tuple[WaterfallResult, dict[str, np.ndarray]] | None:
         """The waterfall's result and the pool table, once the deal has started."""
         if self.waterfall is None:
             return None
-        table = {k: np.asarray(v, dtype=float) for k, v in self.rows.items()}
-        table["period"] = np.arange(1, len(self.rows["interest"]) + 1)
-        return self.waterfall.result(), table
+        return self.waterfall.result(), pool_periods(self.rows)
