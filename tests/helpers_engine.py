@@ -44,6 +44,22 @@ TINY = {
 }
 
 
+RISKY = {
+    "name": "risky", "seed": 5,
+    "book": {"initial_borrowers": 80, "new_borrowers_per_month": 2, "horizon_months": 12},
+    "repayment": {"forget_prob": 0.3, "willingness_concentration": 2.0},
+    "billing": {"chargeoff_dpd": 60},
+    "collections": {"hardship": {"request_prob": 0.5, "income_drop": 0.0},
+                    "collectors": {"count": 1, "calls_per_day": 3}}}
+"""A risky book of 80 borrowers over 12 months, charged off at 60 days past due: every kind
+of event happens to someone (the borrowers' stories' tests)."""
+
+
+def risky_config(overrides: dict | None = None) -> RunConfig:
+    """:data:`RISKY`, validated, with ``overrides`` merged in."""
+    return load_config(deep_merge(RISKY, overrides or {}))
+
+
 def tiny_config(overrides: dict | None = None) -> RunConfig:
     """A config that runs a path in a fraction of a second."""
     return load_config(deep_merge(TINY, overrides or {}))

@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.config import load_config
 from sim.engine import simulate_path
 from sim.metrics import portfolio_table, roll_table, vintage_table
 from sim.recorder import (
@@ -26,16 +25,10 @@ from sim.recorder import (
     to_currency,
 )
 from sim.reference import simulate_reference
-from tests.helpers_engine import small_config, tiny_config
+from tests.helpers_engine import risky_config, small_config, tiny_config
 
-STORIES = load_config({
-    "name": "stories", "seed": 5,
-    "book": {"initial_borrowers": 80, "new_borrowers_per_month": 2, "horizon_months": 12},
-    "repayment": {"forget_prob": 0.3, "willingness_concentration": 2.0},
-    "billing": {"chargeoff_dpd": 60},
-    "collections": {"hardship": {"request_prob": 0.5, "income_drop": 0.0},
-                    "collectors": {"count": 1, "calls_per_day": 3},
-                    "debt_sale": {"enabled": True, "months_after_chargeoff": 2}}})
+STORIES = risky_config({"name": "stories", "collections": {
+    "debt_sale": {"enabled": True, "months_after_chargeoff": 2}}})
 """A risky small book, every borrower traced: statements with sudden expenses, due dates,
 purchases, collection payments, charge-offs, recoveries and debt sales."""
 

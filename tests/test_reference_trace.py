@@ -14,14 +14,9 @@ from sim.config import deep_merge, load_config, with_overrides
 from sim.engine import simulate_path
 from sim.reference import simulate_reference, trace_borrower
 from sim.shipped import resolve_config
+from tests.helpers_engine import risky_config
 
-RISKY = load_config({
-    "name": "risky", "seed": 5,
-    "book": {"initial_borrowers": 80, "new_borrowers_per_month": 2, "horizon_months": 12},
-    "repayment": {"forget_prob": 0.3, "willingness_concentration": 2.0},
-    "billing": {"chargeoff_dpd": 60},
-    "collections": {"hardship": {"request_prob": 0.5, "income_drop": 0.0},
-                    "collectors": {"count": 1, "calls_per_day": 3}}})
+RISKY = risky_config()
 EVERYONE = tuple(range(80))
 
 
